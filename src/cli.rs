@@ -1,0 +1,301 @@
+//! The command line: `serve` (the default), `migrate`, `user`, `token`, `healthcheck`, `seed`.
+use std::io::{BufRead, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::cookie::Key;
+use actix_web::{HttpServer, web};
+use clap::{Parser, Subcommand};
+
+use crate::app::{self, AppState};
+use crate::config::{Config, Settings};
+use crate::db::Db;
+use crate::domain::{secrets, seed, setup, tokens, users};
+use crate::error::AppError;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cairn",
+    version,
+    about = "Cairn, a self-hosted CRM for startups"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Exit 0 when the server at CAIRN_BIND answers /healthz.
+    Healthcheck,
+    /// Fill the database with realistic, deterministic demo data.
+    Seed {
+        /// How many contacts to create.
+        #[arg(long, default_value_t = 1000)]
+        contacts: u64,
+        /// The seed: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user; the password comes from CAIRN_PASSWORD or the first line of stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["admin", "manager", "rep", "viewer"])]
+        role: String,
+    },
+    /// Deactivate a user: their sessions end and their API tokens stop working.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token for a user; prints only the token.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// A failure reported as one line; `code` 2 means a bad setting.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+fn fail(message: impl Into<String>) -> Failure {
+    Failure {
+        code: 1,
+        message: message.into(),
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Failure {
+        let message = match &e {
+            AppError::Validation { fields, .. } | AppError::Conflict { fields, .. }
+                if !fields.is_empty() =>
+            {
+                fields
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            }
+            AppError::Internal(detail) => detail.clone(),
+            other => other.to_string(),
+        };
+        fail(message)
+    }
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match cli.settings.validate() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("cairn: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(&config.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cairn: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve);
+    let result = match command {
+        Command::Healthcheck => healthcheck(&config),
+        Command::Serve => runtime.block_on(serve(config)),
+        other => runtime.block_on(tool(config, other)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("cairn: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn open(config: &Config) -> Result<Db, Failure> {
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| Failure {
+            code: 2,
+            message: format!("invalid CAIRN_DATABASE_URL: {e}"),
+        })?;
+    db.migrate()
+        .await
+        .map_err(|e| fail(format!("database migration failed: {e}")))?;
+    Ok(db)
+}
+
+async fn serve(config: Config) -> Result<(), Failure> {
+    let db = open(&config).await?;
+    let key_bytes = secrets::session_key(&db, config.secret_key.as_deref()).await?;
+    let key = Key::try_from(&key_bytes[..]).map_err(|e| fail(format!("session key: {e}")))?;
+    if let Some(token) = setup::begin(&db).await? {
+        tracing::warn!(
+            "No user exists yet. Create the first admin at {}/setup?token={token}",
+            config.base_url
+        );
+    }
+    let bind = config.bind;
+    let state = web::Data::new(AppState {
+        db,
+        config: Arc::new(config),
+    });
+    let server = HttpServer::new(move || app::build(state.clone(), key.clone()))
+        .bind(bind)
+        .map_err(|e| Failure {
+            code: 2,
+            message: format!("invalid CAIRN_BIND: cannot listen on {bind}: {e}"),
+        })?;
+    tracing::info!("Cairn is listening on http://{bind}");
+    server
+        .run()
+        .await
+        .map_err(|e| fail(format!("server stopped: {e}")))
+}
+
+async fn tool(config: Config, command: Command) -> Result<(), Failure> {
+    let db = open(&config).await?;
+    match command {
+        Command::Migrate => {
+            println!("migrations are up to date");
+        }
+        Command::User {
+            command: UserCommand::Create { email, name, role },
+        } => {
+            let password = read_password()?;
+            let user = users::create(
+                &db,
+                None,
+                &users::NewUser {
+                    email,
+                    name,
+                    password,
+                    role,
+                },
+            )
+            .await?;
+            println!("created user {} ({}, {})", user.id, user.email, user.role);
+        }
+        Command::User {
+            command: UserCommand::Deactivate { email },
+        } => {
+            let user = users::find_by_email(&db.read, &email)
+                .await?
+                .ok_or_else(|| fail(format!("no user has the email {email}")))?;
+            users::set_active(&db, None, user.id, false).await?;
+            println!("deactivated {}", user.email);
+        }
+        Command::Token {
+            command: TokenCommand::Create { email, name },
+        } => {
+            let token = tokens::create_for_email(&db, None, &email, &name).await?;
+            println!("{}", token.token);
+        }
+        Command::Seed { contacts, seed } => {
+            let started = std::time::Instant::now();
+            let done = seed::run(&db, contacts, seed).await?;
+            println!(
+                "seeded {} contacts across {} companies in {:.1}s",
+                done.contacts,
+                done.companies,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Command::Serve | Command::Healthcheck => unreachable!("handled in run"),
+    }
+    Ok(())
+}
+
+fn read_password() -> Result<String, Failure> {
+    if let Ok(p) = std::env::var("CAIRN_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| fail(format!("cannot read the password from stdin: {e}")))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        return Err(fail("no password: set CAIRN_PASSWORD or pipe it on stdin"));
+    }
+    Ok(password)
+}
+
+/// A plain HTTP/1.0 GET of /healthz, so the container's HEALTHCHECK needs no curl.
+fn healthcheck(config: &Config) -> Result<(), Failure> {
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        addr = match addr {
+            SocketAddr::V4(a) => SocketAddr::from(([127, 0, 0, 1], a.port())),
+            SocketAddr::V6(a) => SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], a.port())),
+        };
+    }
+    let timeout = Duration::from_secs(5);
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)
+        .map_err(|e| fail(format!("cannot reach {addr}: {e}")))?;
+    let _ = stream.set_read_timeout(Some(timeout));
+    let _ = stream.set_write_timeout(Some(timeout));
+    stream
+        .write_all(format!("GET /healthz HTTP/1.0\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .map_err(|e| fail(format!("cannot send to {addr}: {e}")))?;
+    let mut response = String::new();
+    let _ = stream.take(4096).read_to_string(&mut response);
+    let status = response.split_whitespace().nth(1).unwrap_or("");
+    if status == "200" {
+        println!("healthy");
+        Ok(())
+    } else {
+        Err(fail(format!("unhealthy: /healthz answered {status:?}")))
+    }
+}

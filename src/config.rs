@@ -1,0 +1,171 @@
+//! Every setting, read once at start from `CAIRN_*` variables and flags, and validated
+//! before anything else happens, so a bad value stops the process with one clear line.
+use std::net::SocketAddr;
+
+use clap::Args;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/cairn.db";
+
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// Database URL: `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+    #[arg(long, env = "CAIRN_DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Address and port to listen on.
+    #[arg(
+        long,
+        env = "CAIRN_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+    /// Public URL of this server, e.g. `https://crm.example.com`; https makes cookies Secure.
+    #[arg(long, env = "CAIRN_BASE_URL", global = true)]
+    pub base_url: Option<String>,
+    /// Secret for cookie encryption (at least 32 characters). Generated and kept in the
+    /// database when unset.
+    #[arg(long, env = "CAIRN_SECRET_KEY", global = true, hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Log filter, e.g. `info` or `cairn=debug,info`.
+    #[arg(long, env = "CAIRN_LOG", default_value = "info", global = true)]
+    pub log: String,
+    /// Trust `X-Forwarded-For` for the client address (only behind a reverse proxy).
+    #[arg(
+        long,
+        env = "CAIRN_BEHIND_PROXY",
+        default_value_t = false,
+        global = true
+    )]
+    pub behind_proxy: bool,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub base_url: String,
+    pub secure_cookies: bool,
+    pub secret_key: Option<String>,
+    pub log: String,
+    pub behind_proxy: bool,
+}
+
+/// A setting that cannot be used, named so the operator knows what to fix.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub reason: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid {}: {}", self.setting, self.reason)
+    }
+}
+
+fn bad(setting: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        reason: reason.into(),
+    }
+}
+
+impl Settings {
+    pub fn validate(&self) -> Result<Config, ConfigError> {
+        let url = self.database_url.trim();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(bad(
+                "CAIRN_DATABASE_URL",
+                format!(
+                    "'{}' must start with sqlite: or postgres://",
+                    redact_url(url)
+                ),
+            ));
+        }
+        let bind: SocketAddr = self.bind.trim().parse().map_err(|_| {
+            bad(
+                "CAIRN_BIND",
+                format!("'{}' is not an address like 127.0.0.1:8080", self.bind),
+            )
+        })?;
+        let (base_url, secure_cookies) = match &self.base_url {
+            None => (format!("http://{bind}"), false),
+            Some(raw) => {
+                let parsed = url::Url::parse(raw.trim())
+                    .map_err(|e| bad("CAIRN_BASE_URL", format!("'{raw}' is not a URL ({e})")))?;
+                match parsed.scheme() {
+                    "http" | "https" => {}
+                    other => {
+                        return Err(bad(
+                            "CAIRN_BASE_URL",
+                            format!("scheme '{other}' is not http or https"),
+                        ));
+                    }
+                }
+                if parsed.host_str().is_none() {
+                    return Err(bad("CAIRN_BASE_URL", format!("'{raw}' has no host")));
+                }
+                (
+                    raw.trim().trim_end_matches('/').to_string(),
+                    parsed.scheme() == "https",
+                )
+            }
+        };
+        if let Some(key) = &self.secret_key
+            && key.len() < 32
+        {
+            return Err(bad(
+                "CAIRN_SECRET_KEY",
+                "must be at least 32 characters long",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            return Err(bad(
+                "CAIRN_LOG",
+                format!(
+                    "'{}' is not a log filter like info or cairn=debug",
+                    self.log
+                ),
+            ));
+        }
+        Ok(Config {
+            database_url: url.to_string(),
+            bind,
+            base_url,
+            secure_cookies,
+            secret_key: self.secret_key.clone(),
+            log: self.log.clone(),
+            behind_proxy: self.behind_proxy,
+        })
+    }
+}
+
+/// Hides the password of a database URL before it is shown anywhere.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Config {
+    /// Settings for tests and tools: defaults everywhere but the database.
+    pub fn for_database(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.to_string(),
+            bind: "127.0.0.1:0".parse().expect("static address"),
+            base_url: "http://localhost".to_string(),
+            secure_cookies: false,
+            secret_key: None,
+            log: "warn".into(),
+            behind_proxy: false,
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Connecting to the database: SQLite pragmas, the read/write pool split, migrations.
+use std::str::FromStr;
+use std::time::Duration;
+
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqlxPostgresConnector,
+    SqlxSqliteConnector,
+};
+
+use crate::config::redact_url;
+
+/// The two handles every domain function gets. On SQLite, `write` is a pool of exactly one
+/// connection: every write goes through it, so writers queue in the process instead of
+/// failing with "database is locked", while `read` serves many readers at once (WAL).
+/// On PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub read: DatabaseConnection,
+    pub write: DatabaseConnection,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Db, DbErr> {
+        if url.starts_with("sqlite:") {
+            connect_sqlite(url).await
+        } else {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await
+                .map_err(|e| {
+                    DbErr::Custom(format!("cannot connect to {}: {e}", redact_url(url)))
+                })?;
+            let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+            Ok(Db {
+                read: conn.clone(),
+                write: conn,
+            })
+        }
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.read.get_database_backend()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.backend() == DatabaseBackend::Sqlite
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        Migrator::up(&self.write, None).await
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.read.execute_unprepared("SELECT 1").await.map(|_| ())
+    }
+}
+
+async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
+    let opts = SqliteConnectOptions::from_str(url)
+        .map_err(|e| DbErr::Custom(format!("bad SQLite URL {url}: {e}")))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(5))
+        .foreign_keys(true)
+        .pragma("cache_size", "-20000")
+        .pragma("temp_store", "memory");
+    if let Some(dir) = opts.get_filename().parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            DbErr::Custom(format!("cannot create the folder {}: {e}", dir.display()))
+        })?;
+    }
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts.clone())
+        .await
+        .map_err(|e| DbErr::Custom(format!("cannot open {url}: {e}")))?;
+    let reader = SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(opts)
+        .await
+        .map_err(|e| DbErr::Custom(format!("cannot open {url}: {e}")))?;
+    Ok(Db {
+        read: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
+        write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+    })
+}

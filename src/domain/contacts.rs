@@ -1,0 +1,629 @@
+//! Contacts: the first complete slice. Pages and the API both call these functions.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, NotSet, PaginatorTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::domain::sql::{Sql, like_contains};
+use crate::domain::{
+    Actor, FieldErrorsExt, Page, audit, clean, companies, normalise, now, valid_email,
+};
+use crate::entities::{contact, user};
+use crate::error::{AppError, FieldErrors};
+
+pub const SOURCES: [&str; 7] = [
+    "organic", "referral", "paid", "event", "import", "stripe", "other",
+];
+pub const NAME_MAX: usize = 120;
+pub const PHONE_MAX: usize = 30;
+pub const TITLE_MAX: usize = 120;
+pub const PER_PAGE_MAX: u64 = 100;
+
+/// A contact as pages and the API show it, with its company and owner names joined in.
+#[derive(Debug, Clone, Serialize, FromQueryResult, ToSchema)]
+pub struct Contact {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company_id: Option<i64>,
+    /// The company's name.
+    pub company: Option<String>,
+    pub title: Option<String>,
+    pub source: String,
+    pub owner_id: i64,
+    pub owner_name: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Contact {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+
+    pub fn initials(&self) -> String {
+        self.first_name
+            .chars()
+            .take(1)
+            .chain(self.last_name.chars().take(1))
+            .collect::<String>()
+            .to_uppercase()
+    }
+}
+
+/// Everything a form or a POST supplies. Empty strings mean "none".
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    #[serde(default)]
+    pub first_name: String,
+    #[serde(default)]
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Company name; found or created.
+    pub company: Option<String>,
+    pub title: Option<String>,
+    /// One of organic, referral, paid, event, import, stripe, other (default organic).
+    pub source: Option<String>,
+    /// Owner's user id (default: whoever creates the contact).
+    pub owner_id: Option<i64>,
+}
+
+/// A partial update: absent fields are kept; `null` clears an optional field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactPatch {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub company: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    pub source: Option<String>,
+    pub owner_id: Option<i64>,
+}
+
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+impl From<ContactInput> for ContactPatch {
+    fn from(i: ContactInput) -> ContactPatch {
+        ContactPatch {
+            first_name: Some(i.first_name),
+            last_name: Some(i.last_name),
+            email: Some(i.email),
+            phone: Some(i.phone),
+            company: Some(i.company),
+            title: Some(i.title),
+            source: Some(i.source.unwrap_or_default()),
+            owner_id: i.owner_id,
+        }
+    }
+}
+
+impl From<&Contact> for ContactInput {
+    fn from(c: &Contact) -> ContactInput {
+        ContactInput {
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            company: c.company.clone(),
+            title: c.title.clone(),
+            source: Some(c.source.clone()),
+            owner_id: Some(c.owner_id),
+        }
+    }
+}
+
+/// Input that passed validation, ready to store.
+struct Valid {
+    first_name: String,
+    last_name: String,
+    email: Option<String>,
+    email_norm: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    title: Option<String>,
+    source: String,
+    owner_id: i64,
+}
+
+fn check_len(
+    fields: &mut FieldErrors,
+    field: &str,
+    label: &str,
+    value: &Option<String>,
+    max: usize,
+) {
+    if let Some(v) = value
+        && v.chars().count() > max
+    {
+        fields.set(field, format!("{label} must be at most {max} characters."));
+    }
+}
+
+async fn validate(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    input: &ContactInput,
+) -> Result<Valid, AppError> {
+    let mut fields = FieldErrors::new();
+    let first_name = input.first_name.trim().to_string();
+    let last_name = input.last_name.trim().to_string();
+    for (field, label, value) in [
+        ("first_name", "First name", &first_name),
+        ("last_name", "Last name", &last_name),
+    ] {
+        if value.is_empty() {
+            fields.set(field, format!("{label} is required."));
+        } else if value.chars().count() > NAME_MAX {
+            fields.set(
+                field,
+                format!("{label} must be at most {NAME_MAX} characters."),
+            );
+        }
+    }
+    let email = clean(input.email.as_deref());
+    if let Some(e) = &email
+        && !valid_email(e)
+    {
+        fields.set(
+            "email",
+            "Enter a valid email address, like ana@example.com.",
+        );
+    }
+    let phone = clean(input.phone.as_deref());
+    check_len(&mut fields, "phone", "Phone", &phone, PHONE_MAX);
+    if let Some(p) = &phone
+        && (!p.chars().any(|c| c.is_ascii_digit())
+            || !p
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-().x/".contains(c)))
+    {
+        fields.set(
+            "phone",
+            "Phone may hold digits, spaces and + - ( ) . x / only.",
+        );
+    }
+    let company = clean(input.company.as_deref());
+    check_len(
+        &mut fields,
+        "company",
+        "Company",
+        &company,
+        companies::NAME_MAX,
+    );
+    let title = clean(input.title.as_deref());
+    check_len(&mut fields, "title", "Title", &title, TITLE_MAX);
+    let source = clean(input.source.as_deref()).unwrap_or_else(|| "organic".to_string());
+    if !SOURCES.contains(&source.as_str()) {
+        fields.set(
+            "source",
+            format!("Source must be one of: {}.", SOURCES.join(", ")),
+        );
+    }
+    let owner_id = input.owner_id.unwrap_or(actor.id);
+    if input.owner_id.is_some_and(|id| id != actor.id) {
+        let owner = user::Entity::find_by_id(owner_id).one(conn).await?;
+        if !owner.is_some_and(|u| u.active) {
+            fields.set("owner_id", "Owner must be an active user.");
+        }
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok(Valid {
+        email_norm: email.as_deref().map(normalise),
+        first_name,
+        last_name,
+        email,
+        phone,
+        company,
+        title,
+        source,
+        owner_id,
+    })
+}
+
+fn duplicate_email() -> AppError {
+    AppError::conflict_field("email", "Another contact already has this email.")
+}
+
+async fn ensure_email_free(
+    conn: &impl ConnectionTrait,
+    email_norm: &Option<String>,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    let Some(norm) = email_norm else {
+        return Ok(());
+    };
+    let mut q = contact::Entity::find().filter(contact::Column::EmailNorm.eq(norm.as_str()));
+    if let Some(id) = except {
+        q = q.filter(contact::Column::Id.ne(id));
+    }
+    if q.count(conn).await? > 0 {
+        return Err(duplicate_email());
+    }
+    Ok(())
+}
+
+/// A unique-index violation that slipped past the check (another process won the race).
+fn map_unique(err: AppError) -> AppError {
+    match err {
+        AppError::Conflict { fields, .. } if fields.is_empty() => duplicate_email(),
+        other => other,
+    }
+}
+
+pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Contact, AppError> {
+    actor.require_write()?;
+    let v = validate(&db.read, actor, input).await?;
+    let tx = db.write.begin().await?;
+    ensure_email_free(&tx, &v.email_norm, None).await?;
+    let company_id = match &v.company {
+        Some(name) => Some(companies::find_or_create(&tx, name).await?),
+        None => None,
+    };
+    let t = now();
+    let res = contact::Entity::insert(contact::ActiveModel {
+        id: NotSet,
+        first_name: Set(v.first_name),
+        last_name: Set(v.last_name),
+        email: Set(v.email),
+        email_norm: Set(v.email_norm),
+        phone: Set(v.phone),
+        company_id: Set(company_id),
+        title: Set(v.title),
+        source: Set(v.source),
+        owner_id: Set(v.owner_id),
+        created_at: Set(t),
+        updated_at: Set(t),
+    })
+    .exec(&tx)
+    .await
+    .map_err(|e| map_unique(e.into()))?;
+    let id = res.last_insert_id;
+    audit::record(&tx, Some(actor), "create", "contact", id, None).await?;
+    let contact = get_in(&tx, id).await?;
+    tx.commit().await?;
+    Ok(contact)
+}
+
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    patch: ContactPatch,
+) -> Result<Contact, AppError> {
+    actor.require_write()?;
+    let current = get(db, actor, id).await?;
+    let mut input = ContactInput::from(&current);
+    let mut changed: Vec<&str> = Vec::new();
+    macro_rules! apply {
+        ($field:ident) => {
+            if let Some(value) = patch.$field {
+                input.$field = value;
+                changed.push(stringify!($field));
+            }
+        };
+    }
+    if let Some(v) = patch.first_name {
+        input.first_name = v;
+        changed.push("first_name");
+    }
+    if let Some(v) = patch.last_name {
+        input.last_name = v;
+        changed.push("last_name");
+    }
+    apply!(email);
+    apply!(phone);
+    apply!(company);
+    apply!(title);
+    if let Some(v) = patch.source {
+        input.source = Some(v);
+        changed.push("source");
+    }
+    if let Some(v) = patch.owner_id {
+        input.owner_id = Some(v);
+        changed.push("owner_id");
+    }
+    let v = validate(&db.read, actor, &input).await?;
+    let tx = db.write.begin().await?;
+    ensure_email_free(&tx, &v.email_norm, Some(id)).await?;
+    let company_id = match &v.company {
+        Some(name) => Some(companies::find_or_create(&tx, name).await?),
+        None => None,
+    };
+    let res = contact::Entity::update_many()
+        .set(contact::ActiveModel {
+            first_name: Set(v.first_name),
+            last_name: Set(v.last_name),
+            email: Set(v.email),
+            email_norm: Set(v.email_norm),
+            phone: Set(v.phone),
+            company_id: Set(company_id),
+            title: Set(v.title),
+            source: Set(v.source),
+            owner_id: Set(v.owner_id),
+            updated_at: Set(now()),
+            ..Default::default()
+        })
+        .filter(contact::Column::Id.eq(id))
+        .exec(&tx)
+        .await
+        .map_err(|e| map_unique(e.into()))?;
+    if res.rows_affected == 0 {
+        return Err(AppError::not_found("Contact"));
+    }
+    audit::record(
+        &tx,
+        Some(actor),
+        "update",
+        "contact",
+        id,
+        Some(serde_json::json!({"fields": changed})),
+    )
+    .await?;
+    let contact = get_in(&tx, id).await?;
+    tx.commit().await?;
+    Ok(contact)
+}
+
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
+    actor.require_write()?;
+    let tx = db.write.begin().await?;
+    let res = contact::Entity::delete_by_id(id).exec(&tx).await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::not_found("Contact"));
+    }
+    audit::record(&tx, Some(actor), "delete", "contact", id, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+const SELECT: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.company_id, \
+     co.name AS company, c.title, c.source, c.owner_id, u.name AS owner_name, c.created_at, c.updated_at \
+     FROM contacts c LEFT JOIN companies co ON co.id = c.company_id JOIN users u ON u.id = c.owner_id";
+
+async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Contact, AppError> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push(SELECT).push(" WHERE c.id = ").bind(id);
+    Contact::find_by_statement(sql.build())
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Contact"))
+}
+
+/// Every role may read every contact (for now; the permission matrix comes later).
+pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Contact, AppError> {
+    get_in(&db.read, id).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+    Name,
+    NameDesc,
+}
+
+impl Sort {
+    pub const ALL: [(Sort, &'static str, &'static str); 4] = [
+        (Sort::Newest, "newest", "Newest first"),
+        (Sort::Oldest, "oldest", "Oldest first"),
+        (Sort::Name, "name", "Name A–Z"),
+        (Sort::NameDesc, "name_desc", "Name Z–A"),
+    ];
+
+    pub fn parse(s: &str) -> Option<Sort> {
+        Sort::ALL
+            .iter()
+            .find(|(_, k, _)| *k == s)
+            .map(|(v, _, _)| *v)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        Sort::ALL
+            .iter()
+            .find(|(v, _, _)| *v == self)
+            .map(|(_, k, _)| *k)
+            .unwrap_or("newest")
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::Newest => " ORDER BY c.created_at DESC, c.id DESC",
+            Sort::Oldest => " ORDER BY c.created_at ASC, c.id ASC",
+            Sort::Name => " ORDER BY c.last_name ASC, c.first_name ASC, c.id ASC",
+            Sort::NameDesc => " ORDER BY c.last_name DESC, c.first_name DESC, c.id DESC",
+        }
+    }
+}
+
+/// What a list asks for; raw strings as they arrive, validated by `list`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ListParams {
+    pub q: Option<String>,
+    pub source: Option<String>,
+    pub company: Option<String>,
+    pub owner: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub terms: Vec<String>,
+    pub source: Option<String>,
+    pub company: Option<String>,
+    pub owner: Option<i64>,
+    pub sort: Sort,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl ListParams {
+    /// Unknown or out-of-range values are a 422 naming the parameter, never an empty list.
+    pub fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
+        let mut fields = FieldErrors::new();
+        let page = match clean(self.page.as_deref()) {
+            None => 1,
+            Some(p) => match p.parse::<u64>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    fields.set("page", "page must be a whole number of at least 1.");
+                    1
+                }
+            },
+        };
+        let per_page = match clean(self.per_page.as_deref()) {
+            None => default_per_page,
+            Some(p) => match p.parse::<u64>() {
+                Ok(n) if (1..=PER_PAGE_MAX).contains(&n) => n,
+                _ => {
+                    fields.set(
+                        "per_page",
+                        format!("per_page must be between 1 and {PER_PAGE_MAX}."),
+                    );
+                    default_per_page
+                }
+            },
+        };
+        let source = clean(self.source.as_deref());
+        if let Some(s) = &source
+            && !SOURCES.contains(&s.as_str())
+        {
+            fields.set(
+                "source",
+                format!("source must be one of: {}.", SOURCES.join(", ")),
+            );
+        }
+        let owner = match clean(self.owner.as_deref()) {
+            None => None,
+            Some(o) => match o.parse::<i64>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    fields.set("owner", "owner must be a user id.");
+                    None
+                }
+            },
+        };
+        let sort = match clean(self.sort.as_deref()) {
+            None => Sort::Newest,
+            Some(s) => Sort::parse(&s).unwrap_or_else(|| {
+                fields.set(
+                    "sort",
+                    "sort must be one of newest, oldest, name, name_desc.",
+                );
+                Sort::Newest
+            }),
+        };
+        let q = clean(self.q.as_deref()).unwrap_or_default();
+        if q.chars().count() > 200 {
+            fields.set("q", "Search is limited to 200 characters.");
+        }
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        Ok(ListQuery {
+            terms: q
+                .split_whitespace()
+                .take(5)
+                .map(str::to_lowercase)
+                .collect(),
+            source,
+            company: clean(self.company.as_deref()).map(|c| c.to_lowercase()),
+            owner,
+            sort,
+            page,
+            per_page,
+        })
+    }
+}
+
+fn push_filters(sql: &mut Sql, q: &ListQuery) {
+    sql.push(" WHERE 1 = 1");
+    if let Some(s) = &q.source {
+        sql.push(" AND c.source = ").bind(s.clone());
+    }
+    if let Some(o) = q.owner {
+        sql.push(" AND c.owner_id = ").bind(o);
+    }
+    if let Some(c) = &q.company {
+        sql.push(" AND c.company_id IN (SELECT id FROM companies WHERE name_norm LIKE ")
+            .bind(like_contains(c))
+            .push(" ESCAPE '\\')");
+    }
+    // Every word must match the first name, last name, email or company.
+    for term in &q.terms {
+        let pattern = like_contains(term);
+        sql.push(" AND (lower(c.first_name) LIKE ")
+            .bind(pattern.clone())
+            .push(" ESCAPE '\\' OR lower(c.last_name) LIKE ")
+            .bind(pattern.clone())
+            .push(" ESCAPE '\\' OR c.email_norm LIKE ")
+            .bind(pattern.clone())
+            .push(" ESCAPE '\\' OR c.company_id IN (SELECT id FROM companies WHERE name_norm LIKE ")
+            .bind(pattern)
+            .push(" ESCAPE '\\'))");
+    }
+}
+
+pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Contact>, AppError> {
+    let backend = db.backend();
+    let mut count = Sql::new(backend);
+    count.push("SELECT COUNT(*) AS n FROM contacts c");
+    push_filters(&mut count, q);
+    let total = CountRow::find_by_statement(count.build())
+        .one(&db.read)
+        .await?
+        .map(|r| r.n)
+        .unwrap_or(0);
+
+    let mut sql = Sql::new(backend);
+    sql.push(SELECT);
+    push_filters(&mut sql, q);
+    sql.push(q.sort.order_by())
+        .push(" LIMIT ")
+        .bind(q.per_page as i64)
+        .push(" OFFSET ")
+        .bind((q.page - 1).saturating_mul(q.per_page).min(i64::MAX as u64) as i64);
+    let items = Contact::find_by_statement(sql.build())
+        .all(&db.read)
+        .await?;
+    Ok(Page {
+        total: total.max(0) as u64,
+        page: q.page,
+        per_page: q.per_page,
+        items,
+    })
+}
+
+#[derive(FromQueryResult)]
+struct CountRow {
+    n: i64,
+}

@@ -1,0 +1,164 @@
+//! The CRM's rules: validation, permissions, uniqueness and audit, once for pages and API.
+//! Nothing here knows about HTTP.
+pub mod audit;
+pub mod auth;
+pub mod companies;
+pub mod contacts;
+pub mod passwords;
+pub mod secrets;
+pub mod seed;
+pub mod settings;
+pub mod setup;
+pub mod sql;
+pub mod tokens;
+pub mod users;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Manager,
+    Rep,
+    Viewer,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Manager, Role::Rep, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Rep => "rep",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim())
+    }
+}
+
+/// Who is acting: the signed-in user or the owner of an API token.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+impl Actor {
+    /// The permission check every write goes through. Viewers read only.
+    pub fn require_write(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Viewer => Err(AppError::Forbidden(
+                "Your role (viewer) can only read; ask an admin for write access.".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            _ => Err(AppError::Forbidden("Only admins can do this.".into())),
+        }
+    }
+
+    pub fn can_write(&self) -> bool {
+        self.require_write().is_ok()
+    }
+}
+
+/// Current time, at the precision both engines store (microseconds), so a value reads
+/// back equal to what was written.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+/// A list page and where it sits in the whole result.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub items: Vec<T>,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> u64 {
+        self.total.div_ceil(self.per_page).max(1)
+    }
+}
+
+/// Trims, and turns an empty string into nothing.
+pub fn clean(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+/// Lower case with runs of whitespace collapsed: the form uniqueness is checked on.
+pub fn normalise(value: &str) -> String {
+    value
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// A practical email check: one `@`, a non-empty local part, a dotted domain, no spaces.
+pub fn valid_email(email: &str) -> bool {
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && !local.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
+}
+
+/// Fresh random bytes from the operating system.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).expect("the operating system's random source failed");
+    buf
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+/// Compares secrets in time that does not depend on where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Adds a field message unless that field already has one (the first problem wins).
+pub trait FieldErrorsExt {
+    fn set(&mut self, field: &str, message: impl Into<String>);
+}
+
+impl FieldErrorsExt for crate::error::FieldErrors {
+    fn set(&mut self, field: &str, message: impl Into<String>) {
+        self.entry(field.to_string())
+            .or_insert_with(|| message.into());
+    }
+}

@@ -1,0 +1,56 @@
+//! argon2id hashing off the async threads, with a bound on how many run at once: each
+//! costs ~19 MiB and ~18 ms, and a burst of logins must not balloon memory.
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use tokio::sync::Semaphore;
+
+use crate::error::AppError;
+
+static SLOTS: Semaphore = Semaphore::const_new(2);
+
+pub const MIN_LEN: usize = 8;
+pub const MAX_LEN: usize = 256;
+
+/// A hash that no password matches: for accounts that cannot log in (demo data).
+pub const DISABLED: &str = "!";
+
+pub async fn hash(password: &str) -> Result<String, AppError> {
+    let password = password.to_owned();
+    let _slot = SLOTS
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// True when `password` matches `hash`. A disabled or malformed hash never matches, but
+/// still costs the same time, so a missing account cannot be told from a wrong password.
+pub async fn verify(password: &str, hash: Option<&str>) -> bool {
+    let password = password.to_owned();
+    let hash = hash
+        .filter(|h| h.starts_with("$argon2"))
+        .unwrap_or(DUMMY_HASH)
+        .to_owned();
+    let real = hash != DUMMY_HASH;
+    let Ok(_slot) = SLOTS.acquire().await else {
+        return false;
+    };
+    let ok = tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false);
+    ok && real
+}
+
+// The hash of a random password nobody knows, with the default parameters.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$8Jt0kRbPfpBStp8Zr0G7eRRZr4GmX7L0mQzhQNT1z2A";

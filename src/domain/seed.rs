@@ -1,0 +1,326 @@
+//! Deterministic demo data: the same seed gives the same people, companies, sources and
+//! creation dates (spread over the year before the day of seeding).
+use chrono::{Duration, TimeZone, Utc};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+
+use crate::db::Db;
+use crate::domain::sql::Sql;
+use crate::domain::{normalise, now};
+use crate::error::AppError;
+
+const FIRST: &[&str] = &[
+    "Ana",
+    "Ben",
+    "Chloé",
+    "David",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rafael",
+    "Sofia",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
+    "Aisha",
+    "Bruno",
+    "Carmen",
+    "Dmitri",
+    "Emma",
+    "Felix",
+    "Hana",
+    "Igor",
+    "Julia",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Oscar",
+    "Paula",
+    "Ravi",
+    "Sara",
+    "Tom",
+    "Valentina",
+    "Will",
+    "Yara",
+    "Zain",
+];
+const LAST: &[&str] = &[
+    "Smith",
+    "García",
+    "Müller",
+    "Nguyen",
+    "Okafor",
+    "Rossi",
+    "Kowalski",
+    "Tanaka",
+    "Silva",
+    "Dubois",
+    "Johansson",
+    "Patel",
+    "Kim",
+    "Cohen",
+    "Novak",
+    "Haddad",
+    "Larsen",
+    "Moreau",
+    "Schmidt",
+    "Ivanova",
+    "Fischer",
+    "Costa",
+    "Brown",
+    "Wilson",
+    "Lopez",
+    "Martin",
+    "Yilmaz",
+    "Mensah",
+    "Andersen",
+    "Reyes",
+    "Chen",
+    "Singh",
+    "O'Brien",
+    "Weber",
+    "Jansen",
+    "Sato",
+    "Ferreira",
+    "Walsh",
+    "Kaur",
+    "Berg",
+];
+const COMPANY_A: &[&str] = &[
+    "Acme", "Blue", "Bright", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iron",
+    "Juniper", "Kite", "Lumen", "Maple", "North", "Orbit", "Pine", "Quartz", "River", "Summit",
+    "Tidal", "Union", "Vertex", "Willow", "Zenith",
+];
+const COMPANY_B: &[&str] = &[
+    "Labs",
+    "Systems",
+    "Analytics",
+    "Health",
+    "Logistics",
+    "Foods",
+    "Robotics",
+    "Media",
+    "Capital",
+    "Energy",
+    "Software",
+    "Studio",
+    "Networks",
+    "Bio",
+    "Works",
+    "Cloud",
+];
+const TITLES: &[&str] = &[
+    "CEO",
+    "CTO",
+    "Founder",
+    "Head of Sales",
+    "VP Marketing",
+    "Engineer",
+    "Product Manager",
+    "Operations Lead",
+    "Designer",
+    "CFO",
+    "Account Executive",
+    "Procurement Manager",
+];
+// Weighted: organic and referral are the common ways people arrive.
+const SOURCES: &[&str] = &[
+    "organic", "organic", "organic", "referral", "referral", "paid", "event", "import", "stripe",
+    "other",
+];
+
+/// splitmix64: tiny, fast and the same on every platform, which is all seeding needs.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+#[derive(FromQueryResult)]
+struct IdRow {
+    id: i64,
+}
+
+pub struct Seeded {
+    pub contacts: u64,
+    pub companies: u64,
+}
+
+/// Inserts `contacts` contacts and their companies in batches, one transaction per batch,
+/// owned in turn by the install's active users.
+pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> {
+    let owners = ensure_owners(db).await?;
+    let mut rng = Rng(seed);
+    let company_count = (contacts / 8).clamp(1, 20_000);
+    let mut company_names = Vec::with_capacity(company_count as usize);
+    for i in 0..company_count {
+        let base = format!("{} {}", rng.pick(COMPANY_A), rng.pick(COMPANY_B));
+        // Past the first few hundred combinations, a number keeps names distinct.
+        let name = if i < 400 {
+            base
+        } else {
+            format!("{base} {}", i / 400 + 1)
+        };
+        company_names.push(name);
+    }
+    company_names.sort();
+    company_names.dedup();
+    let company_ids = insert_companies(db, &company_names).await?;
+
+    let today = Utc.from_utc_datetime(&now().date_naive().and_hms_opt(0, 0, 0).expect("midnight"));
+    let year_secs = 365 * 24 * 3600;
+    let backend = db.backend();
+    let batch = 500u64;
+    let mut done = 0u64;
+    while done < contacts {
+        let n = batch.min(contacts - done);
+        let tx = db.write.begin().await?;
+        let mut sql = Sql::new(backend);
+        sql.push(
+            "INSERT INTO contacts (first_name, last_name, email, email_norm, phone, company_id, \
+             title, source, owner_id, created_at, updated_at) VALUES ",
+        );
+        for k in 0..n {
+            let i = done + k;
+            let first = rng.pick(FIRST);
+            let last = rng.pick(LAST);
+            let ci = rng.below(company_ids.len());
+            let company_slug: String = company_names[ci]
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_lowercase();
+            let local: String = format!("{first}.{last}")
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+                .collect::<String>()
+                .to_lowercase();
+            let email = format!("{local}.{seed}x{i}@{company_slug}.example");
+            let phone = format!("+1 555 {:03} {:04}", rng.below(1000), rng.below(10_000));
+            let created = today - Duration::seconds(rng.below(year_secs) as i64);
+            let title = rng.pick(TITLES);
+            let source = rng.pick(SOURCES);
+            let owner = owners[rng.below(owners.len())];
+            if k > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(first)
+                .push(", ")
+                .bind(last)
+                .push(", ")
+                .bind(email.clone())
+                .push(", ")
+                .bind(normalise(&email))
+                .push(", ")
+                .bind(phone)
+                .push(", ")
+                .bind(company_ids[ci])
+                .push(", ")
+                .bind(title)
+                .push(", ")
+                .bind(source)
+                .push(", ")
+                .bind(owner)
+                .push(", ")
+                .bind(created)
+                .push(", ")
+                .bind(created)
+                .push(")");
+        }
+        sql.push(" ON CONFLICT (email_norm) DO NOTHING");
+        tx.execute_raw(sql.build()).await?;
+        tx.commit().await?;
+        done += n;
+    }
+    Ok(Seeded {
+        contacts,
+        companies: company_ids.len() as u64,
+    })
+}
+
+async fn insert_companies(db: &Db, names: &[String]) -> Result<Vec<i64>, AppError> {
+    let backend = db.backend();
+    let t = now();
+    let tx = db.write.begin().await?;
+    let mut ids = Vec::with_capacity(names.len());
+    for chunk in names.chunks(500) {
+        let mut sql = Sql::new(backend);
+        sql.push("INSERT INTO companies (name, name_norm, created_at, updated_at) VALUES ");
+        for (k, name) in chunk.iter().enumerate() {
+            if k > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(name.clone())
+                .push(", ")
+                .bind(normalise(name))
+                .push(", ")
+                .bind(t)
+                .push(", ")
+                .bind(t)
+                .push(")");
+        }
+        sql.push(" ON CONFLICT (name_norm) DO NOTHING");
+        tx.execute_raw(sql.build()).await?;
+    }
+    for name in names {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT id FROM companies WHERE name_norm = ")
+            .bind(normalise(name));
+        let row = IdRow::find_by_statement(sql.build())
+            .one(&tx)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("seeded company {name} missing")))?;
+        ids.push(row.id);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Owners for the demo contacts: the install's active users. Seeding needs one, so that
+/// demo accounts never take the place of the first admin that setup creates.
+async fn ensure_owners(db: &Db) -> Result<Vec<i64>, AppError> {
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT id FROM users WHERE active = ")
+        .bind(true)
+        .push(" ORDER BY id");
+    let owners: Vec<i64> = IdRow::find_by_statement(sql.build())
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    if owners.is_empty() {
+        return Err(AppError::BadRequest(
+            "seeding needs a user to own the contacts: finish /setup or run `cairn user create` first".into(),
+        ));
+    }
+    Ok(owners)
+}

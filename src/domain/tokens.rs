@@ -1,0 +1,107 @@
+//! API tokens: shown once at creation, stored only as a SHA-256 hash.
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, FromQueryResult, NotSet, Set, TransactionTrait,
+};
+
+use crate::db::Db;
+use crate::domain::sql::Sql;
+use crate::domain::{Actor, Role, audit, now, random_bytes, sha256_hex, users};
+use crate::entities::api_token;
+use crate::error::AppError;
+
+pub const PREFIX: &str = "cairn_";
+
+pub struct NewToken {
+    pub id: i64,
+    /// The secret itself; never stored, shown to the user once.
+    pub token: String,
+}
+
+/// Creates a token for the user with `email`; returns the secret.
+pub async fn create_for_email(
+    db: &Db,
+    actor: Option<&Actor>,
+    email: &str,
+    name: &str,
+) -> Result<NewToken, AppError> {
+    let user = users::find_by_email(&db.read, email)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| AppError::field("email", "No active user has this email."))?;
+    if let Some(a) = actor
+        && a.id != user.id
+    {
+        a.require_admin()?;
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(AppError::field(
+            "name",
+            "Token name must be 1 to 120 characters.",
+        ));
+    }
+    let token = format!("{PREFIX}{}", hex::encode(random_bytes::<32>()));
+    let tx = db.write.begin().await?;
+    let model = api_token::ActiveModel {
+        id: NotSet,
+        user_id: Set(user.id),
+        name: Set(name.to_string()),
+        token_hash: Set(sha256_hex(token.as_bytes())),
+        prefix: Set(token[..PREFIX.len() + 6].to_string()),
+        created_at: Set(now()),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(&tx)
+    .await?;
+    audit::record(
+        &tx,
+        actor,
+        "create",
+        "api_token",
+        model.id,
+        Some(serde_json::json!({"user_id": user.id, "name": name})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewToken {
+        id: model.id,
+        token,
+    })
+}
+
+#[derive(FromQueryResult)]
+struct TokenOwner {
+    id: i64,
+    name: String,
+    email: String,
+    role: String,
+}
+
+/// The active user a bearer token belongs to, or 401.
+pub async fn authenticate(conn: &impl ConnectionTrait, token: &str) -> Result<Actor, AppError> {
+    let unauthorized =
+        || AppError::Unauthorized("The API token is missing, revoked or invalid.".into());
+    if !token.starts_with(PREFIX) || token.len() > 200 {
+        return Err(unauthorized());
+    }
+    let backend: DbBackend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "SELECT u.id, u.name, u.email, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.revoked_at IS NULL AND u.active = ",
+    )
+    .bind(true)
+    .push(" AND t.token_hash = ")
+    .bind(sha256_hex(token.as_bytes()));
+    let owner = TokenOwner::find_by_statement(sql.build())
+        .one(conn)
+        .await?
+        .ok_or_else(unauthorized)?;
+    Ok(Actor {
+        id: owner.id,
+        name: owner.name,
+        email: owner.email,
+        role: Role::parse(&owner.role).unwrap_or(Role::Viewer),
+    })
+}

@@ -1,0 +1,249 @@
+//! Users: creation, lookup, password changes and deactivation. Changing a password or
+//! deactivating a user bumps `session_version`, which ends every session of that user.
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use crate::db::Db;
+use crate::domain::{Actor, FieldErrorsExt, Role, audit, normalise, now, passwords, valid_email};
+use crate::entities::user;
+use crate::error::{AppError, FieldErrors};
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub role: String,
+}
+
+impl From<&user::Model> for Actor {
+    fn from(u: &user::Model) -> Actor {
+        Actor {
+            id: u.id,
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: Role::parse(&u.role).unwrap_or(Role::Viewer),
+        }
+    }
+}
+
+pub fn validate_password(password: &str, fields: &mut FieldErrors) {
+    let n = password.chars().count();
+    if n < passwords::MIN_LEN {
+        fields.set(
+            "password",
+            format!(
+                "Password must be at least {} characters.",
+                passwords::MIN_LEN
+            ),
+        );
+    } else if n > passwords::MAX_LEN {
+        fields.set(
+            "password",
+            format!(
+                "Password must be at most {} characters.",
+                passwords::MAX_LEN
+            ),
+        );
+    }
+}
+
+fn validate(input: &NewUser) -> Result<(String, String, Role), AppError> {
+    let mut fields = FieldErrors::new();
+    let email = input.email.trim().to_string();
+    if email.is_empty() {
+        fields.set("email", "Email is required.");
+    } else if !valid_email(&email) {
+        fields.set(
+            "email",
+            "Enter a valid email address, like ana@example.com.",
+        );
+    }
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        fields.set("name", "Name is required.");
+    } else if name.chars().count() > 120 {
+        fields.set("name", "Name must be at most 120 characters.");
+    }
+    validate_password(&input.password, &mut fields);
+    let role = Role::parse(&input.role);
+    if role.is_none() {
+        fields.set("role", "Role must be one of admin, manager, rep, viewer.");
+    }
+    match role {
+        Some(role) if fields.is_empty() => Ok((email, name, role)),
+        _ => Err(AppError::validation(fields)),
+    }
+}
+
+/// Creates a user inside the caller's transaction. Permission checks belong to callers:
+/// the CLI and the setup page act without a signed-in user.
+pub async fn create_in(
+    conn: &impl ConnectionTrait,
+    actor: Option<&Actor>,
+    input: &NewUser,
+) -> Result<user::Model, AppError> {
+    let (email, name, role) = validate(input)?;
+    let email_norm = normalise(&email);
+    if user::Entity::find()
+        .filter(user::Column::EmailNorm.eq(&email_norm))
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict_field(
+            "email",
+            "A user with this email already exists.",
+        ));
+    }
+    let hash = passwords::hash(&input.password).await?;
+    let t = now();
+    let model = user::ActiveModel {
+        id: NotSet,
+        email: Set(email),
+        email_norm: Set(email_norm),
+        name: Set(name),
+        password_hash: Set(hash),
+        role: Set(role.as_str().to_string()),
+        active: Set(true),
+        session_version: Set(1),
+        created_at: Set(t),
+        updated_at: Set(t),
+    }
+    .insert(conn)
+    .await?;
+    audit::record(
+        conn,
+        actor,
+        "create",
+        "user",
+        model.id,
+        Some(serde_json::json!({"email": model.email, "role": model.role})),
+    )
+    .await?;
+    Ok(model)
+}
+
+pub async fn create(
+    db: &Db,
+    actor: Option<&Actor>,
+    input: &NewUser,
+) -> Result<user::Model, AppError> {
+    if let Some(a) = actor {
+        a.require_admin()?;
+    }
+    let tx = db.write.begin().await?;
+    let model = create_in(&tx, actor, input).await?;
+    tx.commit().await?;
+    Ok(model)
+}
+
+pub async fn count(conn: &impl ConnectionTrait) -> Result<u64, AppError> {
+    Ok(user::Entity::find().count(conn).await?)
+}
+
+pub async fn find_by_email(
+    conn: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::EmailNorm.eq(normalise(email)))
+        .one(conn)
+        .await?)
+}
+
+pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, AppError> {
+    user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("User"))
+}
+
+/// The user behind a session cookie, if the session is still valid.
+pub async fn session_user(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    session_version: i32,
+) -> Result<Option<user::Model>, AppError> {
+    Ok(user::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .filter(|u| u.active && u.session_version == session_version))
+}
+
+/// Active users, for owner pickers and filters.
+pub async fn list_active(conn: &impl ConnectionTrait) -> Result<Vec<user::Model>, AppError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Name)
+        .all(conn)
+        .await?)
+}
+
+pub async fn change_password(
+    db: &Db,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+) -> Result<user::Model, AppError> {
+    let mut fields = FieldErrors::new();
+    validate_password(new, &mut fields);
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    let user = get(&db.read, actor.id).await?;
+    if !passwords::verify(current, Some(&user.password_hash)).await {
+        return Err(AppError::field(
+            "current_password",
+            "Current password is incorrect.",
+        ));
+    }
+    let hash = passwords::hash(new).await?;
+    let tx = db.write.begin().await?;
+    let mut am: user::ActiveModel = user.into();
+    am.password_hash = Set(hash);
+    am.session_version = Set(am.session_version.as_ref() + 1);
+    am.updated_at = Set(now());
+    let user = am.update(&tx).await?;
+    audit::record(&tx, Some(actor), "change_password", "user", user.id, None).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Deactivating ends every session and makes the user's API tokens stop working.
+pub async fn set_active(
+    db: &Db,
+    actor: Option<&Actor>,
+    id: i64,
+    active: bool,
+) -> Result<(), AppError> {
+    if let Some(a) = actor {
+        a.require_admin()?;
+        if a.id == id && !active {
+            return Err(AppError::BadRequest(
+                "You cannot deactivate yourself.".into(),
+            ));
+        }
+    }
+    let tx = db.write.begin().await?;
+    let res = user::Entity::update_many()
+        .col_expr(user::Column::Active, Expr::value(active))
+        .col_expr(
+            user::Column::SessionVersion,
+            Expr::col(user::Column::SessionVersion).add(1),
+        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(now()))
+        .filter(user::Column::Id.eq(id))
+        .exec(&tx)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::not_found("User"));
+    }
+    let action = if active { "activate" } else { "deactivate" };
+    audit::record(&tx, actor, action, "user", id, None).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! sea-orm entities, one file per table. No business rules here: those live in `domain`.
+pub mod api_token;
+pub mod audit_log;
+pub mod company;
+pub mod contact;
+pub mod login_attempt;
+pub mod setting;
+pub mod user;

@@ -1,0 +1,9 @@
+//! Cairn: a self-hosted CRM for startups, in one binary.
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod entities;
+pub mod error;
+pub mod web;

@@ -1,0 +1,105 @@
+//! /api/v1/contacts
+use actix_web::{HttpResponse, web};
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams};
+use crate::error::AppError;
+use crate::web::auth::ApiUser;
+
+/// The list's query parameters, as documented.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListQueryDoc {
+    /// Words to find in first name, last name, email or company.
+    q: Option<String>,
+    /// organic, referral, paid, event, import, stripe or other.
+    source: Option<String>,
+    /// Part of the company's name, any case.
+    company: Option<String>,
+    /// Owner's user id.
+    owner: Option<i64>,
+    /// newest (default), oldest, name or name_desc.
+    sort: Option<String>,
+    /// 1 or more (default 1).
+    page: Option<u64>,
+    /// 1 to 100 (default 25).
+    per_page: Option<u64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ContactList {
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub items: Vec<Contact>,
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ListQueryDoc),
+    responses((status = 200, body = ContactList), (status = 401), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let query = params.validate(25)?;
+    let page = contacts::list(&state.db, &actor, &query).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
+    responses((status = 201, body = Contact), (status = 400), (status = 401), (status = 403),
+        (status = 409), (status = 413), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    body: web::Json<ContactInput>,
+) -> Result<HttpResponse, AppError> {
+    let contact = contacts::create(&state.db, &actor, &body).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/contacts/{}", contact.id)))
+        .json(contact))
+}
+
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
+    params(("id" = i64, Path, description = "Contact id")),
+    responses((status = 200, body = Contact), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(contacts::get(&state.db, &actor, *id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactPatch,
+    params(("id" = i64, Path, description = "Contact id")),
+    responses((status = 200, body = Contact), (status = 400), (status = 401), (status = 403),
+        (status = 404), (status = 409), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<ContactPatch>,
+) -> Result<HttpResponse, AppError> {
+    let contact = contacts::update(&state.db, &actor, *id, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(contact))
+}
+
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
+    params(("id" = i64, Path, description = "Contact id")),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    contacts::delete(&state.db, &actor, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,31 @@
+//! /api/openapi.json, generated from the handlers' annotations.
+use actix_web::HttpResponse;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::web::api::contacts;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Cairn API", description = "Contacts and more. Authenticate with `Authorization: Bearer <token>` (create one with `cairn token create`). Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`."),
+    paths(contacts::list, contacts::create, contacts::get, contacts::update, contacts::delete),
+    modifiers(&Bearer)
+)]
+pub struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+        }
+    }
+}
+
+pub async fn document() -> HttpResponse {
+    HttpResponse::Ok().json(ApiDoc::openapi())
+}

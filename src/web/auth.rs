@@ -1,0 +1,236 @@
+//! Who is asking: the session user for pages, the bearer token's user for the API (which
+//! takes no cookies), and the CSRF check for every state-changing browser request.
+use actix_session::{Session, SessionExt};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::app::AppState;
+use crate::domain::{Actor, constant_time_eq, random_bytes, tokens, users};
+use crate::entities::user;
+use crate::error::AppError;
+
+const UID: &str = "uid";
+const VERSION: &str = "sv";
+const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
+pub const CSRF_FIELD: &str = "_csrf";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))
+}
+
+/// The signed-in user of a page request.
+pub struct CurrentUser {
+    pub actor: Actor,
+    pub session: Session,
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<CurrentUser, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = state(req);
+        Box::pin(async move {
+            let state = state?;
+            let signed_out = || AppError::Unauthorized("Please sign in.".into());
+            let uid = session
+                .get::<i64>(UID)
+                .ok()
+                .flatten()
+                .ok_or_else(signed_out)?;
+            let version = session
+                .get::<i32>(VERSION)
+                .ok()
+                .flatten()
+                .ok_or_else(signed_out)?;
+            match users::session_user(&state.db.read, uid, version).await? {
+                Some(user) => Ok(CurrentUser {
+                    actor: Actor::from(&user),
+                    session,
+                }),
+                None => {
+                    // Deactivated, or the password changed since this session began.
+                    session.purge();
+                    Err(signed_out())
+                }
+            }
+        })
+    }
+}
+
+/// The user behind `Authorization: Bearer <token>`.
+pub struct ApiUser(pub Actor);
+
+impl FromRequest for ApiUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<ApiUser, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = req
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(|t| t.trim().to_string());
+        let state = state(req);
+        Box::pin(async move {
+            let state = state?;
+            let token = token.ok_or_else(|| {
+                AppError::Unauthorized(
+                    "Send an API token as `Authorization: Bearer <token>`.".into(),
+                )
+            })?;
+            Ok(ApiUser(tokens::authenticate(&state.db.read, &token).await?))
+        })
+    }
+}
+
+/// Starts a fresh session for `user` (a new CSRF token too, so a token seen before
+/// sign-in is worthless after it).
+pub fn sign_in(session: &Session, user: &user::Model) -> Result<(), AppError> {
+    session.renew();
+    let fail = |e: actix_session::SessionInsertError| AppError::Internal(e.to_string());
+    session.insert(UID, user.id).map_err(fail)?;
+    session
+        .insert(VERSION, user.session_version)
+        .map_err(fail)?;
+    session
+        .insert(CSRF, hex::encode(random_bytes::<32>()))
+        .map_err(fail)?;
+    Ok(())
+}
+
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// The session's CSRF token, created on first use.
+pub fn csrf_token(session: &Session) -> String {
+    if let Ok(Some(t)) = session.get::<String>(CSRF) {
+        return t;
+    }
+    let t = hex::encode(random_bytes::<32>());
+    let _ = session.insert(CSRF, &t);
+    t
+}
+
+pub fn set_flash(session: &Session, message: impl Into<String>) {
+    let _ = session.insert(FLASH, message.into());
+}
+
+pub fn take_flash(session: &Session) -> Option<String> {
+    session.remove_as::<String>(FLASH).and_then(Result::ok)
+}
+
+/// The client's address for throttling: the peer, or the first `X-Forwarded-For` hop when
+/// the operator says a reverse proxy sits in front.
+pub fn client_ip(req: &HttpRequest, behind_proxy: bool) -> String {
+    if behind_proxy
+        && let Some(ip) = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+    {
+        return ip.trim().to_string();
+    }
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn forbidden_csrf() -> AppError {
+    AppError::Forbidden(
+        "This form has expired or came from another site. Reload the page and try again.".into(),
+    )
+}
+
+/// CSRF protection for browser requests: unsafe methods must come from this site
+/// (`Sec-Fetch-Site`/`Origin`) and carry the session's token, in the `X-CSRF-Token`
+/// header (htmx) or the `_csrf` form field (plain forms). The API is exempt: it takes
+/// bearer tokens only, which browsers never send on their own.
+pub async fn csrf(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !is_unsafe(req.method()) || req.path().starts_with("/api/") {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    }
+    let headers = req.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return Ok(req.error_response(forbidden_csrf()).map_into_right_body());
+    }
+    if let Some(origin) = headers.get("origin").and_then(|v| v.to_str().ok()) {
+        let host = headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let base = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.config.base_url.clone())
+            .unwrap_or_default();
+        let same_host = origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host);
+        if origin != base && !same_host {
+            return Ok(req.error_response(forbidden_csrf()).map_into_right_body());
+        }
+    }
+    let expected = req.get_session().get::<String>(CSRF).ok().flatten();
+    let mut sent = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let is_form = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if sent.is_none() && is_form {
+        let body = match req.extract::<web::Bytes>().await {
+            Ok(b) => b,
+            Err(_) => {
+                let e = AppError::PayloadTooLarge("The form is larger than 1 MiB.".into());
+                return Ok(req.error_response(e).map_into_right_body());
+            }
+        };
+        sent = serde_html_form::from_bytes::<Vec<(String, String)>>(&body)
+            .ok()
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == CSRF_FIELD)
+                    .map(|(_, v)| v)
+            });
+        req.set_payload(Payload::from(body));
+    }
+    match (expected, sent) {
+        (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+        _ => Ok(req.error_response(forbidden_csrf()).map_into_right_body()),
+    }
+}

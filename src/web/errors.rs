@@ -1,0 +1,102 @@
+//! Browser requests get errors as pages: a full page for normal and boosted navigation,
+//! a short message for htmx fragment requests (shown as a toast, nothing swapped), and a
+//! redirect to the sign-in page when the session is missing. The API keeps the JSON.
+use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use askama::Template;
+
+use crate::error::AppError;
+use crate::web::assets;
+use crate::web::htmx::wants_fragment;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+    css: &'a str,
+    htmx: &'a str,
+    app_js: &'a str,
+}
+
+pub fn is_browser_path(path: &str) -> bool {
+    !path.starts_with("/api/") && path != "/healthz"
+}
+
+pub async fn html_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Read what we need before routing: a clone of the request would make routing panic.
+    let browser = is_browser_path(req.path());
+    let fragment = wants_fragment(req.request());
+    let htmx = req.headers().contains_key("HX-Request");
+    let here = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    if !browser || status.is_success() || status.is_redirection() || status.is_informational() {
+        return Ok(res);
+    }
+    let message = match res.response().error() {
+        Some(e) => match e.as_error::<AppError>() {
+            Some(app) => app.to_string(),
+            // Errors raised by actix itself (such as a malformed path) are plain text.
+            None if status.is_client_error() => e.to_string(),
+            None => "Something went wrong on our side; it has been logged.".into(),
+        },
+        // A handler already rendered its own answer (a form with inline errors).
+        None => return Ok(res),
+    };
+    if status == StatusCode::UNAUTHORIZED {
+        let login = format!("/login?next={}", url_encode(&here));
+        let response = if htmx {
+            HttpResponse::Ok()
+                .insert_header(("HX-Redirect", login))
+                .finish()
+        } else {
+            HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, login))
+                .finish()
+        };
+        return Ok(res.into_response(response));
+    }
+    let response = if fragment {
+        HttpResponse::build(status)
+            .insert_header(("HX-Reswap", "none"))
+            .content_type("text/plain; charset=utf-8")
+            .body(message)
+    } else {
+        let urls = assets::urls();
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error"),
+            message: &message,
+            css: &urls.css,
+            htmx: &urls.htmx,
+            app_js: &urls.app_js,
+        };
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(page.render().unwrap_or(message))
+    };
+    Ok(res.into_response(response))
+}
+
+pub fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Answer for URLs no route matches: JSON under /api, a page elsewhere.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound(
+        "There is nothing at this address.".into(),
+    ))
+}

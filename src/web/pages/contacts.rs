@@ -1,0 +1,401 @@
+//! Contact pages: list (with live search and filters), detail, create, edit, delete.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES, Sort};
+use crate::domain::{Page, users};
+use crate::entities::user;
+use crate::error::{AppError, FieldErrors};
+use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::errors::url_encode;
+use crate::web::forms::Form;
+use crate::web::htmx::Htmx;
+use crate::web::pages::{Layout, iso, ok, render, see_other, short_date};
+
+/// The list's filters as the user set them, echoed back into the form and the links.
+#[derive(Default)]
+pub struct Filters {
+    q: String,
+    source: String,
+    company: String,
+    owner: String,
+    sort: String,
+}
+
+impl Filters {
+    fn from(p: &ListParams) -> Filters {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        Filters {
+            q: s(&p.q),
+            source: s(&p.source),
+            company: s(&p.company),
+            owner: s(&p.owner),
+            sort: s(&p.sort),
+        }
+    }
+
+    /// The query string for page `n` of the same list.
+    fn page_query(&self, n: u64) -> String {
+        let mut parts = Vec::new();
+        for (k, v) in [
+            ("q", &self.q),
+            ("source", &self.source),
+            ("company", &self.company),
+            ("owner", &self.owner),
+            ("sort", &self.sort),
+        ] {
+            if !v.is_empty() {
+                parts.push(format!("{k}={}", url_encode(v)));
+            }
+        }
+        if n > 1 {
+            parts.push(format!("page={n}"));
+        }
+        parts.join("&")
+    }
+
+    fn any(&self) -> bool {
+        !(self.q.is_empty()
+            && self.source.is_empty()
+            && self.company.is_empty()
+            && self.owner.is_empty())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contacts/index.html")]
+struct IndexPage {
+    l: Layout,
+    f: Filters,
+    page: Page<Contact>,
+    owners: Vec<user::Model>,
+    can_write: bool,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/index.html", block = "results")]
+struct Results {
+    f: Filters,
+    page: Page<Contact>,
+    can_write: bool,
+}
+
+pub async fn index(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let params = params.into_inner();
+    let query = params.validate(25)?;
+    let page = contacts::list(&state.db, &user.actor, &query).await?;
+    let f = Filters::from(&params);
+    let can_write = user.actor.can_write();
+    if hx.fragment {
+        return ok(&Results { f, page, can_write });
+    }
+    ok(&IndexPage {
+        l: Layout::for_user(&user, "contacts"),
+        f,
+        page,
+        owners: users::list_active(&state.db.read).await?,
+        can_write,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "contacts/show.html")]
+struct ShowPage {
+    l: Layout,
+    c: Contact,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let c = contacts::get(&state.db, &user.actor, *id).await?;
+    ok(&ShowPage {
+        l: Layout::for_user(&user, "contacts"),
+        c,
+    })
+}
+
+/// The create/edit form's fields, as typed.
+#[derive(Deserialize, Default)]
+pub struct ContactForm {
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    owner_id: String,
+}
+
+impl ContactForm {
+    fn from_contact(c: &Contact) -> ContactForm {
+        ContactForm {
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            email: c.email.clone().unwrap_or_default(),
+            phone: c.phone.clone().unwrap_or_default(),
+            company: c.company.clone().unwrap_or_default(),
+            title: c.title.clone().unwrap_or_default(),
+            source: c.source.clone(),
+            owner_id: c.owner_id.to_string(),
+        }
+    }
+
+    fn to_input(&self) -> Result<ContactInput, AppError> {
+        let owner_id = match self.owner_id.trim() {
+            "" => None,
+            s => Some(
+                s.parse::<i64>()
+                    .map_err(|_| AppError::field("owner_id", "Choose an owner from the list."))?,
+            ),
+        };
+        let opt = |s: &String| Some(s.clone());
+        Ok(ContactInput {
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            email: opt(&self.email),
+            phone: opt(&self.phone),
+            company: opt(&self.company),
+            title: opt(&self.title),
+            source: opt(&self.source),
+            owner_id,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contacts/form.html")]
+struct FormPage {
+    l: Layout,
+    /// The contact being edited; none when creating.
+    id: Option<i64>,
+    v: ContactForm,
+    errors: FieldErrors,
+    message: Option<String>,
+    owners: Vec<user::Model>,
+}
+
+impl FormPage {
+    /// The plain text inputs: name, label, value, input type, extra attributes.
+    fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 6] {
+        let v = &self.v;
+        [
+            (
+                "first_name",
+                "First name",
+                &v.first_name,
+                "text",
+                "required maxlength=120 autocomplete=given-name",
+            ),
+            (
+                "last_name",
+                "Last name",
+                &v.last_name,
+                "text",
+                "required maxlength=120 autocomplete=family-name",
+            ),
+            (
+                "email",
+                "Email",
+                &v.email,
+                "email",
+                "maxlength=254 autocomplete=email",
+            ),
+            (
+                "phone",
+                "Phone",
+                &v.phone,
+                "tel",
+                "maxlength=30 autocomplete=tel",
+            ),
+            (
+                "company",
+                "Company",
+                &v.company,
+                "text",
+                "maxlength=200 autocomplete=organization",
+            ),
+            (
+                "title",
+                "Title",
+                &v.title,
+                "text",
+                "maxlength=120 autocomplete=organization-title",
+            ),
+        ]
+    }
+
+    fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<i64>,
+    v: ContactForm,
+    error: Option<AppError>,
+) -> Result<HttpResponse, AppError> {
+    let (status, errors, message) = match error {
+        None => (StatusCode::OK, FieldErrors::new(), None),
+        Some(AppError::Validation { fields, message }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, fields, Some(message))
+        }
+        Some(AppError::Conflict { fields, message }) => {
+            (StatusCode::CONFLICT, fields, Some(message))
+        }
+        Some(other) => return Err(other),
+    };
+    render(
+        &FormPage {
+            l: Layout::for_user(user, "contacts"),
+            id,
+            v,
+            errors,
+            message,
+            owners: users::list_active(&state.db.read).await?,
+        },
+        status,
+    )
+}
+
+pub async fn new(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let v = ContactForm {
+        source: "organic".into(),
+        owner_id: user.actor.id.to_string(),
+        ..Default::default()
+    };
+    form_page(&state, &user, None, v, None).await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<ContactForm>,
+) -> Result<HttpResponse, AppError> {
+    let result = match form.to_input() {
+        Ok(input) => contacts::create(&state.db, &user.actor, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(c) => {
+            set_flash(&user.session, format!("{} was added.", c.full_name()));
+            Ok(see_other(&format!("/contacts/{}", c.id)))
+        }
+        Err(e) => form_page(&state, &user, None, form, Some(e)).await,
+    }
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let c = contacts::get(&state.db, &user.actor, *id).await?;
+    form_page(
+        &state,
+        &user,
+        Some(c.id),
+        ContactForm::from_contact(&c),
+        None,
+    )
+    .await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<ContactForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let result = match form.to_input() {
+        Ok(input) => contacts::update(&state.db, &user.actor, id, input.into()).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(c) => {
+            set_flash(&user.session, format!("{} was saved.", c.full_name()));
+            Ok(see_other(&format!("/contacts/{}", c.id)))
+        }
+        Err(e) => form_page(&state, &user, Some(id), form, Some(e)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contacts/delete.html")]
+struct DeletePage {
+    l: Layout,
+    c: Contact,
+}
+
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let c = contacts::get(&state.db, &user.actor, *id).await?;
+    ok(&DeletePage {
+        l: Layout::for_user(&user, "contacts"),
+        c,
+    })
+}
+
+/// The confirmation page's form (no JavaScript needed).
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let c = contacts::get(&state.db, &user.actor, *id).await?;
+    contacts::delete(&state.db, &user.actor, c.id).await?;
+    set_flash(&user.session, format!("{} was deleted.", c.full_name()));
+    Ok(see_other("/contacts"))
+}
+
+/// The list row's delete button (htmx, after a confirm dialog): an empty 200 removes the row.
+pub async fn delete_row(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    contacts::delete(&state.db, &user.actor, *id).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(""))
+}
+
+pub fn sort_options() -> &'static [(Sort, &'static str, &'static str)] {
+    &Sort::ALL
+}
+
+pub fn sources() -> &'static [&'static str] {
+    &SOURCES
+}
+
+pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> (String, String) {
+    (iso(t), short_date(t))
+}

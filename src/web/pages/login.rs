@@ -1,0 +1,93 @@
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::auth;
+use crate::error::AppError;
+use crate::web::auth::{client_ip, set_flash, sign_in, sign_out};
+use crate::web::forms::Form;
+use crate::web::pages::{Layout, render, safe_next, see_other};
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    l: Layout,
+    email: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+pub async fn show(session: Session, q: web::Query<NextParam>) -> Result<HttpResponse, AppError> {
+    render(
+        &LoginPage {
+            l: Layout::anonymous(&session),
+            email: String::new(),
+            next: safe_next(q.next.as_deref()),
+            error: None,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    next: Option<String>,
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Result<HttpResponse, AppError> {
+    let ip = client_ip(&req, state.config.behind_proxy);
+    let next = safe_next(form.next.as_deref());
+    match auth::login(&state.db, &form.email, &form.password, &ip).await {
+        Ok(user) => {
+            sign_in(&session, &user)?;
+            Ok(see_other(&next))
+        }
+        Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
+            let status = if matches!(e, AppError::TooManyRequests(_)) {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            let mut res = render(
+                &LoginPage {
+                    l: Layout::anonymous(&session),
+                    email: form.email,
+                    next,
+                    error: Some(e.to_string()),
+                },
+                status,
+            )?;
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                res.headers_mut().insert(
+                    actix_web::http::header::RETRY_AFTER,
+                    actix_web::http::header::HeaderValue::from_static("900"),
+                );
+            }
+            Ok(res)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn logout(session: Session) -> HttpResponse {
+    sign_out(&session);
+    set_flash(&session, "You are signed out.");
+    see_other("/login")
+}

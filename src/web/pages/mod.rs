@@ -1,0 +1,101 @@
+//! HTML page handlers, one module per area. Each handler translates HTTP into a call to
+//! `domain` and renders its answer; the rules live in `domain`.
+pub mod account;
+pub mod contacts;
+pub mod login;
+pub mod setup;
+
+use actix_session::Session;
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+use askama::Template;
+
+use crate::domain::Actor;
+use crate::error::AppError;
+use crate::web::assets::{self, Urls};
+use crate::web::auth::{CurrentUser, csrf_token, take_flash};
+
+/// What `base.html` needs on every page.
+pub struct Layout {
+    pub user: Option<Actor>,
+    pub csrf: String,
+    pub flash: Option<String>,
+    pub assets: &'static Urls,
+    /// The nav entry to highlight.
+    pub section: &'static str,
+}
+
+impl Layout {
+    pub fn for_user(user: &CurrentUser, section: &'static str) -> Layout {
+        Layout {
+            user: Some(user.actor.clone()),
+            csrf: csrf_token(&user.session),
+            flash: take_flash(&user.session),
+            assets: assets::urls(),
+            section,
+        }
+    }
+
+    pub fn anonymous(session: &Session) -> Layout {
+        Layout {
+            user: None,
+            csrf: csrf_token(session),
+            flash: take_flash(session),
+            assets: assets::urls(),
+            section: "",
+        }
+    }
+
+    pub fn can_write(&self) -> bool {
+        self.user.as_ref().is_some_and(Actor::can_write)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.require_admin().is_ok())
+    }
+}
+
+/// A rendered template with the given status. Pages vary on `HX-Request` because the
+/// same URL answers with a fragment or a whole page.
+pub fn render(template: &impl Template, status: StatusCode) -> Result<HttpResponse, AppError> {
+    let body = template
+        .render()
+        .map_err(|e| AppError::Internal(format!("template: {e}")))?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "HX-Request"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+pub fn ok(template: &impl Template) -> Result<HttpResponse, AppError> {
+    render(template, StatusCode::OK)
+}
+
+/// After a successful form post: 303 to `to`, which browsers and boosted htmx forms follow.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// Only same-site paths are followed after sign-in, so `next` cannot send users away.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+            n.to_string()
+        }
+        _ => "/contacts".to_string(),
+    }
+}
+
+/// Formats a date for display; `app.js` turns `<time>` elements into the viewer's zone.
+pub fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub fn short_date(t: &chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}

@@ -1,0 +1,101 @@
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::setup;
+use crate::error::{AppError, FieldErrors};
+use crate::web::auth::{set_flash, sign_in};
+use crate::web::forms::Form;
+use crate::web::pages::{Layout, render, see_other};
+
+#[derive(Template)]
+#[template(path = "auth/setup.html")]
+struct SetupPage {
+    l: Layout,
+    token: String,
+    email: String,
+    name: String,
+    errors: FieldErrors,
+}
+
+impl SetupPage {
+    fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TokenParam {
+    token: Option<String>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    q: web::Query<TokenParam>,
+) -> Result<HttpResponse, AppError> {
+    setup::check(&state.db, q.token.as_deref()).await?;
+    render(
+        &SetupPage {
+            l: Layout::anonymous(&session),
+            token: q.token.clone().unwrap_or_default(),
+            email: String::new(),
+            name: String::new(),
+            errors: FieldErrors::new(),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    token: Option<String>,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+pub async fn submit(
+    state: web::Data<AppState>,
+    session: Session,
+    Form(form): Form<SetupForm>,
+) -> Result<HttpResponse, AppError> {
+    let token = form.token.as_deref();
+    let result = if form.password != form.password_confirm {
+        setup::check(&state.db, token).await?;
+        Err(AppError::field(
+            "password_confirm",
+            "The two passwords differ.",
+        ))
+    } else {
+        setup::complete(&state.db, token, &form.email, &form.name, &form.password).await
+    };
+    match result {
+        Ok(user) => {
+            sign_in(&session, &user)?;
+            set_flash(&session, "Welcome to Cairn. Your admin account is ready.");
+            Ok(see_other("/contacts"))
+        }
+        Err(AppError::Validation { fields, .. }) | Err(AppError::Conflict { fields, .. }) => {
+            render(
+                &SetupPage {
+                    l: Layout::anonymous(&session),
+                    token: form.token.unwrap_or_default(),
+                    email: form.email,
+                    name: form.name,
+                    errors: fields,
+                },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        }
+        Err(e) => Err(e),
+    }
+}

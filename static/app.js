@@ -1,0 +1,73 @@
+// Cairn's browser behaviour. Loaded after htmx and before DOMContentLoaded, so the
+// configuration below is in place before htmx starts. No inline scripts: the CSP forbids them.
+(function () {
+  "use strict";
+  var cfg = htmx.config;
+  // The CSP forbids inline styles and eval; htmx must not need either.
+  cfg.includeIndicatorStyles = false;
+  cfg.allowEval = false;
+  cfg.allowScriptTags = false;
+  // A history miss reloads the whole page instead of asking for a fragment.
+  cfg.historyRestoreAsHxRequest = false;
+  cfg.refreshOnHistoryMiss = true;
+  // Forms answer 4xx with the form and its messages (or a full error page when boosted):
+  // swap them. Fragment requests that fail get `HX-Reswap: none` and a toast instead.
+  cfg.responseHandling = [
+    { code: "204", swap: false },
+    { code: "[23]..", swap: true },
+    { code: "422", swap: true },
+    { code: "[45]..", swap: true, error: true }
+  ];
+
+  function toast(message, kind) {
+    var box = document.getElementById("toasts");
+    if (!box) return;
+    var el = document.createElement("div");
+    el.className = "toast " + (kind || "error");
+    el.setAttribute("role", "alert");
+    el.textContent = message;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 6000);
+  }
+
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    if (type.indexOf("text/plain") === 0 && xhr.responseText) {
+      toast(xhr.responseText.slice(0, 300));
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("The server cannot be reached. Check your connection and try again.");
+  });
+
+  // Dates are stored and sent in UTC; show them in the viewer's own time zone.
+  function localiseTimes(root) {
+    var els = (root || document).querySelectorAll("time[datetime]");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) continue;
+      el.title = d.toString();
+      el.textContent = el.dataset.format === "datetime"
+        ? d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })
+        : d.toLocaleDateString(undefined, { dateStyle: "medium" });
+    }
+  }
+  document.addEventListener("DOMContentLoaded", function () { localiseTimes(document); });
+  document.addEventListener("htmx:afterSettle", function (evt) { localiseTimes(evt.detail.elt); });
+
+  // Keyboard: "/" focuses search, other keys follow elements marked data-hotkey.
+  document.addEventListener("keydown", function (evt) {
+    if (evt.ctrlKey || evt.metaKey || evt.altKey) return;
+    var t = evt.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) {
+      if (evt.key === "Escape") t.blur();
+      return;
+    }
+    var el = document.querySelector('[data-hotkey="' + CSS.escape(evt.key) + '"]');
+    if (!el) return;
+    evt.preventDefault();
+    if (el.tagName === "INPUT") { el.focus(); el.select(); } else { el.click(); }
+  });
+})();
