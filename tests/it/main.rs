@@ -1,1 +1,12 @@
-fn main() {}
+//! One integration-test binary (each extra file in tests/ would be another link step).
+//! Every test gets a fresh database: SQLite by default, PostgreSQL when
+//! `CAIRN_TEST_DATABASE_URL` points at a server (scripts/test runs both).
+mod support;
+
+mod api_errors;
+mod auth;
+mod cli;
+mod contacts_api;
+mod contacts_pages;
+mod openapi;
+mod setup;

@@ -1,0 +1,459 @@
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use cairn::domain::users;
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn pages_need_a_session_and_login_logout_work() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    let mut c = app.client().await;
+
+    let res = c.get("/contacts?q=x").await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location(), "/login?next=%2Fcontacts%3Fq%3Dx");
+    // htmx requests are told to go to the login page instead of getting a redirect.
+    let res = c.hx_get("/contacts").await;
+    assert!(res.header("hx-redirect").unwrap().starts_with("/login"));
+
+    let res = c.sign_in("REP@example.com", PASSWORD).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location(), "/contacts");
+    assert_eq!(c.get("/contacts").await.status, 200);
+
+    let res = c.post_form("/logout", &[]).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(c.get("/contacts").await.status, 303);
+}
+
+#[actix_web::test]
+async fn login_follows_only_local_next_links() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    let mut c = app.client().await;
+    c.get("/login").await;
+    let res = c
+        .post_form(
+            "/login",
+            &[
+                ("email", "rep@example.com"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(res.location(), "/contacts");
+    c.post_form("/logout", &[]).await;
+    c.get("/login").await;
+    let res = c
+        .post_form(
+            "/login",
+            &[
+                ("email", "rep@example.com"),
+                ("password", PASSWORD),
+                ("next", "/contacts/new"),
+            ],
+        )
+        .await;
+    assert_eq!(res.location(), "/contacts/new");
+}
+
+#[actix_web::test]
+async fn a_failed_login_never_reveals_whether_the_email_exists() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    let mut c = app.client().await;
+    let wrong_password = c.sign_in("rep@example.com", "wrong password").await;
+    let unknown_email = c.sign_in("nobody@example.com", "wrong password").await;
+    assert_eq!(wrong_password.status, 401);
+    assert_eq!(unknown_email.status, 401);
+    assert!(
+        wrong_password
+            .text()
+            .contains("Email or password is incorrect.")
+    );
+    assert!(
+        unknown_email
+            .text()
+            .contains("Email or password is incorrect.")
+    );
+    assert_eq!(c.get("/contacts").await.status, 303);
+}
+
+#[actix_web::test]
+async fn five_failures_for_one_account_lock_it_for_the_window() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    // Each attempt comes from a different address: the account limit alone must bite.
+    for i in 0..5 {
+        let mut c = app.client().await;
+        c.peer = format!("192.0.2.{i}:5000").parse().unwrap();
+        let res = c.sign_in("rep@example.com", &format!("bad{i}")).await;
+        assert_eq!(res.status, 401);
+    }
+    let mut c = app.client().await;
+    let res = c.sign_in("rep@example.com", PASSWORD).await;
+    assert_eq!(
+        res.status, 429,
+        "the right password is refused while locked"
+    );
+    assert!(res.text().contains("Too many failed sign-in attempts"));
+    assert_eq!(res.header("retry-after").as_deref(), Some("900"));
+    assert_eq!(c.get("/contacts").await.status, 303);
+
+    // Once the window has passed, the account works again.
+    exec(
+        &app.db,
+        "UPDATE login_attempts SET created_at = '2000-01-01 00:00:00+00:00'",
+    )
+    .await;
+    assert_eq!(c.sign_in("rep@example.com", PASSWORD).await.status, 303);
+}
+
+#[actix_web::test]
+async fn five_failures_from_one_address_lock_that_address() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    let mut c = app.client().await;
+    for i in 0..5 {
+        let res = c
+            .sign_in(&format!("guess{i}@example.com"), "whatever")
+            .await;
+        assert_eq!(res.status, 401);
+    }
+    // Same address (the test client's), a real account and its right password: still 429.
+    assert_eq!(c.sign_in("rep@example.com", PASSWORD).await.status, 429);
+}
+
+#[actix_web::test]
+async fn state_changing_requests_need_the_csrf_token() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    let mut c = app.client().await;
+    c.sign_in("rep@example.com", PASSWORD).await;
+    c.get("/contacts").await;
+    let good = c.csrf.clone().unwrap();
+    let fields = [("first_name", "Ana"), ("last_name", "Silva")];
+
+    let res = c.post_form_raw("/contacts", &fields).await;
+    assert_eq!(res.status, 403, "no token");
+    let res = c
+        .post_form_raw(
+            "/contacts",
+            &[
+                ("first_name", "Ana"),
+                ("last_name", "Silva"),
+                ("_csrf", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 403, "wrong token");
+    // The right token from another site is still refused.
+    let res = c
+        .send(
+            TestRequest::post()
+                .uri("/contacts")
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .insert_header(("origin", "https://evil.example"))
+                .set_payload(format!("first_name=Ana&last_name=Silva&_csrf={good}")),
+        )
+        .await;
+    assert_eq!(res.status, 403, "cross-site origin");
+    let res = c
+        .send(
+            TestRequest::post()
+                .uri("/contacts")
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .insert_header(("sec-fetch-site", "cross-site"))
+                .set_payload(format!("first_name=Ana&last_name=Silva&_csrf={good}")),
+        )
+        .await;
+    assert_eq!(res.status, 403, "cross-site fetch");
+    // An htmx DELETE without the header is refused.
+    let res = c
+        .send(
+            TestRequest::delete()
+                .uri("/contacts/1")
+                .insert_header(("HX-Request", "true")),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(app.count("contacts").await, 0);
+
+    // With the token (form field, or header as htmx sends it) the same requests work.
+    let res = c.post_form("/contacts", &fields).await;
+    assert_eq!(res.status, 303);
+    let res = c
+        .send(
+            TestRequest::post()
+                .uri("/contacts")
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .insert_header(("x-csrf-token", good.as_str()))
+                .insert_header(("origin", "http://localhost"))
+                .set_payload("first_name=Ben&last_name=Okafor"),
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(app.count("contacts").await, 2);
+}
+
+#[actix_web::test]
+async fn a_viewer_reads_but_every_write_is_403_on_pages_and_api() {
+    let app = TestApp::new().await;
+    let rep_token = app.api_user("rep").await;
+    let viewer_token = app.api_user("viewer").await;
+    let mut c = app.client().await;
+    let created = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &rep_token,
+            Some(contact_json("Ana", "Silva", "ana@example.com")),
+        )
+        .await;
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].as_i64().unwrap();
+
+    // API: reads work, writes are 403.
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/contacts", &viewer_token, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        c.api(
+            Method::GET,
+            &format!("/api/v1/contacts/{id}"),
+            &viewer_token,
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &viewer_token,
+            Some(contact_json("V", "W", "v@example.com")),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(res.code(), "forbidden");
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            &viewer_token,
+            Some(serde_json::json!({"title": "X"})),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(
+        c.api(
+            Method::DELETE,
+            &format!("/api/v1/contacts/{id}"),
+            &viewer_token,
+            None
+        )
+        .await
+        .status,
+        403
+    );
+
+    // Pages: the list shows no write buttons; every write URL is 403.
+    c.sign_in("viewer-api@example.com", PASSWORD).await;
+    let list = c.get("/contacts").await;
+    assert_eq!(list.status, 200);
+    assert!(list.text().contains("Ana Silva"));
+    assert!(!list.text().contains("New contact"));
+    assert_eq!(c.get("/contacts/new").await.status, 403);
+    assert_eq!(c.get(&format!("/contacts/{id}/edit")).await.status, 403);
+    assert_eq!(c.get(&format!("/contacts/{id}/delete")).await.status, 403);
+    let res = c
+        .post_form("/contacts", &[("first_name", "V"), ("last_name", "W")])
+        .await;
+    assert_eq!(res.status, 403);
+    assert!(res.text().contains("viewer"), "the 403 page says why");
+    assert_eq!(
+        c.post_form(
+            &format!("/contacts/{id}"),
+            &[("first_name", "X"), ("last_name", "Y")]
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(
+        c.post_form(&format!("/contacts/{id}/delete"), &[])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(app.count("contacts").await, 1);
+    let unchanged = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/contacts/{id}"),
+            &rep_token,
+            None,
+        )
+        .await;
+    assert_eq!(unchanged.json()["first_name"], "Ana");
+}
+
+#[actix_web::test]
+async fn the_api_needs_a_valid_bearer_token_and_ignores_cookies() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    let mut c = app.client().await;
+    let res = c.get("/api/v1/contacts").await;
+    assert_eq!(res.status, 401);
+    assert_eq!(res.code(), "unauthorized");
+    assert_eq!(res.header("www-authenticate").as_deref(), Some("Bearer"));
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/contacts", "cairn_0000", None)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/contacts", "something-else", None)
+            .await
+            .status,
+        401
+    );
+    // A signed-in browser session is not an API credential.
+    c.sign_in("rep@example.com", PASSWORD).await;
+    assert_eq!(c.get("/contacts").await.status, 200);
+    assert_eq!(c.get("/api/v1/contacts").await.status, 401);
+    // A POST with the session cookie and no token is refused before anything is written.
+    let res = c
+        .send(
+            TestRequest::post()
+                .uri("/api/v1/contacts")
+                .insert_header(("content-type", "application/json"))
+                .set_payload(contact_json("A", "B", "ab@example.com").to_string()),
+        )
+        .await;
+    assert_eq!(res.status, 401);
+    assert_eq!(app.count("contacts").await, 0);
+}
+
+#[actix_web::test]
+async fn deactivation_ends_sessions_and_tokens() {
+    let app = TestApp::new().await;
+    let rep = app.user("rep@example.com", "rep").await;
+    let token = app.token("rep@example.com").await;
+    let mut c = app.client().await;
+    c.sign_in("rep@example.com", PASSWORD).await;
+    assert_eq!(c.get("/contacts").await.status, 200);
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/contacts", &token, None)
+            .await
+            .status,
+        200
+    );
+
+    users::set_active(&app.db, None, rep.id, false)
+        .await
+        .unwrap();
+    assert_eq!(c.get("/contacts").await.status, 303, "the session ended");
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/contacts", &token, None)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(c.sign_in("rep@example.com", PASSWORD).await.status, 401);
+}
+
+#[actix_web::test]
+async fn changing_the_password_ends_other_sessions() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    let mut laptop = app.client().await;
+    let mut phone = app.client().await;
+    laptop.sign_in("rep@example.com", PASSWORD).await;
+    phone.sign_in("rep@example.com", PASSWORD).await;
+    assert_eq!(phone.get("/contacts").await.status, 200);
+
+    laptop.get("/account").await;
+    let res = laptop
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", "wrong"),
+                ("new_password", "a new password"),
+                ("new_password_confirm", "a new password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.text().contains("Current password is incorrect."));
+    let res = laptop
+        .post_form(
+            "/account/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "a new password"),
+                ("new_password_confirm", "a new password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        laptop.get("/contacts").await.status,
+        200,
+        "this session goes on"
+    );
+    assert_eq!(
+        phone.get("/contacts").await.status,
+        303,
+        "the other one ended"
+    );
+    assert_eq!(phone.sign_in("rep@example.com", PASSWORD).await.status, 401);
+    assert_eq!(
+        phone
+            .sign_in("rep@example.com", "a new password")
+            .await
+            .status,
+        303
+    );
+}
+
+#[actix_web::test]
+async fn pages_carry_security_headers_and_a_strict_csp() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let res = c.get("/login").await;
+    assert_eq!(res.status, 200);
+    let csp = res.header("content-security-policy").unwrap();
+    assert!(csp.contains("script-src 'self'"));
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(
+        res.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert_eq!(
+        res.header("referrer-policy").as_deref(),
+        Some("same-origin")
+    );
+    let html = res.text();
+    assert!(!html.contains("<script>"), "no inline script");
+    assert!(!html.contains("style=\""), "no inline style");
+    assert!(!html.contains("https://"), "no CDN");
+    let cookie = res.header("set-cookie").unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-HTTP installs keep their session"
+    );
+}

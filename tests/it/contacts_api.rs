@@ -1,0 +1,442 @@
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn contact_crud_through_the_api() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": " Ana ", "last_name": "Silva", "email": "Ana@Example.com",
+                "phone": "+1 (555) 010-2030", "company": "Acme Inc", "title": "CTO", "source": "referral"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let created = res.json();
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(res.location(), format!("/api/v1/contacts/{id}"));
+    assert_eq!(created["first_name"], "Ana", "trimmed");
+    assert_eq!(created["email"], "Ana@Example.com", "kept as typed");
+    assert_eq!(created["company"], "Acme Inc");
+    assert_eq!(created["source"], "referral");
+    assert_eq!(
+        created["owner_name"], "rep rep-api@example.com",
+        "owner defaults to the creator"
+    );
+
+    let fetched = c
+        .api(Method::GET, &format!("/api/v1/contacts/{id}"), &token, None)
+        .await;
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.json(), created);
+
+    // A second contact at the same company (any case) links to the same company row.
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "Ben", "last_name": "Okafor", "company": "ACME  inc"})),
+        )
+        .await;
+    assert_eq!(res.status, 201);
+    assert_eq!(res.json()["company_id"], created["company_id"]);
+    assert_eq!(res.json()["source"], "organic", "the default source");
+    assert_eq!(app.count("companies").await, 1);
+
+    // PATCH changes only what it names; null clears an optional field.
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            &token,
+            Some(json!({"title": null, "last_name": "Silva-Costa"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let patched = res.json();
+    assert_eq!(patched["title"], serde_json::Value::Null);
+    assert_eq!(patched["last_name"], "Silva-Costa");
+    assert_eq!(patched["email"], "Ana@Example.com");
+    assert_eq!(patched["company"], "Acme Inc");
+    assert_eq!(patched["created_at"], created["created_at"]);
+
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/contacts/{id}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 204);
+    assert!(res.body.is_empty());
+    let res = c
+        .api(Method::GET, &format!("/api/v1/contacts/{id}"), &token, None)
+        .await;
+    assert_eq!(res.status, 404);
+    assert_eq!(res.code(), "not_found");
+    assert_eq!(
+        c.api(
+            Method::DELETE,
+            &format!("/api/v1/contacts/{id}"),
+            &token,
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        c.api(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            &token,
+            Some(json!({"title": "x"}))
+        )
+        .await
+        .status,
+        404
+    );
+    // Every write left an audit entry.
+    assert_eq!(app.count("audit_log WHERE entity = 'contact'").await, 4);
+}
+
+#[actix_web::test]
+async fn a_duplicate_email_in_another_case_is_a_409() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let first = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("Ana", "Silva", "ana@example.com")),
+        )
+        .await;
+    assert_eq!(first.status, 201);
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("Ana", "Other", "ANA@Example.COM")),
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    let body = res.json();
+    assert_eq!(body["error"]["code"], "conflict");
+    assert!(
+        body["error"]["fields"]["email"]
+            .as_str()
+            .unwrap()
+            .contains("already has this email")
+    );
+    assert_eq!(app.count("contacts").await, 1);
+
+    // Changing another contact's email to it is a conflict too, and changes nothing.
+    let second = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("Ben", "Okafor", "ben@example.com")),
+        )
+        .await;
+    let id = second.json()["id"].as_i64().unwrap();
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            &token,
+            Some(json!({"email": "Ana@example.com"})),
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    let again = c
+        .api(Method::GET, &format!("/api/v1/contacts/{id}"), &token, None)
+        .await;
+    assert_eq!(again.json()["email"], "ben@example.com");
+    // Keeping one's own email (in another case) is fine.
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            &token,
+            Some(json!({"email": "BEN@example.com"})),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+}
+
+#[actix_web::test]
+async fn list_pagination_filters_and_order() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    for i in 0..30 {
+        let company = if i % 3 == 0 { "Acme Corp" } else { "Globex" };
+        let source = if i % 5 == 0 { "paid" } else { "organic" };
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/contacts",
+                &token,
+                Some(
+                    json!({"first_name": format!("Person{i}"), "last_name": "Test",
+                    "email": format!("p{i}@example.com"), "company": company, "source": source}),
+                ),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+    let res = c.api(Method::GET, "/api/v1/contacts", &token, None).await;
+    let body = res.json();
+    assert_eq!(body["total"], 30);
+    assert_eq!(body["page"], 1);
+    assert_eq!(body["per_page"], 25);
+    assert_eq!(body["items"].as_array().unwrap().len(), 25);
+    assert_eq!(body["items"][0]["first_name"], "Person29", "newest first");
+
+    let body = c
+        .api(
+            Method::GET,
+            "/api/v1/contacts?page=2&per_page=25",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(body["total"], 30);
+    assert_eq!(body["items"].as_array().unwrap().len(), 5);
+    assert_eq!(body["items"][4]["first_name"], "Person0");
+    let body = c
+        .api(Method::GET, "/api/v1/contacts?page=9", &token, None)
+        .await
+        .json();
+    assert_eq!(body["total"], 30);
+    assert_eq!(body["items"].as_array().unwrap().len(), 0);
+
+    // company matches part of the name, in any case.
+    let body = c
+        .api(
+            Method::GET,
+            "/api/v1/contacts?company=acme&per_page=100",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(body["total"], 10);
+    assert!(
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["company"] == "Acme Corp")
+    );
+    let body = c
+        .api(Method::GET, "/api/v1/contacts?company=CORP", &token, None)
+        .await
+        .json();
+    assert_eq!(body["total"], 10);
+    let body = c
+        .api(Method::GET, "/api/v1/contacts?source=paid", &token, None)
+        .await
+        .json();
+    assert_eq!(body["total"], 6);
+    let body = c
+        .api(
+            Method::GET,
+            "/api/v1/contacts?source=paid&company=acme",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(body["total"], 2, "0, 15");
+    // q finds name, email or company; every word must match.
+    let body = c
+        .api(Method::GET, "/api/v1/contacts?q=person2", &token, None)
+        .await
+        .json();
+    assert_eq!(body["total"], 11, "Person2 and Person20..29");
+    let body = c
+        .api(Method::GET, "/api/v1/contacts?q=p7%40example", &token, None)
+        .await
+        .json();
+    assert_eq!(body["total"], 1);
+    let body = c
+        .api(
+            Method::GET,
+            "/api/v1/contacts?q=globex+person1",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        body["total"], 8,
+        "Person1, 10, 11, 13, 14, 16, 17 and 19 work at Globex"
+    );
+    // LIKE wildcards in the search are taken literally.
+    let body = c
+        .api(Method::GET, "/api/v1/contacts?q=%25", &token, None)
+        .await
+        .json();
+    assert_eq!(body["total"], 0);
+    let body = c
+        .api(
+            Method::GET,
+            "/api/v1/contacts?sort=name&per_page=2",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(body["items"][0]["first_name"], "Person0");
+}
+
+#[actix_web::test]
+async fn bad_list_parameters_are_422_not_an_empty_list() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    for (query, field) in [
+        ("per_page=0", "per_page"),
+        ("per_page=101", "per_page"),
+        ("per_page=ten", "per_page"),
+        ("page=0", "page"),
+        ("page=-1", "page"),
+        ("source=carrier-pigeon", "source"),
+        ("owner=bob", "owner"),
+        ("sort=sideways", "sort"),
+    ] {
+        let res = c
+            .api(
+                Method::GET,
+                &format!("/api/v1/contacts?{query}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 422, "{query}");
+        assert_eq!(res.code(), "validation_failed");
+        assert!(
+            res.json()["error"]["fields"][field].is_string(),
+            "{query}: {}",
+            res.text()
+        );
+    }
+    assert_eq!(
+        c.api(
+            Method::GET,
+            "/api/v1/contacts?per_page=100&page=1",
+            &token,
+            None
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn invalid_fields_are_422_with_the_field_named_and_nothing_written() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let long = "x".repeat(121);
+    let cases = [
+        (json!({"first_name": "", "last_name": "B"}), "first_name"),
+        (json!({"first_name": "   ", "last_name": "B"}), "first_name"),
+        (json!({"last_name": "B"}), "first_name"),
+        (json!({"first_name": "A", "last_name": long}), "last_name"),
+        (
+            json!({"first_name": "A", "last_name": "B", "email": "nope"}),
+            "email",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "email": "a@b"}),
+            "email",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "email": "a b@example.com"}),
+            "email",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "phone": "1".repeat(31)}),
+            "phone",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "phone": "call me"}),
+            "phone",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "source": "carrier-pigeon"}),
+            "source",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "title": "t".repeat(121)}),
+            "title",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "company": "c".repeat(201)}),
+            "company",
+        ),
+        (
+            json!({"first_name": "A", "last_name": "B", "owner_id": 999999}),
+            "owner_id",
+        ),
+    ];
+    for (body, field) in cases {
+        let res = c
+            .api(Method::POST, "/api/v1/contacts", &token, Some(body.clone()))
+            .await;
+        assert_eq!(res.status, 422, "{body}");
+        let json = res.json();
+        assert_eq!(json["error"]["code"], "validation_failed");
+        assert!(json["error"]["message"].is_string());
+        assert!(
+            json["error"]["fields"][field].is_string(),
+            "{body} → {json}"
+        );
+    }
+    // 120 characters is allowed, 121 is not.
+    let ok = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "é".repeat(120), "last_name": "B"})),
+        )
+        .await;
+    assert_eq!(ok.status, 201);
+    assert_eq!(app.count("contacts").await, 1);
+    assert_eq!(
+        app.count("companies").await,
+        0,
+        "no company half-created by a refused contact"
+    );
+
+    // PATCH validates the same way.
+    let id = ok.json()["id"].as_i64().unwrap();
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            &token,
+            Some(json!({"first_name": ""})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["first_name"].is_string());
+}

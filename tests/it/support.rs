@@ -1,0 +1,292 @@
+//! Test harness: a fresh database per test, the real app from `app::build`, and a small
+//! client that keeps the session cookie like a browser.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use actix_http::Request;
+use actix_web::body::MessageBody;
+use actix_web::cookie::Key;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::{self, TestRequest};
+use actix_web::web::{Bytes, Data};
+use cairn::app::{AppState, SESSION_COOKIE, build};
+use cairn::config::Config;
+use cairn::db::Db;
+use cairn::domain::{Actor, Role, tokens, users};
+use sea_orm::ConnectionTrait;
+use sea_orm::sqlx::{Connection, postgres::PgConnection};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A database URL nobody else uses: a new SQLite file, or a new PostgreSQL database.
+pub async fn fresh_database_url() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let unique = format!(
+        "{}_{}_{}",
+        std::process::id(),
+        n,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    match std::env::var("CAIRN_TEST_DATABASE_URL") {
+        Ok(admin) if admin.starts_with("postgres") => {
+            let name = format!("cairn_t_{unique}");
+            let mut conn = PgConnection::connect(&admin)
+                .await
+                .expect("connect to the PostgreSQL test server");
+            sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(format!(
+                "CREATE DATABASE {name}"
+            )))
+            .execute(&mut conn)
+            .await
+            .expect("create a test database");
+            let _ = conn.close().await;
+            let (base, _) = admin.rsplit_once('/').expect("database URL has a path");
+            format!("{base}/{name}")
+        }
+        _ => {
+            let dir = std::env::temp_dir().join("cairn-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite://{}/t_{unique}.db", dir.display())
+        }
+    }
+}
+
+pub struct TestApp {
+    pub db: Db,
+    pub state: Data<AppState>,
+    pub key: Key,
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let url = fresh_database_url().await;
+        let db = Db::connect(&url).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        let state = Data::new(AppState {
+            db: db.clone(),
+            config: Arc::new(Config::for_database(&url)),
+        });
+        TestApp {
+            db,
+            state,
+            key: Key::generate(),
+        }
+    }
+
+    pub async fn client(
+        &self,
+    ) -> Client<
+        impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+    > {
+        Client {
+            svc: test::init_service(build(self.state.clone(), self.key.clone())).await,
+            cookie: None,
+            csrf: None,
+            peer: "10.1.2.3:4000".parse().unwrap(),
+        }
+    }
+
+    /// Creates a user straight through the domain (as `cairn user create` does).
+    pub async fn user(&self, email: &str, role: &str) -> Actor {
+        let u = users::create(
+            &self.db,
+            None,
+            &users::NewUser {
+                email: email.into(),
+                name: format!("{role} {email}"),
+                password: PASSWORD.into(),
+                role: role.into(),
+            },
+        )
+        .await
+        .expect("create user");
+        Actor {
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            role: Role::parse(&u.role).unwrap(),
+        }
+    }
+
+    pub async fn token(&self, email: &str) -> String {
+        tokens::create_for_email(&self.db, None, email, "test")
+            .await
+            .expect("create token")
+            .token
+    }
+
+    /// An API token for a new user with `role`.
+    pub async fn api_user(&self, role: &str) -> String {
+        let email = format!("{role}-api@example.com");
+        self.user(&email, role).await;
+        self.token(&email).await
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .read
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: actix_web::http::header::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    }
+    pub fn location(&self) -> String {
+        self.header("location").expect("a Location header")
+    }
+    /// The error code of a JSON error body.
+    pub fn code(&self) -> String {
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// Finds the CSRF token a page rendered into its forms.
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"_csrf\" value=\"")? + "name=\"_csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_string())
+}
+
+pub struct Client<S> {
+    svc: S,
+    cookie: Option<String>,
+    pub csrf: Option<String>,
+    /// The client's address as the server sees it.
+    pub peer: std::net::SocketAddr,
+}
+
+impl<S, B> Client<S>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    pub async fn send(&mut self, req: TestRequest) -> Response {
+        let mut req = req.peer_addr(self.peer);
+        if let Some(c) = &self.cookie {
+            req = req.insert_header(("cookie", format!("{SESSION_COOKIE}={c}")));
+        }
+        let res = test::call_service(&self.svc, req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        for value in headers.get_all("set-cookie") {
+            let v = value.to_str().unwrap();
+            if let Some(rest) = v.strip_prefix(&format!("{SESSION_COOKIE}=")) {
+                let val = rest.split(';').next().unwrap().to_string();
+                let removed = val.is_empty() || v.contains("Max-Age=0") || v.contains("max-age=0");
+                self.cookie = if removed { None } else { Some(val) };
+            }
+        }
+        let body = test::read_body(res).await;
+        let response = Response {
+            status,
+            headers,
+            body,
+        };
+        if let Some(t) = csrf_in(&response.text()) {
+            self.csrf = Some(t);
+        }
+        response
+    }
+
+    pub async fn get(&mut self, path: &str) -> Response {
+        self.send(TestRequest::get().uri(path)).await
+    }
+
+    /// An htmx request for a fragment.
+    pub async fn hx_get(&mut self, path: &str) -> Response {
+        self.send(
+            TestRequest::get()
+                .uri(path)
+                .insert_header(("HX-Request", "true")),
+        )
+        .await
+    }
+
+    /// A form post carrying the CSRF token the last page gave us.
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        all.push(("_csrf", &token));
+        self.post_form_raw(path, &all).await
+    }
+
+    /// A form post exactly as given (no CSRF token added).
+    pub async fn post_form_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let body = serde_html_form::to_string(fields).unwrap();
+        self.send(
+            TestRequest::post()
+                .uri(path)
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(body),
+        )
+        .await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Response {
+        self.get("/login").await;
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// A JSON API call with a bearer token.
+    pub async fn api(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Response {
+        let mut req = TestRequest::default()
+            .method(method)
+            .uri(path)
+            .insert_header(("authorization", format!("Bearer {token}")));
+        if let Some(b) = body {
+            req = req
+                .insert_header(("content-type", "application/json"))
+                .set_payload(b.to_string());
+        }
+        self.send(req).await
+    }
+}
+
+/// A valid contact body for the API.
+pub fn contact_json(first: &str, last: &str, email: &str) -> serde_json::Value {
+    serde_json::json!({"first_name": first, "last_name": last, "email": email})
+}
+
+pub async fn exec(db: &Db, sql: &str) {
+    db.write.execute_unprepared(sql).await.unwrap();
+}
