@@ -13,15 +13,18 @@ use sea_orm::{
 };
 
 use crate::config::redact_url;
+use crate::domain::cache::AuthCache;
+use std::sync::Arc;
 
 /// The two handles every domain function gets. On SQLite, `write` is a pool of exactly one
 /// connection: every write goes through it, so writers queue in the process instead of
 /// failing with "database is locked", while `read` serves many readers at once (WAL).
 /// On PostgreSQL both are the same pool.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pub read: DatabaseConnection,
     pub write: DatabaseConnection,
+    pub auth_cache: Arc<AuthCache>,
 }
 
 impl Db {
@@ -31,6 +34,9 @@ impl Db {
         } else {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                // sqlx pings every connection it hands out by default: a round trip per
+                // query. A broken connection fails its query instead, which we map to 503.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(5))
                 .connect(url)
                 .await
@@ -41,6 +47,7 @@ impl Db {
             Ok(Db {
                 read: conn.clone(),
                 write: conn,
+                auth_cache: Arc::default(),
             })
         }
     }
@@ -82,12 +89,14 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(opts.clone())
         .await
         .map_err(|e| DbErr::Custom(format!("cannot open {url}: {e}")))?;
     let reader = SqlitePoolOptions::new()
-        .max_connections(8)
+        .max_connections(readers())
+        .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(opts)
         .await
@@ -95,5 +104,15 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
     Ok(Db {
         read: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
         write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
+        auth_cache: Arc::default(),
     })
+}
+
+/// Readers for SQLite: each connection is a thread doing CPU work, so more than about two
+/// per core only adds context switches.
+fn readers() -> u32 {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2) as u32;
+    (cores * 2).clamp(2, 16)
 }

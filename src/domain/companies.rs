@@ -7,12 +7,23 @@ use crate::error::AppError;
 
 pub const NAME_MAX: usize = 200;
 
-/// The id of the company called `name` (compared without regard to case or spacing),
-/// created when missing. Safe against a concurrent insert of the same name.
-pub async fn find_or_create(conn: &impl ConnectionTrait, name: &str) -> Result<i64, AppError> {
+/// The company called `name`, compared without regard to case or spacing.
+pub async fn find_by_name(
+    conn: &impl ConnectionTrait,
+    name: &str,
+) -> Result<Option<company::Model>, AppError> {
+    find_by_norm(conn, &normalise(name)).await
+}
+
+/// The company called `name` (compared without regard to case or spacing), created when
+/// missing. Safe against a concurrent insert of the same name.
+pub async fn find_or_create(
+    conn: &impl ConnectionTrait,
+    name: &str,
+) -> Result<company::Model, AppError> {
     let name_norm = normalise(name);
     if let Some(c) = find_by_norm(conn, &name_norm).await? {
-        return Ok(c.id);
+        return Ok(c);
     }
     let t = now();
     company::Entity::insert(company::ActiveModel {
@@ -27,7 +38,6 @@ pub async fn find_or_create(conn: &impl ConnectionTrait, name: &str) -> Result<i
     .await?;
     find_by_norm(conn, &name_norm)
         .await?
-        .map(|c| c.id)
         .ok_or_else(|| AppError::Internal(format!("company {name_norm} not found after insert")))
 }
 

@@ -58,5 +58,6 @@ pub async fn complete(
     let user = users::create_in(&tx, None, &input).await?;
     settings::delete(&tx, KEY).await?;
     tx.commit().await?;
+    db.auth_cache.forget();
     Ok(user)
 }

@@ -1,7 +1,5 @@
 //! API tokens: shown once at creation, stored only as a SHA-256 hash.
-use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, FromQueryResult, NotSet, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, DbBackend, FromQueryResult, NotSet, Set, TransactionTrait};
 
 use crate::db::Db;
 use crate::domain::sql::Sql;
@@ -64,6 +62,7 @@ pub async fn create_for_email(
     )
     .await?;
     tx.commit().await?;
+    db.auth_cache.forget();
     Ok(NewToken {
         id: model.id,
         token,
@@ -79,13 +78,17 @@ struct TokenOwner {
 }
 
 /// The active user a bearer token belongs to, or 401.
-pub async fn authenticate(conn: &impl ConnectionTrait, token: &str) -> Result<Actor, AppError> {
+pub async fn authenticate(db: &Db, token: &str) -> Result<Actor, AppError> {
     let unauthorized =
         || AppError::Unauthorized("The API token is missing, revoked or invalid.".into());
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Err(unauthorized());
     }
-    let backend: DbBackend = conn.get_database_backend();
+    let hash = sha256_hex(token.as_bytes());
+    if let Some(actor) = db.auth_cache.tokens.get(&hash) {
+        return Ok(actor);
+    }
+    let backend: DbBackend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push(
         "SELECT u.id, u.name, u.email, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id \
@@ -93,15 +96,17 @@ pub async fn authenticate(conn: &impl ConnectionTrait, token: &str) -> Result<Ac
     )
     .bind(true)
     .push(" AND t.token_hash = ")
-    .bind(sha256_hex(token.as_bytes()));
+    .bind(hash.clone());
     let owner = TokenOwner::find_by_statement(sql.build())
-        .one(conn)
+        .one(&db.read)
         .await?
         .ok_or_else(unauthorized)?;
-    Ok(Actor {
+    let actor = Actor {
         id: owner.id,
         name: owner.name,
         email: owner.email,
         role: Role::parse(&owner.role).unwrap_or(Role::Viewer),
-    })
+    };
+    db.auth_cache.tokens.insert(hash, actor.clone());
+    Ok(actor)
 }

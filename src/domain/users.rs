@@ -138,6 +138,7 @@ pub async fn create(
     let tx = db.write.begin().await?;
     let model = create_in(&tx, actor, input).await?;
     tx.commit().await?;
+    db.auth_cache.forget();
     Ok(model)
 }
 
@@ -164,23 +165,35 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, Ap
 
 /// The user behind a session cookie, if the session is still valid.
 pub async fn session_user(
-    conn: &impl ConnectionTrait,
+    db: &Db,
     id: i64,
     session_version: i32,
 ) -> Result<Option<user::Model>, AppError> {
-    Ok(user::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .filter(|u| u.active && u.session_version == session_version))
+    let user = match db.auth_cache.users.get(&id) {
+        Some(u) => Some(u),
+        None => {
+            let found = user::Entity::find_by_id(id).one(&db.read).await?;
+            if let Some(u) = &found {
+                db.auth_cache.users.insert(id, u.clone());
+            }
+            found
+        }
+    };
+    Ok(user.filter(|u| u.active && u.session_version == session_version))
 }
 
 /// Active users, for owner pickers and filters.
-pub async fn list_active(conn: &impl ConnectionTrait) -> Result<Vec<user::Model>, AppError> {
-    Ok(user::Entity::find()
+pub async fn list_active(db: &Db) -> Result<Vec<user::Model>, AppError> {
+    if let Some(users) = db.auth_cache.active_users.get(&()) {
+        return Ok(users);
+    }
+    let users = user::Entity::find()
         .filter(user::Column::Active.eq(true))
         .order_by_asc(user::Column::Name)
-        .all(conn)
-        .await?)
+        .all(&db.read)
+        .await?;
+    db.auth_cache.active_users.insert((), users.clone());
+    Ok(users)
 }
 
 pub async fn change_password(
@@ -210,6 +223,7 @@ pub async fn change_password(
     let user = am.update(&tx).await?;
     audit::record(&tx, Some(actor), "change_password", "user", user.id, None).await?;
     tx.commit().await?;
+    db.auth_cache.forget();
     Ok(user)
 }
 
@@ -245,5 +259,6 @@ pub async fn set_active(
     let action = if active { "activate" } else { "deactivate" };
     audit::record(&tx, actor, action, "user", id, None).await?;
     tx.commit().await?;
+    db.auth_cache.forget();
     Ok(())
 }

@@ -52,7 +52,7 @@ impl FromRequest for CurrentUser {
                 .ok()
                 .flatten()
                 .ok_or_else(signed_out)?;
-            match users::session_user(&state.db.read, uid, version).await? {
+            match users::session_user(&state.db, uid, version).await? {
                 Some(user) => Ok(CurrentUser {
                     actor: Actor::from(&user),
                     session,
@@ -92,7 +92,7 @@ impl FromRequest for ApiUser {
                     "Send an API token as `Authorization: Bearer <token>`.".into(),
                 )
             })?;
-            Ok(ApiUser(tokens::authenticate(&state.db.read, &token).await?))
+            Ok(ApiUser(tokens::authenticate(&state.db, &token).await?))
         })
     }
 }
@@ -131,6 +131,11 @@ pub fn set_flash(session: &Session, message: impl Into<String>) {
 }
 
 pub fn take_flash(session: &Session) -> Option<String> {
+    // `remove` marks the session changed (a new cookie) even for a missing key: only
+    // touch it when there is a message, so ordinary pages send no Set-Cookie.
+    if !session.contains_key(FLASH) {
+        return None;
+    }
     session.remove_as::<String>(FLASH).and_then(Result::ok)
 }
 

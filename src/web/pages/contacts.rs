@@ -101,7 +101,7 @@ pub async fn index(
         l: Layout::for_user(&user, "contacts"),
         f,
         page,
-        owners: users::list_active(&state.db.read).await?,
+        owners: users::list_active(&state.db).await?,
         can_write,
     })
 }
@@ -273,7 +273,7 @@ async fn form_page(
             v,
             errors,
             message,
-            owners: users::list_active(&state.db.read).await?,
+            owners: users::list_active(&state.db).await?,
         },
         status,
     )

@@ -1,0 +1,78 @@
+//! Short-lived caches of who is signed in, kept per database handle. Every page and API
+//! request needs its user; reading it once per few seconds instead of once per request
+//! takes a database round trip off the hot path. Changes made through this process
+//! (deactivation, password or role changes) clear the caches at once; another process
+//! sharing a PostgreSQL database sees them within `TTL`.
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::domain::Actor;
+use crate::entities::user;
+
+pub const TTL: Duration = Duration::from_secs(5);
+const CAPACITY: usize = 10_000;
+
+pub struct TtlCache<K, V> {
+    entries: Mutex<HashMap<K, (V, Instant)>>,
+}
+
+impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
+    pub fn new() -> Self {
+        TtlCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<V> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(_, at)| at.elapsed() < TTL)
+            .map(|(v, _)| v.clone())
+    }
+
+    pub fn insert(&self, key: K, value: V) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CAPACITY {
+            entries.retain(|_, (_, at)| at.elapsed() < TTL);
+            if entries.len() >= CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (value, Instant::now()));
+    }
+
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+impl<K: Hash + Eq, V: Clone> Default for TtlCache<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Default)]
+pub struct AuthCache {
+    /// Token hash → its owner.
+    pub tokens: TtlCache<String, Actor>,
+    /// User id → user, for session checks.
+    pub users: TtlCache<i64, user::Model>,
+    /// The active users, for owner pickers.
+    pub active_users: TtlCache<(), Vec<user::Model>>,
+}
+
+impl AuthCache {
+    /// After any change to users or tokens.
+    pub fn forget(&self) {
+        self.tokens.clear();
+        self.users.clear();
+        self.active_users.clear();
+    }
+}
