@@ -14,7 +14,7 @@ use sea_orm::{
 
 use crate::config::redact_url;
 use crate::domain::cache::AuthCache;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// The two handles every domain function gets. On SQLite, `write` is a pool of exactly one
 /// connection: every write goes through it, so writers queue in the process instead of
@@ -25,6 +25,8 @@ pub struct Db {
     pub read: DatabaseConnection,
     pub write: DatabaseConnection,
     pub auth_cache: Arc<AuthCache>,
+    /// The group-commit queue for new contacts, started on first use.
+    pub(crate) contact_queue: Arc<OnceLock<crate::domain::contacts::batch::Queue>>,
 }
 
 impl Db {
@@ -48,6 +50,7 @@ impl Db {
                 read: conn.clone(),
                 write: conn,
                 auth_cache: Arc::default(),
+                contact_queue: Arc::default(),
             })
         }
     }
@@ -105,6 +108,7 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
         read: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
         write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
         auth_cache: Arc::default(),
+        contact_queue: Arc::default(),
     })
 }
 

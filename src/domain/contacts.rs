@@ -1,8 +1,8 @@
 //! Contacts: the first complete slice. Pages and the API both call these functions.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, NotSet, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -136,8 +136,11 @@ impl From<&Contact> for ContactInput {
     }
 }
 
+pub(crate) mod batch;
+
 /// Input that passed validation, ready to store.
-struct Valid {
+#[derive(Clone)]
+pub(crate) struct Valid {
     first_name: String,
     last_name: String,
     email: Option<String>,
@@ -294,7 +297,10 @@ async fn company_in(
     }
 }
 
-async fn lookup_company(db: &Db, name: &Option<String>) -> Result<Option<company::Model>, AppError> {
+async fn lookup_company(
+    db: &Db,
+    name: &Option<String>,
+) -> Result<Option<company::Model>, AppError> {
     match name {
         Some(n) => companies::find_by_name(&db.read, n).await,
         None => Ok(None),
@@ -329,32 +335,9 @@ pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Cont
     actor.require_write()?;
     let v = validate(&db.read, actor, input).await?;
     let known = lookup_company(db, &v.company).await?;
-    let t = now();
-    let tx = db.write.begin().await?;
-    let company = company_in(&tx, &v.company, known).await?;
-    // Email uniqueness is the unique index's job: one statement fewer on every create,
-    // and no race between a check and the insert.
-    let res = contact::Entity::insert(contact::ActiveModel {
-        id: NotSet,
-        first_name: Set(v.first_name.clone()),
-        last_name: Set(v.last_name.clone()),
-        email: Set(v.email.clone()),
-        email_norm: Set(v.email_norm.clone()),
-        phone: Set(v.phone.clone()),
-        company_id: Set(company.as_ref().map(|c| c.id)),
-        title: Set(v.title.clone()),
-        source: Set(v.source.clone()),
-        owner_id: Set(v.owner_id),
-        created_at: Set(t),
-        updated_at: Set(t),
-    })
-    .exec(&tx)
-    .await
-    .map_err(|e| map_unique(e.into()))?;
-    let id = res.last_insert_id;
-    audit::record(&tx, Some(actor), "create", "contact", id, None).await?;
-    tx.commit().await?;
-    Ok(build(id, v, company, t, t))
+    // Email uniqueness is the unique index's job (no check-then-insert race); the batch
+    // answers a duplicate with the same 409 as `update`.
+    batch::submit(db, actor, v, known, now()).await
 }
 
 pub async fn update(
@@ -692,7 +675,9 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Contact
     push_count(&mut sql, q);
     sql.push(") AS total, (SELECT ");
     if postgres {
-        sql.push(&format!("COALESCE(json_agg(json_build_object({object}){order}), '[]'::json)::text"));
+        sql.push(&format!(
+            "COALESCE(json_agg(json_build_object({object}){order}), '[]'::json)::text"
+        ));
     } else {
         sql.push(&format!("json_group_array(json_object({object}){order})"));
     }
@@ -726,4 +711,3 @@ struct PageRow {
     total: i64,
     items: String,
 }
-

@@ -440,3 +440,72 @@ async fn invalid_fields_are_422_with_the_field_named_and_nothing_written() {
     assert_eq!(res.status, 422);
     assert!(res.json()["error"]["fields"]["first_name"].is_string());
 }
+
+#[actix_web::test]
+async fn concurrent_creates_each_get_their_own_row_and_answer() {
+    use cairn::domain::contacts::{self, ContactInput};
+    let app = TestApp::new().await;
+    let actor = app.user("rep@example.com", "rep").await;
+    // 60 creates at once: some share an email (only the first of each may win), some have
+    // no email, some name a company that does not exist yet. They are written in batches.
+    let inputs: Vec<ContactInput> = (0..60)
+        .map(|i| ContactInput {
+            first_name: format!("First{i}"),
+            last_name: format!("Last{i}"),
+            email: match i % 6 {
+                0 => None,
+                5 => Some("shared@example.com".into()),
+                _ => Some(format!("p{i}@example.com")),
+            },
+            company: Some(format!("Company {}", i % 4)),
+            ..Default::default()
+        })
+        .collect();
+    let results = futures_util::future::join_all(
+        inputs
+            .iter()
+            .map(|input| contacts::create(&app.db, &actor, input)),
+    )
+    .await;
+    let mut ok = 0;
+    let mut conflicts = 0;
+    for (input, result) in inputs.iter().zip(&results) {
+        match result {
+            Ok(c) => {
+                ok += 1;
+                assert_eq!(c.first_name, input.first_name);
+                assert_eq!(c.email, input.email);
+                // The id really is this contact's row.
+                let stored = contacts::get(&app.db, &actor, c.id).await.unwrap();
+                assert_eq!(stored.first_name, input.first_name);
+                assert_eq!(stored.company, input.company);
+                assert_eq!(stored.created_at, c.created_at);
+            }
+            Err(cairn::error::AppError::Conflict { fields, .. }) => {
+                conflicts += 1;
+                assert!(fields.contains_key("email"));
+                assert_eq!(input.email.as_deref(), Some("shared@example.com"));
+            }
+            Err(e) => panic!("unexpected error: {e:?}"),
+        }
+    }
+    assert_eq!(
+        conflicts, 9,
+        "ten creates share one email; one of them wins"
+    );
+    assert_eq!(ok, 51);
+    assert_eq!(app.count("contacts").await, 51);
+    assert_eq!(app.count("companies").await, 4);
+    assert_eq!(
+        app.count("audit_log WHERE entity = 'contact' AND action = 'create'")
+            .await,
+        51
+    );
+    let mut c = app.client().await;
+    let token = app.token("rep@example.com").await;
+    let list = c
+        .api(Method::GET, "/api/v1/contacts", &token, None)
+        .await
+        .json();
+    assert_eq!(list["total"], 51, "the trigger-kept total agrees");
+}
