@@ -80,7 +80,7 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
         .synchronous(SqliteSynchronous::Normal)
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true)
-        .pragma("cache_size", "-20000")
+        .pragma("cache_size", "-8000")
         .pragma("temp_store", "memory");
     if let Some(dir) = opts.get_filename().parent()
         && !dir.as_os_str().is_empty()
