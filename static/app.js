@@ -19,6 +19,17 @@
     { code: "[45]..", swap: true, error: true }
   ];
 
+  // Filters left empty stay out of the query string, so the pushed URL reads cleanly.
+  document.addEventListener("htmx:configRequest", function (evt) {
+    if (evt.detail.verb !== "get") return;
+    var params = evt.detail.parameters;
+    var empty = [];
+    for (var key in params) {
+      if (params[key] === "") empty.push(key);
+    }
+    empty.forEach(function (key) { delete params[key]; });
+  });
+
   function toast(message, kind) {
     var box = document.getElementById("toasts");
     if (!box) return;

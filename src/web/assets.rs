@@ -37,6 +37,7 @@ pub struct Urls {
     pub css: String,
     pub htmx: String,
     pub app_js: String,
+    pub favicon: String,
 }
 
 pub fn urls() -> &'static Urls {
@@ -45,6 +46,7 @@ pub fn urls() -> &'static Urls {
         css: url("app.css"),
         htmx: url("htmx.min.js"),
         app_js: url("app.js"),
+        favicon: url("favicon.svg"),
     })
 }
 
