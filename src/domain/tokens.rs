@@ -1,5 +1,8 @@
 //! API tokens: shown once at creation, stored only as a SHA-256 hash.
-use sea_orm::{ActiveModelTrait, DbBackend, FromQueryResult, NotSet, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, NotSet, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
 
 use crate::db::Db;
 use crate::domain::sql::Sql;
@@ -69,8 +72,40 @@ pub async fn create_for_email(
     })
 }
 
+/// A user's tokens that still work, newest first (never the secret: only its prefix).
+pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<api_token::Model>, AppError> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .order_by_desc(api_token::Column::Id)
+        .all(&db.read)
+        .await?)
+}
+
+/// Revokes a token: its owner or an admin may.
+pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let tx = db.write.begin().await?;
+    let token = api_token::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .filter(|t| t.revoked_at.is_none())
+        .ok_or_else(|| AppError::not_found("API token"))?;
+    if token.user_id != actor.id {
+        actor.require_admin()?;
+    }
+    let mut am: api_token::ActiveModel = token.into();
+    am.revoked_at = Set(Some(now()));
+    am.update(&tx).await?;
+    audit::record(&tx, Some(actor), "revoke", "api_token", id, None).await?;
+    tx.commit().await?;
+    db.auth_cache.forget();
+    Ok(())
+}
+
 #[derive(FromQueryResult)]
 struct TokenOwner {
+    token_id: i64,
+    last_used_at: Option<chrono::DateTime<chrono::Utc>>,
     id: i64,
     name: String,
     email: String,
@@ -91,7 +126,7 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Actor, AppError> {
     let backend: DbBackend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push(
-        "SELECT u.id, u.name, u.email, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id \
+        "SELECT t.id AS token_id, t.last_used_at, u.id, u.name, u.email, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.revoked_at IS NULL AND u.active = ",
     )
     .bind(true)
@@ -101,6 +136,28 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Actor, AppError> {
         .one(&db.read)
         .await?
         .ok_or_else(unauthorized)?;
+    // "Last used" is kept to the hour: one write per token per hour at most, off the
+    // request's path.
+    let stale = owner
+        .last_used_at
+        .is_none_or(|t| now() - t > chrono::Duration::hours(1));
+    if stale {
+        let write = db.write.clone();
+        let token_id = owner.token_id;
+        tokio::spawn(async move {
+            let touched = api_token::Entity::update_many()
+                .col_expr(
+                    api_token::Column::LastUsedAt,
+                    sea_orm::sea_query::Expr::value(now()),
+                )
+                .filter(api_token::Column::Id.eq(token_id))
+                .exec(&write)
+                .await;
+            if let Err(e) = touched {
+                tracing::debug!(error = %e, "could not record token use");
+            }
+        });
+    }
     let actor = Actor {
         id: owner.id,
         name: owner.name,

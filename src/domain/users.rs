@@ -227,6 +227,77 @@ pub async fn change_password(
     Ok(user)
 }
 
+/// Every user, active first, for the admin's user list.
+pub async fn list_all(db: &Db) -> Result<Vec<user::Model>, AppError> {
+    Ok(user::Entity::find()
+        .order_by_desc(user::Column::Active)
+        .order_by_asc(user::Column::Name)
+        .all(&db.read)
+        .await?)
+}
+
+/// Refuses a change that would leave the install without an active admin (nobody could
+/// manage users any more without the command line).
+async fn keep_an_admin(conn: &impl ConnectionTrait, target: &user::Model) -> Result<(), AppError> {
+    if target.role != Role::Admin.as_str() || !target.active {
+        return Ok(());
+    }
+    let admins = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .count(conn)
+        .await?;
+    if admins <= 1 {
+        return Err(AppError::Conflict {
+            message: "This is the last active admin; make someone else admin first.".into(),
+            fields: FieldErrors::new(),
+        });
+    }
+    Ok(())
+}
+
+/// Changes a user's role; their sessions end so the new permissions apply at once.
+pub async fn set_role(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    role: &str,
+) -> Result<user::Model, AppError> {
+    actor.require_admin()?;
+    let role = Role::parse(role).ok_or_else(|| {
+        AppError::field("role", "Role must be one of admin, manager, rep, viewer.")
+    })?;
+    let tx = db.write.begin().await?;
+    let target = user::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("User"))?;
+    if target.role == role.as_str() {
+        return Ok(target);
+    }
+    if role != Role::Admin {
+        keep_an_admin(&tx, &target).await?;
+    }
+    let before = target.role.clone();
+    let mut am: user::ActiveModel = target.into();
+    am.role = Set(role.as_str().to_string());
+    am.session_version = Set(am.session_version.as_ref() + 1);
+    am.updated_at = Set(now());
+    let updated = am.update(&tx).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "change_role",
+        "user",
+        id,
+        Some(serde_json::json!({"from": before, "to": updated.role})),
+    )
+    .await?;
+    tx.commit().await?;
+    db.auth_cache.forget();
+    Ok(updated)
+}
+
 /// Deactivating ends every session and makes the user's API tokens stop working.
 pub async fn set_active(
     db: &Db,
@@ -243,6 +314,13 @@ pub async fn set_active(
         }
     }
     let tx = db.write.begin().await?;
+    let target = user::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("User"))?;
+    if !active {
+        keep_an_admin(&tx, &target).await?;
+    }
     let res = user::Entity::update_many()
         .col_expr(user::Column::Active, Expr::value(active))
         .col_expr(

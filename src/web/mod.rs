@@ -11,7 +11,7 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, contacts, login, setup};
+use pages::{account, contacts, login, setup, users};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(health::healthz))
@@ -30,6 +30,30 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/account/password",
             web::post().to(account::change_password),
+        )
+        .route("/account/tokens", web::post().to(account::create_token))
+        .route(
+            "/account/tokens/{id}/revoke",
+            web::post().to(account::revoke_token),
+        )
+        // Settings (admins).
+        .route(
+            "/settings",
+            web::get().to(|| async { pages::see_other("/settings/users") }),
+        )
+        .route("/settings/users", web::get().to(users::index))
+        .route("/settings/users", web::post().to(users::create))
+        .route(
+            "/settings/users/{id}/role",
+            web::post().to(users::change_role),
+        )
+        .route(
+            "/settings/users/{id}/deactivate",
+            web::post().to(users::deactivate),
+        )
+        .route(
+            "/settings/users/{id}/activate",
+            web::post().to(users::activate),
         )
         // Contacts.
         .route("/contacts", web::get().to(contacts::index))

@@ -9,4 +9,5 @@ mod cli;
 mod contacts_api;
 mod contacts_pages;
 mod openapi;
+mod settings;
 mod setup;

@@ -6,33 +6,108 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::users;
+use crate::domain::{tokens, users};
+use crate::entities::api_token;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash, sign_in};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, render, see_other};
+use crate::web::pages::{Layout, render, see_other, short_date};
 
 #[derive(Template)]
 #[template(path = "account/show.html")]
 struct AccountPage {
     l: Layout,
     errors: FieldErrors,
+    tokens: Vec<api_token::Model>,
+    /// A token just created: shown on this page once, never again.
+    new_token: Option<String>,
 }
 
 impl AccountPage {
     fn err(&self, field: &str) -> &str {
         self.errors.get(field).map(String::as_str).unwrap_or("")
     }
+
+    fn day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        short_date(t)
+    }
+
+    fn last_used(&self, t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+        t.as_ref().map(short_date).unwrap_or_else(|| "never".into())
+    }
 }
 
-pub async fn show(user: CurrentUser) -> Result<HttpResponse, AppError> {
+async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    errors: FieldErrors,
+    new_token: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
     render(
         &AccountPage {
-            l: Layout::for_user(&user, "account"),
-            errors: FieldErrors::new(),
+            l: Layout::for_user(user, "account"),
+            errors,
+            tokens: tokens::list_for_user(&state.db, user.actor.id).await?,
+            new_token,
         },
-        StatusCode::OK,
+        status,
     )
+}
+
+pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    page(&state, &user, FieldErrors::new(), None, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create_token(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<TokenForm>,
+) -> Result<HttpResponse, AppError> {
+    match tokens::create_for_email(&state.db, Some(&user.actor), &user.actor.email, &form.name)
+        .await
+    {
+        Ok(t) => {
+            page(
+                &state,
+                &user,
+                FieldErrors::new(),
+                Some(t.token),
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(AppError::Validation { fields, .. }) => {
+            page(
+                &state,
+                &user,
+                fields,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    tokens::revoke(&state.db, &user.actor, *id).await?;
+    set_flash(
+        &user.session,
+        "The token was revoked; requests using it are now refused.",
+    );
+    Ok(see_other("/account"))
 }
 
 #[derive(Deserialize)]
@@ -87,13 +162,16 @@ pub async fn change_password(
             );
             Ok(see_other("/account"))
         }
-        Err(AppError::Validation { fields, .. }) => render(
-            &AccountPage {
-                l: Layout::for_user(&user, "account"),
-                errors: fields,
-            },
-            StatusCode::UNPROCESSABLE_ENTITY,
-        ),
+        Err(AppError::Validation { fields, .. }) => {
+            page(
+                &state,
+                &user,
+                fields,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(e) => Err(e),
     }
 }

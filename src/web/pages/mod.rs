@@ -4,6 +4,7 @@ pub mod account;
 pub mod contacts;
 pub mod login;
 pub mod setup;
+pub mod users;
 
 use actix_session::Session;
 use actix_web::HttpResponse;

@@ -1,0 +1,184 @@
+//! Settings → Users (admins only): add people, change roles, deactivate and reactivate.
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::{Role, users};
+use crate::entities::user;
+use crate::error::{AppError, FieldErrors};
+use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::forms::Form;
+use crate::web::pages::{Layout, render, see_other, short_date};
+
+#[derive(Template)]
+#[template(path = "settings/users.html")]
+struct UsersPage {
+    l: Layout,
+    users: Vec<user::Model>,
+    new: NewUserForm,
+    errors: FieldErrors,
+    message: Option<String>,
+}
+
+impl UsersPage {
+    fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    fn roles(&self) -> [&'static str; 4] {
+        Role::ALL.map(Role::as_str)
+    }
+
+    fn is_me(&self, u: &user::Model) -> bool {
+        self.l.user.as_ref().is_some_and(|me| me.id == u.id)
+    }
+
+    fn day(&self, u: &user::Model) -> String {
+        short_date(&u.created_at)
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewUserForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    new: NewUserForm,
+    error: Option<AppError>,
+) -> Result<HttpResponse, AppError> {
+    let (status, errors, message) = match error {
+        None => (StatusCode::OK, FieldErrors::new(), None),
+        Some(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
+            let status = if matches!(e, AppError::Conflict { .. }) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let message = e.to_string();
+            let fields = e.fields().cloned().unwrap_or_default();
+            (status, fields, Some(message))
+        }
+        Some(other) => return Err(other),
+    };
+    render(
+        &UsersPage {
+            l: Layout::for_user(user, "settings"),
+            users: users::list_all(&state.db).await?,
+            new,
+            errors,
+            message,
+        },
+        status,
+    )
+}
+
+pub async fn index(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_admin()?;
+    let new = NewUserForm {
+        role: "rep".into(),
+        ..Default::default()
+    };
+    page(&state, &user, new, None).await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<NewUserForm>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_admin()?;
+    let input = users::NewUser {
+        email: form.email.clone(),
+        name: form.name.clone(),
+        password: form.password.clone(),
+        role: form.role.clone(),
+    };
+    match users::create(&state.db, Some(&user.actor), &input).await {
+        Ok(created) => {
+            set_flash(
+                &user.session,
+                format!("{} can now sign in as {}.", created.name, created.email),
+            );
+            Ok(see_other("/settings/users"))
+        }
+        Err(e) => {
+            let kept = NewUserForm {
+                password: String::new(),
+                ..form
+            };
+            page(&state, &user, kept, Some(e)).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn change_role(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<RoleForm>,
+) -> Result<HttpResponse, AppError> {
+    match users::set_role(&state.db, &user.actor, *id, &form.role).await {
+        Ok(u) => {
+            set_flash(&user.session, format!("{} is now {}.", u.name, u.role));
+            Ok(see_other("/settings/users"))
+        }
+        Err(e) => page(&state, &user, NewUserForm::default(), Some(e)).await,
+    }
+}
+
+async fn set_active(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    active: bool,
+) -> Result<HttpResponse, AppError> {
+    match users::set_active(&state.db, Some(&user.actor), id, active).await {
+        Ok(()) => {
+            let what = if active {
+                "reactivated"
+            } else {
+                "deactivated; their sessions and API tokens stopped working"
+            };
+            set_flash(&user.session, format!("The user was {what}."));
+            Ok(see_other("/settings/users"))
+        }
+        Err(e) => page(state, user, NewUserForm::default(), Some(e)).await,
+    }
+}
+
+pub async fn deactivate(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    set_active(&state, &user, *id, false).await
+}
+
+pub async fn activate(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    set_active(&state, &user, *id, true).await
+}
