@@ -202,18 +202,23 @@ pub async fn csrf(
             return Ok(req.error_response(forbidden_csrf()).map_into_right_body());
         }
     }
-    let expected = req.get_session().get::<String>(CSRF).ok().flatten();
-    let mut sent = req
+    let Some(expected) = req.get_session().get::<String>(CSRF).ok().flatten() else {
+        return Ok(req.error_response(forbidden_csrf()).map_into_right_body());
+    };
+    let matches = |sent: &str| constant_time_eq(expected.as_bytes(), sent.as_bytes());
+    let header_ok = req
         .headers()
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+        .is_some_and(matches);
     let is_form = req
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if sent.is_none() && is_form {
+    // A form carries its own token; it wins over a header left from an older page.
+    let mut field_ok = false;
+    if !header_ok && is_form {
         let body = match req.extract::<web::Bytes>().await {
             Ok(b) => b,
             Err(_) => {
@@ -221,21 +226,22 @@ pub async fn csrf(
                 return Ok(req.error_response(e).map_into_right_body());
             }
         };
-        sent = serde_html_form::from_bytes::<Vec<(String, String)>>(&body)
+        field_ok = serde_html_form::from_bytes::<Vec<(String, String)>>(&body)
             .ok()
             .and_then(|pairs| {
                 pairs
                     .into_iter()
                     .find(|(k, _)| k == CSRF_FIELD)
                     .map(|(_, v)| v)
-            });
+            })
+            .is_some_and(|v| matches(&v));
         req.set_payload(Payload::from(body));
     }
-    match (expected, sent) {
-        (Some(e), Some(s)) if constant_time_eq(e.as_bytes(), s.as_bytes()) => next
-            .call(req)
+    if header_ok || field_ok {
+        next.call(req)
             .await
-            .map(ServiceResponse::map_into_left_body),
-        _ => Ok(req.error_response(forbidden_csrf()).map_into_right_body()),
+            .map(ServiceResponse::map_into_left_body)
+    } else {
+        Ok(req.error_response(forbidden_csrf()).map_into_right_body())
     }
 }
