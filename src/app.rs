@@ -42,7 +42,10 @@ pub fn build(
         .cookie_http_only(true)
         .cookie_same_site(SameSite::Lax)
         .cookie_content_security(CookieContentSecurity::Private)
-        .session_lifecycle(PersistentSession::default().session_ttl(Duration::days(14)))
+        .session_lifecycle(
+            PersistentSession::default()
+                .session_ttl(Duration::days(crate::web::auth::SESSION_DAYS)),
+        )
         .build();
     // Middleware runs outermost-last: the log sees every answer, headers go on every
     // answer, errors become pages before them, and CSRF needs the session.

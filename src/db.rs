@@ -14,7 +14,7 @@ use sea_orm::{
 
 use crate::config::redact_url;
 use crate::domain::cache::AuthCache;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex};
 
 /// The two handles every domain function gets. On SQLite, `write` is a pool of exactly one
 /// connection: every write goes through it, so writers queue in the process instead of
@@ -26,7 +26,7 @@ pub struct Db {
     pub write: DatabaseConnection,
     pub auth_cache: Arc<AuthCache>,
     /// The group-commit queue for new contacts, started on first use.
-    pub(crate) contact_queue: Arc<OnceLock<crate::domain::contacts::batch::Queue>>,
+    pub(crate) contact_queue: Arc<Mutex<Option<crate::domain::contacts::batch::Queue>>>,
 }
 
 impl Db {

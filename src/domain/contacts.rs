@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::db::Db;
 use crate::domain::sql::{Sql, like_contains};
 use crate::domain::{
-    Actor, FieldErrorsExt, Page, audit, clean, companies, normalise, now, valid_email,
+    Actor, FieldErrorsExt, Page, audit, clean, companies, has_control, normalise, now, valid_email,
 };
 use crate::entities::{company, contact, user};
 use crate::error::{AppError, FieldErrors};
@@ -80,8 +80,12 @@ pub struct ContactInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
@@ -94,8 +98,12 @@ pub struct ContactPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub title: Option<Option<String>>,
-    pub source: Option<String>,
-    pub owner_id: Option<i64>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub source: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub owner_id: Option<Option<i64>>,
 }
 
 fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -109,14 +117,14 @@ where
 impl From<ContactInput> for ContactPatch {
     fn from(i: ContactInput) -> ContactPatch {
         ContactPatch {
-            first_name: Some(i.first_name),
-            last_name: Some(i.last_name),
+            first_name: Some(Some(i.first_name)),
+            last_name: Some(Some(i.last_name)),
             email: Some(i.email),
             phone: Some(i.phone),
             company: Some(i.company),
             title: Some(i.title),
-            source: Some(i.source.unwrap_or_default()),
-            owner_id: i.owner_id,
+            source: Some(Some(i.source.unwrap_or_default())),
+            owner_id: i.owner_id.map(Some),
         }
     }
 }
@@ -167,12 +175,28 @@ fn check_len(
     }
 }
 
+/// `current_owner` is the stored owner when editing: a contact may keep an owner who has
+/// since been deactivated, but cannot be given to one.
 async fn validate(
     conn: &impl ConnectionTrait,
     actor: &Actor,
     input: &ContactInput,
+    current_owner: Option<i64>,
 ) -> Result<Valid, AppError> {
     let mut fields = FieldErrors::new();
+    for (field, label, value) in [
+        ("first_name", "First name", Some(input.first_name.as_str())),
+        ("last_name", "Last name", Some(input.last_name.as_str())),
+        ("email", "Email", input.email.as_deref()),
+        ("phone", "Phone", input.phone.as_deref()),
+        ("company", "Company", input.company.as_deref()),
+        ("title", "Title", input.title.as_deref()),
+        ("source", "Source", input.source.as_deref()),
+    ] {
+        if value.is_some_and(has_control) {
+            fields.set(field, format!("{label} cannot contain control characters."));
+        }
+    }
     let first_name = input.first_name.trim().to_string();
     let last_name = input.last_name.trim().to_string();
     for (field, label, value) in [
@@ -190,7 +214,7 @@ async fn validate(
     }
     let email = clean(input.email.as_deref());
     if let Some(e) = &email
-        && !valid_email(e)
+        && (!valid_email(e) || normalise(e).chars().count() > 254)
     {
         fields.set(
             "email",
@@ -218,6 +242,19 @@ async fn validate(
         &company,
         companies::NAME_MAX,
     );
+    // Lower case can be longer than what was typed ("İ" is two characters lowered).
+    if company
+        .as_deref()
+        .is_some_and(|c| normalise(c).chars().count() > companies::NAME_MAX)
+    {
+        fields.set(
+            "company",
+            format!(
+                "Company must be at most {} characters.",
+                companies::NAME_MAX
+            ),
+        );
+    }
     let title = clean(input.title.as_deref());
     check_len(&mut fields, "title", "Title", &title, TITLE_MAX);
     let source = clean(input.source.as_deref()).unwrap_or_else(|| "organic".to_string());
@@ -231,7 +268,7 @@ async fn validate(
     let mut owner_name = actor.name.clone();
     if owner_id != actor.id {
         match user::Entity::find_by_id(owner_id).one(conn).await? {
-            Some(u) if u.active => owner_name = u.name,
+            Some(u) if u.active || current_owner == Some(owner_id) => owner_name = u.name,
             _ => fields.set("owner_id", "Owner must be an active user."),
         }
     }
@@ -333,7 +370,7 @@ fn build(
 
 pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Contact, AppError> {
     actor.require_write()?;
-    let v = validate(&db.read, actor, input).await?;
+    let v = validate(&db.read, actor, input, None).await?;
     let known = lookup_company(db, &v.company).await?;
     // Email uniqueness is the unique index's job (no check-then-insert race); the batch
     // answers a duplicate with the same 409 as `update`.
@@ -350,23 +387,44 @@ pub async fn update(
     let current = get(db, actor, id).await?;
     let mut input = ContactInput::from(&current);
     let mut changed: Vec<&str> = Vec::new();
+    // Optional fields: `null` clears them.
     macro_rules! apply {
         ($field:ident) => {
             if let Some(value) = patch.$field {
-                input.$field = value.into();
+                input.$field = value;
                 changed.push(stringify!($field));
             }
         };
     }
-    apply!(first_name);
-    apply!(last_name);
+    // Required fields: absent keeps them, `null` is refused.
+    let mut nulls = FieldErrors::new();
+    macro_rules! apply_required {
+        ($field:ident) => {
+            match patch.$field {
+                Some(Some(value)) => {
+                    input.$field = value.into();
+                    changed.push(stringify!($field));
+                }
+                Some(None) => nulls.set(
+                    stringify!($field),
+                    format!("{} cannot be null.", stringify!($field)),
+                ),
+                None => {}
+            }
+        };
+    }
+    apply_required!(first_name);
+    apply_required!(last_name);
     apply!(email);
     apply!(phone);
     apply!(company);
     apply!(title);
-    apply!(source);
-    apply!(owner_id);
-    let v = validate(&db.read, actor, &input).await?;
+    apply_required!(source);
+    apply_required!(owner_id);
+    if !nulls.is_empty() {
+        return Err(AppError::validation(nulls));
+    }
+    let v = validate(&db.read, actor, &input, Some(current.owner_id)).await?;
     let known = lookup_company(db, &v.company).await?;
     let t = now();
     let tx = db.write.begin().await?;
@@ -563,6 +621,11 @@ impl ListParams {
                 Sort::Newest
             }),
         };
+        for (field, value) in [("q", &self.q), ("company", &self.company)] {
+            if value.as_deref().is_some_and(has_control) {
+                fields.set(field, format!("{field} cannot contain control characters."));
+            }
+        }
         let q = clean(self.q.as_deref()).unwrap_or_default();
         if q.chars().count() > 200 {
             fields.set("q", "Search is limited to 200 characters.");
@@ -571,13 +634,9 @@ impl ListParams {
             return Err(AppError::validation(fields));
         }
         Ok(ListQuery {
-            terms: q
-                .split_whitespace()
-                .take(5)
-                .map(str::to_lowercase)
-                .collect(),
+            terms: q.split_whitespace().take(5).map(str::to_string).collect(),
             source,
-            company: clean(self.company.as_deref()).map(|c| c.to_lowercase()),
+            company: clean(self.company.as_deref()).map(|c| normalise(&c)),
             owner,
             sort,
             page,
@@ -611,19 +670,34 @@ fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
         .bind(like_contains(c))
         .push(" ESCAPE '\\')");
     }
-    // Every word must match the first name, last name, email or company.
-    for term in &q.terms {
-        let pattern = like_contains(term);
+    // Every word must match the first name, last name, email or company. The stored
+    // `*_norm` columns were lowered by Rust (all of Unicode); `lower()` in SQLite lowers
+    // ASCII only, so the name comparison lowers the word the same way the engine does.
+    let engine_lower = |w: &str| match sql.backend() {
+        sea_orm::DatabaseBackend::Sqlite => w.to_ascii_lowercase(),
+        _ => w.to_lowercase(),
+    };
+    let terms: Vec<(String, String)> = q
+        .terms
+        .iter()
+        .map(|w| {
+            (
+                like_contains(&engine_lower(w)),
+                like_contains(&w.to_lowercase()),
+            )
+        })
+        .collect();
+    for (name_pattern, norm_pattern) in terms {
         sql.push(&format!(" AND (lower({t}.first_name) LIKE "))
-            .bind(pattern.clone())
+            .bind(name_pattern.clone())
             .push(&format!(" ESCAPE '\\' OR lower({t}.last_name) LIKE "))
-            .bind(pattern.clone())
+            .bind(name_pattern)
             .push(&format!(" ESCAPE '\\' OR {t}.email_norm LIKE "))
-            .bind(pattern.clone())
+            .bind(norm_pattern.clone())
             .push(&format!(
                 " ESCAPE '\\' OR {t}.company_id IN (SELECT id FROM companies WHERE name_norm LIKE "
             ))
-            .bind(pattern)
+            .bind(norm_pattern)
             .push(" ESCAPE '\\'))");
     }
 }

@@ -106,6 +106,11 @@ pub fn clean(value: Option<&str>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Text fields hold no control characters (PostgreSQL refuses NUL outright).
+pub fn has_control(value: &str) -> bool {
+    value.chars().any(char::is_control)
+}
+
 /// Lower case with runs of whitespace collapsed: the form uniqueness is checked on.
 pub fn normalise(value: &str) -> String {
     value

@@ -17,6 +17,10 @@ impl Sql {
         }
     }
 
+    pub fn backend(&self) -> DatabaseBackend {
+        self.backend
+    }
+
     pub fn push(&mut self, text: &str) -> &mut Sql {
         self.text.push_str(text);
         self

@@ -63,7 +63,9 @@ fn validate(input: &NewUser) -> Result<(String, String, Role), AppError> {
         );
     }
     let name = input.name.trim().to_string();
-    if name.is_empty() {
+    if super::has_control(&name) {
+        fields.set("name", "Name cannot contain control characters.");
+    } else if name.is_empty() {
         fields.set("name", "Name is required.");
     } else if name.chars().count() > 120 {
         fields.set("name", "Name must be at most 120 characters.");

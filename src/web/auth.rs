@@ -5,7 +5,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
@@ -17,6 +17,10 @@ const UID: &str = "uid";
 const VERSION: &str = "sv";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
+const SIGNED_IN_AT: &str = "at";
+/// A session lasts this long after sign-in, whatever the cookie claims: a copied cookie
+/// stops working even if its owner never signs out.
+pub const SESSION_DAYS: i64 = 14;
 pub const CSRF_FIELD: &str = "_csrf";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
@@ -52,6 +56,15 @@ impl FromRequest for CurrentUser {
                 .ok()
                 .flatten()
                 .ok_or_else(signed_out)?;
+            let at = session
+                .get::<i64>(SIGNED_IN_AT)
+                .ok()
+                .flatten()
+                .ok_or_else(signed_out)?;
+            if chrono::Utc::now().timestamp() - at > SESSION_DAYS * 24 * 3600 {
+                session.purge();
+                return Err(signed_out());
+            }
             match users::session_user(&state.db, uid, version).await? {
                 Some(user) => Ok(CurrentUser {
                     actor: Actor::from(&user),
@@ -67,33 +80,54 @@ impl FromRequest for CurrentUser {
     }
 }
 
-/// The user behind `Authorization: Bearer <token>`.
+/// The user behind `Authorization: Bearer <token>`, put in place by `api_auth`.
 pub struct ApiUser(pub Actor);
 
 impl FromRequest for ApiUser {
     type Error = AppError;
-    type Future = LocalBoxFuture<'static, Result<ApiUser, AppError>>;
+    type Future = std::future::Ready<Result<ApiUser, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = req
-            .headers()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(|t| t.trim().to_string());
-        let state = state(req);
-        Box::pin(async move {
-            let state = state?;
-            let token = token.ok_or_else(|| {
-                AppError::Unauthorized(
-                    "Send an API token as `Authorization: Bearer <token>`.".into(),
-                )
-            })?;
-            Ok(ApiUser(tokens::authenticate(&state.db, &token).await?))
+        std::future::ready(
+            req.extensions()
+                .get::<Actor>()
+                .cloned()
+                .map(ApiUser)
+                .ok_or_else(|| AppError::Unauthorized("Send an API token.".into())),
+        )
+    }
+}
+
+/// Authenticates every `/api/v1` request before anything else looks at it, so a bad token
+/// gets 401 whatever else is wrong with the request, and no body is read for a stranger.
+pub async fn api_auth(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let token = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
         })
+        .map(|t| t.trim().to_string());
+    let result = match (state(req.request()), token) {
+        (Err(e), _) => Err(e),
+        (_, None) => Err(AppError::Unauthorized(
+            "Send an API token as `Authorization: Bearer <token>`.".into(),
+        )),
+        (Ok(state), Some(token)) => tokens::authenticate(&state.db, &token).await,
+    };
+    match result {
+        Ok(actor) => {
+            req.extensions_mut().insert(actor);
+            next.call(req)
+                .await
+                .map(ServiceResponse::map_into_left_body)
+        }
+        Err(e) => Ok(req.error_response(e).map_into_right_body()),
     }
 }
 
@@ -105,6 +139,9 @@ pub fn sign_in(session: &Session, user: &user::Model) -> Result<(), AppError> {
     session.insert(UID, user.id).map_err(fail)?;
     session
         .insert(VERSION, user.session_version)
+        .map_err(fail)?;
+    session
+        .insert(SIGNED_IN_AT, chrono::Utc::now().timestamp())
         .map_err(fail)?;
     session
         .insert(CSRF, hex::encode(random_bytes::<32>()))
@@ -139,7 +176,7 @@ pub fn take_flash(session: &Session) -> Option<String> {
     session.remove_as::<String>(FLASH).and_then(Result::ok)
 }
 
-/// The client's address for throttling: the peer, or the first `X-Forwarded-For` hop when
+/// The client's address for throttling: the peer, or the last `X-Forwarded-For` hop when
 /// the operator says a reverse proxy sits in front.
 pub fn client_ip(req: &HttpRequest, behind_proxy: bool) -> String {
     if behind_proxy
@@ -147,7 +184,9 @@ pub fn client_ip(req: &HttpRequest, behind_proxy: bool) -> String {
             .headers()
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            // The rightmost entry is the one our proxy added; the others are whatever
+            // the client chose to send.
+            .and_then(|v| v.rsplit(',').next())
     {
         return ip.trim().to_string();
     }

@@ -66,7 +66,7 @@ pub async fn html_errors(
                 .insert_header((header::LOCATION, login))
                 .finish()
         };
-        return Ok(res.into_response(response));
+        return Ok(keep_cookies(res, response));
     }
     let response = if fragment {
         HttpResponse::build(status)
@@ -87,7 +87,21 @@ pub async fn html_errors(
             .content_type("text/html; charset=utf-8")
             .body(page.render().unwrap_or(message))
     };
-    Ok(res.into_response(response))
+    Ok(keep_cookies(res, response))
+}
+
+/// Swaps in a new response but keeps the cookies the old one set (a purged session must
+/// still reach the browser).
+fn keep_cookies(
+    res: ServiceResponse<BoxBody>,
+    mut response: HttpResponse,
+) -> ServiceResponse<BoxBody> {
+    for cookie in res.headers().get_all(header::SET_COOKIE) {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cookie.clone());
+    }
+    res.into_response(response)
 }
 
 pub fn url_encode(s: &str) -> String {

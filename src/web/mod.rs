@@ -72,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/openapi.json", web::get().to(api::openapi::document))
         .service(
             web::scope("/api/v1")
+                .wrap(actix_web::middleware::from_fn(auth::api_auth))
                 .service(
                     web::resource("/contacts")
                         .get(api::contacts::list)

@@ -469,3 +469,61 @@ async fn pages_carry_security_headers_and_a_strict_csp() {
         "plain-HTTP installs keep their session"
     );
 }
+
+#[actix_web::test]
+async fn next_links_that_would_leave_the_site_are_ignored() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    for next in [
+        "//evil.example/",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "/\n/evil.example",
+        "https://evil.example/",
+    ] {
+        let mut c = app.client().await;
+        c.get("/login").await;
+        let res = c
+            .post_form(
+                "/login",
+                &[
+                    ("email", "rep@example.com"),
+                    ("password", PASSWORD),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(res.location(), "/contacts", "{next:?}");
+    }
+}
+
+#[actix_web::test]
+async fn signing_out_says_so_and_odd_input_at_login_is_a_plain_failure() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    let mut c = app.client().await;
+    c.sign_in("rep@example.com", PASSWORD).await;
+    c.get("/contacts").await;
+    let res = c.post_form("/logout", &[]).await;
+    let page = c.get(&res.location()).await;
+    assert!(page.text().contains("You are signed out."));
+    // NUL and other control characters are not an error of ours.
+    let res = c.sign_in("rep\0@example.com", PASSWORD).await;
+    assert_eq!(res.status, 401);
+}
+
+#[actix_web::test]
+async fn a_bad_token_is_401_before_anything_else_is_looked_at() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let res = c
+        .send(
+            TestRequest::post()
+                .uri("/api/v1/contacts")
+                .insert_header(("authorization", "Bearer cairn_nope"))
+                .insert_header(("content-type", "text/plain"))
+                .set_payload("x".repeat(2 * 1024 * 1024)),
+        )
+        .await;
+    assert_eq!(res.status, 401);
+}

@@ -509,3 +509,119 @@ async fn concurrent_creates_each_get_their_own_row_and_answer() {
         .json();
     assert_eq!(list["total"], 51, "the trigger-kept total agrees");
 }
+
+#[actix_web::test]
+async fn null_for_a_required_field_and_control_characters_are_422() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let id = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("Ana", "Silva", "ana@example.com")),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    for field in ["first_name", "last_name", "source", "owner_id"] {
+        let res = c
+            .api(
+                Method::PATCH,
+                &format!("/api/v1/contacts/{id}"),
+                &token,
+                Some(json!({ field: null })),
+            )
+            .await;
+        assert_eq!(res.status, 422, "{field}");
+        assert!(res.json()["error"]["fields"][field].is_string(), "{field}");
+    }
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "A\u{0}b", "last_name": "B"})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["first_name"].is_string());
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "A", "last_name": "B", "company": "Acme\u{0}"})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let res = c
+        .api(Method::GET, "/api/v1/contacts?q=a%00b", &token, None)
+        .await;
+    assert_eq!(res.status, 422);
+    // A company whose lower-case form is longer than the limit is refused, not a 500.
+    let long = "İ".repeat(150);
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "A", "last_name": "B", "company": long})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let unchanged = c
+        .api(Method::GET, &format!("/api/v1/contacts/{id}"), &token, None)
+        .await
+        .json();
+    assert_eq!(unchanged["first_name"], "Ana");
+    assert_eq!(app.count("contacts").await, 1);
+}
+
+#[actix_web::test]
+async fn a_contact_keeps_an_owner_who_was_deactivated() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    let gone = app.user("gone@example.com", "rep").await;
+    let mut c = app.client().await;
+    let body = json!({"first_name": "Ana", "last_name": "Silva", "owner_id": gone.id});
+    let id = c
+        .api(Method::POST, "/api/v1/contacts", &token, Some(body))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    cairn::domain::users::set_active(&app.db, None, gone.id, false)
+        .await
+        .unwrap();
+    // Other edits still work and the owner stays.
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/contacts/{id}"),
+            &token,
+            Some(json!({"title": "CTO"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["owner_id"], gone.id);
+    // But nobody can be given a deactivated owner.
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "B", "last_name": "C", "owner_id": gone.id})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    // The edit form still offers the current owner, selected.
+    c.sign_in("admin-api@example.com", PASSWORD).await;
+    let html = c.get(&format!("/contacts/{id}/edit")).await.text();
+    assert!(
+        html.contains(&format!("<option value=\"{}\" selected>", gone.id)),
+        "{html}"
+    );
+}

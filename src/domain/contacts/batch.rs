@@ -46,14 +46,31 @@ pub(crate) async fn submit(
         at,
         reply,
     };
-    let queue = db.contact_queue.get_or_init(|| start(db.clone()));
-    queue
-        .send(job)
-        .await
-        .map_err(|_| AppError::Unavailable("The contact writer stopped; try again.".into()))?;
+    let current = queue(db, false);
+    if let Err(mpsc::error::SendError(job)) = current.send(job).await {
+        // The writer task is gone (its runtime ended, or it panicked): start a new one.
+        queue(db, true)
+            .send(job)
+            .await
+            .map_err(|_| AppError::Unavailable("The contact writer stopped; try again.".into()))?;
+    }
     answer
         .await
         .map_err(|_| AppError::Unavailable("The contact writer stopped; try again.".into()))?
+}
+
+/// The running writer's queue, started on first use or when `restart` says the last one
+/// is gone.
+fn queue(db: &Db, restart: bool) -> Queue {
+    let mut slot = db.contact_queue.lock().unwrap_or_else(|e| e.into_inner());
+    match slot.as_ref() {
+        Some(q) if !restart && !q.is_closed() => q.clone(),
+        _ => {
+            let q = start(db.clone());
+            *slot = Some(q.clone());
+            q
+        }
+    }
 }
 
 fn start(db: Db) -> Queue {

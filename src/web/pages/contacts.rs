@@ -266,6 +266,15 @@ async fn form_page(
         }
         Some(other) => return Err(other),
     };
+    let mut owners = users::list_active(&state.db).await?;
+    // A contact may belong to someone since deactivated: keep them selectable so saving
+    // the form does not quietly hand the contact to someone else.
+    if let Ok(owner_id) = v.owner_id.parse::<i64>()
+        && !owners.iter().any(|o| o.id == owner_id)
+        && let Ok(owner) = users::get(&state.db.read, owner_id).await
+    {
+        owners.push(owner);
+    }
     render(
         &FormPage {
             l: Layout::for_user(user, "contacts"),
@@ -273,7 +282,7 @@ async fn form_page(
             v,
             errors,
             message,
-            owners: users::list_active(&state.db).await?,
+            owners,
         },
         status,
     )

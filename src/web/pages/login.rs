@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::auth;
 use crate::error::AppError;
-use crate::web::auth::{client_ip, set_flash, sign_in, sign_out};
+use crate::web::auth::{client_ip, sign_in, sign_out};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, render, safe_next, see_other};
 
@@ -23,12 +23,17 @@ struct LoginPage {
 #[derive(Deserialize)]
 pub struct NextParam {
     next: Option<String>,
+    signed_out: Option<String>,
 }
 
 pub async fn show(session: Session, q: web::Query<NextParam>) -> Result<HttpResponse, AppError> {
+    let mut l = Layout::anonymous(&session);
+    if q.signed_out.is_some() && l.flash.is_none() {
+        l.flash = Some("You are signed out.".into());
+    }
     render(
         &LoginPage {
-            l: Layout::anonymous(&session),
+            l,
             email: String::new(),
             next: safe_next(q.next.as_deref()),
             error: None,
@@ -88,6 +93,6 @@ pub async fn submit(
 
 pub async fn logout(session: Session) -> HttpResponse {
     sign_out(&session);
-    set_flash(&session, "You are signed out.");
-    see_other("/login")
+    // The session is gone, so the message rides in the URL instead of a flash.
+    see_other("/login?signed_out=1")
 }

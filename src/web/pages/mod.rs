@@ -85,7 +85,13 @@ pub fn see_other(to: &str) -> HttpResponse {
 /// Only same-site paths are followed after sign-in, so `next` cannot send users away.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => {
+        // A path on this site only: browsers drop tabs and newlines and read `\` as `/`,
+        // so `/\t/evil.example` would leave the site.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.chars().any(|c| c == '\\' || c.is_control()) =>
+        {
             n.to_string()
         }
         _ => "/contacts".to_string(),
