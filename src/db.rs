@@ -118,5 +118,5 @@ fn readers() -> u32 {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2) as u32;
-    (cores * 2).clamp(2, 16)
+    (cores * 4).clamp(4, 16)
 }

@@ -13,79 +13,76 @@ use actix_web::web;
 
 use pages::{account, contacts, login, setup, users};
 
+/// Routes are grouped in scopes by their first path segment: actix matches routes one
+/// by one, and a scope's static prefix is a cheap test where each dynamic route (`{id}`)
+/// costs a regex match. Hot paths (the API, the contact pages) come first.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(health::healthz))
-        .route("/static/{name:.*}", web::get().to(assets::serve))
-        .route(
-            "/",
-            web::get().to(|| async { pages::see_other("/contacts") }),
-        )
-        // Sign-in and first-run setup.
-        .route("/login", web::get().to(login::show))
-        .route("/login", web::post().to(login::submit))
-        .route("/logout", web::post().to(login::logout))
-        .route("/setup", web::get().to(setup::show))
-        .route("/setup", web::post().to(setup::submit))
-        .route("/account", web::get().to(account::show))
-        .route(
-            "/account/password",
-            web::post().to(account::change_password),
-        )
-        .route("/account/tokens", web::post().to(account::create_token))
-        .route(
-            "/account/tokens/{id}/revoke",
-            web::post().to(account::revoke_token),
-        )
-        // Settings (admins).
-        .route(
-            "/settings",
-            web::get().to(|| async { pages::see_other("/settings/users") }),
-        )
-        .route("/settings/users", web::get().to(users::index))
-        .route("/settings/users", web::post().to(users::create))
-        .route(
-            "/settings/users/{id}/role",
-            web::post().to(users::change_role),
-        )
-        .route(
-            "/settings/users/{id}/deactivate",
-            web::post().to(users::deactivate),
-        )
-        .route(
-            "/settings/users/{id}/activate",
-            web::post().to(users::activate),
-        )
-        // Contacts.
-        .route("/contacts", web::get().to(contacts::index))
-        .route("/contacts", web::post().to(contacts::create))
-        .route("/contacts/new", web::get().to(contacts::new))
-        .route("/contacts/{id}", web::get().to(contacts::show))
-        .route("/contacts/{id}", web::post().to(contacts::update))
-        .route("/contacts/{id}", web::delete().to(contacts::delete_row))
-        .route("/contacts/{id}/edit", web::get().to(contacts::edit))
-        .route(
-            "/contacts/{id}/delete",
-            web::get().to(contacts::confirm_delete),
-        )
-        .route("/contacts/{id}/delete", web::post().to(contacts::delete))
-        // JSON API.
-        .route("/api/openapi.json", web::get().to(api::openapi::document))
-        .service(
-            web::scope("/api/v1")
-                .wrap(actix_web::middleware::from_fn(auth::api_auth))
-                .service(
-                    web::resource("/contacts")
-                        .get(api::contacts::list)
-                        .post(api::contacts::create)
-                        .default_service(web::to(api::method_not_allowed)),
-                )
-                .service(
-                    web::resource("/contacts/{id}")
-                        .get(api::contacts::get)
-                        .patch(api::contacts::update)
-                        .delete(api::contacts::delete)
-                        .default_service(web::to(api::method_not_allowed)),
-                ),
-        )
-        .default_service(web::to(errors::not_found));
+    cfg.service(
+        web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(auth::api_auth))
+            .service(
+                web::resource("/contacts")
+                    .get(api::contacts::list)
+                    .post(api::contacts::create)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/contacts/{id}")
+                    .get(api::contacts::get)
+                    .patch(api::contacts::update)
+                    .delete(api::contacts::delete)
+                    .default_service(web::to(api::method_not_allowed)),
+            ),
+    )
+    .service(
+        web::scope("/contacts")
+            .route("", web::get().to(contacts::index))
+            .route("", web::post().to(contacts::create))
+            .route("/new", web::get().to(contacts::new))
+            .route("/{id}", web::get().to(contacts::show))
+            .route("/{id}", web::post().to(contacts::update))
+            .route("/{id}", web::delete().to(contacts::delete_row))
+            .route("/{id}/edit", web::get().to(contacts::edit))
+            .route("/{id}/delete", web::get().to(contacts::confirm_delete))
+            .route("/{id}/delete", web::post().to(contacts::delete)),
+    )
+    .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/api/openapi.json", web::get().to(api::openapi::document))
+    .route(
+        "/",
+        web::get().to(|| async { pages::see_other("/contacts") }),
+    )
+    .route(
+        "/favicon.ico",
+        web::get().to(|| async { pages::see_other(&assets::url("favicon.svg")) }),
+    )
+    // Sign-in and first-run setup.
+    .route("/login", web::get().to(login::show))
+    .route("/login", web::post().to(login::submit))
+    .route("/logout", web::post().to(login::logout))
+    .route("/setup", web::get().to(setup::show))
+    .route("/setup", web::post().to(setup::submit))
+    // The signed-in user's own account and API tokens.
+    .service(
+        web::scope("/account")
+            .route("", web::get().to(account::show))
+            .route("/password", web::post().to(account::change_password))
+            .route("/tokens", web::post().to(account::create_token))
+            .route("/tokens/{id}/revoke", web::post().to(account::revoke_token)),
+    )
+    // Settings (admins).
+    .service(
+        web::scope("/settings")
+            .route(
+                "",
+                web::get().to(|| async { pages::see_other("/settings/users") }),
+            )
+            .route("/users", web::get().to(users::index))
+            .route("/users", web::post().to(users::create))
+            .route("/users/{id}/role", web::post().to(users::change_role))
+            .route("/users/{id}/deactivate", web::post().to(users::deactivate))
+            .route("/users/{id}/activate", web::post().to(users::activate)),
+    )
+    .default_service(web::to(errors::not_found));
 }
