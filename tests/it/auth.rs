@@ -527,3 +527,43 @@ async fn a_bad_token_is_401_before_anything_else_is_looked_at() {
         .await;
     assert_eq!(res.status, 401);
 }
+
+#[actix_web::test]
+async fn session_cookies_are_secure_behind_https() {
+    use cairn::app::{AppState, build};
+    let app = TestApp::new().await;
+    let mut config = cairn::config::Config::for_database("sqlite://unused.db");
+    config.base_url = "https://crm.example.com".into();
+    config.secure_cookies = true;
+    let state = actix_web::web::Data::new(AppState {
+        db: app.db.clone(),
+        config: std::sync::Arc::new(config),
+    });
+    let svc = actix_web::test::init_service(build(state, app.key.clone())).await;
+    let res =
+        actix_web::test::call_service(&svc, TestRequest::get().uri("/login").to_request()).await;
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+}
+
+#[actix_web::test]
+async fn healthz_is_503_when_the_database_does_not_answer() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let res = c.get("/healthz").await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json()["status"], "ok");
+    app.db.read.clone().close().await.unwrap();
+    let res = c.get("/healthz").await;
+    assert_eq!(res.status, 503);
+    assert_eq!(res.json()["status"], "unavailable");
+}
