@@ -1,11 +1,530 @@
-//! Companies. For now a contact names its company and the row is found or created.
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
+//! Companies: records of their own (domain, industry, size, owner …) that contacts link to.
+//! A contact may also just name its company, which is then found or created here.
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, NotSet, PaginatorTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::domain::{normalise, now};
-use crate::entities::company;
-use crate::error::AppError;
+use crate::db::Db;
+use crate::domain::sql::{PageRow, Sql, json_array, like_contains, offset};
+use crate::domain::{
+    Actor, FieldErrorsExt, Page, audit, clean, has_control, normalise, now, valid_phone,
+};
+use crate::entities::{company, contact, user};
+use crate::error::{AppError, FieldErrors};
 
 pub const NAME_MAX: usize = 200;
+pub const ADDRESS_MAX: usize = 500;
+pub const WEBSITE_MAX: usize = 300;
+
+/// (key, label) of the industries a company can be filed under.
+pub const INDUSTRIES: [(&str, &str); 12] = [
+    ("software", "Software"),
+    ("fintech", "Fintech"),
+    ("healthcare", "Healthcare"),
+    ("ecommerce", "E-commerce"),
+    ("manufacturing", "Manufacturing"),
+    ("education", "Education"),
+    ("media", "Media"),
+    ("consulting", "Consulting"),
+    ("logistics", "Logistics"),
+    ("energy", "Energy"),
+    ("nonprofit", "Non-profit"),
+    ("other", "Other"),
+];
+
+/// Head-count bands.
+pub const SIZE_BANDS: [&str; 6] = ["1-10", "11-50", "51-200", "201-1000", "1001-5000", "5001+"];
+
+pub fn industry_label(key: &str) -> &str {
+    INDUSTRIES
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, l)| *l)
+        .unwrap_or(key)
+}
+
+/// A company as pages and the API show it.
+#[derive(Debug, Clone, Serialize, Deserialize, FromQueryResult, ToSchema)]
+pub struct Company {
+    pub id: i64,
+    pub name: String,
+    /// Normalised: `https://www.Acme.com/` is stored as `acme.com`.
+    pub domain: Option<String>,
+    pub industry: Option<String>,
+    pub size_band: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub owner_id: Option<i64>,
+    pub owner_name: Option<String>,
+    /// How many contacts work here.
+    pub contact_count: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a form or a POST supplies. Empty strings mean "none".
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyInput {
+    #[serde(default)]
+    pub name: String,
+    /// A domain or URL; stored normalised (`acme.com`).
+    pub domain: Option<String>,
+    /// One of software, fintech, healthcare, ecommerce, manufacturing, education, media,
+    /// consulting, logistics, energy, nonprofit, other.
+    pub industry: Option<String>,
+    /// One of 1-10, 11-50, 51-200, 201-1000, 1001-5000, 5001+.
+    pub size_band: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    /// Owner's user id (default: whoever creates the company).
+    pub owner_id: Option<i64>,
+}
+
+/// A partial update: absent fields are kept; `null` clears an optional field.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompanyPatch {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub domain: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub industry: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub size_band: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::domain::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub owner_id: Option<Option<i64>>,
+}
+
+impl From<&Company> for CompanyInput {
+    fn from(c: &Company) -> CompanyInput {
+        CompanyInput {
+            name: c.name.clone(),
+            domain: c.domain.clone(),
+            industry: c.industry.clone(),
+            size_band: c.size_band.clone(),
+            website: c.website.clone(),
+            phone: c.phone.clone(),
+            address: c.address.clone(),
+            owner_id: c.owner_id,
+        }
+    }
+}
+
+/// `https://www.Acme.com/pricing` → `acme.com`. None when it is not a host name.
+pub fn normalise_domain(raw: &str) -> Option<String> {
+    let mut s = raw.trim().to_lowercase();
+    for scheme in ["https://", "http://"] {
+        if let Some(rest) = s.strip_prefix(scheme) {
+            s = rest.to_string();
+        }
+    }
+    let host = s.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    let host = host
+        .strip_prefix("www.")
+        .unwrap_or(host)
+        .trim_end_matches('.');
+    let labels: Vec<&str> = host.split('.').collect();
+    let valid = host.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    valid.then(|| host.to_string())
+}
+
+struct Valid {
+    name: String,
+    domain: Option<String>,
+    industry: Option<String>,
+    size_band: Option<String>,
+    website: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    owner_id: Option<i64>,
+}
+
+async fn validate(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    input: &CompanyInput,
+    current_owner: Option<i64>,
+) -> Result<Valid, AppError> {
+    let mut fields = FieldErrors::new();
+    for (field, value) in [
+        ("name", Some(input.name.as_str())),
+        ("domain", input.domain.as_deref()),
+        ("industry", input.industry.as_deref()),
+        ("size_band", input.size_band.as_deref()),
+        ("website", input.website.as_deref()),
+        ("phone", input.phone.as_deref()),
+    ] {
+        if value.is_some_and(has_control) {
+            fields.set(field, format!("{field} cannot contain control characters."));
+        }
+    }
+    // Addresses span lines; other control characters are still refused.
+    if input.address.as_deref().is_some_and(|a| {
+        a.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    }) {
+        fields.set("address", "address cannot contain control characters.");
+    }
+    let name = input.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        fields.set("name", "Name is required.");
+    } else if normalise(&name).chars().count() > NAME_MAX || name.chars().count() > NAME_MAX {
+        fields.set(
+            "name",
+            format!("Name must be at most {NAME_MAX} characters."),
+        );
+    }
+    let website = clean(input.website.as_deref());
+    if let Some(w) = &website {
+        let ok = w.chars().count() <= WEBSITE_MAX
+            && url::Url::parse(w)
+                .ok()
+                .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        if !ok {
+            fields.set(
+                "website",
+                "Enter a full web address, like https://acme.com.",
+            );
+        }
+    }
+    // The domain, or else the website's, so companies are found by domain either way.
+    let domain = match clean(input.domain.as_deref()) {
+        Some(d) => match normalise_domain(&d) {
+            Some(n) => Some(n),
+            None => {
+                fields.set("domain", "Enter a domain like acme.com.");
+                None
+            }
+        },
+        None => website.as_deref().and_then(normalise_domain),
+    };
+    let industry = clean(input.industry.as_deref()).map(|i| i.to_lowercase());
+    if let Some(i) = &industry
+        && !INDUSTRIES.iter().any(|(k, _)| k == i)
+    {
+        fields.set(
+            "industry",
+            format!("Industry must be one of: {}.", industry_keys()),
+        );
+    }
+    let size_band = clean(input.size_band.as_deref());
+    if let Some(s) = &size_band
+        && !SIZE_BANDS.contains(&s.as_str())
+    {
+        fields.set(
+            "size_band",
+            format!("Size must be one of: {}.", SIZE_BANDS.join(", ")),
+        );
+    }
+    let phone = clean(input.phone.as_deref());
+    if let Some(p) = &phone
+        && !valid_phone(p)
+    {
+        fields.set(
+            "phone",
+            "Phone may hold up to 30 digits, spaces and + - ( ) . x / only.",
+        );
+    }
+    let address = clean(input.address.as_deref());
+    if address
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > ADDRESS_MAX)
+    {
+        fields.set(
+            "address",
+            format!("Address must be at most {ADDRESS_MAX} characters."),
+        );
+    }
+    let owner_id = input.owner_id.or(Some(actor.id));
+    if let Some(id) = owner_id
+        && id != actor.id
+    {
+        match user::Entity::find_by_id(id).one(conn).await? {
+            Some(u) if u.active || current_owner == Some(id) => {}
+            _ => fields.set("owner_id", "Owner must be an active user."),
+        }
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok(Valid {
+        name,
+        domain,
+        industry,
+        size_band,
+        website,
+        phone,
+        address,
+        owner_id,
+    })
+}
+
+fn industry_keys() -> String {
+    INDUSTRIES
+        .iter()
+        .map(|(k, _)| *k)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Turns a unique-index violation into the field it concerns.
+async fn conflict(
+    conn: &impl ConnectionTrait,
+    v: &Valid,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    let mut q = company::Entity::find().filter(company::Column::NameNorm.eq(normalise(&v.name)));
+    if let Some(id) = except {
+        q = q.filter(company::Column::Id.ne(id));
+    }
+    if q.count(conn).await? > 0 {
+        return Err(AppError::conflict_field(
+            "name",
+            "A company with this name already exists.",
+        ));
+    }
+    if let Some(d) = &v.domain {
+        let mut q = company::Entity::find().filter(company::Column::Domain.eq(d.as_str()));
+        if let Some(id) = except {
+            q = q.filter(company::Column::Id.ne(id));
+        }
+        if q.count(conn).await? > 0 {
+            return Err(AppError::conflict_field(
+                "domain",
+                "Another company already has this domain.",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn active_model(v: Valid, t: DateTime<Utc>) -> company::ActiveModel {
+    company::ActiveModel {
+        id: NotSet,
+        name_norm: Set(normalise(&v.name)),
+        name: Set(v.name),
+        domain: Set(v.domain),
+        industry: Set(v.industry),
+        size_band: Set(v.size_band),
+        website: Set(v.website),
+        phone: Set(v.phone),
+        address: Set(v.address),
+        owner_id: Set(v.owner_id),
+        created_at: NotSet,
+        updated_at: Set(t),
+    }
+}
+
+pub async fn create(db: &Db, actor: &Actor, input: &CompanyInput) -> Result<Company, AppError> {
+    actor.require_write()?;
+    let v = validate(&db.read, actor, input, None).await?;
+    let tx = db.write.begin().await?;
+    conflict(&tx, &v, None).await?;
+    let t = now();
+    let mut am = active_model(v, t);
+    am.created_at = Set(t);
+    let id = company::Entity::insert(am).exec(&tx).await?.last_insert_id;
+    audit::record(&tx, Some(actor), "create", "company", id, None).await?;
+    let company = get_in(&tx, id).await?;
+    tx.commit().await?;
+    Ok(company)
+}
+
+pub async fn update(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    patch: CompanyPatch,
+) -> Result<Company, AppError> {
+    actor.require_write()?;
+    let current = get(db, actor, id).await?;
+    let mut input = CompanyInput::from(&current);
+    let mut changed: Vec<&str> = Vec::new();
+    let mut nulls = FieldErrors::new();
+    if let Some(name) = patch.name {
+        input.name = name;
+        changed.push("name");
+    }
+    macro_rules! apply {
+        ($field:ident) => {
+            if let Some(value) = patch.$field {
+                input.$field = value;
+                changed.push(stringify!($field));
+            }
+        };
+    }
+    apply!(domain);
+    apply!(industry);
+    apply!(size_band);
+    apply!(website);
+    apply!(phone);
+    apply!(address);
+    match patch.owner_id {
+        Some(Some(o)) => {
+            input.owner_id = Some(o);
+            changed.push("owner_id");
+        }
+        Some(None) => nulls.set("owner_id", "owner_id cannot be null."),
+        None => {}
+    }
+    if !nulls.is_empty() {
+        return Err(AppError::validation(nulls));
+    }
+    // A domain that only came from the website follows the website.
+    if patch_touches_website_only(&changed)
+        && current.domain == current.website.as_deref().and_then(normalise_domain)
+    {
+        input.domain = None;
+    }
+    let v = validate(&db.read, actor, &input, current.owner_id).await?;
+    let tx = db.write.begin().await?;
+    conflict(&tx, &v, Some(id)).await?;
+    let res = company::Entity::update_many()
+        .set(active_model(v, now()))
+        .filter(company::Column::Id.eq(id))
+        .exec(&tx)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::not_found("Company"));
+    }
+    audit::record(
+        &tx,
+        Some(actor),
+        "update",
+        "company",
+        id,
+        Some(serde_json::json!({"fields": changed})),
+    )
+    .await?;
+    let company = get_in(&tx, id).await?;
+    tx.commit().await?;
+    Ok(company)
+}
+
+fn patch_touches_website_only(changed: &[&str]) -> bool {
+    changed.contains(&"website") && !changed.contains(&"domain")
+}
+
+/// How many contacts still link to the company.
+pub async fn contact_count(conn: &impl ConnectionTrait, id: i64) -> Result<u64, AppError> {
+    Ok(contact::Entity::find()
+        .filter(contact::Column::CompanyId.eq(id))
+        .count(conn)
+        .await?)
+}
+
+/// Deletes a company. While contacts still link to it, the caller must choose to detach
+/// them (they stay, without a company); otherwise nothing happens and the answer is 409.
+pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64, AppError> {
+    actor.require_write()?;
+    let tx = db.write.begin().await?;
+    let company = company::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| AppError::not_found("Company"))?;
+    let linked = contact_count(&tx, id).await?;
+    if linked > 0 && !detach {
+        return Err(AppError::Conflict {
+            message: format!(
+                "{} still has {linked} contact{}. Detach them to delete the company.",
+                company.name,
+                if linked == 1 { "" } else { "s" }
+            ),
+            fields: FieldErrors::new(),
+        });
+    }
+    if linked > 0 {
+        contact::Entity::update_many()
+            .col_expr(contact::Column::CompanyId, Expr::value(Option::<i64>::None))
+            .col_expr(contact::Column::UpdatedAt, Expr::value(now()))
+            .filter(contact::Column::CompanyId.eq(id))
+            .exec(&tx)
+            .await?;
+    }
+    company::Entity::delete_by_id(id).exec(&tx).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "delete",
+        "company",
+        id,
+        Some(serde_json::json!({"name": company.name, "detached_contacts": linked})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(linked)
+}
+
+const JSON_FIELDS: [(&str, &str); 13] = [
+    ("id", "c.id"),
+    ("name", "c.name"),
+    ("domain", "c.domain"),
+    ("industry", "c.industry"),
+    ("size_band", "c.size_band"),
+    ("website", "c.website"),
+    ("phone", "c.phone"),
+    ("address", "c.address"),
+    ("owner_id", "c.owner_id"),
+    ("owner_name", "u.name"),
+    (
+        "contact_count",
+        "(SELECT COUNT(*) FROM contacts x WHERE x.company_id = c.id)",
+    ),
+    ("created_at", "c.created_at"),
+    ("updated_at", "c.updated_at"),
+];
+
+async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Company, AppError> {
+    let columns = JSON_FIELDS
+        .iter()
+        .map(|(k, v)| format!("{v} AS {k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push(&format!(
+        "SELECT {columns} FROM companies c LEFT JOIN users u ON u.id = c.owner_id WHERE c.id = "
+    ))
+    .bind(id);
+    Company::find_by_statement(sql.build())
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Company"))
+}
+
+pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Company, AppError> {
+    get_in(&db.read, id).await
+}
 
 /// The company called `name`, compared without regard to case or spacing.
 pub async fn find_by_name(
@@ -15,11 +534,19 @@ pub async fn find_by_name(
     find_by_norm(conn, &normalise(name)).await
 }
 
+pub async fn find_by_id(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<company::Model>, AppError> {
+    Ok(company::Entity::find_by_id(id).one(conn).await?)
+}
+
 /// The company called `name` (compared without regard to case or spacing), created when
-/// missing. Safe against a concurrent insert of the same name.
+/// missing, owned by `owner`. Safe against a concurrent insert of the same name.
 pub async fn find_or_create(
     conn: &impl ConnectionTrait,
     name: &str,
+    owner: Option<i64>,
 ) -> Result<company::Model, AppError> {
     let name_norm = normalise(name);
     if let Some(c) = find_by_norm(conn, &name_norm).await? {
@@ -30,6 +557,13 @@ pub async fn find_or_create(
         id: NotSet,
         name: Set(name.split_whitespace().collect::<Vec<_>>().join(" ")),
         name_norm: Set(name_norm.clone()),
+        domain: Set(None),
+        industry: Set(None),
+        size_band: Set(None),
+        website: Set(None),
+        phone: Set(None),
+        address: Set(None),
+        owner_id: Set(owner),
         created_at: Set(t),
         updated_at: Set(t),
     })
@@ -49,4 +583,173 @@ async fn find_by_norm(
         .filter(company::Column::NameNorm.eq(name_norm))
         .one(conn)
         .await?)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    #[default]
+    Name,
+    NameDesc,
+    Newest,
+    Oldest,
+}
+
+impl Sort {
+    pub const ALL: [(Sort, &'static str, &'static str); 4] = [
+        (Sort::Name, "name", "Name A–Z"),
+        (Sort::NameDesc, "name_desc", "Name Z–A"),
+        (Sort::Newest, "newest", "Newest first"),
+        (Sort::Oldest, "oldest", "Oldest first"),
+    ];
+
+    fn order_by(self, t: &str) -> String {
+        match self {
+            Sort::Name => format!(" ORDER BY {t}.name_norm ASC, {t}.id ASC"),
+            Sort::NameDesc => format!(" ORDER BY {t}.name_norm DESC, {t}.id DESC"),
+            Sort::Newest => format!(" ORDER BY {t}.created_at DESC, {t}.id DESC"),
+            Sort::Oldest => format!(" ORDER BY {t}.created_at ASC, {t}.id ASC"),
+        }
+    }
+}
+
+/// What a company list asks for, as it arrives; `validate` checks it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ListParams {
+    pub q: Option<String>,
+    pub industry: Option<String>,
+    pub size: Option<String>,
+    pub owner: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub industry: Option<String>,
+    pub size: Option<String>,
+    pub owner: Option<i64>,
+    pub sort: Sort,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl ListParams {
+    pub fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
+        let mut fields = FieldErrors::new();
+        let (page, per_page) =
+            crate::domain::paging(&self.page, &self.per_page, default_per_page, &mut fields);
+        let industry = clean(self.industry.as_deref()).map(|i| i.to_lowercase());
+        if let Some(i) = &industry
+            && !INDUSTRIES.iter().any(|(k, _)| k == i)
+        {
+            fields.set(
+                "industry",
+                format!("industry must be one of: {}.", industry_keys()),
+            );
+        }
+        let size = clean(self.size.as_deref());
+        if let Some(s) = &size
+            && !SIZE_BANDS.contains(&s.as_str())
+        {
+            fields.set(
+                "size",
+                format!("size must be one of: {}.", SIZE_BANDS.join(", ")),
+            );
+        }
+        let owner = match clean(self.owner.as_deref()) {
+            None => None,
+            Some(o) => o.parse::<i64>().map(Some).unwrap_or_else(|_| {
+                fields.set("owner", "owner must be a user id.");
+                None
+            }),
+        };
+        let sort = match clean(self.sort.as_deref()) {
+            None => Sort::Name,
+            Some(s) => Sort::ALL
+                .iter()
+                .find(|(_, k, _)| *k == s)
+                .map(|(v, _, _)| *v)
+                .unwrap_or_else(|| {
+                    fields.set(
+                        "sort",
+                        "sort must be one of name, name_desc, newest, oldest.",
+                    );
+                    Sort::Name
+                }),
+        };
+        let q = clean(self.q.as_deref());
+        if q.as_deref().is_some_and(has_control) {
+            fields.set("q", "q cannot contain control characters.");
+        } else if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+            fields.set("q", "Search is limited to 200 characters.");
+        }
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        Ok(ListQuery {
+            q: q.map(|q| normalise(&q)),
+            industry,
+            size,
+            owner,
+            sort,
+            page,
+            per_page,
+        })
+    }
+}
+
+fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
+    sql.push(" WHERE 1 = 1");
+    if let Some(i) = &q.industry {
+        sql.push(&format!(" AND {t}.industry = ")).bind(i.clone());
+    }
+    if let Some(s) = &q.size {
+        sql.push(&format!(" AND {t}.size_band = ")).bind(s.clone());
+    }
+    if let Some(o) = q.owner {
+        sql.push(&format!(" AND {t}.owner_id = ")).bind(o);
+    }
+    if let Some(term) = &q.q {
+        let pattern = like_contains(term);
+        sql.push(&format!(" AND ({t}.name_norm LIKE "))
+            .bind(pattern.clone())
+            .push(&format!(" ESCAPE '\\\\' OR {t}.domain LIKE "))
+            .bind(pattern)
+            .push(" ESCAPE '\\\\')");
+    }
+}
+
+impl ListQuery {
+    fn is_filtered(&self) -> bool {
+        self.q.is_some() || self.industry.is_some() || self.size.is_some() || self.owner.is_some()
+    }
+}
+
+pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Company>, AppError> {
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT (");
+    if q.is_filtered() {
+        sql.push("SELECT COUNT(*) FROM companies t");
+        push_filters(&mut sql, q, "t");
+    } else {
+        sql.push("SELECT n FROM record_counts WHERE name = 'companies'");
+    }
+    sql.push(") AS total, (SELECT ")
+        .push(&json_array(backend, &JSON_FIELDS, &q.sort.order_by("c")))
+        .push(" FROM (SELECT t.id FROM companies t");
+    push_filters(&mut sql, q, "t");
+    sql.push(&q.sort.order_by("t"))
+        .push(" LIMIT ")
+        .bind(q.per_page as i64)
+        .push(" OFFSET ")
+        .bind(offset(q.page, q.per_page))
+        .push(") page JOIN companies c ON c.id = page.id LEFT JOIN users u ON u.id = c.owner_id) AS items");
+    PageRow::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?
+        .into_page(q.page, q.per_page)
 }

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::db::Db;
-use crate::domain::sql::{Sql, like_contains};
+use crate::domain::sql::{PageRow, Sql, json_array, like_contains, offset};
 use crate::domain::{
-    Actor, FieldErrorsExt, Page, audit, clean, companies, has_control, normalise, now, valid_email,
+    Actor, FieldErrorsExt, Page, audit, clean, companies, double_option, has_control, normalise,
+    now, valid_email, valid_phone,
 };
 use crate::entities::{company, contact, user};
 use crate::error::{AppError, FieldErrors};
@@ -21,7 +22,6 @@ pub const SOURCES: [&str; 7] = [
 pub const NAME_MAX: usize = 120;
 pub const PHONE_MAX: usize = 30;
 pub const TITLE_MAX: usize = 120;
-pub const PER_PAGE_MAX: u64 = 100;
 
 /// A contact as pages and the API show it, with its company and owner names joined in.
 #[derive(Debug, Clone, Serialize, Deserialize, FromQueryResult, ToSchema)]
@@ -69,6 +69,8 @@ pub struct ContactInput {
     pub phone: Option<String>,
     /// Company name; found or created.
     pub company: Option<String>,
+    /// An existing company's id (instead of, or matching, `company`).
+    pub company_id: Option<i64>,
     pub title: Option<String>,
     /// One of organic, referral, paid, event, import, stripe, other (default organic).
     pub source: Option<String>,
@@ -95,6 +97,10 @@ pub struct ContactPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub company: Option<Option<String>>,
+    /// Link to an existing company by id; `null` removes the company.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub company_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub title: Option<Option<String>>,
@@ -106,14 +112,6 @@ pub struct ContactPatch {
     pub owner_id: Option<Option<i64>>,
 }
 
-fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 impl From<ContactInput> for ContactPatch {
     fn from(i: ContactInput) -> ContactPatch {
         ContactPatch {
@@ -122,6 +120,7 @@ impl From<ContactInput> for ContactPatch {
             email: Some(i.email),
             phone: Some(i.phone),
             company: Some(i.company),
+            company_id: i.company_id.map(Some),
             title: Some(i.title),
             source: Some(Some(i.source.unwrap_or_default())),
             owner_id: i.owner_id.map(Some),
@@ -137,6 +136,7 @@ impl From<&Contact> for ContactInput {
             email: c.email.clone(),
             phone: c.phone.clone(),
             company: c.company.clone(),
+            company_id: None,
             title: c.title.clone(),
             source: Some(c.source.clone()),
             owner_id: Some(c.owner_id),
@@ -155,6 +155,8 @@ pub(crate) struct Valid {
     email_norm: Option<String>,
     phone: Option<String>,
     company: Option<String>,
+    /// The company, when the input named it by id (already looked up).
+    company_known: Option<company::Model>,
     title: Option<String>,
     source: String,
     owner_id: i64,
@@ -224,17 +226,30 @@ async fn validate(
     let phone = clean(input.phone.as_deref());
     check_len(&mut fields, "phone", "Phone", &phone, PHONE_MAX);
     if let Some(p) = &phone
-        && (!p.chars().any(|c| c.is_ascii_digit())
-            || !p
-                .chars()
-                .all(|c| c.is_ascii_digit() || " +-().x/".contains(c)))
+        && !valid_phone(p)
     {
         fields.set(
             "phone",
             "Phone may hold digits, spaces and + - ( ) . x / only.",
         );
     }
-    let company = clean(input.company.as_deref());
+    let mut company = clean(input.company.as_deref());
+    let mut company_known = None;
+    if let Some(company_id) = input.company_id {
+        match companies::find_by_id(conn, company_id).await? {
+            None => fields.set("company_id", "No company has this id."),
+            Some(c) => {
+                if company
+                    .as_deref()
+                    .is_some_and(|n| normalise(n) != c.name_norm)
+                {
+                    fields.set("company", "The company name does not match company_id.");
+                }
+                company = Some(c.name.clone());
+                company_known = Some(c);
+            }
+        }
+    }
     check_len(
         &mut fields,
         "company",
@@ -282,6 +297,7 @@ async fn validate(
         email,
         phone,
         company,
+        company_known,
         title,
         source,
         owner_id,
@@ -322,25 +338,26 @@ fn map_unique(err: AppError) -> AppError {
 /// The company a contact names. `known` is what a lookup on the read pool found before
 /// the write transaction began, so the common case (an existing company) adds nothing to
 /// the transaction; a new company is created inside it.
+/// A company created this way belongs to the contact's owner.
 async fn company_in(
     tx: &impl ConnectionTrait,
-    name: &Option<String>,
+    v: &Valid,
     known: Option<company::Model>,
 ) -> Result<Option<company::Model>, AppError> {
-    match (name, known) {
+    match (&v.company, known) {
         (None, _) => Ok(None),
         (Some(_), Some(c)) => Ok(Some(c)),
-        (Some(name), None) => Ok(Some(companies::find_or_create(tx, name).await?)),
+        (Some(name), None) => Ok(Some(
+            companies::find_or_create(tx, name, Some(v.owner_id)).await?,
+        )),
     }
 }
 
-async fn lookup_company(
-    db: &Db,
-    name: &Option<String>,
-) -> Result<Option<company::Model>, AppError> {
-    match name {
-        Some(n) => companies::find_by_name(&db.read, n).await,
-        None => Ok(None),
+async fn lookup_company(db: &Db, v: &Valid) -> Result<Option<company::Model>, AppError> {
+    match (&v.company_known, &v.company) {
+        (Some(c), _) => Ok(Some(c.clone())),
+        (None, Some(n)) => companies::find_by_name(&db.read, n).await,
+        (None, None) => Ok(None),
     }
 }
 
@@ -371,7 +388,7 @@ fn build(
 pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Contact, AppError> {
     actor.require_write()?;
     let v = validate(&db.read, actor, input, None).await?;
-    let known = lookup_company(db, &v.company).await?;
+    let known = lookup_company(db, &v).await?;
     // Email uniqueness is the unique index's job (no check-then-insert race); the batch
     // answers a duplicate with the same 409 as `update`.
     batch::submit(db, actor, v, known, now()).await
@@ -418,6 +435,20 @@ pub async fn update(
     apply!(email);
     apply!(phone);
     apply!(company);
+    match patch.company_id {
+        Some(Some(id)) => {
+            input.company_id = Some(id);
+            if !changed.contains(&"company") {
+                input.company = None;
+            }
+            changed.push("company_id");
+        }
+        Some(None) => {
+            input.company = None;
+            changed.push("company_id");
+        }
+        None => {}
+    }
     apply!(title);
     apply_required!(source);
     apply_required!(owner_id);
@@ -425,11 +456,11 @@ pub async fn update(
         return Err(AppError::validation(nulls));
     }
     let v = validate(&db.read, actor, &input, Some(current.owner_id)).await?;
-    let known = lookup_company(db, &v.company).await?;
+    let known = lookup_company(db, &v).await?;
     let t = now();
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id)).await?;
-    let company = company_in(&tx, &v.company, known).await?;
+    let company = company_in(&tx, &v, known).await?;
     let res = contact::Entity::update_many()
         .set(contact::ActiveModel {
             first_name: Set(v.first_name.clone()),
@@ -548,6 +579,7 @@ pub struct ListParams {
     pub q: Option<String>,
     pub source: Option<String>,
     pub company: Option<String>,
+    pub company_id: Option<String>,
     pub owner: Option<String>,
     pub sort: Option<String>,
     pub page: Option<String>,
@@ -559,6 +591,7 @@ pub struct ListQuery {
     pub terms: Vec<String>,
     pub source: Option<String>,
     pub company: Option<String>,
+    pub company_id: Option<i64>,
     pub owner: Option<i64>,
     pub sort: Sort,
     pub page: u64,
@@ -569,29 +602,8 @@ impl ListParams {
     /// Unknown or out-of-range values are a 422 naming the parameter, never an empty list.
     pub fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
         let mut fields = FieldErrors::new();
-        let page = match clean(self.page.as_deref()) {
-            None => 1,
-            Some(p) => match p.parse::<u64>() {
-                Ok(n) if n >= 1 => n,
-                _ => {
-                    fields.set("page", "page must be a whole number of at least 1.");
-                    1
-                }
-            },
-        };
-        let per_page = match clean(self.per_page.as_deref()) {
-            None => default_per_page,
-            Some(p) => match p.parse::<u64>() {
-                Ok(n) if (1..=PER_PAGE_MAX).contains(&n) => n,
-                _ => {
-                    fields.set(
-                        "per_page",
-                        format!("per_page must be between 1 and {PER_PAGE_MAX}."),
-                    );
-                    default_per_page
-                }
-            },
-        };
+        let (page, per_page) =
+            crate::domain::paging(&self.page, &self.per_page, default_per_page, &mut fields);
         let source = clean(self.source.as_deref());
         if let Some(s) = &source
             && !SOURCES.contains(&s.as_str())
@@ -607,6 +619,16 @@ impl ListParams {
                 Ok(id) => Some(id),
                 Err(_) => {
                     fields.set("owner", "owner must be a user id.");
+                    None
+                }
+            },
+        };
+        let company_id = match clean(self.company_id.as_deref()) {
+            None => None,
+            Some(c) => match c.parse::<i64>() {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    fields.set("company_id", "company_id must be a company id.");
                     None
                 }
             },
@@ -637,6 +659,7 @@ impl ListParams {
             terms: q.split_whitespace().take(5).map(str::to_string).collect(),
             source,
             company: clean(self.company.as_deref()).map(|c| normalise(&c)),
+            company_id,
             owner,
             sort,
             page,
@@ -651,6 +674,7 @@ impl ListQuery {
             || self.source.is_some()
             || self.owner.is_some()
             || self.company.is_some()
+            || self.company_id.is_some()
     }
 }
 
@@ -662,6 +686,9 @@ fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
     }
     if let Some(o) = q.owner {
         sql.push(&format!(" AND {t}.owner_id = ")).bind(o);
+    }
+    if let Some(c) = q.company_id {
+        sql.push(&format!(" AND {t}.company_id = ")).bind(c);
     }
     if let Some(c) = &q.company {
         sql.push(&format!(
@@ -736,25 +763,12 @@ const JSON_FIELDS: [(&str, &str); 13] = [
 /// 25 rows costs several times what the query itself does; as one value it costs one.
 pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Contact>, AppError> {
     let backend = db.backend();
-    let postgres = backend == sea_orm::DatabaseBackend::Postgres;
-    let object = JSON_FIELDS
-        .iter()
-        .map(|(k, v)| format!("'{k}', {v}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let order = q.sort.order_by();
-    let offset = (q.page - 1).saturating_mul(q.per_page).min(i64::MAX as u64) as i64;
     let mut sql = Sql::new(backend);
     sql.push("SELECT (");
     push_count(&mut sql, q);
-    sql.push(") AS total, (SELECT ");
-    if postgres {
-        sql.push(&format!(
-            "COALESCE(json_agg(json_build_object({object}){order}), '[]'::json)::text"
-        ));
-    } else {
-        sql.push(&format!("json_group_array(json_object({object}){order})"));
-    }
+    sql.push(") AS total, (SELECT ")
+        .push(&json_array(backend, &JSON_FIELDS, order));
     // The page's ids come from the indexes alone; only those rows are then read and joined.
     sql.push(" FROM (SELECT t.id FROM contacts t");
     push_filters(&mut sql, q, "t");
@@ -762,26 +776,13 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Contact
         .push(" LIMIT ")
         .bind(q.per_page as i64)
         .push(" OFFSET ")
-        .bind(offset)
+        .bind(offset(q.page, q.per_page))
         .push(") page JOIN contacts c ON c.id = page.id")
         .push(JOINS)
         .push(") AS items");
-    let row = PageRow::find_by_statement(sql.build())
+    PageRow::find_by_statement(sql.build())
         .one(&db.read)
         .await?
-        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?;
-    let items: Vec<Contact> = serde_json::from_str(&row.items)
-        .map_err(|e| AppError::Internal(format!("contact list JSON: {e}")))?;
-    Ok(Page {
-        total: row.total.max(0) as u64,
-        page: q.page,
-        per_page: q.per_page,
-        items,
-    })
-}
-
-#[derive(FromQueryResult)]
-struct PageRow {
-    total: i64,
-    items: String,
+        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?
+        .into_page(q.page, q.per_page)
 }

@@ -98,6 +98,59 @@ impl<T> Page<T> {
     }
 }
 
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+pub const PER_PAGE_MAX: u64 = 100;
+
+/// `page` (≥ 1) and `per_page` (1–100) of a list request, with field messages on `fields`.
+pub fn paging(
+    page: &Option<String>,
+    per_page: &Option<String>,
+    default_per_page: u64,
+    fields: &mut crate::error::FieldErrors,
+) -> (u64, u64) {
+    let page = match clean(page.as_deref()) {
+        None => 1,
+        Some(p) => match p.parse::<u64>() {
+            Ok(n) if n >= 1 => n,
+            _ => {
+                fields.set("page", "page must be a whole number of at least 1.");
+                1
+            }
+        },
+    };
+    let per_page = match clean(per_page.as_deref()) {
+        None => default_per_page,
+        Some(p) => match p.parse::<u64>() {
+            Ok(n) if (1..=PER_PAGE_MAX).contains(&n) => n,
+            _ => {
+                fields.set(
+                    "per_page",
+                    format!("per_page must be between 1 and {PER_PAGE_MAX}."),
+                );
+                default_per_page
+            }
+        },
+    };
+    (page, per_page)
+}
+
+/// Digits with the usual separators, at most 30 characters.
+pub fn valid_phone(phone: &str) -> bool {
+    phone.chars().count() <= 30
+        && phone.chars().any(|c| c.is_ascii_digit())
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().x/".contains(c))
+}
+
 /// Trims, and turns an empty string into nothing.
 pub fn clean(value: Option<&str>) -> Option<String> {
     value

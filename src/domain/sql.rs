@@ -1,6 +1,10 @@
 //! A small SQL builder for the few hand-written queries (lists with joins and filters):
 //! it writes the right placeholder for each engine and keeps values out of the text.
-use sea_orm::{DatabaseBackend, Statement, Value};
+use sea_orm::{DatabaseBackend, FromQueryResult, Statement, Value};
+use serde::de::DeserializeOwned;
+
+use crate::domain::Page;
+use crate::error::AppError;
 
 pub struct Sql {
     backend: DatabaseBackend,
@@ -55,4 +59,50 @@ pub fn like_contains(term: &str) -> String {
     }
     out.push('%');
     out
+}
+
+/// The aggregate that turns a list's rows into one JSON array, in `order`: sqlx hands
+/// SQLite rows across a thread one at a time, so a page as one value costs one hand-off.
+/// `fields` are (JSON key, SQL expression) pairs.
+pub fn json_array(backend: DatabaseBackend, fields: &[(&str, &str)], order: &str) -> String {
+    let object = fields
+        .iter()
+        .map(|(k, v)| format!("'{k}', {v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match backend {
+        DatabaseBackend::Postgres => {
+            format!("COALESCE(json_agg(json_build_object({object}){order}), '[]'::json)::text")
+        }
+        _ => format!("json_group_array(json_object({object}){order})"),
+    }
+}
+
+/// Rows to skip for `page` (1-based) of `per_page`.
+pub fn offset(page: u64, per_page: u64) -> i64 {
+    (page - 1).saturating_mul(per_page).min(i64::MAX as u64) as i64
+}
+
+/// The one row a list statement returns: the total and the page as a JSON array.
+#[derive(FromQueryResult)]
+pub struct PageRow {
+    pub total: i64,
+    pub items: String,
+}
+
+impl PageRow {
+    pub fn into_page<T: DeserializeOwned>(
+        self,
+        page: u64,
+        per_page: u64,
+    ) -> Result<Page<T>, AppError> {
+        let items = serde_json::from_str(&self.items)
+            .map_err(|e| AppError::Internal(format!("list JSON: {e}")))?;
+        Ok(Page {
+            total: self.total.max(0) as u64,
+            page,
+            per_page,
+            items,
+        })
+    }
 }

@@ -7,6 +7,13 @@ pub struct Model {
     pub id: i64,
     pub name: String,
     pub name_norm: String,
+    pub domain: Option<String>,
+    pub industry: Option<String>,
+    pub size_band: Option<String>,
+    pub website: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub owner_id: Option<i64>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

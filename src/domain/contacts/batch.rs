@@ -141,7 +141,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
                 match created.get(&key) {
                     Some(c) => Some(c.clone()),
                     None => {
-                        let c = company_in(&tx, name, None).await?;
+                        let c = company_in(&tx, &job.valid, None).await?;
                         if let Some(c) = &c {
                             created.insert(key, c.clone());
                         }

@@ -175,6 +175,7 @@ impl ContactForm {
             email: opt(&self.email),
             phone: opt(&self.phone),
             company: opt(&self.company),
+            company_id: None,
             title: opt(&self.title),
             source: opt(&self.source),
             owner_id,
