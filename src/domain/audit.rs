@@ -1,6 +1,6 @@
 //! The audit trail: who did what to which record, written in the same transaction as the
 //! change itself.
-use sea_orm::{ConnectionTrait, EntityTrait, NotSet, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, NotSet, Set};
 
 use crate::domain::{Actor, now};
 use crate::entities::audit_log;
@@ -28,4 +28,33 @@ pub async fn record(
     .exec(conn)
     .await?;
     Ok(())
+}
+
+/// One line of a record's history, with who did it.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Entry {
+    pub action: String,
+    pub actor_name: Option<String>,
+    pub detail: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The latest `limit` changes to one record, newest first.
+pub async fn for_record(
+    db: &crate::db::Db,
+    entity: &str,
+    entity_id: i64,
+    limit: i64,
+) -> Result<Vec<Entry>, AppError> {
+    let mut sql = crate::domain::sql::Sql::new(db.backend());
+    sql.push(
+        "SELECT a.action, u.name AS actor_name, a.detail, a.created_at FROM audit_log a \
+         LEFT JOIN users u ON u.id = a.actor_id WHERE a.entity = ",
+    )
+    .bind(entity)
+    .push(" AND a.entity_id = ")
+    .bind(entity_id)
+    .push(" ORDER BY a.id DESC LIMIT ")
+    .bind(limit);
+    Ok(Entry::find_by_statement(sql.build()).all(&db.read).await?)
 }

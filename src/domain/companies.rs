@@ -715,9 +715,9 @@ fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
         let pattern = like_contains(term);
         sql.push(&format!(" AND ({t}.name_norm LIKE "))
             .bind(pattern.clone())
-            .push(&format!(" ESCAPE '\\\\' OR {t}.domain LIKE "))
+            .push(&format!(" ESCAPE '\\' OR {t}.domain LIKE "))
             .bind(pattern)
-            .push(" ESCAPE '\\\\')");
+            .push(" ESCAPE '\\')");
     }
 }
 

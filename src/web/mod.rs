@@ -11,7 +11,7 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, contacts, login, setup, users};
+use pages::{account, companies, contacts, login, setup, users};
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
 /// by one, and a scope's static prefix is a cheap test where each dynamic route (`{id}`)
@@ -32,6 +32,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .patch(api::contacts::update)
                     .delete(api::contacts::delete)
                     .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/companies")
+                    .get(api::companies::list)
+                    .post(api::companies::create)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/companies/{id}")
+                    .get(api::companies::get)
+                    .patch(api::companies::update)
+                    .delete(api::companies::delete)
+                    .default_service(web::to(api::method_not_allowed)),
             ),
     )
     .service(
@@ -45,6 +58,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/edit", web::get().to(contacts::edit))
             .route("/{id}/delete", web::get().to(contacts::confirm_delete))
             .route("/{id}/delete", web::post().to(contacts::delete)),
+    )
+    .service(
+        web::scope("/companies")
+            .route("", web::get().to(companies::index))
+            .route("", web::post().to(companies::create))
+            .route("/new", web::get().to(companies::new))
+            .route("/{id}", web::get().to(companies::show))
+            .route("/{id}", web::post().to(companies::update))
+            .route("/{id}/edit", web::get().to(companies::edit))
+            .route("/{id}/delete", web::get().to(companies::confirm_delete))
+            .route("/{id}/delete", web::post().to(companies::delete)),
     )
     .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))
     .route("/healthz", web::get().to(health::healthz))

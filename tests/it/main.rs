@@ -6,6 +6,7 @@ mod support;
 mod api_errors;
 mod auth;
 mod cli;
+mod companies;
 mod contacts_api;
 mod contacts_pages;
 mod openapi;

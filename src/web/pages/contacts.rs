@@ -10,10 +10,9 @@ use crate::domain::{Page, users};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
-use crate::web::errors::url_encode;
 use crate::web::forms::Form;
 use crate::web::htmx::Htmx;
-use crate::web::pages::{Layout, iso, ok, render, see_other, short_date};
+use crate::web::pages::{Layout, iso, list_query, ok, render, see_other, short_date};
 
 /// The list's filters as the user set them, echoed back into the form and the links.
 #[derive(Default)]
@@ -21,6 +20,7 @@ pub struct Filters {
     q: String,
     source: String,
     company: String,
+    company_id: String,
     owner: String,
     sort: String,
 }
@@ -32,6 +32,7 @@ impl Filters {
             q: s(&p.q),
             source: s(&p.source),
             company: s(&p.company),
+            company_id: s(&p.company_id),
             owner: s(&p.owner),
             sort: s(&p.sort),
         }
@@ -39,28 +40,24 @@ impl Filters {
 
     /// The query string for page `n` of the same list.
     fn page_query(&self, n: u64) -> String {
-        let mut parts = Vec::new();
-        for (k, v) in [
-            ("q", &self.q),
-            ("source", &self.source),
-            ("company", &self.company),
-            ("owner", &self.owner),
-            ("sort", &self.sort),
-        ] {
-            if !v.is_empty() {
-                parts.push(format!("{k}={}", url_encode(v)));
-            }
-        }
-        if n > 1 {
-            parts.push(format!("page={n}"));
-        }
-        parts.join("&")
+        list_query(
+            &[
+                ("q", &self.q),
+                ("source", &self.source),
+                ("company", &self.company),
+                ("company_id", &self.company_id),
+                ("owner", &self.owner),
+                ("sort", &self.sort),
+            ],
+            n,
+        )
     }
 
     fn any(&self) -> bool {
         !(self.q.is_empty()
             && self.source.is_empty()
             && self.company.is_empty()
+            && self.company_id.is_empty()
             && self.owner.is_empty())
     }
 }

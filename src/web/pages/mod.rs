@@ -1,6 +1,7 @@
 //! HTML page handlers, one module per area. Each handler translates HTTP into a call to
 //! `domain` and renders its answer; the rules live in `domain`.
 pub mod account;
+pub mod companies;
 pub mod contacts;
 pub mod login;
 pub mod setup;
@@ -96,6 +97,19 @@ pub fn safe_next(next: Option<&str>) -> String {
         }
         _ => "/contacts".to_string(),
     }
+}
+
+/// The query string of a list page: the non-empty filters, then the page number.
+pub fn list_query(filters: &[(&str, &String)], page: u64) -> String {
+    let mut parts: Vec<String> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::web::errors::url_encode(v)))
+        .collect();
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    parts.join("&")
 }
 
 /// Formats a date for display; `app.js` turns `<time>` elements into the viewer's zone.

@@ -1,0 +1,117 @@
+//! /api/v1/companies
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::domain::companies::{self, Company, CompanyInput, CompanyPatch, ListParams};
+use crate::error::AppError;
+use crate::web::auth::ApiUser;
+
+/// The list's query parameters, as documented.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListQueryDoc {
+    /// Part of the name or domain, any case.
+    q: Option<String>,
+    /// software, fintech, healthcare, ecommerce, manufacturing, education, media,
+    /// consulting, logistics, energy, nonprofit or other.
+    industry: Option<String>,
+    /// 1-10, 11-50, 51-200, 201-1000, 1001-5000 or 5001+.
+    size: Option<String>,
+    /// Owner's user id.
+    owner: Option<i64>,
+    /// name (default), name_desc, newest or oldest.
+    sort: Option<String>,
+    /// 1 or more (default 1).
+    page: Option<u64>,
+    /// 1 to 100 (default 25).
+    per_page: Option<u64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CompanyList {
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    pub items: Vec<Company>,
+}
+
+#[utoipa::path(get, path = "/api/v1/companies", tag = "companies", params(ListQueryDoc),
+    responses((status = 200, body = CompanyList), (status = 401), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn list(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let query = params.validate(25)?;
+    Ok(HttpResponse::Ok().json(companies::list(&state.db, &actor, &query).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/companies", tag = "companies", request_body = CompanyInput,
+    responses((status = 201, body = Company), (status = 400), (status = 401), (status = 403),
+        (status = 409), (status = 413), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    body: web::Json<CompanyInput>,
+) -> Result<HttpResponse, AppError> {
+    let company = companies::create(&state.db, &actor, &body).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/companies/{}", company.id)))
+        .json(company))
+}
+
+#[utoipa::path(get, path = "/api/v1/companies/{id}", tag = "companies",
+    params(("id" = i64, Path, description = "Company id")),
+    responses((status = 200, body = Company), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(companies::get(&state.db, &actor, *id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/companies/{id}", tag = "companies", request_body = CompanyPatch,
+    params(("id" = i64, Path, description = "Company id")),
+    responses((status = 200, body = Company), (status = 400), (status = 401), (status = 403),
+        (status = 404), (status = 409), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<CompanyPatch>,
+) -> Result<HttpResponse, AppError> {
+    Ok(
+        HttpResponse::Ok()
+            .json(companies::update(&state.db, &actor, *id, body.into_inner()).await?),
+    )
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteParams {
+    /// `true` to delete a company that still has contacts: they stay, without a company.
+    /// Without it such a delete is refused with 409.
+    detach: Option<bool>,
+}
+
+#[utoipa::path(delete, path = "/api/v1/companies/{id}", tag = "companies",
+    params(("id" = i64, Path, description = "Company id"), DeleteParams),
+    responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    params: web::Query<DeleteParams>,
+) -> Result<HttpResponse, AppError> {
+    companies::delete(&state.db, &actor, *id, params.detach.unwrap_or(false)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,429 @@
+//! Company pages: list (live search, filters by industry, size and owner; sort), the
+//! company with its contacts and history, create, edit, and delete (which asks what to
+//! do with the contacts).
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::companies::{
+    self, Company, CompanyInput, INDUSTRIES, ListParams, SIZE_BANDS, Sort, industry_label,
+};
+use crate::domain::contacts::{self, Contact};
+use crate::domain::{Page, audit, users};
+use crate::entities::user;
+use crate::error::{AppError, FieldErrors};
+use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::forms::Form;
+use crate::web::htmx::Htmx;
+use crate::web::pages::{Layout, list_query, ok, render, see_other, short_date};
+
+#[derive(Default)]
+pub struct Filters {
+    q: String,
+    industry: String,
+    size: String,
+    owner: String,
+    sort: String,
+}
+
+impl Filters {
+    fn from(p: &ListParams) -> Filters {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        Filters {
+            q: s(&p.q),
+            industry: s(&p.industry),
+            size: s(&p.size),
+            owner: s(&p.owner),
+            sort: s(&p.sort),
+        }
+    }
+
+    fn page_query(&self, n: u64) -> String {
+        list_query(
+            &[
+                ("q", &self.q),
+                ("industry", &self.industry),
+                ("size", &self.size),
+                ("owner", &self.owner),
+                ("sort", &self.sort),
+            ],
+            n,
+        )
+    }
+
+    fn any(&self) -> bool {
+        !(self.q.is_empty()
+            && self.industry.is_empty()
+            && self.size.is_empty()
+            && self.owner.is_empty())
+    }
+}
+
+pub fn industries() -> &'static [(&'static str, &'static str)] {
+    &INDUSTRIES
+}
+
+pub fn sizes() -> &'static [&'static str] {
+    &SIZE_BANDS
+}
+
+pub fn sorts() -> &'static [(Sort, &'static str, &'static str)] {
+    &Sort::ALL
+}
+
+pub fn label(industry: &Option<String>) -> &str {
+    industry.as_deref().map(industry_label).unwrap_or("")
+}
+
+#[derive(Template)]
+#[template(path = "companies/index.html")]
+struct IndexPage {
+    l: Layout,
+    f: Filters,
+    page: Page<Company>,
+    owners: Vec<user::Model>,
+    can_write: bool,
+}
+
+#[derive(Template)]
+#[template(path = "companies/index.html", block = "results")]
+struct Results {
+    f: Filters,
+    page: Page<Company>,
+    can_write: bool,
+}
+
+pub async fn index(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let params = params.into_inner();
+    let query = params.validate(25)?;
+    let page = companies::list(&state.db, &user.actor, &query).await?;
+    let f = Filters::from(&params);
+    let can_write = user.actor.can_write();
+    if hx.fragment {
+        return ok(&Results { f, page, can_write });
+    }
+    ok(&IndexPage {
+        l: Layout::for_user(&user, "companies"),
+        f,
+        page,
+        owners: users::list_active(&state.db).await?,
+        can_write,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "companies/show.html")]
+struct ShowPage {
+    l: Layout,
+    c: Company,
+    contacts: Page<Contact>,
+    history: Vec<audit::Entry>,
+}
+
+impl ShowPage {
+    fn day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        short_date(t)
+    }
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let c = companies::get(&state.db, &user.actor, *id).await?;
+    let query = contacts::ListParams {
+        company_id: Some(c.id.to_string()),
+        sort: Some("name".into()),
+        per_page: Some("50".into()),
+        ..Default::default()
+    }
+    .validate(50)?;
+    let contacts = contacts::list(&state.db, &user.actor, &query).await?;
+    let history = audit::for_record(&state.db, "company", c.id, 20).await?;
+    ok(&ShowPage {
+        l: Layout::for_user(&user, "companies"),
+        c,
+        contacts,
+        history,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct CompanyForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    industry: String,
+    #[serde(default)]
+    size_band: String,
+    #[serde(default)]
+    website: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    owner_id: String,
+}
+
+impl CompanyForm {
+    fn from_company(c: &Company) -> CompanyForm {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        CompanyForm {
+            name: c.name.clone(),
+            domain: s(&c.domain),
+            industry: s(&c.industry),
+            size_band: s(&c.size_band),
+            website: s(&c.website),
+            phone: s(&c.phone),
+            address: s(&c.address),
+            owner_id: c.owner_id.map(|o| o.to_string()).unwrap_or_default(),
+        }
+    }
+
+    fn to_input(&self) -> Result<CompanyInput, AppError> {
+        let owner_id = match self.owner_id.trim() {
+            "" => None,
+            s => Some(
+                s.parse::<i64>()
+                    .map_err(|_| AppError::field("owner_id", "Choose an owner from the list."))?,
+            ),
+        };
+        let opt = |s: &String| Some(s.clone());
+        Ok(CompanyInput {
+            name: self.name.clone(),
+            domain: opt(&self.domain),
+            industry: opt(&self.industry),
+            size_band: opt(&self.size_band),
+            website: opt(&self.website),
+            phone: opt(&self.phone),
+            address: opt(&self.address),
+            owner_id,
+        })
+    }
+}
+
+#[derive(Template)]
+#[template(path = "companies/form.html")]
+struct FormPage {
+    l: Layout,
+    id: Option<i64>,
+    v: CompanyForm,
+    errors: FieldErrors,
+    message: Option<String>,
+    owners: Vec<user::Model>,
+}
+
+impl FormPage {
+    fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    /// The plain text inputs: name, label, value, input type, extra attributes.
+    fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 5] {
+        let v = &self.v;
+        [
+            (
+                "name",
+                "Name",
+                &v.name,
+                "text",
+                "required maxlength=200 autocomplete=organization",
+            ),
+            (
+                "domain",
+                "Domain",
+                &v.domain,
+                "text",
+                "maxlength=253 placeholder=acme.com",
+            ),
+            (
+                "website",
+                "Website",
+                &v.website,
+                "url",
+                "maxlength=300 placeholder=https://acme.com",
+            ),
+            ("phone", "Phone", &v.phone, "tel", "maxlength=30"),
+            ("address", "Address", &v.address, "text", "maxlength=500"),
+        ]
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<i64>,
+    v: CompanyForm,
+    error: Option<AppError>,
+) -> Result<HttpResponse, AppError> {
+    let (status, errors, message) = match error {
+        None => (StatusCode::OK, FieldErrors::new(), None),
+        Some(AppError::Validation { fields, message }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, fields, Some(message))
+        }
+        Some(AppError::Conflict { fields, message }) => {
+            (StatusCode::CONFLICT, fields, Some(message))
+        }
+        Some(other) => return Err(other),
+    };
+    let mut owners = users::list_active(&state.db).await?;
+    if let Ok(owner_id) = v.owner_id.parse::<i64>()
+        && !owners.iter().any(|o| o.id == owner_id)
+        && let Ok(owner) = users::get(&state.db.read, owner_id).await
+    {
+        owners.push(owner);
+    }
+    render(
+        &FormPage {
+            l: Layout::for_user(user, "companies"),
+            id,
+            v,
+            errors,
+            message,
+            owners,
+        },
+        status,
+    )
+}
+
+pub async fn new(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let v = CompanyForm {
+        owner_id: user.actor.id.to_string(),
+        ..Default::default()
+    };
+    form_page(&state, &user, None, v, None).await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<CompanyForm>,
+) -> Result<HttpResponse, AppError> {
+    let result = match form.to_input() {
+        Ok(input) => companies::create(&state.db, &user.actor, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(c) => {
+            set_flash(&user.session, format!("{} was added.", c.name));
+            Ok(see_other(&format!("/companies/{}", c.id)))
+        }
+        Err(e) => form_page(&state, &user, None, form, Some(e)).await,
+    }
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let c = companies::get(&state.db, &user.actor, *id).await?;
+    form_page(
+        &state,
+        &user,
+        Some(c.id),
+        CompanyForm::from_company(&c),
+        None,
+    )
+    .await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<CompanyForm>,
+) -> Result<HttpResponse, AppError> {
+    let id = id.into_inner();
+    let result = match form.to_input() {
+        Ok(input) => {
+            let patch = companies::CompanyPatch {
+                name: Some(input.name),
+                domain: Some(input.domain),
+                industry: Some(input.industry),
+                size_band: Some(input.size_band),
+                website: Some(input.website),
+                phone: Some(input.phone),
+                address: Some(input.address),
+                owner_id: input.owner_id.map(Some),
+            };
+            companies::update(&state.db, &user.actor, id, patch).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(c) => {
+            set_flash(&user.session, format!("{} was saved.", c.name));
+            Ok(see_other(&format!("/companies/{}", c.id)))
+        }
+        Err(e) => form_page(&state, &user, Some(id), form, Some(e)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "companies/delete.html")]
+struct DeletePage {
+    l: Layout,
+    c: Company,
+}
+
+pub async fn confirm_delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let c = companies::get(&state.db, &user.actor, *id).await?;
+    ok(&DeletePage {
+        l: Layout::for_user(&user, "companies"),
+        c,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    /// "detach" to keep the contacts without a company.
+    #[serde(default)]
+    contacts: String,
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    let c = companies::get(&state.db, &user.actor, *id).await?;
+    let detached =
+        companies::delete(&state.db, &user.actor, c.id, form.contacts == "detach").await?;
+    let note = if detached > 0 {
+        format!(" Its {detached} contact(s) remain, without a company.")
+    } else {
+        String::new()
+    };
+    set_flash(&user.session, format!("{} was deleted.{note}", c.name));
+    Ok(see_other("/companies"))
+}
+
+/// Used by templates.
+pub fn history_line(e: &audit::Entry) -> String {
+    let who = e.actor_name.as_deref().unwrap_or("Someone");
+    match e.action.as_str() {
+        "create" => format!("{who} added it"),
+        "update" => format!("{who} edited it"),
+        other => format!("{who}: {other}"),
+    }
+}

@@ -1,0 +1,403 @@
+//! Companies through the API and the pages.
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn company_crud_and_domain_normalisation() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "  Acme   Inc ", "domain": "https://www.Acme.com/pricing?x=1", "industry": "Software",
+                "size_band": "11-50", "website": "https://acme.com", "phone": "+1 555 0100", "address": "1 Main St\nSpringfield"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let acme = res.json();
+    let id = acme["id"].as_i64().unwrap();
+    assert_eq!(acme["name"], "Acme Inc");
+    assert_eq!(acme["domain"], "acme.com");
+    assert_eq!(acme["industry"], "software");
+    assert_eq!(acme["address"], "1 Main St\nSpringfield");
+    assert_eq!(acme["contact_count"], 0);
+    assert_eq!(acme["owner_name"], "rep rep-api@example.com");
+
+    for (raw, normalised) in [
+        ("ACME.com.", "acme.com"),
+        ("http://www.sub.Example.org:8080/x", "sub.example.org"),
+        ("user@mail.example.co.uk", "mail.example.co.uk"),
+    ] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/companies",
+                &token,
+                Some(json!({"name": format!("N {raw}"), "domain": raw})),
+            )
+            .await;
+        if normalised == "acme.com" {
+            assert_eq!(res.status, 409, "acme.com is taken");
+            assert!(res.json()["error"]["fields"]["domain"].is_string());
+        } else {
+            assert_eq!(res.status, 201, "{raw}: {}", res.text());
+            assert_eq!(res.json()["domain"], normalised);
+        }
+    }
+    // The website gives the domain when none is typed.
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Globex", "website": "https://www.globex.io/about"})),
+        )
+        .await;
+    assert_eq!(res.json()["domain"], "globex.io");
+
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/companies/{id}"),
+            &token,
+            Some(json!({"size_band": "51-200", "phone": null})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["size_band"], "51-200");
+    assert_eq!(res.json()["phone"], serde_json::Value::Null);
+    assert_eq!(res.json()["domain"], "acme.com");
+
+    // A contact joins by company_id, or by name in any case; both link the same row.
+    let by_id = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "A", "last_name": "B", "company_id": id})),
+        )
+        .await;
+    assert_eq!(by_id.status, 201, "{}", by_id.text());
+    assert_eq!(by_id.json()["company"], "Acme Inc");
+    let by_name = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "C", "last_name": "D", "company": "acme inc"})),
+        )
+        .await;
+    assert_eq!(by_name.json()["company_id"], id);
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "E", "last_name": "F", "company_id": 999999})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["company_id"].is_string());
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(
+                json!({"first_name": "E", "last_name": "F", "company_id": id, "company": "Globex"}),
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 422, "name and id disagree");
+    let res = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/contacts?company_id={id}"),
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(res["total"], 2);
+    assert_eq!(
+        c.api(
+            Method::GET,
+            &format!("/api/v1/companies/{id}"),
+            &token,
+            None
+        )
+        .await
+        .json()["contact_count"],
+        2
+    );
+
+    // Deleting a company with contacts needs a decision; nothing dangles either way.
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/companies/{id}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 contacts")
+    );
+    assert_eq!(
+        c.api(
+            Method::GET,
+            &format!("/api/v1/companies/{id}"),
+            &token,
+            None
+        )
+        .await
+        .status,
+        200
+    );
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/companies/{id}?detach=true"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 204);
+    assert_eq!(
+        c.api(
+            Method::GET,
+            &format!("/api/v1/companies/{id}"),
+            &token,
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    let contact_id = by_id.json()["id"].as_i64().unwrap();
+    let kept = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/contacts/{contact_id}"),
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(kept["company_id"], serde_json::Value::Null);
+    assert_eq!(kept["company"], serde_json::Value::Null);
+}
+
+#[actix_web::test]
+async fn company_bad_input_is_422_with_the_field() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    for (body, field) in [
+        (json!({"name": ""}), "name"),
+        (json!({"name": "x".repeat(201)}), "name"),
+        (json!({"name": "A", "domain": "not a domain"}), "domain"),
+        (json!({"name": "A", "domain": "localhost"}), "domain"),
+        (json!({"name": "A", "industry": "alchemy"}), "industry"),
+        (json!({"name": "A", "size_band": "huge"}), "size_band"),
+        (json!({"name": "A", "website": "acme"}), "website"),
+        (json!({"name": "A", "website": "ftp://acme.com"}), "website"),
+        (json!({"name": "A", "phone": "call me"}), "phone"),
+        (json!({"name": "A", "owner_id": 424242}), "owner_id"),
+        (json!({"name": "A\u{0}"}), "name"),
+    ] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/companies",
+                &token,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(res.status, 422, "{body}");
+        assert!(
+            res.json()["error"]["fields"][field].is_string(),
+            "{body}: {}",
+            res.text()
+        );
+    }
+    assert_eq!(
+        c.api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Acme"}))
+        )
+        .await
+        .status,
+        201
+    );
+    let dup = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "ACME"})),
+        )
+        .await;
+    assert_eq!(dup.status, 409);
+    assert!(dup.json()["error"]["fields"]["name"].is_string());
+    for query in [
+        "industry=alchemy",
+        "size=huge",
+        "sort=up",
+        "owner=x",
+        "per_page=0",
+        "q=a%00",
+    ] {
+        let res = c
+            .api(
+                Method::GET,
+                &format!("/api/v1/companies?{query}"),
+                &token,
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 422, "{query}");
+    }
+    assert_eq!(app.count("companies").await, 1);
+}
+
+#[actix_web::test]
+async fn company_list_filters_and_sorts() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    for (name, industry, size) in [
+        ("Zeta", "software", "1-10"),
+        ("Alpha", "fintech", "11-50"),
+        ("Mid", "software", "11-50"),
+    ] {
+        let body = json!({"name": name, "industry": industry, "size_band": size, "domain": format!("{}.example", name.to_lowercase())});
+        assert_eq!(
+            c.api(Method::POST, "/api/v1/companies", &token, Some(body))
+                .await
+                .status,
+            201
+        );
+    }
+    let all = c
+        .api(Method::GET, "/api/v1/companies", &token, None)
+        .await
+        .json();
+    assert_eq!(all["total"], 3);
+    assert_eq!(all["items"][0]["name"], "Alpha", "name order by default");
+    let sw = c
+        .api(
+            Method::GET,
+            "/api/v1/companies?industry=software&sort=name_desc",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(sw["total"], 2);
+    assert_eq!(sw["items"][0]["name"], "Zeta");
+    let both = c
+        .api(
+            Method::GET,
+            "/api/v1/companies?industry=software&size=11-50",
+            &token,
+            None,
+        )
+        .await;
+    let both = both.json();
+    assert_eq!(both["total"], 1, "{both}");
+    let by_domain = c
+        .api(Method::GET, "/api/v1/companies?q=zeta.exa", &token, None)
+        .await
+        .json();
+    assert_eq!(by_domain["total"], 1);
+    let newest = c
+        .api(
+            Method::GET,
+            "/api/v1/companies?sort=newest&per_page=1",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(newest["items"][0]["name"], "Mid");
+    assert_eq!(newest["total"], 3);
+}
+
+#[actix_web::test]
+async fn company_pages_create_show_and_delete_with_detach() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    assert_eq!(c.get("/companies").await.status, 200);
+    c.get("/companies/new").await;
+    let res = c
+        .post_form(
+            "/companies",
+            &[("name", ""), ("domain", "nope"), ("industry", "software")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.text().contains("Name is required."));
+    assert!(res.text().contains("Enter a domain like acme.com."));
+    let res = c
+        .post_form(
+            "/companies",
+            &[
+                ("name", "Acme"),
+                ("domain", "www.acme.com"),
+                ("industry", "software"),
+                ("size_band", "11-50"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let url = res.location();
+    let id: i64 = url.rsplit('/').next().unwrap().parse().unwrap();
+    for who in ["Ana", "Ben"] {
+        let body = json!({"first_name": who, "last_name": "X", "company_id": id});
+        c.api(Method::POST, "/api/v1/contacts", &token, Some(body))
+            .await;
+    }
+    let page = c.get(&url).await.text();
+    assert!(
+        page.contains("acme.com")
+            && page.contains("Software")
+            && page.contains("Ana X")
+            && page.contains("Ben X")
+    );
+    assert!(page.contains("added it"), "history");
+    let list = c.hx_get("/companies?q=acm").await.text();
+    assert!(list.contains("Acme") && !list.contains("<html"));
+
+    let confirm = c.get(&format!("{url}/delete")).await.text();
+    assert!(confirm.contains("Detach 2 contacts and delete"));
+    // Without the choice the company stays.
+    let res = c.post_form(&format!("{url}/delete"), &[]).await;
+    assert_eq!(res.status, 409);
+    assert_eq!(app.count("companies").await, 1);
+    let res = c
+        .post_form(&format!("{url}/delete"), &[("contacts", "detach")])
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(app.count("companies").await, 0);
+    assert_eq!(app.count("contacts WHERE company_id IS NULL").await, 2);
+    assert!(
+        c.get("/companies")
+            .await
+            .text()
+            .contains("remain, without a company")
+    );
+}
