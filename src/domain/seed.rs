@@ -4,6 +4,7 @@ use chrono::{Duration, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 
 use crate::db::Db;
+use crate::domain::companies::{INDUSTRIES, SIZE_BANDS};
 use crate::domain::sql::Sql;
 use crate::domain::{normalise, now};
 use crate::error::AppError;
@@ -167,6 +168,12 @@ struct IdRow {
     id: i64,
 }
 
+#[derive(FromQueryResult)]
+struct NormRow {
+    id: i64,
+    name_norm: String,
+}
+
 pub struct Seeded {
     pub contacts: u64,
     pub companies: u64,
@@ -191,7 +198,7 @@ pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> 
     }
     company_names.sort();
     company_names.dedup();
-    let company_ids = insert_companies(db, &company_names).await?;
+    let company_ids = insert_companies(db, &company_names, &owners, &mut rng).await?;
 
     let today = Utc.from_utc_datetime(&now().date_naive().and_hms_opt(0, 0, 0).expect("midnight"));
     let year_secs = 365 * 24 * 3600;
@@ -265,40 +272,76 @@ pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> 
     })
 }
 
-async fn insert_companies(db: &Db, names: &[String]) -> Result<Vec<i64>, AppError> {
+/// Companies with a domain, an industry, a size and an owner each.
+async fn insert_companies(
+    db: &Db,
+    names: &[String],
+    owners: &[i64],
+    rng: &mut Rng,
+) -> Result<Vec<i64>, AppError> {
     let backend = db.backend();
     let t = now();
     let tx = db.write.begin().await?;
     let mut ids = Vec::with_capacity(names.len());
     for chunk in names.chunks(500) {
         let mut sql = Sql::new(backend);
-        sql.push("INSERT INTO companies (name, name_norm, created_at, updated_at) VALUES ");
+        sql.push(
+            "INSERT INTO companies (name, name_norm, domain, industry, size_band, owner_id, \
+             created_at, updated_at) VALUES ",
+        );
         for (k, name) in chunk.iter().enumerate() {
             if k > 0 {
                 sql.push(", ");
             }
+            let slug: String = name
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric())
+                .collect::<String>()
+                .to_lowercase();
+            let industry = INDUSTRIES[rng.below(INDUSTRIES.len())].0;
+            let size = SIZE_BANDS[rng.below(SIZE_BANDS.len())];
+            let owner = owners[rng.below(owners.len())];
             sql.push("(")
                 .bind(name.clone())
                 .push(", ")
                 .bind(normalise(name))
+                .push(", ")
+                .bind(format!("{slug}.example"))
+                .push(", ")
+                .bind(industry)
+                .push(", ")
+                .bind(size)
+                .push(", ")
+                .bind(owner)
                 .push(", ")
                 .bind(t)
                 .push(", ")
                 .bind(t)
                 .push(")");
         }
-        sql.push(" ON CONFLICT (name_norm) DO NOTHING");
+        sql.push(" ON CONFLICT DO NOTHING");
         tx.execute_raw(sql.build()).await?;
     }
-    for name in names {
+    let mut by_norm = std::collections::HashMap::with_capacity(names.len());
+    for chunk in names.chunks(500) {
         let mut sql = Sql::new(backend);
-        sql.push("SELECT id FROM companies WHERE name_norm = ")
-            .bind(normalise(name));
-        let row = IdRow::find_by_statement(sql.build())
-            .one(&tx)
-            .await?
+        sql.push("SELECT id, name_norm FROM companies WHERE name_norm IN (");
+        for (k, name) in chunk.iter().enumerate() {
+            if k > 0 {
+                sql.push(", ");
+            }
+            sql.bind(normalise(name));
+        }
+        sql.push(")");
+        for row in NormRow::find_by_statement(sql.build()).all(&tx).await? {
+            by_norm.insert(row.name_norm, row.id);
+        }
+    }
+    for name in names {
+        let id = by_norm
+            .get(&normalise(name))
             .ok_or_else(|| AppError::Internal(format!("seeded company {name} missing")))?;
-        ids.push(row.id);
+        ids.push(*id);
     }
     tx.commit().await?;
     Ok(ids)
