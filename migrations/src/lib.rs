@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_init;
 mod m20261126_000002_record_counts;
 mod m20261126_000003_company_details;
+mod m20261126_000004_search;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_init::Migration),
             Box::new(m20261126_000002_record_counts::Migration),
             Box::new(m20261126_000003_company_details::Migration),
+            Box::new(m20261126_000004_search::Migration),
         ]
     }
 }

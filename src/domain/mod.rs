@@ -6,6 +6,7 @@ pub mod cache;
 pub mod companies;
 pub mod contacts;
 pub mod passwords;
+pub mod search;
 pub mod secrets;
 pub mod seed;
 pub mod settings;

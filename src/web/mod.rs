@@ -11,7 +11,7 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, companies, contacts, login, setup, users};
+use pages::{account, companies, contacts, login, search, setup, users};
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
 /// by one, and a scope's static prefix is a cheap test where each dynamic route (`{id}`)
@@ -31,6 +31,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .get(api::contacts::get)
                     .patch(api::contacts::update)
                     .delete(api::contacts::delete)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/search")
+                    .get(api::search::search)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -71,6 +76,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/delete", web::post().to(companies::delete)),
     )
     .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))
+    .route("/search", web::get().to(search::index))
     .route("/healthz", web::get().to(health::healthz))
     .route("/api/openapi.json", web::get().to(api::openapi::document))
     .route(

@@ -10,5 +10,6 @@ mod companies;
 mod contacts_api;
 mod contacts_pages;
 mod openapi;
+mod search;
 mod settings;
 mod setup;

@@ -3,6 +3,7 @@
 pub mod companies;
 pub mod contacts;
 pub mod openapi;
+pub mod search;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, web};

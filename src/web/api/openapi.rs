@@ -3,14 +3,15 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::{companies, contacts};
+use crate::web::api::{companies, contacts, search};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Cairn API", description = "Contacts and more. Authenticate with `Authorization: Bearer <token>` (create one with `cairn token create`). Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`."),
     paths(
         contacts::list, contacts::create, contacts::get, contacts::update, contacts::delete,
-        companies::list, companies::create, companies::get, companies::update, companies::delete
+        companies::list, companies::create, companies::get, companies::update, companies::delete,
+        search::search
     ),
     modifiers(&Bearer)
 )]

@@ -4,6 +4,7 @@ pub mod account;
 pub mod companies;
 pub mod contacts;
 pub mod login;
+pub mod search;
 pub mod setup;
 pub mod users;
 

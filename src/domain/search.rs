@@ -1,0 +1,137 @@
+//! Global search over contacts and companies (deals join them later): by name, email,
+//! domain or phone, as you type. SQLite uses the FTS5 index kept by triggers; PostgreSQL
+//! uses trigram indexes (see migration m20261126_000004_search).
+use sea_orm::{DatabaseBackend, FromQueryResult};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::domain::sql::{Sql, like_contains};
+use crate::domain::{Actor, has_control};
+use crate::error::AppError;
+
+/// Results per kind of record.
+pub const PER_KIND: i64 = 8;
+
+#[derive(Debug, Clone, Serialize, FromQueryResult, ToSchema)]
+pub struct Hit {
+    /// `contact` or `company`.
+    pub kind: String,
+    pub id: i64,
+    pub title: String,
+    /// Email and phone of a contact; domain and phone of a company.
+    pub subtitle: String,
+}
+
+impl Hit {
+    pub fn url(&self) -> String {
+        match self.kind.as_str() {
+            "company" => format!("/companies/{}", self.id),
+            _ => format!("/contacts/{}", self.id),
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Results {
+    pub contacts: Vec<Hit>,
+    pub companies: Vec<Hit>,
+}
+
+impl Results {
+    pub fn is_empty(&self) -> bool {
+        self.contacts.is_empty() && self.companies.is_empty()
+    }
+}
+
+/// The words of a search: at most six, each holding a letter or digit.
+fn words(q: &str) -> Vec<String> {
+    q.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .take(6)
+        .map(str::to_string)
+        .collect()
+}
+
+pub async fn search(db: &Db, _actor: &Actor, q: &str) -> Result<Results, AppError> {
+    if has_control(q) || q.chars().count() > 200 {
+        return Err(AppError::field(
+            "q",
+            "Search for up to 200 characters of text.",
+        ));
+    }
+    let words = words(q);
+    if words.is_empty() {
+        return Ok(Results::default());
+    }
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    match backend {
+        DatabaseBackend::Postgres => postgres(&mut sql, &words),
+        _ => sqlite(&mut sql, &words),
+    }
+    let hits = Hit::find_by_statement(sql.build()).all(&db.read).await?;
+    let (contacts, companies) = hits.into_iter().partition(|h| h.kind == "contact");
+    Ok(Results {
+        contacts,
+        companies,
+    })
+}
+
+/// Every word as a quoted prefix term: `"ana"* "acme"*`. Quoting keeps FTS5 syntax
+/// (`AND`, `-`, `:` …) in what users type from being read as operators.
+fn fts_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn sqlite(sql: &mut Sql, words: &[String]) {
+    let query = fts_query(words);
+    for (i, (kind, n)) in [("contact", 0), ("company", 1)].into_iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        // Names weigh ten times the rest in the ranking.
+        sql.push(&format!(
+            "SELECT * FROM (SELECT '{kind}' AS kind, rowid / 4 AS id, title, trim(body) AS subtitle \
+             FROM search_fts WHERE search_fts MATCH "
+        ))
+        .bind(query.clone())
+        .push(&format!(" AND rowid % 4 = {n} ORDER BY bm25(search_fts, 10.0, 1.0) LIMIT "))
+        .bind(PER_KIND)
+        .push(")");
+    }
+}
+
+fn postgres(sql: &mut Sql, words: &[String]) {
+    // These expressions are exactly the indexed ones, so the trigram indexes serve them.
+    let contact = "lower(c.first_name || ' ' || c.last_name || ' ' || coalesce(c.email, '') || ' ' || coalesce(c.phone, ''))";
+    let company = "lower(o.name || ' ' || coalesce(o.domain, '') || ' ' || coalesce(o.phone, ''))";
+    sql.push(
+        "(SELECT 'contact' AS kind, c.id, c.first_name || ' ' || c.last_name AS title, \
+         trim(coalesce(c.email, '') || ' ' || coalesce(c.phone, '')) AS subtitle FROM contacts c WHERE true",
+    );
+    for w in words {
+        sql.push(&format!(" AND {contact} LIKE "))
+            .bind(like_contains(&w.to_lowercase()))
+            .push(" ESCAPE '\\'");
+    }
+    sql.push(" ORDER BY c.last_name, c.first_name LIMIT ")
+        .bind(PER_KIND)
+        .push(")");
+    sql.push(
+        " UNION ALL (SELECT 'company' AS kind, o.id, o.name AS title, \
+         trim(coalesce(o.domain, '') || ' ' || coalesce(o.phone, '')) AS subtitle FROM companies o WHERE true",
+    );
+    for w in words {
+        sql.push(&format!(" AND {company} LIKE "))
+            .bind(like_contains(&w.to_lowercase()))
+            .push(" ESCAPE '\\'");
+    }
+    sql.push(" ORDER BY o.name_norm LIMIT ")
+        .bind(PER_KIND)
+        .push(")");
+}
