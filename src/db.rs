@@ -64,7 +64,15 @@ impl Db {
     }
 
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.write, None).await
+        Migrator::up(&self.write, None).await?;
+        if self.is_sqlite() {
+            // Refreshes the planner's statistics where they are missing or stale (cheap
+            // when they are fine); without them SQLite guesses which index filters best.
+            self.write
+                .execute_unprepared("PRAGMA optimize=0x10002")
+                .await?;
+        }
+        Ok(())
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {
@@ -118,5 +126,5 @@ fn readers() -> u32 {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2) as u32;
-    (cores * 4).clamp(4, 16)
+    (cores * 2).clamp(2, 16)
 }

@@ -195,7 +195,9 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // The list is newest first; every filter is paired with created_at so the
-        // page query walks one index in order instead of sorting the matches.
+        // page query walks one index in order, and each filter index also carries the
+        // other filter columns, so any mix of filters is answered from the index alone
+        // (no table reads while counting or picking a page).
         m.create_index(index(
             Contacts::Table,
             "idx_contacts_created",
@@ -205,19 +207,19 @@ impl MigrationTrait for Migration {
         m.create_index(index(
             Contacts::Table,
             "idx_contacts_company_created",
-            &["company_id", "created_at"],
+            &["company_id", "created_at", "source", "owner_id"],
         ))
         .await?;
         m.create_index(index(
             Contacts::Table,
             "idx_contacts_owner_created",
-            &["owner_id", "created_at"],
+            &["owner_id", "created_at", "source", "company_id"],
         ))
         .await?;
         m.create_index(index(
             Contacts::Table,
             "idx_contacts_source_created",
-            &["source", "created_at"],
+            &["source", "created_at", "owner_id", "company_id"],
         ))
         .await?;
         m.create_index(index(

@@ -1,6 +1,5 @@
-//! Global search. SQLite: one FTS5 index over contacts and companies, kept by triggers;
-//! a record's row id there is `id * 4 + kind` (0 contact, 1 company; 2 and 3 are free for
-//! deals and more), so updates and deletes find their entry without a scan.
+//! Global search. SQLite: an FTS5 index per kind of record, kept by triggers, whose row id
+//! is the record's id, so updates and deletes find their entry without a scan.
 //! PostgreSQL: trigram (pg_trgm) indexes on the same text, searched with ILIKE.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -15,29 +14,31 @@ const COMPANY_TEXT: &str = "NEW.name";
 const COMPANY_BODY: &str = "coalesce(NEW.domain, '') || ' ' || coalesce(NEW.phone, '') || ' ' || coalesce(NEW.website, '')";
 
 fn sqlite_up() -> Vec<String> {
-    let mut s = vec![
-        "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')".to_string(),
-        "INSERT INTO search_fts (rowid, title, body) SELECT id * 4, first_name || ' ' || last_name, \
-         coalesce(email, '') || ' ' || coalesce(phone, '') || ' ' || coalesce(title, '') FROM contacts".to_string(),
-        "INSERT INTO search_fts (rowid, title, body) SELECT id * 4 + 1, name, \
-         coalesce(domain, '') || ' ' || coalesce(phone, '') || ' ' || coalesce(website, '') FROM companies".to_string(),
-    ];
-    for (table, kind, title, body) in [
-        ("contacts", 0, CONTACT_TEXT, CONTACT_BODY),
-        ("companies", 1, COMPANY_TEXT, COMPANY_BODY),
+    let mut s = Vec::new();
+    for (table, title, body) in [
+        ("contacts", CONTACT_TEXT, CONTACT_BODY),
+        ("companies", COMPANY_TEXT, COMPANY_BODY),
     ] {
+        let fts = format!("{table}_fts");
+        s.push(format!(
+            "CREATE VIRTUAL TABLE {fts} USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')"
+        ));
+        let (all_title, all_body) = (title.replace("NEW.", ""), body.replace("NEW.", ""));
+        s.push(format!(
+            "INSERT INTO {fts} (rowid, title, body) SELECT id, {all_title}, {all_body} FROM {table}"
+        ));
         s.push(format!(
             "CREATE TRIGGER {table}_search_insert AFTER INSERT ON {table} BEGIN \
-             INSERT INTO search_fts (rowid, title, body) VALUES (NEW.id * 4 + {kind}, {title}, {body}); END"
+             INSERT INTO {fts} (rowid, title, body) VALUES (NEW.id, {title}, {body}); END"
         ));
         s.push(format!(
             "CREATE TRIGGER {table}_search_update AFTER UPDATE ON {table} BEGIN \
-             DELETE FROM search_fts WHERE rowid = OLD.id * 4 + {kind}; \
-             INSERT INTO search_fts (rowid, title, body) VALUES (NEW.id * 4 + {kind}, {title}, {body}); END"
+             DELETE FROM {fts} WHERE rowid = OLD.id; \
+             INSERT INTO {fts} (rowid, title, body) VALUES (NEW.id, {title}, {body}); END"
         ));
         s.push(format!(
             "CREATE TRIGGER {table}_search_delete AFTER DELETE ON {table} BEGIN \
-             DELETE FROM search_fts WHERE rowid = OLD.id * 4 + {kind}; END"
+             DELETE FROM {fts} WHERE rowid = OLD.id; END"
         ));
     }
     s
@@ -77,7 +78,8 @@ impl MigrationTrait for Migration {
                 "DROP TRIGGER companies_search_insert",
                 "DROP TRIGGER companies_search_update",
                 "DROP TRIGGER companies_search_delete",
-                "DROP TABLE search_fts",
+                "DROP TABLE contacts_fts",
+                "DROP TABLE companies_fts",
             ],
         };
         for sql in statements {
