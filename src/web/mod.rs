@@ -2,6 +2,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod csv;
 pub mod errors;
 pub mod forms;
 pub mod health;
@@ -57,6 +58,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(contacts::index))
             .route("", web::post().to(contacts::create))
             .route("/new", web::get().to(contacts::new))
+            .route("/export.csv", web::get().to(contacts::export))
             .route("/{id}", web::get().to(contacts::show))
             .route("/{id}", web::post().to(contacts::update))
             .route("/{id}", web::delete().to(contacts::delete_row))

@@ -286,3 +286,79 @@ async fn static_assets_are_versioned_and_cached() {
     assert!(css.header("content-type").unwrap().starts_with("text/css"));
     assert_eq!(c.get("/static/missing.js").await.status, 404);
 }
+
+#[actix_web::test]
+async fn the_list_exports_every_matching_contact_as_csv() {
+    let app = TestApp::new().await;
+    let token = signed_in_rep(&app).await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .env("CAIRN_DATABASE_URL", &app.url)
+        .args(["seed", "--contacts", "2500", "--seed", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = app.client().await;
+    let tricky = serde_json::json!({"first_name": "=HYPERLINK(\"x\")", "last_name": "O'Neil, \"Jr\"", "title": "-1 Chief", "source": "paid"});
+    assert_eq!(
+        c.api(Method::POST, "/api/v1/contacts", &token, Some(tricky))
+            .await
+            .status,
+        201
+    );
+    c.sign_in("rep@example.com", PASSWORD).await;
+
+    let all = c.get("/contacts/export.csv").await;
+    assert_eq!(all.status, 200);
+    assert!(all.header("content-type").unwrap().starts_with("text/csv"));
+    assert!(
+        all.header("content-disposition")
+            .unwrap()
+            .contains("attachment; filename=\"contacts-")
+    );
+    let text = all.text();
+    assert!(text.starts_with("id,first_name,last_name,email,phone,company,company_id,title,source,owner,owner_id,created_at,updated_at\r\n"));
+    assert_eq!(
+        text.matches("\r\n").count(),
+        1 + 2501,
+        "a header and every contact, across chunks"
+    );
+    // Formulas are defused, quotes and commas survive.
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"x\"\")\",\"O'Neil, \"\"Jr\"\"\""),
+        "{}",
+        &text[text.len() - 400..]
+    );
+
+    // The list's filters apply.
+    let paid_total = c
+        .api(
+            Method::GET,
+            "/api/v1/contacts?source=paid&per_page=1",
+            &token,
+            None,
+        )
+        .await
+        .json()["total"]
+        .as_u64()
+        .unwrap();
+    let paid = c.get("/contacts/export.csv?source=paid").await.text();
+    assert_eq!(paid.matches("\r\n").count() as u64, 1 + paid_total);
+    assert!(
+        paid.lines()
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .all(|l| l.contains(",paid,"))
+    );
+    assert!(
+        paid.contains(",\"'-1 Chief\",paid,"),
+        "a leading minus is defused too"
+    );
+    assert_eq!(c.get("/contacts/export.csv?source=bogus").await.status, 422);
+    // The export is for signed-in users only.
+    let mut stranger = app.client().await;
+    assert_eq!(stranger.get("/contacts/export.csv").await.status, 303);
+}

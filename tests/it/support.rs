@@ -59,6 +59,8 @@ pub struct TestApp {
     pub db: Db,
     pub state: Data<AppState>,
     pub key: Key,
+    /// The database URL, for running the real binary against the same database.
+    pub url: String,
 }
 
 impl TestApp {
@@ -74,6 +76,7 @@ impl TestApp {
             db,
             state,
             key: Key::generate(),
+            url,
         }
     }
 

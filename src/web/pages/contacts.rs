@@ -406,3 +406,86 @@ pub fn sources() -> &'static [&'static str] {
 pub fn fmt_time(t: &chrono::DateTime<chrono::Utc>) -> (String, String) {
     (iso(t), short_date(t))
 }
+
+const CSV_HEADER: [&str; 13] = [
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "company_id",
+    "title",
+    "source",
+    "owner",
+    "owner_id",
+    "created_at",
+    "updated_at",
+];
+
+/// `/contacts/export.csv` with the list's filters: every matching contact, streamed.
+pub async fn export(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let query = params.into_inner().validate(25)?;
+    let db = state.db.clone();
+    let actor = user.actor.clone();
+    let mut header = String::new();
+    crate::web::csv::row(&mut header, CSV_HEADER);
+    // State: the last id written, or None once the last chunk is out.
+    let chunks = futures_util::stream::unfold(Some(0i64), move |after| {
+        let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
+        async move {
+            let after = after?;
+            match contacts::export_chunk(&db, &actor, &query, after).await {
+                Err(e) => Some((Err(actix_web::Error::from(e)), None)),
+                Ok(rows) if rows.is_empty() => None,
+                Ok(rows) => {
+                    let mut out = String::with_capacity(rows.len() * 160);
+                    for c in &rows {
+                        let (id, company_id, owner_id) = (
+                            c.id.to_string(),
+                            c.company_id.map(|v| v.to_string()).unwrap_or_default(),
+                            c.owner_id.to_string(),
+                        );
+                        let (created, updated) = (iso(&c.created_at), iso(&c.updated_at));
+                        crate::web::csv::row(
+                            &mut out,
+                            [
+                                id.as_str(),
+                                &c.first_name,
+                                &c.last_name,
+                                c.email.as_deref().unwrap_or(""),
+                                c.phone.as_deref().unwrap_or(""),
+                                c.company.as_deref().unwrap_or(""),
+                                &company_id,
+                                c.title.as_deref().unwrap_or(""),
+                                &c.source,
+                                &c.owner_name,
+                                &owner_id,
+                                &created,
+                                &updated,
+                            ],
+                        );
+                    }
+                    let last = rows.last().map(|c| c.id);
+                    let next = if (rows.len() as u64) < contacts::EXPORT_CHUNK {
+                        None
+                    } else {
+                        last
+                    };
+                    Some((Ok(web::Bytes::from(out)), next))
+                }
+            }
+        }
+    });
+    let body = futures_util::StreamExt::chain(
+        futures_util::stream::once(
+            async move { Ok::<_, actix_web::Error>(web::Bytes::from(header)) },
+        ),
+        chunks,
+    );
+    Ok(crate::web::csv::download("contacts", body))
+}
