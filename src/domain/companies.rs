@@ -753,3 +753,32 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Company
         .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?
         .into_page(q.page, q.per_page)
 }
+
+/// Rows per chunk of an export.
+pub const EXPORT_CHUNK: u64 = 1000;
+
+/// The next chunk of an export: companies matching the filters with an id above `after`.
+pub async fn export_chunk(
+    db: &Db,
+    _actor: &Actor,
+    q: &ListQuery,
+    after: i64,
+) -> Result<Vec<Company>, AppError> {
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(backend, &JSON_FIELDS, " ORDER BY c.id"))
+        .push(" FROM (SELECT t.id FROM companies t");
+    push_filters(&mut sql, q, "t");
+    sql.push(" AND t.id > ")
+        .bind(after)
+        .push(" ORDER BY t.id LIMIT ")
+        .bind(EXPORT_CHUNK as i64)
+        .push(") page JOIN companies c ON c.id = page.id LEFT JOIN users u ON u.id = c.owner_id) AS items");
+    let page: Page<Company> = PageRow::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the export query returned no row".into()))?
+        .into_page(1, EXPORT_CHUNK)?;
+    Ok(page.items)
+}

@@ -71,6 +71,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(companies::index))
             .route("", web::post().to(companies::create))
             .route("/new", web::get().to(companies::new))
+            .route("/export.csv", web::get().to(companies::export))
             .route("/{id}", web::get().to(companies::show))
             .route("/{id}", web::post().to(companies::update))
             .route("/{id}/edit", web::get().to(companies::edit))

@@ -401,3 +401,34 @@ async fn company_pages_create_show_and_delete_with_detach() {
             .contains("remain, without a company")
     );
 }
+
+#[actix_web::test]
+async fn the_company_list_exports_as_csv_with_its_filters() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    for (name, industry) in [
+        ("Acme, Inc.", "software"),
+        ("Globex", "fintech"),
+        ("=Evil", "software"),
+    ] {
+        let body = json!({"name": name, "industry": industry});
+        assert_eq!(
+            c.api(Method::POST, "/api/v1/companies", &token, Some(body))
+                .await
+                .status,
+            201
+        );
+    }
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let res = c.get("/companies/export.csv?industry=software").await;
+    assert_eq!(res.status, 200);
+    let text = res.text();
+    assert!(text.starts_with("id,name,domain,industry,size_band,website,phone,address,contacts,owner,owner_id,created_at,updated_at\r\n"));
+    assert_eq!(text.matches("\r\n").count(), 3);
+    assert!(
+        text.contains(",\"Acme, Inc.\",")
+            && text.contains(",\"'=Evil\",")
+            && !text.contains("Globex")
+    );
+}

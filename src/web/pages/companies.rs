@@ -427,3 +427,69 @@ pub fn history_line(e: &audit::Entry) -> String {
         other => format!("{who}: {other}"),
     }
 }
+
+const CSV_HEADER: [&str; 13] = [
+    "id",
+    "name",
+    "domain",
+    "industry",
+    "size_band",
+    "website",
+    "phone",
+    "address",
+    "contacts",
+    "owner",
+    "owner_id",
+    "created_at",
+    "updated_at",
+];
+
+/// `/companies/export.csv` with the list's filters: every matching company, streamed.
+pub async fn export(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let query = params.into_inner().validate(25)?;
+    let (db, actor) = (state.db.clone(), user.actor.clone());
+    let next = move |after| {
+        let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
+        async move { companies::export_chunk(&db, &actor, &query, after).await }
+    };
+    let write = |out: &mut String, c: &Company| {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        let (id, count, owner_id) = (
+            c.id.to_string(),
+            c.contact_count.to_string(),
+            c.owner_id.map(|v| v.to_string()).unwrap_or_default(),
+        );
+        let (created, updated) = (
+            crate::web::pages::iso(&c.created_at),
+            crate::web::pages::iso(&c.updated_at),
+        );
+        let values = [
+            id,
+            c.name.clone(),
+            s(&c.domain),
+            s(&c.industry),
+            s(&c.size_band),
+            s(&c.website),
+            s(&c.phone),
+            s(&c.address),
+            count,
+            s(&c.owner_name),
+            owner_id,
+            created,
+            updated,
+        ];
+        crate::web::csv::row(out, values.iter().map(String::as_str));
+    };
+    let body = crate::web::csv::stream(
+        &CSV_HEADER,
+        companies::EXPORT_CHUNK,
+        next,
+        write,
+        |c: &Company| c.id,
+    );
+    Ok(crate::web::csv::download("companies", body))
+}

@@ -430,62 +430,43 @@ pub async fn export(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     let query = params.into_inner().validate(25)?;
-    let db = state.db.clone();
-    let actor = user.actor.clone();
-    let mut header = String::new();
-    crate::web::csv::row(&mut header, CSV_HEADER);
-    // State: the last id written, or None once the last chunk is out.
-    let chunks = futures_util::stream::unfold(Some(0i64), move |after| {
+    let (db, actor) = (state.db.clone(), user.actor.clone());
+    let next = move |after| {
         let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
-        async move {
-            let after = after?;
-            match contacts::export_chunk(&db, &actor, &query, after).await {
-                Err(e) => Some((Err(actix_web::Error::from(e)), None)),
-                Ok(rows) if rows.is_empty() => None,
-                Ok(rows) => {
-                    let mut out = String::with_capacity(rows.len() * 160);
-                    for c in &rows {
-                        let (id, company_id, owner_id) = (
-                            c.id.to_string(),
-                            c.company_id.map(|v| v.to_string()).unwrap_or_default(),
-                            c.owner_id.to_string(),
-                        );
-                        let (created, updated) = (iso(&c.created_at), iso(&c.updated_at));
-                        crate::web::csv::row(
-                            &mut out,
-                            [
-                                id.as_str(),
-                                &c.first_name,
-                                &c.last_name,
-                                c.email.as_deref().unwrap_or(""),
-                                c.phone.as_deref().unwrap_or(""),
-                                c.company.as_deref().unwrap_or(""),
-                                &company_id,
-                                c.title.as_deref().unwrap_or(""),
-                                &c.source,
-                                &c.owner_name,
-                                &owner_id,
-                                &created,
-                                &updated,
-                            ],
-                        );
-                    }
-                    let last = rows.last().map(|c| c.id);
-                    let next = if (rows.len() as u64) < contacts::EXPORT_CHUNK {
-                        None
-                    } else {
-                        last
-                    };
-                    Some((Ok(web::Bytes::from(out)), next))
-                }
-            }
-        }
-    });
-    let body = futures_util::StreamExt::chain(
-        futures_util::stream::once(
-            async move { Ok::<_, actix_web::Error>(web::Bytes::from(header)) },
-        ),
-        chunks,
+        async move { contacts::export_chunk(&db, &actor, &query, after).await }
+    };
+    let write = |out: &mut String, c: &Contact| {
+        let (id, company_id, owner_id) = (
+            c.id.to_string(),
+            c.company_id.map(|v| v.to_string()).unwrap_or_default(),
+            c.owner_id.to_string(),
+        );
+        let (created, updated) = (iso(&c.created_at), iso(&c.updated_at));
+        crate::web::csv::row(
+            out,
+            [
+                id.as_str(),
+                &c.first_name,
+                &c.last_name,
+                c.email.as_deref().unwrap_or(""),
+                c.phone.as_deref().unwrap_or(""),
+                c.company.as_deref().unwrap_or(""),
+                &company_id,
+                c.title.as_deref().unwrap_or(""),
+                &c.source,
+                &c.owner_name,
+                &owner_id,
+                &created,
+                &updated,
+            ],
+        );
+    };
+    let body = crate::web::csv::stream(
+        &CSV_HEADER,
+        contacts::EXPORT_CHUNK,
+        next,
+        write,
+        |c: &Contact| c.id,
     );
     Ok(crate::web::csv::download("contacts", body))
 }
