@@ -145,6 +145,7 @@ impl From<&Contact> for ContactInput {
 }
 
 pub(crate) mod batch;
+pub mod bulk;
 
 /// Input that passed validation, ready to store.
 #[derive(Clone)]

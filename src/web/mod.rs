@@ -28,6 +28,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/contacts/bulk")
+                    .post(api::contacts::bulk)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/contacts/{id}")
                     .get(api::contacts::get)
                     .patch(api::contacts::update)
@@ -59,6 +64,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::post().to(contacts::create))
             .route("/new", web::get().to(contacts::new))
             .route("/export.csv", web::get().to(contacts::export))
+            .route("/bulk", web::post().to(contacts::bulk))
             .route("/{id}", web::get().to(contacts::show))
             .route("/{id}", web::post().to(contacts::update))
             .route("/{id}", web::delete().to(contacts::delete_row))

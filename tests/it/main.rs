@@ -5,6 +5,7 @@ mod support;
 
 mod api_errors;
 mod auth;
+mod bulk;
 mod cli;
 mod companies;
 mod contacts_api;

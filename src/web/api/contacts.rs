@@ -3,7 +3,7 @@ use actix_web::{HttpResponse, web};
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams};
+use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams, bulk};
 use crate::error::AppError;
 use crate::web::auth::ApiUser;
 
@@ -102,4 +102,42 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     contacts::delete(&state.db, &actor, *id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Which contacts a bulk action covers: listed ids, or every contact matching a filter.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    pub action: bulk::Action,
+    /// The new owner, for `change_owner`.
+    pub owner_id: Option<i64>,
+    /// Up to 10 000 contact ids.
+    pub ids: Option<Vec<i64>>,
+    /// The list filters (`q`, `source`, `company`, `company_id`, `owner`): every match.
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<ListParams>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct BulkResult {
+    pub affected: u64,
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts/bulk", tag = "contacts", request_body = BulkRequest,
+    responses((status = 200, body = BulkResult), (status = 400), (status = 401), (status = 403),
+        (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn bulk(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    body: web::Json<BulkRequest>,
+) -> Result<HttpResponse, AppError> {
+    let body = body.into_inner();
+    let selection = match (body.ids, body.filter) {
+        (Some(ids), None) => bulk::Selection::Ids(ids),
+        (None, Some(filter)) => bulk::Selection::Matching(filter.validate(25)?),
+        _ => return Err(AppError::field("ids", "Give either ids or filter.")),
+    };
+    let affected = bulk::apply(&state.db, &actor, &selection, body.action, body.owner_id).await?;
+    Ok(HttpResponse::Ok().json(BulkResult { affected }))
 }

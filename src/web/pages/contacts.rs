@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES, Sort};
+use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES, Sort, bulk};
 use crate::domain::{Page, users};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
@@ -53,6 +53,21 @@ impl Filters {
         )
     }
 
+    /// The filters that are set, as hidden form fields carry them.
+    fn hidden(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("q", &self.q),
+            ("source", &self.source),
+            ("company", &self.company),
+            ("company_id", &self.company_id),
+            ("owner", &self.owner),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.as_str()))
+        .collect()
+    }
+
     fn any(&self) -> bool {
         !(self.q.is_empty()
             && self.source.is_empty()
@@ -70,6 +85,7 @@ struct IndexPage {
     page: Page<Contact>,
     owners: Vec<user::Model>,
     can_write: bool,
+    csrf: String,
 }
 
 #[derive(Template)]
@@ -77,7 +93,9 @@ struct IndexPage {
 struct Results {
     f: Filters,
     page: Page<Contact>,
+    owners: Vec<user::Model>,
     can_write: bool,
+    csrf: String,
 }
 
 pub async fn index(
@@ -91,15 +109,24 @@ pub async fn index(
     let page = contacts::list(&state.db, &user.actor, &query).await?;
     let f = Filters::from(&params);
     let can_write = user.actor.can_write();
+    let owners = users::list_active(&state.db).await?;
+    let csrf = crate::web::auth::csrf_token(&user.session);
     if hx.fragment {
-        return ok(&Results { f, page, can_write });
+        return ok(&Results {
+            f,
+            page,
+            owners,
+            can_write,
+            csrf,
+        });
     }
     ok(&IndexPage {
         l: Layout::for_user(&user, "contacts"),
         f,
         page,
-        owners: users::list_active(&state.db).await?,
+        owners,
         can_write,
+        csrf,
     })
 }
 
@@ -469,4 +496,100 @@ pub async fn export(
         |c: &Contact| c.id,
     );
     Ok(crate::web::csv::download("contacts", body))
+}
+
+/// The list's bulk form: the action, the chosen rows or "all matching", and the filters.
+#[derive(Deserialize, Default)]
+pub struct BulkForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    owner_id: String,
+    /// "selected" or "all".
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    ids: Vec<i64>,
+    #[serde(default)]
+    confirm: String,
+    q: Option<String>,
+    source: Option<String>,
+    company: Option<String>,
+    company_id: Option<String>,
+    owner: Option<String>,
+}
+
+impl BulkForm {
+    fn params(&self) -> ListParams {
+        ListParams {
+            q: self.q.clone(),
+            source: self.source.clone(),
+            company: self.company.clone(),
+            company_id: self.company_id.clone(),
+            owner: self.owner.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contacts/bulk.html")]
+struct BulkPage {
+    l: Layout,
+    form: BulkForm,
+    f: Filters,
+    count: u64,
+    owner_name: String,
+}
+
+/// Step one shows what will happen to how many contacts; step two (`confirm=1`) does it.
+pub async fn bulk(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<BulkForm>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let action = match form.action.as_str() {
+        "delete" => bulk::Action::Delete,
+        "change_owner" => bulk::Action::ChangeOwner,
+        _ => return Err(AppError::field("action", "Choose what to do.")),
+    };
+    let params = form.params();
+    let selection = if form.scope == "all" {
+        bulk::Selection::Matching(params.validate(25)?)
+    } else {
+        bulk::Selection::Ids(form.ids.clone())
+    };
+    let owner_id = form.owner_id.parse::<i64>().ok();
+    let back = format!("/contacts?{}", Filters::from(&params).page_query(1));
+    if form.confirm != "1" {
+        let count = bulk::count(&state.db, &user.actor, &selection).await?;
+        let owner_name = match (action, owner_id) {
+            (bulk::Action::ChangeOwner, Some(id)) => users::get(&state.db.read, id).await?.name,
+            (bulk::Action::ChangeOwner, None) => {
+                return Err(AppError::field("owner_id", "Choose the new owner."));
+            }
+            _ => String::new(),
+        };
+        return ok(&BulkPage {
+            l: Layout::for_user(&user, "contacts"),
+            f: Filters::from(&params),
+            form,
+            count,
+            owner_name,
+        });
+    }
+    let n = bulk::apply(&state.db, &user.actor, &selection, action, owner_id).await?;
+    let what = match action {
+        bulk::Action::Delete => "deleted",
+        bulk::Action::ChangeOwner => "given a new owner",
+    };
+    set_flash(
+        &user.session,
+        format!(
+            "{n} contact{} {what}.",
+            if n == 1 { " was" } else { "s were" }
+        ),
+    );
+    Ok(see_other(&back))
 }

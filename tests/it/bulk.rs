@@ -1,0 +1,262 @@
+//! Bulk actions on contacts: all-or-nothing, by ids or by filter, through pages and API.
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+async fn seed(app: &TestApp, n: u64) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
+        .env("CAIRN_DATABASE_URL", &app.url)
+        .args(["seed", "--contacts", &n.to_string(), "--seed", "9"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[actix_web::test]
+async fn bulk_by_filter_and_by_ids_through_the_api() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    seed(&app, 12_000).await;
+    let other = app.user("other@example.com", "rep").await;
+    let mut c = app.client().await;
+    let paid = c
+        .api(
+            Method::GET,
+            "/api/v1/contacts?source=paid&per_page=1",
+            &token,
+            None,
+        )
+        .await
+        .json()["total"]
+        .as_u64()
+        .unwrap();
+    assert!(paid > 0);
+
+    // Every paid contact changes owner in one go; everyone else is untouched.
+    let started = std::time::Instant::now();
+    let res = c
+        .api(Method::POST, "/api/v1/contacts/bulk", &token, Some(json!({"action": "change_owner", "owner_id": other.id, "filter": {"source": "paid"}})))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["affected"], paid);
+    let owned = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/contacts?owner={}&per_page=1", other.id),
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(owned["total"], paid);
+    assert_eq!(
+        app.count("audit_log WHERE action = 'bulk_change_owner'")
+            .await as u64,
+        paid
+    );
+
+    // All 12 000 deleted by filter, well under five seconds even in a debug build.
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts/bulk",
+            &token,
+            Some(json!({"action": "delete", "filter": {}})),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json()["affected"], 12_000);
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    assert_eq!(app.count("contacts").await, 0);
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/contacts", &token, None)
+            .await
+            .json()["total"],
+        0,
+        "the counter followed"
+    );
+
+    // By ids.
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let r = c
+            .api(
+                Method::POST,
+                "/api/v1/contacts",
+                &token,
+                Some(contact_json(
+                    "A",
+                    &format!("B{i}"),
+                    &format!("x{i}@example.com"),
+                )),
+            )
+            .await;
+        ids.push(r.json()["id"].as_i64().unwrap());
+    }
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts/bulk",
+            &token,
+            Some(json!({"action": "delete", "ids": &ids[..2]})),
+        )
+        .await;
+    assert_eq!(res.json()["affected"], 2);
+    assert_eq!(app.count("contacts").await, 1);
+
+    // Bad requests change nothing.
+    for body in [
+        json!({"action": "delete"}),
+        json!({"action": "delete", "ids": []}),
+        json!({"action": "delete", "ids": [1], "filter": {}}),
+        json!({"action": "change_owner", "ids": [ids[2]]}),
+        json!({"action": "change_owner", "ids": [ids[2]], "owner_id": 999999}),
+        json!({"action": "explode", "ids": [ids[2]]}),
+        json!({"action": "delete", "filter": {"source": "bogus"}}),
+    ] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/contacts/bulk",
+                &token,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(res.status, 422, "{body}: {}", res.text());
+    }
+    assert_eq!(app.count("contacts").await, 1);
+}
+
+#[actix_web::test]
+async fn a_failure_mid_way_changes_nothing() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    seed(&app, 3000).await;
+    // Fault injection: the database refuses to delete one contact somewhere in the middle.
+    let victim = app.count("contacts").await / 2;
+    let trigger = if app.url.starts_with("postgres") {
+        vec![
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$".to_string(),
+            format!("CREATE TRIGGER refuse_one BEFORE DELETE ON contacts FOR EACH ROW WHEN (OLD.id = {victim}) EXECUTE FUNCTION refuse()"),
+        ]
+    } else {
+        vec![format!(
+            "CREATE TRIGGER refuse_one BEFORE DELETE ON contacts WHEN OLD.id = {victim} BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        )]
+    };
+    for sql in &trigger {
+        exec(&app.db, sql).await;
+    }
+    let mut c = app.client().await;
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts/bulk",
+            &token,
+            Some(json!({"action": "delete", "filter": {}})),
+        )
+        .await;
+    assert_eq!(res.status, 500);
+    assert_eq!(res.code(), "internal");
+    assert_eq!(app.count("contacts").await, 3000, "nothing was deleted");
+    assert_eq!(
+        app.count("audit_log WHERE action = 'bulk_delete'").await,
+        0,
+        "nothing was recorded"
+    );
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/contacts", &token, None)
+            .await
+            .json()["total"],
+        3000
+    );
+}
+
+#[actix_web::test]
+async fn bulk_from_the_list_page_asks_first_with_a_count() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let mut ids = Vec::new();
+    for (i, source) in ["paid", "paid", "event"].iter().enumerate() {
+        let body = json!({"first_name": "P", "last_name": format!("N{i}"), "source": source});
+        ids.push(
+            c.api(Method::POST, "/api/v1/contacts", &token, Some(body))
+                .await
+                .json()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let list = c.get("/contacts?source=paid").await.text();
+    assert!(list.contains("Apply to all 2 matching") && list.contains("form=\"bulk\""));
+
+    let res = c
+        .post_form(
+            "/contacts/bulk",
+            &[("action", "delete"), ("scope", "all"), ("source", "paid")],
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(res.text().contains("Delete 2 contacts?"));
+    assert_eq!(app.count("contacts").await, 3, "asking deletes nothing");
+    let res = c
+        .post_form(
+            "/contacts/bulk",
+            &[
+                ("action", "delete"),
+                ("scope", "all"),
+                ("source", "paid"),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location(), "/contacts?source=paid");
+    assert!(
+        c.get(&res.location())
+            .await
+            .text()
+            .contains("2 contacts were deleted.")
+    );
+    assert_eq!(app.count("contacts").await, 1);
+
+    let id = ids[2].to_string();
+    let res = c
+        .post_form(
+            "/contacts/bulk",
+            &[("action", "delete"), ("scope", "selected"), ("ids", &id)],
+        )
+        .await;
+    assert!(res.text().contains("Delete 1 contact?"));
+    c.post_form(
+        "/contacts/bulk",
+        &[
+            ("action", "delete"),
+            ("scope", "selected"),
+            ("ids", &id),
+            ("confirm", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(app.count("contacts").await, 0);
+
+    // Viewers cannot.
+    let mut viewer = app.client().await;
+    app.user("viewer@example.com", "viewer").await;
+    viewer.sign_in("viewer@example.com", PASSWORD).await;
+    viewer.get("/contacts").await;
+    assert_eq!(
+        viewer
+            .post_form("/contacts/bulk", &[("action", "delete"), ("scope", "all")])
+            .await
+            .status,
+        403
+    );
+}
