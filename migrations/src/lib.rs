@@ -5,6 +5,7 @@ mod m20261126_000001_init;
 mod m20261126_000002_record_counts;
 mod m20261126_000003_company_details;
 mod m20261126_000004_search;
+mod m20261126_000005_tags;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_record_counts::Migration),
             Box::new(m20261126_000003_company_details::Migration),
             Box::new(m20261126_000004_search::Migration),
+            Box::new(m20261126_000005_tags::Migration),
         ]
     }
 }

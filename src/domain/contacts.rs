@@ -24,7 +24,7 @@ pub const PHONE_MAX: usize = 30;
 pub const TITLE_MAX: usize = 120;
 
 /// A contact as pages and the API show it, with its company and owner names joined in.
-#[derive(Debug, Clone, Serialize, Deserialize, FromQueryResult, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Contact {
     pub id: i64,
     pub first_name: String,
@@ -38,6 +38,9 @@ pub struct Contact {
     pub source: String,
     pub owner_id: i64,
     pub owner_name: String,
+    /// Tag names, alphabetical.
+    #[serde(default)]
+    pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -76,6 +79,8 @@ pub struct ContactInput {
     pub source: Option<String>,
     /// Owner's user id (default: whoever creates the contact).
     pub owner_id: Option<i64>,
+    /// Tag names; new ones are created.
+    pub tags: Option<Vec<String>>,
 }
 
 /// A partial update: absent fields are kept; `null` clears an optional field.
@@ -110,6 +115,8 @@ pub struct ContactPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub owner_id: Option<Option<i64>>,
+    /// The whole set of tag names (replaces the current ones; `[]` removes all).
+    pub tags: Option<Vec<String>>,
 }
 
 impl From<ContactInput> for ContactPatch {
@@ -124,6 +131,7 @@ impl From<ContactInput> for ContactPatch {
             title: Some(i.title),
             source: Some(Some(i.source.unwrap_or_default())),
             owner_id: i.owner_id.map(Some),
+            tags: i.tags,
         }
     }
 }
@@ -137,6 +145,7 @@ impl From<&Contact> for ContactInput {
             phone: c.phone.clone(),
             company: c.company.clone(),
             company_id: None,
+            tags: None,
             title: c.title.clone(),
             source: Some(c.source.clone()),
             owner_id: Some(c.owner_id),
@@ -162,6 +171,8 @@ pub(crate) struct Valid {
     source: String,
     owner_id: i64,
     owner_name: String,
+    /// Cleaned tag names; None leaves the tags as they are.
+    tags: Option<Vec<String>>,
 }
 
 fn check_len(
@@ -288,6 +299,16 @@ async fn validate(
             _ => fields.set("owner_id", "Owner must be an active user."),
         }
     }
+    let tags = match &input.tags {
+        None => None,
+        Some(raw) => match crate::domain::tags::clean_names(raw, "tags") {
+            Ok(names) => Some(names),
+            Err(e) => {
+                fields.set("tags", e.to_string());
+                None
+            }
+        },
+    };
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
@@ -303,6 +324,7 @@ async fn validate(
         source,
         owner_id,
         owner_name,
+        tags,
     })
 }
 
@@ -366,10 +388,12 @@ fn build(
     id: i64,
     v: Valid,
     company: Option<company::Model>,
+    tags: Vec<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 ) -> Contact {
     Contact {
+        tags,
         id,
         first_name: v.first_name,
         last_name: v.last_name,
@@ -453,6 +477,10 @@ pub async fn update(
     apply!(title);
     apply_required!(source);
     apply_required!(owner_id);
+    if let Some(tags) = patch.tags {
+        input.tags = Some(tags);
+        changed.push("tags");
+    }
     if !nulls.is_empty() {
         return Err(AppError::validation(nulls));
     }
@@ -492,8 +520,13 @@ pub async fn update(
         Some(serde_json::json!({"fields": changed})),
     )
     .await?;
+    if let Some(names) = &v.tags {
+        let tags = crate::domain::tags::ensure(&tx, names).await?;
+        crate::domain::tags::set_for(&tx, "contact_tags", "contact_id", id, &tags).await?;
+    }
+    let contact = get_in(&tx, id).await?;
     tx.commit().await?;
-    Ok(build(id, v, company, current.created_at, t))
+    Ok(contact)
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
@@ -508,21 +541,27 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-const COLUMNS: &str = "SELECT c.id, c.first_name, c.last_name, c.email, c.phone, c.company_id, \
-     co.name AS company, c.title, c.source, c.owner_id, u.name AS owner_name, c.created_at, c.updated_at";
 const JOINS: &str =
     " LEFT JOIN companies co ON co.id = c.company_id JOIN users u ON u.id = c.owner_id";
 
 async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Contact, AppError> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(COLUMNS)
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(1 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(backend, &fields(backend), ""))
         .push(" FROM contacts c")
         .push(JOINS)
         .push(" WHERE c.id = ")
-        .bind(id);
-    Contact::find_by_statement(sql.build())
+        .bind(id)
+        .push(") AS items");
+    let page: Page<Contact> = PageRow::find_by_statement(sql.build())
         .one(conn)
         .await?
+        .ok_or_else(|| AppError::not_found("Contact"))?
+        .into_page(1, 1)?;
+    page.items
+        .into_iter()
+        .next()
         .ok_or_else(|| AppError::not_found("Contact"))
 }
 
@@ -582,6 +621,8 @@ pub struct ListParams {
     pub company: Option<String>,
     pub company_id: Option<String>,
     pub owner: Option<String>,
+    /// Comma-separated tag names: contacts carrying all of them.
+    pub tags: Option<String>,
     pub sort: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
@@ -594,6 +635,8 @@ pub struct ListQuery {
     pub company: Option<String>,
     pub company_id: Option<i64>,
     pub owner: Option<i64>,
+    /// Normalised tag names.
+    pub tags: Vec<String>,
     pub sort: Sort,
     pub page: u64,
     pub per_page: u64,
@@ -656,12 +699,29 @@ impl ListParams {
         if !fields.is_empty() {
             return Err(AppError::validation(fields));
         }
+        let tags: Vec<String> = match self.tags.as_deref() {
+            None => Vec::new(),
+            Some(t) if has_control(t) => {
+                fields.set("tags", "tags cannot contain control characters.");
+                Vec::new()
+            }
+            Some(t) => crate::domain::tags::split(t)
+                .iter()
+                .map(|n| normalise(n))
+                .filter(|n| !n.is_empty())
+                .take(10)
+                .collect(),
+        };
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
         Ok(ListQuery {
             terms: q.split_whitespace().take(5).map(str::to_string).collect(),
             source,
             company: clean(self.company.as_deref()).map(|c| normalise(&c)),
             company_id,
             owner,
+            tags,
             sort,
             page,
             per_page,
@@ -676,6 +736,7 @@ impl ListQuery {
             || self.owner.is_some()
             || self.company.is_some()
             || self.company_id.is_some()
+            || !self.tags.is_empty()
     }
 }
 
@@ -690,6 +751,14 @@ fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
     }
     if let Some(c) = q.company_id {
         sql.push(&format!(" AND {t}.company_id = ")).bind(c);
+    }
+    for tag in &q.tags {
+        sql.push(&format!(
+            " AND {t}.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags g ON g.id = ct.tag_id \
+             WHERE g.name_norm = "
+        ))
+        .bind(tag.clone())
+        .push(")");
     }
     if let Some(c) = &q.company {
         sql.push(&format!(
@@ -741,7 +810,23 @@ fn push_count(sql: &mut Sql, q: &ListQuery) {
     }
 }
 
-/// The JSON object of one contact, built by the database (see `list`).
+/// The JSON object of one contact, built by the database (see `list`), tags included.
+fn fields(backend: sea_orm::DatabaseBackend) -> Vec<(&'static str, &'static str)> {
+    let tags = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "(SELECT COALESCE(json_agg(g.name ORDER BY g.name_norm), '[]'::json) FROM contact_tags ct \
+             JOIN tags g ON g.id = ct.tag_id WHERE ct.contact_id = c.id)"
+        }
+        _ => {
+            "json((SELECT json_group_array(g.name ORDER BY g.name_norm) FROM contact_tags ct \
+             JOIN tags g ON g.id = ct.tag_id WHERE ct.contact_id = c.id))"
+        }
+    };
+    let mut f = JSON_FIELDS.to_vec();
+    f.push(("tags", tags));
+    f
+}
+
 const JSON_FIELDS: [(&str, &str); 13] = [
     ("id", "c.id"),
     ("first_name", "c.first_name"),
@@ -763,13 +848,21 @@ const JSON_FIELDS: [(&str, &str); 13] = [
 /// database. sqlx hands SQLite rows across a thread one at a time, so a 25-row page as
 /// 25 rows costs several times what the query itself does; as one value it costs one.
 pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Contact>, AppError> {
+    // An unknown tag is a mistake to report, not an empty list.
+    let unknown = crate::domain::tags::unknown(db, &q.tags).await?;
+    if !unknown.is_empty() {
+        return Err(AppError::field(
+            "tags",
+            format!("No tag is called {}.", unknown.join(", ")),
+        ));
+    }
     let backend = db.backend();
     let order = q.sort.order_by();
     let mut sql = Sql::new(backend);
     sql.push("SELECT (");
     push_count(&mut sql, q);
     sql.push(") AS total, (SELECT ")
-        .push(&json_array(backend, &JSON_FIELDS, order));
+        .push(&json_array(backend, &fields(backend), order));
     // The page's ids come from the indexes alone; only those rows are then read and joined.
     sql.push(" FROM (SELECT t.id FROM contacts t");
     push_filters(&mut sql, q, "t");
@@ -802,7 +895,7 @@ pub async fn export_chunk(
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &JSON_FIELDS, " ORDER BY c.id"))
+        .push(&json_array(backend, &fields(backend), " ORDER BY c.id"))
         .push(" FROM (SELECT t.id FROM contacts t");
     push_filters(&mut sql, q, "t");
     sql.push(" AND t.id > ")

@@ -12,6 +12,7 @@ pub mod seed;
 pub mod settings;
 pub mod setup;
 pub mod sql;
+pub mod tags;
 pub mod tokens;
 pub mod users;
 
@@ -70,6 +71,16 @@ impl Actor {
         match self.role {
             Role::Admin => Ok(()),
             _ => Err(AppError::Forbidden("Only admins can do this.".into())),
+        }
+    }
+
+    /// Admins and managers look after shared settings such as tags.
+    pub fn require_manager(&self) -> Result<(), AppError> {
+        match self.role {
+            Role::Admin | Role::Manager => Ok(()),
+            _ => Err(AppError::Forbidden(
+                "Only admins and managers can do this.".into(),
+            )),
         }
     }
 

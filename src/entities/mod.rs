@@ -5,4 +5,5 @@ pub mod company;
 pub mod contact;
 pub mod login_attempt;
 pub mod setting;
+pub mod tag;
 pub mod user;

@@ -12,7 +12,7 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, companies, contacts, login, search, setup, users};
+use pages::{account, companies, contacts, login, search, setup, tags, users};
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
 /// by one, and a scope's static prefix is a cheap test where each dynamic route (`{id}`)
@@ -115,8 +115,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/settings")
             .route(
                 "",
-                web::get().to(|| async { pages::see_other("/settings/users") }),
+                web::get().to(|| async { pages::see_other("/settings/tags") }),
             )
+            .route("/tags", web::get().to(tags::index))
+            .route("/tags/{id}", web::post().to(tags::update))
+            .route("/tags/{id}/merge", web::post().to(tags::merge))
+            .route("/tags/{id}/delete", web::post().to(tags::delete))
             .route("/users", web::get().to(users::index))
             .route("/users", web::post().to(users::create))
             .route("/users/{id}/role", web::post().to(users::change_role))

@@ -14,3 +14,4 @@ mod openapi;
 mod search;
 mod settings;
 mod setup;
+mod tags;

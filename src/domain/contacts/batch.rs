@@ -15,7 +15,8 @@ use super::{Contact, Valid, build, company_in, duplicate_email};
 use crate::db::Db;
 use crate::domain::Actor;
 use crate::domain::sql::Sql;
-use crate::entities::company;
+use crate::domain::{normalise, tags};
+use crate::entities::{company, tag};
 use crate::error::AppError;
 
 const MAX_BATCH: usize = 128;
@@ -154,6 +155,32 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
         companies.push(company);
     }
 
+    // Every tag any job names, created once for the batch.
+    let mut tag_names: Vec<String> = Vec::new();
+    for job in jobs {
+        for name in job.valid.tags.iter().flatten() {
+            if !tag_names.iter().any(|n| normalise(n) == normalise(name)) {
+                tag_names.push(name.clone());
+            }
+        }
+    }
+    let tags: HashMap<String, tag::Model> = tags::ensure(&tx, &tag_names)
+        .await?
+        .into_iter()
+        .map(|t| (t.name_norm.clone(), t))
+        .collect();
+    let job_tags = |job: &CreateJob| -> Vec<tag::Model> {
+        let mut list: Vec<tag::Model> = job
+            .valid
+            .tags
+            .iter()
+            .flatten()
+            .filter_map(|n| tags.get(&normalise(n)).cloned())
+            .collect();
+        list.sort_by(|a, b| a.name_norm.cmp(&b.name_norm));
+        list
+    };
+
     // One INSERT for the batch. A duplicate email is skipped (not an error), so the other
     // rows still go in; ids are assigned in VALUES order, which maps them back to jobs.
     let mut sql = Sql::new(backend);
@@ -235,6 +262,21 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
                 .push(")");
         }
         tx.execute_raw(audit.build()).await?;
+        let mut links = Sql::new(backend);
+        links.push("INSERT INTO contact_tags (contact_id, tag_id) VALUES ");
+        let mut any = false;
+        for (job, id) in &written {
+            for t in job_tags(job) {
+                if any {
+                    links.push(", ");
+                }
+                any = true;
+                links.push("(").bind(*id).push(", ").bind(t.id).push(")");
+            }
+        }
+        if any {
+            tx.execute_raw(links.build()).await?;
+        }
     }
     tx.commit().await?;
 
@@ -243,7 +285,10 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
         .zip(outcome)
         .zip(companies)
         .map(|((job, id), company)| match id {
-            Some(id) => Ok(build(id, job.valid.clone(), company, job.at, job.at)),
+            Some(id) => {
+                let names = job_tags(job).into_iter().map(|t| t.name).collect();
+                Ok(build(id, job.valid.clone(), company, names, job.at, job.at))
+            }
             None => Err(duplicate_email()),
         })
         .collect())

@@ -22,6 +22,7 @@ pub struct Filters {
     company: String,
     company_id: String,
     owner: String,
+    tags: String,
     sort: String,
 }
 
@@ -34,6 +35,7 @@ impl Filters {
             company: s(&p.company),
             company_id: s(&p.company_id),
             owner: s(&p.owner),
+            tags: s(&p.tags),
             sort: s(&p.sort),
         }
     }
@@ -47,6 +49,7 @@ impl Filters {
                 ("company", &self.company),
                 ("company_id", &self.company_id),
                 ("owner", &self.owner),
+                ("tags", &self.tags),
                 ("sort", &self.sort),
             ],
             n,
@@ -61,6 +64,7 @@ impl Filters {
             ("company", &self.company),
             ("company_id", &self.company_id),
             ("owner", &self.owner),
+            ("tags", &self.tags),
         ]
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
@@ -73,7 +77,8 @@ impl Filters {
             && self.source.is_empty()
             && self.company.is_empty()
             && self.company_id.is_empty()
-            && self.owner.is_empty())
+            && self.owner.is_empty()
+            && self.tags.is_empty())
     }
 }
 
@@ -168,6 +173,9 @@ pub struct ContactForm {
     source: String,
     #[serde(default)]
     owner_id: String,
+    /// Comma-separated tag names.
+    #[serde(default)]
+    tags: String,
 }
 
 impl ContactForm {
@@ -181,6 +189,7 @@ impl ContactForm {
             title: c.title.clone().unwrap_or_default(),
             source: c.source.clone(),
             owner_id: c.owner_id.to_string(),
+            tags: c.tags.join(", "),
         }
     }
 
@@ -200,6 +209,7 @@ impl ContactForm {
             phone: opt(&self.phone),
             company: opt(&self.company),
             company_id: None,
+            tags: Some(crate::domain::tags::split(&self.tags)),
             title: opt(&self.title),
             source: opt(&self.source),
             owner_id,
@@ -217,11 +227,12 @@ struct FormPage {
     errors: FieldErrors,
     message: Option<String>,
     owners: Vec<user::Model>,
+    tag_names: Vec<String>,
 }
 
 impl FormPage {
     /// The plain text inputs: name, label, value, input type, extra attributes.
-    fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 6] {
+    fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 7] {
         let v = &self.v;
         [
             (
@@ -266,6 +277,13 @@ impl FormPage {
                 "text",
                 "maxlength=120 autocomplete=organization-title",
             ),
+            (
+                "tags",
+                "Tags (comma-separated)",
+                &v.tags,
+                "text",
+                "list=tag-names autocomplete=off",
+            ),
         ]
     }
 
@@ -308,6 +326,11 @@ async fn form_page(
             errors,
             message,
             owners,
+            tag_names: crate::domain::tags::list(&state.db)
+                .await?
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
         },
         status,
     )
@@ -517,6 +540,7 @@ pub struct BulkForm {
     company: Option<String>,
     company_id: Option<String>,
     owner: Option<String>,
+    tags: Option<String>,
 }
 
 impl BulkForm {
@@ -527,6 +551,7 @@ impl BulkForm {
             company: self.company.clone(),
             company_id: self.company_id.clone(),
             owner: self.owner.clone(),
+            tags: self.tags.clone(),
             ..Default::default()
         }
     }

@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod login;
 pub mod search;
 pub mod setup;
+pub mod tags;
 pub mod users;
 
 use actix_session::Session;
@@ -51,6 +52,12 @@ impl Layout {
 
     pub fn can_write(&self) -> bool {
         self.user.as_ref().is_some_and(Actor::can_write)
+    }
+
+    pub fn is_manager(&self) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| u.require_manager().is_ok())
     }
 
     pub fn is_admin(&self) -> bool {
