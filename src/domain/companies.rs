@@ -49,7 +49,7 @@ pub fn industry_label(key: &str) -> &str {
 }
 
 /// A company as pages and the API show it.
-#[derive(Debug, Clone, Serialize, Deserialize, FromQueryResult, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Company {
     pub id: i64,
     pub name: String,
@@ -64,6 +64,9 @@ pub struct Company {
     pub owner_name: Option<String>,
     /// How many contacts work here.
     pub contact_count: i64,
+    /// Tag names, alphabetical.
+    #[serde(default)]
+    pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -86,6 +89,8 @@ pub struct CompanyInput {
     pub address: Option<String>,
     /// Owner's user id (default: whoever creates the company).
     pub owner_id: Option<i64>,
+    /// Tag names; new ones are created.
+    pub tags: Option<Vec<String>>,
 }
 
 /// A partial update: absent fields are kept; `null` clears an optional field.
@@ -114,6 +119,8 @@ pub struct CompanyPatch {
     #[serde(default, deserialize_with = "crate::domain::double_option")]
     #[schema(value_type = Option<i64>)]
     pub owner_id: Option<Option<i64>>,
+    /// The whole set of tag names (replaces the current ones; `[]` removes all).
+    pub tags: Option<Vec<String>>,
 }
 
 impl From<&Company> for CompanyInput {
@@ -127,6 +134,7 @@ impl From<&Company> for CompanyInput {
             phone: c.phone.clone(),
             address: c.address.clone(),
             owner_id: c.owner_id,
+            tags: None,
         }
     }
 }
@@ -168,6 +176,7 @@ struct Valid {
     phone: Option<String>,
     address: Option<String>,
     owner_id: Option<i64>,
+    tags: Option<Vec<String>>,
 }
 
 async fn validate(
@@ -275,6 +284,16 @@ async fn validate(
             _ => fields.set("owner_id", "Owner must be an active user."),
         }
     }
+    let tags = match &input.tags {
+        None => None,
+        Some(raw) => match crate::domain::tags::clean_names(raw, "tags") {
+            Ok(names) => Some(names),
+            Err(e) => {
+                fields.set("tags", e.to_string());
+                None
+            }
+        },
+    };
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
@@ -287,6 +306,7 @@ async fn validate(
         phone,
         address,
         owner_id,
+        tags,
     })
 }
 
@@ -352,9 +372,14 @@ pub async fn create(db: &Db, actor: &Actor, input: &CompanyInput) -> Result<Comp
     let tx = db.write.begin().await?;
     conflict(&tx, &v, None).await?;
     let t = now();
+    let tag_names = v.tags.clone();
     let mut am = active_model(v, t);
     am.created_at = Set(t);
     let id = company::Entity::insert(am).exec(&tx).await?.last_insert_id;
+    if let Some(names) = &tag_names {
+        let tags = crate::domain::tags::ensure(&tx, names).await?;
+        crate::domain::tags::set_for(&tx, "company_tags", "company_id", id, &tags).await?;
+    }
     audit::record(&tx, Some(actor), "create", "company", id, None).await?;
     let company = get_in(&tx, id).await?;
     tx.commit().await?;
@@ -390,6 +415,10 @@ pub async fn update(
     apply!(website);
     apply!(phone);
     apply!(address);
+    if let Some(tags) = patch.tags {
+        input.tags = Some(tags);
+        changed.push("tags");
+    }
     match patch.owner_id {
         Some(Some(o)) => {
             input.owner_id = Some(o);
@@ -410,6 +439,7 @@ pub async fn update(
     let v = validate(&db.read, actor, &input, current.owner_id).await?;
     let tx = db.write.begin().await?;
     conflict(&tx, &v, Some(id)).await?;
+    let tag_names = v.tags.clone();
     let res = company::Entity::update_many()
         .set(active_model(v, now()))
         .filter(company::Column::Id.eq(id))
@@ -417,6 +447,10 @@ pub async fn update(
         .await?;
     if res.rows_affected == 0 {
         return Err(AppError::not_found("Company"));
+    }
+    if let Some(names) = &tag_names {
+        let tags = crate::domain::tags::ensure(&tx, names).await?;
+        crate::domain::tags::set_for(&tx, "company_tags", "company_id", id, &tags).await?;
     }
     audit::record(
         &tx,
@@ -505,20 +539,39 @@ const JSON_FIELDS: [(&str, &str); 13] = [
     ("updated_at", "c.updated_at"),
 ];
 
+/// The JSON object of one company, tags included.
+fn fields(backend: sea_orm::DatabaseBackend) -> Vec<(&'static str, &'static str)> {
+    let tags = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "(SELECT COALESCE(json_agg(g.name ORDER BY g.name_norm), '[]'::json) FROM company_tags ct \
+             JOIN tags g ON g.id = ct.tag_id WHERE ct.company_id = c.id)"
+        }
+        _ => {
+            "json((SELECT json_group_array(g.name ORDER BY g.name_norm) FROM company_tags ct \
+             JOIN tags g ON g.id = ct.tag_id WHERE ct.company_id = c.id))"
+        }
+    };
+    let mut f = JSON_FIELDS.to_vec();
+    f.push(("tags", tags));
+    f
+}
+
 async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Company, AppError> {
-    let columns = JSON_FIELDS
-        .iter()
-        .map(|(k, v)| format!("{v} AS {k}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(&format!(
-        "SELECT {columns} FROM companies c LEFT JOIN users u ON u.id = c.owner_id WHERE c.id = "
-    ))
-    .bind(id);
-    Company::find_by_statement(sql.build())
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(1 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(backend, &fields(backend), ""))
+        .push(" FROM companies c LEFT JOIN users u ON u.id = c.owner_id WHERE c.id = ")
+        .bind(id)
+        .push(") AS items");
+    let page: Page<Company> = PageRow::find_by_statement(sql.build())
         .one(conn)
         .await?
+        .ok_or_else(|| AppError::not_found("Company"))?
+        .into_page(1, 1)?;
+    page.items
+        .into_iter()
+        .next()
         .ok_or_else(|| AppError::not_found("Company"))
 }
 
@@ -619,6 +672,8 @@ pub struct ListParams {
     pub industry: Option<String>,
     pub size: Option<String>,
     pub owner: Option<String>,
+    /// Comma-separated tag names: companies carrying all of them.
+    pub tags: Option<String>,
     pub sort: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
@@ -630,6 +685,7 @@ pub struct ListQuery {
     pub industry: Option<String>,
     pub size: Option<String>,
     pub owner: Option<i64>,
+    pub tags: Vec<String>,
     pub sort: Sort,
     pub page: u64,
     pub per_page: u64,
@@ -688,7 +744,20 @@ impl ListParams {
         if !fields.is_empty() {
             return Err(AppError::validation(fields));
         }
+        if self.tags.as_deref().is_some_and(has_control) {
+            return Err(AppError::field(
+                "tags",
+                "tags cannot contain control characters.",
+            ));
+        }
+        let tags: Vec<String> = crate::domain::tags::split(self.tags.as_deref().unwrap_or(""))
+            .iter()
+            .map(|n| normalise(n))
+            .filter(|n| !n.is_empty())
+            .take(10)
+            .collect();
         Ok(ListQuery {
+            tags,
             q: q.map(|q| normalise(&q)),
             industry,
             size,
@@ -711,6 +780,14 @@ fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
     if let Some(o) = q.owner {
         sql.push(&format!(" AND {t}.owner_id = ")).bind(o);
     }
+    for tag in &q.tags {
+        sql.push(&format!(
+            " AND {t}.id IN (SELECT ct.company_id FROM company_tags ct JOIN tags g ON g.id = ct.tag_id \
+             WHERE g.name_norm = "
+        ))
+        .bind(tag.clone())
+        .push(")");
+    }
     if let Some(term) = &q.q {
         let pattern = like_contains(term);
         sql.push(&format!(" AND ({t}.name_norm LIKE "))
@@ -723,11 +800,22 @@ fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
 
 impl ListQuery {
     fn is_filtered(&self) -> bool {
-        self.q.is_some() || self.industry.is_some() || self.size.is_some() || self.owner.is_some()
+        self.q.is_some()
+            || self.industry.is_some()
+            || self.size.is_some()
+            || self.owner.is_some()
+            || !self.tags.is_empty()
     }
 }
 
 pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Company>, AppError> {
+    let unknown = crate::domain::tags::unknown(db, &q.tags).await?;
+    if !unknown.is_empty() {
+        return Err(AppError::field(
+            "tags",
+            format!("No tag is called {}.", unknown.join(", ")),
+        ));
+    }
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT (");
@@ -738,7 +826,11 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Company
         sql.push("SELECT n FROM record_counts WHERE name = 'companies'");
     }
     sql.push(") AS total, (SELECT ")
-        .push(&json_array(backend, &JSON_FIELDS, &q.sort.order_by("c")))
+        .push(&json_array(
+            backend,
+            &fields(backend),
+            &q.sort.order_by("c"),
+        ))
         .push(" FROM (SELECT t.id FROM companies t");
     push_filters(&mut sql, q, "t");
     sql.push(&q.sort.order_by("t"))
@@ -767,7 +859,7 @@ pub async fn export_chunk(
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &JSON_FIELDS, " ORDER BY c.id"))
+        .push(&json_array(backend, &fields(backend), " ORDER BY c.id"))
         .push(" FROM (SELECT t.id FROM companies t");
     push_filters(&mut sql, q, "t");
     sql.push(" AND t.id > ")

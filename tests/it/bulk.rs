@@ -260,3 +260,65 @@ async fn bulk_from_the_list_page_asks_first_with_a_count() {
         403
     );
 }
+
+#[actix_web::test]
+async fn bulk_tag_and_untag() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    for (i, source) in ["paid", "paid", "event"].iter().enumerate() {
+        let body = json!({"first_name": "P", "last_name": format!("N{i}"), "source": source, "tags": if i == 0 { json!(["hot"]) } else { json!([]) }});
+        assert_eq!(
+            c.api(Method::POST, "/api/v1/contacts", &token, Some(body))
+                .await
+                .status,
+            201
+        );
+    }
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts/bulk",
+            &token,
+            Some(json!({"action": "tag", "tag": "Hot", "filter": {"source": "paid"}})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["affected"], 2);
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/contacts?tags=hot", &token, None)
+            .await
+            .json()["total"],
+        2,
+        "the one already tagged is not doubled"
+    );
+    assert_eq!(app.count("contact_tags").await, 2);
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts/bulk",
+            &token,
+            Some(json!({"action": "untag", "tag": "hot", "filter": {}})),
+        )
+        .await;
+    assert_eq!(res.json()["affected"], 3);
+    assert_eq!(app.count("contact_tags").await, 0);
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts/bulk",
+            &token,
+            Some(json!({"action": "untag", "tag": "never-made", "filter": {}})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts/bulk",
+            &token,
+            Some(json!({"action": "tag", "filter": {}})),
+        )
+        .await;
+    assert_eq!(res.status, 422, "no tag named");
+}

@@ -265,3 +265,64 @@ async fn the_contact_form_takes_tags_as_text() {
         "the form shows them back"
     );
 }
+
+#[actix_web::test]
+async fn companies_carry_tags_too() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let acme = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Acme", "tags": ["Enterprise", "churn risk"]})),
+        )
+        .await;
+    assert_eq!(acme.status, 201, "{}", acme.text());
+    assert_eq!(acme.json()["tags"], json!(["churn risk", "Enterprise"]));
+    c.api(
+        Method::POST,
+        "/api/v1/companies",
+        &token,
+        Some(json!({"name": "Globex", "tags": ["enterprise"]})),
+    )
+    .await;
+    let list = c
+        .api(
+            Method::GET,
+            "/api/v1/companies?tags=enterprise",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["total"], 2);
+    let list = c
+        .api(
+            Method::GET,
+            "/api/v1/companies?tags=enterprise,churn%20risk",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["total"], 1);
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/companies?tags=nope", &token, None)
+            .await
+            .status,
+        422
+    );
+    let id = acme.json()["id"].as_i64().unwrap();
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/companies/{id}"),
+            &token,
+            Some(json!({"tags": []})),
+        )
+        .await;
+    assert_eq!(res.json()["tags"], json!([]));
+    assert_eq!(app.count("company_tags").await, 1);
+}

@@ -1,7 +1,7 @@
 //! Bulk actions on contacts: change the owner of, or delete, chosen contacts or every
 //! contact matching a list's filters. Set-based statements in one transaction, so ten
 //! thousand contacts take one round of statements, and a failure anywhere changes nothing.
-use sea_orm::{ConnectionTrait, EntityTrait, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -26,6 +26,8 @@ pub enum Selection {
 pub enum Action {
     Delete,
     ChangeOwner,
+    Tag,
+    Untag,
 }
 
 /// `WHERE id IN (…)` for the selection, on contacts aliased `t`.
@@ -79,9 +81,13 @@ pub async fn apply(
     selection: &Selection,
     action: Action,
     owner_id: Option<i64>,
+    tag: Option<&str>,
 ) -> Result<u64, AppError> {
     actor.require_write()?;
     check(selection)?;
+    if matches!(action, Action::Tag | Action::Untag) {
+        return apply_tag(db, actor, selection, action, tag).await;
+    }
     let backend = db.backend();
     let t = now();
     let owner = match action {
@@ -94,7 +100,7 @@ pub async fn apply(
             }
             Some(id)
         }
-        Action::Delete => None,
+        _ => None,
     };
     let tx = db.write.begin().await?;
     // The audit rows first, from the same selection, while the rows still exist.
@@ -105,7 +111,7 @@ pub async fn apply(
         .push(", ")
         .bind(match action {
             Action::Delete => "bulk_delete",
-            Action::ChangeOwner => "bulk_change_owner",
+            _ => "bulk_change_owner",
         })
         .push(", 'contact', t.id, ")
         .bind(owner.map(|o| serde_json::json!({"owner_id": o}).to_string()))
@@ -140,4 +146,63 @@ pub async fn apply(
     }
     tx.commit().await?;
     Ok(changed)
+}
+
+/// Adds or removes one tag on every selected contact; returns how many were selected.
+async fn apply_tag(
+    db: &Db,
+    actor: &Actor,
+    selection: &Selection,
+    action: Action,
+    tag: Option<&str>,
+) -> Result<u64, AppError> {
+    let names = crate::domain::tags::clean_names(&[tag.unwrap_or("").to_string()], "tag")?;
+    let Some(name) = names.into_iter().next() else {
+        return Err(AppError::field("tag", "Name the tag."));
+    };
+    let backend = db.backend();
+    let tx = db.write.begin().await?;
+    let tag = if action == Action::Tag {
+        crate::domain::tags::ensure(&tx, std::slice::from_ref(&name))
+            .await?
+            .remove(0)
+    } else {
+        crate::entities::tag::Entity::find()
+            .filter(crate::entities::tag::Column::NameNorm.eq(crate::domain::normalise(&name)))
+            .one(&tx)
+            .await?
+            .ok_or_else(|| AppError::field("tag", format!("No tag is called {name}.")))?
+    };
+    let mut audit = Sql::new(backend);
+    audit
+        .push("INSERT INTO audit_log (actor_id, action, entity, entity_id, detail, created_at) SELECT ")
+        .bind(actor.id)
+        .push(", ")
+        .bind(if action == Action::Tag { "bulk_tag" } else { "bulk_untag" })
+        .push(", 'contact', t.id, ")
+        .bind(serde_json::json!({"tag": tag.name}).to_string())
+        .push(", ")
+        .bind(now())
+        .push(" FROM contacts t");
+    push_selection(&mut audit, selection);
+    let selected = tx.execute_raw(audit.build()).await?.rows_affected();
+    let mut change = Sql::new(backend);
+    if action == Action::Tag {
+        change
+            .push("INSERT INTO contact_tags (contact_id, tag_id) SELECT t.id, ")
+            .bind(tag.id)
+            .push(" FROM contacts t");
+        push_selection(&mut change, selection);
+        change.push(" ON CONFLICT DO NOTHING");
+    } else {
+        change
+            .push("DELETE FROM contact_tags WHERE tag_id = ")
+            .bind(tag.id)
+            .push(" AND contact_id IN (SELECT t.id FROM contacts t");
+        push_selection(&mut change, selection);
+        change.push(")");
+    }
+    tx.execute_raw(change.build()).await?;
+    tx.commit().await?;
+    Ok(selected)
 }

@@ -111,6 +111,8 @@ pub struct BulkRequest {
     pub action: bulk::Action,
     /// The new owner, for `change_owner`.
     pub owner_id: Option<i64>,
+    /// The tag to add or remove, for `tag` and `untag`.
+    pub tag: Option<String>,
     /// Up to 10 000 contact ids.
     pub ids: Option<Vec<i64>>,
     /// The list filters (`q`, `source`, `company`, `company_id`, `owner`): every match.
@@ -138,6 +140,14 @@ pub async fn bulk(
         (None, Some(filter)) => bulk::Selection::Matching(filter.validate(25)?),
         _ => return Err(AppError::field("ids", "Give either ids or filter.")),
     };
-    let affected = bulk::apply(&state.db, &actor, &selection, body.action, body.owner_id).await?;
+    let affected = bulk::apply(
+        &state.db,
+        &actor,
+        &selection,
+        body.action,
+        body.owner_id,
+        body.tag.as_deref(),
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(BulkResult { affected }))
 }

@@ -25,6 +25,7 @@ pub struct Filters {
     industry: String,
     size: String,
     owner: String,
+    tags: String,
     sort: String,
 }
 
@@ -36,6 +37,7 @@ impl Filters {
             industry: s(&p.industry),
             size: s(&p.size),
             owner: s(&p.owner),
+            tags: s(&p.tags),
             sort: s(&p.sort),
         }
     }
@@ -47,6 +49,7 @@ impl Filters {
                 ("industry", &self.industry),
                 ("size", &self.size),
                 ("owner", &self.owner),
+                ("tags", &self.tags),
                 ("sort", &self.sort),
             ],
             n,
@@ -57,7 +60,8 @@ impl Filters {
         !(self.q.is_empty()
             && self.industry.is_empty()
             && self.size.is_empty()
-            && self.owner.is_empty())
+            && self.owner.is_empty()
+            && self.tags.is_empty())
     }
 }
 
@@ -174,6 +178,9 @@ pub struct CompanyForm {
     address: String,
     #[serde(default)]
     owner_id: String,
+    /// Comma-separated tag names.
+    #[serde(default)]
+    tags: String,
 }
 
 impl CompanyForm {
@@ -188,6 +195,7 @@ impl CompanyForm {
             phone: s(&c.phone),
             address: s(&c.address),
             owner_id: c.owner_id.map(|o| o.to_string()).unwrap_or_default(),
+            tags: c.tags.join(", "),
         }
     }
 
@@ -209,6 +217,7 @@ impl CompanyForm {
             phone: opt(&self.phone),
             address: opt(&self.address),
             owner_id,
+            tags: Some(crate::domain::tags::split(&self.tags)),
         })
     }
 }
@@ -222,6 +231,7 @@ struct FormPage {
     errors: FieldErrors,
     message: Option<String>,
     owners: Vec<user::Model>,
+    tag_names: Vec<String>,
 }
 
 impl FormPage {
@@ -230,7 +240,7 @@ impl FormPage {
     }
 
     /// The plain text inputs: name, label, value, input type, extra attributes.
-    fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 5] {
+    fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 6] {
         let v = &self.v;
         [
             (
@@ -256,6 +266,13 @@ impl FormPage {
             ),
             ("phone", "Phone", &v.phone, "tel", "maxlength=30"),
             ("address", "Address", &v.address, "text", "maxlength=500"),
+            (
+                "tags",
+                "Tags (comma-separated)",
+                &v.tags,
+                "text",
+                "list=tag-names autocomplete=off",
+            ),
         ]
     }
 }
@@ -292,6 +309,11 @@ async fn form_page(
             errors,
             message,
             owners,
+            tag_names: crate::domain::tags::list(&state.db)
+                .await?
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
         },
         status,
     )
@@ -359,6 +381,7 @@ pub async fn update(
                 phone: Some(input.phone),
                 address: Some(input.address),
                 owner_id: input.owner_id.map(Some),
+                tags: input.tags,
             };
             companies::update(&state.db, &user.actor, id, patch).await
         }

@@ -535,6 +535,8 @@ pub struct BulkForm {
     ids: Vec<i64>,
     #[serde(default)]
     confirm: String,
+    #[serde(default)]
+    tag: String,
     q: Option<String>,
     source: Option<String>,
     company: Option<String>,
@@ -577,6 +579,8 @@ pub async fn bulk(
     let action = match form.action.as_str() {
         "delete" => bulk::Action::Delete,
         "change_owner" => bulk::Action::ChangeOwner,
+        "tag" => bulk::Action::Tag,
+        "untag" => bulk::Action::Untag,
         _ => return Err(AppError::field("action", "Choose what to do.")),
     };
     let params = form.params();
@@ -604,10 +608,20 @@ pub async fn bulk(
             owner_name,
         });
     }
-    let n = bulk::apply(&state.db, &user.actor, &selection, action, owner_id).await?;
+    let n = bulk::apply(
+        &state.db,
+        &user.actor,
+        &selection,
+        action,
+        owner_id,
+        Some(&form.tag),
+    )
+    .await?;
     let what = match action {
         bulk::Action::Delete => "deleted",
         bulk::Action::ChangeOwner => "given a new owner",
+        bulk::Action::Tag => "tagged",
+        bulk::Action::Untag => "untagged",
     };
     set_flash(
         &user.session,
