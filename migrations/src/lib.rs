@@ -6,6 +6,7 @@ mod m20261126_000002_record_counts;
 mod m20261126_000003_company_details;
 mod m20261126_000004_search;
 mod m20261126_000005_tags;
+mod m20261126_000006_saved_views;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_company_details::Migration),
             Box::new(m20261126_000004_search::Migration),
             Box::new(m20261126_000005_tags::Migration),
+            Box::new(m20261126_000006_saved_views::Migration),
         ]
     }
 }

@@ -15,6 +15,7 @@ pub mod sql;
 pub mod tags;
 pub mod tokens;
 pub mod users;
+pub mod views;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};

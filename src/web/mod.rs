@@ -12,7 +12,7 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, companies, contacts, login, search, setup, tags, users};
+use pages::{account, companies, contacts, login, search, setup, tags, users, views};
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
 /// by one, and a scope's static prefix is a cheap test where each dynamic route (`{id}`)
@@ -86,6 +86,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))
     .route("/search", web::get().to(search::index))
+    .route("/views", web::post().to(views::create))
+    .route("/views/default", web::post().to(views::set_default))
+    .route("/views/{id}/delete", web::post().to(views::delete))
     .route("/healthz", web::get().to(health::healthz))
     .route("/api/openapi.json", web::get().to(api::openapi::document))
     .route(

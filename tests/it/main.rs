@@ -15,3 +15,4 @@ mod search;
 mod settings;
 mod setup;
 mod tags;
+mod views;

@@ -11,7 +11,7 @@ use crate::domain::companies::{
     self, Company, CompanyInput, INDUSTRIES, ListParams, SIZE_BANDS, Sort, industry_label,
 };
 use crate::domain::contacts::{self, Contact};
-use crate::domain::{Page, audit, users};
+use crate::domain::{Page, audit, users, views};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
@@ -85,40 +85,68 @@ pub fn label(industry: &Option<String>) -> &str {
 #[template(path = "companies/index.html")]
 struct IndexPage {
     l: Layout,
+    views: Vec<crate::domain::views::View>,
+    list_name: &'static str,
+    current_query: String,
     f: Filters,
     page: Page<Company>,
     owners: Vec<user::Model>,
     can_write: bool,
+    csrf: String,
 }
 
 #[derive(Template)]
 #[template(path = "companies/index.html", block = "results")]
 struct Results {
+    list_name: &'static str,
+    current_query: String,
     f: Filters,
     page: Page<Company>,
     can_write: bool,
+    csrf: String,
 }
 
 pub async fn index(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     hx: Htmx,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
+    if !hx.fragment
+        && req.query_string().is_empty()
+        && let Some(q) = views::default_query(&state.db, &user.actor, "companies").await?
+        && !q.is_empty()
+    {
+        return Ok(see_other(&format!("/companies?{q}")));
+    }
     let params = params.into_inner();
     let query = params.validate(25)?;
     let page = companies::list(&state.db, &user.actor, &query).await?;
     let f = Filters::from(&params);
+    let current_query = f.page_query(1);
     let can_write = user.actor.can_write();
+    let csrf = crate::web::auth::csrf_token(&user.session);
     if hx.fragment {
-        return ok(&Results { f, page, can_write });
+        return ok(&Results {
+            list_name: "companies",
+            current_query,
+            f,
+            page,
+            can_write,
+            csrf,
+        });
     }
     ok(&IndexPage {
         l: Layout::for_user(&user, "companies"),
+        views: views::for_list(&state.db, &user.actor, "companies").await?,
+        list_name: "companies",
+        current_query,
         f,
         page,
         owners: users::list_active(&state.db).await?,
         can_write,
+        csrf,
     })
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES, Sort, bulk};
-use crate::domain::{Page, users};
+use crate::domain::{Page, users, views};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
@@ -86,6 +86,9 @@ impl Filters {
 #[template(path = "contacts/index.html")]
 struct IndexPage {
     l: Layout,
+    views: Vec<crate::domain::views::View>,
+    list_name: &'static str,
+    current_query: String,
     f: Filters,
     page: Page<Contact>,
     owners: Vec<user::Model>,
@@ -96,6 +99,8 @@ struct IndexPage {
 #[derive(Template)]
 #[template(path = "contacts/index.html", block = "results")]
 struct Results {
+    list_name: &'static str,
+    current_query: String,
     f: Filters,
     page: Page<Contact>,
     owners: Vec<user::Model>,
@@ -104,20 +109,32 @@ struct Results {
 }
 
 pub async fn index(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     hx: Htmx,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
+    // A bare visit opens the user's default view, if they chose one.
+    if !hx.fragment
+        && req.query_string().is_empty()
+        && let Some(q) = views::default_query(&state.db, &user.actor, "contacts").await?
+        && !q.is_empty()
+    {
+        return Ok(see_other(&format!("/contacts?{q}")));
+    }
     let params = params.into_inner();
     let query = params.validate(25)?;
     let page = contacts::list(&state.db, &user.actor, &query).await?;
     let f = Filters::from(&params);
+    let current_query = f.page_query(1);
     let can_write = user.actor.can_write();
     let owners = users::list_active(&state.db).await?;
     let csrf = crate::web::auth::csrf_token(&user.session);
     if hx.fragment {
         return ok(&Results {
+            list_name: "contacts",
+            current_query,
             f,
             page,
             owners,
@@ -127,6 +144,9 @@ pub async fn index(
     }
     ok(&IndexPage {
         l: Layout::for_user(&user, "contacts"),
+        views: views::for_list(&state.db, &user.actor, "contacts").await?,
+        list_name: "contacts",
+        current_query,
         f,
         page,
         owners,

@@ -8,6 +8,7 @@ pub mod search;
 pub mod setup;
 pub mod tags;
 pub mod users;
+pub mod views;
 
 use actix_session::Session;
 use actix_web::HttpResponse;
@@ -52,6 +53,10 @@ impl Layout {
 
     pub fn can_write(&self) -> bool {
         self.user.as_ref().is_some_and(Actor::can_write)
+    }
+
+    pub fn user_id(&self) -> i64 {
+        self.user.as_ref().map(|u| u.id).unwrap_or(0)
     }
 
     pub fn is_manager(&self) -> bool {
