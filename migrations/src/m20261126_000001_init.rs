@@ -222,6 +222,9 @@ impl MigrationTrait for Migration {
             &["source", "created_at", "owner_id", "company_id"],
         ))
         .await?;
+        // Duplicate checks look contacts up by phone.
+        m.create_index(index(Contacts::Table, "idx_contacts_phone", &["phone"]))
+            .await?;
         m.create_index(index(
             Contacts::Table,
             "idx_contacts_name",

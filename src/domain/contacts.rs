@@ -155,6 +155,7 @@ impl From<&Contact> for ContactInput {
 
 pub(crate) mod batch;
 pub mod bulk;
+pub mod merge;
 
 /// Input that passed validation, ready to store.
 #[derive(Clone)]
@@ -486,10 +487,31 @@ pub async fn update(
     }
     let v = validate(&db.read, actor, &input, Some(current.owner_id)).await?;
     let known = lookup_company(db, &v).await?;
-    let t = now();
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id)).await?;
-    let company = company_in(&tx, &v, known).await?;
+    write_update(&tx, id, &v, known).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "update",
+        "contact",
+        id,
+        Some(serde_json::json!({"fields": changed})),
+    )
+    .await?;
+    let contact = get_in(&tx, id).await?;
+    tx.commit().await?;
+    Ok(contact)
+}
+
+/// Stores validated values (and tags, when given) on contact `id`, inside `tx`.
+async fn write_update(
+    tx: &impl ConnectionTrait,
+    id: i64,
+    v: &Valid,
+    known: Option<company::Model>,
+) -> Result<(), AppError> {
+    let company = company_in(tx, v, known).await?;
     let res = contact::Entity::update_many()
         .set(contact::ActiveModel {
             first_name: Set(v.first_name.clone()),
@@ -501,32 +523,21 @@ pub async fn update(
             title: Set(v.title.clone()),
             source: Set(v.source.clone()),
             owner_id: Set(v.owner_id),
-            updated_at: Set(t),
+            updated_at: Set(now()),
             ..Default::default()
         })
         .filter(contact::Column::Id.eq(id))
-        .exec(&tx)
+        .exec(tx)
         .await
         .map_err(|e| map_unique(e.into()))?;
     if res.rows_affected == 0 {
         return Err(AppError::not_found("Contact"));
     }
-    audit::record(
-        &tx,
-        Some(actor),
-        "update",
-        "contact",
-        id,
-        Some(serde_json::json!({"fields": changed})),
-    )
-    .await?;
     if let Some(names) = &v.tags {
-        let tags = crate::domain::tags::ensure(&tx, names).await?;
-        crate::domain::tags::set_for(&tx, "contact_tags", "contact_id", id, &tags).await?;
+        let tags = crate::domain::tags::ensure(tx, names).await?;
+        crate::domain::tags::set_for(tx, "contact_tags", "contact_id", id, &tags).await?;
     }
-    let contact = get_in(&tx, id).await?;
-    tx.commit().await?;
-    Ok(contact)
+    Ok(())
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {

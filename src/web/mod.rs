@@ -33,6 +33,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/contacts/{id}/merge")
+                    .post(api::contacts::merge)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/contacts/{id}")
                     .get(api::contacts::get)
                     .patch(api::contacts::update)
@@ -69,6 +74,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::post().to(contacts::update))
             .route("/{id}", web::delete().to(contacts::delete_row))
             .route("/{id}/edit", web::get().to(contacts::edit))
+            .route("/{id}/merge", web::get().to(contacts::merge_page))
+            .route("/{id}/merge", web::post().to(contacts::merge))
             .route("/{id}/delete", web::get().to(contacts::confirm_delete))
             .route("/{id}/delete", web::post().to(contacts::delete)),
     )

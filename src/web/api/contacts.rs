@@ -151,3 +151,29 @@ pub async fn bulk(
     .await?;
     Ok(HttpResponse::Ok().json(BulkResult { affected }))
 }
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The contact merged into this one, then deleted.
+    pub merge_id: i64,
+    /// Fields whose value comes from `merge_id` (first_name, last_name, email, phone,
+    /// company, title, source, owner_id); the rest stay. Tags are combined.
+    #[serde(default)]
+    pub take: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/merge", tag = "contacts", request_body = MergeRequest,
+    params(("id" = i64, Path, description = "The contact that stays")),
+    responses((status = 200, body = Contact), (status = 400), (status = 401), (status = 403),
+        (status = 404), (status = 409), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn merge(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<MergeRequest>,
+) -> Result<HttpResponse, AppError> {
+    let contact = contacts::merge::merge(&state.db, &actor, *id, body.merge_id, &body.take).await?;
+    Ok(HttpResponse::Ok().json(contact))
+}

@@ -10,7 +10,7 @@ use crate::web::api::{companies, contacts, search};
     info(title = "Cairn API", description = "Contacts and more. Authenticate with `Authorization: Bearer <token>` (create one with `cairn token create`). Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`."),
     paths(
         contacts::list, contacts::create, contacts::get, contacts::update, contacts::delete,
-        contacts::bulk,
+        contacts::bulk, contacts::merge,
         companies::list, companies::create, companies::get, companies::update, companies::delete,
         search::search
     ),

@@ -196,6 +196,9 @@ pub struct ContactForm {
     /// Comma-separated tag names.
     #[serde(default)]
     tags: String,
+    /// "1" once the user has seen the likely duplicates and saves anyway.
+    #[serde(default)]
+    confirm_duplicates: String,
 }
 
 impl ContactForm {
@@ -210,6 +213,7 @@ impl ContactForm {
             source: c.source.clone(),
             owner_id: c.owner_id.to_string(),
             tags: c.tags.join(", "),
+            confirm_duplicates: String::new(),
         }
     }
 
@@ -248,6 +252,8 @@ struct FormPage {
     message: Option<String>,
     owners: Vec<user::Model>,
     tag_names: Vec<String>,
+    /// Contacts that look like the one being added.
+    duplicates: Vec<Contact>,
 }
 
 impl FormPage {
@@ -319,6 +325,17 @@ async fn form_page(
     v: ContactForm,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
+    form_page_with(state, user, id, v, error, Vec::new()).await
+}
+
+async fn form_page_with(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<i64>,
+    v: ContactForm,
+    error: Option<AppError>,
+    duplicates: Vec<Contact>,
+) -> Result<HttpResponse, AppError> {
     let (status, errors, message) = match error {
         None => (StatusCode::OK, FieldErrors::new(), None),
         Some(AppError::Validation { fields, message }) => {
@@ -351,6 +368,7 @@ async fn form_page(
                 .into_iter()
                 .map(|t| t.name)
                 .collect(),
+            duplicates,
         },
         status,
     )
@@ -372,7 +390,23 @@ pub async fn create(
     Form(form): Form<ContactForm>,
 ) -> Result<HttpResponse, AppError> {
     let result = match form.to_input() {
-        Ok(input) => contacts::create(&state.db, &user.actor, &input).await,
+        Ok(input) => {
+            // Show look-alikes once before saving; "Save anyway" sends confirm_duplicates.
+            if form.confirm_duplicates != "1" {
+                let duplicates =
+                    contacts::merge::likely_duplicates(&state.db, &user.actor, &input, None)
+                        .await?;
+                // The same email is no "maybe": saving answers it as a conflict on the field.
+                let email = input.email.as_deref().map(crate::domain::normalise);
+                let same_email = duplicates.iter().any(|d| {
+                    d.email.as_deref().map(crate::domain::normalise) == email && email.is_some()
+                });
+                if !duplicates.is_empty() && !same_email {
+                    return form_page_with(&state, &user, None, form, None, duplicates).await;
+                }
+            }
+            contacts::create(&state.db, &user.actor, &input).await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -651,4 +685,131 @@ pub async fn bulk(
         ),
     );
     Ok(see_other(&back))
+}
+
+#[derive(Deserialize)]
+pub struct MergeParams {
+    with: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "contacts/merge.html")]
+struct MergePage {
+    l: Layout,
+    c: Contact,
+    other: Option<Contact>,
+    candidates: Vec<Contact>,
+}
+
+/// One row of the merge table: field, label, this contact's value, the other's.
+type MergeRow = (&'static str, &'static str, String, String);
+
+impl MergePage {
+    fn rows(&self) -> Vec<MergeRow> {
+        let Some(o) = &self.other else {
+            return Vec::new();
+        };
+        let c = &self.c;
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        vec![
+            (
+                "first_name",
+                "First name",
+                c.first_name.clone(),
+                o.first_name.clone(),
+            ),
+            (
+                "last_name",
+                "Last name",
+                c.last_name.clone(),
+                o.last_name.clone(),
+            ),
+            ("email", "Email", s(&c.email), s(&o.email)),
+            ("phone", "Phone", s(&c.phone), s(&o.phone)),
+            ("company", "Company", s(&c.company), s(&o.company)),
+            ("title", "Title", s(&c.title), s(&o.title)),
+            ("source", "Source", c.source.clone(), o.source.clone()),
+            (
+                "owner_id",
+                "Owner",
+                c.owner_name.clone(),
+                o.owner_name.clone(),
+            ),
+        ]
+    }
+}
+
+/// The merge page: pick the other contact, then field by field what survives.
+pub async fn merge_page(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    params: web::Query<MergeParams>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let c = contacts::get(&state.db, &user.actor, *id).await?;
+    let other = match params
+        .with
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
+        None => None,
+        Some(w) => {
+            let other_id = w
+                .parse::<i64>()
+                .map_err(|_| AppError::field("with", "Give the other contact's number."))?;
+            if other_id == c.id {
+                return Err(AppError::field(
+                    "with",
+                    "A contact cannot be merged with itself.",
+                ));
+            }
+            Some(contacts::get(&state.db, &user.actor, other_id).await?)
+        }
+    };
+    let candidates = if other.is_none() {
+        contacts::merge::likely_duplicates(
+            &state.db,
+            &user.actor,
+            &ContactInput::from(&c),
+            Some(c.id),
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
+    ok(&MergePage {
+        l: Layout::for_user(&user, "contacts"),
+        c,
+        other,
+        candidates,
+    })
+}
+
+pub async fn merge(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let other = pairs
+        .iter()
+        .find(|(k, _)| k == "with")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .ok_or_else(|| AppError::field("with", "Choose the contact to merge."))?;
+    let take: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| v == "take" && contacts::merge::FIELDS.contains(&k.as_str()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let merged = contacts::merge::merge(&state.db, &user.actor, *id, other, &take).await?;
+    set_flash(
+        &user.session,
+        format!(
+            "Merged into {}; the other record is gone.",
+            merged.full_name()
+        ),
+    );
+    Ok(see_other(&format!("/contacts/{}", merged.id)))
 }

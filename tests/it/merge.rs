@@ -1,0 +1,220 @@
+//! Likely duplicates before saving, and merging two contacts.
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn the_form_shows_likely_duplicates_before_saving() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let body = json!({"first_name": "Ana", "last_name": "Silva", "phone": "+351 21 000 0000", "company": "Acme"});
+    c.api(Method::POST, "/api/v1/contacts", &token, Some(body))
+        .await;
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    c.get("/contacts/new").await;
+
+    // Same name at the same company (any case).
+    let res = c
+        .post_form(
+            "/contacts",
+            &[
+                ("first_name", "ana"),
+                ("last_name", "SILVA"),
+                ("company", "acme"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(
+        res.text().contains("This may already be in Cairn") && res.text().contains("Ana Silva")
+    );
+    assert_eq!(app.count("contacts").await, 1, "nothing saved yet");
+    // Same phone.
+    let res = c
+        .post_form(
+            "/contacts",
+            &[
+                ("first_name", "Someone"),
+                ("last_name", "Else"),
+                ("phone", "+351 21 000 0000"),
+            ],
+        )
+        .await;
+    assert!(res.text().contains("This may already be in Cairn"));
+    // Saving anyway works.
+    let res = c
+        .post_form(
+            "/contacts",
+            &[
+                ("first_name", "ana"),
+                ("last_name", "SILVA"),
+                ("company", "acme"),
+                ("confirm_duplicates", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(app.count("contacts").await, 2);
+    // No look-alike, no question.
+    let res = c
+        .post_form(
+            "/contacts",
+            &[
+                ("first_name", "Ben"),
+                ("last_name", "Okafor"),
+                ("company", "Acme"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+}
+
+#[actix_web::test]
+async fn merging_moves_everything_and_keeps_chosen_values() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let keep = c
+        .api(Method::POST, "/api/v1/contacts", &token, Some(json!({"first_name": "Ana", "last_name": "Silva", "email": "ana@old.example", "tags": ["vip"]})))
+        .await
+        .json();
+    let lose = c
+        .api(Method::POST, "/api/v1/contacts", &token, Some(json!({"first_name": "Ana M.", "last_name": "Silva", "email": "ana@new.example", "phone": "+1 555 0100", "company": "Acme", "tags": ["partner", "vip"]})))
+        .await
+        .json();
+    let (keep_id, lose_id) = (keep["id"].as_i64().unwrap(), lose["id"].as_i64().unwrap());
+
+    // Bad merges are refused and change nothing.
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/contacts/{keep_id}/merge"),
+            &token,
+            Some(json!({"merge_id": keep_id})),
+        )
+        .await;
+    assert_eq!(res.status, 422, "not with itself");
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/contacts/{keep_id}/merge"),
+            &token,
+            Some(json!({"merge_id": 999999})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/contacts/{keep_id}/merge"),
+            &token,
+            Some(json!({"merge_id": lose_id, "take": ["shoe_size"]})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    // A company's id is not a contact of another type.
+    let acme = c
+        .api(Method::GET, "/api/v1/companies?q=acme", &token, None)
+        .await
+        .json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/contacts/{keep_id}/merge"),
+            &token,
+            Some(json!({"merge_id": acme + 1000})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(app.count("contacts").await, 2);
+
+    // Take the newer email, the phone and the company; keep the first name.
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/contacts/{keep_id}/merge"),
+            &token,
+            Some(json!({"merge_id": lose_id, "take": ["email", "phone", "company"]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let merged = res.json();
+    assert_eq!(merged["id"], keep_id);
+    assert_eq!(merged["first_name"], "Ana");
+    assert_eq!(
+        merged["email"], "ana@new.example",
+        "the other's email, freed by its deletion"
+    );
+    assert_eq!(merged["phone"], "+1 555 0100");
+    assert_eq!(merged["company"], "Acme");
+    assert_eq!(merged["tags"], json!(["partner", "vip"]));
+    assert_eq!(
+        c.api(
+            Method::GET,
+            &format!("/api/v1/contacts/{lose_id}"),
+            &token,
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(app.count("contacts").await, 1);
+    assert_eq!(app.count("contact_tags").await, 2);
+    assert_eq!(
+        app.count(&format!(
+            "audit_log WHERE action = 'merge' AND entity_id = {keep_id}"
+        ))
+        .await,
+        1
+    );
+}
+
+#[actix_web::test]
+async fn the_merge_page_compares_field_by_field() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let a = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "Ana", "last_name": "Silva", "company": "Acme"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let b = c.api(Method::POST, "/api/v1/contacts", &token, Some(json!({"first_name": "Ana", "last_name": "Silva", "company": "Acme", "title": "CTO"}))).await.json()["id"].as_i64().unwrap();
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let pick = c.get(&format!("/contacts/{a}/merge")).await.text();
+    assert!(
+        pick.contains(&format!("/contacts/{a}/merge?with={b}")),
+        "the look-alike is offered"
+    );
+    let compare = c.get(&format!("/contacts/{a}/merge?with={b}")).await.text();
+    assert!(compare.contains("CTO") && compare.contains("Merge and delete"));
+    assert_eq!(
+        c.get(&format!("/contacts/{a}/merge?with={a}")).await.status,
+        422
+    );
+    let res = c
+        .post_form(
+            &format!("/contacts/{a}/merge"),
+            &[
+                ("with", &b.to_string()),
+                ("title", "take"),
+                ("first_name", "keep"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let page = c.get(&res.location()).await.text();
+    assert!(page.contains("CTO") && page.contains("Merged into Ana Silva"));
+    assert_eq!(app.count("contacts").await, 1);
+}
