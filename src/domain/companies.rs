@@ -874,3 +874,118 @@ pub async fn export_chunk(
         .into_page(1, EXPORT_CHUNK)?;
     Ok(page.items)
 }
+
+/// The fields whose value can be taken from either company in a merge.
+pub const MERGE_FIELDS: [&str; 8] = [
+    "name",
+    "domain",
+    "industry",
+    "size_band",
+    "website",
+    "phone",
+    "address",
+    "owner_id",
+];
+
+/// Merges company `lose` into `keep`: `take` names the fields whose value comes from
+/// `lose`; its contacts and tags move to `keep`; `lose` is deleted; the merge is
+/// recorded. One transaction.
+pub async fn merge(
+    db: &Db,
+    actor: &Actor,
+    keep: i64,
+    lose: i64,
+    take: &[String],
+) -> Result<Company, AppError> {
+    actor.require_write()?;
+    if keep == lose {
+        return Err(AppError::field(
+            "merge_id",
+            "A company cannot be merged with itself.",
+        ));
+    }
+    if let Some(unknown) = take.iter().find(|f| !MERGE_FIELDS.contains(&f.as_str())) {
+        return Err(AppError::field(
+            "take",
+            format!(
+                "Unknown field {unknown}; fields are {}.",
+                MERGE_FIELDS.join(", ")
+            ),
+        ));
+    }
+    let survivor = get(db, actor, keep).await?;
+    let other = get(db, actor, lose)
+        .await
+        .map_err(|_| AppError::field("merge_id", "No company has this id."))?;
+    let mut input = CompanyInput::from(&survivor);
+    let from = CompanyInput::from(&other);
+    for field in take {
+        match field.as_str() {
+            "name" => input.name = from.name.clone(),
+            "domain" => input.domain = from.domain.clone(),
+            "industry" => input.industry = from.industry.clone(),
+            "size_band" => input.size_band = from.size_band.clone(),
+            "website" => input.website = from.website.clone(),
+            "phone" => input.phone = from.phone.clone(),
+            "address" => input.address = from.address.clone(),
+            _ => input.owner_id = from.owner_id,
+        }
+    }
+    let mut tags = survivor.tags.clone();
+    tags.extend(other.tags.iter().cloned());
+    input.tags = Some(tags);
+    let current_owner = if take.iter().any(|f| f == "owner_id") {
+        other.owner_id
+    } else {
+        survivor.owner_id
+    };
+    let v = validate(&db.read, actor, &input, current_owner).await?;
+    let backend = db.backend();
+    let tx = db.write.begin().await?;
+    for (sql_text, arg_first) in [
+        ("UPDATE contacts SET company_id = ", true),
+        (
+            "INSERT INTO company_tags (company_id, tag_id) SELECT ",
+            false,
+        ),
+    ] {
+        let mut sql = Sql::new(backend);
+        if arg_first {
+            sql.push(sql_text)
+                .bind(keep)
+                .push(" WHERE company_id = ")
+                .bind(lose);
+        } else {
+            sql.push(sql_text)
+                .bind(keep)
+                .push(", tag_id FROM company_tags WHERE company_id = ")
+                .bind(lose)
+                .push(" ON CONFLICT DO NOTHING");
+        }
+        tx.execute_raw(sql.build()).await?;
+    }
+    company::Entity::delete_by_id(lose).exec(&tx).await?;
+    conflict(&tx, &v, Some(keep)).await?;
+    let tag_names = v.tags.clone();
+    company::Entity::update_many()
+        .set(active_model(v, now()))
+        .filter(company::Column::Id.eq(keep))
+        .exec(&tx)
+        .await?;
+    if let Some(names) = &tag_names {
+        let tags = crate::domain::tags::ensure(&tx, names).await?;
+        crate::domain::tags::set_for(&tx, "company_tags", "company_id", keep, &tags).await?;
+    }
+    audit::record(
+        &tx,
+        Some(actor),
+        "merge",
+        "company",
+        keep,
+        Some(serde_json::json!({"merged_id": lose, "merged_name": other.name, "took": take, "moved_contacts": other.contact_count})),
+    )
+    .await?;
+    let merged = get_in(&tx, keep).await?;
+    tx.commit().await?;
+    Ok(merged)
+}

@@ -56,6 +56,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/companies/{id}/merge")
+                    .post(api::companies::merge)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/companies/{id}")
                     .get(api::companies::get)
                     .patch(api::companies::update)
@@ -88,6 +93,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::get().to(companies::show))
             .route("/{id}", web::post().to(companies::update))
             .route("/{id}/edit", web::get().to(companies::edit))
+            .route("/{id}/merge", web::get().to(companies::merge_page))
+            .route("/{id}/merge", web::post().to(companies::merge))
             .route("/{id}/delete", web::get().to(companies::confirm_delete))
             .route("/{id}/delete", web::post().to(companies::delete)),
     )

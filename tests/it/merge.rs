@@ -218,3 +218,72 @@ async fn the_merge_page_compares_field_by_field() {
     assert!(page.contains("CTO") && page.contains("Merged into Ana Silva"));
     assert_eq!(app.count("contacts").await, 1);
 }
+
+#[actix_web::test]
+async fn merging_companies_moves_their_contacts() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let keep = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Acme", "tags": ["key"]})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let lose = c
+        .api(Method::POST, "/api/v1/companies", &token, Some(json!({"name": "ACME Inc", "domain": "acme.com", "industry": "software", "tags": ["partner"]})))
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    for (who, company) in [("Ana", keep), ("Ben", lose), ("Cy", lose)] {
+        c.api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": who, "last_name": "X", "company_id": company})),
+        )
+        .await;
+    }
+    assert_eq!(
+        c.api(
+            Method::POST,
+            &format!("/api/v1/companies/{keep}/merge"),
+            &token,
+            Some(json!({"merge_id": keep}))
+        )
+        .await
+        .status,
+        422
+    );
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/companies/{keep}/merge"),
+            &token,
+            Some(json!({"merge_id": lose, "take": ["domain", "industry"]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let merged = res.json();
+    assert_eq!(merged["name"], "Acme");
+    assert_eq!(merged["domain"], "acme.com");
+    assert_eq!(merged["industry"], "software");
+    assert_eq!(merged["contact_count"], 3, "every contact moved");
+    assert_eq!(merged["tags"], json!(["key", "partner"]));
+    assert_eq!(app.count("companies").await, 1);
+    assert_eq!(
+        app.count(&format!("contacts WHERE company_id = {keep}"))
+            .await,
+        3
+    );
+
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let page = c.get(&format!("/companies/{keep}/merge")).await;
+    assert_eq!(page.status, 200);
+}

@@ -115,3 +115,29 @@ pub async fn delete(
     companies::delete(&state.db, &actor, *id, params.detach.unwrap_or(false)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The company merged into this one, then deleted; its contacts move here.
+    pub merge_id: i64,
+    /// Fields whose value comes from `merge_id` (name, domain, industry, size_band,
+    /// website, phone, address, owner_id); the rest stay. Tags are combined.
+    #[serde(default)]
+    pub take: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/companies/{id}/merge", tag = "companies", request_body = MergeRequest,
+    params(("id" = i64, Path, description = "The company that stays")),
+    responses((status = 200, body = Company), (status = 400), (status = 401), (status = 403),
+        (status = 404), (status = 409), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn merge(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<MergeRequest>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok()
+        .json(companies::merge(&state.db, &actor, *id, body.merge_id, &body.take).await?))
+}

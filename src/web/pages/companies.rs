@@ -544,3 +544,123 @@ pub async fn export(
     );
     Ok(crate::web::csv::download("companies", body))
 }
+
+#[derive(Deserialize)]
+pub struct MergeParams {
+    with: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "companies/merge.html")]
+struct MergePage {
+    l: Layout,
+    c: Company,
+    other: Option<Company>,
+    candidates: Vec<Company>,
+}
+
+type MergeRow = (&'static str, &'static str, String, String);
+
+impl MergePage {
+    fn rows(&self) -> Vec<MergeRow> {
+        let Some(o) = &self.other else {
+            return Vec::new();
+        };
+        let c = &self.c;
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        vec![
+            ("name", "Name", c.name.clone(), o.name.clone()),
+            ("domain", "Domain", s(&c.domain), s(&o.domain)),
+            (
+                "industry",
+                "Industry",
+                label(&c.industry).to_string(),
+                label(&o.industry).to_string(),
+            ),
+            ("size_band", "Size", s(&c.size_band), s(&o.size_band)),
+            ("website", "Website", s(&c.website), s(&o.website)),
+            ("phone", "Phone", s(&c.phone), s(&o.phone)),
+            ("address", "Address", s(&c.address), s(&o.address)),
+            ("owner_id", "Owner", s(&c.owner_name), s(&o.owner_name)),
+        ]
+    }
+}
+
+/// The merge page: pick the other company, then field by field what survives.
+pub async fn merge_page(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    params: web::Query<MergeParams>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let c = companies::get(&state.db, &user.actor, *id).await?;
+    let other = match params
+        .with
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
+        None => None,
+        Some(w) => {
+            let other_id = w
+                .parse::<i64>()
+                .map_err(|_| AppError::field("with", "Give the other company's number."))?;
+            if other_id == c.id {
+                return Err(AppError::field(
+                    "with",
+                    "A company cannot be merged with itself.",
+                ));
+            }
+            Some(companies::get(&state.db, &user.actor, other_id).await?)
+        }
+    };
+    // Look-alikes: companies sharing the first word of the name.
+    let candidates = match (&other, c.name.split_whitespace().next()) {
+        (None, Some(word)) => {
+            let query = ListParams {
+                q: Some(word.to_string()),
+                per_page: Some("10".into()),
+                ..Default::default()
+            }
+            .validate(10)?;
+            companies::list(&state.db, &user.actor, &query)
+                .await?
+                .items
+                .into_iter()
+                .filter(|x| x.id != c.id)
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    ok(&MergePage {
+        l: Layout::for_user(&user, "companies"),
+        c,
+        other,
+        candidates,
+    })
+}
+
+pub async fn merge(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let other = pairs
+        .iter()
+        .find(|(k, _)| k == "with")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .ok_or_else(|| AppError::field("with", "Choose the company to merge."))?;
+    let take: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| v == "take" && companies::MERGE_FIELDS.contains(&k.as_str()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let merged = companies::merge(&state.db, &user.actor, *id, other, &take).await?;
+    set_flash(
+        &user.session,
+        format!("Merged into {}; the other record is gone.", merged.name),
+    );
+    Ok(see_other(&format!("/companies/{}", merged.id)))
+}
