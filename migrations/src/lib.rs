@@ -7,6 +7,7 @@ mod m20261126_000003_company_details;
 mod m20261126_000004_search;
 mod m20261126_000005_tags;
 mod m20261126_000006_saved_views;
+mod m20261126_000007_custom_fields;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_search::Migration),
             Box::new(m20261126_000005_tags::Migration),
             Box::new(m20261126_000006_saved_views::Migration),
+            Box::new(m20261126_000007_custom_fields::Migration),
         ]
     }
 }

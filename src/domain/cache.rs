@@ -66,6 +66,8 @@ pub struct AuthCache {
     pub users: TtlCache<i64, user::Model>,
     /// The active users, for owner pickers.
     pub active_users: TtlCache<(), Vec<user::Model>>,
+    /// Custom field definitions per record type (read on every create and edit).
+    pub custom_fields: TtlCache<String, Vec<crate::domain::custom_fields::Field>>,
 }
 
 impl AuthCache {
@@ -74,5 +76,6 @@ impl AuthCache {
         self.tokens.clear();
         self.users.clear();
         self.active_users.clear();
+        self.custom_fields.clear();
     }
 }

@@ -361,6 +361,7 @@ fn active_model(v: Valid, t: DateTime<Utc>) -> company::ActiveModel {
         phone: Set(v.phone),
         address: Set(v.address),
         owner_id: Set(v.owner_id),
+        custom: NotSet,
         created_at: NotSet,
         updated_at: Set(t),
     }
@@ -617,6 +618,7 @@ pub async fn find_or_create(
         phone: Set(None),
         address: Set(None),
         owner_id: Set(owner),
+        custom: NotSet,
         created_at: Set(t),
         updated_at: Set(t),
     })

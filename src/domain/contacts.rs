@@ -1,4 +1,6 @@
 //! Contacts: the first complete slice. Pages and the API both call these functions.
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, Set,
@@ -41,6 +43,10 @@ pub struct Contact {
     /// Tag names, alphabetical.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Values of the custom fields admins defined, by key.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom_fields: BTreeMap<String, serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -81,6 +87,9 @@ pub struct ContactInput {
     pub owner_id: Option<i64>,
     /// Tag names; new ones are created.
     pub tags: Option<Vec<String>>,
+    /// Custom field values by key.
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// A partial update: absent fields are kept; `null` clears an optional field.
@@ -117,6 +126,9 @@ pub struct ContactPatch {
     pub owner_id: Option<Option<i64>>,
     /// The whole set of tag names (replaces the current ones; `[]` removes all).
     pub tags: Option<Vec<String>>,
+    /// Custom field values to change, by key (`null` clears one; others are kept).
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 impl From<ContactInput> for ContactPatch {
@@ -132,6 +144,7 @@ impl From<ContactInput> for ContactPatch {
             source: Some(Some(i.source.unwrap_or_default())),
             owner_id: i.owner_id.map(Some),
             tags: i.tags,
+            custom_fields: i.custom_fields,
         }
     }
 }
@@ -146,6 +159,7 @@ impl From<&Contact> for ContactInput {
             company: c.company.clone(),
             company_id: None,
             tags: None,
+            custom_fields: None,
             title: c.title.clone(),
             source: Some(c.source.clone()),
             owner_id: Some(c.owner_id),
@@ -174,6 +188,8 @@ pub(crate) struct Valid {
     owner_name: String,
     /// Cleaned tag names; None leaves the tags as they are.
     tags: Option<Vec<String>>,
+    /// The custom values to store, as a JSON object.
+    custom: String,
 }
 
 fn check_len(
@@ -193,11 +209,13 @@ fn check_len(
 /// `current_owner` is the stored owner when editing: a contact may keep an owner who has
 /// since been deactivated, but cannot be given to one.
 async fn validate(
-    conn: &impl ConnectionTrait,
+    db: &Db,
     actor: &Actor,
     input: &ContactInput,
     current_owner: Option<i64>,
+    current_custom: &BTreeMap<String, serde_json::Value>,
 ) -> Result<Valid, AppError> {
+    let conn = &db.read;
     let mut fields = FieldErrors::new();
     for (field, label, value) in [
         ("first_name", "First name", Some(input.first_name.as_str())),
@@ -310,10 +328,18 @@ async fn validate(
             }
         },
     };
+    let defs = crate::domain::custom_fields::defs(db, "contact").await?;
+    let custom = crate::domain::custom_fields::validate(
+        &defs,
+        current_custom,
+        input.custom_fields.as_ref(),
+        &mut fields,
+    );
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
     Ok(Valid {
+        custom: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
         email_norm: email.as_deref().map(normalise),
         first_name,
         last_name,
@@ -395,6 +421,7 @@ fn build(
 ) -> Contact {
     Contact {
         tags,
+        custom_fields: crate::domain::custom_fields::parse(&v.custom),
         id,
         first_name: v.first_name,
         last_name: v.last_name,
@@ -413,7 +440,7 @@ fn build(
 
 pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Contact, AppError> {
     actor.require_write()?;
-    let v = validate(&db.read, actor, input, None).await?;
+    let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let known = lookup_company(db, &v).await?;
     // Email uniqueness is the unique index's job (no check-then-insert race); the batch
     // answers a duplicate with the same 409 as `update`.
@@ -482,10 +509,21 @@ pub async fn update(
         input.tags = Some(tags);
         changed.push("tags");
     }
+    if let Some(custom) = patch.custom_fields {
+        input.custom_fields = Some(custom);
+        changed.push("custom_fields");
+    }
     if !nulls.is_empty() {
         return Err(AppError::validation(nulls));
     }
-    let v = validate(&db.read, actor, &input, Some(current.owner_id)).await?;
+    let v = validate(
+        db,
+        actor,
+        &input,
+        Some(current.owner_id),
+        &current.custom_fields,
+    )
+    .await?;
     let known = lookup_company(db, &v).await?;
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id)).await?;
@@ -523,6 +561,7 @@ async fn write_update(
             title: Set(v.title.clone()),
             source: Set(v.source.clone()),
             owner_id: Set(v.owner_id),
+            custom: Set(v.custom.clone()),
             updated_at: Set(now()),
             ..Default::default()
         })
@@ -635,6 +674,9 @@ pub struct ListParams {
     /// Comma-separated tag names: contacts carrying all of them.
     pub tags: Option<String>,
     pub sort: Option<String>,
+    /// Custom field filters, `cf.<key>=value` (other unknown parameters are ignored).
+    #[serde(flatten)]
+    pub custom: BTreeMap<String, String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
 }
@@ -648,6 +690,8 @@ pub struct ListQuery {
     pub owner: Option<i64>,
     /// Normalised tag names.
     pub tags: Vec<String>,
+    /// (custom field key, value) pairs.
+    pub custom: Vec<(String, String)>,
     pub sort: Sort,
     pub page: u64,
     pub per_page: u64,
@@ -733,6 +777,14 @@ impl ListParams {
             company_id,
             owner,
             tags,
+            custom: self
+                .custom
+                .iter()
+                .filter_map(|(k, v)| {
+                    Some((k.strip_prefix("cf.")?.to_string(), v.trim().to_string()))
+                })
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
             sort,
             page,
             per_page,
@@ -748,6 +800,7 @@ impl ListQuery {
             || self.company.is_some()
             || self.company_id.is_some()
             || !self.tags.is_empty()
+            || !self.custom.is_empty()
     }
 }
 
@@ -763,6 +816,7 @@ fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
     if let Some(c) = q.company_id {
         sql.push(&format!(" AND {t}.company_id = ")).bind(c);
     }
+    crate::domain::custom_fields::push_filters(sql, t, &q.custom);
     for tag in &q.tags {
         sql.push(&format!(
             " AND {t}.id IN (SELECT ct.contact_id FROM contact_tags ct JOIN tags g ON g.id = ct.tag_id \
@@ -833,8 +887,13 @@ fn fields(backend: sea_orm::DatabaseBackend) -> Vec<(&'static str, &'static str)
              JOIN tags g ON g.id = ct.tag_id WHERE ct.contact_id = c.id))"
         }
     };
+    let custom = match backend {
+        sea_orm::DatabaseBackend::Postgres => "c.custom::json",
+        _ => "json(c.custom)",
+    };
     let mut f = JSON_FIELDS.to_vec();
     f.push(("tags", tags));
+    f.push(("custom_fields", custom));
     f
 }
 
@@ -866,6 +925,19 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Contact
             "tags",
             format!("No tag is called {}.", unknown.join(", ")),
         ));
+    }
+    if !q.custom.is_empty() {
+        let defs = crate::domain::custom_fields::defs(db, "contact").await?;
+        if let Some((key, _)) = q
+            .custom
+            .iter()
+            .find(|(k, _)| !defs.iter().any(|d| &d.key == k))
+        {
+            return Err(AppError::field(
+                &format!("cf.{key}"),
+                format!("There is no custom field “{key}”."),
+            ));
+        }
     }
     let backend = db.backend();
     let order = q.sort.order_by();

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cache;
 pub mod companies;
 pub mod contacts;
+pub mod custom_fields;
 pub mod passwords;
 pub mod search;
 pub mod secrets;

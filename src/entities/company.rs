@@ -14,6 +14,7 @@ pub struct Model {
     pub phone: Option<String>,
     pub address: Option<String>,
     pub owner_id: Option<i64>,
+    pub custom: String,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

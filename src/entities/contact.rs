@@ -14,6 +14,7 @@ pub struct Model {
     pub title: Option<String>,
     pub source: String,
     pub owner_id: i64,
+    pub custom: String,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

@@ -3,6 +3,7 @@ pub mod api_token;
 pub mod audit_log;
 pub mod company;
 pub mod contact;
+pub mod custom_field;
 pub mod login_attempt;
 pub mod setting;
 pub mod tag;

@@ -12,7 +12,7 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, companies, contacts, login, search, setup, tags, users, views};
+use pages::{account, companies, contacts, fields, login, search, setup, tags, users, views};
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
 /// by one, and a scope's static prefix is a cheap test where each dynamic route (`{id}`)
@@ -134,6 +134,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "",
                 web::get().to(|| async { pages::see_other("/settings/tags") }),
             )
+            .route("/fields", web::get().to(fields::index))
+            .route("/fields", web::post().to(fields::create))
+            .route("/fields/{id}/delete", web::post().to(fields::delete))
             .route("/tags", web::get().to(tags::index))
             .route("/tags/{id}", web::post().to(tags::update))
             .route("/tags/{id}/merge", web::post().to(tags::merge))

@@ -10,6 +10,7 @@ mod cli;
 mod companies;
 mod contacts_api;
 mod contacts_pages;
+mod custom_fields;
 mod merge;
 mod openapi;
 mod search;

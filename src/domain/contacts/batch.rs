@@ -186,7 +186,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
     let mut sql = Sql::new(backend);
     sql.push(
         "INSERT INTO contacts (first_name, last_name, email, email_norm, phone, company_id, title, \
-         source, owner_id, created_at, updated_at) VALUES ",
+         source, owner_id, custom, created_at, updated_at) VALUES ",
     );
     for (i, (job, company)) in jobs.iter().zip(&companies).enumerate() {
         let v = &job.valid;
@@ -211,6 +211,8 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
             .bind(v.source.clone())
             .push(", ")
             .bind(v.owner_id)
+            .push(", ")
+            .bind(v.custom.clone())
             .push(", ")
             .bind(job.at)
             .push(", ")

@@ -117,7 +117,10 @@ pub async fn merge(
     } else {
         survivor.owner_id
     };
-    let v = validate(&db.read, actor, &input, Some(current_owner)).await?;
+    // Custom values: the survivor's, with the other's filling the gaps.
+    let mut custom = other.custom_fields.clone();
+    custom.extend(survivor.custom_fields.clone());
+    let v = validate(db, actor, &input, Some(current_owner), &custom).await?;
     let known = match &v.company {
         Some(n) => companies::find_by_name(&db.read, n).await?,
         None => None,

@@ -24,6 +24,8 @@ pub struct Filters {
     owner: String,
     tags: String,
     sort: String,
+    /// `cf.<key>` filters, kept across pages and saved views.
+    custom: Vec<(String, String)>,
 }
 
 impl Filters {
@@ -36,28 +38,35 @@ impl Filters {
             company_id: s(&p.company_id),
             owner: s(&p.owner),
             tags: s(&p.tags),
+            custom: p
+                .custom
+                .iter()
+                .filter(|(k, v)| k.starts_with("cf.") && !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
             sort: s(&p.sort),
         }
     }
 
     /// The query string for page `n` of the same list.
     fn page_query(&self, n: u64) -> String {
-        list_query(
-            &[
-                ("q", &self.q),
-                ("source", &self.source),
-                ("company", &self.company),
-                ("company_id", &self.company_id),
-                ("owner", &self.owner),
-                ("tags", &self.tags),
-                ("sort", &self.sort),
-            ],
-            n,
-        )
+        let mut filters: Vec<(&str, &String)> = vec![
+            ("q", &self.q),
+            ("source", &self.source),
+            ("company", &self.company),
+            ("company_id", &self.company_id),
+            ("owner", &self.owner),
+            ("tags", &self.tags),
+            ("sort", &self.sort),
+        ];
+        for (k, v) in &self.custom {
+            filters.push((k.as_str(), v));
+        }
+        list_query(&filters, n)
     }
 
     /// The filters that are set, as hidden form fields carry them.
-    fn hidden(&self) -> Vec<(&'static str, &str)> {
+    fn hidden(&self) -> Vec<(&str, &str)> {
         [
             ("q", &self.q),
             ("source", &self.source),
@@ -69,6 +78,7 @@ impl Filters {
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k, v.as_str()))
+        .chain(self.custom.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .collect()
     }
 
@@ -78,7 +88,8 @@ impl Filters {
             && self.company.is_empty()
             && self.company_id.is_empty()
             && self.owner.is_empty()
-            && self.tags.is_empty())
+            && self.tags.is_empty()
+            && self.custom.is_empty())
     }
 }
 
@@ -160,6 +171,24 @@ pub async fn index(
 struct ShowPage {
     l: Layout,
     c: Contact,
+    defs: Vec<crate::domain::custom_fields::Field>,
+}
+
+impl ShowPage {
+    /// A custom value as text: choices joined, yes/no for checkboxes, empty when unset.
+    fn cf_display(&self, key: &str) -> String {
+        match self.c.custom_fields.get(key) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(serde_json::Value::Bool(b)) => if *b { "Yes" } else { "No" }.to_string(),
+            Some(serde_json::Value::Array(a)) => a
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => String::new(),
+        }
+    }
 }
 
 pub async fn show(
@@ -171,6 +200,7 @@ pub async fn show(
     ok(&ShowPage {
         l: Layout::for_user(&user, "contacts"),
         c,
+        defs: crate::domain::custom_fields::defs(&state.db, "contact").await?,
     })
 }
 
@@ -199,6 +229,44 @@ pub struct ContactForm {
     /// "1" once the user has seen the likely duplicates and saves anyway.
     #[serde(default)]
     confirm_duplicates: String,
+    /// Custom field values, read from the `cf.<key>` inputs by `read_form`.
+    #[serde(skip)]
+    custom: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// The posted form: the fixed fields, then the custom ones by their definitions (a
+/// multi select sends one value per choice; a checkbox sends "false" and maybe "true").
+async fn read_form(state: &AppState, pairs: &[(String, String)]) -> Result<ContactForm, AppError> {
+    let encoded = serde_html_form::to_string(pairs)
+        .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+    let mut form: ContactForm = serde_html_form::from_str(&encoded)
+        .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+    let defs = crate::domain::custom_fields::defs(&state.db, "contact").await?;
+    for def in &defs {
+        let name = format!("cf.{}", def.key);
+        let values: Vec<&str> = pairs
+            .iter()
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .collect();
+        let value = match def.kind.as_str() {
+            "multiselect" => serde_json::Value::Array(
+                values
+                    .iter()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| serde_json::Value::String(v.to_string()))
+                    .collect(),
+            ),
+            "checkbox" if values.is_empty() => continue,
+            "checkbox" => serde_json::Value::Bool(values.contains(&"true")),
+            _ => match values.last() {
+                Some(v) => serde_json::Value::String(v.to_string()),
+                None => continue,
+            },
+        };
+        form.custom.insert(def.key.clone(), value);
+    }
+    Ok(form)
 }
 
 impl ContactForm {
@@ -214,6 +282,7 @@ impl ContactForm {
             owner_id: c.owner_id.to_string(),
             tags: c.tags.join(", "),
             confirm_duplicates: String::new(),
+            custom: c.custom_fields.clone(),
         }
     }
 
@@ -234,6 +303,7 @@ impl ContactForm {
             company: opt(&self.company),
             company_id: None,
             tags: Some(crate::domain::tags::split(&self.tags)),
+            custom_fields: Some(self.custom.clone()),
             title: opt(&self.title),
             source: opt(&self.source),
             owner_id,
@@ -254,9 +324,38 @@ struct FormPage {
     tag_names: Vec<String>,
     /// Contacts that look like the one being added.
     duplicates: Vec<Contact>,
+    defs: Vec<crate::domain::custom_fields::Field>,
 }
 
 impl FormPage {
+    /// A custom field's value as the input shows it.
+    fn cf_value(&self, key: &str) -> String {
+        match self.v.custom.get(key) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    fn cf_has(&self, key: &str, option: &str) -> bool {
+        match self.v.custom.get(key) {
+            Some(serde_json::Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(option)),
+            Some(serde_json::Value::String(s)) => s == option,
+            _ => false,
+        }
+    }
+
+    fn cf_checked(&self, key: &str) -> bool {
+        matches!(self.v.custom.get(key), Some(serde_json::Value::Bool(true)))
+    }
+
+    fn cf_err(&self, key: &str) -> &str {
+        self.errors
+            .get(&format!("custom_fields.{key}"))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
     /// The plain text inputs: name, label, value, input type, extra attributes.
     fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 7] {
         let v = &self.v;
@@ -369,6 +468,7 @@ async fn form_page_with(
                 .map(|t| t.name)
                 .collect(),
             duplicates,
+            defs: crate::domain::custom_fields::defs(&state.db, "contact").await?,
         },
         status,
     )
@@ -387,8 +487,9 @@ pub async fn new(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpRe
 pub async fn create(
     state: web::Data<AppState>,
     user: CurrentUser,
-    Form(form): Form<ContactForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let form = read_form(&state, &pairs).await?;
     let result = match form.to_input() {
         Ok(input) => {
             // Show look-alikes once before saving; "Save anyway" sends confirm_duplicates.
@@ -439,8 +540,9 @@ pub async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
-    Form(form): Form<ContactForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let form = read_form(&state, &pairs).await?;
     let id = id.into_inner();
     let result = match form.to_input() {
         Ok(input) => contacts::update(&state.db, &user.actor, id, input.into()).await,

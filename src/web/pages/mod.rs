@@ -3,6 +3,7 @@
 pub mod account;
 pub mod companies;
 pub mod contacts;
+pub mod fields;
 pub mod login;
 pub mod search;
 pub mod setup;
