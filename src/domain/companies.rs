@@ -1,5 +1,7 @@
 //! Companies: records of their own (domain, industry, size, owner …) that contacts link to.
 //! A contact may also just name its company, which is then found or created here.
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -67,6 +69,10 @@ pub struct Company {
     /// Tag names, alphabetical.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Values of the custom fields admins defined, by key.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom_fields: BTreeMap<String, serde_json::Value>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -91,6 +97,9 @@ pub struct CompanyInput {
     pub owner_id: Option<i64>,
     /// Tag names; new ones are created.
     pub tags: Option<Vec<String>>,
+    /// Custom field values by key.
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 /// A partial update: absent fields are kept; `null` clears an optional field.
@@ -121,6 +130,9 @@ pub struct CompanyPatch {
     pub owner_id: Option<Option<i64>>,
     /// The whole set of tag names (replaces the current ones; `[]` removes all).
     pub tags: Option<Vec<String>>,
+    /// Custom field values to change, by key (`null` clears one; others are kept).
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 impl From<&Company> for CompanyInput {
@@ -135,6 +147,7 @@ impl From<&Company> for CompanyInput {
             address: c.address.clone(),
             owner_id: c.owner_id,
             tags: None,
+            custom_fields: None,
         }
     }
 }
@@ -177,14 +190,17 @@ struct Valid {
     address: Option<String>,
     owner_id: Option<i64>,
     tags: Option<Vec<String>>,
+    custom: String,
 }
 
 async fn validate(
-    conn: &impl ConnectionTrait,
+    db: &Db,
     actor: &Actor,
     input: &CompanyInput,
     current_owner: Option<i64>,
+    current_custom: &BTreeMap<String, serde_json::Value>,
 ) -> Result<Valid, AppError> {
+    let conn = &db.read;
     let mut fields = FieldErrors::new();
     for (field, value) in [
         ("name", Some(input.name.as_str())),
@@ -294,10 +310,18 @@ async fn validate(
             }
         },
     };
+    let defs = crate::domain::custom_fields::defs(db, "company").await?;
+    let custom = crate::domain::custom_fields::validate(
+        &defs,
+        current_custom,
+        input.custom_fields.as_ref(),
+        &mut fields,
+    );
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
     Ok(Valid {
+        custom: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
         name,
         domain,
         industry,
@@ -361,7 +385,7 @@ fn active_model(v: Valid, t: DateTime<Utc>) -> company::ActiveModel {
         phone: Set(v.phone),
         address: Set(v.address),
         owner_id: Set(v.owner_id),
-        custom: NotSet,
+        custom: Set(v.custom),
         created_at: NotSet,
         updated_at: Set(t),
     }
@@ -369,7 +393,7 @@ fn active_model(v: Valid, t: DateTime<Utc>) -> company::ActiveModel {
 
 pub async fn create(db: &Db, actor: &Actor, input: &CompanyInput) -> Result<Company, AppError> {
     actor.require_write()?;
-    let v = validate(&db.read, actor, input, None).await?;
+    let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let tx = db.write.begin().await?;
     conflict(&tx, &v, None).await?;
     let t = now();
@@ -420,6 +444,10 @@ pub async fn update(
         input.tags = Some(tags);
         changed.push("tags");
     }
+    if let Some(custom) = patch.custom_fields {
+        input.custom_fields = Some(custom);
+        changed.push("custom_fields");
+    }
     match patch.owner_id {
         Some(Some(o)) => {
             input.owner_id = Some(o);
@@ -437,7 +465,7 @@ pub async fn update(
     {
         input.domain = None;
     }
-    let v = validate(&db.read, actor, &input, current.owner_id).await?;
+    let v = validate(db, actor, &input, current.owner_id, &current.custom_fields).await?;
     let tx = db.write.begin().await?;
     conflict(&tx, &v, Some(id)).await?;
     let tag_names = v.tags.clone();
@@ -552,8 +580,13 @@ fn fields(backend: sea_orm::DatabaseBackend) -> Vec<(&'static str, &'static str)
              JOIN tags g ON g.id = ct.tag_id WHERE ct.company_id = c.id))"
         }
     };
+    let custom = match backend {
+        sea_orm::DatabaseBackend::Postgres => "c.custom::json",
+        _ => "json(c.custom)",
+    };
     let mut f = JSON_FIELDS.to_vec();
     f.push(("tags", tags));
+    f.push(("custom_fields", custom));
     f
 }
 
@@ -679,10 +712,15 @@ pub struct ListParams {
     pub sort: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
+    /// Custom field filters, `cf.<key>=value` (other unknown parameters are ignored).
+    #[serde(flatten)]
+    pub custom: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
+    /// (custom field key, value) pairs.
+    pub custom: Vec<(String, String)>,
     pub q: Option<String>,
     pub industry: Option<String>,
     pub size: Option<String>,
@@ -760,6 +798,14 @@ impl ListParams {
             .collect();
         Ok(ListQuery {
             tags,
+            custom: self
+                .custom
+                .iter()
+                .filter_map(|(k, v)| {
+                    Some((k.strip_prefix("cf.")?.to_string(), v.trim().to_string()))
+                })
+                .filter(|(_, v)| !v.is_empty())
+                .collect(),
             q: q.map(|q| normalise(&q)),
             industry,
             size,
@@ -782,6 +828,7 @@ fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
     if let Some(o) = q.owner {
         sql.push(&format!(" AND {t}.owner_id = ")).bind(o);
     }
+    crate::domain::custom_fields::push_filters(sql, t, &q.custom);
     for tag in &q.tags {
         sql.push(&format!(
             " AND {t}.id IN (SELECT ct.company_id FROM company_tags ct JOIN tags g ON g.id = ct.tag_id \
@@ -807,6 +854,7 @@ impl ListQuery {
             || self.size.is_some()
             || self.owner.is_some()
             || !self.tags.is_empty()
+            || !self.custom.is_empty()
     }
 }
 
@@ -817,6 +865,19 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Company
             "tags",
             format!("No tag is called {}.", unknown.join(", ")),
         ));
+    }
+    if !q.custom.is_empty() {
+        let defs = crate::domain::custom_fields::defs(db, "company").await?;
+        if let Some((key, _)) = q
+            .custom
+            .iter()
+            .find(|(k, _)| !defs.iter().any(|d| &d.key == k))
+        {
+            return Err(AppError::field(
+                &format!("cf.{key}"),
+                format!("There is no custom field “{key}”."),
+            ));
+        }
     }
     let backend = db.backend();
     let mut sql = Sql::new(backend);
@@ -941,7 +1002,9 @@ pub async fn merge(
     } else {
         survivor.owner_id
     };
-    let v = validate(&db.read, actor, &input, current_owner).await?;
+    let mut custom = other.custom_fields.clone();
+    custom.extend(survivor.custom_fields.clone());
+    let v = validate(db, actor, &input, current_owner, &custom).await?;
     let backend = db.backend();
     let tx = db.write.begin().await?;
     for (sql_text, arg_first) in [

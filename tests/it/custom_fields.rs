@@ -17,7 +17,12 @@ async fn define(
 ) {
     c.get("/settings/fields").await;
     for (label, kind, options, required) in fields {
-        let mut form = vec![("label", *label), ("kind", *kind), ("options", *options)];
+        let mut form = vec![
+            ("entity", "contact"),
+            ("label", *label),
+            ("kind", *kind),
+            ("options", *options),
+        ];
         if *required {
             form.push(("required", "1"));
         }
@@ -49,7 +54,12 @@ async fn custom_fields_are_validated_stored_filtered_and_removed() {
     assert_eq!(
         c.post_form(
             "/settings/fields",
-            &[("label", "Tier"), ("kind", "select"), ("options", "")]
+            &[
+                ("entity", "contact"),
+                ("label", "Tier"),
+                ("kind", "select"),
+                ("options", "")
+            ]
         )
         .await
         .status,
@@ -58,7 +68,11 @@ async fn custom_fields_are_validated_stored_filtered_and_removed() {
     assert_eq!(
         c.post_form(
             "/settings/fields",
-            &[("label", "deal size"), ("kind", "text")]
+            &[
+                ("entity", "contact"),
+                ("label", "deal size"),
+                ("kind", "text")
+            ]
         )
         .await
         .status,
@@ -275,4 +289,75 @@ async fn custom_fields_are_validated_stored_filtered_and_removed() {
     let mut rep = app.client().await;
     rep.sign_in("rep@example.com", PASSWORD).await;
     assert_eq!(rep.get("/settings/fields").await.status, 403);
+}
+
+#[actix_web::test]
+async fn companies_have_custom_fields_of_their_own() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    let mut c = app.client().await;
+    c.sign_in("admin-api@example.com", PASSWORD).await;
+    c.get("/settings/fields").await;
+    let res = c
+        .post_form(
+            "/settings/fields",
+            &[("entity", "company"), ("label", "ARR"), ("kind", "number")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(
+        c.post_form(
+            "/settings/fields",
+            &[("entity", "deal"), ("label", "X"), ("kind", "text")]
+        )
+        .await
+        .status,
+        422
+    );
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Acme", "custom_fields": {"arr": 120000}})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["custom_fields"]["arr"], 120000.0);
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Globex", "custom_fields": {"arr": "lots"}})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["custom_fields.arr"].is_string());
+    // Company fields are not contact fields.
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(json!({"first_name": "A", "last_name": "B", "custom_fields": {"arr": 1}})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/companies?cf.arr=120000", &token, None)
+            .await
+            .json()["total"],
+        1
+    );
+    let id = c
+        .api(Method::GET, "/api/v1/companies", &token, None)
+        .await
+        .json()["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let page = c.get(&format!("/companies/{id}")).await.text();
+    assert!(page.contains("ARR") && page.contains("120000"));
+    let form = c.get(&format!("/companies/{id}/edit")).await.text();
+    assert!(form.contains("name=\"cf.arr\""));
 }

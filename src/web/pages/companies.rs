@@ -17,7 +17,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::htmx::Htmx;
-use crate::web::pages::{Layout, list_query, ok, render, see_other, short_date};
+use crate::web::pages::{Layout, custom, list_query, ok, render, see_other, short_date};
 
 #[derive(Default)]
 pub struct Filters {
@@ -154,6 +154,8 @@ pub async fn index(
 #[template(path = "companies/show.html")]
 struct ShowPage {
     l: Layout,
+    defs: Vec<crate::domain::custom_fields::Field>,
+    values: std::collections::BTreeMap<String, serde_json::Value>,
     c: Company,
     contacts: Page<Contact>,
     history: Vec<audit::Entry>,
@@ -182,6 +184,8 @@ pub async fn show(
     let history = audit::for_record(&state.db, "company", c.id, 20).await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "companies"),
+        defs: crate::domain::custom_fields::defs(&state.db, "company").await?,
+        values: c.custom_fields.clone(),
         c,
         contacts,
         history,
@@ -209,6 +213,14 @@ pub struct CompanyForm {
     /// Comma-separated tag names.
     #[serde(default)]
     tags: String,
+    #[serde(skip)]
+    custom: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+async fn read_form(state: &AppState, pairs: &[(String, String)]) -> Result<CompanyForm, AppError> {
+    let mut form: CompanyForm = custom::fixed(pairs)?;
+    form.custom = custom::from_pairs(state, "company", pairs).await?;
+    Ok(form)
 }
 
 impl CompanyForm {
@@ -224,6 +236,7 @@ impl CompanyForm {
             address: s(&c.address),
             owner_id: c.owner_id.map(|o| o.to_string()).unwrap_or_default(),
             tags: c.tags.join(", "),
+            custom: c.custom_fields.clone(),
         }
     }
 
@@ -246,6 +259,7 @@ impl CompanyForm {
             address: opt(&self.address),
             owner_id,
             tags: Some(crate::domain::tags::split(&self.tags)),
+            custom_fields: Some(self.custom.clone()),
         })
     }
 }
@@ -260,6 +274,7 @@ struct FormPage {
     message: Option<String>,
     owners: Vec<user::Model>,
     tag_names: Vec<String>,
+    cf: custom::Inputs,
 }
 
 impl FormPage {
@@ -329,9 +344,11 @@ async fn form_page(
     {
         owners.push(owner);
     }
+    let cf = custom::Inputs::load(state, "company", v.custom.clone(), &errors).await?;
     render(
         &FormPage {
             l: Layout::for_user(user, "companies"),
+            cf,
             id,
             v,
             errors,
@@ -359,8 +376,9 @@ pub async fn new(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpRe
 pub async fn create(
     state: web::Data<AppState>,
     user: CurrentUser,
-    Form(form): Form<CompanyForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let form = read_form(&state, &pairs).await?;
     let result = match form.to_input() {
         Ok(input) => companies::create(&state.db, &user.actor, &input).await,
         Err(e) => Err(e),
@@ -395,8 +413,9 @@ pub async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
-    Form(form): Form<CompanyForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let form = read_form(&state, &pairs).await?;
     let id = id.into_inner();
     let result = match form.to_input() {
         Ok(input) => {
@@ -410,6 +429,7 @@ pub async fn update(
                 address: Some(input.address),
                 owner_id: input.owner_id.map(Some),
                 tags: input.tags,
+                custom_fields: input.custom_fields,
             };
             companies::update(&state.db, &user.actor, id, patch).await
         }

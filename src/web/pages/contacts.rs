@@ -12,7 +12,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::htmx::Htmx;
-use crate::web::pages::{Layout, iso, list_query, ok, render, see_other, short_date};
+use crate::web::pages::{Layout, custom, iso, list_query, ok, render, see_other, short_date};
 
 /// The list's filters as the user set them, echoed back into the form and the links.
 #[derive(Default)]
@@ -172,23 +172,7 @@ struct ShowPage {
     l: Layout,
     c: Contact,
     defs: Vec<crate::domain::custom_fields::Field>,
-}
-
-impl ShowPage {
-    /// A custom value as text: choices joined, yes/no for checkboxes, empty when unset.
-    fn cf_display(&self, key: &str) -> String {
-        match self.c.custom_fields.get(key) {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            Some(serde_json::Value::Bool(b)) => if *b { "Yes" } else { "No" }.to_string(),
-            Some(serde_json::Value::Array(a)) => a
-                .iter()
-                .filter_map(|v| v.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            _ => String::new(),
-        }
-    }
+    values: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 pub async fn show(
@@ -199,8 +183,9 @@ pub async fn show(
     let c = contacts::get(&state.db, &user.actor, *id).await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "contacts"),
-        c,
         defs: crate::domain::custom_fields::defs(&state.db, "contact").await?,
+        values: c.custom_fields.clone(),
+        c,
     })
 }
 
@@ -234,38 +219,10 @@ pub struct ContactForm {
     custom: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
-/// The posted form: the fixed fields, then the custom ones by their definitions (a
-/// multi select sends one value per choice; a checkbox sends "false" and maybe "true").
+/// The posted form: the fixed fields, then the custom ones.
 async fn read_form(state: &AppState, pairs: &[(String, String)]) -> Result<ContactForm, AppError> {
-    let encoded = serde_html_form::to_string(pairs)
-        .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
-    let mut form: ContactForm = serde_html_form::from_str(&encoded)
-        .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
-    let defs = crate::domain::custom_fields::defs(&state.db, "contact").await?;
-    for def in &defs {
-        let name = format!("cf.{}", def.key);
-        let values: Vec<&str> = pairs
-            .iter()
-            .filter(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
-            .collect();
-        let value = match def.kind.as_str() {
-            "multiselect" => serde_json::Value::Array(
-                values
-                    .iter()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| serde_json::Value::String(v.to_string()))
-                    .collect(),
-            ),
-            "checkbox" if values.is_empty() => continue,
-            "checkbox" => serde_json::Value::Bool(values.contains(&"true")),
-            _ => match values.last() {
-                Some(v) => serde_json::Value::String(v.to_string()),
-                None => continue,
-            },
-        };
-        form.custom.insert(def.key.clone(), value);
-    }
+    let mut form: ContactForm = custom::fixed(pairs)?;
+    form.custom = custom::from_pairs(state, "contact", pairs).await?;
     Ok(form)
 }
 
@@ -324,38 +281,10 @@ struct FormPage {
     tag_names: Vec<String>,
     /// Contacts that look like the one being added.
     duplicates: Vec<Contact>,
-    defs: Vec<crate::domain::custom_fields::Field>,
+    cf: custom::Inputs,
 }
 
 impl FormPage {
-    /// A custom field's value as the input shows it.
-    fn cf_value(&self, key: &str) -> String {
-        match self.v.custom.get(key) {
-            Some(serde_json::Value::String(s)) => s.clone(),
-            Some(serde_json::Value::Number(n)) => n.to_string(),
-            _ => String::new(),
-        }
-    }
-
-    fn cf_has(&self, key: &str, option: &str) -> bool {
-        match self.v.custom.get(key) {
-            Some(serde_json::Value::Array(a)) => a.iter().any(|v| v.as_str() == Some(option)),
-            Some(serde_json::Value::String(s)) => s == option,
-            _ => false,
-        }
-    }
-
-    fn cf_checked(&self, key: &str) -> bool {
-        matches!(self.v.custom.get(key), Some(serde_json::Value::Bool(true)))
-    }
-
-    fn cf_err(&self, key: &str) -> &str {
-        self.errors
-            .get(&format!("custom_fields.{key}"))
-            .map(String::as_str)
-            .unwrap_or("")
-    }
-
     /// The plain text inputs: name, label, value, input type, extra attributes.
     fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 7] {
         let v = &self.v;
@@ -454,9 +383,11 @@ async fn form_page_with(
     {
         owners.push(owner);
     }
+    let cf = custom::Inputs::load(state, "contact", v.custom.clone(), &errors).await?;
     render(
         &FormPage {
             l: Layout::for_user(user, "contacts"),
+            cf,
             id,
             v,
             errors,
@@ -468,7 +399,6 @@ async fn form_page_with(
                 .map(|t| t.name)
                 .collect(),
             duplicates,
-            defs: crate::domain::custom_fields::defs(&state.db, "contact").await?,
         },
         status,
     )

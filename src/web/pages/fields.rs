@@ -16,6 +16,7 @@ use crate::web::pages::{Layout, render, see_other};
 struct FieldsPage {
     l: Layout,
     contact_fields: Vec<Field>,
+    company_fields: Vec<Field>,
     errors: FieldErrors,
     message: Option<String>,
 }
@@ -31,6 +32,13 @@ impl FieldsPage {
             .find(|(k, _)| *k == kind)
             .map(|(_, l)| *l)
             .unwrap_or("")
+    }
+
+    fn sections(&self) -> [(&'static str, &Vec<Field>); 2] {
+        [
+            ("Contact fields", &self.contact_fields),
+            ("Company fields", &self.company_fields),
+        ]
     }
 
     fn err(&self, field: &str) -> &str {
@@ -63,6 +71,7 @@ async fn page(
         &FieldsPage {
             l: Layout::for_user(user, "settings"),
             contact_fields: custom_fields::for_entity(&state.db.read, "contact").await?,
+            company_fields: custom_fields::for_entity(&state.db.read, "company").await?,
             errors,
             message,
         },
@@ -80,6 +89,9 @@ pub async fn index(
 
 #[derive(Deserialize)]
 pub struct NewField {
+    /// contact or company.
+    #[serde(default)]
+    entity: String,
     #[serde(default)]
     label: String,
     #[serde(default)]
@@ -99,7 +111,7 @@ pub async fn create(
     match custom_fields::create(
         &state.db,
         &user.actor,
-        "contact",
+        &form.entity,
         &form.label,
         &form.kind,
         &options,
@@ -110,7 +122,15 @@ pub async fn create(
         Ok(f) => {
             set_flash(
                 &user.session,
-                format!("Field “{}” added to contacts.", f.label),
+                format!(
+                    "Field “{}” added to {}.",
+                    f.label,
+                    if f.entity == "company" {
+                        "companies"
+                    } else {
+                        "contacts"
+                    }
+                ),
             );
             Ok(see_other("/settings/fields"))
         }
@@ -126,7 +146,7 @@ pub async fn delete(
     custom_fields::delete(&state.db, &user.actor, *id).await?;
     set_flash(
         &user.session,
-        "Field removed, with its values on every contact.",
+        "Field removed, with its values on every record.",
     );
     Ok(see_other("/settings/fields"))
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod companies;
 pub mod contacts;
+pub mod custom;
 pub mod fields;
 pub mod login;
 pub mod search;
