@@ -817,7 +817,7 @@ impl ListParams {
     }
 }
 
-fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
+pub(crate) fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
     sql.push(" WHERE 1 = 1");
     if let Some(i) = &q.industry {
         sql.push(&format!(" AND {t}.industry = ")).bind(i.clone());

@@ -168,7 +168,6 @@ impl From<&Contact> for ContactInput {
 }
 
 pub(crate) mod batch;
-pub mod bulk;
 pub mod merge;
 
 /// Input that passed validation, ready to store.
@@ -805,7 +804,7 @@ impl ListQuery {
 }
 
 /// `WHERE …` for the list's filters, on the contacts table aliased `t`.
-fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
+pub(crate) fn push_filters(sql: &mut Sql, q: &ListQuery, t: &str) {
     sql.push(" WHERE 1 = 1");
     if let Some(s) = &q.source {
         sql.push(&format!(" AND {t}.source = ")).bind(s.clone());

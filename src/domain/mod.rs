@@ -2,6 +2,7 @@
 //! Nothing here knows about HTTP.
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod cache;
 pub mod companies;
 pub mod contacts;

@@ -56,6 +56,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/companies/bulk")
+                    .post(api::companies::bulk)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/companies/{id}/merge")
                     .post(api::companies::merge)
                     .default_service(web::to(api::method_not_allowed)),
@@ -90,6 +95,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::post().to(companies::create))
             .route("/new", web::get().to(companies::new))
             .route("/export.csv", web::get().to(companies::export))
+            .route("/bulk", web::post().to(companies::bulk))
             .route("/{id}", web::get().to(companies::show))
             .route("/{id}", web::post().to(companies::update))
             .route("/{id}/edit", web::get().to(companies::edit))

@@ -322,3 +322,81 @@ async fn bulk_tag_and_untag() {
         .await;
     assert_eq!(res.status, 422, "no tag named");
 }
+
+#[actix_web::test]
+async fn bulk_on_the_company_list() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let mut ids = Vec::new();
+    for (name, industry) in [
+        ("Acme", "software"),
+        ("Globex", "software"),
+        ("Initech", "fintech"),
+    ] {
+        let body = json!({"name": name, "industry": industry});
+        ids.push(
+            c.api(Method::POST, "/api/v1/companies", &token, Some(body))
+                .await
+                .json()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    c.api(
+        Method::POST,
+        "/api/v1/contacts",
+        &token,
+        Some(json!({"first_name": "A", "last_name": "B", "company_id": ids[0]})),
+    )
+    .await;
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/companies/bulk",
+            &token,
+            Some(json!({"action": "tag", "tag": "target", "filter": {"industry": "software"}})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["affected"], 2);
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/companies?tags=target", &token, None)
+            .await
+            .json()["total"],
+        2
+    );
+
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let list = c.get("/companies?industry=software").await.text();
+    assert!(list.contains("Apply to all 2 matching"));
+    let res = c
+        .post_form(
+            "/companies/bulk",
+            &[
+                ("action", "delete"),
+                ("scope", "all"),
+                ("industry", "software"),
+            ],
+        )
+        .await;
+    assert!(res.text().contains("Delete 2 companies?"));
+    let res = c
+        .post_form(
+            "/companies/bulk",
+            &[
+                ("action", "delete"),
+                ("scope", "all"),
+                ("industry", "software"),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(app.count("companies").await, 1);
+    assert_eq!(
+        app.count("contacts WHERE company_id IS NULL").await,
+        1,
+        "the contact stays, without a company"
+    );
+}

@@ -141,3 +141,48 @@ pub async fn merge(
     Ok(HttpResponse::Ok()
         .json(companies::merge(&state.db, &actor, *id, body.merge_id, &body.take).await?))
 }
+
+/// Which companies a bulk action covers: listed ids, or every company matching a filter.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    pub action: crate::domain::bulk::Action,
+    /// The new owner, for `change_owner`.
+    pub owner_id: Option<i64>,
+    /// The tag to add or remove, for `tag` and `untag`.
+    pub tag: Option<String>,
+    /// Up to 10 000 company ids.
+    pub ids: Option<Vec<i64>>,
+    /// The list filters (`q`, `industry`, `size`, `owner`, `tags`): every match.
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<ListParams>,
+}
+
+#[utoipa::path(post, path = "/api/v1/companies/bulk", tag = "companies", request_body = BulkRequest,
+    responses((status = 200, body = crate::web::api::contacts::BulkResult), (status = 400), (status = 401),
+        (status = 403), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn bulk(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    body: web::Json<BulkRequest>,
+) -> Result<HttpResponse, AppError> {
+    use crate::domain::bulk;
+    let body = body.into_inner();
+    let selection = match (body.ids, body.filter) {
+        (Some(ids), None) => bulk::Selection::Ids(ids),
+        (None, Some(filter)) => bulk::Selection::Companies(filter.validate(25)?),
+        _ => return Err(AppError::field("ids", "Give either ids or filter.")),
+    };
+    let affected = bulk::apply(
+        &state.db,
+        &actor,
+        bulk::Target::Companies,
+        &selection,
+        body.action,
+        body.owner_id,
+        body.tag.as_deref(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(crate::web::api::contacts::BulkResult { affected }))
+}

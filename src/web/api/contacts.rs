@@ -3,7 +3,8 @@ use actix_web::{HttpResponse, web};
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams, bulk};
+use crate::domain::bulk;
+use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams};
 use crate::error::AppError;
 use crate::web::auth::ApiUser;
 
@@ -137,12 +138,13 @@ pub async fn bulk(
     let body = body.into_inner();
     let selection = match (body.ids, body.filter) {
         (Some(ids), None) => bulk::Selection::Ids(ids),
-        (None, Some(filter)) => bulk::Selection::Matching(filter.validate(25)?),
+        (None, Some(filter)) => bulk::Selection::Contacts(filter.validate(25)?),
         _ => return Err(AppError::field("ids", "Give either ids or filter.")),
     };
     let affected = bulk::apply(
         &state.db,
         &actor,
+        bulk::Target::Contacts,
         &selection,
         body.action,
         body.owner_id,

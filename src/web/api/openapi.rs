@@ -12,7 +12,7 @@ use crate::web::api::{companies, contacts, search};
         contacts::list, contacts::create, contacts::get, contacts::update, contacts::delete,
         contacts::bulk, contacts::merge,
         companies::list, companies::create, companies::get, companies::update, companies::delete,
-        companies::merge,
+        companies::merge, companies::bulk,
         search::search
     ),
     modifiers(&Bearer)

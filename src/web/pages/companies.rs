@@ -56,6 +56,21 @@ impl Filters {
         )
     }
 
+    /// The filters that are set, as hidden form fields carry them.
+    fn hidden(&self) -> Vec<(&str, &str)> {
+        [
+            ("q", &self.q),
+            ("industry", &self.industry),
+            ("size", &self.size),
+            ("owner", &self.owner),
+            ("tags", &self.tags),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (k, v.as_str()))
+        .collect()
+    }
+
     fn any(&self) -> bool {
         !(self.q.is_empty()
             && self.industry.is_empty()
@@ -102,6 +117,7 @@ struct Results {
     current_query: String,
     f: Filters,
     page: Page<Company>,
+    owners: Vec<user::Model>,
     can_write: bool,
     csrf: String,
 }
@@ -127,12 +143,14 @@ pub async fn index(
     let current_query = f.page_query(1);
     let can_write = user.actor.can_write();
     let csrf = crate::web::auth::csrf_token(&user.session);
+    let owners = users::list_active(&state.db).await?;
     if hx.fragment {
         return ok(&Results {
             list_name: "companies",
             current_query,
             f,
             page,
+            owners,
             can_write,
             csrf,
         });
@@ -144,7 +162,7 @@ pub async fn index(
         current_query,
         f,
         page,
-        owners: users::list_active(&state.db).await?,
+        owners,
         can_write,
         csrf,
     })
@@ -683,4 +701,116 @@ pub async fn merge(
         format!("Merged into {}; the other record is gone.", merged.name),
     );
     Ok(see_other(&format!("/companies/{}", merged.id)))
+}
+
+/// The company list's bulk form.
+#[derive(Deserialize, Default)]
+pub struct BulkForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    owner_id: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    ids: Vec<i64>,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    tag: String,
+    q: Option<String>,
+    industry: Option<String>,
+    size: Option<String>,
+    owner: Option<String>,
+    tags: Option<String>,
+}
+
+impl BulkForm {
+    fn params(&self) -> ListParams {
+        ListParams {
+            q: self.q.clone(),
+            industry: self.industry.clone(),
+            size: self.size.clone(),
+            owner: self.owner.clone(),
+            tags: self.tags.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "companies/bulk.html")]
+struct BulkPage {
+    l: Layout,
+    form: BulkForm,
+    f: Filters,
+    count: u64,
+    owner_name: String,
+}
+
+/// Step one shows what will happen to how many companies; step two (`confirm=1`) does it.
+pub async fn bulk(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<BulkForm>,
+) -> Result<HttpResponse, AppError> {
+    use crate::domain::bulk;
+    user.actor.require_write()?;
+    let action = match form.action.as_str() {
+        "delete" => bulk::Action::Delete,
+        "change_owner" => bulk::Action::ChangeOwner,
+        "tag" => bulk::Action::Tag,
+        "untag" => bulk::Action::Untag,
+        _ => return Err(AppError::field("action", "Choose what to do.")),
+    };
+    let params = form.params();
+    let selection = if form.scope == "all" {
+        bulk::Selection::Companies(params.validate(25)?)
+    } else {
+        bulk::Selection::Ids(form.ids.clone())
+    };
+    let owner_id = form.owner_id.parse::<i64>().ok();
+    let back = format!("/companies?{}", Filters::from(&params).page_query(1));
+    if form.confirm != "1" {
+        let count =
+            bulk::count(&state.db, &user.actor, bulk::Target::Companies, &selection).await?;
+        let owner_name = match (action, owner_id) {
+            (bulk::Action::ChangeOwner, Some(id)) => users::get(&state.db.read, id).await?.name,
+            (bulk::Action::ChangeOwner, None) => {
+                return Err(AppError::field("owner_id", "Choose the new owner."));
+            }
+            _ => String::new(),
+        };
+        return ok(&BulkPage {
+            l: Layout::for_user(&user, "companies"),
+            f: Filters::from(&params),
+            form,
+            count,
+            owner_name,
+        });
+    }
+    let n = bulk::apply(
+        &state.db,
+        &user.actor,
+        bulk::Target::Companies,
+        &selection,
+        action,
+        owner_id,
+        Some(&form.tag),
+    )
+    .await?;
+    let what = match action {
+        bulk::Action::Delete => "deleted (their contacts stay, without a company)",
+        bulk::Action::ChangeOwner => "given a new owner",
+        bulk::Action::Tag => "tagged",
+        bulk::Action::Untag => "untagged",
+    };
+    set_flash(
+        &user.session,
+        format!(
+            "{n} compan{} {what}.",
+            if n == 1 { "y was" } else { "ies were" }
+        ),
+    );
+    Ok(see_other(&back))
 }

@@ -5,7 +5,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES, Sort, bulk};
+use crate::domain::bulk;
+use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES, Sort};
 use crate::domain::{Page, users, views};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
@@ -671,14 +672,14 @@ pub async fn bulk(
     };
     let params = form.params();
     let selection = if form.scope == "all" {
-        bulk::Selection::Matching(params.validate(25)?)
+        bulk::Selection::Contacts(params.validate(25)?)
     } else {
         bulk::Selection::Ids(form.ids.clone())
     };
     let owner_id = form.owner_id.parse::<i64>().ok();
     let back = format!("/contacts?{}", Filters::from(&params).page_query(1));
     if form.confirm != "1" {
-        let count = bulk::count(&state.db, &user.actor, &selection).await?;
+        let count = bulk::count(&state.db, &user.actor, bulk::Target::Contacts, &selection).await?;
         let owner_name = match (action, owner_id) {
             (bulk::Action::ChangeOwner, Some(id)) => users::get(&state.db.read, id).await?.name,
             (bulk::Action::ChangeOwner, None) => {
@@ -697,6 +698,7 @@ pub async fn bulk(
     let n = bulk::apply(
         &state.db,
         &user.actor,
+        bulk::Target::Contacts,
         &selection,
         action,
         owner_id,

@@ -1,24 +1,54 @@
-//! Bulk actions on contacts: change the owner of, or delete, chosen contacts or every
-//! contact matching a list's filters. Set-based statements in one transaction, so ten
-//! thousand contacts take one round of statements, and a failure anywhere changes nothing.
+//! Bulk actions on the contact and company lists: tag, untag, change the owner of, or
+//! delete chosen records or every record matching a list's filters. Set-based statements
+//! in one transaction, so ten thousand records take one round of statements, and a
+//! failure anywhere changes nothing.
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{ListQuery, push_filters};
 use crate::db::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, now};
+use crate::domain::{companies, contacts};
 use crate::entities::user;
 use crate::error::AppError;
 
 /// At most this many ids may be listed one by one; larger sets go by filter.
 pub const MAX_IDS: usize = 10_000;
 
+/// Which list a bulk action works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Contacts,
+    Companies,
+}
+
+impl Target {
+    fn table(self) -> &'static str {
+        match self {
+            Target::Contacts => "contacts",
+            Target::Companies => "companies",
+        }
+    }
+    fn entity(self) -> &'static str {
+        match self {
+            Target::Contacts => "contact",
+            Target::Companies => "company",
+        }
+    }
+    fn tag_table(self) -> (&'static str, &'static str) {
+        match self {
+            Target::Contacts => ("contact_tags", "contact_id"),
+            Target::Companies => ("company_tags", "company_id"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Selection {
     Ids(Vec<i64>),
-    Matching(ListQuery),
+    Contacts(contacts::ListQuery),
+    Companies(companies::ListQuery),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -30,7 +60,7 @@ pub enum Action {
     Untag,
 }
 
-/// `WHERE id IN (…)` for the selection, on contacts aliased `t`.
+/// `WHERE …` for the selection, on the list's table aliased `t`.
 fn push_selection(sql: &mut Sql, selection: &Selection) {
     match selection {
         Selection::Ids(ids) => {
@@ -43,15 +73,21 @@ fn push_selection(sql: &mut Sql, selection: &Selection) {
             }
             sql.push(")");
         }
-        Selection::Matching(q) => push_filters(sql, q, "t"),
+        Selection::Contacts(q) => contacts::push_filters(sql, q, "t"),
+        Selection::Companies(q) => companies::push_filters(sql, q, "t"),
     }
 }
 
-/// How many contacts the selection holds now (for the confirmation).
-pub async fn count(db: &Db, _actor: &Actor, selection: &Selection) -> Result<u64, AppError> {
+/// How many records the selection holds now (for the confirmation).
+pub async fn count(
+    db: &Db,
+    _actor: &Actor,
+    target: Target,
+    selection: &Selection,
+) -> Result<u64, AppError> {
     check(selection)?;
     let mut sql = Sql::new(db.backend());
-    sql.push("SELECT COUNT(*) AS n FROM contacts t");
+    sql.push(&format!("SELECT COUNT(*) AS n FROM {} t", target.table()));
     push_selection(&mut sql, selection);
     let row = db.read.query_one_raw(sql.build()).await?;
     Ok(row
@@ -64,7 +100,7 @@ pub async fn count(db: &Db, _actor: &Actor, selection: &Selection) -> Result<u64
 fn check(selection: &Selection) -> Result<(), AppError> {
     match selection {
         Selection::Ids(ids) if ids.is_empty() => {
-            Err(AppError::field("ids", "Choose at least one contact."))
+            Err(AppError::field("ids", "Choose at least one record."))
         }
         Selection::Ids(ids) if ids.len() > MAX_IDS => Err(AppError::field(
             "ids",
@@ -74,10 +110,11 @@ fn check(selection: &Selection) -> Result<(), AppError> {
     }
 }
 
-/// Applies `action` to every selected contact; returns how many it touched.
+/// Applies `action` to every selected record; returns how many it touched.
 pub async fn apply(
     db: &Db,
     actor: &Actor,
+    target: Target,
     selection: &Selection,
     action: Action,
     owner_id: Option<i64>,
@@ -86,7 +123,7 @@ pub async fn apply(
     actor.require_write()?;
     check(selection)?;
     if matches!(action, Action::Tag | Action::Untag) {
-        return apply_tag(db, actor, selection, action, tag).await;
+        return apply_tag(db, actor, target, selection, action, tag).await;
     }
     let backend = db.backend();
     let t = now();
@@ -113,11 +150,11 @@ pub async fn apply(
             Action::Delete => "bulk_delete",
             _ => "bulk_change_owner",
         })
-        .push(", 'contact', t.id, ")
+        .push(&format!(", '{}', t.id, ", target.entity()))
         .bind(owner.map(|o| serde_json::json!({"owner_id": o}).to_string()))
         .push(", ")
         .bind(t)
-        .push(" FROM contacts t");
+        .push(&format!(" FROM {} t", target.table()));
     push_selection(&mut audit, selection);
     let affected = tx.execute_raw(audit.build()).await?.rows_affected();
 
@@ -125,14 +162,21 @@ pub async fn apply(
     match owner {
         Some(o) => {
             change
-                .push("UPDATE contacts SET owner_id = ")
+                .push(&format!("UPDATE {} SET owner_id = ", target.table()))
                 .bind(o)
                 .push(", updated_at = ")
                 .bind(t)
-                .push(" WHERE id IN (SELECT t.id FROM contacts t");
+                .push(&format!(
+                    " WHERE id IN (SELECT t.id FROM {} t",
+                    target.table()
+                ));
         }
         None => {
-            change.push("DELETE FROM contacts WHERE id IN (SELECT t.id FROM contacts t");
+            // Contacts of deleted companies stay, without a company (ON DELETE SET NULL).
+            let table = target.table();
+            change.push(&format!(
+                "DELETE FROM {table} WHERE id IN (SELECT t.id FROM {table} t"
+            ));
         }
     }
     push_selection(&mut change, selection);
@@ -148,10 +192,11 @@ pub async fn apply(
     Ok(changed)
 }
 
-/// Adds or removes one tag on every selected contact; returns how many were selected.
+/// Adds or removes one tag on every selected record; returns how many were selected.
 async fn apply_tag(
     db: &Db,
     actor: &Actor,
+    target: Target,
     selection: &Selection,
     action: Action,
     tag: Option<&str>,
@@ -179,26 +224,30 @@ async fn apply_tag(
         .bind(actor.id)
         .push(", ")
         .bind(if action == Action::Tag { "bulk_tag" } else { "bulk_untag" })
-        .push(", 'contact', t.id, ")
+        .push(&format!(", '{}', t.id, ", target.entity()))
         .bind(serde_json::json!({"tag": tag.name}).to_string())
         .push(", ")
         .bind(now())
-        .push(" FROM contacts t");
+        .push(&format!(" FROM {} t", target.table()));
     push_selection(&mut audit, selection);
     let selected = tx.execute_raw(audit.build()).await?.rows_affected();
+    let (tag_table, column) = target.tag_table();
+    let table = target.table();
     let mut change = Sql::new(backend);
     if action == Action::Tag {
         change
-            .push("INSERT INTO contact_tags (contact_id, tag_id) SELECT t.id, ")
+            .push(&format!(
+                "INSERT INTO {tag_table} ({column}, tag_id) SELECT t.id, "
+            ))
             .bind(tag.id)
-            .push(" FROM contacts t");
+            .push(&format!(" FROM {table} t"));
         push_selection(&mut change, selection);
         change.push(" ON CONFLICT DO NOTHING");
     } else {
         change
-            .push("DELETE FROM contact_tags WHERE tag_id = ")
+            .push(&format!("DELETE FROM {tag_table} WHERE tag_id = "))
             .bind(tag.id)
-            .push(" AND contact_id IN (SELECT t.id FROM contacts t");
+            .push(&format!(" AND {column} IN (SELECT t.id FROM {table} t"));
         push_selection(&mut change, selection);
         change.push(")");
     }
