@@ -8,6 +8,7 @@ mod m20261126_000004_search;
 mod m20261126_000005_tags;
 mod m20261126_000006_saved_views;
 mod m20261126_000007_custom_fields;
+mod m20261126_000008_deals;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_tags::Migration),
             Box::new(m20261126_000006_saved_views::Migration),
             Box::new(m20261126_000007_custom_fields::Migration),
+            Box::new(m20261126_000008_deals::Migration),
         ]
     }
 }

@@ -673,8 +673,8 @@ pub struct ListParams {
     /// Comma-separated tag names: contacts carrying all of them.
     pub tags: Option<String>,
     pub sort: Option<String>,
-    /// Custom field filters, `cf.<key>=value` (other unknown parameters are ignored).
-    #[serde(flatten)]
+    /// Custom field filters, `cf.<key>=value`; see `from_query`.
+    #[serde(skip)]
     pub custom: BTreeMap<String, String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
@@ -697,6 +697,21 @@ pub struct ListQuery {
 }
 
 impl ListParams {
+    /// Reads a list's query string, custom field filters (`cf.<key>`) included.
+    pub fn from_query(query: &str) -> Result<ListParams, AppError> {
+        let bad = |e: serde_html_form::de::Error| AppError::Validation {
+            message: format!("The query string is not valid: {e}"),
+            fields: FieldErrors::new(),
+        };
+        let mut params: ListParams = serde_html_form::from_str(query).map_err(bad)?;
+        let pairs: Vec<(String, String)> = serde_html_form::from_str(query).map_err(bad)?;
+        params.custom = pairs
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("cf."))
+            .collect();
+        Ok(params)
+    }
+
     /// Unknown or out-of-range values are a 422 naming the parameter, never an empty list.
     pub fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
         let mut fields = FieldErrors::new();
@@ -882,13 +897,15 @@ fn fields(backend: sea_orm::DatabaseBackend) -> Vec<(&'static str, &'static str)
              JOIN tags g ON g.id = ct.tag_id WHERE ct.contact_id = c.id)"
         }
         _ => {
-            "json((SELECT json_group_array(g.name ORDER BY g.name_norm) FROM contact_tags ct \
-             JOIN tags g ON g.id = ct.tag_id WHERE ct.contact_id = c.id))"
+            // Most records have no tags: a quick probe skips the aggregate for them.
+            "CASE WHEN EXISTS (SELECT 1 FROM contact_tags ct WHERE ct.contact_id = c.id) THEN \
+             json((SELECT json_group_array(g.name ORDER BY g.name_norm) FROM contact_tags ct \
+             JOIN tags g ON g.id = ct.tag_id WHERE ct.contact_id = c.id)) ELSE json_array() END"
         }
     };
     let custom = match backend {
         sea_orm::DatabaseBackend::Postgres => "c.custom::json",
-        _ => "json(c.custom)",
+        _ => "CASE WHEN c.custom = '{}' THEN json_object() ELSE json(c.custom) END",
     };
     let mut f = JSON_FIELDS.to_vec();
     f.push(("tags", tags));

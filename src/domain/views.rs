@@ -221,12 +221,3 @@ pub async fn set_default(
     tx.commit().await?;
     Ok(())
 }
-
-/// The query of `actor`'s default view on `list`, if they chose one.
-pub async fn default_query(db: &Db, actor: &Actor, list: &str) -> Result<Option<String>, AppError> {
-    Ok(for_list(db, actor, list)
-        .await?
-        .into_iter()
-        .find(|v| v.is_default)
-        .map(|v| v.query))
-}

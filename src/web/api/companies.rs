@@ -42,10 +42,11 @@ pub struct CompanyList {
     responses((status = 200, body = CompanyList), (status = 401), (status = 422)),
     security(("bearer" = [])))]
 pub async fn list(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     ApiUser(actor): ApiUser,
-    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
+    let params = ListParams::from_query(req.query_string())?;
     let query = params.validate(25)?;
     Ok(HttpResponse::Ok().json(companies::list(&state.db, &actor, &query).await?))
 }

@@ -41,10 +41,11 @@ pub struct ContactList {
     responses((status = 200, body = ContactList), (status = 401), (status = 422)),
     security(("bearer" = [])))]
 pub async fn list(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     ApiUser(actor): ApiUser,
-    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
+    let params = ListParams::from_query(req.query_string())?;
     let query = params.validate(25)?;
     let page = contacts::list(&state.db, &actor, &query).await?;
     Ok(HttpResponse::Ok().json(page))

@@ -127,16 +127,19 @@ pub async fn index(
     state: web::Data<AppState>,
     user: CurrentUser,
     hx: Htmx,
-    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    if !hx.fragment
-        && req.query_string().is_empty()
-        && let Some(q) = views::default_query(&state.db, &user.actor, "companies").await?
-        && !q.is_empty()
+    let params = ListParams::from_query(req.query_string())?;
+    // One read of the user's views serves the default-view redirect and the views bar.
+    let saved = if hx.fragment {
+        Vec::new()
+    } else {
+        views::for_list(&state.db, &user.actor, "companies").await?
+    };
+    if req.query_string().is_empty()
+        && let Some(v) = saved.iter().find(|v| v.is_default && !v.query.is_empty())
     {
-        return Ok(see_other(&format!("/companies?{q}")));
+        return Ok(see_other(&format!("/companies?{}", v.query)));
     }
-    let params = params.into_inner();
     let query = params.validate(25)?;
     let page = companies::list(&state.db, &user.actor, &query).await?;
     let f = Filters::from(&params);
@@ -157,7 +160,7 @@ pub async fn index(
     }
     ok(&IndexPage {
         l: Layout::for_user(&user, "companies"),
-        views: views::for_list(&state.db, &user.actor, "companies").await?,
+        views: saved,
         list_name: "companies",
         current_query,
         f,
@@ -535,11 +538,12 @@ const CSV_HEADER: [&str; 13] = [
 
 /// `/companies/export.csv` with the list's filters: every matching company, streamed.
 pub async fn export(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
-    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    let query = params.into_inner().validate(25)?;
+    let params = ListParams::from_query(req.query_string())?;
+    let query = params.validate(25)?;
     let (db, actor) = (state.db.clone(), user.actor.clone());
     let next = move |after| {
         let (db, actor, query) = (db.clone(), actor.clone(), query.clone());

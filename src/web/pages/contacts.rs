@@ -125,17 +125,20 @@ pub async fn index(
     state: web::Data<AppState>,
     user: CurrentUser,
     hx: Htmx,
-    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
+    let params = ListParams::from_query(req.query_string())?;
     // A bare visit opens the user's default view, if they chose one.
-    if !hx.fragment
-        && req.query_string().is_empty()
-        && let Some(q) = views::default_query(&state.db, &user.actor, "contacts").await?
-        && !q.is_empty()
+    // One read of the user's views serves the default-view redirect and the views bar.
+    let saved = if hx.fragment {
+        Vec::new()
+    } else {
+        views::for_list(&state.db, &user.actor, "contacts").await?
+    };
+    if req.query_string().is_empty()
+        && let Some(v) = saved.iter().find(|v| v.is_default && !v.query.is_empty())
     {
-        return Ok(see_other(&format!("/contacts?{q}")));
+        return Ok(see_other(&format!("/contacts?{}", v.query)));
     }
-    let params = params.into_inner();
     let query = params.validate(25)?;
     let page = contacts::list(&state.db, &user.actor, &query).await?;
     let f = Filters::from(&params);
@@ -156,7 +159,7 @@ pub async fn index(
     }
     ok(&IndexPage {
         l: Layout::for_user(&user, "contacts"),
-        views: views::for_list(&state.db, &user.actor, "contacts").await?,
+        views: saved,
         list_name: "contacts",
         current_query,
         f,
@@ -562,11 +565,12 @@ const CSV_HEADER: [&str; 13] = [
 
 /// `/contacts/export.csv` with the list's filters: every matching contact, streamed.
 pub async fn export(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
-    params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    let query = params.into_inner().validate(25)?;
+    let params = ListParams::from_query(req.query_string())?;
+    let query = params.validate(25)?;
     let (db, actor) = (state.db.clone(), user.actor.clone());
     let next = move |after| {
         let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
