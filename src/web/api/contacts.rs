@@ -47,8 +47,14 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let params = ListParams::from_query(req.query_string())?;
     let query = params.validate(25)?;
-    let page = contacts::list(&state.db, &actor, &query).await?;
-    Ok(HttpResponse::Ok().json(page))
+    let (total, items) = contacts::list_json(&state.db, &actor, &query).await?;
+    let body = format!(
+        "{{\"total\":{total},\"page\":{},\"per_page\":{},\"items\":{items}}}",
+        query.page, query.per_page
+    );
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
