@@ -7,6 +7,7 @@ pub mod cache;
 pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
+pub mod deals;
 pub mod passwords;
 pub mod search;
 pub mod secrets;

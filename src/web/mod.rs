@@ -45,6 +45,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/pipelines")
+                    .get(api::deals::pipelines)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/deals")
+                    .get(api::deals::list)
+                    .post(api::deals::create)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/deals/{id}/move")
+                    .post(api::deals::move_deal)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/deals/{id}/stage-changes")
+                    .get(api::deals::stage_changes)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/deals/{id}")
+                    .get(api::deals::get)
+                    .patch(api::deals::update)
+                    .delete(api::deals::delete)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/search")
                     .get(api::search::search)
                     .default_service(web::to(api::method_not_allowed)),

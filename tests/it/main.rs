@@ -11,6 +11,7 @@ mod companies;
 mod contacts_api;
 mod contacts_pages;
 mod custom_fields;
+mod deals;
 mod merge;
 mod openapi;
 mod search;

@@ -37,9 +37,9 @@ async fn every_documented_operation_exists_and_nothing_else_does() {
                         .as_str()
                         .unwrap_or_default()
                         .to_string();
-                    assert!(
-                        message.ends_with(" not found."),
-                        "{method} {path}: a record's 404, not a missing route: {message}"
+                    assert_ne!(
+                        message, "There is nothing at this address.",
+                        "{method} {path}: a record's 404, not a missing route"
                     );
                 }
                 let documented: Vec<&String> = item[method]["responses"]
@@ -60,7 +60,7 @@ async fn every_documented_operation_exists_and_nothing_else_does() {
             }
         }
     }
-    assert_eq!(operations, 15);
+    assert_eq!(operations, 23);
     assert!(doc["components"]["schemas"]["Contact"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }

@@ -2,6 +2,7 @@
 //! OpenAPI document that a test keeps true to the routes.
 pub mod companies;
 pub mod contacts;
+pub mod deals;
 pub mod openapi;
 pub mod search;
 

@@ -3,7 +3,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::{companies, contacts, search};
+use crate::web::api::{companies, contacts, deals, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,6 +13,8 @@ use crate::web::api::{companies, contacts, search};
         contacts::bulk, contacts::merge,
         companies::list, companies::create, companies::get, companies::update, companies::delete,
         companies::merge, companies::bulk,
+        deals::pipelines, deals::list, deals::create, deals::get, deals::update, deals::delete,
+        deals::move_deal, deals::stage_changes,
         search::search
     ),
     modifiers(&Bearer)

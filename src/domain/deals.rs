@@ -1,0 +1,1101 @@
+//! Deals: pipelines of stages, the board, and moves that never lose an update. Every deal
+//! carries a version; a change made from an older version is refused with 409 and the
+//! current state, instead of overwriting a colleague's change.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::domain::sql::{PageRow, Sql, json_array};
+use crate::domain::{Actor, FieldErrorsExt, Page, audit, clean, has_control, now, settings};
+use crate::error::{AppError, FieldErrors};
+
+/// Cards a board column shows at first; more load as the column scrolls.
+pub const COLUMN_PAGE: i64 = 50;
+
+/// ISO 4217 codes in use.
+pub const CURRENCIES: [&str; 40] = [
+    "USD", "EUR", "GBP", "JPY", "CHF", "CAD", "AUD", "NZD", "SEK", "NOK", "DKK", "PLN", "CZK",
+    "HUF", "RON", "BGN", "ISK", "TRY", "ILS", "AED", "SAR", "INR", "CNY", "HKD", "SGD", "KRW",
+    "TWD", "THB", "MYR", "IDR", "PHP", "VND", "BRL", "MXN", "ARS", "CLP", "COP", "ZAR", "NGN",
+    "KES",
+];
+
+#[derive(Debug, Clone, Serialize, FromQueryResult, ToSchema)]
+pub struct Stage {
+    pub id: i64,
+    pub pipeline_id: i64,
+    pub name: String,
+    pub position: i32,
+    /// Win probability in percent.
+    pub probability: i32,
+    /// open, won or lost.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Pipeline {
+    pub id: i64,
+    pub name: String,
+    pub stages: Vec<Stage>,
+}
+
+#[derive(FromQueryResult)]
+struct PipelineRow {
+    id: i64,
+    name: String,
+}
+
+pub async fn pipelines(conn: &impl ConnectionTrait) -> Result<Vec<Pipeline>, AppError> {
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT id, name FROM pipelines ORDER BY position, id");
+    let rows = PipelineRow::find_by_statement(sql.build())
+        .all(conn)
+        .await?;
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT id, pipeline_id, name, position, probability, kind FROM pipeline_stages ORDER BY pipeline_id, position, id");
+    let stages = Stage::find_by_statement(sql.build()).all(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|p| Pipeline {
+            stages: stages
+                .iter()
+                .filter(|s| s.pipeline_id == p.id)
+                .cloned()
+                .collect(),
+            id: p.id,
+            name: p.name,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ContactRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A deal as pages and the API show it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Deal {
+    pub id: i64,
+    pub title: String,
+    pub pipeline_id: i64,
+    pub stage_id: i64,
+    pub stage: String,
+    /// open, won or lost.
+    pub stage_kind: String,
+    pub position: i64,
+    /// In minor units (cents).
+    pub amount: i64,
+    pub currency: String,
+    pub company_id: Option<i64>,
+    pub company: Option<String>,
+    pub contacts: Vec<ContactRef>,
+    pub owner_id: i64,
+    pub owner_name: String,
+    pub expected_close: Option<String>,
+    /// The deal's own probability, or its stage's.
+    pub probability: i32,
+    /// Set when the deal overrides its stage's probability.
+    pub probability_override: Option<i32>,
+    pub source: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub lost_reason: Option<String>,
+    pub version: i32,
+    pub stage_entered_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Deal {
+    pub fn days_in_stage(&self) -> i64 {
+        (Utc::now() - self.stage_entered_at).num_days().max(0)
+    }
+
+    pub fn amount_text(&self) -> String {
+        money(self.amount, &self.currency)
+    }
+}
+
+/// `123456, "EUR"` → "EUR 1,234.56".
+pub fn money(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let m = minor.unsigned_abs();
+    let (units, cents) = (m / 100, m % 100);
+    let digits = units.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{currency} {sign}{grouped}.{cents:02}")
+}
+
+fn fields(backend: sea_orm::DatabaseBackend) -> Vec<(&'static str, &'static str)> {
+    let contacts = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "(SELECT COALESCE(json_agg(json_build_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
+             ORDER BY x.last_name, x.first_name), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id \
+             WHERE dc.deal_id = d.id)"
+        }
+        _ => {
+            "json((SELECT json_group_array(json_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
+             ORDER BY x.last_name, x.first_name) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id \
+             WHERE dc.deal_id = d.id))"
+        }
+    };
+    vec![
+        ("id", "d.id"),
+        ("title", "d.title"),
+        ("pipeline_id", "d.pipeline_id"),
+        ("stage_id", "d.stage_id"),
+        ("stage", "s.name"),
+        ("stage_kind", "s.kind"),
+        ("position", "d.position"),
+        ("amount", "d.amount_minor"),
+        ("currency", "d.currency"),
+        ("company_id", "d.company_id"),
+        ("company", "co.name"),
+        ("contacts", contacts),
+        ("owner_id", "d.owner_id"),
+        ("owner_name", "u.name"),
+        ("expected_close", "d.expected_close"),
+        ("probability", "COALESCE(d.probability, s.probability)"),
+        ("probability_override", "d.probability"),
+        ("source", "d.source"),
+        ("closed_at", "d.closed_at"),
+        ("lost_reason", "d.lost_reason"),
+        ("version", "d.version"),
+        ("stage_entered_at", "d.stage_entered_at"),
+        ("created_at", "d.created_at"),
+        ("updated_at", "d.updated_at"),
+    ]
+}
+
+const JOINS: &str = " JOIN pipeline_stages s ON s.id = d.stage_id LEFT JOIN companies co ON co.id = d.company_id \
+     JOIN users u ON u.id = d.owner_id";
+
+async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Deal>, AppError> {
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(1 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(backend, &fields(backend), ""))
+        .push(" FROM deals d")
+        .push(JOINS)
+        .push(" WHERE d.id = ")
+        .bind(id)
+        .push(") AS items");
+    let page: Page<Deal> = PageRow::find_by_statement(sql.build())
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Deal"))?
+        .into_page(1, 1)?;
+    Ok(page.items.into_iter().next())
+}
+
+fn gone() -> AppError {
+    AppError::NotFound("This deal no longer exists; someone may have deleted it.".into())
+}
+
+pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Deal, AppError> {
+    get_in(&db.read, id).await?.ok_or_else(gone)
+}
+
+/// What a form or a POST supplies.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealInput {
+    #[serde(default)]
+    pub title: String,
+    /// Default: the first pipeline.
+    pub pipeline_id: Option<i64>,
+    /// Default: the pipeline's first stage.
+    pub stage_id: Option<i64>,
+    /// In minor units (cents): a whole number, 0 or more.
+    #[schema(value_type = Option<i64>)]
+    pub amount: Option<Value>,
+    /// ISO 4217; default the organisation's currency.
+    pub currency: Option<String>,
+    pub company_id: Option<i64>,
+    pub contact_ids: Option<Vec<i64>>,
+    pub owner_id: Option<i64>,
+    /// YYYY-MM-DD.
+    pub expected_close: Option<String>,
+    /// 0–100, overriding the stage's.
+    #[schema(value_type = Option<i64>)]
+    pub probability: Option<Value>,
+    pub source: Option<String>,
+    /// Required when the stage is a lost one.
+    pub lost_reason: Option<String>,
+}
+
+struct Valid {
+    title: String,
+    pipeline_id: i64,
+    stage: Stage,
+    amount: i64,
+    currency: String,
+    company_id: Option<i64>,
+    contact_ids: Vec<i64>,
+    owner_id: i64,
+    expected_close: Option<NaiveDate>,
+    probability: Option<i32>,
+    source: String,
+    lost_reason: Option<String>,
+}
+
+async fn org_currency(db: &Db) -> Result<String, AppError> {
+    Ok(settings::get(&db.read, "currency")
+        .await?
+        .unwrap_or_else(|| "USD".to_string()))
+}
+
+#[derive(FromQueryResult)]
+struct Exists {
+    n: i64,
+}
+
+async fn count(conn: &impl ConnectionTrait, sql: Sql) -> Result<i64, AppError> {
+    Ok(Exists::find_by_statement(sql.build())
+        .one(conn)
+        .await?
+        .map(|r| r.n)
+        .unwrap_or(0))
+}
+
+async fn validate(db: &Db, actor: &Actor, input: &DealInput) -> Result<Valid, AppError> {
+    let mut fields = FieldErrors::new();
+    let backend = db.backend();
+    let title = input.title.split_whitespace().collect::<Vec<_>>().join(" ");
+    if title.is_empty() {
+        fields.set("title", "Title is required.");
+    } else if title.chars().count() > 200 || has_control(&title) {
+        fields.set("title", "Title is at most 200 characters of text.");
+    }
+    let all = pipelines(&db.read).await?;
+    let pipeline = match input.pipeline_id {
+        None => all.first(),
+        Some(id) => all.iter().find(|p| p.id == id),
+    };
+    let Some(pipeline) = pipeline else {
+        fields.set("pipeline_id", "No pipeline has this id.");
+        return Err(AppError::validation(fields));
+    };
+    let stage = match input.stage_id {
+        None => pipeline.stages.first().cloned(),
+        Some(id) => pipeline.stages.iter().find(|s| s.id == id).cloned(),
+    };
+    let Some(stage) = stage else {
+        fields.set(
+            "stage_id",
+            format!("The stage must be one of the {} pipeline's.", pipeline.name),
+        );
+        return Err(AppError::validation(fields));
+    };
+    let amount = match &input.amount {
+        None | Some(Value::Null) => 0,
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(a) if a >= 0 => a,
+            _ => {
+                fields.set(
+                    "amount",
+                    "Amount is a whole number of minor units (cents), 0 or more.",
+                );
+                0
+            }
+        },
+        Some(Value::String(s)) => match s.trim().parse::<i64>() {
+            Ok(a) if a >= 0 => a,
+            _ => {
+                fields.set(
+                    "amount",
+                    "Amount is a whole number of minor units (cents), 0 or more.",
+                );
+                0
+            }
+        },
+        Some(_) => {
+            fields.set(
+                "amount",
+                "Amount is a whole number of minor units (cents), 0 or more.",
+            );
+            0
+        }
+    };
+    let currency = match clean(input.currency.as_deref()) {
+        None => org_currency(db).await?,
+        Some(c) => c.to_uppercase(),
+    };
+    if !CURRENCIES.contains(&currency.as_str()) {
+        fields.set(
+            "currency",
+            "Currency must be an ISO code such as USD or EUR.",
+        );
+    }
+    if let Some(c) = input.company_id {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT COUNT(*) AS n FROM companies WHERE id = ")
+            .bind(c);
+        if count(&db.read, sql).await? == 0 {
+            fields.set("company_id", "No company has this id.");
+        }
+    }
+    let mut contact_ids = input.contact_ids.clone().unwrap_or_default();
+    contact_ids.sort_unstable();
+    contact_ids.dedup();
+    if contact_ids.len() > 50 {
+        fields.set("contact_ids", "At most 50 contacts per deal.");
+    } else if !contact_ids.is_empty() {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT COUNT(*) AS n FROM contacts WHERE id IN (");
+        for (i, id) in contact_ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(*id);
+        }
+        sql.push(")");
+        if count(&db.read, sql).await? != contact_ids.len() as i64 {
+            fields.set("contact_ids", "Every contact id must exist.");
+        }
+    }
+    let owner_id = input.owner_id.unwrap_or(actor.id);
+    if owner_id != actor.id {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT COUNT(*) AS n FROM users WHERE active = ")
+            .bind(true)
+            .push(" AND id = ")
+            .bind(owner_id);
+        if count(&db.read, sql).await? == 0 {
+            fields.set("owner_id", "Owner must be an active user.");
+        }
+    }
+    let expected_close = match clean(input.expected_close.as_deref()) {
+        None => None,
+        Some(d) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                fields.set(
+                    "expected_close",
+                    "Expected close must be a date like 2026-12-31.",
+                );
+                None
+            }
+        },
+    };
+    let probability = match &input.probability {
+        None | Some(Value::Null) => None,
+        Some(v) => match v
+            .as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        {
+            Some(p) if (0..=100).contains(&p) => Some(p as i32),
+            _ => {
+                fields.set(
+                    "probability",
+                    "Probability is a whole number from 0 to 100.",
+                );
+                None
+            }
+        },
+    };
+    let source = clean(input.source.as_deref()).unwrap_or_else(|| "organic".into());
+    if !crate::domain::contacts::SOURCES.contains(&source.as_str()) {
+        fields.set(
+            "source",
+            format!(
+                "Source must be one of: {}.",
+                crate::domain::contacts::SOURCES.join(", ")
+            ),
+        );
+    }
+    let lost_reason = clean(input.lost_reason.as_deref());
+    if stage.kind == "lost" && lost_reason.is_none() {
+        fields.set("lost_reason", "Say why the deal was lost.");
+    }
+    if lost_reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 500 || has_control(r))
+    {
+        fields.set(
+            "lost_reason",
+            "The reason is at most 500 characters of text.",
+        );
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok(Valid {
+        title,
+        pipeline_id: pipeline.id,
+        stage,
+        amount,
+        currency,
+        company_id: input.company_id,
+        contact_ids,
+        owner_id,
+        expected_close,
+        probability,
+        source,
+        lost_reason,
+    })
+}
+
+async fn set_contacts(conn: &impl ConnectionTrait, deal: i64, ids: &[i64]) -> Result<(), AppError> {
+    let backend = conn.get_database_backend();
+    let mut del = Sql::new(backend);
+    del.push("DELETE FROM deal_contacts WHERE deal_id = ")
+        .bind(deal);
+    conn.execute_raw(del.build()).await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut ins = Sql::new(backend);
+    ins.push("INSERT INTO deal_contacts (deal_id, contact_id) VALUES ");
+    for (i, c) in ids.iter().enumerate() {
+        if i > 0 {
+            ins.push(", ");
+        }
+        ins.push("(").bind(deal).push(", ").bind(*c).push(")");
+    }
+    conn.execute_raw(ins.build()).await?;
+    Ok(())
+}
+
+async fn record_change(
+    conn: &impl ConnectionTrait,
+    deal: i64,
+    from: Option<i64>,
+    to: i64,
+    actor: &Actor,
+) -> Result<(), AppError> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push("INSERT INTO deal_stage_changes (deal_id, from_stage_id, to_stage_id, user_id, created_at) VALUES (")
+        .bind(deal)
+        .push(", ")
+        .bind(from)
+        .push(", ")
+        .bind(to)
+        .push(", ")
+        .bind(actor.id)
+        .push(", ")
+        .bind(now())
+        .push(")");
+    conn.execute_raw(sql.build()).await?;
+    Ok(())
+}
+
+/// The next free position at the end of a stage's column.
+async fn end_of(conn: &impl ConnectionTrait, stage: i64) -> Result<i64, AppError> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push("SELECT COALESCE(MAX(position) + 1, 0) AS n FROM deals WHERE stage_id = ")
+        .bind(stage);
+    count(conn, sql).await
+}
+
+fn closed_at(kind: &str) -> Option<DateTime<Utc>> {
+    (kind == "won" || kind == "lost").then(now)
+}
+
+pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, AppError> {
+    actor.require_write()?;
+    let v = validate(db, actor, input).await?;
+    let t = now();
+    let tx = db.write.begin().await?;
+    let position = end_of(&tx, v.stage.id).await?;
+    let mut sql = Sql::new(db.backend());
+    sql.push(
+        "INSERT INTO deals (title, pipeline_id, stage_id, position, amount_minor, currency, company_id, owner_id, \
+         expected_close, probability, source, closed_at, lost_reason, version, stage_entered_at, created_at, updated_at) VALUES (",
+    )
+    .bind(v.title)
+    .push(", ")
+    .bind(v.pipeline_id)
+    .push(", ")
+    .bind(v.stage.id)
+    .push(", ")
+    .bind(position)
+    .push(", ")
+    .bind(v.amount)
+    .push(", ")
+    .bind(v.currency)
+    .push(", ")
+    .bind(v.company_id)
+    .push(", ")
+    .bind(v.owner_id)
+    .push(", ")
+    .bind(v.expected_close)
+    .push(", ")
+    .bind(v.probability)
+    .push(", ")
+    .bind(v.source)
+    .push(", ")
+    .bind(closed_at(&v.stage.kind))
+    .push(", ")
+    .bind(if v.stage.kind == "lost" { v.lost_reason } else { None })
+    .push(", 1, ")
+    .bind(t)
+    .push(", ")
+    .bind(t)
+    .push(", ")
+    .bind(t)
+    .push(") RETURNING id");
+    let row = tx
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| AppError::Internal("no id for the new deal".into()))?;
+    let id: i64 = row.try_get("", "id")?;
+    set_contacts(&tx, id, &v.contact_ids).await?;
+    record_change(&tx, id, None, v.stage.id, actor).await?;
+    audit::record(&tx, Some(actor), "create", "deal", id, None).await?;
+    let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
+    tx.commit().await?;
+    Ok(deal)
+}
+
+fn stale(current: Deal) -> AppError {
+    let mut fields = FieldErrors::new();
+    fields.set(
+        "version",
+        format!(
+            "The deal is at version {} now; reload it and try again.",
+            current.version
+        ),
+    );
+    AppError::Conflict {
+        message: format!(
+            "Someone changed “{}” since you opened it (it is in {} now). Nothing was overwritten.",
+            current.title, current.stage
+        ),
+        fields,
+    }
+}
+
+/// A partial update. `version` is the version the change was made from.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DealPatch {
+    pub version: Option<i32>,
+    pub title: Option<String>,
+    #[schema(value_type = Option<i64>)]
+    pub amount: Option<Value>,
+    pub currency: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub company_id: Option<Option<i64>>,
+    pub contact_ids: Option<Vec<i64>>,
+    pub owner_id: Option<i64>,
+    #[serde(default, deserialize_with = "crate::domain::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub expected_close: Option<Option<String>>,
+    #[schema(value_type = Option<i64>)]
+    pub probability: Option<Value>,
+    pub source: Option<String>,
+    pub lost_reason: Option<String>,
+}
+
+pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result<Deal, AppError> {
+    actor.require_write()?;
+    let current = get(db, actor, id).await?;
+    if patch.version.is_some_and(|v| v != current.version) {
+        return Err(stale(current));
+    }
+    let mut input = DealInput {
+        title: patch.title.unwrap_or(current.title.clone()),
+        pipeline_id: Some(current.pipeline_id),
+        stage_id: Some(current.stage_id),
+        amount: Some(patch.amount.unwrap_or(Value::from(current.amount))),
+        currency: Some(patch.currency.unwrap_or(current.currency.clone())),
+        company_id: patch.company_id.unwrap_or(current.company_id),
+        contact_ids: Some(
+            patch
+                .contact_ids
+                .unwrap_or(current.contacts.iter().map(|c| c.id).collect()),
+        ),
+        owner_id: Some(patch.owner_id.unwrap_or(current.owner_id)),
+        expected_close: patch
+            .expected_close
+            .unwrap_or(current.expected_close.clone()),
+        probability: patch
+            .probability
+            .or(current.probability_override.map(Value::from)),
+        source: Some(patch.source.unwrap_or(current.source.clone())),
+        lost_reason: patch.lost_reason.or(current.lost_reason.clone()),
+    };
+    if input.probability == Some(Value::Null) {
+        input.probability = None;
+    }
+    let v = validate(db, actor, &input).await?;
+    let tx = db.write.begin().await?;
+    let mut sql = Sql::new(db.backend());
+    sql.push("UPDATE deals SET title = ")
+        .bind(v.title)
+        .push(", amount_minor = ")
+        .bind(v.amount)
+        .push(", currency = ")
+        .bind(v.currency)
+        .push(", company_id = ")
+        .bind(v.company_id)
+        .push(", owner_id = ")
+        .bind(v.owner_id)
+        .push(", expected_close = ")
+        .bind(v.expected_close)
+        .push(", probability = ")
+        .bind(v.probability)
+        .push(", source = ")
+        .bind(v.source)
+        .push(", lost_reason = ")
+        .bind(if v.stage.kind == "lost" {
+            v.lost_reason
+        } else {
+            None
+        })
+        .push(", version = version + 1, updated_at = ")
+        .bind(now())
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" AND version = ")
+        .bind(current.version);
+    // The version check is in the statement itself: a change that raced ours since we
+    // read the deal makes this touch no row.
+    if tx.execute_raw(sql.build()).await?.rows_affected() == 0 {
+        drop(tx);
+        return Err(match get_in(&db.read, id).await? {
+            Some(now) => stale(now),
+            None => gone(),
+        });
+    }
+    set_contacts(&tx, id, &v.contact_ids).await?;
+    audit::record(&tx, Some(actor), "update", "deal", id, None).await?;
+    let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
+    tx.commit().await?;
+    Ok(deal)
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Move {
+    pub stage_id: i64,
+    /// Place in the column, 0 first; default the end.
+    pub position: Option<i64>,
+    /// The version the move was made from.
+    pub version: i32,
+    /// Required when moving to a lost stage.
+    pub lost_reason: Option<String>,
+}
+
+/// Moves a deal to a stage (and a place in its column). Moving into a won or lost stage
+/// closes it (a lost one needs the reason); moving back out reopens it. Every change of
+/// stage is kept.
+pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal, AppError> {
+    actor.require_write()?;
+    let current = get(db, actor, id).await?;
+    if m.version != current.version {
+        return Err(stale(current));
+    }
+    let all = pipelines(&db.read).await?;
+    let stage = all
+        .iter()
+        .find(|p| p.id == current.pipeline_id)
+        .and_then(|p| p.stages.iter().find(|s| s.id == m.stage_id))
+        .cloned()
+        .ok_or_else(|| {
+            AppError::field(
+                "stage_id",
+                "The stage must be one of this deal's pipeline's.",
+            )
+        })?;
+    let reason = clean(m.lost_reason.as_deref());
+    if stage.kind == "lost" && reason.is_none() && current.stage_kind != "lost" {
+        return Err(AppError::field("lost_reason", "Say why the deal was lost."));
+    }
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 500 || has_control(r))
+    {
+        return Err(AppError::field(
+            "lost_reason",
+            "The reason is at most 500 characters of text.",
+        ));
+    }
+    if m.position.is_some_and(|p| p < 0) {
+        return Err(AppError::field("position", "Position is 0 or more."));
+    }
+    let backend = db.backend();
+    let t = now();
+    let tx = db.write.begin().await?;
+    let changed_stage = stage.id != current.stage_id;
+    let position = match m.position {
+        None if !changed_stage => current.position,
+        None => end_of(&tx, stage.id).await?,
+        Some(p) => {
+            // Make room: everything at or after the place moves down one.
+            let mut shift = Sql::new(backend);
+            shift
+                .push("UPDATE deals SET position = position + 1 WHERE stage_id = ")
+                .bind(stage.id)
+                .push(" AND position >= ")
+                .bind(p)
+                .push(" AND id <> ")
+                .bind(id);
+            tx.execute_raw(shift.build()).await?;
+            p
+        }
+    };
+    let (closed, lost_reason) = if changed_stage {
+        (
+            closed_at(&stage.kind),
+            if stage.kind == "lost" { reason } else { None },
+        )
+    } else {
+        (
+            current.closed_at,
+            if stage.kind == "lost" {
+                reason.or(current.lost_reason.clone())
+            } else {
+                None
+            },
+        )
+    };
+    let mut sql = Sql::new(backend);
+    sql.push("UPDATE deals SET stage_id = ")
+        .bind(stage.id)
+        .push(", position = ")
+        .bind(position)
+        .push(", closed_at = ")
+        .bind(closed)
+        .push(", lost_reason = ")
+        .bind(lost_reason)
+        .push(", stage_entered_at = ")
+        .bind(if changed_stage {
+            t
+        } else {
+            current.stage_entered_at
+        })
+        .push(", version = version + 1, updated_at = ")
+        .bind(t)
+        .push(" WHERE id = ")
+        .bind(id)
+        .push(" AND version = ")
+        .bind(m.version);
+    if tx.execute_raw(sql.build()).await?.rows_affected() == 0 {
+        drop(tx);
+        return Err(match get_in(&db.read, id).await? {
+            Some(now) => stale(now),
+            None => gone(),
+        });
+    }
+    if changed_stage {
+        record_change(&tx, id, Some(current.stage_id), stage.id, actor).await?;
+    }
+    let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
+    tx.commit().await?;
+    Ok(deal)
+}
+
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
+    actor.require_write()?;
+    let tx = db.write.begin().await?;
+    let mut sql = Sql::new(db.backend());
+    sql.push("DELETE FROM deals WHERE id = ").bind(id);
+    if tx.execute_raw(sql.build()).await?.rows_affected() == 0 {
+        return Err(gone());
+    }
+    audit::record(&tx, Some(actor), "delete", "deal", id, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, FromQueryResult, ToSchema)]
+pub struct StageChange {
+    pub id: i64,
+    pub from_stage: Option<String>,
+    pub to_stage: String,
+    pub user_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn stage_changes(db: &Db, actor: &Actor, id: i64) -> Result<Vec<StageChange>, AppError> {
+    get(db, actor, id).await?;
+    let mut sql = Sql::new(db.backend());
+    sql.push(
+        "SELECT c.id, f.name AS from_stage, t.name AS to_stage, u.name AS user_name, c.created_at \
+         FROM deal_stage_changes c LEFT JOIN pipeline_stages f ON f.id = c.from_stage_id \
+         JOIN pipeline_stages t ON t.id = c.to_stage_id LEFT JOIN users u ON u.id = c.user_id \
+         WHERE c.deal_id = ",
+    )
+    .bind(id)
+    .push(" ORDER BY c.id");
+    Ok(StageChange::find_by_statement(sql.build())
+        .all(&db.read)
+        .await?)
+}
+
+/// Board filters, as they arrive.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct BoardParams {
+    pub pipeline: Option<String>,
+    pub owner: Option<String>,
+    /// YYYY-MM.
+    pub close_month: Option<String>,
+    /// In major units (whole currency units).
+    pub min_amount: Option<String>,
+    pub max_amount: Option<String>,
+    pub company: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BoardQuery {
+    pub pipeline: Option<i64>,
+    pub owner: Option<i64>,
+    pub close_month: Option<(NaiveDate, NaiveDate)>,
+    pub min_minor: Option<i64>,
+    pub max_minor: Option<i64>,
+    pub company: Option<i64>,
+}
+
+impl BoardParams {
+    pub fn validate(&self) -> Result<BoardQuery, AppError> {
+        let mut fields = FieldErrors::new();
+        let mut id = |name: &str, v: &Option<String>| -> Option<i64> {
+            let v = clean(v.as_deref())?;
+            match v.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    fields.set(name, format!("{name} must be a number."));
+                    None
+                }
+            }
+        };
+        let pipeline = id("pipeline", &self.pipeline);
+        let owner = id("owner", &self.owner);
+        let company = id("company", &self.company);
+        let min_minor = id("min_amount", &self.min_amount).map(|a| a.saturating_mul(100));
+        let max_minor = id("max_amount", &self.max_amount).map(|a| a.saturating_mul(100));
+        let close_month = match clean(self.close_month.as_deref()) {
+            None => None,
+            Some(m) => match NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d") {
+                Ok(first) => {
+                    let next = first
+                        .checked_add_months(chrono::Months::new(1))
+                        .unwrap_or(first);
+                    Some((first, next))
+                }
+                Err(_) => {
+                    fields.set("close_month", "Close month looks like 2026-12.");
+                    None
+                }
+            },
+        };
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        Ok(BoardQuery {
+            pipeline,
+            owner,
+            close_month,
+            min_minor,
+            max_minor,
+            company,
+        })
+    }
+}
+
+fn push_board_filters(sql: &mut Sql, q: &BoardQuery, pipeline: i64) {
+    sql.push(" WHERE d.pipeline_id = ").bind(pipeline);
+    if let Some(o) = q.owner {
+        sql.push(" AND d.owner_id = ").bind(o);
+    }
+    if let Some(c) = q.company {
+        sql.push(" AND d.company_id = ").bind(c);
+    }
+    if let Some((from, to)) = q.close_month {
+        sql.push(" AND d.expected_close >= ")
+            .bind(from)
+            .push(" AND d.expected_close < ")
+            .bind(to);
+    }
+    if let Some(a) = q.min_minor {
+        sql.push(" AND d.amount_minor >= ").bind(a);
+    }
+    if let Some(a) = q.max_minor {
+        sql.push(" AND d.amount_minor <= ").bind(a);
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub stage: Stage,
+    pub count: i64,
+    /// Sum of amounts per currency, in minor units.
+    pub sums: BTreeMap<String, i64>,
+    pub cards: Vec<Deal>,
+}
+
+impl Column {
+    pub fn sum_text(&self) -> String {
+        if self.sums.is_empty() {
+            return money(0, "");
+        }
+        self.sums
+            .iter()
+            .map(|(c, a)| money(*a, c))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+    pub fn more(&self) -> bool {
+        (self.cards.len() as i64) < self.count
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub pipeline: Pipeline,
+    pub pipelines: Vec<Pipeline>,
+    pub columns: Vec<Column>,
+    /// Weighted forecast of open deals (amount × probability) per currency.
+    pub forecast: BTreeMap<String, i64>,
+}
+
+impl Board {
+    pub fn forecast_text(&self) -> String {
+        if self.forecast.is_empty() {
+            return money(0, "");
+        }
+        self.forecast
+            .iter()
+            .map(|(c, a)| money(*a, c))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+}
+
+#[derive(FromQueryResult)]
+struct Totals {
+    stage_id: i64,
+    currency: String,
+    n: i64,
+    total: i64,
+    weighted: i64,
+}
+
+/// The board: per stage, the count and sums of every deal and the first cards; and the
+/// weighted forecast. Three statements whatever the number of deals.
+pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, AppError> {
+    let all = pipelines(&db.read).await?;
+    let pipeline = match q.pipeline {
+        None => all.first().cloned(),
+        Some(id) => all.iter().find(|p| p.id == id).cloned(),
+    }
+    .ok_or_else(|| AppError::field("pipeline", "No pipeline has this id."))?;
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "SELECT d.stage_id, d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total, \
+         CAST(COALESCE(SUM(d.amount_minor * COALESCE(d.probability, s.probability) / 100), 0) AS BIGINT) AS weighted \
+         FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id",
+    );
+    push_board_filters(&mut sql, q, pipeline.id);
+    sql.push(" GROUP BY d.stage_id, d.currency");
+    let totals = Totals::find_by_statement(sql.build()).all(&db.read).await?;
+
+    let mut cards = Sql::new(backend);
+    cards
+        .push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(backend, &fields(backend), " ORDER BY d.stage_id, d.position, d.id"))
+        .push(" FROM (SELECT d.id, ROW_NUMBER() OVER (PARTITION BY d.stage_id ORDER BY d.position, d.id) AS rn FROM deals d");
+    push_board_filters(&mut cards, q, pipeline.id);
+    cards
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(" WHERE page.rn <= ")
+        .bind(COLUMN_PAGE)
+        .push(") AS items");
+    let page: Page<Deal> = PageRow::find_by_statement(cards.build())
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the board query returned no row".into()))?
+        .into_page(1, 1)?;
+    let _ = actor;
+    let mut forecast = BTreeMap::new();
+    let columns = pipeline
+        .stages
+        .iter()
+        .map(|s| {
+            let mut sums = BTreeMap::new();
+            let mut count = 0;
+            for t in totals.iter().filter(|t| t.stage_id == s.id) {
+                count += t.n;
+                *sums.entry(t.currency.clone()).or_insert(0) += t.total;
+                if s.kind == "open" {
+                    *forecast.entry(t.currency.clone()).or_insert(0) += t.weighted;
+                }
+            }
+            Column {
+                stage: s.clone(),
+                count,
+                sums,
+                cards: page
+                    .items
+                    .iter()
+                    .filter(|d| d.stage_id == s.id)
+                    .cloned()
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Board {
+        pipeline,
+        pipelines: all,
+        columns,
+        forecast,
+    })
+}
+
+/// More cards of one column, after the first `offset`.
+pub async fn column_cards(
+    db: &Db,
+    _actor: &Actor,
+    stage_id: i64,
+    offset: i64,
+    q: &BoardQuery,
+) -> Result<Vec<Deal>, AppError> {
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    let mut pipeline_sql = Sql::new(backend);
+    pipeline_sql
+        .push("SELECT pipeline_id AS n FROM pipeline_stages WHERE id = ")
+        .bind(stage_id);
+    let pipeline = count(&db.read, pipeline_sql).await?;
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(
+            backend,
+            &fields(backend),
+            " ORDER BY d.position, d.id",
+        ))
+        .push(" FROM (SELECT d.id FROM deals d");
+    push_board_filters(&mut sql, q, pipeline);
+    sql.push(" AND d.stage_id = ")
+        .bind(stage_id)
+        .push(" ORDER BY d.position, d.id LIMIT ")
+        .bind(COLUMN_PAGE)
+        .push(" OFFSET ")
+        .bind(offset.max(0))
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    let page: Page<Deal> = PageRow::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the column query returned no row".into()))?
+        .into_page(1, 1)?;
+    Ok(page.items)
+}

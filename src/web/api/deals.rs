@@ -1,0 +1,122 @@
+//! /api/v1/deals and /api/v1/pipelines
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppState;
+use crate::domain::deals::{self, Deal, DealInput, DealPatch, Move, Pipeline, StageChange};
+use crate::error::AppError;
+use crate::web::auth::ApiUser;
+
+#[derive(Serialize, ToSchema)]
+pub struct DealList {
+    pub total: u64,
+    pub items: Vec<Deal>,
+}
+
+#[utoipa::path(get, path = "/api/v1/pipelines", tag = "deals",
+    responses((status = 200, body = Vec<Pipeline>), (status = 401)),
+    security(("bearer" = [])))]
+pub async fn pipelines(
+    state: web::Data<AppState>,
+    ApiUser(_actor): ApiUser,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(deals::pipelines(&state.db.read).await?))
+}
+
+/// The deals of a pipeline's board (filters as on the board: pipeline, owner,
+/// close_month, min_amount, max_amount, company), stage by stage.
+#[utoipa::path(get, path = "/api/v1/deals", tag = "deals",
+    responses((status = 200, body = DealList), (status = 401), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<HttpResponse, AppError> {
+    let params: deals::BoardParams = serde_html_form::from_str(req.query_string())
+        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
+    let board = deals::board(&state.db, &actor, &params.validate()?).await?;
+    let total = board.columns.iter().map(|c| c.count.max(0) as u64).sum();
+    let items = board.columns.into_iter().flat_map(|c| c.cards).collect();
+    Ok(HttpResponse::Ok().json(DealList { total, items }))
+}
+
+#[utoipa::path(post, path = "/api/v1/deals", tag = "deals", request_body = DealInput,
+    responses((status = 201, body = Deal), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    body: web::Json<DealInput>,
+) -> Result<HttpResponse, AppError> {
+    let deal = deals::create(&state.db, &actor, &body).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/deals/{}", deal.id)))
+        .json(deal))
+}
+
+#[utoipa::path(get, path = "/api/v1/deals/{id}", tag = "deals",
+    params(("id" = i64, Path, description = "Deal id")),
+    responses((status = 200, body = Deal), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(deals::get(&state.db, &actor, *id).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/deals/{id}", tag = "deals", request_body = DealPatch,
+    params(("id" = i64, Path, description = "Deal id")),
+    responses((status = 200, body = Deal), (status = 400), (status = 401), (status = 403), (status = 404),
+        (status = 409), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<DealPatch>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(deals::update(&state.db, &actor, *id, body.into_inner()).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/deals/{id}", tag = "deals",
+    params(("id" = i64, Path, description = "Deal id")),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    deals::delete(&state.db, &actor, *id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(post, path = "/api/v1/deals/{id}/move", tag = "deals", request_body = Move,
+    params(("id" = i64, Path, description = "Deal id")),
+    responses((status = 200, body = Deal), (status = 400), (status = 401), (status = 403), (status = 404),
+        (status = 409), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn move_deal(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<Move>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(deals::move_deal(&state.db, &actor, *id, &body).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/deals/{id}/stage-changes", tag = "deals",
+    params(("id" = i64, Path, description = "Deal id")),
+    responses((status = 200, body = Vec<StageChange>), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn stage_changes(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(deals::stage_changes(&state.db, &actor, *id).await?))
+}

@@ -1,0 +1,355 @@
+//! Deals: stage rules, won/lost bookkeeping, versions that refuse lost updates, history.
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+async fn stages(
+    c: &mut Client<
+        impl actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+            Error = actix_web::Error,
+        >,
+    >,
+    token: &str,
+) -> Vec<(i64, String)> {
+    let p = c
+        .api(Method::GET, "/api/v1/pipelines", token, None)
+        .await
+        .json();
+    p[0]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_i64().unwrap(),
+                s["name"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let st = stages(&mut c, &token).await;
+    let names: Vec<&str> = st.iter().map(|(_, n)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Lead",
+            "Qualified",
+            "Proposal",
+            "Negotiation",
+            "Won",
+            "Lost"
+        ]
+    );
+    let id_of = |name: &str| st.iter().find(|(_, n)| n == name).unwrap().0;
+
+    let ana = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("Ana", "S", "ana@example.com")),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let res = c
+        .api(Method::POST, "/api/v1/deals", &token, Some(json!({"title": "Acme pilot", "amount": 1250000, "currency": "eur", "contact_ids": [ana], "expected_close": "2026-12-31"})))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let deal = res.json();
+    assert_eq!(deal["stage"], "Lead", "the first stage by default");
+    assert_eq!(deal["currency"], "EUR");
+    assert_eq!(deal["probability"], 10, "from the stage");
+    assert_eq!(deal["contacts"][0]["name"], "Ana S");
+    assert_eq!(deal["version"], 1);
+    let id = deal["id"].as_i64().unwrap();
+
+    for (body, field) in [
+        (json!({"title": "X", "amount": -5}), "amount"),
+        (json!({"title": "X", "amount": 12.5}), "amount"),
+        (json!({"title": "X", "currency": "XYZ"}), "currency"),
+        (
+            json!({"title": "X", "expected_close": "next week"}),
+            "expected_close",
+        ),
+        (json!({"title": "X", "stage_id": 999999}), "stage_id"),
+        (json!({"title": "X", "probability": 120}), "probability"),
+        (json!({"title": "", "amount": 1}), "title"),
+        (
+            json!({"title": "X", "stage_id": id_of("Lost")}),
+            "lost_reason",
+        ),
+    ] {
+        let res = c
+            .api(Method::POST, "/api/v1/deals", &token, Some(body.clone()))
+            .await;
+        assert_eq!(res.status, 422, "{body}");
+        assert!(
+            res.json()["error"]["fields"][field].is_string(),
+            "{body}: {}",
+            res.text()
+        );
+    }
+
+    // Moving to won closes it; to lost needs a reason; back to open reopens it.
+    let won = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{id}/move"),
+            &token,
+            Some(json!({"stage_id": id_of("Won"), "version": 1})),
+        )
+        .await;
+    assert_eq!(won.status, 200, "{}", won.text());
+    assert!(won.json()["closed_at"].is_string());
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{id}/move"),
+            &token,
+            Some(json!({"stage_id": id_of("Lost"), "version": 2})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["lost_reason"].is_string());
+    let lost = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{id}/move"),
+            &token,
+            Some(json!({"stage_id": id_of("Lost"), "version": 2, "lost_reason": "Budget cut"})),
+        )
+        .await;
+    assert_eq!(lost.json()["lost_reason"], "Budget cut");
+    let reopened = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{id}/move"),
+            &token,
+            Some(json!({"stage_id": id_of("Proposal"), "version": 3})),
+        )
+        .await
+        .json();
+    assert_eq!(reopened["closed_at"], serde_json::Value::Null);
+    assert_eq!(reopened["lost_reason"], serde_json::Value::Null);
+    assert_eq!(reopened["version"], 4);
+
+    // Every move is kept: from, to, who, when.
+    let history = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/deals/{id}/stage-changes"),
+            &token,
+            None,
+        )
+        .await
+        .json();
+    let steps: Vec<(serde_json::Value, String)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["from_stage"].clone(),
+                h["to_stage"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(steps.len(), 4);
+    assert_eq!(steps[0], (serde_json::Value::Null, "Lead".to_string()));
+    assert_eq!(steps[3], (json!("Lost"), "Proposal".to_string()));
+    assert_eq!(history[1]["user_name"], "rep rep-api@example.com");
+
+    // A stage of another pipeline is refused.
+    exec(&app.db, "INSERT INTO pipelines (name, position, created_at) VALUES ('Partners', 1, '2026-01-01 00:00:00+00:00')").await;
+    exec(&app.db, "INSERT INTO pipeline_stages (pipeline_id, name, position, probability, kind) SELECT id, 'Intro', 0, 10, 'open' FROM pipelines WHERE name = 'Partners'").await;
+    let other = c
+        .api(Method::GET, "/api/v1/pipelines", &token, None)
+        .await
+        .json()[1]["stages"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{id}/move"),
+            &token,
+            Some(json!({"stage_id": other, "version": 4})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+}
+
+#[actix_web::test]
+async fn a_change_from_a_stale_version_is_refused_and_nothing_is_overwritten() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let st = stages(&mut c, &token).await;
+    let deal = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &token,
+            Some(json!({"title": "Globex renewal", "amount": 500000})),
+        )
+        .await
+        .json();
+    let id = deal["id"].as_i64().unwrap();
+    // Two people opened version 1. The first saves.
+    let first = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/deals/{id}"),
+            &token,
+            Some(json!({"version": 1, "amount": 750000})),
+        )
+        .await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.json()["version"], 2);
+    // The second, still on version 1, gets 409 with the current state named.
+    let second = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/deals/{id}"),
+            &token,
+            Some(json!({"version": 1, "amount": 100})),
+        )
+        .await;
+    assert_eq!(second.status, 409);
+    assert!(
+        second.json()["error"]["fields"]["version"]
+            .as_str()
+            .unwrap()
+            .contains("version 2")
+    );
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{id}/move"),
+            &token,
+            Some(json!({"stage_id": st[1].0, "version": 1})),
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    let now = c
+        .api(Method::GET, &format!("/api/v1/deals/{id}"), &token, None)
+        .await
+        .json();
+    assert_eq!(now["amount"], 750000, "the first change stands");
+    assert_eq!(now["stage"], "Lead");
+
+    // Moving a deal someone deleted is a 404 that says so.
+    assert_eq!(
+        c.api(Method::DELETE, &format!("/api/v1/deals/{id}"), &token, None)
+            .await
+            .status,
+        204
+    );
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{id}/move"),
+            &token,
+            Some(json!({"stage_id": st[1].0, "version": 2})),
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer exists")
+    );
+}
+
+#[actix_web::test]
+async fn the_board_counts_sums_and_forecasts() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let st = stages(&mut c, &token).await;
+    for (title, amount, stage) in [
+        ("A", 100000, st[0].0),
+        ("B", 200000, st[0].0),
+        ("C", 400000, st[2].0),
+    ] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/deals",
+                &token,
+                Some(
+                    json!({"title": title, "amount": amount, "currency": "USD", "stage_id": stage}),
+                ),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+    let board = cairn::domain::deals::board(
+        &app.db,
+        &cairn::domain::Actor {
+            id: 1,
+            name: String::new(),
+            email: String::new(),
+            role: cairn::domain::Role::Rep,
+        },
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(board.columns[0].count, 2);
+    assert_eq!(board.columns[0].sums["USD"], 300000);
+    assert_eq!(board.columns[2].count, 1);
+    // Lead 10%, Proposal 50%: 30 000 + 200 000 cents.
+    assert_eq!(board.forecast["USD"], 230000);
+    let list = c
+        .api(Method::GET, "/api/v1/deals", &token, None)
+        .await
+        .json();
+    assert_eq!(list["total"], 3);
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/deals?close_month=soon", &token, None)
+            .await
+            .status,
+        422
+    );
+    // Positions: moving C to the top of Lead puts it first.
+    let cid = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["title"] == "C")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    c.api(
+        Method::POST,
+        &format!("/api/v1/deals/{cid}/move"),
+        &token,
+        Some(json!({"stage_id": st[0].0, "position": 0, "version": 1})),
+    )
+    .await;
+    let list = c
+        .api(Method::GET, "/api/v1/deals", &token, None)
+        .await
+        .json();
+    let lead: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["stage_id"] == st[0].0)
+        .map(|d| d["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(lead, ["C", "A", "B"]);
+}
