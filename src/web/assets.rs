@@ -38,6 +38,8 @@ pub struct Urls {
     pub htmx: String,
     pub app_js: String,
     pub favicon: String,
+    pub sortable: String,
+    pub board: String,
 }
 
 pub fn urls() -> &'static Urls {
@@ -47,6 +49,8 @@ pub fn urls() -> &'static Urls {
         htmx: url("htmx.min.js"),
         app_js: url("app.js"),
         favicon: url("favicon.svg"),
+        sortable: url("sortable.min.js"),
+        board: url("board.js"),
     })
 }
 

@@ -12,7 +12,9 @@ pub mod pages;
 
 use actix_web::web;
 
-use pages::{account, companies, contacts, fields, login, search, setup, tags, users, views};
+use pages::{
+    account, companies, contacts, deals, fields, login, search, setup, tags, users, views,
+};
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
 /// by one, and a scope's static prefix is a cheap test where each dynamic route (`{id}`)
@@ -131,6 +133,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/merge", web::post().to(companies::merge))
             .route("/{id}/delete", web::get().to(companies::confirm_delete))
             .route("/{id}/delete", web::post().to(companies::delete)),
+    )
+    .service(
+        web::scope("/deals")
+            .route("", web::get().to(deals::board))
+            .route("", web::post().to(deals::create))
+            .route("/new", web::get().to(deals::new))
+            .route("/column/{stage}", web::get().to(deals::column))
+            .route("/{id}", web::get().to(deals::show))
+            .route("/{id}/move", web::post().to(deals::move_deal)),
     )
     .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))
     .route("/search", web::get().to(search::index))

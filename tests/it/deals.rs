@@ -353,3 +353,104 @@ async fn the_board_counts_sums_and_forecasts() {
         .collect();
     assert_eq!(lead, ["C", "A", "B"]);
 }
+
+#[actix_web::test]
+async fn the_board_page_moves_cards_and_answers_htmx_with_the_board() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let st = stages(&mut c, &token).await;
+    let deal = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &token,
+            Some(json!({"title": "Board card", "amount": 990000})),
+        )
+        .await
+        .json();
+    let id = deal["id"].as_i64().unwrap();
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let page = c.get("/deals").await.text();
+    assert!(
+        page.contains("Board card")
+            && page.contains("USD 9,900.00")
+            && page.contains("Weighted forecast")
+    );
+    assert!(page.contains("aria-label=\"Lead\"") && page.contains("aria-label=\"Lost\""));
+    // The card's stage picker (what drag and drop sends too), as htmx: the board comes back.
+    let csrf = c.csrf.clone().unwrap();
+    let res = c
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/deals/{id}/move"))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .insert_header(("HX-Request", "true"))
+                .insert_header(("HX-Current-URL", "http://localhost/deals"))
+                .set_payload(format!(
+                    "_csrf={csrf}&stage_id={}&version=1&position=0",
+                    st[3].0
+                )),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let board = res.text();
+    assert!(board.starts_with("\n<div id=\"board\"") || board.contains("id=\"board\""));
+    assert!(!board.contains("<html"));
+    // A stale move is refused as a toast, and nothing changes.
+    let res = c
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/deals/{id}/move"))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .insert_header(("HX-Request", "true"))
+                .set_payload(format!("_csrf={csrf}&stage_id={}&version=1", st[0].0)),
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    assert_eq!(res.header("hx-reswap").as_deref(), Some("none"));
+    let now = c
+        .api(Method::GET, &format!("/api/v1/deals/{id}"), &token, None)
+        .await
+        .json();
+    assert_eq!(now["stage"], "Negotiation");
+    let show = c.get(&format!("/deals/{id}")).await.text();
+    assert!(
+        show.contains("Lead → Negotiation"),
+        "the history shows the move"
+    );
+    // Adding a deal from the form.
+    c.get("/deals/new").await;
+    let res = c
+        .post_form(
+            "/deals",
+            &[
+                ("title", "Form deal"),
+                ("amount", "1,250.50"),
+                ("currency", "EUR"),
+                ("stage_id", &st[0].0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let res = c
+        .post_form(
+            "/deals",
+            &[("title", "Bad"), ("amount", "12.345"), ("currency", "EUR")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    let list = c
+        .api(Method::GET, "/api/v1/deals", &token, None)
+        .await
+        .json();
+    let form_deal = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["title"] == "Form deal")
+        .unwrap()
+        .clone();
+    assert_eq!(form_deal["amount"], 125050);
+    assert_eq!(form_deal["currency"], "EUR");
+}

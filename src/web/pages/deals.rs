@@ -1,0 +1,373 @@
+//! The deal board (`/deals`), a deal's page, and adding deals. Cards move by drag and
+//! drop (static/board.js) or with each card's keyboard-friendly stage picker; both post to
+//! the same move, which re-renders the board from the server's state.
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::deals::{
+    self, Board, BoardParams, CURRENCIES, Deal, DealInput, Move, Stage, StageChange,
+};
+use crate::domain::users;
+use crate::entities::user;
+use crate::error::{AppError, FieldErrors};
+use crate::web::auth::{CurrentUser, csrf_token, set_flash};
+use crate::web::forms::Form;
+use crate::web::htmx::Htmx;
+use crate::web::pages::{Layout, list_query, ok, render, see_other};
+
+/// The board's filters as set, for links and refreshes.
+#[derive(Default)]
+pub struct Filters {
+    pipeline: String,
+    owner: String,
+    close_month: String,
+    min_amount: String,
+    max_amount: String,
+    company: String,
+}
+
+impl Filters {
+    fn from(p: &BoardParams) -> Filters {
+        let s = |v: &Option<String>| v.clone().unwrap_or_default();
+        Filters {
+            pipeline: s(&p.pipeline),
+            owner: s(&p.owner),
+            close_month: s(&p.close_month),
+            min_amount: s(&p.min_amount),
+            max_amount: s(&p.max_amount),
+            company: s(&p.company),
+        }
+    }
+
+    fn query(&self) -> String {
+        list_query(
+            &[
+                ("pipeline", &self.pipeline),
+                ("owner", &self.owner),
+                ("close_month", &self.close_month),
+                ("min_amount", &self.min_amount),
+                ("max_amount", &self.max_amount),
+                ("company", &self.company),
+            ],
+            1,
+        )
+    }
+}
+
+#[derive(Template)]
+#[template(path = "deals/board.html")]
+struct BoardPage {
+    l: Layout,
+    f: Filters,
+    b: Board,
+    stages: Vec<Stage>,
+    owners: Vec<user::Model>,
+    csrf: String,
+    can_write: bool,
+}
+
+#[derive(Template)]
+#[template(path = "deals/board.html", block = "board")]
+struct BoardFragment {
+    f: Filters,
+    b: Board,
+    stages: Vec<Stage>,
+    csrf: String,
+    can_write: bool,
+}
+
+fn params_of(query: &str) -> Result<BoardParams, AppError> {
+    serde_html_form::from_str(query)
+        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))
+}
+
+async fn board_response(
+    state: &AppState,
+    user: &CurrentUser,
+    params: BoardParams,
+    fragment: bool,
+) -> Result<HttpResponse, AppError> {
+    let b = deals::board(&state.db, &user.actor, &params.validate()?).await?;
+    let stages = b.pipeline.stages.clone();
+    let f = Filters::from(&params);
+    let csrf = csrf_token(&user.session);
+    let can_write = user.actor.can_write();
+    if fragment {
+        return ok(&BoardFragment {
+            f,
+            b,
+            stages,
+            csrf,
+            can_write,
+        });
+    }
+    ok(&BoardPage {
+        l: Layout::for_user(user, "deals"),
+        f,
+        b,
+        stages,
+        owners: users::list_active(&state.db).await?,
+        csrf,
+        can_write,
+    })
+}
+
+pub async fn board(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+) -> Result<HttpResponse, AppError> {
+    board_response(&state, &user, params_of(req.query_string())?, hx.fragment).await
+}
+
+#[derive(Template)]
+#[template(path = "deals/_column.html")]
+struct ColumnMore {
+    cards: Vec<Deal>,
+    stages: Vec<Stage>,
+    csrf: String,
+    can_write: bool,
+    /// The URL of the next batch, when there is one.
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Offset {
+    offset: Option<i64>,
+}
+
+/// More cards of one column, asked for as the column scrolls.
+pub async fn column(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    stage: web::Path<i64>,
+    o: web::Query<Offset>,
+) -> Result<HttpResponse, AppError> {
+    let params = params_of(req.query_string())?;
+    let q = params.validate()?;
+    let offset = o.offset.unwrap_or(0).max(0);
+    let cards = deals::column_cards(&state.db, &user.actor, *stage, offset, &q).await?;
+    let pipelines = deals::pipelines(&state.db.read).await?;
+    let stages = pipelines
+        .into_iter()
+        .find(|p| p.stages.iter().any(|s| s.id == *stage))
+        .map(|p| p.stages)
+        .unwrap_or_default();
+    let next = (cards.len() as i64 == deals::COLUMN_PAGE).then(|| {
+        format!(
+            "/deals/column/{}?offset={}&{}",
+            *stage,
+            offset + deals::COLUMN_PAGE,
+            Filters::from(&params).query()
+        )
+    });
+    ok(&ColumnMore {
+        cards,
+        stages,
+        csrf: csrf_token(&user.session),
+        can_write: user.actor.can_write(),
+        next,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    stage_id: i64,
+    position: Option<String>,
+    version: i32,
+    lost_reason: Option<String>,
+}
+
+/// A move from the board (drag or the card's picker) or the deal page.
+pub async fn move_deal(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+    id: web::Path<i64>,
+    Form(form): Form<MoveForm>,
+) -> Result<HttpResponse, AppError> {
+    let m = Move {
+        stage_id: form.stage_id,
+        position: form.position.as_deref().and_then(|p| p.trim().parse().ok()),
+        version: form.version,
+        lost_reason: form.lost_reason,
+    };
+    let deal = deals::move_deal(&state.db, &user.actor, *id, &m).await?;
+    if hx.fragment {
+        // Re-render the board as the user filtered it.
+        let current = req
+            .headers()
+            .get("HX-Current-URL")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|u| url::Url::parse(u).ok())
+            .filter(|u| u.path() == "/deals")
+            .and_then(|u| u.query().map(str::to_string))
+            .unwrap_or_default();
+        return board_response(&state, &user, params_of(&current)?, true).await;
+    }
+    set_flash(
+        &user.session,
+        format!("{} moved to {}.", deal.title, deal.stage),
+    );
+    Ok(see_other(&format!("/deals/{}", deal.id)))
+}
+
+#[derive(Template)]
+#[template(path = "deals/show.html")]
+struct ShowPage {
+    l: Layout,
+    d: Deal,
+    stages: Vec<Stage>,
+    history: Vec<StageChange>,
+}
+
+pub async fn show(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let d = deals::get(&state.db, &user.actor, *id).await?;
+    let stages = deals::pipelines(&state.db.read)
+        .await?
+        .into_iter()
+        .find(|p| p.id == d.pipeline_id)
+        .map(|p| p.stages)
+        .unwrap_or_default();
+    let history = deals::stage_changes(&state.db, &user.actor, d.id).await?;
+    ok(&ShowPage {
+        l: Layout::for_user(&user, "deals"),
+        d,
+        stages,
+        history,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct DealForm {
+    #[serde(default)]
+    title: String,
+    /// In major units, e.g. 1250.50.
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    stage_id: String,
+    #[serde(default)]
+    expected_close: String,
+    #[serde(default)]
+    owner_id: String,
+}
+
+/// "1,250.50" → 125050 minor units; None when it is not an amount.
+fn to_minor(text: &str) -> Option<i64> {
+    let t = text.trim().replace([',', ' '], "");
+    if t.is_empty() {
+        return Some(0);
+    }
+    let (units, cents) = match t.split_once('.') {
+        Some((u, c)) if c.len() <= 2 && c.chars().all(|ch| ch.is_ascii_digit()) => {
+            (u, format!("{c:0<2}"))
+        }
+        None => (t.as_str(), "00".to_string()),
+        _ => return None,
+    };
+    let units: i64 = units.parse().ok()?;
+    let cents: i64 = cents.parse().ok()?;
+    units.checked_mul(100)?.checked_add(cents)
+}
+
+#[derive(Template)]
+#[template(path = "deals/form.html")]
+struct FormPage {
+    l: Layout,
+    v: DealForm,
+    stages: Vec<Stage>,
+    owners: Vec<user::Model>,
+    errors: FieldErrors,
+    message: Option<String>,
+}
+
+impl FormPage {
+    fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+    fn currencies(&self) -> [&'static str; 40] {
+        CURRENCIES
+    }
+}
+
+async fn form_page(
+    state: &AppState,
+    user: &CurrentUser,
+    v: DealForm,
+    error: Option<AppError>,
+) -> Result<HttpResponse, AppError> {
+    let (status, errors, message) = match error {
+        None => (StatusCode::OK, FieldErrors::new(), None),
+        Some(AppError::Validation { fields, message }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, fields, Some(message))
+        }
+        Some(other) => return Err(other),
+    };
+    let stages = deals::pipelines(&state.db.read)
+        .await?
+        .into_iter()
+        .next()
+        .map(|p| p.stages)
+        .unwrap_or_default();
+    render(
+        &FormPage {
+            l: Layout::for_user(user, "deals"),
+            v,
+            stages,
+            owners: users::list_active(&state.db).await?,
+            errors,
+            message,
+        },
+        status,
+    )
+}
+
+pub async fn new(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let v = DealForm {
+        currency: "USD".into(),
+        owner_id: user.actor.id.to_string(),
+        ..Default::default()
+    };
+    form_page(&state, &user, v, None).await
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<DealForm>,
+) -> Result<HttpResponse, AppError> {
+    let amount = match to_minor(&form.amount) {
+        Some(a) => serde_json::Value::from(a),
+        None => serde_json::Value::from(form.amount.clone()),
+    };
+    let input = DealInput {
+        title: form.title.clone(),
+        stage_id: form.stage_id.parse().ok(),
+        amount: Some(amount),
+        currency: Some(form.currency.clone()),
+        expected_close: Some(form.expected_close.clone()),
+        owner_id: form.owner_id.parse().ok(),
+        ..Default::default()
+    };
+    match deals::create(&state.db, &user.actor, &input).await {
+        Ok(d) => {
+            set_flash(&user.session, format!("{} was added.", d.title));
+            Ok(see_other("/deals"))
+        }
+        Err(e) => form_page(&state, &user, form, Some(e)).await,
+    }
+}
