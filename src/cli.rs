@@ -51,6 +51,9 @@ pub enum Command {
         /// How many contacts to create.
         #[arg(long, default_value_t = 1000)]
         contacts: u64,
+        /// How many deals to create (spread over the first pipeline's stages).
+        #[arg(long, default_value_t = 0)]
+        deals: u64,
         /// The seed: the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -242,11 +245,12 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             let token = tokens::create_for_email(&db, None, &email, &name).await?;
             println!("{}", token.token);
         }
-        Command::Seed { contacts, seed } => {
+        Command::Seed { contacts, deals, seed } => {
             let started = std::time::Instant::now();
             let done = seed::run(&db, contacts, seed).await?;
+            let made = seed::deals(&db, deals, seed).await?;
             println!(
-                "seeded {} contacts across {} companies in {:.1}s",
+                "seeded {} contacts across {} companies and {made} deals in {:.1}s",
                 done.contacts,
                 done.companies,
                 started.elapsed().as_secs_f64()

@@ -369,3 +369,90 @@ async fn ensure_owners(db: &Db) -> Result<Vec<i64>, AppError> {
     }
     Ok(owners)
 }
+
+const PRODUCTS: &[&str] = &[
+    "pilot", "annual plan", "expansion", "renewal", "onboarding", "enterprise licence", "add-on",
+];
+
+/// Deals over the first pipeline's stages: mostly open, some won and lost, with amounts,
+/// owners, companies and expected close dates in the coming months.
+pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
+    if count == 0 {
+        return Ok(0);
+    }
+    let owners = ensure_owners(db).await?;
+    let pipeline = crate::domain::deals::pipelines(&db.read)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal("no pipeline to seed deals into".into()))?;
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT id FROM companies ORDER BY id LIMIT 2000");
+    let companies: Vec<i64> = IdRow::find_by_statement(sql.build()).all(&db.read).await?.into_iter().map(|r| r.id).collect();
+    let mut rng = Rng(seed.wrapping_mul(31).wrapping_add(7));
+    let mut positions = std::collections::HashMap::new();
+    let t = now();
+    let today = t.date_naive();
+    let mut done = 0u64;
+    while done < count {
+        let n = 300u64.min(count - done);
+        let tx = db.write.begin().await?;
+        let mut ins = Sql::new(backend);
+        ins.push(
+            "INSERT INTO deals (title, pipeline_id, stage_id, position, amount_minor, currency, company_id, owner_id, \
+             expected_close, source, closed_at, lost_reason, version, stage_entered_at, created_at, updated_at) VALUES ",
+        );
+        for k in 0..n {
+            // Nine in ten open.
+            let stage = if rng.below(10) == 0 {
+                &pipeline.stages[pipeline.stages.len() - 1 - rng.below(2)]
+            } else {
+                let open: Vec<_> = pipeline.stages.iter().filter(|s| s.kind == "open").collect();
+                open[rng.below(open.len())]
+            };
+            let position = positions.entry(stage.id).or_insert(0i64);
+            *position += 1;
+            let company = (!companies.is_empty()).then(|| companies[rng.below(companies.len())]);
+            let entered = t - Duration::days(rng.below(60) as i64);
+            let close = today + Duration::days(rng.below(180) as i64);
+            if k > 0 {
+                ins.push(", ");
+            }
+            ins.push("(")
+                .bind(format!("{} {}", rng.pick(COMPANY_A), rng.pick(PRODUCTS)))
+                .push(", ")
+                .bind(pipeline.id)
+                .push(", ")
+                .bind(stage.id)
+                .push(", ")
+                .bind(*position)
+                .push(", ")
+                .bind((rng.below(500) as i64 + 1) * 10_000)
+                .push(", 'USD', ")
+                .bind(company)
+                .push(", ")
+                .bind(owners[rng.below(owners.len())])
+                .push(", ")
+                .bind(close)
+                .push(", ")
+                .bind(rng.pick(SOURCES))
+                .push(", ")
+                .bind((stage.kind != "open").then_some(entered))
+                .push(", ")
+                .bind((stage.kind == "lost").then_some("Chose a competitor"))
+                .push(", 1, ")
+                .bind(entered)
+                .push(", ")
+                .bind(entered)
+                .push(", ")
+                .bind(entered)
+                .push(")");
+        }
+        tx.execute_raw(ins.build()).await?;
+        tx.commit().await?;
+        done += n;
+    }
+    db.write.execute_unprepared("ANALYZE").await?;
+    Ok(count)
+}
