@@ -245,7 +245,11 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             let token = tokens::create_for_email(&db, None, &email, &name).await?;
             println!("{}", token.token);
         }
-        Command::Seed { contacts, deals, seed } => {
+        Command::Seed {
+            contacts,
+            deals,
+            seed,
+        } => {
             let started = std::time::Instant::now();
             let done = seed::run(&db, contacts, seed).await?;
             let made = seed::deals(&db, deals, seed).await?;

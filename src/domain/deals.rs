@@ -1007,17 +1007,37 @@ pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, AppE
     sql.push(" GROUP BY d.stage_id, d.currency");
     let totals = Totals::find_by_statement(sql.build()).all(&db.read).await?;
 
+    // Each column's first cards straight from the (stage, position) index: one small
+    // range per stage instead of numbering every deal of the pipeline.
     let mut cards = Sql::new(backend);
     cards
         .push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &fields(backend), " ORDER BY d.stage_id, d.position, d.id"))
-        .push(" FROM (SELECT d.id, ROW_NUMBER() OVER (PARTITION BY d.stage_id ORDER BY d.position, d.id) AS rn FROM deals d");
-    push_board_filters(&mut cards, q, pipeline.id);
+        .push(&json_array(
+            backend,
+            &fields(backend),
+            " ORDER BY d.stage_id, d.position, d.id",
+        ))
+        .push(" FROM (");
+    for (i, stage) in pipeline.stages.iter().enumerate() {
+        if i > 0 {
+            cards.push(" UNION ALL ");
+        }
+        cards.push("SELECT * FROM (SELECT d.id FROM deals d");
+        push_board_filters(&mut cards, q, pipeline.id);
+        cards
+            .push(" AND d.stage_id = ")
+            .bind(stage.id)
+            .push(" ORDER BY d.position, d.id LIMIT ")
+            .bind(COLUMN_PAGE)
+            .push(") s")
+            .push(&i.to_string());
+    }
+    if pipeline.stages.is_empty() {
+        cards.push("SELECT id FROM deals WHERE 1 = 0");
+    }
     cards
         .push(") page JOIN deals d ON d.id = page.id")
         .push(JOINS)
-        .push(" WHERE page.rn <= ")
-        .bind(COLUMN_PAGE)
         .push(") AS items");
     let page: Page<Deal> = PageRow::find_by_statement(cards.build())
         .one(&db.read)

@@ -371,7 +371,13 @@ async fn ensure_owners(db: &Db) -> Result<Vec<i64>, AppError> {
 }
 
 const PRODUCTS: &[&str] = &[
-    "pilot", "annual plan", "expansion", "renewal", "onboarding", "enterprise licence", "add-on",
+    "pilot",
+    "annual plan",
+    "expansion",
+    "renewal",
+    "onboarding",
+    "enterprise licence",
+    "add-on",
 ];
 
 /// Deals over the first pipeline's stages: mostly open, some won and lost, with amounts,
@@ -389,7 +395,12 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT id FROM companies ORDER BY id LIMIT 2000");
-    let companies: Vec<i64> = IdRow::find_by_statement(sql.build()).all(&db.read).await?.into_iter().map(|r| r.id).collect();
+    let companies: Vec<i64> = IdRow::find_by_statement(sql.build())
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     let mut rng = Rng(seed.wrapping_mul(31).wrapping_add(7));
     let mut positions = std::collections::HashMap::new();
     let t = now();
@@ -408,7 +419,11 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
             let stage = if rng.below(10) == 0 {
                 &pipeline.stages[pipeline.stages.len() - 1 - rng.below(2)]
             } else {
-                let open: Vec<_> = pipeline.stages.iter().filter(|s| s.kind == "open").collect();
+                let open: Vec<_> = pipeline
+                    .stages
+                    .iter()
+                    .filter(|s| s.kind == "open")
+                    .collect();
                 open[rng.below(open.len())]
             };
             let position = positions.entry(stage.id).or_insert(0i64);

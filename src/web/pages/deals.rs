@@ -63,7 +63,6 @@ struct BoardPage {
     l: Layout,
     f: Filters,
     b: Board,
-    stages: Vec<Stage>,
     owners: Vec<user::Model>,
     csrf: String,
     can_write: bool,
@@ -74,7 +73,6 @@ struct BoardPage {
 struct BoardFragment {
     f: Filters,
     b: Board,
-    stages: Vec<Stage>,
     csrf: String,
     can_write: bool,
 }
@@ -91,7 +89,6 @@ async fn board_response(
     fragment: bool,
 ) -> Result<HttpResponse, AppError> {
     let b = deals::board(&state.db, &user.actor, &params.validate()?).await?;
-    let stages = b.pipeline.stages.clone();
     let f = Filters::from(&params);
     let csrf = csrf_token(&user.session);
     let can_write = user.actor.can_write();
@@ -99,7 +96,6 @@ async fn board_response(
         return ok(&BoardFragment {
             f,
             b,
-            stages,
             csrf,
             can_write,
         });
@@ -108,7 +104,6 @@ async fn board_response(
         l: Layout::for_user(user, "deals"),
         f,
         b,
-        stages,
         owners: users::list_active(&state.db).await?,
         csrf,
         can_write,
@@ -128,8 +123,6 @@ pub async fn board(
 #[template(path = "deals/_column.html")]
 struct ColumnMore {
     cards: Vec<Deal>,
-    stages: Vec<Stage>,
-    csrf: String,
     can_write: bool,
     /// The URL of the next batch, when there is one.
     next: Option<String>,
@@ -152,12 +145,6 @@ pub async fn column(
     let q = params.validate()?;
     let offset = o.offset.unwrap_or(0).max(0);
     let cards = deals::column_cards(&state.db, &user.actor, *stage, offset, &q).await?;
-    let pipelines = deals::pipelines(&state.db.read).await?;
-    let stages = pipelines
-        .into_iter()
-        .find(|p| p.stages.iter().any(|s| s.id == *stage))
-        .map(|p| p.stages)
-        .unwrap_or_default();
     let next = (cards.len() as i64 == deals::COLUMN_PAGE).then(|| {
         format!(
             "/deals/column/{}?offset={}&{}",
@@ -168,8 +155,6 @@ pub async fn column(
     });
     ok(&ColumnMore {
         cards,
-        stages,
-        csrf: csrf_token(&user.session),
         can_write: user.actor.can_write(),
         next,
     })
