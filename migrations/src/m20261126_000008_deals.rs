@@ -248,6 +248,26 @@ impl MigrationTrait for Migration {
         ))
         .await?;
 
+        // Global search finds deals by title, like contacts and companies.
+        let search: &[&str] = match m.get_database_backend() {
+            sea_orm_migration::sea_orm::DatabaseBackend::Postgres => {
+                &["CREATE INDEX idx_deals_search ON deals USING gin ((lower(title)) gin_trgm_ops)"]
+            }
+            _ => &[
+                "CREATE VIRTUAL TABLE deals_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')",
+                "CREATE TRIGGER deals_search_insert AFTER INSERT ON deals BEGIN \
+                 INSERT INTO deals_fts (rowid, title, body) VALUES (NEW.id, NEW.title, ''); END",
+                "CREATE TRIGGER deals_search_update AFTER UPDATE OF title ON deals BEGIN \
+                 DELETE FROM deals_fts WHERE rowid = OLD.id; \
+                 INSERT INTO deals_fts (rowid, title, body) VALUES (NEW.id, NEW.title, ''); END",
+                "CREATE TRIGGER deals_search_delete AFTER DELETE ON deals BEGIN \
+                 DELETE FROM deals_fts WHERE rowid = OLD.id; END",
+            ],
+        };
+        for sql in search {
+            m.get_connection().execute_unprepared(sql).await?;
+        }
+
         // The default pipeline. Timestamps as text work on both engines' parsers.
         let db = m.get_connection();
         let now = "2026-01-01 00:00:00+00:00";
@@ -276,6 +296,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() != sea_orm_migration::sea_orm::DatabaseBackend::Postgres {
+            m.get_connection()
+                .execute_unprepared("DROP TABLE deals_fts")
+                .await?;
+        }
         for t in [
             "deal_stage_changes",
             "deal_contacts",

@@ -1026,6 +1026,7 @@ pub async fn merge(
     let tx = db.write.begin().await?;
     for (sql_text, arg_first) in [
         ("UPDATE contacts SET company_id = ", true),
+        ("UPDATE deals SET company_id = ", true),
         (
             "INSERT INTO company_tags (company_id, tag_id) SELECT ",
             false,

@@ -1119,3 +1119,33 @@ pub async fn column_cards(
         .into_page(1, 1)?;
     Ok(page.items)
 }
+
+/// A company's deals, newest first (for its page).
+pub async fn for_company(
+    db: &Db,
+    _actor: &Actor,
+    company_id: i64,
+    limit: i64,
+) -> Result<Vec<Deal>, AppError> {
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(
+            backend,
+            &fields(backend),
+            " ORDER BY d.created_at DESC, d.id DESC",
+        ))
+        .push(" FROM (SELECT d.id FROM deals d WHERE d.company_id = ")
+        .bind(company_id)
+        .push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ")
+        .bind(limit)
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    let page: Page<Deal> = PageRow::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the deals query returned no row".into()))?
+        .into_page(1, 1)?;
+    Ok(page.items)
+}

@@ -27,6 +27,7 @@ impl Hit {
     pub fn url(&self) -> String {
         match self.kind.as_str() {
             "company" => format!("/companies/{}", self.id),
+            "deal" => format!("/deals/{}", self.id),
             _ => format!("/contacts/{}", self.id),
         }
     }
@@ -36,11 +37,12 @@ impl Hit {
 pub struct Results {
     pub contacts: Vec<Hit>,
     pub companies: Vec<Hit>,
+    pub deals: Vec<Hit>,
 }
 
 impl Results {
     pub fn is_empty(&self) -> bool {
-        self.contacts.is_empty() && self.companies.is_empty()
+        self.contacts.is_empty() && self.companies.is_empty() && self.deals.is_empty()
     }
 }
 
@@ -71,11 +73,15 @@ pub async fn search(db: &Db, _actor: &Actor, q: &str) -> Result<Results, AppErro
         _ => sqlite(&mut sql, &words),
     }
     let hits = Hit::find_by_statement(sql.build()).all(&db.read).await?;
-    let (contacts, companies) = hits.into_iter().partition(|h| h.kind == "contact");
-    Ok(Results {
-        contacts,
-        companies,
-    })
+    let mut results = Results::default();
+    for h in hits {
+        match h.kind.as_str() {
+            "contact" => results.contacts.push(h),
+            "company" => results.companies.push(h),
+            _ => results.deals.push(h),
+        }
+    }
+    Ok(results)
 }
 
 /// Every word as a quoted prefix term: `"ana"* "acme"*`. Quoting keeps FTS5 syntax
@@ -95,9 +101,13 @@ const RANKED: i64 = 300;
 
 fn sqlite(sql: &mut Sql, words: &[String]) {
     let query = fts_query(words);
-    for (i, (kind, fts)) in [("contact", "contacts_fts"), ("company", "companies_fts")]
-        .into_iter()
-        .enumerate()
+    for (i, (kind, fts)) in [
+        ("contact", "contacts_fts"),
+        ("company", "companies_fts"),
+        ("deal", "deals_fts"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         if i > 0 {
             sql.push(" UNION ALL ");
@@ -143,6 +153,15 @@ fn postgres(sql: &mut Sql, words: &[String]) {
             .push(" ESCAPE '\\'");
     }
     sql.push(" ORDER BY o.name_norm LIMIT ")
+        .bind(PER_KIND)
+        .push(")");
+    sql.push(" UNION ALL (SELECT 'deal' AS kind, d.id, d.title AS title, '' AS subtitle FROM deals d WHERE true");
+    for w in words {
+        sql.push(" AND lower(d.title) LIKE ")
+            .bind(like_contains(&w.to_lowercase()))
+            .push(" ESCAPE '\\'");
+    }
+    sql.push(" ORDER BY d.title LIMIT ")
         .bind(PER_KIND)
         .push(")");
 }

@@ -454,3 +454,94 @@ async fn the_board_page_moves_cards_and_answers_htmx_with_the_board() {
     assert_eq!(form_deal["amount"], 125050);
     assert_eq!(form_deal["currency"], "EUR");
 }
+
+#[actix_web::test]
+async fn deals_show_on_their_company_in_search_and_follow_merges() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let keep = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Acme"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let lose = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Acme Inc"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let ana = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("Ana", "S", "ana@example.com")),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let dup = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("Ana", "S", "ana2@example.com")),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let deal = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &token,
+            Some(json!({"title": "Rocket skates", "company_id": lose, "contact_ids": [dup]})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let r = c
+        .api(Method::GET, "/api/v1/search?q=rocket", &token, None)
+        .await
+        .json();
+    assert_eq!(r["deals"][0]["id"], deal);
+    // Merges move deals along.
+    c.api(
+        Method::POST,
+        &format!("/api/v1/companies/{keep}/merge"),
+        &token,
+        Some(json!({"merge_id": lose})),
+    )
+    .await;
+    c.api(
+        Method::POST,
+        &format!("/api/v1/contacts/{ana}/merge"),
+        &token,
+        Some(json!({"merge_id": dup})),
+    )
+    .await;
+    let d = c
+        .api(Method::GET, &format!("/api/v1/deals/{deal}"), &token, None)
+        .await
+        .json();
+    assert_eq!(d["company_id"], keep);
+    assert_eq!(d["contacts"][0]["id"], ana);
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let page = c.get(&format!("/companies/{keep}")).await.text();
+    assert!(page.contains("Rocket skates"));
+}

@@ -127,7 +127,7 @@ pub async fn merge(
     };
     let backend = db.backend();
     let tx = db.write.begin().await?;
-    // Linked records move first (tags today; activities, deals and tasks join them later),
+    // Linked records move first (tags and deals; activities and tasks join them later),
     // then the other contact goes, which frees its email for the survivor.
     let mut move_tags = Sql::new(backend);
     move_tags
@@ -137,6 +137,14 @@ pub async fn merge(
         .bind(lose)
         .push(" ON CONFLICT DO NOTHING");
     tx.execute_raw(move_tags.build()).await?;
+    let mut move_deals = Sql::new(backend);
+    move_deals
+        .push("INSERT INTO deal_contacts (deal_id, contact_id) SELECT deal_id, ")
+        .bind(keep)
+        .push(" FROM deal_contacts WHERE contact_id = ")
+        .bind(lose)
+        .push(" ON CONFLICT DO NOTHING");
+    tx.execute_raw(move_deals.build()).await?;
     let mut delete = Sql::new(backend);
     delete.push("DELETE FROM contacts WHERE id = ").bind(lose);
     tx.execute_raw(delete.build()).await?;

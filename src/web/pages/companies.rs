@@ -179,6 +179,7 @@ struct ShowPage {
     values: std::collections::BTreeMap<String, serde_json::Value>,
     c: Company,
     contacts: Page<Contact>,
+    deals: Vec<crate::domain::deals::Deal>,
     history: Vec<audit::Entry>,
 }
 
@@ -203,12 +204,14 @@ pub async fn show(
     .validate(50)?;
     let contacts = contacts::list(&state.db, &user.actor, &query).await?;
     let history = audit::for_record(&state.db, "company", c.id, 20).await?;
+    let deals = crate::domain::deals::for_company(&state.db, &user.actor, c.id, 50).await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "companies"),
         defs: crate::domain::custom_fields::defs(&state.db, "company").await?,
         values: c.custom_fields.clone(),
         c,
         contacts,
+        deals,
         history,
     })
 }
