@@ -827,9 +827,11 @@ pub async fn stage_changes(db: &Db, actor: &Actor, id: i64) -> Result<Vec<StageC
     get(db, actor, id).await?;
     let mut sql = Sql::new(db.backend());
     sql.push(
-        "SELECT c.id, f.name AS from_stage, t.name AS to_stage, u.name AS user_name, c.created_at \
+        "SELECT c.id, CASE WHEN c.from_stage_id IS NULL THEN NULL \
+         ELSE COALESCE(f.name, 'Deleted stage') END AS from_stage, \
+         COALESCE(t.name, 'Deleted stage') AS to_stage, u.name AS user_name, c.created_at \
          FROM deal_stage_changes c LEFT JOIN pipeline_stages f ON f.id = c.from_stage_id \
-         JOIN pipeline_stages t ON t.id = c.to_stage_id LEFT JOIN users u ON u.id = c.user_id \
+         LEFT JOIN pipeline_stages t ON t.id = c.to_stage_id LEFT JOIN users u ON u.id = c.user_id \
          WHERE c.deal_id = ",
     )
     .bind(id)
@@ -1148,4 +1150,327 @@ pub async fn for_company(
         .ok_or_else(|| AppError::Internal("the deals query returned no row".into()))?
         .into_page(1, 1)?;
     Ok(page.items)
+}
+
+/// Creates a pipeline (admins) with the usual open stages plus Won and Lost.
+pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipeline, AppError> {
+    actor.require_admin()?;
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > 80 || has_control(&name) {
+        return Err(AppError::field(
+            "name",
+            "Give the pipeline a name of up to 80 characters.",
+        ));
+    }
+    let backend = db.backend();
+    let tx = db.write.begin().await?;
+    let mut sql = Sql::new(backend);
+    sql.push("INSERT INTO pipelines (name, position, created_at) VALUES (")
+        .bind(name.clone())
+        .push(", (SELECT COALESCE(MAX(position) + 1, 0) FROM pipelines), ")
+        .bind(now())
+        .push(") RETURNING id");
+    let row = tx
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| AppError::Internal("no id for the new pipeline".into()))?;
+    let id: i64 = row.try_get("", "id")?;
+    for (i, (stage, probability, kind)) in [
+        ("New", 10, "open"),
+        ("In progress", 50, "open"),
+        ("Won", 100, "won"),
+        ("Lost", 0, "lost"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut s = Sql::new(backend);
+        s.push(
+            "INSERT INTO pipeline_stages (pipeline_id, name, position, probability, kind) VALUES (",
+        )
+        .bind(id)
+        .push(", ")
+        .bind(stage)
+        .push(", ")
+        .bind(i as i32)
+        .push(", ")
+        .bind(probability)
+        .push(", ")
+        .bind(kind)
+        .push(")");
+        tx.execute_raw(s.build()).await?;
+    }
+    audit::record(
+        &tx,
+        Some(actor),
+        "create",
+        "pipeline",
+        id,
+        Some(serde_json::json!({"name": name})),
+    )
+    .await?;
+    tx.commit().await?;
+    pipelines(&db.read)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| AppError::Internal("the new pipeline vanished".into()))
+}
+
+/// A stage's settings as admins edit them.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageInput {
+    pub name: String,
+    /// 0–100.
+    pub probability: i32,
+    /// open, won or lost.
+    pub kind: String,
+}
+
+fn check_stage(input: &StageInput) -> Result<(String, i32, String), AppError> {
+    let mut fields = FieldErrors::new();
+    let name = input.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > 80 || has_control(&name) {
+        fields.set("name", "Give the stage a name of up to 80 characters.");
+    }
+    if !(0..=100).contains(&input.probability) {
+        fields.set(
+            "probability",
+            "Probability is a whole number from 0 to 100.",
+        );
+    }
+    if !["open", "won", "lost"].contains(&input.kind.as_str()) {
+        fields.set("kind", "A stage is open, won or lost.");
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok((name, input.probability, input.kind.clone()))
+}
+
+/// Adds a stage at the end of a pipeline (admins).
+pub async fn add_stage(
+    db: &Db,
+    actor: &Actor,
+    pipeline_id: i64,
+    input: &StageInput,
+) -> Result<Stage, AppError> {
+    actor.require_admin()?;
+    let (name, probability, kind) = check_stage(input)?;
+    let backend = db.backend();
+    let tx = db.write.begin().await?;
+    let mut exists = Sql::new(backend);
+    exists
+        .push("SELECT COUNT(*) AS n FROM pipelines WHERE id = ")
+        .bind(pipeline_id);
+    if count(&tx, exists).await? == 0 {
+        return Err(AppError::not_found("Pipeline"));
+    }
+    let mut sql = Sql::new(backend);
+    sql.push(
+        "INSERT INTO pipeline_stages (pipeline_id, name, position, probability, kind) VALUES (",
+    )
+    .bind(pipeline_id)
+    .push(", ")
+    .bind(name)
+    .push(", (SELECT COALESCE(MAX(position) + 1, 0) FROM pipeline_stages WHERE pipeline_id = ")
+    .bind(pipeline_id)
+    .push("), ")
+    .bind(probability)
+    .push(", ")
+    .bind(kind)
+    .push(") RETURNING id");
+    let row = tx
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| AppError::Internal("no id for the new stage".into()))?;
+    let id: i64 = row.try_get("", "id")?;
+    audit::record(&tx, Some(actor), "create", "stage", id, None).await?;
+    tx.commit().await?;
+    stage_by_id(&db.read, id).await
+}
+
+async fn stage_by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Stage, AppError> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push("SELECT id, pipeline_id, name, position, probability, kind FROM pipeline_stages WHERE id = ").bind(id);
+    Stage::find_by_statement(sql.build())
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Stage"))
+}
+
+/// Renames a stage and sets its probability (admins). Its kind (open, won, lost) may
+/// change only while it holds no deals, so closed deals always sit in closed stages.
+pub async fn update_stage(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    input: &StageInput,
+) -> Result<Stage, AppError> {
+    actor.require_admin()?;
+    let (name, probability, kind) = check_stage(input)?;
+    let backend = db.backend();
+    let tx = db.write.begin().await?;
+    let stage = stage_by_id(&tx, id).await?;
+    if stage.kind != kind {
+        let mut n = Sql::new(backend);
+        n.push("SELECT COUNT(*) AS n FROM deals WHERE stage_id = ")
+            .bind(id);
+        if count(&tx, n).await? > 0 {
+            return Err(AppError::field(
+                "kind",
+                "Move this stage's deals elsewhere before changing whether it is open, won or lost.",
+            ));
+        }
+        if stage.kind == "open" {
+            keep_an_open_stage(&tx, stage.pipeline_id, id).await?;
+        }
+    }
+    let mut sql = Sql::new(backend);
+    sql.push("UPDATE pipeline_stages SET name = ")
+        .bind(name)
+        .push(", probability = ")
+        .bind(probability)
+        .push(", kind = ")
+        .bind(kind)
+        .push(" WHERE id = ")
+        .bind(id);
+    tx.execute_raw(sql.build()).await?;
+    audit::record(&tx, Some(actor), "update", "stage", id, None).await?;
+    tx.commit().await?;
+    stage_by_id(&db.read, id).await
+}
+
+/// A pipeline needs an open stage for new deals to land in.
+async fn keep_an_open_stage(
+    conn: &impl ConnectionTrait,
+    pipeline_id: i64,
+    except: i64,
+) -> Result<(), AppError> {
+    let mut n = Sql::new(conn.get_database_backend());
+    n.push("SELECT COUNT(*) AS n FROM pipeline_stages WHERE kind = 'open' AND pipeline_id = ")
+        .bind(pipeline_id)
+        .push(" AND id <> ")
+        .bind(except);
+    if count(conn, n).await? == 0 {
+        return Err(AppError::Conflict {
+            message: "A pipeline keeps at least one open stage.".into(),
+            fields: FieldErrors::new(),
+        });
+    }
+    Ok(())
+}
+
+/// Moves a stage one place earlier (`up`) or later in its pipeline (admins).
+pub async fn reorder_stage(db: &Db, actor: &Actor, id: i64, up: bool) -> Result<(), AppError> {
+    actor.require_admin()?;
+    let stage = stage_by_id(&db.read, id).await?;
+    let all = pipelines(&db.read).await?;
+    let stages = all
+        .iter()
+        .find(|p| p.id == stage.pipeline_id)
+        .map(|p| p.stages.clone())
+        .unwrap_or_default();
+    let Some(at) = stages.iter().position(|s| s.id == id) else {
+        return Err(AppError::not_found("Stage"));
+    };
+    let other = if up {
+        at.checked_sub(1)
+    } else {
+        (at + 1 < stages.len()).then_some(at + 1)
+    };
+    let Some(other) = other else { return Ok(()) };
+    let mut order: Vec<i64> = stages.iter().map(|s| s.id).collect();
+    order.swap(at, other);
+    let tx = db.write.begin().await?;
+    for (pos, sid) in order.iter().enumerate() {
+        let mut sql = Sql::new(db.backend());
+        sql.push("UPDATE pipeline_stages SET position = ")
+            .bind(pos as i32)
+            .push(" WHERE id = ")
+            .bind(*sid);
+        tx.execute_raw(sql.build()).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a stage. While deals sit in it, `move_to` (another stage of the same pipeline
+/// and kind, so won and lost bookkeeping stays true) must say where they go; otherwise
+/// nothing happens and the answer is 409. Each moved deal's history records the move.
+pub async fn delete_stage(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    move_to: Option<i64>,
+) -> Result<u64, AppError> {
+    actor.require_admin()?;
+    let backend = db.backend();
+    let tx = db.write.begin().await?;
+    let stage = stage_by_id(&tx, id).await?;
+    if stage.kind == "open" {
+        keep_an_open_stage(&tx, stage.pipeline_id, id).await?;
+    }
+    let mut n = Sql::new(backend);
+    n.push("SELECT COUNT(*) AS n FROM deals WHERE stage_id = ")
+        .bind(id);
+    let held = count(&tx, n).await?;
+    if held > 0 {
+        let Some(target) = move_to.filter(|t| *t != id) else {
+            return Err(AppError::Conflict {
+                message: format!(
+                    "{} still holds {held} deal(s); choose a stage to move them to first.",
+                    stage.name
+                ),
+                fields: FieldErrors::new(),
+            });
+        };
+        let target_stage = stage_by_id(&tx, target)
+            .await
+            .map_err(|_| AppError::field("move_to", "That stage does not exist."))?;
+        if target_stage.pipeline_id != stage.pipeline_id || target_stage.kind != stage.kind {
+            return Err(AppError::field(
+                "move_to",
+                "Move the deals to another stage of the same pipeline and kind.",
+            ));
+        }
+        let at = now();
+        let mut hist = Sql::new(backend);
+        hist.push("INSERT INTO deal_stage_changes (deal_id, from_stage_id, to_stage_id, user_id, created_at) SELECT id, ")
+            .bind(id)
+            .push(", ")
+            .bind(target)
+            .push(", ")
+            .bind(actor.id)
+            .push(", ")
+            .bind(at)
+            .push(" FROM deals WHERE stage_id = ")
+            .bind(id);
+        tx.execute_raw(hist.build()).await?;
+        let mut mv = Sql::new(backend);
+        mv.push("UPDATE deals SET position = position + (SELECT COALESCE(MAX(position) + 1, 0) FROM deals WHERE stage_id = ")
+            .bind(target)
+            .push("), stage_id = ")
+            .bind(target)
+            .push(", stage_entered_at = ")
+            .bind(at)
+            .push(", version = version + 1 WHERE stage_id = ")
+            .bind(id);
+        tx.execute_raw(mv.build()).await?;
+    }
+    let mut del = Sql::new(backend);
+    del.push("DELETE FROM pipeline_stages WHERE id = ").bind(id);
+    tx.execute_raw(del.build()).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "delete",
+        "stage",
+        id,
+        Some(serde_json::json!({"name": stage.name, "moved_deals": held})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(held as u64)
 }

@@ -49,6 +49,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/pipelines")
                     .get(api::deals::pipelines)
+                    .post(api::deals::create_pipeline)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/pipelines/{id}/stages")
+                    .post(api::deals::add_stage)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/stages/{id}/reorder")
+                    .post(api::deals::reorder_stage)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/stages/{id}")
+                    .patch(api::deals::update_stage)
+                    .delete(api::deals::delete_stage)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(

@@ -14,6 +14,7 @@ mod custom_fields;
 mod deals;
 mod merge;
 mod openapi;
+mod pipelines;
 mod search;
 mod settings;
 mod setup;

@@ -4,7 +4,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::domain::deals::{self, Deal, DealInput, DealPatch, Move, Pipeline, StageChange};
+use crate::domain::deals::{
+    self, Deal, DealInput, DealPatch, Move, Pipeline, Stage, StageChange, StageInput,
+};
 use crate::error::AppError;
 use crate::web::auth::ApiUser;
 
@@ -119,4 +121,103 @@ pub async fn stage_changes(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok().json(deals::stage_changes(&state.db, &actor, *id).await?))
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineInput {
+    pub name: String,
+}
+
+/// Creates a pipeline with New, In progress, Won and Lost stages (admins).
+#[utoipa::path(post, path = "/api/v1/pipelines", tag = "deals", request_body = PipelineInput,
+    responses((status = 201, body = Pipeline), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn create_pipeline(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    body: web::Json<PipelineInput>,
+) -> Result<HttpResponse, AppError> {
+    let pipeline = deals::create_pipeline(&state.db, &actor, &body.name).await?;
+    Ok(HttpResponse::Created().json(pipeline))
+}
+
+/// Adds a stage at the end of a pipeline (admins).
+#[utoipa::path(post, path = "/api/v1/pipelines/{id}/stages", tag = "deals", request_body = StageInput,
+    params(("id" = i64, Path, description = "Pipeline id")),
+    responses((status = 201, body = Stage), (status = 400), (status = 401), (status = 403), (status = 404), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn add_stage(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<StageInput>,
+) -> Result<HttpResponse, AppError> {
+    let stage = deals::add_stage(&state.db, &actor, *id, &body).await?;
+    Ok(HttpResponse::Created().json(stage))
+}
+
+/// Renames a stage, sets its probability or kind (admins).
+#[utoipa::path(patch, path = "/api/v1/stages/{id}", tag = "deals", request_body = StageInput,
+    params(("id" = i64, Path, description = "Stage id")),
+    responses((status = 200, body = Stage), (status = 400), (status = 401), (status = 403), (status = 404),
+        (status = 409), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn update_stage(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<StageInput>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(deals::update_stage(&state.db, &actor, *id, &body).await?))
+}
+
+#[derive(serde::Deserialize)]
+struct DeleteStageQuery {
+    move_to: Option<i64>,
+}
+
+/// Removes a stage; `?move_to=<stage id>` says where its deals go.
+#[utoipa::path(delete, path = "/api/v1/stages/{id}", tag = "deals",
+    params(("id" = i64, Path, description = "Stage id"),
+        ("move_to" = Option<i64>, Query, description = "Stage (same pipeline and kind) that takes the deals")),
+    responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn delete_stage(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let q: DeleteStageQuery = serde_html_form::from_str(req.query_string())
+        .map_err(|_| AppError::field("move_to", "move_to is a stage id."))?;
+    deals::delete_stage(&state.db, &actor, *id, q.move_to).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StageOrder {
+    /// up or down
+    pub direction: String,
+}
+
+/// Moves a stage one place earlier (up) or later (down) in its pipeline (admins).
+#[utoipa::path(post, path = "/api/v1/stages/{id}/reorder", tag = "deals", request_body = StageOrder,
+    params(("id" = i64, Path, description = "Stage id")),
+    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn reorder_stage(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<StageOrder>,
+) -> Result<HttpResponse, AppError> {
+    let up = match body.direction.as_str() {
+        "up" => true,
+        "down" => false,
+        _ => return Err(AppError::field("direction", "direction is up or down.")),
+    };
+    deals::reorder_stage(&state.db, &actor, *id, up).await?;
+    Ok(HttpResponse::NoContent().finish())
 }

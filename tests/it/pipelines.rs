@@ -1,0 +1,277 @@
+//! Admins shape pipelines: new pipelines, stages added, edited, reordered and removed
+//! without losing a deal or its history.
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+#[actix_web::test]
+async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
+    let app = TestApp::new().await;
+    let admin = app.api_user("admin").await;
+    let rep = app.api_user("rep").await;
+    let mut c = app.client().await;
+
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/pipelines",
+            &rep,
+            Some(json!({"name": "Mine"})),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/pipelines",
+            &admin,
+            Some(json!({"name": "  "})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["name"].is_string());
+
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/pipelines",
+            &admin,
+            Some(json!({"name": "Partnerships"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let p = res.json();
+    let pid = p["id"].as_i64().unwrap();
+    let kinds: Vec<&str> = p["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["open", "open", "won", "lost"]);
+    let stage_id = |p: &serde_json::Value, name: &str| {
+        p["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let new_id = stage_id(&p, "New");
+    let won_id = stage_id(&p, "Won");
+
+    for (body, field) in [
+        (
+            json!({"name": "", "probability": 10, "kind": "open"}),
+            "name",
+        ),
+        (
+            json!({"name": "Demo", "probability": 101, "kind": "open"}),
+            "probability",
+        ),
+        (
+            json!({"name": "Demo", "probability": 10, "kind": "maybe"}),
+            "kind",
+        ),
+    ] {
+        let res = c
+            .api(
+                Method::POST,
+                &format!("/api/v1/pipelines/{pid}/stages"),
+                &admin,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(res.status, 422, "{body}");
+        assert!(res.json()["error"]["fields"][field].is_string(), "{body}");
+    }
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/pipelines/999999/stages",
+            &admin,
+            Some(json!({"name": "Demo", "probability": 30, "kind": "open"})),
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/pipelines/{pid}/stages"),
+            &admin,
+            Some(json!({"name": "Demo", "probability": 30, "kind": "open"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let demo = res.json()["id"].as_i64().unwrap();
+
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &rep,
+            Some(json!({"title": "Reseller deal", "pipeline_id": pid, "stage_id": demo})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let deal = res.json();
+    assert_eq!(deal["stage"], "Demo");
+    assert_eq!(deal["probability"], 30);
+    let deal_id = deal["id"].as_i64().unwrap();
+
+    // A stage that holds deals goes only once they have somewhere to go.
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/stages/{demo}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/stages/{demo}?move_to={won_id}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 422, "open deals never land in a won stage");
+    assert!(res.json()["error"]["fields"]["move_to"].is_string());
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/stages/{demo}?move_to={new_id}"),
+            &rep,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    let res = c
+        .api(Method::GET, &format!("/api/v1/deals/{deal_id}"), &rep, None)
+        .await;
+    assert_eq!(res.json()["stage"], "Demo", "refusals changed nothing");
+
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/stages/{demo}?move_to={new_id}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    let deal = c
+        .api(Method::GET, &format!("/api/v1/deals/{deal_id}"), &rep, None)
+        .await
+        .json();
+    assert_eq!(deal["stage"], "New");
+    assert_eq!(deal["version"], 2, "a moved deal refuses stale edits");
+    let history = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/deals/{deal_id}/stage-changes"),
+            &rep,
+            None,
+        )
+        .await
+        .json();
+    let last = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["to_stage"] == "New")
+        .expect("the move is in the history");
+    assert_eq!(last["from_stage"], "Deleted stage");
+
+    // Kind changes only on an empty stage; edits otherwise apply.
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/stages/{new_id}"),
+            &admin,
+            Some(json!({"name": "New", "probability": 5, "kind": "won"})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["kind"].is_string());
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/stages/{new_id}"),
+            &admin,
+            Some(json!({"name": "Inbound", "probability": 5, "kind": "open"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["name"], "Inbound");
+
+    // Reorder: In progress moves before Inbound.
+    let pipelines = c
+        .api(Method::GET, "/api/v1/pipelines", &admin, None)
+        .await
+        .json();
+    let p = pipelines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == pid)
+        .unwrap()
+        .clone();
+    let progress = stage_id(&p, "In progress");
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/stages/{progress}/reorder"),
+            &admin,
+            Some(json!({"direction": "up"})),
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    let pipelines = c
+        .api(Method::GET, "/api/v1/pipelines", &admin, None)
+        .await
+        .json();
+    let names: Vec<&str> = pipelines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == pid)
+        .unwrap()["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["In progress", "Inbound", "Won", "Lost"]);
+
+    // The last open stage stays.
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/stages/{progress}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/stages/{new_id}?move_to={progress}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    assert_eq!(
+        c.api(Method::GET, &format!("/api/v1/deals/{deal_id}"), &rep, None)
+            .await
+            .json()["stage"],
+        "Inbound"
+    );
+}
