@@ -13,7 +13,8 @@ pub mod pages;
 use actix_web::web;
 
 use pages::{
-    account, companies, contacts, deals, fields, login, search, setup, tags, users, views,
+    account, companies, contacts, deals, fields, login, pipelines, search, setup, tags, users,
+    views,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -199,6 +200,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/fields", web::get().to(fields::index))
             .route("/fields", web::post().to(fields::create))
             .route("/fields/{id}/delete", web::post().to(fields::delete))
+            .route("/pipelines", web::get().to(pipelines::index))
+            .route("/pipelines", web::post().to(pipelines::create))
+            .route(
+                "/pipelines/{id}/stages",
+                web::post().to(pipelines::add_stage),
+            )
+            .route("/stages/{id}", web::post().to(pipelines::update_stage))
+            .route(
+                "/stages/{id}/reorder",
+                web::post().to(pipelines::reorder_stage),
+            )
+            .route(
+                "/stages/{id}/delete",
+                web::post().to(pipelines::delete_stage),
+            )
             .route("/tags", web::get().to(tags::index))
             .route("/tags/{id}", web::post().to(tags::update))
             .route("/tags/{id}/merge", web::post().to(tags::merge))

@@ -275,3 +275,80 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
         "Inbound"
     );
 }
+
+#[actix_web::test]
+async fn the_pipelines_settings_page_adds_edits_and_removes_stages() {
+    let app = TestApp::new().await;
+    app.user("admin@example.com", "admin").await;
+    app.user("rep@example.com", "rep").await;
+    let mut rep = app.client().await;
+    rep.sign_in("rep@example.com", PASSWORD).await;
+    assert_eq!(rep.get("/settings/pipelines").await.status, 403);
+
+    let mut c = app.client().await;
+    c.sign_in("admin@example.com", PASSWORD).await;
+    let page = c.get("/settings/pipelines").await;
+    assert_eq!(page.status, 200);
+    assert!(page.text().contains("Negotiation"));
+
+    let res = c
+        .post_form("/settings/pipelines", &[("name", "Renewals")])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let page = c.get("/settings/pipelines").await.text();
+    assert!(page.contains("Pipeline Renewals created."));
+    assert!(page.contains("Renewals"));
+
+    let sales = c.get("/api/v1/pipelines").await;
+    assert_eq!(sales.status, 401, "the API wants a token, not a cookie");
+    let token = app.token("admin@example.com").await;
+    let pipelines = c
+        .api(Method::GET, "/api/v1/pipelines", &token, None)
+        .await
+        .json();
+    let renewals = pipelines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Renewals")
+        .unwrap()
+        .clone();
+    let pid = renewals["id"].as_i64().unwrap();
+
+    let res = c
+        .post_form(
+            &format!("/settings/pipelines/{pid}/stages"),
+            &[("name", "Quote"), ("probability", "lots"), ("kind", "open")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.text().contains("whole number from 0 to 100"));
+    let res = c
+        .post_form(
+            &format!("/settings/pipelines/{pid}/stages"),
+            &[("name", "Quote"), ("probability", "60"), ("kind", "open")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let first = renewals["stages"][0]["id"].as_i64().unwrap();
+    let res = c
+        .post_form(
+            &format!("/settings/stages/{first}"),
+            &[("name", "Due"), ("probability", "20"), ("kind", "open")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let page = c.get("/settings/pipelines").await.text();
+    assert!(page.contains("Stage Due saved."));
+    assert!(page.contains("value=\"Quote\""));
+
+    let res = c
+        .post_form(
+            &format!("/settings/stages/{first}/delete"),
+            &[("move_to", "")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "an empty stage goes without a target");
+    let page = c.get("/settings/pipelines").await.text();
+    assert!(!page.contains("value=\"Due\""));
+}

@@ -7,6 +7,7 @@ pub mod custom;
 pub mod deals;
 pub mod fields;
 pub mod login;
+pub mod pipelines;
 pub mod search;
 pub mod setup;
 pub mod tags;

@@ -1,0 +1,180 @@
+//! Settings → Pipelines (admins): new pipelines; stages added, edited, reordered and
+//! removed (their deals moved to a stage the admin picks).
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::deals::{self, Pipeline, StageInput};
+use crate::error::AppError;
+use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::forms::Form;
+use crate::web::pages::{Layout, render, see_other};
+
+#[derive(Template)]
+#[template(path = "settings/pipelines.html")]
+struct PipelinesPage {
+    l: Layout,
+    pipelines: Vec<Pipeline>,
+    message: Option<String>,
+}
+
+const KINDS: [&str; 3] = ["open", "won", "lost"];
+
+impl PipelinesPage {
+    fn kinds(&self) -> [&'static str; 3] {
+        KINDS
+    }
+}
+
+async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    error: Option<AppError>,
+) -> Result<HttpResponse, AppError> {
+    let (status, message) = match error {
+        None => (StatusCode::OK, None),
+        Some(AppError::Validation { fields, .. }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(fields.values().cloned().collect::<Vec<_>>().join(" ")),
+        ),
+        Some(e @ AppError::Conflict { .. }) => (StatusCode::CONFLICT, Some(e.to_string())),
+        Some(other) => return Err(other),
+    };
+    render(
+        &PipelinesPage {
+            l: Layout::for_user(user, "settings"),
+            pipelines: deals::pipelines(&state.db.read).await?,
+            message,
+        },
+        status,
+    )
+}
+
+fn done(user: &CurrentUser, flash: &str) -> HttpResponse {
+    set_flash(&user.session, flash);
+    see_other("/settings/pipelines")
+}
+
+pub async fn index(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_admin()?;
+    page(&state, &user, None).await
+}
+
+#[derive(Deserialize)]
+pub struct PipelineForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<PipelineForm>,
+) -> Result<HttpResponse, AppError> {
+    match deals::create_pipeline(&state.db, &user.actor, &form.name).await {
+        Ok(p) => Ok(done(&user, &format!("Pipeline {} created.", p.name))),
+        Err(e) => page(&state, &user, Some(e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct StageForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    probability: String,
+    #[serde(default)]
+    kind: String,
+}
+
+impl StageForm {
+    fn input(&self) -> Result<StageInput, AppError> {
+        let probability = self.probability.trim().parse::<i32>().map_err(|_| {
+            AppError::field(
+                "probability",
+                "Probability is a whole number from 0 to 100.",
+            )
+        })?;
+        Ok(StageInput {
+            name: self.name.clone(),
+            probability,
+            kind: self.kind.clone(),
+        })
+    }
+}
+
+pub async fn add_stage(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<StageForm>,
+) -> Result<HttpResponse, AppError> {
+    let result = match form.input() {
+        Ok(input) => deals::add_stage(&state.db, &user.actor, *id, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(s) => Ok(done(&user, &format!("Stage {} added.", s.name))),
+        Err(e) => page(&state, &user, Some(e)).await,
+    }
+}
+
+pub async fn update_stage(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<StageForm>,
+) -> Result<HttpResponse, AppError> {
+    let result = match form.input() {
+        Ok(input) => deals::update_stage(&state.db, &user.actor, *id, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(s) => Ok(done(&user, &format!("Stage {} saved.", s.name))),
+        Err(e) => page(&state, &user, Some(e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReorderForm {
+    #[serde(default)]
+    direction: String,
+}
+
+pub async fn reorder_stage(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<ReorderForm>,
+) -> Result<HttpResponse, AppError> {
+    deals::reorder_stage(&state.db, &user.actor, *id, form.direction == "up").await?;
+    Ok(see_other("/settings/pipelines"))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteStageForm {
+    #[serde(default)]
+    move_to: String,
+}
+
+pub async fn delete_stage(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<DeleteStageForm>,
+) -> Result<HttpResponse, AppError> {
+    let move_to = form.move_to.trim().parse::<i64>().ok();
+    match deals::delete_stage(&state.db, &user.actor, *id, move_to).await {
+        Ok(0) => Ok(done(&user, "Stage removed.")),
+        Ok(n) => Ok(done(
+            &user,
+            &format!("Stage removed; {n} deal(s) moved and their history notes it."),
+        )),
+        Err(e) => page(&state, &user, Some(e)).await,
+    }
+}
