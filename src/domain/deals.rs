@@ -1474,3 +1474,187 @@ pub async fn delete_stage(
     tx.commit().await?;
     Ok(held as u64)
 }
+
+/// The deal table's sort keys and the SQL each sorts by.
+const LIST_SORTS: [(&str, &str); 7] = [
+    ("title", "lower(d.title)"),
+    ("stage", "s.position"),
+    ("amount", "d.amount_minor"),
+    ("owner", "lower(u.name)"),
+    ("close", "d.expected_close"),
+    ("updated", "d.updated_at"),
+    ("created", "d.created_at"),
+];
+pub const LIST_PAGE: i64 = 50;
+
+/// The deal table: the board's filters plus a status, a sort and a page.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub filters: BoardQuery,
+    /// open, won or lost; none for every deal.
+    pub status: Option<String>,
+    pub sort: &'static str,
+    pub desc: bool,
+    pub page: u64,
+}
+
+impl ListQuery {
+    pub fn new(
+        filters: BoardQuery,
+        status: Option<&str>,
+        sort: Option<&str>,
+        dir: Option<&str>,
+        page: Option<&str>,
+    ) -> Result<ListQuery, AppError> {
+        let mut fields = FieldErrors::new();
+        let status = match clean(status) {
+            None => None,
+            Some(s) if ["open", "won", "lost"].contains(&s.as_str()) => Some(s),
+            Some(_) => {
+                fields.set("status", "Status is open, won or lost.");
+                None
+            }
+        };
+        let sort = match clean(sort) {
+            None => "updated",
+            Some(s) => match LIST_SORTS.iter().find(|(k, _)| *k == s) {
+                Some((k, _)) => k,
+                None => {
+                    fields.set(
+                        "sort",
+                        "Sort by title, stage, amount, owner, close, updated or created.",
+                    );
+                    "updated"
+                }
+            },
+        };
+        let desc = match clean(dir).as_deref() {
+            None => sort == "updated" || sort == "created" || sort == "amount",
+            Some("desc") => true,
+            Some("asc") => false,
+            Some(_) => {
+                fields.set("dir", "Direction is asc or desc.");
+                false
+            }
+        };
+        let page = match clean(page) {
+            None => 1,
+            Some(p) => match p.parse::<u64>() {
+                Ok(n) if n >= 1 => n,
+                _ => {
+                    fields.set("page", "Page is a whole number from 1.");
+                    1
+                }
+            },
+        };
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        Ok(ListQuery {
+            filters,
+            status,
+            sort,
+            desc,
+            page,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DealTable {
+    pub pipeline: Pipeline,
+    pub pipelines: Vec<Pipeline>,
+    pub total: i64,
+    /// Sum of the matching deals' amounts per currency, in minor units.
+    pub sums: BTreeMap<String, i64>,
+    pub items: Vec<Deal>,
+    pub page: u64,
+}
+
+impl DealTable {
+    pub fn sum_text(&self) -> String {
+        if self.sums.is_empty() {
+            return money(0, "");
+        }
+        self.sums
+            .iter()
+            .map(|(c, a)| money(*a, c))
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+    pub fn pages(&self) -> u64 {
+        ((self.total.max(0) as u64).div_ceil(LIST_PAGE as u64)).max(1)
+    }
+}
+
+#[derive(FromQueryResult)]
+struct CurrencyTotal {
+    currency: String,
+    n: i64,
+    total: i64,
+}
+
+/// One page of a pipeline's deals as a table, with the count and sums of every match.
+/// Two statements whatever the number of deals.
+pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<DealTable, AppError> {
+    let all = pipelines(&db.read).await?;
+    let pipeline = match q.filters.pipeline {
+        None => all.first().cloned(),
+        Some(id) => all.iter().find(|p| p.id == id).cloned(),
+    }
+    .ok_or_else(|| AppError::field("pipeline", "No pipeline has this id."))?;
+    let backend = db.backend();
+    let filters = |sql: &mut Sql| {
+        push_board_filters(sql, &q.filters, pipeline.id);
+        if let Some(s) = &q.status {
+            sql.push(" AND s.kind = ").bind(s.clone());
+        }
+    };
+    let mut sums = Sql::new(backend);
+    sums.push(
+        "SELECT d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total \
+         FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id",
+    );
+    filters(&mut sums);
+    sums.push(" GROUP BY d.currency");
+    let totals = CurrencyTotal::find_by_statement(sums.build())
+        .all(&db.read)
+        .await?;
+
+    let key = LIST_SORTS
+        .iter()
+        .find(|(k, _)| *k == q.sort)
+        .map(|(_, e)| *e)
+        .unwrap_or("d.updated_at");
+    let dir = if q.desc { "DESC" } else { "ASC" };
+    let order = format!(" ORDER BY {key} {dir} NULLS LAST, d.id {dir}");
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(backend, &fields(backend), &order))
+        .push(
+            " FROM (SELECT d.id FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id \
+             JOIN users u ON u.id = d.owner_id",
+        );
+    filters(&mut sql);
+    sql.push(&order)
+        .push(" LIMIT ")
+        .bind(LIST_PAGE)
+        .push(" OFFSET ")
+        .bind(((q.page - 1) as i64).saturating_mul(LIST_PAGE))
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    let page: Page<Deal> = PageRow::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the deal list query returned no row".into()))?
+        .into_page(1, 1)?;
+    Ok(DealTable {
+        pipeline,
+        pipelines: all,
+        total: totals.iter().map(|t| t.n).sum(),
+        sums: totals.into_iter().map(|t| (t.currency, t.total)).collect(),
+        items: page.items,
+        page: q.page,
+    })
+}

@@ -13,8 +13,8 @@ pub mod pages;
 use actix_web::web;
 
 use pages::{
-    account, companies, contacts, deals, fields, login, pipelines, search, setup, tags, users,
-    views,
+    account, companies, contacts, deal_list, deals, fields, login, pipelines, search, setup, tags,
+    users, views,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -157,6 +157,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(deals::board))
             .route("", web::post().to(deals::create))
             .route("/new", web::get().to(deals::new))
+            .route("/list", web::get().to(deal_list::index))
             .route("/column/{stage}", web::get().to(deals::column))
             .route("/{id}", web::get().to(deals::show))
             .route("/{id}/move", web::post().to(deals::move_deal)),

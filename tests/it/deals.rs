@@ -545,3 +545,70 @@ async fn deals_show_on_their_company_in_search_and_follow_merges() {
     let page = c.get(&format!("/companies/{keep}")).await.text();
     assert!(page.contains("Rocket skates"));
 }
+
+#[actix_web::test]
+async fn the_deal_list_sorts_filters_pages_and_totals_every_match() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    app.user("rep@example.com", "rep").await;
+    let mut c = app.client().await;
+    let st = stages(&mut c, &token).await;
+    let won = st.iter().find(|(_, n)| n == "Won").unwrap().0;
+    for i in 0..55 {
+        let body =
+            json!({"title": format!("Deal {i:02}"), "amount": (i + 1) * 100, "currency": "EUR"});
+        let res = c
+            .api(Method::POST, "/api/v1/deals", &token, Some(body))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    c.api(
+        Method::POST,
+        "/api/v1/deals",
+        &token,
+        Some(json!({"title": "Zeta won", "amount": 999, "currency": "USD", "stage_id": won})),
+    )
+    .await;
+
+    let mut web = app.client().await;
+    web.sign_in("rep@example.com", PASSWORD).await;
+    let page = web.get("/deals/list?sort=amount&dir=desc").await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    assert!(
+        html.contains("<strong>56</strong> deals"),
+        "every match counted"
+    );
+    assert!(
+        html.contains("EUR 1,540.00 + USD 9.99"),
+        "sums of every match per currency"
+    );
+    assert!(html.contains("aria-sort=\"descending\""));
+    let first = html.find("Deal 54").expect("the largest first");
+    assert!(html.find("Deal 53").unwrap() > first);
+    assert!(!html.contains("Deal 00"), "page 1 holds 50");
+    assert!(html.contains("Page 1 of 2"));
+    let page2 = web
+        .get("/deals/list?sort=amount&dir=desc&page=2")
+        .await
+        .text();
+    assert!(page2.contains("Deal 00"));
+
+    let won_only = web.hx_get("/deals/list?status=won").await;
+    assert_eq!(won_only.status, 200);
+    let html = won_only.text();
+    assert!(!html.contains("<html"), "htmx gets the table only");
+    assert!(html.contains("Zeta won") && !html.contains("Deal 01"));
+    assert!(html.contains("<strong>1</strong> deal "));
+
+    for bad in [
+        "sort=colour",
+        "dir=sideways",
+        "status=maybe",
+        "page=0",
+        "min_amount=lots",
+    ] {
+        let res = web.get(&format!("/deals/list?{bad}")).await;
+        assert_eq!(res.status, 422, "{bad}");
+    }
+}

@@ -4,6 +4,7 @@ pub mod account;
 pub mod companies;
 pub mod contacts;
 pub mod custom;
+pub mod deal_list;
 pub mod deals;
 pub mod fields;
 pub mod login;

@@ -1,0 +1,146 @@
+//! The deal table (`/deals/list`): the board's filters plus status, sortable columns,
+//! totals of every match and pages of 50.
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::deals::{self, BoardParams, DealTable, ListQuery};
+use crate::domain::users;
+use crate::entities::user;
+use crate::error::AppError;
+use crate::web::auth::CurrentUser;
+use crate::web::htmx::Htmx;
+use crate::web::pages::{Layout, list_query, ok};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    pipeline: Option<String>,
+    owner: Option<String>,
+    close_month: Option<String>,
+    min_amount: Option<String>,
+    max_amount: Option<String>,
+    company: Option<String>,
+    status: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+    page: Option<String>,
+}
+
+/// The filters as set, for links.
+pub struct ListFilters {
+    pipeline: String,
+    owner: String,
+    close_month: String,
+    min_amount: String,
+    max_amount: String,
+    company: String,
+    status: String,
+    sort: &'static str,
+    desc: bool,
+}
+
+impl ListFilters {
+    fn pairs(&self) -> Vec<(&'static str, &String)> {
+        vec![
+            ("pipeline", &self.pipeline),
+            ("owner", &self.owner),
+            ("close_month", &self.close_month),
+            ("min_amount", &self.min_amount),
+            ("max_amount", &self.max_amount),
+            ("company", &self.company),
+            ("status", &self.status),
+        ]
+    }
+
+    /// This list sorted by `key`; the current sort key flips its direction.
+    fn sort_link(&self, key: &str) -> String {
+        let dir = if key == self.sort && !self.desc {
+            "desc"
+        } else {
+            "asc"
+        };
+        let base = list_query(&self.pairs(), 1);
+        let sep = if base.is_empty() { "" } else { "&" };
+        format!("/deals/list?{base}{sep}sort={key}&dir={dir}")
+    }
+
+    /// `aria-sort` for a column header.
+    fn aria_sort(&self, key: &str) -> &'static str {
+        match (key == self.sort, self.desc) {
+            (false, _) => "none",
+            (true, true) => "descending",
+            (true, false) => "ascending",
+        }
+    }
+
+    fn page_link(&self, page: u64) -> String {
+        let dir = if self.desc { "desc" } else { "asc" };
+        let base = list_query(&self.pairs(), page);
+        let sep = if base.is_empty() { "" } else { "&" };
+        format!("/deals/list?{base}{sep}sort={}&dir={dir}", self.sort)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "deals/list.html")]
+struct ListPage {
+    l: Layout,
+    f: ListFilters,
+    t: DealTable,
+    owners: Vec<user::Model>,
+}
+
+#[derive(Template)]
+#[template(path = "deals/list.html", block = "table")]
+struct ListFragment {
+    f: ListFilters,
+    t: DealTable,
+}
+
+pub async fn index(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+) -> Result<HttpResponse, AppError> {
+    let p: ListParams = serde_html_form::from_str(req.query_string())
+        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
+    let board = BoardParams {
+        pipeline: p.pipeline.clone(),
+        owner: p.owner.clone(),
+        close_month: p.close_month.clone(),
+        min_amount: p.min_amount.clone(),
+        max_amount: p.max_amount.clone(),
+        company: p.company.clone(),
+    };
+    let q = ListQuery::new(
+        board.validate()?,
+        p.status.as_deref(),
+        p.sort.as_deref(),
+        p.dir.as_deref(),
+        p.page.as_deref(),
+    )?;
+    let t = deals::list(&state.db, &user.actor, &q).await?;
+    let s = |v: Option<String>| v.unwrap_or_default();
+    let f = ListFilters {
+        pipeline: s(p.pipeline),
+        owner: s(p.owner),
+        close_month: s(p.close_month),
+        min_amount: s(p.min_amount),
+        max_amount: s(p.max_amount),
+        company: s(p.company),
+        status: q.status.clone().unwrap_or_default(),
+        sort: q.sort,
+        desc: q.desc,
+    };
+    if hx.fragment {
+        return ok(&ListFragment { f, t });
+    }
+    ok(&ListPage {
+        l: Layout::for_user(&user, "deals"),
+        f,
+        t,
+        owners: users::list_active(&state.db).await?,
+    })
+}
