@@ -160,6 +160,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/list", web::get().to(deal_list::index))
             .route("/column/{stage}", web::get().to(deals::column))
             .route("/{id}", web::get().to(deals::show))
+            .route("/{id}", web::post().to(deals::update))
+            .route("/{id}/edit", web::get().to(deals::edit))
             .route("/{id}/move", web::post().to(deals::move_deal)),
     )
     .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))

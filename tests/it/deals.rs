@@ -612,3 +612,97 @@ async fn the_deal_list_sorts_filters_pages_and_totals_every_match() {
         assert_eq!(res.status, 422, "{bad}");
     }
 }
+
+#[actix_web::test]
+async fn the_edit_page_shows_a_colleagues_change_instead_of_overwriting_it() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    app.user("ana@example.com", "rep").await;
+    let id = c_create(&app, &token).await;
+
+    let mut ana = app.client().await;
+    ana.sign_in("ana@example.com", PASSWORD).await;
+    let form = ana.get(&format!("/deals/{id}/edit")).await;
+    assert_eq!(form.status, 200);
+    let html = form.text();
+    assert!(html.contains("value=\"Acme pilot\""));
+    assert!(html.contains("name=\"version\" value=\"1\""));
+    assert!(html.contains("value=\"12500.00\""), "amount in major units");
+
+    // A colleague renames it through the API meanwhile.
+    let mut api = app.client().await;
+    let res = api
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/deals/{id}"),
+            &token,
+            Some(json!({"title": "Acme pilot (signed)", "version": 1})),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+
+    let fields = [
+        ("title", "Acme pilot, bigger"),
+        ("amount", "20000"),
+        ("currency", "EUR"),
+        ("expected_close", "2027-01-31"),
+        ("version", "1"),
+    ];
+    let res = ana.post_form(&format!("/deals/{id}"), &fields).await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    let html = res.text();
+    assert!(html.contains("Acme pilot (signed)"), "theirs is shown");
+    assert!(
+        html.contains("value=\"Acme pilot, bigger\""),
+        "mine stays in the form"
+    );
+    assert!(html.contains("name=\"version\" value=\"2\""));
+    let now = api
+        .api(Method::GET, &format!("/api/v1/deals/{id}"), &token, None)
+        .await
+        .json();
+    assert_eq!(
+        now["title"], "Acme pilot (signed)",
+        "nothing was overwritten"
+    );
+
+    // Saving again is a deliberate choice to replace theirs.
+    let again = [
+        ("title", "Acme pilot, bigger"),
+        ("amount", "20000"),
+        ("currency", "EUR"),
+        ("expected_close", "2027-01-31"),
+        ("version", "2"),
+    ];
+    let res = ana.post_form(&format!("/deals/{id}"), &again).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let now = api
+        .api(Method::GET, &format!("/api/v1/deals/{id}"), &token, None)
+        .await
+        .json();
+    assert_eq!(now["title"], "Acme pilot, bigger");
+    assert_eq!(now["amount"], 2000000);
+    assert_eq!(now["version"], 3);
+
+    let bad = [("title", "X"), ("amount", "12,5.5.5"), ("version", "3")];
+    let res = ana.post_form(&format!("/deals/{id}"), &bad).await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text().contains("value=\"12,5.5.5\""),
+        "the input is kept"
+    );
+}
+
+async fn c_create(app: &TestApp, token: &str) -> i64 {
+    let mut c = app.client().await;
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            token,
+            Some(json!({"title": "Acme pilot", "amount": 1250000, "currency": "USD"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    res.json()["id"].as_i64().unwrap()
+}

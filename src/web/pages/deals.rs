@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::deals::{
-    self, Board, BoardParams, CURRENCIES, Deal, DealInput, Move, Stage, StageChange,
+    self, Board, BoardParams, CURRENCIES, Deal, DealInput, DealPatch, Move, Stage, StageChange,
 };
 use crate::domain::users;
 use crate::entities::user;
@@ -248,6 +248,9 @@ pub struct DealForm {
     expected_close: String,
     #[serde(default)]
     owner_id: String,
+    /// The version an edit was made from.
+    #[serde(default)]
+    version: String,
 }
 
 /// "1,250.50" → 125050 minor units; None when it is not an amount.
@@ -272,6 +275,11 @@ fn to_minor(text: &str) -> Option<i64> {
 #[template(path = "deals/form.html")]
 struct FormPage {
     l: Layout,
+    /// Where the form posts: `/deals` to add, `/deals/{id}` to edit.
+    action: String,
+    /// The deal being edited, as it is now when a colleague's change got in first.
+    theirs: Option<Deal>,
+    editing: bool,
     v: DealForm,
     stages: Vec<Stage>,
     owners: Vec<user::Model>,
@@ -294,10 +302,35 @@ async fn form_page(
     v: DealForm,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
+    edit_page(state, user, None, v, error).await
+}
+
+/// The deal form, to add (`editing` None) or to edit a deal. A conflict shows the deal
+/// as it is now beside what the user tried, and the next save starts from that version.
+async fn edit_page(
+    state: &AppState,
+    user: &CurrentUser,
+    editing: Option<i64>,
+    mut v: DealForm,
+    error: Option<AppError>,
+) -> Result<HttpResponse, AppError> {
+    let mut theirs = None;
     let (status, errors, message) = match error {
         None => (StatusCode::OK, FieldErrors::new(), None),
         Some(AppError::Validation { fields, message }) => {
             (StatusCode::UNPROCESSABLE_ENTITY, fields, Some(message))
+        }
+        Some(AppError::Conflict { message, .. }) if editing.is_some() => {
+            let now = deals::get(&state.db, &user.actor, editing.unwrap_or_default()).await?;
+            v.version = now.version.to_string();
+            theirs = Some(now);
+            (
+                StatusCode::CONFLICT,
+                FieldErrors::new(),
+                Some(format!(
+                    "{message} Their version is shown below; your changes are still in the form. Save again to replace theirs."
+                )),
+            )
         }
         Some(other) => return Err(other),
     };
@@ -310,6 +343,9 @@ async fn form_page(
     render(
         &FormPage {
             l: Layout::for_user(user, "deals"),
+            action: editing.map_or("/deals".to_string(), |id| format!("/deals/{id}")),
+            theirs,
+            editing: editing.is_some(),
             v,
             stages,
             owners: users::list_active(&state.db).await?,
@@ -354,5 +390,59 @@ pub async fn create(
             Ok(see_other("/deals"))
         }
         Err(e) => form_page(&state, &user, form, Some(e)).await,
+    }
+}
+
+fn major(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor.abs() % 100)
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let d = deals::get(&state.db, &user.actor, *id).await?;
+    let v = DealForm {
+        title: d.title.clone(),
+        amount: major(d.amount),
+        currency: d.currency.clone(),
+        stage_id: d.stage_id.to_string(),
+        expected_close: d.expected_close.clone().unwrap_or_default(),
+        owner_id: d.owner_id.to_string(),
+        version: d.version.to_string(),
+    };
+    edit_page(&state, &user, Some(d.id), v, None).await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<DealForm>,
+) -> Result<HttpResponse, AppError> {
+    let amount = match to_minor(&form.amount) {
+        Some(a) => serde_json::Value::from(a),
+        None => serde_json::Value::from(form.amount.clone()),
+    };
+    let close = form.expected_close.trim();
+    let patch = DealPatch {
+        version: Some(form.version.trim().parse().map_err(|_| {
+            AppError::field("version", "The form lost its version; reload the deal.")
+        })?),
+        title: Some(form.title.clone()),
+        amount: Some(amount),
+        currency: Some(form.currency.clone()),
+        expected_close: Some((!close.is_empty()).then(|| close.to_string())),
+        owner_id: form.owner_id.parse().ok(),
+        ..Default::default()
+    };
+    match deals::update(&state.db, &user.actor, *id, patch).await {
+        Ok(d) => {
+            set_flash(&user.session, format!("{} was saved.", d.title));
+            Ok(see_other(&format!("/deals/{}", d.id)))
+        }
+        Err(e) => edit_page(&state, &user, Some(*id), form, Some(e)).await,
     }
 }
