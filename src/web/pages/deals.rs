@@ -328,7 +328,7 @@ async fn edit_page(
                 StatusCode::CONFLICT,
                 FieldErrors::new(),
                 Some(format!(
-                    "{message} Their version is shown below; your changes are still in the form. Save again to replace theirs."
+                    "{message} Their version is shown above; your changes are still in the form. Save again to replace theirs."
                 )),
             )
         }
