@@ -139,6 +139,17 @@ pub fn money(minor: i64, currency: &str) -> String {
     format!("{currency} {sign}{grouped}.{cents:02}")
 }
 
+/// Amounts in several currencies, e.g. "EUR 1,540.00 + USD 9.99".
+pub fn sums_text(sums: &BTreeMap<String, i64>) -> String {
+    if sums.is_empty() {
+        return money(0, "");
+    }
+    sums.iter()
+        .map(|(c, a)| money(*a, c))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
 fn fields(backend: sea_orm::DatabaseBackend) -> Vec<(&'static str, &'static str)> {
     let contacts = match backend {
         sea_orm::DatabaseBackend::Postgres => {
@@ -944,14 +955,7 @@ pub struct Column {
 
 impl Column {
     pub fn sum_text(&self) -> String {
-        if self.sums.is_empty() {
-            return money(0, "");
-        }
-        self.sums
-            .iter()
-            .map(|(c, a)| money(*a, c))
-            .collect::<Vec<_>>()
-            .join(" + ")
+        sums_text(&self.sums)
     }
     pub fn more(&self) -> bool {
         (self.cards.len() as i64) < self.count
@@ -969,14 +973,7 @@ pub struct Board {
 
 impl Board {
     pub fn forecast_text(&self) -> String {
-        if self.forecast.is_empty() {
-            return money(0, "");
-        }
-        self.forecast
-            .iter()
-            .map(|(c, a)| money(*a, c))
-            .collect::<Vec<_>>()
-            .join(" + ")
+        sums_text(&self.forecast)
     }
 }
 
@@ -989,15 +986,20 @@ struct Totals {
     weighted: i64,
 }
 
+/// The asked-for pipeline, or the first one.
+fn pick_pipeline(all: &[Pipeline], id: Option<i64>) -> Result<Pipeline, AppError> {
+    match id {
+        None => all.first().cloned(),
+        Some(id) => all.iter().find(|p| p.id == id).cloned(),
+    }
+    .ok_or_else(|| AppError::field("pipeline", "No pipeline has this id."))
+}
+
 /// The board: per stage, the count and sums of every deal and the first cards; and the
 /// weighted forecast. Three statements whatever the number of deals.
 pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, AppError> {
     let all = pipelines(&db.read).await?;
-    let pipeline = match q.pipeline {
-        None => all.first().cloned(),
-        Some(id) => all.iter().find(|p| p.id == id).cloned(),
-    }
-    .ok_or_else(|| AppError::field("pipeline", "No pipeline has this id."))?;
+    let pipeline = pick_pipeline(&all, q.pipeline)?;
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push(
@@ -1573,14 +1575,7 @@ pub struct DealTable {
 
 impl DealTable {
     pub fn sum_text(&self) -> String {
-        if self.sums.is_empty() {
-            return money(0, "");
-        }
-        self.sums
-            .iter()
-            .map(|(c, a)| money(*a, c))
-            .collect::<Vec<_>>()
-            .join(" + ")
+        sums_text(&self.sums)
     }
     pub fn pages(&self) -> u64 {
         ((self.total.max(0) as u64).div_ceil(LIST_PAGE as u64)).max(1)
@@ -1598,11 +1593,7 @@ struct CurrencyTotal {
 /// Two statements whatever the number of deals.
 pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<DealTable, AppError> {
     let all = pipelines(&db.read).await?;
-    let pipeline = match q.filters.pipeline {
-        None => all.first().cloned(),
-        Some(id) => all.iter().find(|p| p.id == id).cloned(),
-    }
-    .ok_or_else(|| AppError::field("pipeline", "No pipeline has this id."))?;
+    let pipeline = pick_pipeline(&all, q.filters.pipeline)?;
     let backend = db.backend();
     let filters = |sql: &mut Sql| {
         push_board_filters(sql, &q.filters, pipeline.id);
