@@ -1364,9 +1364,19 @@ async fn keep_an_open_stage(
     Ok(())
 }
 
-/// Moves a stage one place earlier (`up`) or later in its pipeline (admins).
-pub async fn reorder_stage(db: &Db, actor: &Actor, id: i64, up: bool) -> Result<(), AppError> {
+/// Moves a stage one place earlier (`up`) or later (`down`) in its pipeline (admins).
+pub async fn reorder_stage(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    direction: &str,
+) -> Result<(), AppError> {
     actor.require_admin()?;
+    let up = match direction {
+        "up" => true,
+        "down" => false,
+        _ => return Err(AppError::field("direction", "direction is up or down.")),
+    };
     let stage = stage_by_id(&db.read, id).await?;
     let all = pipelines(&db.read).await?;
     let stages = all

@@ -232,6 +232,16 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
         )
         .await;
     assert_eq!(res.status, 204, "{}", res.text());
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/stages/{progress}/reorder"),
+            &admin,
+            Some(json!({"direction": "sideways"})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["direction"].is_string());
     let pipelines = c
         .api(Method::GET, "/api/v1/pipelines", &admin, None)
         .await
@@ -342,6 +352,13 @@ async fn the_pipelines_settings_page_adds_edits_and_removes_stages() {
     assert!(page.contains("Stage Due saved."));
     assert!(page.contains("value=\"Quote\""));
 
+    let res = c
+        .post_form(
+            &format!("/settings/stages/{first}/reorder"),
+            &[("direction", "sideways")],
+        )
+        .await;
+    assert_eq!(res.status, 422, "the page and the API refuse alike");
     let res = c
         .post_form(
             &format!("/settings/stages/{first}/delete"),

@@ -213,11 +213,6 @@ pub async fn reorder_stage(
     id: web::Path<i64>,
     body: web::Json<StageOrder>,
 ) -> Result<HttpResponse, AppError> {
-    let up = match body.direction.as_str() {
-        "up" => true,
-        "down" => false,
-        _ => return Err(AppError::field("direction", "direction is up or down.")),
-    };
-    deals::reorder_stage(&state.db, &actor, *id, up).await?;
+    deals::reorder_stage(&state.db, &actor, *id, &body.direction).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -152,7 +152,7 @@ pub async fn reorder_stage(
     id: web::Path<i64>,
     Form(form): Form<ReorderForm>,
 ) -> Result<HttpResponse, AppError> {
-    deals::reorder_stage(&state.db, &user.actor, *id, form.direction == "up").await?;
+    deals::reorder_stage(&state.db, &user.actor, *id, &form.direction).await?;
     Ok(see_other("/settings/pipelines"))
 }
 
