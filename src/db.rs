@@ -13,7 +13,10 @@ use sea_orm::{
 };
 
 use crate::config::redact_url;
-use crate::domain::cache::AuthCache;
+use crate::domain::cache::{AuthCache, CounterCache};
+
+/// Distinct board filters kept at once; each entry holds up to a few hundred cards.
+const BOARD_CACHE_ENTRIES: usize = 64;
 use std::sync::{Arc, Mutex};
 
 /// The two handles every domain function gets. On SQLite, `write` is a pool of exactly one
@@ -25,6 +28,9 @@ pub struct Db {
     pub read: DatabaseConnection,
     pub write: DatabaseConnection,
     pub auth_cache: Arc<AuthCache>,
+    /// Built boards, good while the `board` change counter is unchanged.
+    pub board_cache:
+        Arc<CounterCache<crate::domain::deals::BoardQuery, crate::domain::deals::Board>>,
     /// The group-commit queue for new contacts, started on first use.
     pub(crate) contact_queue: Arc<Mutex<Option<crate::domain::contacts::batch::Queue>>>,
 }
@@ -50,6 +56,7 @@ impl Db {
                 read: conn.clone(),
                 write: conn,
                 auth_cache: Arc::default(),
+                board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
                 contact_queue: Arc::default(),
             })
         }
@@ -116,6 +123,7 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
         read: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
         write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
         auth_cache: Arc::default(),
+        board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
         contact_queue: Arc::default(),
     })
 }

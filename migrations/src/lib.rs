@@ -9,6 +9,7 @@ mod m20261126_000005_tags;
 mod m20261126_000006_saved_views;
 mod m20261126_000007_custom_fields;
 mod m20261126_000008_deals;
+mod m20261126_000009_change_counters;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_saved_views::Migration),
             Box::new(m20261126_000007_custom_fields::Migration),
             Box::new(m20261126_000008_deals::Migration),
+            Box::new(m20261126_000009_change_counters::Migration),
         ]
     }
 }

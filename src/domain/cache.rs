@@ -5,7 +5,7 @@
 //! sharing a PostgreSQL database sees them within `TTL`.
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::domain::Actor;
@@ -77,5 +77,41 @@ impl AuthCache {
         self.users.clear();
         self.active_users.clear();
         self.custom_fields.clear();
+    }
+}
+
+/// Values built from tables a trigger-kept change counter watches (see the
+/// `change_counters` migration). An entry is good while the counter still reads what it
+/// read before the value was built, whichever process made the change; there is no TTL.
+pub struct CounterCache<K, V> {
+    entries: Mutex<HashMap<K, (i64, Arc<V>)>>,
+    capacity: usize,
+}
+
+impl<K: Hash + Eq, V> CounterCache<K, V> {
+    pub fn new(capacity: usize) -> Self {
+        CounterCache {
+            entries: Mutex::new(HashMap::new()),
+            capacity,
+        }
+    }
+
+    pub fn get(&self, key: &K, counter: i64) -> Option<Arc<V>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(at, _)| *at == counter)
+            .map(|(_, v)| v.clone())
+    }
+
+    pub fn insert(&self, key: K, counter: i64, value: Arc<V>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= self.capacity {
+            entries.retain(|_, (at, _)| *at == counter);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (counter, value));
     }
 }

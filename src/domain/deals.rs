@@ -2,6 +2,7 @@
 //! carries a version; a change made from an older version is refused with 409 and the
 //! current state, instead of overwriting a colleague's change.
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
@@ -865,7 +866,7 @@ pub struct BoardParams {
     pub company: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct BoardQuery {
     pub pipeline: Option<i64>,
     pub owner: Option<i64>,
@@ -996,8 +997,24 @@ fn pick_pipeline(all: &[Pipeline], id: Option<i64>) -> Result<Pipeline, AppError
 }
 
 /// The board: per stage, the count and sums of every deal and the first cards; and the
-/// weighted forecast. Three statements whatever the number of deals.
-pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, AppError> {
+/// weighted forecast. Everyone opens it first thing and most opens see what the last one
+/// saw, so a built board is kept until the trigger-kept `board` counter moves: a hit costs
+/// one primary-key read, and a change from any process is seen by the next request.
+pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>, AppError> {
+    // Read the counter before the data: whatever is built is at least this new.
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT n FROM change_counters WHERE name = 'board'");
+    let counter = count(&db.read, sql).await?;
+    if let Some(b) = db.board_cache.get(q, counter) {
+        return Ok(b);
+    }
+    let b = Arc::new(build_board(db, actor, q).await?);
+    db.board_cache.insert(q.clone(), counter, b.clone());
+    Ok(b)
+}
+
+/// Three statements whatever the number of deals.
+async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, AppError> {
     let all = pipelines(&db.read).await?;
     let pipeline = pick_pipeline(&all, q.pipeline)?;
     let backend = db.backend();

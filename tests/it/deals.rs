@@ -706,3 +706,98 @@ async fn c_create(app: &TestApp, token: &str) -> i64 {
     assert_eq!(res.status, 201, "{}", res.text());
     res.json()["id"].as_i64().unwrap()
 }
+
+/// The board is cached per filter until the trigger-kept counter moves; a second
+/// connection pool stands in for another `cairn serve` process sharing the database.
+#[actix_web::test]
+async fn the_cached_board_follows_changes_made_by_another_process() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let st = stages(&mut c, &token).await;
+    let company = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Initech"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let deal = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &token,
+            Some(
+                json!({"title": "Renewal", "amount": 5000, "currency": "USD",
+                        "stage_id": st[0].0, "company_id": company}),
+            ),
+        )
+        .await;
+    assert_eq!(deal.status, 201, "{}", deal.text());
+    let deal = deal.json();
+    let actor = cairn::domain::Actor {
+        id: 1,
+        name: String::new(),
+        email: String::new(),
+        role: cairn::domain::Role::Rep,
+    };
+    let q = Default::default();
+    let board = || cairn::domain::deals::board(&app.db, &actor, &q);
+    let first = board().await.unwrap();
+    let again = board().await.unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "an unchanged board is served from the cache"
+    );
+
+    let other = cairn::db::Db::connect(&app.url).await.unwrap();
+    let card = |b: &cairn::domain::deals::Board| b.columns[0].cards[0].clone();
+    exec(
+        &other,
+        "UPDATE companies SET name = 'Initrode' WHERE name = 'Initech'",
+    )
+    .await;
+    assert_eq!(
+        card(&board().await.unwrap()).company.as_deref(),
+        Some("Initrode")
+    );
+    exec(
+        &other,
+        &format!(
+            "UPDATE users SET name = 'Milton' WHERE id = {}",
+            deal["owner_id"]
+        ),
+    )
+    .await;
+    assert_eq!(card(&board().await.unwrap()).owner_name, "Milton");
+    exec(
+        &other,
+        "UPDATE deals SET title = 'Upsell', amount_minor = 7000",
+    )
+    .await;
+    let b = board().await.unwrap();
+    assert_eq!(card(&b).title, "Upsell");
+    assert_eq!(b.columns[0].sums["USD"], 7000);
+    exec(
+        &other,
+        "UPDATE pipeline_stages SET name = 'Inbox' WHERE name = 'Lead'",
+    )
+    .await;
+    assert_eq!(board().await.unwrap().columns[0].stage.name, "Inbox");
+    exec(&other, "DELETE FROM deals").await;
+    assert_eq!(board().await.unwrap().columns[0].count, 0);
+    // A counter only other tables move (a company's contact count) keeps the cache.
+    let kept = board().await.unwrap();
+    c.api(
+        Method::POST,
+        "/api/v1/contacts",
+        &token,
+        Some(json!({"first_name": "Ann", "last_name": "Lee", "company_id": company})),
+    )
+    .await;
+    assert!(std::sync::Arc::ptr_eq(&kept, &board().await.unwrap()));
+}

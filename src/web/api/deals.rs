@@ -40,7 +40,11 @@ pub async fn list(
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
     let board = deals::board(&state.db, &actor, &params.validate()?).await?;
     let total = board.columns.iter().map(|c| c.count.max(0) as u64).sum();
-    let items = board.columns.into_iter().flat_map(|c| c.cards).collect();
+    let items = board
+        .columns
+        .iter()
+        .flat_map(|c| c.cards.iter().cloned())
+        .collect();
     Ok(HttpResponse::Ok().json(DealList { total, items }))
 }
 

@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
+use std::sync::Arc;
 
 use crate::app::AppState;
 use crate::domain::deals::{
@@ -62,7 +63,7 @@ impl Filters {
 struct BoardPage {
     l: Layout,
     f: Filters,
-    b: Board,
+    b: Arc<Board>,
     owners: Vec<user::Model>,
     csrf: String,
     can_write: bool,
@@ -72,7 +73,7 @@ struct BoardPage {
 #[template(path = "deals/board.html", block = "board")]
 struct BoardFragment {
     f: Filters,
-    b: Board,
+    b: Arc<Board>,
     csrf: String,
     can_write: bool,
 }
