@@ -68,6 +68,16 @@
   document.addEventListener("DOMContentLoaded", function () { localiseTimes(document); });
   document.addEventListener("htmx:afterSettle", function (evt) { localiseTimes(evt.detail.elt); });
 
+  // A local date-time input (the browser's zone) fills its UTC twin, which the server reads.
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (!t || !t.dataset || !t.dataset.utcFor || !t.form) return;
+    var twin = t.form.elements[t.dataset.utcFor];
+    if (!twin) return;
+    var d = new Date(t.value);
+    twin.value = t.value && !isNaN(d) ? d.toISOString() : "";
+  });
+
   // Keyboard: "/" focuses search, other keys follow elements marked data-hotkey.
   document.addEventListener("keydown", function (evt) {
     if (evt.ctrlKey || evt.metaKey || evt.altKey) return;

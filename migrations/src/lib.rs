@@ -10,6 +10,7 @@ mod m20261126_000006_saved_views;
 mod m20261126_000007_custom_fields;
 mod m20261126_000008_deals;
 mod m20261126_000009_change_counters;
+mod m20261126_000010_activities;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_custom_fields::Migration),
             Box::new(m20261126_000008_deals::Migration),
             Box::new(m20261126_000009_change_counters::Migration),
+            Box::new(m20261126_000010_activities::Migration),
         ]
     }
 }

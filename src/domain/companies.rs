@@ -1027,6 +1027,7 @@ pub async fn merge(
     for (sql_text, arg_first) in [
         ("UPDATE contacts SET company_id = ", true),
         ("UPDATE deals SET company_id = ", true),
+        ("UPDATE activities SET company_id = ", true),
         (
             "INSERT INTO company_tags (company_id, tag_id) SELECT ",
             false,

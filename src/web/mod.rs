@@ -13,8 +13,8 @@ pub mod pages;
 use actix_web::web;
 
 use pages::{
-    account, companies, contacts, deal_list, deals, fields, login, pipelines, search, setup, tags,
-    users, views,
+    account, activities, companies, contacts, deal_list, deals, fields, login, pipelines, search,
+    setup, tags, users, views,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -93,6 +93,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/activities")
+                    .get(api::activities::list)
+                    .post(api::activities::create)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/activities/{id}")
+                    .delete(api::activities::delete)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/search")
                     .get(api::search::search)
                     .default_service(web::to(api::method_not_allowed)),
@@ -165,6 +176,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/move", web::post().to(deals::move_deal)),
     )
     .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))
+    .service(
+        web::scope("/activities")
+            .route("", web::get().to(activities::older))
+            .route("", web::post().to(activities::create))
+            .route("/{id}/delete", web::post().to(activities::delete)),
+    )
     .route("/search", web::get().to(search::index))
     .route("/views", web::post().to(views::create))
     .route("/views/default", web::post().to(views::set_default))

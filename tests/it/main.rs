@@ -3,6 +3,7 @@
 //! `CAIRN_TEST_DATABASE_URL` points at a server (scripts/test runs both).
 mod support;
 
+mod activities;
 mod api_errors;
 mod auth;
 mod bulk;

@@ -127,7 +127,7 @@ pub async fn merge(
     };
     let backend = db.backend();
     let tx = db.write.begin().await?;
-    // Linked records move first (tags and deals; activities and tasks join them later),
+    // Linked records move first (tags, deals and activities; tasks join them later),
     // then the other contact goes, which frees its email for the survivor.
     let mut move_tags = Sql::new(backend);
     move_tags
@@ -145,6 +145,13 @@ pub async fn merge(
         .bind(lose)
         .push(" ON CONFLICT DO NOTHING");
     tx.execute_raw(move_deals.build()).await?;
+    let mut move_activities = Sql::new(backend);
+    move_activities
+        .push("UPDATE activities SET contact_id = ")
+        .bind(keep)
+        .push(" WHERE contact_id = ")
+        .bind(lose);
+    tx.execute_raw(move_activities.build()).await?;
     let mut delete = Sql::new(backend);
     delete.push("DELETE FROM contacts WHERE id = ").bind(lose);
     tx.execute_raw(delete.build()).await?;

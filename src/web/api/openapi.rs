@@ -3,7 +3,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::{companies, contacts, deals, search};
+use crate::web::api::{activities, companies, contacts, deals, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -15,6 +15,7 @@ use crate::web::api::{companies, contacts, deals, search};
         companies::merge, companies::bulk,
         deals::pipelines, deals::create_pipeline, deals::add_stage, deals::update_stage, deals::delete_stage, deals::reorder_stage, deals::list, deals::create, deals::get, deals::update, deals::delete,
         deals::move_deal, deals::stage_changes,
+        activities::list, activities::create, activities::delete,
         search::search
     ),
     modifiers(&Bearer)

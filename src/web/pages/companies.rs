@@ -175,6 +175,7 @@ pub async fn index(
 #[template(path = "companies/show.html")]
 struct ShowPage {
     l: Layout,
+    activity: crate::web::pages::activities::Panel,
     defs: Vec<crate::domain::custom_fields::Field>,
     values: std::collections::BTreeMap<String, serde_json::Value>,
     c: Company,
@@ -205,8 +206,15 @@ pub async fn show(
     let contacts = contacts::list(&state.db, &user.actor, &query).await?;
     let history = audit::for_record(&state.db, "company", c.id, 20).await?;
     let deals = crate::domain::deals::for_company(&state.db, &user.actor, c.id, 50).await?;
+    let activity = crate::web::pages::activities::panel(
+        &state,
+        &user,
+        crate::domain::activities::Subject::Company(c.id),
+    )
+    .await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "companies"),
+        activity,
         defs: crate::domain::custom_fields::defs(&state.db, "company").await?,
         values: c.custom_fields.clone(),
         c,

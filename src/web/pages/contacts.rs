@@ -174,6 +174,7 @@ pub async fn index(
 #[template(path = "contacts/show.html")]
 struct ShowPage {
     l: Layout,
+    activity: crate::web::pages::activities::Panel,
     c: Contact,
     defs: Vec<crate::domain::custom_fields::Field>,
     values: std::collections::BTreeMap<String, serde_json::Value>,
@@ -185,8 +186,15 @@ pub async fn show(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let c = contacts::get(&state.db, &user.actor, *id).await?;
+    let activity = crate::web::pages::activities::panel(
+        &state,
+        &user,
+        crate::domain::activities::Subject::Contact(c.id),
+    )
+    .await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "contacts"),
+        activity,
         defs: crate::domain::custom_fields::defs(&state.db, "contact").await?,
         values: c.custom_fields.clone(),
         c,

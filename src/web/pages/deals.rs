@@ -8,6 +8,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 use crate::app::AppState;
+use crate::domain::activities::Subject;
 use crate::domain::deals::{
     self, Board, BoardParams, CURRENCIES, Deal, DealInput, DealPatch, Move, Stage, StageChange,
 };
@@ -17,6 +18,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, csrf_token, set_flash};
 use crate::web::forms::Form;
 use crate::web::htmx::Htmx;
+use crate::web::pages::activities::{self, Panel};
 use crate::web::pages::{Layout, list_query, ok, render, see_other};
 
 /// The board's filters as set, for links and refreshes.
@@ -211,6 +213,7 @@ struct ShowPage {
     d: Deal,
     stages: Vec<Stage>,
     history: Vec<StageChange>,
+    activity: Panel,
 }
 
 pub async fn show(
@@ -226,11 +229,13 @@ pub async fn show(
         .map(|p| p.stages)
         .unwrap_or_default();
     let history = deals::stage_changes(&state.db, &user.actor, d.id).await?;
+    let activity = activities::panel(&state, &user, Subject::Deal(d.id)).await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "deals"),
         d,
         stages,
         history,
+        activity,
     })
 }
 

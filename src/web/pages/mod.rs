@@ -1,6 +1,7 @@
 //! HTML page handlers, one module per area. Each handler translates HTTP into a call to
 //! `domain` and renders its answer; the rules live in `domain`.
 pub mod account;
+pub mod activities;
 pub mod companies;
 pub mod contacts;
 pub mod custom;

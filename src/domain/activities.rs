@@ -1,0 +1,313 @@
+//! Activities: what happened with a deal, a contact or a company (a note, a call, a
+//! meeting, an email, a payment), newest first on the record's page.
+use chrono::{DateTime, Utc};
+use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::Db;
+use crate::domain::sql::Sql;
+use crate::domain::{Actor, FieldErrorsExt, Page, Role, audit, now};
+use crate::error::{AppError, FieldErrors};
+
+/// Kinds and how the page names them.
+pub const KINDS: &[(&str, &str)] = &[
+    ("note", "Note"),
+    ("call", "Call"),
+    ("meeting", "Meeting"),
+    ("email", "Email"),
+    ("payment", "Payment"),
+];
+
+const MAX_BODY: usize = 20_000;
+
+/// The record an activity belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Deal(i64),
+    Contact(i64),
+    Company(i64),
+}
+
+impl Subject {
+    fn column(self) -> (&'static str, i64) {
+        match self {
+            Subject::Deal(id) => ("deal_id", id),
+            Subject::Contact(id) => ("contact_id", id),
+            Subject::Company(id) => ("company_id", id),
+        }
+    }
+
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Subject::Deal(_) => ("deals", "deal"),
+            Subject::Contact(_) => ("contacts", "contact"),
+            Subject::Company(_) => ("companies", "company"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityInput {
+    /// note, call, meeting, email or payment.
+    pub kind: String,
+    pub body: String,
+    /// When it happened (RFC 3339); now when absent.
+    pub occurred_at: Option<String>,
+    /// Exactly one of deal_id, contact_id and company_id.
+    pub deal_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub company_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, FromQueryResult)]
+pub struct Activity {
+    pub id: i64,
+    pub kind: String,
+    pub body: String,
+    pub occurred_at: DateTime<Utc>,
+    pub deal_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub author_id: Option<i64>,
+    pub author_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Activity {
+    pub fn kind_label(&self) -> &'static str {
+        KINDS
+            .iter()
+            .find(|(k, _)| *k == self.kind)
+            .map_or("Note", |(_, label)| label)
+    }
+
+    /// Whether `actor` may delete it: its author, or an admin or manager.
+    pub fn deletable_by(&self, actor: &Actor) -> bool {
+        actor.can_write()
+            && (self.author_id == Some(actor.id)
+                || matches!(actor.role, Role::Admin | Role::Manager))
+    }
+}
+
+const SELECT: &str = "SELECT a.id, a.kind, a.body, a.occurred_at, a.deal_id, a.contact_id, a.company_id, \
+     a.author_id, u.name AS author_name, a.created_at FROM activities a LEFT JOIN users u ON u.id = a.author_id";
+
+#[derive(FromQueryResult)]
+struct Count {
+    n: i64,
+}
+
+async fn exists(conn: &impl ConnectionTrait, subject: Subject) -> Result<bool, AppError> {
+    let (table, _) = subject.table();
+    let (_, id) = subject.column();
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push(&format!("SELECT COUNT(*) AS n FROM {table} WHERE id = "))
+        .bind(id);
+    Ok(Count::find_by_statement(sql.build())
+        .one(conn)
+        .await?
+        .is_some_and(|c| c.n > 0))
+}
+
+async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Activity>, AppError> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push(SELECT).push(" WHERE a.id = ").bind(id);
+    Ok(Activity::find_by_statement(sql.build()).one(conn).await?)
+}
+
+fn subject_of(input: &ActivityInput, fields: &mut FieldErrors) -> Option<Subject> {
+    let given: Vec<Subject> = [
+        input.deal_id.map(Subject::Deal),
+        input.contact_id.map(Subject::Contact),
+        input.company_id.map(Subject::Company),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match given.as_slice() {
+        [one] => Some(*one),
+        [] => {
+            fields.set(
+                "deal_id",
+                "Say what the activity is about: a deal_id, contact_id or company_id.",
+            );
+            None
+        }
+        _ => {
+            fields.set(
+                "deal_id",
+                "An activity belongs to one record: give only one of deal_id, contact_id and company_id.",
+            );
+            None
+        }
+    }
+}
+
+/// Logs an activity against its record, with its author and an audit line.
+pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Activity, AppError> {
+    actor.require_write()?;
+    let mut fields = FieldErrors::new();
+    let kind = input.kind.trim().to_lowercase();
+    if !KINDS.iter().any(|(k, _)| *k == kind) {
+        fields.set(
+            "kind",
+            "Kind must be one of note, call, meeting, email or payment.",
+        );
+    }
+    let body = input.body.trim();
+    if body.is_empty() {
+        fields.set("body", "Write what happened.");
+    } else if body.chars().count() > MAX_BODY {
+        fields.set("body", format!("At most {MAX_BODY} characters."));
+    } else if body
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        fields.set("body", "The text holds control characters.");
+    }
+    let t = now();
+    let occurred_at = match input.occurred_at.as_deref().map(str::trim) {
+        None | Some("") => t,
+        Some(s) => match DateTime::parse_from_rfc3339(s) {
+            Ok(at) => at.with_timezone(&Utc),
+            Err(_) => {
+                fields.set(
+                    "occurred_at",
+                    "Give the time as RFC 3339, e.g. 2026-11-26T09:30:00Z.",
+                );
+                t
+            }
+        },
+    };
+    let subject = subject_of(input, &mut fields);
+    let tx = db.write.begin().await?;
+    if let Some(s) = subject
+        && !exists(&tx, s).await?
+    {
+        let (column, _) = s.column();
+        let (_, noun) = s.table();
+        fields.set(column, format!("No {noun} has this id."));
+    }
+    let Some(subject) = subject.filter(|_| fields.is_empty()) else {
+        return Err(AppError::validation(fields));
+    };
+    let (column, subject_id) = subject.column();
+    let mut sql = Sql::new(db.backend());
+    sql.push(&format!(
+        "INSERT INTO activities (kind, body, occurred_at, {column}, author_id, created_at) VALUES ("
+    ))
+    .bind(kind)
+    .push(", ")
+    .bind(body)
+    .push(", ")
+    .bind(occurred_at)
+    .push(", ")
+    .bind(subject_id)
+    .push(", ")
+    .bind(actor.id)
+    .push(", ")
+    .bind(t)
+    .push(") RETURNING id");
+    let row = tx
+        .query_one_raw(sql.build())
+        .await?
+        .ok_or_else(|| AppError::Internal("no id for the new activity".into()))?;
+    let id: i64 = row.try_get("", "id")?;
+    let (_, noun) = subject.table();
+    audit::record(
+        &tx,
+        Some(actor),
+        "log_activity",
+        noun,
+        subject_id,
+        Some(serde_json::json!({"activity_id": id})),
+    )
+    .await?;
+    let activity = get_in(&tx, id)
+        .await?
+        .ok_or_else(|| AppError::Internal("the new activity vanished".into()))?;
+    tx.commit().await?;
+    Ok(activity)
+}
+
+/// A record's activities, newest first. A record that does not exist is a 404.
+pub async fn list(
+    db: &Db,
+    _actor: &Actor,
+    subject: Subject,
+    page: u64,
+    per_page: u64,
+) -> Result<Page<Activity>, AppError> {
+    if !exists(&db.read, subject).await? {
+        let (_, noun) = subject.table();
+        let mut noun = noun.to_string();
+        noun[..1].make_ascii_uppercase();
+        return Err(AppError::not_found(&noun));
+    }
+    let (column, id) = subject.column();
+    let page = page.max(1);
+    let per_page = per_page.clamp(1, 100);
+    let mut count = Sql::new(db.backend());
+    count
+        .push(&format!(
+            "SELECT COUNT(*) AS n FROM activities WHERE {column} = "
+        ))
+        .bind(id);
+    let total = Count::find_by_statement(count.build())
+        .one(&db.read)
+        .await?
+        .map_or(0, |c| c.n.max(0) as u64);
+    let mut sql = Sql::new(db.backend());
+    sql.push(SELECT)
+        .push(&format!(" WHERE a.{column} = "))
+        .bind(id)
+        .push(" ORDER BY a.occurred_at DESC, a.id DESC LIMIT ")
+        .bind(per_page as i64)
+        .push(" OFFSET ")
+        .bind(((page - 1) * per_page) as i64);
+    let items = Activity::find_by_statement(sql.build())
+        .all(&db.read)
+        .await?;
+    Ok(Page {
+        total,
+        page,
+        per_page,
+        items,
+    })
+}
+
+/// Removes an activity: its author may, and so may admins and managers.
+pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppError> {
+    actor.require_write()?;
+    let tx = db.write.begin().await?;
+    let activity = get_in(&tx, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Activity"))?;
+    if !activity.deletable_by(actor) {
+        return Err(AppError::Forbidden(
+            "Only its author, a manager or an admin can delete an activity.".into(),
+        ));
+    }
+    let mut sql = Sql::new(db.backend());
+    sql.push("DELETE FROM activities WHERE id = ").bind(id);
+    tx.execute_raw(sql.build()).await?;
+    let (noun, subject_id) = match (activity.deal_id, activity.contact_id, activity.company_id) {
+        (Some(d), _, _) => ("deal", d),
+        (_, Some(c), _) => ("contact", c),
+        (_, _, Some(c)) => ("company", c),
+        _ => ("activity", id),
+    };
+    audit::record(
+        &tx,
+        Some(actor),
+        "delete_activity",
+        noun,
+        subject_id,
+        Some(serde_json::json!({"activity_id": id, "kind": activity.kind})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(activity)
+}

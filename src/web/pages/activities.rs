@@ -1,0 +1,195 @@
+//! The activity panel on deal, contact and company pages: log a note, call, meeting,
+//! email or payment, read the timeline newest first, load older entries, delete one.
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::Actor;
+use crate::domain::activities::{self, Activity, ActivityInput, KINDS, Subject};
+use crate::error::AppError;
+use crate::web::auth::{CurrentUser, csrf_token, set_flash};
+use crate::web::forms::Form;
+use crate::web::htmx::Htmx;
+use crate::web::pages::{ok, see_other};
+
+/// Entries per batch of the timeline.
+const BATCH: u64 = 20;
+
+/// The panel as a record's page shows it; also the answer to an htmx log or delete.
+#[derive(Template)]
+#[template(path = "activities/_panel.html")]
+pub struct Panel {
+    field: &'static str,
+    subject_id: i64,
+    csrf: String,
+    can_write: bool,
+    kinds: &'static [(&'static str, &'static str)],
+    // The first batch, as `_items.html` (included by the panel) names it.
+    activities: Vec<Activity>,
+    actor: Actor,
+    total: u64,
+    next: Option<String>,
+}
+
+/// One batch of entries and the button that loads the next.
+#[derive(Template)]
+#[template(path = "activities/_items.html")]
+pub struct Items {
+    activities: Vec<Activity>,
+    actor: Actor,
+    csrf: String,
+    total: u64,
+    next: Option<String>,
+}
+
+fn field_of(subject: Subject) -> (&'static str, i64) {
+    match subject {
+        Subject::Deal(id) => ("deal_id", id),
+        Subject::Contact(id) => ("contact_id", id),
+        Subject::Company(id) => ("company_id", id),
+    }
+}
+
+fn page_of(subject: Subject) -> String {
+    match subject {
+        Subject::Deal(id) => format!("/deals/{id}"),
+        Subject::Contact(id) => format!("/contacts/{id}"),
+        Subject::Company(id) => format!("/companies/{id}"),
+    }
+}
+
+async fn items(
+    state: &AppState,
+    user: &CurrentUser,
+    subject: Subject,
+    page: u64,
+) -> Result<Items, AppError> {
+    let p = activities::list(&state.db, &user.actor, subject, page, BATCH).await?;
+    let (field, id) = field_of(subject);
+    let next = (p.page * p.per_page < p.total)
+        .then(|| format!("/activities?{field}={id}&page={}", p.page + 1));
+    Ok(Items {
+        activities: p.items,
+        actor: user.actor.clone(),
+        csrf: csrf_token(&user.session),
+        total: p.total,
+        next,
+    })
+}
+
+/// The panel for a record's page.
+pub async fn panel(
+    state: &AppState,
+    user: &CurrentUser,
+    subject: Subject,
+) -> Result<Panel, AppError> {
+    let (field, subject_id) = field_of(subject);
+    let first = items(state, user, subject, 1).await?;
+    Ok(Panel {
+        field,
+        subject_id,
+        csrf: first.csrf,
+        can_write: user.actor.can_write(),
+        kinds: KINDS,
+        activities: first.activities,
+        actor: first.actor,
+        total: first.total,
+        next: first.next,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct SubjectParams {
+    deal_id: Option<i64>,
+    contact_id: Option<i64>,
+    company_id: Option<i64>,
+    page: Option<u64>,
+}
+
+impl SubjectParams {
+    fn subject(&self) -> Result<Subject, AppError> {
+        match (self.deal_id, self.contact_id, self.company_id) {
+            (Some(id), None, None) => Ok(Subject::Deal(id)),
+            (None, Some(id), None) => Ok(Subject::Contact(id)),
+            (None, None, Some(id)) => Ok(Subject::Company(id)),
+            _ => Err(AppError::field(
+                "deal_id",
+                "Give exactly one of deal_id, contact_id and company_id.",
+            )),
+        }
+    }
+}
+
+/// Older entries, asked for by the timeline's "Show older" button.
+pub async fn older(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let p: SubjectParams = serde_html_form::from_str(req.query_string())
+        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
+    let subject = p.subject()?;
+    ok(&items(&state, &user, subject, p.page.unwrap_or(1).max(1)).await?)
+}
+
+#[derive(Deserialize, Default)]
+pub struct LogForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    body: String,
+    /// Filled in UTC by static/app.js from the local date-time input; empty means now.
+    #[serde(default)]
+    occurred_at: String,
+    deal_id: Option<i64>,
+    contact_id: Option<i64>,
+    company_id: Option<i64>,
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+    Form(form): Form<LogForm>,
+) -> Result<HttpResponse, AppError> {
+    let input = ActivityInput {
+        kind: form.kind,
+        body: form.body,
+        occurred_at: Some(form.occurred_at),
+        deal_id: form.deal_id,
+        contact_id: form.contact_id,
+        company_id: form.company_id,
+    };
+    let a = activities::create(&state.db, &user.actor, &input).await?;
+    let subject = subject_of(&a);
+    if hx.fragment {
+        return ok(&panel(&state, &user, subject).await?);
+    }
+    set_flash(&user.session, format!("{} logged.", a.kind_label()));
+    Ok(see_other(&format!("{}#activity", page_of(subject))))
+}
+
+fn subject_of(a: &Activity) -> Subject {
+    match (a.deal_id, a.contact_id, a.company_id) {
+        (Some(id), _, _) => Subject::Deal(id),
+        (_, Some(id), _) => Subject::Contact(id),
+        (_, _, Some(id)) => Subject::Company(id),
+        _ => Subject::Deal(0),
+    }
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let a = activities::delete(&state.db, &user.actor, *id).await?;
+    let subject = subject_of(&a);
+    if hx.fragment {
+        return ok(&panel(&state, &user, subject).await?);
+    }
+    set_flash(&user.session, format!("{} deleted.", a.kind_label()));
+    Ok(see_other(&format!("{}#activity", page_of(subject))))
+}

@@ -1,0 +1,381 @@
+//! Activities: logged on deals, contacts and companies through the API and the pages,
+//! newest first, validated, removable by their author or a manager, kept through merges.
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use serde_json::json;
+
+use crate::support::*;
+
+async fn deal(
+    c: &mut Client<
+        impl actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+            Error = actix_web::Error,
+        >,
+    >,
+    token: &str,
+    title: &str,
+) -> i64 {
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            token,
+            Some(json!({"title": title, "amount": 1000, "currency": "USD"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    res.json()["id"].as_i64().unwrap()
+}
+
+#[actix_web::test]
+async fn the_api_logs_lists_validates_and_deletes_activities() {
+    let app = TestApp::new().await;
+    let rep = app.api_user("rep").await;
+    let other_rep = {
+        app.user("rep2@example.com", "rep").await;
+        app.token("rep2@example.com").await
+    };
+    let manager = app.api_user("manager").await;
+    let viewer = app.api_user("viewer").await;
+    let mut c = app.client().await;
+    let d = deal(&mut c, &rep, "Pilot").await;
+
+    let call = c
+        .api(
+            Method::POST,
+            "/api/v1/activities",
+            &rep,
+            Some(
+                json!({"kind": "call", "body": "Talked budget.\nNext: send the quote.",
+                        "occurred_at": "2026-11-20T15:00:00+01:00", "deal_id": d}),
+            ),
+        )
+        .await;
+    assert_eq!(call.status, 201, "{}", call.text());
+    let call = call.json();
+    assert_eq!(call["kind"], "call");
+    assert_eq!(call["deal_id"], d);
+    assert_eq!(call["author_name"], "rep rep-api@example.com");
+    assert!(
+        call["occurred_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-20T14:00:00"),
+        "stored in UTC: {}",
+        call["occurred_at"]
+    );
+    let note = c
+        .api(
+            Method::POST,
+            "/api/v1/activities",
+            &rep,
+            Some(json!({"kind": "note", "body": "Champion is the CTO.", "deal_id": d})),
+        )
+        .await
+        .json();
+
+    let list = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/activities?deal_id={d}"),
+            &rep,
+            None,
+        )
+        .await;
+    assert_eq!(list.status, 200);
+    let list = list.json();
+    assert_eq!(list["total"], 2);
+    assert_eq!(list["page"], 1);
+    assert_eq!(list["items"][0]["id"], note["id"], "newest first");
+    assert_eq!(list["items"][1]["id"], call["id"]);
+
+    // Bad input: each names its field, nothing is written.
+    for (body, field) in [
+        (json!({"kind": "fax", "body": "x", "deal_id": d}), "kind"),
+        (json!({"kind": "note", "body": "   ", "deal_id": d}), "body"),
+        (json!({"kind": "note", "body": "x"}), "deal_id"),
+        (
+            json!({"kind": "note", "body": "x", "deal_id": d, "contact_id": 1}),
+            "deal_id",
+        ),
+        (
+            json!({"kind": "note", "body": "x", "deal_id": 999999}),
+            "deal_id",
+        ),
+        (
+            json!({"kind": "note", "body": "x", "company_id": 999999}),
+            "company_id",
+        ),
+        (
+            json!({"kind": "note", "body": "x", "deal_id": d, "occurred_at": "yesterday"}),
+            "occurred_at",
+        ),
+    ] {
+        let res = c
+            .api(Method::POST, "/api/v1/activities", &rep, Some(body.clone()))
+            .await;
+        assert_eq!(res.status, 422, "{body}: {}", res.text());
+        assert!(
+            res.json()["error"]["fields"][field].is_string(),
+            "{body}: {}",
+            res.text()
+        );
+    }
+    assert_eq!(app.count("activities").await, 2);
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/activities",
+            &viewer,
+            Some(json!({"kind": "note", "body": "x", "deal_id": d})),
+        )
+        .await;
+    assert_eq!(res.status, 403);
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/activities?deal_id=999999", &rep, None)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/activities", &rep, None)
+            .await
+            .status,
+        422
+    );
+    // Viewers read.
+    assert_eq!(
+        c.api(
+            Method::GET,
+            &format!("/api/v1/activities?deal_id={d}"),
+            &viewer,
+            None
+        )
+        .await
+        .json()["total"],
+        2
+    );
+
+    // Only the author, a manager or an admin removes an entry.
+    let path = format!("/api/v1/activities/{}", call["id"]);
+    assert_eq!(
+        c.api(Method::DELETE, &path, &other_rep, None).await.status,
+        403
+    );
+    assert_eq!(
+        c.api(Method::DELETE, &path, &manager, None).await.status,
+        204
+    );
+    assert_eq!(c.api(Method::DELETE, &path, &rep, None).await.status, 404);
+    let path = format!("/api/v1/activities/{}", note["id"]);
+    assert_eq!(c.api(Method::DELETE, &path, &rep, None).await.status, 204);
+    assert_eq!(app.count("activities").await, 0);
+
+    // A deleted deal takes its activities with it.
+    c.api(
+        Method::POST,
+        "/api/v1/activities",
+        &rep,
+        Some(json!({"kind": "meeting", "body": "Demo", "deal_id": d})),
+    )
+    .await;
+    assert_eq!(app.count("activities").await, 1);
+    assert_eq!(
+        c.api(Method::DELETE, &format!("/api/v1/deals/{d}"), &rep, None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(app.count("activities").await, 0);
+}
+
+#[actix_web::test]
+async fn the_deal_page_logs_activity_in_place_and_pages_older_entries() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let d = deal(&mut c, &token, "Expansion").await;
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+
+    let page = c.get(&format!("/deals/{d}")).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(
+        html.contains("id=\"activity\""),
+        "the deal page has the panel"
+    );
+    assert!(html.contains("Nothing logged yet."));
+
+    // htmx: the answer is the panel with the new entry, to swap in place.
+    let csrf = c.csrf.clone().unwrap();
+    let d_text = d.to_string();
+    let body = serde_html_form::to_string([
+        ("_csrf", csrf.as_str()),
+        ("deal_id", d_text.as_str()),
+        ("kind", "call"),
+        ("body", "Asked for <b>pricing</b>"),
+        ("occurred_at", ""),
+    ])
+    .unwrap();
+    let res = c
+        .send(
+            TestRequest::post()
+                .uri("/activities")
+                .insert_header(("HX-Request", "true"))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(body),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let panel = res.text();
+    assert!(panel.starts_with("<section class=\"card activity\" id=\"activity\">"));
+    assert!(
+        panel.contains("Asked for &#60;b&#62;pricing&#60;/b&#62;")
+            || panel.contains("Asked for &lt;b&gt;pricing&lt;/b&gt;")
+    );
+    assert!(!panel.contains("<b>pricing"), "the text is escaped");
+    assert!(!panel.contains("<html"), "a fragment, not a page");
+
+    // Without htmx: back to the deal page, where the entry shows.
+    let res = c
+        .post_form(
+            "/activities",
+            &[
+                ("deal_id", &d_text),
+                ("kind", "note"),
+                ("body", "Sent the deck"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location(), format!("/deals/{d}#activity"));
+    let html = c.get(&format!("/deals/{d}")).await.text();
+    assert!(html.contains("Sent the deck"));
+    assert!(html.contains("Note logged."));
+
+    // An empty note is refused with the reason, and nothing is written.
+    let res = c
+        .post_form(
+            "/activities",
+            &[("deal_id", &d_text), ("kind", "note"), ("body", " ")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.text().contains("Write what happened."));
+    assert_eq!(app.count("activities").await, 2);
+
+    // Twenty per batch, then "Show older" loads the next.
+    for i in 0..23 {
+        c.api(
+            Method::POST,
+            "/api/v1/activities",
+            &token,
+            Some(json!({"kind": "note", "body": format!("Entry {i}"),
+                        "occurred_at": format!("2026-01-01T00:{:02}:00Z", i), "deal_id": d})),
+        )
+        .await;
+    }
+    let html = c.get(&format!("/deals/{d}")).await.text();
+    assert_eq!(html.matches("class=\"body\"").count(), 20);
+    let next = format!("/activities?deal_id={d}&#38;page=2");
+    assert!(html.contains(&next), "a Show older link");
+    let older = c.hx_get(&format!("/activities?deal_id={d}&page=2")).await;
+    assert_eq!(older.status, 200);
+    let older = older.text();
+    assert_eq!(older.matches("class=\"body\"").count(), 5);
+    assert!(older.contains("Entry 0"), "the oldest comes last");
+    assert!(!older.contains("page=3"));
+}
+
+#[actix_web::test]
+async fn contacts_and_companies_have_activity_that_follows_merges() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let mut ids = Vec::new();
+    for (first, email) in [("Ann", "ann@example.com"), ("Anne", "anne@example.com")] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/contacts",
+                &token,
+                Some(contact_json(first, "Lee", email)),
+            )
+            .await;
+        ids.push(res.json()["id"].as_i64().unwrap());
+    }
+    let mut companies = Vec::new();
+    for name in ["Globex", "Globex Inc"] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/companies",
+                &token,
+                Some(json!({"name": name})),
+            )
+            .await;
+        companies.push(res.json()["id"].as_i64().unwrap());
+    }
+    for (field, id) in [("contact_id", ids[1]), ("company_id", companies[1])] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/activities",
+                &token,
+                Some(json!({"kind": "email", "body": "Intro email", field: id})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    assert!(
+        c.get(&format!("/contacts/{}", ids[1]))
+            .await
+            .text()
+            .contains("Intro email")
+    );
+    assert!(
+        c.get(&format!("/companies/{}", companies[1]))
+            .await
+            .text()
+            .contains("Intro email")
+    );
+
+    // Merging keeps the history on the survivor.
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/contacts/{}/merge", ids[0]),
+            &token,
+            Some(json!({"merge_id": ids[1]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/companies/{}/merge", companies[0]),
+            &token,
+            Some(json!({"merge_id": companies[1]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    for q in [
+        format!("contact_id={}", ids[0]),
+        format!("company_id={}", companies[0]),
+    ] {
+        let list = c
+            .api(
+                Method::GET,
+                &format!("/api/v1/activities?{q}"),
+                &token,
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(list["total"], 1, "{q}");
+    }
+    assert_eq!(app.count("activities").await, 2);
+}
