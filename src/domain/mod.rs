@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod custom_fields;
 pub mod deals;
 pub mod passwords;
+pub mod pick;
 pub mod search;
 pub mod secrets;
 pub mod seed;

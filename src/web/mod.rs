@@ -169,6 +169,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::post().to(deals::create))
             .route("/new", web::get().to(deals::new))
             .route("/list", web::get().to(deal_list::index))
+            .route("/options", web::get().to(deals::options))
             .route("/column/{stage}", web::get().to(deals::column))
             .route("/{id}", web::get().to(deals::show))
             .route("/{id}", web::post().to(deals::update))

@@ -801,3 +801,157 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
     .await;
     assert!(std::sync::Arc::ptr_eq(&kept, &board().await.unwrap()));
 }
+
+/// The form sets every field a salesperson edits: company and contacts by name (with
+/// suggestions as they type), source and a probability that overrides the stage's.
+#[actix_web::test]
+async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probability() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    c.api(
+        Method::POST,
+        "/api/v1/companies",
+        &token,
+        Some(json!({"name": "Umbrella Corp"})),
+    )
+    .await;
+    let mut ann = 0;
+    for (first, last, email) in [
+        ("Ann", "Lee", "ann@umbrella.test"),
+        ("Bob", "Stone", "bob@umbrella.test"),
+        ("Bob", "Stone", "bob2@umbrella.test"),
+    ] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/contacts",
+                &token,
+                Some(contact_json(first, last, email)),
+            )
+            .await;
+        if first == "Ann" {
+            ann = res.json()["id"].as_i64().unwrap();
+        }
+    }
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+
+    // Suggestions for the pickers.
+    let opts = c.hx_get("/deals/options?company=umbr").await;
+    assert_eq!(opts.status, 200);
+    assert!(
+        opts.text().contains("<option value=\"Umbrella Corp\">"),
+        "{}",
+        opts.text()
+    );
+    let opts = c.hx_get("/deals/options?add_contact=ann").await.text();
+    assert!(
+        opts.contains(&format!("value=\"Ann Lee (#{ann})\"")),
+        "{opts}"
+    );
+
+    c.get("/deals/new").await;
+    let res = c
+        .post_form(
+            "/deals",
+            &[
+                ("title", "Umbrella rollout"),
+                ("amount", "5000"),
+                ("currency", "USD"),
+                ("company", "umbrella corp"),
+                ("add_contact", &format!("Ann Lee (#{ann})")),
+                ("source", "referral"),
+                ("probability", "35"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let list = c
+        .api(Method::GET, "/api/v1/deals", &token, None)
+        .await
+        .json();
+    let d = &list["items"][0];
+    let id = d["id"].as_i64().unwrap();
+    assert_eq!(d["company"], "Umbrella Corp");
+    assert_eq!(d["contacts"][0]["id"], ann);
+    assert_eq!(d["source"], "referral");
+    assert_eq!(d["probability"], 35);
+    assert_eq!(d["probability_override"], 35);
+
+    // The edit form shows them; adding by email, a name that matches two people is
+    // refused with the reason, and nothing changes.
+    let html = c.get(&format!("/deals/{id}/edit")).await.text();
+    assert!(html.contains("value=\"Umbrella Corp\""));
+    assert!(html.contains(&format!("name=\"contact_ids\" value=\"{ann}\" checked")));
+    assert!(html.contains("value=\"referral\""));
+    assert!(html.contains("name=\"probability\" value=\"35\""));
+    let ann_s = ann.to_string();
+    let base = [
+        ("title", "Umbrella rollout"),
+        ("amount", "5000"),
+        ("currency", "USD"),
+        ("company", "Umbrella Corp"),
+        ("contact_ids", ann_s.as_str()),
+        ("source", "referral"),
+        ("version", "1"),
+    ];
+    let mut ambiguous = base.to_vec();
+    ambiguous.push(("add_contact", "Bob Stone"));
+    let res = c.post_form(&format!("/deals/{id}"), &ambiguous).await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text().contains("Several contacts match"),
+        "{}",
+        res.text()
+    );
+    assert!(
+        res.text().contains("Ann Lee"),
+        "the linked contacts stay listed"
+    );
+    let mut unknown = base.to_vec();
+    unknown[3] = ("company", "Nobody Ltd");
+    let res = c.post_form(&format!("/deals/{id}"), &unknown).await;
+    assert_eq!(res.status, 422);
+    assert!(res.text().contains("No company is called “Nobody Ltd”"));
+
+    // By email works; an empty probability goes back to the stage's; unticking Ann and
+    // clearing the company unlink them.
+    let save = [
+        ("title", "Umbrella rollout"),
+        ("amount", "5000"),
+        ("currency", "USD"),
+        ("company", ""),
+        ("add_contact", "BOB2@umbrella.test"),
+        ("source", "event"),
+        ("probability", ""),
+        ("version", "1"),
+    ];
+    let res = c.post_form(&format!("/deals/{id}"), &save).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let d = c
+        .api(Method::GET, &format!("/api/v1/deals/{id}"), &token, None)
+        .await
+        .json();
+    assert!(d["company_id"].is_null());
+    let names: Vec<&str> = d["contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Bob Stone"]);
+    assert_eq!(d["source"], "event");
+    assert!(d["probability_override"].is_null());
+    assert_eq!(d["probability"], 10, "Lead's");
+    let res = c
+        .post_form(
+            &format!("/deals/{id}"),
+            &[
+                ("title", "Umbrella rollout"),
+                ("probability", "120"),
+                ("version", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+}

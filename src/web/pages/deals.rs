@@ -10,9 +10,10 @@ use std::sync::Arc;
 use crate::app::AppState;
 use crate::domain::activities::Subject;
 use crate::domain::deals::{
-    self, Board, BoardParams, CURRENCIES, Deal, DealInput, DealPatch, Move, Stage, StageChange,
+    self, Board, BoardParams, CURRENCIES, ContactRef, Deal, DealInput, DealPatch, Move, Stage,
+    StageChange,
 };
-use crate::domain::users;
+use crate::domain::{pick, users};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, csrf_token, set_flash};
@@ -254,9 +255,86 @@ pub struct DealForm {
     expected_close: String,
     #[serde(default)]
     owner_id: String,
+    /// The company's name, typed or chosen from the suggestions.
+    #[serde(default)]
+    company: String,
+    /// Linked contacts left ticked.
+    #[serde(default)]
+    contact_ids: Vec<String>,
+    /// A contact to link: a suggestion ("Ann Lee (#42)"), an email or a full name.
+    #[serde(default)]
+    add_contact: String,
+    #[serde(default)]
+    source: String,
+    /// 0–100; empty follows the stage.
+    #[serde(default)]
+    probability: String,
     /// The version an edit was made from.
     #[serde(default)]
     version: String,
+}
+
+/// The record pickers of the form, resolved: the company id and the contact ids, or the
+/// fields that name nothing (or several things).
+struct Picked {
+    company_id: Option<i64>,
+    contact_ids: Vec<i64>,
+}
+
+async fn resolve(state: &AppState, form: &DealForm) -> Result<Picked, AppError> {
+    let mut fields = FieldErrors::new();
+    let company = form.company.trim();
+    let company_id = if company.is_empty() {
+        None
+    } else {
+        let id = pick::company_named(&state.db, company).await?;
+        if id.is_none() {
+            fields.insert(
+                "company".into(),
+                format!("No company is called “{company}”. Pick one from the suggestions, or add it on the Companies page first."),
+            );
+        }
+        id
+    };
+    let mut contact_ids: Vec<i64> = form
+        .contact_ids
+        .iter()
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
+    let add = form.add_contact.trim();
+    if !add.is_empty() {
+        match pick::contacts_named(&state.db, add).await?.as_slice() {
+            [one] => contact_ids.push(one.id),
+            [] => {
+                fields.insert(
+                    "add_contact".into(),
+                    format!("No contact matches “{add}”. Pick one from the suggestions."),
+                );
+            }
+            _ => {
+                fields.insert(
+                    "add_contact".into(),
+                    format!("Several contacts match “{add}”. Pick one from the suggestions."),
+                );
+            }
+        }
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok(Picked {
+        company_id,
+        contact_ids,
+    })
+}
+
+fn probability_of(text: &str) -> serde_json::Value {
+    let t = text.trim().trim_end_matches('%').trim();
+    match t.parse::<i64>() {
+        _ if t.is_empty() => serde_json::Value::Null,
+        Ok(n) => serde_json::Value::from(n),
+        Err(_) => serde_json::Value::from(t),
+    }
 }
 
 /// "1,250.50" → 125050 minor units; None when it is not an amount.
@@ -289,6 +367,8 @@ struct FormPage {
     v: DealForm,
     stages: Vec<Stage>,
     owners: Vec<user::Model>,
+    /// The contacts ticked in the form, with their names.
+    linked: Vec<ContactRef>,
     errors: FieldErrors,
     message: Option<String>,
 }
@@ -346,9 +426,16 @@ async fn edit_page(
         .next()
         .map(|p| p.stages)
         .unwrap_or_default();
+    let ids: Vec<i64> = v
+        .contact_ids
+        .iter()
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
+    let linked = pick::contact_refs(&state.db, &ids).await?;
     render(
         &FormPage {
             l: Layout::for_user(user, "deals"),
+            linked,
             action: editing.map_or("/deals".to_string(), |id| format!("/deals/{id}")),
             theirs,
             editing: editing.is_some(),
@@ -381,6 +468,11 @@ pub async fn create(
         Some(a) => serde_json::Value::from(a),
         None => serde_json::Value::from(form.amount.clone()),
     };
+    let picked = match resolve(&state, &form).await {
+        Ok(p) => p,
+        Err(e) => return form_page(&state, &user, form, Some(e)).await,
+    };
+    let probability = probability_of(&form.probability);
     let input = DealInput {
         title: form.title.clone(),
         stage_id: form.stage_id.parse().ok(),
@@ -388,6 +480,10 @@ pub async fn create(
         currency: Some(form.currency.clone()),
         expected_close: Some(form.expected_close.clone()),
         owner_id: form.owner_id.parse().ok(),
+        company_id: picked.company_id,
+        contact_ids: Some(picked.contact_ids),
+        source: Some(form.source.clone()),
+        probability: (!probability.is_null()).then_some(probability),
         ..Default::default()
     };
     match deals::create(&state.db, &user.actor, &input).await {
@@ -417,6 +513,14 @@ pub async fn edit(
         stage_id: d.stage_id.to_string(),
         expected_close: d.expected_close.clone().unwrap_or_default(),
         owner_id: d.owner_id.to_string(),
+        company: d.company.clone().unwrap_or_default(),
+        contact_ids: d.contacts.iter().map(|c| c.id.to_string()).collect(),
+        add_contact: String::new(),
+        source: d.source.clone(),
+        probability: d
+            .probability_override
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
         version: d.version.to_string(),
     };
     edit_page(&state, &user, Some(d.id), v, None).await
@@ -433,6 +537,10 @@ pub async fn update(
         None => serde_json::Value::from(form.amount.clone()),
     };
     let close = form.expected_close.trim();
+    let picked = match resolve(&state, &form).await {
+        Ok(p) => p,
+        Err(e) => return edit_page(&state, &user, Some(*id), form, Some(e)).await,
+    };
     let patch = DealPatch {
         version: Some(form.version.trim().parse().map_err(|_| {
             AppError::field("version", "The form lost its version; reload the deal.")
@@ -442,6 +550,10 @@ pub async fn update(
         currency: Some(form.currency.clone()),
         expected_close: Some((!close.is_empty()).then(|| close.to_string())),
         owner_id: form.owner_id.parse().ok(),
+        company_id: Some(picked.company_id),
+        contact_ids: Some(picked.contact_ids),
+        source: Some(form.source.clone()),
+        probability: Some(probability_of(&form.probability)),
         ..Default::default()
     };
     match deals::update(&state.db, &user.actor, *id, patch).await {
@@ -451,4 +563,32 @@ pub async fn update(
         }
         Err(e) => edit_page(&state, &user, Some(*id), form, Some(e)).await,
     }
+}
+
+#[derive(Template)]
+#[template(path = "deals/_options.html")]
+struct Options {
+    suggestions: Vec<pick::Suggestion>,
+}
+
+#[derive(Deserialize)]
+pub struct OptionsQuery {
+    company: Option<String>,
+    add_contact: Option<String>,
+}
+
+/// Suggestions for the form's company and contact pickers (a `<datalist>`'s options).
+pub async fn options(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<OptionsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (kind, text) = match (&q.company, &q.add_contact) {
+        (Some(t), _) => ("company", t.as_str()),
+        (_, Some(t)) => ("contact", t.as_str()),
+        _ => ("contact", ""),
+    };
+    ok(&Options {
+        suggestions: pick::suggest(&state.db, &user.actor, kind, text).await?,
+    })
 }

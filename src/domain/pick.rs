@@ -1,0 +1,143 @@
+//! Record pickers in forms: what a person typed or chose from the suggestions ("Acme",
+//! "Ann Lee <ann@acme.com>", "Ann Lee (#42)") turned into the record it names, by
+//! indexed lookups only.
+use sea_orm::FromQueryResult;
+
+use crate::db::Db;
+use crate::domain::deals::ContactRef;
+use crate::domain::sql::Sql;
+use crate::domain::{Actor, normalise, search};
+use crate::error::AppError;
+
+/// A suggestion for a picker: what goes in the input, and a hint shown beside it.
+pub struct Suggestion {
+    pub value: String,
+    pub hint: String,
+}
+
+#[derive(FromQueryResult)]
+struct Row {
+    id: i64,
+    name: String,
+}
+
+/// "… (#42)" → 42.
+fn trailing_id(text: &str) -> Option<i64> {
+    let rest = text.trim().strip_suffix(')')?;
+    let (_, id) = rest.rsplit_once("(#")?;
+    id.trim().parse().ok()
+}
+
+/// The company called `text` (company names are unique once normalised).
+pub async fn company_named(db: &Db, text: &str) -> Result<Option<i64>, AppError> {
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT id, name FROM companies WHERE name_norm = ")
+        .bind(normalise(text));
+    Ok(Row::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .map(|r| r.id))
+}
+
+/// The contacts `text` names: by `(#id)`, by an email (alone or in `<…>`), or by exact
+/// full name. Several matches mean the text is ambiguous.
+pub async fn contacts_named(db: &Db, text: &str) -> Result<Vec<ContactRef>, AppError> {
+    let text = text.trim();
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT id, first_name || ' ' || last_name AS name FROM contacts WHERE ");
+    if let Some(id) = trailing_id(text) {
+        sql.push("id = ").bind(id);
+    } else {
+        let email = text
+            .rsplit_once('<')
+            .and_then(|(_, e)| e.strip_suffix('>'))
+            .or_else(|| text.contains('@').then_some(text));
+        if let Some(email) = email {
+            sql.push("email_norm = ").bind(normalise(email));
+        } else {
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let Some((last, first)) = words.split_last() else {
+                return Ok(Vec::new());
+            };
+            // The name index is (last_name, first_name): try "First Last" as written.
+            sql.push("last_name = ")
+                .bind(last.to_string())
+                .push(" AND first_name = ")
+                .bind(first.join(" "));
+        }
+    }
+    sql.push(" ORDER BY id LIMIT 5");
+    Ok(Row::find_by_statement(sql.build())
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|r| ContactRef {
+            id: r.id,
+            name: r.name,
+        })
+        .collect())
+}
+
+/// Names for contact ids (a form re-shown after an error lists what was linked).
+pub async fn contact_refs(db: &Db, ids: &[i64]) -> Result<Vec<ContactRef>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT id, first_name || ' ' || last_name AS name FROM contacts WHERE id IN (");
+    for (i, id) in ids.iter().take(50).enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(*id);
+    }
+    sql.push(") ORDER BY last_name, first_name");
+    Ok(Row::find_by_statement(sql.build())
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|r| ContactRef {
+            id: r.id,
+            name: r.name,
+        })
+        .collect())
+}
+
+/// Suggestions as someone types in a company or contact picker, from the global search.
+pub async fn suggest(
+    db: &Db,
+    actor: &Actor,
+    kind: &str,
+    text: &str,
+) -> Result<Vec<Suggestion>, AppError> {
+    let results = search::search(db, actor, text).await?;
+    let hits = if kind == "company" {
+        results.companies
+    } else {
+        results.contacts
+    };
+    Ok(hits
+        .into_iter()
+        .map(|h| Suggestion {
+            value: if kind == "company" {
+                h.title.clone()
+            } else {
+                format!("{} (#{})", h.title, h.id)
+            },
+            hint: h.subtitle,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trailing_id;
+
+    #[test]
+    fn a_chosen_suggestion_carries_its_id() {
+        assert_eq!(trailing_id("Ann Lee (#42)"), Some(42));
+        assert_eq!(trailing_id("  Ann (Annie) Lee (# 7) "), Some(7));
+        assert_eq!(trailing_id("Ann Lee"), None);
+        assert_eq!(trailing_id("Ann (#x)"), None);
+    }
+}
