@@ -41,8 +41,11 @@
     setTimeout(function () { el.remove(); }, 6000);
   }
 
-  document.addEventListener("htmx:responseError", function (evt) {
+  // Any refused fragment request (422 included, which is not an htmx "error") answers in
+  // plain text: say it.
+  document.addEventListener("htmx:afterRequest", function (evt) {
     var xhr = evt.detail.xhr;
+    if (!xhr || xhr.status < 400) return;
     var type = xhr.getResponseHeader("Content-Type") || "";
     if (type.indexOf("text/plain") === 0 && xhr.responseText) {
       toast(xhr.responseText.slice(0, 300));

@@ -1,6 +1,7 @@
 // The deal board: drag cards between and within columns (SortableJS), saved through an
 // htmx request that re-renders the board from the server's state, so a refused move puts
-// the card back. Moving to a lost stage asks for the reason.
+// the card back. Moving to a lost stage asks for the reason. Also the drag of stages on
+// Settings → Pipelines.
 (function () {
   "use strict";
   function refresh(board) {
@@ -39,13 +40,39 @@
       });
     }
   }
-  document.addEventListener("DOMContentLoaded", function () { setup(document); });
-  document.addEventListener("htmx:afterSettle", function () { setup(document); });
+  // Settings → Pipelines: stages are dragged by their handle; the server's order comes
+  // back as the whole page (the ↑/↓ buttons stay for keyboards).
+  function setupStages() {
+    var lists = document.querySelectorAll(".stage-rows");
+    for (var i = 0; i < lists.length; i++) {
+      if (lists[i].dataset.sortable === "on") continue;
+      lists[i].dataset.sortable = "on";
+      Sortable.create(lists[i], {
+        handle: ".handle",
+        draggable: "tr",
+        animation: 120,
+        onEnd: function (evt) {
+          if (evt.oldDraggableIndex === evt.newDraggableIndex) return;
+          var token = document.querySelector("input[name=_csrf]");
+          htmx.ajax("POST", "/settings/stages/" + evt.item.dataset.id + "/reorder", {
+            target: "#app", select: "#app", swap: "outerHTML",
+            values: { position: String(evt.newDraggableIndex) },
+            headers: { "X-CSRF-Token": token ? token.value : "" }
+          });
+        }
+      });
+    }
+  }
+  function setupAll() { setup(document); setupStages(); }
+  document.addEventListener("DOMContentLoaded", setupAll);
+  document.addEventListener("htmx:afterSettle", setupAll);
   // A refused move (409, 404, 422) shows its message as a toast; the board reloads so the
   // card goes back where the server has it.
-  document.addEventListener("htmx:responseError", function (evt) {
+  document.addEventListener("htmx:afterRequest", function (evt) {
     var board = document.getElementById("board");
-    if (board && evt.detail.requestConfig && /\/deals\/\d+\/move$/.test(evt.detail.requestConfig.path)) {
+    var xhr = evt.detail.xhr;
+    if (board && xhr && xhr.status >= 400 && evt.detail.requestConfig &&
+        /\/deals\/\d+\/move$/.test(evt.detail.requestConfig.path)) {
       refresh(board);
     }
   });

@@ -1381,37 +1381,57 @@ async fn keep_an_open_stage(
     Ok(())
 }
 
-/// Moves a stage one place earlier (`up`) or later (`down`) in its pipeline (admins).
+/// Moves a stage one place earlier (`direction` up), later (down), or to `position`
+/// (0 is first) in its pipeline: dragging on the settings page sends the position, the
+/// arrow buttons and older API clients the direction.
 pub async fn reorder_stage(
     db: &Db,
     actor: &Actor,
     id: i64,
-    direction: &str,
+    direction: Option<&str>,
+    position: Option<i64>,
 ) -> Result<(), AppError> {
     actor.require_admin()?;
-    let up = match direction {
-        "up" => true,
-        "down" => false,
-        _ => return Err(AppError::field("direction", "direction is up or down.")),
+    enum Place {
+        Up,
+        Down,
+        At(usize),
+    }
+    let place = match (direction.map(str::trim).filter(|d| !d.is_empty()), position) {
+        (Some("up"), None) => Place::Up,
+        (Some("down"), None) => Place::Down,
+        (None, Some(p)) if p >= 0 => Place::At(p as usize),
+        (None, Some(_)) => {
+            return Err(AppError::field("position", "position is 0 or more."));
+        }
+        (None, None) | (Some(_), Some(_)) => {
+            return Err(AppError::field(
+                "direction",
+                "Give a direction (up or down) or a position, not both.",
+            ));
+        }
+        (Some(_), None) => return Err(AppError::field("direction", "direction is up or down.")),
     };
     let stage = stage_by_id(&db.read, id).await?;
     let all = pipelines(&db.read).await?;
-    let stages = all
+    let mut order: Vec<i64> = all
         .iter()
         .find(|p| p.id == stage.pipeline_id)
-        .map(|p| p.stages.clone())
+        .map(|p| p.stages.iter().map(|s| s.id).collect())
         .unwrap_or_default();
-    let Some(at) = stages.iter().position(|s| s.id == id) else {
+    let Some(at) = order.iter().position(|s| *s == id) else {
         return Err(AppError::not_found("Stage"));
     };
-    let other = if up {
-        at.checked_sub(1)
-    } else {
-        (at + 1 < stages.len()).then_some(at + 1)
+    let to = match place {
+        Place::Up => at.saturating_sub(1),
+        Place::Down => (at + 1).min(order.len() - 1),
+        Place::At(p) => p.min(order.len() - 1),
     };
-    let Some(other) = other else { return Ok(()) };
-    let mut order: Vec<i64> = stages.iter().map(|s| s.id).collect();
-    order.swap(at, other);
+    if to == at {
+        return Ok(());
+    }
+    let moved = order.remove(at);
+    order.insert(to, moved);
     let tx = db.write.begin().await?;
     for (pos, sid) in order.iter().enumerate() {
         let mut sql = Sql::new(db.backend());

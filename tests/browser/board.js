@@ -1,11 +1,12 @@
-// The deal board in a real browser: add a deal, drag its card to another column, and
-// check that the move survived a reload; then move it with the keyboard-friendly picker.
+// The deal board in a real browser: add a deal, drag its card to another column and check
+// that the move survived a reload; move it with the keyboard-friendly picker; and drag a
+// card a colleague has just moved: the save is refused, the reason shows, and the card
+// goes where the server has it.
 // Usage: BASE=http://127.0.0.1:PORT EMAIL=... PASSWORD=... node board.js
-const { chromium } = require('playwright-core');
 const assert = require('node:assert/strict');
+const { run, drag } = require('./lib');
 
 const base = process.env.BASE;
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 async function columnOf(page, title) {
   return page
@@ -13,64 +14,59 @@ async function columnOf(page, title) {
     .evaluate((e) => e.closest('.column').getAttribute('aria-label'));
 }
 
-(async () => {
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+run('board drag, reload, keyboard move and refused drag', async (state) => {
+  const page = state.page;
+  await page.goto(base + '/deals/new');
+  await page.fill('#d-title', 'Drag me');
+  await page.fill('#d-amount', '1250.50');
+  await page.click('main form button[type=submit]');
+  await page.waitForURL('**/deals');
+  assert.equal(await columnOf(page, 'Drag me'), 'Lead');
+
+  const moved = page.waitForResponse((r) => r.url().includes('/move') && r.request().method() === 'POST');
+  await drag(page, page.locator('.card', { hasText: 'Drag me' }).locator('.meta').first(),
+    page.locator('.column[aria-label="Proposal"] .cards'));
+  assert.equal((await moved).status(), 200);
+  await page.waitForTimeout(300);
+  await page.reload();
+  assert.equal(await columnOf(page, 'Drag me'), 'Proposal', 'the drag survived a reload');
+
+  // The keyboard way: the card's "Move…" link opens the deal's stage picker.
+  await page.locator('.card', { hasText: 'Drag me' }).locator('.move-link').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForURL('**/deals/*');
+  await page.selectOption('#move select[name=stage_id]', { label: 'Negotiation' });
+  const picked = page.waitForResponse((r) => r.url().includes('/move') && r.request().method() === 'POST');
+  await page.click('#move button[type=submit]');
+  assert.ok((await picked).status() < 400, 'the picker move was saved');
+  await page.goto(base + '/deals');
+  assert.equal(await columnOf(page, 'Drag me'), 'Negotiation', 'the picker move is on the board');
+
+  // A colleague moves the deal to Qualified while this board still shows it in
+  // Negotiation (a request from the same page stands in for the other browser).
+  const card = page.locator('.card', { hasText: 'Drag me' });
+  const id = await card.getAttribute('data-id');
+  const qualified = await page.locator('.column[aria-label="Qualified"] .cards').getAttribute('data-stage');
+  const status = await page.evaluate(async ([id, stage]) => {
+    const token = document.querySelector('input[name=_csrf]').value;
+    const version = document.querySelector(`.card[data-id="${id}"]`).dataset.version;
+    const body = new URLSearchParams({ stage_id: stage, version, _csrf: token });
+    const res = await fetch(`/deals/${id}/move`, { method: 'POST', body, redirect: 'manual' });
+    return res.status;
+  }, [id, qualified]);
+  assert.ok(status === 303 || status === 0, `the colleague's move was saved (${status})`);
+  assert.equal(await columnOf(page, 'Drag me'), 'Negotiation', 'this board has not heard of it yet');
+
+  state.refusalExpected = true;
+  const refused = page.waitForResponse((r) => r.url().includes('/move') && r.request().method() === 'POST');
+  await drag(page, card.locator('.meta').first(), page.locator('.column[aria-label="Won"] .cards'));
+  assert.equal((await refused).status(), 409, 'a move from a stale version is refused');
+  await page.locator('.toast', { hasText: 'Someone changed' }).waitFor();
+  await page.waitForFunction(() => {
+    const c = [...document.querySelectorAll('.card')].find((e) => e.textContent.includes('Drag me'));
+    return c && c.closest('.column').getAttribute('aria-label') === 'Qualified';
   });
-  const errors = [];
-  try {
-    const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
-    page.on('pageerror', (e) => errors.push(`page error: ${e}`));
-    page.on('console', (m) => {
-      // A Content-Security-Policy violation shows up here: no inline script may run.
-      if (m.type() === 'error') errors.push(`console error: ${m.text()}`);
-    });
-    page.setDefaultTimeout(15000);
-
-    await page.goto(base + '/login');
-    await page.fill('input[name=email]', process.env.EMAIL);
-    await page.fill('input[name=password]', process.env.PASSWORD);
-    await page.click('main button[type=submit]');
-    await page.waitForURL('**/contacts');
-
-    await page.goto(base + '/deals/new');
-    await page.fill('#d-title', 'Drag me');
-    await page.fill('#d-amount', '1250.50');
-    await page.click('main form button[type=submit]');
-    await page.waitForURL('**/deals');
-    assert.equal(await columnOf(page, 'Drag me'), 'Lead');
-
-    // Drag in small steps, as a hand does; SortableJS needs movement to start.
-    const card = await page.locator('.card', { hasText: 'Drag me' }).locator('.meta').first().boundingBox();
-    const target = await page.locator('.column[aria-label="Proposal"] .cards').boundingBox();
-    await page.mouse.move(card.x + 10, card.y + 5);
-    await page.mouse.down();
-    await page.mouse.move(card.x + 30, card.y + 20, { steps: 5 });
-    await page.mouse.move(target.x + 40, target.y + 30, { steps: 20 });
-    await page.mouse.up();
-    await page.waitForResponse((r) => r.url().includes('/move') && r.request().method() === 'POST');
-    await page.waitForTimeout(300);
-
-    await page.reload();
-    assert.equal(await columnOf(page, 'Drag me'), 'Proposal', 'the drag survived a reload');
-
-    // The keyboard way: the card's "Move…" link opens the deal's stage picker.
-    await page.locator('.card', { hasText: 'Drag me' }).locator('.move-link').focus();
-    await page.keyboard.press('Enter');
-    await page.waitForURL('**/deals/*');
-    await page.selectOption('#move select[name=stage_id]', { label: 'Negotiation' });
-    await page.click('#move button[type=submit]');
-    await page.waitForLoadState('load');
-    await page.goto(base + '/deals');
-    assert.equal(await columnOf(page, 'Drag me'), 'Negotiation', 'the picker move is on the board');
-
-    assert.deepEqual(errors, [], 'no script errors or CSP violations');
-    console.log('browser: board drag, reload and keyboard move passed');
-  } finally {
-    await browser.close();
-  }
-})().catch((e) => {
-  console.error(e);
-  process.exit(1);
+  state.refusalExpected = false;
+  await page.reload();
+  assert.equal(await columnOf(page, 'Drag me'), 'Qualified', 'nothing was overwritten');
 });

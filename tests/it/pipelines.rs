@@ -259,6 +259,60 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
         .collect();
     assert_eq!(names, ["In progress", "Inbound", "Won", "Lost"]);
 
+    // Dragging sends the new place: Lost to the top, then past the end (last).
+    let lost = stage_id(&p, "Lost");
+    for (body, want) in [
+        (
+            json!({"position": 0}),
+            ["Lost", "In progress", "Inbound", "Won"],
+        ),
+        (
+            json!({"position": 99}),
+            ["In progress", "Inbound", "Won", "Lost"],
+        ),
+    ] {
+        let res = c
+            .api(
+                Method::POST,
+                &format!("/api/v1/stages/{lost}/reorder"),
+                &admin,
+                Some(body),
+            )
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text());
+        let pipelines = c
+            .api(Method::GET, "/api/v1/pipelines", &admin, None)
+            .await
+            .json();
+        let names: Vec<String> = pipelines
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == pid)
+            .unwrap()["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(names, want);
+    }
+    for body in [
+        json!({"position": -1}),
+        json!({"position": 1, "direction": "up"}),
+        json!({}),
+    ] {
+        let res = c
+            .api(
+                Method::POST,
+                &format!("/api/v1/stages/{lost}/reorder"),
+                &admin,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(res.status, 422, "{body}");
+    }
+
     // The last open stage stays.
     let res = c
         .api(
@@ -359,6 +413,19 @@ async fn the_pipelines_settings_page_adds_edits_and_removes_stages() {
         )
         .await;
     assert_eq!(res.status, 422, "the page and the API refuse alike");
+    // The settings page's drag posts a position; the page comes back in the new order.
+    let res = c
+        .post_form(
+            &format!("/settings/stages/{first}/reorder"),
+            &[("direction", ""), ("position", "4")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let page = c.get("/settings/pipelines").await.text();
+    let due = page.find("value=\"Due\"").unwrap();
+    let quote = page.find("value=\"Quote\"").unwrap();
+    assert!(quote < due, "Due moved below Quote");
+    assert!(page.contains("class=\"handle\""), "rows have a drag handle");
     let res = c
         .post_form(
             &format!("/settings/stages/{first}/delete"),

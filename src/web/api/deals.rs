@@ -202,11 +202,13 @@ pub async fn delete_stage(
 #[derive(serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageOrder {
-    /// up or down
-    pub direction: String,
+    /// up or down: one place earlier or later.
+    pub direction: Option<String>,
+    /// Or the place to put it, 0 being first (past the end means last).
+    pub position: Option<i64>,
 }
 
-/// Moves a stage one place earlier (up) or later (down) in its pipeline (admins).
+/// Moves a stage in its pipeline (admins): one place up or down, or to a position.
 #[utoipa::path(post, path = "/api/v1/stages/{id}/reorder", tag = "deals", request_body = StageOrder,
     params(("id" = i64, Path, description = "Stage id")),
     responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 415), (status = 422)),
@@ -217,6 +219,13 @@ pub async fn reorder_stage(
     id: web::Path<i64>,
     body: web::Json<StageOrder>,
 ) -> Result<HttpResponse, AppError> {
-    deals::reorder_stage(&state.db, &actor, *id, &body.direction).await?;
+    deals::reorder_stage(
+        &state.db,
+        &actor,
+        *id,
+        body.direction.as_deref(),
+        body.position,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -142,8 +142,12 @@ pub async fn update_stage(
 
 #[derive(Deserialize)]
 pub struct ReorderForm {
+    /// The arrow buttons.
     #[serde(default)]
     direction: String,
+    /// Dragging (static/board.js): the row's new place, 0 first.
+    #[serde(default)]
+    position: String,
 }
 
 pub async fn reorder_stage(
@@ -152,7 +156,21 @@ pub async fn reorder_stage(
     id: web::Path<i64>,
     Form(form): Form<ReorderForm>,
 ) -> Result<HttpResponse, AppError> {
-    deals::reorder_stage(&state.db, &user.actor, *id, &form.direction).await?;
+    let position =
+        match form.position.trim() {
+            "" => None,
+            p => Some(p.parse::<i64>().map_err(|_| {
+                AppError::field("position", "position is a whole number, 0 or more.")
+            })?),
+        };
+    deals::reorder_stage(
+        &state.db,
+        &user.actor,
+        *id,
+        Some(form.direction.as_str()),
+        position,
+    )
+    .await?;
     Ok(see_other("/settings/pipelines"))
 }
 

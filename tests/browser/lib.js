@@ -1,0 +1,64 @@
+// Shared by the browser tests: a headless Debian Chromium, a signed-in page, and a list of
+// script errors and CSP violations that must stay empty (some steps expect a refusal
+// and say so with `expectRefusal`).
+const { chromium } = require('playwright-core');
+
+async function start() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  const state = { browser, page, errors: [], refusalExpected: false };
+  page.on('pageerror', (e) => state.errors.push(`page error: ${e}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // A refused request the step asked for logs its status; anything else is a defect,
+    // a Content-Security-Policy violation included.
+    if (state.refusalExpected && /\b(409|404|422)\b|responseError/.test(m.text())) return;
+    state.errors.push(`console error: ${m.text()}`);
+  });
+  page.setDefaultTimeout(15000);
+  await page.goto(process.env.BASE + '/login');
+  await page.fill('input[name=email]', process.env.EMAIL);
+  await page.fill('input[name=password]', process.env.PASSWORD);
+  await page.click('main button[type=submit]');
+  await page.waitForURL('**/contacts');
+  return state;
+}
+
+// Drag in small steps, as a hand does; SortableJS needs movement to start. `dy` is how
+// far into the target the pointer lets go.
+async function drag(page, from, to, dy = 30) {
+  const a = await from.boundingBox();
+  const b = await to.boundingBox();
+  await page.mouse.move(a.x + 10, a.y + 5);
+  await page.mouse.down();
+  await page.mouse.move(a.x + 30, a.y + 20, { steps: 5 });
+  // Slowly enough for SortableJS's animation to let each row it passes swap.
+  const steps = 30;
+  const [x0, y0] = [a.x + 30, a.y + 20];
+  for (let i = 1; i <= steps; i++) {
+    await page.mouse.move(x0 + ((b.x + 40 - x0) * i) / steps, y0 + ((b.y + dy - y0) * i) / steps);
+    await page.waitForTimeout(15);
+  }
+  await page.mouse.up();
+}
+
+function run(name, body) {
+  (async () => {
+    const state = await start();
+    try {
+      await body(state);
+      require('node:assert/strict').deepEqual(state.errors, [], 'no script errors or CSP violations');
+      console.log(`browser: ${name} passed`);
+    } finally {
+      await state.browser.close();
+    }
+  })().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
+
+module.exports = { run, drag };
