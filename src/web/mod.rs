@@ -174,7 +174,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}", web::get().to(deals::show))
             .route("/{id}", web::post().to(deals::update))
             .route("/{id}/edit", web::get().to(deals::edit))
-            .route("/{id}/move", web::post().to(deals::move_deal)),
+            .route("/{id}/move", web::post().to(deals::move_deal))
+            .route("/{id}/delete", web::post().to(deals::delete)),
     )
     .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))
     .service(

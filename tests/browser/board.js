@@ -1,7 +1,7 @@
 // The deal board in a real browser: add a deal, drag its card to another column and check
 // that the move survived a reload; move it with the keyboard-friendly picker; and drag a
 // card a colleague has just moved: the save is refused, the reason shows, and the card
-// goes where the server has it.
+// goes where the server has it; or just deleted: the board says so and drops the card.
 // Usage: BASE=http://127.0.0.1:PORT EMAIL=... PASSWORD=... node board.js
 const assert = require('node:assert/strict');
 const { run, drag } = require('./lib');
@@ -14,7 +14,7 @@ async function columnOf(page, title) {
     .evaluate((e) => e.closest('.column').getAttribute('aria-label'));
 }
 
-run('board drag, reload, keyboard move and refused drag', async (state) => {
+run('board drag, reload, keyboard move, refused and vanished drags', async (state) => {
   const page = state.page;
   await page.goto(base + '/deals/new');
   await page.fill('#d-title', 'Drag me');
@@ -69,4 +69,20 @@ run('board drag, reload, keyboard move and refused drag', async (state) => {
   state.refusalExpected = false;
   await page.reload();
   assert.equal(await columnOf(page, 'Drag me'), 'Qualified', 'nothing was overwritten');
+
+  // A colleague deletes the deal; dragging its card says so and the board drops it.
+  const deleted = await page.evaluate(async (id) => {
+    const token = document.querySelector('input[name=_csrf]').value;
+    const body = new URLSearchParams({ _csrf: token });
+    return (await fetch(`/deals/${id}/delete`, { method: 'POST', body, redirect: 'manual' })).status;
+  }, id);
+  assert.ok(deleted === 303 || deleted === 0, `the colleague's delete was saved (${deleted})`);
+  state.refusalExpected = true;
+  const gone = page.waitForResponse((r) => r.url().includes('/move') && r.request().method() === 'POST');
+  await drag(page, page.locator('.card', { hasText: 'Drag me' }).locator('.meta').first(),
+    page.locator('.column[aria-label="Proposal"] .cards'));
+  assert.equal((await gone).status(), 404);
+  await page.locator('.toast', { hasText: 'no longer exists' }).waitFor();
+  await page.locator('.card', { hasText: 'Drag me' }).waitFor({ state: 'detached' });
+  state.refusalExpected = false;
 });

@@ -453,6 +453,31 @@ async fn the_board_page_moves_cards_and_answers_htmx_with_the_board() {
         .clone();
     assert_eq!(form_deal["amount"], 125050);
     assert_eq!(form_deal["currency"], "EUR");
+
+    // Deleted from its page; a board still showing it gets a 404 with a message when the
+    // card is moved (the board then re-renders without it).
+    let fid = form_deal["id"].as_i64().unwrap();
+    c.get(&format!("/deals/{fid}")).await;
+    let res = c.post_form(&format!("/deals/{fid}/delete"), &[]).await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location(), "/deals");
+    assert!(c.get("/deals").await.text().contains("Form deal was deleted."));
+    let res = c
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri(&format!("/deals/{fid}/move"))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .insert_header(("HX-Request", "true"))
+                .set_payload(format!("_csrf={csrf}&stage_id={}&version=1", st[1].0)),
+        )
+        .await;
+    assert_eq!(res.status, 404);
+    assert!(res.text().contains("no longer exists"), "{}", res.text());
+    assert_eq!(
+        c.get(&format!("/deals/{fid}")).await.status,
+        404,
+        "gone from its page too"
+    );
 }
 
 #[actix_web::test]

@@ -592,3 +592,15 @@ pub async fn options(
         suggestions: pick::suggest(&state.db, &user.actor, kind, text).await?,
     })
 }
+
+/// Deletes a deal from its page (the button asks first), then back to the board.
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let d = deals::get(&state.db, &user.actor, *id).await?;
+    deals::delete(&state.db, &user.actor, d.id).await?;
+    set_flash(&user.session, format!("{} was deleted.", d.title));
+    Ok(see_other("/deals"))
+}
