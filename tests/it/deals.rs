@@ -461,7 +461,12 @@ async fn the_board_page_moves_cards_and_answers_htmx_with_the_board() {
     let res = c.post_form(&format!("/deals/{fid}/delete"), &[]).await;
     assert_eq!(res.status, 303);
     assert_eq!(res.location(), "/deals");
-    assert!(c.get("/deals").await.text().contains("Form deal was deleted."));
+    assert!(
+        c.get("/deals")
+            .await
+            .text()
+            .contains("Form deal was deleted.")
+    );
     let res = c
         .send(
             actix_web::test::TestRequest::post()
