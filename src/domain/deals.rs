@@ -227,7 +227,7 @@ pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Deal, AppError> {
 pub struct DealInput {
     #[serde(default)]
     pub title: String,
-    /// Default: the first pipeline.
+    /// Default: the pipeline of `stage_id`, or the first pipeline.
     pub pipeline_id: Option<i64>,
     /// Default: the pipeline's first stage.
     pub stage_id: Option<i64>,
@@ -264,10 +264,81 @@ struct Valid {
     lost_reason: Option<String>,
 }
 
-async fn org_currency(db: &Db) -> Result<String, AppError> {
+/// The currency new deals get when none is given (Settings → Pipelines).
+pub async fn org_currency(db: &Db) -> Result<String, AppError> {
     Ok(settings::get(&db.read, "currency")
         .await?
         .unwrap_or_else(|| "USD".to_string()))
+}
+
+pub async fn set_org_currency(db: &Db, actor: &Actor, code: &str) -> Result<String, AppError> {
+    actor.require_admin()?;
+    let code = code.trim().to_uppercase();
+    if !CURRENCIES.contains(&code.as_str()) {
+        return Err(AppError::field(
+            "currency",
+            "Currency must be an ISO code such as USD or EUR.",
+        ));
+    }
+    let tx = db.write.begin().await?;
+    settings::set(&tx, "currency", &code).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "set_currency",
+        "settings",
+        0,
+        Some(serde_json::json!({"currency": code})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(code)
+}
+
+fn pipeline_name(name: &str) -> Result<String, AppError> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > 80 || has_control(&name) {
+        return Err(AppError::field(
+            "name",
+            "Give the pipeline a name of up to 80 characters.",
+        ));
+    }
+    Ok(name)
+}
+
+/// Renames a pipeline (admins).
+pub async fn rename_pipeline(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    name: &str,
+) -> Result<Pipeline, AppError> {
+    actor.require_admin()?;
+    let name = pipeline_name(name)?;
+    let tx = db.write.begin().await?;
+    let mut sql = Sql::new(db.backend());
+    sql.push("UPDATE pipelines SET name = ")
+        .bind(name.clone())
+        .push(" WHERE id = ")
+        .bind(id);
+    if tx.execute_raw(sql.build()).await?.rows_affected() == 0 {
+        return Err(AppError::not_found("Pipeline"));
+    }
+    audit::record(
+        &tx,
+        Some(actor),
+        "rename",
+        "pipeline",
+        id,
+        Some(serde_json::json!({"name": name})),
+    )
+    .await?;
+    tx.commit().await?;
+    pipelines(&db.read)
+        .await?
+        .into_iter()
+        .find(|p| p.id == id)
+        .ok_or_else(|| AppError::not_found("Pipeline"))
 }
 
 #[derive(FromQueryResult)]
@@ -293,9 +364,14 @@ async fn validate(db: &Db, actor: &Actor, input: &DealInput) -> Result<Valid, Ap
         fields.set("title", "Title is at most 200 characters of text.");
     }
     let all = pipelines(&db.read).await?;
-    let pipeline = match input.pipeline_id {
-        None => all.first(),
-        Some(id) => all.iter().find(|p| p.id == id),
+    let pipeline = match (input.pipeline_id, input.stage_id) {
+        (Some(id), _) => all.iter().find(|p| p.id == id),
+        // A stage alone says which pipeline.
+        (None, Some(stage)) => all
+            .iter()
+            .find(|p| p.stages.iter().any(|s| s.id == stage))
+            .or(all.first()),
+        (None, None) => all.first(),
     };
     let Some(pipeline) = pipeline else {
         fields.set("pipeline_id", "No pipeline has this id.");
@@ -1174,13 +1250,7 @@ pub async fn for_company(
 /// Creates a pipeline (admins) with the usual open stages plus Won and Lost.
 pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipeline, AppError> {
     actor.require_admin()?;
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() || name.chars().count() > 80 || has_control(&name) {
-        return Err(AppError::field(
-            "name",
-            "Give the pipeline a name of up to 80 characters.",
-        ));
-    }
+    let name = pipeline_name(name)?;
     let backend = db.backend();
     let tx = db.write.begin().await?;
     let mut sql = Sql::new(backend);

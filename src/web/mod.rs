@@ -54,6 +54,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/pipelines/{id}")
+                    .patch(api::deals::rename_pipeline)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/pipelines/{id}/stages")
                     .post(api::deals::add_stage)
                     .default_service(web::to(api::method_not_allowed)),
@@ -224,6 +229,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/fields/{id}/delete", web::post().to(fields::delete))
             .route("/pipelines", web::get().to(pipelines::index))
             .route("/pipelines", web::post().to(pipelines::create))
+            .route("/pipelines/{id}", web::post().to(pipelines::rename))
+            .route("/currency", web::post().to(pipelines::set_currency))
             .route(
                 "/pipelines/{id}/stages",
                 web::post().to(pipelines::add_stage),

@@ -188,6 +188,33 @@ async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
         )
         .await;
     assert_eq!(res.status, 422);
+    // A new deal given only a stage goes to that stage's pipeline; naming another
+    // pipeline as well is refused.
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &token,
+            Some(json!({"title": "Reseller", "stage_id": other})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    assert_eq!(res.json()["stage"], "Intro");
+    let sales = c
+        .api(Method::GET, "/api/v1/pipelines", &token, None)
+        .await
+        .json()[0]["id"]
+        .clone();
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &token,
+            Some(json!({"title": "Reseller", "stage_id": other, "pipeline_id": sales})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["stage_id"].is_string());
 }
 
 #[actix_web::test]

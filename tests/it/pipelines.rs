@@ -436,3 +436,120 @@ async fn the_pipelines_settings_page_adds_edits_and_removes_stages() {
     let page = c.get("/settings/pipelines").await.text();
     assert!(!page.contains("value=\"Due\""));
 }
+
+#[actix_web::test]
+async fn admins_rename_pipelines_and_choose_the_currency_new_deals_start_in() {
+    let app = TestApp::new().await;
+    app.user("admin@example.com", "admin").await;
+    let admin = app.token("admin@example.com").await;
+    let rep = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let p = c
+        .api(
+            Method::POST,
+            "/api/v1/pipelines",
+            &admin,
+            Some(json!({"name": "Partners"})),
+        )
+        .await
+        .json();
+    let pid = p["id"].as_i64().unwrap();
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/pipelines/{pid}"),
+            &admin,
+            Some(json!({"name": "  Channel   partners "})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["name"], "Channel partners");
+    for (token, body, status) in [
+        (&rep, json!({"name": "Mine"}), 403),
+        (&admin, json!({"name": ""}), 422),
+    ] {
+        let res = c
+            .api(
+                Method::PATCH,
+                &format!("/api/v1/pipelines/{pid}"),
+                token,
+                Some(body),
+            )
+            .await;
+        assert_eq!(res.status, status);
+    }
+    assert_eq!(
+        c.api(
+            Method::PATCH,
+            "/api/v1/pipelines/999999",
+            &admin,
+            Some(json!({"name": "X"}))
+        )
+        .await
+        .status,
+        404
+    );
+
+    c.sign_in("admin@example.com", PASSWORD).await;
+    c.get("/settings/pipelines").await;
+    let res = c
+        .post_form(
+            &format!("/settings/pipelines/{pid}"),
+            &[("name", "Resellers")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    let res = c
+        .post_form("/settings/currency", &[("currency", "eur")])
+        .await;
+    assert_eq!(res.status, 303);
+    let page = c.get("/settings/pipelines").await.text();
+    assert!(page.contains("New deals now start in EUR."));
+    assert!(page.contains("value=\"Resellers\""));
+    assert!(page.contains("<option value=\"EUR\" selected>"));
+    let res = c
+        .post_form("/settings/currency", &[("currency", "XYZ")])
+        .await;
+    assert_eq!(res.status, 422);
+
+    // The new-deal form starts in the board's pipeline and the organisation's currency;
+    // a deal added in a Resellers stage lands in that pipeline.
+    let first = p["stages"][0]["id"].as_i64().unwrap();
+    let form = c.get(&format!("/deals/new?pipeline={pid}")).await.text();
+    assert!(form.contains(&format!("<option value=\"{first}\" selected>")));
+    assert!(form.contains("<optgroup label=\"Resellers\">"));
+    assert!(form.contains("<option value=\"EUR\" selected>"));
+    let res = c
+        .post_form(
+            "/deals",
+            &[
+                ("title", "Reseller deal"),
+                ("amount", "100"),
+                ("currency", "EUR"),
+                ("stage_id", &first.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let d = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/deals?pipeline={pid}"),
+            &rep,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(d["items"][0]["title"], "Reseller deal");
+    assert_eq!(d["items"][0]["pipeline_id"], pid);
+    let api_deal = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &rep,
+            Some(json!({"title": "No currency given"})),
+        )
+        .await
+        .json();
+    assert_eq!(api_deal["currency"], "EUR");
+}

@@ -133,6 +133,20 @@ pub struct PipelineInput {
     pub name: String,
 }
 
+/// Renames a pipeline (admins).
+#[utoipa::path(patch, path = "/api/v1/pipelines/{id}", tag = "deals", request_body = PipelineInput,
+    params(("id" = i64, Path, description = "Pipeline id")),
+    responses((status = 200, body = Pipeline), (status = 400), (status = 401), (status = 403), (status = 404), (status = 415), (status = 422)),
+    security(("bearer" = [])))]
+pub async fn rename_pipeline(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<PipelineInput>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(deals::rename_pipeline(&state.db, &actor, *id, &body.name).await?))
+}
+
 /// Creates a pipeline with New, In progress, Won and Lost stages (admins).
 #[utoipa::path(post, path = "/api/v1/pipelines", tag = "deals", request_body = PipelineInput,
     responses((status = 201, body = Pipeline), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)),

@@ -13,7 +13,7 @@ use crate::web::api::{activities, companies, contacts, deals, search};
         contacts::bulk, contacts::merge,
         companies::list, companies::create, companies::get, companies::update, companies::delete,
         companies::merge, companies::bulk,
-        deals::pipelines, deals::create_pipeline, deals::add_stage, deals::update_stage, deals::delete_stage, deals::reorder_stage, deals::list, deals::create, deals::get, deals::update, deals::delete,
+        deals::pipelines, deals::create_pipeline, deals::rename_pipeline, deals::add_stage, deals::update_stage, deals::delete_stage, deals::reorder_stage, deals::list, deals::create, deals::get, deals::update, deals::delete,
         deals::move_deal, deals::stage_changes,
         activities::list, activities::create, activities::delete,
         search::search

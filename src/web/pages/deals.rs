@@ -10,8 +10,8 @@ use std::sync::Arc;
 use crate::app::AppState;
 use crate::domain::activities::Subject;
 use crate::domain::deals::{
-    self, Board, BoardParams, CURRENCIES, ContactRef, Deal, DealInput, DealPatch, Move, Stage,
-    StageChange,
+    self, Board, BoardParams, CURRENCIES, ContactRef, Deal, DealInput, DealPatch, Move, Pipeline,
+    Stage, StageChange,
 };
 use crate::domain::{pick, users};
 use crate::entities::user;
@@ -365,7 +365,8 @@ struct FormPage {
     theirs: Option<Deal>,
     editing: bool,
     v: DealForm,
-    stages: Vec<Stage>,
+    /// Every pipeline, for the stage picker of a new deal.
+    pipelines: Vec<Pipeline>,
     owners: Vec<user::Model>,
     /// The contacts ticked in the form, with their names.
     linked: Vec<ContactRef>,
@@ -420,12 +421,7 @@ async fn edit_page(
         }
         Some(other) => return Err(other),
     };
-    let stages = deals::pipelines(&state.db.read)
-        .await?
-        .into_iter()
-        .next()
-        .map(|p| p.stages)
-        .unwrap_or_default();
+    let pipelines = deals::pipelines(&state.db.read).await?;
     let ids: Vec<i64> = v
         .contact_ids
         .iter()
@@ -440,7 +436,7 @@ async fn edit_page(
             theirs,
             editing: editing.is_some(),
             v,
-            stages,
+            pipelines,
             owners: users::list_active(&state.db).await?,
             errors,
             message,
@@ -449,11 +445,32 @@ async fn edit_page(
     )
 }
 
-pub async fn new(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+#[derive(Deserialize)]
+pub struct NewQuery {
+    /// The board's pipeline: the form starts in its first stage.
+    pipeline: Option<i64>,
+}
+
+pub async fn new(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<NewQuery>,
+) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
+    let stage_id = match q.pipeline {
+        Some(id) => deals::pipelines(&state.db.read)
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .and_then(|p| p.stages.into_iter().find(|s| s.kind == "open"))
+            .map(|s| s.id.to_string())
+            .unwrap_or_default(),
+        None => String::new(),
+    };
     let v = DealForm {
-        currency: "USD".into(),
+        currency: deals::org_currency(&state.db).await?,
         owner_id: user.actor.id.to_string(),
+        stage_id,
         ..Default::default()
     };
     form_page(&state, &user, v, None).await

@@ -17,12 +17,18 @@ use crate::web::pages::{Layout, render, see_other};
 struct PipelinesPage {
     l: Layout,
     pipelines: Vec<Pipeline>,
+    /// The currency new deals start in.
+    currency: String,
     message: Option<String>,
 }
 
 const KINDS: [&str; 3] = ["open", "won", "lost"];
 
 impl PipelinesPage {
+    fn currencies(&self) -> [&'static str; 40] {
+        deals::CURRENCIES
+    }
+
     fn kinds(&self) -> [&'static str; 3] {
         KINDS
     }
@@ -46,6 +52,7 @@ async fn page(
         &PipelinesPage {
             l: Layout::for_user(user, "settings"),
             pipelines: deals::pipelines(&state.db.read).await?,
+            currency: deals::org_currency(&state.db).await?,
             message,
         },
         status,
@@ -78,6 +85,36 @@ pub async fn create(
 ) -> Result<HttpResponse, AppError> {
     match deals::create_pipeline(&state.db, &user.actor, &form.name).await {
         Ok(p) => Ok(done(&user, &format!("Pipeline {} created.", p.name))),
+        Err(e) => page(&state, &user, Some(e)).await,
+    }
+}
+
+pub async fn rename(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<PipelineForm>,
+) -> Result<HttpResponse, AppError> {
+    match deals::rename_pipeline(&state.db, &user.actor, *id, &form.name).await {
+        Ok(p) => Ok(done(&user, &format!("Pipeline renamed to {}.", p.name))),
+        Err(e) => page(&state, &user, Some(e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CurrencyForm {
+    #[serde(default)]
+    currency: String,
+}
+
+/// The currency new deals start in.
+pub async fn set_currency(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<CurrencyForm>,
+) -> Result<HttpResponse, AppError> {
+    match deals::set_org_currency(&state.db, &user.actor, &form.currency).await {
+        Ok(c) => Ok(done(&user, &format!("New deals now start in {c}."))),
         Err(e) => page(&state, &user, Some(e)).await,
     }
 }
