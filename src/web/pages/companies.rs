@@ -527,6 +527,9 @@ pub fn history_line(e: &audit::Entry) -> String {
     match e.action.as_str() {
         "create" => format!("{who} added it"),
         "update" => format!("{who} edited it"),
+        "merge" => format!("{who} merged another company into it"),
+        "log_activity" => format!("{who} logged an activity"),
+        "delete_activity" => format!("{who} deleted an activity"),
         other => format!("{who}: {other}"),
     }
 }
