@@ -15,7 +15,8 @@ use sea_orm::{
 use crate::config::redact_url;
 use crate::domain::cache::{AuthCache, CounterCache};
 
-/// Distinct board filters kept at once; each entry holds up to a few hundred cards.
+/// Distinct board filters (and deal-table pages) kept at once; each entry holds up to a
+/// few hundred cards.
 const BOARD_CACHE_ENTRIES: usize = 64;
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +32,9 @@ pub struct Db {
     /// Built boards, good while the `board` change counter is unchanged.
     pub board_cache:
         Arc<CounterCache<crate::domain::deals::BoardQuery, crate::domain::deals::Board>>,
+    /// Built deal-table pages, under the same counter.
+    pub deal_list_cache:
+        Arc<CounterCache<crate::domain::deals::ListQuery, crate::domain::deals::DealTable>>,
     /// The group-commit queue for new contacts, started on first use.
     pub(crate) contact_queue: Arc<Mutex<Option<crate::domain::contacts::batch::Queue>>>,
 }
@@ -57,6 +61,7 @@ impl Db {
                 write: conn,
                 auth_cache: Arc::default(),
                 board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
+                deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
                 contact_queue: Arc::default(),
             })
         }
@@ -124,6 +129,7 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
         write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
         auth_cache: Arc::default(),
         board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
+        deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
         contact_queue: Arc::default(),
     })
 }

@@ -1078,15 +1078,20 @@ fn pick_pipeline(all: &[Pipeline], id: Option<i64>) -> Result<Pipeline, AppError
 /// one primary-key read, and a change from any process is seen by the next request.
 pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>, AppError> {
     // Read the counter before the data: whatever is built is at least this new.
-    let mut sql = Sql::new(db.backend());
-    sql.push("SELECT n FROM change_counters WHERE name = 'board'");
-    let counter = count(&db.read, sql).await?;
+    let counter = board_counter(db).await?;
     if let Some(b) = db.board_cache.get(q, counter) {
         return Ok(b);
     }
     let b = Arc::new(build_board(db, actor, q).await?);
     db.board_cache.insert(q.clone(), counter, b.clone());
     Ok(b)
+}
+
+/// The trigger-kept counter of changes to what boards and deal lists show.
+async fn board_counter(db: &Db) -> Result<i64, AppError> {
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT n FROM change_counters WHERE name = 'board'");
+    count(&db.read, sql).await
 }
 
 /// Three statements whatever the number of deals.
@@ -1607,7 +1612,7 @@ const LIST_SORTS: [(&str, &str); 7] = [
 pub const LIST_PAGE: i64 = 50;
 
 /// The deal table: the board's filters plus a status, a sort and a page.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ListQuery {
     pub filters: BoardQuery,
     /// open, won or lost; none for every deal.
@@ -1708,7 +1713,19 @@ struct CurrencyTotal {
 
 /// One page of a pipeline's deals as a table, with the count and sums of every match.
 /// Two statements whatever the number of deals.
-pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<DealTable, AppError> {
+/// A page of the deal table. Like the board, a built page is kept until the change
+/// counter moves (its totals cover every matching deal, which is the costly part).
+pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Arc<DealTable>, AppError> {
+    let counter = board_counter(db).await?;
+    if let Some(t) = db.deal_list_cache.get(q, counter) {
+        return Ok(t);
+    }
+    let t = Arc::new(build_list(db, actor, q).await?);
+    db.deal_list_cache.insert(q.clone(), counter, t.clone());
+    Ok(t)
+}
+
+async fn build_list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<DealTable, AppError> {
     let all = pipelines(&db.read).await?;
     let pipeline = pick_pipeline(&all, q.filters.pipeline)?;
     let backend = db.backend();

@@ -857,6 +857,29 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
     )
     .await;
     assert!(std::sync::Arc::ptr_eq(&kept, &board().await.unwrap()));
+
+    // The deal table is kept under the same counter.
+    c.api(
+        Method::POST,
+        "/api/v1/deals",
+        &token,
+        Some(json!({"title": "Listed", "amount": 100, "currency": "USD", "company_id": company})),
+    )
+    .await;
+    let lq =
+        cairn::domain::deals::ListQuery::new(Default::default(), None, None, None, None).unwrap();
+    let list = || cairn::domain::deals::list(&app.db, &actor, &lq);
+    let first = list().await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first, &list().await.unwrap()));
+    assert_eq!(first.items[0].company.as_deref(), Some("Initrode"));
+    exec(
+        &other,
+        "UPDATE companies SET name = 'Initech' WHERE name = 'Initrode'",
+    )
+    .await;
+    let now = list().await.unwrap();
+    assert_eq!(now.items[0].company.as_deref(), Some("Initech"));
+    assert_eq!(now.total, 1);
 }
 
 /// The form sets every field a salesperson edits: company and contacts by name (with

@@ -3,6 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
+use std::sync::Arc;
 
 use crate::app::AppState;
 use crate::domain::deals::{self, BoardParams, DealTable, ListQuery};
@@ -87,7 +88,7 @@ impl ListFilters {
 struct ListPage {
     l: Layout,
     f: ListFilters,
-    t: DealTable,
+    t: Arc<DealTable>,
     owners: Vec<user::Model>,
 }
 
@@ -95,7 +96,7 @@ struct ListPage {
 #[template(path = "deals/list.html", block = "table")]
 struct ListFragment {
     f: ListFilters,
-    t: DealTable,
+    t: Arc<DealTable>,
 }
 
 pub async fn index(
