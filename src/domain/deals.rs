@@ -1600,15 +1600,59 @@ pub async fn delete_stage(
 }
 
 /// The deal table's sort keys and the SQL each sorts by.
-const LIST_SORTS: [(&str, &str); 7] = [
-    ("title", "lower(d.title)"),
-    ("stage", "s.position"),
-    ("amount", "d.amount_minor"),
-    ("owner", "lower(u.name)"),
-    ("close", "d.expected_close"),
-    ("updated", "d.updated_at"),
-    ("created", "d.created_at"),
+/// The deal table's query as it arrives (page and API alike): the board's filters, a
+/// status, a sort and a page.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListParams {
+    pub pipeline: Option<String>,
+    pub owner: Option<String>,
+    pub close_month: Option<String>,
+    pub min_amount: Option<String>,
+    pub max_amount: Option<String>,
+    pub company: Option<String>,
+    pub status: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+impl ListParams {
+    pub fn board(&self) -> BoardParams {
+        BoardParams {
+            pipeline: self.pipeline.clone(),
+            owner: self.owner.clone(),
+            close_month: self.close_month.clone(),
+            min_amount: self.min_amount.clone(),
+            max_amount: self.max_amount.clone(),
+            company: self.company.clone(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<ListQuery, AppError> {
+        ListQuery::new(
+            self.board().validate()?,
+            self.status.as_deref(),
+            self.sort.as_deref(),
+            self.dir.as_deref(),
+            self.page.as_deref(),
+        )?
+        .per_page(self.per_page.as_deref())
+    }
+}
+
+/// Sort keys and their columns; `stage` is the board's order (stage, then the card's
+/// place in its column).
+const LIST_SORTS: [(&str, &[&str]); 7] = [
+    ("title", &["lower(d.title)"]),
+    ("stage", &["s.position", "d.position"]),
+    ("amount", &["d.amount_minor"]),
+    ("owner", &["lower(u.name)"]),
+    ("close", &["d.expected_close"]),
+    ("updated", &["d.updated_at"]),
+    ("created", &["d.created_at"]),
 ];
+/// Rows per page of the deal table (the API may ask for 1 to 100).
 pub const LIST_PAGE: i64 = 50;
 
 /// The deal table: the board's filters plus a status, a sort and a page.
@@ -1620,9 +1664,26 @@ pub struct ListQuery {
     pub sort: &'static str,
     pub desc: bool,
     pub page: u64,
+    pub per_page: i64,
 }
 
 impl ListQuery {
+    /// Another page size (the API's `per_page`): 1 to 100.
+    pub fn per_page(mut self, per_page: Option<&str>) -> Result<ListQuery, AppError> {
+        if let Some(p) = clean(per_page) {
+            self.per_page = match p.parse::<i64>() {
+                Ok(n) if (1..=100).contains(&n) => n,
+                _ => {
+                    return Err(AppError::field(
+                        "per_page",
+                        "per_page is a whole number from 1 to 100.",
+                    ));
+                }
+            };
+        }
+        Ok(self)
+    }
+
     pub fn new(
         filters: BoardQuery,
         status: Option<&str>,
@@ -1680,6 +1741,7 @@ impl ListQuery {
             sort,
             desc,
             page,
+            per_page: LIST_PAGE,
         })
     }
 }
@@ -1693,6 +1755,7 @@ pub struct DealTable {
     pub sums: BTreeMap<String, i64>,
     pub items: Vec<Deal>,
     pub page: u64,
+    pub per_page: i64,
 }
 
 impl DealTable {
@@ -1700,7 +1763,7 @@ impl DealTable {
         sums_text(&self.sums)
     }
     pub fn pages(&self) -> u64 {
-        ((self.total.max(0) as u64).div_ceil(LIST_PAGE as u64)).max(1)
+        ((self.total.max(0) as u64).div_ceil(self.per_page.max(1) as u64)).max(1)
     }
 }
 
@@ -1746,13 +1809,18 @@ async fn build_list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<DealTable,
         .all(&db.read)
         .await?;
 
-    let key = LIST_SORTS
+    let keys: &[&str] = LIST_SORTS
         .iter()
         .find(|(k, _)| *k == q.sort)
-        .map(|(_, e)| *e)
-        .unwrap_or("d.updated_at");
+        .map_or(&["d.updated_at"], |(_, e)| e);
     let dir = if q.desc { "DESC" } else { "ASC" };
-    let order = format!(" ORDER BY {key} {dir} NULLS LAST, d.id {dir}");
+    let order = format!(
+        " ORDER BY {}, d.id {dir}",
+        keys.iter()
+            .map(|k| format!("{k} {dir} NULLS LAST"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
         .push(&json_array(backend, &fields(backend), &order))
@@ -1763,9 +1831,9 @@ async fn build_list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<DealTable,
     filters(&mut sql);
     sql.push(&order)
         .push(" LIMIT ")
-        .bind(LIST_PAGE)
+        .bind(q.per_page)
         .push(" OFFSET ")
-        .bind(((q.page - 1) as i64).saturating_mul(LIST_PAGE))
+        .bind(((q.page - 1) as i64).saturating_mul(q.per_page))
         .push(") page JOIN deals d ON d.id = page.id")
         .push(JOINS)
         .push(") AS items");
@@ -1781,5 +1849,6 @@ async fn build_list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<DealTable,
         sums: totals.into_iter().map(|t| (t.currency, t.total)).collect(),
         items: page.items,
         page: q.page,
+        per_page: q.per_page,
     })
 }

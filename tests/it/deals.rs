@@ -368,17 +368,53 @@ async fn the_board_counts_sums_and_forecasts() {
     )
     .await;
     let list = c
-        .api(Method::GET, "/api/v1/deals", &token, None)
+        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
         .await
         .json();
-    let lead: Vec<&str> = list["items"]
+    let order: Vec<&str> = list["items"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|d| d["stage_id"] == st[0].0)
         .map(|d| d["title"].as_str().unwrap())
         .collect();
-    assert_eq!(lead, ["C", "A", "B"]);
+    assert_eq!(order, ["C", "A", "B"], "the board's order");
+
+    // The API pages like every other list, with the sums of every match.
+    let page = c
+        .api(
+            Method::GET,
+            "/api/v1/deals?sort=amount&dir=desc&per_page=2&page=2",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let page = page.json();
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["page"], 2);
+    assert_eq!(page["per_page"], 2);
+    assert_eq!(page["sums"]["USD"], 700000);
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"][0]["title"], "A", "the smallest comes last");
+    assert_eq!(
+        c.api(
+            Method::GET,
+            "/api/v1/deals?status=open&per_page=500",
+            &token,
+            None
+        )
+        .await
+        .json()["error"]["fields"]["per_page"]
+            .as_str()
+            .map(|_| true),
+        Some(true)
+    );
+    assert_eq!(
+        c.api(Method::GET, "/api/v1/deals?status=won", &token, None)
+            .await
+            .json()["total"],
+        0
+    );
 }
 
 #[actix_web::test]

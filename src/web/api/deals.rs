@@ -12,7 +12,12 @@ use crate::web::auth::ApiUser;
 
 #[derive(Serialize, ToSchema)]
 pub struct DealList {
+    /// Every deal that matches, over all pages.
     pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+    /// The amounts of every match, per currency, in minor units.
+    pub sums: std::collections::BTreeMap<String, i64>,
     pub items: Vec<Deal>,
 }
 
@@ -26,9 +31,22 @@ pub async fn pipelines(
     Ok(HttpResponse::Ok().json(deals::pipelines(&state.db.read).await?))
 }
 
-/// The deals of a pipeline's board (filters as on the board: pipeline, owner,
-/// close_month, min_amount, max_amount, company), stage by stage.
+/// The deals of a pipeline (the first unless `pipeline` is given), page by page, with the
+/// board's filters and the deal table's status and sort; `sort=stage` is the board's order.
 #[utoipa::path(get, path = "/api/v1/deals", tag = "deals",
+    params(
+        ("pipeline" = Option<i64>, Query, description = "Pipeline id; default the first"),
+        ("owner" = Option<i64>, Query, description = "Owner's user id"),
+        ("close_month" = Option<String>, Query, description = "Expected close in this month, YYYY-MM"),
+        ("min_amount" = Option<i64>, Query, description = "At least this amount, in whole currency units"),
+        ("max_amount" = Option<i64>, Query, description = "At most this amount, in whole currency units"),
+        ("company" = Option<i64>, Query, description = "Company id"),
+        ("status" = Option<String>, Query, description = "open, won or lost"),
+        ("sort" = Option<String>, Query, description = "title, stage, amount, owner, close, updated (default) or created"),
+        ("dir" = Option<String>, Query, description = "asc or desc"),
+        ("page" = Option<u64>, Query, description = "From 1"),
+        ("per_page" = Option<u64>, Query, description = "1 to 100, default 25"),
+    ),
     responses((status = 200, body = DealList), (status = 401), (status = 422)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -36,16 +54,17 @@ pub async fn list(
     state: web::Data<AppState>,
     ApiUser(actor): ApiUser,
 ) -> Result<HttpResponse, AppError> {
-    let params: deals::BoardParams = serde_html_form::from_str(req.query_string())
+    let mut params: deals::ListParams = serde_html_form::from_str(req.query_string())
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
-    let board = deals::board(&state.db, &actor, &params.validate()?).await?;
-    let total = board.columns.iter().map(|c| c.count.max(0) as u64).sum();
-    let items = board
-        .columns
-        .iter()
-        .flat_map(|c| c.cards.iter().cloned())
-        .collect();
-    Ok(HttpResponse::Ok().json(DealList { total, items }))
+    params.per_page = params.per_page.or(Some("25".into()));
+    let t = deals::list(&state.db, &actor, &params.validate()?).await?;
+    Ok(HttpResponse::Ok().json(DealList {
+        total: t.total.max(0) as u64,
+        page: t.page,
+        per_page: t.per_page.max(0) as u64,
+        sums: t.sums.clone(),
+        items: t.items.clone(),
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/deals", tag = "deals", request_body = DealInput,

@@ -2,31 +2,16 @@
 //! totals of every match and pages of 50.
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 use std::sync::Arc;
 
 use crate::app::AppState;
-use crate::domain::deals::{self, BoardParams, DealTable, ListQuery};
+use crate::domain::deals::{self, DealTable, ListParams};
 use crate::domain::users;
 use crate::entities::user;
 use crate::error::AppError;
 use crate::web::auth::CurrentUser;
 use crate::web::htmx::Htmx;
 use crate::web::pages::{Layout, list_query, ok};
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ListParams {
-    pipeline: Option<String>,
-    owner: Option<String>,
-    close_month: Option<String>,
-    min_amount: Option<String>,
-    max_amount: Option<String>,
-    company: Option<String>,
-    status: Option<String>,
-    sort: Option<String>,
-    dir: Option<String>,
-    page: Option<String>,
-}
 
 /// The filters as set, for links.
 pub struct ListFilters {
@@ -107,21 +92,7 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let p: ListParams = serde_html_form::from_str(req.query_string())
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
-    let board = BoardParams {
-        pipeline: p.pipeline.clone(),
-        owner: p.owner.clone(),
-        close_month: p.close_month.clone(),
-        min_amount: p.min_amount.clone(),
-        max_amount: p.max_amount.clone(),
-        company: p.company.clone(),
-    };
-    let q = ListQuery::new(
-        board.validate()?,
-        p.status.as_deref(),
-        p.sort.as_deref(),
-        p.dir.as_deref(),
-        p.page.as_deref(),
-    )?;
+    let q = p.validate()?;
     let t = deals::list(&state.db, &user.actor, &q).await?;
     let s = |v: Option<String>| v.unwrap_or_default();
     let f = ListFilters {
