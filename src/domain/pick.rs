@@ -21,6 +21,18 @@ struct Row {
     name: String,
 }
 
+async fn contact_rows(db: &Db, sql: Sql) -> Result<Vec<ContactRef>, AppError> {
+    Ok(Row::find_by_statement(sql.build())
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|r| ContactRef {
+            id: r.id,
+            name: r.name,
+        })
+        .collect())
+}
+
 /// "… (#42)" → 42.
 fn trailing_id(text: &str) -> Option<i64> {
     let rest = text.trim().strip_suffix(')')?;
@@ -67,15 +79,7 @@ pub async fn contacts_named(db: &Db, text: &str) -> Result<Vec<ContactRef>, AppE
         }
     }
     sql.push(" ORDER BY id LIMIT 5");
-    Ok(Row::find_by_statement(sql.build())
-        .all(&db.read)
-        .await?
-        .into_iter()
-        .map(|r| ContactRef {
-            id: r.id,
-            name: r.name,
-        })
-        .collect())
+    contact_rows(db, sql).await
 }
 
 /// Names for contact ids (a form re-shown after an error lists what was linked).
@@ -92,15 +96,7 @@ pub async fn contact_refs(db: &Db, ids: &[i64]) -> Result<Vec<ContactRef>, AppEr
         sql.bind(*id);
     }
     sql.push(") ORDER BY last_name, first_name");
-    Ok(Row::find_by_statement(sql.build())
-        .all(&db.read)
-        .await?
-        .into_iter()
-        .map(|r| ContactRef {
-            id: r.id,
-            name: r.name,
-        })
-        .collect())
+    contact_rows(db, sql).await
 }
 
 /// Suggestions as someone types in a company or contact picker, from the global search.
