@@ -105,11 +105,22 @@ impl From<DbErr> for AppError {
                 fields: FieldErrors::new(),
             };
         }
+        // A record this one points at went between the check and the write (a colleague
+        // deleted it): the request cannot succeed as sent, and nothing was written.
+        if let Some(SqlErr::ForeignKeyConstraintViolation(_)) = err.sql_err() {
+            return AppError::Conflict {
+                message: "Something this refers to was deleted meanwhile; reload and try again."
+                    .into(),
+                fields: FieldErrors::new(),
+            };
+        }
         let text = err.to_string();
         // SQLite's "database is locked" and a pool that cannot hand out a connection are
         // load, not bugs: the client may retry.
         if text.contains("database is locked")
             || text.contains("pool timed out")
+            // PostgreSQL gave up one of two transactions waiting on each other.
+            || text.contains("deadlock detected")
             || matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
         {
             tracing::warn!(error = %text, "database unavailable");

@@ -63,6 +63,17 @@
       });
     }
   }
+  // A refused reorder (its reason is toasted by app.js) shows the order the server has.
+  function reloadStages() {
+    htmx.ajax("GET", "/settings/pipelines", { target: "#app", select: "#app", swap: "outerHTML" });
+  }
+  document.addEventListener("htmx:afterRequest", function (evt) {
+    var xhr = evt.detail.xhr;
+    if (xhr && xhr.status >= 400 && evt.detail.requestConfig &&
+        /\/settings\/stages\/\d+\/reorder$/.test(evt.detail.requestConfig.path)) {
+      reloadStages();
+    }
+  });
   function setupAll() { setup(document); setupStages(); }
   document.addEventListener("DOMContentLoaded", setupAll);
   document.addEventListener("htmx:afterSettle", setupAll);

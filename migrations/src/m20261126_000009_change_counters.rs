@@ -1,32 +1,47 @@
 //! Change counters kept by triggers. A process caches what it built from a set of tables
-//! (the deal board) under the counter it read first; any write to those tables, from
-//! any process sharing the database, bumps the counter and so retires the cached copy.
+//! (the deal board, the deal table) under the counter it read first; any write to those
+//! tables, from any process sharing the database, bumps the counter in the writer's own
+//! transaction and so retires the cached copy as the write becomes visible.
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// What a board card shows comes from these tables; the columns listed are the only
-/// ones of `companies`, `users` and `contacts` a card reads (counters kept on companies
-/// change far more often than names and must not retire the board).
-const WATCHED: &[(&str, &str, &str)] = &[
-    ("deals", "insert", "INSERT"),
-    ("deals", "update", "UPDATE"),
-    ("deals", "delete", "DELETE"),
-    ("pipelines", "insert", "INSERT"),
-    ("pipelines", "update", "UPDATE"),
-    ("pipelines", "delete", "DELETE"),
-    ("pipeline_stages", "insert", "INSERT"),
-    ("pipeline_stages", "update", "UPDATE"),
-    ("pipeline_stages", "delete", "DELETE"),
-    ("companies", "rename", "UPDATE OF name"),
-    ("companies", "delete", "DELETE"),
-    ("users", "rename", "UPDATE OF name"),
-    ("deal_contacts", "insert", "INSERT"),
-    ("deal_contacts", "delete", "DELETE"),
-    ("contacts", "rename", "UPDATE OF first_name, last_name"),
-    ("contacts", "delete", "DELETE"),
+/// What a board card or deal-table row shows comes from these: (table, trigger name,
+/// event, the change that matters). Only the names of companies, users and contacts
+/// show, so other edits of those (and the counters kept on companies) leave it alone;
+/// a deleted contact is seen through its `deal_contacts` rows, which cascade.
+const WATCHED: &[(&str, &str, &str, &str)] = &[
+    ("deals", "insert", "INSERT", ""),
+    ("deals", "update", "UPDATE", ""),
+    ("deals", "delete", "DELETE", ""),
+    ("pipelines", "insert", "INSERT", ""),
+    ("pipelines", "update", "UPDATE", ""),
+    ("pipelines", "delete", "DELETE", ""),
+    ("pipeline_stages", "insert", "INSERT", ""),
+    ("pipeline_stages", "update", "UPDATE", ""),
+    ("pipeline_stages", "delete", "DELETE", ""),
+    ("deal_contacts", "insert", "INSERT", ""),
+    ("deal_contacts", "delete", "DELETE", ""),
+    (
+        "companies",
+        "rename",
+        "UPDATE OF name",
+        "OLD.name IS DISTINCT FROM NEW.name",
+    ),
+    (
+        "users",
+        "rename",
+        "UPDATE OF name",
+        "OLD.name IS DISTINCT FROM NEW.name",
+    ),
+    (
+        "contacts",
+        "rename",
+        "UPDATE OF first_name, last_name",
+        "OLD.first_name IS DISTINCT FROM NEW.first_name OR OLD.last_name IS DISTINCT FROM NEW.last_name",
+    ),
 ];
 
 fn up_statements(backend: DatabaseBackend) -> Vec<String> {
@@ -37,23 +52,51 @@ fn up_statements(backend: DatabaseBackend) -> Vec<String> {
     ];
     match backend {
         DatabaseBackend::Postgres => {
-            // Statement-level: one bump per statement, however many rows it touches.
+            // Deferred to commit, and once per transaction: the counter row is locked
+            // only for the moment of the commit, after every other lock the transaction
+            // takes, so writers never wait on it while holding a deal row (no deadlock).
+            // A renamed contact counts only when it is on a deal (nested: other tables'
+            // rows have no `id` to look at, and PL/pgSQL does not short-circuit AND).
             out.push(
                 "CREATE FUNCTION board_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
-                 UPDATE change_counters SET n = n + 1 WHERE name = 'board'; RETURN NULL; END $$"
+                 IF TG_TABLE_NAME = 'contacts' THEN \
+                   IF NOT EXISTS (SELECT 1 FROM deal_contacts WHERE contact_id = NEW.id) THEN RETURN NULL; END IF; \
+                 END IF; \
+                 IF current_setting('cairn.board_bumped', true) IS DISTINCT FROM txid_current()::text THEN \
+                   UPDATE change_counters SET n = n + 1 WHERE name = 'board'; \
+                   PERFORM set_config('cairn.board_bumped', txid_current()::text, true); \
+                 END IF; \
+                 RETURN NULL; END $$"
                     .to_string(),
             );
-            for (table, what, event) in WATCHED {
+            for (table, what, event, when) in WATCHED {
+                let when = if when.is_empty() {
+                    String::new()
+                } else {
+                    format!(" WHEN ({when})")
+                };
                 out.push(format!(
-                    "CREATE TRIGGER board_changed_{table}_{what} AFTER {event} ON {table} \
-                     FOR EACH STATEMENT EXECUTE FUNCTION board_changed()"
+                    "CREATE CONSTRAINT TRIGGER board_changed_{table}_{what} AFTER {event} ON {table} \
+                     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW{when} EXECUTE FUNCTION board_changed()"
                 ));
             }
         }
         _ => {
-            for (table, what, event) in WATCHED {
+            // One writer at a time: a plain row trigger in the same transaction.
+            for (table, what, event, when) in WATCHED {
+                let mut when = when.replace("IS DISTINCT FROM", "IS NOT");
+                if *table == "contacts" {
+                    when = format!(
+                        "({when}) AND EXISTS (SELECT 1 FROM deal_contacts WHERE contact_id = NEW.id)"
+                    );
+                }
+                let when = if when.is_empty() {
+                    String::new()
+                } else {
+                    format!(" WHEN {when}")
+                };
                 out.push(format!(
-                    "CREATE TRIGGER board_changed_{table}_{what} AFTER {event} ON {table} BEGIN \
+                    "CREATE TRIGGER board_changed_{table}_{what} AFTER {event} ON {table}{when} BEGIN \
                      UPDATE change_counters SET n = n + 1 WHERE name = 'board'; END"
                 ));
             }
@@ -74,7 +117,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let pg = m.get_database_backend() == DatabaseBackend::Postgres;
         let mut statements = Vec::new();
-        for (table, what, _) in WATCHED {
+        for (table, what, _, _) in WATCHED {
             statements.push(if pg {
                 format!("DROP TRIGGER board_changed_{table}_{what} ON {table}")
             } else {

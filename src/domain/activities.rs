@@ -198,7 +198,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
     sql.push(&format!(
         "INSERT INTO activities (kind, body, occurred_at, {column}, author_id, created_at) VALUES ("
     ))
-    .bind(kind)
+    .bind(kind.clone())
     .push(", ")
     .bind(body)
     .push(", ")
@@ -215,14 +215,15 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
         .await?
         .ok_or_else(|| AppError::Internal("no id for the new activity".into()))?;
     let id: i64 = row.try_get("", "id")?;
+    // Recorded under the activity itself: the record's own history stays about the record.
     let (_, noun) = subject.table();
     audit::record(
         &tx,
         Some(actor),
-        "log_activity",
-        noun,
-        subject_id,
-        Some(serde_json::json!({"activity_id": id})),
+        "create",
+        "activity",
+        id,
+        Some(serde_json::json!({"kind": kind, noun: subject_id})),
     )
     .await?;
     let activity = get_in(&tx, id)
@@ -232,14 +233,88 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
     Ok(activity)
 }
 
-/// A record's activities, newest first. A record that does not exist is a 404.
-pub async fn list(
-    db: &Db,
-    _actor: &Actor,
-    subject: Subject,
-    page: u64,
-    per_page: u64,
-) -> Result<Page<Activity>, AppError> {
+/// A timeline request as it arrives (page and API alike).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    pub deal_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+    /// The last entry already shown (`<RFC 3339 time>_<id>`): the page's "Show older"
+    /// continues after it, so entries logged or removed meanwhile do not shift the rest.
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ListQuery {
+    pub subject: Subject,
+    pub page: u64,
+    pub per_page: u64,
+    pub before: Option<(DateTime<Utc>, i64)>,
+}
+
+impl ListParams {
+    pub fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
+        let mut fields = FieldErrors::new();
+        let subject = match (self.deal_id, self.contact_id, self.company_id) {
+            (Some(id), None, None) => Some(Subject::Deal(id)),
+            (None, Some(id), None) => Some(Subject::Contact(id)),
+            (None, None, Some(id)) => Some(Subject::Company(id)),
+            _ => {
+                fields.set(
+                    "deal_id",
+                    "Give exactly one of deal_id, contact_id and company_id.",
+                );
+                None
+            }
+        };
+        let (page, per_page) =
+            crate::domain::paging(&self.page, &self.per_page, default_per_page, &mut fields);
+        let before = match self.before.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(b) => {
+                let parsed = b.rsplit_once('_').and_then(|(at, id)| {
+                    Some((
+                        DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc),
+                        id.parse::<i64>().ok()?,
+                    ))
+                });
+                if parsed.is_none() {
+                    fields.set("before", "before is <RFC 3339 time>_<id> of an entry.");
+                }
+                parsed
+            }
+        };
+        match subject {
+            Some(subject) if fields.is_empty() => Ok(ListQuery {
+                subject,
+                page,
+                per_page,
+                before,
+            }),
+            _ => Err(AppError::validation(fields)),
+        }
+    }
+}
+
+impl Activity {
+    /// Where "Show older" continues after this entry.
+    pub fn cursor(&self) -> String {
+        format!(
+            "{}_{}",
+            self.occurred_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            self.id
+        )
+    }
+}
+
+/// A record's activities, newest first: a page of them, or those after `before`. A record
+/// that does not exist is a 404.
+pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Activity>, AppError> {
+    let subject = q.subject;
     if !exists(&db.read, subject).await? {
         let (_, noun) = subject.table();
         let mut noun = noun.to_string();
@@ -247,8 +322,6 @@ pub async fn list(
         return Err(AppError::not_found(&noun));
     }
     let (column, id) = subject.column();
-    let page = page.max(1);
-    let per_page = per_page.clamp(1, 100);
     let mut count = Sql::new(db.backend());
     count
         .push(&format!(
@@ -262,18 +335,29 @@ pub async fn list(
     let mut sql = Sql::new(db.backend());
     sql.push(SELECT)
         .push(&format!(" WHERE a.{column} = "))
-        .bind(id)
-        .push(" ORDER BY a.occurred_at DESC, a.id DESC LIMIT ")
-        .bind(per_page as i64)
-        .push(" OFFSET ")
-        .bind(((page - 1) * per_page) as i64);
+        .bind(id);
+    if let Some((at, before_id)) = q.before {
+        sql.push(" AND (a.occurred_at < ")
+            .bind(at)
+            .push(" OR (a.occurred_at = ")
+            .bind(at)
+            .push(" AND a.id < ")
+            .bind(before_id)
+            .push("))");
+    }
+    sql.push(" ORDER BY a.occurred_at DESC, a.id DESC LIMIT ")
+        .bind(q.per_page as i64);
+    if q.before.is_none() {
+        sql.push(" OFFSET ")
+            .bind(((q.page - 1) * q.per_page) as i64);
+    }
     let items = Activity::find_by_statement(sql.build())
         .all(&db.read)
         .await?;
     Ok(Page {
         total,
-        page,
-        per_page,
+        page: q.page,
+        per_page: q.per_page,
         items,
     })
 }
@@ -293,19 +377,18 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppErro
     let mut sql = Sql::new(db.backend());
     sql.push("DELETE FROM activities WHERE id = ").bind(id);
     tx.execute_raw(sql.build()).await?;
-    let (noun, subject_id) = match (activity.deal_id, activity.contact_id, activity.company_id) {
-        (Some(d), _, _) => ("deal", d),
-        (_, Some(c), _) => ("contact", c),
-        (_, _, Some(c)) => ("company", c),
-        _ => ("activity", id),
-    };
     audit::record(
         &tx,
         Some(actor),
-        "delete_activity",
-        noun,
-        subject_id,
-        Some(serde_json::json!({"activity_id": id, "kind": activity.kind})),
+        "delete",
+        "activity",
+        id,
+        Some(serde_json::json!({
+            "kind": activity.kind,
+            "deal_id": activity.deal_id,
+            "contact_id": activity.contact_id,
+            "company_id": activity.company_id,
+        })),
     )
     .await?;
     tx.commit().await?;

@@ -378,7 +378,13 @@ async fn validate(db: &Db, actor: &Actor, input: &DealInput) -> Result<Valid, Ap
         return Err(AppError::validation(fields));
     };
     let stage = match input.stage_id {
-        None => pipeline.stages.first().cloned(),
+        // Stages can be dragged into any order: a new deal starts in the first open one.
+        None => pipeline
+            .stages
+            .iter()
+            .find(|s| s.kind == "open")
+            .or(pipeline.stages.first())
+            .cloned(),
         Some(id) => pipeline.stages.iter().find(|s| s.id == id).cloned(),
     };
     let Some(stage) = stage else {
@@ -1078,7 +1084,9 @@ fn pick_pipeline(all: &[Pipeline], id: Option<i64>) -> Result<Pipeline, AppError
 /// one primary-key read, and a change from any process is seen by the next request.
 pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>, AppError> {
     // Read the counter before the data: whatever is built is at least this new.
-    let counter = board_counter(db).await?;
+    let Some(counter) = board_counter(db).await? else {
+        return Ok(Arc::new(build_board(db, actor, q).await?));
+    };
     if let Some(b) = db.board_cache.get(q, counter) {
         return Ok(b);
     }
@@ -1088,10 +1096,15 @@ pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>,
 }
 
 /// The trigger-kept counter of changes to what boards and deal lists show.
-async fn board_counter(db: &Db) -> Result<i64, AppError> {
+/// None when the row is missing (a hand-edited database): then nothing is cached, since
+/// nothing would ever retire it.
+async fn board_counter(db: &Db) -> Result<Option<i64>, AppError> {
     let mut sql = Sql::new(db.backend());
     sql.push("SELECT n FROM change_counters WHERE name = 'board'");
-    count(&db.read, sql).await
+    Ok(Exists::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .map(|r| r.n))
 }
 
 /// Three statements whatever the number of deals.
@@ -1487,8 +1500,19 @@ pub async fn reorder_stage(
         }
         (Some(_), None) => return Err(AppError::field("direction", "direction is up or down.")),
     };
-    let stage = stage_by_id(&db.read, id).await?;
-    let all = pipelines(&db.read).await?;
+    // Read and rewrite the order in one transaction, so two admins reordering at once
+    // cannot interleave into duplicate positions (SQLite's single writer serialises
+    // them; on PostgreSQL the pipeline row is locked first).
+    let tx = db.write.begin().await?;
+    let stage = stage_by_id(&tx, id).await?;
+    if db.backend() == sea_orm::DatabaseBackend::Postgres {
+        let mut lock = Sql::new(db.backend());
+        lock.push("SELECT id FROM pipelines WHERE id = ")
+            .bind(stage.pipeline_id)
+            .push(" FOR UPDATE");
+        tx.execute_raw(lock.build()).await?;
+    }
+    let all = pipelines(&tx).await?;
     let mut order: Vec<i64> = all
         .iter()
         .find(|p| p.id == stage.pipeline_id)
@@ -1507,7 +1531,6 @@ pub async fn reorder_stage(
     }
     let moved = order.remove(at);
     order.insert(to, moved);
-    let tx = db.write.begin().await?;
     for (pos, sid) in order.iter().enumerate() {
         let mut sql = Sql::new(db.backend());
         sql.push("UPDATE pipeline_stages SET position = ")
@@ -1516,6 +1539,15 @@ pub async fn reorder_stage(
             .bind(*sid);
         tx.execute_raw(sql.build()).await?;
     }
+    audit::record(
+        &tx,
+        Some(actor),
+        "reorder",
+        "stage",
+        id,
+        Some(serde_json::json!({"position": to})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -1670,17 +1702,17 @@ pub struct ListQuery {
 impl ListQuery {
     /// Another page size (the API's `per_page`): 1 to 100.
     pub fn per_page(mut self, per_page: Option<&str>) -> Result<ListQuery, AppError> {
-        if let Some(p) = clean(per_page) {
-            self.per_page = match p.parse::<i64>() {
-                Ok(n) if (1..=100).contains(&n) => n,
-                _ => {
-                    return Err(AppError::field(
-                        "per_page",
-                        "per_page is a whole number from 1 to 100.",
-                    ));
-                }
-            };
+        let mut fields = FieldErrors::new();
+        let (_, n) = crate::domain::paging(
+            &None,
+            &per_page.map(str::to_string),
+            self.per_page as u64,
+            &mut fields,
+        );
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
         }
+        self.per_page = n as i64;
         Ok(self)
     }
 
@@ -1722,16 +1754,12 @@ impl ListQuery {
                 false
             }
         };
-        let page = match clean(page) {
-            None => 1,
-            Some(p) => match p.parse::<u64>() {
-                Ok(n) if n >= 1 => n,
-                _ => {
-                    fields.set("page", "Page is a whole number from 1.");
-                    1
-                }
-            },
-        };
+        let (page, _) = crate::domain::paging(
+            &page.map(str::to_string),
+            &None,
+            LIST_PAGE as u64,
+            &mut fields,
+        );
         if !fields.is_empty() {
             return Err(AppError::validation(fields));
         }
@@ -1779,7 +1807,9 @@ struct CurrencyTotal {
 /// A page of the deal table. Like the board, a built page is kept until the change
 /// counter moves (its totals cover every matching deal, which is the costly part).
 pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Arc<DealTable>, AppError> {
-    let counter = board_counter(db).await?;
+    let Some(counter) = board_counter(db).await? else {
+        return Ok(Arc::new(build_list(db, actor, q).await?));
+    };
     if let Some(t) = db.deal_list_cache.get(q, counter) {
         return Ok(t);
     }

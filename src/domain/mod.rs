@@ -126,8 +126,11 @@ where
 }
 
 pub const PER_PAGE_MAX: u64 = 100;
+/// Far beyond any real list, and small enough that page × per_page never overflows.
+pub const PAGE_MAX: u64 = 1_000_000;
 
-/// `page` (≥ 1) and `per_page` (1–100) of a list request, with field messages on `fields`.
+/// `page` (1 to a million) and `per_page` (1–100) of a list request, with field messages
+/// on `fields`.
 pub fn paging(
     page: &Option<String>,
     per_page: &Option<String>,
@@ -137,9 +140,12 @@ pub fn paging(
     let page = match clean(page.as_deref()) {
         None => 1,
         Some(p) => match p.parse::<u64>() {
-            Ok(n) if n >= 1 => n,
+            Ok(n) if (1..=PAGE_MAX).contains(&n) => n,
             _ => {
-                fields.set("page", "page must be a whole number of at least 1.");
+                fields.set(
+                    "page",
+                    format!("page must be a whole number from 1 to {PAGE_MAX}."),
+                );
                 1
             }
         },

@@ -6,8 +6,61 @@ use sea_orm::FromQueryResult;
 use crate::db::Db;
 use crate::domain::deals::ContactRef;
 use crate::domain::sql::Sql;
-use crate::domain::{Actor, normalise, search};
-use crate::error::AppError;
+use crate::domain::{Actor, FieldErrorsExt, normalise, search};
+use crate::error::{AppError, FieldErrors};
+
+/// A form's pickers resolved: the company id and the contact ids.
+pub struct Picked {
+    pub company_id: Option<i64>,
+    pub contact_ids: Vec<i64>,
+}
+
+/// The company named in `company` (empty: none), and the contacts `keep` plus the one
+/// `add_contact` names. Text that names nothing, or several contacts, is a 422 on its
+/// field (`company`, `add_contact`).
+pub async fn resolve(
+    db: &Db,
+    company: &str,
+    keep: &[i64],
+    add_contact: &str,
+) -> Result<Picked, AppError> {
+    let mut fields = FieldErrors::new();
+    let company = company.trim();
+    let company_id = if company.is_empty() {
+        None
+    } else {
+        let id = company_named(db, company).await?;
+        if id.is_none() {
+            fields.set(
+                "company",
+                format!("No company is called “{company}”. Pick one from the suggestions, or add it on the Companies page first."),
+            );
+        }
+        id
+    };
+    let mut contact_ids = keep.to_vec();
+    let add = add_contact.trim();
+    if !add.is_empty() {
+        match contacts_named(db, add).await?.as_slice() {
+            [one] => contact_ids.push(one.id),
+            [] => fields.set(
+                "add_contact",
+                format!("No contact matches “{add}”. Pick one from the suggestions."),
+            ),
+            _ => fields.set(
+                "add_contact",
+                format!("Several contacts match “{add}”. Pick one from the suggestions."),
+            ),
+        }
+    }
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok(Picked {
+        company_id,
+        contact_ids,
+    })
+}
 
 /// A suggestion for a picker: what goes in the input, and a hint shown beside it.
 pub struct Suggestion {

@@ -47,7 +47,9 @@ run('deal form suggestions, activity panel and stage drag', async (state) => {
   assert.doesNotMatch(shown, /^\d{4}-\d{2}-\d{2}$/, 'the time is shown in the reader\'s zone');
   assert.match(shown, /2026/);
   const iso = await entry.locator('time').getAttribute('datetime');
-  assert.equal(new Date(iso).getTime(), new Date('2026-03-04T09:15').getTime(), 'local time saved as UTC');
+  // 09:15 in New York (EST, UTC-5) is 14:15 UTC.
+  assert.equal(new Date(iso).toISOString(), '2026-03-04T14:15:00.000Z', 'local time saved as UTC');
+  assert.match(shown, /9:15/, 'and shown in the browser\'s zone');
 
   // An empty note is refused with a message; the form keeps its place.
   state.refusalExpected = true;

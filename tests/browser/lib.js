@@ -8,7 +8,10 @@ async function start() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
   });
-  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  // A zone other than the server's UTC, so a time shown or typed in the browser's zone is
+  // told apart from the stored UTC one.
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: 'America/New_York' });
+  const page = await context.newPage();
   const state = { browser, page, errors: [], refusalExpected: false };
   page.on('pageerror', (e) => state.errors.push(`page error: ${e}`));
   page.on('console', (m) => {

@@ -145,6 +145,50 @@ async fn the_api_logs_lists_validates_and_deletes_activities() {
             .status,
         422
     );
+    for q in [
+        "page=0",
+        "page=99999999999999999999",
+        "per_page=500",
+        "page=x",
+    ] {
+        let res = c
+            .api(
+                Method::GET,
+                &format!("/api/v1/activities?deal_id={d}&{q}"),
+                &rep,
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 422, "{q}: {}", res.text());
+    }
+    let res = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/activities?deal_id={d}&per_page=1&page=2"),
+            &rep,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(res["items"][0]["id"], call["id"], "pages by number too");
+    let res = c
+        .api(
+            Method::GET,
+            &format!(
+                "/api/v1/activities?deal_id={d}&before={}_{}",
+                note["occurred_at"].as_str().unwrap(),
+                note["id"]
+            ),
+            &rep,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(
+        res.json()["items"][0]["id"],
+        call["id"],
+        "older than the note"
+    );
     // Viewers read.
     assert_eq!(
         c.api(
@@ -279,14 +323,36 @@ async fn the_deal_page_logs_activity_in_place_and_pages_older_entries() {
     }
     let html = c.get(&format!("/deals/{d}")).await.text();
     assert_eq!(html.matches("class=\"body\"").count(), 20);
-    let next = format!("/activities?deal_id={d}&#38;page=2");
-    assert!(html.contains(&next), "a Show older link");
-    let older = c.hx_get(&format!("/activities?deal_id={d}&page=2")).await;
-    assert_eq!(older.status, 200);
+    let start = html
+        .find("hx-get=\"/activities?")
+        .expect("a Show older button")
+        + 8;
+    let next = html[start..start + html[start..].find('"').unwrap()].replace("&#38;", "&");
+    assert!(
+        next.starts_with(&format!("/activities?deal_id={d}&before=")),
+        "{next}"
+    );
+    // Logged meanwhile: it must neither shift the next batch nor show in it.
+    c.api(
+        Method::POST,
+        "/api/v1/activities",
+        &token,
+        Some(json!({"kind": "note", "body": "Newest", "deal_id": d})),
+    )
+    .await;
+    let older = c.hx_get(&next).await;
+    assert_eq!(older.status, 200, "{}", older.text());
     let older = older.text();
     assert_eq!(older.matches("class=\"body\"").count(), 5);
     assert!(older.contains("Entry 0"), "the oldest comes last");
-    assert!(!older.contains("page=3"));
+    assert!(!older.contains("Newest"));
+    assert!(!older.contains("Show older"), "nothing older is left");
+    assert_eq!(
+        c.hx_get(&format!("/activities?deal_id={d}&before=yesterday"))
+            .await
+            .status,
+        422
+    );
 }
 
 #[actix_web::test]

@@ -916,6 +916,72 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
     let now = list().await.unwrap();
     assert_eq!(now.items[0].company.as_deref(), Some("Initech"));
     assert_eq!(now.total, 1);
+
+    // Contact names show on the cards: renaming one on a deal retires the cache; renaming
+    // one on no deal (and other contact edits) do not.
+    let listed = now.items[0].id;
+    let ann = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("Ann", "Lee", "ann@initech.test")),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    c.api(
+        Method::POST,
+        "/api/v1/contacts",
+        &token,
+        Some(contact_json("Bo", "Free", "bo@initech.test")),
+    )
+    .await;
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/deals/{listed}"),
+            &token,
+            Some(json!({"contact_ids": [ann]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let kept = board().await.unwrap();
+    exec(
+        &other,
+        "UPDATE contacts SET first_name = 'Bob' WHERE last_name = 'Free'",
+    )
+    .await;
+    exec(
+        &other,
+        "UPDATE contacts SET phone = '555 0100' WHERE last_name = 'Lee'",
+    )
+    .await;
+    assert!(std::sync::Arc::ptr_eq(&kept, &board().await.unwrap()));
+    exec(
+        &other,
+        "UPDATE contacts SET first_name = 'Anna' WHERE last_name = 'Lee'",
+    )
+    .await;
+    let b = board().await.unwrap();
+    let card = b
+        .columns
+        .iter()
+        .flat_map(|c| &c.cards)
+        .find(|d| d.id == listed)
+        .unwrap();
+    assert_eq!(card.contacts[0].name, "Anna Lee");
+    // A deleted contact leaves the card (its deal_contacts rows cascade).
+    exec(&other, "DELETE FROM contacts WHERE last_name = 'Lee'").await;
+    let b = board().await.unwrap();
+    let card = b
+        .columns
+        .iter()
+        .flat_map(|c| &c.cards)
+        .find(|d| d.id == listed)
+        .unwrap();
+    assert!(card.contacts.is_empty());
 }
 
 /// The form sets every field a salesperson edits: company and contacts by name (with
@@ -1064,10 +1130,18 @@ async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probabilit
             &format!("/deals/{id}"),
             &[
                 ("title", "Umbrella rollout"),
+                ("amount", "5000"),
+                ("currency", "USD"),
                 ("probability", "120"),
                 ("version", "2"),
             ],
         )
         .await;
     assert_eq!(res.status, 422);
+    let html = res.text();
+    assert!(html.contains("Probability is a whole number from 0 to 100."));
+    assert!(
+        !html.contains("field-error\">Amount"),
+        "only the probability is wrong"
+    );
 }

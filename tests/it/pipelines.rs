@@ -297,6 +297,32 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
             .collect();
         assert_eq!(names, want);
     }
+    // With Lost dragged first, a new deal still starts in the first open stage.
+    c.api(
+        Method::POST,
+        &format!("/api/v1/stages/{lost}/reorder"),
+        &admin,
+        Some(json!({"position": 0})),
+    )
+    .await;
+    let d = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &admin,
+            Some(json!({"title": "Fresh", "pipeline_id": pid})),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.text());
+    let d = d.json();
+    assert_eq!(d["stage"], "In progress");
+    c.api(
+        Method::DELETE,
+        &format!("/api/v1/deals/{}", d["id"]),
+        &admin,
+        None,
+    )
+    .await;
     for body in [
         json!({"position": -1}),
         json!({"position": 1, "direction": "up"}),

@@ -1,10 +1,10 @@
 //! /api/v1/activities: a record's timeline, and logging or removing an entry.
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::domain::activities::{self, Activity, ActivityInput, Subject};
+use crate::domain::activities::{self, Activity, ActivityInput, ListParams};
 use crate::error::AppError;
 use crate::web::auth::ApiUser;
 
@@ -16,16 +16,6 @@ pub struct ActivityList {
     pub items: Vec<Activity>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListParams {
-    deal_id: Option<i64>,
-    contact_id: Option<i64>,
-    company_id: Option<i64>,
-    page: Option<u64>,
-    per_page: Option<u64>,
-}
-
 /// A record's activities, newest first: give exactly one of deal_id, contact_id,
 /// company_id; page and per_page (at most 100, default 25) as elsewhere.
 #[utoipa::path(get, path = "/api/v1/activities", tag = "activities",
@@ -35,6 +25,7 @@ struct ListParams {
         ("company_id" = Option<i64>, Query, description = "The company's activities"),
         ("page" = Option<u64>, Query, description = "From 1"),
         ("per_page" = Option<u64>, Query, description = "1 to 100, default 25"),
+        ("before" = Option<String>, Query, description = "Only entries older than this one: `<occurred_at>_<id>` of the last entry seen"),
     ),
     responses((status = 200, body = ActivityList), (status = 401), (status = 404), (status = 422)),
     security(("bearer" = [])))]
@@ -45,25 +36,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let p: ListParams = serde_html_form::from_str(req.query_string())
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
-    let subject = match (p.deal_id, p.contact_id, p.company_id) {
-        (Some(id), None, None) => Subject::Deal(id),
-        (None, Some(id), None) => Subject::Contact(id),
-        (None, None, Some(id)) => Subject::Company(id),
-        _ => {
-            return Err(AppError::field(
-                "deal_id",
-                "Give exactly one of deal_id, contact_id and company_id.",
-            ));
-        }
-    };
-    let page = activities::list(
-        &state.db,
-        &actor,
-        subject,
-        p.page.unwrap_or(1),
-        p.per_page.unwrap_or(25),
-    )
-    .await?;
+    let page = activities::list(&state.db, &actor, &p.validate(25)?).await?;
     Ok(HttpResponse::Ok().json(ActivityList {
         total: page.total,
         page: page.page,

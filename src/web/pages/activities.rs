@@ -6,7 +6,9 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::Actor;
-use crate::domain::activities::{self, Activity, ActivityInput, KINDS, Subject};
+use crate::domain::activities::{
+    self, Activity, ActivityInput, KINDS, ListParams, ListQuery, Subject,
+};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, csrf_token, set_flash};
 use crate::web::forms::Form;
@@ -59,16 +61,23 @@ fn page_of(subject: Subject) -> String {
     }
 }
 
-async fn items(
-    state: &AppState,
-    user: &CurrentUser,
-    subject: Subject,
-    page: u64,
-) -> Result<Items, AppError> {
-    let p = activities::list(&state.db, &user.actor, subject, page, BATCH).await?;
-    let (field, id) = field_of(subject);
-    let next = (p.page * p.per_page < p.total)
-        .then(|| format!("/activities?{field}={id}&page={}", p.page + 1));
+async fn items(state: &AppState, user: &CurrentUser, q: &ListQuery) -> Result<Items, AppError> {
+    // One more than the batch says whether there is anything older.
+    let ask = ListQuery {
+        per_page: q.per_page + 1,
+        ..*q
+    };
+    let mut p = activities::list(&state.db, &user.actor, &ask).await?;
+    let more = p.items.len() as u64 > q.per_page;
+    p.items.truncate(q.per_page as usize);
+    let (field, id) = field_of(q.subject);
+    // The next batch starts after this one's last entry.
+    let next = more.then(|| p.items.last()).flatten().map(|last| {
+        format!(
+            "/activities?{field}={id}&before={}",
+            crate::web::errors::url_encode(&last.cursor())
+        )
+    });
     Ok(Items {
         activities: p.items,
         actor: user.actor.clone(),
@@ -85,7 +94,13 @@ pub async fn panel(
     subject: Subject,
 ) -> Result<Panel, AppError> {
     let (field, subject_id) = field_of(subject);
-    let first = items(state, user, subject, 1).await?;
+    let q = ListQuery {
+        subject,
+        page: 1,
+        per_page: BATCH,
+        before: None,
+    };
+    let first = items(state, user, &q).await?;
     Ok(Panel {
         field,
         subject_id,
@@ -99,38 +114,15 @@ pub async fn panel(
     })
 }
 
-#[derive(Deserialize, Default)]
-pub struct SubjectParams {
-    deal_id: Option<i64>,
-    contact_id: Option<i64>,
-    company_id: Option<i64>,
-    page: Option<u64>,
-}
-
-impl SubjectParams {
-    fn subject(&self) -> Result<Subject, AppError> {
-        match (self.deal_id, self.contact_id, self.company_id) {
-            (Some(id), None, None) => Ok(Subject::Deal(id)),
-            (None, Some(id), None) => Ok(Subject::Contact(id)),
-            (None, None, Some(id)) => Ok(Subject::Company(id)),
-            _ => Err(AppError::field(
-                "deal_id",
-                "Give exactly one of deal_id, contact_id and company_id.",
-            )),
-        }
-    }
-}
-
 /// Older entries, asked for by the timeline's "Show older" button.
 pub async fn older(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let p: SubjectParams = serde_html_form::from_str(req.query_string())
+    let p: ListParams = serde_html_form::from_str(req.query_string())
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
-    let subject = p.subject()?;
-    ok(&items(&state, &user, subject, p.page.unwrap_or(1).max(1)).await?)
+    ok(&items(&state, &user, &p.validate(BATCH)?).await?)
 }
 
 #[derive(Deserialize, Default)]

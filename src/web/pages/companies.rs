@@ -528,8 +528,6 @@ pub fn history_line(e: &audit::Entry) -> String {
         "create" => format!("{who} added it"),
         "update" => format!("{who} edited it"),
         "merge" => format!("{who} merged another company into it"),
-        "log_activity" => format!("{who} logged an activity"),
-        "delete_activity" => format!("{who} deleted an activity"),
         other => format!("{who}: {other}"),
     }
 }

@@ -92,7 +92,12 @@ pub async fn index(
 ) -> Result<HttpResponse, AppError> {
     let p: ListParams = serde_html_form::from_str(req.query_string())
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
-    let q = p.validate()?;
+    // The page shows pages of 50; its links do not carry another size.
+    let q = ListParams {
+        per_page: None,
+        ..p.clone()
+    }
+    .validate()?;
     let t = deals::list(&state.db, &user.actor, &q).await?;
     let s = |v: Option<String>| v.unwrap_or_default();
     let f = ListFilters {

@@ -274,58 +274,13 @@ pub struct DealForm {
     version: String,
 }
 
-/// The record pickers of the form, resolved: the company id and the contact ids, or the
-/// fields that name nothing (or several things).
-struct Picked {
-    company_id: Option<i64>,
-    contact_ids: Vec<i64>,
-}
-
-async fn resolve(state: &AppState, form: &DealForm) -> Result<Picked, AppError> {
-    let mut fields = FieldErrors::new();
-    let company = form.company.trim();
-    let company_id = if company.is_empty() {
-        None
-    } else {
-        let id = pick::company_named(&state.db, company).await?;
-        if id.is_none() {
-            fields.insert(
-                "company".into(),
-                format!("No company is called “{company}”. Pick one from the suggestions, or add it on the Companies page first."),
-            );
-        }
-        id
-    };
-    let mut contact_ids: Vec<i64> = form
+async fn resolve(state: &AppState, form: &DealForm) -> Result<pick::Picked, AppError> {
+    let keep: Vec<i64> = form
         .contact_ids
         .iter()
         .filter_map(|c| c.trim().parse().ok())
         .collect();
-    let add = form.add_contact.trim();
-    if !add.is_empty() {
-        match pick::contacts_named(&state.db, add).await?.as_slice() {
-            [one] => contact_ids.push(one.id),
-            [] => {
-                fields.insert(
-                    "add_contact".into(),
-                    format!("No contact matches “{add}”. Pick one from the suggestions."),
-                );
-            }
-            _ => {
-                fields.insert(
-                    "add_contact".into(),
-                    format!("Several contacts match “{add}”. Pick one from the suggestions."),
-                );
-            }
-        }
-    }
-    if !fields.is_empty() {
-        return Err(AppError::validation(fields));
-    }
-    Ok(Picked {
-        company_id,
-        contact_ids,
-    })
+    pick::resolve(&state.db, &form.company, &keep, &form.add_contact).await
 }
 
 fn probability_of(text: &str) -> serde_json::Value {
