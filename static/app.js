@@ -81,6 +81,21 @@
     twin.value = t.value && !isNaN(d) ? d.toISOString() : "";
   });
 
+  // A link to a form on another page (the board's "Move…" to the deal's #move) lands on
+  // its first field, ready for the keyboard.
+  var focusedFor = null;
+  function focusTarget() {
+    // Once per arrival, not on every swap that happens while the page is open.
+    if (!location.hash || focusedFor === location.href) return;
+    focusedFor = location.href;
+    var el = document.getElementById(location.hash.slice(1));
+    if (!el || el.tagName !== "FORM") return;
+    var field = el.querySelector("select, input:not([type=hidden]), textarea, button");
+    if (field) field.focus();
+  }
+  document.addEventListener("DOMContentLoaded", focusTarget);
+  document.addEventListener("htmx:afterSettle", focusTarget);
+
   // Keyboard: "/" focuses search, other keys follow elements marked data-hotkey.
   document.addEventListener("keydown", function (evt) {
     if (evt.ctrlKey || evt.metaKey || evt.altKey) return;

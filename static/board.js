@@ -9,7 +9,8 @@
   }
   function setup(root) {
     var board = (root || document).querySelector ? document.getElementById("board") : null;
-    if (!board || board.dataset.sortable === "on") return;
+    // Viewers read the board; nothing of it moves for them.
+    if (!board || board.dataset.sortable === "on" || board.dataset.canWrite !== "true") return;
     board.dataset.sortable = "on";
     var lists = board.querySelectorAll(".cards");
     for (var i = 0; i < lists.length; i++) {
@@ -21,11 +22,11 @@
           var card = evt.item;
           var target = evt.to;
           if (evt.from === target && evt.oldDraggableIndex === evt.newDraggableIndex) return;
-          var values = {
-            stage_id: target.dataset.stage,
-            position: String(evt.newDraggableIndex),
-            version: card.dataset.version
-          };
+          // Said by neighbour: the column may be filtered or not fully loaded.
+          var prev = card.previousElementSibling;
+          while (prev && !prev.classList.contains("card")) prev = prev.previousElementSibling;
+          var values = { stage_id: target.dataset.stage, version: card.dataset.version };
+          if (prev) values.after_id = prev.dataset.id; else values.position = "0";
           if (target.dataset.kind === "lost") {
             var reason = window.prompt("Why was this deal lost?");
             if (!reason) { refresh(board); return; }

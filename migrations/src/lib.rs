@@ -11,6 +11,7 @@ mod m20261126_000007_custom_fields;
 mod m20261126_000008_deals;
 mod m20261126_000009_change_counters;
 mod m20261126_000010_activities;
+mod m20261126_000011_stage_change_names;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_deals::Migration),
             Box::new(m20261126_000009_change_counters::Migration),
             Box::new(m20261126_000010_activities::Migration),
+            Box::new(m20261126_000011_stage_change_names::Migration),
         ]
     }
 }

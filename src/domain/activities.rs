@@ -1,6 +1,6 @@
 //! Activities: what happened with a deal, a contact or a company (a note, a call, a
 //! meeting, an email, a payment), newest first on the record's page.
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -171,6 +171,14 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
     let occurred_at = match input.occurred_at.as_deref().map(str::trim) {
         None | Some("") => t,
         Some(s) => match DateTime::parse_from_rfc3339(s) {
+            // A typo of a year would sit at the top (or bottom) of the timeline for good.
+            Ok(at) if !(1900..=t.year() + 10).contains(&at.year()) => {
+                fields.set(
+                    "occurred_at",
+                    "Give a time between the year 1900 and ten years from now.",
+                );
+                t
+            }
             Ok(at) => at.with_timezone(&Utc),
             Err(_) => {
                 fields.set(

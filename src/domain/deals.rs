@@ -128,7 +128,8 @@ impl Deal {
 pub fn money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let m = minor.unsigned_abs();
-    let (units, cents) = (m / 100, m % 100);
+    let scale = 10u64.pow(decimals(currency));
+    let (units, fraction) = (m / scale, m % scale);
     let digits = units.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -137,7 +138,23 @@ pub fn money(minor: i64, currency: &str) -> String {
         }
         grouped.push(c);
     }
-    format!("{currency} {sign}{grouped}.{cents:02}")
+    match decimals(currency) {
+        0 => format!("{currency} {sign}{grouped}"),
+        _ => format!("{currency} {sign}{grouped}.{fraction:02}"),
+    }
+}
+
+/// Currencies whose minor unit is the unit itself (ISO 4217 exponent 0).
+pub const WHOLE_CURRENCIES: [&str; 5] = ["JPY", "KRW", "VND", "CLP", "ISK"];
+
+/// Digits after the decimal point in `currency` (an amount's minor units per unit is
+/// 10 to this).
+pub fn decimals(currency: &str) -> u32 {
+    if WHOLE_CURRENCIES.contains(&currency) {
+        0
+    } else {
+        2
+    }
 }
 
 /// Amounts in several currencies, e.g. "EUR 1,540.00 + USD 9.99".
@@ -316,6 +333,9 @@ pub async fn rename_pipeline(
     actor.require_admin()?;
     let name = pipeline_name(name)?;
     let tx = db.write.begin().await?;
+    if let Some(e) = name_taken(&tx, "pipelines", &name, None, Some(id)).await? {
+        return Err(e);
+    }
     let mut sql = Sql::new(db.backend());
     sql.push("UPDATE pipelines SET name = ")
         .bind(name.clone())
@@ -395,31 +415,17 @@ async fn validate(db: &Db, actor: &Actor, input: &DealInput) -> Result<Valid, Ap
         return Err(AppError::validation(fields));
     };
     let amount = match &input.amount {
-        None | Some(Value::Null) => 0,
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(a) if a >= 0 => a,
-            _ => {
-                fields.set(
-                    "amount",
-                    "Amount is a whole number of minor units (cents), 0 or more.",
-                );
-                0
-            }
-        },
-        Some(Value::String(s)) => match s.trim().parse::<i64>() {
-            Ok(a) if a >= 0 => a,
-            _ => {
-                fields.set(
-                    "amount",
-                    "Amount is a whole number of minor units (cents), 0 or more.",
-                );
-                0
-            }
-        },
-        Some(_) => {
+        None | Some(Value::Null) => Some(0),
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+        Some(_) => None,
+    };
+    let amount = match amount {
+        Some(a) if (0..=MAX_AMOUNT).contains(&a) => a,
+        _ => {
             fields.set(
                 "amount",
-                "Amount is a whole number of minor units (cents), 0 or more.",
+                "Amount is a whole number of minor units (cents) from 0 to 100 000 000 000 000.",
             );
             0
         }
@@ -466,10 +472,13 @@ async fn validate(db: &Db, actor: &Actor, input: &DealInput) -> Result<Valid, Ap
         let mut sql = Sql::new(backend);
         sql.push("SELECT COUNT(*) AS n FROM users WHERE active = ")
             .bind(true)
-            .push(" AND id = ")
+            .push(" AND role <> 'viewer' AND id = ")
             .bind(owner_id);
         if count(&db.read, sql).await? == 0 {
-            fields.set("owner_id", "Owner must be an active user.");
+            fields.set(
+                "owner_id",
+                "Owner must be an active user who can work deals (not a viewer).",
+            );
         }
     }
     let expected_close = match clean(input.expected_close.as_deref()) {
@@ -778,8 +787,12 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
 #[serde(deny_unknown_fields)]
 pub struct Move {
     pub stage_id: i64,
-    /// Place in the column, 0 first; default the end.
+    /// Place in the column, 0 first (past the end means last); default the end.
     pub position: Option<i64>,
+    /// Or right after this deal of the target stage: what a board shows may be filtered,
+    /// so its drop places are said by neighbour, not by count.
+    #[serde(default)]
+    pub after_id: Option<i64>,
     /// The version the move was made from.
     pub version: i32,
     /// Required when moving to a lost stage.
@@ -827,9 +840,44 @@ pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal
     let t = now();
     let tx = db.write.begin().await?;
     let changed_stage = stage.id != current.stage_id;
-    let position = match m.position {
-        None if !changed_stage => current.position,
+    // The position value the deal takes, or None for the end of the column.
+    let place = match (m.after_id, m.position) {
+        (Some(after), _) => {
+            let mut sql = Sql::new(backend);
+            sql.push("SELECT position AS n FROM deals WHERE id = ")
+                .bind(after)
+                .push(" AND stage_id = ")
+                .bind(stage.id)
+                .push(" AND id <> ")
+                .bind(id);
+            let Some(row) = Exists::find_by_statement(sql.build()).one(&tx).await? else {
+                return Err(AppError::field(
+                    "after_id",
+                    "That deal is not in the stage (it may have just moved); reload the board.",
+                ));
+            };
+            Some(row.n + 1)
+        }
+        // The deal now at that index of the column (not counting the one moving).
+        (None, Some(index)) => {
+            let mut sql = Sql::new(backend);
+            sql.push("SELECT position AS n FROM deals WHERE stage_id = ")
+                .bind(stage.id)
+                .push(" AND id <> ")
+                .bind(id)
+                .push(" ORDER BY position, id LIMIT 1 OFFSET ")
+                .bind(index);
+            Exists::find_by_statement(sql.build())
+                .one(&tx)
+                .await?
+                .map(|r| r.n)
+        }
+        (None, None) if !changed_stage => Some(current.position),
+        (None, None) => None,
+    };
+    let position = match place {
         None => end_of(&tx, stage.id).await?,
+        Some(p) if m.after_id.is_none() && m.position.is_none() => p,
         Some(p) => {
             // Make room: everything at or after the place moves down one.
             let mut shift = Sql::new(backend);
@@ -922,8 +970,8 @@ pub async fn stage_changes(db: &Db, actor: &Actor, id: i64) -> Result<Vec<StageC
     let mut sql = Sql::new(db.backend());
     sql.push(
         "SELECT c.id, CASE WHEN c.from_stage_id IS NULL THEN NULL \
-         ELSE COALESCE(f.name, 'Deleted stage') END AS from_stage, \
-         COALESCE(t.name, 'Deleted stage') AS to_stage, u.name AS user_name, c.created_at \
+         ELSE COALESCE(f.name, c.from_stage_name, 'Deleted stage') END AS from_stage, \
+         COALESCE(t.name, c.to_stage_name, 'Deleted stage') AS to_stage, u.name AS user_name, c.created_at \
          FROM deal_stage_changes c LEFT JOIN pipeline_stages f ON f.id = c.from_stage_id \
          LEFT JOIN pipeline_stages t ON t.id = c.to_stage_id LEFT JOIN users u ON u.id = c.user_id \
          WHERE c.deal_id = ",
@@ -953,8 +1001,9 @@ pub struct BoardQuery {
     pub pipeline: Option<i64>,
     pub owner: Option<i64>,
     pub close_month: Option<(NaiveDate, NaiveDate)>,
-    pub min_minor: Option<i64>,
-    pub max_minor: Option<i64>,
+    /// In major units; each deal is compared in its own currency's minor units.
+    pub min_major: Option<i64>,
+    pub max_major: Option<i64>,
     pub company: Option<i64>,
 }
 
@@ -973,9 +1022,23 @@ impl BoardParams {
         };
         let pipeline = id("pipeline", &self.pipeline);
         let owner = id("owner", &self.owner);
-        let company = id("company", &self.company);
-        let min_minor = id("min_amount", &self.min_amount).map(|a| a.saturating_mul(100));
-        let max_minor = id("max_amount", &self.max_amount).map(|a| a.saturating_mul(100));
+        let min_major = id("min_amount", &self.min_amount).map(|a| a.clamp(0, MAX_AMOUNT));
+        let max_major = id("max_amount", &self.max_amount).map(|a| a.clamp(0, MAX_AMOUNT));
+        // The board's company filter takes an id or a chosen suggestion ("Acme (#12)").
+        let company = match clean(self.company.as_deref()) {
+            None => None,
+            Some(v) => match v
+                .parse::<i64>()
+                .ok()
+                .or_else(|| crate::domain::pick::trailing_id(&v))
+            {
+                Some(n) => Some(n),
+                None => {
+                    fields.set("company", "Pick a company from the suggestions.");
+                    None
+                }
+            },
+        };
         let close_month = match clean(self.close_month.as_deref()) {
             None => None,
             Some(m) => match NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d") {
@@ -998,8 +1061,8 @@ impl BoardParams {
             pipeline,
             owner,
             close_month,
-            min_minor,
-            max_minor,
+            min_major,
+            max_major,
             company,
         })
     }
@@ -1019,11 +1082,15 @@ fn push_board_filters(sql: &mut Sql, q: &BoardQuery, pipeline: i64) {
             .push(" AND d.expected_close < ")
             .bind(to);
     }
-    if let Some(a) = q.min_minor {
-        sql.push(" AND d.amount_minor >= ").bind(a);
+    let scale = format!(
+        " * (CASE WHEN d.currency IN ('{}') THEN 1 ELSE 100 END)",
+        WHOLE_CURRENCIES.join("', '")
+    );
+    if let Some(a) = q.min_major {
+        sql.push(" AND d.amount_minor >= ").bind(a).push(&scale);
     }
-    if let Some(a) = q.max_minor {
-        sql.push(" AND d.amount_minor <= ").bind(a);
+    if let Some(a) = q.max_major {
+        sql.push(" AND d.amount_minor <= ").bind(a).push(&scale);
     }
 }
 
@@ -1271,6 +1338,9 @@ pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipel
     let name = pipeline_name(name)?;
     let backend = db.backend();
     let tx = db.write.begin().await?;
+    if let Some(e) = name_taken(&tx, "pipelines", &name, None, None).await? {
+        return Err(e);
+    }
     let mut sql = Sql::new(backend);
     sql.push("INSERT INTO pipelines (name, position, created_at) VALUES (")
         .bind(name.clone())
@@ -1335,6 +1405,40 @@ pub struct StageInput {
     pub kind: String,
 }
 
+/// Names tell pipelines apart, and stages within a pipeline (the pickers show names).
+async fn name_taken(
+    conn: &impl ConnectionTrait,
+    table: &str,
+    name: &str,
+    pipeline_id: Option<i64>,
+    except: Option<i64>,
+) -> Result<Option<AppError>, AppError> {
+    let mut sql = Sql::new(conn.get_database_backend());
+    sql.push(&format!(
+        "SELECT COUNT(*) AS n FROM {table} WHERE lower(name) = lower("
+    ))
+    .bind(name.to_string())
+    .push(")");
+    if let Some(p) = pipeline_id {
+        sql.push(" AND pipeline_id = ").bind(p);
+    }
+    if let Some(id) = except {
+        sql.push(" AND id <> ").bind(id);
+    }
+    if count(conn, sql).await? == 0 {
+        return Ok(None);
+    }
+    let what = if table == "pipelines" {
+        "A pipeline"
+    } else {
+        "A stage of this pipeline"
+    };
+    Ok(Some(AppError::conflict_field(
+        "name",
+        format!("{what} is already called “{name}”."),
+    )))
+}
+
 fn check_stage(input: &StageInput) -> Result<(String, i32, String), AppError> {
     let mut fields = FieldErrors::new();
     let name = input.name.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -1373,6 +1477,9 @@ pub async fn add_stage(
         .bind(pipeline_id);
     if count(&tx, exists).await? == 0 {
         return Err(AppError::not_found("Pipeline"));
+    }
+    if let Some(e) = name_taken(&tx, "pipeline_stages", &name, Some(pipeline_id), None).await? {
+        return Err(e);
     }
     let mut sql = Sql::new(backend);
     sql.push(
@@ -1420,6 +1527,17 @@ pub async fn update_stage(
     let backend = db.backend();
     let tx = db.write.begin().await?;
     let stage = stage_by_id(&tx, id).await?;
+    if let Some(e) = name_taken(
+        &tx,
+        "pipeline_stages",
+        &name,
+        Some(stage.pipeline_id),
+        Some(id),
+    )
+    .await?
+    {
+        return Err(e);
+    }
     if stage.kind != kind {
         let mut n = Sql::new(backend);
         n.push("SELECT COUNT(*) AS n FROM deals WHERE stage_id = ")
@@ -1574,11 +1692,29 @@ pub async fn delete_stage(
     let held = count(&tx, n).await?;
     if held > 0 {
         let Some(target) = move_to.filter(|t| *t != id) else {
-            return Err(AppError::Conflict {
-                message: format!(
+            // Deals go only to a stage of the same kind, so that won stays won: say so
+            // when this pipeline has no other.
+            let mut others = Sql::new(backend);
+            others
+                .push("SELECT COUNT(*) AS n FROM pipeline_stages WHERE pipeline_id = ")
+                .bind(stage.pipeline_id)
+                .push(" AND kind = ")
+                .bind(stage.kind.clone())
+                .push(" AND id <> ")
+                .bind(id);
+            let message = if count(&tx, others).await? == 0 {
+                format!(
+                    "{} still holds {held} deal(s), and it is the pipeline's only {} stage: add another {} stage to move them to, or move the deals on the board first.",
+                    stage.name, stage.kind, stage.kind
+                )
+            } else {
+                format!(
                     "{} still holds {held} deal(s); choose a stage to move them to first.",
                     stage.name
-                ),
+                )
+            };
+            return Err(AppError::Conflict {
+                message,
                 fields: FieldErrors::new(),
             });
         };
@@ -1614,6 +1750,18 @@ pub async fn delete_stage(
             .push(", version = version + 1 WHERE stage_id = ")
             .bind(id);
         tx.execute_raw(mv.build()).await?;
+    }
+    // The histories keep saying where the deals were.
+    for (name_col, id_col) in [
+        ("from_stage_name", "from_stage_id"),
+        ("to_stage_name", "to_stage_id"),
+    ] {
+        let mut keep = Sql::new(backend);
+        keep.push(&format!("UPDATE deal_stage_changes SET {name_col} = "))
+            .bind(stage.name.clone())
+            .push(&format!(" WHERE {id_col} = "))
+            .bind(id);
+        tx.execute_raw(keep.build()).await?;
     }
     let mut del = Sql::new(backend);
     del.push("DELETE FROM pipeline_stages WHERE id = ").bind(id);
@@ -1684,6 +1832,10 @@ const LIST_SORTS: [(&str, &[&str]); 7] = [
     ("updated", &["d.updated_at"]),
     ("created", &["d.created_at"]),
 ];
+/// The largest amount a deal may have, in minor units (a trillion in major units): far
+/// beyond any deal, and small enough that a pipeline's sums cannot overflow.
+pub const MAX_AMOUNT: i64 = 100_000_000_000_000;
+
 /// Rows per page of the deal table (the API may ask for 1 to 100).
 pub const LIST_PAGE: i64 = 50;
 

@@ -87,17 +87,24 @@ async fn contact_rows(db: &Db, sql: Sql) -> Result<Vec<ContactRef>, AppError> {
 }
 
 /// "… (#42)" → 42.
-fn trailing_id(text: &str) -> Option<i64> {
+pub fn trailing_id(text: &str) -> Option<i64> {
     let rest = text.trim().strip_suffix(')')?;
     let (_, id) = rest.rsplit_once("(#")?;
     id.trim().parse().ok()
 }
 
-/// The company called `text` (company names are unique once normalised).
+/// The company `text` names: a chosen suggestion ("Acme (#12)"), or its name (company
+/// names are unique once normalised).
 pub async fn company_named(db: &Db, text: &str) -> Result<Option<i64>, AppError> {
     let mut sql = Sql::new(db.backend());
-    sql.push("SELECT id, name FROM companies WHERE name_norm = ")
-        .bind(normalise(text));
+    match trailing_id(text) {
+        Some(id) => sql
+            .push("SELECT id, name FROM companies WHERE id = ")
+            .bind(id),
+        None => sql
+            .push("SELECT id, name FROM companies WHERE name_norm = ")
+            .bind(normalise(text)),
+    };
     Ok(Row::find_by_statement(sql.build())
         .one(&db.read)
         .await?
@@ -168,11 +175,7 @@ pub async fn suggest(
     Ok(hits
         .into_iter()
         .map(|h| Suggestion {
-            value: if kind == "company" {
-                h.title.clone()
-            } else {
-                format!("{} (#{})", h.title, h.id)
-            },
+            value: format!("{} (#{})", h.title, h.id),
             hint: h.subtitle,
         })
         .collect())

@@ -35,6 +35,7 @@ run('board drag, reload, keyboard move, refused and vanished drags', async (stat
   await page.locator('.card', { hasText: 'Drag me' }).locator('.move-link').focus();
   await page.keyboard.press('Enter');
   await page.waitForURL('**/deals/*');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.name === 'stage_id');
   await page.selectOption('#move select[name=stage_id]', { label: 'Negotiation' });
   const picked = page.waitForResponse((r) => r.url().includes('/move') && r.request().method() === 'POST');
   await page.click('#move button[type=submit]');

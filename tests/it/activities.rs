@@ -112,6 +112,10 @@ async fn the_api_logs_lists_validates_and_deletes_activities() {
             json!({"kind": "note", "body": "x", "deal_id": d, "occurred_at": "yesterday"}),
             "occurred_at",
         ),
+        (
+            json!({"kind": "note", "body": "x", "deal_id": d, "occurred_at": "9999-01-01T00:00:00Z"}),
+            "occurred_at",
+        ),
     ] {
         let res = c
             .api(Method::POST, "/api/v1/activities", &rep, Some(body.clone()))

@@ -1022,7 +1022,8 @@ async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probabilit
     let opts = c.hx_get("/deals/options?company=umbr").await;
     assert_eq!(opts.status, 200);
     assert!(
-        opts.text().contains("<option value=\"Umbrella Corp\">"),
+        opts.text()
+            .contains("<option value=\"Umbrella Corp (#1)\">"),
         "{}",
         opts.text()
     );
@@ -1144,4 +1145,220 @@ async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probabilit
         !html.contains("field-error\">Amount"),
         "only the probability is wrong"
     );
+}
+
+/// Amounts stay within what sums can hold; moves are placed by neighbour or by index in
+/// the whole column (a huge index means last); yen have no minor unit to show.
+#[actix_web::test]
+async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let st = stages(&mut c, &token).await;
+    for amount in [
+        json!(9223372036854775807i64),
+        json!(100_000_000_000_001i64),
+        json!(-1),
+    ] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/deals",
+                &token,
+                Some(json!({"title": "Huge", "amount": amount})),
+            )
+            .await;
+        assert_eq!(res.status, 422, "{amount}");
+        assert!(res.json()["error"]["fields"]["amount"].is_string());
+    }
+    let mut ids = Vec::new();
+    for (title, amount) in [("A", 100_000_000_000_000i64), ("B", 1), ("C", 2), ("D", 3)] {
+        let res = c
+            .api(
+                Method::POST,
+                "/api/v1/deals",
+                &token,
+                Some(json!({"title": title, "amount": amount, "currency": "USD"})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        ids.push(res.json()["id"].as_i64().unwrap());
+    }
+    let order = |c: serde_json::Value| -> Vec<String> {
+        c["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["title"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let lead = st[0].0;
+    // A huge index is the end of the column, not a broken position.
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{}/move", ids[0]),
+            &token,
+            Some(json!({"stage_id": lead, "version": 1, "position": i64::MAX})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let list = c
+        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
+        .await
+        .json();
+    assert_eq!(order(list), ["B", "C", "D", "A"]);
+    // Right after a neighbour, whatever gaps the positions have.
+    exec(
+        &app.db,
+        &format!("UPDATE deals SET position = position * 10 WHERE stage_id = {lead}"),
+    )
+    .await;
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{}/move", ids[1]),
+            &token,
+            Some(json!({"stage_id": lead, "version": 1, "after_id": ids[2]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let list = c
+        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
+        .await
+        .json();
+    assert_eq!(order(list), ["C", "B", "D", "A"]);
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{}/move", ids[1]),
+            &token,
+            Some(json!({"stage_id": st[1].0, "version": 2, "after_id": ids[2]})),
+        )
+        .await;
+    assert_eq!(res.status, 422, "the neighbour is not in that stage");
+    assert!(res.json()["error"]["fields"]["after_id"].is_string());
+    // The board's sums hold the largest amount.
+    let board = c
+        .api(Method::GET, "/api/v1/deals?status=open", &token, None)
+        .await
+        .json();
+    assert_eq!(board["sums"]["USD"], 100_000_000_000_006i64);
+
+    // Yen: no cents in the form or on the page.
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    c.get("/deals/new").await;
+    let res = c
+        .post_form(
+            "/deals",
+            &[("title", "Tokyo"), ("amount", "1,250"), ("currency", "JPY")],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let list = c
+        .api(
+            Method::GET,
+            "/api/v1/deals?sort=created&dir=desc",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["items"][0]["amount"], 1250);
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let page = c.get(&format!("/deals/{id}")).await.text();
+    assert!(page.contains("JPY 1,250<"), "no decimals for yen");
+    assert!(
+        c.get(&format!("/deals/{id}/edit"))
+            .await
+            .text()
+            .contains("value=\"1250\"")
+    );
+    let res = c
+        .post_form(
+            "/deals",
+            &[("title", "Bad"), ("amount", "12.5"), ("currency", "JPY")],
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text()
+            .contains("Amount is a number such as 1250 or 1,250.50")
+    );
+}
+
+/// A refused move from the deal page comes back to the deal with the reason; the board
+/// filters by a chosen company; viewers cannot own deals.
+#[actix_web::test]
+async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let viewer = app.user("v@example.com", "viewer").await;
+    let mut c = app.client().await;
+    let st = stages(&mut c, &token).await;
+    let company = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Hooli"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let d = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &token,
+            Some(json!({"title": "Nucleus", "company_id": company})),
+        )
+        .await
+        .json();
+    c.api(
+        Method::POST,
+        "/api/v1/deals",
+        &token,
+        Some(json!({"title": "Elsewhere"})),
+    )
+    .await;
+    let id = d["id"].as_i64().unwrap();
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/deals/{id}"),
+            &token,
+            Some(json!({"owner_id": viewer.id})),
+        )
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(res.json()["error"]["fields"]["owner_id"].is_string());
+
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    c.get(&format!("/deals/{id}")).await;
+    let lost = st.iter().find(|s| s.1 == "Lost").unwrap().0.to_string();
+    let res = c
+        .post_form(
+            &format!("/deals/{id}/move"),
+            &[("stage_id", &lost), ("version", "1"), ("lost_reason", "")],
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert_eq!(res.location(), format!("/deals/{id}#move"));
+    let page = c.get(&format!("/deals/{id}")).await.text();
+    assert!(page.contains("Not moved: Say why the deal was lost."));
+
+    let board = c
+        .get(&format!("/deals?company=Hooli%20(%23{company})"))
+        .await;
+    assert_eq!(board.status, 200);
+    let html = board.text();
+    assert!(html.contains("Nucleus") && !html.contains("Elsewhere"));
+    let html = c.get(&format!("/deals?company={company}")).await.text();
+    assert!(
+        html.contains(&format!("value=\"Hooli (#{company})\"")),
+        "a company page's link shows the name"
+    );
+    assert_eq!(c.get("/deals?company=Hooli").await.status, 422);
 }

@@ -186,7 +186,10 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
         .iter()
         .find(|h| h["to_stage"] == "New")
         .expect("the move is in the history");
-    assert_eq!(last["from_stage"], "Deleted stage");
+    assert_eq!(
+        last["from_stage"], "Demo",
+        "a removed stage keeps its name in the history"
+    );
 
     // Kind changes only on an empty stage; edits otherwise apply.
     let res = c
@@ -578,4 +581,87 @@ async fn admins_rename_pipelines_and_choose_the_currency_new_deals_start_in() {
         .await
         .json();
     assert_eq!(api_deal["currency"], "EUR");
+}
+
+/// Names tell pipelines (and a pipeline's stages) apart; a stage that is the only one of
+/// its kind says why its deals have nowhere to go.
+#[actix_web::test]
+async fn pipeline_and_stage_names_are_unique_and_stage_removal_explains_itself() {
+    let app = TestApp::new().await;
+    app.user("admin@example.com", "admin").await;
+    let admin = app.token("admin@example.com").await;
+    let mut c = app.client().await;
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/pipelines",
+            &admin,
+            Some(json!({"name": "sales"})),
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    assert!(res.json()["error"]["fields"]["name"].is_string());
+    let p = c
+        .api(
+            Method::POST,
+            "/api/v1/pipelines",
+            &admin,
+            Some(json!({"name": "Partners"})),
+        )
+        .await
+        .json();
+    let pid = p["id"].as_i64().unwrap();
+    assert_eq!(
+        c.api(
+            Method::PATCH,
+            &format!("/api/v1/pipelines/{pid}"),
+            &admin,
+            Some(json!({"name": "Sales"}))
+        )
+        .await
+        .status,
+        409
+    );
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/pipelines/{pid}/stages"),
+            &admin,
+            Some(json!({"name": "won", "probability": 100, "kind": "won"})),
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    let won = p["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Won")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let rep = app.api_user("rep").await;
+    c.api(
+        Method::POST,
+        "/api/v1/deals",
+        &rep,
+        Some(json!({"title": "Signed", "stage_id": won})),
+    )
+    .await;
+    let res = c
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/stages/{won}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 409);
+    assert!(
+        res.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only won stage"),
+        "{}",
+        res.text()
+    );
 }

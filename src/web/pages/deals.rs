@@ -13,7 +13,7 @@ use crate::domain::deals::{
     self, Board, BoardParams, CURRENCIES, ContactRef, Deal, DealInput, DealPatch, Move, Pipeline,
     Stage, StageChange,
 };
-use crate::domain::{pick, users};
+use crate::domain::{companies, pick, users};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, csrf_token, set_flash};
@@ -68,6 +68,8 @@ struct BoardPage {
     f: Filters,
     b: Arc<Board>,
     owners: Vec<user::Model>,
+    /// The company filter as its input shows it ("Acme (#12)").
+    company_label: String,
     csrf: String,
     can_write: bool,
 }
@@ -104,11 +106,21 @@ async fn board_response(
             can_write,
         });
     }
+    // A link from a company's page filters by id: show the name.
+    let company_label = match f.company.trim().parse::<i64>() {
+        Ok(id) => match companies::get(&state.db, &user.actor, id).await {
+            Ok(c) => format!("{} (#{})", c.name, c.id),
+            Err(AppError::NotFound(_)) => f.company.clone(),
+            Err(e) => return Err(e),
+        },
+        Err(_) => f.company.clone(),
+    };
     ok(&BoardPage {
         l: Layout::for_user(user, "deals"),
         f,
         b,
         owners: users::list_active(&state.db).await?,
+        company_label,
         csrf,
         can_write,
     })
@@ -168,6 +180,8 @@ pub async fn column(
 pub struct MoveForm {
     stage_id: i64,
     position: Option<String>,
+    /// The card the board dropped this one after.
+    after_id: Option<String>,
     version: i32,
     lost_reason: Option<String>,
 }
@@ -184,10 +198,19 @@ pub async fn move_deal(
     let m = Move {
         stage_id: form.stage_id,
         position: form.position.as_deref().and_then(|p| p.trim().parse().ok()),
+        after_id: form.after_id.as_deref().and_then(|p| p.trim().parse().ok()),
         version: form.version,
         lost_reason: form.lost_reason,
     };
-    let deal = deals::move_deal(&state.db, &user.actor, *id, &m).await?;
+    let deal = match deals::move_deal(&state.db, &user.actor, *id, &m).await {
+        Ok(d) => d,
+        // From the deal page's form: back to the deal, with why, where the form is.
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) if !hx.fragment => {
+            set_flash(&user.session, format!("Not moved: {e}"));
+            return Ok(see_other(&format!("/deals/{}#move", *id)));
+        }
+        Err(e) => return Err(e),
+    };
     if hx.fragment {
         // Re-render the board as the user filtered it.
         let current = req
@@ -292,22 +315,54 @@ fn probability_of(text: &str) -> serde_json::Value {
     }
 }
 
-/// "1,250.50" → 125050 minor units; None when it is not an amount.
-fn to_minor(text: &str) -> Option<i64> {
+/// "1,250.50" in USD → 125050 minor units (yen have none: "1,250" → 1250); None when
+/// it is not an amount.
+fn to_minor(text: &str, currency: &str) -> Option<i64> {
     let t = text.trim().replace([',', ' '], "");
     if t.is_empty() {
         return Some(0);
     }
-    let (units, cents) = match t.split_once('.') {
-        Some((u, c)) if c.len() <= 2 && c.chars().all(|ch| ch.is_ascii_digit()) => {
-            (u, format!("{c:0<2}"))
+    let places = deals::decimals(currency.trim()) as usize;
+    let (units, fraction) = match t.split_once('.') {
+        Some((u, f)) if f.len() <= places && f.chars().all(|ch| ch.is_ascii_digit()) => {
+            (u, format!("{f:0<places$}"))
         }
-        None => (t.as_str(), "00".to_string()),
+        None => (t.as_str(), "0".repeat(places)),
         _ => return None,
     };
     let units: i64 = units.parse().ok()?;
-    let cents: i64 = cents.parse().ok()?;
-    units.checked_mul(100)?.checked_add(cents)
+    let fraction: i64 = if places == 0 {
+        0
+    } else {
+        fraction.parse().ok()?
+    };
+    units
+        .checked_mul(10i64.pow(places as u32))?
+        .checked_add(fraction)
+}
+
+/// The form speaks in major units; the domain's amount message is about minor ones.
+fn in_form_units(e: AppError) -> AppError {
+    match e {
+        AppError::Validation {
+            message,
+            mut fields,
+        } => {
+            if fields.contains_key("amount") {
+                fields.insert(
+                    "amount".into(),
+                    "Amount is a number such as 1250 or 1,250.50, up to a trillion.".into(),
+                );
+            }
+            let message = if fields.len() == 1 {
+                fields.values().next().cloned().unwrap_or(message)
+            } else {
+                message
+            };
+            AppError::Validation { message, fields }
+        }
+        other => other,
+    }
 }
 
 #[derive(Template)]
@@ -392,7 +447,12 @@ async fn edit_page(
             editing: editing.is_some(),
             v,
             pipelines,
-            owners: users::list_active(&state.db).await?,
+            // Viewers cannot own deals.
+            owners: users::list_active(&state.db)
+                .await?
+                .into_iter()
+                .filter(|u| u.role != "viewer")
+                .collect(),
             errors,
             message,
         },
@@ -436,7 +496,7 @@ pub async fn create(
     user: CurrentUser,
     Form(form): Form<DealForm>,
 ) -> Result<HttpResponse, AppError> {
-    let amount = match to_minor(&form.amount) {
+    let amount = match to_minor(&form.amount, &form.currency) {
         Some(a) => serde_json::Value::from(a),
         None => serde_json::Value::from(form.amount.clone()),
     };
@@ -463,12 +523,15 @@ pub async fn create(
             set_flash(&user.session, format!("{} was added.", d.title));
             Ok(see_other("/deals"))
         }
-        Err(e) => form_page(&state, &user, form, Some(e)).await,
+        Err(e) => form_page(&state, &user, form, Some(in_form_units(e))).await,
     }
 }
 
-fn major(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor.abs() % 100)
+fn major(minor: i64, currency: &str) -> String {
+    match deals::decimals(currency) {
+        0 => minor.to_string(),
+        _ => format!("{}.{:02}", minor / 100, minor.abs() % 100),
+    }
 }
 
 pub async fn edit(
@@ -480,7 +543,7 @@ pub async fn edit(
     let d = deals::get(&state.db, &user.actor, *id).await?;
     let v = DealForm {
         title: d.title.clone(),
-        amount: major(d.amount),
+        amount: major(d.amount, &d.currency),
         currency: d.currency.clone(),
         stage_id: d.stage_id.to_string(),
         expected_close: d.expected_close.clone().unwrap_or_default(),
@@ -504,7 +567,7 @@ pub async fn update(
     id: web::Path<i64>,
     Form(form): Form<DealForm>,
 ) -> Result<HttpResponse, AppError> {
-    let amount = match to_minor(&form.amount) {
+    let amount = match to_minor(&form.amount, &form.currency) {
         Some(a) => serde_json::Value::from(a),
         None => serde_json::Value::from(form.amount.clone()),
     };
@@ -533,7 +596,7 @@ pub async fn update(
             set_flash(&user.session, format!("{} was saved.", d.title));
             Ok(see_other(&format!("/deals/{}", d.id)))
         }
-        Err(e) => edit_page(&state, &user, Some(*id), form, Some(e)).await,
+        Err(e) => edit_page(&state, &user, Some(*id), form, Some(in_form_units(e))).await,
     }
 }
 
