@@ -12,6 +12,7 @@ mod m20261126_000008_deals;
 mod m20261126_000009_change_counters;
 mod m20261126_000010_activities;
 mod m20261126_000011_stage_change_names;
+mod m20261126_000012_deal_board_index;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_change_counters::Migration),
             Box::new(m20261126_000010_activities::Migration),
             Box::new(m20261126_000011_stage_change_names::Migration),
+            Box::new(m20261126_000012_deal_board_index::Migration),
         ]
     }
 }

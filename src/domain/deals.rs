@@ -125,6 +125,45 @@ impl Deal {
 }
 
 /// `123456, "EUR"` → "EUR 1,234.56".
+/// What a board card shows: a deal without what only its page needs (contacts, dates,
+/// bookkeeping), so a board of hundreds of cards is built and kept cheaply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Card {
+    pub id: i64,
+    pub title: String,
+    pub stage_id: i64,
+    pub position: i64,
+    pub amount: i64,
+    pub currency: String,
+    pub company: Option<String>,
+    pub owner_name: String,
+    pub version: i32,
+    pub stage_entered_at: DateTime<Utc>,
+}
+
+impl Card {
+    pub fn days_in_stage(&self) -> i64 {
+        (Utc::now() - self.stage_entered_at).num_days().max(0)
+    }
+
+    pub fn amount_text(&self) -> String {
+        money(self.amount, &self.currency)
+    }
+}
+
+const CARD_FIELDS: [(&str, &str); 10] = [
+    ("id", "d.id"),
+    ("title", "d.title"),
+    ("stage_id", "d.stage_id"),
+    ("position", "d.position"),
+    ("amount", "d.amount_minor"),
+    ("currency", "d.currency"),
+    ("company", "co.name"),
+    ("owner_name", "u.name"),
+    ("version", "d.version"),
+    ("stage_entered_at", "d.stage_entered_at"),
+];
+
 pub fn money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let m = minor.unsigned_abs();
@@ -1068,8 +1107,33 @@ impl BoardParams {
     }
 }
 
-fn push_board_filters(sql: &mut Sql, q: &BoardQuery, pipeline: i64) {
-    sql.push(" WHERE d.pipeline_id = ").bind(pipeline);
+/// Which deals a board or table query starts from. Naming the stages (rather than the
+/// pipeline) lets every filter be answered from the (stage, …) index without reading a
+/// deal's row.
+enum Scope<'a> {
+    Stage(i64),
+    Stages(&'a [i64]),
+}
+
+fn push_board_filters(sql: &mut Sql, q: &BoardQuery, scope: Scope) {
+    match scope {
+        Scope::Stage(id) => {
+            sql.push(" WHERE d.stage_id = ").bind(id);
+        }
+        Scope::Stages([]) => {
+            sql.push(" WHERE 1 = 0");
+        }
+        Scope::Stages(ids) => {
+            sql.push(" WHERE d.stage_id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*id);
+            }
+            sql.push(")");
+        }
+    }
     if let Some(o) = q.owner {
         sql.push(" AND d.owner_id = ").bind(o);
     }
@@ -1100,7 +1164,7 @@ pub struct Column {
     pub count: i64,
     /// Sum of amounts per currency, in minor units.
     pub sums: BTreeMap<String, i64>,
-    pub cards: Vec<Deal>,
+    pub cards: Vec<Card>,
 }
 
 impl Column {
@@ -1133,7 +1197,10 @@ struct Totals {
     currency: String,
     n: i64,
     total: i64,
-    weighted: i64,
+    /// The amounts of deals that follow their stage's probability.
+    plain: i64,
+    /// Amount × probability ÷ 100 of the deals with their own.
+    overridden: i64,
 }
 
 /// The asked-for pipeline, or the first one.
@@ -1181,11 +1248,15 @@ async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, Ap
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push(
+        // The stage's probability is applied per stage below, so every sum comes from the
+        // (stage, …) index alone, with no join per deal.
         "SELECT d.stage_id, d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total, \
-         CAST(COALESCE(SUM(d.amount_minor * COALESCE(d.probability, s.probability) / 100), 0) AS BIGINT) AS weighted \
-         FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id",
+         CAST(COALESCE(SUM(CASE WHEN d.probability IS NULL THEN d.amount_minor ELSE 0 END), 0) AS BIGINT) AS plain, \
+         CAST(COALESCE(SUM(d.amount_minor * d.probability / 100), 0) AS BIGINT) AS overridden \
+         FROM deals d",
     );
-    push_board_filters(&mut sql, q, pipeline.id);
+    let stage_ids: Vec<i64> = pipeline.stages.iter().map(|s| s.id).collect();
+    push_board_filters(&mut sql, q, Scope::Stages(&stage_ids));
     sql.push(" GROUP BY d.stage_id, d.currency");
     let totals = Totals::find_by_statement(sql.build()).all(&db.read).await?;
 
@@ -1196,7 +1267,7 @@ async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, Ap
         .push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
         .push(&json_array(
             backend,
-            &fields(backend),
+            &CARD_FIELDS,
             " ORDER BY d.stage_id, d.position, d.id",
         ))
         .push(" FROM (");
@@ -1205,10 +1276,8 @@ async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, Ap
             cards.push(" UNION ALL ");
         }
         cards.push("SELECT * FROM (SELECT d.id FROM deals d");
-        push_board_filters(&mut cards, q, pipeline.id);
+        push_board_filters(&mut cards, q, Scope::Stage(stage.id));
         cards
-            .push(" AND d.stage_id = ")
-            .bind(stage.id)
             .push(" ORDER BY d.position, d.id LIMIT ")
             .bind(COLUMN_PAGE)
             .push(") s")
@@ -1221,7 +1290,7 @@ async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, Ap
         .push(") page JOIN deals d ON d.id = page.id")
         .push(JOINS)
         .push(") AS items");
-    let page: Page<Deal> = PageRow::find_by_statement(cards.build())
+    let page: Page<Card> = PageRow::find_by_statement(cards.build())
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the board query returned no row".into()))?
@@ -1238,7 +1307,9 @@ async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, Ap
                 count += t.n;
                 *sums.entry(t.currency.clone()).or_insert(0) += t.total;
                 if s.kind == "open" {
-                    *forecast.entry(t.currency.clone()).or_insert(0) += t.weighted;
+                    let weighted = (i128::from(t.plain) * i128::from(s.probability) / 100) as i64
+                        + t.overridden;
+                    *forecast.entry(t.currency.clone()).or_insert(0) += weighted;
                 }
             }
             Column {
@@ -1269,32 +1340,25 @@ pub async fn column_cards(
     stage_id: i64,
     offset: i64,
     q: &BoardQuery,
-) -> Result<Vec<Deal>, AppError> {
+) -> Result<Vec<Card>, AppError> {
     let backend = db.backend();
     let mut sql = Sql::new(backend);
-    let mut pipeline_sql = Sql::new(backend);
-    pipeline_sql
-        .push("SELECT pipeline_id AS n FROM pipeline_stages WHERE id = ")
-        .bind(stage_id);
-    let pipeline = count(&db.read, pipeline_sql).await?;
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
         .push(&json_array(
             backend,
-            &fields(backend),
+            &CARD_FIELDS,
             " ORDER BY d.position, d.id",
         ))
         .push(" FROM (SELECT d.id FROM deals d");
-    push_board_filters(&mut sql, q, pipeline);
-    sql.push(" AND d.stage_id = ")
-        .bind(stage_id)
-        .push(" ORDER BY d.position, d.id LIMIT ")
+    push_board_filters(&mut sql, q, Scope::Stage(stage_id));
+    sql.push(" ORDER BY d.position, d.id LIMIT ")
         .bind(COLUMN_PAGE)
         .push(" OFFSET ")
         .bind(offset.max(0))
         .push(") page JOIN deals d ON d.id = page.id")
         .push(JOINS)
         .push(") AS items");
-    let page: Page<Deal> = PageRow::find_by_statement(sql.build())
+    let page: Page<Card> = PageRow::find_by_statement(sql.build())
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the column query returned no row".into()))?
@@ -1974,12 +2038,14 @@ async fn build_list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<DealTable,
     let all = pipelines(&db.read).await?;
     let pipeline = pick_pipeline(&all, q.filters.pipeline)?;
     let backend = db.backend();
-    let filters = |sql: &mut Sql| {
-        push_board_filters(sql, &q.filters, pipeline.id);
-        if let Some(s) = &q.status {
-            sql.push(" AND s.kind = ").bind(s.clone());
-        }
-    };
+    // The status picks stages: the filter becomes a set of index ranges.
+    let stage_ids: Vec<i64> = pipeline
+        .stages
+        .iter()
+        .filter(|s| q.status.as_ref().is_none_or(|k| *k == s.kind))
+        .map(|s| s.id)
+        .collect();
+    let filters = |sql: &mut Sql| push_board_filters(sql, &q.filters, Scope::Stages(&stage_ids));
     let mut sums = Sql::new(backend);
     sums.push(
         "SELECT d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total \

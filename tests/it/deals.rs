@@ -917,8 +917,8 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
     assert_eq!(now.items[0].company.as_deref(), Some("Initech"));
     assert_eq!(now.total, 1);
 
-    // Contact names show on the cards: renaming one on a deal retires the cache; renaming
-    // one on no deal (and other contact edits) do not.
+    // Contact names show in the deal table (and the API list built from it): renaming one
+    // on a deal retires the cache; renaming one on no deal (and other contact edits) do not.
     let listed = now.items[0].id;
     let ann = c
         .api(
@@ -947,7 +947,7 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
-    let kept = board().await.unwrap();
+    let kept = list().await.unwrap();
     exec(
         &other,
         "UPDATE contacts SET first_name = 'Bob' WHERE last_name = 'Free'",
@@ -958,30 +958,19 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
         "UPDATE contacts SET phone = '555 0100' WHERE last_name = 'Lee'",
     )
     .await;
-    assert!(std::sync::Arc::ptr_eq(&kept, &board().await.unwrap()));
+    assert!(std::sync::Arc::ptr_eq(&kept, &list().await.unwrap()));
     exec(
         &other,
         "UPDATE contacts SET first_name = 'Anna' WHERE last_name = 'Lee'",
     )
     .await;
-    let b = board().await.unwrap();
-    let card = b
-        .columns
-        .iter()
-        .flat_map(|c| &c.cards)
-        .find(|d| d.id == listed)
-        .unwrap();
-    assert_eq!(card.contacts[0].name, "Anna Lee");
-    // A deleted contact leaves the card (its deal_contacts rows cascade).
+    let row = |t: &cairn::domain::deals::DealTable| {
+        t.items.iter().find(|d| d.id == listed).unwrap().clone()
+    };
+    assert_eq!(row(&list().await.unwrap()).contacts[0].name, "Anna Lee");
+    // A deleted contact leaves the row (its deal_contacts rows cascade).
     exec(&other, "DELETE FROM contacts WHERE last_name = 'Lee'").await;
-    let b = board().await.unwrap();
-    let card = b
-        .columns
-        .iter()
-        .flat_map(|c| &c.cards)
-        .find(|d| d.id == listed)
-        .unwrap();
-    assert!(card.contacts.is_empty());
+    assert!(row(&list().await.unwrap()).contacts.is_empty());
 }
 
 /// The form sets every field a salesperson edits: company and contacts by name (with

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use crate::app::AppState;
 use crate::domain::activities::Subject;
 use crate::domain::deals::{
-    self, Board, BoardParams, CURRENCIES, ContactRef, Deal, DealInput, DealPatch, Move, Pipeline,
-    Stage, StageChange,
+    self, Board, BoardParams, CURRENCIES, Card, ContactRef, Deal, DealInput, DealPatch, Move,
+    Pipeline, Stage, StageChange,
 };
 use crate::domain::{companies, pick, users};
 use crate::entities::user;
@@ -138,7 +138,7 @@ pub async fn board(
 #[derive(Template)]
 #[template(path = "deals/_column.html")]
 struct ColumnMore {
-    cards: Vec<Deal>,
+    cards: Vec<Card>,
     can_write: bool,
     /// The URL of the next batch, when there is one.
     next: Option<String>,
