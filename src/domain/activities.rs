@@ -1,6 +1,6 @@
 //! Activities: what happened with a deal, a contact or a company (a note, a call, a
 //! meeting, an email, a payment), newest first on the record's page.
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -179,7 +179,8 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
                 );
                 t
             }
-            Ok(at) => at.with_timezone(&Utc),
+            // Stored at the precision both engines keep, which the cursor repeats.
+            Ok(at) => at.with_timezone(&Utc).trunc_subsecs(6),
             Err(_) => {
                 fields.set(
                     "occurred_at",
@@ -261,6 +262,8 @@ pub struct ListQuery {
     pub page: u64,
     pub per_page: u64,
     pub before: Option<(DateTime<Utc>, i64)>,
+    /// Fetch one row past the page, to tell whether anything older is left.
+    pub peek: bool,
 }
 
 impl ListParams {
@@ -301,6 +304,7 @@ impl ListParams {
                 page,
                 per_page,
                 before,
+                peek: false,
             }),
             _ => Err(AppError::validation(fields)),
         }
@@ -354,7 +358,7 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Activit
             .push("))");
     }
     sql.push(" ORDER BY a.occurred_at DESC, a.id DESC LIMIT ")
-        .bind(q.per_page as i64);
+        .bind((q.per_page + u64::from(q.peek)) as i64);
     if q.before.is_none() {
         sql.push(" OFFSET ")
             .bind(((q.page - 1) * q.per_page) as i64);

@@ -464,7 +464,7 @@ async fn validate(db: &Db, actor: &Actor, input: &DealInput) -> Result<Valid, Ap
         _ => {
             fields.set(
                 "amount",
-                "Amount is a whole number of minor units (cents) from 0 to 100 000 000 000 000.",
+                "Amount is a whole number of minor units (cents) from 0 to 10 000 000 000 000.",
             );
             0
         }
@@ -879,56 +879,86 @@ pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal
     let t = now();
     let tx = db.write.begin().await?;
     let changed_stage = stage.id != current.stage_id;
-    // The position value the deal takes, or None for the end of the column.
+    // Where the deal goes: right after a neighbour, or before the deal now at an index of
+    // the column (not counting the one moving); None for the end. Positions may have gaps
+    // and ties (two creates at once), so the place is a row (position, id) in the
+    // column's order, not a bare number.
+    enum Place {
+        Keep,
+        End,
+        After(i64, i64),
+        Before(i64, i64),
+    }
+    #[derive(FromQueryResult)]
+    struct At {
+        position: i64,
+        id: i64,
+    }
     let place = match (m.after_id, m.position) {
+        (Some(after), _) if after == id => {
+            return Err(AppError::field(
+                "after_id",
+                "A deal cannot go after itself.",
+            ));
+        }
         (Some(after), _) => {
             let mut sql = Sql::new(backend);
-            sql.push("SELECT position AS n FROM deals WHERE id = ")
+            sql.push("SELECT position, id FROM deals WHERE id = ")
                 .bind(after)
                 .push(" AND stage_id = ")
-                .bind(stage.id)
-                .push(" AND id <> ")
-                .bind(id);
-            let Some(row) = Exists::find_by_statement(sql.build()).one(&tx).await? else {
+                .bind(stage.id);
+            let Some(at) = At::find_by_statement(sql.build()).one(&tx).await? else {
                 return Err(AppError::field(
                     "after_id",
                     "That deal is not in the stage (it may have just moved); reload the board.",
                 ));
             };
-            Some(row.n + 1)
+            Place::After(at.position, at.id)
         }
-        // The deal now at that index of the column (not counting the one moving).
         (None, Some(index)) => {
             let mut sql = Sql::new(backend);
-            sql.push("SELECT position AS n FROM deals WHERE stage_id = ")
+            sql.push("SELECT position, id FROM deals WHERE stage_id = ")
                 .bind(stage.id)
                 .push(" AND id <> ")
                 .bind(id)
                 .push(" ORDER BY position, id LIMIT 1 OFFSET ")
                 .bind(index);
-            Exists::find_by_statement(sql.build())
-                .one(&tx)
-                .await?
-                .map(|r| r.n)
+            match At::find_by_statement(sql.build()).one(&tx).await? {
+                Some(at) => Place::Before(at.position, at.id),
+                None => Place::End,
+            }
         }
-        (None, None) if !changed_stage => Some(current.position),
-        (None, None) => None,
+        (None, None) if !changed_stage => Place::Keep,
+        (None, None) => Place::End,
     };
     let position = match place {
-        None => end_of(&tx, stage.id).await?,
-        Some(p) if m.after_id.is_none() && m.position.is_none() => p,
-        Some(p) => {
-            // Make room: everything at or after the place moves down one.
+        Place::Keep => current.position,
+        Place::End => end_of(&tx, stage.id).await?,
+        Place::After(p, at) | Place::Before(p, at) => {
+            // Make room: the rows that come after the place (after the neighbour, or from
+            // the row it goes before) move down two, so the deal alone takes p + 1 and rows
+            // tied at p keep their order around it.
+            let first_after = if matches!(place, Place::After(..)) {
+                " > "
+            } else {
+                " >= "
+            };
             let mut shift = Sql::new(backend);
             shift
-                .push("UPDATE deals SET position = position + 1 WHERE stage_id = ")
+                .push("UPDATE deals SET position = position + 2 WHERE stage_id = ")
                 .bind(stage.id)
-                .push(" AND position >= ")
-                .bind(p)
                 .push(" AND id <> ")
-                .bind(id);
+                .bind(id)
+                .push(" AND (position > ")
+                .bind(p)
+                .push(" OR (position = ")
+                .bind(p)
+                .push(" AND id")
+                .push(first_after)
+                .bind(at)
+                .push("))");
             tx.execute_raw(shift.build()).await?;
-            p
+            p + 1
         }
     };
     let (closed, lost_reason) = if changed_stage {
@@ -1305,11 +1335,12 @@ async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, Ap
             let mut count = 0;
             for t in totals.iter().filter(|t| t.stage_id == s.id) {
                 count += t.n;
-                *sums.entry(t.currency.clone()).or_insert(0) += t.total;
+                let sum = sums.entry(t.currency.clone()).or_insert(0i64);
+                *sum = sum.saturating_add(t.total);
                 if s.kind == "open" {
-                    let weighted = (i128::from(t.plain) * i128::from(s.probability) / 100) as i64
-                        + t.overridden;
-                    *forecast.entry(t.currency.clone()).or_insert(0) += weighted;
+                    let weighted = (i128::from(t.plain) * i128::from(s.probability) / 100) as i64;
+                    let f = forecast.entry(t.currency.clone()).or_insert(0i64);
+                    *f = f.saturating_add(weighted.saturating_add(t.overridden));
                 }
             }
             Column {
@@ -1896,9 +1927,10 @@ const LIST_SORTS: [(&str, &[&str]); 7] = [
     ("updated", &["d.updated_at"]),
     ("created", &["d.created_at"]),
 ];
-/// The largest amount a deal may have, in minor units (a trillion in major units): far
-/// beyond any deal, and small enough that a pipeline's sums cannot overflow.
-pub const MAX_AMOUNT: i64 = 100_000_000_000_000;
+/// The largest amount a deal may have, in minor units (a hundred billion in major units):
+/// far beyond any deal. A sum in SQL overflows only past some 900 000 deals at this cap,
+/// and the sums added up here saturate.
+pub const MAX_AMOUNT: i64 = 10_000_000_000_000;
 
 /// Rows per page of the deal table (the API may ask for 1 to 100).
 pub const LIST_PAGE: i64 = 50;

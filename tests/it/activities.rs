@@ -350,6 +350,10 @@ async fn the_deal_page_logs_activity_in_place_and_pages_older_entries() {
     assert_eq!(older.matches("class=\"body\"").count(), 5);
     assert!(older.contains("Entry 0"), "the oldest comes last");
     assert!(!older.contains("Newest"));
+    assert!(
+        older.contains("Entry 4<") && !older.contains("Entry 5<"),
+        "the batch starts right after the last one shown: {older}"
+    );
     assert!(!older.contains("Show older"), "nothing older is left");
     assert_eq!(
         c.hx_get(&format!("/activities?deal_id={d}&before=yesterday"))

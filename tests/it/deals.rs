@@ -971,6 +971,20 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
     // A deleted contact leaves the row (its deal_contacts rows cascade).
     exec(&other, "DELETE FROM contacts WHERE last_name = 'Lee'").await;
     assert!(row(&list().await.unwrap()).contacts.is_empty());
+    // A deleted company leaves the cards (deals.company_id is set to null by the database).
+    exec(
+        &other,
+        &format!("DELETE FROM companies WHERE id = {company}"),
+    )
+    .await;
+    let b = board().await.unwrap();
+    let card = b
+        .columns
+        .iter()
+        .flat_map(|c| &c.cards)
+        .find(|d| d.id == listed)
+        .unwrap();
+    assert_eq!(card.company, None);
 }
 
 /// The form sets every field a salesperson edits: company and contacts by name (with
@@ -1146,7 +1160,7 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
     let st = stages(&mut c, &token).await;
     for amount in [
         json!(9223372036854775807i64),
-        json!(100_000_000_000_001i64),
+        json!(10_000_000_000_001i64),
         json!(-1),
     ] {
         let res = c
@@ -1161,7 +1175,7 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         assert!(res.json()["error"]["fields"]["amount"].is_string());
     }
     let mut ids = Vec::new();
-    for (title, amount) in [("A", 100_000_000_000_000i64), ("B", 1), ("C", 2), ("D", 3)] {
+    for (title, amount) in [("A", 10_000_000_000_000i64), ("B", 1), ("C", 2), ("D", 3)] {
         let res = c
             .api(
                 Method::POST,
@@ -1227,12 +1241,108 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         .await;
     assert_eq!(res.status, 422, "the neighbour is not in that stage");
     assert!(res.json()["error"]["fields"]["after_id"].is_string());
-    // The board's sums hold the largest amount.
-    let board = c
-        .api(Method::GET, "/api/v1/deals?status=open", &token, None)
+    assert_eq!(
+        c.api(
+            Method::POST,
+            &format!("/api/v1/deals/{}/move", ids[1]),
+            &token,
+            Some(json!({"stage_id": lead, "version": 2, "after_id": ids[1]})),
+        )
+        .await
+        .json()["error"]["fields"]["after_id"],
+        "A deal cannot go after itself."
+    );
+    // By index within the column: D to the top, then ties (two rows at one position)
+    // keep their order around a deal placed after one of them.
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{}/move", ids[3]),
+            &token,
+            Some(json!({"stage_id": lead, "version": 1, "position": 0})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let list = c
+        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
         .await
         .json();
-    assert_eq!(board["sums"]["USD"], 100_000_000_000_006i64);
+    assert_eq!(order(list), ["D", "C", "B", "A"]);
+    exec(
+        &app.db,
+        &format!(
+            "UPDATE deals SET position = CASE WHEN id = {} THEN 1 WHEN id = {} THEN 20 ELSE 7 END \
+             WHERE id IN ({}, {}, {}, {})",
+            ids[3], ids[0], ids[0], ids[1], ids[2], ids[3]
+        ),
+    )
+    .await;
+    // Now D, then B and C tied at 7 (B first: lower id), then A; put A right after B,
+    // which must land it between the two tied rows.
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{}/move", ids[0]),
+            &token,
+            Some(json!({"stage_id": lead, "version": 2, "after_id": ids[1]})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let list = c
+        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
+        .await
+        .json();
+    assert_eq!(order(list), ["D", "B", "A", "C"]);
+
+    // The board's sums hold the largest amount; the forecast weighs each deal by its own
+    // probability when it has one, else by its stage's (Lead: 10%).
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/deals/{}", ids[3]),
+            &token,
+            Some(json!({"amount": 1000, "probability": 50})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let actor = cairn::domain::Actor {
+        id: 1,
+        name: String::new(),
+        email: String::new(),
+        role: cairn::domain::Role::Rep,
+    };
+    let board = cairn::domain::deals::board(&app.db, &actor, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(board.columns[0].sums["USD"], 10_000_000_001_003);
+    assert_eq!(board.forecast["USD"], 1_000_000_000_000 + 500);
+    // Amount filters are in whole units of each deal's own currency.
+    c.api(
+        Method::POST,
+        "/api/v1/deals",
+        &token,
+        Some(json!({"title": "Yen", "amount": 5000, "currency": "JPY"})),
+    )
+    .await;
+    let titles = |v: serde_json::Value| -> Vec<String> {
+        let mut t = order(v);
+        t.sort();
+        t
+    };
+    let res = c
+        .api(
+            Method::GET,
+            "/api/v1/deals?min_amount=10&max_amount=5000",
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        titles(res),
+        ["D", "Yen"],
+        "USD 10.00 and JPY 5000 are both in 10–5000"
+    );
 
     // Yen: no cents in the form or on the page.
     c.sign_in("rep-api@example.com", PASSWORD).await;
@@ -1271,9 +1381,21 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         .await;
     assert_eq!(res.status, 422);
     assert!(
+        res.text().contains("(JPY has no decimals)"),
+        "{}",
         res.text()
-            .contains("Amount is a number such as 1250 or 1,250.50")
     );
+    let res = c
+        .post_form(
+            "/deals",
+            &[
+                ("title", "Osaka"),
+                ("amount", "5000.00"),
+                ("currency", "JPY"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "zero decimals are fine: {}", res.text());
 }
 
 /// A refused move from the deal page comes back to the deal with the reason; the board
@@ -1349,5 +1471,10 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
         html.contains(&format!("value=\"Hooli (#{company})\"")),
         "a company page's link shows the name"
     );
-    assert_eq!(c.get("/deals?company=Hooli").await.status, 422);
+    let html = c.get("/deals?company=hooli").await.text();
+    assert!(
+        html.contains("Nucleus") && !html.contains("Elsewhere"),
+        "a typed name filters too"
+    );
+    assert_eq!(c.get("/deals?company=Nobody").await.status, 422);
 }

@@ -63,10 +63,7 @@ fn page_of(subject: Subject) -> String {
 
 async fn items(state: &AppState, user: &CurrentUser, q: &ListQuery) -> Result<Items, AppError> {
     // One more than the batch says whether there is anything older.
-    let ask = ListQuery {
-        per_page: q.per_page + 1,
-        ..*q
-    };
+    let ask = ListQuery { peek: true, ..*q };
     let mut p = activities::list(&state.db, &user.actor, &ask).await?;
     let more = p.items.len() as u64 > q.per_page;
     p.items.truncate(q.per_page as usize);
@@ -99,6 +96,7 @@ pub async fn panel(
         page: 1,
         per_page: BATCH,
         before: None,
+        peek: false,
     };
     let first = items(state, user, &q).await?;
     Ok(Panel {

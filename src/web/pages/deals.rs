@@ -88,6 +88,26 @@ fn params_of(query: &str) -> Result<BoardParams, AppError> {
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))
 }
 
+/// The company filter as typed: a name (not picked from the suggestions) is looked up, so
+/// "Hooli" and Enter filters like choosing "Hooli (#12)".
+async fn company_by_name(state: &AppState, p: &mut BoardParams) -> Result<(), AppError> {
+    let Some(text) = p
+        .company
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Ok(());
+    };
+    if text.parse::<i64>().is_ok() || pick::trailing_id(text).is_some() {
+        return Ok(());
+    }
+    if let Some(id) = pick::company_named(&state.db, text).await? {
+        p.company = Some(id.to_string());
+    }
+    Ok(())
+}
+
 async fn board_response(
     state: &AppState,
     user: &CurrentUser,
@@ -132,7 +152,9 @@ pub async fn board(
     user: CurrentUser,
     hx: Htmx,
 ) -> Result<HttpResponse, AppError> {
-    board_response(&state, &user, params_of(req.query_string())?, hx.fragment).await
+    let mut params = params_of(req.query_string())?;
+    company_by_name(&state, &mut params).await?;
+    board_response(&state, &user, params, hx.fragment).await
 }
 
 #[derive(Template)]
@@ -327,6 +349,8 @@ fn to_minor(text: &str, currency: &str) -> Option<i64> {
         Some((u, f)) if f.len() <= places && f.chars().all(|ch| ch.is_ascii_digit()) => {
             (u, format!("{f:0<places$}"))
         }
+        // "5000.00" after switching a deal to yen is still five thousand.
+        Some((u, f)) if places == 0 && f.chars().all(|ch| ch == '0') => (u, String::new()),
         None => (t.as_str(), "0".repeat(places)),
         _ => return None,
     };
@@ -342,17 +366,22 @@ fn to_minor(text: &str, currency: &str) -> Option<i64> {
 }
 
 /// The form speaks in major units; the domain's amount message is about minor ones.
-fn in_form_units(e: AppError) -> AppError {
+fn in_form_units(e: AppError, currency: &str) -> AppError {
     match e {
         AppError::Validation {
             message,
             mut fields,
         } => {
             if fields.contains_key("amount") {
-                fields.insert(
-                    "amount".into(),
-                    "Amount is a number such as 1250 or 1,250.50, up to a trillion.".into(),
-                );
+                let currency = currency.trim().to_uppercase();
+                let text = if deals::decimals(&currency) == 0 {
+                    format!(
+                        "Amount is a whole number such as 1250 ({currency} has no decimals), up to a hundred billion."
+                    )
+                } else {
+                    "Amount is a number such as 1250 or 1,250.50, up to a hundred billion.".into()
+                };
+                fields.insert("amount".into(), text);
             }
             let message = if fields.len() == 1 {
                 fields.values().next().cloned().unwrap_or(message)
@@ -523,7 +552,10 @@ pub async fn create(
             set_flash(&user.session, format!("{} was added.", d.title));
             Ok(see_other("/deals"))
         }
-        Err(e) => form_page(&state, &user, form, Some(in_form_units(e))).await,
+        Err(e) => {
+            let e = in_form_units(e, &form.currency);
+            form_page(&state, &user, form, Some(e)).await
+        }
     }
 }
 
@@ -596,7 +628,10 @@ pub async fn update(
             set_flash(&user.session, format!("{} was saved.", d.title));
             Ok(see_other(&format!("/deals/{}", d.id)))
         }
-        Err(e) => edit_page(&state, &user, Some(*id), form, Some(in_form_units(e))).await,
+        Err(e) => {
+            let e = in_form_units(e, &form.currency);
+            edit_page(&state, &user, Some(*id), form, Some(e)).await
+        }
     }
 }
 
