@@ -393,6 +393,11 @@ pub async fn rename_pipeline(
     )
     .await?;
     tx.commit().await?;
+    pipeline_by_id(db, id).await
+}
+
+/// One pipeline with its stages.
+async fn pipeline_by_id(db: &Db, id: i64) -> Result<Pipeline, AppError> {
     pipelines(&db.read)
         .await?
         .into_iter()
@@ -1482,11 +1487,7 @@ pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipel
     )
     .await?;
     tx.commit().await?;
-    pipelines(&db.read)
-        .await?
-        .into_iter()
-        .find(|p| p.id == id)
-        .ok_or_else(|| AppError::Internal("the new pipeline vanished".into()))
+    pipeline_by_id(db, id).await
 }
 
 /// A stage's settings as admins edit them.
