@@ -244,11 +244,25 @@ async fn keep_an_admin(conn: &impl ConnectionTrait, target: &user::Model) -> Res
     if target.role != Role::Admin.as_str() || !target.active {
         return Ok(());
     }
-    let admins = user::Entity::find()
-        .filter(user::Column::Role.eq(Role::Admin.as_str()))
-        .filter(user::Column::Active.eq(true))
-        .count(conn)
-        .await?;
+    let backend = conn.get_database_backend();
+    let admins = if backend == sea_orm::DatabaseBackend::Postgres {
+        // Lock the admins' rows: two admins demoting each other at once would otherwise
+        // each count two and both succeed. The second waits, then counts what the first
+        // left. (SQLite's single writer already serialises these transactions.)
+        let mut sql = crate::domain::sql::Sql::new(backend);
+        sql.push("SELECT id FROM users WHERE role = ")
+            .bind(Role::Admin.as_str())
+            .push(" AND active = ")
+            .bind(true)
+            .push(" FOR UPDATE");
+        conn.query_all_raw(sql.build()).await?.len() as u64
+    } else {
+        user::Entity::find()
+            .filter(user::Column::Role.eq(Role::Admin.as_str()))
+            .filter(user::Column::Active.eq(true))
+            .count(conn)
+            .await?
+    };
     if admins <= 1 {
         return Err(AppError::Conflict {
             message: "This is the last active admin; make someone else admin first.".into(),

@@ -276,3 +276,35 @@ async fn api_tokens_are_shown_once_listed_by_prefix_and_revocable() {
         "revoked tokens leave the list"
     );
 }
+
+/// Two admins demoting each other at the same moment: one of them stays admin, on
+/// PostgreSQL (row locks) as on SQLite (one writer).
+#[actix_web::test]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    let app = TestApp::new().await;
+    for round in 0..5 {
+        let a = app.user(&format!("a{round}@example.com"), "admin").await;
+        let b = app.user(&format!("b{round}@example.com"), "admin").await;
+        // Only these two are admins in this round.
+        exec(
+            &app.db,
+            &format!(
+                "UPDATE users SET role = 'rep' WHERE role = 'admin' AND id NOT IN ({}, {})",
+                a.id, b.id
+            ),
+        )
+        .await;
+        let (x, y) = tokio::join!(
+            cairn::domain::users::set_role(&app.db, &a, b.id, "rep"),
+            cairn::domain::users::set_role(&app.db, &b, a.id, "rep"),
+        );
+        assert!(
+            x.is_ok() != y.is_ok(),
+            "exactly one demotion goes through (round {round}): {} {}",
+            x.is_ok(),
+            y.is_ok()
+        );
+        let admins = app.count("users WHERE role = 'admin' AND active").await;
+        assert_eq!(admins, 1);
+    }
+}
