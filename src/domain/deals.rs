@@ -418,7 +418,14 @@ async fn count(conn: &impl ConnectionTrait, sql: Sql) -> Result<i64, AppError> {
         .unwrap_or(0))
 }
 
-async fn validate(db: &Db, actor: &Actor, input: &DealInput) -> Result<Valid, AppError> {
+/// `kept_owner`: the owner a deal already has. Keeping it is always allowed, so a deal
+/// whose owner has since become a viewer (or left) can still be edited.
+async fn validate(
+    db: &Db,
+    actor: &Actor,
+    input: &DealInput,
+    kept_owner: Option<i64>,
+) -> Result<Valid, AppError> {
     let mut fields = FieldErrors::new();
     let backend = db.backend();
     let title = input.title.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -512,7 +519,7 @@ async fn validate(db: &Db, actor: &Actor, input: &DealInput) -> Result<Valid, Ap
         }
     }
     let owner_id = input.owner_id.unwrap_or(actor.id);
-    if owner_id != actor.id {
+    if owner_id != actor.id && Some(owner_id) != kept_owner {
         let mut sql = Sql::new(backend);
         sql.push("SELECT COUNT(*) AS n FROM users WHERE active = ")
             .bind(true)
@@ -654,7 +661,7 @@ fn closed_at(kind: &str) -> Option<DateTime<Utc>> {
 
 pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, AppError> {
     actor.require_write()?;
-    let v = validate(db, actor, input).await?;
+    let v = validate(db, actor, input, None).await?;
     let t = now();
     let tx = db.write.begin().await?;
     let position = end_of(&tx, v.stage.id).await?;
@@ -780,7 +787,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
     if input.probability == Some(Value::Null) {
         input.probability = None;
     }
-    let v = validate(db, actor, &input).await?;
+    let v = validate(db, actor, &input, Some(current.owner_id)).await?;
     let tx = db.write.begin().await?;
     let mut sql = Sql::new(db.backend());
     sql.push("UPDATE deals SET title = ")

@@ -1477,4 +1477,49 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
         "a typed name filters too"
     );
     assert_eq!(c.get("/deals?company=Nobody").await.status, 422);
+
+    // A deal whose owner has since become a viewer stays editable, and its edit form keeps
+    // that owner rather than quietly picking another.
+    let milton = app.user("milton@example.com", "rep").await;
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/deals/{id}"),
+            &token,
+            Some(json!({"owner_id": milton.id})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    exec(
+        &app.db,
+        &format!("UPDATE users SET role = 'viewer' WHERE id = {}", milton.id),
+    )
+    .await;
+    let res = c
+        .api(
+            Method::PATCH,
+            &format!("/api/v1/deals/{id}"),
+            &token,
+            Some(json!({"title": "Nucleus 2"})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["owner_id"], milton.id);
+    let form = c.get(&format!("/deals/{id}/edit")).await.text();
+    assert!(
+        form.contains(&format!("<option value=\"{}\" selected>", milton.id)),
+        "the current owner is listed and chosen"
+    );
+    assert!(
+        !form.contains(&format!("<option value=\"{}\"", viewer.id)),
+        "other viewers are not offered"
+    );
+
+    // A refused form keeps the address bar where the user was.
+    c.get("/deals/new").await;
+    let res = c
+        .post_form("/deals", &[("title", "Bad"), ("amount", "abc")])
+        .await;
+    assert_eq!(res.status, 422);
+    assert_eq!(res.header("hx-push-url").as_deref(), Some("false"));
 }

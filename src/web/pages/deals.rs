@@ -374,12 +374,13 @@ fn in_form_units(e: AppError, currency: &str) -> AppError {
         } => {
             if fields.contains_key("amount") {
                 let currency = currency.trim().to_uppercase();
+                let most = deals::money(deals::MAX_AMOUNT, &currency);
                 let text = if deals::decimals(&currency) == 0 {
                     format!(
-                        "Amount is a whole number such as 1250 ({currency} has no decimals), up to a hundred billion."
+                        "Amount is a whole number such as 1250 ({currency} has no decimals), at most {most}."
                     )
                 } else {
-                    "Amount is a number such as 1250 or 1,250.50, up to a hundred billion.".into()
+                    format!("Amount is a number such as 1250 or 1,250.50, at most {most}.")
                 };
                 fields.insert("amount".into(), text);
             }
@@ -467,6 +468,13 @@ async fn edit_page(
         .filter_map(|c| c.trim().parse().ok())
         .collect();
     let linked = pick::contact_refs(&state.db, &ids).await?;
+    // Viewers cannot be given deals; one that already owns this deal stays listed, so
+    // saving other fields does not quietly change the owner.
+    let owners = users::list_active(&state.db)
+        .await?
+        .into_iter()
+        .filter(|u| u.role != "viewer" || u.id.to_string() == v.owner_id)
+        .collect();
     render(
         &FormPage {
             l: Layout::for_user(user, "deals"),
@@ -476,12 +484,7 @@ async fn edit_page(
             editing: editing.is_some(),
             v,
             pipelines,
-            // Viewers cannot own deals.
-            owners: users::list_active(&state.db)
-                .await?
-                .into_iter()
-                .filter(|u| u.role != "viewer")
-                .collect(),
+            owners,
             errors,
             message,
         },

@@ -84,11 +84,16 @@ pub fn render(template: &impl Template, status: StatusCode) -> Result<HttpRespon
     let body = template
         .render()
         .map_err(|e| AppError::Internal(format!("template: {e}")))?;
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
+    let mut res = HttpResponse::build(status);
+    res.content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "HX-Request"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    // A refused form post shows the form again, but its URL (where it posted) may not be
+    // a page: the address bar keeps the page the user was on.
+    if status.is_client_error() {
+        res.insert_header(("HX-Push-Url", "false"));
+    }
+    Ok(res.body(body))
 }
 
 pub fn ok(template: &impl Template) -> Result<HttpResponse, AppError> {
