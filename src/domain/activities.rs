@@ -72,6 +72,8 @@ pub struct Activity {
     pub company_id: Option<i64>,
     pub author_id: Option<i64>,
     pub author_name: Option<String>,
+    /// The deal's title, for an activity logged on a deal.
+    pub deal_title: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -92,7 +94,8 @@ impl Activity {
 }
 
 const SELECT: &str = "SELECT a.id, a.kind, a.body, a.occurred_at, a.deal_id, a.contact_id, a.company_id, \
-     a.author_id, u.name AS author_name, a.created_at FROM activities a LEFT JOIN users u ON u.id = a.author_id";
+     a.author_id, u.name AS author_name, dl.title AS deal_title, a.created_at FROM activities a \
+     LEFT JOIN users u ON u.id = a.author_id LEFT JOIN deals dl ON dl.id = a.deal_id";
 
 #[derive(FromQueryResult)]
 struct Count {
@@ -254,6 +257,9 @@ pub struct ListParams {
     /// The last entry already shown (`<RFC 3339 time>_<id>`): the page's "Show older"
     /// continues after it, so entries logged or removed meanwhile do not shift the rest.
     pub before: Option<String>,
+    /// For a contact or a company: also what was logged on its deals.
+    #[serde(default)]
+    pub with_deals: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -264,6 +270,8 @@ pub struct ListQuery {
     pub before: Option<(DateTime<Utc>, i64)>,
     /// Fetch one row past the page, to tell whether anything older is left.
     pub peek: bool,
+    /// A contact's or company's timeline also holds its deals' activities.
+    pub with_deals: bool,
 }
 
 impl ListParams {
@@ -305,6 +313,7 @@ impl ListParams {
                 per_page,
                 before,
                 peek: false,
+                with_deals: self.with_deals,
             }),
             _ => Err(AppError::validation(fields)),
         }
@@ -323,6 +332,28 @@ impl Activity {
     }
 }
 
+/// Which activities make up a record's timeline: its own, and with `with_deals` those of
+/// its deals (a contact's through deal_contacts, a company's through deals.company_id);
+/// each side is an index range.
+fn push_timeline(sql: &mut Sql, subject: Subject, with_deals: bool) {
+    let (column, id) = subject.column();
+    sql.push(&format!(" WHERE (a.{column} = ")).bind(id);
+    match (subject, with_deals) {
+        (Subject::Contact(c), true) => {
+            sql.push(" OR a.deal_id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = ")
+                .bind(c)
+                .push(")");
+        }
+        (Subject::Company(c), true) => {
+            sql.push(" OR a.deal_id IN (SELECT id FROM deals WHERE company_id = ")
+                .bind(c)
+                .push(")");
+        }
+        _ => {}
+    }
+    sql.push(")");
+}
+
 /// A record's activities, newest first: a page of them, or those after `before`. A record
 /// that does not exist is a 404.
 pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Activity>, AppError> {
@@ -333,21 +364,16 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Activit
         noun[..1].make_ascii_uppercase();
         return Err(AppError::not_found(&noun));
     }
-    let (column, id) = subject.column();
     let mut count = Sql::new(db.backend());
-    count
-        .push(&format!(
-            "SELECT COUNT(*) AS n FROM activities WHERE {column} = "
-        ))
-        .bind(id);
+    count.push("SELECT COUNT(*) AS n FROM activities a");
+    push_timeline(&mut count, subject, q.with_deals);
     let total = Count::find_by_statement(count.build())
         .one(&db.read)
         .await?
         .map_or(0, |c| c.n.max(0) as u64);
     let mut sql = Sql::new(db.backend());
-    sql.push(SELECT)
-        .push(&format!(" WHERE a.{column} = "))
-        .bind(id);
+    sql.push(SELECT);
+    push_timeline(&mut sql, subject, q.with_deals);
     if let Some((at, before_id)) = q.before {
         sql.push(" AND (a.occurred_at < ")
             .bind(at)

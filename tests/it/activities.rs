@@ -453,3 +453,118 @@ async fn contacts_and_companies_have_activity_that_follows_merges() {
     }
     assert_eq!(app.count("activities").await, 2);
 }
+
+/// A contact's and a company's pages also show what was logged on their deals, naming the
+/// deal; the API gives the same with `with_deals=true`.
+#[actix_web::test]
+async fn contact_and_company_timelines_include_their_deals_activity() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let company = c
+        .api(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Pied Piper"})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let contact = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json(
+                "Richard",
+                "Hendricks",
+                "richard@piedpiper.test",
+            )),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let other = c
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("Gavin", "Belson", "gavin@hooli.test")),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    let deal = c
+        .api(
+            Method::POST,
+            "/api/v1/deals",
+            &token,
+            Some(json!({"title": "Compression licence", "company_id": company, "contact_ids": [contact]})),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    for body in [
+        json!({"kind": "call", "body": "Pricing call", "deal_id": deal}),
+        json!({"kind": "note", "body": "Prefers email", "contact_id": contact}),
+        json!({"kind": "note", "body": "Not related", "contact_id": other}),
+    ] {
+        let res = c
+            .api(Method::POST, "/api/v1/activities", &token, Some(body))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text());
+    }
+    let own = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/activities?contact_id={contact}"),
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(own["total"], 1, "by default only the contact's own");
+    let all = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/activities?contact_id={contact}&with_deals=true"),
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(all["total"], 2);
+    assert_eq!(all["items"][0]["body"], "Prefers email", "newest first");
+    assert_eq!(all["items"][1]["deal_title"], "Compression licence");
+    let of_company = c
+        .api(
+            Method::GET,
+            &format!("/api/v1/activities?company_id={company}&with_deals=true"),
+            &token,
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(of_company["total"], 1);
+
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let page = c.get(&format!("/contacts/{contact}")).await.text();
+    assert!(page.contains("Pricing call") && page.contains("Prefers email"));
+    assert!(page.contains(&format!(
+        "on <a href=\"/deals/{deal}\">Compression licence</a>"
+    )));
+    assert!(!page.contains("Not related"));
+    let page = c.get(&format!("/companies/{company}")).await.text();
+    assert!(page.contains("Pricing call"));
+    let page = c.get(&format!("/deals/{deal}")).await.text();
+    assert!(page.contains("Pricing call") && !page.contains("Prefers email"));
+    assert!(
+        !page.contains(" · on <a"),
+        "a deal's own page does not name itself"
+    );
+}

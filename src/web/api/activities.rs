@@ -17,7 +17,8 @@ pub struct ActivityList {
 }
 
 /// A record's activities, newest first: give exactly one of deal_id, contact_id,
-/// company_id; page and per_page (at most 100, default 25) as elsewhere.
+/// company_id; page and per_page (at most 100, default 25) as elsewhere; `with_deals=true`
+/// adds a contact's or company's deals' activities, as their pages show.
 #[utoipa::path(get, path = "/api/v1/activities", tag = "activities",
     params(
         ("deal_id" = Option<i64>, Query, description = "The deal's activities"),
@@ -26,6 +27,7 @@ pub struct ActivityList {
         ("page" = Option<u64>, Query, description = "From 1"),
         ("per_page" = Option<u64>, Query, description = "1 to 100, default 25"),
         ("before" = Option<String>, Query, description = "Only entries older than this one: `<occurred_at>_<id>` of the last entry seen"),
+        ("with_deals" = Option<bool>, Query, description = "For a contact or company: also the activities of its deals"),
     ),
     responses((status = 200, body = ActivityList), (status = 401), (status = 404), (status = 422)),
     security(("bearer" = [])))]

@@ -32,6 +32,7 @@ pub struct Panel {
     actor: Actor,
     total: u64,
     next: Option<String>,
+    on_deals: bool,
 }
 
 /// One batch of entries and the button that loads the next.
@@ -43,6 +44,8 @@ pub struct Items {
     csrf: String,
     total: u64,
     next: Option<String>,
+    /// Entries from the record's deals name their deal.
+    on_deals: bool,
 }
 
 fn field_of(subject: Subject) -> (&'static str, i64) {
@@ -71,8 +74,9 @@ async fn items(state: &AppState, user: &CurrentUser, q: &ListQuery) -> Result<It
     // The next batch starts after this one's last entry.
     let next = more.then(|| p.items.last()).flatten().map(|last| {
         format!(
-            "/activities?{field}={id}&before={}",
-            crate::web::errors::url_encode(&last.cursor())
+            "/activities?{field}={id}&before={}{}",
+            crate::web::errors::url_encode(&last.cursor()),
+            if q.with_deals { "&with_deals=true" } else { "" }
         )
     });
     Ok(Items {
@@ -81,6 +85,7 @@ async fn items(state: &AppState, user: &CurrentUser, q: &ListQuery) -> Result<It
         csrf: csrf_token(&user.session),
         total: p.total,
         next,
+        on_deals: q.with_deals,
     })
 }
 
@@ -97,6 +102,8 @@ pub async fn panel(
         per_page: BATCH,
         before: None,
         peek: false,
+        // A contact's or company's page also shows what was logged on its deals.
+        with_deals: !matches!(subject, Subject::Deal(_)),
     };
     let first = items(state, user, &q).await?;
     Ok(Panel {
@@ -109,6 +116,7 @@ pub async fn panel(
         actor: first.actor,
         total: first.total,
         next: first.next,
+        on_deals: first.on_deals,
     })
 }
 
