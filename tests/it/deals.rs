@@ -1456,9 +1456,16 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
         )
         .await;
     assert_eq!(res.status, 303);
-    assert_eq!(res.location(), format!("/deals/{id}#move"));
-    let page = c.get(&format!("/deals/{id}")).await.text();
+    assert_eq!(
+        res.location(),
+        format!("/deals/{id}?move_to={lost}&reason=#move")
+    );
+    let page = c.get(res.location().trim_end_matches("#move")).await.text();
     assert!(page.contains("Not moved: Say why the deal was lost."));
+    assert!(
+        page.contains(&format!("<option value=\"{lost}\" selected>Lost</option>")),
+        "the picker still says where the user wanted it"
+    );
 
     let board = c
         .get(&format!("/deals?company=Hooli%20(%23{company})"))

@@ -229,7 +229,14 @@ pub async fn move_deal(
         // From the deal page's form: back to the deal, with why, where the form is.
         Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) if !hx.fragment => {
             set_flash(&user.session, format!("Not moved: {e}"));
-            return Ok(see_other(&format!("/deals/{}#move", *id)));
+            // The picker comes back as the user left it.
+            let reason = m.lost_reason.as_deref().unwrap_or_default();
+            return Ok(see_other(&format!(
+                "/deals/{}?move_to={}&reason={}#move",
+                *id,
+                m.stage_id,
+                crate::web::errors::url_encode(reason)
+            )));
         }
         Err(e) => return Err(e),
     };
@@ -260,12 +267,23 @@ struct ShowPage {
     stages: Vec<Stage>,
     history: Vec<StageChange>,
     activity: Panel,
+    /// The stage the picker shows: the deal's, or the one a refused move tried.
+    picked: i64,
+    reason: String,
+}
+
+/// A refused move's stage and reason, to put back in the deal page's picker.
+#[derive(Deserialize, Default)]
+pub struct Retry {
+    move_to: Option<i64>,
+    reason: Option<String>,
 }
 
 pub async fn show(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
+    retry: web::Query<Retry>,
 ) -> Result<HttpResponse, AppError> {
     let d = deals::get(&state.db, &user.actor, *id).await?;
     let stages = deals::pipelines(&state.db.read)
@@ -276,8 +294,11 @@ pub async fn show(
         .unwrap_or_default();
     let history = deals::stage_changes(&state.db, &user.actor, d.id).await?;
     let activity = activities::panel(&state, &user, Subject::Deal(d.id)).await?;
+    let retry = retry.into_inner();
     ok(&ShowPage {
         l: Layout::for_user(&user, "deals"),
+        picked: retry.move_to.unwrap_or(d.stage_id),
+        reason: retry.reason.unwrap_or_default(),
         d,
         stages,
         history,
