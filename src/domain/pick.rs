@@ -111,6 +111,22 @@ pub async fn company_named(db: &Db, text: &str) -> Result<Option<i64>, AppError>
         .map(|r| r.id))
 }
 
+/// A company filter as typed (board, deal list, API): an id and a chosen suggestion
+/// ("Acme (#12)") stand; a name is looked up, so "acme" and Enter filters like choosing
+/// it. A name of no company is left for the filter's validation to refuse.
+pub async fn company_filter(db: &Db, company: &mut Option<String>) -> Result<(), AppError> {
+    let Some(text) = company.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    if text.parse::<i64>().is_ok() || trailing_id(text).is_some() {
+        return Ok(());
+    }
+    if let Some(id) = company_named(db, text).await? {
+        *company = Some(id.to_string());
+    }
+    Ok(())
+}
+
 /// The contacts `text` names: by `(#id)`, by an email (alone or in `<…>`), or by exact
 /// full name. Several matches mean the text is ambiguous.
 pub async fn contacts_named(db: &Db, text: &str) -> Result<Vec<ContactRef>, AppError> {

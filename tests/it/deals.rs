@@ -1484,6 +1484,18 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
         "a typed name filters too"
     );
     assert_eq!(c.get("/deals?company=Nobody").await.status, 422);
+    // The API and the deal list read the filter the same way.
+    let api = c
+        .api(Method::GET, "/api/v1/deals?company=hooli", &token, None)
+        .await
+        .json();
+    assert_eq!(api["total"], 1);
+    assert!(
+        c.get("/deals/list?company=Hooli")
+            .await
+            .text()
+            .contains("Nucleus")
+    );
 
     // A deal whose owner has since become a viewer stays editable, and its edit form keeps
     // that owner rather than quietly picking another.

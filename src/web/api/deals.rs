@@ -57,6 +57,7 @@ pub async fn list(
     let mut params: deals::ListParams = serde_html_form::from_str(req.query_string())
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
     params.per_page = params.per_page.or(Some("25".into()));
+    crate::domain::pick::company_filter(&state.db, &mut params.company).await?;
     let t = deals::list(&state.db, &actor, &params.validate()?).await?;
     Ok(HttpResponse::Ok().json(DealList {
         total: t.total.max(0) as u64,

@@ -88,26 +88,6 @@ fn params_of(query: &str) -> Result<BoardParams, AppError> {
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))
 }
 
-/// The company filter as typed: a name (not picked from the suggestions) is looked up, so
-/// "Hooli" and Enter filters like choosing "Hooli (#12)".
-async fn company_by_name(state: &AppState, p: &mut BoardParams) -> Result<(), AppError> {
-    let Some(text) = p
-        .company
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-    else {
-        return Ok(());
-    };
-    if text.parse::<i64>().is_ok() || pick::trailing_id(text).is_some() {
-        return Ok(());
-    }
-    if let Some(id) = pick::company_named(&state.db, text).await? {
-        p.company = Some(id.to_string());
-    }
-    Ok(())
-}
-
 async fn board_response(
     state: &AppState,
     user: &CurrentUser,
@@ -153,7 +133,7 @@ pub async fn board(
     hx: Htmx,
 ) -> Result<HttpResponse, AppError> {
     let mut params = params_of(req.query_string())?;
-    company_by_name(&state, &mut params).await?;
+    pick::company_filter(&state.db, &mut params.company).await?;
     board_response(&state, &user, params, hx.fragment).await
 }
 
