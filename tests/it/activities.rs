@@ -462,53 +462,24 @@ async fn contact_and_company_timelines_include_their_deals_activity() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let company = c
-        .api(
-            Method::POST,
-            "/api/v1/companies",
-            &token,
-            Some(json!({"name": "Pied Piper"})),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .create("/api/v1/companies", &token, json!({"name": "Pied Piper"}))
+        .await;
     let contact = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/contacts",
             &token,
-            Some(contact_json(
-                "Richard",
-                "Hendricks",
-                "richard@piedpiper.test",
-            )),
+            contact_json("Richard", "Hendricks", "richard@piedpiper.test"),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
     let other = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/contacts",
             &token,
-            Some(contact_json("Gavin", "Belson", "gavin@hooli.test")),
+            contact_json("Gavin", "Belson", "gavin@hooli.test"),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let deal = c
-        .api(
-            Method::POST,
-            "/api/v1/deals",
-            &token,
-            Some(json!({"title": "Compression licence", "company_id": company, "contact_ids": [contact]})),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
+    let deal = c.create("/api/v1/deals", &token, json!({"title": "Compression licence", "company_id": company, "contact_ids": [contact]}))
+        .await;
     for body in [
         json!({"kind": "call", "body": "Pricing call", "deal_id": deal}),
         json!({"kind": "note", "body": "Prefers email", "contact_id": contact}),

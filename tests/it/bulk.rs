@@ -185,13 +185,7 @@ async fn bulk_from_the_list_page_asks_first_with_a_count() {
     let mut ids = Vec::new();
     for (i, source) in ["paid", "paid", "event"].iter().enumerate() {
         let body = json!({"first_name": "P", "last_name": format!("N{i}"), "source": source});
-        ids.push(
-            c.api(Method::POST, "/api/v1/contacts", &token, Some(body))
-                .await
-                .json()["id"]
-                .as_i64()
-                .unwrap(),
-        );
+        ids.push(c.create("/api/v1/contacts", &token, body).await);
     }
     c.sign_in("rep-api@example.com", PASSWORD).await;
     let list = c.get("/contacts?source=paid").await.text();
@@ -335,13 +329,7 @@ async fn bulk_on_the_company_list() {
         ("Initech", "fintech"),
     ] {
         let body = json!({"name": name, "industry": industry});
-        ids.push(
-            c.api(Method::POST, "/api/v1/companies", &token, Some(body))
-                .await
-                .json()["id"]
-                .as_i64()
-                .unwrap(),
-        );
+        ids.push(c.create("/api/v1/companies", &token, body).await);
     }
     c.api(
         Method::POST,

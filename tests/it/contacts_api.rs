@@ -516,16 +516,12 @@ async fn null_for_a_required_field_and_control_characters_are_422() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let id = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/contacts",
             &token,
-            Some(contact_json("Ana", "Silva", "ana@example.com")),
+            contact_json("Ana", "Silva", "ana@example.com"),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
     for field in ["first_name", "last_name", "source", "owner_id"] {
         let res = c
             .api(
@@ -587,12 +583,7 @@ async fn a_contact_keeps_an_owner_who_was_deactivated() {
     let gone = app.user("gone@example.com", "rep").await;
     let mut c = app.client().await;
     let body = json!({"first_name": "Ana", "last_name": "Silva", "owner_id": gone.id});
-    let id = c
-        .api(Method::POST, "/api/v1/contacts", &token, Some(body))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let id = c.create("/api/v1/contacts", &token, body).await;
     cairn::domain::users::set_active(&app.db, None, gone.id, false)
         .await
         .unwrap();

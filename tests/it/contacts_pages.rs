@@ -238,16 +238,12 @@ async fn the_row_delete_button_removes_the_contact() {
     let token = signed_in_rep(&app).await;
     let mut c = app.client().await;
     let id = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/contacts",
             &token,
-            Some(contact_json("Ana", "Silva", "ana@example.com")),
+            contact_json("Ana", "Silva", "ana@example.com"),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
     c.sign_in("rep@example.com", PASSWORD).await;
     c.get("/contacts").await;
     let csrf = c.csrf.clone().unwrap();

@@ -52,16 +52,12 @@ async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
     let id_of = |name: &str| st.iter().find(|(_, n)| n == name).unwrap().0;
 
     let ana = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/contacts",
             &token,
-            Some(contact_json("Ana", "S", "ana@example.com")),
+            contact_json("Ana", "S", "ana@example.com"),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
     let res = c
         .api(Method::POST, "/api/v1/deals", &token, Some(json!({"title": "Acme pilot", "amount": 1250000, "currency": "eur", "contact_ids": [ana], "expected_close": "2026-12-31"})))
         .await;
@@ -554,60 +550,32 @@ async fn deals_show_on_their_company_in_search_and_follow_merges() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let keep = c
-        .api(
-            Method::POST,
-            "/api/v1/companies",
-            &token,
-            Some(json!({"name": "Acme"})),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .create("/api/v1/companies", &token, json!({"name": "Acme"}))
+        .await;
     let lose = c
-        .api(
-            Method::POST,
-            "/api/v1/companies",
-            &token,
-            Some(json!({"name": "Acme Inc"})),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .create("/api/v1/companies", &token, json!({"name": "Acme Inc"}))
+        .await;
     let ana = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/contacts",
             &token,
-            Some(contact_json("Ana", "S", "ana@example.com")),
+            contact_json("Ana", "S", "ana@example.com"),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
     let dup = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/contacts",
             &token,
-            Some(contact_json("Ana", "S", "ana2@example.com")),
+            contact_json("Ana", "S", "ana2@example.com"),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
     let deal = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/deals",
             &token,
-            Some(json!({"title": "Rocket skates", "company_id": lose, "contact_ids": [dup]})),
+            json!({"title": "Rocket skates", "company_id": lose, "contact_ids": [dup]}),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
     let r = c
         .api(Method::GET, "/api/v1/search?q=rocket", &token, None)
         .await
@@ -809,16 +777,8 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
     let mut c = app.client().await;
     let st = stages(&mut c, &token).await;
     let company = c
-        .api(
-            Method::POST,
-            "/api/v1/companies",
-            &token,
-            Some(json!({"name": "Initech"})),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .create("/api/v1/companies", &token, json!({"name": "Initech"}))
+        .await;
     let deal = c
         .api(
             Method::POST,
@@ -921,16 +881,12 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
     // on a deal retires the cache; renaming one on no deal (and other contact edits) do not.
     let listed = now.items[0].id;
     let ann = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/contacts",
             &token,
-            Some(contact_json("Ann", "Lee", "ann@initech.test")),
+            contact_json("Ann", "Lee", "ann@initech.test"),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
     c.api(
         Method::POST,
         "/api/v1/contacts",
@@ -1187,14 +1143,6 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         assert_eq!(res.status, 201, "{}", res.text());
         ids.push(res.json()["id"].as_i64().unwrap());
     }
-    let order = |c: serde_json::Value| -> Vec<String> {
-        c["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|d| d["title"].as_str().unwrap().to_string())
-            .collect()
-    };
     let lead = st[0].0;
     // A huge index is the end of the column, not a broken position.
     let res = c
@@ -1206,11 +1154,10 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
-    let list = c
-        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
-        .await
-        .json();
-    assert_eq!(order(list), ["B", "C", "D", "A"]);
+    assert_eq!(
+        c.titles("/api/v1/deals?sort=stage", &token).await,
+        ["B", "C", "D", "A"]
+    );
     // Right after a neighbour, whatever gaps the positions have.
     exec(
         &app.db,
@@ -1226,11 +1173,10 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
-    let list = c
-        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
-        .await
-        .json();
-    assert_eq!(order(list), ["C", "B", "D", "A"]);
+    assert_eq!(
+        c.titles("/api/v1/deals?sort=stage", &token).await,
+        ["C", "B", "D", "A"]
+    );
     let res = c
         .api(
             Method::POST,
@@ -1263,11 +1209,10 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
-    let list = c
-        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
-        .await
-        .json();
-    assert_eq!(order(list), ["D", "C", "B", "A"]);
+    assert_eq!(
+        c.titles("/api/v1/deals?sort=stage", &token).await,
+        ["D", "C", "B", "A"]
+    );
     exec(
         &app.db,
         &format!(
@@ -1288,11 +1233,10 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
-    let list = c
-        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
-        .await
-        .json();
-    assert_eq!(order(list), ["D", "B", "A", "C"]);
+    assert_eq!(
+        c.titles("/api/v1/deals?sort=stage", &token).await,
+        ["D", "B", "A", "C"]
+    );
 
     // The board's sums hold the largest amount; the forecast weighs each deal by its own
     // probability when it has one, else by its stage's (Lead: 10%).
@@ -1324,22 +1268,12 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         Some(json!({"title": "Yen", "amount": 5000, "currency": "JPY"})),
     )
     .await;
-    let titles = |v: serde_json::Value| -> Vec<String> {
-        let mut t = order(v);
-        t.sort();
-        t
-    };
-    let res = c
-        .api(
-            Method::GET,
-            "/api/v1/deals?min_amount=10&max_amount=5000",
-            &token,
-            None,
-        )
-        .await
-        .json();
+    let mut found = c
+        .titles("/api/v1/deals?min_amount=10&max_amount=5000", &token)
+        .await;
+    found.sort();
     assert_eq!(
-        titles(res),
+        found,
         ["D", "Yen"],
         "USD 10.00 and JPY 5000 are both in 10–5000"
     );
@@ -1408,16 +1342,8 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
     let mut c = app.client().await;
     let st = stages(&mut c, &token).await;
     let company = c
-        .api(
-            Method::POST,
-            "/api/v1/companies",
-            &token,
-            Some(json!({"name": "Hooli"})),
-        )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .create("/api/v1/companies", &token, json!({"name": "Hooli"}))
+        .await;
     let d = c
         .api(
             Method::POST,

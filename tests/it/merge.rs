@@ -180,17 +180,19 @@ async fn the_merge_page_compares_field_by_field() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let a = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/contacts",
             &token,
-            Some(json!({"first_name": "Ana", "last_name": "Silva", "company": "Acme"})),
+            json!({"first_name": "Ana", "last_name": "Silva", "company": "Acme"}),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let b = c.api(Method::POST, "/api/v1/contacts", &token, Some(json!({"first_name": "Ana", "last_name": "Silva", "company": "Acme", "title": "CTO"}))).await.json()["id"].as_i64().unwrap();
+        .await;
+    let b = c
+        .create(
+            "/api/v1/contacts",
+            &token,
+            json!({"first_name": "Ana", "last_name": "Silva", "company": "Acme", "title": "CTO"}),
+        )
+        .await;
     c.sign_in("rep-api@example.com", PASSWORD).await;
     let pick = c.get(&format!("/contacts/{a}/merge")).await.text();
     assert!(
@@ -225,22 +227,14 @@ async fn merging_companies_moves_their_contacts() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let keep = c
-        .api(
-            Method::POST,
+        .create(
             "/api/v1/companies",
             &token,
-            Some(json!({"name": "Acme", "tags": ["key"]})),
+            json!({"name": "Acme", "tags": ["key"]}),
         )
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let lose = c
-        .api(Method::POST, "/api/v1/companies", &token, Some(json!({"name": "ACME Inc", "domain": "acme.com", "industry": "software", "tags": ["partner"]})))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+        .await;
+    let lose = c.create("/api/v1/companies", &token, json!({"name": "ACME Inc", "domain": "acme.com", "industry": "software", "tags": ["partner"]}))
+        .await;
     for (who, company) in [("Ana", keep), ("Ben", lose), ("Cy", lose)] {
         c.api(
             Method::POST,

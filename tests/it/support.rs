@@ -264,6 +264,25 @@ where
             .await
     }
 
+    /// Creates a record through the API and gives its id; anything but 201 fails the test.
+    pub async fn create(&mut self, path: &str, token: &str, body: serde_json::Value) -> i64 {
+        let res = self.api(Method::POST, path, token, Some(body)).await;
+        assert_eq!(res.status, 201, "POST {path}: {}", res.text());
+        res.json()["id"].as_i64().expect("the new record's id")
+    }
+
+    /// The titles of a list answer's items, in order.
+    pub async fn titles(&mut self, path: &str, token: &str) -> Vec<String> {
+        let res = self.api(Method::GET, path, token, None).await;
+        assert_eq!(res.status, 200, "GET {path}: {}", res.text());
+        res.json()["items"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|d| d["title"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     /// A JSON API call with a bearer token.
     pub async fn api(
         &mut self,
