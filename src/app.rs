@@ -48,7 +48,8 @@ pub fn build(
         )
         .build();
     // Middleware runs outermost-last: the log sees every answer, headers go on every
-    // answer, errors become pages before them, and CSRF needs the session.
+    // answer, errors become pages before them, CSRF needs the session, and a cross-site
+    // form is refused before its body is looked at for NUL characters.
     App::new()
         .app_data(state)
         .app_data(crate::web::api::json_config())
@@ -56,6 +57,7 @@ pub fn build(
         .app_data(crate::web::api::path_config())
         .app_data(actix_web::web::PayloadConfig::new(MAX_BODY))
         .configure(crate::web::routes)
+        .wrap(from_fn(crate::web::input::refuse_nul_outside_api))
         .wrap(from_fn(crate::web::auth::csrf))
         .wrap(session)
         .wrap(from_fn(crate::web::errors::html_errors))

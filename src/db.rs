@@ -102,13 +102,7 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
         .foreign_keys(true)
         .pragma("cache_size", "-8000")
         .pragma("temp_store", "memory");
-    if let Some(dir) = opts.get_filename().parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            DbErr::Custom(format!("cannot create the folder {}: {e}", dir.display()))
-        })?;
-    }
+    private_file(opts.get_filename())?;
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
@@ -132,6 +126,43 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
         deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
         contact_queue: Arc::default(),
     })
+}
+
+/// The database holds password and token hashes and, unless `CAIRN_SECRET_KEY` is set,
+/// the cookie secret: its folder is created 0700 and the file 0600 (tightened if an older
+/// install left it readable), before SQLite opens it. SQLite gives its `-wal` and `-shm`
+/// files the database file's permissions.
+fn private_file(path: &std::path::Path) -> Result<(), DbErr> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    if path.as_os_str() == ":memory:" || path.as_os_str().is_empty() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+        && !dir.exists()
+    {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| {
+                DbErr::Custom(format!("cannot create the folder {}: {e}", dir.display()))
+            })?;
+    }
+    if !path.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", path.display())))?;
+    } else if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+        && let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+    {
+        tracing::warn!(path = %path.display(), error = %e, "could not make the database file private (0600)");
+    }
+    Ok(())
 }
 
 /// Readers for SQLite: each connection is a thread doing CPU work, so more than about two

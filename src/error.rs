@@ -34,8 +34,9 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     PayloadTooLarge(String),
-    #[error("{0}")]
-    TooManyRequests(String),
+    /// Refused for now; `retry_after` seconds tell the client when it may ask again.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     #[error("{0}")]
     Unavailable(String),
     #[error("Something went wrong on our side; it has been logged.")]
@@ -79,7 +80,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::PayloadTooLarge(_) => "payload_too_large",
-            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::TooManyRequests { .. } => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -154,7 +155,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -168,8 +169,8 @@ impl ResponseError for AppError {
         if matches!(self, AppError::Unauthorized(_)) {
             res.insert_header(("WWW-Authenticate", "Bearer"));
         }
-        if matches!(self, AppError::TooManyRequests(_)) {
-            res.insert_header(("Retry-After", "900"));
+        if let AppError::TooManyRequests { retry_after, .. } = self {
+            res.insert_header(("Retry-After", retry_after.to_string()));
         }
         res.json(ErrorBody {
             error: ErrorDetail {

@@ -13,6 +13,7 @@ mod m20261126_000009_change_counters;
 mod m20261126_000010_activities;
 mod m20261126_000011_stage_change_names;
 mod m20261126_000012_deal_board_index;
+mod m20261201_000013_sessions;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_activities::Migration),
             Box::new(m20261126_000011_stage_change_names::Migration),
             Box::new(m20261126_000012_deal_board_index::Migration),
+            Box::new(m20261201_000013_sessions::Migration),
         ]
     }
 }

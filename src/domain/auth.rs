@@ -1,9 +1,12 @@
-//! Password login with throttling: five failures for one account, or from one address,
-//! within 15 minutes lock further attempts out until the window passes. Attempts are
-//! kept in the database so every process of an install counts the same.
+//! Password checks with throttling. Failures are counted per (account, client address)
+//! and per address, never per account alone, so someone elsewhere cannot lock a user out
+//! by guessing. Past a few free failures each further one doubles the wait before the
+//! next try, up to 15 minutes; a try refused while waiting is not counted. Failures are
+//! kept in the database so every process of an install counts the same. Sign-in and the
+//! account page's current-password check share the count.
 use chrono::Duration;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::db::Db;
@@ -11,8 +14,24 @@ use crate::domain::{has_control, normalise, now, passwords, users};
 use crate::entities::{login_attempt, user};
 use crate::error::AppError;
 
-pub const MAX_FAILURES: u64 = 5;
-pub const WINDOW_MINUTES: i64 = 15;
+/// Failures of one account from one address before waits begin.
+pub const FREE_PER_ACCOUNT: u64 = 5;
+/// Failures from one address (over all accounts) before waits begin: an office behind one
+/// address may hold several people who mistype.
+pub const FREE_PER_ADDRESS: u64 = 20;
+/// Failures older than this are forgotten.
+pub const WINDOW_MINUTES: i64 = 60;
+/// The longest wait between two tries.
+pub const MAX_WAIT_SECONDS: i64 = 15 * 60;
+
+/// The wait after `failures` failures, `free` of which cost nothing: 2 s, 4 s, 8 s, …
+pub fn wait_after(failures: u64, free: u64) -> i64 {
+    if failures < free {
+        return 0;
+    }
+    let doublings = (failures - free).min(20) as u32;
+    (2i64 << doublings).min(MAX_WAIT_SECONDS)
+}
 
 pub async fn login(
     db: &Db,
@@ -24,39 +43,17 @@ pub async fn login(
     // sign-in fails like any other, and is counted under the address without them.
     let odd = has_control(email);
     let email: String = email.chars().filter(|c| !c.is_control()).collect();
-    let email = email.as_str();
-    let email_norm: String = normalise(email).chars().take(254).collect();
-    // The attempt is written down before the password is checked and counted with the
-    // others, so a burst of parallel guesses cannot all slip in under the limit; a
-    // successful sign-in takes its own attempt back out.
-    let attempt = record_attempt(&db.write, &email_norm, ip).await?;
-    let since = now() - Duration::minutes(WINDOW_MINUTES);
-    let by_account = login_attempt::Entity::find()
-        .filter(login_attempt::Column::EmailNorm.eq(&email_norm))
-        .filter(login_attempt::Column::CreatedAt.gt(since))
-        .count(&db.write)
-        .await?;
-    let by_ip = login_attempt::Entity::find()
-        .filter(login_attempt::Column::Ip.eq(ip))
-        .filter(login_attempt::Column::CreatedAt.gt(since))
-        .count(&db.write)
-        .await?;
-    if by_account > MAX_FAILURES || by_ip > MAX_FAILURES {
-        return Err(AppError::TooManyRequests(format!(
-            "Too many failed sign-in attempts. Try again in {WINDOW_MINUTES} minutes."
-        )));
-    }
+    let email_norm: String = normalise(&email).chars().take(254).collect();
+    let attempt = Attempt::begin(db, &email_norm, ip).await?;
     let user = if odd {
         None
     } else {
-        users::find_by_email(&db.read, email).await?
+        users::find_by_email(&db.read, &email).await?
     };
     let ok = passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await;
     match user {
         Some(u) if ok && u.active => {
-            login_attempt::Entity::delete_by_id(attempt)
-                .exec(&db.write)
-                .await?;
+            attempt.succeeded(db).await?;
             Ok(u)
         }
         // One message whatever went wrong, so the form does not reveal which emails have
@@ -67,22 +64,127 @@ pub async fn login(
     }
 }
 
-async fn record_attempt(
-    conn: &impl ConnectionTrait,
-    email_norm: &str,
+/// Checks a signed-in user's password again (before a change that needs it), counted
+/// with the sign-in failures of the same account and address.
+pub async fn confirm_password(
+    db: &Db,
+    user: &user::Model,
+    password: &str,
     ip: &str,
-) -> Result<i64, AppError> {
-    let res = login_attempt::Entity::insert(login_attempt::ActiveModel {
-        id: NotSet,
-        email_norm: Set(email_norm.to_string()),
-        ip: Set(ip.chars().take(64).collect()),
-        created_at: Set(now()),
-    })
-    .exec(conn)
-    .await?;
-    login_attempt::Entity::delete_many()
-        .filter(login_attempt::Column::CreatedAt.lt(now() - Duration::days(1)))
-        .exec(conn)
-        .await?;
-    Ok(res.last_insert_id)
+) -> Result<bool, AppError> {
+    let attempt = Attempt::begin(db, &user.email_norm, ip).await?;
+    let ok = passwords::verify(password, Some(&user.password_hash)).await;
+    if ok {
+        attempt.succeeded(db).await?;
+    }
+    Ok(ok)
+}
+
+/// One try, written down before the password is checked so that a burst of parallel
+/// guesses sees itself and cannot all slip in under the limit. It stays as a failure
+/// unless `succeeded` is called.
+struct Attempt {
+    id: i64,
+    email_norm: String,
+    ip: String,
+}
+
+impl Attempt {
+    async fn begin(db: &Db, email_norm: &str, ip: &str) -> Result<Attempt, AppError> {
+        let ip: String = ip.chars().take(64).collect();
+        let id = login_attempt::Entity::insert(login_attempt::ActiveModel {
+            id: NotSet,
+            email_norm: Set(email_norm.to_string()),
+            ip: Set(ip.clone()),
+            created_at: Set(now()),
+        })
+        .exec(&db.write)
+        .await?
+        .last_insert_id;
+        let attempt = Attempt {
+            id,
+            email_norm: email_norm.to_string(),
+            ip,
+        };
+        if let Some(wait) = attempt.wait(&db.write).await? {
+            // A refused try is not a guess: it leaves no trace, so hammering a throttled
+            // account does not lengthen the wait.
+            attempt.forget(&db.write).await?;
+            return Err(AppError::TooManyRequests {
+                message: format!(
+                    "Too many failed attempts from your address. Try again in {}.",
+                    in_words(wait)
+                ),
+                retry_after: wait as u64,
+            });
+        }
+        Ok(attempt)
+    }
+
+    /// Seconds still to wait, judged by the failures recorded before this try.
+    async fn wait(&self, conn: &impl ConnectionTrait) -> Result<Option<i64>, AppError> {
+        let t = now();
+        let since = t - Duration::minutes(WINDOW_MINUTES);
+        let earlier = || {
+            login_attempt::Entity::find()
+                .filter(login_attempt::Column::Ip.eq(&self.ip))
+                .filter(login_attempt::Column::CreatedAt.gt(since))
+                .filter(login_attempt::Column::Id.lt(self.id))
+        };
+        let mut longest = 0;
+        for (query, free) in [
+            (
+                earlier().filter(login_attempt::Column::EmailNorm.eq(&self.email_norm)),
+                FREE_PER_ACCOUNT,
+            ),
+            (earlier(), FREE_PER_ADDRESS),
+        ] {
+            let failures = query.clone().count(conn).await?;
+            let wait = wait_after(failures, free);
+            if wait == 0 {
+                continue;
+            }
+            if let Some(last) = query
+                .order_by_desc(login_attempt::Column::Id)
+                .one(conn)
+                .await?
+            {
+                let left = wait - (t - last.created_at).num_seconds();
+                longest = longest.max(left);
+            }
+        }
+        Ok((longest > 0).then_some(longest))
+    }
+
+    async fn forget(&self, conn: &impl ConnectionTrait) -> Result<(), AppError> {
+        login_attempt::Entity::delete_by_id(self.id)
+            .exec(conn)
+            .await?;
+        Ok(())
+    }
+
+    /// The right password: this try and the earlier failures of the same account from
+    /// the same address are forgotten, and so is everything past the window.
+    async fn succeeded(self, db: &Db) -> Result<(), AppError> {
+        login_attempt::Entity::delete_many()
+            .filter(login_attempt::Column::EmailNorm.eq(&self.email_norm))
+            .filter(login_attempt::Column::Ip.eq(&self.ip))
+            .exec(&db.write)
+            .await?;
+        login_attempt::Entity::delete_many()
+            .filter(login_attempt::Column::CreatedAt.lt(now() - Duration::minutes(WINDOW_MINUTES)))
+            .exec(&db.write)
+            .await?;
+        Ok(())
+    }
+}
+
+fn in_words(seconds: i64) -> String {
+    match seconds {
+        s if s < 60 => format!("{s} second{}", if s == 1 { "" } else { "s" }),
+        s => {
+            let m = (s + 59) / 60;
+            format!("{m} minute{}", if m == 1 { "" } else { "s" })
+        }
+    }
 }

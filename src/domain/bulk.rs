@@ -85,11 +85,19 @@ pub async fn count(
     target: Target,
     selection: &Selection,
 ) -> Result<u64, AppError> {
-    check(selection)?;
-    let mut sql = Sql::new(db.backend());
+    check(db, selection).await?;
+    count_in(&db.read, target, selection).await
+}
+
+async fn count_in(
+    conn: &impl ConnectionTrait,
+    target: Target,
+    selection: &Selection,
+) -> Result<u64, AppError> {
+    let mut sql = Sql::new(conn.get_database_backend());
     sql.push(&format!("SELECT COUNT(*) AS n FROM {} t", target.table()));
     push_selection(&mut sql, selection);
-    let row = db.read.query_one_raw(sql.build()).await?;
+    let row = conn.query_one_raw(sql.build()).await?;
     Ok(row
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
@@ -97,8 +105,12 @@ pub async fn count(
         .max(0) as u64)
 }
 
-fn check(selection: &Selection) -> Result<(), AppError> {
+/// A selection by filter names only tags and custom fields that exist (a mistyped one
+/// would otherwise select everything); one by ids lists some, but not too many.
+async fn check(db: &Db, selection: &Selection) -> Result<(), AppError> {
     match selection {
+        Selection::Contacts(q) => contacts::check_filters(db, q).await,
+        Selection::Companies(q) => companies::check_filters(db, q).await,
         Selection::Ids(ids) if ids.is_empty() => {
             Err(AppError::field("ids", "Choose at least one record."))
         }
@@ -110,20 +122,70 @@ fn check(selection: &Selection) -> Result<(), AppError> {
     }
 }
 
-/// Applies `action` to every selected record; returns how many it touched.
-pub async fn apply(
-    db: &Db,
+/// Reps may delete up to this many records at once (a page's worth); more needs a
+/// manager or an admin.
+pub const REP_DELETE_MAX: u64 = crate::domain::PER_PAGE_MAX;
+
+/// What a bulk action is asked to do.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    pub target: Target,
+    pub selection: &'a Selection,
+    pub action: Action,
+    pub owner_id: Option<i64>,
+    pub tag: Option<&'a str>,
+    /// The count the person confirmed: when given, the action is refused unless exactly
+    /// this many records are selected at the moment it runs.
+    pub expected: Option<u64>,
+}
+
+/// Inside the action's transaction, before anything changes: the selection is still what
+/// was confirmed, and a rep's delete is no larger than a page.
+async fn guard(
+    conn: &impl ConnectionTrait,
     actor: &Actor,
-    target: Target,
-    selection: &Selection,
-    action: Action,
-    owner_id: Option<i64>,
-    tag: Option<&str>,
+    req: &Request<'_>,
 ) -> Result<u64, AppError> {
+    let n = count_in(conn, req.target, req.selection).await?;
+    if let Some(expected) = req.expected
+        && expected != n
+    {
+        let now_matching = if n == 1 {
+            "1 record matches".to_string()
+        } else {
+            format!("{n} records match")
+        };
+        return Err(AppError::Conflict {
+            message: format!(
+                "{now_matching} now, not the {expected} you confirmed; nothing was changed. Review the list and try again."
+            ),
+            fields: Default::default(),
+        });
+    }
+    if req.action == Action::Delete && n > REP_DELETE_MAX {
+        actor.require_manager().map_err(|_| {
+            AppError::Forbidden(format!(
+                "Deleting more than {REP_DELETE_MAX} records at once needs a manager or an admin."
+            ))
+        })?;
+    }
+    Ok(n)
+}
+
+/// Applies the action to every selected record; returns how many it touched.
+pub async fn apply(db: &Db, actor: &Actor, req: Request<'_>) -> Result<u64, AppError> {
     actor.require_write()?;
-    check(selection)?;
+    check(db, req.selection).await?;
+    let Request {
+        target,
+        selection,
+        action,
+        owner_id,
+        tag,
+        ..
+    } = req.clone();
     if matches!(action, Action::Tag | Action::Untag) {
-        return apply_tag(db, actor, target, selection, action, tag).await;
+        return apply_tag(db, actor, &req, tag).await;
     }
     let backend = db.backend();
     let t = now();
@@ -140,6 +202,7 @@ pub async fn apply(
         _ => None,
     };
     let tx = db.write.begin().await?;
+    guard(&tx, actor, &req).await?;
     // The audit rows first, from the same selection, while the rows still exist.
     let mut audit = Sql::new(backend);
     audit
@@ -196,17 +259,17 @@ pub async fn apply(
 async fn apply_tag(
     db: &Db,
     actor: &Actor,
-    target: Target,
-    selection: &Selection,
-    action: Action,
+    req: &Request<'_>,
     tag: Option<&str>,
 ) -> Result<u64, AppError> {
+    let (target, selection, action) = (req.target, req.selection, req.action);
     let names = crate::domain::tags::clean_names(&[tag.unwrap_or("").to_string()], "tag")?;
     let Some(name) = names.into_iter().next() else {
         return Err(AppError::field("tag", "Name the tag."));
     };
     let backend = db.backend();
     let tx = db.write.begin().await?;
+    guard(&tx, actor, req).await?;
     let tag = if action == Action::Tag {
         crate::domain::tags::ensure(&tx, std::slice::from_ref(&name))
             .await?

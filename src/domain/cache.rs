@@ -1,8 +1,8 @@
-//! Short-lived caches of who is signed in, kept per database handle. Every page and API
-//! request needs its user; reading it once per few seconds instead of once per request
-//! takes a database round trip off the hot path. Changes made through this process
-//! (deactivation, password or role changes) clear the caches at once; another process
-//! sharing a PostgreSQL database sees them within `TTL`.
+//! Short-lived caches kept per database handle: API tokens' owners, the active users and
+//! custom field definitions, read once per few seconds instead of once per request.
+//! Changes made through this process clear them at once; another process sharing a
+//! PostgreSQL database sees them within `TTL`. Browser sessions are not cached: signing
+//! out must end a session in every process on its next request.
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
@@ -62,8 +62,6 @@ impl<K: Hash + Eq, V: Clone> Default for TtlCache<K, V> {
 pub struct AuthCache {
     /// Token hash → its owner.
     pub tokens: TtlCache<String, Actor>,
-    /// User id → user, for session checks.
-    pub users: TtlCache<i64, user::Model>,
     /// The active users, for owner pickers.
     pub active_users: TtlCache<(), Vec<user::Model>>,
     /// Custom field definitions per record type (read on every create and edit).
@@ -74,7 +72,6 @@ impl AuthCache {
     /// After any change to users or tokens.
     pub fn forget(&self) {
         self.tokens.clear();
-        self.users.clear();
         self.active_users.clear();
         self.custom_fields.clear();
     }

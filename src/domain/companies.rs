@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use crate::db::Db;
 use crate::domain::sql::{PageRow, Sql, json_array, like_contains, offset};
 use crate::domain::{
-    Actor, FieldErrorsExt, Page, audit, clean, has_control, normalise, now, valid_phone,
+    Actor, FieldErrorsExt, Page, audit, check_text, clean, has_control, normalise, now, valid_phone,
 };
 use crate::entities::{company, contact, user};
 use crate::error::{AppError, FieldErrors};
@@ -793,19 +793,15 @@ impl ListParams {
                 }),
         };
         let q = clean(self.q.as_deref());
-        if q.as_deref().is_some_and(has_control) {
-            fields.set("q", "q cannot contain control characters.");
-        } else if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        if check_text(&mut fields, "q", q.as_deref().unwrap_or(""))
+            && q.as_ref().is_some_and(|q| q.chars().count() > 200)
+        {
             fields.set("q", "Search is limited to 200 characters.");
         }
+        check_text(&mut fields, "tags", self.tags.as_deref().unwrap_or(""));
+        let custom = crate::domain::filters::custom_pairs(&self.custom, &mut fields);
         if !fields.is_empty() {
             return Err(AppError::validation(fields));
-        }
-        if self.tags.as_deref().is_some_and(has_control) {
-            return Err(AppError::field(
-                "tags",
-                "tags cannot contain control characters.",
-            ));
         }
         let tags: Vec<String> = crate::domain::tags::split(self.tags.as_deref().unwrap_or(""))
             .iter()
@@ -815,14 +811,7 @@ impl ListParams {
             .collect();
         Ok(ListQuery {
             tags,
-            custom: self
-                .custom
-                .iter()
-                .filter_map(|(k, v)| {
-                    Some((k.strip_prefix("cf.")?.to_string(), v.trim().to_string()))
-                })
-                .filter(|(_, v)| !v.is_empty())
-                .collect(),
+            custom,
             q: q.map(|q| normalise(&q)),
             industry,
             size,
@@ -876,26 +865,7 @@ impl ListQuery {
 }
 
 pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Company>, AppError> {
-    let unknown = crate::domain::tags::unknown(db, &q.tags).await?;
-    if !unknown.is_empty() {
-        return Err(AppError::field(
-            "tags",
-            format!("No tag is called {}.", unknown.join(", ")),
-        ));
-    }
-    if !q.custom.is_empty() {
-        let defs = crate::domain::custom_fields::defs(db, "company").await?;
-        if let Some((key, _)) = q
-            .custom
-            .iter()
-            .find(|(k, _)| !defs.iter().any(|d| &d.key == k))
-        {
-            return Err(AppError::field(
-                &format!("cf.{key}"),
-                format!("There is no custom field “{key}”."),
-            ));
-        }
-    }
+    check_filters(db, q).await?;
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT (");
@@ -924,6 +894,12 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Company
         .await?
         .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?
         .into_page(q.page, q.per_page)
+}
+
+/// Refuses filters naming a tag or custom field that does not exist. Lists, exports
+/// (before the first byte is sent) and bulk actions all go through it.
+pub async fn check_filters(db: &Db, q: &ListQuery) -> Result<(), AppError> {
+    crate::domain::filters::check_names(db, "company", &q.tags, &q.custom).await
 }
 
 /// Rows per chunk of an export.

@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use crate::db::Db;
 use crate::domain::sql::{PageRow, Sql, json_array, like_contains, offset};
 use crate::domain::{
-    Actor, FieldErrorsExt, Page, audit, clean, companies, double_option, has_control, normalise,
-    now, valid_email, valid_phone,
+    Actor, FieldErrorsExt, Page, audit, check_text, clean, companies, double_option, has_control,
+    normalise, now, valid_email, valid_phone,
 };
 use crate::entities::{company, contact, user};
 use crate::error::{AppError, FieldErrors};
@@ -756,11 +756,14 @@ impl ListParams {
                 Sort::Newest
             }),
         };
-        for (field, value) in [("q", &self.q), ("company", &self.company)] {
-            if value.as_deref().is_some_and(has_control) {
-                fields.set(field, format!("{field} cannot contain control characters."));
-            }
+        for (field, value) in [
+            ("q", &self.q),
+            ("company", &self.company),
+            ("tags", &self.tags),
+        ] {
+            check_text(&mut fields, field, value.as_deref().unwrap_or(""));
         }
+        let custom = crate::domain::filters::custom_pairs(&self.custom, &mut fields);
         let q = clean(self.q.as_deref()).unwrap_or_default();
         if q.chars().count() > 200 {
             fields.set("q", "Search is limited to 200 characters.");
@@ -768,22 +771,12 @@ impl ListParams {
         if !fields.is_empty() {
             return Err(AppError::validation(fields));
         }
-        let tags: Vec<String> = match self.tags.as_deref() {
-            None => Vec::new(),
-            Some(t) if has_control(t) => {
-                fields.set("tags", "tags cannot contain control characters.");
-                Vec::new()
-            }
-            Some(t) => crate::domain::tags::split(t)
-                .iter()
-                .map(|n| normalise(n))
-                .filter(|n| !n.is_empty())
-                .take(10)
-                .collect(),
-        };
-        if !fields.is_empty() {
-            return Err(AppError::validation(fields));
-        }
+        let tags: Vec<String> = crate::domain::tags::split(self.tags.as_deref().unwrap_or(""))
+            .iter()
+            .map(|n| normalise(n))
+            .filter(|n| !n.is_empty())
+            .take(10)
+            .collect();
         Ok(ListQuery {
             terms: q.split_whitespace().take(5).map(str::to_string).collect(),
             source,
@@ -791,14 +784,7 @@ impl ListParams {
             company_id,
             owner,
             tags,
-            custom: self
-                .custom
-                .iter()
-                .filter_map(|(k, v)| {
-                    Some((k.strip_prefix("cf.")?.to_string(), v.trim().to_string()))
-                })
-                .filter(|(_, v)| !v.is_empty())
-                .collect(),
+            custom,
             sort,
             page,
             per_page,
@@ -945,27 +931,7 @@ pub async fn list_json(db: &Db, actor: &Actor, q: &ListQuery) -> Result<(u64, St
 }
 
 async fn list_row(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<PageRow, AppError> {
-    // An unknown tag is a mistake to report, not an empty list.
-    let unknown = crate::domain::tags::unknown(db, &q.tags).await?;
-    if !unknown.is_empty() {
-        return Err(AppError::field(
-            "tags",
-            format!("No tag is called {}.", unknown.join(", ")),
-        ));
-    }
-    if !q.custom.is_empty() {
-        let defs = crate::domain::custom_fields::defs(db, "contact").await?;
-        if let Some((key, _)) = q
-            .custom
-            .iter()
-            .find(|(k, _)| !defs.iter().any(|d| &d.key == k))
-        {
-            return Err(AppError::field(
-                &format!("cf.{key}"),
-                format!("There is no custom field “{key}”."),
-            ));
-        }
-    }
+    check_filters(db, q).await?;
     let backend = db.backend();
     let order = q.sort.order_by();
     let mut sql = Sql::new(backend);
@@ -988,6 +954,12 @@ async fn list_row(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<PageRow, App
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the list query returned no row".into()))
+}
+
+/// Refuses filters naming a tag or custom field that does not exist. Lists, exports
+/// (before the first byte is sent) and bulk actions all go through it.
+pub async fn check_filters(db: &Db, q: &ListQuery) -> Result<(), AppError> {
+    crate::domain::filters::check_names(db, "contact", &q.tags, &q.custom).await
 }
 
 /// Rows per chunk of an export: memory stays flat however many contacts match.

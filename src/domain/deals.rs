@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 
 use crate::db::Db;
 use crate::domain::sql::{PageRow, Sql, json_array};
-use crate::domain::{Actor, FieldErrorsExt, Page, audit, clean, has_control, now, settings};
+use crate::domain::{
+    Actor, FieldErrorsExt, Page, audit, check_text, clean, has_control, now, settings,
+};
 use crate::error::{AppError, FieldErrors};
 
 /// Cards a board column shows at first; more load as the column scrolls.
@@ -1108,6 +1110,7 @@ impl BoardParams {
         // The board's company filter takes an id or a chosen suggestion ("Acme (#12)").
         let company = match clean(self.company.as_deref()) {
             None => None,
+            Some(v) if !check_text(&mut fields, "company", &v) => None,
             Some(v) => match v
                 .parse::<i64>()
                 .ok()

@@ -9,11 +9,13 @@ pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
 pub mod deals;
+pub mod filters;
 pub mod passwords;
 pub mod pick;
 pub mod search;
 pub mod secrets;
 pub mod seed;
+pub mod sessions;
 pub mod settings;
 pub mod setup;
 pub mod sql;
@@ -186,6 +188,17 @@ pub fn clean(value: Option<&str>) -> Option<String> {
 /// Text fields hold no control characters (PostgreSQL refuses NUL outright).
 pub fn has_control(value: &str) -> bool {
     value.chars().any(char::is_control)
+}
+
+/// The check every single-line text that reaches a query goes through (filters,
+/// suggestions, names): false, with a message on `field`, when it holds a control
+/// character.
+pub fn check_text(fields: &mut crate::error::FieldErrors, field: &str, value: &str) -> bool {
+    if has_control(value) {
+        fields.set(field, format!("{field} cannot contain control characters."));
+        return false;
+    }
+    true
 }
 
 /// Lower case with runs of whitespace collapsed: the form uniqueness is checked on.

@@ -6,7 +6,7 @@ use sea_orm::FromQueryResult;
 use crate::db::Db;
 use crate::domain::deals::ContactRef;
 use crate::domain::sql::Sql;
-use crate::domain::{Actor, FieldErrorsExt, normalise, search};
+use crate::domain::{Actor, FieldErrorsExt, has_control, normalise, search};
 use crate::error::{AppError, FieldErrors};
 
 /// A form's pickers resolved: the company id and the contact ids.
@@ -96,6 +96,10 @@ pub fn trailing_id(text: &str) -> Option<i64> {
 /// The company `text` names: a chosen suggestion ("Acme (#12)"), or its name (company
 /// names are unique once normalised).
 pub async fn company_named(db: &Db, text: &str) -> Result<Option<i64>, AppError> {
+    // No name holds a control character; the caller's validation says so.
+    if has_control(text) {
+        return Ok(None);
+    }
     let mut sql = Sql::new(db.backend());
     match trailing_id(text) {
         Some(id) => sql
@@ -131,6 +135,9 @@ pub async fn company_filter(db: &Db, company: &mut Option<String>) -> Result<(),
 /// full name. Several matches mean the text is ambiguous.
 pub async fn contacts_named(db: &Db, text: &str) -> Result<Vec<ContactRef>, AppError> {
     let text = text.trim();
+    if has_control(text) {
+        return Ok(Vec::new());
+    }
     let mut sql = Sql::new(db.backend());
     sql.push("SELECT id, first_name || ' ' || last_name AS name FROM contacts WHERE ");
     if let Some(id) = trailing_id(text) {

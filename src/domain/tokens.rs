@@ -1,12 +1,12 @@
 //! API tokens: shown once at creation, stored only as a SHA-256 hash.
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, NotSet, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
+    NotSet, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use crate::db::Db;
 use crate::domain::sql::Sql;
-use crate::domain::{Actor, Role, audit, now, random_bytes, sha256_hex, users};
+use crate::domain::{Actor, Role, audit, has_control, now, random_bytes, sha256_hex, users};
 use crate::entities::api_token;
 use crate::error::AppError;
 
@@ -35,6 +35,12 @@ pub async fn create_for_email(
         a.require_admin()?;
     }
     let name = name.trim();
+    if has_control(name) {
+        return Err(AppError::field(
+            "name",
+            "Token name cannot contain control characters.",
+        ));
+    }
     if name.is_empty() || name.chars().count() > 120 {
         return Err(AppError::field(
             "name",
@@ -100,6 +106,21 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     tx.commit().await?;
     db.auth_cache.forget();
     Ok(())
+}
+
+/// Revokes every working token of `user_id` inside the caller's transaction (on
+/// deactivation, so reactivating brings none back).
+pub async fn revoke_all_of(conn: &impl ConnectionTrait, user_id: i64) -> Result<u64, AppError> {
+    let res = api_token::Entity::update_many()
+        .col_expr(
+            api_token::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(Some(now())),
+        )
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(res.rows_affected)
 }
 
 #[derive(FromQueryResult)]

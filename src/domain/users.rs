@@ -1,13 +1,15 @@
-//! Users: creation, lookup, password changes and deactivation. Changing a password or
-//! deactivating a user bumps `session_version`, which ends every session of that user.
-use sea_orm::sea_query::{Expr, ExprTrait};
+//! Users: creation, lookup, password changes and deactivation. A password change ends the
+//! user's other sessions; deactivation ends all of them and revokes their API tokens.
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
     QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use crate::db::Db;
-use crate::domain::{Actor, FieldErrorsExt, Role, audit, normalise, now, passwords, valid_email};
+use crate::domain::{
+    Actor, FieldErrorsExt, Role, audit, normalise, now, passwords, sessions, tokens, valid_email,
+};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 
@@ -111,7 +113,6 @@ pub async fn create_in(
         password_hash: Set(hash),
         role: Set(role.as_str().to_string()),
         active: Set(true),
-        session_version: Set(1),
         created_at: Set(t),
         updated_at: Set(t),
     }
@@ -152,6 +153,9 @@ pub async fn find_by_email(
     conn: &impl ConnectionTrait,
     email: &str,
 ) -> Result<Option<user::Model>, AppError> {
+    if super::has_control(email) {
+        return Ok(None);
+    }
     Ok(user::Entity::find()
         .filter(user::Column::EmailNorm.eq(normalise(email)))
         .one(conn)
@@ -163,25 +167,6 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, Ap
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("User"))
-}
-
-/// The user behind a session cookie, if the session is still valid.
-pub async fn session_user(
-    db: &Db,
-    id: i64,
-    session_version: i32,
-) -> Result<Option<user::Model>, AppError> {
-    let user = match db.auth_cache.users.get(&id) {
-        Some(u) => Some(u),
-        None => {
-            let found = user::Entity::find_by_id(id).one(&db.read).await?;
-            if let Some(u) = &found {
-                db.auth_cache.users.insert(id, u.clone());
-            }
-            found
-        }
-    };
-    Ok(user.filter(|u| u.active && u.session_version == session_version))
 }
 
 /// Active users, for owner pickers and filters.
@@ -198,11 +183,15 @@ pub async fn list_active(db: &Db) -> Result<Vec<user::Model>, AppError> {
     Ok(users)
 }
 
+/// Changes the actor's own password after checking the current one (throttled like a
+/// sign-in from `ip`); every session but `keep` ends.
 pub async fn change_password(
     db: &Db,
     actor: &Actor,
     current: &str,
     new: &str,
+    ip: &str,
+    keep: Option<i64>,
 ) -> Result<user::Model, AppError> {
     let mut fields = FieldErrors::new();
     validate_password(new, &mut fields);
@@ -210,7 +199,7 @@ pub async fn change_password(
         return Err(AppError::validation(fields));
     }
     let user = get(&db.read, actor.id).await?;
-    if !passwords::verify(current, Some(&user.password_hash)).await {
+    if !crate::domain::auth::confirm_password(db, &user, current, ip).await? {
         return Err(AppError::field(
             "current_password",
             "Current password is incorrect.",
@@ -220,9 +209,9 @@ pub async fn change_password(
     let tx = db.write.begin().await?;
     let mut am: user::ActiveModel = user.into();
     am.password_hash = Set(hash);
-    am.session_version = Set(am.session_version.as_ref() + 1);
     am.updated_at = Set(now());
     let user = am.update(&tx).await?;
+    sessions::end_all_of(&tx, user.id, keep).await?;
     audit::record(&tx, Some(actor), "change_password", "user", user.id, None).await?;
     tx.commit().await?;
     db.auth_cache.forget();
@@ -272,7 +261,8 @@ async fn keep_an_admin(conn: &impl ConnectionTrait, target: &user::Model) -> Res
     Ok(())
 }
 
-/// Changes a user's role; their sessions end so the new permissions apply at once.
+/// Changes a user's role. Every request reads the role afresh, so the new permissions
+/// apply to their open sessions at once.
 pub async fn set_role(
     db: &Db,
     actor: &Actor,
@@ -297,7 +287,6 @@ pub async fn set_role(
     let before = target.role.clone();
     let mut am: user::ActiveModel = target.into();
     am.role = Set(role.as_str().to_string());
-    am.session_version = Set(am.session_version.as_ref() + 1);
     am.updated_at = Set(now());
     let updated = am.update(&tx).await?;
     audit::record(
@@ -314,7 +303,8 @@ pub async fn set_role(
     Ok(updated)
 }
 
-/// Deactivating ends every session and makes the user's API tokens stop working.
+/// Deactivating ends every session and revokes the user's API tokens, so reactivating
+/// brings none of them back: the user signs in again and makes new tokens.
 pub async fn set_active(
     db: &Db,
     actor: Option<&Actor>,
@@ -339,16 +329,16 @@ pub async fn set_active(
     }
     let res = user::Entity::update_many()
         .col_expr(user::Column::Active, Expr::value(active))
-        .col_expr(
-            user::Column::SessionVersion,
-            Expr::col(user::Column::SessionVersion).add(1),
-        )
         .col_expr(user::Column::UpdatedAt, Expr::value(now()))
         .filter(user::Column::Id.eq(id))
         .exec(&tx)
         .await?;
     if res.rows_affected == 0 {
         return Err(AppError::not_found("User"));
+    }
+    if !active {
+        sessions::end_all_of(&tx, id, None).await?;
+        tokens::revoke_all_of(&tx, id).await?;
     }
     let action = if active { "activate" } else { "deactivate" };
     audit::record(&tx, actor, action, "user", id, None).await?;

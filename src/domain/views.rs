@@ -98,6 +98,11 @@ pub async fn create(
     query: &str,
     shared: bool,
 ) -> Result<View, AppError> {
+    // A personal view is a preference, which viewers may keep too; a shared one changes
+    // what everyone sees, which is a write.
+    if shared {
+        actor.require_write()?;
+    }
     check_list(list)?;
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     if name.is_empty() || name.chars().count() > 80 || has_control(&name) {
@@ -105,9 +110,6 @@ pub async fn create(
             "name",
             "Give the view a name of up to 80 characters.",
         ));
-    }
-    if shared {
-        actor.require_write()?;
     }
     let query = clean_query(list, query)?;
     let tx = db.write.begin().await?;

@@ -5,6 +5,7 @@ pub mod company;
 pub mod contact;
 pub mod custom_field;
 pub mod login_attempt;
+pub mod session;
 pub mod setting;
 pub mod tag;
 pub mod user;

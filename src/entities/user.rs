@@ -11,7 +11,6 @@ pub struct Model {
     pub password_hash: String,
     pub role: String,
     pub active: bool,
-    pub session_version: i32,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

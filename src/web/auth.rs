@@ -9,18 +9,16 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
-use crate::domain::{Actor, constant_time_eq, random_bytes, tokens, users};
+use crate::db::Db;
+use crate::domain::{Actor, constant_time_eq, random_bytes, sessions, tokens};
 use crate::entities::user;
 use crate::error::AppError;
 
-const UID: &str = "uid";
-const VERSION: &str = "sv";
+/// The session's secret; its hash names the `sessions` row.
+const SID: &str = "sid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
-const SIGNED_IN_AT: &str = "at";
-/// A session lasts this long after sign-in, whatever the cookie claims: a copied cookie
-/// stops working even if its owner never signs out.
-pub const SESSION_DAYS: i64 = 14;
+pub use crate::domain::sessions::SESSION_DAYS;
 pub const CSRF_FIELD: &str = "_csrf";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
@@ -33,6 +31,8 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
 /// The signed-in user of a page request.
 pub struct CurrentUser {
     pub actor: Actor,
+    /// The `sessions` row this request came in on.
+    pub session_id: i64,
     pub session: Session,
 }
 
@@ -46,32 +46,20 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             let state = state?;
             let signed_out = || AppError::Unauthorized("Please sign in.".into());
-            let uid = session
-                .get::<i64>(UID)
+            let secret = session
+                .get::<String>(SID)
                 .ok()
                 .flatten()
                 .ok_or_else(signed_out)?;
-            let version = session
-                .get::<i32>(VERSION)
-                .ok()
-                .flatten()
-                .ok_or_else(signed_out)?;
-            let at = session
-                .get::<i64>(SIGNED_IN_AT)
-                .ok()
-                .flatten()
-                .ok_or_else(signed_out)?;
-            if chrono::Utc::now().timestamp() - at > SESSION_DAYS * 24 * 3600 {
-                session.purge();
-                return Err(signed_out());
-            }
-            match users::session_user(&state.db, uid, version).await? {
-                Some(user) => Ok(CurrentUser {
+            match sessions::find(&state.db, &secret).await? {
+                Some((row, user)) => Ok(CurrentUser {
                     actor: Actor::from(&user),
+                    session_id: row.id,
                     session,
                 }),
                 None => {
-                    // Deactivated, or the password changed since this session began.
+                    // Signed out elsewhere, expired, ended by a password change, or the
+                    // user was deactivated.
                     session.purge();
                     Err(signed_out())
                 }
@@ -79,6 +67,40 @@ impl FromRequest for CurrentUser {
         })
     }
 }
+
+/// A signed-in admin: the role is checked while the request is read, before its form,
+/// so someone else gets 403 whatever they sent (settings pages).
+pub struct Admin(pub CurrentUser);
+
+/// A signed-in admin or manager (shared settings such as tags), checked the same way.
+pub struct Manager(pub CurrentUser);
+
+macro_rules! role_guard {
+    ($name:ident, $check:ident) => {
+        impl FromRequest for $name {
+            type Error = AppError;
+            type Future = LocalBoxFuture<'static, Result<$name, AppError>>;
+
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                let user = CurrentUser::from_request(req, payload);
+                Box::pin(async move {
+                    let user = user.await?;
+                    user.actor.$check()?;
+                    Ok($name(user))
+                })
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = CurrentUser;
+            fn deref(&self) -> &CurrentUser {
+                &self.0
+            }
+        }
+    };
+}
+role_guard!(Admin, require_admin);
+role_guard!(Manager, require_manager);
 
 /// The user behind `Authorization: Bearer <token>`, put in place by `api_auth`.
 pub struct ApiUser(pub Actor);
@@ -131,26 +153,44 @@ pub async fn api_auth(
     }
 }
 
+/// Where a request comes from, for the session record and throttling.
+pub fn client(req: &HttpRequest, behind_proxy: bool) -> sessions::Client {
+    sessions::Client {
+        ip: client_ip(req, behind_proxy),
+        user_agent: req
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
 /// Starts a fresh session for `user` (a new CSRF token too, so a token seen before
 /// sign-in is worthless after it).
-pub fn sign_in(session: &Session, user: &user::Model) -> Result<(), AppError> {
+pub async fn sign_in(
+    db: &Db,
+    session: &Session,
+    user: &user::Model,
+    client: &sessions::Client,
+) -> Result<(), AppError> {
+    let secret = sessions::start(&db.write, user.id, client).await?;
     session.renew();
     let fail = |e: actix_session::SessionInsertError| AppError::Internal(e.to_string());
-    session.insert(UID, user.id).map_err(fail)?;
-    session
-        .insert(VERSION, user.session_version)
-        .map_err(fail)?;
-    session
-        .insert(SIGNED_IN_AT, chrono::Utc::now().timestamp())
-        .map_err(fail)?;
+    session.insert(SID, secret).map_err(fail)?;
     session
         .insert(CSRF, hex::encode(random_bytes::<32>()))
         .map_err(fail)?;
     Ok(())
 }
 
-pub fn sign_out(session: &Session) {
+/// Ends this browser's session everywhere, not only in this cookie.
+pub async fn sign_out(db: &Db, session: &Session) -> Result<(), AppError> {
+    if let Ok(Some(secret)) = session.get::<String>(SID) {
+        sessions::end(db, &secret).await?;
+    }
     session.purge();
+    Ok(())
 }
 
 /// The session's CSRF token, created on first use.

@@ -91,7 +91,7 @@ pub async fn html_errors(
 }
 
 /// Swaps in a new response but keeps the cookies the old one set (a purged session must
-/// still reach the browser).
+/// still reach the browser) and when to retry (after a 429).
 fn keep_cookies(
     res: ServiceResponse<BoxBody>,
     mut response: HttpResponse,
@@ -100,6 +100,11 @@ fn keep_cookies(
         response
             .headers_mut()
             .append(header::SET_COOKIE, cookie.clone());
+    }
+    if let Some(retry) = res.headers().get(header::RETRY_AFTER) {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry.clone());
     }
     res.into_response(response)
 }

@@ -15,6 +15,28 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
     type Future = LocalBoxFuture<'static, Result<Form<T>, AppError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = RawForm::from_request(req, payload);
+        Box::pin(async move { raw.await?.parse().map(Form) })
+    }
+}
+
+/// A form body as text, for a handler that reads it twice: into its own fields, and as a
+/// list's filters through the parser the list's query string goes through (a bulk action
+/// then covers exactly what the list showed).
+pub struct RawForm(pub String);
+
+impl RawForm {
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, AppError> {
+        serde_html_form::from_str(&self.0)
+            .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))
+    }
+}
+
+impl FromRequest for RawForm {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<RawForm, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let content_type = req
             .headers()
             .get("content-type")
@@ -31,9 +53,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {
             let bytes = body
                 .await
                 .map_err(|_| AppError::PayloadTooLarge("The form is larger than 1 MiB.".into()))?;
-            serde_html_form::from_bytes(&bytes)
-                .map(Form)
-                .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))
+            String::from_utf8(bytes.to_vec())
+                .map(RawForm)
+                .map_err(|_| AppError::BadRequest("The form is not UTF-8 text.".into()))
         })
     }
 }

@@ -14,8 +14,18 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    // Browsers that once reached an https install keep to https for it (a year).
+    let https = req
+        .app_data::<actix_web::web::Data<crate::app::AppState>>()
+        .is_some_and(|s| s.config.secure_cookies);
     let mut res = next.call(req).await?;
     let h = res.headers_mut();
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),

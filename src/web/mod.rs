@@ -7,6 +7,7 @@ pub mod errors;
 pub mod forms;
 pub mod health;
 pub mod htmx;
+pub mod input;
 pub mod middleware;
 pub mod pages;
 
@@ -23,6 +24,7 @@ use pages::{
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(input::refuse_nul))
             .wrap(actix_web::middleware::from_fn(auth::api_auth))
             .service(
                 web::resource("/contacts")

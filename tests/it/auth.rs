@@ -82,51 +82,6 @@ async fn a_failed_login_never_reveals_whether_the_email_exists() {
 }
 
 #[actix_web::test]
-async fn five_failures_for_one_account_lock_it_for_the_window() {
-    let app = TestApp::new().await;
-    app.user("rep@example.com", "rep").await;
-    // Each attempt comes from a different address: the account limit alone must bite.
-    for i in 0..5 {
-        let mut c = app.client().await;
-        c.peer = format!("192.0.2.{i}:5000").parse().unwrap();
-        let res = c.sign_in("rep@example.com", &format!("bad{i}")).await;
-        assert_eq!(res.status, 401);
-    }
-    let mut c = app.client().await;
-    let res = c.sign_in("rep@example.com", PASSWORD).await;
-    assert_eq!(
-        res.status, 429,
-        "the right password is refused while locked"
-    );
-    assert!(res.text().contains("Too many failed sign-in attempts"));
-    assert_eq!(res.header("retry-after").as_deref(), Some("900"));
-    assert_eq!(c.get("/contacts").await.status, 303);
-
-    // Once the window has passed, the account works again.
-    exec(
-        &app.db,
-        "UPDATE login_attempts SET created_at = '2000-01-01 00:00:00+00:00'",
-    )
-    .await;
-    assert_eq!(c.sign_in("rep@example.com", PASSWORD).await.status, 303);
-}
-
-#[actix_web::test]
-async fn five_failures_from_one_address_lock_that_address() {
-    let app = TestApp::new().await;
-    app.user("rep@example.com", "rep").await;
-    let mut c = app.client().await;
-    for i in 0..5 {
-        let res = c
-            .sign_in(&format!("guess{i}@example.com"), "whatever")
-            .await;
-        assert_eq!(res.status, 401);
-    }
-    // Same address (the test client's), a real account and its right password: still 429.
-    assert_eq!(c.sign_in("rep@example.com", PASSWORD).await.status, 429);
-}
-
-#[actix_web::test]
 async fn state_changing_requests_need_the_csrf_token() {
     let app = TestApp::new().await;
     app.user("rep@example.com", "rep").await;
@@ -507,8 +462,11 @@ async fn signing_out_says_so_and_odd_input_at_login_is_a_plain_failure() {
     let res = c.post_form("/logout", &[]).await;
     let page = c.get(&res.location()).await;
     assert!(page.text().contains("You are signed out."));
-    // NUL and other control characters are not an error of ours.
+    // A NUL is refused as input before anything reads it; other control characters are
+    // a plain failed sign-in. Neither is an error of ours.
     let res = c.sign_in("rep\0@example.com", PASSWORD).await;
+    assert_eq!(res.status, 422);
+    let res = c.sign_in("rep\u{1}@example.com", PASSWORD).await;
     assert_eq!(res.status, 401);
 }
 

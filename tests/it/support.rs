@@ -80,6 +80,22 @@ impl TestApp {
         }
     }
 
+    /// The same database and cookie key opened again, as a second `cairn serve` process
+    /// sharing it would: its own connections and caches.
+    pub async fn other_process(&self) -> TestApp {
+        let db = Db::connect(&self.url).await.expect("connect");
+        let state = Data::new(AppState {
+            db: db.clone(),
+            config: self.state.config.clone(),
+        });
+        TestApp {
+            db,
+            state,
+            key: self.key.clone(),
+            url: self.url.clone(),
+        }
+    }
+
     pub async fn client(
         &self,
     ) -> Client<
@@ -185,7 +201,8 @@ pub fn csrf_in(html: &str) -> Option<String> {
 
 pub struct Client<S> {
     svc: S,
-    cookie: Option<String>,
+    /// The session cookie's value, as a browser keeps it (copy it to act as a thief).
+    pub cookie: Option<String>,
     pub csrf: Option<String>,
     /// The client's address as the server sees it.
     pub peer: std::net::SocketAddr,

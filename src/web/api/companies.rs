@@ -154,9 +154,13 @@ pub struct BulkRequest {
     pub tag: Option<String>,
     /// Up to 10 000 company ids.
     pub ids: Option<Vec<i64>>,
-    /// The list filters (`q`, `industry`, `size`, `owner`, `tags`): every match.
+    /// The list filters (`q`, `industry`, `size`, `owner`, `tags`, `cf.<key>`): every
+    /// match. A key that is not a filter is refused.
     #[schema(value_type = Option<Object>)]
-    pub filter: Option<ListParams>,
+    pub filter: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// The count the client expects: if given, the action is refused (409) unless exactly
+    /// this many records are selected when it runs.
+    pub expected: Option<u64>,
 }
 
 #[utoipa::path(post, path = "/api/v1/companies/bulk", tag = "companies", request_body = BulkRequest,
@@ -168,21 +172,27 @@ pub async fn bulk(
     ApiUser(actor): ApiUser,
     body: web::Json<BulkRequest>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::domain::bulk;
+    use crate::domain::{bulk, filters};
     let body = body.into_inner();
     let selection = match (body.ids, body.filter) {
         (Some(ids), None) => bulk::Selection::Ids(ids),
-        (None, Some(filter)) => bulk::Selection::Companies(filter.validate(25)?),
+        (None, Some(filter)) => bulk::Selection::Companies(
+            ListParams::from_query(&filters::query_from_object::<ListParams>(&filter)?)?
+                .validate(25)?,
+        ),
         _ => return Err(AppError::field("ids", "Give either ids or filter.")),
     };
     let affected = bulk::apply(
         &state.db,
         &actor,
-        bulk::Target::Companies,
-        &selection,
-        body.action,
-        body.owner_id,
-        body.tag.as_deref(),
+        bulk::Request {
+            target: bulk::Target::Companies,
+            selection: &selection,
+            action: body.action,
+            owner_id: body.owner_id,
+            tag: body.tag.as_deref(),
+            expected: body.expected,
+        },
     )
     .await?;
     Ok(HttpResponse::Ok().json(crate::web::api::contacts::BulkResult { affected }))

@@ -3,8 +3,8 @@ use actix_web::{HttpResponse, web};
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::domain::bulk;
 use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams};
+use crate::domain::{bulk, filters};
 use crate::error::AppError;
 use crate::web::auth::ApiUser;
 
@@ -123,9 +123,13 @@ pub struct BulkRequest {
     pub tag: Option<String>,
     /// Up to 10 000 contact ids.
     pub ids: Option<Vec<i64>>,
-    /// The list filters (`q`, `source`, `company`, `company_id`, `owner`): every match.
+    /// The list filters (`q`, `source`, `company`, `company_id`, `owner`, `tags`,
+    /// `cf.<key>`): every match. A key that is not a filter is refused.
     #[schema(value_type = Option<Object>)]
-    pub filter: Option<ListParams>,
+    pub filter: Option<std::collections::BTreeMap<String, serde_json::Value>>,
+    /// The count the client expects: if given, the action is refused (409) unless exactly
+    /// this many records are selected when it runs.
+    pub expected: Option<u64>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -145,17 +149,23 @@ pub async fn bulk(
     let body = body.into_inner();
     let selection = match (body.ids, body.filter) {
         (Some(ids), None) => bulk::Selection::Ids(ids),
-        (None, Some(filter)) => bulk::Selection::Contacts(filter.validate(25)?),
+        (None, Some(filter)) => bulk::Selection::Contacts(
+            ListParams::from_query(&filters::query_from_object::<ListParams>(&filter)?)?
+                .validate(25)?,
+        ),
         _ => return Err(AppError::field("ids", "Give either ids or filter.")),
     };
     let affected = bulk::apply(
         &state.db,
         &actor,
-        bulk::Target::Contacts,
-        &selection,
-        body.action,
-        body.owner_id,
-        body.tag.as_deref(),
+        bulk::Request {
+            target: bulk::Target::Contacts,
+            selection: &selection,
+            action: body.action,
+            owner_id: body.owner_id,
+            tag: body.tag.as_deref(),
+            expected: body.expected,
+        },
     )
     .await?;
     Ok(HttpResponse::Ok().json(BulkResult { affected }))

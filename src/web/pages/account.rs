@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::domain::{tokens, users};
 use crate::entities::api_token;
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{CurrentUser, set_flash, sign_in};
+use crate::web::auth::{CurrentUser, client_ip, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, render, see_other, short_date};
 
@@ -121,6 +121,7 @@ pub struct PasswordForm {
 }
 
 pub async fn change_password(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     Form(form): Form<PasswordForm>,
@@ -136,6 +137,8 @@ pub async fn change_password(
             &user.actor,
             &form.current_password,
             &form.new_password,
+            &client_ip(&req, state.config.behind_proxy),
+            Some(user.session_id),
         )
         .await
         .map_err(|e| match e {
@@ -153,9 +156,7 @@ pub async fn change_password(
         })
     };
     match result {
-        Ok(updated) => {
-            // Every other session is over; this one continues under the new version.
-            sign_in(&user.session, &updated)?;
+        Ok(_) => {
             set_flash(
                 &user.session,
                 "Password changed. Your other sessions are signed out.",

@@ -15,7 +15,7 @@ use crate::domain::{Page, audit, users, views};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
-use crate::web::forms::Form;
+use crate::web::forms::{Form, RawForm};
 use crate::web::htmx::Htmx;
 use crate::web::pages::{Layout, custom, list_query, ok, render, see_other, short_date};
 
@@ -27,6 +27,8 @@ pub struct Filters {
     owner: String,
     tags: String,
     sort: String,
+    /// `cf.<key>` filters, kept across pages and bulk actions.
+    custom: Vec<(String, String)>,
 }
 
 impl Filters {
@@ -39,21 +41,28 @@ impl Filters {
             owner: s(&p.owner),
             tags: s(&p.tags),
             sort: s(&p.sort),
+            custom: p
+                .custom
+                .iter()
+                .filter(|(k, v)| k.starts_with("cf.") && !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         }
     }
 
     fn page_query(&self, n: u64) -> String {
-        list_query(
-            &[
-                ("q", &self.q),
-                ("industry", &self.industry),
-                ("size", &self.size),
-                ("owner", &self.owner),
-                ("tags", &self.tags),
-                ("sort", &self.sort),
-            ],
-            n,
-        )
+        let mut filters: Vec<(&str, &String)> = vec![
+            ("q", &self.q),
+            ("industry", &self.industry),
+            ("size", &self.size),
+            ("owner", &self.owner),
+            ("tags", &self.tags),
+            ("sort", &self.sort),
+        ];
+        for (k, v) in &self.custom {
+            filters.push((k.as_str(), v));
+        }
+        list_query(&filters, n)
     }
 
     /// The filters that are set, as hidden form fields carry them.
@@ -68,6 +77,7 @@ impl Filters {
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| (k, v.as_str()))
+        .chain(self.custom.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .collect()
     }
 
@@ -76,7 +86,8 @@ impl Filters {
             && self.industry.is_empty()
             && self.size.is_empty()
             && self.owner.is_empty()
-            && self.tags.is_empty())
+            && self.tags.is_empty()
+            && self.custom.is_empty())
     }
 }
 
@@ -556,6 +567,8 @@ pub async fn export(
 ) -> Result<HttpResponse, AppError> {
     let params = ListParams::from_query(req.query_string())?;
     let query = params.validate(25)?;
+    // Refused now, while an error can still be a status: once streaming starts it can't.
+    companies::check_filters(&state.db, &query).await?;
     let (db, actor) = (state.db.clone(), user.actor.clone());
     let next = move |after| {
         let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
@@ -734,24 +747,8 @@ pub struct BulkForm {
     confirm: String,
     #[serde(default)]
     tag: String,
-    q: Option<String>,
-    industry: Option<String>,
-    size: Option<String>,
-    owner: Option<String>,
-    tags: Option<String>,
-}
-
-impl BulkForm {
-    fn params(&self) -> ListParams {
-        ListParams {
-            q: self.q.clone(),
-            industry: self.industry.clone(),
-            size: self.size.clone(),
-            owner: self.owner.clone(),
-            tags: self.tags.clone(),
-            ..Default::default()
-        }
-    }
+    /// The count shown on the confirmation: the action is refused if it has changed.
+    expected: Option<u64>,
 }
 
 #[derive(Template)]
@@ -768,10 +765,13 @@ struct BulkPage {
 pub async fn bulk(
     state: web::Data<AppState>,
     user: CurrentUser,
-    Form(form): Form<BulkForm>,
+    raw: RawForm,
 ) -> Result<HttpResponse, AppError> {
     use crate::domain::bulk;
     user.actor.require_write()?;
+    let form: BulkForm = raw.parse()?;
+    // The filters go through the list's own parser, custom fields and all.
+    let params = ListParams::from_query(&raw.0)?;
     let action = match form.action.as_str() {
         "delete" => bulk::Action::Delete,
         "change_owner" => bulk::Action::ChangeOwner,
@@ -779,7 +779,6 @@ pub async fn bulk(
         "untag" => bulk::Action::Untag,
         _ => return Err(AppError::field("action", "Choose what to do.")),
     };
-    let params = form.params();
     let selection = if form.scope == "all" {
         bulk::Selection::Companies(params.validate(25)?)
     } else {
@@ -808,11 +807,14 @@ pub async fn bulk(
     let n = bulk::apply(
         &state.db,
         &user.actor,
-        bulk::Target::Companies,
-        &selection,
-        action,
-        owner_id,
-        Some(&form.tag),
+        bulk::Request {
+            target: bulk::Target::Companies,
+            selection: &selection,
+            action,
+            owner_id,
+            tag: Some(&form.tag),
+            expected: form.expected,
+        },
     )
     .await?;
     let what = match action {

@@ -11,7 +11,7 @@ use crate::domain::{Page, users, views};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
-use crate::web::forms::Form;
+use crate::web::forms::{Form, RawForm};
 use crate::web::htmx::Htmx;
 use crate::web::pages::{Layout, custom, iso, list_query, ok, render, see_other, short_date};
 
@@ -579,6 +579,8 @@ pub async fn export(
 ) -> Result<HttpResponse, AppError> {
     let params = ListParams::from_query(req.query_string())?;
     let query = params.validate(25)?;
+    // Refused now, while an error can still be a status: once streaming starts it can't.
+    contacts::check_filters(&state.db, &query).await?;
     let (db, actor) = (state.db.clone(), user.actor.clone());
     let next = move |after| {
         let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
@@ -636,26 +638,8 @@ pub struct BulkForm {
     confirm: String,
     #[serde(default)]
     tag: String,
-    q: Option<String>,
-    source: Option<String>,
-    company: Option<String>,
-    company_id: Option<String>,
-    owner: Option<String>,
-    tags: Option<String>,
-}
-
-impl BulkForm {
-    fn params(&self) -> ListParams {
-        ListParams {
-            q: self.q.clone(),
-            source: self.source.clone(),
-            company: self.company.clone(),
-            company_id: self.company_id.clone(),
-            owner: self.owner.clone(),
-            tags: self.tags.clone(),
-            ..Default::default()
-        }
-    }
+    /// The count shown on the confirmation: the action is refused if it has changed.
+    expected: Option<u64>,
 }
 
 #[derive(Template)]
@@ -672,9 +656,12 @@ struct BulkPage {
 pub async fn bulk(
     state: web::Data<AppState>,
     user: CurrentUser,
-    Form(form): Form<BulkForm>,
+    raw: RawForm,
 ) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
+    let form: BulkForm = raw.parse()?;
+    // The filters go through the list's own parser, custom fields and all.
+    let params = ListParams::from_query(&raw.0)?;
     let action = match form.action.as_str() {
         "delete" => bulk::Action::Delete,
         "change_owner" => bulk::Action::ChangeOwner,
@@ -682,7 +669,6 @@ pub async fn bulk(
         "untag" => bulk::Action::Untag,
         _ => return Err(AppError::field("action", "Choose what to do.")),
     };
-    let params = form.params();
     let selection = if form.scope == "all" {
         bulk::Selection::Contacts(params.validate(25)?)
     } else {
@@ -710,11 +696,14 @@ pub async fn bulk(
     let n = bulk::apply(
         &state.db,
         &user.actor,
-        bulk::Target::Contacts,
-        &selection,
-        action,
-        owner_id,
-        Some(&form.tag),
+        bulk::Request {
+            target: bulk::Target::Contacts,
+            selection: &selection,
+            action,
+            owner_id,
+            tag: Some(&form.tag),
+            expected: form.expected,
+        },
     )
     .await?;
     let what = match action {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::custom_fields::{self, Field, KINDS};
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, render, see_other};
 
@@ -79,11 +79,7 @@ async fn page(
     )
 }
 
-pub async fn index(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require_admin()?;
+pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
     page(&state, &user, None).await
 }
 
@@ -104,7 +100,7 @@ pub struct NewField {
 
 pub async fn create(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     Form(form): Form<NewField>,
 ) -> Result<HttpResponse, AppError> {
     let options: Vec<String> = form.options.lines().map(str::to_string).collect();
@@ -140,7 +136,7 @@ pub async fn create(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     custom_fields::delete(&state.db, &user.actor, *id).await?;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::auth;
 use crate::error::AppError;
-use crate::web::auth::{client_ip, sign_in, sign_out};
+use crate::web::auth::{client, sign_in, sign_out};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, render, safe_next, see_other};
 
@@ -57,15 +57,19 @@ pub async fn submit(
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    let ip = client_ip(&req, state.config.behind_proxy);
+    let client = client(&req, state.config.behind_proxy);
     let next = safe_next(form.next.as_deref());
-    match auth::login(&state.db, &form.email, &form.password, &ip).await {
+    match auth::login(&state.db, &form.email, &form.password, &client.ip).await {
         Ok(user) => {
-            sign_in(&session, &user)?;
+            sign_in(&state.db, &session, &user, &client).await?;
             Ok(see_other(&next))
         }
-        Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests(_))) => {
-            let status = if matches!(e, AppError::TooManyRequests(_)) {
+        Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests { .. })) => {
+            let retry_after = match &e {
+                AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
+                _ => None,
+            };
+            let status = if retry_after.is_some() {
                 StatusCode::TOO_MANY_REQUESTS
             } else {
                 StatusCode::UNAUTHORIZED
@@ -79,10 +83,10 @@ pub async fn submit(
                 },
                 status,
             )?;
-            if status == StatusCode::TOO_MANY_REQUESTS {
+            if let Some(seconds) = retry_after {
                 res.headers_mut().insert(
                     actix_web::http::header::RETRY_AFTER,
-                    actix_web::http::header::HeaderValue::from_static("900"),
+                    actix_web::http::header::HeaderValue::from(seconds),
                 );
             }
             Ok(res)
@@ -91,8 +95,11 @@ pub async fn submit(
     }
 }
 
-pub async fn logout(session: Session) -> HttpResponse {
-    sign_out(&session);
+pub async fn logout(
+    state: web::Data<AppState>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    sign_out(&state.db, &session).await?;
     // The session is gone, so the message rides in the URL instead of a flash.
-    see_other("/login?signed_out=1")
+    Ok(see_other("/login?signed_out=1"))
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::deals::{self, Pipeline, StageInput};
 use crate::error::AppError;
-use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, render, see_other};
 
@@ -64,11 +64,7 @@ fn done(user: &CurrentUser, flash: &str) -> HttpResponse {
     see_other("/settings/pipelines")
 }
 
-pub async fn index(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require_admin()?;
+pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
     page(&state, &user, None).await
 }
 
@@ -80,7 +76,7 @@ pub struct PipelineForm {
 
 pub async fn create(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     Form(form): Form<PipelineForm>,
 ) -> Result<HttpResponse, AppError> {
     match deals::create_pipeline(&state.db, &user.actor, &form.name).await {
@@ -91,7 +87,7 @@ pub async fn create(
 
 pub async fn rename(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     id: web::Path<i64>,
     Form(form): Form<PipelineForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -110,7 +106,7 @@ pub struct CurrencyForm {
 /// The currency new deals start in.
 pub async fn set_currency(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     Form(form): Form<CurrencyForm>,
 ) -> Result<HttpResponse, AppError> {
     match deals::set_org_currency(&state.db, &user.actor, &form.currency).await {
@@ -147,7 +143,7 @@ impl StageForm {
 
 pub async fn add_stage(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     id: web::Path<i64>,
     Form(form): Form<StageForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -163,7 +159,7 @@ pub async fn add_stage(
 
 pub async fn update_stage(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     id: web::Path<i64>,
     Form(form): Form<StageForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -189,7 +185,7 @@ pub struct ReorderForm {
 
 pub async fn reorder_stage(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     id: web::Path<i64>,
     Form(form): Form<ReorderForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -219,7 +215,7 @@ pub struct DeleteStageForm {
 
 pub async fn delete_stage(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     id: web::Path<i64>,
     Form(form): Form<DeleteStageForm>,
 ) -> Result<HttpResponse, AppError> {

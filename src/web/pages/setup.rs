@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::setup;
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{set_flash, sign_in};
+use crate::web::auth::{client, set_flash, sign_in};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, render, see_other};
 
@@ -64,6 +64,7 @@ pub struct SetupForm {
 }
 
 pub async fn submit(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     Form(form): Form<SetupForm>,
@@ -80,7 +81,8 @@ pub async fn submit(
     };
     match result {
         Ok(user) => {
-            sign_in(&session, &user)?;
+            let client = client(&req, state.config.behind_proxy);
+            sign_in(&state.db, &session, &user, &client).await?;
             set_flash(&session, "Welcome to Cairn. Your admin account is ready.");
             Ok(see_other("/contacts"))
         }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::tags::{self, COLORS, TagUse};
 use crate::error::AppError;
-use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::auth::{CurrentUser, Manager, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, render, see_other};
 
@@ -48,11 +48,7 @@ async fn page(
     )
 }
 
-pub async fn index(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require_manager()?;
+pub async fn index(state: web::Data<AppState>, user: Manager) -> Result<HttpResponse, AppError> {
     page(&state, &user, None).await
 }
 
@@ -66,7 +62,7 @@ pub struct TagForm {
 
 pub async fn update(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Manager,
     id: web::Path<i64>,
     Form(form): Form<TagForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -87,7 +83,7 @@ pub struct MergeForm {
 
 pub async fn merge(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Manager,
     id: web::Path<i64>,
     Form(form): Form<MergeForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -110,7 +106,7 @@ pub async fn merge(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Manager,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     tags::delete(&state.db, &user.actor, *id).await?;

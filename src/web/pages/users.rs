@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::domain::{Role, users};
 use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, render, see_other, short_date};
 
@@ -84,11 +84,7 @@ async fn page(
     )
 }
 
-pub async fn index(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require_admin()?;
+pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
     let new = NewUserForm {
         role: "rep".into(),
         ..Default::default()
@@ -98,10 +94,9 @@ pub async fn index(
 
 pub async fn create(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     Form(form): Form<NewUserForm>,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require_admin()?;
     let input = users::NewUser {
         email: form.email.clone(),
         name: form.name.clone(),
@@ -134,7 +129,7 @@ pub struct RoleForm {
 
 pub async fn change_role(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     id: web::Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -158,7 +153,7 @@ async fn set_active(
             let what = if active {
                 "reactivated"
             } else {
-                "deactivated; their sessions and API tokens stopped working"
+                "deactivated; their sessions ended and their API tokens were revoked"
             };
             set_flash(&user.session, format!("The user was {what}."));
             Ok(see_other("/settings/users"))
@@ -169,7 +164,7 @@ async fn set_active(
 
 pub async fn deactivate(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     set_active(&state, &user, *id, false).await
@@ -177,7 +172,7 @@ pub async fn deactivate(
 
 pub async fn activate(
     state: web::Data<AppState>,
-    user: CurrentUser,
+    user: Admin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     set_active(&state, &user, *id, true).await

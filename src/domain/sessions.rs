@@ -1,0 +1,111 @@
+//! Server-side sessions. A browser's cookie carries a random secret; the `sessions` row
+//! holds its hash, the user, and where and when it was used. Every request looks the row
+//! up (no cache), so signing out, a password change or a deactivation ends a session in
+//! every process on its next request.
+use chrono::Duration;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
+};
+
+use crate::db::Db;
+use crate::domain::{now, random_bytes, sha256_hex};
+use crate::entities::{session, user};
+use crate::error::AppError;
+
+/// A session lasts this long after sign-in, whatever the cookie claims.
+pub const SESSION_DAYS: i64 = 14;
+/// `last_seen_at` is written at most this often per session, so reading pages stays a
+/// read.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// Where a sign-in came from, kept on the session for the owner to recognise it.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// Starts a session for `user_id`; returns the secret for the cookie (never stored).
+pub async fn start(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    client: &Client,
+) -> Result<String, AppError> {
+    let secret = hex::encode(random_bytes::<32>());
+    let t = now();
+    session::ActiveModel {
+        id: NotSet,
+        token_hash: Set(sha256_hex(secret.as_bytes())),
+        user_id: Set(user_id),
+        ip: Set(client.ip.chars().take(64).collect()),
+        user_agent: Set(client
+            .user_agent
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(255)
+            .collect()),
+        created_at: Set(t),
+        last_seen_at: Set(t),
+        expires_at: Set(t + Duration::days(SESSION_DAYS)),
+    }
+    .insert(conn)
+    .await?;
+    // Expired rows of anyone go with each sign-in, so the table holds live sessions only.
+    session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lt(t))
+        .exec(conn)
+        .await?;
+    Ok(secret)
+}
+
+/// The session behind a cookie's secret and its user, while both are live.
+pub async fn find(
+    db: &Db,
+    secret: &str,
+) -> Result<Option<(session::Model, user::Model)>, AppError> {
+    let t = now();
+    let found = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(sha256_hex(secret.as_bytes())))
+        .filter(session::Column::ExpiresAt.gt(t))
+        .find_also_related(user::Entity)
+        .one(&db.read)
+        .await?;
+    let Some((s, Some(u))) = found else {
+        return Ok(None);
+    };
+    if !u.active {
+        return Ok(None);
+    }
+    if (t - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(t))
+            .filter(session::Column::Id.eq(s.id))
+            .exec(&db.write)
+            .await?;
+    }
+    Ok(Some((s, u)))
+}
+
+/// Signing out: this session ends everywhere.
+pub async fn end(db: &Db, secret: &str) -> Result<(), AppError> {
+    session::Entity::delete_many()
+        .filter(session::Column::TokenHash.eq(sha256_hex(secret.as_bytes())))
+        .exec(&db.write)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of `user_id` except `keep` (a session id), inside the caller's
+/// transaction: a password change keeps the browser that made it.
+pub async fn end_all_of(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    keep: Option<i64>,
+) -> Result<u64, AppError> {
+    let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(id) = keep {
+        q = q.filter(session::Column::Id.ne(id));
+    }
+    Ok(q.exec(conn).await?.rows_affected)
+}
