@@ -78,11 +78,18 @@ pub async fn find(
         return Ok(None);
     }
     if (t - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS {
-        session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, Expr::value(t))
-            .filter(session::Column::Id.eq(s.id))
-            .exec(&db.write)
-            .await?;
+        // Off the request's path: a page read never waits on the writer for this.
+        let (write, id) = (db.write.clone(), s.id);
+        tokio::spawn(async move {
+            let touched = session::Entity::update_many()
+                .col_expr(session::Column::LastSeenAt, Expr::value(t))
+                .filter(session::Column::Id.eq(id))
+                .exec(&write)
+                .await;
+            if let Err(e) = touched {
+                tracing::debug!(error = %e, "could not record session use");
+            }
+        });
     }
     Ok(Some((s, u)))
 }

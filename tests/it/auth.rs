@@ -488,25 +488,9 @@ async fn a_bad_token_is_401_before_anything_else_is_looked_at() {
 
 #[actix_web::test]
 async fn session_cookies_are_secure_behind_https() {
-    use cairn::app::{AppState, build};
     let app = TestApp::new().await;
-    let mut config = cairn::config::Config::for_database("sqlite://unused.db");
-    config.base_url = "https://crm.example.com".into();
-    config.secure_cookies = true;
-    let state = actix_web::web::Data::new(AppState {
-        db: app.db.clone(),
-        config: std::sync::Arc::new(config),
-    });
-    let svc = actix_web::test::init_service(build(state, app.key.clone())).await;
-    let res =
-        actix_web::test::call_service(&svc, TestRequest::get().uri("/login").to_request()).await;
-    let cookie = res
-        .headers()
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let res = app.https_client().await.get("/login").await;
+    let cookie = res.header("set-cookie").expect("a session cookie");
     assert!(
         cookie.contains("Secure") && cookie.contains("HttpOnly"),
         "{cookie}"

@@ -88,15 +88,7 @@ async fn dataset(app: &TestApp) -> Dataset {
 
 /// Runs a bulk action from the list page as a person would: ask, read the count on the
 /// confirmation, confirm. Returns the count that was shown.
-async fn bulk_via_page<S, B>(c: &mut Client<S>, fields: &[(&str, &str)]) -> u64
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn bulk_via_page(c: &mut Client<impl TestService>, fields: &[(&str, &str)]) -> u64 {
     let mut ask = vec![("scope", "all")];
     ask.extend_from_slice(fields);
     let res = c.post_form("/contacts/bulk", &ask).await;
@@ -116,15 +108,7 @@ where
 }
 
 /// The first names of the contacts `query` lists through the API.
-async fn names<S, B>(c: &mut Client<S>, token: &str, query: &str) -> Vec<String>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn names(c: &mut Client<impl TestService>, token: &str, query: &str) -> Vec<String> {
     let res = c
         .api(
             Method::GET,

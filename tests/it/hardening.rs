@@ -2,7 +2,6 @@
 //! on PostgreSQL before), exports check filters before streaming, settings check the role
 //! before the form, HSTS behind https, private database files, viewers' personal views.
 use actix_web::http::Method;
-use actix_web::test::TestRequest;
 use serde_json::json;
 
 use crate::support::*;
@@ -150,7 +149,6 @@ async fn settings_refuse_other_roles_before_reading_the_form() {
 
 #[actix_web::test]
 async fn https_installs_send_strict_transport_security() {
-    use cairn::app::{AppState, build};
     let app = TestApp::new().await;
     let plain = app.client().await.get("/login").await;
     assert_eq!(
@@ -158,19 +156,10 @@ async fn https_installs_send_strict_transport_security() {
         None,
         "not over http"
     );
-    let mut config = cairn::config::Config::for_database(&app.url);
-    config.base_url = "https://crm.example.com".into();
-    config.secure_cookies = true;
-    let state = actix_web::web::Data::new(AppState {
-        db: app.db.clone(),
-        config: std::sync::Arc::new(config),
-    });
-    let svc = actix_web::test::init_service(build(state, app.key.clone())).await;
-    let res =
-        actix_web::test::call_service(&svc, TestRequest::get().uri("/login").to_request()).await;
-    let hsts = res.headers().get("strict-transport-security");
+    let res = app.https_client().await.get("/login").await;
+    let hsts = res.header("strict-transport-security").unwrap_or_default();
     assert!(
-        hsts.is_some_and(|v| v.to_str().unwrap().starts_with("max-age=")),
+        hsts.starts_with("max-age="),
         "https answers carry HSTS: {hsts:?}"
     );
 }

@@ -20,15 +20,7 @@ async fn age_failures(app: &TestApp, seconds: i64) {
 }
 
 /// Fails `n` sign-ins to `email` from `client`, each one answered 401.
-async fn fail<S, B>(c: &mut Client<S>, email: &str, n: usize)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
+async fn fail(c: &mut Client<impl TestService>, email: &str, n: usize) {
     for i in 0..n {
         let res = c.sign_in(email, &format!("wrong {i}")).await;
         assert_eq!(res.status, 401, "failure {i} of {n} for {email}");

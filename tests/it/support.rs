@@ -80,6 +80,23 @@ impl TestApp {
         }
     }
 
+    /// A client of this app configured as an install behind https.
+    pub async fn https_client(&self) -> Client<impl TestService> {
+        let mut config = Config::for_database(&self.url);
+        config.base_url = "https://crm.example.com".into();
+        config.secure_cookies = true;
+        let state = Data::new(AppState {
+            db: self.db.clone(),
+            config: Arc::new(config),
+        });
+        Client {
+            svc: test::init_service(build(state, self.key.clone())).await,
+            cookie: None,
+            csrf: None,
+            peer: "10.1.2.3:4000".parse().unwrap(),
+        }
+    }
+
     /// The same database and cookie key opened again, as a second `cairn serve` process
     /// sharing it would: its own connections and caches.
     pub async fn other_process(&self) -> TestApp {
@@ -197,6 +214,21 @@ impl Response {
 pub fn csrf_in(html: &str) -> Option<String> {
     let at = html.find("name=\"_csrf\" value=\"")? + "name=\"_csrf\" value=\"".len();
     Some(html[at..].split('"').next()?.to_string())
+}
+
+/// What `TestApp::client` drives: the app as actix's test service. Helpers take
+/// `&mut Client<impl TestService>`.
+pub trait TestService:
+    Service<Request, Response = ServiceResponse<Self::Body>, Error = actix_web::Error>
+{
+    type Body: MessageBody;
+}
+
+impl<S, B: MessageBody> TestService for S
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    type Body = B;
 }
 
 pub struct Client<S> {
