@@ -1,12 +1,9 @@
-//! The one error type of the product. Domain functions return it; `ResponseError` turns it
-//! into the JSON error shape, and `web::errors` re-renders it as an HTML page or htmx
-//! fragment for browser requests.
+//! The one error type of the product. Domain functions return it; it knows nothing of
+//! HTTP: `web::errors` maps it to a status and the JSON error shape, or to an HTML page or
+//! htmx fragment for browser requests.
 use std::collections::BTreeMap;
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use sea_orm::{DbErr, SqlErr};
-use serde::Serialize;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 pub type FieldErrors = BTreeMap<String, String>;
 
@@ -115,69 +112,36 @@ impl From<DbErr> for AppError {
                 fields: FieldErrors::new(),
             };
         }
-        let text = err.to_string();
-        // SQLite's "database is locked" and a pool that cannot hand out a connection are
-        // load, not bugs: the client may retry.
-        if text.contains("database is locked")
-            || text.contains("pool timed out")
-            // PostgreSQL gave up one of two transactions waiting on each other.
-            || text.contains("deadlock detected")
-            || matches!(err, DbErr::ConnectionAcquire(_) | DbErr::Conn(_))
-        {
-            tracing::warn!(error = %text, "database unavailable");
+        if is_transient(&err) {
+            tracing::warn!(error = %err, "database unavailable");
             return AppError::Unavailable("The database is busy; try again shortly.".into());
         }
+        let text = err.to_string();
         AppError::Internal(text)
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
-}
-
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fields: Option<&'a FieldErrors>,
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+/// Load, not a bug, judged by the database's own error code: the client may retry.
+/// SQLite: BUSY (5) and LOCKED (6) with their extended codes; PostgreSQL: deadlock
+/// detected (40P01) and serialization failure (40001); and a pool with no connection to
+/// give, or a connection that broke.
+fn is_transient(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match e.as_ref() {
+                Error::PoolTimedOut | Error::PoolClosed | Error::Io(_) => true,
+                Error::Database(d) => {
+                    let code = d.code().unwrap_or_default();
+                    match code.parse::<i32>() {
+                        Ok(sqlite) => matches!(sqlite & 0xff, 5 | 6),
+                        Err(_) => matches!(code.as_ref(), "40P01" | "40001"),
+                    }
+                }
+                _ => false,
+            }
         }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let AppError::Internal(detail) = self {
-            tracing::error!(error = %detail, "internal error");
-        }
-        let mut res = HttpResponse::build(self.status_code());
-        if matches!(self, AppError::Unauthorized(_)) {
-            res.insert_header(("WWW-Authenticate", "Bearer"));
-        }
-        if let AppError::TooManyRequests { retry_after, .. } = self {
-            res.insert_header(("Retry-After", retry_after.to_string()));
-        }
-        res.json(ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.to_string(),
-                fields: self.fields(),
-            },
-        })
+        _ => false,
     }
 }

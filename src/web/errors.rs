@@ -1,14 +1,14 @@
 //! Browser requests get errors as pages: a full page for normal and boosted navigation,
 //! a short message for htmx fragment requests (shown as a toast, nothing swapped), and a
 //! redirect to the sign-in page when the session is missing. The API keeps the JSON.
-use actix_web::HttpResponse;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 use crate::web::assets;
 use crate::web::htmx::wants_fragment;
 
@@ -118,4 +118,56 @@ pub async fn not_found() -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound(
         "There is nothing at this address.".into(),
     ))
+}
+
+/// The JSON error shape every API error answers with.
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a FieldErrors>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(detail) = self {
+            tracing::error!(error = %detail, "internal error");
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        if matches!(self, AppError::Unauthorized(_)) {
+            res.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        if let AppError::TooManyRequests { retry_after, .. } = self {
+            res.insert_header(("Retry-After", retry_after.to_string()));
+        }
+        res.json(ErrorBody {
+            error: ErrorDetail {
+                code: self.code(),
+                message: self.to_string(),
+                fields: self.fields(),
+            },
+        })
+    }
 }
