@@ -260,7 +260,10 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Serve | Command::Healthcheck => unreachable!("handled in run"),
+        // `run` starts these itself; they never reach here.
+        Command::Serve | Command::Healthcheck => {
+            return Err(fail("serve and healthcheck are not tools"));
+        }
     }
     Ok(())
 }

@@ -160,7 +160,7 @@ impl Config {
     pub fn for_database(database_url: &str) -> Config {
         Config {
             database_url: database_url.to_string(),
-            bind: "127.0.0.1:0".parse().expect("static address"),
+            bind: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             base_url: "http://localhost".to_string(),
             secure_cookies: false,
             secret_key: None,

@@ -273,7 +273,9 @@ async fn apply_tag(
     let tag = if action == Action::Tag {
         crate::domain::tags::ensure(&tx, std::slice::from_ref(&name))
             .await?
-            .remove(0)
+            .into_iter()
+            .next()
+            .ok_or_else(|| AppError::Internal("tags::ensure made no tag".into()))?
     } else {
         crate::entities::tag::Entity::find()
             .filter(crate::entities::tag::Column::NameNorm.eq(crate::domain::normalise(&name)))

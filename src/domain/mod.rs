@@ -230,11 +230,14 @@ pub fn valid_email(email: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
 }
 
-/// Fresh random bytes from the operating system.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
+/// Fresh random bytes from the operating system, for secrets. If the source fails no
+/// secret is made: the action fails instead.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
     let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).expect("the operating system's random source failed");
-    buf
+    getrandom::fill(&mut buf).map_err(|e| {
+        AppError::Internal(format!("the operating system's random source failed: {e}"))
+    })?;
+    Ok(buf)
 }
 
 pub fn sha256_hex(data: &[u8]) -> String {

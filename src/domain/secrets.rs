@@ -11,7 +11,7 @@ pub async fn session_key(db: &Db, configured: Option<&str>) -> Result<[u8; 64], 
     let secret = match configured {
         Some(s) => s.to_string(),
         None => {
-            let fresh = hex::encode(random_bytes::<64>());
+            let fresh = hex::encode(random_bytes::<64>()?);
             settings::get_or_insert(&db.write, "secret_key", &fresh).await?
         }
     };

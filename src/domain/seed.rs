@@ -200,7 +200,7 @@ pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> 
     company_names.dedup();
     let company_ids = insert_companies(db, &company_names, &owners, &mut rng).await?;
 
-    let today = Utc.from_utc_datetime(&now().date_naive().and_hms_opt(0, 0, 0).expect("midnight"));
+    let today = Utc.from_utc_datetime(&now().date_naive().and_time(chrono::NaiveTime::MIN));
     let year_secs = 365 * 24 * 3600;
     let backend = db.backend();
     let batch = 500u64;

@@ -32,7 +32,7 @@ pub async fn start(
     user_id: i64,
     client: &Client,
 ) -> Result<String, AppError> {
-    let secret = hex::encode(random_bytes::<32>());
+    let secret = hex::encode(random_bytes::<32>()?);
     let t = now();
     session::ActiveModel {
         id: NotSet,

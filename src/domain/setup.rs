@@ -15,7 +15,7 @@ pub async fn begin(db: &Db) -> Result<Option<String>, AppError> {
         settings::delete(&db.write, KEY).await?;
         return Ok(None);
     }
-    let token = hex::encode(random_bytes::<24>());
+    let token = hex::encode(random_bytes::<24>()?);
     settings::set(&db.write, KEY, &sha256_hex(token.as_bytes())).await?;
     Ok(Some(token))
 }

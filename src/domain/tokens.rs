@@ -47,7 +47,7 @@ pub async fn create_for_email(
             "Token name must be 1 to 120 characters.",
         ));
     }
-    let token = format!("{PREFIX}{}", hex::encode(random_bytes::<32>()));
+    let token = format!("{PREFIX}{}", hex::encode(random_bytes::<32>()?));
     let tx = db.write.begin().await?;
     let model = api_token::ActiveModel {
         id: NotSet,

@@ -179,7 +179,7 @@ pub async fn sign_in(
     let fail = |e: actix_session::SessionInsertError| AppError::Internal(e.to_string());
     session.insert(SID, secret).map_err(fail)?;
     session
-        .insert(CSRF, hex::encode(random_bytes::<32>()))
+        .insert(CSRF, hex::encode(random_bytes::<32>()?))
         .map_err(fail)?;
     Ok(())
 }
@@ -198,7 +198,11 @@ pub fn csrf_token(session: &Session) -> String {
     if let Ok(Some(t)) = session.get::<String>(CSRF) {
         return t;
     }
-    let t = hex::encode(random_bytes::<32>());
+    // Without randomness there is no token: the form then fails its CSRF check (closed).
+    let Ok(bytes) = random_bytes::<32>() else {
+        return String::new();
+    };
+    let t = hex::encode(bytes);
     let _ = session.insert(CSRF, &t);
     t
 }

@@ -1,6 +1,8 @@
 //! One integration-test binary (each extra file in tests/ would be another link step).
 //! Every test gets a fresh database: SQLite by default, PostgreSQL when
 //! `CAIRN_TEST_DATABASE_URL` points at a server (scripts/test runs both).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod activities;

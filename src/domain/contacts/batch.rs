@@ -92,30 +92,26 @@ fn start(db: Db) -> Queue {
 }
 
 async fn run(db: &Db, jobs: Vec<CreateJob>) {
-    if jobs.len() == 1 {
-        let mut jobs = jobs;
-        let job = jobs.pop().expect("one job");
-        let result = write(db, std::slice::from_ref(&job))
-            .await
-            .map(|mut r| r.remove(0));
-        let _ = job.reply.send(result.and_then(|r| r));
-        return;
+    if jobs.len() > 1 {
+        match write(db, &jobs).await {
+            Ok(results) => {
+                for (job, result) in jobs.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, size = jobs.len(), "contact batch failed; retrying one by one");
+            }
+        }
     }
-    match write(db, &jobs).await {
-        Ok(results) => {
-            for (job, result) in jobs.into_iter().zip(results) {
-                let _ = job.reply.send(result);
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, size = jobs.len(), "contact batch failed; retrying one by one");
-            for job in jobs {
-                let result = write(db, std::slice::from_ref(&job))
-                    .await
-                    .map(|mut r| r.remove(0));
-                let _ = job.reply.send(result.and_then(|r| r));
-            }
-        }
+    for job in jobs {
+        let result = write(db, std::slice::from_ref(&job)).await.and_then(|r| {
+            r.into_iter()
+                .next()
+                .unwrap_or_else(|| Err(AppError::Internal("a write gave no result".into())))
+        });
+        let _ = job.reply.send(result);
     }
 }
 
