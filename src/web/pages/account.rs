@@ -1,6 +1,5 @@
 //! The signed-in user's own account: changing the password (which signs out every other
 //! session of this user).
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -11,7 +10,7 @@ use crate::entities::api_token;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, client_ip, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, render, see_other, short_date};
+use crate::web::pages::{Layout, Refusal, render, see_other, short_date};
 
 #[derive(Template)]
 #[template(path = "account/show.html")]
@@ -40,23 +39,23 @@ impl AccountPage {
 async fn page(
     state: &AppState,
     user: &CurrentUser,
-    errors: FieldErrors,
+    error: Option<AppError>,
     new_token: Option<String>,
-    status: StatusCode,
 ) -> Result<HttpResponse, AppError> {
+    let refusal = Refusal::of(error)?;
     render(
         &AccountPage {
             l: Layout::for_user(user, "account"),
-            errors,
+            errors: refusal.fields,
             tokens: tokens::list_for_user(&state.db, user.actor.id).await?,
             new_token,
         },
-        status,
+        refusal.status,
     )
 }
 
 pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    page(&state, &user, FieldErrors::new(), None, StatusCode::OK).await
+    page(&state, &user, None, None).await
 }
 
 #[derive(Deserialize)]
@@ -73,27 +72,8 @@ pub async fn create_token(
     match tokens::create_for_email(&state.db, Some(&user.actor), &user.actor.email, &form.name)
         .await
     {
-        Ok(t) => {
-            page(
-                &state,
-                &user,
-                FieldErrors::new(),
-                Some(t.token),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(AppError::Validation { fields, .. }) => {
-            page(
-                &state,
-                &user,
-                fields,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e),
+        Ok(t) => page(&state, &user, None, Some(t.token)).await,
+        Err(e) => page(&state, &user, Some(e), None).await,
     }
 }
 
@@ -163,16 +143,6 @@ pub async fn change_password(
             );
             Ok(see_other("/account"))
         }
-        Err(AppError::Validation { fields, .. }) => {
-            page(
-                &state,
-                &user,
-                fields,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e),
+        Err(e) => page(&state, &user, Some(e), None).await,
     }
 }

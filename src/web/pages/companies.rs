@@ -1,7 +1,6 @@
 //! Company pages: list (live search, filters by industry, size and owner; sort), the
 //! company with its contacts and history, create, edit, and delete (which asks what to
 //! do with the contacts).
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -17,7 +16,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::{Form, RawForm};
 use crate::web::htmx::Htmx;
-use crate::web::pages::{Layout, custom, list_query, ok, render, see_other, short_date};
+use crate::web::pages::{Layout, Refusal, custom, list_query, ok, render, see_other, short_date};
 
 #[derive(Default)]
 pub struct Filters {
@@ -370,16 +369,11 @@ async fn form_page(
     v: CompanyForm,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
-    let (status, errors, message) = match error {
-        None => (StatusCode::OK, FieldErrors::new(), None),
-        Some(AppError::Validation { fields, message }) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, fields, Some(message))
-        }
-        Some(AppError::Conflict { fields, message }) => {
-            (StatusCode::CONFLICT, fields, Some(message))
-        }
-        Some(other) => return Err(other),
-    };
+    let Refusal {
+        status,
+        message,
+        fields: errors,
+    } = Refusal::of(error)?;
     let mut owners = users::list_active(&state.db).await?;
     if let Ok(owner_id) = v.owner_id.parse::<i64>()
         && !owners.iter().any(|o| o.id == owner_id)

@@ -1,5 +1,4 @@
 //! Contact pages: list (with live search and filters), detail, create, edit, delete.
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -13,7 +12,9 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::{Form, RawForm};
 use crate::web::htmx::Htmx;
-use crate::web::pages::{Layout, custom, iso, list_query, ok, render, see_other, short_date};
+use crate::web::pages::{
+    Layout, Refusal, custom, iso, list_query, ok, render, see_other, short_date,
+};
 
 /// The list's filters as the user set them, echoed back into the form and the links.
 #[derive(Default)]
@@ -376,16 +377,11 @@ async fn form_page_with(
     error: Option<AppError>,
     duplicates: Vec<Contact>,
 ) -> Result<HttpResponse, AppError> {
-    let (status, errors, message) = match error {
-        None => (StatusCode::OK, FieldErrors::new(), None),
-        Some(AppError::Validation { fields, message }) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, fields, Some(message))
-        }
-        Some(AppError::Conflict { fields, message }) => {
-            (StatusCode::CONFLICT, fields, Some(message))
-        }
-        Some(other) => return Err(other),
-    };
+    let Refusal {
+        status,
+        message,
+        fields: errors,
+    } = Refusal::of(error)?;
     let mut owners = users::list_active(&state.db).await?;
     // A contact may belong to someone since deactivated: keep them selectable so saving
     // the form does not quietly hand the contact to someone else.

@@ -1,5 +1,4 @@
 //! Settings → Custom fields (admins): define extra fields for contacts and companies.
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -9,7 +8,7 @@ use crate::domain::custom_fields::{self, Field, KINDS};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, render, see_other};
+use crate::web::pages::{Layout, Refusal, render, see_other};
 
 #[derive(Template)]
 #[template(path = "settings/fields.html")]
@@ -51,22 +50,11 @@ async fn page(
     user: &CurrentUser,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
-    let (status, errors, message) = match error {
-        None => (StatusCode::OK, FieldErrors::new(), None),
-        Some(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
-            let status = if matches!(e, AppError::Conflict { .. }) {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            (
-                status,
-                e.fields().cloned().unwrap_or_default(),
-                Some(e.to_string()),
-            )
-        }
-        Some(other) => return Err(other),
-    };
+    let Refusal {
+        status,
+        message,
+        fields: errors,
+    } = Refusal::of(error)?;
     render(
         &FieldsPage {
             l: Layout::for_user(user, "settings"),

@@ -26,6 +26,36 @@ use crate::error::AppError;
 use crate::web::assets::{self, Urls};
 use crate::web::auth::{CurrentUser, csrf_token, take_flash};
 
+/// What a form shows again after a refused submission: a validation error answers 422 and
+/// a conflict 409, each with its message and field messages; no error is a plain 200. Any
+/// other error is handed back for the error page. Every page handler that re-renders a
+/// form goes through this.
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: Option<String>,
+    pub fields: crate::error::FieldErrors,
+}
+
+impl Refusal {
+    pub fn of(error: Option<AppError>) -> Result<Refusal, AppError> {
+        let (status, message, fields) = match error {
+            None => (StatusCode::OK, None, Default::default()),
+            Some(AppError::Validation { message, fields }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(message), fields)
+            }
+            Some(AppError::Conflict { message, fields }) => {
+                (StatusCode::CONFLICT, Some(message), fields)
+            }
+            Some(other) => return Err(other),
+        };
+        Ok(Refusal {
+            status,
+            message,
+            fields,
+        })
+    }
+}
+
 /// What `base.html` needs on every page.
 pub struct Layout {
     pub user: Option<Actor>,

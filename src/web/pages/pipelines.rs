@@ -1,6 +1,5 @@
 //! Settings → Pipelines (admins): new pipelines; stages added, edited, reordered and
 //! removed (their deals moved to a stage the admin picks).
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -10,7 +9,7 @@ use crate::domain::deals::{self, Pipeline, StageInput};
 use crate::error::AppError;
 use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, render, see_other};
+use crate::web::pages::{Layout, Refusal, render, see_other};
 
 #[derive(Template)]
 #[template(path = "settings/pipelines.html")]
@@ -39,15 +38,14 @@ async fn page(
     user: &CurrentUser,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
-    let (status, message) = match error {
-        None => (StatusCode::OK, None),
-        Some(AppError::Validation { fields, .. }) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(fields.values().cloned().collect::<Vec<_>>().join(" ")),
-        ),
-        Some(e @ AppError::Conflict { .. }) => (StatusCode::CONFLICT, Some(e.to_string())),
-        Some(other) => return Err(other),
+    let refusal = Refusal::of(error)?;
+    // Every field's message in one line: the page has no field next to each input.
+    let message = if refusal.fields.is_empty() {
+        refusal.message
+    } else {
+        Some(refusal.fields.into_values().collect::<Vec<_>>().join(" "))
     };
+    let status = refusal.status;
     render(
         &PipelinesPage {
             l: Layout::for_user(user, "settings"),

@@ -9,7 +9,7 @@ use crate::domain::setup;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{client, set_flash, sign_in};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, render, see_other};
+use crate::web::pages::{Layout, Refusal, render, see_other};
 
 #[derive(Template)]
 #[template(path = "auth/setup.html")]
@@ -86,18 +86,18 @@ pub async fn submit(
             set_flash(&session, "Welcome to Cairn. Your admin account is ready.");
             Ok(see_other("/contacts"))
         }
-        Err(AppError::Validation { fields, .. }) | Err(AppError::Conflict { fields, .. }) => {
+        Err(e) => {
+            let refusal = Refusal::of(Some(e))?;
             render(
                 &SetupPage {
                     l: Layout::anonymous(&session),
                     token: form.token.unwrap_or_default(),
                     email: form.email,
                     name: form.name,
-                    errors: fields,
+                    errors: refusal.fields,
                 },
-                StatusCode::UNPROCESSABLE_ENTITY,
+                refusal.status,
             )
         }
-        Err(e) => Err(e),
     }
 }

@@ -1,5 +1,4 @@
 //! Settings → Tags (admins and managers): rename, recolour, merge and delete tags.
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -9,7 +8,7 @@ use crate::domain::tags::{self, COLORS, TagUse};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, Manager, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, render, see_other};
+use crate::web::pages::{Layout, Refusal, render, see_other};
 
 #[derive(Template)]
 #[template(path = "settings/tags.html")]
@@ -30,14 +29,9 @@ async fn page(
     user: &CurrentUser,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
-    let (status, message) = match error {
-        None => (StatusCode::OK, None),
-        Some(e @ AppError::Validation { .. }) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, Some(e.to_string()))
-        }
-        Some(e @ AppError::Conflict { .. }) => (StatusCode::CONFLICT, Some(e.to_string())),
-        Some(other) => return Err(other),
-    };
+    let Refusal {
+        status, message, ..
+    } = Refusal::of(error)?;
     render(
         &TagsPage {
             l: Layout::for_user(user, "settings"),

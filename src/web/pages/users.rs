@@ -1,5 +1,4 @@
 //! Settings → Users (admins only): add people, change roles, deactivate and reactivate.
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -10,7 +9,7 @@ use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, render, see_other, short_date};
+use crate::web::pages::{Layout, Refusal, render, see_other, short_date};
 
 #[derive(Template)]
 #[template(path = "settings/users.html")]
@@ -58,20 +57,11 @@ async fn page(
     new: NewUserForm,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
-    let (status, errors, message) = match error {
-        None => (StatusCode::OK, FieldErrors::new(), None),
-        Some(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
-            let status = if matches!(e, AppError::Conflict { .. }) {
-                StatusCode::CONFLICT
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            let message = e.to_string();
-            let fields = e.fields().cloned().unwrap_or_default();
-            (status, fields, Some(message))
-        }
-        Some(other) => return Err(other),
-    };
+    let Refusal {
+        status,
+        message,
+        fields: errors,
+    } = Refusal::of(error)?;
     render(
         &UsersPage {
             l: Layout::for_user(user, "settings"),
