@@ -13,6 +13,7 @@ mod contacts_api;
 mod contacts_pages;
 mod custom_fields;
 mod deals;
+mod fuzz;
 mod merge;
 mod openapi;
 mod pipelines;
