@@ -51,9 +51,12 @@ impl Subject {
 #[serde(deny_unknown_fields)]
 pub struct ActivityInput {
     /// note, call, meeting, email or payment.
+    #[schema(value_type = crate::web::api::schema::ActivityKind)]
     pub kind: String,
+    #[schema(min_length = 1, max_length = 20000)]
     pub body: String,
     /// When it happened (RFC 3339); now when absent.
+    #[schema(format = DateTime)]
     pub occurred_at: Option<String>,
     /// Exactly one of deal_id, contact_id and company_id.
     pub deal_id: Option<i64>,

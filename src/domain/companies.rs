@@ -82,20 +82,27 @@ pub struct Company {
 #[serde(deny_unknown_fields)]
 pub struct CompanyInput {
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 200)]
     pub name: String,
     /// A domain or URL; stored normalised (`acme.com`).
     pub domain: Option<String>,
     /// One of software, fintech, healthcare, ecommerce, manufacturing, education, media,
     /// consulting, logistics, energy, nonprofit, other.
+    #[schema(value_type = Option<crate::web::api::schema::Industry>)]
     pub industry: Option<String>,
     /// One of 1-10, 11-50, 51-200, 201-1000, 1001-5000, 5001+.
+    #[schema(value_type = Option<crate::web::api::schema::SizeBand>)]
     pub size_band: Option<String>,
+    #[schema(format = "uri", max_length = 300)]
     pub website: Option<String>,
+    #[schema(max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
     pub phone: Option<String>,
+    #[schema(max_length = 500)]
     pub address: Option<String>,
     /// Owner's user id (default: whoever creates the company).
     pub owner_id: Option<i64>,
     /// Tag names; new ones are created.
+    #[schema(value_type = Option<Vec<crate::web::api::schema::TagName>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     /// Custom field values by key.
     #[schema(value_type = Option<Object>)]
@@ -106,29 +113,31 @@ pub struct CompanyInput {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyPatch {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
     #[schema(value_type = Option<String>)]
     pub domain: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::web::api::schema::Industry>)]
     pub industry: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<crate::web::api::schema::SizeBand>)]
     pub size_band: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = "uri", max_length = 300)]
     pub website: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500)]
     pub address: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = i64, required = false)]
     pub owner_id: Option<Option<i64>>,
     /// The whole set of tag names (replaces the current ones; `[]` removes all).
+    #[schema(value_type = Option<Vec<crate::web::api::schema::TagName>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     /// Custom field values to change, by key (`null` clears one; others are kept).
     #[schema(value_type = Option<Object>)]

@@ -71,21 +71,29 @@ impl Contact {
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 120)]
     pub first_name: String,
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 120)]
     pub last_name: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    #[schema(max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
     pub phone: Option<String>,
     /// Company name; found or created.
+    #[schema(max_length = 200)]
     pub company: Option<String>,
     /// An existing company's id (instead of, or matching, `company`).
     pub company_id: Option<i64>,
+    #[schema(max_length = 120)]
     pub title: Option<String>,
     /// One of organic, referral, paid, event, import, stripe, other (default organic).
+    #[schema(value_type = Option<crate::web::api::schema::Source>)]
     pub source: Option<String>,
     /// Owner's user id (default: whoever creates the contact).
     pub owner_id: Option<i64>,
     /// Tag names; new ones are created.
+    #[schema(value_type = Option<Vec<crate::web::api::schema::TagName>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     /// Custom field values by key.
     #[schema(value_type = Option<Object>)]
@@ -97,34 +105,35 @@ pub struct ContactInput {
 #[serde(deny_unknown_fields)]
 pub struct ContactPatch {
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 120)]
     pub first_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false, min_length = 1, max_length = 120)]
     pub last_name: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     pub email: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub company: Option<Option<String>>,
     /// Link to an existing company by id; `null` removes the company.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub company_id: Option<Option<i64>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 120)]
     pub title: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = crate::web::api::schema::Source, required = false)]
     pub source: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = i64, required = false)]
     pub owner_id: Option<Option<i64>>,
     /// The whole set of tag names (replaces the current ones; `[]` removes all).
+    #[schema(value_type = Option<Vec<crate::web::api::schema::TagName>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     /// Custom field values to change, by key (`null` clears one; others are kept).
     #[schema(value_type = Option<Object>)]

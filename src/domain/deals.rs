@@ -284,26 +284,32 @@ pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Deal, AppError> {
 #[serde(deny_unknown_fields)]
 pub struct DealInput {
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 200)]
     pub title: String,
     /// Default: the pipeline of `stage_id`, or the first pipeline.
     pub pipeline_id: Option<i64>,
     /// Default: the pipeline's first stage.
     pub stage_id: Option<i64>,
     /// In minor units (cents): a whole number, 0 or more.
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000000000.0)]
     pub amount: Option<Value>,
     /// ISO 4217; default the organisation's currency.
+    #[schema(value_type = Option<crate::web::api::schema::Currency>)]
     pub currency: Option<String>,
     pub company_id: Option<i64>,
+    #[schema(max_items = 50)]
     pub contact_ids: Option<Vec<i64>>,
     pub owner_id: Option<i64>,
     /// YYYY-MM-DD.
+    #[schema(format = Date)]
     pub expected_close: Option<String>,
     /// 0–100, overriding the stage's.
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
     pub probability: Option<Value>,
+    #[schema(value_type = Option<crate::web::api::schema::Source>)]
     pub source: Option<String>,
     /// Required when the stage is a lost one.
+    #[schema(max_length = 500)]
     pub lost_reason: Option<String>,
 }
 
@@ -740,21 +746,26 @@ fn stale(current: Deal) -> AppError {
 #[serde(deny_unknown_fields)]
 pub struct DealPatch {
     pub version: Option<i32>,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: Option<String>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000000000.0)]
     pub amount: Option<Value>,
+    #[schema(value_type = Option<crate::web::api::schema::Currency>)]
     pub currency: Option<String>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
     #[schema(value_type = Option<i64>)]
     pub company_id: Option<Option<i64>>,
+    #[schema(max_items = 50)]
     pub contact_ids: Option<Vec<i64>>,
     pub owner_id: Option<i64>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, format = Date)]
     pub expected_close: Option<Option<String>>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
     pub probability: Option<Value>,
+    #[schema(value_type = Option<crate::web::api::schema::Source>)]
     pub source: Option<String>,
+    #[schema(max_length = 500)]
     pub lost_reason: Option<String>,
 }
 
@@ -841,6 +852,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
 pub struct Move {
     pub stage_id: i64,
     /// Place in the column, 0 first (past the end means last); default the end.
+    #[schema(minimum = 0)]
     pub position: Option<i64>,
     /// Or right after this deal of the target stage: what a board shows may be filtered,
     /// so its drop places are said by neighbour, not by count.
@@ -849,6 +861,7 @@ pub struct Move {
     /// The version the move was made from.
     pub version: i32,
     /// Required when moving to a lost stage.
+    #[schema(max_length = 500)]
     pub lost_reason: Option<String>,
 }
 
@@ -1504,10 +1517,13 @@ pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipel
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageInput {
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
     /// 0–100.
+    #[schema(minimum = 0, maximum = 100)]
     pub probability: i32,
     /// open, won or lost.
+    #[schema(value_type = crate::web::api::schema::StageKind)]
     pub kind: String,
 }
 

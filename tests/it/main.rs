@@ -16,6 +16,7 @@ mod contacts_api;
 mod contacts_pages;
 mod custom_fields;
 mod deals;
+mod fuzz;
 mod hardening;
 mod login_throttle;
 mod merge;

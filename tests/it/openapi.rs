@@ -64,3 +64,184 @@ async fn every_documented_operation_exists_and_nothing_else_does() {
     assert!(doc["components"]["schemas"]["Contact"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+/// `schema` with its `$ref`s and nullable `oneOf` followed.
+fn resolved<'a>(doc: &'a serde_json::Value, mut s: &'a serde_json::Value) -> &'a serde_json::Value {
+    loop {
+        if let Some(r) = s["$ref"].as_str() {
+            s = doc
+                .pointer(r.trim_start_matches('#'))
+                .unwrap_or_else(|| panic!("{r} is referenced but the document has no such thing"));
+        } else if let Some(branch) = s["oneOf"]
+            .as_array()
+            .and_then(|b| b.iter().find(|v| v["type"] != "null"))
+        {
+            s = branch;
+        } else {
+            return s;
+        }
+    }
+}
+
+/// The schema at `pointer` in the document, resolved.
+fn schema_at<'a>(doc: &'a serde_json::Value, pointer: &str) -> &'a serde_json::Value {
+    let s = doc
+        .pointer(pointer)
+        .unwrap_or_else(|| panic!("the document has nothing at {pointer}"));
+    resolved(doc, s)
+}
+
+/// Every `$ref` in `value`.
+fn all_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(r) = map.get("$ref").and_then(|r| r.as_str()) {
+                out.push(r.to_string());
+            }
+            map.values().for_each(|v| all_refs(v, out));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| all_refs(v, out)),
+        _ => {}
+    }
+}
+
+/// The limits and value sets the document states are the ones the domain enforces, and
+/// everything the document points at is in it.
+#[actix_web::test]
+async fn documented_limits_and_choices_are_the_domains() {
+    use cairn::domain::{companies, contacts, deals, tags};
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let doc = c.get("/api/openapi.json").await.json();
+    let mut refs = Vec::new();
+    all_refs(&doc, &mut refs);
+    for r in &refs {
+        assert!(
+            doc.pointer(r.trim_start_matches('#')).is_some(),
+            "{r} is referenced but the document has no such thing"
+        );
+    }
+    assert!(refs.len() > 50, "only {} references found", refs.len());
+    let props =
+        |schema: &str, field: &str| format!("/components/schemas/{schema}/properties/{field}");
+    for (schema, field, key, limit) in [
+        (
+            "ContactInput",
+            "first_name",
+            "maxLength",
+            contacts::NAME_MAX as i64,
+        ),
+        (
+            "ContactInput",
+            "last_name",
+            "maxLength",
+            contacts::NAME_MAX as i64,
+        ),
+        (
+            "ContactInput",
+            "phone",
+            "maxLength",
+            contacts::PHONE_MAX as i64,
+        ),
+        (
+            "ContactInput",
+            "title",
+            "maxLength",
+            contacts::TITLE_MAX as i64,
+        ),
+        (
+            "ContactInput",
+            "company",
+            "maxLength",
+            companies::NAME_MAX as i64,
+        ),
+        (
+            "ContactInput",
+            "tags",
+            "maxItems",
+            tags::PER_RECORD_MAX as i64,
+        ),
+        (
+            "ContactPatch",
+            "first_name",
+            "maxLength",
+            contacts::NAME_MAX as i64,
+        ),
+        (
+            "CompanyInput",
+            "name",
+            "maxLength",
+            companies::NAME_MAX as i64,
+        ),
+        (
+            "CompanyInput",
+            "address",
+            "maxLength",
+            companies::ADDRESS_MAX as i64,
+        ),
+        (
+            "CompanyInput",
+            "website",
+            "maxLength",
+            companies::WEBSITE_MAX as i64,
+        ),
+        (
+            "CompanyPatch",
+            "address",
+            "maxLength",
+            companies::ADDRESS_MAX as i64,
+        ),
+        ("DealInput", "amount", "maximum", deals::MAX_AMOUNT),
+        ("DealPatch", "amount", "maximum", deals::MAX_AMOUNT),
+    ] {
+        let s = schema_at(&doc, &props(schema, field));
+        assert_eq!(
+            s[key].as_f64(),
+            Some(limit as f64),
+            "{schema}.{field} documents {key} {} but the domain's limit is {limit}",
+            s[key]
+        );
+    }
+    assert_eq!(
+        schema_at(&doc, "/components/schemas/TagName")["maxLength"],
+        tags::NAME_MAX,
+        "the tag name length"
+    );
+    let sources: Vec<&str> = std::iter::once("").chain(contacts::SOURCES).collect();
+    assert_eq!(
+        schema_at(&doc, &props("ContactInput", "source"))["enum"],
+        serde_json::json!(sources),
+        "a contact's sources"
+    );
+}
+
+/// Every value a query parameter's documented value set holds is accepted (a 200, not
+/// the 422 of an unknown value), so the document promises nothing the API refuses.
+#[actix_web::test]
+async fn every_documented_query_choice_is_accepted() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    let mut c = app.client().await;
+    let doc = c.get("/api/openapi.json").await.json();
+    let mut tried = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let Some(op) = item.get("get") else { continue };
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            let name = param["name"].as_str().unwrap();
+            let schema = resolved(&doc, &param["schema"]);
+            for value in schema["enum"].as_array().into_iter().flatten() {
+                let value = value.as_str().expect("a string choice");
+                let uri = format!("{path}?{name}={}", value.replace('+', "%2B"));
+                let res = c.api(Method::GET, &uri, &token, None).await;
+                assert_eq!(
+                    res.status,
+                    200,
+                    "GET {uri} refuses a documented value: {}",
+                    res.text()
+                );
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried >= 30, "only {tried} documented choices were found");
+}

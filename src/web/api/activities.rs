@@ -6,6 +6,10 @@ use utoipa::ToSchema;
 use crate::app::AppState;
 use crate::domain::activities::{self, Activity, ActivityInput, ListParams};
 use crate::error::AppError;
+use crate::web::api::schema::{
+    BadRequest, ErrorBody, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+    UnsupportedMediaType,
+};
 use crate::web::auth::ApiUser;
 
 #[derive(Serialize, ToSchema)]
@@ -19,17 +23,21 @@ pub struct ActivityList {
 /// A record's activities, newest first: give exactly one of deal_id, contact_id,
 /// company_id; page and per_page (at most 100, default 25) as elsewhere; `with_deals=true`
 /// adds a contact's or company's deals' activities, as their pages show.
-#[utoipa::path(get, path = "/api/v1/activities", tag = "activities",
+#[utoipa::path(get, path = "/api/v1/activities", operation_id = "list_activities", tag = "activities",
     params(
         ("deal_id" = Option<i64>, Query, description = "The deal's activities"),
         ("contact_id" = Option<i64>, Query, description = "The contact's activities"),
         ("company_id" = Option<i64>, Query, description = "The company's activities"),
-        ("page" = Option<u64>, Query, description = "From 1"),
-        ("per_page" = Option<u64>, Query, description = "1 to 100, default 25"),
-        ("before" = Option<String>, Query, description = "Only entries older than this one: `<occurred_at>_<id>` of the last entry seen"),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "From 1"),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 25"),
+        ("before" = Option<String>, Query,
+            description = "Only entries older than this one: `<occurred_at>_<id>` of the last entry seen (its RFC 3339 time, `_`, its id)"),
         ("with_deals" = Option<bool>, Query, description = "For a contact or company: also the activities of its deals"),
     ),
-    responses((status = 200, body = ActivityList), (status = 401), (status = 404), (status = 422)),
+    responses((status = 200, body = ActivityList), (status = 401, response = Unauthorized),
+        (status = 404, description = "The deal, contact or company does not exist.", body = ErrorBody),
+        (status = 422, description = "Not exactly one of deal_id, contact_id and company_id, an unknown parameter, or a value that is not valid.", body = ErrorBody),
+        (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn list(
     req: HttpRequest,
@@ -47,8 +55,13 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/activities", tag = "activities", request_body = ActivityInput,
-    responses((status = 201, body = Activity), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)),
+#[utoipa::path(post, path = "/api/v1/activities", operation_id = "create_activity", tag = "activities", request_body = ActivityInput,
+    responses((status = 201, body = Activity), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 409, description = "The record it is about was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -59,9 +72,11 @@ pub async fn create(
     Ok(HttpResponse::Created().json(a))
 }
 
-#[utoipa::path(delete, path = "/api/v1/activities/{id}", tag = "activities",
+#[utoipa::path(delete, path = "/api/v1/activities/{id}", operation_id = "delete_activity", tag = "activities",
     params(("id" = i64, Path, description = "Activity id")),
-    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    responses((status = 204, description = "Removed."), (status = 401, response = Unauthorized),
+        (status = 403, description = "Only its author, a manager or an admin may remove it (viewers none).", body = ErrorBody),
+        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,

@@ -6,6 +6,10 @@ use utoipa::IntoParams;
 use crate::app::AppState;
 use crate::domain::companies::{self, Company, CompanyInput, CompanyPatch, ListParams};
 use crate::error::AppError;
+use crate::web::api::schema::{
+    BadRequest, CompanyMergeField, CompanySort, ErrorBody, Industry, NotFound, PayloadTooLarge,
+    SizeBand, TagName, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+};
 use crate::web::auth::ApiUser;
 
 /// The list's query parameters, as documented.
@@ -14,19 +18,28 @@ use crate::web::auth::ApiUser;
 #[allow(dead_code)]
 pub struct ListQueryDoc {
     /// Part of the name or domain, any case.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// software, fintech, healthcare, ecommerce, manufacturing, education, media,
     /// consulting, logistics, energy, nonprofit or other.
+    #[param(value_type = Option<Industry>)]
     industry: Option<String>,
     /// 1-10, 11-50, 51-200, 201-1000, 1001-5000 or 5001+.
+    #[param(value_type = Option<SizeBand>)]
     size: Option<String>,
     /// Owner's user id.
     owner: Option<i64>,
+    /// Comma-separated tag names: companies carrying all of them (the first ten count). An
+    /// unknown tag is a 422. Custom fields filter as `cf.<key>=value`.
+    tags: Option<String>,
     /// name (default), name_desc, newest or oldest.
+    #[param(value_type = Option<CompanySort>)]
     sort: Option<String>,
     /// 1 or more (default 1).
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
     /// 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u64>,
 }
 
@@ -38,8 +51,9 @@ pub struct CompanyList {
     pub items: Vec<Company>,
 }
 
-#[utoipa::path(get, path = "/api/v1/companies", tag = "companies", params(ListQueryDoc),
-    responses((status = 200, body = CompanyList), (status = 401), (status = 422)),
+#[utoipa::path(get, path = "/api/v1/companies", operation_id = "list_companies", tag = "companies", params(ListQueryDoc),
+    responses((status = 200, body = CompanyList), (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn list(
     req: actix_web::HttpRequest,
@@ -51,9 +65,13 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(companies::list(&state.db, &actor, &query).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/companies", tag = "companies", request_body = CompanyInput,
-    responses((status = 201, body = Company), (status = 400), (status = 401), (status = 403),
-        (status = 409), (status = 413), (status = 415), (status = 422)),
+#[utoipa::path(post, path = "/api/v1/companies", operation_id = "create_company", tag = "companies", request_body = CompanyInput,
+    responses((status = 201, body = Company), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 409, description = "Another company has this name or domain, or a record it names was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -66,9 +84,10 @@ pub async fn create(
         .json(company))
 }
 
-#[utoipa::path(get, path = "/api/v1/companies/{id}", tag = "companies",
+#[utoipa::path(get, path = "/api/v1/companies/{id}", operation_id = "get_company", tag = "companies",
     params(("id" = i64, Path, description = "Company id")),
-    responses((status = 200, body = Company), (status = 401), (status = 404)),
+    responses((status = 200, body = Company), (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -78,10 +97,15 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(companies::get(&state.db, &actor, *id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/companies/{id}", tag = "companies", request_body = CompanyPatch,
+#[utoipa::path(patch, path = "/api/v1/companies/{id}", operation_id = "update_company", tag = "companies", request_body = CompanyPatch,
     params(("id" = i64, Path, description = "Company id")),
-    responses((status = 200, body = Company), (status = 400), (status = 401), (status = 403),
-        (status = 404), (status = 409), (status = 415), (status = 422)),
+    responses((status = 200, body = Company), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Another company has this name or domain, or a record it names was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -103,9 +127,15 @@ pub struct DeleteParams {
     detach: Option<bool>,
 }
 
-#[utoipa::path(delete, path = "/api/v1/companies/{id}", tag = "companies",
+#[utoipa::path(delete, path = "/api/v1/companies/{id}", operation_id = "delete_company", tag = "companies",
     params(("id" = i64, Path, description = "Company id"), DeleteParams),
-    responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    responses((status = 204, description = "Deleted; its contacts stay, without a company."),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Contacts still work here and `detach` was not given.", body = ErrorBody),
+        (status = 422, description = "`detach` is not true or false.", body = ErrorBody),
+        (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -119,19 +149,26 @@ pub async fn delete(
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CompanyMergeRequest)]
 pub struct MergeRequest {
     /// The company merged into this one, then deleted; its contacts move here.
     pub merge_id: i64,
     /// Fields whose value comes from `merge_id` (name, domain, industry, size_band,
     /// website, phone, address, owner_id); the rest stay. Tags are combined.
     #[serde(default)]
+    #[schema(value_type = Vec<CompanyMergeField>)]
     pub take: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/companies/{id}/merge", tag = "companies", request_body = MergeRequest,
+#[utoipa::path(post, path = "/api/v1/companies/{id}/merge", operation_id = "merge_companies", tag = "companies", request_body = MergeRequest,
     params(("id" = i64, Path, description = "The company that stays")),
-    responses((status = 200, body = Company), (status = 400), (status = 401), (status = 403),
-        (status = 404), (status = 409), (status = 415), (status = 422)),
+    responses((status = 200, body = Company), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The merged name or domain clashes with another company, or a record was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn merge(
     state: web::Data<AppState>,
@@ -146,13 +183,16 @@ pub async fn merge(
 /// Which companies a bulk action covers: listed ids, or every company matching a filter.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CompanyBulkRequest)]
 pub struct BulkRequest {
     pub action: crate::domain::bulk::Action,
     /// The new owner, for `change_owner`.
     pub owner_id: Option<i64>,
     /// The tag to add or remove, for `tag` and `untag`.
+    #[schema(value_type = Option<TagName>)]
     pub tag: Option<String>,
     /// Up to 10 000 company ids.
+    #[schema(min_items = 1, max_items = 10000)]
     pub ids: Option<Vec<i64>>,
     /// The list filters (`q`, `industry`, `size`, `owner`, `tags`, `cf.<key>`): every
     /// match. A key that is not a filter is refused.
@@ -163,9 +203,13 @@ pub struct BulkRequest {
     pub expected: Option<u64>,
 }
 
-#[utoipa::path(post, path = "/api/v1/companies/bulk", tag = "companies", request_body = BulkRequest,
-    responses((status = 200, body = crate::web::api::contacts::BulkResult), (status = 400), (status = 401),
-        (status = 403), (status = 415), (status = 422)),
+#[utoipa::path(post, path = "/api/v1/companies/bulk", operation_id = "bulk_companies", tag = "companies", request_body = BulkRequest,
+    responses((status = 200, body = crate::web::api::contacts::BulkResult),
+        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 409, description = "A record the action names was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn bulk(
     state: web::Data<AppState>,

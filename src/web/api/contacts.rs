@@ -6,6 +6,10 @@ use crate::app::AppState;
 use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams};
 use crate::domain::{bulk, filters};
 use crate::error::AppError;
+use crate::web::api::schema::{
+    BadRequest, ContactMergeField, ContactSort, ErrorBody, NotFound, PayloadTooLarge, Source,
+    TagName, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+};
 use crate::web::auth::ApiUser;
 
 /// The list's query parameters, as documented.
@@ -13,19 +17,29 @@ use crate::web::auth::ApiUser;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListQueryDoc {
-    /// Words to find in first name, last name, email or company.
+    /// Words to find in first name, last name, email or company (the first five count).
+    #[param(max_length = 200)]
     q: Option<String>,
     /// organic, referral, paid, event, import, stripe or other.
+    #[param(value_type = Option<Source>)]
     source: Option<String>,
     /// Part of the company's name, any case.
     company: Option<String>,
+    /// The company's id.
+    company_id: Option<i64>,
     /// Owner's user id.
     owner: Option<i64>,
+    /// Comma-separated tag names: contacts carrying all of them (the first ten count). An
+    /// unknown tag is a 422. Custom fields filter as `cf.<key>=value`.
+    tags: Option<String>,
     /// newest (default), oldest, name or name_desc.
+    #[param(value_type = Option<ContactSort>)]
     sort: Option<String>,
     /// 1 or more (default 1).
+    #[param(minimum = 1, maximum = 1000000)]
     page: Option<u64>,
     /// 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u64>,
 }
 
@@ -37,8 +51,9 @@ pub struct ContactList {
     pub items: Vec<Contact>,
 }
 
-#[utoipa::path(get, path = "/api/v1/contacts", tag = "contacts", params(ListQueryDoc),
-    responses((status = 200, body = ContactList), (status = 401), (status = 422)),
+#[utoipa::path(get, path = "/api/v1/contacts", operation_id = "list_contacts", tag = "contacts", params(ListQueryDoc),
+    responses((status = 200, body = ContactList), (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn list(
     req: actix_web::HttpRequest,
@@ -57,9 +72,13 @@ pub async fn list(
         .body(body))
 }
 
-#[utoipa::path(post, path = "/api/v1/contacts", tag = "contacts", request_body = ContactInput,
-    responses((status = 201, body = Contact), (status = 400), (status = 401), (status = 403),
-        (status = 409), (status = 413), (status = 415), (status = 422)),
+#[utoipa::path(post, path = "/api/v1/contacts", operation_id = "create_contact", tag = "contacts", request_body = ContactInput,
+    responses((status = 201, body = Contact), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 409, description = "Another contact has this email, or a record it names was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -72,9 +91,10 @@ pub async fn create(
         .json(contact))
 }
 
-#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "contacts",
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", operation_id = "get_contact", tag = "contacts",
     params(("id" = i64, Path, description = "Contact id")),
-    responses((status = 200, body = Contact), (status = 401), (status = 404)),
+    responses((status = 200, body = Contact), (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -84,10 +104,15 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(contacts::get(&state.db, &actor, *id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/contacts/{id}", tag = "contacts", request_body = ContactPatch,
+#[utoipa::path(patch, path = "/api/v1/contacts/{id}", operation_id = "update_contact", tag = "contacts", request_body = ContactPatch,
     params(("id" = i64, Path, description = "Contact id")),
-    responses((status = 200, body = Contact), (status = 400), (status = 401), (status = 403),
-        (status = 404), (status = 409), (status = 415), (status = 422)),
+    responses((status = 200, body = Contact), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Another contact has this email, or a record it names was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -99,9 +124,12 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(contact))
 }
 
-#[utoipa::path(delete, path = "/api/v1/contacts/{id}", tag = "contacts",
+#[utoipa::path(delete, path = "/api/v1/contacts/{id}", operation_id = "delete_contact", tag = "contacts",
     params(("id" = i64, Path, description = "Contact id")),
-    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    responses((status = 204, description = "Deleted, with its tags and activities."),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -115,13 +143,16 @@ pub async fn delete(
 /// Which contacts a bulk action covers: listed ids, or every contact matching a filter.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ContactBulkRequest)]
 pub struct BulkRequest {
     pub action: bulk::Action,
     /// The new owner, for `change_owner`.
     pub owner_id: Option<i64>,
     /// The tag to add or remove, for `tag` and `untag`.
+    #[schema(value_type = Option<TagName>)]
     pub tag: Option<String>,
     /// Up to 10 000 contact ids.
+    #[schema(min_items = 1, max_items = 10000)]
     pub ids: Option<Vec<i64>>,
     /// The list filters (`q`, `source`, `company`, `company_id`, `owner`, `tags`,
     /// `cf.<key>`): every match. A key that is not a filter is refused.
@@ -137,9 +168,13 @@ pub struct BulkResult {
     pub affected: u64,
 }
 
-#[utoipa::path(post, path = "/api/v1/contacts/bulk", tag = "contacts", request_body = BulkRequest,
-    responses((status = 200, body = BulkResult), (status = 400), (status = 401), (status = 403),
-        (status = 415), (status = 422)),
+#[utoipa::path(post, path = "/api/v1/contacts/bulk", operation_id = "bulk_contacts", tag = "contacts", request_body = BulkRequest,
+    responses((status = 200, body = BulkResult), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 409, description = "A record the action names was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn bulk(
     state: web::Data<AppState>,
@@ -173,19 +208,26 @@ pub async fn bulk(
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ContactMergeRequest)]
 pub struct MergeRequest {
     /// The contact merged into this one, then deleted.
     pub merge_id: i64,
     /// Fields whose value comes from `merge_id` (first_name, last_name, email, phone,
     /// company, title, source, owner_id); the rest stay. Tags are combined.
     #[serde(default)]
+    #[schema(value_type = Vec<ContactMergeField>)]
     pub take: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/contacts/{id}/merge", tag = "contacts", request_body = MergeRequest,
+#[utoipa::path(post, path = "/api/v1/contacts/{id}/merge", operation_id = "merge_contacts", tag = "contacts", request_body = MergeRequest,
     params(("id" = i64, Path, description = "The contact that stays")),
-    responses((status = 200, body = Contact), (status = 400), (status = 401), (status = 403),
-        (status = 404), (status = 409), (status = 415), (status = 422)),
+    responses((status = 200, body = Contact), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The merged values clash with another contact (email), or a record was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn merge(
     state: web::Data<AppState>,

@@ -8,6 +8,10 @@ use crate::domain::deals::{
     self, Deal, DealInput, DealPatch, Move, Pipeline, Stage, StageChange, StageInput,
 };
 use crate::error::AppError;
+use crate::web::api::schema::{
+    BadRequest, DealSort, DealStatus, ErrorBody, NotFound, PayloadTooLarge, SortDirection,
+    StageDirection, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+};
 use crate::web::auth::ApiUser;
 
 #[derive(Serialize, ToSchema)]
@@ -22,7 +26,8 @@ pub struct DealList {
 }
 
 #[utoipa::path(get, path = "/api/v1/pipelines", tag = "deals",
-    responses((status = 200, body = Vec<Pipeline>), (status = 401)),
+    responses((status = 200, body = Vec<Pipeline>), (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn pipelines(
     state: web::Data<AppState>,
@@ -33,21 +38,23 @@ pub async fn pipelines(
 
 /// The deals of a pipeline (the first unless `pipeline` is given), page by page, with the
 /// board's filters and the deal table's status and sort; `sort=stage` is the board's order.
-#[utoipa::path(get, path = "/api/v1/deals", tag = "deals",
+#[utoipa::path(get, path = "/api/v1/deals", operation_id = "list_deals", tag = "deals",
     params(
         ("pipeline" = Option<i64>, Query, description = "Pipeline id; default the first"),
         ("owner" = Option<i64>, Query, description = "Owner's user id"),
-        ("close_month" = Option<String>, Query, description = "Expected close in this month, YYYY-MM"),
-        ("min_amount" = Option<i64>, Query, description = "At least this amount, in whole currency units"),
-        ("max_amount" = Option<i64>, Query, description = "At most this amount, in whole currency units"),
-        ("company" = Option<i64>, Query, description = "Company id"),
-        ("status" = Option<String>, Query, description = "open, won or lost"),
-        ("sort" = Option<String>, Query, description = "title, stage, amount, owner, close, updated (default) or created"),
-        ("dir" = Option<String>, Query, description = "asc or desc"),
-        ("page" = Option<u64>, Query, description = "From 1"),
-        ("per_page" = Option<u64>, Query, description = "1 to 100, default 25"),
+        ("close_month" = Option<String>, Query, pattern = "^([0-9]{4}-(0[1-9]|1[0-2]))?$",
+            description = "Expected close in this month, YYYY-MM"),
+        ("min_amount" = Option<i64>, Query, description = "At least this amount, in whole currency units (0 to 100 000 000 000; beyond counts as the bound)"),
+        ("max_amount" = Option<i64>, Query, description = "At most this amount, in whole currency units (0 to 100 000 000 000; beyond counts as the bound)"),
+        ("company" = Option<String>, Query, description = "The company: its id, a suggestion as the board shows it (`Acme (#12)`), or its exact name (any case); a name of no company is a 422"),
+        ("status" = Option<DealStatus>, Query, description = "open, won or lost"),
+        ("sort" = Option<DealSort>, Query, description = "title, stage, amount, owner, close, updated (default) or created"),
+        ("dir" = Option<SortDirection>, Query, description = "asc or desc"),
+        ("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "From 1"),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 25"),
     ),
-    responses((status = 200, body = DealList), (status = 401), (status = 422)),
+    responses((status = 200, body = DealList), (status = 401, response = Unauthorized),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn list(
     req: HttpRequest,
@@ -68,8 +75,13 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/deals", tag = "deals", request_body = DealInput,
-    responses((status = 201, body = Deal), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)),
+#[utoipa::path(post, path = "/api/v1/deals", operation_id = "create_deal", tag = "deals", request_body = DealInput,
+    responses((status = 201, body = Deal), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 409, description = "A record it names was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,
@@ -82,9 +94,10 @@ pub async fn create(
         .json(deal))
 }
 
-#[utoipa::path(get, path = "/api/v1/deals/{id}", tag = "deals",
+#[utoipa::path(get, path = "/api/v1/deals/{id}", operation_id = "get_deal", tag = "deals",
     params(("id" = i64, Path, description = "Deal id")),
-    responses((status = 200, body = Deal), (status = 401), (status = 404)),
+    responses((status = 200, body = Deal), (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -94,10 +107,15 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(deals::get(&state.db, &actor, *id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/deals/{id}", tag = "deals", request_body = DealPatch,
+#[utoipa::path(patch, path = "/api/v1/deals/{id}", operation_id = "update_deal", tag = "deals", request_body = DealPatch,
     params(("id" = i64, Path, description = "Deal id")),
-    responses((status = 200, body = Deal), (status = 400), (status = 401), (status = 403), (status = 404),
-        (status = 409), (status = 415), (status = 422)),
+    responses((status = 200, body = Deal), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "`version` is not the deal's current one (someone changed it), or a record it names was deleted meanwhile.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -108,9 +126,12 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(deals::update(&state.db, &actor, *id, body.into_inner()).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/deals/{id}", tag = "deals",
+#[utoipa::path(delete, path = "/api/v1/deals/{id}", operation_id = "delete_deal", tag = "deals",
     params(("id" = i64, Path, description = "Deal id")),
-    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    responses((status = 204, description = "Deleted, with its activities and stage history."),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -123,8 +144,13 @@ pub async fn delete(
 
 #[utoipa::path(post, path = "/api/v1/deals/{id}/move", tag = "deals", request_body = Move,
     params(("id" = i64, Path, description = "Deal id")),
-    responses((status = 200, body = Deal), (status = 400), (status = 401), (status = 403), (status = 404),
-        (status = 409), (status = 415), (status = 422)),
+    responses((status = 200, body = Deal), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "`version` is not the deal's current one: someone changed or moved it.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn move_deal(
     state: web::Data<AppState>,
@@ -137,7 +163,8 @@ pub async fn move_deal(
 
 #[utoipa::path(get, path = "/api/v1/deals/{id}/stage-changes", tag = "deals",
     params(("id" = i64, Path, description = "Deal id")),
-    responses((status = 200, body = Vec<StageChange>), (status = 401), (status = 404)),
+    responses((status = 200, body = Vec<StageChange>), (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn stage_changes(
     state: web::Data<AppState>,
@@ -150,13 +177,21 @@ pub async fn stage_changes(
 #[derive(serde::Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PipelineInput {
+    /// Up to 80 characters (runs of spaces count as one); unique among pipelines, any case.
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
 }
 
 /// Renames a pipeline (admins).
 #[utoipa::path(patch, path = "/api/v1/pipelines/{id}", tag = "deals", request_body = PipelineInput,
     params(("id" = i64, Path, description = "Pipeline id")),
-    responses((status = 200, body = Pipeline), (status = 400), (status = 401), (status = 403), (status = 404), (status = 415), (status = 422)),
+    responses((status = 200, body = Pipeline), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Another pipeline has this name.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn rename_pipeline(
     state: web::Data<AppState>,
@@ -169,7 +204,12 @@ pub async fn rename_pipeline(
 
 /// Creates a pipeline with New, In progress, Won and Lost stages (admins).
 #[utoipa::path(post, path = "/api/v1/pipelines", tag = "deals", request_body = PipelineInput,
-    responses((status = 201, body = Pipeline), (status = 400), (status = 401), (status = 403), (status = 415), (status = 422)),
+    responses((status = 201, body = Pipeline), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
+        (status = 409, description = "Another pipeline has this name.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn create_pipeline(
     state: web::Data<AppState>,
@@ -183,7 +223,13 @@ pub async fn create_pipeline(
 /// Adds a stage at the end of a pipeline (admins).
 #[utoipa::path(post, path = "/api/v1/pipelines/{id}/stages", tag = "deals", request_body = StageInput,
     params(("id" = i64, Path, description = "Pipeline id")),
-    responses((status = 201, body = Stage), (status = 400), (status = 401), (status = 403), (status = 404), (status = 415), (status = 422)),
+    responses((status = 201, body = Stage), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Another stage of this pipeline has this name.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn add_stage(
     state: web::Data<AppState>,
@@ -198,8 +244,13 @@ pub async fn add_stage(
 /// Renames a stage, sets its probability or kind (admins).
 #[utoipa::path(patch, path = "/api/v1/stages/{id}", tag = "deals", request_body = StageInput,
     params(("id" = i64, Path, description = "Stage id")),
-    responses((status = 200, body = Stage), (status = 400), (status = 401), (status = 403), (status = 404),
-        (status = 409), (status = 415), (status = 422)),
+    responses((status = 200, body = Stage), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Another stage of this pipeline has this name, or the change would leave the pipeline without an open stage.", body = ErrorBody),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn update_stage(
     state: web::Data<AppState>,
@@ -219,7 +270,13 @@ struct DeleteStageQuery {
 #[utoipa::path(delete, path = "/api/v1/stages/{id}", tag = "deals",
     params(("id" = i64, Path, description = "Stage id"),
         ("move_to" = Option<i64>, Query, description = "Stage (same pipeline and kind) that takes the deals")),
-    responses((status = 204), (status = 401), (status = 403), (status = 404), (status = 409), (status = 422)),
+    responses((status = 204, description = "Removed; its deals moved to `move_to`."),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "Deals sit in the stage and no `move_to` was given, or it is the pipeline's last open stage.", body = ErrorBody),
+        (status = 422, description = "`move_to` is not a stage of the same pipeline and kind.", body = ErrorBody),
+        (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn delete_stage(
     req: HttpRequest,
@@ -237,15 +294,22 @@ pub async fn delete_stage(
 #[serde(deny_unknown_fields)]
 pub struct StageOrder {
     /// up or down: one place earlier or later.
+    #[schema(value_type = Option<StageDirection>)]
     pub direction: Option<String>,
     /// Or the place to put it, 0 being first (past the end means last).
+    #[schema(minimum = 0)]
     pub position: Option<i64>,
 }
 
 /// Moves a stage in its pipeline (admins): one place up or down, or to a position.
 #[utoipa::path(post, path = "/api/v1/stages/{id}/reorder", tag = "deals", request_body = StageOrder,
     params(("id" = i64, Path, description = "Stage id")),
-    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404), (status = 415), (status = 422)),
+    responses((status = 204, description = "Moved."), (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn reorder_stage(
     state: web::Data<AppState>,

@@ -5,6 +5,7 @@ pub mod companies;
 pub mod contacts;
 pub mod deals;
 pub mod openapi;
+pub mod schema;
 pub mod search;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};

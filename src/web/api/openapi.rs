@@ -3,7 +3,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::{activities, companies, contacts, deals, search};
+use crate::web::api::{activities, companies, contacts, deals, schema, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,18 @@ use crate::web::api::{activities, companies, contacts, deals, search};
         deals::move_deal, deals::stage_changes,
         activities::list, activities::create, activities::delete,
         search::search
+    ),
+    components(
+        // Value sets only query parameters use are not collected from the paths.
+        schemas(
+            schema::ErrorBody, schema::Source, schema::Industry, schema::SizeBand,
+            schema::ContactSort, schema::CompanySort, schema::DealSort, schema::DealStatus,
+            schema::SortDirection
+        ),
+        responses(
+            schema::BadRequest, schema::Unauthorized, schema::NotFound, schema::PayloadTooLarge,
+            schema::UnsupportedMediaType, schema::Unprocessable, schema::Unavailable
+        )
     ),
     modifiers(&Bearer)
 )]
