@@ -1,0 +1,364 @@
+//! The board: per stage the count, sums and first cards of its deals, and the weighted
+//! forecast, kept until the change counter moves.
+
+use super::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use sea_orm::FromQueryResult;
+use serde::{Deserialize, Serialize};
+
+use crate::db::Db;
+use crate::domain::sql::{PageRow, Sql, json_array};
+use crate::domain::{Actor, FieldErrorsExt, Page, check_text, clean};
+use crate::error::{AppError, FieldErrors};
+
+/// Cards a board column shows at first; more load as the column scrolls.
+pub const COLUMN_PAGE: i64 = 50;
+
+/// Board filters, as they arrive.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct BoardParams {
+    pub pipeline: Option<String>,
+    pub owner: Option<String>,
+    /// YYYY-MM.
+    pub close_month: Option<String>,
+    /// In major units (whole currency units).
+    pub min_amount: Option<String>,
+    pub max_amount: Option<String>,
+    pub company: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct BoardQuery {
+    pub pipeline: Option<i64>,
+    pub owner: Option<i64>,
+    pub close_month: Option<(NaiveDate, NaiveDate)>,
+    /// In major units; each deal is compared in its own currency's minor units.
+    pub min_major: Option<i64>,
+    pub max_major: Option<i64>,
+    pub company: Option<i64>,
+}
+
+impl BoardParams {
+    pub fn validate(&self) -> Result<BoardQuery, AppError> {
+        let mut fields = FieldErrors::new();
+        let mut id = |name: &str, v: &Option<String>| -> Option<i64> {
+            let v = clean(v.as_deref())?;
+            match v.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    fields.set(name, format!("{name} must be a number."));
+                    None
+                }
+            }
+        };
+        let pipeline = id("pipeline", &self.pipeline);
+        let owner = id("owner", &self.owner);
+        let min_major = id("min_amount", &self.min_amount).map(|a| a.clamp(0, MAX_AMOUNT));
+        let max_major = id("max_amount", &self.max_amount).map(|a| a.clamp(0, MAX_AMOUNT));
+        // The board's company filter takes an id or a chosen suggestion ("Acme (#12)").
+        let company = match clean(self.company.as_deref()) {
+            None => None,
+            Some(v) if !check_text(&mut fields, "company", &v) => None,
+            Some(v) => match v
+                .parse::<i64>()
+                .ok()
+                .or_else(|| crate::domain::pick::trailing_id(&v))
+            {
+                Some(n) => Some(n),
+                None => {
+                    fields.set("company", "Pick a company from the suggestions.");
+                    None
+                }
+            },
+        };
+        let close_month = match clean(self.close_month.as_deref()) {
+            None => None,
+            Some(m) => match NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d") {
+                Ok(first) => {
+                    let next = first
+                        .checked_add_months(chrono::Months::new(1))
+                        .unwrap_or(first);
+                    Some((first, next))
+                }
+                Err(_) => {
+                    fields.set("close_month", "Close month looks like 2026-12.");
+                    None
+                }
+            },
+        };
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        Ok(BoardQuery {
+            pipeline,
+            owner,
+            close_month,
+            min_major,
+            max_major,
+            company,
+        })
+    }
+}
+
+/// Which deals a board or table query starts from. Naming the stages (rather than the
+/// pipeline) lets every filter be answered from the (stage, …) index without reading a
+/// deal's row.
+pub(super) enum Scope<'a> {
+    Stage(i64),
+    Stages(&'a [i64]),
+}
+
+pub(super) fn push_board_filters(sql: &mut Sql, q: &BoardQuery, scope: Scope) {
+    match scope {
+        Scope::Stage(id) => {
+            sql.push(" WHERE d.stage_id = ").bind(id);
+        }
+        Scope::Stages([]) => {
+            sql.push(" WHERE 1 = 0");
+        }
+        Scope::Stages(ids) => {
+            sql.push(" WHERE d.stage_id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*id);
+            }
+            sql.push(")");
+        }
+    }
+    if let Some(o) = q.owner {
+        sql.push(" AND d.owner_id = ").bind(o);
+    }
+    if let Some(c) = q.company {
+        sql.push(" AND d.company_id = ").bind(c);
+    }
+    if let Some((from, to)) = q.close_month {
+        sql.push(" AND d.expected_close >= ")
+            .bind(from)
+            .push(" AND d.expected_close < ")
+            .bind(to);
+    }
+    let scale = format!(
+        " * (CASE WHEN d.currency IN ('{}') THEN 1 ELSE 100 END)",
+        WHOLE_CURRENCIES.join("', '")
+    );
+    if let Some(a) = q.min_major {
+        sql.push(" AND d.amount_minor >= ").bind(a).push(&scale);
+    }
+    if let Some(a) = q.max_major {
+        sql.push(" AND d.amount_minor <= ").bind(a).push(&scale);
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub stage: Stage,
+    pub count: i64,
+    /// Sum of amounts per currency, in minor units.
+    pub sums: BTreeMap<String, i64>,
+    pub cards: Vec<Card>,
+}
+
+impl Column {
+    pub fn sum_text(&self) -> String {
+        sums_text(&self.sums)
+    }
+    pub fn more(&self) -> bool {
+        (self.cards.len() as i64) < self.count
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub pipeline: Pipeline,
+    pub pipelines: Vec<Pipeline>,
+    pub columns: Vec<Column>,
+    /// Weighted forecast of open deals (amount × probability) per currency.
+    pub forecast: BTreeMap<String, i64>,
+}
+
+impl Board {
+    pub fn forecast_text(&self) -> String {
+        sums_text(&self.forecast)
+    }
+}
+
+#[derive(FromQueryResult)]
+pub(super) struct Totals {
+    stage_id: i64,
+    currency: String,
+    n: i64,
+    total: i64,
+    /// The amounts of deals that follow their stage's probability.
+    plain: i64,
+    /// Amount × probability ÷ 100 of the deals with their own.
+    overridden: i64,
+}
+
+/// The asked-for pipeline, or the first one.
+pub(super) fn pick_pipeline(all: &[Pipeline], id: Option<i64>) -> Result<Pipeline, AppError> {
+    match id {
+        None => all.first().cloned(),
+        Some(id) => all.iter().find(|p| p.id == id).cloned(),
+    }
+    .ok_or_else(|| AppError::field("pipeline", "No pipeline has this id."))
+}
+
+/// The board: per stage, the count and sums of every deal and the first cards; and the
+/// weighted forecast. Everyone opens it first thing and most opens see what the last one
+/// saw, so a built board is kept until the trigger-kept `board` counter moves: a hit costs
+/// one primary-key read, and a change from any process is seen by the next request.
+pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>, AppError> {
+    // Read the counter before the data: whatever is built is at least this new.
+    let Some(counter) = board_counter(db).await? else {
+        return Ok(Arc::new(build_board(db, actor, q).await?));
+    };
+    if let Some(b) = db.board_cache.get(q, counter) {
+        return Ok(b);
+    }
+    let b = Arc::new(build_board(db, actor, q).await?);
+    db.board_cache.insert(q.clone(), counter, b.clone());
+    Ok(b)
+}
+
+/// The trigger-kept counter of changes to what boards and deal lists show.
+/// None when the row is missing (a hand-edited database): then nothing is cached, since
+/// nothing would ever retire it.
+pub(super) async fn board_counter(db: &Db) -> Result<Option<i64>, AppError> {
+    let mut sql = Sql::new(db.backend());
+    sql.push("SELECT n FROM change_counters WHERE name = 'board'");
+    Ok(Exists::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .map(|r| r.n))
+}
+
+/// Three statements whatever the number of deals.
+pub(super) async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, AppError> {
+    let all = pipelines(&db.read).await?;
+    let pipeline = pick_pipeline(&all, q.pipeline)?;
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    sql.push(
+        // The stage's probability is applied per stage below, so every sum comes from the
+        // (stage, …) index alone, with no join per deal.
+        "SELECT d.stage_id, d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total, \
+         CAST(COALESCE(SUM(CASE WHEN d.probability IS NULL THEN d.amount_minor ELSE 0 END), 0) AS BIGINT) AS plain, \
+         CAST(COALESCE(SUM(d.amount_minor * d.probability / 100), 0) AS BIGINT) AS overridden \
+         FROM deals d",
+    );
+    let stage_ids: Vec<i64> = pipeline.stages.iter().map(|s| s.id).collect();
+    push_board_filters(&mut sql, q, Scope::Stages(&stage_ids));
+    sql.push(" GROUP BY d.stage_id, d.currency");
+    let totals = Totals::find_by_statement(sql.build()).all(&db.read).await?;
+
+    // Each column's first cards straight from the (stage, position) index: one small
+    // range per stage instead of numbering every deal of the pipeline.
+    let mut cards = Sql::new(backend);
+    cards
+        .push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(
+            backend,
+            &CARD_FIELDS,
+            " ORDER BY d.stage_id, d.position, d.id",
+        ))
+        .push(" FROM (");
+    for (i, stage) in pipeline.stages.iter().enumerate() {
+        if i > 0 {
+            cards.push(" UNION ALL ");
+        }
+        cards.push("SELECT * FROM (SELECT d.id FROM deals d");
+        push_board_filters(&mut cards, q, Scope::Stage(stage.id));
+        cards
+            .push(" ORDER BY d.position, d.id LIMIT ")
+            .bind(COLUMN_PAGE)
+            .push(") s")
+            .push(&i.to_string());
+    }
+    if pipeline.stages.is_empty() {
+        cards.push("SELECT id FROM deals WHERE 1 = 0");
+    }
+    cards
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    let page: Page<Card> = PageRow::find_by_statement(cards.build())
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the board query returned no row".into()))?
+        .into_page(1, 1)?;
+    let _ = actor;
+    let mut forecast = BTreeMap::new();
+    let columns = pipeline
+        .stages
+        .iter()
+        .map(|s| {
+            let mut sums = BTreeMap::new();
+            let mut count = 0;
+            for t in totals.iter().filter(|t| t.stage_id == s.id) {
+                count += t.n;
+                let sum = sums.entry(t.currency.clone()).or_insert(0i64);
+                *sum = sum.saturating_add(t.total);
+                if s.kind == "open" {
+                    let weighted = (i128::from(t.plain) * i128::from(s.probability) / 100) as i64;
+                    let f = forecast.entry(t.currency.clone()).or_insert(0i64);
+                    *f = f.saturating_add(weighted.saturating_add(t.overridden));
+                }
+            }
+            Column {
+                stage: s.clone(),
+                count,
+                sums,
+                cards: page
+                    .items
+                    .iter()
+                    .filter(|d| d.stage_id == s.id)
+                    .cloned()
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Board {
+        pipeline,
+        pipelines: all,
+        columns,
+        forecast,
+    })
+}
+
+/// More cards of one column, after the first `offset`.
+pub async fn column_cards(
+    db: &Db,
+    _actor: &Actor,
+    stage_id: i64,
+    offset: i64,
+    q: &BoardQuery,
+) -> Result<Vec<Card>, AppError> {
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(
+            backend,
+            &CARD_FIELDS,
+            " ORDER BY d.position, d.id",
+        ))
+        .push(" FROM (SELECT d.id FROM deals d");
+    push_board_filters(&mut sql, q, Scope::Stage(stage_id));
+    sql.push(" ORDER BY d.position, d.id LIMIT ")
+        .bind(COLUMN_PAGE)
+        .push(" OFFSET ")
+        .bind(offset.max(0))
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    let page: Page<Card> = PageRow::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the column query returned no row".into()))?
+        .into_page(1, 1)?;
+    Ok(page.items)
+}

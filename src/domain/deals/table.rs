@@ -1,0 +1,271 @@
+//! The deal table: the board's filters plus a status, a sort and a page, with totals.
+
+use super::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sea_orm::FromQueryResult;
+use serde::{Deserialize, Serialize};
+
+use crate::db::Db;
+use crate::domain::sql::{PageRow, Sql, json_array};
+use crate::domain::{Actor, FieldErrorsExt, Page, clean};
+use crate::error::{AppError, FieldErrors};
+
+/// The deal table's query as it arrives (page and API alike): the board's filters, a
+/// status, a sort and a page.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ListParams {
+    pub pipeline: Option<String>,
+    pub owner: Option<String>,
+    pub close_month: Option<String>,
+    pub min_amount: Option<String>,
+    pub max_amount: Option<String>,
+    pub company: Option<String>,
+    pub status: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+impl ListParams {
+    pub fn board(&self) -> BoardParams {
+        BoardParams {
+            pipeline: self.pipeline.clone(),
+            owner: self.owner.clone(),
+            close_month: self.close_month.clone(),
+            min_amount: self.min_amount.clone(),
+            max_amount: self.max_amount.clone(),
+            company: self.company.clone(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<ListQuery, AppError> {
+        ListQuery::new(
+            self.board().validate()?,
+            self.status.as_deref(),
+            self.sort.as_deref(),
+            self.dir.as_deref(),
+            self.page.as_deref(),
+        )?
+        .per_page(self.per_page.as_deref())
+    }
+}
+
+/// Sort keys and their columns; `stage` is the board's order (stage, then the card's
+/// place in its column).
+pub(super) const LIST_SORTS: [(&str, &[&str]); 7] = [
+    ("title", &["lower(d.title)"]),
+    ("stage", &["s.position", "d.position"]),
+    ("amount", &["d.amount_minor"]),
+    ("owner", &["lower(u.name)"]),
+    ("close", &["d.expected_close"]),
+    ("updated", &["d.updated_at"]),
+    ("created", &["d.created_at"]),
+];
+
+/// Rows per page of the deal table (the API may ask for 1 to 100).
+pub const LIST_PAGE: i64 = 50;
+
+/// The deal table: the board's filters plus a status, a sort and a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ListQuery {
+    pub filters: BoardQuery,
+    /// open, won or lost; none for every deal.
+    pub status: Option<String>,
+    pub sort: &'static str,
+    pub desc: bool,
+    pub page: u64,
+    pub per_page: i64,
+}
+
+impl ListQuery {
+    /// Another page size (the API's `per_page`): 1 to 100.
+    pub fn per_page(mut self, per_page: Option<&str>) -> Result<ListQuery, AppError> {
+        let mut fields = FieldErrors::new();
+        let (_, n) = crate::domain::paging(
+            &None,
+            &per_page.map(str::to_string),
+            self.per_page as u64,
+            &mut fields,
+        );
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        self.per_page = n as i64;
+        Ok(self)
+    }
+
+    pub fn new(
+        filters: BoardQuery,
+        status: Option<&str>,
+        sort: Option<&str>,
+        dir: Option<&str>,
+        page: Option<&str>,
+    ) -> Result<ListQuery, AppError> {
+        let mut fields = FieldErrors::new();
+        let status = match clean(status) {
+            None => None,
+            Some(s) if ["open", "won", "lost"].contains(&s.as_str()) => Some(s),
+            Some(_) => {
+                fields.set("status", "Status is open, won or lost.");
+                None
+            }
+        };
+        let sort = match clean(sort) {
+            None => "updated",
+            Some(s) => match LIST_SORTS.iter().find(|(k, _)| *k == s) {
+                Some((k, _)) => k,
+                None => {
+                    fields.set(
+                        "sort",
+                        "Sort by title, stage, amount, owner, close, updated or created.",
+                    );
+                    "updated"
+                }
+            },
+        };
+        let desc = match clean(dir).as_deref() {
+            None => sort == "updated" || sort == "created" || sort == "amount",
+            Some("desc") => true,
+            Some("asc") => false,
+            Some(_) => {
+                fields.set("dir", "Direction is asc or desc.");
+                false
+            }
+        };
+        let (page, _) = crate::domain::paging(
+            &page.map(str::to_string),
+            &None,
+            LIST_PAGE as u64,
+            &mut fields,
+        );
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        Ok(ListQuery {
+            filters,
+            status,
+            sort,
+            desc,
+            page,
+            per_page: LIST_PAGE,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DealTable {
+    pub pipeline: Pipeline,
+    pub pipelines: Vec<Pipeline>,
+    pub total: i64,
+    /// Sum of the matching deals' amounts per currency, in minor units.
+    pub sums: BTreeMap<String, i64>,
+    pub items: Vec<Deal>,
+    pub page: u64,
+    pub per_page: i64,
+}
+
+impl DealTable {
+    pub fn sum_text(&self) -> String {
+        sums_text(&self.sums)
+    }
+    pub fn pages(&self) -> u64 {
+        ((self.total.max(0) as u64).div_ceil(self.per_page.max(1) as u64)).max(1)
+    }
+}
+
+#[derive(FromQueryResult)]
+pub(super) struct CurrencyTotal {
+    currency: String,
+    n: i64,
+    total: i64,
+}
+
+/// A page of the deal table. Like the board, a built page is kept until the change
+/// counter moves (its totals cover every matching deal, which is the costly part).
+pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Arc<DealTable>, AppError> {
+    let Some(counter) = board_counter(db).await? else {
+        return Ok(Arc::new(build_list(db, actor, q).await?));
+    };
+    if let Some(t) = db.deal_list_cache.get(q, counter) {
+        return Ok(t);
+    }
+    let t = Arc::new(build_list(db, actor, q).await?);
+    db.deal_list_cache.insert(q.clone(), counter, t.clone());
+    Ok(t)
+}
+
+/// One page of a pipeline's deals as a table, with the count and sums of every match.
+/// Two statements whatever the number of deals.
+pub(super) async fn build_list(
+    db: &Db,
+    _actor: &Actor,
+    q: &ListQuery,
+) -> Result<DealTable, AppError> {
+    let all = pipelines(&db.read).await?;
+    let pipeline = pick_pipeline(&all, q.filters.pipeline)?;
+    let backend = db.backend();
+    // The status picks stages: the filter becomes a set of index ranges.
+    let stage_ids: Vec<i64> = pipeline
+        .stages
+        .iter()
+        .filter(|s| q.status.as_ref().is_none_or(|k| *k == s.kind))
+        .map(|s| s.id)
+        .collect();
+    let filters = |sql: &mut Sql| push_board_filters(sql, &q.filters, Scope::Stages(&stage_ids));
+    let mut sums = Sql::new(backend);
+    sums.push(
+        "SELECT d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total \
+         FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id",
+    );
+    filters(&mut sums);
+    sums.push(" GROUP BY d.currency");
+    let totals = CurrencyTotal::find_by_statement(sums.build())
+        .all(&db.read)
+        .await?;
+
+    let keys: &[&str] = LIST_SORTS
+        .iter()
+        .find(|(k, _)| *k == q.sort)
+        .map_or(&["d.updated_at"], |(_, e)| e);
+    let dir = if q.desc { "DESC" } else { "ASC" };
+    let order = format!(
+        " ORDER BY {}, d.id {dir}",
+        keys.iter()
+            .map(|k| format!("{k} {dir} NULLS LAST"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(backend, &fields(backend), &order))
+        .push(
+            " FROM (SELECT d.id FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id \
+             JOIN users u ON u.id = d.owner_id",
+        );
+    filters(&mut sql);
+    sql.push(&order)
+        .push(" LIMIT ")
+        .bind(q.per_page)
+        .push(" OFFSET ")
+        .bind(((q.page - 1) as i64).saturating_mul(q.per_page))
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    let page: Page<Deal> = PageRow::find_by_statement(sql.build())
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the deal list query returned no row".into()))?
+        .into_page(1, 1)?;
+    Ok(DealTable {
+        pipeline,
+        pipelines: all,
+        total: totals.iter().map(|t| t.n).sum(),
+        sums: totals.into_iter().map(|t| (t.currency, t.total)).collect(),
+        items: page.items,
+        page: q.page,
+        per_page: q.per_page,
+    })
+}
