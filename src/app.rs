@@ -12,7 +12,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::from_fn;
 
 use crate::config::Config;
-use crate::db::Db;
+use crate::domain::Db;
 use crate::web::forms::MAX_BODY;
 use actix_web::web::Data;
 

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{self, AppState};
 use crate::config::{Config, Settings};
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::{secrets, seed, setup, tokens, users};
 use crate::error::AppError;
 

@@ -1,4 +1,6 @@
 //! Connecting to the database: SQLite pragmas, the read/write pool split, migrations.
+//! Connections only: what the product keeps beside them (caches, the contact write queue)
+//! is `domain::Db`.
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -13,86 +15,49 @@ use sea_orm::{
 };
 
 use crate::config::redact_url;
-use crate::domain::cache::{AuthCache, CounterCache};
-
-/// Distinct board filters (and deal-table pages) kept at once; each entry holds up to a
-/// few hundred cards.
-const BOARD_CACHE_ENTRIES: usize = 64;
-use std::sync::{Arc, Mutex};
 
 /// The two handles every domain function gets. On SQLite, `write` is a pool of exactly one
 /// connection: every write goes through it, so writers queue in the process instead of
 /// failing with "database is locked", while `read` serves many readers at once (WAL).
 /// On PostgreSQL both are the same pool.
 #[derive(Clone)]
-pub struct Db {
+pub struct Pools {
     pub read: DatabaseConnection,
     pub write: DatabaseConnection,
-    pub auth_cache: Arc<AuthCache>,
-    /// Built boards, good while the `board` change counter is unchanged.
-    pub board_cache:
-        Arc<CounterCache<crate::domain::deals::BoardQuery, crate::domain::deals::Board>>,
-    /// Built deal-table pages, under the same counter.
-    pub deal_list_cache:
-        Arc<CounterCache<crate::domain::deals::ListQuery, crate::domain::deals::DealTable>>,
-    /// The group-commit queue for new contacts, started on first use.
-    pub(crate) contact_queue: Arc<Mutex<Option<crate::domain::contacts::batch::Queue>>>,
 }
 
-impl Db {
-    pub async fn connect(url: &str) -> Result<Db, DbErr> {
-        if url.starts_with("sqlite:") {
-            connect_sqlite(url).await
-        } else {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                // sqlx pings every connection it hands out by default: a round trip per
-                // query. A broken connection fails its query instead, which we map to 503.
-                .test_before_acquire(false)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
-                .await
-                .map_err(|e| {
-                    DbErr::Custom(format!("cannot connect to {}: {e}", redact_url(url)))
-                })?;
-            let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
-            Ok(Db {
-                read: conn.clone(),
-                write: conn,
-                auth_cache: Arc::default(),
-                board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
-                deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
-                contact_queue: Arc::default(),
-            })
-        }
+pub async fn connect(url: &str) -> Result<Pools, DbErr> {
+    if url.starts_with("sqlite:") {
+        return connect_sqlite(url).await;
     }
-
-    pub fn backend(&self) -> DatabaseBackend {
-        self.read.get_database_backend()
-    }
-
-    pub fn is_sqlite(&self) -> bool {
-        self.backend() == DatabaseBackend::Sqlite
-    }
-
-    pub async fn migrate(&self) -> Result<(), DbErr> {
-        Migrator::up(&self.write, None).await?;
-        if self.is_sqlite() {
-            // Refreshes the planner's statistics where they are missing or stale (cheap
-            // when they are fine); without them SQLite guesses which index filters best.
-            self.write
-                .execute_unprepared("PRAGMA optimize=0x10002")
-                .await?;
-        }
-        Ok(())
-    }
-
-    pub async fn ping(&self) -> Result<(), DbErr> {
-        self.read.execute_unprepared("SELECT 1").await.map(|_| ())
-    }
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        // sqlx pings every connection it hands out by default: a round trip per query. A
+        // broken connection fails its query instead, which we map to 503.
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .map_err(|e| DbErr::Custom(format!("cannot connect to {}: {e}", redact_url(url))))?;
+    let conn = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
+    Ok(Pools {
+        read: conn.clone(),
+        write: conn,
+    })
 }
 
-async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
+/// Applies pending migrations through the writer.
+pub async fn migrate(write: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(write, None).await?;
+    if write.get_database_backend() == DatabaseBackend::Sqlite {
+        // Refreshes the planner's statistics where they are missing or stale (cheap when
+        // they are fine); without them SQLite guesses which index filters best.
+        write.execute_unprepared("PRAGMA optimize=0x10002").await?;
+    }
+    Ok(())
+}
+
+async fn connect_sqlite(url: &str) -> Result<Pools, DbErr> {
     let opts = SqliteConnectOptions::from_str(url)
         .map_err(|e| DbErr::Custom(format!("bad SQLite URL {url}: {e}")))?
         .create_if_missing(true)
@@ -118,13 +83,9 @@ async fn connect_sqlite(url: &str) -> Result<Db, DbErr> {
         .connect_with(opts)
         .await
         .map_err(|e| DbErr::Custom(format!("cannot open {url}: {e}")))?;
-    Ok(Db {
+    Ok(Pools {
         read: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
         write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
-        auth_cache: Arc::default(),
-        board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
-        deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
-        contact_queue: Arc::default(),
     })
 }
 

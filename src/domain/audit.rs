@@ -41,7 +41,7 @@ pub struct Entry {
 
 /// The latest `limit` changes to one record, newest first.
 pub async fn for_record(
-    db: &crate::db::Db,
+    db: &crate::domain::Db,
     entity: &str,
     entity_id: i64,
     limit: i64,

@@ -9,7 +9,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::{has_control, normalise, now, passwords, users};
 use crate::entities::{login_attempt, user};
 use crate::error::AppError;

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Transactio
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, now};
 use crate::domain::{companies, contacts};

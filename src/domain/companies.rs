@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::{PageRow, Sql, json_array, like_contains, offset};
 use crate::domain::{
     Actor, FieldErrorsExt, Page, audit, check_text, clean, has_control, normalise, now, valid_phone,

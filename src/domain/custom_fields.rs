@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, audit, has_control, now};
 use crate::entities::custom_field;

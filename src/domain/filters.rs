@@ -3,7 +3,7 @@
 //! action or an export, a different set of records than the person meant).
 use std::collections::BTreeMap;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::check_text;
 use crate::error::{AppError, FieldErrors};
 

@@ -19,6 +19,7 @@ pub mod sessions;
 pub mod settings;
 pub mod setup;
 pub mod sql;
+mod store;
 pub mod tags;
 pub mod tokens;
 pub mod users;
@@ -28,6 +29,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+pub use store::Db;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -3,7 +3,7 @@
 //! indexed lookups only.
 use sea_orm::FromQueryResult;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::deals::ContactRef;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, has_control, normalise, search};

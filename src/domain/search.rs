@@ -5,7 +5,7 @@ use sea_orm::{DatabaseBackend, FromQueryResult};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::{Sql, like_contains};
 use crate::domain::{Actor, has_control};
 use crate::error::AppError;

@@ -2,7 +2,7 @@
 //! kept in the database so sessions survive restarts and are shared by every process.
 use sha2::{Digest, Sha512};
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::{random_bytes, settings};
 use crate::error::AppError;
 

@@ -3,7 +3,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::companies::{INDUSTRIES, SIZE_BANDS};
 use crate::domain::sql::Sql;
 use crate::domain::{normalise, now};

@@ -8,7 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
 };
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::{now, random_bytes, sha256_hex};
 use crate::entities::{session, user};
 use crate::error::AppError;

@@ -2,7 +2,7 @@
 //! lets whoever runs the server create the first admin.
 use sea_orm::TransactionTrait;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::{constant_time_eq, random_bytes, settings, sha256_hex, users};
 use crate::entities::user;
 use crate::error::AppError;

@@ -5,7 +5,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, audit, has_control, normalise, now};
 use crate::entities::tag;

@@ -4,7 +4,7 @@ use sea_orm::{
     NotSet, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, Role, audit, has_control, now, random_bytes, sha256_hex, users};
 use crate::entities::api_token;

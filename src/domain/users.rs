@@ -6,7 +6,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::{
     Actor, FieldErrorsExt, Role, audit, normalise, now, passwords, sessions, tokens, valid_email,
 };

@@ -3,7 +3,7 @@
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde::Serialize;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, audit, has_control, now};
 use crate::error::AppError;

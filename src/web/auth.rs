@@ -9,7 +9,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::{Actor, constant_time_eq, random_bytes, sessions, tokens};
 use crate::entities::user;
 use crate::error::AppError;

@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cairn::db::Db;
+use cairn::domain::Db;
 use sea_orm::{ConnectionTrait, Statement};
 
 use crate::support::*;

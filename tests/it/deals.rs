@@ -807,7 +807,7 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
         "an unchanged board is served from the cache"
     );
 
-    let other = cairn::db::Db::connect(&app.url).await.unwrap();
+    let other = cairn::domain::Db::connect(&app.url).await.unwrap();
     let card = |b: &cairn::domain::deals::Board| b.columns[0].cards[0].clone();
     exec(
         &other,

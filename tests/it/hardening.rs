@@ -170,7 +170,7 @@ async fn a_new_sqlite_database_is_private_to_its_owner() {
     let dir = std::env::temp_dir().join(format!("cairn-perm-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let file = dir.join("data").join("cairn.db");
-    let db = cairn::db::Db::connect(&format!("sqlite://{}", file.display()))
+    let db = cairn::domain::Db::connect(&format!("sqlite://{}", file.display()))
         .await
         .expect("open a new database");
     db.migrate().await.expect("migrate");

@@ -12,7 +12,7 @@ use actix_web::test::{self, TestRequest};
 use actix_web::web::{Bytes, Data};
 use cairn::app::{AppState, SESSION_COOKIE, build};
 use cairn::config::Config;
-use cairn::db::Db;
+use cairn::domain::Db;
 use cairn::domain::{Actor, Role, tokens, users};
 use sea_orm::ConnectionTrait;
 use sea_orm::sqlx::{Connection, postgres::PgConnection};

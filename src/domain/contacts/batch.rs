@@ -12,8 +12,8 @@ use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Contact, Valid, build, company_in, duplicate_email};
-use crate::db::Db;
 use crate::domain::Actor;
+use crate::domain::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{normalise, tags};
 use crate::entities::{company, tag};

@@ -2,7 +2,7 @@
 use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 
 use super::{Contact, ContactInput, get, get_in, validate};
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, audit, clean, companies, normalise};
 use crate::error::AppError;

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::{PageRow, Sql, json_array};
 use crate::domain::{Actor, FieldErrorsExt, Page, check_text, clean};
 use crate::error::{AppError, FieldErrors};

@@ -25,7 +25,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::{PageRow, Sql, json_array};
 use crate::domain::{Actor, Page};
 use crate::error::AppError;

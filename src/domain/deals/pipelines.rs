@@ -7,7 +7,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, audit, has_control, now, settings};
 use crate::error::{AppError, FieldErrors};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
 
-use crate::db::Db;
+use crate::domain::Db;
 use crate::domain::sql::{PageRow, Sql, json_array};
 use crate::domain::{Actor, FieldErrorsExt, Page, clean};
 use crate::error::{AppError, FieldErrors};

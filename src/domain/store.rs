@@ -1,0 +1,58 @@
+//! The database handle the domain works with: the connections (`crate::db`) and what the
+//! product keeps beside them for as long as the process runs.
+use std::sync::{Arc, Mutex};
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
+
+use crate::domain::cache::{AuthCache, CounterCache};
+use crate::domain::contacts::batch::Queue;
+use crate::domain::deals::{Board, BoardQuery, DealTable, ListQuery};
+
+/// Distinct board filters (and deal-table pages) kept at once; each entry holds up to a
+/// few hundred cards.
+const BOARD_CACHE_ENTRIES: usize = 64;
+
+/// The read and write connections (see `crate::db::Pools`) and the process's caches.
+#[derive(Clone)]
+pub struct Db {
+    pub read: DatabaseConnection,
+    pub write: DatabaseConnection,
+    /// Token owners, active users, custom field definitions (5 s; see `cache`).
+    pub auth_cache: Arc<AuthCache>,
+    /// Built boards, good while the `board` change counter is unchanged.
+    pub board_cache: Arc<CounterCache<BoardQuery, Board>>,
+    /// Built deal-table pages, under the same counter.
+    pub deal_list_cache: Arc<CounterCache<ListQuery, DealTable>>,
+    /// The group-commit queue for new contacts, started on first use.
+    pub(crate) contact_queue: Arc<Mutex<Option<Queue>>>,
+}
+
+impl Db {
+    pub async fn connect(url: &str) -> Result<Db, DbErr> {
+        let pools = crate::db::connect(url).await?;
+        Ok(Db {
+            read: pools.read,
+            write: pools.write,
+            auth_cache: Arc::default(),
+            board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
+            deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
+            contact_queue: Arc::default(),
+        })
+    }
+
+    pub fn backend(&self) -> DatabaseBackend {
+        self.read.get_database_backend()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.backend() == DatabaseBackend::Sqlite
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        crate::db::migrate(&self.write).await
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.read.execute_unprepared("SELECT 1").await.map(|_| ())
+    }
+}
