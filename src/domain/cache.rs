@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::domain::Actor;
-use crate::entities::user;
 
 pub const TTL: Duration = Duration::from_secs(5);
 const CAPACITY: usize = 10_000;
@@ -63,7 +62,7 @@ pub struct AuthCache {
     /// Token hash → its owner.
     pub tokens: TtlCache<String, Actor>,
     /// The active users, for owner pickers.
-    pub active_users: TtlCache<(), Vec<user::Model>>,
+    pub active_users: TtlCache<(), Vec<crate::domain::users::Person>>,
     /// Custom field definitions per record type (read on every create and edit).
     pub custom_fields: TtlCache<String, Vec<crate::domain::custom_fields::Field>>,
 }

@@ -78,14 +78,33 @@ pub async fn create_for_email(
     })
 }
 
-/// A user's tokens that still work, newest first (never the secret: only its prefix).
-pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<api_token::Model>, AppError> {
+/// A token as its owner sees it: never the secret or its hash, only the prefix.
+#[derive(Debug, Clone)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A user's tokens that still work, newest first.
+pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<TokenInfo>, AppError> {
     Ok(api_token::Entity::find()
         .filter(api_token::Column::UserId.eq(user_id))
         .filter(api_token::Column::RevokedAt.is_null())
         .order_by_desc(api_token::Column::Id)
         .all(&db.read)
-        .await?)
+        .await?
+        .into_iter()
+        .map(|t| TokenInfo {
+            id: t.id,
+            name: t.name,
+            prefix: t.prefix,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+        })
+        .collect())
 }
 
 /// Revokes a token: its owner or an admin may.

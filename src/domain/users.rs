@@ -21,6 +21,35 @@ pub struct NewUser {
     pub role: String,
 }
 
+/// A user as lists, pickers and settings show them: never the password hash.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub active: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<user::Model> for Person {
+    fn from(u: user::Model) -> Person {
+        Person {
+            id: u.id,
+            name: u.name,
+            email: u.email,
+            role: u.role,
+            active: u.active,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// One user by id, as shown.
+pub async fn person(conn: &impl ConnectionTrait, id: i64) -> Result<Person, AppError> {
+    get(conn, id).await.map(Person::from)
+}
+
 impl From<&user::Model> for Actor {
     fn from(u: &user::Model) -> Actor {
         Actor {
@@ -170,15 +199,18 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, Ap
 }
 
 /// Active users, for owner pickers and filters.
-pub async fn list_active(db: &Db) -> Result<Vec<user::Model>, AppError> {
+pub async fn list_active(db: &Db) -> Result<Vec<Person>, AppError> {
     if let Some(users) = db.auth_cache.active_users.get(&()) {
         return Ok(users);
     }
-    let users = user::Entity::find()
+    let users: Vec<Person> = user::Entity::find()
         .filter(user::Column::Active.eq(true))
         .order_by_asc(user::Column::Name)
         .all(&db.read)
-        .await?;
+        .await?
+        .into_iter()
+        .map(Person::from)
+        .collect();
     db.auth_cache.active_users.insert((), users.clone());
     Ok(users)
 }
@@ -219,12 +251,15 @@ pub async fn change_password(
 }
 
 /// Every user, active first, for the admin's user list.
-pub async fn list_all(db: &Db) -> Result<Vec<user::Model>, AppError> {
+pub async fn list_all(db: &Db) -> Result<Vec<Person>, AppError> {
     Ok(user::Entity::find()
         .order_by_desc(user::Column::Active)
         .order_by_asc(user::Column::Name)
         .all(&db.read)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Person::from)
+        .collect())
 }
 
 /// Refuses a change that would leave the install without an active admin (nobody could

@@ -11,7 +11,6 @@ use futures_util::future::LocalBoxFuture;
 use crate::app::AppState;
 use crate::domain::Db;
 use crate::domain::{Actor, constant_time_eq, random_bytes, sessions, tokens};
-use crate::entities::user;
 use crate::error::AppError;
 
 /// The session's secret; its hash names the `sessions` row.
@@ -166,15 +165,15 @@ pub fn client(req: &HttpRequest, behind_proxy: bool) -> sessions::Client {
     }
 }
 
-/// Starts a fresh session for `user` (a new CSRF token too, so a token seen before
+/// Starts a fresh session for `user_id` (a new CSRF token too, so a token seen before
 /// sign-in is worthless after it).
 pub async fn sign_in(
     db: &Db,
     session: &Session,
-    user: &user::Model,
+    user_id: i64,
     client: &sessions::Client,
 ) -> Result<(), AppError> {
-    let secret = sessions::start(&db.write, user.id, client).await?;
+    let secret = sessions::start(&db.write, user_id, client).await?;
     session.renew();
     let fail = |e: actix_session::SessionInsertError| AppError::Internal(e.to_string());
     session.insert(SID, secret).map_err(fail)?;

@@ -6,7 +6,6 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::{tokens, users};
-use crate::entities::api_token;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, client_ip, set_flash};
 use crate::web::forms::Form;
@@ -17,7 +16,7 @@ use crate::web::pages::{Layout, Refusal, render, see_other, short_date};
 struct AccountPage {
     l: Layout,
     errors: FieldErrors,
-    tokens: Vec<api_token::Model>,
+    tokens: Vec<tokens::TokenInfo>,
     /// A token just created: shown on this page once, never again.
     new_token: Option<String>,
 }

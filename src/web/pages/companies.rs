@@ -11,7 +11,6 @@ use crate::domain::companies::{
 };
 use crate::domain::contacts::{self, Contact};
 use crate::domain::{Page, audit, users, views};
-use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::{Form, RawForm};
@@ -115,7 +114,7 @@ struct IndexPage {
     current_query: String,
     f: Filters,
     page: Page<Company>,
-    owners: Vec<user::Model>,
+    owners: Vec<users::Person>,
     can_write: bool,
     csrf: String,
 }
@@ -127,7 +126,7 @@ struct Results {
     current_query: String,
     f: Filters,
     page: Page<Company>,
-    owners: Vec<user::Model>,
+    owners: Vec<users::Person>,
     can_write: bool,
     csrf: String,
 }
@@ -314,7 +313,7 @@ struct FormPage {
     v: CompanyForm,
     errors: FieldErrors,
     message: Option<String>,
-    owners: Vec<user::Model>,
+    owners: Vec<users::Person>,
     tag_names: Vec<String>,
     cf: custom::Inputs,
 }
@@ -377,7 +376,7 @@ async fn form_page(
     let mut owners = users::list_active(&state.db).await?;
     if let Ok(owner_id) = v.owner_id.parse::<i64>()
         && !owners.iter().any(|o| o.id == owner_id)
-        && let Ok(owner) = users::get(&state.db.read, owner_id).await
+        && let Ok(owner) = users::person(&state.db.read, owner_id).await
     {
         owners.push(owner);
     }
@@ -784,7 +783,7 @@ pub async fn bulk(
         let count =
             bulk::count(&state.db, &user.actor, bulk::Target::Companies, &selection).await?;
         let owner_name = match (action, owner_id) {
-            (bulk::Action::ChangeOwner, Some(id)) => users::get(&state.db.read, id).await?.name,
+            (bulk::Action::ChangeOwner, Some(id)) => users::person(&state.db.read, id).await?.name,
             (bulk::Action::ChangeOwner, None) => {
                 return Err(AppError::field("owner_id", "Choose the new owner."));
             }

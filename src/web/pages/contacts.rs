@@ -7,7 +7,6 @@ use crate::app::AppState;
 use crate::domain::bulk;
 use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES, Sort};
 use crate::domain::{Page, users, views};
-use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::{Form, RawForm};
@@ -104,7 +103,7 @@ struct IndexPage {
     current_query: String,
     f: Filters,
     page: Page<Contact>,
-    owners: Vec<user::Model>,
+    owners: Vec<users::Person>,
     can_write: bool,
     csrf: String,
 }
@@ -116,7 +115,7 @@ struct Results {
     current_query: String,
     f: Filters,
     page: Page<Contact>,
-    owners: Vec<user::Model>,
+    owners: Vec<users::Person>,
     can_write: bool,
     csrf: String,
 }
@@ -290,7 +289,7 @@ struct FormPage {
     v: ContactForm,
     errors: FieldErrors,
     message: Option<String>,
-    owners: Vec<user::Model>,
+    owners: Vec<users::Person>,
     tag_names: Vec<String>,
     /// Contacts that look like the one being added.
     duplicates: Vec<Contact>,
@@ -387,7 +386,7 @@ async fn form_page_with(
     // the form does not quietly hand the contact to someone else.
     if let Ok(owner_id) = v.owner_id.parse::<i64>()
         && !owners.iter().any(|o| o.id == owner_id)
-        && let Ok(owner) = users::get(&state.db.read, owner_id).await
+        && let Ok(owner) = users::person(&state.db.read, owner_id).await
     {
         owners.push(owner);
     }
@@ -675,7 +674,7 @@ pub async fn bulk(
     if form.confirm != "1" {
         let count = bulk::count(&state.db, &user.actor, bulk::Target::Contacts, &selection).await?;
         let owner_name = match (action, owner_id) {
-            (bulk::Action::ChangeOwner, Some(id)) => users::get(&state.db.read, id).await?.name,
+            (bulk::Action::ChangeOwner, Some(id)) => users::person(&state.db.read, id).await?.name,
             (bulk::Action::ChangeOwner, None) => {
                 return Err(AppError::field("owner_id", "Choose the new owner."));
             }

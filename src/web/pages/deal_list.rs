@@ -7,7 +7,6 @@ use std::sync::Arc;
 use crate::app::AppState;
 use crate::domain::deals::{self, DealTable, ListParams};
 use crate::domain::users;
-use crate::entities::user;
 use crate::error::AppError;
 use crate::web::auth::CurrentUser;
 use crate::web::htmx::Htmx;
@@ -74,7 +73,7 @@ struct ListPage {
     l: Layout,
     f: ListFilters,
     t: Arc<DealTable>,
-    owners: Vec<user::Model>,
+    owners: Vec<users::Person>,
 }
 
 #[derive(Template)]

@@ -14,7 +14,6 @@ use crate::domain::deals::{
     Pipeline, Stage, StageChange,
 };
 use crate::domain::{companies, pick, users};
-use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, csrf_token, set_flash};
 use crate::web::forms::Form;
@@ -67,7 +66,7 @@ struct BoardPage {
     l: Layout,
     f: Filters,
     b: Arc<Board>,
-    owners: Vec<user::Model>,
+    owners: Vec<users::Person>,
     /// The company filter as its input shows it ("Acme (#12)").
     company_label: String,
     csrf: String,
@@ -408,7 +407,7 @@ struct FormPage {
     v: DealForm,
     /// Every pipeline, for the stage picker of a new deal.
     pipelines: Vec<Pipeline>,
-    owners: Vec<user::Model>,
+    owners: Vec<users::Person>,
     /// The contacts ticked in the form, with their names.
     linked: Vec<ContactRef>,
     errors: FieldErrors,

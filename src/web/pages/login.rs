@@ -61,7 +61,7 @@ pub async fn submit(
     let next = safe_next(form.next.as_deref());
     match auth::login(&state.db, &form.email, &form.password, &client.ip).await {
         Ok(user) => {
-            sign_in(&state.db, &session, &user, &client).await?;
+            sign_in(&state.db, &session, user.id, &client).await?;
             Ok(see_other(&next))
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests { .. })) => {

@@ -82,7 +82,7 @@ pub async fn submit(
     match result {
         Ok(user) => {
             let client = client(&req, state.config.behind_proxy);
-            sign_in(&state.db, &session, &user, &client).await?;
+            sign_in(&state.db, &session, user.id, &client).await?;
             set_flash(&session, "Welcome to Cairn. Your admin account is ready.");
             Ok(see_other("/contacts"))
         }

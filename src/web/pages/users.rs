@@ -5,7 +5,6 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::{Role, users};
-use crate::entities::user;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
@@ -15,7 +14,7 @@ use crate::web::pages::{Layout, Refusal, render, see_other, short_date};
 #[template(path = "settings/users.html")]
 struct UsersPage {
     l: Layout,
-    users: Vec<user::Model>,
+    users: Vec<users::Person>,
     new: NewUserForm,
     errors: FieldErrors,
     message: Option<String>,
@@ -30,11 +29,11 @@ impl UsersPage {
         Role::ALL.map(Role::as_str)
     }
 
-    fn is_me(&self, u: &user::Model) -> bool {
+    fn is_me(&self, u: &users::Person) -> bool {
         self.l.user.as_ref().is_some_and(|me| me.id == u.id)
     }
 
-    fn day(&self, u: &user::Model) -> String {
+    fn day(&self, u: &users::Person) -> String {
         short_date(&u.created_at)
     }
 }
