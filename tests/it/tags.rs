@@ -326,3 +326,18 @@ async fn companies_carry_tags_too() {
     assert_eq!(res.json()["tags"], json!([]));
     assert_eq!(app.count("company_tags").await, 1);
 }
+
+#[actix_web::test]
+async fn tag_links_encode_the_name() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let body = json!({"first_name": "A", "last_name": "B", "tags": ["R&D team"]});
+    let id = c.create("/api/v1/contacts", &token, body).await;
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let page = c.get(&format!("/contacts/{id}")).await.text();
+    assert!(
+        page.contains("href=\"/contacts?tags=R%26D%20team\""),
+        "the tag's link carries its name encoded"
+    );
+}
