@@ -131,7 +131,8 @@ fn a_bad_setting_stops_startup_with_one_clear_line_and_exit_code_2() {
 
 #[actix_web::test]
 async fn serve_healthcheck_and_the_operator_commands() {
-    let url = fresh_database_url().await;
+    let database = fresh_database().await;
+    let url = database.url.clone();
     let server = Server::start(&url);
     let log = server.log();
     assert!(
@@ -302,7 +303,8 @@ async fn seeded_rows(url: &str) -> Vec<String> {
 
 #[actix_web::test]
 async fn seed_is_deterministic_and_needs_a_user() {
-    let a = fresh_database_url().await;
+    let (da, db) = (fresh_database().await, fresh_database().await);
+    let (a, b) = (da.url.clone(), db.url.clone());
     let out = cairn(&a)
         .args(["seed", "--contacts", "10"])
         .output()
@@ -310,7 +312,6 @@ async fn seed_is_deterministic_and_needs_a_user() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("user create"));
 
-    let b = fresh_database_url().await;
     for url in [&a, &b] {
         let out = cairn(url)
             .env("CAIRN_PASSWORD", PASSWORD)

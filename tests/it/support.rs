@@ -19,8 +19,15 @@ use sea_orm::sqlx::{Connection, postgres::PgConnection};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
+/// A database nobody else uses, removed when the returned value is dropped.
+pub async fn fresh_database() -> TempDatabase {
+    TempDatabase {
+        url: fresh_database_url().await,
+    }
+}
+
 /// A database URL nobody else uses: a new SQLite file, or a new PostgreSQL database.
-pub async fn fresh_database_url() -> String {
+async fn fresh_database_url() -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let unique = format!(
         "{}_{}_{}",
@@ -61,11 +68,57 @@ pub struct TestApp {
     pub key: Key,
     /// The database URL, for running the real binary against the same database.
     pub url: String,
+    /// The database, removed when the app that made it goes (a second process's view of
+    /// it has none).
+    _database: Option<TempDatabase>,
+}
+
+/// A database made for one test: a new SQLite file or a new PostgreSQL database.
+pub struct TempDatabase {
+    pub url: String,
+}
+
+/// A test's database goes with it: the SQLite file (and its WAL), or the PostgreSQL
+/// database (dropped even while the app's pool still holds connections).
+impl Drop for TempDatabase {
+    fn drop(&mut self) {
+        if let Some(path) = self.url.strip_prefix("sqlite://") {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+            return;
+        }
+        let (Ok(admin), Some((_, name))) = (
+            std::env::var("CAIRN_TEST_DATABASE_URL"),
+            self.url.rsplit_once('/'),
+        ) else {
+            return;
+        };
+        let name = name.to_string();
+        // Drop runs inside the test's runtime: the statement gets a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut conn = PgConnection::connect(&admin).await.ok()?;
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql))
+                    .execute(&mut conn)
+                    .await
+                    .ok()?;
+                conn.close().await.ok()
+            })
+        })
+        .join();
+    }
 }
 
 impl TestApp {
     pub async fn new() -> TestApp {
-        let url = fresh_database_url().await;
+        let database = fresh_database().await;
+        let url = database.url.clone();
         let db = Db::connect(&url).await.expect("connect");
         db.migrate().await.expect("migrate");
         let state = Data::new(AppState {
@@ -77,6 +130,7 @@ impl TestApp {
             state,
             key: Key::generate(),
             url,
+            _database: Some(database),
         }
     }
 
@@ -110,6 +164,7 @@ impl TestApp {
             state,
             key: self.key.clone(),
             url: self.url.clone(),
+            _database: None,
         }
     }
 
