@@ -14,6 +14,7 @@ mod contacts_api;
 mod contacts_pages;
 mod custom_fields;
 mod deals;
+mod entities;
 mod hardening;
 mod login_throttle;
 mod merge;
