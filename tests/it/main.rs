@@ -16,6 +16,7 @@ mod contacts_api;
 mod contacts_pages;
 mod custom_fields;
 mod deals;
+mod entities;
 mod fuzz;
 mod hardening;
 mod login_throttle;

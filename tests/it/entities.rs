@@ -1,0 +1,181 @@
+//! Every table of the migrated schema has a sea-orm entity, and every entity decodes its
+//! table's rows on this engine (a column type that does not match fails here).
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::Method;
+use cairn::domain::{custom_fields, settings, views};
+use cairn::entities::*;
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Statement};
+use serde_json::json;
+
+use crate::support::*;
+
+type Rows<'a> = Pin<Box<dyn Future<Output = Result<usize, DbErr>> + Send + 'a>>;
+type Reader = for<'a> fn(&'a DatabaseConnection) -> Rows<'a>;
+
+fn read<E: EntityTrait>(db: &DatabaseConnection) -> Rows<'_> {
+    Box::pin(async move { Ok(E::find().all(db).await?.len()) })
+}
+
+fn entry<E: EntityTrait + Default>() -> (&'static str, Reader) {
+    (E::default().table_name(), read::<E>)
+}
+
+/// Every entity: its table's name and a reader of all its rows.
+fn entities() -> Vec<(&'static str, Reader)> {
+    vec![
+        entry::<activity::Entity>(),
+        entry::<api_token::Entity>(),
+        entry::<audit_log::Entity>(),
+        entry::<change_counter::Entity>(),
+        entry::<company::Entity>(),
+        entry::<company_tag::Entity>(),
+        entry::<contact::Entity>(),
+        entry::<contact_tag::Entity>(),
+        entry::<custom_field::Entity>(),
+        entry::<deal::Entity>(),
+        entry::<deal_contact::Entity>(),
+        entry::<deal_stage_change::Entity>(),
+        entry::<login_attempt::Entity>(),
+        entry::<pipeline::Entity>(),
+        entry::<pipeline_stage::Entity>(),
+        entry::<record_count::Entity>(),
+        entry::<saved_view::Entity>(),
+        entry::<session::Entity>(),
+        entry::<setting::Entity>(),
+        entry::<tag::Entity>(),
+        entry::<user::Entity>(),
+        entry::<view_default::Entity>(),
+    ]
+}
+
+#[derive(FromQueryResult)]
+struct TableName {
+    name: String,
+}
+
+#[actix_web::test]
+async fn every_table_has_an_entity() {
+    let app = TestApp::new().await;
+    let sql = if app.db.is_sqlite() {
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    } else {
+        "SELECT table_name AS name FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+    };
+    let tables: BTreeSet<String> =
+        TableName::find_by_statement(Statement::from_string(app.db.backend(), sql))
+            .all(&app.db.read)
+            .await
+            .expect("list the tables")
+            .into_iter()
+            .map(|t| t.name)
+            // SQLite's own tables, the migrations' bookkeeping, and the FTS5 search
+            // indexes with their shadow tables (contacts_fts, contacts_fts_data, ...).
+            .filter(|n| !n.starts_with("sqlite_") && n != "seaql_migrations" && !n.contains("_fts"))
+            .collect();
+    let named: BTreeSet<String> = entities().iter().map(|(t, _)| t.to_string()).collect();
+    let without_entity: Vec<_> = tables.difference(&named).collect();
+    let without_table: Vec<_> = named.difference(&tables).collect();
+    assert!(
+        without_entity.is_empty() && without_table.is_empty(),
+        "tables without an entity: {without_entity:?}; entities without a table: {without_table:?}"
+    );
+}
+
+#[actix_web::test]
+async fn every_entity_reads_its_table() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let token = app.token("admin@example.com").await;
+    let mut c = app.client().await;
+
+    // Through the API: a tagged contact and company, a deal with the contact that moves
+    // to another stage, and an activity on it.
+    let contact = c
+        .create(
+            "/api/v1/contacts",
+            &token,
+            json!({"first_name": "Ana", "last_name": "S", "tags": ["vip"]}),
+        )
+        .await;
+    let company = c
+        .create(
+            "/api/v1/companies",
+            &token,
+            json!({"name": "Acme", "tags": ["enterprise"]}),
+        )
+        .await;
+    let deal = c
+        .create(
+            "/api/v1/deals",
+            &token,
+            json!({"title": "Pilot", "amount": 1000, "currency": "EUR", "company_id": company,
+                   "contact_ids": [contact], "expected_close": "2026-12-31"}),
+        )
+        .await;
+    let pipelines = c
+        .api(Method::GET, "/api/v1/pipelines", &token, None)
+        .await
+        .json();
+    let qualified = pipelines[0]["stages"][1]["id"]
+        .as_i64()
+        .expect("the default pipeline's second stage");
+    let moved = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/deals/{deal}/move"),
+            &token,
+            Some(json!({"stage_id": qualified, "version": 1})),
+        )
+        .await;
+    assert_eq!(moved.status, 200, "move the deal: {}", moved.text());
+    c.create(
+        "/api/v1/activities",
+        &token,
+        json!({"kind": "note", "body": "Met the CTO.", "deal_id": deal}),
+    )
+    .await;
+
+    // Through the domain: a default saved view, a custom field and a setting.
+    let view = views::create(&app.db, &admin, "contacts", "Mine", "sort=name", true)
+        .await
+        .expect("save a view");
+    views::set_default(&app.db, &admin, "contacts", Some(view.id))
+        .await
+        .expect("make it the default");
+    custom_fields::create(&app.db, &admin, "contact", "Budget", "number", &[], false)
+        .await
+        .expect("define a custom field");
+    settings::set(&app.db.write, "entities_test", "1")
+        .await
+        .expect("store a setting");
+
+    // Through the login form: a session, then a failed attempt (a successful sign-in
+    // clears its own account's failures, so the failure comes after, on another address).
+    let signed_in = c.sign_in("admin@example.com", PASSWORD).await;
+    assert_eq!(signed_in.status, 303, "sign in: {}", signed_in.text());
+    let refused = app
+        .client()
+        .await
+        .sign_in("nobody@example.com", PASSWORD)
+        .await;
+    assert_ne!(refused.status, 303, "an unknown address signed in");
+
+    let mut failures = Vec::new();
+    for (table, read) in entities() {
+        match read(&app.db.read).await {
+            Ok(0) => failures.push(format!("{table}: no row read back after seeding")),
+            Ok(_) => {}
+            Err(e) => failures.push(format!("{table}: {e}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "entities that do not read their table on {:?}:\n{}",
+        app.db.backend(),
+        failures.join("\n")
+    );
+}
