@@ -26,8 +26,8 @@ run('board drag, reload, keyboard move, refused and vanished drags', async (stat
   const moved = page.waitForResponse((r) => r.url().includes('/move') && r.request().method() === 'POST');
   await drag(page, page.locator('.card', { hasText: 'Drag me' }).locator('.meta').first(),
     page.locator('.column[aria-label="Proposal"] .cards'));
+  // The server answered the move, so it is stored: reload at once.
   assert.equal((await moved).status(), 200);
-  await page.waitForTimeout(300);
   await page.reload();
   assert.equal(await columnOf(page, 'Drag me'), 'Proposal', 'the drag survived a reload');
 

@@ -43,7 +43,8 @@ async function drag(page, from, to, dy = 30) {
   const [x0, y0] = [a.x + 30, a.y + 20];
   for (let i = 1; i <= steps; i++) {
     await page.mouse.move(x0 + ((b.x + 40 - x0) * i) / steps, y0 + ((b.y + dy - y0) * i) / steps);
-    await page.waitForTimeout(15);
+    // One painted frame per step: what SortableJS's animation needs to swap a row.
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => done())));
   }
   await page.mouse.up();
 }

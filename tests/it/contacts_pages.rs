@@ -126,7 +126,7 @@ async fn a_bad_form_shows_errors_inline_and_keeps_what_was_typed() {
     assert_eq!(app.count("contacts").await, 0);
 
     // A duplicate email is shown on the field too.
-    c.post_form(
+    c.post_form_ok(
         "/contacts",
         &[
             ("first_name", "Ana"),

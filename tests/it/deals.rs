@@ -356,7 +356,7 @@ async fn the_board_counts_sums_and_forecasts() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    c.api(
+    c.api_ok(
         Method::POST,
         &format!("/api/v1/deals/{cid}/move"),
         &token,
@@ -582,14 +582,14 @@ async fn deals_show_on_their_company_in_search_and_follow_merges() {
         .json();
     assert_eq!(r["deals"][0]["id"], deal);
     // Merges move deals along.
-    c.api(
+    c.api_ok(
         Method::POST,
         &format!("/api/v1/companies/{keep}/merge"),
         &token,
         Some(json!({"merge_id": lose})),
     )
     .await;
-    c.api(
+    c.api_ok(
         Method::POST,
         &format!("/api/v1/contacts/{ana}/merge"),
         &token,
@@ -623,7 +623,7 @@ async fn the_deal_list_sorts_filters_pages_and_totals_every_match() {
             .await;
         assert_eq!(res.status, 201, "{}", res.text());
     }
-    c.api(
+    c.api_ok(
         Method::POST,
         "/api/v1/deals",
         &token,
@@ -855,7 +855,7 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
     assert!(std::sync::Arc::ptr_eq(&kept, &board().await.unwrap()));
 
     // The deal table is kept under the same counter.
-    c.api(
+    c.api_ok(
         Method::POST,
         "/api/v1/deals",
         &token,
@@ -887,7 +887,7 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
             contact_json("Ann", "Lee", "ann@initech.test"),
         )
         .await;
-    c.api(
+    c.api_ok(
         Method::POST,
         "/api/v1/contacts",
         &token,
@@ -1261,7 +1261,7 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
     assert_eq!(board.columns[0].sums["USD"], 10_000_000_001_003);
     assert_eq!(board.forecast["USD"], 1_000_000_000_000 + 500);
     // Amount filters are in whole units of each deal's own currency.
-    c.api(
+    c.api_ok(
         Method::POST,
         "/api/v1/deals",
         &token,
@@ -1353,7 +1353,7 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
         )
         .await
         .json();
-    c.api(
+    c.api_ok(
         Method::POST,
         "/api/v1/deals",
         &token,

@@ -94,7 +94,7 @@ async fn finds_contacts_and_companies_by_name_email_domain_and_phone() {
         .json()["items"][0]["id"]
         .as_i64()
         .unwrap();
-    c.api(
+    c.api_ok(
         Method::PATCH,
         &format!("/api/v1/contacts/{ben}"),
         &token,
@@ -115,7 +115,7 @@ async fn finds_contacts_and_companies_by_name_email_domain_and_phone() {
             .json()["contacts"][0]["id"],
         ben
     );
-    c.api(
+    c.api_ok(
         Method::DELETE,
         &format!("/api/v1/contacts/{ben}"),
         &token,

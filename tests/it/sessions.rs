@@ -35,7 +35,7 @@ async fn a_copied_cookie_cannot_write_after_sign_out() {
     let mut thief = app.client().await;
     thief.cookie = owner.cookie.clone();
     thief.csrf = owner.csrf.clone();
-    owner.post_form("/logout", &[]).await;
+    owner.post_form_ok("/logout", &[]).await;
 
     let res = thief
         .post_form("/contacts", &[("first_name", "Eve"), ("last_name", "X")])

@@ -387,6 +387,38 @@ where
             .collect()
     }
 
+    /// A JSON API call whose answer must be a success (any 2xx); anything else fails the
+    /// test with the answer.
+    pub async fn api_ok(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Response {
+        let label = format!("{method} {path}");
+        let res = self.api(method, path, token, body).await;
+        assert!(
+            res.status.is_success(),
+            "{label} answered {}: {}",
+            res.status,
+            res.text()
+        );
+        res
+    }
+
+    /// A form post that must succeed: 2xx, or 303 to the next page.
+    pub async fn post_form_ok(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let res = self.post_form(path, fields).await;
+        assert!(
+            res.status.is_success() || res.status == 303,
+            "POST {path} answered {}: {}",
+            res.status,
+            res.text()
+        );
+        res
+    }
+
     /// A JSON API call with a bearer token.
     pub async fn api(
         &mut self,

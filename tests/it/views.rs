@@ -40,7 +40,7 @@ async fn save_share_default_and_delete_views() {
         "/contacts?source=paid&sort=name",
         "only the list's own parameters are kept"
     );
-    c.post_form(
+    c.post_form_ok(
         "/views",
         &[
             ("list", "contacts"),
