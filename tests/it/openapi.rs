@@ -245,3 +245,51 @@ async fn every_documented_query_choice_is_accepted() {
     }
     assert!(tried >= 30, "only {tried} documented choices were found");
 }
+
+/// The query parameters a list documents, by name.
+fn documented_params(doc: &serde_json::Value, path: &str) -> std::collections::BTreeSet<String> {
+    doc["paths"][path]["get"]["parameters"]
+        .as_array()
+        .unwrap_or_else(|| panic!("GET {path} documents its parameters"))
+        .iter()
+        .filter(|p| p["in"] == "query")
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The parameters a list's parser reads: the fields of its `ListParams`.
+fn accepted_params<P: serde::Serialize + Default>() -> std::collections::BTreeSet<String> {
+    serde_json::to_value(P::default())
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
+}
+
+#[actix_web::test]
+async fn every_list_parameter_the_api_reads_is_documented_and_no_other() {
+    let app = TestApp::new().await;
+    let doc = app.client().await.get("/api/openapi.json").await.json();
+    for (path, accepted) in [
+        (
+            "/api/v1/contacts",
+            accepted_params::<cairn::domain::contacts::ListParams>(),
+        ),
+        (
+            "/api/v1/companies",
+            accepted_params::<cairn::domain::companies::ListParams>(),
+        ),
+        (
+            "/api/v1/deals",
+            accepted_params::<cairn::domain::deals::ListParams>(),
+        ),
+    ] {
+        assert_eq!(
+            documented_params(&doc, path),
+            accepted,
+            "GET {path}: the document and the parser disagree"
+        );
+    }
+}

@@ -14,7 +14,7 @@ use crate::error::{AppError, FieldErrors};
 
 /// The deal table's query as it arrives (page and API alike): the board's filters, a
 /// status, a sort and a page.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 pub struct ListParams {
     pub pipeline: Option<String>,
     pub owner: Option<String>,
