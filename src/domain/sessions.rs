@@ -3,13 +3,15 @@
 //! up (no cache), so signing out, a password change or a deactivation ends a session in
 //! every process on its next request.
 use chrono::Duration;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
+    QueryFilter, QuerySelect, RelationTrait, Set,
 };
 
 use crate::domain::Db;
-use crate::domain::{now, random_bytes, sha256_hex};
+use crate::domain::{Actor, Role, now, random_bytes, sha256_hex};
 use crate::entities::{session, user};
 use crate::error::AppError;
 
@@ -59,27 +61,53 @@ pub async fn start(
     Ok(secret)
 }
 
-/// The session behind a cookie's secret and its user, while both are live.
-pub async fn find(
-    db: &Db,
-    secret: &str,
-) -> Result<Option<(session::Model, user::Model)>, AppError> {
+/// A live session: its row and who it belongs to.
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Live {
+    pub session_id: i64,
+    last_seen_at: DateTime<Utc>,
+    pub user_id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+}
+
+impl Live {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            id: self.user_id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: Role::parse(&self.role).unwrap_or(Role::Viewer),
+        }
+    }
+}
+
+/// The session behind a cookie's secret, while it and its user are live. Every page
+/// request asks, so it reads only the columns a request needs.
+pub async fn find(db: &Db, secret: &str) -> Result<Option<Live>, AppError> {
     let t = now();
     let found = session::Entity::find()
+        .select_only()
+        .column_as(session::Column::Id, "session_id")
+        .column(session::Column::LastSeenAt)
+        .column_as(user::Column::Id, "user_id")
+        .column(user::Column::Name)
+        .column(user::Column::Email)
+        .column(user::Column::Role)
+        .join(JoinType::InnerJoin, session::Relation::User.def())
         .filter(session::Column::TokenHash.eq(sha256_hex(secret.as_bytes())))
         .filter(session::Column::ExpiresAt.gt(t))
-        .find_also_related(user::Entity)
+        .filter(user::Column::Active.eq(true))
+        .into_model::<Live>()
         .one(&db.read)
         .await?;
-    let Some((s, Some(u))) = found else {
+    let Some(s) = found else {
         return Ok(None);
     };
-    if !u.active {
-        return Ok(None);
-    }
     if (t - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS {
         // Off the request's path: a page read never waits on the writer for this.
-        let (write, id) = (db.write.clone(), s.id);
+        let (write, id) = (db.write.clone(), s.session_id);
         tokio::spawn(async move {
             let touched = session::Entity::update_many()
                 .col_expr(session::Column::LastSeenAt, Expr::value(t))
@@ -91,7 +119,7 @@ pub async fn find(
             }
         });
     }
-    Ok(Some((s, u)))
+    Ok(Some(s))
 }
 
 /// Signing out: this session ends everywhere.

@@ -51,9 +51,9 @@ impl FromRequest for CurrentUser {
                 .flatten()
                 .ok_or_else(signed_out)?;
             match sessions::find(&state.db, &secret).await? {
-                Some((row, user)) => Ok(CurrentUser {
-                    actor: Actor::from(&user),
-                    session_id: row.id,
+                Some(live) => Ok(CurrentUser {
+                    actor: live.actor(),
+                    session_id: live.session_id,
                     session,
                 }),
                 None => {
