@@ -15,7 +15,9 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::{Form, RawForm};
 use crate::web::htmx::Htmx;
-use crate::web::pages::{Layout, Refusal, custom, list_query, ok, render, see_other, short_date};
+use crate::web::pages::{
+    Layout, Refusal, SetFilters, custom, custom_filters, ok, render, see_other, short_date,
+};
 
 #[derive(Default)]
 pub struct Filters {
@@ -39,53 +41,36 @@ impl Filters {
             owner: s(&p.owner),
             tags: s(&p.tags),
             sort: s(&p.sort),
-            custom: p
-                .custom
-                .iter()
-                .filter(|(k, v)| k.starts_with("cf.") && !v.is_empty())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
+            custom: custom_filters(&p.custom),
         }
     }
 
+    fn set(&self) -> SetFilters<'_> {
+        SetFilters::new(
+            &[
+                ("q", &self.q),
+                ("industry", &self.industry),
+                ("size", &self.size),
+                ("owner", &self.owner),
+                ("tags", &self.tags),
+                ("sort", &self.sort),
+            ],
+            &self.custom,
+        )
+    }
+
+    /// The query string for page `n` of the same list.
     fn page_query(&self, n: u64) -> String {
-        let mut filters: Vec<(&str, &String)> = vec![
-            ("q", &self.q),
-            ("industry", &self.industry),
-            ("size", &self.size),
-            ("owner", &self.owner),
-            ("tags", &self.tags),
-            ("sort", &self.sort),
-        ];
-        for (k, v) in &self.custom {
-            filters.push((k.as_str(), v));
-        }
-        list_query(&filters, n)
+        self.set().page_query(n)
     }
 
     /// The filters that are set, as hidden form fields carry them.
     fn hidden(&self) -> Vec<(&str, &str)> {
-        [
-            ("q", &self.q),
-            ("industry", &self.industry),
-            ("size", &self.size),
-            ("owner", &self.owner),
-            ("tags", &self.tags),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k, v.as_str()))
-        .chain(self.custom.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .collect()
+        self.set().hidden()
     }
 
     fn any(&self) -> bool {
-        !(self.q.is_empty()
-            && self.industry.is_empty()
-            && self.size.is_empty()
-            && self.owner.is_empty()
-            && self.tags.is_empty()
-            && self.custom.is_empty())
+        self.set().any()
     }
 }
 

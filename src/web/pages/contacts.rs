@@ -12,7 +12,7 @@ use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::{Form, RawForm};
 use crate::web::htmx::Htmx;
 use crate::web::pages::{
-    Layout, Refusal, custom, iso, list_query, ok, render, see_other, short_date,
+    Layout, Refusal, SetFilters, custom, custom_filters, iso, ok, render, see_other, short_date,
 };
 
 /// The list's filters as the user set them, echoed back into the form and the links.
@@ -39,58 +39,38 @@ impl Filters {
             company_id: s(&p.company_id),
             owner: s(&p.owner),
             tags: s(&p.tags),
-            custom: p
-                .custom
-                .iter()
-                .filter(|(k, v)| k.starts_with("cf.") && !v.is_empty())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
             sort: s(&p.sort),
+            custom: custom_filters(&p.custom),
         }
+    }
+
+    fn set(&self) -> SetFilters<'_> {
+        SetFilters::new(
+            &[
+                ("q", &self.q),
+                ("source", &self.source),
+                ("company", &self.company),
+                ("company_id", &self.company_id),
+                ("owner", &self.owner),
+                ("tags", &self.tags),
+                ("sort", &self.sort),
+            ],
+            &self.custom,
+        )
     }
 
     /// The query string for page `n` of the same list.
     fn page_query(&self, n: u64) -> String {
-        let mut filters: Vec<(&str, &String)> = vec![
-            ("q", &self.q),
-            ("source", &self.source),
-            ("company", &self.company),
-            ("company_id", &self.company_id),
-            ("owner", &self.owner),
-            ("tags", &self.tags),
-            ("sort", &self.sort),
-        ];
-        for (k, v) in &self.custom {
-            filters.push((k.as_str(), v));
-        }
-        list_query(&filters, n)
+        self.set().page_query(n)
     }
 
     /// The filters that are set, as hidden form fields carry them.
     fn hidden(&self) -> Vec<(&str, &str)> {
-        [
-            ("q", &self.q),
-            ("source", &self.source),
-            ("company", &self.company),
-            ("company_id", &self.company_id),
-            ("owner", &self.owner),
-            ("tags", &self.tags),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| (k, v.as_str()))
-        .chain(self.custom.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .collect()
+        self.set().hidden()
     }
 
     fn any(&self) -> bool {
-        !(self.q.is_empty()
-            && self.source.is_empty()
-            && self.company.is_empty()
-            && self.company_id.is_empty()
-            && self.owner.is_empty()
-            && self.tags.is_empty()
-            && self.custom.is_empty())
+        self.set().any()
     }
 }
 

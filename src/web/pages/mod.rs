@@ -154,6 +154,55 @@ pub fn safe_next(next: Option<&str>) -> String {
 }
 
 /// The query string of a list page: the non-empty filters, then the page number.
+/// `cf.<key>` filters of a list's query, set ones only, as kept across pages, bulk
+/// actions and saved views.
+pub fn custom_filters(
+    custom: &std::collections::BTreeMap<String, String>,
+) -> Vec<(String, String)> {
+    custom
+        .iter()
+        .filter(|(k, v)| k.starts_with("cf.") && !v.is_empty())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// What the contact and company lists' filter echo shares: given a list's named filters
+/// (`sort` among them) and its custom ones, the set ones for links (`page_query`), for
+/// hidden form fields (`hidden`, without the sort), and whether any filter is set.
+pub struct SetFilters<'a> {
+    pairs: Vec<(&'a str, &'a String)>,
+}
+
+impl<'a> SetFilters<'a> {
+    pub fn new(named: &[(&'a str, &'a String)], custom: &'a [(String, String)]) -> Self {
+        let pairs = named
+            .iter()
+            .copied()
+            .filter(|(_, v)| !v.is_empty())
+            .chain(custom.iter().map(|(k, v)| (k.as_str(), v)))
+            .collect();
+        SetFilters { pairs }
+    }
+
+    /// The query string for page `n` of the same list.
+    pub fn page_query(&self, n: u64) -> String {
+        list_query(&self.pairs, n)
+    }
+
+    /// The filters that are set, as hidden form fields carry them.
+    pub fn hidden(&self) -> Vec<(&'a str, &'a str)> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| *k != "sort")
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect()
+    }
+
+    pub fn any(&self) -> bool {
+        !self.hidden().is_empty()
+    }
+}
+
 pub fn list_query(filters: &[(&str, &String)], page: u64) -> String {
     let mut parts: Vec<String> = filters
         .iter()
