@@ -89,6 +89,9 @@ pub async fn count(
     count_in(&db.read, target, selection).await
 }
 
+/// How many records the selection holds, on `conn` (the action's transaction when it
+/// guards itself). Written with `sql::Sql` because the selection's filters are (the lists'
+/// `push_filters`); it goes to sea-query with them.
 async fn count_in(
     conn: &impl ConnectionTrait,
     target: Target,

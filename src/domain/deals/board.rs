@@ -1,5 +1,8 @@
 //! The board: per stage the count, sums and first cards of its deals, and the weighted
-//! forecast, kept until the change counter moves.
+//! forecast, kept until the change counter moves. Reads only. Its queries are still
+//! written with `sql::Sql` (moved here unchanged from `deals.rs`): each builds a column's
+//! cards as JSON in the database in one statement, which the sea-query port of issue 9
+//! has yet to redo and measure.
 
 use super::*;
 use std::collections::BTreeMap;
