@@ -4,6 +4,7 @@ pub mod assets;
 pub mod auth;
 pub mod csv;
 pub mod errors;
+pub mod filters;
 pub mod forms;
 pub mod health;
 pub mod htmx;

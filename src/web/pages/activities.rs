@@ -2,6 +2,8 @@
 //! email or payment, read the timeline newest first, load older entries, delete one.
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+
+use crate::web::filters;
 use serde::Deserialize;
 
 use crate::app::AppState;

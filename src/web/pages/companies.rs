@@ -3,6 +3,8 @@
 //! do with the contacts).
 use actix_web::{HttpResponse, web};
 use askama::Template;
+
+use crate::web::filters;
 use serde::Deserialize;
 
 use crate::app::AppState;

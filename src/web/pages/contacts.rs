@@ -1,6 +1,8 @@
 //! Contact pages: list (with live search and filters), detail, create, edit, delete.
 use actix_web::{HttpResponse, web};
 use askama::Template;
+
+use crate::web::filters;
 use serde::Deserialize;
 
 use crate::app::AppState;

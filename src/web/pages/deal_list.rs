@@ -2,6 +2,8 @@
 //! totals of every match and pages of 50.
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+
+use crate::web::filters;
 use std::sync::Arc;
 
 use crate::app::AppState;

@@ -4,6 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+
+use crate::web::filters;
 use serde::Deserialize;
 use std::sync::Arc;
 

@@ -1,0 +1,29 @@
+//! The askama filters the templates share. A template finds them as `filters::NAME`
+//! from the module its struct is declared in, so each pages module imports this one
+//! as `filters`.
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+/// A time as RFC 3339 for a `<time datetime>`; `app.js` shows it in the viewer's zone.
+#[askama::filter_fn]
+pub fn iso(t: &DateTime<Utc>, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(crate::web::pages::iso(t))
+}
+
+/// A time's UTC date, the text shown before `app.js` localises it.
+#[askama::filter_fn]
+pub fn short_date(t: &DateTime<Utc>, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(crate::web::pages::short_date(t))
+}
+
+/// The custom value stored under `key` as text (see `pages::custom::display`).
+#[askama::filter_fn]
+pub fn custom_value(
+    values: &BTreeMap<String, Value>,
+    _: &dyn askama::Values,
+    key: &str,
+) -> askama::Result<String> {
+    Ok(crate::web::pages::custom::display(values, key))
+}
