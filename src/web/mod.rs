@@ -15,8 +15,8 @@ pub mod pages;
 use actix_web::web;
 
 use pages::{
-    account, activities, companies, contacts, deal_list, deals, fields, login, pipelines, search,
-    setup, tags, users, views,
+    account, activities, companies, contacts, deal_form, deal_list, deals, fields, login,
+    pipelines, search, setup, tags, users, views,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -174,14 +174,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope("/deals")
             .route("", web::get().to(deals::board))
-            .route("", web::post().to(deals::create))
-            .route("/new", web::get().to(deals::new))
+            .route("", web::post().to(deal_form::create))
+            .route("/new", web::get().to(deal_form::new))
             .route("/list", web::get().to(deal_list::index))
-            .route("/options", web::get().to(deals::options))
+            .route("/options", web::get().to(deal_form::options))
             .route("/column/{stage}", web::get().to(deals::column))
             .route("/{id}", web::get().to(deals::show))
-            .route("/{id}", web::post().to(deals::update))
-            .route("/{id}/edit", web::get().to(deals::edit))
+            .route("/{id}", web::post().to(deal_form::update))
+            .route("/{id}/edit", web::get().to(deal_form::edit))
             .route("/{id}/move", web::post().to(deals::move_deal))
             .route("/{id}/delete", web::post().to(deals::delete)),
     )

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod companies;
 pub mod contacts;
 pub mod custom;
+pub mod deal_form;
 pub mod deal_list;
 pub mod deals;
 pub mod fields;
