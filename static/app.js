@@ -12,11 +12,13 @@
   cfg.refreshOnHistoryMiss = true;
   // Forms answer 4xx with the form and its messages (or a full error page when boosted):
   // swap them. Fragment requests that fail get `HX-Reswap: none` and a toast instead.
+  // A 4xx is an ordinary answer (a refusal the page shows), not a script error, so htmx
+  // must not log it to the console; a 5xx is.
   cfg.responseHandling = [
     { code: "204", swap: false },
     { code: "[23]..", swap: true },
-    { code: "422", swap: true },
-    { code: "[45]..", swap: true, error: true }
+    { code: "4..", swap: true, error: false },
+    { code: "5..", swap: true, error: true }
   ];
 
   // Filters left empty stay out of the query string, so the pushed URL reads cleanly.

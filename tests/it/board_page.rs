@@ -1,0 +1,160 @@
+//! The board page as HTML: empty columns, each card's own move picker, the lost-reason
+//! dialog, and the settings pages' sub-navigation. (The browser tests drive them.)
+use actix_web::http::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+/// A signed-in client of a user with `role`, and that user's API token.
+async fn signed_in(
+    app: &TestApp,
+    role: &str,
+) -> (
+    Client<
+        impl actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+            Error = actix_web::Error,
+        >,
+    >,
+    String,
+) {
+    let token = app.api_user(role).await;
+    let mut c = app.client().await;
+    let res = c
+        .sign_in(&format!("{role}-api@example.com"), PASSWORD)
+        .await;
+    assert_eq!(res.status, 303, "sign-in failed: {}", res.text());
+    (c, token)
+}
+
+/// The first pipeline's stages as (id, name).
+fn stages_of(pipelines: &serde_json::Value) -> Vec<(i64, String)> {
+    pipelines[0]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["id"].as_i64().unwrap(),
+                s["name"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn an_empty_column_says_no_deals_instead_of_a_sum_without_a_currency() {
+    let app = TestApp::new().await;
+    let (mut c, _) = signed_in(&app, "rep").await;
+    let html = c.get("/deals").await.text();
+    assert!(
+        html.contains("<h2>Lead</h2><p class=\"muted\">No deals</p>"),
+        "{html}"
+    );
+    assert!(
+        !html.contains(">0 · "),
+        "an empty column shows a bare zero sum: {html}"
+    );
+}
+
+#[actix_web::test]
+async fn each_card_offers_its_pipelines_stages_with_its_own_selected() {
+    let app = TestApp::new().await;
+    let (mut c, token) = signed_in(&app, "rep").await;
+    let pipelines = c
+        .api_ok(Method::GET, "/api/v1/pipelines", &token, None)
+        .await;
+    let stages = stages_of(&pipelines.json());
+    let (qualified, _) = &stages[1];
+    let id = c
+        .create(
+            "/api/v1/deals",
+            &token,
+            json!({"title": "Picker deal", "stage_id": qualified}),
+        )
+        .await;
+    let html = c.get("/deals").await.text();
+    let card = html
+        .split("<li class=\"card\"")
+        .find(|card| card.contains("Picker deal"))
+        .expect("the card is on the board");
+    assert!(
+        card.contains(&format!("action=\"/deals/{id}/move\"")),
+        "{card}"
+    );
+    for (stage, name) in &stages {
+        assert!(
+            card.contains(&format!("value=\"{stage}\"")),
+            "no {name} in the picker: {card}"
+        );
+    }
+    assert!(
+        card.contains(&format!(
+            "<option value=\"{qualified}\" data-kind=\"open\" selected>"
+        )),
+        "{card}"
+    );
+}
+
+#[actix_web::test]
+async fn the_board_has_the_lost_reason_dialog_for_those_who_can_move() {
+    let app = TestApp::new().await;
+    let (mut c, _) = signed_in(&app, "rep").await;
+    let html = c.get("/deals").await.text();
+    assert!(html.contains("<dialog id=\"lost-dialog\""), "{html}");
+}
+
+#[actix_web::test]
+async fn a_viewer_gets_neither_move_pickers_nor_the_dialog() {
+    let app = TestApp::new().await;
+    let rep_token = app.api_user("rep").await;
+    let (mut c, _) = signed_in(&app, "viewer").await;
+    c.create("/api/v1/deals", &rep_token, json!({"title": "Read only"}))
+        .await;
+    let html = c.get("/deals").await.text();
+    assert!(html.contains("Read only"), "{html}");
+    assert!(
+        !html.contains("card-move"),
+        "a viewer was offered a move: {html}"
+    );
+    assert!(!html.contains("lost-dialog"), "{html}");
+}
+
+#[actix_web::test]
+async fn cards_loaded_as_a_column_scrolls_carry_the_picker_too() {
+    let app = TestApp::new().await;
+    let (mut c, token) = signed_in(&app, "rep").await;
+    let pipelines = c
+        .api_ok(Method::GET, "/api/v1/pipelines", &token, None)
+        .await;
+    let (lead, _) = &stages_of(&pipelines.json())[0];
+    c.create("/api/v1/deals", &token, json!({"title": "Scrolled deal"}))
+        .await;
+    let html = c
+        .hx_get(&format!("/deals/column/{lead}?offset=0"))
+        .await
+        .text();
+    assert!(html.contains("Scrolled deal"), "{html}");
+    assert!(html.contains("form class=\"card-move\""), "{html}");
+    assert!(html.contains(">Lost</option>"), "{html}");
+}
+
+#[actix_web::test]
+async fn the_settings_sub_navigation_marks_the_page_shown() {
+    let app = TestApp::new().await;
+    let (mut c, _) = signed_in(&app, "admin").await;
+    for page in ["users", "tags", "fields", "pipelines"] {
+        let html = c.get(&format!("/settings/{page}")).await.text();
+        let marked = format!("<a href=\"/settings/{page}\" aria-current=\"page\">");
+        assert!(
+            html.contains(&marked),
+            "/settings/{page} does not mark itself: {html}"
+        );
+        assert_eq!(
+            html.matches("aria-current=\"page\"").count(),
+            2,
+            "one main and one sub link are current on /settings/{page}"
+        );
+    }
+}
