@@ -62,7 +62,11 @@
     var els = (root || document).querySelectorAll("time[datetime]");
     for (var i = 0; i < els.length; i++) {
       var el = els[i];
-      var d = new Date(el.getAttribute("datetime"));
+      var value = el.getAttribute("datetime");
+      // A date without a time (an expected close) is a day in the reader's calendar, not
+      // midnight UTC, which would show as the day before west of Greenwich.
+      var day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+      var d = day ? new Date(+day[1], +day[2] - 1, +day[3]) : new Date(value);
       if (isNaN(d)) continue;
       el.title = d.toString();
       el.textContent = el.dataset.format === "datetime"

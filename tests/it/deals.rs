@@ -1389,7 +1389,9 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
     let page = c.get(res.location().trim_end_matches("#move")).await.text();
     assert!(page.contains("Not moved: Say why the deal was lost."));
     assert!(
-        page.contains(&format!("<option value=\"{lost}\" selected>Lost</option>")),
+        page.contains(&format!(
+            "<option value=\"{lost}\" data-kind=\"lost\" selected>Lost</option>"
+        )),
         "the picker still says where the user wanted it"
     );
 
