@@ -35,6 +35,13 @@ pub struct CurrentUser {
     pub session: Session,
 }
 
+/// Who a page request was for, left in the request's extensions for the error page.
+#[derive(Clone)]
+pub struct SignedIn {
+    pub actor: Actor,
+    pub csrf: String,
+}
+
 impl FromRequest for CurrentUser {
     type Error = AppError;
     type Future = LocalBoxFuture<'static, Result<CurrentUser, AppError>>;
@@ -42,6 +49,7 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
         let state = state(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state?;
             let signed_out = || AppError::Unauthorized("Please sign in.".into());
@@ -51,11 +59,18 @@ impl FromRequest for CurrentUser {
                 .flatten()
                 .ok_or_else(signed_out)?;
             match sessions::find(&state.db, &secret).await? {
-                Some(live) => Ok(CurrentUser {
-                    actor: live.actor(),
-                    session_id: live.session_id,
-                    session,
-                }),
+                Some(live) => {
+                    // An error page drawn after the handler keeps this user's header.
+                    req.extensions_mut().insert(SignedIn {
+                        actor: live.actor(),
+                        csrf: csrf_token(&session),
+                    });
+                    Ok(CurrentUser {
+                        actor: live.actor(),
+                        session_id: live.session_id,
+                        session,
+                    })
+                }
                 None => {
                     // Signed out elsewhere, expired, ended by a password change, or the
                     // user was deactivated.

@@ -5,22 +5,40 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::{HttpMessage, HttpResponse, ResponseError};
 use askama::Template;
 
 use crate::error::{AppError, FieldErrors};
 use crate::web::assets;
+use crate::web::auth::SignedIn;
 use crate::web::htmx::wants_fragment;
+use crate::web::pages::Layout;
 
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    l: Layout,
     status: u16,
     title: &'a str,
     message: &'a str,
-    css: &'a str,
-    htmx: &'a str,
-    app_js: &'a str,
+}
+
+/// A heading in plain words for each kind of refusal (the status code stays small).
+fn title_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "That request could not be read",
+        403 => "You can’t do that",
+        404 => "Not found",
+        405 => "Not possible here",
+        409 => "Someone changed this first",
+        413 => "That is too large",
+        415 => "That kind of upload is not accepted",
+        422 => "Please check what you entered",
+        429 => "Too many tries",
+        503 => "Busy for a moment",
+        _ if status.is_client_error() => "That did not work",
+        _ => "Something went wrong",
+    }
 }
 
 pub fn is_browser_path(path: &str) -> bool {
@@ -74,14 +92,22 @@ pub async fn html_errors(
             .content_type("text/plain; charset=utf-8")
             .body(message)
     } else {
-        let urls = assets::urls();
+        let signed_in = res.request().extensions().get::<SignedIn>().cloned();
+        let (user, csrf) = match signed_in {
+            Some(s) => (Some(s.actor), s.csrf),
+            None => (None, String::new()),
+        };
         let page = ErrorPage {
+            l: Layout {
+                user,
+                csrf,
+                flash: None,
+                assets: assets::urls(),
+                section: "",
+            },
             status: status.as_u16(),
-            title: status.canonical_reason().unwrap_or("Error"),
+            title: title_of(status),
             message: &message,
-            css: &urls.css,
-            htmx: &urls.htmx,
-            app_js: &urls.app_js,
         };
         HttpResponse::build(status)
             .content_type("text/html; charset=utf-8")

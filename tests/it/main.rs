@@ -19,6 +19,7 @@ mod custom_fields;
 mod deal_page;
 mod deals;
 mod entities;
+mod error_pages;
 mod fuzz;
 mod hardening;
 mod login_throttle;
