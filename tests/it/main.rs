@@ -16,6 +16,7 @@ mod companies;
 mod contacts_api;
 mod contacts_pages;
 mod custom_fields;
+mod deal_form;
 mod deal_page;
 mod deals;
 mod entities;

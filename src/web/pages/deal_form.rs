@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::deals::{self, CURRENCIES, ContactRef, Deal, DealInput, DealPatch, Pipeline};
-use crate::domain::{pick, users};
+use crate::domain::{companies, contacts, pick, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
@@ -46,6 +46,26 @@ pub struct DealForm {
     /// The version an edit was made from.
     #[serde(default)]
     version: String,
+    /// The record page a new deal was started from, to go back to once it is added.
+    #[serde(default)]
+    return_to: String,
+}
+
+impl DealForm {
+    /// Where to go after adding: back to the contact or company the deal was started
+    /// from, else the board. Only those record pages, never an address from elsewhere.
+    fn after_create(&self) -> String {
+        let r = self.return_to.as_str();
+        let local_record = ["/contacts/", "/companies/"].iter().any(|prefix| {
+            r.strip_prefix(prefix)
+                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if local_record {
+            r.to_string()
+        } else {
+            "/deals".to_string()
+        }
+    }
 }
 
 async fn resolve(state: &AppState, form: &DealForm) -> Result<pick::Picked, AppError> {
@@ -221,6 +241,10 @@ async fn edit_page(
 pub struct NewQuery {
     /// The board's pipeline: the form starts in its first stage.
     pipeline: Option<i64>,
+    /// A contact's page: the deal starts linked to the contact and their company.
+    contact: Option<i64>,
+    /// A company's page: the deal starts with that company.
+    company: Option<i64>,
 }
 
 pub async fn new(
@@ -239,13 +263,37 @@ pub async fn new(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let v = DealForm {
+    let mut v = DealForm {
         currency: deals::org_currency(&state.db).await?,
         owner_id: user.actor.id.to_string(),
         stage_id,
         ..Default::default()
     };
+    prefill_from_record(&state, &user, &q, &mut v).await?;
     form_page(&state, &user, v, None).await
+}
+
+/// A deal started from a contact's or a company's page links them, so nobody types
+/// the contact again; "Name (#id)" is how the company picker names a chosen company.
+async fn prefill_from_record(
+    state: &AppState,
+    user: &CurrentUser,
+    q: &NewQuery,
+    v: &mut DealForm,
+) -> Result<(), AppError> {
+    if let Some(id) = q.contact {
+        let c = contacts::get(&state.db, &user.actor, id).await?;
+        if let (Some(cid), Some(name)) = (c.company_id, &c.company) {
+            v.company = format!("{name} (#{cid})");
+        }
+        v.contact_ids = vec![c.id.to_string()];
+        v.return_to = format!("/contacts/{}", c.id);
+    } else if let Some(id) = q.company {
+        let c = companies::get(&state.db, &user.actor, id).await?;
+        v.company = format!("{} (#{})", c.name, c.id);
+        v.return_to = format!("/companies/{}", c.id);
+    }
+    Ok(())
 }
 
 pub async fn create(
@@ -278,7 +326,7 @@ pub async fn create(
     match deals::create(&state.db, &user.actor, &input).await {
         Ok(d) => {
             set_flash(&user.session, format!("{} was added.", d.title));
-            Ok(see_other("/deals"))
+            Ok(see_other(&form.after_create()))
         }
         Err(e) => {
             let e = in_form_units(e, &form.currency);
@@ -317,6 +365,7 @@ pub async fn edit(
             .map(|p| p.to_string())
             .unwrap_or_default(),
         version: d.version.to_string(),
+        return_to: String::new(),
     };
     edit_page(&state, &user, Some(d.id), v, None).await
 }
