@@ -10,6 +10,7 @@ pub mod contacts;
 pub mod custom_fields;
 pub mod deals;
 pub mod filters;
+pub mod onboarding;
 pub mod passwords;
 pub mod pick;
 pub mod search;

@@ -16,7 +16,7 @@ use actix_web::web;
 
 use pages::{
     account, activities, companies, contacts, deal_form, deal_list, deals, fields, login,
-    pipelines, search, setup, tags, users, views,
+    pipelines, search, setup, tags, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -212,6 +212,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/logout", web::post().to(login::logout))
     .route("/setup", web::get().to(setup::show))
     .route("/setup", web::post().to(setup::submit))
+    // The first steps after setup (admins).
+    .route("/welcome", web::get().to(welcome::show))
+    .route("/welcome/demo", web::post().to(welcome::load_demo))
+    .route("/welcome/dismiss", web::post().to(welcome::dismiss))
     // The signed-in user's own account and API tokens.
     .service(
         web::scope("/account")

@@ -33,3 +33,4 @@ mod settings;
 mod setup;
 mod tags;
 mod views;
+mod welcome;

@@ -66,7 +66,7 @@ async fn setup_needs_the_token_and_closes_for_good_once_a_user_exists() {
         )
         .await;
     assert_eq!(res.status, 303, "{}", res.text());
-    assert_eq!(res.location(), "/contacts");
+    assert_eq!(res.location(), "/welcome", "setup leads to the first steps");
     // Signed in as the new admin.
     let list = c.get("/contacts").await;
     assert_eq!(list.status, 200);

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::auth;
+use crate::domain::onboarding;
 use crate::error::AppError;
 use crate::web::auth::{client, sign_in, sign_out};
 use crate::web::forms::Form;
@@ -26,6 +27,11 @@ pub struct NextParam {
     signed_out: Option<String>,
 }
 
+/// The page a sign-in was asked to return to, when one was (a path on this site).
+fn asked_for(next: Option<&str>) -> Option<String> {
+    next.filter(|n| !n.is_empty()).map(|n| safe_next(Some(n)))
+}
+
 pub async fn show(session: Session, q: web::Query<NextParam>) -> Result<HttpResponse, AppError> {
     let mut l = Layout::anonymous(&session);
     if q.signed_out.is_some() && l.flash.is_none() {
@@ -35,7 +41,7 @@ pub async fn show(session: Session, q: web::Query<NextParam>) -> Result<HttpResp
         &LoginPage {
             l,
             email: String::new(),
-            next: safe_next(q.next.as_deref()),
+            next: asked_for(q.next.as_deref()).unwrap_or_default(),
             error: None,
         },
         StatusCode::OK,
@@ -58,10 +64,19 @@ pub async fn submit(
     Form(form): Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let client = client(&req, state.config.behind_proxy);
-    let next = safe_next(form.next.as_deref());
+    let asked = asked_for(form.next.as_deref());
+    let next = asked.clone().unwrap_or_else(|| safe_next(None));
     match auth::login(&state.db, &form.email, &form.password, &client.ip).await {
         Ok(user) => {
             sign_in(&state.db, &session, user.id, &client).await?;
+            // An admin who signs in without a page to go back to is offered the first
+            // steps until they are done.
+            if asked.is_none()
+                && user.role == "admin"
+                && !onboarding::steps(&state.db).await?.complete()
+            {
+                return Ok(see_other("/welcome"));
+            }
             Ok(see_other(&next))
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests { .. })) => {
@@ -78,7 +93,7 @@ pub async fn submit(
                 &LoginPage {
                     l: Layout::anonymous(&session),
                     email: form.email,
-                    next,
+                    next: asked.unwrap_or_default(),
                     error: Some(e.to_string()),
                 },
                 status,

@@ -16,6 +16,7 @@ pub mod setup;
 pub mod tags;
 pub mod users;
 pub mod views;
+pub mod welcome;
 
 use actix_session::Session;
 use actix_web::HttpResponse;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::deals::{self, Pipeline, StageInput};
+use crate::domain::onboarding;
 use crate::error::AppError;
 use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
@@ -63,6 +64,7 @@ fn done(user: &CurrentUser, flash: &str) -> HttpResponse {
 }
 
 pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+    onboarding::pipeline_checked(&state.db, &user.actor).await?;
     page(&state, &user, None).await
 }
 

@@ -84,7 +84,7 @@ pub async fn submit(
             let client = client(&req, state.config.behind_proxy);
             sign_in(&state.db, &session, user.id, &client).await?;
             set_flash(&session, "Welcome to Cairn. Your admin account is ready.");
-            Ok(see_other("/contacts"))
+            Ok(see_other("/welcome"))
         }
         Err(e) => {
             let refusal = Refusal::of(Some(e))?;
