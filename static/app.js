@@ -32,6 +32,34 @@
     empty.forEach(function (key) { delete params[key]; });
   });
 
+  // A filter form asks again only when what it asks has changed: leaving the search box
+  // fires `change` after typing already loaded those results, and loading them again
+  // would drop the rows ticked meanwhile. Enter (submit) still reloads.
+  function filterQuery(form) {
+    var params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) {
+      if (value !== "" && key !== "_csrf") params.append(key, value);
+    });
+    return params.toString();
+  }
+  function rememberFilters(root) {
+    var forms = (root || document).querySelectorAll("form.filters[hx-get]");
+    for (var i = 0; i < forms.length; i++) forms[i].dataset.asked = filterQuery(forms[i]);
+  }
+  document.addEventListener("DOMContentLoaded", function () { rememberFilters(document); });
+  document.addEventListener("htmx:afterSettle", function (evt) { rememberFilters(evt.detail.elt); });
+  document.addEventListener("htmx:configRequest", function (evt) {
+    var form = evt.detail.elt;
+    if (evt.detail.verb !== "get" || !form.matches || !form.matches("form.filters[hx-get]")) return;
+    var asked = filterQuery(form);
+    var trigger = evt.detail.triggeringEvent;
+    if (asked === form.dataset.asked && !(trigger && trigger.type === "submit")) {
+      evt.preventDefault();
+      return;
+    }
+    form.dataset.asked = asked;
+  });
+
   function toast(message, kind) {
     var box = document.getElementById("toasts");
     if (!box) return;
