@@ -1,13 +1,17 @@
 //! Activities: what happened with a deal, a contact or a company (a note, a call, a
 //! meeting, an email, a payment), newest first on the record's page.
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, Page, Role, audit, now};
+use crate::entities::{activity, company, contact, deal, deal_contact, user};
 use crate::error::{AppError, FieldErrors};
 
 /// Kinds and how the page names them.
@@ -38,11 +42,11 @@ impl Subject {
         }
     }
 
-    fn table(self) -> (&'static str, &'static str) {
+    fn noun(self) -> &'static str {
         match self {
-            Subject::Deal(_) => ("deals", "deal"),
-            Subject::Contact(_) => ("contacts", "contact"),
-            Subject::Company(_) => ("companies", "company"),
+            Subject::Deal(_) => "deal",
+            Subject::Contact(_) => "contact",
+            Subject::Company(_) => "company",
         }
     }
 }
@@ -96,31 +100,55 @@ impl Activity {
     }
 }
 
-const SELECT: &str = "SELECT a.id, a.kind, a.body, a.occurred_at, a.deal_id, a.contact_id, a.company_id, \
-     a.author_id, u.name AS author_name, dl.title AS deal_title, a.created_at FROM activities a \
-     LEFT JOIN users u ON u.id = a.author_id LEFT JOIN deals dl ON dl.id = a.deal_id";
-
-#[derive(FromQueryResult)]
-struct Count {
-    n: i64,
+/// Activities with their author's name and, for a deal's, the deal's title.
+fn select() -> Select<activity::Entity> {
+    use activity::Column as A;
+    activity::Entity::find()
+        .select_only()
+        .columns([
+            A::Id,
+            A::Kind,
+            A::Body,
+            A::OccurredAt,
+            A::DealId,
+            A::ContactId,
+        ])
+        .columns([A::CompanyId, A::AuthorId, A::CreatedAt])
+        .column_as(user::Column::Name, "author_name")
+        .column_as(deal::Column::Title, "deal_title")
+        .join(JoinType::LeftJoin, activity::Relation::Author.def())
+        .join(JoinType::LeftJoin, activity::Relation::Deal.def())
 }
 
 async fn exists(conn: &impl ConnectionTrait, subject: Subject) -> Result<bool, AppError> {
-    let (table, _) = subject.table();
-    let (_, id) = subject.column();
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(&format!("SELECT COUNT(*) AS n FROM {table} WHERE id = "))
-        .bind(id);
-    Ok(Count::find_by_statement(sql.build())
+    match subject {
+        Subject::Deal(id) => has_row::<deal::Entity>(conn, deal::Column::Id, id).await,
+        Subject::Contact(id) => has_row::<contact::Entity>(conn, contact::Column::Id, id).await,
+        Subject::Company(id) => has_row::<company::Entity>(conn, company::Column::Id, id).await,
+    }
+}
+
+async fn has_row<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    id_column: E::Column,
+    id: i64,
+) -> Result<bool, AppError> {
+    Ok(E::find()
+        .select_only()
+        .column(id_column)
+        .filter(id_column.eq(id))
+        .into_tuple::<i64>()
         .one(conn)
         .await?
-        .is_some_and(|c| c.n > 0))
+        .is_some())
 }
 
 async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Activity>, AppError> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(SELECT).push(" WHERE a.id = ").bind(id);
-    Ok(Activity::find_by_statement(sql.build()).one(conn).await?)
+    Ok(select()
+        .filter(activity::Column::Id.eq(id))
+        .into_model::<Activity>()
+        .one(conn)
+        .await?)
 }
 
 fn subject_of(input: &ActivityInput, fields: &mut FieldErrors) -> Option<Subject> {
@@ -202,36 +230,34 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
         && !exists(&tx, s).await?
     {
         let (column, _) = s.column();
-        let (_, noun) = s.table();
+        let noun = s.noun();
         fields.set(column, format!("No {noun} has this id."));
     }
     let Some(subject) = subject.filter(|_| fields.is_empty()) else {
         return Err(AppError::validation(fields));
     };
-    let (column, subject_id) = subject.column();
-    let mut sql = Sql::new(db.backend());
-    sql.push(&format!(
-        "INSERT INTO activities (kind, body, occurred_at, {column}, author_id, created_at) VALUES ("
-    ))
-    .bind(kind.clone())
-    .push(", ")
-    .bind(body)
-    .push(", ")
-    .bind(occurred_at)
-    .push(", ")
-    .bind(subject_id)
-    .push(", ")
-    .bind(actor.id)
-    .push(", ")
-    .bind(t)
-    .push(") RETURNING id");
-    let row = tx
-        .query_one_raw(sql.build())
-        .await?
-        .ok_or_else(|| AppError::Internal("no id for the new activity".into()))?;
-    let id: i64 = row.try_get("", "id")?;
+    let (_, subject_id) = subject.column();
+    let (deal_id, contact_id, company_id) = match subject {
+        Subject::Deal(id) => (Some(id), None, None),
+        Subject::Contact(id) => (None, Some(id), None),
+        Subject::Company(id) => (None, None, Some(id)),
+    };
+    let id = activity::Entity::insert(activity::ActiveModel {
+        id: NotSet,
+        kind: Set(kind.clone()),
+        body: Set(body.to_string()),
+        occurred_at: Set(occurred_at),
+        deal_id: Set(deal_id),
+        contact_id: Set(contact_id),
+        company_id: Set(company_id),
+        author_id: Set(Some(actor.id)),
+        created_at: Set(t),
+    })
+    .exec(&tx)
+    .await?
+    .last_insert_id;
     // Recorded under the activity itself: the record's own history stays about the record.
-    let (_, noun) = subject.table();
+    let noun = subject.noun();
     audit::record(
         &tx,
         Some(actor),
@@ -338,23 +364,34 @@ impl Activity {
 /// Which activities make up a record's timeline: its own, and with `with_deals` those of
 /// its deals (a contact's through deal_contacts, a company's through deals.company_id);
 /// each side is an index range.
-fn push_timeline(sql: &mut Sql, subject: Subject, with_deals: bool) {
-    let (column, id) = subject.column();
-    sql.push(&format!(" WHERE (a.{column} = ")).bind(id);
-    match (subject, with_deals) {
-        (Subject::Contact(c), true) => {
-            sql.push(" OR a.deal_id IN (SELECT deal_id FROM deal_contacts WHERE contact_id = ")
-                .bind(c)
-                .push(")");
-        }
-        (Subject::Company(c), true) => {
-            sql.push(" OR a.deal_id IN (SELECT id FROM deals WHERE company_id = ")
-                .bind(c)
-                .push(")");
-        }
-        _ => {}
+fn timeline(subject: Subject, with_deals: bool) -> Condition {
+    let own = match subject {
+        Subject::Deal(id) => activity::Column::DealId.eq(id),
+        Subject::Contact(id) => activity::Column::ContactId.eq(id),
+        Subject::Company(id) => activity::Column::CompanyId.eq(id),
+    };
+    let deals = match (subject, with_deals) {
+        (Subject::Contact(c), true) => Some(
+            Query::select()
+                .column(deal_contact::Column::DealId)
+                .from(deal_contact::Entity)
+                .and_where(deal_contact::Column::ContactId.eq(c))
+                .to_owned(),
+        ),
+        (Subject::Company(c), true) => Some(
+            Query::select()
+                .column(deal::Column::Id)
+                .from(deal::Entity)
+                .and_where(deal::Column::CompanyId.eq(c))
+                .to_owned(),
+        ),
+        _ => None,
+    };
+    let timeline = Condition::any().add(own);
+    match deals {
+        Some(deals) => timeline.add(activity::Column::DealId.in_subquery(deals)),
+        None => timeline,
     }
-    sql.push(")");
 }
 
 /// A record's activities, newest first: a page of them, or those after `before`. A record
@@ -362,39 +399,39 @@ fn push_timeline(sql: &mut Sql, subject: Subject, with_deals: bool) {
 pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Activity>, AppError> {
     let subject = q.subject;
     if !exists(&db.read, subject).await? {
-        let (_, noun) = subject.table();
+        let noun = subject.noun();
         let mut noun = noun.to_string();
         noun[..1].make_ascii_uppercase();
         return Err(AppError::not_found(&noun));
     }
-    let mut count = Sql::new(db.backend());
-    count.push("SELECT COUNT(*) AS n FROM activities a");
-    push_timeline(&mut count, subject, q.with_deals);
-    let total = Count::find_by_statement(count.build())
+    let total = activity::Entity::find()
+        .select_only()
+        .column_as(Expr::col(Asterisk).count(), "n")
+        .filter(timeline(subject, q.with_deals))
+        .into_tuple::<i64>()
         .one(&db.read)
         .await?
-        .map_or(0, |c| c.n.max(0) as u64);
-    let mut sql = Sql::new(db.backend());
-    sql.push(SELECT);
-    push_timeline(&mut sql, subject, q.with_deals);
+        .map_or(0, |n| u64::try_from(n).unwrap_or(0));
+    let mut query = select().filter(timeline(subject, q.with_deals));
     if let Some((at, before_id)) = q.before {
-        sql.push(" AND (a.occurred_at < ")
-            .bind(at)
-            .push(" OR (a.occurred_at = ")
-            .bind(at)
-            .push(" AND a.id < ")
-            .bind(before_id)
-            .push("))");
+        query = query.filter(
+            Condition::any()
+                .add(activity::Column::OccurredAt.lt(at))
+                .add(
+                    Condition::all()
+                        .add(activity::Column::OccurredAt.eq(at))
+                        .add(activity::Column::Id.lt(before_id)),
+                ),
+        );
     }
-    sql.push(" ORDER BY a.occurred_at DESC, a.id DESC LIMIT ")
-        .bind((q.per_page + u64::from(q.peek)) as i64);
+    query = query
+        .order_by_desc(activity::Column::OccurredAt)
+        .order_by_desc(activity::Column::Id)
+        .limit(q.per_page + u64::from(q.peek));
     if q.before.is_none() {
-        sql.push(" OFFSET ")
-            .bind(((q.page - 1) * q.per_page) as i64);
+        query = query.offset((q.page - 1) * q.per_page);
     }
-    let items = Activity::find_by_statement(sql.build())
-        .all(&db.read)
-        .await?;
+    let items = query.into_model::<Activity>().all(&db.read).await?;
     Ok(Page {
         total,
         page: q.page,
@@ -415,9 +452,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppErro
             "Only its author, a manager or an admin can delete an activity.".into(),
         ));
     }
-    let mut sql = Sql::new(db.backend());
-    sql.push("DELETE FROM activities WHERE id = ").bind(id);
-    tx.execute_raw(sql.build()).await?;
+    activity::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(
         &tx,
         Some(actor),

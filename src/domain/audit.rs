@@ -1,9 +1,12 @@
 //! The audit trail: who did what to which record, written in the same transaction as the
 //! change itself.
-use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, NotSet, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Set,
+};
 
 use crate::domain::{Actor, now};
-use crate::entities::audit_log;
+use crate::entities::{audit_log, user};
 use crate::error::AppError;
 
 pub async fn record(
@@ -44,17 +47,20 @@ pub async fn for_record(
     db: &crate::domain::Db,
     entity: &str,
     entity_id: i64,
-    limit: i64,
+    limit: u64,
 ) -> Result<Vec<Entry>, AppError> {
-    let mut sql = crate::domain::sql::Sql::new(db.backend());
-    sql.push(
-        "SELECT a.action, u.name AS actor_name, a.detail, a.created_at FROM audit_log a \
-         LEFT JOIN users u ON u.id = a.actor_id WHERE a.entity = ",
-    )
-    .bind(entity)
-    .push(" AND a.entity_id = ")
-    .bind(entity_id)
-    .push(" ORDER BY a.id DESC LIMIT ")
-    .bind(limit);
-    Ok(Entry::find_by_statement(sql.build()).all(&db.read).await?)
+    Ok(audit_log::Entity::find()
+        .select_only()
+        .column(audit_log::Column::Action)
+        .column_as(user::Column::Name, "actor_name")
+        .column(audit_log::Column::Detail)
+        .column(audit_log::Column::CreatedAt)
+        .join(JoinType::LeftJoin, audit_log::Relation::Actor.def())
+        .filter(audit_log::Column::Entity.eq(entity))
+        .filter(audit_log::Column::EntityId.eq(entity_id))
+        .order_by_desc(audit_log::Column::Id)
+        .limit(limit)
+        .into_model::<Entry>()
+        .all(&db.read)
+        .await?)
 }

@@ -4,9 +4,10 @@
 //! definition goes.
 use std::collections::BTreeMap;
 
+use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, NotSet,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -14,7 +15,7 @@ use serde_json::Value;
 use crate::domain::Db;
 use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, audit, has_control, now};
-use crate::entities::custom_field;
+use crate::entities::{company, contact, custom_field};
 use crate::error::{AppError, FieldErrors};
 
 pub const KINDS: [(&str, &str); 7] = [
@@ -185,29 +186,23 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::not_found("Field"))?;
-    let table = if field.entity == "company" {
-        "companies"
+    if field.entity == "company" {
+        remove_values::<company::Entity>(
+            &tx,
+            company::Column::Id,
+            company::Column::Custom,
+            &field.key,
+        )
+        .await?;
     } else {
-        "contacts"
-    };
-    let mut sql = Sql::new(db.backend());
-    match db.backend() {
-        sea_orm::DatabaseBackend::Postgres => {
-            sql.push(&format!("UPDATE {table} SET custom = (custom::jsonb - "))
-                .bind(field.key.clone())
-                .push(")::text WHERE custom::jsonb ? ")
-                .bind(field.key.clone());
-        }
-        _ => {
-            let path = format!("$.\"{}\"", field.key);
-            sql.push(&format!("UPDATE {table} SET custom = json_remove(custom, "))
-                .bind(path.clone())
-                .push(") WHERE json_type(custom, ")
-                .bind(path)
-                .push(") IS NOT NULL");
-        }
+        remove_values::<contact::Entity>(
+            &tx,
+            contact::Column::Id,
+            contact::Column::Custom,
+            &field.key,
+        )
+        .await?;
     }
-    tx.execute_raw(sql.build()).await?;
     custom_field::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(
         &tx,
@@ -220,6 +215,45 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     .await?;
     tx.commit().await?;
     db.auth_cache.forget();
+    Ok(())
+}
+
+/// Takes `key` out of the stored values of every record of `id`'s table. The JSON is
+/// edited here, not in SQL: the two engines share no function that removes a key.
+async fn remove_values<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    id: E::Column,
+    custom: E::Column,
+    key: &str,
+) -> Result<(), AppError> {
+    // Keys are letters, digits and `_`; a `_` matching any character only widens this
+    // pre-filter, and the parsed object decides.
+    let rows: Vec<(i64, String)> = E::find()
+        .select_only()
+        .columns([id, custom])
+        .filter(custom.like(format!("%\"{key}\"%")))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    let changed: Vec<(i64, String)> = rows
+        .into_iter()
+        .filter_map(|(record, stored)| {
+            let mut values: serde_json::Map<String, Value> = serde_json::from_str(&stored).ok()?;
+            values.remove(key)?;
+            Some((record, Value::Object(values).to_string()))
+        })
+        .collect();
+    for batch in changed.chunks(500) {
+        let mut values = CaseStatement::new();
+        for (record, stored) in batch {
+            values = values.case(id.eq(*record), stored.as_str());
+        }
+        E::update_many()
+            .col_expr(custom, values.finally(Expr::col(custom)).into())
+            .filter(id.is_in(batch.iter().map(|(record, _)| *record)))
+            .exec(conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -370,27 +404,6 @@ fn check(def: &Field, value: &Value) -> Result<Option<Value>, String> {
 /// Parses the stored JSON object.
 pub fn parse(stored: &str) -> BTreeMap<String, Value> {
     serde_json::from_str(stored).unwrap_or_default()
-}
-
-#[derive(FromQueryResult)]
-struct Stored {
-    custom: String,
-}
-
-/// The stored values of one record (`table` is contacts or companies).
-pub async fn stored(
-    conn: &impl ConnectionTrait,
-    table: &str,
-    id: i64,
-) -> Result<BTreeMap<String, Value>, AppError> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(&format!("SELECT custom FROM {table} WHERE id = "))
-        .bind(id);
-    Ok(Stored::find_by_statement(sql.build())
-        .one(conn)
-        .await?
-        .map(|s| parse(&s.custom))
-        .unwrap_or_default())
 }
 
 /// `AND` conditions for list filters `custom.<key>=value` on the records aliased `t`.

@@ -1,12 +1,16 @@
 //! Deterministic demo data: the same seed gives the same people, companies, sources and
 //! creation dates (spread over the year before the day of seeding).
 use chrono::{Duration, TimeZone, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
 
 use crate::domain::Db;
 use crate::domain::companies::{INDUSTRIES, SIZE_BANDS};
-use crate::domain::sql::Sql;
 use crate::domain::{normalise, now};
+use crate::entities::{company, contact, deal, user};
 use crate::error::AppError;
 
 const FIRST: &[&str] = &[
@@ -163,17 +167,6 @@ impl Rng {
     }
 }
 
-#[derive(FromQueryResult)]
-struct IdRow {
-    id: i64,
-}
-
-#[derive(FromQueryResult)]
-struct NormRow {
-    id: i64,
-    name_norm: String,
-}
-
 pub struct Seeded {
     pub contacts: u64,
     pub companies: u64,
@@ -202,17 +195,11 @@ pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> 
 
     let today = Utc.from_utc_datetime(&now().date_naive().and_time(chrono::NaiveTime::MIN));
     let year_secs = 365 * 24 * 3600;
-    let backend = db.backend();
     let batch = 500u64;
     let mut done = 0u64;
     while done < contacts {
         let n = batch.min(contacts - done);
-        let tx = db.write.begin().await?;
-        let mut sql = Sql::new(backend);
-        sql.push(
-            "INSERT INTO contacts (first_name, last_name, email, email_norm, phone, company_id, \
-             title, source, owner_id, created_at, updated_at) VALUES ",
-        );
+        let mut rows = Vec::with_capacity(n as usize);
         for k in 0..n {
             let i = done + k;
             let first = rng.pick(FIRST);
@@ -234,35 +221,27 @@ pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> 
             let title = rng.pick(TITLES);
             let source = rng.pick(SOURCES);
             let owner = owners[rng.below(owners.len())];
-            if k > 0 {
-                sql.push(", ");
-            }
-            sql.push("(")
-                .bind(first)
-                .push(", ")
-                .bind(last)
-                .push(", ")
-                .bind(email.clone())
-                .push(", ")
-                .bind(normalise(&email))
-                .push(", ")
-                .bind(phone)
-                .push(", ")
-                .bind(company_ids[ci])
-                .push(", ")
-                .bind(title)
-                .push(", ")
-                .bind(source)
-                .push(", ")
-                .bind(owner)
-                .push(", ")
-                .bind(created)
-                .push(", ")
-                .bind(created)
-                .push(")");
+            rows.push(contact::ActiveModel {
+                id: NotSet,
+                first_name: Set(first.to_string()),
+                last_name: Set(last.to_string()),
+                email_norm: Set(Some(normalise(&email))),
+                email: Set(Some(email)),
+                phone: Set(Some(phone)),
+                company_id: Set(Some(company_ids[ci])),
+                title: Set(Some(title.to_string())),
+                source: Set(source.to_string()),
+                owner_id: Set(owner),
+                custom: NotSet,
+                created_at: Set(created),
+                updated_at: Set(created),
+            });
         }
-        sql.push(" ON CONFLICT (email_norm) DO NOTHING");
-        tx.execute_raw(sql.build()).await?;
+        let tx = db.write.begin().await?;
+        contact::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([contact::Column::EmailNorm])
+            .exec_without_returning(&tx)
+            .await?;
         tx.commit().await?;
         done += n;
     }
@@ -281,20 +260,11 @@ async fn insert_companies(
     owners: &[i64],
     rng: &mut Rng,
 ) -> Result<Vec<i64>, AppError> {
-    let backend = db.backend();
     let t = now();
     let tx = db.write.begin().await?;
     let mut ids = Vec::with_capacity(names.len());
     for chunk in names.chunks(500) {
-        let mut sql = Sql::new(backend);
-        sql.push(
-            "INSERT INTO companies (name, name_norm, domain, industry, size_band, owner_id, \
-             created_at, updated_at) VALUES ",
-        );
-        for (k, name) in chunk.iter().enumerate() {
-            if k > 0 {
-                sql.push(", ");
-            }
+        let rows = chunk.iter().map(|name| {
             let slug: String = name
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric())
@@ -303,41 +273,38 @@ async fn insert_companies(
             let industry = INDUSTRIES[rng.below(INDUSTRIES.len())].0;
             let size = SIZE_BANDS[rng.below(SIZE_BANDS.len())];
             let owner = owners[rng.below(owners.len())];
-            sql.push("(")
-                .bind(name.clone())
-                .push(", ")
-                .bind(normalise(name))
-                .push(", ")
-                .bind(format!("{slug}.example"))
-                .push(", ")
-                .bind(industry)
-                .push(", ")
-                .bind(size)
-                .push(", ")
-                .bind(owner)
-                .push(", ")
-                .bind(t)
-                .push(", ")
-                .bind(t)
-                .push(")");
-        }
-        sql.push(" ON CONFLICT DO NOTHING");
-        tx.execute_raw(sql.build()).await?;
+            company::ActiveModel {
+                id: NotSet,
+                name: Set(name.clone()),
+                name_norm: Set(normalise(name)),
+                domain: Set(Some(format!("{slug}.example"))),
+                industry: Set(Some(industry.to_string())),
+                size_band: Set(Some(size.to_string())),
+                website: NotSet,
+                phone: NotSet,
+                address: NotSet,
+                owner_id: Set(Some(owner)),
+                custom: NotSet,
+                created_at: Set(t),
+                updated_at: Set(t),
+            }
+        });
+        // A rerun meets its own names and domains: those companies are kept as they are.
+        company::Entity::insert_many(rows)
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .exec_without_returning(&tx)
+            .await?;
     }
     let mut by_norm = std::collections::HashMap::with_capacity(names.len());
     for chunk in names.chunks(500) {
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT id, name_norm FROM companies WHERE name_norm IN (");
-        for (k, name) in chunk.iter().enumerate() {
-            if k > 0 {
-                sql.push(", ");
-            }
-            sql.bind(normalise(name));
-        }
-        sql.push(")");
-        for row in NormRow::find_by_statement(sql.build()).all(&tx).await? {
-            by_norm.insert(row.name_norm, row.id);
-        }
+        let found: Vec<(i64, String)> = company::Entity::find()
+            .select_only()
+            .columns([company::Column::Id, company::Column::NameNorm])
+            .filter(company::Column::NameNorm.is_in(chunk.iter().map(|n| normalise(n))))
+            .into_tuple()
+            .all(&tx)
+            .await?;
+        by_norm.extend(found.into_iter().map(|(id, norm)| (norm, id)));
     }
     for name in names {
         let id = by_norm
@@ -352,16 +319,14 @@ async fn insert_companies(
 /// Owners for the demo contacts: the install's active users. Seeding needs one, so that
 /// demo accounts never take the place of the first admin that setup creates.
 async fn ensure_owners(db: &Db) -> Result<Vec<i64>, AppError> {
-    let mut sql = Sql::new(db.backend());
-    sql.push("SELECT id FROM users WHERE active = ")
-        .bind(true)
-        .push(" ORDER BY id");
-    let owners: Vec<i64> = IdRow::find_by_statement(sql.build())
+    let owners: Vec<i64> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Id)
+        .into_tuple()
         .all(&db.read)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+        .await?;
     if owners.is_empty() {
         return Err(AppError::BadRequest(
             "seeding needs a user to own the contacts: finish /setup or run `cairn user create` first".into(),
@@ -392,15 +357,14 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
         .into_iter()
         .next()
         .ok_or_else(|| AppError::Internal("no pipeline to seed deals into".into()))?;
-    let backend = db.backend();
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT id FROM companies ORDER BY id LIMIT 2000");
-    let companies: Vec<i64> = IdRow::find_by_statement(sql.build())
+    let companies: Vec<i64> = company::Entity::find()
+        .select_only()
+        .column(company::Column::Id)
+        .order_by_asc(company::Column::Id)
+        .limit(2000)
+        .into_tuple()
         .all(&db.read)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
+        .await?;
     let mut rng = Rng(seed.wrapping_mul(31).wrapping_add(7));
     let mut positions = std::collections::HashMap::new();
     let t = now();
@@ -408,13 +372,8 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
     let mut done = 0u64;
     while done < count {
         let n = 300u64.min(count - done);
-        let tx = db.write.begin().await?;
-        let mut ins = Sql::new(backend);
-        ins.push(
-            "INSERT INTO deals (title, pipeline_id, stage_id, position, amount_minor, currency, company_id, owner_id, \
-             expected_close, source, closed_at, lost_reason, version, stage_entered_at, created_at, updated_at) VALUES ",
-        );
-        for k in 0..n {
+        let mut rows = Vec::with_capacity(n as usize);
+        for _ in 0..n {
             // Nine in ten open.
             let stage = if rng.below(10) == 0 {
                 &pipeline.stages[pipeline.stages.len() - 1 - rng.below(2)]
@@ -431,40 +390,31 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
             let company = (!companies.is_empty()).then(|| companies[rng.below(companies.len())]);
             let entered = t - Duration::days(rng.below(60) as i64);
             let close = today + Duration::days(rng.below(180) as i64);
-            if k > 0 {
-                ins.push(", ");
-            }
-            ins.push("(")
-                .bind(format!("{} {}", rng.pick(COMPANY_A), rng.pick(PRODUCTS)))
-                .push(", ")
-                .bind(pipeline.id)
-                .push(", ")
-                .bind(stage.id)
-                .push(", ")
-                .bind(*position)
-                .push(", ")
-                .bind((rng.below(500) as i64 + 1) * 10_000)
-                .push(", 'USD', ")
-                .bind(company)
-                .push(", ")
-                .bind(owners[rng.below(owners.len())])
-                .push(", ")
-                .bind(close)
-                .push(", ")
-                .bind(rng.pick(SOURCES))
-                .push(", ")
-                .bind((stage.kind != "open").then_some(entered))
-                .push(", ")
-                .bind((stage.kind == "lost").then_some("Chose a competitor"))
-                .push(", 1, ")
-                .bind(entered)
-                .push(", ")
-                .bind(entered)
-                .push(", ")
-                .bind(entered)
-                .push(")");
+            rows.push(deal::ActiveModel {
+                id: NotSet,
+                title: Set(format!("{} {}", rng.pick(COMPANY_A), rng.pick(PRODUCTS))),
+                pipeline_id: Set(pipeline.id),
+                stage_id: Set(stage.id),
+                position: Set(*position),
+                amount_minor: Set((rng.below(500) as i64 + 1) * 10_000),
+                currency: Set("USD".to_string()),
+                company_id: Set(company),
+                owner_id: Set(owners[rng.below(owners.len())]),
+                expected_close: Set(Some(close)),
+                probability: NotSet,
+                source: Set(rng.pick(SOURCES).to_string()),
+                closed_at: Set((stage.kind != "open").then_some(entered)),
+                lost_reason: Set((stage.kind == "lost").then(|| "Chose a competitor".to_string())),
+                version: Set(1),
+                stage_entered_at: Set(entered),
+                created_at: Set(entered),
+                updated_at: Set(entered),
+            });
         }
-        tx.execute_raw(ins.build()).await?;
+        let tx = db.write.begin().await?;
+        deal::Entity::insert_many(rows)
+            .exec_without_returning(&tx)
+            .await?;
         tx.commit().await?;
         done += n;
     }

@@ -1,14 +1,17 @@
 //! Tags: created on the fly from a record's form or API body, coloured, and renamed,
 //! merged or deleted in settings.
+use sea_orm::sea_query::{
+    Asterisk, DynIden, Expr, ExprTrait, InsertStatement, IntoIden, OnConflict, Query,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, NotSet, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 
 use crate::domain::Db;
-use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, audit, has_control, normalise, now};
-use crate::entities::tag;
+use crate::entities::{company_tag, contact_tag, tag};
 use crate::error::{AppError, FieldErrors};
 
 pub const NAME_MAX: usize = 60;
@@ -67,28 +70,20 @@ pub async fn ensure(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let backend = conn.get_database_backend();
     let t = now();
-    let mut insert = Sql::new(backend);
-    insert.push("INSERT INTO tags (name, name_norm, color, created_at) VALUES ");
-    for (i, name) in names.iter().enumerate() {
+    tag::Entity::insert_many(names.iter().map(|name| {
         let norm = normalise(name);
-        if i > 0 {
-            insert.push(", ");
+        tag::ActiveModel {
+            id: NotSet,
+            name: Set(name.clone()),
+            color: Set(color_for(&norm).to_string()),
+            name_norm: Set(norm),
+            created_at: Set(t),
         }
-        insert
-            .push("(")
-            .bind(name.clone())
-            .push(", ")
-            .bind(norm.clone())
-            .push(", ")
-            .bind(color_for(&norm))
-            .push(", ")
-            .bind(t)
-            .push(")");
-    }
-    insert.push(" ON CONFLICT (name_norm) DO NOTHING");
-    conn.execute_raw(insert.build()).await?;
+    }))
+    .on_conflict_do_nothing_on([tag::Column::NameNorm])
+    .exec_without_returning(conn)
+    .await?;
     let norms: Vec<String> = names.iter().map(|n| normalise(n)).collect();
     let found = tag::Entity::find()
         .filter(tag::Column::NameNorm.is_in(norms.clone()))
@@ -101,37 +96,87 @@ pub async fn ensure(
         .collect())
 }
 
+/// The records a tag can be put on, each with its link table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tagged {
+    Contact,
+    Company,
+}
+
+impl Tagged {
+    /// Both link tables, for work that spans every tagged record.
+    pub const ALL: [Tagged; 2] = [Tagged::Contact, Tagged::Company];
+
+    /// The link table with its record and tag columns.
+    fn link_table(self) -> (DynIden, DynIden, DynIden) {
+        match self {
+            Tagged::Contact => (
+                contact_tag::Entity.into_iden(),
+                contact_tag::Column::ContactId.into_iden(),
+                contact_tag::Column::TagId.into_iden(),
+            ),
+            Tagged::Company => (
+                company_tag::Entity.into_iden(),
+                company_tag::Column::CompanyId.into_iden(),
+                company_tag::Column::TagId.into_iden(),
+            ),
+        }
+    }
+
+    fn from_table(table: &str) -> Result<Tagged, AppError> {
+        match table {
+            "contact_tags" => Ok(Tagged::Contact),
+            "company_tags" => Ok(Tagged::Company),
+            other => Err(AppError::Internal(format!("{other} holds no tags"))),
+        }
+    }
+}
+
 /// Replaces the tags of a record (`table` is contact_tags or company_tags).
+// Kept with table names for its callers; `set_links` says the same with a type.
 pub async fn set_for(
     conn: &impl ConnectionTrait,
     table: &'static str,
-    column: &'static str,
+    _column: &'static str,
     record_id: i64,
     tags: &[tag::Model],
 ) -> Result<(), AppError> {
-    let backend = conn.get_database_backend();
-    let mut delete = Sql::new(backend);
-    delete
-        .push(&format!("DELETE FROM {table} WHERE {column} = "))
-        .bind(record_id);
-    conn.execute_raw(delete.build()).await?;
-    if tags.is_empty() {
-        return Ok(());
-    }
-    let mut insert = Sql::new(backend);
-    insert.push(&format!("INSERT INTO {table} ({column}, tag_id) VALUES "));
-    for (i, t) in tags.iter().enumerate() {
-        if i > 0 {
-            insert.push(", ");
+    set_links(conn, Tagged::from_table(table)?, record_id, tags).await
+}
+
+/// Replaces the tags of the `kind` record `record_id`.
+pub async fn set_links(
+    conn: &impl ConnectionTrait,
+    kind: Tagged,
+    record_id: i64,
+    tags: &[tag::Model],
+) -> Result<(), AppError> {
+    match kind {
+        Tagged::Contact => {
+            contact_tag::Entity::delete_many()
+                .filter(contact_tag::Column::ContactId.eq(record_id))
+                .exec(conn)
+                .await?;
+            contact_tag::Entity::insert_many(tags.iter().map(|t| contact_tag::ActiveModel {
+                contact_id: Set(record_id),
+                tag_id: Set(t.id),
+            }))
+            .exec_without_returning(conn)
+            .await?;
         }
-        insert
-            .push("(")
-            .bind(record_id)
-            .push(", ")
-            .bind(t.id)
-            .push(")");
+        Tagged::Company => {
+            company_tag::Entity::delete_many()
+                .filter(company_tag::Column::CompanyId.eq(record_id))
+                .exec(conn)
+                .await?;
+            company_tag::Entity::insert_many(tags.iter().map(|t| company_tag::ActiveModel {
+                company_id: Set(record_id),
+                tag_id: Set(t.id),
+            }))
+            .exec_without_returning(conn)
+            .await?;
+        }
     }
-    conn.execute_raw(insert.build()).await?;
     Ok(())
 }
 
@@ -163,16 +208,28 @@ pub struct TagUse {
     pub companies: i64,
 }
 
+/// How many records of `kind` carry the outer query's tag (an index range per tag).
+fn uses(kind: Tagged) -> Expr {
+    let (table, _, tag_id) = kind.link_table();
+    Query::select()
+        .expr(Expr::col(Asterisk).count())
+        .from(table.clone())
+        .and_where(Expr::col((table, tag_id)).equals((tag::Entity, tag::Column::Id)))
+        .to_owned()
+        .into()
+}
+
 /// Every tag with how often it is used, by name.
 pub async fn list(db: &Db) -> Result<Vec<TagUse>, AppError> {
-    let mut sql = Sql::new(db.backend());
-    sql.push(
-        "SELECT g.id, g.name, g.color, \
-         (SELECT COUNT(*) FROM contact_tags x WHERE x.tag_id = g.id) AS contacts, \
-         (SELECT COUNT(*) FROM company_tags y WHERE y.tag_id = g.id) AS companies \
-         FROM tags g ORDER BY g.name_norm",
-    );
-    Ok(TagUse::find_by_statement(sql.build()).all(&db.read).await?)
+    Ok(tag::Entity::find()
+        .select_only()
+        .columns([tag::Column::Id, tag::Column::Name, tag::Column::Color])
+        .column_as(uses(Tagged::Contact), "contacts")
+        .column_as(uses(Tagged::Company), "companies")
+        .order_by_asc(tag::Column::NameNorm)
+        .into_model::<TagUse>()
+        .all(&db.read)
+        .await?)
 }
 
 async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<tag::Model, AppError> {
@@ -248,23 +305,11 @@ pub async fn merge(db: &Db, actor: &Actor, from: i64, into: i64) -> Result<(), A
             "Choose a different tag to merge into.",
         ));
     }
-    let backend = db.backend();
     let tx = db.write.begin().await?;
     let source = get(&tx, from).await?;
     let target = get(&tx, into).await?;
-    for (table, column) in [
-        ("contact_tags", "contact_id"),
-        ("company_tags", "company_id"),
-    ] {
-        let mut sql = Sql::new(backend);
-        sql.push(&format!(
-            "INSERT INTO {table} ({column}, tag_id) SELECT {column}, "
-        ))
-        .bind(into)
-        .push(&format!(" FROM {table} WHERE tag_id = "))
-        .bind(from)
-        .push(" ON CONFLICT DO NOTHING");
-        tx.execute_raw(sql.build()).await?;
+    for kind in Tagged::ALL {
+        tx.execute(&relink(kind, from, into)?).await?;
     }
     tag::Entity::delete_by_id(from).exec(&tx).await?;
     audit::record(
@@ -296,4 +341,25 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// `INSERT … SELECT` that gives every record tagged `from` the tag `into` too; a record
+/// that has both keeps its one link (the key's conflict is skipped).
+fn relink(kind: Tagged, from: i64, into: i64) -> Result<InsertStatement, AppError> {
+    let (table, record_id, tag_id) = kind.link_table();
+    let insert = Query::insert()
+        .into_table(table.clone())
+        .columns([record_id.clone(), tag_id.clone()])
+        .select_from(
+            Query::select()
+                .column(record_id)
+                .expr(Expr::val(into))
+                .from(table.clone())
+                .and_where(Expr::col((table, tag_id)).eq(from))
+                .to_owned(),
+        )
+        .map_err(|e| AppError::Internal(format!("tag merge statement: {e}")))?
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .to_owned();
+    Ok(insert)
 }

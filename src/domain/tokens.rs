@@ -1,13 +1,12 @@
 //! API tokens: shown once at creation, stored only as a SHA-256 hash.
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult,
-    NotSet, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
 };
 
 use crate::domain::Db;
-use crate::domain::sql::Sql;
 use crate::domain::{Actor, Role, audit, has_control, now, random_bytes, sha256_hex, users};
-use crate::entities::api_token;
+use crate::entities::{api_token, user};
 use crate::error::AppError;
 
 pub const PREFIX: &str = "cairn_";
@@ -163,16 +162,19 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Actor, AppError> {
     if let Some(actor) = db.auth_cache.tokens.get(&hash) {
         return Ok(actor);
     }
-    let backend: DbBackend = db.backend();
-    let mut sql = Sql::new(backend);
-    sql.push(
-        "SELECT t.id AS token_id, t.last_used_at, u.id, u.name, u.email, u.role FROM api_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.revoked_at IS NULL AND u.active = ",
-    )
-    .bind(true)
-    .push(" AND t.token_hash = ")
-    .bind(hash.clone());
-    let owner = TokenOwner::find_by_statement(sql.build())
+    let owner = api_token::Entity::find()
+        .select_only()
+        .column_as(api_token::Column::Id, "token_id")
+        .column(api_token::Column::LastUsedAt)
+        .column(user::Column::Id)
+        .column(user::Column::Name)
+        .column(user::Column::Email)
+        .column(user::Column::Role)
+        .join(JoinType::InnerJoin, api_token::Relation::User.def())
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(user::Column::Active.eq(true))
+        .filter(api_token::Column::TokenHash.eq(hash.as_str()))
+        .into_model::<TokenOwner>()
         .one(&db.read)
         .await?
         .ok_or_else(unauthorized)?;

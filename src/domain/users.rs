@@ -3,7 +3,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 use crate::domain::Db;
@@ -268,25 +268,20 @@ async fn keep_an_admin(conn: &impl ConnectionTrait, target: &user::Model) -> Res
     if target.role != Role::Admin.as_str() || !target.active {
         return Ok(());
     }
-    let backend = conn.get_database_backend();
-    let admins = if backend == sea_orm::DatabaseBackend::Postgres {
-        // Lock the admins' rows: two admins demoting each other at once would otherwise
-        // each count two and both succeed. The second waits, then counts what the first
-        // left. (SQLite's single writer already serialises these transactions.)
-        let mut sql = crate::domain::sql::Sql::new(backend);
-        sql.push("SELECT id FROM users WHERE role = ")
-            .bind(Role::Admin.as_str())
-            .push(" AND active = ")
-            .bind(true)
-            .push(" FOR UPDATE");
-        conn.query_all_raw(sql.build()).await?.len() as u64
-    } else {
-        user::Entity::find()
-            .filter(user::Column::Role.eq(Role::Admin.as_str()))
-            .filter(user::Column::Active.eq(true))
-            .count(conn)
-            .await?
-    };
+    // Lock the admins' rows: two admins demoting each other at once would otherwise
+    // each count two and both succeed. The second waits, then counts what the first left.
+    // (SQLite has no row locks, and sea-query leaves the clause out there: its single
+    // writer already serialises these transactions.)
+    let admins = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .lock_exclusive()
+        .into_tuple::<i64>()
+        .all(conn)
+        .await?
+        .len();
     if admins <= 1 {
         return Err(AppError::Conflict {
             message: "This is the last active admin; make someone else admin first.".into(),

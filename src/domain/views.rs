@@ -1,11 +1,15 @@
 //! Saved views: a list's filters, search and sort saved under a name, for oneself or
 //! shared with the team, and each user's default view per list.
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, NotSet, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Select, Set, TransactionTrait,
+};
 use serde::Serialize;
 
 use crate::domain::Db;
-use crate::domain::sql::Sql;
 use crate::domain::{Actor, audit, has_control, now};
+use crate::entities::{saved_view, user, view_default};
 use crate::error::AppError;
 
 /// The lists that have views.
@@ -70,24 +74,47 @@ fn clean_query(list: &str, query: &str) -> Result<String, AppError> {
     Ok(text)
 }
 
+/// Views with their owner's name; the caller adds `is_default`.
+fn select() -> Select<saved_view::Entity> {
+    use saved_view::Column as V;
+    saved_view::Entity::find()
+        .select_only()
+        .columns([V::Id, V::UserId])
+        .column_as(user::Column::Name, "owner_name")
+        .columns([V::List, V::Name, V::Query, V::Shared])
+        .join(JoinType::InnerJoin, saved_view::Relation::User.def())
+}
+
 /// The views `actor` can use on `list`: their own and the shared ones.
 pub async fn for_list(db: &Db, actor: &Actor, list: &str) -> Result<Vec<View>, AppError> {
     check_list(list)?;
-    let mut sql = Sql::new(db.backend());
-    sql.push(
-        "SELECT v.id, v.user_id, u.name AS owner_name, v.list, v.name, v.query, v.shared, \
-         (d.view_id IS NOT NULL) AS is_default FROM saved_views v JOIN users u ON u.id = v.user_id \
-         LEFT JOIN view_defaults d ON d.view_id = v.id AND d.user_id = ",
-    )
-    .bind(actor.id)
-    .push(" WHERE v.list = ")
-    .bind(list)
-    .push(" AND (v.user_id = ")
-    .bind(actor.id)
-    .push(" OR v.shared = ")
-    .bind(true)
-    .push(") ORDER BY v.name, v.id");
-    Ok(View::find_by_statement(sql.build()).all(&db.read).await?)
+    let user_id = actor.id;
+    // Only the actor's own default marks a view as default.
+    let defaults = view_default::Relation::View
+        .def()
+        .rev()
+        .on_condition(move |_, d| {
+            Expr::col((d, view_default::Column::UserId))
+                .eq(user_id)
+                .into_condition()
+        });
+    Ok(select()
+        .column_as(
+            Expr::col((view_default::Entity, view_default::Column::ViewId)).is_not_null(),
+            "is_default",
+        )
+        .join(JoinType::LeftJoin, defaults)
+        .filter(saved_view::Column::List.eq(list))
+        .filter(
+            Condition::any()
+                .add(saved_view::Column::UserId.eq(user_id))
+                .add(saved_view::Column::Shared.eq(true)),
+        )
+        .order_by_asc(saved_view::Column::Name)
+        .order_by_asc(saved_view::Column::Id)
+        .into_model::<View>()
+        .all(&db.read)
+        .await?)
 }
 
 pub async fn create(
@@ -113,25 +140,18 @@ pub async fn create(
     }
     let query = clean_query(list, query)?;
     let tx = db.write.begin().await?;
-    let mut sql = Sql::new(db.backend());
-    sql.push("INSERT INTO saved_views (user_id, list, name, query, shared, created_at) VALUES (")
-        .bind(actor.id)
-        .push(", ")
-        .bind(list)
-        .push(", ")
-        .bind(name.clone())
-        .push(", ")
-        .bind(query.clone())
-        .push(", ")
-        .bind(shared)
-        .push(", ")
-        .bind(now())
-        .push(") RETURNING id");
-    let row = tx
-        .query_one_raw(sql.build())
-        .await?
-        .ok_or_else(|| AppError::Internal("no id for the new view".into()))?;
-    let id: i64 = row.try_get("", "id")?;
+    let id = saved_view::Entity::insert(saved_view::ActiveModel {
+        id: NotSet,
+        user_id: Set(actor.id),
+        list: Set(list.to_string()),
+        name: Set(name.clone()),
+        query: Set(query.clone()),
+        shared: Set(shared),
+        created_at: Set(now()),
+    })
+    .exec(&tx)
+    .await?
+    .last_insert_id;
     audit::record(
         &tx,
         Some(actor),
@@ -155,13 +175,10 @@ pub async fn create(
 }
 
 async fn get(db: &Db, actor: &Actor, id: i64) -> Result<View, AppError> {
-    let mut sql = Sql::new(db.backend());
-    sql.push(
-        "SELECT v.id, v.user_id, u.name AS owner_name, v.list, v.name, v.query, v.shared, \
-         false AS is_default FROM saved_views v JOIN users u ON u.id = v.user_id WHERE v.id = ",
-    )
-    .bind(id);
-    View::find_by_statement(sql.build())
+    select()
+        .column_as(Expr::val(false), "is_default")
+        .filter(saved_view::Column::Id.eq(id))
+        .into_model::<View>()
         .one(&db.read)
         .await?
         .filter(|v| v.user_id == actor.id || v.shared)
@@ -175,9 +192,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
         actor.require_admin()?;
     }
     let tx = db.write.begin().await?;
-    let mut sql = Sql::new(db.backend());
-    sql.push("DELETE FROM saved_views WHERE id = ").bind(id);
-    tx.execute_raw(sql.build()).await?;
+    saved_view::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(&tx, Some(actor), "delete", "saved_view", id, None).await?;
     tx.commit().await?;
     Ok(())
@@ -200,25 +215,20 @@ pub async fn set_default(
             ));
         }
     }
-    let backend = db.backend();
     let tx = db.write.begin().await?;
-    let mut clear = Sql::new(backend);
-    clear
-        .push("DELETE FROM view_defaults WHERE user_id = ")
-        .bind(actor.id)
-        .push(" AND list = ")
-        .bind(list);
-    tx.execute_raw(clear.build()).await?;
+    view_default::Entity::delete_many()
+        .filter(view_default::Column::UserId.eq(actor.id))
+        .filter(view_default::Column::List.eq(list))
+        .exec(&tx)
+        .await?;
     if let Some(id) = id {
-        let mut set = Sql::new(backend);
-        set.push("INSERT INTO view_defaults (user_id, list, view_id) VALUES (")
-            .bind(actor.id)
-            .push(", ")
-            .bind(list)
-            .push(", ")
-            .bind(id)
-            .push(")");
-        tx.execute_raw(set.build()).await?;
+        view_default::Entity::insert(view_default::ActiveModel {
+            user_id: Set(actor.id),
+            list: Set(list.to_string()),
+            view_id: Set(id),
+        })
+        .exec_without_returning(&tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(())

@@ -13,7 +13,22 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
 }
 
+/// `Actor` is for reading who did it: the table has no foreign key, so the trail
+/// outlives the users it names.
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::user::Entity",
+        from = "Column::ActorId",
+        to = "super::user::Column::Id"
+    )]
+    Actor,
+}
+
+impl Related<super::user::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Actor.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

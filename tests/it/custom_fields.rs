@@ -361,3 +361,42 @@ async fn companies_have_custom_fields_of_their_own() {
     let form = c.get(&format!("/companies/{id}/edit")).await.text();
     assert!(form.contains("name=\"cf.arr\""));
 }
+
+#[actix_web::test]
+async fn removing_a_field_keeps_every_other_value() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    let mut c = app.client().await;
+    c.sign_in("admin-api@example.com", PASSWORD).await;
+    define(
+        &mut c,
+        &[("Segment", "text", "", false), ("Notes", "text", "", false)],
+    )
+    .await;
+    // The second's notes name the removed key in their text: only keys go.
+    let both = json!({"segment": "SMB", "notes": "plain"});
+    let mention = json!({"notes": "the \"segment\": key, in words"});
+    let mut ids = Vec::new();
+    for custom in [&both, &mention] {
+        let body = json!({"first_name": "A", "last_name": "B", "custom_fields": custom});
+        ids.push(c.create("/api/v1/contacts", &token, body).await);
+    }
+    let fields = cairn::domain::custom_fields::for_entity(&app.db.read, "contact")
+        .await
+        .unwrap();
+    let segment = fields.iter().find(|f| f.key == "segment").unwrap().id;
+    c.get("/settings/fields").await;
+    c.post_form_ok(&format!("/settings/fields/{segment}/delete"), &[])
+        .await;
+    let mut after = Vec::new();
+    for id in &ids {
+        let path = format!("/api/v1/contacts/{id}");
+        after
+            .push(c.api_ok(Method::GET, &path, &token, None).await.json()["custom_fields"].clone());
+    }
+    assert_eq!(
+        after,
+        [json!({"notes": "plain"}), mention],
+        "the removed field's values went, and nothing else"
+    );
+}
