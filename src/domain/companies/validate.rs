@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use super::{ADDRESS_MAX, CompanyInput, INDUSTRIES, NAME_MAX, SIZE_BANDS, WEBSITE_MAX};
+use crate::domain::records;
 use crate::domain::{Actor, Db, FieldErrorsExt, clean, has_control, normalise, valid_phone};
-use crate::entities::{company, user};
+use crate::entities::company;
 use crate::error::{AppError, FieldErrors};
 
 /// `https://www.Acme.com/pricing` → `acme.com`. None when it is not a host name.
@@ -57,7 +58,6 @@ pub(super) async fn validate(
     current_owner: Option<i64>,
     current_custom: &BTreeMap<String, serde_json::Value>,
 ) -> Result<Valid, AppError> {
-    let conn = &db.read;
     let mut fields = FieldErrors::new();
     for (field, value) in [
         ("name", Some(input.name.as_str())),
@@ -148,37 +148,23 @@ pub(super) async fn validate(
             format!("Address must be at most {ADDRESS_MAX} characters."),
         );
     }
-    let owner_id = input.owner_id.or(Some(actor.id));
-    if let Some(id) = owner_id
-        && id != actor.id
-    {
-        match user::Entity::find_by_id(id).one(conn).await? {
-            Some(u) if u.active || current_owner == Some(id) => {}
-            _ => fields.set("owner_id", "Owner must be an active user."),
-        }
-    }
-    let tags = match &input.tags {
-        None => None,
-        Some(raw) => match crate::domain::tags::clean_names(raw, "tags") {
-            Ok(names) => Some(names),
-            Err(e) => {
-                fields.set("tags", e.to_string());
-                None
-            }
-        },
-    };
-    let defs = crate::domain::custom_fields::defs(db, "company").await?;
-    let custom = crate::domain::custom_fields::validate(
-        &defs,
-        current_custom,
+    let owned = records::check_owned(
+        db,
+        actor,
+        &super::KIND,
+        input.owner_id,
+        current_owner,
+        input.tags.as_ref(),
         input.custom_fields.as_ref(),
+        current_custom,
         &mut fields,
-    );
+    )
+    .await?;
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
     Ok(Valid {
-        custom: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
+        custom: owned.custom,
         name,
         domain,
         industry,
@@ -186,8 +172,8 @@ pub(super) async fn validate(
         website,
         phone,
         address,
-        owner_id,
-        tags,
+        owner_id: Some(owned.owner_id),
+        tags: owned.tags,
     })
 }
 

@@ -2,12 +2,12 @@
 //! and custom fields. Every write goes through `validate`.
 use std::collections::BTreeMap;
 
+use crate::domain::records;
 use crate::domain::{
     Actor, Db, FieldErrorsExt, clean, companies, has_control, normalise, valid_email, valid_phone,
 };
-use crate::entities::{company, user};
+use crate::entities::company;
 use crate::error::{AppError, FieldErrors};
-use sea_orm::EntityTrait;
 
 use super::{ContactInput, NAME_MAX, PHONE_MAX, SOURCES, TITLE_MAX};
 
@@ -150,36 +150,23 @@ pub(super) async fn validate(
             format!("Source must be one of: {}.", SOURCES.join(", ")),
         );
     }
-    let owner_id = input.owner_id.unwrap_or(actor.id);
-    let mut owner_name = actor.name.clone();
-    if owner_id != actor.id {
-        match user::Entity::find_by_id(owner_id).one(conn).await? {
-            Some(u) if u.active || current_owner == Some(owner_id) => owner_name = u.name,
-            _ => fields.set("owner_id", "Owner must be an active user."),
-        }
-    }
-    let tags = match &input.tags {
-        None => None,
-        Some(raw) => match crate::domain::tags::clean_names(raw, "tags") {
-            Ok(names) => Some(names),
-            Err(e) => {
-                fields.set("tags", e.to_string());
-                None
-            }
-        },
-    };
-    let defs = crate::domain::custom_fields::defs(db, "contact").await?;
-    let custom = crate::domain::custom_fields::validate(
-        &defs,
-        current_custom,
+    let owned = records::check_owned(
+        db,
+        actor,
+        &super::KIND,
+        input.owner_id,
+        current_owner,
+        input.tags.as_ref(),
         input.custom_fields.as_ref(),
+        current_custom,
         &mut fields,
-    );
+    )
+    .await?;
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
     Ok(Valid {
-        custom: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
+        custom: owned.custom,
         email_norm: email.as_deref().map(normalise),
         first_name,
         last_name,
@@ -189,8 +176,8 @@ pub(super) async fn validate(
         company_known,
         title,
         source,
-        owner_id,
-        owner_name,
-        tags,
+        owner_id: owned.owner_id,
+        owner_name: owned.owner_name,
+        tags: owned.tags,
     })
 }

@@ -315,6 +315,63 @@ pub async fn export_chunk<R: Record>(
     Ok(page.items)
 }
 
+/// What every record's input holds beside its own fields, checked.
+pub struct Owned {
+    pub owner_id: i64,
+    /// The owner's name (the actor's when they own it).
+    pub owner_name: String,
+    /// Cleaned tag names; None leaves the tags as they are.
+    pub tags: Option<Vec<String>>,
+    /// The custom values to store, as a JSON object.
+    pub custom: String,
+}
+
+/// Checks the owner, tags and custom values of a record's input, with messages on
+/// `fields`. `current_owner` is the stored owner when editing: a record may keep an owner
+/// who has since been deactivated, but cannot be given to one.
+#[allow(clippy::too_many_arguments)]
+pub async fn check_owned(
+    db: &Db,
+    actor: &Actor,
+    kind: &Kind,
+    owner_id: Option<i64>,
+    current_owner: Option<i64>,
+    tags: Option<&Vec<String>>,
+    custom: Option<&BTreeMap<String, serde_json::Value>>,
+    current_custom: &BTreeMap<String, serde_json::Value>,
+    fields: &mut FieldErrors,
+) -> Result<Owned, AppError> {
+    let owner_id = owner_id.unwrap_or(actor.id);
+    let mut owner_name = actor.name.clone();
+    if owner_id != actor.id {
+        match crate::entities::user::Entity::find_by_id(owner_id)
+            .one(&db.read)
+            .await?
+        {
+            Some(u) if u.active || current_owner == Some(owner_id) => owner_name = u.name,
+            _ => fields.set("owner_id", "Owner must be an active user."),
+        }
+    }
+    let tags = match tags {
+        None => None,
+        Some(raw) => match crate::domain::tags::clean_names(raw, "tags") {
+            Ok(names) => Some(names),
+            Err(e) => {
+                fields.set("tags", e.to_string());
+                None
+            }
+        },
+    };
+    let defs = crate::domain::custom_fields::defs(db, kind.entity).await?;
+    let custom = crate::domain::custom_fields::validate(&defs, current_custom, custom, fields);
+    Ok(Owned {
+        owner_id,
+        owner_name,
+        tags,
+        custom: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
+    })
+}
+
 /// Replaces the tags of record `id` with `names` (created when new), inside `tx`.
 pub async fn set_tags<R: Record>(
     tx: &impl ConnectionTrait,
