@@ -60,6 +60,20 @@ pub struct ContactFilters {
     pub company_id: Option<i64>,
 }
 
+impl records::Params for ListParams {
+    fn from_query(query: &str) -> Result<ListParams, AppError> {
+        ListParams::from_query(query)
+    }
+
+    fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
+        ListParams::validate(self, default_per_page)
+    }
+
+    fn custom(&self) -> &BTreeMap<String, String> {
+        &self.custom
+    }
+}
+
 impl ListParams {
     /// Reads a list's query string, custom field filters (`cf.<key>`) included.
     pub fn from_query(query: &str) -> Result<ListParams, AppError> {

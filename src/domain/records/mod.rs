@@ -97,6 +97,14 @@ pub trait Record: DeserializeOwned + Send + 'static {
     fn id(&self) -> i64;
 }
 
+/// A list's query parameters as they arrive: read from a query string, then validated.
+pub trait Params: Default + serde::Serialize + Sized {
+    fn from_query(query: &str) -> Result<Self, AppError>;
+    fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError>;
+    /// The custom field filters read (`cf.<key>` → value).
+    fn custom(&self) -> &BTreeMap<String, String>;
+}
+
 /// The filters only one record type has, as a condition on the records aliased `t`.
 pub trait OwnFilters: Debug + Send + Sync {
     fn condition(&self, backend: DbBackend) -> Condition;

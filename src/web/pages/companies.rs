@@ -8,11 +8,9 @@ use crate::web::filters;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use std::collections::BTreeMap;
 
 use crate::domain::companies::{self, Company, CompanyInput, INDUSTRIES, ListParams, SIZE_BANDS};
 use crate::domain::contacts::{self, Contact};
-use crate::domain::records::ListQuery;
 use crate::domain::{Page, audit, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
@@ -397,14 +395,6 @@ pub async fn delete(
 impl Listed for Company {
     type Params = ListParams;
 
-    fn from_query(query: &str) -> Result<ListParams, AppError> {
-        ListParams::from_query(query)
-    }
-
-    fn validate(p: &ListParams, default_per_page: u64) -> Result<ListQuery, AppError> {
-        p.validate(default_per_page)
-    }
-
     fn named(p: &ListParams) -> Vec<(&'static str, Option<String>)> {
         vec![
             ("q", p.q.clone()),
@@ -414,10 +404,6 @@ impl Listed for Company {
             ("tags", p.tags.clone()),
             ("sort", p.sort.clone()),
         ]
-    }
-
-    fn custom_params(p: &ListParams) -> &BTreeMap<String, String> {
-        &p.custom
     }
 
     fn name(&self) -> String {

@@ -6,10 +6,8 @@ use crate::web::filters;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use std::collections::BTreeMap;
 
 use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES};
-use crate::domain::records::ListQuery;
 use crate::domain::users;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
@@ -395,14 +393,6 @@ pub async fn delete_row(
 impl Listed for Contact {
     type Params = ListParams;
 
-    fn from_query(query: &str) -> Result<ListParams, AppError> {
-        ListParams::from_query(query)
-    }
-
-    fn validate(p: &ListParams, default_per_page: u64) -> Result<ListQuery, AppError> {
-        p.validate(default_per_page)
-    }
-
     fn named(p: &ListParams) -> Vec<(&'static str, Option<String>)> {
         vec![
             ("q", p.q.clone()),
@@ -413,10 +403,6 @@ impl Listed for Contact {
             ("tags", p.tags.clone()),
             ("sort", p.sort.clone()),
         ]
-    }
-
-    fn custom_params(p: &ListParams) -> &BTreeMap<String, String> {
-        &p.custom
     }
 
     fn name(&self) -> String {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::records::merge::Mergeable;
-use crate::domain::records::{self, Kind, ListQuery};
+use crate::domain::records::{self, Kind, Params};
 use crate::domain::{Page, bulk, users, views};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
@@ -18,12 +18,9 @@ use crate::web::pages::{Layout, SetFilters, custom_filters, ok, see_other};
 /// How a record type's pages read its list and show its records.
 #[allow(async_fn_in_trait)]
 pub trait Listed: Mergeable + Clone {
-    type Params: Default;
-    fn from_query(query: &str) -> Result<Self::Params, AppError>;
-    fn validate(params: &Self::Params, default_per_page: u64) -> Result<ListQuery, AppError>;
+    type Params: Params;
     /// The list's own filters as set (`sort` among them), in the order links carry them.
     fn named(params: &Self::Params) -> Vec<(&'static str, Option<String>)>;
-    fn custom_params(params: &Self::Params) -> &std::collections::BTreeMap<String, String>;
     /// How the record is named in messages and headings.
     fn name(&self) -> String;
     const CSV_HEADER: &'static [&'static str];
@@ -126,7 +123,7 @@ impl Filters {
                 .into_iter()
                 .map(|(k, v)| (k, v.unwrap_or_default()))
                 .collect(),
-            custom: custom_filters(R::custom_params(p)),
+            custom: custom_filters(p.custom()),
         }
     }
 
@@ -180,7 +177,7 @@ pub async fn list_data<R: Listed>(
     hx: &Htmx,
 ) -> Result<Result<ListData<R>, HttpResponse>, AppError> {
     let kind = R::KIND;
-    let params = R::from_query(req.query_string())?;
+    let params = R::Params::from_query(req.query_string())?;
     // One read of the user's views serves the default-view redirect and the views bar.
     let saved = if hx.fragment {
         Vec::new()
@@ -192,7 +189,7 @@ pub async fn list_data<R: Listed>(
     {
         return Ok(Err(see_other(&format!("/{}?{}", kind.table, v.query))));
     }
-    let query = R::validate(&params, 25)?;
+    let query = params.validate(25)?;
     let page = records::list(&state.db, &user.actor, &query).await?;
     let f = Filters::of::<R>(&params);
     Ok(Ok(ListData {
@@ -236,7 +233,7 @@ pub async fn export<R: Listed>(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let query = R::validate(&R::from_query(req.query_string())?, 25)?;
+    let query = R::Params::from_query(req.query_string())?.validate(25)?;
     // Refused now, while an error can still be a status: once streaming starts it can't.
     records::check_filters(&state.db, &query).await?;
     let (db, actor) = (state.db.clone(), user.actor.clone());
@@ -294,11 +291,11 @@ pub async fn bulk<R: Listed>(
     let kind = R::KIND;
     let form: BulkForm = raw.parse()?;
     // The filters go through the list's own parser, custom fields and all.
-    let params = R::from_query(&raw.0)?;
+    let params = R::Params::from_query(&raw.0)?;
     let action = bulk::Action::parse(&form.action)
         .ok_or_else(|| AppError::field("action", "Choose what to do."))?;
     let selection = if form.scope == "all" {
-        bulk::Selection::Filter(R::validate(&params, 25)?)
+        bulk::Selection::Filter(params.validate(25)?)
     } else {
         bulk::Selection::Ids(form.ids.clone())
     };
