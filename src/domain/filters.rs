@@ -64,7 +64,8 @@ pub fn query_from_object<P: serde::Serialize + Default>(
     let known = serde_json::to_value(P::default()).unwrap_or_default();
     let mut query = url::form_urlencoded::Serializer::new(String::new());
     for (key, value) in filter {
-        if !key.starts_with("cf.") && known.get(key).is_none() {
+        // `cf` documents the `cf.<key>` filters; it is no filter itself.
+        if key == "cf" || (!key.starts_with("cf.") && known.get(key).is_none()) {
             return Err(AppError::field(
                 &format!("filter.{key}"),
                 format!("{key} is not a filter of this list."),

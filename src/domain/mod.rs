@@ -3,7 +3,6 @@
 pub mod activities;
 pub mod audit;
 pub mod auth;
-pub mod bulk;
 pub mod cache;
 pub mod companies;
 pub mod contacts;
@@ -13,6 +12,8 @@ pub mod filters;
 pub mod onboarding;
 pub mod passwords;
 pub mod pick;
+pub mod records;
+pub mod schema;
 pub mod search;
 pub mod secrets;
 pub mod seed;
@@ -30,6 +31,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+pub use records::bulk;
 pub use store::Db;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -1,12 +1,13 @@
 //! Record pickers in forms: what a person typed or chose from the suggestions ("Acme",
 //! "Ann Lee <ann@acme.com>", "Ann Lee (#42)") turned into the record it names, by
 //! indexed lookups only.
-use sea_orm::FromQueryResult;
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::Db;
 use crate::domain::deals::ContactRef;
-use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, has_control, normalise, search};
+use crate::entities::{company, contact};
 use crate::error::{AppError, FieldErrors};
 
 /// A form's pickers resolved: the company id and the contact ids.
@@ -68,20 +69,30 @@ pub struct Suggestion {
     pub hint: String,
 }
 
-#[derive(FromQueryResult)]
-struct Row {
-    id: i64,
-    name: String,
-}
-
-async fn contact_rows(db: &Db, sql: Sql) -> Result<Vec<ContactRef>, AppError> {
-    Ok(Row::find_by_statement(sql.build())
-        .all(&db.read)
-        .await?
+/// Contacts selected by `filter`, in `order`, as references.
+async fn contact_rows(
+    db: &Db,
+    filter: Condition,
+    order: &[contact::Column],
+    limit: u64,
+) -> Result<Vec<ContactRef>, AppError> {
+    let mut q = contact::Entity::find()
+        .select_only()
+        .columns([
+            contact::Column::Id,
+            contact::Column::FirstName,
+            contact::Column::LastName,
+        ])
+        .filter(filter);
+    for column in order {
+        q = q.order_by_asc(*column);
+    }
+    let rows: Vec<(i64, String, String)> = q.limit(limit).into_tuple().all(&db.read).await?;
+    Ok(rows
         .into_iter()
-        .map(|r| ContactRef {
-            id: r.id,
-            name: r.name,
+        .map(|(id, first, last)| ContactRef {
+            id,
+            name: format!("{first} {last}"),
         })
         .collect())
 }
@@ -100,19 +111,11 @@ pub async fn company_named(db: &Db, text: &str) -> Result<Option<i64>, AppError>
     if has_control(text) {
         return Ok(None);
     }
-    let mut sql = Sql::new(db.backend());
-    match trailing_id(text) {
-        Some(id) => sql
-            .push("SELECT id, name FROM companies WHERE id = ")
-            .bind(id),
-        None => sql
-            .push("SELECT id, name FROM companies WHERE name_norm = ")
-            .bind(normalise(text)),
-    };
-    Ok(Row::find_by_statement(sql.build())
-        .one(&db.read)
-        .await?
-        .map(|r| r.id))
+    let found = company::Entity::find().filter(match trailing_id(text) {
+        Some(id) => company::Column::Id.eq(id),
+        None => company::Column::NameNorm.eq(normalise(text)),
+    });
+    Ok(found.one(&db.read).await?.map(|c| c.id))
 }
 
 /// A company filter as typed (board, deal list, API): an id and a chosen suggestion
@@ -138,31 +141,27 @@ pub async fn contacts_named(db: &Db, text: &str) -> Result<Vec<ContactRef>, AppE
     if has_control(text) {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new(db.backend());
-    sql.push("SELECT id, first_name || ' ' || last_name AS name FROM contacts WHERE ");
-    if let Some(id) = trailing_id(text) {
-        sql.push("id = ").bind(id);
+    let filter = if let Some(id) = trailing_id(text) {
+        Condition::all().add(contact::Column::Id.eq(id))
     } else {
         let email = text
             .rsplit_once('<')
             .and_then(|(_, e)| e.strip_suffix('>'))
             .or_else(|| text.contains('@').then_some(text));
         if let Some(email) = email {
-            sql.push("email_norm = ").bind(normalise(email));
+            Condition::all().add(contact::Column::EmailNorm.eq(normalise(email)))
         } else {
             let words: Vec<&str> = text.split_whitespace().collect();
             let Some((last, first)) = words.split_last() else {
                 return Ok(Vec::new());
             };
             // The name index is (last_name, first_name): try "First Last" as written.
-            sql.push("last_name = ")
-                .bind(last.to_string())
-                .push(" AND first_name = ")
-                .bind(first.join(" "));
+            Condition::all()
+                .add(contact::Column::LastName.eq(*last))
+                .add(contact::Column::FirstName.eq(first.join(" ")))
         }
-    }
-    sql.push(" ORDER BY id LIMIT 5");
-    contact_rows(db, sql).await
+    };
+    contact_rows(db, filter, &[contact::Column::Id], 5).await
 }
 
 /// Names for contact ids (a form re-shown after an error lists what was linked).
@@ -170,16 +169,14 @@ pub async fn contact_refs(db: &Db, ids: &[i64]) -> Result<Vec<ContactRef>, AppEr
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = Sql::new(db.backend());
-    sql.push("SELECT id, first_name || ' ' || last_name AS name FROM contacts WHERE id IN (");
-    for (i, id) in ids.iter().take(50).enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(*id);
-    }
-    sql.push(") ORDER BY last_name, first_name");
-    contact_rows(db, sql).await
+    let ids: Vec<i64> = ids.iter().take(50).copied().collect();
+    contact_rows(
+        db,
+        Condition::all().add(contact::Column::Id.is_in(ids)),
+        &[contact::Column::LastName, contact::Column::FirstName],
+        50,
+    )
+    .await
 }
 
 /// Suggestions as someone types in a company or contact picker, from the global search.

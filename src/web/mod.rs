@@ -14,9 +14,11 @@ pub mod pages;
 
 use actix_web::web;
 
+use crate::domain::companies::Company;
+use crate::domain::contacts::Contact;
 use pages::{
     account, activities, companies, contacts, deal_form, deal_list, deals, fields, login,
-    pipelines, search, setup, tags, users, views, welcome,
+    pipelines, records, search, setup, tags, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -145,14 +147,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(contacts::index))
             .route("", web::post().to(contacts::create))
             .route("/new", web::get().to(contacts::new))
-            .route("/export.csv", web::get().to(contacts::export))
-            .route("/bulk", web::post().to(contacts::bulk))
+            .route("/export.csv", web::get().to(records::export::<Contact>))
+            .route("/bulk", web::post().to(records::bulk::<Contact>))
             .route("/{id}", web::get().to(contacts::show))
-            .route("/{id}", web::post().to(contacts::update))
+            .route("/{id}", web::post().to(records::update::<Contact>))
             .route("/{id}", web::delete().to(contacts::delete_row))
-            .route("/{id}/edit", web::get().to(contacts::edit))
-            .route("/{id}/merge", web::get().to(contacts::merge_page))
-            .route("/{id}/merge", web::post().to(contacts::merge))
+            .route("/{id}/edit", web::get().to(records::edit::<Contact>))
+            .route("/{id}/merge", web::get().to(records::merge_page::<Contact>))
+            .route("/{id}/merge", web::post().to(records::merge::<Contact>))
             .route("/{id}/delete", web::get().to(contacts::confirm_delete))
             .route("/{id}/delete", web::post().to(contacts::delete)),
     )
@@ -161,13 +163,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(companies::index))
             .route("", web::post().to(companies::create))
             .route("/new", web::get().to(companies::new))
-            .route("/export.csv", web::get().to(companies::export))
-            .route("/bulk", web::post().to(companies::bulk))
+            .route("/export.csv", web::get().to(records::export::<Company>))
+            .route("/bulk", web::post().to(records::bulk::<Company>))
             .route("/{id}", web::get().to(companies::show))
-            .route("/{id}", web::post().to(companies::update))
-            .route("/{id}/edit", web::get().to(companies::edit))
-            .route("/{id}/merge", web::get().to(companies::merge_page))
-            .route("/{id}/merge", web::post().to(companies::merge))
+            .route("/{id}", web::post().to(records::update::<Company>))
+            .route("/{id}/edit", web::get().to(records::edit::<Company>))
+            .route("/{id}/merge", web::get().to(records::merge_page::<Company>))
+            .route("/{id}/merge", web::post().to(records::merge::<Company>))
             .route("/{id}/delete", web::get().to(companies::confirm_delete))
             .route("/{id}/delete", web::post().to(companies::delete)),
     )

@@ -8,15 +8,14 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use sea_orm::{EntityTrait, NotSet, Set, TransactionTrait, TryInsertResult};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Contact, Valid, build, company_in, duplicate_email};
 use crate::domain::Actor;
 use crate::domain::Db;
-use crate::domain::sql::Sql;
 use crate::domain::{normalise, tags};
-use crate::entities::{company, tag};
+use crate::entities::{audit_log, company, contact, contact_tag, tag};
 use crate::error::AppError;
 
 const MAX_BATCH: usize = 128;
@@ -115,16 +114,9 @@ async fn run(db: &Db, jobs: Vec<CreateJob>) {
     }
 }
 
-#[derive(FromQueryResult)]
-struct Inserted {
-    id: i64,
-    email_norm: Option<String>,
-}
-
 /// Writes the jobs in one transaction. The outer error means nothing was written; the
 /// inner results say, per job, what was.
 async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppError>>, AppError> {
-    let backend = db.backend();
     let tx = db.write.begin().await?;
 
     // Companies that did not exist when the requests were validated.
@@ -179,44 +171,32 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
 
     // One INSERT for the batch. A duplicate email is skipped (not an error), so the other
     // rows still go in; ids are assigned in VALUES order, which maps them back to jobs.
-    let mut sql = Sql::new(backend);
-    sql.push(
-        "INSERT INTO contacts (first_name, last_name, email, email_norm, phone, company_id, title, \
-         source, owner_id, custom, created_at, updated_at) VALUES ",
-    );
-    for (i, (job, company)) in jobs.iter().zip(&companies).enumerate() {
+    let rows = jobs.iter().zip(&companies).map(|(job, company)| {
         let v = &job.valid;
-        if i > 0 {
-            sql.push(", ");
+        contact::ActiveModel {
+            id: NotSet,
+            first_name: Set(v.first_name.clone()),
+            last_name: Set(v.last_name.clone()),
+            email: Set(v.email.clone()),
+            email_norm: Set(v.email_norm.clone()),
+            phone: Set(v.phone.clone()),
+            company_id: Set(company.as_ref().map(|c| c.id)),
+            title: Set(v.title.clone()),
+            source: Set(v.source.clone()),
+            owner_id: Set(v.owner_id),
+            custom: Set(v.custom.clone()),
+            created_at: Set(job.at),
+            updated_at: Set(job.at),
         }
-        sql.push("(")
-            .bind(v.first_name.clone())
-            .push(", ")
-            .bind(v.last_name.clone())
-            .push(", ")
-            .bind(v.email.clone())
-            .push(", ")
-            .bind(v.email_norm.clone())
-            .push(", ")
-            .bind(v.phone.clone())
-            .push(", ")
-            .bind(company.as_ref().map(|c| c.id))
-            .push(", ")
-            .bind(v.title.clone())
-            .push(", ")
-            .bind(v.source.clone())
-            .push(", ")
-            .bind(v.owner_id)
-            .push(", ")
-            .bind(v.custom.clone())
-            .push(", ")
-            .bind(job.at)
-            .push(", ")
-            .bind(job.at)
-            .push(")");
-    }
-    sql.push(" ON CONFLICT (email_norm) DO NOTHING RETURNING id, email_norm");
-    let mut inserted = Inserted::find_by_statement(sql.build()).all(&tx).await?;
+    });
+    let mut inserted = match contact::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([contact::Column::EmailNorm])
+        .exec_with_returning_many(&tx)
+        .await?
+    {
+        TryInsertResult::Inserted(rows) => rows,
+        TryInsertResult::Empty | TryInsertResult::Conflicted => Vec::new(),
+    };
     inserted.sort_by_key(|r| r.id);
     let inserted_emails: HashSet<Option<String>> =
         inserted.iter().map(|r| r.email_norm.clone()).collect();
@@ -243,39 +223,26 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
         .zip(&outcome)
         .filter_map(|(job, id)| id.map(|id| (job, id)))
         .collect();
-    if !written.is_empty() {
-        let mut audit = Sql::new(backend);
-        audit.push("INSERT INTO audit_log (actor_id, action, entity, entity_id, detail, created_at) VALUES ");
-        for (i, (job, id)) in written.iter().enumerate() {
-            if i > 0 {
-                audit.push(", ");
-            }
-            audit
-                .push("(")
-                .bind(job.actor.id)
-                .push(", 'create', 'contact', ")
-                .bind(*id)
-                .push(", NULL, ")
-                .bind(job.at)
-                .push(")");
-        }
-        tx.execute_raw(audit.build()).await?;
-        let mut links = Sql::new(backend);
-        links.push("INSERT INTO contact_tags (contact_id, tag_id) VALUES ");
-        let mut any = false;
-        for (job, id) in &written {
-            for t in job_tags(job) {
-                if any {
-                    links.push(", ");
-                }
-                any = true;
-                links.push("(").bind(*id).push(", ").bind(t.id).push(")");
-            }
-        }
-        if any {
-            tx.execute_raw(links.build()).await?;
-        }
-    }
+    audit_log::Entity::insert_many(written.iter().map(|(job, id)| audit_log::ActiveModel {
+        id: NotSet,
+        actor_id: Set(Some(job.actor.id)),
+        action: Set("create".into()),
+        entity: Set("contact".into()),
+        entity_id: Set(*id),
+        detail: Set(None),
+        created_at: Set(job.at),
+    }))
+    .exec_without_returning(&tx)
+    .await?;
+    let links = written.iter().flat_map(|(job, id)| {
+        job_tags(job).into_iter().map(|t| contact_tag::ActiveModel {
+            contact_id: Set(*id),
+            tag_id: Set(t.id),
+        })
+    });
+    contact_tag::Entity::insert_many(links)
+        .exec_without_returning(&tx)
+        .await?;
     tx.commit().await?;
 
     Ok(jobs

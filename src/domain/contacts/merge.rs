@@ -1,10 +1,16 @@
-//! Likely duplicates before a contact is saved, and merging two contacts into one.
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+//! Likely duplicates before a contact is saved, and what merging two contacts needs
+//! beyond `records::merge`: which fields, and moving deals and activities.
+use std::collections::BTreeMap;
 
-use super::{Contact, ContactInput, get, get_in, validate};
-use crate::domain::Db;
-use crate::domain::sql::Sql;
-use crate::domain::{Actor, audit, clean, companies, normalise};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, Query};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::{Contact, ContactInput, Valid, get, validate, write_update};
+use crate::domain::records::merge::{Mergeable, move_rows};
+use crate::domain::{Actor, Db, clean, companies, normalise};
+use crate::entities::{activity, company, contact, deal_contact};
 use crate::error::AppError;
 
 /// The fields whose value can be taken from either contact.
@@ -19,11 +25,6 @@ pub const FIELDS: [&str; 8] = [
     "owner_id",
 ];
 
-#[derive(FromQueryResult)]
-struct IdRow {
-    id: i64,
-}
-
 /// Contacts that look like the one being entered: the same email, the same phone, or
 /// the same name at the same company. Every test is an indexed lookup.
 pub async fn likely_duplicates(
@@ -32,13 +33,12 @@ pub async fn likely_duplicates(
     input: &ContactInput,
     except: Option<i64>,
 ) -> Result<Vec<Contact>, AppError> {
-    let mut sql = Sql::new(db.backend());
-    sql.push("SELECT c.id FROM contacts c WHERE (1 = 0");
+    let mut any = Condition::any();
     if let Some(email) = clean(input.email.as_deref()) {
-        sql.push(" OR c.email_norm = ").bind(normalise(&email));
+        any = any.add(contact::Column::EmailNorm.eq(normalise(&email)));
     }
     if let Some(phone) = clean(input.phone.as_deref()) {
-        sql.push(" OR c.phone = ").bind(phone);
+        any = any.add(contact::Column::Phone.eq(phone));
     }
     let first = input.first_name.trim().to_lowercase();
     let last = input.last_name.trim().to_lowercase();
@@ -46,30 +46,41 @@ pub async fn likely_duplicates(
         && !first.is_empty()
         && !last.is_empty()
     {
-        sql.push(" OR (c.company_id = (SELECT id FROM companies WHERE name_norm = ")
-            .bind(normalise(&company))
-            .push(") AND lower(c.first_name) = ")
-            .bind(first)
-            .push(" AND lower(c.last_name) = ")
-            .bind(last)
-            .push(")");
+        let named = Query::select()
+            .column(company::Column::Id)
+            .from(company::Entity)
+            .and_where(company::Column::NameNorm.eq(normalise(&company)))
+            .to_owned();
+        any = any.add(
+            Condition::all()
+                .add(contact::Column::CompanyId.in_subquery(named))
+                .add(Func::lower(Expr::col(contact::Column::FirstName)).eq(first))
+                .add(Func::lower(Expr::col(contact::Column::LastName)).eq(last)),
+        );
     }
-    sql.push(")");
+    if any.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = contact::Entity::find().filter(any);
     if let Some(id) = except {
-        sql.push(" AND c.id <> ").bind(id);
+        q = q.filter(contact::Column::Id.ne(id));
     }
-    sql.push(" ORDER BY c.id LIMIT 5");
-    let ids = IdRow::find_by_statement(sql.build()).all(&db.read).await?;
+    let ids: Vec<i64> = q
+        .select_only()
+        .column(contact::Column::Id)
+        .order_by_asc(contact::Column::Id)
+        .limit(5)
+        .into_tuple()
+        .all(&db.read)
+        .await?;
     let mut found = Vec::with_capacity(ids.len());
-    for row in ids {
-        found.push(get(db, actor, row.id).await?);
+    for id in ids {
+        found.push(get(db, actor, id).await?);
     }
     Ok(found)
 }
 
-/// Merges `lose` into `keep`: `take` names the fields whose value comes from `lose`;
-/// tags are combined; everything linked to `lose` moves to `keep`; `lose` is deleted;
-/// the merge is recorded. One transaction.
+/// Merges `lose` into `keep` (see `records::merge`).
 pub async fn merge(
     db: &Db,
     actor: &Actor,
@@ -77,27 +88,20 @@ pub async fn merge(
     lose: i64,
     take: &[String],
 ) -> Result<Contact, AppError> {
-    actor.require_write()?;
-    if keep == lose {
-        return Err(AppError::field(
-            "merge_id",
-            "A contact cannot be merged with itself.",
-        ));
+    crate::domain::records::merge::merge(db, actor, keep, lose, take).await
+}
+
+impl Mergeable for Contact {
+    type Input = ContactInput;
+    type Valid = (Valid, Option<company::Model>);
+    const FIELDS: &'static [&'static str] = &FIELDS;
+
+    fn input(&self) -> ContactInput {
+        ContactInput::from(self)
     }
-    if let Some(unknown) = take.iter().find(|f| !FIELDS.contains(&f.as_str())) {
-        return Err(AppError::field(
-            "take",
-            format!("Unknown field {unknown}; fields are {}.", FIELDS.join(", ")),
-        ));
-    }
-    let survivor = get(db, actor, keep).await?;
-    let other = get(db, actor, lose)
-        .await
-        .map_err(|_| AppError::field("merge_id", "No contact has this id."))?;
-    let mut input = ContactInput::from(&survivor);
-    let from = ContactInput::from(&other);
-    for field in take {
-        match field.as_str() {
+
+    fn take(input: &mut ContactInput, from: &ContactInput, field: &str) {
+        match field {
             "first_name" => input.first_name = from.first_name.clone(),
             "last_name" => input.last_name = from.last_name.clone(),
             "email" => input.email = from.email.clone(),
@@ -108,66 +112,76 @@ pub async fn merge(
             _ => input.owner_id = from.owner_id,
         }
     }
-    let mut tags = survivor.tags.clone();
-    tags.extend(other.tags.iter().cloned());
-    input.tags = Some(tags);
-    // The survivor keeps its owner even if deactivated; the other one's counts as kept too.
-    let current_owner = if take.iter().any(|f| f == "owner_id") {
-        other.owner_id
-    } else {
-        survivor.owner_id
-    };
-    // Custom values: the survivor's, with the other's filling the gaps.
-    let mut custom = other.custom_fields.clone();
-    custom.extend(survivor.custom_fields.clone());
-    let v = validate(db, actor, &input, Some(current_owner), &custom).await?;
-    let known = match &v.company {
-        Some(n) => companies::find_by_name(&db.read, n).await?,
-        None => None,
-    };
-    let backend = db.backend();
-    let tx = db.write.begin().await?;
-    // Linked records move first (tags, deals and activities; tasks join them later),
-    // then the other contact goes, which frees its email for the survivor.
-    let mut move_tags = Sql::new(backend);
-    move_tags
-        .push("INSERT INTO contact_tags (contact_id, tag_id) SELECT ")
-        .bind(keep)
-        .push(", tag_id FROM contact_tags WHERE contact_id = ")
-        .bind(lose)
-        .push(" ON CONFLICT DO NOTHING");
-    tx.execute_raw(move_tags.build()).await?;
-    let mut move_deals = Sql::new(backend);
-    move_deals
-        .push("INSERT INTO deal_contacts (deal_id, contact_id) SELECT deal_id, ")
-        .bind(keep)
-        .push(" FROM deal_contacts WHERE contact_id = ")
-        .bind(lose)
-        .push(" ON CONFLICT DO NOTHING");
-    tx.execute_raw(move_deals.build()).await?;
-    let mut move_activities = Sql::new(backend);
-    move_activities
-        .push("UPDATE activities SET contact_id = ")
-        .bind(keep)
-        .push(" WHERE contact_id = ")
-        .bind(lose);
-    tx.execute_raw(move_activities.build()).await?;
-    let mut delete = Sql::new(backend);
-    delete.push("DELETE FROM contacts WHERE id = ").bind(lose);
-    tx.execute_raw(delete.build()).await?;
-    super::write_update(&tx, keep, &v, known).await?;
-    audit::record(
-        &tx,
-        Some(actor),
-        "merge",
-        "contact",
-        keep,
-        Some(
-            serde_json::json!({"merged_id": lose, "merged_name": other.full_name(), "took": take}),
-        ),
-    )
-    .await?;
-    let merged = get_in(&tx, keep).await?;
-    tx.commit().await?;
-    Ok(merged)
+
+    fn set_tags(input: &mut ContactInput, tags: Vec<String>) {
+        input.tags = Some(tags);
+    }
+
+    fn tags(&self) -> &[String] {
+        &self.tags
+    }
+
+    fn custom(&self) -> &BTreeMap<String, serde_json::Value> {
+        &self.custom_fields
+    }
+
+    fn owner(&self) -> Option<i64> {
+        Some(self.owner_id)
+    }
+
+    async fn check(
+        db: &Db,
+        actor: &Actor,
+        input: &ContactInput,
+        current_owner: Option<i64>,
+        custom: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<Self::Valid, AppError> {
+        let v = validate(db, actor, input, current_owner, custom).await?;
+        let known = match &v.company {
+            Some(n) => companies::find_by_name(&db.read, n).await?,
+            None => None,
+        };
+        Ok((v, known))
+    }
+
+    /// Deals and activities follow the contact (tasks join them later).
+    async fn move_links(tx: &DatabaseTransaction, keep: i64, lose: i64) -> Result<(), AppError> {
+        let deals = Query::select()
+            .column(deal_contact::Column::DealId)
+            .expr(Expr::val(keep))
+            .from(deal_contact::Entity)
+            .and_where(deal_contact::Column::ContactId.eq(lose))
+            .to_owned();
+        move_rows(
+            tx,
+            deal_contact::Entity,
+            [
+                deal_contact::Column::DealId,
+                deal_contact::Column::ContactId,
+            ],
+            deals,
+        )
+        .await?;
+        activity::Entity::update_many()
+            .col_expr(activity::Column::ContactId, Expr::value(keep))
+            .filter(activity::Column::ContactId.eq(lose))
+            .exec(tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn write(
+        tx: &DatabaseTransaction,
+        keep: i64,
+        valid: Self::Valid,
+    ) -> Result<(), AppError> {
+        let (v, known) = valid;
+        write_update(tx, keep, &v, known).await
+    }
+
+    fn detail(other: &Contact) -> serde_json::Map<String, serde_json::Value> {
+        let mut detail = serde_json::Map::new();
+        detail.insert("merged_name".into(), other.full_name().into());
+        detail
+    }
 }

@@ -4,44 +4,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
+use crate::domain::bulk;
 use crate::domain::companies::{self, Company, CompanyInput, CompanyPatch, ListParams};
 use crate::error::AppError;
+use crate::web::api::records;
 use crate::web::api::schema::{
-    BadRequest, CompanyMergeField, CompanySort, ErrorBody, Industry, NotFound, PayloadTooLarge,
-    SizeBand, TagName, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+    BadRequest, CompanyMergeField, ErrorBody, NotFound, PayloadTooLarge, TagName, Unauthorized,
+    Unavailable, Unprocessable, UnsupportedMediaType,
 };
 use crate::web::auth::ApiUser;
-
-/// The list's query parameters, as documented.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListQueryDoc {
-    /// Part of the name or domain, any case.
-    #[param(max_length = 200)]
-    q: Option<String>,
-    /// software, fintech, healthcare, ecommerce, manufacturing, education, media,
-    /// consulting, logistics, energy, nonprofit or other.
-    #[param(value_type = Option<Industry>)]
-    industry: Option<String>,
-    /// 1-10, 11-50, 51-200, 201-1000, 1001-5000 or 5001+.
-    #[param(value_type = Option<SizeBand>)]
-    size: Option<String>,
-    /// Owner's user id.
-    owner: Option<i64>,
-    /// Comma-separated tag names: companies carrying all of them (the first ten count). An
-    /// unknown tag is a 422. Custom fields filter as `cf.<key>=value`.
-    tags: Option<String>,
-    /// name (default), name_desc, newest or oldest.
-    #[param(value_type = Option<CompanySort>)]
-    sort: Option<String>,
-    /// 1 or more (default 1).
-    #[param(minimum = 1, maximum = 1000000)]
-    page: Option<u64>,
-    /// 1 to 100 (default 25).
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<u64>,
-}
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct CompanyList {
@@ -51,7 +22,7 @@ pub struct CompanyList {
     pub items: Vec<Company>,
 }
 
-#[utoipa::path(get, path = "/api/v1/companies", operation_id = "list_companies", tag = "companies", params(ListQueryDoc),
+#[utoipa::path(get, path = "/api/v1/companies", operation_id = "list_companies", tag = "companies", params(ListParams),
     responses((status = 200, body = CompanyList), (status = 401, response = Unauthorized),
         (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
@@ -204,7 +175,7 @@ pub struct BulkRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/companies/bulk", operation_id = "bulk_companies", tag = "companies", request_body = BulkRequest,
-    responses((status = 200, body = crate::web::api::contacts::BulkResult),
+    responses((status = 200, body = crate::web::api::records::BulkResult),
         (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
         (status = 403, description = "Viewers only read.", body = ErrorBody),
         (status = 409, description = "A record the action names was deleted meanwhile.", body = ErrorBody),
@@ -216,28 +187,16 @@ pub async fn bulk(
     ApiUser(actor): ApiUser,
     body: web::Json<BulkRequest>,
 ) -> Result<HttpResponse, AppError> {
-    use crate::domain::{bulk, filters};
     let body = body.into_inner();
-    let selection = match (body.ids, body.filter) {
-        (Some(ids), None) => bulk::Selection::Ids(ids),
-        (None, Some(filter)) => bulk::Selection::Companies(
-            ListParams::from_query(&filters::query_from_object::<ListParams>(&filter)?)?
-                .validate(25)?,
-        ),
-        _ => return Err(AppError::field("ids", "Give either ids or filter.")),
+    let selection = records::selection::<ListParams>(body.ids, body.filter, |query| {
+        ListParams::from_query(query)?.validate(25)
+    })?;
+    let request = bulk::Request {
+        selection: &selection,
+        action: body.action,
+        owner_id: body.owner_id,
+        tag: body.tag.as_deref(),
+        expected: body.expected,
     };
-    let affected = bulk::apply(
-        &state.db,
-        &actor,
-        bulk::Request {
-            target: bulk::Target::Companies,
-            selection: &selection,
-            action: body.action,
-            owner_id: body.owner_id,
-            tag: body.tag.as_deref(),
-            expected: body.expected,
-        },
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(crate::web::api::contacts::BulkResult { affected }))
+    records::apply::<Company>(&state.db, &actor, request).await
 }

@@ -1,47 +1,16 @@
 //! /api/v1/contacts
 use actix_web::{HttpResponse, web};
-use utoipa::IntoParams;
 
 use crate::app::AppState;
+use crate::domain::bulk;
 use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams};
-use crate::domain::{bulk, filters};
 use crate::error::AppError;
+use crate::web::api::records;
 use crate::web::api::schema::{
-    BadRequest, ContactMergeField, ContactSort, ErrorBody, NotFound, PayloadTooLarge, Source,
-    TagName, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+    BadRequest, ContactMergeField, ErrorBody, NotFound, PayloadTooLarge, TagName, Unauthorized,
+    Unavailable, Unprocessable, UnsupportedMediaType,
 };
 use crate::web::auth::ApiUser;
-
-/// The list's query parameters, as documented.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListQueryDoc {
-    /// Words to find in first name, last name, email or company (the first five count).
-    #[param(max_length = 200)]
-    q: Option<String>,
-    /// organic, referral, paid, event, import, stripe or other.
-    #[param(value_type = Option<Source>)]
-    source: Option<String>,
-    /// Part of the company's name, any case.
-    company: Option<String>,
-    /// The company's id.
-    company_id: Option<i64>,
-    /// Owner's user id.
-    owner: Option<i64>,
-    /// Comma-separated tag names: contacts carrying all of them (the first ten count). An
-    /// unknown tag is a 422. Custom fields filter as `cf.<key>=value`.
-    tags: Option<String>,
-    /// newest (default), oldest, name or name_desc.
-    #[param(value_type = Option<ContactSort>)]
-    sort: Option<String>,
-    /// 1 or more (default 1).
-    #[param(minimum = 1, maximum = 1000000)]
-    page: Option<u64>,
-    /// 1 to 100 (default 25).
-    #[param(minimum = 1, maximum = 100)]
-    per_page: Option<u64>,
-}
 
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ContactList {
@@ -51,7 +20,7 @@ pub struct ContactList {
     pub items: Vec<Contact>,
 }
 
-#[utoipa::path(get, path = "/api/v1/contacts", operation_id = "list_contacts", tag = "contacts", params(ListQueryDoc),
+#[utoipa::path(get, path = "/api/v1/contacts", operation_id = "list_contacts", tag = "contacts", params(ListParams),
     responses((status = 200, body = ContactList), (status = 401, response = Unauthorized),
         (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
@@ -163,13 +132,8 @@ pub struct BulkRequest {
     pub expected: Option<u64>,
 }
 
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct BulkResult {
-    pub affected: u64,
-}
-
 #[utoipa::path(post, path = "/api/v1/contacts/bulk", operation_id = "bulk_contacts", tag = "contacts", request_body = BulkRequest,
-    responses((status = 200, body = BulkResult), (status = 400, response = BadRequest),
+    responses((status = 200, body = crate::web::api::records::BulkResult), (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, description = "Viewers only read.", body = ErrorBody),
         (status = 409, description = "A record the action names was deleted meanwhile.", body = ErrorBody),
@@ -182,28 +146,17 @@ pub async fn bulk(
     body: web::Json<BulkRequest>,
 ) -> Result<HttpResponse, AppError> {
     let body = body.into_inner();
-    let selection = match (body.ids, body.filter) {
-        (Some(ids), None) => bulk::Selection::Ids(ids),
-        (None, Some(filter)) => bulk::Selection::Contacts(
-            ListParams::from_query(&filters::query_from_object::<ListParams>(&filter)?)?
-                .validate(25)?,
-        ),
-        _ => return Err(AppError::field("ids", "Give either ids or filter.")),
+    let selection = records::selection::<ListParams>(body.ids, body.filter, |query| {
+        ListParams::from_query(query)?.validate(25)
+    })?;
+    let request = bulk::Request {
+        selection: &selection,
+        action: body.action,
+        owner_id: body.owner_id,
+        tag: body.tag.as_deref(),
+        expected: body.expected,
     };
-    let affected = bulk::apply(
-        &state.db,
-        &actor,
-        bulk::Request {
-            target: bulk::Target::Contacts,
-            selection: &selection,
-            action: body.action,
-            owner_id: body.owner_id,
-            tag: body.tag.as_deref(),
-            expected: body.expected,
-        },
-    )
-    .await?;
-    Ok(HttpResponse::Ok().json(BulkResult { affected }))
+    records::apply::<Contact>(&state.db, &actor, request).await
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

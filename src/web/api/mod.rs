@@ -5,6 +5,7 @@ pub mod companies;
 pub mod contacts;
 pub mod deals;
 pub mod openapi;
+pub mod records;
 pub mod schema;
 pub mod search;
 

@@ -1,14 +1,13 @@
 //! What the OpenAPI document says beyond the Rust types: the error body, the error
 //! responses operations share, and the value sets the domain accepts, built from the
 //! domain's own constants so the document cannot drift from what is checked.
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::{RefOr, Response};
 use utoipa::{PartialSchema, ToResponse, ToSchema};
 
-use crate::domain::{activities, companies, contacts, deals};
+pub use crate::domain::schema::*;
 
 /// Every error answer: `{"error": {"code", "message", "fields"}}`.
 #[derive(ToSchema)]
@@ -59,150 +58,6 @@ impl PartialSchema for ErrorCode {
 }
 
 impl ToSchema for ErrorCode {}
-
-/// A string schema allowing exactly `values` (and `""` when `empty` is true: the domain
-/// reads an empty string as "not given").
-fn one_of<'a>(
-    values: impl IntoIterator<Item = &'a str>,
-    empty: bool,
-    description: &str,
-) -> RefOr<Schema> {
-    let mut all: Vec<&str> = Vec::new();
-    if empty {
-        all.push("");
-    }
-    all.extend(values);
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(all))
-        .description(Some(description))
-        .into()
-}
-
-/// Declares a string value set as a named schema component.
-macro_rules! value_set {
-    ($(#[$doc:meta])* $name:ident, $values:expr, empty = $empty:expr, $description:expr) => {
-        $(#[$doc])*
-        pub struct $name;
-
-        impl PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                one_of($values, $empty, $description)
-            }
-        }
-
-        impl ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($name))
-            }
-        }
-    };
-}
-
-value_set!(
-    Source,
-    contacts::SOURCES,
-    empty = true,
-    "Where a contact or deal came from; empty means organic."
-);
-value_set!(
-    Industry,
-    companies::INDUSTRIES.iter().map(|(k, _)| *k),
-    empty = true,
-    "A company's industry (any letter case); empty means none."
-);
-value_set!(
-    SizeBand,
-    companies::SIZE_BANDS,
-    empty = true,
-    "A company's head count; empty means none."
-);
-value_set!(
-    Currency,
-    deals::CURRENCIES,
-    empty = true,
-    "ISO 4217 code (any letter case); empty means the organisation's currency."
-);
-value_set!(
-    StageKind,
-    ["open", "won", "lost"],
-    empty = false,
-    "Whether a stage holds open, won or lost deals."
-);
-value_set!(
-    DealStatus,
-    ["open", "won", "lost"],
-    empty = true,
-    "Only open, won or lost deals; empty means all."
-);
-value_set!(
-    ActivityKind,
-    activities::KINDS.iter().map(|(k, _)| *k),
-    empty = false,
-    "What kind of activity (any letter case)."
-);
-value_set!(
-    ContactSort,
-    contacts::Sort::ALL.iter().map(|(_, k, _)| *k),
-    empty = true,
-    "The contact list's order; empty means newest."
-);
-value_set!(
-    CompanySort,
-    companies::Sort::ALL.iter().map(|(_, k, _)| *k),
-    empty = true,
-    "The company list's order; empty means name."
-);
-value_set!(
-    DealSort,
-    // The deal table's sort keys (`deals::LIST_SORTS`); a test sends each of them.
-    [
-        "title", "stage", "amount", "owner", "close", "updated", "created"
-    ],
-    empty = true,
-    "The deal list's order; empty means updated."
-);
-value_set!(
-    SortDirection,
-    ["asc", "desc"],
-    empty = true,
-    "Ascending or descending; empty means the sort's usual direction."
-);
-value_set!(
-    StageDirection,
-    ["up", "down"],
-    empty = true,
-    "One place earlier (up) or later (down); empty means none (give a position)."
-);
-value_set!(
-    ContactMergeField,
-    contacts::merge::FIELDS,
-    empty = false,
-    "A contact field whose value a merge takes from the merged contact."
-);
-value_set!(
-    CompanyMergeField,
-    companies::MERGE_FIELDS,
-    empty = false,
-    "A company field whose value a merge takes from the merged company."
-);
-
-/// A tag name: at most 60 characters once spaces are collapsed.
-pub struct TagName;
-
-impl PartialSchema for TagName {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .max_length(Some(crate::domain::tags::NAME_MAX))
-            .description(Some(
-                "A tag name, at most 60 characters; a new name creates the tag.",
-            ))
-            .into()
-    }
-}
-
-impl ToSchema for TagName {}
 
 /// An error response described once, referenced by the operations that can answer it.
 macro_rules! error_response {

@@ -8,114 +8,30 @@ use crate::web::filters;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::companies::{
-    self, Company, CompanyInput, INDUSTRIES, ListParams, SIZE_BANDS, Sort, industry_label,
-};
+
+use crate::domain::companies::{self, Company, CompanyInput, INDUSTRIES, ListParams, SIZE_BANDS};
 use crate::domain::contacts::{self, Contact};
-use crate::domain::{Page, audit, users, views};
+use crate::domain::{Page, audit, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
-use crate::web::forms::{Form, RawForm};
+use crate::web::forms::Form;
 use crate::web::htmx::Htmx;
-use crate::web::pages::{
-    Layout, Refusal, SetFilters, custom, custom_filters, ok, render, see_other, short_date,
-};
-
-#[derive(Default)]
-pub struct Filters {
-    q: String,
-    industry: String,
-    size: String,
-    owner: String,
-    tags: String,
-    sort: String,
-    /// `cf.<key>` filters, kept across pages and bulk actions.
-    custom: Vec<(String, String)>,
-}
-
-impl Filters {
-    fn from(p: &ListParams) -> Filters {
-        let s = |v: &Option<String>| v.clone().unwrap_or_default();
-        Filters {
-            q: s(&p.q),
-            industry: s(&p.industry),
-            size: s(&p.size),
-            owner: s(&p.owner),
-            tags: s(&p.tags),
-            sort: s(&p.sort),
-            custom: custom_filters(&p.custom),
-        }
-    }
-
-    fn set(&self) -> SetFilters<'_> {
-        SetFilters::new(
-            &[
-                ("q", &self.q),
-                ("industry", &self.industry),
-                ("size", &self.size),
-                ("owner", &self.owner),
-                ("tags", &self.tags),
-                ("sort", &self.sort),
-            ],
-            &self.custom,
-        )
-    }
-
-    /// The query string for page `n` of the same list.
-    fn page_query(&self, n: u64) -> String {
-        self.set().page_query(n)
-    }
-
-    /// The filters that are set, as hidden form fields carry them.
-    fn hidden(&self) -> Vec<(&str, &str)> {
-        self.set().hidden()
-    }
-
-    fn any(&self) -> bool {
-        self.set().any()
-    }
-}
-
-pub fn industries() -> &'static [(&'static str, &'static str)] {
-    &INDUSTRIES
-}
-
-pub fn sizes() -> &'static [&'static str] {
-    &SIZE_BANDS
-}
-
-pub fn sorts() -> &'static [(Sort, &'static str, &'static str)] {
-    &Sort::ALL
-}
-
-pub fn label(industry: &Option<String>) -> &str {
-    industry.as_deref().map(industry_label).unwrap_or("")
-}
+use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText};
+use crate::web::pages::{Layout, Refusal, custom, iso, ok, render, see_other};
 
 #[derive(Template)]
 #[template(path = "companies/index.html")]
 struct IndexPage {
     l: Layout,
-    views: Vec<crate::domain::views::View>,
-    list_name: &'static str,
-    current_query: String,
-    f: Filters,
-    page: Page<Company>,
-    owners: Vec<users::Person>,
-    can_write: bool,
-    csrf: String,
+    d: ListData<Company>,
+    industries: &'static [(&'static str, &'static str)],
+    sizes: &'static [&'static str],
 }
 
 #[derive(Template)]
 #[template(path = "companies/index.html", block = "results")]
 struct Results {
-    list_name: &'static str,
-    current_query: String,
-    f: Filters,
-    page: Page<Company>,
-    owners: Vec<users::Person>,
-    can_write: bool,
-    csrf: String,
+    d: ListData<Company>,
 }
 
 pub async fn index(
@@ -124,46 +40,18 @@ pub async fn index(
     user: CurrentUser,
     hx: Htmx,
 ) -> Result<HttpResponse, AppError> {
-    let params = ListParams::from_query(req.query_string())?;
-    // One read of the user's views serves the default-view redirect and the views bar.
-    let saved = if hx.fragment {
-        Vec::new()
-    } else {
-        views::for_list(&state.db, &user.actor, "companies").await?
+    let d = match records::list_data::<Company>(&req, &state, &user, &hx).await? {
+        Ok(d) => d,
+        Err(redirect) => return Ok(redirect),
     };
-    if req.query_string().is_empty()
-        && let Some(v) = saved.iter().find(|v| v.is_default && !v.query.is_empty())
-    {
-        return Ok(see_other(&format!("/companies?{}", v.query)));
-    }
-    let query = params.validate(25)?;
-    let page = companies::list(&state.db, &user.actor, &query).await?;
-    let f = Filters::from(&params);
-    let current_query = f.page_query(1);
-    let can_write = user.actor.can_write();
-    let csrf = crate::web::auth::csrf_token(&user.session);
-    let owners = users::list_active(&state.db).await?;
     if hx.fragment {
-        return ok(&Results {
-            list_name: "companies",
-            current_query,
-            f,
-            page,
-            owners,
-            can_write,
-            csrf,
-        });
+        return ok(&Results { d });
     }
     ok(&IndexPage {
         l: Layout::for_user(&user, "companies"),
-        views: saved,
-        list_name: "companies",
-        current_query,
-        f,
-        page,
-        owners,
-        can_write,
-        csrf,
+        d,
+        industries: &INDUSTRIES,
+        sizes: &SIZE_BANDS,
     })
 }
 
@@ -181,8 +69,15 @@ struct ShowPage {
 }
 
 impl ShowPage {
-    fn day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        short_date(t)
+    /// A line of the company's history.
+    fn history_line(&self, e: &audit::Entry) -> String {
+        let who = e.actor_name.as_deref().unwrap_or("Someone");
+        match e.action.as_str() {
+            "create" => format!("{who} added it"),
+            "update" => format!("{who} edited it"),
+            "merge" => format!("{who} merged another company into it"),
+            other => format!("{who}: {other}"),
+        }
     }
 }
 
@@ -303,6 +198,9 @@ struct FormPage {
     owners: Vec<users::Person>,
     tag_names: Vec<String>,
     cf: custom::Inputs,
+    form_kind: &'static crate::domain::records::Kind,
+    industries: &'static [(&'static str, &'static str)],
+    sizes: &'static [&'static str],
 }
 
 impl FormPage {
@@ -360,28 +258,21 @@ async fn form_page(
         message,
         fields: errors,
     } = Refusal::of(error)?;
-    let mut owners = users::list_active(&state.db).await?;
-    if let Ok(owner_id) = v.owner_id.parse::<i64>()
-        && !owners.iter().any(|o| o.id == owner_id)
-        && let Ok(owner) = users::person(&state.db.read, owner_id).await
-    {
-        owners.push(owner);
-    }
+    let owners = records::owners(state, &v.owner_id).await?;
     let cf = custom::Inputs::load(state, "company", v.custom.clone(), &errors).await?;
     render(
         &FormPage {
             l: Layout::for_user(user, "companies"),
+            form_kind: &companies::KIND,
             cf,
             id,
             v,
             errors,
             message,
             owners,
-            tag_names: crate::domain::tags::list(&state.db)
-                .await?
-                .into_iter()
-                .map(|t| t.name)
-                .collect(),
+            tag_names: records::tag_names(state).await?,
+            industries: &INDUSTRIES,
+            sizes: &SIZE_BANDS,
         },
         status,
     )
@@ -406,64 +297,53 @@ pub async fn create(
         Ok(input) => companies::create(&state.db, &user.actor, &input).await,
         Err(e) => Err(e),
     };
-    match result {
-        Ok(c) => {
-            set_flash(&user.session, format!("{} was added.", c.name));
-            Ok(see_other(&format!("/companies/{}", c.id)))
-        }
-        Err(e) => form_page(&state, &user, None, form, Some(e)).await,
+    records::saved(&state, &user, None, form, result, "added").await
+}
+
+impl Edited for Company {
+    type Form = CompanyForm;
+
+    async fn read_form(
+        state: &AppState,
+        pairs: &[(String, String)],
+    ) -> Result<CompanyForm, AppError> {
+        read_form(state, pairs).await
     }
-}
 
-pub async fn edit(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
-    let c = companies::get(&state.db, &user.actor, *id).await?;
-    form_page(
-        &state,
-        &user,
-        Some(c.id),
-        CompanyForm::from_company(&c),
-        None,
-    )
-    .await
-}
+    fn form_of(&self) -> CompanyForm {
+        CompanyForm::from_company(self)
+    }
 
-pub async fn update(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
-    let form = read_form(&state, &pairs).await?;
-    let id = id.into_inner();
-    let result = match form.to_input() {
-        Ok(input) => {
-            let patch = companies::CompanyPatch {
-                name: Some(input.name),
-                domain: Some(input.domain),
-                industry: Some(input.industry),
-                size_band: Some(input.size_band),
-                website: Some(input.website),
-                phone: Some(input.phone),
-                address: Some(input.address),
-                owner_id: input.owner_id.map(Some),
-                tags: input.tags,
-                custom_fields: input.custom_fields,
-            };
-            companies::update(&state.db, &user.actor, id, patch).await
-        }
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(c) => {
-            set_flash(&user.session, format!("{} was saved.", c.name));
-            Ok(see_other(&format!("/companies/{}", c.id)))
-        }
-        Err(e) => form_page(&state, &user, Some(id), form, Some(e)).await,
+    async fn form_page(
+        state: &AppState,
+        user: &CurrentUser,
+        id: Option<i64>,
+        form: CompanyForm,
+        error: Option<AppError>,
+    ) -> Result<HttpResponse, AppError> {
+        form_page(state, user, id, form, error).await
+    }
+
+    async fn save(
+        state: &AppState,
+        user: &CurrentUser,
+        id: i64,
+        form: &CompanyForm,
+    ) -> Result<Company, AppError> {
+        let input = form.to_input()?;
+        let patch = companies::CompanyPatch {
+            name: Some(input.name),
+            domain: Some(input.domain),
+            industry: Some(input.industry),
+            size_band: Some(input.size_band),
+            website: Some(input.website),
+            phone: Some(input.phone),
+            address: Some(input.address),
+            owner_id: input.owner_id.map(Some),
+            tags: input.tags,
+            custom_fields: input.custom_fields,
+        };
+        companies::update(&state.db, &user.actor, id, patch).await
     }
 }
 
@@ -512,108 +392,69 @@ pub async fn delete(
     Ok(see_other("/companies"))
 }
 
-/// Used by templates.
-pub fn history_line(e: &audit::Entry) -> String {
-    let who = e.actor_name.as_deref().unwrap_or("Someone");
-    match e.action.as_str() {
-        "create" => format!("{who} added it"),
-        "update" => format!("{who} edited it"),
-        "merge" => format!("{who} merged another company into it"),
-        other => format!("{who}: {other}"),
+impl Listed for Company {
+    type Params = ListParams;
+
+    fn named(p: &ListParams) -> Vec<(&'static str, Option<String>)> {
+        vec![
+            ("q", p.q.clone()),
+            ("industry", p.industry.clone()),
+            ("size", p.size.clone()),
+            ("owner", p.owner.clone()),
+            ("tags", p.tags.clone()),
+            ("sort", p.sort.clone()),
+        ]
     }
-}
 
-const CSV_HEADER: [&str; 13] = [
-    "id",
-    "name",
-    "domain",
-    "industry",
-    "size_band",
-    "website",
-    "phone",
-    "address",
-    "contacts",
-    "owner",
-    "owner_id",
-    "created_at",
-    "updated_at",
-];
+    fn name(&self) -> String {
+        self.name.clone()
+    }
 
-/// `/companies/export.csv` with the list's filters: every matching company, streamed.
-pub async fn export(
-    req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    let params = ListParams::from_query(req.query_string())?;
-    let query = params.validate(25)?;
-    // Refused now, while an error can still be a status: once streaming starts it can't.
-    companies::check_filters(&state.db, &query).await?;
-    let (db, actor) = (state.db.clone(), user.actor.clone());
-    let next = move |after| {
-        let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
-        async move { companies::export_chunk(&db, &actor, &query, after).await }
-    };
-    let write = |out: &mut String, c: &Company| {
+    const CSV_HEADER: &'static [&'static str] = &[
+        "id",
+        "name",
+        "domain",
+        "industry",
+        "size_band",
+        "website",
+        "phone",
+        "address",
+        "contacts",
+        "owner",
+        "owner_id",
+        "created_at",
+        "updated_at",
+    ];
+
+    fn csv(&self) -> Vec<String> {
         let s = |v: &Option<String>| v.clone().unwrap_or_default();
-        let (id, count, owner_id) = (
-            c.id.to_string(),
-            c.contact_count.to_string(),
-            c.owner_id.map(|v| v.to_string()).unwrap_or_default(),
-        );
-        let (created, updated) = (
-            crate::web::pages::iso(&c.created_at),
-            crate::web::pages::iso(&c.updated_at),
-        );
-        let values = [
-            id,
-            c.name.clone(),
-            s(&c.domain),
-            s(&c.industry),
-            s(&c.size_band),
-            s(&c.website),
-            s(&c.phone),
-            s(&c.address),
-            count,
-            s(&c.owner_name),
-            owner_id,
-            created,
-            updated,
-        ];
-        crate::web::csv::row(out, values.iter().map(String::as_str));
+        vec![
+            self.id.to_string(),
+            self.name.clone(),
+            s(&self.domain),
+            s(&self.industry),
+            s(&self.size_band),
+            s(&self.website),
+            s(&self.phone),
+            s(&self.address),
+            self.contact_count.to_string(),
+            s(&self.owner_name),
+            self.owner_id.map(|v| v.to_string()).unwrap_or_default(),
+            iso(&self.created_at),
+            iso(&self.updated_at),
+        ]
+    }
+
+    const DELETE_NOTE: &'static str = "their contacts stay, without a company";
+
+    const MERGE_TEXT: MergeText = MergeText {
+        moves: "its contacts, its tags",
+        question: "Which company is the same one?",
+        none_found: "No look-alikes found by name.",
     };
-    let body = crate::web::csv::stream(
-        &CSV_HEADER,
-        companies::EXPORT_CHUNK,
-        next,
-        write,
-        |c: &Company| c.id,
-    );
-    Ok(crate::web::csv::download("companies", body))
-}
 
-#[derive(Deserialize)]
-pub struct MergeParams {
-    with: Option<String>,
-}
-
-#[derive(Template)]
-#[template(path = "companies/merge.html")]
-struct MergePage {
-    l: Layout,
-    c: Company,
-    other: Option<Company>,
-    candidates: Vec<Company>,
-}
-
-type MergeRow = (&'static str, &'static str, String, String);
-
-impl MergePage {
-    fn rows(&self) -> Vec<MergeRow> {
-        let Some(o) = &self.other else {
-            return Vec::new();
-        };
-        let c = &self.c;
+    fn merge_rows(&self, o: &Company) -> Vec<MergeRow> {
+        let c = self;
         let s = |v: &Option<String>| v.clone().unwrap_or_default();
         vec![
             ("name", "Name", c.name.clone(), o.name.clone()),
@@ -621,8 +462,8 @@ impl MergePage {
             (
                 "industry",
                 "Industry",
-                label(&c.industry).to_string(),
-                label(&o.industry).to_string(),
+                c.industry_label().to_string(),
+                o.industry_label().to_string(),
             ),
             ("size_band", "Size", s(&c.size_band), s(&o.size_band)),
             ("website", "Website", s(&c.website), s(&o.website)),
@@ -631,184 +472,35 @@ impl MergePage {
             ("owner_id", "Owner", s(&c.owner_name), s(&o.owner_name)),
         ]
     }
-}
 
-/// The merge page: pick the other company, then field by field what survives.
-pub async fn merge_page(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    params: web::Query<MergeParams>,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
-    let c = companies::get(&state.db, &user.actor, *id).await?;
-    let other = match params
-        .with
-        .as_deref()
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-    {
-        None => None,
-        Some(w) => {
-            let other_id = w
-                .parse::<i64>()
-                .map_err(|_| AppError::field("with", "Give the other company's number."))?;
-            if other_id == c.id {
-                return Err(AppError::field(
-                    "with",
-                    "A company cannot be merged with itself.",
-                ));
-            }
-            Some(companies::get(&state.db, &user.actor, other_id).await?)
-        }
-    };
-    // Look-alikes: companies sharing the first word of the name.
-    let candidates = match (&other, c.name.split_whitespace().next()) {
-        (None, Some(word)) => {
-            let query = ListParams {
-                q: Some(word.to_string()),
-                per_page: Some("10".into()),
-                ..Default::default()
-            }
-            .validate(10)?;
-            companies::list(&state.db, &user.actor, &query)
-                .await?
-                .items
-                .into_iter()
-                .filter(|x| x.id != c.id)
-                .collect()
-        }
-        _ => Vec::new(),
-    };
-    ok(&MergePage {
-        l: Layout::for_user(&user, "companies"),
-        c,
-        other,
-        candidates,
-    })
-}
-
-pub async fn merge(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
-    let other = pairs
-        .iter()
-        .find(|(k, _)| k == "with")
-        .and_then(|(_, v)| v.parse::<i64>().ok())
-        .ok_or_else(|| AppError::field("with", "Choose the company to merge."))?;
-    let take: Vec<String> = pairs
-        .iter()
-        .filter(|(k, v)| v == "take" && companies::MERGE_FIELDS.contains(&k.as_str()))
-        .map(|(k, _)| k.clone())
-        .collect();
-    let merged = companies::merge(&state.db, &user.actor, *id, other, &take).await?;
-    set_flash(
-        &user.session,
-        format!("Merged into {}; the other record is gone.", merged.name),
-    );
-    Ok(see_other(&format!("/companies/{}", merged.id)))
-}
-
-/// The company list's bulk form.
-#[derive(Deserialize, Default)]
-pub struct BulkForm {
-    #[serde(default)]
-    action: String,
-    #[serde(default)]
-    owner_id: String,
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    ids: Vec<i64>,
-    #[serde(default)]
-    confirm: String,
-    #[serde(default)]
-    tag: String,
-    /// The count shown on the confirmation: the action is refused if it has changed.
-    expected: Option<u64>,
-}
-
-#[derive(Template)]
-#[template(path = "companies/bulk.html")]
-struct BulkPage {
-    l: Layout,
-    form: BulkForm,
-    f: Filters,
-    count: u64,
-    owner_name: String,
-}
-
-/// Step one shows what will happen to how many companies; step two (`confirm=1`) does it.
-pub async fn bulk(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    raw: RawForm,
-) -> Result<HttpResponse, AppError> {
-    use crate::domain::bulk;
-    user.actor.require_write()?;
-    let form: BulkForm = raw.parse()?;
-    // The filters go through the list's own parser, custom fields and all.
-    let params = ListParams::from_query(&raw.0)?;
-    let action = match form.action.as_str() {
-        "delete" => bulk::Action::Delete,
-        "change_owner" => bulk::Action::ChangeOwner,
-        "tag" => bulk::Action::Tag,
-        "untag" => bulk::Action::Untag,
-        _ => return Err(AppError::field("action", "Choose what to do.")),
-    };
-    let selection = if form.scope == "all" {
-        bulk::Selection::Companies(params.validate(25)?)
-    } else {
-        bulk::Selection::Ids(form.ids.clone())
-    };
-    let owner_id = form.owner_id.parse::<i64>().ok();
-    let back = format!("/companies?{}", Filters::from(&params).page_query(1));
-    if form.confirm != "1" {
-        let count =
-            bulk::count(&state.db, &user.actor, bulk::Target::Companies, &selection).await?;
-        let owner_name = match (action, owner_id) {
-            (bulk::Action::ChangeOwner, Some(id)) => users::person(&state.db.read, id).await?.name,
-            (bulk::Action::ChangeOwner, None) => {
-                return Err(AppError::field("owner_id", "Choose the new owner."));
-            }
-            _ => String::new(),
-        };
-        return ok(&BulkPage {
-            l: Layout::for_user(&user, "companies"),
-            f: Filters::from(&params),
-            form,
-            count,
-            owner_name,
-        });
-    }
-    let n = bulk::apply(
-        &state.db,
-        &user.actor,
-        bulk::Request {
-            target: bulk::Target::Companies,
-            selection: &selection,
-            action,
-            owner_id,
-            tag: Some(&form.tag),
-            expected: form.expected,
-        },
-    )
-    .await?;
-    let what = match action {
-        bulk::Action::Delete => "deleted (their contacts stay, without a company)",
-        bulk::Action::ChangeOwner => "given a new owner",
-        bulk::Action::Tag => "tagged",
-        bulk::Action::Untag => "untagged",
-    };
-    set_flash(
-        &user.session,
+    fn hint(&self) -> String {
         format!(
-            "{n} compan{} {what}.",
-            if n == 1 { "y was" } else { "ies were" }
-        ),
-    );
-    Ok(see_other(&back))
+            "{} · {} contacts",
+            self.domain.clone().unwrap_or_default(),
+            self.contact_count
+        )
+    }
+
+    /// Companies sharing the first word of the name.
+    async fn look_alikes(
+        state: &AppState,
+        user: &CurrentUser,
+        c: &Company,
+    ) -> Result<Vec<Company>, AppError> {
+        let Some(word) = c.name.split_whitespace().next() else {
+            return Ok(Vec::new());
+        };
+        let query = ListParams {
+            q: Some(word.to_string()),
+            per_page: Some("10".into()),
+            ..Default::default()
+        }
+        .validate(10)?;
+        Ok(companies::list(&state.db, &user.actor, &query)
+            .await?
+            .items
+            .into_iter()
+            .filter(|x| x.id != c.id)
+            .collect())
+    }
 }

@@ -11,6 +11,7 @@ pub mod deals;
 pub mod fields;
 pub mod login;
 pub mod pipelines;
+pub mod records;
 pub mod search;
 pub mod setup;
 pub mod tags;

@@ -1,0 +1,217 @@
+//! A company's input checked: name, domain (normalised), website, industry, size,
+//! phone, address, owner, tags and custom fields; and the uniqueness of name and domain.
+use std::collections::BTreeMap;
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+use super::{ADDRESS_MAX, CompanyInput, INDUSTRIES, NAME_MAX, SIZE_BANDS, WEBSITE_MAX};
+use crate::domain::records;
+use crate::domain::{Actor, Db, FieldErrorsExt, clean, has_control, normalise, valid_phone};
+use crate::entities::company;
+use crate::error::{AppError, FieldErrors};
+
+/// `https://www.Acme.com/pricing` → `acme.com`. None when it is not a host name.
+pub fn normalise_domain(raw: &str) -> Option<String> {
+    let mut s = raw.trim().to_lowercase();
+    for scheme in ["https://", "http://"] {
+        if let Some(rest) = s.strip_prefix(scheme) {
+            s = rest.to_string();
+        }
+    }
+    let host = s.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    let host = host
+        .strip_prefix("www.")
+        .unwrap_or(host)
+        .trim_end_matches('.');
+    let labels: Vec<&str> = host.split('.').collect();
+    let valid = host.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+        });
+    valid.then(|| host.to_string())
+}
+
+pub struct Valid {
+    pub(super) name: String,
+    pub(super) domain: Option<String>,
+    pub(super) industry: Option<String>,
+    pub(super) size_band: Option<String>,
+    pub(super) website: Option<String>,
+    pub(super) phone: Option<String>,
+    pub(super) address: Option<String>,
+    pub(super) owner_id: Option<i64>,
+    pub(super) tags: Option<Vec<String>>,
+    pub(super) custom: String,
+}
+
+pub(super) async fn validate(
+    db: &Db,
+    actor: &Actor,
+    input: &CompanyInput,
+    current_owner: Option<i64>,
+    current_custom: &BTreeMap<String, serde_json::Value>,
+) -> Result<Valid, AppError> {
+    let mut fields = FieldErrors::new();
+    for (field, value) in [
+        ("name", Some(input.name.as_str())),
+        ("domain", input.domain.as_deref()),
+        ("industry", input.industry.as_deref()),
+        ("size_band", input.size_band.as_deref()),
+        ("website", input.website.as_deref()),
+        ("phone", input.phone.as_deref()),
+    ] {
+        if value.is_some_and(has_control) {
+            fields.set(field, format!("{field} cannot contain control characters."));
+        }
+    }
+    // Addresses span lines; other control characters are still refused.
+    if input.address.as_deref().is_some_and(|a| {
+        a.chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    }) {
+        fields.set("address", "address cannot contain control characters.");
+    }
+    let name = input.name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() {
+        fields.set("name", "Name is required.");
+    } else if normalise(&name).chars().count() > NAME_MAX || name.chars().count() > NAME_MAX {
+        fields.set(
+            "name",
+            format!("Name must be at most {NAME_MAX} characters."),
+        );
+    }
+    let website = clean(input.website.as_deref());
+    if let Some(w) = &website {
+        let ok = w.chars().count() <= WEBSITE_MAX
+            && url::Url::parse(w)
+                .ok()
+                .is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        if !ok {
+            fields.set(
+                "website",
+                "Enter a full web address, like https://acme.com.",
+            );
+        }
+    }
+    // The domain, or else the website's, so companies are found by domain either way.
+    let domain = match clean(input.domain.as_deref()) {
+        Some(d) => match normalise_domain(&d) {
+            Some(n) => Some(n),
+            None => {
+                fields.set("domain", "Enter a domain like acme.com.");
+                None
+            }
+        },
+        None => website.as_deref().and_then(normalise_domain),
+    };
+    let industry = clean(input.industry.as_deref()).map(|i| i.to_lowercase());
+    if let Some(i) = &industry
+        && !INDUSTRIES.iter().any(|(k, _)| k == i)
+    {
+        fields.set(
+            "industry",
+            format!("Industry must be one of: {}.", industry_keys()),
+        );
+    }
+    let size_band = clean(input.size_band.as_deref());
+    if let Some(s) = &size_band
+        && !SIZE_BANDS.contains(&s.as_str())
+    {
+        fields.set(
+            "size_band",
+            format!("Size must be one of: {}.", SIZE_BANDS.join(", ")),
+        );
+    }
+    let phone = clean(input.phone.as_deref());
+    if let Some(p) = &phone
+        && !valid_phone(p)
+    {
+        fields.set(
+            "phone",
+            "Phone may hold up to 30 digits, spaces and + - ( ) . x / only.",
+        );
+    }
+    let address = clean(input.address.as_deref());
+    if address
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > ADDRESS_MAX)
+    {
+        fields.set(
+            "address",
+            format!("Address must be at most {ADDRESS_MAX} characters."),
+        );
+    }
+    let owned = records::check_owned(
+        db,
+        actor,
+        &super::KIND,
+        input.owner_id,
+        current_owner,
+        input.tags.as_ref(),
+        input.custom_fields.as_ref(),
+        current_custom,
+        &mut fields,
+    )
+    .await?;
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok(Valid {
+        custom: owned.custom,
+        name,
+        domain,
+        industry,
+        size_band,
+        website,
+        phone,
+        address,
+        owner_id: Some(owned.owner_id),
+        tags: owned.tags,
+    })
+}
+
+pub(crate) fn industry_keys() -> String {
+    INDUSTRIES
+        .iter()
+        .map(|(k, _)| *k)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Turns a unique-index violation into the field it concerns.
+pub(super) async fn conflict(
+    conn: &impl ConnectionTrait,
+    v: &Valid,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    let mut q = company::Entity::find().filter(company::Column::NameNorm.eq(normalise(&v.name)));
+    if let Some(id) = except {
+        q = q.filter(company::Column::Id.ne(id));
+    }
+    if q.count(conn).await? > 0 {
+        return Err(AppError::conflict_field(
+            "name",
+            "A company with this name already exists.",
+        ));
+    }
+    if let Some(d) = &v.domain {
+        let mut q = company::Entity::find().filter(company::Column::Domain.eq(d.as_str()));
+        if let Some(id) = except {
+            q = q.filter(company::Column::Id.ne(id));
+        }
+        if q.count(conn).await? > 0 {
+            return Err(AppError::conflict_field(
+                "domain",
+                "Another company already has this domain.",
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! Merging two records of a kind into one: the fields chosen from the other, tags and
+//! custom values combined, links moved, the other deleted, the merge recorded. One
+//! transaction. What differs per record type is the `Mergeable` trait.
+use std::collections::BTreeMap;
+
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
+};
+
+use super::{Record, get, get_in};
+use crate::domain::{Actor, Db, audit};
+use crate::error::AppError;
+
+/// A record type that can be merged.
+#[allow(async_fn_in_trait)]
+pub trait Mergeable: Record + Sized {
+    /// The form of the record that validation takes.
+    type Input;
+    /// Validated input, ready to store.
+    type Valid;
+    /// The fields whose value can be taken from either record.
+    const FIELDS: &'static [&'static str];
+
+    fn input(&self) -> Self::Input;
+    /// Copies `field` from `from` into `input`.
+    fn take(input: &mut Self::Input, from: &Self::Input, field: &str);
+    fn set_tags(input: &mut Self::Input, tags: Vec<String>);
+    fn tags(&self) -> &[String];
+    fn custom(&self) -> &BTreeMap<String, serde_json::Value>;
+    fn owner(&self) -> Option<i64>;
+    /// Validates the merged input; `current_owner` may be an inactive user.
+    async fn check(
+        db: &Db,
+        actor: &Actor,
+        input: &Self::Input,
+        current_owner: Option<i64>,
+        custom: &BTreeMap<String, serde_json::Value>,
+    ) -> Result<Self::Valid, AppError>;
+    /// Moves what links to `lose` (besides tags) to `keep`.
+    async fn move_links(tx: &DatabaseTransaction, keep: i64, lose: i64) -> Result<(), AppError>;
+    /// Stores the merged values on `keep`, once `lose` is gone.
+    async fn write(tx: &DatabaseTransaction, keep: i64, valid: Self::Valid)
+    -> Result<(), AppError>;
+    /// What the audit row says beyond the merged id and what was taken.
+    fn detail(other: &Self) -> serde_json::Map<String, serde_json::Value>;
+}
+
+/// Merges `lose` into `keep`: `take` names the fields whose value comes from `lose`.
+pub async fn merge<R: Mergeable>(
+    db: &Db,
+    actor: &Actor,
+    keep: i64,
+    lose: i64,
+    take: &[String],
+) -> Result<R, AppError> {
+    actor.require_write()?;
+    let entity = R::KIND.entity;
+    if keep == lose {
+        return Err(AppError::field(
+            "merge_id",
+            format!("A {entity} cannot be merged with itself."),
+        ));
+    }
+    if let Some(unknown) = take.iter().find(|f| !R::FIELDS.contains(&f.as_str())) {
+        return Err(AppError::field(
+            "take",
+            format!(
+                "Unknown field {unknown}; fields are {}.",
+                R::FIELDS.join(", ")
+            ),
+        ));
+    }
+    let survivor: R = get(db, actor, keep).await?;
+    let other: R = get(db, actor, lose)
+        .await
+        .map_err(|_| AppError::field("merge_id", format!("No {entity} has this id.")))?;
+    let mut input = survivor.input();
+    let from = other.input();
+    for field in take {
+        R::take(&mut input, &from, field);
+    }
+    let mut tags = survivor.tags().to_vec();
+    tags.extend(other.tags().iter().cloned());
+    R::set_tags(&mut input, tags);
+    // The survivor keeps its owner even if deactivated; the other one's counts as kept too.
+    let current_owner = if take.iter().any(|f| f == "owner_id") {
+        other.owner()
+    } else {
+        survivor.owner()
+    };
+    // Custom values: the survivor's, with the other's filling the gaps.
+    let mut custom = other.custom().clone();
+    custom.extend(survivor.custom().clone());
+    let valid = R::check(db, actor, &input, current_owner, &custom).await?;
+    let tx = db.write.begin().await?;
+    // Links move first, then the other record goes (which frees its unique values).
+    move_tags::<R>(&tx, keep, lose).await?;
+    R::move_links(&tx, keep, lose).await?;
+    R::Entity::delete_many()
+        .filter(R::ID.eq(lose))
+        .exec(&tx)
+        .await?;
+    R::write(&tx, keep, valid).await?;
+    let mut detail = R::detail(&other);
+    detail.insert("merged_id".into(), lose.into());
+    detail.insert("took".into(), take.into());
+    audit::record(
+        &tx,
+        Some(actor),
+        "merge",
+        entity,
+        keep,
+        Some(serde_json::Value::Object(detail)),
+    )
+    .await?;
+    let merged = get_in(&tx, keep).await?;
+    tx.commit().await?;
+    Ok(merged)
+}
+
+/// Gives `keep` the tags of `lose` it does not have.
+async fn move_tags<R: Record>(
+    tx: &impl ConnectionTrait,
+    keep: i64,
+    lose: i64,
+) -> Result<(), AppError> {
+    let rows = Query::select()
+        .expr(Expr::val(keep))
+        .column(R::LINK_TAG)
+        .from(R::TagLink::default())
+        .and_where(Expr::col(R::LINK_RECORD).eq(lose))
+        .to_owned();
+    move_rows(
+        tx,
+        R::TagLink::default(),
+        [R::LINK_RECORD, R::LINK_TAG],
+        rows,
+    )
+    .await
+}
+
+/// `INSERT INTO <table> (<columns>) SELECT … ON CONFLICT (<columns>) DO NOTHING`: copies
+/// link rows to another record, skipping those it has.
+pub async fn move_rows<E: EntityTrait>(
+    tx: &impl ConnectionTrait,
+    table: E,
+    columns: [E::Column; 2],
+    rows: sea_orm::sea_query::SelectStatement,
+) -> Result<(), AppError> {
+    let insert = Query::insert()
+        .into_table(table)
+        .columns(columns)
+        .select_from(rows)
+        .map_err(|e| AppError::Internal(format!("moving links: {e}")))?
+        .on_conflict(OnConflict::columns(columns).do_nothing().to_owned())
+        .to_owned();
+    tx.execute(&insert).await?;
+    Ok(())
+}

@@ -1,0 +1,391 @@
+//! What contacts and companies share: the list (filters, sort, paging), the export, bulk
+//! actions, tag links and merging, written once. What differs per record type is declared
+//! in one place: a `Kind` (tables, JSON fields, joins, sort keys, names) and the `Record`
+//! trait (entities and columns). A third record type declares those and gets the rest.
+pub mod bulk;
+pub mod filters;
+pub mod merge;
+pub mod queries;
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use sea_orm::sea_query::Condition;
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult};
+use serde::de::DeserializeOwned;
+
+use crate::domain::sql::PageRow;
+use crate::domain::{Actor, Db, FieldErrorsExt, Page, check_text, clean, normalise};
+use crate::error::{AppError, FieldErrors};
+
+/// A table joined to the record (aliased `c`) for the list's JSON fields.
+#[derive(Debug)]
+pub struct Join {
+    pub table: &'static str,
+    pub alias: &'static str,
+    /// The record's column that holds the joined row's id.
+    pub from: &'static str,
+    /// LEFT JOIN when the link may be missing.
+    pub optional: bool,
+}
+
+/// One way to sort a list: its key in the query string, its label, and the columns (the
+/// id always follows, so pages never overlap).
+#[derive(Debug)]
+pub struct SortKey {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub columns: &'static [&'static str],
+    pub desc: bool,
+}
+
+/// Everything about a record type that is data rather than code.
+#[derive(Debug)]
+pub struct Kind {
+    /// Singular, lower case: the audit log's entity, the custom fields' scope.
+    pub entity: &'static str,
+    /// The table, which is also the URL segment, the list's name and its counter.
+    pub table: &'static str,
+    /// "Contact": what a 404 names.
+    pub title: &'static str,
+    /// The plural noun ("companies") for counts.
+    pub plural: &'static str,
+    pub tag_table: &'static str,
+    pub tag_column: &'static str,
+    /// The list's JSON object: (key, SQL on the record `c` and its joins).
+    pub fields: &'static [(&'static str, &'static str)],
+    pub joins: &'static [Join],
+    /// The sorts a list offers; the first is the default.
+    pub sorts: &'static [SortKey],
+}
+
+impl Kind {
+    /// "1 contact", "3 companies".
+    pub fn count(&self, n: &u64) -> String {
+        if *n == 1 {
+            format!("1 {}", self.entity)
+        } else {
+            format!("{n} {}", self.plural)
+        }
+    }
+
+    pub fn sort(&self, key: &str) -> Option<&'static SortKey> {
+        // `sorts` is 'static, so the key found is too.
+        let sorts: &'static [SortKey] = self.sorts;
+        sorts.iter().find(|s| s.key == key)
+    }
+
+    fn default_sort(&self) -> &'static SortKey {
+        let sorts: &'static [SortKey] = self.sorts;
+        &sorts[0]
+    }
+}
+
+/// A record type: its `Kind` and the sea-orm entities and columns its writes use.
+pub trait Record: DeserializeOwned + Send + 'static {
+    const KIND: &'static Kind;
+    type Entity: EntityTrait;
+    type TagLink: EntityTrait;
+    const ID: <Self::Entity as EntityTrait>::Column;
+    const OWNER: <Self::Entity as EntityTrait>::Column;
+    const UPDATED_AT: <Self::Entity as EntityTrait>::Column;
+    /// The tag link's column naming the record, and the one naming the tag.
+    const LINK_RECORD: <Self::TagLink as EntityTrait>::Column;
+    const LINK_TAG: <Self::TagLink as EntityTrait>::Column;
+
+    fn id(&self) -> i64;
+}
+
+/// A list's query parameters as they arrive: read from a query string, then validated.
+pub trait Params: Default + serde::Serialize + Sized {
+    fn from_query(query: &str) -> Result<Self, AppError>;
+    fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError>;
+    /// The custom field filters read (`cf.<key>` → value).
+    fn custom(&self) -> &BTreeMap<String, String>;
+}
+
+/// The filters only one record type has, as a condition on the records aliased `t`.
+pub trait OwnFilters: Debug + Send + Sync {
+    fn condition(&self, backend: DbBackend) -> Condition;
+    fn is_set(&self) -> bool;
+}
+
+/// A validated list request: the filters every record type has, its own, sort and page.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub kind: &'static Kind,
+    pub own: Arc<dyn OwnFilters>,
+    pub owner: Option<i64>,
+    /// Normalised tag names.
+    pub tags: Vec<String>,
+    /// (custom field key, value) pairs.
+    pub custom: Vec<(String, String)>,
+    pub sort: &'static SortKey,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl ListQuery {
+    pub fn is_filtered(&self) -> bool {
+        self.own.is_set()
+            || self.owner.is_some()
+            || !self.tags.is_empty()
+            || !self.custom.is_empty()
+    }
+}
+
+/// The parameters every list reads, as they arrive.
+pub struct Common<'a> {
+    pub q: &'a Option<String>,
+    pub owner: &'a Option<String>,
+    pub tags: &'a Option<String>,
+    pub sort: &'a Option<String>,
+    pub page: &'a Option<String>,
+    pub per_page: &'a Option<String>,
+    pub custom: &'a BTreeMap<String, String>,
+}
+
+/// The common parameters checked (messages on `fields`); `q` comes back cleaned.
+pub struct Checked {
+    pub q: Option<String>,
+    owner: Option<i64>,
+    tags: Vec<String>,
+    custom: Vec<(String, String)>,
+    sort: &'static SortKey,
+    page: u64,
+    per_page: u64,
+}
+
+impl Common<'_> {
+    /// Unknown or out-of-range values are a field message naming the parameter.
+    pub fn check(
+        &self,
+        kind: &'static Kind,
+        default_per_page: u64,
+        fields: &mut FieldErrors,
+    ) -> Checked {
+        let (page, per_page) =
+            crate::domain::paging(self.page, self.per_page, default_per_page, fields);
+        let owner = match clean(self.owner.as_deref()) {
+            None => None,
+            Some(o) => o.parse::<i64>().map(Some).unwrap_or_else(|_| {
+                fields.set("owner", "owner must be a user id.");
+                None
+            }),
+        };
+        let sort = match clean(self.sort.as_deref()) {
+            None => kind.default_sort(),
+            Some(s) => kind.sort(&s).unwrap_or_else(|| {
+                let keys: Vec<&str> = kind.sorts.iter().map(|s| s.key).collect();
+                fields.set("sort", format!("sort must be one of {}.", keys.join(", ")));
+                kind.default_sort()
+            }),
+        };
+        let q = clean(self.q.as_deref());
+        if check_text(fields, "q", q.as_deref().unwrap_or(""))
+            && q.as_ref().is_some_and(|q| q.chars().count() > 200)
+        {
+            fields.set("q", "Search is limited to 200 characters.");
+        }
+        check_text(fields, "tags", self.tags.as_deref().unwrap_or(""));
+        let custom = crate::domain::filters::custom_pairs(self.custom, fields);
+        let tags = crate::domain::tags::split(self.tags.as_deref().unwrap_or(""))
+            .iter()
+            .map(|n| normalise(n))
+            .filter(|n| !n.is_empty())
+            .take(10)
+            .collect();
+        Checked {
+            q,
+            owner,
+            tags,
+            custom,
+            sort,
+            page,
+            per_page,
+        }
+    }
+}
+
+impl Checked {
+    pub fn query(self, kind: &'static Kind, own: impl OwnFilters + 'static) -> ListQuery {
+        ListQuery {
+            kind,
+            own: Arc::new(own),
+            owner: self.owner,
+            tags: self.tags,
+            custom: self.custom,
+            sort: self.sort,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+}
+
+/// For the `cf` member of a list's params: it stands in the API document for the
+/// `cf.<key>` filters, which `params_from_query` collects; a bare `cf=…` means nothing.
+pub fn not_read<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d)?;
+    Ok(BTreeMap::new())
+}
+
+/// Reads a list's query string into its params `P`, custom field filters (`cf.<key>`)
+/// collected by `set_custom`.
+pub fn params_from_query<P: DeserializeOwned>(
+    query: &str,
+    set_custom: impl FnOnce(&mut P, BTreeMap<String, String>),
+) -> Result<P, AppError> {
+    let bad = |e: serde_html_form::de::Error| AppError::Validation {
+        message: format!("The query string is not valid: {e}"),
+        fields: FieldErrors::new(),
+    };
+    let mut params: P = serde_html_form::from_str(query).map_err(bad)?;
+    let pairs: Vec<(String, String)> = serde_html_form::from_str(query).map_err(bad)?;
+    set_custom(
+        &mut params,
+        pairs
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("cf."))
+            .collect(),
+    );
+    Ok(params)
+}
+
+/// One page of records and the total, in one statement that returns one row (see
+/// `queries`).
+pub async fn list<R: Record>(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<R>, AppError> {
+    list_row(db, q).await?.into_page(q.page, q.per_page)
+}
+
+/// The page as the database built it: the total and the items as JSON text. The API
+/// sends that text on as it is, saving a parse and a re-serialisation per request.
+pub async fn list_json(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<(u64, String), AppError> {
+    let row = list_row(db, q).await?;
+    Ok((row.total.max(0) as u64, row.items))
+}
+
+async fn list_row(db: &Db, q: &ListQuery) -> Result<PageRow, AppError> {
+    check_filters(db, q).await?;
+    let backend = db.backend();
+    PageRow::find_by_statement(backend.build(&queries::page(backend, q)))
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))
+}
+
+/// One record as pages and the API show it, on `conn` (a transaction sees its own writes).
+pub async fn get_in<R: Record>(conn: &impl ConnectionTrait, id: i64) -> Result<R, AppError> {
+    let backend = conn.get_database_backend();
+    let page: Page<R> =
+        PageRow::find_by_statement(backend.build(&queries::one(backend, R::KIND, id)))
+            .one(conn)
+            .await?
+            .ok_or_else(|| AppError::not_found(R::KIND.title))?
+            .into_page(1, 1)?;
+    page.items
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::not_found(R::KIND.title))
+}
+
+/// Every role may read every record (for now; the permission matrix comes later).
+pub async fn get<R: Record>(db: &Db, _actor: &Actor, id: i64) -> Result<R, AppError> {
+    get_in(&db.read, id).await
+}
+
+/// Refuses filters naming a tag or custom field that does not exist. Lists, exports
+/// (before the first byte is sent) and bulk actions all go through it.
+pub async fn check_filters(db: &Db, q: &ListQuery) -> Result<(), AppError> {
+    crate::domain::filters::check_names(db, q.kind.entity, &q.tags, &q.custom).await
+}
+
+/// Rows per chunk of an export: memory stays flat however many records match.
+pub const EXPORT_CHUNK: u64 = 1000;
+
+/// The next chunk of an export: records matching the filters with an id above `after`,
+/// in id order (keyset paging, so a deep chunk costs what the first one does).
+pub async fn export_chunk<R: Record>(
+    db: &Db,
+    _actor: &Actor,
+    q: &ListQuery,
+    after: i64,
+) -> Result<Vec<R>, AppError> {
+    let backend = db.backend();
+    let stmt = queries::export(backend, q, after, EXPORT_CHUNK);
+    let page: Page<R> = PageRow::find_by_statement(backend.build(&stmt))
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the export query returned no row".into()))?
+        .into_page(1, EXPORT_CHUNK)?;
+    Ok(page.items)
+}
+
+/// What every record's input holds beside its own fields, checked.
+pub struct Owned {
+    pub owner_id: i64,
+    /// The owner's name (the actor's when they own it).
+    pub owner_name: String,
+    /// Cleaned tag names; None leaves the tags as they are.
+    pub tags: Option<Vec<String>>,
+    /// The custom values to store, as a JSON object.
+    pub custom: String,
+}
+
+/// Checks the owner, tags and custom values of a record's input, with messages on
+/// `fields`. `current_owner` is the stored owner when editing: a record may keep an owner
+/// who has since been deactivated, but cannot be given to one.
+#[allow(clippy::too_many_arguments)]
+pub async fn check_owned(
+    db: &Db,
+    actor: &Actor,
+    kind: &Kind,
+    owner_id: Option<i64>,
+    current_owner: Option<i64>,
+    tags: Option<&Vec<String>>,
+    custom: Option<&BTreeMap<String, serde_json::Value>>,
+    current_custom: &BTreeMap<String, serde_json::Value>,
+    fields: &mut FieldErrors,
+) -> Result<Owned, AppError> {
+    let owner_id = owner_id.unwrap_or(actor.id);
+    let mut owner_name = actor.name.clone();
+    if owner_id != actor.id {
+        match crate::entities::user::Entity::find_by_id(owner_id)
+            .one(&db.read)
+            .await?
+        {
+            Some(u) if u.active || current_owner == Some(owner_id) => owner_name = u.name,
+            _ => fields.set("owner_id", "Owner must be an active user."),
+        }
+    }
+    let tags = match tags {
+        None => None,
+        Some(raw) => match crate::domain::tags::clean_names(raw, "tags") {
+            Ok(names) => Some(names),
+            Err(e) => {
+                fields.set("tags", e.to_string());
+                None
+            }
+        },
+    };
+    let defs = crate::domain::custom_fields::defs(db, kind.entity).await?;
+    let custom = crate::domain::custom_fields::validate(&defs, current_custom, custom, fields);
+    Ok(Owned {
+        owner_id,
+        owner_name,
+        tags,
+        custom: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
+    })
+}
+
+/// Replaces the tags of record `id` with `names` (created when new), inside `tx`.
+pub async fn set_tags<R: Record>(
+    tx: &impl ConnectionTrait,
+    id: i64,
+    names: &[String],
+) -> Result<(), AppError> {
+    let tags = crate::domain::tags::ensure(tx, names).await?;
+    crate::domain::tags::set_for(tx, R::KIND.tag_table, R::KIND.tag_column, id, &tags).await
+}

@@ -1,0 +1,189 @@
+//! The record reads that return a page as one JSON value: a list page, one record, an
+//! export chunk. One statement returns one row, the total and the items, because sqlx
+//! hands SQLite rows across a thread one at a time: a 25-row page as 25 rows costs several
+//! times what the query itself does, as one value it costs one. The statements are
+//! sea-query's; only the JSON object's fields are SQL text (`Expr::cust`), because
+//! sea-query has no JSON object or aggregate builder. The few dialect differences (the
+//! JSON functions' names) are in `json_list` and `json_value`, once.
+use sea_orm::DbBackend;
+use sea_orm::sea_query::{
+    Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement,
+};
+
+use super::{Kind, ListQuery, SortKey, filters};
+use crate::domain::sql::json_array;
+
+/// `SELECT (total) AS total, (the page as a JSON array) AS items`.
+pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
+    let kind = q.kind;
+    let mut ids = Query::select();
+    ids.column(("t", "id"))
+        .from_as(kind.table, "t")
+        .cond_where(filters::condition(backend, q));
+    for column in q.sort.columns.iter().chain(&["id"]) {
+        ids.order_by(("t", *column), order(q.sort));
+    }
+    ids.limit(q.per_page)
+        .offset(q.page.saturating_sub(1).saturating_mul(q.per_page));
+    let total = if q.is_filtered() {
+        count(kind, filters::condition(backend, q))
+    } else {
+        // A trigger-kept counter: the plain list costs the same at a million records.
+        Query::select()
+            .column("n")
+            .from("record_counts")
+            .and_where(Expr::col("name").eq(kind.table))
+            .to_owned()
+    };
+    Query::select()
+        .expr_as(sub(total), "total")
+        .expr_as(
+            sub(items(backend, kind, Some(ids), &order_text(q.sort))),
+            "items",
+        )
+        .to_owned()
+}
+
+/// The one record `id`, as a one-item page.
+pub fn one(backend: DbBackend, kind: &Kind, id: i64) -> SelectStatement {
+    let mut items = items(backend, kind, None, "");
+    items.and_where(Expr::col(("c", "id")).eq(id));
+    Query::select()
+        .expr_as(Expr::cust("CAST(1 AS BIGINT)"), "total")
+        .expr_as(sub(items), "items")
+        .to_owned()
+}
+
+/// The next `limit` records matching the list's filters with an id above `after`.
+pub fn export(backend: DbBackend, q: &ListQuery, after: i64, limit: u64) -> SelectStatement {
+    let mut ids = Query::select();
+    ids.column(("t", "id"))
+        .from_as(q.kind.table, "t")
+        .cond_where(filters::condition(backend, q).add(Expr::col(("t", "id")).gt(after)))
+        .order_by(("t", "id"), Order::Asc)
+        .limit(limit);
+    Query::select()
+        .expr_as(Expr::cust("CAST(0 AS BIGINT)"), "total")
+        .expr_as(
+            sub(items(backend, q.kind, Some(ids), " ORDER BY c.id")),
+            "items",
+        )
+        .to_owned()
+}
+
+/// `SELECT COUNT(*) AS n FROM <table> t WHERE <condition>`.
+pub fn count(kind: &Kind, condition: Condition) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::col(Asterisk).count(), "n")
+        .from_as(kind.table, "t")
+        .cond_where(condition)
+        .to_owned()
+}
+
+/// The ids of the records aliased `t` matching `condition`.
+pub fn ids(kind: &Kind, condition: Condition) -> SelectStatement {
+    Query::select()
+        .column(("t", "id"))
+        .from_as(kind.table, "t")
+        .cond_where(condition)
+        .to_owned()
+}
+
+fn sub(select: SelectStatement) -> Expr {
+    Expr::SubQuery(None, Box::new(select.into()))
+}
+
+fn order(sort: &SortKey) -> Order {
+    if sort.desc { Order::Desc } else { Order::Asc }
+}
+
+/// The sort inside the JSON aggregate, on the record aliased `c`.
+fn order_text(sort: &SortKey) -> String {
+    let dir = if sort.desc { "DESC" } else { "ASC" };
+    let columns: Vec<String> = sort
+        .columns
+        .iter()
+        .chain(&["id"])
+        .map(|c| format!("c.{c} {dir}"))
+        .collect();
+    format!(" ORDER BY {}", columns.join(", "))
+}
+
+/// The records as a JSON array: those `ids` selects (joined back by id, so the page's ids
+/// come from the indexes alone), or, with none, the record table filtered by the caller.
+fn items(
+    backend: DbBackend,
+    kind: &Kind,
+    ids: Option<SelectStatement>,
+    order: &str,
+) -> SelectStatement {
+    let mut fields: Vec<(&str, String)> = kind
+        .fields
+        .iter()
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect();
+    fields.push(("tags", tags(backend, kind)));
+    fields.push(("custom_fields", json_value(backend, "c.custom")));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut select = Query::select();
+    select.expr(Expr::cust(json_array(backend, &pairs, order)));
+    match ids {
+        Some(ids) => {
+            select.from_subquery(ids, "page").join_as(
+                JoinType::InnerJoin,
+                kind.table,
+                "c",
+                Expr::col(("c", "id")).equals(("page", "id")),
+            );
+        }
+        None => {
+            select.from_as(kind.table, "c");
+        }
+    }
+    for j in kind.joins {
+        let how = if j.optional {
+            JoinType::LeftJoin
+        } else {
+            JoinType::InnerJoin
+        };
+        select.join_as(
+            how,
+            j.table,
+            j.alias,
+            Expr::col((j.alias, "id")).equals(("c", j.from)),
+        );
+    }
+    select
+}
+
+/// The record's tag names, alphabetical, as a JSON array. Most records have no tags: a
+/// quick probe skips the aggregate for them.
+fn tags(backend: DbBackend, kind: &Kind) -> String {
+    let (table, column) = (kind.tag_table, kind.tag_column);
+    let list = json_list(backend, "g.name ORDER BY g.name_norm");
+    let (wrap, empty) = match backend {
+        DbBackend::Postgres => ("", "'[]'::json"),
+        _ => ("json", "json_array()"),
+    };
+    format!(
+        "CASE WHEN EXISTS (SELECT 1 FROM {table} ct WHERE ct.{column} = c.id) THEN \
+         {wrap}((SELECT {list} FROM {table} ct JOIN tags g ON g.id = ct.tag_id \
+         WHERE ct.{column} = c.id)) ELSE {empty} END"
+    )
+}
+
+/// The JSON array aggregate of `value` (with its `ORDER BY`).
+fn json_list(backend: DbBackend, value: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("json_agg({value})"),
+        _ => format!("json_group_array({value})"),
+    }
+}
+
+/// A text column holding a JSON object, as JSON.
+fn json_value(backend: DbBackend, column: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("{column}::json"),
+        _ => format!("CASE WHEN {column} = '{{}}' THEN json_object() ELSE json({column}) END"),
+    }
+}

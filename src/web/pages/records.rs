@@ -1,0 +1,460 @@
+//! The record pages contacts and companies share: the list's data and filter echo, CSV
+//! export, bulk actions with their confirmation, and merging. What a record type shows
+//! differently is its `Listed` implementation (in its own page module) and its templates.
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::records::merge::Mergeable;
+use crate::domain::records::{self, Kind, Params};
+use crate::domain::{Page, bulk, users, views};
+use crate::error::AppError;
+use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::forms::{Form, RawForm};
+use crate::web::htmx::Htmx;
+use crate::web::pages::{Layout, SetFilters, custom_filters, ok, see_other};
+
+/// How a record type's pages read its list and show its records.
+#[allow(async_fn_in_trait)]
+pub trait Listed: Mergeable + Clone {
+    type Params: Params;
+    /// The list's own filters as set (`sort` among them), in the order links carry them.
+    fn named(params: &Self::Params) -> Vec<(&'static str, Option<String>)>;
+    /// How the record is named in messages and headings.
+    fn name(&self) -> String;
+    const CSV_HEADER: &'static [&'static str];
+    fn csv(&self) -> Vec<String>;
+    /// What a bulk delete's flash and confirmation add ("" for nothing).
+    const DELETE_NOTE: &'static str;
+    /// The merge table: field, label, this record's value, the other's.
+    fn merge_rows(&self, other: &Self) -> Vec<MergeRow>;
+    /// The merge page's words for this record type.
+    const MERGE_TEXT: MergeText;
+    /// A look-alike's line in the merge page's list, after its name.
+    fn hint(&self) -> String;
+    /// Records that look like this one, for the merge page.
+    async fn look_alikes(
+        state: &AppState,
+        user: &CurrentUser,
+        c: &Self,
+    ) -> Result<Vec<Self>, AppError>;
+}
+
+/// How a record type's pages edit it: its form, read from a post and shown again.
+#[allow(async_fn_in_trait)]
+pub trait Edited: Listed {
+    type Form;
+    async fn read_form(
+        state: &AppState,
+        pairs: &[(String, String)],
+    ) -> Result<Self::Form, AppError>;
+    fn form_of(&self) -> Self::Form;
+    /// The form page, with `error`'s messages when a save was refused.
+    async fn form_page(
+        state: &AppState,
+        user: &CurrentUser,
+        id: Option<i64>,
+        form: Self::Form,
+        error: Option<AppError>,
+    ) -> Result<HttpResponse, AppError>;
+    /// Saves the form's values on record `id`.
+    async fn save(
+        state: &AppState,
+        user: &CurrentUser,
+        id: i64,
+        form: &Self::Form,
+    ) -> Result<Self, AppError>;
+}
+
+pub async fn edit<R: Edited>(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let c: R = records::get(&state.db, &user.actor, *id).await?;
+    R::form_page(&state, &user, Some(c.id()), c.form_of(), None).await
+}
+
+pub async fn update<R: Edited>(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let form = R::read_form(&state, &pairs).await?;
+    let id = id.into_inner();
+    let result = R::save(&state, &user, id, &form).await;
+    saved(&state, &user, Some(id), form, result, "saved").await
+}
+
+/// After a create or an update: to the record with a flash, or the form again with
+/// what was refused.
+pub async fn saved<R: Edited>(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Option<i64>,
+    form: R::Form,
+    result: Result<R, AppError>,
+    done: &str,
+) -> Result<HttpResponse, AppError> {
+    match result {
+        Ok(c) => {
+            set_flash(&user.session, format!("{} was {done}.", c.name()));
+            Ok(see_other(&format!("/{}/{}", R::KIND.table, c.id())))
+        }
+        Err(e) => R::form_page(state, user, id, form, Some(e)).await,
+    }
+}
+
+/// The list's filters as the user set them, echoed back into the form and the links.
+#[derive(Default)]
+pub struct Filters {
+    named: Vec<(&'static str, String)>,
+    /// `cf.<key>` filters, kept across pages, bulk actions and saved views.
+    custom: Vec<(String, String)>,
+}
+
+impl Filters {
+    pub fn of<R: Listed>(p: &R::Params) -> Filters {
+        Filters {
+            named: R::named(p)
+                .into_iter()
+                .map(|(k, v)| (k, v.unwrap_or_default()))
+                .collect(),
+            custom: custom_filters(p.custom()),
+        }
+    }
+
+    /// The value of filter `name` as typed ("" when unset).
+    pub fn get(&self, name: &str) -> &str {
+        self.named
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    fn set(&self) -> SetFilters<'_> {
+        let named: Vec<(&str, &String)> = self.named.iter().map(|(k, v)| (*k, v)).collect();
+        SetFilters::new(&named, &self.custom)
+    }
+
+    /// The query string for page `n` of the same list.
+    pub fn page_query(&self, n: u64) -> String {
+        self.set().page_query(n)
+    }
+
+    /// The filters that are set, as hidden form fields carry them.
+    pub fn hidden(&self) -> Vec<(&str, &str)> {
+        self.set().hidden()
+    }
+
+    pub fn any(&self) -> bool {
+        self.set().any()
+    }
+}
+
+/// What a list page and its htmx fragment show.
+pub struct ListData<R> {
+    pub kind: &'static Kind,
+    pub views: Vec<views::View>,
+    pub list_name: &'static str,
+    pub current_query: String,
+    pub f: Filters,
+    pub page: Page<R>,
+    pub owners: Vec<users::Person>,
+    pub can_write: bool,
+    pub csrf: String,
+}
+
+/// The list's data, or the redirect to the user's default view on a bare visit.
+pub async fn list_data<R: Listed>(
+    req: &actix_web::HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    hx: &Htmx,
+) -> Result<Result<ListData<R>, HttpResponse>, AppError> {
+    let kind = R::KIND;
+    let params = R::Params::from_query(req.query_string())?;
+    // One read of the user's views serves the default-view redirect and the views bar.
+    let saved = if hx.fragment {
+        Vec::new()
+    } else {
+        views::for_list(&state.db, &user.actor, kind.table).await?
+    };
+    if req.query_string().is_empty()
+        && let Some(v) = saved.iter().find(|v| v.is_default && !v.query.is_empty())
+    {
+        return Ok(Err(see_other(&format!("/{}?{}", kind.table, v.query))));
+    }
+    let query = params.validate(25)?;
+    let page = records::list(&state.db, &user.actor, &query).await?;
+    let f = Filters::of::<R>(&params);
+    Ok(Ok(ListData {
+        kind,
+        views: saved,
+        list_name: kind.table,
+        current_query: f.page_query(1),
+        f,
+        page,
+        owners: users::list_active(&state.db).await?,
+        can_write: user.actor.can_write(),
+        csrf: crate::web::auth::csrf_token(&user.session),
+    }))
+}
+
+/// The owners a record's form offers: the active users, and the record's own owner if
+/// since deactivated, so saving the form does not quietly hand the record to someone else.
+pub async fn owners(state: &AppState, owner_id: &str) -> Result<Vec<users::Person>, AppError> {
+    let mut owners = users::list_active(&state.db).await?;
+    if let Ok(owner_id) = owner_id.parse::<i64>()
+        && !owners.iter().any(|o| o.id == owner_id)
+        && let Ok(owner) = users::person(&state.db.read, owner_id).await
+    {
+        owners.push(owner);
+    }
+    Ok(owners)
+}
+
+/// Every tag's name, for a form's suggestions.
+pub async fn tag_names(state: &AppState) -> Result<Vec<String>, AppError> {
+    Ok(crate::domain::tags::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect())
+}
+
+/// `/<records>/export.csv` with the list's filters: every matching record, streamed.
+pub async fn export<R: Listed>(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let query = R::Params::from_query(req.query_string())?.validate(25)?;
+    // Refused now, while an error can still be a status: once streaming starts it can't.
+    records::check_filters(&state.db, &query).await?;
+    let (db, actor) = (state.db.clone(), user.actor.clone());
+    let next = move |after| {
+        let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
+        async move { records::export_chunk::<R>(&db, &actor, &query, after).await }
+    };
+    let write = |out: &mut String, r: &R| {
+        let values = r.csv();
+        crate::web::csv::row(out, values.iter().map(String::as_str));
+    };
+    let body = crate::web::csv::stream(R::CSV_HEADER, records::EXPORT_CHUNK, next, write, R::id);
+    Ok(crate::web::csv::download(R::KIND.table, body))
+}
+
+/// The list's bulk form: the action, the chosen rows or "all matching", and the filters.
+#[derive(Deserialize, Default)]
+pub struct BulkForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    owner_id: String,
+    /// "selected" or "all".
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    ids: Vec<i64>,
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    tag: String,
+    /// The count shown on the confirmation: the action is refused if it has changed.
+    expected: Option<u64>,
+}
+
+#[derive(Template)]
+#[template(path = "records/bulk.html")]
+struct BulkPage {
+    l: Layout,
+    kind: &'static Kind,
+    form: BulkForm,
+    f: Filters,
+    count: u64,
+    owner_name: String,
+    delete_note: &'static str,
+}
+
+/// Step one shows what will happen to how many records; step two (`confirm=1`) does it.
+pub async fn bulk<R: Listed>(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    raw: RawForm,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let kind = R::KIND;
+    let form: BulkForm = raw.parse()?;
+    // The filters go through the list's own parser, custom fields and all.
+    let params = R::Params::from_query(&raw.0)?;
+    let action = bulk::Action::parse(&form.action)
+        .ok_or_else(|| AppError::field("action", "Choose what to do."))?;
+    let selection = if form.scope == "all" {
+        bulk::Selection::Filter(params.validate(25)?)
+    } else {
+        bulk::Selection::Ids(form.ids.clone())
+    };
+    let owner_id = form.owner_id.parse::<i64>().ok();
+    let f = Filters::of::<R>(&params);
+    let back = format!("/{}?{}", kind.table, f.page_query(1));
+    if form.confirm != "1" {
+        let count = bulk::count::<R>(&state.db, &user.actor, &selection).await?;
+        let owner_name = match (action, owner_id) {
+            (bulk::Action::ChangeOwner, Some(id)) => users::person(&state.db.read, id).await?.name,
+            (bulk::Action::ChangeOwner, None) => {
+                return Err(AppError::field("owner_id", "Choose the new owner."));
+            }
+            _ => String::new(),
+        };
+        return ok(&BulkPage {
+            l: Layout::for_user(&user, kind.table),
+            kind,
+            f,
+            form,
+            count,
+            owner_name,
+            delete_note: R::DELETE_NOTE,
+        });
+    }
+    let request = bulk::Request {
+        selection: &selection,
+        action,
+        owner_id,
+        tag: Some(&form.tag),
+        expected: form.expected,
+    };
+    let n = bulk::apply::<R>(&state.db, &user.actor, request).await?;
+    let what = match action {
+        bulk::Action::Delete if R::DELETE_NOTE.is_empty() => "deleted".to_string(),
+        bulk::Action::Delete => format!("deleted ({})", R::DELETE_NOTE),
+        bulk::Action::ChangeOwner => "given a new owner".into(),
+        bulk::Action::Tag => "tagged".into(),
+        bulk::Action::Untag => "untagged".into(),
+    };
+    let were = if n == 1 { "was" } else { "were" };
+    set_flash(&user.session, format!("{} {were} {what}.", kind.count(&n)));
+    Ok(see_other(&back))
+}
+
+/// One row of the merge table: field, label, this record's value, the other's.
+pub type MergeRow = (&'static str, &'static str, String, String);
+
+#[derive(Deserialize)]
+pub struct MergeParams {
+    with: Option<String>,
+}
+
+/// What the merge page says about a record type.
+pub struct MergeText {
+    /// What moves besides the links ("its tags").
+    pub moves: &'static str,
+    /// The heading over the look-alikes.
+    pub question: &'static str,
+    /// When there are none.
+    pub none_found: &'static str,
+}
+
+/// A record as the merge page lists it.
+pub struct MergeItem {
+    pub id: i64,
+    pub name: String,
+    pub hint: String,
+}
+
+impl MergeItem {
+    fn of<R: Listed>(r: &R) -> MergeItem {
+        MergeItem {
+            id: r.id(),
+            name: r.name(),
+            hint: r.hint(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "records/merge.html")]
+struct MergePage {
+    l: Layout,
+    kind: &'static Kind,
+    text: MergeText,
+    c: MergeItem,
+    other: Option<MergeItem>,
+    rows: Vec<MergeRow>,
+    candidates: Vec<MergeItem>,
+}
+
+/// The merge page: pick the other record, then field by field what survives.
+pub async fn merge_page<R: Listed>(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    params: web::Query<MergeParams>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require_write()?;
+    let entity = R::KIND.entity;
+    let c: R = records::get(&state.db, &user.actor, *id).await?;
+    let with = params
+        .with
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty());
+    let other: Option<R> = match with {
+        None => None,
+        Some(w) => {
+            let other_id = w.parse::<i64>().map_err(|_| {
+                AppError::field("with", format!("Give the other {entity}'s number."))
+            })?;
+            if other_id == c.id() {
+                return Err(AppError::field(
+                    "with",
+                    format!("A {entity} cannot be merged with itself."),
+                ));
+            }
+            Some(records::get(&state.db, &user.actor, other_id).await?)
+        }
+    };
+    let candidates = match &other {
+        None => R::look_alikes(&state, &user, &c).await?,
+        Some(_) => Vec::new(),
+    };
+    ok(&MergePage {
+        l: Layout::for_user(&user, R::KIND.table),
+        kind: R::KIND,
+        text: R::MERGE_TEXT,
+        rows: other.as_ref().map(|o| c.merge_rows(o)).unwrap_or_default(),
+        c: MergeItem::of(&c),
+        other: other.as_ref().map(MergeItem::of),
+        candidates: candidates.iter().map(MergeItem::of).collect(),
+    })
+}
+
+pub async fn merge<R: Listed>(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    let other = pairs
+        .iter()
+        .find(|(k, _)| k == "with")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .ok_or_else(|| {
+            AppError::field("with", format!("Choose the {} to merge.", R::KIND.entity))
+        })?;
+    let take: Vec<String> = pairs
+        .iter()
+        .filter(|(k, v)| v == "take" && R::FIELDS.contains(&k.as_str()))
+        .map(|(k, _)| k.clone())
+        .collect();
+    let merged: R = records::merge::merge(&state.db, &user.actor, *id, other, &take).await?;
+    set_flash(
+        &user.session,
+        format!("Merged into {}; the other record is gone.", merged.name()),
+    );
+    Ok(see_other(&format!("/{}/{}", R::KIND.table, merged.id())))
+}
