@@ -665,3 +665,56 @@ async fn pipeline_and_stage_names_are_unique_and_stage_removal_explains_itself()
         res.text()
     );
 }
+
+#[actix_web::test]
+async fn a_removed_stages_deals_join_the_end_of_the_target_column_in_their_order() {
+    let app = TestApp::new().await;
+    let admin = app.api_user("admin").await;
+    let rep = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let p = c
+        .api_ok(
+            Method::POST,
+            "/api/v1/pipelines",
+            &admin,
+            Some(json!({"name": "Resellers"})),
+        )
+        .await
+        .json();
+    let pid = p["id"].as_i64().unwrap();
+    let stage = |name: &str| {
+        p["stages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (new, progress) = (stage("New"), stage("In progress"));
+    for (title, stage_id) in [("Kept", progress), ("First", new), ("Second", new)] {
+        c.create(
+            "/api/v1/deals",
+            &rep,
+            json!({"title": title, "pipeline_id": pid, "stage_id": stage_id}),
+        )
+        .await;
+    }
+    c.api_ok(
+        Method::DELETE,
+        &format!("/api/v1/stages/{new}?move_to={progress}"),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(
+        c.titles(
+            &format!("/api/v1/deals?pipeline={pid}&sort=stage&dir=asc"),
+            &rep
+        )
+        .await,
+        ["Kept", "First", "Second"],
+        "the moved deals follow the target's own, in the order they had"
+    );
+}

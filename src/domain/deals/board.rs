@@ -1,20 +1,18 @@
 //! The board: per stage the count, sums and first cards of its deals, and the weighted
-//! forecast, kept until the change counter moves. Reads only. Its queries are still
-//! written with `sql::Sql` (moved here unchanged from `deals.rs`): each builds a column's
-//! cards as JSON in the database in one statement, which the sea-query port of issue 9
-//! has yet to redo and measure.
+//! forecast, kept until the change counter moves. Reads only; the statements that build
+//! the columns are in `queries` (raw SQL, each saying why).
 
 use super::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use sea_orm::FromQueryResult;
+use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Db;
-use crate::domain::sql::{PageRow, Sql, json_array};
-use crate::domain::{Actor, FieldErrorsExt, Page, check_text, clean};
+use crate::domain::{Actor, FieldErrorsExt, check_text, clean};
+use crate::entities::change_counter;
 use crate::error::{AppError, FieldErrors};
 
 /// Cards a board column shows at first; more load as the column scrolls.
@@ -106,57 +104,6 @@ impl BoardParams {
     }
 }
 
-/// Which deals a board or table query starts from. Naming the stages (rather than the
-/// pipeline) lets every filter be answered from the (stage, …) index without reading a
-/// deal's row.
-pub(super) enum Scope<'a> {
-    Stage(i64),
-    Stages(&'a [i64]),
-}
-
-pub(super) fn push_board_filters(sql: &mut Sql, q: &BoardQuery, scope: Scope) {
-    match scope {
-        Scope::Stage(id) => {
-            sql.push(" WHERE d.stage_id = ").bind(id);
-        }
-        Scope::Stages([]) => {
-            sql.push(" WHERE 1 = 0");
-        }
-        Scope::Stages(ids) => {
-            sql.push(" WHERE d.stage_id IN (");
-            for (i, id) in ids.iter().enumerate() {
-                if i > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(*id);
-            }
-            sql.push(")");
-        }
-    }
-    if let Some(o) = q.owner {
-        sql.push(" AND d.owner_id = ").bind(o);
-    }
-    if let Some(c) = q.company {
-        sql.push(" AND d.company_id = ").bind(c);
-    }
-    if let Some((from, to)) = q.close_month {
-        sql.push(" AND d.expected_close >= ")
-            .bind(from)
-            .push(" AND d.expected_close < ")
-            .bind(to);
-    }
-    let scale = format!(
-        " * (CASE WHEN d.currency IN ('{}') THEN 1 ELSE 100 END)",
-        WHOLE_CURRENCIES.join("', '")
-    );
-    if let Some(a) = q.min_major {
-        sql.push(" AND d.amount_minor >= ").bind(a).push(&scale);
-    }
-    if let Some(a) = q.max_major {
-        sql.push(" AND d.amount_minor <= ").bind(a).push(&scale);
-    }
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Column {
     pub stage: Stage,
@@ -190,18 +137,6 @@ impl Board {
     }
 }
 
-#[derive(FromQueryResult)]
-pub(super) struct Totals {
-    stage_id: i64,
-    currency: String,
-    n: i64,
-    total: i64,
-    /// The amounts of deals that follow their stage's probability.
-    plain: i64,
-    /// Amount × probability ÷ 100 of the deals with their own.
-    overridden: i64,
-}
-
 /// The asked-for pipeline, or the first one.
 pub(super) fn pick_pipeline(all: &[Pipeline], id: Option<i64>) -> Result<Pipeline, AppError> {
     match id {
@@ -232,69 +167,39 @@ pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>,
 /// None when the row is missing (a hand-edited database): then nothing is cached, since
 /// nothing would ever retire it.
 pub(super) async fn board_counter(db: &Db) -> Result<Option<i64>, AppError> {
-    let mut sql = Sql::new(db.backend());
-    sql.push("SELECT n FROM change_counters WHERE name = 'board'");
-    Ok(Exists::find_by_statement(sql.build())
+    Ok(change_counter::Entity::find_by_id("board")
         .one(&db.read)
         .await?
         .map(|r| r.n))
 }
 
 /// Three statements whatever the number of deals.
-pub(super) async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Board, AppError> {
+pub(super) async fn build_board(
+    db: &Db,
+    _actor: &Actor,
+    q: &BoardQuery,
+) -> Result<Board, AppError> {
     let all = pipelines(&db.read).await?;
     let pipeline = pick_pipeline(&all, q.pipeline)?;
-    let backend = db.backend();
-    let mut sql = Sql::new(backend);
-    sql.push(
-        // The stage's probability is applied per stage below, so every sum comes from the
-        // (stage, …) index alone, with no join per deal.
-        "SELECT d.stage_id, d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total, \
-         CAST(COALESCE(SUM(CASE WHEN d.probability IS NULL THEN d.amount_minor ELSE 0 END), 0) AS BIGINT) AS plain, \
-         CAST(COALESCE(SUM(d.amount_minor * d.probability / 100), 0) AS BIGINT) AS overridden \
-         FROM deals d",
-    );
     let stage_ids: Vec<i64> = pipeline.stages.iter().map(|s| s.id).collect();
-    push_board_filters(&mut sql, q, Scope::Stages(&stage_ids));
-    sql.push(" GROUP BY d.stage_id, d.currency");
-    let totals = Totals::find_by_statement(sql.build()).all(&db.read).await?;
+    let totals = queries::board_totals(db, q, &stage_ids).await?;
+    let cards = queries::board_cards(db, q, &pipeline.stages).await?;
+    let (columns, forecast) = columns(&pipeline, &totals, &cards);
+    Ok(Board {
+        pipeline,
+        pipelines: all,
+        columns,
+        forecast,
+    })
+}
 
-    // Each column's first cards straight from the (stage, position) index: one small
-    // range per stage instead of numbering every deal of the pipeline.
-    let mut cards = Sql::new(backend);
-    cards
-        .push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(
-            backend,
-            &CARD_FIELDS,
-            " ORDER BY d.stage_id, d.position, d.id",
-        ))
-        .push(" FROM (");
-    for (i, stage) in pipeline.stages.iter().enumerate() {
-        if i > 0 {
-            cards.push(" UNION ALL ");
-        }
-        cards.push("SELECT * FROM (SELECT d.id FROM deals d");
-        push_board_filters(&mut cards, q, Scope::Stage(stage.id));
-        cards
-            .push(" ORDER BY d.position, d.id LIMIT ")
-            .bind(COLUMN_PAGE)
-            .push(") s")
-            .push(&i.to_string());
-    }
-    if pipeline.stages.is_empty() {
-        cards.push("SELECT id FROM deals WHERE 1 = 0");
-    }
-    cards
-        .push(") page JOIN deals d ON d.id = page.id")
-        .push(JOINS)
-        .push(") AS items");
-    let page: Page<Card> = PageRow::find_by_statement(cards.build())
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::Internal("the board query returned no row".into()))?
-        .into_page(1, 1)?;
-    let _ = actor;
+/// Each stage's column (count, sums per currency, first cards) and the weighted forecast
+/// of the open stages, from the per-stage totals.
+fn columns(
+    pipeline: &Pipeline,
+    totals: &[queries::Totals],
+    cards: &[Card],
+) -> (Vec<Column>, BTreeMap<String, i64>) {
     let mut forecast = BTreeMap::new();
     let columns = pipeline
         .stages
@@ -316,8 +221,7 @@ pub(super) async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Resul
                 stage: s.clone(),
                 count,
                 sums,
-                cards: page
-                    .items
+                cards: cards
                     .iter()
                     .filter(|d| d.stage_id == s.id)
                     .cloned()
@@ -325,12 +229,7 @@ pub(super) async fn build_board(db: &Db, actor: &Actor, q: &BoardQuery) -> Resul
             }
         })
         .collect();
-    Ok(Board {
-        pipeline,
-        pipelines: all,
-        columns,
-        forecast,
-    })
+    (columns, forecast)
 }
 
 /// More cards of one column, after the first `offset`.
@@ -341,27 +240,5 @@ pub async fn column_cards(
     offset: i64,
     q: &BoardQuery,
 ) -> Result<Vec<Card>, AppError> {
-    let backend = db.backend();
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(
-            backend,
-            &CARD_FIELDS,
-            " ORDER BY d.position, d.id",
-        ))
-        .push(" FROM (SELECT d.id FROM deals d");
-    push_board_filters(&mut sql, q, Scope::Stage(stage_id));
-    sql.push(" ORDER BY d.position, d.id LIMIT ")
-        .bind(COLUMN_PAGE)
-        .push(" OFFSET ")
-        .bind(offset.max(0))
-        .push(") page JOIN deals d ON d.id = page.id")
-        .push(JOINS)
-        .push(") AS items");
-    let page: Page<Card> = PageRow::find_by_statement(sql.build())
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::Internal("the column query returned no row".into()))?
-        .into_page(1, 1)?;
-    Ok(page.items)
+    queries::column_cards_after(db, q, stage_id, offset).await
 }

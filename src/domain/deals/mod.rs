@@ -5,11 +5,13 @@
 //! This module holds what a deal is and how one is read; the rest is split along its
 //! seams: `money` (amounts and currencies), `pipelines` (pipelines and stages, admins),
 //! `write` (create, edit, delete), `moves` (stage changes), `board` (the board, its
-//! filters and cache) and `table` (the deal list).
+//! filters and cache), `table` (the deal list) and `queries` (the reads that stay raw
+//! SQL, each saying why). Writes go through sea-orm's entities.
 mod board;
 mod money;
 mod moves;
 mod pipelines;
+mod queries;
 mod table;
 mod write;
 
@@ -25,9 +27,8 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::Actor;
 use crate::domain::Db;
-use crate::domain::sql::{PageRow, Sql, json_array};
-use crate::domain::{Actor, Page};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Serialize, FromQueryResult, ToSchema)]
@@ -124,79 +125,8 @@ impl Card {
     }
 }
 
-const CARD_FIELDS: [(&str, &str); 10] = [
-    ("id", "d.id"),
-    ("title", "d.title"),
-    ("stage_id", "d.stage_id"),
-    ("position", "d.position"),
-    ("amount", "d.amount_minor"),
-    ("currency", "d.currency"),
-    ("company", "co.name"),
-    ("owner_name", "u.name"),
-    ("version", "d.version"),
-    ("stage_entered_at", "d.stage_entered_at"),
-];
-
-fn fields(backend: sea_orm::DatabaseBackend) -> Vec<(&'static str, &'static str)> {
-    let contacts = match backend {
-        sea_orm::DatabaseBackend::Postgres => {
-            "(SELECT COALESCE(json_agg(json_build_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
-             ORDER BY x.last_name, x.first_name), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id \
-             WHERE dc.deal_id = d.id)"
-        }
-        _ => {
-            "json((SELECT json_group_array(json_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
-             ORDER BY x.last_name, x.first_name) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id \
-             WHERE dc.deal_id = d.id))"
-        }
-    };
-    vec![
-        ("id", "d.id"),
-        ("title", "d.title"),
-        ("pipeline_id", "d.pipeline_id"),
-        ("stage_id", "d.stage_id"),
-        ("stage", "s.name"),
-        ("stage_kind", "s.kind"),
-        ("position", "d.position"),
-        ("amount", "d.amount_minor"),
-        ("currency", "d.currency"),
-        ("company_id", "d.company_id"),
-        ("company", "co.name"),
-        ("contacts", contacts),
-        ("owner_id", "d.owner_id"),
-        ("owner_name", "u.name"),
-        ("expected_close", "d.expected_close"),
-        ("probability", "COALESCE(d.probability, s.probability)"),
-        ("probability_override", "d.probability"),
-        ("source", "d.source"),
-        ("closed_at", "d.closed_at"),
-        ("lost_reason", "d.lost_reason"),
-        ("version", "d.version"),
-        ("stage_entered_at", "d.stage_entered_at"),
-        ("created_at", "d.created_at"),
-        ("updated_at", "d.updated_at"),
-    ]
-}
-
-const JOINS: &str = " JOIN pipeline_stages s ON s.id = d.stage_id LEFT JOIN companies co ON co.id = d.company_id \
-     JOIN users u ON u.id = d.owner_id";
-
 async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Deal>, AppError> {
-    let backend = conn.get_database_backend();
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT CAST(1 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &fields(backend), ""))
-        .push(" FROM deals d")
-        .push(JOINS)
-        .push(" WHERE d.id = ")
-        .bind(id)
-        .push(") AS items");
-    let page: Page<Deal> = PageRow::find_by_statement(sql.build())
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("Deal"))?
-        .into_page(1, 1)?;
-    Ok(page.items.into_iter().next())
+    queries::deal_by_id(conn, id).await
 }
 
 fn gone() -> AppError {
@@ -214,25 +144,5 @@ pub async fn for_company(
     company_id: i64,
     limit: i64,
 ) -> Result<Vec<Deal>, AppError> {
-    let backend = db.backend();
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(
-            backend,
-            &fields(backend),
-            " ORDER BY d.created_at DESC, d.id DESC",
-        ))
-        .push(" FROM (SELECT d.id FROM deals d WHERE d.company_id = ")
-        .bind(company_id)
-        .push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ")
-        .bind(limit)
-        .push(") page JOIN deals d ON d.id = page.id")
-        .push(JOINS)
-        .push(") AS items");
-    let page: Page<Deal> = PageRow::find_by_statement(sql.build())
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::Internal("the deals query returned no row".into()))?
-        .into_page(1, 1)?;
-    Ok(page.items)
+    queries::company_deals(db, company_id, limit).await
 }

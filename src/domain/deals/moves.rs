@@ -3,13 +3,17 @@
 use super::*;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use sea_orm::sea_query::{Expr, Func, JoinType, Order, Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::sql::Sql;
 use crate::domain::{Actor, clean, has_control, now};
+use crate::entities::{deal, deal_stage_change, pipeline_stage, user};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -39,6 +43,70 @@ pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal
     if m.version != current.version {
         return Err(stale(current));
     }
+    let (stage, reason) = check_move(db, &current, m).await?;
+    let t = now();
+    let tx = db.write.begin().await?;
+    let changed_stage = stage.id != current.stage_id;
+    let place = find_place(&tx, id, stage.id, m, changed_stage).await?;
+    let position = make_room(&tx, id, stage.id, place, current.position).await?;
+    let (closed, lost_reason) = if changed_stage {
+        (
+            closed_at(&stage.kind),
+            if stage.kind == "lost" { reason } else { None },
+        )
+    } else {
+        (
+            current.closed_at,
+            if stage.kind == "lost" {
+                reason.or(current.lost_reason.clone())
+            } else {
+                None
+            },
+        )
+    };
+    let moved = deal::Entity::update_many()
+        .set(deal::ActiveModel {
+            stage_id: Set(stage.id),
+            position: Set(position),
+            closed_at: Set(closed),
+            lost_reason: Set(lost_reason),
+            stage_entered_at: Set(if changed_stage {
+                t
+            } else {
+                current.stage_entered_at
+            }),
+            updated_at: Set(t),
+            ..Default::default()
+        })
+        .col_expr(
+            deal::Column::Version,
+            Expr::col(deal::Column::Version).add(1),
+        )
+        .filter(deal::Column::Id.eq(id))
+        .filter(deal::Column::Version.eq(m.version))
+        .exec(&tx)
+        .await?;
+    if moved.rows_affected == 0 {
+        drop(tx);
+        return Err(match get_in(&db.read, id).await? {
+            Some(now) => stale(now),
+            None => gone(),
+        });
+    }
+    if changed_stage {
+        record_change(&tx, id, Some(current.stage_id), stage.id, actor).await?;
+    }
+    let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
+    tx.commit().await?;
+    Ok(deal)
+}
+
+/// The stage a move goes to (one of the deal's pipeline's) and its lost reason, checked.
+async fn check_move(
+    db: &Db,
+    current: &Deal,
+    m: &Move,
+) -> Result<(Stage, Option<String>), AppError> {
     let all = pipelines(&db.read).await?;
     let stage = all
         .iter()
@@ -67,141 +135,106 @@ pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal
     if m.position.is_some_and(|p| p < 0) {
         return Err(AppError::field("position", "Position is 0 or more."));
     }
-    let backend = db.backend();
-    let t = now();
-    let tx = db.write.begin().await?;
-    let changed_stage = stage.id != current.stage_id;
-    // Where the deal goes: right after a neighbour, or before the deal now at an index of
-    // the column (not counting the one moving); None for the end. Positions may have gaps
-    // and ties (two creates at once), so the place is a row (position, id) in the
-    // column's order, not a bare number.
-    enum Place {
-        Keep,
-        End,
-        After(i64, i64),
-        Before(i64, i64),
-    }
-    #[derive(FromQueryResult)]
-    struct At {
-        position: i64,
-        id: i64,
-    }
-    let place = match (m.after_id, m.position) {
-        (Some(after), _) if after == id => {
-            return Err(AppError::field(
-                "after_id",
-                "A deal cannot go after itself.",
-            ));
-        }
+    Ok((stage, reason))
+}
+
+/// Where the deal goes: right after a neighbour, or before the deal now at an index of
+/// the column (not counting the one moving), or the end. Positions may have gaps and ties
+/// (two creates at once), so the place is a row (position, id) in the column's order, not
+/// a bare number.
+enum Place {
+    Keep,
+    End,
+    After(i64, i64),
+    Before(i64, i64),
+}
+
+async fn find_place(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    stage_id: i64,
+    m: &Move,
+    changed_stage: bool,
+) -> Result<Place, AppError> {
+    let column = || {
+        deal::Entity::find()
+            .select_only()
+            .columns([deal::Column::Position, deal::Column::Id])
+            .filter(deal::Column::StageId.eq(stage_id))
+    };
+    match (m.after_id, m.position) {
+        (Some(after), _) if after == id => Err(AppError::field(
+            "after_id",
+            "A deal cannot go after itself.",
+        )),
         (Some(after), _) => {
-            let mut sql = Sql::new(backend);
-            sql.push("SELECT position, id FROM deals WHERE id = ")
-                .bind(after)
-                .push(" AND stage_id = ")
-                .bind(stage.id);
-            let Some(at) = At::find_by_statement(sql.build()).one(&tx).await? else {
-                return Err(AppError::field(
+            let at: Option<(i64, i64)> = column()
+                .filter(deal::Column::Id.eq(after))
+                .into_tuple()
+                .one(conn)
+                .await?;
+            match at {
+                Some((p, at)) => Ok(Place::After(p, at)),
+                None => Err(AppError::field(
                     "after_id",
                     "That deal is not in the stage (it may have just moved); reload the board.",
-                ));
-            };
-            Place::After(at.position, at.id)
-        }
-        (None, Some(index)) => {
-            let mut sql = Sql::new(backend);
-            sql.push("SELECT position, id FROM deals WHERE stage_id = ")
-                .bind(stage.id)
-                .push(" AND id <> ")
-                .bind(id)
-                .push(" ORDER BY position, id LIMIT 1 OFFSET ")
-                .bind(index);
-            match At::find_by_statement(sql.build()).one(&tx).await? {
-                Some(at) => Place::Before(at.position, at.id),
-                None => Place::End,
+                )),
             }
         }
-        (None, None) if !changed_stage => Place::Keep,
-        (None, None) => Place::End,
-    };
-    let position = match place {
-        Place::Keep => current.position,
-        Place::End => end_of(&tx, stage.id).await?,
-        Place::After(p, at) | Place::Before(p, at) => {
-            // Make room: the rows that come after the place (after the neighbour, or from
-            // the row it goes before) move down two, so the deal alone takes p + 1 and rows
-            // tied at p keep their order around it.
-            let first_after = if matches!(place, Place::After(..)) {
-                " > "
-            } else {
-                " >= "
-            };
-            let mut shift = Sql::new(backend);
-            shift
-                .push("UPDATE deals SET position = position + 2 WHERE stage_id = ")
-                .bind(stage.id)
-                .push(" AND id <> ")
-                .bind(id)
-                .push(" AND (position > ")
-                .bind(p)
-                .push(" OR (position = ")
-                .bind(p)
-                .push(" AND id")
-                .push(first_after)
-                .bind(at)
-                .push("))");
-            tx.execute_raw(shift.build()).await?;
-            p + 1
+        (None, Some(index)) => {
+            let at: Option<(i64, i64)> = column()
+                .filter(deal::Column::Id.ne(id))
+                .order_by_asc(deal::Column::Position)
+                .order_by_asc(deal::Column::Id)
+                .offset(u64::try_from(index).unwrap_or(0))
+                .limit(1)
+                .into_tuple()
+                .one(conn)
+                .await?;
+            Ok(at.map_or(Place::End, |(p, at)| Place::Before(p, at)))
         }
+        (None, None) if !changed_stage => Ok(Place::Keep),
+        (None, None) => Ok(Place::End),
+    }
+}
+
+/// The deal's new position in its column, after making room for it there.
+async fn make_room(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    stage_id: i64,
+    place: Place,
+    current: i64,
+) -> Result<i64, AppError> {
+    let (p, at, after) = match place {
+        Place::Keep => return Ok(current),
+        Place::End => return end_of(conn, stage_id).await,
+        Place::After(p, at) => (p, at, true),
+        Place::Before(p, at) => (p, at, false),
     };
-    let (closed, lost_reason) = if changed_stage {
-        (
-            closed_at(&stage.kind),
-            if stage.kind == "lost" { reason } else { None },
-        )
+    // The rows that come after the place (after the neighbour, or from the row it goes
+    // before) move down two, so the deal alone takes p + 1 and rows tied at p keep their
+    // order around it.
+    let tied_after = if after {
+        deal::Column::Id.gt(at)
     } else {
-        (
-            current.closed_at,
-            if stage.kind == "lost" {
-                reason.or(current.lost_reason.clone())
-            } else {
-                None
-            },
-        )
+        deal::Column::Id.gte(at)
     };
-    let mut sql = Sql::new(backend);
-    sql.push("UPDATE deals SET stage_id = ")
-        .bind(stage.id)
-        .push(", position = ")
-        .bind(position)
-        .push(", closed_at = ")
-        .bind(closed)
-        .push(", lost_reason = ")
-        .bind(lost_reason)
-        .push(", stage_entered_at = ")
-        .bind(if changed_stage {
-            t
-        } else {
-            current.stage_entered_at
-        })
-        .push(", version = version + 1, updated_at = ")
-        .bind(t)
-        .push(" WHERE id = ")
-        .bind(id)
-        .push(" AND version = ")
-        .bind(m.version);
-    if tx.execute_raw(sql.build()).await?.rows_affected() == 0 {
-        drop(tx);
-        return Err(match get_in(&db.read, id).await? {
-            Some(now) => stale(now),
-            None => gone(),
-        });
-    }
-    if changed_stage {
-        record_change(&tx, id, Some(current.stage_id), stage.id, actor).await?;
-    }
-    let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
-    tx.commit().await?;
-    Ok(deal)
+    deal::Entity::update_many()
+        .col_expr(
+            deal::Column::Position,
+            Expr::col(deal::Column::Position).add(2),
+        )
+        .filter(deal::Column::StageId.eq(stage_id))
+        .filter(deal::Column::Id.ne(id))
+        .filter(
+            Condition::any()
+                .add(deal::Column::Position.gt(p))
+                .add(deal::Column::Position.eq(p).and(tied_after)),
+        )
+        .exec(conn)
+        .await?;
+    Ok(p + 1)
 }
 
 #[derive(Debug, Clone, Serialize, FromQueryResult, ToSchema)]
@@ -215,18 +248,57 @@ pub struct StageChange {
 
 pub async fn stage_changes(db: &Db, actor: &Actor, id: i64) -> Result<Vec<StageChange>, AppError> {
     get(db, actor, id).await?;
-    let mut sql = Sql::new(db.backend());
-    sql.push(
-        "SELECT c.id, CASE WHEN c.from_stage_id IS NULL THEN NULL \
-         ELSE COALESCE(f.name, c.from_stage_name, 'Deleted stage') END AS from_stage, \
-         COALESCE(t.name, c.to_stage_name, 'Deleted stage') AS to_stage, u.name AS user_name, c.created_at \
-         FROM deal_stage_changes c LEFT JOIN pipeline_stages f ON f.id = c.from_stage_id \
-         LEFT JOIN pipeline_stages t ON t.id = c.to_stage_id LEFT JOIN users u ON u.id = c.user_id \
-         WHERE c.deal_id = ",
-    )
-    .bind(id)
-    .push(" ORDER BY c.id");
-    Ok(StageChange::find_by_statement(sql.build())
+    let (c, f, t, u) = ("c", "f", "t", "u");
+    let deleted = || Expr::val("Deleted stage");
+    let query = Query::select()
+        .column((c, deal_stage_change::Column::Id))
+        .expr_as(
+            Expr::case(
+                Expr::col((c, deal_stage_change::Column::FromStageId)).is_null(),
+                Expr::null(),
+            )
+            .finally(Func::coalesce([
+                Expr::col((f, pipeline_stage::Column::Name)),
+                Expr::col((c, deal_stage_change::Column::FromStageName)),
+                deleted(),
+            ])),
+            "from_stage",
+        )
+        .expr_as(
+            Func::coalesce([
+                Expr::col((t, pipeline_stage::Column::Name)),
+                Expr::col((c, deal_stage_change::Column::ToStageName)),
+                deleted(),
+            ]),
+            "to_stage",
+        )
+        .expr_as(Expr::col((u, user::Column::Name)), "user_name")
+        .column((c, deal_stage_change::Column::CreatedAt))
+        .from_as(deal_stage_change::Entity, c)
+        .join_as(
+            JoinType::LeftJoin,
+            pipeline_stage::Entity,
+            f,
+            Expr::col((f, pipeline_stage::Column::Id))
+                .equals((c, deal_stage_change::Column::FromStageId)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            pipeline_stage::Entity,
+            t,
+            Expr::col((t, pipeline_stage::Column::Id))
+                .equals((c, deal_stage_change::Column::ToStageId)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            user::Entity,
+            u,
+            Expr::col((u, user::Column::Id)).equals((c, deal_stage_change::Column::UserId)),
+        )
+        .and_where(Expr::col((c, deal_stage_change::Column::DealId)).eq(id))
+        .order_by((c, deal_stage_change::Column::Id), Order::Asc)
+        .to_owned();
+    Ok(StageChange::find_by_statement(db.backend().build(&query))
         .all(&db.read)
         .await?)
 }

@@ -3,41 +3,45 @@
 
 use super::*;
 
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, audit, has_control, now, settings};
+use crate::entities::{deal, deal_stage_change, pipeline, pipeline_stage};
 use crate::error::{AppError, FieldErrors};
 
-#[derive(FromQueryResult)]
-pub(super) struct PipelineRow {
-    id: i64,
-    name: String,
-}
-
 pub async fn pipelines(conn: &impl ConnectionTrait) -> Result<Vec<Pipeline>, AppError> {
-    let backend = conn.get_database_backend();
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT id, name FROM pipelines ORDER BY position, id");
-    let rows = PipelineRow::find_by_statement(sql.build())
+    let rows: Vec<(i64, String)> = pipeline::Entity::find()
+        .select_only()
+        .columns([pipeline::Column::Id, pipeline::Column::Name])
+        .order_by_asc(pipeline::Column::Position)
+        .order_by_asc(pipeline::Column::Id)
+        .into_tuple()
         .all(conn)
         .await?;
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT id, pipeline_id, name, position, probability, kind FROM pipeline_stages ORDER BY pipeline_id, position, id");
-    let stages = Stage::find_by_statement(sql.build()).all(conn).await?;
+    let stages = pipeline_stage::Entity::find()
+        .order_by_asc(pipeline_stage::Column::PipelineId)
+        .order_by_asc(pipeline_stage::Column::Position)
+        .order_by_asc(pipeline_stage::Column::Id)
+        .into_model::<Stage>()
+        .all(conn)
+        .await?;
     Ok(rows
         .into_iter()
-        .map(|p| Pipeline {
+        .map(|(id, name)| Pipeline {
             stages: stages
                 .iter()
-                .filter(|s| s.pipeline_id == p.id)
+                .filter(|s| s.pipeline_id == id)
                 .cloned()
                 .collect(),
-            id: p.id,
-            name: p.name,
+            id,
+            name,
         })
         .collect())
 }
@@ -94,15 +98,13 @@ pub async fn rename_pipeline(
     actor.require_admin()?;
     let name = pipeline_name(name)?;
     let tx = db.write.begin().await?;
-    if let Some(e) = name_taken(&tx, "pipelines", &name, None, Some(id)).await? {
-        return Err(e);
-    }
-    let mut sql = Sql::new(db.backend());
-    sql.push("UPDATE pipelines SET name = ")
-        .bind(name.clone())
-        .push(" WHERE id = ")
-        .bind(id);
-    if tx.execute_raw(sql.build()).await?.rows_affected() == 0 {
+    pipeline_name_free(&tx, &name, Some(id)).await?;
+    let renamed = pipeline::Entity::update_many()
+        .col_expr(pipeline::Column::Name, Expr::value(name.clone()))
+        .filter(pipeline::Column::Id.eq(id))
+        .exec(&tx)
+        .await?;
+    if renamed.rows_affected == 0 {
         return Err(AppError::not_found("Pipeline"));
     }
     audit::record(
@@ -131,23 +133,25 @@ pub(super) async fn pipeline_by_id(db: &Db, id: i64) -> Result<Pipeline, AppErro
 pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipeline, AppError> {
     actor.require_admin()?;
     let name = pipeline_name(name)?;
-    let backend = db.backend();
     let tx = db.write.begin().await?;
-    if let Some(e) = name_taken(&tx, "pipelines", &name, None, None).await? {
-        return Err(e);
-    }
-    let mut sql = Sql::new(backend);
-    sql.push("INSERT INTO pipelines (name, position, created_at) VALUES (")
-        .bind(name.clone())
-        .push(", (SELECT COALESCE(MAX(position) + 1, 0) FROM pipelines), ")
-        .bind(now())
-        .push(") RETURNING id");
-    let row = tx
-        .query_one_raw(sql.build())
+    pipeline_name_free(&tx, &name, None).await?;
+    let last: Option<i32> = pipeline::Entity::find()
+        .select_only()
+        .column_as(Expr::col(pipeline::Column::Position).max(), "n")
+        .into_tuple()
+        .one(&tx)
         .await?
-        .ok_or_else(|| AppError::Internal("no id for the new pipeline".into()))?;
-    let id: i64 = row.try_get("", "id")?;
-    for (i, (stage, probability, kind)) in [
+        .flatten();
+    let id = pipeline::Entity::insert(pipeline::ActiveModel {
+        name: Set(name.clone()),
+        position: Set(last.map_or(0, |p| p + 1)),
+        created_at: Set(now()),
+        ..Default::default()
+    })
+    .exec(&tx)
+    .await?
+    .last_insert_id;
+    let stages = [
         ("New", 10, "open"),
         ("In progress", 50, "open"),
         ("Won", 100, "won"),
@@ -155,23 +159,19 @@ pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipel
     ]
     .into_iter()
     .enumerate()
-    {
-        let mut s = Sql::new(backend);
-        s.push(
-            "INSERT INTO pipeline_stages (pipeline_id, name, position, probability, kind) VALUES (",
-        )
-        .bind(id)
-        .push(", ")
-        .bind(stage)
-        .push(", ")
-        .bind(i as i32)
-        .push(", ")
-        .bind(probability)
-        .push(", ")
-        .bind(kind)
-        .push(")");
-        tx.execute_raw(s.build()).await?;
-    }
+    .map(
+        |(i, (stage, probability, kind))| pipeline_stage::ActiveModel {
+            pipeline_id: Set(id),
+            name: Set(stage.to_string()),
+            position: Set(i as i32),
+            probability: Set(probability),
+            kind: Set(kind.to_string()),
+            ..Default::default()
+        },
+    );
+    pipeline_stage::Entity::insert_many(stages)
+        .exec(&tx)
+        .await?;
     audit::record(
         &tx,
         Some(actor),
@@ -199,38 +199,47 @@ pub struct StageInput {
     pub kind: String,
 }
 
-/// Names tell pipelines apart, and stages within a pipeline (the pickers show names).
-pub(super) async fn name_taken(
+/// Names tell pipelines apart, and stages within a pipeline (the pickers show names):
+/// a clash is refused with 409 on the name field.
+fn name_clash(what: &str, name: &str) -> AppError {
+    AppError::conflict_field("name", format!("{what} is already called “{name}”."))
+}
+
+fn same_name(column: impl ColumnTrait, name: &str) -> Expr {
+    Func::lower(Expr::col(column)).eq(Func::lower(Expr::val(name)))
+}
+
+pub(super) async fn pipeline_name_free(
     conn: &impl ConnectionTrait,
-    table: &str,
     name: &str,
-    pipeline_id: Option<i64>,
     except: Option<i64>,
-) -> Result<Option<AppError>, AppError> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push(&format!(
-        "SELECT COUNT(*) AS n FROM {table} WHERE lower(name) = lower("
-    ))
-    .bind(name.to_string())
-    .push(")");
-    if let Some(p) = pipeline_id {
-        sql.push(" AND pipeline_id = ").bind(p);
-    }
+) -> Result<(), AppError> {
+    let mut find = pipeline::Entity::find().filter(same_name(pipeline::Column::Name, name));
     if let Some(id) = except {
-        sql.push(" AND id <> ").bind(id);
+        find = find.filter(pipeline::Column::Id.ne(id));
     }
-    if count(conn, sql).await? == 0 {
-        return Ok(None);
+    match find.count(conn).await? {
+        0 => Ok(()),
+        _ => Err(name_clash("A pipeline", name)),
     }
-    let what = if table == "pipelines" {
-        "A pipeline"
-    } else {
-        "A stage of this pipeline"
-    };
-    Ok(Some(AppError::conflict_field(
-        "name",
-        format!("{what} is already called “{name}”."),
-    )))
+}
+
+pub(super) async fn stage_name_free(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    pipeline_id: i64,
+    except: Option<i64>,
+) -> Result<(), AppError> {
+    let mut find = pipeline_stage::Entity::find()
+        .filter(same_name(pipeline_stage::Column::Name, name))
+        .filter(pipeline_stage::Column::PipelineId.eq(pipeline_id));
+    if let Some(id) = except {
+        find = find.filter(pipeline_stage::Column::Id.ne(id));
+    }
+    match find.count(conn).await? {
+        0 => Ok(()),
+        _ => Err(name_clash("A stage of this pipeline", name)),
+    }
 }
 
 pub(super) fn check_stage(input: &StageInput) -> Result<(String, i32, String), AppError> {
@@ -263,49 +272,49 @@ pub async fn add_stage(
 ) -> Result<Stage, AppError> {
     actor.require_admin()?;
     let (name, probability, kind) = check_stage(input)?;
-    let backend = db.backend();
     let tx = db.write.begin().await?;
-    let mut exists = Sql::new(backend);
-    exists
-        .push("SELECT COUNT(*) AS n FROM pipelines WHERE id = ")
-        .bind(pipeline_id);
-    if count(&tx, exists).await? == 0 {
+    if pipeline::Entity::find_by_id(pipeline_id).count(&tx).await? == 0 {
         return Err(AppError::not_found("Pipeline"));
     }
-    if let Some(e) = name_taken(&tx, "pipeline_stages", &name, Some(pipeline_id), None).await? {
-        return Err(e);
-    }
-    let mut sql = Sql::new(backend);
-    sql.push(
-        "INSERT INTO pipeline_stages (pipeline_id, name, position, probability, kind) VALUES (",
-    )
-    .bind(pipeline_id)
-    .push(", ")
-    .bind(name)
-    .push(", (SELECT COALESCE(MAX(position) + 1, 0) FROM pipeline_stages WHERE pipeline_id = ")
-    .bind(pipeline_id)
-    .push("), ")
-    .bind(probability)
-    .push(", ")
-    .bind(kind)
-    .push(") RETURNING id");
-    let row = tx
-        .query_one_raw(sql.build())
+    stage_name_free(&tx, &name, pipeline_id, None).await?;
+    let last: Option<i32> = pipeline_stage::Entity::find()
+        .select_only()
+        .column_as(Expr::col(pipeline_stage::Column::Position).max(), "n")
+        .filter(pipeline_stage::Column::PipelineId.eq(pipeline_id))
+        .into_tuple()
+        .one(&tx)
         .await?
-        .ok_or_else(|| AppError::Internal("no id for the new stage".into()))?;
-    let id: i64 = row.try_get("", "id")?;
+        .flatten();
+    let id = pipeline_stage::Entity::insert(pipeline_stage::ActiveModel {
+        pipeline_id: Set(pipeline_id),
+        name: Set(name),
+        position: Set(last.map_or(0, |p| p + 1)),
+        probability: Set(probability),
+        kind: Set(kind),
+        ..Default::default()
+    })
+    .exec(&tx)
+    .await?
+    .last_insert_id;
     audit::record(&tx, Some(actor), "create", "stage", id, None).await?;
     tx.commit().await?;
     stage_by_id(&db.read, id).await
 }
 
 pub(super) async fn stage_by_id(conn: &impl ConnectionTrait, id: i64) -> Result<Stage, AppError> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("SELECT id, pipeline_id, name, position, probability, kind FROM pipeline_stages WHERE id = ").bind(id);
-    Stage::find_by_statement(sql.build())
+    pipeline_stage::Entity::find_by_id(id)
+        .into_model::<Stage>()
         .one(conn)
         .await?
         .ok_or_else(|| AppError::not_found("Stage"))
+}
+
+/// How many deals sit in a stage.
+pub(super) async fn deals_in(conn: &impl ConnectionTrait, stage_id: i64) -> Result<u64, AppError> {
+    Ok(deal::Entity::find()
+        .filter(deal::Column::StageId.eq(stage_id))
+        .count(conn)
+        .await?)
 }
 
 /// Renames a stage and sets its probability (admins). Its kind (open, won, lost) may
@@ -318,25 +327,11 @@ pub async fn update_stage(
 ) -> Result<Stage, AppError> {
     actor.require_admin()?;
     let (name, probability, kind) = check_stage(input)?;
-    let backend = db.backend();
     let tx = db.write.begin().await?;
     let stage = stage_by_id(&tx, id).await?;
-    if let Some(e) = name_taken(
-        &tx,
-        "pipeline_stages",
-        &name,
-        Some(stage.pipeline_id),
-        Some(id),
-    )
-    .await?
-    {
-        return Err(e);
-    }
+    stage_name_free(&tx, &name, stage.pipeline_id, Some(id)).await?;
     if stage.kind != kind {
-        let mut n = Sql::new(backend);
-        n.push("SELECT COUNT(*) AS n FROM deals WHERE stage_id = ")
-            .bind(id);
-        if count(&tx, n).await? > 0 {
+        if deals_in(&tx, id).await? > 0 {
             return Err(AppError::field(
                 "kind",
                 "Move this stage's deals elsewhere before changing whether it is open, won or lost.",
@@ -346,16 +341,16 @@ pub async fn update_stage(
             keep_an_open_stage(&tx, stage.pipeline_id, id).await?;
         }
     }
-    let mut sql = Sql::new(backend);
-    sql.push("UPDATE pipeline_stages SET name = ")
-        .bind(name)
-        .push(", probability = ")
-        .bind(probability)
-        .push(", kind = ")
-        .bind(kind)
-        .push(" WHERE id = ")
-        .bind(id);
-    tx.execute_raw(sql.build()).await?;
+    pipeline_stage::Entity::update_many()
+        .col_expr(pipeline_stage::Column::Name, Expr::value(name))
+        .col_expr(
+            pipeline_stage::Column::Probability,
+            Expr::value(probability),
+        )
+        .col_expr(pipeline_stage::Column::Kind, Expr::value(kind))
+        .filter(pipeline_stage::Column::Id.eq(id))
+        .exec(&tx)
+        .await?;
     audit::record(&tx, Some(actor), "update", "stage", id, None).await?;
     tx.commit().await?;
     stage_by_id(&db.read, id).await
@@ -367,18 +362,40 @@ pub(super) async fn keep_an_open_stage(
     pipeline_id: i64,
     except: i64,
 ) -> Result<(), AppError> {
-    let mut n = Sql::new(conn.get_database_backend());
-    n.push("SELECT COUNT(*) AS n FROM pipeline_stages WHERE kind = 'open' AND pipeline_id = ")
-        .bind(pipeline_id)
-        .push(" AND id <> ")
-        .bind(except);
-    if count(conn, n).await? == 0 {
+    let others = pipeline_stage::Entity::find()
+        .filter(pipeline_stage::Column::Kind.eq("open"))
+        .filter(pipeline_stage::Column::PipelineId.eq(pipeline_id))
+        .filter(pipeline_stage::Column::Id.ne(except))
+        .count(conn)
+        .await?;
+    if others == 0 {
         return Err(AppError::Conflict {
             message: "A pipeline keeps at least one open stage.".into(),
             fields: FieldErrors::new(),
         });
     }
     Ok(())
+}
+
+/// Where a stage goes in its pipeline's order.
+enum Place {
+    Up,
+    Down,
+    At(usize),
+}
+
+fn place(direction: Option<&str>, position: Option<i64>) -> Result<Place, AppError> {
+    match (direction.map(str::trim).filter(|d| !d.is_empty()), position) {
+        (Some("up"), None) => Ok(Place::Up),
+        (Some("down"), None) => Ok(Place::Down),
+        (None, Some(p)) if p >= 0 => Ok(Place::At(p as usize)),
+        (None, Some(_)) => Err(AppError::field("position", "position is 0 or more.")),
+        (None, None) | (Some(_), Some(_)) => Err(AppError::field(
+            "direction",
+            "Give a direction (up or down) or a position, not both.",
+        )),
+        (Some(_), None) => Err(AppError::field("direction", "direction is up or down.")),
+    }
 }
 
 /// Moves a stage one place earlier (`direction` up), later (down), or to `position`
@@ -392,38 +409,16 @@ pub async fn reorder_stage(
     position: Option<i64>,
 ) -> Result<(), AppError> {
     actor.require_admin()?;
-    enum Place {
-        Up,
-        Down,
-        At(usize),
-    }
-    let place = match (direction.map(str::trim).filter(|d| !d.is_empty()), position) {
-        (Some("up"), None) => Place::Up,
-        (Some("down"), None) => Place::Down,
-        (None, Some(p)) if p >= 0 => Place::At(p as usize),
-        (None, Some(_)) => {
-            return Err(AppError::field("position", "position is 0 or more."));
-        }
-        (None, None) | (Some(_), Some(_)) => {
-            return Err(AppError::field(
-                "direction",
-                "Give a direction (up or down) or a position, not both.",
-            ));
-        }
-        (Some(_), None) => return Err(AppError::field("direction", "direction is up or down.")),
-    };
+    let place = place(direction, position)?;
     // Read and rewrite the order in one transaction, so two admins reordering at once
     // cannot interleave into duplicate positions (SQLite's single writer serialises
-    // them; on PostgreSQL the pipeline row is locked first).
+    // them; on PostgreSQL the pipeline row is locked first, a lock SQLite's SQL omits).
     let tx = db.write.begin().await?;
     let stage = stage_by_id(&tx, id).await?;
-    if db.backend() == sea_orm::DatabaseBackend::Postgres {
-        let mut lock = Sql::new(db.backend());
-        lock.push("SELECT id FROM pipelines WHERE id = ")
-            .bind(stage.pipeline_id)
-            .push(" FOR UPDATE");
-        tx.execute_raw(lock.build()).await?;
-    }
+    pipeline::Entity::find_by_id(stage.pipeline_id)
+        .lock_exclusive()
+        .one(&tx)
+        .await?;
     let all = pipelines(&tx).await?;
     let mut order: Vec<i64> = all
         .iter()
@@ -444,12 +439,11 @@ pub async fn reorder_stage(
     let moved = order.remove(at);
     order.insert(to, moved);
     for (pos, sid) in order.iter().enumerate() {
-        let mut sql = Sql::new(db.backend());
-        sql.push("UPDATE pipeline_stages SET position = ")
-            .bind(pos as i32)
-            .push(" WHERE id = ")
-            .bind(*sid);
-        tx.execute_raw(sql.build()).await?;
+        pipeline_stage::Entity::update_many()
+            .col_expr(pipeline_stage::Column::Position, Expr::value(pos as i32))
+            .filter(pipeline_stage::Column::Id.eq(*sid))
+            .exec(&tx)
+            .await?;
     }
     audit::record(
         &tx,
@@ -474,92 +468,34 @@ pub async fn delete_stage(
     move_to: Option<i64>,
 ) -> Result<u64, AppError> {
     actor.require_admin()?;
-    let backend = db.backend();
     let tx = db.write.begin().await?;
     let stage = stage_by_id(&tx, id).await?;
     if stage.kind == "open" {
         keep_an_open_stage(&tx, stage.pipeline_id, id).await?;
     }
-    let mut n = Sql::new(backend);
-    n.push("SELECT COUNT(*) AS n FROM deals WHERE stage_id = ")
-        .bind(id);
-    let held = count(&tx, n).await?;
+    let held = deals_in(&tx, id).await?;
     if held > 0 {
-        let Some(target) = move_to.filter(|t| *t != id) else {
-            // Deals go only to a stage of the same kind, so that won stays won: say so
-            // when this pipeline has no other.
-            let mut others = Sql::new(backend);
-            others
-                .push("SELECT COUNT(*) AS n FROM pipeline_stages WHERE pipeline_id = ")
-                .bind(stage.pipeline_id)
-                .push(" AND kind = ")
-                .bind(stage.kind.clone())
-                .push(" AND id <> ")
-                .bind(id);
-            let message = if count(&tx, others).await? == 0 {
-                format!(
-                    "{} still holds {held} deal(s), and it is the pipeline's only {} stage: add another {} stage to move them to, or move the deals on the board first.",
-                    stage.name, stage.kind, stage.kind
-                )
-            } else {
-                format!(
-                    "{} still holds {held} deal(s); choose a stage to move them to first.",
-                    stage.name
-                )
-            };
-            return Err(AppError::Conflict {
-                message,
-                fields: FieldErrors::new(),
-            });
-        };
-        let target_stage = stage_by_id(&tx, target)
-            .await
-            .map_err(|_| AppError::field("move_to", "That stage does not exist."))?;
-        if target_stage.pipeline_id != stage.pipeline_id || target_stage.kind != stage.kind {
-            return Err(AppError::field(
-                "move_to",
-                "Move the deals to another stage of the same pipeline and kind.",
-            ));
-        }
-        let at = now();
-        let mut hist = Sql::new(backend);
-        hist.push("INSERT INTO deal_stage_changes (deal_id, from_stage_id, to_stage_id, user_id, created_at) SELECT id, ")
-            .bind(id)
-            .push(", ")
-            .bind(target)
-            .push(", ")
-            .bind(actor.id)
-            .push(", ")
-            .bind(at)
-            .push(" FROM deals WHERE stage_id = ")
-            .bind(id);
-        tx.execute_raw(hist.build()).await?;
-        let mut mv = Sql::new(backend);
-        mv.push("UPDATE deals SET position = position + (SELECT COALESCE(MAX(position) + 1, 0) FROM deals WHERE stage_id = ")
-            .bind(target)
-            .push("), stage_id = ")
-            .bind(target)
-            .push(", stage_entered_at = ")
-            .bind(at)
-            .push(", version = version + 1 WHERE stage_id = ")
-            .bind(id);
-        tx.execute_raw(mv.build()).await?;
+        let target = move_target(&tx, &stage, held, move_to).await?;
+        move_all_deals(&tx, actor, id, target).await?;
     }
     // The histories keep saying where the deals were.
-    for (name_col, id_col) in [
-        ("from_stage_name", "from_stage_id"),
-        ("to_stage_name", "to_stage_id"),
-    ] {
-        let mut keep = Sql::new(backend);
-        keep.push(&format!("UPDATE deal_stage_changes SET {name_col} = "))
-            .bind(stage.name.clone())
-            .push(&format!(" WHERE {id_col} = "))
-            .bind(id);
-        tx.execute_raw(keep.build()).await?;
-    }
-    let mut del = Sql::new(backend);
-    del.push("DELETE FROM pipeline_stages WHERE id = ").bind(id);
-    tx.execute_raw(del.build()).await?;
+    deal_stage_change::Entity::update_many()
+        .col_expr(
+            deal_stage_change::Column::FromStageName,
+            Expr::value(stage.name.clone()),
+        )
+        .filter(deal_stage_change::Column::FromStageId.eq(id))
+        .exec(&tx)
+        .await?;
+    deal_stage_change::Entity::update_many()
+        .col_expr(
+            deal_stage_change::Column::ToStageName,
+            Expr::value(stage.name.clone()),
+        )
+        .filter(deal_stage_change::Column::ToStageId.eq(id))
+        .exec(&tx)
+        .await?;
+    pipeline_stage::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(
         &tx,
         Some(actor),
@@ -570,5 +506,100 @@ pub async fn delete_stage(
     )
     .await?;
     tx.commit().await?;
-    Ok(held as u64)
+    Ok(held)
+}
+
+/// Where a removed stage's `held` deals go: `move_to`, which must be another stage of the
+/// same pipeline and kind. Without one the answer is 409, saying what to do.
+async fn move_target(
+    conn: &impl ConnectionTrait,
+    stage: &Stage,
+    held: u64,
+    move_to: Option<i64>,
+) -> Result<i64, AppError> {
+    let Some(target) = move_to.filter(|t| *t != stage.id) else {
+        // Deals go only to a stage of the same kind, so that won stays won: say so when
+        // this pipeline has no other.
+        let others = pipeline_stage::Entity::find()
+            .filter(pipeline_stage::Column::PipelineId.eq(stage.pipeline_id))
+            .filter(pipeline_stage::Column::Kind.eq(stage.kind.clone()))
+            .filter(pipeline_stage::Column::Id.ne(stage.id))
+            .count(conn)
+            .await?;
+        let message = if others == 0 {
+            format!(
+                "{} still holds {held} deal(s), and it is the pipeline's only {} stage: add another {} stage to move them to, or move the deals on the board first.",
+                stage.name, stage.kind, stage.kind
+            )
+        } else {
+            format!(
+                "{} still holds {held} deal(s); choose a stage to move them to first.",
+                stage.name
+            )
+        };
+        return Err(AppError::Conflict {
+            message,
+            fields: FieldErrors::new(),
+        });
+    };
+    let target_stage = stage_by_id(conn, target)
+        .await
+        .map_err(|_| AppError::field("move_to", "That stage does not exist."))?;
+    if target_stage.pipeline_id != stage.pipeline_id || target_stage.kind != stage.kind {
+        return Err(AppError::field(
+            "move_to",
+            "Move the deals to another stage of the same pipeline and kind.",
+        ));
+    }
+    Ok(target)
+}
+
+/// Moves every deal of stage `from` to the end of `target`'s column, keeping their order,
+/// and records each move in its deal's history: two statements whatever the number.
+async fn move_all_deals(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    from: i64,
+    target: i64,
+) -> Result<(), AppError> {
+    let at = now();
+    let history = Query::insert()
+        .into_table(deal_stage_change::Entity)
+        .columns([
+            deal_stage_change::Column::DealId,
+            deal_stage_change::Column::FromStageId,
+            deal_stage_change::Column::ToStageId,
+            deal_stage_change::Column::UserId,
+            deal_stage_change::Column::CreatedAt,
+        ])
+        .select_from(
+            Query::select()
+                .column(deal::Column::Id)
+                .expr(Expr::val(from))
+                .expr(Expr::val(target))
+                .expr(Expr::val(actor.id))
+                .expr(Expr::val(at))
+                .from(deal::Entity)
+                .and_where(deal::Column::StageId.eq(from))
+                .to_owned(),
+        )
+        .map_err(|e| AppError::Internal(format!("stage history insert: {e}")))?
+        .to_owned();
+    conn.execute(&history).await?;
+    let end = end_of(conn, target).await?;
+    deal::Entity::update_many()
+        .col_expr(
+            deal::Column::Position,
+            Expr::col(deal::Column::Position).add(end),
+        )
+        .col_expr(deal::Column::StageId, Expr::value(target))
+        .col_expr(deal::Column::StageEnteredAt, Expr::value(at))
+        .col_expr(
+            deal::Column::Version,
+            Expr::col(deal::Column::Version).add(1),
+        )
+        .filter(deal::Column::StageId.eq(from))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

@@ -4,12 +4,10 @@ use super::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sea_orm::FromQueryResult;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Db;
-use crate::domain::sql::{PageRow, Sql, json_array};
-use crate::domain::{Actor, FieldErrorsExt, Page, clean};
+use crate::domain::{Actor, FieldErrorsExt, clean};
 use crate::error::{AppError, FieldErrors};
 
 /// The deal table's query as it arrives (page and API alike): the board's filters, a
@@ -176,13 +174,6 @@ impl DealTable {
     }
 }
 
-#[derive(FromQueryResult)]
-pub(super) struct CurrencyTotal {
-    currency: String,
-    n: i64,
-    total: i64,
-}
-
 /// A page of the deal table. Like the board, a built page is kept until the change
 /// counter moves (its totals cover every matching deal, which is the costly part).
 pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Arc<DealTable>, AppError> {
@@ -206,7 +197,6 @@ pub(super) async fn build_list(
 ) -> Result<DealTable, AppError> {
     let all = pipelines(&db.read).await?;
     let pipeline = pick_pipeline(&all, q.filters.pipeline)?;
-    let backend = db.backend();
     // The status picks stages: the filter becomes a set of index ranges.
     let stage_ids: Vec<i64> = pipeline
         .stages
@@ -214,57 +204,14 @@ pub(super) async fn build_list(
         .filter(|s| q.status.as_ref().is_none_or(|k| *k == s.kind))
         .map(|s| s.id)
         .collect();
-    let filters = |sql: &mut Sql| push_board_filters(sql, &q.filters, Scope::Stages(&stage_ids));
-    let mut sums = Sql::new(backend);
-    sums.push(
-        "SELECT d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total \
-         FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id",
-    );
-    filters(&mut sums);
-    sums.push(" GROUP BY d.currency");
-    let totals = CurrencyTotal::find_by_statement(sums.build())
-        .all(&db.read)
-        .await?;
-
-    let keys: &[&str] = LIST_SORTS
-        .iter()
-        .find(|(k, _)| *k == q.sort)
-        .map_or(&["d.updated_at"], |(_, e)| e);
-    let dir = if q.desc { "DESC" } else { "ASC" };
-    let order = format!(
-        " ORDER BY {}, d.id {dir}",
-        keys.iter()
-            .map(|k| format!("{k} {dir} NULLS LAST"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let mut sql = Sql::new(backend);
-    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &fields(backend), &order))
-        .push(
-            " FROM (SELECT d.id FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id \
-             JOIN users u ON u.id = d.owner_id",
-        );
-    filters(&mut sql);
-    sql.push(&order)
-        .push(" LIMIT ")
-        .bind(q.per_page)
-        .push(" OFFSET ")
-        .bind(((q.page - 1) as i64).saturating_mul(q.per_page))
-        .push(") page JOIN deals d ON d.id = page.id")
-        .push(JOINS)
-        .push(") AS items");
-    let page: Page<Deal> = PageRow::find_by_statement(sql.build())
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::Internal("the deal list query returned no row".into()))?
-        .into_page(1, 1)?;
+    let totals = queries::table_totals(db, q, &stage_ids).await?;
+    let items = queries::table_page(db, q, &stage_ids).await?;
     Ok(DealTable {
         pipeline,
         pipelines: all,
         total: totals.iter().map(|t| t.n).sum(),
         sums: totals.into_iter().map(|t| (t.currency, t.total)).collect(),
-        items: page.items,
+        items,
         page: q.page,
         per_page: q.per_page,
     })

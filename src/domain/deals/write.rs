@@ -3,14 +3,18 @@
 use super::*;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ConnectionTrait, FromQueryResult, TransactionTrait};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::sql::Sql;
 use crate::domain::{Actor, FieldErrorsExt, audit, clean, has_control, now};
+use crate::entities::{company, contact, deal, deal_contact, deal_stage_change, user};
 use crate::error::{AppError, FieldErrors};
 
 /// What a form or a POST supplies.
@@ -62,19 +66,6 @@ pub(super) struct Valid {
     lost_reason: Option<String>,
 }
 
-#[derive(FromQueryResult)]
-pub(super) struct Exists {
-    pub(super) n: i64,
-}
-
-pub(super) async fn count(conn: &impl ConnectionTrait, sql: Sql) -> Result<i64, AppError> {
-    Ok(Exists::find_by_statement(sql.build())
-        .one(conn)
-        .await?
-        .map(|r| r.n)
-        .unwrap_or(0))
-}
-
 /// `kept_owner`: the owner a deal already has. Keeping it is always allowed, so a deal
 /// whose owner has since become a viewer (or left) can still be edited.
 pub(super) async fn validate(
@@ -84,7 +75,6 @@ pub(super) async fn validate(
     kept_owner: Option<i64>,
 ) -> Result<Valid, AppError> {
     let mut fields = FieldErrors::new();
-    let backend = db.backend();
     let title = input.title.split_whitespace().collect::<Vec<_>>().join(" ");
     if title.is_empty() {
         fields.set("title", "Title is required.");
@@ -92,6 +82,67 @@ pub(super) async fn validate(
         fields.set("title", "Title is at most 200 characters of text.");
     }
     let all = pipelines(&db.read).await?;
+    let Some((pipeline_id, stage)) = pick_stage(&all, input, &mut fields) else {
+        return Err(AppError::validation(fields));
+    };
+    let amount = check_amount(input.amount.as_ref(), &mut fields);
+    let currency = match clean(input.currency.as_deref()) {
+        None => org_currency(db).await?,
+        Some(c) => c.to_uppercase(),
+    };
+    if !CURRENCIES.contains(&currency.as_str()) {
+        fields.set(
+            "currency",
+            "Currency must be an ISO code such as USD or EUR.",
+        );
+    }
+    let contact_ids = check_links(db, input, &mut fields).await?;
+    let owner_id = input.owner_id.unwrap_or(actor.id);
+    if owner_id != actor.id && Some(owner_id) != kept_owner && !can_own(db, owner_id).await? {
+        fields.set(
+            "owner_id",
+            "Owner must be an active user who can work deals (not a viewer).",
+        );
+    }
+    let (expected_close, probability) = check_forecast(input, &mut fields);
+    let source = clean(input.source.as_deref()).unwrap_or_else(|| "organic".into());
+    if !crate::domain::contacts::SOURCES.contains(&source.as_str()) {
+        fields.set(
+            "source",
+            format!(
+                "Source must be one of: {}.",
+                crate::domain::contacts::SOURCES.join(", ")
+            ),
+        );
+    }
+    let lost_reason = check_lost_reason(&stage, input, &mut fields);
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok(Valid {
+        title,
+        pipeline_id,
+        stage,
+        amount,
+        currency,
+        company_id: input.company_id,
+        contact_ids,
+        owner_id,
+        expected_close,
+        probability,
+        source,
+        lost_reason,
+    })
+}
+
+/// The deal's pipeline and stage: the ones asked for, or the pipeline of the stage, or the
+/// first pipeline and its first open stage. None (with the field's message) when the
+/// asked-for one is not there: nothing further can be checked then.
+fn pick_stage(
+    all: &[Pipeline],
+    input: &DealInput,
+    fields: &mut FieldErrors,
+) -> Option<(i64, Stage)> {
     let pipeline = match (input.pipeline_id, input.stage_id) {
         (Some(id), _) => all.iter().find(|p| p.id == id),
         // A stage alone says which pipeline.
@@ -103,7 +154,7 @@ pub(super) async fn validate(
     };
     let Some(pipeline) = pipeline else {
         fields.set("pipeline_id", "No pipeline has this id.");
-        return Err(AppError::validation(fields));
+        return None;
     };
     let stage = match input.stage_id {
         // Stages can be dragged into any order: a new deal starts in the first open one.
@@ -111,24 +162,27 @@ pub(super) async fn validate(
             .stages
             .iter()
             .find(|s| s.kind == "open")
-            .or(pipeline.stages.first())
-            .cloned(),
-        Some(id) => pipeline.stages.iter().find(|s| s.id == id).cloned(),
+            .or(pipeline.stages.first()),
+        Some(id) => pipeline.stages.iter().find(|s| s.id == id),
     };
     let Some(stage) = stage else {
         fields.set(
             "stage_id",
             format!("The stage must be one of the {} pipeline's.", pipeline.name),
         );
-        return Err(AppError::validation(fields));
+        return None;
     };
-    let amount = match &input.amount {
+    Some((pipeline.id, stage.clone()))
+}
+
+fn check_amount(amount: Option<&Value>, fields: &mut FieldErrors) -> i64 {
+    let amount = match amount {
         None | Some(Value::Null) => Some(0),
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
         Some(_) => None,
     };
-    let amount = match amount {
+    match amount {
         Some(a) if (0..=MAX_AMOUNT).contains(&a) => a,
         _ => {
             fields.set(
@@ -137,24 +191,19 @@ pub(super) async fn validate(
             );
             0
         }
-    };
-    let currency = match clean(input.currency.as_deref()) {
-        None => org_currency(db).await?,
-        Some(c) => c.to_uppercase(),
-    };
-    if !CURRENCIES.contains(&currency.as_str()) {
-        fields.set(
-            "currency",
-            "Currency must be an ISO code such as USD or EUR.",
-        );
     }
-    if let Some(c) = input.company_id {
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT COUNT(*) AS n FROM companies WHERE id = ")
-            .bind(c);
-        if count(&db.read, sql).await? == 0 {
-            fields.set("company_id", "No company has this id.");
-        }
+}
+
+/// The company and contacts must exist; gives the contact ids, sorted and without repeats.
+async fn check_links(
+    db: &Db,
+    input: &DealInput,
+    fields: &mut FieldErrors,
+) -> Result<Vec<i64>, AppError> {
+    if let Some(c) = input.company_id
+        && company::Entity::find_by_id(c).count(&db.read).await? == 0
+    {
+        fields.set("company_id", "No company has this id.");
     }
     let mut contact_ids = input.contact_ids.clone().unwrap_or_default();
     contact_ids.sort_unstable();
@@ -162,33 +211,30 @@ pub(super) async fn validate(
     if contact_ids.len() > 50 {
         fields.set("contact_ids", "At most 50 contacts per deal.");
     } else if !contact_ids.is_empty() {
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT COUNT(*) AS n FROM contacts WHERE id IN (");
-        for (i, id) in contact_ids.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(*id);
-        }
-        sql.push(")");
-        if count(&db.read, sql).await? != contact_ids.len() as i64 {
+        let found = contact::Entity::find()
+            .filter(contact::Column::Id.is_in(contact_ids.iter().copied()))
+            .count(&db.read)
+            .await?;
+        if found != contact_ids.len() as u64 {
             fields.set("contact_ids", "Every contact id must exist.");
         }
     }
-    let owner_id = input.owner_id.unwrap_or(actor.id);
-    if owner_id != actor.id && Some(owner_id) != kept_owner {
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT COUNT(*) AS n FROM users WHERE active = ")
-            .bind(true)
-            .push(" AND role <> 'viewer' AND id = ")
-            .bind(owner_id);
-        if count(&db.read, sql).await? == 0 {
-            fields.set(
-                "owner_id",
-                "Owner must be an active user who can work deals (not a viewer).",
-            );
-        }
-    }
+    Ok(contact_ids)
+}
+
+/// Whether a user may be given deals: active, and not a viewer.
+async fn can_own(db: &Db, user_id: i64) -> Result<bool, AppError> {
+    let n = user::Entity::find()
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Role.ne("viewer"))
+        .filter(user::Column::Id.eq(user_id))
+        .count(&db.read)
+        .await?;
+    Ok(n > 0)
+}
+
+/// The expected close date and the deal's own probability, if given.
+fn check_forecast(input: &DealInput, fields: &mut FieldErrors) -> (Option<NaiveDate>, Option<i32>) {
     let expected_close = match clean(input.expected_close.as_deref()) {
         None => None,
         Some(d) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
@@ -218,16 +264,11 @@ pub(super) async fn validate(
             }
         },
     };
-    let source = clean(input.source.as_deref()).unwrap_or_else(|| "organic".into());
-    if !crate::domain::contacts::SOURCES.contains(&source.as_str()) {
-        fields.set(
-            "source",
-            format!(
-                "Source must be one of: {}.",
-                crate::domain::contacts::SOURCES.join(", ")
-            ),
-        );
-    }
+    (expected_close, probability)
+}
+
+/// A lost stage needs a reason; any reason is short text.
+fn check_lost_reason(stage: &Stage, input: &DealInput, fields: &mut FieldErrors) -> Option<String> {
     let lost_reason = clean(input.lost_reason.as_deref());
     if stage.kind == "lost" && lost_reason.is_none() {
         fields.set("lost_reason", "Say why the deal was lost.");
@@ -241,50 +282,29 @@ pub(super) async fn validate(
             "The reason is at most 500 characters of text.",
         );
     }
-    if !fields.is_empty() {
-        return Err(AppError::validation(fields));
-    }
-    Ok(Valid {
-        title,
-        pipeline_id: pipeline.id,
-        stage,
-        amount,
-        currency,
-        company_id: input.company_id,
-        contact_ids,
-        owner_id,
-        expected_close,
-        probability,
-        source,
-        lost_reason,
-    })
+    lost_reason
 }
 
+/// Replaces a deal's contacts with `ids`.
 pub(super) async fn set_contacts(
     conn: &impl ConnectionTrait,
     deal: i64,
     ids: &[i64],
 ) -> Result<(), AppError> {
-    let backend = conn.get_database_backend();
-    let mut del = Sql::new(backend);
-    del.push("DELETE FROM deal_contacts WHERE deal_id = ")
-        .bind(deal);
-    conn.execute_raw(del.build()).await?;
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let mut ins = Sql::new(backend);
-    ins.push("INSERT INTO deal_contacts (deal_id, contact_id) VALUES ");
-    for (i, c) in ids.iter().enumerate() {
-        if i > 0 {
-            ins.push(", ");
-        }
-        ins.push("(").bind(deal).push(", ").bind(*c).push(")");
-    }
-    conn.execute_raw(ins.build()).await?;
+    deal_contact::Entity::delete_many()
+        .filter(deal_contact::Column::DealId.eq(deal))
+        .exec(conn)
+        .await?;
+    deal_contact::Entity::insert_many(ids.iter().map(|c| deal_contact::ActiveModel {
+        deal_id: Set(deal),
+        contact_id: Set(*c),
+    }))
+    .exec_without_returning(conn)
+    .await?;
     Ok(())
 }
 
+/// Adds a move to a deal's history (`from` None: the deal was created in `to`).
 pub(super) async fn record_change(
     conn: &impl ConnectionTrait,
     deal: i64,
@@ -292,28 +312,30 @@ pub(super) async fn record_change(
     to: i64,
     actor: &Actor,
 ) -> Result<(), AppError> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("INSERT INTO deal_stage_changes (deal_id, from_stage_id, to_stage_id, user_id, created_at) VALUES (")
-        .bind(deal)
-        .push(", ")
-        .bind(from)
-        .push(", ")
-        .bind(to)
-        .push(", ")
-        .bind(actor.id)
-        .push(", ")
-        .bind(now())
-        .push(")");
-    conn.execute_raw(sql.build()).await?;
+    deal_stage_change::Entity::insert(deal_stage_change::ActiveModel {
+        deal_id: Set(deal),
+        from_stage_id: Set(from),
+        to_stage_id: Set(to),
+        user_id: Set(Some(actor.id)),
+        created_at: Set(now()),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
     Ok(())
 }
 
 /// The next free position at the end of a stage's column.
 pub(super) async fn end_of(conn: &impl ConnectionTrait, stage: i64) -> Result<i64, AppError> {
-    let mut sql = Sql::new(conn.get_database_backend());
-    sql.push("SELECT COALESCE(MAX(position) + 1, 0) AS n FROM deals WHERE stage_id = ")
-        .bind(stage);
-    count(conn, sql).await
+    let last: Option<i64> = deal::Entity::find()
+        .select_only()
+        .column_as(Expr::col(deal::Column::Position).max(), "n")
+        .filter(deal::Column::StageId.eq(stage))
+        .into_tuple()
+        .one(conn)
+        .await?
+        .flatten();
+    Ok(last.map_or(0, |p| p + 1))
 }
 
 pub(super) fn closed_at(kind: &str) -> Option<DateTime<Utc>> {
@@ -326,48 +348,34 @@ pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, A
     let t = now();
     let tx = db.write.begin().await?;
     let position = end_of(&tx, v.stage.id).await?;
-    let mut sql = Sql::new(db.backend());
-    sql.push(
-        "INSERT INTO deals (title, pipeline_id, stage_id, position, amount_minor, currency, company_id, owner_id, \
-         expected_close, probability, source, closed_at, lost_reason, version, stage_entered_at, created_at, updated_at) VALUES (",
-    )
-    .bind(v.title)
-    .push(", ")
-    .bind(v.pipeline_id)
-    .push(", ")
-    .bind(v.stage.id)
-    .push(", ")
-    .bind(position)
-    .push(", ")
-    .bind(v.amount)
-    .push(", ")
-    .bind(v.currency)
-    .push(", ")
-    .bind(v.company_id)
-    .push(", ")
-    .bind(v.owner_id)
-    .push(", ")
-    .bind(v.expected_close)
-    .push(", ")
-    .bind(v.probability)
-    .push(", ")
-    .bind(v.source)
-    .push(", ")
-    .bind(closed_at(&v.stage.kind))
-    .push(", ")
-    .bind(if v.stage.kind == "lost" { v.lost_reason } else { None })
-    .push(", 1, ")
-    .bind(t)
-    .push(", ")
-    .bind(t)
-    .push(", ")
-    .bind(t)
-    .push(") RETURNING id");
-    let row = tx
-        .query_one_raw(sql.build())
-        .await?
-        .ok_or_else(|| AppError::Internal("no id for the new deal".into()))?;
-    let id: i64 = row.try_get("", "id")?;
+    let lost_reason = if v.stage.kind == "lost" {
+        v.lost_reason
+    } else {
+        None
+    };
+    let id = deal::Entity::insert(deal::ActiveModel {
+        title: Set(v.title),
+        pipeline_id: Set(v.pipeline_id),
+        stage_id: Set(v.stage.id),
+        position: Set(position),
+        amount_minor: Set(v.amount),
+        currency: Set(v.currency),
+        company_id: Set(v.company_id),
+        owner_id: Set(v.owner_id),
+        expected_close: Set(v.expected_close),
+        probability: Set(v.probability),
+        source: Set(v.source),
+        closed_at: Set(closed_at(&v.stage.kind)),
+        lost_reason: Set(lost_reason),
+        version: Set(1),
+        stage_entered_at: Set(t),
+        created_at: Set(t),
+        updated_at: Set(t),
+        ..Default::default()
+    })
+    .exec(&tx)
+    .await?
+    .last_insert_id;
     set_contacts(&tx, id, &v.contact_ids).await?;
     record_change(&tx, id, None, v.stage.id, actor).await?;
     audit::record(&tx, Some(actor), "create", "deal", id, None).await?;
@@ -455,38 +463,36 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
     }
     let v = validate(db, actor, &input, Some(current.owner_id)).await?;
     let tx = db.write.begin().await?;
-    let mut sql = Sql::new(db.backend());
-    sql.push("UPDATE deals SET title = ")
-        .bind(v.title)
-        .push(", amount_minor = ")
-        .bind(v.amount)
-        .push(", currency = ")
-        .bind(v.currency)
-        .push(", company_id = ")
-        .bind(v.company_id)
-        .push(", owner_id = ")
-        .bind(v.owner_id)
-        .push(", expected_close = ")
-        .bind(v.expected_close)
-        .push(", probability = ")
-        .bind(v.probability)
-        .push(", source = ")
-        .bind(v.source)
-        .push(", lost_reason = ")
-        .bind(if v.stage.kind == "lost" {
-            v.lost_reason
-        } else {
-            None
-        })
-        .push(", version = version + 1, updated_at = ")
-        .bind(now())
-        .push(" WHERE id = ")
-        .bind(id)
-        .push(" AND version = ")
-        .bind(current.version);
+    let lost_reason = if v.stage.kind == "lost" {
+        v.lost_reason
+    } else {
+        None
+    };
     // The version check is in the statement itself: a change that raced ours since we
     // read the deal makes this touch no row.
-    if tx.execute_raw(sql.build()).await?.rows_affected() == 0 {
+    let updated = deal::Entity::update_many()
+        .set(deal::ActiveModel {
+            title: Set(v.title),
+            amount_minor: Set(v.amount),
+            currency: Set(v.currency),
+            company_id: Set(v.company_id),
+            owner_id: Set(v.owner_id),
+            expected_close: Set(v.expected_close),
+            probability: Set(v.probability),
+            source: Set(v.source),
+            lost_reason: Set(lost_reason),
+            updated_at: Set(now()),
+            ..Default::default()
+        })
+        .col_expr(
+            deal::Column::Version,
+            Expr::col(deal::Column::Version).add(1),
+        )
+        .filter(deal::Column::Id.eq(id))
+        .filter(deal::Column::Version.eq(current.version))
+        .exec(&tx)
+        .await?;
+    if updated.rows_affected == 0 {
         drop(tx);
         return Err(match get_in(&db.read, id).await? {
             Some(now) => stale(now),
@@ -503,9 +509,12 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require_write()?;
     let tx = db.write.begin().await?;
-    let mut sql = Sql::new(db.backend());
-    sql.push("DELETE FROM deals WHERE id = ").bind(id);
-    if tx.execute_raw(sql.build()).await?.rows_affected() == 0 {
+    if deal::Entity::delete_by_id(id)
+        .exec(&tx)
+        .await?
+        .rows_affected
+        == 0
+    {
         return Err(gone());
     }
     audit::record(&tx, Some(actor), "delete", "deal", id, None).await?;

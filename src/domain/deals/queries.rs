@@ -1,0 +1,343 @@
+//! The deal reads that stay raw SQL: each hands its deals (a deal, a page of the table, a
+//! board's cards) across as one JSON value built in the database (`sql::json_array`), the
+//! trick that keeps lists fast on SQLite, and the board reads its columns through
+//! per-stage LIMIT subqueries joined by UNION ALL. Writes never come here; everything
+//! else in `deals` reads through sea-orm.
+
+use super::*;
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult};
+
+use crate::domain::Db;
+use crate::domain::Page;
+use crate::domain::sql::{PageRow, Sql, json_array};
+use crate::error::AppError;
+
+const CARD_FIELDS: [(&str, &str); 10] = [
+    ("id", "d.id"),
+    ("title", "d.title"),
+    ("stage_id", "d.stage_id"),
+    ("position", "d.position"),
+    ("amount", "d.amount_minor"),
+    ("currency", "d.currency"),
+    ("company", "co.name"),
+    ("owner_name", "u.name"),
+    ("version", "d.version"),
+    ("stage_entered_at", "d.stage_entered_at"),
+];
+
+fn fields(backend: DatabaseBackend) -> Vec<(&'static str, &'static str)> {
+    let contacts = match backend {
+        DatabaseBackend::Postgres => {
+            "(SELECT COALESCE(json_agg(json_build_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
+             ORDER BY x.last_name, x.first_name), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id \
+             WHERE dc.deal_id = d.id)"
+        }
+        _ => {
+            "json((SELECT json_group_array(json_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
+             ORDER BY x.last_name, x.first_name) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id \
+             WHERE dc.deal_id = d.id))"
+        }
+    };
+    vec![
+        ("id", "d.id"),
+        ("title", "d.title"),
+        ("pipeline_id", "d.pipeline_id"),
+        ("stage_id", "d.stage_id"),
+        ("stage", "s.name"),
+        ("stage_kind", "s.kind"),
+        ("position", "d.position"),
+        ("amount", "d.amount_minor"),
+        ("currency", "d.currency"),
+        ("company_id", "d.company_id"),
+        ("company", "co.name"),
+        ("contacts", contacts),
+        ("owner_id", "d.owner_id"),
+        ("owner_name", "u.name"),
+        ("expected_close", "d.expected_close"),
+        ("probability", "COALESCE(d.probability, s.probability)"),
+        ("probability_override", "d.probability"),
+        ("source", "d.source"),
+        ("closed_at", "d.closed_at"),
+        ("lost_reason", "d.lost_reason"),
+        ("version", "d.version"),
+        ("stage_entered_at", "d.stage_entered_at"),
+        ("created_at", "d.created_at"),
+        ("updated_at", "d.updated_at"),
+    ]
+}
+
+const JOINS: &str = " JOIN pipeline_stages s ON s.id = d.stage_id LEFT JOIN companies co ON co.id = d.company_id \
+     JOIN users u ON u.id = d.owner_id";
+
+/// The one row of a JSON-page statement, as its items.
+async fn items<T: serde::de::DeserializeOwned>(
+    conn: &impl ConnectionTrait,
+    sql: Sql,
+    what: &str,
+) -> Result<Vec<T>, AppError> {
+    let page: Page<T> = PageRow::find_by_statement(sql.build())
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("the {what} query returned no row")))?
+        .into_page(1, 1)?;
+    Ok(page.items)
+}
+
+/// Raw: a deal with its contacts as one JSON value, in one statement.
+pub(super) async fn deal_by_id(
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<Deal>, AppError> {
+    let backend = conn.get_database_backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(1 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(backend, &fields(backend), ""))
+        .push(" FROM deals d")
+        .push(JOINS)
+        .push(" WHERE d.id = ")
+        .bind(id)
+        .push(") AS items");
+    Ok(items(conn, sql, "deal").await?.into_iter().next())
+}
+
+/// Raw: a company's newest deals as one JSON value.
+pub(super) async fn company_deals(
+    db: &Db,
+    company_id: i64,
+    limit: i64,
+) -> Result<Vec<Deal>, AppError> {
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(
+            backend,
+            &fields(backend),
+            " ORDER BY d.created_at DESC, d.id DESC",
+        ))
+        .push(" FROM (SELECT d.id FROM deals d WHERE d.company_id = ")
+        .bind(company_id)
+        .push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ")
+        .bind(limit)
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    items(&db.read, sql, "deals").await
+}
+
+/// Which deals a board or table query starts from. Naming the stages (rather than the
+/// pipeline) lets every filter be answered from the (stage, …) index without reading a
+/// deal's row.
+enum Scope<'a> {
+    Stage(i64),
+    Stages(&'a [i64]),
+}
+
+/// The board's filters, written once for the board's and the table's statements.
+fn push_board_filters(sql: &mut Sql, q: &BoardQuery, scope: Scope) {
+    match scope {
+        Scope::Stage(id) => {
+            sql.push(" WHERE d.stage_id = ").bind(id);
+        }
+        Scope::Stages([]) => {
+            sql.push(" WHERE 1 = 0");
+        }
+        Scope::Stages(ids) => {
+            sql.push(" WHERE d.stage_id IN (");
+            for (i, id) in ids.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(*id);
+            }
+            sql.push(")");
+        }
+    }
+    if let Some(o) = q.owner {
+        sql.push(" AND d.owner_id = ").bind(o);
+    }
+    if let Some(c) = q.company {
+        sql.push(" AND d.company_id = ").bind(c);
+    }
+    if let Some((from, to)) = q.close_month {
+        sql.push(" AND d.expected_close >= ")
+            .bind(from)
+            .push(" AND d.expected_close < ")
+            .bind(to);
+    }
+    let scale = format!(
+        " * (CASE WHEN d.currency IN ('{}') THEN 1 ELSE 100 END)",
+        WHOLE_CURRENCIES.join("', '")
+    );
+    if let Some(a) = q.min_major {
+        sql.push(" AND d.amount_minor >= ").bind(a).push(&scale);
+    }
+    if let Some(a) = q.max_major {
+        sql.push(" AND d.amount_minor <= ").bind(a).push(&scale);
+    }
+}
+
+/// Per stage and currency, the count and sums of a board's deals.
+#[derive(FromQueryResult)]
+pub(super) struct Totals {
+    pub(super) stage_id: i64,
+    pub(super) currency: String,
+    pub(super) n: i64,
+    pub(super) total: i64,
+    /// The amounts of deals that follow their stage's probability.
+    pub(super) plain: i64,
+    /// Amount × probability ÷ 100 of the deals with their own.
+    pub(super) overridden: i64,
+}
+
+/// Raw: it shares the board's filter text with the card statements below, so the counts
+/// and the cards can never disagree on which deals match.
+pub(super) async fn board_totals(
+    db: &Db,
+    q: &BoardQuery,
+    stage_ids: &[i64],
+) -> Result<Vec<Totals>, AppError> {
+    let mut sql = Sql::new(db.backend());
+    sql.push(
+        // The stage's probability is applied per stage by the caller, so every sum comes
+        // from the (stage, …) index alone, with no join per deal.
+        "SELECT d.stage_id, d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total, \
+         CAST(COALESCE(SUM(CASE WHEN d.probability IS NULL THEN d.amount_minor ELSE 0 END), 0) AS BIGINT) AS plain, \
+         CAST(COALESCE(SUM(d.amount_minor * d.probability / 100), 0) AS BIGINT) AS overridden \
+         FROM deals d",
+    );
+    push_board_filters(&mut sql, q, Scope::Stages(stage_ids));
+    sql.push(" GROUP BY d.stage_id, d.currency");
+    Ok(Totals::find_by_statement(sql.build()).all(&db.read).await?)
+}
+
+/// Raw: every column's first cards as one JSON value, from a UNION ALL of one small
+/// (stage, position) index range per stage instead of numbering every deal of the pipeline.
+pub(super) async fn board_cards(
+    db: &Db,
+    q: &BoardQuery,
+    stages: &[Stage],
+) -> Result<Vec<Card>, AppError> {
+    let backend = db.backend();
+    let mut cards = Sql::new(backend);
+    cards
+        .push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(
+            backend,
+            &CARD_FIELDS,
+            " ORDER BY d.stage_id, d.position, d.id",
+        ))
+        .push(" FROM (");
+    for (i, stage) in stages.iter().enumerate() {
+        if i > 0 {
+            cards.push(" UNION ALL ");
+        }
+        cards.push("SELECT * FROM (SELECT d.id FROM deals d");
+        push_board_filters(&mut cards, q, Scope::Stage(stage.id));
+        cards
+            .push(" ORDER BY d.position, d.id LIMIT ")
+            .bind(COLUMN_PAGE)
+            .push(") s")
+            .push(&i.to_string());
+    }
+    if stages.is_empty() {
+        cards.push("SELECT id FROM deals WHERE 1 = 0");
+    }
+    cards
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    items(&db.read, cards, "board").await
+}
+
+/// Raw: one column's next cards as one JSON value.
+pub(super) async fn column_cards_after(
+    db: &Db,
+    q: &BoardQuery,
+    stage_id: i64,
+    offset: i64,
+) -> Result<Vec<Card>, AppError> {
+    let backend = db.backend();
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(
+            backend,
+            &CARD_FIELDS,
+            " ORDER BY d.position, d.id",
+        ))
+        .push(" FROM (SELECT d.id FROM deals d");
+    push_board_filters(&mut sql, q, Scope::Stage(stage_id));
+    sql.push(" ORDER BY d.position, d.id LIMIT ")
+        .bind(COLUMN_PAGE)
+        .push(" OFFSET ")
+        .bind(offset.max(0))
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    items(&db.read, sql, "column").await
+}
+
+/// Per currency, the count and sum of the deal table's matches.
+#[derive(FromQueryResult)]
+pub(super) struct CurrencyTotal {
+    pub(super) currency: String,
+    pub(super) n: i64,
+    pub(super) total: i64,
+}
+
+/// Raw: it shares the board's filter text with the table's page statement.
+pub(super) async fn table_totals(
+    db: &Db,
+    q: &ListQuery,
+    stage_ids: &[i64],
+) -> Result<Vec<CurrencyTotal>, AppError> {
+    let mut sums = Sql::new(db.backend());
+    sums.push(
+        "SELECT d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total \
+         FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id",
+    );
+    push_board_filters(&mut sums, &q.filters, Scope::Stages(stage_ids));
+    sums.push(" GROUP BY d.currency");
+    Ok(CurrencyTotal::find_by_statement(sums.build())
+        .all(&db.read)
+        .await?)
+}
+
+/// Raw: a page of the deal table as one JSON value, sorted and cut by id first so only
+/// the page's rows are built.
+pub(super) async fn table_page(
+    db: &Db,
+    q: &ListQuery,
+    stage_ids: &[i64],
+) -> Result<Vec<Deal>, AppError> {
+    let backend = db.backend();
+    let keys: &[&str] = LIST_SORTS
+        .iter()
+        .find(|(k, _)| *k == q.sort)
+        .map_or(&["d.updated_at"], |(_, e)| e);
+    let dir = if q.desc { "DESC" } else { "ASC" };
+    let order = format!(
+        " ORDER BY {}, d.id {dir}",
+        keys.iter()
+            .map(|k| format!("{k} {dir} NULLS LAST"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&json_array(backend, &fields(backend), &order))
+        .push(
+            " FROM (SELECT d.id FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id \
+             JOIN users u ON u.id = d.owner_id",
+        );
+    push_board_filters(&mut sql, &q.filters, Scope::Stages(stage_ids));
+    sql.push(&order)
+        .push(" LIMIT ")
+        .bind(q.per_page)
+        .push(" OFFSET ")
+        .bind(((q.page - 1) as i64).saturating_mul(q.per_page))
+        .push(") page JOIN deals d ON d.id = page.id")
+        .push(JOINS)
+        .push(") AS items");
+    items(&db.read, sql, "deal list").await
+}
