@@ -349,7 +349,7 @@ async fn an_empty_note_from_the_deal_page_is_refused_with_the_reason() {
 async fn the_deal_page_shows_twenty_entries_and_show_older_loads_the_rest() {
     let app = TestApp::new().await;
     let (token, mut c, d) = rep_with_a_deal(&app).await;
-    for i in 0..23 {
+    for i in 0..25 {
         let at = format!("2026-01-01T00:{i:02}:00Z");
         let body =
             json!({"kind": "note", "body": format!("Entry {i}"), "occurred_at": at, "deal_id": d});

@@ -1,5 +1,4 @@
 //! Saved views: personal or shared, a default per user, validated like the list itself.
-use actix_web::http::Method;
 use serde_json::json;
 
 use crate::support::*;
