@@ -29,32 +29,42 @@ async fn deal(
     res.json()["id"].as_i64().unwrap()
 }
 
-#[actix_web::test]
-async fn the_api_logs_lists_validates_and_deletes_activities() {
-    let app = TestApp::new().await;
-    let rep = app.api_user("rep").await;
-    let other_rep = {
-        app.user("rep2@example.com", "rep").await;
-        app.token("rep2@example.com").await
-    };
-    let manager = app.api_user("manager").await;
-    let viewer = app.api_user("viewer").await;
-    let mut c = app.client().await;
-    let d = deal(&mut c, &rep, "Pilot").await;
+/// Logs an activity through the API; its JSON. Anything but success fails the test.
+async fn log(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    c.api_ok(Method::POST, "/api/v1/activities", token, Some(body))
+        .await
+        .json()
+}
 
-    let call = c
-        .api(
-            Method::POST,
-            "/api/v1/activities",
-            &rep,
-            Some(
-                json!({"kind": "call", "body": "Talked budget.\nNext: send the quote.",
-                        "occurred_at": "2026-11-20T15:00:00+01:00", "deal_id": d}),
-            ),
-        )
-        .await;
-    assert_eq!(call.status, 201, "{}", call.text());
-    let call = call.json();
+/// A rep's token, a client, a deal of theirs and two entries on it: a call logged at
+/// 15:00 +01:00 on 20 November 2026, then a note logged now.
+struct CallAndNote {
+    rep: String,
+    d: i64,
+    call: serde_json::Value,
+    note: serde_json::Value,
+}
+
+async fn call_and_note(app: &TestApp, c: &mut Client<impl TestService>) -> CallAndNote {
+    let rep = app.api_user("rep").await;
+    let d = deal(c, &rep, "Pilot").await;
+    let call = json!({"kind": "call", "body": "Talked budget.\nNext: send the quote.",
+                      "occurred_at": "2026-11-20T15:00:00+01:00", "deal_id": d});
+    let call = log(c, &rep, call).await;
+    let note = json!({"kind": "note", "body": "Champion is the CTO.", "deal_id": d});
+    let note = log(c, &rep, note).await;
+    CallAndNote { rep, d, call, note }
+}
+
+#[actix_web::test]
+async fn an_activity_logged_on_a_deal_names_its_author_and_is_stored_in_utc() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let CallAndNote { d, call, .. } = call_and_note(&app, &mut c).await;
     assert_eq!(call["kind"], "call");
     assert_eq!(call["deal_id"], d);
     assert_eq!(call["author_name"], "rep rep-api@example.com");
@@ -66,16 +76,13 @@ async fn the_api_logs_lists_validates_and_deletes_activities() {
         "stored in UTC: {}",
         call["occurred_at"]
     );
-    let note = c
-        .api(
-            Method::POST,
-            "/api/v1/activities",
-            &rep,
-            Some(json!({"kind": "note", "body": "Champion is the CTO.", "deal_id": d})),
-        )
-        .await
-        .json();
+}
 
+#[actix_web::test]
+async fn a_deals_activities_list_newest_first() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let CallAndNote { rep, d, call, note } = call_and_note(&app, &mut c).await;
     let list = c
         .api(
             Method::GET,
@@ -84,14 +91,20 @@ async fn the_api_logs_lists_validates_and_deletes_activities() {
             None,
         )
         .await;
-    assert_eq!(list.status, 200);
+    assert_eq!(list.status, 200, "{}", list.text());
     let list = list.json();
     assert_eq!(list["total"], 2);
     assert_eq!(list["page"], 1);
     assert_eq!(list["items"][0]["id"], note["id"], "newest first");
     assert_eq!(list["items"][1]["id"], call["id"]);
+}
 
-    // Bad input: each names its field, nothing is written.
+#[actix_web::test]
+async fn bad_activity_input_names_its_field_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let rep = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let d = deal(&mut c, &rep, "Pilot").await;
     for (body, field) in [
         (json!({"kind": "fax", "body": "x", "deal_id": d}), "kind"),
         (json!({"kind": "note", "body": "   ", "deal_id": d}), "body"),
@@ -127,126 +140,127 @@ async fn the_api_logs_lists_validates_and_deletes_activities() {
             res.text()
         );
     }
-    assert_eq!(app.count("activities").await, 2);
+    assert_eq!(app.count("activities").await, 0, "nothing was written");
+}
+
+#[actix_web::test]
+async fn viewers_read_activities_but_cannot_log_them() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let CallAndNote { d, .. } = call_and_note(&app, &mut c).await;
+    let viewer = app.api_user("viewer").await;
+    let body = json!({"kind": "note", "body": "x", "deal_id": d});
     let res = c
-        .api(
-            Method::POST,
-            "/api/v1/activities",
-            &viewer,
-            Some(json!({"kind": "note", "body": "x", "deal_id": d})),
-        )
+        .api(Method::POST, "/api/v1/activities", &viewer, Some(body))
         .await;
-    assert_eq!(res.status, 403);
-    assert_eq!(
-        c.api(Method::GET, "/api/v1/activities?deal_id=999999", &rep, None)
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        c.api(Method::GET, "/api/v1/activities", &rep, None)
-            .await
-            .status,
-        422
-    );
+    assert_eq!(res.status, 403, "{}", res.text());
+    let list = c
+        .get_json(&format!("/api/v1/activities?deal_id={d}"), &viewer)
+        .await;
+    assert_eq!(list["total"], 2, "viewers read");
+}
+
+#[actix_web::test]
+async fn an_activity_list_needs_a_known_record_and_valid_paging() {
+    let app = TestApp::new().await;
+    let rep = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let d = deal(&mut c, &rep, "Pilot").await;
+    let res = c
+        .api(Method::GET, "/api/v1/activities?deal_id=999999", &rep, None)
+        .await;
+    assert_eq!(res.status, 404, "an unknown deal: {}", res.text());
+    let res = c.api(Method::GET, "/api/v1/activities", &rep, None).await;
+    assert_eq!(res.status, 422, "no record named: {}", res.text());
     for q in [
         "page=0",
         "page=99999999999999999999",
         "per_page=500",
         "page=x",
     ] {
-        let res = c
-            .api(
-                Method::GET,
-                &format!("/api/v1/activities?deal_id={d}&{q}"),
-                &rep,
-                None,
-            )
-            .await;
+        let path = format!("/api/v1/activities?deal_id={d}&{q}");
+        let res = c.api(Method::GET, &path, &rep, None).await;
         assert_eq!(res.status, 422, "{q}: {}", res.text());
     }
-    let res = c
-        .api(
-            Method::GET,
-            &format!("/api/v1/activities?deal_id={d}&per_page=1&page=2"),
-            &rep,
-            None,
-        )
-        .await
-        .json();
+}
+
+#[actix_web::test]
+async fn an_activity_list_pages_by_number_and_by_the_entry_before() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let CallAndNote { rep, d, call, note } = call_and_note(&app, &mut c).await;
+    let path = format!("/api/v1/activities?deal_id={d}&per_page=1&page=2");
+    let res = c.get_json(&path, &rep).await;
     assert_eq!(res["items"][0]["id"], call["id"], "pages by number too");
-    let res = c
-        .api(
-            Method::GET,
-            &format!(
-                "/api/v1/activities?deal_id={d}&before={}_{}",
-                note["occurred_at"].as_str().unwrap(),
-                note["id"]
-            ),
-            &rep,
-            None,
-        )
-        .await;
+    let path = format!(
+        "/api/v1/activities?deal_id={d}&before={}_{}",
+        note["occurred_at"].as_str().unwrap(),
+        note["id"]
+    );
+    let res = c.api(Method::GET, &path, &rep, None).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
         res.json()["items"][0]["id"],
         call["id"],
         "older than the note"
     );
-    // Viewers read.
-    assert_eq!(
-        c.api(
-            Method::GET,
-            &format!("/api/v1/activities?deal_id={d}"),
-            &viewer,
-            None
-        )
-        .await
-        .json()["total"],
-        2
-    );
+}
 
-    // Only the author, a manager or an admin removes an entry.
+#[actix_web::test]
+async fn only_the_author_a_manager_or_an_admin_removes_an_activity() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let CallAndNote {
+        rep, call, note, ..
+    } = call_and_note(&app, &mut c).await;
+    app.user("rep2@example.com", "rep").await;
+    let other_rep = app.token("rep2@example.com").await;
+    let manager = app.api_user("manager").await;
     let path = format!("/api/v1/activities/{}", call["id"]);
-    assert_eq!(
-        c.api(Method::DELETE, &path, &other_rep, None).await.status,
-        403
-    );
-    assert_eq!(
-        c.api(Method::DELETE, &path, &manager, None).await.status,
-        204
-    );
-    assert_eq!(c.api(Method::DELETE, &path, &rep, None).await.status, 404);
+    let res = c.api(Method::DELETE, &path, &other_rep, None).await;
+    assert_eq!(res.status, 403, "another rep: {}", res.text());
+    let res = c.api(Method::DELETE, &path, &manager, None).await;
+    assert_eq!(res.status, 204, "a manager: {}", res.text());
+    let res = c.api(Method::DELETE, &path, &rep, None).await;
+    assert_eq!(res.status, 404, "already gone: {}", res.text());
     let path = format!("/api/v1/activities/{}", note["id"]);
-    assert_eq!(c.api(Method::DELETE, &path, &rep, None).await.status, 204);
-    assert_eq!(app.count("activities").await, 0);
-
-    // A deleted deal takes its activities with it.
-    c.api_ok(
-        Method::POST,
-        "/api/v1/activities",
-        &rep,
-        Some(json!({"kind": "meeting", "body": "Demo", "deal_id": d})),
-    )
-    .await;
-    assert_eq!(app.count("activities").await, 1);
-    assert_eq!(
-        c.api(Method::DELETE, &format!("/api/v1/deals/{d}"), &rep, None)
-            .await
-            .status,
-        204
-    );
+    let res = c.api(Method::DELETE, &path, &rep, None).await;
+    assert_eq!(res.status, 204, "the author: {}", res.text());
     assert_eq!(app.count("activities").await, 0);
 }
 
 #[actix_web::test]
-async fn the_deal_page_logs_activity_in_place_and_pages_older_entries() {
+async fn a_deleted_deal_takes_its_activities_with_it() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
+    let rep = app.api_user("rep").await;
     let mut c = app.client().await;
-    let d = deal(&mut c, &token, "Expansion").await;
-    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let d = deal(&mut c, &rep, "Pilot").await;
+    log(
+        &mut c,
+        &rep,
+        json!({"kind": "meeting", "body": "Demo", "deal_id": d}),
+    )
+    .await;
+    assert_eq!(app.count("activities").await, 1);
+    let res = c
+        .api(Method::DELETE, &format!("/api/v1/deals/{d}"), &rep, None)
+        .await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    assert_eq!(app.count("activities").await, 0);
+}
 
+/// A rep's token, their client signed in, and a deal of theirs.
+async fn rep_with_a_deal(app: &TestApp) -> (String, Client<impl TestService>, i64) {
+    let mut c = app.signed_in("rep-api@example.com", "rep").await;
+    let token = app.token("rep-api@example.com").await;
+    let d = deal(&mut c, &token, "Expansion").await;
+    (token, c, d)
+}
+
+#[actix_web::test]
+async fn the_deal_page_has_an_activity_panel_that_starts_empty() {
+    let app = TestApp::new().await;
+    let (_, mut c, d) = rep_with_a_deal(&app).await;
     let page = c.get(&format!("/deals/{d}")).await;
     assert_eq!(page.status, 200);
     let html = page.text();
@@ -255,9 +269,15 @@ async fn the_deal_page_logs_activity_in_place_and_pages_older_entries() {
         "the deal page has the panel"
     );
     assert!(html.contains("Nothing logged yet."));
+}
 
-    // htmx: the answer is the panel with the new entry, to swap in place.
-    let csrf = c.csrf.clone().unwrap();
+/// htmx: the answer is the panel with the new entry, to swap in place.
+#[actix_web::test]
+async fn logging_from_the_deal_page_with_htmx_answers_the_panel_with_the_entry_escaped() {
+    let app = TestApp::new().await;
+    let (_, mut c, d) = rep_with_a_deal(&app).await;
+    c.get(&format!("/deals/{d}")).await;
+    let csrf = c.csrf.clone().expect("the deal page's CSRF token");
     let d_text = d.to_string();
     let body = serde_html_form::to_string([
         ("_csrf", csrf.as_str()),
@@ -285,25 +305,33 @@ async fn the_deal_page_logs_activity_in_place_and_pages_older_entries() {
     );
     assert!(!panel.contains("<b>pricing"), "the text is escaped");
     assert!(!panel.contains("<html"), "a fragment, not a page");
+}
 
-    // Without htmx: back to the deal page, where the entry shows.
-    let res = c
-        .post_form(
-            "/activities",
-            &[
-                ("deal_id", &d_text),
-                ("kind", "note"),
-                ("body", "Sent the deck"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, 303);
+#[actix_web::test]
+async fn logging_from_the_deal_page_without_htmx_goes_back_to_it_with_the_entry() {
+    let app = TestApp::new().await;
+    let (_, mut c, d) = rep_with_a_deal(&app).await;
+    c.get(&format!("/deals/{d}")).await;
+    let d_text = d.to_string();
+    let fields = [
+        ("deal_id", d_text.as_str()),
+        ("kind", "note"),
+        ("body", "Sent the deck"),
+    ];
+    let res = c.post_form("/activities", &fields).await;
+    assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(res.location(), format!("/deals/{d}#activity"));
     let html = c.get(&format!("/deals/{d}")).await.text();
     assert!(html.contains("Sent the deck"));
     assert!(html.contains("Note logged."));
+}
 
-    // An empty note is refused with the reason, and nothing is written.
+#[actix_web::test]
+async fn an_empty_note_from_the_deal_page_is_refused_with_the_reason() {
+    let app = TestApp::new().await;
+    let (_, mut c, d) = rep_with_a_deal(&app).await;
+    c.get(&format!("/deals/{d}")).await;
+    let d_text = d.to_string();
     let res = c
         .post_form(
             "/activities",
@@ -312,18 +340,20 @@ async fn the_deal_page_logs_activity_in_place_and_pages_older_entries() {
         .await;
     assert_eq!(res.status, 422);
     assert!(res.text().contains("Write what happened."));
-    assert_eq!(app.count("activities").await, 2);
+    assert_eq!(app.count("activities").await, 0, "nothing was written");
+}
 
-    // Twenty per batch, then "Show older" loads the next.
-    for i in 0..23 {
-        c.api(
-            Method::POST,
-            "/api/v1/activities",
-            &token,
-            Some(json!({"kind": "note", "body": format!("Entry {i}"),
-                        "occurred_at": format!("2026-01-01T00:{:02}:00Z", i), "deal_id": d})),
-        )
-        .await;
+/// Twenty per batch, then "Show older" loads the next; an entry logged meanwhile
+/// neither shifts the next batch nor shows in it.
+#[actix_web::test]
+async fn the_deal_page_shows_twenty_entries_and_show_older_loads_the_rest() {
+    let app = TestApp::new().await;
+    let (token, mut c, d) = rep_with_a_deal(&app).await;
+    for i in 0..25 {
+        let at = format!("2026-01-01T00:{i:02}:00Z");
+        let body =
+            json!({"kind": "note", "body": format!("Entry {i}"), "occurred_at": at, "deal_id": d});
+        log(&mut c, &token, body).await;
     }
     let html = c.get(&format!("/deals/{d}")).await.text();
     assert_eq!(html.matches("class=\"body\"").count(), 20);
@@ -336,12 +366,10 @@ async fn the_deal_page_logs_activity_in_place_and_pages_older_entries() {
         next.starts_with(&format!("/activities?deal_id={d}&before=")),
         "{next}"
     );
-    // Logged meanwhile: it must neither shift the next batch nor show in it.
-    c.api_ok(
-        Method::POST,
-        "/api/v1/activities",
+    log(
+        &mut c,
         &token,
-        Some(json!({"kind": "note", "body": "Newest", "deal_id": d})),
+        json!({"kind": "note", "body": "Newest", "deal_id": d}),
     )
     .await;
     let older = c.hx_get(&next).await;
@@ -355,12 +383,16 @@ async fn the_deal_page_logs_activity_in_place_and_pages_older_entries() {
         "the batch starts right after the last one shown: {older}"
     );
     assert!(!older.contains("Show older"), "nothing older is left");
-    assert_eq!(
-        c.hx_get(&format!("/activities?deal_id={d}&before=yesterday"))
-            .await
-            .status,
-        422
-    );
+}
+
+#[actix_web::test]
+async fn show_older_refuses_a_cursor_that_is_not_an_entry() {
+    let app = TestApp::new().await;
+    let (_, mut c, d) = rep_with_a_deal(&app).await;
+    let res = c
+        .hx_get(&format!("/activities?deal_id={d}&before=yesterday"))
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
 }
 
 #[actix_web::test]

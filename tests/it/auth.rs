@@ -165,41 +165,44 @@ async fn state_changing_requests_need_the_csrf_token() {
     assert_eq!(app.count("contacts").await, 3);
 }
 
-#[actix_web::test]
-async fn a_viewer_reads_but_every_write_is_403_on_pages_and_api() {
-    let app = TestApp::new().await;
+/// Tokens for a rep and a viewer, and Ana Silva, a contact the rep added; her id.
+async fn ana_and_a_viewer(
+    app: &TestApp,
+    c: &mut Client<impl TestService>,
+) -> (String, String, i64) {
     let rep_token = app.api_user("rep").await;
     let viewer_token = app.api_user("viewer").await;
-    let mut c = app.client().await;
-    let created = c
-        .api(
-            Method::POST,
+    let id = c
+        .create(
             "/api/v1/contacts",
             &rep_token,
-            Some(contact_json("Ana", "Silva", "ana@example.com")),
+            contact_json("Ana", "Silva", "ana@example.com"),
         )
         .await;
-    assert_eq!(created.status, 201);
-    let id = created.json()["id"].as_i64().unwrap();
+    (rep_token, viewer_token, id)
+}
 
-    // API: reads work, writes are 403.
+/// Ana is still the only contact, as she was.
+async fn ana_unchanged(app: &TestApp, c: &mut Client<impl TestService>, rep: &str, id: i64) {
     assert_eq!(
-        c.api(Method::GET, "/api/v1/contacts", &viewer_token, None)
-            .await
-            .status,
-        200
+        app.count("contacts").await,
+        1,
+        "no contact was added or removed"
     );
-    assert_eq!(
-        c.api(
-            Method::GET,
-            &format!("/api/v1/contacts/{id}"),
-            &viewer_token,
-            None
-        )
-        .await
-        .status,
-        200
-    );
+    let ana = c.get_json(&format!("/api/v1/contacts/{id}"), rep).await;
+    assert_eq!(ana["first_name"], "Ana", "the contact was not edited");
+}
+
+#[actix_web::test]
+async fn a_viewer_reads_through_the_api_but_every_api_write_is_403() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let (rep_token, viewer_token, id) = ana_and_a_viewer(&app, &mut c).await;
+    let one = format!("/api/v1/contacts/{id}");
+    for path in ["/api/v1/contacts", one.as_str()] {
+        let res = c.api(Method::GET, path, &viewer_token, None).await;
+        assert_eq!(res.status, 200, "GET {path}: {}", res.text());
+    }
     let res = c
         .api(
             Method::POST,
@@ -210,66 +213,47 @@ async fn a_viewer_reads_but_every_write_is_403_on_pages_and_api() {
         .await;
     assert_eq!(res.status, 403);
     assert_eq!(res.code(), "forbidden");
-    let res = c
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/contacts/{id}"),
-            &viewer_token,
-            Some(serde_json::json!({"title": "X"})),
-        )
-        .await;
-    assert_eq!(res.status, 403);
-    assert_eq!(
-        c.api(
-            Method::DELETE,
-            &format!("/api/v1/contacts/{id}"),
-            &viewer_token,
-            None
-        )
-        .await
-        .status,
-        403
-    );
+    let body = serde_json::json!({"title": "X"});
+    let res = c.api(Method::PATCH, &one, &viewer_token, Some(body)).await;
+    assert_eq!(res.status, 403, "PATCH: {}", res.text());
+    let res = c.api(Method::DELETE, &one, &viewer_token, None).await;
+    assert_eq!(res.status, 403, "DELETE: {}", res.text());
+    ana_unchanged(&app, &mut c, &rep_token, id).await;
+}
 
-    // Pages: the list shows no write buttons; every write URL is 403.
-    c.sign_in("viewer-api@example.com", PASSWORD).await;
+#[actix_web::test]
+async fn a_viewer_sees_no_write_buttons_and_every_write_page_is_403() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let (rep_token, _, id) = ana_and_a_viewer(&app, &mut c).await;
+    let res = c.sign_in("viewer-api@example.com", PASSWORD).await;
+    assert_eq!(res.status, 303, "sign in: {}", res.text());
     let list = c.get("/contacts").await;
     assert_eq!(list.status, 200);
     assert!(list.text().contains("Ana Silva"));
     assert!(!list.text().contains("New contact"));
-    assert_eq!(c.get("/contacts/new").await.status, 403);
-    assert_eq!(c.get(&format!("/contacts/{id}/edit")).await.status, 403);
-    assert_eq!(c.get(&format!("/contacts/{id}/delete")).await.status, 403);
+    for path in [
+        "/contacts/new".to_string(),
+        format!("/contacts/{id}/edit"),
+        format!("/contacts/{id}/delete"),
+    ] {
+        assert_eq!(c.get(&path).await.status, 403, "GET {path}");
+    }
     let res = c
         .post_form("/contacts", &[("first_name", "V"), ("last_name", "W")])
         .await;
     assert_eq!(res.status, 403);
     assert!(res.text().contains("viewer"), "the 403 page says why");
-    assert_eq!(
-        c.post_form(
+    let res = c
+        .post_form(
             &format!("/contacts/{id}"),
-            &[("first_name", "X"), ("last_name", "Y")]
-        )
-        .await
-        .status,
-        403
-    );
-    assert_eq!(
-        c.post_form(&format!("/contacts/{id}/delete"), &[])
-            .await
-            .status,
-        403
-    );
-    assert_eq!(app.count("contacts").await, 1);
-    let unchanged = c
-        .api(
-            Method::GET,
-            &format!("/api/v1/contacts/{id}"),
-            &rep_token,
-            None,
+            &[("first_name", "X"), ("last_name", "Y")],
         )
         .await;
-    assert_eq!(unchanged.json()["first_name"], "Ana");
+    assert_eq!(res.status, 403, "the edit form: {}", res.text());
+    let res = c.post_form(&format!("/contacts/{id}/delete"), &[]).await;
+    assert_eq!(res.status, 403, "the delete form: {}", res.text());
+    ana_unchanged(&app, &mut c, &rep_token, id).await;
 }
 
 #[actix_web::test]

@@ -129,11 +129,30 @@ fn a_bad_setting_stops_startup_with_one_clear_line_and_exit_code_2() {
     }
 }
 
+/// A command's output, which must be a success; anything else fails with its stderr.
+fn succeeded(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `cairn user create` with the password from CAIRN_PASSWORD.
+fn user_create(url: &str, email: &str, role: &str) -> Command {
+    let mut cmd = cairn(url);
+    cmd.env("CAIRN_PASSWORD", PASSWORD).args([
+        "user", "create", "--email", email, "--name", "Ops", "--role", role,
+    ]);
+    cmd
+}
+
 #[actix_web::test]
-async fn serve_healthcheck_and_the_operator_commands() {
+async fn serve_prints_the_setup_link_and_answers_healthz_static_files_and_healthcheck() {
     let database = fresh_database().await;
-    let url = database.url.clone();
-    let server = Server::start(&url);
+    let server = Server::start(&database.url);
     let log = server.log();
     assert!(
         log.contains("/setup?token="),
@@ -148,38 +167,30 @@ async fn serve_healthcheck_and_the_operator_commands() {
             .contains("content-type: text/javascript")
             || body.to_lowercase().contains("application/javascript")
     );
+    succeeded(
+        cairn(&database.url)
+            .env("CAIRN_BIND", format!("127.0.0.1:{}", server.port))
+            .arg("healthcheck"),
+    );
+}
 
-    let out = cairn(&url)
-        .env("CAIRN_BIND", format!("127.0.0.1:{}", server.port))
+#[actix_web::test]
+async fn healthcheck_fails_when_nothing_listens() {
+    let database = fresh_database().await;
+    let out = cairn(&database.url)
+        .env("CAIRN_BIND", format!("127.0.0.1:{}", free_port()))
         .arg("healthcheck")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(1), "nothing listens there");
+}
 
-    // user create takes the password from CAIRN_PASSWORD or stdin.
-    let out = cairn(&url)
-        .env("CAIRN_PASSWORD", PASSWORD)
-        .args([
-            "user",
-            "create",
-            "--email",
-            "ops@example.com",
-            "--name",
-            "Ops",
-            "--role",
-            "admin",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+/// user create takes the password from CAIRN_PASSWORD or stdin.
+#[actix_web::test]
+async fn user_create_takes_the_password_from_the_environment_or_stdin() {
+    let database = fresh_database().await;
+    let url = database.url.clone();
+    succeeded(&mut user_create(&url, "ops@example.com", "admin"));
     let mut child = cairn(&url)
         .args([
             "user",
@@ -202,36 +213,42 @@ async fn serve_healthcheck_and_the_operator_commands() {
         .unwrap()
         .write_all(format!("{PASSWORD}\n").as_bytes())
         .unwrap();
-    assert!(child.wait_with_output().unwrap().status.success());
-    let out = cairn(&url)
-        .env("CAIRN_PASSWORD", PASSWORD)
-        .args([
-            "user",
-            "create",
-            "--email",
-            "x@example.com",
-            "--name",
-            "X",
-            "--role",
-            "pope",
-        ])
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the password from stdin: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = Db::connect(&url).await.unwrap();
+    let stmt = Statement::from_string(db.backend(), "SELECT COUNT(*) AS n FROM users");
+    let row = db.read.query_one_raw(stmt).await.unwrap().unwrap();
+    assert_eq!(row.try_get::<i64>("", "n").unwrap(), 2, "both users exist");
+}
+
+#[actix_web::test]
+async fn user_create_refuses_an_unknown_role() {
+    let database = fresh_database().await;
+    let out = user_create(&database.url, "x@example.com", "pope")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "clap refuses an unknown role");
+}
 
-    // token create prints the token and nothing else on stdout.
-    let out = cairn(&url)
-        .args([
-            "token",
-            "create",
-            "--email",
-            "rep@example.com",
-            "--name",
-            "zapier",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+/// token create prints the token and nothing else on stdout; the token opens the API and
+/// stays out of the request log.
+#[actix_web::test]
+async fn a_token_from_token_create_opens_the_api_and_stays_out_of_the_log() {
+    let database = fresh_database().await;
+    let server = Server::start(&database.url);
+    succeeded(&mut user_create(&database.url, "rep@example.com", "rep"));
+    let out = succeeded(cairn(&database.url).args([
+        "token",
+        "create",
+        "--email",
+        "rep@example.com",
+        "--name",
+        "zapier",
+    ]));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1);
     let token = stdout.trim();
@@ -239,39 +256,35 @@ async fn serve_healthcheck_and_the_operator_commands() {
     let auth = format!("Bearer {token}");
     let (status, _) = server.request("GET", "/api/v1/contacts", &[("Authorization", &auth)]);
     assert_eq!(status, 200);
-    // Secrets stay out of the log.
     let log = server.log_with("path=\"/api/v1/contacts\"");
-    assert!(!log.contains(token));
+    assert!(!log.contains(token), "secrets stay out of the log");
     assert!(
         log.contains("/api/v1/contacts") && log.contains("status=200"),
         "request log: {log}"
     );
+}
 
-    // Now that users exist, setup is closed.
+#[actix_web::test]
+async fn setup_closes_once_a_user_exists_and_its_link_is_not_logged() {
+    let database = fresh_database().await;
+    let server = Server::start(&database.url);
+    succeeded(&mut user_create(&database.url, "ops@example.com", "admin"));
+    let log = server.log();
     let token_in_log = log
         .split("token=")
         .nth(1)
-        .unwrap()
+        .expect("the setup link is printed")
         .split_whitespace()
         .next()
         .unwrap()
         .to_string();
     let (status, _) = server.request("GET", &format!("/setup?token={token_in_log}"), &[]);
     assert_eq!(status, 404);
+    let log = server.log_with("path=\"/setup\"");
     assert!(
-        !server
-            .log()
-            .contains(&format!("/setup?token={token_in_log} ")),
-        "query strings are not logged"
+        !log.contains(&format!("/setup?token={token_in_log} ")),
+        "query strings are not logged: {log}"
     );
-    drop(server);
-
-    let out = cairn(&url)
-        .env("CAIRN_BIND", format!("127.0.0.1:{}", free_port()))
-        .arg("healthcheck")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "nothing listens there");
 }
 
 async fn seeded_rows(url: &str) -> Vec<String> {

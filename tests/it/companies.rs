@@ -4,42 +4,59 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[actix_web::test]
-async fn company_crud_and_domain_normalisation() {
-    let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
+/// A rep's token and a client of a fresh app.
+async fn rep(app: &TestApp) -> (String, Client<impl TestService>) {
+    (app.api_user("rep").await, app.client().await)
+}
+
+/// Acme Inc, created through the API with every field typed loosely; its JSON.
+async fn acme(c: &mut Client<impl TestService>, token: &str) -> serde_json::Value {
+    let body = json!({"name": "  Acme   Inc ", "domain": "https://www.Acme.com/pricing?x=1", "industry": "Software",
+        "size_band": "11-50", "website": "https://acme.com", "phone": "+1 555 0100", "address": "1 Main St\nSpringfield"});
     let res = c
-        .api(
-            Method::POST,
-            "/api/v1/companies",
-            &token,
-            Some(json!({"name": "  Acme   Inc ", "domain": "https://www.Acme.com/pricing?x=1", "industry": "Software",
-                "size_band": "11-50", "website": "https://acme.com", "phone": "+1 555 0100", "address": "1 Main St\nSpringfield"})),
-        )
+        .api(Method::POST, "/api/v1/companies", token, Some(body))
         .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let acme = res.json();
-    let id = acme["id"].as_i64().unwrap();
+    assert_eq!(res.status, 201, "create Acme: {}", res.text());
+    res.json()
+}
+
+/// A contact created through the API with `body`; its JSON.
+async fn contact(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    c.api_ok(Method::POST, "/api/v1/contacts", token, Some(body))
+        .await
+        .json()
+}
+
+#[actix_web::test]
+async fn a_new_company_has_its_name_domain_and_industry_tidied() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep(&app).await;
+    let acme = acme(&mut c, &token).await;
     assert_eq!(acme["name"], "Acme Inc");
     assert_eq!(acme["domain"], "acme.com");
     assert_eq!(acme["industry"], "software");
     assert_eq!(acme["address"], "1 Main St\nSpringfield");
     assert_eq!(acme["contact_count"], 0);
     assert_eq!(acme["owner_name"], "rep rep-api@example.com");
+}
 
+#[actix_web::test]
+async fn company_domains_are_normalised_and_belong_to_one_company() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep(&app).await;
+    acme(&mut c, &token).await;
     for (raw, normalised) in [
         ("ACME.com.", "acme.com"),
         ("http://www.sub.Example.org:8080/x", "sub.example.org"),
         ("user@mail.example.co.uk", "mail.example.co.uk"),
     ] {
+        let body = json!({"name": format!("N {raw}"), "domain": raw});
         let res = c
-            .api(
-                Method::POST,
-                "/api/v1/companies",
-                &token,
-                Some(json!({"name": format!("N {raw}"), "domain": raw})),
-            )
+            .api(Method::POST, "/api/v1/companies", &token, Some(body))
             .await;
         if normalised == "acme.com" {
             assert_eq!(res.status, 409, "acme.com is taken");
@@ -49,17 +66,24 @@ async fn company_crud_and_domain_normalisation() {
             assert_eq!(res.json()["domain"], normalised);
         }
     }
-    // The website gives the domain when none is typed.
+}
+
+#[actix_web::test]
+async fn the_website_gives_a_company_its_domain_when_none_is_typed() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep(&app).await;
+    let body = json!({"name": "Globex", "website": "https://www.globex.io/about"});
     let res = c
-        .api(
-            Method::POST,
-            "/api/v1/companies",
-            &token,
-            Some(json!({"name": "Globex", "website": "https://www.globex.io/about"})),
-        )
+        .api_ok(Method::POST, "/api/v1/companies", &token, Some(body))
         .await;
     assert_eq!(res.json()["domain"], "globex.io");
+}
 
+#[actix_web::test]
+async fn a_company_patch_changes_only_the_fields_sent() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep(&app).await;
+    let id = acme(&mut c, &token).await["id"].as_i64().unwrap();
     let res = c
         .api(
             Method::PATCH,
@@ -72,79 +96,64 @@ async fn company_crud_and_domain_normalisation() {
     assert_eq!(res.json()["size_band"], "51-200");
     assert_eq!(res.json()["phone"], serde_json::Value::Null);
     assert_eq!(res.json()["domain"], "acme.com");
+}
 
-    // A contact joins by company_id, or by name in any case; both link the same row.
-    let by_id = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts",
-            &token,
-            Some(json!({"first_name": "A", "last_name": "B", "company_id": id})),
-        )
-        .await;
-    assert_eq!(by_id.status, 201, "{}", by_id.text());
-    assert_eq!(by_id.json()["company"], "Acme Inc");
-    let by_name = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts",
-            &token,
-            Some(json!({"first_name": "C", "last_name": "D", "company": "acme inc"})),
-        )
-        .await;
-    assert_eq!(by_name.json()["company_id"], id);
+/// Acme's id, and two contacts who joined it: one by company_id, one by its name in
+/// another case.
+async fn acme_with_two_contacts(
+    c: &mut Client<impl TestService>,
+    token: &str,
+) -> (i64, serde_json::Value, serde_json::Value) {
+    let id = acme(c, token).await["id"].as_i64().unwrap();
+    let by_id = json!({"first_name": "A", "last_name": "B", "company_id": id});
+    let by_id = contact(c, token, by_id).await;
+    let by_name = json!({"first_name": "C", "last_name": "D", "company": "acme inc"});
+    let by_name = contact(c, token, by_name).await;
+    (id, by_id, by_name)
+}
+
+/// A contact joins by company_id, or by name in any case; both link the same row.
+#[actix_web::test]
+async fn a_contact_joins_a_company_by_id_or_by_its_name_in_any_case() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep(&app).await;
+    let (id, by_id, by_name) = acme_with_two_contacts(&mut c, &token).await;
+    assert_eq!(by_id["company"], "Acme Inc");
+    assert_eq!(by_name["company_id"], id);
     let res = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts",
-            &token,
-            Some(json!({"first_name": "E", "last_name": "F", "company_id": 999999})),
-        )
+        .get_json(&format!("/api/v1/contacts?company_id={id}"), &token)
+        .await;
+    assert_eq!(res["total"], 2);
+    let company = c.get_json(&format!("/api/v1/companies/{id}"), &token).await;
+    assert_eq!(company["contact_count"], 2);
+}
+
+#[actix_web::test]
+async fn a_contact_naming_a_missing_company_or_two_different_ones_is_422() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep(&app).await;
+    let id = acme(&mut c, &token).await["id"].as_i64().unwrap();
+    let body = json!({"first_name": "E", "last_name": "F", "company_id": 999999});
+    let res = c
+        .api(Method::POST, "/api/v1/contacts", &token, Some(body))
         .await;
     assert_eq!(res.status, 422);
     assert!(res.json()["error"]["fields"]["company_id"].is_string());
+    let body = json!({"first_name": "E", "last_name": "F", "company_id": id, "company": "Globex"});
     let res = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts",
-            &token,
-            Some(
-                json!({"first_name": "E", "last_name": "F", "company_id": id, "company": "Globex"}),
-            ),
-        )
+        .api(Method::POST, "/api/v1/contacts", &token, Some(body))
         .await;
     assert_eq!(res.status, 422, "name and id disagree");
-    let res = c
-        .api(
-            Method::GET,
-            &format!("/api/v1/contacts?company_id={id}"),
-            &token,
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(res["total"], 2);
-    assert_eq!(
-        c.api(
-            Method::GET,
-            &format!("/api/v1/companies/{id}"),
-            &token,
-            None
-        )
-        .await
-        .json()["contact_count"],
-        2
-    );
+}
 
-    // Deleting a company with contacts needs a decision; nothing dangles either way.
-    let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/companies/{id}"),
-            &token,
-            None,
-        )
-        .await;
+/// Deleting a company with contacts needs a decision; nothing dangles either way.
+#[actix_web::test]
+async fn a_company_with_contacts_goes_only_when_they_are_detached() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep(&app).await;
+    let (id, by_id, _) = acme_with_two_contacts(&mut c, &token).await;
+    let path = format!("/api/v1/companies/{id}");
+    let res = c.api(Method::DELETE, &path, &token, None).await;
     assert_eq!(res.status, 409);
     assert!(
         res.json()["error"]["message"]
@@ -152,47 +161,17 @@ async fn company_crud_and_domain_normalisation() {
             .unwrap()
             .contains("2 contacts")
     );
-    assert_eq!(
-        c.api(
-            Method::GET,
-            &format!("/api/v1/companies/{id}"),
-            &token,
-            None
-        )
-        .await
-        .status,
-        200
-    );
+    let res = c.api(Method::GET, &path, &token, None).await;
+    assert_eq!(res.status, 200, "the refused delete kept the company");
     let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/companies/{id}?detach=true"),
-            &token,
-            None,
-        )
+        .api(Method::DELETE, &format!("{path}?detach=true"), &token, None)
         .await;
-    assert_eq!(res.status, 204);
-    assert_eq!(
-        c.api(
-            Method::GET,
-            &format!("/api/v1/companies/{id}"),
-            &token,
-            None
-        )
-        .await
-        .status,
-        404
-    );
-    let contact_id = by_id.json()["id"].as_i64().unwrap();
+    assert_eq!(res.status, 204, "{}", res.text());
+    let res = c.api(Method::GET, &path, &token, None).await;
+    assert_eq!(res.status, 404, "the company is gone");
     let kept = c
-        .api(
-            Method::GET,
-            &format!("/api/v1/contacts/{contact_id}"),
-            &token,
-            None,
-        )
-        .await
-        .json();
+        .get_json(&format!("/api/v1/contacts/{}", by_id["id"]), &token)
+        .await;
     assert_eq!(kept["company_id"], serde_json::Value::Null);
     assert_eq!(kept["company"], serde_json::Value::Null);
 }

@@ -3,22 +3,23 @@ use serde_json::json;
 
 use crate::support::*;
 
+/// Ana Silva, created through the API with untidy input; the answer.
+async fn ana(c: &mut Client<impl TestService>, token: &str) -> Response {
+    let body = json!({"first_name": " Ana ", "last_name": "Silva", "email": "Ana@Example.com",
+        "phone": "+1 (555) 010-2030", "company": "Acme Inc", "title": "CTO", "source": "referral"});
+    let res = c
+        .api(Method::POST, "/api/v1/contacts", token, Some(body))
+        .await;
+    assert_eq!(res.status, 201, "create Ana: {}", res.text());
+    res
+}
+
 #[actix_web::test]
-async fn contact_crud_through_the_api() {
+async fn a_new_contact_is_trimmed_kept_as_typed_and_owned_by_its_creator() {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts",
-            &token,
-            Some(json!({"first_name": " Ana ", "last_name": "Silva", "email": "Ana@Example.com",
-                "phone": "+1 (555) 010-2030", "company": "Acme Inc", "title": "CTO", "source": "referral"})),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
+    let res = ana(&mut c, &token).await;
     let created = res.json();
     let id = created["id"].as_i64().unwrap();
     assert_eq!(res.location(), format!("/api/v1/contacts/{id}"));
@@ -30,32 +31,40 @@ async fn contact_crud_through_the_api() {
         created["owner_name"], "rep rep-api@example.com",
         "owner defaults to the creator"
     );
-
     let fetched = c
         .api(Method::GET, &format!("/api/v1/contacts/{id}"), &token, None)
         .await;
     assert_eq!(fetched.status, 200);
-    assert_eq!(fetched.json(), created);
+    assert_eq!(fetched.json(), created, "reads back as created");
+}
 
-    // A second contact at the same company (any case) links to the same company row.
+#[actix_web::test]
+async fn a_second_contact_at_the_same_company_in_any_case_links_to_the_same_row() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let created = ana(&mut c, &token).await.json();
+    let body = json!({"first_name": "Ben", "last_name": "Okafor", "company": "ACME  inc"});
     let res = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts",
-            &token,
-            Some(json!({"first_name": "Ben", "last_name": "Okafor", "company": "ACME  inc"})),
-        )
+        .api(Method::POST, "/api/v1/contacts", &token, Some(body))
         .await;
-    assert_eq!(res.status, 201);
+    assert_eq!(res.status, 201, "{}", res.text());
     assert_eq!(res.json()["company_id"], created["company_id"]);
     assert_eq!(res.json()["source"], "organic", "the default source");
     assert_eq!(app.count("companies").await, 1);
+}
 
-    // PATCH changes only what it names; null clears an optional field.
+/// PATCH changes only what it names; null clears an optional field.
+#[actix_web::test]
+async fn a_contact_patch_changes_only_what_it_names_and_null_clears_a_field() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let created = ana(&mut c, &token).await.json();
     let res = c
         .api(
             Method::PATCH,
-            &format!("/api/v1/contacts/{id}"),
+            &format!("/api/v1/contacts/{}", created["id"]),
             &token,
             Some(json!({"title": null, "last_name": "Silva-Costa"})),
         )
@@ -67,46 +76,44 @@ async fn contact_crud_through_the_api() {
     assert_eq!(patched["email"], "Ana@Example.com");
     assert_eq!(patched["company"], "Acme Inc");
     assert_eq!(patched["created_at"], created["created_at"]);
+}
 
-    let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/contacts/{id}"),
-            &token,
-            None,
-        )
-        .await;
-    assert_eq!(res.status, 204);
+#[actix_web::test]
+async fn a_deleted_contact_is_404_to_read_edit_and_delete_again() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let id = ana(&mut c, &token).await.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/contacts/{id}");
+    let res = c.api(Method::DELETE, &path, &token, None).await;
+    assert_eq!(res.status, 204, "{}", res.text());
     assert!(res.body.is_empty());
-    let res = c
-        .api(Method::GET, &format!("/api/v1/contacts/{id}"), &token, None)
-        .await;
+    let res = c.api(Method::GET, &path, &token, None).await;
     assert_eq!(res.status, 404);
     assert_eq!(res.code(), "not_found");
+    let res = c.api(Method::DELETE, &path, &token, None).await;
+    assert_eq!(res.status, 404, "deleted again");
+    let res = c
+        .api(Method::PATCH, &path, &token, Some(json!({"title": "x"})))
+        .await;
+    assert_eq!(res.status, 404, "edited after deletion");
+}
+
+#[actix_web::test]
+async fn every_contact_write_leaves_an_audit_entry() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let id = ana(&mut c, &token).await.json()["id"].as_i64().unwrap();
+    let path = format!("/api/v1/contacts/{id}");
+    let body = json!({"title": "CEO"});
+    c.api_ok(Method::PATCH, &path, &token, Some(body)).await;
+    c.api_ok(Method::DELETE, &path, &token, None).await;
     assert_eq!(
-        c.api(
-            Method::DELETE,
-            &format!("/api/v1/contacts/{id}"),
-            &token,
-            None
-        )
-        .await
-        .status,
-        404
+        app.count("audit_log WHERE entity = 'contact'").await,
+        3,
+        "create, edit and delete"
     );
-    assert_eq!(
-        c.api(
-            Method::PATCH,
-            &format!("/api/v1/contacts/{id}"),
-            &token,
-            Some(json!({"title": "x"}))
-        )
-        .await
-        .status,
-        404
-    );
-    // Every write left an audit entry.
-    assert_eq!(app.count("audit_log WHERE entity = 'contact'").await, 4);
 }
 
 #[actix_web::test]
@@ -177,64 +184,54 @@ async fn a_duplicate_email_in_another_case_is_a_409() {
     assert_eq!(res.status, 200);
 }
 
-#[actix_web::test]
-async fn list_pagination_filters_and_order() {
-    let app = TestApp::new().await;
+/// A rep's token and a client, with thirty contacts: Person0..29, every third at Acme
+/// Corp (the rest at Globex), every fifth from a paid source.
+async fn thirty_contacts(app: &TestApp) -> (String, Client<impl TestService>) {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     for i in 0..30 {
         let company = if i % 3 == 0 { "Acme Corp" } else { "Globex" };
         let source = if i % 5 == 0 { "paid" } else { "organic" };
-        let res = c
-            .api(
-                Method::POST,
-                "/api/v1/contacts",
-                &token,
-                Some(
-                    json!({"first_name": format!("Person{i}"), "last_name": "Test",
-                    "email": format!("p{i}@example.com"), "company": company, "source": source}),
-                ),
-            )
-            .await;
-        assert_eq!(res.status, 201);
+        let body = json!({"first_name": format!("Person{i}"), "last_name": "Test",
+            "email": format!("p{i}@example.com"), "company": company, "source": source});
+        c.create("/api/v1/contacts", &token, body).await;
     }
-    let res = c.api(Method::GET, "/api/v1/contacts", &token, None).await;
-    let body = res.json();
+    (token, c)
+}
+
+#[actix_web::test]
+async fn contact_lists_page_25_at_a_time_newest_first_or_by_name() {
+    let app = TestApp::new().await;
+    let (token, mut c) = thirty_contacts(&app).await;
+    let body = c.get_json("/api/v1/contacts", &token).await;
     assert_eq!(body["total"], 30);
     assert_eq!(body["page"], 1);
     assert_eq!(body["per_page"], 25);
     assert_eq!(body["items"].as_array().unwrap().len(), 25);
     assert_eq!(body["items"][0]["first_name"], "Person29", "newest first");
-
     let body = c
-        .api(
-            Method::GET,
-            "/api/v1/contacts?page=2&per_page=25",
-            &token,
-            None,
-        )
-        .await
-        .json();
+        .get_json("/api/v1/contacts?page=2&per_page=25", &token)
+        .await;
     assert_eq!(body["total"], 30);
     assert_eq!(body["items"].as_array().unwrap().len(), 5);
     assert_eq!(body["items"][4]["first_name"], "Person0");
-    let body = c
-        .api(Method::GET, "/api/v1/contacts?page=9", &token, None)
-        .await
-        .json();
+    let body = c.get_json("/api/v1/contacts?page=9", &token).await;
     assert_eq!(body["total"], 30);
-    assert_eq!(body["items"].as_array().unwrap().len(), 0);
-
-    // company matches part of the name, in any case.
+    assert_eq!(body["items"].as_array().unwrap().len(), 0, "past the end");
     let body = c
-        .api(
-            Method::GET,
-            "/api/v1/contacts?company=acme&per_page=100",
-            &token,
-            None,
-        )
-        .await
-        .json();
+        .get_json("/api/v1/contacts?sort=name&per_page=2", &token)
+        .await;
+    assert_eq!(body["items"][0]["first_name"], "Person0");
+}
+
+/// company matches part of the name, in any case; source matches exactly.
+#[actix_web::test]
+async fn contact_lists_filter_by_part_of_the_company_name_and_by_source() {
+    let app = TestApp::new().await;
+    let (token, mut c) = thirty_contacts(&app).await;
+    let body = c
+        .get_json("/api/v1/contacts?company=acme&per_page=100", &token)
+        .await;
     assert_eq!(body["total"], 10);
     assert!(
         body["items"]
@@ -243,66 +240,37 @@ async fn list_pagination_filters_and_order() {
             .iter()
             .all(|i| i["company"] == "Acme Corp")
     );
-    let body = c
-        .api(Method::GET, "/api/v1/contacts?company=CORP", &token, None)
-        .await
-        .json();
-    assert_eq!(body["total"], 10);
-    let body = c
-        .api(Method::GET, "/api/v1/contacts?source=paid", &token, None)
-        .await
-        .json();
-    assert_eq!(body["total"], 6);
-    let body = c
-        .api(
-            Method::GET,
-            "/api/v1/contacts?source=paid&company=acme",
-            &token,
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(body["total"], 2, "0, 15");
-    // q finds name, email or company; every word must match.
-    let body = c
-        .api(Method::GET, "/api/v1/contacts?q=person2", &token, None)
-        .await
-        .json();
-    assert_eq!(body["total"], 11, "Person2 and Person20..29");
-    let body = c
-        .api(Method::GET, "/api/v1/contacts?q=p7%40example", &token, None)
-        .await
-        .json();
-    assert_eq!(body["total"], 1);
-    let body = c
-        .api(
-            Method::GET,
-            "/api/v1/contacts?q=globex+person1",
-            &token,
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(
-        body["total"], 8,
-        "Person1, 10, 11, 13, 14, 16, 17 and 19 work at Globex"
-    );
-    // LIKE wildcards in the search are taken literally.
-    let body = c
-        .api(Method::GET, "/api/v1/contacts?q=%25", &token, None)
-        .await
-        .json();
-    assert_eq!(body["total"], 0);
-    let body = c
-        .api(
-            Method::GET,
-            "/api/v1/contacts?sort=name&per_page=2",
-            &token,
-            None,
-        )
-        .await
-        .json();
-    assert_eq!(body["items"][0]["first_name"], "Person0");
+    for (query, total, why) in [
+        ("company=CORP", 10, "any case"),
+        ("source=paid", 6, "0, 5 .. 25"),
+        ("source=paid&company=acme", 2, "0, 15"),
+    ] {
+        let body = c
+            .get_json(&format!("/api/v1/contacts?{query}"), &token)
+            .await;
+        assert_eq!(body["total"], total, "{query}: {why}");
+    }
+}
+
+/// q finds name, email or company; every word must match; LIKE wildcards in the search
+/// are taken literally.
+#[actix_web::test]
+async fn contact_search_matches_every_word_in_name_email_or_company_literally() {
+    let app = TestApp::new().await;
+    let (token, mut c) = thirty_contacts(&app).await;
+    for (q, total, why) in [
+        ("person2", 11, "Person2 and Person20..29"),
+        ("p7%40example", 1, "by email"),
+        (
+            "globex+person1",
+            8,
+            "Person1, 10, 11, 13, 14, 16, 17 and 19 work at Globex",
+        ),
+        ("%25", 0, "a % is a percent sign, not a wildcard"),
+    ] {
+        let body = c.get_json(&format!("/api/v1/contacts?q={q}"), &token).await;
+        assert_eq!(body["total"], total, "q={q}: {why}");
+    }
 }
 
 #[actix_web::test]

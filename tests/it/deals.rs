@@ -31,12 +31,66 @@ async fn stages(
         .collect()
 }
 
-#[actix_web::test]
-async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
-    let app = TestApp::new().await;
+/// The id of the stage called `name` among `stages`.
+fn id_of(stages: &[(i64, String)], name: &str) -> i64 {
+    stages
+        .iter()
+        .find(|(_, n)| n == name)
+        .unwrap_or_else(|| panic!("no stage {name}"))
+        .0
+}
+
+/// A deal created through the API; its JSON. Anything but success fails the test.
+async fn new_deal(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    c.api_ok(Method::POST, "/api/v1/deals", token, Some(body))
+        .await
+        .json()
+}
+
+/// A move of deal `id` through the API; its answer.
+async fn move_deal(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    id: i64,
+    body: serde_json::Value,
+) -> Response {
+    let path = format!("/api/v1/deals/{id}/move");
+    c.api(Method::POST, &path, token, Some(body)).await
+}
+
+/// The rep the tests' boards are read as (the first user made).
+fn rep_actor() -> cairn::domain::Actor {
+    cairn::domain::Actor {
+        id: 1,
+        name: String::new(),
+        email: String::new(),
+        role: cairn::domain::Role::Rep,
+    }
+}
+
+/// The first pipeline's board as the domain builds it (or its cache serves it).
+async fn board_of(app: &TestApp) -> std::sync::Arc<cairn::domain::deals::Board> {
+    cairn::domain::deals::board(&app.db, &rep_actor(), &Default::default())
+        .await
+        .expect("the board")
+}
+
+/// A rep's token, a client, and the first pipeline's stages.
+async fn rep_and_stages(app: &TestApp) -> (String, Client<impl TestService>, Vec<(i64, String)>) {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let st = stages(&mut c, &token).await;
+    (token, c, st)
+}
+
+#[actix_web::test]
+async fn a_new_install_has_a_sales_pipeline_of_four_open_stages_won_and_lost() {
+    let app = TestApp::new().await;
+    let (_, _, st) = rep_and_stages(&app).await;
     let names: Vec<&str> = st.iter().map(|(_, n)| n.as_str()).collect();
     assert_eq!(
         names,
@@ -49,8 +103,12 @@ async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
             "Lost"
         ]
     );
-    let id_of = |name: &str| st.iter().find(|(_, n)| n == name).unwrap().0;
+}
 
+#[actix_web::test]
+async fn a_new_deal_starts_in_the_first_stage_with_its_probability_and_contacts() {
+    let app = TestApp::new().await;
+    let (token, mut c, _) = rep_and_stages(&app).await;
     let ana = c
         .create(
             "/api/v1/contacts",
@@ -58,8 +116,9 @@ async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
             contact_json("Ana", "S", "ana@example.com"),
         )
         .await;
+    let body = json!({"title": "Acme pilot", "amount": 1250000, "currency": "eur", "contact_ids": [ana], "expected_close": "2026-12-31"});
     let res = c
-        .api(Method::POST, "/api/v1/deals", &token, Some(json!({"title": "Acme pilot", "amount": 1250000, "currency": "eur", "contact_ids": [ana], "expected_close": "2026-12-31"})))
+        .api(Method::POST, "/api/v1/deals", &token, Some(body))
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
     let deal = res.json();
@@ -68,8 +127,12 @@ async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
     assert_eq!(deal["probability"], 10, "from the stage");
     assert_eq!(deal["contacts"][0]["name"], "Ana S");
     assert_eq!(deal["version"], 1);
-    let id = deal["id"].as_i64().unwrap();
+}
 
+#[actix_web::test]
+async fn a_deal_with_a_bad_field_is_422_naming_it() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
     for (body, field) in [
         (json!({"title": "X", "amount": -5}), "amount"),
         (json!({"title": "X", "amount": 12.5}), "amount"),
@@ -82,7 +145,7 @@ async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
         (json!({"title": "X", "probability": 120}), "probability"),
         (json!({"title": "", "amount": 1}), "title"),
         (
-            json!({"title": "X", "stage_id": id_of("Lost")}),
+            json!({"title": "X", "stage_id": id_of(&st, "Lost")}),
             "lost_reason",
         ),
     ] {
@@ -96,60 +159,78 @@ async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
             res.text()
         );
     }
+}
 
-    // Moving to won closes it; to lost needs a reason; back to open reopens it.
-    let won = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{id}/move"),
-            &token,
-            Some(json!({"stage_id": id_of("Won"), "version": 1})),
-        )
-        .await;
+#[actix_web::test]
+async fn a_deal_moved_to_won_is_closed_and_to_lost_needs_a_reason() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    let id = new_deal(&mut c, &token, json!({"title": "Acme pilot"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let body = json!({"stage_id": id_of(&st, "Won"), "version": 1});
+    let won = move_deal(&mut c, &token, id, body).await;
     assert_eq!(won.status, 200, "{}", won.text());
     assert!(won.json()["closed_at"].is_string());
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{id}/move"),
-            &token,
-            Some(json!({"stage_id": id_of("Lost"), "version": 2})),
-        )
-        .await;
+    let body = json!({"stage_id": id_of(&st, "Lost"), "version": 2});
+    let res = move_deal(&mut c, &token, id, body).await;
     assert_eq!(res.status, 422);
     assert!(res.json()["error"]["fields"]["lost_reason"].is_string());
-    let lost = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{id}/move"),
-            &token,
-            Some(json!({"stage_id": id_of("Lost"), "version": 2, "lost_reason": "Budget cut"})),
-        )
-        .await;
+    let body = json!({"stage_id": id_of(&st, "Lost"), "version": 2, "lost_reason": "Budget cut"});
+    let lost = move_deal(&mut c, &token, id, body).await;
+    assert_eq!(lost.status, 200, "{}", lost.text());
     assert_eq!(lost.json()["lost_reason"], "Budget cut");
-    let reopened = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{id}/move"),
-            &token,
-            Some(json!({"stage_id": id_of("Proposal"), "version": 3})),
-        )
-        .await
-        .json();
+}
+
+/// A deal moved to Won, then Lost (Budget cut), then back to Proposal; its id and the
+/// last move's answer.
+async fn won_lost_and_reopened(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    st: &[(i64, String)],
+) -> (i64, serde_json::Value) {
+    let id = new_deal(c, token, json!({"title": "Acme pilot"})).await["id"]
+        .as_i64()
+        .unwrap();
+    let mut last = serde_json::Value::Null;
+    for (version, body) in [
+        json!({"stage_id": id_of(st, "Won")}),
+        json!({"stage_id": id_of(st, "Lost"), "lost_reason": "Budget cut"}),
+        json!({"stage_id": id_of(st, "Proposal")}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut body = body;
+        body["version"] = json!(version + 1);
+        let path = format!("/api/v1/deals/{id}/move");
+        last = c
+            .api_ok(Method::POST, &path, token, Some(body))
+            .await
+            .json();
+    }
+    (id, last)
+}
+
+#[actix_web::test]
+async fn a_closed_deal_moved_back_to_an_open_stage_is_reopened() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    let (_, reopened) = won_lost_and_reopened(&mut c, &token, &st).await;
     assert_eq!(reopened["closed_at"], serde_json::Value::Null);
     assert_eq!(reopened["lost_reason"], serde_json::Value::Null);
     assert_eq!(reopened["version"], 4);
+}
 
-    // Every move is kept: from, to, who, when.
+/// Every move is kept: from, to, who, when.
+#[actix_web::test]
+async fn every_move_of_a_deal_is_kept_in_its_history() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    let (id, _) = won_lost_and_reopened(&mut c, &token, &st).await;
     let history = c
-        .api(
-            Method::GET,
-            &format!("/api/v1/deals/{id}/stage-changes"),
-            &token,
-            None,
-        )
-        .await
-        .json();
+        .get_json(&format!("/api/v1/deals/{id}/stage-changes"), &token)
+        .await;
     let steps: Vec<(serde_json::Value, String)> = history
         .as_array()
         .unwrap()
@@ -161,53 +242,52 @@ async fn a_new_install_has_a_sales_pipeline_and_deals_follow_the_stage_rules() {
             )
         })
         .collect();
-    assert_eq!(steps.len(), 4);
+    assert_eq!(steps.len(), 4, "created, won, lost, reopened: {steps:?}");
     assert_eq!(steps[0], (serde_json::Value::Null, "Lead".to_string()));
     assert_eq!(steps[3], (json!("Lost"), "Proposal".to_string()));
     assert_eq!(history[1]["user_name"], "rep rep-api@example.com");
+}
 
-    // A stage of another pipeline is refused.
+/// A second pipeline, Partners, with one stage, Intro (written straight to the
+/// database); Intro's id.
+async fn partners_intro(app: &TestApp, c: &mut Client<impl TestService>, token: &str) -> i64 {
     exec(&app.db, "INSERT INTO pipelines (name, position, created_at) VALUES ('Partners', 1, '2026-01-01 00:00:00+00:00')").await;
     exec(&app.db, "INSERT INTO pipeline_stages (pipeline_id, name, position, probability, kind) SELECT id, 'Intro', 0, 10, 'open' FROM pipelines WHERE name = 'Partners'").await;
-    let other = c
-        .api(Method::GET, "/api/v1/pipelines", &token, None)
-        .await
-        .json()[1]["stages"][0]["id"]
+    c.get_json("/api/v1/pipelines", token).await[1]["stages"][0]["id"]
+        .as_i64()
+        .expect("Intro's id")
+}
+
+#[actix_web::test]
+async fn a_deal_cannot_move_to_a_stage_of_another_pipeline() {
+    let app = TestApp::new().await;
+    let (token, mut c, _) = rep_and_stages(&app).await;
+    let other = partners_intro(&app, &mut c, &token).await;
+    let id = new_deal(&mut c, &token, json!({"title": "Acme pilot"})).await["id"]
         .as_i64()
         .unwrap();
+    let body = json!({"stage_id": other, "version": 1});
+    let res = move_deal(&mut c, &token, id, body).await;
+    assert_eq!(res.status, 422, "{}", res.text());
+}
+
+/// A new deal given only a stage goes to that stage's pipeline; naming another pipeline
+/// as well is refused.
+#[actix_web::test]
+async fn a_new_deal_given_a_stage_goes_to_its_pipeline_and_naming_another_is_refused() {
+    let app = TestApp::new().await;
+    let (token, mut c, _) = rep_and_stages(&app).await;
+    let other = partners_intro(&app, &mut c, &token).await;
+    let body = json!({"title": "Reseller", "stage_id": other});
     let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{id}/move"),
-            &token,
-            Some(json!({"stage_id": other, "version": 4})),
-        )
-        .await;
-    assert_eq!(res.status, 422);
-    // A new deal given only a stage goes to that stage's pipeline; naming another
-    // pipeline as well is refused.
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/deals",
-            &token,
-            Some(json!({"title": "Reseller", "stage_id": other})),
-        )
+        .api(Method::POST, "/api/v1/deals", &token, Some(body))
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
     assert_eq!(res.json()["stage"], "Intro");
-    let sales = c
-        .api(Method::GET, "/api/v1/pipelines", &token, None)
-        .await
-        .json()[0]["id"]
-        .clone();
+    let sales = c.get_json("/api/v1/pipelines", &token).await[0]["id"].clone();
+    let body = json!({"title": "Reseller", "stage_id": other, "pipeline_id": sales});
     let res = c
-        .api(
-            Method::POST,
-            "/api/v1/deals",
-            &token,
-            Some(json!({"title": "Reseller", "stage_id": other, "pipeline_id": sales})),
-        )
+        .api(Method::POST, "/api/v1/deals", &token, Some(body))
         .await;
     assert_eq!(res.status, 422);
     assert!(res.json()["error"]["fields"]["stage_id"].is_string());
@@ -296,58 +376,38 @@ async fn a_change_from_a_stale_version_is_refused_and_nothing_is_overwritten() {
     );
 }
 
-#[actix_web::test]
-async fn the_board_counts_sums_and_forecasts() {
-    let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let st = stages(&mut c, &token).await;
+/// Three USD deals: A (1 000.00) and B (2 000.00) in Lead, C (4 000.00) in Proposal.
+async fn a_b_and_c(c: &mut Client<impl TestService>, token: &str, st: &[(i64, String)]) {
     for (title, amount, stage) in [
         ("A", 100000, st[0].0),
         ("B", 200000, st[0].0),
         ("C", 400000, st[2].0),
     ] {
-        let res = c
-            .api(
-                Method::POST,
-                "/api/v1/deals",
-                &token,
-                Some(
-                    json!({"title": title, "amount": amount, "currency": "USD", "stage_id": stage}),
-                ),
-            )
-            .await;
-        assert_eq!(res.status, 201);
+        let body = json!({"title": title, "amount": amount, "currency": "USD", "stage_id": stage});
+        new_deal(c, token, body).await;
     }
-    let board = cairn::domain::deals::board(
-        &app.db,
-        &cairn::domain::Actor {
-            id: 1,
-            name: String::new(),
-            email: String::new(),
-            role: cairn::domain::Role::Rep,
-        },
-        &Default::default(),
-    )
-    .await
-    .unwrap();
+}
+
+#[actix_web::test]
+async fn the_board_counts_and_sums_each_column_and_forecasts_by_probability() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    a_b_and_c(&mut c, &token, &st).await;
+    let board = board_of(&app).await;
     assert_eq!(board.columns[0].count, 2);
     assert_eq!(board.columns[0].sums["USD"], 300000);
     assert_eq!(board.columns[2].count, 1);
     // Lead 10%, Proposal 50%: 30 000 + 200 000 cents.
     assert_eq!(board.forecast["USD"], 230000);
-    let list = c
-        .api(Method::GET, "/api/v1/deals", &token, None)
-        .await
-        .json();
-    assert_eq!(list["total"], 3);
-    assert_eq!(
-        c.api(Method::GET, "/api/v1/deals?close_month=soon", &token, None)
-            .await
-            .status,
-        422
-    );
-    // Positions: moving C to the top of Lead puts it first.
+}
+
+/// Positions: moving C to the top of Lead puts it first.
+#[actix_web::test]
+async fn a_deal_moved_to_the_top_of_a_stage_comes_first_in_the_boards_order() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    a_b_and_c(&mut c, &token, &st).await;
+    let list = c.get_json("/api/v1/deals", &token).await;
     let cid = list["items"]
         .as_array()
         .unwrap()
@@ -356,80 +416,97 @@ async fn the_board_counts_sums_and_forecasts() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    c.api_ok(
-        Method::POST,
-        &format!("/api/v1/deals/{cid}/move"),
-        &token,
-        Some(json!({"stage_id": st[0].0, "position": 0, "version": 1})),
-    )
-    .await;
-    let list = c
-        .api(Method::GET, "/api/v1/deals?sort=stage", &token, None)
-        .await
-        .json();
-    let order: Vec<&str> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["title"].as_str().unwrap())
-        .collect();
-    assert_eq!(order, ["C", "A", "B"], "the board's order");
+    let body = json!({"stage_id": st[0].0, "position": 0, "version": 1});
+    let res = move_deal(&mut c, &token, cid, body).await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(
+        c.titles("/api/v1/deals?sort=stage", &token).await,
+        ["C", "A", "B"],
+        "the board's order"
+    );
+}
 
-    // The API pages like every other list, with the sums of every match.
+/// The API pages like every other list, with the sums of every match.
+#[actix_web::test]
+async fn the_deal_api_pages_and_filters_with_the_total_and_sums_of_every_match() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    a_b_and_c(&mut c, &token, &st).await;
+    assert_eq!(c.get_json("/api/v1/deals", &token).await["total"], 3);
     let page = c
-        .api(
-            Method::GET,
+        .get_json(
             "/api/v1/deals?sort=amount&dir=desc&per_page=2&page=2",
             &token,
-            None,
         )
         .await;
-    assert_eq!(page.status, 200, "{}", page.text());
-    let page = page.json();
     assert_eq!(page["total"], 3);
     assert_eq!(page["page"], 2);
     assert_eq!(page["per_page"], 2);
     assert_eq!(page["sums"]["USD"], 700000);
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     assert_eq!(page["items"][0]["title"], "A", "the smallest comes last");
-    assert_eq!(
-        c.api(
-            Method::GET,
-            "/api/v1/deals?status=open&per_page=500",
-            &token,
-            None
-        )
-        .await
-        .json()["error"]["fields"]["per_page"]
-            .as_str()
-            .map(|_| true),
-        Some(true)
-    );
-    assert_eq!(
-        c.api(Method::GET, "/api/v1/deals?status=won", &token, None)
-            .await
-            .json()["total"],
-        0
-    );
+    let won = c.get_json("/api/v1/deals?status=won", &token).await;
+    assert_eq!(won["total"], 0, "none is won");
 }
 
 #[actix_web::test]
-async fn the_board_page_moves_cards_and_answers_htmx_with_the_board() {
+async fn the_deal_api_refuses_an_unknown_close_month_and_an_oversized_page() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let st = stages(&mut c, &token).await;
-    let deal = c
+    let (token, mut c, _) = rep_and_stages(&app).await;
+    let res = c
+        .api(Method::GET, "/api/v1/deals?close_month=soon", &token, None)
+        .await;
+    assert_eq!(res.status, 422, "close_month=soon: {}", res.text());
+    let res = c
         .api(
-            Method::POST,
-            "/api/v1/deals",
+            Method::GET,
+            "/api/v1/deals?status=open&per_page=500",
             &token,
-            Some(json!({"title": "Board card", "amount": 990000})),
+            None,
         )
-        .await
-        .json();
-    let id = deal["id"].as_i64().unwrap();
-    c.sign_in("rep-api@example.com", PASSWORD).await;
+        .await;
+    assert_eq!(res.status, 422, "per_page=500: {}", res.text());
+    assert!(res.json()["error"]["fields"]["per_page"].is_string());
+}
+
+/// A rep's token and their client signed in on the board, which shows "Board card"
+/// (USD 9 900.00, in Lead); the stages and the card's id.
+async fn rep_on_the_board(
+    app: &TestApp,
+) -> (String, Client<impl TestService>, Vec<(i64, String)>, i64) {
+    let mut c = app.signed_in("rep-api@example.com", "rep").await;
+    let token = app.token("rep-api@example.com").await;
+    let st = stages(&mut c, &token).await;
+    let deal = new_deal(
+        &mut c,
+        &token,
+        json!({"title": "Board card", "amount": 990000}),
+    )
+    .await;
+    let page = c.get("/deals").await;
+    assert_eq!(page.status, 200, "the board: {}", page.text());
+    (token, c, st, deal["id"].as_i64().unwrap())
+}
+
+/// A card's move as the board's htmx sends it (the stage picker, or a drag), with the
+/// CSRF token the board gave.
+async fn hx_move(c: &mut Client<impl TestService>, id: i64, fields: &str) -> Response {
+    let csrf = c.csrf.clone().expect("the board's CSRF token");
+    c.send(
+        actix_web::test::TestRequest::post()
+            .uri(&format!("/deals/{id}/move"))
+            .insert_header(("content-type", "application/x-www-form-urlencoded"))
+            .insert_header(("HX-Request", "true"))
+            .insert_header(("HX-Current-URL", "http://localhost/deals"))
+            .set_payload(format!("_csrf={csrf}&{fields}")),
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn the_board_page_shows_cards_with_amounts_every_stage_and_the_forecast() {
+    let app = TestApp::new().await;
+    let (_, mut c, _, _) = rep_on_the_board(&app).await;
     let page = c.get("/deals").await.text();
     assert!(
         page.contains("Board card")
@@ -437,108 +514,98 @@ async fn the_board_page_moves_cards_and_answers_htmx_with_the_board() {
             && page.contains("Weighted forecast")
     );
     assert!(page.contains("aria-label=\"Lead\"") && page.contains("aria-label=\"Lost\""));
-    // The card's stage picker (what drag and drop sends too), as htmx: the board comes back.
-    let csrf = c.csrf.clone().unwrap();
-    let res = c
-        .send(
-            actix_web::test::TestRequest::post()
-                .uri(&format!("/deals/{id}/move"))
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .insert_header(("HX-Request", "true"))
-                .insert_header(("HX-Current-URL", "http://localhost/deals"))
-                .set_payload(format!(
-                    "_csrf={csrf}&stage_id={}&version=1&position=0",
-                    st[3].0
-                )),
-        )
-        .await;
+}
+
+/// The card's stage picker (what drag and drop sends too), as htmx: the board comes back.
+#[actix_web::test]
+async fn a_card_moved_on_the_board_answers_with_the_board_and_the_move_is_in_the_history() {
+    let app = TestApp::new().await;
+    let (token, mut c, st, id) = rep_on_the_board(&app).await;
+    let res = hx_move(
+        &mut c,
+        id,
+        &format!("stage_id={}&version=1&position=0", st[3].0),
+    )
+    .await;
     assert_eq!(res.status, 200, "{}", res.text());
     let board = res.text();
     assert!(board.starts_with("\n<div id=\"board\"") || board.contains("id=\"board\""));
     assert!(!board.contains("<html"));
-    // A stale move is refused as a toast, and nothing changes.
-    let res = c
-        .send(
-            actix_web::test::TestRequest::post()
-                .uri(&format!("/deals/{id}/move"))
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .insert_header(("HX-Request", "true"))
-                .set_payload(format!("_csrf={csrf}&stage_id={}&version=1", st[0].0)),
-        )
-        .await;
-    assert_eq!(res.status, 409);
-    assert_eq!(res.header("hx-reswap").as_deref(), Some("none"));
-    let now = c
-        .api(Method::GET, &format!("/api/v1/deals/{id}"), &token, None)
-        .await
-        .json();
+    let now = c.get_json(&format!("/api/v1/deals/{id}"), &token).await;
     assert_eq!(now["stage"], "Negotiation");
     let show = c.get(&format!("/deals/{id}")).await.text();
     assert!(
         show.contains("Lead → Negotiation"),
         "the history shows the move"
     );
-    // Adding a deal from the form.
+}
+
+/// A stale move is refused as a toast, and nothing changes.
+#[actix_web::test]
+async fn a_stale_card_move_is_refused_as_a_toast_and_changes_nothing() {
+    let app = TestApp::new().await;
+    let (token, mut c, st, id) = rep_on_the_board(&app).await;
+    let res = hx_move(&mut c, id, &format!("stage_id={}&version=1", st[3].0)).await;
+    assert_eq!(res.status, 200, "the first move: {}", res.text());
+    let res = hx_move(&mut c, id, &format!("stage_id={}&version=1", st[0].0)).await;
+    assert_eq!(res.status, 409);
+    assert_eq!(res.header("hx-reswap").as_deref(), Some("none"));
+    let now = c.get_json(&format!("/api/v1/deals/{id}"), &token).await;
+    assert_eq!(now["stage"], "Negotiation");
+}
+
+#[actix_web::test]
+async fn the_new_deal_form_takes_amounts_with_separators_and_refuses_a_third_decimal() {
+    let app = TestApp::new().await;
+    let (token, mut c, st, _) = rep_on_the_board(&app).await;
     c.get("/deals/new").await;
-    let res = c
-        .post_form(
-            "/deals",
-            &[
-                ("title", "Form deal"),
-                ("amount", "1,250.50"),
-                ("currency", "EUR"),
-                ("stage_id", &st[0].0.to_string()),
-            ],
-        )
-        .await;
+    let lead = st[0].0.to_string();
+    let fields = [
+        ("title", "Form deal"),
+        ("amount", "1,250.50"),
+        ("currency", "EUR"),
+        ("stage_id", lead.as_str()),
+    ];
+    let res = c.post_form("/deals", &fields).await;
     assert_eq!(res.status, 303, "{}", res.text());
-    let res = c
-        .post_form(
-            "/deals",
-            &[("title", "Bad"), ("amount", "12.345"), ("currency", "EUR")],
-        )
-        .await;
-    assert_eq!(res.status, 422);
-    let list = c
-        .api(Method::GET, "/api/v1/deals", &token, None)
-        .await
-        .json();
+    let fields = [("title", "Bad"), ("amount", "12.345"), ("currency", "EUR")];
+    let res = c.post_form("/deals", &fields).await;
+    assert_eq!(res.status, 422, "three decimals");
+    let list = c.get_json("/api/v1/deals", &token).await;
     let form_deal = list["items"]
         .as_array()
         .unwrap()
         .iter()
         .find(|d| d["title"] == "Form deal")
-        .unwrap()
+        .expect("the form's deal is listed")
         .clone();
     assert_eq!(form_deal["amount"], 125050);
     assert_eq!(form_deal["currency"], "EUR");
+}
 
-    // Deleted from its page; a board still showing it gets a 404 with a message when the
-    // card is moved (the board then re-renders without it).
-    let fid = form_deal["id"].as_i64().unwrap();
-    c.get(&format!("/deals/{fid}")).await;
-    let res = c.post_form(&format!("/deals/{fid}/delete"), &[]).await;
-    assert_eq!(res.status, 303);
+/// Deleted from its page; a board still showing it gets a 404 with a message when the
+/// card is moved (the board then re-renders without it).
+#[actix_web::test]
+async fn a_deal_deleted_from_its_page_is_a_404_to_a_board_still_showing_it() {
+    let app = TestApp::new().await;
+    let (_, mut c, st, id) = rep_on_the_board(&app).await;
+    let board_csrf = c.csrf.clone();
+    c.get(&format!("/deals/{id}")).await;
+    let res = c.post_form(&format!("/deals/{id}/delete"), &[]).await;
+    assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(res.location(), "/deals");
     assert!(
         c.get("/deals")
             .await
             .text()
-            .contains("Form deal was deleted.")
+            .contains("Board card was deleted.")
     );
-    let res = c
-        .send(
-            actix_web::test::TestRequest::post()
-                .uri(&format!("/deals/{fid}/move"))
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .insert_header(("HX-Request", "true"))
-                .set_payload(format!("_csrf={csrf}&stage_id={}&version=1", st[1].0)),
-        )
-        .await;
+    c.csrf = board_csrf;
+    let res = hx_move(&mut c, id, &format!("stage_id={}&version=1", st[1].0)).await;
     assert_eq!(res.status, 404);
     assert!(res.text().contains("no longer exists"), "{}", res.text());
     assert_eq!(
-        c.get(&format!("/deals/{fid}")).await.status,
+        c.get(&format!("/deals/{id}")).await.status,
         404,
         "gone from its page too"
     );
@@ -768,118 +835,132 @@ async fn c_create(app: &TestApp, token: &str) -> i64 {
     res.json()["id"].as_i64().unwrap()
 }
 
-/// The board is cached per filter until the trigger-kept counter moves; a second
-/// connection pool stands in for another `cairn serve` process sharing the database.
-#[actix_web::test]
-async fn the_cached_board_follows_changes_made_by_another_process() {
-    let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let st = stages(&mut c, &token).await;
+/// A rep's token and client, with Initech and its deal Renewal (USD 50.00, in Lead);
+/// Initech's id and the deal's JSON.
+async fn initech_renewal(
+    app: &TestApp,
+) -> (String, Client<impl TestService>, i64, serde_json::Value) {
+    let (token, mut c, st) = rep_and_stages(app).await;
     let company = c
         .create("/api/v1/companies", &token, json!({"name": "Initech"}))
         .await;
-    let deal = c
-        .api(
-            Method::POST,
-            "/api/v1/deals",
-            &token,
-            Some(
-                json!({"title": "Renewal", "amount": 5000, "currency": "USD",
-                        "stage_id": st[0].0, "company_id": company}),
-            ),
-        )
-        .await;
-    assert_eq!(deal.status, 201, "{}", deal.text());
-    let deal = deal.json();
-    let actor = cairn::domain::Actor {
-        id: 1,
-        name: String::new(),
-        email: String::new(),
-        role: cairn::domain::Role::Rep,
-    };
-    let q = Default::default();
-    let board = || cairn::domain::deals::board(&app.db, &actor, &q);
-    let first = board().await.unwrap();
-    let again = board().await.unwrap();
+    let body = json!({"title": "Renewal", "amount": 5000, "currency": "USD",
+                      "stage_id": st[0].0, "company_id": company});
+    let deal = new_deal(&mut c, &token, body).await;
+    (token, c, company, deal)
+}
+
+/// The same database opened again, as another `cairn serve` process sharing it would.
+async fn other_process(app: &TestApp) -> cairn::domain::Db {
+    cairn::domain::Db::connect(&app.url)
+        .await
+        .expect("a second pool")
+}
+
+/// The first card of the board's first column.
+async fn first_card(app: &TestApp) -> cairn::domain::deals::Card {
+    board_of(app).await.columns[0].cards[0].clone()
+}
+
+#[actix_web::test]
+async fn an_unchanged_board_is_served_from_the_cache() {
+    let app = TestApp::new().await;
+    initech_renewal(&app).await;
+    let first = board_of(&app).await;
+    let again = board_of(&app).await;
     assert!(
         std::sync::Arc::ptr_eq(&first, &again),
         "an unchanged board is served from the cache"
     );
+}
 
-    let other = cairn::domain::Db::connect(&app.url).await.unwrap();
-    let card = |b: &cairn::domain::deals::Board| b.columns[0].cards[0].clone();
+/// The board is cached per filter until the trigger-kept counter moves; a second
+/// connection pool stands in for another `cairn serve` process sharing the database.
+#[actix_web::test]
+async fn the_cached_board_shows_another_processs_edits_to_a_card() {
+    let app = TestApp::new().await;
+    let (_, _, _, deal) = initech_renewal(&app).await;
+    board_of(&app).await;
+    let other = other_process(&app).await;
     exec(
         &other,
         "UPDATE companies SET name = 'Initrode' WHERE name = 'Initech'",
     )
     .await;
-    assert_eq!(
-        card(&board().await.unwrap()).company.as_deref(),
-        Some("Initrode")
+    assert_eq!(first_card(&app).await.company.as_deref(), Some("Initrode"));
+    let sql = format!(
+        "UPDATE users SET name = 'Milton' WHERE id = {}",
+        deal["owner_id"]
     );
-    exec(
-        &other,
-        &format!(
-            "UPDATE users SET name = 'Milton' WHERE id = {}",
-            deal["owner_id"]
-        ),
-    )
-    .await;
-    assert_eq!(card(&board().await.unwrap()).owner_name, "Milton");
+    exec(&other, &sql).await;
+    assert_eq!(first_card(&app).await.owner_name, "Milton");
     exec(
         &other,
         "UPDATE deals SET title = 'Upsell', amount_minor = 7000",
     )
     .await;
-    let b = board().await.unwrap();
-    assert_eq!(card(&b).title, "Upsell");
+    let b = board_of(&app).await;
+    assert_eq!(b.columns[0].cards[0].title, "Upsell");
     assert_eq!(b.columns[0].sums["USD"], 7000);
     exec(
         &other,
         "UPDATE pipeline_stages SET name = 'Inbox' WHERE name = 'Lead'",
     )
     .await;
-    assert_eq!(board().await.unwrap().columns[0].stage.name, "Inbox");
-    exec(&other, "DELETE FROM deals").await;
-    assert_eq!(board().await.unwrap().columns[0].count, 0);
-    // A counter only other tables move (a company's contact count) keeps the cache.
-    let kept = board().await.unwrap();
-    c.api(
-        Method::POST,
-        "/api/v1/contacts",
-        &token,
-        Some(json!({"first_name": "Ann", "last_name": "Lee", "company_id": company})),
-    )
-    .await;
-    assert!(std::sync::Arc::ptr_eq(&kept, &board().await.unwrap()));
+    assert_eq!(board_of(&app).await.columns[0].stage.name, "Inbox");
+}
 
-    // The deal table is kept under the same counter.
-    c.api_ok(
-        Method::POST,
-        "/api/v1/deals",
-        &token,
-        Some(json!({"title": "Listed", "amount": 100, "currency": "USD", "company_id": company})),
-    )
-    .await;
+#[actix_web::test]
+async fn the_cached_board_drops_deals_another_process_deletes() {
+    let app = TestApp::new().await;
+    initech_renewal(&app).await;
+    assert_eq!(board_of(&app).await.columns[0].count, 1);
+    exec(&other_process(&app).await, "DELETE FROM deals").await;
+    assert_eq!(board_of(&app).await.columns[0].count, 0);
+}
+
+/// A counter only other tables move (a company's contact count) keeps the cache.
+#[actix_web::test]
+async fn a_write_the_board_does_not_show_keeps_its_cache() {
+    let app = TestApp::new().await;
+    let (token, mut c, company, _) = initech_renewal(&app).await;
+    let kept = board_of(&app).await;
+    let body = json!({"first_name": "Ann", "last_name": "Lee", "company_id": company});
+    c.api_ok(Method::POST, "/api/v1/contacts", &token, Some(body))
+        .await;
+    assert!(std::sync::Arc::ptr_eq(&kept, &board_of(&app).await));
+}
+
+/// The deal table (the first page, as the domain builds it or its cache serves it).
+async fn deal_table(app: &TestApp) -> std::sync::Arc<cairn::domain::deals::DealTable> {
     let lq =
         cairn::domain::deals::ListQuery::new(Default::default(), None, None, None, None).unwrap();
-    let list = || cairn::domain::deals::list(&app.db, &actor, &lq);
-    let first = list().await.unwrap();
-    assert!(std::sync::Arc::ptr_eq(&first, &list().await.unwrap()));
-    assert_eq!(first.items[0].company.as_deref(), Some("Initrode"));
+    cairn::domain::deals::list(&app.db, &rep_actor(), &lq)
+        .await
+        .expect("the deal table")
+}
+
+/// The deal table is kept under the same counter.
+#[actix_web::test]
+async fn the_cached_deal_table_shows_another_processs_company_rename() {
+    let app = TestApp::new().await;
+    initech_renewal(&app).await;
+    let first = deal_table(&app).await;
+    assert!(std::sync::Arc::ptr_eq(&first, &deal_table(&app).await));
+    assert_eq!(first.items[0].company.as_deref(), Some("Initech"));
     exec(
-        &other,
-        "UPDATE companies SET name = 'Initech' WHERE name = 'Initrode'",
+        &other_process(&app).await,
+        "UPDATE companies SET name = 'Initrode' WHERE name = 'Initech'",
     )
     .await;
-    let now = list().await.unwrap();
-    assert_eq!(now.items[0].company.as_deref(), Some("Initech"));
+    let now = deal_table(&app).await;
+    assert_eq!(now.items[0].company.as_deref(), Some("Initrode"));
     assert_eq!(now.total, 1);
+}
 
-    // Contact names show in the deal table (and the API list built from it): renaming one
-    // on a deal retires the cache; renaming one on no deal (and other contact edits) do not.
-    let listed = now.items[0].id;
+/// Renewal with Ann Lee on it, and Bo Free on no deal; Renewal's id.
+async fn renewal_with_ann(app: &TestApp) -> i64 {
+    let (token, mut c, _, deal) = initech_renewal(app).await;
     let ann = c
         .create(
             "/api/v1/contacts",
@@ -887,23 +968,37 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
             contact_json("Ann", "Lee", "ann@initech.test"),
         )
         .await;
-    c.api_ok(
-        Method::POST,
+    c.create(
         "/api/v1/contacts",
         &token,
-        Some(contact_json("Bo", "Free", "bo@initech.test")),
+        contact_json("Bo", "Free", "bo@initech.test"),
     )
     .await;
-    let res = c
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/deals/{listed}"),
-            &token,
-            Some(json!({"contact_ids": [ann]})),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    let kept = list().await.unwrap();
+    let path = format!("/api/v1/deals/{}", deal["id"]);
+    let body = json!({"contact_ids": [ann]});
+    c.api_ok(Method::PATCH, &path, &token, Some(body)).await;
+    deal["id"].as_i64().unwrap()
+}
+
+/// Deal `id`'s row in the deal table.
+async fn row_of(app: &TestApp, id: i64) -> cairn::domain::deals::Deal {
+    let table = deal_table(app).await;
+    table
+        .items
+        .iter()
+        .find(|d| d.id == id)
+        .expect("the deal's row")
+        .clone()
+}
+
+/// Contact names show in the deal table (and the API list built from it): renaming one
+/// on a deal retires the cache; renaming one on no deal (and other contact edits) do not.
+#[actix_web::test]
+async fn the_cached_deal_table_follows_renames_of_the_contacts_on_its_deals_only() {
+    let app = TestApp::new().await;
+    let listed = renewal_with_ann(&app).await;
+    let other = other_process(&app).await;
+    let kept = deal_table(&app).await;
     exec(
         &other,
         "UPDATE contacts SET first_name = 'Bob' WHERE last_name = 'Free'",
@@ -914,70 +1009,96 @@ async fn the_cached_board_follows_changes_made_by_another_process() {
         "UPDATE contacts SET phone = '555 0100' WHERE last_name = 'Lee'",
     )
     .await;
-    assert!(std::sync::Arc::ptr_eq(&kept, &list().await.unwrap()));
+    assert!(std::sync::Arc::ptr_eq(&kept, &deal_table(&app).await));
     exec(
         &other,
         "UPDATE contacts SET first_name = 'Anna' WHERE last_name = 'Lee'",
     )
     .await;
-    let row = |t: &cairn::domain::deals::DealTable| {
-        t.items.iter().find(|d| d.id == listed).unwrap().clone()
-    };
-    assert_eq!(row(&list().await.unwrap()).contacts[0].name, "Anna Lee");
-    // A deleted contact leaves the row (its deal_contacts rows cascade).
-    exec(&other, "DELETE FROM contacts WHERE last_name = 'Lee'").await;
-    assert!(row(&list().await.unwrap()).contacts.is_empty());
-    // A deleted company leaves the cards (deals.company_id is set to null by the database).
-    exec(
-        &other,
-        &format!("DELETE FROM companies WHERE id = {company}"),
-    )
-    .await;
-    let b = board().await.unwrap();
-    let card = b
-        .columns
-        .iter()
-        .flat_map(|c| &c.cards)
-        .find(|d| d.id == listed)
-        .unwrap();
-    assert_eq!(card.company, None);
+    assert_eq!(row_of(&app, listed).await.contacts[0].name, "Anna Lee");
 }
 
-/// The form sets every field a salesperson edits: company and contacts by name (with
-/// suggestions as they type), source and a probability that overrides the stage's.
+/// A deleted contact leaves the row (its deal_contacts rows cascade).
 #[actix_web::test]
-async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probability() {
+async fn a_contact_another_process_deletes_leaves_the_cached_deal_table() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    c.api(
-        Method::POST,
-        "/api/v1/companies",
-        &token,
-        Some(json!({"name": "Umbrella Corp"})),
+    let listed = renewal_with_ann(&app).await;
+    assert_eq!(row_of(&app, listed).await.contacts.len(), 1);
+    exec(
+        &other_process(&app).await,
+        "DELETE FROM contacts WHERE last_name = 'Lee'",
     )
     .await;
-    let mut ann = 0;
-    for (first, last, email) in [
-        ("Ann", "Lee", "ann@umbrella.test"),
-        ("Bob", "Stone", "bob@umbrella.test"),
-        ("Bob", "Stone", "bob2@umbrella.test"),
-    ] {
-        let res = c
-            .api(
-                Method::POST,
-                "/api/v1/contacts",
-                &token,
-                Some(contact_json(first, last, email)),
-            )
-            .await;
-        if first == "Ann" {
-            ann = res.json()["id"].as_i64().unwrap();
-        }
-    }
-    c.sign_in("rep-api@example.com", PASSWORD).await;
+    assert!(row_of(&app, listed).await.contacts.is_empty());
+}
 
-    // Suggestions for the pickers.
+/// A deleted company leaves the cards (deals.company_id is set to null by the database).
+#[actix_web::test]
+async fn a_company_another_process_deletes_leaves_the_cached_board() {
+    let app = TestApp::new().await;
+    let (_, _, company, _) = initech_renewal(&app).await;
+    assert_eq!(first_card(&app).await.company.as_deref(), Some("Initech"));
+    let sql = format!("DELETE FROM companies WHERE id = {company}");
+    exec(&other_process(&app).await, &sql).await;
+    assert_eq!(first_card(&app).await.company, None);
+}
+
+/// A rep's token and their client signed in, with Umbrella Corp, Ann Lee and two Bob
+/// Stones; Ann's id.
+async fn umbrella(app: &TestApp) -> (String, Client<impl TestService>, i64) {
+    let mut c = app.signed_in("rep-api@example.com", "rep").await;
+    let token = app.token("rep-api@example.com").await;
+    c.create(
+        "/api/v1/companies",
+        &token,
+        json!({"name": "Umbrella Corp"}),
+    )
+    .await;
+    let ann = c
+        .create(
+            "/api/v1/contacts",
+            &token,
+            contact_json("Ann", "Lee", "ann@umbrella.test"),
+        )
+        .await;
+    for email in ["bob@umbrella.test", "bob2@umbrella.test"] {
+        c.create(
+            "/api/v1/contacts",
+            &token,
+            contact_json("Bob", "Stone", email),
+        )
+        .await;
+    }
+    (token, c, ann)
+}
+
+/// "Umbrella rollout" added from the new-deal form, linked to Umbrella Corp (typed in
+/// another case) and Ann, from a referral, at 35 %; the answer.
+async fn umbrella_rollout(c: &mut Client<impl TestService>, ann: i64) -> Response {
+    c.get("/deals/new").await;
+    let ann = format!("Ann Lee (#{ann})");
+    let fields = [
+        ("title", "Umbrella rollout"),
+        ("amount", "5000"),
+        ("currency", "USD"),
+        ("company", "umbrella corp"),
+        ("add_contact", ann.as_str()),
+        ("source", "referral"),
+        ("probability", "35"),
+    ];
+    c.post_form("/deals", &fields).await
+}
+
+/// The newest deal as the API lists it.
+async fn newest_deal(c: &mut Client<impl TestService>, token: &str) -> serde_json::Value {
+    c.get_json("/api/v1/deals", token).await["items"][0].clone()
+}
+
+/// Suggestions for the pickers.
+#[actix_web::test]
+async fn the_deal_form_suggests_companies_and_contacts_as_one_types() {
+    let app = TestApp::new().await;
+    let (_, mut c, ann) = umbrella(&app).await;
     let opts = c.hx_get("/deals/options?company=umbr").await;
     assert_eq!(opts.status, 200);
     assert!(
@@ -991,42 +1112,49 @@ async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probabilit
         opts.contains(&format!("value=\"Ann Lee (#{ann})\"")),
         "{opts}"
     );
+}
 
-    c.get("/deals/new").await;
-    let res = c
-        .post_form(
-            "/deals",
-            &[
-                ("title", "Umbrella rollout"),
-                ("amount", "5000"),
-                ("currency", "USD"),
-                ("company", "umbrella corp"),
-                ("add_contact", &format!("Ann Lee (#{ann})")),
-                ("source", "referral"),
-                ("probability", "35"),
-            ],
-        )
-        .await;
+#[actix_web::test]
+async fn the_new_deal_form_links_company_and_contacts_and_sets_source_and_probability() {
+    let app = TestApp::new().await;
+    let (token, mut c, ann) = umbrella(&app).await;
+    let res = umbrella_rollout(&mut c, ann).await;
     assert_eq!(res.status, 303, "{}", res.text());
-    let list = c
-        .api(Method::GET, "/api/v1/deals", &token, None)
-        .await
-        .json();
-    let d = &list["items"][0];
-    let id = d["id"].as_i64().unwrap();
+    let d = newest_deal(&mut c, &token).await;
     assert_eq!(d["company"], "Umbrella Corp");
     assert_eq!(d["contacts"][0]["id"], ann);
     assert_eq!(d["source"], "referral");
     assert_eq!(d["probability"], 35);
     assert_eq!(d["probability_override"], 35);
+}
 
-    // The edit form shows them; adding by email, a name that matches two people is
-    // refused with the reason, and nothing changes.
+/// The rollout made from the form (which must succeed); its id.
+async fn rollout_id(c: &mut Client<impl TestService>, token: &str, ann: i64) -> i64 {
+    let res = umbrella_rollout(c, ann).await;
+    assert_eq!(res.status, 303, "the new-deal form: {}", res.text());
+    newest_deal(c, token).await["id"].as_i64().unwrap()
+}
+
+#[actix_web::test]
+async fn the_deal_edit_form_shows_its_company_contacts_source_and_probability() {
+    let app = TestApp::new().await;
+    let (token, mut c, ann) = umbrella(&app).await;
+    let id = rollout_id(&mut c, &token, ann).await;
     let html = c.get(&format!("/deals/{id}/edit")).await.text();
     assert!(html.contains("value=\"Umbrella Corp\""));
     assert!(html.contains(&format!("name=\"contact_ids\" value=\"{ann}\" checked")));
     assert!(html.contains("value=\"referral\""));
     assert!(html.contains("name=\"probability\" value=\"35\""));
+}
+
+/// Adding a contact by a name that matches two people, or naming an unknown company, is
+/// refused with the reason.
+#[actix_web::test]
+async fn a_deal_edit_naming_two_contacts_at_once_or_an_unknown_company_is_refused() {
+    let app = TestApp::new().await;
+    let (token, mut c, ann) = umbrella(&app).await;
+    let id = rollout_id(&mut c, &token, ann).await;
+    c.get(&format!("/deals/{id}/edit")).await;
     let ann_s = ann.to_string();
     let base = [
         ("title", "Umbrella rollout"),
@@ -1055,9 +1183,16 @@ async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probabilit
     let res = c.post_form(&format!("/deals/{id}"), &unknown).await;
     assert_eq!(res.status, 422);
     assert!(res.text().contains("No company is called “Nobody Ltd”"));
+}
 
-    // By email works; an empty probability goes back to the stage's; unticking Ann and
-    // clearing the company unlink them.
+/// By email works; an empty probability goes back to the stage's; unticking Ann and
+/// clearing the company unlink them.
+#[actix_web::test]
+async fn a_deal_edit_adds_a_contact_by_email_and_unlinks_what_it_clears() {
+    let app = TestApp::new().await;
+    let (token, mut c, ann) = umbrella(&app).await;
+    let id = rollout_id(&mut c, &token, ann).await;
+    c.get(&format!("/deals/{id}/edit")).await;
     let save = [
         ("title", "Umbrella rollout"),
         ("amount", "5000"),
@@ -1070,10 +1205,7 @@ async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probabilit
     ];
     let res = c.post_form(&format!("/deals/{id}"), &save).await;
     assert_eq!(res.status, 303, "{}", res.text());
-    let d = c
-        .api(Method::GET, &format!("/api/v1/deals/{id}"), &token, None)
-        .await
-        .json();
+    let d = c.get_json(&format!("/api/v1/deals/{id}"), &token).await;
     assert!(d["company_id"].is_null());
     let names: Vec<&str> = d["contacts"]
         .as_array()
@@ -1085,18 +1217,22 @@ async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probabilit
     assert_eq!(d["source"], "event");
     assert!(d["probability_override"].is_null());
     assert_eq!(d["probability"], 10, "Lead's");
-    let res = c
-        .post_form(
-            &format!("/deals/{id}"),
-            &[
-                ("title", "Umbrella rollout"),
-                ("amount", "5000"),
-                ("currency", "USD"),
-                ("probability", "120"),
-                ("version", "2"),
-            ],
-        )
-        .await;
+}
+
+#[actix_web::test]
+async fn a_deal_edit_with_a_probability_over_100_is_refused_naming_only_that() {
+    let app = TestApp::new().await;
+    let (token, mut c, ann) = umbrella(&app).await;
+    let id = rollout_id(&mut c, &token, ann).await;
+    c.get(&format!("/deals/{id}/edit")).await;
+    let fields = [
+        ("title", "Umbrella rollout"),
+        ("amount", "5000"),
+        ("currency", "USD"),
+        ("probability", "120"),
+        ("version", "1"),
+    ];
+    let res = c.post_form(&format!("/deals/{id}"), &fields).await;
     assert_eq!(res.status, 422);
     let html = res.text();
     assert!(html.contains("Probability is a whole number from 0 to 100."));
@@ -1106,113 +1242,112 @@ async fn the_deal_form_links_company_and_contacts_and_sets_source_and_probabilit
     );
 }
 
-/// Amounts stay within what sums can hold; moves are placed by neighbour or by index in
-/// the whole column (a huge index means last); yen have no minor unit to show.
 #[actix_web::test]
-async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents() {
+async fn an_amount_beyond_what_sums_can_hold_or_below_zero_is_422() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let st = stages(&mut c, &token).await;
+    let (token, mut c, _) = rep_and_stages(&app).await;
     for amount in [
         json!(9223372036854775807i64),
         json!(10_000_000_000_001i64),
         json!(-1),
     ] {
+        let body = json!({"title": "Huge", "amount": amount});
         let res = c
-            .api(
-                Method::POST,
-                "/api/v1/deals",
-                &token,
-                Some(json!({"title": "Huge", "amount": amount})),
-            )
+            .api(Method::POST, "/api/v1/deals", &token, Some(body))
             .await;
         assert_eq!(res.status, 422, "{amount}");
         assert!(res.json()["error"]["fields"]["amount"].is_string());
     }
+}
+
+/// Four USD deals in Lead, A (the largest amount allowed), B (0.01), C (0.02) and D
+/// (0.03), then A moved to a huge index; their ids, in that order. The column reads
+/// B, C, D, A.
+async fn abcd_with_a_last(c: &mut Client<impl TestService>, token: &str, lead: i64) -> Vec<i64> {
     let mut ids = Vec::new();
     for (title, amount) in [("A", 10_000_000_000_000i64), ("B", 1), ("C", 2), ("D", 3)] {
-        let res = c
-            .api(
-                Method::POST,
-                "/api/v1/deals",
-                &token,
-                Some(json!({"title": title, "amount": amount, "currency": "USD"})),
-            )
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text());
-        ids.push(res.json()["id"].as_i64().unwrap());
+        let body = json!({"title": title, "amount": amount, "currency": "USD"});
+        ids.push(new_deal(c, token, body).await["id"].as_i64().unwrap());
     }
-    let lead = st[0].0;
-    // A huge index is the end of the column, not a broken position.
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{}/move", ids[0]),
-            &token,
-            Some(json!({"stage_id": lead, "version": 1, "position": i64::MAX})),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    let body = json!({"stage_id": lead, "version": 1, "position": i64::MAX});
+    let res = move_deal(c, token, ids[0], body).await;
+    assert_eq!(res.status, 200, "A to a huge index: {}", res.text());
+    ids
+}
+
+/// A huge index is the end of the column, not a broken position.
+#[actix_web::test]
+async fn a_deal_moved_to_a_huge_index_goes_last() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    abcd_with_a_last(&mut c, &token, st[0].0).await;
     assert_eq!(
         c.titles("/api/v1/deals?sort=stage", &token).await,
         ["B", "C", "D", "A"]
     );
-    // Right after a neighbour, whatever gaps the positions have.
+}
+
+/// Right after a neighbour, whatever gaps the positions have.
+#[actix_web::test]
+async fn a_deal_moved_after_a_neighbour_lands_right_after_it_whatever_the_gaps() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    let lead = st[0].0;
+    let ids = abcd_with_a_last(&mut c, &token, lead).await;
     exec(
         &app.db,
         &format!("UPDATE deals SET position = position * 10 WHERE stage_id = {lead}"),
     )
     .await;
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{}/move", ids[1]),
-            &token,
-            Some(json!({"stage_id": lead, "version": 1, "after_id": ids[2]})),
-        )
-        .await;
+    let body = json!({"stage_id": lead, "version": 1, "after_id": ids[2]});
+    let res = move_deal(&mut c, &token, ids[1], body).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
         c.titles("/api/v1/deals?sort=stage", &token).await,
         ["C", "B", "D", "A"]
     );
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{}/move", ids[1]),
-            &token,
-            Some(json!({"stage_id": st[1].0, "version": 2, "after_id": ids[2]})),
-        )
-        .await;
+}
+
+#[actix_web::test]
+async fn a_deal_cannot_go_after_a_deal_of_another_stage_or_after_itself() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    let ids = abcd_with_a_last(&mut c, &token, st[0].0).await;
+    let body = json!({"stage_id": st[1].0, "version": 1, "after_id": ids[2]});
+    let res = move_deal(&mut c, &token, ids[1], body).await;
     assert_eq!(res.status, 422, "the neighbour is not in that stage");
     assert!(res.json()["error"]["fields"]["after_id"].is_string());
+    let body = json!({"stage_id": st[0].0, "version": 1, "after_id": ids[1]});
+    let res = move_deal(&mut c, &token, ids[1], body).await;
     assert_eq!(
-        c.api(
-            Method::POST,
-            &format!("/api/v1/deals/{}/move", ids[1]),
-            &token,
-            Some(json!({"stage_id": lead, "version": 2, "after_id": ids[1]})),
-        )
-        .await
-        .json()["error"]["fields"]["after_id"],
+        res.json()["error"]["fields"]["after_id"],
         "A deal cannot go after itself."
     );
-    // By index within the column: D to the top, then ties (two rows at one position)
-    // keep their order around a deal placed after one of them.
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{}/move", ids[3]),
-            &token,
-            Some(json!({"stage_id": lead, "version": 1, "position": 0})),
-        )
-        .await;
+}
+
+/// By index within the column: D to the top.
+#[actix_web::test]
+async fn a_deal_moved_by_index_goes_to_that_place_in_the_column() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    let ids = abcd_with_a_last(&mut c, &token, st[0].0).await;
+    let body = json!({"stage_id": st[0].0, "version": 1, "position": 0});
+    let res = move_deal(&mut c, &token, ids[3], body).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
         c.titles("/api/v1/deals?sort=stage", &token).await,
-        ["D", "C", "B", "A"]
+        ["D", "B", "C", "A"]
     );
+}
+
+/// Ties (two rows at one position) keep their order around a deal placed after one of
+/// them.
+#[actix_web::test]
+async fn a_deal_placed_after_one_of_two_tied_deals_lands_between_them() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    let lead = st[0].0;
+    let ids = abcd_with_a_last(&mut c, &token, lead).await;
     exec(
         &app.db,
         &format!(
@@ -1224,48 +1359,45 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
     .await;
     // Now D, then B and C tied at 7 (B first: lower id), then A; put A right after B,
     // which must land it between the two tied rows.
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/deals/{}/move", ids[0]),
-            &token,
-            Some(json!({"stage_id": lead, "version": 2, "after_id": ids[1]})),
-        )
-        .await;
+    let body = json!({"stage_id": lead, "version": 2, "after_id": ids[1]});
+    let res = move_deal(&mut c, &token, ids[0], body).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
         c.titles("/api/v1/deals?sort=stage", &token).await,
         ["D", "B", "A", "C"]
     );
+}
 
-    // The board's sums hold the largest amount; the forecast weighs each deal by its own
-    // probability when it has one, else by its stage's (Lead: 10%).
-    let res = c
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/deals/{}", ids[3]),
-            &token,
-            Some(json!({"amount": 1000, "probability": 50})),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    let actor = cairn::domain::Actor {
-        id: 1,
-        name: String::new(),
-        email: String::new(),
-        role: cairn::domain::Role::Rep,
-    };
-    let board = cairn::domain::deals::board(&app.db, &actor, &Default::default())
-        .await
-        .unwrap();
+/// A, B, C and D as above, with D made USD 10.00 at its own 50 %.
+async fn abcd_with_d_at_half(c: &mut Client<impl TestService>, token: &str, lead: i64) {
+    let ids = abcd_with_a_last(c, token, lead).await;
+    let body = json!({"amount": 1000, "probability": 50});
+    let path = format!("/api/v1/deals/{}", ids[3]);
+    c.api_ok(Method::PATCH, &path, token, Some(body)).await;
+}
+
+/// The board's sums hold the largest amount; the forecast weighs each deal by its own
+/// probability when it has one, else by its stage's (Lead: 10%).
+#[actix_web::test]
+async fn the_board_sums_the_largest_amounts_and_weighs_a_deals_own_probability() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    abcd_with_d_at_half(&mut c, &token, st[0].0).await;
+    let board = board_of(&app).await;
     assert_eq!(board.columns[0].sums["USD"], 10_000_000_001_003);
     assert_eq!(board.forecast["USD"], 1_000_000_000_000 + 500);
-    // Amount filters are in whole units of each deal's own currency.
-    c.api_ok(
-        Method::POST,
-        "/api/v1/deals",
+}
+
+/// Amount filters are in whole units of each deal's own currency.
+#[actix_web::test]
+async fn amount_filters_are_in_whole_units_of_each_deals_currency() {
+    let app = TestApp::new().await;
+    let (token, mut c, st) = rep_and_stages(&app).await;
+    abcd_with_d_at_half(&mut c, &token, st[0].0).await;
+    new_deal(
+        &mut c,
         &token,
-        Some(json!({"title": "Yen", "amount": 5000, "currency": "JPY"})),
+        json!({"title": "Yen", "amount": 5000, "currency": "JPY"}),
     )
     .await;
     let mut found = c
@@ -1277,26 +1409,27 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
         ["D", "Yen"],
         "USD 10.00 and JPY 5000 are both in 10–5000"
     );
+}
 
-    // Yen: no cents in the form or on the page.
-    c.sign_in("rep-api@example.com", PASSWORD).await;
-    c.get("/deals/new").await;
-    let res = c
-        .post_form(
-            "/deals",
-            &[("title", "Tokyo"), ("amount", "1,250"), ("currency", "JPY")],
-        )
-        .await;
+/// A rep's token and their client signed in, on the new-deal form.
+async fn rep_on_the_new_deal_form(app: &TestApp) -> (String, Client<impl TestService>) {
+    let mut c = app.signed_in("rep-api@example.com", "rep").await;
+    let token = app.token("rep-api@example.com").await;
+    assert_eq!(c.get("/deals/new").await.status, 200, "the new-deal form");
+    (token, c)
+}
+
+/// Yen: no cents in the form or on the page.
+#[actix_web::test]
+async fn a_yen_amount_shows_without_decimals_on_the_deal_page_and_form() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep_on_the_new_deal_form(&app).await;
+    let fields = [("title", "Tokyo"), ("amount", "1,250"), ("currency", "JPY")];
+    let res = c.post_form("/deals", &fields).await;
     assert_eq!(res.status, 303, "{}", res.text());
     let list = c
-        .api(
-            Method::GET,
-            "/api/v1/deals?sort=created&dir=desc",
-            &token,
-            None,
-        )
-        .await
-        .json();
+        .get_json("/api/v1/deals?sort=created&dir=desc", &token)
+        .await;
     assert_eq!(list["items"][0]["amount"], 1250);
     let id = list["items"][0]["id"].as_i64().unwrap();
     let page = c.get(&format!("/deals/{id}")).await.text();
@@ -1307,80 +1440,97 @@ async fn amounts_are_bounded_moves_are_placed_by_neighbour_and_yen_have_no_cents
             .text()
             .contains("value=\"1250\"")
     );
-    let res = c
-        .post_form(
-            "/deals",
-            &[("title", "Bad"), ("amount", "12.5"), ("currency", "JPY")],
-        )
-        .await;
+}
+
+#[actix_web::test]
+async fn a_yen_amount_with_decimals_is_refused_unless_they_are_zero() {
+    let app = TestApp::new().await;
+    let (_, mut c) = rep_on_the_new_deal_form(&app).await;
+    let fields = [("title", "Bad"), ("amount", "12.5"), ("currency", "JPY")];
+    let res = c.post_form("/deals", &fields).await;
     assert_eq!(res.status, 422);
     assert!(
         res.text().contains("(JPY has no decimals)"),
         "{}",
         res.text()
     );
-    let res = c
-        .post_form(
-            "/deals",
-            &[
-                ("title", "Osaka"),
-                ("amount", "5000.00"),
-                ("currency", "JPY"),
-            ],
-        )
-        .await;
+    let fields = [
+        ("title", "Osaka"),
+        ("amount", "5000.00"),
+        ("currency", "JPY"),
+    ];
+    let res = c.post_form("/deals", &fields).await;
     assert_eq!(res.status, 303, "zero decimals are fine: {}", res.text());
 }
 
-/// A refused move from the deal page comes back to the deal with the reason; the board
-/// filters by a chosen company; viewers cannot own deals.
-#[actix_web::test]
-async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
-    let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
+/// A rep (token, and client signed in), a viewer, Hooli with its deal Nucleus, and a deal
+/// Elsewhere on no company.
+struct Hooli<C> {
+    token: String,
+    c: C,
+    viewer: cairn::domain::Actor,
+    company: i64,
+    id: i64,
+}
+
+async fn hooli(app: &TestApp) -> Hooli<Client<impl TestService>> {
+    let mut c = app.signed_in("rep-api@example.com", "rep").await;
+    let token = app.token("rep-api@example.com").await;
     let viewer = app.user("v@example.com", "viewer").await;
-    let mut c = app.client().await;
-    let st = stages(&mut c, &token).await;
     let company = c
         .create("/api/v1/companies", &token, json!({"name": "Hooli"}))
         .await;
-    let d = c
-        .api(
-            Method::POST,
-            "/api/v1/deals",
-            &token,
-            Some(json!({"title": "Nucleus", "company_id": company})),
-        )
-        .await
-        .json();
-    c.api_ok(
-        Method::POST,
-        "/api/v1/deals",
-        &token,
-        Some(json!({"title": "Elsewhere"})),
-    )
-    .await;
-    let id = d["id"].as_i64().unwrap();
+    let body = json!({"title": "Nucleus", "company_id": company});
+    let id = new_deal(&mut c, &token, body).await["id"].as_i64().unwrap();
+    new_deal(&mut c, &token, json!({"title": "Elsewhere"})).await;
+    Hooli {
+        token,
+        c,
+        viewer,
+        company,
+        id,
+    }
+}
+
+#[actix_web::test]
+async fn a_viewer_cannot_own_a_deal() {
+    let app = TestApp::new().await;
+    let Hooli {
+        token,
+        mut c,
+        viewer,
+        id,
+        ..
+    } = hooli(&app).await;
+    let body = json!({"owner_id": viewer.id});
     let res = c
         .api(
             Method::PATCH,
             &format!("/api/v1/deals/{id}"),
             &token,
-            Some(json!({"owner_id": viewer.id})),
+            Some(body),
         )
         .await;
     assert_eq!(res.status, 422);
     assert!(res.json()["error"]["fields"]["owner_id"].is_string());
+}
 
-    c.sign_in("rep-api@example.com", PASSWORD).await;
+/// A refused move from the deal page comes back to the deal with the reason.
+#[actix_web::test]
+async fn a_move_refused_on_the_deal_page_comes_back_to_it_with_the_reason() {
+    let app = TestApp::new().await;
+    let Hooli {
+        token, mut c, id, ..
+    } = hooli(&app).await;
+    let st = stages(&mut c, &token).await;
     c.get(&format!("/deals/{id}")).await;
-    let lost = st.iter().find(|s| s.1 == "Lost").unwrap().0.to_string();
-    let res = c
-        .post_form(
-            &format!("/deals/{id}/move"),
-            &[("stage_id", &lost), ("version", "1"), ("lost_reason", "")],
-        )
-        .await;
+    let lost = id_of(&st, "Lost").to_string();
+    let fields = [
+        ("stage_id", lost.as_str()),
+        ("version", "1"),
+        ("lost_reason", ""),
+    ];
+    let res = c.post_form(&format!("/deals/{id}/move"), &fields).await;
     assert_eq!(res.status, 303);
     assert_eq!(
         res.location(),
@@ -1394,7 +1544,12 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
         )),
         "the picker still says where the user wanted it"
     );
+}
 
+#[actix_web::test]
+async fn the_board_filters_by_a_chosen_or_typed_company() {
+    let app = TestApp::new().await;
+    let Hooli { mut c, company, .. } = hooli(&app).await;
     let board = c
         .get(&format!("/deals?company=Hooli%20(%23{company})"))
         .await;
@@ -1412,11 +1567,14 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
         "a typed name filters too"
     );
     assert_eq!(c.get("/deals?company=Nobody").await.status, 422);
-    // The API and the deal list read the filter the same way.
-    let api = c
-        .api(Method::GET, "/api/v1/deals?company=hooli", &token, None)
-        .await
-        .json();
+}
+
+/// The API and the deal list read the filter the same way as the board.
+#[actix_web::test]
+async fn the_deal_api_and_list_filter_by_company_as_the_board_does() {
+    let app = TestApp::new().await;
+    let Hooli { token, mut c, .. } = hooli(&app).await;
+    let api = c.get_json("/api/v1/deals?company=hooli", &token).await;
     assert_eq!(api["total"], 1);
     assert!(
         c.get("/deals/list?company=Hooli")
@@ -1424,32 +1582,31 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
             .text()
             .contains("Nucleus")
     );
+}
 
-    // A deal whose owner has since become a viewer stays editable, and its edit form keeps
-    // that owner rather than quietly picking another.
+/// A deal whose owner has since become a viewer stays editable, and its edit form keeps
+/// that owner rather than quietly picking another.
+#[actix_web::test]
+async fn a_deal_whose_owner_became_a_viewer_stays_editable_and_keeps_that_owner() {
+    let app = TestApp::new().await;
+    let Hooli {
+        token,
+        mut c,
+        viewer,
+        id,
+        ..
+    } = hooli(&app).await;
+    let path = format!("/api/v1/deals/{id}");
     let milton = app.user("milton@example.com", "rep").await;
-    let res = c
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/deals/{id}"),
-            &token,
-            Some(json!({"owner_id": milton.id})),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
+    let body = json!({"owner_id": milton.id});
+    c.api_ok(Method::PATCH, &path, &token, Some(body)).await;
     exec(
         &app.db,
         &format!("UPDATE users SET role = 'viewer' WHERE id = {}", milton.id),
     )
     .await;
-    let res = c
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/deals/{id}"),
-            &token,
-            Some(json!({"title": "Nucleus 2"})),
-        )
-        .await;
+    let body = json!({"title": "Nucleus 2"});
+    let res = c.api(Method::PATCH, &path, &token, Some(body)).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["owner_id"], milton.id);
     let form = c.get(&format!("/deals/{id}/edit")).await.text();
@@ -1461,8 +1618,13 @@ async fn refusals_on_the_deal_page_and_the_board_speak_plainly() {
         !form.contains(&format!("<option value=\"{}\"", viewer.id)),
         "other viewers are not offered"
     );
+}
 
-    // A refused form keeps the address bar where the user was.
+/// A refused form keeps the address bar where the user was.
+#[actix_web::test]
+async fn a_refused_new_deal_form_keeps_the_address_bar_where_it_was() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("rep-api@example.com", "rep").await;
     c.get("/deals/new").await;
     let res = c
         .post_form("/deals", &[("title", "Bad"), ("amount", "abc")])

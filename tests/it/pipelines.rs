@@ -5,13 +5,81 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[actix_web::test]
-async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
-    let app = TestApp::new().await;
-    let admin = app.api_user("admin").await;
-    let rep = app.api_user("rep").await;
-    let mut c = app.client().await;
+/// Tokens for a new admin and a new rep.
+async fn admin_and_rep(app: &TestApp) -> (String, String) {
+    (app.api_user("admin").await, app.api_user("rep").await)
+}
 
+/// A new pipeline made through the API by `admin`; its JSON.
+async fn new_pipeline(
+    c: &mut Client<impl TestService>,
+    admin: &str,
+    name: &str,
+) -> serde_json::Value {
+    let res = c
+        .api(
+            Method::POST,
+            "/api/v1/pipelines",
+            admin,
+            Some(json!({"name": name})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "create pipeline {name}: {}", res.text());
+    res.json()
+}
+
+/// A deal made through the API in `stage` of pipeline `pid`; its JSON.
+async fn deal_in(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    pid: i64,
+    stage: i64,
+) -> serde_json::Value {
+    let body = json!({"title": "Reseller deal", "pipeline_id": pid, "stage_id": stage});
+    let res = c
+        .api(Method::POST, "/api/v1/deals", token, Some(body))
+        .await;
+    assert_eq!(
+        res.status,
+        201,
+        "create a deal in stage {stage}: {}",
+        res.text()
+    );
+    res.json()
+}
+
+/// The names of pipeline `pid`'s stages, in order.
+async fn stage_names(c: &mut Client<impl TestService>, admin: &str, pid: i64) -> Vec<String> {
+    let pipelines = c.get_json("/api/v1/pipelines", admin).await;
+    pipelines
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == pid)
+        .expect("the pipeline is listed")["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A stage reorder through the API; its answer.
+async fn reorder(
+    c: &mut Client<impl TestService>,
+    admin: &str,
+    stage: i64,
+    body: serde_json::Value,
+) -> Response {
+    let path = format!("/api/v1/stages/{stage}/reorder");
+    c.api(Method::POST, &path, admin, Some(body)).await
+}
+
+#[actix_web::test]
+async fn only_an_admin_creates_a_pipeline_and_it_needs_a_name() {
+    let app = TestApp::new().await;
+    let (admin, rep) = admin_and_rep(&app).await;
+    let mut c = app.client().await;
     let res = c
         .api(
             Method::POST,
@@ -31,18 +99,14 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
         .await;
     assert_eq!(res.status, 422);
     assert!(res.json()["error"]["fields"]["name"].is_string());
+}
 
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/pipelines",
-            &admin,
-            Some(json!({"name": "Partnerships"})),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let p = res.json();
-    let pid = p["id"].as_i64().unwrap();
+#[actix_web::test]
+async fn a_new_pipeline_starts_with_two_open_stages_then_won_and_lost() {
+    let app = TestApp::new().await;
+    let admin = app.api_user("admin").await;
+    let mut c = app.client().await;
+    let p = new_pipeline(&mut c, &admin, "Partnerships").await;
     let kinds: Vec<&str> = p["stages"]
         .as_array()
         .unwrap()
@@ -50,19 +114,16 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
         .map(|s| s["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["open", "open", "won", "lost"]);
-    let stage_id = |p: &serde_json::Value, name: &str| {
-        p["stages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["name"] == name)
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap()
-    };
-    let new_id = stage_id(&p, "New");
-    let won_id = stage_id(&p, "Won");
+}
 
+#[actix_web::test]
+async fn a_new_stage_needs_a_name_a_probability_to_100_a_known_kind_and_a_pipeline() {
+    let app = TestApp::new().await;
+    let admin = app.api_user("admin").await;
+    let mut c = app.client().await;
+    let pid = new_pipeline(&mut c, &admin, "Partnerships").await["id"]
+        .as_i64()
+        .unwrap();
     for (body, field) in [
         (
             json!({"name": "", "probability": 10, "kind": "open"}),
@@ -77,14 +138,8 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
             "kind",
         ),
     ] {
-        let res = c
-            .api(
-                Method::POST,
-                &format!("/api/v1/pipelines/{pid}/stages"),
-                &admin,
-                Some(body.clone()),
-            )
-            .await;
+        let path = format!("/api/v1/pipelines/{pid}/stages");
+        let res = c.api(Method::POST, &path, &admin, Some(body.clone())).await;
         assert_eq!(res.status, 422, "{body}");
         assert!(res.json()["error"]["fields"][field].is_string(), "{body}");
     }
@@ -97,6 +152,21 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
         )
         .await;
     assert_eq!(res.status, 404);
+}
+
+/// A pipeline with a Demo stage (probability 30) added, and a deal in it.
+struct DemoDeal {
+    admin: String,
+    rep: String,
+    p: serde_json::Value,
+    demo: i64,
+    deal: serde_json::Value,
+}
+
+async fn demo_deal(app: &TestApp, c: &mut Client<impl TestService>) -> DemoDeal {
+    let (admin, rep) = admin_and_rep(app).await;
+    let p = new_pipeline(c, &admin, "Partnerships").await;
+    let pid = p["id"].as_i64().unwrap();
     let res = c
         .api(
             Method::POST,
@@ -107,79 +177,69 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
         .await;
     assert_eq!(res.status, 201, "{}", res.text());
     let demo = res.json()["id"].as_i64().unwrap();
+    let deal = deal_in(c, &rep, pid, demo).await;
+    DemoDeal {
+        admin,
+        rep,
+        p,
+        demo,
+        deal,
+    }
+}
 
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/deals",
-            &rep,
-            Some(json!({"title": "Reseller deal", "pipeline_id": pid, "stage_id": demo})),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text());
-    let deal = res.json();
-    assert_eq!(deal["stage"], "Demo");
-    assert_eq!(deal["probability"], 30);
-    let deal_id = deal["id"].as_i64().unwrap();
+#[actix_web::test]
+async fn a_deal_in_an_added_stage_takes_its_name_and_probability() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let d = demo_deal(&app, &mut c).await;
+    assert_eq!(d.deal["stage"], "Demo");
+    assert_eq!(d.deal["probability"], 30);
+}
 
-    // A stage that holds deals goes only once they have somewhere to go.
-    let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/stages/{demo}"),
-            &admin,
-            None,
-        )
-        .await;
+#[actix_web::test]
+async fn a_stage_holding_deals_goes_only_when_an_admin_names_an_open_stage_for_them() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let DemoDeal {
+        admin,
+        rep,
+        p,
+        demo,
+        deal,
+    } = demo_deal(&app, &mut c).await;
+    let (new_id, won_id) = (stage_id(&p, "New"), stage_id(&p, "Won"));
+    let stage = format!("/api/v1/stages/{demo}");
+    let res = c.api(Method::DELETE, &stage, &admin, None).await;
     assert_eq!(res.status, 409, "{}", res.text());
-    let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/stages/{demo}?move_to={won_id}"),
-            &admin,
-            None,
-        )
-        .await;
+    let to_won = format!("{stage}?move_to={won_id}");
+    let res = c.api(Method::DELETE, &to_won, &admin, None).await;
     assert_eq!(res.status, 422, "open deals never land in a won stage");
     assert!(res.json()["error"]["fields"]["move_to"].is_string());
-    let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/stages/{demo}?move_to={new_id}"),
-            &rep,
-            None,
-        )
-        .await;
+    let to_new = format!("{stage}?move_to={new_id}");
+    let res = c.api(Method::DELETE, &to_new, &rep, None).await;
     assert_eq!(res.status, 403);
-    let res = c
-        .api(Method::GET, &format!("/api/v1/deals/{deal_id}"), &rep, None)
-        .await;
-    assert_eq!(res.json()["stage"], "Demo", "refusals changed nothing");
-
-    let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/stages/{demo}?move_to={new_id}"),
-            &admin,
-            None,
-        )
-        .await;
-    assert_eq!(res.status, 204, "{}", res.text());
     let deal = c
-        .api(Method::GET, &format!("/api/v1/deals/{deal_id}"), &rep, None)
-        .await
-        .json();
+        .get_json(&format!("/api/v1/deals/{}", deal["id"]), &rep)
+        .await;
+    assert_eq!(deal["stage"], "Demo", "refusals changed nothing");
+}
+
+#[actix_web::test]
+async fn removing_a_stage_moves_its_deals_and_the_history_keeps_its_name() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let d = demo_deal(&app, &mut c).await;
+    let new_id = stage_id(&d.p, "New");
+    let path = format!("/api/v1/stages/{}?move_to={new_id}", d.demo);
+    let res = c.api(Method::DELETE, &path, &d.admin, None).await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    let deal_path = format!("/api/v1/deals/{}", d.deal["id"]);
+    let deal = c.get_json(&deal_path, &d.rep).await;
     assert_eq!(deal["stage"], "New");
     assert_eq!(deal["version"], 2, "a moved deal refuses stale edits");
     let history = c
-        .api(
-            Method::GET,
-            &format!("/api/v1/deals/{deal_id}/stage-changes"),
-            &rep,
-            None,
-        )
-        .await
-        .json();
+        .get_json(&format!("{deal_path}/stage-changes"), &d.rep)
+        .await;
     let last = history
         .as_array()
         .unwrap()
@@ -190,159 +250,107 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
         last["from_stage"], "Demo",
         "a removed stage keeps its name in the history"
     );
+}
 
-    // Kind changes only on an empty stage; edits otherwise apply.
-    let res = c
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/stages/{new_id}"),
-            &admin,
-            Some(json!({"name": "New", "probability": 5, "kind": "won"})),
-        )
-        .await;
+#[actix_web::test]
+async fn a_stage_with_deals_keeps_its_kind_but_takes_other_edits() {
+    let app = TestApp::new().await;
+    let (admin, rep) = admin_and_rep(&app).await;
+    let mut c = app.client().await;
+    let p = new_pipeline(&mut c, &admin, "Partnerships").await;
+    let new_id = stage_id(&p, "New");
+    deal_in(&mut c, &rep, p["id"].as_i64().unwrap(), new_id).await;
+    let path = format!("/api/v1/stages/{new_id}");
+    let body = json!({"name": "New", "probability": 5, "kind": "won"});
+    let res = c.api(Method::PATCH, &path, &admin, Some(body)).await;
     assert_eq!(res.status, 422);
     assert!(res.json()["error"]["fields"]["kind"].is_string());
-    let res = c
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/stages/{new_id}"),
-            &admin,
-            Some(json!({"name": "Inbound", "probability": 5, "kind": "open"})),
-        )
-        .await;
+    let body = json!({"name": "Inbound", "probability": 5, "kind": "open"});
+    let res = c.api(Method::PATCH, &path, &admin, Some(body)).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["name"], "Inbound");
+}
 
-    // Reorder: In progress moves before Inbound.
-    let pipelines = c
-        .api(Method::GET, "/api/v1/pipelines", &admin, None)
-        .await
-        .json();
-    let p = pipelines
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == pid)
-        .unwrap()
-        .clone();
+#[actix_web::test]
+async fn a_stage_moves_up_one_place_but_not_sideways() {
+    let app = TestApp::new().await;
+    let admin = app.api_user("admin").await;
+    let mut c = app.client().await;
+    let p = new_pipeline(&mut c, &admin, "Partnerships").await;
     let progress = stage_id(&p, "In progress");
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/stages/{progress}/reorder"),
-            &admin,
-            Some(json!({"direction": "up"})),
-        )
-        .await;
+    let res = reorder(&mut c, &admin, progress, json!({"direction": "up"})).await;
     assert_eq!(res.status, 204, "{}", res.text());
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/stages/{progress}/reorder"),
-            &admin,
-            Some(json!({"direction": "sideways"})),
-        )
-        .await;
+    let res = reorder(&mut c, &admin, progress, json!({"direction": "sideways"})).await;
     assert_eq!(res.status, 422);
     assert!(res.json()["error"]["fields"]["direction"].is_string());
-    let pipelines = c
-        .api(Method::GET, "/api/v1/pipelines", &admin, None)
-        .await
-        .json();
-    let names: Vec<&str> = pipelines
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == pid)
-        .unwrap()["stages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["In progress", "Inbound", "Won", "Lost"]);
+    let names = stage_names(&mut c, &admin, p["id"].as_i64().unwrap()).await;
+    assert_eq!(names, ["In progress", "New", "Won", "Lost"]);
+}
 
-    // Dragging sends the new place: Lost to the top, then past the end (last).
-    let lost = stage_id(&p, "Lost");
+#[actix_web::test]
+async fn a_dragged_stage_lands_at_the_position_sent_or_last_past_the_end() {
+    let app = TestApp::new().await;
+    let admin = app.api_user("admin").await;
+    let mut c = app.client().await;
+    let p = new_pipeline(&mut c, &admin, "Partnerships").await;
+    let (pid, lost) = (p["id"].as_i64().unwrap(), stage_id(&p, "Lost"));
     for (body, want) in [
         (
             json!({"position": 0}),
-            ["Lost", "In progress", "Inbound", "Won"],
+            ["Lost", "New", "In progress", "Won"],
         ),
         (
             json!({"position": 99}),
-            ["In progress", "Inbound", "Won", "Lost"],
+            ["New", "In progress", "Won", "Lost"],
         ),
     ] {
-        let res = c
-            .api(
-                Method::POST,
-                &format!("/api/v1/stages/{lost}/reorder"),
-                &admin,
-                Some(body),
-            )
-            .await;
-        assert_eq!(res.status, 204, "{}", res.text());
-        let pipelines = c
-            .api(Method::GET, "/api/v1/pipelines", &admin, None)
-            .await
-            .json();
-        let names: Vec<String> = pipelines
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|p| p["id"] == pid)
-            .unwrap()["stages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["name"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(names, want);
+        let res = reorder(&mut c, &admin, lost, body.clone()).await;
+        assert_eq!(res.status, 204, "{body}: {}", res.text());
+        assert_eq!(stage_names(&mut c, &admin, pid).await, want, "{body}");
     }
-    // With Lost dragged first, a new deal still starts in the first open stage.
-    c.api_ok(
-        Method::POST,
-        &format!("/api/v1/stages/{lost}/reorder"),
-        &admin,
-        Some(json!({"position": 0})),
-    )
-    .await;
+}
+
+#[actix_web::test]
+async fn with_lost_dragged_first_a_new_deal_starts_in_the_first_open_stage() {
+    let app = TestApp::new().await;
+    let admin = app.api_user("admin").await;
+    let mut c = app.client().await;
+    let p = new_pipeline(&mut c, &admin, "Partnerships").await;
+    let res = reorder(&mut c, &admin, stage_id(&p, "Lost"), json!({"position": 0})).await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    let body = json!({"title": "Fresh", "pipeline_id": p["id"]});
     let d = c
-        .api(
-            Method::POST,
-            "/api/v1/deals",
-            &admin,
-            Some(json!({"title": "Fresh", "pipeline_id": pid})),
-        )
+        .api(Method::POST, "/api/v1/deals", &admin, Some(body))
         .await;
     assert_eq!(d.status, 201, "{}", d.text());
-    let d = d.json();
-    assert_eq!(d["stage"], "In progress");
-    c.api(
-        Method::DELETE,
-        &format!("/api/v1/deals/{}", d["id"]),
-        &admin,
-        None,
-    )
-    .await;
+    assert_eq!(d.json()["stage"], "New");
+}
+
+#[actix_web::test]
+async fn a_reorder_needs_one_of_a_direction_or_a_position_from_0() {
+    let app = TestApp::new().await;
+    let admin = app.api_user("admin").await;
+    let mut c = app.client().await;
+    let p = new_pipeline(&mut c, &admin, "Partnerships").await;
+    let lost = stage_id(&p, "Lost");
     for body in [
         json!({"position": -1}),
         json!({"position": 1, "direction": "up"}),
         json!({}),
     ] {
-        let res = c
-            .api(
-                Method::POST,
-                &format!("/api/v1/stages/{lost}/reorder"),
-                &admin,
-                Some(body.clone()),
-            )
-            .await;
+        let res = reorder(&mut c, &admin, lost, body.clone()).await;
         assert_eq!(res.status, 422, "{body}");
     }
+}
 
-    // The last open stage stays.
+#[actix_web::test]
+async fn the_last_open_stage_of_a_pipeline_stays() {
+    let app = TestApp::new().await;
+    let (admin, rep) = admin_and_rep(&app).await;
+    let mut c = app.client().await;
+    let p = new_pipeline(&mut c, &admin, "Partnerships").await;
+    let (new_id, progress) = (stage_id(&p, "New"), stage_id(&p, "In progress"));
+    let deal = deal_in(&mut c, &rep, p["id"].as_i64().unwrap(), new_id).await;
     let res = c
         .api(
             Method::DELETE,
@@ -351,22 +359,14 @@ async fn admins_shape_pipelines_and_removing_a_stage_keeps_its_deals() {
             None,
         )
         .await;
-    assert_eq!(res.status, 204, "{}", res.text());
-    let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/stages/{new_id}?move_to={progress}"),
-            &admin,
-            None,
-        )
-        .await;
+    assert_eq!(res.status, 204, "an empty open stage goes: {}", res.text());
+    let path = format!("/api/v1/stages/{new_id}?move_to={progress}");
+    let res = c.api(Method::DELETE, &path, &admin, None).await;
     assert_eq!(res.status, 409, "{}", res.text());
-    assert_eq!(
-        c.api(Method::GET, &format!("/api/v1/deals/{deal_id}"), &rep, None)
-            .await
-            .json()["stage"],
-        "Inbound"
-    );
+    let deal = c
+        .get_json(&format!("/api/v1/deals/{}", deal["id"]), &rep)
+        .await;
+    assert_eq!(deal["stage"], "New", "the refusal moved nothing");
 }
 
 #[actix_web::test]
@@ -467,71 +467,61 @@ async fn the_pipelines_settings_page_adds_edits_and_removes_stages() {
 }
 
 #[actix_web::test]
-async fn admins_rename_pipelines_and_choose_the_currency_new_deals_start_in() {
+async fn an_admin_renames_a_pipeline_with_its_spaces_tidied() {
     let app = TestApp::new().await;
-    app.user("admin@example.com", "admin").await;
-    let admin = app.token("admin@example.com").await;
-    let rep = app.api_user("rep").await;
+    let (admin, rep) = admin_and_rep(&app).await;
     let mut c = app.client().await;
-    let p = c
-        .api(
-            Method::POST,
-            "/api/v1/pipelines",
-            &admin,
-            Some(json!({"name": "Partners"})),
-        )
-        .await
-        .json();
-    let pid = p["id"].as_i64().unwrap();
-    let res = c
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/pipelines/{pid}"),
-            &admin,
-            Some(json!({"name": "  Channel   partners "})),
-        )
-        .await;
+    let pid = new_pipeline(&mut c, &admin, "Partners").await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/v1/pipelines/{pid}");
+    let body = json!({"name": "  Channel   partners "});
+    let res = c.api(Method::PATCH, &path, &admin, Some(body)).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["name"], "Channel partners");
     for (token, body, status) in [
         (&rep, json!({"name": "Mine"}), 403),
         (&admin, json!({"name": ""}), 422),
     ] {
-        let res = c
-            .api(
-                Method::PATCH,
-                &format!("/api/v1/pipelines/{pid}"),
-                token,
-                Some(body),
-            )
-            .await;
-        assert_eq!(res.status, status);
+        let res = c.api(Method::PATCH, &path, token, Some(body.clone())).await;
+        assert_eq!(res.status, status, "{body}: {}", res.text());
     }
-    assert_eq!(
-        c.api(
+    let body = json!({"name": "X"});
+    let res = c
+        .api(
             Method::PATCH,
             "/api/v1/pipelines/999999",
             &admin,
-            Some(json!({"name": "X"}))
-        )
-        .await
-        .status,
-        404
-    );
-
-    c.sign_in("admin@example.com", PASSWORD).await;
-    c.get("/settings/pipelines").await;
-    let res = c
-        .post_form(
-            &format!("/settings/pipelines/{pid}"),
-            &[("name", "Resellers")],
+            Some(body),
         )
         .await;
-    assert_eq!(res.status, 303);
+    assert_eq!(res.status, 404, "renaming a missing pipeline");
+}
+
+/// An admin signed in on the pipelines settings page, with their API token.
+async fn admin_on_settings(app: &TestApp, c: &mut Client<impl TestService>) -> String {
+    app.user("admin@example.com", "admin").await;
+    let res = c.sign_in("admin@example.com", PASSWORD).await;
+    assert_eq!(res.status, 303, "sign in: {}", res.text());
+    assert_eq!(c.get("/settings/pipelines").await.status, 200);
+    app.token("admin@example.com").await
+}
+
+#[actix_web::test]
+async fn the_settings_page_renames_a_pipeline_and_sets_the_currency_new_deals_start_in() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let admin = admin_on_settings(&app, &mut c).await;
+    let pid = new_pipeline(&mut c, &admin, "Partners").await["id"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/settings/pipelines/{pid}");
+    let res = c.post_form(&path, &[("name", "Resellers")]).await;
+    assert_eq!(res.status, 303, "{}", res.text());
     let res = c
         .post_form("/settings/currency", &[("currency", "eur")])
         .await;
-    assert_eq!(res.status, 303);
+    assert_eq!(res.status, 303, "{}", res.text());
     let page = c.get("/settings/pipelines").await.text();
     assert!(page.contains("New deals now start in EUR."));
     assert!(page.contains("value=\"Resellers\""));
@@ -539,10 +529,21 @@ async fn admins_rename_pipelines_and_choose_the_currency_new_deals_start_in() {
     let res = c
         .post_form("/settings/currency", &[("currency", "XYZ")])
         .await;
-    assert_eq!(res.status, 422);
+    assert_eq!(res.status, 422, "an unknown currency");
+}
 
-    // The new-deal form starts in the board's pipeline and the organisation's currency;
-    // a deal added in a Resellers stage lands in that pipeline.
+/// The new-deal form starts in the board's pipeline and the organisation's currency; a
+/// deal added in a Resellers stage lands in that pipeline.
+#[actix_web::test]
+async fn new_deals_start_in_the_boards_pipeline_and_the_organisations_currency() {
+    let app = TestApp::new().await;
+    let mut c = app.client().await;
+    let admin = admin_on_settings(&app, &mut c).await;
+    let rep = app.api_user("rep").await;
+    let p = new_pipeline(&mut c, &admin, "Resellers").await;
+    let pid = p["id"].as_i64().unwrap();
+    c.post_form_ok("/settings/currency", &[("currency", "eur")])
+        .await;
     let first = p["stages"][0]["id"].as_i64().unwrap();
     let form = c.get(&format!("/deals/new?pipeline={pid}")).await.text();
     assert!(form.contains(&format!("<option value=\"{first}\" selected>")));
@@ -561,26 +562,15 @@ async fn admins_rename_pipelines_and_choose_the_currency_new_deals_start_in() {
         .await;
     assert_eq!(res.status, 303, "{}", res.text());
     let d = c
-        .api(
-            Method::GET,
-            &format!("/api/v1/deals?pipeline={pid}"),
-            &rep,
-            None,
-        )
-        .await
-        .json();
+        .get_json(&format!("/api/v1/deals?pipeline={pid}"), &rep)
+        .await;
     assert_eq!(d["items"][0]["title"], "Reseller deal");
     assert_eq!(d["items"][0]["pipeline_id"], pid);
+    let body = json!({"title": "No currency given"});
     let api_deal = c
-        .api(
-            Method::POST,
-            "/api/v1/deals",
-            &rep,
-            Some(json!({"title": "No currency given"})),
-        )
-        .await
-        .json();
-    assert_eq!(api_deal["currency"], "EUR");
+        .api_ok(Method::POST, "/api/v1/deals", &rep, Some(body))
+        .await;
+    assert_eq!(api_deal.json()["currency"], "EUR");
 }
 
 /// Names tell pipelines (and a pipeline's stages) apart; a stage that is the only one of
@@ -601,15 +591,7 @@ async fn pipeline_and_stage_names_are_unique_and_stage_removal_explains_itself()
         .await;
     assert_eq!(res.status, 409, "{}", res.text());
     assert!(res.json()["error"]["fields"]["name"].is_string());
-    let p = c
-        .api(
-            Method::POST,
-            "/api/v1/pipelines",
-            &admin,
-            Some(json!({"name": "Partners"})),
-        )
-        .await
-        .json();
+    let p = new_pipeline(&mut c, &admin, "Partners").await;
     let pid = p["id"].as_i64().unwrap();
     assert_eq!(
         c.api(
@@ -640,7 +622,7 @@ async fn pipeline_and_stage_names_are_unique_and_stage_removal_explains_itself()
         .as_i64()
         .unwrap();
     let rep = app.api_user("rep").await;
-    c.api(
+    c.api_ok(
         Method::POST,
         "/api/v1/deals",
         &rep,

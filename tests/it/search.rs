@@ -4,15 +4,14 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[actix_web::test]
-async fn finds_contacts_and_companies_by_name_email_domain_and_phone() {
-    let app = TestApp::new().await;
+/// A rep's token and client, with Acme Robotics and three of its people: Élodie Martin,
+/// Ben Okafor and Ana Silva.
+async fn acme_people(app: &TestApp) -> (String, Client<impl TestService>) {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let acme = c
-        .api(Method::POST, "/api/v1/companies", &token, Some(json!({"name": "Acme Robotics", "domain": "acme-robots.io", "phone": "+44 20 7946 0000"})))
-        .await
-        .json();
+    let acme =
+        json!({"name": "Acme Robotics", "domain": "acme-robots.io", "phone": "+44 20 7946 0000"});
+    let acme = c.create("/api/v1/companies", &token, acme).await;
     for (first, last, email, phone) in [
         (
             "Élodie",
@@ -23,113 +22,110 @@ async fn finds_contacts_and_companies_by_name_email_domain_and_phone() {
         ("Ben", "Okafor", "ben@globex.com", "+1 555 0100"),
         ("Ana", "Silva", "ana.silva@initech.com", ""),
     ] {
-        let body = json!({"first_name": first, "last_name": last, "email": email, "phone": phone, "company_id": acme["id"]});
-        assert_eq!(
-            c.api(Method::POST, "/api/v1/contacts", &token, Some(body))
-                .await
-                .status,
-            201
-        );
+        let body = json!({"first_name": first, "last_name": last, "email": email, "phone": phone, "company_id": acme});
+        c.create("/api/v1/contacts", &token, body).await;
     }
-    let find = |q: &str| format!("/api/v1/search?q={}", cairn::web::errors::url_encode(q));
-    let r = c.api(Method::GET, &find("elo"), &token, None).await.json();
+    (token, c)
+}
+
+fn find(q: &str) -> String {
+    format!("/api/v1/search?q={}", cairn::web::errors::url_encode(q))
+}
+
+/// What a search for `q` answers (which must be a success).
+async fn search(c: &mut Client<impl TestService>, token: &str, q: &str) -> serde_json::Value {
+    c.get_json(&find(q), token).await
+}
+
+#[actix_web::test]
+async fn search_finds_a_name_by_its_prefix_accents_folded_words_in_any_order() {
+    let app = TestApp::new().await;
+    let (token, mut c) = acme_people(&app).await;
+    let r = search(&mut c, &token, "elo").await;
     assert_eq!(
         r["contacts"][0]["title"], "Élodie Martin",
         "prefix of a name, accents folded"
     );
-    let r = c
-        .api(Method::GET, &find("martin elodie"), &token, None)
-        .await
-        .json();
+    let r = search(&mut c, &token, "martin elodie").await;
     assert_eq!(
         r["contacts"].as_array().unwrap().len(),
         1,
         "words in any order"
     );
-    let r = c
-        .api(Method::GET, &find("ben@globex"), &token, None)
-        .await
-        .json();
+}
+
+#[actix_web::test]
+async fn search_finds_a_contact_by_email_or_phone() {
+    let app = TestApp::new().await;
+    let (token, mut c) = acme_people(&app).await;
+    let r = search(&mut c, &token, "ben@globex").await;
     assert_eq!(r["contacts"][0]["title"], "Ben Okafor", "by email");
-    let r = c.api(Method::GET, &find("0100"), &token, None).await.json();
+    let r = search(&mut c, &token, "0100").await;
     assert_eq!(r["contacts"][0]["title"], "Ben Okafor", "by phone");
-    let r = c
-        .api(Method::GET, &find("acme-robots"), &token, None)
-        .await
-        .json();
+}
+
+#[actix_web::test]
+async fn search_finds_a_company_by_domain_or_name_and_the_contacts_on_its_domain() {
+    let app = TestApp::new().await;
+    let (token, mut c) = acme_people(&app).await;
+    let r = search(&mut c, &token, "acme-robots").await;
     assert_eq!(r["companies"][0]["title"], "Acme Robotics", "by domain");
     assert_eq!(
         r["contacts"][0]["title"], "Élodie Martin",
         "and the contact whose email has it"
     );
-    let r = c
-        .api(Method::GET, &find("robotics"), &token, None)
-        .await
-        .json();
-    assert_eq!(r["companies"].as_array().unwrap().len(), 1);
-    // Search syntax typed by users is just text.
+    let r = search(&mut c, &token, "robotics").await;
+    assert_eq!(r["companies"].as_array().unwrap().len(), 1, "by name");
+}
+
+/// Search syntax typed by users is just text.
+#[actix_web::test]
+async fn search_takes_what_users_type_as_plain_text() {
+    let app = TestApp::new().await;
+    let (token, mut c) = acme_people(&app).await;
     for q in ["\"", "AND", "ana -silva", "a:b", "*", "(", "NEAR(ana"] {
         let res = c.api(Method::GET, &find(q), &token, None).await;
         assert_eq!(res.status, 200, "{q}: {}", res.text());
     }
-    let r = c
-        .api(Method::GET, &find("nobody-here"), &token, None)
-        .await
-        .json();
+    let r = search(&mut c, &token, "nobody-here").await;
     assert!(
         r["contacts"].as_array().unwrap().is_empty()
-            && r["companies"].as_array().unwrap().is_empty()
+            && r["companies"].as_array().unwrap().is_empty(),
+        "nothing matches: {r}"
     );
-    assert_eq!(
-        c.api(Method::GET, &find("a\u{0}"), &token, None)
-            .await
-            .status,
-        422
-    );
+    let res = c.api(Method::GET, &find("a\u{0}"), &token, None).await;
+    assert_eq!(res.status, 422, "a NUL: {}", res.text());
+}
 
-    // The index follows edits and deletes.
-    let ben = c
-        .api(Method::GET, "/api/v1/contacts?q=okafor", &token, None)
-        .await
-        .json()["items"][0]["id"]
+/// Whether a search for `q` finds no contact.
+async fn finds_no_contact(c: &mut Client<impl TestService>, token: &str, q: &str) -> bool {
+    search(c, token, q).await["contacts"]
+        .as_array()
+        .expect("a list of contacts")
+        .is_empty()
+}
+
+#[actix_web::test]
+async fn the_search_index_follows_edits_and_deletes() {
+    let app = TestApp::new().await;
+    let (token, mut c) = acme_people(&app).await;
+    let ben = c.get_json("/api/v1/contacts?q=okafor", &token).await["items"][0]["id"]
         .as_i64()
         .unwrap();
-    c.api_ok(
-        Method::PATCH,
-        &format!("/api/v1/contacts/{ben}"),
-        &token,
-        Some(json!({"last_name": "Adeyemi"})),
-    )
-    .await;
+    let path = format!("/api/v1/contacts/{ben}");
+    let body = json!({"last_name": "Adeyemi"});
+    c.api_ok(Method::PATCH, &path, &token, Some(body)).await;
     assert!(
-        c.api(Method::GET, &find("okafor"), &token, None)
-            .await
-            .json()["contacts"]
-            .as_array()
-            .unwrap()
-            .is_empty()
+        finds_no_contact(&mut c, &token, "okafor").await,
+        "the old name"
     );
     assert_eq!(
-        c.api(Method::GET, &find("adeyemi"), &token, None)
-            .await
-            .json()["contacts"][0]["id"],
-        ben
+        search(&mut c, &token, "adeyemi").await["contacts"][0]["id"],
+        ben,
+        "the new name"
     );
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/contacts/{ben}"),
-        &token,
-        None,
-    )
-    .await;
-    assert!(
-        c.api(Method::GET, &find("adeyemi"), &token, None)
-            .await
-            .json()["contacts"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    c.api_ok(Method::DELETE, &path, &token, None).await;
+    assert!(finds_no_contact(&mut c, &token, "adeyemi").await, "deleted");
 }
 
 #[actix_web::test]

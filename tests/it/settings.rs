@@ -3,45 +3,46 @@ use actix_web::http::Method;
 
 use crate::support::*;
 
-#[actix_web::test]
-async fn an_admin_adds_users_and_changes_roles_from_the_settings_page() {
-    let app = TestApp::new().await;
-    app.user("admin@example.com", "admin").await;
-    let mut admin = app.client().await;
-    admin.sign_in("admin@example.com", PASSWORD).await;
+/// An admin's client, signed in, on Settings → Users.
+async fn admin_on_users(app: &TestApp) -> Client<impl TestService> {
+    let mut admin = app.signed_in("admin@example.com", "admin").await;
     let page = admin.get("/settings/users").await;
     assert_eq!(page.status, 200);
-    assert!(page.text().contains("Add a user"));
+    assert!(page.text().contains("Add a user"), "the users page's form");
+    admin
+}
 
-    let res = admin
-        .post_form(
-            "/settings/users",
-            &[
-                ("name", "Rita Rep"),
-                ("email", "not-an-email"),
-                ("role", "rep"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+/// The users page's form sent for Rita Rep (a rep) with `name` and `email`.
+async fn add_user(admin: &mut Client<impl TestService>, name: &str, email: &str) -> Response {
+    let fields = [
+        ("name", name),
+        ("email", email),
+        ("role", "rep"),
+        ("password", PASSWORD),
+    ];
+    admin.post_form("/settings/users", &fields).await
+}
+
+#[actix_web::test]
+async fn the_users_page_refuses_a_bad_email_keeping_what_was_typed() {
+    let app = TestApp::new().await;
+    let mut admin = admin_on_users(&app).await;
+    let res = add_user(&mut admin, "Rita Rep", "not-an-email").await;
     assert_eq!(res.status, 422);
     assert!(res.text().contains("Enter a valid email address"));
     assert!(
         res.text().contains("value=\"Rita Rep\""),
         "what was typed is kept"
     );
-    let res = admin
-        .post_form(
-            "/settings/users",
-            &[
-                ("name", "Rita Rep"),
-                ("email", "rita@example.com"),
-                ("role", "rep"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, 303);
+}
+
+/// Rita, added from the page, signs in and can write, but settings are for admins.
+#[actix_web::test]
+async fn a_user_added_on_the_users_page_signs_in_and_writes() {
+    let app = TestApp::new().await;
+    let mut admin = admin_on_users(&app).await;
+    let res = add_user(&mut admin, "Rita Rep", "rita@example.com").await;
+    assert_eq!(res.status, 303, "{}", res.text());
     assert!(
         admin
             .get("/settings/users")
@@ -49,20 +50,6 @@ async fn an_admin_adds_users_and_changes_roles_from_the_settings_page() {
             .text()
             .contains("Rita Rep can now sign in")
     );
-    let res = admin
-        .post_form(
-            "/settings/users",
-            &[
-                ("name", "Rita Again"),
-                ("email", "RITA@example.com"),
-                ("role", "rep"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, 409, "duplicate email in another case");
-
-    // Rita signs in and can write.
     let mut rita = app.client().await;
     assert_eq!(rita.sign_in("rita@example.com", PASSWORD).await.status, 303);
     assert_eq!(rita.get("/contacts/new").await.status, 200);
@@ -71,51 +58,69 @@ async fn an_admin_adds_users_and_changes_roles_from_the_settings_page() {
         403,
         "settings are for admins"
     );
+}
 
-    // Made a viewer: her open session reads on, under the new role at once.
-    let rita_id = cairn::domain::users::find_by_email(&app.db.read, "rita@example.com")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
-    let res = admin
-        .post_form(
-            &format!("/settings/users/{rita_id}/role"),
-            &[("role", "viewer")],
-        )
-        .await;
-    assert_eq!(res.status, 303);
+#[actix_web::test]
+async fn a_new_users_email_must_be_unique_in_any_case() {
+    let app = TestApp::new().await;
+    let mut admin = admin_on_users(&app).await;
+    let res = add_user(&mut admin, "Rita Rep", "rita@example.com").await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let res = add_user(&mut admin, "Rita Again", "RITA@example.com").await;
+    assert_eq!(res.status, 409, "duplicate email in another case");
+}
+
+/// An admin on the users page, and Rita (a rep) signed in; Rita's id.
+async fn admin_and_rita(
+    app: &TestApp,
+) -> (Client<impl TestService>, Client<impl TestService>, i64) {
+    let admin = admin_on_users(app).await;
+    let rita = app.user("rita@example.com", "rep").await;
+    let mut rita_client = app.client().await;
+    let res = rita_client.sign_in("rita@example.com", PASSWORD).await;
+    assert_eq!(res.status, 303, "Rita signs in: {}", res.text());
+    (admin, rita_client, rita.id)
+}
+
+/// Made a viewer: her open session reads on, under the new role at once.
+#[actix_web::test]
+async fn a_user_made_a_viewer_reads_on_but_cannot_write_at_once() {
+    let app = TestApp::new().await;
+    let (mut admin, mut rita, rita_id) = admin_and_rita(&app).await;
+    assert_eq!(rita.get("/contacts/new").await.status, 200, "a rep writes");
+    let path = format!("/settings/users/{rita_id}/role");
+    let res = admin.post_form(&path, &[("role", "viewer")]).await;
+    assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(rita.get("/contacts").await.status, 200, "she still reads");
     assert_eq!(
         rita.get("/contacts/new").await.status,
         403,
         "but cannot write"
     );
-    let res = admin
-        .post_form(
-            &format!("/settings/users/{rita_id}/role"),
-            &[("role", "pope")],
-        )
-        .await;
-    assert_eq!(res.status, 422);
+}
 
-    // Deactivated: signed out and locked out; reactivated: back in.
-    assert_eq!(
-        admin
-            .post_form(&format!("/settings/users/{rita_id}/deactivate"), &[])
-            .await
-            .status,
-        303
-    );
-    assert_eq!(rita.get("/contacts").await.status, 303);
+#[actix_web::test]
+async fn an_unknown_role_is_refused() {
+    let app = TestApp::new().await;
+    let (mut admin, _, rita_id) = admin_and_rita(&app).await;
+    let path = format!("/settings/users/{rita_id}/role");
+    let res = admin.post_form(&path, &[("role", "pope")]).await;
+    assert_eq!(res.status, 422, "{}", res.text());
+}
+
+/// Deactivated: signed out and locked out; reactivated: back in.
+#[actix_web::test]
+async fn a_deactivated_user_is_signed_out_and_locked_out_until_reactivated() {
+    let app = TestApp::new().await;
+    let (mut admin, mut rita, rita_id) = admin_and_rita(&app).await;
+    admin
+        .post_form_ok(&format!("/settings/users/{rita_id}/deactivate"), &[])
+        .await;
+    assert_eq!(rita.get("/contacts").await.status, 303, "signed out");
     assert_eq!(rita.sign_in("rita@example.com", PASSWORD).await.status, 401);
-    assert_eq!(
-        admin
-            .post_form(&format!("/settings/users/{rita_id}/activate"), &[])
-            .await
-            .status,
-        303
-    );
+    admin
+        .post_form_ok(&format!("/settings/users/{rita_id}/activate"), &[])
+        .await;
     assert_eq!(rita.sign_in("rita@example.com", PASSWORD).await.status, 303);
 }
 

@@ -203,6 +203,15 @@ impl TestApp {
         }
     }
 
+    /// A client signed in as a new user with `role`.
+    pub async fn signed_in(&self, email: &str, role: &str) -> Client<impl TestService> {
+        self.user(email, role).await;
+        let mut c = self.client().await;
+        let res = c.sign_in(email, PASSWORD).await;
+        assert_eq!(res.status, 303, "sign in as {email}: {}", res.text());
+        c
+    }
+
     pub async fn token(&self, email: &str) -> String {
         tokens::create_for_email(&self.db, None, email, "test")
             .await
@@ -419,6 +428,11 @@ where
         res
     }
 
+    /// A GET of the API that must succeed (any 2xx), and the answer's JSON.
+    pub async fn get_json(&mut self, path: &str, token: &str) -> serde_json::Value {
+        self.api_ok(Method::GET, path, token, None).await.json()
+    }
+
     /// A JSON API call with a bearer token.
     pub async fn api(
         &mut self,
@@ -438,6 +452,18 @@ where
         }
         self.send(req).await
     }
+}
+
+/// The id of the stage called `name` in a pipeline's JSON (as the pipelines API gives it).
+pub fn stage_id(pipeline: &serde_json::Value, name: &str) -> i64 {
+    pipeline["stages"]
+        .as_array()
+        .expect("a pipeline's stages")
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no stage {name} in {pipeline}"))["id"]
+        .as_i64()
+        .expect("a stage id")
 }
 
 /// A valid contact body for the API.
