@@ -179,7 +179,8 @@ fn subject_of(input: &ActivityInput, fields: &mut FieldErrors) -> Option<Subject
     }
 }
 
-/// Logs an activity against its record, with its author and an audit line.
+/// Logs an activity against its record, with its author and an audit line. A little over
+/// the usual length: one check per field, then one insert and its audit in a transaction.
 pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Activity, AppError> {
     actor.require_write()?;
     let mut fields = FieldErrors::new();

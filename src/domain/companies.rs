@@ -363,6 +363,7 @@ pub const KIND: Kind = Kind {
     table: "companies",
     title: "Company",
     plural: "companies",
+    tagged: crate::domain::tags::Tagged::Company,
     tag_table: "company_tags",
     tag_column: "company_id",
     fields: &[

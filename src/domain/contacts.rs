@@ -274,6 +274,9 @@ pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Cont
     batch::submit(db, actor, v, known, now()).await
 }
 
+/// Applies a patch: the stored contact with the patch's fields over it, checked as a
+/// whole, written under its version. A little over the usual length for the patch's
+/// field-by-field overlay.
 pub async fn update(
     db: &Db,
     actor: &Actor,
@@ -423,6 +426,7 @@ pub const KIND: Kind = Kind {
     table: "contacts",
     title: "Contact",
     plural: "contacts",
+    tagged: crate::domain::tags::Tagged::Contact,
     tag_table: "contact_tags",
     tag_column: "contact_id",
     fields: &[

@@ -1,6 +1,8 @@
 //! Global search over contacts and companies (deals join them later): by name, email,
-//! domain or phone, as you type. SQLite uses the FTS5 index kept by triggers; PostgreSQL
-//! uses trigram indexes (see migration m20261126_000004_search).
+//! domain or phone, as you type. A read module with one raw query per engine, on
+//! purpose: SQLite answers from the FTS5 index kept by triggers (MATCH and bm25), which
+//! no builder expresses, and PostgreSQL from trigram indexes (see migration
+//! m20261126_000004_search); one portable LIKE query would scan every row on SQLite.
 use sea_orm::{DatabaseBackend, FromQueryResult};
 use serde::Serialize;
 use utoipa::ToSchema;

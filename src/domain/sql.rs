@@ -1,5 +1,7 @@
-//! A small SQL builder for the few hand-written queries (lists with joins and filters):
-//! it writes the right placeholder for each engine and keeps values out of the text.
+//! Helpers for the read modules that keep raw SQL (`deals::queries`, `search`,
+//! `records::queries`), each of which says why: a placeholder-writing string builder, the
+//! JSON aggregate that hands a page across as one value, and LIKE escaping. Writes never
+//! use this module; they go through sea-orm.
 use sea_orm::{DatabaseBackend, FromQueryResult, Statement, Value};
 use serde::de::DeserializeOwned;
 

@@ -122,26 +122,6 @@ impl Tagged {
             ),
         }
     }
-
-    fn from_table(table: &str) -> Result<Tagged, AppError> {
-        match table {
-            "contact_tags" => Ok(Tagged::Contact),
-            "company_tags" => Ok(Tagged::Company),
-            other => Err(AppError::Internal(format!("{other} holds no tags"))),
-        }
-    }
-}
-
-/// Replaces the tags of a record (`table` is contact_tags or company_tags).
-// Kept with table names for its callers; `set_links` says the same with a type.
-pub async fn set_for(
-    conn: &impl ConnectionTrait,
-    table: &'static str,
-    _column: &'static str,
-    record_id: i64,
-    tags: &[tag::Model],
-) -> Result<(), AppError> {
-    set_links(conn, Tagged::from_table(table)?, record_id, tags).await
 }
 
 /// Replaces the tags of the `kind` record `record_id`.

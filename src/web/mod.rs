@@ -23,7 +23,8 @@ use pages::{
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
 /// by one, and a scope's static prefix is a cheap test where each dynamic route (`{id}`)
-/// costs a regex match. Hot paths (the API, the contact pages) come first.
+/// costs a regex match. Hot paths (the API, the contact pages) come first. Long on
+/// purpose: every URL of the product in one table, so a reader finds any handler here.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")

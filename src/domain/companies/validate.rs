@@ -51,6 +51,8 @@ pub struct Valid {
     pub(super) custom: String,
 }
 
+/// Checks a company's input and gathers every message before refusing. Long on purpose:
+/// one short check per field, in the form's order, so the form's rules read in one place.
 pub(super) async fn validate(
     db: &Db,
     actor: &Actor,

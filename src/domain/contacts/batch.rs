@@ -115,7 +115,8 @@ async fn run(db: &Db, jobs: Vec<CreateJob>) {
 }
 
 /// Writes the jobs in one transaction. The outer error means nothing was written; the
-/// inner results say, per job, what was.
+/// inner results say, per job, what was. Long on purpose: the steps (tags, companies,
+/// the multi-row insert, links, audit) share the batch's maps and its one transaction.
 async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppError>>, AppError> {
     let tx = db.write.begin().await?;
 

@@ -47,7 +47,8 @@ fn check_len(
 }
 
 /// `current_owner` is the stored owner when editing: a contact may keep an owner who has
-/// since been deactivated, but cannot be given to one.
+/// since been deactivated, but cannot be given to one. Long on purpose: one short check
+/// per field, in the form's order, every message gathered before refusing.
 pub(super) async fn validate(
     db: &Db,
     actor: &Actor,

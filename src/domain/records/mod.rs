@@ -51,6 +51,8 @@ pub struct Kind {
     pub title: &'static str,
     /// The plural noun ("companies") for counts.
     pub plural: &'static str,
+    /// Its tag links: the typed handle for writes, the table and column for reads.
+    pub tagged: crate::domain::tags::Tagged,
     pub tag_table: &'static str,
     pub tag_column: &'static str,
     /// The list's JSON object: (key, SQL on the record `c` and its joins).
@@ -387,5 +389,5 @@ pub async fn set_tags<R: Record>(
     names: &[String],
 ) -> Result<(), AppError> {
     let tags = crate::domain::tags::ensure(tx, names).await?;
-    crate::domain::tags::set_for(tx, R::KIND.tag_table, R::KIND.tag_column, id, &tags).await
+    crate::domain::tags::set_links(tx, R::KIND.tagged, id, &tags).await
 }
