@@ -39,6 +39,34 @@
       select.focus();
     });
   });
+  // "Move…" on a card opens the board's one picker inside that card (without script the
+  // link leads to the deal's own picker); Escape closes it.
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest(".card .move-link");
+    var template = document.getElementById("move-picker");
+    if (!link || !template) return;
+    evt.preventDefault();
+    var card = link.closest(".card");
+    var open = card.querySelector("form.card-move");
+    if (open) { open.remove(); return; }
+    var form = template.content.firstElementChild.cloneNode(true);
+    var url = "/deals/" + card.dataset.id + "/move";
+    form.setAttribute("action", url);
+    form.setAttribute("hx-post", url);
+    form.elements.version.value = card.dataset.version;
+    form.elements.stage_id.value = card.dataset.stage;
+    form.elements.stage_id.setAttribute("aria-label", "Stage for " + card.querySelector("a.title").textContent);
+    card.appendChild(form);
+    htmx.process(form);
+    form.elements.stage_id.focus();
+  });
+  document.addEventListener("keydown", function (evt) {
+    var form = evt.key === "Escape" && evt.target.closest && evt.target.closest("form.card-move");
+    if (!form) return;
+    var link = form.closest(".card").querySelector(".move-link");
+    form.remove();
+    if (link) link.focus();
+  });
   // After a keyboard move the board is new: the focus goes back to the moved card.
   var refocus = null;
   document.addEventListener("htmx:beforeRequest", function (evt) {
@@ -49,7 +77,7 @@
     if (!refocus) return;
     var card = document.querySelector('.card[data-id="' + refocus + '"]');
     refocus = null;
-    var target = card && (card.querySelector("summary") || card.querySelector("a.title"));
+    var target = card && (card.querySelector(".move-link") || card.querySelector("a.title"));
     if (target) { target.focus(); target.scrollIntoView({ block: "nearest", inline: "nearest" }); }
   });
   function setup(root) {
@@ -63,7 +91,7 @@
         group: "deals",
         draggable: ".card",
         // The move picker is for clicks and keys, not a drag handle.
-        filter: "details.move",
+        filter: "form.card-move",
         preventOnFilter: false,
         animation: 120,
         onEnd: function (evt) {

@@ -59,14 +59,36 @@ async fn an_empty_column_says_no_deals_instead_of_a_sum_without_a_currency() {
 }
 
 #[actix_web::test]
-async fn each_card_offers_its_pipelines_stages_with_its_own_selected() {
+async fn the_board_carries_one_move_picker_with_its_pipelines_stages() {
     let app = TestApp::new().await;
     let (mut c, token) = signed_in(&app, "rep").await;
     let pipelines = c
         .api_ok(Method::GET, "/api/v1/pipelines", &token, None)
         .await;
     let stages = stages_of(&pipelines.json());
-    let (qualified, _) = &stages[1];
+    let html = c.get("/deals").await.text();
+    let picker = html
+        .split("<template id=\"move-picker\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</template>").next())
+        .expect("the board has the move picker");
+    for (stage, name) in &stages {
+        assert!(
+            picker.contains(&format!("<option value=\"{stage}\"")),
+            "no {name} in the picker: {picker}"
+        );
+    }
+    assert_eq!(html.matches("<template id=\"move-picker\">").count(), 1);
+}
+
+#[actix_web::test]
+async fn each_card_names_its_stage_and_links_to_a_move() {
+    let app = TestApp::new().await;
+    let (mut c, token) = signed_in(&app, "rep").await;
+    let pipelines = c
+        .api_ok(Method::GET, "/api/v1/pipelines", &token, None)
+        .await;
+    let (qualified, _) = &stages_of(&pipelines.json())[1];
     let id = c
         .create(
             "/api/v1/deals",
@@ -80,18 +102,12 @@ async fn each_card_offers_its_pipelines_stages_with_its_own_selected() {
         .find(|card| card.contains("Picker deal"))
         .expect("the card is on the board");
     assert!(
-        card.contains(&format!("action=\"/deals/{id}/move\"")),
+        card.contains(&format!("data-stage=\"{qualified}\"")),
         "{card}"
     );
-    for (stage, name) in &stages {
-        assert!(
-            card.contains(&format!("value=\"{stage}\"")),
-            "no {name} in the picker: {card}"
-        );
-    }
     assert!(
         card.contains(&format!(
-            "<option value=\"{qualified}\" data-kind=\"open\" selected>"
+            "href=\"/deals/{id}#move\" class=\"move-link\" hx-boost=\"false\""
         )),
         "{card}"
     );
@@ -115,14 +131,14 @@ async fn a_viewer_gets_neither_move_pickers_nor_the_dialog() {
     let html = c.get("/deals").await.text();
     assert!(html.contains("Read only"), "{html}");
     assert!(
-        !html.contains("card-move"),
+        !html.contains("move-picker") && !html.contains("move-link"),
         "a viewer was offered a move: {html}"
     );
     assert!(!html.contains("lost-dialog"), "{html}");
 }
 
 #[actix_web::test]
-async fn cards_loaded_as_a_column_scrolls_carry_the_picker_too() {
+async fn cards_loaded_as_a_column_scrolls_can_be_moved_too() {
     let app = TestApp::new().await;
     let (mut c, token) = signed_in(&app, "rep").await;
     let pipelines = c
@@ -136,8 +152,10 @@ async fn cards_loaded_as_a_column_scrolls_carry_the_picker_too() {
         .await
         .text();
     assert!(html.contains("Scrolled deal"), "{html}");
-    assert!(html.contains("form class=\"card-move\""), "{html}");
-    assert!(html.contains(">Lost</option>"), "{html}");
+    assert!(
+        html.contains("class=\"move-link\" hx-boost=\"false\""),
+        "{html}"
+    );
 }
 
 #[actix_web::test]

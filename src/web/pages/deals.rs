@@ -81,19 +81,6 @@ struct BoardFragment {
     can_write: bool,
 }
 
-/// The stages a card's move picker offers: its pipeline's.
-impl BoardPage {
-    fn stages(&self) -> &[Stage] {
-        &self.b.pipeline.stages
-    }
-}
-
-impl BoardFragment {
-    fn stages(&self) -> &[Stage] {
-        &self.b.pipeline.stages
-    }
-}
-
 fn params_of(query: &str) -> Result<BoardParams, AppError> {
     serde_html_form::from_str(query)
         .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))
@@ -152,18 +139,9 @@ pub async fn board(
 #[template(path = "deals/_column.html")]
 struct ColumnMore {
     cards: Vec<Card>,
-    /// The column's pipeline's stages, for the cards' move pickers.
-    stages: Vec<Stage>,
-    csrf: String,
     can_write: bool,
     /// The URL of the next batch, when there is one.
     next: Option<String>,
-}
-
-impl ColumnMore {
-    fn stages(&self) -> &[Stage] {
-        &self.stages
-    }
 }
 
 #[derive(Deserialize)]
@@ -191,16 +169,8 @@ pub async fn column(
             Filters::from(&params).query()
         )
     });
-    let stages = deals::pipelines(&state.db.read)
-        .await?
-        .into_iter()
-        .map(|p| p.stages)
-        .find(|stages| stages.iter().any(|s| s.id == *stage))
-        .unwrap_or_default();
     ok(&ColumnMore {
         cards,
-        stages,
-        csrf: csrf_token(&user.session),
         can_write: user.actor.can_write(),
         next,
     })
