@@ -441,7 +441,7 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Company, AppError> {
     records::get(db, actor, id).await
 }
 
-/// One page of companies and the total (see `records::queries`).
+/// One page of companies and the total (see `records::reads`).
 pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Company>, AppError> {
     records::list(db, actor, q).await
 }

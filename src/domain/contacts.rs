@@ -516,7 +516,7 @@ pub async fn list_json(db: &Db, actor: &Actor, q: &ListQuery) -> Result<(u64, St
     records::list_json(db, actor, q).await
 }
 
-/// One page of contacts and the total (see `records::queries`).
+/// One page of contacts and the total (see `records::reads`).
 pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Contact>, AppError> {
     records::list(db, actor, q).await
 }

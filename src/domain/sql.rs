@@ -1,5 +1,5 @@
-//! Helpers for the read modules that keep raw SQL (`deals::queries`, `search`,
-//! `records::queries`), each of which says why: a placeholder-writing string builder, the
+//! Helpers for the read modules that keep raw SQL (`deals::reads`, `search`,
+//! `records::reads`), each of which says why: a placeholder-writing string builder, the
 //! JSON aggregate that hands a page across as one value, and LIKE escaping. Writes never
 //! use this module; they go through sea-orm.
 use sea_orm::{DatabaseBackend, FromQueryResult, Statement, Value};

@@ -1,6 +1,6 @@
 //! The board: per stage the count, sums and first cards of its deals, and the weighted
 //! forecast, kept until the change counter moves. Reads only; the statements that build
-//! the columns are in `queries` (raw SQL, each saying why).
+//! the columns are in `reads` (raw SQL, each saying why).
 
 use super::*;
 use std::collections::BTreeMap;
@@ -182,8 +182,8 @@ pub(super) async fn build_board(
     let all = pipelines(&db.read).await?;
     let pipeline = pick_pipeline(&all, q.pipeline)?;
     let stage_ids: Vec<i64> = pipeline.stages.iter().map(|s| s.id).collect();
-    let totals = queries::board_totals(db, q, &stage_ids).await?;
-    let cards = queries::board_cards(db, q, &pipeline.stages).await?;
+    let totals = reads::board_totals(db, q, &stage_ids).await?;
+    let cards = reads::board_cards(db, q, &pipeline.stages).await?;
     let (columns, forecast) = columns(&pipeline, &totals, &cards);
     Ok(Board {
         pipeline,
@@ -197,7 +197,7 @@ pub(super) async fn build_board(
 /// of the open stages, from the per-stage totals.
 fn columns(
     pipeline: &Pipeline,
-    totals: &[queries::Totals],
+    totals: &[reads::Totals],
     cards: &[Card],
 ) -> (Vec<Column>, BTreeMap<String, i64>) {
     let mut forecast = BTreeMap::new();
@@ -240,5 +240,5 @@ pub async fn column_cards(
     offset: i64,
     q: &BoardQuery,
 ) -> Result<Vec<Card>, AppError> {
-    queries::column_cards_after(db, q, stage_id, offset).await
+    reads::column_cards_after(db, q, stage_id, offset).await
 }

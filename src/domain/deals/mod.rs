@@ -5,13 +5,13 @@
 //! This module holds what a deal is and how one is read; the rest is split along its
 //! seams: `money` (amounts and currencies), `pipelines` (pipelines and stages, admins),
 //! `write` (create, edit, delete), `moves` (stage changes), `board` (the board, its
-//! filters and cache), `table` (the deal list) and `queries` (the reads that stay raw
+//! filters and cache), `table` (the deal list) and `reads` (the reads that stay raw
 //! SQL, each saying why). Writes go through sea-orm's entities.
 mod board;
 mod money;
 mod moves;
 mod pipelines;
-mod queries;
+mod reads;
 mod table;
 mod write;
 
@@ -126,7 +126,7 @@ impl Card {
 }
 
 async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Deal>, AppError> {
-    queries::deal_by_id(conn, id).await
+    reads::deal_by_id(conn, id).await
 }
 
 fn gone() -> AppError {
@@ -144,5 +144,5 @@ pub async fn for_company(
     company_id: i64,
     limit: i64,
 ) -> Result<Vec<Deal>, AppError> {
-    queries::company_deals(db, company_id, limit).await
+    reads::company_deals(db, company_id, limit).await
 }

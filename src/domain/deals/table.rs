@@ -204,8 +204,8 @@ pub(super) async fn build_list(
         .filter(|s| q.status.as_ref().is_none_or(|k| *k == s.kind))
         .map(|s| s.id)
         .collect();
-    let totals = queries::table_totals(db, q, &stage_ids).await?;
-    let items = queries::table_page(db, q, &stage_ids).await?;
+    let totals = reads::table_totals(db, q, &stage_ids).await?;
+    let items = reads::table_page(db, q, &stage_ids).await?;
     Ok(DealTable {
         pipeline,
         pipelines: all,

@@ -9,7 +9,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Kind, ListQuery, Record, filters, queries};
+use super::{Kind, ListQuery, Record, filters, reads};
 use crate::domain::{Actor, Db, now};
 use crate::entities::{audit_log, tag, user};
 use crate::error::AppError;
@@ -71,7 +71,7 @@ async fn count_in(
     selection: &Selection,
 ) -> Result<u64, AppError> {
     let row = conn
-        .query_one(&queries::count(kind, condition(conn, selection)))
+        .query_one(&reads::count(kind, condition(conn, selection)))
         .await?;
     let n: i64 = row
         .map(|r| r.try_get::<i64>("", "n"))
@@ -212,7 +212,7 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
         None => ("bulk_delete", None),
     };
     let affected = audit(&tx, actor, R::KIND, req.selection, action, detail).await?;
-    let ids = queries::ids(R::KIND, condition(&tx, req.selection));
+    let ids = reads::ids(R::KIND, condition(&tx, req.selection));
     let changed = match owner {
         Some(o) => {
             R::Entity::update_many()
@@ -270,7 +270,7 @@ async fn apply_tag<R: Record>(db: &Db, actor: &Actor, req: &Request<'_>) -> Resu
     if tagging {
         link_tag::<R>(&tx, tag.id, condition(&tx, req.selection)).await?;
     } else {
-        let ids = queries::ids(R::KIND, condition(&tx, req.selection));
+        let ids = reads::ids(R::KIND, condition(&tx, req.selection));
         R::TagLink::delete_many()
             .filter(R::LINK_TAG.eq(tag.id))
             .filter(R::LINK_RECORD.in_subquery(ids))

@@ -5,7 +5,7 @@
 pub mod bulk;
 pub mod filters;
 pub mod merge;
-pub mod queries;
+pub mod reads;
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -257,7 +257,7 @@ pub fn params_from_query<P: DeserializeOwned>(
 }
 
 /// One page of records and the total, in one statement that returns one row (see
-/// `queries`).
+/// `reads`).
 pub async fn list<R: Record>(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<R>, AppError> {
     list_row(db, q).await?.into_page(q.page, q.per_page)
 }
@@ -272,7 +272,7 @@ pub async fn list_json(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<(u64, S
 async fn list_row(db: &Db, q: &ListQuery) -> Result<PageRow, AppError> {
     check_filters(db, q).await?;
     let backend = db.backend();
-    PageRow::find_by_statement(backend.build(&queries::page(backend, q)))
+    PageRow::find_by_statement(backend.build(&reads::page(backend, q)))
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the list query returned no row".into()))
@@ -282,7 +282,7 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<PageRow, AppError> {
 pub async fn get_in<R: Record>(conn: &impl ConnectionTrait, id: i64) -> Result<R, AppError> {
     let backend = conn.get_database_backend();
     let page: Page<R> =
-        PageRow::find_by_statement(backend.build(&queries::one(backend, R::KIND, id)))
+        PageRow::find_by_statement(backend.build(&reads::one(backend, R::KIND, id)))
             .one(conn)
             .await?
             .ok_or_else(|| AppError::not_found(R::KIND.title))?
@@ -316,7 +316,7 @@ pub async fn export_chunk<R: Record>(
     after: i64,
 ) -> Result<Vec<R>, AppError> {
     let backend = db.backend();
-    let stmt = queries::export(backend, q, after, EXPORT_CHUNK);
+    let stmt = reads::export(backend, q, after, EXPORT_CHUNK);
     let page: Page<R> = PageRow::find_by_statement(backend.build(&stmt))
         .one(&db.read)
         .await?
