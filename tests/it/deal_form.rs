@@ -1,5 +1,5 @@
-//! The deal form started from a contact's or a company's page: pre-filled, and back to
-//! that page once the deal is added.
+//! The deal form started from a contact's or a company's page (pre-filled, and back to
+//! that page once the deal is added), and those pages' own deal lists.
 use actix_web::http::Method;
 use serde_json::json;
 
@@ -127,4 +127,41 @@ async fn starting_from_a_contact_that_does_not_exist_is_not_found() {
     let app = TestApp::new().await;
     let (mut c, _, _) = rep_with_contact(&app).await;
     assert_eq!(c.get("/deals/new?contact=987654").await.status, 404);
+}
+
+#[actix_web::test]
+async fn a_contacts_page_lists_their_deals_and_starts_a_new_one_for_them() {
+    let app = TestApp::new().await;
+    let (mut c, contact, _) = rep_with_contact(&app).await;
+    let token = app.token("rep-api@example.com").await;
+    c.create(
+        "/api/v1/deals",
+        &token,
+        json!({"title": "Ana renewal", "contact_ids": [contact]}),
+    )
+    .await;
+    c.create("/api/v1/deals", &token, json!({"title": "Someone else"}))
+        .await;
+    let html = c.get(&format!("/contacts/{contact}")).await.text();
+    assert!(html.contains(">Ana renewal</a>"), "{html}");
+    assert!(
+        !html.contains("Someone else"),
+        "another deal is listed: {html}"
+    );
+    assert!(
+        html.contains(&format!("href=\"/deals/new?contact={contact}\"")),
+        "{html}"
+    );
+}
+
+#[actix_web::test]
+async fn a_companys_page_starts_a_new_deal_for_it() {
+    let app = TestApp::new().await;
+    let (mut c, _, company) = rep_with_contact(&app).await;
+    let html = c.get(&format!("/companies/{company}")).await.text();
+    assert!(
+        html.contains(&format!("href=\"/deals/new?company={company}\"")),
+        "{html}"
+    );
+    assert!(html.contains("No deals with Acme Inc yet."), "{html}");
 }

@@ -144,5 +144,15 @@ pub async fn for_company(
     company_id: i64,
     limit: i64,
 ) -> Result<Vec<Deal>, AppError> {
-    reads::company_deals(db, company_id, limit).await
+    reads::related_deals(db, reads::Related::Company(company_id), limit).await
+}
+
+/// The deals a contact is linked to, newest first (for their page).
+pub async fn for_contact(
+    db: &Db,
+    _actor: &Actor,
+    contact_id: i64,
+    limit: i64,
+) -> Result<Vec<Deal>, AppError> {
+    reads::related_deals(db, reads::Related::Contact(contact_id), limit).await
 }

@@ -101,12 +101,14 @@ pub(super) async fn deal_by_id(
     Ok(items(conn, sql, "deal").await?.into_iter().next())
 }
 
-/// Raw: a company's newest deals as one JSON value.
-pub(super) async fn company_deals(
-    db: &Db,
-    company_id: i64,
-    limit: i64,
-) -> Result<Vec<Deal>, AppError> {
+/// Whose deals a record page lists.
+pub(super) enum Related {
+    Company(i64),
+    Contact(i64),
+}
+
+/// Raw: a company's or a contact's newest deals as one JSON value.
+pub(super) async fn related_deals(db: &Db, to: Related, limit: i64) -> Result<Vec<Deal>, AppError> {
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
@@ -115,9 +117,14 @@ pub(super) async fn company_deals(
             &fields(backend),
             " ORDER BY d.created_at DESC, d.id DESC",
         ))
-        .push(" FROM (SELECT d.id FROM deals d WHERE d.company_id = ")
-        .bind(company_id)
-        .push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ")
+        .push(" FROM (SELECT d.id FROM deals d");
+    match to {
+        Related::Company(id) => sql.push(" WHERE d.company_id = ").bind(id),
+        Related::Contact(id) => sql
+            .push(" JOIN deal_contacts dc ON dc.deal_id = d.id WHERE dc.contact_id = ")
+            .bind(id),
+    };
+    sql.push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ")
         .bind(limit)
         .push(") page JOIN deals d ON d.id = page.id")
         .push(JOINS)

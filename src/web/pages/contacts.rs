@@ -58,6 +58,8 @@ struct ShowPage {
     c: Contact,
     defs: Vec<crate::domain::custom_fields::Field>,
     values: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The deals the contact is linked to, newest first.
+    deals: Vec<crate::domain::deals::Deal>,
 }
 
 pub async fn show(
@@ -75,6 +77,7 @@ pub async fn show(
     ok(&ShowPage {
         l: Layout::for_user(&user, "contacts"),
         activity,
+        deals: crate::domain::deals::for_contact(&state.db, &user.actor, c.id, 50).await?,
         defs: crate::domain::custom_fields::defs(&state.db, "contact").await?,
         values: c.custom_fields.clone(),
         c,
