@@ -26,6 +26,7 @@ mod hardening;
 mod login_throttle;
 mod merge;
 mod openapi;
+mod owners;
 mod pipelines;
 mod search;
 mod sessions;

@@ -358,7 +358,13 @@ pub async fn check_owned(
             .one(&db.read)
             .await?
         {
-            Some(u) if u.active || current_owner == Some(owner_id) => owner_name = u.name,
+            // Viewers own nothing, as with deals; a record keeps an owner it already has.
+            Some(u) if current_owner == Some(owner_id) => owner_name = u.name,
+            Some(u) if u.active && u.role != "viewer" => owner_name = u.name,
+            Some(u) if u.active => fields.set(
+                "owner_id",
+                format!("{} is a viewer; viewers cannot own records.", u.name),
+            ),
             _ => fields.set("owner_id", "Owner must be an active user."),
         }
     }

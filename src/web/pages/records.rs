@@ -208,7 +208,12 @@ pub async fn list_data<R: Listed>(
 /// The owners a record's form offers: the active users, and the record's own owner if
 /// since deactivated, so saving the form does not quietly hand the record to someone else.
 pub async fn owners(state: &AppState, owner_id: &str) -> Result<Vec<users::Person>, AppError> {
-    let mut owners = users::list_active(&state.db).await?;
+    // Viewers own nothing (the domain refuses them); a record's current owner stays listed.
+    let mut owners: Vec<users::Person> = users::list_active(&state.db)
+        .await?
+        .into_iter()
+        .filter(|u| u.role != "viewer" || u.id.to_string() == owner_id)
+        .collect();
     if let Ok(owner_id) = owner_id.parse::<i64>()
         && !owners.iter().any(|o| o.id == owner_id)
         && let Ok(owner) = users::person(&state.db.read, owner_id).await
