@@ -411,3 +411,21 @@ async fn the_company_list_exports_as_csv_with_its_filters() {
             && !text.contains("Globex")
     );
 }
+
+#[actix_web::test]
+async fn a_website_typed_without_https_is_stored_with_it() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let company = c
+        .api_ok(
+            Method::POST,
+            "/api/v1/companies",
+            &token,
+            Some(json!({"name": "Northwind", "website": "northwind.test/about"})),
+        )
+        .await
+        .json();
+    assert_eq!(company["website"], "https://northwind.test/about");
+    assert_eq!(company["domain"], "northwind.test");
+}

@@ -89,7 +89,14 @@ pub(super) async fn validate(
             format!("Name must be at most {NAME_MAX} characters."),
         );
     }
-    let website = clean(input.website.as_deref());
+    // "northwind.test" is how people type an address: it is stored as https://northwind.test.
+    let website = clean(input.website.as_deref()).map(|w| {
+        if !w.contains("://") && w.contains('.') && !w.contains(char::is_whitespace) {
+            format!("https://{w}")
+        } else {
+            w
+        }
+    });
     if let Some(w) = &website {
         let ok = w.chars().count() <= WEBSITE_MAX
             && url::Url::parse(w)
@@ -98,7 +105,7 @@ pub(super) async fn validate(
         if !ok {
             fields.set(
                 "website",
-                "Enter a full web address, like https://acme.com.",
+                "Enter a web address, like acme.com or https://acme.com.",
             );
         }
     }

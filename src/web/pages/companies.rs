@@ -230,8 +230,9 @@ impl FormPage {
                 "website",
                 "Website",
                 &v.website,
-                "url",
-                "maxlength=300 placeholder=https://acme.com",
+                // Text with a URL keyboard: "acme.com" is a fine answer (stored with https://).
+                "text",
+                "maxlength=300 inputmode=url placeholder=acme.com",
             ),
             ("phone", "Phone", &v.phone, "tel", "maxlength=30"),
             ("address", "Address", &v.address, "text", "maxlength=500"),
