@@ -198,6 +198,30 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, Ap
         .ok_or_else(|| AppError::not_found("User"))
 }
 
+/// Whether a user with `role` may own records (contacts, companies, deals): viewers own
+/// nothing.
+pub fn may_own(role: &str) -> bool {
+    role != "viewer"
+}
+
+/// The owners a record's form offers: the active users who may own, and the record's
+/// current owner (`keep`) even if since deactivated or made a viewer, so saving the form
+/// does not quietly hand the record to someone else.
+pub async fn owner_choices(db: &Db, keep: Option<i64>) -> Result<Vec<Person>, AppError> {
+    let mut owners: Vec<Person> = list_active(db)
+        .await?
+        .into_iter()
+        .filter(|u| may_own(&u.role) || Some(u.id) == keep)
+        .collect();
+    if let Some(id) = keep
+        && !owners.iter().any(|o| o.id == id)
+        && let Ok(owner) = person(&db.read, id).await
+    {
+        owners.push(owner);
+    }
+    Ok(owners)
+}
+
 /// Active users, for owner pickers and filters.
 pub async fn list_active(db: &Db) -> Result<Vec<Person>, AppError> {
     if let Some(users) = db.auth_cache.active_users.get(&()) {

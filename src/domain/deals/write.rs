@@ -224,13 +224,10 @@ async fn check_links(
 
 /// Whether a user may be given deals: active, and not a viewer.
 async fn can_own(db: &Db, user_id: i64) -> Result<bool, AppError> {
-    let n = user::Entity::find()
-        .filter(user::Column::Active.eq(true))
-        .filter(user::Column::Role.ne("viewer"))
-        .filter(user::Column::Id.eq(user_id))
-        .count(&db.read)
-        .await?;
-    Ok(n > 0)
+    Ok(user::Entity::find_by_id(user_id)
+        .one(&db.read)
+        .await?
+        .is_some_and(|u| u.active && crate::domain::users::may_own(&u.role)))
 }
 
 /// The expected close date and the deal's own probability, if given.

@@ -360,7 +360,7 @@ pub async fn check_owned(
         {
             // Viewers own nothing, as with deals; a record keeps an owner it already has.
             Some(u) if current_owner == Some(owner_id) => owner_name = u.name,
-            Some(u) if u.active && u.role != "viewer" => owner_name = u.name,
+            Some(u) if u.active && crate::domain::users::may_own(&u.role) => owner_name = u.name,
             Some(u) if u.active => fields.set(
                 "owner_id",
                 format!("{} is a viewer; viewers cannot own records.", u.name),

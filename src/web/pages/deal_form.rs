@@ -213,13 +213,7 @@ async fn edit_page(
         .filter_map(|c| c.trim().parse().ok())
         .collect();
     let linked = pick::contact_refs(&state.db, &ids).await?;
-    // Viewers cannot be given deals; one that already owns this deal stays listed, so
-    // saving other fields does not quietly change the owner.
-    let owners = users::list_active(&state.db)
-        .await?
-        .into_iter()
-        .filter(|u| u.role != "viewer" || u.id.to_string() == v.owner_id)
-        .collect();
+    let owners = users::owner_choices(&state.db, v.owner_id.parse().ok()).await?;
     render(
         &FormPage {
             l: Layout::for_user(user, "deals"),

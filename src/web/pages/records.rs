@@ -205,22 +205,9 @@ pub async fn list_data<R: Listed>(
     }))
 }
 
-/// The owners a record's form offers: the active users, and the record's own owner if
-/// since deactivated, so saving the form does not quietly hand the record to someone else.
+/// The owners a record's form offers (`users::owner_choices`), kept as the form typed it.
 pub async fn owners(state: &AppState, owner_id: &str) -> Result<Vec<users::Person>, AppError> {
-    // Viewers own nothing (the domain refuses them); a record's current owner stays listed.
-    let mut owners: Vec<users::Person> = users::list_active(&state.db)
-        .await?
-        .into_iter()
-        .filter(|u| u.role != "viewer" || u.id.to_string() == owner_id)
-        .collect();
-    if let Ok(owner_id) = owner_id.parse::<i64>()
-        && !owners.iter().any(|o| o.id == owner_id)
-        && let Ok(owner) = users::person(&state.db.read, owner_id).await
-    {
-        owners.push(owner);
-    }
-    Ok(owners)
+    users::owner_choices(&state.db, owner_id.parse().ok()).await
 }
 
 /// Every tag's name, for a form's suggestions.
