@@ -55,7 +55,7 @@ impl Subject {
 #[serde(deny_unknown_fields)]
 pub struct ActivityInput {
     /// note, call, meeting, email or payment.
-    #[schema(value_type = crate::web::api::schema::ActivityKind)]
+    #[schema(value_type = crate::domain::schema::ActivityKind)]
     pub kind: String,
     #[schema(min_length = 1, max_length = 20000)]
     pub body: String,

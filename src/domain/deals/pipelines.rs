@@ -195,7 +195,7 @@ pub struct StageInput {
     #[schema(minimum = 0, maximum = 100)]
     pub probability: i32,
     /// open, won or lost.
-    #[schema(value_type = crate::web::api::schema::StageKind)]
+    #[schema(value_type = crate::domain::schema::StageKind)]
     pub kind: String,
 }
 

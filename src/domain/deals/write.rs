@@ -32,7 +32,7 @@ pub struct DealInput {
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000000000.0)]
     pub amount: Option<Value>,
     /// ISO 4217; default the organisation's currency.
-    #[schema(value_type = Option<crate::web::api::schema::Currency>)]
+    #[schema(value_type = Option<crate::domain::schema::Currency>)]
     pub currency: Option<String>,
     pub company_id: Option<i64>,
     #[schema(max_items = 50)]
@@ -44,7 +44,7 @@ pub struct DealInput {
     /// 0–100, overriding the stage's.
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
     pub probability: Option<Value>,
-    #[schema(value_type = Option<crate::web::api::schema::Source>)]
+    #[schema(value_type = Option<crate::domain::schema::Source>)]
     pub source: Option<String>,
     /// Required when the stage is a lost one.
     #[schema(max_length = 500)]
@@ -408,7 +408,7 @@ pub struct DealPatch {
     pub title: Option<String>,
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000000000.0)]
     pub amount: Option<Value>,
-    #[schema(value_type = Option<crate::web::api::schema::Currency>)]
+    #[schema(value_type = Option<crate::domain::schema::Currency>)]
     pub currency: Option<String>,
     #[serde(default, deserialize_with = "crate::domain::double_option")]
     #[schema(value_type = Option<i64>)]
@@ -421,7 +421,7 @@ pub struct DealPatch {
     pub expected_close: Option<Option<String>>,
     #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
     pub probability: Option<Value>,
-    #[schema(value_type = Option<crate::web::api::schema::Source>)]
+    #[schema(value_type = Option<crate::domain::schema::Source>)]
     pub source: Option<String>,
     #[schema(max_length = 500)]
     pub lost_reason: Option<String>,
