@@ -26,10 +26,135 @@ pub async fn fresh_database() -> TempDatabase {
     }
 }
 
+/// A migrated database nobody else uses, copied from one migrated once per test run:
+/// migrating anew for each of several hundred tests was most of the suite's time.
+pub async fn migrated_database() -> TempDatabase {
+    let template = TEMPLATE.get_or_init(make_template).await;
+    let url = match template {
+        Template::Sqlite(path) => {
+            let url = sqlite_url();
+            let target = url.strip_prefix("sqlite://").expect("a SQLite URL");
+            std::fs::copy(path, target).expect("copy the template database");
+            url
+        }
+        Template::Postgres(name) => create_pg_database(Some(name)).await,
+    };
+    TempDatabase { url }
+}
+
+enum Template {
+    /// A SQLite file with no WAL beside it (written by `VACUUM INTO`), so a plain copy is
+    /// a whole database.
+    Sqlite(String),
+    /// A PostgreSQL database nobody stays connected to, as `CREATE DATABASE … TEMPLATE`
+    /// requires.
+    Postgres(String),
+}
+
+static TEMPLATE: tokio::sync::OnceCell<Template> = tokio::sync::OnceCell::const_new();
+
+async fn make_template() -> Template {
+    remove_stale_templates().await;
+    let url = fresh_database_url().await;
+    let pools = cairn::db::connect(&url)
+        .await
+        .expect("connect to the template");
+    cairn::db::migrate(&pools.write)
+        .await
+        .expect("migrate the template");
+    let pid = std::process::id();
+    let template = if let Some(path) = url.strip_prefix("sqlite://") {
+        let dir = std::path::Path::new(path).parent().expect("a directory");
+        let copy = format!("{}/template_{pid}.db", dir.display());
+        let _ = std::fs::remove_file(&copy);
+        pools
+            .write
+            .execute_unprepared(&format!("VACUUM INTO '{copy}'"))
+            .await
+            .expect("write the template file");
+        Template::Sqlite(copy)
+    } else {
+        Template::Postgres(format!("cairn_template_{pid}"))
+    };
+    let (read, write) = (pools.read, pools.write);
+    drop(read);
+    write
+        .close()
+        .await
+        .expect("close the template's connections");
+    if let Template::Postgres(name) = &template {
+        let (_, migrated) = url.rsplit_once('/').expect("database URL has a path");
+        pg_admin(&format!("ALTER DATABASE {migrated} RENAME TO {name}")).await;
+    }
+    // The migrated original is not needed again; the template is left for the next
+    // run's clean-up (nothing runs when a test binary exits).
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+    template
+}
+
+/// Templates are named after the test process that made them; those of processes that
+/// have ended are removed.
+async fn remove_stale_templates() {
+    let gone = |pid: &str| !std::path::Path::new(&format!("/proc/{pid}")).exists();
+    if let Ok(admin) = std::env::var("CAIRN_TEST_DATABASE_URL")
+        && admin.starts_with("postgres")
+    {
+        let mut conn = PgConnection::connect(&admin).await.expect("connect");
+        let names: Vec<(String,)> = sea_orm::sqlx::query_as(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'cairn_template_%'",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .expect("list templates");
+        let _ = conn.close().await;
+        for (name,) in names {
+            if gone(name.trim_start_matches("cairn_template_")) {
+                pg_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+            }
+        }
+        return;
+    }
+    let dir = std::env::temp_dir().join("cairn-tests");
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if let Some(pid) = name
+            .strip_prefix("template_")
+            .and_then(|n| n.strip_suffix(".db"))
+            && gone(pid)
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Runs one statement on the PostgreSQL test server's admin database.
+async fn pg_admin(sql: &str) {
+    let admin = std::env::var("CAIRN_TEST_DATABASE_URL").expect("a PostgreSQL test server");
+    let mut conn = PgConnection::connect(&admin)
+        .await
+        .expect("connect to the PostgreSQL test server");
+    sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let _ = conn.close().await;
+}
+
 /// A database URL nobody else uses: a new SQLite file, or a new PostgreSQL database.
 async fn fresh_database_url() -> String {
+    match std::env::var("CAIRN_TEST_DATABASE_URL") {
+        Ok(admin) if admin.starts_with("postgres") => create_pg_database(None).await,
+        _ => sqlite_url(),
+    }
+}
+
+fn unique_suffix() -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let unique = format!(
+    format!(
         "{}_{}_{}",
         std::process::id(),
         n,
@@ -37,29 +162,26 @@ async fn fresh_database_url() -> String {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .subsec_nanos()
-    );
-    match std::env::var("CAIRN_TEST_DATABASE_URL") {
-        Ok(admin) if admin.starts_with("postgres") => {
-            let name = format!("cairn_t_{unique}");
-            let mut conn = PgConnection::connect(&admin)
-                .await
-                .expect("connect to the PostgreSQL test server");
-            sea_orm::sqlx::raw_sql(sea_orm::sqlx::AssertSqlSafe(format!(
-                "CREATE DATABASE {name}"
-            )))
-            .execute(&mut conn)
-            .await
-            .expect("create a test database");
-            let _ = conn.close().await;
-            let (base, _) = admin.rsplit_once('/').expect("database URL has a path");
-            format!("{base}/{name}")
-        }
-        _ => {
-            let dir = std::env::temp_dir().join("cairn-tests");
-            std::fs::create_dir_all(&dir).unwrap();
-            format!("sqlite://{}/t_{unique}.db", dir.display())
-        }
-    }
+    )
+}
+
+fn sqlite_url() -> String {
+    let dir = std::env::temp_dir().join("cairn-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    format!("sqlite://{}/t_{}.db", dir.display(), unique_suffix())
+}
+
+/// A new PostgreSQL database on the test server, empty or copied from `template`.
+async fn create_pg_database(template: Option<&str>) -> String {
+    let admin = std::env::var("CAIRN_TEST_DATABASE_URL").expect("a PostgreSQL test server");
+    let name = format!("cairn_t_{}", unique_suffix());
+    pg_admin(&match template {
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        None => format!("CREATE DATABASE {name}"),
+    })
+    .await;
+    let (base, _) = admin.rsplit_once('/').expect("database URL has a path");
+    format!("{base}/{name}")
 }
 
 pub struct TestApp {
@@ -117,9 +239,10 @@ impl Drop for TempDatabase {
 
 impl TestApp {
     pub async fn new() -> TestApp {
-        let database = fresh_database().await;
+        let database = migrated_database().await;
         let url = database.url.clone();
         let db = Db::connect(&url).await.expect("connect");
+        // A no-op on the copied schema, kept so a test app is always fully migrated.
         db.migrate().await.expect("migrate");
         let state = Data::new(AppState {
             db: db.clone(),
