@@ -7,8 +7,7 @@ use crate::app::AppState;
 use crate::domain::activities::{self, Activity, ActivityInput, ListParams};
 use crate::error::AppError;
 use crate::web::api::schema::{
-    BadRequest, ErrorBody, NotFound, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
-    UnsupportedMediaType,
+    ErrorBody, Forbidden, NotFound, Unauthorized, Unavailable, WriteErrors,
 };
 use crate::web::auth::ApiUser;
 
@@ -56,12 +55,10 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/v1/activities", operation_id = "create_activity", tag = "activities", request_body = ActivityInput,
-    responses((status = 201, body = Activity), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
+    responses((status = 201, body = Activity),
+        (status = 403, response = Forbidden),
         (status = 409, description = "The record it is about was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn create(
     state: web::Data<AppState>,

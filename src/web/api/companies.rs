@@ -9,8 +9,8 @@ use crate::domain::companies::{self, Company, CompanyInput, CompanyPatch, ListPa
 use crate::error::AppError;
 use crate::web::api::records;
 use crate::web::api::schema::{
-    BadRequest, CompanyMergeField, ErrorBody, NotFound, PayloadTooLarge, TagName, Unauthorized,
-    Unavailable, Unprocessable, UnsupportedMediaType,
+    CompanyMergeField, ErrorBody, Forbidden, NotFound, TagName, Unauthorized, Unavailable,
+    Unprocessable, WriteErrors,
 };
 use crate::web::auth::ApiUser;
 
@@ -36,58 +36,12 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(companies::list(&state.db, &actor, &query).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/companies", operation_id = "create_company", tag = "companies", request_body = CompanyInput,
-    responses((status = 201, body = Company), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
-        (status = 409, description = "Another company has this name or domain, or a record it names was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn create(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    body: web::Json<CompanyInput>,
-) -> Result<HttpResponse, AppError> {
-    let company = companies::create(&state.db, &actor, &body).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/companies/{}", company.id)))
-        .json(company))
-}
-
-#[utoipa::path(get, path = "/api/v1/companies/{id}", operation_id = "get_company", tag = "companies",
-    params(("id" = i64, Path, description = "Company id")),
-    responses((status = 200, body = Company), (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn get(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(companies::get(&state.db, &actor, *id).await?))
-}
-
-#[utoipa::path(patch, path = "/api/v1/companies/{id}", operation_id = "update_company", tag = "companies", request_body = CompanyPatch,
-    params(("id" = i64, Path, description = "Company id")),
-    responses((status = 200, body = Company), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
-        (status = 404, response = NotFound),
-        (status = 409, description = "Another company has this name or domain, or a record it names was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn update(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<CompanyPatch>,
-) -> Result<HttpResponse, AppError> {
-    Ok(
-        HttpResponse::Ok()
-            .json(companies::update(&state.db, &actor, *id, body.into_inner()).await?),
-    )
+records::crud_handlers! {
+    domain = companies, record = Company, input = CompanyInput, patch = CompanyPatch,
+    tag = "companies", base = "/api/v1/companies", item = "/api/v1/companies/{id}",
+    ops = ("create_company", "get_company", "update_company"), id = "Company id",
+    create_conflict = "Another company has this name or domain, or a record it names was deleted meanwhile.",
+    update_conflict = "Another company has this name or domain, or a record it names was deleted meanwhile.",
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -133,13 +87,11 @@ pub struct MergeRequest {
 
 #[utoipa::path(post, path = "/api/v1/companies/{id}/merge", operation_id = "merge_companies", tag = "companies", request_body = MergeRequest,
     params(("id" = i64, Path, description = "The company that stays")),
-    responses((status = 200, body = Company), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
+    responses((status = 200, body = Company),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, description = "The merged name or domain clashes with another company, or a record was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn merge(
     state: web::Data<AppState>,
@@ -176,11 +128,9 @@ pub struct BulkRequest {
 
 #[utoipa::path(post, path = "/api/v1/companies/bulk", operation_id = "bulk_companies", tag = "companies", request_body = BulkRequest,
     responses((status = 200, body = crate::web::api::records::BulkResult),
-        (status = 400, response = BadRequest), (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 403, response = Forbidden),
         (status = 409, description = "A record the action names was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn bulk(
     state: web::Data<AppState>,

@@ -7,8 +7,8 @@ use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListPar
 use crate::error::AppError;
 use crate::web::api::records;
 use crate::web::api::schema::{
-    BadRequest, ContactMergeField, ErrorBody, NotFound, PayloadTooLarge, TagName, Unauthorized,
-    Unavailable, Unprocessable, UnsupportedMediaType,
+    ContactMergeField, ErrorBody, Forbidden, NotFound, TagName, Unauthorized, Unavailable,
+    Unprocessable, WriteErrors,
 };
 use crate::web::auth::ApiUser;
 
@@ -41,56 +41,12 @@ pub async fn list(
         .body(body))
 }
 
-#[utoipa::path(post, path = "/api/v1/contacts", operation_id = "create_contact", tag = "contacts", request_body = ContactInput,
-    responses((status = 201, body = Contact), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
-        (status = 409, description = "Another contact has this email, or a record it names was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn create(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    body: web::Json<ContactInput>,
-) -> Result<HttpResponse, AppError> {
-    let contact = contacts::create(&state.db, &actor, &body).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/contacts/{}", contact.id)))
-        .json(contact))
-}
-
-#[utoipa::path(get, path = "/api/v1/contacts/{id}", operation_id = "get_contact", tag = "contacts",
-    params(("id" = i64, Path, description = "Contact id")),
-    responses((status = 200, body = Contact), (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn get(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(contacts::get(&state.db, &actor, *id).await?))
-}
-
-#[utoipa::path(patch, path = "/api/v1/contacts/{id}", operation_id = "update_contact", tag = "contacts", request_body = ContactPatch,
-    params(("id" = i64, Path, description = "Contact id")),
-    responses((status = 200, body = Contact), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
-        (status = 404, response = NotFound),
-        (status = 409, description = "Another contact has this email, or a record it names was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn update(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<ContactPatch>,
-) -> Result<HttpResponse, AppError> {
-    let contact = contacts::update(&state.db, &actor, *id, body.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(contact))
+records::crud_handlers! {
+    domain = contacts, record = Contact, input = ContactInput, patch = ContactPatch,
+    tag = "contacts", base = "/api/v1/contacts", item = "/api/v1/contacts/{id}",
+    ops = ("create_contact", "get_contact", "update_contact"), id = "Contact id",
+    create_conflict = "Another contact has this email, or a record it names was deleted meanwhile.",
+    update_conflict = "Another contact has this email, or a record it names was deleted meanwhile.",
 }
 
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", operation_id = "delete_contact", tag = "contacts",
@@ -133,12 +89,10 @@ pub struct BulkRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts/bulk", operation_id = "bulk_contacts", tag = "contacts", request_body = BulkRequest,
-    responses((status = 200, body = crate::web::api::records::BulkResult), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
+    responses((status = 200, body = crate::web::api::records::BulkResult),
+        (status = 403, response = Forbidden),
         (status = 409, description = "A record the action names was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn bulk(
     state: web::Data<AppState>,
@@ -174,13 +128,11 @@ pub struct MergeRequest {
 
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/merge", operation_id = "merge_contacts", tag = "contacts", request_body = MergeRequest,
     params(("id" = i64, Path, description = "The contact that stays")),
-    responses((status = 200, body = Contact), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
+    responses((status = 200, body = Contact),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, description = "The merged values clash with another contact (email), or a record was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn merge(
     state: web::Data<AppState>,

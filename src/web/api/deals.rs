@@ -9,8 +9,8 @@ use crate::domain::deals::{
 };
 use crate::error::AppError;
 use crate::web::api::schema::{
-    BadRequest, DealSort, DealStatus, ErrorBody, NotFound, PayloadTooLarge, SortDirection,
-    StageDirection, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType,
+    DealSort, DealStatus, ErrorBody, Forbidden, NotFound, SortDirection, StageDirection,
+    Unauthorized, Unavailable, Unprocessable, WriteErrors,
 };
 use crate::web::auth::ApiUser;
 
@@ -75,55 +75,12 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/deals", operation_id = "create_deal", tag = "deals", request_body = DealInput,
-    responses((status = 201, body = Deal), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
-        (status = 409, description = "A record it names was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn create(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    body: web::Json<DealInput>,
-) -> Result<HttpResponse, AppError> {
-    let deal = deals::create(&state.db, &actor, &body).await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/deals/{}", deal.id)))
-        .json(deal))
-}
-
-#[utoipa::path(get, path = "/api/v1/deals/{id}", operation_id = "get_deal", tag = "deals",
-    params(("id" = i64, Path, description = "Deal id")),
-    responses((status = 200, body = Deal), (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn get(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(deals::get(&state.db, &actor, *id).await?))
-}
-
-#[utoipa::path(patch, path = "/api/v1/deals/{id}", operation_id = "update_deal", tag = "deals", request_body = DealPatch,
-    params(("id" = i64, Path, description = "Deal id")),
-    responses((status = 200, body = Deal), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
-        (status = 404, response = NotFound),
-        (status = 409, description = "`version` is not the deal's current one (someone changed it), or a record it names was deleted meanwhile.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn update(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<DealPatch>,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(deals::update(&state.db, &actor, *id, body.into_inner()).await?))
+crate::web::api::records::crud_handlers! {
+    domain = deals, record = Deal, input = DealInput, patch = DealPatch,
+    tag = "deals", base = "/api/v1/deals", item = "/api/v1/deals/{id}",
+    ops = ("create_deal", "get_deal", "update_deal"), id = "Deal id",
+    create_conflict = "A record it names was deleted meanwhile.",
+    update_conflict = "`version` is not the deal's current one (someone changed it), or a record it names was deleted meanwhile.",
 }
 
 #[utoipa::path(delete, path = "/api/v1/deals/{id}", operation_id = "delete_deal", tag = "deals",
@@ -144,13 +101,11 @@ pub async fn delete(
 
 #[utoipa::path(post, path = "/api/v1/deals/{id}/move", tag = "deals", request_body = Move,
     params(("id" = i64, Path, description = "Deal id")),
-    responses((status = 200, body = Deal), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
+    responses((status = 200, body = Deal),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, description = "`version` is not the deal's current one: someone changed or moved it.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn move_deal(
     state: web::Data<AppState>,
@@ -185,13 +140,11 @@ pub struct PipelineInput {
 /// Renames a pipeline (admins).
 #[utoipa::path(patch, path = "/api/v1/pipelines/{id}", tag = "deals", request_body = PipelineInput,
     params(("id" = i64, Path, description = "Pipeline id")),
-    responses((status = 200, body = Pipeline), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 200, body = Pipeline),
         (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
         (status = 404, response = NotFound),
         (status = 409, description = "Another pipeline has this name.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn rename_pipeline(
     state: web::Data<AppState>,
@@ -204,12 +157,10 @@ pub async fn rename_pipeline(
 
 /// Creates a pipeline with New, In progress, Won and Lost stages (admins).
 #[utoipa::path(post, path = "/api/v1/pipelines", tag = "deals", request_body = PipelineInput,
-    responses((status = 201, body = Pipeline), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 201, body = Pipeline),
         (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
         (status = 409, description = "Another pipeline has this name.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn create_pipeline(
     state: web::Data<AppState>,
@@ -223,13 +174,11 @@ pub async fn create_pipeline(
 /// Adds a stage at the end of a pipeline (admins).
 #[utoipa::path(post, path = "/api/v1/pipelines/{id}/stages", tag = "deals", request_body = StageInput,
     params(("id" = i64, Path, description = "Pipeline id")),
-    responses((status = 201, body = Stage), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 201, body = Stage),
         (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
         (status = 404, response = NotFound),
         (status = 409, description = "Another stage of this pipeline has this name.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn add_stage(
     state: web::Data<AppState>,
@@ -244,13 +193,11 @@ pub async fn add_stage(
 /// Renames a stage, sets its probability or kind (admins).
 #[utoipa::path(patch, path = "/api/v1/stages/{id}", tag = "deals", request_body = StageInput,
     params(("id" = i64, Path, description = "Stage id")),
-    responses((status = 200, body = Stage), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 200, body = Stage),
         (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
         (status = 404, response = NotFound),
         (status = 409, description = "Another stage of this pipeline has this name, or the change would leave the pipeline without an open stage.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn update_stage(
     state: web::Data<AppState>,
@@ -304,12 +251,10 @@ pub struct StageOrder {
 /// Moves a stage in its pipeline (admins): one place up or down, or to a position.
 #[utoipa::path(post, path = "/api/v1/stages/{id}/reorder", tag = "deals", request_body = StageOrder,
     params(("id" = i64, Path, description = "Stage id")),
-    responses((status = 204, description = "Moved."), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 204, description = "Moved."),
         (status = 403, description = "Only admins change pipelines.", body = ErrorBody),
         (status = 404, response = NotFound),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn reorder_stage(
     state: web::Data<AppState>,

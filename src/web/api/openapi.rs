@@ -27,7 +27,8 @@ use crate::web::api::{activities, companies, contacts, deals, schema, search};
         ),
         responses(
             schema::BadRequest, schema::Unauthorized, schema::NotFound, schema::PayloadTooLarge,
-            schema::UnsupportedMediaType, schema::Unprocessable, schema::Unavailable
+            schema::UnsupportedMediaType, schema::Unprocessable, schema::Unavailable,
+            schema::Forbidden
         )
     ),
     modifiers(&Bearer)

@@ -106,3 +106,30 @@ error_response!(
      `fields` says which."
 );
 error_response!(Unavailable, "The database is busy; try again shortly.");
+error_response!(Forbidden, "Viewers only read.");
+
+/// The error answers every write operation can give whatever it writes: a body that is
+/// not JSON, too large or not valid, no token, a busy database. Operations list only
+/// what is their own (403, 404, 409) beside it.
+pub struct WriteErrors;
+
+impl utoipa::IntoResponses for WriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        [
+            ("400", "BadRequest"),
+            ("401", "Unauthorized"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
+            ("422", "Unprocessable"),
+            ("503", "Unavailable"),
+        ]
+        .into_iter()
+        .map(|(status, name)| {
+            (
+                status.to_string(),
+                RefOr::Ref(utoipa::openapi::Ref::from_response_name(name)),
+            )
+        })
+        .collect()
+    }
+}
