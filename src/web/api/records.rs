@@ -51,13 +51,13 @@ macro_rules! crud_handlers {
         create_conflict = $create_conflict:tt, update_conflict = $update_conflict:tt $(,)?
     ) => {
         #[utoipa::path(post, path = $base, operation_id = $create_op, tag = $tag,
-                    request_body = $input,
-                    responses((status = 201, body = $record),
-                        (status = 403, response = crate::web::api::schema::Forbidden),
-                        (status = 409, description = $create_conflict,
-                            body = crate::web::api::schema::ErrorBody),
-                        crate::web::api::schema::WriteErrors),
-                    security(("bearer" = [])))]
+                            request_body = $input,
+                            responses((status = 201, body = $record),
+                                (status = 403, response = crate::web::api::schema::Forbidden),
+                                (status = 409, description = $create_conflict,
+                                    body = crate::web::api::schema::ErrorBody),
+                                crate::web::api::schema::WriteErrors),
+                            security(("bearer" = [])))]
         pub async fn create(
             state: actix_web::web::Data<crate::app::AppState>,
             crate::web::auth::ApiUser(actor): crate::web::auth::ApiUser,
@@ -70,12 +70,12 @@ macro_rules! crud_handlers {
         }
 
         #[utoipa::path(get, path = $item, operation_id = $get_op, tag = $tag,
-                    params(("id" = i64, Path, description = $id_doc)),
-                    responses((status = 200, body = $record),
-                        (status = 401, response = crate::web::api::schema::Unauthorized),
-                        (status = 404, response = crate::web::api::schema::NotFound),
-                        (status = 503, response = crate::web::api::schema::Unavailable)),
-                    security(("bearer" = [])))]
+                            params(("id" = i64, Path, description = $id_doc)),
+                            responses((status = 200, body = $record),
+                                (status = 401, response = crate::web::api::schema::Unauthorized),
+                                (status = 404, response = crate::web::api::schema::NotFound),
+                                (status = 503, response = crate::web::api::schema::Unavailable)),
+                            security(("bearer" = [])))]
         pub async fn get(
             state: actix_web::web::Data<crate::app::AppState>,
             crate::web::auth::ApiUser(actor): crate::web::auth::ApiUser,
@@ -85,15 +85,15 @@ macro_rules! crud_handlers {
         }
 
         #[utoipa::path(patch, path = $item, operation_id = $update_op, tag = $tag,
-                    request_body = $patch,
-                    params(("id" = i64, Path, description = $id_doc)),
-                    responses((status = 200, body = $record),
-                        (status = 403, response = crate::web::api::schema::Forbidden),
-                        (status = 404, response = crate::web::api::schema::NotFound),
-                        (status = 409, description = $update_conflict,
-                            body = crate::web::api::schema::ErrorBody),
-                        crate::web::api::schema::WriteErrors),
-                    security(("bearer" = [])))]
+                            request_body = $patch,
+                            params(("id" = i64, Path, description = $id_doc)),
+                            responses((status = 200, body = $record),
+                                (status = 403, response = crate::web::api::schema::Forbidden),
+                                (status = 404, response = crate::web::api::schema::NotFound),
+                                (status = 409, description = $update_conflict,
+                                    body = crate::web::api::schema::ErrorBody),
+                                crate::web::api::schema::WriteErrors),
+                            security(("bearer" = [])))]
         pub async fn update(
             state: actix_web::web::Data<crate::app::AppState>,
             crate::web::auth::ApiUser(actor): crate::web::auth::ApiUser,
@@ -107,3 +107,44 @@ macro_rules! crud_handlers {
 }
 
 pub(crate) use crud_handlers;
+
+/// Which records a bulk action covers: listed ids, or every record matching a filter.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkRequest {
+    pub action: bulk::Action,
+    /// The new owner, for `change_owner`.
+    pub owner_id: Option<i64>,
+    /// The tag to add or remove, for `tag` and `untag`.
+    #[schema(value_type = Option<crate::web::api::schema::TagName>)]
+    pub tag: Option<String>,
+    /// Up to 10 000 record ids.
+    #[schema(min_items = 1, max_items = 10000)]
+    pub ids: Option<Vec<i64>>,
+    /// The record type's list filters (its list's query parameters, `cf.<key>` included):
+    /// every match. A key that is not a filter is refused.
+    #[schema(value_type = Option<Object>)]
+    pub filter: Option<BTreeMap<String, serde_json::Value>>,
+    /// The count the client expects: if given, the action is refused (409) unless exactly
+    /// this many records are selected when it runs.
+    pub expected: Option<u64>,
+}
+
+/// Runs a bulk request on records of type `R`, whose list filters `P` parses (`parse`
+/// reads a filter object given as a query string).
+pub async fn bulk<R: Record, P: serde::Serialize + Default>(
+    db: &Db,
+    actor: &Actor,
+    body: BulkRequest,
+    parse: impl FnOnce(&str) -> Result<ListQuery, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let selection = selection::<P>(body.ids, body.filter, parse)?;
+    let request = bulk::Request {
+        selection: &selection,
+        action: body.action,
+        owner_id: body.owner_id,
+        tag: body.tag.as_deref(),
+        expected: body.expected,
+    };
+    apply::<R>(db, actor, request).await
+}
