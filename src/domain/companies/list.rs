@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::{INDUSTRIES, KIND, SIZE_BANDS, industry_keys};
-use crate::domain::records::{self, Common, ListQuery, OwnFilters, filters};
+use crate::domain::records::{self, ListQuery, OwnFilters, filters};
 use crate::domain::schema::{CompanySort, Industry, SizeBand};
 use crate::domain::{FieldErrorsExt, clean, normalise};
 use crate::error::{AppError, FieldErrors};
@@ -58,38 +58,12 @@ pub struct CompanyFilters {
     pub size: Option<String>,
 }
 
-impl records::Params for ListParams {
-    fn from_query(query: &str) -> Result<ListParams, AppError> {
-        ListParams::from_query(query)
-    }
-
-    fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
-        ListParams::validate(self, default_per_page)
-    }
-
-    fn custom(&self) -> &BTreeMap<String, String> {
-        &self.custom
-    }
-}
+records::list_params!(ListParams);
 
 impl ListParams {
-    /// Reads a list's query string, custom field filters (`cf.<key>`) included.
-    pub fn from_query(query: &str) -> Result<ListParams, AppError> {
-        records::params_from_query(query, |p: &mut ListParams, custom| p.custom = custom)
-    }
-
     pub fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
         let mut fields = FieldErrors::new();
-        let common = Common {
-            q: &self.q,
-            owner: &self.owner,
-            tags: &self.tags,
-            sort: &self.sort,
-            page: &self.page,
-            per_page: &self.per_page,
-            custom: &self.custom,
-        }
-        .check(&KIND, default_per_page, &mut fields);
+        let common = self.common().check(&KIND, default_per_page, &mut fields);
         let industry = clean(self.industry.as_deref()).map(|i| i.to_lowercase());
         if let Some(i) = &industry
             && !INDUSTRIES.iter().any(|(k, _)| k == i)

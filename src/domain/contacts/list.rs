@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::IntoParams;
 
 use super::{KIND, SOURCES};
-use crate::domain::records::{self, Common, ListQuery, OwnFilters, filters};
+use crate::domain::records::{self, ListQuery, OwnFilters, filters};
 use crate::domain::schema::{ContactSort, Source};
 use crate::domain::{FieldErrorsExt, check_text, clean, normalise};
 use crate::error::{AppError, FieldErrors};
@@ -60,39 +60,13 @@ pub struct ContactFilters {
     pub company_id: Option<i64>,
 }
 
-impl records::Params for ListParams {
-    fn from_query(query: &str) -> Result<ListParams, AppError> {
-        ListParams::from_query(query)
-    }
-
-    fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
-        ListParams::validate(self, default_per_page)
-    }
-
-    fn custom(&self) -> &BTreeMap<String, String> {
-        &self.custom
-    }
-}
+records::list_params!(ListParams);
 
 impl ListParams {
-    /// Reads a list's query string, custom field filters (`cf.<key>`) included.
-    pub fn from_query(query: &str) -> Result<ListParams, AppError> {
-        records::params_from_query(query, |p: &mut ListParams, custom| p.custom = custom)
-    }
-
     /// Unknown or out-of-range values are a 422 naming the parameter, never an empty list.
     pub fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
         let mut fields = FieldErrors::new();
-        let common = Common {
-            q: &self.q,
-            owner: &self.owner,
-            tags: &self.tags,
-            sort: &self.sort,
-            page: &self.page,
-            per_page: &self.per_page,
-            custom: &self.custom,
-        }
-        .check(&KIND, default_per_page, &mut fields);
+        let common = self.common().check(&KIND, default_per_page, &mut fields);
         let source = clean(self.source.as_deref());
         if let Some(s) = &source
             && !SOURCES.contains(&s.as_str())

@@ -107,6 +107,53 @@ pub trait Params: Default + serde::Serialize + Sized {
     fn custom(&self) -> &BTreeMap<String, String>;
 }
 
+/// Declares a record list's parameter type as one: `$params` has the fields every list
+/// reads (`q`, `owner`, `tags`, `sort`, `page`, `per_page`, `custom`) and an inherent
+/// `validate`; this gives it `from_query`, `common` (those fields, to check) and `Params`.
+macro_rules! list_params {
+    ($params:ident) => {
+        impl $params {
+            /// Reads a list's query string, custom field filters (`cf.<key>`) included.
+            pub fn from_query(query: &str) -> Result<$params, crate::error::AppError> {
+                crate::domain::records::params_from_query(query, |p: &mut $params, custom| {
+                    p.custom = custom
+                })
+            }
+
+            fn common(&self) -> crate::domain::records::Common<'_> {
+                crate::domain::records::Common {
+                    q: &self.q,
+                    owner: &self.owner,
+                    tags: &self.tags,
+                    sort: &self.sort,
+                    page: &self.page,
+                    per_page: &self.per_page,
+                    custom: &self.custom,
+                }
+            }
+        }
+
+        impl crate::domain::records::Params for $params {
+            fn from_query(query: &str) -> Result<$params, crate::error::AppError> {
+                $params::from_query(query)
+            }
+
+            fn validate(
+                &self,
+                default_per_page: u64,
+            ) -> Result<crate::domain::records::ListQuery, crate::error::AppError> {
+                $params::validate(self, default_per_page)
+            }
+
+            fn custom(&self) -> &std::collections::BTreeMap<String, String> {
+                &self.custom
+            }
+        }
+    };
+}
+
+pub(crate) use list_params;
+
 /// The filters only one record type has, as a condition on the records aliased `t`.
 pub trait OwnFilters: Debug + Send + Sync {
     fn condition(&self, backend: DbBackend) -> Condition;
