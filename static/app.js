@@ -60,6 +60,71 @@
     form.dataset.asked = asked;
   });
 
+  // A list sorted from a column header (a swap of the results only) leaves the filter
+  // form's own sort picker behind: set it to the sort shown, and remember the form's
+  // query as asked, so the next filter change keeps the sort and an idle `change` asks
+  // nothing.
+  document.addEventListener("htmx:afterSettle", function () {
+    var table = document.querySelector("#results table[data-sort]");
+    var form = document.querySelector("form.filters[hx-get]");
+    var picker = form && form.elements.sort;
+    if (!table || !picker || picker.value === table.dataset.sort) return;
+    picker.value = table.dataset.sort;
+    rememberFilters(document);
+  });
+
+  // The list's selection. The header's box ticks every row on the page; once it is
+  // ticked, "Select all N matching" hands the action to every record the filters match.
+  // The count beside Apply, and Apply's own words, are always what is ticked.
+  function selection() {
+    var form = document.getElementById("bulk");
+    if (!form) return null;
+    return {
+      form: form,
+      rows: document.querySelectorAll("input[name=ids][form=bulk]"),
+      page: document.querySelector("input[data-select-page]"),
+      all: document.querySelector("input[data-all-matching]")
+    };
+  }
+  function showSelection() {
+    var s = selection();
+    if (!s) return;
+    var ticked = 0;
+    for (var i = 0; i < s.rows.length; i++) if (s.rows[i].checked) ticked += 1;
+    if (s.page) {
+      s.page.checked = ticked > 0 && ticked === s.rows.length;
+      s.page.indeterminate = ticked > 0 && ticked < s.rows.length;
+    }
+    var all = !!(s.all && s.all.checked);
+    var total = s.form.dataset.total;
+    var count = s.form.querySelector("[data-tick-count]");
+    var apply = s.form.querySelector("[data-apply]");
+    if (count) count.textContent = all ? "All " + total + " selected" : ticked ? ticked + " selected" : "";
+    if (apply) apply.textContent = all ? "Apply to all " + total : ticked ? "Apply to " + ticked + " selected" : "Apply to selected";
+    var message = document.getElementById("bulk-message");
+    if (message && (all || ticked)) message.textContent = "";
+  }
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    var s = selection();
+    if (!s || !t || !t.matches) return;
+    var i;
+    if (t.matches("input[data-select-page]")) {
+      for (i = 0; i < s.rows.length; i++) s.rows[i].checked = t.checked;
+      if (!t.checked && s.all) s.all.checked = false;
+    } else if (t.matches("input[data-all-matching]")) {
+      if (t.checked) for (i = 0; i < s.rows.length; i++) s.rows[i].checked = true;
+    } else if (t.matches("input[name=ids][form=bulk]")) {
+      // One row unticked: no longer "all", but the rows still ticked.
+      if (!t.checked && s.all) s.all.checked = false;
+    } else {
+      return;
+    }
+    showSelection();
+  });
+  document.addEventListener("DOMContentLoaded", showSelection);
+  document.addEventListener("htmx:afterSettle", showSelection);
+
   function toast(message, kind) {
     var box = document.getElementById("toasts");
     if (!box) return;

@@ -1,4 +1,4 @@
-//! "Apply to all N matching" covers exactly what the list showed, whatever filter made it:
+//! "Select all N matching" covers exactly what the list showed, whatever filter made it:
 //! every filter kind, custom fields included, for tag, untag, owner change and delete; the
 //! confirmed count is what changes, and a changed selection is refused.
 use actix_web::http::Method;

@@ -28,6 +28,7 @@ mod merge;
 mod openapi;
 mod owners;
 mod pipelines;
+mod record_lists;
 mod search;
 mod sessions;
 mod settings;

@@ -7,12 +7,12 @@ pub mod filters;
 pub mod merge;
 pub mod reads;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::sync::Arc;
 
 use sea_orm::sea_query::Condition;
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, FromQueryResult};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter};
 use serde::de::DeserializeOwned;
 
 use crate::domain::sql::PageRow;
@@ -370,6 +370,27 @@ pub async fn export_chunk<R: Record>(
         .ok_or_else(|| AppError::Internal("the export query returned no row".into()))?
         .into_page(1, EXPORT_CHUNK)?;
     Ok(page.items)
+}
+
+/// The colour of each of the tags called `names` (as shown), for a list's chips: one
+/// indexed read, and none for a page without tags.
+pub async fn tag_colors(
+    db: &Db,
+    mut names: Vec<String>,
+) -> Result<HashMap<String, String>, AppError> {
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let norms: Vec<String> = names.iter().map(|n| normalise(n)).collect();
+    Ok(crate::entities::tag::Entity::find()
+        .filter(crate::entities::tag::Column::NameNorm.is_in(norms))
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|t| (t.name, t.color))
+        .collect())
 }
 
 /// What every record's input holds beside its own fields, checked.

@@ -1,13 +1,15 @@
 //! The record pages contacts and companies share: the list's data and filter echo, CSV
 //! export, bulk actions with their confirmation, and merging. What a record type shows
 //! differently is its `Listed` implementation (in its own page module) and its templates.
+use std::collections::HashMap;
+
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::records::merge::Mergeable;
-use crate::domain::records::{self, Kind, Params};
+use crate::domain::records::{self, Kind, Params, SortKey};
 use crate::domain::{Page, bulk, users, views};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
@@ -23,6 +25,8 @@ pub trait Listed: Mergeable + Clone {
     fn named(params: &Self::Params) -> Vec<(&'static str, Option<String>)>;
     /// How the record is named in messages and headings.
     fn name(&self) -> String;
+    /// Its tag names, for the list's coloured chips.
+    fn tags(&self) -> &[String];
     const CSV_HEADER: &'static [&'static str];
     fn csv(&self) -> Vec<String>;
     /// What a bulk delete's flash and confirmation add ("" for nothing).
@@ -109,7 +113,7 @@ pub async fn saved<R: Edited>(
 }
 
 /// The list's filters as the user set them, echoed back into the form and the links.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Filters {
     named: Vec<(&'static str, String)>,
     /// `cf.<key>` filters, kept across pages, bulk actions and saved views.
@@ -134,6 +138,16 @@ impl Filters {
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
+    }
+
+    /// The same filters with `name` set to `value`.
+    fn with(&self, name: &'static str, value: &str) -> Filters {
+        let mut f = self.clone();
+        match f.named.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, v)) => *v = value.to_string(),
+            None => f.named.push((name, value.to_string())),
+        }
+        f
     }
 
     fn set(&self) -> SetFilters<'_> {
@@ -164,9 +178,47 @@ pub struct ListData<R> {
     pub current_query: String,
     pub f: Filters,
     pub page: Page<R>,
+    /// The order the page is in.
+    pub sort: &'static SortKey,
+    /// The colour of each tag the page shows, by name.
+    pub tag_colors: HashMap<String, String>,
     pub owners: Vec<users::Person>,
     pub can_write: bool,
     pub csrf: String,
+}
+
+impl<R> ListData<R> {
+    /// The query a column header links to. `key` is the sort its first click asks for;
+    /// on the column the list is sorted by, the click turns the order round instead.
+    pub fn sort_query(&self, key: &str) -> String {
+        let next = match self.kind.sort(key) {
+            Some(s) if s.columns == self.sort.columns => self
+                .kind
+                .sorts
+                .iter()
+                .find(|o| o.columns == s.columns && o.desc != self.sort.desc)
+                .map_or(key, |o| o.key),
+            _ => key,
+        };
+        self.f.with("sort", next).page_query(1)
+    }
+
+    /// `aria-sort` for the column header whose first click sorts by `key`.
+    pub fn aria_sort(&self, key: &str) -> &'static str {
+        match self.kind.sort(key) {
+            Some(s) if s.columns == self.sort.columns && self.sort.desc => "descending",
+            Some(s) if s.columns == self.sort.columns => "ascending",
+            _ => "none",
+        }
+    }
+
+    /// The colour class of tag `name` ("" when unknown: the plain chip).
+    pub fn tag_class(&self, name: &str) -> String {
+        self.tag_colors
+            .get(name)
+            .map(|c| format!("tag-{c}"))
+            .unwrap_or_default()
+    }
 }
 
 /// The list's data, or the redirect to the user's default view on a bare visit.
@@ -191,6 +243,8 @@ pub async fn list_data<R: Listed>(
     }
     let query = params.validate(25)?;
     let page = records::list(&state.db, &user.actor, &query).await?;
+    let tags: Vec<String> = page.items.iter().flat_map(Listed::tags).cloned().collect();
+    let tag_colors = records::tag_colors(&state.db, tags).await?;
     let f = Filters::of::<R>(&params);
     Ok(Ok(ListData {
         kind,
@@ -199,6 +253,8 @@ pub async fn list_data<R: Listed>(
         current_query: f.page_query(1),
         f,
         page,
+        sort: query.sort,
+        tag_colors,
         owners: users::list_active(&state.db).await?,
         can_write: user.actor.can_write(),
         csrf: crate::web::auth::csrf_token(&user.session),
@@ -251,6 +307,9 @@ pub struct BulkForm {
     /// "selected" or "all".
     #[serde(default)]
     scope: String,
+    /// "1" when "Select all N matching" is ticked: the same as `scope=all`.
+    #[serde(default)]
+    all_matching: String,
     #[serde(default)]
     ids: Vec<i64>,
     #[serde(default)]
@@ -275,25 +334,35 @@ struct BulkPage {
 
 /// Step one shows what will happen to how many records; step two (`confirm=1`) does it.
 pub async fn bulk<R: Listed>(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     raw: RawForm,
 ) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
     let kind = R::KIND;
-    let form: BulkForm = raw.parse()?;
+    let mut form: BulkForm = raw.parse()?;
     // The filters go through the list's own parser, custom fields and all.
     let params = R::Params::from_query(&raw.0)?;
     let action = bulk::Action::parse(&form.action)
         .ok_or_else(|| AppError::field("action", "Choose what to do."))?;
+    if form.all_matching == "1" {
+        form.scope = "all".into();
+    }
+    let f = Filters::of::<R>(&params);
+    let back = format!("/{}?{}", kind.table, f.page_query(1));
+    if form.scope != "all" && form.ids.is_empty() && form.confirm != "1" {
+        let htmx = req.headers().contains_key("HX-Request");
+        return Ok(nothing_ticked(kind, &user, htmx, &back));
+    }
+    // The server selects by the filters as sent, never by a list the page built: what
+    // "all matching" covers is decided here, under the actor's own permissions.
     let selection = if form.scope == "all" {
         bulk::Selection::Filter(params.validate(25)?)
     } else {
         bulk::Selection::Ids(form.ids.clone())
     };
     let owner_id = form.owner_id.parse::<i64>().ok();
-    let f = Filters::of::<R>(&params);
-    let back = format!("/{}?{}", kind.table, f.page_query(1));
     if form.confirm != "1" {
         let count = bulk::count::<R>(&state.db, &user.actor, &selection).await?;
         let owner_name = match (action, owner_id) {
@@ -331,6 +400,26 @@ pub async fn bulk<R: Listed>(
     let were = if n == 1 { "was" } else { "were" };
     set_flash(&user.session, format!("{} {were} {what}.", kind.count(&n)));
     Ok(see_other(&back))
+}
+
+/// "Apply to selected" with nothing ticked changes nothing and says so where the person
+/// is: beside the button for htmx (the page, its filters and typing stay), or on the list
+/// with its filters for a plain post.
+fn nothing_ticked(kind: &Kind, user: &CurrentUser, htmx: bool, back: &str) -> HttpResponse {
+    let message = format!(
+        "Nothing was changed: first tick the {} to change (the box in the list's header row ticks the whole page).",
+        kind.plural
+    );
+    if !htmx {
+        set_flash(&user.session, message);
+        return see_other(back);
+    }
+    HttpResponse::UnprocessableEntity()
+        .insert_header(("HX-Retarget", "#bulk-message"))
+        .insert_header(("HX-Reswap", "innerHTML"))
+        .insert_header(("HX-Push-Url", "false"))
+        .content_type("text/html; charset=utf-8")
+        .body(message)
 }
 
 /// One row of the merge table: field, label, this record's value, the other's.
