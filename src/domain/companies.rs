@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::records::{self, Join, Kind, ListQuery, Record, SortKey};
+use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
 use crate::domain::{Actor, FieldErrorsExt, Page, audit, normalise, now};
-use crate::entities::{company, company_tag, contact};
+use crate::entities::{company, contact};
 
 mod list;
 mod merge;
@@ -209,7 +209,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &CompanyInput) -> Result<Comp
         records::set_tags::<Company>(&tx, id, names).await?;
     }
     audit::record(&tx, Some(actor), "create", "company", id, None).await?;
-    let company = get_in(&tx, id).await?;
+    let company: Company = records::get_in(&tx, id).await?;
     tx.commit().await?;
     Ok(company)
 }
@@ -280,7 +280,7 @@ pub async fn update(
         Some(serde_json::json!({"fields": changed})),
     )
     .await?;
-    let company = get_in(&tx, id).await?;
+    let company: Company = records::get_in(&tx, id).await?;
     tx.commit().await?;
     Ok(company)
 }
@@ -418,24 +418,7 @@ pub const KIND: Kind = Kind {
     ],
 };
 
-impl Record for Company {
-    const KIND: &'static Kind = &KIND;
-    type Entity = company::Entity;
-    type TagLink = company_tag::Entity;
-    const ID: company::Column = company::Column::Id;
-    const OWNER: company::Column = company::Column::OwnerId;
-    const UPDATED_AT: company::Column = company::Column::UpdatedAt;
-    const LINK_RECORD: company_tag::Column = company_tag::Column::CompanyId;
-    const LINK_TAG: company_tag::Column = company_tag::Column::TagId;
-
-    fn id(&self) -> i64 {
-        self.id
-    }
-}
-
-async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Company, AppError> {
-    records::get_in(conn, id).await
-}
+records::record!(Company, company, company_tag, CompanyId);
 
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Company, AppError> {
     records::get(db, actor, id).await

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::records::{self, Join, Kind, ListQuery, Record, SortKey};
+use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
 use crate::domain::{Actor, FieldErrorsExt, Page, audit, companies, double_option, now};
-use crate::entities::{company, contact, contact_tag};
+use crate::entities::{company, contact};
 use crate::error::{AppError, FieldErrors};
 
 pub const SOURCES: [&str; 7] = [
@@ -367,7 +367,7 @@ pub async fn update(
         Some(serde_json::json!({"fields": changed})),
     )
     .await?;
-    let contact = get_in(&tx, id).await?;
+    let contact: Contact = records::get_in(&tx, id).await?;
     tx.commit().await?;
     Ok(contact)
 }
@@ -486,24 +486,7 @@ pub const KIND: Kind = Kind {
     ],
 };
 
-impl Record for Contact {
-    const KIND: &'static Kind = &KIND;
-    type Entity = contact::Entity;
-    type TagLink = contact_tag::Entity;
-    const ID: contact::Column = contact::Column::Id;
-    const OWNER: contact::Column = contact::Column::OwnerId;
-    const UPDATED_AT: contact::Column = contact::Column::UpdatedAt;
-    const LINK_RECORD: contact_tag::Column = contact_tag::Column::ContactId;
-    const LINK_TAG: contact_tag::Column = contact_tag::Column::TagId;
-
-    fn id(&self) -> i64 {
-        self.id
-    }
-}
-
-async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Contact, AppError> {
-    records::get_in(conn, id).await
-}
+records::record!(Contact, contact, contact_tag, ContactId);
 
 /// Every role may read every contact (for now; the permission matrix comes later).
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Contact, AppError> {

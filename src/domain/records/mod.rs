@@ -99,6 +99,32 @@ pub trait Record: DeserializeOwned + Send + 'static {
     fn id(&self) -> i64;
 }
 
+/// Declares `$record` a record: its entity module, its tag link module and the link's
+/// column naming the record. Columns are the ones every record table has.
+macro_rules! record {
+    ($record:ident, $entity:ident, $link:ident, $link_record:ident) => {
+        impl crate::domain::records::Record for $record {
+            const KIND: &'static crate::domain::records::Kind = &KIND;
+            type Entity = crate::entities::$entity::Entity;
+            type TagLink = crate::entities::$link::Entity;
+            const ID: crate::entities::$entity::Column = crate::entities::$entity::Column::Id;
+            const OWNER: crate::entities::$entity::Column =
+                crate::entities::$entity::Column::OwnerId;
+            const UPDATED_AT: crate::entities::$entity::Column =
+                crate::entities::$entity::Column::UpdatedAt;
+            const LINK_RECORD: crate::entities::$link::Column =
+                crate::entities::$link::Column::$link_record;
+            const LINK_TAG: crate::entities::$link::Column = crate::entities::$link::Column::TagId;
+
+            fn id(&self) -> i64 {
+                self.id
+            }
+        }
+    };
+}
+
+pub(crate) use record;
+
 /// A list's query parameters as they arrive: read from a query string, then validated.
 pub trait Params: Default + serde::Serialize + Sized {
     fn from_query(query: &str) -> Result<Self, AppError>;
