@@ -313,3 +313,26 @@ async fn list_tag_chips_carry_their_colour_and_rows_have_no_delete() {
         "the API is unchanged"
     );
 }
+
+#[actix_web::test]
+async fn record_page_tag_chips_carry_their_colour() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep(&app).await;
+    let body = json!({"first_name": "Ana", "last_name": "Silva", "tags": ["vip"]});
+    let contact = c.create("/api/v1/contacts", &token, body).await;
+    let body = json!({"name": "Acme", "tags": ["vip"]});
+    let company = c.create("/api/v1/companies", &token, body).await;
+    let tag = cairn::entities::tag::Entity::find()
+        .one(&app.db.read)
+        .await
+        .unwrap()
+        .expect("the tag vip");
+    let chip = format!("class=\"tag tag-{}\"", tag.color);
+    for page in [
+        format!("/contacts/{contact}"),
+        format!("/companies/{company}"),
+    ] {
+        let html = c.get(&page).await.text();
+        assert!(html.contains(&chip), "{page}: the chip is {}", tag.color);
+    }
+}

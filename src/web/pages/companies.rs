@@ -60,6 +60,7 @@ pub async fn index(
 struct ShowPage {
     l: Layout,
     activity: crate::web::pages::activities::Panel,
+    tags: Vec<records::Chip>,
     defs: Vec<crate::domain::custom_fields::Field>,
     values: std::collections::BTreeMap<String, serde_json::Value>,
     c: Company,
@@ -106,6 +107,7 @@ pub async fn show(
     ok(&ShowPage {
         l: Layout::for_user(&user, "companies"),
         activity,
+        tags: records::chips(&state, &c.tags).await?,
         defs: crate::domain::custom_fields::defs(&state.db, "company").await?,
         values: c.custom_fields.clone(),
         c,

@@ -55,6 +55,7 @@ pub async fn index(
 struct ShowPage {
     l: Layout,
     activity: crate::web::pages::activities::Panel,
+    tags: Vec<records::Chip>,
     c: Contact,
     defs: Vec<crate::domain::custom_fields::Field>,
     values: std::collections::BTreeMap<String, serde_json::Value>,
@@ -77,6 +78,7 @@ pub async fn show(
     ok(&ShowPage {
         l: Layout::for_user(&user, "contacts"),
         activity,
+        tags: records::chips(&state, &c.tags).await?,
         deals: crate::domain::deals::for_contact(&state.db, &user.actor, c.id, 50).await?,
         defs: crate::domain::custom_fields::defs(&state.db, "contact").await?,
         values: c.custom_fields.clone(),

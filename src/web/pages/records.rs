@@ -539,3 +539,24 @@ pub async fn merge<R: Listed>(
     );
     Ok(see_other(&format!("/{}/{}", R::KIND.table, merged.id())))
 }
+
+/// A tag as a record page shows it: its name and its colour's class.
+pub struct Chip {
+    pub name: String,
+    pub class: String,
+}
+
+/// The record's tags as chips, coloured as in Settings → Tags (one query).
+pub async fn chips(state: &AppState, names: &[String]) -> Result<Vec<Chip>, AppError> {
+    let colors = crate::domain::records::tag_colors(&state.db, names.to_vec()).await?;
+    Ok(names
+        .iter()
+        .map(|name| Chip {
+            class: colors
+                .get(name)
+                .map(|c| format!("tag-{c}"))
+                .unwrap_or_default(),
+            name: name.clone(),
+        })
+        .collect())
+}
