@@ -21,6 +21,7 @@ mod deal_page;
 mod deals;
 mod entities;
 mod error_pages;
+mod export;
 mod fuzz;
 mod hardening;
 mod login_throttle;
