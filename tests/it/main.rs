@@ -8,6 +8,7 @@ mod support;
 mod activities;
 mod api_errors;
 mod auth;
+mod board_closed;
 mod board_page;
 mod bulk;
 mod bulk_scope;
