@@ -129,7 +129,7 @@ async fn a_closed_columns_count_and_sum_are_its_recent_deals() {
     );
     let html = c.get("/deals").await.text();
     assert!(
-        html.contains("in the last 30 days"),
+        html.contains("<span class=\"window\">last 30 days</span>"),
         "the count is not labelled: {html}"
     );
 }
