@@ -2,6 +2,7 @@
 //! product keeps beside them for as long as the process runs.
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 
 use crate::domain::cache::{AuthCache, CounterCache};
@@ -19,8 +20,9 @@ pub struct Db {
     pub write: DatabaseConnection,
     /// Token owners, active users, custom field definitions (5 s; see `cache`).
     pub auth_cache: Arc<AuthCache>,
-    /// Built boards, good while the `board` change counter is unchanged.
-    pub board_cache: Arc<CounterCache<BoardQuery, Board>>,
+    /// Built boards, good while the `board` change counter is unchanged, by filters and
+    /// the start of the closed columns' recent window (`deals::recent_since`).
+    pub board_cache: Arc<CounterCache<(BoardQuery, DateTime<Utc>), Board>>,
     /// Built deal-table pages, under the same counter.
     pub deal_list_cache: Arc<CounterCache<ListQuery, DealTable>>,
     /// The group-commit queue for new contacts, started on first use.

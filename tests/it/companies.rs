@@ -403,7 +403,7 @@ async fn the_company_list_exports_as_csv_with_its_filters() {
     let res = c.get("/companies/export.csv?industry=software").await;
     assert_eq!(res.status, 200);
     let text = res.text();
-    assert!(text.starts_with("id,name,domain,industry,size_band,website,phone,address,contacts,owner,owner_id,created_at,updated_at\r\n"));
+    assert!(text.starts_with("id,name,domain,industry,size_band,website,phone,address,contacts,owner,owner_id,created_at,updated_at,tags\r\n"));
     assert_eq!(text.matches("\r\n").count(), 3);
     assert!(
         text.contains(",\"Acme, Inc.\",")

@@ -316,7 +316,7 @@ async fn the_list_exports_every_matching_contact_as_csv() {
             .contains("attachment; filename=\"contacts-")
     );
     let text = all.text();
-    assert!(text.starts_with("id,first_name,last_name,email,phone,company,company_id,title,source,owner,owner_id,created_at,updated_at\r\n"));
+    assert!(text.starts_with("id,first_name,last_name,email,phone,company,company_id,title,source,owner,owner_id,created_at,updated_at,tags\r\n"));
     assert_eq!(
         text.matches("\r\n").count(),
         1 + 2501,

@@ -6,7 +6,7 @@ use super::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,21 @@ use crate::error::{AppError, FieldErrors};
 
 /// Cards a board column shows at first; more load as the column scrolls.
 pub const COLUMN_PAGE: i64 = 50;
+
+/// A won or lost column shows the deals closed in the last this many days; the rest are a
+/// link to the deal list away. Pipedrive takes closed deals off the board altogether and
+/// its users review them as "won this month"; a rolling month keeps a fresh win in sight
+/// for the team's next meetings, makes the column's count and sum a meaningful number
+/// ("won in the last 30 days", where "the last 20 won" would always say 20), and keeps
+/// the column short in a busy month and a quiet one alike.
+pub const RECENT_DAYS: i64 = 30;
+
+/// The start of the recent window: midnight (UTC) `RECENT_DAYS` ago. Whole days, so the
+/// board cache can key on it and a cached board changes at most once a day by itself.
+pub fn recent_since(now: DateTime<Utc>) -> DateTime<Utc> {
+    let day = (now - chrono::Duration::days(RECENT_DAYS)).date_naive();
+    day.and_time(chrono::NaiveTime::MIN).and_utc()
+}
 
 /// Board filters, as they arrive.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -111,9 +126,20 @@ pub struct Column {
     /// Sum of amounts per currency, in minor units.
     pub sums: BTreeMap<String, i64>,
     pub cards: Vec<Card>,
+    /// A won or lost column's deals closed before the recent window (not shown).
+    pub older: i64,
 }
 
 impl Column {
+    /// Whether the column holds closed deals (won or lost), and so shows the recent ones.
+    pub fn closed(&self) -> bool {
+        self.stage.kind != "open"
+    }
+    /// "1 older won deal", "12 older lost deals".
+    pub fn older_text(&self) -> String {
+        let s = if self.older == 1 { "" } else { "s" };
+        format!("{} older {} deal{s}", self.older, self.stage.kind)
+    }
     pub fn sum_text(&self) -> String {
         sums_text(&self.sums)
     }
@@ -135,6 +161,10 @@ impl Board {
     pub fn forecast_text(&self) -> String {
         sums_text(&self.forecast)
     }
+    /// How far back won and lost columns reach.
+    pub fn recent_days(&self) -> i64 {
+        RECENT_DAYS
+    }
 }
 
 /// The asked-for pipeline, or the first one.
@@ -150,16 +180,20 @@ pub(super) fn pick_pipeline(all: &[Pipeline], id: Option<i64>) -> Result<Pipelin
 /// weighted forecast. Everyone opens it first thing and most opens see what the last one
 /// saw, so a built board is kept until the trigger-kept `board` counter moves: a hit costs
 /// one primary-key read, and a change from any process is seen by the next request.
+/// The recent window's start is part of the key: a board built yesterday may show a deal
+/// that has since aged out of it.
 pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>, AppError> {
+    let since = recent_since(Utc::now());
     // Read the counter before the data: whatever is built is at least this new.
     let Some(counter) = board_counter(db).await? else {
-        return Ok(Arc::new(build_board(db, actor, q).await?));
+        return Ok(Arc::new(build_board(db, actor, q, since).await?));
     };
-    if let Some(b) = db.board_cache.get(q, counter) {
+    let key = (q.clone(), since);
+    if let Some(b) = db.board_cache.get(&key, counter) {
         return Ok(b);
     }
-    let b = Arc::new(build_board(db, actor, q).await?);
-    db.board_cache.insert(q.clone(), counter, b.clone());
+    let b = Arc::new(build_board(db, actor, q, since).await?);
+    db.board_cache.insert(key, counter, b.clone());
     Ok(b)
 }
 
@@ -173,17 +207,18 @@ pub(super) async fn board_counter(db: &Db) -> Result<Option<i64>, AppError> {
         .map(|r| r.n))
 }
 
-/// Three statements whatever the number of deals.
+/// Three statements whatever the number of deals. Won and lost columns show the deals
+/// that entered them since `since`.
 pub(super) async fn build_board(
     db: &Db,
     _actor: &Actor,
     q: &BoardQuery,
+    since: DateTime<Utc>,
 ) -> Result<Board, AppError> {
     let all = pipelines(&db.read).await?;
     let pipeline = pick_pipeline(&all, q.pipeline)?;
-    let stage_ids: Vec<i64> = pipeline.stages.iter().map(|s| s.id).collect();
-    let totals = reads::board_totals(db, q, &stage_ids).await?;
-    let cards = reads::board_cards(db, q, &pipeline.stages).await?;
+    let totals = reads::board_totals(db, q, &pipeline.stages, since).await?;
+    let cards = reads::board_cards(db, q, &pipeline.stages, since).await?;
     let (columns, forecast) = columns(&pipeline, &totals, &cards);
     Ok(Board {
         pipeline,
@@ -206,9 +241,14 @@ fn columns(
         .iter()
         .map(|s| {
             let mut sums = BTreeMap::new();
-            let mut count = 0;
+            let (mut count, mut older) = (0, 0);
             for t in totals.iter().filter(|t| t.stage_id == s.id) {
                 count += t.n;
+                older += t.older;
+                // A currency only the older deals of a closed column have is not shown.
+                if t.n == 0 {
+                    continue;
+                }
                 let sum = sums.entry(t.currency.clone()).or_insert(0i64);
                 *sum = sum.saturating_add(t.total);
                 if s.kind == "open" {
@@ -217,22 +257,28 @@ fn columns(
                     *f = f.saturating_add(weighted.saturating_add(t.overridden));
                 }
             }
+            let mut cards: Vec<Card> = cards
+                .iter()
+                .filter(|d| d.stage_id == s.id)
+                .cloned()
+                .collect();
+            if s.kind != "open" {
+                // Newest first, as `reads` chose them (a deal just won is on top).
+                cards.sort_by_key(|d| std::cmp::Reverse((d.stage_entered_at, d.id)));
+            }
             Column {
                 stage: s.clone(),
                 count,
                 sums,
-                cards: cards
-                    .iter()
-                    .filter(|d| d.stage_id == s.id)
-                    .cloned()
-                    .collect(),
+                cards,
+                older,
             }
         })
         .collect();
     (columns, forecast)
 }
 
-/// More cards of one column, after the first `offset`.
+/// More cards of one column, after the first `offset` (none for a stage that is gone).
 pub async fn column_cards(
     db: &Db,
     _actor: &Actor,
@@ -240,5 +286,10 @@ pub async fn column_cards(
     offset: i64,
     q: &BoardQuery,
 ) -> Result<Vec<Card>, AppError> {
-    reads::column_cards_after(db, q, stage_id, offset).await
+    let stage = match pipelines::stage_by_id(&db.read, stage_id).await {
+        Ok(stage) => stage,
+        Err(AppError::NotFound(_)) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    reads::column_cards_after(db, q, &stage, recent_since(Utc::now()), offset).await
 }

@@ -6,6 +6,7 @@
 
 use super::*;
 
+use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult};
 
 use crate::domain::Db;
@@ -189,41 +190,102 @@ fn push_board_filters(sql: &mut Sql, q: &BoardQuery, scope: Scope) {
 pub(super) struct Totals {
     pub(super) stage_id: i64,
     pub(super) currency: String,
+    /// The deals the column shows: all of an open stage's, a closed stage's recent ones.
     pub(super) n: i64,
     pub(super) total: i64,
-    /// The amounts of deals that follow their stage's probability.
+    /// The amounts of deals that follow their stage's probability (open stages).
     pub(super) plain: i64,
-    /// Amount × probability ÷ 100 of the deals with their own.
+    /// Amount × probability ÷ 100 of the deals with their own (open stages).
     pub(super) overridden: i64,
+    /// A closed stage's deals that entered it before the cut-off.
+    pub(super) older: i64,
 }
 
 /// Raw: it shares the board's filter text with the card statements below, so the counts
-/// and the cards can never disagree on which deals match.
+/// and the cards can never disagree on which deals match. Open stages are summed from
+/// the (stage, position, …) index, closed ones from the (stage, entered, …) index, which
+/// also splits their recent deals from the older.
 pub(super) async fn board_totals(
     db: &Db,
     q: &BoardQuery,
-    stage_ids: &[i64],
+    stages: &[Stage],
+    since: DateTime<Utc>,
 ) -> Result<Vec<Totals>, AppError> {
+    let (open, closed): (Vec<&Stage>, Vec<&Stage>) = stages.iter().partition(|s| s.kind == "open");
+    let ids = |s: Vec<&Stage>| s.iter().map(|s| s.id).collect::<Vec<i64>>();
+    let (open, closed) = (ids(open), ids(closed));
     let mut sql = Sql::new(db.backend());
     sql.push(
         // The stage's probability is applied per stage by the caller, so every sum comes
         // from the (stage, …) index alone, with no join per deal.
         "SELECT d.stage_id, d.currency, COUNT(*) AS n, CAST(COALESCE(SUM(d.amount_minor), 0) AS BIGINT) AS total, \
          CAST(COALESCE(SUM(CASE WHEN d.probability IS NULL THEN d.amount_minor ELSE 0 END), 0) AS BIGINT) AS plain, \
-         CAST(COALESCE(SUM(d.amount_minor * d.probability / 100), 0) AS BIGINT) AS overridden \
-         FROM deals d",
+         CAST(COALESCE(SUM(d.amount_minor * d.probability / 100), 0) AS BIGINT) AS overridden, \
+         CAST(0 AS BIGINT) AS older FROM deals d",
     );
-    push_board_filters(&mut sql, q, Scope::Stages(stage_ids));
+    push_board_filters(&mut sql, q, Scope::Stages(&open));
+    sql.push(" GROUP BY d.stage_id, d.currency UNION ALL SELECT d.stage_id, d.currency, CAST(SUM(CASE WHEN d.stage_entered_at >= ")
+        .bind(since)
+        .push(" THEN 1 ELSE 0 END) AS BIGINT) AS n, CAST(COALESCE(SUM(CASE WHEN d.stage_entered_at >= ")
+        .bind(since)
+        .push(
+            " THEN d.amount_minor ELSE 0 END), 0) AS BIGINT) AS total, \
+             CAST(0 AS BIGINT) AS plain, CAST(0 AS BIGINT) AS overridden, \
+             CAST(SUM(CASE WHEN d.stage_entered_at >= ",
+        )
+        .bind(since)
+        .push(" THEN 0 ELSE 1 END) AS BIGINT) AS older FROM deals d");
+    push_board_filters(&mut sql, q, Scope::Stages(&closed));
     sql.push(" GROUP BY d.stage_id, d.currency");
     Ok(Totals::find_by_statement(sql.build()).all(&db.read).await?)
 }
 
-/// Raw: every column's first cards as one JSON value, from a UNION ALL of one small
-/// (stage, position) index range per stage instead of numbering every deal of the pipeline.
+/// Which of a column's deals it shows, and in which order.
+#[derive(Clone, Copy)]
+pub(super) enum Shown {
+    /// An open stage: every deal, in the column's order.
+    All,
+    /// A won or lost stage: the deals that entered it since the time given, newest first.
+    Since(DateTime<Utc>),
+}
+
+impl Shown {
+    fn of(stage: &Stage, since: DateTime<Utc>) -> Shown {
+        if stage.kind == "open" {
+            Shown::All
+        } else {
+            Shown::Since(since)
+        }
+    }
+
+    /// The column's filter beyond the board's, and its order: `WHERE` is already open.
+    fn push(self, sql: &mut Sql) {
+        match self {
+            Shown::All => sql.push(" ORDER BY d.position, d.id"),
+            Shown::Since(t) => sql
+                .push(" AND d.stage_entered_at >= ")
+                .bind(t)
+                .push(" ORDER BY d.stage_entered_at DESC, d.id DESC"),
+        };
+    }
+
+    fn order(self) -> &'static str {
+        match self {
+            Shown::All => " ORDER BY d.position, d.id",
+            Shown::Since(_) => " ORDER BY d.stage_entered_at DESC, d.id DESC",
+        }
+    }
+}
+
+/// Raw: every column's first cards as one JSON value, from a UNION ALL of one small index
+/// range per stage ((stage, position) for open stages, (stage, entered) for closed ones)
+/// instead of numbering every deal of the pipeline. The cards come in stage and position
+/// order; `board` puts a closed column's newest first.
 pub(super) async fn board_cards(
     db: &Db,
     q: &BoardQuery,
     stages: &[Stage],
+    since: DateTime<Utc>,
 ) -> Result<Vec<Card>, AppError> {
     let backend = db.backend();
     let mut cards = Sql::new(backend);
@@ -241,8 +303,9 @@ pub(super) async fn board_cards(
         }
         cards.push("SELECT * FROM (SELECT d.id FROM deals d");
         push_board_filters(&mut cards, q, Scope::Stage(stage.id));
+        Shown::of(stage, since).push(&mut cards);
         cards
-            .push(" ORDER BY d.position, d.id LIMIT ")
+            .push(" LIMIT ")
             .bind(COLUMN_PAGE)
             .push(") s")
             .push(&i.to_string());
@@ -261,20 +324,19 @@ pub(super) async fn board_cards(
 pub(super) async fn column_cards_after(
     db: &Db,
     q: &BoardQuery,
-    stage_id: i64,
+    stage: &Stage,
+    since: DateTime<Utc>,
     offset: i64,
 ) -> Result<Vec<Card>, AppError> {
     let backend = db.backend();
+    let shown = Shown::of(stage, since);
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(
-            backend,
-            &CARD_FIELDS,
-            " ORDER BY d.position, d.id",
-        ))
+        .push(&json_array(backend, &CARD_FIELDS, shown.order()))
         .push(" FROM (SELECT d.id FROM deals d");
-    push_board_filters(&mut sql, q, Scope::Stage(stage_id));
-    sql.push(" ORDER BY d.position, d.id LIMIT ")
+    push_board_filters(&mut sql, q, Scope::Stage(stage.id));
+    shown.push(&mut sql);
+    sql.push(" LIMIT ")
         .bind(COLUMN_PAGE)
         .push(" OFFSET ")
         .bind(offset.max(0))

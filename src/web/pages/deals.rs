@@ -57,6 +57,25 @@ impl Filters {
             1,
         )
     }
+
+    /// The deal list of `pipeline`'s won or lost deals (`kind`) under the same filters: a
+    /// closed column's link to the deals older than the board shows.
+    fn closed_list(&self, pipeline: &i64, kind: &str) -> String {
+        let (pipeline, kind) = (pipeline.to_string(), kind.to_string());
+        let query = list_query(
+            &[
+                ("pipeline", &pipeline),
+                ("status", &kind),
+                ("owner", &self.owner),
+                ("close_month", &self.close_month),
+                ("min_amount", &self.min_amount),
+                ("max_amount", &self.max_amount),
+                ("company", &self.company),
+            ],
+            1,
+        );
+        format!("/deals/list?{query}")
+    }
 }
 
 #[derive(Template)]

@@ -10,12 +10,12 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::records::merge::Mergeable;
 use crate::domain::records::{self, Kind, Params, SortKey};
-use crate::domain::{Page, bulk, users, views};
+use crate::domain::{Page, bulk, custom_fields, users, views};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::{Form, RawForm};
 use crate::web::htmx::Htmx;
-use crate::web::pages::{Layout, SetFilters, custom_filters, ok, see_other};
+use crate::web::pages::{Layout, SetFilters, custom, custom_filters, ok, see_other};
 
 /// How a record type's pages read its list and show its records.
 #[allow(async_fn_in_trait)]
@@ -284,17 +284,58 @@ pub async fn export<R: Listed>(
     let query = R::Params::from_query(req.query_string())?.validate(25)?;
     // Refused now, while an error can still be a status: once streaming starts it can't.
     records::check_filters(&state.db, &query).await?;
+    // The definitions as the download starts: one header for every chunk.
+    let defs = std::sync::Arc::new(custom_fields::defs(&state.db, R::KIND.entity).await?);
+    let header = export_header(R::CSV_HEADER, &defs);
     let (db, actor) = (state.db.clone(), user.actor.clone());
     let next = move |after| {
         let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
         async move { records::export_chunk::<R>(&db, &actor, &query, after).await }
     };
-    let write = |out: &mut String, r: &R| {
-        let values = r.csv();
+    // Each chunk's records come with their tags and custom values (one statement per
+    // chunk, see `records::reads`), so these columns cost no query of their own.
+    let write = move |out: &mut String, r: &R| {
+        let mut values = r.csv();
+        values.push(Listed::tags(r).join("; "));
+        values.extend(defs.iter().map(|d| export_value(r.custom(), &d.key)));
         crate::web::csv::row(out, values.iter().map(String::as_str));
     };
-    let body = crate::web::csv::stream(R::CSV_HEADER, records::EXPORT_CHUNK, next, write, R::id);
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let body = crate::web::csv::stream(&header, records::EXPORT_CHUNK, next, write, R::id);
     Ok(crate::web::csv::download(R::KIND.table, body))
+}
+
+/// A custom value as the record's page shows it (dates ISO, Yes/No, choices by label),
+/// with several choices joined like the tags column.
+fn export_value(
+    values: &std::collections::BTreeMap<String, serde_json::Value>,
+    key: &str,
+) -> String {
+    match values.get(key) {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => custom::display(values, key),
+    }
+}
+
+/// The export's columns: the record's own, its tags, then one per custom field in the
+/// order settings list them, headed by the label users know it by. A label that repeats a
+/// column already there is marked, so every header names one column.
+fn export_header(own: &[&str], defs: &[custom_fields::Field]) -> Vec<String> {
+    let mut header: Vec<String> = own.iter().map(|h| h.to_string()).collect();
+    header.push("tags".into());
+    for d in defs {
+        let label = if header.iter().any(|h| h.eq_ignore_ascii_case(&d.label)) {
+            format!("{} (custom field)", d.label)
+        } else {
+            d.label.clone()
+        };
+        header.push(label);
+    }
+    header
 }
 
 /// The list's bulk form: the action, the chosen rows or "all matching", and the filters.
