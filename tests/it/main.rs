@@ -23,6 +23,8 @@ mod entities;
 mod error_pages;
 mod fuzz;
 mod hardening;
+mod jobs;
+mod jobs_process;
 mod login_throttle;
 mod merge;
 mod openapi;
