@@ -56,16 +56,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        // Settings → Jobs and `cairn jobs list`: one state, newest first; the clean-up.
-        m.create_index(
-            Index::create()
-                .name("idx_jobs_state")
-                .table(Jobs::Table)
-                .col(Jobs::State)
-                .col(Jobs::Id)
-                .to_owned(),
-        )
-        .await?;
+        // No index on state: every claim and every finished job would update it, and the
+        // lists that filter by state are an admin's, read now and then.
         // One job per kind and key; jobs without a key (NULL) never collide.
         m.create_index(
             Index::create()

@@ -192,11 +192,8 @@ pub async fn unfinished(
     Ok(job::Entity::find()
         .filter(job::Column::Kind.eq(kind))
         .filter(job::Column::Id.gt(after))
-        .filter(job::Column::State.is_in([
-            State::Queued.as_str(),
-            State::Running.as_str(),
-            State::Failed.as_str(),
-        ]))
+        // Queued, running and failed jobs are those with a run_after (its index).
+        .filter(job::Column::RunAfter.is_not_null())
         .count(conn)
         .await?)
 }

@@ -110,6 +110,6 @@ async fn noop(db: &Db, count: u64, wait: Option<Duration>) -> Result<(), AppErro
                 limit.as_secs()
             )));
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

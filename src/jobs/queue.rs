@@ -152,12 +152,9 @@ pub async fn claim(
     let due = Query::select()
         .column(job::Column::Id)
         .from(job::Entity)
+        // run_after alone: only jobs that may be claimed have one (done and dead jobs
+        // have none), and a filter on state too made SQLite scan by state and sort.
         .and_where(job::Column::RunAfter.lte(now))
-        .and_where(job::Column::State.is_in([
-            State::Queued.as_str(),
-            State::Failed.as_str(),
-            State::Running.as_str(),
-        ]))
         .order_by(job::Column::RunAfter, Order::Asc)
         .order_by(job::Column::Id, Order::Asc)
         .limit(limit)
@@ -189,6 +186,32 @@ pub async fn complete(
     let mut held = 0;
     for chunk in ids.chunks(INSERT_CHUNK) {
         held += finish(State::Done, None)
+            .col_expr(job::Column::UpdatedAt, Expr::value(now))
+            .filter(job::Column::Id.is_in(chunk.iter().copied()))
+            .filter(job::Column::State.eq(State::Running.as_str()))
+            .filter(job::Column::LockedBy.eq(by))
+            .exec(conn)
+            .await?
+            .rows_affected;
+    }
+    Ok(held)
+}
+
+/// Puts the jobs `ids` that `by` claimed but never started back in the queue, due now,
+/// their claim not counted as an attempt.
+pub async fn release(
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let mut held = 0;
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        held += finish(State::Queued, Some(now))
+            .col_expr(
+                job::Column::Attempts,
+                Expr::col(job::Column::Attempts).sub(1),
+            )
             .col_expr(job::Column::UpdatedAt, Expr::value(now))
             .filter(job::Column::Id.is_in(chunk.iter().copied()))
             .filter(job::Column::State.eq(State::Running.as_str()))

@@ -1,9 +1,11 @@
-//! The workers inside `cairn serve`. One dispatcher task per process claims due jobs for
-//! as many workers as are free (so a claimed job starts at once and never waits behind
-//! another), runs each in its own tokio task, and hands outcomes to a recorder task that
-//! writes the finished ones in batches. Idle, it polls every `poll` and wakes at once when
-//! this process enqueues. Stopping ends the claiming; `finish` then waits, bounded, for the
-//! running jobs and their outcomes to be written.
+//! The workers inside `cairn serve`. One dispatcher task per process claims due jobs, runs
+//! each in its own tokio task (at most `workers` at once), and hands outcomes to a
+//! recorder task that writes the finished ones in batches. It holds at most twice
+//! `workers` claimed jobs: the second half waits for a free worker, so a claim takes
+//! several short jobs at once (one write for many jobs) while a job waits behind at most
+//! one other. Idle, it polls every `poll` and wakes at once when this process enqueues.
+//! Stopping ends the claiming; jobs not started yet go back to the queue, and `finish`
+//! waits, bounded, for the running ones and their outcomes to be written.
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -117,17 +119,20 @@ impl Drop for Running {
     }
 }
 
-/// A run's outcome, on its way to the recorder.
+/// A claimed job's end, on its way to the recorder: its run's result, or None when it
+/// never started because the process is stopping.
 struct Finished {
     job: job::Model,
-    result: Result<(), JobError>,
+    result: Option<Result<(), JobError>>,
 }
 
 /// The claim loop; see the module's comment. Long because it is one loop with its three
 /// answers (nothing due, jobs, an error) side by side.
 async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
     let workers = runner.opts.workers.max(1);
-    let slots = Arc::new(Semaphore::new(workers));
+    let held = 2 * workers;
+    let slots = Arc::new(Semaphore::new(held));
+    let free_workers = Arc::new(Semaphore::new(workers));
     let (outcomes, received) = mpsc::unbounded_channel();
     let recorder = tokio::spawn(record_all(runner.clone(), received));
     let mut errors = 0u32;
@@ -140,7 +145,7 @@ async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => break,
         };
         let mut permits = vec![first];
-        while permits.len() < workers {
+        while permits.len() < held {
             match slots.clone().try_acquire_owned() {
                 Ok(p) => permits.push(p),
                 Err(_) => break,
@@ -172,8 +177,13 @@ async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
             }
             Ok(jobs) => {
                 errors = 0;
-                for (job, permit) in jobs.into_iter().zip(permits) {
-                    tokio::spawn(run(runner.clone(), job, permit, outcomes.clone()));
+                for (job, slot) in jobs.into_iter().zip(permits) {
+                    let start = Start {
+                        workers: free_workers.clone(),
+                        stop: stop.clone(),
+                        slot,
+                    };
+                    tokio::spawn(run(runner.clone(), job, start, outcomes.clone()));
                 }
             }
             Err(e) => {
@@ -190,21 +200,38 @@ async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
             }
         }
     }
-    // Every permit back means every running job has handed over its outcome.
-    let _ = slots.acquire_many(workers as u32).await;
+    // Every slot back means every claimed job has handed over its outcome.
+    let _ = slots.acquire_many(held as u32).await;
     drop(outcomes);
     let _ = recorder.await;
+}
+
+/// What a claimed job needs to start: a free worker, unless the process stops first.
+struct Start {
+    workers: Arc<Semaphore>,
+    stop: watch::Receiver<bool>,
+    /// Its place among the jobs the dispatcher holds, given back once it has ended.
+    slot: OwnedSemaphorePermit,
 }
 
 async fn run(
     runner: Arc<Runner>,
     job: job::Model,
-    permit: OwnedSemaphorePermit,
+    mut start: Start,
     outcomes: mpsc::UnboundedSender<Finished>,
 ) {
-    let result = execute(&runner, &job).await;
+    let worker = tokio::select! {
+        biased;
+        _ = start.stop.wait_for(|stopping| *stopping) => None,
+        w = start.workers.clone().acquire_owned() => w.ok(),
+    };
+    let result = match worker {
+        Some(_) => Some(execute(&runner, &job).await),
+        None => None,
+    };
     let _ = outcomes.send(Finished { job, result });
-    drop(permit);
+    drop(worker);
+    drop(start.slot);
 }
 
 async fn execute(runner: &Runner, job: &job::Model) -> Result<(), JobError> {
@@ -256,16 +283,26 @@ async fn record_all(runner: Arc<Runner>, mut received: mpsc::UnboundedReceiver<F
 async fn record(runner: &Runner, batch: &[Finished]) {
     let now = runner.opts.clock.now();
     let (db, by) = (&runner.db.write, runner.name.as_str());
-    let done: Vec<i64> = batch
-        .iter()
-        .filter(|f| f.result.is_ok())
-        .map(|f| f.job.id)
-        .collect();
+    let ids = |want: fn(&Option<Result<(), JobError>>) -> bool| -> Vec<i64> {
+        batch
+            .iter()
+            .filter(|f| want(&f.result))
+            .map(|f| f.job.id)
+            .collect()
+    };
+    let done = ids(|r| matches!(r, Some(Ok(()))));
     if !done.is_empty() {
         persist("mark jobs done", || queue::complete(db, &done, by, now)).await;
     }
+    let unstarted = ids(Option::is_none);
+    if !unstarted.is_empty() {
+        persist("put unstarted jobs back", || {
+            queue::release(db, &unstarted, by, now)
+        })
+        .await;
+    }
     for f in batch {
-        let Err(e) = &f.result else { continue };
+        let Some(Err(e)) = &f.result else { continue };
         let (job, msg) = (&f.job, e.to_string());
         let went = match e {
             JobError::Retry(_) => {
