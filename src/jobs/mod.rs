@@ -8,7 +8,7 @@
 //! - `worker`: the tokio tasks inside `cairn serve` that run due jobs, and their shutdown.
 //! - `kinds`: the kinds this product has (no-op, the nightly clean-up); `schedule`: work
 //!   that recurs.
-//! - `command`: `cairn jobs …`.
+//! - `command`: `cairn jobs …`; `clock`: the time the queue works with, which tests move.
 //!
 //! A job is claimed for a lease: its `run_after` moves to the lease's end, so a job whose
 //! worker died becomes due again when the lease runs out. On PostgreSQL the claim skips

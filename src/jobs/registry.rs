@@ -39,9 +39,15 @@ impl std::fmt::Display for JobError {
     }
 }
 
+/// A refusal of the domain's (invalid, not found, not allowed) comes out the same every
+/// time, so the job is dead at once; anything else (the database busy or down) may pass.
 impl From<AppError> for JobError {
     fn from(e: AppError) -> JobError {
         match e {
+            AppError::Validation { .. }
+            | AppError::NotFound(_)
+            | AppError::Forbidden(_)
+            | AppError::BadRequest(_) => JobError::Permanent(e.to_string()),
             AppError::Internal(detail) => JobError::Retry(detail),
             other => JobError::Retry(other.to_string()),
         }
