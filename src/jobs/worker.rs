@@ -1,18 +1,20 @@
 //! The workers inside `cairn serve`. One dispatcher task per process claims due jobs, runs
 //! each in its own tokio task (at most `workers` at once), and hands outcomes to a
-//! recorder task that writes the finished ones in batches. It holds at most twice
-//! `workers` claimed jobs: the second half waits for a free worker, so a claim takes
-//! several short jobs at once (one write for many jobs) while a job waits behind at most
-//! one other. Idle, it polls every `poll` and wakes at once when this process enqueues.
+//! recorder task that writes the finished ones in batches. Claimed jobs beyond the free
+//! workers wait for one, so a claim takes many short jobs at once (one write serves
+//! dozens): while recent jobs were short it holds up to nine per worker, otherwise two,
+//! so a long job waits behind at most one other (and not while another process idles).
+//! Idle, it polls every `poll` and wakes at once when this process enqueues.
 //! Stopping ends the claiming; jobs not started yet go back to the queue, and `finish`
 //! waits, bounded, for the running ones and their outcomes to be written.
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration as StdDuration, Instant};
 
 use chrono::Duration;
 use futures_util::FutureExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::registry::{Ctx, JobError, Registry};
@@ -28,6 +30,10 @@ pub const LEASE_SECONDS: i64 = 300;
 pub const SHUTDOWN_WAIT: StdDuration = StdDuration::from_secs(20);
 /// Outcomes written per statement at most.
 const RECORD_BATCH: usize = 1024;
+/// Jobs that took less than this on average are short: up to `SHORT_HOLD` per worker are
+/// held (claimed) at once; otherwise two per worker.
+const SHORT_MICROS: u64 = 20_000;
+const SHORT_HOLD: usize = 9;
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -56,6 +62,35 @@ pub struct Runner {
     registry: Registry,
     opts: Options,
     name: String,
+    pace: Pace,
+}
+
+/// How long recent jobs took, and a signal when one ends.
+struct Pace {
+    /// An average leaning on the latest runs; it starts long, so a fresh process claims
+    /// cautiously until it has seen what its jobs take.
+    micros: AtomicU64,
+    ended: Notify,
+}
+
+impl Pace {
+    fn record(&self, took: StdDuration) {
+        let took = u64::try_from(took.as_micros())
+            .unwrap_or(u64::MAX)
+            .min(60_000_000);
+        let old = self.micros.load(Ordering::Relaxed);
+        self.micros
+            .store(old - old / 8 + took / 8, Ordering::Relaxed);
+    }
+
+    /// How many claimed jobs to hold at most.
+    fn limit(&self, workers: usize) -> usize {
+        if self.micros.load(Ordering::Relaxed) < SHORT_MICROS {
+            SHORT_HOLD * workers
+        } else {
+            2 * workers
+        }
+    }
 }
 
 impl Runner {
@@ -71,6 +106,10 @@ impl Runner {
             registry,
             opts,
             name,
+            pace: Pace {
+                micros: AtomicU64::new(1_000_000),
+                ended: Notify::new(),
+            },
         }
     }
 
@@ -130,8 +169,8 @@ struct Finished {
 /// answers (nothing due, jobs, an error) side by side.
 async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
     let workers = runner.opts.workers.max(1);
-    let held = 2 * workers;
-    let slots = Arc::new(Semaphore::new(held));
+    let most = SHORT_HOLD * workers;
+    let slots = Arc::new(Semaphore::new(most));
     let free_workers = Arc::new(Semaphore::new(workers));
     let (outcomes, received) = mpsc::unbounded_channel();
     let recorder = tokio::spawn(record_all(runner.clone(), received));
@@ -145,7 +184,17 @@ async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => break,
         };
         let mut permits = vec![first];
-        while permits.len() < held {
+        let limit = runner.pace.limit(workers);
+        let holding = most - slots.available_permits() - permits.len();
+        if holding >= limit {
+            drop(permits);
+            tokio::select! {
+                _ = runner.pace.ended.notified() => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        while permits.len() < limit - holding {
             match slots.clone().try_acquire_owned() {
                 Ok(p) => permits.push(p),
                 Err(_) => break,
@@ -201,7 +250,7 @@ async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
         }
     }
     // Every slot back means every claimed job has handed over its outcome.
-    let _ = slots.acquire_many(held as u32).await;
+    let _ = slots.acquire_many(most as u32).await;
     drop(outcomes);
     let _ = recorder.await;
 }
@@ -226,12 +275,18 @@ async fn run(
         w = start.workers.clone().acquire_owned() => w.ok(),
     };
     let result = match worker {
-        Some(_) => Some(execute(&runner, &job).await),
+        Some(_) => {
+            let began = Instant::now();
+            let result = execute(&runner, &job).await;
+            runner.pace.record(began.elapsed());
+            Some(result)
+        }
         None => None,
     };
     let _ = outcomes.send(Finished { job, result });
     drop(worker);
     drop(start.slot);
+    runner.pace.ended.notify_one();
 }
 
 async fn execute(runner: &Runner, job: &job::Model) -> Result<(), JobError> {

@@ -531,7 +531,7 @@ async fn stopping_runs_started_jobs_to_the_end_and_puts_unstarted_ones_back() {
     let app = TestApp::new().await;
     let mut registry = Registry::new();
     registry.register("slow", |_: Ctx, _: serde_json::Value| async {
-        tokio::time::sleep(StdDuration::from_millis(400)).await;
+        tokio::time::sleep(StdDuration::from_millis(1000)).await;
         Ok(())
     });
     let opts = Options {
@@ -545,28 +545,40 @@ async fn stopping_runs_started_jobs_to_the_end_and_puts_unstarted_ones_back() {
         &[
             NewJob::new("slow", json!({})),
             NewJob::new("slow", json!({})),
+            NewJob::new("slow", json!({})),
         ],
     )
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    // Both are claimed at once; which of them gets the one worker is up to the scheduler.
+    // Two are claimed at once (two per worker while jobs are long); which of them gets
+    // the one worker is up to the scheduler.
     for id in [1, 2] {
         wait_for(&app.db, id, "claimed", |j| j.state == "running").await;
     }
+    assert_eq!(
+        get(&app.db, 3).await.state,
+        "queued",
+        "long jobs are not hoarded"
+    );
     assert!(
         running.finish(StdDuration::from_secs(5)).await,
         "finished within the wait"
     );
-    let mut ends: Vec<_> = [get(&app.db, 1).await, get(&app.db, 2).await]
-        .into_iter()
-        .map(|j| (j.state, j.attempts, j.locked_by))
-        .collect();
+    let mut ends: Vec<_> = [
+        get(&app.db, 1).await,
+        get(&app.db, 2).await,
+        get(&app.db, 3).await,
+    ]
+    .into_iter()
+    .map(|j| (j.state, j.attempts, j.locked_by))
+    .collect();
     ends.sort();
     assert_eq!(
         ends,
         vec![
             ("done".to_string(), 1, None),
+            ("queued".to_string(), 0, None),
             ("queued".to_string(), 0, None)
         ],
         "the started job ran to its end; the waiting one is back in the queue, its claim not counted"
