@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `user`, `token`, `healthcheck`, `seed`.
+//! The command line: `serve` (the default), `migrate`, `user`, `token`, `healthcheck`, `seed`,
+//! `jobs`.
 use std::io::{BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use crate::config::{Config, Settings};
 use crate::domain::Db;
 use crate::domain::{secrets, seed, setup, tokens, users};
 use crate::error::AppError;
+use crate::jobs;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -57,6 +59,11 @@ pub enum Command {
         /// The seed: the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Look at the background job queue and run failed jobs again.
+    Jobs {
+        #[command(subcommand)]
+        command: jobs::command::JobsCommand,
     },
 }
 
@@ -189,6 +196,15 @@ async fn serve(config: Config) -> Result<(), Failure> {
             config.base_url
         );
     }
+    jobs::kinds::ensure_recurring(&db).await?;
+    let workers = config.job_workers;
+    let runner = (workers > 0).then(|| {
+        let options = jobs::Options {
+            workers,
+            ..Default::default()
+        };
+        jobs::Runner::new(db.clone(), jobs::kinds::registry(), options).start()
+    });
     let bind = config.bind;
     let state = web::Data::new(AppState {
         db,
@@ -200,11 +216,52 @@ async fn serve(config: Config) -> Result<(), Failure> {
             code: 2,
             message: format!("invalid CAIRN_BIND: cannot listen on {bind}: {e}"),
         })?;
-    tracing::info!("Cairn is listening on http://{bind}");
-    server
-        .run()
-        .await
-        .map_err(|e| fail(format!("server stopped: {e}")))
+    tracing::info!("Cairn is listening on http://{bind} with {workers} job workers");
+    let served = until_stopped(server.run(), runner.as_ref()).await;
+    if let Some(runner) = runner
+        && !runner.finish(jobs::worker::SHUTDOWN_WAIT).await
+    {
+        tracing::warn!(
+            "jobs still running after {} s were left: they run again when their lease ends",
+            jobs::worker::SHUTDOWN_WAIT.as_secs()
+        );
+    }
+    served.map_err(|e| fail(format!("server stopped: {e}")))
+}
+
+/// Serves until actix stops by itself on SIGTERM or Ctrl-C (it finishes open requests);
+/// on the same signal the job workers stop claiming, so both wind down together.
+async fn until_stopped(
+    server: actix_web::dev::Server,
+    runner: Option<&jobs::Running>,
+) -> std::io::Result<()> {
+    let mut server = std::pin::pin!(server);
+    tokio::select! {
+        served = &mut server => served,
+        () = shutdown_signal() => {
+            tracing::info!("stopping: finishing open requests and running jobs");
+            if let Some(r) = runner {
+                r.stop();
+            }
+            server.await
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => tokio::select! {
+            _ = term.recv() => {}
+            () = ctrl_c => {}
+        },
+        Err(_) => ctrl_c.await,
+    }
 }
 
 async fn tool(config: Config, command: Command) -> Result<(), Failure> {
@@ -260,6 +317,7 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
                 started.elapsed().as_secs_f64()
             );
         }
+        Command::Jobs { command } => jobs::command::run(&db, command).await?,
         // `run` starts these itself; they never reach here.
         Command::Serve | Command::Healthcheck => {
             return Err(fail("serve and healthcheck are not tools"));

@@ -37,6 +37,9 @@ pub struct Settings {
         global = true
     )]
     pub behind_proxy: bool,
+    /// Background jobs this process runs at once (0: it runs none, only serves pages).
+    #[arg(long, env = "CAIRN_JOB_WORKERS", default_value = "4", global = true)]
+    pub job_workers: String,
 }
 
 /// Validated settings.
@@ -49,6 +52,7 @@ pub struct Config {
     pub secret_key: Option<String>,
     pub log: String,
     pub behind_proxy: bool,
+    pub job_workers: usize,
 }
 
 /// A setting that cannot be used, named so the operator knows what to fix.
@@ -132,6 +136,15 @@ impl Settings {
                 ),
             ));
         }
+        let job_workers = match self.job_workers.trim().parse::<usize>() {
+            Ok(n) if n <= 64 => n,
+            _ => {
+                return Err(bad(
+                    "CAIRN_JOB_WORKERS",
+                    format!("'{}' is not a number from 0 to 64", self.job_workers),
+                ));
+            }
+        };
         Ok(Config {
             database_url: url.to_string(),
             bind,
@@ -140,6 +153,7 @@ impl Settings {
             secret_key: self.secret_key.clone(),
             log: self.log.clone(),
             behind_proxy: self.behind_proxy,
+            job_workers,
         })
     }
 }
@@ -166,6 +180,7 @@ impl Config {
             secret_key: None,
             log: "warn".into(),
             behind_proxy: false,
+            job_workers: crate::jobs::worker::DEFAULT_WORKERS,
         }
     }
 }

@@ -6,4 +6,5 @@ pub mod db;
 pub mod domain;
 pub mod entities;
 pub mod error;
+pub mod jobs;
 pub mod web;

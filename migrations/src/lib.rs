@@ -14,6 +14,7 @@ mod m20261126_000010_activities;
 mod m20261126_000011_stage_change_names;
 mod m20261126_000012_deal_board_index;
 mod m20261201_000013_sessions;
+mod m20261202_000014_jobs;
 mod m20261202_000015_deal_closed_index;
 
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_stage_change_names::Migration),
             Box::new(m20261126_000012_deal_board_index::Migration),
             Box::new(m20261201_000013_sessions::Migration),
+            Box::new(m20261202_000014_jobs::Migration),
             Box::new(m20261202_000015_deal_closed_index::Migration),
         ]
     }

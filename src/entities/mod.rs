@@ -15,6 +15,7 @@ pub mod custom_field;
 pub mod deal;
 pub mod deal_contact;
 pub mod deal_stage_change;
+pub mod job;
 pub mod login_attempt;
 pub mod pipeline;
 pub mod pipeline_stage;

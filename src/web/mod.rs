@@ -17,7 +17,7 @@ use actix_web::web;
 use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
-    account, activities, companies, contacts, deal_form, deal_list, deals, fields, login,
+    account, activities, companies, contacts, deal_form, deal_list, deals, fields, jobs, login,
     pipelines, records, search, setup, tags, users, views, welcome,
 };
 
@@ -237,6 +237,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/fields", web::get().to(fields::index))
             .route("/fields", web::post().to(fields::create))
             .route("/fields/{id}/delete", web::post().to(fields::delete))
+            .route("/jobs", web::get().to(jobs::index))
+            .route("/jobs/retry-dead", web::post().to(jobs::retry_dead))
+            .route("/jobs/{id}/retry", web::post().to(jobs::retry))
             .route("/pipelines", web::get().to(pipelines::index))
             .route("/pipelines", web::post().to(pipelines::create))
             .route("/pipelines/{id}", web::post().to(pipelines::rename))

@@ -12,7 +12,7 @@ use crate::support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cairn");
 
-fn cairn(db_url: &str) -> Command {
+pub(crate) fn cairn(db_url: &str) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -21,7 +21,7 @@ fn cairn(db_url: &str) -> Command {
     cmd
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -30,16 +30,22 @@ fn free_port() -> u16 {
 }
 
 /// A running `cairn serve`, stopped when dropped.
-struct Server {
-    child: Child,
+pub(crate) struct Server {
+    pub(crate) child: Child,
     log: Arc<Mutex<String>>,
     port: u16,
 }
 
 impl Server {
     fn start(db_url: &str) -> Server {
+        Server::start_with(db_url, &[])
+    }
+
+    /// `cairn serve` with extra environment variables.
+    pub(crate) fn start_with(db_url: &str, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let mut child = cairn(db_url)
+            .envs(env.iter().copied())
             .env("CAIRN_BIND", format!("127.0.0.1:{port}"))
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
@@ -68,7 +74,7 @@ impl Server {
         server
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
@@ -130,7 +136,7 @@ fn a_bad_setting_stops_startup_with_one_clear_line_and_exit_code_2() {
 }
 
 /// A command's output, which must be a success; anything else fails with its stderr.
-fn succeeded(cmd: &mut Command) -> std::process::Output {
+pub(crate) fn succeeded(cmd: &mut Command) -> std::process::Output {
     let out = cmd.output().unwrap();
     assert!(
         out.status.success(),

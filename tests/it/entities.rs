@@ -38,6 +38,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<deal::Entity>(),
         entry::<deal_contact::Entity>(),
         entry::<deal_stage_change::Entity>(),
+        entry::<job::Entity>(),
         entry::<login_attempt::Entity>(),
         entry::<pipeline::Entity>(),
         entry::<pipeline_stage::Entity>(),
@@ -152,6 +153,9 @@ async fn every_entity_reads_its_table() {
     settings::set(&app.db.write, "entities_test", "1")
         .await
         .expect("store a setting");
+    cairn::jobs::kinds::ensure_recurring(&app.db)
+        .await
+        .expect("schedule the nightly clean-up job");
 
     // Through the login form: a session, then a failed attempt (a successful sign-in
     // clears its own account's failures, so the failure comes after, on another address).

@@ -25,6 +25,8 @@ mod error_pages;
 mod export;
 mod fuzz;
 mod hardening;
+mod jobs;
+mod jobs_process;
 mod login_throttle;
 mod merge;
 mod openapi;

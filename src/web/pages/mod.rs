@@ -9,6 +9,7 @@ pub mod deal_form;
 pub mod deal_list;
 pub mod deals;
 pub mod fields;
+pub mod jobs;
 pub mod login;
 pub mod pipelines;
 pub mod records;

@@ -1,0 +1,86 @@
+//! The kinds of job this product runs, and the registry `cairn serve` starts with.
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use sea_orm::TransactionTrait;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::registry::{Ctx, JobError, Registry};
+use super::{admin, schedule};
+use crate::domain::Db;
+use crate::error::AppError;
+
+/// Does nothing (after an optional pause): for the benchmark and for checking that the
+/// workers run.
+pub const NOOP: &str = "noop";
+/// Removes done jobs older than a few days, nightly, and schedules the next night's run.
+pub const CLEANUP: &str = "jobs.cleanup";
+/// When the clean-up runs (UTC), and how long done jobs are kept.
+pub const CLEANUP_HOUR: u32 = 3;
+pub const KEEP_DONE_DAYS: i64 = 7;
+
+/// Every kind this product has, with its handler.
+pub fn registry() -> Registry {
+    let mut r = Registry::new();
+    r.register(NOOP, noop).register(CLEANUP, cleanup);
+    r
+}
+
+#[derive(Deserialize)]
+struct Noop {
+    /// Any number, written to the debug log so a test can count the runs.
+    #[serde(default)]
+    n: Option<u64>,
+    /// A pause, at most a minute: a job that takes a while.
+    #[serde(default)]
+    sleep_ms: u64,
+}
+
+async fn noop(ctx: Ctx, p: Noop) -> Result<(), JobError> {
+    if p.sleep_ms > 0 {
+        tokio::time::sleep(StdDuration::from_millis(p.sleep_ms.min(60_000))).await;
+    }
+    tracing::debug!(job = ctx.job_id, n = ?p.n, "no-op job ran");
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Cleanup {
+    keep_days: i64,
+}
+
+/// The next run is enqueued with the clean-up in one transaction, so a failing clean-up
+/// (retried, and perhaps dead) never ends the schedule.
+async fn cleanup(ctx: Ctx, p: Cleanup) -> Result<(), JobError> {
+    let now = ctx.clock.now();
+    let keep = p.keep_days.clamp(0, 3650);
+    let tx = ctx.db.write.begin().await?;
+    schedule::daily(
+        &tx,
+        CLEANUP,
+        json!({ "keep_days": keep }),
+        CLEANUP_HOUR,
+        now,
+    )
+    .await?;
+    let removed = admin::delete_done_before(&tx, now - Duration::days(keep)).await?;
+    tx.commit().await?;
+    tracing::info!(removed, keep_days = keep, "removed old done jobs");
+    Ok(())
+}
+
+/// Makes sure the recurring jobs are scheduled (at every start; once however many
+/// processes start).
+pub async fn ensure_recurring(db: &Db) -> Result<(), AppError> {
+    let payload = json!({ "keep_days": KEEP_DONE_DAYS });
+    schedule::daily(
+        &db.write,
+        CLEANUP,
+        payload,
+        CLEANUP_HOUR,
+        crate::domain::now(),
+    )
+    .await?;
+    Ok(())
+}

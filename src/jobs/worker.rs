@@ -1,0 +1,405 @@
+//! The workers inside `cairn serve`. One dispatcher task per process claims due jobs, runs
+//! each in its own tokio task (at most `workers` at once), and hands outcomes to a
+//! recorder task that writes the finished ones in batches. Claimed jobs beyond the free
+//! workers wait for one, so a claim takes many short jobs at once (one write serves
+//! dozens): while recent jobs were short it holds up to nine per worker, otherwise two,
+//! so a long job waits behind at most one other (and not while another process idles).
+//! Idle, it polls every `poll` and wakes at once when this process enqueues.
+//! Stopping ends the claiming; jobs not started yet go back to the queue, and `finish`
+//! waits, bounded, for the running ones and their outcomes to be written.
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::Duration;
+use futures_util::FutureExt;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::registry::{Ctx, JobError, Registry};
+use super::{Clock, State, WAKE, backoff, queue};
+use crate::domain::Db;
+use crate::entities::job;
+
+pub const DEFAULT_WORKERS: usize = 4;
+/// How long a claim holds a job. A job still running after this may be claimed again by
+/// another worker, so handlers must finish well within it.
+pub const LEASE_SECONDS: i64 = 300;
+/// How long running jobs get to finish when the process is asked to stop.
+pub const SHUTDOWN_WAIT: StdDuration = StdDuration::from_secs(20);
+/// Outcomes written per statement at most.
+const RECORD_BATCH: usize = 1024;
+/// Jobs that took less than this on average are short: up to `SHORT_HOLD` per worker are
+/// held (claimed) at once; otherwise two per worker.
+const SHORT_MICROS: u64 = 20_000;
+const SHORT_HOLD: usize = 9;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Jobs run at once by this process.
+    pub workers: usize,
+    pub lease: Duration,
+    /// The wait between claims when nothing is due.
+    pub poll: StdDuration,
+    pub clock: Clock,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            workers: DEFAULT_WORKERS,
+            lease: Duration::seconds(LEASE_SECONDS),
+            poll: StdDuration::from_millis(250),
+            clock: Clock::system(),
+        }
+    }
+}
+
+/// Runs the jobs of one process: its handlers, options and the name its claims carry.
+pub struct Runner {
+    db: Db,
+    registry: Registry,
+    opts: Options,
+    name: String,
+    pace: Pace,
+}
+
+/// How long recent jobs took, and a signal when one ends.
+struct Pace {
+    /// An average leaning on the latest runs; it starts long, so a fresh process claims
+    /// cautiously until it has seen what its jobs take.
+    micros: AtomicU64,
+    ended: Notify,
+}
+
+impl Pace {
+    fn record(&self, took: StdDuration) {
+        let took = u64::try_from(took.as_micros())
+            .unwrap_or(u64::MAX)
+            .min(60_000_000);
+        let old = self.micros.load(Ordering::Relaxed);
+        self.micros
+            .store(old - old / 8 + took / 8, Ordering::Relaxed);
+    }
+
+    /// How many claimed jobs to hold at most.
+    fn limit(&self, workers: usize) -> usize {
+        if self.micros.load(Ordering::Relaxed) < SHORT_MICROS {
+            SHORT_HOLD * workers
+        } else {
+            2 * workers
+        }
+    }
+}
+
+impl Runner {
+    pub fn new(db: Db, registry: Registry, opts: Options) -> Runner {
+        // The process id says which process holds a job; the random part tells this
+        // runner from an earlier one that had the same id.
+        let tag = crate::domain::random_bytes::<3>()
+            .map(hex::encode)
+            .unwrap_or_default();
+        let name = format!("pid{}-{tag}", std::process::id());
+        Runner {
+            db,
+            registry,
+            opts,
+            name,
+            pace: Pace {
+                micros: AtomicU64::new(1_000_000),
+                ended: Notify::new(),
+            },
+        }
+    }
+
+    /// What `locked_by` holds for the jobs this runner claims.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn start(self) -> Running {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(dispatch(Arc::new(self), stopped));
+        Running { stop, task }
+    }
+}
+
+/// A started runner. Dropping it stops the claiming too.
+pub struct Running {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Running {
+    /// Claims no more jobs; running ones go on.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Stops claiming and waits up to `wait` for the running jobs to finish and their
+    /// outcomes to be written. False when some were still running: their leases run out
+    /// and another worker runs them again.
+    pub async fn finish(mut self, wait: StdDuration) -> bool {
+        self.stop();
+        match tokio::time::timeout(wait, &mut self.task).await {
+            Ok(_) => true,
+            Err(_) => {
+                self.task.abort();
+                false
+            }
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// A claimed job's end, on its way to the recorder: its run's result, or None when it
+/// never started because the process is stopping.
+struct Finished {
+    job: job::Model,
+    result: Option<Result<(), JobError>>,
+}
+
+/// The claim loop; see the module's comment. Long because it is one loop with its three
+/// answers (nothing due, jobs, an error) side by side.
+async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
+    let workers = runner.opts.workers.max(1);
+    let most = SHORT_HOLD * workers;
+    let slots = Arc::new(Semaphore::new(most));
+    let free_workers = Arc::new(Semaphore::new(workers));
+    let (outcomes, received) = mpsc::unbounded_channel();
+    let recorder = tokio::spawn(record_all(runner.clone(), received));
+    let mut errors = 0u32;
+    while !*stop.borrow() {
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = stop.changed() => break,
+        };
+        let mut permits = vec![first];
+        let limit = runner.pace.limit(workers);
+        let holding = most - slots.available_permits() - permits.len();
+        if holding >= limit {
+            drop(permits);
+            tokio::select! {
+                _ = runner.pace.ended.notified() => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        while permits.len() < limit - holding {
+            match slots.clone().try_acquire_owned() {
+                Ok(p) => permits.push(p),
+                Err(_) => break,
+            }
+        }
+        // Listening before the claim: an enqueue between an empty claim and the wait
+        // below still wakes us.
+        let wake = WAKE.notified();
+        tokio::pin!(wake);
+        wake.as_mut().enable();
+        let now = runner.opts.clock.now();
+        let claimed = queue::claim(
+            &runner.db.write,
+            &runner.name,
+            permits.len() as u64,
+            now,
+            runner.opts.lease,
+        )
+        .await;
+        match claimed {
+            Ok(jobs) if jobs.is_empty() => {
+                errors = 0;
+                drop(permits);
+                tokio::select! {
+                    _ = &mut wake => {}
+                    _ = tokio::time::sleep(runner.opts.poll) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+            Ok(jobs) => {
+                errors = 0;
+                for (job, slot) in jobs.into_iter().zip(permits) {
+                    let start = Start {
+                        workers: free_workers.clone(),
+                        stop: stop.clone(),
+                        slot,
+                    };
+                    tokio::spawn(run(runner.clone(), job, start, outcomes.clone()));
+                }
+            }
+            Err(e) => {
+                drop(permits);
+                errors = errors.saturating_add(1);
+                if errors == 1 || errors.is_multiple_of(100) {
+                    tracing::warn!(error = %e, "could not claim jobs; trying again shortly");
+                }
+                let pause = runner.opts.poll * 2u32.pow(errors.min(5));
+                tokio::select! {
+                    _ = tokio::time::sleep(pause.min(StdDuration::from_secs(10))) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+    // Every slot back means every claimed job has handed over its outcome.
+    let _ = slots.acquire_many(most as u32).await;
+    drop(outcomes);
+    let _ = recorder.await;
+}
+
+/// What a claimed job needs to start: a free worker, unless the process stops first.
+struct Start {
+    workers: Arc<Semaphore>,
+    stop: watch::Receiver<bool>,
+    /// Its place among the jobs the dispatcher holds, given back once it has ended.
+    slot: OwnedSemaphorePermit,
+}
+
+async fn run(
+    runner: Arc<Runner>,
+    job: job::Model,
+    mut start: Start,
+    outcomes: mpsc::UnboundedSender<Finished>,
+) {
+    let worker = tokio::select! {
+        biased;
+        _ = start.stop.wait_for(|stopping| *stopping) => None,
+        w = start.workers.clone().acquire_owned() => w.ok(),
+    };
+    let result = match worker {
+        Some(_) => {
+            let began = Instant::now();
+            let result = execute(&runner, &job).await;
+            runner.pace.record(began.elapsed());
+            Some(result)
+        }
+        None => None,
+    };
+    let _ = outcomes.send(Finished { job, result });
+    drop(worker);
+    drop(start.slot);
+    runner.pace.ended.notify_one();
+}
+
+async fn execute(runner: &Runner, job: &job::Model) -> Result<(), JobError> {
+    if job.attempts > job.max_attempts {
+        return Err(JobError::Permanent(format!(
+            "its worker stopped before finishing on all {} attempts (each lease ran out)",
+            job.max_attempts
+        )));
+    }
+    let Some(handler) = runner.registry.get(&job.kind) else {
+        return Err(JobError::Permanent(format!(
+            "no handler for jobs of kind '{}' (known kinds: {})",
+            job.kind,
+            runner.registry.kinds().join(", ")
+        )));
+    };
+    let ctx = Ctx {
+        db: runner.db.clone(),
+        clock: runner.opts.clock.clone(),
+        job_id: job.id,
+        attempt: job.attempts,
+    };
+    // A panicking handler is a failed run, not a lost worker.
+    match AssertUnwindSafe(handler(ctx, &job.payload))
+        .catch_unwind()
+        .await
+    {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(JobError::Retry(format!("the job panicked: {what}")))
+        }
+    }
+}
+
+/// Writes outcomes as they come, every waiting one at once.
+async fn record_all(runner: Arc<Runner>, mut received: mpsc::UnboundedReceiver<Finished>) {
+    let mut batch = Vec::with_capacity(64);
+    while received.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        record(&runner, &batch).await;
+        batch.clear();
+    }
+}
+
+async fn record(runner: &Runner, batch: &[Finished]) {
+    let now = runner.opts.clock.now();
+    let (db, by) = (&runner.db.write, runner.name.as_str());
+    let ids = |want: fn(&Option<Result<(), JobError>>) -> bool| -> Vec<i64> {
+        batch
+            .iter()
+            .filter(|f| want(&f.result))
+            .map(|f| f.job.id)
+            .collect()
+    };
+    let done = ids(|r| matches!(r, Some(Ok(()))));
+    if !done.is_empty() {
+        persist("mark jobs done", || queue::complete(db, &done, by, now)).await;
+    }
+    let unstarted = ids(Option::is_none);
+    if !unstarted.is_empty() {
+        persist("put unstarted jobs back", || {
+            queue::release(db, &unstarted, by, now)
+        })
+        .await;
+    }
+    for f in batch {
+        let Some(Err(e)) = &f.result else { continue };
+        let (job, msg) = (&f.job, e.to_string());
+        let went = match e {
+            JobError::Retry(_) => {
+                let jitter = backoff::unit();
+                persist("record a failed job", || {
+                    queue::fail(db, job, by, &msg, now, jitter)
+                })
+                .await
+            }
+            JobError::Permanent(_) => {
+                persist("record a dead job", || queue::bury(db, job, by, &msg, now)).await
+            }
+        };
+        match went.flatten() {
+            Some(State::Dead) => {
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %msg, "job is dead")
+            }
+            Some(_) => {
+                tracing::info!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %msg, "job failed; it will be retried")
+            }
+            None => {}
+        }
+    }
+}
+
+/// A write of outcomes, tried three times: a busy database should not make a finished
+/// job run again. After that the job's lease runs out and it does run again.
+async fn persist<T, F, Fut>(what: &str, write: F) -> Option<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, crate::error::AppError>>,
+{
+    let mut last = None;
+    for pause in [50u64, 500, 0] {
+        match write().await {
+            Ok(v) => return Some(v),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(StdDuration::from_millis(pause)).await;
+    }
+    if let Some(e) = last {
+        tracing::error!(error = %e, "could not {what}; the jobs run again when their lease ends");
+    }
+    None
+}
