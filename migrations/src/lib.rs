@@ -14,6 +14,7 @@ mod m20261126_000010_activities;
 mod m20261126_000011_stage_change_names;
 mod m20261126_000012_deal_board_index;
 mod m20261201_000013_sessions;
+mod m20261202_000101_field_and_activity_edits;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_stage_change_names::Migration),
             Box::new(m20261126_000012_deal_board_index::Migration),
             Box::new(m20261201_000013_sessions::Migration),
+            Box::new(m20261202_000101_field_and_activity_edits::Migration),
         ]
     }
 }

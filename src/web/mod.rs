@@ -236,6 +236,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/fields", web::get().to(fields::index))
             .route("/fields", web::post().to(fields::create))
+            .route("/fields/{id}", web::post().to(fields::update))
+            .route("/fields/{id}/edit", web::get().to(fields::edit))
             .route("/fields/{id}/delete", web::post().to(fields::delete))
             .route("/pipelines", web::get().to(pipelines::index))
             .route("/pipelines", web::post().to(pipelines::create))
