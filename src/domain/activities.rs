@@ -163,6 +163,13 @@ async fn has_row<E: EntityTrait>(
         .is_some())
 }
 
+/// One activity; 404 when there is none with this id.
+pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Activity, AppError> {
+    get_in(&db.read, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Activity"))
+}
+
 async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Activity>, AppError> {
     Ok(select()
         .filter(activity::Column::Id.eq(id))
