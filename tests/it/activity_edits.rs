@@ -203,3 +203,27 @@ async fn a_rep_cannot_delete_another_reps_note_from_the_page() {
     assert_eq!(res.status, 403, "{}", res.text());
     assert_eq!(app.count("activities").await, 1);
 }
+
+/// Without htmx the edit form is a page, and saving goes back to the entry on its record.
+#[actix_web::test]
+async fn without_htmx_an_edit_goes_back_to_the_entry_on_its_record() {
+    let app = TestApp::new().await;
+    let (_, mut c, note) = rep_with_note(&app).await;
+    let id = note["id"].as_i64().unwrap();
+    let page = c.get(&format!("/activities/{id}/edit")).await;
+    assert!(
+        page.text().contains("<title>"),
+        "a whole page: {}",
+        page.text()
+    );
+    let fields = [
+        ("version", "1"),
+        ("kind", "note"),
+        ("body", "Budget is 12k."),
+    ];
+    let res = c.post_form_ok(&format!("/activities/{id}"), &fields).await;
+    assert_eq!(
+        res.location(),
+        format!("/deals/{}#activity-{id}", note["deal_id"])
+    );
+}
