@@ -91,13 +91,11 @@ pub async fn delete(
 #[utoipa::path(patch, path = "/api/v1/activities/{id}", operation_id = "update_activity", tag = "activities",
     params(("id" = i64, Path, description = "Activity id")),
     request_body = ActivityPatch,
-    responses((status = 200, body = Activity), (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
+    responses((status = 200, body = Activity),
         (status = 403, description = "Only its author, a manager or an admin may edit it (viewers none).", body = ErrorBody),
         (status = 404, response = NotFound),
         (status = 409, description = "It was edited since `version`; nothing was changed.", body = ErrorBody),
-        (status = 413, response = PayloadTooLarge), (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
+        WriteErrors),
     security(("bearer" = [])))]
 pub async fn update(
     state: web::Data<AppState>,
