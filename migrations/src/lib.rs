@@ -16,6 +16,7 @@ mod m20261126_000012_deal_board_index;
 mod m20261201_000013_sessions;
 mod m20261202_000014_jobs;
 mod m20261202_000015_deal_closed_index;
+mod m20261202_000016_field_and_activity_edits;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_sessions::Migration),
             Box::new(m20261202_000014_jobs::Migration),
             Box::new(m20261202_000015_deal_closed_index::Migration),
+            Box::new(m20261202_000016_field_and_activity_edits::Migration),
         ]
     }
 }

@@ -1,5 +1,10 @@
 //! Activities: what happened with a deal, a contact or a company (a note, a call, a
-//! meeting, an email, a payment), newest first on the record's page.
+//! meeting, an email, a payment), newest first on the record's page. Editing one, with
+//! its earlier texts kept, is in `edit`.
+mod edit;
+
+pub use edit::{ActivityPatch, Revision, revisions, update};
+
 use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -82,6 +87,10 @@ pub struct Activity {
     /// The deal's title, for an activity logged on a deal.
     pub deal_title: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Raised by every edit; a PATCH may name the version it was made from.
+    pub version: i32,
+    /// When it was last edited; its earlier texts are its revisions.
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl Activity {
@@ -92,11 +101,16 @@ impl Activity {
             .map_or("Note", |(_, label)| label)
     }
 
-    /// Whether `actor` may delete it: its author, or an admin or manager.
+    /// Whether `actor` may edit or delete it: its author, or an admin or manager.
     pub fn deletable_by(&self, actor: &Actor) -> bool {
         actor.can_write()
             && (self.author_id == Some(actor.id)
                 || matches!(actor.role, Role::Admin | Role::Manager))
+    }
+
+    /// The same rule as deleting: whoever may remove an entry may correct it.
+    pub fn editable_by(&self, actor: &Actor) -> bool {
+        self.deletable_by(actor)
     }
 }
 
@@ -113,7 +127,13 @@ fn select() -> Select<activity::Entity> {
             A::DealId,
             A::ContactId,
         ])
-        .columns([A::CompanyId, A::AuthorId, A::CreatedAt])
+        .columns([
+            A::CompanyId,
+            A::AuthorId,
+            A::CreatedAt,
+            A::Version,
+            A::EditedAt,
+        ])
         .column_as(user::Column::Name, "author_name")
         .column_as(deal::Column::Title, "deal_title")
         .join(JoinType::LeftJoin, activity::Relation::Author.def())
@@ -141,6 +161,13 @@ async fn has_row<E: EntityTrait>(
         .one(conn)
         .await?
         .is_some())
+}
+
+/// One activity; 404 when there is none with this id.
+pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Activity, AppError> {
+    get_in(&db.read, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Activity"))
 }
 
 async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Activity>, AppError> {
@@ -179,19 +206,21 @@ fn subject_of(input: &ActivityInput, fields: &mut FieldErrors) -> Option<Subject
     }
 }
 
-/// Logs an activity against its record, with its author and an audit line. A little over
-/// the usual length: one check per field, then one insert and its audit in a transaction.
-pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Activity, AppError> {
-    actor.require_write()?;
-    let mut fields = FieldErrors::new();
-    let kind = input.kind.trim().to_lowercase();
+/// The kind, lower case; a message on `kind` when it is none of KINDS.
+fn check_kind(kind: &str, fields: &mut FieldErrors) -> String {
+    let kind = kind.trim().to_lowercase();
     if !KINDS.iter().any(|(k, _)| *k == kind) {
         fields.set(
             "kind",
             "Kind must be one of note, call, meeting, email or payment.",
         );
     }
-    let body = input.body.trim();
+    kind
+}
+
+/// The text, trimmed; a message on `body` when it is empty, too long or not text.
+fn check_body<'a>(body: &'a str, fields: &mut FieldErrors) -> &'a str {
+    let body = body.trim();
     if body.is_empty() {
         fields.set("body", "Write what happened.");
     } else if body.chars().count() > MAX_BODY {
@@ -202,9 +231,14 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
     {
         fields.set("body", "The text holds control characters.");
     }
+    body
+}
+
+/// When it happened: None when not given (or not valid, with a message on `occurred_at`).
+fn check_time(at: Option<&str>, fields: &mut FieldErrors) -> Option<DateTime<Utc>> {
     let t = now();
-    let occurred_at = match input.occurred_at.as_deref().map(str::trim) {
-        None | Some("") => t,
+    match at.map(str::trim) {
+        None | Some("") => None,
         Some(s) => match DateTime::parse_from_rfc3339(s) {
             // A typo of a year would sit at the top (or bottom) of the timeline for good.
             Ok(at) if !(1900..=t.year() + 10).contains(&at.year()) => {
@@ -212,19 +246,30 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
                     "occurred_at",
                     "Give a time between the year 1900 and ten years from now.",
                 );
-                t
+                None
             }
             // Stored at the precision both engines keep, which the cursor repeats.
-            Ok(at) => at.with_timezone(&Utc).trunc_subsecs(6),
+            Ok(at) => Some(at.with_timezone(&Utc).trunc_subsecs(6)),
             Err(_) => {
                 fields.set(
                     "occurred_at",
                     "Give the time as RFC 3339, e.g. 2026-11-26T09:30:00Z.",
                 );
-                t
+                None
             }
         },
-    };
+    }
+}
+
+/// Logs an activity against its record, with its author and an audit line. A little over
+/// the usual length: the checks, then one insert and its audit in a transaction.
+pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Activity, AppError> {
+    actor.require_write()?;
+    let mut fields = FieldErrors::new();
+    let kind = check_kind(&input.kind, &mut fields);
+    let body = check_body(&input.body, &mut fields);
+    let t = now();
+    let occurred_at = check_time(input.occurred_at.as_deref(), &mut fields).unwrap_or(t);
     let subject = subject_of(input, &mut fields);
     let tx = db.write.begin().await?;
     if let Some(s) = subject
@@ -253,6 +298,8 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
         company_id: Set(company_id),
         author_id: Set(Some(actor.id)),
         created_at: Set(t),
+        version: Set(1),
+        edited_at: Set(None),
     })
     .exec(&tx)
     .await?

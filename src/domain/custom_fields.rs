@@ -1,21 +1,25 @@
 //! Custom fields: extra fields admins define per record type. Values are kept in the
 //! record's `custom` JSON object under the field's key, validated here like built-in
 //! fields (errors name `custom_fields.<key>`), and removed from every record when the
-//! definition goes.
+//! definition goes. Editing a definition (its label, choices and required flag) is in
+//! `edit`, with the reads and rewrites of stored values every record type shares.
+mod edit;
+
 use std::collections::BTreeMap;
 
-use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::Db;
 use crate::domain::{Actor, FieldErrorsExt, audit, has_control, now};
-use crate::entities::{company, contact, custom_field};
+use crate::entities::custom_field;
+
 use crate::error::{AppError, FieldErrors};
+pub use edit::{FieldEdit, OptionEdit, update, usage};
 
 pub const KINDS: [(&str, &str); 7] = [
     ("text", "Text"),
@@ -26,7 +30,7 @@ pub const KINDS: [(&str, &str); 7] = [
     ("checkbox", "Checkbox"),
     ("url", "URL"),
 ];
-pub const ENTITIES: [&str; 2] = ["contact", "company"];
+pub const ENTITIES: [&str; 3] = ["contact", "company", "deal"];
 pub const TEXT_MAX: usize = 1000;
 
 /// A definition as pages and validation use it.
@@ -39,6 +43,23 @@ pub struct Field {
     pub kind: String,
     pub options: Vec<String>,
     pub required: bool,
+    pub version: i32,
+}
+
+impl Field {
+    /// Whether its values are picked from `options`.
+    pub fn has_choices(&self) -> bool {
+        matches!(self.kind.as_str(), "select" | "multiselect")
+    }
+}
+
+/// What records of `entity` are called in messages ("contacts").
+pub fn plural(entity: &str) -> &'static str {
+    match entity {
+        "company" => "companies",
+        "deal" => "deals",
+        _ => "contacts",
+    }
 }
 
 impl From<custom_field::Model> for Field {
@@ -51,6 +72,7 @@ impl From<custom_field::Model> for Field {
             label: m.label,
             kind: m.kind,
             required: m.required,
+            version: m.version,
         }
     }
 }
@@ -79,6 +101,32 @@ pub async fn for_entity(conn: &impl ConnectionTrait, entity: &str) -> Result<Vec
         .collect())
 }
 
+/// A label as stored: inner whitespace collapsed; None when it is not a usable label.
+fn clean_label(label: &str) -> Option<String> {
+    let label = label.split_whitespace().collect::<Vec<_>>().join(" ");
+    let ok = !label.is_empty()
+        && label.chars().count() <= 80
+        && !has_control(&label)
+        && !key_of(&label).is_empty();
+    ok.then_some(label)
+}
+
+const LABEL_RULE: &str = "Give the field a name of up to 80 characters, with a letter or digit.";
+
+/// Whether a choice's name can be stored.
+fn bad_option(o: &str) -> bool {
+    o.chars().count() > 80 || has_control(o)
+}
+
+/// One definition; 404 when there is none with this id.
+pub async fn for_id(conn: &impl ConnectionTrait, id: i64) -> Result<Field, AppError> {
+    custom_field::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .map(Field::from)
+        .ok_or_else(|| AppError::not_found("Field"))
+}
+
 fn key_of(label: &str) -> String {
     let mut key = String::new();
     for c in label.trim().to_lowercase().chars() {
@@ -105,16 +153,16 @@ pub async fn create(
     actor.require_admin()?;
     let mut fields = FieldErrors::new();
     if !ENTITIES.contains(&entity) {
-        fields.set("entity", "Fields can be added to contacts and companies.");
-    }
-    let label = label.split_whitespace().collect::<Vec<_>>().join(" ");
-    let key = key_of(&label);
-    if label.is_empty() || label.chars().count() > 80 || has_control(&label) || key.is_empty() {
         fields.set(
-            "label",
-            "Give the field a name of up to 80 characters, with a letter or digit.",
+            "entity",
+            "Fields can be added to contacts, companies and deals.",
         );
     }
+    let label = clean_label(label).unwrap_or_else(|| {
+        fields.set("label", LABEL_RULE);
+        String::new()
+    });
+    let key = key_of(&label);
     if !KINDS.iter().any(|(k, _)| *k == kind) {
         fields.set("kind", "Choose a kind of field.");
     }
@@ -127,10 +175,7 @@ pub async fn create(
     if choice && options.is_empty() {
         fields.set("options", "List the choices, one per line.");
     }
-    if options
-        .iter()
-        .any(|o| o.chars().count() > 80 || has_control(o))
-    {
+    if options.iter().any(|o| bad_option(o)) {
         fields.set("options", "Each choice is up to 80 characters.");
     }
     if !fields.is_empty() {
@@ -160,6 +205,7 @@ pub async fn create(
         ),
         required: Set(required),
         position: Set(position),
+        version: Set(1),
         created_at: Set(now()),
     }
     .insert(&tx)
@@ -186,23 +232,15 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::not_found("Field"))?;
-    if field.entity == "company" {
-        remove_values::<company::Entity>(
-            &tx,
-            company::Column::Id,
-            company::Column::Custom,
-            &field.key,
-        )
-        .await?;
-    } else {
-        remove_values::<contact::Entity>(
-            &tx,
-            contact::Column::Id,
-            contact::Column::Custom,
-            &field.key,
-        )
-        .await?;
-    }
+    let holders = edit::holders(&tx, &field.entity, &field.key).await?;
+    let changed = holders
+        .into_iter()
+        .map(|(record, mut values)| {
+            values.remove(&field.key);
+            (record, values)
+        })
+        .collect();
+    edit::store(&tx, &field.entity, changed).await?;
     custom_field::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(
         &tx,
@@ -215,45 +253,6 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     .await?;
     tx.commit().await?;
     db.auth_cache.forget();
-    Ok(())
-}
-
-/// Takes `key` out of the stored values of every record of `id`'s table. The JSON is
-/// edited here, not in SQL: the two engines share no function that removes a key.
-async fn remove_values<E: EntityTrait>(
-    conn: &impl ConnectionTrait,
-    id: E::Column,
-    custom: E::Column,
-    key: &str,
-) -> Result<(), AppError> {
-    // Keys are letters, digits and `_`; a `_` matching any character only widens this
-    // pre-filter, and the parsed object decides.
-    let rows: Vec<(i64, String)> = E::find()
-        .select_only()
-        .columns([id, custom])
-        .filter(custom.like(format!("%\"{key}\"%")))
-        .into_tuple()
-        .all(conn)
-        .await?;
-    let changed: Vec<(i64, String)> = rows
-        .into_iter()
-        .filter_map(|(record, stored)| {
-            let mut values: serde_json::Map<String, Value> = serde_json::from_str(&stored).ok()?;
-            values.remove(key)?;
-            Some((record, Value::Object(values).to_string()))
-        })
-        .collect();
-    for batch in changed.chunks(500) {
-        let mut values = CaseStatement::new();
-        for (record, stored) in batch {
-            values = values.case(id.eq(*record), stored.as_str());
-        }
-        E::update_many()
-            .col_expr(custom, values.finally(Expr::col(custom)).into())
-            .filter(id.is_in(batch.iter().map(|(record, _)| *record)))
-            .exec(conn)
-            .await?;
-    }
     Ok(())
 }
 

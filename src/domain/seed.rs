@@ -405,6 +405,7 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
                 source: Set(rng.pick(SOURCES).to_string()),
                 closed_at: Set((stage.kind != "open").then_some(entered)),
                 lost_reason: Set((stage.kind == "lost").then(|| "Chose a competitor".to_string())),
+                custom: Set("{}".to_string()),
                 version: Set(1),
                 stage_entered_at: Set(entered),
                 created_at: Set(entered),

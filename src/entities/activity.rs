@@ -14,6 +14,10 @@ pub struct Model {
     pub company_id: Option<i64>,
     pub author_id: Option<i64>,
     pub created_at: ChronoDateTimeUtc,
+    /// Raised by every edit; an edit made from an older one is refused.
+    pub version: i32,
+    /// When the text was last edited (its earlier texts are in activity_revisions).
+    pub edited_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

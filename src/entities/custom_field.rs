@@ -12,6 +12,8 @@ pub struct Model {
     pub options: String,
     pub required: bool,
     pub position: i32,
+    /// Raised by every edit; an edit made from an older one is refused.
+    pub version: i32,
     pub created_at: ChronoDateTimeUtc,
 }
 

@@ -19,6 +19,8 @@ pub struct Model {
     pub source: String,
     pub closed_at: Option<ChronoDateTimeUtc>,
     pub lost_reason: Option<String>,
+    /// Custom field values, a JSON object by field key.
+    pub custom: String,
     pub version: i32,
     pub stage_entered_at: ChronoDateTimeUtc,
     pub created_at: ChronoDateTimeUtc,

@@ -4,6 +4,7 @@
 //! shadow tables) have no entity: they are virtual tables kept by triggers, not tables of
 //! records, and PostgreSQL has none (it searches with trigram indexes).
 pub mod activity;
+pub mod activity_revision;
 pub mod api_token;
 pub mod audit_log;
 pub mod change_counter;

@@ -111,7 +111,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::resource("/activities/{id}")
+                    .patch(api::activities::update)
                     .delete(api::activities::delete)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/activities/{id}/revisions")
+                    .get(api::activities::revisions)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -193,6 +199,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/activities")
             .route("", web::get().to(activities::older))
             .route("", web::post().to(activities::create))
+            .route("/{id}", web::get().to(activities::one))
+            .route("/{id}", web::post().to(activities::update))
+            .route("/{id}/edit", web::get().to(activities::edit))
+            .route("/{id}/history", web::get().to(activities::history))
             .route("/{id}/delete", web::post().to(activities::delete)),
     )
     .route("/search", web::get().to(search::index))
@@ -236,6 +246,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/fields", web::get().to(fields::index))
             .route("/fields", web::post().to(fields::create))
+            .route("/fields/{id}", web::post().to(fields::update))
+            .route("/fields/{id}/edit", web::get().to(fields::edit))
             .route("/fields/{id}/delete", web::post().to(fields::delete))
             .route("/jobs", web::get().to(jobs::index))
             .route("/jobs/retry-dead", web::post().to(jobs::retry_dead))

@@ -279,7 +279,7 @@ async fn companies_have_custom_fields_of_their_own() {
     assert_eq!(
         c.post_form(
             "/settings/fields",
-            &[("entity", "deal"), ("label", "X"), ("kind", "text")]
+            &[("entity", "task"), ("label", "X"), ("kind", "text")]
         )
         .await
         .status,

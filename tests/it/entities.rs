@@ -27,6 +27,7 @@ fn entry<E: EntityTrait + Default>() -> (&'static str, Reader) {
 fn entities() -> Vec<(&'static str, Reader)> {
     vec![
         entry::<activity::Entity>(),
+        entry::<activity_revision::Entity>(),
         entry::<api_token::Entity>(),
         entry::<audit_log::Entity>(),
         entry::<change_counter::Entity>(),
@@ -133,10 +134,19 @@ async fn every_entity_reads_its_table() {
         )
         .await;
     assert_eq!(moved.status, 200, "move the deal: {}", moved.text());
-    c.create(
-        "/api/v1/activities",
+    let note = c
+        .create(
+            "/api/v1/activities",
+            &token,
+            json!({"kind": "note", "body": "Met the CTO.", "deal_id": deal}),
+        )
+        .await;
+    // An edit keeps the replaced text as a revision.
+    c.api_ok(
+        Method::PATCH,
+        &format!("/api/v1/activities/{note}"),
         &token,
-        json!({"kind": "note", "body": "Met the CTO.", "deal_id": deal}),
+        Some(json!({"body": "Met the CTO and the CFO."})),
     )
     .await;
 

@@ -6,6 +6,7 @@
 mod support;
 
 mod activities;
+mod activity_edits;
 mod api_errors;
 mod auth;
 mod board_closed;
@@ -17,12 +18,14 @@ mod companies;
 mod contacts_api;
 mod contacts_pages;
 mod custom_fields;
+mod deal_custom_fields;
 mod deal_form;
 mod deal_page;
 mod deals;
 mod entities;
 mod error_pages;
 mod export;
+mod field_edits;
 mod fuzz;
 mod hardening;
 mod jobs;

@@ -87,6 +87,10 @@ pub struct Deal {
     pub stage_entered_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Values of the custom fields admins defined for deals, by key.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 impl Deal {

@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult};
 
 use crate::domain::Db;
 use crate::domain::Page;
+use crate::domain::records::reads::json_value;
 use crate::domain::sql::{PageRow, Sql, json_array};
 use crate::error::AppError;
 
@@ -27,7 +28,7 @@ const CARD_FIELDS: [(&str, &str); 10] = [
     ("stage_entered_at", "d.stage_entered_at"),
 ];
 
-fn fields(backend: DatabaseBackend) -> Vec<(&'static str, &'static str)> {
+fn fields(backend: DatabaseBackend) -> Vec<(&'static str, String)> {
     let contacts = match backend {
         DatabaseBackend::Postgres => {
             "(SELECT COALESCE(json_agg(json_build_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
@@ -40,7 +41,8 @@ fn fields(backend: DatabaseBackend) -> Vec<(&'static str, &'static str)> {
              WHERE dc.deal_id = d.id))"
         }
     };
-    vec![
+    let custom = json_value(backend, "d.custom");
+    let fields = vec![
         ("id", "d.id"),
         ("title", "d.title"),
         ("pipeline_id", "d.pipeline_id"),
@@ -65,7 +67,17 @@ fn fields(backend: DatabaseBackend) -> Vec<(&'static str, &'static str)> {
         ("stage_entered_at", "d.stage_entered_at"),
         ("created_at", "d.created_at"),
         ("updated_at", "d.updated_at"),
-    ]
+        ("custom_fields", custom.as_str()),
+    ];
+    fields
+        .into_iter()
+        .map(|(k, v)| (k, v.to_string()))
+        .collect()
+}
+
+/// `fields` as `json_array` takes them.
+fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 const JOINS: &str = " JOIN pipeline_stages s ON s.id = d.stage_id LEFT JOIN companies co ON co.id = d.company_id \
@@ -93,7 +105,7 @@ pub(super) async fn deal_by_id(
     let backend = conn.get_database_backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(1 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &fields(backend), ""))
+        .push(&json_array(backend, &pairs(&fields(backend)), ""))
         .push(" FROM deals d")
         .push(JOINS)
         .push(" WHERE d.id = ")
@@ -115,7 +127,7 @@ pub(super) async fn related_deals(db: &Db, to: Related, limit: i64) -> Result<Ve
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
         .push(&json_array(
             backend,
-            &fields(backend),
+            &pairs(&fields(backend)),
             " ORDER BY d.created_at DESC, d.id DESC",
         ))
         .push(" FROM (SELECT d.id FROM deals d");
@@ -394,7 +406,7 @@ pub(super) async fn table_page(
     );
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &fields(backend), &order))
+        .push(&json_array(backend, &pairs(&fields(backend)), &order))
         .push(
             " FROM (SELECT d.id FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id \
              JOIN users u ON u.id = d.owner_id",

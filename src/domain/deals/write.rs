@@ -2,6 +2,8 @@
 
 use super::*;
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -13,7 +15,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::{Actor, FieldErrorsExt, audit, clean, has_control, now};
+use crate::domain::{Actor, FieldErrorsExt, audit, clean, custom_fields, has_control, now};
 use crate::entities::{company, contact, deal, deal_contact, deal_stage_change, user};
 use crate::error::{AppError, FieldErrors};
 
@@ -49,6 +51,9 @@ pub struct DealInput {
     /// Required when the stage is a lost one.
     #[schema(max_length = 500)]
     pub lost_reason: Option<String>,
+    /// Custom field values by key.
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<BTreeMap<String, Value>>,
 }
 
 pub(super) struct Valid {
@@ -64,15 +69,19 @@ pub(super) struct Valid {
     probability: Option<i32>,
     source: String,
     lost_reason: Option<String>,
+    /// The custom values to store, as a JSON object.
+    custom: String,
 }
 
 /// `kept_owner`: the owner a deal already has. Keeping it is always allowed, so a deal
-/// whose owner has since become a viewer (or left) can still be edited.
+/// whose owner has since become a viewer (or left) can still be edited. `current_custom`:
+/// the custom values it has (an edit changes only the keys it names).
 pub(super) async fn validate(
     db: &Db,
     actor: &Actor,
     input: &DealInput,
     kept_owner: Option<i64>,
+    current_custom: &BTreeMap<String, Value>,
 ) -> Result<Valid, AppError> {
     let mut fields = FieldErrors::new();
     let title = input.title.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -116,6 +125,14 @@ pub(super) async fn validate(
         );
     }
     let lost_reason = check_lost_reason(&stage, input, &mut fields);
+    // The one check every record type's custom values go through.
+    let defs = custom_fields::defs(db, "deal").await?;
+    let custom = custom_fields::validate(
+        &defs,
+        current_custom,
+        input.custom_fields.as_ref(),
+        &mut fields,
+    );
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
@@ -132,6 +149,7 @@ pub(super) async fn validate(
         probability,
         source,
         lost_reason,
+        custom: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
     })
 }
 
@@ -341,7 +359,7 @@ pub(super) fn closed_at(kind: &str) -> Option<DateTime<Utc>> {
 
 pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, AppError> {
     actor.require_write()?;
-    let v = validate(db, actor, input, None).await?;
+    let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let t = now();
     let tx = db.write.begin().await?;
     let position = end_of(&tx, v.stage.id).await?;
@@ -364,6 +382,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, A
         source: Set(v.source),
         closed_at: Set(closed_at(&v.stage.kind)),
         lost_reason: Set(lost_reason),
+        custom: Set(v.custom),
         version: Set(1),
         stage_entered_at: Set(t),
         created_at: Set(t),
@@ -425,6 +444,9 @@ pub struct DealPatch {
     pub source: Option<String>,
     #[schema(max_length = 500)]
     pub lost_reason: Option<String>,
+    /// Custom field values to change, by key (`null` clears one; others are kept).
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<BTreeMap<String, Value>>,
 }
 
 pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result<Deal, AppError> {
@@ -454,11 +476,19 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
             .or(current.probability_override.map(Value::from)),
         source: Some(patch.source.unwrap_or(current.source.clone())),
         lost_reason: patch.lost_reason.or(current.lost_reason.clone()),
+        custom_fields: patch.custom_fields,
     };
     if input.probability == Some(Value::Null) {
         input.probability = None;
     }
-    let v = validate(db, actor, &input, Some(current.owner_id)).await?;
+    let v = validate(
+        db,
+        actor,
+        &input,
+        Some(current.owner_id),
+        &current.custom_fields,
+    )
+    .await?;
     let tx = db.write.begin().await?;
     let lost_reason = if v.stage.kind == "lost" {
         v.lost_reason
@@ -478,6 +508,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
             probability: Set(v.probability),
             source: Set(v.source),
             lost_reason: Set(lost_reason),
+            custom: Set(v.custom),
             updated_at: Set(now()),
             ..Default::default()
         })

@@ -180,8 +180,8 @@ fn json_list(backend: DbBackend, value: &str) -> String {
     }
 }
 
-/// A text column holding a JSON object, as JSON.
-fn json_value(backend: DbBackend, column: &str) -> String {
+/// A text column holding a JSON object, as JSON (deals' custom values use it too).
+pub fn json_value(backend: DbBackend, column: &str) -> String {
     match backend {
         DbBackend::Postgres => format!("{column}::json"),
         _ => format!("CASE WHEN {column} = '{{}}' THEN json_object() ELSE json({column}) END"),

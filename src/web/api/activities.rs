@@ -1,10 +1,12 @@
-//! /api/v1/activities: a record's timeline, and logging or removing an entry.
+//! /api/v1/activities: a record's timeline, and logging, editing or removing an entry.
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::domain::activities::{self, Activity, ActivityInput, ListParams};
+use crate::domain::activities::{
+    self, Activity, ActivityInput, ActivityPatch, ListParams, Revision,
+};
 use crate::error::AppError;
 use crate::web::api::schema::{
     ErrorBody, Forbidden, NotFound, Unauthorized, Unavailable, WriteErrors,
@@ -82,4 +84,46 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     activities::delete(&state.db, &actor, *id).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// Edits an activity (its author, a manager or an admin): the text it replaces is kept
+/// as a revision and the activity is marked edited.
+#[utoipa::path(patch, path = "/api/v1/activities/{id}", operation_id = "update_activity", tag = "activities",
+    params(("id" = i64, Path, description = "Activity id")),
+    request_body = ActivityPatch,
+    responses((status = 200, body = Activity),
+        (status = 403, description = "Only its author, a manager or an admin may edit it (viewers none).", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "It was edited since `version`; nothing was changed.", body = ErrorBody),
+        WriteErrors),
+    security(("bearer" = [])))]
+pub async fn update(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+    body: web::Json<ActivityPatch>,
+) -> Result<HttpResponse, AppError> {
+    let a = activities::update(&state.db, &actor, *id, &body).await?;
+    Ok(HttpResponse::Ok().json(a))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RevisionList {
+    /// Earlier versions, newest first.
+    pub items: Vec<Revision>,
+}
+
+/// An activity's earlier versions, newest first: each is what an edit replaced.
+#[utoipa::path(get, path = "/api/v1/activities/{id}/revisions", operation_id = "list_activity_revisions", tag = "activities",
+    params(("id" = i64, Path, description = "Activity id")),
+    responses((status = 200, body = RevisionList), (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn revisions(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let (_, items) = activities::revisions(&state.db, &actor, *id).await?;
+    Ok(HttpResponse::Ok().json(RevisionList { items }))
 }

@@ -15,7 +15,8 @@ use crate::web::api::{activities, companies, contacts, deals, schema, search};
         companies::merge, companies::bulk,
         deals::pipelines, deals::create_pipeline, deals::rename_pipeline, deals::add_stage, deals::update_stage, deals::delete_stage, deals::reorder_stage, deals::list, deals::create, deals::get, deals::update, deals::delete,
         deals::move_deal, deals::stage_changes,
-        activities::list, activities::create, activities::delete,
+        activities::list, activities::create, activities::update, activities::delete,
+        activities::revisions,
         search::search
     ),
     components(

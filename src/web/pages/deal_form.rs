@@ -1,6 +1,8 @@
 //! The deal form (`/deals/new`, `/deals/{id}/edit`): adding and editing a deal, with the
 //! company and contact pickers' suggestions. The form speaks in major units ("1,250.50");
 //! the domain in minor ones.
+use std::collections::BTreeMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -11,8 +13,9 @@ use crate::domain::deals::{self, CURRENCIES, ContactRef, Deal, DealInput, DealPa
 use crate::domain::{companies, contacts, pick, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
+use crate::web::filters;
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, ok, render, see_other};
+use crate::web::pages::{Layout, Refusal, custom, ok, render, see_other};
 
 #[derive(Deserialize, Default)]
 pub struct DealForm {
@@ -49,6 +52,16 @@ pub struct DealForm {
     /// The record page a new deal was started from, to go back to once it is added.
     #[serde(default)]
     return_to: String,
+    /// Custom field values, read from the `cf.<key>` inputs by `read_form`.
+    #[serde(skip)]
+    custom: BTreeMap<String, serde_json::Value>,
+}
+
+/// The posted form: the fixed fields, then the custom ones.
+async fn read_form(state: &AppState, pairs: &[(String, String)]) -> Result<DealForm, AppError> {
+    let mut form: DealForm = custom::fixed(pairs)?;
+    form.custom = custom::from_pairs(state, "deal", pairs).await?;
+    Ok(form)
 }
 
 impl DealForm {
@@ -161,6 +174,8 @@ struct FormPage {
     linked: Vec<ContactRef>,
     errors: FieldErrors,
     message: Option<String>,
+    /// The deal fields admins defined, with the form's values (`_custom_inputs.html`).
+    cf: custom::Inputs,
 }
 
 impl FormPage {
@@ -214,8 +229,10 @@ async fn edit_page(
         .collect();
     let linked = pick::contact_refs(&state.db, &ids).await?;
     let owners = users::owner_choices(&state.db, v.owner_id.parse().ok()).await?;
+    let cf = custom::Inputs::load(state, "deal", v.custom.clone(), &errors).await?;
     render(
         &FormPage {
+            cf,
             l: Layout::for_user(user, "deals"),
             linked,
             action: editing.map_or("/deals".to_string(), |id| format!("/deals/{id}")),
@@ -293,8 +310,9 @@ async fn prefill_from_record(
 pub async fn create(
     state: web::Data<AppState>,
     user: CurrentUser,
-    Form(form): Form<DealForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let form = read_form(&state, &pairs).await?;
     let amount = match to_minor(&form.amount, &form.currency) {
         Some(a) => serde_json::Value::from(a),
         None => serde_json::Value::from(form.amount.clone()),
@@ -315,6 +333,7 @@ pub async fn create(
         contact_ids: Some(picked.contact_ids),
         source: Some(form.source.clone()),
         probability: (!probability.is_null()).then_some(probability),
+        custom_fields: Some(form.custom.clone()),
         ..Default::default()
     };
     match deals::create(&state.db, &user.actor, &input).await {
@@ -360,6 +379,7 @@ pub async fn edit(
             .unwrap_or_default(),
         version: d.version.to_string(),
         return_to: String::new(),
+        custom: d.custom_fields.clone(),
     };
     edit_page(&state, &user, Some(d.id), v, None).await
 }
@@ -368,8 +388,9 @@ pub async fn update(
     state: web::Data<AppState>,
     user: CurrentUser,
     id: web::Path<i64>,
-    Form(form): Form<DealForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
+    let form = read_form(&state, &pairs).await?;
     let amount = match to_minor(&form.amount, &form.currency) {
         Some(a) => serde_json::Value::from(a),
         None => serde_json::Value::from(form.amount.clone()),
@@ -392,6 +413,7 @@ pub async fn update(
         contact_ids: Some(picked.contact_ids),
         source: Some(form.source.clone()),
         probability: Some(probability_of(&form.probability)),
+        custom_fields: Some(form.custom.clone()),
         ..Default::default()
     };
     match deals::update(&state.db, &user.actor, *id, patch).await {

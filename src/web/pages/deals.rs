@@ -267,6 +267,9 @@ struct ShowPage {
     /// The stage the picker shows: the deal's, or the one a refused move tried.
     picked: i64,
     reason: String,
+    /// The deal fields admins defined, and the deal's values (`_custom_values.html`).
+    defs: Vec<crate::domain::custom_fields::Field>,
+    values: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// A refused move's stage and reason, to put back in the deal page's picker.
@@ -294,6 +297,8 @@ pub async fn show(
     let retry = retry.into_inner();
     ok(&ShowPage {
         l: Layout::for_user(&user, "deals"),
+        defs: crate::domain::custom_fields::defs(&state.db, "deal").await?,
+        values: d.custom_fields.clone(),
         picked: retry.move_to.unwrap_or(d.stage_id),
         reason: retry.reason.unwrap_or_default(),
         d,
