@@ -17,6 +17,7 @@ use crate::domain::{Actor, FieldErrorsExt, Page, audit, normalise, now};
 use crate::entities::{company, company_tag, contact};
 
 mod list;
+pub mod matching;
 mod merge;
 mod validate;
 

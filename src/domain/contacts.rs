@@ -230,10 +230,16 @@ async fn company_in(
     }
 }
 
-async fn lookup_company(db: &Db, v: &Valid) -> Result<Option<company::Model>, AppError> {
+/// The company a contact's typed company means (`companies::matching`): "northwind
+/// traders" links the existing "Northwind Traders, Inc." rather than adding another.
+async fn lookup_company(
+    db: &Db,
+    actor: &Actor,
+    v: &Valid,
+) -> Result<Option<company::Model>, AppError> {
     match (&v.company_known, &v.company) {
         (Some(c), _) => Ok(Some(c.clone())),
-        (None, Some(n)) => companies::find_by_name(&db.read, n).await,
+        (None, Some(n)) => companies::matching::the_one(db, actor, n).await,
         (None, None) => Ok(None),
     }
 }
@@ -268,7 +274,7 @@ fn build(
 pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Contact, AppError> {
     actor.require_write()?;
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
-    let known = lookup_company(db, &v).await?;
+    let known = lookup_company(db, actor, &v).await?;
     // Email uniqueness is the unique index's job (no check-then-insert race); the batch
     // answers a duplicate with the same 409 as `update`.
     batch::submit(db, actor, v, known, now()).await
@@ -354,7 +360,7 @@ pub async fn update(
         &current.custom_fields,
     )
     .await?;
-    let known = lookup_company(db, &v).await?;
+    let known = lookup_company(db, actor, &v).await?;
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id)).await?;
     write_update(&tx, id, &v, known).await?;

@@ -17,7 +17,7 @@ use actix_web::web;
 use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
-    account, activities, companies, contacts, deal_form, deal_list, deals, fields, login,
+    account, activities, companies, contacts, deal_form, deal_list, deals, fields, login, pick,
     pipelines, records, search, setup, tags, users, views, welcome,
 };
 
@@ -194,6 +194,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(activities::older))
             .route("", web::post().to(activities::create))
             .route("/{id}/delete", web::post().to(activities::delete)),
+    )
+    .service(
+        web::scope("/pick")
+            .route("/options", web::get().to(pick::options))
+            .route("/contact", web::get().to(pick::contact_check)),
     )
     .route("/search", web::get().to(search::index))
     .route("/views", web::post().to(views::create))
