@@ -39,6 +39,7 @@ async fn company_suggestions_match_any_case_punctuation_and_domain() {
         "company=https%3A%2F%2Fwww.northwind.com%2Fabout",
         "company=ann%40northwind.com",
         "company=&email=ann%40northwind.com",
+        "kind=company&email=ann%40northwind.com&note=1",
         "kind=company&with=northwind",
     ] {
         let res = c.hx_get(&format!("/pick/options?{typed}")).await;

@@ -356,6 +356,16 @@ async fn a_merge_partner_that_names_nothing_says_so_in_the_page() {
         );
         assert!(!html.contains("Unprocessable"), "no HTTP jargon: {html}");
     }
+    let res = c
+        .post_form(&format!("/contacts/{a}/merge"), &[("title", "take")])
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text().contains("Choose the contact to merge.")
+            && res.text().contains("Merge Ana Silva"),
+        "a post without the other contact answers in the page: {}",
+        res.text()
+    );
 }
 
 #[actix_web::test]

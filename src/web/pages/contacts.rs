@@ -257,22 +257,9 @@ impl FormPage {
         self.errors.get(field).map(String::as_str).unwrap_or("")
     }
 
-    /// The htmx attributes of a field that is checked as the user types: Email and the
-    /// name against other contacts, Company against the companies (suggestions and note).
+    /// The htmx attributes that check a field as the user types (see `pick`).
     fn live(&self, field: &str) -> String {
-        let except = self
-            .id
-            .map(|id| format!(r#" hx-vals='{{"except": "{id}"}}'"#))
-            .unwrap_or_default();
-        let check = r#"hx-get="/pick/contact" hx-trigger="keyup changed delay:500ms, change" hx-sync="this:replace""#;
-        match field {
-            "email" => format!(r##"{check} hx-target="#email-note"{except}"##),
-            "first_name" | "last_name" => format!(
-                r##"{check} hx-target="#name-note" hx-include="#f-first_name, #f-last_name"{except}"##
-            ),
-            "company" => r##"list="company-options" autocomplete="off" hx-get="/pick/options" hx-trigger="input changed delay:250ms, change, focus" hx-target="#company-options" hx-swap="innerHTML" hx-sync="this:replace" hx-include="#f-email" hx-vals='{"note": "1"}'"##.to_string(),
-            _ => String::new(),
-        }
+        crate::web::pages::pick::contact_field(field, self.id)
     }
 }
 

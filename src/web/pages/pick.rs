@@ -134,3 +134,26 @@ pub async fn contact_check(
     };
     ok(&Lookalikes { by, found })
 }
+
+/// The htmx attributes of a contact form field checked as the user types: Email and the
+/// name against other contacts (`contact_check`, not the contact being edited),
+/// Company against the companies (`options`, with its note and the email's domain).
+pub fn contact_field(field: &str, editing: Option<i64>) -> String {
+    let except = editing
+        .map(|id| format!(r#" hx-vals='{{"except": "{id}"}}'"#))
+        .unwrap_or_default();
+    let check = r#"hx-get="/pick/contact" hx-trigger="keyup changed delay:500ms, change" hx-sync="this:queue last""#;
+    match field {
+        "email" => format!(r##"{check} hx-target="#email-note"{except}"##),
+        "first_name" | "last_name" => format!(
+            r##"{check} hx-target="#name-note" hx-include="#f-first_name, #f-last_name"{except}"##
+        ),
+        "company" => concat!(
+            r##"list="company-options" autocomplete="off" hx-get="/pick/options" "##,
+            r##"hx-trigger="input changed delay:250ms, change, focus" hx-target="#company-options" "##,
+            r##"hx-swap="innerHTML" hx-sync="this:queue last" hx-include="#f-email" hx-vals='{"note": "1", "kind": "company"}'"##
+        )
+        .to_string(),
+        _ => String::new(),
+    }
+}

@@ -394,8 +394,7 @@ struct MergePage {
 }
 
 /// The merge page: pick the other record (by name, with suggestions, or from the
-/// look-alikes), then field by field what survives. Text that names no record, several,
-/// or this one shows the page again with a message under the field (422).
+/// look-alikes), then field by field what survives.
 pub async fn merge_page<R: Listed>(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -405,13 +404,30 @@ pub async fn merge_page<R: Listed>(
     user.actor.require_write()?;
     let c: R = records::get(&state.db, &user.actor, *id).await?;
     let typed = params.with.as_deref().map(str::trim).unwrap_or("");
-    let (other, mut candidates, problem) = if typed.is_empty() {
+    merge_view(&state, &user, c, typed, None).await
+}
+
+/// The merge page for `c` with the other record as `typed`. Text that names no record,
+/// several, or `c` itself, and a merge that was `refused`, show the page again with the
+/// reason in plain words in it (422), never a bare error page.
+async fn merge_view<R: Listed>(
+    state: &AppState,
+    user: &CurrentUser,
+    c: R,
+    typed: &str,
+    refused: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let (other, mut candidates, mut problem) = if typed.is_empty() {
         (None, Vec::new(), None)
     } else {
-        pick_other(&state, &user, &c, typed).await?
+        pick_other(state, user, &c, typed).await?
     };
-    if other.is_none() && problem.is_none() {
-        candidates = R::look_alikes(&state, &user, &c).await?;
+    // Text that named nothing still leaves the look-alikes to pick from.
+    if other.is_none() && candidates.is_empty() {
+        candidates = R::look_alikes(state, user, &c).await?;
+    }
+    if refused.is_some() {
+        problem = refused;
     }
     let status = match problem {
         Some(_) => actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -419,7 +435,7 @@ pub async fn merge_page<R: Listed>(
     };
     crate::web::pages::render(
         &MergePage {
-            l: Layout::for_user(&user, R::KIND.table),
+            l: Layout::for_user(user, R::KIND.table),
             kind: R::KIND,
             text: R::MERGE_TEXT,
             rows: other.as_ref().map(|o| c.merge_rows(o)).unwrap_or_default(),
@@ -482,19 +498,40 @@ pub async fn merge<R: Listed>(
     let other = pairs
         .iter()
         .find(|(k, _)| k == "with")
-        .and_then(|(_, v)| v.parse::<i64>().ok())
-        .ok_or_else(|| {
-            AppError::field("with", format!("Choose the {} to merge.", R::KIND.entity))
-        })?;
+        .and_then(|(_, v)| v.parse::<i64>().ok());
     let take: Vec<String> = pairs
         .iter()
         .filter(|(k, v)| v == "take" && R::FIELDS.contains(&k.as_str()))
         .map(|(k, _)| k.clone())
         .collect();
-    let merged: R = records::merge::merge(&state.db, &user.actor, *id, other, &take).await?;
-    set_flash(
-        &user.session,
-        format!("Merged into {}; the other record is gone.", merged.name()),
-    );
-    Ok(see_other(&format!("/{}/{}", R::KIND.table, merged.id())))
+    let result = match other {
+        Some(other) => records::merge::merge(&state.db, &user.actor, *id, other, &take).await,
+        None => Err(AppError::field(
+            "with",
+            format!("Choose the {} to merge.", R::KIND.entity),
+        )),
+    };
+    let refused = match result {
+        Ok(merged) => {
+            let merged: R = merged;
+            set_flash(
+                &user.session,
+                format!("Merged into {}; the other record is gone.", merged.name()),
+            );
+            return Ok(see_other(&format!("/{}/{}", R::KIND.table, merged.id())));
+        }
+        Err(AppError::NotFound(gone)) => gone,
+        Err(e) => {
+            let refusal = crate::web::pages::Refusal::of(Some(e))?;
+            let said: Vec<String> = refusal.fields.into_values().collect();
+            match said.is_empty() {
+                true => refusal.message.unwrap_or_default(),
+                false => said.join(" "),
+            }
+        }
+    };
+    // Refused (a value that no longer passes, the other record gone): the page again.
+    let c: R = records::get(&state.db, &user.actor, *id).await?;
+    let typed = other.map(|o| o.to_string()).unwrap_or_default();
+    merge_view(&state, &user, c, &typed, Some(refused)).await
 }
