@@ -76,7 +76,9 @@ pub struct ContactInput {
     pub email: Option<String>,
     #[schema(max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
     pub phone: Option<String>,
-    /// Company name; found or created.
+    /// Company name: an existing company is found by its name in any case, spacing,
+    /// punctuation or legal form ("northwind traders inc" is "Northwind Traders, Inc.")
+    /// or by its domain (`northwind.com`); otherwise one is created.
     #[schema(max_length = 200)]
     pub company: Option<String>,
     /// An existing company's id (instead of, or matching, `company`).

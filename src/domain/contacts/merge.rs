@@ -266,3 +266,19 @@ async fn refs(
         })
         .collect())
 }
+
+/// The contacts a name typed to pick one means (the merge page): a chosen suggestion
+/// ("Ana Silva (#12)"), an email, or "Ana Silva" as typed or with capitals.
+pub async fn called(db: &Db, actor: &Actor, text: &str) -> Result<Vec<Contact>, AppError> {
+    let mut refs = crate::domain::pick::contacts_named(db, text).await?;
+    if refs.is_empty()
+        && let Some((first, last)) = text.trim().rsplit_once(char::is_whitespace)
+    {
+        refs = named(db, first, last, None).await?;
+    }
+    let mut found = Vec::with_capacity(refs.len());
+    for r in refs {
+        found.push(get(db, actor, r.id).await?);
+    }
+    Ok(found)
+}

@@ -257,6 +257,16 @@ impl FormPage {
         self.errors.get(field).map(String::as_str).unwrap_or("")
     }
 
+    /// Where "← Back" goes: the company page a new contact was started from, the
+    /// contact being edited, or the list.
+    fn back(&self) -> String {
+        match (self.id, records_page(&self.v.return_to)) {
+            (Some(id), _) => format!("/contacts/{id}"),
+            (None, Some(page)) => page.to_string(),
+            (None, None) => "/contacts".to_string(),
+        }
+    }
+
     /// The htmx attributes that check a field as the user types (see `pick`).
     fn live(&self, field: &str) -> String {
         crate::web::pages::pick::contact_field(field, self.id)
@@ -576,22 +586,11 @@ impl Listed for Contact {
         .await
     }
 
-    /// "Ana Silva (#12)", "ana@acme.com" or "Ana Silva" (as typed or capitalised).
     async fn called(
         state: &AppState,
         user: &CurrentUser,
         text: &str,
     ) -> Result<Vec<Contact>, AppError> {
-        let mut refs = pick::contacts_named(&state.db, text).await?;
-        if refs.is_empty()
-            && let Some((first, last)) = text.trim().rsplit_once(char::is_whitespace)
-        {
-            refs = lookalike::named(&state.db, first, last, None).await?;
-        }
-        let mut found = Vec::with_capacity(refs.len());
-        for r in refs {
-            found.push(contacts::get(&state.db, &user.actor, r.id).await?);
-        }
-        Ok(found)
+        lookalike::called(&state.db, &user.actor, text).await
     }
 }
