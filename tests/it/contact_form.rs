@@ -275,3 +275,30 @@ async fn add_contact_on_a_company_page_prefills_it_and_returns_there() {
         res.location()
     );
 }
+
+#[actix_web::test]
+async fn the_same_name_at_a_company_spelt_otherwise_is_flagged_before_saving() {
+    let app = TestApp::new().await;
+    let (mut c, token) = rep(&app).await;
+    let body = json!({"first_name": "Ana", "last_name": "Silva", "company": "Northwind Traders"});
+    c.api_ok(Method::POST, "/api/v1/contacts", &token, Some(body))
+        .await;
+    c.get("/contacts/new").await;
+    let res = c
+        .post_form(
+            "/contacts",
+            &[
+                ("first_name", "Ana"),
+                ("last_name", "Silva"),
+                ("company", "northwind"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert!(
+        res.text().contains("This may already be in Cairn"),
+        "flagged: {}",
+        res.text()
+    );
+    assert_eq!(app.count("contacts").await, 1, "nothing saved yet");
+}

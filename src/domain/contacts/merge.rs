@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::{Contact, ContactInput, Valid, get, validate, write_update};
+use crate::domain::companies::matching::{self, Scope};
 use crate::domain::deals::ContactRef;
 use crate::domain::records::merge::{Mergeable, move_rows};
 use crate::domain::{Actor, Db, clean, companies, has_control, normalise};
@@ -43,20 +44,19 @@ pub async fn likely_duplicates(
     }
     let first = input.first_name.trim().to_lowercase();
     let last = input.last_name.trim().to_lowercase();
-    // The company as chosen from the suggestions (by id), or as typed.
-    let at_company = match (input.company_id, clean(input.company.as_deref())) {
-        (Some(id), _) => Some(contact::Column::CompanyId.eq(id)),
-        (None, Some(company)) => Some(
-            contact::Column::CompanyId.in_subquery(
-                Query::select()
-                    .column(company::Column::Id)
-                    .from(company::Entity)
-                    .and_where(company::Column::NameNorm.eq(normalise(&company)))
-                    .to_owned(),
-            ),
-        ),
-        (None, None) => None,
+    // The company as chosen from the suggestions (by id), or any the typed name may
+    // mean: Ana Silva "at northwind" is flagged beside Ana Silva at "Northwind Traders".
+    let company_ids: Vec<i64> = match (input.company_id, clean(input.company.as_deref())) {
+        (Some(id), _) => vec![id],
+        (None, Some(typed)) => matching::matching(db, actor, &typed, Scope::Suggestions)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect(),
+        (None, None) => Vec::new(),
     };
+    let at_company =
+        (!company_ids.is_empty()).then(|| contact::Column::CompanyId.is_in(company_ids));
     if let Some(at_company) = at_company
         && !first.is_empty()
         && !last.is_empty()
