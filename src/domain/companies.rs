@@ -1,5 +1,6 @@
 //! Companies: records of their own (domain, industry, size, owner …) that contacts link to.
-//! A contact may also just name its company, which is then found or created here.
+//! A contact may also just name its company, which is then found (`matching`) or created
+//! here.
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -17,6 +18,7 @@ use crate::domain::{Actor, FieldErrorsExt, Page, audit, normalise, now};
 use crate::entities::{company, contact};
 
 mod list;
+pub mod matching;
 mod merge;
 mod validate;
 

@@ -76,7 +76,9 @@ pub struct ContactInput {
     pub email: Option<String>,
     #[schema(max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
     pub phone: Option<String>,
-    /// Company name; found or created.
+    /// Company name: an existing company is found by its name in any case, spacing,
+    /// punctuation or legal form ("northwind traders inc" is "Northwind Traders, Inc.")
+    /// or by its domain (`northwind.com`); otherwise one is created.
     #[schema(max_length = 200)]
     pub company: Option<String>,
     /// An existing company's id (instead of, or matching, `company`).
@@ -230,10 +232,16 @@ async fn company_in(
     }
 }
 
-async fn lookup_company(db: &Db, v: &Valid) -> Result<Option<company::Model>, AppError> {
+/// The company a contact's typed company means (`companies::matching`): "northwind
+/// traders" links the existing "Northwind Traders, Inc." rather than adding another.
+async fn lookup_company(
+    db: &Db,
+    actor: &Actor,
+    v: &Valid,
+) -> Result<Option<company::Model>, AppError> {
     match (&v.company_known, &v.company) {
         (Some(c), _) => Ok(Some(c.clone())),
-        (None, Some(n)) => companies::find_by_name(&db.read, n).await,
+        (None, Some(n)) => companies::matching::the_one(db, actor, n).await,
         (None, None) => Ok(None),
     }
 }
@@ -268,7 +276,7 @@ fn build(
 pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Contact, AppError> {
     actor.require_write()?;
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
-    let known = lookup_company(db, &v).await?;
+    let known = lookup_company(db, actor, &v).await?;
     // Email uniqueness is the unique index's job (no check-then-insert race); the batch
     // answers a duplicate with the same 409 as `update`.
     batch::submit(db, actor, v, known, now()).await
@@ -354,7 +362,7 @@ pub async fn update(
         &current.custom_fields,
     )
     .await?;
-    let known = lookup_company(db, &v).await?;
+    let known = lookup_company(db, actor, &v).await?;
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id)).await?;
     write_update(&tx, id, &v, known).await?;

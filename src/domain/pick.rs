@@ -5,6 +5,7 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::Db;
+use crate::domain::companies::matching;
 use crate::domain::deals::ContactRef;
 use crate::domain::{Actor, FieldErrorsExt, has_control, normalise, search};
 use crate::entities::{company, contact};
@@ -67,8 +68,9 @@ pub async fn resolve(
 pub struct Suggestion {
     pub value: String,
     pub hint: String,
+    /// The typed text already means this record (a company saved under that text links it).
+    pub same: bool,
 }
-
 /// Contacts selected by `filter`, in `order`, as references.
 async fn contact_rows(
     db: &Db,
@@ -179,24 +181,33 @@ pub async fn contact_refs(db: &Db, ids: &[i64]) -> Result<Vec<ContactRef>, AppEr
     .await
 }
 
-/// Suggestions as someone types in a company or contact picker, from the global search.
+/// Suggestions as someone types in a company or contact picker: companies as
+/// `companies::matching` finds them (the one the text means first), contacts from the
+/// global search.
 pub async fn suggest(
     db: &Db,
     actor: &Actor,
     kind: &str,
     text: &str,
 ) -> Result<Vec<Suggestion>, AppError> {
-    let results = search::search(db, actor, text).await?;
-    let hits = if kind == "company" {
-        results.companies
-    } else {
-        results.contacts
-    };
+    if kind == "company" {
+        let found = matching::matching(db, actor, text, matching::Scope::Suggestions).await?;
+        return Ok(found
+            .into_iter()
+            .map(|m| Suggestion {
+                value: format!("{} (#{})", m.name, m.id),
+                hint: m.hint,
+                same: m.same,
+            })
+            .collect());
+    }
+    let hits = search::search(db, actor, text).await?.contacts;
     Ok(hits
         .into_iter()
         .map(|h| Suggestion {
             value: format!("{} (#{})", h.title, h.id),
             hint: h.subtitle,
+            same: false,
         })
         .collect())
 }

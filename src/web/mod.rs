@@ -18,7 +18,7 @@ use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
     account, activities, companies, contacts, deal_form, deal_list, deals, fields, jobs, login,
-    pipelines, records, search, setup, tags, users, views, welcome,
+    pick, pipelines, records, search, setup, tags, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -204,6 +204,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/edit", web::get().to(activities::edit))
             .route("/{id}/history", web::get().to(activities::history))
             .route("/{id}/delete", web::post().to(activities::delete)),
+    )
+    .service(
+        web::scope("/pick")
+            .route("/options", web::get().to(pick::options))
+            .route("/contact", web::get().to(pick::contact_check)),
     )
     .route("/search", web::get().to(search::index))
     .route("/views", web::post().to(views::create))

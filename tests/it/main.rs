@@ -15,6 +15,7 @@ mod bulk;
 mod bulk_scope;
 mod cli;
 mod companies;
+mod contact_form;
 mod contacts_api;
 mod contacts_pages;
 mod custom_fields;

@@ -281,3 +281,126 @@ async fn merging_companies_moves_their_contacts() {
     let page = c.get(&format!("/companies/{keep}/merge")).await;
     assert_eq!(page.status, 200);
 }
+
+#[actix_web::test]
+async fn the_merge_partner_is_picked_by_name_with_suggestions() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let a = c
+        .create(
+            "/api/v1/contacts",
+            &token,
+            contact_json("Ana", "Silva", "ana@one.example"),
+        )
+        .await;
+    let b = c
+        .create(
+            "/api/v1/contacts",
+            &token,
+            contact_json("Anna", "Sylva", "anna@two.example"),
+        )
+        .await;
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let page = c.get(&format!("/contacts/{a}/merge")).await.text();
+    assert!(
+        page.contains("/pick/options") && !page.contains("number"),
+        "a name field with suggestions, no internal number: {page}"
+    );
+    let opts = c
+        .hx_get("/pick/options?kind=contact&with=sylva")
+        .await
+        .text();
+    assert!(opts.contains(&format!("Anna Sylva (#{b})")), "{opts}");
+    for typed in [
+        format!("Anna%20Sylva%20(%23{b})"),
+        "anna%20sylva".to_string(),
+        "ANNA%40two.example".to_string(),
+    ] {
+        let res = c.get(&format!("/contacts/{a}/merge?with={typed}")).await;
+        assert_eq!(res.status, 200, "{typed}: {}", res.text());
+        assert!(
+            res.text().contains(&format!("Merge and delete #{b}")),
+            "{typed} picks Anna: {}",
+            res.text()
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_merge_partner_that_names_nothing_says_so_in_the_page() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let a = c
+        .create(
+            "/api/v1/contacts",
+            &token,
+            contact_json("Ana", "Silva", "ana@one.example"),
+        )
+        .await;
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    for (typed, says) in [
+        ("Nobody%20Here", "No contact matches “Nobody Here”"),
+        ("%3C%3E%22%27%3B--", "No contact matches"),
+        ("999999", "No contact matches “999999”"),
+        ("Ana%20Silva", "cannot be merged with itself"),
+    ] {
+        let res = c.get(&format!("/contacts/{a}/merge?with={typed}")).await;
+        let html = res.text();
+        assert_eq!(res.status, 422, "{typed}");
+        assert!(html.contains(says), "{typed}: {html}");
+        assert!(
+            html.contains("Merge Ana Silva") && html.contains("name=\"with\""),
+            "{typed} keeps the merge page and its field: {html}"
+        );
+        assert!(!html.contains("Unprocessable"), "no HTTP jargon: {html}");
+    }
+    let res = c
+        .post_form(&format!("/contacts/{a}/merge"), &[("title", "take")])
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text().contains("Choose the contact to merge.")
+            && res.text().contains("Merge Ana Silva"),
+        "a post without the other contact answers in the page: {}",
+        res.text()
+    );
+}
+
+#[actix_web::test]
+async fn companies_are_merged_with_a_company_picked_by_name_or_domain() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let keep = c
+        .create("/api/v1/companies", &token, json!({"name": "Globex"}))
+        .await;
+    let other = c
+        .create(
+            "/api/v1/companies",
+            &token,
+            json!({"name": "Globex Corporation, Ltd.", "domain": "globex.example"}),
+        )
+        .await;
+    c.sign_in("rep-api@example.com", PASSWORD).await;
+    for typed in ["globex%20corporation", "globex.example"] {
+        let res = c
+            .get(&format!("/companies/{keep}/merge?with={typed}"))
+            .await;
+        assert_eq!(res.status, 200, "{typed}: {}", res.text());
+        assert!(
+            res.text().contains(&format!("Merge and delete #{other}")),
+            "{typed}"
+        );
+    }
+    let res = c
+        .get(&format!("/companies/{keep}/merge?with=Initech"))
+        .await;
+    assert_eq!(res.status, 422);
+    assert!(
+        res.text().contains("No company matches “Initech”"),
+        "{}",
+        res.text()
+    );
+}

@@ -8,8 +8,10 @@ use sea_orm::{
 };
 
 use super::{Contact, ContactInput, Valid, get, validate, write_update};
+use crate::domain::companies::matching::{self, Scope};
+use crate::domain::deals::ContactRef;
 use crate::domain::records::merge::{Mergeable, move_rows};
-use crate::domain::{Actor, Db, clean, companies, normalise};
+use crate::domain::{Actor, Db, clean, companies, has_control, normalise};
 use crate::entities::{activity, company, contact, deal_contact};
 use crate::error::AppError;
 
@@ -42,18 +44,26 @@ pub async fn likely_duplicates(
     }
     let first = input.first_name.trim().to_lowercase();
     let last = input.last_name.trim().to_lowercase();
-    if let Some(company) = clean(input.company.as_deref())
+    // The company as chosen from the suggestions (by id), or any the typed name may
+    // mean: Ana Silva "at northwind" is flagged beside Ana Silva at "Northwind Traders".
+    let company_ids: Vec<i64> = match (input.company_id, clean(input.company.as_deref())) {
+        (Some(id), _) => vec![id],
+        (None, Some(typed)) => matching::matching(db, actor, &typed, Scope::Suggestions)
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect(),
+        (None, None) => Vec::new(),
+    };
+    let at_company =
+        (!company_ids.is_empty()).then(|| contact::Column::CompanyId.is_in(company_ids));
+    if let Some(at_company) = at_company
         && !first.is_empty()
         && !last.is_empty()
     {
-        let named = Query::select()
-            .column(company::Column::Id)
-            .from(company::Entity)
-            .and_where(company::Column::NameNorm.eq(normalise(&company)))
-            .to_owned();
         any = any.add(
             Condition::all()
-                .add(contact::Column::CompanyId.in_subquery(named))
+                .add(at_company)
                 .add(Func::lower(Expr::col(contact::Column::FirstName)).eq(first))
                 .add(Func::lower(Expr::col(contact::Column::LastName)).eq(last)),
         );
@@ -138,7 +148,7 @@ impl Mergeable for Contact {
     ) -> Result<Self::Valid, AppError> {
         let v = validate(db, actor, input, current_owner, custom).await?;
         let known = match &v.company {
-            Some(n) => companies::find_by_name(&db.read, n).await?,
+            Some(n) => companies::matching::the_one(db, actor, n).await?,
             None => None,
         };
         Ok((v, known))
@@ -184,4 +194,91 @@ impl Mergeable for Contact {
         detail.insert("merged_name".into(), other.full_name().into());
         detail
     }
+}
+
+/// The contact other than `except` whose email is `email` (any case), to link to it when
+/// a second one is refused or about to be.
+pub async fn with_email(
+    db: &Db,
+    email: &str,
+    except: Option<i64>,
+) -> Result<Option<ContactRef>, AppError> {
+    let email = email.trim();
+    if email.is_empty() || has_control(email) {
+        return Ok(None);
+    }
+    let filter = Condition::all().add(contact::Column::EmailNorm.eq(normalise(email)));
+    Ok(refs(db, filter, except).await?.into_iter().next())
+}
+
+/// Contacts other than `except` called `first last`, as typed or with capitals
+/// ("ana silva" finds "Ana Silva"): equality on the name index, no scan.
+pub async fn named(
+    db: &Db,
+    first: &str,
+    last: &str,
+    except: Option<i64>,
+) -> Result<Vec<ContactRef>, AppError> {
+    let (first, last) = (first.trim(), last.trim());
+    if first.is_empty() || last.is_empty() || has_control(first) || has_control(last) {
+        return Ok(Vec::new());
+    }
+    let spellings = |s: &str| {
+        let mut chars = s.chars();
+        let capital: String = chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default();
+        vec![s.to_string(), capital]
+    };
+    let filter = Condition::all()
+        .add(contact::Column::LastName.is_in(spellings(last)))
+        .add(contact::Column::FirstName.is_in(spellings(first)));
+    refs(db, filter, except).await
+}
+
+async fn refs(
+    db: &Db,
+    filter: Condition,
+    except: Option<i64>,
+) -> Result<Vec<ContactRef>, AppError> {
+    let mut q = contact::Entity::find().filter(filter);
+    if let Some(id) = except {
+        q = q.filter(contact::Column::Id.ne(id));
+    }
+    let rows: Vec<(i64, String, String)> = q
+        .select_only()
+        .columns([
+            contact::Column::Id,
+            contact::Column::FirstName,
+            contact::Column::LastName,
+        ])
+        .order_by_asc(contact::Column::Id)
+        .limit(3)
+        .into_tuple()
+        .all(&db.read)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, first, last)| ContactRef {
+            id,
+            name: format!("{first} {last}"),
+        })
+        .collect())
+}
+
+/// The contacts a name typed to pick one means (the merge page): a chosen suggestion
+/// ("Ana Silva (#12)"), an email, or "Ana Silva" as typed or with capitals.
+pub async fn called(db: &Db, actor: &Actor, text: &str) -> Result<Vec<Contact>, AppError> {
+    let mut refs = crate::domain::pick::contacts_named(db, text).await?;
+    if refs.is_empty()
+        && let Some((first, last)) = text.trim().rsplit_once(char::is_whitespace)
+    {
+        refs = named(db, first, last, None).await?;
+    }
+    let mut found = Vec::with_capacity(refs.len());
+    for r in refs {
+        found.push(get(db, actor, r.id).await?);
+    }
+    Ok(found)
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 
+use crate::domain::companies::matching::{self, Scope};
 use crate::domain::companies::{self, Company, CompanyInput, INDUSTRIES, ListParams, SIZE_BANDS};
 use crate::domain::contacts::{self, Contact};
 use crate::domain::{Page, audit, users};
@@ -458,6 +459,7 @@ impl Listed for Company {
         moves: "its contacts, its tags",
         question: "Which company is the same one?",
         none_found: "No look-alikes found by name.",
+        placeholder: "Name or domain of the other company",
     };
 
     fn merge_rows(&self, o: &Company) -> Vec<MergeRow> {
@@ -509,5 +511,21 @@ impl Listed for Company {
             .into_iter()
             .filter(|x| x.id != c.id)
             .collect())
+    }
+
+    /// A chosen suggestion, the name in any case or punctuation, or the domain
+    /// (`companies::matching`).
+    async fn called(
+        state: &AppState,
+        user: &CurrentUser,
+        text: &str,
+    ) -> Result<Vec<Company>, AppError> {
+        let mut found = Vec::new();
+        for m in matching::matching(&state.db, &user.actor, text, Scope::Same).await? {
+            if m.same {
+                found.push(companies::get(&state.db, &user.actor, m.id).await?);
+            }
+        }
+        Ok(found)
     }
 }

@@ -7,14 +7,22 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 
+use crate::domain::companies::matching::{self, Scope};
+use crate::domain::contacts::merge as lookalike;
 use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES};
-use crate::domain::users;
+use crate::domain::deals::ContactRef;
+use crate::domain::{pick, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::htmx::Htmx;
+use crate::web::pages::pick::CompanyNote;
 use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText};
-use crate::web::pages::{Layout, Refusal, custom, iso, ok, render, see_other};
+use crate::web::pages::{
+    Layout, Refusal, custom, iso, ok, record_page as records_page, render, see_other,
+};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
 
 #[derive(Template)]
 #[template(path = "contacts/index.html")]
@@ -111,6 +119,9 @@ pub struct ContactForm {
     /// "1" once the user has seen the likely duplicates and saves anyway.
     #[serde(default)]
     confirm_duplicates: String,
+    /// The company page the contact was started from, to go back to once it is added.
+    #[serde(default)]
+    return_to: String,
     /// Custom field values, read from the `cf.<key>` inputs by `read_form`.
     #[serde(skip)]
     custom: std::collections::BTreeMap<String, serde_json::Value>,
@@ -136,6 +147,7 @@ impl ContactForm {
             owner_id: c.owner_id.to_string(),
             tags: c.tags.join(", "),
             confirm_duplicates: String::new(),
+            return_to: String::new(),
             custom: c.custom_fields.clone(),
         }
     }
@@ -149,13 +161,18 @@ impl ContactForm {
             ),
         };
         let opt = |s: &String| Some(s.clone());
+        // A chosen suggestion ("Acme (#12)") names its company by id.
+        let (company, company_id) = match pick::trailing_id(&self.company) {
+            Some(id) => (None, Some(id)),
+            None => (opt(&self.company), None),
+        };
         Ok(ContactInput {
             first_name: self.first_name.clone(),
             last_name: self.last_name.clone(),
             email: opt(&self.email),
             phone: opt(&self.phone),
-            company: opt(&self.company),
-            company_id: None,
+            company,
+            company_id,
             tags: Some(crate::domain::tags::split(&self.tags)),
             custom_fields: Some(self.custom.clone()),
             title: opt(&self.title),
@@ -178,6 +195,10 @@ struct FormPage {
     tag_names: Vec<String>,
     /// Contacts that look like the one being added.
     duplicates: Vec<Contact>,
+    /// The contact that already has the refused email, linked from the message.
+    email_owner: Option<ContactRef>,
+    /// Which company the typed one links, or that saving creates one.
+    company_note: Option<CompanyNote>,
     cf: custom::Inputs,
     form_kind: &'static crate::domain::records::Kind,
     sources: &'static [&'static str],
@@ -216,13 +237,7 @@ impl FormPage {
                 "tel",
                 "maxlength=30 autocomplete=tel",
             ),
-            (
-                "company",
-                "Company",
-                &v.company,
-                "text",
-                "maxlength=200 autocomplete=organization",
-            ),
+            ("company", "Company", &v.company, "text", "maxlength=200"),
             (
                 "title",
                 "Title",
@@ -243,6 +258,21 @@ impl FormPage {
     fn err(&self, field: &str) -> &str {
         self.errors.get(field).map(String::as_str).unwrap_or("")
     }
+
+    /// Where "← Back" goes: the company page a new contact was started from, the
+    /// contact being edited, or the list.
+    fn back(&self) -> String {
+        match (self.id, records_page(&self.v.return_to)) {
+            (Some(id), _) => format!("/contacts/{id}"),
+            (None, Some(page)) => page.to_string(),
+            (None, None) => "/contacts".to_string(),
+        }
+    }
+
+    /// The htmx attributes that check a field as the user types (see `pick`).
+    fn live(&self, field: &str) -> String {
+        crate::web::pages::pick::contact_field(field, self.id)
+    }
 }
 
 async fn form_page_with(
@@ -260,8 +290,19 @@ async fn form_page_with(
     } = Refusal::of(error)?;
     let owners = records::owners(state, &v.owner_id).await?;
     let cf = custom::Inputs::load(state, "contact", v.custom.clone(), &errors).await?;
+    let email_owner = match (status, errors.contains_key("email")) {
+        (StatusCode::CONFLICT, true) => lookalike::with_email(&state.db, &v.email, id).await?,
+        _ => None,
+    };
+    let links = matching::matching(&state.db, &user.actor, &v.company, Scope::Same)
+        .await?
+        .into_iter()
+        .find(|m| m.same)
+        .map(|m| (m.id, m.name));
     render(
         &FormPage {
+            email_owner,
+            company_note: CompanyNote::of(&v.company, links),
             l: Layout::for_user(user, "contacts"),
             form_kind: &contacts::KIND,
             cf,
@@ -278,14 +319,38 @@ async fn form_page_with(
     )
 }
 
-pub async fn new(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+#[derive(Deserialize)]
+pub struct NewQuery {
+    /// A company's page: the contact starts at that company, and saving goes back there.
+    company: Option<i64>,
+}
+
+pub async fn new(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<NewQuery>,
+) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
-    let v = ContactForm {
+    let mut v = ContactForm {
         source: "organic".into(),
         owner_id: user.actor.id.to_string(),
         ..Default::default()
     };
+    if let Some(id) = q.company {
+        let c = crate::domain::companies::get(&state.db, &user.actor, id).await?;
+        // "Name (#id)" is how the company picker names a chosen company.
+        v.company = format!("{} (#{})", c.name, c.id);
+        v.return_to = format!("/companies/{}", c.id);
+    }
     form_page_with(&state, &user, None, v, None, Vec::new()).await
+}
+
+/// Where the new-contact form lives, to keep in the address bar while it is shown again.
+fn form_url(form: &ContactForm) -> String {
+    match records_page(&form.return_to).and_then(|r| r.strip_prefix("/companies/")) {
+        Some(id) => format!("/contacts/new?company={id}"),
+        None => "/contacts/new".to_string(),
+    }
 }
 
 pub async fn create(
@@ -307,13 +372,26 @@ pub async fn create(
                     d.email.as_deref().map(crate::domain::normalise) == email && email.is_some()
                 });
                 if !duplicates.is_empty() && !same_email {
-                    return form_page_with(&state, &user, None, form, None, duplicates).await;
+                    // The form answers a post to /contacts: the address bar stays on the
+                    // form, so a reload shows the form again rather than the list.
+                    let url = form_url(&form);
+                    let mut res =
+                        form_page_with(&state, &user, None, form, None, duplicates).await?;
+                    if let Ok(value) = HeaderValue::from_str(&url) {
+                        res.headers_mut()
+                            .insert(HeaderName::from_static("hx-replace-url"), value);
+                    }
+                    return Ok(res);
                 }
             }
             contacts::create(&state.db, &user.actor, &input).await
         }
         Err(e) => Err(e),
     };
+    if let (Ok(c), Some(back)) = (&result, records_page(&form.return_to)) {
+        set_flash(&user.session, format!("{} was added.", c.full_name()));
+        return Ok(see_other(back));
+    }
     records::saved(&state, &user, None, form, result, "added").await
 }
 
@@ -459,6 +537,7 @@ impl Listed for Contact {
         moves: "its tags",
         question: "Which contact is the same person?",
         none_found: "No look-alikes found by email, phone, or name and company.",
+        placeholder: "Name or email of the other contact",
     };
 
     fn merge_rows(&self, o: &Contact) -> Vec<MergeRow> {
@@ -511,5 +590,13 @@ impl Listed for Contact {
             Some(c.id),
         )
         .await
+    }
+
+    async fn called(
+        state: &AppState,
+        user: &CurrentUser,
+        text: &str,
+    ) -> Result<Vec<Contact>, AppError> {
+        lookalike::called(&state.db, &user.actor, text).await
     }
 }

@@ -68,16 +68,9 @@ impl DealForm {
     /// Where to go after adding: back to the contact or company the deal was started
     /// from, else the board. Only those record pages, never an address from elsewhere.
     fn after_create(&self) -> String {
-        let r = self.return_to.as_str();
-        let local_record = ["/contacts/", "/companies/"].iter().any(|prefix| {
-            r.strip_prefix(prefix)
-                .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
-        });
-        if local_record {
-            r.to_string()
-        } else {
-            "/deals".to_string()
-        }
+        crate::web::pages::record_page(&self.return_to)
+            .unwrap_or("/deals")
+            .to_string()
     }
 }
 

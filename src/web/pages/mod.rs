@@ -11,6 +11,7 @@ pub mod deals;
 pub mod fields;
 pub mod jobs;
 pub mod login;
+pub mod pick;
 pub mod pipelines;
 pub mod records;
 pub mod search;
@@ -139,6 +140,18 @@ pub fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, to))
         .finish()
+}
+
+/// A form's `return_to` when it is a contact's or a company's page on this site (where
+/// a record started from that page goes back to), else None: never an address from
+/// elsewhere.
+pub fn record_page(return_to: &str) -> Option<&str> {
+    let local_record = ["/contacts/", "/companies/"].iter().any(|prefix| {
+        return_to
+            .strip_prefix(prefix)
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    });
+    local_record.then_some(return_to)
 }
 
 /// Only same-site paths are followed after sign-in, so `next` cannot send users away.

@@ -43,6 +43,13 @@ pub trait Listed: Mergeable + Clone {
         user: &CurrentUser,
         c: &Self,
     ) -> Result<Vec<Self>, AppError>;
+    /// The records a name typed on the merge page means (a chosen suggestion, a name,
+    /// an email or a domain); several when it is ambiguous.
+    async fn called(
+        state: &AppState,
+        user: &CurrentUser,
+        text: &str,
+    ) -> Result<Vec<Self>, AppError>;
 }
 
 /// How a record type's pages edit it: its form, read from a post and shown again.
@@ -479,6 +486,8 @@ pub struct MergeText {
     pub question: &'static str,
     /// When there are none.
     pub none_found: &'static str,
+    /// What the "other record" field takes.
+    pub placeholder: &'static str,
 }
 
 /// A record as the merge page lists it.
@@ -508,9 +517,14 @@ struct MergePage {
     other: Option<MergeItem>,
     rows: Vec<MergeRow>,
     candidates: Vec<MergeItem>,
+    /// The other record as typed, kept in the field when it named none or several.
+    typed: String,
+    /// Why the typed text picked no record, in plain words.
+    problem: Option<String>,
 }
 
-/// The merge page: pick the other record, then field by field what survives.
+/// The merge page: pick the other record (by name, with suggestions, or from the
+/// look-alikes), then field by field what survives.
 pub async fn merge_page<R: Listed>(
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -518,41 +532,91 @@ pub async fn merge_page<R: Listed>(
     params: web::Query<MergeParams>,
 ) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
-    let entity = R::KIND.entity;
     let c: R = records::get(&state.db, &user.actor, *id).await?;
-    let with = params
-        .with
-        .as_deref()
-        .map(str::trim)
-        .filter(|w| !w.is_empty());
-    let other: Option<R> = match with {
-        None => None,
-        Some(w) => {
-            let other_id = w.parse::<i64>().map_err(|_| {
-                AppError::field("with", format!("Give the other {entity}'s number."))
-            })?;
-            if other_id == c.id() {
-                return Err(AppError::field(
-                    "with",
-                    format!("A {entity} cannot be merged with itself."),
-                ));
-            }
-            Some(records::get(&state.db, &user.actor, other_id).await?)
-        }
+    let typed = params.with.as_deref().map(str::trim).unwrap_or("");
+    merge_view(&state, &user, c, typed, None).await
+}
+
+/// The merge page for `c` with the other record as `typed`. Text that names no record,
+/// several, or `c` itself, and a merge that was `refused`, show the page again with the
+/// reason in plain words in it (422), never a bare error page.
+async fn merge_view<R: Listed>(
+    state: &AppState,
+    user: &CurrentUser,
+    c: R,
+    typed: &str,
+    refused: Option<String>,
+) -> Result<HttpResponse, AppError> {
+    let (other, mut candidates, mut problem) = if typed.is_empty() {
+        (None, Vec::new(), None)
+    } else {
+        pick_other(state, user, &c, typed).await?
     };
-    let candidates = match &other {
-        None => R::look_alikes(&state, &user, &c).await?,
-        Some(_) => Vec::new(),
+    // Text that named nothing still leaves the look-alikes to pick from.
+    if other.is_none() && candidates.is_empty() {
+        candidates = R::look_alikes(state, user, &c).await?;
+    }
+    if refused.is_some() {
+        problem = refused;
+    }
+    let status = match problem {
+        Some(_) => actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        None => actix_web::http::StatusCode::OK,
     };
-    ok(&MergePage {
-        l: Layout::for_user(&user, R::KIND.table),
-        kind: R::KIND,
-        text: R::MERGE_TEXT,
-        rows: other.as_ref().map(|o| c.merge_rows(o)).unwrap_or_default(),
-        c: MergeItem::of(&c),
-        other: other.as_ref().map(MergeItem::of),
-        candidates: candidates.iter().map(MergeItem::of).collect(),
-    })
+    crate::web::pages::render(
+        &MergePage {
+            l: Layout::for_user(user, R::KIND.table),
+            kind: R::KIND,
+            text: R::MERGE_TEXT,
+            rows: other.as_ref().map(|o| c.merge_rows(o)).unwrap_or_default(),
+            c: MergeItem::of(&c),
+            other: other.as_ref().map(MergeItem::of),
+            candidates: candidates.iter().map(MergeItem::of).collect(),
+            typed: if other.is_some() {
+                String::new()
+            } else {
+                typed.to_string()
+            },
+            problem,
+        },
+        status,
+    )
+}
+
+/// The other record `typed` names: a number (the look-alike links send the id) or what
+/// `Listed::called` finds. None with the candidates and a message when it is not one
+/// other record.
+async fn pick_other<R: Listed>(
+    state: &AppState,
+    user: &CurrentUser,
+    c: &R,
+    typed: &str,
+) -> Result<(Option<R>, Vec<R>, Option<String>), AppError> {
+    let entity = R::KIND.entity;
+    let found: Vec<R> = match typed.parse::<i64>() {
+        Ok(id) => match records::get(&state.db, &user.actor, id).await {
+            Ok(r) => vec![r],
+            Err(AppError::NotFound(_)) => Vec::new(),
+            Err(e) => return Err(e),
+        },
+        Err(_) => R::called(state, user, typed).await?,
+    };
+    let was_self = found.iter().any(|r| r.id() == c.id());
+    let mut others: Vec<R> = found.into_iter().filter(|r| r.id() != c.id()).collect();
+    let problem = match others.len() {
+        1 => return Ok((others.pop(), Vec::new(), None)),
+        0 if was_self => format!(
+            "That is this {entity}: a {entity} cannot be merged with itself. Pick the other one."
+        ),
+        0 => format!(
+            "No {entity} matches “{typed}”. Type a few letters of the name and pick from the suggestions."
+        ),
+        _ => format!(
+            "Several {} match “{typed}”: pick one below.",
+            R::KIND.plural
+        ),
+    };
+    Ok((None, others, Some(problem)))
 }
 
 pub async fn merge<R: Listed>(
@@ -564,21 +628,42 @@ pub async fn merge<R: Listed>(
     let other = pairs
         .iter()
         .find(|(k, _)| k == "with")
-        .and_then(|(_, v)| v.parse::<i64>().ok())
-        .ok_or_else(|| {
-            AppError::field("with", format!("Choose the {} to merge.", R::KIND.entity))
-        })?;
+        .and_then(|(_, v)| v.parse::<i64>().ok());
     let take: Vec<String> = pairs
         .iter()
         .filter(|(k, v)| v == "take" && R::FIELDS.contains(&k.as_str()))
         .map(|(k, _)| k.clone())
         .collect();
-    let merged: R = records::merge::merge(&state.db, &user.actor, *id, other, &take).await?;
-    set_flash(
-        &user.session,
-        format!("Merged into {}; the other record is gone.", merged.name()),
-    );
-    Ok(see_other(&format!("/{}/{}", R::KIND.table, merged.id())))
+    let result = match other {
+        Some(other) => records::merge::merge(&state.db, &user.actor, *id, other, &take).await,
+        None => Err(AppError::field(
+            "with",
+            format!("Choose the {} to merge.", R::KIND.entity),
+        )),
+    };
+    let refused = match result {
+        Ok(merged) => {
+            let merged: R = merged;
+            set_flash(
+                &user.session,
+                format!("Merged into {}; the other record is gone.", merged.name()),
+            );
+            return Ok(see_other(&format!("/{}/{}", R::KIND.table, merged.id())));
+        }
+        Err(AppError::NotFound(gone)) => gone,
+        Err(e) => {
+            let refusal = crate::web::pages::Refusal::of(Some(e))?;
+            let said: Vec<String> = refusal.fields.into_values().collect();
+            match said.is_empty() {
+                true => refusal.message.unwrap_or_default(),
+                false => said.join(" "),
+            }
+        }
+    };
+    // Refused (a value that no longer passes, the other record gone): the page again.
+    let c: R = records::get(&state.db, &user.actor, *id).await?;
+    let typed = other.map(|o| o.to_string()).unwrap_or_default();
+    merge_view(&state, &user, c, &typed, Some(refused)).await
 }
 
 /// A tag as a record page shows it: its name and its colour's class.
