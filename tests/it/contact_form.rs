@@ -219,10 +219,15 @@ async fn the_look_alike_panel_keeps_the_form_in_the_address_bar() {
         )
         .await;
     assert!(res.text().contains("This may already be in Cairn"));
+    let url = res.header("hx-replace-url").unwrap_or_default();
     assert_eq!(
-        res.header("hx-replace-url").as_deref(),
-        Some("/contacts/new"),
-        "a reload shows the form, not the list"
+        url, "/contacts/new?first_name=Other&last_name=Person&phone=%2B1+555+0100",
+        "a reload shows the form with what was typed, not the list"
+    );
+    let html = c.get(&url).await.text();
+    assert!(
+        html.contains("value=\"Other\"") && html.contains("value=\"+1 555 0100\""),
+        "the reloaded form keeps the typed values: {html}"
     );
 }
 

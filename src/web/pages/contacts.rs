@@ -319,10 +319,28 @@ async fn form_page_with(
     )
 }
 
-#[derive(Deserialize)]
+/// `/contacts/new`'s query: where the contact starts, and what was typed before (the
+/// look-alike check puts it in the address bar, so a reload keeps the form).
+#[derive(Deserialize, serde::Serialize, Default)]
 pub struct NewQuery {
     /// A company's page: the contact starts at that company, and saving goes back there.
+    #[serde(skip_serializing_if = "Option::is_none")]
     company: Option<i64>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    first_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    last_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    email: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    phone: String,
+    /// The company as typed (`company` is a company's id).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    company_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    title: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    tags: String,
 }
 
 pub async fn new(
@@ -342,14 +360,34 @@ pub async fn new(
         v.company = format!("{} (#{})", c.name, c.id);
         v.return_to = format!("/companies/{}", c.id);
     }
+    let q = q.into_inner();
+    if !q.company_name.is_empty() {
+        v.company = q.company_name;
+    }
+    (v.first_name, v.last_name, v.email) = (q.first_name, q.last_name, q.email);
+    (v.phone, v.title, v.tags) = (q.phone, q.title, q.tags);
     form_page_with(&state, &user, None, v, None, Vec::new()).await
 }
 
-/// Where the new-contact form lives, to keep in the address bar while it is shown again.
+/// The new-contact form with what was typed, to keep in the address bar while it is
+/// shown again: a reload shows the same form, filled in.
 fn form_url(form: &ContactForm) -> String {
-    match records_page(&form.return_to).and_then(|r| r.strip_prefix("/companies/")) {
-        Some(id) => format!("/contacts/new?company={id}"),
-        None => "/contacts/new".to_string(),
+    let company = records_page(&form.return_to)
+        .and_then(|r| r.strip_prefix("/companies/"))
+        .and_then(|id| id.parse().ok());
+    let typed = NewQuery {
+        company,
+        first_name: form.first_name.clone(),
+        last_name: form.last_name.clone(),
+        email: form.email.clone(),
+        phone: form.phone.clone(),
+        company_name: form.company.clone(),
+        title: form.title.clone(),
+        tags: form.tags.clone(),
+    };
+    match serde_html_form::to_string(&typed) {
+        Ok(query) if !query.is_empty() => format!("/contacts/new?{query}"),
+        _ => "/contacts/new".to_string(),
     }
 }
 
