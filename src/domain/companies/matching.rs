@@ -111,17 +111,7 @@ pub async fn matching(
         return Ok(Vec::new());
     }
     let mut found: Vec<CompanyMatch> = Vec::new();
-    let exact = if let Some(id) = pick::trailing_id(text) {
-        company::Entity::find_by_id(id).one(&db.read).await?
-    } else {
-        by_column(db, company::Column::NameNorm, normalise(text)).await?
-    };
-    let exact = match (exact, domain_in(text)) {
-        (Some(c), _) => Some(c),
-        (None, Some(domain)) => by_column(db, company::Column::Domain, domain).await?,
-        (None, None) => None,
-    };
-    if let Some(c) = exact {
+    if let Some(c) = exact(db, text).await? {
         found.push(CompanyMatch::of(c));
         if scope == Scope::Same {
             return Ok(found);
@@ -163,12 +153,35 @@ pub async fn matching(
     Ok(found)
 }
 
-/// The company `text` means, if any (see `matching`).
+/// The company `text` names exactly: a chosen suggestion's id, its name in any case or
+/// spacing, or its domain (one index probe each).
+async fn exact(db: &Db, text: &str) -> Result<Option<company::Model>, AppError> {
+    let exact = if let Some(id) = pick::trailing_id(text) {
+        company::Entity::find_by_id(id).one(&db.read).await?
+    } else {
+        by_column(db, company::Column::NameNorm, normalise(text)).await?
+    };
+    Ok(match (exact, domain_in(text)) {
+        (Some(c), _) => Some(c),
+        (None, Some(domain)) => by_column(db, company::Column::Domain, domain).await?,
+        (None, None) => None,
+    })
+}
+
+/// The company `text` means, if any (see `matching`). An exact name is answered by its
+/// one lookup: saving a contact at a known company costs no more than before matching.
 pub async fn the_one(
     db: &Db,
     actor: &Actor,
     text: &str,
 ) -> Result<Option<company::Model>, AppError> {
+    let trimmed = text.trim();
+    if !trimmed.is_empty()
+        && !has_control(trimmed)
+        && let Some(c) = exact(db, trimmed).await?
+    {
+        return Ok(Some(c));
+    }
     let Some(m) = matching(db, actor, text, Scope::Same)
         .await?
         .into_iter()
