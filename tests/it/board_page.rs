@@ -59,6 +59,18 @@ async fn an_empty_column_says_no_deals_instead_of_a_sum_without_a_currency() {
 }
 
 #[actix_web::test]
+async fn an_empty_board_says_there_is_nothing_to_forecast_instead_of_a_bare_zero() {
+    let app = TestApp::new().await;
+    let (mut c, _) = signed_in(&app, "rep").await;
+    let html = c.get("/deals").await.text();
+    assert!(html.contains("No open deals to forecast yet."), "{html}");
+    assert!(
+        !html.contains("Weighted forecast of open deals: <strong>0.00"),
+        "{html}"
+    );
+}
+
+#[actix_web::test]
 async fn the_board_carries_one_move_picker_with_its_pipelines_stages() {
     let app = TestApp::new().await;
     let (mut c, token) = signed_in(&app, "rep").await;
