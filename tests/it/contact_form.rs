@@ -7,23 +7,20 @@ use serde_json::json;
 
 use crate::support::*;
 
-/// A client signed in as a rep, and the rep's API token.
-async fn rep(app: &TestApp) -> (Client<impl TestService + '_>, String) {
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let res = c.sign_in("rep-api@example.com", PASSWORD).await;
-    assert_eq!(res.status, 303, "sign in: {}", res.text());
-    (c, token)
-}
-
 async fn company(c: &mut Client<impl TestService>, token: &str, body: serde_json::Value) -> i64 {
     c.create("/api/v1/companies", token, body).await
+}
+
+/// Opens the new-contact form (for its CSRF token) and posts `fields` as a person would.
+async fn submit_new(c: &mut Client<impl TestService>, fields: &[(&str, &str)]) -> Response {
+    c.get("/contacts/new").await;
+    c.post_form("/contacts", fields).await
 }
 
 #[actix_web::test]
 async fn company_suggestions_match_any_case_punctuation_and_domain() {
     let app = TestApp::new().await;
-    let (mut c, token) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let id = company(
         &mut c,
         &token,
@@ -57,7 +54,7 @@ async fn company_suggestions_match_any_case_punctuation_and_domain() {
 #[actix_web::test]
 async fn the_company_note_says_when_saving_creates_a_new_company() {
     let app = TestApp::new().await;
-    let (mut c, token) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let id = company(&mut c, &token, json!({"name": "Northwind Traders"})).await;
     let res = c.hx_get("/pick/options?company=northwind&note=1").await;
     let html = res.text();
@@ -93,7 +90,7 @@ async fn the_company_note_says_when_saving_creates_a_new_company() {
 #[actix_web::test]
 async fn saving_a_differently_written_company_links_the_existing_one() {
     let app = TestApp::new().await;
-    let (mut c, token) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let id = company(&mut c, &token, json!({"name": "Northwind Traders, Inc."})).await;
     c.get("/contacts/new").await;
     c.post_form_ok(
@@ -139,7 +136,7 @@ async fn saving_a_differently_written_company_links_the_existing_one() {
 #[actix_web::test]
 async fn typing_an_email_or_name_of_another_contact_warns_with_a_link() {
     let app = TestApp::new().await;
-    let (mut c, token) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let ana = c
         .create(
             "/api/v1/contacts",
@@ -171,7 +168,7 @@ async fn typing_an_email_or_name_of_another_contact_warns_with_a_link() {
 #[actix_web::test]
 async fn a_refused_duplicate_email_links_the_contact_that_has_it() {
     let app = TestApp::new().await;
-    let (mut c, token) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let ana = c
         .create(
             "/api/v1/contacts",
@@ -179,17 +176,15 @@ async fn a_refused_duplicate_email_links_the_contact_that_has_it() {
             contact_json("Jane", "Doe", "jane@acme.com"),
         )
         .await;
-    c.get("/contacts/new").await;
-    let res = c
-        .post_form(
-            "/contacts",
-            &[
-                ("first_name", "Janet"),
-                ("last_name", "Doe"),
-                ("email", "JANE@acme.com"),
-            ],
-        )
-        .await;
+    let res = submit_new(
+        &mut c,
+        &[
+            ("first_name", "Janet"),
+            ("last_name", "Doe"),
+            ("email", "JANE@acme.com"),
+        ],
+    )
+    .await;
     assert_eq!(res.status, 409, "{}", res.text());
     assert!(
         res.text().contains(&format!(
@@ -203,21 +198,19 @@ async fn a_refused_duplicate_email_links_the_contact_that_has_it() {
 #[actix_web::test]
 async fn the_look_alike_panel_keeps_the_form_in_the_address_bar() {
     let app = TestApp::new().await;
-    let (mut c, token) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let body = json!({"first_name": "Ana", "last_name": "Silva", "phone": "+1 555 0100"});
     c.api_ok(Method::POST, "/api/v1/contacts", &token, Some(body))
         .await;
-    c.get("/contacts/new").await;
-    let res = c
-        .post_form(
-            "/contacts",
-            &[
-                ("first_name", "Other"),
-                ("last_name", "Person"),
-                ("phone", "+1 555 0100"),
-            ],
-        )
-        .await;
+    let res = submit_new(
+        &mut c,
+        &[
+            ("first_name", "Other"),
+            ("last_name", "Person"),
+            ("phone", "+1 555 0100"),
+        ],
+    )
+    .await;
     assert!(res.text().contains("This may already be in Cairn"));
     let url = res.header("hx-replace-url").unwrap_or_default();
     assert_eq!(
@@ -234,7 +227,7 @@ async fn the_look_alike_panel_keeps_the_form_in_the_address_bar() {
 #[actix_web::test]
 async fn add_contact_on_a_company_page_prefills_it_and_returns_there() {
     let app = TestApp::new().await;
-    let (mut c, token) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let id = company(&mut c, &token, json!({"name": "Initech"})).await;
     let page = c.get(&format!("/companies/{id}")).await.text();
     assert!(
@@ -262,7 +255,12 @@ async fn add_contact_on_a_company_page_prefills_it_and_returns_there() {
     let page = c.get(&res.location()).await.text();
     assert!(page.contains("Bill Lumbergh"), "listed at the company");
     assert_eq!(app.count("companies").await, 1);
-    // An address elsewhere is not followed.
+}
+
+#[actix_web::test]
+async fn a_return_address_elsewhere_is_not_followed_after_saving() {
+    let app = TestApp::new().await;
+    let (mut c, _) = app.rep_signed_in().await;
     c.get("/contacts/new").await;
     let res = c
         .post_form_ok(
@@ -284,21 +282,19 @@ async fn add_contact_on_a_company_page_prefills_it_and_returns_there() {
 #[actix_web::test]
 async fn the_same_name_at_a_company_spelt_otherwise_is_flagged_before_saving() {
     let app = TestApp::new().await;
-    let (mut c, token) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let body = json!({"first_name": "Ana", "last_name": "Silva", "company": "Northwind Traders"});
     c.api_ok(Method::POST, "/api/v1/contacts", &token, Some(body))
         .await;
-    c.get("/contacts/new").await;
-    let res = c
-        .post_form(
-            "/contacts",
-            &[
-                ("first_name", "Ana"),
-                ("last_name", "Silva"),
-                ("company", "northwind"),
-            ],
-        )
-        .await;
+    let res = submit_new(
+        &mut c,
+        &[
+            ("first_name", "Ana"),
+            ("last_name", "Silva"),
+            ("company", "northwind"),
+        ],
+    )
+    .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert!(
         res.text().contains("This may already be in Cairn"),

@@ -7,12 +7,10 @@ use crate::support::*;
 #[actix_web::test]
 async fn the_form_shows_likely_duplicates_before_saving() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (mut c, token) = app.rep_signed_in().await;
     let body = json!({"first_name": "Ana", "last_name": "Silva", "phone": "+351 21 000 0000", "company": "Acme"});
     c.api(Method::POST, "/api/v1/contacts", &token, Some(body))
         .await;
-    c.sign_in("rep-api@example.com", PASSWORD).await;
     c.get("/contacts/new").await;
 
     // Same name at the same company (any case).
@@ -74,8 +72,7 @@ async fn the_form_shows_likely_duplicates_before_saving() {
 #[actix_web::test]
 async fn merging_moves_everything_and_keeps_chosen_values() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (mut c, token) = app.rep_signed_in().await;
     let keep = c
         .api(Method::POST, "/api/v1/contacts", &token, Some(json!({"first_name": "Ana", "last_name": "Silva", "email": "ana@old.example", "tags": ["vip"]})))
         .await
@@ -177,8 +174,7 @@ async fn merging_moves_everything_and_keeps_chosen_values() {
 #[actix_web::test]
 async fn the_merge_page_compares_field_by_field() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (mut c, token) = app.rep_signed_in().await;
     let a = c
         .create(
             "/api/v1/contacts",
@@ -193,7 +189,6 @@ async fn the_merge_page_compares_field_by_field() {
             json!({"first_name": "Ana", "last_name": "Silva", "company": "Acme", "title": "CTO"}),
         )
         .await;
-    c.sign_in("rep-api@example.com", PASSWORD).await;
     let pick = c.get(&format!("/contacts/{a}/merge")).await.text();
     assert!(
         pick.contains(&format!("/contacts/{a}/merge?with={b}")),
@@ -224,8 +219,7 @@ async fn the_merge_page_compares_field_by_field() {
 #[actix_web::test]
 async fn merging_companies_moves_their_contacts() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (mut c, token) = app.rep_signed_in().await;
     let keep = c
         .create(
             "/api/v1/companies",
@@ -277,7 +271,6 @@ async fn merging_companies_moves_their_contacts() {
         3
     );
 
-    c.sign_in("rep-api@example.com", PASSWORD).await;
     let page = c.get(&format!("/companies/{keep}/merge")).await;
     assert_eq!(page.status, 200);
 }
@@ -285,8 +278,7 @@ async fn merging_companies_moves_their_contacts() {
 #[actix_web::test]
 async fn the_merge_partner_is_picked_by_name_with_suggestions() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (mut c, token) = app.rep_signed_in().await;
     let a = c
         .create(
             "/api/v1/contacts",
@@ -301,7 +293,6 @@ async fn the_merge_partner_is_picked_by_name_with_suggestions() {
             contact_json("Anna", "Sylva", "anna@two.example"),
         )
         .await;
-    c.sign_in("rep-api@example.com", PASSWORD).await;
     let page = c.get(&format!("/contacts/{a}/merge")).await.text();
     assert!(
         page.contains("/pick/options") && !page.contains("number"),
@@ -330,8 +321,7 @@ async fn the_merge_partner_is_picked_by_name_with_suggestions() {
 #[actix_web::test]
 async fn a_merge_partner_that_names_nothing_says_so_in_the_page() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (mut c, token) = app.rep_signed_in().await;
     let a = c
         .create(
             "/api/v1/contacts",
@@ -339,7 +329,6 @@ async fn a_merge_partner_that_names_nothing_says_so_in_the_page() {
             contact_json("Ana", "Silva", "ana@one.example"),
         )
         .await;
-    c.sign_in("rep-api@example.com", PASSWORD).await;
     for (typed, says) in [
         ("Nobody%20Here", "No contact matches “Nobody Here”"),
         ("%3C%3E%22%27%3B--", "No contact matches"),
@@ -371,8 +360,7 @@ async fn a_merge_partner_that_names_nothing_says_so_in_the_page() {
 #[actix_web::test]
 async fn companies_are_merged_with_a_company_picked_by_name_or_domain() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (mut c, token) = app.rep_signed_in().await;
     let keep = c
         .create("/api/v1/companies", &token, json!({"name": "Globex"}))
         .await;
@@ -383,7 +371,6 @@ async fn companies_are_merged_with_a_company_picked_by_name_or_domain() {
             json!({"name": "Globex Corporation, Ltd.", "domain": "globex.example"}),
         )
         .await;
-    c.sign_in("rep-api@example.com", PASSWORD).await;
     for typed in ["globex%20corporation", "globex.example"] {
         let res = c
             .get(&format!("/companies/{keep}/merge?with={typed}"))

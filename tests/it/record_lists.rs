@@ -7,15 +7,6 @@ use serde_json::json;
 
 use crate::support::*;
 
-/// A rep's API token and a client signed in as that rep.
-async fn rep(app: &TestApp) -> (String, Client<impl TestService>) {
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let res = c.sign_in("rep-api@example.com", PASSWORD).await;
-    assert_eq!(res.status, 303, "the rep signs in: {}", res.text());
-    (token, c)
-}
-
 /// `n` contacts from `source`, named `<prefix>NN Row`.
 async fn contacts(
     c: &mut Client<impl TestService>,
@@ -65,7 +56,7 @@ fn header_link(html: &str, label: &str) -> String {
 #[actix_web::test]
 async fn select_all_matching_applies_to_exactly_the_filtered_set() {
     let app = TestApp::new().await;
-    let (token, mut c) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     contacts(&mut c, &token, "Paid", "paid", 30).await;
     contacts(&mut c, &token, "Event", "event", 3).await;
     let list = c.get("/contacts?source=paid").await.text();
@@ -123,7 +114,7 @@ async fn select_all_matching_applies_to_exactly_the_filtered_set() {
 #[actix_web::test]
 async fn a_page_that_holds_every_match_offers_no_select_all_matching() {
     let app = TestApp::new().await;
-    let (token, mut c) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     contacts(&mut c, &token, "Few", "paid", 2).await;
     let list = c.get("/contacts").await.text();
     assert!(list.contains("data-select-page"));
@@ -157,7 +148,7 @@ async fn boosted_post(
 #[actix_web::test]
 async fn apply_to_selected_with_nothing_ticked_says_so_beside_the_button() {
     let app = TestApp::new().await;
-    let (token, mut c) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     contacts(&mut c, &token, "Paid", "paid", 2).await;
     c.get("/contacts?source=paid").await;
     let ask = [
@@ -184,7 +175,7 @@ async fn apply_to_selected_with_nothing_ticked_says_so_beside_the_button() {
 #[actix_web::test]
 async fn apply_to_selected_with_nothing_ticked_without_script_keeps_the_filters() {
     let app = TestApp::new().await;
-    let (token, mut c) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     contacts(&mut c, &token, "Paid", "paid", 2).await;
     c.get("/contacts?source=paid").await;
     let ask = [
@@ -207,7 +198,7 @@ async fn apply_to_selected_with_nothing_ticked_without_script_keeps_the_filters(
 #[actix_web::test]
 async fn contact_headers_sort_the_list_and_say_which_way() {
     let app = TestApp::new().await;
-    let (token, mut c) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     for first in ["Bea", "Cid", "Abe"] {
         let body = json!({"first_name": first, "last_name": first, "source": "paid"});
         c.create("/api/v1/contacts", &token, body).await;
@@ -257,7 +248,7 @@ async fn contact_headers_sort_the_list_and_say_which_way() {
 #[actix_web::test]
 async fn company_headers_sort_the_list_and_say_which_way() {
     let app = TestApp::new().await;
-    let (token, mut c) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     for name in ["Globex", "Acme", "Initech"] {
         c.create("/api/v1/companies", &token, json!({"name": name}))
             .await;
@@ -276,7 +267,7 @@ async fn company_headers_sort_the_list_and_say_which_way() {
 #[actix_web::test]
 async fn list_tag_chips_carry_their_colour_and_rows_have_no_delete() {
     let app = TestApp::new().await;
-    let (token, mut c) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let body = json!({"first_name": "Ana", "last_name": "Silva", "tags": ["vip"]});
     c.create("/api/v1/contacts", &token, body).await;
     c.create(
@@ -317,7 +308,7 @@ async fn list_tag_chips_carry_their_colour_and_rows_have_no_delete() {
 #[actix_web::test]
 async fn record_page_tag_chips_carry_their_colour() {
     let app = TestApp::new().await;
-    let (token, mut c) = rep(&app).await;
+    let (mut c, token) = app.rep_signed_in().await;
     let body = json!({"first_name": "Ana", "last_name": "Silva", "tags": ["vip"]});
     let contact = c.create("/api/v1/contacts", &token, body).await;
     let body = json!({"name": "Acme", "tags": ["vip"]});

@@ -349,6 +349,15 @@ impl TestApp {
         self.token(&email).await
     }
 
+    /// A client signed in as a rep (`rep-api@example.com`), and that rep's API token.
+    pub async fn rep_signed_in(&self) -> (Client<impl TestService>, String) {
+        let token = self.api_user("rep").await;
+        let mut c = self.client().await;
+        let res = c.sign_in("rep-api@example.com", PASSWORD).await;
+        assert_eq!(res.status, 303, "the rep signs in: {}", res.text());
+        (c, token)
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         let row = self
             .db
