@@ -41,6 +41,8 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<deal_stage_change::Entity>(),
         entry::<job::Entity>(),
         entry::<login_attempt::Entity>(),
+        entry::<notification_pref::Entity>(),
+        entry::<outbox::Entity>(),
         entry::<pipeline::Entity>(),
         entry::<pipeline_stage::Entity>(),
         entry::<record_count::Entity>(),
