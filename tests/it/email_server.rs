@@ -15,6 +15,8 @@ use cairn::mail::settings::{self, Form};
 pub(crate) struct Smtp {
     pub addr: String,
     pub maildir: PathBuf,
+    /// The server this test binary started, if it did (it exits when the binary does).
+    _server: Option<std::process::Child>,
 }
 
 static SMTP: OnceLock<Smtp> = OnceLock::new();
@@ -28,6 +30,7 @@ pub(crate) fn smtp() -> &'static Smtp {
             Smtp {
                 addr,
                 maildir: maildir.into(),
+                _server: None,
             }
         }
         Err(_) => start(),
@@ -61,6 +64,7 @@ fn start() -> Smtp {
     Smtp {
         addr: format!("127.0.0.1:{port}"),
         maildir,
+        _server: Some(child),
     }
 }
 

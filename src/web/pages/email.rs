@@ -38,7 +38,7 @@ impl EmailPage {
         self.errors.get(field).map(String::as_str).unwrap_or("")
     }
 
-    fn from_env(&self, s: &Source) -> bool {
+    fn is_env(&self, s: &Source) -> bool {
         *s == Source::Env
     }
 
