@@ -233,3 +233,103 @@ async fn the_same_key_makes_one_message() {
         "[Acme] Deal assigned to you: Big renewal"
     );
 }
+
+#[test]
+fn every_kind_of_message_renders_both_parts_with_the_organisation() {
+    use cairn::mail::content::{Frame, TaskLine};
+    let line = |id, title: &str| TaskLine {
+        id,
+        title: title.into(),
+        due: "9 Dec 09:00".into(),
+    };
+    let all = [
+        Content::Test {
+            requested_by: "Ada <script>".into(),
+        },
+        Content::DealAssigned {
+            deal_id: 7,
+            title: "Deal <b>".into(),
+            by: "Ada".into(),
+        },
+        Content::TaskAssigned {
+            task_id: 8,
+            title: "Call <i>".into(),
+            by: "Ada".into(),
+            due: Some("tomorrow".into()),
+        },
+        Content::TaskDue {
+            task_id: 9,
+            title: "Send quote".into(),
+            due: "at 15:00".into(),
+        },
+        Content::Digest {
+            date: "2026-12-09".into(),
+            overdue: vec![line(1, "Late one")],
+            today: vec![line(2, "Today's")],
+        },
+    ];
+    let frame = Frame {
+        org: "Acme & Co",
+        base_url: "https://crm.acme.test",
+        to_name: "Rita",
+    };
+    for c in all {
+        let (html, text) = c.render(&frame).unwrap();
+        assert!(
+            html.contains("Acme &#38; Co") && text.contains("Acme & Co"),
+            "the organisation in {c:?}"
+        );
+        assert!(
+            html.contains("Hello Rita") && text.contains("Hello Rita"),
+            "the greeting in {c:?}"
+        );
+        assert!(
+            !html.contains("<script>") && !html.contains("<b>") && !html.contains("<i>"),
+            "escaped HTML: {html}"
+        );
+        assert!(
+            text.contains("https://crm.acme.test/"),
+            "a link in the text part of {c:?}: {text}"
+        );
+        assert!(
+            c.subject("Acme").starts_with("[Acme] "),
+            "{}",
+            c.subject("Acme")
+        );
+    }
+}
+
+#[actix_web::test]
+async fn held_mail_goes_out_once_a_server_is_configured_and_an_admin_releases_it() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let to = unique_address("released");
+    let clock = Clock::system();
+    let running = runner(&app.db, &clock);
+    let id = enqueue(&app.db, &to, "release").await;
+    wait_for(&app.db, job_of(&app.db, id).await, "done", |j| {
+        j.state == "done"
+    })
+    .await;
+    assert_eq!(outbox_row(&app.db, id).await.state, "held");
+    configure(&app.db, &admin, &test_server_url(), "", "Acme").await;
+    let mut c = app.client().await;
+    c.sign_in("admin@example.com", PASSWORD).await;
+    let page = c.get("/settings/email").await.text();
+    assert!(
+        page.contains("Send the 1 held emails now"),
+        "the page offers to send them"
+    );
+    c.post_form_ok("/settings/email/release-held", &[]).await;
+    assert_eq!(wait_for_mail(&to, 1).await.len(), 1);
+    tokio::time::sleep(StdDuration::from_millis(200)).await;
+    assert_eq!(outbox_row(&app.db, id).await.state, "sent");
+    c.post_form_ok("/settings/email/release-held", &[]).await;
+    tokio::time::sleep(StdDuration::from_millis(200)).await;
+    assert_eq!(
+        messages_to(&to).len(),
+        1,
+        "a sent message is not released again"
+    );
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}

@@ -329,3 +329,17 @@ async fn nobody_is_told_of_a_deal_they_gave_themselves() {
         "only the handed-over deal is emailed"
     );
 }
+
+#[actix_web::test]
+async fn start_up_warns_once_that_email_is_held() {
+    let database = fresh_database().await;
+    let server = Server::start_with(&database.url, &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server.log().contains("email is not being sent") {
+        assert!(Instant::now() < deadline, "no warning: {}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let log = server.log();
+    assert_eq!(log.matches("email is not being sent").count(), 1, "{log}");
+    assert!(log.contains("WARN"), "a warning: {log}");
+}
