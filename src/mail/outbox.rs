@@ -225,20 +225,17 @@ pub async fn release_held(db: &Db, actor: &Actor) -> Result<u64, AppError> {
     Ok(held.len() as u64)
 }
 
-/// Keeps a message that was sent (or failed) at once rather than by a job: the test email.
+/// Keeps a message that was sent at once rather than by a job (the test email), with
+/// the server's answer.
 pub async fn log_sent(
     conn: &impl ConnectionTrait,
     e: &NewEmail,
     bodies: (&str, &str),
-    outcome: &Result<String, String>,
+    reply: &str,
 ) -> Result<i64, AppError> {
     let t = now();
     let content = serde_json::to_string(&e.letter)
         .map_err(|err| AppError::Internal(format!("email content: {err}")))?;
-    let (state, reply, error) = match outcome {
-        Ok(r) => (State::Sent, Some(clip(r)), None),
-        Err(err) => (State::Failed, None, Some(clip(err))),
-    };
     let r = outbox::Entity::insert(outbox::ActiveModel {
         id: NotSet,
         user_id: Set(e.user_id),
@@ -247,14 +244,14 @@ pub async fn log_sent(
         content: Set(content),
         html_body: Set(Some(bodies.0.to_string())),
         text_body: Set(Some(bodies.1.to_string())),
-        state: Set(state.as_str().into()),
+        state: Set(State::Sent.as_str().into()),
         attempts: Set(1),
-        last_error: Set(error),
-        server_reply: Set(reply),
+        last_error: Set(None),
+        server_reply: Set(Some(clip(reply))),
         idempotency_key: Set(e.key.chars().take(200).collect()),
         created_at: Set(t),
         updated_at: Set(t),
-        sent_at: Set((state == State::Sent).then_some(t)),
+        sent_at: Set(Some(t)),
     })
     .exec(conn)
     .await?;

@@ -44,13 +44,17 @@ pub async fn send(db: &Db, env: &Env, actor: &Actor) -> Result<Outcome, AppError
         text: &text,
     };
     let result = smtp::send(server, &out).await;
-    let email = NewEmail {
-        user_id: Some(actor.id),
-        to: to.clone(),
-        subject,
-        letter,
-        key: format!("test-{}", hex::encode(random_bytes::<8>()?)),
-    };
-    outbox::log_sent(&db.write, &email, (&html, &text), &result).await?;
+    // A sent one is in the outbox like any other email; a refused one went nowhere and
+    // its error is on the admin's screen (the outbox's failed ones are those retried).
+    if let Ok(reply) = &result {
+        let email = NewEmail {
+            user_id: Some(actor.id),
+            to: to.clone(),
+            subject,
+            letter,
+            key: format!("test-{}", hex::encode(random_bytes::<8>()?)),
+        };
+        outbox::log_sent(&db.write, &email, (&html, &text), reply).await?;
+    }
     Ok(Outcome { to, result })
 }

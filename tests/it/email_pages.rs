@@ -97,6 +97,11 @@ async fn the_test_button_reports_the_servers_answer() {
     );
     let mail = wait_for_mail(&me, 1).await;
     assert!(mail[0].contains("Test email"), "{}", mail[0]);
+    let page = c.get("/settings/email?state=sent").await.text();
+    assert!(
+        page.contains("[Acme] Test email"),
+        "the outbox keeps the sent test email"
+    );
 }
 
 #[actix_web::test]
@@ -118,6 +123,11 @@ async fn the_test_button_reports_a_server_that_is_down() {
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "bounded by the timeout"
+    );
+    assert_eq!(
+        app.count("outbox").await,
+        0,
+        "nothing went out, nothing to retry"
     );
 }
 
