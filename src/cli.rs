@@ -197,13 +197,15 @@ async fn serve(config: Config) -> Result<(), Failure> {
         );
     }
     jobs::kinds::ensure_recurring(&db).await?;
+    let mail_env = Arc::new(config.mail.clone());
+    warn_if_mail_is_held(&db, &mail_env).await?;
     let workers = config.job_workers;
     let runner = (workers > 0).then(|| {
         let options = jobs::Options {
             workers,
             ..Default::default()
         };
-        jobs::Runner::new(db.clone(), jobs::kinds::registry(), options).start()
+        jobs::Runner::new(db.clone(), jobs::kinds::registry_with(mail_env), options).start()
     });
     let bind = config.bind;
     let state = web::Data::new(AppState {
@@ -227,6 +229,21 @@ async fn serve(config: Config) -> Result<(), Failure> {
         );
     }
     served.map_err(|e| fail(format!("server stopped: {e}")))
+}
+
+/// Says once, at start, that email is kept in the outbox rather than sent.
+async fn warn_if_mail_is_held(db: &Db, env: &crate::mail::Env) -> Result<(), Failure> {
+    let mail = crate::mail::settings::effective(&db.read, env).await?;
+    match &mail.smtp {
+        None => tracing::warn!(
+            "email is not being sent: no SMTP server is configured (CAIRN_SMTP_URL or Settings → Email); messages are kept in the outbox"
+        ),
+        // The URL as shown has no password.
+        Some(s) => {
+            tracing::info!(smtp = %s.shown(), from = %mail.from, "email goes out through this SMTP server")
+        }
+    }
+    Ok(())
 }
 
 /// Serves until actix stops by itself on SIGTERM or Ctrl-C (it finishes open requests);

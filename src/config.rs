@@ -40,6 +40,15 @@ pub struct Settings {
     /// Background jobs this process runs at once (0: it runs none, only serves pages).
     #[arg(long, env = "CAIRN_JOB_WORKERS", default_value = "4", global = true)]
     pub job_workers: String,
+    /// SMTP server for outgoing email, e.g. `smtp://user:password@mail.example.com:587`
+    /// (STARTTLS), `smtps://…:465`, or `smtp://127.0.0.1:25?tls=none`; overrides
+    /// Settings → Email.
+    #[arg(long, env = "CAIRN_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From of outgoing email, e.g. `Acme CRM <crm@acme.example>`; overrides
+    /// Settings → Email.
+    #[arg(long, env = "CAIRN_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
 }
 
 /// Validated settings.
@@ -53,6 +62,8 @@ pub struct Config {
     pub log: String,
     pub behind_proxy: bool,
     pub job_workers: usize,
+    /// Email settings from the environment (each overrides Settings → Email).
+    pub mail: crate::mail::Env,
 }
 
 /// A setting that cannot be used, named so the operator knows what to fix.
@@ -145,7 +156,14 @@ impl Settings {
                 ));
             }
         };
+        let mail = crate::mail::Env::from_settings(
+            self.smtp_url.as_deref(),
+            self.mail_from.as_deref(),
+            &base_url,
+        )
+        .map_err(|(setting, reason)| bad(setting, reason))?;
         Ok(Config {
+            mail,
             database_url: url.to_string(),
             bind,
             base_url,
@@ -181,6 +199,7 @@ impl Config {
             log: "warn".into(),
             behind_proxy: false,
             job_workers: crate::jobs::worker::DEFAULT_WORKERS,
+            mail: crate::mail::Env::default(),
         }
     }
 }

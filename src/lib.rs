@@ -7,4 +7,5 @@ pub mod domain;
 pub mod entities;
 pub mod error;
 pub mod jobs;
+pub mod mail;
 pub mod web;

@@ -18,6 +18,8 @@ pub mod deal_contact;
 pub mod deal_stage_change;
 pub mod job;
 pub mod login_attempt;
+pub mod notification_pref;
+pub mod outbox;
 pub mod pipeline;
 pub mod pipeline_stage;
 pub mod record_count;

@@ -1,4 +1,5 @@
 //! The kinds of job this product runs, and the registry `cairn serve` starts with.
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
@@ -10,6 +11,7 @@ use super::registry::{Ctx, JobError, Registry};
 use super::{admin, schedule};
 use crate::domain::Db;
 use crate::error::AppError;
+use crate::mail;
 
 /// Does nothing (after an optional pause): for the benchmark and for checking that the
 /// workers run.
@@ -20,10 +22,17 @@ pub const CLEANUP: &str = "jobs.cleanup";
 pub const CLEANUP_HOUR: u32 = 3;
 pub const KEEP_DONE_DAYS: i64 = 7;
 
-/// Every kind this product has, with its handler.
+/// Every kind this product has, with its handler; email takes its SMTP settings from
+/// Settings → Email only (no environment), as in tests.
 pub fn registry() -> Registry {
+    registry_with(Arc::new(mail::Env::default()))
+}
+
+/// Every kind, with `mail` (the environment's email settings) for `email.send`.
+pub fn registry_with(mail: Arc<mail::Env>) -> Registry {
     let mut r = Registry::new();
     r.register(NOOP, noop).register(CLEANUP, cleanup);
+    mail::job::register(&mut r, mail);
     r
 }
 

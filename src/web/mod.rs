@@ -17,8 +17,8 @@ use actix_web::web;
 use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
-    account, activities, companies, contacts, deal_form, deal_list, deals, fields, jobs, login,
-    pick, pipelines, records, search, setup, tags, users, views, welcome,
+    account, activities, companies, contacts, deal_form, deal_list, deals, email, fields, jobs,
+    login, pick, pipelines, records, search, setup, tags, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -239,6 +239,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/account")
             .route("", web::get().to(account::show))
             .route("/password", web::post().to(account::change_password))
+            .route(
+                "/notifications",
+                web::post().to(account::save_notifications),
+            )
             .route("/tokens", web::post().to(account::create_token))
             .route("/tokens/{id}/revoke", web::post().to(account::revoke_token)),
     )
@@ -249,6 +253,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "",
                 web::get().to(|| async { pages::see_other("/settings/tags") }),
             )
+            .route("/email", web::get().to(email::index))
+            .route("/email", web::post().to(email::save))
+            .route("/email/test", web::post().to(email::test))
+            .route("/email/release-held", web::post().to(email::release_held))
+            .route("/email/outbox/{id}", web::get().to(email::show))
             .route("/fields", web::get().to(fields::index))
             .route("/fields", web::post().to(fields::create))
             .route("/fields/{id}", web::post().to(fields::update))

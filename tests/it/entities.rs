@@ -41,6 +41,8 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<deal_stage_change::Entity>(),
         entry::<job::Entity>(),
         entry::<login_attempt::Entity>(),
+        entry::<notification_pref::Entity>(),
+        entry::<outbox::Entity>(),
         entry::<pipeline::Entity>(),
         entry::<pipeline_stage::Entity>(),
         entry::<record_count::Entity>(),
@@ -166,6 +168,18 @@ async fn every_entity_reads_its_table() {
     cairn::jobs::kinds::ensure_recurring(&app.db)
         .await
         .expect("schedule the nightly clean-up job");
+
+    // Notification preferences, and a deal handed to a rep, which emails them (outbox).
+    cairn::mail::prefs::save(&app.db, &admin, &Default::default())
+        .await
+        .expect("save notification preferences");
+    let rep = app.user("rep@example.com", "rep").await;
+    c.create(
+        "/api/v1/deals",
+        &token,
+        json!({"title": "Handed over", "owner_id": rep.id}),
+    )
+    .await;
 
     // Through the login form: a session, then a failed attempt (a successful sign-in
     // clears its own account's failures, so the failure comes after, on another address).

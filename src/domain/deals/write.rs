@@ -368,6 +368,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, A
     } else {
         None
     };
+    let (title, owner) = (v.title.clone(), v.owner_id);
     let id = deal::Entity::insert(deal::ActiveModel {
         title: Set(v.title),
         pipeline_id: Set(v.pipeline_id),
@@ -395,9 +396,33 @@ pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, A
     set_contacts(&tx, id, &v.contact_ids).await?;
     record_change(&tx, id, None, v.stage.id, actor).await?;
     audit::record(&tx, Some(actor), "create", "deal", id, None).await?;
+    let mailed = tell_owner(&tx, actor, id, title, owner, 1).await?;
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
     tx.commit().await?;
+    if mailed {
+        crate::jobs::wake();
+    }
     Ok(deal)
+}
+
+/// Emails the deal's new owner when someone else made them its owner (and they want
+/// to hear of it); once per change, by the deal's version. True when an email was queued.
+async fn tell_owner(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    deal_id: i64,
+    title: String,
+    owner: i64,
+    version: i32,
+) -> Result<bool, AppError> {
+    let n = crate::mail::Notification::DealAssigned {
+        deal_id,
+        title,
+        to: owner,
+        by: actor,
+        version,
+    };
+    Ok(crate::mail::notify(conn, n).await?.is_some())
 }
 
 pub(super) fn stale(current: Deal) -> AppError {
@@ -495,6 +520,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
     } else {
         None
     };
+    let (title, new_owner) = (v.title.clone(), v.owner_id);
     // The version check is in the statement itself: a change that raced ours since we
     // read the deal makes this touch no row.
     let updated = deal::Entity::update_many()
@@ -529,8 +555,13 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
     }
     set_contacts(&tx, id, &v.contact_ids).await?;
     audit::record(&tx, Some(actor), "update", "deal", id, None).await?;
+    let mailed = new_owner != current.owner_id
+        && tell_owner(&tx, actor, id, title, new_owner, current.version + 1).await?;
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
     tx.commit().await?;
+    if mailed {
+        crate::jobs::wake();
+    }
     Ok(deal)
 }
 

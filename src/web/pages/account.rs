@@ -1,5 +1,5 @@
 //! The signed-in user's own account: changing the password (which signs out every other
-//! session of this user).
+//! session of this user), API tokens, and which notification emails they get.
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -19,6 +19,8 @@ struct AccountPage {
     tokens: Vec<tokens::TokenInfo>,
     /// A token just created: shown on this page once, never again.
     new_token: Option<String>,
+    /// Which notification emails this user wants.
+    prefs: crate::mail::prefs::Prefs,
 }
 
 impl AccountPage {
@@ -48,6 +50,7 @@ async fn page(
             errors: refusal.fields,
             tokens: tokens::list_for_user(&state.db, user.actor.id).await?,
             new_token,
+            prefs: crate::mail::prefs::get(&state.db.read, user.actor.id).await?,
         },
         refusal.status,
     )
@@ -141,6 +144,25 @@ pub async fn change_password(
                 "Password changed. Your other sessions are signed out.",
             );
             Ok(see_other("/account"))
+        }
+        Err(e) => page(&state, &user, Some(e), None).await,
+    }
+}
+
+/// The notification checkboxes: saved, or the page again with the lead time's error.
+pub async fn save_notifications(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<crate::mail::prefs::Form>,
+) -> Result<HttpResponse, AppError> {
+    let saved = match form.read() {
+        Ok(p) => crate::mail::prefs::save(&state.db, &user.actor, &p).await,
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => {
+            set_flash(&user.session, "Your email notifications are saved.");
+            Ok(see_other("/account#notifications"))
         }
         Err(e) => page(&state, &user, Some(e), None).await,
     }

@@ -8,6 +8,7 @@ pub mod custom;
 pub mod deal_form;
 pub mod deal_list;
 pub mod deals;
+pub mod email;
 pub mod fields;
 pub mod jobs;
 pub mod login;
