@@ -211,6 +211,14 @@ impl FormPage {
         self.errors.get(field).map(String::as_str).unwrap_or("")
     }
 
+    /// Where "← Back" and Cancel go: the company being edited, or the list.
+    fn back(&self) -> String {
+        match self.id {
+            Some(id) => format!("/companies/{id}"),
+            None => "/companies".to_string(),
+        }
+    }
+
     /// The plain text inputs: name, label, value, input type, extra attributes.
     fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 6] {
         let v = &self.v;

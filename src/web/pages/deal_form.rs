@@ -74,13 +74,24 @@ impl DealForm {
     }
 }
 
-async fn resolve(state: &AppState, form: &DealForm) -> Result<pick::Picked, AppError> {
+async fn resolve(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &DealForm,
+) -> Result<pick::Picked, AppError> {
     let keep: Vec<i64> = form
         .contact_ids
         .iter()
         .filter_map(|c| c.trim().parse().ok())
         .collect();
-    pick::resolve(&state.db, &form.company, &keep, &form.add_contact).await
+    pick::resolve(
+        &state.db,
+        &user.actor,
+        &form.company,
+        &keep,
+        &form.add_contact,
+    )
+    .await
 }
 
 fn probability_of(text: &str) -> serde_json::Value {
@@ -177,6 +188,16 @@ impl FormPage {
     }
     fn currencies(&self) -> [&'static str; 40] {
         CURRENCIES
+    }
+    /// Where "← Back" and Cancel go: the deal being edited, the contact or company page a
+    /// new deal was started from, or the board.
+    fn back(&self) -> String {
+        if self.editing {
+            return self.action.clone();
+        }
+        crate::web::pages::record_page(&self.v.return_to)
+            .unwrap_or("/deals")
+            .to_string()
     }
 }
 
@@ -310,7 +331,7 @@ pub async fn create(
         Some(a) => serde_json::Value::from(a),
         None => serde_json::Value::from(form.amount.clone()),
     };
-    let picked = match resolve(&state, &form).await {
+    let picked = match resolve(&state, &user, &form).await {
         Ok(p) => p,
         Err(e) => return form_page(&state, &user, form, Some(e)).await,
     };
@@ -389,7 +410,7 @@ pub async fn update(
         None => serde_json::Value::from(form.amount.clone()),
     };
     let close = form.expected_close.trim();
-    let picked = match resolve(&state, &form).await {
+    let picked = match resolve(&state, &user, &form).await {
         Ok(p) => p,
         Err(e) => return edit_page(&state, &user, Some(*id), form, Some(e)).await,
     };

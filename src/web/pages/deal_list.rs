@@ -76,6 +76,7 @@ struct ListPage {
     f: ListFilters,
     t: Arc<DealTable>,
     owners: Vec<users::Person>,
+    months: Vec<crate::web::pages::deals::Month>,
 }
 
 #[derive(Template)]
@@ -118,6 +119,10 @@ pub async fn index(
     }
     ok(&ListPage {
         l: Layout::for_user(&user, "deals"),
+        months: crate::web::pages::deals::close_months(
+            &f.close_month,
+            chrono::Utc::now().date_naive(),
+        ),
         f,
         t,
         owners: users::list_active(&state.db).await?,
