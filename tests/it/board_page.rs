@@ -219,3 +219,27 @@ async fn the_close_month_filter_offers_named_months_and_keeps_the_one_chosen() {
         "the deal list has the same picker: {list}"
     );
 }
+
+#[actix_web::test]
+async fn the_deal_list_filters_by_company_with_the_name_shown() {
+    let app = TestApp::new().await;
+    let (mut c, token) = signed_in(&app, "rep").await;
+    let company = c
+        .create("/api/v1/companies", &token, json!({"name": "Initech"}))
+        .await;
+    let html = c
+        .get(&format!("/deals/list?company={company}"))
+        .await
+        .text();
+    assert!(
+        html.contains(&format!(
+            "<input name=\"company\" value=\"Initech (#{company})\""
+        )),
+        "the list's company filter shows the company by name: {html}"
+    );
+    let any = c.get("/deals/list").await.text();
+    assert!(
+        any.contains("<input name=\"company\" value=\"\" list=\"list-company-options\""),
+        "an empty company filter is offered: {any}"
+    );
+}

@@ -158,15 +158,7 @@ async fn board_response(
             can_write,
         });
     }
-    // A link from a company's page filters by id: show the name.
-    let company_label = match f.company.trim().parse::<i64>() {
-        Ok(id) => match companies::get(&state.db, &user.actor, id).await {
-            Ok(c) => format!("{} (#{})", c.name, c.id),
-            Err(AppError::NotFound(_)) => f.company.clone(),
-            Err(e) => return Err(e),
-        },
-        Err(_) => f.company.clone(),
-    };
+    let company_label = company_label(state, user, &f.company).await?;
     ok(&BoardPage {
         l: Layout::for_user(user, "deals"),
         months: close_months(&f.close_month, chrono::Utc::now().date_naive()),
@@ -176,6 +168,23 @@ async fn board_response(
         company_label,
         csrf,
         can_write,
+    })
+}
+
+/// The company filter as its input shows it: a company's id (a link from its page, or a
+/// name the filter looked up) as "Acme (#12)".
+pub async fn company_label(
+    state: &AppState,
+    user: &CurrentUser,
+    company: &str,
+) -> Result<String, AppError> {
+    Ok(match company.trim().parse::<i64>() {
+        Ok(id) => match companies::get(&state.db, &user.actor, id).await {
+            Ok(c) => format!("{} (#{})", c.name, c.id),
+            Err(AppError::NotFound(_)) => company.to_string(),
+            Err(e) => return Err(e),
+        },
+        Err(_) => company.to_string(),
     })
 }
 
