@@ -57,7 +57,22 @@ static CLEANER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 /// The HTML for `src`, safe to put in a page as it is (`|safe` in a template).
 pub fn render(src: &str) -> String {
     let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES;
-    let events = Parser::new_ext(src, options).map(|event| match event {
+    // Inside a link or a code block, a web address is text: it is already a link, or code.
+    let mut plain_depth = 0usize;
+    let events = Parser::new_ext(src, options).flat_map(|event| {
+        match &event {
+            Event::Start(Tag::Link { .. } | Tag::Image { .. } | Tag::CodeBlock(_)) => {
+                plain_depth += 1;
+            }
+            Event::End(TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock) => {
+                plain_depth = plain_depth.saturating_sub(1);
+            }
+            Event::Text(text) if plain_depth == 0 => return linkify(text),
+            _ => {}
+        }
+        vec![event]
+    });
+    let events = events.map(|event| match event {
         // Raw HTML is shown as the text that was typed, never interpreted.
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
         // A line break typed in the text box is a line break on the page, as people expect
@@ -82,6 +97,45 @@ pub fn render(src: &str) -> String {
     let mut html = String::with_capacity(src.len() + src.len() / 2);
     pulldown_cmark::html::push_html(&mut html, events);
     CLEANER.clean(&html).to_string()
+}
+
+/// A web address typed as it is ("see https://acme.test/pricing.") becomes a link, as
+/// people expect from a notes field; CommonMark links only `<https://…>`. The address ends
+/// at a space or at trailing punctuation that more likely ends the sentence.
+fn linkify(text: &str) -> Vec<Event<'static>> {
+    let mut events = Vec::new();
+    let mut rest = text;
+    while let Some(start) = ["https://", "http://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        let tail = &rest[start..];
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let url = tail[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', '\'', '"']);
+        let scheme_only = url.ends_with("//");
+        if start > 0 {
+            events.push(Event::Text(rest[..start].to_string().into()));
+        }
+        if scheme_only {
+            events.push(Event::Text(url.to_string().into()));
+        } else {
+            let link = Tag::Link {
+                link_type: pulldown_cmark::LinkType::Autolink,
+                dest_url: url.to_string().into(),
+                title: "".into(),
+                id: "".into(),
+            };
+            events.push(Event::Start(link));
+            events.push(Event::Text(url.to_string().into()));
+            events.push(Event::End(TagEnd::Link));
+        }
+        rest = &tail[url.len()..];
+    }
+    if !rest.is_empty() || events.is_empty() {
+        events.push(Event::Text(rest.to_string().into()));
+    }
+    events
 }
 
 #[cfg(test)]
@@ -197,6 +251,24 @@ mod tests {
         assert!(
             html.contains(">logo</a>"),
             "the alt text is the link text: {html}"
+        );
+    }
+
+    #[test]
+    fn bare_web_addresses_become_links_but_not_in_code_or_links() {
+        let html = render("see https://acme.test/pricing?a=1&b=2. Thanks");
+        assert!(
+            html.contains(r#"see <a href="https://acme.test/pricing?a=1&amp;b=2" target="_blank" rel="noopener noreferrer nofollow">https://acme.test/pricing?a=1&amp;b=2</a>. Thanks"#),
+            "{html}"
+        );
+        let code = render("`https://acme.test` and\n\n```\nhttps://acme.test\n```");
+        assert!(!code.contains("<a "), "code stays code: {code}");
+        let linked = render("[pricing](https://acme.test/p) https:// alone");
+        assert_eq!(linked.matches("<a ").count(), 1, "{linked}");
+        let hostile = render("http://x.test/\"onmouseover=\"alert(1)");
+        assert!(
+            hostile.contains(r#"href="http://x.test/%22onmouseover=%22alert(1""#),
+            "a quote cannot end the address's attribute: {hostile}"
         );
     }
 
