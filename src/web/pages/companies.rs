@@ -204,6 +204,8 @@ struct FormPage {
     form_kind: &'static crate::domain::records::Kind,
     industries: &'static [(&'static str, &'static str)],
     sizes: &'static [&'static str],
+    /// The company that already has the name refused as taken, to open instead.
+    name_owner: Option<(i64, String)>,
 }
 
 impl FormPage {
@@ -272,6 +274,15 @@ async fn form_page(
     } = Refusal::of(error)?;
     let owners = records::owners(state, &v.owner_id).await?;
     let cf = custom::Inputs::load(state, "company", v.custom.clone(), &errors).await?;
+    let name_owner = match (status, errors.contains_key("name")) {
+        (actix_web::http::StatusCode::CONFLICT, true) => {
+            matching::the_one(&state.db, &user.actor, &v.name)
+                .await?
+                .filter(|c| Some(c.id) != id)
+                .map(|c| (c.id, c.name))
+        }
+        _ => None,
+    };
     render(
         &FormPage {
             l: Layout::for_user(user, "companies"),
@@ -285,6 +296,7 @@ async fn form_page(
             tag_names: records::tag_names(state).await?,
             industries: &INDUSTRIES,
             sizes: &SIZE_BANDS,
+            name_owner,
         },
         status,
     )
