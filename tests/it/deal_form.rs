@@ -229,3 +229,32 @@ async fn cancel_on_a_deal_started_from_a_contact_goes_back_to_it() {
         "so does ← Back: {form}"
     );
 }
+
+#[actix_web::test]
+async fn an_unknown_company_is_refused_together_with_the_other_fields_problems() {
+    let app = TestApp::new().await;
+    let (mut c, _, _) = rep_with_contact(&app).await;
+    let res = c
+        .post_form(
+            "/deals",
+            &[
+                ("title", ""),
+                ("currency", "USD"),
+                ("amount", "lots"),
+                ("company", "Globex"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    let html = res.text();
+    assert!(html.contains("No company is called “Globex”"), "{html}");
+    assert!(
+        html.contains("Title is required."),
+        "the title's problem too: {html}"
+    );
+    assert!(
+        html.contains("Amount is"),
+        "the amount's problem too: {html}"
+    );
+    assert_eq!(app.count("deals").await, 0, "nothing was written");
+}
