@@ -180,6 +180,37 @@
     twin.value = t.value && !isNaN(d) ? d.toISOString() : "";
   });
 
+  // An answer whose target the page no longer has (company suggestions asked for on
+  // leaving the field to click Save, answered after the saved form's page replaced it) has
+  // nowhere to go: it is dropped, not swapped, so its note finds no missing target.
+  // htmx fires beforeSwap on the target itself, which no longer bubbles to the document
+  // once detached: the guard listens on each target.
+  var guarded = new WeakSet();
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var target = evt.detail.target;
+    if (!target || guarded.has(target)) return;
+    guarded.add(target);
+    target.addEventListener("htmx:beforeSwap", function (e) {
+      if (!target.isConnected) e.detail.shouldSwap = false;
+    });
+  });
+
+  // A table's ↑/↓ (custom field choices): the row moves, every row's order number is
+  // renumbered to match, and the focus stays on the button pressed. Without script the
+  // numbers still reorder.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("button[data-move-row]");
+    if (!button) return;
+    var row = button.closest("tr");
+    var other = button.dataset.moveRow === "up" ? row.previousElementSibling : row.nextElementSibling;
+    if (!other) return;
+    if (button.dataset.moveRow === "up") other.before(row); else other.after(row);
+    row.parentElement.querySelectorAll("input.order").forEach(function (input, i) {
+      input.value = String(i + 1);
+    });
+    button.focus();
+  });
+
   // A link to a form on another page (the board's "Move…" to the deal's #move) lands on
   // its first field, ready for the keyboard.
   var focusedFor = null;

@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod custom_fields;
 pub mod deals;
 pub mod filters;
+pub mod markdown;
 pub mod onboarding;
 pub mod passwords;
 pub mod pick;

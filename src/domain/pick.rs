@@ -17,11 +17,13 @@ pub struct Picked {
     pub contact_ids: Vec<i64>,
 }
 
-/// The company named in `company` (empty: none), and the contacts `keep` plus the one
-/// `add_contact` names. Text that names nothing, or several contacts, is a 422 on its
-/// field (`company`, `add_contact`).
+/// The company `company` means (empty: none) as `companies::matching` reads it (any case,
+/// punctuation or legal form, a domain, a chosen suggestion), and the contacts `keep` plus
+/// the one `add_contact` names. Text that names nothing, or several contacts, is a 422 on
+/// its field (`company`, `add_contact`).
 pub async fn resolve(
     db: &Db,
+    actor: &Actor,
     company: &str,
     keep: &[i64],
     add_contact: &str,
@@ -31,7 +33,7 @@ pub async fn resolve(
     let company_id = if company.is_empty() {
         None
     } else {
-        let id = company_named(db, company).await?;
+        let id = matching::the_one(db, actor, company).await?.map(|c| c.id);
         if id.is_none() {
             fields.set(
                 "company",

@@ -27,3 +27,10 @@ pub fn custom_value(
 ) -> askama::Result<String> {
     Ok(crate::web::pages::custom::display(values, key))
 }
+
+/// A note's Markdown as sanitised HTML (`domain::markdown`): the one output a template
+/// may print with `|safe`.
+#[askama::filter_fn]
+pub fn markdown(text: &str, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(crate::domain::markdown::render(text))
+}

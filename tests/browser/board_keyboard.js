@@ -1,7 +1,7 @@
 // The board by keyboard: a skip link lands in the board, a card moves with its own
 // picker without leaving the board and keeps the focus, a move to Lost asks for the
-// reason in a dialog (Cancel moves nothing), and ↑/↓ in Settings → Pipelines keep the
-// focus on the button pressed.
+// reason in a dialog (Cancel moves nothing), and ↑/↓ in Settings → Pipelines and on a
+// custom field's choices keep the focus on the button pressed.
 // Usage: BASE=http://127.0.0.1:PORT EMAIL=... PASSWORD=... node board_keyboard.js
 const assert = require('node:assert/strict');
 const { run } = require('./lib');
@@ -92,4 +92,28 @@ run('board keyboard moves, lost dialog and reorder focus', async (state) => {
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelectorAll('.stage-rows')[0].querySelectorAll('tr')[0]
     .querySelector('input[name=name]').value === 'Lead');
+
+  // Settings → Custom fields: a choice moves with ↓, the numbers follow, the focus stays,
+  // and saving keeps the new order.
+  await page.goto(base + '/settings/fields');
+  await page.selectOption('#cf-entity', 'deal');
+  await page.fill('#cf-label', 'Region');
+  await page.selectOption('#cf-kind', 'select');
+  await page.fill('#cf-options', 'North\nSouth\nEast');
+  await page.click('main form button.primary');
+  await page.locator('a[aria-label="Edit Region"]').click();
+  await page.waitForURL(/\/settings\/fields\/\d+\/edit$/);
+  const choices = () => page.evaluate(() => Array.from(document.querySelectorAll('.choices-edit tbody tr'))
+    .map((tr) => tr.querySelector('input[name=opt_name]').value + '=' + tr.querySelector('input.order').value)
+    .filter((c) => !c.startsWith('=')));
+  await page.locator('button[aria-label="Move choice 1 down"]').focus();
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await choices(), ['South=1', 'North=2', 'East=3']);
+  assert.equal(await page.evaluate(() => document.activeElement.closest('tr').querySelector('input[name=opt_name]').value), 'North',
+    'the focus stays on the moved choice');
+  await page.click('main form button.primary');
+  await page.waitForURL('**/settings/fields');
+  await page.locator('a[aria-label="Edit Region"]').click();
+  await page.waitForURL(/\/settings\/fields\/\d+\/edit$/);
+  assert.deepEqual(await choices(), ['South=1', 'North=2', 'East=3'], 'the new order was saved');
 });

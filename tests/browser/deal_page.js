@@ -20,7 +20,9 @@ run('deal form suggestions, activity panel and stage drag', async (state) => {
   await page.locator('#d-company').pressSequentially('Init', { delay: 30 });
   await page.waitForFunction(() => document.querySelectorAll('#d-company-options option').length > 0);
   assert.match(await page.locator('#d-company-options option').first().getAttribute('value'), /^Initech \(#\d+\)$/);
-  await page.fill('#d-company', 'Initech');
+  // Another spelling of an existing company links it, and the form says so while typing.
+  await page.fill('#d-company', 'initech, inc.');
+  await page.locator('#company-note', { hasText: 'Links to Initech' }).waitFor();
   await page.fill('#d-source', 'referral');
   await page.click('main form button[type=submit]');
   await page.waitForURL('**/deals');

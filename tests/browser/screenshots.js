@@ -1,5 +1,5 @@
 // Screenshots of the pages a salesperson lives in (contact list, a contact, a company, a
-// deal, the board) at desktop and phone widths, light and dark, for people to look at
+// deal, the board, the deal list and form) at desktop and phone widths, light and dark, for people to look at
 // after a change. Written to $SCREENSHOTS (default target/screenshots), never committed.
 // Checks only that each page renders without script errors.
 // Usage: BASE=http://127.0.0.1:PORT EMAIL=... PASSWORD=... node screenshots.js
@@ -36,7 +36,7 @@ run('screenshots at 1366 and 390 px, light and dark', async (state) => {
   await page.waitForURL(/\/deals\/\d+$/);
   const deal = new URL(page.url()).pathname;
 
-  const pages = { contacts: '/contacts', contact, company, deal, board: '/deals' };
+  const pages = { contacts: '/contacts', contact, company, deal, board: '/deals', 'deal-list': '/deals/list', 'new-deal': '/deals/new' };
   const session = await page.context().storageState();
   for (const [width, height] of [[1366, 800], [390, 844]]) {
     for (const scheme of ['light', 'dark']) {

@@ -356,7 +356,7 @@ async fn the_deal_page_shows_twenty_entries_and_show_older_loads_the_rest() {
         log(&mut c, &token, body).await;
     }
     let html = c.get(&format!("/deals/{d}")).await.text();
-    assert_eq!(html.matches("class=\"body\"").count(), 20);
+    assert_eq!(html.matches("class=\"body markdown\"").count(), 20);
     let start = html
         .find("hx-get=\"/activities?")
         .expect("a Show older button")
@@ -375,7 +375,7 @@ async fn the_deal_page_shows_twenty_entries_and_show_older_loads_the_rest() {
     let older = c.hx_get(&next).await;
     assert_eq!(older.status, 200, "{}", older.text());
     let older = older.text();
-    assert_eq!(older.matches("class=\"body\"").count(), 5);
+    assert_eq!(older.matches("class=\"body markdown\"").count(), 5);
     assert!(older.contains("Entry 0"), "the oldest comes last");
     assert!(!older.contains("Newest"));
     assert!(

@@ -188,3 +188,58 @@ async fn the_settings_sub_navigation_marks_the_page_shown() {
         );
     }
 }
+
+#[actix_web::test]
+async fn the_close_month_filter_offers_named_months_and_keeps_the_one_chosen() {
+    let app = TestApp::new().await;
+    let (mut c, _) = signed_in(&app, "rep").await;
+    let html = c.get("/deals").await.text();
+    assert!(
+        html.contains("<select name=\"close_month\">"),
+        "a month picker, not an empty <input type=month>: {html}"
+    );
+    assert!(
+        html.contains("<option value=\"\">any month</option>"),
+        "{html}"
+    );
+    let this_month = chrono::Utc::now().format("%Y-%m").to_string();
+    let label = chrono::Utc::now().format("%b %Y").to_string();
+    assert!(
+        html.contains(&format!("<option value=\"{this_month}\" >{label}</option>")),
+        "this month is offered by name: {html}"
+    );
+    let far = c.get("/deals?close_month=2031-03").await.text();
+    assert!(
+        far.contains("<option value=\"2031-03\" selected>Mar 2031</option>"),
+        "a month outside the offered range stays chosen: {far}"
+    );
+    let list = c.get("/deals/list?close_month=2031-03").await.text();
+    assert!(
+        list.contains("<option value=\"2031-03\" selected>Mar 2031</option>"),
+        "the deal list has the same picker: {list}"
+    );
+}
+
+#[actix_web::test]
+async fn the_deal_list_filters_by_company_with_the_name_shown() {
+    let app = TestApp::new().await;
+    let (mut c, token) = signed_in(&app, "rep").await;
+    let company = c
+        .create("/api/v1/companies", &token, json!({"name": "Initech"}))
+        .await;
+    let html = c
+        .get(&format!("/deals/list?company={company}"))
+        .await
+        .text();
+    assert!(
+        html.contains(&format!(
+            "<input name=\"company\" value=\"Initech (#{company})\""
+        )),
+        "the list's company filter shows the company by name: {html}"
+    );
+    let any = c.get("/deals/list").await.text();
+    assert!(
+        any.contains("<input name=\"company\" value=\"\" list=\"list-company-options\""),
+        "an empty company filter is offered: {any}"
+    );
+}

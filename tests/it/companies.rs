@@ -429,3 +429,20 @@ async fn a_website_typed_without_https_is_stored_with_it() {
     assert_eq!(company["website"], "https://northwind.test/about");
     assert_eq!(company["domain"], "northwind.test");
 }
+
+#[actix_web::test]
+async fn a_name_already_taken_on_the_form_links_the_company_that_has_it() {
+    let app = TestApp::new().await;
+    let (mut c, token) = app.rep_signed_in().await;
+    let id = acme(&mut c, &token).await["id"].as_i64().unwrap();
+    assert_eq!(c.get("/companies/new").await.status, 200);
+    let res = c.post_form("/companies", &[("name", "ACME inc")]).await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    let html = res.text();
+    assert!(
+        html.contains(&format!(
+            "<a href=\"/companies/{id}\" target=\"_blank\" rel=\"noopener\">Open Acme Inc</a>"
+        )),
+        "the refusal links the existing company: {html}"
+    );
+}

@@ -258,6 +258,25 @@ async fn add_contact_on_a_company_page_prefills_it_and_returns_there() {
 }
 
 #[actix_web::test]
+async fn cancel_on_a_contact_started_from_a_company_goes_back_to_it() {
+    let app = TestApp::new().await;
+    let (mut c, token) = app.rep_signed_in().await;
+    let id = company(&mut c, &token, json!({"name": "Initech"})).await;
+    let form = c.get(&format!("/contacts/new?company={id}")).await.text();
+    assert!(
+        form.contains(&format!(
+            "<a class=\"btn\" href=\"/companies/{id}\">Cancel</a>"
+        )),
+        "Cancel goes back to the company: {form}"
+    );
+    let plain = c.get("/contacts/new").await.text();
+    assert!(
+        plain.contains("<a class=\"btn\" href=\"/contacts\">Cancel</a>"),
+        "from the list, Cancel goes to the list: {plain}"
+    );
+}
+
+#[actix_web::test]
 async fn a_return_address_elsewhere_is_not_followed_after_saving() {
     let app = TestApp::new().await;
     let (mut c, _) = app.rep_signed_in().await;

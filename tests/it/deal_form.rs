@@ -165,3 +165,96 @@ async fn a_companys_page_starts_a_new_deal_for_it() {
     );
     assert!(html.contains("No deals with Acme Inc yet."), "{html}");
 }
+
+#[actix_web::test]
+async fn a_company_typed_in_another_spelling_links_the_existing_one() {
+    let app = TestApp::new().await;
+    let (mut c, _, company) = rep_with_contact(&app).await;
+    let res = c
+        .post_form_ok(
+            "/deals",
+            &[
+                ("title", "Typed loosely"),
+                ("currency", "USD"),
+                ("company", "acme, inc."),
+            ],
+        )
+        .await;
+    assert_eq!(res.location(), "/deals", "the deal was added");
+    let token = app.token("rep-api@example.com").await;
+    let deals = c.get_json("/api/v1/deals", &token).await;
+    assert_eq!(
+        deals["items"][0]["company_id"], company,
+        "“acme, inc.” links Acme Inc: {deals}"
+    );
+    assert_eq!(app.count("companies").await, 1, "no second company");
+}
+
+#[actix_web::test]
+async fn the_deal_forms_company_note_links_a_known_company_and_never_promises_a_new_one() {
+    let app = TestApp::new().await;
+    let (mut c, _, company) = rep_with_contact(&app).await;
+    let known = c
+        .hx_get("/pick/options?kind=company&note=pick&company=acme")
+        .await
+        .text();
+    assert!(
+        known.contains(&format!("Links to <a href=\"/companies/{company}\"")),
+        "{known}"
+    );
+    let unknown = c
+        .hx_get("/pick/options?kind=company&note=pick&company=Globex")
+        .await
+        .text();
+    assert!(
+        unknown.contains("No company called “Globex” yet"),
+        "{unknown}"
+    );
+    assert!(!unknown.contains("creates a new company"), "{unknown}");
+}
+
+#[actix_web::test]
+async fn cancel_on_a_deal_started_from_a_contact_goes_back_to_it() {
+    let app = TestApp::new().await;
+    let (mut c, contact, _) = rep_with_contact(&app).await;
+    let form = c.get(&format!("/deals/new?contact={contact}")).await.text();
+    assert!(
+        form.contains(&format!(
+            "<a class=\"btn\" href=\"/contacts/{contact}\">Cancel</a>"
+        )),
+        "Cancel goes back to the contact: {form}"
+    );
+    assert!(
+        form.contains(&format!("<a href=\"/contacts/{contact}\">← Back</a>")),
+        "so does ← Back: {form}"
+    );
+}
+
+#[actix_web::test]
+async fn an_unknown_company_is_refused_together_with_the_other_fields_problems() {
+    let app = TestApp::new().await;
+    let (mut c, _, _) = rep_with_contact(&app).await;
+    let res = c
+        .post_form(
+            "/deals",
+            &[
+                ("title", ""),
+                ("currency", "USD"),
+                ("amount", "lots"),
+                ("company", "Globex"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    let html = res.text();
+    assert!(html.contains("No company is called “Globex”"), "{html}");
+    assert!(
+        html.contains("Title is required."),
+        "the title's problem too: {html}"
+    );
+    assert!(
+        html.contains("Amount is"),
+        "the amount's problem too: {html}"
+    );
+    assert_eq!(app.count("deals").await, 0, "nothing was written");
+}

@@ -35,6 +35,7 @@ mod hardening;
 mod jobs;
 mod jobs_process;
 mod login_throttle;
+mod markdown;
 mod merge;
 mod openapi;
 mod owners;

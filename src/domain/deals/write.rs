@@ -357,6 +357,14 @@ pub(super) fn closed_at(kind: &str) -> Option<DateTime<Utc>> {
     (kind == "won" || kind == "lost").then(now)
 }
 
+/// What `create` would refuse in `input`, without writing anything: a form whose own
+/// pickers failed still says every other field's problem at once.
+pub async fn check_new(db: &Db, actor: &Actor, input: &DealInput) -> Result<(), AppError> {
+    validate(db, actor, input, None, &BTreeMap::new())
+        .await
+        .map(|_| ())
+}
+
 pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, AppError> {
     actor.require_write()?;
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;

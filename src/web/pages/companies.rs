@@ -204,11 +204,21 @@ struct FormPage {
     form_kind: &'static crate::domain::records::Kind,
     industries: &'static [(&'static str, &'static str)],
     sizes: &'static [&'static str],
+    /// The company that already has the name refused as taken, to open instead.
+    name_owner: Option<(i64, String)>,
 }
 
 impl FormPage {
     fn err(&self, field: &str) -> &str {
         self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    /// Where "← Back" and Cancel go: the company being edited, or the list.
+    fn back(&self) -> String {
+        match self.id {
+            Some(id) => format!("/companies/{id}"),
+            None => "/companies".to_string(),
+        }
     }
 
     /// The plain text inputs: name, label, value, input type, extra attributes.
@@ -264,6 +274,15 @@ async fn form_page(
     } = Refusal::of(error)?;
     let owners = records::owners(state, &v.owner_id).await?;
     let cf = custom::Inputs::load(state, "company", v.custom.clone(), &errors).await?;
+    let name_owner = match (status, errors.contains_key("name")) {
+        (actix_web::http::StatusCode::CONFLICT, true) => {
+            matching::the_one(&state.db, &user.actor, &v.name)
+                .await?
+                .filter(|c| Some(c.id) != id)
+                .map(|c| (c.id, c.name))
+        }
+        _ => None,
+    };
     render(
         &FormPage {
             l: Layout::for_user(user, "companies"),
@@ -277,6 +296,7 @@ async fn form_page(
             tag_names: records::tag_names(state).await?,
             industries: &INDUSTRIES,
             sizes: &SIZE_BANDS,
+            name_owner,
         },
         status,
     )

@@ -74,13 +74,24 @@ impl DealForm {
     }
 }
 
-async fn resolve(state: &AppState, form: &DealForm) -> Result<pick::Picked, AppError> {
+async fn resolve(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &DealForm,
+) -> Result<pick::Picked, AppError> {
     let keep: Vec<i64> = form
         .contact_ids
         .iter()
         .filter_map(|c| c.trim().parse().ok())
         .collect();
-    pick::resolve(&state.db, &form.company, &keep, &form.add_contact).await
+    pick::resolve(
+        &state.db,
+        &user.actor,
+        &form.company,
+        &keep,
+        &form.add_contact,
+    )
+    .await
 }
 
 fn probability_of(text: &str) -> serde_json::Value {
@@ -177,6 +188,16 @@ impl FormPage {
     }
     fn currencies(&self) -> [&'static str; 40] {
         CURRENCIES
+    }
+    /// Where "← Back" and Cancel go: the deal being edited, the contact or company page a
+    /// new deal was started from, or the board.
+    fn back(&self) -> String {
+        if self.editing {
+            return self.action.clone();
+        }
+        crate::web::pages::record_page(&self.v.return_to)
+            .unwrap_or("/deals")
+            .to_string()
     }
 }
 
@@ -310,10 +331,7 @@ pub async fn create(
         Some(a) => serde_json::Value::from(a),
         None => serde_json::Value::from(form.amount.clone()),
     };
-    let picked = match resolve(&state, &form).await {
-        Ok(p) => p,
-        Err(e) => return form_page(&state, &user, form, Some(e)).await,
-    };
+    let picked = resolve(&state, &user, &form).await;
     let probability = probability_of(&form.probability);
     let input = DealInput {
         title: form.title.clone(),
@@ -322,13 +340,30 @@ pub async fn create(
         currency: Some(form.currency.clone()),
         expected_close: Some(form.expected_close.clone()),
         owner_id: form.owner_id.parse().ok(),
-        company_id: picked.company_id,
-        contact_ids: Some(picked.contact_ids),
+        company_id: picked.as_ref().ok().and_then(|p| p.company_id),
+        contact_ids: picked.as_ref().ok().map(|p| p.contact_ids.clone()),
         source: Some(form.source.clone()),
         probability: (!probability.is_null()).then_some(probability),
         custom_fields: Some(form.custom.clone()),
         ..Default::default()
     };
+    if let Err(e) = picked {
+        // A picker that names nothing is said together with every other field's problem,
+        // so the form is not refused twice over.
+        let e = match (e, deals::check_new(&state.db, &user.actor, &input).await) {
+            (
+                AppError::Validation { fields, .. },
+                Err(AppError::Validation { fields: more, .. }),
+            ) => {
+                let mut all = more;
+                all.extend(fields);
+                AppError::validation(all)
+            }
+            (e, _) => e,
+        };
+        let e = in_form_units(e, &form.currency);
+        return form_page(&state, &user, form, Some(e)).await;
+    }
     match deals::create(&state.db, &user.actor, &input).await {
         Ok(d) => {
             set_flash(&user.session, format!("{} was added.", d.title));
@@ -389,7 +424,7 @@ pub async fn update(
         None => serde_json::Value::from(form.amount.clone()),
     };
     let close = form.expected_close.trim();
-    let picked = match resolve(&state, &form).await {
+    let picked = match resolve(&state, &user, &form).await {
         Ok(p) => p,
         Err(e) => return edit_page(&state, &user, Some(*id), form, Some(e)).await,
     };

@@ -76,6 +76,9 @@ struct ListPage {
     f: ListFilters,
     t: Arc<DealTable>,
     owners: Vec<users::Person>,
+    months: Vec<crate::web::pages::deals::Month>,
+    /// The company filter as its input shows it ("Acme (#12)").
+    company_label: String,
 }
 
 #[derive(Template)]
@@ -118,6 +121,11 @@ pub async fn index(
     }
     ok(&ListPage {
         l: Layout::for_user(&user, "deals"),
+        company_label: crate::web::pages::deals::company_label(&state, &user, &f.company).await?,
+        months: crate::web::pages::deals::close_months(
+            &f.close_month,
+            chrono::Utc::now().date_naive(),
+        ),
         f,
         t,
         owners: users::list_active(&state.db).await?,

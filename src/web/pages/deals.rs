@@ -78,6 +78,40 @@ impl Filters {
     }
 }
 
+/// A month the "Closes in" filter offers: its value (`2026-12`) and its name ("Dec 2026").
+pub struct Month {
+    pub value: String,
+    pub label: String,
+}
+
+/// The months the board's and the list's "Closes in" filter offers: six back (deals that
+/// slipped) to a year ahead, plus `selected` when it is outside them. A `<select>` rather
+/// than `<input type=month>`, which Chromium shows empty as "--------- ----".
+pub fn close_months(selected: &str, today: chrono::NaiveDate) -> Vec<Month> {
+    use chrono::{Datelike, Months, NaiveDate};
+    let first = today.with_day(1).unwrap_or(today);
+    let month = |d: NaiveDate| Month {
+        value: d.format("%Y-%m").to_string(),
+        label: d.format("%b %Y").to_string(),
+    };
+    let mut months: Vec<Month> = (0..19u32)
+        .filter_map(|i| {
+            first
+                .checked_sub_months(Months::new(6))?
+                .checked_add_months(Months::new(i))
+        })
+        .map(month)
+        .collect();
+    let chosen = NaiveDate::parse_from_str(&format!("{}-01", selected.trim()), "%Y-%m-%d");
+    if let Ok(d) = chosen
+        && !months.iter().any(|m| m.value == selected.trim())
+    {
+        let at = months.partition_point(|m| m.value.as_str() < selected.trim());
+        months.insert(at, month(d));
+    }
+    months
+}
+
 #[derive(Template)]
 #[template(path = "deals/board.html")]
 struct BoardPage {
@@ -85,6 +119,7 @@ struct BoardPage {
     f: Filters,
     b: Arc<Board>,
     owners: Vec<users::Person>,
+    months: Vec<Month>,
     /// The company filter as its input shows it ("Acme (#12)").
     company_label: String,
     csrf: String,
@@ -123,23 +158,33 @@ async fn board_response(
             can_write,
         });
     }
-    // A link from a company's page filters by id: show the name.
-    let company_label = match f.company.trim().parse::<i64>() {
-        Ok(id) => match companies::get(&state.db, &user.actor, id).await {
-            Ok(c) => format!("{} (#{})", c.name, c.id),
-            Err(AppError::NotFound(_)) => f.company.clone(),
-            Err(e) => return Err(e),
-        },
-        Err(_) => f.company.clone(),
-    };
+    let company_label = company_label(state, user, &f.company).await?;
     ok(&BoardPage {
         l: Layout::for_user(user, "deals"),
+        months: close_months(&f.close_month, chrono::Utc::now().date_naive()),
         f,
         b,
         owners: users::list_active(&state.db).await?,
         company_label,
         csrf,
         can_write,
+    })
+}
+
+/// The company filter as its input shows it: a company's id (a link from its page, or a
+/// name the filter looked up) as "Acme (#12)".
+pub async fn company_label(
+    state: &AppState,
+    user: &CurrentUser,
+    company: &str,
+) -> Result<String, AppError> {
+    Ok(match company.trim().parse::<i64>() {
+        Ok(id) => match companies::get(&state.db, &user.actor, id).await {
+            Ok(c) => format!("{} (#{})", c.name, c.id),
+            Err(AppError::NotFound(_)) => company.to_string(),
+            Err(e) => return Err(e),
+        },
+        Err(_) => company.to_string(),
     })
 }
 

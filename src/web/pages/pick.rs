@@ -17,8 +17,10 @@ use crate::web::pages::ok;
 pub struct CompanyNote {
     /// What was typed.
     pub typed: String,
-    /// The existing company saving links, with its id; none: saving creates one.
+    /// The existing company saving links, with its id; none: saving creates one (the
+    /// contact form) or is refused (`creates` false: the deal form links only existing ones).
     pub links: Option<(i64, String)>,
+    pub creates: bool,
 }
 
 impl CompanyNote {
@@ -28,6 +30,7 @@ impl CompanyNote {
         (!typed.is_empty()).then(|| CompanyNote {
             typed: typed.to_string(),
             links,
+            creates: true,
         })
     }
 
@@ -63,7 +66,8 @@ pub struct OptionsQuery {
     with: Option<String>,
     /// The contact form's email: with no company typed, its domain suggests one.
     email: Option<String>,
-    /// "1": also send the company note.
+    /// "1": also send the company note; "pick": the note of a form that only links an
+    /// existing company (the deal form).
     note: Option<String>,
 }
 
@@ -84,8 +88,12 @@ pub async fn options(
         _ => typed.clone(),
     };
     let suggestions = pick::suggest(&state.db, &user.actor, kind, &text).await?;
-    let note = (q.note.as_deref() == Some("1"))
-        .then(|| CompanyNote::from_suggestions(&typed, &suggestions));
+    let note = matches!(q.note.as_deref(), Some("1" | "pick")).then(|| {
+        CompanyNote::from_suggestions(&typed, &suggestions).map(|n| CompanyNote {
+            creates: q.note.as_deref() == Some("1"),
+            ..n
+        })
+    });
     ok(&Options { suggestions, note })
 }
 
