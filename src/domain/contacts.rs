@@ -2,9 +2,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -200,10 +198,15 @@ async fn ensure_email_free(
     if let Some(id) = except {
         q = q.filter(contact::Column::Id.ne(id));
     }
-    if q.count(conn).await? > 0 {
-        return Err(duplicate_email());
+    match q.one(conn).await? {
+        None => Ok(()),
+        // A trashed contact keeps its email, so restoring it can never collide.
+        Some(c) if c.deleted_at.is_some() => Err(AppError::conflict_field(
+            "email",
+            "A contact in the trash has this email; a manager can restore it from Settings → Trash.",
+        )),
+        Some(_) => Err(duplicate_email()),
     }
-    Ok(())
 }
 
 /// A unique-index violation that slipped past the check (another process won the race).
@@ -404,6 +407,7 @@ async fn write_update(
             ..Default::default()
         })
         .filter(contact::Column::Id.eq(id))
+        .filter(contact::Column::DeletedAt.is_null())
         .exec(tx)
         .await
         .map_err(|e| map_unique(e.into()))?;
@@ -416,16 +420,9 @@ async fn write_update(
     Ok(())
 }
 
+/// Moves the contact to the trash (see `trash`).
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_write()?;
-    let tx = db.write.begin().await?;
-    let res = contact::Entity::delete_by_id(id).exec(&tx).await?;
-    if res.rows_affected == 0 {
-        return Err(AppError::not_found("Contact"));
-    }
-    audit::record(&tx, Some(actor), "delete", "contact", id, None).await?;
-    tx.commit().await?;
-    Ok(())
+    crate::domain::trash::trash::<crate::domain::trash::Contacts>(db, actor, id).await
 }
 
 /// What a contact is to the shared record machinery.
