@@ -22,6 +22,9 @@ use crate::domain::{Actor, Db, Role, audit, now};
 use crate::entities::user;
 use crate::error::AppError;
 
+/// What a page says after a delete.
+pub const RESTORE_NOTE: &str = "A manager can restore it from the trash for 30 days.";
+
 /// How long a trashed record can be restored.
 pub const KEEP_DAYS: i64 = 30;
 
@@ -394,4 +397,36 @@ async fn list_of<T: Trashable>(
             ))
         })
         .collect())
+}
+
+/// `restore` for a record named by its bin (the trash page's forms).
+pub async fn restore_in_bin(db: &Db, actor: &Actor, bin: Bin, id: i64) -> Result<(), AppError> {
+    match bin {
+        Bin::Contact => restore::<Contacts>(db, actor, id).await,
+        Bin::Company => restore::<Companies>(db, actor, id).await,
+        Bin::Deal => restore::<Deals>(db, actor, id).await,
+    }
+}
+
+/// `delete_forever` for a record named by its bin.
+pub async fn delete_forever_in_bin(
+    db: &Db,
+    actor: &Actor,
+    bin: Bin,
+    id: i64,
+) -> Result<(), AppError> {
+    match bin {
+        Bin::Contact => delete_forever::<Contacts>(db, actor, id).await,
+        Bin::Company => delete_forever::<Companies>(db, actor, id).await,
+        Bin::Deal => delete_forever::<Deals>(db, actor, id).await,
+    }
+}
+
+/// `is_trashed` for a record named by its bin.
+pub async fn is_trashed_in_bin(db: &Db, bin: Bin, id: i64) -> Result<bool, AppError> {
+    match bin {
+        Bin::Contact => is_trashed::<Contacts>(db, id).await,
+        Bin::Company => is_trashed::<Companies>(db, id).await,
+        Bin::Deal => is_trashed::<Deals>(db, id).await,
+    }
 }

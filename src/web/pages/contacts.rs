@@ -2,6 +2,7 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::domain::trash;
 use crate::web::filters;
 use serde::Deserialize;
 
@@ -76,7 +77,10 @@ pub async fn show(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let c = contacts::get(&state.db, &user.actor, *id).await?;
+    let c = match contacts::get(&state.db, &user.actor, *id).await {
+        Ok(c) => c,
+        Err(e) => return super::trash::or_notice(&state, &user, trash::Bin::Contact, *id, e).await,
+    };
     let activity = crate::web::pages::activities::panel(
         &state,
         &user,
@@ -495,7 +499,10 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let c = contacts::get(&state.db, &user.actor, *id).await?;
     contacts::delete(&state.db, &user.actor, c.id).await?;
-    set_flash(&user.session, format!("{} was deleted.", c.full_name()));
+    set_flash(
+        &user.session,
+        format!("{} was deleted. {}", c.full_name(), trash::RESTORE_NOTE),
+    );
     Ok(see_other("/contacts"))
 }
 
