@@ -182,6 +182,13 @@ pub mod merge;
 pub use list::{ContactFilters, ListParams};
 pub use records::EXPORT_CHUNK;
 
+fn email_in_trash() -> AppError {
+    AppError::conflict_field(
+        "email",
+        "A contact in the trash has this email; a manager can restore it from Settings → Trash.",
+    )
+}
+
 fn duplicate_email() -> AppError {
     AppError::conflict_field("email", "Another contact already has this email.")
 }
@@ -201,10 +208,7 @@ async fn ensure_email_free(
     match q.one(conn).await? {
         None => Ok(()),
         // A trashed contact keeps its email, so restoring it can never collide.
-        Some(c) if c.deleted_at.is_some() => Err(AppError::conflict_field(
-            "email",
-            "A contact in the trash has this email; a manager can restore it from Settings → Trash.",
-        )),
+        Some(c) if c.deleted_at.is_some() => Err(email_in_trash()),
         Some(_) => Err(duplicate_email()),
     }
 }
@@ -281,8 +285,18 @@ pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Cont
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let known = lookup_company(db, actor, &v).await?;
     // Email uniqueness is the unique index's job (no check-then-insert race); the batch
-    // answers a duplicate with the same 409 as `update`.
-    batch::submit(db, actor, v, known, now()).await
+    // answers a duplicate with the same 409 as `update`, which names the trash when the
+    // email's holder is there.
+    let email_norm = v.email_norm.clone();
+    match batch::submit(db, actor, v, known, now()).await {
+        Err(AppError::Conflict { .. }) if email_norm.is_some() => {
+            Err(ensure_email_free(&db.read, &email_norm, None)
+                .await
+                .err()
+                .unwrap_or_else(duplicate_email))
+        }
+        other => other,
+    }
 }
 
 /// Applies a patch: the stored contact with the patch's fields over it, checked as a

@@ -42,5 +42,8 @@ mod sessions;
 mod settings;
 mod setup;
 mod tags;
+mod trash;
+mod trash_page;
+mod trash_reads;
 mod views;
 mod welcome;
