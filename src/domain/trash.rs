@@ -333,7 +333,7 @@ pub async fn list(db: &Db, actor: &Actor, limit: u64) -> Result<Vec<Trashed>, Ap
     let mut rows = list_of::<Contacts>(db, limit).await?;
     rows.extend(list_of::<Companies>(db, limit).await?);
     rows.extend(list_of::<Deals>(db, limit).await?);
-    rows.sort_by(|a, b| b.0.deleted_at.cmp(&a.0.deleted_at));
+    rows.sort_by_key(|(t, _)| std::cmp::Reverse(t.deleted_at));
     let ids: Vec<i64> = rows.iter().filter_map(|(_, by)| *by).collect();
     let names: std::collections::HashMap<i64, String> = if ids.is_empty() {
         Default::default()
@@ -355,6 +355,9 @@ pub async fn list(db: &Db, actor: &Actor, limit: u64) -> Result<Vec<Trashed>, Ap
         .collect())
 }
 
+/// (id, deleted_at, deleted_by, first name column, second or empty).
+type TrashRow = (i64, Option<DateTime<Utc>>, Option<i64>, String, String);
+
 /// One type's trash, newest first, each with the id of who trashed it.
 async fn list_of<T: Trashable>(
     db: &Db,
@@ -370,7 +373,7 @@ async fn list_of<T: Trashable>(
         Some(c) => q.column_as(*c, "n2"),
         None => q.expr_as(Expr::val(""), "n2"),
     };
-    let rows: Vec<(i64, Option<DateTime<Utc>>, Option<i64>, String, String)> = q
+    let rows: Vec<TrashRow> = q
         .filter(T::DELETED_AT.is_not_null())
         .order_by_desc(T::DELETED_AT)
         .limit(limit)
