@@ -44,7 +44,9 @@ const LIST_INDEXES: &[(&str, &str, &str, &str)] = &[
         "last_name, first_name, id",
         "",
     ),
-    ("idx_companies_created", "companies", "created_at", ""),
+    // The id joins the key: `deleted_at` would otherwise come between the time and the
+    // row id, and the list's (created_at, id) order would need a sort.
+    ("idx_companies_created", "companies", "created_at, id", ""),
     ("idx_companies_owner", "companies", "owner_id", ""),
     ("idx_companies_industry", "companies", "industry", ""),
     ("idx_companies_size", "companies", "size_band", ""),
@@ -62,11 +64,24 @@ const LIST_INDEXES: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
+/// The index as it was (`partial` false), or partial on live rows with `deleted_at` carried
+/// too: SQLite counts a partial index as covering only when it holds the columns of the
+/// query's `deleted_at IS NULL` term, and without that the lists would read every row.
+/// New partial indexes: the company list sorted by name walked the unique name index,
+/// which cannot say whether a row is trashed.
+const NEW_INDEXES: &[(&str, &str, &str, &str)] =
+    &[("idx_companies_name_live", "companies", "name_norm, id", "")];
+
 fn create_index(
     pg: bool,
     partial: bool,
     (name, table, key, include): (&str, &str, &str, &str),
 ) -> String {
+    let include = match (partial, include.is_empty()) {
+        (false, _) => include.to_string(),
+        (true, true) => "deleted_at".to_string(),
+        (true, false) => format!("{include}, deleted_at"),
+    };
     let mut sql = if include.is_empty() {
         format!("CREATE INDEX {name} ON {table} ({key})")
     } else if pg {
@@ -223,6 +238,10 @@ impl MigrationTrait for Migration {
             db.execute_unprepared(&create_index(pg, true, *index))
                 .await?;
         }
+        for index in NEW_INDEXES {
+            db.execute_unprepared(&create_index(pg, true, *index))
+                .await?;
+        }
         let mut statements = counts(pg);
         if !pg {
             statements.extend(sqlite_search(true));
@@ -287,6 +306,10 @@ impl MigrationTrait for Migration {
             db.execute_unprepared(&format!("DROP INDEX {}", index.0))
                 .await?;
             db.execute_unprepared(&create_index(pg, false, *index))
+                .await?;
+        }
+        for index in NEW_INDEXES {
+            db.execute_unprepared(&format!("DROP INDEX {}", index.0))
                 .await?;
         }
         for table in TABLES {
