@@ -516,3 +516,16 @@ async fn the_record_page_hides_delete_from_a_rep_who_does_not_own_it() {
         "Delete on their own"
     );
 }
+
+#[actix_web::test]
+async fn the_delete_page_refuses_a_rep_who_does_not_own_the_company() {
+    let app = TestApp::new().await;
+    let manager = app.api_user("manager").await;
+    let (mut c, _) = app.rep_signed_in().await;
+    let co = c
+        .create("/api/v1/companies", &manager, json!({"name": "Northwind"}))
+        .await;
+    let res = c.get(&format!("/companies/{co}/delete")).await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert!(res.text().contains("only their own"), "says why");
+}

@@ -369,6 +369,9 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
     let c = companies::get(&state.db, &user.actor, *id).await?;
+    if !trash::may_delete(&user.actor, c.owner_id) {
+        return Err(trash::forbidden(&user.actor, trash::Bin::Company));
+    }
     ok(&DeletePage {
         l: Layout::for_user(&user, "companies"),
         c,

@@ -485,6 +485,9 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
     let c = contacts::get(&state.db, &user.actor, *id).await?;
+    if !trash::may_delete(&user.actor, Some(c.owner_id)) {
+        return Err(trash::forbidden(&user.actor, trash::Bin::Contact));
+    }
     ok(&DeletePage {
         l: Layout::for_user(&user, "contacts"),
         c,
