@@ -152,6 +152,7 @@ async fn guard(
             ))
         })?;
     }
+    // Whoever may delete a record of no one's may delete anyone's: managers and admins.
     if req.action == Action::Delete && !crate::domain::trash::may_delete(actor, None) {
         not_others(conn, actor, kind, req.selection).await?;
     }
@@ -166,10 +167,10 @@ async fn not_others(
     kind: &Kind,
     selection: &Selection,
 ) -> Result<(), AppError> {
-    let mine = Condition::any()
+    let theirs = Condition::any()
         .add(Expr::col(("t", "owner_id")).ne(actor.id))
         .add(Expr::col(("t", "owner_id")).is_null());
-    let others = count_in_where(conn, kind, condition(conn, selection).add(mine)).await?;
+    let others = count_in_where(conn, kind, condition(conn, selection).add(theirs)).await?;
     if others == 0 {
         return Ok(());
     }
