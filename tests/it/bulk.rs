@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::support::*;
 
-async fn seed(app: &TestApp, n: u64) {
+pub async fn seed(app: &TestApp, n: u64) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
         .env("CAIRN_DATABASE_URL", &app.url)
         .args(["seed", "--contacts", &n.to_string(), "--seed", "9"])

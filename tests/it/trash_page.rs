@@ -201,3 +201,27 @@ async fn the_purge_job_runs_through_the_queue() {
         "it purged the old deal"
     );
 }
+
+#[actix_web::test]
+async fn the_purge_empties_a_big_trash_in_batches() {
+    let app = TestApp::new().await;
+    app.api_user("admin").await;
+    crate::bulk::seed(&app, 1200).await;
+    let long_ago = (Utc::now() - Duration::days(31)).format("%Y-%m-%d %H:%M:%S+00:00");
+    exec(
+        &app.db,
+        &format!("UPDATE contacts SET deleted_at = '{long_ago}'"),
+    )
+    .await;
+    let purged = cairn::domain::trash::purge_expired(&app.db, Utc::now())
+        .await
+        .expect("purge");
+    assert_eq!(purged, 1200, "more than one batch");
+    assert_eq!(app.count_where("contacts", "").await, 0);
+    assert_eq!(
+        app.count("record_counts WHERE name = 'contacts' AND n = 0")
+            .await,
+        1,
+        "the count stayed right"
+    );
+}
