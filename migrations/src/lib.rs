@@ -18,6 +18,7 @@ mod m20261202_000014_jobs;
 mod m20261202_000015_deal_closed_index;
 mod m20261202_000016_field_and_activity_edits;
 mod m20261202_000018_email;
+mod m20261202_000019_trash;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_deal_closed_index::Migration),
             Box::new(m20261202_000016_field_and_activity_edits::Migration),
             Box::new(m20261202_000018_email::Migration),
+            Box::new(m20261202_000019_trash::Migration),
         ]
     }
 }

@@ -142,21 +142,32 @@ fn select() -> Select<activity::Entity> {
 
 async fn exists(conn: &impl ConnectionTrait, subject: Subject) -> Result<bool, AppError> {
     match subject {
-        Subject::Deal(id) => has_row::<deal::Entity>(conn, deal::Column::Id, id).await,
-        Subject::Contact(id) => has_row::<contact::Entity>(conn, contact::Column::Id, id).await,
-        Subject::Company(id) => has_row::<company::Entity>(conn, company::Column::Id, id).await,
+        Subject::Deal(id) => {
+            has_row::<deal::Entity>(conn, deal::Column::Id, deal::Column::DeletedAt, id).await
+        }
+        Subject::Contact(id) => {
+            has_row::<contact::Entity>(conn, contact::Column::Id, contact::Column::DeletedAt, id)
+                .await
+        }
+        Subject::Company(id) => {
+            has_row::<company::Entity>(conn, company::Column::Id, company::Column::DeletedAt, id)
+                .await
+        }
     }
 }
 
+/// Whether the live (not trashed) record `id` exists.
 async fn has_row<E: EntityTrait>(
     conn: &impl ConnectionTrait,
     id_column: E::Column,
+    deleted_at: E::Column,
     id: i64,
 ) -> Result<bool, AppError> {
     Ok(E::find()
         .select_only()
         .column(id_column)
         .filter(id_column.eq(id))
+        .filter(deleted_at.is_null())
         .into_tuple::<i64>()
         .one(conn)
         .await?
@@ -165,9 +176,22 @@ async fn has_row<E: EntityTrait>(
 
 /// One activity; 404 when there is none with this id.
 pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Activity, AppError> {
-    get_in(&db.read, id)
+    let found = get_in(&db.read, id)
         .await?
-        .ok_or_else(|| AppError::not_found("Activity"))
+        .ok_or_else(|| AppError::not_found("Activity"))?;
+    // A trashed record's activities wait in the trash with it.
+    let subject = match (found.deal_id, found.contact_id, found.company_id) {
+        (Some(d), _, _) => Some(Subject::Deal(d)),
+        (None, Some(c), _) => Some(Subject::Contact(c)),
+        (None, None, Some(c)) => Some(Subject::Company(c)),
+        _ => None,
+    };
+    if let Some(subject) = subject
+        && !exists(&db.read, subject).await?
+    {
+        return Err(AppError::not_found("Activity"));
+    }
+    Ok(found)
 }
 
 async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Activity>, AppError> {
@@ -423,7 +447,13 @@ fn timeline(subject: Subject, with_deals: bool) -> Condition {
             Query::select()
                 .column(deal_contact::Column::DealId)
                 .from(deal_contact::Entity)
+                .inner_join(
+                    deal::Entity,
+                    Expr::col((deal::Entity, deal::Column::Id))
+                        .equals((deal_contact::Entity, deal_contact::Column::DealId)),
+                )
                 .and_where(deal_contact::Column::ContactId.eq(c))
+                .and_where(Expr::col((deal::Entity, deal::Column::DeletedAt)).is_null())
                 .to_owned(),
         ),
         (Subject::Company(c), true) => Some(
@@ -431,6 +461,7 @@ fn timeline(subject: Subject, with_deals: bool) -> Condition {
                 .column(deal::Column::Id)
                 .from(deal::Entity)
                 .and_where(deal::Column::CompanyId.eq(c))
+                .and_where(deal::Column::DeletedAt.is_null())
                 .to_owned(),
         ),
         _ => None,

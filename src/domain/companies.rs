@@ -192,6 +192,8 @@ fn active_model(v: Valid, t: DateTime<Utc>) -> company::ActiveModel {
         address: Set(v.address),
         owner_id: Set(v.owner_id),
         custom: Set(v.custom),
+        deleted_at: NotSet,
+        deleted_by: NotSet,
         created_at: NotSet,
         updated_at: Set(t),
     }
@@ -294,6 +296,7 @@ async fn write_update(tx: &impl ConnectionTrait, id: i64, v: Valid) -> Result<()
     let res = company::Entity::update_many()
         .set(active_model(v, now()))
         .filter(company::Column::Id.eq(id))
+        .filter(company::Column::DeletedAt.is_null())
         .exec(tx)
         .await?;
     if res.rows_affected == 0 {
@@ -313,19 +316,28 @@ fn patch_touches_website_only(changed: &[&str]) -> bool {
 pub async fn contact_count(conn: &impl ConnectionTrait, id: i64) -> Result<u64, AppError> {
     Ok(contact::Entity::find()
         .filter(contact::Column::CompanyId.eq(id))
+        .filter(contact::Column::DeletedAt.is_null())
         .count(conn)
         .await?)
 }
 
-/// Deletes a company. While contacts still link to it, the caller must choose to detach
-/// them (they stay, without a company); otherwise nothing happens and the answer is 409.
+/// Moves a company to the trash. While contacts still link to it, the caller must choose
+/// to detach them (they stay, without a company); otherwise nothing happens and the
+/// answer is 409. Its deals keep it: they show no company until it is restored.
 pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64, AppError> {
     actor.require_write()?;
     let tx = db.write.begin().await?;
     let company = company::Entity::find_by_id(id)
+        .filter(company::Column::DeletedAt.is_null())
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::not_found("Company"))?;
+    if !crate::domain::trash::may_delete(actor, company.owner_id) {
+        return Err(crate::domain::trash::forbidden(
+            actor,
+            crate::domain::trash::Bin::Company,
+        ));
+    }
     let linked = contact_count(&tx, id).await?;
     if linked > 0 && !detach {
         return Err(AppError::Conflict {
@@ -345,12 +357,9 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64
             .exec(&tx)
             .await?;
     }
-    company::Entity::delete_by_id(id).exec(&tx).await?;
-    audit::record(
+    crate::domain::trash::trash_in::<crate::domain::trash::Companies>(
         &tx,
-        Some(actor),
-        "delete",
-        "company",
+        actor,
         id,
         Some(serde_json::json!({"name": company.name, "detached_contacts": linked})),
     )
@@ -381,7 +390,7 @@ pub const KIND: Kind = Kind {
         ("owner_name", "u.name"),
         (
             "contact_count",
-            "(SELECT COUNT(*) FROM contacts x WHERE x.company_id = c.id)",
+            "(SELECT COUNT(*) FROM contacts x WHERE x.company_id = c.id AND x.deleted_at IS NULL)",
         ),
         ("created_at", "c.created_at"),
         ("updated_at", "c.updated_at"),
@@ -438,11 +447,15 @@ pub async fn find_by_name(
     find_by_norm(conn, &normalise(name)).await
 }
 
+/// The live company `id` (a trashed one is not found).
 pub async fn find_by_id(
     conn: &impl ConnectionTrait,
     id: i64,
 ) -> Result<Option<company::Model>, AppError> {
-    Ok(company::Entity::find_by_id(id).one(conn).await?)
+    Ok(company::Entity::find_by_id(id)
+        .filter(company::Column::DeletedAt.is_null())
+        .one(conn)
+        .await?)
 }
 
 /// The company called `name` (compared without regard to case or spacing), created when
@@ -454,7 +467,7 @@ pub async fn find_or_create(
 ) -> Result<company::Model, AppError> {
     let name_norm = normalise(name);
     if let Some(c) = find_by_norm(conn, &name_norm).await? {
-        return Ok(c);
+        return live_or_refused(c);
     }
     let t = now();
     company::Entity::insert(company::ActiveModel {
@@ -469,6 +482,8 @@ pub async fn find_or_create(
         address: Set(None),
         owner_id: Set(owner),
         custom: NotSet,
+        deleted_at: Set(None),
+        deleted_by: Set(None),
         created_at: Set(t),
         updated_at: Set(t),
     })
@@ -478,6 +493,21 @@ pub async fn find_or_create(
     find_by_norm(conn, &name_norm)
         .await?
         .ok_or_else(|| AppError::Internal(format!("company {name_norm} not found after insert")))
+        .and_then(live_or_refused)
+}
+
+/// A trashed company keeps its name: nothing links to it, and no second one takes it.
+fn live_or_refused(c: company::Model) -> Result<company::Model, AppError> {
+    if c.deleted_at.is_some() {
+        return Err(AppError::field("company", in_trash(&c.name)));
+    }
+    Ok(c)
+}
+
+fn in_trash(name: &str) -> String {
+    format!(
+        "A company called {name} is in the trash; a manager can restore it from Settings → Trash, or use another name."
+    )
 }
 
 async fn find_by_norm(

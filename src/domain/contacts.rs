@@ -2,9 +2,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -184,6 +182,13 @@ pub mod merge;
 pub use list::{ContactFilters, ListParams};
 pub use records::EXPORT_CHUNK;
 
+fn email_in_trash() -> AppError {
+    AppError::conflict_field(
+        "email",
+        "A contact in the trash has this email; a manager can restore it from Settings → Trash.",
+    )
+}
+
 fn duplicate_email() -> AppError {
     AppError::conflict_field("email", "Another contact already has this email.")
 }
@@ -200,10 +205,12 @@ async fn ensure_email_free(
     if let Some(id) = except {
         q = q.filter(contact::Column::Id.ne(id));
     }
-    if q.count(conn).await? > 0 {
-        return Err(duplicate_email());
+    match q.one(conn).await? {
+        None => Ok(()),
+        // A trashed contact keeps its email, so restoring it can never collide.
+        Some(c) if c.deleted_at.is_some() => Err(email_in_trash()),
+        Some(_) => Err(duplicate_email()),
     }
-    Ok(())
 }
 
 /// A unique-index violation that slipped past the check (another process won the race).
@@ -278,8 +285,18 @@ pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Cont
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let known = lookup_company(db, actor, &v).await?;
     // Email uniqueness is the unique index's job (no check-then-insert race); the batch
-    // answers a duplicate with the same 409 as `update`.
-    batch::submit(db, actor, v, known, now()).await
+    // answers a duplicate with the same 409 as `update`, which names the trash when the
+    // email's holder is there.
+    let email_norm = v.email_norm.clone();
+    match batch::submit(db, actor, v, known, now()).await {
+        Err(AppError::Conflict { .. }) if email_norm.is_some() => {
+            Err(ensure_email_free(&db.read, &email_norm, None)
+                .await
+                .err()
+                .unwrap_or_else(duplicate_email))
+        }
+        other => other,
+    }
 }
 
 /// Applies a patch: the stored contact with the patch's fields over it, checked as a
@@ -404,6 +421,7 @@ async fn write_update(
             ..Default::default()
         })
         .filter(contact::Column::Id.eq(id))
+        .filter(contact::Column::DeletedAt.is_null())
         .exec(tx)
         .await
         .map_err(|e| map_unique(e.into()))?;
@@ -416,16 +434,9 @@ async fn write_update(
     Ok(())
 }
 
+/// Moves the contact to the trash (see `trash`).
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_write()?;
-    let tx = db.write.begin().await?;
-    let res = contact::Entity::delete_by_id(id).exec(&tx).await?;
-    if res.rows_affected == 0 {
-        return Err(AppError::not_found("Contact"));
-    }
-    audit::record(&tx, Some(actor), "delete", "contact", id, None).await?;
-    tx.commit().await?;
-    Ok(())
+    crate::domain::trash::trash::<crate::domain::trash::Contacts>(db, actor, id).await
 }
 
 /// What a contact is to the shared record machinery.

@@ -25,6 +25,7 @@ pub mod sql;
 mod store;
 pub mod tags;
 pub mod tokens;
+pub mod trash;
 pub mod users;
 pub mod views;
 

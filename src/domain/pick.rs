@@ -87,7 +87,8 @@ async fn contact_rows(
             contact::Column::FirstName,
             contact::Column::LastName,
         ])
-        .filter(filter);
+        .filter(filter)
+        .filter(contact::Column::DeletedAt.is_null());
     for column in order {
         q = q.order_by_asc(*column);
     }
@@ -115,10 +116,12 @@ pub async fn company_named(db: &Db, text: &str) -> Result<Option<i64>, AppError>
     if has_control(text) {
         return Ok(None);
     }
-    let found = company::Entity::find().filter(match trailing_id(text) {
-        Some(id) => company::Column::Id.eq(id),
-        None => company::Column::NameNorm.eq(normalise(text)),
-    });
+    let found = company::Entity::find()
+        .filter(match trailing_id(text) {
+            Some(id) => company::Column::Id.eq(id),
+            None => company::Column::NameNorm.eq(normalise(text)),
+        })
+        .filter(company::Column::DeletedAt.is_null());
     Ok(found.one(&db.read).await?.map(|c| c.id))
 }
 

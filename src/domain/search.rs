@@ -129,13 +129,14 @@ fn sqlite(sql: &mut Sql, words: &[String]) {
     }
 }
 
+// Trashed rows are skipped here; SQLite's search tables drop them (the trash migration).
 fn postgres(sql: &mut Sql, words: &[String]) {
     // These expressions are exactly the indexed ones, so the trigram indexes serve them.
     let contact = "lower(c.first_name || ' ' || c.last_name || ' ' || coalesce(c.email, '') || ' ' || coalesce(c.phone, ''))";
     let company = "lower(o.name || ' ' || coalesce(o.domain, '') || ' ' || coalesce(o.phone, ''))";
     sql.push(
         "(SELECT 'contact' AS kind, c.id, c.first_name || ' ' || c.last_name AS title, \
-         trim(coalesce(c.email, '') || ' ' || coalesce(c.phone, '')) AS subtitle FROM contacts c WHERE true",
+         trim(coalesce(c.email, '') || ' ' || coalesce(c.phone, '')) AS subtitle FROM contacts c WHERE c.deleted_at IS NULL",
     );
     for w in words {
         sql.push(&format!(" AND {contact} LIKE "))
@@ -147,7 +148,7 @@ fn postgres(sql: &mut Sql, words: &[String]) {
         .push(")");
     sql.push(
         " UNION ALL (SELECT 'company' AS kind, o.id, o.name AS title, \
-         trim(coalesce(o.domain, '') || ' ' || coalesce(o.phone, '')) AS subtitle FROM companies o WHERE true",
+         trim(coalesce(o.domain, '') || ' ' || coalesce(o.phone, '')) AS subtitle FROM companies o WHERE o.deleted_at IS NULL",
     );
     for w in words {
         sql.push(&format!(" AND {company} LIKE "))
@@ -157,7 +158,7 @@ fn postgres(sql: &mut Sql, words: &[String]) {
     sql.push(" ORDER BY o.name_norm LIMIT ")
         .bind(PER_KIND)
         .push(")");
-    sql.push(" UNION ALL (SELECT 'deal' AS kind, d.id, d.title AS title, '' AS subtitle FROM deals d WHERE true");
+    sql.push(" UNION ALL (SELECT 'deal' AS kind, d.id, d.title AS title, '' AS subtitle FROM deals d WHERE d.deleted_at IS NULL");
     for w in words {
         sql.push(" AND lower(d.title) LIKE ")
             .bind(like_contains(&w.to_lowercase()))

@@ -233,6 +233,8 @@ pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> 
                 source: Set(source.to_string()),
                 owner_id: Set(owner),
                 custom: NotSet,
+                deleted_at: Set(None),
+                deleted_by: Set(None),
                 created_at: Set(created),
                 updated_at: Set(created),
             });
@@ -285,6 +287,8 @@ async fn insert_companies(
                 address: NotSet,
                 owner_id: Set(Some(owner)),
                 custom: NotSet,
+                deleted_at: Set(None),
+                deleted_by: Set(None),
                 created_at: Set(t),
                 updated_at: Set(t),
             }
@@ -408,6 +412,8 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
                 custom: Set("{}".to_string()),
                 version: Set(1),
                 stage_entered_at: Set(entered),
+                deleted_at: Set(None),
+                deleted_by: Set(None),
                 created_at: Set(entered),
                 updated_at: Set(entered),
             });

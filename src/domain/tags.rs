@@ -188,12 +188,25 @@ pub struct TagUse {
     pub companies: i64,
 }
 
-/// How many records of `kind` carry the outer query's tag (an index range per tag).
+/// How many live records of `kind` carry the outer query's tag (an index range per tag;
+/// a trashed record keeps its tags but is not counted).
 fn uses(kind: Tagged) -> Expr {
-    let (table, _, tag_id) = kind.link_table();
+    let (table, record_id, tag_id) = kind.link_table();
+    let records = match kind {
+        Tagged::Contact => "contacts",
+        Tagged::Company => "companies",
+    };
     Query::select()
         .expr(Expr::col(Asterisk).count())
         .from(table.clone())
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            records,
+            "r",
+            Expr::col(("r", "id"))
+                .equals((table.clone(), record_id))
+                .and(Expr::col(("r", "deleted_at")).is_null()),
+        )
         .and_where(Expr::col((table, tag_id)).equals((tag::Entity, tag::Column::Id)))
         .to_owned()
         .into()

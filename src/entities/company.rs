@@ -15,6 +15,9 @@ pub struct Model {
     pub address: Option<String>,
     pub owner_id: Option<i64>,
     pub custom: String,
+    /// When it went to the trash (None: it is live); see `domain::trash`.
+    pub deleted_at: Option<ChronoDateTimeUtc>,
+    pub deleted_by: Option<i64>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

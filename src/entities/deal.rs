@@ -23,6 +23,9 @@ pub struct Model {
     pub custom: String,
     pub version: i32,
     pub stage_entered_at: ChronoDateTimeUtc,
+    /// When it went to the trash (None: it is live); see `domain::trash`.
+    pub deleted_at: Option<ChronoDateTimeUtc>,
+    pub deleted_by: Option<i64>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

@@ -21,6 +21,10 @@ pub const CLEANUP: &str = "jobs.cleanup";
 /// When the clean-up runs (UTC), and how long done jobs are kept.
 pub const CLEANUP_HOUR: u32 = 3;
 pub const KEEP_DONE_DAYS: i64 = 7;
+/// Deletes for good what went to the trash more than `trash::KEEP_DAYS` ago, nightly.
+pub const TRASH_PURGE: &str = "trash.purge";
+/// When the purge runs (UTC): after the clean-up, off the busy hours.
+pub const TRASH_PURGE_HOUR: u32 = 4;
 
 /// Every kind this product has, with its handler; email takes its SMTP settings from
 /// Settings → Email only (no environment), as in tests.
@@ -31,7 +35,9 @@ pub fn registry() -> Registry {
 /// Every kind, with `mail` (the environment's email settings) for `email.send`.
 pub fn registry_with(mail: Arc<mail::Env>) -> Registry {
     let mut r = Registry::new();
-    r.register(NOOP, noop).register(CLEANUP, cleanup);
+    r.register(NOOP, noop)
+        .register(CLEANUP, cleanup)
+        .register(TRASH_PURGE, trash_purge);
     mail::job::register(&mut r, mail);
     r
 }
@@ -79,6 +85,23 @@ async fn cleanup(ctx: Ctx, p: Cleanup) -> Result<(), JobError> {
     Ok(())
 }
 
+#[derive(Deserialize)]
+struct TrashPurge {}
+
+/// The next night's run is enqueued first (idempotent), so a failing purge never ends the
+/// schedule; the purge itself goes in batches, each its own short transaction, so a big
+/// trash never holds the writer long, and a retry picks up where a failure stopped.
+async fn trash_purge(ctx: Ctx, _: TrashPurge) -> Result<(), JobError> {
+    let now = ctx.clock.now();
+    schedule::daily(&ctx.db.write, TRASH_PURGE, json!({}), TRASH_PURGE_HOUR, now).await?;
+    let purged = crate::domain::trash::purge_expired(&ctx.db, now).await?;
+    tracing::info!(
+        purged,
+        "emptied the trash of records older than its keep period"
+    );
+    Ok(())
+}
+
 /// Makes sure the recurring jobs are scheduled (at every start; once however many
 /// processes start).
 pub async fn ensure_recurring(db: &Db) -> Result<(), AppError> {
@@ -88,6 +111,14 @@ pub async fn ensure_recurring(db: &Db) -> Result<(), AppError> {
         CLEANUP,
         payload,
         CLEANUP_HOUR,
+        crate::domain::now(),
+    )
+    .await?;
+    schedule::daily(
+        &db.write,
+        TRASH_PURGE,
+        json!({}),
+        TRASH_PURGE_HOUR,
         crate::domain::now(),
     )
     .await?;

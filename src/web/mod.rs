@@ -18,7 +18,7 @@ use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
     account, activities, companies, contacts, deal_form, deal_list, deals, email, fields, jobs,
-    login, pick, pipelines, records, search, setup, tags, users, views, welcome,
+    login, pick, pipelines, records, search, setup, tags, trash, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -84,6 +84,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::resource("/deals")
                     .get(api::deals::list)
                     .post(api::deals::create)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/contacts/{id}/restore")
+                    .post(api::trash::restore_contact)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/companies/{id}/restore")
+                    .post(api::trash::restore_company)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/deals/{id}/restore")
+                    .post(api::trash::restore_deal)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -282,6 +297,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/stages/{id}/delete",
                 web::post().to(pipelines::delete_stage),
+            )
+            .route("/trash", web::get().to(trash::index))
+            .route("/trash/{kind}/{id}/restore", web::post().to(trash::restore))
+            .route(
+                "/trash/{kind}/{id}/purge",
+                web::post().to(trash::delete_forever),
             )
             .route("/tags", web::get().to(tags::index))
             .route("/tags/{id}", web::post().to(tags::update))

@@ -229,6 +229,7 @@ async fn only_the_author_a_manager_or_an_admin_removes_an_activity() {
     assert_eq!(app.count("activities").await, 0);
 }
 
+/// Deleting trashes the deal, its activities kept for a restore; the purge takes both.
 #[actix_web::test]
 async fn a_deleted_deal_takes_its_activities_with_it() {
     let app = TestApp::new().await;
@@ -246,6 +247,11 @@ async fn a_deleted_deal_takes_its_activities_with_it() {
         .api(Method::DELETE, &format!("/api/v1/deals/{d}"), &rep, None)
         .await;
     assert_eq!(res.status, 204, "{}", res.text());
+    assert_eq!(app.count("activities").await, 1, "kept while in the trash");
+    let later = chrono::Utc::now() + chrono::Duration::days(31);
+    cairn::domain::trash::purge_expired(&app.db, later)
+        .await
+        .expect("purge the trash");
     assert_eq!(app.count("activities").await, 0);
 }
 

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::support::*;
 
-async fn seed(app: &TestApp, n: u64) {
+pub async fn seed(app: &TestApp, n: u64) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_cairn"))
         .env("CAIRN_DATABASE_URL", &app.url)
         .args(["seed", "--contacts", &n.to_string(), "--seed", "9"])
@@ -126,16 +126,16 @@ async fn a_failure_mid_way_changes_nothing() {
     let app = TestApp::new().await;
     let token = app.api_user("admin").await;
     seed(&app, 3000).await;
-    // Fault injection: the database refuses to delete one contact somewhere in the middle.
+    // Fault injection: the database refuses to trash (update) one contact in the middle.
     let victim = app.count("contacts").await / 2;
     let trigger = if app.url.starts_with("postgres") {
         vec![
             "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$".to_string(),
-            format!("CREATE TRIGGER refuse_one BEFORE DELETE ON contacts FOR EACH ROW WHEN (OLD.id = {victim}) EXECUTE FUNCTION refuse()"),
+            format!("CREATE TRIGGER refuse_one BEFORE UPDATE ON contacts FOR EACH ROW WHEN (OLD.id = {victim}) EXECUTE FUNCTION refuse()"),
         ]
     } else {
         vec![format!(
-            "CREATE TRIGGER refuse_one BEFORE DELETE ON contacts WHEN OLD.id = {victim} BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+            "CREATE TRIGGER refuse_one BEFORE UPDATE ON contacts WHEN OLD.id = {victim} BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
         )]
     };
     for sql in &trigger {
@@ -371,8 +371,13 @@ async fn bulk_on_the_company_list() {
         .await;
     assert_eq!(res.status, 303);
     assert_eq!(app.count("companies").await, 1);
+    // The trashed company keeps its link for a restore, but shows nowhere.
     assert_eq!(
-        app.count("contacts WHERE company_id IS NULL").await,
+        app.count(
+            "contacts c WHERE c.deleted_at IS NULL AND NOT EXISTS \
+             (SELECT 1 FROM companies o WHERE o.id = c.company_id AND o.deleted_at IS NULL)"
+        )
+        .await,
         1,
         "the contact stays, without a company"
     );

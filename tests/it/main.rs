@@ -46,5 +46,8 @@ mod sessions;
 mod settings;
 mod setup;
 mod tags;
+mod trash;
+mod trash_page;
+mod trash_reads;
 mod views;
 mod welcome;

@@ -358,13 +358,24 @@ impl TestApp {
         (c, token)
     }
 
+    /// Rows in `table`; for contacts, companies and deals the live ones (not trashed).
     pub async fn count(&self, table: &str) -> i64 {
+        let live = if cairn::domain::trash::TABLES.contains(&table) {
+            " WHERE deleted_at IS NULL"
+        } else {
+            ""
+        };
+        self.count_where(table, live).await
+    }
+
+    /// Rows in `table` that `filter` (" WHERE …", or empty) keeps, trashed ones included.
+    pub async fn count_where(&self, table: &str, filter: &str) -> i64 {
         let row = self
             .db
             .read
             .query_one_raw(sea_orm::Statement::from_string(
                 self.db.backend(),
-                format!("SELECT COUNT(*) AS n FROM {table}"),
+                format!("SELECT COUNT(*) AS n FROM {table}{filter}"),
             ))
             .await
             .unwrap()

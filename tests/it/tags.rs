@@ -108,13 +108,19 @@ async fn a_tag_longer_than_60_characters_is_422() {
     assert!(res.json()["error"]["fields"]["tags"].is_string());
 }
 
-/// Deleting a contact removes its tag links, not the tags.
+/// Deleting a contact keeps its tag links while it is in the trash (a restore brings them
+/// back); purging it removes them, not the tags.
 #[actix_web::test]
 async fn deleting_a_contact_removes_its_tag_links_but_not_the_tags() {
     let app = TestApp::new().await;
     let (token, mut c, ana, _) = ana_ben_and_cy(&app).await;
     let path = format!("/api/v1/contacts/{}", ana["id"]);
     c.api_ok(Method::DELETE, &path, &token, None).await;
+    assert_eq!(app.count("contact_tags").await, 3, "kept in the trash");
+    let later = chrono::Utc::now() + chrono::Duration::days(31);
+    cairn::domain::trash::purge_expired(&app.db, later)
+        .await
+        .expect("purge the trash");
     assert_eq!(app.count("contact_tags").await, 1, "Ben's VIP is left");
     assert_eq!(app.count("tags").await, 2, "partner stays");
 }

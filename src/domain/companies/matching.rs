@@ -157,7 +157,10 @@ pub async fn matching(
 /// spacing, or its domain (one index probe each).
 async fn exact(db: &Db, text: &str) -> Result<Option<company::Model>, AppError> {
     let exact = if let Some(id) = pick::trailing_id(text) {
-        company::Entity::find_by_id(id).one(&db.read).await?
+        company::Entity::find_by_id(id)
+            .filter(company::Column::DeletedAt.is_null())
+            .one(&db.read)
+            .await?
     } else {
         by_column(db, company::Column::NameNorm, normalise(text)).await?
     };
@@ -189,7 +192,10 @@ pub async fn the_one(
     else {
         return Ok(None);
     };
-    Ok(company::Entity::find_by_id(m.id).one(&db.read).await?)
+    Ok(company::Entity::find_by_id(m.id)
+        .filter(company::Column::DeletedAt.is_null())
+        .one(&db.read)
+        .await?)
 }
 
 async fn by_column(
@@ -199,6 +205,7 @@ async fn by_column(
 ) -> Result<Option<company::Model>, AppError> {
     Ok(company::Entity::find()
         .filter(column.eq(value))
+        .filter(company::Column::DeletedAt.is_null())
         .one(&db.read)
         .await?)
 }

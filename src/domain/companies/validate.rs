@@ -204,11 +204,17 @@ pub(super) async fn conflict(
     if let Some(id) = except {
         q = q.filter(company::Column::Id.ne(id));
     }
-    if q.count(conn).await? > 0 {
-        return Err(AppError::conflict_field(
-            "name",
-            "A company with this name already exists.",
-        ));
+    match q.one(conn).await? {
+        Some(c) if c.deleted_at.is_some() => {
+            return Err(AppError::conflict_field("name", super::in_trash(&c.name)));
+        }
+        Some(_) => {
+            return Err(AppError::conflict_field(
+                "name",
+                "A company with this name already exists.",
+            ));
+        }
+        None => {}
     }
     if let Some(d) = &v.domain {
         let mut q = company::Entity::find().filter(company::Column::Domain.eq(d.as_str()));

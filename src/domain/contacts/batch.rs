@@ -186,6 +186,8 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
             source: Set(v.source.clone()),
             owner_id: Set(v.owner_id),
             custom: Set(v.custom.clone()),
+            deleted_at: Set(None),
+            deleted_by: Set(None),
             created_at: Set(job.at),
             updated_at: Set(job.at),
         }

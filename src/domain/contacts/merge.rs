@@ -71,7 +71,9 @@ pub async fn likely_duplicates(
     if any.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = contact::Entity::find().filter(any);
+    let mut q = contact::Entity::find()
+        .filter(any)
+        .filter(contact::Column::DeletedAt.is_null());
     if let Some(id) = except {
         q = q.filter(contact::Column::Id.ne(id));
     }
@@ -242,7 +244,9 @@ async fn refs(
     filter: Condition,
     except: Option<i64>,
 ) -> Result<Vec<ContactRef>, AppError> {
-    let mut q = contact::Entity::find().filter(filter);
+    let mut q = contact::Entity::find()
+        .filter(filter)
+        .filter(contact::Column::DeletedAt.is_null());
     if let Some(id) = except {
         q = q.filter(contact::Column::Id.ne(id));
     }

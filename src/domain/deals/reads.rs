@@ -32,12 +32,12 @@ fn fields(backend: DatabaseBackend) -> Vec<(&'static str, String)> {
     let contacts = match backend {
         DatabaseBackend::Postgres => {
             "(SELECT COALESCE(json_agg(json_build_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
-             ORDER BY x.last_name, x.first_name), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id \
+             ORDER BY x.last_name, x.first_name), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
              WHERE dc.deal_id = d.id)"
         }
         _ => {
             "json((SELECT json_group_array(json_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
-             ORDER BY x.last_name, x.first_name) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id \
+             ORDER BY x.last_name, x.first_name) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
              WHERE dc.deal_id = d.id))"
         }
     };
@@ -52,7 +52,8 @@ fn fields(backend: DatabaseBackend) -> Vec<(&'static str, String)> {
         ("position", "d.position"),
         ("amount", "d.amount_minor"),
         ("currency", "d.currency"),
-        ("company_id", "d.company_id"),
+        // A trashed company is no deal's company until it is restored.
+        ("company_id", "co.id"),
         ("company", "co.name"),
         ("contacts", contacts),
         ("owner_id", "d.owner_id"),
@@ -80,7 +81,7 @@ fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-const JOINS: &str = " JOIN pipeline_stages s ON s.id = d.stage_id LEFT JOIN companies co ON co.id = d.company_id \
+const JOINS: &str = " JOIN pipeline_stages s ON s.id = d.stage_id LEFT JOIN companies co ON co.id = d.company_id AND co.deleted_at IS NULL \
      JOIN users u ON u.id = d.owner_id";
 
 /// The one row of a JSON-page statement, as its items.
@@ -108,7 +109,7 @@ pub(super) async fn deal_by_id(
         .push(&json_array(backend, &pairs(&fields(backend)), ""))
         .push(" FROM deals d")
         .push(JOINS)
-        .push(" WHERE d.id = ")
+        .push(" WHERE d.deleted_at IS NULL AND d.id = ")
         .bind(id)
         .push(") AS items");
     Ok(items(conn, sql, "deal").await?.into_iter().next())
@@ -132,9 +133,11 @@ pub(super) async fn related_deals(db: &Db, to: Related, limit: i64) -> Result<Ve
         ))
         .push(" FROM (SELECT d.id FROM deals d");
     match to {
-        Related::Company(id) => sql.push(" WHERE d.company_id = ").bind(id),
+        Related::Company(id) => sql
+            .push(" WHERE d.deleted_at IS NULL AND d.company_id = ")
+            .bind(id),
         Related::Contact(id) => sql
-            .push(" JOIN deal_contacts dc ON dc.deal_id = d.id WHERE dc.contact_id = ")
+            .push(" JOIN deal_contacts dc ON dc.deal_id = d.id WHERE d.deleted_at IS NULL AND dc.contact_id = ")
             .bind(id),
     };
     sql.push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ")
@@ -173,6 +176,8 @@ fn push_board_filters(sql: &mut Sql, q: &BoardQuery, scope: Scope) {
             sql.push(")");
         }
     }
+    // Trashed deals are on no board or table; the (stage, …) indexes are partial on it.
+    sql.push(" AND d.deleted_at IS NULL");
     if let Some(o) = q.owner {
         sql.push(" AND d.owner_id = ").bind(o);
     }

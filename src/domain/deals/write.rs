@@ -219,7 +219,11 @@ async fn check_links(
     fields: &mut FieldErrors,
 ) -> Result<Vec<i64>, AppError> {
     if let Some(c) = input.company_id
-        && company::Entity::find_by_id(c).count(&db.read).await? == 0
+        && company::Entity::find_by_id(c)
+            .filter(company::Column::DeletedAt.is_null())
+            .count(&db.read)
+            .await?
+            == 0
     {
         fields.set("company_id", "No company has this id.");
     }
@@ -231,6 +235,7 @@ async fn check_links(
     } else if !contact_ids.is_empty() {
         let found = contact::Entity::find()
             .filter(contact::Column::Id.is_in(contact_ids.iter().copied()))
+            .filter(contact::Column::DeletedAt.is_null())
             .count(&db.read)
             .await?;
         if found != contact_ids.len() as u64 {
@@ -300,14 +305,21 @@ fn check_lost_reason(stage: &Stage, input: &DealInput, fields: &mut FieldErrors)
     lost_reason
 }
 
-/// Replaces a deal's contacts with `ids`.
+/// Replaces a deal's contacts with `ids`. Links to trashed contacts are not shown, so
+/// they stay: a restored contact is back on its deals.
 pub(super) async fn set_contacts(
     conn: &impl ConnectionTrait,
     deal: i64,
     ids: &[i64],
 ) -> Result<(), AppError> {
+    let trashed = sea_orm::sea_query::Query::select()
+        .column(contact::Column::Id)
+        .from(contact::Entity)
+        .and_where(contact::Column::DeletedAt.is_not_null())
+        .to_owned();
     deal_contact::Entity::delete_many()
         .filter(deal_contact::Column::DealId.eq(deal))
+        .filter(deal_contact::Column::ContactId.not_in_subquery(trashed))
         .exec(conn)
         .await?;
     deal_contact::Entity::insert_many(ids.iter().map(|c| deal_contact::ActiveModel {
@@ -551,6 +563,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
             Expr::col(deal::Column::Version).add(1),
         )
         .filter(deal::Column::Id.eq(id))
+        .filter(deal::Column::DeletedAt.is_null())
         .filter(deal::Column::Version.eq(current.version))
         .exec(&tx)
         .await?;
@@ -573,18 +586,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
     Ok(deal)
 }
 
+/// Moves the deal to the trash (see `trash`).
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_write()?;
-    let tx = db.write.begin().await?;
-    if deal::Entity::delete_by_id(id)
-        .exec(&tx)
-        .await?
-        .rows_affected
-        == 0
-    {
-        return Err(gone());
-    }
-    audit::record(&tx, Some(actor), "delete", "deal", id, None).await?;
-    tx.commit().await?;
-    Ok(())
+    crate::domain::trash::trash::<crate::domain::trash::Deals>(db, actor, id).await
 }

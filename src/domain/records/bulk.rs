@@ -45,10 +45,13 @@ impl Action {
     }
 }
 
-/// The selection as a condition on the records aliased `t`.
+/// The selection as a condition on the records aliased `t`; trashed records are never in
+/// it (a filter's condition says so itself).
 fn condition(conn: &impl ConnectionTrait, selection: &Selection) -> Condition {
     match selection {
-        Selection::Ids(ids) => Condition::all().add(Expr::col(("t", "id")).is_in(ids.clone())),
+        Selection::Ids(ids) => Condition::all()
+            .add(filters::live("t"))
+            .add(Expr::col(("t", "id")).is_in(ids.clone())),
         Selection::Filter(q) => filters::condition(conn.get_database_backend(), q),
     }
 }
@@ -70,9 +73,15 @@ async fn count_in(
     kind: &Kind,
     selection: &Selection,
 ) -> Result<u64, AppError> {
-    let row = conn
-        .query_one(&reads::count(kind, condition(conn, selection)))
-        .await?;
+    count_in_where(conn, kind, condition(conn, selection)).await
+}
+
+async fn count_in_where(
+    conn: &impl ConnectionTrait,
+    kind: &Kind,
+    condition: Condition,
+) -> Result<u64, AppError> {
+    let row = conn.query_one(&reads::count(kind, condition)).await?;
     let n: i64 = row
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
@@ -143,7 +152,36 @@ async fn guard(
             ))
         })?;
     }
+    // Whoever may delete a record of no one's may delete anyone's: managers and admins.
+    if req.action == Action::Delete && !crate::domain::trash::may_delete(actor, None) {
+        not_others(conn, actor, kind, req.selection).await?;
+    }
     Ok(n)
+}
+
+/// A rep deletes only what they own: a selection holding anyone else's record is refused
+/// whole, saying how many, rather than silently trashing part of what was confirmed.
+async fn not_others(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    kind: &Kind,
+    selection: &Selection,
+) -> Result<(), AppError> {
+    let theirs = Condition::any()
+        .add(Expr::col(("t", "owner_id")).ne(actor.id))
+        .add(Expr::col(("t", "owner_id")).is_null());
+    let others = count_in_where(conn, kind, condition(conn, selection).add(theirs)).await?;
+    if others == 0 {
+        return Ok(());
+    }
+    let (n, belong) = if others == 1 {
+        ("1 of them".to_string(), "belongs")
+    } else {
+        (format!("{others} of them"), "belong")
+    };
+    Err(AppError::Forbidden(format!(
+        "Reps can delete only their own records, and {n} {belong} to someone else; nothing was deleted. Narrow the selection to your own records (filter by owner)."
+    )))
 }
 
 /// One audit row per selected record, from the same selection (before anything changes,
@@ -223,9 +261,11 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
                 .await?
                 .rows_affected
         }
-        // Contacts of deleted companies stay, without a company (ON DELETE SET NULL).
+        // To the trash; contacts of trashed companies keep them, shown without one.
         None => {
-            R::Entity::delete_many()
+            R::Entity::update_many()
+                .col_expr(R::DELETED_AT, Expr::value(now()))
+                .col_expr(R::DELETED_BY, Expr::value(actor.id))
                 .filter(R::ID.in_subquery(ids))
                 .exec(&tx)
                 .await?

@@ -5,9 +5,12 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType, LikeExpr, Query};
 
 use super::{Kind, ListQuery};
 
-/// Everything `q` filters on.
+/// Everything `q` filters on. Trashed records are never in a list: the term comes first
+/// and matches the list indexes' own `WHERE deleted_at IS NULL`, so they stay usable.
 pub fn condition(backend: DbBackend, q: &ListQuery) -> Condition {
-    let mut all = Condition::all().add(q.own.condition(backend));
+    let mut all = Condition::all()
+        .add(live("t"))
+        .add(q.own.condition(backend));
     if let Some(o) = q.owner {
         all = all.add(Expr::col(("t", "owner_id")).eq(o));
     }
@@ -18,6 +21,11 @@ pub fn condition(backend: DbBackend, q: &ListQuery) -> Condition {
         all = all.add(tagged(q.kind, tag));
     }
     all
+}
+
+/// `<alias>.deleted_at IS NULL`: the record is not in the trash.
+pub fn live(alias: &'static str) -> Expr {
+    Expr::col((alias, "deleted_at")).is_null()
 }
 
 /// `t.<column> = value`.
@@ -54,6 +62,7 @@ pub fn company_named(term: &str) -> Expr {
             .column("id")
             .from("companies")
             .and_where(Expr::col("name_norm").like(contains(term)))
+            .and_where(Expr::col("deleted_at").is_null())
             .to_owned(),
     )
 }

@@ -92,6 +92,8 @@ pub trait Record: DeserializeOwned + Send + 'static {
     const ID: <Self::Entity as EntityTrait>::Column;
     const OWNER: <Self::Entity as EntityTrait>::Column;
     const UPDATED_AT: <Self::Entity as EntityTrait>::Column;
+    const DELETED_AT: <Self::Entity as EntityTrait>::Column;
+    const DELETED_BY: <Self::Entity as EntityTrait>::Column;
     /// The tag link's column naming the record, and the one naming the tag.
     const LINK_RECORD: <Self::TagLink as EntityTrait>::Column;
     const LINK_TAG: <Self::TagLink as EntityTrait>::Column;
@@ -112,6 +114,10 @@ macro_rules! record {
                 crate::entities::$entity::Column::OwnerId;
             const UPDATED_AT: crate::entities::$entity::Column =
                 crate::entities::$entity::Column::UpdatedAt;
+            const DELETED_AT: crate::entities::$entity::Column =
+                crate::entities::$entity::Column::DeletedAt;
+            const DELETED_BY: crate::entities::$entity::Column =
+                crate::entities::$entity::Column::DeletedBy;
             const LINK_RECORD: crate::entities::$link::Column =
                 crate::entities::$link::Column::$link_record;
             const LINK_TAG: crate::entities::$link::Column = crate::entities::$link::Column::TagId;

@@ -47,7 +47,9 @@ pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
 /// The one record `id`, as a one-item page.
 pub fn one(backend: DbBackend, kind: &Kind, id: i64) -> SelectStatement {
     let mut items = items(backend, kind, None, "");
-    items.and_where(Expr::col(("c", "id")).eq(id));
+    items
+        .and_where(Expr::col(("c", "id")).eq(id))
+        .and_where(filters::live("c"));
     Query::select()
         .expr_as(Expr::cust("CAST(1 AS BIGINT)"), "total")
         .expr_as(sub(items), "items")
@@ -146,12 +148,12 @@ fn items(
         } else {
             JoinType::InnerJoin
         };
-        select.join_as(
-            how,
-            j.table,
-            j.alias,
-            Expr::col((j.alias, "id")).equals(("c", j.from)),
-        );
+        let mut on = Condition::all().add(Expr::col((j.alias, "id")).equals(("c", j.from)));
+        // A trashed company is no record's company while it is in the trash.
+        if crate::domain::trash::TABLES.contains(&j.table) {
+            on = on.add(filters::live(j.alias));
+        }
+        select.join_as(how, j.table, j.alias, on);
     }
     select
 }

@@ -53,9 +53,9 @@ pub struct DeleteParams {
 
 #[utoipa::path(delete, path = "/api/v1/companies/{id}", operation_id = "delete_company", tag = "companies",
     params(("id" = i64, Path, description = "Company id"), DeleteParams),
-    responses((status = 204, description = "Deleted; its contacts stay, without a company."),
+    responses((status = 204, description = "Moved to the trash (managers restore it for 30 days); its contacts stay, without a company."),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 403, description = "Viewers only read; reps delete only records they own.", body = ErrorBody),
         (status = 404, response = NotFound),
         (status = 409, description = "Contacts still work here and `detach` was not given.", body = ErrorBody),
         (status = 422, description = "`detach` is not true or false.", body = ErrorBody),

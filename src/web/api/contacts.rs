@@ -50,9 +50,9 @@ records::crud_handlers! {
 
 #[utoipa::path(delete, path = "/api/v1/contacts/{id}", operation_id = "delete_contact", tag = "contacts",
     params(("id" = i64, Path, description = "Contact id")),
-    responses((status = 204, description = "Deleted, with its tags and activities."),
+    responses((status = 204, description = "Moved to the trash, where managers can restore it for 30 days."),
         (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read.", body = ErrorBody),
+        (status = 403, description = "Viewers only read; reps delete only records they own.", body = ErrorBody),
         (status = 404, response = NotFound), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn delete(

@@ -3,7 +3,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::{activities, companies, contacts, deals, schema, search};
+use crate::web::api::{activities, companies, contacts, deals, schema, search, trash};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,7 +17,8 @@ use crate::web::api::{activities, companies, contacts, deals, schema, search};
         deals::move_deal, deals::stage_changes,
         activities::list, activities::create, activities::update, activities::delete,
         activities::revisions,
-        search::search
+        search::search,
+        trash::restore_contact, trash::restore_company, trash::restore_deal
     ),
     components(
         // Value sets only query parameters use are not collected from the paths.

@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::domain::trash;
 use crate::web::filters;
 use serde::Deserialize;
 
@@ -88,7 +89,10 @@ pub async fn show(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let c = companies::get(&state.db, &user.actor, *id).await?;
+    let c = match companies::get(&state.db, &user.actor, *id).await {
+        Ok(c) => c,
+        Err(e) => return super::trash::or_notice(&state, &user, trash::Bin::Company, *id, e).await,
+    };
     let query = contacts::ListParams {
         company_id: Some(c.id.to_string()),
         sort: Some("name".into()),
@@ -385,6 +389,9 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
     let c = companies::get(&state.db, &user.actor, *id).await?;
+    if !trash::may_delete(&user.actor, c.owner_id) {
+        return Err(trash::forbidden(&user.actor, trash::Bin::Company));
+    }
     ok(&DeletePage {
         l: Layout::for_user(&user, "companies"),
         c,
@@ -412,7 +419,10 @@ pub async fn delete(
     } else {
         String::new()
     };
-    set_flash(&user.session, format!("{} was deleted.{note}", c.name));
+    set_flash(
+        &user.session,
+        format!("{} was deleted.{note} {}", c.name, trash::RESTORE_NOTE),
+    );
     Ok(see_other("/companies"))
 }
 

@@ -2,6 +2,7 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::domain::trash;
 use crate::web::filters;
 use serde::Deserialize;
 
@@ -76,7 +77,10 @@ pub async fn show(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let c = contacts::get(&state.db, &user.actor, *id).await?;
+    let c = match contacts::get(&state.db, &user.actor, *id).await {
+        Ok(c) => c,
+        Err(e) => return super::trash::or_notice(&state, &user, trash::Bin::Contact, *id, e).await,
+    };
     let activity = crate::web::pages::activities::panel(
         &state,
         &user,
@@ -481,6 +485,9 @@ pub async fn confirm_delete(
 ) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
     let c = contacts::get(&state.db, &user.actor, *id).await?;
+    if !trash::may_delete(&user.actor, Some(c.owner_id)) {
+        return Err(trash::forbidden(&user.actor, trash::Bin::Contact));
+    }
     ok(&DeletePage {
         l: Layout::for_user(&user, "contacts"),
         c,
@@ -495,7 +502,10 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let c = contacts::get(&state.db, &user.actor, *id).await?;
     contacts::delete(&state.db, &user.actor, c.id).await?;
-    set_flash(&user.session, format!("{} was deleted.", c.full_name()));
+    set_flash(
+        &user.session,
+        format!("{} was deleted. {}", c.full_name(), trash::RESTORE_NOTE),
+    );
     Ok(see_other("/contacts"))
 }
 

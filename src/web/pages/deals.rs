@@ -5,6 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::domain::trash;
 use crate::web::filters;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -330,7 +331,10 @@ pub async fn show(
     id: web::Path<i64>,
     retry: web::Query<Retry>,
 ) -> Result<HttpResponse, AppError> {
-    let d = deals::get(&state.db, &user.actor, *id).await?;
+    let d = match deals::get(&state.db, &user.actor, *id).await {
+        Ok(d) => d,
+        Err(e) => return super::trash::or_notice(&state, &user, trash::Bin::Deal, *id, e).await,
+    };
     let stages = deals::pipelines(&state.db.read)
         .await?
         .into_iter()
@@ -361,6 +365,9 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let d = deals::get(&state.db, &user.actor, *id).await?;
     deals::delete(&state.db, &user.actor, d.id).await?;
-    set_flash(&user.session, format!("{} was deleted.", d.title));
+    set_flash(
+        &user.session,
+        format!("{} was deleted. {}", d.title, trash::RESTORE_NOTE),
+    );
     Ok(see_other("/deals"))
 }

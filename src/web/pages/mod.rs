@@ -18,6 +18,7 @@ pub mod records;
 pub mod search;
 pub mod setup;
 pub mod tags;
+pub mod trash;
 pub mod users;
 pub mod views;
 pub mod welcome;
@@ -105,6 +106,19 @@ impl Layout {
         self.user
             .as_ref()
             .is_some_and(|u| u.require_manager().is_ok())
+    }
+
+    /// Whether the user may delete a record owned by `owner` (`trash::may_delete`): the
+    /// pages show Delete only then.
+    pub fn may_delete(&self, owner: &Option<i64>) -> bool {
+        self.user
+            .as_ref()
+            .is_some_and(|u| crate::domain::trash::may_delete(u, *owner))
+    }
+
+    /// `may_delete` for a record that always has an owner.
+    pub fn may_delete_owned_by(&self, owner: &i64) -> bool {
+        self.may_delete(&Some(*owner))
     }
 
     pub fn is_admin(&self) -> bool {

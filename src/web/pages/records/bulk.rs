@@ -114,7 +114,11 @@ pub async fn bulk<R: Listed>(
         bulk::Action::Untag => "untagged".into(),
     };
     let were = if n == 1 { "was" } else { "were" };
-    set_flash(&user.session, format!("{} {were} {what}.", kind.count(&n)));
+    let mut flash = format!("{} {were} {what}.", kind.count(&n));
+    if action == bulk::Action::Delete {
+        flash.push_str(" A manager can restore them from the trash for 30 days.");
+    }
+    set_flash(&user.session, flash);
     Ok(see_other(&back))
 }
 
