@@ -23,6 +23,7 @@ pub mod setup;
 pub mod sql;
 mod store;
 pub mod tags;
+pub mod tasks;
 pub mod tokens;
 pub mod users;
 pub mod views;

@@ -48,6 +48,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<session::Entity>(),
         entry::<setting::Entity>(),
         entry::<tag::Entity>(),
+        entry::<task::Entity>(),
         entry::<user::Entity>(),
         entry::<view_default::Entity>(),
     ]

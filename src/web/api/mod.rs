@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod records;
 pub mod schema;
 pub mod search;
+pub mod tasks;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, web};

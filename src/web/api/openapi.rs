@@ -3,7 +3,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::{activities, companies, contacts, deals, schema, search};
+use crate::web::api::{activities, companies, contacts, deals, schema, search, tasks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,7 @@ use crate::web::api::{activities, companies, contacts, deals, schema, search};
         deals::move_deal, deals::stage_changes,
         activities::list, activities::create, activities::update, activities::delete,
         activities::revisions,
+        tasks::list, tasks::create, tasks::get, tasks::update, tasks::delete,
         search::search
     ),
     components(

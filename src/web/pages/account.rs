@@ -19,6 +19,9 @@ struct AccountPage {
     tokens: Vec<tokens::TokenInfo>,
     /// A token just created: shown on this page once, never again.
     new_token: Option<String>,
+    /// The user's time zone, and every one they may pick.
+    time_zone: String,
+    zones: Vec<&'static str>,
 }
 
 impl AccountPage {
@@ -48,6 +51,8 @@ async fn page(
             errors: refusal.fields,
             tokens: tokens::list_for_user(&state.db, user.actor.id).await?,
             new_token,
+            time_zone: user.tz.name().to_string(),
+            zones: crate::domain::tasks::due::zone_names().collect(),
         },
         refusal.status,
     )
@@ -139,6 +144,29 @@ pub async fn change_password(
             set_flash(
                 &user.session,
                 "Password changed. Your other sessions are signed out.",
+            );
+            Ok(see_other("/account"))
+        }
+        Err(e) => page(&state, &user, Some(e), None).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+pub async fn set_time_zone(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<TimeZoneForm>,
+) -> Result<HttpResponse, AppError> {
+    match users::set_time_zone(&state.db, &user.actor, &form.time_zone).await {
+        Ok(name) => {
+            set_flash(
+                &user.session,
+                format!("Time zone set to {name}: task dues are shown in it."),
             );
             Ok(see_other("/account"))
         }

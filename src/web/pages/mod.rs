@@ -17,6 +17,7 @@ pub mod records;
 pub mod search;
 pub mod setup;
 pub mod tags;
+pub mod tasks;
 pub mod users;
 pub mod views;
 pub mod welcome;
@@ -69,6 +70,8 @@ pub struct Layout {
     pub assets: &'static Urls,
     /// The nav entry to highlight.
     pub section: &'static str,
+    /// The signed-in user's overdue tasks (the badge beside Tasks).
+    pub overdue: u64,
 }
 
 impl Layout {
@@ -79,6 +82,7 @@ impl Layout {
             flash: take_flash(&user.session),
             assets: assets::urls(),
             section,
+            overdue: user.overdue,
         }
     }
 
@@ -89,6 +93,7 @@ impl Layout {
             flash: take_flash(session),
             assets: assets::urls(),
             section: "",
+            overdue: 0,
         }
     }
 

@@ -1,0 +1,756 @@
+//! My tasks (`/tasks`): the signed-in user's tasks (a manager's or admin's pick of
+//! anyone's) in Overdue, Today, Upcoming and Done, with quick add and a one-click done
+//! toggle; a task's edit page; and the open-tasks panel on contact, company and deal
+//! pages. Dues are typed and shown in the user's time zone.
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use chrono::{DateTime, Datelike, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::domain::activities::Subject;
+use crate::domain::tasks::due::{self, Day, Group};
+use crate::domain::tasks::{
+    self, DONE_BATCH, GroupList, PRIORITIES, Scope, Task, TaskInput, TaskPatch,
+};
+use crate::domain::{FieldErrorsExt, now, pick, users};
+use crate::error::{AppError, FieldErrors};
+use crate::web::auth::{CurrentUser, csrf_token, set_flash};
+use crate::web::forms::Form;
+use crate::web::htmx::Htmx;
+use crate::web::pages::{Layout, Refusal, ok, render, see_other};
+
+/// A task as a row shows it, its due in the viewer's zone.
+pub struct Row {
+    pub id: i64,
+    pub title: String,
+    pub done: bool,
+    pub due: Option<String>,
+    pub overdue: bool,
+    pub priority: String,
+    pub priority_label: &'static str,
+    pub record: Option<(String, String)>,
+    pub assignee: String,
+    pub can_edit: bool,
+    pub notes: Option<String>,
+}
+
+impl Row {
+    fn of(t: Task, user: &CurrentUser, at: DateTime<Utc>, day: &Day) -> Row {
+        let group = due::group_of(t.done, t.due_at, t.due_date, day, at);
+        Row {
+            id: t.id,
+            can_edit: t.editable_by(&user.actor),
+            priority_label: t.priority_label(),
+            record: t.record(),
+            due: due::describe(user.tz, t.due_at, t.due_date, day.date.year()),
+            overdue: group == Group::Overdue,
+            title: t.title,
+            done: t.done,
+            priority: t.priority,
+            assignee: t.assignee_name,
+            notes: t.notes,
+        }
+    }
+}
+
+/// What a row's forms carry back so the answer redraws the right place.
+pub struct RowContext {
+    csrf: String,
+    /// "mine" (My tasks) or "record" (a record's panel).
+    view: &'static str,
+    assignee: String,
+    /// The record's field and id, on a record's panel.
+    field: &'static str,
+    subject_id: i64,
+    /// What an htmx answer replaces.
+    target: &'static str,
+    /// Where the edit page returns to.
+    back: String,
+    show_assignee: bool,
+}
+
+impl RowContext {
+    fn mine(user: &CurrentUser, assignee: &str) -> RowContext {
+        RowContext {
+            csrf: csrf_token(&user.session),
+            view: "mine",
+            assignee: assignee.to_string(),
+            field: "",
+            subject_id: 0,
+            target: "#tasks",
+            back: match assignee {
+                "" => "/tasks".into(),
+                a => format!("/tasks?assignee={a}"),
+            },
+            show_assignee: !assignee.is_empty(),
+        }
+    }
+}
+
+/// One group of My tasks as shown.
+pub struct Section {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub rows: Vec<Row>,
+    /// How many the group holds when that is more than shown.
+    pub total: Option<u64>,
+}
+
+/// What the quick-add and edit forms hold, as typed.
+#[derive(Deserialize, Default, Clone)]
+pub struct TaskForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub notes: String,
+    /// The due day and (optionally) time, local to the user.
+    #[serde(default)]
+    pub due_date: String,
+    #[serde(default)]
+    pub due_time: String,
+    pub assignee_id: Option<i64>,
+    #[serde(default)]
+    pub priority: String,
+    /// A contact typed or picked on My tasks ("Ann Lee (#42)"), named as the contact
+    /// picker's suggestions (`/pick/options`) expect.
+    #[serde(default, rename = "add_contact")]
+    pub about: String,
+    pub contact_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub deal_id: Option<i64>,
+    pub version: Option<i32>,
+    /// Where the form was: "record" (a record page's panel) or My tasks.
+    #[serde(default)]
+    pub view: String,
+    /// My tasks' assignee filter, kept across the answer.
+    #[serde(default)]
+    pub assignee: String,
+    #[serde(default)]
+    pub return_to: String,
+}
+
+/// The user's local due as the domain takes it: a date alone, or a date and time made
+/// an instant in the user's zone.
+fn due_of(form: &TaskForm, tz: Tz, fields: &mut FieldErrors) -> (Option<String>, Option<String>) {
+    let date = form.due_date.trim();
+    let time = form.due_time.trim();
+    if date.is_empty() {
+        if !time.is_empty() {
+            fields.set("due_date", "Give the day the time is on.");
+        }
+        return (None, None);
+    }
+    let Some(d) = due::parse_date(date, "due_date", fields) else {
+        return (None, None);
+    };
+    if time.is_empty() {
+        return (None, Some(d.to_string()));
+    }
+    let Some(t) = due::parse_time(time, "due_time", fields) else {
+        return (None, None);
+    };
+    let at = due::local_instant(tz, d, t);
+    (Some(at.to_rfc3339()), None)
+}
+
+/// The domain's message on `due_at` belongs to the form's date field.
+fn form_error(e: AppError) -> AppError {
+    match e {
+        AppError::Validation {
+            message,
+            mut fields,
+        } => {
+            if let Some(m) = fields.remove("due_at") {
+                fields.insert("due_date".into(), m);
+            }
+            AppError::Validation { message, fields }
+        }
+        other => other,
+    }
+}
+
+/// The picked contact of My tasks' "About" field, if any.
+async fn about(state: &AppState, form: &TaskForm) -> Result<Option<i64>, AppError> {
+    if form.about.trim().is_empty() {
+        return Ok(form.contact_id);
+    }
+    let picked = pick::resolve(&state.db, "", &[], &form.about).await?;
+    Ok(picked.contact_ids.first().copied())
+}
+
+/// My tasks' assignee filter: "" is the user's own, "all" everyone's, else a user id.
+fn scope_of(user: &CurrentUser, assignee: &str) -> Scope {
+    let asked = match assignee.trim() {
+        "all" => Scope::Everyone,
+        "" => Scope::User(user.actor.id),
+        id => id.parse().map_or(Scope::User(user.actor.id), Scope::User),
+    };
+    Scope::allowed(&user.actor, asked)
+}
+
+/// The quick-add form as shown again (values and messages).
+#[derive(Default)]
+pub struct Draft {
+    pub form: TaskForm,
+    pub errors: FieldErrors,
+    pub message: Option<String>,
+}
+
+impl Draft {
+    pub fn err(&self, field: &str) -> &str {
+        self.errors.get(field).map(String::as_str).unwrap_or("")
+    }
+
+    /// Whether the assignee picker shows `id` chosen (`me` when the form names no one).
+    pub fn assigns(&self, id: &i64, me: &i64) -> bool {
+        self.form.assignee_id.unwrap_or(*me) == *id
+    }
+}
+
+/// The groups and quick add, swapped as one by htmx after every change.
+#[derive(Template)]
+#[template(path = "tasks/_fragment.html")]
+pub struct Fragment {
+    ctx: RowContext,
+    csrf: String,
+    can_write: bool,
+    sections: Vec<Section>,
+    done: Section,
+    done_next: Option<String>,
+    draft: Draft,
+    assignee: String,
+    /// Who may be assigned tasks (managers and admins pick; reps may too).
+    people: Vec<users::Person>,
+    me: i64,
+    today: String,
+    tz: String,
+    overdue: u64,
+    oob_badge: bool,
+    priorities: &'static [(&'static str, &'static str)],
+}
+
+#[derive(Template)]
+#[template(path = "tasks/index.html")]
+struct IndexPage {
+    l: Layout,
+    sees_everyone: bool,
+    f: Fragment,
+}
+
+fn section(g: Group, list: GroupList, user: &CurrentUser, at: DateTime<Utc>, day: &Day) -> Section {
+    Section {
+        key: g.key(),
+        label: g.label(),
+        rows: list
+            .tasks
+            .into_iter()
+            .map(|t| Row::of(t, user, at, day))
+            .collect(),
+        total: list.total,
+    }
+}
+
+fn done_link(assignee: &str, offset: u64) -> String {
+    format!(
+        "/tasks/done?offset={offset}&assignee={}",
+        crate::web::errors::url_encode(assignee)
+    )
+}
+
+async fn fragment(
+    state: &AppState,
+    user: &CurrentUser,
+    assignee: &str,
+    draft: Draft,
+    oob_badge: bool,
+) -> Result<Fragment, AppError> {
+    let at = now();
+    let scope = scope_of(user, assignee);
+    let b = tasks::board(&state.db, &user.actor, scope, user.tz, at).await?;
+    let day = b.day;
+    let done_more = b.done.total.is_some();
+    let sections = vec![
+        section(Group::Overdue, b.overdue, user, at, &day),
+        section(Group::Today, b.today, user, at, &day),
+        section(Group::Upcoming, b.upcoming, user, at, &day),
+    ];
+    let overdue = if oob_badge {
+        tasks::overdue_count(&state.db, user.actor.id, user.tz, at).await?
+    } else {
+        user.overdue
+    };
+    Ok(Fragment {
+        ctx: RowContext::mine(user, assignee),
+        csrf: csrf_token(&user.session),
+        can_write: user.actor.can_write(),
+        sections,
+        done: section(Group::Done, b.done, user, at, &day),
+        done_next: done_more.then(|| done_link(assignee, DONE_BATCH)),
+        draft,
+        assignee: assignee.to_string(),
+        people: users::owner_choices(&state.db, None).await?,
+        me: user.actor.id,
+        today: day.date.to_string(),
+        tz: user.tz.name().to_string(),
+        overdue,
+        oob_badge,
+        priorities: PRIORITIES,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct IndexQuery {
+    #[serde(default)]
+    assignee: String,
+}
+
+pub async fn index(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+    q: web::Query<IndexQuery>,
+) -> Result<HttpResponse, AppError> {
+    let f = fragment(&state, &user, &q.assignee, Draft::default(), false).await?;
+    if hx.fragment {
+        return ok(&f);
+    }
+    ok(&IndexPage {
+        l: Layout::for_user(&user, "tasks"),
+        sees_everyone: tasks::sees_everyone(&user.actor),
+        f,
+    })
+}
+
+/// The next batch of done tasks ("Show more").
+#[derive(Template)]
+#[template(path = "tasks/_done_batch.html")]
+struct DoneBatch {
+    ctx: RowContext,
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    offset: u64,
+}
+
+pub async fn done(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<DoneQuery>,
+) -> Result<HttpResponse, AppError> {
+    let at = now();
+    let scope = scope_of(&user, &q.assignee);
+    let offset = q.offset.min(crate::domain::PAGE_MAX);
+    let list = tasks::done_batch(&state.db, &user.actor, scope, offset).await?;
+    let day = due::today(user.tz, at);
+    let next = list
+        .total
+        .is_some()
+        .then(|| done_link(&q.assignee, offset + DONE_BATCH));
+    ok(&DoneBatch {
+        ctx: RowContext::mine(&user, &q.assignee),
+        rows: list
+            .tasks
+            .into_iter()
+            .map(|t| Row::of(t, &user, at, &day))
+            .collect(),
+        next,
+    })
+}
+
+/// The open tasks of a record, beside its activity.
+#[derive(Template)]
+#[template(path = "tasks/_panel.html")]
+pub struct Panel {
+    ctx: RowContext,
+    csrf: String,
+    can_write: bool,
+    rows: Vec<Row>,
+    draft: Draft,
+    people: Vec<users::Person>,
+    me: i64,
+    overdue: u64,
+    oob_badge: bool,
+    priorities: &'static [(&'static str, &'static str)],
+}
+
+fn field_of(subject: Subject) -> (&'static str, i64, String) {
+    match subject {
+        Subject::Deal(id) => ("deal_id", id, format!("/deals/{id}")),
+        Subject::Contact(id) => ("contact_id", id, format!("/contacts/{id}")),
+        Subject::Company(id) => ("company_id", id, format!("/companies/{id}")),
+    }
+}
+
+/// The panel for a record's page (or an htmx answer from it).
+pub async fn panel(
+    state: &AppState,
+    user: &CurrentUser,
+    subject: Subject,
+) -> Result<Panel, AppError> {
+    panel_with(state, user, subject, Draft::default(), false).await
+}
+
+async fn panel_with(
+    state: &AppState,
+    user: &CurrentUser,
+    subject: Subject,
+    draft: Draft,
+    oob_badge: bool,
+) -> Result<Panel, AppError> {
+    let at = now();
+    let day = due::today(user.tz, at);
+    let (field, subject_id, back) = field_of(subject);
+    let rows = tasks::for_record(&state.db, subject)
+        .await?
+        .into_iter()
+        .map(|t| Row::of(t, user, at, &day))
+        .collect();
+    let overdue = if oob_badge {
+        tasks::overdue_count(&state.db, user.actor.id, user.tz, at).await?
+    } else {
+        user.overdue
+    };
+    Ok(Panel {
+        ctx: RowContext {
+            csrf: csrf_token(&user.session),
+            view: "record",
+            assignee: String::new(),
+            field,
+            subject_id,
+            target: "#tasks-panel",
+            back,
+            show_assignee: true,
+        },
+        csrf: csrf_token(&user.session),
+        can_write: user.actor.can_write(),
+        rows,
+        draft,
+        people: if user.actor.can_write() {
+            users::owner_choices(&state.db, None).await?
+        } else {
+            Vec::new()
+        },
+        me: user.actor.id,
+        overdue,
+        oob_badge,
+        priorities: PRIORITIES,
+    })
+}
+
+/// The record a form came from, when it came from a record's panel.
+fn record_of(form: &TaskForm) -> Option<Subject> {
+    if form.view != "record" {
+        return None;
+    }
+    match (form.deal_id, form.contact_id, form.company_id) {
+        (Some(id), _, _) => Some(Subject::Deal(id)),
+        (_, Some(id), _) => Some(Subject::Contact(id)),
+        (_, _, Some(id)) => Some(Subject::Company(id)),
+        _ => None,
+    }
+}
+
+/// Where a browser without htmx goes after a change: the page the form was on.
+fn back_of(form: &TaskForm) -> String {
+    if let Some(s) = record_of(form) {
+        return format!("{}#tasks-panel", field_of(s).2);
+    }
+    let r = form.return_to.trim();
+    let local = ["/contacts/", "/companies/", "/deals/"].iter().any(|p| {
+        r.strip_prefix(p)
+            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if local {
+        return r.to_string();
+    }
+    match form.assignee.trim() {
+        "" => "/tasks".into(),
+        a => format!("/tasks?assignee={}", crate::web::errors::url_encode(a)),
+    }
+}
+
+/// The answer to an htmx change: the panel or My tasks, drawn afresh, with the badge.
+async fn redraw(
+    state: &AppState,
+    user: &CurrentUser,
+    form: &TaskForm,
+    draft: Draft,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, AppError> {
+    match record_of(form) {
+        Some(s) => render(&panel_with(state, user, s, draft, true).await?, status),
+        None => render(
+            &fragment(state, user, &form.assignee, draft, true).await?,
+            status,
+        ),
+    }
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+    Form(form): Form<TaskForm>,
+) -> Result<HttpResponse, AppError> {
+    let result = async {
+        let mut fields = FieldErrors::new();
+        let (due_at, due_date) = due_of(&form, user.tz, &mut fields);
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        let input = TaskInput {
+            title: form.title.clone(),
+            notes: Some(form.notes.clone()),
+            due_at,
+            due_date,
+            assignee_id: form.assignee_id,
+            priority: Some(form.priority.clone()),
+            contact_id: about(&state, &form).await?,
+            company_id: form.company_id,
+            deal_id: form.deal_id,
+            done: false,
+        };
+        tasks::create(&state.db, &user.actor, &input)
+            .await
+            .map_err(form_error)
+    }
+    .await;
+    match result {
+        Ok(_) if hx.fragment => {
+            redraw(
+                &state,
+                &user,
+                &form,
+                Draft::default(),
+                actix_web::http::StatusCode::OK,
+            )
+            .await
+        }
+        Ok(t) => {
+            set_flash(&user.session, format!("Task “{}” added.", t.title));
+            Ok(see_other(&back_of(&form)))
+        }
+        Err(e) => {
+            let refusal = Refusal::of(Some(e))?;
+            let draft = Draft {
+                form: form.clone(),
+                errors: refusal.fields,
+                message: refusal.message,
+            };
+            if hx.fragment {
+                return redraw(&state, &user, &form, draft, refusal.status).await;
+            }
+            let f = fragment(&state, &user, &form.assignee, draft, false).await?;
+            render(
+                &IndexPage {
+                    l: Layout::for_user(&user, "tasks"),
+                    sees_everyone: tasks::sees_everyone(&user.actor),
+                    f,
+                },
+                refusal.status,
+            )
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneForm {
+    #[serde(default)]
+    done: String,
+    #[serde(flatten)]
+    form: TaskForm,
+}
+
+/// The one-click toggle: `done=true` completes, `done=false` reopens.
+pub async fn toggle(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+    id: web::Path<i64>,
+    Form(f): Form<DoneForm>,
+) -> Result<HttpResponse, AppError> {
+    let done = match f.done.as_str() {
+        "true" => true,
+        "false" => false,
+        _ => return Err(AppError::field("done", "done is true or false.")),
+    };
+    let t = tasks::set_done(&state.db, &user.actor, *id, done).await?;
+    if hx.fragment {
+        return redraw(
+            &state,
+            &user,
+            &f.form,
+            Draft::default(),
+            actix_web::http::StatusCode::OK,
+        )
+        .await;
+    }
+    let said = if t.done { "done" } else { "reopened" };
+    set_flash(&user.session, format!("“{}” {said}.", t.title));
+    Ok(see_other(&back_of(&f.form)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    hx: Htmx,
+    id: web::Path<i64>,
+    Form(form): Form<TaskForm>,
+) -> Result<HttpResponse, AppError> {
+    let t = tasks::delete(&state.db, &user.actor, *id).await?;
+    if hx.fragment {
+        return redraw(
+            &state,
+            &user,
+            &form,
+            Draft::default(),
+            actix_web::http::StatusCode::OK,
+        )
+        .await;
+    }
+    set_flash(&user.session, format!("Task “{}” deleted.", t.title));
+    Ok(see_other(&back_of(&form)))
+}
+
+#[derive(Template)]
+#[template(path = "tasks/edit.html")]
+struct EditPage {
+    l: Layout,
+    id: i64,
+    done: bool,
+    draft: Draft,
+    record: Option<(String, String)>,
+    people: Vec<users::Person>,
+    priorities: &'static [(&'static str, &'static str)],
+    tz: String,
+}
+
+/// The form filled from a task, its due in the user's zone.
+fn form_of(t: &Task, tz: Tz) -> TaskForm {
+    let (due_date, due_time) = match (t.due_at, t.due_date) {
+        (Some(at), _) => {
+            let local = at.with_timezone(&tz);
+            (
+                local.date_naive().to_string(),
+                local.format("%H:%M").to_string(),
+            )
+        }
+        (None, Some(d)) => (d.to_string(), String::new()),
+        (None, None) => (String::new(), String::new()),
+    };
+    TaskForm {
+        title: t.title.clone(),
+        notes: t.notes.clone().unwrap_or_default(),
+        due_date,
+        due_time,
+        assignee_id: Some(t.assignee_id),
+        priority: t.priority.clone(),
+        contact_id: t.contact_id,
+        company_id: t.company_id,
+        deal_id: t.deal_id,
+        version: Some(t.version),
+        ..TaskForm::default()
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct EditQuery {
+    #[serde(default)]
+    return_to: String,
+}
+
+async fn edit_page(
+    state: &AppState,
+    user: &CurrentUser,
+    t: &Task,
+    draft: Draft,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, AppError> {
+    if !t.editable_by(&user.actor) {
+        return Err(AppError::Forbidden(
+            "Only its assignee, its creator, a manager or an admin can change this task.".into(),
+        ));
+    }
+    render(
+        &EditPage {
+            l: Layout::for_user(user, "tasks"),
+            id: t.id,
+            done: t.done,
+            draft,
+            record: t.record(),
+            people: users::owner_choices(&state.db, Some(t.assignee_id)).await?,
+            priorities: PRIORITIES,
+            tz: user.tz.name().to_string(),
+        },
+        status,
+    )
+}
+
+pub async fn edit(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    q: web::Query<EditQuery>,
+) -> Result<HttpResponse, AppError> {
+    let t = tasks::get(&state.db, &user.actor, *id).await?;
+    let mut form = form_of(&t, user.tz);
+    form.return_to = q.return_to.clone();
+    let draft = Draft {
+        form,
+        ..Draft::default()
+    };
+    edit_page(&state, &user, &t, draft, actix_web::http::StatusCode::OK).await
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+    Form(form): Form<TaskForm>,
+) -> Result<HttpResponse, AppError> {
+    let t = tasks::get(&state.db, &user.actor, *id).await?;
+    let result = async {
+        let mut fields = FieldErrors::new();
+        let (due_at, due_date) = due_of(&form, user.tz, &mut fields);
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        let patch = TaskPatch {
+            title: Some(form.title.clone()),
+            notes: Some(Some(form.notes.clone())),
+            due_at: Some(due_at),
+            due_date: Some(due_date),
+            assignee_id: form.assignee_id,
+            priority: Some(form.priority.clone()),
+            version: form.version,
+            ..TaskPatch::default()
+        };
+        tasks::update(&state.db, &user.actor, *id, &patch)
+            .await
+            .map_err(form_error)
+    }
+    .await;
+    match result {
+        Ok(t) => {
+            set_flash(&user.session, format!("Task “{}” saved.", t.title));
+            Ok(see_other(&back_of(&form)))
+        }
+        Err(e) => {
+            let refusal = Refusal::of(Some(e))?;
+            let draft = Draft {
+                form,
+                errors: refusal.fields,
+                message: refusal.message,
+            };
+            edit_page(&state, &user, &t, draft, refusal.status).await
+        }
+    }
+}
