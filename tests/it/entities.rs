@@ -151,6 +151,20 @@ async fn every_entity_reads_its_table() {
     )
     .await;
 
+    // A task due on a date and one due at a time (the date and timestamp columns).
+    c.create(
+        "/api/v1/tasks",
+        &token,
+        json!({"title": "Follow up", "due_date": "2026-12-03", "deal_id": deal}),
+    )
+    .await;
+    c.create(
+        "/api/v1/tasks",
+        &token,
+        json!({"title": "Call", "due_at": "2026-12-03T09:30:00Z", "done": true}),
+    )
+    .await;
+
     // Through the domain: a default saved view, a custom field and a setting.
     let view = views::create(&app.db, &admin, "contacts", "Mine", "sort=name", true)
         .await

@@ -42,5 +42,8 @@ mod sessions;
 mod settings;
 mod setup;
 mod tags;
+mod tasks;
+mod tasks_groups;
+mod tasks_pages;
 mod views;
 mod welcome;
