@@ -58,8 +58,11 @@ impl Scope {
 #[derive(Debug, Clone, Default)]
 pub struct GroupList {
     pub tasks: Vec<Task>,
-    /// Set only when the group holds more than `tasks`.
+    /// How many an open group holds, set only when that is more than `tasks`.
     pub total: Option<u64>,
+    /// Whether more follow (done tasks, which are never counted: the count is not worth
+    /// a scan of every task ever done).
+    pub more: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -145,8 +148,7 @@ async fn open_group(
     )
     .await?;
     let mut tasks: Vec<Task> = timed.into_iter().chain(dated).collect();
-    // Stable: a date-only task (keyed at its day's start) stays before a timed one at
-    // the same instant because dated tasks were read second only within equal keys.
+    // A day's date-only tasks (keyed at the day's start) come before its timed ones.
     tasks.sort_by_key(|t| (sort_key(tz, t), t.due_at.is_some(), t.id));
     let mut undated_cond = None;
     if group == Group::Upcoming && (tasks.len() as u64) < ask {
@@ -158,7 +160,11 @@ async fn open_group(
         undated_cond = Some(none);
     }
     if (tasks.len() as u64) <= GROUP_LIMIT {
-        return Ok(GroupList { tasks, total: None });
+        return Ok(GroupList {
+            tasks,
+            total: None,
+            more: false,
+        });
     }
     tasks.truncate(GROUP_LIMIT as usize);
     let base = |c: Condition| scope.condition(false).add(c);
@@ -174,11 +180,11 @@ async fn open_group(
     Ok(GroupList {
         tasks,
         total: Some(total),
+        more: true,
     })
 }
 
-/// Done tasks, most recently completed first, a batch from `offset`; `total` is set
-/// when there are more after it.
+/// Done tasks, most recently completed first, a batch from `offset`.
 pub async fn done_batch(
     db: &Db,
     actor: &Actor,
@@ -200,8 +206,8 @@ pub async fn done_batch(
     tasks.truncate(DONE_BATCH as usize);
     Ok(GroupList {
         tasks,
-        // "More" is all the page needs; the count is not worth a scan of every done task.
-        total: more.then_some(offset + DONE_BATCH + 1),
+        total: None,
+        more,
     })
 }
 

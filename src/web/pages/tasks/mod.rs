@@ -172,7 +172,7 @@ async fn fragment(
     let scope = scope_of(user, assignee);
     let b = tasks::board(&state.db, &user.actor, scope, user.tz, at).await?;
     let day = b.day;
-    let done_more = b.done.total.is_some();
+    let done_more = b.done.more;
     let sections = vec![
         section(Group::Overdue, b.overdue, user, at, &day),
         section(Group::Today, b.today, user, at, &day),
@@ -253,8 +253,7 @@ pub async fn done(
     let list = tasks::done_batch(&state.db, &user.actor, scope, offset).await?;
     let day = due::today(user.tz, at);
     let next = list
-        .total
-        .is_some()
+        .more
         .then(|| done_link(&q.assignee, offset + DONE_BATCH));
     ok(&DoneBatch {
         ctx: RowContext::mine(&user, &q.assignee),
