@@ -15,6 +15,7 @@ use sea_orm::{
 use serde::Deserialize;
 
 use super::due::{self, Day, Group};
+use super::reads::rows;
 use super::{Task, all, sees_everyone, select, visible_to};
 use crate::domain::activities::Subject;
 use crate::domain::{Actor, Db, FieldErrorsExt, Page, paging};
@@ -156,7 +157,9 @@ async fn open_group(
             .add(task::Column::DueAt.is_null())
             .add(task::Column::DueDate.is_null());
         let room = ask - tasks.len() as u64;
-        tasks.extend(all(&db.read, side(scope, none.clone(), task::Column::Id, room)).await?);
+        let mut undated = rows(&db.read, side(scope, none.clone(), task::Column::Id, room)).await?;
+        undated.sort_by_key(|t| t.id);
+        tasks.extend(undated);
         undated_cond = Some(none);
     }
     if (tasks.len() as u64) <= GROUP_LIMIT {

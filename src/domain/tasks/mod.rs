@@ -20,6 +20,7 @@
 //! state has moved on since it was scheduled.
 pub mod due;
 mod mine;
+mod reads;
 mod write;
 
 pub use mine::{
@@ -75,7 +76,7 @@ pub struct Task {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, FromQueryResult)]
+#[derive(Debug, FromQueryResult, serde::Deserialize)]
 struct Row {
     id: i64,
     title: String,
@@ -93,6 +94,7 @@ struct Row {
     company_name: Option<String>,
     deal_id: Option<i64>,
     deal_title: Option<String>,
+    #[serde(deserialize_with = "reads::flag")]
     done: bool,
     done_at: Option<DateTime<Utc>>,
     version: i32,
