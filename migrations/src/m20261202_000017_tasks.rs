@@ -123,7 +123,9 @@ impl MigrationTrait for Migration {
         .await?;
         // My tasks: each group is a range of one of these per assignee (open ones by due
         // time or due date, done ones newest first); the `_all` ones serve a manager's
-        // view of everyone's; the record ones a record page's open tasks.
+        // view of everyone's; the record ones a record page's open tasks. The date ones
+        // hold `due_at` too, so tasks with no due at all (both null) are one range of
+        // them rather than a table lookup for each of the many tasks with no time.
         let indexes: [(&str, &[&str]); 9] = [
             (
                 "idx_tasks_assignee_due_at",
@@ -138,7 +140,10 @@ impl MigrationTrait for Migration {
                 &["assignee_id", "done", "done_at", "id"],
             ),
             ("idx_tasks_all_due_at", &["done", "due_at", "id"]),
-            ("idx_tasks_all_due_date", &["done", "due_date", "id"]),
+            (
+                "idx_tasks_all_due_date",
+                &["done", "due_date", "due_at", "id"],
+            ),
             ("idx_tasks_all_done_at", &["done", "done_at", "id"]),
             ("idx_tasks_contact", &["contact_id", "done"]),
             ("idx_tasks_company", &["company_id", "done"]),

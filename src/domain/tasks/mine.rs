@@ -117,13 +117,13 @@ fn sides(group: Group, day: &Day, now: DateTime<Utc>) -> Sides {
     }
 }
 
-fn side(scope: Scope, c: Condition, by: task::Column, limit: u64) -> Select<task::Entity> {
-    select()
-        .filter(scope.condition(false))
-        .filter(c)
-        .order_by_asc(by)
-        .order_by_asc(task::Column::Id)
-        .limit(limit)
+/// One side in its index's order (`by` its leading columns after the scope's).
+fn side(scope: Scope, c: Condition, by: &[task::Column], limit: u64) -> Select<task::Entity> {
+    let mut q = select().filter(scope.condition(false)).filter(c);
+    for col in by {
+        q = q.order_by_asc(*col);
+    }
+    q.order_by_asc(task::Column::Id).limit(limit)
 }
 
 /// An open group, soonest first (a day's date-only tasks before its timed ones); the
@@ -140,12 +140,17 @@ async fn open_group(
     let ask = GROUP_LIMIT + 1;
     let timed = all(
         &db.read,
-        side(scope, s.timed.clone(), task::Column::DueAt, ask),
+        side(scope, s.timed.clone(), &[task::Column::DueAt], ask),
     )
     .await?;
     let dated = all(
         &db.read,
-        side(scope, s.dated.clone(), task::Column::DueDate, ask),
+        side(
+            scope,
+            s.dated.clone(),
+            &[task::Column::DueDate, task::Column::DueAt],
+            ask,
+        ),
     )
     .await?;
     let mut tasks: Vec<Task> = timed.into_iter().chain(dated).collect();
@@ -157,7 +162,16 @@ async fn open_group(
             .add(task::Column::DueAt.is_null())
             .add(task::Column::DueDate.is_null());
         let room = ask - tasks.len() as u64;
-        let mut undated = rows(&db.read, side(scope, none.clone(), task::Column::Id, room)).await?;
+        let mut undated = rows(
+            &db.read,
+            side(
+                scope,
+                none.clone(),
+                &[task::Column::DueDate, task::Column::DueAt],
+                room,
+            ),
+        )
+        .await?;
         undated.sort_by_key(|t| t.id);
         tasks.extend(undated);
         undated_cond = Some(none);
