@@ -56,6 +56,9 @@ pub enum Command {
         /// How many deals to create (spread over the first pipeline's stages).
         #[arg(long, default_value_t = 0)]
         deals: u64,
+        /// How many tasks to create, all for the first user (My tasks' worst case).
+        #[arg(long, default_value_t = 0)]
+        tasks: u64,
         /// The seed: the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -322,13 +325,15 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
         Command::Seed {
             contacts,
             deals,
+            tasks,
             seed,
         } => {
             let started = std::time::Instant::now();
             let done = seed::run(&db, contacts, seed).await?;
             let made = seed::deals(&db, deals, seed).await?;
+            let to_do = seed::tasks(&db, tasks, seed).await?;
             println!(
-                "seeded {} contacts across {} companies and {made} deals in {:.1}s",
+                "seeded {} contacts across {} companies, {made} deals and {to_do} tasks in {:.1}s",
                 done.contacts,
                 done.companies,
                 started.elapsed().as_secs_f64()

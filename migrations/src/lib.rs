@@ -17,6 +17,7 @@ mod m20261201_000013_sessions;
 mod m20261202_000014_jobs;
 mod m20261202_000015_deal_closed_index;
 mod m20261202_000016_field_and_activity_edits;
+mod m20261202_000017_tasks;
 mod m20261202_000018_email;
 mod m20261202_000019_trash;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_jobs::Migration),
             Box::new(m20261202_000015_deal_closed_index::Migration),
             Box::new(m20261202_000016_field_and_activity_edits::Migration),
+            Box::new(m20261202_000017_tasks::Migration),
             Box::new(m20261202_000018_email::Migration),
             Box::new(m20261202_000019_trash::Migration),
         ]

@@ -43,6 +43,13 @@ impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
         entries.insert(key, (value, Instant::now()));
     }
 
+    pub fn remove(&self, key: &K) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+
     pub fn clear(&self) {
         self.entries
             .lock()

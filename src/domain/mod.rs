@@ -24,6 +24,7 @@ pub mod setup;
 pub mod sql;
 mod store;
 pub mod tags;
+pub mod tasks;
 pub mod tokens;
 pub mod trash;
 pub mod users;

@@ -7,7 +7,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::{activities, companies, contacts, deals};
+use crate::domain::{activities, companies, contacts, deals, tasks};
 
 /// A string schema allowing exactly `values` (and `""` when `empty` is true: the domain
 /// reads an empty string as "not given").
@@ -89,6 +89,12 @@ value_set!(
     activities::KINDS.iter().map(|(k, _)| *k),
     empty = false,
     "What kind of activity (any letter case)."
+);
+value_set!(
+    TaskPriority,
+    tasks::PRIORITIES.iter().map(|(k, _)| *k),
+    empty = false,
+    "A task's priority (any letter case)."
 );
 value_set!(
     ContactSort,

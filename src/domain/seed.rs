@@ -10,7 +10,7 @@ use sea_orm::{
 use crate::domain::Db;
 use crate::domain::companies::{INDUSTRIES, SIZE_BANDS};
 use crate::domain::{normalise, now};
-use crate::entities::{company, contact, deal, user};
+use crate::entities::{company, contact, deal, task, user};
 use crate::error::AppError;
 
 const FIRST: &[&str] = &[
@@ -420,6 +420,80 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
         }
         let tx = db.write.begin().await?;
         deal::Entity::insert_many(rows)
+            .exec_without_returning(&tx)
+            .await?;
+        tx.commit().await?;
+        done += n;
+    }
+    db.write.execute_unprepared("ANALYZE").await?;
+    Ok(count)
+}
+
+const TASKS: &[&str] = &[
+    "Call",
+    "Email",
+    "Send the proposal to",
+    "Book a demo with",
+    "Follow up with",
+    "Check in with",
+];
+
+/// Tasks for the first user (My tasks' worst case: one person with all of them), due
+/// over the two months around today (half on a date, half at a time, a few with no due),
+/// about a third done, half about a seeded contact.
+pub async fn tasks(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
+    if count == 0 {
+        return Ok(0);
+    }
+    let owners = ensure_owners(db).await?;
+    let contacts: Vec<i64> = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .order_by_asc(contact::Column::Id)
+        .limit(2000)
+        .into_tuple()
+        .all(&db.read)
+        .await?;
+    let mut rng = Rng(seed.wrapping_mul(131).wrapping_add(17));
+    let t = now();
+    let mut done = 0u64;
+    while done < count {
+        let n = 300u64.min(count - done);
+        let mut rows = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let minutes = rng.below(120 * 24 * 60) as i64 - 60 * 24 * 60;
+            let due = t + Duration::minutes(minutes);
+            let (due_at, due_date) = match rng.below(20) {
+                0 => (None, None),
+                k if k % 2 == 0 => (Some(due), None),
+                _ => (None, Some(due.date_naive())),
+            };
+            let finished = rng.below(3) == 0;
+            let contact = (!contacts.is_empty() && rng.below(2) == 0)
+                .then(|| contacts[rng.below(contacts.len())]);
+            rows.push(task::ActiveModel {
+                id: NotSet,
+                title: Set(format!("{} {}", rng.pick(TASKS), rng.pick(FIRST))),
+                notes: Set(None),
+                due_at: Set(due_at),
+                due_date: Set(due_date),
+                priority: Set(["low", "normal", "normal", "high"][rng.below(4)].to_string()),
+                assignee_id: Set(owners[0]),
+                created_by: Set(Some(owners[0])),
+                contact_id: Set(contact),
+                company_id: Set(None),
+                deal_id: Set(None),
+                done: Set(finished),
+                done_at: Set(
+                    finished.then(|| t - Duration::minutes(rng.below(60 * 24 * 30) as i64))
+                ),
+                version: Set(1),
+                created_at: Set(t),
+                updated_at: Set(t),
+            });
+        }
+        let tx = db.write.begin().await?;
+        task::Entity::insert_many(rows)
             .exec_without_returning(&tx)
             .await?;
         tx.commit().await?;

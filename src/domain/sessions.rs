@@ -70,6 +70,8 @@ pub struct Live {
     pub name: String,
     pub email: String,
     pub role: String,
+    /// The user's IANA time zone (read here, with the session, at no extra query).
+    pub time_zone: String,
 }
 
 impl Live {
@@ -95,6 +97,7 @@ pub async fn find(db: &Db, secret: &str) -> Result<Option<Live>, AppError> {
         .column(user::Column::Name)
         .column(user::Column::Email)
         .column(user::Column::Role)
+        .column(user::Column::TimeZone)
         .join(JoinType::InnerJoin, session::Relation::User.def())
         .filter(session::Column::TokenHash.eq(sha256_hex(secret.as_bytes())))
         .filter(session::Column::ExpiresAt.gt(t))

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 
-use crate::domain::cache::{AuthCache, CounterCache};
+use crate::domain::cache::{AuthCache, CounterCache, TtlCache};
 use crate::domain::contacts::batch::Queue;
 use crate::domain::deals::{Board, BoardQuery, DealTable, ListQuery};
 
@@ -27,6 +27,8 @@ pub struct Db {
     pub deal_list_cache: Arc<CounterCache<ListQuery, DealTable>>,
     /// The group-commit queue for new contacts, started on first use.
     pub(crate) contact_queue: Arc<Mutex<Option<Queue>>>,
+    /// Each user's overdue task count for the navigation (5 s; `tasks::overdue_count`).
+    pub overdue_cache: Arc<TtlCache<i64, u64>>,
 }
 
 impl Db {
@@ -39,7 +41,15 @@ impl Db {
             board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             contact_queue: Arc::default(),
+            overdue_cache: Arc::default(),
         })
+    }
+
+    /// After a task write: the navigation of these users counts again on their next page.
+    pub fn forget_overdue(&self, users: &[i64]) {
+        for id in users {
+            self.overdue_cache.remove(id);
+        }
     }
 
     pub fn backend(&self) -> DatabaseBackend {

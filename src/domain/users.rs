@@ -144,6 +144,7 @@ pub async fn create_in(
         active: Set(true),
         created_at: Set(t),
         updated_at: Set(t),
+        time_zone: Set("UTC".into()),
     }
     .insert(conn)
     .await?;
@@ -399,4 +400,36 @@ pub async fn set_active(
     tx.commit().await?;
     db.auth_cache.forget();
     Ok(())
+}
+
+/// Sets the IANA time zone `actor` works in (their own account): task dues are typed and
+/// shown in it, and My tasks counts its days. A name the tz database does not know is a
+/// 422 on `time_zone`.
+pub async fn set_time_zone(db: &Db, actor: &Actor, name: &str) -> Result<String, AppError> {
+    let name = name.trim();
+    let Ok(tz) = name.parse::<chrono_tz::Tz>() else {
+        return Err(AppError::field(
+            "time_zone",
+            "Pick a time zone from the list (an IANA name such as Europe/Paris).",
+        ));
+    };
+    let tx = db.write.begin().await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::TimeZone, Expr::value(tz.name()))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now()))
+        .filter(user::Column::Id.eq(actor.id))
+        .exec(&tx)
+        .await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "update",
+        "user",
+        actor.id,
+        Some(serde_json::json!({"time_zone": tz.name()})),
+    )
+    .await?;
+    tx.commit().await?;
+    db.forget_overdue(&[actor.id]);
+    Ok(tz.name().to_string())
 }

@@ -27,5 +27,6 @@ pub mod saved_view;
 pub mod session;
 pub mod setting;
 pub mod tag;
+pub mod task;
 pub mod user;
 pub mod view_default;

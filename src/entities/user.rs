@@ -13,6 +13,8 @@ pub struct Model {
     pub active: bool,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
+    /// IANA zone name (e.g. Europe/Paris): tasks are due and grouped by its days.
+    pub time_zone: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -33,6 +33,11 @@ pub struct CurrentUser {
     /// The `sessions` row this request came in on.
     pub session_id: i64,
     pub session: Session,
+    /// The user's time zone: task dues are typed and shown in it, My tasks groups by it.
+    pub tz: chrono_tz::Tz,
+    /// The user's overdue tasks, for the navigation's badge; counted only for requests
+    /// that draw the navigation (not for htmx fragments).
+    pub overdue: u64,
 }
 
 /// Who a page request was for, left in the request's extensions for the error page.
@@ -60,6 +65,14 @@ impl FromRequest for CurrentUser {
                 .ok_or_else(signed_out)?;
             match sessions::find(&state.db, &secret).await? {
                 Some(live) => {
+                    let tz = crate::domain::tasks::due::zone(&live.time_zone);
+                    let overdue = if draws_navigation(&req) {
+                        let now = crate::domain::now();
+                        crate::domain::tasks::overdue_count(&state.db, live.user_id, tz, now)
+                            .await?
+                    } else {
+                        0
+                    };
                     // An error page drawn after the handler keeps this user's header.
                     req.extensions_mut().insert(SignedIn {
                         actor: live.actor(),
@@ -69,6 +82,8 @@ impl FromRequest for CurrentUser {
                         actor: live.actor(),
                         session_id: live.session_id,
                         session,
+                        tz,
+                        overdue,
                     })
                 }
                 None => {
@@ -80,6 +95,13 @@ impl FromRequest for CurrentUser {
             }
         })
     }
+}
+
+/// Whether the answer is a whole page with the navigation: a plain or boosted GET (an
+/// htmx fragment or a form post draws none).
+fn draws_navigation(req: &HttpRequest) -> bool {
+    let header = |name: &str| req.headers().contains_key(name);
+    req.method() == Method::GET && (!header("HX-Request") || header("HX-Boosted"))
 }
 
 /// A signed-in admin: the role is checked while the request is read, before its form,

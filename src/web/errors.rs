@@ -104,6 +104,7 @@ pub async fn html_errors(
                 flash: None,
                 assets: assets::urls(),
                 section: "",
+                overdue: 0,
             },
             status: status.as_u16(),
             title: title_of(status),

@@ -18,7 +18,7 @@ use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
     account, activities, companies, contacts, deal_form, deal_list, deals, email, fields, jobs,
-    login, pick, pipelines, records, search, setup, tags, trash, users, views, welcome,
+    login, pick, pipelines, records, search, setup, tags, tasks, trash, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -131,6 +131,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/tasks")
+                    .get(api::tasks::list)
+                    .post(api::tasks::create)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/tasks/{id}")
+                    .get(api::tasks::get)
+                    .patch(api::tasks::update)
+                    .delete(api::tasks::delete)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/activities/{id}/revisions")
                     .get(api::activities::revisions)
                     .default_service(web::to(api::method_not_allowed)),
@@ -209,6 +222,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/move", web::post().to(deals::move_deal))
             .route("/{id}/delete", web::post().to(deals::delete)),
     )
+    .service(
+        web::scope("/tasks")
+            .route("", web::get().to(tasks::index))
+            .route("", web::post().to(tasks::create))
+            .route("/done", web::get().to(tasks::done))
+            .route("/{id}", web::post().to(tasks::update))
+            .route("/{id}/edit", web::get().to(tasks::edit))
+            .route("/{id}/done", web::post().to(tasks::toggle))
+            .route("/{id}/delete", web::post().to(tasks::delete)),
+    )
     .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))
     .service(
         web::scope("/activities")
@@ -258,6 +281,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/notifications",
                 web::post().to(account::save_notifications),
             )
+            .route("/time-zone", web::post().to(account::set_time_zone))
             .route("/tokens", web::post().to(account::create_token))
             .route("/tokens/{id}/revoke", web::post().to(account::revoke_token)),
     )

@@ -50,6 +50,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<session::Entity>(),
         entry::<setting::Entity>(),
         entry::<tag::Entity>(),
+        entry::<task::Entity>(),
         entry::<user::Entity>(),
         entry::<view_default::Entity>(),
     ]
@@ -149,6 +150,20 @@ async fn every_entity_reads_its_table() {
         &format!("/api/v1/activities/{note}"),
         &token,
         Some(json!({"body": "Met the CTO and the CFO."})),
+    )
+    .await;
+
+    // A task due on a date and one due at a time (the date and timestamp columns).
+    c.create(
+        "/api/v1/tasks",
+        &token,
+        json!({"title": "Follow up", "due_date": "2026-12-03", "deal_id": deal}),
+    )
+    .await;
+    c.create(
+        "/api/v1/tasks",
+        &token,
+        json!({"title": "Call", "due_at": "2026-12-03T09:30:00Z", "done": true}),
     )
     .await;
 

@@ -51,6 +51,7 @@ struct Records {
     pipeline: i64,
     stage: i64,
     activity: i64,
+    task: i64,
 }
 
 async fn records<S, B>(c: &mut Client<S>, token: &str) -> Records
@@ -92,6 +93,13 @@ where
             json!({"kind": "note", "body": "Fuzz", "deal_id": deal}),
         )
         .await;
+    let task = c
+        .create(
+            "/api/v1/tasks",
+            token,
+            json!({"title": "Fuzz task", "deal_id": deal}),
+        )
+        .await;
     let pipelines = c.api(Method::GET, "/api/v1/pipelines", token, None).await;
     assert_eq!(
         pipelines.status,
@@ -109,6 +117,7 @@ where
         pipeline: pipelines[0]["id"].as_i64().expect("a pipeline"),
         stage: pipelines[0]["stages"][0]["id"].as_i64().expect("a stage"),
         activity,
+        task,
     }
 }
 
@@ -125,6 +134,7 @@ impl Records {
             "pipelines" => self.pipeline,
             "stages" => self.stage,
             "activities" => self.activity,
+            "tasks" => self.task,
             other => panic!("{path}: the fuzz test has no record for `{other}`; add one"),
         }
     }

@@ -49,5 +49,8 @@ mod tags;
 mod trash;
 mod trash_page;
 mod trash_reads;
+mod tasks;
+mod tasks_groups;
+mod tasks_pages;
 mod views;
 mod welcome;

@@ -358,6 +358,13 @@ impl TestApp {
         (c, token)
     }
 
+    /// Sets `who`'s time zone (an IANA name), as their account page does.
+    pub async fn set_zone(&self, who: &Actor, zone: &str) {
+        users::set_time_zone(&self.db, who, zone)
+            .await
+            .unwrap_or_else(|e| panic!("set {}'s zone to {zone}: {e}", who.email));
+    }
+
     /// Rows in `table`; for contacts, companies and deals the live ones (not trashed).
     pub async fn count(&self, table: &str) -> i64 {
         let live = if cairn::domain::trash::TABLES.contains(&table) {
@@ -500,6 +507,22 @@ where
         let token = self.csrf.clone().unwrap_or_default();
         all.push(("_csrf", &token));
         self.post_form_raw(path, &all).await
+    }
+
+    /// An htmx form post (the answer is a fragment), carrying the CSRF token.
+    pub async fn hx_post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        let token = self.csrf.clone().unwrap_or_default();
+        all.push(("_csrf", &token));
+        let body = serde_html_form::to_string(&all).unwrap();
+        self.send(
+            TestRequest::post()
+                .uri(path)
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .insert_header(("HX-Request", "true"))
+                .set_payload(body),
+        )
+        .await
     }
 
     /// A form post exactly as given (no CSRF token added).

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use super::{Company, CompanyInput, Valid, validate, write_update};
 use crate::domain::records::merge::Mergeable;
 use crate::domain::{Actor, Db};
-use crate::entities::{activity, contact, deal};
+use crate::entities::{activity, contact, deal, task};
 use crate::error::AppError;
 
 /// The fields whose value can be taken from either company in a merge.
@@ -24,7 +24,7 @@ pub const MERGE_FIELDS: [&str; 8] = [
 ];
 
 /// Merges company `lose` into `keep` (see `records::merge`): its contacts, deals,
-/// activities and tags move to `keep`.
+/// activities, tasks and tags move to `keep`.
 pub async fn merge(
     db: &Db,
     actor: &Actor,
@@ -97,6 +97,11 @@ impl Mergeable for Company {
         activity::Entity::update_many()
             .col_expr(activity::Column::CompanyId, Expr::value(keep))
             .filter(activity::Column::CompanyId.eq(lose))
+            .exec(tx)
+            .await?;
+        task::Entity::update_many()
+            .col_expr(task::Column::CompanyId, Expr::value(keep))
+            .filter(task::Column::CompanyId.eq(lose))
             .exec(tx)
             .await?;
         Ok(())

@@ -12,7 +12,7 @@ use crate::domain::companies::matching::{self, Scope};
 use crate::domain::deals::ContactRef;
 use crate::domain::records::merge::{Mergeable, move_rows};
 use crate::domain::{Actor, Db, clean, companies, has_control, normalise};
-use crate::entities::{activity, company, contact, deal_contact};
+use crate::entities::{activity, company, contact, deal_contact, task};
 use crate::error::AppError;
 
 /// The fields whose value can be taken from either contact.
@@ -156,7 +156,7 @@ impl Mergeable for Contact {
         Ok((v, known))
     }
 
-    /// Deals and activities follow the contact (tasks join them later).
+    /// Deals, activities and tasks follow the contact.
     async fn move_links(tx: &DatabaseTransaction, keep: i64, lose: i64) -> Result<(), AppError> {
         let deals = Query::select()
             .column(deal_contact::Column::DealId)
@@ -177,6 +177,11 @@ impl Mergeable for Contact {
         activity::Entity::update_many()
             .col_expr(activity::Column::ContactId, Expr::value(keep))
             .filter(activity::Column::ContactId.eq(lose))
+            .exec(tx)
+            .await?;
+        task::Entity::update_many()
+            .col_expr(task::Column::ContactId, Expr::value(keep))
+            .filter(task::Column::ContactId.eq(lose))
             .exec(tx)
             .await?;
         Ok(())

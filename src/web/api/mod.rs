@@ -9,6 +9,7 @@ pub mod records;
 pub mod schema;
 pub mod search;
 pub mod trash;
+pub mod tasks;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, web};

@@ -3,7 +3,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::{activities, companies, contacts, deals, schema, search, trash};
+use crate::web::api::{activities, companies, contacts, deals, schema, search, tasks, trash};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,6 +17,7 @@ use crate::web::api::{activities, companies, contacts, deals, schema, search, tr
         deals::move_deal, deals::stage_changes,
         activities::list, activities::create, activities::update, activities::delete,
         activities::revisions,
+        tasks::list, tasks::create, tasks::get, tasks::update, tasks::delete,
         search::search,
         trash::restore_contact, trash::restore_company, trash::restore_deal
     ),

@@ -21,6 +21,9 @@ struct AccountPage {
     new_token: Option<String>,
     /// Which notification emails this user wants.
     prefs: crate::mail::prefs::Prefs,
+    /// The user's time zone, and every one they may pick.
+    time_zone: String,
+    zones: Vec<&'static str>,
 }
 
 impl AccountPage {
@@ -51,6 +54,8 @@ async fn page(
             tokens: tokens::list_for_user(&state.db, user.actor.id).await?,
             new_token,
             prefs: crate::mail::prefs::get(&state.db.read, user.actor.id).await?,
+            time_zone: user.tz.name().to_string(),
+            zones: crate::domain::tasks::due::zone_names().collect(),
         },
         refusal.status,
     )
@@ -163,6 +168,29 @@ pub async fn save_notifications(
         Ok(()) => {
             set_flash(&user.session, "Your email notifications are saved.");
             Ok(see_other("/account#notifications"))
+        }
+        Err(e) => page(&state, &user, Some(e), None).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+}
+
+pub async fn set_time_zone(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    Form(form): Form<TimeZoneForm>,
+) -> Result<HttpResponse, AppError> {
+    match users::set_time_zone(&state.db, &user.actor, &form.time_zone).await {
+        Ok(name) => {
+            set_flash(
+                &user.session,
+                format!("Time zone set to {name}: task dues are shown in it."),
+            );
+            Ok(see_other("/account"))
         }
         Err(e) => page(&state, &user, Some(e), None).await,
     }

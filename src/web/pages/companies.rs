@@ -62,6 +62,7 @@ pub async fn index(
 struct ShowPage {
     l: Layout,
     activity: crate::web::pages::activities::Panel,
+    tasks: crate::web::pages::tasks::Panel,
     tags: Vec<records::Chip>,
     defs: Vec<crate::domain::custom_fields::Field>,
     values: std::collections::BTreeMap<String, serde_json::Value>,
@@ -109,9 +110,16 @@ pub async fn show(
         crate::domain::activities::Subject::Company(c.id),
     )
     .await?;
+    let tasks = crate::web::pages::tasks::panel(
+        &state,
+        &user,
+        crate::domain::activities::Subject::Company(c.id),
+    )
+    .await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "companies"),
         activity,
+        tasks,
         tags: records::chips(&state, &c.tags).await?,
         defs: crate::domain::custom_fields::defs(&state.db, "company").await?,
         values: c.custom_fields.clone(),

@@ -64,6 +64,7 @@ pub async fn index(
 struct ShowPage {
     l: Layout,
     activity: crate::web::pages::activities::Panel,
+    tasks: crate::web::pages::tasks::Panel,
     tags: Vec<records::Chip>,
     c: Contact,
     defs: Vec<crate::domain::custom_fields::Field>,
@@ -87,9 +88,16 @@ pub async fn show(
         crate::domain::activities::Subject::Contact(c.id),
     )
     .await?;
+    let tasks = crate::web::pages::tasks::panel(
+        &state,
+        &user,
+        crate::domain::activities::Subject::Contact(c.id),
+    )
+    .await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "contacts"),
         activity,
+        tasks,
         tags: records::chips(&state, &c.tags).await?,
         deals: crate::domain::deals::for_contact(&state.db, &user.actor, c.id, 50).await?,
         defs: crate::domain::custom_fields::defs(&state.db, "contact").await?,

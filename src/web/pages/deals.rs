@@ -310,6 +310,7 @@ struct ShowPage {
     stages: Vec<Stage>,
     history: Vec<StageChange>,
     activity: Panel,
+    tasks: crate::web::pages::tasks::Panel,
     /// The stage the picker shows: the deal's, or the one a refused move tried.
     picked: i64,
     reason: String,
@@ -343,6 +344,7 @@ pub async fn show(
         .unwrap_or_default();
     let history = deals::stage_changes(&state.db, &user.actor, d.id).await?;
     let activity = activities::panel(&state, &user, Subject::Deal(d.id)).await?;
+    let tasks = crate::web::pages::tasks::panel(&state, &user, Subject::Deal(d.id)).await?;
     let retry = retry.into_inner();
     ok(&ShowPage {
         l: Layout::for_user(&user, "deals"),
@@ -354,6 +356,7 @@ pub async fn show(
         stages,
         history,
         activity,
+        tasks,
     })
 }
 

@@ -19,6 +19,7 @@ pub mod search;
 pub mod setup;
 pub mod tags;
 pub mod trash;
+pub mod tasks;
 pub mod users;
 pub mod views;
 pub mod welcome;
@@ -71,6 +72,8 @@ pub struct Layout {
     pub assets: &'static Urls,
     /// The nav entry to highlight.
     pub section: &'static str,
+    /// The signed-in user's overdue tasks (the badge beside Tasks).
+    pub overdue: u64,
 }
 
 impl Layout {
@@ -81,6 +84,7 @@ impl Layout {
             flash: take_flash(&user.session),
             assets: assets::urls(),
             section,
+            overdue: user.overdue,
         }
     }
 
@@ -91,6 +95,7 @@ impl Layout {
             flash: take_flash(session),
             assets: assets::urls(),
             section: "",
+            overdue: 0,
         }
     }
 

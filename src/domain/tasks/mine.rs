@@ -1,0 +1,400 @@
+//! Reading tasks: My tasks in its groups, the overdue count in the navigation, a
+//! record's open tasks, and the API's filtered list.
+//!
+//! Each group is one or two index ranges (timed tasks by `due_at`, dated ones by
+//! `due_date`, per assignee or for everyone), read with a LIMIT and merged here: no
+//! group ever reads more than a page of rows, however many tasks there are; counts are
+//! only taken when a group has more than it shows.
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
+};
+use serde::Deserialize;
+
+use super::due::{self, Day, Group};
+use super::reads::rows;
+use super::{Task, all, sees_everyone, select, visible_to};
+use crate::domain::activities::Subject;
+use crate::domain::{Actor, Db, FieldErrorsExt, Page, paging};
+use crate::entities::task;
+use crate::error::{AppError, FieldErrors};
+
+/// Tasks shown per open group before "and N more".
+pub const GROUP_LIMIT: u64 = 50;
+/// Done tasks per batch ("Show more" loads the next).
+pub const DONE_BATCH: u64 = 20;
+/// Open tasks shown on a record's page.
+const RECORD_LIMIT: u64 = 50;
+
+/// Whose tasks My tasks shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    User(i64),
+    Everyone,
+}
+
+impl Scope {
+    /// What `actor` asked for, as far as they may see: reps and viewers see their own.
+    pub fn allowed(actor: &Actor, asked: Scope) -> Scope {
+        if sees_everyone(actor) {
+            asked
+        } else {
+            Scope::User(actor.id)
+        }
+    }
+
+    fn condition(self, done: bool) -> Condition {
+        let c = Condition::all().add(task::Column::Done.eq(done));
+        match self {
+            Scope::User(id) => c.add(task::Column::AssigneeId.eq(id)),
+            Scope::Everyone => c,
+        }
+    }
+}
+
+/// One group: the tasks shown, and how many there are in all when that is more.
+#[derive(Debug, Clone, Default)]
+pub struct GroupList {
+    pub tasks: Vec<Task>,
+    /// How many an open group holds, set only when that is more than `tasks`.
+    pub total: Option<u64>,
+    /// Whether more follow (done tasks, which are never counted: the count is not worth
+    /// a scan of every task ever done).
+    pub more: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Board {
+    pub day: Day,
+    pub overdue: GroupList,
+    pub today: GroupList,
+    pub upcoming: GroupList,
+    pub done: GroupList,
+}
+
+/// Where a task sorts among others in `tz`: a date-only task at the start of its day.
+fn sort_key(tz: Tz, t: &Task) -> Option<DateTime<Utc>> {
+    t.due_at
+        .or_else(|| t.due_date.map(|d| due::day_start(tz, d)))
+}
+
+async fn count(conn: &impl ConnectionTrait, c: Condition) -> Result<u64, AppError> {
+    let n = task::Entity::find()
+        .select_only()
+        .column_as(Expr::col(Asterisk).count(), "n")
+        .filter(c)
+        .into_tuple::<i64>()
+        .one(conn)
+        .await?
+        .unwrap_or(0);
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+/// The timed and the dated side of an open group, each an index range.
+struct Sides {
+    timed: Condition,
+    dated: Condition,
+}
+
+fn sides(group: Group, day: &Day, now: DateTime<Utc>) -> Sides {
+    let (at, date) = (task::Column::DueAt, task::Column::DueDate);
+    match group {
+        Group::Overdue => Sides {
+            timed: Condition::all().add(at.lt(now)),
+            dated: Condition::all().add(date.lt(day.date)),
+        },
+        Group::Today => Sides {
+            timed: Condition::all().add(at.gte(now)).add(at.lt(day.end)),
+            dated: Condition::all().add(date.eq(day.date)),
+        },
+        Group::Upcoming | Group::Done => Sides {
+            timed: Condition::all().add(at.gte(day.end)),
+            dated: Condition::all().add(date.gt(day.date)),
+        },
+    }
+}
+
+/// One side in its index's order (`by` its leading columns after the scope's).
+fn side(scope: Scope, c: Condition, by: &[task::Column], limit: u64) -> Select<task::Entity> {
+    let mut q = select().filter(scope.condition(false)).filter(c);
+    for col in by {
+        q = q.order_by_asc(*col);
+    }
+    q.order_by_asc(task::Column::Id).limit(limit)
+}
+
+/// An open group, soonest first (a day's date-only tasks before its timed ones); the
+/// upcoming group ends with the tasks that have no due.
+async fn open_group(
+    db: &Db,
+    scope: Scope,
+    group: Group,
+    tz: Tz,
+    day: &Day,
+    now: DateTime<Utc>,
+) -> Result<GroupList, AppError> {
+    let s = sides(group, day, now);
+    let ask = GROUP_LIMIT + 1;
+    let timed = all(
+        &db.read,
+        side(scope, s.timed.clone(), &[task::Column::DueAt], ask),
+    )
+    .await?;
+    let dated = all(
+        &db.read,
+        side(
+            scope,
+            s.dated.clone(),
+            &[task::Column::DueDate, task::Column::DueAt],
+            ask,
+        ),
+    )
+    .await?;
+    let mut tasks: Vec<Task> = timed.into_iter().chain(dated).collect();
+    // A day's date-only tasks (keyed at the day's start) come before its timed ones.
+    tasks.sort_by_key(|t| (sort_key(tz, t), t.due_at.is_some(), t.id));
+    let mut undated_cond = None;
+    if group == Group::Upcoming && (tasks.len() as u64) < ask {
+        let none = Condition::all()
+            .add(task::Column::DueAt.is_null())
+            .add(task::Column::DueDate.is_null());
+        let room = ask - tasks.len() as u64;
+        let mut undated = rows(
+            &db.read,
+            side(
+                scope,
+                none.clone(),
+                &[task::Column::DueDate, task::Column::DueAt],
+                room,
+            ),
+        )
+        .await?;
+        undated.sort_by_key(|t| t.id);
+        tasks.extend(undated);
+        undated_cond = Some(none);
+    }
+    if (tasks.len() as u64) <= GROUP_LIMIT {
+        return Ok(GroupList {
+            tasks,
+            total: None,
+            more: false,
+        });
+    }
+    tasks.truncate(GROUP_LIMIT as usize);
+    let base = |c: Condition| scope.condition(false).add(c);
+    let mut total = count(&db.read, base(s.timed)).await? + count(&db.read, base(s.dated)).await?;
+    if group == Group::Upcoming {
+        let none = undated_cond.unwrap_or_else(|| {
+            Condition::all()
+                .add(task::Column::DueAt.is_null())
+                .add(task::Column::DueDate.is_null())
+        });
+        total += count(&db.read, base(none)).await?;
+    }
+    Ok(GroupList {
+        tasks,
+        total: Some(total),
+        more: true,
+    })
+}
+
+/// Done tasks, most recently completed first, a batch from `offset`.
+pub async fn done_batch(
+    db: &Db,
+    actor: &Actor,
+    scope: Scope,
+    offset: u64,
+) -> Result<GroupList, AppError> {
+    let scope = Scope::allowed(actor, scope);
+    let mut tasks = all(
+        &db.read,
+        select()
+            .filter(scope.condition(true))
+            .order_by_desc(task::Column::DoneAt)
+            .order_by_desc(task::Column::Id)
+            .offset(offset)
+            .limit(DONE_BATCH + 1),
+    )
+    .await?;
+    let more = tasks.len() as u64 > DONE_BATCH;
+    tasks.truncate(DONE_BATCH as usize);
+    Ok(GroupList {
+        tasks,
+        total: None,
+        more,
+    })
+}
+
+/// My tasks for `actor` (or, for managers and admins, whoever `scope` names), grouped by
+/// the days of `tz` at `now`.
+pub async fn board(
+    db: &Db,
+    actor: &Actor,
+    scope: Scope,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Board, AppError> {
+    let scope = Scope::allowed(actor, scope);
+    let day = due::today(tz, now);
+    Ok(Board {
+        overdue: open_group(db, scope, Group::Overdue, tz, &day, now).await?,
+        today: open_group(db, scope, Group::Today, tz, &day, now).await?,
+        upcoming: open_group(db, scope, Group::Upcoming, tz, &day, now).await?,
+        done: done_batch(db, actor, scope, 0).await?,
+        day,
+    })
+}
+
+/// How many open tasks of `user_id` are overdue in `tz` at `now`: two index-range
+/// counts, kept a few seconds per user (task writes through this process forget it).
+pub async fn overdue_count(
+    db: &Db,
+    user_id: i64,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    if let Some(n) = db.overdue_cache.get(&user_id) {
+        return Ok(n);
+    }
+    let day = due::today(tz, now);
+    let s = sides(Group::Overdue, &day, now);
+    let scope = Scope::User(user_id);
+    let n = count(&db.read, scope.condition(false).add(s.timed)).await?
+        + count(&db.read, scope.condition(false).add(s.dated)).await?;
+    db.overdue_cache.insert(user_id, n);
+    Ok(n)
+}
+
+/// A record's open tasks, soonest due first (those with no due last).
+pub async fn for_record(db: &Db, subject: Subject) -> Result<Vec<Task>, AppError> {
+    let on = match subject {
+        Subject::Deal(id) => task::Column::DealId.eq(id),
+        Subject::Contact(id) => task::Column::ContactId.eq(id),
+        Subject::Company(id) => task::Column::CompanyId.eq(id),
+    };
+    let mut tasks = all(
+        &db.read,
+        select()
+            .filter(on)
+            .filter(task::Column::Done.eq(false))
+            .order_by_asc(task::Column::Id)
+            .limit(RECORD_LIMIT),
+    )
+    .await?;
+    tasks.sort_by_key(|t| (sort_key(Tz::UTC, t).is_none(), sort_key(Tz::UTC, t), t.id));
+    Ok(tasks)
+}
+
+/// The API's list request as it arrives.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    pub assignee_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub deal_id: Option<i64>,
+    pub done: Option<String>,
+    pub due_before: Option<String>,
+    pub due_after: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+/// A bound of `due_before`/`due_after`: an instant, or a date (compared with timed tasks
+/// from its start, UTC).
+#[derive(Debug, Clone, Copy)]
+struct Bound {
+    at: DateTime<Utc>,
+    date: NaiveDate,
+}
+
+fn bound(s: Option<&str>, field: &str, fields: &mut FieldErrors) -> Option<Bound> {
+    let s = s.map(str::trim).filter(|s| !s.is_empty())?;
+    if s.len() == 10 {
+        let date = due::parse_date(s, field, fields)?;
+        return Some(Bound {
+            at: due::day_start(Tz::UTC, date),
+            date,
+        });
+    }
+    let at = due::parse_instant(s, field, fields)?;
+    Some(Bound {
+        at,
+        date: at.date_naive(),
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    filter: Condition,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl ListParams {
+    /// The filters as one condition. `done` is true or false; `due_before` (exclusive)
+    /// and `due_after` (inclusive) take a time (RFC 3339) or a date (YYYY-MM-DD): a
+    /// timed task compares its instant, a dated one its date (a time's UTC date).
+    pub fn validate(&self, default_per_page: u64) -> Result<ListQuery, AppError> {
+        let mut fields = FieldErrors::new();
+        let mut c = Condition::all();
+        let eq = |col: task::Column, v: Option<i64>| v.map(|v| col.eq(v));
+        for e in [
+            eq(task::Column::AssigneeId, self.assignee_id),
+            eq(task::Column::ContactId, self.contact_id),
+            eq(task::Column::CompanyId, self.company_id),
+            eq(task::Column::DealId, self.deal_id),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            c = c.add(e);
+        }
+        match self.done.as_deref().map(str::trim) {
+            None | Some("") => {}
+            Some("true") => c = c.add(task::Column::Done.eq(true)),
+            Some("false") => c = c.add(task::Column::Done.eq(false)),
+            Some(_) => fields.set("done", "done is true or false."),
+        }
+        let (at, date) = (task::Column::DueAt, task::Column::DueDate);
+        if let Some(b) = bound(self.due_before.as_deref(), "due_before", &mut fields) {
+            c = c.add(Condition::any().add(at.lt(b.at)).add(date.lt(b.date)));
+        }
+        if let Some(b) = bound(self.due_after.as_deref(), "due_after", &mut fields) {
+            c = c.add(Condition::any().add(at.gte(b.at)).add(date.gte(b.date)));
+        }
+        let (page, per_page) = paging(&self.page, &self.per_page, default_per_page, &mut fields);
+        if !fields.is_empty() {
+            return Err(AppError::validation(fields));
+        }
+        Ok(ListQuery {
+            filter: c,
+            page,
+            per_page,
+        })
+    }
+}
+
+/// Tasks matching the filters that `actor` may see, oldest first.
+pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Task>, AppError> {
+    let filter = q.filter.clone().add(visible_to(actor));
+    let total = count(&db.read, filter.clone()).await?;
+    let items = all(
+        &db.read,
+        select()
+            .filter(filter)
+            .order_by_asc(task::Column::Id)
+            .offset((q.page - 1) * q.per_page)
+            .limit(q.per_page),
+    )
+    .await?;
+    Ok(Page {
+        total,
+        page: q.page,
+        per_page: q.per_page,
+        items,
+    })
+}
