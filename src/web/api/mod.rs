@@ -8,8 +8,8 @@ pub mod openapi;
 pub mod records;
 pub mod schema;
 pub mod search;
-pub mod trash;
 pub mod tasks;
+pub mod trash;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{HttpRequest, web};

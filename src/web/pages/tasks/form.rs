@@ -94,11 +94,15 @@ pub(super) fn form_error(e: AppError) -> AppError {
 }
 
 /// The picked contact of My tasks' "About" field, if any.
-pub(super) async fn about(state: &AppState, form: &TaskForm) -> Result<Option<i64>, AppError> {
+pub(super) async fn about(
+    state: &AppState,
+    actor: &crate::domain::Actor,
+    form: &TaskForm,
+) -> Result<Option<i64>, AppError> {
     if form.about.trim().is_empty() {
         return Ok(form.contact_id);
     }
-    let picked = pick::resolve(&state.db, "", &[], &form.about).await?;
+    let picked = pick::resolve(&state.db, actor, "", &[], &form.about).await?;
     Ok(picked.contact_ids.first().copied())
 }
 

@@ -302,7 +302,7 @@ pub async fn create(
             due_date,
             assignee_id: form.assignee_id,
             priority: Some(form.priority.clone()),
-            contact_id: about(&state, &form).await?,
+            contact_id: about(&state, &user.actor, &form).await?,
             company_id: form.company_id,
             deal_id: form.deal_id,
             done: false,
