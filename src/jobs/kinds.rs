@@ -54,6 +54,7 @@ struct Noop {
 
 async fn noop(ctx: Ctx, p: Noop) -> Result<(), JobError> {
     if p.sleep_ms > 0 {
+        tracing::debug!(job = ctx.job_id, "no-op job started");
         tokio::time::sleep(StdDuration::from_millis(p.sleep_ms.min(60_000))).await;
     }
     tracing::debug!(job = ctx.job_id, n = ?p.n, "no-op job ran");

@@ -79,7 +79,7 @@ impl Server {
     }
 
     /// The log once it contains `needle` (lines arrive through a pipe, a little later).
-    fn log_with(&self, needle: &str) -> String {
+    pub(crate) fn log_with(&self, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let log = self.log();

@@ -12,18 +12,25 @@ use sea_orm::TransactionTrait;
 use serde_json::json;
 
 use crate::cli::{Server, cairn, succeeded};
-use crate::jobs::{dead_job, get, wait_for};
+use crate::jobs::{dead_job, get};
 use crate::support::*;
 
 #[actix_web::test]
 async fn sigterm_lets_a_running_job_finish_before_the_process_exits() {
     let database = fresh_database().await;
-    let mut server = Server::start_with(&database.url, &[]);
+    let mut server = Server::start_with(&database.url, &[("CAIRN_LOG", "info,cairn::jobs=debug")]);
     let db = Db::connect(&database.url).await.unwrap();
     let id = enqueue_in(&db.write, &NewJob::new("noop", json!({ "sleep_ms": 1500 })))
         .await
         .unwrap();
-    wait_for(&db, id, "running", |j| j.state == "running").await;
+    // Claimed is not yet started (a job waits for a free worker, and one that never
+    // started is put back at a stop): wait for the job itself to say it began.
+    let started = format!("no-op job started job={id}");
+    assert!(
+        server.log_with(&started).contains(&started),
+        "the job never started: {}",
+        server.log()
+    );
     let term = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
