@@ -363,3 +363,14 @@ async fn the_digest_goes_once_a_day_to_those_who_asked_for_it() {
     );
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
+
+#[actix_web::test]
+async fn a_task_saved_already_overdue_gets_no_reminder() {
+    let app = TestApp::new().await;
+    let rep = app.user("rep@example.com", "rep").await;
+    let t = task_for(&app, &rep, &rep, Some(Utc::now() - Duration::hours(1))).await;
+    assert!(
+        reminders(&app, t.id).await.is_empty(),
+        "no reminder for a past due"
+    );
+}
