@@ -39,6 +39,7 @@ pub fn registry_with(mail: Arc<mail::Env>) -> Registry {
         .register(CLEANUP, cleanup)
         .register(TRASH_PURGE, trash_purge);
     mail::job::register(&mut r, mail);
+    crate::domain::tasks::notices::register(&mut r);
     r
 }
 
@@ -123,5 +124,7 @@ pub async fn ensure_recurring(db: &Db) -> Result<(), AppError> {
         crate::domain::now(),
     )
     .await?;
+    let digest = crate::domain::tasks::notices::DIGEST;
+    schedule::hourly(&db.write, digest, json!({}), crate::domain::now()).await?;
     Ok(())
 }

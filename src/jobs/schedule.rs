@@ -1,7 +1,7 @@
 //! Work that recurs: a recurring job enqueues its next run itself. The next run's
 //! idempotency key is its time, so whoever enqueues it (each process at start, and the
 //! run before it, however often that run is retried) makes one job.
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Timelike, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::queue::{NewJob, enqueue_in};
@@ -38,4 +38,20 @@ pub async fn daily(
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
     once_at(conn, kind, payload, next_daily(now, hour)).await
+}
+
+/// The first whole hour (UTC) strictly after `now`.
+pub fn next_hourly(now: DateTime<Utc>) -> DateTime<Utc> {
+    let time = NaiveTime::from_hms_opt(now.hour(), 0, 0).unwrap_or(NaiveTime::MIN);
+    now.date_naive().and_time(time).and_utc() + Duration::hours(1)
+}
+
+/// Enqueues `kind` for the next whole hour after `now`, once.
+pub async fn hourly(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    once_at(conn, kind, payload, next_hourly(now)).await
 }

@@ -46,6 +46,7 @@ mod sessions;
 mod settings;
 mod setup;
 mod tags;
+mod task_mail;
 mod tasks;
 mod tasks_groups;
 mod tasks_pages;

@@ -398,3 +398,18 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Task>, A
         items,
     })
 }
+
+/// A user's overdue and today's open tasks in `tz` at `now`, for the daily digest (each
+/// group capped like My tasks').
+pub(super) async fn digest_groups(
+    db: &Db,
+    user_id: i64,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Task>, Vec<Task>), AppError> {
+    let day = due::today(tz, now);
+    let scope = Scope::User(user_id);
+    let overdue = open_group(db, scope, Group::Overdue, tz, &day, now).await?;
+    let today = open_group(db, scope, Group::Today, tz, &day, now).await?;
+    Ok((overdue.tasks, today.tasks))
+}

@@ -20,6 +20,7 @@
 //! state has moved on since it was scheduled.
 pub mod due;
 mod mine;
+pub mod notices;
 mod reads;
 mod write;
 

@@ -9,7 +9,7 @@ use sea_orm::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{NOTES_MAX, PRIORITIES, TITLE_MAX, Task, due, get_in, may_edit};
+use super::{NOTES_MAX, PRIORITIES, TITLE_MAX, Task, due, get_in, may_edit, notices};
 use crate::domain::{Actor, Db, FieldErrorsExt, audit, double_option, now};
 use crate::entities::{activity, company, contact, deal, task, user};
 use crate::error::{AppError, FieldErrors};
@@ -331,9 +331,18 @@ pub async fn create(db: &Db, actor: &Actor, input: &TaskInput) -> Result<Task, A
     let task = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::Internal("the new task vanished".into()))?;
+    let queued = notices::on_save(&tx, actor, None, &task).await?;
     tx.commit().await?;
+    wake_if(queued);
     db.forget_overdue(&[v.assignee_id]);
     Ok(task)
+}
+
+/// Wakes the workers after a commit that enqueued an email or reminder.
+fn wake_if(queued: bool) {
+    if queued {
+        crate::jobs::wake();
+    }
 }
 
 /// The task as it stands, for a change by `actor`: 404 if there is none, 403 if they
@@ -458,7 +467,9 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: &TaskPatch) -> Result<Ta
     let saved = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::Internal("the task vanished".into()))?;
+    let queued = notices::on_save(&tx, actor, Some(&task), &saved).await?;
     tx.commit().await?;
+    wake_if(queued);
     db.forget_overdue(&[task.assignee_id, saved.assignee_id]);
     Ok(saved)
 }
@@ -494,7 +505,11 @@ pub async fn set_done(db: &Db, actor: &Actor, id: i64, done: bool) -> Result<Tas
     let saved = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::Internal("the task vanished".into()))?;
+    // A reopened task's reminder, if its due is still ahead (completing needs nothing:
+    // the reminder sees the task done when it runs).
+    let queued = !done && notices::on_save(&tx, actor, Some(&task), &saved).await?;
     tx.commit().await?;
+    wake_if(queued);
     db.forget_overdue(&[saved.assignee_id]);
     Ok(saved)
 }
