@@ -430,6 +430,7 @@ pub const KIND: Kind = Kind {
 };
 
 records::record!(Company, company, company_tag, CompanyId);
+records::owned_input!(CompanyInput, KIND);
 
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Company, AppError> {
     records::get(db, actor, id).await
