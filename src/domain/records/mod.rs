@@ -99,6 +99,10 @@ pub trait Record: DeserializeOwned + Send + 'static {
     const LINK_TAG: <Self::TagLink as EntityTrait>::Column;
 
     fn id(&self) -> i64;
+    /// Its tag names, alphabetical.
+    fn tags(&self) -> &[String];
+    /// Its custom field values, by key.
+    fn custom(&self) -> &BTreeMap<String, serde_json::Value>;
 }
 
 /// Declares `$record` a record: its entity module, its tag link module and the link's
@@ -124,6 +128,14 @@ macro_rules! record {
 
             fn id(&self) -> i64 {
                 self.id
+            }
+
+            fn tags(&self) -> &[String] {
+                &self.tags
+            }
+
+            fn custom(&self) -> &std::collections::BTreeMap<String, serde_json::Value> {
+                &self.custom_fields
             }
         }
     };
@@ -442,6 +454,7 @@ pub trait OwnedInput {
     fn owner_id(&self) -> Option<i64>;
     fn tags(&self) -> Option<&Vec<String>>;
     fn custom_fields(&self) -> Option<&BTreeMap<String, serde_json::Value>>;
+    fn set_tags(&mut self, tags: Vec<String>);
 }
 
 /// Declares `$input` (with `owner_id`, `tags` and `custom_fields`) the input of the
@@ -458,6 +471,9 @@ macro_rules! owned_input {
             }
             fn custom_fields(&self) -> Option<&BTreeMap<String, serde_json::Value>> {
                 self.custom_fields.as_ref()
+            }
+            fn set_tags(&mut self, tags: Vec<String>) {
+                self.tags = Some(tags);
             }
         }
     };

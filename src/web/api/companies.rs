@@ -16,7 +16,7 @@ records::list_bulk_merge_handlers! {
     record = Company, params = ListParams, tag = "companies",
     list = (CompanyList, "/api/v1/companies", "list_companies", list_page),
     bulk = ("/api/v1/companies/bulk", "bulk_companies"),
-    merge = (companies::merge, "/api/v1/companies/{id}/merge", "merge_companies",
+    merge = (crate::domain::records::merge::merge::<Company>, "/api/v1/companies/{id}/merge", "merge_companies",
         "The company that stays",
         "The merged name or domain clashes with another company, or a record was deleted meanwhile."),
     request = (CompanyMergeRequest, CompanyMergeField,

@@ -14,7 +14,7 @@ records::list_bulk_merge_handlers! {
     record = Contact, params = ListParams, tag = "contacts",
     list = (ContactList, "/api/v1/contacts", "list_contacts", list_page),
     bulk = ("/api/v1/contacts/bulk", "bulk_contacts"),
-    merge = (contacts::merge::merge, "/api/v1/contacts/{id}/merge", "merge_contacts",
+    merge = (crate::domain::records::merge::merge::<Contact>, "/api/v1/contacts/{id}/merge", "merge_contacts",
         "The contact that stays",
         "The merged values clash with another contact (email), or a record was deleted meanwhile."),
     request = (ContactMergeRequest, ContactMergeField,

@@ -444,10 +444,6 @@ impl Listed for Company {
         self.name.clone()
     }
 
-    fn tags(&self) -> &[String] {
-        &self.tags
-    }
-
     const CSV_HEADER: &'static [&'static str] = &[
         "id",
         "name",

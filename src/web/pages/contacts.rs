@@ -540,10 +540,6 @@ impl Listed for Contact {
         self.full_name()
     }
 
-    fn tags(&self) -> &[String] {
-        &self.tags
-    }
-
     const CSV_HEADER: &'static [&'static str] = &[
         "id",
         "first_name",

@@ -31,8 +31,6 @@ pub trait Listed: Mergeable + Clone {
     fn named(params: &Self::Params) -> Vec<(&'static str, Option<String>)>;
     /// How the record is named in messages and headings.
     fn name(&self) -> String;
-    /// Its tag names, for the list's coloured chips.
-    fn tags(&self) -> &[String];
     const CSV_HEADER: &'static [&'static str];
     fn csv(&self) -> Vec<String>;
     /// What a bulk delete's flash and confirmation add ("" for nothing).
@@ -256,7 +254,12 @@ pub async fn list_data<R: Listed>(
     }
     let query = params.validate(25)?;
     let page = records::list(&state.db, &user.actor, &query).await?;
-    let tags: Vec<String> = page.items.iter().flat_map(Listed::tags).cloned().collect();
+    let tags: Vec<String> = page
+        .items
+        .iter()
+        .flat_map(records::Record::tags)
+        .cloned()
+        .collect();
     let tag_colors = records::tag_colors(&state.db, tags).await?;
     let f = Filters::of::<R>(&params);
     Ok(Ok(ListData {
