@@ -27,7 +27,7 @@ use validate::{Valid, conflict, industry_keys, validate};
 
 use crate::error::{AppError, FieldErrors};
 pub use list::{CompanyFilters, ListParams};
-pub use merge::{MERGE_FIELDS, merge};
+pub use merge::MERGE_FIELDS;
 pub use records::EXPORT_CHUNK;
 
 pub const NAME_MAX: usize = 200;
@@ -96,7 +96,7 @@ impl Company {
 }
 
 /// What a form or a POST supplies. Empty strings mean "none".
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CompanyInput {
     #[serde(default)]
@@ -430,6 +430,7 @@ pub const KIND: Kind = Kind {
 };
 
 records::record!(Company, company, company_tag, CompanyId);
+records::owned_input!(CompanyInput, KIND);
 
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Company, AppError> {
     records::get(db, actor, id).await

@@ -506,6 +506,7 @@ pub const KIND: Kind = Kind {
 };
 
 records::record!(Contact, contact, contact_tag, ContactId);
+records::owned_input!(ContactInput, KIND);
 
 /// Every role may read every contact (for now; the permission matrix comes later).
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Contact, AppError> {

@@ -3,6 +3,61 @@
 //! The SQLite FTS5 search indexes (`contacts_fts`, `companies_fts`, `deals_fts` and their
 //! shadow tables) have no entity: they are virtual tables kept by triggers, not tables of
 //! records, and PostgreSQL has none (it searches with trigram indexes).
+
+/// Declares the entity of a record type's tag link table (`contact_tags`, `company_tags`):
+/// the record's id and the tag's, both keys, both removed with what they point at.
+macro_rules! tag_link {
+    ($table:literal, $record:ident, $record_id:ident, $RecordId:ident, $Record:ident) => {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = $table)]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub $record_id: i64,
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub tag_id: i64,
+        }
+
+        #[derive(Copy, Clone, Debug, EnumIter)]
+        pub enum Relation {
+            $Record,
+            Tag,
+        }
+
+        impl RelationTrait for Relation {
+            fn def(&self) -> RelationDef {
+                match self {
+                    Relation::$Record => Entity::belongs_to(super::$record::Entity)
+                        .from(Column::$RecordId)
+                        .to(super::$record::Column::Id)
+                        .on_delete(ForeignKeyAction::Cascade)
+                        .into(),
+                    Relation::Tag => Entity::belongs_to(super::tag::Entity)
+                        .from(Column::TagId)
+                        .to(super::tag::Column::Id)
+                        .on_delete(ForeignKeyAction::Cascade)
+                        .into(),
+                }
+            }
+        }
+
+        impl Related<super::$record::Entity> for Entity {
+            fn to() -> RelationDef {
+                Relation::$Record.def()
+            }
+        }
+
+        impl Related<super::tag::Entity> for Entity {
+            fn to() -> RelationDef {
+                Relation::Tag.def()
+            }
+        }
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
 pub mod activity;
 pub mod activity_revision;
 pub mod api_token;

@@ -23,55 +23,10 @@ pub const MERGE_FIELDS: [&str; 8] = [
     "owner_id",
 ];
 
-/// Merges company `lose` into `keep` (see `records::merge`): its contacts, deals,
-/// activities, tasks and tags move to `keep`.
-pub async fn merge(
-    db: &Db,
-    actor: &Actor,
-    keep: i64,
-    lose: i64,
-    take: &[String],
-) -> Result<Company, AppError> {
-    crate::domain::records::merge::merge(db, actor, keep, lose, take).await
-}
-
 impl Mergeable for Company {
     type Input = CompanyInput;
     type Valid = Valid;
     const FIELDS: &'static [&'static str] = &MERGE_FIELDS;
-
-    fn input(&self) -> CompanyInput {
-        CompanyInput::from(self)
-    }
-
-    fn take(input: &mut CompanyInput, from: &CompanyInput, field: &str) {
-        match field {
-            "name" => input.name = from.name.clone(),
-            "domain" => input.domain = from.domain.clone(),
-            "industry" => input.industry = from.industry.clone(),
-            "size_band" => input.size_band = from.size_band.clone(),
-            "website" => input.website = from.website.clone(),
-            "phone" => input.phone = from.phone.clone(),
-            "address" => input.address = from.address.clone(),
-            _ => input.owner_id = from.owner_id,
-        }
-    }
-
-    fn set_tags(input: &mut CompanyInput, tags: Vec<String>) {
-        input.tags = Some(tags);
-    }
-
-    fn tags(&self) -> &[String] {
-        &self.tags
-    }
-
-    fn custom(&self) -> &BTreeMap<String, serde_json::Value> {
-        &self.custom_fields
-    }
-
-    fn owner(&self) -> Option<i64> {
-        self.owner_id
-    }
 
     async fn check(
         db: &Db,

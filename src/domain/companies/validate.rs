@@ -157,23 +157,9 @@ pub(super) async fn validate(
             format!("Address must be at most {ADDRESS_MAX} characters."),
         );
     }
-    let owned = records::check_owned(
-        db,
-        actor,
-        &super::KIND,
-        input.owner_id,
-        current_owner,
-        input.tags.as_ref(),
-        input.custom_fields.as_ref(),
-        current_custom,
-        &mut fields,
-    )
-    .await?;
-    if !fields.is_empty() {
-        return Err(AppError::validation(fields));
-    }
+    let own = records::check_owned(db, actor, input, current_owner, current_custom, fields).await?;
     Ok(Valid {
-        custom: owned.custom,
+        custom: own.custom,
         name,
         domain,
         industry,
@@ -181,8 +167,8 @@ pub(super) async fn validate(
         website,
         phone,
         address,
-        owner_id: Some(owned.owner_id),
-        tags: owned.tags,
+        owner_id: Some(own.owner_id),
+        tags: own.tags,
     })
 }
 

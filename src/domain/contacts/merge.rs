@@ -92,54 +92,10 @@ pub async fn likely_duplicates(
     Ok(found)
 }
 
-/// Merges `lose` into `keep` (see `records::merge`).
-pub async fn merge(
-    db: &Db,
-    actor: &Actor,
-    keep: i64,
-    lose: i64,
-    take: &[String],
-) -> Result<Contact, AppError> {
-    crate::domain::records::merge::merge(db, actor, keep, lose, take).await
-}
-
 impl Mergeable for Contact {
     type Input = ContactInput;
     type Valid = (Valid, Option<company::Model>);
     const FIELDS: &'static [&'static str] = &FIELDS;
-
-    fn input(&self) -> ContactInput {
-        ContactInput::from(self)
-    }
-
-    fn take(input: &mut ContactInput, from: &ContactInput, field: &str) {
-        match field {
-            "first_name" => input.first_name = from.first_name.clone(),
-            "last_name" => input.last_name = from.last_name.clone(),
-            "email" => input.email = from.email.clone(),
-            "phone" => input.phone = from.phone.clone(),
-            "company" => input.company = from.company.clone(),
-            "title" => input.title = from.title.clone(),
-            "source" => input.source = from.source.clone(),
-            _ => input.owner_id = from.owner_id,
-        }
-    }
-
-    fn set_tags(input: &mut ContactInput, tags: Vec<String>) {
-        input.tags = Some(tags);
-    }
-
-    fn tags(&self) -> &[String] {
-        &self.tags
-    }
-
-    fn custom(&self) -> &BTreeMap<String, serde_json::Value> {
-        &self.custom_fields
-    }
-
-    fn owner(&self) -> Option<i64> {
-        Some(self.owner_id)
-    }
 
     async fn check(
         db: &Db,

@@ -151,23 +151,9 @@ pub(super) async fn validate(
             format!("Source must be one of: {}.", SOURCES.join(", ")),
         );
     }
-    let owned = records::check_owned(
-        db,
-        actor,
-        &super::KIND,
-        input.owner_id,
-        current_owner,
-        input.tags.as_ref(),
-        input.custom_fields.as_ref(),
-        current_custom,
-        &mut fields,
-    )
-    .await?;
-    if !fields.is_empty() {
-        return Err(AppError::validation(fields));
-    }
+    let own = records::check_owned(db, actor, input, current_owner, current_custom, fields).await?;
     Ok(Valid {
-        custom: owned.custom,
+        custom: own.custom,
         email_norm: email.as_deref().map(normalise),
         first_name,
         last_name,
@@ -177,8 +163,8 @@ pub(super) async fn validate(
         company_known,
         title,
         source,
-        owner_id: owned.owner_id,
-        owner_name: owned.owner_name,
-        tags: owned.tags,
+        owner_id: own.owner_id,
+        owner_name: own.owner_name,
+        tags: own.tags,
     })
 }

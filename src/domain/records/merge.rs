@@ -8,27 +8,23 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
 };
 
-use super::{Record, get, get_in};
+use serde::de::DeserializeOwned;
+
+use super::{OwnedInput, Record, get, get_in};
 use crate::domain::{Actor, Db, audit};
 use crate::error::AppError;
 
 /// A record type that can be merged.
 #[allow(async_fn_in_trait)]
 pub trait Mergeable: Record + Sized {
-    /// The form of the record that validation takes.
-    type Input;
+    /// The form of the record that validation takes: the record as input (`from`), its
+    /// fields taken by name (`FIELDS` are its keys as JSON).
+    type Input: for<'a> From<&'a Self> + OwnedInput + serde::Serialize + DeserializeOwned;
     /// Validated input, ready to store.
     type Valid;
     /// The fields whose value can be taken from either record.
     const FIELDS: &'static [&'static str];
 
-    fn input(&self) -> Self::Input;
-    /// Copies `field` from `from` into `input`.
-    fn take(input: &mut Self::Input, from: &Self::Input, field: &str);
-    fn set_tags(input: &mut Self::Input, tags: Vec<String>);
-    fn tags(&self) -> &[String];
-    fn custom(&self) -> &BTreeMap<String, serde_json::Value>;
-    fn owner(&self) -> Option<i64>;
     /// Validates the merged input; `current_owner` may be an inactive user.
     async fn check(
         db: &Db,
@@ -75,20 +71,17 @@ pub async fn merge<R: Mergeable>(
     let other: R = get(db, actor, lose)
         .await
         .map_err(|_| AppError::field("merge_id", format!("No {entity} has this id.")))?;
-    let mut input = survivor.input();
-    let from = other.input();
-    for field in take {
-        R::take(&mut input, &from, field);
-    }
-    let mut tags = survivor.tags().to_vec();
-    tags.extend(other.tags().iter().cloned());
-    R::set_tags(&mut input, tags);
+    let mut input = taken(R::Input::from(&survivor), R::Input::from(&other), take)?;
+    input.set_tags(
+        survivor
+            .tags()
+            .iter()
+            .chain(other.tags())
+            .cloned()
+            .collect(),
+    );
     // The survivor keeps its owner even if deactivated; the other one's counts as kept too.
-    let current_owner = if take.iter().any(|f| f == "owner_id") {
-        other.owner()
-    } else {
-        survivor.owner()
-    };
+    let current_owner = input.owner_id();
     // Custom values: the survivor's, with the other's filling the gaps.
     let mut custom = other.custom().clone();
     custom.extend(survivor.custom().clone());
@@ -117,6 +110,29 @@ pub async fn merge<R: Mergeable>(
     let merged = get_in(&tx, keep).await?;
     tx.commit().await?;
     Ok(merged)
+}
+
+/// `input` with the fields named in `take` copied from `from`: the input's fields by the
+/// names its JSON has, so each record type only lists them (`Mergeable::FIELDS`).
+fn taken<I: serde::Serialize + DeserializeOwned>(
+    input: I,
+    from: I,
+    take: &[String],
+) -> Result<I, AppError> {
+    let as_json = |i: &I| match serde_json::to_value(i) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(AppError::Internal(
+            "a record's input is not a JSON object".into(),
+        )),
+    };
+    let (mut fields, from) = (as_json(&input)?, as_json(&from)?);
+    for field in take {
+        if let Some(value) = from.get(field) {
+            fields.insert(field.clone(), value.clone());
+        }
+    }
+    serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| AppError::Internal(format!("merging inputs: {e}")))
 }
 
 /// Gives `keep` the tags of `lose` it does not have.

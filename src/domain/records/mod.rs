@@ -99,6 +99,10 @@ pub trait Record: DeserializeOwned + Send + 'static {
     const LINK_TAG: <Self::TagLink as EntityTrait>::Column;
 
     fn id(&self) -> i64;
+    /// Its tag names, alphabetical.
+    fn tags(&self) -> &[String];
+    /// Its custom field values, by key.
+    fn custom(&self) -> &BTreeMap<String, serde_json::Value>;
 }
 
 /// Declares `$record` a record: its entity module, its tag link module and the link's
@@ -124,6 +128,14 @@ macro_rules! record {
 
             fn id(&self) -> i64 {
                 self.id
+            }
+
+            fn tags(&self) -> &[String] {
+                &self.tags
+            }
+
+            fn custom(&self) -> &std::collections::BTreeMap<String, serde_json::Value> {
+                &self.custom_fields
             }
         }
     };
@@ -436,21 +448,67 @@ pub struct Owned {
     pub custom: String,
 }
 
-/// Checks the owner, tags and custom values of a record's input, with messages on
-/// `fields`. `current_owner` is the stored owner when editing: a record may keep an owner
-/// who has since been deactivated, but cannot be given to one.
-#[allow(clippy::too_many_arguments)]
+/// The fields every record's input has beside its own: owner, tags and custom values.
+pub trait OwnedInput {
+    const KIND: &'static Kind;
+    fn owner_id(&self) -> Option<i64>;
+    fn tags(&self) -> Option<&Vec<String>>;
+    fn custom_fields(&self) -> Option<&BTreeMap<String, serde_json::Value>>;
+    fn set_tags(&mut self, tags: Vec<String>);
+}
+
+/// Declares `$input` (with `owner_id`, `tags` and `custom_fields`) the input of the
+/// record type whose `Kind` is `$kind`.
+macro_rules! owned_input {
+    ($input:ident, $kind:path) => {
+        impl crate::domain::records::OwnedInput for $input {
+            const KIND: &'static crate::domain::records::Kind = &$kind;
+            fn owner_id(&self) -> Option<i64> {
+                self.owner_id
+            }
+            fn tags(&self) -> Option<&Vec<String>> {
+                self.tags.as_ref()
+            }
+            fn custom_fields(&self) -> Option<&BTreeMap<String, serde_json::Value>> {
+                self.custom_fields.as_ref()
+            }
+            fn set_tags(&mut self, tags: Vec<String>) {
+                self.tags = Some(tags);
+            }
+        }
+    };
+}
+
+pub(crate) use owned_input;
+
+/// The last check of a record's input: its owner, tags and custom values, then the
+/// refusal with every message gathered on `fields`. `owner` and `custom` are the stored
+/// ones when editing: a record may keep an owner who has since been deactivated, but
+/// cannot be given to one.
 pub async fn check_owned(
     db: &Db,
     actor: &Actor,
-    kind: &Kind,
-    owner_id: Option<i64>,
+    input: &impl OwnedInput,
+    owner: Option<i64>,
+    custom: &BTreeMap<String, serde_json::Value>,
+    mut fields: FieldErrors,
+) -> Result<Owned, AppError> {
+    let owned = check_common(db, actor, input, owner, custom, &mut fields).await?;
+    if !fields.is_empty() {
+        return Err(AppError::validation(fields));
+    }
+    Ok(owned)
+}
+
+async fn check_common<I: OwnedInput>(
+    db: &Db,
+    actor: &Actor,
+    input: &I,
     current_owner: Option<i64>,
-    tags: Option<&Vec<String>>,
-    custom: Option<&BTreeMap<String, serde_json::Value>>,
     current_custom: &BTreeMap<String, serde_json::Value>,
     fields: &mut FieldErrors,
 ) -> Result<Owned, AppError> {
+    let (owner_id, tags, custom) = (input.owner_id(), input.tags(), input.custom_fields());
     let owner_id = owner_id.unwrap_or(actor.id);
     let mut owner_name = actor.name.clone();
     if owner_id != actor.id {
@@ -478,7 +536,7 @@ pub async fn check_owned(
             }
         },
     };
-    let defs = crate::domain::custom_fields::defs(db, kind.entity).await?;
+    let defs = crate::domain::custom_fields::defs(db, I::KIND.entity).await?;
     let custom = crate::domain::custom_fields::validate(&defs, current_custom, custom, fields);
     Ok(Owned {
         owner_id,

@@ -5,34 +5,28 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::domain::companies::{self, Company, CompanyInput, CompanyPatch, ListParams};
+use crate::domain::records::ListQuery;
+use crate::domain::{Actor, Db};
 use crate::error::AppError;
 use crate::web::api::records;
-use crate::web::api::schema::{
-    CompanyMergeField, ErrorBody, Forbidden, NotFound, Unauthorized, Unavailable, Unprocessable,
-    WriteErrors,
-};
+use crate::web::api::schema::{CompanyMergeField, ErrorBody, NotFound, Unauthorized, Unavailable};
 use crate::web::auth::ApiUser;
 
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct CompanyList {
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-    pub items: Vec<Company>,
+records::list_bulk_merge_handlers! {
+    record = Company, params = ListParams, tag = "companies",
+    list = (CompanyList, "/api/v1/companies", "list_companies", list_page),
+    bulk = ("/api/v1/companies/bulk", "bulk_companies"),
+    merge = (crate::domain::records::merge::merge::<Company>, "/api/v1/companies/{id}/merge", "merge_companies",
+        "The company that stays",
+        "The merged name or domain clashes with another company, or a record was deleted meanwhile."),
+    request = (CompanyMergeRequest, CompanyMergeField,
+        "The company merged into this one, then deleted; its contacts move here.",
+        "Fields whose value comes from `merge_id` (name, domain, industry, size_band,\nwebsite, phone, address, owner_id); the rest stay. Tags are combined."),
 }
 
-#[utoipa::path(get, path = "/api/v1/companies", operation_id = "list_companies", tag = "companies", params(ListParams),
-    responses((status = 200, body = CompanyList), (status = 401, response = Unauthorized),
-        (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn list(
-    req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-) -> Result<HttpResponse, AppError> {
-    let params = ListParams::from_query(req.query_string())?;
-    let query = params.validate(25)?;
-    Ok(HttpResponse::Ok().json(companies::list(&state.db, &actor, &query).await?))
+/// The list page as the domain reads it.
+async fn list_page(db: &Db, actor: &Actor, query: &ListQuery) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(companies::list(db, actor, query).await?))
 }
 
 records::crud_handlers! {
@@ -69,52 +63,4 @@ pub async fn delete(
 ) -> Result<HttpResponse, AppError> {
     companies::delete(&state.db, &actor, *id, params.detach.unwrap_or(false)).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[derive(serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = CompanyMergeRequest)]
-pub struct MergeRequest {
-    /// The company merged into this one, then deleted; its contacts move here.
-    pub merge_id: i64,
-    /// Fields whose value comes from `merge_id` (name, domain, industry, size_band,
-    /// website, phone, address, owner_id); the rest stay. Tags are combined.
-    #[serde(default)]
-    #[schema(value_type = Vec<CompanyMergeField>)]
-    pub take: Vec<String>,
-}
-
-#[utoipa::path(post, path = "/api/v1/companies/{id}/merge", operation_id = "merge_companies", tag = "companies", request_body = MergeRequest,
-    params(("id" = i64, Path, description = "The company that stays")),
-    responses((status = 200, body = Company),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 409, description = "The merged name or domain clashes with another company, or a record was deleted meanwhile.", body = ErrorBody),
-        WriteErrors),
-    security(("bearer" = [])))]
-pub async fn merge(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<MergeRequest>,
-) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok()
-        .json(companies::merge(&state.db, &actor, *id, body.merge_id, &body.take).await?))
-}
-
-#[utoipa::path(post, path = "/api/v1/companies/bulk", operation_id = "bulk_companies", tag = "companies", request_body = records::BulkRequest,
-    responses((status = 200, body = crate::web::api::records::BulkResult),
-        (status = 403, response = Forbidden),
-        (status = 409, description = "A record the action names was deleted meanwhile.", body = ErrorBody),
-        WriteErrors),
-    security(("bearer" = [])))]
-pub async fn bulk(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    body: web::Json<records::BulkRequest>,
-) -> Result<HttpResponse, AppError> {
-    records::bulk::<Company, ListParams>(&state.db, &actor, body.into_inner(), |query| {
-        ListParams::from_query(query)?.validate(25)
-    })
-    .await
 }

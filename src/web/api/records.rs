@@ -108,6 +108,96 @@ macro_rules! crud_handlers {
 
 pub(crate) use crud_handlers;
 
+/// A record type's list, bulk and merge handlers, with their documentation: the list
+/// parses `$params` and answers with `$list_body` (the record type's own fastest way to
+/// write the page), bulk runs on the records `$params` selects, merge calls `$merge`.
+macro_rules! list_bulk_merge_handlers {
+    (
+        record = $record:ident, params = $params:ident, tag = $tag:tt,
+        list = ($list:ident, $list_path:tt, $list_op:tt, $list_body:ident),
+        bulk = ($bulk_path:tt, $bulk_op:tt),
+        merge = ($merge:path, $merge_path:tt, $merge_op:tt, $stays:tt, $merge_conflict:tt),
+        request = ($request_schema:ident, $field:ty, $merged_doc:tt, $take_doc:tt) $(,)?
+    ) => {
+        #[derive(serde::Serialize, utoipa::ToSchema)]
+        pub struct $list {
+            pub total: u64,
+            pub page: u64,
+            pub per_page: u64,
+            pub items: Vec<$record>,
+        }
+
+        #[utoipa::path(get, path = $list_path, operation_id = $list_op, tag = $tag, params($params),
+            responses((status = 200, body = $list),
+                (status = 401, response = crate::web::api::schema::Unauthorized),
+                (status = 422, response = crate::web::api::schema::Unprocessable),
+                (status = 503, response = crate::web::api::schema::Unavailable)),
+            security(("bearer" = [])))]
+        pub async fn list(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<crate::app::AppState>,
+            crate::web::auth::ApiUser(actor): crate::web::auth::ApiUser,
+        ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+            let query = $params::from_query(req.query_string())?.validate(25)?;
+            $list_body(&state.db, &actor, &query).await
+        }
+
+        #[utoipa::path(post, path = $bulk_path, operation_id = $bulk_op, tag = $tag,
+            request_body = crate::web::api::records::BulkRequest,
+            responses((status = 200, body = crate::web::api::records::BulkResult),
+                (status = 403, response = crate::web::api::schema::Forbidden),
+                (status = 409, description = "A record the action names was deleted meanwhile.",
+                    body = crate::web::api::schema::ErrorBody),
+                crate::web::api::schema::WriteErrors),
+            security(("bearer" = [])))]
+        pub async fn bulk(
+            state: actix_web::web::Data<crate::app::AppState>,
+            crate::web::auth::ApiUser(actor): crate::web::auth::ApiUser,
+            body: actix_web::web::Json<crate::web::api::records::BulkRequest>,
+        ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+            let body = body.into_inner();
+            crate::web::api::records::bulk::<$record, $params>(&state.db, &actor, body, |query| {
+                $params::from_query(query)?.validate(25)
+            })
+            .await
+        }
+
+        #[derive(serde::Deserialize, utoipa::ToSchema)]
+        #[serde(deny_unknown_fields)]
+        #[schema(as = $request_schema)]
+        pub struct MergeRequest {
+            #[doc = $merged_doc]
+            pub merge_id: i64,
+            #[doc = $take_doc]
+            #[serde(default)]
+            #[schema(value_type = Vec<$field>)]
+            pub take: Vec<String>,
+        }
+
+        #[utoipa::path(post, path = $merge_path, operation_id = $merge_op, tag = $tag,
+            request_body = MergeRequest,
+            params(("id" = i64, Path, description = $stays)),
+            responses((status = 200, body = $record),
+                (status = 403, response = crate::web::api::schema::Forbidden),
+                (status = 404, response = crate::web::api::schema::NotFound),
+                (status = 409, description = $merge_conflict,
+                    body = crate::web::api::schema::ErrorBody),
+                crate::web::api::schema::WriteErrors),
+            security(("bearer" = [])))]
+        pub async fn merge(
+            state: actix_web::web::Data<crate::app::AppState>,
+            crate::web::auth::ApiUser(actor): crate::web::auth::ApiUser,
+            id: actix_web::web::Path<i64>,
+            body: actix_web::web::Json<MergeRequest>,
+        ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+            let merged = $merge(&state.db, &actor, *id, body.merge_id, &body.take).await?;
+            Ok(actix_web::HttpResponse::Ok().json(merged))
+        }
+    };
+}
+
+pub(crate) use list_bulk_merge_handlers;
+
 /// Which records a bulk action covers: listed ids, or every record matching a filter.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

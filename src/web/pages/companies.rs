@@ -155,10 +155,10 @@ pub struct CompanyForm {
     custom: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
-async fn read_form(state: &AppState, pairs: &[(String, String)]) -> Result<CompanyForm, AppError> {
-    let mut form: CompanyForm = custom::fixed(pairs)?;
-    form.custom = custom::from_pairs(state, "company", pairs).await?;
-    Ok(form)
+impl records::FormCustom for CompanyForm {
+    fn custom_mut(&mut self) -> &mut std::collections::BTreeMap<String, serde_json::Value> {
+        &mut self.custom
+    }
 }
 
 impl CompanyForm {
@@ -328,7 +328,7 @@ pub async fn create(
     user: CurrentUser,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let form = read_form(&state, &pairs).await?;
+    let form = Company::read_form(&state, &pairs).await?;
     let result = match form.to_input() {
         Ok(input) => companies::create(&state.db, &user.actor, &input).await,
         Err(e) => Err(e),
@@ -338,13 +338,6 @@ pub async fn create(
 
 impl Edited for Company {
     type Form = CompanyForm;
-
-    async fn read_form(
-        state: &AppState,
-        pairs: &[(String, String)],
-    ) -> Result<CompanyForm, AppError> {
-        read_form(state, pairs).await
-    }
 
     fn form_of(&self) -> CompanyForm {
         CompanyForm::from_company(self)
@@ -450,10 +443,6 @@ impl Listed for Company {
 
     fn name(&self) -> String {
         self.name.clone()
-    }
-
-    fn tags(&self) -> &[String] {
-        &self.tags
     }
 
     const CSV_HEADER: &'static [&'static str] = &[

@@ -139,11 +139,10 @@ pub struct ContactForm {
     custom: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
-/// The posted form: the fixed fields, then the custom ones.
-async fn read_form(state: &AppState, pairs: &[(String, String)]) -> Result<ContactForm, AppError> {
-    let mut form: ContactForm = custom::fixed(pairs)?;
-    form.custom = custom::from_pairs(state, "contact", pairs).await?;
-    Ok(form)
+impl records::FormCustom for ContactForm {
+    fn custom_mut(&mut self) -> &mut std::collections::BTreeMap<String, serde_json::Value> {
+        &mut self.custom
+    }
 }
 
 impl ContactForm {
@@ -408,7 +407,7 @@ pub async fn create(
     user: CurrentUser,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    let form = read_form(&state, &pairs).await?;
+    let form = Contact::read_form(&state, &pairs).await?;
     let result = match form.to_input() {
         Ok(input) => {
             // Show look-alikes once before saving; "Save anyway" sends confirm_duplicates.
@@ -447,13 +446,6 @@ pub async fn create(
 
 impl Edited for Contact {
     type Form = ContactForm;
-
-    async fn read_form(
-        state: &AppState,
-        pairs: &[(String, String)],
-    ) -> Result<ContactForm, AppError> {
-        read_form(state, pairs).await
-    }
 
     fn form_of(&self) -> ContactForm {
         ContactForm::from_contact(self)
@@ -546,10 +538,6 @@ impl Listed for Contact {
 
     fn name(&self) -> String {
         self.full_name()
-    }
-
-    fn tags(&self) -> &[String] {
-        &self.tags
     }
 
     const CSV_HEADER: &'static [&'static str] = &[

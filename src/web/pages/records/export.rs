@@ -31,7 +31,7 @@ pub async fn export<R: Listed>(
     // chunk, see `records::reads`), so these columns cost no query of their own.
     let write = move |out: &mut String, r: &R| {
         let mut values = r.csv();
-        values.push(Listed::tags(r).join("; "));
+        values.push(crate::domain::records::Record::tags(r).join("; "));
         values.extend(defs.iter().map(|d| export_value(r.custom(), &d.key)));
         crate::web::csv::row(out, values.iter().map(String::as_str));
     };

@@ -31,8 +31,6 @@ pub trait Listed: Mergeable + Clone {
     fn named(params: &Self::Params) -> Vec<(&'static str, Option<String>)>;
     /// How the record is named in messages and headings.
     fn name(&self) -> String;
-    /// Its tag names, for the list's coloured chips.
-    fn tags(&self) -> &[String];
     const CSV_HEADER: &'static [&'static str];
     fn csv(&self) -> Vec<String>;
     /// What a bulk delete's flash and confirmation add ("" for nothing).
@@ -58,14 +56,26 @@ pub trait Listed: Mergeable + Clone {
     ) -> Result<Vec<Self>, AppError>;
 }
 
+/// A record form's custom field values, which `Edited::read_form` reads apart from the
+/// form's fixed fields.
+pub trait FormCustom {
+    fn custom_mut(&mut self) -> &mut std::collections::BTreeMap<String, serde_json::Value>;
+}
+
 /// How a record type's pages edit it: its form, read from a post and shown again.
 #[allow(async_fn_in_trait)]
 pub trait Edited: Listed {
-    type Form;
+    type Form: serde::de::DeserializeOwned + FormCustom;
+    /// The posted form: the fixed fields, then the custom ones (`cf.<key>`).
     async fn read_form(
         state: &AppState,
         pairs: &[(String, String)],
-    ) -> Result<Self::Form, AppError>;
+    ) -> Result<Self::Form, AppError> {
+        let mut form: Self::Form = crate::web::pages::custom::fixed(pairs)?;
+        *form.custom_mut() =
+            crate::web::pages::custom::from_pairs(state, Self::KIND.entity, pairs).await?;
+        Ok(form)
+    }
     fn form_of(&self) -> Self::Form;
     /// The form page, with `error`'s messages when a save was refused.
     async fn form_page(
@@ -256,7 +266,12 @@ pub async fn list_data<R: Listed>(
     }
     let query = params.validate(25)?;
     let page = records::list(&state.db, &user.actor, &query).await?;
-    let tags: Vec<String> = page.items.iter().flat_map(Listed::tags).cloned().collect();
+    let tags: Vec<String> = page
+        .items
+        .iter()
+        .flat_map(records::Record::tags)
+        .cloned()
+        .collect();
     let tag_colors = records::tag_colors(&state.db, tags).await?;
     let f = Filters::of::<R>(&params);
     Ok(Ok(ListData {
