@@ -415,6 +415,20 @@ impl Response {
     pub fn location(&self) -> String {
         self.header("location").expect("a Location header")
     }
+    /// Asserts a 422 whose JSON error names `field`.
+    pub fn refuses_field(&self, field: &str) {
+        assert_eq!(
+            self.status,
+            422,
+            "expected 422 naming {field}: {}",
+            self.text()
+        );
+        assert!(
+            self.json()["error"]["fields"][field].is_string(),
+            "the error does not name {field}: {}",
+            self.text()
+        );
+    }
     /// The error code of a JSON error body.
     pub fn code(&self) -> String {
         self.json()["error"]["code"]

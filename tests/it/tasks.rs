@@ -5,6 +5,14 @@ use serde_json::json;
 
 use crate::support::*;
 
+/// A rep's POST /api/v1/tasks with `body`, answered as it is.
+async fn rep_posts(app: &TestApp, body: serde_json::Value) -> Response {
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    c.api(Method::POST, "/api/v1/tasks", &token, Some(body))
+        .await
+}
+
 #[actix_web::test]
 async fn a_task_is_created_read_changed_and_deleted() {
     let app = TestApp::new().await;
@@ -71,99 +79,53 @@ async fn a_task_is_assigned_to_its_creator_unless_it_names_someone() {
 
 #[actix_web::test]
 async fn a_due_date_that_is_not_a_date_is_422_naming_the_field() {
-    let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/tasks",
-            &token,
-            Some(json!({"title": "X", "due_date": "2026-13-45"})),
-        )
-        .await;
-    assert_eq!(res.status, 422, "{}", res.text());
-    assert!(
-        res.json()["error"]["fields"]["due_date"].is_string(),
-        "{}",
-        res.text()
-    );
+    let res = rep_posts(
+        &TestApp::new().await,
+        json!({"title": "X", "due_date": "2026-13-45"}),
+    )
+    .await;
+    res.refuses_field("due_date");
 }
 
 #[actix_web::test]
 async fn a_due_time_that_is_not_a_time_is_422_naming_the_field() {
-    let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/tasks",
-            &token,
-            Some(json!({"title": "X", "due_at": "tomorrow"})),
-        )
-        .await;
-    assert_eq!(res.status, 422, "{}", res.text());
-    assert!(
-        res.json()["error"]["fields"]["due_at"].is_string(),
-        "{}",
-        res.text()
-    );
+    let res = rep_posts(
+        &TestApp::new().await,
+        json!({"title": "X", "due_at": "tomorrow"}),
+    )
+    .await;
+    res.refuses_field("due_at");
 }
 
 #[actix_web::test]
 async fn a_due_time_and_a_due_date_together_are_refused() {
-    let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let body = json!({"title": "X", "due_at": "2026-12-03T09:00:00Z", "due_date": "2026-12-03"});
-    let res = c
-        .api(Method::POST, "/api/v1/tasks", &token, Some(body))
-        .await;
-    assert_eq!(res.status, 422, "{}", res.text());
-    assert!(
-        res.json()["error"]["fields"]["due_at"].is_string(),
-        "{}",
-        res.text()
-    );
+    let res = rep_posts(
+        &TestApp::new().await,
+        json!({"title": "X", "due_at": "2026-12-03T09:00:00Z", "due_date": "2026-12-03"}),
+    )
+    .await;
+    res.refuses_field("due_at");
 }
 
 #[actix_web::test]
 async fn a_deactivated_assignee_is_422() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
     let gone = app.user("gone@example.com", "rep").await;
     cairn::domain::users::set_active(&app.db, None, gone.id, false)
         .await
         .expect("deactivate");
-    let mut c = app.client().await;
-    let body = json!({"title": "X", "assignee_id": gone.id});
-    let res = c
-        .api(Method::POST, "/api/v1/tasks", &token, Some(body))
-        .await;
-    assert_eq!(res.status, 422, "{}", res.text());
-    assert!(
-        res.json()["error"]["fields"]["assignee_id"].is_string(),
-        "{}",
-        res.text()
-    );
+    let res = rep_posts(&app, json!({"title": "X", "assignee_id": gone.id})).await;
+    res.refuses_field("assignee_id");
 }
 
 #[actix_web::test]
 async fn an_assignee_who_does_not_exist_is_422() {
-    let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let body = json!({"title": "X", "assignee_id": 999_999});
-    let res = c
-        .api(Method::POST, "/api/v1/tasks", &token, Some(body))
-        .await;
-    assert_eq!(res.status, 422, "{}", res.text());
-    assert!(
-        res.json()["error"]["fields"]["assignee_id"].is_string(),
-        "{}",
-        res.text()
-    );
+    let res = rep_posts(
+        &TestApp::new().await,
+        json!({"title": "X", "assignee_id": 999_999}),
+    )
+    .await;
+    res.refuses_field("assignee_id");
 }
 
 #[actix_web::test]
@@ -328,12 +290,7 @@ async fn a_bad_due_filter_is_422_naming_it() {
     let res = c
         .api(Method::GET, "/api/v1/tasks?due_before=soon", &token, None)
         .await;
-    assert_eq!(res.status, 422, "{}", res.text());
-    assert!(
-        res.json()["error"]["fields"]["due_before"].is_string(),
-        "{}",
-        res.text()
-    );
+    res.refuses_field("due_before");
 }
 
 #[actix_web::test]
