@@ -227,8 +227,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("", web::get().to(tasks::index))
             .route("", web::post().to(tasks::create))
             .route("/done", web::get().to(tasks::done))
+            .route("/more", web::get().to(tasks::more))
             .route("/{id}", web::post().to(tasks::update))
             .route("/{id}/edit", web::get().to(tasks::edit))
+            .route("/{id}/notes", web::get().to(tasks::notes))
             .route("/{id}/done", web::post().to(tasks::toggle))
             .route("/{id}/delete", web::post().to(tasks::delete)),
     )

@@ -49,6 +49,7 @@ mod tags;
 mod task_mail;
 mod tasks;
 mod tasks_groups;
+mod tasks_more;
 mod tasks_pages;
 mod trash;
 mod trash_page;

@@ -14,6 +14,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
+use super::after::After;
 use super::due::{self, Day, Group};
 use super::reads::rows;
 use super::{Task, all, sees_everyone, select, visible_to};
@@ -22,8 +23,8 @@ use crate::domain::{Actor, Db, FieldErrorsExt, Page, paging};
 use crate::entities::task;
 use crate::error::{AppError, FieldErrors};
 
-/// Tasks shown per open group before "and N more".
-pub const GROUP_LIMIT: u64 = 50;
+/// Tasks shown per open group, and per "Show more".
+pub const GROUP_LIMIT: u64 = 20;
 /// Done tasks per batch ("Show more" loads the next).
 pub const DONE_BATCH: u64 = 20;
 /// Open tasks shown on a record's page.
@@ -127,78 +128,80 @@ fn side(scope: Scope, c: Condition, by: &[task::Column], limit: u64) -> Select<t
 }
 
 /// An open group, soonest first (a day's date-only tasks before its timed ones); the
-/// upcoming group ends with the tasks that have no due.
+/// upcoming group ends with the tasks that have no due. From the start, with its count
+/// when it holds more than it shows; or, for "Show more", the next batch `after` a task.
 async fn open_group(
     db: &Db,
     scope: Scope,
     group: Group,
     tz: Tz,
-    day: &Day,
     now: DateTime<Utc>,
+    after: Option<After>,
 ) -> Result<GroupList, AppError> {
-    let s = sides(group, day, now);
+    let day = due::today(tz, now);
+    let s = sides(group, &day, now);
     let ask = GROUP_LIMIT + 1;
-    let timed = all(
-        &db.read,
-        side(scope, s.timed.clone(), &[task::Column::DueAt], ask),
-    )
-    .await?;
-    let dated = all(
-        &db.read,
-        side(
-            scope,
-            s.dated.clone(),
-            &[task::Column::DueDate, task::Column::DueAt],
-            ask,
-        ),
-    )
-    .await?;
-    let mut tasks: Vec<Task> = timed.into_iter().chain(dated).collect();
+    let more = |c: Condition, next: Option<Option<Condition>>| match next {
+        None => Some(c),
+        Some(None) => None,
+        Some(Some(n)) => Some(c.add(n)),
+    };
+    let mut tasks = Vec::new();
+    if let Some(c) = more(s.timed.clone(), after.map(|a| a.timed(tz))) {
+        tasks.extend(rows(&db.read, side(scope, c, &[task::Column::DueAt], ask)).await?);
+    }
+    let by_date = [task::Column::DueDate, task::Column::DueAt];
+    if let Some(c) = more(s.dated.clone(), after.map(|a| a.dated(tz))) {
+        tasks.extend(rows(&db.read, side(scope, c, &by_date, ask)).await?);
+    }
     // A day's date-only tasks (keyed at the day's start) come before its timed ones.
     tasks.sort_by_key(|t| (sort_key(tz, t), t.due_at.is_some(), t.id));
-    let mut undated_cond = None;
+    tasks.truncate(ask as usize);
+    let undated = Condition::all()
+        .add(task::Column::DueAt.is_null())
+        .add(task::Column::DueDate.is_null());
     if group == Group::Upcoming && (tasks.len() as u64) < ask {
-        let none = Condition::all()
-            .add(task::Column::DueAt.is_null())
-            .add(task::Column::DueDate.is_null());
         let room = ask - tasks.len() as u64;
-        let mut undated = rows(
-            &db.read,
-            side(
-                scope,
-                none.clone(),
-                &[task::Column::DueDate, task::Column::DueAt],
-                room,
-            ),
-        )
-        .await?;
-        undated.sort_by_key(|t| t.id);
-        tasks.extend(undated);
-        undated_cond = Some(none);
+        let c = undated
+            .clone()
+            .add(after.map_or(Condition::all(), After::undated));
+        let mut rest = rows(&db.read, side(scope, c, &by_date, room)).await?;
+        rest.sort_by_key(|t| t.id);
+        tasks.extend(rest);
     }
-    if (tasks.len() as u64) <= GROUP_LIMIT {
+    let more = tasks.len() as u64 > GROUP_LIMIT;
+    tasks.truncate(GROUP_LIMIT as usize);
+    if !more || after.is_some() {
         return Ok(GroupList {
             tasks,
             total: None,
-            more: false,
+            more,
         });
     }
-    tasks.truncate(GROUP_LIMIT as usize);
     let base = |c: Condition| scope.condition(false).add(c);
     let mut total = count(&db.read, base(s.timed)).await? + count(&db.read, base(s.dated)).await?;
     if group == Group::Upcoming {
-        let none = undated_cond.unwrap_or_else(|| {
-            Condition::all()
-                .add(task::Column::DueAt.is_null())
-                .add(task::Column::DueDate.is_null())
-        });
-        total += count(&db.read, base(none)).await?;
+        total += count(&db.read, base(undated)).await?;
     }
     Ok(GroupList {
         tasks,
         total: Some(total),
-        more: true,
+        more,
     })
+}
+
+/// The next batch of an open group of My tasks, after the task `after` ("Show more").
+pub async fn group_batch(
+    db: &Db,
+    actor: &Actor,
+    scope: Scope,
+    group: Group,
+    tz: Tz,
+    now: DateTime<Utc>,
+    after: After,
+) -> Result<GroupList, AppError> {
+    let scope = Scope::allowed(actor, scope);
+    open_group(db, scope, group, tz, now, Some(after)).await
 }
 
 /// Done tasks, most recently completed first, a batch from `offset`.
@@ -209,7 +212,7 @@ pub async fn done_batch(
     offset: u64,
 ) -> Result<GroupList, AppError> {
     let scope = Scope::allowed(actor, scope);
-    let mut tasks = all(
+    let mut tasks = rows(
         &db.read,
         select()
             .filter(scope.condition(true))
@@ -219,6 +222,8 @@ pub async fn done_batch(
             .limit(DONE_BATCH + 1),
     )
     .await?;
+    // The JSON aggregate does not promise the subquery's order.
+    tasks.sort_by_key(|t| std::cmp::Reverse((t.done_at, t.id)));
     let more = tasks.len() as u64 > DONE_BATCH;
     tasks.truncate(DONE_BATCH as usize);
     Ok(GroupList {
@@ -240,9 +245,9 @@ pub async fn board(
     let scope = Scope::allowed(actor, scope);
     let day = due::today(tz, now);
     Ok(Board {
-        overdue: open_group(db, scope, Group::Overdue, tz, &day, now).await?,
-        today: open_group(db, scope, Group::Today, tz, &day, now).await?,
-        upcoming: open_group(db, scope, Group::Upcoming, tz, &day, now).await?,
+        overdue: open_group(db, scope, Group::Overdue, tz, now, None).await?,
+        today: open_group(db, scope, Group::Today, tz, now, None).await?,
+        upcoming: open_group(db, scope, Group::Upcoming, tz, now, None).await?,
         done: done_batch(db, actor, scope, 0).await?,
         day,
     })
@@ -407,9 +412,8 @@ pub(super) async fn digest_groups(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Task>, Vec<Task>), AppError> {
-    let day = due::today(tz, now);
     let scope = Scope::User(user_id);
-    let overdue = open_group(db, scope, Group::Overdue, tz, &day, now).await?;
-    let today = open_group(db, scope, Group::Today, tz, &day, now).await?;
+    let overdue = open_group(db, scope, Group::Overdue, tz, now, None).await?;
+    let today = open_group(db, scope, Group::Today, tz, now, None).await?;
     Ok((overdue.tasks, today.tasks))
 }

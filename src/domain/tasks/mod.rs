@@ -18,15 +18,17 @@
 //! `set_done` return the task as saved, with its `version`; a job can read
 //! `reminder_state` when it runs and skip a task whose version, assignee, due or done
 //! state has moved on since it was scheduled.
+mod after;
 pub mod due;
 mod mine;
 pub mod notices;
 mod reads;
 mod write;
 
+pub use after::After;
 pub use mine::{
     Board, DONE_BATCH, GROUP_LIMIT, GroupList, ListParams, ListQuery, Scope, board, done_batch,
-    for_record, list, overdue_count,
+    for_record, group_batch, list, overdue_count,
 };
 pub use write::{TaskInput, TaskPatch, create, delete, set_done, update};
 

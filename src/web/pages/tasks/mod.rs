@@ -17,10 +17,13 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::tasks::due::{self, Day, Group};
-use crate::domain::tasks::{self, DONE_BATCH, GroupList, PRIORITIES, Scope, Task, TaskInput};
+use crate::domain::tasks::{
+    self, After, DONE_BATCH, GroupList, PRIORITIES, Scope, Task, TaskInput,
+};
 use crate::domain::{now, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, csrf_token, set_flash};
+use crate::web::filters;
 use crate::web::forms::{Form, RawForm};
 use crate::web::htmx::Htmx;
 use crate::web::pages::{Layout, Refusal, ok, render, see_other};
@@ -36,7 +39,9 @@ pub struct Row {
     pub record: Option<(String, String)>,
     pub assignee: String,
     pub can_edit: bool,
-    pub notes: Option<String>,
+    /// Notes are loaded when opened (`notes`): rendering every row's Markdown would cost
+    /// more than the rest of the page.
+    pub has_notes: bool,
 }
 
 impl Row {
@@ -53,7 +58,7 @@ impl Row {
             done: t.done,
             priority: t.priority,
             assignee: t.assignee_name,
-            notes: t.notes,
+            has_notes: t.notes.as_deref().is_some_and(|n| !n.trim().is_empty()),
         }
     }
 }
@@ -99,6 +104,8 @@ pub struct Section {
     pub rows: Vec<Row>,
     /// How many the group holds when that is more than shown.
     pub total: Option<u64>,
+    /// Where "Show more" loads the next batch from, when there is one.
+    pub next: Option<String>,
 }
 
 /// My tasks' assignee filter: "" is the user's own, "all" everyone's, else a user id.
@@ -141,7 +148,18 @@ struct IndexPage {
     f: Fragment,
 }
 
-fn section(g: Group, list: GroupList, user: &CurrentUser, at: DateTime<Utc>, day: &Day) -> Section {
+fn section(
+    g: Group,
+    list: GroupList,
+    assignee: &str,
+    user: &CurrentUser,
+    at: DateTime<Utc>,
+    day: &Day,
+) -> Section {
+    let next = match (list.more, list.tasks.last()) {
+        (true, Some(last)) if g != Group::Done => Some(more_link(g, assignee, After::of(last))),
+        _ => None,
+    };
     Section {
         key: g.key(),
         label: g.label(),
@@ -151,12 +169,22 @@ fn section(g: Group, list: GroupList, user: &CurrentUser, at: DateTime<Utc>, day
             .map(|t| Row::of(t, user, at, day))
             .collect(),
         total: list.total,
+        next,
     }
 }
 
 fn done_link(assignee: &str, offset: u64) -> String {
     format!(
         "/tasks/done?offset={offset}&assignee={}",
+        crate::web::errors::url_encode(assignee)
+    )
+}
+
+fn more_link(group: Group, assignee: &str, after: After) -> String {
+    format!(
+        "/tasks/more?group={}&after={}&assignee={}",
+        group.key(),
+        crate::web::errors::url_encode(&after.token()),
         crate::web::errors::url_encode(assignee)
     )
 }
@@ -174,9 +202,9 @@ async fn fragment(
     let day = b.day;
     let done_more = b.done.more;
     let sections = vec![
-        section(Group::Overdue, b.overdue, user, at, &day),
-        section(Group::Today, b.today, user, at, &day),
-        section(Group::Upcoming, b.upcoming, user, at, &day),
+        section(Group::Overdue, b.overdue, assignee, user, at, &day),
+        section(Group::Today, b.today, assignee, user, at, &day),
+        section(Group::Upcoming, b.upcoming, assignee, user, at, &day),
     ];
     let overdue = if oob_badge {
         tasks::overdue_count(&state.db, user.actor.id, user.tz, at).await?
@@ -188,7 +216,7 @@ async fn fragment(
         csrf: csrf_token(&user.session),
         can_write: user.actor.can_write(),
         sections,
-        done: section(Group::Done, b.done, user, at, &day),
+        done: section(Group::Done, b.done, assignee, user, at, &day),
         done_next: done_more.then(|| done_link(assignee, DONE_BATCH)),
         draft,
         assignee: assignee.to_string(),
@@ -225,10 +253,10 @@ pub async fn index(
     })
 }
 
-/// The next batch of done tasks ("Show more").
+/// The next batch of a group ("Show more"): its rows, and the link to the one after.
 #[derive(Template)]
-#[template(path = "tasks/_done_batch.html")]
-struct DoneBatch {
+#[template(path = "tasks/_batch.html")]
+struct Batch {
     ctx: RowContext,
     rows: Vec<Row>,
     next: Option<String>,
@@ -255,7 +283,7 @@ pub async fn done(
     let next = list
         .more
         .then(|| done_link(&q.assignee, offset + DONE_BATCH));
-    ok(&DoneBatch {
+    ok(&Batch {
         ctx: RowContext::mine(&user, &q.assignee),
         rows: list
             .tasks
@@ -263,6 +291,72 @@ pub async fn done(
             .map(|t| Row::of(t, &user, at, &day))
             .collect(),
         next,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct MoreQuery {
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    group: String,
+    #[serde(default)]
+    after: String,
+}
+
+/// The next batch of an open group (overdue, today or upcoming), after the task named.
+pub async fn more(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    q: web::Query<MoreQuery>,
+) -> Result<HttpResponse, AppError> {
+    let group = match q.group.as_str() {
+        "overdue" => Group::Overdue,
+        "today" => Group::Today,
+        "upcoming" => Group::Upcoming,
+        _ => {
+            return Err(AppError::field(
+                "group",
+                "group is overdue, today or upcoming.",
+            ));
+        }
+    };
+    let after = After::parse(&q.after)
+        .ok_or_else(|| AppError::field("after", "after names the last task shown."))?;
+    let at = now();
+    let scope = scope_of(&user, &q.assignee);
+    let list = tasks::group_batch(&state.db, &user.actor, scope, group, user.tz, at, after).await?;
+    let day = due::today(user.tz, at);
+    let next = match (list.more, list.tasks.last()) {
+        (true, Some(last)) => Some(more_link(group, &q.assignee, After::of(last))),
+        _ => None,
+    };
+    ok(&Batch {
+        ctx: RowContext::mine(&user, &q.assignee),
+        rows: list
+            .tasks
+            .into_iter()
+            .map(|t| Row::of(t, &user, at, &day))
+            .collect(),
+        next,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "tasks/_notes.html")]
+struct Notes {
+    notes: String,
+}
+
+/// A task's notes as Markdown made safe, for the row's "Notes" when opened.
+pub async fn notes(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let t = tasks::get(&state.db, &user.actor, *id).await?;
+    ok(&Notes {
+        notes: t.notes.unwrap_or_default(),
     })
 }
 
