@@ -6,7 +6,7 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Client, TestApp, TestService, contact_json};
+use crate::support::{Client, Response, TestApp, TestService, contact_json};
 
 impl TestApp {
     /// An API token for a new user with `role`, and a client to call with it.
@@ -50,6 +50,12 @@ where
             .await
     }
 
+    /// Asks to move record `id` of API collection `kind` to the trash; the answer.
+    pub async fn delete_as(&mut self, kind: &str, id: i64, token: &str) -> Response {
+        let path = format!("/api/v1/{kind}/{id}");
+        self.api(Method::DELETE, &path, token, None).await
+    }
+
     /// Moves record `id` of API collection `kind` to the trash; anything but success fails.
     pub async fn trash(&mut self, kind: &str, id: i64, token: &str) {
         let path = format!("/api/v1/{kind}/{id}");
@@ -61,5 +67,17 @@ where
     pub async fn restore(&mut self, kind: &str, id: i64, token: &str) {
         let path = format!("/api/v1/{kind}/{id}/restore");
         self.api_ok(Method::POST, &path, token, None).await;
+    }
+}
+
+impl Response {
+    /// Asserts the answer is a `status` refusal whose text says `why`.
+    pub fn refuses(&self, status: u16, why: &str) {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert!(
+            self.text().contains(why),
+            "the {status} says {why:?}: {}",
+            self.text()
+        );
     }
 }
