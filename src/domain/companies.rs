@@ -61,31 +61,25 @@ pub fn industry_label(key: &str) -> &str {
         .unwrap_or(key)
 }
 
-/// A company as pages and the API show it.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Company {
-    pub id: i64,
-    pub name: String,
-    /// Normalised: `https://www.Acme.com/` is stored as `acme.com`.
-    pub domain: Option<String>,
-    pub industry: Option<String>,
-    pub size_band: Option<String>,
-    pub website: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
-    pub owner_id: Option<i64>,
-    pub owner_name: Option<String>,
-    /// How many contacts work here.
-    pub contact_count: i64,
-    /// Tag names, alphabetical.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Values of the custom fields admins defined, by key.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub custom_fields: BTreeMap<String, serde_json::Value>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+records::record_struct! {
+    shown
+    /// A company as pages and the API show it.
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct Company {
+        pub id: i64,
+        pub name: String,
+        /// Normalised: `https://www.Acme.com/` is stored as `acme.com`.
+        pub domain: Option<String>,
+        pub industry: Option<String>,
+        pub size_band: Option<String>,
+        pub website: Option<String>,
+        pub phone: Option<String>,
+        pub address: Option<String>,
+        pub owner_id: Option<i64>,
+        pub owner_name: Option<String>,
+        /// How many contacts work here.
+        pub contact_count: i64,
+    }
 }
 
 impl Company {
@@ -95,71 +89,80 @@ impl Company {
     }
 }
 
-/// What a form or a POST supplies. Empty strings mean "none".
-#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CompanyInput {
-    #[serde(default)]
-    #[schema(required = true, min_length = 1, max_length = 200)]
-    pub name: String,
-    /// A domain or URL; stored normalised (`acme.com`).
-    pub domain: Option<String>,
-    /// One of software, fintech, healthcare, ecommerce, manufacturing, education, media,
-    /// consulting, logistics, energy, nonprofit, other.
-    #[schema(value_type = Option<crate::domain::schema::Industry>)]
-    pub industry: Option<String>,
-    /// One of 1-10, 11-50, 51-200, 201-1000, 1001-5000, 5001+.
-    #[schema(value_type = Option<crate::domain::schema::SizeBand>)]
-    pub size_band: Option<String>,
-    #[schema(format = "uri", max_length = 300)]
-    pub website: Option<String>,
-    #[schema(max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
-    pub phone: Option<String>,
-    #[schema(max_length = 500)]
-    pub address: Option<String>,
-    /// Owner's user id (default: whoever creates the company).
-    pub owner_id: Option<i64>,
-    /// Tag names; new ones are created.
-    #[schema(value_type = Option<Vec<crate::domain::schema::TagName>>, max_items = 20)]
-    pub tags: Option<Vec<String>>,
-    /// Custom field values by key.
-    #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<BTreeMap<String, serde_json::Value>>,
+records::record_struct! {
+    input
+    /// What a form or a POST supplies. Empty strings mean "none".
+    #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct CompanyInput {
+        #[serde(default)]
+        #[schema(required = true, min_length = 1, max_length = 200)]
+        pub name: String,
+        /// A domain or URL; stored normalised (`acme.com`).
+        pub domain: Option<String>,
+        /// One of software, fintech, healthcare, ecommerce, manufacturing, education, media,
+        /// consulting, logistics, energy, nonprofit, other.
+        #[schema(value_type = Option<crate::domain::schema::Industry>)]
+        pub industry: Option<String>,
+        /// One of 1-10, 11-50, 51-200, 201-1000, 1001-5000, 5001+.
+        #[schema(value_type = Option<crate::domain::schema::SizeBand>)]
+        pub size_band: Option<String>,
+        #[schema(format = "uri", max_length = 300)]
+        pub website: Option<String>,
+        #[schema(max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
+        pub phone: Option<String>,
+        #[schema(max_length = 500)]
+        pub address: Option<String>,
+        /// Owner's user id (default: whoever creates the company).
+        pub owner_id: Option<i64>,
+    }
 }
 
-/// A partial update: absent fields are kept; `null` clears an optional field.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CompanyPatch {
-    #[schema(min_length = 1, max_length = 200)]
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub domain: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<crate::domain::schema::Industry>)]
-    pub industry: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<crate::domain::schema::SizeBand>)]
-    pub size_band: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>, format = "uri", max_length = 300)]
-    pub website: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>, max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>, max_length = 500)]
-    pub address: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = i64, required = false)]
-    pub owner_id: Option<Option<i64>>,
-    /// The whole set of tag names (replaces the current ones; `[]` removes all).
-    #[schema(value_type = Option<Vec<crate::domain::schema::TagName>>, max_items = 20)]
-    pub tags: Option<Vec<String>>,
-    /// Custom field values to change, by key (`null` clears one; others are kept).
-    #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<BTreeMap<String, serde_json::Value>>,
+records::record_struct! {
+    patch
+    /// A partial update: absent fields are kept; `null` clears an optional field.
+    #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct CompanyPatch {
+        #[schema(min_length = 1, max_length = 200)]
+        pub name: Option<String>,
+        #[serde(default, deserialize_with = "crate::domain::double_option")]
+        #[schema(value_type = Option<String>)]
+        pub domain: Option<Option<String>>,
+        #[serde(default, deserialize_with = "crate::domain::double_option")]
+        #[schema(value_type = Option<crate::domain::schema::Industry>)]
+        pub industry: Option<Option<String>>,
+        #[serde(default, deserialize_with = "crate::domain::double_option")]
+        #[schema(value_type = Option<crate::domain::schema::SizeBand>)]
+        pub size_band: Option<Option<String>>,
+        #[serde(default, deserialize_with = "crate::domain::double_option")]
+        #[schema(value_type = Option<String>, format = "uri", max_length = 300)]
+        pub website: Option<Option<String>>,
+        #[serde(default, deserialize_with = "crate::domain::double_option")]
+        #[schema(value_type = Option<String>, max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
+        pub phone: Option<Option<String>>,
+        #[serde(default, deserialize_with = "crate::domain::double_option")]
+        #[schema(value_type = Option<String>, max_length = 500)]
+        pub address: Option<Option<String>>,
+    }
+}
+
+/// A form's whole set of values as a patch: every field is set.
+impl From<CompanyInput> for CompanyPatch {
+    fn from(i: CompanyInput) -> CompanyPatch {
+        CompanyPatch {
+            name: Some(i.name),
+            domain: Some(i.domain),
+            industry: Some(i.industry),
+            size_band: Some(i.size_band),
+            website: Some(i.website),
+            phone: Some(i.phone),
+            address: Some(i.address),
+            owner_id: i.owner_id.map(Some),
+            tags: i.tags,
+            custom_fields: i.custom_fields,
+        }
+    }
 }
 
 impl From<&Company> for CompanyInput {
@@ -414,23 +417,14 @@ pub const KIND: Kind = Kind {
             columns: &["name_norm"],
             desc: true,
         },
-        SortKey {
-            key: "newest",
-            label: "Newest first",
-            columns: &["created_at"],
-            desc: true,
-        },
-        SortKey {
-            key: "oldest",
-            label: "Oldest first",
-            columns: &["created_at"],
-            desc: false,
-        },
+        records::NEWEST,
+        records::OLDEST,
     ],
 };
 
 records::record!(Company, company, company_tag, CompanyId);
 records::owned_input!(CompanyInput, KIND);
+records::writes!(Company, CompanyInput, CompanyPatch);
 
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Company, AppError> {
     records::get(db, actor, id).await

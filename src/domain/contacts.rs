@@ -19,30 +19,24 @@ pub const NAME_MAX: usize = 120;
 pub const PHONE_MAX: usize = 30;
 pub const TITLE_MAX: usize = 120;
 
-/// A contact as pages and the API show it, with its company and owner names joined in.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Contact {
-    pub id: i64,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub company_id: Option<i64>,
-    /// The company's name.
-    pub company: Option<String>,
-    pub title: Option<String>,
-    pub source: String,
-    pub owner_id: i64,
-    pub owner_name: String,
-    /// Tag names, alphabetical.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Values of the custom fields admins defined, by key.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub custom_fields: BTreeMap<String, serde_json::Value>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+records::record_struct! {
+    shown
+    /// A contact as pages and the API show it, with its company and owner names joined in.
+    #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+    pub struct Contact {
+        pub id: i64,
+        pub first_name: String,
+        pub last_name: String,
+        pub email: Option<String>,
+        pub phone: Option<String>,
+        pub company_id: Option<i64>,
+        /// The company's name.
+        pub company: Option<String>,
+        pub title: Option<String>,
+        pub source: String,
+        pub owner_id: i64,
+        pub owner_name: String,
+    }
 }
 
 impl Contact {
@@ -60,80 +54,71 @@ impl Contact {
     }
 }
 
-/// Everything a form or a POST supplies. Empty strings mean "none".
-#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ContactInput {
-    #[serde(default)]
-    #[schema(required = true, min_length = 1, max_length = 120)]
-    pub first_name: String,
-    #[serde(default)]
-    #[schema(required = true, min_length = 1, max_length = 120)]
-    pub last_name: String,
-    #[schema(format = Email, max_length = 254)]
-    pub email: Option<String>,
-    #[schema(max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
-    pub phone: Option<String>,
-    /// Company name: an existing company is found by its name in any case, spacing,
-    /// punctuation or legal form ("northwind traders inc" is "Northwind Traders, Inc.")
-    /// or by its domain (`northwind.com`); otherwise one is created.
-    #[schema(max_length = 200)]
-    pub company: Option<String>,
-    /// An existing company's id (instead of, or matching, `company`).
-    pub company_id: Option<i64>,
-    #[schema(max_length = 120)]
-    pub title: Option<String>,
-    /// One of organic, referral, paid, event, import, stripe, other (default organic).
-    #[schema(value_type = Option<crate::domain::schema::Source>)]
-    pub source: Option<String>,
-    /// Owner's user id (default: whoever creates the contact).
-    pub owner_id: Option<i64>,
-    /// Tag names; new ones are created.
-    #[schema(value_type = Option<Vec<crate::domain::schema::TagName>>, max_items = 20)]
-    pub tags: Option<Vec<String>>,
-    /// Custom field values by key.
-    #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<BTreeMap<String, serde_json::Value>>,
+records::record_struct! {
+    input
+    /// Everything a form or a POST supplies. Empty strings mean "none".
+    #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactInput {
+        #[serde(default)]
+        #[schema(required = true, min_length = 1, max_length = 120)]
+        pub first_name: String,
+        #[serde(default)]
+        #[schema(required = true, min_length = 1, max_length = 120)]
+        pub last_name: String,
+        #[schema(format = Email, max_length = 254)]
+        pub email: Option<String>,
+        #[schema(max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
+        pub phone: Option<String>,
+        /// Company name: an existing company is found by its name in any case, spacing,
+        /// punctuation or legal form ("northwind traders inc" is "Northwind Traders, Inc.")
+        /// or by its domain (`northwind.com`); otherwise one is created.
+        #[schema(max_length = 200)]
+        pub company: Option<String>,
+        /// An existing company's id (instead of, or matching, `company`).
+        pub company_id: Option<i64>,
+        #[schema(max_length = 120)]
+        pub title: Option<String>,
+        /// One of organic, referral, paid, event, import, stripe, other (default organic).
+        #[schema(value_type = Option<crate::domain::schema::Source>)]
+        pub source: Option<String>,
+        /// Owner's user id (default: whoever creates the contact).
+        pub owner_id: Option<i64>,
+    }
 }
 
-/// A partial update: absent fields are kept; `null` clears an optional field.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ContactPatch {
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 120)]
-    pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = String, required = false, min_length = 1, max_length = 120)]
-    pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
-    pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
-    pub phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 200)]
-    pub company: Option<Option<String>>,
-    /// Link to an existing company by id; `null` removes the company.
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<i64>)]
-    pub company_id: Option<Option<i64>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 120)]
-    pub title: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = crate::domain::schema::Source, required = false)]
-    pub source: Option<Option<String>>,
-    #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = i64, required = false)]
-    pub owner_id: Option<Option<i64>>,
-    /// The whole set of tag names (replaces the current ones; `[]` removes all).
-    #[schema(value_type = Option<Vec<crate::domain::schema::TagName>>, max_items = 20)]
-    pub tags: Option<Vec<String>>,
-    /// Custom field values to change, by key (`null` clears one; others are kept).
-    #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<BTreeMap<String, serde_json::Value>>,
+records::record_struct! {
+    patch
+    /// A partial update: absent fields are kept; `null` clears an optional field.
+    #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactPatch {
+        #[serde(default, deserialize_with = "double_option")]
+        #[schema(value_type = String, required = false, min_length = 1, max_length = 120)]
+        pub first_name: Option<Option<String>>,
+        #[serde(default, deserialize_with = "double_option")]
+        #[schema(value_type = String, required = false, min_length = 1, max_length = 120)]
+        pub last_name: Option<Option<String>>,
+        #[serde(default, deserialize_with = "double_option")]
+        #[schema(value_type = Option<String>, format = Email, max_length = 254)]
+        pub email: Option<Option<String>>,
+        #[serde(default, deserialize_with = "double_option")]
+        #[schema(value_type = Option<String>, max_length = 30, pattern = "^([0-9 +().x/-]*[0-9][0-9 +().x/-]*)?$")]
+        pub phone: Option<Option<String>>,
+        #[serde(default, deserialize_with = "double_option")]
+        #[schema(value_type = Option<String>, max_length = 200)]
+        pub company: Option<Option<String>>,
+        /// Link to an existing company by id; `null` removes the company.
+        #[serde(default, deserialize_with = "double_option")]
+        #[schema(value_type = Option<i64>)]
+        pub company_id: Option<Option<i64>>,
+        #[serde(default, deserialize_with = "double_option")]
+        #[schema(value_type = Option<String>, max_length = 120)]
+        pub title: Option<Option<String>>,
+        #[serde(default, deserialize_with = "double_option")]
+        #[schema(value_type = crate::domain::schema::Source, required = false)]
+        pub source: Option<Option<String>>,
+    }
 }
 
 impl From<ContactInput> for ContactPatch {
@@ -478,18 +463,8 @@ pub const KIND: Kind = Kind {
         },
     ],
     sorts: &[
-        SortKey {
-            key: "newest",
-            label: "Newest first",
-            columns: &["created_at"],
-            desc: true,
-        },
-        SortKey {
-            key: "oldest",
-            label: "Oldest first",
-            columns: &["created_at"],
-            desc: false,
-        },
+        records::NEWEST,
+        records::OLDEST,
         SortKey {
             key: "name",
             label: "Name A–Z",
@@ -507,6 +482,7 @@ pub const KIND: Kind = Kind {
 
 records::record!(Contact, contact, contact_tag, ContactId);
 records::owned_input!(ContactInput, KIND);
+records::writes!(Contact, ContactInput, ContactPatch);
 
 /// Every role may read every contact (for now; the permission matrix comes later).
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Contact, AppError> {

@@ -179,7 +179,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/contacts")
-            .route("", web::get().to(contacts::index))
+            .route("", web::get().to(records::index::<Contact>))
             .route("", web::post().to(contacts::create))
             .route("/new", web::get().to(contacts::new))
             .route("/export.csv", web::get().to(records::export::<Contact>))
@@ -190,13 +190,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/edit", web::get().to(records::edit::<Contact>))
             .route("/{id}/merge", web::get().to(records::merge_page::<Contact>))
             .route("/{id}/merge", web::post().to(records::merge::<Contact>))
-            .route("/{id}/delete", web::get().to(contacts::confirm_delete))
+            .route(
+                "/{id}/delete",
+                web::get().to(records::confirm_delete::<Contact>),
+            )
             .route("/{id}/delete", web::post().to(contacts::delete)),
     )
     .service(
         web::scope("/companies")
-            .route("", web::get().to(companies::index))
-            .route("", web::post().to(companies::create))
+            .route("", web::get().to(records::index::<Company>))
+            .route("", web::post().to(records::create::<Company>))
             .route("/new", web::get().to(companies::new))
             .route("/export.csv", web::get().to(records::export::<Company>))
             .route("/bulk", web::post().to(records::bulk::<Company>))
@@ -205,7 +208,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/{id}/edit", web::get().to(records::edit::<Company>))
             .route("/{id}/merge", web::get().to(records::merge_page::<Company>))
             .route("/{id}/merge", web::post().to(records::merge::<Company>))
-            .route("/{id}/delete", web::get().to(companies::confirm_delete))
+            .route(
+                "/{id}/delete",
+                web::get().to(records::confirm_delete::<Company>),
+            )
             .route("/{id}/delete", web::post().to(companies::delete)),
     )
     .service(

@@ -3,6 +3,7 @@
 //! `CAIRN_TEST_DATABASE_URL` points at a server (scripts/test runs both).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod given;
 mod support;
 
 mod activities;

@@ -3,6 +3,7 @@
 use actix_web::http::Method;
 use serde_json::json;
 
+use crate::given::yesterday;
 use crate::support::*;
 
 /// The overdue badge's text in a page (empty when none are overdue).
@@ -28,11 +29,9 @@ fn group<'a>(html: &'a str, key: &str) -> &'a str {
 async fn my_tasks_shows_a_task_due_yesterday_as_overdue() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
-        .date_naive()
-        .to_string();
-    c.create(
-        "/api/v1/tasks",
+    let yesterday = yesterday();
+    c.add(
+        "tasks",
         &token,
         json!({"title": "Late one", "due_date": yesterday}),
     )
@@ -50,19 +49,17 @@ async fn my_tasks_shows_a_task_due_yesterday_as_overdue() {
 async fn the_navigation_counts_overdue_tasks() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
-        .date_naive()
-        .to_string();
+    let yesterday = yesterday();
     for title in ["A", "B"] {
-        c.create(
-            "/api/v1/tasks",
+        c.add(
+            "tasks",
             &token,
             json!({"title": title, "due_date": yesterday}),
         )
         .await;
     }
-    c.create(
-        "/api/v1/tasks",
+    c.add(
+        "tasks",
         &token,
         json!({"title": "Later", "due_date": "2070-01-01"}),
     )
@@ -134,12 +131,10 @@ async fn quick_add_with_a_bad_date_shows_the_form_again_with_422() {
 async fn the_done_toggle_answers_htmx_with_the_task_moved_to_done_and_the_badge() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
-        .date_naive()
-        .to_string();
+    let yesterday = yesterday();
     let id = c
-        .create(
-            "/api/v1/tasks",
+        .add(
+            "tasks",
             &token,
             json!({"title": "Tick me", "due_date": yesterday}),
         )
@@ -173,11 +168,7 @@ async fn the_done_toggle_reopens_a_done_task() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let id = c
-        .create(
-            "/api/v1/tasks",
-            &token,
-            json!({"title": "Again", "done": true}),
-        )
+        .add("tasks", &token, json!({"title": "Again", "done": true}))
         .await;
     c.get("/tasks").await;
     c.post_form_ok(&format!("/tasks/{id}/done"), &[("done", "false")])
@@ -191,21 +182,15 @@ async fn the_done_toggle_reopens_a_done_task() {
 async fn a_deal_page_shows_its_open_tasks_and_offers_add_task() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let deal = c
-        .create(
-            "/api/v1/deals",
-            &token,
-            json!({"title": "Pilot", "amount": 100}),
-        )
-        .await;
-    c.create(
-        "/api/v1/tasks",
+    let deal = c.add_deal(&token, "Pilot").await;
+    c.add(
+        "tasks",
         &token,
         json!({"title": "Send contract", "deal_id": deal}),
     )
     .await;
-    c.create(
-        "/api/v1/tasks",
+    c.add(
+        "tasks",
         &token,
         json!({"title": "Old news", "deal_id": deal, "done": true}),
     )
@@ -230,11 +215,7 @@ async fn adding_a_task_on_a_contact_page_links_it_and_answers_the_panel() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let contact = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "Silva", "ana@example.com"),
-        )
+        .add_contact(&token, "Ana", "Silva", "ana@example.com")
         .await;
     c.get(&format!("/contacts/{contact}")).await;
     let id = contact.to_string();
@@ -266,16 +247,10 @@ async fn adding_a_task_on_a_contact_page_links_it_and_answers_the_panel() {
 async fn ticking_a_task_on_a_deal_page_logs_it_on_the_deals_timeline() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let deal = c
-        .create(
-            "/api/v1/deals",
-            &token,
-            json!({"title": "Pilot", "amount": 100}),
-        )
-        .await;
+    let deal = c.add_deal(&token, "Pilot").await;
     let id = c
-        .create(
-            "/api/v1/tasks",
+        .add(
+            "tasks",
             &token,
             json!({"title": "Send contract", "deal_id": deal}),
         )
@@ -306,19 +281,9 @@ async fn ticking_a_task_on_a_deal_page_logs_it_on_the_deals_timeline() {
 async fn completing_twice_logs_once() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let deal = c
-        .create(
-            "/api/v1/deals",
-            &token,
-            json!({"title": "Pilot", "amount": 100}),
-        )
-        .await;
+    let deal = c.add_deal(&token, "Pilot").await;
     let id = c
-        .create(
-            "/api/v1/tasks",
-            &token,
-            json!({"title": "Once", "deal_id": deal}),
-        )
+        .add("tasks", &token, json!({"title": "Once", "deal_id": deal}))
         .await;
     c.get("/tasks").await;
     for _ in 0..2 {
@@ -335,14 +300,14 @@ async fn a_manager_filters_my_tasks_by_assignee() {
     let token = app.token("boss@example.com").await;
     let rep = app.user("rep@example.com", "rep").await;
     let other = app.user("other@example.com", "rep").await;
-    c.create(
-        "/api/v1/tasks",
+    c.add(
+        "tasks",
         &token,
         json!({"title": "Rep task", "assignee_id": rep.id}),
     )
     .await;
-    c.create(
-        "/api/v1/tasks",
+    c.add(
+        "tasks",
         &token,
         json!({"title": "Other task", "assignee_id": other.id}),
     )
@@ -359,8 +324,8 @@ async fn a_rep_asking_for_someone_elses_tasks_sees_their_own() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let other = app.user("other@example.com", "rep").await;
-    c.create(
-        "/api/v1/tasks",
+    c.add(
+        "tasks",
         &token,
         json!({"title": "Theirs", "assignee_id": other.id}),
     )
@@ -374,8 +339,8 @@ async fn done_tasks_come_in_batches_with_show_more() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     for n in 0..25 {
-        c.create(
-            "/api/v1/tasks",
+        c.add(
+            "tasks",
             &token,
             json!({"title": format!("Done {n}"), "done": true}),
         )
@@ -400,8 +365,8 @@ async fn a_task_is_edited_on_its_page() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let id = c
-        .create(
-            "/api/v1/tasks",
+        .add(
+            "tasks",
             &token,
             json!({"title": "Draft", "due_date": "2070-01-01"}),
         )
@@ -439,9 +404,7 @@ async fn a_task_is_edited_on_its_page() {
 async fn a_task_is_deleted_from_its_page() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let id = c
-        .create("/api/v1/tasks", &token, json!({"title": "Drop me"}))
-        .await;
+    let id = c.add("tasks", &token, json!({"title": "Drop me"})).await;
     c.get(&format!("/tasks/{id}/edit")).await;
     c.post_form_ok(&format!("/tasks/{id}/delete"), &[]).await;
     let res = c

@@ -29,15 +29,8 @@ pub async fn deal(
 #[actix_web::test]
 async fn deleting_a_contact_moves_it_to_the_trash() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let id = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
+    let (token, mut c) = app.api_client("rep").await;
+    let id = c.add_contact(&token, "Ana", "Costa", "ana@x.test").await;
     let path = format!("/api/v1/contacts/{id}");
     let res = c.api(Method::DELETE, &path, &token, None).await;
     assert_eq!(
@@ -68,41 +61,19 @@ async fn deleting_a_contact_moves_it_to_the_trash() {
 async fn a_rep_cannot_delete_someone_elses_contact() {
     let app = TestApp::new().await;
     let manager = app.api_user("manager").await;
-    let rep = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let id = c
-        .create(
-            "/api/v1/contacts",
-            &manager,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
-    let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/contacts/{id}"),
-            &rep,
-            None,
-        )
-        .await;
-    assert_eq!(res.status, 403, "{}", res.text());
-    assert!(
-        res.text().contains("only their own"),
-        "says why: {}",
-        res.text()
-    );
+    let (rep, mut c) = app.api_client("rep").await;
+    let id = c.add_contact(&manager, "Ana", "Costa", "ana@x.test").await;
+    let res = c.delete_as("contacts", id, &rep).await;
+    res.refuses(403, "only their own");
     assert_eq!(trashed(&app, "contacts").await, 0, "nothing was trashed");
 }
 
 #[actix_web::test]
 async fn a_rep_deletes_their_own_deal() {
     let app = TestApp::new().await;
-    let rep = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (rep, mut c) = app.api_client("rep").await;
     let d = deal(&mut c, &rep, "Pilot", &[]).await;
-    let res = c
-        .api(Method::DELETE, &format!("/api/v1/deals/{d}"), &rep, None)
-        .await;
+    let res = c.delete_as("deals", d, &rep).await;
     assert_eq!(res.status, 204, "{}", res.text());
     assert_eq!(trashed(&app, "deals").await, 1);
 }
@@ -111,19 +82,9 @@ async fn a_rep_deletes_their_own_deal() {
 async fn a_viewer_cannot_delete() {
     let app = TestApp::new().await;
     let manager = app.api_user("manager").await;
-    let viewer = app.api_user("viewer").await;
-    let mut c = app.client().await;
-    let id = c
-        .create("/api/v1/companies", &manager, json!({"name": "Northwind"}))
-        .await;
-    let res = c
-        .api(
-            Method::DELETE,
-            &format!("/api/v1/companies/{id}"),
-            &viewer,
-            None,
-        )
-        .await;
+    let (viewer, mut c) = app.api_client("viewer").await;
+    let id = c.add_company(&manager, "Northwind").await;
+    let res = c.delete_as("companies", id, &viewer).await;
     assert_eq!(res.status, 403, "{}", res.text());
     assert_eq!(trashed(&app, "companies").await, 0);
 }
@@ -132,24 +93,16 @@ async fn a_viewer_cannot_delete() {
 async fn a_manager_deletes_anyones_deal() {
     let app = TestApp::new().await;
     let rep = app.api_user("rep").await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
+    let (manager, mut c) = app.api_client("manager").await;
     let d = deal(&mut c, &rep, "Pilot", &[]).await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/deals/{d}"),
-        &manager,
-        None,
-    )
-    .await;
+    c.trash("deals", d, &manager).await;
     assert_eq!(trashed(&app, "deals").await, 1);
 }
 
 #[actix_web::test]
 async fn a_restored_contact_has_its_tags_custom_values_and_activities() {
     let app = TestApp::new().await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
+    let (manager, mut c) = app.api_client("manager").await;
     let mut body = contact_json("Ana", "Costa", "ana@x.test");
     body["tags"] = json!(["vip"]);
     let id = c.create("/api/v1/contacts", &manager, body).await;
@@ -182,11 +135,9 @@ async fn a_restored_contact_has_its_tags_custom_values_and_activities() {
 #[actix_web::test]
 async fn a_rep_cannot_restore() {
     let app = TestApp::new().await;
-    let rep = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (rep, mut c) = app.api_client("rep").await;
     let d = deal(&mut c, &rep, "Pilot", &[]).await;
-    c.api_ok(Method::DELETE, &format!("/api/v1/deals/{d}"), &rep, None)
-        .await;
+    c.trash("deals", d, &rep).await;
     let res = c
         .api(
             Method::POST,
@@ -202,8 +153,7 @@ async fn a_rep_cannot_restore() {
 #[actix_web::test]
 async fn restoring_a_live_record_is_404() {
     let app = TestApp::new().await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
+    let (manager, mut c) = app.api_client("manager").await;
     let d = deal(&mut c, &manager, "Pilot", &[]).await;
     let res = c
         .api(
@@ -219,15 +169,8 @@ async fn restoring_a_live_record_is_404() {
 #[actix_web::test]
 async fn a_restored_deal_keeps_its_contacts() {
     let app = TestApp::new().await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let ana = c
-        .create(
-            "/api/v1/contacts",
-            &manager,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
+    let (manager, mut c) = app.api_client("manager").await;
+    let ana = c.add_contact(&manager, "Ana", "Costa", "ana@x.test").await;
     let d = deal(&mut c, &manager, "Pilot", &[ana]).await;
     let path = format!("/api/v1/deals/{d}");
     c.api_ok(Method::DELETE, &path, &manager, None).await;
@@ -240,23 +183,10 @@ async fn a_restored_deal_keeps_its_contacts() {
 #[actix_web::test]
 async fn a_deal_edited_while_its_contact_is_trashed_keeps_the_link() {
     let app = TestApp::new().await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let ana = c
-        .create(
-            "/api/v1/contacts",
-            &manager,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
+    let (manager, mut c) = app.api_client("manager").await;
+    let ana = c.add_contact(&manager, "Ana", "Costa", "ana@x.test").await;
     let d = deal(&mut c, &manager, "Pilot", &[ana]).await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/contacts/{ana}"),
-        &manager,
-        None,
-    )
-    .await;
+    c.trash("contacts", ana, &manager).await;
     let path = format!("/api/v1/deals/{d}");
     let shown = c.get_json(&path, &manager).await;
     assert_eq!(
@@ -271,13 +201,7 @@ async fn a_deal_edited_while_its_contact_is_trashed_keeps_the_link() {
         Some(json!({"title": "Pilot 2"})),
     )
     .await;
-    c.api_ok(
-        Method::POST,
-        &format!("/api/v1/contacts/{ana}/restore"),
-        &manager,
-        None,
-    )
-    .await;
+    c.restore("contacts", ana, &manager).await;
     let back = c.get_json(&path, &manager).await;
     assert_eq!(back["contacts"][0]["id"], ana, "the link is back: {back}");
 }
@@ -285,22 +209,9 @@ async fn a_deal_edited_while_its_contact_is_trashed_keeps_the_link() {
 #[actix_web::test]
 async fn a_trashed_contacts_email_stays_taken_and_says_where() {
     let app = TestApp::new().await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let id = c
-        .create(
-            "/api/v1/contacts",
-            &manager,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/contacts/{id}"),
-        &manager,
-        None,
-    )
-    .await;
+    let (manager, mut c) = app.api_client("manager").await;
+    let id = c.add_contact(&manager, "Ana", "Costa", "ana@x.test").await;
+    c.trash("contacts", id, &manager).await;
     let res = c
         .api(
             Method::POST,
@@ -309,36 +220,16 @@ async fn a_trashed_contacts_email_stays_taken_and_says_where() {
             Some(contact_json("Ann", "C", "ANA@x.test")),
         )
         .await;
-    assert_eq!(res.status, 409, "{}", res.text());
-    assert!(
-        res.text().contains("in the trash"),
-        "names the trash: {}",
-        res.text()
-    );
-    c.api_ok(
-        Method::POST,
-        &format!("/api/v1/contacts/{id}/restore"),
-        &manager,
-        None,
-    )
-    .await;
+    res.refuses(409, "in the trash");
+    c.restore("contacts", id, &manager).await;
 }
 
 #[actix_web::test]
 async fn a_trashed_companys_name_stays_taken_and_says_where() {
     let app = TestApp::new().await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let id = c
-        .create("/api/v1/companies", &manager, json!({"name": "Northwind"}))
-        .await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/companies/{id}"),
-        &manager,
-        None,
-    )
-    .await;
+    let (manager, mut c) = app.api_client("manager").await;
+    let id = c.add_company(&manager, "Northwind").await;
+    c.trash("companies", id, &manager).await;
     let res = c
         .api(
             Method::POST,
@@ -347,19 +238,13 @@ async fn a_trashed_companys_name_stays_taken_and_says_where() {
             Some(json!({"name": "northwind"})),
         )
         .await;
-    assert_eq!(res.status, 409, "{}", res.text());
-    assert!(
-        res.text().contains("in the trash"),
-        "names the trash: {}",
-        res.text()
-    );
+    res.refuses(409, "in the trash");
 }
 
 #[actix_web::test]
 async fn deleting_a_trashed_record_again_is_404() {
     let app = TestApp::new().await;
-    let rep = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (rep, mut c) = app.api_client("rep").await;
     let d = deal(&mut c, &rep, "Pilot", &[]).await;
     let path = format!("/api/v1/deals/{d}");
     c.api_ok(Method::DELETE, &path, &rep, None).await;
@@ -370,22 +255,9 @@ async fn deleting_a_trashed_record_again_is_404() {
 async fn a_reps_bulk_delete_over_others_records_is_refused_whole() {
     let app = TestApp::new().await;
     let manager = app.api_user("manager").await;
-    let rep = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let mine = c
-        .create(
-            "/api/v1/contacts",
-            &rep,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
-    let theirs = c
-        .create(
-            "/api/v1/contacts",
-            &manager,
-            contact_json("Ben", "Lee", "ben@x.test"),
-        )
-        .await;
+    let (rep, mut c) = app.api_client("rep").await;
+    let mine = c.add_contact(&rep, "Ana", "Costa", "ana@x.test").await;
+    let theirs = c.add_contact(&manager, "Ben", "Lee", "ben@x.test").await;
     let res = c
         .api(
             Method::POST,
@@ -394,34 +266,16 @@ async fn a_reps_bulk_delete_over_others_records_is_refused_whole() {
             Some(json!({"action": "delete", "ids": [mine, theirs]})),
         )
         .await;
-    assert_eq!(res.status, 403, "{}", res.text());
-    assert!(
-        res.text().contains("1 of them belongs to someone else"),
-        "says how many: {}",
-        res.text()
-    );
+    res.refuses(403, "1 of them belongs to someone else");
     assert_eq!(trashed(&app, "contacts").await, 0, "nothing was trashed");
 }
 
 #[actix_web::test]
 async fn a_bulk_delete_moves_the_selection_to_the_trash() {
     let app = TestApp::new().await;
-    let rep = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let a = c
-        .create(
-            "/api/v1/contacts",
-            &rep,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
-    let b = c
-        .create(
-            "/api/v1/contacts",
-            &rep,
-            contact_json("Ben", "Lee", "ben@x.test"),
-        )
-        .await;
+    let (rep, mut c) = app.api_client("rep").await;
+    let a = c.add_contact(&rep, "Ana", "Costa", "ana@x.test").await;
+    let b = c.add_contact(&rep, "Ben", "Lee", "ben@x.test").await;
     c.api_ok(
         Method::POST,
         "/api/v1/contacts/bulk",
@@ -444,41 +298,17 @@ async fn a_bulk_delete_moves_the_selection_to_the_trash() {
 #[actix_web::test]
 async fn the_unfiltered_total_follows_trash_and_restore() {
     let app = TestApp::new().await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let a = c
-        .create(
-            "/api/v1/contacts",
-            &manager,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
-    c.create(
-        "/api/v1/contacts",
-        &manager,
-        contact_json("Ben", "Lee", "ben@x.test"),
-    )
-    .await;
+    let (manager, mut c) = app.api_client("manager").await;
+    let a = c.add_contact(&manager, "Ana", "Costa", "ana@x.test").await;
+    c.add_contact(&manager, "Ben", "Lee", "ben@x.test").await;
     let total = |v: serde_json::Value| v["total"].as_i64().unwrap();
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/contacts/{a}"),
-        &manager,
-        None,
-    )
-    .await;
+    c.trash("contacts", a, &manager).await;
     assert_eq!(
         total(c.get_json("/api/v1/contacts", &manager).await),
         1,
         "trashed: not counted"
     );
-    c.api_ok(
-        Method::POST,
-        &format!("/api/v1/contacts/{a}/restore"),
-        &manager,
-        None,
-    )
-    .await;
+    c.restore("contacts", a, &manager).await;
     assert_eq!(
         total(c.get_json("/api/v1/contacts", &manager).await),
         2,
@@ -491,20 +321,8 @@ async fn the_record_page_hides_delete_from_a_rep_who_does_not_own_it() {
     let app = TestApp::new().await;
     let manager = app.api_user("manager").await;
     let (mut c, rep) = app.rep_signed_in().await;
-    let theirs = c
-        .create(
-            "/api/v1/contacts",
-            &manager,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
-    let mine = c
-        .create(
-            "/api/v1/contacts",
-            &rep,
-            contact_json("Ben", "Lee", "ben@x.test"),
-        )
-        .await;
+    let theirs = c.add_contact(&manager, "Ana", "Costa", "ana@x.test").await;
+    let mine = c.add_contact(&rep, "Ben", "Lee", "ben@x.test").await;
     let page = c.get(&format!("/contacts/{theirs}")).await.text();
     assert!(
         !page.contains(&format!("/contacts/{theirs}/delete")),
@@ -522,9 +340,7 @@ async fn the_delete_page_refuses_a_rep_who_does_not_own_the_company() {
     let app = TestApp::new().await;
     let manager = app.api_user("manager").await;
     let (mut c, _) = app.rep_signed_in().await;
-    let co = c
-        .create("/api/v1/companies", &manager, json!({"name": "Northwind"}))
-        .await;
+    let co = c.add_company(&manager, "Northwind").await;
     let res = c.get(&format!("/companies/{co}/delete")).await;
     assert_eq!(res.status, 403, "{}", res.text());
     assert!(res.text().contains("only their own"), "says why");

@@ -7,8 +7,7 @@ use crate::trash::deal;
 
 /// A manager's token and client, with contacts Ana (trashed) and Ben (live).
 async fn ana_trashed(app: &TestApp) -> (String, Client<impl TestService>, i64, i64) {
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
+    let (manager, mut c) = app.api_client("manager").await;
     let mut body = contact_json("Ana", "Adeyemi", "ana@x.test");
     body["tags"] = json!(["vip"]);
     body["source"] = json!("paid");
@@ -17,13 +16,7 @@ async fn ana_trashed(app: &TestApp) -> (String, Client<impl TestService>, i64, i
     body["tags"] = json!(["vip"]);
     body["source"] = json!("paid");
     let ben = c.create("/api/v1/contacts", &manager, body).await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/contacts/{ana}"),
-        &manager,
-        None,
-    )
-    .await;
+    c.trash("contacts", ana, &manager).await;
     (manager, c, ana, ben)
 }
 
@@ -79,19 +72,10 @@ async fn the_html_list_skips_the_trash() {
 async fn search_skips_trashed_contacts_companies_and_deals() {
     let app = TestApp::new().await;
     let (token, mut c, _, _) = ana_trashed(&app).await;
-    let co = c
-        .create("/api/v1/companies", &token, json!({"name": "Adeyemi Ltd"}))
-        .await;
+    let co = c.add_company(&token, "Adeyemi Ltd").await;
     let d = deal(&mut c, &token, "Adeyemi pilot", &[]).await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/companies/{co}"),
-        &token,
-        None,
-    )
-    .await;
-    c.api_ok(Method::DELETE, &format!("/api/v1/deals/{d}"), &token, None)
-        .await;
+    c.trash("companies", co, &token).await;
+    c.trash("deals", d, &token).await;
     let found = c.get_json("/api/v1/search?q=adeyemi", &token).await;
     for kind in ["contacts", "companies", "deals"] {
         assert_eq!(found[kind], json!([]), "{kind}: {found}");
@@ -102,13 +86,7 @@ async fn search_skips_trashed_contacts_companies_and_deals() {
 async fn a_restored_contact_is_found_again() {
     let app = TestApp::new().await;
     let (token, mut c, ana, _) = ana_trashed(&app).await;
-    c.api_ok(
-        Method::POST,
-        &format!("/api/v1/contacts/{ana}/restore"),
-        &token,
-        None,
-    )
-    .await;
+    c.restore("contacts", ana, &token).await;
     let found = c.get_json("/api/v1/search?q=adeyemi", &token).await;
     assert_eq!(found["contacts"][0]["id"], ana, "{found}");
 }
@@ -158,11 +136,8 @@ async fn the_tag_counts_skip_the_trash() {
 #[actix_web::test]
 async fn a_company_page_skips_trashed_contacts_and_deals() {
     let app = TestApp::new().await;
-    let token = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let co = c
-        .create("/api/v1/companies", &token, json!({"name": "Northwind"}))
-        .await;
+    let (token, mut c) = app.api_client("manager").await;
+    let co = c.add_company(&token, "Northwind").await;
     let mut body = contact_json("Ana", "Adeyemi", "ana@x.test");
     body["company_id"] = json!(co);
     let ana = c.create("/api/v1/contacts", &token, body).await;
@@ -173,15 +148,8 @@ async fn a_company_page_skips_trashed_contacts_and_deals() {
             json!({"title": "Adeyemi pilot", "amount": 1, "currency": "USD", "company_id": co}),
         )
         .await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/contacts/{ana}"),
-        &token,
-        None,
-    )
-    .await;
-    c.api_ok(Method::DELETE, &format!("/api/v1/deals/{d}"), &token, None)
-        .await;
+    c.trash("contacts", ana, &token).await;
+    c.trash("deals", d, &token).await;
     assert_eq!(
         c.get_json(&format!("/api/v1/companies/{co}"), &token).await["contact_count"],
         0
@@ -199,8 +167,7 @@ async fn a_contact_page_skips_trashed_deals() {
     let app = TestApp::new().await;
     let (token, mut c, _, ben) = ana_trashed(&app).await;
     let d = deal(&mut c, &token, "Lee renewal", &[ben]).await;
-    c.api_ok(Method::DELETE, &format!("/api/v1/deals/{d}"), &token, None)
-        .await;
+    c.trash("deals", d, &token).await;
     c.sign_in("manager-api@example.com", PASSWORD).await;
     let page = c.get(&format!("/contacts/{ben}")).await.text();
     assert!(
@@ -212,11 +179,8 @@ async fn a_contact_page_skips_trashed_deals() {
 #[actix_web::test]
 async fn a_trashed_company_shows_on_no_contact_or_deal() {
     let app = TestApp::new().await;
-    let token = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let co = c
-        .create("/api/v1/companies", &token, json!({"name": "Northwind"}))
-        .await;
+    let (token, mut c) = app.api_client("manager").await;
+    let co = c.add_company(&token, "Northwind").await;
     let d = c
         .create(
             "/api/v1/deals",
@@ -224,26 +188,14 @@ async fn a_trashed_company_shows_on_no_contact_or_deal() {
             json!({"title": "Pilot", "amount": 1, "currency": "USD", "company_id": co}),
         )
         .await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/companies/{co}"),
-        &token,
-        None,
-    )
-    .await;
+    c.trash("companies", co, &token).await;
     let shown = c.get_json(&format!("/api/v1/deals/{d}"), &token).await;
     assert_eq!(
         (shown["company"].clone(), shown["company_id"].clone()),
         (json!(null), json!(null)),
         "{shown}"
     );
-    c.api_ok(
-        Method::POST,
-        &format!("/api/v1/companies/{co}/restore"),
-        &token,
-        None,
-    )
-    .await;
+    c.restore("companies", co, &token).await;
     assert_eq!(
         c.get_json(&format!("/api/v1/deals/{d}"), &token).await["company_id"],
         co,
@@ -254,8 +206,7 @@ async fn a_trashed_company_shows_on_no_contact_or_deal() {
 #[actix_web::test]
 async fn the_board_and_its_totals_skip_a_trashed_deal() {
     let app = TestApp::new().await;
-    let token = app.api_user("manager").await;
-    let mut c = app.client().await;
+    let (token, mut c) = app.api_client("manager").await;
     deal(&mut c, &token, "Kept deal", &[]).await;
     c.sign_in("manager-api@example.com", PASSWORD).await;
     let before = c.get("/deals").await.text();
@@ -271,8 +222,7 @@ async fn the_board_and_its_totals_skip_a_trashed_deal() {
         )
         .await;
     assert!(c.get("/deals").await.text().contains("Binned deal"));
-    c.api_ok(Method::DELETE, &format!("/api/v1/deals/{d}"), &token, None)
-        .await;
+    c.trash("deals", d, &token).await;
     let board = c.get("/deals").await.text();
     assert!(
         !board.contains("Binned deal"),
@@ -287,11 +237,8 @@ async fn the_board_and_its_totals_skip_a_trashed_deal() {
 #[actix_web::test]
 async fn the_board_drops_a_trashed_companys_name() {
     let app = TestApp::new().await;
-    let token = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let co = c
-        .create("/api/v1/companies", &token, json!({"name": "Northwind"}))
-        .await;
+    let (token, mut c) = app.api_client("manager").await;
+    let co = c.add_company(&token, "Northwind").await;
     c.create(
         "/api/v1/deals",
         &token,
@@ -300,13 +247,7 @@ async fn the_board_drops_a_trashed_companys_name() {
     .await;
     c.sign_in("manager-api@example.com", PASSWORD).await;
     assert!(c.get("/deals").await.text().contains("Northwind"));
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/companies/{co}"),
-        &token,
-        None,
-    )
-    .await;
+    c.trash("companies", co, &token).await;
     assert!(
         !c.get("/deals").await.text().contains("Northwind"),
         "the cached board was retired"
@@ -316,12 +257,10 @@ async fn the_board_drops_a_trashed_companys_name() {
 #[actix_web::test]
 async fn the_deal_list_and_its_totals_skip_the_trash() {
     let app = TestApp::new().await;
-    let token = app.api_user("manager").await;
-    let mut c = app.client().await;
+    let (token, mut c) = app.api_client("manager").await;
     let kept = deal(&mut c, &token, "Kept", &[]).await;
     let d = deal(&mut c, &token, "Binned", &[]).await;
-    c.api_ok(Method::DELETE, &format!("/api/v1/deals/{d}"), &token, None)
-        .await;
+    c.trash("deals", d, &token).await;
     let list = c.get_json("/api/v1/deals", &token).await;
     assert_eq!(
         (ids(&list), list["total"].clone()),
@@ -333,8 +272,7 @@ async fn the_deal_list_and_its_totals_skip_the_trash() {
 #[actix_web::test]
 async fn a_trashed_records_activities_are_not_found() {
     let app = TestApp::new().await;
-    let token = app.api_user("manager").await;
-    let mut c = app.client().await;
+    let (token, mut c) = app.api_client("manager").await;
     let d = deal(&mut c, &token, "Pilot", &[]).await;
     let note = c
         .api_ok(
@@ -345,8 +283,7 @@ async fn a_trashed_records_activities_are_not_found() {
         )
         .await
         .json();
-    c.api_ok(Method::DELETE, &format!("/api/v1/deals/{d}"), &token, None)
-        .await;
+    c.trash("deals", d, &token).await;
     let list = c
         .api(
             Method::GET,
@@ -373,8 +310,7 @@ async fn a_contacts_timeline_skips_a_trashed_deals_activities() {
         Some(json!({"kind": "note", "body": "x", "deal_id": d})),
     )
     .await;
-    c.api_ok(Method::DELETE, &format!("/api/v1/deals/{d}"), &token, None)
-        .await;
+    c.trash("deals", d, &token).await;
     let timeline = cairn::domain::activities::list(
         &app.db,
         &app.user("m2@example.com", "manager").await,
@@ -399,16 +335,8 @@ async fn a_contacts_timeline_skips_a_trashed_deals_activities() {
 async fn pickers_and_company_matching_skip_the_trash() {
     let app = TestApp::new().await;
     let (token, mut c, _, _) = ana_trashed(&app).await;
-    let co = c
-        .create("/api/v1/companies", &token, json!({"name": "Northwind"}))
-        .await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/companies/{co}"),
-        &token,
-        None,
-    )
-    .await;
+    let co = c.add_company(&token, "Northwind").await;
+    c.trash("companies", co, &token).await;
     let found = cairn::domain::pick::contacts_named(&app.db, "Ana Adeyemi")
         .await
         .expect("pick");
@@ -422,25 +350,15 @@ async fn pickers_and_company_matching_skip_the_trash() {
 #[actix_web::test]
 async fn a_contact_cannot_be_filed_under_a_trashed_company() {
     let app = TestApp::new().await;
-    let token = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let co = c
-        .create("/api/v1/companies", &token, json!({"name": "Northwind"}))
-        .await;
-    c.api_ok(
-        Method::DELETE,
-        &format!("/api/v1/companies/{co}"),
-        &token,
-        None,
-    )
-    .await;
+    let (token, mut c) = app.api_client("manager").await;
+    let co = c.add_company(&token, "Northwind").await;
+    c.trash("companies", co, &token).await;
     let mut body = contact_json("Ana", "Adeyemi", "ana@x.test");
     body["company"] = json!("Northwind");
     let res = c
         .api(Method::POST, "/api/v1/contacts", &token, Some(body))
         .await;
-    assert_eq!(res.status, 422, "{}", res.text());
-    assert!(res.text().contains("in the trash"), "{}", res.text());
+    res.refuses(422, "in the trash");
 }
 
 #[actix_web::test]

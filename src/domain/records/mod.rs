@@ -3,6 +3,7 @@
 //! in one place: a `Kind` (tables, JSON fields, joins, sort keys, names) and the `Record`
 //! trait (entities and columns). A third record type declares those and gets the rest.
 pub mod bulk;
+mod common;
 pub mod filters;
 pub mod merge;
 pub mod reads;
@@ -14,6 +15,9 @@ use std::sync::Arc;
 use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter};
 use serde::de::DeserializeOwned;
+
+pub use common::{NEWEST, OLDEST, Writes};
+pub(crate) use common::{record_struct, writes};
 
 use crate::domain::sql::PageRow;
 use crate::domain::{Actor, Db, FieldErrorsExt, Page, check_text, clean, normalise};

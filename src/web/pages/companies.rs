@@ -10,16 +10,16 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 
+use crate::domain::activities::Subject;
 use crate::domain::companies::matching::{self, Scope};
 use crate::domain::companies::{self, Company, CompanyInput, INDUSTRIES, ListParams, SIZE_BANDS};
 use crate::domain::contacts::{self, Contact};
-use crate::domain::{Page, audit, users};
-use crate::error::{AppError, FieldErrors};
+use crate::domain::{Page, audit};
+use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::htmx::Htmx;
-use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText};
-use crate::web::pages::{Layout, Refusal, custom, iso, ok, render, see_other};
+use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText, text};
+use crate::web::pages::{Layout, iso, ok, render, see_other};
 
 #[derive(Template)]
 #[template(path = "companies/index.html")]
@@ -36,36 +36,11 @@ struct Results {
     d: ListData<Company>,
 }
 
-pub async fn index(
-    req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    hx: Htmx,
-) -> Result<HttpResponse, AppError> {
-    let d = match records::list_data::<Company>(&req, &state, &user, &hx).await? {
-        Ok(d) => d,
-        Err(redirect) => return Ok(redirect),
-    };
-    if hx.fragment {
-        return ok(&Results { d });
-    }
-    ok(&IndexPage {
-        l: Layout::for_user(&user, "companies"),
-        d,
-        industries: &INDUSTRIES,
-        sizes: &SIZE_BANDS,
-    })
-}
-
 #[derive(Template)]
 #[template(path = "companies/show.html")]
 struct ShowPage {
     l: Layout,
-    activity: crate::web::pages::activities::Panel,
-    tasks: crate::web::pages::tasks::Panel,
-    tags: Vec<records::Chip>,
-    defs: Vec<crate::domain::custom_fields::Field>,
-    values: std::collections::BTreeMap<String, serde_json::Value>,
+    around: records::Around,
     c: Company,
     contacts: Page<Contact>,
     deals: Vec<crate::domain::deals::Deal>,
@@ -90,9 +65,9 @@ pub async fn show(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let c = match companies::get(&state.db, &user.actor, *id).await {
+    let c: Company = match records::live(&state, &user, *id).await? {
         Ok(c) => c,
-        Err(e) => return super::trash::or_notice(&state, &user, trash::Bin::Company, *id, e).await,
+        Err(notice) => return Ok(notice),
     };
     let query = contacts::ListParams {
         company_id: Some(c.id.to_string()),
@@ -101,104 +76,45 @@ pub async fn show(
         ..Default::default()
     }
     .validate(50)?;
-    let contacts = contacts::list(&state.db, &user.actor, &query).await?;
-    let history = audit::for_record(&state.db, "company", c.id, 20).await?;
-    let deals = crate::domain::deals::for_company(&state.db, &user.actor, c.id, 50).await?;
-    let activity = crate::web::pages::activities::panel(
-        &state,
-        &user,
-        crate::domain::activities::Subject::Company(c.id),
-    )
-    .await?;
-    let tasks = crate::web::pages::tasks::panel(
-        &state,
-        &user,
-        crate::domain::activities::Subject::Company(c.id),
-    )
-    .await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "companies"),
-        activity,
-        tasks,
-        tags: records::chips(&state, &c.tags).await?,
-        defs: crate::domain::custom_fields::defs(&state.db, "company").await?,
-        values: c.custom_fields.clone(),
+        around: records::Around::load(&state, &user, &c).await?,
+        contacts: contacts::list(&state.db, &user.actor, &query).await?,
+        deals: crate::domain::deals::for_company(&state.db, &user.actor, c.id, 50).await?,
+        history: audit::for_record(&state.db, "company", c.id, 20).await?,
         c,
-        contacts,
-        deals,
-        history,
     })
 }
 
-#[derive(Deserialize, Default)]
-pub struct CompanyForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    domain: String,
-    #[serde(default)]
-    industry: String,
-    #[serde(default)]
-    size_band: String,
-    #[serde(default)]
-    website: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    address: String,
-    #[serde(default)]
-    owner_id: String,
-    /// Comma-separated tag names.
-    #[serde(default)]
-    tags: String,
-    #[serde(skip)]
-    custom: std::collections::BTreeMap<String, serde_json::Value>,
-}
-
-impl records::FormCustom for CompanyForm {
-    fn custom_mut(&mut self) -> &mut std::collections::BTreeMap<String, serde_json::Value> {
-        &mut self.custom
+records::record_form! {
+    pub struct CompanyForm {
+        name: String,
+        domain: String,
+        industry: String,
+        size_band: String,
+        website: String,
+        phone: String,
+        address: String,
+        owner_id: String,
+        /// Comma-separated tag names.
+        tags: String,
     }
 }
 
 impl CompanyForm {
     fn from_company(c: &Company) -> CompanyForm {
-        let s = |v: &Option<String>| v.clone().unwrap_or_default();
         CompanyForm {
             name: c.name.clone(),
-            domain: s(&c.domain),
-            industry: s(&c.industry),
-            size_band: s(&c.size_band),
-            website: s(&c.website),
-            phone: s(&c.phone),
-            address: s(&c.address),
+            domain: text(&c.domain),
+            industry: text(&c.industry),
+            size_band: text(&c.size_band),
+            website: text(&c.website),
+            phone: text(&c.phone),
+            address: text(&c.address),
             owner_id: c.owner_id.map(|o| o.to_string()).unwrap_or_default(),
             tags: c.tags.join(", "),
             custom: c.custom_fields.clone(),
         }
-    }
-
-    fn to_input(&self) -> Result<CompanyInput, AppError> {
-        let owner_id = match self.owner_id.trim() {
-            "" => None,
-            s => Some(
-                s.parse::<i64>()
-                    .map_err(|_| AppError::field("owner_id", "Choose an owner from the list."))?,
-            ),
-        };
-        let opt = |s: &String| Some(s.clone());
-        Ok(CompanyInput {
-            name: self.name.clone(),
-            domain: opt(&self.domain),
-            industry: opt(&self.industry),
-            size_band: opt(&self.size_band),
-            website: opt(&self.website),
-            phone: opt(&self.phone),
-            address: opt(&self.address),
-            owner_id,
-            tags: Some(crate::domain::tags::split(&self.tags)),
-            custom_fields: Some(self.custom.clone()),
-        })
     }
 }
 
@@ -208,12 +124,7 @@ struct FormPage {
     l: Layout,
     id: Option<i64>,
     v: CompanyForm,
-    errors: FieldErrors,
-    message: Option<String>,
-    owners: Vec<users::Person>,
-    tag_names: Vec<String>,
-    cf: custom::Inputs,
-    form_kind: &'static crate::domain::records::Kind,
+    p: records::FormParts,
     industries: &'static [(&'static str, &'static str)],
     sizes: &'static [&'static str],
     /// The company that already has the name refused as taken, to open instead.
@@ -222,7 +133,7 @@ struct FormPage {
 
 impl FormPage {
     fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
+        self.p.err(field)
     }
 
     /// Where "← Back" and Cancel go: the company being edited, or the list.
@@ -272,72 +183,34 @@ impl FormPage {
     }
 }
 
-async fn form_page(
-    state: &AppState,
-    user: &CurrentUser,
-    id: Option<i64>,
-    v: CompanyForm,
-    error: Option<AppError>,
-) -> Result<HttpResponse, AppError> {
-    let Refusal {
-        status,
-        message,
-        fields: errors,
-    } = Refusal::of(error)?;
-    let owners = records::owners(state, &v.owner_id).await?;
-    let cf = custom::Inputs::load(state, "company", v.custom.clone(), &errors).await?;
-    let name_owner = match (status, errors.contains_key("name")) {
-        (actix_web::http::StatusCode::CONFLICT, true) => {
-            matching::the_one(&state.db, &user.actor, &v.name)
-                .await?
-                .filter(|c| Some(c.id) != id)
-                .map(|c| (c.id, c.name))
-        }
-        _ => None,
-    };
-    render(
-        &FormPage {
-            l: Layout::for_user(user, "companies"),
-            form_kind: &companies::KIND,
-            cf,
-            id,
-            v,
-            errors,
-            message,
-            owners,
-            tag_names: records::tag_names(state).await?,
-            industries: &INDUSTRIES,
-            sizes: &SIZE_BANDS,
-            name_owner,
-        },
-        status,
-    )
-}
-
 pub async fn new(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     user.actor.require_write()?;
     let v = CompanyForm {
         owner_id: user.actor.id.to_string(),
         ..Default::default()
     };
-    form_page(&state, &user, None, v, None).await
-}
-
-pub async fn create(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Result<HttpResponse, AppError> {
-    let form = Company::read_form(&state, &pairs).await?;
-    let result = match form.to_input() {
-        Ok(input) => companies::create(&state.db, &user.actor, &input).await,
-        Err(e) => Err(e),
-    };
-    records::saved(&state, &user, None, form, result, "added").await
+    Company::form_page(&state, &user, None, v, None).await
 }
 
 impl Edited for Company {
     type Form = CompanyForm;
+
+    fn input(form: &CompanyForm) -> Result<CompanyInput, AppError> {
+        let owner_id = records::owner_field(&form.owner_id)?;
+        let opt = |s: &String| Some(s.clone());
+        Ok(CompanyInput {
+            name: form.name.clone(),
+            domain: opt(&form.domain),
+            industry: opt(&form.industry),
+            size_band: opt(&form.size_band),
+            website: opt(&form.website),
+            phone: opt(&form.phone),
+            address: opt(&form.address),
+            owner_id,
+            tags: Some(crate::domain::tags::split(&form.tags)),
+            custom_fields: Some(form.custom.clone()),
+        })
+    }
 
     fn form_of(&self) -> CompanyForm {
         CompanyForm::from_company(self)
@@ -347,32 +220,31 @@ impl Edited for Company {
         state: &AppState,
         user: &CurrentUser,
         id: Option<i64>,
-        form: CompanyForm,
+        v: CompanyForm,
         error: Option<AppError>,
     ) -> Result<HttpResponse, AppError> {
-        form_page(state, user, id, form, error).await
-    }
-
-    async fn save(
-        state: &AppState,
-        user: &CurrentUser,
-        id: i64,
-        form: &CompanyForm,
-    ) -> Result<Company, AppError> {
-        let input = form.to_input()?;
-        let patch = companies::CompanyPatch {
-            name: Some(input.name),
-            domain: Some(input.domain),
-            industry: Some(input.industry),
-            size_band: Some(input.size_band),
-            website: Some(input.website),
-            phone: Some(input.phone),
-            address: Some(input.address),
-            owner_id: input.owner_id.map(Some),
-            tags: input.tags,
-            custom_fields: input.custom_fields,
+        let p = records::FormParts::load::<Company>(state, &v.owner_id, v.custom.clone(), error)
+            .await?;
+        let name_owner = match p.conflict_on("name") {
+            true => matching::the_one(&state.db, &user.actor, &v.name)
+                .await?
+                .filter(|c| Some(c.id) != id)
+                .map(|c| (c.id, c.name)),
+            false => None,
         };
-        companies::update(&state.db, &user.actor, id, patch).await
+        let status = p.status;
+        render(
+            &FormPage {
+                l: Layout::for_user(user, "companies"),
+                id,
+                v,
+                industries: &INDUSTRIES,
+                sizes: &SIZE_BANDS,
+                name_owner,
+                p,
+            },
+            status,
+        )
     }
 }
 
@@ -383,20 +255,32 @@ struct DeletePage {
     c: Company,
 }
 
-pub async fn confirm_delete(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
-    let c = companies::get(&state.db, &user.actor, *id).await?;
-    if !trash::may_delete(&user.actor, c.owner_id) {
-        return Err(trash::forbidden(&user.actor, trash::Bin::Company));
+impl records::Rendered for Company {
+    const BIN: trash::Bin = trash::Bin::Company;
+
+    fn owner(&self) -> Option<i64> {
+        self.owner_id
     }
-    ok(&DeletePage {
-        l: Layout::for_user(&user, "companies"),
-        c,
-    })
+
+    fn subject(&self) -> Subject {
+        Subject::Company(self.id)
+    }
+
+    fn list_page(l: Option<Layout>, d: ListData<Company>) -> Result<HttpResponse, AppError> {
+        match l {
+            Some(l) => ok(&IndexPage {
+                l,
+                d,
+                industries: &INDUSTRIES,
+                sizes: &SIZE_BANDS,
+            }),
+            None => ok(&Results { d }),
+        }
+    }
+
+    fn delete_page(l: Layout, c: Company) -> Result<HttpResponse, AppError> {
+        ok(&DeletePage { l, c })
+    }
 }
 
 #[derive(Deserialize)]
@@ -431,14 +315,7 @@ impl Listed for Company {
     type Params = ListParams;
 
     fn named(p: &ListParams) -> Vec<(&'static str, Option<String>)> {
-        vec![
-            ("q", p.q.clone()),
-            ("industry", p.industry.clone()),
-            ("size", p.size.clone()),
-            ("owner", p.owner.clone()),
-            ("tags", p.tags.clone()),
-            ("sort", p.sort.clone()),
-        ]
+        records::named!(p: q, industry, size, owner, tags, sort)
     }
 
     fn name(&self) -> String {
@@ -455,25 +332,25 @@ impl Listed for Company {
         "phone",
         "address",
         "contacts",
-        "owner",
-        "owner_id",
-        "created_at",
-        "updated_at",
     ];
 
     fn csv(&self) -> Vec<String> {
-        let s = |v: &Option<String>| v.clone().unwrap_or_default();
         vec![
             self.id.to_string(),
             self.name.clone(),
-            s(&self.domain),
-            s(&self.industry),
-            s(&self.size_band),
-            s(&self.website),
-            s(&self.phone),
-            s(&self.address),
+            text(&self.domain),
+            text(&self.industry),
+            text(&self.size_band),
+            text(&self.website),
+            text(&self.phone),
+            text(&self.address),
             self.contact_count.to_string(),
-            s(&self.owner_name),
+        ]
+    }
+
+    fn csv_tail(&self) -> [String; 4] {
+        [
+            text(&self.owner_name),
             self.owner_id.map(|v| v.to_string()).unwrap_or_default(),
             iso(&self.created_at),
             iso(&self.updated_at),
@@ -490,22 +367,30 @@ impl Listed for Company {
     };
 
     fn merge_rows(&self, o: &Company) -> Vec<MergeRow> {
-        let c = self;
-        let s = |v: &Option<String>| v.clone().unwrap_or_default();
         vec![
-            ("name", "Name", c.name.clone(), o.name.clone()),
-            ("domain", "Domain", s(&c.domain), s(&o.domain)),
+            ("name", "Name", self.name.clone(), o.name.clone()),
+            ("domain", "Domain", text(&self.domain), text(&o.domain)),
             (
                 "industry",
                 "Industry",
-                c.industry_label().to_string(),
+                self.industry_label().to_string(),
                 o.industry_label().to_string(),
             ),
-            ("size_band", "Size", s(&c.size_band), s(&o.size_band)),
-            ("website", "Website", s(&c.website), s(&o.website)),
-            ("phone", "Phone", s(&c.phone), s(&o.phone)),
-            ("address", "Address", s(&c.address), s(&o.address)),
-            ("owner_id", "Owner", s(&c.owner_name), s(&o.owner_name)),
+            (
+                "size_band",
+                "Size",
+                text(&self.size_band),
+                text(&o.size_band),
+            ),
+            ("website", "Website", text(&self.website), text(&o.website)),
+            ("phone", "Phone", text(&self.phone), text(&o.phone)),
+            ("address", "Address", text(&self.address), text(&o.address)),
+            (
+                "owner_id",
+                "Owner",
+                text(&self.owner_name),
+                text(&o.owner_name),
+            ),
         ]
     }
 

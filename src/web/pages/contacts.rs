@@ -8,21 +8,18 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 
+use crate::domain::activities::Subject;
 use crate::domain::companies::matching::{self, Scope};
 use crate::domain::contacts::merge as lookalike;
 use crate::domain::contacts::{self, Contact, ContactInput, ListParams, SOURCES};
 use crate::domain::deals::ContactRef;
-use crate::domain::{pick, users};
-use crate::error::{AppError, FieldErrors};
+use crate::domain::pick;
+use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::htmx::Htmx;
 use crate::web::pages::pick::CompanyNote;
-use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText};
-use crate::web::pages::{
-    Layout, Refusal, custom, iso, ok, record_page as records_page, render, see_other,
-};
-use actix_web::http::StatusCode;
+use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText, text};
+use crate::web::pages::{Layout, iso, ok, record_page as records_page, render, see_other};
 use actix_web::http::header::{HeaderName, HeaderValue};
 
 #[derive(Template)]
@@ -39,36 +36,12 @@ struct Results {
     d: ListData<Contact>,
 }
 
-pub async fn index(
-    req: actix_web::HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    hx: Htmx,
-) -> Result<HttpResponse, AppError> {
-    let d = match records::list_data::<Contact>(&req, &state, &user, &hx).await? {
-        Ok(d) => d,
-        Err(redirect) => return Ok(redirect),
-    };
-    if hx.fragment {
-        return ok(&Results { d });
-    }
-    ok(&IndexPage {
-        l: Layout::for_user(&user, "contacts"),
-        d,
-        sources: &SOURCES,
-    })
-}
-
 #[derive(Template)]
 #[template(path = "contacts/show.html")]
 struct ShowPage {
     l: Layout,
-    activity: crate::web::pages::activities::Panel,
-    tasks: crate::web::pages::tasks::Panel,
-    tags: Vec<records::Chip>,
+    around: records::Around,
     c: Contact,
-    defs: Vec<crate::domain::custom_fields::Field>,
-    values: std::collections::BTreeMap<String, serde_json::Value>,
     /// The deals the contact is linked to, newest first.
     deals: Vec<crate::domain::deals::Deal>,
 }
@@ -78,70 +51,35 @@ pub async fn show(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    let c = match contacts::get(&state.db, &user.actor, *id).await {
+    let c: Contact = match records::live(&state, &user, *id).await? {
         Ok(c) => c,
-        Err(e) => return super::trash::or_notice(&state, &user, trash::Bin::Contact, *id, e).await,
+        Err(notice) => return Ok(notice),
     };
-    let activity = crate::web::pages::activities::panel(
-        &state,
-        &user,
-        crate::domain::activities::Subject::Contact(c.id),
-    )
-    .await?;
-    let tasks = crate::web::pages::tasks::panel(
-        &state,
-        &user,
-        crate::domain::activities::Subject::Contact(c.id),
-    )
-    .await?;
     ok(&ShowPage {
         l: Layout::for_user(&user, "contacts"),
-        activity,
-        tasks,
-        tags: records::chips(&state, &c.tags).await?,
+        around: records::Around::load(&state, &user, &c).await?,
         deals: crate::domain::deals::for_contact(&state.db, &user.actor, c.id, 50).await?,
-        defs: crate::domain::custom_fields::defs(&state.db, "contact").await?,
-        values: c.custom_fields.clone(),
         c,
     })
 }
 
-/// The create/edit form's fields, as typed.
-#[derive(Deserialize, Default)]
-pub struct ContactForm {
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    phone: String,
-    #[serde(default)]
-    company: String,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    source: String,
-    #[serde(default)]
-    owner_id: String,
-    /// Comma-separated tag names.
-    #[serde(default)]
-    tags: String,
-    /// "1" once the user has seen the likely duplicates and saves anyway.
-    #[serde(default)]
-    confirm_duplicates: String,
-    /// The company page the contact was started from, to go back to once it is added.
-    #[serde(default)]
-    return_to: String,
-    /// Custom field values, read from the `cf.<key>` inputs by `read_form`.
-    #[serde(skip)]
-    custom: std::collections::BTreeMap<String, serde_json::Value>,
-}
-
-impl records::FormCustom for ContactForm {
-    fn custom_mut(&mut self) -> &mut std::collections::BTreeMap<String, serde_json::Value> {
-        &mut self.custom
+records::record_form! {
+    /// The create/edit form's fields, as typed.
+    pub struct ContactForm {
+        first_name: String,
+        last_name: String,
+        email: String,
+        phone: String,
+        company: String,
+        title: String,
+        source: String,
+        owner_id: String,
+        /// Comma-separated tag names.
+        tags: String,
+        /// "1" once the user has seen the likely duplicates and saves anyway.
+        confirm_duplicates: String,
+        /// The company page the contact was started from, to go back to once it is added.
+        return_to: String,
     }
 }
 
@@ -162,35 +100,6 @@ impl ContactForm {
             custom: c.custom_fields.clone(),
         }
     }
-
-    fn to_input(&self) -> Result<ContactInput, AppError> {
-        let owner_id = match self.owner_id.trim() {
-            "" => None,
-            s => Some(
-                s.parse::<i64>()
-                    .map_err(|_| AppError::field("owner_id", "Choose an owner from the list."))?,
-            ),
-        };
-        let opt = |s: &String| Some(s.clone());
-        // A chosen suggestion ("Acme (#12)") names its company by id.
-        let (company, company_id) = match pick::trailing_id(&self.company) {
-            Some(id) => (None, Some(id)),
-            None => (opt(&self.company), None),
-        };
-        Ok(ContactInput {
-            first_name: self.first_name.clone(),
-            last_name: self.last_name.clone(),
-            email: opt(&self.email),
-            phone: opt(&self.phone),
-            company,
-            company_id,
-            tags: Some(crate::domain::tags::split(&self.tags)),
-            custom_fields: Some(self.custom.clone()),
-            title: opt(&self.title),
-            source: opt(&self.source),
-            owner_id,
-        })
-    }
 }
 
 #[derive(Template)]
@@ -200,18 +109,13 @@ struct FormPage {
     /// The contact being edited; none when creating.
     id: Option<i64>,
     v: ContactForm,
-    errors: FieldErrors,
-    message: Option<String>,
-    owners: Vec<users::Person>,
-    tag_names: Vec<String>,
+    p: records::FormParts,
     /// Contacts that look like the one being added.
     duplicates: Vec<Contact>,
     /// The contact that already has the refused email, linked from the message.
     email_owner: Option<ContactRef>,
     /// Which company the typed one links, or that saving creates one.
     company_note: Option<CompanyNote>,
-    cf: custom::Inputs,
-    form_kind: &'static crate::domain::records::Kind,
     sources: &'static [&'static str],
 }
 
@@ -267,7 +171,7 @@ impl FormPage {
     }
 
     fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
+        self.p.err(field)
     }
 
     /// Where "← Back" goes: the company page a new contact was started from, the
@@ -294,35 +198,26 @@ async fn form_page_with(
     error: Option<AppError>,
     duplicates: Vec<Contact>,
 ) -> Result<HttpResponse, AppError> {
-    let Refusal {
-        status,
-        message,
-        fields: errors,
-    } = Refusal::of(error)?;
-    let owners = records::owners(state, &v.owner_id).await?;
-    let cf = custom::Inputs::load(state, "contact", v.custom.clone(), &errors).await?;
-    let email_owner = match (status, errors.contains_key("email")) {
-        (StatusCode::CONFLICT, true) => lookalike::with_email(&state.db, &v.email, id).await?,
-        _ => None,
+    let p =
+        records::FormParts::load::<Contact>(state, &v.owner_id, v.custom.clone(), error).await?;
+    let email_owner = match p.conflict_on("email") {
+        true => lookalike::with_email(&state.db, &v.email, id).await?,
+        false => None,
     };
     let links = matching::matching(&state.db, &user.actor, &v.company, Scope::Same)
         .await?
         .into_iter()
         .find(|m| m.same)
         .map(|m| (m.id, m.name));
+    let status = p.status;
     render(
         &FormPage {
             email_owner,
             company_note: CompanyNote::of(&v.company, links),
             l: Layout::for_user(user, "contacts"),
-            form_kind: &contacts::KIND,
-            cf,
             id,
             v,
-            errors,
-            message,
-            owners,
-            tag_names: records::tag_names(state).await?,
+            p,
             duplicates,
             sources: &SOURCES,
         },
@@ -408,35 +303,22 @@ pub async fn create(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let form = Contact::read_form(&state, &pairs).await?;
-    let result = match form.to_input() {
-        Ok(input) => {
-            // Show look-alikes once before saving; "Save anyway" sends confirm_duplicates.
-            if form.confirm_duplicates != "1" {
-                let duplicates =
-                    contacts::merge::likely_duplicates(&state.db, &user.actor, &input, None)
-                        .await?;
-                // The same email is no "maybe": saving answers it as a conflict on the field.
-                let email = input.email.as_deref().map(crate::domain::normalise);
-                let same_email = duplicates.iter().any(|d| {
-                    d.email.as_deref().map(crate::domain::normalise) == email && email.is_some()
-                });
-                if !duplicates.is_empty() && !same_email {
-                    // The form answers a post to /contacts: the address bar stays on the
-                    // form, so a reload shows the form again rather than the list.
-                    let url = form_url(&form);
-                    let mut res =
-                        form_page_with(&state, &user, None, form, None, duplicates).await?;
-                    if let Ok(value) = HeaderValue::from_str(&url) {
-                        res.headers_mut()
-                            .insert(HeaderName::from_static("hx-replace-url"), value);
-                    }
-                    return Ok(res);
-                }
-            }
-            contacts::create(&state.db, &user.actor, &input).await
+    if let Ok(input) = Contact::input(&form)
+        && form.confirm_duplicates != "1"
+    {
+        let duplicates =
+            contacts::merge::likely_duplicates(&state.db, &user.actor, &input, None).await?;
+        // The same email is no "maybe": saving answers it as a conflict on the field.
+        let email = input.email.as_deref().map(crate::domain::normalise);
+        let same_email = duplicates
+            .iter()
+            .any(|d| d.email.as_deref().map(crate::domain::normalise) == email && email.is_some());
+        // Show look-alikes once before saving; "Save anyway" sends confirm_duplicates.
+        if !duplicates.is_empty() && !same_email {
+            return lookalikes_page(&state, &user, form, duplicates).await;
         }
-        Err(e) => Err(e),
-    };
+    }
+    let result = Contact::save(&state, &user, None, &form).await;
     if let (Ok(c), Some(back)) = (&result, records_page(&form.return_to)) {
         set_flash(&user.session, format!("{} was added.", c.full_name()));
         return Ok(see_other(back));
@@ -444,8 +326,48 @@ pub async fn create(
     records::saved(&state, &user, None, form, result, "added").await
 }
 
+/// The form again with the look-alikes. It answers a post to /contacts: the address bar
+/// stays on the form, so a reload shows the form again rather than the list.
+async fn lookalikes_page(
+    state: &AppState,
+    user: &CurrentUser,
+    form: ContactForm,
+    duplicates: Vec<Contact>,
+) -> Result<HttpResponse, AppError> {
+    let url = form_url(&form);
+    let mut res = form_page_with(state, user, None, form, None, duplicates).await?;
+    if let Ok(value) = HeaderValue::from_str(&url) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("hx-replace-url"), value);
+    }
+    Ok(res)
+}
+
 impl Edited for Contact {
     type Form = ContactForm;
+
+    fn input(form: &ContactForm) -> Result<ContactInput, AppError> {
+        let owner_id = records::owner_field(&form.owner_id)?;
+        let opt = |s: &String| Some(s.clone());
+        // A chosen suggestion ("Acme (#12)") names its company by id.
+        let (company, company_id) = match pick::trailing_id(&form.company) {
+            Some(id) => (None, Some(id)),
+            None => (opt(&form.company), None),
+        };
+        Ok(ContactInput {
+            first_name: form.first_name.clone(),
+            last_name: form.last_name.clone(),
+            email: opt(&form.email),
+            phone: opt(&form.phone),
+            company,
+            company_id,
+            tags: Some(crate::domain::tags::split(&form.tags)),
+            custom_fields: Some(form.custom.clone()),
+            title: opt(&form.title),
+            source: opt(&form.source),
+            owner_id,
+        })
+    }
 
     fn form_of(&self) -> ContactForm {
         ContactForm::from_contact(self)
@@ -460,15 +382,6 @@ impl Edited for Contact {
     ) -> Result<HttpResponse, AppError> {
         form_page_with(state, user, id, form, error, Vec::new()).await
     }
-
-    async fn save(
-        state: &AppState,
-        user: &CurrentUser,
-        id: i64,
-        form: &ContactForm,
-    ) -> Result<Contact, AppError> {
-        contacts::update(&state.db, &user.actor, id, form.to_input()?.into()).await
-    }
 }
 
 #[derive(Template)]
@@ -478,20 +391,31 @@ struct DeletePage {
     c: Contact,
 }
 
-pub async fn confirm_delete(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
-    let c = contacts::get(&state.db, &user.actor, *id).await?;
-    if !trash::may_delete(&user.actor, Some(c.owner_id)) {
-        return Err(trash::forbidden(&user.actor, trash::Bin::Contact));
+impl records::Rendered for Contact {
+    const BIN: trash::Bin = trash::Bin::Contact;
+
+    fn owner(&self) -> Option<i64> {
+        Some(self.owner_id)
     }
-    ok(&DeletePage {
-        l: Layout::for_user(&user, "contacts"),
-        c,
-    })
+
+    fn subject(&self) -> Subject {
+        Subject::Contact(self.id)
+    }
+
+    fn list_page(l: Option<Layout>, d: ListData<Contact>) -> Result<HttpResponse, AppError> {
+        match l {
+            Some(l) => ok(&IndexPage {
+                l,
+                d,
+                sources: &SOURCES,
+            }),
+            None => ok(&Results { d }),
+        }
+    }
+
+    fn delete_page(l: Layout, c: Contact) -> Result<HttpResponse, AppError> {
+        ok(&DeletePage { l, c })
+    }
 }
 
 /// The confirmation page's form (no JavaScript needed).
@@ -525,15 +449,7 @@ impl Listed for Contact {
     type Params = ListParams;
 
     fn named(p: &ListParams) -> Vec<(&'static str, Option<String>)> {
-        vec![
-            ("q", p.q.clone()),
-            ("source", p.source.clone()),
-            ("company", p.company.clone()),
-            ("company_id", p.company_id.clone()),
-            ("owner", p.owner.clone()),
-            ("tags", p.tags.clone()),
-            ("sort", p.sort.clone()),
-        ]
+        records::named!(p: q, source, company, company_id, owner, tags, sort)
     }
 
     fn name(&self) -> String {
@@ -550,24 +466,24 @@ impl Listed for Contact {
         "company_id",
         "title",
         "source",
-        "owner",
-        "owner_id",
-        "created_at",
-        "updated_at",
     ];
 
     fn csv(&self) -> Vec<String> {
-        let s = |v: &Option<String>| v.clone().unwrap_or_default();
         vec![
             self.id.to_string(),
             self.first_name.clone(),
             self.last_name.clone(),
-            s(&self.email),
-            s(&self.phone),
-            s(&self.company),
+            text(&self.email),
+            text(&self.phone),
+            text(&self.company),
             self.company_id.map(|v| v.to_string()).unwrap_or_default(),
-            s(&self.title),
+            text(&self.title),
             self.source.clone(),
+        ]
+    }
+
+    fn csv_tail(&self) -> [String; 4] {
+        [
             self.owner_name.clone(),
             self.owner_id.to_string(),
             iso(&self.created_at),
@@ -585,30 +501,28 @@ impl Listed for Contact {
     };
 
     fn merge_rows(&self, o: &Contact) -> Vec<MergeRow> {
-        let c = self;
-        let s = |v: &Option<String>| v.clone().unwrap_or_default();
         vec![
             (
                 "first_name",
                 "First name",
-                c.first_name.clone(),
+                self.first_name.clone(),
                 o.first_name.clone(),
             ),
             (
                 "last_name",
                 "Last name",
-                c.last_name.clone(),
+                self.last_name.clone(),
                 o.last_name.clone(),
             ),
-            ("email", "Email", s(&c.email), s(&o.email)),
-            ("phone", "Phone", s(&c.phone), s(&o.phone)),
-            ("company", "Company", s(&c.company), s(&o.company)),
-            ("title", "Title", s(&c.title), s(&o.title)),
-            ("source", "Source", c.source.clone(), o.source.clone()),
+            ("email", "Email", text(&self.email), text(&o.email)),
+            ("phone", "Phone", text(&self.phone), text(&o.phone)),
+            ("company", "Company", text(&self.company), text(&o.company)),
+            ("title", "Title", text(&self.title), text(&o.title)),
+            ("source", "Source", self.source.clone(), o.source.clone()),
             (
                 "owner_id",
                 "Owner",
-                c.owner_name.clone(),
+                self.owner_name.clone(),
                 o.owner_name.clone(),
             ),
         ]

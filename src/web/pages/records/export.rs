@@ -21,7 +21,8 @@ pub async fn export<R: Listed>(
     records::check_filters(&state.db, &query).await?;
     // The definitions as the download starts: one header for every chunk.
     let defs = std::sync::Arc::new(custom_fields::defs(&state.db, R::KIND.entity).await?);
-    let header = export_header(R::CSV_HEADER, &defs);
+    let own: Vec<&str> = R::CSV_HEADER.iter().chain(&CSV_TAIL).copied().collect();
+    let header = export_header(&own, &defs);
     let (db, actor) = (state.db.clone(), user.actor.clone());
     let next = move |after| {
         let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
@@ -31,6 +32,7 @@ pub async fn export<R: Listed>(
     // chunk, see `records::reads`), so these columns cost no query of their own.
     let write = move |out: &mut String, r: &R| {
         let mut values = r.csv();
+        values.extend(r.csv_tail());
         values.push(crate::domain::records::Record::tags(r).join("; "));
         values.extend(defs.iter().map(|d| export_value(r.custom(), &d.key)));
         crate::web::csv::row(out, values.iter().map(String::as_str));
@@ -39,6 +41,9 @@ pub async fn export<R: Listed>(
     let body = crate::web::csv::stream(&header, records::EXPORT_CHUNK, next, write, R::id);
     Ok(crate::web::csv::download(R::KIND.table, body))
 }
+
+/// The columns every record's own ones end with (`Listed::csv_tail`).
+const CSV_TAIL: [&str; 4] = ["owner", "owner_id", "created_at", "updated_at"];
 
 /// A custom value as the record's page shows it (dates ISO, Yes/No, choices by label),
 /// with several choices joined like the tags column.

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 
 use crate::app::AppState;
 use crate::domain::records::merge::Mergeable;
-use crate::domain::records::{self, Kind, Params, SortKey};
+use crate::domain::records::{self, Kind, Params, SortKey, Writes};
 use crate::domain::{Page, users, views};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
@@ -18,10 +18,13 @@ use crate::web::pages::{SetFilters, custom_filters, see_other};
 mod bulk;
 mod export;
 mod merge;
+mod pages;
 
 pub use bulk::{BulkForm, bulk};
 pub use export::export;
 pub use merge::{MergeItem, MergeParams, MergeRow, MergeText, merge, merge_page};
+pub use pages::{Around, FormParts, Rendered, confirm_delete, create, index, live, owner_field};
+pub(crate) use pages::{named, record_form};
 
 /// How a record type's pages read its list and show its records.
 #[allow(async_fn_in_trait)]
@@ -31,8 +34,11 @@ pub trait Listed: Mergeable + Clone {
     fn named(params: &Self::Params) -> Vec<(&'static str, Option<String>)>;
     /// How the record is named in messages and headings.
     fn name(&self) -> String;
+    /// Its own CSV columns, between the id and the owner.
     const CSV_HEADER: &'static [&'static str];
     fn csv(&self) -> Vec<String>;
+    /// The columns every record's CSV ends with: owner, owner_id, created_at, updated_at.
+    fn csv_tail(&self) -> [String; 4];
     /// What a bulk delete's flash and confirmation add ("" for nothing).
     const DELETE_NOTE: &'static str;
     /// The merge table: field, label, this record's value, the other's.
@@ -64,7 +70,7 @@ pub trait FormCustom {
 
 /// How a record type's pages edit it: its form, read from a post and shown again.
 #[allow(async_fn_in_trait)]
-pub trait Edited: Listed {
+pub trait Edited: Listed + Writes {
     type Form: serde::de::DeserializeOwned + FormCustom;
     /// The posted form: the fixed fields, then the custom ones (`cf.<key>`).
     async fn read_form(
@@ -85,13 +91,21 @@ pub trait Edited: Listed {
         form: Self::Form,
         error: Option<AppError>,
     ) -> Result<HttpResponse, AppError>;
-    /// Saves the form's values on record `id`.
+    /// The form's values as the domain takes them.
+    fn input(form: &Self::Form) -> Result<<Self as Writes>::Input, AppError>;
+    /// Saves the form's values on record `id`, or as a new record.
     async fn save(
         state: &AppState,
         user: &CurrentUser,
-        id: i64,
+        id: Option<i64>,
         form: &Self::Form,
-    ) -> Result<Self, AppError>;
+    ) -> Result<Self, AppError> {
+        let input = Self::input(form)?;
+        match id {
+            None => Self::create(&state.db, &user.actor, &input).await,
+            Some(id) => Self::update(&state.db, &user.actor, id, input.into()).await,
+        }
+    }
 }
 
 pub async fn edit<R: Edited>(
@@ -112,7 +126,7 @@ pub async fn update<R: Edited>(
 ) -> Result<HttpResponse, AppError> {
     let form = R::read_form(&state, &pairs).await?;
     let id = id.into_inner();
-    let result = R::save(&state, &user, id, &form).await;
+    let result = R::save(&state, &user, Some(id), &form).await;
     saved(&state, &user, Some(id), form, result, "saved").await
 }
 
@@ -133,6 +147,11 @@ pub async fn saved<R: Edited>(
         }
         Err(e) => R::form_page(state, user, id, form, Some(e)).await,
     }
+}
+
+/// An optional text as a form or a table shows it ("" for none).
+pub fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
 }
 
 /// The list's filters as the user set them, echoed back into the form and the links.
