@@ -333,13 +333,14 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             audit,
         } => {
             let started = std::time::Instant::now();
+            let done = seed::run(&db, contacts, seed).await?;
+            let made = seed::deals(&db, deals, seed).await?;
+            let to_do = seed::tasks(&db, tasks, seed).await?;
+            // Last: by then the users that act in the rows are sure to exist.
             let logged = crate::domain::seed_audit::run(&db, audit, seed).await?;
             if logged > 0 {
                 println!("seeded {logged} audit log rows");
             }
-            let done = seed::run(&db, contacts, seed).await?;
-            let made = seed::deals(&db, deals, seed).await?;
-            let to_do = seed::tasks(&db, tasks, seed).await?;
             println!(
                 "seeded {} contacts across {} companies, {made} deals and {to_do} tasks in {:.1}s",
                 done.contacts,

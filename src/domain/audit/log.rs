@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, EntityTrait, ExprTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait,
+    QuerySelect, RelationTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -260,16 +260,8 @@ pub struct LogPage {
     pub newer: Option<String>,
 }
 
-/// The page `f` asks for. Admins only.
-pub async fn list(db: &Db, actor: &crate::domain::Actor, f: &Filter) -> Result<LogPage, AppError> {
-    actor.require_admin()?;
-    let col = |c: audit_log::Column| Expr::col((audit_log::Entity, c));
-    let key = || {
-        Expr::tuple([
-            col(audit_log::Column::CreatedAt),
-            col(audit_log::Column::Id),
-        ])
-    };
+/// The entries `f`'s filters keep (all but the cursor), with their user's name.
+fn filtered(f: &Filter) -> Select<audit_log::Entity> {
     let mut q = audit_log::Entity::find()
         .select_only()
         .columns([
@@ -302,6 +294,20 @@ pub async fn list(db: &Db, actor: &crate::domain::Actor, f: &Filter) -> Result<L
     if let Some(t) = f.to {
         q = q.filter(audit_log::Column::CreatedAt.lt(t));
     }
+    q
+}
+
+/// The page `f` asks for. Admins only.
+pub async fn list(db: &Db, actor: &crate::domain::Actor, f: &Filter) -> Result<LogPage, AppError> {
+    actor.require_admin()?;
+    let col = |c: audit_log::Column| Expr::col((audit_log::Entity, c));
+    let key = || {
+        Expr::tuple([
+            col(audit_log::Column::CreatedAt),
+            col(audit_log::Column::Id),
+        ])
+    };
+    let mut q = filtered(f);
     let order = match f.cursor {
         Some(Cursor::After(at, id)) => {
             q = q.filter(key().gt(Expr::tuple([Expr::val(at), Expr::val(id)])));
