@@ -62,6 +62,9 @@ pub enum Command {
         /// The seed: the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// How many audit log rows to add (spread over the past year).
+        #[arg(long, default_value_t = 0)]
+        audit: u64,
     },
     /// Look at the background job queue and run failed jobs again.
     Jobs {
@@ -327,11 +330,17 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             deals,
             tasks,
             seed,
+            audit,
         } => {
             let started = std::time::Instant::now();
             let done = seed::run(&db, contacts, seed).await?;
             let made = seed::deals(&db, deals, seed).await?;
             let to_do = seed::tasks(&db, tasks, seed).await?;
+            // Last: by then the users that act in the rows are sure to exist.
+            let logged = crate::domain::seed_audit::run(&db, audit, seed).await?;
+            if logged > 0 {
+                println!("seeded {logged} audit log rows");
+            }
             println!(
                 "seeded {} contacts across {} companies, {made} deals and {to_do} tasks in {:.1}s",
                 done.contacts,

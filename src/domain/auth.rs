@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::domain::Db;
-use crate::domain::{has_control, normalise, now, passwords, users};
+use crate::domain::{audit, has_control, normalise, now, passwords, users};
 use crate::entities::{login_attempt, user};
 use crate::error::AppError;
 
@@ -44,23 +44,55 @@ pub async fn login(
     let odd = has_control(email);
     let email: String = email.chars().filter(|c| !c.is_control()).collect();
     let email_norm: String = normalise(&email).chars().take(254).collect();
-    let attempt = Attempt::begin(db, &email_norm, ip).await?;
     let user = if odd {
         None
     } else {
         users::find_by_email(&db.read, &email).await?
     };
+    let failed = |reason: &'static str| {
+        let shown: String = email.chars().take(254).collect();
+        let uid = user.as_ref().map(|u| u.id);
+        async move {
+            audit::record_as(
+                &db.write,
+                uid,
+                Some(ip),
+                "sign_in_failed",
+                "user",
+                uid.unwrap_or(0),
+                Some(serde_json::json!({"email": shown, "reason": reason})),
+            )
+            .await
+        }
+    };
+    let attempt = match Attempt::begin(db, &email_norm, ip).await {
+        Ok(a) => a,
+        Err(e) => {
+            if matches!(e, AppError::TooManyRequests { .. }) {
+                failed("throttled").await?;
+            }
+            return Err(e);
+        }
+    };
     let ok = passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await;
-    match user {
+    match &user {
         Some(u) if ok && u.active => {
             attempt.succeeded(db).await?;
-            Ok(u)
+            Ok(u.clone())
         }
         // One message whatever went wrong, so the form does not reveal which emails have
-        // accounts.
-        _ => Err(AppError::Unauthorized(
-            "Email or password is incorrect.".into(),
-        )),
+        // accounts (the audit log, for admins, says which).
+        _ => {
+            failed(match &user {
+                None => "unknown account",
+                Some(u) if !u.active => "deactivated",
+                Some(_) => "wrong password",
+            })
+            .await?;
+            Err(AppError::Unauthorized(
+                "Email or password is incorrect.".into(),
+            ))
+        }
     }
 }
 

@@ -278,16 +278,9 @@ pub async fn update(
     let v = validate(db, actor, &input, current.owner_id, &current.custom_fields).await?;
     let tx = db.write.begin().await?;
     write_update(&tx, id, v).await?;
-    audit::record(
-        &tx,
-        Some(actor),
-        "update",
-        "company",
-        id,
-        Some(serde_json::json!({"fields": changed})),
-    )
-    .await?;
     let company: Company = records::get_in(&tx, id).await?;
+    let detail = audit::changes(&current, &company);
+    audit::record(&tx, Some(actor), "update", "company", id, detail).await?;
     tx.commit().await?;
     Ok(company)
 }

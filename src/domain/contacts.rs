@@ -368,16 +368,9 @@ pub async fn update(
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id)).await?;
     write_update(&tx, id, &v, known).await?;
-    audit::record(
-        &tx,
-        Some(actor),
-        "update",
-        "contact",
-        id,
-        Some(serde_json::json!({"fields": changed})),
-    )
-    .await?;
     let contact: Contact = records::get_in(&tx, id).await?;
+    let detail = audit::changes(&current, &contact);
+    audit::record(&tx, Some(actor), "update", "contact", id, detail).await?;
     tx.commit().await?;
     Ok(contact)
 }

@@ -18,6 +18,7 @@ pub mod schema;
 pub mod search;
 pub mod secrets;
 pub mod seed;
+pub mod seed_audit;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
@@ -70,6 +71,10 @@ pub struct Actor {
     pub name: String,
     pub email: String,
     pub role: Role,
+    /// The client's address when a request acts (set once where the request's user is
+    /// read, `web::auth`), so the audit trail has it for every write; None for the
+    /// command line and jobs.
+    pub ip: Option<String>,
 }
 
 impl Actor {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
-    QueryFilter, QuerySelect, RelationTrait, Set,
+    QueryFilter, QuerySelect, RelationTrait, Set, TransactionTrait,
 };
 
 use crate::domain::Db;
@@ -81,6 +81,7 @@ impl Live {
             name: self.name.clone(),
             email: self.email.clone(),
             role: Role::parse(&self.role).unwrap_or(Role::Viewer),
+            ip: None,
         }
     }
 }
@@ -125,12 +126,29 @@ pub async fn find(db: &Db, secret: &str) -> Result<Option<Live>, AppError> {
     Ok(Some(s))
 }
 
-/// Signing out: this session ends everywhere.
-pub async fn end(db: &Db, secret: &str) -> Result<(), AppError> {
-    session::Entity::delete_many()
-        .filter(session::Column::TokenHash.eq(sha256_hex(secret.as_bytes())))
-        .exec(&db.write)
+/// Signing out: this session ends everywhere, recorded in the audit log (by its user,
+/// from `ip`) in the same transaction.
+pub async fn end(db: &Db, secret: &str, ip: &str) -> Result<(), AppError> {
+    let tx = db.write.begin().await?;
+    let hash = sha256_hex(secret.as_bytes());
+    let found = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(&hash))
+        .one(&tx)
         .await?;
+    if let Some(s) = found {
+        session::Entity::delete_by_id(s.id).exec(&tx).await?;
+        crate::domain::audit::record_as(
+            &tx,
+            Some(s.user_id),
+            Some(ip),
+            "sign_out",
+            "user",
+            s.user_id,
+            None,
+        )
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -271,6 +271,7 @@ pub async fn update(
         ));
     }
     let before = current.name.clone();
+    let old_color = current.color.clone();
     let mut am: tag::ActiveModel = current.into();
     am.name = Set(name.clone());
     am.name_norm = Set(norm);
@@ -282,7 +283,12 @@ pub async fn update(
         "update",
         "tag",
         id,
-        Some(serde_json::json!({"from": before, "to": name})),
+        Some(
+            serde_json::json!({"from": before, "to": name, "changes": audit::diff(
+                &serde_json::json!({"name": before, "color": old_color}),
+                &serde_json::json!({"name": name, "color": color}),
+            )}),
+        ),
     )
     .await?;
     tx.commit().await?;

@@ -205,6 +205,7 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Actor, AppError> {
         name: owner.name,
         email: owner.email,
         role: Role::parse(&owner.role).unwrap_or(Role::Viewer),
+        ip: None,
     };
     db.auth_cache.tokens.insert(hash, actor.clone());
     Ok(actor)

@@ -57,6 +57,7 @@ impl From<&user::Model> for Actor {
             name: u.name.clone(),
             email: u.email.clone(),
             role: Role::parse(&u.role).unwrap_or(Role::Viewer),
+            ip: None,
         }
     }
 }
@@ -350,7 +351,8 @@ pub async fn set_role(
         "change_role",
         "user",
         id,
-        Some(serde_json::json!({"from": before, "to": updated.role})),
+        Some(serde_json::json!({"from": before, "to": updated.role,
+            "changes": {"role": {"old": before, "new": updated.role}}})),
     )
     .await?;
     tx.commit().await?;

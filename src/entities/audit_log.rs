@@ -11,6 +11,8 @@ pub struct Model {
     pub entity_id: i64,
     pub detail: Option<String>,
     pub created_at: ChronoDateTimeUtc,
+    /// The client's address (the last proxy hop when behind one), when a request did it.
+    pub ip: Option<String>,
 }
 
 /// `Actor` is for reading who did it: the table has no foreign key, so the trail

@@ -25,6 +25,9 @@ pub const KEEP_DONE_DAYS: i64 = 7;
 pub const TRASH_PURGE: &str = "trash.purge";
 /// When the purge runs (UTC): after the clean-up, off the busy hours.
 pub const TRASH_PURGE_HOUR: u32 = 4;
+/// Removes audit log rows older than the retention setting, daily.
+pub const AUDIT_PURGE: &str = "audit.purge";
+pub const AUDIT_PURGE_HOUR: u32 = 5;
 
 /// Every kind this product has, with its handler; email takes its SMTP settings from
 /// Settings → Email only (no environment), as in tests.
@@ -37,7 +40,8 @@ pub fn registry_with(mail: Arc<mail::Env>) -> Registry {
     let mut r = Registry::new();
     r.register(NOOP, noop)
         .register(CLEANUP, cleanup)
-        .register(TRASH_PURGE, trash_purge);
+        .register(TRASH_PURGE, trash_purge)
+        .register(AUDIT_PURGE, audit_purge);
     mail::job::register(&mut r, mail);
     crate::domain::tasks::notices::register(&mut r);
     r
@@ -104,6 +108,18 @@ async fn trash_purge(ctx: Ctx, _: TrashPurge) -> Result<(), JobError> {
     Ok(())
 }
 
+#[derive(Deserialize)]
+struct AuditPurge {}
+
+/// Like the trash purge: the next run first, then batches of their own.
+async fn audit_purge(ctx: Ctx, _: AuditPurge) -> Result<(), JobError> {
+    let now = ctx.clock.now();
+    schedule::daily(&ctx.db.write, AUDIT_PURGE, json!({}), AUDIT_PURGE_HOUR, now).await?;
+    let removed = crate::domain::audit::retention::purge(&ctx.db, now).await?;
+    tracing::info!(removed, "removed audit log rows older than the retention");
+    Ok(())
+}
+
 /// Makes sure the recurring jobs are scheduled (at every start; once however many
 /// processes start).
 pub async fn ensure_recurring(db: &Db) -> Result<(), AppError> {
@@ -121,6 +137,14 @@ pub async fn ensure_recurring(db: &Db) -> Result<(), AppError> {
         TRASH_PURGE,
         json!({}),
         TRASH_PURGE_HOUR,
+        crate::domain::now(),
+    )
+    .await?;
+    schedule::daily(
+        &db.write,
+        AUDIT_PURGE,
+        json!({}),
+        AUDIT_PURGE_HOUR,
         crate::domain::now(),
     )
     .await?;

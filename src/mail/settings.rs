@@ -169,6 +169,11 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<(), AppError> {
     let password =
         typed.or_else(|| (!form.smtp_password.is_empty()).then(|| form.smtp_password.clone()));
     let tx = db.write.begin().await?;
+    let before = serde_json::json!({
+        "smtp_url": settings::get(&tx, SMTP_URL).await?,
+        "from": settings::get(&tx, FROM).await?,
+        "org_name": settings::get(&tx, ORG_NAME).await?,
+    });
     match &smtp {
         Some(s) => settings::set(&tx, SMTP_URL, &s.shown()).await?,
         None => settings::delete(&tx, SMTP_URL).await?,
@@ -180,11 +185,19 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<(), AppError> {
     }
     put(&tx, FROM, from).await?;
     put(&tx, ORG_NAME, &org).await?;
+    let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    let after = serde_json::json!({
+        "smtp_url": smtp.as_ref().map(SmtpUrl::shown),
+        "from": some(from),
+        "org_name": some(&org),
+    });
+    // The password itself never enters the log, only that it changed.
     let details = serde_json::json!({
         "smtp_url": smtp.as_ref().map(SmtpUrl::shown),
         "password_changed": password.is_some(),
         "from": from,
         "org_name": org,
+        "changes": audit::diff(&before, &after),
     });
     audit::record(
         &tx,

@@ -10,8 +10,9 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
 use crate::domain::Db;
-use crate::domain::{Actor, constant_time_eq, random_bytes, sessions, tokens};
+use crate::domain::{Actor, audit, constant_time_eq, random_bytes, sessions, tokens};
 use crate::error::AppError;
+use sea_orm::TransactionTrait;
 
 /// The session's secret; its hash names the `sessions` row.
 const SID: &str = "sid";
@@ -65,6 +66,9 @@ impl FromRequest for CurrentUser {
                 .ok_or_else(signed_out)?;
             match sessions::find(&state.db, &secret).await? {
                 Some(live) => {
+                    // The address rides on the actor, so every write's audit row has it.
+                    let mut actor = live.actor();
+                    actor.ip = Some(client_ip(&req, state.config.behind_proxy));
                     let tz = crate::domain::tasks::due::zone(&live.time_zone);
                     let overdue = if draws_navigation(&req) {
                         let now = crate::domain::now();
@@ -75,11 +79,11 @@ impl FromRequest for CurrentUser {
                     };
                     // An error page drawn after the handler keeps this user's header.
                     req.extensions_mut().insert(SignedIn {
-                        actor: live.actor(),
+                        actor: actor.clone(),
                         csrf: csrf_token(&session),
                     });
                     Ok(CurrentUser {
-                        actor: live.actor(),
+                        actor,
                         session_id: live.session_id,
                         session,
                         tz,
@@ -176,10 +180,14 @@ pub async fn api_auth(
         (_, None) => Err(AppError::Unauthorized(
             "Send an API token as `Authorization: Bearer <token>`.".into(),
         )),
-        (Ok(state), Some(token)) => tokens::authenticate(&state.db, &token).await,
+        (Ok(state), Some(token)) => tokens::authenticate(&state.db, &token)
+            .await
+            .map(|a| (a, state.config.behind_proxy)),
     };
     match result {
-        Ok(actor) => {
+        Ok((mut actor, behind_proxy)) => {
+            // The address rides on the actor, so every write's audit row has it.
+            actor.ip = Some(client_ip(req.request(), behind_proxy));
             req.extensions_mut().insert(actor);
             next.call(req)
                 .await
@@ -203,14 +211,26 @@ pub fn client(req: &HttpRequest, behind_proxy: bool) -> sessions::Client {
 }
 
 /// Starts a fresh session for `user_id` (a new CSRF token too, so a token seen before
-/// sign-in is worthless after it).
+/// sign-in is worthless after it), recorded in the audit log with the session.
 pub async fn sign_in(
     db: &Db,
     session: &Session,
     user_id: i64,
     client: &sessions::Client,
 ) -> Result<(), AppError> {
-    let secret = sessions::start(&db.write, user_id, client).await?;
+    let tx = db.write.begin().await?;
+    let secret = sessions::start(&tx, user_id, client).await?;
+    audit::record_as(
+        &tx,
+        Some(user_id),
+        Some(&client.ip),
+        "sign_in",
+        "user",
+        user_id,
+        Some(serde_json::json!({"user_agent": client.user_agent.chars().take(255).collect::<String>()})),
+    )
+    .await?;
+    tx.commit().await?;
     session.renew();
     let fail = |e: actix_session::SessionInsertError| AppError::Internal(e.to_string());
     session.insert(SID, secret).map_err(fail)?;
@@ -220,10 +240,11 @@ pub async fn sign_in(
     Ok(())
 }
 
-/// Ends this browser's session everywhere, not only in this cookie.
-pub async fn sign_out(db: &Db, session: &Session) -> Result<(), AppError> {
+/// Ends this browser's session everywhere, not only in this cookie; `ip` is the client's
+/// address for the audit log.
+pub async fn sign_out(db: &Db, session: &Session, ip: &str) -> Result<(), AppError> {
     if let Ok(Some(secret)) = session.get::<String>(SID) {
-        sessions::end(db, &secret).await?;
+        sessions::end(db, &secret, ip).await?;
     }
     session.purge();
     Ok(())

@@ -17,8 +17,9 @@ use actix_web::web;
 use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
-    account, activities, companies, contacts, deal_form, deal_list, deals, email, fields, jobs,
-    login, pick, pipelines, records, search, setup, tags, tasks, trash, users, views, welcome,
+    account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
+    jobs, login, pick, pipelines, records, search, setup, tags, tasks, trash, users, views,
+    welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -146,6 +147,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/activities/{id}/revisions")
                     .get(api::activities::revisions)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/audit")
+                    .get(api::audit::list)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -300,6 +306,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "",
                 web::get().to(|| async { pages::see_other("/settings/tags") }),
             )
+            .route("/audit", web::get().to(audit::index))
+            .route("/audit/retention", web::post().to(audit::set_retention))
             .route("/email", web::get().to(email::index))
             .route("/email", web::post().to(email::save))
             .route("/email/test", web::post().to(email::test))

@@ -45,6 +45,7 @@ async fn column(app: &TestApp, name: &str) -> cairn::domain::deals::Column {
         name: String::new(),
         email: String::new(),
         role: cairn::domain::Role::Rep,
+        ip: None,
     };
     let board = cairn::domain::deals::board(&app.db, &rep, &Default::default())
         .await

@@ -69,6 +69,7 @@ fn rep_actor() -> cairn::domain::Actor {
         name: String::new(),
         email: String::new(),
         role: cairn::domain::Role::Rep,
+        ip: None,
     }
 }
 

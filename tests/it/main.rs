@@ -9,6 +9,7 @@ mod support;
 mod activities;
 mod activity_edits;
 mod api_errors;
+mod audit;
 mod auth;
 mod board_closed;
 mod board_page;

@@ -323,6 +323,7 @@ impl TestApp {
             name: u.name,
             email: u.email,
             role: Role::parse(&u.role).unwrap(),
+            ip: None,
         }
     }
 

@@ -139,18 +139,11 @@ pub async fn update(
     if updated.rows_affected == 0 {
         return Err(stale(&current));
     }
-    audit::record(
-        &tx,
-        Some(actor),
-        "update",
-        "activity",
-        id,
-        Some(serde_json::json!({"kind": kind, "version": current.version + 1})),
-    )
-    .await?;
     let activity = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("Activity"))?;
+    let detail = audit::changes(&current, &activity);
+    audit::record(&tx, Some(actor), "update", "activity", id, detail).await?;
     tx.commit().await?;
     Ok(activity)
 }

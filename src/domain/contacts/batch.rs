@@ -234,6 +234,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
         entity_id: Set(*id),
         detail: Set(None),
         created_at: Set(job.at),
+        ip: Set(job.actor.ip.clone()),
     }))
     .exec_without_returning(&tx)
     .await?;

@@ -261,20 +261,23 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, edit: &FieldEdit) -> Result
         let changed = rename_values(&field.key, &renamed, holders);
         store(&tx, &field.entity, changed).await?;
     }
+    let saved = custom_field::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .map(Field::from)
+        .ok_or_else(|| AppError::not_found("Field"))?;
     audit::record(
         &tx,
         Some(actor),
         "update",
         "custom_field",
         id,
-        Some(serde_json::json!({"key": field.key, "label": label, "renamed": renamed})),
+        Some(
+            serde_json::json!({"key": field.key, "label": label, "renamed": renamed,
+            "changes": audit::diff(&field, &saved)}),
+        ),
     )
     .await?;
-    let saved = custom_field::Entity::find_by_id(id)
-        .one(&tx)
-        .await?
-        .map(Field::from)
-        .ok_or_else(|| AppError::not_found("Field"))?;
     tx.commit().await?;
     db.auth_cache.forget();
     Ok(saved)

@@ -97,6 +97,8 @@ pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal
         record_change(&tx, id, Some(current.stage_id), stage.id, actor).await?;
     }
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
+    let detail = crate::domain::audit::changes(&current, &deal);
+    crate::domain::audit::record(&tx, Some(actor), "move", "deal", id, detail).await?;
     tx.commit().await?;
     Ok(deal)
 }

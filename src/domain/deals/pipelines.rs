@@ -63,6 +63,7 @@ pub async fn set_org_currency(db: &Db, actor: &Actor, code: &str) -> Result<Stri
         ));
     }
     let tx = db.write.begin().await?;
+    let old = settings::get(&tx, "currency").await?;
     settings::set(&tx, "currency", &code).await?;
     audit::record(
         &tx,
@@ -70,7 +71,8 @@ pub async fn set_org_currency(db: &Db, actor: &Actor, code: &str) -> Result<Stri
         "set_currency",
         "settings",
         0,
-        Some(serde_json::json!({"currency": code})),
+        Some(serde_json::json!({"currency": code,
+            "changes": {"currency": {"old": old, "new": code}}})),
     )
     .await?;
     tx.commit().await?;
@@ -99,6 +101,10 @@ pub async fn rename_pipeline(
     let name = pipeline_name(name)?;
     let tx = db.write.begin().await?;
     pipeline_name_free(&tx, &name, Some(id)).await?;
+    let old = pipeline::Entity::find_by_id(id)
+        .one(&tx)
+        .await?
+        .map(|p| p.name);
     let renamed = pipeline::Entity::update_many()
         .col_expr(pipeline::Column::Name, Expr::value(name.clone()))
         .filter(pipeline::Column::Id.eq(id))
@@ -113,7 +119,8 @@ pub async fn rename_pipeline(
         "rename",
         "pipeline",
         id,
-        Some(serde_json::json!({"name": name})),
+        Some(serde_json::json!({"name": name,
+            "changes": {"name": {"old": old, "new": name}}})),
     )
     .await?;
     tx.commit().await?;
@@ -351,7 +358,8 @@ pub async fn update_stage(
         .filter(pipeline_stage::Column::Id.eq(id))
         .exec(&tx)
         .await?;
-    audit::record(&tx, Some(actor), "update", "stage", id, None).await?;
+    let detail = audit::changes(&stage, &stage_by_id(&tx, id).await?);
+    audit::record(&tx, Some(actor), "update", "stage", id, detail).await?;
     tx.commit().await?;
     stage_by_id(&db.read, id).await
 }

@@ -575,10 +575,11 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
         });
     }
     set_contacts(&tx, id, &v.contact_ids).await?;
-    audit::record(&tx, Some(actor), "update", "deal", id, None).await?;
     let mailed = new_owner != current.owner_id
         && tell_owner(&tx, actor, id, title, new_owner, current.version + 1).await?;
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
+    let detail = audit::changes(&current, &deal);
+    audit::record(&tx, Some(actor), "update", "deal", id, detail).await?;
     tx.commit().await?;
     if mailed {
         crate::jobs::wake();

@@ -201,6 +201,7 @@ async fn audit(
         .column(("t", "id"))
         .expr(Expr::val(detail))
         .expr(Expr::val(now()))
+        .expr(Expr::val(actor.ip.clone()))
         .from_as(kind.table, "t")
         .cond_where(condition(tx, selection))
         .to_owned();
@@ -213,6 +214,7 @@ async fn audit(
             audit_log::Column::EntityId,
             audit_log::Column::Detail,
             audit_log::Column::CreatedAt,
+            audit_log::Column::Ip,
         ])
         .select_from(rows)
         .map_err(|e| AppError::Internal(format!("bulk audit: {e}")))?

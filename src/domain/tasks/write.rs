@@ -453,7 +453,6 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: &TaskPatch) -> Result<Ta
     if changed.rows_affected == 0 {
         return Err(stale());
     }
-    audit::record(&tx, Some(actor), "update", "task", id, Some(detail(&v))).await?;
     if done && !task.done {
         log_completion(
             &tx,
@@ -467,6 +466,8 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: &TaskPatch) -> Result<Ta
     let saved = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::Internal("the task vanished".into()))?;
+    let detail = audit::changes(&task, &saved);
+    audit::record(&tx, Some(actor), "update", "task", id, detail).await?;
     let queued = notices::on_save(&tx, actor, Some(&task), &saved).await?;
     tx.commit().await?;
     wake_if(queued);

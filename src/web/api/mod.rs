@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1: bearer tokens only, the shared error shape, and an
 //! OpenAPI document that a test keeps true to the routes.
 pub mod activities;
+pub mod audit;
 pub mod companies;
 pub mod contacts;
 pub mod deals;

@@ -3,7 +3,9 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::web::api::{activities, companies, contacts, deals, schema, search, tasks, trash};
+use crate::web::api::{
+    activities, audit, companies, contacts, deals, schema, search, tasks, trash,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,7 +21,8 @@ use crate::web::api::{activities, companies, contacts, deals, schema, search, ta
         activities::revisions,
         tasks::list, tasks::create, tasks::get, tasks::update, tasks::delete,
         search::search,
-        trash::restore_contact, trash::restore_company, trash::restore_deal
+        trash::restore_contact, trash::restore_company, trash::restore_deal,
+        audit::list
     ),
     components(
         // Value sets only query parameters use are not collected from the paths.

@@ -111,10 +111,12 @@ pub async fn submit(
 }
 
 pub async fn logout(
+    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    sign_out(&state.db, &session).await?;
+    let ip = crate::web::auth::client_ip(&req, state.config.behind_proxy);
+    sign_out(&state.db, &session, &ip).await?;
     // The session is gone, so the message rides in the URL instead of a flash.
     Ok(see_other("/login?signed_out=1"))
 }

@@ -2,6 +2,7 @@
 //! `domain` and renders its answer; the rules live in `domain`.
 pub mod account;
 pub mod activities;
+pub mod audit;
 pub mod companies;
 pub mod contacts;
 pub mod custom;

@@ -1,0 +1,41 @@
+//! /api/v1/audit: the audit log with the filters of Settings → Audit log (admins only).
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::app::AppState;
+use crate::domain::audit::log::{self, LogPage, Params};
+use crate::error::AppError;
+use crate::web::api::schema::{ErrorBody, Forbidden, Unauthorized, Unavailable};
+use crate::web::auth::ApiUser;
+
+/// Audit log entries, newest first, a page at a time: follow `older` (as `before`) for
+/// the next page and `newer` (as `after`) for the previous one. `from` and `to` take a
+/// time (RFC 3339) or a date (YYYY-MM-DD, UTC); a date `to` includes that whole day.
+/// Admins only.
+#[utoipa::path(get, path = "/api/v1/audit", operation_id = "list_audit", tag = "audit",
+    params(
+        ("actor_id" = Option<i64>, Query, description = "Entries by this user"),
+        ("action" = Option<String>, Query, description = "Entries of this action (create, update, sign_in, …)"),
+        ("entity" = Option<String>, Query, description = "Entries about this type of record (contact, deal, user, …)"),
+        ("entity_id" = Option<i64>, Query, description = "Entries about this record (with `entity`)"),
+        ("from" = Option<String>, Query, description = "At or after this time or date"),
+        ("to" = Option<String>, Query, description = "Before this time, or up to and including this date"),
+        ("before" = Option<String>, Query, description = "The page older than this cursor (a page's `older`)"),
+        ("after" = Option<String>, Query, description = "The page newer than this cursor (a page's `newer`)"),
+        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 50"),
+    ),
+    responses((status = 200, body = LogPage), (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, description = "An unknown parameter, or a value that is not valid (the field is named).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<HttpResponse, AppError> {
+    actor.require_admin()?;
+    let p: Params = serde_html_form::from_str(req.query_string())
+        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
+    let page = log::list(&state.db, &actor, &p.validate(chrono_tz::UTC)?).await?;
+    Ok(HttpResponse::Ok().json(page))
+}
