@@ -3,6 +3,7 @@
 //! Settings → Jobs and on the message).
 use std::sync::Arc;
 
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::content::{Frame, Letter};
@@ -73,15 +74,18 @@ async fn send(ctx: Ctx, p: Send, env: &Env) -> Result<(), JobError> {
     };
     match smtp::send(server, &out).await {
         Ok(reply) => {
-            outbox::record(&db.write, m.id, Ok(Some(&reply))).await?;
+            // Sent: a link's secret is in the recipient's mailbox and, from the same
+            // commit on, nowhere here.
+            let tx = db.write.begin().await?;
+            outbox::record(&tx, m.id, Ok(Some(&reply))).await?;
             if let Some(content) = redacted {
-                // Sent: the secret is in the recipient's mailbox and nowhere here.
                 let kept = Letter {
                     to_name: letter.to_name.clone(),
                     content,
                 };
-                outbox::replace_content(&db.write, m.id, &kept).await?;
+                outbox::replace_content(&tx, m.id, &kept).await?;
             }
+            tx.commit().await?;
             tracing::info!(email = m.id, job = ctx.job_id, "email sent");
             Ok(())
         }

@@ -199,6 +199,14 @@ async fn every_entity_reads_its_table() {
     )
     .await;
 
+    // An invitation, and a password reset asked for (its request and its link).
+    cairn::domain::invites::create(&app.db, &admin, "new@example.com", "rep")
+        .await
+        .expect("invite");
+    cairn::domain::resets::request(&app.db, "rep@example.com", "192.0.2.1")
+        .await
+        .expect("ask for a password reset");
+
     // Through the login form: a session, then a failed attempt (a successful sign-in
     // clears its own account's failures, so the failure comes after, on another address).
     let signed_in = c.sign_in("admin@example.com", PASSWORD).await;
