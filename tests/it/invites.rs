@@ -2,8 +2,11 @@
 //! for 7 days, until revoked or resent; the invitee chooses a name and password, becomes a
 //! user with the invited role and is signed in.
 use cairn::entities::outbox;
+use cairn::jobs::Clock;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+use crate::email::runner;
+use crate::email_server::*;
 use crate::support::*;
 
 /// The link secret of the latest email queued to `to` (read from the outbox before its
@@ -94,6 +97,17 @@ async fn pending_invitations_are_listed_until_accepted() {
     assert!(
         !page.contains("Pending invitations"),
         "an accepted invitation is no longer pending"
+    );
+}
+
+#[actix_web::test]
+async fn without_an_smtp_server_the_admin_is_told_the_invitation_is_held() {
+    let app = TestApp::new().await;
+    let (mut admin, _) = invited(&app, "rita@example.com", "rep").await;
+    let page = admin.get("/settings/users").await.text();
+    assert!(
+        page.contains("An invitation to rita@example.com is held: no SMTP server is configured"),
+        "the flash says the email waits"
     );
 }
 
@@ -274,4 +288,37 @@ async fn invitations_sent_accepted_and_revoked_are_audited() {
             .await;
         assert!(n >= 1, "no audit row for {action}");
     }
+}
+
+#[actix_web::test]
+async fn the_invitation_email_arrives_with_a_link_that_works() {
+    let app = TestApp::new().await;
+    let admin = app.user("boss@example.com", "admin").await;
+    configure(
+        &app.db,
+        &admin,
+        &test_server_url(),
+        "crm@example.com",
+        "Acme",
+    )
+    .await;
+    let running = runner(&app.db, &Clock::system());
+    let address = unique_address("invitee");
+    let (mut admin_c, _) = invited(&app, &address, "manager").await;
+    let page = admin_c.get("/settings/users").await.text();
+    assert!(
+        page.contains("is on its way to"),
+        "the flash says it is sent"
+    );
+
+    let mail = unfolded(&wait_for_mail(&address, 1).await[0]);
+    assert!(mail.contains("invited you to Acme's Cairn"), "{mail}");
+    let at = mail.find("/invite/").expect("a link in the email") + "/invite/".len();
+    let secret: String = mail[at..]
+        .chars()
+        .take_while(char::is_ascii_hexdigit)
+        .collect();
+    let res = accept(&mut app.client().await, &secret, "Mia Manager").await;
+    assert_eq!(res.status, 303, "accepting from the email: {}", res.text());
+    assert!(running.finish(std::time::Duration::from_secs(5)).await);
 }

@@ -59,11 +59,7 @@ pub async fn create(
         Ok(inv) => {
             set_flash(
                 &user.session,
-                format!(
-                    "An invitation is on its way to {}; its link works for {} days.",
-                    inv.email,
-                    invites::VALID_DAYS
-                ),
+                sent_note(&state, &inv.email, "An invitation").await?,
             );
             Ok(see_other("/settings/users#invites"))
         }
@@ -78,18 +74,32 @@ pub async fn create(
     }
 }
 
+/// What became of an invitation's email: on its way, or held while no SMTP server is
+/// configured (the admin cannot pass the link on by hand: the outbox shows it redacted).
+async fn sent_note(state: &AppState, to: &str, what: &str) -> Result<String, AppError> {
+    let cfg = crate::mail::settings::effective(&state.db.read, &state.config.mail).await?;
+    Ok(if cfg.smtp.is_some() {
+        format!(
+            "{what} is on its way to {to}; its link works for {} days.",
+            invites::VALID_DAYS
+        )
+    } else {
+        format!(
+            "{what} to {to} is held: no SMTP server is configured (Settings → Email). Once one is, release the held emails there."
+        )
+    })
+}
+
 pub async fn resend(
     state: web::Data<AppState>,
     user: Admin,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let inv = invites::resend(&state.db, &user.actor, *id).await?;
+    let note = sent_note(&state, &inv.email, "A new invitation").await?;
     set_flash(
         &user.session,
-        format!(
-            "The invitation was sent to {} again, with a new link; the old one no longer works.",
-            inv.email
-        ),
+        format!("{note} The previous link no longer works."),
     );
     Ok(see_other("/settings/users#invites"))
 }
