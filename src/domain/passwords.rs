@@ -8,8 +8,24 @@ use crate::error::AppError;
 
 static SLOTS: Semaphore = Semaphore::const_new(2);
 
-pub const MIN_LEN: usize = 8;
+pub const MIN_LEN: usize = 10;
 pub const MAX_LEN: usize = 256;
+
+/// 19 641 common passwords (the 20 000 most common, lowercased and deduplicated), one a
+/// line: the list Django ships as `django/contrib/auth/common-passwords.txt.gz` (Django
+/// 5.2, BSD-3-Clause, Copyright (c) Django Software Foundation and individual
+/// contributors), made by Royce Williams from breach corpora
+/// (https://gist.github.com/roycewilliams/226886fd01572964e1431ac8afc999ce). Embedded
+/// uncompressed, ~160 kB: no decompression crate for one file.
+const COMMON: &str = include_str!("common-passwords.txt");
+
+/// Whether `password` is on the common list, compared in lower case as the list is.
+pub fn is_common(password: &str) -> bool {
+    static SET: std::sync::OnceLock<std::collections::HashSet<&'static str>> =
+        std::sync::OnceLock::new();
+    let set = SET.get_or_init(|| COMMON.lines().map(str::trim).collect());
+    set.contains(password.trim().to_lowercase().as_str())
+}
 
 /// A hash that no password matches: for accounts that cannot log in (demo data).
 pub const DISABLED: &str = "!";

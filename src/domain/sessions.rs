@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
-    QueryFilter, QuerySelect, RelationTrait, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
 };
 
 use crate::domain::Db;
-use crate::domain::{Actor, Role, now, random_bytes, sha256_hex};
+use crate::domain::{Actor, Role, audit, now, random_bytes, sha256_hex};
 use crate::entities::{session, user};
 use crate::error::AppError;
 
@@ -164,4 +164,105 @@ pub async fn end_all_of(
         q = q.filter(session::Column::Id.ne(id));
     }
     Ok(q.exec(conn).await?.rows_affected)
+}
+
+/// A live session as its owner sees it on the account page: never its secret's hash.
+#[derive(Debug, Clone)]
+pub struct Info {
+    pub id: i64,
+    /// "Firefox on Linux", from the user agent it signed in with.
+    pub browser: String,
+    pub ip: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// The user's live sessions, the most recently used first.
+pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<Info>, AppError> {
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::ExpiresAt.gt(now()))
+        .order_by_desc(session::Column::LastSeenAt)
+        .order_by_desc(session::Column::Id)
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|s| Info {
+            id: s.id,
+            browser: browser_label(&s.user_agent),
+            ip: s.ip,
+            created_at: s.created_at,
+            last_seen_at: s.last_seen_at,
+        })
+        .collect())
+}
+
+/// A short name for a user agent: the browser and the system, enough to recognise a
+/// device by. Order matters: Edge and Opera also say Chrome, Chrome also says Safari.
+pub fn browser_label(ua: &str) -> String {
+    let pick = |pairs: &[(&str, &'static str)]| {
+        pairs
+            .iter()
+            .find(|(needle, _)| ua.contains(needle))
+            .map(|(_, name)| *name)
+    };
+    let browser = pick(&[
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]);
+    let system = pick(&[
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Linux", "Linux"),
+    ]);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => format!("A browser on {s}"),
+        (None, None) if ua.trim().is_empty() => "Unknown browser".to_string(),
+        (None, None) => ua.chars().take(60).collect(),
+    }
+}
+
+/// Ends one of the actor's own sessions (another user's is a 404, as if it did not
+/// exist).
+pub async fn end_one(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
+    let tx = db.write.begin().await?;
+    let res = session::Entity::delete_many()
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::UserId.eq(actor.id))
+        .exec(&tx)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::NotFound(
+            "No session of yours has this id; it may have ended already.".into(),
+        ));
+    }
+    audit::record(&tx, Some(actor), "end", "session", id, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of the actor but `keep` (the one asking); returns how many ended.
+pub async fn end_others(db: &Db, actor: &Actor, keep: i64) -> Result<u64, AppError> {
+    let tx = db.write.begin().await?;
+    let ended = end_all_of(&tx, actor.id, Some(keep)).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "end_other_sessions",
+        "user",
+        actor.id,
+        Some(serde_json::json!({"ended": ended})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
 }

@@ -80,6 +80,11 @@ pub fn validate_password(password: &str, fields: &mut FieldErrors) {
                 passwords::MAX_LEN
             ),
         );
+    } else if passwords::is_common(password) {
+        fields.set(
+            "password",
+            "This password is on a list of the most common ones, which attackers try first; choose another.",
+        );
     }
 }
 
@@ -269,8 +274,16 @@ pub async fn change_password(
     am.password_hash = Set(hash);
     am.updated_at = Set(now());
     let user = am.update(&tx).await?;
-    sessions::end_all_of(&tx, user.id, keep).await?;
-    audit::record(&tx, Some(actor), "change_password", "user", user.id, None).await?;
+    let ended = sessions::end_all_of(&tx, user.id, keep).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "change_password",
+        "user",
+        user.id,
+        Some(serde_json::json!({"sessions_ended": ended})),
+    )
+    .await?;
     tx.commit().await?;
     db.auth_cache.forget();
     Ok(user)

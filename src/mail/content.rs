@@ -41,7 +41,20 @@ pub enum Content {
         overdue: Vec<TaskLine>,
         today: Vec<TaskLine>,
     },
+    /// An invitation to join; `token` is the link's secret (see `redacted`), `expires` the
+    /// day it stops working, as written in the email.
+    Invite {
+        invited_by: String,
+        role: String,
+        token: String,
+        expires: String,
+    },
+    /// A password reset link, valid `minutes`.
+    PasswordReset { token: String, minutes: i64 },
 }
+
+/// What a link's secret becomes once the message no longer needs it.
+pub const REDACTED: &str = "redacted";
 
 /// A message as the outbox keeps it: its content and whom it greets.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -100,6 +113,18 @@ pair!(
     "email/digest.html",
     "email/digest.txt"
 );
+pair!(
+    InviteHtml,
+    InviteText,
+    "email/invite.html",
+    "email/invite.txt"
+);
+pair!(
+    ResetHtml,
+    ResetText,
+    "email/password_reset.html",
+    "email/password_reset.txt"
+);
 
 fn both(html: impl Template, text: impl Template) -> Result<(String, String), AppError> {
     let fail = |e: askama::Error| AppError::Internal(format!("email template: {e}"));
@@ -118,6 +143,10 @@ impl Content {
                 overdue.len(),
                 today.len()
             ),
+            Content::Invite { invited_by, .. } => {
+                format!("{invited_by} invited you to {org}'s Cairn")
+            }
+            Content::PasswordReset { .. } => "Reset your password".to_string(),
         };
         let line = format!("[{org}] {what}");
         // One line, of a length every server takes.
@@ -138,6 +167,22 @@ impl Content {
             Content::TaskAssigned { .. } => both(TaskHtml { f, c }, TaskText { f, c }),
             Content::TaskDue { .. } => both(DueHtml { f, c }, DueText { f, c }),
             Content::Digest { .. } => both(DigestHtml { f, c }, DigestText { f, c }),
+            Content::Invite { .. } => both(InviteHtml { f, c }, InviteText { f, c }),
+            Content::PasswordReset { .. } => both(ResetHtml { f, c }, ResetText { f, c }),
+        }
+    }
+
+    /// The same message with its link's secret replaced, for what the outbox keeps: an
+    /// admin reading Settings → Email must not be able to accept someone's invitation or
+    /// reset their password. None when the message carries no secret.
+    pub fn redacted(&self) -> Option<Content> {
+        let mut c = self.clone();
+        match &mut c {
+            Content::Invite { token, .. } | Content::PasswordReset { token, .. } => {
+                *token = REDACTED.to_string();
+                Some(c)
+            }
+            _ => None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Settings → Jobs and on the message).
 use std::sync::Arc;
 
+use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::content::{Frame, Letter};
@@ -36,8 +37,11 @@ async fn send(ctx: Ctx, p: Send, env: &Env) -> Result<(), JobError> {
     let cfg = settings::effective(&db.read, env).await?;
     let letter: Letter = serde_json::from_str(&m.content)
         .map_err(|e| JobError::Permanent(format!("the email's content cannot be read: {e}")))?;
-    let (html, text) = match (&m.html_body, &m.text_body) {
-        (Some(h), Some(t)) => (h.clone(), t.clone()),
+    // A message with a link's secret (an invitation, a password reset) is rendered anew
+    // for each try, and the outbox keeps its bodies without the secret.
+    let redacted = letter.content.redacted();
+    let (html, text) = match (&m.html_body, &m.text_body, &redacted) {
+        (Some(h), Some(t), None) => (h.clone(), t.clone()),
         _ => {
             let frame = Frame {
                 org: &cfg.org_name,
@@ -45,7 +49,11 @@ async fn send(ctx: Ctx, p: Send, env: &Env) -> Result<(), JobError> {
                 to_name: &letter.to_name,
             };
             let (h, t) = letter.content.render(&frame)?;
-            outbox::store_bodies(&db.write, m.id, &h, &t).await?;
+            let (kept_h, kept_t) = match &redacted {
+                Some(r) => r.render(&frame)?,
+                None => (h.clone(), t.clone()),
+            };
+            outbox::store_bodies(&db.write, m.id, &kept_h, &kept_t).await?;
             (h, t)
         }
     };
@@ -66,7 +74,18 @@ async fn send(ctx: Ctx, p: Send, env: &Env) -> Result<(), JobError> {
     };
     match smtp::send(server, &out).await {
         Ok(reply) => {
-            outbox::record(&db.write, m.id, Ok(Some(&reply))).await?;
+            // Sent: a link's secret is in the recipient's mailbox and, from the same
+            // commit on, nowhere here.
+            let tx = db.write.begin().await?;
+            outbox::record(&tx, m.id, Ok(Some(&reply))).await?;
+            if let Some(content) = redacted {
+                let kept = Letter {
+                    to_name: letter.to_name.clone(),
+                    content,
+                };
+                outbox::replace_content(&tx, m.id, &kept).await?;
+            }
+            tx.commit().await?;
             tracing::info!(email = m.id, job = ctx.job_id, "email sent");
             Ok(())
         }

@@ -153,6 +153,22 @@ pub async fn store_bodies(
     Ok(())
 }
 
+/// Replaces what a message is rendered from (to drop a link's secret once it is sent).
+pub async fn replace_content(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    letter: &Letter,
+) -> Result<(), AppError> {
+    let content = serde_json::to_string(letter)
+        .map_err(|err| AppError::Internal(format!("email content: {err}")))?;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Content, Expr::value(content))
+        .filter(outbox::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 /// What a try came to: sent (with the server's answer), failed (with the error), or
 /// held. A message already sent is never changed again.
 pub async fn record(

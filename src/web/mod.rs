@@ -18,8 +18,8 @@ use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    jobs, login, pick, pipelines, records, search, setup, tags, tasks, trash, users, views,
-    welcome,
+    invites, jobs, login, password_reset, pick, pipelines, records, search, setup, tags, tasks,
+    trash, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -280,6 +280,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/login", web::get().to(login::show))
     .route("/login", web::post().to(login::submit))
     .route("/logout", web::post().to(login::logout))
+    // Links sent by email: an invitation, and a password reset asked for on the login page.
+    .route("/invite/{secret}", web::get().to(invites::show))
+    .route("/invite/{secret}", web::post().to(invites::accept))
+    .route("/password/forgot", web::get().to(password_reset::show))
+    .route("/password/forgot", web::post().to(password_reset::request))
+    .route(
+        "/password/reset/{secret}",
+        web::get().to(password_reset::show_reset),
+    )
+    .route(
+        "/password/reset/{secret}",
+        web::post().to(password_reset::reset),
+    )
     .route("/setup", web::get().to(setup::show))
     .route("/setup", web::post().to(setup::submit))
     // The first steps after setup (admins).
@@ -296,6 +309,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(account::save_notifications),
             )
             .route("/time-zone", web::post().to(account::set_time_zone))
+            .route("/sessions/{id}/end", web::post().to(account::end_session))
+            .route(
+                "/sessions/end-others",
+                web::post().to(account::end_other_sessions),
+            )
             .route("/tokens", web::post().to(account::create_token))
             .route("/tokens/{id}/revoke", web::post().to(account::revoke_token)),
     )
@@ -350,6 +368,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/tags/{id}/delete", web::post().to(tags::delete))
             .route("/users", web::get().to(users::index))
             .route("/users", web::post().to(users::create))
+            .route("/users/invites", web::post().to(invites::create))
+            .route(
+                "/users/invites/{id}/resend",
+                web::post().to(invites::resend),
+            )
+            .route(
+                "/users/invites/{id}/revoke",
+                web::post().to(invites::revoke),
+            )
             .route("/users/{id}/role", web::post().to(users::change_role))
             .route("/users/{id}/deactivate", web::post().to(users::deactivate))
             .route("/users/{id}/activate", web::post().to(users::activate)),

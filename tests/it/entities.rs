@@ -39,13 +39,16 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<deal::Entity>(),
         entry::<deal_contact::Entity>(),
         entry::<deal_stage_change::Entity>(),
+        entry::<invite::Entity>(),
         entry::<job::Entity>(),
         entry::<login_attempt::Entity>(),
         entry::<notification_pref::Entity>(),
         entry::<outbox::Entity>(),
+        entry::<password_reset::Entity>(),
         entry::<pipeline::Entity>(),
         entry::<pipeline_stage::Entity>(),
         entry::<record_count::Entity>(),
+        entry::<reset_request::Entity>(),
         entry::<saved_view::Entity>(),
         entry::<session::Entity>(),
         entry::<setting::Entity>(),
@@ -195,6 +198,14 @@ async fn every_entity_reads_its_table() {
         json!({"title": "Handed over", "owner_id": rep.id}),
     )
     .await;
+
+    // An invitation, and a password reset asked for (its request and its link).
+    cairn::domain::invites::create(&app.db, &admin, "new@example.com", "rep")
+        .await
+        .expect("invite");
+    cairn::domain::resets::request(&app.db, "rep@example.com", "192.0.2.1")
+        .await
+        .expect("ask for a password reset");
 
     // Through the login form: a session, then a failed attempt (a successful sign-in
     // clears its own account's failures, so the failure comes after, on another address).

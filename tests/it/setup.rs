@@ -49,7 +49,7 @@ async fn setup_needs_the_token_and_closes_for_good_once_a_user_exists() {
     assert_eq!(res.status, 422);
     let html = res.text();
     assert!(html.contains("Enter a valid email address"), "{html}");
-    assert!(html.contains("at least 8 characters"));
+    assert!(html.contains("at least 10 characters"));
     assert!(html.contains("value=\"Ada\""));
     assert_eq!(app.count("users").await, 0);
 

@@ -1,13 +1,15 @@
 //! The signed-in user's own account: changing the password (which signs out every other
-//! session of this user), API tokens, and which notification emails they get.
+//! session of this user), the sessions signed in and ending them, API tokens, and which
+//! notification emails they get.
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::{tokens, users};
+use crate::domain::{sessions, tokens, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, client_ip, set_flash};
+use crate::web::filters;
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, Refusal, render, see_other, short_date};
 
@@ -17,6 +19,9 @@ struct AccountPage {
     l: Layout,
     errors: FieldErrors,
     tokens: Vec<tokens::TokenInfo>,
+    /// Where this user is signed in, and which of those is this browser.
+    sessions: Vec<sessions::Info>,
+    this_session: i64,
     /// A token just created: shown on this page once, never again.
     new_token: Option<String>,
     /// Which notification emails this user wants.
@@ -33,6 +38,11 @@ impl AccountPage {
 
     fn day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         short_date(t)
+    }
+
+    /// A time to the minute (the page's script rewrites it in the reader's zone).
+    fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        t.format("%Y-%m-%d %H:%M UTC").to_string()
     }
 
     fn last_used(&self, t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
@@ -52,6 +62,8 @@ async fn page(
             l: Layout::for_user(user, "account"),
             errors: refusal.fields,
             tokens: tokens::list_for_user(&state.db, user.actor.id).await?,
+            sessions: sessions::list_for_user(&state.db, user.actor.id).await?,
+            this_session: user.session_id,
             new_token,
             prefs: crate::mail::prefs::get(&state.db.read, user.actor.id).await?,
             time_zone: user.tz.name().to_string(),
@@ -95,6 +107,35 @@ pub async fn revoke_token(
         "The token was revoked; requests using it are now refused.",
     );
     Ok(see_other("/account"))
+}
+
+/// Ends one of this user's sessions (this one too, when asked: that signs out here).
+pub async fn end_session(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    sessions::end_one(&state.db, &user.actor, *id).await?;
+    if *id == user.session_id {
+        user.session.purge();
+        return Ok(see_other("/login?signed_out=1"));
+    }
+    set_flash(&user.session, "That session is signed out.");
+    Ok(see_other("/account#sessions"))
+}
+
+pub async fn end_other_sessions(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    let ended = sessions::end_others(&state.db, &user.actor, user.session_id).await?;
+    let what = match ended {
+        0 => "You had no other sessions.".to_string(),
+        1 => "Your other session is signed out.".to_string(),
+        n => format!("Your {n} other sessions are signed out."),
+    };
+    set_flash(&user.session, what);
+    Ok(see_other("/account#sessions"))
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,11 @@
-//! Settings → Users (admins only): add people, change roles, deactivate and reactivate.
+//! Settings → Users (admins only): add or invite people, change roles, deactivate and
+//! reactivate. The invitations' own handlers are in `invites`.
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::{Role, users};
+use crate::domain::{Role, invites, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
@@ -16,6 +17,9 @@ struct UsersPage {
     l: Layout,
     users: Vec<users::Person>,
     new: NewUserForm,
+    /// Pending invitations, and the invite form as last sent.
+    invites: Vec<invites::Pending>,
+    invite: InviteForm,
     errors: FieldErrors,
     message: Option<String>,
 }
@@ -36,6 +40,18 @@ impl UsersPage {
     fn day(&self, u: &users::Person) -> String {
         short_date(&u.created_at)
     }
+
+    fn date(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
+        short_date(t)
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct InviteForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub role: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -56,6 +72,20 @@ async fn page(
     new: NewUserForm,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
+    page_with(state, user, new, InviteForm::default(), error).await
+}
+
+/// The page, with both forms as they were sent (a refused one shows its errors).
+pub(crate) async fn page_with(
+    state: &AppState,
+    user: &CurrentUser,
+    new: NewUserForm,
+    mut invite: InviteForm,
+    error: Option<AppError>,
+) -> Result<HttpResponse, AppError> {
+    if invite.role.is_empty() {
+        invite.role = "rep".into();
+    }
     let Refusal {
         status,
         message,
@@ -66,6 +96,8 @@ async fn page(
             l: Layout::for_user(user, "settings"),
             users: users::list_all(&state.db).await?,
             new,
+            invites: invites::list_pending(&state.db).await?,
+            invite,
             errors,
             message,
         },
