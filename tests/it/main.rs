@@ -9,6 +9,7 @@ mod activities;
 mod activity_edits;
 mod api_errors;
 mod auth;
+mod board_cache;
 mod board_closed;
 mod board_page;
 mod bulk;

@@ -190,15 +190,28 @@ fn push_board_filters(sql: &mut Sql, q: &BoardQuery, scope: Scope) {
             .push(" AND d.expected_close < ")
             .bind(to);
     }
-    let scale = format!(
-        " * (CASE WHEN d.currency IN ('{}') THEN 1 ELSE 100 END)",
-        WHOLE_CURRENCIES.join("', '")
-    );
+    // A bound in major units is `a` minor units for a whole currency and `a * 100` for
+    // the rest. Written as a test most deals pass on their amount alone (an amount of at
+    // least `a * 100` meets a minimum in either kind), rather than scaling the bound per
+    // row, it halves what a filtered board's sums cost on SQLite.
+    let whole = format!("('{}')", WHOLE_CURRENCIES.join("', '"));
     if let Some(a) = q.min_major {
-        sql.push(" AND d.amount_minor >= ").bind(a).push(&scale);
+        sql.push(" AND (d.amount_minor >= ")
+            .bind(a.saturating_mul(100))
+            .push(" OR (d.amount_minor >= ")
+            .bind(a)
+            .push(" AND d.currency IN ")
+            .push(&whole)
+            .push("))");
     }
     if let Some(a) = q.max_major {
-        sql.push(" AND d.amount_minor <= ").bind(a).push(&scale);
+        sql.push(" AND (d.amount_minor <= ")
+            .bind(a)
+            .push(" OR (d.amount_minor <= ")
+            .bind(a.saturating_mul(100))
+            .push(" AND d.currency NOT IN ")
+            .push(&whole)
+            .push("))");
     }
 }
 
@@ -296,8 +309,9 @@ impl Shown {
 
 /// Raw: every column's first cards as one JSON value, from a UNION ALL of one small index
 /// range per stage ((stage, position) for open stages, (stage, entered) for closed ones)
-/// instead of numbering every deal of the pipeline. The cards come in stage and position
-/// order; `board` puts a closed column's newest first.
+/// instead of numbering every deal of the pipeline. The cards come in no order: `board`
+/// orders each column's few, where ordering them here sorted them into a temporary
+/// B-tree, a fifth of the statement's cost on SQLite.
 pub(super) async fn board_cards(
     db: &Db,
     q: &BoardQuery,
@@ -308,11 +322,7 @@ pub(super) async fn board_cards(
     let mut cards = Sql::new(backend);
     cards
         .push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(
-            backend,
-            &CARD_FIELDS,
-            " ORDER BY d.stage_id, d.position, d.id",
-        ))
+        .push(&json_array(backend, &CARD_FIELDS, ""))
         .push(" FROM (");
     for (i, stage) in stages.iter().enumerate() {
         if i > 0 {
