@@ -105,3 +105,60 @@ async fn an_abandoned_build_leaves_nothing_behind() {
     let next = cache.get_or_build("board", 4, || counted(&builds, 8)).await;
     assert_eq!(next.as_deref(), Ok(&8), "the next request builds");
 }
+
+/// The amount filters' bounds are whole units of each deal's currency, inclusive at both
+/// ends (USD in cents, JPY in yen), on the table and on the board alike.
+#[actix_web::test]
+async fn amount_bounds_are_inclusive_in_each_currencys_whole_units() {
+    use actix_web::http::Method;
+    let app = crate::support::TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    for (title, amount, currency) in [
+        ("usd 9.99", 999, "USD"),
+        ("usd 10", 1000, "USD"),
+        ("usd 50", 5000, "USD"),
+        ("usd 50.01", 5001, "USD"),
+        ("jpy 9", 9, "JPY"),
+        ("jpy 10", 10, "JPY"),
+        ("jpy 50", 50, "JPY"),
+        ("jpy 51", 51, "JPY"),
+        ("jpy 5000", 5000, "JPY"),
+    ] {
+        let body = serde_json::json!({"title": title, "amount": amount, "currency": currency});
+        c.api_ok(Method::POST, "/api/v1/deals", &token, Some(body))
+            .await;
+    }
+    let mut listed = c
+        .titles("/api/v1/deals?min_amount=10&max_amount=50", &token)
+        .await;
+    listed.sort();
+    assert_eq!(
+        listed,
+        ["jpy 10", "jpy 50", "usd 10", "usd 50"],
+        "the table"
+    );
+    let q = cairn::domain::deals::BoardParams {
+        min_amount: Some("10".into()),
+        max_amount: Some("50".into()),
+        ..Default::default()
+    };
+    // The board reads no actor's rights; any signed-in rep sees the same.
+    let actor = cairn::domain::Actor {
+        id: 1,
+        name: String::new(),
+        email: String::new(),
+        role: cairn::domain::Role::Rep,
+    };
+    let board = cairn::domain::deals::board(&app.db, &actor, &q.validate().unwrap())
+        .await
+        .unwrap();
+    let mut shown: Vec<&str> = board.columns[0]
+        .cards
+        .iter()
+        .map(|d| d.title.as_str())
+        .collect();
+    shown.sort();
+    assert_eq!(shown, ["jpy 10", "jpy 50", "usd 10", "usd 50"], "the board");
+    assert_eq!(board.columns[0].count, 4, "the board's count");
+}
