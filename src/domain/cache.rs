@@ -86,35 +86,124 @@ impl AuthCache {
 /// Values built from tables a trigger-kept change counter watches (see the
 /// `change_counters` migration). An entry is good while the counter still reads what it
 /// read before the value was built, whichever process made the change; there is no TTL.
+///
+/// A change retires every entry at once, and then everyone who had the page open asks
+/// again: `get_or_build` lets the first request for a key build it while the others wait
+/// for that one build (single flight), instead of each running the same statements.
 pub struct CounterCache<K, V> {
     entries: Mutex<HashMap<K, (i64, Arc<V>)>>,
+    /// Per key being built, the lock its builder holds. An entry lives as long as someone
+    /// holds or waits for it (see `Flight`), so the map never outgrows the requests.
+    flights: Flights<K>,
     capacity: usize,
 }
 
-impl<K: Hash + Eq, V> CounterCache<K, V> {
+impl<K: Hash + Eq + Clone, V> CounterCache<K, V> {
     pub fn new(capacity: usize) -> Self {
         CounterCache {
             entries: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
             capacity,
         }
     }
 
+    /// The value kept for `key`, built when the counter read `counter` or later (a later
+    /// build saw at least as much as this reader would).
     pub fn get(&self, key: &K, counter: i64) -> Option<Arc<V>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(key)
-            .filter(|(at, _)| *at == counter)
+            .filter(|(at, _)| *at >= counter)
             .map(|(_, v)| v.clone())
     }
 
+    /// Keeps `value`, built after the counter read `counter`, unless a newer build is kept.
     pub fn insert(&self, key: K, counter: i64, value: Arc<V>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.get(&key).is_some_and(|(at, _)| *at > counter) {
+            return;
+        }
         if entries.len() >= self.capacity {
-            entries.retain(|_, (at, _)| *at == counter);
+            entries.retain(|_, (at, _)| *at >= counter);
             if entries.len() >= self.capacity {
                 entries.clear();
             }
         }
         entries.insert(key, (counter, value));
+    }
+
+    /// The kept value, or one `build` makes and this keeps. Requests for the same key
+    /// that miss at the same moment build it once: the first builds, the rest wait for
+    /// it and take what it kept. A build that fails keeps nothing and the next waiter
+    /// builds in turn, so an error is never handed to the others or remembered.
+    pub async fn get_or_build<E, F, Fut>(&self, key: K, counter: i64, build: F) -> Result<Arc<V>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        if let Some(v) = self.get(&key, counter) {
+            return Ok(v);
+        }
+        let flight = Flight::join(&self.flights, key.clone());
+        let _turn = flight.turn().await;
+        if let Some(v) = self.get(&key, counter) {
+            return Ok(v);
+        }
+        let v = Arc::new(build().await?);
+        self.insert(key, counter, v.clone());
+        Ok(v)
+    }
+
+    /// Keys being built or waited for now (for tests: none once every request is done).
+    pub fn flights(&self) -> usize {
+        self.flights.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+/// One request's part in a key's flight. Every clone and drop of the key's lock happens
+/// under the map's mutex, so the last one out sees itself alone and removes the entry,
+/// also when its request is cancelled mid-build (the future is dropped).
+struct Flight<'a, K: Hash + Eq> {
+    flights: &'a Flights<K>,
+    key: K,
+    lock: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+type Flights<K> = Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>;
+
+impl<'a, K: Hash + Eq + Clone> Flight<'a, K> {
+    fn join(flights: &'a Flights<K>, key: K) -> Self {
+        let lock = flights
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        Flight {
+            flights,
+            key,
+            lock: Some(lock),
+        }
+    }
+
+    /// Waits until no one else is building the key.
+    async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+}
+
+impl<K: Hash + Eq> Drop for Flight<'_, K> {
+    fn drop(&mut self) {
+        let mut map = self.flights.lock().unwrap_or_else(|e| e.into_inner());
+        drop(self.lock.take());
+        if map
+            .get(&self.key)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            map.remove(&self.key);
+        }
     }
 }

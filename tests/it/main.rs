@@ -11,6 +11,7 @@ mod activity_edits;
 mod api_errors;
 mod audit;
 mod auth;
+mod board_cache;
 mod board_closed;
 mod board_page;
 mod bulk;

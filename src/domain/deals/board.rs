@@ -188,13 +188,12 @@ pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>,
     let Some(counter) = board_counter(db).await? else {
         return Ok(Arc::new(build_board(db, actor, q, since).await?));
     };
-    let key = (q.clone(), since);
-    if let Some(b) = db.board_cache.get(&key, counter) {
-        return Ok(b);
-    }
-    let b = Arc::new(build_board(db, actor, q, since).await?);
-    db.board_cache.insert(key, counter, b.clone());
-    Ok(b)
+    // After a change everyone with the board open asks for it again at once: one build.
+    db.board_cache
+        .get_or_build((q.clone(), since), counter, || {
+            build_board(db, actor, q, since)
+        })
+        .await
 }
 
 /// The trigger-kept counter of changes to what boards and deal lists show.
@@ -219,7 +218,7 @@ pub(super) async fn build_board(
     let pipeline = pick_pipeline(&all, q.pipeline)?;
     let totals = reads::board_totals(db, q, &pipeline.stages, since).await?;
     let cards = reads::board_cards(db, q, &pipeline.stages, since).await?;
-    let (columns, forecast) = columns(&pipeline, &totals, &cards);
+    let (columns, forecast) = columns(&pipeline, &totals, cards);
     Ok(Board {
         pipeline,
         pipelines: all,
@@ -233,9 +232,13 @@ pub(super) async fn build_board(
 fn columns(
     pipeline: &Pipeline,
     totals: &[reads::Totals],
-    cards: &[Card],
+    cards: Vec<Card>,
 ) -> (Vec<Column>, BTreeMap<String, i64>) {
     let mut forecast = BTreeMap::new();
+    let mut by_stage: BTreeMap<i64, Vec<Card>> = BTreeMap::new();
+    for card in cards {
+        by_stage.entry(card.stage_id).or_default().push(card);
+    }
     let columns = pipeline
         .stages
         .iter()
@@ -257,12 +260,10 @@ fn columns(
                     *f = f.saturating_add(weighted.saturating_add(t.overridden));
                 }
             }
-            let mut cards: Vec<Card> = cards
-                .iter()
-                .filter(|d| d.stage_id == s.id)
-                .cloned()
-                .collect();
-            if s.kind != "open" {
+            let mut cards = by_stage.remove(&s.id).unwrap_or_default();
+            if s.kind == "open" {
+                cards.sort_by_key(|d| (d.position, d.id));
+            } else {
                 // Newest first, as `reads` chose them (a deal just won is on top).
                 cards.sort_by_key(|d| std::cmp::Reverse((d.stage_entered_at, d.id)));
             }

@@ -180,12 +180,9 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Arc<DealTable
     let Some(counter) = board_counter(db).await? else {
         return Ok(Arc::new(build_list(db, actor, q).await?));
     };
-    if let Some(t) = db.deal_list_cache.get(q, counter) {
-        return Ok(t);
-    }
-    let t = Arc::new(build_list(db, actor, q).await?);
-    db.deal_list_cache.insert(q.clone(), counter, t.clone());
-    Ok(t)
+    db.deal_list_cache
+        .get_or_build(q.clone(), counter, || build_list(db, actor, q))
+        .await
 }
 
 /// One page of a pipeline's deals as a table, with the count and sums of every match.
