@@ -329,9 +329,13 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             seed,
         } => {
             let started = std::time::Instant::now();
+            crate::db::bulk_load(&db.write)
+                .await
+                .map_err(AppError::from)?;
             let done = seed::run(&db, contacts, seed).await?;
             let made = seed::deals(&db, deals, seed).await?;
             let to_do = seed::tasks(&db, tasks, seed).await?;
+            seed::refresh_statistics(&db).await?;
             println!(
                 "seeded {} contacts across {} companies, {made} deals and {to_do} tasks in {:.1}s",
                 done.contacts,

@@ -20,6 +20,7 @@ mod m20261202_000016_field_and_activity_edits;
 mod m20261202_000017_tasks;
 mod m20261202_000018_email;
 mod m20261202_000019_trash;
+mod m20261203_000021_scale_indexes;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_tasks::Migration),
             Box::new(m20261202_000018_email::Migration),
             Box::new(m20261202_000019_trash::Migration),
+            Box::new(m20261203_000021_scale_indexes::Migration),
         ]
     }
 }

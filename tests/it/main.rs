@@ -41,6 +41,7 @@ mod openapi;
 mod owners;
 mod pipelines;
 mod record_lists;
+mod scale;
 mod search;
 mod sessions;
 mod settings;
