@@ -76,9 +76,10 @@ async fn the_list_pages_next_link_seeks_after_its_last_row() {
     let app = TestApp::new().await;
     let mut web = app.signed_in("web@example.com", "manager").await;
     crate::bulk::seed(&app, 30).await;
-    let html = web.get("/contacts").await.text();
+    let html = web.get("/contacts").await.text().replace("&#38;", "&");
+    let next = html.lines().find(|l| l.contains("rel=\"next\""));
     assert!(
-        html.contains("page=2&amp;after=") || html.contains("page=2&after="),
-        "Next links to the page after the last row"
+        next.is_some_and(|l| l.contains("/contacts?page=2&after=")),
+        "Next links to the page after the last row: {next:?}"
     );
 }
