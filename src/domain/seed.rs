@@ -284,7 +284,7 @@ where
 }
 
 /// Fresh planner statistics once the tables have grown (after the last kind seeded), so
-/// that the planner picks the right indexes; SQLite's reads a bounded sample of each index.
+/// that the planner picks the right indexes.
 pub async fn refresh_statistics(db: &Db) -> Result<(), AppError> {
     crate::db::refresh_statistics(&db.write).await?;
     Ok(())
