@@ -333,6 +333,9 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             audit,
         } => {
             let started = std::time::Instant::now();
+            crate::db::bulk_load(&db.write)
+                .await
+                .map_err(AppError::from)?;
             let done = seed::run(&db, contacts, seed).await?;
             let made = seed::deals(&db, deals, seed).await?;
             let to_do = seed::tasks(&db, tasks, seed).await?;
@@ -341,6 +344,7 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             if logged > 0 {
                 println!("seeded {logged} audit log rows");
             }
+            seed::refresh_statistics(&db).await?;
             println!(
                 "seeded {} contacts across {} companies, {made} deals and {to_do} tasks in {:.1}s",
                 done.contacts,

@@ -21,6 +21,7 @@ mod m20261202_000017_tasks;
 mod m20261202_000018_email;
 mod m20261202_000019_trash;
 mod m20261203_000020_board_totals_index;
+mod m20261203_000021_scale_indexes;
 mod m20261203_000022_invites;
 mod m20261203_000023_audit;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_email::Migration),
             Box::new(m20261202_000019_trash::Migration),
             Box::new(m20261203_000020_board_totals_index::Migration),
+            Box::new(m20261203_000021_scale_indexes::Migration),
             Box::new(m20261203_000022_invites::Migration),
             Box::new(m20261203_000023_audit::Migration),
         ]

@@ -513,6 +513,7 @@ pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Activit
     let items = query.into_model::<Activity>().all(&db.read).await?;
     Ok(Page {
         total,
+        total_is_estimate: false,
         page: q.page,
         per_page: q.per_page,
         items,

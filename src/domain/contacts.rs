@@ -484,7 +484,11 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Contact, AppError> {
 
 /// The page as the database built it: the total and the items as JSON text. The API
 /// sends that text on as it is, saving a parse and a re-serialisation per request.
-pub async fn list_json(db: &Db, actor: &Actor, q: &ListQuery) -> Result<(u64, String), AppError> {
+pub async fn list_json(
+    db: &Db,
+    actor: &Actor,
+    q: &ListQuery,
+) -> Result<(u64, bool, String), AppError> {
     records::list_json(db, actor, q).await
 }
 

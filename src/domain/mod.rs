@@ -122,6 +122,10 @@ pub fn now() -> DateTime<Utc> {
 #[derive(Debug, Serialize)]
 pub struct Page<T> {
     pub total: u64,
+    /// `total` is an estimate, rounded (a filtered record list with more than
+    /// `records::EXACT_COUNT` matches); pages say "about".
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub total_is_estimate: bool,
     pub page: u64,
     pub per_page: u64,
     pub items: Vec<T>,

@@ -83,5 +83,6 @@ pub async fn load_demo(db: &Db, actor: &Actor) -> Result<seed::Seeded, AppError>
     }
     let seeded = seed::run(db, DEMO_CONTACTS, 1).await?;
     seed::deals(db, DEMO_DEALS, 1).await?;
+    seed::refresh_statistics(db).await?;
     Ok(seeded)
 }

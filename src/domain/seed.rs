@@ -3,7 +3,7 @@
 use chrono::{Duration, TimeZone, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
 };
 
@@ -172,8 +172,9 @@ pub struct Seeded {
     pub companies: u64,
 }
 
-/// Inserts `contacts` contacts and their companies in batches, one transaction per batch,
-/// owned in turn by the install's active users.
+/// Inserts `contacts` contacts and their companies in batches (see `insert_batched`),
+/// owned in turn by the install's active users. The caller refreshes the planner's
+/// statistics once everything is seeded (`refresh_statistics`).
 pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> {
     let owners = ensure_owners(db).await?;
     let mut rng = Rng(seed);
@@ -195,64 +196,98 @@ pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> 
 
     let today = Utc.from_utc_datetime(&now().date_naive().and_time(chrono::NaiveTime::MIN));
     let year_secs = 365 * 24 * 3600;
-    let batch = 500u64;
-    let mut done = 0u64;
-    while done < contacts {
-        let n = batch.min(contacts - done);
-        let mut rows = Vec::with_capacity(n as usize);
-        for k in 0..n {
-            let i = done + k;
-            let first = rng.pick(FIRST);
-            let last = rng.pick(LAST);
-            let ci = rng.below(company_ids.len());
-            let company_slug: String = company_names[ci]
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_lowercase();
-            let local: String = format!("{first}.{last}")
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
-                .collect::<String>()
-                .to_lowercase();
-            let email = format!("{local}.{seed}x{i}@{company_slug}.example");
-            let phone = format!("+1 555 {:03} {:04}", rng.below(1000), rng.below(10_000));
-            let created = today - Duration::seconds(rng.below(year_secs) as i64);
-            let title = rng.pick(TITLES);
-            let source = rng.pick(SOURCES);
-            let owner = owners[rng.below(owners.len())];
-            rows.push(contact::ActiveModel {
-                id: NotSet,
-                first_name: Set(first.to_string()),
-                last_name: Set(last.to_string()),
-                email_norm: Set(Some(normalise(&email))),
-                email: Set(Some(email)),
-                phone: Set(Some(phone)),
-                company_id: Set(Some(company_ids[ci])),
-                title: Set(Some(title.to_string())),
-                source: Set(source.to_string()),
-                owner_id: Set(owner),
-                custom: NotSet,
-                deleted_at: Set(None),
-                deleted_by: Set(None),
-                created_at: Set(created),
-                updated_at: Set(created),
-            });
+    let conflict = OnConflict::column(contact::Column::EmailNorm)
+        .do_nothing()
+        .to_owned();
+    insert_batched(db, contacts, Some(conflict), |i| {
+        let first = rng.pick(FIRST);
+        let last = rng.pick(LAST);
+        let ci = rng.below(company_ids.len());
+        let company_slug: String = company_names[ci]
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_lowercase();
+        let local: String = format!("{first}.{last}")
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+            .collect::<String>()
+            .to_lowercase();
+        let email = format!("{local}.{seed}x{i}@{company_slug}.example");
+        let phone = format!("+1 555 {:03} {:04}", rng.below(1000), rng.below(10_000));
+        let created = today - Duration::seconds(rng.below(year_secs) as i64);
+        let title = rng.pick(TITLES);
+        let source = rng.pick(SOURCES);
+        let owner = owners[rng.below(owners.len())];
+        contact::ActiveModel {
+            id: NotSet,
+            first_name: Set(first.to_string()),
+            last_name: Set(last.to_string()),
+            email_norm: Set(Some(normalise(&email))),
+            email: Set(Some(email)),
+            phone: Set(Some(phone)),
+            company_id: Set(Some(company_ids[ci])),
+            title: Set(Some(title.to_string())),
+            source: Set(source.to_string()),
+            owner_id: Set(owner),
+            custom: NotSet,
+            deleted_at: Set(None),
+            deleted_by: Set(None),
+            created_at: Set(created),
+            updated_at: Set(created),
         }
-        let tx = db.write.begin().await?;
-        contact::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([contact::Column::EmailNorm])
-            .exec_without_returning(&tx)
-            .await?;
-        tx.commit().await?;
-        done += n;
-    }
-    // The tables just grew a lot: fresh statistics let the planner pick the right indexes.
-    db.write.execute_unprepared("ANALYZE").await?;
+    })
+    .await?;
     Ok(Seeded {
         contacts,
         companies: company_ids.len() as u64,
     })
+}
+
+/// Rows per INSERT: 1 000 rows of at most 21 columns stay under both engines' limits on
+/// bound values (SQLite 32 766, PostgreSQL 65 535), and fewer, larger statements are what
+/// makes a million rows take minutes rather than half an hour.
+const PER_STATEMENT: u64 = 1000;
+/// Rows per transaction: each commit flushes the search index's pending terms as a new
+/// segment (SQLite), so large transactions leave it fewer segments to merge.
+const PER_TRANSACTION: u64 = 25_000;
+
+/// Inserts `count` rows made by `row` (given each row's index, in order, so a seed gives
+/// the same rows however they are batched): multi-row INSERTs of `PER_STATEMENT` rows,
+/// `PER_TRANSACTION` rows per transaction.
+async fn insert_batched<A>(
+    db: &Db,
+    count: u64,
+    conflict: Option<OnConflict>,
+    mut row: impl FnMut(u64) -> A + Send,
+) -> Result<(), AppError>
+where
+    A: ActiveModelTrait + Send,
+{
+    let mut done = 0u64;
+    while done < count {
+        let tx = db.write.begin().await?;
+        let end = count.min(done + PER_TRANSACTION);
+        while done < end {
+            let n = PER_STATEMENT.min(end - done);
+            let rows: Vec<A> = (done..done + n).map(&mut row).collect();
+            let mut insert = <A::Entity as EntityTrait>::insert_many(rows);
+            if let Some(c) = &conflict {
+                insert = insert.on_conflict(c.clone());
+            }
+            insert.exec_without_returning(&tx).await?;
+            done += n;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Fresh planner statistics once the tables have grown (after the last kind seeded), so
+/// that the planner picks the right indexes.
+pub async fn refresh_statistics(db: &Db) -> Result<(), AppError> {
+    crate::db::refresh_statistics(&db.write).await?;
+    Ok(())
 }
 
 /// Companies with a domain, an industry, a size and an owner each.
@@ -373,59 +408,48 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
     let mut positions = std::collections::HashMap::new();
     let t = now();
     let today = t.date_naive();
-    let mut done = 0u64;
-    while done < count {
-        let n = 300u64.min(count - done);
-        let mut rows = Vec::with_capacity(n as usize);
-        for _ in 0..n {
-            // Nine in ten open.
-            let stage = if rng.below(10) == 0 {
-                &pipeline.stages[pipeline.stages.len() - 1 - rng.below(2)]
-            } else {
-                let open: Vec<_> = pipeline
-                    .stages
-                    .iter()
-                    .filter(|s| s.kind == "open")
-                    .collect();
-                open[rng.below(open.len())]
-            };
-            let position = positions.entry(stage.id).or_insert(0i64);
-            *position += 1;
-            let company = (!companies.is_empty()).then(|| companies[rng.below(companies.len())]);
-            let entered = t - Duration::days(rng.below(60) as i64);
-            let close = today + Duration::days(rng.below(180) as i64);
-            rows.push(deal::ActiveModel {
-                id: NotSet,
-                title: Set(format!("{} {}", rng.pick(COMPANY_A), rng.pick(PRODUCTS))),
-                pipeline_id: Set(pipeline.id),
-                stage_id: Set(stage.id),
-                position: Set(*position),
-                amount_minor: Set((rng.below(500) as i64 + 1) * 10_000),
-                currency: Set("USD".to_string()),
-                company_id: Set(company),
-                owner_id: Set(owners[rng.below(owners.len())]),
-                expected_close: Set(Some(close)),
-                probability: NotSet,
-                source: Set(rng.pick(SOURCES).to_string()),
-                closed_at: Set((stage.kind != "open").then_some(entered)),
-                lost_reason: Set((stage.kind == "lost").then(|| "Chose a competitor".to_string())),
-                custom: Set("{}".to_string()),
-                version: Set(1),
-                stage_entered_at: Set(entered),
-                deleted_at: Set(None),
-                deleted_by: Set(None),
-                created_at: Set(entered),
-                updated_at: Set(entered),
-            });
+    let open: Vec<_> = pipeline
+        .stages
+        .iter()
+        .filter(|s| s.kind == "open")
+        .collect();
+    insert_batched(db, count, None, |_| {
+        // Nine in ten open.
+        let stage = if rng.below(10) == 0 {
+            &pipeline.stages[pipeline.stages.len() - 1 - rng.below(2)]
+        } else {
+            open[rng.below(open.len())]
+        };
+        let position = positions.entry(stage.id).or_insert(0i64);
+        *position += 1;
+        let company = (!companies.is_empty()).then(|| companies[rng.below(companies.len())]);
+        let entered = t - Duration::days(rng.below(60) as i64);
+        let close = today + Duration::days(rng.below(180) as i64);
+        deal::ActiveModel {
+            id: NotSet,
+            title: Set(format!("{} {}", rng.pick(COMPANY_A), rng.pick(PRODUCTS))),
+            pipeline_id: Set(pipeline.id),
+            stage_id: Set(stage.id),
+            position: Set(*position),
+            amount_minor: Set((rng.below(500) as i64 + 1) * 10_000),
+            currency: Set("USD".to_string()),
+            company_id: Set(company),
+            owner_id: Set(owners[rng.below(owners.len())]),
+            expected_close: Set(Some(close)),
+            probability: NotSet,
+            source: Set(rng.pick(SOURCES).to_string()),
+            closed_at: Set((stage.kind != "open").then_some(entered)),
+            lost_reason: Set((stage.kind == "lost").then(|| "Chose a competitor".to_string())),
+            custom: Set("{}".to_string()),
+            version: Set(1),
+            stage_entered_at: Set(entered),
+            deleted_at: Set(None),
+            deleted_by: Set(None),
+            created_at: Set(entered),
+            updated_at: Set(entered),
         }
-        let tx = db.write.begin().await?;
-        deal::Entity::insert_many(rows)
-            .exec_without_returning(&tx)
-            .await?;
-        tx.commit().await?;
-        done += n;
-    }
-    db.write.execute_unprepared("ANALYZE").await?;
+    })
+    .await?;
     Ok(count)
 }
 
@@ -456,49 +480,36 @@ pub async fn tasks(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
         .await?;
     let mut rng = Rng(seed.wrapping_mul(131).wrapping_add(17));
     let t = now();
-    let mut done = 0u64;
-    while done < count {
-        let n = 300u64.min(count - done);
-        let mut rows = Vec::with_capacity(n as usize);
-        for _ in 0..n {
-            let minutes = rng.below(120 * 24 * 60) as i64 - 60 * 24 * 60;
-            let due = t + Duration::minutes(minutes);
-            let (due_at, due_date) = match rng.below(20) {
-                0 => (None, None),
-                k if k % 2 == 0 => (Some(due), None),
-                _ => (None, Some(due.date_naive())),
-            };
-            let finished = rng.below(3) == 0;
-            let contact = (!contacts.is_empty() && rng.below(2) == 0)
-                .then(|| contacts[rng.below(contacts.len())]);
-            rows.push(task::ActiveModel {
-                id: NotSet,
-                title: Set(format!("{} {}", rng.pick(TASKS), rng.pick(FIRST))),
-                notes: Set(None),
-                due_at: Set(due_at),
-                due_date: Set(due_date),
-                priority: Set(["low", "normal", "normal", "high"][rng.below(4)].to_string()),
-                assignee_id: Set(owners[0]),
-                created_by: Set(Some(owners[0])),
-                contact_id: Set(contact),
-                company_id: Set(None),
-                deal_id: Set(None),
-                done: Set(finished),
-                done_at: Set(
-                    finished.then(|| t - Duration::minutes(rng.below(60 * 24 * 30) as i64))
-                ),
-                version: Set(1),
-                created_at: Set(t),
-                updated_at: Set(t),
-            });
+    insert_batched(db, count, None, |_| {
+        let minutes = rng.below(120 * 24 * 60) as i64 - 60 * 24 * 60;
+        let due = t + Duration::minutes(minutes);
+        let (due_at, due_date) = match rng.below(20) {
+            0 => (None, None),
+            k if k % 2 == 0 => (Some(due), None),
+            _ => (None, Some(due.date_naive())),
+        };
+        let finished = rng.below(3) == 0;
+        let contact = (!contacts.is_empty() && rng.below(2) == 0)
+            .then(|| contacts[rng.below(contacts.len())]);
+        task::ActiveModel {
+            id: NotSet,
+            title: Set(format!("{} {}", rng.pick(TASKS), rng.pick(FIRST))),
+            notes: Set(None),
+            due_at: Set(due_at),
+            due_date: Set(due_date),
+            priority: Set(["low", "normal", "normal", "high"][rng.below(4)].to_string()),
+            assignee_id: Set(owners[0]),
+            created_by: Set(Some(owners[0])),
+            contact_id: Set(contact),
+            company_id: Set(None),
+            deal_id: Set(None),
+            done: Set(finished),
+            done_at: Set(finished.then(|| t - Duration::minutes(rng.below(60 * 24 * 30) as i64))),
+            version: Set(1),
+            created_at: Set(t),
+            updated_at: Set(t),
         }
-        let tx = db.write.begin().await?;
-        task::Entity::insert_many(rows)
-            .exec_without_returning(&tx)
-            .await?;
-        tx.commit().await?;
-        done += n;
-    }
-    db.write.execute_unprepared("ANALYZE").await?;
+    })
+    .await?;
     Ok(count)
 }

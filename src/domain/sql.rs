@@ -102,6 +102,7 @@ impl PageRow {
             .map_err(|e| AppError::Internal(format!("list JSON: {e}")))?;
         Ok(Page {
             total: self.total.max(0) as u64,
+            total_is_estimate: false,
             page,
             per_page,
             items,

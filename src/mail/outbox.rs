@@ -118,6 +118,7 @@ pub async fn list(
     let items = pages.fetch_page(page.saturating_sub(1)).await?;
     Ok(Page {
         total,
+        total_is_estimate: false,
         page,
         per_page,
         items,

@@ -46,6 +46,7 @@ mod owners;
 mod password_reset;
 mod pipelines;
 mod record_lists;
+mod scale;
 mod search;
 mod sessions;
 mod sessions_page;

@@ -48,6 +48,11 @@ pub struct ListParams {
     /// 1 to 100 (default 25).
     #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
+    /// Keyset paging: the id of the last record of the previous page. The page starts
+    /// right after that record in the list's order (`page` then only numbers it), so a
+    /// deep page costs what the first does; an id no record has gives an empty page.
+    #[param(value_type = Option<i64>)]
+    pub after: Option<String>,
 }
 
 /// The filters only contacts have.

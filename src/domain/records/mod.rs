@@ -176,6 +176,7 @@ macro_rules! list_params {
                     sort: &self.sort,
                     page: &self.page,
                     per_page: &self.per_page,
+                    after: &self.after,
                     custom: &self.custom,
                 }
             }
@@ -221,6 +222,8 @@ pub struct ListQuery {
     pub sort: &'static SortKey,
     pub page: u64,
     pub per_page: u64,
+    /// Keyset paging: the page starts after this record (see the params' `after`).
+    pub after: Option<i64>,
 }
 
 impl ListQuery {
@@ -240,6 +243,7 @@ pub struct Common<'a> {
     pub sort: &'a Option<String>,
     pub page: &'a Option<String>,
     pub per_page: &'a Option<String>,
+    pub after: &'a Option<String>,
     pub custom: &'a BTreeMap<String, String>,
 }
 
@@ -252,6 +256,7 @@ pub struct Checked {
     sort: &'static SortKey,
     page: u64,
     per_page: u64,
+    after: Option<i64>,
 }
 
 impl Common<'_> {
@@ -279,6 +284,13 @@ impl Common<'_> {
                 kind.default_sort()
             }),
         };
+        let after = match clean(self.after.as_deref()) {
+            None => None,
+            Some(a) => a.parse::<i64>().map(Some).unwrap_or_else(|_| {
+                fields.set("after", "after must be a record id.");
+                None
+            }),
+        };
         let q = clean(self.q.as_deref());
         if check_text(fields, "q", q.as_deref().unwrap_or(""))
             && q.as_ref().is_some_and(|q| q.chars().count() > 200)
@@ -301,6 +313,7 @@ impl Common<'_> {
             sort,
             page,
             per_page,
+            after,
         }
     }
 }
@@ -316,6 +329,7 @@ impl Checked {
             sort: self.sort,
             page: self.page,
             per_page: self.per_page,
+            after: self.after,
         }
     }
 }
@@ -354,23 +368,46 @@ pub fn params_from_query<P: DeserializeOwned>(
 /// One page of records and the total, in one statement that returns one row (see
 /// `reads`).
 pub async fn list<R: Record>(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<R>, AppError> {
-    list_row(db, q).await?.into_page(q.page, q.per_page)
+    let (row, estimate) = list_row(db, q).await?;
+    let mut page: Page<R> = row.into_page(q.page, q.per_page)?;
+    page.total_is_estimate = estimate;
+    Ok(page)
 }
 
-/// The page as the database built it: the total and the items as JSON text. The API
-/// sends that text on as it is, saving a parse and a re-serialisation per request.
-pub async fn list_json(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<(u64, String), AppError> {
-    let row = list_row(db, q).await?;
-    Ok((row.total.max(0) as u64, row.items))
+/// The page as the database built it: the total (and whether it is an estimate) and the
+/// items as JSON text. The API sends that text on as it is, saving a parse and a
+/// re-serialisation per request.
+pub async fn list_json(
+    db: &Db,
+    _actor: &Actor,
+    q: &ListQuery,
+) -> Result<(u64, bool, String), AppError> {
+    let (row, estimate) = list_row(db, q).await?;
+    Ok((row.total.max(0) as u64, estimate, row.items))
 }
 
-async fn list_row(db: &Db, q: &ListQuery) -> Result<PageRow, AppError> {
+/// A filtered list counts at most this many matches exactly; beyond it the total is an
+/// estimate (`Page::total_is_estimate`, "about" on pages): counting reads one index entry
+/// per match, a quarter of a second for a million, where this many cost half a
+/// millisecond. An unfiltered list's total is always exact (a trigger-kept counter).
+pub const EXACT_COUNT: u64 = 10_000;
+
+async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     check_filters(db, q).await?;
     let backend = db.backend();
-    PageRow::find_by_statement(backend.build(&reads::page(backend, q)))
+    let mut row = PageRow::find_by_statement(backend.build(&reads::page(backend, q)))
         .one(&db.read)
         .await?
-        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))
+        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?;
+    if !q.is_filtered() || row.total.max(0) as u64 <= EXACT_COUNT {
+        return Ok((row, false));
+    }
+    let sample = reads::Sample::find_by_statement(backend.build(&reads::sample(backend, q)))
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the sample query returned no row".into()))?;
+    row.total = sample.estimate() as i64;
+    Ok((row, true))
 }
 
 /// One record as pages and the API show it, on `conn` (a transaction sees its own writes).

@@ -398,6 +398,7 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Task>, A
     .await?;
     Ok(Page {
         total,
+        total_is_estimate: false,
         page: q.page,
         per_page: q.per_page,
         items,

@@ -24,9 +24,14 @@ records::list_bulk_merge_handlers! {
 
 /// The list page, written as JSON by the database (`contacts::list_json`): the fast path.
 async fn list_page(db: &Db, actor: &Actor, query: &ListQuery) -> Result<HttpResponse, AppError> {
-    let (total, items) = contacts::list_json(db, actor, query).await?;
+    let (total, estimate, items) = contacts::list_json(db, actor, query).await?;
+    let estimate = if estimate {
+        ",\"total_is_estimate\":true"
+    } else {
+        ""
+    };
     let body = format!(
-        "{{\"total\":{total},\"page\":{},\"per_page\":{},\"items\":{items}}}",
+        "{{\"total\":{total}{estimate},\"page\":{},\"per_page\":{},\"items\":{items}}}",
         query.page, query.per_page
     );
     Ok(HttpResponse::Ok()

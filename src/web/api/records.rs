@@ -122,6 +122,10 @@ macro_rules! list_bulk_merge_handlers {
         #[derive(serde::Serialize, utoipa::ToSchema)]
         pub struct $list {
             pub total: u64,
+            /// Present and true when `total` is an estimate, rounded to two significant
+            /// digits: a filtered list counts up to 10 000 matches exactly.
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            pub total_is_estimate: bool,
             pub page: u64,
             pub per_page: u64,
             pub items: Vec<$record>,

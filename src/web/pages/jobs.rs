@@ -130,6 +130,7 @@ pub async fn index(
         open,
         page: Page {
             total: found.total,
+            total_is_estimate: false,
             page: found.page,
             per_page: found.per_page,
             items: found.items.into_iter().map(JobView::from).collect(),

@@ -229,6 +229,18 @@ pub struct ListData<R> {
     pub csrf: String,
 }
 
+impl<R: records::Record> ListData<R> {
+    /// The query of the next page: keyset paging after this page's last record, so that
+    /// walking a long list costs the same on every page.
+    pub fn next_query(&self) -> String {
+        let next = self.f.page_query(self.page.page + 1);
+        match self.page.items.last() {
+            Some(last) => format!("{next}&after={}", last.id()),
+            None => next,
+        }
+    }
+}
+
 impl<R> ListData<R> {
     /// The query a column header links to. `key` is the sort its first click asks for;
     /// on the column the list is sorted by, the click turns the order round instead.
