@@ -24,6 +24,7 @@ mod m20261203_000020_board_totals_index;
 mod m20261203_000021_scale_indexes;
 mod m20261203_000022_invites;
 mod m20261203_000023_audit;
+mod m20261203_000024_task_undated_index;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000021_scale_indexes::Migration),
             Box::new(m20261203_000022_invites::Migration),
             Box::new(m20261203_000023_audit::Migration),
+            Box::new(m20261203_000024_task_undated_index::Migration),
         ]
     }
 }
