@@ -3,8 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -167,6 +167,16 @@ fn check_links(
 }
 
 /// The assignee exists, is active and may act; each linked record exists.
+/// Whether a row of `E` has this id (reading the key only).
+async fn exists<E>(conn: &impl ConnectionTrait, id: i64) -> Result<bool, AppError>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    Ok(E::find_by_id(id).count(conn).await? > 0)
+}
+
 async fn check_references(
     conn: &impl ConnectionTrait,
     v: &Valid,
@@ -191,35 +201,17 @@ async fn check_references(
         Some(_) => {}
     }
     if let Some(id) = v.contact_id
-        && contact::Entity::find_by_id(id)
-            .select_only()
-            .column(contact::Column::Id)
-            .into_tuple::<i64>()
-            .one(conn)
-            .await?
-            .is_none()
+        && !exists::<contact::Entity>(conn, id).await?
     {
         fields.set("contact_id", "No contact has this id.");
     }
     if let Some(id) = v.company_id
-        && company::Entity::find_by_id(id)
-            .select_only()
-            .column(company::Column::Id)
-            .into_tuple::<i64>()
-            .one(conn)
-            .await?
-            .is_none()
+        && !exists::<company::Entity>(conn, id).await?
     {
         fields.set("company_id", "No company has this id.");
     }
     if let Some(id) = v.deal_id
-        && deal::Entity::find_by_id(id)
-            .select_only()
-            .column(deal::Column::Id)
-            .into_tuple::<i64>()
-            .one(conn)
-            .await?
-            .is_none()
+        && !exists::<deal::Entity>(conn, id).await?
     {
         fields.set("deal_id", "No deal has this id.");
     }

@@ -148,6 +148,13 @@ struct IndexPage {
     f: Fragment,
 }
 
+fn rows_of(list: GroupList, user: &CurrentUser, at: DateTime<Utc>, day: &Day) -> Vec<Row> {
+    list.tasks
+        .into_iter()
+        .map(|t| Row::of(t, user, at, day))
+        .collect()
+}
+
 fn section(
     g: Group,
     list: GroupList,
@@ -156,19 +163,14 @@ fn section(
     at: DateTime<Utc>,
     day: &Day,
 ) -> Section {
-    let next = match (list.more, list.tasks.last()) {
-        (true, Some(last)) if g != Group::Done => Some(more_link(g, assignee, After::of(last))),
-        _ => None,
-    };
+    let next = (g != Group::Done)
+        .then(|| next_link(g, assignee, &list))
+        .flatten();
     Section {
         key: g.key(),
         label: g.label(),
-        rows: list
-            .tasks
-            .into_iter()
-            .map(|t| Row::of(t, user, at, day))
-            .collect(),
         total: list.total,
+        rows: rows_of(list, user, at, day),
         next,
     }
 }
@@ -180,13 +182,15 @@ fn done_link(assignee: &str, offset: u64) -> String {
     )
 }
 
-fn more_link(group: Group, assignee: &str, after: After) -> String {
-    format!(
+/// "Show more" for an open group: the batch after its last task, when more follow.
+fn next_link(group: Group, assignee: &str, list: &GroupList) -> Option<String> {
+    let last = list.tasks.last().filter(|_| list.more)?;
+    Some(format!(
         "/tasks/more?group={}&after={}&assignee={}",
         group.key(),
-        crate::web::errors::url_encode(&after.token()),
+        crate::web::errors::url_encode(&After::of(last).token()),
         crate::web::errors::url_encode(assignee)
-    )
+    ))
 }
 
 async fn fragment(
@@ -285,11 +289,7 @@ pub async fn done(
         .then(|| done_link(&q.assignee, offset + DONE_BATCH));
     ok(&Batch {
         ctx: RowContext::mine(&user, &q.assignee),
-        rows: list
-            .tasks
-            .into_iter()
-            .map(|t| Row::of(t, &user, at, &day))
-            .collect(),
+        rows: rows_of(list, &user, at, &day),
         next,
     })
 }
@@ -327,17 +327,10 @@ pub async fn more(
     let scope = scope_of(&user, &q.assignee);
     let list = tasks::group_batch(&state.db, &user.actor, scope, group, user.tz, at, after).await?;
     let day = due::today(user.tz, at);
-    let next = match (list.more, list.tasks.last()) {
-        (true, Some(last)) => Some(more_link(group, &q.assignee, After::of(last))),
-        _ => None,
-    };
+    let next = next_link(group, &q.assignee, &list);
     ok(&Batch {
         ctx: RowContext::mine(&user, &q.assignee),
-        rows: list
-            .tasks
-            .into_iter()
-            .map(|t| Row::of(t, &user, at, &day))
-            .collect(),
+        rows: rows_of(list, &user, at, &day),
         next,
     })
 }
