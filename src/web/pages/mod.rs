@@ -23,6 +23,7 @@ pub mod setup;
 pub mod tags;
 pub mod tasks;
 pub mod trash;
+pub mod two_factor;
 pub mod users;
 pub mod views;
 pub mod welcome;
