@@ -408,3 +408,62 @@ async fn api_tokens_need_no_code() {
     c.api_ok(Method::GET, "/api/v1/contacts", &token, None)
         .await;
 }
+
+#[actix_web::test]
+async fn when_required_an_accepted_invitation_leads_to_set_up() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    settings::set(&app.db.write, two_factor::REQUIRED_SETTING, "true")
+        .await
+        .unwrap();
+    cairn::domain::invites::create(&app.db, &admin, "new@example.com", "rep")
+        .await
+        .expect("invite");
+    let secret = crate::invites::secret_sent_to(&app, "new@example.com").await;
+    let mut c = app.client().await;
+    c.get(&format!("/invite/{secret}")).await;
+    let fields = [
+        ("name", "Nina New"),
+        ("password", PASSWORD),
+        ("password_confirm", PASSWORD),
+    ];
+    let res = c.post_form(&format!("/invite/{secret}"), &fields).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(res.location(), "/login/two-factor", "set-up comes first");
+    assert!(!signed_in(&mut c).await, "no session before set-up");
+}
+
+#[actix_web::test]
+async fn a_current_code_also_turns_two_factor_off() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("ana@example.com", "rep").await;
+    let (secret, _) = enable(&mut c).await;
+    exec(&app.db, "UPDATE two_factor SET last_step = 0").await;
+    c.get("/account").await;
+    steady().await;
+    let res = c
+        .post_form(
+            "/account/two-factor/disable",
+            &[("proof", &code(&secret, 0))],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(app.count("two_factor").await, 0, "off");
+}
+
+#[actix_web::test]
+async fn while_required_two_factor_cannot_be_turned_off() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("ana@example.com", "rep").await;
+    enable(&mut c).await;
+    settings::set(&app.db.write, two_factor::REQUIRED_SETTING, "true")
+        .await
+        .unwrap();
+    c.get("/account").await;
+    let res = c
+        .post_form("/account/two-factor/disable", &[("proof", PASSWORD)])
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text());
+    assert!(res.text().contains("required for everyone"));
+    assert_eq!(app.count("two_factor").await, 1, "still on");
+}
