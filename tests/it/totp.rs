@@ -467,3 +467,36 @@ async fn while_required_two_factor_cannot_be_turned_off() {
     assert!(res.text().contains("required for everyone"));
     assert_eq!(app.count("two_factor").await, 1, "still on");
 }
+
+#[actix_web::test]
+async fn the_command_line_turns_off_two_factor_of_a_user_who_lost_their_phone() {
+    let app = TestApp::new().await;
+    user_with_two_factor(&app, "ana@example.com").await;
+    let out = crate::cli::cairn(&app.url)
+        .args(["user", "reset-two-factor", "--email", "ana@example.com"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "reset-two-factor: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(app.count("two_factor").await, 0);
+    let rows = app
+        .count_where(
+            "audit_log",
+            " WHERE action = 'disable_two_factor' AND actor_id IS NULL",
+        )
+        .await;
+    assert_eq!(rows, 1, "recorded as done from the command line");
+    let res = app
+        .client()
+        .await
+        .sign_in("ana@example.com", PASSWORD)
+        .await;
+    assert_eq!(
+        res.location(),
+        "/contacts",
+        "the password alone signs in again"
+    );
+}

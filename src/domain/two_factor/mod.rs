@@ -419,21 +419,26 @@ pub async fn disable(db: &Db, actor: &Actor, proof: &str, ip: &str) -> Result<()
             "That is neither your password nor a current code.",
         ));
     }
+    reset(db, Some(actor), actor.id).await
+}
+
+/// Turns `user_id`'s two-factor off (their secret and recovery codes go), recorded in
+/// the audit log as done by `by` (None: the command line, for a user who lost their
+/// phone and every recovery code).
+pub async fn reset(db: &Db, by: Option<&Actor>, user_id: i64) -> Result<(), AppError> {
     let tx = db.write.begin().await?;
-    two_factor::Entity::delete_by_id(actor.id).exec(&tx).await?;
+    let removed = two_factor::Entity::delete_by_id(user_id).exec(&tx).await?;
+    if removed.rows_affected == 0 {
+        return Err(AppError::conflict_field(
+            "proof",
+            "Two-factor sign-in is off already.",
+        ));
+    }
     recovery_code::Entity::delete_many()
-        .filter(recovery_code::Column::UserId.eq(actor.id))
+        .filter(recovery_code::Column::UserId.eq(user_id))
         .exec(&tx)
         .await?;
-    audit::record(
-        &tx,
-        Some(actor),
-        "disable_two_factor",
-        "user",
-        actor.id,
-        None,
-    )
-    .await?;
+    audit::record(&tx, by, "disable_two_factor", "user", user_id, None).await?;
     tx.commit().await?;
     Ok(())
 }
