@@ -274,9 +274,9 @@ async fn a_recovery_code_signs_in_once() {
 async fn when_required_a_user_without_two_factor_sets_it_up_to_sign_in() {
     let app = TestApp::new().await;
     app.user("ana@example.com", "rep").await;
-    settings::set(&app.db.write, two_factor::REQUIRED_SETTING, "true")
-        .await
-        .unwrap();
+    // The admin turns the rule on in Settings → Organisation.
+    let mut admin = app.signed_in("admin@example.com", "admin").await;
+    crate::organisation::set_organisation(&mut admin, &[("require_2fa", "1")]).await;
     assert!(two_factor::required(&app.db.read).await.unwrap());
     let mut c = app.client().await;
     password_step(&mut c, "ana@example.com").await;

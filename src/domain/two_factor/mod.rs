@@ -29,9 +29,9 @@ use crate::domain::{Actor, Db, audit, auth, now, random_bytes, settings, sha256_
 use crate::entities::{recovery_code, two_factor};
 use crate::error::AppError;
 
-/// The organisation setting (key/value, "true" when on) that makes everyone use
-/// two-factor: those without it set it up at their next sign-in.
-pub const REQUIRED_SETTING: &str = "require_2fa";
+/// The organisation setting (key/value, "true" when on; Settings → Organisation) that
+/// makes everyone use two-factor: those without it set it up at their next sign-in.
+pub const REQUIRED_SETTING: &str = crate::domain::organisation::REQUIRE_2FA;
 /// Recovery codes made at each set-up.
 pub const RECOVERY_CODES: usize = 10;
 /// The name authenticator apps show beside the account.
