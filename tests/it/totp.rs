@@ -127,6 +127,12 @@ async fn turning_on_shows_a_qr_code_and_ten_recovery_codes_kept_hashed() {
     assert_eq!(res.status, 200, "{}", res.text());
     let codes = recovery_codes(&res.text());
     assert_eq!(codes.len(), 10, "ten recovery codes: {codes:?}");
+    let push = res.header("hx-push-url");
+    assert_eq!(
+        push.as_deref(),
+        Some("false"),
+        "a reload shows no codes again"
+    );
     let on = app
         .count_where("two_factor", " WHERE enabled_at IS NOT NULL")
         .await;

@@ -4,7 +4,7 @@
 //! so nothing but these pages reads it.
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderValue, RETRY_AFTER};
+use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -37,6 +37,17 @@ struct RecoveryCodesPage {
     l: Layout,
     codes: Vec<String>,
     continue_to: String,
+}
+
+/// The recovery codes, once: the address bar keeps the page the form was on (a boosted
+/// post would push the form's URL, which shows nothing when reloaded).
+fn recovery_codes_page(page: RecoveryCodesPage) -> Result<HttpResponse, AppError> {
+    let mut res = render(&page, StatusCode::OK)?;
+    res.headers_mut().insert(
+        HeaderName::from_static("hx-push-url"),
+        HeaderValue::from_static("false"),
+    );
+    Ok(res)
 }
 
 #[derive(Template)]
@@ -100,14 +111,11 @@ pub async fn confirm(
     Form(form): Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
     match two_factor::confirm(&state.db, &user.actor, &form.code).await {
-        Ok(codes) => render(
-            &RecoveryCodesPage {
-                l: Layout::for_user(&user, "account"),
-                codes,
-                continue_to: "/account#two-factor".into(),
-            },
-            StatusCode::OK,
-        ),
+        Ok(codes) => recovery_codes_page(RecoveryCodesPage {
+            l: Layout::for_user(&user, "account"),
+            codes,
+            continue_to: "/account#two-factor".into(),
+        }),
         Err(e @ AppError::Validation { .. }) => setup_page(&state, &user, Some(e)).await,
         Err(e) => super::account::page(&state, &user, Some(e), None).await,
     }
@@ -226,14 +234,11 @@ pub async fn submit_step(
             let asked = (!done.next.is_empty()).then_some(done.next);
             let to = super::login::landing(&state, &done.user, asked).await?;
             if let Some(codes) = done.recovery_codes {
-                return render(
-                    &RecoveryCodesPage {
-                        l: Layout::anonymous(&session),
-                        codes,
-                        continue_to: to,
-                    },
-                    StatusCode::OK,
-                );
+                return recovery_codes_page(RecoveryCodesPage {
+                    l: Layout::anonymous(&session),
+                    codes,
+                    continue_to: to,
+                });
             }
             if let Some(left) = done.recovery_left {
                 set_flash(
