@@ -29,6 +29,7 @@ mod deals;
 mod email;
 mod email_pages;
 mod email_server;
+mod email_tls;
 mod entities;
 mod error_pages;
 mod export;

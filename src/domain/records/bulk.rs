@@ -256,7 +256,7 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
     guard(&tx, actor, R::KIND, &req).await?;
     let (action, detail) = match owner {
         Some(o) => ("bulk_change_owner", owner_change(o)),
-        None => ("bulk_delete", Expr::val(None::<String>).into()),
+        None => ("bulk_delete", Expr::val(None::<String>)),
     };
     let affected = audit(&tx, actor, R::KIND, req.selection, action, detail).await?;
     let ids = reads::ids(R::KIND, condition(&tx, req.selection));
@@ -313,7 +313,7 @@ async fn apply_tag<R: Record>(db: &Db, actor: &Actor, req: &Request<'_>) -> Resu
             .await?
             .ok_or_else(|| AppError::field("tag", format!("No tag is called {name}.")))?
     };
-    let detail = Expr::val(serde_json::json!({"tag": tag.name}).to_string()).into();
+    let detail = Expr::val(serde_json::json!({"tag": tag.name}).to_string());
     let action = if tagging { "bulk_tag" } else { "bulk_untag" };
     let selected = audit(&tx, actor, R::KIND, req.selection, action, detail).await?;
     if tagging {
