@@ -270,7 +270,7 @@ pub async fn update(
             version: form.version,
             ..TaskPatch::default()
         };
-        tasks::update(&state.db, &user.actor, *id, &patch)
+        tasks::update(&state.db, &user.actor, *id, patch)
             .await
             .map_err(form_error)
     }
