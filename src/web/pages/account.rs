@@ -11,7 +11,9 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, client_ip, set_flash};
 use crate::web::filters;
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, render, see_other, short_date};
+use crate::web::pages::{
+    FieldMessages, Layout, Refusal, field_messages, render, see_other, short_date,
+};
 
 #[derive(Template)]
 #[template(path = "account/show.html")]
@@ -31,11 +33,9 @@ struct AccountPage {
     zones: Vec<&'static str>,
 }
 
-impl AccountPage {
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
+field_messages!(AccountPage);
 
+impl AccountPage {
     fn day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         short_date(t)
     }
