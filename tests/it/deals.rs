@@ -62,6 +62,19 @@ async fn move_deal(
     c.api(Method::POST, &path, token, Some(body)).await
 }
 
+/// Moves deal `id` as `body` says (anything but a 200 fails); the first pipeline's deal
+/// titles in the board's order after it.
+async fn moved(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    id: i64,
+    body: serde_json::Value,
+) -> Vec<String> {
+    let res = move_deal(c, token, id, body).await;
+    assert_eq!(res.status, 200, "the move: {}", res.text());
+    c.titles("/api/v1/deals?sort=stage", token).await
+}
+
 /// The rep the tests' boards are read as (the first user made).
 fn rep_actor() -> cairn::domain::Actor {
     cairn::domain::Actor {
@@ -1276,6 +1289,21 @@ async fn abcd_with_a_last(c: &mut Client<impl TestService>, token: &str, lead: i
     ids
 }
 
+/// A rep with A, B, C and D in the first stage (A moved last): the token, a client, the
+/// stages and the four deals' ids.
+async fn rep_with_abcd(
+    app: &TestApp,
+) -> (
+    String,
+    Client<impl TestService>,
+    Vec<(i64, String)>,
+    Vec<i64>,
+) {
+    let (token, mut c, st) = rep_and_stages(app).await;
+    let ids = abcd_with_a_last(&mut c, &token, st[0].0).await;
+    (token, c, st, ids)
+}
+
 /// A huge index is the end of the column, not a broken position.
 #[actix_web::test]
 async fn a_deal_moved_to_a_huge_index_goes_last() {
@@ -1292,19 +1320,16 @@ async fn a_deal_moved_to_a_huge_index_goes_last() {
 #[actix_web::test]
 async fn a_deal_moved_after_a_neighbour_lands_right_after_it_whatever_the_gaps() {
     let app = TestApp::new().await;
-    let (token, mut c, st) = rep_and_stages(&app).await;
+    let (token, mut c, st, ids) = rep_with_abcd(&app).await;
     let lead = st[0].0;
-    let ids = abcd_with_a_last(&mut c, &token, lead).await;
     exec(
         &app.db,
         &format!("UPDATE deals SET position = position * 10 WHERE stage_id = {lead}"),
     )
     .await;
     let body = json!({"stage_id": lead, "version": 1, "after_id": ids[2]});
-    let res = move_deal(&mut c, &token, ids[1], body).await;
-    assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
-        c.titles("/api/v1/deals?sort=stage", &token).await,
+        moved(&mut c, &token, ids[1], body).await,
         ["C", "B", "D", "A"]
     );
 }
@@ -1312,8 +1337,7 @@ async fn a_deal_moved_after_a_neighbour_lands_right_after_it_whatever_the_gaps()
 #[actix_web::test]
 async fn a_deal_cannot_go_after_a_deal_of_another_stage_or_after_itself() {
     let app = TestApp::new().await;
-    let (token, mut c, st) = rep_and_stages(&app).await;
-    let ids = abcd_with_a_last(&mut c, &token, st[0].0).await;
+    let (token, mut c, st, ids) = rep_with_abcd(&app).await;
     let body = json!({"stage_id": st[1].0, "version": 1, "after_id": ids[2]});
     let res = move_deal(&mut c, &token, ids[1], body).await;
     assert_eq!(res.status, 422, "the neighbour is not in that stage");
@@ -1330,13 +1354,10 @@ async fn a_deal_cannot_go_after_a_deal_of_another_stage_or_after_itself() {
 #[actix_web::test]
 async fn a_deal_moved_by_index_goes_to_that_place_in_the_column() {
     let app = TestApp::new().await;
-    let (token, mut c, st) = rep_and_stages(&app).await;
-    let ids = abcd_with_a_last(&mut c, &token, st[0].0).await;
+    let (token, mut c, st, ids) = rep_with_abcd(&app).await;
     let body = json!({"stage_id": st[0].0, "version": 1, "position": 0});
-    let res = move_deal(&mut c, &token, ids[3], body).await;
-    assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
-        c.titles("/api/v1/deals?sort=stage", &token).await,
+        moved(&mut c, &token, ids[3], body).await,
         ["D", "B", "C", "A"]
     );
 }
@@ -1346,9 +1367,8 @@ async fn a_deal_moved_by_index_goes_to_that_place_in_the_column() {
 #[actix_web::test]
 async fn a_deal_placed_after_one_of_two_tied_deals_lands_between_them() {
     let app = TestApp::new().await;
-    let (token, mut c, st) = rep_and_stages(&app).await;
+    let (token, mut c, st, ids) = rep_with_abcd(&app).await;
     let lead = st[0].0;
-    let ids = abcd_with_a_last(&mut c, &token, lead).await;
     exec(
         &app.db,
         &format!(
@@ -1361,10 +1381,8 @@ async fn a_deal_placed_after_one_of_two_tied_deals_lands_between_them() {
     // Now D, then B and C tied at 7 (B first: lower id), then A; put A right after B,
     // which must land it between the two tied rows.
     let body = json!({"stage_id": lead, "version": 2, "after_id": ids[1]});
-    let res = move_deal(&mut c, &token, ids[0], body).await;
-    assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
-        c.titles("/api/v1/deals?sort=stage", &token).await,
+        moved(&mut c, &token, ids[0], body).await,
         ["D", "B", "A", "C"]
     );
 }
