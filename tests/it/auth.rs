@@ -189,11 +189,7 @@ async fn ana_and_a_viewer(
     let rep_token = app.api_user("rep").await;
     let viewer_token = app.api_user("viewer").await;
     let id = c
-        .create(
-            "/api/v1/contacts",
-            &rep_token,
-            contact_json("Ana", "Silva", "ana@example.com"),
-        )
+        .add_contact(&rep_token, "Ana", "Silva", "ana@example.com")
         .await;
     (rep_token, viewer_token, id)
 }

@@ -123,13 +123,7 @@ async fn a_new_install_has_a_sales_pipeline_of_four_open_stages_won_and_lost() {
 async fn a_new_deal_starts_in_the_first_stage_with_its_probability_and_contacts() {
     let app = TestApp::new().await;
     let (token, mut c, _) = rep_and_stages(&app).await;
-    let ana = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "S", "ana@example.com"),
-        )
-        .await;
+    let ana = c.add_contact(&token, "Ana", "S", "ana@example.com").await;
     let body = json!({"title": "Acme pilot", "amount": 1250000, "currency": "eur", "contact_ids": [ana], "expected_close": "2026-12-31"});
     let res = c
         .api(Method::POST, "/api/v1/deals", &token, Some(body))
@@ -630,26 +624,10 @@ async fn deals_show_on_their_company_in_search_and_follow_merges() {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let keep = c
-        .create("/api/v1/companies", &token, json!({"name": "Acme"}))
-        .await;
-    let lose = c
-        .create("/api/v1/companies", &token, json!({"name": "Acme Inc"}))
-        .await;
-    let ana = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "S", "ana@example.com"),
-        )
-        .await;
-    let dup = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "S", "ana2@example.com"),
-        )
-        .await;
+    let keep = c.add_company(&token, "Acme").await;
+    let lose = c.add_company(&token, "Acme Inc").await;
+    let ana = c.add_contact(&token, "Ana", "S", "ana@example.com").await;
+    let dup = c.add_contact(&token, "Ana", "S", "ana2@example.com").await;
     let deal = c
         .create(
             "/api/v1/deals",
@@ -855,9 +833,7 @@ async fn initech_renewal(
     app: &TestApp,
 ) -> (String, Client<impl TestService>, i64, serde_json::Value) {
     let (token, mut c, st) = rep_and_stages(app).await;
-    let company = c
-        .create("/api/v1/companies", &token, json!({"name": "Initech"}))
-        .await;
+    let company = c.add_company(&token, "Initech").await;
     let body = json!({"title": "Renewal", "amount": 5000, "currency": "USD",
                       "stage_id": st[0].0, "company_id": company});
     let deal = new_deal(&mut c, &token, body).await;
@@ -976,18 +952,9 @@ async fn the_cached_deal_table_shows_another_processs_company_rename() {
 async fn renewal_with_ann(app: &TestApp) -> i64 {
     let (token, mut c, _, deal) = initech_renewal(app).await;
     let ann = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ann", "Lee", "ann@initech.test"),
-        )
+        .add_contact(&token, "Ann", "Lee", "ann@initech.test")
         .await;
-    c.create(
-        "/api/v1/contacts",
-        &token,
-        contact_json("Bo", "Free", "bo@initech.test"),
-    )
-    .await;
+    c.add_contact(&token, "Bo", "Free", "bo@initech.test").await;
     let path = format!("/api/v1/deals/{}", deal["id"]);
     let body = json!({"contact_ids": [ann]});
     c.api_ok(Method::PATCH, &path, &token, Some(body)).await;
@@ -1062,18 +1029,9 @@ async fn a_company_another_process_deletes_leaves_the_cached_board() {
 async fn umbrella(app: &TestApp) -> (String, Client<impl TestService>, i64) {
     let mut c = app.signed_in("rep-api@example.com", "rep").await;
     let token = app.token("rep-api@example.com").await;
-    c.create(
-        "/api/v1/companies",
-        &token,
-        json!({"name": "Umbrella Corp"}),
-    )
-    .await;
+    c.add_company(&token, "Umbrella Corp").await;
     let ann = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ann", "Lee", "ann@umbrella.test"),
-        )
+        .add_contact(&token, "Ann", "Lee", "ann@umbrella.test")
         .await;
     for email in ["bob@umbrella.test", "bob2@umbrella.test"] {
         c.create(
@@ -1496,9 +1454,7 @@ async fn hooli(app: &TestApp) -> Hooli<Client<impl TestService>> {
     let mut c = app.signed_in("rep-api@example.com", "rep").await;
     let token = app.token("rep-api@example.com").await;
     let viewer = app.user("v@example.com", "viewer").await;
-    let company = c
-        .create("/api/v1/companies", &token, json!({"name": "Hooli"}))
-        .await;
+    let company = c.add_company(&token, "Hooli").await;
     let body = json!({"title": "Nucleus", "company_id": company});
     let id = new_deal(&mut c, &token, body).await["id"].as_i64().unwrap();
     new_deal(&mut c, &token, json!({"title": "Elsewhere"})).await;

@@ -4,14 +4,14 @@ use serde_json::json;
 
 use crate::support::*;
 
-/// A rep signed in on the new contact form, with Ana Silva at Acme (+351 21 000 0000)
-/// already saved.
-async fn rep_with_ana_at_acme(app: &TestApp) -> Client<impl TestService> {
+/// A rep's new contact form posted with `fields` when Ana Silva at Acme
+/// (+351 21 000 0000) is already saved; the answer.
+async fn submitted_beside_ana(app: &TestApp, fields: &[(&str, &str)]) -> Response {
     let (mut c, token) = app.rep_signed_in().await;
     let body = json!({"first_name": "Ana", "last_name": "Silva", "phone": "+351 21 000 0000", "company": "Acme"});
     c.create("/api/v1/contacts", &token, body).await;
     c.get("/contacts/new").await;
-    c
+    c.post_form("/contacts", fields).await
 }
 
 const LIKELY: &str = "This may already be in Cairn";
@@ -19,13 +19,15 @@ const LIKELY: &str = "This may already be in Cairn";
 #[actix_web::test]
 async fn the_form_asks_about_the_same_name_at_the_same_company_before_saving() {
     let app = TestApp::new().await;
-    let mut c = rep_with_ana_at_acme(&app).await;
-    let fields = [
-        ("first_name", "ana"),
-        ("last_name", "SILVA"),
-        ("company", "acme"),
-    ];
-    let res = c.post_form("/contacts", &fields).await;
+    let res = submitted_beside_ana(
+        &app,
+        &[
+            ("first_name", "ana"),
+            ("last_name", "SILVA"),
+            ("company", "acme"),
+        ],
+    )
+    .await;
     assert_eq!(res.status, 200);
     assert!(
         res.text().contains(LIKELY) && res.text().contains("Ana Silva"),
@@ -38,13 +40,15 @@ async fn the_form_asks_about_the_same_name_at_the_same_company_before_saving() {
 #[actix_web::test]
 async fn the_form_asks_about_the_same_phone_before_saving() {
     let app = TestApp::new().await;
-    let mut c = rep_with_ana_at_acme(&app).await;
-    let fields = [
-        ("first_name", "Someone"),
-        ("last_name", "Else"),
-        ("phone", "+351 21 000 0000"),
-    ];
-    let res = c.post_form("/contacts", &fields).await;
+    let res = submitted_beside_ana(
+        &app,
+        &[
+            ("first_name", "Someone"),
+            ("last_name", "Else"),
+            ("phone", "+351 21 000 0000"),
+        ],
+    )
+    .await;
     assert!(res.text().contains(LIKELY), "{}", res.text());
     assert_eq!(app.count("contacts").await, 1, "nothing saved yet");
 }
@@ -52,14 +56,16 @@ async fn the_form_asks_about_the_same_phone_before_saving() {
 #[actix_web::test]
 async fn a_likely_duplicate_saved_anyway_is_saved() {
     let app = TestApp::new().await;
-    let mut c = rep_with_ana_at_acme(&app).await;
-    let fields = [
-        ("first_name", "ana"),
-        ("last_name", "SILVA"),
-        ("company", "acme"),
-        ("confirm_duplicates", "1"),
-    ];
-    let res = c.post_form("/contacts", &fields).await;
+    let res = submitted_beside_ana(
+        &app,
+        &[
+            ("first_name", "ana"),
+            ("last_name", "SILVA"),
+            ("company", "acme"),
+            ("confirm_duplicates", "1"),
+        ],
+    )
+    .await;
     assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(app.count("contacts").await, 2);
 }
@@ -67,13 +73,15 @@ async fn a_likely_duplicate_saved_anyway_is_saved() {
 #[actix_web::test]
 async fn a_contact_with_no_look_alike_is_saved_without_a_question() {
     let app = TestApp::new().await;
-    let mut c = rep_with_ana_at_acme(&app).await;
-    let fields = [
-        ("first_name", "Ben"),
-        ("last_name", "Okafor"),
-        ("company", "Acme"),
-    ];
-    let res = c.post_form("/contacts", &fields).await;
+    let res = submitted_beside_ana(
+        &app,
+        &[
+            ("first_name", "Ben"),
+            ("last_name", "Okafor"),
+            ("company", "Acme"),
+        ],
+    )
+    .await;
     assert_eq!(res.status, 303, "{}", res.text());
 }
 
