@@ -619,28 +619,34 @@ async fn a_deal_deleted_from_its_page_is_a_404_to_a_board_still_showing_it() {
     );
 }
 
-#[actix_web::test]
-async fn deals_show_on_their_company_in_search_and_follow_merges() {
-    let app = TestApp::new().await;
+/// A rep's token and a client, with companies Acme and Acme Inc, contacts Ana and her
+/// duplicate, and the deal Rocket skates at Acme Inc with the duplicate; the ids (Acme,
+/// Acme Inc, Ana, the duplicate, the deal).
+async fn rocket_skates(app: &TestApp) -> (String, Client<impl TestService>, [i64; 5]) {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let keep = c.add_company(&token, "Acme").await;
     let lose = c.add_company(&token, "Acme Inc").await;
     let ana = c.add_contact(&token, "Ana", "S", "ana@example.com").await;
     let dup = c.add_contact(&token, "Ana", "S", "ana2@example.com").await;
-    let deal = c
-        .create(
-            "/api/v1/deals",
-            &token,
-            json!({"title": "Rocket skates", "company_id": lose, "contact_ids": [dup]}),
-        )
-        .await;
-    let r = c
-        .api(Method::GET, "/api/v1/search?q=rocket", &token, None)
-        .await
-        .json();
-    assert_eq!(r["deals"][0]["id"], deal);
-    // Merges move deals along.
+    let body = json!({"title": "Rocket skates", "company_id": lose, "contact_ids": [dup]});
+    let deal = c.add("deals", &token, body).await;
+    (token, c, [keep, lose, ana, dup, deal])
+}
+
+#[actix_web::test]
+async fn deals_show_in_search() {
+    let app = TestApp::new().await;
+    let (token, mut c, [.., deal]) = rocket_skates(&app).await;
+    let r = c.get_json("/api/v1/search?q=rocket", &token).await;
+    assert_eq!(r["deals"][0]["id"], deal, "{r}");
+}
+
+/// Merges move deals along, and the company page shows them.
+#[actix_web::test]
+async fn deals_follow_company_and_contact_merges() {
+    let app = TestApp::new().await;
+    let (token, mut c, [keep, lose, ana, dup, deal]) = rocket_skates(&app).await;
     c.api_ok(
         Method::POST,
         &format!("/api/v1/companies/{keep}/merge"),
