@@ -49,12 +49,19 @@ pub async fn apply<R: Record>(
 // its own (a 404 or 422 of its list, who may change it, what a conflict means).
 
 /// A paged list's JSON body, `$list`, documented for `$record` and filled from the
-/// domain's `Page`.
+/// domain's `Page`. A list whose total can be an estimate names the flag's field
+/// (`total_is_estimate`) as the third argument.
 macro_rules! page_body {
-    ($list:ident, $record:ident) => {
+    ($list:ident, $record:ident $(, $estimate:ident)?) => {
         #[derive(serde::Serialize, utoipa::ToSchema)]
         pub struct $list {
             pub total: u64,
+            $(
+            /// Present and true when `total` is an estimate, rounded to two significant
+            /// digits: a filtered list counts up to 10 000 matches exactly.
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            pub $estimate: bool,
+            )?
             pub page: u64,
             pub per_page: u64,
             pub items: Vec<$record>,
@@ -64,6 +71,7 @@ macro_rules! page_body {
             fn from(page: crate::domain::Page<$record>) -> Self {
                 Self {
                     total: page.total,
+                    $($estimate: page.$estimate,)?
                     page: page.page,
                     per_page: page.per_page,
                     items: page.items,
@@ -283,17 +291,7 @@ macro_rules! list_bulk_merge_handlers {
         merge = ($merge:path, $merge_path:tt, $merge_op:tt, $stays:tt, $merge_conflict:tt),
         request = ($request_schema:ident, $field:ty, $merged_doc:tt, $take_doc:tt) $(,)?
     ) => {
-        #[derive(serde::Serialize, utoipa::ToSchema)]
-        pub struct $list {
-            pub total: u64,
-            /// Present and true when `total` is an estimate, rounded to two significant
-            /// digits: a filtered list counts up to 10 000 matches exactly.
-            #[serde(skip_serializing_if = "std::ops::Not::not")]
-            pub total_is_estimate: bool,
-            pub page: u64,
-            pub per_page: u64,
-            pub items: Vec<$record>,
-        }
+        crate::web::api::records::page_body!($list, $record, total_is_estimate);
 
         #[utoipa::path(get, path = $list_path, operation_id = $list_op, tag = $tag, params($params),
             responses((status = 200, body = $list),
