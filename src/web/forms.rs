@@ -8,6 +8,13 @@ use crate::error::AppError;
 
 pub const MAX_BODY: usize = 1024 * 1024;
 
+/// A list's query string read into its parameter type: one that does not fit is a 422
+/// naming `query`, the same answer from every page and API list.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    serde_html_form::from_str(query)
+        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))
+}
+
 pub struct Form<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for Form<T> {

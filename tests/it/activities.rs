@@ -499,22 +499,12 @@ async fn contact_and_company_timelines_include_their_deals_activity() {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let company = c
-        .create("/api/v1/companies", &token, json!({"name": "Pied Piper"}))
-        .await;
+    let company = c.add_company(&token, "Pied Piper").await;
     let contact = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Richard", "Hendricks", "richard@piedpiper.test"),
-        )
+        .add_contact(&token, "Richard", "Hendricks", "richard@piedpiper.test")
         .await;
     let other = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Gavin", "Belson", "gavin@hooli.test"),
-        )
+        .add_contact(&token, "Gavin", "Belson", "gavin@hooli.test")
         .await;
     let deal = c.create("/api/v1/deals", &token, json!({"title": "Compression licence", "company_id": company, "contact_ids": [contact]}))
         .await;

@@ -15,145 +15,119 @@ fn assert_error_shape(res: &Response, status: u16, code: &str) {
     assert!(!body["error"]["message"].as_str().unwrap().is_empty());
 }
 
-#[actix_web::test]
-async fn malformed_bodies_get_400_415_413_and_422() {
+/// What a rep's `POST /api/v1/contacts` of `payload` (None: no body) sent as
+/// `content_type` (None: no header) answers; every such body here is refused, so the
+/// request must have written no contact.
+async fn post_contact(content_type: Option<&str>, payload: Option<&str>) -> Response {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let auth = ("authorization", format!("Bearer {token}"));
-    let post = || {
-        TestRequest::post()
-            .uri("/api/v1/contacts")
-            .insert_header(auth.clone())
-    };
+    let mut req = TestRequest::post()
+        .uri("/api/v1/contacts")
+        .insert_header(("authorization", format!("Bearer {token}")));
+    if let Some(content_type) = content_type {
+        req = req.insert_header(("content-type", content_type));
+    }
+    if let Some(payload) = payload {
+        req = req.set_payload(payload.to_string());
+    }
+    let res = c.send(req).await;
+    assert_eq!(
+        app.count("contacts").await,
+        0,
+        "a refused body wrote a contact"
+    );
+    res
+}
 
-    let res = c
-        .send(
-            post()
-                .insert_header(("content-type", "application/json"))
-                .set_payload("{\"first_name\": "),
-        )
-        .await;
-    assert_error_shape(&res, 400, "bad_request");
-    let res = c
-        .send(
-            post()
-                .insert_header(("content-type", "application/json"))
-                .set_payload("not json"),
-        )
-        .await;
-    assert_error_shape(&res, 400, "bad_request");
-    let res = c
-        .send(post().insert_header(("content-type", "application/json")))
-        .await;
-    assert_error_shape(&res, 400, "bad_request");
-    let res = c
-        .send(
-            post()
-                .insert_header(("content-type", "text/plain"))
-                .set_payload("{}"),
-        )
-        .await;
-    assert_error_shape(&res, 415, "unsupported_media_type");
-    let res = c.send(post().set_payload("{}")).await;
-    assert_error_shape(&res, 415, "unsupported_media_type");
+/// What a rep's `method` request to `path` answers.
+async fn rep_asks(method: Method, path: &str) -> Response {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    c.api(method, path, &token, None).await
+}
+
+const JSON: Option<&str> = Some("application/json");
+
+#[actix_web::test]
+async fn a_body_that_is_not_json_is_400() {
+    for payload in [Some("{\"first_name\": "), Some("not json"), None] {
+        let res = post_contact(JSON, payload).await;
+        assert_error_shape(&res, 400, "bad_request");
+    }
+}
+
+#[actix_web::test]
+async fn a_body_not_sent_as_json_is_415() {
+    for content_type in [Some("text/plain"), None] {
+        let res = post_contact(content_type, Some("{}")).await;
+        assert_error_shape(&res, 415, "unsupported_media_type");
+    }
+}
+
+#[actix_web::test]
+async fn a_body_over_1_mib_is_413() {
     let huge = format!(
         "{{\"first_name\": \"{}\", \"last_name\": \"B\"}}",
         "a".repeat(1024 * 1024)
     );
-    let res = c
-        .send(
-            post()
-                .insert_header(("content-type", "application/json"))
-                .set_payload(huge),
-        )
-        .await;
+    let res = post_contact(JSON, Some(&huge)).await;
     assert_error_shape(&res, 413, "payload_too_large");
-    // Valid JSON of the wrong shape is a validation error.
-    let res = c
-        .send(
-            post()
-                .insert_header(("content-type", "application/json"))
-                .set_payload("{\"first_name\": 5}"),
-        )
-        .await;
-    assert_error_shape(&res, 422, "validation_failed");
-    let res = c
-        .send(
-            post()
-                .insert_header(("content-type", "application/json"))
-                .set_payload("[1, 2]"),
-        )
-        .await;
-    assert_error_shape(&res, 422, "validation_failed");
-    let res = c
-        .send(
-            post()
-                .insert_header(("content-type", "application/json"))
-                .set_payload("{\"first_name\": \"A\", \"last_name\": \"B\", \"shoe_size\": 9}"),
-        )
-        .await;
-    assert_error_shape(&res, 422, "validation_failed");
-    assert!(res.text().contains("shoe_size"));
-    assert_eq!(app.count("contacts").await, 0);
 }
 
 #[actix_web::test]
-async fn unknown_ids_routes_and_methods() {
+async fn valid_json_of_the_wrong_shape_is_422() {
+    for payload in ["{\"first_name\": 5}", "[1, 2]"] {
+        let res = post_contact(JSON, Some(payload)).await;
+        assert_error_shape(&res, 422, "validation_failed");
+    }
+}
+
+#[actix_web::test]
+async fn an_unknown_field_is_422_naming_it() {
+    let payload = "{\"first_name\": \"A\", \"last_name\": \"B\", \"shoe_size\": 9}";
+    let res = post_contact(JSON, Some(payload)).await;
+    assert_error_shape(&res, 422, "validation_failed");
+    assert!(res.text().contains("shoe_size"), "{}", res.text());
+}
+
+#[actix_web::test]
+async fn unknown_ids_and_routes_are_404() {
+    for path in [
+        "/api/v1/contacts/424242",
+        "/api/v1/contacts/abc",
+        "/api/v1/contacts/99999999999999999999999",
+        "/api/v1/nothing-here",
+    ] {
+        let res = rep_asks(Method::GET, path).await;
+        assert_error_shape(&res, 404, "not_found");
+    }
+}
+
+#[actix_web::test]
+async fn a_method_a_resource_does_not_take_is_405() {
+    for (method, path) in [
+        (Method::PUT, "/api/v1/contacts/1"),
+        (Method::DELETE, "/api/v1/contacts"),
+    ] {
+        let res = rep_asks(method, path).await;
+        assert_error_shape(&res, 405, "method_not_allowed");
+    }
+}
+
+#[actix_web::test]
+async fn without_a_token_the_401_comes_first() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    assert_error_shape(
-        &c.api(Method::GET, "/api/v1/contacts/424242", &token, None)
-            .await,
-        404,
-        "not_found",
-    );
-    assert_error_shape(
-        &c.api(Method::GET, "/api/v1/contacts/abc", &token, None)
-            .await,
-        404,
-        "not_found",
-    );
-    assert_error_shape(
-        &c.api(
-            Method::GET,
-            "/api/v1/contacts/99999999999999999999999",
-            &token,
-            None,
-        )
-        .await,
-        404,
-        "not_found",
-    );
-    assert_error_shape(
-        &c.api(Method::GET, "/api/v1/nothing-here", &token, None)
-            .await,
-        404,
-        "not_found",
-    );
-    assert_error_shape(
-        &c.api(Method::PUT, "/api/v1/contacts/1", &token, None).await,
-        405,
-        "method_not_allowed",
-    );
-    assert_error_shape(
-        &c.api(Method::DELETE, "/api/v1/contacts", &token, None)
-            .await,
-        405,
-        "method_not_allowed",
-    );
-    // Without a token, the 401 comes first.
-    let res = c.get("/api/v1/contacts/1").await;
+    app.api_user("rep").await;
+    let res = app.client().await.get("/api/v1/contacts/1").await;
     assert_error_shape(&res, 401, "unauthorized");
 }
 
 #[actix_web::test]
-async fn browser_errors_are_pages_and_htmx_errors_are_toasts() {
+async fn browser_errors_are_html_pages() {
     let app = TestApp::new().await;
-    app.user("rep@example.com", "rep").await;
-    let mut c = app.client().await;
-    c.sign_in("rep@example.com", PASSWORD).await;
+    let mut c = app.signed_in("rep@example.com", "rep").await;
     let res = c.get("/contacts/424242").await;
     assert_eq!(res.status, 404);
     assert!(res.header("content-type").unwrap().starts_with("text/html"));
@@ -165,7 +139,12 @@ async fn browser_errors_are_pages_and_htmx_errors_are_toasts() {
     let res = c.get("/contacts?per_page=500").await;
     assert_eq!(res.status, 422);
     assert!(res.text().contains("per_page must be between 1 and 100"));
+}
 
+#[actix_web::test]
+async fn htmx_errors_are_toasts() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("rep@example.com", "rep").await;
     let res = c.hx_get("/contacts/424242").await;
     assert_eq!(res.status, 404);
     assert_eq!(res.header("hx-reswap").as_deref(), Some("none"));

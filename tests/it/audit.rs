@@ -34,22 +34,23 @@ fn actions(page: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// Ana Costa added by `rep` through the API, then changed by `patch` (which must
+/// succeed); her id.
+async fn ana_changed(c: &mut Client<impl TestService>, rep: &str, patch: serde_json::Value) -> i64 {
+    let id = c.add_contact(rep, "Ana", "Costa", "ana@x.test").await;
+    let path = format!("/api/v1/contacts/{id}");
+    c.api_ok(Method::PATCH, &path, rep, Some(patch)).await;
+    id
+}
+
 #[actix_web::test]
 async fn an_update_records_each_changed_fields_old_and_new_value_and_the_address() {
     let app = TestApp::new().await;
     let rep = app.api_user("rep").await;
     let admin = app.api_user("admin").await;
     let mut c = app.client().await;
-    let id = c
-        .create(
-            "/api/v1/contacts",
-            &rep,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
-    let path = format!("/api/v1/contacts/{id}");
     let patch = json!({"first_name": "Anna", "phone": "+1 555 0100"});
-    c.api_ok(Method::PATCH, &path, &rep, Some(patch)).await;
+    let id = ana_changed(&mut c, &rep, patch).await;
 
     let page = api_log(
         &mut c,
@@ -91,13 +92,7 @@ async fn a_refused_change_leaves_no_row() {
     let app = TestApp::new().await;
     let rep = app.api_user("rep").await;
     let mut c = app.client().await;
-    let id = c
-        .create(
-            "/api/v1/contacts",
-            &rep,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
+    let id = c.add_contact(&rep, "Ana", "Costa", "ana@x.test").await;
     let before = rows(&app).await.len();
     let path = format!("/api/v1/contacts/{id}");
     let res = c
@@ -119,15 +114,6 @@ async fn refuse_inserts(app: &TestApp, table: &str, when: &str) {
         exec(&app.db, &format!("CREATE TRIGGER refuse BEFORE INSERT ON {table} FOR EACH ROW WHEN ({when}) EXECUTE FUNCTION refuse()")).await;
     } else {
         exec(&app.db, &format!("CREATE TRIGGER refuse BEFORE INSERT ON {table} WHEN {when} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")).await;
-    }
-}
-
-/// Drops the trigger `refuse_inserts` made on `table`.
-async fn allow_inserts(app: &TestApp, table: &str) {
-    if app.db.backend() == sea_orm::DatabaseBackend::Postgres {
-        exec(&app.db, &format!("DROP TRIGGER refuse ON {table}")).await;
-    } else {
-        exec(&app.db, "DROP TRIGGER refuse").await;
     }
 }
 
@@ -156,9 +142,7 @@ async fn a_stage_move_is_recorded_with_the_stage_it_left() {
     let app = TestApp::new().await;
     let rep = app.api_user("rep").await;
     let mut c = app.client().await;
-    let id = c
-        .create("/api/v1/deals", &rep, json!({"title": "Pilot"}))
-        .await;
+    let id = c.add("deals", &rep, json!({"title": "Pilot"})).await;
     let res = move_to(&mut c, &rep, id, "Won", 1).await;
     assert_eq!(res.status, 200, "{}", res.text());
     let moves: Vec<_> = rows(&app)
@@ -173,39 +157,45 @@ async fn a_stage_move_is_recorded_with_the_stage_it_left() {
     assert_eq!(detail["changes"]["stage_id"]["new"], res.json()["stage_id"]);
 }
 
-#[actix_web::test]
-async fn a_change_whose_audit_row_fails_is_undone_and_a_failed_change_leaves_no_row() {
-    let app = TestApp::new().await;
+/// A rep's token, a client, the id of their deal Pilot, and how many audit rows there
+/// are then.
+async fn rep_with_a_pilot(app: &TestApp) -> (String, Client<impl TestService>, i64, usize) {
     let rep = app.api_user("rep").await;
     let mut c = app.client().await;
-    let id = c
-        .create("/api/v1/deals", &rep, json!({"title": "Pilot"}))
-        .await;
-    let before = rows(&app).await.len();
+    let id = c.add("deals", &rep, json!({"title": "Pilot"})).await;
+    let before = rows(app).await.len();
+    (rep, c, id, before)
+}
 
-    // The audit row cannot be written: the move it records does not happen either.
-    refuse_inserts(&app, "audit_log", "NEW.action = 'move'").await;
-    let res = move_to(&mut c, &rep, id, "Won", 1).await;
+/// Asserts the answer is a server error.
+fn assert_server_error(res: &Response) {
     assert!(
         res.status.is_server_error(),
         "{}: {}",
         res.status,
         res.text()
     );
+}
+
+/// The audit row cannot be written: the move it records does not happen either.
+#[actix_web::test]
+async fn a_change_whose_audit_row_fails_is_undone() {
+    let app = TestApp::new().await;
+    let (rep, mut c, id, before) = rep_with_a_pilot(&app).await;
+    refuse_inserts(&app, "audit_log", "NEW.action = 'move'").await;
+    assert_server_error(&move_to(&mut c, &rep, id, "Won", 1).await);
     let deal = c.get_json(&format!("/api/v1/deals/{id}"), &rep).await;
     assert_eq!(deal["version"], 1, "the move was rolled back: {deal}");
     assert_eq!(rows(&app).await.len(), before);
+}
 
-    // The change itself fails (its stage history cannot be written): no audit row.
-    allow_inserts(&app, "audit_log").await;
+/// The change itself fails (its stage history cannot be written): no audit row.
+#[actix_web::test]
+async fn a_failed_change_leaves_no_row() {
+    let app = TestApp::new().await;
+    let (rep, mut c, id, before) = rep_with_a_pilot(&app).await;
     refuse_inserts(&app, "deal_stage_changes", "1 = 1").await;
-    let res = move_to(&mut c, &rep, id, "Won", 1).await;
-    assert!(
-        res.status.is_server_error(),
-        "{}: {}",
-        res.status,
-        res.text()
-    );
+    assert_server_error(&move_to(&mut c, &rep, id, "Won", 1).await);
     assert_eq!(
         rows(&app).await.len(),
         before,
@@ -312,14 +302,43 @@ async fn the_api_filters_by_who_what_which_record_and_when() {
     )
     .await;
     assert_eq!(actions(&when), ["update", "update"], "{when}");
-    let res = c
-        .api(Method::GET, "/api/v1/audit?entity_id=7", &admin, None)
-        .await;
-    res.refuses_field("entity");
-    let res = c
-        .api(Method::GET, "/api/v1/audit?from=yesterday", &admin, None)
-        .await;
-    res.refuses_field("from");
+}
+
+#[actix_web::test]
+async fn the_api_refuses_a_record_id_without_its_type_and_a_date_it_cannot_read() {
+    let app = TestApp::new().await;
+    let admin = app.api_user("admin").await;
+    let mut c = app.client().await;
+    for (query, field) in [("entity_id=7", "entity"), ("from=yesterday", "from")] {
+        let path = format!("/api/v1/audit?{query}");
+        c.api(Method::GET, &path, &admin, None)
+            .await
+            .refuses_field(field);
+    }
+}
+
+/// The page of two deal entries that `cursor` ("", `before=…` or `after=…`) names: its
+/// entries' record ids, and the page.
+async fn deal_page(
+    c: &mut Client<impl TestService>,
+    admin: &str,
+    cursor: &str,
+) -> (Vec<i64>, serde_json::Value) {
+    let page = api_log(c, admin, &format!("entity=deal&per_page=2&{cursor}")).await;
+    let ids = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entity_id"].as_i64().unwrap())
+        .collect();
+    (ids, page)
+}
+
+/// A page's cursor `which` ("older" or "newer") as the query that follows it.
+fn follow(page: &serde_json::Value, which: &str) -> String {
+    let cursor = page[which].as_str().unwrap();
+    let param = if which == "older" { "before" } else { "after" };
+    format!("{param}={cursor}")
 }
 
 #[actix_web::test]
@@ -330,46 +349,16 @@ async fn pages_follow_their_cursors_both_ways() {
         put(&app, None, "purge", "deal", i, 10 - i).await;
     }
     let mut c = app.client().await;
-    let ids = |p: &serde_json::Value| -> Vec<i64> {
-        p["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["entity_id"].as_i64().unwrap())
-            .collect()
-    };
-    let first = api_log(&mut c, &admin, "entity=deal&per_page=2").await;
-    assert_eq!(ids(&first), [5, 4]);
+    let (ids, first) = deal_page(&mut c, &admin, "").await;
+    assert_eq!(ids, [5, 4]);
     assert!(first["newer"].is_null(), "the first page has nothing newer");
-    let older = first["older"].as_str().unwrap();
-    let second = api_log(
-        &mut c,
-        &admin,
-        &format!("entity=deal&per_page=2&before={older}"),
-    )
-    .await;
-    assert_eq!(ids(&second), [3, 2]);
-    let third = api_log(
-        &mut c,
-        &admin,
-        &format!(
-            "entity=deal&per_page=2&before={}",
-            second["older"].as_str().unwrap()
-        ),
-    )
-    .await;
-    assert_eq!(ids(&third), [1]);
+    let (ids, second) = deal_page(&mut c, &admin, &follow(&first, "older")).await;
+    assert_eq!(ids, [3, 2]);
+    let (ids, third) = deal_page(&mut c, &admin, &follow(&second, "older")).await;
+    assert_eq!(ids, [1]);
     assert!(third["older"].is_null(), "the last page has nothing older");
-    let back = api_log(
-        &mut c,
-        &admin,
-        &format!(
-            "entity=deal&per_page=2&after={}",
-            second["newer"].as_str().unwrap()
-        ),
-    )
-    .await;
-    assert_eq!(ids(&back), [5, 4], "newer goes back to the first page");
+    let (ids, back) = deal_page(&mut c, &admin, &follow(&second, "newer")).await;
+    assert_eq!(ids, [5, 4], "newer goes back to the first page");
     assert!(back["newer"].is_null());
 }
 
@@ -394,21 +383,7 @@ async fn the_page_lists_entries_with_their_changes_and_pages_with_htmx() {
     let mut c = app.signed_in("root@x.test", "admin").await;
     let rep = app.api_user("rep").await;
     let mut api = app.client().await;
-    let id = api
-        .create(
-            "/api/v1/contacts",
-            &rep,
-            contact_json("Ana", "Costa", "ana@x.test"),
-        )
-        .await;
-    let path = format!("/api/v1/contacts/{id}");
-    api.api_ok(
-        Method::PATCH,
-        &path,
-        &rep,
-        Some(json!({"last_name": "Silva"})),
-    )
-    .await;
+    let id = ana_changed(&mut api, &rep, json!({"last_name": "Silva"})).await;
     let page = c.get("/settings/audit?entity=contact").await;
     assert_eq!(page.status, 200, "{}", page.text());
     let html = page.text();

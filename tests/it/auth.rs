@@ -27,36 +27,33 @@ async fn pages_need_a_session_and_login_logout_work() {
     assert_eq!(c.get("/contacts").await.status, 303);
 }
 
+/// A sign-in from the login page that asks to go on to `next`; the answer.
+async fn sign_in_then(c: &mut Client<impl TestService>, next: &str) -> Response {
+    c.get("/login").await;
+    let fields = [
+        ("email", "rep@example.com"),
+        ("password", PASSWORD),
+        ("next", next),
+    ];
+    c.post_form("/login", &fields).await
+}
+
 #[actix_web::test]
-async fn login_follows_only_local_next_links() {
+async fn login_follows_a_local_next_link() {
     let app = TestApp::new().await;
     app.user("rep@example.com", "rep").await;
     let mut c = app.client().await;
-    c.get("/login").await;
-    let res = c
-        .post_form(
-            "/login",
-            &[
-                ("email", "rep@example.com"),
-                ("password", PASSWORD),
-                ("next", "//evil.example/"),
-            ],
-        )
-        .await;
-    assert_eq!(res.location(), "/contacts");
-    c.post_form("/logout", &[]).await;
-    c.get("/login").await;
-    let res = c
-        .post_form(
-            "/login",
-            &[
-                ("email", "rep@example.com"),
-                ("password", PASSWORD),
-                ("next", "/contacts/new"),
-            ],
-        )
-        .await;
+    let res = sign_in_then(&mut c, "/contacts/new").await;
     assert_eq!(res.location(), "/contacts/new");
+}
+
+#[actix_web::test]
+async fn login_ignores_a_next_link_to_another_site() {
+    let app = TestApp::new().await;
+    app.user("rep@example.com", "rep").await;
+    let mut c = app.client().await;
+    let res = sign_in_then(&mut c, "//evil.example/").await;
+    assert_eq!(res.location(), "/contacts");
 }
 
 #[actix_web::test]
@@ -81,88 +78,107 @@ async fn a_failed_login_never_reveals_whether_the_email_exists() {
     assert_eq!(c.get("/contacts").await.status, 303);
 }
 
-#[actix_web::test]
-async fn state_changing_requests_need_the_csrf_token() {
-    let app = TestApp::new().await;
-    app.user("rep@example.com", "rep").await;
-    let mut c = app.client().await;
-    c.sign_in("rep@example.com", PASSWORD).await;
+/// A signed-in rep's client that has loaded the contacts page, and the CSRF token it gave.
+async fn rep_with_csrf(app: &TestApp) -> (Client<impl TestService>, String) {
+    let mut c = app.signed_in("rep@example.com", "rep").await;
     c.get("/contacts").await;
-    let good = c.csrf.clone().unwrap();
-    let fields = [("first_name", "Ana"), ("last_name", "Silva")];
+    let token = c
+        .csrf
+        .clone()
+        .expect("the contacts page carries a CSRF token");
+    (c, token)
+}
 
-    let res = c.post_form_raw("/contacts", &fields).await;
-    assert_eq!(res.status, 403, "no token");
+/// A form POST to /contacts of `body` with `headers`, outside the client's own token
+/// handling; the answer.
+async fn post_contact(
+    c: &mut Client<impl TestService>,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Response {
+    let mut req = TestRequest::post()
+        .uri("/contacts")
+        .insert_header(("content-type", "application/x-www-form-urlencoded"));
+    for &header in headers {
+        req = req.insert_header(header);
+    }
+    c.send(req.set_payload(body)).await
+}
+
+#[actix_web::test]
+async fn a_form_post_without_the_csrf_token_or_with_a_forged_one_is_403() {
+    let app = TestApp::new().await;
+    let (mut c, _) = rep_with_csrf(&app).await;
     let res = c
         .post_form_raw(
             "/contacts",
-            &[
-                ("first_name", "Ana"),
-                ("last_name", "Silva"),
-                ("_csrf", "forged"),
-            ],
+            &[("first_name", "Ana"), ("last_name", "Silva")],
         )
         .await;
+    assert_eq!(res.status, 403, "no token");
+    let forged = [
+        ("first_name", "Ana"),
+        ("last_name", "Silva"),
+        ("_csrf", "forged"),
+    ];
+    let res = c.post_form_raw("/contacts", &forged).await;
     assert_eq!(res.status, 403, "wrong token");
-    // The right token from another site is still refused.
-    let res = c
-        .send(
-            TestRequest::post()
-                .uri("/contacts")
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .insert_header(("origin", "https://evil.example"))
-                .set_payload(format!("first_name=Ana&last_name=Silva&_csrf={good}")),
-        )
-        .await;
-    assert_eq!(res.status, 403, "cross-site origin");
-    let res = c
-        .send(
-            TestRequest::post()
-                .uri("/contacts")
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .insert_header(("sec-fetch-site", "cross-site"))
-                .set_payload(format!("first_name=Ana&last_name=Silva&_csrf={good}")),
-        )
-        .await;
-    assert_eq!(res.status, 403, "cross-site fetch");
-    // An htmx DELETE without the header is refused.
-    let res = c
-        .send(
-            TestRequest::delete()
-                .uri("/contacts/1")
-                .insert_header(("HX-Request", "true")),
-        )
-        .await;
-    assert_eq!(res.status, 403);
     assert_eq!(app.count("contacts").await, 0);
+}
 
-    // With the token (form field, or header as htmx sends it) the same requests work.
-    let res = c.post_form("/contacts", &fields).await;
-    assert_eq!(res.status, 303);
+#[actix_web::test]
+async fn the_right_csrf_token_from_another_site_is_403() {
+    let app = TestApp::new().await;
+    let (mut c, good) = rep_with_csrf(&app).await;
+    let body = format!("first_name=Ana&last_name=Silva&_csrf={good}");
+    let res = post_contact(&mut c, &[("origin", "https://evil.example")], body.clone()).await;
+    assert_eq!(res.status, 403, "cross-site origin");
+    let res = post_contact(&mut c, &[("sec-fetch-site", "cross-site")], body).await;
+    assert_eq!(res.status, 403, "cross-site fetch");
+    assert_eq!(app.count("contacts").await, 0);
+}
+
+#[actix_web::test]
+async fn an_htmx_delete_without_the_csrf_header_is_403() {
+    let app = TestApp::new().await;
+    let (mut c, _) = rep_with_csrf(&app).await;
+    let req = TestRequest::delete()
+        .uri("/contacts/1")
+        .insert_header(("HX-Request", "true"));
+    assert_eq!(c.send(req).await.status, 403);
+}
+
+#[actix_web::test]
+async fn the_csrf_token_as_a_form_field_or_as_htmxs_header_is_accepted() {
+    let app = TestApp::new().await;
+    let (mut c, good) = rep_with_csrf(&app).await;
     let res = c
-        .send(
-            TestRequest::post()
-                .uri("/contacts")
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .insert_header(("x-csrf-token", good.as_str()))
-                .insert_header(("origin", "http://localhost"))
-                .set_payload("first_name=Ben&last_name=Okafor"),
+        .post_form(
+            "/contacts",
+            &[("first_name", "Ana"), ("last_name", "Silva")],
         )
         .await;
-    assert_eq!(res.status, 303);
-    // A boosted form from a page loaded before sign-in sends a stale header and a fresh
-    // field: the form's own token counts.
-    let res = c
-        .send(
-            TestRequest::post()
-                .uri("/contacts")
-                .insert_header(("content-type", "application/x-www-form-urlencoded"))
-                .insert_header(("x-csrf-token", "token-of-an-older-page"))
-                .set_payload(format!("first_name=Cy&last_name=Lee&_csrf={good}")),
-        )
-        .await;
-    assert_eq!(res.status, 303);
-    assert_eq!(app.count("contacts").await, 3);
+    assert_eq!(res.status, 303, "form field: {}", res.text());
+    let headers = [
+        ("x-csrf-token", good.as_str()),
+        ("origin", "http://localhost"),
+    ];
+    let res = post_contact(&mut c, &headers, "first_name=Ben&last_name=Okafor".into()).await;
+    assert_eq!(res.status, 303, "header: {}", res.text());
+    assert_eq!(app.count("contacts").await, 2);
+}
+
+/// A boosted form from a page loaded before sign-in sends a stale header and a fresh
+/// field: the form's own token counts.
+#[actix_web::test]
+async fn a_fresh_form_token_beside_a_stale_header_is_accepted() {
+    let app = TestApp::new().await;
+    let (mut c, good) = rep_with_csrf(&app).await;
+    let headers = [("x-csrf-token", "token-of-an-older-page")];
+    let body = format!("first_name=Cy&last_name=Lee&_csrf={good}");
+    let res = post_contact(&mut c, &headers, body).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(app.count("contacts").await, 1);
 }
 
 /// Tokens for a rep and a viewer, and Ana Silva, a contact the rep added; her id.
@@ -173,11 +189,7 @@ async fn ana_and_a_viewer(
     let rep_token = app.api_user("rep").await;
     let viewer_token = app.api_user("viewer").await;
     let id = c
-        .create(
-            "/api/v1/contacts",
-            &rep_token,
-            contact_json("Ana", "Silva", "ana@example.com"),
-        )
+        .add_contact(&rep_token, "Ana", "Silva", "ana@example.com")
         .await;
     (rep_token, viewer_token, id)
 }

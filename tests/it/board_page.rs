@@ -224,9 +224,7 @@ async fn the_close_month_filter_offers_named_months_and_keeps_the_one_chosen() {
 async fn the_deal_list_filters_by_company_with_the_name_shown() {
     let app = TestApp::new().await;
     let (mut c, token) = signed_in(&app, "rep").await;
-    let company = c
-        .create("/api/v1/companies", &token, json!({"name": "Initech"}))
-        .await;
+    let company = c.add_company(&token, "Initech").await;
     let html = c
         .get(&format!("/deals/list?company={company}"))
         .await

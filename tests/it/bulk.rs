@@ -172,14 +172,7 @@ async fn a_failure_mid_way_changes_nothing() {
         exec(&app.db, sql).await;
     }
     let mut c = app.client().await;
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts/bulk",
-            &token,
-            Some(json!({"action": "delete", "filter": {}})),
-        )
-        .await;
+    let res = bulk(&mut c, &token, json!({"action": "delete", "filter": {}})).await;
     assert_eq!(res.status, 500);
     assert_eq!(res.code(), "internal");
     assert_eq!(app.count("contacts").await, 3000, "nothing was deleted");
@@ -188,48 +181,61 @@ async fn a_failure_mid_way_changes_nothing() {
         0,
         "nothing was recorded"
     );
-    assert_eq!(
-        c.api(Method::GET, "/api/v1/contacts", &token, None)
-            .await
-            .json()["total"],
-        3000
+    assert_eq!(total(&mut c, &token, "").await, 3000);
+}
+
+/// A rep's token and a client signed in as them on the contact list, with contacts P N0
+/// (paid, tagged hot), P N1 (paid) and P N2 (event); their ids.
+async fn rep_with_paid_and_event(app: &TestApp) -> (String, Client<impl TestService>, Vec<i64>) {
+    let (mut c, token) = app.rep_signed_in().await;
+    let mut ids = Vec::new();
+    for (i, source) in ["paid", "paid", "event"].iter().enumerate() {
+        let tags = if i == 0 { json!(["hot"]) } else { json!([]) };
+        let body = json!({"first_name": "P", "last_name": format!("N{i}"), "source": source, "tags": tags});
+        ids.push(c.create("/api/v1/contacts", &token, body).await);
+    }
+    c.get("/contacts").await;
+    (token, c, ids)
+}
+
+/// Posts list `list`'s bulk form with `fields`: it must first ask `question` and change
+/// nothing, then, confirmed, act; the confirmation's answer.
+async fn ask_then_confirm(
+    app: &TestApp,
+    c: &mut Client<impl TestService>,
+    list: &str,
+    fields: &[(&str, &str)],
+    question: &str,
+) -> Response {
+    let path = format!("/{list}/bulk");
+    let before = app.count(list).await;
+    let asked = c.post_form(&path, fields).await;
+    assert_eq!(asked.status, 200, "asking: {}", asked.text());
+    assert!(
+        asked.text().contains(question),
+        "it asks {question:?}: {}",
+        asked.text()
     );
+    assert_eq!(app.count(list).await, before, "asking deletes nothing");
+    let mut confirmed = fields.to_vec();
+    confirmed.push(("confirm", "1"));
+    c.post_form(&path, &confirmed).await
 }
 
 #[actix_web::test]
-async fn bulk_from_the_list_page_asks_first_with_a_count() {
+async fn the_list_page_offers_bulk_selection() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    let mut ids = Vec::new();
-    for (i, source) in ["paid", "paid", "event"].iter().enumerate() {
-        let body = json!({"first_name": "P", "last_name": format!("N{i}"), "source": source});
-        ids.push(c.create("/api/v1/contacts", &token, body).await);
-    }
-    c.sign_in("rep-api@example.com", PASSWORD).await;
+    let (_, mut c, _) = rep_with_paid_and_event(&app).await;
     let list = c.get("/contacts?source=paid").await.text();
     assert!(list.contains("data-select-page") && list.contains("form=\"bulk\""));
+}
 
-    let res = c
-        .post_form(
-            "/contacts/bulk",
-            &[("action", "delete"), ("scope", "all"), ("source", "paid")],
-        )
-        .await;
-    assert_eq!(res.status, 200);
-    assert!(res.text().contains("Delete 2 contacts?"));
-    assert_eq!(app.count("contacts").await, 3, "asking deletes nothing");
-    let res = c
-        .post_form(
-            "/contacts/bulk",
-            &[
-                ("action", "delete"),
-                ("scope", "all"),
-                ("source", "paid"),
-                ("confirm", "1"),
-            ],
-        )
-        .await;
+#[actix_web::test]
+async fn a_bulk_delete_of_every_match_from_the_list_page_asks_first_with_a_count() {
+    let app = TestApp::new().await;
+    let (_, mut c, _) = rep_with_paid_and_event(&app).await;
+    let fields = [("action", "delete"), ("scope", "all"), ("source", "paid")];
+    let res = ask_then_confirm(&app, &mut c, "contacts", &fields, "Delete 2 contacts?").await;
     assert_eq!(res.status, 303);
     assert_eq!(res.location(), "/contacts?source=paid");
     assert!(
@@ -239,108 +245,80 @@ async fn bulk_from_the_list_page_asks_first_with_a_count() {
             .contains("2 contacts were deleted.")
     );
     assert_eq!(app.count("contacts").await, 1);
-
-    let id = ids[2].to_string();
-    let res = c
-        .post_form(
-            "/contacts/bulk",
-            &[("action", "delete"), ("scope", "selected"), ("ids", &id)],
-        )
-        .await;
-    assert!(res.text().contains("Delete 1 contact?"));
-    c.post_form(
-        "/contacts/bulk",
-        &[
-            ("action", "delete"),
-            ("scope", "selected"),
-            ("ids", &id),
-            ("confirm", "1"),
-        ],
-    )
-    .await;
-    assert_eq!(app.count("contacts").await, 0);
-
-    // Viewers cannot.
-    let mut viewer = app.client().await;
-    app.user("viewer@example.com", "viewer").await;
-    viewer.sign_in("viewer@example.com", PASSWORD).await;
-    viewer.get("/contacts").await;
-    assert_eq!(
-        viewer
-            .post_form("/contacts/bulk", &[("action", "delete"), ("scope", "all")])
-            .await
-            .status,
-        403
-    );
 }
 
 #[actix_web::test]
-async fn bulk_tag_and_untag() {
+async fn a_bulk_delete_of_selected_rows_asks_first_with_a_count() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
-    for (i, source) in ["paid", "paid", "event"].iter().enumerate() {
-        let body = json!({"first_name": "P", "last_name": format!("N{i}"), "source": source, "tags": if i == 0 { json!(["hot"]) } else { json!([]) }});
-        assert_eq!(
-            c.api(Method::POST, "/api/v1/contacts", &token, Some(body))
-                .await
-                .status,
-            201
-        );
-    }
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts/bulk",
-            &token,
-            Some(json!({"action": "tag", "tag": "Hot", "filter": {"source": "paid"}})),
-        )
-        .await;
+    let (_, mut c, ids) = rep_with_paid_and_event(&app).await;
+    let id = ids[2].to_string();
+    let fields = [("action", "delete"), ("scope", "selected"), ("ids", &id)];
+    let res = ask_then_confirm(&app, &mut c, "contacts", &fields, "Delete 1 contact?").await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(app.count("contacts").await, 2);
+}
+
+#[actix_web::test]
+async fn a_viewer_cannot_bulk_delete_from_the_list_page() {
+    let app = TestApp::new().await;
+    rep_with_paid_and_event(&app).await;
+    let mut viewer = app.signed_in("viewer@example.com", "viewer").await;
+    viewer.get("/contacts").await;
+    let fields = [("action", "delete"), ("scope", "all")];
+    let res = viewer.post_form("/contacts/bulk", &fields).await;
+    assert_eq!(res.status, 403, "{}", res.text());
+    assert_eq!(app.count("contacts").await, 3);
+}
+
+#[actix_web::test]
+async fn bulk_tag_tags_every_match_once() {
+    let app = TestApp::new().await;
+    let (token, mut c, _) = rep_with_paid_and_event(&app).await;
+    let body = json!({"action": "tag", "tag": "Hot", "filter": {"source": "paid"}});
+    let res = bulk(&mut c, &token, body).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["affected"], 2);
     assert_eq!(
-        c.api(Method::GET, "/api/v1/contacts?tags=hot", &token, None)
-            .await
-            .json()["total"],
+        total(&mut c, &token, "tags=hot").await,
         2,
         "the one already tagged is not doubled"
     );
     assert_eq!(app.count("contact_tags").await, 2);
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts/bulk",
-            &token,
-            Some(json!({"action": "untag", "tag": "hot", "filter": {}})),
-        )
-        .await;
-    assert_eq!(res.json()["affected"], 3);
-    assert_eq!(app.count("contact_tags").await, 0);
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts/bulk",
-            &token,
-            Some(json!({"action": "untag", "tag": "never-made", "filter": {}})),
-        )
-        .await;
-    assert_eq!(res.status, 422);
-    let res = c
-        .api(
-            Method::POST,
-            "/api/v1/contacts/bulk",
-            &token,
-            Some(json!({"action": "tag", "filter": {}})),
-        )
-        .await;
-    assert_eq!(res.status, 422, "no tag named");
 }
 
 #[actix_web::test]
-async fn bulk_on_the_company_list() {
+async fn bulk_untag_counts_every_match_and_removes_the_tag() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut c = app.client().await;
+    let (token, mut c, _) = rep_with_paid_and_event(&app).await;
+    let res = bulk(
+        &mut c,
+        &token,
+        json!({"action": "untag", "tag": "hot", "filter": {}}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(res.json()["affected"], 3);
+    assert_eq!(app.count("contact_tags").await, 0);
+}
+
+#[actix_web::test]
+async fn bulk_tagging_with_an_unknown_tag_or_none_is_422() {
+    let app = TestApp::new().await;
+    let (token, mut c, _) = rep_with_paid_and_event(&app).await;
+    for body in [
+        json!({"action": "untag", "tag": "never-made", "filter": {}}),
+        json!({"action": "tag", "filter": {}}),
+    ] {
+        let res = bulk(&mut c, &token, body.clone()).await;
+        assert_eq!(res.status, 422, "{body}: {}", res.text());
+    }
+    assert_eq!(app.count("contact_tags").await, 1, "nothing changed");
+}
+
+/// A rep's token and a client signed in as them, with Acme and Globex (software; Acme
+/// with a contact) and Initech (fintech).
+async fn rep_with_three_companies(app: &TestApp) -> (String, Client<impl TestService>) {
+    let (mut c, token) = app.rep_signed_in().await;
     let mut ids = Vec::new();
     for (name, industry) in [
         ("Acme", "software"),
@@ -350,55 +328,37 @@ async fn bulk_on_the_company_list() {
         let body = json!({"name": name, "industry": industry});
         ids.push(c.create("/api/v1/companies", &token, body).await);
     }
-    c.api_ok(
-        Method::POST,
-        "/api/v1/contacts",
-        &token,
-        Some(json!({"first_name": "A", "last_name": "B", "company_id": ids[0]})),
-    )
-    .await;
+    let body = json!({"first_name": "A", "last_name": "B", "company_id": ids[0]});
+    c.create("/api/v1/contacts", &token, body).await;
+    (token, c)
+}
+
+#[actix_web::test]
+async fn bulk_tags_every_company_a_filter_matches() {
+    let app = TestApp::new().await;
+    let (token, mut c) = rep_with_three_companies(&app).await;
+    let body = json!({"action": "tag", "tag": "target", "filter": {"industry": "software"}});
     let res = c
-        .api(
-            Method::POST,
-            "/api/v1/companies/bulk",
-            &token,
-            Some(json!({"action": "tag", "tag": "target", "filter": {"industry": "software"}})),
-        )
+        .api(Method::POST, "/api/v1/companies/bulk", &token, Some(body))
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json()["affected"], 2);
-    assert_eq!(
-        c.api(Method::GET, "/api/v1/companies?tags=target", &token, None)
-            .await
-            .json()["total"],
-        2
-    );
+    let tagged = c.get_json("/api/v1/companies?tags=target", &token).await;
+    assert_eq!(tagged["total"], 2);
+}
 
-    c.sign_in("rep-api@example.com", PASSWORD).await;
+#[actix_web::test]
+async fn a_bulk_delete_from_the_company_list_trashes_the_matches_and_keeps_their_contacts() {
+    let app = TestApp::new().await;
+    let (_, mut c) = rep_with_three_companies(&app).await;
     let list = c.get("/companies?industry=software").await.text();
     assert!(list.contains("data-select-page"));
-    let res = c
-        .post_form(
-            "/companies/bulk",
-            &[
-                ("action", "delete"),
-                ("scope", "all"),
-                ("industry", "software"),
-            ],
-        )
-        .await;
-    assert!(res.text().contains("Delete 2 companies?"));
-    let res = c
-        .post_form(
-            "/companies/bulk",
-            &[
-                ("action", "delete"),
-                ("scope", "all"),
-                ("industry", "software"),
-                ("confirm", "1"),
-            ],
-        )
-        .await;
+    let fields = [
+        ("action", "delete"),
+        ("scope", "all"),
+        ("industry", "software"),
+    ];
+    let res = ask_then_confirm(&app, &mut c, "companies", &fields, "Delete 2 companies?").await;
     assert_eq!(res.status, 303);
     assert_eq!(app.count("companies").await, 1);
     // The trashed company keeps its link for a restore, but shows nowhere.

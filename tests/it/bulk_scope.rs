@@ -358,8 +358,7 @@ async fn the_company_list_bulk_keeps_its_custom_field_filter() {
         json!({"name": "Gold Co", "custom_fields": {"tier": "gold"}}),
     )
     .await;
-    c.create("/api/v1/companies", &token, json!({"name": "Plain Co"}))
-        .await;
+    c.add_company(&token, "Plain Co").await;
     c.sign_in("admin-api@example.com", PASSWORD).await;
     c.get("/companies").await;
     let ask = [("action", "delete"), ("scope", "all"), ("cf.tier", "gold")];

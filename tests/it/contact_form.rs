@@ -7,8 +7,29 @@ use serde_json::json;
 
 use crate::support::*;
 
-async fn company(c: &mut Client<impl TestService>, token: &str, body: serde_json::Value) -> i64 {
-    c.create("/api/v1/companies", token, body).await
+/// A signed-in rep who has added the company `body` through the API: their client,
+/// token, and the company's id.
+async fn rep_with_company(
+    app: &TestApp,
+    body: serde_json::Value,
+) -> (Client<impl TestService>, String, i64) {
+    let (mut c, token) = app.rep_signed_in().await;
+    let id = c.create("/api/v1/companies", &token, body).await;
+    (c, token, id)
+}
+
+/// A signed-in rep who has added the contact `saved` through the API, then submitted the
+/// new contact form with `fields`: their client, the saved contact's id, and the form's
+/// answer.
+async fn submitted_beside(
+    app: &TestApp,
+    saved: serde_json::Value,
+    fields: &[(&str, &str)],
+) -> (Client<impl TestService>, i64, Response) {
+    let (mut c, token) = app.rep_signed_in().await;
+    let id = c.create("/api/v1/contacts", &token, saved).await;
+    let res = submit_new(&mut c, fields).await;
+    (c, id, res)
 }
 
 /// Opens the new-contact form (for its CSRF token) and posts `fields` as a person would.
@@ -20,10 +41,8 @@ async fn submit_new(c: &mut Client<impl TestService>, fields: &[(&str, &str)]) -
 #[actix_web::test]
 async fn company_suggestions_match_any_case_punctuation_and_domain() {
     let app = TestApp::new().await;
-    let (mut c, token) = app.rep_signed_in().await;
-    let id = company(
-        &mut c,
-        &token,
+    let (mut c, _, id) = rep_with_company(
+        &app,
         json!({"name": "Northwind Traders, Inc.", "domain": "northwind.com"}),
     )
     .await;
@@ -54,8 +73,7 @@ async fn company_suggestions_match_any_case_punctuation_and_domain() {
 #[actix_web::test]
 async fn the_company_note_says_when_saving_creates_a_new_company() {
     let app = TestApp::new().await;
-    let (mut c, token) = app.rep_signed_in().await;
-    let id = company(&mut c, &token, json!({"name": "Northwind Traders"})).await;
+    let (mut c, _, id) = rep_with_company(&app, json!({"name": "Northwind Traders"})).await;
     let res = c.hx_get("/pick/options?company=northwind&note=1").await;
     let html = res.text();
     assert!(
@@ -90,8 +108,8 @@ async fn the_company_note_says_when_saving_creates_a_new_company() {
 #[actix_web::test]
 async fn saving_a_differently_written_company_links_the_existing_one() {
     let app = TestApp::new().await;
-    let (mut c, token) = app.rep_signed_in().await;
-    let id = company(&mut c, &token, json!({"name": "Northwind Traders, Inc."})).await;
+    let (mut c, token, id) =
+        rep_with_company(&app, json!({"name": "Northwind Traders, Inc."})).await;
     c.get("/contacts/new").await;
     c.post_form_ok(
         "/contacts",
@@ -137,13 +155,7 @@ async fn saving_a_differently_written_company_links_the_existing_one() {
 async fn typing_an_email_or_name_of_another_contact_warns_with_a_link() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let ana = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "Silva", "ana@acme.com"),
-        )
-        .await;
+    let ana = c.add_contact(&token, "Ana", "Silva", "ana@acme.com").await;
     let link = format!("href=\"/contacts/{ana}\"");
     let html = c.hx_get("/pick/contact?email=ANA%40acme.com").await.text();
     assert!(
@@ -168,23 +180,13 @@ async fn typing_an_email_or_name_of_another_contact_warns_with_a_link() {
 #[actix_web::test]
 async fn a_refused_duplicate_email_links_the_contact_that_has_it() {
     let app = TestApp::new().await;
-    let (mut c, token) = app.rep_signed_in().await;
-    let ana = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Jane", "Doe", "jane@acme.com"),
-        )
-        .await;
-    let res = submit_new(
-        &mut c,
-        &[
-            ("first_name", "Janet"),
-            ("last_name", "Doe"),
-            ("email", "JANE@acme.com"),
-        ],
-    )
-    .await;
+    let fields = [
+        ("first_name", "Janet"),
+        ("last_name", "Doe"),
+        ("email", "JANE@acme.com"),
+    ];
+    let saved = contact_json("Jane", "Doe", "jane@acme.com");
+    let (_, ana, res) = submitted_beside(&app, saved, &fields).await;
     assert_eq!(res.status, 409, "{}", res.text());
     assert!(
         res.text().contains(&format!(
@@ -198,19 +200,13 @@ async fn a_refused_duplicate_email_links_the_contact_that_has_it() {
 #[actix_web::test]
 async fn the_look_alike_panel_keeps_the_form_in_the_address_bar() {
     let app = TestApp::new().await;
-    let (mut c, token) = app.rep_signed_in().await;
-    let body = json!({"first_name": "Ana", "last_name": "Silva", "phone": "+1 555 0100"});
-    c.api_ok(Method::POST, "/api/v1/contacts", &token, Some(body))
-        .await;
-    let res = submit_new(
-        &mut c,
-        &[
-            ("first_name", "Other"),
-            ("last_name", "Person"),
-            ("phone", "+1 555 0100"),
-        ],
-    )
-    .await;
+    let saved = json!({"first_name": "Ana", "last_name": "Silva", "phone": "+1 555 0100"});
+    let fields = [
+        ("first_name", "Other"),
+        ("last_name", "Person"),
+        ("phone", "+1 555 0100"),
+    ];
+    let (mut c, _, res) = submitted_beside(&app, saved, &fields).await;
     assert!(res.text().contains("This may already be in Cairn"));
     let url = res.header("hx-replace-url").unwrap_or_default();
     assert_eq!(
@@ -227,8 +223,7 @@ async fn the_look_alike_panel_keeps_the_form_in_the_address_bar() {
 #[actix_web::test]
 async fn add_contact_on_a_company_page_prefills_it_and_returns_there() {
     let app = TestApp::new().await;
-    let (mut c, token) = app.rep_signed_in().await;
-    let id = company(&mut c, &token, json!({"name": "Initech"})).await;
+    let (mut c, _, id) = rep_with_company(&app, json!({"name": "Initech"})).await;
     let page = c.get(&format!("/companies/{id}")).await.text();
     assert!(
         page.contains(&format!("href=\"/contacts/new?company={id}\"")),
@@ -260,8 +255,7 @@ async fn add_contact_on_a_company_page_prefills_it_and_returns_there() {
 #[actix_web::test]
 async fn cancel_on_a_contact_started_from_a_company_goes_back_to_it() {
     let app = TestApp::new().await;
-    let (mut c, token) = app.rep_signed_in().await;
-    let id = company(&mut c, &token, json!({"name": "Initech"})).await;
+    let (mut c, _, id) = rep_with_company(&app, json!({"name": "Initech"})).await;
     let form = c.get(&format!("/contacts/new?company={id}")).await.text();
     assert!(
         form.contains(&format!(
@@ -301,19 +295,13 @@ async fn a_return_address_elsewhere_is_not_followed_after_saving() {
 #[actix_web::test]
 async fn the_same_name_at_a_company_spelt_otherwise_is_flagged_before_saving() {
     let app = TestApp::new().await;
-    let (mut c, token) = app.rep_signed_in().await;
-    let body = json!({"first_name": "Ana", "last_name": "Silva", "company": "Northwind Traders"});
-    c.api_ok(Method::POST, "/api/v1/contacts", &token, Some(body))
-        .await;
-    let res = submit_new(
-        &mut c,
-        &[
-            ("first_name", "Ana"),
-            ("last_name", "Silva"),
-            ("company", "northwind"),
-        ],
-    )
-    .await;
+    let saved = json!({"first_name": "Ana", "last_name": "Silva", "company": "Northwind Traders"});
+    let fields = [
+        ("first_name", "Ana"),
+        ("last_name", "Silva"),
+        ("company", "northwind"),
+    ];
+    let (_, _, res) = submitted_beside(&app, saved, &fields).await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert!(
         res.text().contains("This may already be in Cairn"),

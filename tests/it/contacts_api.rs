@@ -484,11 +484,7 @@ async fn null_for_a_required_field_and_control_characters_are_422() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let id = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "Silva", "ana@example.com"),
-        )
+        .add_contact(&token, "Ana", "Silva", "ana@example.com")
         .await;
     for field in ["first_name", "last_name", "source", "owner_id"] {
         let res = c

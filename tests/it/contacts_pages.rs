@@ -238,11 +238,7 @@ async fn the_row_delete_button_removes_the_contact() {
     let token = signed_in_rep(&app).await;
     let mut c = app.client().await;
     let id = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "Silva", "ana@example.com"),
-        )
+        .add_contact(&token, "Ana", "Silva", "ana@example.com")
         .await;
     c.sign_in("rep@example.com", PASSWORD).await;
     c.get("/contacts").await;

@@ -62,6 +62,19 @@ async fn move_deal(
     c.api(Method::POST, &path, token, Some(body)).await
 }
 
+/// Moves deal `id` as `body` says (anything but a 200 fails); the first pipeline's deal
+/// titles in the board's order after it.
+async fn moved(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    id: i64,
+    body: serde_json::Value,
+) -> Vec<String> {
+    let res = move_deal(c, token, id, body).await;
+    assert_eq!(res.status, 200, "the move: {}", res.text());
+    c.titles("/api/v1/deals?sort=stage", token).await
+}
+
 /// The rep the tests' boards are read as (the first user made).
 fn rep_actor() -> cairn::domain::Actor {
     cairn::domain::Actor {
@@ -110,13 +123,7 @@ async fn a_new_install_has_a_sales_pipeline_of_four_open_stages_won_and_lost() {
 async fn a_new_deal_starts_in_the_first_stage_with_its_probability_and_contacts() {
     let app = TestApp::new().await;
     let (token, mut c, _) = rep_and_stages(&app).await;
-    let ana = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "S", "ana@example.com"),
-        )
-        .await;
+    let ana = c.add_contact(&token, "Ana", "S", "ana@example.com").await;
     let body = json!({"title": "Acme pilot", "amount": 1250000, "currency": "eur", "contact_ids": [ana], "expected_close": "2026-12-31"});
     let res = c
         .api(Method::POST, "/api/v1/deals", &token, Some(body))
@@ -612,44 +619,34 @@ async fn a_deal_deleted_from_its_page_is_a_404_to_a_board_still_showing_it() {
     );
 }
 
-#[actix_web::test]
-async fn deals_show_on_their_company_in_search_and_follow_merges() {
-    let app = TestApp::new().await;
+/// A rep's token and a client, with companies Acme and Acme Inc, contacts Ana and her
+/// duplicate, and the deal Rocket skates at Acme Inc with the duplicate; the ids (Acme,
+/// Acme Inc, Ana, the duplicate, the deal).
+async fn rocket_skates(app: &TestApp) -> (String, Client<impl TestService>, [i64; 5]) {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let keep = c
-        .create("/api/v1/companies", &token, json!({"name": "Acme"}))
-        .await;
-    let lose = c
-        .create("/api/v1/companies", &token, json!({"name": "Acme Inc"}))
-        .await;
-    let ana = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "S", "ana@example.com"),
-        )
-        .await;
-    let dup = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "S", "ana2@example.com"),
-        )
-        .await;
-    let deal = c
-        .create(
-            "/api/v1/deals",
-            &token,
-            json!({"title": "Rocket skates", "company_id": lose, "contact_ids": [dup]}),
-        )
-        .await;
-    let r = c
-        .api(Method::GET, "/api/v1/search?q=rocket", &token, None)
-        .await
-        .json();
-    assert_eq!(r["deals"][0]["id"], deal);
-    // Merges move deals along.
+    let keep = c.add_company(&token, "Acme").await;
+    let lose = c.add_company(&token, "Acme Inc").await;
+    let ana = c.add_contact(&token, "Ana", "S", "ana@example.com").await;
+    let dup = c.add_contact(&token, "Ana", "S", "ana2@example.com").await;
+    let body = json!({"title": "Rocket skates", "company_id": lose, "contact_ids": [dup]});
+    let deal = c.add("deals", &token, body).await;
+    (token, c, [keep, lose, ana, dup, deal])
+}
+
+#[actix_web::test]
+async fn deals_show_in_search() {
+    let app = TestApp::new().await;
+    let (token, mut c, [.., deal]) = rocket_skates(&app).await;
+    let r = c.get_json("/api/v1/search?q=rocket", &token).await;
+    assert_eq!(r["deals"][0]["id"], deal, "{r}");
+}
+
+/// Merges move deals along, and the company page shows them.
+#[actix_web::test]
+async fn deals_follow_company_and_contact_merges() {
+    let app = TestApp::new().await;
+    let (token, mut c, [keep, lose, ana, dup, deal]) = rocket_skates(&app).await;
     c.api_ok(
         Method::POST,
         &format!("/api/v1/companies/{keep}/merge"),
@@ -842,9 +839,7 @@ async fn initech_renewal(
     app: &TestApp,
 ) -> (String, Client<impl TestService>, i64, serde_json::Value) {
     let (token, mut c, st) = rep_and_stages(app).await;
-    let company = c
-        .create("/api/v1/companies", &token, json!({"name": "Initech"}))
-        .await;
+    let company = c.add_company(&token, "Initech").await;
     let body = json!({"title": "Renewal", "amount": 5000, "currency": "USD",
                       "stage_id": st[0].0, "company_id": company});
     let deal = new_deal(&mut c, &token, body).await;
@@ -963,18 +958,9 @@ async fn the_cached_deal_table_shows_another_processs_company_rename() {
 async fn renewal_with_ann(app: &TestApp) -> i64 {
     let (token, mut c, _, deal) = initech_renewal(app).await;
     let ann = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ann", "Lee", "ann@initech.test"),
-        )
+        .add_contact(&token, "Ann", "Lee", "ann@initech.test")
         .await;
-    c.create(
-        "/api/v1/contacts",
-        &token,
-        contact_json("Bo", "Free", "bo@initech.test"),
-    )
-    .await;
+    c.add_contact(&token, "Bo", "Free", "bo@initech.test").await;
     let path = format!("/api/v1/deals/{}", deal["id"]);
     let body = json!({"contact_ids": [ann]});
     c.api_ok(Method::PATCH, &path, &token, Some(body)).await;
@@ -1049,18 +1035,9 @@ async fn a_company_another_process_deletes_leaves_the_cached_board() {
 async fn umbrella(app: &TestApp) -> (String, Client<impl TestService>, i64) {
     let mut c = app.signed_in("rep-api@example.com", "rep").await;
     let token = app.token("rep-api@example.com").await;
-    c.create(
-        "/api/v1/companies",
-        &token,
-        json!({"name": "Umbrella Corp"}),
-    )
-    .await;
+    c.add_company(&token, "Umbrella Corp").await;
     let ann = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ann", "Lee", "ann@umbrella.test"),
-        )
+        .add_contact(&token, "Ann", "Lee", "ann@umbrella.test")
         .await;
     for email in ["bob@umbrella.test", "bob2@umbrella.test"] {
         c.create(
@@ -1276,6 +1253,21 @@ async fn abcd_with_a_last(c: &mut Client<impl TestService>, token: &str, lead: i
     ids
 }
 
+/// A rep with A, B, C and D in the first stage (A moved last): the token, a client, the
+/// stages and the four deals' ids.
+async fn rep_with_abcd(
+    app: &TestApp,
+) -> (
+    String,
+    Client<impl TestService>,
+    Vec<(i64, String)>,
+    Vec<i64>,
+) {
+    let (token, mut c, st) = rep_and_stages(app).await;
+    let ids = abcd_with_a_last(&mut c, &token, st[0].0).await;
+    (token, c, st, ids)
+}
+
 /// A huge index is the end of the column, not a broken position.
 #[actix_web::test]
 async fn a_deal_moved_to_a_huge_index_goes_last() {
@@ -1292,19 +1284,16 @@ async fn a_deal_moved_to_a_huge_index_goes_last() {
 #[actix_web::test]
 async fn a_deal_moved_after_a_neighbour_lands_right_after_it_whatever_the_gaps() {
     let app = TestApp::new().await;
-    let (token, mut c, st) = rep_and_stages(&app).await;
+    let (token, mut c, st, ids) = rep_with_abcd(&app).await;
     let lead = st[0].0;
-    let ids = abcd_with_a_last(&mut c, &token, lead).await;
     exec(
         &app.db,
         &format!("UPDATE deals SET position = position * 10 WHERE stage_id = {lead}"),
     )
     .await;
     let body = json!({"stage_id": lead, "version": 1, "after_id": ids[2]});
-    let res = move_deal(&mut c, &token, ids[1], body).await;
-    assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
-        c.titles("/api/v1/deals?sort=stage", &token).await,
+        moved(&mut c, &token, ids[1], body).await,
         ["C", "B", "D", "A"]
     );
 }
@@ -1312,8 +1301,7 @@ async fn a_deal_moved_after_a_neighbour_lands_right_after_it_whatever_the_gaps()
 #[actix_web::test]
 async fn a_deal_cannot_go_after_a_deal_of_another_stage_or_after_itself() {
     let app = TestApp::new().await;
-    let (token, mut c, st) = rep_and_stages(&app).await;
-    let ids = abcd_with_a_last(&mut c, &token, st[0].0).await;
+    let (token, mut c, st, ids) = rep_with_abcd(&app).await;
     let body = json!({"stage_id": st[1].0, "version": 1, "after_id": ids[2]});
     let res = move_deal(&mut c, &token, ids[1], body).await;
     assert_eq!(res.status, 422, "the neighbour is not in that stage");
@@ -1330,13 +1318,10 @@ async fn a_deal_cannot_go_after_a_deal_of_another_stage_or_after_itself() {
 #[actix_web::test]
 async fn a_deal_moved_by_index_goes_to_that_place_in_the_column() {
     let app = TestApp::new().await;
-    let (token, mut c, st) = rep_and_stages(&app).await;
-    let ids = abcd_with_a_last(&mut c, &token, st[0].0).await;
+    let (token, mut c, st, ids) = rep_with_abcd(&app).await;
     let body = json!({"stage_id": st[0].0, "version": 1, "position": 0});
-    let res = move_deal(&mut c, &token, ids[3], body).await;
-    assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
-        c.titles("/api/v1/deals?sort=stage", &token).await,
+        moved(&mut c, &token, ids[3], body).await,
         ["D", "B", "C", "A"]
     );
 }
@@ -1346,9 +1331,8 @@ async fn a_deal_moved_by_index_goes_to_that_place_in_the_column() {
 #[actix_web::test]
 async fn a_deal_placed_after_one_of_two_tied_deals_lands_between_them() {
     let app = TestApp::new().await;
-    let (token, mut c, st) = rep_and_stages(&app).await;
+    let (token, mut c, st, ids) = rep_with_abcd(&app).await;
     let lead = st[0].0;
-    let ids = abcd_with_a_last(&mut c, &token, lead).await;
     exec(
         &app.db,
         &format!(
@@ -1361,10 +1345,8 @@ async fn a_deal_placed_after_one_of_two_tied_deals_lands_between_them() {
     // Now D, then B and C tied at 7 (B first: lower id), then A; put A right after B,
     // which must land it between the two tied rows.
     let body = json!({"stage_id": lead, "version": 2, "after_id": ids[1]});
-    let res = move_deal(&mut c, &token, ids[0], body).await;
-    assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(
-        c.titles("/api/v1/deals?sort=stage", &token).await,
+        moved(&mut c, &token, ids[0], body).await,
         ["D", "B", "A", "C"]
     );
 }
@@ -1478,9 +1460,7 @@ async fn hooli(app: &TestApp) -> Hooli<Client<impl TestService>> {
     let mut c = app.signed_in("rep-api@example.com", "rep").await;
     let token = app.token("rep-api@example.com").await;
     let viewer = app.user("v@example.com", "viewer").await;
-    let company = c
-        .create("/api/v1/companies", &token, json!({"name": "Hooli"}))
-        .await;
+    let company = c.add_company(&token, "Hooli").await;
     let body = json!({"title": "Nucleus", "company_id": company});
     let id = new_deal(&mut c, &token, body).await["id"].as_i64().unwrap();
     new_deal(&mut c, &token, json!({"title": "Elsewhere"})).await;

@@ -60,25 +60,13 @@ where
     B: MessageBody,
 {
     let contact = c
-        .create(
-            "/api/v1/contacts",
-            token,
-            contact_json("Ann", "Fuzz", "ann@fuzz.example"),
-        )
+        .add_contact(token, "Ann", "Fuzz", "ann@fuzz.example")
         .await;
     let other_contact = c
-        .create(
-            "/api/v1/contacts",
-            token,
-            contact_json("Bob", "Fuzz", "bob@fuzz.example"),
-        )
+        .add_contact(token, "Bob", "Fuzz", "bob@fuzz.example")
         .await;
-    let company = c
-        .create("/api/v1/companies", token, json!({"name": "Fuzz Target"}))
-        .await;
-    let other_company = c
-        .create("/api/v1/companies", token, json!({"name": "Fuzz Other"}))
-        .await;
+    let company = c.add_company(token, "Fuzz Target").await;
+    let other_company = c.add_company(token, "Fuzz Other").await;
     let deal = c
         .create(
             "/api/v1/deals",

@@ -14,11 +14,7 @@ async fn a_contact_page_renders_a_note_as_markdown_and_nothing_in_it_runs() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let contact = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "Silva", "ana@example.com"),
-        )
+        .add_contact(&token, "Ana", "Silva", "ana@example.com")
         .await;
     let body = json!({"kind": "note", "body": HOSTILE, "contact_id": contact});
     let a = c

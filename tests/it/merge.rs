@@ -4,140 +4,129 @@ use serde_json::json;
 
 use crate::support::*;
 
-#[actix_web::test]
-async fn the_form_shows_likely_duplicates_before_saving() {
-    let app = TestApp::new().await;
+/// A rep's new contact form posted with `fields` when Ana Silva at Acme
+/// (+351 21 000 0000) is already saved; the answer.
+async fn submitted_beside_ana(app: &TestApp, fields: &[(&str, &str)]) -> Response {
     let (mut c, token) = app.rep_signed_in().await;
     let body = json!({"first_name": "Ana", "last_name": "Silva", "phone": "+351 21 000 0000", "company": "Acme"});
-    c.api(Method::POST, "/api/v1/contacts", &token, Some(body))
-        .await;
+    c.create("/api/v1/contacts", &token, body).await;
     c.get("/contacts/new").await;
+    c.post_form("/contacts", fields).await
+}
 
-    // Same name at the same company (any case).
-    let res = c
-        .post_form(
-            "/contacts",
-            &[
-                ("first_name", "ana"),
-                ("last_name", "SILVA"),
-                ("company", "acme"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, 200);
-    assert!(
-        res.text().contains("This may already be in Cairn") && res.text().contains("Ana Silva")
-    );
-    assert_eq!(app.count("contacts").await, 1, "nothing saved yet");
-    // Same phone.
-    let res = c
-        .post_form(
-            "/contacts",
-            &[
-                ("first_name", "Someone"),
-                ("last_name", "Else"),
-                ("phone", "+351 21 000 0000"),
-            ],
-        )
-        .await;
-    assert!(res.text().contains("This may already be in Cairn"));
-    // Saving anyway works.
-    let res = c
-        .post_form(
-            "/contacts",
-            &[
-                ("first_name", "ana"),
-                ("last_name", "SILVA"),
-                ("company", "acme"),
-                ("confirm_duplicates", "1"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, 303);
+const LIKELY: &str = "This may already be in Cairn";
+
+/// The same name at the same company (any case), or the same phone.
+#[actix_web::test]
+async fn the_form_asks_about_a_likely_duplicate_before_saving() {
+    for fields in [
+        [
+            ("first_name", "ana"),
+            ("last_name", "SILVA"),
+            ("company", "acme"),
+        ],
+        [
+            ("first_name", "Someone"),
+            ("last_name", "Else"),
+            ("phone", "+351 21 000 0000"),
+        ],
+    ] {
+        let app = TestApp::new().await;
+        let res = submitted_beside_ana(&app, &fields).await;
+        assert_eq!(res.status, 200, "{fields:?}: {}", res.text());
+        assert!(
+            res.text().contains(LIKELY) && res.text().contains("Ana Silva"),
+            "{fields:?} is asked about, naming Ana: {}",
+            res.text()
+        );
+        assert_eq!(
+            app.count("contacts").await,
+            1,
+            "{fields:?}: nothing saved yet"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_likely_duplicate_saved_anyway_is_saved() {
+    let app = TestApp::new().await;
+    let res = submitted_beside_ana(
+        &app,
+        &[
+            ("first_name", "ana"),
+            ("last_name", "SILVA"),
+            ("company", "acme"),
+            ("confirm_duplicates", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.text());
     assert_eq!(app.count("contacts").await, 2);
-    // No look-alike, no question.
-    let res = c
-        .post_form(
-            "/contacts",
-            &[
-                ("first_name", "Ben"),
-                ("last_name", "Okafor"),
-                ("company", "Acme"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status, 303);
+}
+
+#[actix_web::test]
+async fn a_contact_with_no_look_alike_is_saved_without_a_question() {
+    let app = TestApp::new().await;
+    let res = submitted_beside_ana(
+        &app,
+        &[
+            ("first_name", "Ben"),
+            ("last_name", "Okafor"),
+            ("company", "Acme"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+}
+
+/// POST /api/v1/`kind`/`keep`/merge with `body` as `token`; the answer.
+async fn merge(
+    c: &mut Client<impl TestService>,
+    kind: &str,
+    token: &str,
+    keep: i64,
+    body: serde_json::Value,
+) -> Response {
+    let path = format!("/api/v1/{kind}/{keep}/merge");
+    c.api(Method::POST, &path, token, Some(body)).await
+}
+
+/// A rep signed in with two Anas: one to keep (ana@old.example, vip) and one to merge
+/// into it (ana@new.example, a phone, at Acme, partner and vip); the token and their ids.
+async fn two_anas(app: &TestApp) -> (Client<impl TestService>, String, i64, i64) {
+    let (mut c, token) = app.rep_signed_in().await;
+    let keep = c.create("/api/v1/contacts", &token, json!({"first_name": "Ana", "last_name": "Silva", "email": "ana@old.example", "tags": ["vip"]})).await;
+    let lose = c.create("/api/v1/contacts", &token, json!({"first_name": "Ana M.", "last_name": "Silva", "email": "ana@new.example", "phone": "+1 555 0100", "company": "Acme", "tags": ["partner", "vip"]})).await;
+    (c, token, keep, lose)
+}
+
+#[actix_web::test]
+async fn bad_contact_merges_are_422_and_change_nothing() {
+    let app = TestApp::new().await;
+    let (mut c, token, keep, lose) = two_anas(&app).await;
+    let acme = c.get_json("/api/v1/companies?q=acme", &token).await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    for body in [
+        json!({"merge_id": keep}),
+        json!({"merge_id": 999999}),
+        json!({"merge_id": lose, "take": ["shoe_size"]}),
+        // A company's id is not a contact of another type.
+        json!({"merge_id": acme + 1000}),
+    ] {
+        let res = merge(&mut c, "contacts", &token, keep, body.clone()).await;
+        assert_eq!(res.status, 422, "{body}: {}", res.text());
+    }
+    assert_eq!(app.count("contacts").await, 2);
 }
 
 #[actix_web::test]
 async fn merging_moves_everything_and_keeps_chosen_values() {
     let app = TestApp::new().await;
-    let (mut c, token) = app.rep_signed_in().await;
-    let keep = c
-        .api(Method::POST, "/api/v1/contacts", &token, Some(json!({"first_name": "Ana", "last_name": "Silva", "email": "ana@old.example", "tags": ["vip"]})))
-        .await
-        .json();
-    let lose = c
-        .api(Method::POST, "/api/v1/contacts", &token, Some(json!({"first_name": "Ana M.", "last_name": "Silva", "email": "ana@new.example", "phone": "+1 555 0100", "company": "Acme", "tags": ["partner", "vip"]})))
-        .await
-        .json();
-    let (keep_id, lose_id) = (keep["id"].as_i64().unwrap(), lose["id"].as_i64().unwrap());
-
-    // Bad merges are refused and change nothing.
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/contacts/{keep_id}/merge"),
-            &token,
-            Some(json!({"merge_id": keep_id})),
-        )
-        .await;
-    assert_eq!(res.status, 422, "not with itself");
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/contacts/{keep_id}/merge"),
-            &token,
-            Some(json!({"merge_id": 999999})),
-        )
-        .await;
-    assert_eq!(res.status, 422);
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/contacts/{keep_id}/merge"),
-            &token,
-            Some(json!({"merge_id": lose_id, "take": ["shoe_size"]})),
-        )
-        .await;
-    assert_eq!(res.status, 422);
-    // A company's id is not a contact of another type.
-    let acme = c
-        .api(Method::GET, "/api/v1/companies?q=acme", &token, None)
-        .await
-        .json()["items"][0]["id"]
-        .as_i64()
-        .unwrap();
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/contacts/{keep_id}/merge"),
-            &token,
-            Some(json!({"merge_id": acme + 1000})),
-        )
-        .await;
-    assert_eq!(res.status, 422);
-    assert_eq!(app.count("contacts").await, 2);
-
+    let (mut c, token, keep_id, lose_id) = two_anas(&app).await;
     // Take the newer email, the phone and the company; keep the first name.
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/contacts/{keep_id}/merge"),
-            &token,
-            Some(json!({"merge_id": lose_id, "take": ["email", "phone", "company"]})),
-        )
-        .await;
+    let body = json!({"merge_id": lose_id, "take": ["email", "phone", "company"]});
+    let res = merge(&mut c, "contacts", &token, keep_id, body).await;
     assert_eq!(res.status, 200, "{}", res.text());
     let merged = res.json();
     assert_eq!(merged["id"], keep_id);
@@ -149,17 +138,8 @@ async fn merging_moves_everything_and_keeps_chosen_values() {
     assert_eq!(merged["phone"], "+1 555 0100");
     assert_eq!(merged["company"], "Acme");
     assert_eq!(merged["tags"], json!(["partner", "vip"]));
-    assert_eq!(
-        c.api(
-            Method::GET,
-            &format!("/api/v1/contacts/{lose_id}"),
-            &token,
-            None
-        )
-        .await
-        .status,
-        404
-    );
+    let path = format!("/api/v1/contacts/{lose_id}");
+    assert_eq!(c.api(Method::GET, &path, &token, None).await.status, 404);
     assert_eq!(app.count("contacts").await, 1);
     assert_eq!(app.count("contact_tags").await, 2);
     assert_eq!(
@@ -230,33 +210,13 @@ async fn merging_companies_moves_their_contacts() {
     let lose = c.create("/api/v1/companies", &token, json!({"name": "ACME Inc", "domain": "acme.com", "industry": "software", "tags": ["partner"]}))
         .await;
     for (who, company) in [("Ana", keep), ("Ben", lose), ("Cy", lose)] {
-        c.api(
-            Method::POST,
-            "/api/v1/contacts",
-            &token,
-            Some(json!({"first_name": who, "last_name": "X", "company_id": company})),
-        )
-        .await;
+        let body = json!({"first_name": who, "last_name": "X", "company_id": company});
+        c.create("/api/v1/contacts", &token, body).await;
     }
-    assert_eq!(
-        c.api(
-            Method::POST,
-            &format!("/api/v1/companies/{keep}/merge"),
-            &token,
-            Some(json!({"merge_id": keep}))
-        )
-        .await
-        .status,
-        422
-    );
-    let res = c
-        .api(
-            Method::POST,
-            &format!("/api/v1/companies/{keep}/merge"),
-            &token,
-            Some(json!({"merge_id": lose, "take": ["domain", "industry"]})),
-        )
-        .await;
+    let res = merge(&mut c, "companies", &token, keep, json!({"merge_id": keep})).await;
+    assert_eq!(res.status, 422, "not with itself: {}", res.text());
+    let body = json!({"merge_id": lose, "take": ["domain", "industry"]});
+    let res = merge(&mut c, "companies", &token, keep, body).await;
     assert_eq!(res.status, 200, "{}", res.text());
     let merged = res.json();
     assert_eq!(merged["name"], "Acme");
@@ -280,18 +240,10 @@ async fn the_merge_partner_is_picked_by_name_with_suggestions() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let a = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "Silva", "ana@one.example"),
-        )
+        .add_contact(&token, "Ana", "Silva", "ana@one.example")
         .await;
     let b = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Anna", "Sylva", "anna@two.example"),
-        )
+        .add_contact(&token, "Anna", "Sylva", "anna@two.example")
         .await;
     let page = c.get(&format!("/contacts/{a}/merge")).await.text();
     assert!(
@@ -323,11 +275,7 @@ async fn a_merge_partner_that_names_nothing_says_so_in_the_page() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let a = c
-        .create(
-            "/api/v1/contacts",
-            &token,
-            contact_json("Ana", "Silva", "ana@one.example"),
-        )
+        .add_contact(&token, "Ana", "Silva", "ana@one.example")
         .await;
     for (typed, says) in [
         ("Nobody%20Here", "No contact matches “Nobody Here”"),
@@ -361,9 +309,7 @@ async fn a_merge_partner_that_names_nothing_says_so_in_the_page() {
 async fn companies_are_merged_with_a_company_picked_by_name_or_domain() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let keep = c
-        .create("/api/v1/companies", &token, json!({"name": "Globex"}))
-        .await;
+    let keep = c.add_company(&token, "Globex").await;
     let other = c
         .create(
             "/api/v1/companies",

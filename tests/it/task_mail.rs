@@ -101,7 +101,7 @@ async fn a_task_assigned_by_someone_else_emails_the_assignee_once() {
         title: Some("Call Ada back today".into()),
         ..Default::default()
     };
-    tasks::update(&app.db, &admin, t.id, &patch)
+    tasks::update(&app.db, &admin, t.id, patch)
         .await
         .expect("retitle");
     tokio::time::sleep(StdDuration::from_millis(300)).await;
@@ -213,7 +213,7 @@ async fn a_redated_task_reminds_at_the_new_due_only() {
         due_at: Some(Some(later)),
         ..Default::default()
     };
-    tasks::update(&app.db, &rep, t.id, &patch)
+    tasks::update(&app.db, &rep, t.id, patch)
         .await
         .expect("re-date");
     let jobs = reminders(&app, t.id).await;
@@ -250,7 +250,7 @@ async fn a_reassigned_tasks_reminder_goes_to_the_new_assignee_only() {
         assignee_id: Some(new.id),
         ..Default::default()
     };
-    tasks::update(&app.db, &manager, t.id, &patch)
+    tasks::update(&app.db, &manager, t.id, patch)
         .await
         .expect("reassign");
     let jobs = reminders(&app, t.id).await;

@@ -13,32 +13,53 @@ async fn rep_posts(app: &TestApp, body: serde_json::Value) -> Response {
         .await
 }
 
-#[actix_web::test]
-async fn a_task_is_created_read_changed_and_deleted() {
-    let app = TestApp::new().await;
+/// A rep's new task `body` on a fresh install is refused with a 422 naming `field`.
+async fn refused(body: serde_json::Value, field: &str) {
+    rep_posts(&TestApp::new().await, body)
+        .await
+        .refuses_field(field);
+}
+
+/// PATCH /api/v1/tasks/`id` with `body` as `token`, answered as it is.
+async fn patch(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    id: i64,
+    body: serde_json::Value,
+) -> Response {
+    let path = format!("/api/v1/tasks/{id}");
+    c.api(Method::PATCH, &path, token, Some(body)).await
+}
+
+/// A rep's token, a client, and the id of their task "Call Ana" due on 3 December with
+/// high priority.
+async fn rep_with_a_task(app: &TestApp) -> (String, Client<impl TestService>, i64) {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let id = c
-        .create(
-            "/api/v1/tasks",
-            &token,
-            json!({"title": "Call Ana", "due_date": "2026-12-03", "priority": "high"}),
-        )
-        .await;
+    let body = json!({"title": "Call Ana", "due_date": "2026-12-03", "priority": "high"});
+    let id = c.add("tasks", &token, body).await;
+    (token, c, id)
+}
+
+#[actix_web::test]
+async fn a_task_created_reads_back_as_given() {
+    let app = TestApp::new().await;
+    let (token, mut c, id) = rep_with_a_task(&app).await;
     let t = c.get_json(&format!("/api/v1/tasks/{id}"), &token).await;
     assert_eq!(t["title"], "Call Ana");
     assert_eq!(t["due_date"], "2026-12-03");
     assert_eq!(t["priority"], "high");
     assert!(t["due_at"].is_null(), "a date-only task has no time: {t}");
-    let changed = c
-        .api_ok(
-            Method::PATCH,
-            &format!("/api/v1/tasks/{id}"),
-            &token,
-            Some(json!({"title": "Call Ana back", "due_at": "2026-12-03T09:30:00+01:00", "due_date": null, "done": true, "version": 1})),
-        )
-        .await
-        .json();
+}
+
+#[actix_web::test]
+async fn a_task_changed_to_a_time_stores_it_in_utc_and_drops_its_date() {
+    let app = TestApp::new().await;
+    let (token, mut c, id) = rep_with_a_task(&app).await;
+    let body = json!({"title": "Call Ana back", "due_at": "2026-12-03T09:30:00+01:00", "due_date": null, "done": true, "version": 1});
+    let res = patch(&mut c, &token, id, body).await;
+    assert_eq!(res.status, 200, "the change: {}", res.text());
+    let changed = res.json();
     assert_eq!(changed["title"], "Call Ana back");
     assert_eq!(changed["due_at"], "2026-12-03T08:30:00Z", "stored in UTC");
     assert!(
@@ -47,6 +68,12 @@ async fn a_task_is_created_read_changed_and_deleted() {
     );
     assert_eq!(changed["done"], true);
     assert_eq!(changed["version"], 2);
+}
+
+#[actix_web::test]
+async fn a_deleted_task_is_404() {
+    let app = TestApp::new().await;
+    let (token, mut c, id) = rep_with_a_task(&app).await;
     c.api_ok(Method::DELETE, &format!("/api/v1/tasks/{id}"), &token, None)
         .await;
     let gone = c
@@ -61,16 +88,9 @@ async fn a_task_is_assigned_to_its_creator_unless_it_names_someone() {
     let token = app.api_user("rep").await;
     let other = app.user("other@example.com", "rep").await;
     let mut c = app.client().await;
-    let mine = c
-        .create("/api/v1/tasks", &token, json!({"title": "Mine"}))
-        .await;
-    let theirs = c
-        .create(
-            "/api/v1/tasks",
-            &token,
-            json!({"title": "Theirs", "assignee_id": other.id}),
-        )
-        .await;
+    let mine = c.add("tasks", &token, json!({"title": "Mine"})).await;
+    let body = json!({"title": "Theirs", "assignee_id": other.id});
+    let theirs = c.add("tasks", &token, body).await;
     let mine = c.get_json(&format!("/api/v1/tasks/{mine}"), &token).await;
     let theirs = c.get_json(&format!("/api/v1/tasks/{theirs}"), &token).await;
     assert_eq!(mine["assignee_id"], mine["created_by"]);
@@ -79,32 +99,18 @@ async fn a_task_is_assigned_to_its_creator_unless_it_names_someone() {
 
 #[actix_web::test]
 async fn a_due_date_that_is_not_a_date_is_422_naming_the_field() {
-    let res = rep_posts(
-        &TestApp::new().await,
-        json!({"title": "X", "due_date": "2026-13-45"}),
-    )
-    .await;
-    res.refuses_field("due_date");
+    refused(json!({"title": "X", "due_date": "2026-13-45"}), "due_date").await;
 }
 
 #[actix_web::test]
 async fn a_due_time_that_is_not_a_time_is_422_naming_the_field() {
-    let res = rep_posts(
-        &TestApp::new().await,
-        json!({"title": "X", "due_at": "tomorrow"}),
-    )
-    .await;
-    res.refuses_field("due_at");
+    refused(json!({"title": "X", "due_at": "tomorrow"}), "due_at").await;
 }
 
 #[actix_web::test]
 async fn a_due_time_and_a_due_date_together_are_refused() {
-    let res = rep_posts(
-        &TestApp::new().await,
-        json!({"title": "X", "due_at": "2026-12-03T09:00:00Z", "due_date": "2026-12-03"}),
-    )
-    .await;
-    res.refuses_field("due_at");
+    let body = json!({"title": "X", "due_at": "2026-12-03T09:00:00Z", "due_date": "2026-12-03"});
+    refused(body, "due_at").await;
 }
 
 #[actix_web::test]
@@ -120,12 +126,7 @@ async fn a_deactivated_assignee_is_422() {
 
 #[actix_web::test]
 async fn an_assignee_who_does_not_exist_is_422() {
-    let res = rep_posts(
-        &TestApp::new().await,
-        json!({"title": "X", "assignee_id": 999_999}),
-    )
-    .await;
-    res.refuses_field("assignee_id");
+    refused(json!({"title": "X", "assignee_id": 999_999}), "assignee_id").await;
 }
 
 #[actix_web::test]
@@ -152,28 +153,15 @@ async fn a_rep_cannot_change_a_task_neither_assigned_to_nor_created_by_them() {
     let rep = app.api_user("rep").await;
     let other = app.user("other@example.com", "rep").await;
     let mut c = app.client().await;
-    let deal = c
-        .create(
-            "/api/v1/deals",
-            &manager,
-            json!({"title": "Pilot", "amount": 100}),
-        )
-        .await;
+    let deal = c.add_deal(&manager, "Pilot").await;
     let id = c
-        .create(
-            "/api/v1/tasks",
+        .add(
+            "tasks",
             &manager,
             json!({"title": "Theirs", "assignee_id": other.id, "deal_id": deal}),
         )
         .await;
-    let res = c
-        .api(
-            Method::PATCH,
-            &format!("/api/v1/tasks/{id}"),
-            &rep,
-            Some(json!({"done": true})),
-        )
-        .await;
+    let res = patch(&mut c, &rep, id, json!({"done": true})).await;
     assert_eq!(res.status, 403, "{}", res.text());
 }
 
@@ -182,25 +170,10 @@ async fn a_change_from_an_old_version_is_409() {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let id = c
-        .create("/api/v1/tasks", &token, json!({"title": "X"}))
-        .await;
-    let path = format!("/api/v1/tasks/{id}");
-    c.api_ok(
-        Method::PATCH,
-        &path,
-        &token,
-        Some(json!({"title": "Y", "version": 1})),
-    )
-    .await;
-    let res = c
-        .api(
-            Method::PATCH,
-            &path,
-            &token,
-            Some(json!({"title": "Z", "version": 1})),
-        )
-        .await;
+    let id = c.add("tasks", &token, json!({"title": "X"})).await;
+    let res = patch(&mut c, &token, id, json!({"title": "Y", "version": 1})).await;
+    assert_eq!(res.status, 200, "the first change: {}", res.text());
+    let res = patch(&mut c, &token, id, json!({"title": "Z", "version": 1})).await;
     assert_eq!(res.status, 409, "{}", res.text());
 }
 
@@ -210,31 +183,21 @@ async fn the_list_filters_by_assignee_record_and_done() {
     let token = app.api_user("manager").await;
     let rep = app.user("rep@example.com", "rep").await;
     let mut c = app.client().await;
-    let deal = c
-        .create(
-            "/api/v1/deals",
-            &token,
-            json!({"title": "Pilot", "amount": 100}),
-        )
-        .await;
-    c.create(
-        "/api/v1/tasks",
+    let deal = c.add_deal(&token, "Pilot").await;
+    c.add(
+        "tasks",
         &token,
         json!({"title": "On deal", "deal_id": deal}),
     )
     .await;
-    c.create(
-        "/api/v1/tasks",
+    c.add(
+        "tasks",
         &token,
         json!({"title": "For rep", "assignee_id": rep.id}),
     )
     .await;
-    c.create(
-        "/api/v1/tasks",
-        &token,
-        json!({"title": "Done", "done": true}),
-    )
-    .await;
+    c.add("tasks", &token, json!({"title": "Done", "done": true}))
+        .await;
     let on_deal = c
         .titles(&format!("/api/v1/tasks?deal_id={deal}"), &token)
         .await;
@@ -254,26 +217,25 @@ async fn the_list_filters_by_due_before_and_after_for_times_and_dates() {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    c.create(
-        "/api/v1/tasks",
+    c.add(
+        "tasks",
         &token,
         json!({"title": "1 Dec", "due_date": "2026-12-01"}),
     )
     .await;
-    c.create(
-        "/api/v1/tasks",
+    c.add(
+        "tasks",
         &token,
         json!({"title": "2 Dec 09:00", "due_at": "2026-12-02T09:00:00Z"}),
     )
     .await;
-    c.create(
-        "/api/v1/tasks",
+    c.add(
+        "tasks",
         &token,
         json!({"title": "3 Dec", "due_date": "2026-12-03"}),
     )
     .await;
-    c.create("/api/v1/tasks", &token, json!({"title": "No due"}))
-        .await;
+    c.add("tasks", &token, json!({"title": "No due"})).await;
     let before = c
         .titles("/api/v1/tasks?due_before=2026-12-02T12:00:00Z", &token)
         .await;
@@ -299,7 +261,7 @@ async fn the_list_is_paginated() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     for n in 0..3 {
-        c.create("/api/v1/tasks", &token, json!({"title": format!("T{n}")}))
+        c.add("tasks", &token, json!({"title": format!("T{n}")}))
             .await;
     }
     let page = c.get_json("/api/v1/tasks?per_page=2&page=2", &token).await;
@@ -312,27 +274,16 @@ async fn completing_a_task_logs_it_on_its_records_timeline() {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let deal = c
-        .create(
-            "/api/v1/deals",
-            &token,
-            json!({"title": "Pilot", "amount": 100}),
-        )
-        .await;
+    let deal = c.add_deal(&token, "Pilot").await;
     let id = c
-        .create(
-            "/api/v1/tasks",
+        .add(
+            "tasks",
             &token,
             json!({"title": "Send contract", "deal_id": deal}),
         )
         .await;
-    c.api_ok(
-        Method::PATCH,
-        &format!("/api/v1/tasks/{id}"),
-        &token,
-        Some(json!({"done": true})),
-    )
-    .await;
+    let res = patch(&mut c, &token, id, json!({"done": true})).await;
+    assert_eq!(res.status, 200, "the change: {}", res.text());
     let timeline = c
         .get_json(&format!("/api/v1/activities?deal_id={deal}"), &token)
         .await;
@@ -351,8 +302,8 @@ async fn a_job_reads_a_tasks_assignee_due_done_and_version() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let id = c
-        .create(
-            "/api/v1/tasks",
+        .add(
+            "tasks",
             &token,
             json!({"title": "Remind", "due_date": "2026-12-03"}),
         )

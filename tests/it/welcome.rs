@@ -52,12 +52,8 @@ async fn once_every_step_is_done_sign_in_goes_to_the_contacts() {
     c.sign_in("admin@example.com", PASSWORD).await;
     app.user("rep@example.com", "rep").await;
     assert_eq!(c.get("/settings/pipelines").await.status, 200);
-    c.create(
-        "/api/v1/contacts",
-        &token,
-        contact_json("Ana", "Silva", "ana@example.com"),
-    )
-    .await;
+    c.add_contact(&token, "Ana", "Silva", "ana@example.com")
+        .await;
     let page = c.get("/welcome").await.text();
     assert!(page.contains("3 of 3 first steps done"), "{page}");
     assert_eq!(landing(&app, "admin@example.com").await, "/contacts");

@@ -75,7 +75,7 @@ pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    patch: &ActivityPatch,
+    patch: ActivityPatch,
 ) -> Result<Activity, AppError> {
     actor.require_write()?;
     let tx = db.write.begin().await?;

@@ -408,11 +408,11 @@ fn patched(task: &Task, p: &TaskPatch, fields: &mut FieldErrors) -> Valid {
 }
 
 /// Changes a task; `done` in the patch completes or reopens it as `set_done` does.
-pub async fn update(db: &Db, actor: &Actor, id: i64, p: &TaskPatch) -> Result<Task, AppError> {
+pub async fn update(db: &Db, actor: &Actor, id: i64, p: TaskPatch) -> Result<Task, AppError> {
     let tx = db.write.begin().await?;
     let task = current(&tx, actor, id, p.version).await?;
     let mut fields = FieldErrors::new();
-    let v = patched(&task, p, &mut fields);
+    let v = patched(&task, &p, &mut fields);
     check_references(&tx, &v, &mut fields).await?;
     if !fields.is_empty() {
         return Err(AppError::validation(fields));

@@ -1,31 +1,22 @@
 //! /api/v1/activities: a record's timeline, and logging, editing or removing an entry.
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::app::AppState;
-use crate::domain::activities::{
-    self, Activity, ActivityInput, ActivityPatch, ListParams, Revision,
-};
+use crate::domain::activities::{self, Activity, ActivityInput, ActivityPatch, Revision};
 use crate::error::AppError;
-use crate::web::api::schema::{
-    ErrorBody, Forbidden, NotFound, Unauthorized, Unavailable, WriteErrors,
-};
+use crate::web::api::records;
+use crate::web::api::schema::{ErrorBody, NotFound, Unauthorized, Unavailable};
 use crate::web::auth::ApiUser;
 
-#[derive(Serialize, ToSchema)]
-pub struct ActivityList {
-    pub total: u64,
-    pub page: u64,
-    pub per_page: u64,
-    pub items: Vec<Activity>,
-}
-
-/// A record's activities, newest first: give exactly one of deal_id, contact_id,
-/// company_id; page and per_page (at most 100, default 25) as elsewhere; `with_deals=true`
-/// adds a contact's or company's deals' activities, as their pages show.
-#[utoipa::path(get, path = "/api/v1/activities", operation_id = "list_activities", tag = "activities",
-    params(
+records::list_handler! {
+    /// A record's activities, newest first: give exactly one of deal_id, contact_id,
+    /// company_id; page and per_page (at most 100, default 25) as elsewhere; `with_deals=true`
+    /// adds a contact's or company's deals' activities, as their pages show.
+    domain = activities, record = Activity, list = ActivityList,
+    path = "/api/v1/activities", op = "list_activities", tag = "activities",
+    params = (
         ("deal_id" = Option<i64>, Query, description = "The deal's activities"),
         ("contact_id" = Option<i64>, Query, description = "The contact's activities"),
         ("company_id" = Option<i64>, Query, description = "The company's activities"),
@@ -35,76 +26,31 @@ pub struct ActivityList {
             description = "Only entries older than this one: `<occurred_at>_<id>` of the last entry seen (its RFC 3339 time, `_`, its id)"),
         ("with_deals" = Option<bool>, Query, description = "For a contact or company: also the activities of its deals"),
     ),
-    responses((status = 200, body = ActivityList), (status = 401, response = Unauthorized),
+    errors = (
         (status = 404, description = "The deal, contact or company does not exist.", body = ErrorBody),
         (status = 422, description = "Not exactly one of deal_id, contact_id and company_id, an unknown parameter, or a value that is not valid.", body = ErrorBody),
-        (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn list(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-) -> Result<HttpResponse, AppError> {
-    let p: ListParams = serde_html_form::from_str(req.query_string())
-        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
-    let page = activities::list(&state.db, &actor, &p.validate(25)?).await?;
-    Ok(HttpResponse::Ok().json(ActivityList {
-        total: page.total,
-        page: page.page,
-        per_page: page.per_page,
-        items: page.items,
-    }))
+    ),
 }
 
-#[utoipa::path(post, path = "/api/v1/activities", operation_id = "create_activity", tag = "activities", request_body = ActivityInput,
-    responses((status = 201, body = Activity),
-        (status = 403, response = Forbidden),
-        (status = 409, description = "The record it is about was deleted meanwhile.", body = ErrorBody),
-        WriteErrors),
-    security(("bearer" = [])))]
-pub async fn create(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    body: web::Json<ActivityInput>,
-) -> Result<HttpResponse, AppError> {
-    let a = activities::create(&state.db, &actor, &body).await?;
-    Ok(HttpResponse::Created().json(a))
+records::create_handler! {
+    domain = activities, record = Activity, input = ActivityInput,
+    path = "/api/v1/activities", op = "create_activity", tag = "activities",
+    conflict = "The record it is about was deleted meanwhile.",
 }
 
-#[utoipa::path(delete, path = "/api/v1/activities/{id}", operation_id = "delete_activity", tag = "activities",
-    params(("id" = i64, Path, description = "Activity id")),
-    responses((status = 204, description = "Removed."), (status = 401, response = Unauthorized),
-        (status = 403, description = "Only its author, a manager or an admin may remove it (viewers none).", body = ErrorBody),
-        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn delete(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    activities::delete(&state.db, &actor, *id).await?;
-    Ok(HttpResponse::NoContent().finish())
+records::delete_handler! {
+    domain = activities, path = "/api/v1/activities/{id}", op = "delete_activity",
+    tag = "activities", id = "Activity id", removed = "Removed.",
+    forbidden = "Only its author, a manager or an admin may remove it (viewers none).",
 }
 
-/// Edits an activity (its author, a manager or an admin): the text it replaces is kept
-/// as a revision and the activity is marked edited.
-#[utoipa::path(patch, path = "/api/v1/activities/{id}", operation_id = "update_activity", tag = "activities",
-    params(("id" = i64, Path, description = "Activity id")),
-    request_body = ActivityPatch,
-    responses((status = 200, body = Activity),
-        (status = 403, description = "Only its author, a manager or an admin may edit it (viewers none).", body = ErrorBody),
-        (status = 404, response = NotFound),
-        (status = 409, description = "It was edited since `version`; nothing was changed.", body = ErrorBody),
-        WriteErrors),
-    security(("bearer" = [])))]
-pub async fn update(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-    body: web::Json<ActivityPatch>,
-) -> Result<HttpResponse, AppError> {
-    let a = activities::update(&state.db, &actor, *id, &body).await?;
-    Ok(HttpResponse::Ok().json(a))
+records::update_handler! {
+    /// Edits an activity (its author, a manager or an admin): the text it replaces is kept
+    /// as a revision and the activity is marked edited.
+    domain = activities, record = Activity, patch = ActivityPatch,
+    path = "/api/v1/activities/{id}", op = "update_activity", tag = "activities", id = "Activity id",
+    forbidden = (description = "Only its author, a manager or an admin may edit it (viewers none).", body = ErrorBody),
+    conflict = "It was edited since `version`; nothing was changed.",
 }
 
 #[derive(Serialize, ToSchema)]

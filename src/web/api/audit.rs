@@ -34,8 +34,7 @@ pub async fn list(
     ApiUser(actor): ApiUser,
 ) -> Result<HttpResponse, AppError> {
     actor.require_admin()?;
-    let p: Params = serde_html_form::from_str(req.query_string())
-        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
+    let p: Params = crate::web::forms::parse_query(req.query_string())?;
     let page = log::list(&state.db, &actor, &p.validate(chrono_tz::UTC)?).await?;
     Ok(HttpResponse::Ok().json(page))
 }

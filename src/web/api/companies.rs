@@ -26,7 +26,8 @@ records::list_bulk_merge_handlers! {
 
 /// The list page as the domain reads it.
 async fn list_page(db: &Db, actor: &Actor, query: &ListQuery) -> Result<HttpResponse, AppError> {
-    Ok(HttpResponse::Ok().json(companies::list(db, actor, query).await?))
+    let page = companies::list(db, actor, query).await?;
+    Ok(HttpResponse::Ok().json(CompanyList::from(page)))
 }
 
 records::crud_handlers! {

@@ -1,14 +1,12 @@
 //! /api/v1/contacts
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 
-use crate::app::AppState;
 use crate::domain::contacts::{self, Contact, ContactInput, ContactPatch, ListParams};
 use crate::domain::records::ListQuery;
 use crate::domain::{Actor, Db};
 use crate::error::AppError;
 use crate::web::api::records;
-use crate::web::api::schema::{ContactMergeField, ErrorBody, NotFound, Unauthorized, Unavailable};
-use crate::web::auth::ApiUser;
+use crate::web::api::schema::ContactMergeField;
 
 records::list_bulk_merge_handlers! {
     record = Contact, params = ListParams, tag = "contacts",
@@ -47,18 +45,7 @@ records::crud_handlers! {
     update_conflict = "Another contact has this email, or a record it names was deleted meanwhile.",
 }
 
-#[utoipa::path(delete, path = "/api/v1/contacts/{id}", operation_id = "delete_contact", tag = "contacts",
-    params(("id" = i64, Path, description = "Contact id")),
-    responses((status = 204, description = "Moved to the trash, where managers can restore it for 30 days."),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read; reps delete only records they own.", body = ErrorBody),
-        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn delete(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    contacts::delete(&state.db, &actor, *id).await?;
-    Ok(HttpResponse::NoContent().finish())
+records::trash_delete_handler! {
+    domain = contacts, path = "/api/v1/contacts/{id}", op = "delete_contact", tag = "contacts",
+    id = "Contact id",
 }

@@ -61,8 +61,7 @@ pub async fn list(
     state: web::Data<AppState>,
     ApiUser(actor): ApiUser,
 ) -> Result<HttpResponse, AppError> {
-    let mut params: deals::ListParams = serde_html_form::from_str(req.query_string())
-        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
+    let mut params: deals::ListParams = crate::web::forms::parse_query(req.query_string())?;
     params.per_page = params.per_page.or(Some("25".into()));
     crate::domain::pick::company_filter(&state.db, &mut params.company).await?;
     let t = deals::list(&state.db, &actor, &params.validate()?).await?;
@@ -83,20 +82,8 @@ crate::web::api::records::crud_handlers! {
     update_conflict = "`version` is not the deal's current one (someone changed it), or a record it names was deleted meanwhile.",
 }
 
-#[utoipa::path(delete, path = "/api/v1/deals/{id}", operation_id = "delete_deal", tag = "deals",
-    params(("id" = i64, Path, description = "Deal id")),
-    responses((status = 204, description = "Moved to the trash, where managers can restore it for 30 days."),
-        (status = 401, response = Unauthorized),
-        (status = 403, description = "Viewers only read; reps delete only records they own.", body = ErrorBody),
-        (status = 404, response = NotFound), (status = 503, response = Unavailable)),
-    security(("bearer" = [])))]
-pub async fn delete(
-    state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    deals::delete(&state.db, &actor, *id).await?;
-    Ok(HttpResponse::NoContent().finish())
+crate::web::api::records::trash_delete_handler! {
+    domain = deals, path = "/api/v1/deals/{id}", op = "delete_deal", tag = "deals", id = "Deal id",
 }
 
 #[utoipa::path(post, path = "/api/v1/deals/{id}/move", tag = "deals", request_body = Move,

@@ -1,5 +1,7 @@
-//! What the contact and company API handlers share: a bulk request's selection and its
-//! answer. Each record type's module declares its documented request types.
+//! What the record types' API handlers share: the macros that declare each operation's
+//! handler with its documentation (list, create, get, update, delete), and for contacts
+//! and companies their list, bulk and merge handlers with a bulk request's selection and
+//! answer. Each record type's module declares its paths, types and wording.
 use std::collections::BTreeMap;
 
 use actix_web::HttpResponse;
@@ -40,22 +42,96 @@ pub async fn apply<R: Record>(
     Ok(HttpResponse::Ok().json(BulkResult { affected }))
 }
 
-/// Create, read and update for a record type, with their documentation: each record type
-/// declares its paths, names and conflict wording here instead of copying three handlers.
-/// `$domain` is the domain module with `create`, `get` and `update`.
-macro_rules! crud_handlers {
+// Each record type's API is declared by the macros below: one per operation, each writing
+// the handler and its `#[utoipa::path]` from what the type names (its domain module with
+// `list`, `create`, `get`, `update` and `delete`, its structs, paths and wording). The
+// answers every such operation shares are written here once; a type passes only what is
+// its own (a 404 or 422 of its list, who may change it, what a conflict means).
+
+/// A paged list's JSON body, `$list`, documented for `$record` and filled from the
+/// domain's `Page`. A list whose total can be an estimate names the flag's field
+/// (`total_is_estimate`) as the third argument.
+macro_rules! page_body {
+    ($list:ident, $record:ident $(, $estimate:ident)?) => {
+        #[derive(serde::Serialize, utoipa::ToSchema)]
+        pub struct $list {
+            pub total: u64,
+            $(
+            /// Present and true when `total` is an estimate, rounded to two significant
+            /// digits: a filtered list counts up to 10 000 matches exactly.
+            #[serde(skip_serializing_if = "std::ops::Not::not")]
+            pub $estimate: bool,
+            )?
+            pub page: u64,
+            pub per_page: u64,
+            pub items: Vec<$record>,
+        }
+
+        impl From<crate::domain::Page<$record>> for $list {
+            fn from(page: crate::domain::Page<$record>) -> Self {
+                Self {
+                    total: page.total,
+                    $($estimate: page.$estimate,)?
+                    page: page.page,
+                    per_page: page.per_page,
+                    items: page.items,
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use page_body;
+
+/// `GET $path`: `$domain::ListParams` read from the query string (25 a page unless it
+/// says otherwise), `$domain::list`'s page answered as `$list`. `params` documents the
+/// query parameters; `errors` are the list's own error answers beside 401 and 503.
+macro_rules! list_handler {
     (
-        domain = $domain:ident, record = $record:ident, input = $input:ident,
-        patch = $patch:ident, tag = $tag:tt, base = $base:tt, item = $item:tt,
-        ops = ($create_op:tt, $get_op:tt, $update_op:tt), id = $id_doc:tt,
-        create_conflict = $create_conflict:tt, update_conflict = $update_conflict:tt $(,)?
+        $(#[doc = $doc:tt])*
+        domain = $domain:ident, record = $record:ident, list = $list:ident,
+        path = $path:tt, op = $op:tt, tag = $tag:tt,
+        params = ($($params:tt)*), errors = ($($errors:tt)*) $(,)?
     ) => {
-        #[utoipa::path(post, path = $base, operation_id = $create_op, tag = $tag,
+        crate::web::api::records::page_body!($list, $record);
+
+        $(#[doc = $doc])*
+        #[utoipa::path(get, path = $path, operation_id = $op, tag = $tag, params($($params)*),
+            responses((status = 200, body = $list),
+                (status = 401, response = crate::web::api::schema::Unauthorized),
+                (status = 503, response = crate::web::api::schema::Unavailable),
+                $($errors)*),
+            security(("bearer" = [])))]
+        pub async fn list(
+            req: actix_web::HttpRequest,
+            state: actix_web::web::Data<crate::app::AppState>,
+            crate::web::auth::ApiUser(actor): crate::web::auth::ApiUser,
+        ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+            let params: $domain::ListParams = crate::web::forms::parse_query(req.query_string())?;
+            let page = $domain::list(&state.db, &actor, &params.validate(25)?).await?;
+            Ok(actix_web::HttpResponse::Ok().json($list::from(page)))
+        }
+    };
+}
+
+pub(crate) use list_handler;
+
+/// `POST $path`: `$domain::create` with an `$input` body, answered 201 with the record
+/// (and, given `location`, its address under it). `conflict` documents a 409.
+macro_rules! create_handler {
+    (
+        $(#[doc = $doc:tt])*
+        domain = $domain:ident, record = $record:ident, input = $input:ident,
+        path = $path:tt, op = $op:tt, tag = $tag:tt
+        $(, location = $location:tt)? $(, conflict = $conflict:tt)? $(,)?
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(post, path = $path, operation_id = $op, tag = $tag,
                             request_body = $input,
                             responses((status = 201, body = $record),
                                 (status = 403, response = crate::web::api::schema::Forbidden),
-                                (status = 409, description = $create_conflict,
-                                    body = crate::web::api::schema::ErrorBody),
+                                $((status = 409, description = $conflict,
+                                    body = crate::web::api::schema::ErrorBody),)?
                                 crate::web::api::schema::WriteErrors),
                             security(("bearer" = [])))]
         pub async fn create(
@@ -64,12 +140,22 @@ macro_rules! crud_handlers {
             body: actix_web::web::Json<$input>,
         ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
             let record = $domain::create(&state.db, &actor, &body).await?;
-            Ok(actix_web::HttpResponse::Created()
-                .insert_header(("Location", format!("{}/{}", $base, record.id)))
-                .json(record))
+            let mut created = actix_web::HttpResponse::Created();
+            $(created.insert_header(("Location", format!("{}/{}", $location, record.id)));)?
+            Ok(created.json(record))
         }
+    };
+}
 
-        #[utoipa::path(get, path = $item, operation_id = $get_op, tag = $tag,
+pub(crate) use create_handler;
+
+/// `GET $path` (an item's path, `{id}` described as `$id_doc`): `$domain::get`'s record.
+macro_rules! get_handler {
+    (
+        domain = $domain:ident, record = $record:ident,
+        path = $path:tt, op = $op:tt, tag = $tag:tt, id = $id_doc:tt $(,)?
+    ) => {
+        #[utoipa::path(get, path = $path, operation_id = $op, tag = $tag,
                             params(("id" = i64, Path, description = $id_doc)),
                             responses((status = 200, body = $record),
                                 (status = 401, response = crate::web::api::schema::Unauthorized),
@@ -83,14 +169,29 @@ macro_rules! crud_handlers {
         ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
             Ok(actix_web::HttpResponse::Ok().json($domain::get(&state.db, &actor, *id).await?))
         }
+    };
+}
 
-        #[utoipa::path(patch, path = $item, operation_id = $update_op, tag = $tag,
+pub(crate) use get_handler;
+
+/// `PATCH $path`: `$domain::update` with a `$patch` body, answered with the record.
+/// `forbidden` is the 403's documentation (`response = …` or `description = …, body = …`),
+/// `conflict` the 409's description.
+macro_rules! update_handler {
+    (
+        $(#[doc = $doc:tt])*
+        domain = $domain:ident, record = $record:ident, patch = $patch:ident,
+        path = $path:tt, op = $op:tt, tag = $tag:tt, id = $id_doc:tt,
+        forbidden = ($($forbidden:tt)*), conflict = $conflict:tt $(,)?
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(patch, path = $path, operation_id = $op, tag = $tag,
                             request_body = $patch,
                             params(("id" = i64, Path, description = $id_doc)),
                             responses((status = 200, body = $record),
-                                (status = 403, response = crate::web::api::schema::Forbidden),
+                                (status = 403, $($forbidden)*),
                                 (status = 404, response = crate::web::api::schema::NotFound),
-                                (status = 409, description = $update_conflict,
+                                (status = 409, description = $conflict,
                                     body = crate::web::api::schema::ErrorBody),
                                 crate::web::api::schema::WriteErrors),
                             security(("bearer" = [])))]
@@ -106,7 +207,78 @@ macro_rules! crud_handlers {
     };
 }
 
+pub(crate) use update_handler;
+
+/// `DELETE $path`: `$domain::delete`, answered 204 (described as `removed`); `forbidden`
+/// says who may not.
+macro_rules! delete_handler {
+    (
+        domain = $domain:ident, path = $path:tt, op = $op:tt, tag = $tag:tt, id = $id_doc:tt,
+        removed = $removed:tt, forbidden = $forbidden:tt $(,)?
+    ) => {
+        #[utoipa::path(delete, path = $path, operation_id = $op, tag = $tag,
+            params(("id" = i64, Path, description = $id_doc)),
+            responses((status = 204, description = $removed),
+                (status = 401, response = crate::web::api::schema::Unauthorized),
+                (status = 403, description = $forbidden, body = crate::web::api::schema::ErrorBody),
+                (status = 404, response = crate::web::api::schema::NotFound),
+                (status = 503, response = crate::web::api::schema::Unavailable)),
+            security(("bearer" = [])))]
+        pub async fn delete(
+            state: actix_web::web::Data<crate::app::AppState>,
+            crate::web::auth::ApiUser(actor): crate::web::auth::ApiUser,
+            id: actix_web::web::Path<i64>,
+        ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+            $domain::delete(&state.db, &actor, *id).await?;
+            Ok(actix_web::HttpResponse::NoContent().finish())
+        }
+    };
+}
+
+pub(crate) use delete_handler;
+
+/// Create, read and update of a record that lives at `$base` and `$item`: a 201 gives its
+/// address, anyone who writes may change it (viewers only read), and a conflict is what
+/// `create_conflict` and `update_conflict` say.
+macro_rules! crud_handlers {
+    (
+        domain = $domain:ident, record = $record:ident, input = $input:ident,
+        patch = $patch:ident, tag = $tag:tt, base = $base:tt, item = $item:tt,
+        ops = ($create_op:tt, $get_op:tt, $update_op:tt), id = $id_doc:tt,
+        create_conflict = $create_conflict:tt, update_conflict = $update_conflict:tt $(,)?
+    ) => {
+        crate::web::api::records::create_handler! {
+            domain = $domain, record = $record, input = $input,
+            path = $base, op = $create_op, tag = $tag,
+            location = $base, conflict = $create_conflict,
+        }
+        crate::web::api::records::get_handler! {
+            domain = $domain, record = $record, path = $item, op = $get_op, tag = $tag,
+            id = $id_doc,
+        }
+        crate::web::api::records::update_handler! {
+            domain = $domain, record = $record, patch = $patch,
+            path = $item, op = $update_op, tag = $tag, id = $id_doc,
+            forbidden = (response = crate::web::api::schema::Forbidden),
+            conflict = $update_conflict,
+        }
+    };
+}
+
 pub(crate) use crud_handlers;
+
+/// What a trashed record's delete says: it can come back.
+macro_rules! trash_delete_handler {
+    (domain = $domain:ident, path = $path:tt, op = $op:tt, tag = $tag:tt, id = $id_doc:tt $(,)?) => {
+        crate::web::api::records::delete_handler! {
+            domain = $domain, path = $path, op = $op, tag = $tag, id = $id_doc,
+            removed = "Moved to the trash, where managers can restore it for 30 days.",
+            forbidden = "Viewers only read; reps delete only records they own.",
+        }
+    };
+}
+
+pub(crate) use trash_delete_handler;
 
 /// A record type's list, bulk and merge handlers, with their documentation: the list
 /// parses `$params` and answers with `$list_body` (the record type's own fastest way to
@@ -119,17 +291,7 @@ macro_rules! list_bulk_merge_handlers {
         merge = ($merge:path, $merge_path:tt, $merge_op:tt, $stays:tt, $merge_conflict:tt),
         request = ($request_schema:ident, $field:ty, $merged_doc:tt, $take_doc:tt) $(,)?
     ) => {
-        #[derive(serde::Serialize, utoipa::ToSchema)]
-        pub struct $list {
-            pub total: u64,
-            /// Present and true when `total` is an estimate, rounded to two significant
-            /// digits: a filtered list counts up to 10 000 matches exactly.
-            #[serde(skip_serializing_if = "std::ops::Not::not")]
-            pub total_is_estimate: bool,
-            pub page: u64,
-            pub per_page: u64,
-            pub items: Vec<$record>,
-        }
+        crate::web::api::records::page_body!($list, $record, total_is_estimate);
 
         #[utoipa::path(get, path = $list_path, operation_id = $list_op, tag = $tag, params($params),
             responses((status = 200, body = $list),

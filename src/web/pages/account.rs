@@ -11,7 +11,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, client_ip, set_flash};
 use crate::web::filters;
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, render, see_other};
+use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
 
 #[derive(Template)]
 #[template(path = "account/show.html")]
@@ -34,11 +34,9 @@ struct AccountPage {
     two_factor_required: bool,
 }
 
-impl AccountPage {
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
+field_messages!(AccountPage);
 
+impl AccountPage {
     /// A time to the minute (the page's script rewrites it in the reader's zone).
     fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         t.format("%Y-%m-%d %H:%M UTC").to_string()

@@ -130,8 +130,7 @@ pub async fn older(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    let p: ListParams = serde_html_form::from_str(req.query_string())
-        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
+    let p: ListParams = crate::web::forms::parse_query(req.query_string())?;
     ok(&items(&state, &user, &p.validate(BATCH)?).await?)
 }
 
@@ -369,7 +368,7 @@ pub async fn update(
         body: Some(form.body.clone()),
         occurred_at: None,
     };
-    let error = match activities::update(&state.db, &user.actor, *id, &patch).await {
+    let error = match activities::update(&state.db, &user.actor, *id, patch).await {
         Ok(a) if hx.fragment => {
             return ok(&One {
                 a,

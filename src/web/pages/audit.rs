@@ -187,8 +187,7 @@ pub async fn index(
     user: Admin,
     hx: Htmx,
 ) -> Result<HttpResponse, AppError> {
-    let p: Params = serde_html_form::from_str(req.query_string())
-        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
+    let p: Params = crate::web::forms::parse_query(req.query_string())?;
     // The page's links never carry another size.
     let filter = Params {
         per_page: None,

@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText, text};
-use crate::web::pages::{Layout, iso, ok, render, see_other};
+use crate::web::pages::{FieldMessages, Layout, field_messages, iso, ok, render, see_other};
 
 #[derive(Template)]
 #[template(path = "companies/index.html")]
@@ -131,11 +131,9 @@ struct FormPage {
     name_owner: Option<(i64, String)>,
 }
 
-impl FormPage {
-    fn err(&self, field: &str) -> &str {
-        self.p.err(field)
-    }
+field_messages!(FormPage: p.errors);
 
+impl FormPage {
     /// Where "← Back" and Cancel go: the company being edited, or the list.
     fn back(&self) -> String {
         match self.id {

@@ -19,7 +19,9 @@ use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::pick::CompanyNote;
 use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText, text};
-use crate::web::pages::{Layout, iso, ok, record_page as records_page, render, see_other};
+use crate::web::pages::{
+    FieldMessages, Layout, field_messages, iso, ok, record_page as records_page, render, see_other,
+};
 use actix_web::http::header::{HeaderName, HeaderValue};
 
 #[derive(Template)]
@@ -119,6 +121,8 @@ struct FormPage {
     sources: &'static [&'static str],
 }
 
+field_messages!(FormPage: p.errors);
+
 impl FormPage {
     /// The plain text inputs: name, label, value, input type, extra attributes.
     fn text_fields(&self) -> [(&'static str, &'static str, &str, &'static str, &'static str); 7] {
@@ -168,10 +172,6 @@ impl FormPage {
                 "list=tag-names autocomplete=off",
             ),
         ]
-    }
-
-    fn err(&self, field: &str) -> &str {
-        self.p.err(field)
     }
 
     /// Where "← Back" goes: the company page a new contact was started from, the

@@ -15,7 +15,9 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::filters;
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, custom, ok, render, see_other};
+use crate::web::pages::{
+    FieldMessages, Layout, Refusal, custom, field_messages, ok, render, see_other,
+};
 
 #[derive(Deserialize, Default)]
 pub struct DealForm {
@@ -182,10 +184,9 @@ struct FormPage {
     cf: custom::Inputs,
 }
 
+field_messages!(FormPage);
+
 impl FormPage {
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
     fn currencies(&self) -> [&'static str; 40] {
         CURRENCIES
     }

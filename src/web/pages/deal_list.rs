@@ -94,8 +94,7 @@ pub async fn index(
     user: CurrentUser,
     hx: Htmx,
 ) -> Result<HttpResponse, AppError> {
-    let mut p: ListParams = serde_html_form::from_str(req.query_string())
-        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))?;
+    let mut p: ListParams = crate::web::forms::parse_query(req.query_string())?;
     crate::domain::pick::company_filter(&state.db, &mut p.company).await?;
     // The page shows pages of 50; its links do not carry another size.
     let q = ListParams {

@@ -137,8 +137,7 @@ struct BoardFragment {
 }
 
 fn params_of(query: &str) -> Result<BoardParams, AppError> {
-    serde_html_form::from_str(query)
-        .map_err(|e| AppError::field("query", format!("The query string is not valid: {e}")))
+    crate::web::forms::parse_query(query)
 }
 
 async fn board_response(

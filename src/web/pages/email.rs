@@ -15,7 +15,9 @@ use crate::web::auth::{Admin, set_flash};
 use crate::web::filters;
 use crate::web::forms::Form;
 use crate::web::htmx::Htmx;
-use crate::web::pages::{Layout, Refusal, list_query, ok, render, see_other};
+use crate::web::pages::{
+    FieldMessages, Layout, Refusal, field_messages, list_query, ok, render, see_other,
+};
 
 const PER_PAGE: u64 = 25;
 
@@ -33,11 +35,9 @@ struct EmailPage {
     page: Page<row::Model>,
 }
 
-impl EmailPage {
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
+field_messages!(EmailPage);
 
+impl EmailPage {
     fn is_env(&self, s: &Source) -> bool {
         *s == Source::Env
     }

@@ -12,7 +12,7 @@ use crate::domain::custom_fields::{self, Field, FieldEdit, KINDS, OptionEdit};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, render, see_other};
+use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
 
 #[derive(Template)]
 #[template(path = "settings/fields.html")]
@@ -24,6 +24,8 @@ struct FieldsPage {
     errors: FieldErrors,
     message: Option<String>,
 }
+
+field_messages!(FieldsPage, EditPage);
 
 impl FieldsPage {
     fn kinds(&self) -> [(&'static str, &'static str); 7] {
@@ -40,10 +42,6 @@ impl FieldsPage {
             ("Company fields", &self.company_fields),
             ("Deal fields", &self.deal_fields),
         ]
-    }
-
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
     }
 }
 
@@ -168,10 +166,6 @@ struct EditPage {
 impl EditPage {
     fn kind_label(&self) -> &'static str {
         kind_label(&self.f.kind)
-    }
-
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
     }
 }
 

@@ -12,7 +12,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, client, set_flash, sign_in};
 use crate::web::forms::Form;
 use crate::web::pages::users::{InviteForm, NewUserForm, page_with};
-use crate::web::pages::{Layout, Refusal, render, see_other};
+use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
 
 /// The invite form's fields are named `invite_email` and `invite_role` on the page, apart
 /// from the add-user form's.
@@ -130,11 +130,7 @@ struct AcceptPage {
     errors: FieldErrors,
 }
 
-impl AcceptPage {
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
-}
+field_messages!(AcceptPage);
 
 async fn accept_page(
     state: &AppState,

@@ -70,6 +70,42 @@ impl Refusal {
     }
 }
 
+/// A page (or a part of one) whose form shows a message beside each refused field: its
+/// template asks `self.err("email")`, "" when the field has none. A type names where its
+/// messages are; `field_messages!` does that for the usual `errors` field.
+pub trait FieldMessages {
+    fn field_errors(&self) -> &crate::error::FieldErrors;
+
+    /// Field `field`'s message ("" for none).
+    fn err(&self, field: &str) -> &str {
+        self.field_errors()
+            .get(field)
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// `FieldMessages` for page structs that keep their field messages in `errors`, or
+/// (`Page: parts.errors`) in the field named.
+macro_rules! field_messages {
+    ($page:ty: $($field:ident).+) => {
+        impl crate::web::pages::FieldMessages for $page {
+            fn field_errors(&self) -> &crate::error::FieldErrors {
+                &self.$($field).+
+            }
+        }
+    };
+    ($($page:ty),+ $(,)?) => {$(
+        impl crate::web::pages::FieldMessages for $page {
+            fn field_errors(&self) -> &crate::error::FieldErrors {
+                &self.errors
+            }
+        }
+    )+};
+}
+
+pub(crate) use field_messages;
+
 /// What `base.html` needs on every page.
 pub struct Layout {
     pub user: Option<Actor>,

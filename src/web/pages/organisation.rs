@@ -10,7 +10,7 @@ use crate::domain::organisation::{self, MAX_SESSION_DAYS, Organisation};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, render, see_other};
+use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
 
 #[derive(Template)]
 #[template(path = "settings/organisation.html")]
@@ -25,11 +25,9 @@ struct OrganisationPage {
     max_days: i64,
 }
 
-impl OrganisationPage {
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
+field_messages!(OrganisationPage);
 
+impl OrganisationPage {
     fn currencies(&self) -> [&'static str; 40] {
         CURRENCIES
     }

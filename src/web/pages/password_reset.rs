@@ -12,7 +12,7 @@ use crate::domain::resets;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{client_ip, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, render, see_other};
+use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
 
 #[derive(Template)]
 #[template(path = "auth/forgot.html")]
@@ -90,11 +90,7 @@ struct ResetPage {
     errors: FieldErrors,
 }
 
-impl ResetPage {
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
-}
+field_messages!(ResetPage);
 
 async fn reset_page(
     state: &AppState,

@@ -9,7 +9,7 @@ use crate::domain::setup;
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{client, set_flash, sign_in};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, render, see_other};
+use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
 
 #[derive(Template)]
 #[template(path = "auth/setup.html")]
@@ -21,11 +21,7 @@ struct SetupPage {
     errors: FieldErrors,
 }
 
-impl SetupPage {
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
-}
+field_messages!(SetupPage);
 
 #[derive(Deserialize)]
 pub struct TokenParam {

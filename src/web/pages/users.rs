@@ -9,7 +9,9 @@ use crate::domain::{Role, invites, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, render, see_other, short_date};
+use crate::web::pages::{
+    FieldMessages, Layout, Refusal, field_messages, render, see_other, short_date,
+};
 
 #[derive(Template)]
 #[template(path = "settings/users.html")]
@@ -24,11 +26,9 @@ struct UsersPage {
     message: Option<String>,
 }
 
-impl UsersPage {
-    fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
+field_messages!(UsersPage);
 
+impl UsersPage {
     fn roles(&self) -> [&'static str; 4] {
         Role::ALL.map(Role::as_str)
     }

@@ -144,11 +144,6 @@ impl FormParts {
         })
     }
 
-    /// Field `field`'s message ("" for none).
-    pub fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
-
     /// A conflict named `field`: the form then links the record that holds the value.
     pub fn conflict_on(&self, field: &str) -> bool {
         self.status == StatusCode::CONFLICT && self.errors.contains_key(field)

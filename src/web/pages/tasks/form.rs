@@ -13,7 +13,7 @@ use crate::domain::{FieldErrorsExt, pick, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, render, see_other};
+use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
 
 use super::panel::field_of;
 /// What the quick-add and edit forms hold, as typed.
@@ -114,11 +114,9 @@ pub struct Draft {
     pub message: Option<String>,
 }
 
-impl Draft {
-    pub fn err(&self, field: &str) -> &str {
-        self.errors.get(field).map(String::as_str).unwrap_or("")
-    }
+field_messages!(Draft);
 
+impl Draft {
     /// Whether the assignee picker shows `id` chosen (`me` when the form names no one).
     pub fn assigns(&self, id: &i64, me: &i64) -> bool {
         self.form.assignee_id.unwrap_or(*me) == *id
@@ -270,7 +268,7 @@ pub async fn update(
             version: form.version,
             ..TaskPatch::default()
         };
-        tasks::update(&state.db, &user.actor, *id, &patch)
+        tasks::update(&state.db, &user.actor, *id, patch)
             .await
             .map_err(form_error)
     }
