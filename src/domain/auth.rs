@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::domain::Db;
-use crate::domain::{audit, has_control, normalise, now, passwords, users};
+use crate::domain::{Role, audit, has_control, normalise, now, passwords, sso, users};
 use crate::entities::{login_attempt, user};
 use crate::error::AppError;
 
@@ -78,6 +78,7 @@ pub async fn login(
     match &user {
         Some(u) if ok && u.active => {
             attempt.succeeded(db).await?;
+            password_allowed(db, u, ip).await?;
             Ok(u.clone())
         }
         // One message whatever went wrong, so the form does not reveal which emails have
@@ -94,6 +95,33 @@ pub async fn login(
             ))
         }
     }
+}
+
+/// With single sign-on set to "password sign-in only for admins", anyone else is told
+/// to use the provider's button (only once the password was right, so the message does
+/// not tell a stranger which emails have accounts), recorded like any failure.
+async fn password_allowed(db: &Db, user: &user::Model, ip: &str) -> Result<(), AppError> {
+    let sso = sso::config::load(&db.read).await?;
+    let Some(provider) = sso.provider.filter(|_| sso.rules.password_admins_only) else {
+        return Ok(());
+    };
+    if user.role == Role::Admin.as_str() {
+        return Ok(());
+    }
+    audit::record_as(
+        &db.write,
+        Some(user.id),
+        Some(ip),
+        "sign_in_failed",
+        "user",
+        user.id,
+        Some(serde_json::json!({"email": user.email, "reason": "password sign-in off"})),
+    )
+    .await?;
+    Err(AppError::Forbidden(format!(
+        "Password sign-in is for admins only here. Use “Sign in with {}” instead.",
+        provider.label
+    )))
 }
 
 /// Checks a signed-in user's password again (before a change that needs it), counted

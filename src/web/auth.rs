@@ -231,6 +231,12 @@ pub async fn sign_in(
     )
     .await?;
     tx.commit().await?;
+    adopt(session, secret)
+}
+
+/// Makes this browser's cookie carry a session started elsewhere (`sessions::start`),
+/// with a new CSRF token, so a token seen before sign-in is worthless after it.
+pub fn adopt(session: &Session, secret: String) -> Result<(), AppError> {
     session.renew();
     let fail = |e: actix_session::SessionInsertError| AppError::Internal(e.to_string());
     session.insert(SID, secret).map_err(fail)?;

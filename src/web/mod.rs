@@ -18,8 +18,8 @@ use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    invites, jobs, login, password_reset, pick, pipelines, records, search, setup, tags, tasks,
-    trash, users, views, welcome,
+    invites, jobs, login, password_reset, pick, pipelines, records, search, setup, sso, tags,
+    tasks, trash, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -280,6 +280,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/login", web::get().to(login::show))
     .route("/login", web::post().to(login::submit))
     .route("/logout", web::post().to(login::logout))
+    // Single sign-on: off to the identity provider, and back.
+    .route("/login/sso", web::get().to(sso::start))
+    .route("/login/sso/callback", web::get().to(sso::callback))
     // Links sent by email: an invitation, and a password reset asked for on the login page.
     .route("/invite/{secret}", web::get().to(invites::show))
     .route("/invite/{secret}", web::post().to(invites::accept))
@@ -331,6 +334,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/email/test", web::post().to(email::test))
             .route("/email/release-held", web::post().to(email::release_held))
             .route("/email/outbox/{id}", web::get().to(email::show))
+            .route("/sign-in", web::get().to(sso::index))
+            .route("/sign-in", web::post().to(sso::save))
             .route("/fields", web::get().to(fields::index))
             .route("/fields", web::post().to(fields::create))
             .route("/fields/{id}", web::post().to(fields::update))

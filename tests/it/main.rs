@@ -41,6 +41,8 @@ mod jobs_process;
 mod login_throttle;
 mod markdown;
 mod merge;
+mod oidc;
+mod oidc_provider;
 mod openapi;
 mod owners;
 mod password_reset;
