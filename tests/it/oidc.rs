@@ -83,9 +83,25 @@ async fn an_existing_user_signs_in_by_verified_email() {
     let rep = app.user("ana@example.com", "rep").await;
     let sub = person("Ana@Example.com", true).await;
     let mut c = app.client().await;
-    let res = sign_in_via(&mut c, &sub, |u| u).await;
+    let mut asked = String::new();
+    let res = sign_in_via(&mut c, &sub, |u| {
+        asked = u.clone();
+        u
+    })
+    .await;
     assert_eq!(res.status, 303, "signed in: {}", res.text());
     assert_eq!(res.location(), "/contacts");
+    for part in [
+        "code_challenge_method=S256",
+        "code_challenge=",
+        "nonce=",
+        "state=",
+    ] {
+        assert!(
+            asked.contains(part),
+            "the authorization request has {part}: {asked}"
+        );
+    }
     let page = c.get("/account").await;
     assert_eq!(page.status, 200, "the session works: {}", page.text());
     assert!(page.text().contains("ana@example.com"), "{}", page.text());

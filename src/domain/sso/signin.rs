@@ -60,7 +60,8 @@ pub async fn complete(
             AppError::Unauthorized(format!("The identity provider did not sign you in ({e})."));
         return Err(refuse("provider error", json!({"detail": e}), shown).await);
     }
-    let Some(provider) = config::load(&db.read).await?.provider else {
+    let sso = config::load(&db.read).await?;
+    let Some(provider) = sso.provider else {
         let shown = AppError::Forbidden("Single sign-on is turned off.".into());
         return Err(refuse("single sign-on off", json!({}), shown).await);
     };
@@ -75,8 +76,7 @@ pub async fn complete(
             return Err(refuse(f.reason(), json!({"detail": f.detail()}), shown).await);
         }
     };
-    let rules = config::load(&db.read).await?.rules;
-    admit(db, client, &rules, &identity, pending.next).await
+    admit(db, client, &sso.rules, &identity, pending.next).await
 }
 
 fn start_again() -> AppError {
