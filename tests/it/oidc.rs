@@ -241,6 +241,30 @@ async fn a_callback_no_sign_in_started_is_refused() {
 }
 
 #[actix_web::test]
+async fn a_sign_in_the_provider_denied_is_refused() {
+    let app = app_with_sso(|_| {}).await;
+    let mut c = app.client().await;
+    let to = c.get("/login/sso").await.location();
+    let back = deny(&to).await;
+    assert!(back.contains("error=access_denied"), "{back}");
+    // This provider leaves the state out of its error answer; a conforming one sends it
+    // back, as here (without it the answer is refused as a wrong state).
+    let state = url::Url::parse(&to)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("the authorization request has a state");
+    let res = c.get(&format!("{back}&state={state}")).await;
+    refused(&app, &res, 401, "provider error").await;
+    assert!(
+        res.text().contains("did not sign you in (access_denied)"),
+        "{}",
+        res.text()
+    );
+}
+
+#[actix_web::test]
 async fn a_wrong_nonce_is_refused() {
     let app = app_with_sso(|_| {}).await;
     app.user("ana@example.com", "rep").await;

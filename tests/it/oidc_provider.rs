@@ -100,16 +100,26 @@ pub(crate) async fn set_user(sub: &str, claims: Value) {
 /// Signs `sub` in at the provider's authorization `url` (what Cairn redirected to), as
 /// its form does; gives the path and query the provider sends the browser back to.
 pub(crate) async fn authorize(url: &str, sub: &str) -> String {
+    answer(url, &[("sub", sub)]).await
+}
+
+/// Presses the provider's Deny button at the authorization `url`; gives the path and
+/// query the provider sends the browser back to.
+pub(crate) async fn deny(url: &str) -> String {
+    answer(url, &[("action", "deny")]).await
+}
+
+async fn answer(url: &str, form: &[(&str, &str)]) -> String {
     let res = http()
         .post(url)
-        .form(&[("sub", sub)])
+        .form(form)
         .send()
         .await
         .expect("reach the test provider");
     assert_eq!(
         res.status(),
         302,
-        "the provider did not authorize {sub} at {url}: {}",
+        "the provider did not answer {form:?} at {url} with a redirect: {}",
         res.text().await.unwrap_or_default()
     );
     let back = res.headers()["location"].to_str().unwrap().to_string();
