@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::domain::Db;
-use crate::domain::{Role, audit, has_control, normalise, now, passwords, sso, users};
+use crate::domain::{audit, has_control, normalise, now, passwords, sso, users};
 use crate::entities::{login_attempt, user};
 use crate::error::AppError;
 
@@ -101,13 +101,9 @@ pub async fn login(
 /// to use the provider's button (only once the password was right, so the message does
 /// not tell a stranger which emails have accounts), recorded like any failure.
 async fn password_allowed(db: &Db, user: &user::Model, ip: &str) -> Result<(), AppError> {
-    let sso = sso::config::load(&db.read).await?;
-    let Some(provider) = sso.provider.filter(|_| sso.rules.password_admins_only) else {
+    let Some(refusal) = sso::config::password_refusal(&db.read, &user.role).await? else {
         return Ok(());
     };
-    if user.role == Role::Admin.as_str() {
-        return Ok(());
-    }
     audit::record_as(
         &db.write,
         Some(user.id),
@@ -118,10 +114,7 @@ async fn password_allowed(db: &Db, user: &user::Model, ip: &str) -> Result<(), A
         Some(serde_json::json!({"email": user.email, "reason": "password sign-in off"})),
     )
     .await?;
-    Err(AppError::Forbidden(format!(
-        "Password sign-in is for admins only here. Use “Sign in with {}” instead.",
-        provider.label
-    )))
+    Err(AppError::Forbidden(refusal))
 }
 
 /// Checks a signed-in user's password again (before a change that needs it), counted

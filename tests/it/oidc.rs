@@ -345,6 +345,50 @@ async fn password_sign_in_can_be_kept_for_admins_only() {
 }
 
 #[actix_web::test]
+async fn an_invitee_is_sent_to_single_sign_on_when_passwords_are_for_admins_only() {
+    let app = app_with_sso(|f| f.password_admins_only = Some("1".into())).await;
+    let mut admin = app.client().await;
+    admin.sign_in("admin@example.com", PASSWORD).await;
+    admin.get("/settings/users").await;
+    admin
+        .post_form_ok(
+            "/settings/users/invites",
+            &[("invite_email", "rita@example.com"), ("invite_role", "rep")],
+        )
+        .await;
+    let secret = crate::invites::secret_sent_to(&app, "rita@example.com").await;
+    let mut rita = app.client().await;
+    rita.get(&format!("/invite/{secret}")).await;
+    let res = rita
+        .post_form(
+            &format!("/invite/{secret}"),
+            &[
+                ("name", "Rita"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    assert_eq!(res.location(), "/login", "not signed in with the password");
+    let login = rita.get("/login").await;
+    assert!(
+        login.text().contains("Your account is ready."),
+        "{}",
+        login.text()
+    );
+    assert_eq!(rita.get("/contacts").await.status, 303, "no session");
+    let sub = person("rita@example.com", true).await;
+    let res = sign_in_via(&mut rita, &sub, |u| u).await;
+    assert_eq!(
+        res.status,
+        303,
+        "signed in with the provider: {}",
+        res.text()
+    );
+}
+
+#[actix_web::test]
 async fn the_settings_page_saves_the_provider_and_never_shows_the_secret() {
     let app = TestApp::new().await;
     let mut c = app.signed_in("admin@example.com", "admin").await;

@@ -101,6 +101,22 @@ pub async fn load(conn: &impl ConnectionTrait) -> Result<Sso, AppError> {
     Ok(Sso { provider, rules })
 }
 
+/// Why a user with `role` may not sign in with a password, when "password sign-in only
+/// for admins" is on and they are not an admin: the message to show them.
+pub async fn password_refusal(
+    conn: &impl ConnectionTrait,
+    role: &str,
+) -> Result<Option<String>, AppError> {
+    let sso = load(conn).await?;
+    Ok(match sso.provider {
+        Some(p) if sso.rules.password_admins_only && role != Role::Admin.as_str() => Some(format!(
+            "Password sign-in is for admins only here. Use “Sign in with {}” instead.",
+            p.label
+        )),
+        _ => None,
+    })
+}
+
 /// What an admin posts. An empty secret keeps the saved one.
 #[derive(Debug, Default, Deserialize)]
 pub struct Form {

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::invites;
+use crate::domain::{invites, sso};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, client, set_flash, sign_in};
 use crate::web::forms::Form;
@@ -194,6 +194,12 @@ pub async fn accept(
     };
     match result {
         Ok(user) => {
+            // Where only admins sign in with a password, everyone else's first sign-in
+            // is through the identity provider too.
+            if let Some(why) = sso::config::password_refusal(&state.db.read, &user.role).await? {
+                set_flash(&session, format!("Your account is ready. {why}"));
+                return Ok(see_other("/login"));
+            }
             let client = client(&req, state.config.behind_proxy);
             sign_in(&state.db, &session, user.id, &client).await?;
             set_flash(&session, format!("Welcome to Cairn, {}.", user.name));
