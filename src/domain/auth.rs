@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use crate::domain::Db;
-use crate::domain::{audit, has_control, normalise, now, passwords, two_factor, users};
+use crate::domain::{audit, has_control, normalise, now, passwords, sso, two_factor, users};
 use crate::entities::{login_attempt, user};
 use crate::error::AppError;
 
@@ -79,6 +79,7 @@ pub async fn login(
     let ok = passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await;
     match &user {
         Some(u) if ok && u.active => {
+            password_allowed(db, u, ip).await?;
             if two_factor::is_enabled(&db.read, u.id).await? {
                 // Not signed in yet: the code still has to come, so earlier failures
                 // stay counted (else the password would reset the count of wrong codes).
@@ -102,6 +103,26 @@ pub async fn login(
             ))
         }
     }
+}
+
+/// With single sign-on set to "password sign-in only for admins", anyone else is told
+/// to use the provider's button (only once the password was right, so the message does
+/// not tell a stranger which emails have accounts), recorded like any failure.
+async fn password_allowed(db: &Db, user: &user::Model, ip: &str) -> Result<(), AppError> {
+    let Some(refusal) = sso::config::password_refusal(&db.read, &user.role).await? else {
+        return Ok(());
+    };
+    audit::record_as(
+        &db.write,
+        Some(user.id),
+        Some(ip),
+        "sign_in_failed",
+        "user",
+        user.id,
+        Some(serde_json::json!({"email": user.email, "reason": "password sign-in off"})),
+    )
+    .await?;
+    Err(AppError::Forbidden(refusal))
 }
 
 /// Checks a signed-in user's password again (before a change that needs it), counted

@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod settings;
 pub mod setup;
 pub mod sql;
+pub mod sso;
 mod store;
 pub mod tags;
 pub mod tasks;

@@ -90,6 +90,16 @@ pub fn validate_password(password: &str, fields: &mut FieldErrors) {
 
 fn validate(input: &NewUser) -> Result<(String, String, Role), AppError> {
     let mut fields = FieldErrors::new();
+    validate_password(&input.password, &mut fields);
+    validate_profile(input, fields)
+}
+
+/// Email, name and role: what every new user needs, with a password or without one
+/// (single sign-on).
+fn validate_profile(
+    input: &NewUser,
+    mut fields: FieldErrors,
+) -> Result<(String, String, Role), AppError> {
     let email = input.email.trim().to_string();
     if email.is_empty() {
         fields.set("email", "Email is required.");
@@ -107,7 +117,6 @@ fn validate(input: &NewUser) -> Result<(String, String, Role), AppError> {
     } else if name.chars().count() > 120 {
         fields.set("name", "Name must be at most 120 characters.");
     }
-    validate_password(&input.password, &mut fields);
     let role = Role::parse(&input.role);
     if role.is_none() {
         fields.set("role", "Role must be one of admin, manager, rep, viewer.");
@@ -126,6 +135,32 @@ pub async fn create_in(
     input: &NewUser,
 ) -> Result<user::Model, AppError> {
     let (email, name, role) = validate(input)?;
+    let hash = passwords::hash(&input.password).await?;
+    insert(conn, actor, email, name, role, hash, None).await
+}
+
+/// Creates a user who signs in through the identity provider (single sign-on), inside
+/// the caller's transaction: no password (`passwords::DISABLED`) until they set one
+/// through a password reset. `input.password` is ignored.
+pub async fn create_external_in(
+    conn: &impl ConnectionTrait,
+    input: &NewUser,
+    via: &str,
+) -> Result<user::Model, AppError> {
+    let (email, name, role) = validate_profile(input, FieldErrors::new())?;
+    let hash = passwords::DISABLED.to_string();
+    insert(conn, None, email, name, role, hash, Some(via)).await
+}
+
+async fn insert(
+    conn: &impl ConnectionTrait,
+    actor: Option<&Actor>,
+    email: String,
+    name: String,
+    role: Role,
+    hash: String,
+    via: Option<&str>,
+) -> Result<user::Model, AppError> {
     let email_norm = normalise(&email);
     if user::Entity::find()
         .filter(user::Column::EmailNorm.eq(&email_norm))
@@ -138,7 +173,6 @@ pub async fn create_in(
             "A user with this email already exists.",
         ));
     }
-    let hash = passwords::hash(&input.password).await?;
     let t = now();
     let model = user::ActiveModel {
         id: NotSet,
@@ -160,7 +194,10 @@ pub async fn create_in(
         "create",
         "user",
         model.id,
-        Some(serde_json::json!({"email": model.email, "role": model.role})),
+        Some(match via {
+            None => serde_json::json!({"email": model.email, "role": model.role}),
+            Some(via) => serde_json::json!({"email": model.email, "role": model.role, "via": via}),
+        }),
     )
     .await?;
     Ok(model)

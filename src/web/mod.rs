@@ -19,7 +19,7 @@ use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
     invites, jobs, login, organisation, password_reset, pick, pipelines, records, search, setup,
-    tags, tasks, tokens, trash, two_factor, users, views, welcome,
+    sso, tags, tasks, tokens, trash, two_factor, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -283,6 +283,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/login/two-factor", web::get().to(two_factor::show_step))
     .route("/login/two-factor", web::post().to(two_factor::submit_step))
     .route("/logout", web::post().to(login::logout))
+    // Single sign-on: off to the identity provider, and back.
+    .route("/login/sso", web::get().to(sso::start))
+    .route("/login/sso/callback", web::get().to(sso::callback))
     // Links sent by email: an invitation, and a password reset asked for on the login page.
     .route("/invite/{secret}", web::get().to(invites::show))
     .route("/invite/{secret}", web::post().to(invites::accept))
@@ -338,6 +341,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/email/test", web::post().to(email::test))
             .route("/email/release-held", web::post().to(email::release_held))
             .route("/email/outbox/{id}", web::get().to(email::show))
+            .route("/sign-in", web::get().to(sso::index))
+            .route("/sign-in", web::post().to(sso::save))
             .route("/fields", web::get().to(fields::index))
             .route("/fields", web::post().to(fields::create))
             .route("/fields/{id}", web::post().to(fields::update))

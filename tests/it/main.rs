@@ -42,6 +42,8 @@ mod jobs_process;
 mod login_throttle;
 mod markdown;
 mod merge;
+mod oidc;
+mod oidc_provider;
 mod openapi;
 mod organisation;
 mod owners;

@@ -6,8 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::invites;
 use crate::domain::two_factor::pending::{self, AfterPassword};
+use crate::domain::{invites, sso};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Admin, client, set_flash, sign_in};
 use crate::web::forms::Form;
@@ -191,6 +191,12 @@ pub async fn accept(
     };
     match result {
         Ok(user) => {
+            // Where only admins sign in with a password, everyone else's first sign-in
+            // is through the identity provider too.
+            if let Some(why) = sso::config::password_refusal(&state.db.read, &user.role).await? {
+                set_flash(&session, format!("Your account is ready. {why}"));
+                return Ok(see_other("/login"));
+            }
             // When the organisation requires two-factor, the new user sets it up first.
             if let AfterPassword::Pending { secret } =
                 pending::after_password(&state.db, &user, "").await?

@@ -9,6 +9,7 @@ use crate::domain::auth;
 use crate::domain::onboarding;
 use crate::domain::two_factor::pending::{self, AfterPassword};
 use crate::entities::user;
+use crate::domain::sso;
 use crate::error::AppError;
 use crate::web::auth::{client, sign_in, sign_out};
 use crate::web::forms::Form;
@@ -21,6 +22,47 @@ struct LoginPage {
     email: String,
     next: String,
     error: Option<String>,
+    /// "Sign in with …" when single sign-on is set up: its label.
+    sso_label: Option<String>,
+    /// Password sign-in is for admins only (the form says so).
+    password_admins_only: bool,
+}
+
+/// The sign-in page with `error` (if any) at `status`. Single sign-on's button, when set
+/// up, carries `next` along.
+pub async fn page(
+    state: &AppState,
+    l: Layout,
+    email: String,
+    next: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<HttpResponse, AppError> {
+    let sso = sso::config::load(&state.db.read).await?;
+    render(
+        &LoginPage {
+            l,
+            email,
+            next,
+            error,
+            sso_label: sso.provider.map(|p| p.label),
+            password_admins_only: sso.rules.password_admins_only,
+        },
+        status,
+    )
+}
+
+impl LoginPage {
+    fn sso_href(&self) -> String {
+        if self.next.is_empty() {
+            "/login/sso".into()
+        } else {
+            format!(
+                "/login/sso?next={}",
+                crate::web::errors::url_encode(&self.next)
+            )
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -30,24 +72,28 @@ pub struct NextParam {
 }
 
 /// The page a sign-in was asked to return to, when one was (a path on this site).
-fn asked_for(next: Option<&str>) -> Option<String> {
+pub fn asked_for(next: Option<&str>) -> Option<String> {
     next.filter(|n| !n.is_empty()).map(|n| safe_next(Some(n)))
 }
 
-pub async fn show(session: Session, q: web::Query<NextParam>) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    session: Session,
+    q: web::Query<NextParam>,
+) -> Result<HttpResponse, AppError> {
     let mut l = Layout::anonymous(&session);
     if q.signed_out.is_some() && l.flash.is_none() {
         l.flash = Some("You are signed out.".into());
     }
-    render(
-        &LoginPage {
-            l,
-            email: String::new(),
-            next: asked_for(q.next.as_deref()).unwrap_or_default(),
-            error: None,
-        },
+    page(
+        &state,
+        l,
+        String::new(),
+        asked_for(q.next.as_deref()).unwrap_or_default(),
+        None,
         StatusCode::OK,
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -78,25 +124,30 @@ pub async fn submit(
             sign_in(&state.db, &session, user.id, &client).await?;
             Ok(see_other(&landing(&state, &user, asked).await?))
         }
-        Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests { .. })) => {
+        Err(
+            e @ (AppError::Unauthorized(_)
+            | AppError::Forbidden(_)
+            | AppError::TooManyRequests { .. }),
+        ) => {
             let retry_after = match &e {
                 AppError::TooManyRequests { retry_after, .. } => Some(*retry_after),
                 _ => None,
             };
-            let status = if retry_after.is_some() {
-                StatusCode::TOO_MANY_REQUESTS
-            } else {
-                StatusCode::UNAUTHORIZED
+            let status = match &e {
+                AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+                // Password sign-in is off for this user.
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                _ => StatusCode::UNAUTHORIZED,
             };
-            let mut res = render(
-                &LoginPage {
-                    l: Layout::anonymous(&session),
-                    email: form.email,
-                    next: asked.unwrap_or_default(),
-                    error: Some(e.to_string()),
-                },
+            let mut res = page(
+                &state,
+                Layout::anonymous(&session),
+                form.email,
+                asked.unwrap_or_default(),
+                Some(e.to_string()),
                 status,
-            )?;
+            )
+            .await?;
             if let Some(seconds) = retry_after {
                 res.headers_mut().insert(
                     actix_web::http::header::RETRY_AFTER,

@@ -21,6 +21,7 @@ pub mod pipelines;
 pub mod records;
 pub mod search;
 pub mod setup;
+pub mod sso;
 pub mod tags;
 pub mod tasks;
 pub mod tokens;
