@@ -71,9 +71,12 @@ pub async fn likely_duplicates(
     if any.is_empty() {
         return Ok(Vec::new());
     }
+    // Only contacts the asker may see are offered (`access`).
+    let visible = crate::domain::access::visible(db, actor).await?;
     let mut q = contact::Entity::find()
         .filter(any)
-        .filter(contact::Column::DeletedAt.is_null());
+        .filter(contact::Column::DeletedAt.is_null())
+        .filter(visible.owned((contact::Entity, contact::Column::OwnerId)));
     if let Some(id) = except {
         q = q.filter(contact::Column::Id.ne(id));
     }
@@ -243,7 +246,12 @@ pub async fn called(db: &Db, actor: &Actor, text: &str) -> Result<Vec<Contact>, 
     }
     let mut found = Vec::with_capacity(refs.len());
     for r in refs {
-        found.push(get(db, actor, r.id).await?);
+        // Those the asker may not see (`access`) are not offered.
+        match get(db, actor, r.id).await {
+            Ok(c) => found.push(c),
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(found)
 }

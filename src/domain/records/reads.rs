@@ -85,11 +85,17 @@ fn seek(backend: DbBackend, q: &ListQuery, after: i64) -> Expr {
 }
 
 /// The one record `id`, as a one-item page.
-pub fn one(backend: DbBackend, kind: &Kind, id: i64) -> SelectStatement {
+pub fn one(
+    backend: DbBackend,
+    kind: &Kind,
+    id: i64,
+    visible: crate::domain::access::Visible,
+) -> SelectStatement {
     let mut items = items(backend, kind, None, "");
     items
         .and_where(Expr::col(("c", "id")).eq(id))
-        .and_where(filters::live("c"));
+        .and_where(filters::live("c"))
+        .cond_where(visible.on("c"));
     Query::select()
         .expr_as(Expr::cust("CAST(1 AS BIGINT)"), "total")
         .expr_as(sub(items), "items")
