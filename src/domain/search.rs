@@ -129,13 +129,13 @@ fn sqlite(sql: &mut Sql, words: &[String], visible: Visible) {
         .bind(query.clone());
         // Only the records the asker may see are ranked (`access`).
         if let Some(owner) = visible.owner() {
-            sql.push(&format!(" AND rowid IN (SELECT id FROM {table} WHERE owner_id = "))
-                .bind(owner)
-                .push(")");
+            sql.push(&format!(
+                " AND rowid IN (SELECT id FROM {table} WHERE owner_id = "
+            ))
+            .bind(owner)
+            .push(")");
         }
-        sql.push(" LIMIT ")
-        .bind(RANKED)
-        .push(") ORDER BY ");
+        sql.push(" LIMIT ").bind(RANKED).push(") ORDER BY ");
         for (j, w) in words.iter().enumerate() {
             if j > 0 {
                 sql.push(" + ");

@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Actor;
-use crate::domain::access::Visible;
 use crate::domain::Db;
+use crate::domain::access::Visible;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Serialize, FromQueryResult, ToSchema)]

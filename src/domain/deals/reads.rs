@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult};
 
 use crate::domain::Db;
-use crate::domain::access::Visible;
 use crate::domain::Page;
+use crate::domain::access::Visible;
 use crate::domain::records::reads::json_value;
 use crate::domain::sql::{PageRow, Sql, json_array};
 use crate::error::AppError;

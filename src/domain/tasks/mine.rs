@@ -64,11 +64,12 @@ impl Scope {
         match self {
             Scope::User(id) => c.add(task::Column::AssigneeId.eq(id)),
             Scope::Everyone => c,
-            Scope::Visible(id) => c
-                .add(task::Column::AssigneeId.eq(id))
-                .add(super::visible_on_records(
-                    crate::domain::access::Visible::Owner(id),
-                )),
+            Scope::Visible(id) => {
+                c.add(task::Column::AssigneeId.eq(id))
+                    .add(super::visible_on_records(
+                        crate::domain::access::Visible::Owner(id),
+                    ))
+            }
         }
     }
 }
