@@ -72,8 +72,7 @@ impl FromRequest for CurrentUser {
                     let tz = crate::domain::tasks::due::zone(&live.time_zone);
                     let overdue = if draws_navigation(&req) {
                         let now = crate::domain::now();
-                        crate::domain::tasks::overdue_count(&state.db, live.user_id, tz, now)
-                            .await?
+                        crate::domain::tasks::overdue_count(&state.db, &actor, tz, now).await?
                     } else {
                         0
                     };

@@ -41,6 +41,16 @@ pub async fn world(app: &TestApp) -> World {
     let mut c = app.client().await;
     let zeb = records(&mut c, &rep1, "Zebedee", 100).await;
     let quin = records(&mut c, &rep2, "Quintessa", 7000).await;
+    // The second rep's deal is also about the first rep's contact: its activities must
+    // stay off that contact's timeline.
+    let path = format!("/api/v1/deals/{}", quin.deal);
+    c.api_ok(
+        Method::PATCH,
+        &path,
+        &rep2,
+        Some(json!({"contact_ids": [quin.contact, zeb.contact]})),
+    )
+    .await;
     let errand = c
         .add(
             "tasks",
@@ -418,7 +428,30 @@ async fn tasks_about_another_rep_s_records_are_hidden_even_when_assigned_to_the_
     let w = world(&app).await;
     let mut c = app.client().await;
     assert_eq!(total(&mut c, "/api/v1/tasks", &w.rep1).await, 3, "rule off");
+    let rep1 = cairn::domain::Actor {
+        id: w.rep1_id,
+        name: "rep1".into(),
+        email: REP1.into(),
+        role: cairn::domain::Role::Rep,
+        ip: None,
+    };
+    let overdue = |db: cairn::domain::Db, who: cairn::domain::Actor| async move {
+        db.forget_overdue(&[who.id]);
+        cairn::domain::tasks::overdue_count(&db, &who, chrono_tz::UTC, cairn::domain::now())
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        overdue(app.db.clone(), rep1.clone()).await,
+        2,
+        "own task and errand"
+    );
     rule(&app, true).await;
+    assert_eq!(
+        overdue(app.db.clone(), rep1.clone()).await,
+        1,
+        "only the own task"
+    );
     let list = c.get_json("/api/v1/tasks", &w.rep1).await;
     assert_eq!(
         names(&list, "title"),

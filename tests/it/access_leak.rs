@@ -34,6 +34,8 @@ fn page_paths(w: &crate::access::World) -> Vec<String> {
         "/pick/options?kind=company&company=Works",
         "/pick/options?kind=contact&add_contact=Person",
         "/pick/options?company=w",
+        "/pick/contact?email=quintessa@quintessa.example",
+        "/pick/contact?first_name=quintessa&last_name=person",
     ]
     .into_iter()
     .map(str::to_string)

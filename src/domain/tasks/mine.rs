@@ -275,16 +275,18 @@ pub async fn board(
 /// counts, kept a few seconds per user (task writes through this process forget it).
 pub async fn overdue_count(
     db: &Db,
-    user_id: i64,
+    actor: &Actor,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
+    let user_id = actor.id;
     if let Some(n) = db.overdue_cache.get(&user_id) {
         return Ok(n);
     }
     let day = due::today(tz, now);
     let s = sides(Group::Overdue, &day, now);
-    let scope = Scope::User(user_id);
+    // Under "own records only" a rep's count leaves out tasks they may not see.
+    let scope = Scope::for_actor(db, actor, Scope::User(user_id)).await?;
     let n = count(&db.read, scope.condition(false).add(s.timed)).await?
         + count(&db.read, scope.condition(false).add(s.dated)).await?;
     db.overdue_cache.insert(user_id, n);
