@@ -34,6 +34,8 @@ fn page_paths(w: &crate::access::World) -> Vec<String> {
         "/pick/options?kind=company&company=Works",
         "/pick/options?kind=contact&add_contact=Person",
         "/pick/options?company=w",
+        "/deals/options?company=w",
+        "/deals/options?add_contact=p",
         "/pick/contact?email=quintessa@quintessa.example",
         "/pick/contact?first_name=quintessa&last_name=person",
     ]
@@ -103,6 +105,13 @@ async fn nothing_a_rep_fetches_names_another_rep_s_records() {
         seen_own += usize::from(res.text().contains("Zebedee"));
     }
     let mut api = app.client().await;
+    let pipelines = api.get_json("/api/v1/pipelines", &w.rep1).await;
+    for stage in pipelines[0]["stages"].as_array().expect("stages") {
+        let path = format!("/deals/column/{}?offset=0", stage["id"]);
+        let res = rep.hx_get(&path).await;
+        assert_eq!(res.status, 200, "GET {path}: {}", res.text());
+        assert!(!leaks(&res.text()), "GET {path} leaks: {}", res.text());
+    }
     for path in api_paths(&w) {
         let res = api.api(Method::GET, &path, &w.rep1, None).await;
         assert_eq!(res.status, 200, "GET {path}: {}", res.text());
