@@ -23,7 +23,7 @@ use crate::domain::{Actor, Db, Role, settings};
 use crate::error::AppError;
 
 /// The settings key; "true" turns the rule on, anything else (or none) leaves it off.
-pub const SETTING: &str = "own_records_only";
+pub const SETTING: &str = crate::domain::organisation::OWN_RECORDS_ONLY;
 
 /// How long another process's change may take to be seen here.
 const TTL: Duration = Duration::from_secs(2);

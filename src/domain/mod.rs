@@ -13,6 +13,7 @@ pub mod filters;
 pub mod invites;
 pub mod markdown;
 pub mod onboarding;
+pub mod organisation;
 pub mod passwords;
 pub mod pick;
 pub mod records;

@@ -29,6 +29,8 @@ pub struct Db {
     pub(crate) contact_queue: Arc<Mutex<Option<Queue>>>,
     /// Each user's overdue task count for the navigation (5 s; `tasks::overdue_count`).
     pub overdue_cache: Arc<TtlCache<i64, u64>>,
+    /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
+    pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
     /// Whether reps see only their own records (`access`; read at most every 2 s).
     pub access_cache: Arc<crate::domain::access::RuleCache>,
 }
@@ -44,6 +46,7 @@ impl Db {
             deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             contact_queue: Arc::default(),
             overdue_cache: Arc::default(),
+            org_cache: Arc::default(),
             access_cache: Arc::default(),
         })
     }

@@ -536,3 +536,16 @@ async fn turning_the_rule_on_or_off_takes_effect_on_the_next_request() {
     rule(&app, false).await;
     assert_eq!(total(&mut c, "/api/v1/contacts", &w.rep1).await, 2);
 }
+
+#[actix_web::test]
+async fn the_organisation_page_s_checkbox_turns_the_rule_on_and_off_at_once() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut admin = app.signed_in("admin@example.com", "admin").await;
+    let mut c = app.client().await;
+    assert_eq!(total(&mut c, "/api/v1/contacts", &w.rep1).await, 2);
+    crate::organisation::set_organisation(&mut admin, &[("own_records_only", "1")]).await;
+    assert_eq!(total(&mut c, "/api/v1/contacts", &w.rep1).await, 1, "on");
+    crate::organisation::set_organisation(&mut admin, &[]).await;
+    assert_eq!(total(&mut c, "/api/v1/contacts", &w.rep1).await, 2, "off");
+}
