@@ -523,6 +523,20 @@ async fn a_company_page_shows_only_the_rep_s_contacts_of_it() {
         !page.text().contains("Quintessa"),
         "not the other rep's contact"
     );
+    let path = format!("/api/v1/companies/{}", w.zeb.company);
+    let company = c.get_json(&path, &w.rep1).await;
+    assert_eq!(
+        company["contact_count"], 1,
+        "counts only the rep's: {company}"
+    );
+    let listed = c.get_json("/api/v1/companies", &w.rep1).await;
+    assert_eq!(listed["items"][0]["contact_count"], 1, "{listed}");
+    let manager = app.api_user("manager").await;
+    let company = c.get_json(&path, &manager).await;
+    assert_eq!(
+        company["contact_count"], 2,
+        "the manager counts both: {company}"
+    );
 }
 
 #[actix_web::test]
