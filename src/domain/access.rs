@@ -142,20 +142,16 @@ impl Visible {
         self == Visible::All
     }
 
-    /// `<alias>.owner_id = owner` on the record aliased `alias`; nothing for `All`.
-    pub fn on(self, alias: &'static str) -> Condition {
-        match self {
-            Visible::All => Condition::all(),
-            Visible::Owner(id) => Condition::all().add(Expr::col((alias, "owner_id")).eq(id)),
-        }
+    /// `<alias>.owner_id = owner` on the record aliased `alias`; none for `All`, so a
+    /// statement is exactly what it was without the rule (an empty condition would be
+    /// written `AND TRUE`).
+    pub fn on(self, alias: &'static str) -> Option<Expr> {
+        self.owned((alias, "owner_id"))
     }
 
-    /// `column` (a record's owner) is the one this one sees; nothing for `All`.
-    pub fn owned(self, column: impl IntoColumnRef) -> Condition {
-        match self {
-            Visible::All => Condition::all(),
-            Visible::Owner(id) => Condition::all().add(Expr::col(column).eq(id)),
-        }
+    /// `column` (a record's owner) is the one this one sees; none for `All`.
+    pub fn owned(self, column: impl IntoColumnRef) -> Option<Expr> {
+        self.owner().map(|id| Expr::col(column).eq(id))
     }
 
     /// The ids of the live records of `table` this one sees (None for `All`: everything).

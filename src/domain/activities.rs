@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -188,15 +188,18 @@ pub(super) async fn check_visible(
     }
 }
 
-/// The activities `actor` may see: those about records they may see (`access`).
-fn visible_condition(visible: access::Visible) -> Condition {
+/// The activities `actor` may see: those about records they may see (`access`); none
+/// to add when they see everything.
+fn visible_condition(visible: access::Visible) -> Option<Condition> {
     use activity::Column as A;
-    visible.linked(
-        (activity::Entity, A::DealId),
-        (activity::Entity, A::ContactId),
-        (activity::Entity, A::CompanyId),
-        &[(activity::Entity, A::AuthorId)],
-    )
+    (!visible.is_all()).then(|| {
+        visible.linked(
+            (activity::Entity, A::DealId),
+            (activity::Entity, A::ContactId),
+            (activity::Entity, A::CompanyId),
+            &[(activity::Entity, A::AuthorId)],
+        )
+    })
 }
 
 async fn exists(conn: &impl ConnectionTrait, subject: Subject) -> Result<bool, AppError> {
@@ -555,14 +558,14 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Activity
         .select_only()
         .column_as(Expr::col(Asterisk).count(), "n")
         .filter(timeline(subject, q.with_deals))
-        .filter(visible.clone())
+        .apply_if(visible.clone(), |q, v| q.filter(v))
         .into_tuple::<i64>()
         .one(&db.read)
         .await?
         .map_or(0, |n| u64::try_from(n).unwrap_or(0));
     let mut query = select()
         .filter(timeline(subject, q.with_deals))
-        .filter(visible);
+        .apply_if(visible, |q, v| q.filter(v));
     if let Some((at, before_id)) = q.before {
         query = query.filter(
             Condition::any()

@@ -75,8 +75,10 @@ pub async fn likely_duplicates(
     let visible = crate::domain::access::visible(db, actor).await?;
     let mut q = contact::Entity::find()
         .filter(any)
-        .filter(contact::Column::DeletedAt.is_null())
-        .filter(visible.owned((contact::Entity, contact::Column::OwnerId)));
+        .filter(contact::Column::DeletedAt.is_null());
+    if let Some(mine) = visible.owned((contact::Entity, contact::Column::OwnerId)) {
+        q = q.filter(mine);
+    }
     if let Some(id) = except {
         q = q.filter(contact::Column::Id.ne(id));
     }
@@ -215,8 +217,10 @@ async fn refs(
     let visible = crate::domain::access::visible(db, actor).await?;
     let mut q = contact::Entity::find()
         .filter(filter)
-        .filter(contact::Column::DeletedAt.is_null())
-        .filter(visible.owned((contact::Entity, contact::Column::OwnerId)));
+        .filter(contact::Column::DeletedAt.is_null());
+    if let Some(mine) = visible.owned((contact::Entity, contact::Column::OwnerId)) {
+        q = q.filter(mine);
+    }
     if let Some(id) = except {
         q = q.filter(contact::Column::Id.ne(id));
     }

@@ -96,8 +96,10 @@ pub fn one(backend: DbBackend, kind: &Kind, id: i64, visible: Visible) -> Select
     let mut items = items(backend, kind, None, "", visible);
     items
         .and_where(Expr::col(("c", "id")).eq(id))
-        .and_where(filters::live("c"))
-        .cond_where(visible.on("c"));
+        .and_where(filters::live("c"));
+    if let Some(mine) = visible.on("c") {
+        items.and_where(mine);
+    }
     Query::select()
         .expr_as(Expr::cust("CAST(1 AS BIGINT)"), "total")
         .expr_as(sub(items), "items")
