@@ -563,3 +563,27 @@ async fn the_organisation_page_s_checkbox_turns_the_rule_on_and_off_at_once() {
     crate::organisation::set_organisation(&mut admin, &[]).await;
     assert_eq!(total(&mut c, "/api/v1/contacts", &w.rep1).await, 2, "off");
 }
+
+#[actix_web::test]
+async fn a_new_deal_cannot_link_records_the_rep_may_not_see() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    rule(&app, true).await;
+    let mut c = app.client().await;
+    for (field, body) in [
+        (
+            "contact_ids",
+            json!({"title": "Linked", "amount": 1, "contact_ids": [w.quin.contact]}),
+        ),
+        (
+            "company_id",
+            json!({"title": "Linked", "amount": 1, "company_id": w.quin.company}),
+        ),
+    ] {
+        let res = c
+            .api(Method::POST, "/api/v1/deals", &w.rep1, Some(body))
+            .await;
+        res.refuses_field(field);
+    }
+    assert_eq!(app.count("deals").await, 2, "no deal was added");
+}
