@@ -9,12 +9,13 @@ use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Select, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
+use crate::domain::access;
 use crate::domain::{Actor, FieldErrorsExt, Page, Role, audit, now};
 use crate::entities::{activity, company, contact, deal, deal_contact, user};
 use crate::error::{AppError, FieldErrors};
@@ -44,6 +45,15 @@ impl Subject {
             Subject::Deal(id) => ("deal_id", id),
             Subject::Contact(id) => ("contact_id", id),
             Subject::Company(id) => ("company_id", id),
+        }
+    }
+
+    /// The record's table, as record-level access names it.
+    fn table(self) -> (access::Table, i64) {
+        match self {
+            Subject::Deal(id) => (access::Table::Deals, id),
+            Subject::Contact(id) => (access::Table::Contacts, id),
+            Subject::Company(id) => (access::Table::Companies, id),
         }
     }
 
@@ -140,6 +150,58 @@ fn select() -> Select<activity::Entity> {
         .join(JoinType::LeftJoin, activity::Relation::Deal.def())
 }
 
+/// Refuses, as "not found" (`what`), a record `actor` may not see (`access`): its
+/// activities are hidden with it.
+async fn check_subject(
+    db: &Db,
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    subject: Subject,
+    what: &str,
+) -> Result<(), AppError> {
+    let (table, id) = subject.table();
+    access::check(db, conn, actor, table, id, what).await
+}
+
+impl Activity {
+    /// The record it is about.
+    fn subject(&self) -> Option<Subject> {
+        match (self.deal_id, self.contact_id, self.company_id) {
+            (Some(d), _, _) => Some(Subject::Deal(d)),
+            (None, Some(c), _) => Some(Subject::Contact(c)),
+            (None, None, Some(c)) => Some(Subject::Company(c)),
+            _ => None,
+        }
+    }
+}
+
+/// Refuses, as "not found", an activity about a record `actor` may not see.
+pub(super) async fn check_visible(
+    db: &Db,
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    activity: &Activity,
+) -> Result<(), AppError> {
+    match activity.subject() {
+        Some(s) => check_subject(db, conn, actor, s, "Activity").await,
+        None => Ok(()),
+    }
+}
+
+/// The activities `actor` may see: those about records they may see (`access`); none
+/// to add when they see everything.
+fn visible_condition(visible: access::Visible) -> Option<Condition> {
+    use activity::Column as A;
+    (!visible.is_all()).then(|| {
+        visible.linked(
+            (activity::Entity, A::DealId),
+            (activity::Entity, A::ContactId),
+            (activity::Entity, A::CompanyId),
+            &[(activity::Entity, A::AuthorId)],
+        )
+    })
+}
+
 async fn exists(conn: &impl ConnectionTrait, subject: Subject) -> Result<bool, AppError> {
     match subject {
         Subject::Deal(id) => {
@@ -175,10 +237,11 @@ async fn has_row<E: EntityTrait>(
 }
 
 /// One activity; 404 when there is none with this id.
-pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Activity, AppError> {
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppError> {
     let found = get_in(&db.read, id)
         .await?
         .ok_or_else(|| AppError::not_found("Activity"))?;
+    check_visible(db, &db.read, actor, &found).await?;
     // A trashed record's activities wait in the trash with it.
     let subject = match (found.deal_id, found.contact_id, found.company_id) {
         (Some(d), _, _) => Some(Subject::Deal(d)),
@@ -296,6 +359,12 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
     let occurred_at = check_time(input.occurred_at.as_deref(), &mut fields).unwrap_or(t);
     let subject = subject_of(input, &mut fields);
     let tx = db.write.begin().await?;
+    if let Some(s) = subject {
+        let noun = s.noun();
+        let mut title = noun.to_string();
+        title[..1].make_ascii_uppercase();
+        check_subject(db, &tx, actor, s, &title).await?;
+    }
     if let Some(s) = subject
         && !exists(&tx, s).await?
     {
@@ -475,23 +544,28 @@ fn timeline(subject: Subject, with_deals: bool) -> Condition {
 
 /// A record's activities, newest first: a page of them, or those after `before`. A record
 /// that does not exist is a 404.
-pub async fn list(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<Activity>, AppError> {
+pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Activity>, AppError> {
     let subject = q.subject;
+    let mut noun = subject.noun().to_string();
+    noun[..1].make_ascii_uppercase();
     if !exists(&db.read, subject).await? {
-        let noun = subject.noun();
-        let mut noun = noun.to_string();
-        noun[..1].make_ascii_uppercase();
         return Err(AppError::not_found(&noun));
     }
+    check_subject(db, &db.read, actor, subject, &noun).await?;
+    // A contact's timeline with its deals' activities shows only the deals it may see.
+    let visible = visible_condition(access::visible(db, actor).await?);
     let total = activity::Entity::find()
         .select_only()
         .column_as(Expr::col(Asterisk).count(), "n")
         .filter(timeline(subject, q.with_deals))
+        .apply_if(visible.clone(), |q, v| q.filter(v))
         .into_tuple::<i64>()
         .one(&db.read)
         .await?
         .map_or(0, |n| u64::try_from(n).unwrap_or(0));
-    let mut query = select().filter(timeline(subject, q.with_deals));
+    let mut query = select()
+        .filter(timeline(subject, q.with_deals))
+        .apply_if(visible, |q, v| q.filter(v));
     if let Some((at, before_id)) = q.before {
         query = query.filter(
             Condition::any()
@@ -527,6 +601,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppErro
     let activity = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("Activity"))?;
+    check_visible(db, &tx, actor, &activity).await?;
     if !activity.deletable_by(actor) {
         return Err(AppError::Forbidden(
             "Only its author, a manager or an admin can delete an activity.".into(),

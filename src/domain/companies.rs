@@ -323,6 +323,15 @@ pub async fn contact_count(conn: &impl ConnectionTrait, id: i64) -> Result<u64, 
 pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64, AppError> {
     actor.require_write()?;
     let tx = db.write.begin().await?;
+    crate::domain::access::check(
+        db,
+        &tx,
+        actor,
+        crate::domain::access::Table::Companies,
+        id,
+        "Company",
+    )
+    .await?;
     let company = company::Entity::find_by_id(id)
         .filter(company::Column::DeletedAt.is_null())
         .one(&tx)

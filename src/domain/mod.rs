@@ -1,5 +1,6 @@
 //! The CRM's rules: validation, permissions, uniqueness and audit, once for pages and API.
 //! Nothing here knows about HTTP.
+pub mod access;
 pub mod activities;
 pub mod audit;
 pub mod auth;

@@ -175,6 +175,9 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<Organisation, A
     .await?;
     tx.commit().await?;
     db.org_cache.clear();
+    // Seen by record-level access on the next request (its cache may have read the
+    // setting between the write and the commit).
+    crate::domain::access::settings_changed();
     Ok(new)
 }
 

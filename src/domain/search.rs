@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::Db;
+use crate::domain::access::Visible;
 use crate::domain::sql::{Sql, like_contains};
 use crate::domain::{Actor, has_control};
 use crate::error::AppError;
@@ -57,7 +58,8 @@ fn words(q: &str) -> Vec<String> {
         .collect()
 }
 
-pub async fn search(db: &Db, _actor: &Actor, q: &str) -> Result<Results, AppError> {
+/// What `actor` may see (`access`) of the records matching `q`.
+pub async fn search(db: &Db, actor: &Actor, q: &str) -> Result<Results, AppError> {
     if has_control(q) || q.chars().count() > 200 {
         return Err(AppError::field(
             "q",
@@ -68,11 +70,12 @@ pub async fn search(db: &Db, _actor: &Actor, q: &str) -> Result<Results, AppErro
     if words.is_empty() {
         return Ok(Results::default());
     }
+    let visible = crate::domain::access::visible(db, actor).await?;
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     match backend {
-        DatabaseBackend::Postgres => postgres(&mut sql, &words),
-        _ => sqlite(&mut sql, &words),
+        DatabaseBackend::Postgres => postgres(&mut sql, &words, visible),
+        _ => sqlite(&mut sql, &words, visible),
     }
     let hits = Hit::find_by_statement(sql.build()).all(&db.read).await?;
     let mut results = Results::default();
@@ -105,12 +108,12 @@ const RANKED: i64 = 300;
 /// counts every row holding each word before it scores the first one (a million rows for
 /// "555"), while this looks at the ranked rows only, so a keystroke costs the same at a
 /// million contacts as at ten thousand (with the prefix indexes of the scale migration).
-fn sqlite(sql: &mut Sql, words: &[String]) {
+fn sqlite(sql: &mut Sql, words: &[String], visible: Visible) {
     let query = fts_query(words);
-    for (i, (kind, fts)) in [
-        ("contact", "contacts_fts"),
-        ("company", "companies_fts"),
-        ("deal", "deals_fts"),
+    for (i, (kind, fts, table)) in [
+        ("contact", "contacts_fts", "contacts"),
+        ("company", "companies_fts", "companies"),
+        ("deal", "deals_fts", "deals"),
     ]
     .into_iter()
     .enumerate()
@@ -123,10 +126,16 @@ fn sqlite(sql: &mut Sql, words: &[String]) {
              (SELECT '{kind}' AS kind, rowid AS id, title, trim(body) AS subtitle \
              FROM {fts} WHERE {fts} MATCH "
         ))
-        .bind(query.clone())
-        .push(" LIMIT ")
-        .bind(RANKED)
-        .push(") ORDER BY ");
+        .bind(query.clone());
+        // Only the records the asker may see are ranked (`access`).
+        if let Some(owner) = visible.owner() {
+            sql.push(&format!(
+                " AND rowid IN (SELECT id FROM {table} WHERE owner_id = "
+            ))
+            .bind(owner)
+            .push(")");
+        }
+        sql.push(" LIMIT ").bind(RANKED).push(") ORDER BY ");
         for (j, w) in words.iter().enumerate() {
             if j > 0 {
                 sql.push(" + ");
@@ -146,7 +155,7 @@ fn name_word(w: &str) -> String {
 }
 
 // Trashed rows are skipped here; SQLite's search tables drop them (the trash migration).
-fn postgres(sql: &mut Sql, words: &[String]) {
+fn postgres(sql: &mut Sql, words: &[String], visible: Visible) {
     // These expressions are exactly the indexed ones, so the trigram indexes serve them.
     let contact = "lower(c.first_name || ' ' || c.last_name || ' ' || coalesce(c.email, '') || ' ' || coalesce(c.phone, ''))";
     let company = "lower(o.name || ' ' || coalesce(o.domain, '') || ' ' || coalesce(o.phone, ''))";
@@ -159,6 +168,7 @@ fn postgres(sql: &mut Sql, words: &[String]) {
             .bind(like_contains(&w.to_lowercase()))
             .push(" ESCAPE '\\'");
     }
+    visible.push(sql, "c.owner_id");
     sql.push(" ORDER BY c.last_name, c.first_name LIMIT ")
         .bind(PER_KIND)
         .push(")");
@@ -171,6 +181,7 @@ fn postgres(sql: &mut Sql, words: &[String]) {
             .bind(like_contains(&w.to_lowercase()))
             .push(" ESCAPE '\\'");
     }
+    visible.push(sql, "o.owner_id");
     sql.push(" ORDER BY o.name_norm LIMIT ")
         .bind(PER_KIND)
         .push(")");
@@ -180,6 +191,7 @@ fn postgres(sql: &mut Sql, words: &[String]) {
             .bind(like_contains(&w.to_lowercase()))
             .push(" ESCAPE '\\'");
     }
+    visible.push(sql, "d.owner_id");
     sql.push(" ORDER BY d.title LIMIT ")
         .bind(PER_KIND)
         .push(")");

@@ -24,6 +24,7 @@ pub async fn set(conn: &impl ConnectionTrait, key: &str, value: &str) -> Result<
     )
     .exec(conn)
     .await?;
+    crate::domain::access::settings_changed();
     Ok(())
 }
 
@@ -50,5 +51,6 @@ pub async fn delete(conn: &impl ConnectionTrait, key: &str) -> Result<(), AppErr
     setting::Entity::delete_by_id(key.to_string())
         .exec(conn)
         .await?;
+    crate::domain::access::settings_changed();
     Ok(())
 }

@@ -31,6 +31,8 @@ pub struct Db {
     pub overdue_cache: Arc<TtlCache<i64, u64>>,
     /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
     pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
+    /// Whether reps see only their own records (`access`; read at most every 2 s).
+    pub access_cache: Arc<crate::domain::access::RuleCache>,
 }
 
 impl Db {
@@ -45,6 +47,7 @@ impl Db {
             contact_queue: Arc::default(),
             overdue_cache: Arc::default(),
             org_cache: Arc::default(),
+            access_cache: Arc::default(),
         })
     }
 

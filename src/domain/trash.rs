@@ -67,6 +67,16 @@ impl Bin {
         }
     }
 
+    /// Its table, as record-level access names it.
+    pub fn table(self) -> crate::domain::access::Table {
+        use crate::domain::access::Table;
+        match self {
+            Bin::Contact => Table::Contacts,
+            Bin::Company => Table::Companies,
+            Bin::Deal => Table::Deals,
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Bin::Contact => "Contact",
@@ -178,6 +188,8 @@ pub async fn trash_in<T: Trashable>(
 pub async fn trash<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require_write()?;
     let tx = db.write.begin().await?;
+    // A record the rep may not see is "not found" here too, not "not yours".
+    crate::domain::access::check(db, &tx, actor, T::BIN.table(), id, T::BIN.title()).await?;
     trash_in::<T>(&tx, actor, id, None).await?;
     tx.commit().await?;
     Ok(())

@@ -74,8 +74,7 @@ impl FromRequest for CurrentUser {
                     let (overdue, org) = if draws_navigation(&req) {
                         let now = crate::domain::now();
                         let overdue =
-                            crate::domain::tasks::overdue_count(&state.db, live.user_id, tz, now)
-                                .await?;
+                            crate::domain::tasks::overdue_count(&state.db, &actor, tz, now).await?;
                         let org = crate::domain::organisation::cached(&state.db).await?;
                         (overdue, Some(org.name.clone()))
                     } else {

@@ -6,6 +6,8 @@
 mod given;
 mod support;
 
+mod access;
+mod access_leak;
 mod activities;
 mod activity_edits;
 mod api_errors;

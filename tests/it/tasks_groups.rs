@@ -186,10 +186,10 @@ async fn the_overdue_count_follows_the_users_zone() {
     task(&app, &nz, "Yesterday's", None, Some("2026-12-02")).await;
     let id = nz.id;
     let count = |zone: &'static str| {
-        let db = app.db.clone();
+        let (db, nz) = (app.db.clone(), nz.clone());
         async move {
             db.forget_overdue(&[id]);
-            tasks::overdue_count(&db, id, tasks::due::zone(zone), at(NOW))
+            tasks::overdue_count(&db, &nz, tasks::due::zone(zone), at(NOW))
                 .await
                 .unwrap()
         }

@@ -365,7 +365,8 @@ async fn a_contact_cannot_be_filed_under_a_trashed_company() {
 async fn duplicate_warnings_skip_the_trash() {
     let app = TestApp::new().await;
     let _ = ana_trashed(&app).await;
-    let named = cairn::domain::contacts::merge::named(&app.db, "Ana", "Adeyemi", None)
+    let manager = app.user("lookalikes@example.com", "manager").await;
+    let named = cairn::domain::contacts::merge::named(&app.db, &manager, "Ana", "Adeyemi", None)
         .await
         .expect("look-alikes");
     assert!(named.is_empty(), "no look-alike in the trash: {named:?}");

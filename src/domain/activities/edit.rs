@@ -82,6 +82,7 @@ pub async fn update(
     let current = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("Activity"))?;
+    super::check_visible(db, &tx, actor, &current).await?;
     if !current.editable_by(actor) {
         return Err(forbidden());
     }
@@ -152,13 +153,14 @@ pub async fn update(
 /// read its history.
 pub async fn revisions(
     db: &Db,
-    _actor: &Actor,
+    actor: &Actor,
     id: i64,
 ) -> Result<(Activity, Vec<Revision>), AppError> {
     use activity_revision::Column as R;
     let activity = get_in(&db.read, id)
         .await?
         .ok_or_else(|| AppError::not_found("Activity"))?;
+    super::check_visible(db, &db.read, actor, &activity).await?;
     let revisions = activity_revision::Entity::find()
         .select_only()
         .columns([R::Id, R::Kind, R::Body, R::OccurredAt, R::EditorId])

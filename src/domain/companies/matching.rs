@@ -111,7 +111,13 @@ pub async fn matching(
         return Ok(Vec::new());
     }
     let mut found: Vec<CompanyMatch> = Vec::new();
-    if let Some(c) = exact(db, text).await? {
+    // Suggestions show only what the asker may see (`access`); saving still finds the
+    // company the text means, so a rep cannot add a second one of the same name.
+    let visible = crate::domain::access::visible(db, actor).await?;
+    let shown = |c: &company::Model| {
+        scope == Scope::Same || visible.owner().is_none_or(|o| c.owner_id == Some(o))
+    };
+    if let Some(c) = exact(db, text).await?.filter(shown) {
         found.push(CompanyMatch::of(c));
         if scope == Scope::Same {
             return Ok(found);

@@ -71,9 +71,14 @@ pub async fn likely_duplicates(
     if any.is_empty() {
         return Ok(Vec::new());
     }
+    // Only contacts the asker may see are offered (`access`).
+    let visible = crate::domain::access::visible(db, actor).await?;
     let mut q = contact::Entity::find()
         .filter(any)
         .filter(contact::Column::DeletedAt.is_null());
+    if let Some(mine) = visible.owned((contact::Entity, contact::Column::OwnerId)) {
+        q = q.filter(mine);
+    }
     if let Some(id) = except {
         q = q.filter(contact::Column::Id.ne(id));
     }
@@ -163,6 +168,7 @@ impl Mergeable for Contact {
 /// a second one is refused or about to be.
 pub async fn with_email(
     db: &Db,
+    actor: &Actor,
     email: &str,
     except: Option<i64>,
 ) -> Result<Option<ContactRef>, AppError> {
@@ -171,13 +177,14 @@ pub async fn with_email(
         return Ok(None);
     }
     let filter = Condition::all().add(contact::Column::EmailNorm.eq(normalise(email)));
-    Ok(refs(db, filter, except).await?.into_iter().next())
+    Ok(refs(db, actor, filter, except).await?.into_iter().next())
 }
 
 /// Contacts other than `except` called `first last`, as typed or with capitals
 /// ("ana silva" finds "Ana Silva"): equality on the name index, no scan.
 pub async fn named(
     db: &Db,
+    actor: &Actor,
     first: &str,
     last: &str,
     except: Option<i64>,
@@ -197,17 +204,23 @@ pub async fn named(
     let filter = Condition::all()
         .add(contact::Column::LastName.is_in(spellings(last)))
         .add(contact::Column::FirstName.is_in(spellings(first)));
-    refs(db, filter, except).await
+    refs(db, actor, filter, except).await
 }
 
+/// Only contacts `actor` may see are named (`access`).
 async fn refs(
     db: &Db,
+    actor: &Actor,
     filter: Condition,
     except: Option<i64>,
 ) -> Result<Vec<ContactRef>, AppError> {
+    let visible = crate::domain::access::visible(db, actor).await?;
     let mut q = contact::Entity::find()
         .filter(filter)
         .filter(contact::Column::DeletedAt.is_null());
+    if let Some(mine) = visible.owned((contact::Entity, contact::Column::OwnerId)) {
+        q = q.filter(mine);
+    }
     if let Some(id) = except {
         q = q.filter(contact::Column::Id.ne(id));
     }
@@ -239,11 +252,16 @@ pub async fn called(db: &Db, actor: &Actor, text: &str) -> Result<Vec<Contact>, 
     if refs.is_empty()
         && let Some((first, last)) = text.trim().rsplit_once(char::is_whitespace)
     {
-        refs = named(db, first, last, None).await?;
+        refs = named(db, actor, first, last, None).await?;
     }
     let mut found = Vec::with_capacity(refs.len());
     for r in refs {
-        found.push(get(db, actor, r.id).await?);
+        // Those the asker may not see (`access`) are not offered.
+        match get(db, actor, r.id).await {
+            Ok(c) => found.push(c),
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(found)
 }

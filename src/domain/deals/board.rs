@@ -55,6 +55,19 @@ pub struct BoardQuery {
     pub min_major: Option<i64>,
     pub max_major: Option<i64>,
     pub company: Option<i64>,
+    /// Whose deals the asker may see (`access`), set by the domain from the actor, never
+    /// from the request. Part of the board cache's key: a rep's board is never another's.
+    pub visible: crate::domain::access::Visible,
+}
+
+impl BoardQuery {
+    /// `self` as `actor` may see it.
+    pub async fn scoped(&self, db: &Db, actor: &Actor) -> Result<BoardQuery, AppError> {
+        Ok(BoardQuery {
+            visible: crate::domain::access::visible(db, actor).await?,
+            ..self.clone()
+        })
+    }
 }
 
 impl BoardParams {
@@ -115,6 +128,7 @@ impl BoardParams {
             min_major,
             max_major,
             company,
+            visible: Default::default(),
         })
     }
 }
@@ -183,6 +197,7 @@ pub(super) fn pick_pipeline(all: &[Pipeline], id: Option<i64>) -> Result<Pipelin
 /// The recent window's start is part of the key: a board built yesterday may show a deal
 /// that has since aged out of it.
 pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>, AppError> {
+    let q = &q.scoped(db, actor).await?;
     let since = recent_since(Utc::now());
     // Read the counter before the data: whatever is built is at least this new.
     let Some(counter) = board_counter(db).await? else {
@@ -282,11 +297,12 @@ fn columns(
 /// More cards of one column, after the first `offset` (none for a stage that is gone).
 pub async fn column_cards(
     db: &Db,
-    _actor: &Actor,
+    actor: &Actor,
     stage_id: i64,
     offset: i64,
     q: &BoardQuery,
 ) -> Result<Vec<Card>, AppError> {
+    let q = &q.scoped(db, actor).await?;
     let stage = match pipelines::stage_by_id(&db.read, stage_id).await {
         Ok(stage) => stage,
         Err(AppError::NotFound(_)) => return Ok(Vec::new()),

@@ -29,6 +29,7 @@ use utoipa::ToSchema;
 
 use crate::domain::Actor;
 use crate::domain::Db;
+use crate::domain::access::Visible;
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Serialize, FromQueryResult, ToSchema)]
@@ -130,33 +131,39 @@ impl Card {
 }
 
 async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Deal>, AppError> {
-    reads::deal_by_id(conn, id).await
+    reads::deal_by_id(conn, id, Visible::All).await
 }
 
 fn gone() -> AppError {
     AppError::NotFound("This deal no longer exists; someone may have deleted it.".into())
 }
 
-pub async fn get(db: &Db, _actor: &Actor, id: i64) -> Result<Deal, AppError> {
-    get_in(&db.read, id).await?.ok_or_else(gone)
+/// A deal, if `actor` may see it (`access`); "gone" otherwise, as for a deleted one.
+pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Deal, AppError> {
+    let visible = crate::domain::access::visible(db, actor).await?;
+    reads::deal_by_id(&db.read, id, visible)
+        .await?
+        .ok_or_else(gone)
 }
 
 /// A company's deals, newest first (for its page).
 pub async fn for_company(
     db: &Db,
-    _actor: &Actor,
+    actor: &Actor,
     company_id: i64,
     limit: i64,
 ) -> Result<Vec<Deal>, AppError> {
-    reads::related_deals(db, reads::Related::Company(company_id), limit).await
+    let visible = crate::domain::access::visible(db, actor).await?;
+    reads::related_deals(db, reads::Related::Company(company_id), visible, limit).await
 }
 
 /// The deals a contact is linked to, newest first (for their page).
 pub async fn for_contact(
     db: &Db,
-    _actor: &Actor,
+    actor: &Actor,
     contact_id: i64,
     limit: i64,
 ) -> Result<Vec<Deal>, AppError> {
-    reads::related_deals(db, reads::Related::Contact(contact_id), limit).await
+    let visible = crate::domain::access::visible(db, actor).await?;
+    reads::related_deals(db, reads::Related::Contact(contact_id), visible, limit).await
 }

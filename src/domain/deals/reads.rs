@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult};
 
 use crate::domain::Db;
 use crate::domain::Page;
+use crate::domain::access::Visible;
 use crate::domain::records::reads::json_value;
 use crate::domain::sql::{PageRow, Sql, json_array};
 use crate::error::AppError;
@@ -102,6 +103,7 @@ async fn items<T: serde::de::DeserializeOwned>(
 pub(super) async fn deal_by_id(
     conn: &impl ConnectionTrait,
     id: i64,
+    visible: Visible,
 ) -> Result<Option<Deal>, AppError> {
     let backend = conn.get_database_backend();
     let mut sql = Sql::new(backend);
@@ -110,8 +112,9 @@ pub(super) async fn deal_by_id(
         .push(" FROM deals d")
         .push(JOINS)
         .push(" WHERE d.deleted_at IS NULL AND d.id = ")
-        .bind(id)
-        .push(") AS items");
+        .bind(id);
+    visible.push(&mut sql, "d.owner_id");
+    sql.push(") AS items");
     Ok(items(conn, sql, "deal").await?.into_iter().next())
 }
 
@@ -122,7 +125,12 @@ pub(super) enum Related {
 }
 
 /// Raw: a company's or a contact's newest deals as one JSON value.
-pub(super) async fn related_deals(db: &Db, to: Related, limit: i64) -> Result<Vec<Deal>, AppError> {
+pub(super) async fn related_deals(
+    db: &Db,
+    to: Related,
+    visible: Visible,
+    limit: i64,
+) -> Result<Vec<Deal>, AppError> {
     let backend = db.backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
@@ -140,6 +148,7 @@ pub(super) async fn related_deals(db: &Db, to: Related, limit: i64) -> Result<Ve
             .push(" JOIN deal_contacts dc ON dc.deal_id = d.id WHERE d.deleted_at IS NULL AND dc.contact_id = ")
             .bind(id),
     };
+    visible.push(&mut sql, "d.owner_id");
     sql.push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ")
         .bind(limit)
         .push(") page JOIN deals d ON d.id = page.id")
@@ -179,6 +188,7 @@ fn push_board_filters(sql: &mut Sql, q: &BoardQuery, scope: Scope) {
     }
     // Trashed deals are on no board or table; the (stage, …) indexes are partial on it.
     sql.push(" AND d.deleted_at IS NULL");
+    q.visible.push(sql, "d.owner_id");
     if let Some(o) = q.owner {
         sql.push(" AND d.owner_id = ").bind(o);
     }

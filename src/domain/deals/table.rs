@@ -177,6 +177,10 @@ impl DealTable {
 /// A page of the deal table. Like the board, a built page is kept until the change
 /// counter moves (its totals cover every matching deal, which is the costly part).
 pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Arc<DealTable>, AppError> {
+    let q = &ListQuery {
+        filters: q.filters.scoped(db, actor).await?,
+        ..q.clone()
+    };
     let Some(counter) = board_counter(db).await? else {
         return Ok(Arc::new(build_list(db, actor, q).await?));
     };

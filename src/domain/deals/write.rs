@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    Set, TransactionTrait,
+    QueryTrait, Set, TransactionTrait,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -105,7 +105,13 @@ pub(super) async fn validate(
             "Currency must be an ISO code such as USD or EUR.",
         );
     }
-    let contact_ids = check_links(db, input, &mut fields).await?;
+    // A new deal links only records its maker may see (`access`); an edit keeps the
+    // links it has.
+    let visible = match kept_owner {
+        None => crate::domain::access::visible(db, actor).await?,
+        Some(_) => crate::domain::access::Visible::All,
+    };
+    let contact_ids = check_links(db, input, visible, &mut fields).await?;
     let owner_id = input.owner_id.unwrap_or(actor.id);
     if owner_id != actor.id && Some(owner_id) != kept_owner && !can_own(db, owner_id).await? {
         fields.set(
@@ -212,15 +218,19 @@ fn check_amount(amount: Option<&Value>, fields: &mut FieldErrors) -> i64 {
     }
 }
 
-/// The company and contacts must exist; gives the contact ids, sorted and without repeats.
+/// The company and contacts must exist (and be `visible`: one the maker may not see
+/// is named as one that does not exist); gives the contact ids, sorted and without
+/// repeats.
 async fn check_links(
     db: &Db,
     input: &DealInput,
+    visible: crate::domain::access::Visible,
     fields: &mut FieldErrors,
 ) -> Result<Vec<i64>, AppError> {
     if let Some(c) = input.company_id
         && company::Entity::find_by_id(c)
             .filter(company::Column::DeletedAt.is_null())
+            .apply_if(visible.owned(company::Column::OwnerId), |q, o| q.filter(o))
             .count(&db.read)
             .await?
             == 0
@@ -236,6 +246,7 @@ async fn check_links(
         let found = contact::Entity::find()
             .filter(contact::Column::Id.is_in(contact_ids.iter().copied()))
             .filter(contact::Column::DeletedAt.is_null())
+            .apply_if(visible.owned(contact::Column::OwnerId), |q, o| q.filter(o))
             .count(&db.read)
             .await?;
         if found != contact_ids.len() as u64 {

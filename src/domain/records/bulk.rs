@@ -59,11 +59,31 @@ fn condition(conn: &impl ConnectionTrait, selection: &Selection) -> Condition {
 /// How many records the selection holds now (for the confirmation).
 pub async fn count<R: Record>(
     db: &Db,
-    _actor: &Actor,
+    actor: &Actor,
     selection: &Selection,
 ) -> Result<u64, AppError> {
     check(db, selection).await?;
-    count_in(&db.read, R::KIND, selection).await
+    let selection = scoped::<R>(db, actor, selection).await?;
+    count_in(&db.read, R::KIND, &selection).await
+}
+
+/// The selection as `actor` may act on it: a filter sees only their records; chosen ids
+/// that name a record they may not see are refused whole as "not found", as a record page
+/// would be, rather than quietly dropped from what was confirmed.
+async fn scoped<R: Record>(
+    db: &Db,
+    actor: &Actor,
+    selection: &Selection,
+) -> Result<Selection, AppError> {
+    match selection {
+        Selection::Filter(q) => Ok(Selection::Filter(super::scoped(db, actor, q).await?)),
+        Selection::Ids(ids) => {
+            if let Some(table) = crate::domain::access::Table::of(R::KIND.table) {
+                crate::domain::access::check_all(db, actor, table, ids, R::KIND.title).await?;
+            }
+            Ok(selection.clone())
+        }
+    }
 }
 
 /// How many records the selection holds, on `conn` (the action's transaction when it
@@ -236,6 +256,11 @@ fn owner_change(new_owner: i64) -> SimpleExpr {
 pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Result<u64, AppError> {
     actor.require_write()?;
     check(db, req.selection).await?;
+    let selection = scoped::<R>(db, actor, req.selection).await?;
+    let req = Request {
+        selection: &selection,
+        ..req
+    };
     if matches!(req.action, Action::Tag | Action::Untag) {
         return apply_tag::<R>(db, actor, &req).await;
     }

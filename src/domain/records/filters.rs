@@ -10,6 +10,7 @@ use super::{Kind, ListQuery};
 pub fn condition(backend: DbBackend, q: &ListQuery) -> Condition {
     let mut all = Condition::all()
         .add(live("t"))
+        .add_option(q.visible.on("t"))
         .add(q.own.condition(backend));
     if let Some(o) = q.owner {
         all = all.add(Expr::col(("t", "owner_id")).eq(o));

@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 pub use common::{NEWEST, OLDEST, Writes};
 pub(crate) use common::{record_struct, writes};
 
+use crate::domain::access::{self, Visible};
 use crate::domain::sql::PageRow;
 use crate::domain::{Actor, Db, FieldErrorsExt, Page, check_text, clean, normalise};
 use crate::error::{AppError, FieldErrors};
@@ -224,11 +225,15 @@ pub struct ListQuery {
     pub per_page: u64,
     /// Keyset paging: the page starts after this record (see the params' `after`).
     pub after: Option<i64>,
+    /// Whose records the asker may see; set by the domain from the actor (`scoped`),
+    /// never from the request.
+    pub visible: Visible,
 }
 
 impl ListQuery {
     pub fn is_filtered(&self) -> bool {
         self.own.is_set()
+            || !self.visible.is_all()
             || self.owner.is_some()
             || !self.tags.is_empty()
             || !self.custom.is_empty()
@@ -330,6 +335,7 @@ impl Checked {
             page: self.page,
             per_page: self.per_page,
             after: self.after,
+            visible: Visible::All,
         }
     }
 }
@@ -365,9 +371,19 @@ pub fn params_from_query<P: DeserializeOwned>(
     Ok(params)
 }
 
+/// `q` as `actor` may run it: limited to the records they may see (`access`).
+pub async fn scoped(db: &Db, actor: &Actor, q: &ListQuery) -> Result<ListQuery, AppError> {
+    let visible = access::visible(db, actor).await?;
+    Ok(ListQuery {
+        visible,
+        ..q.clone()
+    })
+}
+
 /// One page of records and the total, in one statement that returns one row (see
 /// `reads`).
-pub async fn list<R: Record>(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<Page<R>, AppError> {
+pub async fn list<R: Record>(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<R>, AppError> {
+    let q = &scoped(db, actor, q).await?;
     let (row, estimate) = list_row(db, q).await?;
     let mut page: Page<R> = row.into_page(q.page, q.per_page)?;
     page.total_is_estimate = estimate;
@@ -379,9 +395,10 @@ pub async fn list<R: Record>(db: &Db, _actor: &Actor, q: &ListQuery) -> Result<P
 /// re-serialisation per request.
 pub async fn list_json(
     db: &Db,
-    _actor: &Actor,
+    actor: &Actor,
     q: &ListQuery,
 ) -> Result<(u64, bool, String), AppError> {
+    let q = &scoped(db, actor, q).await?;
     let (row, estimate) = list_row(db, q).await?;
     Ok((row.total.max(0) as u64, estimate, row.items))
 }
@@ -412,9 +429,18 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
 
 /// One record as pages and the API show it, on `conn` (a transaction sees its own writes).
 pub async fn get_in<R: Record>(conn: &impl ConnectionTrait, id: i64) -> Result<R, AppError> {
+    get_visible_in(conn, id, Visible::All).await
+}
+
+/// One record if `visible` sees it; "not found" otherwise, as for a record that is gone.
+async fn get_visible_in<R: Record>(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    visible: Visible,
+) -> Result<R, AppError> {
     let backend = conn.get_database_backend();
     let page: Page<R> =
-        PageRow::find_by_statement(backend.build(&reads::one(backend, R::KIND, id)))
+        PageRow::find_by_statement(backend.build(&reads::one(backend, R::KIND, id, visible)))
             .one(conn)
             .await?
             .ok_or_else(|| AppError::not_found(R::KIND.title))?
@@ -425,9 +451,24 @@ pub async fn get_in<R: Record>(conn: &impl ConnectionTrait, id: i64) -> Result<R
         .ok_or_else(|| AppError::not_found(R::KIND.title))
 }
 
-/// Every role may read every record (for now; the permission matrix comes later).
-pub async fn get<R: Record>(db: &Db, _actor: &Actor, id: i64) -> Result<R, AppError> {
-    get_in(&db.read, id).await
+/// One record, if `actor` may see it (`access`): "not found" otherwise.
+pub async fn get<R: Record>(db: &Db, actor: &Actor, id: i64) -> Result<R, AppError> {
+    let visible = access::visible(db, actor).await?;
+    get_visible_in(&db.read, id, visible).await
+}
+
+/// Refuses, as "not found", a write to a record `actor` may not see (inside the write's
+/// transaction `conn`).
+pub async fn check_visible<R: Record>(
+    db: &Db,
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+) -> Result<(), AppError> {
+    match access::Table::of(R::KIND.table) {
+        Some(table) => access::check(db, conn, actor, table, id, R::KIND.title).await,
+        None => Ok(()),
+    }
 }
 
 /// Refuses filters naming a tag or custom field that does not exist. Lists, exports
@@ -443,10 +484,11 @@ pub const EXPORT_CHUNK: u64 = 1000;
 /// in id order (keyset paging, so a deep chunk costs what the first one does).
 pub async fn export_chunk<R: Record>(
     db: &Db,
-    _actor: &Actor,
+    actor: &Actor,
     q: &ListQuery,
     after: i64,
 ) -> Result<Vec<R>, AppError> {
+    let q = &scoped(db, actor, q).await?;
     let backend = db.backend();
     let stmt = reads::export(backend, q, after, EXPORT_CHUNK);
     let page: Page<R> = PageRow::find_by_statement(backend.build(&stmt))

@@ -11,6 +11,7 @@ use sea_orm::sea_query::{
 };
 
 use super::{Kind, ListQuery, SortKey, filters};
+use crate::domain::access::Visible;
 use crate::domain::sql::json_array;
 
 /// `SELECT (total) AS total, (the page as a JSON array) AS items`.
@@ -52,7 +53,13 @@ pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
     Query::select()
         .expr_as(sub(total), "total")
         .expr_as(
-            sub(items(backend, kind, Some(ids), &order_text(q.sort))),
+            sub(items(
+                backend,
+                kind,
+                Some(ids),
+                &order_text(q.sort),
+                q.visible,
+            )),
             "items",
         )
         .to_owned()
@@ -85,11 +92,14 @@ fn seek(backend: DbBackend, q: &ListQuery, after: i64) -> Expr {
 }
 
 /// The one record `id`, as a one-item page.
-pub fn one(backend: DbBackend, kind: &Kind, id: i64) -> SelectStatement {
-    let mut items = items(backend, kind, None, "");
+pub fn one(backend: DbBackend, kind: &Kind, id: i64, visible: Visible) -> SelectStatement {
+    let mut items = items(backend, kind, None, "", visible);
     items
         .and_where(Expr::col(("c", "id")).eq(id))
         .and_where(filters::live("c"));
+    if let Some(mine) = visible.on("c") {
+        items.and_where(mine);
+    }
     Query::select()
         .expr_as(Expr::cust("CAST(1 AS BIGINT)"), "total")
         .expr_as(sub(items), "items")
@@ -107,7 +117,13 @@ pub fn export(backend: DbBackend, q: &ListQuery, after: i64, limit: u64) -> Sele
     Query::select()
         .expr_as(Expr::cust("CAST(0 AS BIGINT)"), "total")
         .expr_as(
-            sub(items(backend, q.kind, Some(ids), " ORDER BY c.id")),
+            sub(items(
+                backend,
+                q.kind,
+                Some(ids),
+                " ORDER BY c.id",
+                q.visible,
+            )),
             "items",
         )
         .to_owned()
@@ -243,11 +259,12 @@ fn items(
     kind: &Kind,
     ids: Option<SelectStatement>,
     order: &str,
+    visible: Visible,
 ) -> SelectStatement {
     let mut fields: Vec<(&str, String)> = kind
         .fields
         .iter()
-        .map(|(k, v)| (*k, v.to_string()))
+        .map(|(k, v)| (*k, linked_count(v, visible)))
         .collect();
     fields.push(("tags", tags(backend, kind)));
     fields.push(("custom_fields", json_value(backend, "c.custom")));
@@ -281,6 +298,20 @@ fn items(
         select.join_as(how, j.table, j.alias, on);
     }
     select
+}
+
+/// A field counting linked records (a company's `contact_count`: by convention a
+/// subquery over the linked table aliased `x`, ending `x.deleted_at IS NULL)`) counts
+/// only those the asker may see (`access`). The owner is an id we read, not user text,
+/// so it is written into the statement like the board's stage ids.
+fn linked_count(field: &str, visible: Visible) -> String {
+    match visible.owner() {
+        Some(owner) if field.starts_with("(SELECT COUNT(*) FROM ") => field.replace(
+            "x.deleted_at IS NULL)",
+            &format!("x.deleted_at IS NULL AND x.owner_id = {owner})"),
+        ),
+        _ => field.to_string(),
+    }
 }
 
 /// The record's tag names, alphabetical, as a JSON array. Most records have no tags: a

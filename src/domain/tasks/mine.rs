@@ -35,6 +35,9 @@ const RECORD_LIMIT: u64 = 50;
 pub enum Scope {
     User(i64),
     Everyone,
+    /// A rep's own under "reps see only their own records": assigned to them and about
+    /// records they may see (or about none).
+    Visible(i64),
 }
 
 impl Scope {
@@ -47,11 +50,26 @@ impl Scope {
         }
     }
 
+    /// `allowed`, and narrowed to the records `actor` may see (`access`).
+    pub async fn for_actor(db: &Db, actor: &Actor, asked: Scope) -> Result<Scope, AppError> {
+        let scope = Scope::allowed(actor, asked);
+        Ok(match crate::domain::access::visible(db, actor).await? {
+            crate::domain::access::Visible::Owner(me) => Scope::Visible(me),
+            crate::domain::access::Visible::All => scope,
+        })
+    }
+
     fn condition(self, done: bool) -> Condition {
         let c = Condition::all().add(task::Column::Done.eq(done));
         match self {
             Scope::User(id) => c.add(task::Column::AssigneeId.eq(id)),
             Scope::Everyone => c,
+            Scope::Visible(id) => {
+                c.add(task::Column::AssigneeId.eq(id))
+                    .add(super::visible_on_records(
+                        crate::domain::access::Visible::Owner(id),
+                    ))
+            }
         }
     }
 }
@@ -200,7 +218,7 @@ pub async fn group_batch(
     now: DateTime<Utc>,
     after: After,
 ) -> Result<GroupList, AppError> {
-    let scope = Scope::allowed(actor, scope);
+    let scope = Scope::for_actor(db, actor, scope).await?;
     open_group(db, scope, group, tz, now, Some(after)).await
 }
 
@@ -211,7 +229,7 @@ pub async fn done_batch(
     scope: Scope,
     offset: u64,
 ) -> Result<GroupList, AppError> {
-    let scope = Scope::allowed(actor, scope);
+    let scope = Scope::for_actor(db, actor, scope).await?;
     let mut tasks = rows(
         &db.read,
         select()
@@ -242,7 +260,7 @@ pub async fn board(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<Board, AppError> {
-    let scope = Scope::allowed(actor, scope);
+    let scope = Scope::for_actor(db, actor, scope).await?;
     let day = due::today(tz, now);
     Ok(Board {
         overdue: open_group(db, scope, Group::Overdue, tz, now, None).await?,
@@ -257,16 +275,18 @@ pub async fn board(
 /// counts, kept a few seconds per user (task writes through this process forget it).
 pub async fn overdue_count(
     db: &Db,
-    user_id: i64,
+    actor: &Actor,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
+    let user_id = actor.id;
     if let Some(n) = db.overdue_cache.get(&user_id) {
         return Ok(n);
     }
     let day = due::today(tz, now);
     let s = sides(Group::Overdue, &day, now);
-    let scope = Scope::User(user_id);
+    // Under "own records only" a rep's count leaves out tasks they may not see.
+    let scope = Scope::for_actor(db, actor, Scope::User(user_id)).await?;
     let n = count(&db.read, scope.condition(false).add(s.timed)).await?
         + count(&db.read, scope.condition(false).add(s.dated)).await?;
     db.overdue_cache.insert(user_id, n);
@@ -385,7 +405,8 @@ impl ListParams {
 
 /// Tasks matching the filters that `actor` may see, oldest first.
 pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Task>, AppError> {
-    let filter = q.filter.clone().add(visible_to(actor));
+    let visible = crate::domain::access::visible(db, actor).await?;
+    let filter = q.filter.clone().add(visible_to(actor, visible));
     let total = count(&db.read, filter.clone()).await?;
     let items = all(
         &db.read,

@@ -40,7 +40,7 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{Actor, Db, Role};
+use crate::domain::{Actor, Db, Role, access};
 use crate::entities::{company, contact, deal, task, user};
 use crate::error::AppError;
 
@@ -178,10 +178,15 @@ pub fn sees_everyone(actor: &Actor) -> bool {
     matches!(actor.role, Role::Admin | Role::Manager)
 }
 
-/// The tasks `actor` may read (see the module's comment).
-fn visible_to(actor: &Actor) -> Condition {
+/// The tasks `actor` may read (see the module's comment). Under "reps see only their
+/// own records" (`visible` is an owner) a rep's tasks are those about records they may
+/// see, or about none and assigned to or created by them.
+fn visible_to(actor: &Actor, visible: access::Visible) -> Condition {
     if sees_everyone(actor) {
         return Condition::all();
+    }
+    if !visible.is_all() {
+        return visible_on_records(visible);
     }
     Condition::any()
         .add(task::Column::AssigneeId.eq(actor.id))
@@ -189,6 +194,17 @@ fn visible_to(actor: &Actor) -> Condition {
         .add(task::Column::ContactId.is_not_null())
         .add(task::Column::CompanyId.is_not_null())
         .add(task::Column::DealId.is_not_null())
+}
+
+/// Tasks about records `visible` sees, or about none and the owner's own.
+fn visible_on_records(visible: access::Visible) -> Condition {
+    use task::Column as T;
+    visible.linked(
+        (task::Entity, T::DealId),
+        (task::Entity, T::ContactId),
+        (task::Entity, T::CompanyId),
+        &[(task::Entity, T::AssigneeId), (task::Entity, T::CreatedBy)],
+    )
 }
 
 /// Tasks with the names pages show beside them, joined by primary key (no query per row).
@@ -246,7 +262,26 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Task, AppError> {
     if !visible {
         return Err(AppError::not_found("Task"));
     }
+    check_record(db, &db.read, actor, &task).await?;
     Ok(task)
+}
+
+/// Refuses, as "not found", a task about a record `actor` may not see (`access`).
+async fn check_record(
+    db: &Db,
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    task: &Task,
+) -> Result<(), AppError> {
+    let linked = [
+        (access::Table::Deals, task.deal_id),
+        (access::Table::Contacts, task.contact_id),
+        (access::Table::Companies, task.company_id),
+    ];
+    match linked.into_iter().find(|(_, id)| id.is_some()) {
+        Some((table, Some(id))) => access::check(db, conn, actor, table, id, "Task").await,
+        _ => Ok(()),
+    }
 }
 
 /// What a reminder or notification job needs to decide whether it is still wanted.

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{NOTES_MAX, PRIORITIES, TITLE_MAX, Task, due, get_in, may_edit, notices};
-use crate::domain::{Actor, Db, FieldErrorsExt, audit, double_option, now};
+use crate::domain::{Actor, Db, FieldErrorsExt, access, audit, double_option, now};
 use crate::entities::{activity, company, contact, deal, task, user};
 use crate::error::{AppError, FieldErrors};
 
@@ -178,10 +178,22 @@ where
 }
 
 async fn check_references(
+    db: &Db,
     conn: &impl ConnectionTrait,
+    actor: &Actor,
     v: &Valid,
     fields: &mut FieldErrors,
 ) -> Result<(), AppError> {
+    // A record the rep may not see (`access`) is "not found", as its page would be.
+    for (table, id, what) in [
+        (access::Table::Contacts, v.contact_id, "Contact"),
+        (access::Table::Companies, v.company_id, "Company"),
+        (access::Table::Deals, v.deal_id, "Deal"),
+    ] {
+        if let Some(id) = id {
+            access::check(db, conn, actor, table, id, what).await?;
+        }
+    }
     let assignee = user::Entity::find_by_id(v.assignee_id)
         .select_only()
         .columns([user::Column::Active, user::Column::Role])
@@ -283,7 +295,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TaskInput) -> Result<Task, A
     };
     check_links(v.contact_id, v.company_id, v.deal_id, &mut fields);
     let tx = db.write.begin().await?;
-    check_references(&tx, &v, &mut fields).await?;
+    check_references(db, &tx, actor, &v, &mut fields).await?;
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
@@ -340,6 +352,7 @@ fn wake_if(queued: bool) {
 /// The task as it stands, for a change by `actor`: 404 if there is none, 403 if they
 /// may not change it, 409 if it moved on since `version`.
 async fn current(
+    db: &Db,
     conn: &impl ConnectionTrait,
     actor: &Actor,
     id: i64,
@@ -349,6 +362,7 @@ async fn current(
     let task = get_in(conn, id)
         .await?
         .ok_or_else(|| AppError::not_found("Task"))?;
+    super::check_record(db, conn, actor, &task).await?;
     if !may_edit(actor, task.assignee_id, task.created_by) {
         return Err(AppError::Forbidden(
             "Only its assignee, its creator, a manager or an admin can change this task.".into(),
@@ -410,10 +424,10 @@ fn patched(task: &Task, p: &TaskPatch, fields: &mut FieldErrors) -> Valid {
 /// Changes a task; `done` in the patch completes or reopens it as `set_done` does.
 pub async fn update(db: &Db, actor: &Actor, id: i64, p: TaskPatch) -> Result<Task, AppError> {
     let tx = db.write.begin().await?;
-    let task = current(&tx, actor, id, p.version).await?;
+    let task = current(db, &tx, actor, id, p.version).await?;
     let mut fields = FieldErrors::new();
     let v = patched(&task, &p, &mut fields);
-    check_references(&tx, &v, &mut fields).await?;
+    check_references(db, &tx, actor, &v, &mut fields).await?;
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
@@ -472,7 +486,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: TaskPatch) -> Result<Tas
 /// changes nothing (a double click logs once).
 pub async fn set_done(db: &Db, actor: &Actor, id: i64, done: bool) -> Result<Task, AppError> {
     let tx = db.write.begin().await?;
-    let task = current(&tx, actor, id, None).await?;
+    let task = current(db, &tx, actor, id, None).await?;
     if task.done == done {
         return Ok(task);
     }
@@ -510,7 +524,7 @@ pub async fn set_done(db: &Db, actor: &Actor, id: i64, done: bool) -> Result<Tas
 /// Deletes a task (same rule as changing it).
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Task, AppError> {
     let tx = db.write.begin().await?;
-    let task = current(&tx, actor, id, None).await?;
+    let task = current(db, &tx, actor, id, None).await?;
     task::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(
         &tx,

@@ -433,7 +433,12 @@ impl Listed for Company {
         let mut found = Vec::new();
         for m in matching::matching(&state.db, &user.actor, text, Scope::Same).await? {
             if m.same {
-                found.push(companies::get(&state.db, &user.actor, m.id).await?);
+                // Those the asker may not see (`access`) are not offered.
+                match companies::get(&state.db, &user.actor, m.id).await {
+                    Ok(c) => found.push(c),
+                    Err(AppError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(found)

@@ -201,7 +201,7 @@ async fn form_page_with(
     let p =
         records::FormParts::load::<Contact>(state, &v.owner_id, v.custom.clone(), error).await?;
     let email_owner = match p.conflict_on("email") {
-        true => lookalike::with_email(&state.db, &v.email, id).await?,
+        true => lookalike::with_email(&state.db, &user.actor, &v.email, id).await?,
         false => None,
     };
     let links = matching::matching(&state.db, &user.actor, &v.company, Scope::Same)

@@ -118,13 +118,13 @@ pub struct CheckQuery {
 /// with this email or this name, linked. It only informs; saving decides.
 pub async fn contact_check(
     state: web::Data<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     q: web::Query<CheckQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (by, found) = match &q.email {
         Some(email) => (
             "email",
-            lookalike::with_email(&state.db, email, q.except)
+            lookalike::with_email(&state.db, &user.actor, email, q.except)
                 .await?
                 .into_iter()
                 .collect(),
@@ -133,6 +133,7 @@ pub async fn contact_check(
             "name",
             lookalike::named(
                 &state.db,
+                &user.actor,
                 q.first_name.as_deref().unwrap_or(""),
                 q.last_name.as_deref().unwrap_or(""),
                 q.except,

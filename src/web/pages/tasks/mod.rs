@@ -211,7 +211,7 @@ async fn fragment(
         section(Group::Upcoming, b.upcoming, assignee, user, at, &day),
     ];
     let overdue = if oob_badge {
-        tasks::overdue_count(&state.db, user.actor.id, user.tz, at).await?
+        tasks::overdue_count(&state.db, &user.actor, user.tz, at).await?
     } else {
         user.overdue
     };

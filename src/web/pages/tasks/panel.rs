@@ -59,7 +59,7 @@ pub(super) async fn panel_with(
         .map(|t| Row::of(t, user, at, &day))
         .collect();
     let overdue = if oob_badge {
-        tasks::overdue_count(&state.db, user.actor.id, user.tz, at).await?
+        tasks::overdue_count(&state.db, &user.actor, user.tz, at).await?
     } else {
         user.overdue
     };
