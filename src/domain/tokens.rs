@@ -5,7 +5,9 @@ use sea_orm::{
 };
 
 use crate::domain::Db;
-use crate::domain::{Actor, Role, audit, has_control, now, random_bytes, sha256_hex, users};
+use crate::domain::{
+    Action, Actor, Role, audit, has_control, now, random_bytes, sha256_hex, users,
+};
 use crate::entities::{api_token, user};
 use crate::error::AppError;
 
@@ -31,7 +33,7 @@ pub async fn create_for_email(
     if let Some(a) = actor
         && a.id != user.id
     {
-        a.require_admin()?;
+        a.require(Action::ManageTokens)?;
     }
     let name = name.trim();
     if has_control(name) {
@@ -115,7 +117,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
         .filter(|t| t.revoked_at.is_none())
         .ok_or_else(|| AppError::not_found("API token"))?;
     if token.user_id != actor.id {
-        actor.require_admin()?;
+        actor.require(Action::ManageTokens)?;
     }
     let mut am: api_token::ActiveModel = token.into();
     am.revoked_at = Set(Some(now()));

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::{Actor, FieldErrorsExt, audit, has_control, now, settings};
+use crate::domain::{Action, Actor, FieldErrorsExt, audit, has_control, now, settings};
 use crate::entities::{deal, deal_stage_change, pipeline, pipeline_stage};
 use crate::error::{AppError, FieldErrors};
 
@@ -54,7 +54,7 @@ pub async fn org_currency(db: &Db) -> Result<String, AppError> {
 }
 
 pub async fn set_org_currency(db: &Db, actor: &Actor, code: &str) -> Result<String, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::OrgSettings)?;
     let code = code.trim().to_uppercase();
     if !CURRENCIES.contains(&code.as_str()) {
         return Err(AppError::field(
@@ -97,7 +97,7 @@ pub async fn rename_pipeline(
     id: i64,
     name: &str,
 ) -> Result<Pipeline, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let name = pipeline_name(name)?;
     let tx = db.write.begin().await?;
     pipeline_name_free(&tx, &name, Some(id)).await?;
@@ -138,7 +138,7 @@ pub(super) async fn pipeline_by_id(db: &Db, id: i64) -> Result<Pipeline, AppErro
 
 /// Creates a pipeline (admins) with the usual open stages plus Won and Lost.
 pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipeline, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let name = pipeline_name(name)?;
     let tx = db.write.begin().await?;
     pipeline_name_free(&tx, &name, None).await?;
@@ -277,7 +277,7 @@ pub async fn add_stage(
     pipeline_id: i64,
     input: &StageInput,
 ) -> Result<Stage, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let (name, probability, kind) = check_stage(input)?;
     let tx = db.write.begin().await?;
     if pipeline::Entity::find_by_id(pipeline_id).count(&tx).await? == 0 {
@@ -332,7 +332,7 @@ pub async fn update_stage(
     id: i64,
     input: &StageInput,
 ) -> Result<Stage, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let (name, probability, kind) = check_stage(input)?;
     let tx = db.write.begin().await?;
     let stage = stage_by_id(&tx, id).await?;
@@ -416,7 +416,7 @@ pub async fn reorder_stage(
     direction: Option<&str>,
     position: Option<i64>,
 ) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let place = place(direction, position)?;
     // Read and rewrite the order in one transaction, so two admins reordering at once
     // cannot interleave into duplicate positions (SQLite's single writer serialises
@@ -475,7 +475,7 @@ pub async fn delete_stage(
     id: i64,
     move_to: Option<i64>,
 ) -> Result<u64, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let tx = db.write.begin().await?;
     let stage = stage_by_id(&tx, id).await?;
     if stage.kind == "open" {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::invites;
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{Admin, client, set_flash, sign_in};
+use crate::web::auth::{Can, client, gate, set_flash, sign_in};
 use crate::web::forms::Form;
 use crate::web::pages::users::{InviteForm, NewUserForm, page_with};
 use crate::web::pages::{Layout, Refusal, render, see_other};
@@ -45,7 +45,7 @@ pub struct InvitePost {
 
 pub async fn create(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     Form(form): Form<InvitePost>,
 ) -> Result<HttpResponse, AppError> {
     match invites::create(
@@ -92,7 +92,7 @@ async fn sent_note(state: &AppState, to: &str, what: &str) -> Result<String, App
 
 pub async fn resend(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let inv = invites::resend(&state.db, &user.actor, *id).await?;
@@ -106,7 +106,7 @@ pub async fn resend(
 
 pub async fn revoke(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     invites::revoke(&state.db, &user.actor, *id).await?;

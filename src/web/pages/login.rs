@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::auth;
-use crate::domain::onboarding;
+use crate::domain::{Action, Role, onboarding, permissions};
 use crate::error::AppError;
 use crate::web::auth::{client, sign_in, sign_out};
 use crate::web::forms::Form;
@@ -72,7 +72,8 @@ pub async fn submit(
             // An admin who signs in without a page to go back to is offered the first
             // steps until they are done.
             if asked.is_none()
-                && user.role == "admin"
+                && Role::parse(&user.role)
+                    .is_some_and(|r| permissions::allows(r, Action::Onboarding))
                 && !onboarding::steps(&state.db).await?.complete()
             {
                 return Ok(see_other("/welcome"));

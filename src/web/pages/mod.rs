@@ -32,6 +32,7 @@ use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use askama::Template;
 
+use crate::domain::Action;
 use crate::domain::Actor;
 use crate::error::AppError;
 use crate::web::assets::{self, Urls};
@@ -113,7 +114,7 @@ impl Layout {
     pub fn is_manager(&self) -> bool {
         self.user
             .as_ref()
-            .is_some_and(|u| u.require_manager().is_ok())
+            .is_some_and(|u| u.can(Action::ManageTags))
     }
 
     /// Whether the user may delete a record owned by `owner` (`trash::may_delete`): the
@@ -132,7 +133,7 @@ impl Layout {
     pub fn is_admin(&self) -> bool {
         self.user
             .as_ref()
-            .is_some_and(|u| u.require_admin().is_ok())
+            .is_some_and(|u| u.can(Action::ManageUsers))
     }
 }
 

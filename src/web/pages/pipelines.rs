@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::domain::deals::{self, Pipeline, StageInput};
 use crate::domain::onboarding;
 use crate::error::AppError;
-use crate::web::auth::{Admin, CurrentUser, set_flash};
+use crate::web::auth::{Can, CurrentUser, gate, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, Refusal, render, see_other};
 
@@ -63,7 +63,10 @@ fn done(user: &CurrentUser, flash: &str) -> HttpResponse {
     see_other("/settings/pipelines")
 }
 
-pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    user: Can<gate::ManagePipelines>,
+) -> Result<HttpResponse, AppError> {
     onboarding::pipeline_checked(&state.db, &user.actor).await?;
     page(&state, &user, None).await
 }
@@ -76,7 +79,7 @@ pub struct PipelineForm {
 
 pub async fn create(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     Form(form): Form<PipelineForm>,
 ) -> Result<HttpResponse, AppError> {
     match deals::create_pipeline(&state.db, &user.actor, &form.name).await {
@@ -87,7 +90,7 @@ pub async fn create(
 
 pub async fn rename(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<PipelineForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -106,7 +109,7 @@ pub struct CurrencyForm {
 /// The currency new deals start in.
 pub async fn set_currency(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::OrgSettings>,
     Form(form): Form<CurrencyForm>,
 ) -> Result<HttpResponse, AppError> {
     match deals::set_org_currency(&state.db, &user.actor, &form.currency).await {
@@ -143,7 +146,7 @@ impl StageForm {
 
 pub async fn add_stage(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<StageForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -159,7 +162,7 @@ pub async fn add_stage(
 
 pub async fn update_stage(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<StageForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -185,7 +188,7 @@ pub struct ReorderForm {
 
 pub async fn reorder_stage(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<ReorderForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -215,7 +218,7 @@ pub struct DeleteStageForm {
 
 pub async fn delete_stage(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<DeleteStageForm>,
 ) -> Result<HttpResponse, AppError> {
