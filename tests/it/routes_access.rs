@@ -5,7 +5,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use cairn::domain::permissions::{Scope, scope};
 use cairn::domain::{Actor, Role, custom_fields, invites, settings, tags, views};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::routes_table::{Fx, Need, ROUTES, Route, declared};
 use crate::support::{Client, PASSWORD, Response, TestApp, TestService, stage_id};
@@ -167,27 +167,35 @@ async fn check_every_route(own_records_only: bool) {
     for (k, role) in callers.into_iter().enumerate() {
         let mut setup = app.client().await;
         let fx = Fixtures::make(&app, &mut setup, &admin, &olive, &admin_token, k).await;
-        let (mut c, token, me) = caller(&app, role, k).await;
-        let mut csrf = c.csrf.clone();
+        let mut caller = caller(&app, role, k).await;
+        if role == Some(Role::Rep) {
+            // The same routes on the rep's own records, which a grant of `Own` reaches.
+            let token = caller.token.clone().unwrap_or_default();
+            let mine = Fixtures {
+                ids: records(&mut setup, &token, caller.id, "mine", k).await,
+                ..fx
+            };
+            let own = ROUTES
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| matches!(r.need, Need::Others(_)) && r.fx.is_others_record());
+            for (n, route) in own {
+                let want = match route.need {
+                    Need::Others(a) if scope(Role::Rep, a) != Scope::None => Expect::Allowed,
+                    _ => Expect::Forbidden,
+                };
+                let n = format!("{k}m{n}");
+                caller.check(route, want, &mine, &n, &mut failures).await;
+            }
+        }
         for (n, route) in ROUTES.iter().enumerate() {
             let Some(want) = expect(route, role, own_records_only) else {
                 skipped += 1;
                 continue;
             };
-            let (url, body) = fx.fill(route, &me, &format!("{k}x{n}"));
-            // The session's token, not whatever the last page held (an error page drawn
-            // without the session's user carries none).
-            c.csrf = csrf.clone();
-            let res = call(&mut c, route, &url, &body, token.as_deref()).await;
-            if route.key() == "POST /login" {
-                // Signing in again starts a new session with a new CSRF token.
-                c.get("/account").await;
-                csrf = c.csrf.clone();
-            }
-            if let Err(why) = judge(route, want, &res) {
-                let who = role.map_or("signed out", Role::as_str);
-                failures.push(format!("{} as {who} ({url}): {why}", route.key()));
-            }
+            caller
+                .check(route, want, &fx, &format!("{k}x{n}"), &mut failures)
+                .await;
         }
     }
     assert!(
@@ -198,25 +206,74 @@ async fn check_every_route(own_records_only: bool) {
     );
 }
 
+struct Caller<S> {
+    c: Client<S>,
+    role: Option<Role>,
+    id: i64,
+    email: String,
+    token: Option<String>,
+    /// The session's CSRF token, put back before each call: an error page drawn without
+    /// the session's user carries none, and the client keeps the last one it saw.
+    csrf: Option<String>,
+}
+
 /// A client for `role` (signed in, with an API token), or a signed-out one that has
 /// seen the login page (so its posts carry a CSRF token and reach the handler).
-async fn caller(
-    app: &TestApp,
-    role: Option<Role>,
-    k: usize,
-) -> (Client<impl TestService>, Option<String>, String) {
+async fn caller(app: &TestApp, role: Option<Role>, k: usize) -> Caller<impl TestService> {
     let mut c = app.client().await;
     let Some(role) = role else {
         c.get("/login").await;
-        return (c, None, "nobody@example.com".into());
+        let csrf = c.csrf.clone();
+        let email = "nobody@example.com".into();
+        return Caller {
+            c,
+            role,
+            id: 0,
+            email,
+            token: None,
+            csrf,
+        };
     };
     let email = format!("{}{k}@example.com", role.as_str());
-    app.user(&email, role.as_str()).await;
+    let id = app.user(&email, role.as_str()).await.id;
     let res = c.sign_in(&email, PASSWORD).await;
     assert_eq!(res.status, 303, "{email} signs in: {}", res.text());
     c.get("/account").await;
-    let token = app.token(&email).await;
-    (c, Some(token), email)
+    let token = Some(app.token(&email).await);
+    let csrf = c.csrf.clone();
+    Caller {
+        c,
+        role: Some(role),
+        id,
+        email,
+        token,
+        csrf,
+    }
+}
+
+impl<S: TestService> Caller<S> {
+    /// Calls `route` on `fx`'s records and notes in `failures` an answer other than `want`.
+    async fn check(
+        &mut self,
+        route: &Route,
+        want: Expect,
+        fx: &Fixtures,
+        n: &str,
+        failures: &mut Vec<String>,
+    ) {
+        let (url, body) = fx.fill(route, &self.email, n);
+        self.c.csrf = self.csrf.clone();
+        let res = call(&mut self.c, route, &url, &body, self.token.as_deref()).await;
+        if route.key() == "POST /login" {
+            // Signing in again starts a new session with a new CSRF token.
+            self.c.get("/account").await;
+            self.csrf = self.c.csrf.clone();
+        }
+        if let Err(why) = judge(route, want, &res) {
+            let who = self.role.map_or("signed out", Role::as_str);
+            failures.push(format!("{} as {who} ({url}): {why}", route.key()));
+        }
+    }
 }
 
 async fn call(
@@ -308,29 +365,8 @@ impl Fixtures {
         token: &str,
         k: usize,
     ) -> Fixtures {
-        let owner = olive.id;
-        let mut ids = Vec::new();
-        let contact = |n: &str| {
-            json!({"first_name": "Olive", "last_name": format!("{n} {k}"),
-                "email": format!("olive.{n}{k}@example.com"), "owner_id": owner,
-                "tags": [format!("tag{k}a"), format!("tag{k}b")]})
-        };
-        let company = |n: &str| json!({"name": format!("Olive {n} {k}"), "owner_id": owner});
-        let deal =
-            |n: &str| json!({"title": format!("Olive {n} {k}"), "amount": 100, "owner_id": owner});
-        let person = c.add("contacts", token, contact("contact")).await;
-        ids.push((Fx::Contact, person));
-        for (fx, kind, body) in [
-            (Fx::DoomedContact, "contacts", contact("doomed")),
-            (Fx::MergedContact, "contacts", contact("merged")),
-            (Fx::Company, "companies", company("company")),
-            (Fx::DoomedCompany, "companies", company("doomed")),
-            (Fx::MergedCompany, "companies", company("merged")),
-            (Fx::Deal, "deals", deal("deal")),
-            (Fx::DoomedDeal, "deals", deal("doomed")),
-        ] {
-            ids.push((fx, c.add(kind, token, body).await));
-        }
+        let mut ids = records(c, token, olive.id, "olive", k).await;
+        let (contact, company, deal) = bodies(olive.id, "olive", k);
         for (fx, kind, body) in [
             (Fx::TrashedContact, "contacts", contact("trashed")),
             (Fx::TrashedCompany, "companies", company("trashed")),
@@ -340,12 +376,6 @@ impl Fixtures {
             c.trash(kind, id, token).await;
             ids.push((fx, id));
         }
-        let task = json!({"title": format!("Olive's task {k}"), "assignee_id": owner, "contact_id": person});
-        ids.push((Fx::Task, c.add("tasks", token, task.clone()).await));
-        ids.push((Fx::DoomedTask, c.add("tasks", token, task).await));
-        let note = json!({"kind": "note", "body": format!("On Olive's contact {k}"), "contact_id": person});
-        ids.push((Fx::Activity, c.add("activities", token, note.clone()).await));
-        ids.push((Fx::DoomedActivity, c.add("activities", token, note).await));
         let pipelines = c.get_json("/api/v1/pipelines", token).await;
         let first = &pipelines.as_array().expect("a list of pipelines")[0];
         let pipeline = first["id"].as_i64().unwrap();
@@ -361,48 +391,13 @@ impl Fixtures {
         .await;
         let pipelines = c.get_json("/api/v1/pipelines", token).await;
         ids.push((Fx::DoomedStage, stage_id(&pipelines[0], &doomed)));
-        for (fx, label) in [(Fx::Field, "Kept"), (Fx::DoomedField, "Doomed")] {
-            let f = custom_fields::create(
-                &app.db,
-                admin,
-                "contact",
-                &format!("{label} {k}"),
-                "text",
-                &[],
-                false,
-            )
-            .await
-            .expect("a custom field");
-            ids.push((fx, f.id));
-        }
         let tag_id = |all: &[tags::TagUse], name: String| {
             all.iter().find(|t| t.name == name).expect("the tag").id
         };
         let all = tags::list(&app.db).await.unwrap();
-        ids.push((Fx::Tag, tag_id(&all, format!("tag{k}a"))));
-        let tag2 = tag_id(&all, format!("tag{k}b"));
-        ids.push((
-            Fx::User,
-            app.user(&format!("target{k}@example.com"), "rep").await.id,
-        ));
-        let invite =
-            invites::create(&app.db, admin, &format!("invitee{k}@example.com"), "rep").await;
-        ids.push((Fx::Invite, invite.expect("an invitation").id));
-        let view = views::create(
-            &app.db,
-            admin,
-            "contacts",
-            &format!("Shared {k}"),
-            "sort=name",
-            true,
-        )
-        .await;
-        ids.push((Fx::View, view.expect("a shared view").id));
-        let olive_token =
-            cairn::domain::tokens::create_for_email(&app.db, None, &olive.email, "olive")
-                .await
-                .unwrap();
-        ids.push((Fx::Token, olive_token.id));
+        ids.push((Fx::Tag, tag_id(&all, format!("olive{k}a"))));
+        let tag2 = tag_id(&all, format!("olive{k}b"));
+        ids.extend(settings_things(app, admin, olive, k).await);
         Fixtures {
             ids,
             pipeline,
@@ -476,4 +471,101 @@ fn gist(text: &str) -> String {
     }
     let words: Vec<&str> = out.split_whitespace().collect();
     words.join(" ").chars().take(240).collect()
+}
+
+/// What the API takes to add a contact, company or deal owned by `owner`, named after
+/// `who` and `k`.
+fn bodies(
+    owner: i64,
+    who: &str,
+    k: usize,
+) -> (
+    impl Fn(&str) -> Value + '_,
+    impl Fn(&str) -> Value + '_,
+    impl Fn(&str) -> Value + '_,
+) {
+    let contact = move |n: &str| {
+        json!({"first_name": who, "last_name": format!("{n} {k}"),
+            "email": format!("{who}.{n}{k}@example.com"), "owner_id": owner,
+            "tags": [format!("{who}{k}a"), format!("{who}{k}b")]})
+    };
+    let company = move |n: &str| json!({"name": format!("{who} {n} {k}"), "owner_id": owner});
+    let deal =
+        move |n: &str| json!({"title": format!("{who} {n} {k}"), "amount": 100, "owner_id": owner});
+    (contact, company, deal)
+}
+
+/// Contacts, companies, deals owned by `owner`, a task assigned to them and notes on
+/// the contact, added with `token` (whose user wrote the notes and made the tasks).
+async fn records(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    owner: i64,
+    who: &str,
+    k: usize,
+) -> Vec<(Fx, i64)> {
+    let (contact, company, deal) = bodies(owner, who, k);
+    let person = c.add("contacts", token, contact("contact")).await;
+    let mut ids = vec![(Fx::Contact, person)];
+    for (fx, kind, body) in [
+        (Fx::DoomedContact, "contacts", contact("doomed")),
+        (Fx::MergedContact, "contacts", contact("merged")),
+        (Fx::Company, "companies", company("company")),
+        (Fx::DoomedCompany, "companies", company("doomed")),
+        (Fx::MergedCompany, "companies", company("merged")),
+        (Fx::Deal, "deals", deal("deal")),
+        (Fx::DoomedDeal, "deals", deal("doomed")),
+    ] {
+        ids.push((fx, c.add(kind, token, body).await));
+    }
+    let task =
+        json!({"title": format!("{who}'s task {k}"), "assignee_id": owner, "contact_id": person});
+    ids.push((Fx::Task, c.add("tasks", token, task.clone()).await));
+    ids.push((Fx::DoomedTask, c.add("tasks", token, task).await));
+    let note =
+        json!({"kind": "note", "body": format!("On {who}'s contact {k}"), "contact_id": person});
+    ids.push((Fx::Activity, c.add("activities", token, note.clone()).await));
+    ids.push((Fx::DoomedActivity, c.add("activities", token, note).await));
+    ids
+}
+
+/// What the settings routes act on: custom fields, a user, an invitation, an admin's
+/// shared view, Olive's API token.
+async fn settings_things(app: &TestApp, admin: &Actor, olive: &Actor, k: usize) -> Vec<(Fx, i64)> {
+    let mut ids = Vec::new();
+    for (fx, label) in [(Fx::Field, "Kept"), (Fx::DoomedField, "Doomed")] {
+        let f = custom_fields::create(
+            &app.db,
+            admin,
+            "contact",
+            &format!("{label} {k}"),
+            "text",
+            &[],
+            false,
+        )
+        .await
+        .expect("a custom field");
+        ids.push((fx, f.id));
+    }
+    ids.push((
+        Fx::User,
+        app.user(&format!("target{k}@example.com"), "rep").await.id,
+    ));
+    let invite = invites::create(&app.db, admin, &format!("invitee{k}@example.com"), "rep").await;
+    ids.push((Fx::Invite, invite.expect("an invitation").id));
+    let view = views::create(
+        &app.db,
+        admin,
+        "contacts",
+        &format!("Shared {k}"),
+        "sort=name",
+        true,
+    )
+    .await;
+    ids.push((Fx::View, view.expect("a shared view").id));
+    let olive_token = cairn::domain::tokens::create_for_email(&app.db, None, &olive.email, "olive")
+        .await
+        .unwrap();
+    ids.push((Fx::Token, olive_token.id));
+    ids
 }
