@@ -16,8 +16,8 @@ pub enum Need {
     Others(Action),
 }
 
-/// What fills the path's `{…}`: records of `Fixtures` (made per role), or a value that
-/// names nothing.
+/// What fills the path's `{…}` (or, for a list of one record's entries, what its query
+/// names): records of `Fixtures` (made per role), or a value that names nothing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fx {
     None,
@@ -164,7 +164,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/deals/{id}", Can(ReadRecords), Deal, ""),
     r("PATCH", "/api/v1/deals/{id}", Can(WriteRecords), Deal, r#"{"title":"Renamed $n"}"#),
     r("DELETE", "/api/v1/deals/{id}", Others(DeleteRecords), DoomedDeal, ""),
-    r("GET", "/api/v1/activities", Can(ReadRecords), NO, "contact_id=$contact"),
+    r("GET", "/api/v1/activities", Can(ReadRecords), Contact, "contact_id=$contact"),
     r("POST", "/api/v1/activities", Can(WriteRecords), NO, r#"{"kind":"note","body":"Note $n","contact_id":$contact}"#),
     r("PATCH", "/api/v1/activities/{id}", Others(EditEntries), Activity, r#"{"body":"Edited $n"}"#),
     r("DELETE", "/api/v1/activities/{id}", Others(EditEntries), DoomedActivity, ""),
@@ -234,7 +234,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/tasks/{id}/delete", Others(EditEntries), DoomedTask, ""),
     r("GET", "/static/{name}", Public, Asset, ""),
     // Activities.
-    r("GET", "/activities", Can(ReadRecords), NO, "contact_id=$contact"),
+    r("GET", "/activities", Can(ReadRecords), Contact, "contact_id=$contact"),
     r("POST", "/activities", Can(WriteRecords), NO, "kind=note&body=Note+$n&contact_id=$contact"),
     r("GET", "/activities/{id}", Can(ReadRecords), Activity, ""),
     r("POST", "/activities/{id}", Others(EditEntries), Activity, "body=Edited+$n&version=1"),
