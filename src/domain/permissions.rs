@@ -3,9 +3,10 @@
 //!
 //! A grant is a `Scope`: `All` records, only the actor's `Own` (a record they own, an
 //! entry they wrote or were assigned), or `None`. `Actor::require` asks whether a role
-//! may do an action at all; `Actor::may_on` asks about one record. Which records a rep
-//! may *see* when "reps see only their own records" is on is the visibility filter's
-//! business (`domain::access`), not this table's: reading is granted to everyone here.
+//! may do an action at all; `Actor::may_on` asks about one record. Who is limited
+//! to their own records while "reps see only their own records" is on is the row
+//! `ReadUnderOwnRecordsRule`; the filter that applies it to every read is
+//! `domain::access`'s.
 use crate::domain::{Actor, Role};
 use crate::error::AppError;
 
@@ -14,6 +15,9 @@ use crate::error::AppError;
 pub enum Action {
     /// See contacts, companies, deals, activities, tasks, search and exports.
     ReadRecords,
+    /// What a role sees while "reps see only their own records" is on: everything, or
+    /// only what they `Own` (and what hangs off it). The filter is `domain::access`'s.
+    ReadUnderOwnRecordsRule,
     /// Add and change contacts, companies, deals, activities and tasks; move deals,
     /// merge records, change many at once, keep shared saved views.
     WriteRecords,
@@ -71,6 +75,7 @@ pub const fn grants(action: Action) -> [Scope; 4] {
     match action {
         // [admin, manager, rep, viewer]
         Action::ReadRecords => [All, All, All, All],
+        Action::ReadUnderOwnRecordsRule => [All, All, Own, All],
         Action::WriteRecords => [All, All, All, No],
         Action::DeleteRecords => [All, All, Own, No],
         Action::DeleteMany => [All, All, No, No],

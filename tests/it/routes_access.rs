@@ -4,7 +4,7 @@
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use cairn::domain::permissions::{Scope, scope};
-use cairn::domain::{Actor, Role, custom_fields, invites, settings, tags, views};
+use cairn::domain::{Action, Actor, Role, custom_fields, invites, settings, tags, views};
 use serde_json::{Value, json};
 
 use crate::routes_table::{Fx, Need, ROUTES, Route, declared};
@@ -129,7 +129,8 @@ fn expect(route: &Route, role: Option<Role>, own_records_only: bool) -> Option<E
             _ => Expect::SignIn,
         });
     };
-    if own_records_only && role == Role::Rep && route.fx.is_others_record() {
+    let restricted = scope(role, Action::ReadUnderOwnRecordsRule) == Scope::Own;
+    if own_records_only && restricted && route.fx.is_others_record() {
         if AWAITING_RECORD_ACCESS.contains(&route.key().as_str()) {
             return None;
         }
