@@ -44,7 +44,11 @@ pub fn build(
         .cookie_content_security(CookieContentSecurity::Private)
         .session_lifecycle(
             PersistentSession::default()
-                .session_ttl(Duration::days(crate::web::auth::SESSION_DAYS)),
+                // The cookie may live as long as an admin can make a sign-in last; the
+                // session's row (`sessions::start`) decides when it really ends.
+                .session_ttl(Duration::days(
+                    crate::domain::organisation::MAX_SESSION_DAYS,
+                )),
         )
         .build();
     // Middleware runs outermost-last: the log sees every answer, headers go on every

@@ -99,6 +99,12 @@ pub enum TokenCommand {
         email: String,
         #[arg(long)]
         name: String,
+        /// `read` (GET only) or `write`.
+        #[arg(long, default_value = "write")]
+        scope: String,
+        /// Stop working after this many days (default: never).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
     },
 }
 
@@ -320,9 +326,20 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             println!("deactivated {}", user.email);
         }
         Command::Token {
-            command: TokenCommand::Create { email, name },
+            command:
+                TokenCommand::Create {
+                    email,
+                    name,
+                    scope,
+                    expires_in_days,
+                },
         } => {
-            let token = tokens::create_for_email(&db, None, &email, &name).await?;
+            let req = tokens::Request {
+                name,
+                scope,
+                expires_in_days: expires_in_days.map(|d| d.to_string()).unwrap_or_default(),
+            };
+            let token = tokens::create_for_email(&db, None, &email, &req).await?;
             println!("{}", token.token);
         }
         Command::Seed {

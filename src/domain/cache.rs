@@ -8,8 +8,6 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::domain::Actor;
-
 pub const TTL: Duration = Duration::from_secs(5);
 const CAPACITY: usize = 10_000;
 
@@ -66,8 +64,6 @@ impl<K: Hash + Eq, V: Clone> Default for TtlCache<K, V> {
 
 #[derive(Default)]
 pub struct AuthCache {
-    /// Token hash → its owner.
-    pub tokens: TtlCache<String, Actor>,
     /// The active users, for owner pickers.
     pub active_users: TtlCache<(), Vec<crate::domain::users::Person>>,
     /// Custom field definitions per record type (read on every create and edit).
@@ -77,7 +73,6 @@ pub struct AuthCache {
 impl AuthCache {
     /// After any change to users or tokens.
     pub fn forget(&self) {
-        self.tokens.clear();
         self.active_users.clear();
         self.custom_fields.clear();
     }

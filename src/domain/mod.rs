@@ -12,6 +12,7 @@ pub mod filters;
 pub mod invites;
 pub mod markdown;
 pub mod onboarding;
+pub mod organisation;
 pub mod passwords;
 pub mod permissions;
 pub mod pick;

@@ -42,11 +42,13 @@ pub enum Action {
     ManageFields,
     /// Users, their roles and activation, and invitations.
     ManageUsers,
-    /// Another user's API tokens (one's own are always one's own).
+    /// Every user's API tokens: Settings → API tokens, revoking or making another's
+    /// (one's own are always one's own).
     ManageTokens,
     /// Remove another user's shared saved view.
     ManageViews,
-    /// Organisation-wide settings (the default currency).
+    /// Settings → Organisation: name, time zone, currency, sign-in lifetime, and the
+    /// own-records and two-factor rules.
     OrgSettings,
     /// Read the audit log and set its retention.
     AuditLog,

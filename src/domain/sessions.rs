@@ -11,12 +11,10 @@ use sea_orm::{
 };
 
 use crate::domain::Db;
-use crate::domain::{Actor, Role, audit, now, random_bytes, sha256_hex};
+use crate::domain::{Actor, Role, audit, now, organisation, random_bytes, sha256_hex};
 use crate::entities::{session, user};
 use crate::error::AppError;
 
-/// A session lasts this long after sign-in, whatever the cookie claims.
-pub const SESSION_DAYS: i64 = 14;
 /// `last_seen_at` is written at most this often per session, so reading pages stays a
 /// read.
 const TOUCH_EVERY_SECONDS: i64 = 60;
@@ -49,7 +47,7 @@ pub async fn start(
             .collect()),
         created_at: Set(t),
         last_seen_at: Set(t),
-        expires_at: Set(t + Duration::days(SESSION_DAYS)),
+        expires_at: Set(t + Duration::days(organisation::session_days(conn).await?)),
     }
     .insert(conn)
     .await?;

@@ -29,6 +29,8 @@ pub struct Db {
     pub(crate) contact_queue: Arc<Mutex<Option<Queue>>>,
     /// Each user's overdue task count for the navigation (5 s; `tasks::overdue_count`).
     pub overdue_cache: Arc<TtlCache<i64, u64>>,
+    /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
+    pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
 }
 
 impl Db {
@@ -42,6 +44,7 @@ impl Db {
             deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             contact_queue: Arc::default(),
             overdue_cache: Arc::default(),
+            org_cache: Arc::default(),
         })
     }
 

@@ -6,10 +6,10 @@ use sea_orm::{
 
 use crate::domain::Db;
 use crate::domain::{
-    Action, Actor, Role, audit, has_control, now, random_bytes, sha256_hex, users,
+    Action, Actor, FieldErrorsExt, Role, audit, has_control, now, random_bytes, sha256_hex, users,
 };
 use crate::entities::{api_token, user};
-use crate::error::AppError;
+use crate::error::{AppError, FieldErrors};
 
 pub const PREFIX: &str = "cairn_";
 
@@ -19,12 +19,105 @@ pub struct NewToken {
     pub token: String,
 }
 
-/// Creates a token for the user with `email`; returns the secret.
+/// What a token may do: a read-only one is refused every API write, whatever its
+/// owner's role allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Read,
+    Write,
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s {
+            "read" => Some(Scope::Read),
+            "write" => Some(Scope::Write),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Read => "read-only",
+            Scope::Write => "read and write",
+        }
+    }
+}
+
+/// What a user asks for when creating a token, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub name: String,
+    /// `read` or `write`; empty means read-write, as tokens were before scopes.
+    pub scope: String,
+    /// Days until it stops working; empty means never.
+    pub expires_in_days: String,
+}
+
+/// The longest a token may be set to last, in days (ten years).
+const MAX_DAYS: i64 = 3650;
+
+struct Checked {
+    name: String,
+    scope: Scope,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn check(req: &Request) -> Result<Checked, AppError> {
+    let mut fields = FieldErrors::new();
+    let name = req.name.trim();
+    if has_control(name) {
+        fields.set("name", "Token name cannot contain control characters.");
+    } else if name.is_empty() || name.chars().count() > 120 {
+        fields.set("name", "Token name must be 1 to 120 characters.");
+    }
+    let scope = match req.scope.trim() {
+        "" => Some(Scope::Write),
+        s => Scope::parse(s),
+    };
+    if scope.is_none() {
+        fields.set("scope", "Scope must be read or write.");
+    }
+    let days = req.expires_in_days.trim();
+    let expires_at = match days {
+        "" | "never" => None,
+        d => {
+            match d.parse::<i64>() {
+                Ok(n) if (1..=MAX_DAYS).contains(&n) => Some(now() + chrono::Duration::days(n)),
+                _ => {
+                    fields.set(
+                    "expires_in_days",
+                    format!("Expiry must be a number of days from 1 to {MAX_DAYS}, or empty for never."),
+                );
+                    None
+                }
+            }
+        }
+    };
+    match scope {
+        Some(scope) if fields.is_empty() => Ok(Checked {
+            name: name.to_string(),
+            scope,
+            expires_at,
+        }),
+        _ => Err(AppError::validation(fields)),
+    }
+}
+
+/// Creates a token for the user with `email` (themselves, or anyone's for an admin);
+/// returns the secret.
 pub async fn create_for_email(
     db: &Db,
     actor: Option<&Actor>,
     email: &str,
-    name: &str,
+    req: &Request,
 ) -> Result<NewToken, AppError> {
     let user = users::find_by_email(&db.read, email)
         .await?
@@ -35,30 +128,20 @@ pub async fn create_for_email(
     {
         a.require(Action::ManageTokens)?;
     }
-    let name = name.trim();
-    if has_control(name) {
-        return Err(AppError::field(
-            "name",
-            "Token name cannot contain control characters.",
-        ));
-    }
-    if name.is_empty() || name.chars().count() > 120 {
-        return Err(AppError::field(
-            "name",
-            "Token name must be 1 to 120 characters.",
-        ));
-    }
+    let c = check(req)?;
     let token = format!("{PREFIX}{}", hex::encode(random_bytes::<32>()?));
     let tx = db.write.begin().await?;
     let model = api_token::ActiveModel {
         id: NotSet,
         user_id: Set(user.id),
-        name: Set(name.to_string()),
+        name: Set(c.name.clone()),
         token_hash: Set(sha256_hex(token.as_bytes())),
         prefix: Set(token[..PREFIX.len() + 6].to_string()),
         created_at: Set(now()),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        scope: Set(c.scope.as_str().to_string()),
+        expires_at: Set(c.expires_at),
     }
     .insert(&tx)
     .await?;
@@ -68,44 +151,82 @@ pub async fn create_for_email(
         "create",
         "api_token",
         model.id,
-        Some(serde_json::json!({"user_id": user.id, "name": name})),
+        Some(serde_json::json!({"user_id": user.id, "name": c.name,
+            "scope": c.scope.as_str(), "expires_at": c.expires_at})),
     )
     .await?;
     tx.commit().await?;
-    db.auth_cache.forget();
     Ok(NewToken {
         id: model.id,
         token,
     })
 }
 
-/// A token as its owner sees it: never the secret or its hash, only the prefix.
-#[derive(Debug, Clone)]
+/// A token as its owner (or an admin) sees it: never the secret or its hash, only the
+/// prefix.
+#[derive(Debug, Clone, FromQueryResult)]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,
     pub prefix: String,
+    pub scope: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub owner_name: String,
+    pub owner_email: String,
 }
 
-/// A user's tokens that still work, newest first.
-pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<TokenInfo>, AppError> {
-    Ok(api_token::Entity::find()
-        .filter(api_token::Column::UserId.eq(user_id))
+impl TokenInfo {
+    pub fn scope_label(&self) -> &'static str {
+        Scope::parse(&self.scope).unwrap_or(Scope::Write).label()
+    }
+
+    pub fn expired(&self) -> bool {
+        self.expires_at.is_some_and(|t| t <= now())
+    }
+}
+
+/// The tokens an admin's list shows at most (a workspace has a handful per user).
+pub const ADMIN_LIST_LIMIT: u64 = 500;
+
+fn infos() -> sea_orm::Select<api_token::Entity> {
+    api_token::Entity::find()
+        .select_only()
+        .columns([
+            api_token::Column::Id,
+            api_token::Column::Name,
+            api_token::Column::Prefix,
+            api_token::Column::Scope,
+            api_token::Column::CreatedAt,
+            api_token::Column::LastUsedAt,
+            api_token::Column::ExpiresAt,
+        ])
+        .column_as(user::Column::Name, "owner_name")
+        .column_as(user::Column::Email, "owner_email")
+        .join(JoinType::InnerJoin, api_token::Relation::User.def())
         .filter(api_token::Column::RevokedAt.is_null())
+}
+
+/// A user's tokens not revoked (expired ones too, marked), newest first.
+pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<TokenInfo>, AppError> {
+    Ok(infos()
+        .filter(api_token::Column::UserId.eq(user_id))
         .order_by_desc(api_token::Column::Id)
+        .into_model::<TokenInfo>()
         .all(&db.read)
-        .await?
-        .into_iter()
-        .map(|t| TokenInfo {
-            id: t.id,
-            name: t.name,
-            prefix: t.prefix,
-            created_at: t.created_at,
-            last_used_at: t.last_used_at,
-        })
-        .collect())
+        .await?)
+}
+
+/// Every user's tokens not revoked, newest first: Settings → API tokens (admins).
+pub async fn list_all(db: &Db, actor: &Actor) -> Result<Vec<TokenInfo>, AppError> {
+    actor.require(Action::ManageTokens)?;
+    Ok(infos()
+        .order_by_desc(api_token::Column::Id)
+        .limit(ADMIN_LIST_LIMIT)
+        .into_model::<TokenInfo>()
+        .all(&db.read)
+        .await?)
 }
 
 /// Revokes a token: its owner or an admin may.
@@ -124,7 +245,6 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     am.update(&tx).await?;
     audit::record(&tx, Some(actor), "revoke", "api_token", id, None).await?;
     tx.commit().await?;
-    db.auth_cache.forget();
     Ok(())
 }
 
@@ -147,35 +267,49 @@ pub async fn revoke_all_of(conn: &impl ConnectionTrait, user_id: i64) -> Result<
 struct TokenOwner {
     token_id: i64,
     last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    scope: String,
     id: i64,
     name: String,
     email: String,
     role: String,
 }
 
-/// The active user a bearer token belongs to, or 401.
-pub async fn authenticate(db: &Db, token: &str) -> Result<Actor, AppError> {
+/// Who a request's token acts as, and how far.
+#[derive(Debug, Clone)]
+pub struct Bearer {
+    pub actor: Actor,
+    pub scope: Scope,
+}
+
+/// The active user a bearer token belongs to, or 401. Looked up on every request (one
+/// indexed read, no cache), so a revocation, an expiry or the owner's deactivation
+/// stops the token at once in every process.
+pub async fn authenticate(db: &Db, token: &str) -> Result<Bearer, AppError> {
     let unauthorized =
-        || AppError::Unauthorized("The API token is missing, revoked or invalid.".into());
+        || AppError::Unauthorized("The API token is missing, revoked, expired or invalid.".into());
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Err(unauthorized());
     }
     let hash = sha256_hex(token.as_bytes());
-    if let Some(actor) = db.auth_cache.tokens.get(&hash) {
-        return Ok(actor);
-    }
+    let t = now();
     let owner = api_token::Entity::find()
         .select_only()
         .column_as(api_token::Column::Id, "token_id")
         .column(api_token::Column::LastUsedAt)
+        .column(api_token::Column::Scope)
         .column(user::Column::Id)
         .column(user::Column::Name)
         .column(user::Column::Email)
         .column(user::Column::Role)
         .join(JoinType::InnerJoin, api_token::Relation::User.def())
-        .filter(api_token::Column::RevokedAt.is_null())
-        .filter(user::Column::Active.eq(true))
         .filter(api_token::Column::TokenHash.eq(hash.as_str()))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(api_token::Column::ExpiresAt.is_null())
+                .add(api_token::Column::ExpiresAt.gt(t)),
+        )
+        .filter(user::Column::Active.eq(true))
         .into_model::<TokenOwner>()
         .one(&db.read)
         .await?
@@ -184,7 +318,7 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Actor, AppError> {
     // request's path.
     let stale = owner
         .last_used_at
-        .is_none_or(|t| now() - t > chrono::Duration::hours(1));
+        .is_none_or(|used| t - used > chrono::Duration::hours(1));
     if stale {
         let write = db.write.clone();
         let token_id = owner.token_id;
@@ -202,13 +336,14 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Actor, AppError> {
             }
         });
     }
-    let actor = Actor {
-        id: owner.id,
-        name: owner.name,
-        email: owner.email,
-        role: Role::parse(&owner.role).unwrap_or(Role::Viewer),
-        ip: None,
-    };
-    db.auth_cache.tokens.insert(hash, actor.clone());
-    Ok(actor)
+    Ok(Bearer {
+        actor: Actor {
+            id: owner.id,
+            name: owner.name,
+            email: owner.email,
+            role: Role::parse(&owner.role).unwrap_or(Role::Viewer),
+            ip: None,
+        },
+        scope: Scope::parse(&owner.scope).unwrap_or(Scope::Read),
+    })
 }

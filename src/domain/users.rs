@@ -151,7 +151,7 @@ pub async fn create_in(
         active: Set(true),
         created_at: Set(t),
         updated_at: Set(t),
-        time_zone: Set("UTC".into()),
+        time_zone: Set(crate::domain::organisation::default_time_zone(conn).await?),
     }
     .insert(conn)
     .await?;

@@ -106,8 +106,6 @@ pub struct Form {
     pub clear_password: Option<String>,
     #[serde(default)]
     pub mail_from: String,
-    #[serde(default)]
-    pub org_name: String,
 }
 
 /// The stored (not the effective) values, as the form shows them: never the password.
@@ -115,7 +113,6 @@ pub struct Stored {
     pub smtp_url: String,
     pub has_password: bool,
     pub mail_from: String,
-    pub org_name: String,
 }
 
 pub async fn stored(conn: &impl ConnectionTrait) -> Result<Stored, AppError> {
@@ -123,7 +120,6 @@ pub async fn stored(conn: &impl ConnectionTrait) -> Result<Stored, AppError> {
         smtp_url: settings::get(conn, SMTP_URL).await?.unwrap_or_default(),
         has_password: settings::get(conn, SMTP_PASSWORD).await?.is_some(),
         mail_from: settings::get(conn, FROM).await?.unwrap_or_default(),
-        org_name: org_name(conn).await?,
     })
 }
 
@@ -145,17 +141,6 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<(), AppError> {
     {
         fields.set("mail_from", e);
     }
-    let org = form
-        .org_name
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if org.chars().count() > 120 || has_control(&org) {
-        fields.set(
-            "org_name",
-            "The organisation's name is at most 120 characters of text.",
-        );
-    }
     if has_control(&form.smtp_password) {
         fields.set(
             "smtp_password",
@@ -172,7 +157,6 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<(), AppError> {
     let before = serde_json::json!({
         "smtp_url": settings::get(&tx, SMTP_URL).await?,
         "from": settings::get(&tx, FROM).await?,
-        "org_name": settings::get(&tx, ORG_NAME).await?,
     });
     match &smtp {
         Some(s) => settings::set(&tx, SMTP_URL, &s.shown()).await?,
@@ -184,19 +168,16 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<(), AppError> {
         settings::delete(&tx, SMTP_PASSWORD).await?;
     }
     put(&tx, FROM, from).await?;
-    put(&tx, ORG_NAME, &org).await?;
     let some = |v: &str| (!v.is_empty()).then(|| v.to_string());
     let after = serde_json::json!({
         "smtp_url": smtp.as_ref().map(SmtpUrl::shown),
         "from": some(from),
-        "org_name": some(&org),
     });
     // The password itself never enters the log, only that it changed.
     let details = serde_json::json!({
         "smtp_url": smtp.as_ref().map(SmtpUrl::shown),
         "password_changed": password.is_some(),
         "from": from,
-        "org_name": org,
         "changes": audit::diff(&before, &after),
     });
     audit::record(

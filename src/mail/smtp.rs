@@ -4,12 +4,14 @@
 //! URL forms: `smtp://host[:587]` (STARTTLS required), `smtp://host?tls=opportunistic`
 //! (STARTTLS when offered), `smtp://host[:25]?tls=none` (plain, for a local relay),
 //! `smtps://host[:465]` (TLS from the first byte). `user:password@` logs in; `timeout=S`
-//! (1–120 seconds, default 10) bounds each exchange with the server.
+//! (1–120 seconds, default 10) bounds each exchange with the server; `ca=/path/ca.pem`
+//! also trusts the certificates in that PEM file (a company's own certificate authority),
+//! beside the public roots.
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
@@ -35,6 +37,8 @@ pub struct SmtpUrl {
     pub user: Option<String>,
     password: Option<String>,
     pub timeout: Duration,
+    /// A PEM file of extra certificate authorities to trust.
+    pub ca: Option<String>,
 }
 
 impl std::fmt::Debug for SmtpUrl {
@@ -68,9 +72,14 @@ impl SmtpUrl {
             .to_string();
         let mut tls = None;
         let mut timeout = DEFAULT_TIMEOUT_SECS;
+        let mut ca = None;
         for (k, v) in u.query_pairs() {
             match k.as_ref() {
                 "tls" => tls = Some(v.into_owned()),
+                "ca" => {
+                    read_ca(&v)?;
+                    ca = Some(v.into_owned());
+                }
                 "timeout" => {
                     timeout = v
                         .parse::<u64>()
@@ -80,7 +89,7 @@ impl SmtpUrl {
                 }
                 other => {
                     return Err(format!(
-                        "unknown SMTP URL option '{other}' (known: tls, timeout)"
+                        "unknown SMTP URL option '{other}' (known: tls, timeout, ca)"
                     ));
                 }
             }
@@ -105,6 +114,7 @@ impl SmtpUrl {
             user,
             password: u.password().map(decode),
             timeout: Duration::from_secs(timeout),
+            ca,
         })
     }
 
@@ -153,6 +163,10 @@ impl SmtpUrl {
         if self.timeout.as_secs() != DEFAULT_TIMEOUT_SECS {
             query.push(format!("timeout={}", self.timeout.as_secs()));
         }
+        if let Some(ca) = &self.ca {
+            let path = url::form_urlencoded::byte_serialize(ca.as_bytes()).collect::<String>();
+            query.push(format!("ca={path}"));
+        }
         let query = if query.is_empty() {
             String::new()
         } else {
@@ -162,7 +176,13 @@ impl SmtpUrl {
     }
 
     fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-        let params = || TlsParameters::new(self.host.clone()).map_err(|e| e.to_string());
+        let params = || {
+            let mut b = TlsParameters::builder(self.host.clone());
+            if let Some(path) = &self.ca {
+                b = b.add_root_certificate(read_ca(path)?);
+            }
+            b.build().map_err(|e| e.to_string())
+        };
         let tls = match self.security {
             Security::StartTls => Tls::Required(params()?),
             Security::Opportunistic => Tls::Opportunistic(params()?),
@@ -181,6 +201,14 @@ impl SmtpUrl {
         }
         Ok(b.build())
     }
+}
+
+/// The certificate authority in the PEM file at `path` (read when the URL is read, so a
+/// wrong path is refused when saved, and again for each connection, so a renewed file
+/// is used without a restart).
+fn read_ca(path: &str) -> Result<Certificate, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("ca: cannot read {path}: {e}"))?;
+    Certificate::from_pem(&pem).map_err(|e| format!("ca: {path} is not a PEM certificate: {e}"))
 }
 
 /// One message to send: both bodies, already rendered.

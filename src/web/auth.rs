@@ -19,7 +19,6 @@ use std::marker::PhantomData;
 const SID: &str = "sid";
 const CSRF: &str = "csrf";
 const FLASH: &str = "flash";
-pub use crate::domain::sessions::SESSION_DAYS;
 pub const CSRF_FIELD: &str = "_csrf";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
@@ -40,6 +39,8 @@ pub struct CurrentUser {
     /// The user's overdue tasks, for the navigation's badge; counted only for requests
     /// that draw the navigation (not for htmx fragments).
     pub overdue: u64,
+    /// The organisation's name for the header, read (cached) with the badge.
+    pub org: Option<String>,
 }
 
 /// Who a page request was for, left in the request's extensions for the error page.
@@ -71,12 +72,15 @@ impl FromRequest for CurrentUser {
                     let mut actor = live.actor();
                     actor.ip = Some(client_ip(&req, state.config.behind_proxy));
                     let tz = crate::domain::tasks::due::zone(&live.time_zone);
-                    let overdue = if draws_navigation(&req) {
+                    let (overdue, org) = if draws_navigation(&req) {
                         let now = crate::domain::now();
-                        crate::domain::tasks::overdue_count(&state.db, live.user_id, tz, now)
-                            .await?
+                        let overdue =
+                            crate::domain::tasks::overdue_count(&state.db, live.user_id, tz, now)
+                                .await?;
+                        let org = crate::domain::organisation::cached(&state.db).await?;
+                        (overdue, Some(org.name.clone()))
                     } else {
-                        0
+                        (0, None)
                     };
                     // An error page drawn after the handler keeps this user's header.
                     req.extensions_mut().insert(SignedIn {
@@ -89,6 +93,7 @@ impl FromRequest for CurrentUser {
                         session,
                         tz,
                         overdue,
+                        org,
                     })
                 }
                 None => {
@@ -139,6 +144,7 @@ pub mod gate {
         ManageFields,
         ManageUsers,
         OrgSettings,
+        ManageTokens,
         AuditLog,
         Jobs,
         EmailSettings,
@@ -207,6 +213,7 @@ pub async fn api_auth(
         )),
         (Ok(state), Some(token)) => tokens::authenticate(&state.db, &token)
             .await
+            .and_then(|b| within_scope(req.method(), b))
             .map(|a| (a, state.config.behind_proxy)),
     };
     match result {
@@ -220,6 +227,17 @@ pub async fn api_auth(
         }
         Err(e) => Ok(req.error_response(e).map_into_right_body()),
     }
+}
+
+/// A read-only token may only read: every API write is a POST, PATCH, PUT or DELETE.
+fn within_scope(method: &Method, bearer: tokens::Bearer) -> Result<Actor, AppError> {
+    let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
+    if bearer.scope == tokens::Scope::Read && !reads.contains(method) {
+        return Err(AppError::Forbidden(
+            "This API token is read-only; create a read-write token to make changes.".into(),
+        ));
+    }
+    Ok(bearer.actor)
 }
 
 /// Where a request comes from, for the session record and throttling.

@@ -105,6 +105,7 @@ pub async fn html_errors(
                 assets: assets::urls(),
                 section: "",
                 overdue: 0,
+                org: None,
             },
             status: status.as_u16(),
             title: title_of(status),

@@ -18,8 +18,8 @@ use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    invites, jobs, login, password_reset, pick, pipelines, records, search, setup, tags, tasks,
-    trash, users, views, welcome,
+    invites, jobs, login, organisation, password_reset, pick, pipelines, records, search, setup,
+    tags, tasks, tokens, trash, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -339,10 +339,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/jobs", web::get().to(jobs::index))
             .route("/jobs/retry-dead", web::post().to(jobs::retry_dead))
             .route("/jobs/{id}/retry", web::post().to(jobs::retry))
+            .route("/organisation", web::get().to(organisation::index))
+            .route("/organisation", web::post().to(organisation::save))
             .route("/pipelines", web::get().to(pipelines::index))
             .route("/pipelines", web::post().to(pipelines::create))
             .route("/pipelines/{id}", web::post().to(pipelines::rename))
-            .route("/currency", web::post().to(pipelines::set_currency))
             .route(
                 "/pipelines/{id}/stages",
                 web::post().to(pipelines::add_stage),
@@ -362,6 +363,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/trash/{kind}/{id}/purge",
                 web::post().to(trash::delete_forever),
             )
+            .route("/tokens", web::get().to(tokens::index))
+            .route("/tokens/{id}/revoke", web::post().to(tokens::revoke))
             .route("/tags", web::get().to(tags::index))
             .route("/tags/{id}", web::post().to(tags::update))
             .route("/tags/{id}/merge", web::post().to(tags::merge))

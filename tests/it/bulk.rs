@@ -58,6 +58,36 @@ async fn bulk_by_filter_changes_the_owner_of_every_match_and_audits_each() {
     );
 }
 
+/// Each audit row of a bulk owner change has the record's own old owner, as a single
+/// edit's diff would.
+#[actix_web::test]
+async fn a_bulk_owner_change_records_each_records_old_owner() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    let first = app.user("first@example.com", "rep").await;
+    let second = app.user("second@example.com", "rep").await;
+    let mut c = app.client().await;
+    let mut body = contact_json("Ada", "Lovelace", "ada@example.com");
+    body["owner_id"] = json!(first.id);
+    let id = c.create("/api/v1/contacts", &token, body).await;
+    let res = bulk(
+        &mut c,
+        &token,
+        json!({"action": "change_owner", "owner_id": second.id, "ids": [id]}),
+    )
+    .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let audit = c
+        .get_json("/api/v1/audit?action=bulk_change_owner", &token)
+        .await;
+    let change = &audit["items"][0]["detail"]["changes"]["owner_id"];
+    assert_eq!(
+        change,
+        &json!({"old": first.id, "new": second.id}),
+        "the row should carry the old and new owner: {audit}"
+    );
+}
+
 /// All 12 000 deleted by filter: more than one statement's parameters or one batch hold.
 /// (How fast is for `scripts/bench`, not a timed test on a shared machine.)
 #[actix_web::test]

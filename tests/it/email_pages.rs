@@ -146,7 +146,6 @@ async fn the_smtp_password_is_never_shown_again() {
             ),
             ("smtp_password", ""),
             ("mail_from", "Acme <crm@acme.test>"),
-            ("org_name", "Acme"),
         ],
     )
     .await;

@@ -132,15 +132,18 @@ pub(crate) fn down_server_url() -> String {
     )
 }
 
-/// Settings → Email as `admin` saves it.
+/// Settings → Email as `admin` saves it, and the organisation's name (Settings →
+/// Organisation) the emails carry.
 pub(crate) async fn configure(db: &Db, admin: &Actor, smtp_url: &str, from: &str, org: &str) {
     let form = Form {
         smtp_url: smtp_url.into(),
         mail_from: from.into(),
-        org_name: org.into(),
         ..Default::default()
     };
     settings::save(db, admin, &form)
         .await
         .unwrap_or_else(|e| panic!("save the email settings {smtp_url}: {e:?}"));
+    cairn::domain::settings::set(&db.write, settings::ORG_NAME, org)
+        .await
+        .expect("set the organisation's name");
 }

@@ -508,7 +508,7 @@ async fn admin_on_settings(app: &TestApp, c: &mut Client<impl TestService>) -> S
 }
 
 #[actix_web::test]
-async fn the_settings_page_renames_a_pipeline_and_sets_the_currency_new_deals_start_in() {
+async fn the_settings_page_renames_a_pipeline_and_names_the_currency_new_deals_start_in() {
     let app = TestApp::new().await;
     let mut c = app.client().await;
     let admin = admin_on_settings(&app, &mut c).await;
@@ -518,17 +518,11 @@ async fn the_settings_page_renames_a_pipeline_and_sets_the_currency_new_deals_st
     let path = format!("/settings/pipelines/{pid}");
     let res = c.post_form(&path, &[("name", "Resellers")]).await;
     assert_eq!(res.status, 303, "{}", res.text());
-    let res = c
-        .post_form("/settings/currency", &[("currency", "eur")])
-        .await;
-    assert_eq!(res.status, 303, "{}", res.text());
+    crate::organisation::set_organisation(&mut c, &[("currency", "eur")]).await;
     let page = c.get("/settings/pipelines").await.text();
-    assert!(page.contains("New deals now start in EUR."));
+    assert!(page.contains("New deals start in EUR"));
     assert!(page.contains("value=\"Resellers\""));
-    assert!(page.contains("<option value=\"EUR\" selected>"));
-    let res = c
-        .post_form("/settings/currency", &[("currency", "XYZ")])
-        .await;
+    let res = crate::organisation::post_organisation(&mut c, &[("currency", "XYZ")]).await;
     assert_eq!(res.status, 422, "an unknown currency");
 }
 
@@ -542,8 +536,7 @@ async fn new_deals_start_in_the_boards_pipeline_and_the_organisations_currency()
     let rep = app.api_user("rep").await;
     let p = new_pipeline(&mut c, &admin, "Resellers").await;
     let pid = p["id"].as_i64().unwrap();
-    c.post_form_ok("/settings/currency", &[("currency", "eur")])
-        .await;
+    crate::organisation::set_organisation(&mut c, &[("currency", "eur")]).await;
     let first = p["stages"][0]["id"].as_i64().unwrap();
     let form = c.get(&format!("/deals/new?pipeline={pid}")).await.text();
     assert!(form.contains(&format!("<option value=\"{first}\" selected>")));

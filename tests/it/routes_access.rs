@@ -155,7 +155,7 @@ async fn check_every_route(own_records_only: bool) {
     let admin_token = app.token("admin@example.com").await;
     settings::set(
         &app.db.write,
-        "own_records_only",
+        cairn::domain::organisation::OWN_RECORDS_ONLY,
         if own_records_only { "true" } else { "false" },
     )
     .await
@@ -568,7 +568,12 @@ async fn settings_things(app: &TestApp, admin: &Actor, olive: &Actor, k: usize) 
     )
     .await;
     ids.push((Fx::View, view.expect("a shared view").id));
-    let olive_token = cairn::domain::tokens::create_for_email(&app.db, None, &olive.email, "olive")
+    let req = cairn::domain::tokens::Request {
+        name: "olive".into(),
+        scope: "write".into(),
+        expires_in_days: String::new(),
+    };
+    let olive_token = cairn::domain::tokens::create_for_email(&app.db, None, &olive.email, &req)
         .await
         .unwrap();
     ids.push((Fx::Token, olive_token.id));

@@ -337,7 +337,17 @@ impl TestApp {
     }
 
     pub async fn token(&self, email: &str) -> String {
-        tokens::create_for_email(&self.db, None, email, "test")
+        self.token_with(email, "write", "").await
+    }
+
+    /// A token for `email` with a scope (`read`/`write`) and expiry in days ("" never).
+    pub async fn token_with(&self, email: &str, scope: &str, expires_in_days: &str) -> String {
+        let req = tokens::Request {
+            name: "test".into(),
+            scope: scope.into(),
+            expires_in_days: expires_in_days.into(),
+        };
+        tokens::create_for_email(&self.db, None, email, &req)
             .await
             .expect("create token")
             .token

@@ -6,12 +6,15 @@ message it accepts as a .eml file in a directory, with the envelope first:
     X-Envelope-To: a@example.com, b@example.com
     <the message as received>
 
-Usage: server.py HOST PORT MAILDIR [--parent PID]
+Usage: server.py HOST PORT MAILDIR [--parent PID] [--starttls CERT KEY | --tls CERT KEY]
 Prints "ready HOST:PORT" once it listens. With --parent it exits when that process has
-(so a test binary that started it leaves nothing behind).
+(so a test binary that started it leaves nothing behind). --starttls offers STARTTLS
+with that certificate and refuses mail before it; --tls speaks TLS from the first byte
+(smtps).
 """
 import asyncio
 import os
+import ssl
 import sys
 import time
 import uuid
@@ -47,9 +50,20 @@ def main():
         i = args.index("--parent")
         parent = int(args[i + 1])
         del args[i : i + 2]
+    options = {}
+    for flag in ("--starttls", "--tls"):
+        if flag in args:
+            i = args.index(flag)
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(args[i + 1], args[i + 2])
+            del args[i : i + 3]
+            if flag == "--starttls":
+                options = {"tls_context": context, "require_starttls": True}
+            else:
+                options = {"ssl_context": context}
     host, port, maildir = args[0], int(args[1]), args[2]
     os.makedirs(maildir, exist_ok=True)
-    controller = Controller(Saver(maildir), hostname=host, port=port)
+    controller = Controller(Saver(maildir), hostname=host, port=port, **options)
     controller.start()
     print(f"ready {host}:{port}", flush=True)
     try:

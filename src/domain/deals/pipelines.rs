@@ -46,37 +46,11 @@ pub async fn pipelines(conn: &impl ConnectionTrait) -> Result<Vec<Pipeline>, App
         .collect())
 }
 
-/// The currency new deals get when none is given (Settings → Pipelines).
+/// The currency new deals get when none is given (Settings → Organisation).
 pub async fn org_currency(db: &Db) -> Result<String, AppError> {
     Ok(settings::get(&db.read, "currency")
         .await?
         .unwrap_or_else(|| "USD".to_string()))
-}
-
-pub async fn set_org_currency(db: &Db, actor: &Actor, code: &str) -> Result<String, AppError> {
-    actor.require(Action::OrgSettings)?;
-    let code = code.trim().to_uppercase();
-    if !CURRENCIES.contains(&code.as_str()) {
-        return Err(AppError::field(
-            "currency",
-            "Currency must be an ISO code such as USD or EUR.",
-        ));
-    }
-    let tx = db.write.begin().await?;
-    let old = settings::get(&tx, "currency").await?;
-    settings::set(&tx, "currency", &code).await?;
-    audit::record(
-        &tx,
-        Some(actor),
-        "set_currency",
-        "settings",
-        0,
-        Some(serde_json::json!({"currency": code,
-            "changes": {"currency": {"old": old, "new": code}}})),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(code)
 }
 
 pub(super) fn pipeline_name(name: &str) -> Result<String, AppError> {

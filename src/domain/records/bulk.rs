@@ -2,7 +2,7 @@
 //! records or every record matching a list's filters. Set-based statements in one
 //! transaction, so ten thousand records take one round of statements, and a failure
 //! anywhere changes nothing.
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
 };
@@ -192,14 +192,14 @@ async fn audit(
     kind: &Kind,
     selection: &Selection,
     action: &str,
-    detail: Option<String>,
+    detail: SimpleExpr,
 ) -> Result<u64, AppError> {
     let rows = Query::select()
         .expr(Expr::val(actor.id))
         .expr(Expr::val(action))
         .expr(Expr::val(kind.entity))
         .column(("t", "id"))
-        .expr(Expr::val(detail))
+        .expr(detail)
         .expr(Expr::val(now()))
         .expr(Expr::val(actor.ip.clone()))
         .from_as(kind.table, "t")
@@ -220,6 +220,16 @@ async fn audit(
         .map_err(|e| AppError::Internal(format!("bulk audit: {e}")))?
         .to_owned();
     Ok(tx.execute(&insert).await?.rows_affected())
+}
+
+/// Each row's detail for an owner change: the new owner and the change from the row's own
+/// old owner, like a single update's diff. Built by the database per selected row with
+/// `||` and CAST, which SQLite and PostgreSQL both read the same way (their JSON
+/// functions differ), from integers only, so nothing needs escaping.
+fn owner_change(new_owner: i64) -> SimpleExpr {
+    Expr::cust(format!(
+        r#"'{{"owner_id":{new_owner},"changes":{{"owner_id":{{"old":' || COALESCE(CAST(t.owner_id AS TEXT), 'null') || ',"new":{new_owner}}}}}}}'"#
+    ))
 }
 
 /// Applies the action to every selected record; returns how many it touched.
@@ -245,11 +255,8 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
     let tx = db.write.begin().await?;
     guard(&tx, actor, R::KIND, &req).await?;
     let (action, detail) = match owner {
-        Some(o) => (
-            "bulk_change_owner",
-            Some(serde_json::json!({"owner_id": o}).to_string()),
-        ),
-        None => ("bulk_delete", None),
+        Some(o) => ("bulk_change_owner", owner_change(o)),
+        None => ("bulk_delete", Expr::val(None::<String>)),
     };
     let affected = audit(&tx, actor, R::KIND, req.selection, action, detail).await?;
     let ids = reads::ids(R::KIND, condition(&tx, req.selection));
@@ -306,7 +313,7 @@ async fn apply_tag<R: Record>(db: &Db, actor: &Actor, req: &Request<'_>) -> Resu
             .await?
             .ok_or_else(|| AppError::field("tag", format!("No tag is called {name}.")))?
     };
-    let detail = Some(serde_json::json!({"tag": tag.name}).to_string());
+    let detail = Expr::val(serde_json::json!({"tag": tag.name}).to_string());
     let action = if tagging { "bulk_tag" } else { "bulk_untag" };
     let selected = audit(&tx, actor, R::KIND, req.selection, action, detail).await?;
     if tagging {

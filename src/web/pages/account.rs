@@ -11,7 +11,7 @@ use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, client_ip, set_flash};
 use crate::web::filters;
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, Refusal, render, see_other, short_date};
+use crate::web::pages::{Layout, Refusal, render, see_other};
 
 #[derive(Template)]
 #[template(path = "account/show.html")]
@@ -36,17 +36,9 @@ impl AccountPage {
         self.errors.get(field).map(String::as_str).unwrap_or("")
     }
 
-    fn day(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
-        short_date(t)
-    }
-
     /// A time to the minute (the page's script rewrites it in the reader's zone).
     fn when(&self, t: &chrono::DateTime<chrono::Utc>) -> String {
         t.format("%Y-%m-%d %H:%M UTC").to_string()
-    }
-
-    fn last_used(&self, t: &Option<chrono::DateTime<chrono::Utc>>) -> String {
-        t.as_ref().map(short_date).unwrap_or_else(|| "never".into())
     }
 }
 
@@ -81,6 +73,10 @@ pub async fn show(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpR
 pub struct TokenForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    expires_in_days: String,
 }
 
 pub async fn create_token(
@@ -88,9 +84,12 @@ pub async fn create_token(
     user: CurrentUser,
     Form(form): Form<TokenForm>,
 ) -> Result<HttpResponse, AppError> {
-    match tokens::create_for_email(&state.db, Some(&user.actor), &user.actor.email, &form.name)
-        .await
-    {
+    let req = tokens::Request {
+        name: form.name,
+        scope: form.scope,
+        expires_in_days: form.expires_in_days,
+    };
+    match tokens::create_for_email(&state.db, Some(&user.actor), &user.actor.email, &req).await {
         Ok(t) => page(&state, &user, None, Some(t.token)).await,
         Err(e) => page(&state, &user, Some(e), None).await,
     }

@@ -14,6 +14,7 @@ pub mod fields;
 pub mod invites;
 pub mod jobs;
 pub mod login;
+pub mod organisation;
 pub mod password_reset;
 pub mod pick;
 pub mod pipelines;
@@ -22,6 +23,7 @@ pub mod search;
 pub mod setup;
 pub mod tags;
 pub mod tasks;
+pub mod tokens;
 pub mod trash;
 pub mod users;
 pub mod views;
@@ -78,6 +80,8 @@ pub struct Layout {
     pub section: &'static str,
     /// The signed-in user's overdue tasks (the badge beside Tasks).
     pub overdue: u64,
+    /// The organisation's name in the header (None: "Cairn").
+    pub org: Option<String>,
 }
 
 impl Layout {
@@ -89,6 +93,7 @@ impl Layout {
             assets: assets::urls(),
             section,
             overdue: user.overdue,
+            org: user.org.clone(),
         }
     }
 
@@ -100,6 +105,7 @@ impl Layout {
             assets: assets::urls(),
             section: "",
             overdue: 0,
+            org: None,
         }
     }
 

@@ -25,10 +25,6 @@ struct PipelinesPage {
 const KINDS: [&str; 3] = ["open", "won", "lost"];
 
 impl PipelinesPage {
-    fn currencies(&self) -> [&'static str; 40] {
-        deals::CURRENCIES
-    }
-
     fn kinds(&self) -> [&'static str; 3] {
         KINDS
     }
@@ -96,24 +92,6 @@ pub async fn rename(
 ) -> Result<HttpResponse, AppError> {
     match deals::rename_pipeline(&state.db, &user.actor, *id, &form.name).await {
         Ok(p) => Ok(done(&user, &format!("Pipeline renamed to {}.", p.name))),
-        Err(e) => page(&state, &user, Some(e)).await,
-    }
-}
-
-#[derive(Deserialize)]
-pub struct CurrencyForm {
-    #[serde(default)]
-    currency: String,
-}
-
-/// The currency new deals start in.
-pub async fn set_currency(
-    state: web::Data<AppState>,
-    user: Can<gate::OrgSettings>,
-    Form(form): Form<CurrencyForm>,
-) -> Result<HttpResponse, AppError> {
-    match deals::set_org_currency(&state.db, &user.actor, &form.currency).await {
-        Ok(c) => Ok(done(&user, &format!("New deals now start in {c}."))),
         Err(e) => page(&state, &user, Some(e)).await,
     }
 }
