@@ -127,15 +127,10 @@ pub fn refusal(role: Role, action: Action) -> AppError {
             "Your role (viewer) can only read; ask an admin for write access.".into(),
         );
     }
-    let who = match may.as_slice() {
-        [Role::Admin] => "Only admins",
-        [Role::Admin, Role::Manager] => "Only admins and managers",
-        _ => "Your role",
-    };
-    AppError::Forbidden(if who == "Your role" {
-        format!("Your role ({}) cannot do this.", role.as_str())
-    } else {
-        format!("{who} can do this.")
+    AppError::Forbidden(match may.as_slice() {
+        [Role::Admin] => "Only admins can do this.".into(),
+        [Role::Admin, Role::Manager] => "Only admins and managers can do this.".into(),
+        _ => format!("Your role ({}) cannot do this.", role.as_str()),
     })
 }
 
