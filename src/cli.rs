@@ -89,6 +89,11 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Turn a user's two-factor sign-in off (a lost phone and no recovery code left).
+    ResetTwoFactor {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -324,6 +329,15 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
                 .ok_or_else(|| fail(format!("no user has the email {email}")))?;
             users::set_active(&db, None, user.id, false).await?;
             println!("deactivated {}", user.email);
+        }
+        Command::User {
+            command: UserCommand::ResetTwoFactor { email },
+        } => {
+            let user = users::find_by_email(&db.read, &email)
+                .await?
+                .ok_or_else(|| fail(format!("no user has the email {email}")))?;
+            crate::domain::two_factor::reset(&db, None, user.id).await?;
+            println!("two-factor sign-in is off for {}", user.email);
         }
         Command::Token {
             command:

@@ -3,14 +3,16 @@
 //! by guessing. Past a few free failures each further one doubles the wait before the
 //! next try, up to 15 minutes; a try refused while waiting is not counted. Failures are
 //! kept in the database so every process of an install counts the same. Sign-in and the
-//! account page's current-password check share the count.
+//! account page's current-password check share the count, and so do two-factor codes
+//! (`throttled`): a right password of an account with two-factor clears nothing until
+//! its code is right too.
 use chrono::Duration;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use crate::domain::Db;
-use crate::domain::{audit, has_control, normalise, now, passwords, users};
+use crate::domain::{audit, has_control, normalise, now, passwords, two_factor, users};
 use crate::entities::{login_attempt, user};
 use crate::error::AppError;
 
@@ -77,7 +79,13 @@ pub async fn login(
     let ok = passwords::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await;
     match &user {
         Some(u) if ok && u.active => {
-            attempt.succeeded(db).await?;
+            if two_factor::is_enabled(&db.read, u.id).await? {
+                // Not signed in yet: the code still has to come, so earlier failures
+                // stay counted (else the password would reset the count of wrong codes).
+                attempt.forget(&db.write).await?;
+            } else {
+                attempt.succeeded(db).await?;
+            }
             Ok(u.clone())
         }
         // One message whatever went wrong, so the form does not reveal which emails have
@@ -112,17 +120,35 @@ pub async fn confirm_password(
     Ok(ok)
 }
 
+/// Runs `check` (a second factor, or another secret than the password) as one try
+/// counted with the password failures of the account `email_norm` from `ip`: refused
+/// while a wait runs, and a failure unless `accepted` says its answer was right.
+pub async fn throttled<T>(
+    db: &Db,
+    email_norm: &str,
+    ip: &str,
+    check: impl std::future::Future<Output = Result<T, AppError>>,
+    accepted: impl Fn(&T) -> bool,
+) -> Result<T, AppError> {
+    let attempt = Attempt::begin(db, email_norm, ip).await?;
+    let answer = check.await?;
+    if accepted(&answer) {
+        attempt.succeeded(db).await?;
+    }
+    Ok(answer)
+}
+
 /// One try, written down before the password is checked so that a burst of parallel
 /// guesses sees itself and cannot all slip in under the limit. It stays as a failure
 /// unless `succeeded` is called.
-struct Attempt {
+pub(crate) struct Attempt {
     id: i64,
     email_norm: String,
     ip: String,
 }
 
 impl Attempt {
-    async fn begin(db: &Db, email_norm: &str, ip: &str) -> Result<Attempt, AppError> {
+    pub(crate) async fn begin(db: &Db, email_norm: &str, ip: &str) -> Result<Attempt, AppError> {
         let ip: String = ip.chars().take(64).collect();
         let id = login_attempt::Entity::insert(login_attempt::ActiveModel {
             id: NotSet,
@@ -197,7 +223,7 @@ impl Attempt {
 
     /// The right password: this try and the earlier failures of the same account from
     /// the same address are forgotten, and so is everything past the window.
-    async fn succeeded(self, db: &Db) -> Result<(), AppError> {
+    pub(crate) async fn succeeded(self, db: &Db) -> Result<(), AppError> {
         login_attempt::Entity::delete_many()
             .filter(login_attempt::Column::EmailNorm.eq(&self.email_norm))
             .filter(login_attempt::Column::Ip.eq(&self.ip))

@@ -32,6 +32,7 @@ pub mod tags;
 pub mod tasks;
 pub mod tokens;
 pub mod trash;
+pub mod two_factor;
 pub mod users;
 pub mod views;
 

@@ -59,6 +59,28 @@ pub async fn start(
     Ok(secret)
 }
 
+/// Signs `user_id` in: a new session and its `sign_in` audit row, inside the caller's
+/// transaction; returns the secret for the cookie.
+pub async fn open(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+    client: &Client,
+) -> Result<String, AppError> {
+    let secret = start(conn, user_id, client).await?;
+    let agent: String = client.user_agent.chars().take(255).collect();
+    audit::record_as(
+        conn,
+        Some(user_id),
+        Some(&client.ip),
+        "sign_in",
+        "user",
+        user_id,
+        Some(serde_json::json!({ "user_agent": agent })),
+    )
+    .await?;
+    Ok(secret)
+}
+
 /// A live session: its row and who it belongs to.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct Live {

@@ -206,8 +206,8 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, Ap
         .ok_or_else(|| AppError::not_found("User"))
 }
 
-/// Whether a user with `role` may own records (contacts, companies, deals): whoever may
-/// write them (viewers own nothing).
+/// Whether a user with `role` may own records (contacts, companies, deals) or be given
+/// tasks: whoever may write them (viewers own nothing).
 pub fn may_own(role: &str) -> bool {
     Role::parse(role).is_some_and(|r| crate::domain::permissions::allows(r, Action::WriteRecords))
 }

@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
 use crate::domain::Db;
-use crate::domain::{Action, Actor, audit, constant_time_eq, random_bytes, sessions, tokens};
+use crate::domain::{Action, Actor, constant_time_eq, random_bytes, sessions, tokens};
 use crate::error::AppError;
 use sea_orm::TransactionTrait;
 use std::marker::PhantomData;
@@ -262,18 +262,14 @@ pub async fn sign_in(
     client: &sessions::Client,
 ) -> Result<(), AppError> {
     let tx = db.write.begin().await?;
-    let secret = sessions::start(&tx, user_id, client).await?;
-    audit::record_as(
-        &tx,
-        Some(user_id),
-        Some(&client.ip),
-        "sign_in",
-        "user",
-        user_id,
-        Some(serde_json::json!({"user_agent": client.user_agent.chars().take(255).collect::<String>()})),
-    )
-    .await?;
+    let secret = sessions::open(&tx, user_id, client).await?;
     tx.commit().await?;
+    adopt(session, &secret)
+}
+
+/// Makes this browser's cookie carry a session opened by the domain (a fresh cookie
+/// and a new CSRF token, so a token seen before sign-in is worthless after it).
+pub fn adopt(session: &Session, secret: &str) -> Result<(), AppError> {
     session.renew();
     let fail = |e: actix_session::SessionInsertError| AppError::Internal(e.to_string());
     session.insert(SID, secret).map_err(fail)?;

@@ -19,7 +19,7 @@ use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
     invites, jobs, login, organisation, password_reset, pick, pipelines, records, search, setup,
-    tags, tasks, tokens, trash, users, views, welcome,
+    tags, tasks, tokens, trash, two_factor, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -279,6 +279,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Sign-in and first-run setup.
     .route("/login", web::get().to(login::show))
     .route("/login", web::post().to(login::submit))
+    // The second step of signing in (a two-factor code, or its set-up when required).
+    .route("/login/two-factor", web::get().to(two_factor::show_step))
+    .route("/login/two-factor", web::post().to(two_factor::submit_step))
     .route("/logout", web::post().to(login::logout))
     // Links sent by email: an invitation, and a password reset asked for on the login page.
     .route("/invite/{secret}", web::get().to(invites::show))
@@ -315,7 +318,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(account::end_other_sessions),
             )
             .route("/tokens", web::post().to(account::create_token))
-            .route("/tokens/{id}/revoke", web::post().to(account::revoke_token)),
+            .route("/tokens/{id}/revoke", web::post().to(account::revoke_token))
+            .route("/two-factor", web::get().to(two_factor::show_setup))
+            .route("/two-factor", web::post().to(two_factor::begin_setup))
+            .route("/two-factor/confirm", web::post().to(two_factor::confirm))
+            .route("/two-factor/disable", web::post().to(two_factor::disable)),
     )
     // Settings (admins).
     .service(

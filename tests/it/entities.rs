@@ -45,15 +45,18 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<notification_pref::Entity>(),
         entry::<outbox::Entity>(),
         entry::<password_reset::Entity>(),
+        entry::<pending_sign_in::Entity>(),
         entry::<pipeline::Entity>(),
         entry::<pipeline_stage::Entity>(),
         entry::<record_count::Entity>(),
+        entry::<recovery_code::Entity>(),
         entry::<reset_request::Entity>(),
         entry::<saved_view::Entity>(),
         entry::<session::Entity>(),
         entry::<setting::Entity>(),
         entry::<tag::Entity>(),
         entry::<task::Entity>(),
+        entry::<two_factor::Entity>(),
         entry::<user::Entity>(),
         entry::<view_default::Entity>(),
     ]
@@ -206,6 +209,36 @@ async fn every_entity_reads_its_table() {
     cairn::domain::resets::request(&app.db, "rep@example.com", "192.0.2.1")
         .await
         .expect("ask for a password reset");
+
+    // Two-factor: the rep turns it on (a secret and recovery codes), then their password
+    // leaves a sign-in pending until a code comes.
+    cairn::domain::two_factor::begin_setup(&app.db, &rep)
+        .await
+        .expect("begin two-factor set-up");
+    let secret = cairn::domain::two_factor::enrolment(&app.db.read, rep.id, &rep.email)
+        .await
+        .expect("read the set-up")
+        .expect("a set-up under way")
+        .secret;
+    let code = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(&secret).expect("base32"))
+        .build()
+        .expect("a TOTP")
+        .generate_current()
+        .to_string();
+    cairn::domain::two_factor::confirm(&app.db, &rep, &code)
+        .await
+        .expect("turn two-factor on");
+    let pending = app
+        .client()
+        .await
+        .sign_in("rep@example.com", PASSWORD)
+        .await;
+    assert_eq!(
+        pending.location(),
+        "/login/two-factor",
+        "a code is asked for"
+    );
 
     // Through the login form: a session, then a failed attempt (a successful sign-in
     // clears its own account's failures, so the failure comes after, on another address).

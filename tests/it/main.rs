@@ -63,6 +63,7 @@ mod tasks_groups;
 mod tasks_more;
 mod tasks_pages;
 mod token_scopes;
+mod totp;
 mod trash;
 mod trash_page;
 mod trash_reads;

@@ -261,6 +261,8 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/password/forgot", Public, NO, "email=$me"),
     r("GET", "/password/reset/{secret}", Public, Secret, ""),
     r("POST", "/password/reset/{secret}", Public, Secret, "password=a+long+enough+password"),
+    r("GET", "/login/two-factor", Public, NO, ""),
+    r("POST", "/login/two-factor", Public, NO, "code=000000"),
     r("GET", "/setup", Public, NO, ""),
     r("POST", "/setup", Public, NO, "email=late@example.com&name=Late&password=a+long+enough+password&password_confirm=a+long+enough+password"),
     // First steps after setup.
@@ -275,6 +277,10 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/account/sessions/end-others", SignedIn, NO, ""),
     r("POST", "/account/tokens", SignedIn, NO, "name=Token+$n"),
     r("POST", "/account/tokens/{id}/revoke", Others(ManageTokens), Token, ""),
+    r("GET", "/account/two-factor", SignedIn, NO, ""),
+    r("POST", "/account/two-factor", SignedIn, NO, ""),
+    r("POST", "/account/two-factor/confirm", SignedIn, NO, "code=000000"),
+    r("POST", "/account/two-factor/disable", SignedIn, NO, "password=wrong"),
     // Settings.
     r("GET", "/settings", Public, NO, ""),
     r("GET", "/settings/audit", Can(AuditLog), NO, ""),

@@ -194,7 +194,7 @@ async fn check_references(
             "assignee_id",
             "This user is deactivated: assign the task to someone active.",
         ),
-        Some((true, role)) if role == "viewer" => fields.set(
+        Some((true, role)) if !crate::domain::users::may_own(&role) => fields.set(
             "assignee_id",
             "Viewers only read: assign the task to someone who can act on it.",
         ),

@@ -1,12 +1,12 @@
 //! The signed-in user's own account: changing the password (which signs out every other
 //! session of this user), the sessions signed in and ending them, API tokens, and which
-//! notification emails they get.
+//! notification emails they get. Two-factor sign-in's own pages are `two_factor.rs`.
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::{sessions, tokens, users};
+use crate::domain::{sessions, tokens, two_factor, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, client_ip, set_flash};
 use crate::web::filters;
@@ -29,6 +29,9 @@ struct AccountPage {
     /// The user's time zone, and every one they may pick.
     time_zone: String,
     zones: Vec<&'static str>,
+    /// Two-factor sign-in: on or off, recovery codes left; and whether everyone must.
+    two_factor: two_factor::Status,
+    two_factor_required: bool,
 }
 
 impl AccountPage {
@@ -42,7 +45,7 @@ impl AccountPage {
     }
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     user: &CurrentUser,
     error: Option<AppError>,
@@ -60,6 +63,8 @@ async fn page(
             prefs: crate::mail::prefs::get(&state.db.read, user.actor.id).await?,
             time_zone: user.tz.name().to_string(),
             zones: crate::domain::tasks::due::zone_names().collect(),
+            two_factor: two_factor::status(&state.db.read, user.actor.id).await?,
+            two_factor_required: two_factor::required(&state.db.read).await?,
         },
         refusal.status,
     )

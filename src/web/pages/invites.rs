@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::invites;
+use crate::domain::two_factor::pending::{self, AfterPassword};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Can, client, gate, set_flash, sign_in};
 use crate::web::forms::Form;
@@ -194,6 +195,12 @@ pub async fn accept(
     };
     match result {
         Ok(user) => {
+            // When the organisation requires two-factor, the new user sets it up first.
+            if let AfterPassword::Pending { secret } =
+                pending::after_password(&state.db, &user, "").await?
+            {
+                return super::two_factor::begin_pending(&session, &secret);
+            }
             let client = client(&req, state.config.behind_proxy);
             sign_in(&state.db, &session, user.id, &client).await?;
             set_flash(&session, format!("Welcome to Cairn, {}.", user.name));

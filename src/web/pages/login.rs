@@ -6,11 +6,13 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::auth;
+use crate::domain::two_factor::pending::{self, AfterPassword};
 use crate::domain::{Action, Role, onboarding, permissions};
+use crate::entities::user;
 use crate::error::AppError;
 use crate::web::auth::{client, sign_in, sign_out};
 use crate::web::forms::Form;
-use crate::web::pages::{Layout, render, safe_next, see_other};
+use crate::web::pages::{Layout, render, safe_next, see_other, two_factor};
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -65,20 +67,16 @@ pub async fn submit(
 ) -> Result<HttpResponse, AppError> {
     let client = client(&req, state.config.behind_proxy);
     let asked = asked_for(form.next.as_deref());
-    let next = asked.clone().unwrap_or_else(|| safe_next(None));
     match auth::login(&state.db, &form.email, &form.password, &client.ip).await {
         Ok(user) => {
-            sign_in(&state.db, &session, user.id, &client).await?;
-            // An admin who signs in without a page to go back to is offered the first
-            // steps until they are done.
-            if asked.is_none()
-                && Role::parse(&user.role)
-                    .is_some_and(|r| permissions::allows(r, Action::Onboarding))
-                && !onboarding::steps(&state.db).await?.complete()
+            let later = asked.clone().unwrap_or_default();
+            if let AfterPassword::Pending { secret } =
+                pending::after_password(&state.db, &user, &later).await?
             {
-                return Ok(see_other("/welcome"));
+                return two_factor::begin_pending(&session, &secret);
             }
-            Ok(see_other(&next))
+            sign_in(&state.db, &session, user.id, &client).await?;
+            Ok(see_other(&landing(&state, &user, asked).await?))
         }
         Err(e @ (AppError::Unauthorized(_) | AppError::TooManyRequests { .. })) => {
             let retry_after = match &e {
@@ -109,6 +107,24 @@ pub async fn submit(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Where a user lands once signed in: the page they asked for, else an admin is offered
+/// the first steps until they are done, else the default page.
+pub async fn landing(
+    state: &AppState,
+    user: &user::Model,
+    asked: Option<String>,
+) -> Result<String, AppError> {
+    if let Some(to) = asked {
+        return Ok(to);
+    }
+    let onboards =
+        Role::parse(&user.role).is_some_and(|r| permissions::allows(r, Action::Onboarding));
+    if onboards && !onboarding::steps(&state.db).await?.complete() {
+        return Ok("/welcome".into());
+    }
+    Ok(safe_next(None))
 }
 
 pub async fn logout(

@@ -25,6 +25,7 @@ pub mod tags;
 pub mod tasks;
 pub mod tokens;
 pub mod trash;
+pub mod two_factor;
 pub mod users;
 pub mod views;
 pub mod welcome;
