@@ -19,7 +19,7 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, IntoColumnRef, Query, Selec
 use sea_orm::{ConnectionTrait, FromQueryResult};
 
 use crate::domain::sql::Sql;
-use crate::domain::{Actor, Db, Role, settings};
+use crate::domain::{Actor, Db, settings};
 use crate::error::AppError;
 
 /// The settings key; "true" turns the rule on, anything else (or none) leaves it off.
@@ -92,7 +92,8 @@ pub enum Visible {
 
 /// What `actor` may see now.
 pub async fn visible(db: &Db, actor: &Actor) -> Result<Visible, AppError> {
-    if actor.role != Role::Rep {
+    // The permission table says whom the rule limits (reps).
+    if actor.reaches_all(crate::domain::Action::ReadUnderOwnRecordsRule) {
         return Ok(Visible::All);
     }
     Ok(if rule(db).await? {

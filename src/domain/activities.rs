@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::access;
-use crate::domain::{Actor, FieldErrorsExt, Page, Role, audit, now};
+use crate::domain::{Action, Actor, FieldErrorsExt, Page, audit, now};
 use crate::entities::{activity, company, contact, deal, deal_contact, user};
 use crate::error::{AppError, FieldErrors};
 
@@ -113,9 +113,7 @@ impl Activity {
 
     /// Whether `actor` may edit or delete it: its author, or an admin or manager.
     pub fn deletable_by(&self, actor: &Actor) -> bool {
-        actor.can_write()
-            && (self.author_id == Some(actor.id)
-                || matches!(actor.role, Role::Admin | Role::Manager))
+        actor.may_on(Action::EditEntries, self.author_id == Some(actor.id))
     }
 
     /// The same rule as deleting: whoever may remove an entry may correct it.
@@ -351,7 +349,7 @@ fn check_time(at: Option<&str>, fields: &mut FieldErrors) -> Option<DateTime<Utc
 /// Logs an activity against its record, with its author and an audit line. A little over
 /// the usual length: the checks, then one insert and its audit in a transaction.
 pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Activity, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let mut fields = FieldErrors::new();
     let kind = check_kind(&input.kind, &mut fields);
     let body = check_body(&input.body, &mut fields);
@@ -596,7 +594,7 @@ pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Activity
 
 /// Removes an activity: its author may, and so may admins and managers.
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let tx = db.write.begin().await?;
     let activity = get_in(&tx, id)
         .await?

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
-use crate::domain::{Actor, FieldErrorsExt, Page, audit, normalise, now};
+use crate::domain::{Action, Actor, FieldErrorsExt, Page, audit, normalise, now};
 use crate::entities::{company, contact};
 
 mod list;
@@ -203,7 +203,7 @@ fn active_model(v: Valid, t: DateTime<Utc>) -> company::ActiveModel {
 }
 
 pub async fn create(db: &Db, actor: &Actor, input: &CompanyInput) -> Result<Company, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let tx = db.write.begin().await?;
     conflict(&tx, &v, None).await?;
@@ -227,7 +227,7 @@ pub async fn update(
     id: i64,
     patch: CompanyPatch,
 ) -> Result<Company, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let current = get(db, actor, id).await?;
     let mut input = CompanyInput::from(&current);
     let mut changed: Vec<&str> = Vec::new();
@@ -321,7 +321,7 @@ pub async fn contact_count(conn: &impl ConnectionTrait, id: i64) -> Result<u64, 
 /// to detach them (they stay, without a company); otherwise nothing happens and the
 /// answer is 409. Its deals keep it: they show no company until it is restored.
 pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64, AppError> {
-    actor.require_write()?;
+    actor.require(Action::DeleteRecords)?;
     let tx = db.write.begin().await?;
     crate::domain::access::check(
         db,

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
-use crate::domain::{Actor, FieldErrorsExt, Page, audit, companies, double_option, now};
+use crate::domain::{Action, Actor, FieldErrorsExt, Page, audit, companies, double_option, now};
 use crate::entities::{company, contact};
 use crate::error::{AppError, FieldErrors};
 
@@ -266,7 +266,7 @@ fn build(
 }
 
 pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Contact, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let known = lookup_company(db, actor, &v).await?;
     // Email uniqueness is the unique index's job (no check-then-insert race); the batch
@@ -293,7 +293,7 @@ pub async fn update(
     id: i64,
     patch: ContactPatch,
 ) -> Result<Contact, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let current = get(db, actor, id).await?;
     let mut input = ContactInput::from(&current);
     let mut changed: Vec<&str> = Vec::new();

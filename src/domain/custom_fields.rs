@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::Db;
-use crate::domain::{Actor, FieldErrorsExt, audit, has_control, now};
+use crate::domain::{Action, Actor, FieldErrorsExt, audit, has_control, now};
 use crate::entities::custom_field;
 
 use crate::error::{AppError, FieldErrors};
@@ -150,7 +150,7 @@ pub async fn create(
     options: &[String],
     required: bool,
 ) -> Result<Field, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManageFields)?;
     let mut fields = FieldErrors::new();
     if !ENTITIES.contains(&entity) {
         fields.set(
@@ -226,7 +226,7 @@ pub async fn create(
 
 /// Removes a definition and its values from every record, in one transaction.
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManageFields)?;
     let tx = db.write.begin().await?;
     let field = custom_field::Entity::find_by_id(id)
         .one(&tx)

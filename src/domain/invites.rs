@@ -9,7 +9,9 @@ use sea_orm::{
     JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
 };
 
-use crate::domain::{Actor, Db, Role, audit, normalise, now, random_bytes, sha256_hex, users};
+use crate::domain::{
+    Action, Actor, Db, Role, audit, normalise, now, random_bytes, sha256_hex, users,
+};
 use crate::entities::{invite, user};
 use crate::error::AppError;
 use crate::mail::content::{Content, Letter};
@@ -67,7 +69,7 @@ pub async fn create(
     email: &str,
     role: &str,
 ) -> Result<invite::Model, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManageUsers)?;
     let email = email.trim().to_string();
     let mut fields = crate::error::FieldErrors::new();
     if !crate::domain::valid_email(&email) {
@@ -174,7 +176,7 @@ fn no_pending() -> AppError {
 /// Sends a pending invitation again with a new link, valid `VALID_DAYS` from now; the
 /// previous link stops working.
 pub async fn resend(db: &Db, actor: &Actor, id: i64) -> Result<invite::Model, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManageUsers)?;
     let secret = new_secret()?;
     let t = now();
     let tx = db.write.begin().await?;
@@ -221,7 +223,7 @@ pub async fn resend(db: &Db, actor: &Actor, id: i64) -> Result<invite::Model, Ap
 
 /// Revokes a pending invitation: its link stops working at once.
 pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManageUsers)?;
     let tx = db.write.begin().await?;
     let res = invite::Entity::update_many()
         .col_expr(invite::Column::RevokedAt, Expr::value(Some(now())))

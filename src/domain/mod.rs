@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod onboarding;
 pub mod organisation;
 pub mod passwords;
+pub mod permissions;
 pub mod pick;
 pub mod records;
 pub mod resets;
@@ -41,6 +42,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+pub use permissions::Action;
 pub use records::bulk;
 pub use store::Db;
 
@@ -81,39 +83,6 @@ pub struct Actor {
     /// read, `web::auth`), so the audit trail has it for every write; None for the
     /// command line and jobs.
     pub ip: Option<String>,
-}
-
-impl Actor {
-    /// The permission check every write goes through. Viewers read only.
-    pub fn require_write(&self) -> Result<(), AppError> {
-        match self.role {
-            Role::Viewer => Err(AppError::Forbidden(
-                "Your role (viewer) can only read; ask an admin for write access.".into(),
-            )),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn require_admin(&self) -> Result<(), AppError> {
-        match self.role {
-            Role::Admin => Ok(()),
-            _ => Err(AppError::Forbidden("Only admins can do this.".into())),
-        }
-    }
-
-    /// Admins and managers look after shared settings such as tags.
-    pub fn require_manager(&self) -> Result<(), AppError> {
-        match self.role {
-            Role::Admin | Role::Manager => Ok(()),
-            _ => Err(AppError::Forbidden(
-                "Only admins and managers can do this.".into(),
-            )),
-        }
-    }
-
-    pub fn can_write(&self) -> bool {
-        self.require_write().is_ok()
-    }
 }
 
 /// Current time, at the precision both engines store (microseconds), so a value reads

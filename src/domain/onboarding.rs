@@ -3,7 +3,7 @@
 //! demo data to try things first).
 use sea_orm::{ConnectionTrait, EntityTrait};
 
-use crate::domain::{Actor, Db, seed, settings, users};
+use crate::domain::{Action, Actor, Db, seed, settings, users};
 use crate::entities::record_count;
 use crate::error::AppError;
 
@@ -58,7 +58,8 @@ pub async fn steps(db: &Db) -> Result<Steps, AppError> {
 
 /// Called when an admin opens Settings → Pipelines: looking at the stages is the step.
 pub async fn pipeline_checked(db: &Db, actor: &Actor) -> Result<(), AppError> {
-    if actor.require_admin().is_err() || settings::get(&db.read, PIPELINE_CHECKED).await?.is_some()
+    if !actor.can(Action::ManagePipelines)
+        || settings::get(&db.read, PIPELINE_CHECKED).await?.is_some()
     {
         return Ok(());
     }
@@ -66,14 +67,14 @@ pub async fn pipeline_checked(db: &Db, actor: &Actor) -> Result<(), AppError> {
 }
 
 pub async fn dismiss(db: &Db, actor: &Actor) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Action::Onboarding)?;
     settings::set(&db.write, DISMISSED, "1").await
 }
 
 /// Fills an empty install with demo contacts, companies and deals to try the product
 /// with. Refused once there are contacts: demo data must never mix with real data.
 pub async fn load_demo(db: &Db, actor: &Actor) -> Result<seed::Seeded, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::Onboarding)?;
     if contact_count(&db.read).await? > 0 {
         return Err(AppError::Conflict {
             message: "Demo data can only be loaded into an empty workspace; this one has contacts."

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::domain::deals::CURRENCIES;
-use crate::domain::{Actor, Db, FieldErrorsExt, audit, has_control, settings};
+use crate::domain::{Action, Actor, Db, FieldErrorsExt, audit, has_control, settings};
 use crate::entities::setting;
 use crate::error::{AppError, FieldErrors};
 use crate::mail::settings::{DEFAULT_ORG_NAME, ORG_NAME};
@@ -152,7 +152,7 @@ fn check(form: &Form) -> Result<Organisation, AppError> {
 /// Saves the whole form (admins), with the changed fields in the audit log, in one
 /// transaction.
 pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<Organisation, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::OrgSettings)?;
     let new = check(form)?;
     let tx = db.write.begin().await?;
     let old = load(&tx).await?;

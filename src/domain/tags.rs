@@ -10,7 +10,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::domain::Db;
-use crate::domain::{Actor, FieldErrorsExt, audit, has_control, normalise, now};
+use crate::domain::{Action, Actor, FieldErrorsExt, audit, has_control, normalise, now};
 use crate::entities::{company_tag, contact_tag, tag};
 use crate::error::{AppError, FieldErrors};
 
@@ -240,7 +240,7 @@ pub async fn update(
     name: &str,
     color: &str,
 ) -> Result<(), AppError> {
-    actor.require_manager()?;
+    actor.require(Action::ManageTags)?;
     let names = clean_names(&[name.to_string()], "name")?;
     let mut fields = FieldErrors::new();
     let Some(name) = names.into_iter().next() else {
@@ -297,7 +297,7 @@ pub async fn update(
 
 /// Moves every use of `from` to `into` and deletes `from`, in one transaction.
 pub async fn merge(db: &Db, actor: &Actor, from: i64, into: i64) -> Result<(), AppError> {
-    actor.require_manager()?;
+    actor.require(Action::ManageTags)?;
     if from == into {
         return Err(AppError::field(
             "into",
@@ -325,7 +325,7 @@ pub async fn merge(db: &Db, actor: &Actor, from: i64, into: i64) -> Result<(), A
 }
 
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_manager()?;
+    actor.require(Action::ManageTags)?;
     let tx = db.write.begin().await?;
     let t = get(&tx, id).await?;
     tag::Entity::delete_by_id(id).exec(&tx).await?;

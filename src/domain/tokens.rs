@@ -6,7 +6,7 @@ use sea_orm::{
 
 use crate::domain::Db;
 use crate::domain::{
-    Actor, FieldErrorsExt, Role, audit, has_control, now, random_bytes, sha256_hex, users,
+    Action, Actor, FieldErrorsExt, Role, audit, has_control, now, random_bytes, sha256_hex, users,
 };
 use crate::entities::{api_token, user};
 use crate::error::{AppError, FieldErrors};
@@ -126,7 +126,7 @@ pub async fn create_for_email(
     if let Some(a) = actor
         && a.id != user.id
     {
-        a.require_admin()?;
+        a.require(Action::ManageTokens)?;
     }
     let c = check(req)?;
     let token = format!("{PREFIX}{}", hex::encode(random_bytes::<32>()?));
@@ -220,7 +220,7 @@ pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<TokenInfo>, AppE
 
 /// Every user's tokens not revoked, newest first: Settings → API tokens (admins).
 pub async fn list_all(db: &Db, actor: &Actor) -> Result<Vec<TokenInfo>, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManageTokens)?;
     Ok(infos()
         .order_by_desc(api_token::Column::Id)
         .limit(ADMIN_LIST_LIMIT)
@@ -238,7 +238,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
         .filter(|t| t.revoked_at.is_none())
         .ok_or_else(|| AppError::not_found("API token"))?;
     if token.user_id != actor.id {
-        actor.require_admin()?;
+        actor.require(Action::ManageTokens)?;
     }
     let mut am: api_token::ActiveModel = token.into();
     am.revoked_at = Set(Some(now()));

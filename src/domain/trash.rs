@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::domain::{Actor, Db, Role, audit, now};
+use crate::domain::{Action, Actor, Db, audit, now};
 use crate::entities::user;
 use crate::error::AppError;
 
@@ -126,16 +126,12 @@ trashable!(Deals, deal, Deal, [Title]);
 /// Whether `actor` may delete a record owned by `owner`: the rule the pages (to show
 /// Delete or not) and every delete path follow.
 pub fn may_delete(actor: &Actor, owner: Option<i64>) -> bool {
-    match actor.role {
-        Role::Admin | Role::Manager => true,
-        Role::Rep => owner == Some(actor.id),
-        Role::Viewer => false,
-    }
+    actor.may_on(Action::DeleteRecords, owner == Some(actor.id))
 }
 
 /// The refusal for a record `actor` may not delete.
 pub fn forbidden(actor: &Actor, bin: Bin) -> AppError {
-    actor.require_write().err().unwrap_or_else(|| {
+    actor.require(Action::DeleteRecords).err().unwrap_or_else(|| {
         AppError::Forbidden(format!(
             "Reps can delete only their own records; this {} belongs to someone else. Ask its owner or a manager.",
             bin.entity()
@@ -166,7 +162,7 @@ pub async fn trash_in<T: Trashable>(
     id: i64,
     detail: Option<serde_json::Value>,
 ) -> Result<(), AppError> {
-    actor.require_write()?;
+    actor.require(Action::DeleteRecords)?;
     let owner = live_owner::<T>(tx, id).await?;
     if !may_delete(actor, owner) {
         return Err(forbidden(actor, T::BIN));
@@ -186,7 +182,7 @@ pub async fn trash_in<T: Trashable>(
 
 /// Moves record `id` to the trash in a transaction of its own.
 pub async fn trash<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_write()?;
+    actor.require(Action::DeleteRecords)?;
     let tx = db.write.begin().await?;
     // A record the rep may not see is "not found" here too, not "not yours".
     crate::domain::access::check(db, &tx, actor, T::BIN.table(), id, T::BIN.title()).await?;
@@ -224,7 +220,7 @@ pub async fn is_trashed<T: Trashable>(db: &Db, id: i64) -> Result<bool, AppError
 /// Brings record `id` back, as it was: its tags, custom values, activities and links
 /// were never touched. Managers and admins only.
 pub async fn restore<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_manager()?;
+    actor.require(Action::RestoreTrash)?;
     let tx = db.write.begin().await?;
     trashed_at::<T>(&tx, id).await?;
     let back = T::Entity::update_many()
@@ -263,7 +259,7 @@ fn collision<T: Trashable>(e: AppError) -> AppError {
 
 /// Deletes trashed record `id` for good (admins only): what belongs only to it goes too.
 pub async fn delete_forever<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Action::PurgeTrash)?;
     let tx = db.write.begin().await?;
     trashed_at::<T>(&tx, id).await?;
     T::Entity::delete_many()
@@ -341,7 +337,7 @@ pub struct Trashed {
 
 /// The trash, newest first, at most `limit` of each type. Managers and admins only.
 pub async fn list(db: &Db, actor: &Actor, limit: u64) -> Result<Vec<Trashed>, AppError> {
-    actor.require_manager()?;
+    actor.require(Action::RestoreTrash)?;
     let mut rows = list_of::<Contacts>(db, limit).await?;
     rows.extend(list_of::<Companies>(db, limit).await?);
     rows.extend(list_of::<Deals>(db, limit).await?);

@@ -6,6 +6,7 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
+use crate::domain::Action;
 use crate::domain::Db;
 use crate::domain::{
     Actor, FieldErrorsExt, Role, audit, normalise, now, passwords, sessions, tokens, valid_email,
@@ -209,7 +210,7 @@ pub async fn create(
     input: &NewUser,
 ) -> Result<user::Model, AppError> {
     if let Some(a) = actor {
-        a.require_admin()?;
+        a.require(Action::ManageUsers)?;
     }
     let tx = db.write.begin().await?;
     let model = create_in(&tx, actor, input).await?;
@@ -242,10 +243,10 @@ pub async fn get(conn: &impl ConnectionTrait, id: i64) -> Result<user::Model, Ap
         .ok_or_else(|| AppError::not_found("User"))
 }
 
-/// Whether a user with `role` may own records (contacts, companies, deals): viewers own
-/// nothing.
+/// Whether a user with `role` may own records (contacts, companies, deals) or be given
+/// tasks: whoever may write them (viewers own nothing).
 pub fn may_own(role: &str) -> bool {
-    role != "viewer"
+    Role::parse(role).is_some_and(|r| crate::domain::permissions::allows(r, Action::WriteRecords))
 }
 
 /// The owners a record's form offers: the active users who may own, and the record's
@@ -375,7 +376,7 @@ pub async fn set_role(
     id: i64,
     role: &str,
 ) -> Result<user::Model, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManageUsers)?;
     let role = Role::parse(role).ok_or_else(|| {
         AppError::field("role", "Role must be one of admin, manager, rep, viewer.")
     })?;
@@ -419,7 +420,7 @@ pub async fn set_active(
     active: bool,
 ) -> Result<(), AppError> {
     if let Some(a) = actor {
-        a.require_admin()?;
+        a.require(Action::ManageUsers)?;
         if a.id == id && !active {
             return Err(AppError::BadRequest(
                 "You cannot deactivate yourself.".into(),

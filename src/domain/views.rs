@@ -8,7 +8,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::domain::Db;
-use crate::domain::{Actor, audit, has_control, now};
+use crate::domain::{Action, Actor, audit, has_control, now};
 use crate::entities::{saved_view, user, view_default};
 use crate::error::AppError;
 
@@ -128,7 +128,7 @@ pub async fn create(
     // A personal view is a preference, which viewers may keep too; a shared one changes
     // what everyone sees, which is a write.
     if shared {
-        actor.require_write()?;
+        actor.require(Action::WriteRecords)?;
     }
     check_list(list)?;
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -189,7 +189,7 @@ async fn get(db: &Db, actor: &Actor, id: i64) -> Result<View, AppError> {
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     let view = get(db, actor, id).await?;
     if view.user_id != actor.id {
-        actor.require_admin()?;
+        actor.require(Action::ManageViews)?;
     }
     let tx = db.write.begin().await?;
     saved_view::Entity::delete_by_id(id).exec(&tx).await?;

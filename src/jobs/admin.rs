@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::State;
-use crate::domain::{Actor, Db, Page, audit};
+use crate::domain::{Action, Actor, Db, Page, audit};
 use crate::entities::job;
 use crate::error::AppError;
 
@@ -108,7 +108,7 @@ pub async fn retry(
     now: DateTime<Utc>,
 ) -> Result<job::Model, AppError> {
     if let Some(a) = actor {
-        a.require_admin()?;
+        a.require(Action::Jobs)?;
     }
     let tx = db.write.begin().await?;
     let revived = requeue()
@@ -143,7 +143,7 @@ pub async fn retry_dead(
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
     if let Some(a) = actor {
-        a.require_admin()?;
+        a.require(Action::Jobs)?;
     }
     let tx = db.write.begin().await?;
     let n = requeue()

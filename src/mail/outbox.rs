@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::content::Letter;
 use super::job::SEND;
-use crate::domain::{Actor, Db, Page, now};
+use crate::domain::{Action, Actor, Db, Page, now};
 use crate::entities::outbox;
 use crate::error::AppError;
 use crate::jobs::queue::{NewJob, enqueue_in};
@@ -215,7 +215,7 @@ fn clip(s: &str) -> String {
 /// Queues every held message again (once an SMTP server is configured). Returns how many.
 pub async fn release_held(db: &Db, actor: &Actor) -> Result<u64, AppError> {
     use sea_orm::TransactionTrait;
-    actor.require_admin()?;
+    actor.require(Action::EmailSettings)?;
     let tx = db.write.begin().await?;
     let held: Vec<i64> = outbox::Entity::find()
         .filter(outbox::Column::State.eq(State::Held.as_str()))

@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde::Deserialize;
 
 use super::{Env, SmtpUrl};
-use crate::domain::{Actor, Db, FieldErrorsExt, audit, has_control, settings};
+use crate::domain::{Action, Actor, Db, FieldErrorsExt, audit, has_control, settings};
 use crate::error::{AppError, FieldErrors};
 
 const SMTP_URL: &str = "mail.smtp_url";
@@ -125,7 +125,7 @@ pub async fn stored(conn: &impl ConnectionTrait) -> Result<Stored, AppError> {
 
 /// Saves the form (admins). A password typed into the URL is moved to the password.
 pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Action::EmailSettings)?;
     let mut fields = FieldErrors::new();
     let url = form.smtp_url.trim();
     let mut smtp = None;

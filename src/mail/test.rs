@@ -4,7 +4,7 @@ use super::content::{Content, Frame, Letter};
 use super::outbox::{self, NewEmail};
 use super::smtp::{self, Outgoing};
 use super::{Env, settings};
-use crate::domain::{Actor, Db, random_bytes};
+use crate::domain::{Action, Actor, Db, random_bytes};
 use crate::error::AppError;
 
 pub struct Outcome {
@@ -14,7 +14,7 @@ pub struct Outcome {
 }
 
 pub async fn send(db: &Db, env: &Env, actor: &Actor) -> Result<Outcome, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::EmailSettings)?;
     let cfg = settings::effective(&db.read, env).await?;
     let to = actor.email.clone();
     let Some(server) = &cfg.smtp else {

@@ -10,9 +10,10 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
 use crate::domain::Db;
-use crate::domain::{Actor, constant_time_eq, random_bytes, sessions, tokens};
+use crate::domain::{Action, Actor, constant_time_eq, random_bytes, sessions, tokens};
 use crate::error::AppError;
 use sea_orm::TransactionTrait;
+use std::marker::PhantomData;
 
 /// The session's secret; its hash names the `sessions` row.
 const SID: &str = "sid";
@@ -112,39 +113,64 @@ fn draws_navigation(req: &HttpRequest) -> bool {
     req.method() == Method::GET && (!header("HX-Request") || header("HX-Boosted"))
 }
 
-/// A signed-in admin: the role is checked while the request is read, before its form,
-/// so someone else gets 403 whatever they sent (settings pages).
-pub struct Admin(pub CurrentUser);
+/// A signed-in user whose role may do `G::ACTION` (the table in `domain::permissions`):
+/// the role is checked while the request is read, before its form, so someone else gets
+/// 403 whatever they sent (settings pages).
+pub struct Can<G: Gate>(pub CurrentUser, PhantomData<G>);
 
-/// A signed-in admin or manager (shared settings such as tags), checked the same way.
-pub struct Manager(pub CurrentUser);
-
-macro_rules! role_guard {
-    ($name:ident, $check:ident) => {
-        impl FromRequest for $name {
-            type Error = AppError;
-            type Future = LocalBoxFuture<'static, Result<$name, AppError>>;
-
-            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-                let user = CurrentUser::from_request(req, payload);
-                Box::pin(async move {
-                    let user = user.await?;
-                    user.actor.$check()?;
-                    Ok($name(user))
-                })
-            }
-        }
-
-        impl std::ops::Deref for $name {
-            type Target = CurrentUser;
-            fn deref(&self) -> &CurrentUser {
-                &self.0
-            }
-        }
-    };
+/// Names the action a `Can` guard checks.
+pub trait Gate {
+    const ACTION: Action;
 }
-role_guard!(Admin, require_admin);
-role_guard!(Manager, require_manager);
+
+/// One marker type per action a page guard checks, named after it.
+pub mod gate {
+    use super::{Action, Gate};
+
+    macro_rules! gates {
+        ($($name:ident),+) => {$(
+            pub struct $name;
+            impl Gate for $name {
+                const ACTION: Action = Action::$name;
+            }
+        )+};
+    }
+    gates!(
+        ManageTags,
+        RestoreTrash,
+        PurgeTrash,
+        ManagePipelines,
+        ManageFields,
+        ManageUsers,
+        OrgSettings,
+        ManageTokens,
+        AuditLog,
+        Jobs,
+        EmailSettings,
+        Onboarding
+    );
+}
+
+impl<G: Gate + 'static> FromRequest for Can<G> {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Can<G>, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = CurrentUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            user.actor.require(G::ACTION)?;
+            Ok(Can(user, PhantomData))
+        })
+    }
+}
+
+impl<G: Gate> std::ops::Deref for Can<G> {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.0
+    }
+}
 
 /// The user behind `Authorization: Bearer <token>`, put in place by `api_auth`.
 pub struct ApiUser(pub Actor);

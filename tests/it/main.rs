@@ -52,6 +52,8 @@ mod owners;
 mod password_reset;
 mod pipelines;
 mod record_lists;
+mod routes_access;
+mod routes_table;
 mod scale;
 mod search;
 mod sessions;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Activity, check_body, check_kind, check_time, get_in};
-use crate::domain::{Actor, Db, FieldErrorsExt, audit, now};
+use crate::domain::{Action, Actor, Db, FieldErrorsExt, audit, now};
 use crate::entities::{activity, activity_revision, user};
 use crate::error::{AppError, FieldErrors};
 
@@ -77,7 +77,7 @@ pub async fn update(
     id: i64,
     patch: ActivityPatch,
 ) -> Result<Activity, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let tx = db.write.begin().await?;
     let current = get_in(&tx, id)
         .await?

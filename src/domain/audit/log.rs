@@ -303,7 +303,7 @@ fn filtered(f: &Filter) -> Select<audit_log::Entity> {
 
 /// The page `f` asks for. Admins only.
 pub async fn list(db: &Db, actor: &crate::domain::Actor, f: &Filter) -> Result<LogPage, AppError> {
-    actor.require_admin()?;
+    actor.require(crate::domain::Action::AuditLog)?;
     let col = |c: audit_log::Column| Expr::col((audit_log::Entity, c));
     let key = || {
         Expr::tuple([

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 use serde_json::json;
 
-use crate::domain::{Actor, Db, settings};
+use crate::domain::{Action, Actor, Db, settings};
 use crate::entities::audit_log;
 use crate::error::AppError;
 
@@ -32,7 +32,7 @@ pub async fn days(conn: &impl ConnectionTrait) -> Result<i64, AppError> {
 
 /// Sets the retention (admins), audited with the old and new value.
 pub async fn set_days(db: &Db, actor: &Actor, days_text: &str) -> Result<i64, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::AuditLog)?;
     let days = days_text
         .trim()
         .parse::<i64>()

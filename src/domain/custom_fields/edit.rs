@@ -13,7 +13,7 @@ use sea_orm::{
 use serde_json::{Map, Value};
 
 use super::{Field, LABEL_RULE, bad_option, clean_label, plural};
-use crate::domain::{Actor, Db, FieldErrorsExt, audit};
+use crate::domain::{Action, Actor, Db, FieldErrorsExt, audit};
 use crate::entities::{company, contact, custom_field, deal};
 use crate::error::{AppError, FieldErrors};
 
@@ -182,7 +182,7 @@ fn check_options(field: &Field, edits: &[OptionEdit], fields: &mut FieldErrors) 
 /// refuses a removed choice still in use, applies the version-guarded change, and renames
 /// choices in the stored values.
 pub async fn update(db: &Db, actor: &Actor, id: i64, edit: &FieldEdit) -> Result<Field, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManageFields)?;
     let tx = db.write.begin().await?;
     let field = Field::from(
         custom_field::Entity::find_by_id(id)

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::{Actor, clean, has_control, now};
+use crate::domain::{Action, Actor, clean, has_control, now};
 use crate::entities::{deal, deal_stage_change, pipeline_stage, user};
 use crate::error::AppError;
 
@@ -38,7 +38,7 @@ pub struct Move {
 /// closes it (a lost one needs the reason); moving back out reopens it. Every change of
 /// stage is kept.
 pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let current = get(db, actor, id).await?;
     if m.version != current.version {
         return Err(stale(current));

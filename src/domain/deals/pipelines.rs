@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::{Actor, FieldErrorsExt, audit, has_control, now, settings};
+use crate::domain::{Action, Actor, FieldErrorsExt, audit, has_control, now, settings};
 use crate::entities::{deal, deal_stage_change, pipeline, pipeline_stage};
 use crate::error::{AppError, FieldErrors};
 
@@ -71,7 +71,7 @@ pub async fn rename_pipeline(
     id: i64,
     name: &str,
 ) -> Result<Pipeline, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let name = pipeline_name(name)?;
     let tx = db.write.begin().await?;
     pipeline_name_free(&tx, &name, Some(id)).await?;
@@ -112,7 +112,7 @@ pub(super) async fn pipeline_by_id(db: &Db, id: i64) -> Result<Pipeline, AppErro
 
 /// Creates a pipeline (admins) with the usual open stages plus Won and Lost.
 pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipeline, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let name = pipeline_name(name)?;
     let tx = db.write.begin().await?;
     pipeline_name_free(&tx, &name, None).await?;
@@ -251,7 +251,7 @@ pub async fn add_stage(
     pipeline_id: i64,
     input: &StageInput,
 ) -> Result<Stage, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let (name, probability, kind) = check_stage(input)?;
     let tx = db.write.begin().await?;
     if pipeline::Entity::find_by_id(pipeline_id).count(&tx).await? == 0 {
@@ -306,7 +306,7 @@ pub async fn update_stage(
     id: i64,
     input: &StageInput,
 ) -> Result<Stage, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let (name, probability, kind) = check_stage(input)?;
     let tx = db.write.begin().await?;
     let stage = stage_by_id(&tx, id).await?;
@@ -390,7 +390,7 @@ pub async fn reorder_stage(
     direction: Option<&str>,
     position: Option<i64>,
 ) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let place = place(direction, position)?;
     // Read and rewrite the order in one transaction, so two admins reordering at once
     // cannot interleave into duplicate positions (SQLite's single writer serialises
@@ -449,7 +449,7 @@ pub async fn delete_stage(
     id: i64,
     move_to: Option<i64>,
 ) -> Result<u64, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::ManagePipelines)?;
     let tx = db.write.begin().await?;
     let stage = stage_by_id(&tx, id).await?;
     if stage.kind == "open" {

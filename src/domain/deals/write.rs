@@ -15,7 +15,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::{Actor, FieldErrorsExt, audit, clean, custom_fields, has_control, now};
+use crate::domain::{Action, Actor, FieldErrorsExt, audit, clean, custom_fields, has_control, now};
 use crate::entities::{company, contact, deal, deal_contact, deal_stage_change, user};
 use crate::error::{AppError, FieldErrors};
 
@@ -389,7 +389,7 @@ pub async fn check_new(db: &Db, actor: &Actor, input: &DealInput) -> Result<(), 
 }
 
 pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let t = now();
     let tx = db.write.begin().await?;
@@ -506,7 +506,7 @@ pub struct DealPatch {
 }
 
 pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result<Deal, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let current = get(db, actor, id).await?;
     if patch.version.is_some_and(|v| v != current.version) {
         return Err(stale(current));

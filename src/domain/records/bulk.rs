@@ -166,7 +166,7 @@ async fn guard(
         });
     }
     if req.action == Action::Delete && n > REP_DELETE_MAX {
-        actor.require_manager().map_err(|_| {
+        actor.require(crate::domain::Action::DeleteMany).map_err(|_| {
             AppError::Forbidden(format!(
                 "Deleting more than {REP_DELETE_MAX} records at once needs a manager or an admin."
             ))
@@ -254,7 +254,7 @@ fn owner_change(new_owner: i64) -> SimpleExpr {
 
 /// Applies the action to every selected record; returns how many it touched.
 pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Result<u64, AppError> {
-    actor.require_write()?;
+    actor.require(crate::domain::Action::WriteRecords)?;
     check(db, req.selection).await?;
     let selection = scoped::<R>(db, actor, req.selection).await?;
     let req = Request {

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::de::DeserializeOwned;
 
 use super::{OwnedInput, Record, get, get_in};
-use crate::domain::{Actor, Db, audit};
+use crate::domain::{Action, Actor, Db, audit};
 use crate::error::AppError;
 
 /// A record type that can be merged.
@@ -50,7 +50,7 @@ pub async fn merge<R: Mergeable>(
     lose: i64,
     take: &[String],
 ) -> Result<R, AppError> {
-    actor.require_write()?;
+    actor.require(Action::WriteRecords)?;
     let entity = R::KIND.entity;
     if keep == lose {
         return Err(AppError::field(

@@ -312,7 +312,7 @@ fn parse_domains(raw: &str, fields: &mut FieldErrors) -> Vec<String> {
 /// Saves the form (admins). A new issuer is checked by reading its discovery document,
 /// so a typo is caught here rather than at someone's sign-in.
 pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<(), AppError> {
-    actor.require_admin()?;
+    actor.require(crate::domain::Action::OrgSettings)?;
     let c = check(form)?;
     let before = load(&db.read).await?;
     let issuer_changed = before.provider.as_ref().map(|p| p.issuer.as_str()) != Some(&c.issuer);

@@ -40,7 +40,7 @@ use sea_orm::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::{Actor, Db, Role, access};
+use crate::domain::{Action, Actor, Db, access};
 use crate::entities::{company, contact, deal, task, user};
 use crate::error::AppError;
 
@@ -167,15 +167,12 @@ impl Task {
 }
 
 fn may_edit(actor: &Actor, assignee_id: i64, created_by: Option<i64>) -> bool {
-    match actor.role {
-        Role::Admin | Role::Manager => true,
-        Role::Rep => assignee_id == actor.id || created_by == Some(actor.id),
-        Role::Viewer => false,
-    }
+    let theirs = assignee_id == actor.id || created_by == Some(actor.id);
+    actor.may_on(Action::EditEntries, theirs)
 }
 
 pub fn sees_everyone(actor: &Actor) -> bool {
-    matches!(actor.role, Role::Admin | Role::Manager)
+    actor.reaches_all(Action::ReadTasks)
 }
 
 /// The tasks `actor` may read (see the module's comment). Under "reps see only their

@@ -2,6 +2,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
+use crate::domain::Action;
 use crate::domain::audit::log::{self, LogPage, Params};
 use crate::error::AppError;
 use crate::web::api::schema::{ErrorBody, Forbidden, Unauthorized, Unavailable};
@@ -33,7 +34,7 @@ pub async fn list(
     state: web::Data<AppState>,
     ApiUser(actor): ApiUser,
 ) -> Result<HttpResponse, AppError> {
-    actor.require_admin()?;
+    actor.require(Action::AuditLog)?;
     let p: Params = crate::web::forms::parse_query(req.query_string())?;
     let page = log::list(&state.db, &actor, &p.validate(chrono_tz::UTC)?).await?;
     Ok(HttpResponse::Ok().json(page))

@@ -11,7 +11,7 @@ use crate::domain::audit::log::{self, Event, LogPage, Params};
 use crate::domain::audit::retention;
 use crate::domain::users;
 use crate::error::AppError;
-use crate::web::auth::{Admin, csrf_token, set_flash};
+use crate::web::auth::{Can, csrf_token, gate, set_flash};
 use crate::web::filters;
 use crate::web::forms::Form;
 use crate::web::htmx::Htmx;
@@ -184,7 +184,7 @@ pager_links!(Results);
 pub async fn index(
     req: HttpRequest,
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::AuditLog>,
     hx: Htmx,
 ) -> Result<HttpResponse, AppError> {
     let p: Params = crate::web::forms::parse_query(req.query_string())?;
@@ -231,7 +231,7 @@ pub struct RetentionForm {
 
 pub async fn set_retention(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::AuditLog>,
     Form(form): Form<RetentionForm>,
 ) -> Result<HttpResponse, AppError> {
     let days = retention::set_days(&state.db, &user.actor, &form.retention_days).await?;

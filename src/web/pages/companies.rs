@@ -14,7 +14,7 @@ use crate::domain::activities::Subject;
 use crate::domain::companies::matching::{self, Scope};
 use crate::domain::companies::{self, Company, CompanyInput, INDUSTRIES, ListParams, SIZE_BANDS};
 use crate::domain::contacts::{self, Contact};
-use crate::domain::{Page, audit};
+use crate::domain::{Action, Page, audit};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
@@ -182,7 +182,7 @@ impl FormPage {
 }
 
 pub async fn new(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
+    user.actor.require(Action::WriteRecords)?;
     let v = CompanyForm {
         owner_id: user.actor.id.to_string(),
         ..Default::default()

@@ -2,6 +2,7 @@
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
+use crate::domain::Action;
 use crate::domain::trash;
 use crate::web::filters;
 use serde::Deserialize;
@@ -254,7 +255,7 @@ pub async fn new(
     user: CurrentUser,
     q: web::Query<NewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
+    user.actor.require(Action::WriteRecords)?;
     let mut v = ContactForm {
         source: "organic".into(),
         owner_id: user.actor.id.to_string(),

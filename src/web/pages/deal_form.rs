@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::deals::{self, CURRENCIES, ContactRef, Deal, DealInput, DealPatch, Pipeline};
-use crate::domain::{companies, contacts, pick, users};
+use crate::domain::{Action, companies, contacts, pick, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::filters;
@@ -278,7 +278,7 @@ pub async fn new(
     user: CurrentUser,
     q: web::Query<NewQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
+    user.actor.require(Action::WriteRecords)?;
     let stage_id = match q.pipeline {
         Some(id) => deals::pipelines(&state.db.read)
             .await?
@@ -389,7 +389,7 @@ pub async fn edit(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
+    user.actor.require(Action::WriteRecords)?;
     let d = deals::get(&state.db, &user.actor, *id).await?;
     let v = DealForm {
         title: d.title.clone(),

@@ -11,7 +11,7 @@ use crate::entities::outbox as row;
 use crate::error::{AppError, FieldErrors};
 use crate::mail::outbox::{self, State};
 use crate::mail::settings::{self, Effective, Source, Stored};
-use crate::web::auth::{Admin, set_flash};
+use crate::web::auth::{Can, gate, set_flash};
 use crate::web::filters;
 use crate::web::forms::Form;
 use crate::web::htmx::Htmx;
@@ -93,7 +93,7 @@ pub struct ListQuery {
 
 async fn page(
     state: &AppState,
-    user: &Admin,
+    user: &Can<gate::EmailSettings>,
     q: &ListQuery,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
@@ -131,7 +131,7 @@ async fn page(
 
 pub async fn index(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::EmailSettings>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     page(&state, &user, &q, None).await
@@ -139,7 +139,7 @@ pub async fn index(
 
 pub async fn save(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::EmailSettings>,
     Form(form): Form<settings::Form>,
 ) -> Result<HttpResponse, AppError> {
     match settings::save(&state.db, &user.actor, &form).await {
@@ -161,7 +161,7 @@ pub async fn save(
 /// page with it as a flash message).
 pub async fn test(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::EmailSettings>,
     htmx: Htmx,
 ) -> Result<HttpResponse, AppError> {
     let outcome = crate::mail::test::send(&state.db, &state.config.mail, &user.actor).await?;
@@ -182,7 +182,7 @@ pub async fn test(
 
 pub async fn show(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::EmailSettings>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let m = outbox::get(&state.db.read, *id).await?;
@@ -194,7 +194,7 @@ pub async fn show(
 
 pub async fn release_held(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::EmailSettings>,
 ) -> Result<HttpResponse, AppError> {
     let n = outbox::release_held(&state.db, &user.actor).await?;
     let plural = if n == 1 { "" } else { "s" };

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::custom_fields::{self, Field, FieldEdit, KINDS, OptionEdit};
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{Admin, CurrentUser, set_flash};
+use crate::web::auth::{Can, CurrentUser, gate, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
 
@@ -76,7 +76,10 @@ async fn page(
     )
 }
 
-pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    user: Can<gate::ManageFields>,
+) -> Result<HttpResponse, AppError> {
     page(&state, &user, None).await
 }
 
@@ -97,7 +100,7 @@ pub struct NewField {
 
 pub async fn create(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageFields>,
     Form(form): Form<NewField>,
 ) -> Result<HttpResponse, AppError> {
     let options: Vec<String> = form.options.lines().map(str::to_string).collect();
@@ -129,7 +132,7 @@ pub async fn create(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageFields>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     custom_fields::delete(&state.db, &user.actor, *id).await?;
@@ -296,7 +299,7 @@ async fn edit_page(
 
 pub async fn edit(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageFields>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     edit_page(&state, &user, *id, None, None).await
@@ -304,7 +307,7 @@ pub async fn edit(
 
 pub async fn update(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageFields>,
     id: web::Path<i64>,
     Form(form): Form<EditForm>,
 ) -> Result<HttpResponse, AppError> {

@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::domain::two_factor::pending::{self, AfterPassword};
 use crate::domain::{invites, sso};
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{Admin, client, set_flash, sign_in};
+use crate::web::auth::{Can, client, gate, set_flash, sign_in};
 use crate::web::forms::Form;
 use crate::web::pages::users::{InviteForm, NewUserForm, page_with};
 use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
@@ -46,7 +46,7 @@ pub struct InvitePost {
 
 pub async fn create(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     Form(form): Form<InvitePost>,
 ) -> Result<HttpResponse, AppError> {
     match invites::create(
@@ -93,7 +93,7 @@ async fn sent_note(state: &AppState, to: &str, what: &str) -> Result<String, App
 
 pub async fn resend(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     let inv = invites::resend(&state.db, &user.actor, *id).await?;
@@ -107,7 +107,7 @@ pub async fn resend(
 
 pub async fn revoke(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     invites::revoke(&state.db, &user.actor, *id).await?;

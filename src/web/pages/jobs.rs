@@ -11,7 +11,7 @@ use crate::entities::job;
 use crate::error::{AppError, FieldErrors};
 use crate::jobs::State;
 use crate::jobs::admin::{self, Show};
-use crate::web::auth::{Admin, csrf_token, set_flash};
+use crate::web::auth::{Can, csrf_token, gate, set_flash};
 use crate::web::filters;
 use crate::web::htmx::Htmx;
 use crate::web::pages::{Layout, list_query, ok, see_other};
@@ -102,7 +102,7 @@ pub struct ListQuery {
 
 pub async fn index(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::Jobs>,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let mut fields = FieldErrors::new();
@@ -140,7 +140,7 @@ pub async fn index(
 
 pub async fn retry(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::Jobs>,
     id: web::Path<i64>,
     htmx: Htmx,
 ) -> Result<HttpResponse, AppError> {
@@ -155,7 +155,10 @@ pub async fn retry(
     Ok(see_other("/settings/jobs"))
 }
 
-pub async fn retry_dead(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn retry_dead(
+    state: web::Data<AppState>,
+    user: Can<gate::Jobs>,
+) -> Result<HttpResponse, AppError> {
     let n = admin::retry_dead(&state.db, Some(&user.actor), now()).await?;
     let plural = if n == 1 { "" } else { "s" };
     set_flash(&user.session, format!("{n} dead job{plural} queued again."));

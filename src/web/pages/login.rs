@@ -6,8 +6,8 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::auth;
-use crate::domain::onboarding;
 use crate::domain::two_factor::pending::{self, AfterPassword};
+use crate::domain::{Action, Role, onboarding, permissions};
 use crate::entities::user;
 use crate::domain::sso;
 use crate::error::AppError;
@@ -170,7 +170,9 @@ pub async fn landing(
     if let Some(to) = asked {
         return Ok(to);
     }
-    if user.role == "admin" && !onboarding::steps(&state.db).await?.complete() {
+    let onboards =
+        Role::parse(&user.role).is_some_and(|r| permissions::allows(r, Action::Onboarding));
+    if onboards && !onboarding::steps(&state.db).await?.complete() {
         return Ok("/welcome".into());
     }
     Ok(safe_next(None))

@@ -36,6 +36,7 @@ use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
 use askama::Template;
 
+use crate::domain::Action;
 use crate::domain::Actor;
 use crate::error::AppError;
 use crate::web::assets::{self, Urls};
@@ -154,10 +155,10 @@ impl Layout {
         self.user.as_ref().map(|u| u.id).unwrap_or(0)
     }
 
-    pub fn is_manager(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.require_manager().is_ok())
+    /// Whether the user's role may do `action` (the table in `domain::permissions`):
+    /// the pages show a link or button only then.
+    pub fn can(&self, action: Action) -> bool {
+        self.user.as_ref().is_some_and(|u| u.can(action))
     }
 
     /// Whether the user may delete a record owned by `owner` (`trash::may_delete`): the
@@ -171,12 +172,6 @@ impl Layout {
     /// `may_delete` for a record that always has an owner.
     pub fn may_delete_owned_by(&self, owner: &i64) -> bool {
         self.may_delete(&Some(*owner))
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.user
-            .as_ref()
-            .is_some_and(|u| u.require_admin().is_ok())
     }
 }
 

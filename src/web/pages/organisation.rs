@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::domain::deals::CURRENCIES;
 use crate::domain::organisation::{self, MAX_SESSION_DAYS, Organisation};
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{Admin, CurrentUser, set_flash};
+use crate::web::auth::{Can, CurrentUser, gate, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{FieldMessages, Layout, Refusal, field_messages, render, see_other};
 
@@ -69,7 +69,10 @@ async fn page(
     )
 }
 
-pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    user: Can<gate::OrgSettings>,
+) -> Result<HttpResponse, AppError> {
     page(&state, &user, None).await
 }
 
@@ -90,7 +93,7 @@ pub struct OrgForm {
 
 pub async fn save(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::OrgSettings>,
     Form(form): Form<OrgForm>,
 ) -> Result<HttpResponse, AppError> {
     let input = organisation::Form {

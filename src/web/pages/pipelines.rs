@@ -8,7 +8,7 @@ use crate::app::AppState;
 use crate::domain::deals::{self, Pipeline, StageInput};
 use crate::domain::onboarding;
 use crate::error::AppError;
-use crate::web::auth::{Admin, CurrentUser, set_flash};
+use crate::web::auth::{Can, CurrentUser, gate, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, Refusal, render, see_other};
 
@@ -59,7 +59,10 @@ fn done(user: &CurrentUser, flash: &str) -> HttpResponse {
     see_other("/settings/pipelines")
 }
 
-pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    user: Can<gate::ManagePipelines>,
+) -> Result<HttpResponse, AppError> {
     onboarding::pipeline_checked(&state.db, &user.actor).await?;
     page(&state, &user, None).await
 }
@@ -72,7 +75,7 @@ pub struct PipelineForm {
 
 pub async fn create(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     Form(form): Form<PipelineForm>,
 ) -> Result<HttpResponse, AppError> {
     match deals::create_pipeline(&state.db, &user.actor, &form.name).await {
@@ -83,7 +86,7 @@ pub async fn create(
 
 pub async fn rename(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<PipelineForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -121,7 +124,7 @@ impl StageForm {
 
 pub async fn add_stage(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<StageForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -137,7 +140,7 @@ pub async fn add_stage(
 
 pub async fn update_stage(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<StageForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -163,7 +166,7 @@ pub struct ReorderForm {
 
 pub async fn reorder_stage(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<ReorderForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -193,7 +196,7 @@ pub struct DeleteStageForm {
 
 pub async fn delete_stage(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManagePipelines>,
     id: web::Path<i64>,
     Form(form): Form<DeleteStageForm>,
 ) -> Result<HttpResponse, AppError> {

@@ -14,7 +14,7 @@ use crate::domain::sso::config::{self, Shown};
 use crate::domain::sso::flow::{self, Pending};
 use crate::domain::sso::signin::{self, Answer};
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{Admin, adopt, client, set_flash};
+use crate::web::auth::{Can, adopt, client, gate, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::login::{asked_for, page as login_page};
 use crate::web::pages::{Layout, Refusal, render, safe_next, see_other};
@@ -54,7 +54,7 @@ fn callback_url(state: &AppState) -> String {
 
 async fn settings_page(
     state: &AppState,
-    user: &Admin,
+    user: &Can<gate::OrgSettings>,
     shown: Option<Shown>,
     error: Option<AppError>,
 ) -> Result<HttpResponse, AppError> {
@@ -75,13 +75,13 @@ async fn settings_page(
     )
 }
 
-pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn index(state: web::Data<AppState>, user: Can<gate::OrgSettings>) -> Result<HttpResponse, AppError> {
     settings_page(&state, &user, None, None).await
 }
 
 pub async fn save(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::OrgSettings>,
     Form(form): Form<config::Form>,
 ) -> Result<HttpResponse, AppError> {
     match config::save(&state.db, &user.actor, &form).await {

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::tags::{self, COLORS, TagUse};
 use crate::error::AppError;
-use crate::web::auth::{CurrentUser, Manager, set_flash};
+use crate::web::auth::{Can, CurrentUser, gate, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{Layout, Refusal, render, see_other};
 
@@ -42,7 +42,10 @@ async fn page(
     )
 }
 
-pub async fn index(state: web::Data<AppState>, user: Manager) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    user: Can<gate::ManageTags>,
+) -> Result<HttpResponse, AppError> {
     page(&state, &user, None).await
 }
 
@@ -56,7 +59,7 @@ pub struct TagForm {
 
 pub async fn update(
     state: web::Data<AppState>,
-    user: Manager,
+    user: Can<gate::ManageTags>,
     id: web::Path<i64>,
     Form(form): Form<TagForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -77,7 +80,7 @@ pub struct MergeForm {
 
 pub async fn merge(
     state: web::Data<AppState>,
-    user: Manager,
+    user: Can<gate::ManageTags>,
     id: web::Path<i64>,
     Form(form): Form<MergeForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -100,7 +103,7 @@ pub async fn merge(
 
 pub async fn delete(
     state: web::Data<AppState>,
-    user: Manager,
+    user: Can<gate::ManageTags>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     tags::delete(&state.db, &user.actor, *id).await?;

@@ -5,7 +5,7 @@ use askama::Template;
 use crate::app::AppState;
 use crate::domain::tokens::{self, ADMIN_LIST_LIMIT, TokenInfo};
 use crate::error::AppError;
-use crate::web::auth::{Admin, set_flash};
+use crate::web::auth::{Can, gate, set_flash};
 use crate::web::filters;
 use crate::web::pages::{Layout, ok, see_other};
 
@@ -17,7 +17,10 @@ struct TokensPage {
     limit: u64,
 }
 
-pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    user: Can<gate::ManageTokens>,
+) -> Result<HttpResponse, AppError> {
     ok(&TokensPage {
         l: Layout::for_user(&user, "settings"),
         tokens: tokens::list_all(&state.db, &user.actor).await?,
@@ -27,7 +30,7 @@ pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpRespon
 
 pub async fn revoke(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageTokens>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     tokens::revoke(&state.db, &user.actor, *id).await?;

@@ -5,9 +5,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use crate::app::AppState;
+use crate::domain::Action;
 use crate::domain::trash::{self, Bin, Trashed};
 use crate::error::AppError;
-use crate::web::auth::{Admin, CurrentUser, Manager, csrf_token, set_flash};
+use crate::web::auth::{Can, CurrentUser, csrf_token, gate, set_flash};
 use crate::web::filters;
 use crate::web::htmx::Htmx;
 use crate::web::pages::{Layout, ok, see_other};
@@ -43,7 +44,10 @@ struct Notice {
     id: i64,
 }
 
-pub async fn index(state: web::Data<AppState>, user: Manager) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    user: Can<gate::RestoreTrash>,
+) -> Result<HttpResponse, AppError> {
     let items = trash::list(&state.db, &user.actor, SHOWN).await?;
     ok(&TrashPage {
         l: Layout::for_user(&user, "settings"),
@@ -59,7 +63,7 @@ fn bin_of(segment: &str) -> Result<Bin, AppError> {
 
 pub async fn restore(
     state: web::Data<AppState>,
-    user: Manager,
+    user: Can<gate::RestoreTrash>,
     path: web::Path<(String, i64)>,
     htmx: Htmx,
     name: web::Query<NameQuery>,
@@ -71,7 +75,7 @@ pub async fn restore(
 
 pub async fn delete_forever(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::PurgeTrash>,
     path: web::Path<(String, i64)>,
     htmx: Htmx,
     name: web::Query<NameQuery>,
@@ -128,7 +132,7 @@ pub async fn or_notice(
     error: AppError,
 ) -> Result<HttpResponse, AppError> {
     if !matches!(error, AppError::NotFound(_))
-        || user.actor.require_manager().is_err()
+        || !user.actor.can(Action::RestoreTrash)
         || !trash::is_trashed_in_bin(&state.db, bin, id).await?
     {
         return Err(error);

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::domain::{Role, invites, users};
 use crate::error::{AppError, FieldErrors};
-use crate::web::auth::{Admin, CurrentUser, set_flash};
+use crate::web::auth::{Can, CurrentUser, gate, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::{
     FieldMessages, Layout, Refusal, field_messages, render, see_other, short_date,
@@ -105,7 +105,10 @@ pub(crate) async fn page_with(
     )
 }
 
-pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    user: Can<gate::ManageUsers>,
+) -> Result<HttpResponse, AppError> {
     let new = NewUserForm {
         role: "rep".into(),
         ..Default::default()
@@ -115,7 +118,7 @@ pub async fn index(state: web::Data<AppState>, user: Admin) -> Result<HttpRespon
 
 pub async fn create(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     Form(form): Form<NewUserForm>,
 ) -> Result<HttpResponse, AppError> {
     let input = users::NewUser {
@@ -150,7 +153,7 @@ pub struct RoleForm {
 
 pub async fn change_role(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     id: web::Path<i64>,
     Form(form): Form<RoleForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -185,7 +188,7 @@ async fn set_active(
 
 pub async fn deactivate(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     set_active(&state, &user, *id, false).await
@@ -193,7 +196,7 @@ pub async fn deactivate(
 
 pub async fn activate(
     state: web::Data<AppState>,
-    user: Admin,
+    user: Can<gate::ManageUsers>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     set_active(&state, &user, *id, true).await

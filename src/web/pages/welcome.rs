@@ -6,7 +6,7 @@ use askama::Template;
 use crate::app::AppState;
 use crate::domain::onboarding::{self, Steps};
 use crate::error::AppError;
-use crate::web::auth::{Admin, set_flash};
+use crate::web::auth::{Can, gate, set_flash};
 use crate::web::pages::{Layout, ok, see_other};
 
 #[derive(Template)]
@@ -24,7 +24,10 @@ impl WelcomePage {
     }
 }
 
-pub async fn show(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    state: web::Data<AppState>,
+    user: Can<gate::Onboarding>,
+) -> Result<HttpResponse, AppError> {
     ok(&WelcomePage {
         l: Layout::for_user(&user, ""),
         steps: onboarding::steps(&state.db).await?,
@@ -33,7 +36,10 @@ pub async fn show(state: web::Data<AppState>, user: Admin) -> Result<HttpRespons
     })
 }
 
-pub async fn load_demo(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn load_demo(
+    state: web::Data<AppState>,
+    user: Can<gate::Onboarding>,
+) -> Result<HttpResponse, AppError> {
     let seeded = onboarding::load_demo(&state.db, &user.actor).await?;
     set_flash(
         &user.session,
@@ -47,7 +53,10 @@ pub async fn load_demo(state: web::Data<AppState>, user: Admin) -> Result<HttpRe
     Ok(see_other("/welcome"))
 }
 
-pub async fn dismiss(state: web::Data<AppState>, user: Admin) -> Result<HttpResponse, AppError> {
+pub async fn dismiss(
+    state: web::Data<AppState>,
+    user: Can<gate::Onboarding>,
+) -> Result<HttpResponse, AppError> {
     onboarding::dismiss(&state.db, &user.actor).await?;
     set_flash(&user.session, "The first steps will not be shown again.");
     Ok(see_other("/contacts"))

@@ -55,7 +55,7 @@ pub async fn bulk<R: Listed>(
     user: CurrentUser,
     raw: RawForm,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
+    user.actor.require(crate::domain::Action::WriteRecords)?;
     let kind = R::KIND;
     let mut form: BulkForm = raw.parse()?;
     // The filters go through the list's own parser, custom fields and all.

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::Listed;
 use crate::app::AppState;
+use crate::domain::Action;
 use crate::domain::records::{self, Kind};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
@@ -73,7 +74,7 @@ pub async fn merge_page<R: Listed>(
     id: web::Path<i64>,
     params: web::Query<MergeParams>,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
+    user.actor.require(Action::WriteRecords)?;
     let c: R = records::get(&state.db, &user.actor, *id).await?;
     let typed = params.with.as_deref().map(str::trim).unwrap_or("");
     merge_view(&state, &user, c, typed, None).await

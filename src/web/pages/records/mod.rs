@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, web};
 use crate::app::AppState;
 use crate::domain::records::merge::Mergeable;
 use crate::domain::records::{self, Kind, Params, SortKey, Writes};
-use crate::domain::{Page, users, views};
+use crate::domain::{Action, Page, users, views};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
@@ -113,7 +113,7 @@ pub async fn edit<R: Edited>(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
+    user.actor.require(Action::WriteRecords)?;
     let c: R = records::get(&state.db, &user.actor, *id).await?;
     R::form_page(&state, &user, Some(c.id()), c.form_of(), None).await
 }

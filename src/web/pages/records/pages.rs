@@ -10,7 +10,7 @@ use super::{Chip, Edited, ListData, chips, list_data, owners, saved, tag_names};
 use crate::app::AppState;
 use crate::domain::activities::Subject;
 use crate::domain::records::Kind;
-use crate::domain::{trash, users};
+use crate::domain::{Action, trash, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::CurrentUser;
 use crate::web::forms::Form;
@@ -60,7 +60,7 @@ pub async fn confirm_delete<R: Rendered>(
     user: CurrentUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require_write()?;
+    user.actor.require(Action::WriteRecords)?;
     let c: R = crate::domain::records::get(&state.db, &user.actor, *id).await?;
     if !trash::may_delete(&user.actor, c.owner()) {
         return Err(trash::forbidden(&user.actor, R::BIN));
