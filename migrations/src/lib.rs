@@ -25,6 +25,7 @@ mod m20261203_000021_scale_indexes;
 mod m20261203_000022_invites;
 mod m20261203_000023_audit;
 mod m20261203_000024_task_undated_index;
+mod m20261204_000025_task_record_trashed;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000022_invites::Migration),
             Box::new(m20261203_000023_audit::Migration),
             Box::new(m20261203_000024_task_undated_index::Migration),
+            Box::new(m20261204_000025_task_record_trashed::Migration),
         ]
     }
 }

@@ -58,6 +58,7 @@ mod tasks;
 mod tasks_groups;
 mod tasks_more;
 mod tasks_pages;
+mod tasks_trash;
 mod trash;
 mod trash_page;
 mod trash_reads;

@@ -188,7 +188,7 @@ async fn the_overdue_count_follows_the_users_zone() {
     let count = |zone: &'static str| {
         let db = app.db.clone();
         async move {
-            db.forget_overdue(&[id]);
+            db.forget_task_counts();
             tasks::overdue_count(&db, id, tasks::due::zone(zone), at(NOW))
                 .await
                 .unwrap()
