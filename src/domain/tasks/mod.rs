@@ -86,10 +86,12 @@ struct Row {
     id: i64,
     title: String,
     notes: Option<String>,
+    #[serde(default, deserialize_with = "reads::maybe_instant")]
     due_at: Option<DateTime<Utc>>,
     due_date: Option<NaiveDate>,
     priority: String,
     assignee_id: i64,
+    #[serde(default)]
     assignee_name: Option<String>,
     created_by: Option<i64>,
     contact_id: Option<i64>,
@@ -101,9 +103,12 @@ struct Row {
     deal_title: Option<String>,
     #[serde(deserialize_with = "reads::flag")]
     done: bool,
+    #[serde(default, deserialize_with = "reads::maybe_instant")]
     done_at: Option<DateTime<Utc>>,
     version: i32,
+    #[serde(deserialize_with = "reads::instant")]
     created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "reads::instant")]
     updated_at: DateTime<Utc>,
 }
 

@@ -10,6 +10,8 @@
 //! every range and five more strings per row through the JSON.
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     QueryTrait, Select, Statement,
@@ -96,6 +98,61 @@ pub(super) fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Er
         }
     }
     d.deserialize_any(Flag)
+}
+
+/// An instant as both engines write one into JSON (`2026-12-02T11:00:00.123456+00:00`,
+/// UTC), read by position: chrono's general parser was a tenth of a My tasks request.
+/// Anything else (another offset, another shape) goes to chrono as before.
+fn parse_instant(s: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+    fn fast(s: &str) -> Option<DateTime<Utc>> {
+        let b = s.as_bytes();
+        let num = |from: usize, to: usize| -> Option<u32> {
+            b.get(from..to)?.iter().try_fold(0u32, |n, c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        let shape = b.len() >= 19
+            && (b[4], b[7], b[13], b[16]) == (b'-', b'-', b':', b':')
+            && matches!(b[10], b'T' | b' ');
+        if !shape {
+            return None;
+        }
+        let date =
+            NaiveDate::from_ymd_opt(i32::try_from(num(0, 4)?).ok()?, num(5, 7)?, num(8, 10)?)?;
+        let mut end = 19;
+        let mut nanos = 0;
+        if b.get(19) == Some(&b'.') {
+            end = 20 + b[20..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let digits = u32::try_from(end - 20)
+                .ok()
+                .filter(|d| (1..=9).contains(d))?;
+            nanos = num(20, end)? * 10u32.pow(9 - digits);
+        }
+        if !matches!(&s[end..], "+00:00" | "Z") {
+            return None;
+        }
+        let time = date.and_hms_nano_opt(num(11, 13)?, num(14, 16)?, num(17, 19)?, nanos)?;
+        Some(time.and_utc())
+    }
+    match fast(s) {
+        Some(t) => Ok(t),
+        None => s
+            .parse::<DateTime<FixedOffset>>()
+            .map(|t| t.with_timezone(&Utc)),
+    }
+}
+
+pub(super) fn instant<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let s: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+    parse_instant(&s).map_err(serde::de::Error::custom)
+}
+
+pub(super) fn maybe_instant<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let s: Option<std::borrow::Cow<'de, str>> = serde::Deserialize::deserialize(d)?;
+    s.map(|s| parse_instant(&s).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 /// The distinct ids `of` gives for `tasks`.
@@ -196,4 +253,33 @@ async fn names2<E: EntityTrait>(
         .all(&db.read)
         .await?;
     Ok(rows.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_instant;
+
+    #[test]
+    fn instants_read_by_position_match_chrono() {
+        for s in [
+            "2026-12-02T11:11:35.189199+00:00",
+            "2026-12-02 11:11:35+00:00",
+            "2026-12-02T11:11:35.1Z",
+            "2024-02-29T23:59:59.999999999+00:00",
+            "2026-12-02T11:11:35.5+05:30",
+        ] {
+            let chrono = s
+                .parse::<chrono::DateTime<chrono::FixedOffset>>()
+                .map(|t| t.to_utc());
+            assert_eq!(parse_instant(s).ok(), chrono.ok(), "{s}");
+        }
+        for bad in [
+            "2026-13-02T11:11:35+00:00",
+            "2026-12-02T11:11:35",
+            "2026-12-02",
+            "x",
+        ] {
+            assert!(parse_instant(bad).is_err(), "{bad} is refused");
+        }
+    }
 }
