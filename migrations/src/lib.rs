@@ -25,6 +25,7 @@ mod m20261203_000021_scale_indexes;
 mod m20261203_000022_invites;
 mod m20261203_000023_audit;
 mod m20261203_000024_task_undated_index;
+mod m20261204_000025_task_record_trashed;
 mod m20261204_000026_two_factor;
 mod m20261204_000029_token_scope;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000024_task_undated_index::Migration),
             Box::new(m20261204_000029_token_scope::Migration),
             Box::new(m20261204_000026_two_factor::Migration),
+            Box::new(m20261204_000025_task_record_trashed::Migration),
         ]
     }
 }

@@ -370,6 +370,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64
     )
     .await?;
     tx.commit().await?;
+    db.forget_task_counts();
     Ok(linked)
 }
 

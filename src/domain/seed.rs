@@ -504,6 +504,7 @@ pub async fn tasks(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
             company_id: Set(None),
             deal_id: Set(None),
             done: Set(finished),
+            record_trashed: Set(false),
             done_at: Set(finished.then(|| t - Duration::minutes(rng.below(60 * 24 * 30) as i64))),
             version: Set(1),
             created_at: Set(t),

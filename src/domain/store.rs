@@ -3,11 +3,14 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 
 use crate::domain::cache::{AuthCache, CounterCache, TtlCache};
 use crate::domain::contacts::batch::Queue;
 use crate::domain::deals::{Board, BoardQuery, DealTable, ListQuery};
+use crate::domain::tasks::Scope;
+use crate::domain::tasks::due::Group;
 
 /// Distinct board filters (and deal-table pages) kept at once; each entry holds up to a
 /// few hundred cards.
@@ -27,8 +30,10 @@ pub struct Db {
     pub deal_list_cache: Arc<CounterCache<ListQuery, DealTable>>,
     /// The group-commit queue for new contacts, started on first use.
     pub(crate) contact_queue: Arc<Mutex<Option<Queue>>>,
-    /// Each user's overdue task count for the navigation (5 s; `tasks::overdue_count`).
-    pub overdue_cache: Arc<TtlCache<i64, u64>>,
+    /// How many open tasks each group of My tasks holds, by whose tasks and the time
+    /// zone whose days make the groups (5 s; `tasks::overdue_count` for the navigation,
+    /// the group totals of My tasks): a count walks every task of its group.
+    pub task_counts: Arc<TtlCache<(Scope, Tz, Group), u64>>,
     /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
     pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
     /// Whether reps see only their own records (`access`; read at most every 2 s).
@@ -45,17 +50,17 @@ impl Db {
             board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             contact_queue: Arc::default(),
-            overdue_cache: Arc::default(),
+            task_counts: Arc::default(),
             org_cache: Arc::default(),
             access_cache: Arc::default(),
         })
     }
 
-    /// After a task write: the navigation of these users counts again on their next page.
-    pub fn forget_overdue(&self, users: &[i64]) {
-        for id in users {
-            self.overdue_cache.remove(id);
-        }
+    /// After a task write (or a record's trip to the trash and back, which hides or
+    /// shows its tasks): every count is taken again on its next read. Everyone's counts
+    /// change with anyone's task, so all go; writes are rare beside reads.
+    pub fn forget_task_counts(&self) {
+        self.task_counts.clear();
     }
 
     pub fn backend(&self) -> DatabaseBackend {

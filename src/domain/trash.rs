@@ -8,10 +8,14 @@
 //! A trashed record keeps its email and name: they stay taken (a new record with the same
 //! email is refused, naming the trash), so a restore never collides.
 //!
+//! A task about a trashed record is hidden with it (My tasks, the overdue count, the
+//! API): `mark_tasks` flags it in the same transaction, a restore clears the flag, and a
+//! purge deletes it with the record (the foreign keys cascade).
+//!
 //! The capability is declared once for the three record types by `trashable!`; the
 //! generic functions below are the only code that trashes, restores or purges.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, SimpleExpr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
@@ -19,7 +23,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use crate::domain::{Action, Actor, Db, audit, now};
-use crate::entities::user;
+use crate::entities::{task, user};
 use crate::error::AppError;
 
 /// What a page says after a delete.
@@ -98,6 +102,32 @@ impl Bin {
     pub fn parse(s: &str) -> Option<Bin> {
         Bin::ALL.into_iter().find(|b| b.entity() == s)
     }
+
+    /// The task column naming a record of this kind.
+    pub fn task_link(self) -> task::Column {
+        match self {
+            Bin::Contact => task::Column::ContactId,
+            Bin::Company => task::Column::CompanyId,
+            Bin::Deal => task::Column::DealId,
+        }
+    }
+}
+
+/// Hides the tasks about the records `which` names (a condition on `Bin::task_link`)
+/// while they are in the trash (`trashed`), or shows them again. A task is about one
+/// record at most, so its flag is that record's state. Callers then `Db::forget_task_counts`.
+pub async fn mark_tasks(
+    tx: &impl ConnectionTrait,
+    which: SimpleExpr,
+    trashed: bool,
+) -> Result<(), AppError> {
+    task::Entity::update_many()
+        .col_expr(task::Column::RecordTrashed, Expr::value(trashed))
+        .filter(which)
+        .filter(task::Column::RecordTrashed.eq(!trashed))
+        .exec(tx)
+        .await?;
+    Ok(())
 }
 
 macro_rules! trashable {
@@ -177,6 +207,7 @@ pub async fn trash_in<T: Trashable>(
     if moved.rows_affected == 0 {
         return Err(AppError::not_found(T::BIN.title()));
     }
+    mark_tasks(tx, T::BIN.task_link().eq(id), true).await?;
     audit::record(tx, Some(actor), "delete", T::BIN.entity(), id, detail).await
 }
 
@@ -188,6 +219,7 @@ pub async fn trash<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), 
     crate::domain::access::check(db, &tx, actor, T::BIN.table(), id, T::BIN.title()).await?;
     trash_in::<T>(&tx, actor, id, None).await?;
     tx.commit().await?;
+    db.forget_task_counts();
     Ok(())
 }
 
@@ -237,8 +269,10 @@ pub async fn restore<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<()
             T::BIN.entity()
         )));
     }
+    mark_tasks(&tx, T::BIN.task_link().eq(id), false).await?;
     audit::record(&tx, Some(actor), "restore", T::BIN.entity(), id, None).await?;
     tx.commit().await?;
+    db.forget_task_counts();
     Ok(())
 }
 

@@ -483,6 +483,6 @@ pub async fn set_time_zone(db: &Db, actor: &Actor, name: &str) -> Result<String,
     )
     .await?;
     tx.commit().await?;
-    db.forget_overdue(&[actor.id]);
+    db.forget_task_counts();
     Ok(tz.name().to_string())
 }

@@ -19,6 +19,9 @@ pub struct Model {
     pub company_id: Option<i64>,
     pub deal_id: Option<i64>,
     pub done: bool,
+    /// Its contact, company or deal is in the trash: the task is hidden with it (set and
+    /// cleared by `domain::trash`; purging the record deletes the task).
+    pub record_trashed: bool,
     pub done_at: Option<ChronoDateTimeUtc>,
     /// Raised by every change; an edit made from an older one is refused, and a reminder
     /// job can tell the task changed since it was scheduled.

@@ -438,7 +438,7 @@ async fn tasks_about_another_rep_s_records_are_hidden_even_when_assigned_to_the_
         ip: None,
     };
     let overdue = |db: cairn::domain::Db, who: cairn::domain::Actor| async move {
-        db.forget_overdue(&[who.id]);
+        db.forget_task_counts();
         cairn::domain::tasks::overdue_count(&db, &who, chrono_tz::UTC, cairn::domain::now())
             .await
             .unwrap()

@@ -66,6 +66,7 @@ mod tasks;
 mod tasks_groups;
 mod tasks_more;
 mod tasks_pages;
+mod tasks_trash;
 mod token_scopes;
 mod totp;
 mod trash;

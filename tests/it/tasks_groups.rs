@@ -184,11 +184,10 @@ async fn the_overdue_count_follows_the_users_zone() {
     let app = TestApp::new().await;
     let nz = app.user("nz@example.com", "rep").await;
     task(&app, &nz, "Yesterday's", None, Some("2026-12-02")).await;
-    let id = nz.id;
     let count = |zone: &'static str| {
         let (db, nz) = (app.db.clone(), nz.clone());
         async move {
-            db.forget_overdue(&[id]);
+            db.forget_task_counts();
             tasks::overdue_count(&db, &nz, tasks::due::zone(zone), at(NOW))
                 .await
                 .unwrap()

@@ -133,3 +133,40 @@ async fn another_reps_private_task_notes_are_not_found() {
     let r = other.hx_get(&format!("/tasks/{id}/notes")).await;
     assert_eq!(r.status, 404, "{}", r.text());
 }
+
+/// The count a group's heading shows.
+fn heading_count(html: &str, key: &str) -> String {
+    let at = html
+        .find(&format!("id=\"h-{key}\""))
+        .unwrap_or_else(|| panic!("no {key} heading in {html}"));
+    let rest = &html[at..];
+    let mark = "class=\"muted count\">";
+    let open = rest.find(mark).expect("the count") + mark.len();
+    rest[open..].split('<').next().unwrap().to_string()
+}
+
+#[actix_web::test]
+async fn a_group_total_is_counted_again_after_a_task_is_added() {
+    let app = TestApp::new().await;
+    let mut c = rep_with_overdue(&app, 21).await;
+    let page = c.get("/tasks").await.text();
+    assert_eq!(
+        heading_count(&page, "overdue"),
+        "21",
+        "the total of a full group"
+    );
+    let token = app.token("rep-api@example.com").await;
+    let date = (Utc::now() - Duration::days(2)).date_naive();
+    c.create(
+        "/api/v1/tasks",
+        &token,
+        json!({"title": "one more", "due_date": date.to_string()}),
+    )
+    .await;
+    let page = c.get("/tasks").await.text();
+    assert_eq!(
+        heading_count(&page, "overdue"),
+        "22",
+        "the kept total was forgotten"
+    );
+}

@@ -7,7 +7,7 @@ use crate::given::yesterday;
 use crate::support::*;
 
 /// The overdue badge's text in a page (empty when none are overdue).
-fn badge(html: &str) -> String {
+pub fn badge(html: &str) -> String {
     let at = html
         .find("id=\"overdue-badge\"")
         .expect("the overdue badge");
@@ -17,7 +17,7 @@ fn badge(html: &str) -> String {
 }
 
 /// The part of My tasks holding one group.
-fn group<'a>(html: &'a str, key: &str) -> &'a str {
+pub fn group<'a>(html: &'a str, key: &str) -> &'a str {
     let at = html
         .find(&format!("id=\"group-{key}\""))
         .unwrap_or_else(|| panic!("no {key} group in {html}"));

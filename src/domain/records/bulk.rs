@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{Kind, ListQuery, Record, filters, reads};
+use crate::domain::trash::{Bin, mark_tasks};
 use crate::domain::{Actor, Db, now};
 use crate::entities::{audit_log, tag, user};
 use crate::error::AppError;
@@ -295,8 +296,12 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
                 .await?
                 .rows_affected
         }
-        // To the trash; contacts of trashed companies keep them, shown without one.
+        // To the trash; contacts of trashed companies keep them, shown without one. Their
+        // tasks are hidden first: once trashed, the records are no longer selected.
         None => {
+            if let Some(bin) = Bin::parse(R::KIND.entity) {
+                mark_tasks(&tx, bin.task_link().in_subquery(ids.clone()), true).await?;
+            }
             R::Entity::update_many()
                 .col_expr(R::DELETED_AT, Expr::value(now()))
                 .col_expr(R::DELETED_BY, Expr::value(actor.id))
@@ -313,6 +318,9 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
         )));
     }
     tx.commit().await?;
+    if owner.is_none() {
+        db.forget_task_counts();
+    }
     Ok(changed)
 }
 

@@ -16,8 +16,8 @@ use serde::Deserialize;
 
 use super::after::After;
 use super::due::{self, Day, Group};
-use super::reads::rows;
-use super::{Task, all, sees_everyone, select, visible_to};
+use super::reads::{name, rows};
+use super::{Task, all, bare, sees_everyone, select, visible_to};
 use crate::domain::activities::Subject;
 use crate::domain::{Actor, Db, FieldErrorsExt, Page, paging};
 use crate::entities::task;
@@ -31,7 +31,7 @@ pub const DONE_BATCH: u64 = 20;
 const RECORD_LIMIT: u64 = 50;
 
 /// Whose tasks My tasks shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     User(i64),
     Everyone,
@@ -59,8 +59,12 @@ impl Scope {
         })
     }
 
+    /// Open or done tasks in scope; never those hidden with their record in the trash
+    /// (the flag follows `done` in every My tasks index, so a range stays one range).
     fn condition(self, done: bool) -> Condition {
-        let c = Condition::all().add(task::Column::Done.eq(done));
+        let c = Condition::all()
+            .add(task::Column::Done.eq(done))
+            .add(task::Column::RecordTrashed.eq(false));
         match self {
             Scope::User(id) => c.add(task::Column::AssigneeId.eq(id)),
             Scope::Everyone => c,
@@ -138,7 +142,7 @@ fn sides(group: Group, day: &Day, now: DateTime<Utc>) -> Sides {
 
 /// One side in its index's order (`by` its leading columns after the scope's).
 fn side(scope: Scope, c: Condition, by: &[task::Column], limit: u64) -> Select<task::Entity> {
-    let mut q = select().filter(scope.condition(false)).filter(c);
+    let mut q = bare().filter(scope.condition(false)).filter(c);
     for col in by {
         q = q.order_by_asc(*col);
     }
@@ -175,14 +179,9 @@ async fn open_group(
     // A day's date-only tasks (keyed at the day's start) come before its timed ones.
     tasks.sort_by_key(|t| (sort_key(tz, t), t.due_at.is_some(), t.id));
     tasks.truncate(ask as usize);
-    let undated = Condition::all()
-        .add(task::Column::DueAt.is_null())
-        .add(task::Column::DueDate.is_null());
     if group == Group::Upcoming && (tasks.len() as u64) < ask {
         let room = ask - tasks.len() as u64;
-        let c = undated
-            .clone()
-            .add(after.map_or(Condition::all(), After::undated));
+        let c = undated().add(after.map_or(Condition::all(), After::undated));
         let mut rest = rows(&db.read, side(scope, c, &by_date, room)).await?;
         rest.sort_by_key(|t| t.id);
         tasks.extend(rest);
@@ -196,16 +195,42 @@ async fn open_group(
             more,
         });
     }
-    let base = |c: Condition| scope.condition(false).add(c);
-    let mut total = count(&db.read, base(s.timed)).await? + count(&db.read, base(s.dated)).await?;
-    if group == Group::Upcoming {
-        total += count(&db.read, base(undated)).await?;
-    }
     Ok(GroupList {
         tasks,
-        total: Some(total),
+        total: Some(group_total(db, scope, group, tz, now).await?),
         more,
     })
+}
+
+/// Open tasks with no due (the end of the upcoming group).
+fn undated() -> Condition {
+    Condition::all()
+        .add(task::Column::DueAt.is_null())
+        .add(task::Column::DueDate.is_null())
+}
+
+/// How many open tasks an open group of `scope` holds in `tz` at `now`: index-range
+/// counts (which walk every task of the group: thousands, beside a page's twenty),
+/// kept a few seconds in `Db::task_counts`; task writes through this process forget them.
+async fn group_total(
+    db: &Db,
+    scope: Scope,
+    group: Group,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let key = (scope, tz, group);
+    if let Some(n) = db.task_counts.get(&key) {
+        return Ok(n);
+    }
+    let s = sides(group, &due::today(tz, now), now);
+    let base = |c: Condition| scope.condition(false).add(c);
+    let mut n = count(&db.read, base(s.timed)).await? + count(&db.read, base(s.dated)).await?;
+    if group == Group::Upcoming {
+        n += count(&db.read, base(undated())).await?;
+    }
+    db.task_counts.insert(key, n);
+    Ok(n)
 }
 
 /// The next batch of an open group of My tasks, after the task `after` ("Show more").
@@ -219,7 +244,9 @@ pub async fn group_batch(
     after: After,
 ) -> Result<GroupList, AppError> {
     let scope = Scope::for_actor(db, actor, scope).await?;
-    open_group(db, scope, group, tz, now, Some(after)).await
+    let mut list = open_group(db, scope, group, tz, now, Some(after)).await?;
+    name(db, &mut [&mut list.tasks]).await?;
+    Ok(list)
 }
 
 /// Done tasks, most recently completed first, a batch from `offset`.
@@ -230,9 +257,16 @@ pub async fn done_batch(
     offset: u64,
 ) -> Result<GroupList, AppError> {
     let scope = Scope::for_actor(db, actor, scope).await?;
+    let mut list = done_list(db, scope, offset).await?;
+    name(db, &mut [&mut list.tasks]).await?;
+    Ok(list)
+}
+
+/// `done_batch` without names.
+async fn done_list(db: &Db, scope: Scope, offset: u64) -> Result<GroupList, AppError> {
     let mut tasks = rows(
         &db.read,
-        select()
+        bare()
             .filter(scope.condition(true))
             .order_by_desc(task::Column::DoneAt)
             .order_by_desc(task::Column::Id)
@@ -262,35 +296,29 @@ pub async fn board(
 ) -> Result<Board, AppError> {
     let scope = Scope::for_actor(db, actor, scope).await?;
     let day = due::today(tz, now);
-    Ok(Board {
+    let mut b = Board {
         overdue: open_group(db, scope, Group::Overdue, tz, now, None).await?,
         today: open_group(db, scope, Group::Today, tz, now, None).await?,
         upcoming: open_group(db, scope, Group::Upcoming, tz, now, None).await?,
-        done: done_batch(db, actor, scope, 0).await?,
+        done: done_list(db, scope, 0).await?,
         day,
-    })
+    };
+    let groups = [&mut b.overdue, &mut b.today, &mut b.upcoming, &mut b.done];
+    name(db, &mut groups.map(|g| &mut g.tasks)).await?;
+    Ok(b)
 }
 
-/// How many open tasks of `user_id` are overdue in `tz` at `now`: two index-range
-/// counts, kept a few seconds per user (task writes through this process forget it).
+/// How many open tasks of `actor` are overdue in `tz` at `now` (the navigation's
+/// count; the same kept number as the total of their own My tasks' overdue group).
 pub async fn overdue_count(
     db: &Db,
     actor: &Actor,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
-    let user_id = actor.id;
-    if let Some(n) = db.overdue_cache.get(&user_id) {
-        return Ok(n);
-    }
-    let day = due::today(tz, now);
-    let s = sides(Group::Overdue, &day, now);
     // Under "own records only" a rep's count leaves out tasks they may not see.
-    let scope = Scope::for_actor(db, actor, Scope::User(user_id)).await?;
-    let n = count(&db.read, scope.condition(false).add(s.timed)).await?
-        + count(&db.read, scope.condition(false).add(s.dated)).await?;
-    db.overdue_cache.insert(user_id, n);
-    Ok(n)
+    let scope = Scope::for_actor(db, actor, Scope::User(actor.id)).await?;
+    group_total(db, scope, Group::Overdue, tz, now).await
 }
 
 /// A record's open tasks, soonest due first (those with no due last).
@@ -403,10 +431,15 @@ impl ListParams {
     }
 }
 
-/// Tasks matching the filters that `actor` may see, oldest first.
+/// Tasks matching the filters that `actor` may see, oldest first (none whose record is
+/// in the trash).
 pub async fn list(db: &Db, actor: &Actor, q: &ListQuery) -> Result<Page<Task>, AppError> {
     let visible = crate::domain::access::visible(db, actor).await?;
-    let filter = q.filter.clone().add(visible_to(actor, visible));
+    let filter = q
+        .filter
+        .clone()
+        .add(visible_to(actor, visible))
+        .add(task::Column::RecordTrashed.eq(false));
     let total = count(&db.read, filter.clone()).await?;
     let items = all(
         &db.read,
@@ -435,7 +468,12 @@ pub(super) async fn digest_groups(
     now: DateTime<Utc>,
 ) -> Result<(Vec<Task>, Vec<Task>), AppError> {
     let scope = Scope::User(user_id);
-    let overdue = open_group(db, scope, Group::Overdue, tz, now, None).await?;
-    let today = open_group(db, scope, Group::Today, tz, now, None).await?;
-    Ok((overdue.tasks, today.tasks))
+    let mut overdue = open_group(db, scope, Group::Overdue, tz, now, None)
+        .await?
+        .tasks;
+    let mut today = open_group(db, scope, Group::Today, tz, now, None)
+        .await?
+        .tasks;
+    name(db, &mut [&mut overdue, &mut today]).await?;
+    Ok((overdue, today))
 }

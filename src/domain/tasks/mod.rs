@@ -10,7 +10,9 @@
 //! Reading: My tasks shows a rep (or viewer) their own; managers and admins choose
 //! anyone's or everyone's. A record's open tasks show on its page to everyone who can
 //! see the record, so a task about a record is visible to all; a task about no record is
-//! visible to its assignee, its creator, managers and admins (others get 404).
+//! visible to its assignee, its creator, managers and admins (others get 404). A task
+//! about a record in the trash is hidden with it (404, and left out of every list and
+//! count) until the record is restored; purging the record deletes it.
 //!
 //! Completing a task about a record logs a note on that record's timeline.
 //!
@@ -84,10 +86,12 @@ struct Row {
     id: i64,
     title: String,
     notes: Option<String>,
+    #[serde(default, deserialize_with = "reads::maybe_instant")]
     due_at: Option<DateTime<Utc>>,
     due_date: Option<NaiveDate>,
     priority: String,
     assignee_id: i64,
+    #[serde(default)]
     assignee_name: Option<String>,
     created_by: Option<i64>,
     contact_id: Option<i64>,
@@ -99,9 +103,12 @@ struct Row {
     deal_title: Option<String>,
     #[serde(deserialize_with = "reads::flag")]
     done: bool,
+    #[serde(default, deserialize_with = "reads::maybe_instant")]
     done_at: Option<DateTime<Utc>>,
     version: i32,
+    #[serde(deserialize_with = "reads::instant")]
     created_at: DateTime<Utc>,
+    #[serde(deserialize_with = "reads::instant")]
     updated_at: DateTime<Utc>,
 }
 
@@ -204,8 +211,9 @@ fn visible_on_records(visible: access::Visible) -> Condition {
     )
 }
 
-/// Tasks with the names pages show beside them, joined by primary key (no query per row).
-fn select() -> Select<task::Entity> {
+/// Tasks without the names of their assignee and record (`reads::name` adds them to a
+/// page of them at once).
+fn bare() -> Select<task::Entity> {
     use task::Column as T;
     task::Entity::find()
         .select_only()
@@ -218,6 +226,11 @@ fn select() -> Select<task::Entity> {
             T::DealId,
         ])
         .columns([T::Done, T::DoneAt, T::Version, T::CreatedAt, T::UpdatedAt])
+}
+
+/// Tasks with the names pages show beside them, joined by primary key (no query per row).
+fn select() -> Select<task::Entity> {
+    bare()
         .column_as(user::Column::Name, "assignee_name")
         .column_as(contact::Column::FirstName, "contact_first")
         .column_as(contact::Column::LastName, "contact_last")
@@ -247,9 +260,21 @@ async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Task>, Ap
         .map(Task::from))
 }
 
-/// One task `actor` may see; 404 otherwise.
+/// Task `id` unless it is hidden with its record in the trash (then it is neither shown
+/// nor changed until the record is restored).
+async fn shown_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Task>, AppError> {
+    Ok(select()
+        .filter(task::Column::Id.eq(id))
+        .filter(task::Column::RecordTrashed.eq(false))
+        .into_model::<Row>()
+        .one(conn)
+        .await?
+        .map(Task::from))
+}
+
+/// One task `actor` may see; 404 otherwise (also while its record is in the trash).
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Task, AppError> {
-    let task = get_in(&db.read, id)
+    let task = shown_in(&db.read, id)
         .await?
         .ok_or_else(|| AppError::not_found("Task"))?;
     let visible = sees_everyone(actor)
@@ -294,7 +319,8 @@ pub struct ReminderState {
     pub version: i32,
 }
 
-/// A task as a job sees it when it runs; None once the task is deleted.
+/// A task as a job sees it when it runs; None once the task is deleted, or while it is
+/// hidden with its record in the trash (no reminder for what the user cannot see).
 pub async fn reminder_state(
     conn: &impl ConnectionTrait,
     id: i64,
@@ -312,6 +338,7 @@ pub async fn reminder_state(
         ])
         .columns([T::Done, T::Version])
         .filter(T::Id.eq(id))
+        .filter(T::RecordTrashed.eq(false))
         .into_model::<ReminderState>()
         .one(conn)
         .await?)

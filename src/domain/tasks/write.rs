@@ -9,7 +9,7 @@ use sea_orm::{
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::{NOTES_MAX, PRIORITIES, TITLE_MAX, Task, due, get_in, may_edit, notices};
+use super::{NOTES_MAX, PRIORITIES, TITLE_MAX, Task, due, get_in, may_edit, notices, shown_in};
 use crate::domain::{Action, Actor, Db, FieldErrorsExt, access, audit, double_option, now};
 use crate::entities::{activity, company, contact, deal, task, user};
 use crate::error::{AppError, FieldErrors};
@@ -313,6 +313,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TaskInput) -> Result<Task, A
         company_id: Set(v.company_id),
         deal_id: Set(v.deal_id),
         done: Set(input.done),
+        record_trashed: Set(false),
         done_at: Set(input.done.then_some(t)),
         version: Set(1),
         created_at: Set(t),
@@ -338,7 +339,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TaskInput) -> Result<Task, A
     let queued = notices::on_save(&tx, actor, None, &task).await?;
     tx.commit().await?;
     wake_if(queued);
-    db.forget_overdue(&[v.assignee_id]);
+    db.forget_task_counts();
     Ok(task)
 }
 
@@ -349,8 +350,9 @@ fn wake_if(queued: bool) {
     }
 }
 
-/// The task as it stands, for a change by `actor`: 404 if there is none, 403 if they
-/// may not change it, 409 if it moved on since `version`.
+/// The task as it stands, for a change by `actor`: 404 if there is none (or it is hidden
+/// with its record in the trash), 403 if they may not change it, 409 if it moved on since
+/// `version`.
 async fn current(
     db: &Db,
     conn: &impl ConnectionTrait,
@@ -359,7 +361,7 @@ async fn current(
     version: Option<i32>,
 ) -> Result<Task, AppError> {
     actor.require(Action::WriteRecords)?;
-    let task = get_in(conn, id)
+    let task = shown_in(conn, id)
         .await?
         .ok_or_else(|| AppError::not_found("Task"))?;
     super::check_record(db, conn, actor, &task).await?;
@@ -477,7 +479,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: TaskPatch) -> Result<Tas
     let queued = notices::on_save(&tx, actor, Some(&task), &saved).await?;
     tx.commit().await?;
     wake_if(queued);
-    db.forget_overdue(&[task.assignee_id, saved.assignee_id]);
+    db.forget_task_counts();
     Ok(saved)
 }
 
@@ -517,7 +519,7 @@ pub async fn set_done(db: &Db, actor: &Actor, id: i64, done: bool) -> Result<Tas
     let queued = !done && notices::on_save(&tx, actor, Some(&task), &saved).await?;
     tx.commit().await?;
     wake_if(queued);
-    db.forget_overdue(&[saved.assignee_id]);
+    db.forget_task_counts();
     Ok(saved)
 }
 
@@ -536,6 +538,6 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Task, AppError> {
     )
     .await?;
     tx.commit().await?;
-    db.forget_overdue(&[task.assignee_id]);
+    db.forget_task_counts();
     Ok(task)
 }

@@ -6,10 +6,10 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::auth;
+use crate::domain::sso;
 use crate::domain::two_factor::pending::{self, AfterPassword};
 use crate::domain::{Action, Role, onboarding, permissions};
 use crate::entities::user;
-use crate::domain::sso;
 use crate::error::AppError;
 use crate::web::auth::{client, sign_in, sign_out};
 use crate::web::forms::Form;

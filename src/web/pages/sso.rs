@@ -75,7 +75,10 @@ async fn settings_page(
     )
 }
 
-pub async fn index(state: web::Data<AppState>, user: Can<gate::OrgSettings>) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    state: web::Data<AppState>,
+    user: Can<gate::OrgSettings>,
+) -> Result<HttpResponse, AppError> {
     settings_page(&state, &user, None, None).await
 }
 
