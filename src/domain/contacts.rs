@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
-use crate::domain::{Action, Actor, FieldErrorsExt, Page, audit, companies, double_option, now};
+use crate::domain::{
+    Action, Actor, FieldErrorsExt, Page, audit, companies, double_option, normalise, now,
+};
 use crate::entities::{company, contact};
 use crate::error::{AppError, FieldErrors};
 
@@ -268,6 +270,7 @@ fn build(
 pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Contact, AppError> {
     actor.require(Action::WriteRecords)?;
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
+    validate::company_visible(db, actor, &v).await?;
     let known = lookup_company(db, actor, &v).await?;
     // Email uniqueness is the unique index's job (no check-then-insert race); the batch
     // answers a duplicate with the same 409 as `update`, which names the trash when the
@@ -364,6 +367,15 @@ pub async fn update(
         &current.custom_fields,
     )
     .await?;
+    // Only a new link is checked: a rep may edit a contact a manager linked elsewhere.
+    let same_company = match (&v.company_known, &v.company, &current.company) {
+        (Some(c), _, _) => current.company_id == Some(c.id),
+        (None, Some(name), Some(was)) => normalise(name) == normalise(was),
+        (None, new, was) => new.is_none() && was.is_none(),
+    };
+    if !same_company {
+        validate::company_visible(db, actor, &v).await?;
+    }
     let known = lookup_company(db, actor, &v).await?;
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id)).await?;

@@ -587,3 +587,80 @@ async fn a_new_deal_cannot_link_records_the_rep_may_not_see() {
     }
     assert_eq!(app.count("deals").await, 2, "no deal was added");
 }
+
+#[actix_web::test]
+async fn a_rep_cannot_link_a_contact_to_another_reps_company_by_id() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    rule(&app, true).await;
+    let mut c = app.client().await;
+    let mut body = contact_json("Linked", "Elsewhere", "linked@example.com");
+    body["company_id"] = json!(w.quin.company);
+    let res = c
+        .api(Method::POST, "/api/v1/contacts", &w.rep1, Some(body))
+        .await;
+    res.refuses_field("company_id");
+    assert!(
+        !res.text().contains("Quintessa"),
+        "the refusal names nothing hidden"
+    );
+    assert_eq!(
+        app.count_where("contacts", " WHERE first_name = 'Linked'")
+            .await,
+        0
+    );
+}
+
+#[actix_web::test]
+async fn a_rep_cannot_link_a_contact_to_another_reps_company_by_name() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    rule(&app, true).await;
+    let mut c = app.client().await;
+    let mut body = contact_json("Linked", "Elsewhere", "linked@example.com");
+    body["company"] = json!("Quintessa Works");
+    let res = c
+        .api(Method::POST, "/api/v1/contacts", &w.rep1, Some(body))
+        .await;
+    res.refuses_field("company");
+    assert_eq!(
+        app.count_where("contacts", " WHERE first_name = 'Linked'")
+            .await,
+        0
+    );
+}
+
+#[actix_web::test]
+async fn with_the_rule_off_a_rep_links_any_company() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let mut c = app.client().await;
+    let mut body = contact_json("Linked", "Elsewhere", "linked@example.com");
+    body["company_id"] = json!(w.quin.company);
+    c.api_ok(Method::POST, "/api/v1/contacts", &w.rep1, Some(body))
+        .await;
+}
+
+#[actix_web::test]
+async fn a_rep_still_edits_a_contact_a_manager_linked_to_another_reps_company() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let manager = app.api_user("manager").await;
+    let mut c = app.client().await;
+    let path = format!("/api/v1/contacts/{}", w.zeb.contact);
+    c.api_ok(
+        Method::PATCH,
+        &path,
+        &manager,
+        Some(json!({"company_id": w.quin.company})),
+    )
+    .await;
+    rule(&app, true).await;
+    c.api_ok(
+        Method::PATCH,
+        &path,
+        &w.rep1,
+        Some(json!({"title": "Buyer"})),
+    )
+    .await;
+}

@@ -2,10 +2,10 @@
 //! and custom fields. Every write goes through `validate`.
 use std::collections::BTreeMap;
 
-use crate::domain::records;
 use crate::domain::{
     Actor, Db, FieldErrorsExt, clean, companies, has_control, normalise, valid_email, valid_phone,
 };
+use crate::domain::{access, records};
 use crate::entities::company;
 use crate::error::{AppError, FieldErrors};
 
@@ -167,4 +167,29 @@ pub(super) async fn validate(
         owner_name: own.owner_name,
         tags: own.tags,
     })
+}
+
+/// Under "reps see only their own records", another rep's company is as good as missing
+/// to a rep: linking a contact to it, by id or by its exact name, would show its name on
+/// the contact. Checked when the link is made or changed, so a rep can still edit a
+/// contact a manager linked.
+pub(super) async fn company_visible(db: &Db, actor: &Actor, v: &Valid) -> Result<(), AppError> {
+    let access::Visible::Owner(me) = access::visible(db, actor).await? else {
+        return Ok(());
+    };
+    let theirs = |c: &company::Model| c.owner_id != Some(me);
+    if let Some(c) = &v.company_known {
+        if theirs(c) {
+            return Err(AppError::field("company_id", "No company has this id."));
+        }
+    } else if let Some(name) = &v.company
+        && let Some(c) = companies::find_by_name(&db.read, name).await?
+        && theirs(&c)
+    {
+        return Err(AppError::field(
+            "company",
+            "Another rep's company has this name; ask a manager to link it or to hand it to you.",
+        ));
+    }
+    Ok(())
 }
