@@ -3,9 +3,7 @@
 //! (host:port) and `CAIRN_TEST_MAILDIR`; without them the tests start it themselves
 //! (aiosmtpd from `target/python`, where scripts/test installs it, or from the system)
 //! and fail, loudly, when they cannot.
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -38,28 +36,13 @@ pub(crate) fn smtp() -> &'static Smtp {
 }
 
 fn start() -> Smtp {
-    let root = env!("CARGO_MANIFEST_DIR");
     let port = crate::cli::free_port();
     let maildir = std::env::temp_dir().join(format!("cairn-mail-{}", std::process::id()));
-    let mut child = Command::new("python3")
-        .arg(format!("{root}/tests/smtp/server.py"))
-        .args(["127.0.0.1", &port.to_string()])
-        .arg(&maildir)
-        .args(["--parent", &std::process::id().to_string()])
-        .env("PYTHONPATH", format!("{root}/target/python"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("the email tests need python3 to run tests/smtp/server.py: {e}")
-        });
-    let mut line = String::new();
-    let stdout = child.stdout.take().expect("the server's stdout");
-    let _ = BufReader::new(stdout).read_line(&mut line);
-    assert!(
-        line.starts_with("ready"),
-        "the test SMTP server did not start (it needs aiosmtpd: `python3 -m pip install --target target/python aiosmtpd`, \
-         or run scripts/test, or set CAIRN_TEST_SMTP and CAIRN_TEST_MAILDIR); it said {line:?}"
+    let child = crate::python_server::start(
+        "smtp/server.py",
+        &["127.0.0.1", &port.to_string(), &maildir.to_string_lossy()],
+        "it needs aiosmtpd: `python3 -m pip install --target target/python aiosmtpd`, \
+         or run scripts/test, or set CAIRN_TEST_SMTP and CAIRN_TEST_MAILDIR",
     );
     Smtp {
         addr: format!("127.0.0.1:{port}"),

@@ -1,9 +1,8 @@
 //! Email over TLS to a real SMTP server: STARTTLS (`smtp://`) and TLS from the first
 //! byte (`smtps://`), with the server's certificate issued by a private certificate
 //! authority that the URL's `ca=` trusts; without it the certificate is refused.
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use cairn::mail::smtp::{self, Outgoing, SmtpUrl};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
@@ -58,25 +57,20 @@ struct TlsServer {
 
 impl TlsServer {
     fn start(pki: &Pki, mode: &str) -> TlsServer {
-        let root = env!("CARGO_MANIFEST_DIR");
         let port = crate::cli::free_port();
         let maildir = pki.dir.join("mail");
-        let mut child = Command::new("python3")
-            .arg(format!("{root}/tests/smtp/server.py"))
-            .args(["127.0.0.1", &port.to_string()])
-            .arg(&maildir)
-            .args([mode, &pki.path("cert.pem"), &pki.path("key.pem")])
-            .args(["--parent", &std::process::id().to_string()])
-            .env("PYTHONPATH", format!("{root}/target/python"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("python3 runs tests/smtp/server.py");
-        let mut line = String::new();
-        let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
-        assert!(
-            line.starts_with("ready"),
-            "the TLS SMTP server said {line:?}"
+        let (cert, key) = (pki.path("cert.pem"), pki.path("key.pem"));
+        let child = crate::python_server::start(
+            "smtp/server.py",
+            &[
+                "127.0.0.1",
+                &port.to_string(),
+                &maildir.to_string_lossy(),
+                mode,
+                &cert,
+                &key,
+            ],
+            "it needs aiosmtpd in target/python, as scripts/test installs it",
         );
         TlsServer {
             port,

@@ -51,6 +51,7 @@ mod organisation;
 mod owners;
 mod password_reset;
 mod pipelines;
+mod python_server;
 mod record_lists;
 mod routes_access;
 mod routes_table;

@@ -4,8 +4,6 @@
 //! back. `scripts/test` installs the provider into `target/python`, starts it and sets
 //! `CAIRN_TEST_OIDC` (host:port); without it the tests start it themselves and fail,
 //! loudly, when they cannot.
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use cairn::domain::sso::config::{self, Form};
@@ -36,27 +34,12 @@ pub(crate) fn provider() -> &'static Provider {
 }
 
 fn start() -> Provider {
-    let root = env!("CARGO_MANIFEST_DIR");
     let port = crate::cli::free_port();
-    let mut child = Command::new("python3")
-        .arg(format!("{root}/tests/oidc/provider.py"))
-        .args(["127.0.0.1", &port.to_string()])
-        .args(["--parent", &std::process::id().to_string()])
-        .env("PYTHONPATH", format!("{root}/target/python"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("the sign-on tests need python3 for tests/oidc/provider.py: {e}")
-        });
-    let mut line = String::new();
-    let stdout = child.stdout.take().expect("the provider's stdout");
-    let _ = BufReader::new(stdout).read_line(&mut line);
-    assert!(
-        line.starts_with("ready"),
-        "the test OpenID provider did not start (it needs oidc-provider-mock: \
-         `python3 -m pip install --target target/python oidc-provider-mock==0.3.4`, or run \
-         scripts/test, or set CAIRN_TEST_OIDC); it said {line:?}"
+    let child = crate::python_server::start(
+        "oidc/provider.py",
+        &["127.0.0.1", &port.to_string()],
+        "it needs oidc-provider-mock: `python3 -m pip install --target target/python \
+         oidc-provider-mock==0.3.4`, or run scripts/test, or set CAIRN_TEST_OIDC",
     );
     Provider {
         issuer: format!("http://127.0.0.1:{port}"),
