@@ -65,15 +65,9 @@ pub async fn load(conn: &impl ConnectionTrait) -> Result<Organisation, AppError>
     let get = |k: &str| rows.iter().find(|r| r.key == k).map(|r| r.value.as_str());
     Ok(Organisation {
         name: get(ORG_NAME).unwrap_or(DEFAULT_ORG_NAME).to_string(),
-        time_zone: get(TIME_ZONE)
-            .filter(|z| z.parse::<chrono_tz::Tz>().is_ok())
-            .unwrap_or("UTC")
-            .to_string(),
+        time_zone: stored_zone(get(TIME_ZONE)),
         currency: get(CURRENCY).unwrap_or("USD").to_string(),
-        session_days: get(SESSION_DAYS)
-            .and_then(|d| d.parse().ok())
-            .filter(|d| (1..=MAX_SESSION_DAYS).contains(d))
-            .unwrap_or(DEFAULT_SESSION_DAYS),
+        session_days: stored_days(get(SESSION_DAYS)),
         own_records_only: get(OWN_RECORDS_ONLY) == Some("true"),
         require_2fa: get(REQUIRE_2FA) == Some("true"),
     })
@@ -181,19 +175,30 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<Organisation, A
     Ok(new)
 }
 
+/// A stored zone, or UTC for none (or a hand-edited one the tz database does not know).
+fn stored_zone(v: Option<&str>) -> String {
+    v.filter(|z| z.parse::<chrono_tz::Tz>().is_ok())
+        .unwrap_or("UTC")
+        .to_string()
+}
+
+/// A stored sign-in lifetime, or the default for none or one out of range.
+fn stored_days(v: Option<&str>) -> i64 {
+    v.and_then(|d| d.parse().ok())
+        .filter(|d| (1..=MAX_SESSION_DAYS).contains(d))
+        .unwrap_or(DEFAULT_SESSION_DAYS)
+}
+
 /// How long a sign-in made now lasts.
 pub async fn session_days(conn: &impl ConnectionTrait) -> Result<i64, AppError> {
-    Ok(settings::get(conn, SESSION_DAYS)
-        .await?
-        .and_then(|d| d.parse().ok())
-        .filter(|d| (1..=MAX_SESSION_DAYS).contains(d))
-        .unwrap_or(DEFAULT_SESSION_DAYS))
+    Ok(stored_days(
+        settings::get(conn, SESSION_DAYS).await?.as_deref(),
+    ))
 }
 
 /// The time zone a new user starts in.
 pub async fn default_time_zone(conn: &impl ConnectionTrait) -> Result<String, AppError> {
-    Ok(settings::get(conn, TIME_ZONE)
-        .await?
-        .filter(|z| z.parse::<chrono_tz::Tz>().is_ok())
-        .unwrap_or_else(|| "UTC".into()))
+    Ok(stored_zone(
+        settings::get(conn, TIME_ZONE).await?.as_deref(),
+    ))
 }

@@ -3,6 +3,7 @@
 //! domains, and each refusal (state, nonce, issuer, audience, unverified email, unknown
 //! user, domain, deactivated) recorded in the audit log with the address and nothing else
 //! changed.
+use cairn::domain::sso::config::Form;
 use cairn::domain::users;
 use cairn::entities::audit_log;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -275,34 +276,32 @@ async fn a_wrong_nonce_is_refused() {
     refused(&app, &res, 401, "wrong nonce").await;
 }
 
-#[actix_web::test]
-async fn a_token_for_another_client_is_refused_as_wrong_audience() {
+/// Ana leaves for the provider, an admin changes the provider's settings with `change`
+/// meanwhile, and she comes back: the sign-in must be refused for `reason`.
+async fn refused_after_a_change_midway(change: impl FnOnce(&mut Form), reason: &str) {
     let app = app_with_sso(|_| {}).await;
     let admin = app.user("second-admin@example.com", "admin").await;
     app.user("ana@example.com", "rep").await;
     let sub = person("ana@example.com", true).await;
     let mut c = app.client().await;
     let back = go_to_provider(&mut c, &sub, |u| u).await;
-    // The provider's code and token are for client `cairn`; Cairn now expects another.
-    configure(&app.db, &admin, |f| f.client_id = "cairn-renamed".into()).await;
+    configure(&app.db, &admin, change).await;
     let res = c.get(&back).await;
-    refused(&app, &res, 401, "wrong audience").await;
+    refused(&app, &res, 401, reason).await;
+}
+
+#[actix_web::test]
+async fn a_token_for_another_client_is_refused_as_wrong_audience() {
+    // The provider's code and token are for client `cairn`; Cairn now expects another.
+    refused_after_a_change_midway(|f| f.client_id = "cairn-renamed".into(), "wrong audience").await;
 }
 
 #[actix_web::test]
 async fn a_token_from_another_issuer_is_refused() {
-    let app = app_with_sso(|_| {}).await;
-    let admin = app.user("second-admin@example.com", "admin").await;
-    app.user("ana@example.com", "rep").await;
-    let sub = person("ana@example.com", true).await;
-    let mut c = app.client().await;
-    let back = go_to_provider(&mut c, &sub, |u| u).await;
     // The same provider under another name is another issuer: its ID tokens say
     // http://localhost:PORT, the one the sign-in began with says http://127.0.0.1:PORT.
     let other = format!("http://localhost:{}", provider().port);
-    configure(&app.db, &admin, |f| f.issuer_url = other).await;
-    let res = c.get(&back).await;
-    refused(&app, &res, 401, "wrong issuer").await;
+    refused_after_a_change_midway(|f| f.issuer_url = other, "wrong issuer").await;
 }
 
 #[actix_web::test]

@@ -67,21 +67,18 @@ async fn an_expired_token_is_refused() {
     );
 }
 
+/// A rep asks for a token on their account page, as the form sends it; the answer.
+async fn ask_on_account_page(app: &TestApp, name: &str, scope: &str, days: &str) -> Response {
+    let mut c = app.signed_in("rep@example.com", "rep").await;
+    c.get("/account").await;
+    let form = [("name", name), ("scope", scope), ("expires_in_days", days)];
+    c.post_form("/account/tokens", &form).await
+}
+
 #[actix_web::test]
 async fn a_bad_scope_or_expiry_is_refused_on_the_account_page() {
     let app = TestApp::new().await;
-    let mut c = app.signed_in("rep@example.com", "rep").await;
-    c.get("/account").await;
-    let res = c
-        .post_form(
-            "/account/tokens",
-            &[
-                ("name", "Zapier"),
-                ("scope", "admin"),
-                ("expires_in_days", "-3"),
-            ],
-        )
-        .await;
+    let res = ask_on_account_page(&app, "Zapier", "admin", "-3").await;
     assert_eq!(res.status, 422, "{}", res.text());
     let page = res.text();
     assert!(page.contains("Scope must be read or write."));
@@ -92,18 +89,7 @@ async fn a_bad_scope_or_expiry_is_refused_on_the_account_page() {
 #[actix_web::test]
 async fn the_account_page_creates_a_read_only_token_that_expires() {
     let app = TestApp::new().await;
-    let mut c = app.signed_in("rep@example.com", "rep").await;
-    c.get("/account").await;
-    let res = c
-        .post_form(
-            "/account/tokens",
-            &[
-                ("name", "Reporting"),
-                ("scope", "read"),
-                ("expires_in_days", "30"),
-            ],
-        )
-        .await;
+    let res = ask_on_account_page(&app, "Reporting", "read", "30").await;
     assert_eq!(res.status, 200, "{}", res.text());
     let page = res.text();
     assert!(page.contains("read-only"), "the list shows the scope");

@@ -48,9 +48,11 @@ pub async fn pipelines(conn: &impl ConnectionTrait) -> Result<Vec<Pipeline>, App
 
 /// The currency new deals get when none is given (Settings → Organisation).
 pub async fn org_currency(db: &Db) -> Result<String, AppError> {
-    Ok(settings::get(&db.read, "currency")
-        .await?
-        .unwrap_or_else(|| "USD".to_string()))
+    Ok(
+        settings::get(&db.read, crate::domain::organisation::CURRENCY)
+            .await?
+            .unwrap_or_else(|| "USD".to_string()),
+    )
 }
 
 pub(super) fn pipeline_name(name: &str) -> Result<String, AppError> {
