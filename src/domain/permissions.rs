@@ -175,6 +175,40 @@ impl Actor {
 mod tests {
     use super::*;
 
+    /// `web::auth` refuses every write of the API and of the record pages to a role
+    /// without `WriteRecords` before reading its body: that holds only while no write
+    /// is granted to a role that lacks it.
+    #[test]
+    fn every_write_needs_write_records() {
+        use Action::*;
+        let writes = [
+            WriteRecords,
+            DeleteRecords,
+            DeleteMany,
+            EditEntries,
+            ManageTags,
+            RestoreTrash,
+            PurgeTrash,
+            ManagePipelines,
+            ManageFields,
+            ManageUsers,
+            ManageTokens,
+            ManageViews,
+            OrgSettings,
+            Jobs,
+            EmailSettings,
+            Onboarding,
+        ];
+        for role in Role::ALL {
+            for action in writes {
+                assert!(
+                    !allows(role, action) || allows(role, WriteRecords),
+                    "{role:?} may {action:?} but not write records"
+                );
+            }
+        }
+    }
+
     #[test]
     fn refusals_say_who_may() {
         let text = |role, action| refusal(role, action).to_string();

@@ -29,6 +29,7 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
 }
 
 /// The signed-in user of a page request.
+#[derive(Clone)]
 pub struct CurrentUser {
     pub actor: Actor,
     /// The `sessions` row this request came in on.
@@ -55,6 +56,11 @@ impl FromRequest for CurrentUser {
     type Future = LocalBoxFuture<'static, Result<CurrentUser, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Already looked up by `writers_only` for this request.
+        if let Some(user) = req.extensions().get::<CurrentUser>() {
+            let user = user.clone();
+            return Box::pin(async move { Ok(user) });
+        }
         let session = req.get_session();
         let state = state(req);
         let req = req.clone();
@@ -229,14 +235,46 @@ pub async fn api_auth(
 }
 
 /// A read-only token may only read: every API write is a POST, PATCH, PUT or DELETE.
+/// Nor may a role without `Action::WriteRecords`, the least write grant of the table
+/// (`permissions`' test holds every other write to it): refused here, before the body is
+/// read, a viewer's malformed JSON gets the same 403 as a good one, never a 400 or 422.
 fn within_scope(method: &Method, bearer: tokens::Bearer) -> Result<Actor, AppError> {
-    let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
-    if bearer.scope == tokens::Scope::Read && !reads.contains(method) {
+    if is_read(method) {
+        return Ok(bearer.actor);
+    }
+    if bearer.scope == tokens::Scope::Read {
         return Err(AppError::Forbidden(
             "This API token is read-only; create a read-write token to make changes.".into(),
         ));
     }
+    bearer.actor.require(Action::WriteRecords)?;
     Ok(bearer.actor)
+}
+
+fn is_read(method: &Method) -> bool {
+    [Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
+}
+
+/// The record pages' writes (the contacts, companies, deals, tasks and activities
+/// scopes) all need `Action::WriteRecords` at least: a role without it is refused here,
+/// before the form is read or a handler looks at it, so a viewer's malformed form gets
+/// the same 403 as a good one. The user looked up is kept for the handler.
+pub async fn writers_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if !is_read(req.method()) {
+        // Signed out: the handler sends the caller to sign in, as it always does.
+        if let Ok(user) = CurrentUser::from_request(req.request(), &mut Payload::None).await {
+            if let Err(e) = user.actor.require(Action::WriteRecords) {
+                return Ok(req.error_response(e).map_into_right_body());
+            }
+            req.extensions_mut().insert(user);
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// Where a request comes from, for the session record and throttling.

@@ -185,6 +185,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/contacts")
+            .wrap(actix_web::middleware::from_fn(auth::writers_only))
             .route("", web::get().to(records::index::<Contact>))
             .route("", web::post().to(contacts::create))
             .route("/new", web::get().to(contacts::new))
@@ -204,6 +205,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/companies")
+            .wrap(actix_web::middleware::from_fn(auth::writers_only))
             .route("", web::get().to(records::index::<Company>))
             .route("", web::post().to(records::create::<Company>))
             .route("/new", web::get().to(companies::new))
@@ -222,6 +224,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/deals")
+            .wrap(actix_web::middleware::from_fn(auth::writers_only))
             .route("", web::get().to(deals::board))
             .route("", web::post().to(deal_form::create))
             .route("/new", web::get().to(deal_form::new))
@@ -236,6 +239,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(
         web::scope("/tasks")
+            .wrap(actix_web::middleware::from_fn(auth::writers_only))
             .route("", web::get().to(tasks::index))
             .route("", web::post().to(tasks::create))
             .route("/done", web::get().to(tasks::done))
@@ -249,6 +253,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(web::scope("/static").route("/{name}", web::get().to(assets::serve)))
     .service(
         web::scope("/activities")
+            .wrap(actix_web::middleware::from_fn(auth::writers_only))
             .route("", web::get().to(activities::older))
             .route("", web::post().to(activities::create))
             .route("/{id}", web::get().to(activities::one))

@@ -509,3 +509,45 @@ async fn settings_things(app: &TestApp, admin: &Actor, olive: &Actor, k: usize) 
     ids.push((Fx::Token, olive_token.id));
     ids
 }
+
+/// A viewer's malformed write (an empty form, JSON that does not parse) is refused for
+/// the role before the body is read: 403, not the 422 a writer would get.
+#[actix_web::test]
+async fn a_viewer_s_malformed_write_is_forbidden_before_it_is_validated() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let olive = app.user("olive@example.com", "rep").await;
+    let admin_token = app.token("admin@example.com").await;
+    let mut setup = app.client().await;
+    let fx = Fixtures::make(&app, &mut setup, &admin, &olive, &admin_token, 0).await;
+    let mut viewer = caller(&app, Some(Role::Viewer), 0).await;
+    let mut failures = Vec::new();
+    for route in ROUTES.iter().filter(|r| r.method != "GET") {
+        if expect(route, Some(Role::Viewer), false) != Some(Expect::Forbidden) {
+            continue;
+        }
+        let (url, _) = fx.fill(route, &viewer.email, "m");
+        viewer.c.csrf = viewer.csrf.clone();
+        let malformed = if route.is_api() {
+            "{\"nope"
+        } else {
+            "version=x&amount=%%"
+        };
+        let res = call(
+            &mut viewer.c,
+            route,
+            &url,
+            malformed,
+            viewer.token.as_deref(),
+        )
+        .await;
+        if let Err(why) = judge(route, Expect::Forbidden, &res) {
+            failures.push(format!("{} ({url}): {why}", route.key()));
+        }
+        let res = call(&mut viewer.c, route, &url, "", viewer.token.as_deref()).await;
+        if let Err(why) = judge(route, Expect::Forbidden, &res) {
+            failures.push(format!("{} empty ({url}): {why}", route.key()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
