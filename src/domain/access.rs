@@ -25,6 +25,19 @@ use crate::error::AppError;
 /// The settings key; "true" turns the rule on, anything else (or none) leaves it off.
 pub const SETTING: &str = crate::domain::organisation::OWN_RECORDS_ONLY;
 
+/// What a rep is shown in place of the name of a record linked to theirs that they may
+/// not see (a deal's company or contacts, a contact's company, an entry's record).
+pub const OTHERS_CONTACT: &str = "another rep's contact";
+pub const OTHERS_COMPANY: &str = "another rep's company";
+pub const OTHERS_DEAL: &str = "another rep's deal";
+
+/// A rep naming another rep's record in a picker is told whose it is (a new record of
+/// that name would only be refused as taken), never more.
+pub const OTHERS_COMPANY_NAMED: &str =
+    "Another rep's company has this name; ask a manager to link it or to hand it to you.";
+pub const OTHERS_CONTACT_NAMED: &str =
+    "Another rep's contact has this name or email; ask a manager to link it or to hand it to you.";
+
 /// How long another process's change may take to be seen here.
 const TTL: Duration = Duration::from_secs(2);
 
@@ -220,6 +233,19 @@ impl Visible {
                     .add(null(&company))
                     .add(unlinked),
             )
+    }
+
+    /// For the raw-SQL readers: the name `expr` of a linked record aliased `alias` where
+    /// this one sees it, `placeholder` where not (a deal's company and contacts). The
+    /// owner is an id we read, written into the text like `records::reads`' counts.
+    pub fn name_sql(self, alias: &str, expr: &str, placeholder: &str) -> String {
+        match self {
+            Visible::All => expr.to_string(),
+            Visible::Owner(me) => format!(
+                "CASE WHEN {alias}.owner_id = {me} THEN {expr} ELSE '{}' END",
+                placeholder.replace('\'', "''")
+            ),
+        }
     }
 
     /// For the raw-SQL readers (search, deal reads): ` AND <column> = owner`, or nothing.

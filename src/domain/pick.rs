@@ -5,6 +5,7 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::Db;
+use crate::domain::access::{self, Visible};
 use crate::domain::companies::matching;
 use crate::domain::deals::ContactRef;
 use crate::domain::{Actor, FieldErrorsExt, has_control, normalise, search};
@@ -29,24 +30,45 @@ pub async fn resolve(
     add_contact: &str,
 ) -> Result<Picked, AppError> {
     let mut fields = FieldErrors::new();
+    let visible = access::visible(db, actor).await?;
     let company = company.trim();
     let company_id = if company.is_empty() {
         None
     } else {
-        let id = matching::the_one(db, actor, company).await?.map(|c| c.id);
-        if id.is_none() {
-            fields.set(
-                "company",
-                format!("No company is called “{company}”. Pick one from the suggestions, or add it on the Companies page first."),
-            );
+        match matching::the_one(db, actor, company).await? {
+            None => {
+                fields.set(
+                    "company",
+                    format!("No company is called “{company}”. Pick one from the suggestions, or add it on the Companies page first."),
+                );
+                None
+            }
+            // Chosen by its id, it is the domain's to refuse as one that does not exist
+            // (unless the deal has it already); named, it is said to be someone else's.
+            Some(c) if trailing_id(company).is_none() && !sees(visible, c.owner_id) => {
+                fields.set("company", access::OTHERS_COMPANY_NAMED);
+                None
+            }
+            Some(c) => Some(c.id),
         }
-        id
     };
     let mut contact_ids = keep.to_vec();
     let add = add_contact.trim();
     if !add.is_empty() {
-        match contacts_named(db, add).await?.as_slice() {
+        let found = contacts_named(db, add).await?;
+        // Another rep's contacts are no match when named (by id they are the domain's to
+        // refuse): the rep never learns how many, or who.
+        let mine: Vec<&ContactRef> = match visible.owner() {
+            Some(me) if trailing_id(add).is_none() => {
+                let ids: Vec<i64> = found.iter().map(|c| c.id).collect();
+                let owned = owned_contacts(db, &ids, me).await?;
+                found.iter().filter(|c| owned.contains(&c.id)).collect()
+            }
+            _ => found.iter().collect(),
+        };
+        match mine.as_slice() {
             [one] => contact_ids.push(one.id),
+            [] if !found.is_empty() => fields.set("add_contact", access::OTHERS_CONTACT_NAMED),
             [] => fields.set(
                 "add_contact",
                 format!("No contact matches “{add}”. Pick one from the suggestions."),
@@ -64,6 +86,26 @@ pub async fn resolve(
         company_id,
         contact_ids,
     })
+}
+
+/// Whether a record owned by `owner` is one `visible` sees.
+fn sees(visible: Visible, owner: Option<i64>) -> bool {
+    visible.owner().is_none_or(|me| owner == Some(me))
+}
+
+/// Which of the contacts `ids` `me` owns.
+async fn owned_contacts(db: &Db, ids: &[i64], me: i64) -> Result<Vec<i64>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .filter(contact::Column::Id.is_in(ids.iter().copied()))
+        .filter(contact::Column::OwnerId.eq(me))
+        .into_tuple()
+        .all(&db.read)
+        .await?)
 }
 
 /// A suggestion for a picker: what goes in the input, and a hint shown beside it.
@@ -171,19 +213,31 @@ pub async fn contacts_named(db: &Db, text: &str) -> Result<Vec<ContactRef>, AppE
     contact_rows(db, filter, &[contact::Column::Id], 5).await
 }
 
-/// Names for contact ids (a form re-shown after an error lists what was linked).
-pub async fn contact_refs(db: &Db, ids: &[i64]) -> Result<Vec<ContactRef>, AppError> {
+/// Names for contact ids (a form re-shown after an error lists what was linked); one
+/// `actor` may not see is named only as another rep's contact.
+pub async fn contact_refs(
+    db: &Db,
+    actor: &Actor,
+    ids: &[i64],
+) -> Result<Vec<ContactRef>, AppError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = ids.iter().take(50).copied().collect();
-    contact_rows(
+    let mut refs = contact_rows(
         db,
-        Condition::all().add(contact::Column::Id.is_in(ids)),
+        Condition::all().add(contact::Column::Id.is_in(ids.clone())),
         &[contact::Column::LastName, contact::Column::FirstName],
         50,
     )
-    .await
+    .await?;
+    if let Some(me) = access::visible(db, actor).await?.owner() {
+        let owned = owned_contacts(db, &ids, me).await?;
+        for r in refs.iter_mut().filter(|r| !owned.contains(&r.id)) {
+            r.name = access::OTHERS_CONTACT.into();
+        }
+    }
+    Ok(refs)
 }
 
 /// Suggestions as someone types in a company or contact picker: companies as

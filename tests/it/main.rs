@@ -8,6 +8,7 @@ mod support;
 
 mod access;
 mod access_leak;
+mod access_links;
 mod activities;
 mod activity_edits;
 mod api_errors;

@@ -186,10 +186,7 @@ pub(super) async fn company_visible(db: &Db, actor: &Actor, v: &Valid) -> Result
         && let Some(c) = companies::find_by_name(&db.read, name).await?
         && theirs(&c)
     {
-        return Err(AppError::field(
-            "company",
-            "Another rep's company has this name; ask a manager to link it or to hand it to you.",
-        ));
+        return Err(AppError::field("company", access::OTHERS_COMPANY_NAMED));
     }
     Ok(())
 }

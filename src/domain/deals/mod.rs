@@ -57,6 +57,13 @@ pub struct ContactRef {
     pub name: String,
 }
 
+impl ContactRef {
+    /// Another rep's contact, named only as such (`access`): shown without a link.
+    pub fn hidden(&self) -> bool {
+        self.name == crate::domain::access::OTHERS_CONTACT
+    }
+}
+
 /// A deal as pages and the API show it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Deal {
@@ -95,6 +102,23 @@ pub struct Deal {
 }
 
 impl Deal {
+    /// Another rep's company, named only as such (`access`): shown without a link.
+    pub fn company_hidden(&self) -> bool {
+        self.company.as_deref() == Some(crate::domain::access::OTHERS_COMPANY)
+    }
+
+    /// The company as the deal form's picker shows it: a company the rep may not see is
+    /// chosen by its id alone, so saving the form keeps the link without naming it.
+    pub fn company_in_form(&self) -> String {
+        match (&self.company, self.company_id) {
+            (Some(_), Some(id)) if self.company_hidden() => {
+                format!("{} (#{id})", crate::domain::access::OTHERS_COMPANY)
+            }
+            (Some(name), _) => name.clone(),
+            _ => String::new(),
+        }
+    }
+
     pub fn days_in_stage(&self) -> i64 {
         (Utc::now() - self.stage_entered_at).num_days().max(0)
     }

@@ -11,35 +11,54 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult};
 
 use crate::domain::Db;
 use crate::domain::Page;
-use crate::domain::access::Visible;
+use crate::domain::access::{self, Visible};
 use crate::domain::records::reads::json_value;
 use crate::domain::sql::{PageRow, Sql, json_array};
 use crate::error::AppError;
 
-const CARD_FIELDS: [(&str, &str); 10] = [
-    ("id", "d.id"),
-    ("title", "d.title"),
-    ("stage_id", "d.stage_id"),
-    ("position", "d.position"),
-    ("amount", "d.amount_minor"),
-    ("currency", "d.currency"),
-    ("company", "co.name"),
-    ("owner_name", "u.name"),
-    ("version", "d.version"),
-    ("stage_entered_at", "d.stage_entered_at"),
-];
+/// A card's fields; a company `visible` does not see is named only as another rep's.
+fn card_fields(visible: Visible) -> Vec<(&'static str, String)> {
+    let company = visible.name_sql("co", "co.name", access::OTHERS_COMPANY);
+    [
+        ("id", "d.id"),
+        ("title", "d.title"),
+        ("stage_id", "d.stage_id"),
+        ("position", "d.position"),
+        ("amount", "d.amount_minor"),
+        ("currency", "d.currency"),
+        ("company", company.as_str()),
+        ("owner_name", "u.name"),
+        ("version", "d.version"),
+        ("stage_entered_at", "d.stage_entered_at"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k, v.to_string()))
+    .collect()
+}
 
-fn fields(backend: DatabaseBackend) -> Vec<(&'static str, String)> {
+/// A deal's fields; the company and contacts `visible` does not see are named only as
+/// another rep's (their ids stay: the links are kept when the rep edits the deal).
+fn fields(backend: DatabaseBackend, visible: Visible) -> Vec<(&'static str, String)> {
+    let name = visible.name_sql(
+        "x",
+        "x.first_name || ' ' || x.last_name",
+        access::OTHERS_CONTACT,
+    );
+    let company = visible.name_sql("co", "co.name", access::OTHERS_COMPANY);
     let contacts = match backend {
         DatabaseBackend::Postgres => {
-            "(SELECT COALESCE(json_agg(json_build_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
+            format!(
+                "(SELECT COALESCE(json_agg(json_build_object('id', x.id, 'name', {name}) \
              ORDER BY x.last_name, x.first_name), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
              WHERE dc.deal_id = d.id)"
+            )
         }
         _ => {
-            "json((SELECT json_group_array(json_object('id', x.id, 'name', x.first_name || ' ' || x.last_name) \
+            format!(
+                "json((SELECT json_group_array(json_object('id', x.id, 'name', {name}) \
              ORDER BY x.last_name, x.first_name) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
              WHERE dc.deal_id = d.id))"
+            )
         }
     };
     let custom = json_value(backend, "d.custom");
@@ -55,8 +74,8 @@ fn fields(backend: DatabaseBackend) -> Vec<(&'static str, String)> {
         ("currency", "d.currency"),
         // A trashed company is no deal's company until it is restored.
         ("company_id", "co.id"),
-        ("company", "co.name"),
-        ("contacts", contacts),
+        ("company", company.as_str()),
+        ("contacts", contacts.as_str()),
         ("owner_id", "d.owner_id"),
         ("owner_name", "u.name"),
         ("expected_close", "d.expected_close"),
@@ -108,7 +127,7 @@ pub(super) async fn deal_by_id(
     let backend = conn.get_database_backend();
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(1 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &pairs(&fields(backend)), ""))
+        .push(&json_array(backend, &pairs(&fields(backend, visible)), ""))
         .push(" FROM deals d")
         .push(JOINS)
         .push(" WHERE d.deleted_at IS NULL AND d.id = ")
@@ -136,7 +155,7 @@ pub(super) async fn related_deals(
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
         .push(&json_array(
             backend,
-            &pairs(&fields(backend)),
+            &pairs(&fields(backend, visible)),
             " ORDER BY d.created_at DESC, d.id DESC",
         ))
         .push(" FROM (SELECT d.id FROM deals d");
@@ -335,7 +354,7 @@ pub(super) async fn board_cards(
     let mut cards = Sql::new(backend);
     cards
         .push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &CARD_FIELDS, ""))
+        .push(&json_array(backend, &pairs(&card_fields(q.visible)), ""))
         .push(" FROM (");
     for (i, stage) in stages.iter().enumerate() {
         if i > 0 {
@@ -372,7 +391,11 @@ pub(super) async fn column_cards_after(
     let shown = Shown::of(stage, since);
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &CARD_FIELDS, shown.order()))
+        .push(&json_array(
+            backend,
+            &pairs(&card_fields(q.visible)),
+            shown.order(),
+        ))
         .push(" FROM (SELECT d.id FROM deals d");
     push_board_filters(&mut sql, q, Scope::Stage(stage.id));
     shown.push(&mut sql);
@@ -434,7 +457,11 @@ pub(super) async fn table_page(
     );
     let mut sql = Sql::new(backend);
     sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
-        .push(&json_array(backend, &pairs(&fields(backend)), &order))
+        .push(&json_array(
+            backend,
+            &pairs(&fields(backend, q.filters.visible)),
+            &order,
+        ))
         .push(
             " FROM (SELECT d.id FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id \
              JOIN users u ON u.id = d.owner_id",

@@ -73,14 +73,32 @@ pub(super) struct Valid {
     custom: String,
 }
 
+/// The company and contacts a deal is linked to now (none for a new deal).
+#[derive(Default)]
+pub(super) struct Links {
+    company_id: Option<i64>,
+    contact_ids: Vec<i64>,
+}
+
+impl Links {
+    fn of(deal: &Deal) -> Links {
+        Links {
+            company_id: deal.company_id,
+            contact_ids: deal.contacts.iter().map(|c| c.id).collect(),
+        }
+    }
+}
+
 /// `kept_owner`: the owner a deal already has. Keeping it is always allowed, so a deal
-/// whose owner has since become a viewer (or left) can still be edited. `current_custom`:
-/// the custom values it has (an edit changes only the keys it names).
+/// whose owner has since become a viewer (or left) can still be edited. `kept`: the
+/// links it has, which stay whoever may see them. `current_custom`: the custom values it
+/// has (an edit changes only the keys it names).
 pub(super) async fn validate(
     db: &Db,
     actor: &Actor,
     input: &DealInput,
     kept_owner: Option<i64>,
+    kept: &Links,
     current_custom: &BTreeMap<String, Value>,
 ) -> Result<Valid, AppError> {
     let mut fields = FieldErrors::new();
@@ -105,13 +123,10 @@ pub(super) async fn validate(
             "Currency must be an ISO code such as USD or EUR.",
         );
     }
-    // A new deal links only records its maker may see (`access`); an edit keeps the
-    // links it has.
-    let visible = match kept_owner {
-        None => crate::domain::access::visible(db, actor).await?,
-        Some(_) => crate::domain::access::Visible::All,
-    };
-    let contact_ids = check_links(db, input, visible, &mut fields).await?;
+    // A new link is only to a record its maker may see (`access`); links the deal has
+    // (a manager may have made them) stay when a rep edits it.
+    let visible = crate::domain::access::visible(db, actor).await?;
+    let contact_ids = check_links(db, input, visible, kept, &mut fields).await?;
     let owner_id = input.owner_id.unwrap_or(actor.id);
     if owner_id != actor.id && Some(owner_id) != kept_owner && !can_own(db, owner_id).await? {
         fields.set(
@@ -218,40 +233,58 @@ fn check_amount(amount: Option<&Value>, fields: &mut FieldErrors) -> i64 {
     }
 }
 
-/// The company and contacts must exist (and be `visible`: one the maker may not see
-/// is named as one that does not exist); gives the contact ids, sorted and without
-/// repeats.
+/// The company and contacts must exist, and a link the deal does not have yet must be to
+/// a record the maker may see (`visible`): one they may not is named as one that does
+/// not exist. Gives the contact ids, sorted and without repeats.
 async fn check_links(
     db: &Db,
     input: &DealInput,
     visible: crate::domain::access::Visible,
+    kept: &Links,
     fields: &mut FieldErrors,
 ) -> Result<Vec<i64>, AppError> {
-    if let Some(c) = input.company_id
-        && company::Entity::find_by_id(c)
+    if let Some(c) = input.company_id {
+        let seen = (kept.company_id != Some(c))
+            .then(|| visible.owned(company::Column::OwnerId))
+            .flatten();
+        let found = company::Entity::find_by_id(c)
             .filter(company::Column::DeletedAt.is_null())
-            .apply_if(visible.owned(company::Column::OwnerId), |q, o| q.filter(o))
+            .apply_if(seen, |q, o| q.filter(o))
             .count(&db.read)
-            .await?
-            == 0
-    {
-        fields.set("company_id", "No company has this id.");
+            .await?;
+        if found == 0 {
+            fields.set("company_id", "No company has this id.");
+        }
     }
     let mut contact_ids = input.contact_ids.clone().unwrap_or_default();
     contact_ids.sort_unstable();
     contact_ids.dedup();
     if contact_ids.len() > 50 {
         fields.set("contact_ids", "At most 50 contacts per deal.");
-    } else if !contact_ids.is_empty() {
-        let found = contact::Entity::find()
-            .filter(contact::Column::Id.is_in(contact_ids.iter().copied()))
+        return Ok(contact_ids);
+    }
+    let new: Vec<i64> = contact_ids
+        .iter()
+        .copied()
+        .filter(|c| !kept.contact_ids.contains(c))
+        .collect();
+    let live = |ids: &[i64]| {
+        contact::Entity::find()
+            .filter(contact::Column::Id.is_in(ids.iter().copied()))
             .filter(contact::Column::DeletedAt.is_null())
+    };
+    let missing = !contact_ids.is_empty()
+        && live(&contact_ids).count(&db.read).await? != contact_ids.len() as u64;
+    let hidden = !missing
+        && !new.is_empty()
+        && visible.owner().is_some()
+        && live(&new)
             .apply_if(visible.owned(contact::Column::OwnerId), |q, o| q.filter(o))
             .count(&db.read)
-            .await?;
-        if found != contact_ids.len() as u64 {
-            fields.set("contact_ids", "Every contact id must exist.");
-        }
+            .await?
+            != new.len() as u64;
+    if missing || hidden {
+        fields.set("contact_ids", "Every contact id must exist.");
     }
     Ok(contact_ids)
 }
@@ -383,14 +416,14 @@ pub(super) fn closed_at(kind: &str) -> Option<DateTime<Utc>> {
 /// What `create` would refuse in `input`, without writing anything: a form whose own
 /// pickers failed still says every other field's problem at once.
 pub async fn check_new(db: &Db, actor: &Actor, input: &DealInput) -> Result<(), AppError> {
-    validate(db, actor, input, None, &BTreeMap::new())
+    validate(db, actor, input, None, &Links::default(), &BTreeMap::new())
         .await
         .map(|_| ())
 }
 
 pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, AppError> {
     actor.require(Action::WriteRecords)?;
-    let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
+    let v = validate(db, actor, input, None, &Links::default(), &BTreeMap::new()).await?;
     let t = now();
     let tx = db.write.begin().await?;
     let position = end_of(&tx, v.stage.id).await?;
@@ -507,7 +540,10 @@ pub struct DealPatch {
 
 pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result<Deal, AppError> {
     actor.require(Action::WriteRecords)?;
-    let current = get(db, actor, id).await?;
+    // Seen by the actor, then read whole: the names a rep is not shown must not read as
+    // changed in the audit row's diff.
+    get(db, actor, id).await?;
+    let current = get_in(&db.read, id).await?.ok_or_else(gone)?;
     if patch.version.is_some_and(|v| v != current.version) {
         return Err(stale(current));
     }
@@ -542,6 +578,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
         actor,
         &input,
         Some(current.owner_id),
+        &Links::of(&current),
         &current.custom_fields,
     )
     .await?;

@@ -242,7 +242,7 @@ async fn edit_page(
         .iter()
         .filter_map(|c| c.trim().parse().ok())
         .collect();
-    let linked = pick::contact_refs(&state.db, &ids).await?;
+    let linked = pick::contact_refs(&state.db, &user.actor, &ids).await?;
     let owners = users::owner_choices(&state.db, v.owner_id.parse().ok()).await?;
     let cf = custom::Inputs::load(state, "deal", v.custom.clone(), &errors).await?;
     render(
@@ -398,7 +398,7 @@ pub async fn edit(
         stage_id: d.stage_id.to_string(),
         expected_close: d.expected_close.clone().unwrap_or_default(),
         owner_id: d.owner_id.to_string(),
-        company: d.company.clone().unwrap_or_default(),
+        company: d.company_in_form(),
         contact_ids: d.contacts.iter().map(|c| c.id.to_string()).collect(),
         add_contact: String::new(),
         source: d.source.clone(),
