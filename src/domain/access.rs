@@ -116,6 +116,34 @@ pub async fn visible(db: &Db, actor: &Actor) -> Result<Visible, AppError> {
     })
 }
 
+/// What user `user_id` may see, read through `conn` for mail sent to them (a job's or a
+/// transaction's: no request, no actor of theirs, no cache). An unknown user sees nothing
+/// but their own.
+pub async fn visible_to_user(
+    conn: &impl ConnectionTrait,
+    user_id: i64,
+) -> Result<Visible, AppError> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    let role: Option<String> = crate::entities::user::Entity::find_by_id(user_id)
+        .select_only()
+        .column(crate::entities::user::Column::Role)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let sees_all = role
+        .as_deref()
+        .and_then(crate::domain::Role::parse)
+        .is_some_and(|r| {
+            crate::domain::permissions::scope(r, crate::domain::Action::ReadUnderOwnRecordsRule)
+                == crate::domain::permissions::Scope::All
+        });
+    Ok(if sees_all || !own_records_only(conn).await? {
+        Visible::All
+    } else {
+        Visible::Owner(user_id)
+    })
+}
+
 /// The record tables the rule covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {

@@ -75,7 +75,7 @@ async fn links_a_manager_made_stay_when_the_rep_edits_the_deal() {
 #[actix_web::test]
 async fn the_deal_form_refuses_another_rep_s_company_by_name() {
     let app = TestApp::new().await;
-    let w = world(&app).await;
+    world(&app).await;
     rule(&app, true).await;
     let mut rep = app.client().await;
     rep.sign_in(REP1, PASSWORD).await;

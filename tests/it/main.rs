@@ -9,6 +9,7 @@ mod support;
 mod access;
 mod access_leak;
 mod access_links;
+mod access_mail;
 mod activities;
 mod activity_edits;
 mod api_errors;

@@ -467,7 +467,11 @@ pub(super) async fn digest_groups(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Task>, Vec<Task>), AppError> {
-    let scope = Scope::User(user_id);
+    // The digest lists what My tasks would: nothing about another rep's records.
+    let scope = match crate::domain::access::visible_to_user(&db.read, user_id).await? {
+        crate::domain::access::Visible::Owner(me) => Scope::Visible(me),
+        crate::domain::access::Visible::All => Scope::User(user_id),
+    };
     let mut overdue = open_group(db, scope, Group::Overdue, tz, now, None)
         .await?
         .tasks;

@@ -211,6 +211,26 @@ fn visible_on_records(visible: access::Visible) -> Condition {
     )
 }
 
+/// Whether user `user_id` may see task `task_id` (its record is one they see, `access`):
+/// mail about a task goes to its assignee only then, so no email names a record of
+/// another rep's.
+pub(crate) async fn seen_by(
+    conn: &impl ConnectionTrait,
+    task_id: i64,
+    user_id: i64,
+) -> Result<bool, AppError> {
+    let visible = access::visible_to_user(conn, user_id).await?;
+    if visible.is_all() {
+        return Ok(true);
+    }
+    Ok(sea_orm::PaginatorTrait::count(
+        task::Entity::find_by_id(task_id).filter(visible_on_records(visible)),
+        conn,
+    )
+    .await?
+        > 0)
+}
+
 /// Tasks without the names of their assignee and record (`reads::name` adds them to a
 /// page of them at once).
 fn bare() -> Select<task::Entity> {

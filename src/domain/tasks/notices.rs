@@ -73,6 +73,10 @@ pub(super) async fn on_save(
     if !(reassigned || redated || reopened) {
         return Ok(false);
     }
+    // The assignee hears nothing of a task about a record they may not see.
+    if !super::seen_by(conn, saved.id, saved.assignee_id).await? {
+        return Ok(false);
+    }
     let tz = zone_of(conn, saved.assignee_id).await?;
     let mut enqueued = false;
     if reassigned {
@@ -167,7 +171,10 @@ async fn remind(ctx: Ctx, p: Remind) -> Result<(), JobError> {
     let Some(s) = reminder_state(&tx, p.task_id).await? else {
         return Ok(());
     };
-    if s.done || s.assignee_id != p.assignee_id || (s.due_at, s.due_date) != (p.due_at, p.due_date)
+    if s.done
+        || s.assignee_id != p.assignee_id
+        || (s.due_at, s.due_date) != (p.due_at, p.due_date)
+        || !super::seen_by(&tx, s.id, s.assignee_id).await?
     {
         return Ok(());
     }
