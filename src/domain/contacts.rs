@@ -42,6 +42,23 @@ records::record_struct! {
 }
 
 impl Contact {
+    /// Another rep's company, named only as such (`access`): shown without a link.
+    pub fn company_hidden(&self) -> bool {
+        self.company.as_deref() == Some(crate::domain::access::OTHERS_COMPANY)
+    }
+
+    /// The company as the contact form shows it: one the rep may not see is chosen by
+    /// its id alone, so saving the form keeps the link without naming it.
+    pub fn company_in_form(&self) -> String {
+        match (&self.company, self.company_id) {
+            (Some(_), Some(id)) if self.company_hidden() => {
+                format!("{} (#{id})", crate::domain::access::OTHERS_COMPANY)
+            }
+            (Some(name), _) => name.clone(),
+            _ => String::new(),
+        }
+    }
+
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
     }
@@ -297,7 +314,10 @@ pub async fn update(
     patch: ContactPatch,
 ) -> Result<Contact, AppError> {
     actor.require(Action::WriteRecords)?;
-    let current = get(db, actor, id).await?;
+    // Seen by the actor, then read whole: a company the rep is shown only as another
+    // rep's keeps its link, and the audit row's diff compares real names.
+    get(db, actor, id).await?;
+    let current: Contact = records::get_in(&db.read, id).await?;
     let mut input = ContactInput::from(&current);
     let mut changed: Vec<&str> = Vec::new();
     // Optional fields: `null` clears them.

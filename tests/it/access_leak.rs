@@ -3,6 +3,7 @@
 //! of the second rep's records, all named "Quintessa"; the same answers for a manager do,
 //! so the check would catch a leak.
 use actix_web::http::Method;
+use serde_json::json;
 
 use crate::access::{REP1, rule, world};
 use crate::support::*;
@@ -46,6 +47,8 @@ fn page_paths(w: &crate::access::World) -> Vec<String> {
         format!("/contacts/{contact}"),
         format!("/companies/{company}"),
         format!("/deals/{deal}"),
+        format!("/contacts/{contact}/edit"),
+        format!("/deals/{deal}/edit"),
         format!("/contacts/{contact}/merge"),
         // The other rep's records by id, as a chosen suggestion names them.
         format!("/contacts/{contact}/merge?with=X%20(%23{})", w.quin.contact),
@@ -83,6 +86,18 @@ fn api_paths(w: &crate::access::World) -> Vec<String> {
     ]
 }
 
+/// Where `body` (the answer to `path`) names the second rep's records, with the text
+/// around the first mention.
+fn leak(path: &str, body: &str) -> Option<String> {
+    let at = body.to_lowercase().find("quintessa")?;
+    let around: String = body
+        .char_indices()
+        .filter(|(i, _)| *i + 120 > at && *i < at + 60)
+        .map(|(_, c)| c)
+        .collect();
+    Some(format!("GET {path} leaks: …{around}…"))
+}
+
 fn leaks(body: &str) -> bool {
     body.to_lowercase().contains("quintessa")
 }
@@ -92,16 +107,42 @@ async fn nothing_a_rep_fetches_names_another_rep_s_records() {
     let app = TestApp::new().await;
     let w = world(&app).await;
     rule(&app, true).await;
+    assert_nothing_leaks(&app, &w).await;
+}
+
+/// Links a manager made from the first rep's records to the second rep's (the deal's
+/// company and contacts, the contact's company) show no name of those either.
+#[actix_web::test]
+async fn nothing_a_rep_fetches_names_another_rep_s_records_linked_to_theirs() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let manager = app.api_user("manager").await;
+    let mut c = app.client().await;
+    let deal =
+        json!({"company_id": w.quin.company, "contact_ids": [w.zeb.contact, w.quin.contact]});
+    let path = format!("/api/v1/deals/{}", w.zeb.deal);
+    c.api_ok(Method::PATCH, &path, &manager, Some(deal)).await;
+    let path = format!("/api/v1/contacts/{}", w.zeb.contact);
+    let contact = json!({"company_id": w.quin.company});
+    c.api_ok(Method::PATCH, &path, &manager, Some(contact))
+        .await;
+    rule(&app, true).await;
+    assert_nothing_leaks(&app, &w).await;
+}
+
+/// Fetches every page and API answer as the first rep and fails on any trace of the
+/// second rep's records.
+async fn assert_nothing_leaks(app: &TestApp, w: &crate::access::World) {
     let mut rep = app.client().await;
     let res = rep.sign_in(REP1, PASSWORD).await;
     assert_eq!(res.status, 303, "{}", res.text());
-    let mut seen_own = 0;
-    for path in page_paths(&w) {
+    let (mut seen_own, mut leaked) = (0, Vec::new());
+    for path in page_paths(w) {
         let res = rep.get(&path).await;
         // The merge page names a record the rep may not see as it names one that is not.
         let refused = path.contains("merge?with") && res.status == 422;
         assert!(res.status == 200 || refused, "GET {path}: {}", res.text());
-        assert!(!leaks(&res.text()), "GET {path} leaks: {}", res.text());
+        leaked.extend(leak(&path, &res.text()));
         seen_own += usize::from(res.text().contains("Zebedee"));
     }
     let mut api = app.client().await;
@@ -110,14 +151,15 @@ async fn nothing_a_rep_fetches_names_another_rep_s_records() {
         let path = format!("/deals/column/{}?offset=0", stage["id"]);
         let res = rep.hx_get(&path).await;
         assert_eq!(res.status, 200, "GET {path}: {}", res.text());
-        assert!(!leaks(&res.text()), "GET {path} leaks: {}", res.text());
+        leaked.extend(leak(&path, &res.text()));
     }
-    for path in api_paths(&w) {
+    for path in api_paths(w) {
         let res = api.api(Method::GET, &path, &w.rep1, None).await;
         assert_eq!(res.status, 200, "GET {path}: {}", res.text());
-        assert!(!leaks(&res.text()), "GET {path} leaks: {}", res.text());
+        leaked.extend(leak(&path, &res.text()));
         seen_own += usize::from(res.text().contains("Zebedee"));
     }
+    assert!(leaked.is_empty(), "{}", leaked.join("\n"));
     assert!(
         seen_own > 20,
         "the rep's own records show ({seen_own} answers)"

@@ -168,7 +168,34 @@ async fn the_deal_form_keeps_a_manager_s_links_when_the_rep_saves_it() {
     );
 }
 
-/// The named inputs of the deal form as the page filled them (text inputs, ticked
+#[actix_web::test]
+async fn the_contact_form_keeps_a_manager_s_company_link_when_the_rep_saves_it() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let manager = app.api_user("manager").await;
+    let mut c = app.client().await;
+    let path = format!("/api/v1/contacts/{}", w.zeb.contact);
+    let linked = json!({"company_id": w.quin.company});
+    c.api_ok(Method::PATCH, &path, &manager, Some(linked)).await;
+    rule(&app, true).await;
+    let mut rep = app.client().await;
+    rep.sign_in(REP1, PASSWORD).await;
+    let form = rep.get(&format!("/contacts/{}/edit", w.zeb.contact)).await;
+    assert_eq!(form.status, 200);
+    assert!(!form.text().contains("Quintessa"), "{}", form.text());
+    let fields = edit_form_fields(&form.text());
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    rep.post_form_ok(&format!("/contacts/{}", w.zeb.contact), &pairs)
+        .await;
+    let contact = c.get_json(&path, &manager).await;
+    assert_eq!(contact["company_id"], json!(w.quin.company), "{contact}");
+    assert_eq!(app.count("companies").await, 2, "no company was added");
+}
+
+/// The named inputs of a form as the page filled them (text inputs, ticked
 /// checkboxes, selected options), as a browser would post them.
 fn edit_form_fields(html: &str) -> Vec<(String, String)> {
     let attr = |tag: &str, name: &str| -> Option<String> {

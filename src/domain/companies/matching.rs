@@ -118,7 +118,14 @@ pub async fn matching(
         scope == Scope::Same || visible.owner().is_none_or(|o| c.owner_id == Some(o))
     };
     if let Some(c) = exact(db, text).await?.filter(shown) {
-        found.push(CompanyMatch::of(c));
+        let hidden = visible.owner().is_some_and(|o| c.owner_id != Some(o));
+        let mut m = CompanyMatch::of(c);
+        if hidden {
+            // Saving links it (or refuses it), but its name is not the rep's to read.
+            m.name = crate::domain::access::OTHERS_COMPANY.into();
+            m.hint = String::new();
+        }
+        found.push(m);
         if scope == Scope::Same {
             return Ok(found);
         }

@@ -264,7 +264,7 @@ fn items(
     let mut fields: Vec<(&str, String)> = kind
         .fields
         .iter()
-        .map(|(k, v)| (*k, linked_count(v, visible)))
+        .map(|(k, v)| (*k, linked_name(&linked_count(v, visible), visible)))
         .collect();
     fields.push(("tags", tags(backend, kind)));
     fields.push(("custom_fields", json_value(backend, "c.custom")));
@@ -298,6 +298,15 @@ fn items(
         select.join_as(how, j.table, j.alias, on);
     }
     select
+}
+
+/// A linked company's name (a contact's `company`, `co.name` by convention) is shown
+/// only to one who sees the company (`access`); others read it as another rep's.
+fn linked_name(field: &str, visible: Visible) -> String {
+    match field {
+        "co.name" => visible.name_sql("co", field, crate::domain::access::OTHERS_COMPANY),
+        _ => field.to_string(),
+    }
 }
 
 /// A field counting linked records (a company's `contact_count`: by convention a

@@ -93,7 +93,7 @@ impl ContactForm {
             last_name: c.last_name.clone(),
             email: c.email.clone().unwrap_or_default(),
             phone: c.phone.clone().unwrap_or_default(),
-            company: c.company.clone().unwrap_or_default(),
+            company: c.company_in_form(),
             title: c.title.clone().unwrap_or_default(),
             source: c.source.clone(),
             owner_id: c.owner_id.to_string(),

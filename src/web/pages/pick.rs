@@ -24,6 +24,13 @@ pub struct CompanyNote {
 }
 
 impl CompanyNote {
+    /// It links another rep's company, named only as such: shown without a link.
+    pub fn hidden(&self) -> bool {
+        self.links
+            .as_ref()
+            .is_some_and(|(_, name)| name == crate::domain::access::OTHERS_COMPANY)
+    }
+
     /// The note for `typed` (None when nothing was typed), given the company it links.
     pub fn of(typed: &str, links: Option<(i64, String)>) -> Option<CompanyNote> {
         let typed = typed.trim();
