@@ -38,6 +38,20 @@ pub const OTHERS_COMPANY_NAMED: &str =
 pub const OTHERS_CONTACT_NAMED: &str =
     "Another rep's contact has this name or email; ask a manager to link it or to hand it to you.";
 
+/// A unique value (a contact's email, a company's name or domain) held by a record the
+/// rep may not see: said to be in use, never whose.
+pub fn taken(field: &str) -> AppError {
+    AppError::conflict_field(
+        field,
+        format!("This {field} is already in use; ask a manager."),
+    )
+}
+
+/// Whether `visible` is limited to someone other than `owner`: the record is hidden.
+pub fn hides(visible: Visible, owner: Option<i64>) -> bool {
+    visible.owner().is_some_and(|me| owner != Some(me))
+}
+
 /// How long another process's change may take to be seen here.
 const TTL: Duration = Duration::from_secs(2);
 

@@ -205,8 +205,9 @@ fn active_model(v: Valid, t: DateTime<Utc>) -> company::ActiveModel {
 pub async fn create(db: &Db, actor: &Actor, input: &CompanyInput) -> Result<Company, AppError> {
     actor.require(Action::WriteRecords)?;
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
+    let visible = crate::domain::access::visible(db, actor).await?;
     let tx = db.write.begin().await?;
-    conflict(&tx, &v, None).await?;
+    conflict(&tx, &v, None, visible).await?;
     let t = now();
     let tag_names = v.tags.clone();
     let mut am = active_model(v, t);
@@ -276,8 +277,9 @@ pub async fn update(
         input.domain = None;
     }
     let v = validate(db, actor, &input, current.owner_id, &current.custom_fields).await?;
+    let visible = crate::domain::access::visible(db, actor).await?;
     let tx = db.write.begin().await?;
-    write_update(&tx, id, v).await?;
+    write_update(&tx, id, v, visible).await?;
     let company: Company = records::get_in(&tx, id).await?;
     let detail = audit::changes(&current, &company);
     audit::record(&tx, Some(actor), "update", "company", id, detail).await?;
@@ -286,8 +288,13 @@ pub async fn update(
 }
 
 /// Stores validated values (and tags, when given) on company `id`, inside `tx`.
-async fn write_update(tx: &impl ConnectionTrait, id: i64, v: Valid) -> Result<(), AppError> {
-    conflict(tx, &v, Some(id)).await?;
+async fn write_update(
+    tx: &impl ConnectionTrait,
+    id: i64,
+    v: Valid,
+    visible: crate::domain::access::Visible,
+) -> Result<(), AppError> {
+    conflict(tx, &v, Some(id), visible).await?;
     let tag_names = v.tags.clone();
     let res = company::Entity::update_many()
         .set(active_model(v, now()))

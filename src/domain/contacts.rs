@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::domain::Db;
 use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
 use crate::domain::{
-    Action, Actor, FieldErrorsExt, Page, audit, companies, double_option, normalise, now,
+    Action, Actor, FieldErrorsExt, Page, access, audit, companies, double_option, normalise, now,
 };
 use crate::entities::{company, contact};
 use crate::error::{AppError, FieldErrors};
@@ -197,10 +197,13 @@ fn duplicate_email() -> AppError {
     AppError::conflict_field("email", "Another contact already has this email.")
 }
 
+/// `visible`: what the actor sees; a holder they may not see is not named (not even as
+/// being in the trash).
 async fn ensure_email_free(
     conn: &impl ConnectionTrait,
     email_norm: &Option<String>,
     except: Option<i64>,
+    visible: access::Visible,
 ) -> Result<(), AppError> {
     let Some(norm) = email_norm else {
         return Ok(());
@@ -211,6 +214,7 @@ async fn ensure_email_free(
     }
     match q.one(conn).await? {
         None => Ok(()),
+        Some(c) if access::hides(visible, Some(c.owner_id)) => Err(access::taken("email")),
         // A trashed contact keeps its email, so restoring it can never collide.
         Some(c) if c.deleted_at.is_some() => Err(email_in_trash()),
         Some(_) => Err(duplicate_email()),
@@ -295,7 +299,8 @@ pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Cont
     let email_norm = v.email_norm.clone();
     match batch::submit(db, actor, v, known, now()).await {
         Err(AppError::Conflict { .. }) if email_norm.is_some() => {
-            Err(ensure_email_free(&db.read, &email_norm, None)
+            let visible = access::visible(db, actor).await?;
+            Err(ensure_email_free(&db.read, &email_norm, None, visible)
                 .await
                 .err()
                 .unwrap_or_else(duplicate_email))
@@ -397,8 +402,9 @@ pub async fn update(
         validate::company_visible(db, actor, &v).await?;
     }
     let known = lookup_company(db, actor, &v).await?;
+    let visible = access::visible(db, actor).await?;
     let tx = db.write.begin().await?;
-    ensure_email_free(&tx, &v.email_norm, Some(id)).await?;
+    ensure_email_free(&tx, &v.email_norm, Some(id), visible).await?;
     write_update(&tx, id, &v, known).await?;
     let contact: Contact = records::get_in(&tx, id).await?;
     let detail = audit::changes(&current, &contact);

@@ -10,6 +10,7 @@ mod access;
 mod access_leak;
 mod access_links;
 mod access_mail;
+mod access_unique;
 mod activities;
 mod activity_edits;
 mod api_errors;

@@ -63,7 +63,9 @@ impl Mergeable for Company {
     }
 
     async fn write(tx: &DatabaseTransaction, keep: i64, valid: Valid) -> Result<(), AppError> {
-        write_update(tx, keep, valid).await
+        // Both records are the merger's to see (merge checks them); a clash with a third
+        // is named as usual.
+        write_update(tx, keep, valid, crate::domain::access::Visible::All).await
     }
 
     fn detail(other: &Company) -> serde_json::Map<String, serde_json::Value> {

@@ -2,11 +2,11 @@
 //! phone, address, owner, tags and custom fields; and the uniqueness of name and domain.
 use std::collections::BTreeMap;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{ADDRESS_MAX, CompanyInput, INDUSTRIES, NAME_MAX, SIZE_BANDS, WEBSITE_MAX};
-use crate::domain::records;
 use crate::domain::{Actor, Db, FieldErrorsExt, clean, has_control, normalise, valid_phone};
+use crate::domain::{access, records};
 use crate::entities::company;
 use crate::error::{AppError, FieldErrors};
 
@@ -180,17 +180,20 @@ pub(crate) fn industry_keys() -> String {
         .join(", ")
 }
 
-/// Turns a unique-index violation into the field it concerns.
+/// Turns a unique-index violation into the field it concerns. `visible`: what the actor
+/// sees; a holder they may not see is not named (not even as being in the trash).
 pub(super) async fn conflict(
     conn: &impl ConnectionTrait,
     v: &Valid,
     except: Option<i64>,
+    visible: access::Visible,
 ) -> Result<(), AppError> {
     let mut q = company::Entity::find().filter(company::Column::NameNorm.eq(normalise(&v.name)));
     if let Some(id) = except {
         q = q.filter(company::Column::Id.ne(id));
     }
     match q.one(conn).await? {
+        Some(c) if access::hides(visible, c.owner_id) => return Err(access::taken("name")),
         Some(c) if c.deleted_at.is_some() => {
             return Err(AppError::conflict_field("name", super::in_trash(&c.name)));
         }
@@ -207,11 +210,15 @@ pub(super) async fn conflict(
         if let Some(id) = except {
             q = q.filter(company::Column::Id.ne(id));
         }
-        if q.count(conn).await? > 0 {
-            return Err(AppError::conflict_field(
-                "domain",
-                "Another company already has this domain.",
-            ));
+        match q.one(conn).await? {
+            Some(c) if access::hides(visible, c.owner_id) => return Err(access::taken("domain")),
+            Some(_) => {
+                return Err(AppError::conflict_field(
+                    "domain",
+                    "Another company already has this domain.",
+                ));
+            }
+            None => {}
         }
     }
     Ok(())
