@@ -336,7 +336,7 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             let user = users::find_by_email(&db.read, &email)
                 .await?
                 .ok_or_else(|| fail(format!("no user has the email {email}")))?;
-            crate::domain::two_factor::reset(&db, None, user.id).await?;
+            crate::domain::two_factor::reset_for(&db, None, user.id).await?;
             println!("two-factor sign-in is off for {}", user.email);
         }
         Command::Token {

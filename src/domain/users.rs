@@ -31,6 +31,8 @@ pub struct Person {
     pub role: String,
     pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Whether two-factor sign-in is on (set by `list_all`; an admin may reset it).
+    pub two_factor: bool,
 }
 
 impl From<user::Model> for Person {
@@ -42,6 +44,7 @@ impl From<user::Model> for Person {
             role: u.role,
             active: u.active,
             created_at: u.created_at,
+            two_factor: false,
         }
     }
 }
@@ -329,14 +332,20 @@ pub async fn change_password(
 
 /// Every user, active first, for the admin's user list.
 pub async fn list_all(db: &Db) -> Result<Vec<Person>, AppError> {
-    Ok(user::Entity::find()
+    let mut people: Vec<Person> = user::Entity::find()
         .order_by_desc(user::Column::Active)
         .order_by_asc(user::Column::Name)
         .all(&db.read)
         .await?
         .into_iter()
         .map(Person::from)
-        .collect())
+        .collect();
+    let ids: Vec<i64> = people.iter().map(|p| p.id).collect();
+    let on = crate::domain::two_factor::enabled_among(&db.read, &ids).await?;
+    for p in &mut people {
+        p.two_factor = on.contains(&p.id);
+    }
+    Ok(people)
 }
 
 /// Refuses a change that would leave the install without an active admin (nobody could

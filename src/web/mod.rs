@@ -399,7 +399,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/users/{id}/role", web::post().to(users::change_role))
             .route("/users/{id}/deactivate", web::post().to(users::deactivate))
-            .route("/users/{id}/activate", web::post().to(users::activate)),
+            .route("/users/{id}/activate", web::post().to(users::activate))
+            .route(
+                "/users/{id}/two-factor/reset",
+                web::post().to(users::reset_two_factor),
+            ),
     )
     .default_service(web::to(errors::not_found));
 }

@@ -73,6 +73,7 @@ mod tasks_pages;
 mod tasks_trash;
 mod token_scopes;
 mod totp;
+mod totp_reset;
 mod trash;
 mod trash_page;
 mod trash_reads;

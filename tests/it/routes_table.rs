@@ -331,6 +331,8 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/settings/users/{id}/role", Can(ManageUsers), User, "role=manager"),
     r("POST", "/settings/users/{id}/deactivate", Can(ManageUsers), User, ""),
     r("POST", "/settings/users/{id}/activate", Can(ManageUsers), User, ""),
+    // The fixture user has no two-factor: an admin is answered 409, others 403.
+    r("POST", "/settings/users/{id}/two-factor/reset", Can(ManageUsers), User, ""),
     // Loads demo records: after every other route, so they see the fixtures alone.
     r("POST", "/welcome/demo", Can(Onboarding), NO, ""),
     // Last: it ends the caller's session.

@@ -72,7 +72,7 @@ fn recovery_codes(html: &str) -> Vec<String> {
 
 /// A user with two-factor on since a while (its last code long used), and their secret
 /// and recovery codes.
-async fn user_with_two_factor(app: &TestApp, email: &str) -> (String, Vec<String>) {
+pub(crate) async fn user_with_two_factor(app: &TestApp, email: &str) -> (String, Vec<String>) {
     let mut c = app.signed_in(email, "rep").await;
     let enabled = enable(&mut c).await;
     exec(&app.db, "UPDATE two_factor SET last_step = 0").await;
@@ -80,7 +80,7 @@ async fn user_with_two_factor(app: &TestApp, email: &str) -> (String, Vec<String
 }
 
 /// Signs in with the password from `c`: the answer must send it to the second step.
-async fn password_step(c: &mut Client<impl TestService>, email: &str) {
+pub(crate) async fn password_step(c: &mut Client<impl TestService>, email: &str) {
     let res = c.sign_in(email, PASSWORD).await;
     assert_eq!(res.status, 303, "the password is right: {}", res.text());
     assert_eq!(
@@ -491,7 +491,7 @@ async fn the_command_line_turns_off_two_factor_of_a_user_who_lost_their_phone() 
     let rows = app
         .count_where(
             "audit_log",
-            " WHERE action = 'disable_two_factor' AND actor_id IS NULL",
+            " WHERE action = 'reset_two_factor' AND actor_id IS NULL",
         )
         .await;
     assert_eq!(rows, 1, "recorded as done from the command line");

@@ -43,6 +43,7 @@ pub const ACTIONS: &[&str] = &[
     "two_factor_failed",
     "enable_two_factor",
     "disable_two_factor",
+    "reset_two_factor",
     "use_recovery_code",
     "change_role",
     "change_password",

@@ -20,8 +20,8 @@ use qrcode::QrCode;
 use qrcode::render::svg;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait,
 };
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
@@ -422,12 +422,41 @@ pub async fn disable(db: &Db, actor: &Actor, proof: &str, ip: &str) -> Result<()
     reset(db, Some(actor), actor.id).await
 }
 
-/// Turns `user_id`'s two-factor off (their secret and recovery codes go), recorded in
-/// the audit log as done by `by` (None: the command line, for a user who lost their
-/// phone and every recovery code).
+/// Turns the actor's own two-factor off (their secret and recovery codes go), once
+/// `disable` has the proof.
 pub async fn reset(db: &Db, by: Option<&Actor>, user_id: i64) -> Result<(), AppError> {
     let tx = db.write.begin().await?;
-    let removed = two_factor::Entity::delete_by_id(user_id).exec(&tx).await?;
+    remove(&tx, user_id).await?;
+    audit::record(&tx, by, "disable_two_factor", "user", user_id, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Resets `user_id`'s two-factor for someone who lost their phone and every recovery
+/// code: an admin from Settings → Users (`by`, whose address the audit row keeps), or the
+/// command line (None). Their sessions end with it, so they sign in again and, while
+/// two-factor is required, are sent to set it up anew. Recorded as "reset_two_factor".
+pub async fn reset_for(db: &Db, by: Option<&Actor>, user_id: i64) -> Result<(), AppError> {
+    if let Some(admin) = by {
+        admin.require(crate::domain::Action::ManageUsers)?;
+        if admin.id == user_id {
+            return Err(AppError::conflict_field(
+                "proof",
+                "Turn your own two-factor sign-in off on your account page.",
+            ));
+        }
+    }
+    let tx = db.write.begin().await?;
+    remove(&tx, user_id).await?;
+    crate::domain::sessions::end_all_of(&tx, user_id, None).await?;
+    audit::record(&tx, by, "reset_two_factor", "user", user_id, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes the user's authenticator and recovery codes; refused when there is none.
+async fn remove(conn: &impl ConnectionTrait, user_id: i64) -> Result<(), AppError> {
+    let removed = two_factor::Entity::delete_by_id(user_id).exec(conn).await?;
     if removed.rows_affected == 0 {
         return Err(AppError::conflict_field(
             "proof",
@@ -436,9 +465,19 @@ pub async fn reset(db: &Db, by: Option<&Actor>, user_id: i64) -> Result<(), AppE
     }
     recovery_code::Entity::delete_many()
         .filter(recovery_code::Column::UserId.eq(user_id))
-        .exec(&tx)
+        .exec(conn)
         .await?;
-    audit::record(&tx, by, "disable_two_factor", "user", user_id, None).await?;
-    tx.commit().await?;
     Ok(())
+}
+
+/// The users among `ids` who have two-factor sign-in on (Settings → Users marks them).
+pub async fn enabled_among(conn: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<i64>, AppError> {
+    Ok(two_factor::Entity::find()
+        .select_only()
+        .column(two_factor::Column::UserId)
+        .filter(two_factor::Column::UserId.is_in(ids.iter().copied()))
+        .filter(two_factor::Column::EnabledAt.is_not_null())
+        .into_tuple()
+        .all(conn)
+        .await?)
 }

@@ -5,7 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::domain::{Role, invites, users};
+use crate::domain::{Role, invites, two_factor, users};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Can, CurrentUser, gate, set_flash};
 use crate::web::forms::Form;
@@ -200,4 +200,23 @@ pub async fn activate(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     set_active(&state, &user, *id, true).await
+}
+
+/// An admin resets someone's two-factor sign-in (a lost phone): it goes, their sessions
+/// end, and when two-factor is required they set it up again at their next sign-in.
+pub async fn reset_two_factor(
+    state: web::Data<AppState>,
+    user: Can<gate::ManageUsers>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    match two_factor::reset_for(&state.db, Some(&user.actor), *id).await {
+        Ok(()) => {
+            set_flash(
+                &user.session,
+                "Their two-factor sign-in was reset and their sessions ended; they sign in with their password alone, or set it up again where it is required.",
+            );
+            Ok(see_other("/settings/users"))
+        }
+        Err(e) => page(&state, &user, NewUserForm::default(), Some(e)).await,
+    }
 }
