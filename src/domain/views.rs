@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::Db;
 use crate::domain::{Action, Actor, audit, has_control, now};
-use crate::entities::{saved_view, user, view_default};
+use crate::entities::{company, saved_view, user, view_default};
 use crate::error::AppError;
 
 /// The lists that have views.
@@ -98,7 +98,7 @@ pub async fn for_list(db: &Db, actor: &Actor, list: &str) -> Result<Vec<View>, A
                 .eq(user_id)
                 .into_condition()
         });
-    Ok(select()
+    let views = select()
         .column_as(
             Expr::col((view_default::Entity, view_default::Column::ViewId)).is_not_null(),
             "is_default",
@@ -114,7 +114,47 @@ pub async fn for_list(db: &Db, actor: &Actor, list: &str) -> Result<Vec<View>, A
         .order_by_asc(saved_view::Column::Id)
         .into_model::<View>()
         .all(&db.read)
-        .await?)
+        .await?;
+    let visible = crate::domain::access::visible(db, actor).await?;
+    if visible.is_all() {
+        return Ok(views);
+    }
+    // Someone else's shared view filtering by a company the rep may not see would name
+    // it (its id or name is in the view's link): it is left out for them.
+    let mut kept = Vec::new();
+    for v in views {
+        if v.user_id == user_id || !names_hidden_company(db, visible, &v.query).await? {
+            kept.push(v);
+        }
+    }
+    Ok(kept)
+}
+
+/// Whether a view's query filters by a company `visible` does not see.
+async fn names_hidden_company(
+    db: &Db,
+    visible: crate::domain::access::Visible,
+    query: &str,
+) -> Result<bool, AppError> {
+    let pairs: Vec<(String, String)> = serde_html_form::from_str(query).unwrap_or_default();
+    for (key, value) in pairs {
+        let id = match key.as_str() {
+            "company_id" => value.trim().parse().ok(),
+            "company" => crate::domain::pick::company_named(db, &value).await?,
+            _ => None,
+        };
+        let Some(id) = id else { continue };
+        let owner: Option<Option<i64>> = company::Entity::find_by_id(id)
+            .select_only()
+            .column(company::Column::OwnerId)
+            .into_tuple()
+            .one(&db.read)
+            .await?;
+        if owner.is_some_and(|o| crate::domain::access::hides(visible, o)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 pub async fn create(

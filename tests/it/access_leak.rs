@@ -56,6 +56,11 @@ fn page_paths(w: &crate::access::World) -> Vec<String> {
             "/companies/{company}/merge?with=X%20(%23{})",
             w.quin.company
         ),
+        // Filters naming the other rep's company (as a manager's shared view may).
+        format!("/contacts?company_id={}", w.quin.company),
+        format!("/deals?company={}", w.quin.company),
+        format!("/deals/list?company={}", w.quin.company),
+        format!("/deals?company=X%20(%23{})", w.quin.company),
         format!("/activities?contact_id={contact}&with_deals=true"),
         format!("/activities?company_id={company}&with_deals=true"),
         format!("/activities?deal_id={deal}"),

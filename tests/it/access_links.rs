@@ -224,3 +224,25 @@ fn edit_form_fields(html: &str) -> Vec<(String, String)> {
     }
     out
 }
+
+/// A manager's shared view filtering by the other rep's company is left out of the
+/// rep's list of views (its link would name the company); other shared views stay.
+#[actix_web::test]
+async fn a_shared_view_naming_another_rep_s_company_is_not_shown_to_the_rep() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let manager = app.user("boss@example.com", "manager").await;
+    let query = format!("company_id={}", w.quin.company);
+    for (name, query) in [("Key account", query.as_str()), ("By name", "sort=name")] {
+        cairn::domain::views::create(&app.db, &manager, "contacts", name, query, true)
+            .await
+            .expect("a shared view");
+    }
+    rule(&app, true).await;
+    let mut rep = app.client().await;
+    rep.sign_in(REP1, PASSWORD).await;
+    let page = rep.get("/contacts").await.text();
+    assert!(page.contains("By name"), "{page}");
+    assert!(!page.contains("Key account"), "{page}");
+    assert!(!page.contains(&query), "{page}");
+}
