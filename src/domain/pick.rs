@@ -5,7 +5,7 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::Db;
-use crate::domain::access::{self, Visible};
+use crate::domain::access;
 use crate::domain::companies::matching;
 use crate::domain::deals::ContactRef;
 use crate::domain::{Actor, FieldErrorsExt, has_control, normalise, search};
@@ -45,7 +45,7 @@ pub async fn resolve(
             }
             // Chosen by its id, it is the domain's to refuse as one that does not exist
             // (unless the deal has it already); named, it is said to be someone else's.
-            Some(c) if trailing_id(company).is_none() && !sees(visible, c.owner_id) => {
+            Some(c) if trailing_id(company).is_none() && access::hides(visible, c.owner_id) => {
                 fields.set("company", access::OTHERS_COMPANY_NAMED);
                 None
             }
@@ -86,11 +86,6 @@ pub async fn resolve(
         company_id,
         contact_ids,
     })
-}
-
-/// Whether a record owned by `owner` is one `visible` sees.
-fn sees(visible: Visible, owner: Option<i64>) -> bool {
-    visible.owner().is_none_or(|me| owner == Some(me))
 }
 
 /// Which of the contacts `ids` `me` owns.
