@@ -46,6 +46,7 @@ mod markdown;
 mod merge;
 mod oidc;
 mod oidc_provider;
+mod oidc_two_factor;
 mod openapi;
 mod organisation;
 mod owners;
