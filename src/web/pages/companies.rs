@@ -320,17 +320,16 @@ impl Listed for Company {
         self.name.clone()
     }
 
-    const CSV_HEADER: &'static [&'static str] = &[
-        "id",
-        "name",
-        "domain",
-        "industry",
-        "size_band",
-        "website",
-        "phone",
-        "address",
-        "contacts",
-    ];
+    fn csv_header() -> Vec<&'static str> {
+        // Its own fields as a merge lists them, without the owner, then the contact count.
+        let own = companies::MERGE_FIELDS
+            .into_iter()
+            .filter(|f| *f != "owner_id");
+        std::iter::once("id")
+            .chain(own)
+            .chain(["contacts"])
+            .collect()
+    }
 
     fn csv(&self) -> Vec<String> {
         vec![

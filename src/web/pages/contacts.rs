@@ -457,17 +457,19 @@ impl Listed for Contact {
         self.full_name()
     }
 
-    const CSV_HEADER: &'static [&'static str] = &[
-        "id",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "company",
-        "company_id",
-        "title",
-        "source",
-    ];
+    fn csv_header() -> Vec<&'static str> {
+        vec![
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "company",
+            "company_id",
+            "title",
+            "source",
+        ]
+    }
 
     fn csv(&self) -> Vec<String> {
         vec![
