@@ -413,21 +413,28 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
     Ok(activity)
 }
 
-/// A timeline request as it arrives (page and API alike).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    pub deal_id: Option<i64>,
-    pub contact_id: Option<i64>,
-    pub company_id: Option<i64>,
-    pub page: Option<String>,
-    pub per_page: Option<String>,
-    /// The last entry already shown (`<RFC 3339 time>_<id>`): the page's "Show older"
-    /// continues after it, so entries logged or removed meanwhile do not shift the rest.
-    pub before: Option<String>,
-    /// For a contact or a company: also what was logged on its deals.
-    #[serde(default)]
-    pub with_deals: bool,
+crate::domain::params::paged_params! {
+    /// A timeline request as it arrives (page and API alike), as the OpenAPI document
+    /// describes it.
+    #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+    #[serde(deny_unknown_fields)]
+    #[into_params(parameter_in = Query)]
+    pub struct ListParams {
+        /// The deal's activities
+        pub deal_id: Option<i64>,
+        /// The contact's activities
+        pub contact_id: Option<i64>,
+        /// The company's activities
+        pub company_id: Option<i64>,
+        // The page's "Show older" continues after the last entry it showed, so entries
+        // logged or removed meanwhile do not shift the rest.
+        /// Only entries older than this one: `<occurred_at>_<id>` of the last entry seen (its RFC 3339 time, `_`, its id)
+        pub before: Option<String>,
+        /// For a contact or company: also the activities of its deals
+        #[serde(default)]
+        #[param(value_type = Option<bool>)]
+        pub with_deals: bool,
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

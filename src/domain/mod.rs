@@ -14,6 +14,7 @@ pub mod invites;
 pub mod markdown;
 pub mod onboarding;
 pub mod organisation;
+pub mod params;
 pub mod passwords;
 pub mod permissions;
 pub mod pick;
