@@ -348,6 +348,25 @@ pub async fn update(
     Ok(contact)
 }
 
+/// The contact's columns from its checked values, as an insert and an update both set
+/// them (the id, the trash columns and `created_at` are left to the insert).
+fn active_model(v: &Valid, company_id: Option<i64>, at: DateTime<Utc>) -> contact::ActiveModel {
+    contact::ActiveModel {
+        first_name: Set(v.first_name.clone()),
+        last_name: Set(v.last_name.clone()),
+        email: Set(v.email.clone()),
+        email_norm: Set(v.email_norm.clone()),
+        phone: Set(v.phone.clone()),
+        company_id: Set(company_id),
+        title: Set(v.title.clone()),
+        source: Set(v.source.clone()),
+        owner_id: Set(v.owner_id),
+        custom: Set(v.custom.clone()),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+}
+
 /// Stores validated values (and tags, when given) on contact `id`, inside `tx`.
 async fn write_update(
     tx: &impl ConnectionTrait,
@@ -357,20 +376,7 @@ async fn write_update(
 ) -> Result<(), AppError> {
     let company = company_in(tx, v, known).await?;
     let res = contact::Entity::update_many()
-        .set(contact::ActiveModel {
-            first_name: Set(v.first_name.clone()),
-            last_name: Set(v.last_name.clone()),
-            email: Set(v.email.clone()),
-            email_norm: Set(v.email_norm.clone()),
-            phone: Set(v.phone.clone()),
-            company_id: Set(company.as_ref().map(|c| c.id)),
-            title: Set(v.title.clone()),
-            source: Set(v.source.clone()),
-            owner_id: Set(v.owner_id),
-            custom: Set(v.custom.clone()),
-            updated_at: Set(now()),
-            ..Default::default()
-        })
+        .set(active_model(v, company.as_ref().map(|c| c.id), now()))
         .filter(contact::Column::Id.eq(id))
         .filter(contact::Column::DeletedAt.is_null())
         .exec(tx)

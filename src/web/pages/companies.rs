@@ -250,6 +250,7 @@ impl Edited for Company {
 #[template(path = "companies/delete.html")]
 struct DeletePage {
     l: Layout,
+    kind: &'static crate::domain::records::Kind,
     c: Company,
 }
 
@@ -277,7 +278,11 @@ impl records::Rendered for Company {
     }
 
     fn delete_page(l: Layout, c: Company) -> Result<HttpResponse, AppError> {
-        ok(&DeletePage { l, c })
+        ok(&DeletePage {
+            l,
+            kind: &companies::KIND,
+            c,
+        })
     }
 }
 
