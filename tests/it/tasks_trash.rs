@@ -16,8 +16,7 @@ async fn late_task_about<S: TestService>(
     field: &str,
     id: i64,
 ) -> i64 {
-    c.add(
-        "tasks",
+    c.add_task(
         token,
         json!({"title": title, "due_date": yesterday(), field: id}),
     )
@@ -30,12 +29,8 @@ async fn a_task_about_a_trashed_contact_leaves_my_tasks_and_the_overdue_count() 
     let (mut c, token) = app.rep_signed_in().await;
     let ana = c.add_contact(&token, "Ana", "Adeyemi", "ana@x.test").await;
     late_task_about(&mut c, &token, "Call Ana", "contact_id", ana).await;
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "Plan", "due_date": yesterday()}),
-    )
-    .await;
+    c.add_task(&token, json!({"title": "Plan", "due_date": yesterday()}))
+        .await;
     let before = c.get("/tasks").await.text();
     assert_eq!(badge(&before), "2", "both count before the trash");
     c.trash("contacts", ana, &token).await;
@@ -77,7 +72,7 @@ async fn the_api_hides_a_task_whose_company_is_in_the_trash() {
     let (manager, mut c) = app.api_client("manager").await;
     let co = c.add_company(&manager, "Acme").await;
     let about = late_task_about(&mut c, &manager, "Renew Acme", "company_id", co).await;
-    let other = c.add("tasks", &manager, json!({"title": "Expenses"})).await;
+    let other = c.add_task(&manager, json!({"title": "Expenses"})).await;
     c.trash("companies", co, &manager).await;
     let list = c.get_json("/api/v1/tasks", &manager).await;
     assert_eq!(
@@ -143,7 +138,7 @@ async fn purging_the_record_deletes_its_tasks() {
     let (token, mut c) = app.api_client("admin").await;
     let deal = c.add_deal(&token, "Pilot").await;
     late_task_about(&mut c, &token, "Send the quote", "deal_id", deal).await;
-    c.add("tasks", &token, json!({"title": "Expenses"})).await;
+    c.add_task(&token, json!({"title": "Expenses"})).await;
     c.trash("deals", deal, &token).await;
     let mut admin = app.signed_in("admin@example.com", "admin").await;
     admin.get("/settings/trash").await;

@@ -341,19 +341,28 @@ pub async fn for_record(db: &Db, subject: Subject) -> Result<Vec<Task>, AppError
     Ok(tasks)
 }
 
-/// The API's list request as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    pub assignee_id: Option<i64>,
-    pub contact_id: Option<i64>,
-    pub company_id: Option<i64>,
-    pub deal_id: Option<i64>,
-    pub done: Option<String>,
-    pub due_before: Option<String>,
-    pub due_after: Option<String>,
-    pub page: Option<String>,
-    pub per_page: Option<String>,
+crate::domain::params::paged_params! {
+    /// The API's list request as it arrives, as the OpenAPI document describes it.
+    #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+    #[serde(deny_unknown_fields)]
+    #[into_params(parameter_in = Query)]
+    pub struct ListParams {
+        /// Tasks assigned to this user
+        pub assignee_id: Option<i64>,
+        /// Tasks about this contact
+        pub contact_id: Option<i64>,
+        /// Tasks about this company
+        pub company_id: Option<i64>,
+        /// Tasks about this deal
+        pub deal_id: Option<i64>,
+        /// Only done (true) or open (false) tasks
+        #[param(value_type = Option<bool>)]
+        pub done: Option<String>,
+        /// Due before this time or date
+        pub due_before: Option<String>,
+        /// Due at or after this time or date
+        pub due_after: Option<String>,
+    }
 }
 
 /// A bound of `due_before`/`due_after`: an instant, or a date (compared with timed tasks

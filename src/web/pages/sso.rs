@@ -2,6 +2,7 @@
 //! `/login/sso` sends the browser to the provider, `/login/sso/callback` is where it
 //! comes back. What the browser must keep in between (state, nonce, PKCE verifier) rides
 //! in its encrypted session cookie and is used once.
+use crate::web::filters;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

@@ -42,6 +42,7 @@ struct Notice {
     l: Layout,
     bin: Bin,
     id: i64,
+    keep_days: i64,
 }
 
 pub async fn index(
@@ -141,6 +142,7 @@ pub async fn or_notice(
         l: Layout::for_user(user, bin_section(bin)),
         bin,
         id,
+        keep_days: trash::KEEP_DAYS,
     })
 }
 
