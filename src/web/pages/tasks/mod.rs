@@ -8,7 +8,7 @@ mod panel;
 pub use form::{Draft, TaskForm, edit, update};
 use form::{about, back_of, due_of, form_error, record_of};
 use panel::panel_with;
-pub use panel::{Panel, panel};
+pub use panel::{Frozen, Panel, frozen, panel};
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
