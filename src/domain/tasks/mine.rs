@@ -5,6 +5,8 @@
 //! `due_date`, per assignee or for everyone), read with a LIMIT and merged here: no
 //! group ever reads more than a page of rows, however many tasks there are; counts are
 //! only taken when a group has more than it shows.
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Asterisk, Expr, ExprTrait};
@@ -321,7 +323,7 @@ pub async fn board(
     scope: Scope,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Result<Board, AppError> {
+) -> Result<Arc<Board>, AppError> {
     let scope = Scope::for_actor(db, actor, scope).await?;
     // Read the counter before the tasks: whatever is built is at least this new.
     let counter = match scope {
@@ -329,7 +331,9 @@ pub async fn board(
         Scope::User(_) | Scope::Everyone => tasks_counter(db).await?,
     };
     let Some(counter) = counter else {
-        return build_board(db, scope, (tz, now), Counts::Kept).await;
+        return Ok(Arc::new(
+            build_board(db, scope, (tz, now), Counts::Kept).await?,
+        ));
     };
     let key = (scope, tz);
     let kept = db
@@ -339,12 +343,11 @@ pub async fn board(
         })
         .await?;
     if kept.built_at <= now && now < kept.good_until {
-        return Ok((*kept).clone());
+        return Ok(kept);
     }
     // A task changed group since: built again (each request that sees this does).
-    let b = build_board(db, scope, (tz, now), Counts::Fresh).await?;
-    db.task_boards
-        .insert(key, counter, std::sync::Arc::new(b.clone()));
+    let b = Arc::new(build_board(db, scope, (tz, now), Counts::Fresh).await?);
+    db.task_boards.insert(key, counter, b.clone());
     Ok(b)
 }
 

@@ -56,7 +56,7 @@ pub(super) async fn panel_with(
     let rows = tasks::for_record(&state.db, subject)
         .await?
         .into_iter()
-        .map(|t| Row::of(t, user, at, &day))
+        .map(|t| Row::of(&t, user, at, &day))
         .collect();
     let overdue = if oob_badge {
         tasks::overdue_count(&state.db, &user.actor, user.tz, at).await?
@@ -113,7 +113,7 @@ pub async fn frozen(
         .await?
         .into_iter()
         .map(|t| {
-            let row = Row::of(t.clone(), user, at, &day);
+            let row = Row::of(&t, user, at, &day);
             Frozen {
                 title: row.title,
                 due: row.due,
