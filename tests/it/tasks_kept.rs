@@ -1,6 +1,8 @@
 //! My tasks boards kept under the `tasks` change counter: a kept board is served while
 //! nothing it shows has changed, and is retired by a task write or a rename from any
 //! process, and when a task changes group with the clock.
+use std::sync::Arc;
+
 use cairn::domain::Actor;
 use cairn::domain::tasks::{self, Board, Scope, TaskInput};
 use cairn::entities::change_counter;
@@ -33,7 +35,7 @@ async fn task(
 }
 
 /// `who`'s own My tasks in UTC at `now`.
-async fn board(app: &TestApp, who: &Actor, now: &str) -> Board {
+async fn board(app: &TestApp, who: &Actor, now: &str) -> Arc<Board> {
     tasks::board(&app.db, who, Scope::User(who.id), chrono_tz::UTC, at(now))
         .await
         .expect("My tasks")
@@ -104,9 +106,9 @@ async fn a_contact_renamed_by_another_process_is_renamed_on_a_kept_board() {
         ..TaskInput::default()
     };
     tasks::create(&app.db, &rep, &input).await.expect("create");
-    let name = |b: &Board| b.upcoming.tasks[0].contact_name.clone();
+    let name = |b: Arc<Board>| b.upcoming.tasks[0].contact_name.clone();
     assert_eq!(
-        name(&board(&app, &rep, NOW).await).as_deref(),
+        name(board(&app, &rep, NOW).await).as_deref(),
         Some("Ana Adeyemi")
     );
     let other = app.other_process().await;
@@ -116,7 +118,7 @@ async fn a_contact_renamed_by_another_process_is_renamed_on_a_kept_board() {
     )
     .await;
     assert_eq!(
-        name(&board(&app, &rep, NOW).await).as_deref(),
+        name(board(&app, &rep, NOW).await).as_deref(),
         Some("Anna Adeyemi"),
         "the rename retired the kept board"
     );
