@@ -66,6 +66,7 @@ mod tags;
 mod task_mail;
 mod tasks;
 mod tasks_groups;
+mod tasks_kept;
 mod tasks_more;
 mod tasks_pages;
 mod tasks_trash;
