@@ -298,6 +298,8 @@ async fn shutdown_signal() {
     }
 }
 
+/// Runs one command-line tool. Long on purpose: one short arm per command, so every
+/// command's work can be found from this one match.
 async fn tool(config: Config, command: Command) -> Result<(), Failure> {
     let db = open(&config).await?;
     match command {

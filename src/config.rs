@@ -87,6 +87,8 @@ fn bad(setting: &'static str, reason: impl Into<String>) -> ConfigError {
 }
 
 impl Settings {
+    /// The settings checked, each refusal naming its setting. Long on purpose: one short
+    /// check per setting, so every setting's rule is read in one place.
     pub fn validate(&self) -> Result<Config, ConfigError> {
         let url = self.database_url.trim();
         if !(url.starts_with("sqlite:")

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
-use crate::domain::{Action, Actor, FieldErrorsExt, Page, audit, normalise, now};
+use crate::domain::{Action, Actor, Page, audit, normalise, now};
 use crate::entities::{company, contact};
 
 mod list;
@@ -23,7 +23,7 @@ mod merge;
 mod validate;
 
 pub use validate::normalise_domain;
-use validate::{Valid, conflict, industry_keys, validate};
+use validate::{Valid, conflict, validate};
 
 use crate::error::{AppError, FieldErrors};
 pub use list::{CompanyFilters, ListParams};
@@ -231,45 +231,16 @@ pub async fn update(
     actor.require(Action::WriteRecords)?;
     let current = get(db, actor, id).await?;
     let mut input = CompanyInput::from(&current);
-    let mut changed: Vec<&str> = Vec::new();
-    let mut nulls = FieldErrors::new();
-    if let Some(name) = patch.name {
-        input.name = name;
-        changed.push("name");
-    }
-    macro_rules! apply {
-        ($field:ident) => {
-            if let Some(value) = patch.$field {
-                input.$field = value;
-                changed.push(stringify!($field));
-            }
-        };
-    }
-    apply!(domain);
-    apply!(industry);
-    apply!(size_band);
-    apply!(website);
-    apply!(phone);
-    apply!(address);
-    if let Some(tags) = patch.tags {
-        input.tags = Some(tags);
-        changed.push("tags");
-    }
-    if let Some(custom) = patch.custom_fields {
-        input.custom_fields = Some(custom);
-        changed.push("custom_fields");
-    }
-    match patch.owner_id {
-        Some(Some(o)) => {
-            input.owner_id = Some(o);
-            changed.push("owner_id");
-        }
-        Some(None) => nulls.set("owner_id", "owner_id cannot be null."),
-        None => {}
-    }
-    if !nulls.is_empty() {
-        return Err(AppError::validation(nulls));
-    }
+    let mut o = records::Overlay::default();
+    o.optional("name", &mut input.name, patch.name);
+    o.optional("domain", &mut input.domain, patch.domain);
+    o.optional("industry", &mut input.industry, patch.industry);
+    o.optional("size_band", &mut input.size_band, patch.size_band);
+    o.optional("website", &mut input.website, patch.website);
+    o.optional("phone", &mut input.phone, patch.phone);
+    o.optional("address", &mut input.address, patch.address);
+    o.shared(&mut input, patch.owner_id, patch.tags, patch.custom_fields);
+    let changed = o.finish()?;
     // A domain that only came from the website follows the website.
     if patch_touches_website_only(&changed)
         && current.domain == current.website.as_deref().and_then(normalise_domain)

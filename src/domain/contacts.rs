@@ -8,11 +8,9 @@ use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
-use crate::domain::{
-    Action, Actor, FieldErrorsExt, Page, access, audit, companies, double_option, normalise, now,
-};
+use crate::domain::{Action, Actor, Page, access, audit, companies, double_option, normalise, now};
 use crate::entities::{company, contact};
-use crate::error::{AppError, FieldErrors};
+use crate::error::AppError;
 
 pub const SOURCES: [&str; 7] = [
     "organic", "referral", "paid", "event", "import", "stripe", "other",
@@ -310,8 +308,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &ContactInput) -> Result<Cont
 }
 
 /// Applies a patch: the stored contact with the patch's fields over it, checked as a
-/// whole, written under its version. A little over the usual length for the patch's
-/// field-by-field overlay.
+/// whole, written under its version.
 pub async fn update(
     db: &Db,
     actor: &Actor,
@@ -324,66 +321,30 @@ pub async fn update(
     get(db, actor, id).await?;
     let current: Contact = records::get_in(&db.read, id).await?;
     let mut input = ContactInput::from(&current);
-    let mut changed: Vec<&str> = Vec::new();
-    // Optional fields: `null` clears them.
-    macro_rules! apply {
-        ($field:ident) => {
-            if let Some(value) = patch.$field {
-                input.$field = value;
-                changed.push(stringify!($field));
-            }
-        };
-    }
-    // Required fields: absent keeps them, `null` is refused.
-    let mut nulls = FieldErrors::new();
-    macro_rules! apply_required {
-        ($field:ident) => {
-            match patch.$field {
-                Some(Some(value)) => {
-                    input.$field = value.into();
-                    changed.push(stringify!($field));
-                }
-                Some(None) => nulls.set(
-                    stringify!($field),
-                    format!("{} cannot be null.", stringify!($field)),
-                ),
-                None => {}
-            }
-        };
-    }
-    apply_required!(first_name);
-    apply_required!(last_name);
-    apply!(email);
-    apply!(phone);
-    apply!(company);
+    let mut o = records::Overlay::default();
+    o.required("first_name", &mut input.first_name, patch.first_name);
+    o.required("last_name", &mut input.last_name, patch.last_name);
+    o.optional("email", &mut input.email, patch.email);
+    o.optional("phone", &mut input.phone, patch.phone);
+    o.optional("company", &mut input.company, patch.company);
     match patch.company_id {
         Some(Some(id)) => {
             input.company_id = Some(id);
-            if !changed.contains(&"company") {
+            if !o.changed.contains(&"company") {
                 input.company = None;
             }
-            changed.push("company_id");
+            o.changed.push("company_id");
         }
         Some(None) => {
             input.company = None;
-            changed.push("company_id");
+            o.changed.push("company_id");
         }
         None => {}
     }
-    apply!(title);
-    apply_required!(source);
-    apply_required!(owner_id);
-    if let Some(tags) = patch.tags {
-        input.tags = Some(tags);
-        changed.push("tags");
-    }
-    if let Some(custom) = patch.custom_fields {
-        input.custom_fields = Some(custom);
-        changed.push("custom_fields");
-    }
-    if !nulls.is_empty() {
-        return Err(AppError::validation(nulls));
-    }
+    o.optional("title", &mut input.title, patch.title);
+    o.required("source", &mut input.source, patch.source);
+    o.shared(&mut input, patch.owner_id, patch.tags, patch.custom_fields);
+    o.finish()?;
     let v = validate(
         db,
         actor,
@@ -413,6 +374,25 @@ pub async fn update(
     Ok(contact)
 }
 
+/// The contact's columns from its checked values, as an insert and an update both set
+/// them (the id, the trash columns and `created_at` are left to the insert).
+fn active_model(v: &Valid, company_id: Option<i64>, at: DateTime<Utc>) -> contact::ActiveModel {
+    contact::ActiveModel {
+        first_name: Set(v.first_name.clone()),
+        last_name: Set(v.last_name.clone()),
+        email: Set(v.email.clone()),
+        email_norm: Set(v.email_norm.clone()),
+        phone: Set(v.phone.clone()),
+        company_id: Set(company_id),
+        title: Set(v.title.clone()),
+        source: Set(v.source.clone()),
+        owner_id: Set(v.owner_id),
+        custom: Set(v.custom.clone()),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+}
+
 /// Stores validated values (and tags, when given) on contact `id`, inside `tx`.
 async fn write_update(
     tx: &impl ConnectionTrait,
@@ -422,20 +402,7 @@ async fn write_update(
 ) -> Result<(), AppError> {
     let company = company_in(tx, v, known).await?;
     let res = contact::Entity::update_many()
-        .set(contact::ActiveModel {
-            first_name: Set(v.first_name.clone()),
-            last_name: Set(v.last_name.clone()),
-            email: Set(v.email.clone()),
-            email_norm: Set(v.email_norm.clone()),
-            phone: Set(v.phone.clone()),
-            company_id: Set(company.as_ref().map(|c| c.id)),
-            title: Set(v.title.clone()),
-            source: Set(v.source.clone()),
-            owner_id: Set(v.owner_id),
-            custom: Set(v.custom.clone()),
-            updated_at: Set(now()),
-            ..Default::default()
-        })
+        .set(active_model(v, company.as_ref().map(|c| c.id), now()))
         .filter(contact::Column::Id.eq(id))
         .filter(contact::Column::DeletedAt.is_null())
         .exec(tx)

@@ -14,6 +14,7 @@ pub mod invites;
 pub mod markdown;
 pub mod onboarding;
 pub mod organisation;
+pub mod params;
 pub mod passwords;
 pub mod permissions;
 pub mod pick;
@@ -191,6 +192,24 @@ pub fn check_text(fields: &mut crate::error::FieldErrors, field: &str, value: &s
         return false;
     }
     true
+}
+
+/// Puts "`label` must be one of: …." on `field` when `value` is set to none of `allowed`.
+pub fn check_one_of(
+    fields: &mut crate::error::FieldErrors,
+    field: &str,
+    label: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+) {
+    if let Some(v) = value
+        && !allowed.contains(&v)
+    {
+        fields.set(
+            field,
+            format!("{label} must be one of: {}.", allowed.join(", ")),
+        );
+    }
 }
 
 /// Lower case with runs of whitespace collapsed: the form uniqueness is checked on.

@@ -9,12 +9,16 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 use crate::domain::cache::{AuthCache, CounterCache, TtlCache};
 use crate::domain::contacts::batch::Queue;
 use crate::domain::deals::{Board, BoardQuery, DealTable, ListQuery};
-use crate::domain::tasks::Scope;
 use crate::domain::tasks::due::Group;
+use crate::domain::tasks::{Board as TaskBoard, Scope};
 
 /// Distinct board filters (and deal-table pages) kept at once; each entry holds up to a
 /// few hundred cards.
 const BOARD_CACHE_ENTRIES: usize = 64;
+
+/// My tasks boards kept at once (whose tasks and in which zone); each holds under a
+/// hundred tasks.
+const TASK_BOARD_ENTRIES: usize = 256;
 
 /// The read and write connections (see `crate::db::Pools`) and the process's caches.
 #[derive(Clone)]
@@ -34,6 +38,10 @@ pub struct Db {
     /// zone whose days make the groups (5 s; `tasks::overdue_count` for the navigation,
     /// the group totals of My tasks): a count walks every task of its group.
     pub task_counts: Arc<TtlCache<(Scope, Tz, Group), u64>>,
+    /// Built My tasks boards, by whose tasks and time zone, good while the `tasks` change
+    /// counter is unchanged and until the first task shown changes group
+    /// (`tasks::Board::good_until`).
+    pub task_boards: Arc<CounterCache<(Scope, Tz), TaskBoard>>,
     /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
     pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
     /// Whether reps see only their own records (`access`; read at most every 2 s).
@@ -51,6 +59,7 @@ impl Db {
             deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             contact_queue: Arc::default(),
             task_counts: Arc::default(),
+            task_boards: Arc::new(CounterCache::new(TASK_BOARD_ENTRIES)),
             org_cache: Arc::default(),
             access_cache: Arc::default(),
         })

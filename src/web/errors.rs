@@ -1,6 +1,7 @@
 //! Browser requests get errors as pages: a full page for normal and boosted navigation,
 //! a short message for htmx fragment requests (shown as a toast, nothing swapped), and a
 //! redirect to the sign-in page when the session is missing. The API keeps the JSON.
+use crate::web::filters;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};

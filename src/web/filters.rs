@@ -6,6 +6,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+/// What a role may do, for `l.can(filters::Action::…)`: templates reach the domain's
+/// permission table through this module only, never by a `crate::` path.
+pub use crate::domain::Action;
+
 /// A time as RFC 3339 for a `<time datetime>`; `app.js` shows it in the viewer's zone.
 #[askama::filter_fn]
 pub fn iso(t: &DateTime<Utc>, _: &dyn askama::Values) -> askama::Result<String> {

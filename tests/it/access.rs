@@ -52,8 +52,7 @@ pub async fn world(app: &TestApp) -> World {
     )
     .await;
     let errand = c
-        .add(
-            "tasks",
+        .add_task(
             &rep2,
             json!({"title": "Quintessa errand", "assignee_id": rep1_id, "deal_id": quin.deal,
                    "due_date": crate::given::yesterday()}),
@@ -108,9 +107,7 @@ async fn records(
     )
     .await;
     let task = c
-        .add(
-            "tasks",
-            token,
+        .add_task(token,
             json!({"title": format!("{name} task"), "deal_id": deal, "due_date": crate::given::yesterday()}),
         )
         .await;

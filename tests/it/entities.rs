@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::http::Method;
-use cairn::domain::{custom_fields, settings, views};
+use cairn::domain::{Actor, custom_fields, settings, views};
 use cairn::entities::*;
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait, FromQueryResult, Statement};
 use serde_json::json;
@@ -102,33 +102,52 @@ async fn every_entity_reads_its_table() {
     let admin = app.user("admin@example.com", "admin").await;
     let token = app.token("admin@example.com").await;
     let mut c = app.client().await;
+    seed_records(&mut c, &token).await;
+    let rep = seed_settings(&app, &mut c, &token, &admin).await;
+    seed_accounts(&app, &mut c, &admin, &rep).await;
+    let mut failures = Vec::new();
+    for (table, read) in entities() {
+        match read(&app.db.read).await {
+            Ok(0) => failures.push(format!("{table}: no row read back after seeding")),
+            Ok(_) => {}
+            Err(e) => failures.push(format!("{table}: {e}")),
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "entities that do not read their table on {:?}:\n{}",
+        app.db.backend(),
+        failures.join("\n")
+    );
+}
 
-    // Through the API: a tagged contact and company, a deal with the contact that moves
-    // to another stage, and an activity on it.
+/// Through the API: a tagged contact and company, a deal with the contact that moves to
+/// another stage, an activity on it with a revision, and two tasks.
+async fn seed_records(c: &mut Client<impl TestService>, token: &str) {
     let contact = c
         .create(
             "/api/v1/contacts",
-            &token,
+            token,
             json!({"first_name": "Ana", "last_name": "S", "tags": ["vip"]}),
         )
         .await;
     let company = c
         .create(
             "/api/v1/companies",
-            &token,
+            token,
             json!({"name": "Acme", "tags": ["enterprise"]}),
         )
         .await;
     let deal = c
         .create(
             "/api/v1/deals",
-            &token,
+            token,
             json!({"title": "Pilot", "amount": 1000, "currency": "EUR", "company_id": company,
                    "contact_ids": [contact], "expected_close": "2026-12-31"}),
         )
         .await;
     let pipelines = c
-        .api(Method::GET, "/api/v1/pipelines", &token, None)
+        .api(Method::GET, "/api/v1/pipelines", token, None)
         .await
         .json();
     let qualified = pipelines[0]["stages"][1]["id"]
@@ -138,7 +157,7 @@ async fn every_entity_reads_its_table() {
         .api(
             Method::POST,
             &format!("/api/v1/deals/{deal}/move"),
-            &token,
+            token,
             Some(json!({"stage_id": qualified, "version": 1})),
         )
         .await;
@@ -146,7 +165,7 @@ async fn every_entity_reads_its_table() {
     let note = c
         .create(
             "/api/v1/activities",
-            &token,
+            token,
             json!({"kind": "note", "body": "Met the CTO.", "deal_id": deal}),
         )
         .await;
@@ -154,7 +173,7 @@ async fn every_entity_reads_its_table() {
     c.api_ok(
         Method::PATCH,
         &format!("/api/v1/activities/{note}"),
-        &token,
+        token,
         Some(json!({"body": "Met the CTO and the CFO."})),
     )
     .await;
@@ -162,25 +181,33 @@ async fn every_entity_reads_its_table() {
     // A task due on a date and one due at a time (the date and timestamp columns).
     c.create(
         "/api/v1/tasks",
-        &token,
+        token,
         json!({"title": "Follow up", "due_date": "2026-12-03", "deal_id": deal}),
     )
     .await;
     c.create(
         "/api/v1/tasks",
-        &token,
+        token,
         json!({"title": "Call", "due_at": "2026-12-03T09:30:00Z", "done": true}),
     )
     .await;
+}
 
-    // Through the domain: a default saved view, a custom field and a setting.
-    let view = views::create(&app.db, &admin, "contacts", "Mine", "sort=name", true)
+/// Through the domain: a default saved view, a custom field, a setting and the nightly
+/// job; then a new rep, whom it returns.
+async fn seed_settings(
+    app: &TestApp,
+    c: &mut Client<impl TestService>,
+    token: &str,
+    admin: &Actor,
+) -> Actor {
+    let view = views::create(&app.db, admin, "contacts", "Mine", "sort=name", true)
         .await
         .expect("save a view");
-    views::set_default(&app.db, &admin, "contacts", Some(view.id))
+    views::set_default(&app.db, admin, "contacts", Some(view.id))
         .await
         .expect("make it the default");
-    custom_fields::create(&app.db, &admin, "contact", "Budget", "number", &[], false)
+    custom_fields::create(&app.db, admin, "contact", "Budget", "number", &[], false)
         .await
         .expect("define a custom field");
     settings::set(&app.db.write, "entities_test", "1")
@@ -191,19 +218,28 @@ async fn every_entity_reads_its_table() {
         .expect("schedule the nightly clean-up job");
 
     // Notification preferences, and a deal handed to a rep, which emails them (outbox).
-    cairn::mail::prefs::save(&app.db, &admin, &Default::default())
+    cairn::mail::prefs::save(&app.db, admin, &Default::default())
         .await
         .expect("save notification preferences");
     let rep = app.user("rep@example.com", "rep").await;
     c.create(
         "/api/v1/deals",
-        &token,
+        token,
         json!({"title": "Handed over", "owner_id": rep.id}),
     )
     .await;
+    rep
+}
 
-    // An invitation, and a password reset asked for (its request and its link).
-    cairn::domain::invites::create(&app.db, &admin, "new@example.com", "rep")
+/// Accounts: an invitation, a password reset, the rep's two-factor with a sign-in
+/// pending, a session and a failed sign-in.
+async fn seed_accounts(
+    app: &TestApp,
+    c: &mut Client<impl TestService>,
+    admin: &Actor,
+    rep: &Actor,
+) {
+    cairn::domain::invites::create(&app.db, admin, "new@example.com", "rep")
         .await
         .expect("invite");
     cairn::domain::resets::request(&app.db, "rep@example.com", "192.0.2.1")
@@ -212,7 +248,7 @@ async fn every_entity_reads_its_table() {
 
     // Two-factor: the rep turns it on (a secret and recovery codes), then their password
     // leaves a sign-in pending until a code comes.
-    cairn::domain::two_factor::begin_setup(&app.db, &rep)
+    cairn::domain::two_factor::begin_setup(&app.db, rep)
         .await
         .expect("begin two-factor set-up");
     let secret = cairn::domain::two_factor::enrolment(&app.db.read, rep.id, &rep.email)
@@ -226,7 +262,7 @@ async fn every_entity_reads_its_table() {
         .expect("a TOTP")
         .generate_current()
         .to_string();
-    cairn::domain::two_factor::confirm(&app.db, &rep, &code)
+    cairn::domain::two_factor::confirm(&app.db, rep, &code)
         .await
         .expect("turn two-factor on");
     let pending = app
@@ -250,19 +286,4 @@ async fn every_entity_reads_its_table() {
         .sign_in("nobody@example.com", PASSWORD)
         .await;
     assert_ne!(refused.status, 303, "an unknown address signed in");
-
-    let mut failures = Vec::new();
-    for (table, read) in entities() {
-        match read(&app.db.read).await {
-            Ok(0) => failures.push(format!("{table}: no row read back after seeding")),
-            Ok(_) => {}
-            Err(e) => failures.push(format!("{table}: {e}")),
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "entities that do not read their table on {:?}:\n{}",
-        app.db.backend(),
-        failures.join("\n")
-    );
 }

@@ -50,6 +50,19 @@ where
             .await
     }
 
+    /// Adds a task (`body`: its fields as the API takes them) as `token`; its id.
+    pub async fn add_task(&mut self, token: &str, body: Value) -> i64 {
+        self.add("tasks", token, body).await
+    }
+
+    /// Adds a deal "Pilot" with an open task "Send contract" on it as `token`; the deal's
+    /// id and the task's.
+    pub async fn deal_with_task(&mut self, token: &str) -> (i64, i64) {
+        let deal = self.add_deal(token, "Pilot").await;
+        let body = json!({"title": "Send contract", "deal_id": deal});
+        (deal, self.add_task(token, body).await)
+    }
+
     /// Asks to move record `id` of API collection `kind` to the trash; the answer.
     pub async fn delete_as(&mut self, kind: &str, id: i64, token: &str) -> Response {
         let path = format!("/api/v1/{kind}/{id}");

@@ -455,8 +455,8 @@ async fn records(
     }
     let task =
         json!({"title": format!("{who}'s task {k}"), "assignee_id": owner, "contact_id": person});
-    ids.push((Fx::Task, c.add("tasks", token, task.clone()).await));
-    ids.push((Fx::DoomedTask, c.add("tasks", token, task).await));
+    ids.push((Fx::Task, c.add_task(token, task.clone()).await));
+    ids.push((Fx::DoomedTask, c.add_task(token, task).await));
     let note =
         json!({"kind": "note", "body": format!("On {who}'s contact {k}"), "contact_id": person});
     ids.push((Fx::Activity, c.add("activities", token, note.clone()).await));

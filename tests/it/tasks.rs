@@ -37,7 +37,7 @@ async fn rep_with_a_task(app: &TestApp) -> (String, Client<impl TestService>, i6
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let body = json!({"title": "Call Ana", "due_date": "2026-12-03", "priority": "high"});
-    let id = c.add("tasks", &token, body).await;
+    let id = c.add_task(&token, body).await;
     (token, c, id)
 }
 
@@ -88,9 +88,9 @@ async fn a_task_is_assigned_to_its_creator_unless_it_names_someone() {
     let token = app.api_user("rep").await;
     let other = app.user("other@example.com", "rep").await;
     let mut c = app.client().await;
-    let mine = c.add("tasks", &token, json!({"title": "Mine"})).await;
+    let mine = c.add_task(&token, json!({"title": "Mine"})).await;
     let body = json!({"title": "Theirs", "assignee_id": other.id});
-    let theirs = c.add("tasks", &token, body).await;
+    let theirs = c.add_task(&token, body).await;
     let mine = c.get_json(&format!("/api/v1/tasks/{mine}"), &token).await;
     let theirs = c.get_json(&format!("/api/v1/tasks/{theirs}"), &token).await;
     assert_eq!(mine["assignee_id"], mine["created_by"]);
@@ -155,8 +155,7 @@ async fn a_rep_cannot_change_a_task_neither_assigned_to_nor_created_by_them() {
     let mut c = app.client().await;
     let deal = c.add_deal(&manager, "Pilot").await;
     let id = c
-        .add(
-            "tasks",
+        .add_task(
             &manager,
             json!({"title": "Theirs", "assignee_id": other.id, "deal_id": deal}),
         )
@@ -170,7 +169,7 @@ async fn a_change_from_an_old_version_is_409() {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let id = c.add("tasks", &token, json!({"title": "X"})).await;
+    let id = c.add_task(&token, json!({"title": "X"})).await;
     let res = patch(&mut c, &token, id, json!({"title": "Y", "version": 1})).await;
     assert_eq!(res.status, 200, "the first change: {}", res.text());
     let res = patch(&mut c, &token, id, json!({"title": "Z", "version": 1})).await;
@@ -184,19 +183,11 @@ async fn the_list_filters_by_assignee_record_and_done() {
     let rep = app.user("rep@example.com", "rep").await;
     let mut c = app.client().await;
     let deal = c.add_deal(&token, "Pilot").await;
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "On deal", "deal_id": deal}),
-    )
-    .await;
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "For rep", "assignee_id": rep.id}),
-    )
-    .await;
-    c.add("tasks", &token, json!({"title": "Done", "done": true}))
+    c.add_task(&token, json!({"title": "On deal", "deal_id": deal}))
+        .await;
+    c.add_task(&token, json!({"title": "For rep", "assignee_id": rep.id}))
+        .await;
+    c.add_task(&token, json!({"title": "Done", "done": true}))
         .await;
     let on_deal = c
         .titles(&format!("/api/v1/tasks?deal_id={deal}"), &token)
@@ -217,25 +208,16 @@ async fn the_list_filters_by_due_before_and_after_for_times_and_dates() {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "1 Dec", "due_date": "2026-12-01"}),
-    )
-    .await;
-    c.add(
-        "tasks",
+    c.add_task(&token, json!({"title": "1 Dec", "due_date": "2026-12-01"}))
+        .await;
+    c.add_task(
         &token,
         json!({"title": "2 Dec 09:00", "due_at": "2026-12-02T09:00:00Z"}),
     )
     .await;
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "3 Dec", "due_date": "2026-12-03"}),
-    )
-    .await;
-    c.add("tasks", &token, json!({"title": "No due"})).await;
+    c.add_task(&token, json!({"title": "3 Dec", "due_date": "2026-12-03"}))
+        .await;
+    c.add_task(&token, json!({"title": "No due"})).await;
     let before = c
         .titles("/api/v1/tasks?due_before=2026-12-02T12:00:00Z", &token)
         .await;
@@ -261,8 +243,7 @@ async fn the_list_is_paginated() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     for n in 0..3 {
-        c.add("tasks", &token, json!({"title": format!("T{n}")}))
-            .await;
+        c.add_task(&token, json!({"title": format!("T{n}")})).await;
     }
     let page = c.get_json("/api/v1/tasks?per_page=2&page=2", &token).await;
     assert_eq!(page["total"], 3);
@@ -274,14 +255,7 @@ async fn completing_a_task_logs_it_on_its_records_timeline() {
     let app = TestApp::new().await;
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
-    let deal = c.add_deal(&token, "Pilot").await;
-    let id = c
-        .add(
-            "tasks",
-            &token,
-            json!({"title": "Send contract", "deal_id": deal}),
-        )
-        .await;
+    let (deal, id) = c.deal_with_task(&token).await;
     let res = patch(&mut c, &token, id, json!({"done": true})).await;
     assert_eq!(res.status, 200, "the change: {}", res.text());
     let timeline = c
@@ -302,11 +276,7 @@ async fn a_job_reads_a_tasks_assignee_due_done_and_version() {
     let token = app.api_user("rep").await;
     let mut c = app.client().await;
     let id = c
-        .add(
-            "tasks",
-            &token,
-            json!({"title": "Remind", "due_date": "2026-12-03"}),
-        )
+        .add_task(&token, json!({"title": "Remind", "due_date": "2026-12-03"}))
         .await;
     let state = cairn::domain::tasks::reminder_state(&app.db.read, id)
         .await

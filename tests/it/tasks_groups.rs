@@ -1,6 +1,8 @@
 //! My tasks' groups by the viewer's time zone and day boundaries, with "now" given: the
 //! same tasks fall in different groups for a user in Pacific/Auckland and one in
 //! America/Los_Angeles, and cross into Overdue at the right instant.
+use std::sync::Arc;
+
 use cairn::domain::tasks::{self, Scope, TaskInput};
 use cairn::domain::{Actor, tasks::Board};
 use chrono::{DateTime, Utc};
@@ -30,7 +32,7 @@ async fn task(
         .unwrap_or_else(|e| panic!("create task {title}: {e}"));
 }
 
-async fn board(app: &TestApp, who: &Actor, zone: &str, now: &str) -> Board {
+async fn board(app: &TestApp, who: &Actor, zone: &str, now: &str) -> Arc<Board> {
     let tz = tasks::due::zone(zone);
     tasks::board(&app.db, who, Scope::User(who.id), tz, at(now))
         .await

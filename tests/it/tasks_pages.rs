@@ -30,12 +30,8 @@ async fn my_tasks_shows_a_task_due_yesterday_as_overdue() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let yesterday = yesterday();
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "Late one", "due_date": yesterday}),
-    )
-    .await;
+    c.add_task(&token, json!({"title": "Late one", "due_date": yesterday}))
+        .await;
     let page = c.get("/tasks").await;
     assert_eq!(page.status, 200, "{}", page.text());
     assert!(
@@ -51,19 +47,11 @@ async fn the_navigation_counts_overdue_tasks() {
     let (mut c, token) = app.rep_signed_in().await;
     let yesterday = yesterday();
     for title in ["A", "B"] {
-        c.add(
-            "tasks",
-            &token,
-            json!({"title": title, "due_date": yesterday}),
-        )
-        .await;
+        c.add_task(&token, json!({"title": title, "due_date": yesterday}))
+            .await;
     }
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "Later", "due_date": "2070-01-01"}),
-    )
-    .await;
+    c.add_task(&token, json!({"title": "Later", "due_date": "2070-01-01"}))
+        .await;
     let page = c.get("/contacts").await;
     assert_eq!(badge(&page.text()), "2", "two overdue tasks");
 }
@@ -133,11 +121,7 @@ async fn the_done_toggle_answers_htmx_with_the_task_moved_to_done_and_the_badge(
     let (mut c, token) = app.rep_signed_in().await;
     let yesterday = yesterday();
     let id = c
-        .add(
-            "tasks",
-            &token,
-            json!({"title": "Tick me", "due_date": yesterday}),
-        )
+        .add_task(&token, json!({"title": "Tick me", "due_date": yesterday}))
         .await;
     c.get("/tasks").await;
     let res = c
@@ -168,7 +152,7 @@ async fn the_done_toggle_reopens_a_done_task() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let id = c
-        .add("tasks", &token, json!({"title": "Again", "done": true}))
+        .add_task(&token, json!({"title": "Again", "done": true}))
         .await;
     c.get("/tasks").await;
     c.post_form_ok(&format!("/tasks/{id}/done"), &[("done", "false")])
@@ -182,15 +166,8 @@ async fn the_done_toggle_reopens_a_done_task() {
 async fn a_deal_page_shows_its_open_tasks_and_offers_add_task() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let deal = c.add_deal(&token, "Pilot").await;
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "Send contract", "deal_id": deal}),
-    )
-    .await;
-    c.add(
-        "tasks",
+    let (deal, _) = c.deal_with_task(&token).await;
+    c.add_task(
         &token,
         json!({"title": "Old news", "deal_id": deal, "done": true}),
     )
@@ -247,14 +224,7 @@ async fn adding_a_task_on_a_contact_page_links_it_and_answers_the_panel() {
 async fn ticking_a_task_on_a_deal_page_logs_it_on_the_deals_timeline() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let deal = c.add_deal(&token, "Pilot").await;
-    let id = c
-        .add(
-            "tasks",
-            &token,
-            json!({"title": "Send contract", "deal_id": deal}),
-        )
-        .await;
+    let (deal, id) = c.deal_with_task(&token).await;
     c.get(&format!("/deals/{deal}")).await;
     let d = deal.to_string();
     let res = c
@@ -283,7 +253,7 @@ async fn completing_twice_logs_once() {
     let (mut c, token) = app.rep_signed_in().await;
     let deal = c.add_deal(&token, "Pilot").await;
     let id = c
-        .add("tasks", &token, json!({"title": "Once", "deal_id": deal}))
+        .add_task(&token, json!({"title": "Once", "deal_id": deal}))
         .await;
     c.get("/tasks").await;
     for _ in 0..2 {
@@ -300,14 +270,9 @@ async fn a_manager_filters_my_tasks_by_assignee() {
     let token = app.token("boss@example.com").await;
     let rep = app.user("rep@example.com", "rep").await;
     let other = app.user("other@example.com", "rep").await;
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "Rep task", "assignee_id": rep.id}),
-    )
-    .await;
-    c.add(
-        "tasks",
+    c.add_task(&token, json!({"title": "Rep task", "assignee_id": rep.id}))
+        .await;
+    c.add_task(
         &token,
         json!({"title": "Other task", "assignee_id": other.id}),
     )
@@ -324,12 +289,8 @@ async fn a_rep_asking_for_someone_elses_tasks_sees_their_own() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let other = app.user("other@example.com", "rep").await;
-    c.add(
-        "tasks",
-        &token,
-        json!({"title": "Theirs", "assignee_id": other.id}),
-    )
-    .await;
+    c.add_task(&token, json!({"title": "Theirs", "assignee_id": other.id}))
+        .await;
     let page = c.get(&format!("/tasks?assignee={}", other.id)).await;
     assert!(!page.text().contains("Theirs"), "{}", page.text());
 }
@@ -339,12 +300,8 @@ async fn done_tasks_come_in_batches_with_show_more() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     for n in 0..25 {
-        c.add(
-            "tasks",
-            &token,
-            json!({"title": format!("Done {n}"), "done": true}),
-        )
-        .await;
+        c.add_task(&token, json!({"title": format!("Done {n}"), "done": true}))
+            .await;
     }
     let page = c.get("/tasks").await;
     let done = group(&page.text(), "done").to_string();
@@ -365,11 +322,7 @@ async fn a_task_is_edited_on_its_page() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
     let id = c
-        .add(
-            "tasks",
-            &token,
-            json!({"title": "Draft", "due_date": "2070-01-01"}),
-        )
+        .add_task(&token, json!({"title": "Draft", "due_date": "2070-01-01"}))
         .await;
     let page = c.get(&format!("/tasks/{id}/edit")).await;
     assert_eq!(page.status, 200, "{}", page.text());
@@ -404,7 +357,7 @@ async fn a_task_is_edited_on_its_page() {
 async fn a_task_is_deleted_from_its_page() {
     let app = TestApp::new().await;
     let (mut c, token) = app.rep_signed_in().await;
-    let id = c.add("tasks", &token, json!({"title": "Drop me"})).await;
+    let id = c.add_task(&token, json!({"title": "Drop me"})).await;
     c.get(&format!("/tasks/{id}/edit")).await;
     c.post_form_ok(&format!("/tasks/{id}/delete"), &[]).await;
     let res = c

@@ -15,7 +15,7 @@ fn unix_now() -> i64 {
 }
 
 /// The code an authenticator shows `steps` steps from now (its clock ahead or behind).
-fn code(secret: &str, steps: i64) -> String {
+pub(crate) fn code(secret: &str, steps: i64) -> String {
     let totp = Builder::new()
         .with_secret(Secret::try_from_base32(secret).expect("a base32 secret"))
         .build()
@@ -26,14 +26,14 @@ fn code(secret: &str, steps: i64) -> String {
 
 /// Waits for a fresh time step when the current one is about to end, so a code computed
 /// here is judged by the server in the same step.
-async fn steady() {
+pub(crate) async fn steady() {
     let into = unix_now() % STEP;
     if into >= STEP - 3 {
         tokio::time::sleep(std::time::Duration::from_secs((STEP - into + 1) as u64)).await;
     }
 }
 
-fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+pub(crate) fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
     let at = html
         .find(start)
         .unwrap_or_else(|| panic!("no {start} in {html}"))
@@ -62,7 +62,7 @@ async fn enable(c: &mut Client<impl TestService>) -> (String, Vec<String>) {
     (secret, recovery_codes(&res.text()))
 }
 
-fn recovery_codes(html: &str) -> Vec<String> {
+pub(crate) fn recovery_codes(html: &str) -> Vec<String> {
     between(html, "id=\"recovery-codes\">", "</ul>")
         .split("<code>")
         .skip(1)
@@ -92,11 +92,11 @@ pub(crate) async fn password_step(c: &mut Client<impl TestService>, email: &str)
     assert_eq!(page.status, 200, "the code page: {}", page.text());
 }
 
-async fn give_code(c: &mut Client<impl TestService>, code: &str) -> Response {
+pub(crate) async fn give_code(c: &mut Client<impl TestService>, code: &str) -> Response {
     c.post_form("/login/two-factor", &[("code", code)]).await
 }
 
-async fn signed_in(c: &mut Client<impl TestService>) -> bool {
+pub(crate) async fn signed_in(c: &mut Client<impl TestService>) -> bool {
     c.get("/contacts").await.status == 200
 }
 

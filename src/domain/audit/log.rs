@@ -75,22 +75,32 @@ pub const ENTITIES: &[&str] = &[
     "audit_log",
 ];
 
-/// A list request as it arrives (query string), every value still text.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// A list request as it arrives (query string), every value still text; the OpenAPI
+/// document describes this struct.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Params {
+    /// Entries by this user
+    #[param(value_type = Option<i64>)]
     pub actor_id: Option<String>,
+    /// Entries of this action (create, update, sign_in, …)
     pub action: Option<String>,
+    /// Entries about this type of record (contact, deal, user, …)
     pub entity: Option<String>,
+    /// Entries about this record (with `entity`)
+    #[param(value_type = Option<i64>)]
     pub entity_id: Option<String>,
-    /// From this date (YYYY-MM-DD, in the viewer's time zone) or time (RFC 3339).
+    /// At or after this time or date
     pub from: Option<String>,
-    /// Up to and including this date, or before this time.
+    /// Before this time, or up to and including this date
     pub to: Option<String>,
-    /// The page after (older than) this cursor.
+    /// The page older than this cursor (a page's `older`)
     pub before: Option<String>,
-    /// The page before (newer than) this cursor.
+    /// The page newer than this cursor (a page's `newer`)
     pub after: Option<String>,
+    /// 1 to 100, default 50
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
 }
 

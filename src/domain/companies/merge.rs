@@ -2,11 +2,10 @@
 //! contacts, deals and activities.
 use std::collections::BTreeMap;
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::DatabaseTransaction;
 
 use super::{Company, CompanyInput, Valid, validate, write_update};
-use crate::domain::records::merge::Mergeable;
+use crate::domain::records::merge::{Mergeable, relink};
 use crate::domain::{Actor, Db};
 use crate::entities::{activity, contact, deal, task};
 use crate::error::AppError;
@@ -39,26 +38,10 @@ impl Mergeable for Company {
     }
 
     async fn move_links(tx: &DatabaseTransaction, keep: i64, lose: i64) -> Result<(), AppError> {
-        contact::Entity::update_many()
-            .col_expr(contact::Column::CompanyId, Expr::value(keep))
-            .filter(contact::Column::CompanyId.eq(lose))
-            .exec(tx)
-            .await?;
-        deal::Entity::update_many()
-            .col_expr(deal::Column::CompanyId, Expr::value(keep))
-            .filter(deal::Column::CompanyId.eq(lose))
-            .exec(tx)
-            .await?;
-        activity::Entity::update_many()
-            .col_expr(activity::Column::CompanyId, Expr::value(keep))
-            .filter(activity::Column::CompanyId.eq(lose))
-            .exec(tx)
-            .await?;
-        task::Entity::update_many()
-            .col_expr(task::Column::CompanyId, Expr::value(keep))
-            .filter(task::Column::CompanyId.eq(lose))
-            .exec(tx)
-            .await?;
+        relink::<contact::Entity>(tx, contact::Column::CompanyId, keep, lose).await?;
+        relink::<deal::Entity>(tx, deal::Column::CompanyId, keep, lose).await?;
+        relink::<activity::Entity>(tx, activity::Column::CompanyId, keep, lose).await?;
+        relink::<task::Entity>(tx, task::Column::CompanyId, keep, lose).await?;
         Ok(())
     }
 

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::{ADDRESS_MAX, CompanyInput, INDUSTRIES, NAME_MAX, SIZE_BANDS, WEBSITE_MAX};
-use crate::domain::{Actor, Db, FieldErrorsExt, clean, has_control, normalise, valid_phone};
+use crate::domain::{
+    Actor, Db, FieldErrorsExt, check_one_of, clean, has_control, normalise, valid_phone,
+};
 use crate::domain::{access, records};
 use crate::entities::company;
 use crate::error::{AppError, FieldErrors};
@@ -121,23 +123,21 @@ pub(super) async fn validate(
         None => website.as_deref().and_then(normalise_domain),
     };
     let industry = clean(input.industry.as_deref()).map(|i| i.to_lowercase());
-    if let Some(i) = &industry
-        && !INDUSTRIES.iter().any(|(k, _)| k == i)
-    {
-        fields.set(
-            "industry",
-            format!("Industry must be one of: {}.", industry_keys()),
-        );
-    }
+    check_one_of(
+        &mut fields,
+        "industry",
+        "Industry",
+        industry.as_deref(),
+        &industry_keys(),
+    );
     let size_band = clean(input.size_band.as_deref());
-    if let Some(s) = &size_band
-        && !SIZE_BANDS.contains(&s.as_str())
-    {
-        fields.set(
-            "size_band",
-            format!("Size must be one of: {}.", SIZE_BANDS.join(", ")),
-        );
-    }
+    check_one_of(
+        &mut fields,
+        "size_band",
+        "Size",
+        size_band.as_deref(),
+        &SIZE_BANDS,
+    );
     let phone = clean(input.phone.as_deref());
     if let Some(p) = &phone
         && !valid_phone(p)
@@ -172,12 +172,8 @@ pub(super) async fn validate(
     })
 }
 
-pub(crate) fn industry_keys() -> String {
-    INDUSTRIES
-        .iter()
-        .map(|(k, _)| *k)
-        .collect::<Vec<_>>()
-        .join(", ")
+pub(crate) fn industry_keys() -> Vec<&'static str> {
+    INDUSTRIES.iter().map(|(k, _)| *k).collect()
 }
 
 /// Turns a unique-index violation into the field it concerns. `visible`: what the actor

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{EntityTrait, NotSet, Set, TransactionTrait, TryInsertResult};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Contact, Valid, build, company_in, duplicate_email};
+use super::{Contact, Valid, active_model, build, company_in, duplicate_email};
 use crate::domain::Actor;
 use crate::domain::Db;
 use crate::domain::{normalise, tags};
@@ -172,26 +172,16 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
 
     // One INSERT for the batch. A duplicate email is skipped (not an error), so the other
     // rows still go in; ids are assigned in VALUES order, which maps them back to jobs.
-    let rows = jobs.iter().zip(&companies).map(|(job, company)| {
-        let v = &job.valid;
-        contact::ActiveModel {
+    let rows = jobs
+        .iter()
+        .zip(&companies)
+        .map(|(job, company)| contact::ActiveModel {
             id: NotSet,
-            first_name: Set(v.first_name.clone()),
-            last_name: Set(v.last_name.clone()),
-            email: Set(v.email.clone()),
-            email_norm: Set(v.email_norm.clone()),
-            phone: Set(v.phone.clone()),
-            company_id: Set(company.as_ref().map(|c| c.id)),
-            title: Set(v.title.clone()),
-            source: Set(v.source.clone()),
-            owner_id: Set(v.owner_id),
-            custom: Set(v.custom.clone()),
             deleted_at: Set(None),
             deleted_by: Set(None),
             created_at: Set(job.at),
-            updated_at: Set(job.at),
-        }
-    });
+            ..active_model(&job.valid, company.as_ref().map(|c| c.id), job.at)
+        });
     let mut inserted = match contact::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([contact::Column::EmailNorm])
         .exec_with_returning_many(&tx)

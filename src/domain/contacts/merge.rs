@@ -10,7 +10,7 @@ use sea_orm::{
 use super::{Contact, ContactInput, Valid, get, validate, write_update};
 use crate::domain::companies::matching::{self, Scope};
 use crate::domain::deals::ContactRef;
-use crate::domain::records::merge::{Mergeable, move_rows};
+use crate::domain::records::merge::{Mergeable, move_rows, relink};
 use crate::domain::{Actor, Db, clean, companies, has_control, normalise};
 use crate::entities::{activity, company, contact, deal_contact, task};
 use crate::error::AppError;
@@ -135,16 +135,8 @@ impl Mergeable for Contact {
             deals,
         )
         .await?;
-        activity::Entity::update_many()
-            .col_expr(activity::Column::ContactId, Expr::value(keep))
-            .filter(activity::Column::ContactId.eq(lose))
-            .exec(tx)
-            .await?;
-        task::Entity::update_many()
-            .col_expr(task::Column::ContactId, Expr::value(keep))
-            .filter(task::Column::ContactId.eq(lose))
-            .exec(tx)
-            .await?;
+        relink::<activity::Entity>(tx, activity::Column::ContactId, keep, lose).await?;
+        relink::<task::Entity>(tx, task::Column::ContactId, keep, lose).await?;
         Ok(())
     }
 

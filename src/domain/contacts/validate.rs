@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::domain::{
-    Actor, Db, FieldErrorsExt, clean, companies, has_control, normalise, valid_email, valid_phone,
+    Actor, Db, FieldErrorsExt, check_one_of, clean, companies, has_control, normalise, valid_email,
+    valid_phone,
 };
 use crate::domain::{access, records};
 use crate::entities::company;
@@ -145,12 +146,7 @@ pub(super) async fn validate(
     let title = clean(input.title.as_deref());
     check_len(&mut fields, "title", "Title", &title, TITLE_MAX);
     let source = clean(input.source.as_deref()).unwrap_or_else(|| "organic".to_string());
-    if !SOURCES.contains(&source.as_str()) {
-        fields.set(
-            "source",
-            format!("Source must be one of: {}.", SOURCES.join(", ")),
-        );
-    }
+    check_one_of(&mut fields, "source", "Source", Some(&source), &SOURCES);
     let own = records::check_owned(db, actor, input, current_owner, current_custom, fields).await?;
     Ok(Valid {
         custom: own.custom,

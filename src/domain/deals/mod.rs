@@ -8,6 +8,7 @@
 //! filters and cache), `table` (the deal list) and `reads` (the reads that stay raw
 //! SQL, each saying why). Writes go through sea-orm's entities.
 mod board;
+mod input;
 mod money;
 mod moves;
 mod pipelines;
@@ -16,6 +17,7 @@ mod table;
 mod write;
 
 pub use board::*;
+pub use input::*;
 pub use money::*;
 pub use moves::*;
 pub use pipelines::*;

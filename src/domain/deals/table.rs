@@ -10,21 +10,39 @@ use crate::domain::Db;
 use crate::domain::{Actor, FieldErrorsExt, clean};
 use crate::error::{AppError, FieldErrors};
 
-/// The deal table's query as it arrives (page and API alike): the board's filters, a
-/// status, a sort and a page.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
-pub struct ListParams {
-    pub pipeline: Option<String>,
-    pub owner: Option<String>,
-    pub close_month: Option<String>,
-    pub min_amount: Option<String>,
-    pub max_amount: Option<String>,
-    pub company: Option<String>,
-    pub status: Option<String>,
-    pub sort: Option<String>,
-    pub dir: Option<String>,
-    pub page: Option<String>,
-    pub per_page: Option<String>,
+crate::domain::params::paged_params! {
+    /// The deal table's query as it arrives (page and API alike): the board's filters, a
+    /// status, a sort and a page; the OpenAPI document describes this struct.
+    #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, utoipa::IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct ListParams {
+        /// Pipeline id; default the first
+        #[param(value_type = Option<i64>)]
+        pub pipeline: Option<String>,
+        /// Owner's user id
+        #[param(value_type = Option<i64>)]
+        pub owner: Option<String>,
+        /// Expected close in this month, YYYY-MM
+        #[param(pattern = "^([0-9]{4}-(0[1-9]|1[0-2]))?$")]
+        pub close_month: Option<String>,
+        /// At least this amount, in whole currency units (0 to 100 000 000 000; beyond counts as the bound)
+        #[param(value_type = Option<i64>)]
+        pub min_amount: Option<String>,
+        /// At most this amount, in whole currency units (0 to 100 000 000 000; beyond counts as the bound)
+        #[param(value_type = Option<i64>)]
+        pub max_amount: Option<String>,
+        /// The company: its id, a suggestion as the board shows it (`Acme (#12)`), or its exact name (any case); a name of no company is a 422
+        pub company: Option<String>,
+        /// open, won or lost
+        #[param(value_type = Option<crate::domain::schema::DealStatus>)]
+        pub status: Option<String>,
+        /// title, stage, amount, owner, close, updated (default) or created
+        #[param(value_type = Option<crate::domain::schema::DealSort>)]
+        pub sort: Option<String>,
+        /// asc or desc
+        #[param(value_type = Option<crate::domain::schema::SortDirection>)]
+        pub dir: Option<String>,
+    }
 }
 
 impl ListParams {

@@ -10,51 +10,12 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QuerySelect,
     QueryTrait, Set, TransactionTrait,
 };
-use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::{Action, Actor, FieldErrorsExt, audit, clean, custom_fields, has_control, now};
 use crate::entities::{company, contact, deal, deal_contact, deal_stage_change, user};
 use crate::error::{AppError, FieldErrors};
-
-/// What a form or a POST supplies.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DealInput {
-    #[serde(default)]
-    #[schema(required = true, min_length = 1, max_length = 200)]
-    pub title: String,
-    /// Default: the pipeline of `stage_id`, or the first pipeline.
-    pub pipeline_id: Option<i64>,
-    /// Default: the pipeline's first stage.
-    pub stage_id: Option<i64>,
-    /// In minor units (cents): a whole number, 0 or more.
-    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000000000.0)]
-    pub amount: Option<Value>,
-    /// ISO 4217; default the organisation's currency.
-    #[schema(value_type = Option<crate::domain::schema::Currency>)]
-    pub currency: Option<String>,
-    pub company_id: Option<i64>,
-    #[schema(max_items = 50)]
-    pub contact_ids: Option<Vec<i64>>,
-    pub owner_id: Option<i64>,
-    /// YYYY-MM-DD.
-    #[schema(format = Date)]
-    pub expected_close: Option<String>,
-    /// 0–100, overriding the stage's.
-    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
-    pub probability: Option<Value>,
-    #[schema(value_type = Option<crate::domain::schema::Source>)]
-    pub source: Option<String>,
-    /// Required when the stage is a lost one.
-    #[schema(max_length = 500)]
-    pub lost_reason: Option<String>,
-    /// Custom field values by key.
-    #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<BTreeMap<String, Value>>,
-}
 
 pub(super) struct Valid {
     title: String,
@@ -92,7 +53,8 @@ impl Links {
 /// `kept_owner`: the owner a deal already has. Keeping it is always allowed, so a deal
 /// whose owner has since become a viewer (or left) can still be edited. `kept`: the
 /// links it has, which stay whoever may see them. `current_custom`: the custom values it
-/// has (an edit changes only the keys it names).
+/// has (an edit changes only the keys it names). A little over the usual length: one
+/// short check per field, every message gathered before refusing.
 pub(super) async fn validate(
     db: &Db,
     actor: &Actor,
@@ -507,35 +469,45 @@ pub(super) fn stale(current: Deal) -> AppError {
     }
 }
 
-/// A partial update. `version` is the version the change was made from.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DealPatch {
-    pub version: Option<i32>,
-    #[schema(min_length = 1, max_length = 200)]
-    pub title: Option<String>,
-    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10000000000000.0)]
-    pub amount: Option<Value>,
-    #[schema(value_type = Option<crate::domain::schema::Currency>)]
-    pub currency: Option<String>,
-    #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<i64>)]
-    pub company_id: Option<Option<i64>>,
-    #[schema(max_items = 50)]
-    pub contact_ids: Option<Vec<i64>>,
-    pub owner_id: Option<i64>,
-    #[serde(default, deserialize_with = "crate::domain::double_option")]
-    #[schema(value_type = Option<String>, format = Date)]
-    pub expected_close: Option<Option<String>>,
-    #[schema(value_type = Option<i64>, minimum = 0, maximum = 100)]
-    pub probability: Option<Value>,
-    #[schema(value_type = Option<crate::domain::schema::Source>)]
-    pub source: Option<String>,
-    #[schema(max_length = 500)]
-    pub lost_reason: Option<String>,
-    /// Custom field values to change, by key (`null` clears one; others are kept).
-    #[schema(value_type = Option<Object>)]
-    pub custom_fields: Option<BTreeMap<String, Value>>,
+/// Writes checked values on deal `id` if it is still at `version`, which it then moves
+/// on; false when it was not. The version check is in the statement itself: a change that
+/// raced ours since we read the deal makes this touch no row.
+async fn write_guarded(
+    tx: &impl ConnectionTrait,
+    id: i64,
+    version: i32,
+    v: Valid,
+) -> Result<bool, AppError> {
+    let lost_reason = if v.stage.kind == "lost" {
+        v.lost_reason
+    } else {
+        None
+    };
+    let updated = deal::Entity::update_many()
+        .set(deal::ActiveModel {
+            title: Set(v.title),
+            amount_minor: Set(v.amount),
+            currency: Set(v.currency),
+            company_id: Set(v.company_id),
+            owner_id: Set(v.owner_id),
+            expected_close: Set(v.expected_close),
+            probability: Set(v.probability),
+            source: Set(v.source),
+            lost_reason: Set(lost_reason),
+            custom: Set(v.custom),
+            updated_at: Set(now()),
+            ..Default::default()
+        })
+        .col_expr(
+            deal::Column::Version,
+            Expr::col(deal::Column::Version).add(1),
+        )
+        .filter(deal::Column::Id.eq(id))
+        .filter(deal::Column::DeletedAt.is_null())
+        .filter(deal::Column::Version.eq(version))
+        .exec(tx)
+        .await?;
+    Ok(updated.rows_affected > 0)
 }
 
 pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result<Deal, AppError> {
@@ -583,46 +555,15 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
     )
     .await?;
     let tx = db.write.begin().await?;
-    let lost_reason = if v.stage.kind == "lost" {
-        v.lost_reason
-    } else {
-        None
-    };
-    let (title, new_owner) = (v.title.clone(), v.owner_id);
-    // The version check is in the statement itself: a change that raced ours since we
-    // read the deal makes this touch no row.
-    let updated = deal::Entity::update_many()
-        .set(deal::ActiveModel {
-            title: Set(v.title),
-            amount_minor: Set(v.amount),
-            currency: Set(v.currency),
-            company_id: Set(v.company_id),
-            owner_id: Set(v.owner_id),
-            expected_close: Set(v.expected_close),
-            probability: Set(v.probability),
-            source: Set(v.source),
-            lost_reason: Set(lost_reason),
-            custom: Set(v.custom),
-            updated_at: Set(now()),
-            ..Default::default()
-        })
-        .col_expr(
-            deal::Column::Version,
-            Expr::col(deal::Column::Version).add(1),
-        )
-        .filter(deal::Column::Id.eq(id))
-        .filter(deal::Column::DeletedAt.is_null())
-        .filter(deal::Column::Version.eq(current.version))
-        .exec(&tx)
-        .await?;
-    if updated.rows_affected == 0 {
+    let (title, new_owner, contact_ids) = (v.title.clone(), v.owner_id, v.contact_ids.clone());
+    if !write_guarded(&tx, id, current.version, v).await? {
         drop(tx);
         return Err(match get_in(&db.read, id).await? {
             Some(now) => stale(now),
             None => gone(),
         });
     }
-    set_contacts(&tx, id, &v.contact_ids).await?;
+    set_contacts(&tx, id, &contact_ids).await?;
     let mailed = new_owner != current.owner_id
         && tell_owner(&tx, actor, id, title, new_owner, current.version + 1).await?;
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;

@@ -1,8 +1,10 @@
 //! What every record type declares the same way: the fields its structs end with, the
 //! sorts every list offers, and its writes as the shared pages call them.
-use crate::domain::records::{Record, SortKey};
-use crate::domain::{Actor, Db};
-use crate::error::AppError;
+use std::collections::BTreeMap;
+
+use crate::domain::records::{OwnedInput, Record, SortKey};
+use crate::domain::{Actor, Db, FieldErrorsExt};
+use crate::error::{AppError, FieldErrors};
 
 /// Declares a record type's struct with the fields every record type's has after its own:
 /// `shown` (tags, custom values and timestamps, as pages and the API show a record),
@@ -104,3 +106,73 @@ macro_rules! writes {
 }
 
 pub(crate) use writes;
+
+/// A partial update laid over a record's stored values, field by field: which fields it
+/// changed, and the required ones it tried to clear (refused together at `finish`).
+#[derive(Default)]
+pub struct Overlay {
+    pub changed: Vec<&'static str>,
+    nulls: FieldErrors,
+}
+
+impl Overlay {
+    /// An optional field: absent keeps it, `null` (in `value`) clears it.
+    pub fn optional<T>(&mut self, field: &'static str, slot: &mut T, value: Option<T>) {
+        if let Some(value) = value {
+            *slot = value;
+            self.changed.push(field);
+        }
+    }
+
+    /// A required field: absent keeps it, `null` is refused.
+    pub fn required<T, U: Into<T>>(
+        &mut self,
+        field: &'static str,
+        slot: &mut T,
+        value: Option<Option<U>>,
+    ) {
+        match value {
+            Some(Some(value)) => {
+                *slot = value.into();
+                self.changed.push(field);
+            }
+            Some(None) => self.nulls.set(field, format!("{field} cannot be null.")),
+            None => {}
+        }
+    }
+
+    /// The fields every record's patch ends with: the owner (required), the whole set of
+    /// tags, and the custom values to change.
+    pub fn shared(
+        &mut self,
+        input: &mut impl OwnedInput,
+        owner_id: Option<Option<i64>>,
+        tags: Option<Vec<String>>,
+        custom: Option<BTreeMap<String, serde_json::Value>>,
+    ) {
+        match owner_id {
+            Some(Some(owner_id)) => {
+                input.set_owner_id(owner_id);
+                self.changed.push("owner_id");
+            }
+            Some(None) => self.nulls.set("owner_id", "owner_id cannot be null."),
+            None => {}
+        }
+        if let Some(tags) = tags {
+            input.set_tags(tags);
+            self.changed.push("tags");
+        }
+        if let Some(custom) = custom {
+            input.set_custom_fields(custom);
+            self.changed.push("custom_fields");
+        }
+    }
+
+    /// The fields changed, or the refusal naming every required field set to `null`.
+    pub fn finish(self) -> Result<Vec<&'static str>, AppError> {
+        if !self.nulls.is_empty() {
+            return Err(AppError::validation(self.nulls));
+        }
+        Ok(self.changed)
+    }
+}

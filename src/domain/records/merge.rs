@@ -156,6 +156,21 @@ async fn move_tags<R: Record>(
     .await
 }
 
+/// Points every row of `E` whose `column` names the merged record `lose` at `keep`.
+pub async fn relink<E: EntityTrait>(
+    tx: &DatabaseTransaction,
+    column: E::Column,
+    keep: i64,
+    lose: i64,
+) -> Result<(), AppError> {
+    E::update_many()
+        .col_expr(column, Expr::value(keep))
+        .filter(column.eq(lose))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
 /// `INSERT INTO <table> (<columns>) SELECT … ON CONFLICT (<columns>) DO NOTHING`: copies
 /// link rows to another record, skipping those it has.
 pub async fn move_rows<E: EntityTrait>(

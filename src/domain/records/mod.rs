@@ -4,6 +4,7 @@
 //! trait (entities and columns). A third record type declares those and gets the rest.
 pub mod bulk;
 mod common;
+mod declare;
 pub mod filters;
 pub mod merge;
 pub mod reads;
@@ -16,8 +17,9 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter};
 use serde::de::DeserializeOwned;
 
-pub use common::{NEWEST, OLDEST, Writes};
+pub use common::{NEWEST, OLDEST, Overlay, Writes};
 pub(crate) use common::{record_struct, writes};
+pub(crate) use declare::{list_params, owned_input, record};
 
 use crate::domain::access::{self, Visible};
 use crate::domain::sql::PageRow;
@@ -110,44 +112,6 @@ pub trait Record: DeserializeOwned + Send + 'static {
     fn custom(&self) -> &BTreeMap<String, serde_json::Value>;
 }
 
-/// Declares `$record` a record: its entity module, its tag link module and the link's
-/// column naming the record. Columns are the ones every record table has.
-macro_rules! record {
-    ($record:ident, $entity:ident, $link:ident, $link_record:ident) => {
-        impl crate::domain::records::Record for $record {
-            const KIND: &'static crate::domain::records::Kind = &KIND;
-            type Entity = crate::entities::$entity::Entity;
-            type TagLink = crate::entities::$link::Entity;
-            const ID: crate::entities::$entity::Column = crate::entities::$entity::Column::Id;
-            const OWNER: crate::entities::$entity::Column =
-                crate::entities::$entity::Column::OwnerId;
-            const UPDATED_AT: crate::entities::$entity::Column =
-                crate::entities::$entity::Column::UpdatedAt;
-            const DELETED_AT: crate::entities::$entity::Column =
-                crate::entities::$entity::Column::DeletedAt;
-            const DELETED_BY: crate::entities::$entity::Column =
-                crate::entities::$entity::Column::DeletedBy;
-            const LINK_RECORD: crate::entities::$link::Column =
-                crate::entities::$link::Column::$link_record;
-            const LINK_TAG: crate::entities::$link::Column = crate::entities::$link::Column::TagId;
-
-            fn id(&self) -> i64 {
-                self.id
-            }
-
-            fn tags(&self) -> &[String] {
-                &self.tags
-            }
-
-            fn custom(&self) -> &std::collections::BTreeMap<String, serde_json::Value> {
-                &self.custom_fields
-            }
-        }
-    };
-}
-
-pub(crate) use record;
-
 /// A list's query parameters as they arrive: read from a query string, then validated.
 pub trait Params: Default + serde::Serialize + Sized {
     fn from_query(query: &str) -> Result<Self, AppError>;
@@ -155,54 +119,6 @@ pub trait Params: Default + serde::Serialize + Sized {
     /// The custom field filters read (`cf.<key>` → value).
     fn custom(&self) -> &BTreeMap<String, String>;
 }
-
-/// Declares a record list's parameter type as one: `$params` has the fields every list
-/// reads (`q`, `owner`, `tags`, `sort`, `page`, `per_page`, `custom`) and an inherent
-/// `validate`; this gives it `from_query`, `common` (those fields, to check) and `Params`.
-macro_rules! list_params {
-    ($params:ident) => {
-        impl $params {
-            /// Reads a list's query string, custom field filters (`cf.<key>`) included.
-            pub fn from_query(query: &str) -> Result<$params, crate::error::AppError> {
-                crate::domain::records::params_from_query(query, |p: &mut $params, custom| {
-                    p.custom = custom
-                })
-            }
-
-            fn common(&self) -> crate::domain::records::Common<'_> {
-                crate::domain::records::Common {
-                    q: &self.q,
-                    owner: &self.owner,
-                    tags: &self.tags,
-                    sort: &self.sort,
-                    page: &self.page,
-                    per_page: &self.per_page,
-                    after: &self.after,
-                    custom: &self.custom,
-                }
-            }
-        }
-
-        impl crate::domain::records::Params for $params {
-            fn from_query(query: &str) -> Result<$params, crate::error::AppError> {
-                $params::from_query(query)
-            }
-
-            fn validate(
-                &self,
-                default_per_page: u64,
-            ) -> Result<crate::domain::records::ListQuery, crate::error::AppError> {
-                $params::validate(self, default_per_page)
-            }
-
-            fn custom(&self) -> &std::collections::BTreeMap<String, String> {
-                &self.custom
-            }
-        }
-    };
-}
-
-pub(crate) use list_params;
 
 /// The filters only one record type has, as a condition on the records aliased `t`.
 pub trait OwnFilters: Debug + Send + Sync {
@@ -538,31 +454,9 @@ pub trait OwnedInput {
     fn tags(&self) -> Option<&Vec<String>>;
     fn custom_fields(&self) -> Option<&BTreeMap<String, serde_json::Value>>;
     fn set_tags(&mut self, tags: Vec<String>);
+    fn set_owner_id(&mut self, owner_id: i64);
+    fn set_custom_fields(&mut self, custom: BTreeMap<String, serde_json::Value>);
 }
-
-/// Declares `$input` (with `owner_id`, `tags` and `custom_fields`) the input of the
-/// record type whose `Kind` is `$kind`.
-macro_rules! owned_input {
-    ($input:ident, $kind:path) => {
-        impl crate::domain::records::OwnedInput for $input {
-            const KIND: &'static crate::domain::records::Kind = &$kind;
-            fn owner_id(&self) -> Option<i64> {
-                self.owner_id
-            }
-            fn tags(&self) -> Option<&Vec<String>> {
-                self.tags.as_ref()
-            }
-            fn custom_fields(&self) -> Option<&BTreeMap<String, serde_json::Value>> {
-                self.custom_fields.as_ref()
-            }
-            fn set_tags(&mut self, tags: Vec<String>) {
-                self.tags = Some(tags);
-            }
-        }
-    };
-}
-
-pub(crate) use owned_input;
 
 /// The last check of a record's input: its owner, tags and custom values, then the
 /// refusal with every message gathered on `fields`. `owner` and `custom` are the stored

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use super::config::{self, Rules};
 use super::flow::{self, Identity, PENDING_MINUTES, Pending};
+use crate::domain::two_factor::pending::{self, AfterPassword};
 use crate::domain::{Db, audit, constant_time_eq, now, sessions, users};
 use crate::error::AppError;
 
@@ -30,6 +31,18 @@ pub struct SignedIn {
     pub created: bool,
 }
 
+/// What a verified identity leads to. The provider stands in for the password only: a
+/// user with two-factor on (or without it while the organisation requires it) still
+/// gives a code, as after a password, so the rule holds whichever way they come in.
+#[derive(Debug)]
+pub enum Admitted {
+    SignedIn(SignedIn),
+    /// The pending sign-in's secret, for the browser's cookie (see `two_factor::pending`).
+    SecondStep {
+        secret: String,
+    },
+}
+
 /// Finishes the sign-in `pending` began (None: this browser began none, or it was used);
 /// `redirect` is the callback URL the flow sent the provider (the code is redeemed with
 /// it). A refusal is recorded and comes back as the error to show: 401 when the answer could
@@ -40,7 +53,7 @@ pub async fn complete(
     pending: Option<Pending>,
     answer: &Answer,
     redirect: &str,
-) -> Result<SignedIn, AppError> {
+) -> Result<Admitted, AppError> {
     let refuse = |reason: &'static str, detail: Value, shown: AppError| {
         refused(db, &client.ip, None, reason, detail, shown)
     };
@@ -86,14 +99,15 @@ fn start_again() -> AppError {
     )
 }
 
-/// Matches a verified identity to a user, or makes one, and starts the session.
+/// Matches a verified identity to a user, or makes one, and starts the session (or the
+/// second step).
 async fn admit(
     db: &Db,
     client: &sessions::Client,
     rules: &Rules,
     identity: &Identity,
     next: Option<String>,
-) -> Result<SignedIn, AppError> {
+) -> Result<Admitted, AppError> {
     let who = json!({"email": identity.email, "subject": identity.subject});
     let refuse = |reason: &'static str, user_id: Option<i64>, shown: AppError| {
         refused(db, &client.ip, user_id, reason, who.clone(), shown)
@@ -140,6 +154,18 @@ async fn admit(
             (users::create_external_in(&tx, &input, "sso").await?, true)
         }
     };
+    if created {
+        // The account exists whatever the second step brings.
+        tx.commit().await?;
+        db.auth_cache.forget();
+    } else {
+        drop(tx);
+    }
+    let later = next.clone().unwrap_or_default();
+    if let AfterPassword::Pending { secret } = pending::after_password(db, &user, &later).await? {
+        return Ok(Admitted::SecondStep { secret });
+    }
+    let tx = db.write.begin().await?;
     let secret = sessions::start(&tx, user.id, client).await?;
     let ua: String = client.user_agent.chars().take(255).collect();
     audit::record_as(
@@ -153,15 +179,12 @@ async fn admit(
     )
     .await?;
     tx.commit().await?;
-    if created {
-        db.auth_cache.forget();
-    }
-    Ok(SignedIn {
+    Ok(Admitted::SignedIn(SignedIn {
         user_id: user.id,
         secret,
         next,
         created,
-    })
+    }))
 }
 
 /// Whether an unknown person with this verified email gets an account.

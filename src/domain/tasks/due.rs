@@ -4,7 +4,9 @@
 //! A task is due at an instant (`due_at`, UTC) or on a calendar date (`due_date`). A
 //! date-only task is "today" for the whole of that date in the viewer's zone and overdue
 //! from the next local day; a timed task is overdue once its instant has passed.
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, SubsecRound, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveTime, SubsecRound, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 
 use crate::domain::FieldErrorsExt;
@@ -180,38 +182,74 @@ pub fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> 
 }
 
 /// How a due shows in `tz`: "Wed 3 Dec" for a date, "Wed 3 Dec 09:30" for a time (with
-/// the year when it is not `this_year`).
+/// the year when it is not `this_year`). Written out by hand: chrono's `format` parses
+/// its pattern on every call, which was a sixth of a kept My tasks page.
 pub fn describe(
     tz: Tz,
     due_at: Option<DateTime<Utc>>,
     due_date: Option<NaiveDate>,
     this_year: i32,
 ) -> Option<String> {
-    let day = |d: NaiveDate| {
-        if d.year() == this_year {
-            d.format("%a %-d %b").to_string()
-        } else {
-            d.format("%a %-d %b %Y").to_string()
+    use std::fmt::Write;
+    const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut s = String::with_capacity(24);
+    let mut day = |d: NaiveDate| {
+        let weekday = WEEKDAYS.get(d.weekday().num_days_from_monday() as usize);
+        let month = MONTHS.get(d.month0() as usize);
+        let _ = write!(
+            s,
+            "{} {} {}",
+            weekday.unwrap_or(&""),
+            d.day(),
+            month.unwrap_or(&"")
+        );
+        if d.year() != this_year {
+            let _ = write!(s, " {}", d.year());
         }
     };
     match (due_at, due_date) {
         (Some(at), _) => {
             let local = at.with_timezone(&tz);
-            Some(format!(
-                "{} {}",
-                day(local.date_naive()),
-                local.format("%H:%M")
-            ))
+            day(local.date_naive());
+            let _ = write!(s, " {:02}:{:02}", local.hour(), local.minute());
         }
-        (None, Some(d)) => Some(day(d)),
-        (None, None) => None,
+        (None, Some(d)) => day(d),
+        (None, None) => return None,
     }
+    Some(s)
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn describe_writes_what_chrono_formats() {
+        let tz = zone("Pacific/Auckland");
+        let mut d = NaiveDate::from_ymd_opt(2025, 12, 25).unwrap();
+        for _ in 0..400 {
+            let at = tz
+                .from_local_datetime(&d.and_hms_opt(7, 5, 0).unwrap())
+                .earliest()
+                .unwrap()
+                .with_timezone(&Utc);
+            for year in [2025, 2026] {
+                let date = |p: &str| {
+                    let y = if d.year() == year { "" } else { " %Y" };
+                    d.format(&format!("{p}{y}")).to_string()
+                };
+                assert_eq!(describe(tz, None, Some(d), year), Some(date("%a %-d %b")));
+                let timed = format!("{} 07:05", date("%a %-d %b"));
+                assert_eq!(describe(tz, Some(at), None, year), Some(timed));
+            }
+            d = d.succ_opt().unwrap();
+        }
+        assert_eq!(describe(tz, None, None, 2026), None);
+    }
 
     #[test]
     fn a_day_that_skips_midnight_starts_at_the_first_real_time() {

@@ -5,6 +5,8 @@
 //! `due_date`, per assignee or for everyone), read with a LIMIT and merged here: no
 //! group ever reads more than a page of rows, however many tasks there are; counts are
 //! only taken when a group has more than it shows.
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Asterisk, Expr, ExprTrait};
@@ -20,7 +22,7 @@ use super::reads::{name, rows};
 use super::{Task, all, bare, sees_everyone, select, visible_to};
 use crate::domain::activities::Subject;
 use crate::domain::{Actor, Db, FieldErrorsExt, Page, paging};
-use crate::entities::task;
+use crate::entities::{change_counter, task};
 use crate::error::{AppError, FieldErrors};
 
 /// Tasks shown per open group, and per "Show more".
@@ -87,6 +89,9 @@ pub struct GroupList {
     /// Whether more follow (done tasks, which are never counted: the count is not worth
     /// a scan of every task ever done).
     pub more: bool,
+    /// The soonest due time among the group's timed tasks, shown or not: when today's
+    /// first one passes, it moves to overdue.
+    pub first_timed: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +101,11 @@ pub struct Board {
     pub today: GroupList,
     pub upcoming: GroupList,
     pub done: GroupList,
+    /// The time the groups were made for, and the first time after it at which a task
+    /// would change group (today's first timed task falls overdue, or the day ends):
+    /// between the two the board is the same, given the same tasks.
+    pub built_at: DateTime<Utc>,
+    pub good_until: DateTime<Utc>,
 }
 
 /// Where a task sorts among others in `tz`: a date-only task at the start of its day.
@@ -149,6 +159,14 @@ fn side(scope: Scope, c: Condition, by: &[task::Column], limit: u64) -> Select<t
     q.order_by_asc(task::Column::Id).limit(limit)
 }
 
+/// Whether a group's count may come from `Db::task_counts` (kept 5 s), or must be taken
+/// now: a board kept under the `tasks` counter keeps its counts as long as itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Counts {
+    Kept,
+    Fresh,
+}
+
 /// An open group, soonest first (a day's date-only tasks before its timed ones); the
 /// upcoming group ends with the tasks that have no due. From the start, with its count
 /// when it holds more than it shows; or, for "Show more", the next batch `after` a task.
@@ -156,9 +174,9 @@ async fn open_group(
     db: &Db,
     scope: Scope,
     group: Group,
-    tz: Tz,
-    now: DateTime<Utc>,
+    (tz, now): (Tz, DateTime<Utc>),
     after: Option<After>,
+    counts: Counts,
 ) -> Result<GroupList, AppError> {
     let day = due::today(tz, now);
     let s = sides(group, &day, now);
@@ -172,6 +190,7 @@ async fn open_group(
     if let Some(c) = more(s.timed.clone(), after.map(|a| a.timed(tz))) {
         tasks.extend(rows(&db.read, side(scope, c, &[task::Column::DueAt], ask)).await?);
     }
+    let first_timed = tasks.iter().filter_map(|t| t.due_at).min();
     let by_date = [task::Column::DueDate, task::Column::DueAt];
     if let Some(c) = more(s.dated.clone(), after.map(|a| a.dated(tz))) {
         tasks.extend(rows(&db.read, side(scope, c, &by_date, ask)).await?);
@@ -193,12 +212,14 @@ async fn open_group(
             tasks,
             total: None,
             more,
+            first_timed,
         });
     }
     Ok(GroupList {
         tasks,
-        total: Some(group_total(db, scope, group, tz, now).await?),
+        total: Some(group_total(db, scope, group, (tz, now), counts).await?),
         more,
+        first_timed,
     })
 }
 
@@ -216,11 +237,13 @@ async fn group_total(
     db: &Db,
     scope: Scope,
     group: Group,
-    tz: Tz,
-    now: DateTime<Utc>,
+    (tz, now): (Tz, DateTime<Utc>),
+    counts: Counts,
 ) -> Result<u64, AppError> {
     let key = (scope, tz, group);
-    if let Some(n) = db.task_counts.get(&key) {
+    if counts == Counts::Kept
+        && let Some(n) = db.task_counts.get(&key)
+    {
         return Ok(n);
     }
     let s = sides(group, &due::today(tz, now), now);
@@ -244,7 +267,7 @@ pub async fn group_batch(
     after: After,
 ) -> Result<GroupList, AppError> {
     let scope = Scope::for_actor(db, actor, scope).await?;
-    let mut list = open_group(db, scope, group, tz, now, Some(after)).await?;
+    let mut list = open_group(db, scope, group, (tz, now), Some(after), Counts::Kept).await?;
     name(db, &mut [&mut list.tasks]).await?;
     Ok(list)
 }
@@ -282,26 +305,82 @@ async fn done_list(db: &Db, scope: Scope, offset: u64) -> Result<GroupList, AppE
         tasks,
         total: None,
         more,
+        first_timed: None,
     })
 }
 
 /// My tasks for `actor` (or, for managers and admins, whoever `scope` names), grouped by
 /// the days of `tz` at `now`.
+///
+/// Most opens see what the last one saw, so a built board is kept (`Db::task_boards`)
+/// while the trigger-kept `tasks` counter is unchanged (any process's task write, or a
+/// rename of what a task names, moves it) and until its `good_until`: a hit costs one
+/// primary-key read instead of seven index ranges and the names' lookups. A rep's board
+/// under "own records only" is built each time: the counter does not follow owners.
 pub async fn board(
     db: &Db,
     actor: &Actor,
     scope: Scope,
     tz: Tz,
     now: DateTime<Utc>,
-) -> Result<Board, AppError> {
+) -> Result<Arc<Board>, AppError> {
     let scope = Scope::for_actor(db, actor, scope).await?;
+    // Read the counter before the tasks: whatever is built is at least this new.
+    let counter = match scope {
+        Scope::Visible(_) => None,
+        Scope::User(_) | Scope::Everyone => tasks_counter(db).await?,
+    };
+    let Some(counter) = counter else {
+        return Ok(Arc::new(
+            build_board(db, scope, (tz, now), Counts::Kept).await?,
+        ));
+    };
+    let key = (scope, tz);
+    let kept = db
+        .task_boards
+        .get_or_build(key, counter, || {
+            build_board(db, scope, (tz, now), Counts::Fresh)
+        })
+        .await?;
+    if kept.built_at <= now && now < kept.good_until {
+        return Ok(kept);
+    }
+    // A task changed group since: built again (each request that sees this does).
+    let b = Arc::new(build_board(db, scope, (tz, now), Counts::Fresh).await?);
+    db.task_boards.insert(key, counter, b.clone());
+    Ok(b)
+}
+
+/// The trigger-kept counter of changes to what My tasks shows (None on a database
+/// without the row, a hand-edited one: then nothing is kept, since nothing would retire
+/// it).
+async fn tasks_counter(db: &Db) -> Result<Option<i64>, AppError> {
+    Ok(change_counter::Entity::find_by_id("tasks")
+        .one(&db.read)
+        .await?
+        .map(|r| r.n))
+}
+
+/// Seven index ranges of at most a page each (two per open group, done tasks), the
+/// counts of groups holding more than they show, and the names of the whole board.
+async fn build_board(
+    db: &Db,
+    scope: Scope,
+    at: (Tz, DateTime<Utc>),
+    counts: Counts,
+) -> Result<Board, AppError> {
+    let (tz, now) = at;
     let day = due::today(tz, now);
+    let today = open_group(db, scope, Group::Today, at, None, counts).await?;
+    let good_until = today.first_timed.map_or(day.end, |t| Ord::min(t, day.end));
     let mut b = Board {
-        overdue: open_group(db, scope, Group::Overdue, tz, now, None).await?,
-        today: open_group(db, scope, Group::Today, tz, now, None).await?,
-        upcoming: open_group(db, scope, Group::Upcoming, tz, now, None).await?,
+        overdue: open_group(db, scope, Group::Overdue, at, None, counts).await?,
+        today,
+        upcoming: open_group(db, scope, Group::Upcoming, at, None, counts).await?,
         done: done_list(db, scope, 0).await?,
         day,
+        built_at: now,
+        good_until,
     };
     let groups = [&mut b.overdue, &mut b.today, &mut b.upcoming, &mut b.done];
     name(db, &mut groups.map(|g| &mut g.tasks)).await?;
@@ -318,7 +397,7 @@ pub async fn overdue_count(
 ) -> Result<u64, AppError> {
     // Under "own records only" a rep's count leaves out tasks they may not see.
     let scope = Scope::for_actor(db, actor, Scope::User(actor.id)).await?;
-    group_total(db, scope, Group::Overdue, tz, now).await
+    group_total(db, scope, Group::Overdue, (tz, now), Counts::Kept).await
 }
 
 /// A record's open tasks, soonest due first (those with no due last).
@@ -341,19 +420,28 @@ pub async fn for_record(db: &Db, subject: Subject) -> Result<Vec<Task>, AppError
     Ok(tasks)
 }
 
-/// The API's list request as it arrives.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListParams {
-    pub assignee_id: Option<i64>,
-    pub contact_id: Option<i64>,
-    pub company_id: Option<i64>,
-    pub deal_id: Option<i64>,
-    pub done: Option<String>,
-    pub due_before: Option<String>,
-    pub due_after: Option<String>,
-    pub page: Option<String>,
-    pub per_page: Option<String>,
+crate::domain::params::paged_params! {
+    /// The API's list request as it arrives, as the OpenAPI document describes it.
+    #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+    #[serde(deny_unknown_fields)]
+    #[into_params(parameter_in = Query)]
+    pub struct ListParams {
+        /// Tasks assigned to this user
+        pub assignee_id: Option<i64>,
+        /// Tasks about this contact
+        pub contact_id: Option<i64>,
+        /// Tasks about this company
+        pub company_id: Option<i64>,
+        /// Tasks about this deal
+        pub deal_id: Option<i64>,
+        /// Only done (true) or open (false) tasks
+        #[param(value_type = Option<bool>)]
+        pub done: Option<String>,
+        /// Due before this time or date
+        pub due_before: Option<String>,
+        /// Due at or after this time or date
+        pub due_after: Option<String>,
+    }
 }
 
 /// A bound of `due_before`/`due_after`: an instant, or a date (compared with timed tasks
@@ -472,10 +560,11 @@ pub(super) async fn digest_groups(
         crate::domain::access::Visible::Owner(me) => Scope::Visible(me),
         crate::domain::access::Visible::All => Scope::User(user_id),
     };
-    let mut overdue = open_group(db, scope, Group::Overdue, tz, now, None)
+    let at = (tz, now);
+    let mut overdue = open_group(db, scope, Group::Overdue, at, None, Counts::Kept)
         .await?
         .tasks;
-    let mut today = open_group(db, scope, Group::Today, tz, now, None)
+    let mut today = open_group(db, scope, Group::Today, at, None, Counts::Kept)
         .await?
         .tasks;
     name(db, &mut [&mut overdue, &mut today]).await?;

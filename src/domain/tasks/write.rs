@@ -361,9 +361,9 @@ async fn current(
     version: Option<i32>,
 ) -> Result<Task, AppError> {
     actor.require(Action::WriteRecords)?;
-    let task = shown_in(conn, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("Task"))?;
+    let Some(task) = shown_in(conn, id).await? else {
+        return Err(hidden(conn, actor, id).await?);
+    };
     super::check_record(db, conn, actor, &task).await?;
     if !may_edit(actor, task.assignee_id, task.created_by) {
         return Err(AppError::Forbidden(
@@ -374,6 +374,32 @@ async fn current(
         return Err(stale());
     }
     Ok(task)
+}
+
+/// Why task `id` cannot be changed when it is not shown: for those who see the trash
+/// (and so the record's page, where its tasks are listed), that its record is in the
+/// trash (409, it comes back with the record); for everyone else, and when there is no
+/// such task, 404.
+async fn hidden(conn: &impl ConnectionTrait, actor: &Actor, id: i64) -> Result<AppError, AppError> {
+    let not_found = AppError::not_found("Task");
+    if !actor.can(Action::RestoreTrash) {
+        return Ok(not_found);
+    }
+    let Some(task) = get_in(conn, id).await? else {
+        return Ok(not_found);
+    };
+    let what = match (task.deal_id, task.contact_id, task.company_id) {
+        (Some(_), _, _) => "deal",
+        (_, Some(_), _) => "contact",
+        (_, _, Some(_)) => "company",
+        _ => return Ok(not_found),
+    };
+    Ok(AppError::Conflict {
+        message: format!(
+            "This task's {what} is in the trash: restore the {what} to change its tasks."
+        ),
+        fields: FieldErrors::new(),
+    })
 }
 
 fn stale() -> AppError {

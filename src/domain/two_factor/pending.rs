@@ -139,6 +139,8 @@ fn expired() -> AppError {
 
 /// The second step with `code`. Throttled with the account's password failures; a
 /// wrong code counts against the pending sign-in too, and is recorded in the audit log.
+/// A little over the usual length: the code's check, the session and its audit rows are
+/// one transaction, written out in the order they happen.
 pub async fn finish(
     db: &Db,
     secret: &str,

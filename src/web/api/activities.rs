@@ -16,16 +16,6 @@ records::list_handler! {
     /// adds a contact's or company's deals' activities, as their pages show.
     domain = activities, record = Activity, list = ActivityList,
     path = "/api/v1/activities", op = "list_activities", tag = "activities",
-    params = (
-        ("deal_id" = Option<i64>, Query, description = "The deal's activities"),
-        ("contact_id" = Option<i64>, Query, description = "The contact's activities"),
-        ("company_id" = Option<i64>, Query, description = "The company's activities"),
-        ("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "From 1"),
-        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 25"),
-        ("before" = Option<String>, Query,
-            description = "Only entries older than this one: `<occurred_at>_<id>` of the last entry seen (its RFC 3339 time, `_`, its id)"),
-        ("with_deals" = Option<bool>, Query, description = "For a contact or company: also the activities of its deals"),
-    ),
     errors = (
         (status = 404, description = "The deal, contact or company does not exist.", body = ErrorBody),
         (status = 422, description = "Not exactly one of deal_id, contact_id and company_id, an unknown parameter, or a value that is not valid.", body = ErrorBody),

@@ -13,17 +13,7 @@ use crate::web::auth::ApiUser;
 /// time (RFC 3339) or a date (YYYY-MM-DD, UTC); a date `to` includes that whole day.
 /// Admins only.
 #[utoipa::path(get, path = "/api/v1/audit", operation_id = "list_audit", tag = "audit",
-    params(
-        ("actor_id" = Option<i64>, Query, description = "Entries by this user"),
-        ("action" = Option<String>, Query, description = "Entries of this action (create, update, sign_in, …)"),
-        ("entity" = Option<String>, Query, description = "Entries about this type of record (contact, deal, user, …)"),
-        ("entity_id" = Option<i64>, Query, description = "Entries about this record (with `entity`)"),
-        ("from" = Option<String>, Query, description = "At or after this time or date"),
-        ("to" = Option<String>, Query, description = "Before this time, or up to and including this date"),
-        ("before" = Option<String>, Query, description = "The page older than this cursor (a page's `older`)"),
-        ("after" = Option<String>, Query, description = "The page newer than this cursor (a page's `newer`)"),
-        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 50"),
-    ),
+    params(Params),
     responses((status = 200, body = LogPage), (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 422, description = "An unknown parameter, or a value that is not valid (the field is named).", body = ErrorBody),

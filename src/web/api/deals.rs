@@ -9,8 +9,8 @@ use crate::domain::deals::{
 };
 use crate::error::AppError;
 use crate::web::api::schema::{
-    DealSort, DealStatus, ErrorBody, Forbidden, NotFound, SortDirection, StageDirection,
-    Unauthorized, Unavailable, Unprocessable, WriteErrors,
+    ErrorBody, Forbidden, NotFound, StageDirection, Unauthorized, Unavailable, Unprocessable,
+    WriteErrors,
 };
 use crate::web::auth::ApiUser;
 
@@ -39,20 +39,7 @@ pub async fn pipelines(
 /// The deals of a pipeline (the first unless `pipeline` is given), page by page, with the
 /// board's filters and the deal table's status and sort; `sort=stage` is the board's order.
 #[utoipa::path(get, path = "/api/v1/deals", operation_id = "list_deals", tag = "deals",
-    params(
-        ("pipeline" = Option<i64>, Query, description = "Pipeline id; default the first"),
-        ("owner" = Option<i64>, Query, description = "Owner's user id"),
-        ("close_month" = Option<String>, Query, pattern = "^([0-9]{4}-(0[1-9]|1[0-2]))?$",
-            description = "Expected close in this month, YYYY-MM"),
-        ("min_amount" = Option<i64>, Query, description = "At least this amount, in whole currency units (0 to 100 000 000 000; beyond counts as the bound)"),
-        ("max_amount" = Option<i64>, Query, description = "At most this amount, in whole currency units (0 to 100 000 000 000; beyond counts as the bound)"),
-        ("company" = Option<String>, Query, description = "The company: its id, a suggestion as the board shows it (`Acme (#12)`), or its exact name (any case); a name of no company is a 422"),
-        ("status" = Option<DealStatus>, Query, description = "open, won or lost"),
-        ("sort" = Option<DealSort>, Query, description = "title, stage, amount, owner, close, updated (default) or created"),
-        ("dir" = Option<SortDirection>, Query, description = "asc or desc"),
-        ("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "From 1"),
-        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 25"),
-    ),
+    params(deals::ListParams),
     responses((status = 200, body = DealList), (status = 401, response = Unauthorized),
         (status = 422, response = Unprocessable), (status = 503, response = Unavailable)),
     security(("bearer" = [])))]

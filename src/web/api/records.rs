@@ -84,19 +84,20 @@ macro_rules! page_body {
 pub(crate) use page_body;
 
 /// `GET $path`: `$domain::ListParams` read from the query string (25 a page unless it
-/// says otherwise), `$domain::list`'s page answered as `$list`. `params` documents the
-/// query parameters; `errors` are the list's own error answers beside 401 and 503.
+/// says otherwise), `$domain::list`'s page answered as `$list`. The document's query
+/// parameters are that same struct's (`IntoParams`); `errors` are the list's own error
+/// answers beside 401 and 503.
 macro_rules! list_handler {
     (
         $(#[doc = $doc:tt])*
         domain = $domain:ident, record = $record:ident, list = $list:ident,
-        path = $path:tt, op = $op:tt, tag = $tag:tt,
-        params = ($($params:tt)*), errors = ($($errors:tt)*) $(,)?
+        path = $path:tt, op = $op:tt, tag = $tag:tt, errors = ($($errors:tt)*) $(,)?
     ) => {
         crate::web::api::records::page_body!($list, $record);
 
         $(#[doc = $doc])*
-        #[utoipa::path(get, path = $path, operation_id = $op, tag = $tag, params($($params)*),
+        #[utoipa::path(get, path = $path, operation_id = $op, tag = $tag,
+            params($domain::ListParams),
             responses((status = 200, body = $list),
                 (status = 401, response = crate::web::api::schema::Unauthorized),
                 (status = 503, response = crate::web::api::schema::Unavailable),

@@ -12,17 +12,6 @@ records::list_handler! {
     /// its instant; tasks with no due match neither.
     domain = tasks, record = Task, list = TaskList,
     path = "/api/v1/tasks", op = "list_tasks", tag = "tasks",
-    params = (
-        ("assignee_id" = Option<i64>, Query, description = "Tasks assigned to this user"),
-        ("contact_id" = Option<i64>, Query, description = "Tasks about this contact"),
-        ("company_id" = Option<i64>, Query, description = "Tasks about this company"),
-        ("deal_id" = Option<i64>, Query, description = "Tasks about this deal"),
-        ("done" = Option<bool>, Query, description = "Only done (true) or open (false) tasks"),
-        ("due_before" = Option<String>, Query, description = "Due before this time or date"),
-        ("due_after" = Option<String>, Query, description = "Due at or after this time or date"),
-        ("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "From 1"),
-        ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1 to 100, default 25"),
-    ),
     errors = (
         (status = 422, description = "An unknown parameter, or a value that is not valid (the field is named).", body = ErrorBody),
     ),

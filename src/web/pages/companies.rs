@@ -250,6 +250,7 @@ impl Edited for Company {
 #[template(path = "companies/delete.html")]
 struct DeletePage {
     l: Layout,
+    kind: &'static crate::domain::records::Kind,
     c: Company,
 }
 
@@ -277,7 +278,11 @@ impl records::Rendered for Company {
     }
 
     fn delete_page(l: Layout, c: Company) -> Result<HttpResponse, AppError> {
-        ok(&DeletePage { l, c })
+        ok(&DeletePage {
+            l,
+            kind: &companies::KIND,
+            c,
+        })
     }
 }
 
@@ -320,17 +325,16 @@ impl Listed for Company {
         self.name.clone()
     }
 
-    const CSV_HEADER: &'static [&'static str] = &[
-        "id",
-        "name",
-        "domain",
-        "industry",
-        "size_band",
-        "website",
-        "phone",
-        "address",
-        "contacts",
-    ];
+    fn csv_header() -> Vec<&'static str> {
+        // Its own fields as a merge lists them, without the owner, then the contact count.
+        let own = companies::MERGE_FIELDS
+            .into_iter()
+            .filter(|f| *f != "owner_id");
+        std::iter::once("id")
+            .chain(own)
+            .chain(["contacts"])
+            .collect()
+    }
 
     fn csv(&self) -> Vec<String> {
         vec![

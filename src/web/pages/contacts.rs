@@ -386,9 +386,10 @@ impl Edited for Contact {
 }
 
 #[derive(Template)]
-#[template(path = "contacts/delete.html")]
+#[template(path = "records/delete.html")]
 struct DeletePage {
     l: Layout,
+    kind: &'static crate::domain::records::Kind,
     c: Contact,
 }
 
@@ -415,7 +416,11 @@ impl records::Rendered for Contact {
     }
 
     fn delete_page(l: Layout, c: Contact) -> Result<HttpResponse, AppError> {
-        ok(&DeletePage { l, c })
+        ok(&DeletePage {
+            l,
+            kind: &contacts::KIND,
+            c,
+        })
     }
 }
 
@@ -457,17 +462,19 @@ impl Listed for Contact {
         self.full_name()
     }
 
-    const CSV_HEADER: &'static [&'static str] = &[
-        "id",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "company",
-        "company_id",
-        "title",
-        "source",
-    ];
+    fn csv_header() -> Vec<&'static str> {
+        vec![
+            "id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "company",
+            "company_id",
+            "title",
+            "source",
+        ]
+    }
 
     fn csv(&self) -> Vec<String> {
         vec![

@@ -1,5 +1,6 @@
 //! Settings → Custom fields (admins): define extra fields for contacts, companies and
 //! deals, and edit them (label, required flag, choices; key and kind stay as created).
+use crate::web::filters;
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;

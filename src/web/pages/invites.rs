@@ -1,5 +1,6 @@
 //! Invitations: sent, resent and revoked from Settings → Users (admins), and accepted by
 //! the invitee on `/invite/{secret}`, who chooses a name and password and is signed in.
+use crate::web::filters;
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;

@@ -1,3 +1,4 @@
+use crate::web::filters;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};

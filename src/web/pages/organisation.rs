@@ -1,5 +1,6 @@
 //! Settings → Organisation (admins): the workspace's name, default time zone and
 //! currency, how long a sign-in lasts, and the access rules.
+use crate::web::filters;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;

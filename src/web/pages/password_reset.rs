@@ -1,5 +1,6 @@
 //! "Forgot password?": asking for a link by email (the answer is the same whether the
 //! address has an account or not), and choosing a new password from the link.
+use crate::web::filters;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderValue, RETRY_AFTER};

@@ -1,5 +1,6 @@
 //! Settings → Pipelines (admins): new pipelines; stages added, edited, reordered and
 //! removed (their deals moved to a stage the admin picks).
+use crate::web::filters;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;

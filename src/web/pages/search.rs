@@ -1,4 +1,5 @@
 //! The top bar's search: a dropdown of results as you type (htmx), or a page of its own.
+use crate::web::filters;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;

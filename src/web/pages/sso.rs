@@ -2,6 +2,7 @@
 //! `/login/sso` sends the browser to the provider, `/login/sso/callback` is where it
 //! comes back. What the browser must keep in between (state, nonce, PKCE verifier) rides
 //! in its encrypted session cookie and is used once.
+use crate::web::filters;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -12,12 +13,12 @@ use crate::app::AppState;
 use crate::domain::Role;
 use crate::domain::sso::config::{self, Shown};
 use crate::domain::sso::flow::{self, Pending};
-use crate::domain::sso::signin::{self, Answer};
+use crate::domain::sso::signin::{self, Admitted, Answer};
 use crate::error::{AppError, FieldErrors};
 use crate::web::auth::{Can, adopt, client, gate, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::login::{asked_for, page as login_page};
-use crate::web::pages::{Layout, Refusal, render, safe_next, see_other};
+use crate::web::pages::{Layout, Refusal, render, safe_next, see_other, two_factor};
 
 /// The session key of a sign-in under way.
 const PENDING: &str = "sso_flow";
@@ -157,10 +158,11 @@ pub async fn callback(
     let next = pending.as_ref().and_then(|p| p.next.clone());
     let client = client(&req, state.config.behind_proxy);
     match signin::complete(&state.db, &client, pending, &q, &callback_url(&state)).await {
-        Ok(done) => {
+        Ok(Admitted::SignedIn(done)) => {
             adopt(&session, &done.secret)?;
             Ok(see_other(&safe_next(done.next.as_deref())))
         }
+        Ok(Admitted::SecondStep { secret }) => two_factor::begin_pending(&session, &secret),
         Err(e @ (AppError::Unauthorized(_) | AppError::Forbidden(_))) => {
             refused(&state, &session, next, e).await
         }

@@ -1,4 +1,5 @@
 //! Settings → Tags (admins and managers): rename, recolour, merge and delete tags.
+use crate::web::filters;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;

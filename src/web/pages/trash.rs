@@ -6,6 +6,7 @@ use askama::Template;
 
 use crate::app::AppState;
 use crate::domain::Action;
+use crate::domain::activities::Subject;
 use crate::domain::trash::{self, Bin, Trashed};
 use crate::error::AppError;
 use crate::web::auth::{Can, CurrentUser, csrf_token, gate, set_flash};
@@ -42,6 +43,9 @@ struct Notice {
     l: Layout,
     bin: Bin,
     id: i64,
+    keep_days: i64,
+    /// Its open tasks, hidden everywhere else while it is in the trash.
+    tasks: Vec<crate::web::pages::tasks::Frozen>,
 }
 
 pub async fn index(
@@ -137,10 +141,17 @@ pub async fn or_notice(
     {
         return Err(error);
     }
+    let subject = match bin {
+        Bin::Contact => Subject::Contact(id),
+        Bin::Company => Subject::Company(id),
+        Bin::Deal => Subject::Deal(id),
+    };
     ok(&Notice {
         l: Layout::for_user(user, bin_section(bin)),
         bin,
         id,
+        keep_days: trash::KEEP_DAYS,
+        tasks: crate::web::pages::tasks::frozen(state, user, subject).await?,
     })
 }
 

@@ -2,6 +2,7 @@
 //! step of signing in (a code, or set-up when the organisation requires it). The
 //! pending sign-in's secret rides in the cookie under its own key; it is not a session,
 //! so nothing but these pages reads it.
+use crate::web::filters;
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};

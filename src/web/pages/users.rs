@@ -1,5 +1,6 @@
 //! Settings → Users (admins only): add or invite people, change roles, deactivate and
 //! reactivate. The invitations' own handlers are in `invites`.
+use crate::web::filters;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;

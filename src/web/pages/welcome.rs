@@ -1,5 +1,6 @@
 //! `/welcome`: the first steps an admin of a new install is offered after setup and at
 //! each sign-in until they are done or dismissed (domain: `onboarding`).
+use crate::web::filters;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 

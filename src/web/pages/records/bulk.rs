@@ -1,5 +1,6 @@
 //! Bulk actions on a record list: the form, the confirmation with its count, the run.
 
+use crate::web::filters;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;

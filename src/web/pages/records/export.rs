@@ -21,7 +21,7 @@ pub async fn export<R: Listed>(
     records::check_filters(&state.db, &query).await?;
     // The definitions as the download starts: one header for every chunk.
     let defs = std::sync::Arc::new(custom_fields::defs(&state.db, R::KIND.entity).await?);
-    let own: Vec<&str> = R::CSV_HEADER.iter().chain(&CSV_TAIL).copied().collect();
+    let own: Vec<&str> = R::csv_header().into_iter().chain(CSV_TAIL).collect();
     let header = export_header(&own, &defs);
     let (db, actor) = (state.db.clone(), user.actor.clone());
     let next = move |after| {

@@ -1,5 +1,6 @@
 //! Merging two records: picking the other by name, the field-by-field table, the merge.
 
+use crate::web::filters;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;

@@ -34,8 +34,8 @@ pub trait Listed: Mergeable + Clone {
     fn named(params: &Self::Params) -> Vec<(&'static str, Option<String>)>;
     /// How the record is named in messages and headings.
     fn name(&self) -> String;
-    /// Its own CSV columns, between the id and the owner.
-    const CSV_HEADER: &'static [&'static str];
+    /// Its own CSV columns, from the id to the owner's (which every record's tail has).
+    fn csv_header() -> Vec<&'static str>;
     fn csv(&self) -> Vec<String>;
     /// The columns every record's CSV ends with: owner, owner_id, created_at, updated_at.
     fn csv_tail(&self) -> [String; 4];

@@ -1,5 +1,6 @@
 //! The task form as typed (quick add, a record's "Add task", the edit page) turned into
 //! what the domain takes, and the edit page.
+use crate::web::filters;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono_tz::Tz;

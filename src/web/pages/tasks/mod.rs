@@ -8,7 +8,7 @@ mod panel;
 pub use form::{Draft, TaskForm, edit, update};
 use form::{about, back_of, due_of, form_error, record_of};
 use panel::panel_with;
-pub use panel::{Panel, panel};
+pub use panel::{Frozen, Panel, frozen, panel};
 
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -45,7 +45,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn of(t: Task, user: &CurrentUser, at: DateTime<Utc>, day: &Day) -> Row {
+    fn of(t: &Task, user: &CurrentUser, at: DateTime<Utc>, day: &Day) -> Row {
         let group = due::group_of(t.done, t.due_at, t.due_date, day, at);
         Row {
             id: t.id,
@@ -54,10 +54,10 @@ impl Row {
             record: t.record(),
             due: due::describe(user.tz, t.due_at, t.due_date, day.date.year()),
             overdue: group == Group::Overdue,
-            title: t.title,
+            title: t.title.clone(),
             done: t.done,
-            priority: t.priority,
-            assignee: t.assignee_name,
+            priority: t.priority.clone(),
+            assignee: t.assignee_name.clone(),
             has_notes: t.notes.as_deref().is_some_and(|n| !n.trim().is_empty()),
         }
     }
@@ -148,23 +148,23 @@ struct IndexPage {
     f: Fragment,
 }
 
-fn rows_of(list: GroupList, user: &CurrentUser, at: DateTime<Utc>, day: &Day) -> Vec<Row> {
+fn rows_of(list: &GroupList, user: &CurrentUser, at: DateTime<Utc>, day: &Day) -> Vec<Row> {
     list.tasks
-        .into_iter()
+        .iter()
         .map(|t| Row::of(t, user, at, day))
         .collect()
 }
 
 fn section(
     g: Group,
-    list: GroupList,
+    list: &GroupList,
     assignee: &str,
     user: &CurrentUser,
     at: DateTime<Utc>,
     day: &Day,
 ) -> Section {
     let next = (g != Group::Done)
-        .then(|| next_link(g, assignee, &list))
+        .then(|| next_link(g, assignee, list))
         .flatten();
     Section {
         key: g.key(),
@@ -206,9 +206,9 @@ async fn fragment(
     let day = b.day;
     let done_more = b.done.more;
     let sections = vec![
-        section(Group::Overdue, b.overdue, assignee, user, at, &day),
-        section(Group::Today, b.today, assignee, user, at, &day),
-        section(Group::Upcoming, b.upcoming, assignee, user, at, &day),
+        section(Group::Overdue, &b.overdue, assignee, user, at, &day),
+        section(Group::Today, &b.today, assignee, user, at, &day),
+        section(Group::Upcoming, &b.upcoming, assignee, user, at, &day),
     ];
     let overdue = if oob_badge {
         tasks::overdue_count(&state.db, &user.actor, user.tz, at).await?
@@ -220,7 +220,7 @@ async fn fragment(
         csrf: csrf_token(&user.session),
         can_write: user.actor.can_write(),
         sections,
-        done: section(Group::Done, b.done, assignee, user, at, &day),
+        done: section(Group::Done, &b.done, assignee, user, at, &day),
         done_next: done_more.then(|| done_link(assignee, DONE_BATCH)),
         draft,
         assignee: assignee.to_string(),
@@ -289,7 +289,7 @@ pub async fn done(
         .then(|| done_link(&q.assignee, offset + DONE_BATCH));
     ok(&Batch {
         ctx: RowContext::mine(&user, &q.assignee),
-        rows: rows_of(list, &user, at, &day),
+        rows: rows_of(&list, &user, at, &day),
         next,
     })
 }
@@ -330,7 +330,7 @@ pub async fn more(
     let next = next_link(group, &q.assignee, &list);
     ok(&Batch {
         ctx: RowContext::mine(&user, &q.assignee),
-        rows: rows_of(list, &user, at, &day),
+        rows: rows_of(&list, &user, at, &day),
         next,
     })
 }

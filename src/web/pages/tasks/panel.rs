@@ -56,7 +56,7 @@ pub(super) async fn panel_with(
     let rows = tasks::for_record(&state.db, subject)
         .await?
         .into_iter()
-        .map(|t| Row::of(t, user, at, &day))
+        .map(|t| Row::of(&t, user, at, &day))
         .collect();
     let overdue = if oob_badge {
         tasks::overdue_count(&state.db, &user.actor, user.tz, at).await?
@@ -88,4 +88,40 @@ pub(super) async fn panel_with(
         oob_badge,
         priorities: PRIORITIES,
     })
+}
+
+/// A task as the page of its record in the trash shows it: read only, its notes drawn
+/// at once (it cannot be opened, ticked or edited until the record is restored).
+pub struct Frozen {
+    pub title: String,
+    pub due: Option<String>,
+    pub overdue: bool,
+    pub priority_label: &'static str,
+    pub assignee: String,
+    pub notes: Option<String>,
+}
+
+/// The open tasks of a record in the trash, for its page's notice.
+pub async fn frozen(
+    state: &AppState,
+    user: &CurrentUser,
+    subject: Subject,
+) -> Result<Vec<Frozen>, AppError> {
+    let at = now();
+    let day = due::today(user.tz, at);
+    Ok(tasks::for_record(&state.db, subject)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let row = Row::of(&t, user, at, &day);
+            Frozen {
+                title: row.title,
+                due: row.due,
+                overdue: row.overdue,
+                priority_label: row.priority_label,
+                assignee: row.assignee,
+                notes: t.notes.filter(|n| !n.trim().is_empty()),
+            }
+        })
+        .collect())
 }
