@@ -324,6 +324,7 @@ pub async fn change_password(
     .await?;
     tx.commit().await?;
     db.auth_cache.forget();
+    db.credentials.changed();
     Ok(user)
 }
 
@@ -408,6 +409,7 @@ pub async fn set_role(
     .await?;
     tx.commit().await?;
     db.auth_cache.forget();
+    db.credentials.changed();
     Ok(updated)
 }
 
@@ -452,6 +454,7 @@ pub async fn set_active(
     audit::record(&tx, actor, action, "user", id, None).await?;
     tx.commit().await?;
     db.auth_cache.forget();
+    db.credentials.changed();
     Ok(())
 }
 
@@ -484,5 +487,7 @@ pub async fn set_time_zone(db: &Db, actor: &Actor, name: &str) -> Result<String,
     .await?;
     tx.commit().await?;
     db.forget_task_counts();
+    // Kept sessions hold the zone.
+    db.credentials.changed();
     Ok(tz.name().to_string())
 }
