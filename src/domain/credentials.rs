@@ -9,8 +9,8 @@
 //! credentials up again, after the commit.
 //!
 //! On SQLite the generation is a small file beside the database (`<database>-auth`):
-//! every process sharing the database is on this machine, and reading it is one `pread`,
-//! no round trip. On PostgreSQL processes may be on several machines and nothing short of
+//! every process sharing the database is on this machine, and reading it is one `pread`
+//! (and an `fstat`, to notice the file removed), no round trip. On PostgreSQL processes may be on several machines and nothing short of
 //! a round trip can tell one that another has committed (a LISTEN/NOTIFY arrives late),
 //! so nothing is kept there: each request runs its one indexed lookup.
 //!
@@ -18,10 +18,10 @@
 //! process that died between its commit and the bump, a row edited by hand).
 use std::collections::HashMap;
 use std::fs::File;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long an entry is trusted at most, whatever the generation says.
@@ -52,6 +52,8 @@ enum Shared {
 pub struct Generation {
     shared: Shared,
     local: AtomicU64,
+    /// Set once the file is found removed (so that is logged once).
+    orphaned: AtomicBool,
 }
 
 impl Generation {
@@ -78,6 +80,7 @@ impl Generation {
         Generation {
             shared,
             local: AtomicU64::new(0),
+            orphaned: AtomicBool::new(false),
         }
     }
 
@@ -91,6 +94,16 @@ impl Generation {
             Shared::File(file) => {
                 let mut bytes = [0u8; 8];
                 file.read_exact_at(&mut bytes, 0).ok()?;
+                // A file removed (or replaced) since it was opened no longer hears the
+                // bumps of processes started after that: trust nothing kept any more.
+                if file.metadata().ok()?.nlink() == 0 {
+                    if !self.orphaned.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            "the auth generation file was removed; sessions and tokens are looked up on every request until the server restarts"
+                        );
+                    }
+                    return None;
+                }
                 Some(Stamp {
                     shared: u64::from_le_bytes(bytes),
                     local,
@@ -106,8 +119,8 @@ impl Generation {
         if let Shared::File(file) = &self.shared
             && let Err(e) = file.write_all_at(&fresh_value().to_le_bytes(), 0)
         {
-            tracing::error!(error = %e,
-                "cannot write the auth generation file; other processes see this change within 5 s");
+            tracing::error!(error = %e, ttl_seconds = TTL.as_secs(),
+                "cannot write the auth generation file; other processes see this change when their kept entries expire");
         }
     }
 
@@ -148,7 +161,7 @@ fn location(url: &str) -> Location {
 /// that the server and a command run by another account that may write the database
 /// may both write it too.
 fn open_file(path: &Path, database: &Path) -> std::io::Result<File> {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    use std::os::unix::fs::OpenOptionsExt;
     let db = std::fs::metadata(database).ok();
     let mode = db.as_ref().map_or(0o600, |m| m.mode() & 0o666);
     let file = std::fs::OpenOptions::new()

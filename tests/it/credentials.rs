@@ -202,3 +202,19 @@ async fn ending_a_session_from_the_list_ends_it_in_another_process() {
         "the laptop stays"
     );
 }
+
+#[actix_web::test]
+async fn nothing_is_trusted_once_the_generation_file_is_removed() {
+    let db = crate::support::fresh_database().await;
+    let Some(path) = db.url.strip_prefix("sqlite://") else {
+        return; // PostgreSQL keeps nothing (see above).
+    };
+    let generation = Generation::open(&db.url);
+    assert!(generation.read().is_some(), "kept while the file is there");
+    std::fs::remove_file(format!("{path}-auth")).unwrap();
+    assert_eq!(
+        generation.read(),
+        None,
+        "a new file's bumps would go unseen: nothing may be kept"
+    );
+}
