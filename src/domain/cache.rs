@@ -1,8 +1,9 @@
-//! Short-lived caches kept per database handle: API tokens' owners, the active users and
-//! custom field definitions, read once per few seconds instead of once per request.
-//! Changes made through this process clear them at once; another process sharing a
-//! PostgreSQL database sees them within `TTL`. Browser sessions are not cached: signing
-//! out must end a session in every process on its next request.
+//! Short-lived caches kept per database handle: the active users and custom field
+//! definitions, read once per few seconds instead of once per request. Changes made
+//! through this process clear them at once; another process sharing the database sees
+//! them within `TTL`. Sessions and API tokens are kept apart, under a generation every
+//! process sees at once (`credentials`): signing out must end a session in every process
+//! on its next request.
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
@@ -71,7 +72,7 @@ pub struct AuthCache {
 }
 
 impl AuthCache {
-    /// After any change to users or tokens.
+    /// After any change to users or custom fields.
     pub fn forget(&self) {
         self.active_users.clear();
         self.custom_fields.clear();

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cache;
 pub mod companies;
 pub mod contacts;
+pub mod credentials;
 pub mod custom_fields;
 pub mod deals;
 pub mod filters;

@@ -235,5 +235,6 @@ pub async fn complete(db: &Db, secret: &str, password: &str) -> Result<user::Mod
     .await?;
     tx.commit().await?;
     db.auth_cache.forget();
+    db.credentials.changed();
     Ok(user)
 }

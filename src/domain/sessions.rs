@@ -1,7 +1,9 @@
 //! Server-side sessions. A browser's cookie carries a random secret; the `sessions` row
-//! holds its hash, the user, and where and when it was used. Every request looks the row
-//! up (no cache), so signing out, a password change or a deactivation ends a session in
-//! every process on its next request.
+//! holds its hash, the user, and where and when it was used. A request finds the row in
+//! the process's kept credentials while the auth generation is unchanged, else in the
+//! database (`credentials`); whatever ends a session or changes its user bumps the
+//! generation after its commit, so signing out, a password change or a deactivation ends
+//! a session in every process on its next request.
 use chrono::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -86,6 +88,8 @@ pub async fn open(
 pub struct Live {
     pub session_id: i64,
     last_seen_at: DateTime<Utc>,
+    /// Checked here as well as in the lookup: a kept session may expire while kept.
+    expires_at: DateTime<Utc>,
     pub user_id: i64,
     pub name: String,
     pub email: String,
@@ -107,29 +111,21 @@ impl Live {
 }
 
 /// The session behind a cookie's secret, while it and its user are live. Every page
-/// request asks, so it reads only the columns a request needs.
+/// request asks: a kept one costs no query; a lookup reads only the columns a request
+/// needs.
 pub async fn find(db: &Db, secret: &str) -> Result<Option<Live>, AppError> {
     let t = now();
-    let found = session::Entity::find()
-        .select_only()
-        .column_as(session::Column::Id, "session_id")
-        .column(session::Column::LastSeenAt)
-        .column_as(user::Column::Id, "user_id")
-        .column(user::Column::Name)
-        .column(user::Column::Email)
-        .column(user::Column::Role)
-        .column(user::Column::TimeZone)
-        .join(JoinType::InnerJoin, session::Relation::User.def())
-        .filter(session::Column::TokenHash.eq(sha256_hex(secret.as_bytes())))
-        .filter(session::Column::ExpiresAt.gt(t))
-        .filter(user::Column::Active.eq(true))
-        .into_model::<Live>()
-        .one(&db.read)
+    let hash = sha256_hex(secret.as_bytes());
+    let kept = &db.credentials;
+    let found = kept
+        .get_or_lookup(&kept.sessions, &hash, || lookup(db, &hash, t))
         .await?;
-    let Some(s) = found else {
+    let Some(s) = found.filter(|s| s.expires_at > t) else {
         return Ok(None);
     };
     if (t - s.last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS {
+        // The kept copy moves on too, or every later request would write again.
+        kept.sessions.update(&hash, |live| live.last_seen_at = t);
         // Off the request's path: a page read never waits on the writer for this.
         let (write, id) = (db.write.clone(), s.session_id);
         tokio::spawn(async move {
@@ -144,6 +140,27 @@ pub async fn find(db: &Db, secret: &str) -> Result<Option<Live>, AppError> {
         });
     }
     Ok(Some(s))
+}
+
+/// One indexed read: the session by its hash, with its user, while both are live.
+async fn lookup(db: &Db, hash: &str, t: DateTime<Utc>) -> Result<Option<Live>, AppError> {
+    Ok(session::Entity::find()
+        .select_only()
+        .column_as(session::Column::Id, "session_id")
+        .column(session::Column::LastSeenAt)
+        .column(session::Column::ExpiresAt)
+        .column_as(user::Column::Id, "user_id")
+        .column(user::Column::Name)
+        .column(user::Column::Email)
+        .column(user::Column::Role)
+        .column(user::Column::TimeZone)
+        .join(JoinType::InnerJoin, session::Relation::User.def())
+        .filter(session::Column::TokenHash.eq(hash))
+        .filter(session::Column::ExpiresAt.gt(t))
+        .filter(user::Column::Active.eq(true))
+        .into_model::<Live>()
+        .one(&db.read)
+        .await?)
 }
 
 /// Signing out: this session ends everywhere, recorded in the audit log (by its user,
@@ -169,6 +186,7 @@ pub async fn end(db: &Db, secret: &str, ip: &str) -> Result<(), AppError> {
         .await?;
     }
     tx.commit().await?;
+    db.credentials.changed();
     Ok(())
 }
 
@@ -267,6 +285,7 @@ pub async fn end_one(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     }
     audit::record(&tx, Some(actor), "end", "session", id, None).await?;
     tx.commit().await?;
+    db.credentials.changed();
     Ok(())
 }
 
@@ -284,5 +303,6 @@ pub async fn end_others(db: &Db, actor: &Actor, keep: i64) -> Result<u64, AppErr
     )
     .await?;
     tx.commit().await?;
+    db.credentials.changed();
     Ok(ended)
 }

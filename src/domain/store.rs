@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 
 use crate::domain::cache::{AuthCache, CounterCache, TtlCache};
 use crate::domain::contacts::batch::Queue;
+use crate::domain::credentials::Credentials;
 use crate::domain::deals::{Board, BoardQuery, DealTable, ListQuery};
 use crate::domain::tasks::due::Group;
 use crate::domain::tasks::{Board as TaskBoard, Scope};
@@ -25,8 +26,11 @@ const TASK_BOARD_ENTRIES: usize = 256;
 pub struct Db {
     pub read: DatabaseConnection,
     pub write: DatabaseConnection,
-    /// Token owners, active users, custom field definitions (5 s; see `cache`).
+    /// Active users, custom field definitions (5 s; see `cache`).
     pub auth_cache: Arc<AuthCache>,
+    /// Who session cookies and API tokens stand for, trusted while the cross-process
+    /// auth generation is unchanged (`credentials`).
+    pub credentials: Arc<Credentials>,
     /// Built boards, good while the `board` change counter is unchanged, by filters and
     /// the start of the closed columns' recent window (`deals::recent_since`).
     pub board_cache: Arc<CounterCache<(BoardQuery, DateTime<Utc>), Board>>,
@@ -55,6 +59,7 @@ impl Db {
             read: pools.read,
             write: pools.write,
             auth_cache: Arc::default(),
+            credentials: Arc::new(Credentials::open(url)),
             board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             contact_queue: Arc::default(),

@@ -245,6 +245,7 @@ pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     am.update(&tx).await?;
     audit::record(&tx, Some(actor), "revoke", "api_token", id, None).await?;
     tx.commit().await?;
+    db.credentials.changed();
     Ok(())
 }
 
@@ -263,10 +264,14 @@ pub async fn revoke_all_of(conn: &impl ConnectionTrait, user_id: i64) -> Result<
     Ok(res.rows_affected)
 }
 
-#[derive(FromQueryResult)]
-struct TokenOwner {
+/// What a token stands for, as a request needs it (kept between requests, see
+/// `credentials`).
+#[derive(Debug, Clone, FromQueryResult)]
+pub struct Owner {
     token_id: i64,
     last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Checked here as well as in the lookup: a kept token may expire while kept.
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
     scope: String,
     id: i64,
     name: String,
@@ -281,9 +286,10 @@ pub struct Bearer {
     pub scope: Scope,
 }
 
-/// The active user a bearer token belongs to, or 401. Looked up on every request (one
-/// indexed read, no cache), so a revocation, an expiry or the owner's deactivation
-/// stops the token at once in every process.
+/// The active user a bearer token belongs to, or 401. A kept answer costs no query; a
+/// lookup is one indexed read. Whatever revokes a token or changes its owner bumps the
+/// auth generation after its commit, and an expiry is checked here, so a revocation, an
+/// expiry or the owner's deactivation stops the token at once in every process.
 pub async fn authenticate(db: &Db, token: &str) -> Result<Bearer, AppError> {
     let unauthorized =
         || AppError::Unauthorized("The API token is missing, revoked, expired or invalid.".into());
@@ -292,27 +298,11 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Bearer, AppError> {
     }
     let hash = sha256_hex(token.as_bytes());
     let t = now();
-    let owner = api_token::Entity::find()
-        .select_only()
-        .column_as(api_token::Column::Id, "token_id")
-        .column(api_token::Column::LastUsedAt)
-        .column(api_token::Column::Scope)
-        .column(user::Column::Id)
-        .column(user::Column::Name)
-        .column(user::Column::Email)
-        .column(user::Column::Role)
-        .join(JoinType::InnerJoin, api_token::Relation::User.def())
-        .filter(api_token::Column::TokenHash.eq(hash.as_str()))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .filter(
-            sea_orm::Condition::any()
-                .add(api_token::Column::ExpiresAt.is_null())
-                .add(api_token::Column::ExpiresAt.gt(t)),
-        )
-        .filter(user::Column::Active.eq(true))
-        .into_model::<TokenOwner>()
-        .one(&db.read)
+    let kept = &db.credentials;
+    let owner = kept
+        .get_or_lookup(&kept.tokens, &hash, || lookup(db, &hash, t))
         .await?
+        .filter(|o| o.expires_at.is_none_or(|at| at > t))
         .ok_or_else(unauthorized)?;
     // "Last used" is kept to the hour: one write per token per hour at most, off the
     // request's path.
@@ -320,6 +310,8 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Bearer, AppError> {
         .last_used_at
         .is_none_or(|used| t - used > chrono::Duration::hours(1));
     if stale {
+        // The kept copy moves on too, or every later request would write again.
+        kept.tokens.update(&hash, |o| o.last_used_at = Some(t));
         let write = db.write.clone();
         let token_id = owner.token_id;
         tokio::spawn(async move {
@@ -346,4 +338,34 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Bearer, AppError> {
         },
         scope: Scope::parse(&owner.scope).unwrap_or(Scope::Read),
     })
+}
+
+/// One indexed read: the token by its hash, with its owner, while both are live.
+async fn lookup(
+    db: &Db,
+    hash: &str,
+    t: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Owner>, AppError> {
+    Ok(api_token::Entity::find()
+        .select_only()
+        .column_as(api_token::Column::Id, "token_id")
+        .column(api_token::Column::LastUsedAt)
+        .column(api_token::Column::ExpiresAt)
+        .column(api_token::Column::Scope)
+        .column(user::Column::Id)
+        .column(user::Column::Name)
+        .column(user::Column::Email)
+        .column(user::Column::Role)
+        .join(JoinType::InnerJoin, api_token::Relation::User.def())
+        .filter(api_token::Column::TokenHash.eq(hash))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(api_token::Column::ExpiresAt.is_null())
+                .add(api_token::Column::ExpiresAt.gt(t)),
+        )
+        .filter(user::Column::Active.eq(true))
+        .into_model::<Owner>()
+        .one(&db.read)
+        .await?)
 }

@@ -327,6 +327,7 @@ pub async fn change_password(
     .await?;
     tx.commit().await?;
     db.auth_cache.forget();
+    db.credentials.changed();
     Ok(user)
 }
 
@@ -417,6 +418,7 @@ pub async fn set_role(
     .await?;
     tx.commit().await?;
     db.auth_cache.forget();
+    db.credentials.changed();
     Ok(updated)
 }
 
@@ -461,6 +463,7 @@ pub async fn set_active(
     audit::record(&tx, actor, action, "user", id, None).await?;
     tx.commit().await?;
     db.auth_cache.forget();
+    db.credentials.changed();
     Ok(())
 }
 
@@ -493,5 +496,7 @@ pub async fn set_time_zone(db: &Db, actor: &Actor, name: &str) -> Result<String,
     .await?;
     tx.commit().await?;
     db.forget_task_counts();
+    // Kept sessions hold the zone.
+    db.credentials.changed();
     Ok(tz.name().to_string())
 }

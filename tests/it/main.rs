@@ -26,6 +26,7 @@ mod companies;
 mod contact_form;
 mod contacts_api;
 mod contacts_pages;
+mod credentials;
 mod custom_fields;
 mod deal_custom_fields;
 mod deal_form;

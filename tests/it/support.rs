@@ -89,7 +89,7 @@ async fn make_template() -> Template {
     // The migrated original is not needed again; the template is left for the next
     // run's clean-up (nothing runs when a test binary exits).
     if let Some(path) = url.strip_prefix("sqlite://") {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", "-auth"] {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
         }
     }
@@ -205,7 +205,7 @@ pub struct TempDatabase {
 impl Drop for TempDatabase {
     fn drop(&mut self) {
         if let Some(path) = self.url.strip_prefix("sqlite://") {
-            for suffix in ["", "-wal", "-shm"] {
+            for suffix in ["", "-wal", "-shm", "-auth"] {
                 let _ = std::fs::remove_file(format!("{path}{suffix}"));
             }
             return;
