@@ -49,9 +49,18 @@ pub async fn connect(url: &str) -> Result<Pools, DbErr> {
 /// Applies pending migrations through the writer.
 pub async fn migrate(write: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(write, None).await?;
+    optimize(write).await
+}
+
+/// Refreshes SQLite's planner statistics where they are missing or stale (cheap when they
+/// are fine); without them SQLite guesses which index filters best. At every start and
+/// nightly (`jobs.cleanup`): nothing else runs ANALYZE while a server runs, and statistics
+/// taken when a table was small (the audit log at install) stay in the file while it
+/// grows a thousandfold. A server's connections read them when they open (every 30
+/// minutes at most, sqlx's lifetime), not when another connection refreshes them.
+/// PostgreSQL's autovacuum keeps its own.
+pub async fn optimize(write: &DatabaseConnection) -> Result<(), DbErr> {
     if write.get_database_backend() == DatabaseBackend::Sqlite {
-        // Refreshes the planner's statistics where they are missing or stale (cheap when
-        // they are fine); without them SQLite guesses which index filters best.
         write.execute_unprepared("PRAGMA optimize=0x10002").await?;
     }
     Ok(())
@@ -60,8 +69,16 @@ pub async fn migrate(write: &DatabaseConnection) -> Result<(), DbErr> {
 /// Fresh planner statistics after a bulk load (`cairn seed`): a full ANALYZE, which takes
 /// about two seconds at a million contacts. (A sampled one, `analysis_limit`, misjudged
 /// how many rows a source has by ten times, and the planner then sorted 100 000 rows.)
+/// On PostgreSQL a VACUUM too: until one sets the visibility map of the loaded pages an
+/// index-only scan reads every row's page as well, so the planner scans the table
+/// instead (a rep's "about" count of their own contacts, case (x) of the bench), and
+/// autovacuum may come minutes later.
 pub async fn refresh_statistics(write: &DatabaseConnection) -> Result<(), DbErr> {
-    write.execute_unprepared("ANALYZE").await?;
+    let sql = match write.get_database_backend() {
+        DatabaseBackend::Postgres => "VACUUM ANALYZE",
+        _ => "ANALYZE",
+    };
+    write.execute_unprepared(sql).await?;
     Ok(())
 }
 
