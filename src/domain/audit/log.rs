@@ -1,24 +1,15 @@
 //! Reading the audit log: filters (who, what, which type of record and which record,
 //! when) and keyset pages, newest first. The order is (created_at, id), the tail of every
-//! audit index (see the `audit` and `audit_filter_indexes` migrations): each combination
-//! of who, what and which type of record has an index of its own, so each filter reads one
-//! short index range from a cursor however deep the page, and no page counts the log.
-//!
-//! A page is read in two steps in one statement: the ids of the page from the filter's
-//! index alone (`page_ids`, a covering index walk that stops after the page), then those
-//! rows. With the rows' other columns in the same query, SQLite's planner weighed the
-//! index walk against scanning the table and sorting it, and with statistics from when
-//! the log was small (a server's connections keep the ones they opened with) it chose
-//! the sort: 100 000 rows read and sorted for every unfiltered page, 2 s under load. An
-//! index that holds every column the ids query touches, already in its order, is the
-//! cheapest plan whatever the statistics say.
+//! audit index (see the `audit` and `audit_and_owner_indexes` migrations), and every
+//! combination of who, what and which type of record has an index of its own, so each
+//! filter reads one short index range from a cursor however deep the page, and no page
+//! counts the whole log.
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::Expr;
-use sea_orm::sea_query::SelectStatement;
 use sea_orm::{
     ColumnTrait, EntityTrait, ExprTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, RelationTrait,
+    QuerySelect, RelationTrait, Select,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -275,13 +266,22 @@ pub struct LogPage {
     pub newer: Option<String>,
 }
 
-/// The ids of the page `f` asks for (filters and cursor), in the page's order, one more
-/// than the page to tell whether there is more: only columns every audit index holds, so
-/// the walk never reads the table.
-fn page_ids(f: &Filter, order: &Order) -> SelectStatement {
+/// The entries `f`'s filters keep (all but the cursor), with their user's name.
+fn filtered(f: &Filter) -> Select<audit_log::Entity> {
     let mut q = audit_log::Entity::find()
         .select_only()
-        .column(audit_log::Column::Id);
+        .columns([
+            audit_log::Column::Id,
+            audit_log::Column::CreatedAt,
+            audit_log::Column::ActorId,
+            audit_log::Column::Ip,
+            audit_log::Column::Action,
+            audit_log::Column::Entity,
+            audit_log::Column::EntityId,
+            audit_log::Column::Detail,
+        ])
+        .column_as(user::Column::Name, "actor_name")
+        .join(JoinType::LeftJoin, audit_log::Relation::Actor.def());
     if let Some(id) = f.actor_id {
         q = q.filter(audit_log::Column::ActorId.eq(id));
     }
@@ -300,6 +300,12 @@ fn page_ids(f: &Filter, order: &Order) -> SelectStatement {
     if let Some(t) = f.to {
         q = q.filter(audit_log::Column::CreatedAt.lt(t));
     }
+    q
+}
+
+/// The page `f` asks for. Admins only.
+pub async fn list(db: &Db, actor: &crate::domain::Actor, f: &Filter) -> Result<LogPage, AppError> {
+    actor.require(crate::domain::Action::AuditLog)?;
     let col = |c: audit_log::Column| Expr::col((audit_log::Entity, c));
     let key = || {
         Expr::tuple([
@@ -307,45 +313,22 @@ fn page_ids(f: &Filter, order: &Order) -> SelectStatement {
             col(audit_log::Column::Id),
         ])
     };
-    match f.cursor {
+    let mut q = filtered(f);
+    let order = match f.cursor {
         Some(Cursor::After(at, id)) => {
             q = q.filter(key().gt(Expr::tuple([Expr::val(at), Expr::val(id)])));
+            Order::Asc
         }
         Some(Cursor::Before(at, id)) => {
             q = q.filter(key().lt(Expr::tuple([Expr::val(at), Expr::val(id)])));
+            Order::Desc
         }
-        None => {}
-    }
-    q.order_by(audit_log::Column::CreatedAt, order.clone())
-        .order_by(audit_log::Column::Id, order.clone())
-        .limit(f.per_page + 1)
-        .into_query()
-}
-
-/// The page `f` asks for. Admins only.
-pub async fn list(db: &Db, actor: &crate::domain::Actor, f: &Filter) -> Result<LogPage, AppError> {
-    actor.require(crate::domain::Action::AuditLog)?;
-    let order = match f.cursor {
-        Some(Cursor::After(..)) => Order::Asc,
-        _ => Order::Desc,
+        None => Order::Desc,
     };
-    let rows = audit_log::Entity::find()
-        .select_only()
-        .columns([
-            audit_log::Column::Id,
-            audit_log::Column::CreatedAt,
-            audit_log::Column::ActorId,
-            audit_log::Column::Ip,
-            audit_log::Column::Action,
-            audit_log::Column::Entity,
-            audit_log::Column::EntityId,
-            audit_log::Column::Detail,
-        ])
-        .column_as(user::Column::Name, "actor_name")
-        .join(JoinType::LeftJoin, audit_log::Relation::Actor.def())
-        .filter(audit_log::Column::Id.in_subquery(page_ids(f, &order)))
+    let rows = q
         .order_by(audit_log::Column::CreatedAt, order.clone())
         .order_by(audit_log::Column::Id, order)
+        .limit(f.per_page + 1)
         .into_model::<Row>()
         .all(&db.read)
         .await?;
