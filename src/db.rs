@@ -11,7 +11,7 @@ use sea_orm::sqlx::sqlite::{
 };
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, SqlxPostgresConnector,
-    SqlxSqliteConnector, TransactionTrait,
+    SqlxSqliteConnector,
 };
 
 use crate::config::redact_url;
@@ -53,22 +53,15 @@ pub async fn migrate(write: &DatabaseConnection) -> Result<(), DbErr> {
 }
 
 /// Refreshes SQLite's planner statistics where they are missing or stale (cheap when they
-/// are fine); without them SQLite guesses which index filters best. At every start.
-/// PostgreSQL's autovacuum keeps its own.
+/// are fine); without them SQLite guesses which index filters best. At every start and
+/// nightly (`jobs.cleanup`): nothing else runs ANALYZE while a server runs, and statistics
+/// taken when a table was small (the audit log at install) would stay in the file while
+/// it grows a thousandfold. PostgreSQL's autovacuum keeps its own.
 pub async fn optimize(write: &DatabaseConnection) -> Result<(), DbErr> {
     if write.get_database_backend() == DatabaseBackend::Sqlite {
         write.execute_unprepared("PRAGMA optimize=0x10002").await?;
     }
     Ok(())
-}
-
-/// The nightly `optimize` of a running server (`jobs.cleanup`): nothing else runs ANALYZE
-/// while it runs, and statistics taken when a table was small (the audit log at install)
-/// would stay in the file while it grows a thousandfold; then every connection is made
-/// to read the new ones.
-pub async fn nightly_statistics(write: &DatabaseConnection) -> Result<(), DbErr> {
-    optimize(write).await?;
-    reload_statistics(write).await
 }
 
 /// Fresh planner statistics after a bulk load (`cairn seed`, the demo data): a full
@@ -84,28 +77,7 @@ pub async fn refresh_statistics(write: &DatabaseConnection) -> Result<(), DbErr>
         _ => "ANALYZE",
     };
     write.execute_unprepared(sql).await?;
-    reload_statistics(write).await
-}
-
-/// Makes every SQLite connection, in this process and in any other (a running server
-/// while `cairn seed` loads), read the planner statistics again before its next
-/// statement. A connection reads them when it opens or when the schema changes, and
-/// ANALYZE changes no schema: a server started on a small audit log kept "two rows" in
-/// its connections after a million were loaded and analysed, planned the unfiltered log
-/// page as a scan of the whole table and a sort, and answered it in 2 s (the bench's
-/// case (z1)) until restarted. A table made and dropped in one transaction changes the
-/// schema's version and nothing else; each connection then prepares its statements once
-/// more, with the new statistics.
-async fn reload_statistics(write: &DatabaseConnection) -> Result<(), DbErr> {
-    if write.get_database_backend() != DatabaseBackend::Sqlite {
-        return Ok(());
-    }
-    let tx = write.begin().await?;
-    tx.execute_unprepared("CREATE TABLE cairn_reload_statistics (x INTEGER)")
-        .await?;
-    tx.execute_unprepared("DROP TABLE cairn_reload_statistics")
-        .await?;
-    tx.commit().await
+    Ok(())
 }
 
 /// SQLite's page cache per connection, in KiB. The cache is per connection (one writer and
@@ -148,6 +120,7 @@ async fn connect_sqlite(url: &str) -> Result<Pools, DbErr> {
     let reader = SqlitePoolOptions::new()
         .after_connect(|conn, _| Box::pin(stable_plans(conn)))
         .max_connections(readers())
+        .max_lifetime(READER_LIFETIME)
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(opts)
@@ -225,6 +198,15 @@ fn private_file(path: &std::path::Path) -> Result<(), DbErr> {
     }
     Ok(())
 }
+
+/// How long a SQLite reader lives before it is replaced. A connection reads the planner
+/// statistics when it opens and never again (ANALYZE changes no schema), so readers
+/// opened on a small audit log kept "two rows" after `cairn seed` had loaded and analysed
+/// a million, planned the unfiltered log page as a scan of the whole log and a sort, and
+/// answered it in 2 s (the bench's case (z1)) until the server restarted. Within a minute
+/// of any ANALYZE, by this process or another, every reader plans with it; reopening one
+/// costs a few milliseconds a minute (its statements are prepared again).
+const READER_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Readers for SQLite: each connection is a thread doing CPU work, so more than about two
 /// per core only adds context switches.

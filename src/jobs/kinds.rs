@@ -89,7 +89,7 @@ async fn cleanup(ctx: Ctx, p: Cleanup) -> Result<(), JobError> {
     let removed = admin::delete_done_before(&tx, now - Duration::days(keep)).await?;
     tx.commit().await?;
     tracing::info!(removed, keep_days = keep, "removed old done jobs");
-    crate::db::nightly_statistics(&ctx.db.write).await?;
+    crate::db::optimize(&ctx.db.write).await?;
     Ok(())
 }
 

@@ -64,6 +64,9 @@ async fn log_with_ties(app: &TestApp) -> (String, [i64; 2], DateTime<Utc>) {
     (admin, reps, base)
 }
 
+/// Which rows a filter should return.
+type Keep = Box<dyn Fn(&audit_log::Model) -> bool>;
+
 /// Every row's id, newest first, among those `keep` keeps.
 async fn expected(app: &TestApp, keep: impl Fn(&audit_log::Model) -> bool) -> Vec<i64> {
     let mut rows: Vec<audit_log::Model> = audit_log::Entity::find()
@@ -119,13 +122,13 @@ async fn every_combination_of_filters_returns_exactly_its_rows_newest_first() {
     let mut c = app.client().await;
     // The window [from, to) starts and ends inside groups of rows with the same time.
     let (from, to) = (time_of(base, 4), time_of(base, 13));
-    let when = |r: &audit_log::Model| r.created_at >= from && r.created_at < to;
+    let when = move |r: &audit_log::Model| r.created_at >= from && r.created_at < to;
     let span = format!(
         "from={}&to={}",
         urlencoding(&from.to_rfc3339()),
         urlencoding(&to.to_rfc3339())
     );
-    let cases: Vec<(String, Box<dyn Fn(&audit_log::Model) -> bool>)> = vec![
+    let cases: Vec<(String, Keep)> = vec![
         ("".into(), Box::new(|_| true)),
         (
             format!("actor_id={rep1}"),

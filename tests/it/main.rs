@@ -52,7 +52,6 @@ mod organisation;
 mod owners;
 mod password_reset;
 mod pipelines;
-mod planner_statistics;
 mod python_server;
 mod record_lists;
 mod routes_access;
