@@ -49,19 +49,34 @@ pub async fn connect(url: &str) -> Result<Pools, DbErr> {
 /// Applies pending migrations through the writer.
 pub async fn migrate(write: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(write, None).await?;
+    optimize(write).await
+}
+
+/// Refreshes SQLite's planner statistics where they are missing or stale (cheap when they
+/// are fine); without them SQLite guesses which index filters best. At every start and
+/// nightly (`jobs.cleanup`): nothing else runs ANALYZE while a server runs, and statistics
+/// taken when a table was small (the audit log at install) would stay in the file while
+/// it grows a thousandfold. PostgreSQL's autovacuum keeps its own.
+pub async fn optimize(write: &DatabaseConnection) -> Result<(), DbErr> {
     if write.get_database_backend() == DatabaseBackend::Sqlite {
-        // Refreshes the planner's statistics where they are missing or stale (cheap when
-        // they are fine); without them SQLite guesses which index filters best.
         write.execute_unprepared("PRAGMA optimize=0x10002").await?;
     }
     Ok(())
 }
 
-/// Fresh planner statistics after a bulk load (`cairn seed`): a full ANALYZE, which takes
-/// about two seconds at a million contacts. (A sampled one, `analysis_limit`, misjudged
-/// how many rows a source has by ten times, and the planner then sorted 100 000 rows.)
+/// Fresh planner statistics after a bulk load (`cairn seed`, the demo data): a full
+/// ANALYZE, which takes about two seconds at a million contacts. (A sampled one,
+/// `analysis_limit`, misjudged how many rows a source has by ten times, and the planner
+/// then sorted 100 000 rows.) On PostgreSQL a VACUUM too: until one sets the visibility
+/// map of the loaded pages an index-only scan reads every row's page as well, so the
+/// planner scans the table instead (a rep's "about" count of their own contacts, case
+/// (x) of the bench), and autovacuum may come minutes later.
 pub async fn refresh_statistics(write: &DatabaseConnection) -> Result<(), DbErr> {
-    write.execute_unprepared("ANALYZE").await?;
+    let sql = match write.get_database_backend() {
+        DatabaseBackend::Postgres => "VACUUM ANALYZE",
+        _ => "ANALYZE",
+    };
+    write.execute_unprepared(sql).await?;
     Ok(())
 }
 
@@ -105,6 +120,7 @@ async fn connect_sqlite(url: &str) -> Result<Pools, DbErr> {
     let reader = SqlitePoolOptions::new()
         .after_connect(|conn, _| Box::pin(stable_plans(conn)))
         .max_connections(readers())
+        .max_lifetime(READER_LIFETIME)
         .test_before_acquire(false)
         .acquire_timeout(Duration::from_secs(10))
         .connect_with(opts)
@@ -182,6 +198,15 @@ fn private_file(path: &std::path::Path) -> Result<(), DbErr> {
     }
     Ok(())
 }
+
+/// How long a SQLite reader lives before it is replaced. A connection reads the planner
+/// statistics when it opens and never again (ANALYZE changes no schema), so readers
+/// opened on a small audit log kept "two rows" after `cairn seed` had loaded and analysed
+/// a million, planned the unfiltered log page as a scan of the whole log and a sort, and
+/// answered it in 2 s (the bench's case (z1)) until the server restarted. Within a minute
+/// of any ANALYZE, by this process or another, every reader plans with it; reopening one
+/// costs a few milliseconds a minute (its statements are prepared again).
+const READER_LIFETIME: Duration = Duration::from_secs(60);
 
 /// Readers for SQLite: each connection is a thread doing CPU work, so more than about two
 /// per core only adds context switches.

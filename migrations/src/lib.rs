@@ -28,6 +28,7 @@ mod m20261203_000024_task_undated_index;
 mod m20261204_000025_task_record_trashed;
 mod m20261204_000026_two_factor;
 mod m20261204_000029_token_scope;
+mod m20261205_000032_audit_and_owner_indexes;
 mod m20261205_000033_tasks_counter;
 
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000029_token_scope::Migration),
             Box::new(m20261204_000026_two_factor::Migration),
             Box::new(m20261204_000025_task_record_trashed::Migration),
+            Box::new(m20261205_000032_audit_and_owner_indexes::Migration),
             Box::new(m20261205_000033_tasks_counter::Migration),
         ]
     }

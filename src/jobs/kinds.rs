@@ -16,7 +16,8 @@ use crate::mail;
 /// Does nothing (after an optional pause): for the benchmark and for checking that the
 /// workers run.
 pub const NOOP: &str = "noop";
-/// Removes done jobs older than a few days, nightly, and schedules the next night's run.
+/// Removes done jobs older than a few days, nightly, and schedules the next night's run;
+/// then refreshes SQLite's planner statistics where a table grew or shrank since.
 pub const CLEANUP: &str = "jobs.cleanup";
 /// When the clean-up runs (UTC), and how long done jobs are kept.
 pub const CLEANUP_HOUR: u32 = 3;
@@ -88,6 +89,7 @@ async fn cleanup(ctx: Ctx, p: Cleanup) -> Result<(), JobError> {
     let removed = admin::delete_done_before(&tx, now - Duration::days(keep)).await?;
     tx.commit().await?;
     tracing::info!(removed, keep_days = keep, "removed old done jobs");
+    crate::db::optimize(&ctx.db.write).await?;
     Ok(())
 }
 

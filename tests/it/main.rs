@@ -15,6 +15,7 @@ mod activities;
 mod activity_edits;
 mod api_errors;
 mod audit;
+mod audit_filters;
 mod auth;
 mod board_cache;
 mod board_closed;

@@ -1,7 +1,9 @@
 //! Reading the audit log: filters (who, what, which type of record and which record,
 //! when) and keyset pages, newest first. The order is (created_at, id), the tail of every
-//! audit index (see the `audit` migration), so each filter reads one short index range
-//! from a cursor however deep the page, and no page counts the whole log.
+//! audit index (see the `audit` and `audit_and_owner_indexes` migrations), and every
+//! combination of who, what and which type of record has an index of its own, so each
+//! filter reads one short index range from a cursor however deep the page, and no page
+//! counts the whole log.
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::Expr;
