@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 
 use crate::domain::cache::{AuthCache, CounterCache, TtlCache};
 use crate::domain::contacts::batch::Queue;
-use crate::domain::deals::{Board, BoardQuery, DealTable, ListQuery};
+use crate::domain::deals::{Board, BoardQuery, DealIndex, DealTable, ListQuery};
 use crate::domain::tasks::Scope;
 use crate::domain::tasks::due::Group;
 
@@ -26,6 +26,9 @@ pub struct Db {
     /// Built boards, good while the `board` change counter is unchanged, by filters and
     /// the start of the closed columns' recent window (`deals::recent_since`).
     pub board_cache: Arc<CounterCache<(BoardQuery, DateTime<Utc>), Board>>,
+    /// The live deals boards are built from (`deals::index`), under the same counter;
+    /// None when there are too many to keep.
+    pub deal_index: Arc<CounterCache<(), Option<DealIndex>>>,
     /// Built deal-table pages, under the same counter.
     pub deal_list_cache: Arc<CounterCache<ListQuery, DealTable>>,
     /// The group-commit queue for new contacts, started on first use.
@@ -48,6 +51,7 @@ impl Db {
             write: pools.write,
             auth_cache: Arc::default(),
             board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
+            deal_index: Arc::new(CounterCache::new(1)),
             deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             contact_queue: Arc::default(),
             task_counts: Arc::default(),

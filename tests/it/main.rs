@@ -15,6 +15,7 @@ mod audit;
 mod auth;
 mod board_cache;
 mod board_closed;
+mod board_index;
 mod board_page;
 mod bulk;
 mod bulk_scope;

@@ -242,6 +242,21 @@ pub(super) struct Totals {
     pub(super) older: i64,
 }
 
+impl Totals {
+    /// A (stage, currency) with nothing counted yet.
+    pub(super) fn empty(stage_id: i64, currency: &str) -> Totals {
+        Totals {
+            stage_id,
+            currency: currency.to_string(),
+            n: 0,
+            total: 0,
+            plain: 0,
+            overridden: 0,
+            older: 0,
+        }
+    }
+}
+
 /// Raw: it shares the board's filter text with the card statements below, so the counts
 /// and the cards can never disagree on which deals match. Open stages are summed from
 /// the (stage, position, …) index, closed ones from the (stage, entered, …) index, which
