@@ -5,6 +5,7 @@
 use super::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::EntityTrait;
@@ -207,20 +208,32 @@ pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>,
     // After a change everyone with the board open asks for it again at once: one build.
     db.board_cache
         .get_or_build((q.clone(), since), counter, || async move {
-            match &*deal_index(db, counter).await? {
-                Some(index) => board_from_index(index, q, since),
-                None => build_board(db, q, since).await,
+            match deal_index(db, counter).await?.as_deref() {
+                Some(Some(index)) => board_from_index(index, q, since),
+                _ => build_board(db, q, since).await,
             }
         })
         .await
 }
 
-/// The deals boards are built from, read at most once per change of the counter (the
-/// requests that miss at once wait for one read); None for a database too large to keep.
-async fn deal_index(db: &Db, counter: i64) -> Result<Arc<Option<DealIndex>>, AppError> {
-    db.deal_index
-        .get_or_build((), counter, || index::load(db))
-        .await
+/// The deals boards are built from, when current or worth reading: from the second board
+/// built since the counter last moved (the requests that miss at once wait for one read).
+/// Reading every live deal costs a few boards' builds, so while changes come faster than
+/// boards are asked for (one board rebuilt after each write), the first board built after
+/// each change is built by statements instead. None inside: too many deals to keep.
+async fn deal_index(db: &Db, counter: i64) -> Result<Option<Arc<Option<DealIndex>>>, AppError> {
+    if let Some(index) = db.deal_index.get(&(), counter) {
+        return Ok(Some(index));
+    }
+    let first = db.board_built_at.swap(counter, Ordering::Relaxed) != counter;
+    if first {
+        return Ok(None);
+    }
+    Ok(Some(
+        db.deal_index
+            .get_or_build((), counter, || index::load(db))
+            .await?,
+    ))
 }
 
 /// For tests: `q`'s board as `actor` sees it, built from the deals in memory (freshly

@@ -14,14 +14,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::Query;
-use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::domain::Db;
 use crate::domain::access::Visible;
-use crate::entities::{company, deal, user};
+use crate::entities::deal;
 use crate::error::AppError;
 
 /// Live deals up to which boards are built from memory.
@@ -54,113 +51,60 @@ struct Row {
     version: i32,
 }
 
-#[derive(FromQueryResult)]
-struct Loaded {
-    id: i64,
-    title: String,
-    stage_id: i64,
-    position: i64,
-    amount_minor: i64,
-    currency: String,
-    probability: Option<i32>,
-    owner_id: i64,
-    company_id: Option<i64>,
-    expected_close: Option<NaiveDate>,
-    stage_entered_at: DateTime<Utc>,
-    version: i32,
-}
-
 /// Reads the index, or None when there are more than `MAX_DEALS` live deals.
 pub(super) async fn load(db: &Db) -> Result<Option<DealIndex>, AppError> {
-    let live = || deal::Entity::find().filter(deal::Column::DeletedAt.is_null());
-    if live().count(&db.read).await? > MAX_DEALS {
+    let live = deal::Entity::find().filter(deal::Column::DeletedAt.is_null());
+    if live.count(&db.read).await? > MAX_DEALS {
         return Ok(None);
     }
     let pipelines = pipelines(&db.read).await?;
-    let deals = live()
-        .select_only()
-        .columns([
-            deal::Column::Id,
-            deal::Column::Title,
-            deal::Column::StageId,
-            deal::Column::Position,
-            deal::Column::AmountMinor,
-            deal::Column::Currency,
-            deal::Column::Probability,
-            deal::Column::OwnerId,
-            deal::Column::CompanyId,
-            deal::Column::ExpectedClose,
-            deal::Column::StageEnteredAt,
-            deal::Column::Version,
-        ])
-        .into_model::<Loaded>()
-        .all(&db.read)
-        .await?;
-    let owners: HashMap<i64, Arc<str>> = user::Entity::find()
-        .select_only()
-        .columns([user::Column::Id, user::Column::Name])
-        .into_tuple::<(i64, String)>()
-        .all(&db.read)
-        .await?
-        .into_iter()
-        .map(|(id, name)| (id, Arc::from(name)))
-        .collect();
-    // A trashed company is no deal's company (as the statements' join says).
-    let companies: HashMap<i64, Arc<str>> = company::Entity::find()
-        .select_only()
-        .columns([company::Column::Id, company::Column::Name])
-        .filter(company::Column::DeletedAt.is_null())
-        .filter(
-            company::Column::Id.in_subquery(
-                Query::select()
-                    .column(deal::Column::CompanyId)
-                    .from(deal::Entity)
-                    .and_where(deal::Column::DeletedAt.is_null())
-                    .to_owned(),
-            ),
-        )
-        .into_tuple::<(i64, String)>()
-        .all(&db.read)
-        .await?
-        .into_iter()
-        .map(|(id, name)| (id, Arc::from(name)))
-        .collect();
-    Ok(Some(DealIndex::new(pipelines, deals, &owners, &companies)))
+    let rows = reads::index_rows(db).await?;
+    Ok(Some(DealIndex::new(pipelines, rows)))
 }
 
 impl DealIndex {
-    fn new(
-        pipelines: Vec<Pipeline>,
-        deals: Vec<Loaded>,
-        owners: &HashMap<i64, Arc<str>>,
-        companies: &HashMap<i64, Arc<str>>,
-    ) -> DealIndex {
-        let mut currencies: HashMap<String, Arc<str>> = HashMap::new();
+    fn new(pipelines: Vec<Pipeline>, rows: Vec<reads::IndexRow>) -> DealIndex {
+        // Each name once, however many deals carry it.
+        let mut names: HashMap<String, Arc<str>> = HashMap::new();
+        let mut name = |s: String| -> Arc<str> {
+            names
+                .entry(s)
+                .or_insert_with_key(|s| Arc::from(s.as_str()))
+                .clone()
+        };
         let mut by_stage: HashMap<i64, Vec<Row>> = HashMap::new();
-        for d in deals {
-            let whole = WHOLE_CURRENCIES.contains(&d.currency.as_str());
-            let currency = currencies
-                .entry(d.currency)
-                .or_insert_with_key(|c| Arc::from(c.as_str()))
-                .clone();
-            by_stage.entry(d.stage_id).or_default().push(Row {
-                id: d.id,
-                title: d.title.into_boxed_str(),
-                position: d.position,
-                amount: d.amount_minor,
+        for row in rows {
+            let (
+                id,
+                stage_id,
+                position,
+                amount,
                 currency,
-                whole,
-                probability: d.probability,
-                owner_id: d.owner_id,
-                owner_name: owners
-                    .get(&d.owner_id)
-                    .cloned()
-                    .unwrap_or_else(|| "".into()),
-                company_id: d.company_id,
-                company: d.company_id.and_then(|c| companies.get(&c).cloned()),
-                expected_close: d.expected_close,
-                stage_entered_at: d.stage_entered_at,
-                version: d.version,
+                probability,
+                owner_id,
+                owner,
+                company_id,
+                company,
+                expected_close,
+                stage_entered_at,
+                version,
+                title,
+            ) = row;
+            by_stage.entry(stage_id).or_default().push(Row {
+                id,
+                title: title.into_boxed_str(),
+                position,
+                amount,
+                whole: WHOLE_CURRENCIES.contains(&currency.as_str()),
+                currency: name(currency),
+                probability,
+                owner_id,
+                owner_name: name(owner),
+                company_id,
+                company: company.map(&mut name),
+                expected_close,
+                stage_entered_at,
+                version,
             });
         }
         let open: HashMap<i64, bool> = pipelines
