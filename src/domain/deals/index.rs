@@ -1,9 +1,10 @@
 //! The board's deals in memory. After any change every board is built again, and a build
 //! by statements walks every deal of the pipeline in the database for its sums (about
 //! two thirds of a rebuild's cost) and builds its cards as JSON to parse again (most of
-//! the rest). Instead, the few fields a board needs of every live deal are read once per
-//! change (under the same `board` counter as the boards) and each board, whatever its
-//! filters, is counted, summed and cut from them in memory.
+//! the rest). Instead, the few fields a board needs of every live deal are read at most
+//! once per change (under the same `board` counter as the boards; `board::deal_index`
+//! says when) and each board, whatever its filters, is counted, summed and cut from them
+//! in memory.
 //!
 //! Kept only up to `MAX_DEALS` live deals, so its memory (about 200 bytes a deal) and the
 //! read after each change stay small; a larger database builds boards by statements
