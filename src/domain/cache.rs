@@ -121,8 +121,13 @@ impl<K: Hash + Eq + Clone, V> CounterCache<K, V> {
         }
         if entries.len() >= self.capacity {
             entries.retain(|_, (at, _)| *at >= counter);
-            if entries.len() >= self.capacity {
-                entries.clear();
+            // Still full of current values: one makes room. Clearing them all made one
+            // request in `capacity` free every kept board at once (a latency spike) and
+            // the next ones rebuild the popular boards.
+            if entries.len() >= self.capacity
+                && let Some(old) = entries.keys().next().cloned()
+            {
+                entries.remove(&old);
             }
         }
         entries.insert(key, (counter, value));

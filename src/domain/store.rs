@@ -1,5 +1,6 @@
 //! The database handle the domain works with: the connections (`crate::db`) and what the
 //! product keeps beside them for as long as the process runs.
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -9,13 +10,14 @@ use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
 use crate::domain::cache::{AuthCache, CounterCache, TtlCache};
 use crate::domain::contacts::batch::Queue;
 use crate::domain::credentials::Credentials;
-use crate::domain::deals::{Board, BoardQuery, DealTable, ListQuery};
+use crate::domain::deals::{Board, BoardQuery, DealIndex, DealTable, ListQuery};
 use crate::domain::tasks::due::Group;
 use crate::domain::tasks::{Board as TaskBoard, Scope};
 
 /// Distinct board filters (and deal-table pages) kept at once; each entry holds up to a
-/// few hundred cards.
-const BOARD_CACHE_ENTRIES: usize = 64;
+/// few hundred cards (some 70 KB). A board missing from it is built from the deals in
+/// memory (`deals::index`) without a statement, so fewer entries cost little.
+const BOARD_CACHE_ENTRIES: usize = 32;
 
 /// My tasks boards kept at once (whose tasks and in which zone); each holds under a
 /// hundred tasks.
@@ -34,6 +36,12 @@ pub struct Db {
     /// Built boards, good while the `board` change counter is unchanged, by filters and
     /// the start of the closed columns' recent window (`deals::recent_since`).
     pub board_cache: Arc<CounterCache<(BoardQuery, DateTime<Utc>), Board>>,
+    /// The live deals boards are built from (`deals::index`), under the same counter;
+    /// None when there are too many to keep.
+    pub deal_index: Arc<CounterCache<(), Option<DealIndex>>>,
+    /// The counter at the last board built (`deals::board`): a second build at the same
+    /// counter reads the index.
+    pub board_built_at: Arc<AtomicI64>,
     /// Built deal-table pages, under the same counter.
     pub deal_list_cache: Arc<CounterCache<ListQuery, DealTable>>,
     /// The group-commit queue for new contacts, started on first use.
@@ -61,6 +69,8 @@ impl Db {
             auth_cache: Arc::default(),
             credentials: Arc::new(Credentials::open(url)),
             board_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
+            deal_index: Arc::new(CounterCache::new(1)),
+            board_built_at: Arc::new(AtomicI64::new(i64::MIN)),
             deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             contact_queue: Arc::default(),
             task_counts: Arc::default(),

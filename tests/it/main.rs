@@ -19,6 +19,7 @@ mod audit_filters;
 mod auth;
 mod board_cache;
 mod board_closed;
+mod board_index;
 mod board_page;
 mod bulk;
 mod bulk_scope;

@@ -5,6 +5,7 @@
 use super::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::EntityTrait;
@@ -195,20 +196,62 @@ pub(super) fn pick_pipeline(all: &[Pipeline], id: Option<i64>) -> Result<Pipelin
 /// saw, so a built board is kept until the trigger-kept `board` counter moves: a hit costs
 /// one primary-key read, and a change from any process is seen by the next request.
 /// The recent window's start is part of the key: a board built yesterday may show a deal
-/// that has since aged out of it.
+/// that has since aged out of it. A miss builds from the deals kept in memory under the
+/// same counter (`index`), read once per change whatever the filters asked for.
 pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>, AppError> {
     let q = &q.scoped(db, actor).await?;
     let since = recent_since(Utc::now());
     // Read the counter before the data: whatever is built is at least this new.
     let Some(counter) = board_counter(db).await? else {
-        return Ok(Arc::new(build_board(db, actor, q, since).await?));
+        return Ok(Arc::new(build_board(db, q, since).await?));
     };
     // After a change everyone with the board open asks for it again at once: one build.
     db.board_cache
-        .get_or_build((q.clone(), since), counter, || {
-            build_board(db, actor, q, since)
+        .get_or_build((q.clone(), since), counter, || async move {
+            match deal_index(db, counter).await?.as_deref() {
+                Some(Some(index)) => board_from_index(index, q, since),
+                _ => build_board(db, q, since).await,
+            }
         })
         .await
+}
+
+/// The deals boards are built from, when current or worth reading: from the second board
+/// built since the counter last moved (the requests that miss at once wait for one read).
+/// Reading every live deal costs a few boards' builds, so while changes come faster than
+/// boards are asked for (one board rebuilt after each write), the first board built after
+/// each change is built by statements instead. None inside: too many deals to keep.
+async fn deal_index(db: &Db, counter: i64) -> Result<Option<Arc<Option<DealIndex>>>, AppError> {
+    if let Some(index) = db.deal_index.get(&(), counter) {
+        return Ok(Some(index));
+    }
+    let first = db.board_built_at.swap(counter, Ordering::Relaxed) != counter;
+    if first {
+        return Ok(None);
+    }
+    Ok(Some(
+        db.deal_index
+            .get_or_build((), counter, || index::load(db))
+            .await?,
+    ))
+}
+
+/// For tests: `q`'s board as `actor` sees it, built from the deals in memory (freshly
+/// read) and by statements. The two must be equal.
+pub async fn board_both_ways(
+    db: &Db,
+    actor: &Actor,
+    q: &BoardQuery,
+) -> Result<(Board, Board), AppError> {
+    let q = &q.scoped(db, actor).await?;
+    let since = recent_since(Utc::now());
+    let index = index::load(db)
+        .await?
+        .ok_or_else(|| AppError::Internal("too many deals to keep in memory".into()))?;
+    Ok((
+        board_from_index(&index, q, since)?,
+        build_board(db, q, since).await?,
+    ))
 }
 
 /// The trigger-kept counter of changes to what boards and deal lists show.
@@ -221,11 +264,28 @@ pub(super) async fn board_counter(db: &Db) -> Result<Option<i64>, AppError> {
         .map(|r| r.n))
 }
 
+/// A board from the deals in memory: no statement at all.
+fn board_from_index(
+    index: &DealIndex,
+    q: &BoardQuery,
+    since: DateTime<Utc>,
+) -> Result<Board, AppError> {
+    let all = index.pipelines().to_vec();
+    let pipeline = pick_pipeline(&all, q.pipeline)?;
+    let (totals, cards) = index.totals_and_cards(q, &pipeline.stages, since);
+    let (columns, forecast) = columns(&pipeline, &totals, cards);
+    Ok(Board {
+        pipeline,
+        pipelines: all,
+        columns,
+        forecast,
+    })
+}
+
 /// Three statements whatever the number of deals. Won and lost columns show the deals
 /// that entered them since `since`.
 pub(super) async fn build_board(
     db: &Db,
-    _actor: &Actor,
     q: &BoardQuery,
     since: DateTime<Utc>,
 ) -> Result<Board, AppError> {

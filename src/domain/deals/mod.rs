@@ -5,9 +5,10 @@
 //! This module holds what a deal is and how one is read; the rest is split along its
 //! seams: `money` (amounts and currencies), `pipelines` (pipelines and stages, admins),
 //! `write` (create, edit, delete), `moves` (stage changes), `board` (the board, its
-//! filters and cache), `table` (the deal list) and `reads` (the reads that stay raw
+//! filters and cache), `index` (the board's deals in memory), `table` (the deal list) and `reads` (the reads that stay raw
 //! SQL, each saying why). Writes go through sea-orm's entities.
 mod board;
+mod index;
 mod input;
 mod money;
 mod moves;
@@ -17,6 +18,7 @@ mod table;
 mod write;
 
 pub use board::*;
+pub use index::{DealIndex, MAX_DEALS as BOARD_INDEX_MAX_DEALS};
 pub use input::*;
 pub use money::*;
 pub use moves::*;

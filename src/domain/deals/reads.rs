@@ -261,6 +261,21 @@ pub(super) struct Totals {
     pub(super) older: i64,
 }
 
+impl Totals {
+    /// A (stage, currency) with nothing counted yet.
+    pub(super) fn empty(stage_id: i64, currency: &str) -> Totals {
+        Totals {
+            stage_id,
+            currency: currency.to_string(),
+            n: 0,
+            total: 0,
+            plain: 0,
+            overridden: 0,
+            older: 0,
+        }
+    }
+}
+
 /// Raw: it shares the board's filter text with the card statements below, so the counts
 /// and the cards can never disagree on which deals match. Open stages are summed from
 /// the (stage, position, …) index, closed ones from the (stage, entered, …) index, which
@@ -476,4 +491,48 @@ pub(super) async fn table_page(
         .push(JOINS)
         .push(") AS items");
     items(&db.read, sql, "deal list").await
+}
+
+/// A live deal as the board's index reads it (`index`): id, stage, position, amount,
+/// currency, probability, owner and their name, company and its name (None when the
+/// company is in the trash; the id stays, as the company filter compares it), expected
+/// close, when it entered its stage, version, title.
+pub(super) type IndexRow = (
+    i64,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<i32>,
+    i64,
+    String,
+    Option<i64>,
+    Option<String>,
+    Option<chrono::NaiveDate>,
+    DateTime<Utc>,
+    i32,
+    String,
+);
+
+/// Raw: every live deal as one JSON array of arrays. Read row by row, sqlx hands each of
+/// a few thousand rows across threads on its own, which took 77 ms for 2 222 deals under
+/// load, against a few for one value; arrays rather than objects halve what is built
+/// and parsed.
+pub(super) async fn index_rows(db: &Db) -> Result<Vec<IndexRow>, AppError> {
+    let backend = db.backend();
+    let columns = "d.id, d.stage_id, d.position, d.amount_minor, d.currency, d.probability, \
+         d.owner_id, u.name, d.company_id, co.name, d.expected_close, d.stage_entered_at, d.version, d.title";
+    let rows = match backend {
+        DatabaseBackend::Postgres => {
+            format!("COALESCE(json_agg(json_build_array({columns})), '[]'::json)::text")
+        }
+        _ => format!("json_group_array(json_array({columns}))"),
+    };
+    let mut sql = Sql::new(backend);
+    sql.push("SELECT CAST(0 AS BIGINT) AS total, (SELECT ")
+        .push(&rows)
+        .push(" FROM deals d")
+        .push(JOINS)
+        .push(" WHERE d.deleted_at IS NULL) AS items");
+    items(&db.read, sql, "board index").await
 }
