@@ -283,8 +283,9 @@ impl Visible {
     pub fn name_sql(self, alias: &str, expr: &str, placeholder: &str) -> String {
         match self {
             Visible::All => expr.to_string(),
+            // No linked record (a left join's nulls) stays no name.
             Visible::Owner(me) => format!(
-                "CASE WHEN {alias}.owner_id = {me} THEN {expr} ELSE '{}' END",
+                "CASE WHEN {alias}.id IS NULL THEN NULL WHEN {alias}.owner_id = {me} THEN {expr} ELSE '{}' END",
                 placeholder.replace('\'', "''")
             ),
         }

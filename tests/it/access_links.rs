@@ -246,3 +246,28 @@ async fn a_shared_view_naming_another_rep_s_company_is_not_shown_to_the_rep() {
     assert!(!page.contains("Key account"), "{page}");
     assert!(!page.contains(&query), "{page}");
 }
+
+#[actix_web::test]
+async fn a_rep_s_deal_without_a_company_is_not_said_to_have_another_rep_s() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    rule(&app, true).await;
+    let mut c = app.client().await;
+    let path = format!("/api/v1/deals/{}", w.zeb.deal);
+    c.api_ok(
+        Method::PATCH,
+        &path,
+        &w.rep1,
+        Some(json!({"company_id": null})),
+    )
+    .await;
+    let deal = c.get_json(&path, &w.rep1).await;
+    assert!(deal["company"].is_null(), "no company is no name: {deal}");
+    let board = c.get_json("/api/v1/deals?per_page=100", &w.rep1).await;
+    assert!(
+        !board
+            .to_string()
+            .contains(cairn::domain::access::OTHERS_COMPANY),
+        "the rep's own deals have no hidden company: {board}"
+    );
+}

@@ -18,7 +18,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::domain::Db;
-use crate::domain::access::Visible;
+use crate::domain::access::{self, Visible};
 use crate::entities::deal;
 use crate::error::AppError;
 
@@ -47,6 +47,9 @@ struct Row {
     company_id: Option<i64>,
     /// None when the deal has no company or its company is in the trash.
     company: Option<Arc<str>>,
+    /// Who owns the company: a rep limited to their own records sees only the name of
+    /// theirs (`Visible::name_sql`).
+    company_owner: Option<i64>,
     expected_close: Option<NaiveDate>,
     stage_entered_at: DateTime<Utc>,
     version: i32,
@@ -86,6 +89,7 @@ impl DealIndex {
                 owner,
                 company_id,
                 company,
+                company_owner,
                 expected_close,
                 stage_entered_at,
                 version,
@@ -103,6 +107,7 @@ impl DealIndex {
                 owner_name: name(owner),
                 company_id,
                 company: company.map(&mut name),
+                company_owner,
                 expected_close,
                 stage_entered_at,
                 version,
@@ -179,7 +184,7 @@ impl DealIndex {
                 }
                 if shown < COLUMN_PAGE {
                     shown += 1;
-                    cards.push(r.card(stage.id));
+                    cards.push(r.card(stage.id, q.visible));
                 }
             }
         }
@@ -188,7 +193,13 @@ impl DealIndex {
 }
 
 impl Row {
-    fn card(&self, stage_id: i64) -> Card {
+    fn card(&self, stage_id: i64, visible: Visible) -> Card {
+        let company = match (visible, &self.company) {
+            (Visible::Owner(me), Some(_)) if self.company_owner != Some(me) => {
+                Some(access::OTHERS_COMPANY.to_string())
+            }
+            (_, c) => c.as_deref().map(String::from),
+        };
         Card {
             id: self.id,
             // `String::from`, not `to_string`, which goes through `Display`: three
@@ -198,7 +209,7 @@ impl Row {
             position: self.position,
             amount: self.amount,
             currency: String::from(&*self.currency),
-            company: self.company.as_deref().map(String::from),
+            company,
             owner_name: String::from(&*self.owner_name),
             version: self.version,
             stage_entered_at: self.stage_entered_at,

@@ -494,9 +494,9 @@ pub(super) async fn table_page(
 }
 
 /// A live deal as the board's index reads it (`index`): id, stage, position, amount,
-/// currency, probability, owner and their name, company and its name (None when the
-/// company is in the trash; the id stays, as the company filter compares it), expected
-/// close, when it entered its stage, version, title.
+/// currency, probability, owner and their name, company, its name and its owner (None
+/// when the company is in the trash; the id stays, as the company filter compares it),
+/// expected close, when it entered its stage, version, title.
 pub(super) type IndexRow = (
     i64,
     i64,
@@ -508,6 +508,7 @@ pub(super) type IndexRow = (
     String,
     Option<i64>,
     Option<String>,
+    Option<i64>,
     Option<chrono::NaiveDate>,
     DateTime<Utc>,
     i32,
@@ -521,7 +522,7 @@ pub(super) type IndexRow = (
 pub(super) async fn index_rows(db: &Db) -> Result<Vec<IndexRow>, AppError> {
     let backend = db.backend();
     let columns = "d.id, d.stage_id, d.position, d.amount_minor, d.currency, d.probability, \
-         d.owner_id, u.name, d.company_id, co.name, d.expected_close, d.stage_entered_at, d.version, d.title";
+         d.owner_id, u.name, d.company_id, co.name, co.owner_id, d.expected_close, d.stage_entered_at, d.version, d.title";
     let rows = match backend {
         DatabaseBackend::Postgres => {
             format!("COALESCE(json_agg(json_build_array({columns})), '[]'::json)::text")
