@@ -20,6 +20,22 @@ async fn links(app: &TestApp, w: &World, manager: &str) -> (Option<i64>, Vec<i64
     (deal["company_id"].as_i64(), ids)
 }
 
+/// The first rep opens the edit form of the record at `record` (which must not name the
+/// other rep's Quintessa) and saves it as it came.
+async fn save_unchanged_as_rep1(app: &TestApp, record: &str) -> Response {
+    let mut rep = app.client().await;
+    rep.sign_in(REP1, PASSWORD).await;
+    let form = rep.get(&format!("{record}/edit")).await;
+    assert_eq!(form.status, 200, "{record}/edit: {}", form.text());
+    assert!(!form.text().contains("Quintessa"), "{}", form.text());
+    let fields = edit_form_fields(&form.text());
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    rep.post_form_ok(record, &pairs).await
+}
+
 #[actix_web::test]
 async fn a_rep_s_deal_edit_cannot_link_another_rep_s_company_or_contact_by_id() {
     let app = TestApp::new().await;
@@ -146,19 +162,7 @@ async fn the_deal_form_keeps_a_manager_s_links_when_the_rep_saves_it() {
         json!({"company_id": w.quin.company, "contact_ids": [w.zeb.contact, w.quin.contact]});
     c.api_ok(Method::PATCH, &path, &manager, Some(linked)).await;
     rule(&app, true).await;
-    let mut rep = app.client().await;
-    rep.sign_in(REP1, PASSWORD).await;
-    let form = rep.get(&format!("/deals/{}/edit", w.zeb.deal)).await;
-    assert_eq!(form.status, 200);
-    assert!(!form.text().contains("Quintessa"), "{}", form.text());
-    let fields = edit_form_fields(&form.text());
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let res = rep
-        .post_form_ok(&format!("/deals/{}", w.zeb.deal), &pairs)
-        .await;
+    let res = save_unchanged_as_rep1(&app, &format!("/deals/{}", w.zeb.deal)).await;
     assert_eq!(res.status, 303, "{}", res.text());
     let mut want = vec![w.zeb.contact, w.quin.contact];
     want.sort();
@@ -178,18 +182,7 @@ async fn the_contact_form_keeps_a_manager_s_company_link_when_the_rep_saves_it()
     let linked = json!({"company_id": w.quin.company});
     c.api_ok(Method::PATCH, &path, &manager, Some(linked)).await;
     rule(&app, true).await;
-    let mut rep = app.client().await;
-    rep.sign_in(REP1, PASSWORD).await;
-    let form = rep.get(&format!("/contacts/{}/edit", w.zeb.contact)).await;
-    assert_eq!(form.status, 200);
-    assert!(!form.text().contains("Quintessa"), "{}", form.text());
-    let fields = edit_form_fields(&form.text());
-    let pairs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    rep.post_form_ok(&format!("/contacts/{}", w.zeb.contact), &pairs)
-        .await;
+    save_unchanged_as_rep1(&app, &format!("/contacts/{}", w.zeb.contact)).await;
     let contact = c.get_json(&path, &manager).await;
     assert_eq!(contact["company_id"], json!(w.quin.company), "{contact}");
     assert_eq!(app.count("companies").await, 2, "no company was added");

@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 
 use crate::support::*;
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(crate) fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-/// A task for `who`, due at `due_at` (RFC 3339) or on `due_date`.
-async fn task(
+/// A task for `who`, due at `due_at` (RFC 3339) or on `due_date` (or never).
+pub(crate) async fn task(
     app: &TestApp,
     who: &Actor,
     title: &str,

@@ -6,33 +6,10 @@ use std::sync::Arc;
 use cairn::domain::Actor;
 use cairn::domain::tasks::{self, Board, Scope, TaskInput};
 use cairn::entities::change_counter;
-use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
 
 use crate::support::*;
-
-fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-}
-
-/// A task for `who` called `title`, due at `due_at` or on `due_date` (or never).
-async fn task(
-    app: &TestApp,
-    who: &Actor,
-    title: &str,
-    due_at: Option<&str>,
-    due_date: Option<&str>,
-) {
-    let input = TaskInput {
-        title: title.into(),
-        due_at: due_at.map(Into::into),
-        due_date: due_date.map(Into::into),
-        ..TaskInput::default()
-    };
-    tasks::create(&app.db, who, &input)
-        .await
-        .unwrap_or_else(|e| panic!("create task {title}: {e}"));
-}
+use crate::tasks_groups::{at, task};
 
 /// `who`'s own My tasks in UTC at `now`.
 async fn board(app: &TestApp, who: &Actor, now: &str) -> Arc<Board> {
