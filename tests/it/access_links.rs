@@ -20,6 +20,34 @@ async fn links(app: &TestApp, w: &World, manager: &str) -> (Option<i64>, Vec<i64
     (deal["company_id"].as_i64(), ids)
 }
 
+/// A world whose manager linked the first rep's deal to the other rep's company and
+/// contact too, with own-records-only then turned on; the manager's token.
+async fn deal_linked_by_a_manager() -> (TestApp, World, String) {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let manager = app.api_user("manager").await;
+    let path = format!("/api/v1/deals/{}", w.zeb.deal);
+    let linked =
+        json!({"company_id": w.quin.company, "contact_ids": [w.zeb.contact, w.quin.contact]});
+    app.client()
+        .await
+        .api_ok(Method::PATCH, &path, &manager, Some(linked))
+        .await;
+    rule(&app, true).await;
+    (app, w, manager)
+}
+
+/// The manager's links on the first rep's deal are all still there.
+async fn assert_manager_s_links_kept(app: &TestApp, w: &World, manager: &str) {
+    let mut want = vec![w.zeb.contact, w.quin.contact];
+    want.sort();
+    assert_eq!(
+        links(app, w, manager).await,
+        (Some(w.quin.company), want),
+        "the manager's links stay"
+    );
+}
+
 /// The first rep opens the edit form of the record at `record` (which must not name the
 /// other rep's Quintessa) and saves it as it came.
 async fn save_unchanged_as_rep1(app: &TestApp, record: &str) -> Response {
@@ -64,28 +92,18 @@ async fn a_rep_s_deal_edit_cannot_link_another_rep_s_company_or_contact_by_id() 
 
 #[actix_web::test]
 async fn links_a_manager_made_stay_when_the_rep_edits_the_deal() {
-    let app = TestApp::new().await;
-    let w = world(&app).await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
+    let (app, w, manager) = deal_linked_by_a_manager().await;
     let path = format!("/api/v1/deals/{}", w.zeb.deal);
-    let linked =
-        json!({"company_id": w.quin.company, "contact_ids": [w.zeb.contact, w.quin.contact]});
-    c.api_ok(Method::PATCH, &path, &manager, Some(linked)).await;
-    rule(&app, true).await;
-    c.api_ok(
-        Method::PATCH,
-        &path,
-        &w.rep1,
-        Some(json!({"title": "Renamed"})),
-    )
-    .await;
-    let mut want = vec![w.zeb.contact, w.quin.contact];
-    want.sort();
-    assert_eq!(
-        links(&app, &w, &manager).await,
-        (Some(w.quin.company), want)
-    );
+    app.client()
+        .await
+        .api_ok(
+            Method::PATCH,
+            &path,
+            &w.rep1,
+            Some(json!({"title": "Renamed"})),
+        )
+        .await;
+    assert_manager_s_links_kept(&app, &w, &manager).await;
 }
 
 #[actix_web::test]
@@ -153,23 +171,10 @@ async fn a_refused_deal_form_does_not_name_another_rep_s_contact_it_was_sent() {
 
 #[actix_web::test]
 async fn the_deal_form_keeps_a_manager_s_links_when_the_rep_saves_it() {
-    let app = TestApp::new().await;
-    let w = world(&app).await;
-    let manager = app.api_user("manager").await;
-    let mut c = app.client().await;
-    let path = format!("/api/v1/deals/{}", w.zeb.deal);
-    let linked =
-        json!({"company_id": w.quin.company, "contact_ids": [w.zeb.contact, w.quin.contact]});
-    c.api_ok(Method::PATCH, &path, &manager, Some(linked)).await;
-    rule(&app, true).await;
+    let (app, w, manager) = deal_linked_by_a_manager().await;
     let res = save_unchanged_as_rep1(&app, &format!("/deals/{}", w.zeb.deal)).await;
     assert_eq!(res.status, 303, "{}", res.text());
-    let mut want = vec![w.zeb.contact, w.quin.contact];
-    want.sort();
-    assert_eq!(
-        links(&app, &w, &manager).await,
-        (Some(w.quin.company), want)
-    );
+    assert_manager_s_links_kept(&app, &w, &manager).await;
 }
 
 #[actix_web::test]
