@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
+use crate::domain::records::{self, Fields, Join, Kind, ListQuery, SortKey};
 use crate::domain::{Action, Actor, Page, audit, normalise, now};
 use crate::entities::{company, contact};
 
@@ -27,7 +27,6 @@ use validate::{Valid, conflict, validate};
 
 use crate::error::{AppError, FieldErrors};
 pub use list::{CompanyFilters, ListParams};
-pub use merge::MERGE_FIELDS;
 pub use records::EXPORT_CHUNK;
 
 pub const NAME_MAX: usize = 200;
@@ -226,21 +225,12 @@ pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    patch: CompanyPatch,
+    mut patch: CompanyPatch,
 ) -> Result<Company, AppError> {
     actor.require(Action::WriteRecords)?;
     let current = get(db, actor, id).await?;
     let mut input = CompanyInput::from(&current);
-    let mut o = records::Overlay::default();
-    o.optional("name", &mut input.name, patch.name);
-    o.optional("domain", &mut input.domain, patch.domain);
-    o.optional("industry", &mut input.industry, patch.industry);
-    o.optional("size_band", &mut input.size_band, patch.size_band);
-    o.optional("website", &mut input.website, patch.website);
-    o.optional("phone", &mut input.phone, patch.phone);
-    o.optional("address", &mut input.address, patch.address);
-    o.shared(&mut input, patch.owner_id, patch.tags, patch.custom_fields);
-    let changed = o.finish()?;
+    let changed = Company::overlay(&mut input, &mut patch).finish()?;
     // A domain that only came from the website follows the website.
     if patch_touches_website_only(&changed)
         && current.domain == current.website.as_deref().and_then(normalise_domain)
@@ -251,11 +241,7 @@ pub async fn update(
     let visible = crate::domain::access::visible(db, actor).await?;
     let tx = db.write.begin().await?;
     write_update(&tx, id, v, visible).await?;
-    let company: Company = records::get_in(&tx, id).await?;
-    let detail = audit::changes(&current, &company);
-    audit::record(&tx, Some(actor), "update", "company", id, detail).await?;
-    tx.commit().await?;
-    Ok(company)
+    records::updated(tx, actor, &current).await
 }
 
 /// Stores validated values (and tags, when given) on company `id`, inside `tx`.
@@ -406,6 +392,16 @@ pub const KIND: Kind = Kind {
 records::record!(Company, company, company_tag, CompanyId);
 records::owned_input!(CompanyInput, KIND);
 records::writes!(Company, CompanyInput, CompanyPatch);
+records::fields!(Company {
+    name: "Name", optional, cell, cell;
+    domain: "Domain", optional, cell, cell;
+    industry: "Industry", optional, cell, (|c: &Company| c.industry_label().to_string());
+    size_band: "Size", optional, cell, cell;
+    website: "Website", optional, cell, cell;
+    phone: "Phone", optional, cell, cell;
+    address: "Address", optional, cell, cell;
+    contact_count as "contacts": "Contacts", -, cell, -;
+});
 
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Company, AppError> {
     records::get(db, actor, id).await

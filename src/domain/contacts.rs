@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
-use crate::domain::records::{self, Join, Kind, ListQuery, SortKey};
-use crate::domain::{Action, Actor, Page, access, audit, companies, double_option, normalise, now};
+use crate::domain::records::{self, Fields, Join, Kind, ListQuery, SortKey};
+use crate::domain::{Action, Actor, Page, access, companies, double_option, normalise, now};
 use crate::entities::{company, contact};
 use crate::error::AppError;
 
@@ -313,7 +313,7 @@ pub async fn update(
     db: &Db,
     actor: &Actor,
     id: i64,
-    patch: ContactPatch,
+    mut patch: ContactPatch,
 ) -> Result<Contact, AppError> {
     actor.require(Action::WriteRecords)?;
     // Seen by the actor, then read whole: a company the rep is shown only as another
@@ -321,12 +321,9 @@ pub async fn update(
     get(db, actor, id).await?;
     let current: Contact = records::get_in(&db.read, id).await?;
     let mut input = ContactInput::from(&current);
-    let mut o = records::Overlay::default();
-    o.required("first_name", &mut input.first_name, patch.first_name);
-    o.required("last_name", &mut input.last_name, patch.last_name);
-    o.optional("email", &mut input.email, patch.email);
-    o.optional("phone", &mut input.phone, patch.phone);
-    o.optional("company", &mut input.company, patch.company);
+    let mut o = Contact::overlay(&mut input, &mut patch);
+    // The company by id, which the table leaves here: it replaces a typed name unless
+    // the patch names the company too.
     match patch.company_id {
         Some(Some(id)) => {
             input.company_id = Some(id);
@@ -341,9 +338,6 @@ pub async fn update(
         }
         None => {}
     }
-    o.optional("title", &mut input.title, patch.title);
-    o.required("source", &mut input.source, patch.source);
-    o.shared(&mut input, patch.owner_id, patch.tags, patch.custom_fields);
     o.finish()?;
     let v = validate(
         db,
@@ -367,11 +361,7 @@ pub async fn update(
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id), visible).await?;
     write_update(&tx, id, &v, known).await?;
-    let contact: Contact = records::get_in(&tx, id).await?;
-    let detail = audit::changes(&current, &contact);
-    audit::record(&tx, Some(actor), "update", "contact", id, detail).await?;
-    tx.commit().await?;
-    Ok(contact)
+    records::updated(tx, actor, &current).await
 }
 
 /// The contact's columns from its checked values, as an insert and an update both set
@@ -481,6 +471,16 @@ pub const KIND: Kind = Kind {
 records::record!(Contact, contact, contact_tag, ContactId);
 records::owned_input!(ContactInput, KIND);
 records::writes!(Contact, ContactInput, ContactPatch);
+records::fields!(Contact {
+    first_name: "First name", required, cell, cell;
+    last_name: "Last name", required, cell, cell;
+    email: "Email", optional, cell, cell;
+    phone: "Phone", optional, cell, cell;
+    company: "Company", optional, cell, cell;
+    company_id: "Company id", -, cell, -;
+    title: "Title", optional, cell, cell;
+    source: "Source", required, cell, cell;
+});
 
 /// Every role may read every contact (for now; the permission matrix comes later).
 pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Contact, AppError> {

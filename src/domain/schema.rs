@@ -7,7 +7,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::{activities, companies, contacts, deals, tasks};
+use crate::domain::{activities, companies, contacts, deals, records, tasks};
 
 /// A string schema allowing exactly `values` (and `""` when `empty` is true: the domain
 /// reads an empty string as "not given").
@@ -131,13 +131,13 @@ value_set!(
 );
 value_set!(
     ContactMergeField,
-    contacts::merge::FIELDS,
+    <contacts::Contact as records::Fields>::merge_keys(),
     empty = false,
     "A contact field whose value a merge takes from the merged contact."
 );
 value_set!(
     CompanyMergeField,
-    companies::MERGE_FIELDS,
+    <companies::Company as records::Fields>::merge_keys(),
     empty = false,
     "A company field whose value a merge takes from the merged company."
 );

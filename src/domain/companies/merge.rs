@@ -1,5 +1,5 @@
-//! What merging two companies needs beyond `records::merge`: which fields, and moving
-//! contacts, deals and activities.
+//! What merging two companies needs beyond `records::merge` (which fields: the field
+//! table's): moving contacts, deals and activities.
 use std::collections::BTreeMap;
 
 use sea_orm::DatabaseTransaction;
@@ -10,22 +10,8 @@ use crate::domain::{Actor, Db};
 use crate::entities::{activity, contact, deal, task};
 use crate::error::AppError;
 
-/// The fields whose value can be taken from either company in a merge.
-pub const MERGE_FIELDS: [&str; 8] = [
-    "name",
-    "domain",
-    "industry",
-    "size_band",
-    "website",
-    "phone",
-    "address",
-    "owner_id",
-];
-
 impl Mergeable for Company {
-    type Input = CompanyInput;
     type Valid = Valid;
-    const FIELDS: &'static [&'static str] = &MERGE_FIELDS;
 
     async fn check(
         db: &Db,

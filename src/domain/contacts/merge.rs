@@ -1,5 +1,5 @@
 //! Likely duplicates before a contact is saved, and what merging two contacts needs
-//! beyond `records::merge`: which fields, and moving deals and activities.
+//! beyond `records::merge` (which fields: the field table's): moving deals and activities.
 use std::collections::BTreeMap;
 
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func, Query};
@@ -14,18 +14,6 @@ use crate::domain::records::merge::{Mergeable, move_rows, relink};
 use crate::domain::{Actor, Db, clean, companies, has_control, normalise};
 use crate::entities::{activity, company, contact, deal_contact, task};
 use crate::error::AppError;
-
-/// The fields whose value can be taken from either contact.
-pub const FIELDS: [&str; 8] = [
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "source",
-    "owner_id",
-];
 
 /// Contacts that look like the one being entered: the same email, the same phone, or
 /// the same name at the same company. Every test is an indexed lookup.
@@ -98,9 +86,7 @@ pub async fn likely_duplicates(
 }
 
 impl Mergeable for Contact {
-    type Input = ContactInput;
     type Valid = (Valid, Option<company::Model>);
-    const FIELDS: &'static [&'static str] = &FIELDS;
 
     async fn check(
         db: &Db,

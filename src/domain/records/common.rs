@@ -2,8 +2,10 @@
 //! sorts every list offers, and its writes as the shared pages call them.
 use std::collections::BTreeMap;
 
+use sea_orm::DatabaseTransaction;
+
 use crate::domain::records::{OwnedInput, Record, SortKey};
-use crate::domain::{Actor, Db, FieldErrorsExt};
+use crate::domain::{Actor, Db, FieldErrorsExt, audit};
 use crate::error::{AppError, FieldErrors};
 
 /// Declares a record type's struct with the fields every record type's has after its own:
@@ -52,6 +54,12 @@ macro_rules! record_struct {
             #[schema(value_type = Option<Object>)]
             pub custom_fields: Option<std::collections::BTreeMap<String, serde_json::Value>>,
         }
+
+        impl crate::domain::records::SharedPatch for $name {
+            fn take_shared(&mut self) -> crate::domain::records::Shared {
+                (self.owner_id.take(), self.tags.take(), self.custom_fields.take())
+            }
+        }
     };
 }
 
@@ -72,12 +80,25 @@ pub const OLDEST: SortKey = SortKey {
     desc: false,
 };
 
+/// What every record's patch ends with: the owner, the tags and the custom values.
+pub type Shared = (
+    Option<Option<i64>>,
+    Option<Vec<String>>,
+    Option<BTreeMap<String, serde_json::Value>>,
+);
+
+/// A record's patch, whose shared fields `Overlay::shared` lays over the input.
+pub trait SharedPatch {
+    /// Its shared fields, taken out of it.
+    fn take_shared(&mut self) -> Shared;
+}
+
 /// A record type's writes, for the code that adds and edits any record type.
 #[allow(async_fn_in_trait)]
 pub trait Writes: Record + Sized {
-    type Input;
+    type Input: OwnedInput;
     /// A partial update; an input converts to one that sets every field.
-    type Patch: From<Self::Input>;
+    type Patch: From<Self::Input> + SharedPatch;
     async fn create(db: &Db, actor: &Actor, input: &Self::Input) -> Result<Self, AppError>;
     async fn update(db: &Db, actor: &Actor, id: i64, patch: Self::Patch) -> Result<Self, AppError>;
 }
@@ -143,13 +164,8 @@ impl Overlay {
 
     /// The fields every record's patch ends with: the owner (required), the whole set of
     /// tags, and the custom values to change.
-    pub fn shared(
-        &mut self,
-        input: &mut impl OwnedInput,
-        owner_id: Option<Option<i64>>,
-        tags: Option<Vec<String>>,
-        custom: Option<BTreeMap<String, serde_json::Value>>,
-    ) {
+    pub fn shared(&mut self, input: &mut impl OwnedInput, patch: &mut impl SharedPatch) {
+        let (owner_id, tags, custom) = patch.take_shared();
         match owner_id {
             Some(Some(owner_id)) => {
                 input.set_owner_id(owner_id);
@@ -175,4 +191,19 @@ impl Overlay {
         }
         Ok(self.changed)
     }
+}
+
+/// The end of every record update: the record read back inside `tx`, the audit row with
+/// what changed since `before`, the commit.
+pub async fn updated<R: Record + serde::Serialize>(
+    tx: DatabaseTransaction,
+    actor: &Actor,
+    before: &R,
+) -> Result<R, AppError> {
+    let id = before.id();
+    let after: R = super::get_in(&tx, id).await?;
+    let detail = audit::changes(before, &after);
+    audit::record(&tx, Some(actor), "update", R::KIND.entity, id, detail).await?;
+    tx.commit().await?;
+    Ok(after)
 }

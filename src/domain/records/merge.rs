@@ -10,20 +10,20 @@ use sea_orm::{
 
 use serde::de::DeserializeOwned;
 
-use super::{OwnedInput, Record, get, get_in};
+use super::{Fields, OwnedInput, Record, get, get_in};
 use crate::domain::{Action, Actor, Db, audit};
 use crate::error::AppError;
 
 /// A record type that can be merged.
 #[allow(async_fn_in_trait)]
-pub trait Mergeable: Record + Sized {
-    /// The form of the record that validation takes: the record as input (`from`), its
-    /// fields taken by name (`FIELDS` are its keys as JSON).
-    type Input: for<'a> From<&'a Self> + OwnedInput + serde::Serialize + DeserializeOwned;
+/// Its input is the form of the record that validation takes: the record as input
+/// (`from`), its fields taken by name (the field table's merge choices are its keys as
+/// JSON).
+pub trait Mergeable:
+    Fields<Input: for<'a> From<&'a Self> + serde::Serialize + DeserializeOwned>
+{
     /// Validated input, ready to store.
     type Valid;
-    /// The fields whose value can be taken from either record.
-    const FIELDS: &'static [&'static str];
 
     /// Validates the merged input; `current_owner` may be an inactive user.
     async fn check(
@@ -58,13 +58,11 @@ pub async fn merge<R: Mergeable>(
             format!("A {entity} cannot be merged with itself."),
         ));
     }
-    if let Some(unknown) = take.iter().find(|f| !R::FIELDS.contains(&f.as_str())) {
+    let fields = R::merge_keys();
+    if let Some(unknown) = take.iter().find(|f| !fields.contains(&f.as_str())) {
         return Err(AppError::field(
             "take",
-            format!(
-                "Unknown field {unknown}; fields are {}.",
-                R::FIELDS.join(", ")
-            ),
+            format!("Unknown field {unknown}; fields are {}.", fields.join(", ")),
         ));
     }
     let survivor: R = get(db, actor, keep).await?;
@@ -113,7 +111,7 @@ pub async fn merge<R: Mergeable>(
 }
 
 /// `input` with the fields named in `take` copied from `from`: the input's fields by the
-/// names its JSON has, so each record type only lists them (`Mergeable::FIELDS`).
+/// names its JSON has, so each record type only lists them (its field table).
 fn taken<I: serde::Serialize + DeserializeOwned>(
     input: I,
     from: I,

@@ -1,10 +1,13 @@
 //! What contacts and companies share: the list (filters, sort, paging), the export, bulk
 //! actions, tag links and merging, written once. What differs per record type is declared
-//! in one place: a `Kind` (tables, JSON fields, joins, sort keys, names) and the `Record`
-//! trait (entities and columns). A third record type declares those and gets the rest.
+//! in one place: a `Kind` (tables, JSON fields, joins, sort keys, names), the `Record`
+//! trait (entities and columns) and its field table (`fields!`: the overlay of a patch,
+//! the merge's choices and rows, the export's columns). A third record type declares
+//! those and gets the rest.
 pub mod bulk;
 mod common;
 mod declare;
+pub mod fields;
 pub mod filters;
 pub mod merge;
 pub mod reads;
@@ -17,9 +20,11 @@ use sea_orm::sea_query::Condition;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter};
 use serde::de::DeserializeOwned;
 
-pub use common::{NEWEST, OLDEST, Overlay, Writes};
+pub use common::{NEWEST, OLDEST, Overlay, Shared, SharedPatch, Writes, updated};
 pub(crate) use common::{record_struct, writes};
 pub(crate) use declare::{list_params, owned_input, record};
+pub(crate) use fields::fields;
+pub use fields::{Cell, Field, Fields};
 
 use crate::domain::access::{self, Visible};
 use crate::domain::sql::PageRow;

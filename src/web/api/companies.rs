@@ -12,30 +12,18 @@ use crate::web::api::records;
 use crate::web::api::schema::{CompanyMergeField, ErrorBody, NotFound, Unauthorized, Unavailable};
 use crate::web::auth::ApiUser;
 
-records::list_bulk_merge_handlers! {
-    record = Company, params = ListParams, tag = "companies",
-    list = (CompanyList, "/api/v1/companies", "list_companies", list_page),
-    bulk = ("/api/v1/companies/bulk", "bulk_companies"),
-    merge = (crate::domain::records::merge::merge::<Company>, "/api/v1/companies/{id}/merge", "merge_companies",
-        "The company that stays",
-        "The merged name or domain clashes with another company, or a record was deleted meanwhile."),
-    request = (CompanyMergeRequest, CompanyMergeField,
-        "The company merged into this one, then deleted; its contacts move here.",
-        "Fields whose value comes from `merge_id` (name, domain, industry, size_band,\nwebsite, phone, address, owner_id); the rest stay. Tags are combined."),
-}
-
 /// The list page as the domain reads it.
 async fn list_page(db: &Db, actor: &Actor, query: &ListQuery) -> Result<HttpResponse, AppError> {
     let page = companies::list(db, actor, query).await?;
     Ok(HttpResponse::Ok().json(CompanyList::from(page)))
 }
 
-records::crud_handlers! {
-    domain = companies, record = Company, input = CompanyInput, patch = CompanyPatch,
-    tag = "companies", base = "/api/v1/companies", item = "/api/v1/companies/{id}",
-    ops = ("create_company", "get_company", "update_company"), id = "Company id",
-    create_conflict = "Another company has this name or domain, or a record it names was deleted meanwhile.",
-    update_conflict = "Another company has this name or domain, or a record it names was deleted meanwhile.",
+records::record_api! {
+    companies: Company(CompanyInput, CompanyPatch) as ("company", "companies", "Company"),
+    schemas: (CompanyList, CompanyMergeRequest, CompanyMergeField), list: list_page,
+    conflict: "Another company has this name or domain, or a record it names was deleted meanwhile.",
+    merge_conflict: "The merged name or domain clashes with another company, or a record was deleted meanwhile.",
+    merged: "The company merged into this one, then deleted; its contacts move here.",
 }
 
 #[derive(Deserialize, IntoParams)]

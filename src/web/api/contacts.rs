@@ -8,18 +8,6 @@ use crate::error::AppError;
 use crate::web::api::records;
 use crate::web::api::schema::ContactMergeField;
 
-records::list_bulk_merge_handlers! {
-    record = Contact, params = ListParams, tag = "contacts",
-    list = (ContactList, "/api/v1/contacts", "list_contacts", list_page),
-    bulk = ("/api/v1/contacts/bulk", "bulk_contacts"),
-    merge = (crate::domain::records::merge::merge::<Contact>, "/api/v1/contacts/{id}/merge", "merge_contacts",
-        "The contact that stays",
-        "The merged values clash with another contact (email), or a record was deleted meanwhile."),
-    request = (ContactMergeRequest, ContactMergeField,
-        "The contact merged into this one, then deleted.",
-        "Fields whose value comes from `merge_id` (first_name, last_name, email, phone,\ncompany, title, source, owner_id); the rest stay. Tags are combined."),
-}
-
 /// The list page, written as JSON by the database (`contacts::list_json`): the fast path.
 async fn list_page(db: &Db, actor: &Actor, query: &ListQuery) -> Result<HttpResponse, AppError> {
     let (total, estimate, items) = contacts::list_json(db, actor, query).await?;
@@ -37,12 +25,12 @@ async fn list_page(db: &Db, actor: &Actor, query: &ListQuery) -> Result<HttpResp
         .body(body))
 }
 
-records::crud_handlers! {
-    domain = contacts, record = Contact, input = ContactInput, patch = ContactPatch,
-    tag = "contacts", base = "/api/v1/contacts", item = "/api/v1/contacts/{id}",
-    ops = ("create_contact", "get_contact", "update_contact"), id = "Contact id",
-    create_conflict = "Another contact has this email, or a record it names was deleted meanwhile.",
-    update_conflict = "Another contact has this email, or a record it names was deleted meanwhile.",
+records::record_api! {
+    contacts: Contact(ContactInput, ContactPatch) as ("contact", "contacts", "Contact"),
+    schemas: (ContactList, ContactMergeRequest, ContactMergeField), list: list_page,
+    conflict: "Another contact has this email, or a record it names was deleted meanwhile.",
+    merge_conflict: "The merged values clash with another contact (email), or a record was deleted meanwhile.",
+    merged: "The contact merged into this one, then deleted.",
 }
 
 records::trash_delete_handler! {

@@ -365,6 +365,42 @@ macro_rules! list_bulk_merge_handlers {
 
 pub(crate) use list_bulk_merge_handlers;
 
+/// A record type's whole API but its delete: list, bulk, merge, create, read, update. It
+/// lives at `/api/v1/<many>` (and `/<many>/{id}`, `/bulk`, `/{id}/merge`) under the tag
+/// `<many>`; operations are `list_<many>`, `create_<one>` and so on. What differs per
+/// type is given: its domain module (with `ListParams`), record, input and patch; the
+/// names of its list body, merge request and merge field schemas; its list body's
+/// writer; and what its conflicts and merges say.
+macro_rules! record_api {
+    (
+        $domain:ident: $record:ident($input:ident, $patch:ident) as ($one:literal, $many:literal, $title:literal),
+        schemas: ($list:ident, $request:ident, $field:ty), list: $list_body:ident,
+        conflict: $conflict:literal, merge_conflict: $merge_conflict:literal,
+        merged: $merged:literal $(,)?
+    ) => {
+        crate::web::api::records::list_bulk_merge_handlers! {
+            record = $record, params = ListParams, tag = $many,
+            list = ($list, (concat!("/api/v1/", $many)), (concat!("list_", $many)), $list_body),
+            bulk = ((concat!("/api/v1/", $many, "/bulk")), (concat!("bulk_", $many))),
+            merge = (crate::domain::records::merge::merge::<$record>,
+                (concat!("/api/v1/", $many, "/{id}/merge")), (concat!("merge_", $many)),
+                (concat!("The ", $one, " that stays")), $merge_conflict),
+            request = ($request, $field, $merged,
+                "Fields whose value comes from `merge_id`; the rest stay. Tags are combined."),
+        }
+
+        crate::web::api::records::crud_handlers! {
+            domain = $domain, record = $record, input = $input, patch = $patch, tag = $many,
+            base = (concat!("/api/v1/", $many)), item = (concat!("/api/v1/", $many, "/{id}")),
+            ops = ((concat!("create_", $one)), (concat!("get_", $one)), (concat!("update_", $one))),
+            id = (concat!($title, " id")),
+            create_conflict = $conflict, update_conflict = $conflict,
+        }
+    };
+}
+
+pub(crate) use record_api;
+
 /// Which records a bulk action covers: listed ids, or every record matching a filter.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -18,8 +18,8 @@ use crate::domain::{Action, Page, audit};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText, text};
-use crate::web::pages::{FieldMessages, Layout, field_messages, iso, ok, render, see_other};
+use crate::web::pages::records::{self, Edited, ListData, Listed, MergeText, text};
+use crate::web::pages::{FieldMessages, Layout, field_messages, ok, render, see_other};
 
 #[derive(Template)]
 #[template(path = "companies/index.html")]
@@ -325,40 +325,6 @@ impl Listed for Company {
         self.name.clone()
     }
 
-    fn csv_header() -> Vec<&'static str> {
-        // Its own fields as a merge lists them, without the owner, then the contact count.
-        let own = companies::MERGE_FIELDS
-            .into_iter()
-            .filter(|f| *f != "owner_id");
-        std::iter::once("id")
-            .chain(own)
-            .chain(["contacts"])
-            .collect()
-    }
-
-    fn csv(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.name.clone(),
-            text(&self.domain),
-            text(&self.industry),
-            text(&self.size_band),
-            text(&self.website),
-            text(&self.phone),
-            text(&self.address),
-            self.contact_count.to_string(),
-        ]
-    }
-
-    fn csv_tail(&self) -> [String; 4] {
-        [
-            text(&self.owner_name),
-            self.owner_id.map(|v| v.to_string()).unwrap_or_default(),
-            iso(&self.created_at),
-            iso(&self.updated_at),
-        ]
-    }
-
     const DELETE_NOTE: &'static str = "their contacts stay, without a company";
 
     const MERGE_TEXT: MergeText = MergeText {
@@ -367,34 +333,6 @@ impl Listed for Company {
         none_found: "No look-alikes found by name.",
         placeholder: "Name or domain of the other company",
     };
-
-    fn merge_rows(&self, o: &Company) -> Vec<MergeRow> {
-        vec![
-            ("name", "Name", self.name.clone(), o.name.clone()),
-            ("domain", "Domain", text(&self.domain), text(&o.domain)),
-            (
-                "industry",
-                "Industry",
-                self.industry_label().to_string(),
-                o.industry_label().to_string(),
-            ),
-            (
-                "size_band",
-                "Size",
-                text(&self.size_band),
-                text(&o.size_band),
-            ),
-            ("website", "Website", text(&self.website), text(&o.website)),
-            ("phone", "Phone", text(&self.phone), text(&o.phone)),
-            ("address", "Address", text(&self.address), text(&o.address)),
-            (
-                "owner_id",
-                "Owner",
-                text(&self.owner_name),
-                text(&o.owner_name),
-            ),
-        ]
-    }
 
     fn hint(&self) -> String {
         format!(

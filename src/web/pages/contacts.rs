@@ -19,9 +19,9 @@ use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::pick::CompanyNote;
-use crate::web::pages::records::{self, Edited, ListData, Listed, MergeRow, MergeText, text};
+use crate::web::pages::records::{self, Edited, ListData, Listed, MergeText};
 use crate::web::pages::{
-    FieldMessages, Layout, field_messages, iso, ok, record_page as records_page, render, see_other,
+    FieldMessages, Layout, field_messages, ok, record_page as records_page, render, see_other,
 };
 use actix_web::http::header::{HeaderName, HeaderValue};
 
@@ -462,43 +462,6 @@ impl Listed for Contact {
         self.full_name()
     }
 
-    fn csv_header() -> Vec<&'static str> {
-        vec![
-            "id",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "company",
-            "company_id",
-            "title",
-            "source",
-        ]
-    }
-
-    fn csv(&self) -> Vec<String> {
-        vec![
-            self.id.to_string(),
-            self.first_name.clone(),
-            self.last_name.clone(),
-            text(&self.email),
-            text(&self.phone),
-            text(&self.company),
-            self.company_id.map(|v| v.to_string()).unwrap_or_default(),
-            text(&self.title),
-            self.source.clone(),
-        ]
-    }
-
-    fn csv_tail(&self) -> [String; 4] {
-        [
-            self.owner_name.clone(),
-            self.owner_id.to_string(),
-            iso(&self.created_at),
-            iso(&self.updated_at),
-        ]
-    }
-
     const DELETE_NOTE: &'static str = "";
 
     const MERGE_TEXT: MergeText = MergeText {
@@ -507,34 +470,6 @@ impl Listed for Contact {
         none_found: "No look-alikes found by email, phone, or name and company.",
         placeholder: "Name or email of the other contact",
     };
-
-    fn merge_rows(&self, o: &Contact) -> Vec<MergeRow> {
-        vec![
-            (
-                "first_name",
-                "First name",
-                self.first_name.clone(),
-                o.first_name.clone(),
-            ),
-            (
-                "last_name",
-                "Last name",
-                self.last_name.clone(),
-                o.last_name.clone(),
-            ),
-            ("email", "Email", text(&self.email), text(&o.email)),
-            ("phone", "Phone", text(&self.phone), text(&o.phone)),
-            ("company", "Company", text(&self.company), text(&o.company)),
-            ("title", "Title", text(&self.title), text(&o.title)),
-            ("source", "Source", self.source.clone(), o.source.clone()),
-            (
-                "owner_id",
-                "Owner",
-                self.owner_name.clone(),
-                o.owner_name.clone(),
-            ),
-        ]
-    }
 
     fn hint(&self) -> String {
         let email = self.email.clone().unwrap_or_default();

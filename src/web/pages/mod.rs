@@ -295,9 +295,7 @@ pub fn list_query(filters: &[(&str, &String)], page: u64) -> String {
 }
 
 /// Formats a date for display; `app.js` turns `<time>` elements into the viewer's zone.
-pub fn iso(t: &chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+pub use crate::domain::records::fields::iso;
 
 pub fn short_date(t: &chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d").to_string()

@@ -21,8 +21,7 @@ pub async fn export<R: Listed>(
     records::check_filters(&state.db, &query).await?;
     // The definitions as the download starts: one header for every chunk.
     let defs = std::sync::Arc::new(custom_fields::defs(&state.db, R::KIND.entity).await?);
-    let own: Vec<&str> = R::csv_header().into_iter().chain(CSV_TAIL).collect();
-    let header = export_header(&own, &defs);
+    let header = export_header(&R::csv_header(), &defs);
     let (db, actor) = (state.db.clone(), user.actor.clone());
     let next = move |after| {
         let (db, actor, query) = (db.clone(), actor.clone(), query.clone());
@@ -31,8 +30,7 @@ pub async fn export<R: Listed>(
     // Each chunk's records come with their tags and custom values (one statement per
     // chunk, see `records::reads`), so these columns cost no query of their own.
     let write = move |out: &mut String, r: &R| {
-        let mut values = r.csv();
-        values.extend(r.csv_tail());
+        let mut values = r.csv_values();
         values.push(crate::domain::records::Record::tags(r).join("; "));
         values.extend(defs.iter().map(|d| export_value(r.custom(), &d.key)));
         crate::web::csv::row(out, values.iter().map(String::as_str));
@@ -41,9 +39,6 @@ pub async fn export<R: Listed>(
     let body = crate::web::csv::stream(&header, records::EXPORT_CHUNK, next, write, R::id);
     Ok(crate::web::csv::download(R::KIND.table, body))
 }
-
-/// The columns every record's own ones end with (`Listed::csv_tail`).
-const CSV_TAIL: [&str; 4] = ["owner", "owner_id", "created_at", "updated_at"];
 
 /// A custom value as the record's page shows it (dates ISO, Yes/No, choices by label),
 /// with several choices joined like the tags column.
@@ -61,7 +56,7 @@ fn export_value(
     }
 }
 
-/// The export's columns: the record's own, its tags, then one per custom field in the
+/// The export's columns: the record's own (its field table's), its tags, then one per custom field in the
 /// order settings list them, headed by the label users know it by. A label that repeats a
 /// column already there is marked, so every header names one column.
 fn export_header(own: &[&str], defs: &[custom_fields::Field]) -> Vec<String> {

@@ -173,9 +173,10 @@ pub async fn merge<R: Listed>(
         .iter()
         .find(|(k, _)| k == "with")
         .and_then(|(_, v)| v.parse::<i64>().ok());
+    let fields = R::merge_keys();
     let take: Vec<String> = pairs
         .iter()
-        .filter(|(k, v)| v == "take" && R::FIELDS.contains(&k.as_str()))
+        .filter(|(k, v)| v == "take" && fields.contains(&k.as_str()))
         .map(|(k, _)| k.clone())
         .collect();
     let result = match other {

@@ -1,6 +1,8 @@
 //! The record pages contacts and companies share: the list's data and filter echo, CSV
 //! export, bulk actions with their confirmation, and merging. What a record type shows
-//! differently is its `Listed` implementation (in its own page module) and its templates.
+//! differently is its `Listed` implementation (in its own page module), its field table
+//! (`records::fields!` in its domain module: the export's columns, the merge table) and
+//! its templates.
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
@@ -34,15 +36,8 @@ pub trait Listed: Mergeable + Clone {
     fn named(params: &Self::Params) -> Vec<(&'static str, Option<String>)>;
     /// How the record is named in messages and headings.
     fn name(&self) -> String;
-    /// Its own CSV columns, from the id to the owner's (which every record's tail has).
-    fn csv_header() -> Vec<&'static str>;
-    fn csv(&self) -> Vec<String>;
-    /// The columns every record's CSV ends with: owner, owner_id, created_at, updated_at.
-    fn csv_tail(&self) -> [String; 4];
     /// What a bulk delete's flash and confirmation add ("" for nothing).
     const DELETE_NOTE: &'static str;
-    /// The merge table: field, label, this record's value, the other's.
-    fn merge_rows(&self, other: &Self) -> Vec<MergeRow>;
     /// The merge page's words for this record type.
     const MERGE_TEXT: MergeText;
     /// A look-alike's line in the merge page's list, after its name.
