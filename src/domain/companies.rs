@@ -20,6 +20,7 @@ use crate::entities::{company, contact};
 mod list;
 pub mod matching;
 mod merge;
+mod reads;
 mod validate;
 
 pub use validate::normalise_domain;
@@ -358,10 +359,7 @@ pub const KIND: Kind = Kind {
         ("address", "c.address"),
         ("owner_id", "c.owner_id"),
         ("owner_name", "u.name"),
-        (
-            "contact_count",
-            "(SELECT COUNT(*) FROM contacts x WHERE x.company_id = c.id AND x.deleted_at IS NULL)",
-        ),
+        ("contact_count", reads::CONTACT_COUNT),
         ("created_at", "c.created_at"),
         ("updated_at", "c.updated_at"),
     ],

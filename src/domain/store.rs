@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{DatabaseBackend, DatabaseConnection, DbErr};
 
 use crate::domain::cache::{AuthCache, CounterCache, TtlCache};
 use crate::domain::contacts::batch::Queue;
@@ -100,6 +100,6 @@ impl Db {
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.read.execute_unprepared("SELECT 1").await.map(|_| ())
+        self.read.ping().await
     }
 }

@@ -262,7 +262,7 @@ pub async fn restore<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<()
         .filter(T::DELETED_AT.is_not_null())
         .exec(&tx)
         .await
-        .map_err(|e| collision::<T>(e.into()))?;
+        .map_err(collision::<T>)?;
     if back.rows_affected == 0 {
         return Err(AppError::NotFound(format!(
             "That {} is not in the trash.",
@@ -277,17 +277,18 @@ pub async fn restore<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<()
 }
 
 /// Trashed records keep their unique values, so this should not happen; if a schema
-/// change ever lets it, the restore is refused in words rather than as a database error.
-fn collision<T: Trashable>(e: AppError) -> AppError {
-    match e {
-        AppError::Internal(m) if m.to_lowercase().contains("unique") => AppError::Conflict {
+/// change ever lets it, the restore is refused in words rather than as a database error
+/// (known by the database's error code, `sql_err`).
+fn collision<T: Trashable>(e: sea_orm::DbErr) -> AppError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => AppError::Conflict {
             message: format!(
                 "This {} cannot be restored: another record now has its email or name.",
                 T::BIN.entity()
             ),
             fields: Default::default(),
         },
-        other => other,
+        _ => e.into(),
     }
 }
 

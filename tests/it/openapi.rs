@@ -255,3 +255,26 @@ async fn every_list_parameter_the_api_reads_is_documented_and_no_other() {
         );
     }
 }
+
+/// The other way round from `every_documented_operation_exists_and_nothing_else_does`:
+/// an API route added to `src/web/mod.rs` without its `#[utoipa::path]` in the document
+/// fails here.
+#[actix_web::test]
+async fn every_api_route_is_in_the_document() {
+    let app = TestApp::new().await;
+    let doc = app.client().await.get("/api/openapi.json").await.json();
+    let api: Vec<(String, String)> = crate::routes_table::declared()
+        .into_iter()
+        .filter(|(_, path)| path.starts_with("/api/v1/"))
+        .collect();
+    assert!(api.len() > 30, "read only {} API routes", api.len());
+    let missing: Vec<String> = api
+        .iter()
+        .filter(|(method, path)| doc["paths"][path][method.to_lowercase()].is_null())
+        .map(|(method, path)| format!("{method} {path}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routed but not in the OpenAPI document: {missing:?}"
+    );
+}

@@ -165,26 +165,38 @@ async fn admit(
     if let AfterPassword::Pending { secret } = pending::after_password(db, &user, &later).await? {
         return Ok(Admitted::SecondStep { secret });
     }
-    let tx = db.write.begin().await?;
-    let secret = sessions::start(&tx, user.id, client).await?;
-    let ua: String = client.user_agent.chars().take(255).collect();
-    audit::record_as(
-        &tx,
-        Some(user.id),
-        Some(&client.ip),
-        "sign_in",
-        "user",
-        user.id,
-        Some(json!({"via": "sso", "subject": identity.subject, "user_agent": ua})),
-    )
-    .await?;
-    tx.commit().await?;
+    let secret = start_session(db, client, user.id, identity).await?;
     Ok(Admitted::SignedIn(SignedIn {
         user_id: user.id,
         secret,
         next,
         created,
     }))
+}
+
+/// The session of user `user_id`, signed in through SSO, and its audit row: one
+/// transaction. Returns the session's secret.
+async fn start_session(
+    db: &Db,
+    client: &sessions::Client,
+    user_id: i64,
+    identity: &Identity,
+) -> Result<String, AppError> {
+    let tx = db.write.begin().await?;
+    let secret = sessions::start(&tx, user_id, client).await?;
+    let ua: String = client.user_agent.chars().take(255).collect();
+    audit::record_as(
+        &tx,
+        Some(user_id),
+        Some(&client.ip),
+        "sign_in",
+        "user",
+        user_id,
+        Some(json!({"via": "sso", "subject": identity.subject, "user_agent": ua})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
 }
 
 /// Whether an unknown person with this verified email gets an account.
