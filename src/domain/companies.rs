@@ -387,9 +387,12 @@ pub const KIND: Kind = Kind {
     ],
 };
 
-records::record!(Company, company, company_tag, CompanyId);
-records::owned_input!(CompanyInput, KIND);
-records::writes!(Company, CompanyInput, CompanyPatch);
+records::record!(
+    Company(CompanyInput, CompanyPatch),
+    company,
+    company_tag,
+    CompanyId
+);
 records::fields!(Company {
     name: "Name", optional, cell, cell;
     domain: "Domain", optional, cell, cell;

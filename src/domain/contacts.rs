@@ -468,9 +468,12 @@ pub const KIND: Kind = Kind {
     ],
 };
 
-records::record!(Contact, contact, contact_tag, ContactId);
-records::owned_input!(ContactInput, KIND);
-records::writes!(Contact, ContactInput, ContactPatch);
+records::record!(
+    Contact(ContactInput, ContactPatch),
+    contact,
+    contact_tag,
+    ContactId
+);
 records::fields!(Contact {
     first_name: "First name", required, cell, cell;
     last_name: "Last name", required, cell, cell;

@@ -4,8 +4,15 @@
 //! differs is what the record type's module passes them.
 
 /// Declares `$record` a record: its entity module, its tag link module and the link's
-/// column naming the record. Columns are the ones every record table has.
+/// column naming the record. Columns are the ones every record table has. Given its input
+/// and patch (`Record(Input, Patch)`), the input is declared the record's
+/// (`owned_input!`) and the module's `create` and `update` its writes (`writes!`).
 macro_rules! record {
+    ($record:ident($input:ident, $patch:ident), $entity:ident, $link:ident, $link_record:ident) => {
+        crate::domain::records::record!($record, $entity, $link, $link_record);
+        crate::domain::records::owned_input!($input, KIND);
+        crate::domain::records::writes!($record, $input, $patch);
+    };
     ($record:ident, $entity:ident, $link:ident, $link_record:ident) => {
         impl crate::domain::records::Record for $record {
             const KIND: &'static crate::domain::records::Kind = &KIND;

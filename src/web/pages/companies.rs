@@ -18,23 +18,13 @@ use crate::domain::{Action, Page, audit};
 use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
-use crate::web::pages::records::{self, Edited, ListData, Listed, MergeText, text};
+use crate::web::pages::records::{self, Edited, Listed, MergeText, text};
 use crate::web::pages::{FieldMessages, Layout, field_messages, ok, render, see_other};
 
-#[derive(Template)]
-#[template(path = "companies/index.html")]
-struct IndexPage {
-    l: Layout,
-    d: ListData<Company>,
-    industries: &'static [(&'static str, &'static str)],
-    sizes: &'static [&'static str],
-}
-
-#[derive(Template)]
-#[template(path = "companies/index.html", block = "results")]
-struct Results {
-    d: ListData<Company>,
-}
+records::record_pages!(Company, "companies/index.html", "companies/delete.html",
+    industries: &'static [(&'static str, &'static str)] = &INDUSTRIES,
+    sizes: &'static [&'static str] = &SIZE_BANDS,
+);
 
 #[derive(Template)]
 #[template(path = "companies/show.html")]
@@ -58,32 +48,6 @@ impl ShowPage {
             other => format!("{who}: {other}"),
         }
     }
-}
-
-pub async fn show(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let c: Company = match records::live(&state, &user, *id).await? {
-        Ok(c) => c,
-        Err(notice) => return Ok(notice),
-    };
-    let query = contacts::ListParams {
-        company_id: Some(c.id.to_string()),
-        sort: Some("name".into()),
-        per_page: Some("50".into()),
-        ..Default::default()
-    }
-    .validate(50)?;
-    ok(&ShowPage {
-        l: Layout::for_user(&user, "companies"),
-        around: records::Around::load(&state, &user, &c).await?,
-        contacts: contacts::list(&state.db, &user.actor, &query).await?,
-        deals: crate::domain::deals::for_company(&state.db, &user.actor, c.id, 50).await?,
-        history: audit::for_record(&state.db, "company", c.id, 20).await?,
-        c,
-    })
 }
 
 records::record_form! {
@@ -246,14 +210,6 @@ impl Edited for Company {
     }
 }
 
-#[derive(Template)]
-#[template(path = "companies/delete.html")]
-struct DeletePage {
-    l: Layout,
-    kind: &'static crate::domain::records::Kind,
-    c: Company,
-}
-
 impl records::Rendered for Company {
     const BIN: trash::Bin = trash::Bin::Company;
 
@@ -265,22 +221,26 @@ impl records::Rendered for Company {
         Subject::Company(self.id)
     }
 
-    fn list_page(l: Option<Layout>, d: ListData<Company>) -> Result<HttpResponse, AppError> {
-        match l {
-            Some(l) => ok(&IndexPage {
-                l,
-                d,
-                industries: &INDUSTRIES,
-                sizes: &SIZE_BANDS,
-            }),
-            None => ok(&Results { d }),
+    /// With the company's contacts, deals and history.
+    async fn show_page(
+        state: &AppState,
+        user: &CurrentUser,
+        c: Company,
+        around: records::Around,
+    ) -> Result<HttpResponse, AppError> {
+        let query = contacts::ListParams {
+            company_id: Some(c.id.to_string()),
+            sort: Some("name".into()),
+            per_page: Some("50".into()),
+            ..Default::default()
         }
-    }
-
-    fn delete_page(l: Layout, c: Company) -> Result<HttpResponse, AppError> {
-        ok(&DeletePage {
-            l,
-            kind: &companies::KIND,
+        .validate(50)?;
+        ok(&ShowPage {
+            l: Layout::for_user(user, "companies"),
+            around,
+            contacts: contacts::list(&state.db, &user.actor, &query).await?,
+            deals: crate::domain::deals::for_company(&state.db, &user.actor, c.id, 50).await?,
+            history: audit::for_record(&state.db, "company", c.id, 20).await?,
             c,
         })
     }

@@ -19,25 +19,15 @@ use crate::error::AppError;
 use crate::web::auth::{CurrentUser, set_flash};
 use crate::web::forms::Form;
 use crate::web::pages::pick::CompanyNote;
-use crate::web::pages::records::{self, Edited, ListData, Listed, MergeText};
+use crate::web::pages::records::{self, Edited, Listed, MergeText};
 use crate::web::pages::{
     FieldMessages, Layout, field_messages, ok, record_page as records_page, render, see_other,
 };
 use actix_web::http::header::{HeaderName, HeaderValue};
 
-#[derive(Template)]
-#[template(path = "contacts/index.html")]
-struct IndexPage {
-    l: Layout,
-    d: ListData<Contact>,
-    sources: &'static [&'static str],
-}
-
-#[derive(Template)]
-#[template(path = "contacts/index.html", block = "results")]
-struct Results {
-    d: ListData<Contact>,
-}
+records::record_pages!(Contact, "contacts/index.html", "records/delete.html",
+    sources: &'static [&'static str] = &SOURCES,
+);
 
 #[derive(Template)]
 #[template(path = "contacts/show.html")]
@@ -47,23 +37,6 @@ struct ShowPage {
     c: Contact,
     /// The deals the contact is linked to, newest first.
     deals: Vec<crate::domain::deals::Deal>,
-}
-
-pub async fn show(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-    id: web::Path<i64>,
-) -> Result<HttpResponse, AppError> {
-    let c: Contact = match records::live(&state, &user, *id).await? {
-        Ok(c) => c,
-        Err(notice) => return Ok(notice),
-    };
-    ok(&ShowPage {
-        l: Layout::for_user(&user, "contacts"),
-        around: records::Around::load(&state, &user, &c).await?,
-        deals: crate::domain::deals::for_contact(&state.db, &user.actor, c.id, 50).await?,
-        c,
-    })
 }
 
 records::record_form! {
@@ -385,14 +358,6 @@ impl Edited for Contact {
     }
 }
 
-#[derive(Template)]
-#[template(path = "records/delete.html")]
-struct DeletePage {
-    l: Layout,
-    kind: &'static crate::domain::records::Kind,
-    c: Contact,
-}
-
 impl records::Rendered for Contact {
     const BIN: trash::Bin = trash::Bin::Contact;
 
@@ -404,21 +369,17 @@ impl records::Rendered for Contact {
         Subject::Contact(self.id)
     }
 
-    fn list_page(l: Option<Layout>, d: ListData<Contact>) -> Result<HttpResponse, AppError> {
-        match l {
-            Some(l) => ok(&IndexPage {
-                l,
-                d,
-                sources: &SOURCES,
-            }),
-            None => ok(&Results { d }),
-        }
-    }
-
-    fn delete_page(l: Layout, c: Contact) -> Result<HttpResponse, AppError> {
-        ok(&DeletePage {
-            l,
-            kind: &contacts::KIND,
+    /// With the deals the contact is linked to.
+    async fn show_page(
+        state: &AppState,
+        user: &CurrentUser,
+        c: Contact,
+        around: records::Around,
+    ) -> Result<HttpResponse, AppError> {
+        ok(&ShowPage {
+            l: Layout::for_user(user, "contacts"),
+            around,
+            deals: crate::domain::deals::for_contact(&state.db, &user.actor, c.id, 50).await?,
             c,
         })
     }

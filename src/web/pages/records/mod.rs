@@ -25,8 +25,10 @@ mod pages;
 pub use bulk::{BulkForm, bulk};
 pub use export::export;
 pub use merge::{MergeItem, MergeParams, MergeRow, MergeText, merge, merge_page};
-pub use pages::{Around, FormParts, Rendered, confirm_delete, create, index, live, owner_field};
-pub(crate) use pages::{named, record_form};
+pub use pages::{
+    Around, FormParts, Pages, Rendered, confirm_delete, create, index, live, owner_field, show,
+};
+pub(crate) use pages::{named, record_form, record_pages};
 
 /// How a record type's pages read its list and show its records.
 #[allow(async_fn_in_trait)]

@@ -18,17 +18,96 @@ use crate::web::htmx::Htmx;
 use crate::web::pages::{Layout, Refusal, activities, custom, tasks};
 
 /// What a record type's own templates render, and what its pages need to know of it.
-pub trait Rendered: Edited {
+#[allow(async_fn_in_trait)]
+pub trait Rendered: Edited + Pages {
     /// The bin its trash notices and delete refusals name.
     const BIN: trash::Bin;
     /// Its owner, whom the delete rule asks about.
     fn owner(&self) -> Option<i64>;
     /// What its activity and task panels hang on.
     fn subject(&self) -> Subject;
+    /// The record's page, with what it shows beside its fields (`around`).
+    async fn show_page(
+        state: &AppState,
+        user: &CurrentUser,
+        c: Self,
+        around: Around,
+    ) -> Result<HttpResponse, AppError>;
+}
+
+/// A record type's list page, its htmx fragment and its delete confirmation (declared
+/// with `record_pages!`).
+pub trait Pages: Sized {
     /// The list page, or (without a layout) the htmx fragment of its results.
     fn list_page(l: Option<Layout>, d: ListData<Self>) -> Result<HttpResponse, AppError>;
     /// The delete confirmation.
     fn delete_page(l: Layout, c: Self) -> Result<HttpResponse, AppError>;
+}
+
+/// Declares `$record`'s list page (template `$index`, whose block `results` is the htmx
+/// fragment) and delete confirmation (template `$delete`) as its `Pages`. The list page
+/// has the layout `l` and the list's data `d`, then any `extra` fields its template shows
+/// (`name: type = value`); the delete page has `l`, the record's `kind` and the record `c`.
+macro_rules! record_pages {
+    ($record:ident, $index:literal, $delete:literal $(, $extra:ident: $ty:ty = $value:expr)* $(,)?) => {
+        #[derive(askama::Template)]
+        #[template(path = $index)]
+        struct IndexPage {
+            l: crate::web::pages::Layout,
+            d: crate::web::pages::records::ListData<$record>,
+            $($extra: $ty,)*
+        }
+
+        #[derive(askama::Template)]
+        #[template(path = $index, block = "results")]
+        struct Results {
+            d: crate::web::pages::records::ListData<$record>,
+        }
+
+        #[derive(askama::Template)]
+        #[template(path = $delete)]
+        struct DeletePage {
+            l: crate::web::pages::Layout,
+            kind: &'static crate::domain::records::Kind,
+            c: $record,
+        }
+
+        impl crate::web::pages::records::Pages for $record {
+            fn list_page(
+                l: Option<crate::web::pages::Layout>,
+                d: crate::web::pages::records::ListData<$record>,
+            ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+                match l {
+                    Some(l) => crate::web::pages::ok(&IndexPage { l, d, $($extra: $value,)* }),
+                    None => crate::web::pages::ok(&Results { d }),
+                }
+            }
+
+            fn delete_page(
+                l: crate::web::pages::Layout,
+                c: $record,
+            ) -> Result<actix_web::HttpResponse, crate::error::AppError> {
+                let kind = <$record as crate::domain::records::Record>::KIND;
+                crate::web::pages::ok(&DeletePage { l, kind, c })
+            }
+        }
+    };
+}
+
+pub(crate) use record_pages;
+
+/// `/<records>/{id}`: the record's page, or the notice that it is in the trash or gone.
+pub async fn show<R: Rendered>(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let c: R = match live(&state, &user, *id).await? {
+        Ok(c) => c,
+        Err(notice) => return Ok(notice),
+    };
+    let around = Around::load(&state, &user, &c).await?;
+    R::show_page(&state, &user, c, around).await
 }
 
 pub async fn index<R: Rendered>(
