@@ -121,7 +121,7 @@ async fn a_filtered_list_keeps_the_full_lists_order_in_every_sort() {
     for sort in ["name", "name_desc", "newest", "oldest"] {
         let full = every_page(&mut c, &token, &format!("sort={sort}"), 100).await;
         assert_eq!(full.len(), 153, "{sort}: every contact");
-        let filters: [(String, Box<dyn Fn(&serde_json::Value) -> bool>); 2] = [
+        let filters: [(String, Keeps); 2] = [
             ("source=event".into(), Box::new(|i| i["source"] == "event")),
             (
                 format!("company={}", company.replace(' ', "%20")),
@@ -143,6 +143,9 @@ async fn a_filtered_list_keeps_the_full_lists_order_in_every_sort() {
         }
     }
 }
+
+/// Whether a list item matches a filter, judged from the item.
+type Keeps<'a> = Box<dyn Fn(&serde_json::Value) -> bool + 'a>;
 
 fn id(item: &serde_json::Value) -> i64 {
     item["id"].as_i64().expect("an id")
