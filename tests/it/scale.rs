@@ -1,6 +1,7 @@
 //! Lists at scale: a filtered total past the exact limit is an estimate that pages call
 //! "about", and keyset paging (`after`) gives the pages OFFSET gives.
 use actix_web::http::Method;
+use serde_json::json;
 
 use crate::support::*;
 
@@ -69,6 +70,85 @@ async fn the_page_after_a_record_is_the_next_page_in_every_sort() {
         .api(Method::GET, "/api/v1/contacts?after=last", &token, None)
         .await;
     res.refuses_field("after");
+}
+
+/// Every item of a contact list, read `per_page` at a time by keyset (`after`).
+async fn every_page(
+    c: &mut Client<impl TestService>,
+    token: &str,
+    query: &str,
+    per_page: u64,
+) -> Vec<serde_json::Value> {
+    let mut all: Vec<serde_json::Value> = Vec::new();
+    loop {
+        let after = all
+            .last()
+            .map(|i| format!("&after={}", i["id"]))
+            .unwrap_or_default();
+        let list = c
+            .get_json(
+                &format!("/api/v1/contacts?{query}&per_page={per_page}{after}"),
+                token,
+            )
+            .await;
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            return all;
+        }
+        all.extend(items);
+    }
+}
+
+/// A filter with a sort of its own index (source by name) or sorted from its index
+/// (company by name) gives the unfiltered list's order, ties in name by id included,
+/// and its keyset pages follow it.
+#[actix_web::test]
+async fn a_filtered_list_keeps_the_full_lists_order_in_every_sort() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    crate::bulk::seed(&app, 150).await;
+    let mut c = app.client().await;
+    for _ in 0..3 {
+        let body = json!({"first_name": "Ana", "last_name": "Silva", "source": "event"});
+        c.create("/api/v1/contacts", &token, body).await;
+    }
+    let firsts = every_page(&mut c, &token, "sort=oldest", 100).await;
+    let company = firsts
+        .iter()
+        .find_map(|i| i["company"].as_str())
+        .expect("a seeded contact with a company")
+        .to_string();
+    for sort in ["name", "name_desc", "newest", "oldest"] {
+        let full = every_page(&mut c, &token, &format!("sort={sort}"), 100).await;
+        assert_eq!(full.len(), 153, "{sort}: every contact");
+        let filters: [(String, Keeps); 2] = [
+            ("source=event".into(), Box::new(|i| i["source"] == "event")),
+            (
+                format!("company={}", company.replace(' ', "%20")),
+                Box::new(|i| {
+                    let name = i["company"].as_str().unwrap_or("").to_lowercase();
+                    name.contains(&company.to_lowercase())
+                }),
+            ),
+        ];
+        for (filter, keeps) in filters {
+            let want: Vec<i64> = full.iter().filter(|i| keeps(i)).map(id).collect();
+            let got: Vec<i64> = every_page(&mut c, &token, &format!("{filter}&sort={sort}"), 2)
+                .await
+                .iter()
+                .map(id)
+                .collect();
+            assert!(want.len() >= 3, "{filter}: a few contacts match");
+            assert_eq!(got, want, "{filter} sorted {sort}: the full list's order");
+        }
+    }
+}
+
+/// Whether a list item matches a filter, judged from the item.
+type Keeps<'a> = Box<dyn Fn(&serde_json::Value) -> bool + 'a>;
+
+fn id(item: &serde_json::Value) -> i64 {
+    item["id"].as_i64().expect("an id")
 }
 
 #[actix_web::test]
