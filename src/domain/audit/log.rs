@@ -2,14 +2,15 @@
 //! when) and keyset pages, newest first. The order is (created_at, id), the tail of every
 //! audit index (see the `audit` and `audit_and_owner_indexes` migrations), and every
 //! combination of who, what and which type of record has an index of its own, so each
-//! filter reads one short index range from a cursor however deep the page, and no page
-//! counts the whole log.
+//! filter reads one short index range from a cursor however deep the page (the page's
+//! ids from the index alone, then their rows: see `list`), and no page counts the whole
+//! log.
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, EntityTrait, ExprTrait, FromQueryResult, JoinType, Order, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, Select,
+    ColumnTrait, Condition, EntityTrait, ExprTrait, FromQueryResult, JoinType, Order, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -277,9 +278,70 @@ pub struct LogPage {
     pub newer: Option<String>,
 }
 
-/// The entries `f`'s filters keep (all but the cursor), with their user's name.
-fn filtered(f: &Filter) -> Select<audit_log::Entity> {
-    let mut q = audit_log::Entity::find()
+/// What `f` keeps: its filters and the cursor's side.
+fn kept(f: &Filter) -> Condition {
+    let col = |c: audit_log::Column| Expr::col((audit_log::Entity, c));
+    let key = || {
+        Expr::tuple([
+            col(audit_log::Column::CreatedAt),
+            col(audit_log::Column::Id),
+        ])
+    };
+    let mut c = Condition::all();
+    if let Some(id) = f.actor_id {
+        c = c.add(audit_log::Column::ActorId.eq(id));
+    }
+    if let Some(a) = &f.action {
+        c = c.add(audit_log::Column::Action.eq(a.as_str()));
+    }
+    if let Some(e) = &f.entity {
+        c = c.add(audit_log::Column::Entity.eq(e.as_str()));
+    }
+    if let Some(id) = f.entity_id {
+        c = c.add(audit_log::Column::EntityId.eq(id));
+    }
+    if let Some(t) = f.from {
+        c = c.add(audit_log::Column::CreatedAt.gte(t));
+    }
+    if let Some(t) = f.to {
+        c = c.add(audit_log::Column::CreatedAt.lt(t));
+    }
+    match f.cursor {
+        Some(Cursor::After(at, id)) => c.add(key().gt(Expr::tuple([Expr::val(at), Expr::val(id)]))),
+        Some(Cursor::Before(at, id)) => {
+            c.add(key().lt(Expr::tuple([Expr::val(at), Expr::val(id)])))
+        }
+        None => c,
+    }
+}
+
+/// The page `f` asks for. Admins only.
+///
+/// In two steps: the page's ids, then their rows. The ids alone are in every filter's own
+/// index (its columns, then created_at and id), so step one reads that index and nothing
+/// else. Asked for whole rows in one step, PostgreSQL walked the time index instead and
+/// read each row to test the filter: cheaper by its estimate, as the time index follows
+/// the table's order, but the estimate takes a filter's rows to be spread evenly over
+/// time. "action=import" a page deep, with every import in the log's first two months,
+/// read 340 000 rows (100 ms at a million rows) to find 51.
+pub async fn list(db: &Db, actor: &crate::domain::Actor, f: &Filter) -> Result<LogPage, AppError> {
+    actor.require(crate::domain::Action::AuditLog)?;
+    let order = match f.cursor {
+        Some(Cursor::After(..)) => Order::Asc,
+        _ => Order::Desc,
+    };
+    let ids = Query::select()
+        .column((audit_log::Entity, audit_log::Column::Id))
+        .from(audit_log::Entity)
+        .cond_where(kept(f))
+        .order_by(
+            (audit_log::Entity, audit_log::Column::CreatedAt),
+            order.clone(),
+        )
+        .order_by((audit_log::Entity, audit_log::Column::Id), order.clone())
+        .limit(f.per_page + 1)
+        .to_owned();
+    let rows = audit_log::Entity::find()
         .select_only()
         .columns([
             audit_log::Column::Id,
@@ -292,54 +354,10 @@ fn filtered(f: &Filter) -> Select<audit_log::Entity> {
             audit_log::Column::Detail,
         ])
         .column_as(user::Column::Name, "actor_name")
-        .join(JoinType::LeftJoin, audit_log::Relation::Actor.def());
-    if let Some(id) = f.actor_id {
-        q = q.filter(audit_log::Column::ActorId.eq(id));
-    }
-    if let Some(a) = &f.action {
-        q = q.filter(audit_log::Column::Action.eq(a.as_str()));
-    }
-    if let Some(e) = &f.entity {
-        q = q.filter(audit_log::Column::Entity.eq(e.as_str()));
-    }
-    if let Some(id) = f.entity_id {
-        q = q.filter(audit_log::Column::EntityId.eq(id));
-    }
-    if let Some(t) = f.from {
-        q = q.filter(audit_log::Column::CreatedAt.gte(t));
-    }
-    if let Some(t) = f.to {
-        q = q.filter(audit_log::Column::CreatedAt.lt(t));
-    }
-    q
-}
-
-/// The page `f` asks for. Admins only.
-pub async fn list(db: &Db, actor: &crate::domain::Actor, f: &Filter) -> Result<LogPage, AppError> {
-    actor.require(crate::domain::Action::AuditLog)?;
-    let col = |c: audit_log::Column| Expr::col((audit_log::Entity, c));
-    let key = || {
-        Expr::tuple([
-            col(audit_log::Column::CreatedAt),
-            col(audit_log::Column::Id),
-        ])
-    };
-    let mut q = filtered(f);
-    let order = match f.cursor {
-        Some(Cursor::After(at, id)) => {
-            q = q.filter(key().gt(Expr::tuple([Expr::val(at), Expr::val(id)])));
-            Order::Asc
-        }
-        Some(Cursor::Before(at, id)) => {
-            q = q.filter(key().lt(Expr::tuple([Expr::val(at), Expr::val(id)])));
-            Order::Desc
-        }
-        None => Order::Desc,
-    };
-    let rows = q
+        .join(JoinType::LeftJoin, audit_log::Relation::Actor.def())
+        .filter(audit_log::Column::Id.in_subquery(ids))
         .order_by(audit_log::Column::CreatedAt, order.clone())
         .order_by(audit_log::Column::Id, order)
-        .limit(f.per_page + 1)
         .into_model::<Row>()
         .all(&db.read)
         .await?;
