@@ -45,18 +45,25 @@ fn fields(backend: DatabaseBackend, visible: Visible) -> Vec<(&'static str, Stri
         access::OTHERS_CONTACT,
     );
     let company = visible.name_sql("co", "co.name", access::OTHERS_COMPANY);
+    // Contacts `visible` does not see sort by the name they show, so where they fall
+    // among the others (and among themselves: by id) says nothing of their real names.
+    let order = format!(
+        "{}, {}, x.id",
+        visible.name_sql("x", "x.last_name", access::OTHERS_CONTACT),
+        visible.name_sql("x", "x.first_name", access::OTHERS_CONTACT)
+    );
     let contacts = match backend {
         DatabaseBackend::Postgres => {
             format!(
                 "(SELECT COALESCE(json_agg(json_build_object('id', x.id, 'name', {name}) \
-             ORDER BY x.last_name, x.first_name), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
+             ORDER BY {order}), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
              WHERE dc.deal_id = d.id)"
             )
         }
         _ => {
             format!(
                 "json((SELECT json_group_array(json_object('id', x.id, 'name', {name}) \
-             ORDER BY x.last_name, x.first_name) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
+             ORDER BY {order}) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
              WHERE dc.deal_id = d.id))"
             )
         }
