@@ -7,6 +7,7 @@ mod given;
 mod support;
 
 mod access;
+mod access_counts;
 mod access_filters;
 mod access_leak;
 mod access_links;
