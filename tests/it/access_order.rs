@@ -46,3 +46,43 @@ async fn another_rep_s_contact_on_a_rep_s_deal_sorts_the_same_whatever_its_name(
         "Zzyzx sorts last: {seen:?}"
     );
 }
+
+/// The ids of the deal list sorted by company (A to Z), as the user of `token` reads it.
+async fn by_company(c: &mut Client<impl TestService>, token: &str) -> Vec<String> {
+    let list = c
+        .get_json("/api/v1/deals?sort=company&dir=asc", token)
+        .await;
+    let items = list["items"].as_array().expect("items");
+    items.iter().map(|d| d["id"].to_string()).collect()
+}
+
+#[actix_web::test]
+async fn the_deal_list_sorted_by_company_puts_another_rep_s_company_under_its_label() {
+    let app = TestApp::new().await;
+    let w = world(&app).await;
+    let manager = app.api_user("manager").await;
+    let mut c = app.client().await;
+    // The rep's second deal is at the other rep's company (a manager's link).
+    let second = json!({"title": "Zebedee Second", "amount": 5});
+    let second = c.add("deals", &w.rep1, second).await;
+    let link = json!({"company_id": w.quin.company});
+    let path = format!("/api/v1/deals/{second}");
+    c.api_ok(Method::PATCH, &path, &manager, Some(link)).await;
+    rule(&app, true).await;
+    let hidden = format!("/api/v1/companies/{}", w.quin.company);
+    let (mut orders, mut managers) = (Vec::new(), Vec::new());
+    for name in ["Aardvark Quintessa", "Zzyzx Quintessa"] {
+        let rename = json!({"name": name});
+        c.api_ok(Method::PATCH, &hidden, &w.rep2, Some(rename))
+            .await;
+        orders.push(by_company(&mut c, &w.rep1).await);
+        managers.push(by_company(&mut c, &manager).await);
+    }
+    assert_eq!(orders[0].len(), 2, "the rep's two deals: {orders:?}");
+    assert_eq!(
+        orders[0], orders[1],
+        "the order does not follow the hidden name"
+    );
+    // A manager's order follows the real names, so the renames above did move it.
+    assert_ne!(managers[0], managers[1], "{managers:?}");
+}

@@ -469,10 +469,23 @@ pub(super) async fn table_page(
         .iter()
         .find(|(k, _)| *k == q.sort)
         .map_or(&["d.updated_at"], |(_, e)| e);
+    // A company the asker may not see sorts under the label they are shown, so where
+    // their deal falls says nothing of its real name.
+    let company = format!(
+        "lower({})",
+        q.filters
+            .visible
+            .name_sql("co", "co.name", access::OTHERS_COMPANY)
+    );
     let dir = if q.desc { "DESC" } else { "ASC" };
     let order = format!(
         " ORDER BY {}, d.id {dir}",
         keys.iter()
+            .map(|k| if *k == "lower(co.name)" {
+                company.as_str()
+            } else {
+                k
+            })
             .map(|k| format!("{k} {dir} NULLS LAST"))
             .collect::<Vec<_>>()
             .join(", ")
@@ -488,6 +501,10 @@ pub(super) async fn table_page(
             " FROM (SELECT d.id FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id \
              JOIN users u ON u.id = d.owner_id",
         );
+    if q.sort == "company" {
+        // Only this sort reads the company; a trashed one is no deal's company.
+        sql.push(" LEFT JOIN companies co ON co.id = d.company_id AND co.deleted_at IS NULL");
+    }
     push_board_filters(&mut sql, &q.filters, Scope::Stages(stage_ids));
     sql.push(&order)
         .push(" LIMIT ")
