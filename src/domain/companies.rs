@@ -273,13 +273,19 @@ fn patch_touches_website_only(changed: &[&str]) -> bool {
     changed.contains(&"website") && !changed.contains(&"domain")
 }
 
-/// How many contacts still link to the company.
-pub async fn contact_count(conn: &impl ConnectionTrait, id: i64) -> Result<u64, AppError> {
-    Ok(contact::Entity::find()
+/// How many contacts `visible` sees still link to the company.
+pub async fn contact_count(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    visible: crate::domain::access::Visible,
+) -> Result<u64, AppError> {
+    let mut q = contact::Entity::find()
         .filter(contact::Column::CompanyId.eq(id))
-        .filter(contact::Column::DeletedAt.is_null())
-        .count(conn)
-        .await?)
+        .filter(contact::Column::DeletedAt.is_null());
+    if let Some(mine) = visible.owned((contact::Entity, contact::Column::OwnerId)) {
+        q = q.filter(mine);
+    }
+    Ok(q.count(conn).await?)
 }
 
 /// Moves a company to the trash. While contacts still link to it, the caller must choose
@@ -308,17 +314,22 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64
             crate::domain::trash::Bin::Company,
         ));
     }
-    let linked = contact_count(&tx, id).await?;
-    if linked > 0 && !detach {
+    // The contacts the actor sees decide and are counted to them; another rep's contacts
+    // of the company (a manager's link) are neither counted nor a reason to refuse, and
+    // are detached with the rest: a trashed company is no contact's company.
+    let visible = crate::domain::access::visible(db, actor).await?;
+    let shown = contact_count(&tx, id, visible).await?;
+    if shown > 0 && !detach {
         return Err(AppError::Conflict {
             message: format!(
-                "{} still has {linked} contact{}. Detach them to delete the company.",
+                "{} still has {shown} contact{}. Detach them to delete the company.",
                 company.name,
-                if linked == 1 { "" } else { "s" }
+                if shown == 1 { "" } else { "s" }
             ),
             fields: FieldErrors::new(),
         });
     }
+    let linked = contact_count(&tx, id, crate::domain::access::Visible::All).await?;
     if linked > 0 {
         contact::Entity::update_many()
             .col_expr(contact::Column::CompanyId, Expr::value(Option::<i64>::None))
@@ -336,7 +347,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64
     .await?;
     tx.commit().await?;
     db.forget_task_counts();
-    Ok(linked)
+    Ok(shown)
 }
 
 /// What a company is to the shared record machinery.

@@ -146,33 +146,47 @@ pub fn trailing_id(text: &str) -> Option<i64> {
     id.trim().parse().ok()
 }
 
-/// The company `text` names: a chosen suggestion ("Acme (#12)"), or its name (company
-/// names are unique once normalised).
-pub async fn company_named(db: &Db, text: &str) -> Result<Option<i64>, AppError> {
+/// The company `text` names among those `visible` sees: a chosen suggestion ("Acme
+/// (#12)"), or its name (company names are unique once normalised).
+pub async fn company_named(
+    db: &Db,
+    visible: access::Visible,
+    text: &str,
+) -> Result<Option<i64>, AppError> {
     // No name holds a control character; the caller's validation says so.
     if has_control(text) {
         return Ok(None);
     }
-    let found = company::Entity::find()
+    let mut found = company::Entity::find()
         .filter(match trailing_id(text) {
             Some(id) => company::Column::Id.eq(id),
             None => company::Column::NameNorm.eq(normalise(text)),
         })
         .filter(company::Column::DeletedAt.is_null());
+    if let Some(me) = visible.owner() {
+        found = found.filter(company::Column::OwnerId.eq(me));
+    }
     Ok(found.one(&db.read).await?.map(|c| c.id))
 }
 
 /// A company filter as typed (board, deal list, API): an id and a chosen suggestion
 /// ("Acme (#12)") stand; a name is looked up, so "acme" and Enter filters like choosing
-/// it. A name of no company is left for the filter's validation to refuse.
-pub async fn company_filter(db: &Db, company: &mut Option<String>) -> Result<(), AppError> {
+/// it. A name of no company is left for the filter's validation to refuse, and so is the
+/// name of a company `actor` may not see: answered as a name of none, the filter tells
+/// nothing of what another rep's companies are called.
+pub async fn company_filter(
+    db: &Db,
+    actor: &Actor,
+    company: &mut Option<String>,
+) -> Result<(), AppError> {
     let Some(text) = company.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(());
     };
     if text.parse::<i64>().is_ok() || trailing_id(text).is_some() {
         return Ok(());
     }
-    if let Some(id) = company_named(db, text).await? {
+    let visible = access::visible(db, actor).await?;
+    if let Some(id) = company_named(db, visible, text).await? {
         *company = Some(id.to_string());
     }
     Ok(())

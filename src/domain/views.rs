@@ -140,7 +140,10 @@ async fn names_hidden_company(
     for (key, value) in pairs {
         let id = match key.as_str() {
             "company_id" => value.trim().parse().ok(),
-            "company" => crate::domain::pick::company_named(db, &value).await?,
+            "company" => {
+                crate::domain::pick::company_named(db, crate::domain::access::Visible::All, &value)
+                    .await?
+            }
             _ => None,
         };
         let Some(id) = id else { continue };

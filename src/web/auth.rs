@@ -218,7 +218,7 @@ pub async fn api_auth(
         )),
         (Ok(state), Some(token)) => tokens::authenticate(&state.db, &token)
             .await
-            .and_then(|b| within_scope(req.method(), b))
+            .and_then(|b| within_scope(req.method(), req.path(), b))
             .map(|a| (a, state.config.behind_proxy)),
     };
     match result {
@@ -238,7 +238,9 @@ pub async fn api_auth(
 /// Nor may a role without `Action::WriteRecords`, the least write grant of the table
 /// (`permissions`' test holds every other write to it): refused here, before the body is
 /// read, a viewer's malformed JSON gets the same 403 as a good one, never a 400 or 422.
-fn within_scope(method: &Method, bearer: tokens::Bearer) -> Result<Actor, AppError> {
+/// A write the path alone says the role may not make (pipelines, stages, restoring) is
+/// refused here too (`gates`).
+fn within_scope(method: &Method, path: &str, bearer: tokens::Bearer) -> Result<Actor, AppError> {
     if is_read(method) {
         return Ok(bearer.actor);
     }
@@ -248,10 +250,13 @@ fn within_scope(method: &Method, bearer: tokens::Bearer) -> Result<Actor, AppErr
         ));
     }
     bearer.actor.require(Action::WriteRecords)?;
+    if let Some(action) = crate::web::gates::gate(path) {
+        bearer.actor.require(action)?;
+    }
     Ok(bearer.actor)
 }
 
-fn is_read(method: &Method) -> bool {
+pub(crate) fn is_read(method: &Method) -> bool {
     [Method::GET, Method::HEAD, Method::OPTIONS].contains(method)
 }
 

@@ -6,6 +6,7 @@ pub mod csv;
 pub mod errors;
 pub mod filters;
 pub mod forms;
+pub mod gates;
 pub mod health;
 pub mod htmx;
 pub mod input;
@@ -335,6 +336,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Settings (admins).
     .service(
         web::scope("/settings")
+            .wrap(actix_web::middleware::from_fn(gates::gated))
             .route(
                 "",
                 web::get().to(|| async { pages::see_other("/settings/tags") }),

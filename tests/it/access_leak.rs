@@ -39,6 +39,19 @@ fn page_paths(w: &crate::access::World) -> Vec<String> {
         "/deals/options?add_contact=p",
         "/pick/contact?email=quintessa@quintessa.example",
         "/pick/contact?first_name=quintessa&last_name=person",
+        // Typed text that is the start of the other rep's names (the page echoes it).
+        "/pick/options?kind=company&company=quint&note=1",
+        "/pick/options?kind=company&company=quint&note=pick",
+        "/pick/options?with=quint",
+        "/deals/options?company=quint",
+        "/search?q=quint",
+        "/contacts?q=quint",
+        "/contacts?company=quint",
+        "/companies?q=quint",
+        "/contacts/new",
+        "/companies/new",
+        "/deals/new",
+        "/account",
     ]
     .into_iter()
     .map(str::to_string)
@@ -64,6 +77,13 @@ fn page_paths(w: &crate::access::World) -> Vec<String> {
         format!("/activities?contact_id={contact}&with_deals=true"),
         format!("/activities?company_id={company}&with_deals=true"),
         format!("/activities?deal_id={deal}"),
+        format!("/contacts/{contact}/delete"),
+        format!("/companies/{company}/edit"),
+        format!("/companies/{company}/delete"),
+        format!("/companies/{company}/merge"),
+        format!("/tasks/{}/edit", w.zeb.task),
+        format!("/tasks/{}/notes", w.zeb.task),
+        format!("/activities/{}/history", w.zeb.note),
     ]);
     paths
 }
@@ -82,6 +102,14 @@ fn api_paths(w: &crate::access::World) -> Vec<String> {
         "/api/v1/search?q=person".into(),
         "/api/v1/search?q=works".into(),
         "/api/v1/search?q=p".into(),
+        "/api/v1/search?q=quint".into(),
+        "/api/v1/contacts?q=quint".into(),
+        "/api/v1/contacts?company=quint".into(),
+        "/api/v1/companies?q=quint".into(),
+        "/api/v1/pipelines".into(),
+        format!("/api/v1/tasks/{}", w.zeb.task),
+        format!("/api/v1/deals/{deal}/stage-changes"),
+        format!("/api/v1/activities/{}/revisions", w.zeb.note),
         format!("/api/v1/contacts/{contact}"),
         format!("/api/v1/companies/{company}"),
         format!("/api/v1/deals/{deal}"),

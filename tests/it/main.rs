@@ -7,9 +7,13 @@ mod given;
 mod support;
 
 mod access;
+mod access_counts;
+mod access_filters;
 mod access_leak;
 mod access_links;
 mod access_mail;
+mod access_merge;
+mod access_order;
 mod access_unique;
 mod activities;
 mod activity_edits;

@@ -341,9 +341,13 @@ async fn pickers_and_company_matching_skip_the_trash() {
         .await
         .expect("pick");
     assert!(found.is_empty(), "the contact picker skips Ana");
-    let company = cairn::domain::pick::company_named(&app.db, "Northwind")
-        .await
-        .expect("pick");
+    let company = cairn::domain::pick::company_named(
+        &app.db,
+        cairn::domain::access::Visible::All,
+        "Northwind",
+    )
+    .await
+    .expect("pick");
     assert_eq!(company, None, "the company picker skips Northwind");
 }
 

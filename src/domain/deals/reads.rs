@@ -45,18 +45,25 @@ fn fields(backend: DatabaseBackend, visible: Visible) -> Vec<(&'static str, Stri
         access::OTHERS_CONTACT,
     );
     let company = visible.name_sql("co", "co.name", access::OTHERS_COMPANY);
+    // Contacts `visible` does not see sort by the name they show, so where they fall
+    // among the others (and among themselves: by id) says nothing of their real names.
+    let order = format!(
+        "{}, {}, x.id",
+        visible.name_sql("x", "x.last_name", access::OTHERS_CONTACT),
+        visible.name_sql("x", "x.first_name", access::OTHERS_CONTACT)
+    );
     let contacts = match backend {
         DatabaseBackend::Postgres => {
             format!(
                 "(SELECT COALESCE(json_agg(json_build_object('id', x.id, 'name', {name}) \
-             ORDER BY x.last_name, x.first_name), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
+             ORDER BY {order}), '[]'::json) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
              WHERE dc.deal_id = d.id)"
             )
         }
         _ => {
             format!(
                 "json((SELECT json_group_array(json_object('id', x.id, 'name', {name}) \
-             ORDER BY x.last_name, x.first_name) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
+             ORDER BY {order}) FROM deal_contacts dc JOIN contacts x ON x.id = dc.contact_id AND x.deleted_at IS NULL \
              WHERE dc.deal_id = d.id))"
             )
         }
@@ -462,10 +469,23 @@ pub(super) async fn table_page(
         .iter()
         .find(|(k, _)| *k == q.sort)
         .map_or(&["d.updated_at"], |(_, e)| e);
+    // A company the asker may not see sorts under the label they are shown, so where
+    // their deal falls says nothing of its real name.
+    let company = format!(
+        "lower({})",
+        q.filters
+            .visible
+            .name_sql("co", "co.name", access::OTHERS_COMPANY)
+    );
     let dir = if q.desc { "DESC" } else { "ASC" };
     let order = format!(
         " ORDER BY {}, d.id {dir}",
         keys.iter()
+            .map(|k| if *k == "lower(co.name)" {
+                company.as_str()
+            } else {
+                k
+            })
             .map(|k| format!("{k} {dir} NULLS LAST"))
             .collect::<Vec<_>>()
             .join(", ")
@@ -481,6 +501,10 @@ pub(super) async fn table_page(
             " FROM (SELECT d.id FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id \
              JOIN users u ON u.id = d.owner_id",
         );
+    if q.sort == "company" {
+        // Only this sort reads the company; a trashed one is no deal's company.
+        sql.push(" LEFT JOIN companies co ON co.id = d.company_id AND co.deleted_at IS NULL");
+    }
     push_board_filters(&mut sql, &q.filters, Scope::Stages(stage_ids));
     sql.push(&order)
         .push(" LIMIT ")

@@ -36,7 +36,7 @@ crate::domain::params::paged_params! {
         /// open, won or lost
         #[param(value_type = Option<crate::domain::schema::DealStatus>)]
         pub status: Option<String>,
-        /// title, stage, amount, owner, close, updated (default) or created
+        /// title, stage, amount, owner, company, close, updated (default) or created
         #[param(value_type = Option<crate::domain::schema::DealSort>)]
         pub sort: Option<String>,
         /// asc or desc
@@ -70,12 +70,14 @@ impl ListParams {
 }
 
 /// Sort keys and their columns; `stage` is the board's order (stage, then the card's
-/// place in its column).
-pub(super) const LIST_SORTS: [(&str, &[&str]); 7] = [
+/// place in its column). `company` is the company's name as the asker sees it
+/// (`reads::table_page` puts another rep's company under its label).
+pub(super) const LIST_SORTS: [(&str, &[&str]); 8] = [
     ("title", &["lower(d.title)"]),
     ("stage", &["s.position", "d.position"]),
     ("amount", &["d.amount_minor"]),
     ("owner", &["lower(u.name)"]),
+    ("company", &["lower(co.name)"]),
     ("close", &["d.expected_close"]),
     ("updated", &["d.updated_at"]),
     ("created", &["d.created_at"]),
@@ -136,7 +138,7 @@ impl ListQuery {
                 None => {
                     fields.set(
                         "sort",
-                        "Sort by title, stage, amount, owner, close, updated or created.",
+                        "Sort by title, stage, amount, owner, company, close, updated or created.",
                     );
                     "updated"
                 }

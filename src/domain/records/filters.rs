@@ -4,6 +4,7 @@ use sea_orm::DbBackend;
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType, LikeExpr, Query};
 
 use super::{Kind, ListQuery};
+use crate::domain::access::Visible;
 
 /// Everything `q` filters on. Trashed records are never in a list: the term comes first
 /// and matches the list indexes' own `WHERE deleted_at IS NULL`, so they stay usable.
@@ -11,7 +12,7 @@ pub fn condition(backend: DbBackend, q: &ListQuery) -> Condition {
     let mut all = Condition::all()
         .add(live("t"))
         .add_option(q.visible.on("t"))
-        .add(q.own.condition(backend));
+        .add(q.own.condition(backend, q.visible));
     if let Some(o) = q.owner {
         all = all.add(Expr::col(("t", "owner_id")).eq(o));
     }
@@ -56,16 +57,20 @@ fn tagged(kind: &Kind, tag: &str) -> Expr {
     )
 }
 
-/// `t.company_id` names a company whose normalised name contains `term`.
-pub fn company_named(term: &str) -> Expr {
-    Expr::col(("t", "company_id")).in_subquery(
-        Query::select()
-            .column("id")
-            .from("companies")
-            .and_where(Expr::col("name_norm").like(contains(term)))
-            .and_where(Expr::col("deleted_at").is_null())
-            .to_owned(),
-    )
+/// `t.company_id` names a company `visible` sees whose normalised name contains `term`:
+/// a rep's own record linked (by a manager) to another rep's company is not found by
+/// that company's name, which would spell the name out a letter at a time.
+pub fn company_named(term: &str, visible: Visible) -> Expr {
+    let mut companies = Query::select()
+        .column("id")
+        .from("companies")
+        .and_where(Expr::col("name_norm").like(contains(term)))
+        .and_where(Expr::col("deleted_at").is_null())
+        .to_owned();
+    if let Some(mine) = visible.owned("owner_id") {
+        companies.and_where(mine);
+    }
+    Expr::col(("t", "company_id")).in_subquery(companies)
 }
 
 /// A custom field filter `cf.<key>=value`: the value equals the field's (as text), or is

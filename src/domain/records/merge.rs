@@ -65,10 +65,15 @@ pub async fn merge<R: Mergeable>(
             format!("Unknown field {unknown}; fields are {}.", fields.join(", ")),
         ));
     }
-    let survivor: R = get(db, actor, keep).await?;
-    let other: R = get(db, actor, lose)
+    // Both seen by the actor, then read whole: what the actor is shown of a link they
+    // may not see ("another rep's company") is no value to merge, and would be stored
+    // as a new company of that name.
+    get::<R>(db, actor, keep).await?;
+    get::<R>(db, actor, lose)
         .await
         .map_err(|_| AppError::field("merge_id", format!("No {entity} has this id.")))?;
+    let survivor: R = get_in(&db.read, keep).await?;
+    let other: R = get_in(&db.read, lose).await?;
     let mut input = taken(R::Input::from(&survivor), R::Input::from(&other), take)?;
     input.set_tags(
         survivor
@@ -105,9 +110,9 @@ pub async fn merge<R: Mergeable>(
         Some(serde_json::Value::Object(detail)),
     )
     .await?;
-    let merged = get_in(&tx, keep).await?;
     tx.commit().await?;
-    Ok(merged)
+    // Read as the actor sees it: a link they may not see stays unnamed.
+    get(db, actor, keep).await
 }
 
 /// `input` with the fields named in `take` copied from `from`: the input's fields by the

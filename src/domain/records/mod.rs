@@ -127,7 +127,8 @@ pub trait Params: Default + serde::Serialize + Sized {
 
 /// The filters only one record type has, as a condition on the records aliased `t`.
 pub trait OwnFilters: Debug + Send + Sync {
-    fn condition(&self, backend: DbBackend) -> Condition;
+    /// `visible`: whose records the asker sees, for filters that look at linked records.
+    fn condition(&self, backend: DbBackend, visible: Visible) -> Condition;
     fn is_set(&self) -> bool;
 }
 

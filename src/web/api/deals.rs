@@ -50,7 +50,7 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     let mut params: deals::ListParams = crate::web::forms::parse_query(req.query_string())?;
     params.per_page = params.per_page.or(Some("25".into()));
-    crate::domain::pick::company_filter(&state.db, &mut params.company).await?;
+    crate::domain::pick::company_filter(&state.db, &actor, &mut params.company).await?;
     let t = deals::list(&state.db, &actor, &params.validate()?).await?;
     Ok(HttpResponse::Ok().json(DealList {
         total: t.total.max(0) as u64,

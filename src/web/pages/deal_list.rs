@@ -95,7 +95,7 @@ pub async fn index(
     hx: Htmx,
 ) -> Result<HttpResponse, AppError> {
     let mut p: ListParams = crate::web::forms::parse_query(req.query_string())?;
-    crate::domain::pick::company_filter(&state.db, &mut p.company).await?;
+    crate::domain::pick::company_filter(&state.db, &user.actor, &mut p.company).await?;
     // The page shows pages of 50; its links do not carry another size.
     let q = ListParams {
         per_page: None,

@@ -195,7 +195,7 @@ pub async fn board(
     hx: Htmx,
 ) -> Result<HttpResponse, AppError> {
     let mut params = params_of(req.query_string())?;
-    pick::company_filter(&state.db, &mut params.company).await?;
+    pick::company_filter(&state.db, &user.actor, &mut params.company).await?;
     board_response(&state, &user, params, hx.fragment).await
 }
 
