@@ -156,3 +156,27 @@ async fn the_top_bar_search_answers_htmx_with_a_dropdown_and_browsers_with_a_pag
             .contains("Nothing matches")
     );
 }
+
+/// More matches than a kind shows: each kind answers its eight, every one a match (the
+/// ranked matches are a bounded first set; see `search::RANKED`).
+#[actix_web::test]
+async fn a_search_matching_more_than_eight_of_a_kind_answers_eight_matches_of_each() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    for i in 0..10 {
+        let company = json!({"name": format!("Kowal Works {i}")});
+        c.create("/api/v1/companies", &token, company).await;
+        let contact = json!({"first_name": "Zed", "last_name": format!("Kowalski{i}")});
+        c.create("/api/v1/contacts", &token, contact).await;
+    }
+    let r = search(&mut c, &token, "kowal").await;
+    for kind in ["contacts", "companies"] {
+        let hits = r[kind].as_array().unwrap();
+        assert_eq!(hits.len(), 8, "eight {kind} of ten matches: {r}");
+        for h in hits {
+            let title = h["title"].as_str().unwrap().to_lowercase();
+            assert!(title.contains("kowal"), "{title} is not a match for kowal");
+        }
+    }
+}
