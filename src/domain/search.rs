@@ -135,7 +135,7 @@ fn sqlite(sql: &mut Sql, words: &[String], visible: Visible) {
             .bind(owner)
             .push(")");
         }
-        sql.push(" LIMIT ").bind(RANKED).push(") ORDER BY ");
+        sql.push(" LIMIT ").count(RANKED).push(") ORDER BY ");
         for (j, w) in words.iter().enumerate() {
             if j > 0 {
                 sql.push(" + ");
@@ -144,7 +144,7 @@ fn sqlite(sql: &mut Sql, words: &[String], visible: Visible) {
                 .bind(name_word(w))
                 .push(" ESCAPE '\\')");
         }
-        sql.push(" DESC, id LIMIT ").bind(PER_KIND).push(")");
+        sql.push(" DESC, id LIMIT ").count(PER_KIND).push(")");
     }
 }
 
@@ -170,7 +170,7 @@ fn postgres(sql: &mut Sql, words: &[String], visible: Visible) {
     }
     visible.push(sql, "c.owner_id");
     sql.push(" ORDER BY c.last_name, c.first_name LIMIT ")
-        .bind(PER_KIND)
+        .count(PER_KIND)
         .push(")");
     sql.push(
         " UNION ALL (SELECT 'company' AS kind, o.id, o.name AS title, \
@@ -183,7 +183,7 @@ fn postgres(sql: &mut Sql, words: &[String], visible: Visible) {
     }
     visible.push(sql, "o.owner_id");
     sql.push(" ORDER BY o.name_norm LIMIT ")
-        .bind(PER_KIND)
+        .count(PER_KIND)
         .push(")");
     sql.push(" UNION ALL (SELECT 'deal' AS kind, d.id, d.title AS title, '' AS subtitle FROM deals d WHERE d.deleted_at IS NULL");
     for w in words {
@@ -193,6 +193,6 @@ fn postgres(sql: &mut Sql, words: &[String], visible: Visible) {
     }
     visible.push(sql, "d.owner_id");
     sql.push(" ORDER BY d.title LIMIT ")
-        .bind(PER_KIND)
+        .count(PER_KIND)
         .push(")");
 }

@@ -22,7 +22,7 @@ pub(crate) use common::{record_struct, writes};
 pub(crate) use declare::{list_params, owned_input, record};
 
 use crate::domain::access::{self, Visible};
-use crate::domain::sql::PageRow;
+use crate::domain::sql::{self, PageRow};
 use crate::domain::{Actor, Db, FieldErrorsExt, Page, check_text, clean, normalise};
 use crate::error::{AppError, FieldErrors};
 
@@ -328,14 +328,14 @@ pub const EXACT_COUNT: u64 = 10_000;
 async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     check_filters(db, q).await?;
     let backend = db.backend();
-    let mut row = PageRow::find_by_statement(backend.build(&reads::page(backend, q)))
+    let mut row = PageRow::find_by_statement(sql::build(backend, &reads::page(backend, q)))
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?;
     if !q.is_filtered() || row.total.max(0) as u64 <= EXACT_COUNT {
         return Ok((row, false));
     }
-    let sample = reads::Sample::find_by_statement(backend.build(&reads::sample(backend, q)))
+    let sample = reads::Sample::find_by_statement(sql::build(backend, &reads::sample(backend, q)))
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the sample query returned no row".into()))?;
@@ -356,7 +356,7 @@ async fn get_visible_in<R: Record>(
 ) -> Result<R, AppError> {
     let backend = conn.get_database_backend();
     let page: Page<R> =
-        PageRow::find_by_statement(backend.build(&reads::one(backend, R::KIND, id, visible)))
+        PageRow::find_by_statement(sql::build(backend, &reads::one(backend, R::KIND, id, visible)))
             .one(conn)
             .await?
             .ok_or_else(|| AppError::not_found(R::KIND.title))?
@@ -407,7 +407,7 @@ pub async fn export_chunk<R: Record>(
     let q = &scoped(db, actor, q).await?;
     let backend = db.backend();
     let stmt = reads::export(backend, q, after, EXPORT_CHUNK);
-    let page: Page<R> = PageRow::find_by_statement(backend.build(&stmt))
+    let page: Page<R> = PageRow::find_by_statement(sql::build(backend, &stmt))
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the export query returned no row".into()))?
