@@ -70,12 +70,12 @@ impl Sql {
 /// every count and cannot write one in, hence this rewrite of its text.)
 pub fn build<S: StatementBuilder>(backend: DatabaseBackend, statement: &S) -> Statement {
     let mut built = backend.build(statement);
-    if backend == DatabaseBackend::Postgres {
-        if let Some(Values(values)) = built.values.take() {
-            let (sql, values) = counts_written_in(&built.sql, values);
-            built.sql = sql;
-            built.values = Some(Values(values));
-        }
+    if backend == DatabaseBackend::Postgres
+        && let Some(Values(values)) = built.values.take()
+    {
+        let (sql, values) = counts_written_in(&built.sql, values);
+        built.sql = sql;
+        built.values = Some(Values(values));
     }
     built
 }

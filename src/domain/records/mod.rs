@@ -355,12 +355,14 @@ async fn get_visible_in<R: Record>(
     visible: Visible,
 ) -> Result<R, AppError> {
     let backend = conn.get_database_backend();
-    let page: Page<R> =
-        PageRow::find_by_statement(sql::build(backend, &reads::one(backend, R::KIND, id, visible)))
-            .one(conn)
-            .await?
-            .ok_or_else(|| AppError::not_found(R::KIND.title))?
-            .into_page(1, 1)?;
+    let page: Page<R> = PageRow::find_by_statement(sql::build(
+        backend,
+        &reads::one(backend, R::KIND, id, visible),
+    ))
+    .one(conn)
+    .await?
+    .ok_or_else(|| AppError::not_found(R::KIND.title))?
+    .into_page(1, 1)?;
     page.items
         .into_iter()
         .next()
