@@ -328,7 +328,15 @@ pub const EXACT_COUNT: u64 = 10_000;
 async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     check_filters(db, q).await?;
     let backend = db.backend();
-    let mut row = PageRow::find_by_statement(sql::build(backend, &reads::page(backend, q)))
+    let page = reads::page(backend, q);
+    // A filter keeps its counts bound: the plan made for them read a company filter's
+    // few hundred matches and sorted them (0.9 ms), where one made for "25" walked the
+    // newest contacts past thousands without that company (3.5 ms).
+    let page = match q.is_filtered() {
+        true => backend.build(&page),
+        false => sql::build(backend, &page),
+    };
+    let mut row = PageRow::find_by_statement(page)
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?;
