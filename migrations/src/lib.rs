@@ -30,7 +30,6 @@ mod m20261204_000026_two_factor;
 mod m20261204_000029_token_scope;
 mod m20261205_000032_audit_and_owner_indexes;
 mod m20261205_000033_tasks_counter;
-mod m20261206_000036_contacts_created_covering;
 
 pub struct Migrator;
 
@@ -66,7 +65,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000025_task_record_trashed::Migration),
             Box::new(m20261205_000032_audit_and_owner_indexes::Migration),
             Box::new(m20261205_000033_tasks_counter::Migration),
-            Box::new(m20261206_000036_contacts_created_covering::Migration),
         ]
     }
 }
