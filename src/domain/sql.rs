@@ -2,7 +2,10 @@
 //! `records::reads`), each of which says why: a placeholder-writing string builder, the
 //! JSON aggregate that hands a page across as one value, and LIKE escaping. Writes never
 //! use this module; they go through sea-orm.
-use sea_orm::{DatabaseBackend, FromQueryResult, Statement, Value};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::Values;
+use sea_orm::{DatabaseBackend, FromQueryResult, Statement, StatementBuilder, Value};
 use serde::de::DeserializeOwned;
 
 use crate::domain::Page;
@@ -44,8 +47,94 @@ impl Sql {
         self
     }
 
+    /// A LIMIT or OFFSET count: written into the text on PostgreSQL (see `build`), bound
+    /// on SQLite, which plans a statement once when it prepares it.
+    pub fn count(&mut self, n: i64) -> &mut Sql {
+        match self.backend {
+            DatabaseBackend::Postgres => self.push(&n.to_string()),
+            _ => self.bind(n),
+        }
+    }
+
     pub fn build(self) -> Statement {
         Statement::from_sql_and_values(self.backend, self.text, self.values)
+    }
+}
+
+/// A sea-query statement for `backend`, with its LIMIT and OFFSET counts written into the
+/// text on PostgreSQL. Bound, they make every execution a fresh plan: PostgreSQL's plan
+/// kept for a prepared statement cannot know the count, assumes a tenth of the table,
+/// costs far more than a plan for the given count, and so is never used; planning the
+/// contact list's page took 0.5 ms, longer than running it (0.3 ms). Written in, the
+/// kept plan is as good and each connection plans the statement once. (sea-query binds
+/// every count and cannot write one in, hence this rewrite of its text.)
+pub fn build<S: StatementBuilder>(backend: DatabaseBackend, statement: &S) -> Statement {
+    let mut built = backend.build(statement);
+    if backend == DatabaseBackend::Postgres
+        && let Some(Values(values)) = built.values.take()
+    {
+        let (sql, values) = counts_written_in(&built.sql, values);
+        built.sql = sql;
+        built.values = Some(Values(values));
+    }
+    built
+}
+
+/// `sql` (with `$n` placeholders) with every `LIMIT $n` and `OFFSET $n` whose value is a
+/// whole number written as that number, and the other placeholders renumbered.
+fn counts_written_in(sql: &str, values: Vec<Value>) -> (String, Vec<Value>) {
+    let mut counts: HashMap<usize, i64> = HashMap::new();
+    for keyword in [" LIMIT $", " OFFSET $"] {
+        for (at, _) in sql.match_indices(keyword) {
+            let n = placeholder(&sql[at + keyword.len()..]).0;
+            if let Some(count) = n.checked_sub(1).and_then(|i| values.get(i)).and_then(whole) {
+                counts.insert(n, count);
+            }
+        }
+    }
+    if counts.is_empty() {
+        return (sql.to_string(), values);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let (n, len) = placeholder(&rest[at + 1..]);
+        match counts.get(&n) {
+            Some(count) => out.push_str(&count.to_string()),
+            None if len == 0 => out.push('$'),
+            None => {
+                let before = counts.keys().filter(|k| **k < n).count();
+                out.push('$');
+                out.push_str(&(n - before).to_string());
+            }
+        }
+        rest = &rest[at + 1 + len..];
+    }
+    out.push_str(rest);
+    let values = values
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !counts.contains_key(&(i + 1)))
+        .map(|(_, v)| v)
+        .collect();
+    (out, values)
+}
+
+/// The number a placeholder's text starts with (0 when none) and how many digits it has.
+fn placeholder(text: &str) -> (usize, usize) {
+    let len = text.bytes().take_while(u8::is_ascii_digit).count();
+    (text[..len].parse().unwrap_or(0), len)
+}
+
+/// A bound count's value, when it is a whole number.
+fn whole(value: &Value) -> Option<i64> {
+    match value {
+        Value::BigUnsigned(Some(n)) => i64::try_from(*n).ok(),
+        Value::BigInt(Some(n)) => Some(*n),
+        Value::Unsigned(Some(n)) => Some(i64::from(*n)),
+        Value::Int(Some(n)) => Some(i64::from(*n)),
+        _ => None,
     }
 }
 
@@ -107,5 +196,42 @@ impl PageRow {
             per_page,
             items,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_written_in_and_later_placeholders_renumbered() {
+        let sql = "SELECT (SELECT n FROM c WHERE name = $1), x FROM (SELECT id FROM t \
+                   WHERE a = $2 LIMIT $3 OFFSET $4) p WHERE b = $5 AND d = $10 LIMIT $11";
+        let mut values: Vec<Value> = vec![
+            "contacts".into(),
+            7i64.into(),
+            25u64.into(),
+            50u64.into(),
+            "x".into(),
+        ];
+        values.extend((6..=10).map(|i| Value::from(i as i64)));
+        values.push(Value::from(1u64));
+        let (out, left) = counts_written_in(sql, values);
+        assert_eq!(
+            out,
+            "SELECT (SELECT n FROM c WHERE name = $1), x FROM (SELECT id FROM t \
+             WHERE a = $2 LIMIT 25 OFFSET 50) p WHERE b = $3 AND d = $8 LIMIT 1"
+        );
+        assert_eq!(left.len(), 8, "three counts left the values: {left:?}");
+        assert_eq!(left[2], Value::from("x"));
+    }
+
+    #[test]
+    fn a_statement_without_counts_is_left_alone() {
+        let sql = "SELECT $1 || '$' FROM t WHERE id = $2";
+        let values: Vec<Value> = vec!["a".into(), 3i64.into()];
+        let (out, left) = counts_written_in(sql, values.clone());
+        assert_eq!(out, sql);
+        assert_eq!(left, values);
     }
 }

@@ -176,7 +176,7 @@ pub(super) async fn related_deals(
     };
     visible.push(&mut sql, "d.owner_id");
     sql.push(" ORDER BY d.created_at DESC, d.id DESC LIMIT ")
-        .bind(limit)
+        .count(limit)
         .push(") page JOIN deals d ON d.id = page.id")
         .push(JOINS)
         .push(") AS items");
@@ -387,7 +387,7 @@ pub(super) async fn board_cards(
         Shown::of(stage, since).push(&mut cards);
         cards
             .push(" LIMIT ")
-            .bind(COLUMN_PAGE)
+            .count(COLUMN_PAGE)
             .push(") s")
             .push(&i.to_string());
     }
@@ -422,9 +422,9 @@ pub(super) async fn column_cards_after(
     push_board_filters(&mut sql, q, Scope::Stage(stage.id));
     shown.push(&mut sql);
     sql.push(" LIMIT ")
-        .bind(COLUMN_PAGE)
+        .count(COLUMN_PAGE)
         .push(" OFFSET ")
-        .bind(offset.max(0))
+        .count(offset.max(0))
         .push(") page JOIN deals d ON d.id = page.id")
         .push(JOINS)
         .push(") AS items");
@@ -508,9 +508,9 @@ pub(super) async fn table_page(
     push_board_filters(&mut sql, &q.filters, Scope::Stages(stage_ids));
     sql.push(&order)
         .push(" LIMIT ")
-        .bind(q.per_page)
+        .count(q.per_page)
         .push(" OFFSET ")
-        .bind(((q.page - 1) as i64).saturating_mul(q.per_page))
+        .count(((q.page - 1) as i64).saturating_mul(q.per_page))
         .push(") page JOIN deals d ON d.id = page.id")
         .push(JOINS)
         .push(") AS items");

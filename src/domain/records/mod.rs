@@ -27,7 +27,7 @@ pub(crate) use fields::fields;
 pub use fields::{Cell, Field, Fields};
 
 use crate::domain::access::{self, Visible};
-use crate::domain::sql::PageRow;
+use crate::domain::sql::{self, PageRow};
 use crate::domain::{Actor, Db, FieldErrorsExt, Page, check_text, clean, normalise};
 use crate::error::{AppError, FieldErrors};
 
@@ -334,14 +334,22 @@ pub const EXACT_COUNT: u64 = 10_000;
 async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     check_filters(db, q).await?;
     let backend = db.backend();
-    let mut row = PageRow::find_by_statement(backend.build(&reads::page(backend, q)))
+    let page = reads::page(backend, q);
+    // A filter keeps its counts bound: the plan made for them read a company filter's
+    // few hundred matches and sorted them (0.9 ms), where one made for "25" walked the
+    // newest contacts past thousands without that company (3.5 ms).
+    let page = match q.is_filtered() {
+        true => backend.build(&page),
+        false => sql::build(backend, &page),
+    };
+    let mut row = PageRow::find_by_statement(page)
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?;
     if !q.is_filtered() || row.total.max(0) as u64 <= EXACT_COUNT {
         return Ok((row, false));
     }
-    let sample = reads::Sample::find_by_statement(backend.build(&reads::sample(backend, q)))
+    let sample = reads::Sample::find_by_statement(sql::build(backend, &reads::sample(backend, q)))
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the sample query returned no row".into()))?;
@@ -361,12 +369,14 @@ async fn get_visible_in<R: Record>(
     visible: Visible,
 ) -> Result<R, AppError> {
     let backend = conn.get_database_backend();
-    let page: Page<R> =
-        PageRow::find_by_statement(backend.build(&reads::one(backend, R::KIND, id, visible)))
-            .one(conn)
-            .await?
-            .ok_or_else(|| AppError::not_found(R::KIND.title))?
-            .into_page(1, 1)?;
+    let page: Page<R> = PageRow::find_by_statement(sql::build(
+        backend,
+        &reads::one(backend, R::KIND, id, visible),
+    ))
+    .one(conn)
+    .await?
+    .ok_or_else(|| AppError::not_found(R::KIND.title))?
+    .into_page(1, 1)?;
     page.items
         .into_iter()
         .next()
@@ -413,7 +423,7 @@ pub async fn export_chunk<R: Record>(
     let q = &scoped(db, actor, q).await?;
     let backend = db.backend();
     let stmt = reads::export(backend, q, after, EXPORT_CHUNK);
-    let page: Page<R> = PageRow::find_by_statement(backend.build(&stmt))
+    let page: Page<R> = PageRow::find_by_statement(sql::build(backend, &stmt))
         .one(&db.read)
         .await?
         .ok_or_else(|| AppError::Internal("the export query returned no row".into()))?
