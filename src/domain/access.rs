@@ -29,6 +29,21 @@ pub const SETTING: &str = crate::domain::organisation::OWN_RECORDS_ONLY;
 /// not see (a deal's company or contacts, a contact's company, an entry's record).
 pub const OTHERS_CONTACT: &str = "another rep's contact";
 pub const OTHERS_COMPANY: &str = "another rep's company";
+
+/// Whether a linked company's shown name is the label of one the reader may not see.
+pub fn company_hidden(shown: Option<&str>) -> bool {
+    shown == Some(OTHERS_COMPANY)
+}
+
+/// A linked company as a record's form shows it: one the reader may not see is chosen by
+/// its id alone, so saving the form keeps the link without naming it.
+pub fn company_in_form(shown: Option<&str>, id: Option<i64>) -> String {
+    match (shown, id) {
+        (Some(_), Some(id)) if company_hidden(shown) => format!("{OTHERS_COMPANY} (#{id})"),
+        (Some(name), _) => name.to_string(),
+        _ => String::new(),
+    }
+}
 pub const OTHERS_DEAL: &str = "another rep's deal";
 
 /// A rep naming another rep's record in a picker is told whose it is (a new record of

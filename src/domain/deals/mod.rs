@@ -108,19 +108,12 @@ pub struct Deal {
 impl Deal {
     /// Another rep's company, named only as such (`access`): shown without a link.
     pub fn company_hidden(&self) -> bool {
-        self.company.as_deref() == Some(crate::domain::access::OTHERS_COMPANY)
+        crate::domain::access::company_hidden(self.company.as_deref())
     }
 
-    /// The company as the deal form's picker shows it: a company the rep may not see is
-    /// chosen by its id alone, so saving the form keeps the link without naming it.
+    /// The company as the deal form's picker shows it (`access::company_in_form`).
     pub fn company_in_form(&self) -> String {
-        match (&self.company, self.company_id) {
-            (Some(_), Some(id)) if self.company_hidden() => {
-                format!("{} (#{id})", crate::domain::access::OTHERS_COMPANY)
-            }
-            (Some(name), _) => name.clone(),
-            _ => String::new(),
-        }
+        crate::domain::access::company_in_form(self.company.as_deref(), self.company_id)
     }
 
     pub fn days_in_stage(&self) -> i64 {
