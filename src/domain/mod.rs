@@ -29,6 +29,7 @@ pub mod seed_audit;
 pub mod sessions;
 pub mod settings;
 pub mod setup;
+pub mod signature;
 pub mod sql;
 pub mod sso;
 mod store;
