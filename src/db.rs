@@ -217,19 +217,23 @@ fn private_file(path: &std::path::Path) -> Result<(), DbErr> {
 /// costs a few milliseconds a minute (its statements are prepared again).
 const READER_LIFETIME: Duration = Duration::from_secs(60);
 
-/// Readers for SQLite: each connection is a thread doing CPU work, so more than about two
-/// per core only adds context switches.
-/// PostgreSQL connections per process: three per core. Each busy connection is a server
+/// PostgreSQL connections per process: four per core. Each busy connection is a server
 /// process competing with this one for the cores; on two cores 16 connections served the
 /// contact list no faster than 6 and with twice the p99 (90 against 54 ms, wrk -c32),
-/// as the extra backends only queued for the CPU.
+/// as the extra backends only queued for the CPU. But a request answered from a cache
+/// holds its connection only for round trips (the session, a change counter), and with
+/// 6 the pool, not the CPU, bounded those: 8 served the contact list, one contact, the
+/// board and the deal list 8–13 % faster than 6 in each of 12 paired runs (wrk -c32);
+/// 12 beat 8 in only 6 of 12, and the CPU time per request was the same from 4 to 16.
 fn pg_connections() -> u32 {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2) as u32;
-    (cores * 3).clamp(6, 32)
+    (cores * 4).clamp(8, 32)
 }
 
+/// Readers for SQLite: each connection is a thread doing CPU work, so more than about two
+/// per core only adds context switches.
 fn readers() -> u32 {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

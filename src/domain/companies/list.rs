@@ -62,6 +62,13 @@ impl OwnFilters for CompanyFilters {
         self.q.is_some() || self.industry.is_some() || self.size.is_some()
     }
 
+    /// Always: industry, size and the owner (a rep's own records) are indexed alone or in
+    /// time order, not in name order (the default), so a plan for "25" could walk every
+    /// company by name to find a rare industry's; company lists keep their counts bound.
+    fn scattered(&self) -> bool {
+        true
+    }
+
     fn condition(&self, _backend: DbBackend, _visible: Visible) -> Condition {
         let mut all = Condition::all();
         if let Some(i) = &self.industry {

@@ -77,6 +77,10 @@ impl OwnFilters for ContactFilters {
             || self.company_id.is_some()
     }
 
+    fn scattered(&self) -> bool {
+        !self.terms.is_empty() || self.company.is_some()
+    }
+
     fn condition(&self, backend: DbBackend, visible: Visible) -> Condition {
         let mut all = Condition::all();
         if let Some(s) = &self.source {
@@ -107,5 +111,34 @@ impl OwnFilters for ContactFilters {
             );
         }
         all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ListParams;
+
+    /// Which contact lists PostgreSQL plans per value (counts bound) and which keep one
+    /// plan per connection (counts written in): see `ListQuery::plans_per_value`.
+    #[test]
+    fn only_filters_without_an_index_in_the_lists_order_are_planned_per_value() {
+        let cases = [
+            ("", false),
+            ("source=paid", false),
+            ("source=paid&sort=name_desc", false),
+            ("company_id=3", false),
+            ("company=acme", true),
+            ("q=ann", true),
+            ("source=paid&company=acme", true),
+            ("tags=vip", true),
+            ("cf.tier=gold", true),
+        ];
+        for (query, per_value) in cases {
+            let planned = ListParams::from_query(query)
+                .and_then(|p| p.validate(25))
+                .map(|q| q.plans_per_value())
+                .map_err(|e| format!("{e:?}"));
+            assert_eq!(planned, Ok(per_value), "list ?{query}");
+        }
     }
 }
