@@ -224,7 +224,8 @@ const READER_LIFETIME: Duration = Duration::from_secs(60);
 /// holds its connection only for round trips (the session, a change counter), and with
 /// 6 the pool, not the CPU, bounded those: 8 served the contact list, one contact, the
 /// board and the deal list 8–13 % faster than 6 in each of 12 paired runs (wrk -c32);
-/// 12 beat 8 in only 6 of 12, and the CPU time per request was the same from 4 to 16.
+/// 12 beat 8 in only 6 of 12, and this process's CPU per request was the same from 4
+/// to 16 (`scripts/bench.d/pg-time.md`).
 fn pg_connections() -> u32 {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
