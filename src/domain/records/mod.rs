@@ -25,6 +25,7 @@ pub(crate) use common::{record_struct, writes};
 pub(crate) use declare::{list_params, owned_input, record};
 pub(crate) use fields::fields;
 pub use fields::{Cell, Field, Fields};
+use filters::Shape;
 
 use crate::domain::access::{self, Visible};
 use crate::domain::sql::{self, PageRow};
@@ -127,9 +128,15 @@ pub trait Params: Default + serde::Serialize + Sized {
 
 /// The filters only one record type has, as a condition on the records aliased `t`.
 pub trait OwnFilters: Debug + Send + Sync {
-    /// `visible`: whose records the asker sees, for filters that look at linked records.
-    fn condition(&self, backend: DbBackend, visible: Visible) -> Condition;
+    /// `visible`: whose records the asker sees, for filters that look at linked records;
+    /// `shape`: how those filters are written (see `filters::Shape`).
+    fn condition(&self, backend: DbBackend, visible: Visible, shape: filters::Shape) -> Condition;
     fn is_set(&self) -> bool;
+    /// Whether a filter looks at linked records, as a tag does: the list then counts
+    /// first and picks its page's shape from the count (`list_row`).
+    fn links(&self) -> bool {
+        false
+    }
 }
 
 /// A validated list request: the filters every record type has, its own, sort and page.
@@ -159,6 +166,11 @@ impl ListQuery {
             || self.owner.is_some()
             || !self.tags.is_empty()
             || !self.custom.is_empty()
+    }
+
+    /// Whether a filter looks at linked records (a tag, a company's name).
+    pub fn filters_links(&self) -> bool {
+        !self.tags.is_empty() || self.own.links()
     }
 }
 
@@ -334,19 +346,23 @@ pub const EXACT_COUNT: u64 = 10_000;
 async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     check_filters(db, q).await?;
     let backend = db.backend();
-    let page = reads::page(backend, q);
-    // A filter keeps its counts bound: the plan made for them read a company filter's
-    // few hundred matches and sorted them (0.9 ms), where one made for "25" walked the
-    // newest contacts past thousands without that company (3.5 ms).
-    let page = match q.is_filtered() {
-        true => backend.build(&page),
-        false => sql::build(backend, &page),
+    let (mut row, many) = match q.filters_links() {
+        true => counted_page(db, q).await?,
+        false => {
+            let page = reads::page(backend, q);
+            // A filter keeps its counts bound: the plan made for them read a company
+            // filter's few hundred matches and sorted them (0.9 ms), where one made for
+            // "25" walked the newest contacts past thousands without that company (3.5 ms).
+            let page = match q.is_filtered() {
+                true => backend.build(&page),
+                false => sql::build(backend, &page),
+            };
+            let row = page_row(db, page).await?;
+            let many = q.is_filtered() && row.total.max(0) as u64 > EXACT_COUNT;
+            (row, many)
+        }
     };
-    let mut row = PageRow::find_by_statement(page)
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?;
-    if !q.is_filtered() || row.total.max(0) as u64 <= EXACT_COUNT {
+    if !many {
         return Ok((row, false));
     }
     let sample = reads::Sample::find_by_statement(sql::build(backend, &reads::sample(backend, q)))
@@ -355,6 +371,36 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
         .ok_or_else(|| AppError::Internal("the sample query returned no row".into()))?;
     row.total = sample.estimate() as i64;
     Ok((row, true))
+}
+
+/// A list filtered on linked records (`ListQuery::filters_links`): the bounded count
+/// first, then the page in the shape that count calls for (`reads::page_counted`), and
+/// whether the count passed the exact limit. One statement could not choose: an engine
+/// plans it before it knows how many records the filter matches.
+async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
+    let backend = db.backend();
+    let count = sql::build(backend, &reads::bounded_count(backend, q));
+    let n = reads::Count::find_by_statement(count)
+        .one(&db.read)
+        .await?
+        .map_or(0, |c| c.n.max(0) as u64);
+    let many = n > EXACT_COUNT;
+    let shape = if many { Shape::Test } else { Shape::Drive };
+    let page = reads::page_counted(backend, q, shape, n);
+    // Walking the sort's index, PostgreSQL must know the page is 25 rows to walk it
+    // (`sql::build` writes the counts in); reading the matches, bound counts as above.
+    let page = match many {
+        true => sql::build(backend, &page),
+        false => backend.build(&page),
+    };
+    Ok((page_row(db, page).await?, many))
+}
+
+async fn page_row(db: &Db, page: sea_orm::Statement) -> Result<PageRow, AppError> {
+    PageRow::find_by_statement(page)
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))
 }
 
 /// One record as pages and the API show it, on `conn` (a transaction sees its own writes).

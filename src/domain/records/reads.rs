@@ -10,17 +10,53 @@ use sea_orm::sea_query::{
     Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement, UnionType,
 };
 
-use super::{Kind, ListQuery, SortKey, filters};
+use super::filters::{self, Shape};
+use super::{Kind, ListQuery, SortKey};
 use crate::domain::access::Visible;
 use crate::domain::sql::json_array;
 
 /// `SELECT (total) AS total, (the page as a JSON array) AS items`.
 pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
+    let total = if q.is_filtered() {
+        sub(bounded_count(backend, q))
+    } else {
+        // A trigger-kept counter: the plain list costs the same at a million records.
+        sub(Query::select()
+            .column("n")
+            .from("record_counts")
+            .and_where(Expr::col("name").eq(q.kind.table))
+            .to_owned())
+    };
+    page_with(backend, q, filters::condition(backend, q), total)
+}
+
+/// The page of a list whose `total` (`bounded_count`) is already known, its linked-row
+/// filters written as `shape`: past the exact limit the records are many, and walking
+/// the sort's index testing each (`Test`) fills a page after a few rows; up to it they
+/// are few, and reading them from the filter's index and sorting them (`Drive`) reads
+/// no more than that.
+pub fn page_counted(
+    backend: DbBackend,
+    q: &ListQuery,
+    shape: Shape,
+    total: u64,
+) -> SelectStatement {
+    let condition = filters::condition_as(backend, q, shape, &q.tags);
+    let total = Expr::cust(format!("CAST({total} AS BIGINT)"));
+    page_with(backend, q, condition, total)
+}
+
+fn page_with(
+    backend: DbBackend,
+    q: &ListQuery,
+    condition: Condition,
+    total: Expr,
+) -> SelectStatement {
     let kind = q.kind;
     let mut ids = Query::select();
     ids.column(("t", "id"))
         .from_as(kind.table, "t")
-        .cond_where(filters::condition(backend, q));
+        .cond_where(condition);
     for column in q.sort.columns.iter().chain(&["id"]) {
         ids.order_by(("t", *column), order(q.sort));
     }
@@ -33,25 +69,8 @@ pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
             ids.offset(q.page.saturating_sub(1).saturating_mul(q.per_page));
         }
     }
-    let total = if q.is_filtered() {
-        // Counting stops past the exact limit: beyond it the total is estimated (`sample`).
-        let matches = self::ids(kind, filters::condition(backend, q))
-            .limit(super::EXACT_COUNT + 1)
-            .to_owned();
-        Query::select()
-            .expr_as(Expr::col(Asterisk).count(), "n")
-            .from_subquery(matches, "m")
-            .to_owned()
-    } else {
-        // A trigger-kept counter: the plain list costs the same at a million records.
-        Query::select()
-            .column("n")
-            .from("record_counts")
-            .and_where(Expr::col("name").eq(kind.table))
-            .to_owned()
-    };
     Query::select()
-        .expr_as(sub(total), "total")
+        .expr_as(total, "total")
         .expr_as(
             sub(items(
                 backend,
@@ -62,6 +81,47 @@ pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
             )),
             "items",
         )
+        .to_owned()
+}
+
+/// A count's one row.
+#[derive(sea_orm::FromQueryResult)]
+pub struct Count {
+    pub n: i64,
+}
+
+/// `SELECT n`: how many records match `q`, counted up to one past the exact limit
+/// (beyond it the total is estimated, `sample`). With a tag, from that tag's links, each
+/// linked record tested against the other filters: `t.id IN (the tag's links)` would
+/// have SQLite list every link of the tag before counting the first.
+pub fn bounded_count(backend: DbBackend, q: &ListQuery) -> SelectStatement {
+    let kind = q.kind;
+    let limit = super::EXACT_COUNT + 1;
+    let matches = match q.tags.split_first() {
+        Some((first, rest)) => {
+            let record = Query::select()
+                .expr(Expr::val(1))
+                .from_as(kind.table, "t")
+                .cond_where(
+                    filters::condition_as(backend, q, Shape::Test, rest)
+                        .add(Expr::col(("t", "id")).equals(("ct", kind.tag_column))),
+                )
+                .to_owned();
+            Query::select()
+                .column(("ct", kind.tag_column))
+                .from_as(kind.tag_table, "ct")
+                .and_where(Expr::col(("ct", "tag_id")).eq(filters::tag_id(first)))
+                .and_where(Expr::exists(record))
+                .limit(limit)
+                .to_owned()
+        }
+        None => self::ids(kind, filters::condition(backend, q))
+            .limit(limit)
+            .to_owned(),
+    };
+    Query::select()
+        .expr_as(Expr::col(Asterisk).count(), "n")
+        .from_subquery(matches, "m")
         .to_owned()
 }
 
@@ -208,7 +268,9 @@ pub fn sample(backend: DbBackend, q: &ListQuery) -> SelectStatement {
             JoinType::LeftJoin,
             table,
             "t",
-            filters::condition(backend, q).add(Expr::col(("t", "id")).equals(("s", "id"))),
+            // Tested per sampled record: `IN` would have the engine read every match.
+            filters::condition_as(backend, q, Shape::Test, &q.tags)
+                .add(Expr::col(("t", "id")).equals(("s", "id"))),
         );
     }
     select
