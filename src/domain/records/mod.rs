@@ -379,11 +379,16 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
 /// plans it before it knows how many records the filter matches.
 async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     let backend = db.backend();
-    let count = sql::build(backend, &reads::bounded_count(backend, q));
-    let n = reads::Count::find_by_statement(count)
-        .one(&db.read)
-        .await?
-        .map_or(0, |c| c.n.max(0) as u64);
+    let n = match tag_lower_bound(db, q).await? {
+        true => EXACT_COUNT + 1,
+        false => {
+            let count = sql::build(backend, &reads::bounded_count(backend, q));
+            reads::Count::find_by_statement(count)
+                .one(&db.read)
+                .await?
+                .map_or(0, |c| c.n.max(0) as u64)
+        }
+    };
     let many = n > EXACT_COUNT;
     let shape = if many { Shape::Test } else { Shape::Drive };
     let page = reads::page_counted(backend, q, shape, n);
@@ -394,6 +399,20 @@ async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppErro
         false => backend.build(&page),
     };
     Ok((page_row(db, page).await?, many))
+}
+
+/// Whether the list's one tag is on more live records than the exact limit, known from
+/// its links and the trash alone (`reads::tag_lower_bound`); false when unknown.
+async fn tag_lower_bound(db: &Db, q: &ListQuery) -> Result<bool, AppError> {
+    let Some(bound) = reads::tag_lower_bound(q) else {
+        return Ok(false);
+    };
+    Ok(
+        reads::TagBound::find_by_statement(sql::build(db.backend(), &bound))
+            .one(&db.read)
+            .await?
+            .is_some_and(|b| b.more_than_exact()),
+    )
 }
 
 async fn page_row(db: &Db, page: sea_orm::Statement) -> Result<PageRow, AppError> {

@@ -92,26 +92,25 @@ pub struct Count {
 
 /// `SELECT n`: how many records match `q`, counted up to one past the exact limit
 /// (beyond it the total is estimated, `sample`). With a tag, from that tag's links, each
-/// linked record tested against the other filters: `t.id IN (the tag's links)` would
-/// have SQLite list every link of the tag before counting the first.
+/// linked record probed for the other filters: `t.id IN (the tag's links)` would have
+/// SQLite list every link of the tag before counting the first, and PostgreSQL turns an
+/// `EXISTS` into a join it may hash, reading every record; a scalar subquery stays one
+/// probe per link in both.
 pub fn bounded_count(backend: DbBackend, q: &ListQuery) -> SelectStatement {
     let kind = q.kind;
     let limit = super::EXACT_COUNT + 1;
     let matches = match q.tags.split_first() {
         Some((first, rest)) => {
             let record = Query::select()
-                .expr(Expr::val(1))
+                .column(("t", "id"))
                 .from_as(kind.table, "t")
                 .cond_where(
                     filters::condition_as(backend, q, Shape::Test, rest)
                         .add(Expr::col(("t", "id")).equals(("ct", kind.tag_column))),
                 )
                 .to_owned();
-            Query::select()
-                .column(("ct", kind.tag_column))
-                .from_as(kind.tag_table, "ct")
-                .and_where(Expr::col(("ct", "tag_id")).eq(filters::tag_id(first)))
-                .and_where(Expr::exists(record))
+            links(kind, first)
+                .and_where(sub(record).is_not_null())
                 .limit(limit)
                 .to_owned()
         }
@@ -119,9 +118,73 @@ pub fn bounded_count(backend: DbBackend, q: &ListQuery) -> SelectStatement {
             .limit(limit)
             .to_owned(),
     };
+    count_of(matches)
+}
+
+/// `SELECT links, trashed` for a list filtered by one tag and nothing else: the tag's
+/// links counted up to the exact limit and `TRASH_SLACK` past it, and the records in the
+/// trash up to one past `TRASH_SLACK`, from their indexes alone. When the links outnumber
+/// the trash by more than the limit, more live records carry the tag than it (a trashed
+/// record keeps its links) and the list need not probe each record to know
+/// (`bounded_count`): at a million contacts 0.3 ms against 5. None for any other
+/// filter, whose matches only probing counts.
+pub fn tag_lower_bound(q: &ListQuery) -> Option<SelectStatement> {
+    let [tag] = q.tags.as_slice() else {
+        return None;
+    };
+    if q.own.is_set() || !q.visible.is_all() || q.owner.is_some() || !q.custom.is_empty() {
+        return None;
+    }
+    let links = links(q.kind, tag)
+        .limit(super::EXACT_COUNT + 1 + TRASH_SLACK)
+        .to_owned();
+    let trashed = Query::select()
+        .column("id")
+        .from(q.kind.table)
+        .and_where(Expr::col("deleted_at").is_not_null())
+        .limit(TRASH_SLACK + 1)
+        .to_owned();
+    Some(
+        Query::select()
+            .expr_as(sub(count_of(links)), "links")
+            .expr_as(sub(count_of(trashed)), "trashed")
+            .to_owned(),
+    )
+}
+
+/// Trashed records the tag lower bound allows for: with more in the trash, the list
+/// probes its records to count (`tag_lower_bound`).
+const TRASH_SLACK: u64 = super::EXACT_COUNT / 10;
+
+/// A tag lower bound's row (`tag_lower_bound`).
+#[derive(sea_orm::FromQueryResult)]
+pub struct TagBound {
+    pub links: i64,
+    pub trashed: i64,
+}
+
+impl TagBound {
+    /// Whether more live records than the exact limit carry the tag: the trash was
+    /// counted in full (within its limit) and the links outnumber it by more than that.
+    pub fn more_than_exact(&self) -> bool {
+        self.trashed <= TRASH_SLACK as i64 && self.links - self.trashed > super::EXACT_COUNT as i64
+    }
+}
+
+/// The links of the tag whose normalised name is `tag` to records of `kind` (`ct`).
+fn links(kind: &Kind, tag: &str) -> SelectStatement {
+    Query::select()
+        .column(("ct", kind.tag_column))
+        .from_as(kind.tag_table, "ct")
+        .and_where(Expr::col(("ct", "tag_id")).eq(filters::tag_id(tag)))
+        .to_owned()
+}
+
+/// `SELECT COUNT(*) AS n FROM (rows)`.
+fn count_of(rows: SelectStatement) -> SelectStatement {
     Query::select()
         .expr_as(Expr::col(Asterisk).count(), "n")
-        .from_subquery(matches, "m")
+        .from_subquery(rows, "m")
         .to_owned()
 }
 
