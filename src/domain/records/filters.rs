@@ -20,12 +20,19 @@ pub enum Shape {
 /// Everything `q` filters on. Trashed records are never in a list: the term comes first
 /// and matches the list indexes' own `WHERE deleted_at IS NULL`, so they stay usable.
 pub fn condition(backend: DbBackend, q: &ListQuery) -> Condition {
-    condition_as(backend, q, Shape::Drive, &q.tags)
+    let tags: Vec<(&str, Shape)> = q.tags.iter().map(|t| (t.as_str(), Shape::Drive)).collect();
+    condition_as(backend, q, Shape::Drive, &tags)
 }
 
-/// `condition` with the linked-row filters written as `shape`, and only `tags` of the
-/// list's tags (the bounded count starts from the first tag's links and tests the rest).
-pub fn condition_as(backend: DbBackend, q: &ListQuery, shape: Shape, tags: &[String]) -> Condition {
+/// `condition` with the company filter written as `shape` and the tags as `tags` says,
+/// each with its own shape; a tag left out of `tags` is not filtered on (the bounded
+/// count starts from one tag's links and tests the rest).
+pub fn condition_as(
+    backend: DbBackend,
+    q: &ListQuery,
+    shape: Shape,
+    tags: &[(&str, Shape)],
+) -> Condition {
     let mut all = Condition::all()
         .add(live("t"))
         .add_option(q.visible.on("t"))
@@ -36,8 +43,8 @@ pub fn condition_as(backend: DbBackend, q: &ListQuery, shape: Shape, tags: &[Str
     for (key, value) in &q.custom {
         all = all.add(custom(backend, key, value));
     }
-    for tag in tags {
-        all = all.add(tagged(q.kind, tag, shape));
+    for (tag, shape) in tags {
+        all = all.add(tagged(q.kind, tag, *shape));
     }
     all
 }

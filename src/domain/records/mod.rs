@@ -379,10 +379,20 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
 /// plans it before it knows how many records the filter matches.
 async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     let backend = db.backend();
-    let n = match tag_lower_bound(db, q).await? {
+    let (driver, many) = match q.tags.is_empty() {
+        true => (0, false),
+        false => {
+            let links = sql::build(backend, &reads::tag_links(q));
+            let rows = reads::TagLinks::find_by_statement(links)
+                .all(&db.read)
+                .await?;
+            reads::by_links(q, &rows)
+        }
+    };
+    let n = match many {
         true => EXACT_COUNT + 1,
         false => {
-            let count = sql::build(backend, &reads::bounded_count(backend, q));
+            let count = sql::build(backend, &reads::bounded_count(backend, q, driver));
             reads::Count::find_by_statement(count)
                 .one(&db.read)
                 .await?
@@ -391,7 +401,7 @@ async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppErro
     };
     let many = n > EXACT_COUNT;
     let shape = if many { Shape::Test } else { Shape::Drive };
-    let page = reads::page_counted(backend, q, shape, n);
+    let page = reads::page_counted(backend, q, shape, n, driver);
     // Walking the sort's index, PostgreSQL must know the page is 25 rows to walk it
     // (`sql::build` writes the counts in); reading the matches, bound counts as above.
     let page = match many {
@@ -399,20 +409,6 @@ async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppErro
         false => backend.build(&page),
     };
     Ok((page_row(db, page).await?, many))
-}
-
-/// Whether the list's one tag is on more live records than the exact limit, known from
-/// its links and the trash alone (`reads::tag_lower_bound`); false when unknown.
-async fn tag_lower_bound(db: &Db, q: &ListQuery) -> Result<bool, AppError> {
-    let Some(bound) = reads::tag_lower_bound(q) else {
-        return Ok(false);
-    };
-    Ok(
-        reads::TagBound::find_by_statement(sql::build(db.backend(), &bound))
-            .one(&db.read)
-            .await?
-            .is_some_and(|b| b.more_than_exact()),
-    )
 }
 
 async fn page_row(db: &Db, page: sea_orm::Statement) -> Result<PageRow, AppError> {
