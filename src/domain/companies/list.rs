@@ -6,7 +6,8 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait};
 use super::validate::industry_keys;
 use super::{KIND, SIZE_BANDS};
 use crate::domain::access::Visible;
-use crate::domain::records::{self, OwnFilters, filters};
+use crate::domain::records::filters::{self, Shape};
+use crate::domain::records::{self, OwnFilters};
 use crate::domain::schema::{Industry, SizeBand};
 use crate::domain::{check_one_of, clean, normalise};
 use crate::error::FieldErrors;
@@ -69,7 +70,7 @@ impl OwnFilters for CompanyFilters {
         true
     }
 
-    fn condition(&self, _backend: DbBackend, _visible: Visible) -> Condition {
+    fn condition(&self, _backend: DbBackend, _visible: Visible, _shape: Shape) -> Condition {
         let mut all = Condition::all();
         if let Some(i) = &self.industry {
             all = all.add(filters::eq("industry", i.clone()));

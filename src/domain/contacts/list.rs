@@ -5,7 +5,8 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, Func};
 
 use super::{KIND, SOURCES};
 use crate::domain::access::Visible;
-use crate::domain::records::{self, OwnFilters, filters};
+use crate::domain::records::filters::{self, Shape};
+use crate::domain::records::{self, OwnFilters};
 use crate::domain::schema::Source;
 use crate::domain::{FieldErrorsExt, check_one_of, check_text, clean, normalise};
 use crate::error::FieldErrors;
@@ -81,7 +82,11 @@ impl OwnFilters for ContactFilters {
         !self.terms.is_empty() || self.company.is_some()
     }
 
-    fn condition(&self, backend: DbBackend, visible: Visible) -> Condition {
+    fn links(&self) -> bool {
+        self.company.is_some()
+    }
+
+    fn condition(&self, backend: DbBackend, visible: Visible, shape: Shape) -> Condition {
         let mut all = Condition::all();
         if let Some(s) = &self.source {
             all = all.add(filters::eq("source", s.clone()));
@@ -90,7 +95,7 @@ impl OwnFilters for ContactFilters {
             all = all.add(filters::eq("company_id", c));
         }
         if let Some(c) = &self.company {
-            all = all.add(filters::company_named(c, visible));
+            all = all.add(filters::company_named(c, visible, shape));
         }
         // Every word must match the first name, last name, email or company. The stored
         // `*_norm` columns were lowered by Rust (all of Unicode); `lower()` in SQLite lowers
@@ -107,7 +112,7 @@ impl OwnFilters for ContactFilters {
                     .add(lower("first_name").like(filters::contains(&name)))
                     .add(lower("last_name").like(filters::contains(&name)))
                     .add(Expr::col(("t", "email_norm")).like(filters::contains(&norm)))
-                    .add(filters::company_named(&norm, visible)),
+                    .add(filters::company_named(&norm, visible, Shape::Drive)),
             );
         }
         all

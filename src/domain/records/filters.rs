@@ -6,21 +6,45 @@ use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType, LikeExpr, Query};
 use super::{Kind, ListQuery};
 use crate::domain::access::Visible;
 
+/// How a filter on linked rows (a tag, a company's name) is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `t.id IN (the linked rows' ids)`: an engine may start from the links and sort what
+    /// it finds, which reads every match (SQLite lists every tagged record first).
+    Drive,
+    /// A correlated `EXISTS`: one index probe per record, for walking the sort's index
+    /// and stopping at a page, which reads few rows when many records match.
+    Test,
+}
+
 /// Everything `q` filters on. Trashed records are never in a list: the term comes first
 /// and matches the list indexes' own `WHERE deleted_at IS NULL`, so they stay usable.
 pub fn condition(backend: DbBackend, q: &ListQuery) -> Condition {
+    let tags: Vec<(&str, Shape)> = q.tags.iter().map(|t| (t.as_str(), Shape::Drive)).collect();
+    condition_as(backend, q, Shape::Drive, &tags)
+}
+
+/// `condition` with the company filter written as `shape` and the tags as `tags` says,
+/// each with its own shape; a tag left out of `tags` is not filtered on (the bounded
+/// count starts from one tag's links and tests the rest).
+pub fn condition_as(
+    backend: DbBackend,
+    q: &ListQuery,
+    shape: Shape,
+    tags: &[(&str, Shape)],
+) -> Condition {
     let mut all = Condition::all()
         .add(live("t"))
         .add_option(q.visible.on("t"))
-        .add(q.own.condition(backend, q.visible));
+        .add(q.own.condition(backend, q.visible, shape));
     if let Some(o) = q.owner {
         all = all.add(Expr::col(("t", "owner_id")).eq(o));
     }
     for (key, value) in &q.custom {
         all = all.add(custom(backend, key, value));
     }
-    for tag in &q.tags {
-        all = all.add(tagged(q.kind, tag));
+    for (tag, shape) in tags {
+        all = all.add(tagged(q.kind, tag, *shape));
     }
     all
 }
@@ -41,7 +65,17 @@ pub fn contains(term: &str) -> LikeExpr {
 }
 
 /// Records carrying the tag whose normalised name is `tag`.
-fn tagged(kind: &Kind, tag: &str) -> Expr {
+fn tagged(kind: &Kind, tag: &str, shape: Shape) -> Expr {
+    if shape == Shape::Test {
+        return Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from_as(kind.tag_table, "ct")
+                .and_where(Expr::col(("ct", kind.tag_column)).equals(("t", "id")))
+                .and_where(Expr::col(("ct", "tag_id")).eq(tag_id(tag)))
+                .to_owned(),
+        );
+    }
     Expr::col(("t", "id")).in_subquery(
         Query::select()
             .column(("ct", kind.tag_column))
@@ -57,20 +91,46 @@ fn tagged(kind: &Kind, tag: &str) -> Expr {
     )
 }
 
+/// The id of the tag whose normalised name is `tag`, as a subquery both engines run once
+/// per statement.
+pub fn tag_id(tag: &str) -> Expr {
+    Expr::SubQuery(
+        None,
+        Box::new(
+            Query::select()
+                .column("id")
+                .from("tags")
+                .and_where(Expr::col("name_norm").eq(tag))
+                .to_owned()
+                .into(),
+        ),
+    )
+}
+
 /// `t.company_id` names a company `visible` sees whose normalised name contains `term`:
 /// a rep's own record linked (by a manager) to another rep's company is not found by
 /// that company's name, which would spell the name out a letter at a time.
-pub fn company_named(term: &str, visible: Visible) -> Expr {
+pub fn company_named(term: &str, visible: Visible, shape: Shape) -> Expr {
     let mut companies = Query::select()
-        .column("id")
-        .from("companies")
-        .and_where(Expr::col("name_norm").like(contains(term)))
-        .and_where(Expr::col("deleted_at").is_null())
+        .from_as("companies", "co")
+        .and_where(Expr::col(("co", "name_norm")).like(contains(term)))
+        .and_where(live("co"))
         .to_owned();
-    if let Some(mine) = visible.owned("owner_id") {
+    if let Some(mine) = visible.owned(("co", "owner_id")) {
         companies.and_where(mine);
     }
-    Expr::col(("t", "company_id")).in_subquery(companies)
+    match shape {
+        Shape::Drive => {
+            companies.column(("co", "id"));
+            Expr::col(("t", "company_id")).in_subquery(companies)
+        }
+        Shape::Test => {
+            companies
+                .expr(Expr::val(1))
+                .and_where(Expr::col(("co", "id")).equals(("t", "company_id")));
+            Expr::exists(companies)
+        }
+    }
 }
 
 /// A custom field filter `cf.<key>=value`: the value equals the field's (as text), or is

@@ -25,6 +25,7 @@ pub(crate) use common::{record_struct, writes};
 pub(crate) use declare::{list_params, owned_input, record};
 pub(crate) use fields::fields;
 pub use fields::{Cell, Field, Fields};
+use filters::Shape;
 
 use crate::domain::access::{self, Visible};
 use crate::domain::sql::{self, PageRow};
@@ -127,14 +128,20 @@ pub trait Params: Default + serde::Serialize + Sized {
 
 /// The filters only one record type has, as a condition on the records aliased `t`.
 pub trait OwnFilters: Debug + Send + Sync {
-    /// `visible`: whose records the asker sees, for filters that look at linked records.
-    fn condition(&self, backend: DbBackend, visible: Visible) -> Condition;
+    /// `visible`: whose records the asker sees, for filters that look at linked records;
+    /// `shape`: how those filters are written (see `filters::Shape`).
+    fn condition(&self, backend: DbBackend, visible: Visible, shape: filters::Shape) -> Condition;
     fn is_set(&self) -> bool;
     /// Whether these filters' (or the owner's) matches sit in no index in the list's
     /// order (words, a linked record's name, a column indexed alone): how many there are
     /// and where they sit depends on the value, so PostgreSQL must plan the page for it
     /// (`ListQuery::plans_per_value`).
     fn scattered(&self) -> bool;
+    /// Whether a filter looks at linked records, as a tag does: the list then counts
+    /// first and picks its page's shape from the count (`list_row`).
+    fn links(&self) -> bool {
+        false
+    }
 }
 
 /// A validated list request: the filters every record type has, its own, sort and page.
@@ -172,12 +179,17 @@ impl ListQuery {
     /// one made for "25" walked the newest contacts past thousands without that company
     /// (3.5 ms). Every other list has its counts written in (`sql::build`): its filters
     /// (a contact's source or company id, the owner, a rep's own records) have an index
-    /// in each of its orders (migrations 000035, 000037), and with the counts bound the plan kept for them assumed a
-    /// tenth of the table per page (a rep's own contacts: hash joins over every contact,
+    /// in each of its orders (migrations 000035, 000037), and with the counts bound the
+    /// plan kept for them assumed a tenth of the table per page (a rep's own contacts: hash joins over every contact,
     /// 2.9 ms against 1.0) or was never kept (a source: planned at every request, 0.7 ms
     /// of planning for 0.7 of work).
     pub fn plans_per_value(&self) -> bool {
         self.own.scattered() || !self.tags.is_empty() || !self.custom.is_empty()
+    }
+
+    /// Whether a filter looks at linked records (a tag, a company's name).
+    pub fn filters_links(&self) -> bool {
+        !self.tags.is_empty() || self.own.links()
     }
 }
 
@@ -353,16 +365,20 @@ pub const EXACT_COUNT: u64 = 10_000;
 async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     check_filters(db, q).await?;
     let backend = db.backend();
-    let page = reads::page(backend, q);
-    let page = match q.plans_per_value() {
-        true => backend.build(&page),
-        false => sql::build(backend, &page),
+    let (mut row, many) = match q.filters_links() {
+        true => counted_page(db, q).await?,
+        false => {
+            let page = reads::page(backend, q);
+            let page = match q.plans_per_value() {
+                true => backend.build(&page),
+                false => sql::build(backend, &page),
+            };
+            let row = page_row(db, page).await?;
+            let many = q.is_filtered() && row.total.max(0) as u64 > EXACT_COUNT;
+            (row, many)
+        }
     };
-    let mut row = PageRow::find_by_statement(page)
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))?;
-    if !q.is_filtered() || row.total.max(0) as u64 <= EXACT_COUNT {
+    if !many {
         return Ok((row, false));
     }
     let sample = reads::Sample::find_by_statement(sql::build(backend, &reads::sample(backend, q)))
@@ -371,6 +387,51 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
         .ok_or_else(|| AppError::Internal("the sample query returned no row".into()))?;
     row.total = sample.estimate() as i64;
     Ok((row, true))
+}
+
+/// A list filtered on linked records (`ListQuery::filters_links`): the bounded count
+/// first, then the page in the shape that count calls for (`reads::page_counted`), and
+/// whether the count passed the exact limit. One statement could not choose: an engine
+/// plans it before it knows how many records the filter matches.
+async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
+    let backend = db.backend();
+    let (driver, many) = match q.tags.is_empty() {
+        true => (0, false),
+        false => {
+            let links = sql::build(backend, &reads::tag_links(q));
+            let rows = reads::TagLinks::find_by_statement(links)
+                .all(&db.read)
+                .await?;
+            reads::by_links(q, &rows)
+        }
+    };
+    let n = match many {
+        true => EXACT_COUNT + 1,
+        false => {
+            let count = sql::build(backend, &reads::bounded_count(backend, q, driver));
+            reads::Count::find_by_statement(count)
+                .one(&db.read)
+                .await?
+                .map_or(0, |c| c.n.max(0) as u64)
+        }
+    };
+    let many = n > EXACT_COUNT;
+    let shape = if many { Shape::Test } else { Shape::Drive };
+    let page = reads::page_counted(backend, q, shape, n, driver);
+    // Walking the sort's index, PostgreSQL must know the page is 25 rows to walk it
+    // (`sql::build` writes the counts in); reading the matches, bound counts as above.
+    let page = match many {
+        true => sql::build(backend, &page),
+        false => backend.build(&page),
+    };
+    Ok((page_row(db, page).await?, many))
+}
+
+async fn page_row(db: &Db, page: sea_orm::Statement) -> Result<PageRow, AppError> {
+    PageRow::find_by_statement(page)
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the list query returned no row".into()))
 }
 
 /// One record as pages and the API show it, on `conn` (a transaction sees its own writes).

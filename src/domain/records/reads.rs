@@ -10,17 +10,56 @@ use sea_orm::sea_query::{
     Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement, UnionType,
 };
 
-use super::{Kind, ListQuery, SortKey, filters};
+use super::filters::{self, Shape};
+use super::{Kind, ListQuery, SortKey};
 use crate::domain::access::Visible;
 use crate::domain::sql::json_array;
 
 /// `SELECT (total) AS total, (the page as a JSON array) AS items`.
 pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
+    let total = if q.is_filtered() {
+        sub(bounded_count(backend, q, 0))
+    } else {
+        // A trigger-kept counter: the plain list costs the same at a million records.
+        sub(Query::select()
+            .column("n")
+            .from("record_counts")
+            .and_where(Expr::col("name").eq(q.kind.table))
+            .to_owned())
+    };
+    page_with(backend, q, filters::condition(backend, q), total)
+}
+
+/// The page of a list whose `total` (`bounded_count`) is already known, its linked-row
+/// filters written as `shape`: past the exact limit the records are many, and walking
+/// the sort's index testing each (`Test`) fills a page after a few rows; up to it they
+/// are few, and reading them from the filter's index and sorting them (`Drive`) reads
+/// no more than that; then only the tag at `driver` (the one with the fewest links) is
+/// read whole, the others tested, as SQLite would list every link of each tag first.
+pub fn page_counted(
+    backend: DbBackend,
+    q: &ListQuery,
+    shape: Shape,
+    total: u64,
+    driver: usize,
+) -> SelectStatement {
+    let drive = (shape == Shape::Drive).then_some(driver);
+    let condition = filters::condition_as(backend, q, shape, &tags_as(q, drive, None));
+    let total = Expr::cust(format!("CAST({total} AS BIGINT)"));
+    page_with(backend, q, condition, total)
+}
+
+fn page_with(
+    backend: DbBackend,
+    q: &ListQuery,
+    condition: Condition,
+    total: Expr,
+) -> SelectStatement {
     let kind = q.kind;
     let mut ids = Query::select();
     ids.column(("t", "id"))
         .from_as(kind.table, "t")
-        .cond_where(filters::condition(backend, q));
+        .cond_where(condition);
     for column in q.sort.columns.iter().chain(&["id"]) {
         ids.order_by(("t", *column), order(q.sort));
     }
@@ -33,25 +72,8 @@ pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
             ids.offset(q.page.saturating_sub(1).saturating_mul(q.per_page));
         }
     }
-    let total = if q.is_filtered() {
-        // Counting stops past the exact limit: beyond it the total is estimated (`sample`).
-        let matches = self::ids(kind, filters::condition(backend, q))
-            .limit(super::EXACT_COUNT + 1)
-            .to_owned();
-        Query::select()
-            .expr_as(Expr::col(Asterisk).count(), "n")
-            .from_subquery(matches, "m")
-            .to_owned()
-    } else {
-        // A trigger-kept counter: the plain list costs the same at a million records.
-        Query::select()
-            .column("n")
-            .from("record_counts")
-            .and_where(Expr::col("name").eq(kind.table))
-            .to_owned()
-    };
     Query::select()
-        .expr_as(sub(total), "total")
+        .expr_as(total, "total")
         .expr_as(
             sub(items(
                 backend,
@@ -62,6 +84,143 @@ pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
             )),
             "items",
         )
+        .to_owned()
+}
+
+/// A count's one row.
+#[derive(sea_orm::FromQueryResult)]
+pub struct Count {
+    pub n: i64,
+}
+
+/// The list's tags, each tested (`Shape::Test`) but the one at `drive` (`Drive`), and
+/// without the one at `skip`.
+fn tags_as(q: &ListQuery, drive: Option<usize>, skip: Option<usize>) -> Vec<(&str, Shape)> {
+    q.tags
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != skip)
+        .map(|(i, t)| match Some(i) == drive {
+            true => (t.as_str(), Shape::Drive),
+            false => (t.as_str(), Shape::Test),
+        })
+        .collect()
+}
+
+/// `SELECT n`: how many records match `q`, counted up to one past the exact limit
+/// (beyond it the total is estimated, `sample`). With tags alone, from the links of the
+/// one at `driver` (the fewest links), each linked record probed for the other tags:
+/// `t.id IN (the tag's links)` would have SQLite list every link of the tag before
+/// counting the first, and PostgreSQL turns an `EXISTS` into a join it may hash, reading
+/// every record; a scalar subquery stays one probe per link in both. With another filter
+/// too, the engine picks its way into `IN (the driving tag's links)`: PostgreSQL hashes
+/// the links against the other filter's index (tag and source at 1 M: 30 ms, where
+/// probing every link took 200), SQLite takes as long either way.
+pub fn bounded_count(backend: DbBackend, q: &ListQuery, driver: usize) -> SelectStatement {
+    let kind = q.kind;
+    let limit = super::EXACT_COUNT + 1;
+    let matches = match q.tags.get(driver) {
+        Some(tag) if tags_alone(q) => {
+            let others = tags_as(q, None, Some(driver));
+            let record = Query::select()
+                .column(("t", "id"))
+                .from_as(kind.table, "t")
+                .cond_where(
+                    filters::condition_as(backend, q, Shape::Test, &others)
+                        .add(Expr::col(("t", "id")).equals(("ct", kind.tag_column))),
+                )
+                .to_owned();
+            links(kind, tag)
+                .and_where(sub(record).is_not_null())
+                .limit(limit)
+                .to_owned()
+        }
+        _ => {
+            let tags = tags_as(q, Some(driver), None);
+            self::ids(kind, filters::condition_as(backend, q, Shape::Drive, &tags))
+                .limit(limit)
+                .to_owned()
+        }
+    };
+    count_of(matches)
+}
+
+/// Rows `(i, n)`: for each of the list's tags (`i` from 0) its links, counted up to the
+/// exact limit and `TRASH_SLACK` past it, and (`i` = -1) the records in the trash, up to
+/// one past `TRASH_SLACK`; from their indexes alone. The tag with the fewest links is
+/// the one to count from; and for a list filtered by one tag and nothing else, links
+/// outnumbering the trash by more than the limit mean more live records carry the tag
+/// than it (a trashed record keeps its links), so the list need not probe each record
+/// to know (`many_by_links`): at a million contacts 0.3 ms against 5.
+pub fn tag_links(q: &ListQuery) -> SelectStatement {
+    let trashed = Query::select()
+        .column("id")
+        .from(q.kind.table)
+        .and_where(Expr::col("deleted_at").is_not_null())
+        .limit(TRASH_SLACK + 1)
+        .to_owned();
+    let mut all = numbered(-1, trashed);
+    for (i, tag) in q.tags.iter().enumerate() {
+        let links = links(q.kind, tag)
+            .limit(super::EXACT_COUNT + 1 + TRASH_SLACK)
+            .to_owned();
+        all.union(UnionType::All, numbered(i as i64, links));
+    }
+    all
+}
+
+/// Whether the list filters on tags and nothing else (the trash aside).
+fn tags_alone(q: &ListQuery) -> bool {
+    !q.own.is_set() && q.visible.is_all() && q.owner.is_none() && q.custom.is_empty()
+}
+
+/// `SELECT i, COUNT(*) AS n FROM (rows)`; `i` is our index, written in.
+fn numbered(i: i64, rows: SelectStatement) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::cust(format!("CAST({i} AS BIGINT)")), "i")
+        .expr_as(Expr::col(Asterisk).count(), "n")
+        .from_subquery(rows, "m")
+        .to_owned()
+}
+
+/// Trashed records the tag links allow for: with more in the trash, the list probes its
+/// records to count (`tag_links`).
+const TRASH_SLACK: u64 = super::EXACT_COUNT / 10;
+
+/// A row of `tag_links`.
+#[derive(sea_orm::FromQueryResult)]
+pub struct TagLinks {
+    pub i: i64,
+    pub n: i64,
+}
+
+/// The index of the tag with the fewest links, and whether its links show that more
+/// live records than the exact limit match a list filtered by that tag alone.
+pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> (usize, bool) {
+    let trashed = rows.iter().find(|r| r.i < 0).map_or(i64::MAX, |r| r.n);
+    let fewest = rows.iter().filter(|r| r.i >= 0).min_by_key(|r| r.n);
+    let driver = fewest.map_or(0, |r| r.i as usize);
+    let alone = q.tags.len() == 1 && tags_alone(q);
+    let links = fewest.map_or(0, |r| r.n);
+    let many =
+        alone && trashed <= TRASH_SLACK as i64 && links - trashed > super::EXACT_COUNT as i64;
+    (driver, many)
+}
+
+/// The links of the tag whose normalised name is `tag` to records of `kind` (`ct`).
+fn links(kind: &Kind, tag: &str) -> SelectStatement {
+    Query::select()
+        .column(("ct", kind.tag_column))
+        .from_as(kind.tag_table, "ct")
+        .and_where(Expr::col(("ct", "tag_id")).eq(filters::tag_id(tag)))
+        .to_owned()
+}
+
+/// `SELECT COUNT(*) AS n FROM (rows)`.
+fn count_of(rows: SelectStatement) -> SelectStatement {
+    Query::select()
+        .expr_as(Expr::col(Asterisk).count(), "n")
+        .from_subquery(rows, "m")
         .to_owned()
 }
 
@@ -208,7 +367,9 @@ pub fn sample(backend: DbBackend, q: &ListQuery) -> SelectStatement {
             JoinType::LeftJoin,
             table,
             "t",
-            filters::condition(backend, q).add(Expr::col(("t", "id")).equals(("s", "id"))),
+            // Tested per sampled record: `IN` would have the engine read every match.
+            filters::condition_as(backend, q, Shape::Test, &tags_as(q, None, None))
+                .add(Expr::col(("t", "id")).equals(("s", "id"))),
         );
     }
     select
