@@ -59,6 +59,8 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<two_factor::Entity>(),
         entry::<user::Entity>(),
         entry::<view_default::Entity>(),
+        entry::<webhook_delivery::Entity>(),
+        entry::<webhook_endpoint::Entity>(),
     ]
 }
 
