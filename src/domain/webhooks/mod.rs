@@ -21,6 +21,7 @@ pub mod deliver;
 pub mod endpoints;
 pub mod events;
 pub mod guard;
+pub mod records;
 pub mod slack;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use serde_json::json;
 
 pub use deliver::{DELIVER, Env, register};
 pub use events::{Event, EventType, FormSubmitted, PaymentReceived};
+pub use records::{Many, emit_about, emit_kind, emit_record};
 
 use crate::domain::{Db, now};
 use crate::entities::{webhook_delivery, webhook_endpoint};
