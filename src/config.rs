@@ -51,7 +51,12 @@ pub struct Settings {
     pub mail_from: Option<String>,
     /// Let outbound webhooks reach loopback, private, link-local and metadata addresses
     /// (`true` for a receiver on the LAN; refused by default against SSRF).
-    #[arg(long, env = "CAIRN_WEBHOOKS_ALLOW_PRIVATE", default_value = "false", global = true)]
+    #[arg(
+        long,
+        env = "CAIRN_WEBHOOKS_ALLOW_PRIVATE",
+        default_value = "false",
+        global = true
+    )]
     pub webhooks_allow_private: String,
 }
 

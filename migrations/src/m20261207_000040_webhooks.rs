@@ -62,7 +62,9 @@ impl MigrationTrait for Migration {
                 .col(text(WebhookEndpoints::EventTypes))
                 .col(boolean(WebhookEndpoints::Active).default(true))
                 .col(text_null(WebhookEndpoints::DisabledReason))
-                .col(timestamp_with_time_zone_null(WebhookEndpoints::FailingSince))
+                .col(timestamp_with_time_zone_null(
+                    WebhookEndpoints::FailingSince,
+                ))
                 .col(big_integer_null(WebhookEndpoints::CreatedBy))
                 .col(timestamp_with_time_zone(WebhookEndpoints::CreatedAt))
                 .col(timestamp_with_time_zone(WebhookEndpoints::UpdatedAt))
@@ -92,7 +94,9 @@ impl MigrationTrait for Migration {
                 .col(text_null(WebhookDeliveries::ResponseExcerpt))
                 .col(text_null(WebhookDeliveries::Error))
                 .col(timestamp_with_time_zone(WebhookDeliveries::CreatedAt))
-                .col(timestamp_with_time_zone_null(WebhookDeliveries::DeliveredAt))
+                .col(timestamp_with_time_zone_null(
+                    WebhookDeliveries::DeliveredAt,
+                ))
                 .foreign_key(
                     ForeignKey::create()
                         .from(WebhookDeliveries::Table, WebhookDeliveries::EndpointId)

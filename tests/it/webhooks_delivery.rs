@@ -47,10 +47,17 @@ async fn a_contact_created_updated_and_deleted_each_arrive_once_signed() {
     rx.expect_secret(&secret);
     let running = runner(&app.db, &Clock::system(), true);
     let (token, mut c) = app.api_client("admin").await;
-    let id = c.add_contact(&token, "Ada", "Lovelace", "ada@example.com").await;
-    let path = format!("/api/v1/contacts/{id}");
-    c.api_ok(Method::PATCH, &path, &token, Some(json!({"title": "Countess"})))
+    let id = c
+        .add_contact(&token, "Ada", "Lovelace", "ada@example.com")
         .await;
+    let path = format!("/api/v1/contacts/{id}");
+    c.api_ok(
+        Method::PATCH,
+        &path,
+        &token,
+        Some(json!({"title": "Countess"})),
+    )
+    .await;
     c.trash("contacts", id, &token).await;
     rx.wait_for(3).await;
     settle().await;
@@ -64,7 +71,10 @@ async fn a_contact_created_updated_and_deleted_each_arrive_once_signed() {
         assert_eq!(body["data"]["email"], "ada@example.com", "{body}");
         assert!(body["created"].is_i64() && body["id"].as_str().unwrap().starts_with("evt_"));
         if body["type"] == "contact.updated" {
-            assert_eq!(body["data"]["title"], "Countess", "the record after the change");
+            assert_eq!(
+                body["data"]["title"], "Countess",
+                "the record after the change"
+            );
         }
     }
     let log = deliveries(&app.db, endpoint).await;
@@ -93,10 +103,18 @@ async fn a_deal_won_and_a_task_created_arrive_once_and_unsubscribed_events_do_no
     let pipelines = c.get_json("/api/v1/pipelines", &token).await;
     let won = stage_id(&pipelines[0], "Won");
     let path = format!("/api/v1/deals/{deal}/move");
-    c.api_ok(Method::POST, &path, &token, Some(json!({"stage_id": won, "version": 1})))
-        .await;
-    c.add_task(&token, json!({"title": "Send the contract", "deal_id": deal}))
-        .await;
+    c.api_ok(
+        Method::POST,
+        &path,
+        &token,
+        Some(json!({"stage_id": won, "version": 1})),
+    )
+    .await;
+    c.add_task(
+        &token,
+        json!({"title": "Send the contract", "deal_id": deal}),
+    )
+    .await;
     rx.wait_for(2).await;
     settle().await;
     let got = rx.got();
@@ -106,11 +124,22 @@ async fn a_deal_won_and_a_task_created_arrive_once_and_unsubscribed_events_do_no
         types(&got),
         BTreeSet::from(["deal.won".to_string(), "task.created".to_string()])
     );
-    let deal_event = got.iter().map(Got::json).find(|b| b["type"] == "deal.won").unwrap();
+    let deal_event = got
+        .iter()
+        .map(Got::json)
+        .find(|b| b["type"] == "deal.won")
+        .unwrap();
     assert_eq!(deal_event["data"]["id"], deal);
     assert_eq!(deal_event["data"]["stage_kind"], "won", "{deal_event}");
-    let task_event = got.iter().map(Got::json).find(|b| b["type"] == "task.created").unwrap();
-    assert_eq!(task_event["data"]["title"], "Send the contract", "{task_event}");
+    let task_event = got
+        .iter()
+        .map(Got::json)
+        .find(|b| b["type"] == "task.created")
+        .unwrap();
+    assert_eq!(
+        task_event["data"]["title"], "Send the contract",
+        "{task_event}"
+    );
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
 
@@ -127,16 +156,31 @@ async fn a_rolled_back_write_queues_and_sends_nothing() {
     tx.rollback().await.unwrap();
     // A refused write (a duplicate email) emits nothing either.
     let (token, mut c) = app.api_client("admin").await;
-    c.add_contact(&token, "Ada", "Lovelace", "ada@example.com").await;
+    c.add_contact(&token, "Ada", "Lovelace", "ada@example.com")
+        .await;
     let dup = c
-        .api(Method::POST, "/api/v1/contacts", &token, Some(contact_json("A", "L", "ada@example.com")))
+        .api(
+            Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(contact_json("A", "L", "ada@example.com")),
+        )
         .await;
     assert_eq!(dup.status, 409, "{}", dup.text());
     rx.wait_for(1).await;
     settle().await;
-    assert_eq!(rx.got().len(), 1, "only the committed contact: {:?}", rx.got());
+    assert_eq!(
+        rx.got().len(),
+        1,
+        "only the committed contact: {:?}",
+        rx.got()
+    );
     assert_eq!(deliveries(&app.db, endpoint).await.len(), 1);
-    assert_eq!(app.count_where("jobs", " WHERE kind = 'webhook.deliver'").await, 1);
+    assert_eq!(
+        app.count_where("jobs", " WHERE kind = 'webhook.deliver'")
+            .await,
+        1
+    );
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
 
@@ -150,26 +194,56 @@ async fn a_receiver_that_fails_then_recovers_gets_the_delivery_again_after_the_b
     let clock = Clock::system();
     let running = runner(&app.db, &clock, true);
     let (token, mut c) = app.api_client("admin").await;
-    c.add_contact(&token, "Ada", "Lovelace", "ada@example.com").await;
+    c.add_contact(&token, "Ada", "Lovelace", "ada@example.com")
+        .await;
     let id = deliveries(&app.db, endpoint).await[0].id;
     let failed = wait_delivery(&app.db, id, "failed", |d| d.status == "failed").await;
-    assert_eq!((failed.attempts, failed.status_code), (1, Some(500)), "{failed:?}");
-    assert!(failed.error.as_deref().unwrap_or("").contains("500"), "{failed:?}");
-    let ep = webhook_endpoint::Entity::find_by_id(endpoint).one(&app.db.read).await.unwrap().unwrap();
-    assert!(ep.failing_since.is_some() && ep.active, "failing, still active: {ep:?}");
+    assert_eq!(
+        (failed.attempts, failed.status_code),
+        (1, Some(500)),
+        "{failed:?}"
+    );
+    assert!(
+        failed.error.as_deref().unwrap_or("").contains("500"),
+        "{failed:?}"
+    );
+    let ep = webhook_endpoint::Entity::find_by_id(endpoint)
+        .one(&app.db.read)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        ep.failing_since.is_some() && ep.active,
+        "failing, still active: {ep:?}"
+    );
     clock.advance(Duration::minutes(15));
     let done = wait_delivery(&app.db, id, "delivered", |d| d.status == "delivered").await;
-    assert_eq!((done.attempts, done.status_code, done.error), (2, Some(200), None));
+    assert_eq!(
+        (done.attempts, done.status_code, done.error),
+        (2, Some(200), None)
+    );
     let got = rx.got();
     assert_eq!(got.len(), 2, "{got:?}");
     all_signed(&got);
-    assert_eq!(got[0].json()["id"], got[1].json()["id"], "the same event id both times");
-    let ep = webhook_endpoint::Entity::find_by_id(endpoint).one(&app.db.read).await.unwrap().unwrap();
+    assert_eq!(
+        got[0].json()["id"],
+        got[1].json()["id"],
+        "the same event id both times"
+    );
+    let ep = webhook_endpoint::Entity::find_by_id(endpoint)
+        .one(&app.db.read)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(ep.failing_since.is_none(), "a success clears it: {ep:?}");
     let mut admin = app.signed_in("log@example.com", "admin").await;
     let page = admin.get(&format!("/settings/webhooks/{endpoint}")).await;
     assert_eq!(page.status, 200);
-    assert!(page.text().contains("delivered") && page.text().contains("<td>2</td>"), "the log shows two attempts: {}", page.text());
+    assert!(
+        page.text().contains("delivered") && page.text().contains("<td>2</td>"),
+        "the log shows two attempts: {}",
+        page.text()
+    );
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
 
@@ -188,15 +262,25 @@ async fn redeliver_sends_the_same_event_again_and_answers_htmx_with_its_row() {
     let mut admin = app.signed_in("redo@example.com", "admin").await;
     admin.get(&format!("/settings/webhooks/{endpoint}")).await;
     let res = admin
-        .hx_post_form(&format!("/settings/webhooks/deliveries/{id}/redeliver"), &[])
+        .hx_post_form(
+            &format!("/settings/webhooks/deliveries/{id}/redeliver"),
+            &[],
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
-    assert!(res.text().starts_with(&format!("<tr id=\"delivery-{id}\"")), "{}", res.text());
+    assert!(
+        res.text().starts_with(&format!("<tr id=\"delivery-{id}\"")),
+        "{}",
+        res.text()
+    );
     assert!(res.text().contains("pending"), "{}", res.text());
     let got = rx.wait_for(2).await;
     all_signed(&got);
     assert_eq!(got[0].body, got[1].body, "the same event, byte for byte");
-    let d = wait_delivery(&app.db, id, "delivered again", |d| d.status == "delivered" && d.attempts == 2).await;
+    let d = wait_delivery(&app.db, id, "delivered again", |d| {
+        d.status == "delivered" && d.attempts == 2
+    })
+    .await;
     assert_eq!(d.status_code, Some(200));
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
@@ -210,14 +294,25 @@ async fn an_endpoint_failing_for_a_day_is_disabled_and_its_admin_emailed() {
     let clock = Clock::system();
     let running = runner(&app.db, &clock, true);
     let (token, mut c) = app.api_client("admin").await;
-    c.add_contact(&token, "Ada", "Lovelace", "ada@example.com").await;
+    c.add_contact(&token, "Ada", "Lovelace", "ada@example.com")
+        .await;
     let id = deliveries(&app.db, endpoint).await[0].id;
     wait_delivery(&app.db, id, "failed", |d| d.status == "failed").await;
     clock.advance(Duration::hours(25));
     wait_delivery(&app.db, id, "tried again", |d| d.attempts == 2).await;
-    let ep = webhook_endpoint::Entity::find_by_id(endpoint).one(&app.db.read).await.unwrap().unwrap();
+    let ep = webhook_endpoint::Entity::find_by_id(endpoint)
+        .one(&app.db.read)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!ep.active, "disabled: {ep:?}");
-    assert!(ep.disabled_reason.as_deref().unwrap_or("").contains("24 hours"), "{ep:?}");
+    assert!(
+        ep.disabled_reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("24 hours"),
+        "{ep:?}"
+    );
     let creator = cairn::entities::user::Entity::find_by_id(ep.created_by.unwrap())
         .one(&app.db.read)
         .await
@@ -228,10 +323,19 @@ async fn an_endpoint_failing_for_a_day_is_disabled_and_its_admin_emailed() {
         .all(&app.db.read)
         .await
         .unwrap();
-    assert_eq!(mail.len(), 1, "one email to the endpoint's creator: {mail:?}");
-    assert!(mail[0].subject.contains("Webhook disabled"), "{:?}", mail[0]);
+    assert_eq!(
+        mail.len(),
+        1,
+        "one email to the endpoint's creator: {mail:?}"
+    );
+    assert!(
+        mail[0].subject.contains("Webhook disabled"),
+        "{:?}",
+        mail[0]
+    );
     // Nothing more is queued for a disabled endpoint.
-    c.add_contact(&token, "Grace", "Hopper", "grace@example.com").await;
+    c.add_contact(&token, "Grace", "Hopper", "grace@example.com")
+        .await;
     assert_eq!(deliveries(&app.db, endpoint).await.len(), 1);
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
@@ -250,7 +354,10 @@ async fn a_slack_endpoint_gets_a_readable_line_with_a_link() {
     assert_eq!(fields, ["text"], "only text: {body}");
     let text = body["text"].as_str().unwrap();
     assert!(
-        text.starts_with("New deal: ") && text.contains(&format!("<https://crm.example.com/deals/{deal}|Acme pilot>")),
+        text.starts_with("New deal: ")
+            && text.contains(&format!(
+                "<https://crm.example.com/deals/{deal}|Acme pilot>"
+            )),
         "{text}"
     );
     assert!(running.finish(StdDuration::from_secs(5)).await);

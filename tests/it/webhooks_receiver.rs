@@ -191,7 +191,7 @@ fn verify(header: Option<&String>, body: &str, secret: &str) -> bool {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{t}.{body}").as_bytes());
     let expected = hex::encode(mac.finalize().into_bytes());
-    sigs.iter().any(|s| *s == expected)
+    sigs.contains(&expected)
 }
 
 /// The job workers with the webhook job; `allow_private` as CAIRN_WEBHOOKS_ALLOW_PRIVATE.
@@ -244,11 +244,18 @@ pub async fn wait_delivery(
     use sea_orm::EntityTrait;
     let deadline = Instant::now() + StdDuration::from_secs(20);
     loop {
-        let row = d::Entity::find_by_id(id).one(&db.read).await.unwrap().unwrap();
+        let row = d::Entity::find_by_id(id)
+            .one(&db.read)
+            .await
+            .unwrap()
+            .unwrap();
         if done(&row) {
             return row;
         }
-        assert!(Instant::now() < deadline, "delivery {id} never became {what}: {row:?}");
+        assert!(
+            Instant::now() < deadline,
+            "delivery {id} never became {what}: {row:?}"
+        );
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
 }

@@ -286,7 +286,11 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
     };
     let affected = audit(&tx, actor, R::KIND, req.selection, action, detail).await?;
     let ids = reads::ids(R::KIND, condition(&tx, req.selection));
-    let what = if owner.is_some() { "updated" } else { "deleted" };
+    let what = if owner.is_some() {
+        "updated"
+    } else {
+        "deleted"
+    };
     let events = webhooks::Many::start(db, &tx, R::KIND.entity, what, &ids).await?;
     let changed = match owner {
         Some(o) => {

@@ -151,7 +151,11 @@ fn unsent(why: &str) -> Attempt {
 }
 
 /// Sends delivery `d` to `endpoint` once.
-async fn send(env: &Env, endpoint: &webhook_endpoint::Model, d: &webhook_delivery::Model) -> Attempt {
+async fn send(
+    env: &Env,
+    endpoint: &webhook_endpoint::Model,
+    d: &webhook_delivery::Model,
+) -> Attempt {
     let client = match &env.client {
         Ok(c) => c,
         Err(e) => return unsent(&format!("The HTTP client could not start: {e}")),
@@ -177,7 +181,10 @@ async fn send(env: &Env, endpoint: &webhook_endpoint::Model, d: &webhook_deliver
     let sent = client
         .post(url)
         .header("Content-Type", "application/json")
-        .header("Cairn-Signature", signature::header(&endpoint.secret, t, body.as_bytes()))
+        .header(
+            "Cairn-Signature",
+            signature::header(&endpoint.secret, t, body.as_bytes()),
+        )
         .header("Cairn-Event-Id", &d.event_id)
         .body(body)
         .send()
@@ -268,8 +275,8 @@ fn body_for(
     if endpoint.kind != super::endpoints::SLACK {
         return Ok(d.payload.clone());
     }
-    let event: serde_json::Value =
-        serde_json::from_str(&d.payload).map_err(|e| format!("The stored event is not JSON: {e}"))?;
+    let event: serde_json::Value = serde_json::from_str(&d.payload)
+        .map_err(|e| format!("The stored event is not JSON: {e}"))?;
     let kind = EventType::parse(&d.event_type).unwrap_or(EventType::WebhookTest);
     let text = slack::text(kind, &event["data"], &env.base_url);
     Ok(serde_json::json!({ "text": text }).to_string())
@@ -283,8 +290,7 @@ async fn write_attempt(
     a: &Attempt,
     counted: bool,
 ) -> Result<(), AppError> {
-    let delivered_at: Option<DateTime<Utc>> =
-        (status == DELIVERED).then(crate::domain::now);
+    let delivered_at: Option<DateTime<Utc>> = (status == DELIVERED).then(crate::domain::now);
     webhook_delivery::Entity::update_many()
         .col_expr(webhook_delivery::Column::Status, Expr::value(status))
         .col_expr(
@@ -292,13 +298,22 @@ async fn write_attempt(
             Expr::value(d.attempts + i32::from(counted)),
         )
         .col_expr(webhook_delivery::Column::StatusCode, Expr::value(a.code))
-        .col_expr(webhook_delivery::Column::LatencyMs, Expr::value(a.latency_ms))
+        .col_expr(
+            webhook_delivery::Column::LatencyMs,
+            Expr::value(a.latency_ms),
+        )
         .col_expr(
             webhook_delivery::Column::ResponseExcerpt,
             Expr::value(a.excerpt.clone()),
         )
-        .col_expr(webhook_delivery::Column::Error, Expr::value(a.error.clone()))
-        .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(delivered_at))
+        .col_expr(
+            webhook_delivery::Column::Error,
+            Expr::value(a.error.clone()),
+        )
+        .col_expr(
+            webhook_delivery::Column::DeliveredAt,
+            Expr::value(delivered_at),
+        )
         .filter(webhook_delivery::Column::Id.eq(d.id))
         .exec(conn)
         .await?;
@@ -314,8 +329,8 @@ async fn endpoint_outcome(
     error: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    let update = webhook_endpoint::Entity::update_many()
-        .filter(webhook_endpoint::Column::Id.eq(e.id));
+    let update =
+        webhook_endpoint::Entity::update_many().filter(webhook_endpoint::Column::Id.eq(e.id));
     let Some(error) = error else {
         if e.failing_since.is_some() {
             update
@@ -330,7 +345,10 @@ async fn endpoint_outcome(
     };
     let Some(since) = e.failing_since else {
         update
-            .col_expr(webhook_endpoint::Column::FailingSince, Expr::value(Some(now)))
+            .col_expr(
+                webhook_endpoint::Column::FailingSince,
+                Expr::value(Some(now)),
+            )
             .filter(webhook_endpoint::Column::FailingSince.is_null())
             .exec(conn)
             .await?;
@@ -346,7 +364,10 @@ async fn endpoint_outcome(
     );
     let done = update
         .col_expr(webhook_endpoint::Column::Active, Expr::value(false))
-        .col_expr(webhook_endpoint::Column::DisabledReason, Expr::value(Some(reason.clone())))
+        .col_expr(
+            webhook_endpoint::Column::DisabledReason,
+            Expr::value(Some(reason.clone())),
+        )
         .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now))
         .filter(webhook_endpoint::Column::Active.eq(true))
         .exec(conn)

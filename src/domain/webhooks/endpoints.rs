@@ -93,7 +93,10 @@ fn check(input: &EndpointInput) -> Result<(String, String, Vec<String>), AppErro
         _ if url.is_empty() => fields.set("url", "Give the URL deliveries are sent to."),
         _ if url.len() > MAX_URL => fields.set("url", "A URL is at most 2048 characters."),
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
-        _ => fields.set("url", "The URL must start with http:// or https:// and name a host."),
+        _ => fields.set(
+            "url",
+            "The URL must start with http:// or https:// and name a host.",
+        ),
     }
     let kind = match input.kind.trim() {
         "" | JSON => JSON,
@@ -111,7 +114,7 @@ fn check(input: &EndpointInput) -> Result<(String, String, Vec<String>), AppErro
             None => fields.set("events", format!("“{e}” is not an event type.")),
         }
     }
-    if events.is_empty() && fields.get("events").is_none() {
+    if events.is_empty() && !fields.contains_key("events") {
         fields.set("events", "Choose at least one event type.");
     }
     if !fields.is_empty() {
@@ -175,7 +178,15 @@ pub async fn create(
     .exec_with_returning(&tx)
     .await?;
     let detail = serde_json::json!({ "url": url, "events": events });
-    audit::record(&tx, Some(actor), "create", "webhook_endpoint", saved.id, Some(detail)).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "create",
+        "webhook_endpoint",
+        saved.id,
+        Some(detail),
+    )
+    .await?;
     tx.commit().await?;
     db.webhooks.remove(&());
     Ok((saved.into(), secret))
@@ -195,13 +206,24 @@ pub async fn update(
     webhook_endpoint::Entity::update_many()
         .col_expr(webhook_endpoint::Column::Url, Expr::value(url.clone()))
         .col_expr(webhook_endpoint::Column::Kind, Expr::value(kind))
-        .col_expr(webhook_endpoint::Column::EventTypes, Expr::value(events_json(&events)))
+        .col_expr(
+            webhook_endpoint::Column::EventTypes,
+            Expr::value(events_json(&events)),
+        )
         .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now()))
         .filter(webhook_endpoint::Column::Id.eq(id))
         .exec(&tx)
         .await?;
     let detail = serde_json::json!({ "url": url, "events": events });
-    audit::record(&tx, Some(actor), "update", "webhook_endpoint", id, Some(detail)).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "update",
+        "webhook_endpoint",
+        id,
+        Some(detail),
+    )
+    .await?;
     let saved = row(&tx, id).await?;
     tx.commit().await?;
     db.webhooks.remove(&());
@@ -219,7 +241,15 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
         .await?;
     webhook_endpoint::Entity::delete_by_id(id).exec(&tx).await?;
     let detail = serde_json::json!({ "url": e.url });
-    audit::record(&tx, Some(actor), "delete", "webhook_endpoint", id, Some(detail)).await?;
+    audit::record(
+        &tx,
+        Some(actor),
+        "delete",
+        "webhook_endpoint",
+        id,
+        Some(detail),
+    )
+    .await?;
     tx.commit().await?;
     db.webhooks.remove(&());
     Ok(())
@@ -319,7 +349,10 @@ pub async fn redeliver(
         return Err(disabled());
     }
     webhook_delivery::Entity::update_many()
-        .col_expr(webhook_delivery::Column::Status, Expr::value(deliver::PENDING))
+        .col_expr(
+            webhook_delivery::Column::Status,
+            Expr::value(deliver::PENDING),
+        )
         .filter(webhook_delivery::Column::Id.eq(id))
         .exec(&tx)
         .await?;

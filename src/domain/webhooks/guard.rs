@@ -92,9 +92,8 @@ impl Resolve for Resolver {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
-                .collect();
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = found
                 .iter()
                 .copied()
@@ -102,9 +101,7 @@ impl Resolve for Resolver {
                 .collect();
             if allowed.is_empty() {
                 let first = found.first().map(|a| a.ip());
-                let what = first
-                    .and_then(refused_kind)
-                    .unwrap_or("no address at all");
+                let what = first.and_then(refused_kind).unwrap_or("no address at all");
                 let shown = first.map(|ip| format!(" ({ip})")).unwrap_or_default();
                 let refusal = Refused(format!(
                     "Refused: {host} resolves to {what}{shown}; webhooks are not sent there (set CAIRN_WEBHOOKS_ALLOW_PRIVATE=true to allow it)."
@@ -117,6 +114,7 @@ impl Resolve for Resolver {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -142,7 +140,12 @@ mod tests {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(refused_kind(ip).is_some(), "{ip} should be refused");
         }
-        for ip in ["93.184.216.34", "2606:4700::1111", "100.128.0.1", "172.32.0.1"] {
+        for ip in [
+            "93.184.216.34",
+            "2606:4700::1111",
+            "100.128.0.1",
+            "172.32.0.1",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(refused_kind(ip).is_none(), "{ip} should be allowed");
         }

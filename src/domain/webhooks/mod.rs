@@ -78,7 +78,9 @@ pub async fn wants(
     kind: EventType,
 ) -> Result<bool, AppError> {
     let subs = subscribers(db, conn).await?;
-    Ok(subs.iter().any(|s| s.events.iter().any(|e| e == kind.as_str())))
+    Ok(subs
+        .iter()
+        .any(|s| s.events.iter().any(|e| e == kind.as_str())))
 }
 
 /// Queues `event` for every active endpoint subscribed to it, through `conn` (the

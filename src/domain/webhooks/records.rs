@@ -1,8 +1,8 @@
 //! Events about records, for the write paths: one record in hand (`emit_about`), one by
 //! id (`emit_record`), or a bulk action's selection (`Many`). Each checks first that some
 //! endpoint wants the event, so a write costs nothing more when none does.
-use sea_orm::sea_query::SelectStatement;
 use sea_orm::ConnectionTrait;
+use sea_orm::sea_query::SelectStatement;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -25,18 +25,21 @@ pub fn text(kind: EventType, data: &Value, base_url: &str) -> String {
         EventType::DealStageChanged => format!("Deal {link} moved to {}", str_of(data, "stage")),
         EventType::DealWon => format!(":tada: Deal won: {link}{}", amount(data)),
         EventType::DealLost => {
-            let why = data["lost_reason"].as_str().map(|r| format!(" ({})", escape(r)));
+            let why = data["lost_reason"]
+                .as_str()
+                .map(|r| format!(" ({})", escape(r)));
             format!("Deal lost: {link}{}", why.unwrap_or_default())
         }
         EventType::TaskCreated => format!("New task: {link}"),
         EventType::TaskUpdated => format!("Task updated: {link}"),
         EventType::TaskDeleted => format!("Task deleted: {}", escape(&name)),
         EventType::PaymentReceived => format!("Payment received from {link}{}", amount(data)),
-        EventType::FormSubmitted => format!(
-            "Form “{}” submitted by {link}",
-            str_of(data, "form_name")
-        ),
-        EventType::WebhookTest => "Test event from Cairn: this endpoint receives Cairn's webhooks.".into(),
+        EventType::FormSubmitted => {
+            format!("Form “{}” submitted by {link}", str_of(data, "form_name"))
+        }
+        EventType::WebhookTest => {
+            "Test event from Cairn: this endpoint receives Cairn's webhooks.".into()
+        }
     }
 }
 
@@ -58,9 +61,13 @@ fn path_of(kind: EventType, data: &Value) -> Option<String> {
 
 fn name_of(kind: EventType, data: &Value) -> String {
     match kind.entity() {
-        "contact" => format!("{} {}", str_of(data, "first_name"), str_of(data, "last_name"))
-            .trim()
-            .to_string(),
+        "contact" => format!(
+            "{} {}",
+            str_of(data, "first_name"),
+            str_of(data, "last_name")
+        )
+        .trim()
+        .to_string(),
         "company" => str_of(data, "name"),
         "deal" | "task" => str_of(data, "title"),
         _ => str_of(data, "contact_name"),
@@ -74,16 +81,14 @@ fn str_of(data: &Value, key: &str) -> String {
 /// ", 1,200.00 EUR"-like, from minor units; empty without an amount.
 fn amount(data: &Value) -> String {
     match (data["amount"].as_i64(), data["currency"].as_str()) {
-        (Some(minor), Some(cur)) => format!(
-            " ({}.{:02} {cur})",
-            minor / 100,
-            (minor % 100).abs()
-        ),
+        (Some(minor), Some(cur)) => format!(" ({}.{:02} {cur})", minor / 100, (minor % 100).abs()),
         _ => String::new(),
     }
 }
 
 /// Slack's three control characters in text.
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

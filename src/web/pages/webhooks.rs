@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::app::AppState;
+use crate::domain::webhooks::EventType;
 use crate::domain::webhooks::endpoints::{self, Endpoint, EndpointInput};
-use crate::domain::webhooks::{EventType, deliver};
 use crate::domain::{Page, paging};
 use crate::entities::webhook_delivery;
 use crate::error::{AppError, FieldErrors};
@@ -157,7 +157,15 @@ pub async fn index(
 }
 
 pub async fn new(user: Can<gate::Webhooks>) -> Result<HttpResponse, AppError> {
-    new_page(&user, &EndpointForm { url: String::new(), kind: String::new(), events: vec![] }, None)
+    new_page(
+        &user,
+        &EndpointForm {
+            url: String::new(),
+            kind: String::new(),
+            events: vec![],
+        },
+        None,
+    )
 }
 
 fn new_page(
@@ -276,7 +284,10 @@ pub async fn delete(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, AppError> {
     endpoints::delete(&state.db, &user.actor, *id).await?;
-    set_flash(&user.session, "The endpoint and its delivery log were removed.");
+    set_flash(
+        &user.session,
+        "The endpoint and its delivery log were removed.",
+    );
     Ok(see_other("/settings/webhooks"))
 }
 
@@ -323,9 +334,4 @@ pub async fn redeliver(
     let endpoint = d.endpoint_id;
     set_flash(&user.session, format!("Delivery {} is queued again.", d.id));
     Ok(see_other(&format!("/settings/webhooks/{endpoint}")))
-}
-
-/// Whether a delivery may be sent again (anything not waiting to be sent).
-pub fn redeliverable(status: &str) -> bool {
-    status != deliver::PENDING
 }
