@@ -362,3 +362,75 @@ async fn a_slack_endpoint_gets_a_readable_line_with_a_link() {
     );
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
+
+#[actix_web::test]
+async fn bulk_actions_and_merges_send_an_event_per_record() {
+    let app = TestApp::new().await;
+    let rx = Receiver::start().await;
+    let events = ["contact.updated", "contact.deleted"];
+    let (_, secret) = endpoint(&app, &rx.url, "json", &events).await;
+    rx.expect_secret(&secret);
+    let running = runner(&app.db, &Clock::system(), true);
+    let (token, mut c) = app.api_client("admin").await;
+    let a = c
+        .add_contact(&token, "Ada", "Lovelace", "ada@example.com")
+        .await;
+    let b = c
+        .add_contact(&token, "Grace", "Hopper", "grace@example.com")
+        .await;
+    let d = c
+        .add_contact(&token, "Dup", "Lovelace", "dup@example.com")
+        .await;
+    let tag = json!({"action": "tag", "tag": "vip", "ids": [a, b]});
+    c.api_ok(Method::POST, "/api/v1/contacts/bulk", &token, Some(tag))
+        .await;
+    let merge = json!({"merge_id": d});
+    c.api_ok(
+        Method::POST,
+        &format!("/api/v1/contacts/{a}/merge"),
+        &token,
+        Some(merge),
+    )
+    .await;
+    let delete = json!({"action": "delete", "ids": [b]});
+    c.api_ok(Method::POST, "/api/v1/contacts/bulk", &token, Some(delete))
+        .await;
+    // Tagging: two updates; the merge: one update, one delete; the bulk delete: one.
+    rx.wait_for(5).await;
+    settle().await;
+    let got = rx.got();
+    assert_eq!(got.len(), 5, "{got:?}");
+    all_signed(&got);
+    let seen: Vec<(String, i64)> = got
+        .iter()
+        .map(|g| {
+            let b = g.json();
+            (
+                b["type"].as_str().unwrap().to_string(),
+                b["data"]["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    for want in [
+        ("contact.updated", a),
+        ("contact.updated", b),
+        ("contact.deleted", d),
+        ("contact.deleted", b),
+    ] {
+        assert!(
+            seen.contains(&(want.0.to_string(), want.1)),
+            "{want:?} in {seen:?}"
+        );
+    }
+    let tagged = got
+        .iter()
+        .map(Got::json)
+        .find(|j| j["type"] == "contact.updated" && j["data"]["id"] == b)
+        .unwrap();
+    assert_eq!(
+        tagged["data"]["tags"],
+        json!(["vip"]),
+        "the record after the change: {tagged}"
+    );
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}
