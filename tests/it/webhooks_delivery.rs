@@ -434,3 +434,56 @@ async fn bulk_actions_and_merges_send_an_event_per_record() {
     );
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
+
+/// The README's Python verification snippet, as printed there.
+fn readme_snippet() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```python\nimport hashlib, hmac, time")
+        .expect("the README's snippet");
+    let code = &readme[start + "```python\n".len()..];
+    code[..code.find("```").unwrap()].to_string()
+}
+
+/// Runs the README's `verify` on a delivery; what it printed.
+fn python_verifies(secret: &str, header: &str, body: &str) -> String {
+    use std::io::Write;
+    let script = format!(
+        "{}\nimport json, sys\na = json.load(sys.stdin)\nprint(verify(a['secret'], a['header'], a['body'].encode()))\n",
+        readme_snippet()
+    );
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    let input = json!({"secret": secret, "header": header, "body": body}).to_string();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[actix_web::test]
+async fn the_readme_snippet_verifies_a_real_delivery_and_refuses_another_secret() {
+    let app = TestApp::new().await;
+    let rx = Receiver::start().await;
+    let (_, secret) = endpoint(&app, &rx.url, "json", &["company.created"]).await;
+    let running = runner(&app.db, &Clock::system(), true);
+    let (token, mut c) = app.api_client("admin").await;
+    c.add_company(&token, "Zoë's Café").await;
+    let got = rx.wait_for(1).await;
+    let header = &got[0].headers["cairn-signature"];
+    assert_eq!(python_verifies(&secret, header, &got[0].body), "True");
+    assert_eq!(
+        python_verifies("whsec_other", header, &got[0].body),
+        "False"
+    );
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}
