@@ -348,6 +348,12 @@ pub async fn redeliver(
     if !row(&tx, d.endpoint_id).await?.active {
         return Err(disabled());
     }
+    if d.status == deliver::PENDING {
+        return Err(AppError::Conflict {
+            message: "This delivery is queued already.".into(),
+            fields: FieldErrors::new(),
+        });
+    }
     webhook_delivery::Entity::update_many()
         .col_expr(
             webhook_delivery::Column::Status,
