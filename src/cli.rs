@@ -222,7 +222,12 @@ async fn serve(config: Config) -> Result<(), Failure> {
             workers,
             ..Default::default()
         };
-        jobs::Runner::new(db.clone(), jobs::kinds::registry_with(mail_env), options).start()
+        let hooks = Arc::new(crate::domain::webhooks::Env::new(
+            config.webhooks_allow_private,
+            &config.base_url,
+        ));
+        let registry = jobs::kinds::registry_with(mail_env, hooks);
+        jobs::Runner::new(db.clone(), registry, options).start()
     });
     let bind = config.bind;
     let state = web::Data::new(AppState {

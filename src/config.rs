@@ -49,6 +49,15 @@ pub struct Settings {
     /// Settings → Email.
     #[arg(long, env = "CAIRN_MAIL_FROM", global = true)]
     pub mail_from: Option<String>,
+    /// Let outbound webhooks reach loopback, private, link-local and metadata addresses
+    /// (`true` for a receiver on the LAN; refused by default against SSRF).
+    #[arg(
+        long,
+        env = "CAIRN_WEBHOOKS_ALLOW_PRIVATE",
+        default_value = "false",
+        global = true
+    )]
+    pub webhooks_allow_private: String,
 }
 
 /// Validated settings.
@@ -64,6 +73,8 @@ pub struct Config {
     pub job_workers: usize,
     /// Email settings from the environment (each overrides Settings → Email).
     pub mail: crate::mail::Env,
+    /// `CAIRN_WEBHOOKS_ALLOW_PRIVATE`: webhooks may reach private addresses.
+    pub webhooks_allow_private: bool,
 }
 
 /// A setting that cannot be used, named so the operator knows what to fix.
@@ -158,6 +169,16 @@ impl Settings {
                 ));
             }
         };
+        let webhooks_allow_private = match self.webhooks_allow_private.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" | "" => false,
+            other => {
+                return Err(bad(
+                    "CAIRN_WEBHOOKS_ALLOW_PRIVATE",
+                    format!("'{other}' is not true or false"),
+                ));
+            }
+        };
         let mail = crate::mail::Env::from_settings(
             self.smtp_url.as_deref(),
             self.mail_from.as_deref(),
@@ -174,6 +195,7 @@ impl Settings {
             log: self.log.clone(),
             behind_proxy: self.behind_proxy,
             job_workers,
+            webhooks_allow_private,
         })
     }
 }
@@ -202,6 +224,7 @@ impl Config {
             behind_proxy: false,
             job_workers: crate::jobs::worker::DEFAULT_WORKERS,
             mail: crate::mail::Env::default(),
+            webhooks_allow_private: false,
         }
     }
 }

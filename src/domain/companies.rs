@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::records::{self, Fields, Join, Kind, ListQuery, SortKey};
-use crate::domain::{Action, Actor, Page, audit, normalise, now};
+use crate::domain::{Action, Actor, Page, audit, normalise, now, webhooks};
 use crate::entities::{company, contact};
 
 mod list;
@@ -218,7 +218,9 @@ pub async fn create(db: &Db, actor: &Actor, input: &CompanyInput) -> Result<Comp
     }
     audit::record(&tx, Some(actor), "create", "company", id, None).await?;
     let company: Company = records::get_in(&tx, id).await?;
+    let hooked = webhooks::emit_about(db, &tx, "company", "created", &company).await?;
     tx.commit().await?;
+    webhooks::wake_if(hooked);
     Ok(company)
 }
 
@@ -242,7 +244,7 @@ pub async fn update(
     let visible = crate::domain::access::visible(db, actor).await?;
     let tx = db.write.begin().await?;
     write_update(&tx, id, v, visible).await?;
-    records::updated(tx, actor, &current).await
+    records::updated(db, tx, actor, &current).await
 }
 
 /// Stores validated values (and tags, when given) on company `id`, inside `tx`.
@@ -338,7 +340,8 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64
             .exec(&tx)
             .await?;
     }
-    crate::domain::trash::trash_in::<crate::domain::trash::Companies>(
+    let hooked = crate::domain::trash::trash_in::<crate::domain::trash::Companies>(
+        db,
         &tx,
         actor,
         id,
@@ -346,6 +349,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64
     )
     .await?;
     tx.commit().await?;
+    webhooks::wake_if(hooked);
     db.forget_task_counts();
     Ok(shown)
 }

@@ -354,7 +354,7 @@ pub async fn update(
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id), visible).await?;
     write_update(&tx, id, &v, known).await?;
-    records::updated(tx, actor, &current).await
+    records::updated(db, tx, actor, &current).await
 }
 
 /// The contact's columns from its checked values, as an insert and an update both set

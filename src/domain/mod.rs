@@ -40,6 +40,7 @@ pub mod trash;
 pub mod two_factor;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};

@@ -56,6 +56,8 @@ pub enum Action {
     Jobs,
     /// SMTP settings, the test message, the outbox and held mail.
     EmailSettings,
+    /// Outbound webhook endpoints, their delivery log, test events and redelivery.
+    Webhooks,
     /// The first steps after setup (demo data, dismissing them).
     Onboarding,
 }
@@ -95,6 +97,7 @@ pub const fn grants(action: Action) -> [Scope; 4] {
         Action::AuditLog => [All, No, No, No],
         Action::Jobs => [All, No, No, No],
         Action::EmailSettings => [All, No, No, No],
+        Action::Webhooks => [All, No, No, No],
         Action::Onboarding => [All, No, No, No],
     }
 }

@@ -58,6 +58,8 @@ pub struct Db {
     pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
     /// Whether reps see only their own records (`access`; read at most every 2 s).
     pub access_cache: Arc<crate::domain::access::RuleCache>,
+    /// The active webhook endpoints and what they subscribed to (5 s; `webhooks::emit`).
+    pub webhooks: Arc<TtlCache<(), Arc<Vec<crate::domain::webhooks::Subscriber>>>>,
 }
 
 impl Db {
@@ -77,6 +79,7 @@ impl Db {
             task_boards: Arc::new(CounterCache::new(TASK_BOARD_ENTRIES)),
             org_cache: Arc::default(),
             access_cache: Arc::default(),
+            webhooks: Arc::default(),
         })
     }
 

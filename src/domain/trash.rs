@@ -22,7 +22,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-use crate::domain::{Action, Actor, Db, audit, now};
+use crate::domain::{Action, Actor, Db, audit, now, webhooks};
 use crate::entities::{task, user};
 use crate::error::AppError;
 
@@ -185,18 +185,22 @@ async fn live_owner<T: Trashable>(
     row.ok_or_else(|| AppError::not_found(T::BIN.title()))
 }
 
-/// Moves record `id` to the trash inside `tx`, if `actor` may delete it; audited.
+/// Moves record `id` to the trash inside `tx`, if `actor` may delete it; audited, and
+/// its `.deleted` webhook event queued (with the record as it was). Returns how many
+/// deliveries were queued (`webhooks::wake_if` after the commit).
 pub async fn trash_in<T: Trashable>(
+    db: &Db,
     tx: &impl ConnectionTrait,
     actor: &Actor,
     id: i64,
     detail: Option<serde_json::Value>,
-) -> Result<(), AppError> {
+) -> Result<usize, AppError> {
     actor.require(Action::DeleteRecords)?;
     let owner = live_owner::<T>(tx, id).await?;
     if !may_delete(actor, owner) {
         return Err(forbidden(actor, T::BIN));
     }
+    let hooked = webhooks::emit_record(db, tx, T::BIN.entity(), "deleted", id).await?;
     let moved = T::Entity::update_many()
         .col_expr(T::DELETED_AT, Expr::value(now()))
         .col_expr(T::DELETED_BY, Expr::value(actor.id))
@@ -208,7 +212,8 @@ pub async fn trash_in<T: Trashable>(
         return Err(AppError::not_found(T::BIN.title()));
     }
     mark_tasks(tx, T::BIN.task_link().eq(id), true).await?;
-    audit::record(tx, Some(actor), "delete", T::BIN.entity(), id, detail).await
+    audit::record(tx, Some(actor), "delete", T::BIN.entity(), id, detail).await?;
+    Ok(hooked)
 }
 
 /// Moves record `id` to the trash in a transaction of its own.
@@ -217,8 +222,9 @@ pub async fn trash<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), 
     let tx = db.write.begin().await?;
     // A record the rep may not see is "not found" here too, not "not yours".
     crate::domain::access::check(db, &tx, actor, T::BIN.table(), id, T::BIN.title()).await?;
-    trash_in::<T>(&tx, actor, id, None).await?;
+    let hooked = trash_in::<T>(db, &tx, actor, id, None).await?;
     tx.commit().await?;
+    webhooks::wake_if(hooked);
     db.forget_task_counts();
     Ok(())
 }

@@ -91,3 +91,5 @@ pub mod task;
 pub mod two_factor;
 pub mod user;
 pub mod view_default;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::registry::{Ctx, JobError, Registry};
 use super::{admin, schedule};
-use crate::domain::Db;
+use crate::domain::{Db, webhooks};
 use crate::error::AppError;
 use crate::mail;
 
@@ -33,11 +33,15 @@ pub const AUDIT_PURGE_HOUR: u32 = 5;
 /// Every kind this product has, with its handler; email takes its SMTP settings from
 /// Settings → Email only (no environment), as in tests.
 pub fn registry() -> Registry {
-    registry_with(Arc::new(mail::Env::default()))
+    registry_with(
+        Arc::new(mail::Env::default()),
+        Arc::new(webhooks::Env::default()),
+    )
 }
 
-/// Every kind, with `mail` (the environment's email settings) for `email.send`.
-pub fn registry_with(mail: Arc<mail::Env>) -> Registry {
+/// Every kind, with `mail` (the environment's email settings) for `email.send` and
+/// `hooks` (the HTTP client and its address guard) for `webhook.deliver`.
+pub fn registry_with(mail: Arc<mail::Env>, hooks: Arc<webhooks::Env>) -> Registry {
     let mut r = Registry::new();
     r.register(NOOP, noop)
         .register(CLEANUP, cleanup)
@@ -45,6 +49,7 @@ pub fn registry_with(mail: Arc<mail::Env>) -> Registry {
         .register(AUDIT_PURGE, audit_purge);
     mail::job::register(&mut r, mail);
     crate::domain::tasks::notices::register(&mut r);
+    webhooks::register(&mut r, hooks);
     r
 }
 

@@ -51,6 +51,12 @@ pub enum Content {
     },
     /// A password reset link, valid `minutes`.
     PasswordReset { token: String, minutes: i64 },
+    /// An outbound webhook endpoint was disabled after failing for a day.
+    WebhookDisabled {
+        endpoint_id: i64,
+        url: String,
+        reason: String,
+    },
 }
 
 /// What a link's secret becomes once the message no longer needs it.
@@ -120,6 +126,12 @@ pair!(
     "email/invite.txt"
 );
 pair!(
+    HookHtml,
+    HookText,
+    "email/webhook_disabled.html",
+    "email/webhook_disabled.txt"
+);
+pair!(
     ResetHtml,
     ResetText,
     "email/password_reset.html",
@@ -147,6 +159,7 @@ impl Content {
                 format!("{invited_by} invited you to {org}'s Cairn")
             }
             Content::PasswordReset { .. } => "Reset your password".to_string(),
+            Content::WebhookDisabled { url, .. } => format!("Webhook disabled: {url}"),
         };
         let line = format!("[{org}] {what}");
         // One line, of a length every server takes.
@@ -169,6 +182,7 @@ impl Content {
             Content::Digest { .. } => both(DigestHtml { f, c }, DigestText { f, c }),
             Content::Invite { .. } => both(InviteHtml { f, c }, InviteText { f, c }),
             Content::PasswordReset { .. } => both(ResetHtml { f, c }, ResetText { f, c }),
+            Content::WebhookDisabled { .. } => both(HookHtml { f, c }, HookText { f, c }),
         }
     }
 

@@ -153,6 +153,7 @@ pub mod gate {
         AuditLog,
         Jobs,
         EmailSettings,
+        Webhooks,
         Onboarding
     );
 }

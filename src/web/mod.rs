@@ -20,7 +20,7 @@ use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
     invites, jobs, login, organisation, password_reset, pick, pipelines, records, search, setup,
-    sso, tags, tasks, tokens, trash, two_factor, users, views, welcome,
+    sso, tags, tasks, tokens, trash, two_factor, users, views, webhooks, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -375,6 +375,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/stages/{id}/delete",
                 web::post().to(pipelines::delete_stage),
+            )
+            .route("/webhooks", web::get().to(webhooks::index))
+            .route("/webhooks", web::post().to(webhooks::create))
+            .route("/webhooks/new", web::get().to(webhooks::new))
+            .route("/webhooks/{id}", web::get().to(webhooks::show))
+            .route("/webhooks/{id}", web::post().to(webhooks::update))
+            .route("/webhooks/{id}/delete", web::post().to(webhooks::delete))
+            .route("/webhooks/{id}/enable", web::post().to(webhooks::enable))
+            .route("/webhooks/{id}/test", web::post().to(webhooks::test))
+            .route(
+                "/webhooks/deliveries/{id}/redeliver",
+                web::post().to(webhooks::redeliver),
             )
             .route("/trash", web::get().to(trash::index))
             .route("/trash/{kind}/{id}/restore", web::post().to(trash::restore))

@@ -59,6 +59,8 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<two_factor::Entity>(),
         entry::<user::Entity>(),
         entry::<view_default::Entity>(),
+        entry::<webhook_delivery::Entity>(),
+        entry::<webhook_endpoint::Entity>(),
     ]
 }
 
@@ -216,6 +218,16 @@ async fn seed_settings(
     cairn::jobs::kinds::ensure_recurring(&app.db)
         .await
         .expect("schedule the nightly clean-up job");
+
+    // A webhook endpoint for deals, so the deal below queues a delivery.
+    let hook = cairn::domain::webhooks::endpoints::EndpointInput {
+        url: "https://example.com/hook".into(),
+        kind: "json".into(),
+        events: vec!["deal.created".into()],
+    };
+    cairn::domain::webhooks::endpoints::create(&app.db, admin, &hook)
+        .await
+        .expect("add a webhook endpoint");
 
     // Notification preferences, and a deal handed to a rep, which emails them (outbox).
     cairn::mail::prefs::save(&app.db, admin, &Default::default())

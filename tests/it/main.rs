@@ -87,4 +87,8 @@ mod trash;
 mod trash_page;
 mod trash_reads;
 mod views;
+mod webhooks_delivery;
+mod webhooks_pages;
+mod webhooks_receiver;
+mod webhooks_ssrf;
 mod welcome;

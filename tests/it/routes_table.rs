@@ -307,6 +307,16 @@ pub const ROUTES: &[Route] = &[
     // An empty form keeps single sign-on off.
     r("GET", "/settings/sign-in", Can(OrgSettings), NO, ""),
     r("POST", "/settings/sign-in", Can(OrgSettings), NO, ""),
+    // An empty URL is refused, so no endpoint is made for the other routes' writes.
+    r("GET", "/settings/webhooks", Can(Webhooks), NO, ""),
+    r("POST", "/settings/webhooks", Can(Webhooks), NO, "url=&kind=json&events=contact.created"),
+    r("GET", "/settings/webhooks/new", Can(Webhooks), NO, ""),
+    r("GET", "/settings/webhooks/{id}", Can(Webhooks), Missing, ""),
+    r("POST", "/settings/webhooks/{id}", Can(Webhooks), Missing, "url=&kind=json"),
+    r("POST", "/settings/webhooks/{id}/delete", Can(Webhooks), Missing, ""),
+    r("POST", "/settings/webhooks/{id}/enable", Can(Webhooks), Missing, ""),
+    r("POST", "/settings/webhooks/{id}/test", Can(Webhooks), Missing, ""),
+    r("POST", "/settings/webhooks/deliveries/{id}/redeliver", Can(Webhooks), Missing, ""),
     r("GET", "/settings/tokens", Can(ManageTokens), NO, ""),
     r("POST", "/settings/tokens/{id}/revoke", Others(ManageTokens), Token, ""),
     r("GET", "/settings/pipelines", Can(ManagePipelines), NO, ""),

@@ -57,6 +57,9 @@ pub const ACTIONS: &[&str] = &[
     "reopen",
     "retry",
     "retry_dead",
+    "enable",
+    "disable",
+    "redeliver",
 ];
 
 /// The kinds of record the log names, offered by the page's filter.
@@ -76,6 +79,8 @@ pub const ENTITIES: &[&str] = &[
     "settings",
     "job",
     "audit_log",
+    "webhook_endpoint",
+    "webhook_delivery",
 ];
 
 /// A list request as it arrives (query string), every value still text; the OpenAPI

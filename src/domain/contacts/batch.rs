@@ -14,7 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Contact, Valid, active_model, build, company_in, duplicate_email};
 use crate::domain::Actor;
 use crate::domain::Db;
-use crate::domain::{normalise, tags};
+use crate::domain::{normalise, tags, webhooks};
 use crate::entities::{audit_log, company, contact, contact_tag, tag};
 use crate::error::AppError;
 
@@ -237,9 +237,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
     contact_tag::Entity::insert_many(links)
         .exec_without_returning(&tx)
         .await?;
-    tx.commit().await?;
-
-    Ok(jobs
+    let results: Vec<Result<Contact, AppError>> = jobs
         .iter()
         .zip(outcome)
         .zip(companies)
@@ -250,5 +248,12 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
             }
             None => Err(duplicate_email()),
         })
-        .collect())
+        .collect();
+    let mut hooked = 0;
+    for contact in results.iter().flatten() {
+        hooked += webhooks::emit_about(db, &tx, "contact", "created", contact).await?;
+    }
+    tx.commit().await?;
+    webhooks::wake_if(hooked);
+    Ok(results)
 }

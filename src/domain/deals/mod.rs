@@ -151,7 +151,7 @@ impl Card {
     }
 }
 
-async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Deal>, AppError> {
+pub(crate) async fn get_in(conn: &impl ConnectionTrait, id: i64) -> Result<Option<Deal>, AppError> {
     reads::deal_by_id(conn, id, Visible::All).await
 }
 

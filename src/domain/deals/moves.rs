@@ -99,8 +99,34 @@ pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
     let detail = crate::domain::audit::changes(&current, &deal);
     crate::domain::audit::record(&tx, Some(actor), "move", "deal", id, detail).await?;
+    let hooked = if changed_stage {
+        moved_events(db, &tx, &deal).await?
+    } else {
+        0
+    };
     tx.commit().await?;
+    crate::domain::webhooks::wake_if(hooked);
     Ok(deal)
+}
+
+/// A deal that changed stage: `deal.stage_changed`, and `deal.won` or `deal.lost` when
+/// its new stage is one.
+async fn moved_events(
+    db: &Db,
+    conn: &impl ConnectionTrait,
+    deal: &Deal,
+) -> Result<usize, AppError> {
+    use crate::domain::webhooks::{EventType, emit_kind};
+    let mut hooked = emit_kind(db, conn, EventType::DealStageChanged, deal).await?;
+    let closed = match deal.stage_kind.as_str() {
+        "won" => Some(EventType::DealWon),
+        "lost" => Some(EventType::DealLost),
+        _ => None,
+    };
+    if let Some(kind) = closed {
+        hooked += emit_kind(db, conn, kind, deal).await?;
+    }
+    Ok(hooked)
 }
 
 /// The stage a move goes to (one of the deal's pipeline's) and its lost reason, checked.

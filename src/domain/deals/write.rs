@@ -13,7 +13,9 @@ use sea_orm::{
 use serde_json::Value;
 
 use crate::domain::Db;
-use crate::domain::{Action, Actor, FieldErrorsExt, audit, clean, custom_fields, has_control, now};
+use crate::domain::{
+    Action, Actor, FieldErrorsExt, audit, clean, custom_fields, has_control, now, webhooks,
+};
 use crate::entities::{company, contact, deal, deal_contact, deal_stage_change, user};
 use crate::error::{AppError, FieldErrors};
 
@@ -424,8 +426,9 @@ pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, A
     audit::record(&tx, Some(actor), "create", "deal", id, None).await?;
     let mailed = tell_owner(&tx, actor, id, title, owner, 1).await?;
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
+    let hooked = webhooks::emit_about(db, &tx, "deal", "created", &deal).await?;
     tx.commit().await?;
-    if mailed {
+    if mailed || hooked > 0 {
         crate::jobs::wake();
     }
     Ok(deal)
@@ -569,8 +572,9 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
     let detail = audit::changes(&current, &deal);
     audit::record(&tx, Some(actor), "update", "deal", id, detail).await?;
+    let hooked = webhooks::emit_about(db, &tx, "deal", "updated", &deal).await?;
     tx.commit().await?;
-    if mailed {
+    if mailed || hooked > 0 {
         crate::jobs::wake();
     }
     Ok(deal)

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::{Kind, ListQuery, Record, filters, reads};
 use crate::domain::trash::{Bin, mark_tasks};
-use crate::domain::{Actor, Db, now};
+use crate::domain::{Actor, Db, now, webhooks};
 use crate::entities::{audit_log, tag, user};
 use crate::error::AppError;
 
@@ -286,6 +286,12 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
     };
     let affected = audit(&tx, actor, R::KIND, req.selection, action, detail).await?;
     let ids = reads::ids(R::KIND, condition(&tx, req.selection));
+    let what = if owner.is_some() {
+        "updated"
+    } else {
+        "deleted"
+    };
+    let events = webhooks::Many::start(db, &tx, R::KIND.entity, what, &ids).await?;
     let changed = match owner {
         Some(o) => {
             R::Entity::update_many()
@@ -317,7 +323,12 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
             "bulk: audited {affected}, changed {changed}"
         )));
     }
+    let hooked = match events {
+        Some(events) => events.finish(db, &tx).await?,
+        None => 0,
+    };
     tx.commit().await?;
+    webhooks::wake_if(hooked);
     if owner.is_none() {
         db.forget_task_counts();
     }
@@ -349,6 +360,8 @@ async fn apply_tag<R: Record>(db: &Db, actor: &Actor, req: &Request<'_>) -> Resu
     let detail = Expr::val(serde_json::json!({"tag": tag.name}).to_string());
     let action = if tagging { "bulk_tag" } else { "bulk_untag" };
     let selected = audit(&tx, actor, R::KIND, req.selection, action, detail).await?;
+    let ids = reads::ids(R::KIND, condition(&tx, req.selection));
+    let events = webhooks::Many::start(db, &tx, R::KIND.entity, "updated", &ids).await?;
     if tagging {
         link_tag::<R>(&tx, tag.id, condition(&tx, req.selection)).await?;
     } else {
@@ -359,7 +372,12 @@ async fn apply_tag<R: Record>(db: &Db, actor: &Actor, req: &Request<'_>) -> Resu
             .exec(&tx)
             .await?;
     }
+    let hooked = match events {
+        Some(events) => events.finish(db, &tx).await?,
+        None => 0,
+    };
     tx.commit().await?;
+    webhooks::wake_if(hooked);
     Ok(selected)
 }
 

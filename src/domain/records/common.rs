@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use sea_orm::DatabaseTransaction;
 
 use crate::domain::records::{OwnedInput, Record, SortKey};
-use crate::domain::{Actor, Db, FieldErrorsExt, audit};
+use crate::domain::{Actor, Db, FieldErrorsExt, audit, webhooks};
 use crate::error::{AppError, FieldErrors};
 
 /// Declares a record type's struct with the fields every record type's has after its own:
@@ -194,8 +194,9 @@ impl Overlay {
 }
 
 /// The end of every record update: the record read back inside `tx`, the audit row with
-/// what changed since `before`, the commit.
+/// what changed since `before`, the webhook event, the commit.
 pub async fn updated<R: Record + serde::Serialize>(
+    db: &Db,
     tx: DatabaseTransaction,
     actor: &Actor,
     before: &R,
@@ -204,6 +205,8 @@ pub async fn updated<R: Record + serde::Serialize>(
     let after: R = super::get_in(&tx, id).await?;
     let detail = audit::changes(before, &after);
     audit::record(&tx, Some(actor), "update", R::KIND.entity, id, detail).await?;
+    let hooked = webhooks::emit_about(db, &tx, R::KIND.entity, "updated", &after).await?;
     tx.commit().await?;
+    webhooks::wake_if(hooked);
     Ok(after)
 }

@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::de::DeserializeOwned;
 
 use super::{Fields, OwnedInput, Record, get, get_in};
-use crate::domain::{Action, Actor, Db, audit};
+use crate::domain::{Action, Actor, Db, audit, webhooks};
 use crate::error::AppError;
 
 /// A record type that can be merged.
@@ -90,6 +90,8 @@ pub async fn merge<R: Mergeable>(
     custom.extend(survivor.custom().clone());
     let valid = R::check(db, actor, &input, current_owner, &custom).await?;
     let tx = db.write.begin().await?;
+    // The other record's `.deleted` event carries it as it was, read before it goes.
+    let mut hooked = webhooks::emit_record(db, &tx, entity, "deleted", lose).await?;
     // Links move first, then the other record goes (which frees its unique values).
     move_tags::<R>(&tx, keep, lose).await?;
     R::move_links(&tx, keep, lose).await?;
@@ -110,7 +112,9 @@ pub async fn merge<R: Mergeable>(
         Some(serde_json::Value::Object(detail)),
     )
     .await?;
+    hooked += webhooks::emit_record(db, &tx, entity, "updated", keep).await?;
     tx.commit().await?;
+    webhooks::wake_if(hooked);
     // Read as the actor sees it: a link they may not see stays unnamed.
     get(db, actor, keep).await
 }

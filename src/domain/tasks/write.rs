@@ -10,7 +10,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{NOTES_MAX, PRIORITIES, TITLE_MAX, Task, due, get_in, may_edit, notices, shown_in};
-use crate::domain::{Action, Actor, Db, FieldErrorsExt, access, audit, double_option, now};
+use crate::domain::{
+    Action, Actor, Db, FieldErrorsExt, access, audit, double_option, now, webhooks,
+};
 use crate::entities::{activity, company, contact, deal, task, user};
 use crate::error::{AppError, FieldErrors};
 
@@ -337,8 +339,9 @@ pub async fn create(db: &Db, actor: &Actor, input: &TaskInput) -> Result<Task, A
         .await?
         .ok_or_else(|| AppError::Internal("the new task vanished".into()))?;
     let queued = notices::on_save(&tx, actor, None, &task).await?;
+    let hooked = webhooks::emit_about(db, &tx, "task", "created", &task).await?;
     tx.commit().await?;
-    wake_if(queued);
+    wake_if(queued || hooked > 0);
     db.forget_task_counts();
     Ok(task)
 }
@@ -503,8 +506,9 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: TaskPatch) -> Result<Tas
     let detail = audit::changes(&task, &saved);
     audit::record(&tx, Some(actor), "update", "task", id, detail).await?;
     let queued = notices::on_save(&tx, actor, Some(&task), &saved).await?;
+    let hooked = webhooks::emit_about(db, &tx, "task", "updated", &saved).await?;
     tx.commit().await?;
-    wake_if(queued);
+    wake_if(queued || hooked > 0);
     db.forget_task_counts();
     Ok(saved)
 }
@@ -543,8 +547,9 @@ pub async fn set_done(db: &Db, actor: &Actor, id: i64, done: bool) -> Result<Tas
     // A reopened task's reminder, if its due is still ahead (completing needs nothing:
     // the reminder sees the task done when it runs).
     let queued = !done && notices::on_save(&tx, actor, Some(&task), &saved).await?;
+    let hooked = webhooks::emit_about(db, &tx, "task", "updated", &saved).await?;
     tx.commit().await?;
-    wake_if(queued);
+    wake_if(queued || hooked > 0);
     db.forget_task_counts();
     Ok(saved)
 }
@@ -563,7 +568,9 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Task, AppError> {
         Some(serde_json::json!({"title": task.title, "assignee_id": task.assignee_id})),
     )
     .await?;
+    let hooked = webhooks::emit_about(db, &tx, "task", "deleted", &task).await?;
     tx.commit().await?;
+    wake_if(hooked > 0);
     db.forget_task_counts();
     Ok(task)
 }

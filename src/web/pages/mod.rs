@@ -29,6 +29,7 @@ pub mod trash;
 pub mod two_factor;
 pub mod users;
 pub mod views;
+pub mod webhooks;
 pub mod welcome;
 
 use actix_session::Session;
