@@ -41,6 +41,13 @@ pub enum Content {
         overdue: Vec<TaskLine>,
         today: Vec<TaskLine>,
     },
+    /// A web form's submission, to the owner of the contact it made or updated.
+    FormSubmitted {
+        form: String,
+        contact_id: i64,
+        contact_name: String,
+        created: bool,
+    },
     /// An invitation to join; `token` is the link's secret (see `redacted`), `expires` the
     /// day it stops working, as written in the email.
     Invite {
@@ -114,6 +121,12 @@ pair!(
     "email/digest.txt"
 );
 pair!(
+    FormHtml,
+    FormText,
+    "email/form_submitted.html",
+    "email/form_submitted.txt"
+);
+pair!(
     InviteHtml,
     InviteText,
     "email/invite.html",
@@ -147,6 +160,9 @@ impl Content {
                 format!("{invited_by} invited you to {org}'s Cairn")
             }
             Content::PasswordReset { .. } => "Reset your password".to_string(),
+            Content::FormSubmitted {
+                form, contact_name, ..
+            } => format!("{form}: {contact_name}"),
         };
         let line = format!("[{org}] {what}");
         // One line, of a length every server takes.
@@ -169,6 +185,7 @@ impl Content {
             Content::Digest { .. } => both(DigestHtml { f, c }, DigestText { f, c }),
             Content::Invite { .. } => both(InviteHtml { f, c }, InviteText { f, c }),
             Content::PasswordReset { .. } => both(ResetHtml { f, c }, ResetText { f, c }),
+            Content::FormSubmitted { .. } => both(FormHtml { f, c }, FormText { f, c }),
         }
     }
 

@@ -39,6 +39,8 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<deal::Entity>(),
         entry::<deal_contact::Entity>(),
         entry::<deal_stage_change::Entity>(),
+        entry::<form::Entity>(),
+        entry::<form_submission::Entity>(),
         entry::<invite::Entity>(),
         entry::<job::Entity>(),
         entry::<login_attempt::Entity>(),

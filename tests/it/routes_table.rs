@@ -367,9 +367,13 @@ pub fn declared() -> Vec<(String, String)> {
         } else if let Some(p) = rest.strip_prefix(".route(\"") {
             let path = string_at(code.len() - p.len());
             let after = &p[path.len()..];
+            // `web::get()`, or `web::method(Method::OPTIONS)` for methods without one.
             let method = after
                 .strip_prefix("\",web::")
-                .and_then(|m| m.split("()").next())
+                .and_then(|m| match m.strip_prefix("method(Method::") {
+                    Some(named) => named.split(')').next(),
+                    None => m.split("()").next(),
+                })
                 .expect("a .route(path, web::METHOD()…)");
             found.push((method.to_uppercase(), format!("{}{path}", prefix(&scopes))));
         } else if let Some((path, d)) = &resource
