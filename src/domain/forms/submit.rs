@@ -228,6 +228,8 @@ fn over(mut input: ContactInput, tags: &[String], form: &Form, sent: &Sent) -> C
         match f.key.as_str() {
             "first_name" => input.first_name = v,
             "last_name" => input.last_name = v,
+            // The contact was found by it: its stored spelling stays.
+            "email" if input.email.is_some() => {}
             "email" => input.email = Some(v),
             "phone" => input.phone = Some(v),
             "company" => input.company = Some(v),
