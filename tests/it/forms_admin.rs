@@ -214,3 +214,41 @@ async fn the_submission_log_shows_what_was_sent_and_what_came_of_it() {
     assert!(text.contains("Last name is required"), "the reason: {text}");
     assert!(text.contains("bo@example.com"), "what was sent: {text}");
 }
+
+#[actix_web::test]
+async fn a_form_must_ask_for_a_custom_field_every_contact_requires() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    cairn::domain::custom_fields::create(&app.db, &admin, "contact", "Budget", "text", &[], true)
+        .await
+        .expect("a required custom field");
+    let input = forms::FormInput {
+        name: "Short".into(),
+        source: "organic".into(),
+        owner_id: admin.id,
+        active: true,
+        ..Default::default()
+    };
+    let refused = forms::create(&app.db, &admin, &input).await;
+    let e = refused.expect_err("a form that could store no contact");
+    assert!(e.to_string().contains("Budget"), "{e}");
+    let with_it = forms::FormInput {
+        fields: vec![field("custom_fields.budget", "Budget", true)],
+        ..input
+    };
+    let f = forms::create(&app.db, &admin, &with_it)
+        .await
+        .expect("the form");
+    let mut c = app.client().await;
+    let sent = serde_json::json!({"email": "ana@example.com", "custom_fields.budget": "10k"});
+    let res = c
+        .submit_json(&f.public_key, "https://www.example.com", &sent)
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let token = app.api_user("manager").await;
+    let id = contact_with(&app, "ana@example.com")
+        .await
+        .expect("a contact");
+    let ana = c.get_json(&format!("/api/v1/contacts/{id}"), &token).await;
+    assert_eq!(ana["custom_fields"]["budget"], "10k", "{ana}");
+}

@@ -125,6 +125,24 @@ async fn check_fields(
             required,
         });
     }
+    // A contact without a required custom field cannot be stored: a form leaving one
+    // out would refuse every submission.
+    for def in crate::domain::custom_fields::defs(db, "contact").await? {
+        let key = format!("{}{}", super::CUSTOM_PREFIX, def.key);
+        if def.required
+            && !fields
+                .iter()
+                .any(|f: &FormField| f.key == key && f.required)
+        {
+            errors.set(
+                "fields",
+                format!(
+                    "“{}” is required on every contact: ask for it, required.",
+                    def.label
+                ),
+            );
+        }
+    }
     if !seen.contains("email") {
         fields.insert(
             0,

@@ -7,7 +7,10 @@ pub mod log;
 pub mod submit;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, EntityTrait, NotSet, QueryOrder, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Action, Actor, Db, audit, now, users};
@@ -138,7 +141,6 @@ pub async fn by_key(db: &Db, key: &str) -> Result<Option<Form>, AppError> {
     if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(None);
     }
-    use sea_orm::{ColumnTrait, QueryFilter};
     Ok(form::Entity::find()
         .filter(form::Column::PublicKey.eq(key))
         .one(&db.read)
