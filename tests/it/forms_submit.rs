@@ -233,3 +233,38 @@ async fn a_value_the_contact_rules_refuse_is_422_and_writes_no_contact() {
     assert_eq!(app.count("contacts").await, 0);
     assert_eq!(statuses(&app, f.id).await, ["rejected"]);
 }
+
+#[actix_web::test]
+async fn an_email_held_by_a_trashed_contact_is_kept_as_rejected_and_answered_as_accepted() {
+    let app = TestApp::new().await;
+    let olive = app.user("olive@example.com", "rep").await;
+    let token = app.api_user("admin").await;
+    let f = form_for(&app, &olive, |_| {}).await;
+    let mut c = app.client().await;
+    let id = c
+        .add_contact(&token, "Ana", "Silva", "ana@example.com")
+        .await;
+    c.trash("contacts", id, &token).await;
+    let sent = json!({"first_name": "Ana", "last_name": "Silva", "email": "Ana@example.com"});
+    let res = c
+        .submit_json(&f.public_key, "https://www.example.com", &sent)
+        .await;
+    assert_eq!(res.status, 200, "the sender learns nothing: {}", res.text());
+    assert_eq!(
+        app.count_where("contacts", "").await,
+        1,
+        "no second contact"
+    );
+    assert_eq!(app.count("activities").await, 0, "no note");
+    let (rows, _) = cairn::domain::forms::log::page(
+        &app.db,
+        &app.user("a@example.com", "admin").await,
+        f.id,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(rows[0].status, "rejected");
+    let why = rows[0].reason.clone().unwrap_or_default();
+    assert!(why.contains("trash"), "the reason names the trash: {why}");
+}

@@ -68,6 +68,7 @@ pub const ENTITIES: &[&str] = &[
     "task",
     "tag",
     "custom_field",
+    "form",
     "pipeline",
     "stage",
     "saved_view",

@@ -83,12 +83,12 @@ async fn throttle(db: &Db, form_id: i64, ip: &str) -> Result<(), AppError> {
             .filter(form_submission::Column::Ip.eq(ip))
             .filter(form_submission::Column::ReceivedAt.gt(t - Duration::minutes(1)))
     };
-    if recent().count(&db.write).await? < PER_MINUTE {
+    if recent().count(&db.read).await? < PER_MINUTE {
         return Ok(());
     }
     let oldest = recent()
         .order_by_asc(form_submission::Column::ReceivedAt)
-        .one(&db.write)
+        .one(&db.read)
         .await?
         .map(|s| s.received_at)
         .unwrap_or(t);
