@@ -268,3 +268,35 @@ async fn an_email_held_by_a_trashed_contact_is_kept_as_rejected_and_answered_as_
     let why = rows[0].reason.clone().unwrap_or_default();
     assert!(why.contains("trash"), "the reason names the trash: {why}");
 }
+
+#[actix_web::test]
+async fn a_form_whose_owner_was_deactivated_answers_503_and_logs_why() {
+    let app = TestApp::new().await;
+    let olive = app.user("olive@example.com", "rep").await;
+    let f = form_for(&app, &olive, |_| {}).await;
+    cairn::domain::users::set_active(&app.db, None, olive.id, false)
+        .await
+        .expect("deactivate the owner");
+    let mut c = app.client().await;
+    let sent = json!({"first_name": "Ana", "last_name": "Silva", "email": "ana@example.com"});
+    let res = c
+        .submit_json(&f.public_key, "https://www.example.com", &sent)
+        .await;
+    assert_eq!(res.status, 503, "{}", res.text());
+    assert!(
+        !res.text().contains("owner"),
+        "the settings are not shown: {}",
+        res.text()
+    );
+    assert_eq!(app.count("contacts").await, 0);
+    let (rows, _) = cairn::domain::forms::log::page(
+        &app.db,
+        &app.user("a@example.com", "admin").await,
+        f.id,
+        None,
+    )
+    .await
+    .unwrap();
+    let why = rows[0].reason.clone().unwrap_or_default();
+    assert!(why.contains("owner_id"), "the log says why: {why}");
+}

@@ -55,10 +55,20 @@ pub async fn submit(db: &Db, form: &Form, sent: &Sent, ip: &str) -> Result<Accep
     }
     match outcome {
         Ok(()) => Ok(Accepted),
-        Err(e @ AppError::Validation { .. }) => {
-            let why = reason(e.fields().cloned().as_ref().unwrap_or(&FieldErrors::new()));
-            reject(db, form.id, &data, ip, &why).await?;
-            Err(e)
+        Err(AppError::Validation { message, fields }) => {
+            reject(db, form.id, &data, ip, &reason(&fields)).await?;
+            if fields
+                .keys()
+                .all(|k| form.fields.iter().any(|f| &f.key == k))
+            {
+                return Err(AppError::Validation { message, fields });
+            }
+            // Not the sender's doing: the form's settings no longer hold (its owner was
+            // deactivated, a field it asks for was removed). Kept for the admins, who
+            // read why in the log; the sender is not shown the settings.
+            Err(AppError::Unavailable(
+                "This form cannot take submissions until its settings are fixed.".into(),
+            ))
         }
         // The sender could do nothing about it (the email's contact is in the trash):
         // kept for the admins, and the sender is not told what the CRM holds.
