@@ -288,6 +288,13 @@ async fn a_form_whose_owner_was_deactivated_answers_503_and_logs_why() {
         "the settings are not shown: {}",
         res.text()
     );
+    let fields = [
+        ("first_name", "Bo"),
+        ("last_name", "B"),
+        ("email", "bo@example.com"),
+    ];
+    let page = c.submit_form(&f.public_key, &fields).await;
+    assert_eq!(page.status, 503, "a page too: {}", page.text());
     assert_eq!(app.count("contacts").await, 0);
     let (rows, _) = cairn::domain::forms::log::page(
         &app.db,

@@ -122,7 +122,7 @@ pub async fn submit(
         Ok(_) if json => HttpResponse::Ok().json(serde_json::json!({"ok": true})),
         Ok(form) => thanked(&form)?,
         Err(e) if json => e.error_response(),
-        Err(e) => refused(&e)?,
+        Err(e) => refused(e)?,
     };
     Ok(with_cors(res, origin))
 }
@@ -218,10 +218,11 @@ fn thanked(form: &Form) -> Result<HttpResponse, AppError> {
 }
 
 /// A refused form post as a page that says what to fix (never the thank-you page).
-fn refused(e: &AppError) -> Result<HttpResponse, AppError> {
+/// Errors on our side go to the error page (`web::errors`).
+fn refused(e: AppError) -> Result<HttpResponse, AppError> {
     let status = e.status_code();
     if status.is_server_error() {
-        return Err(AppError::Internal(e.to_string()));
+        return Err(e);
     }
     let none = FieldErrors::new();
     let page = Refused {
@@ -231,7 +232,7 @@ fn refused(e: &AppError) -> Result<HttpResponse, AppError> {
         fields: e.fields().unwrap_or(&none),
     };
     let mut res = HttpResponse::build(status);
-    if let AppError::TooManyRequests { retry_after, .. } = e {
+    if let AppError::TooManyRequests { retry_after, .. } = &e {
         res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
     }
     html(res, &page)
