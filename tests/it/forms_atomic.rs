@@ -47,3 +47,30 @@ async fn a_submission_failing_after_its_contact_is_written_leaves_nothing_half_w
         "the failure is logged"
     );
 }
+
+#[actix_web::test]
+async fn two_submissions_racing_for_one_new_email_make_one_contact() {
+    use cairn::domain::forms::submit::{self, Sent};
+    let app = TestApp::new().await;
+    let olive = app.user("olive@example.com", "rep").await;
+    let f = form_for(&app, &olive, |_| {}).await;
+    let sent = |last: &str, email: &str| -> Sent {
+        [("first_name", "Ana"), ("last_name", last), ("email", email)]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .into()
+    };
+    let (one, two) = (
+        sent("First", "ana@example.com"),
+        sent("Second", "ANA@example.com"),
+    );
+    let (a, b) = tokio::join!(
+        submit::submit(&app.db, &f, &one, "10.0.0.1"),
+        submit::submit(&app.db, &f, &two, "10.0.0.2"),
+    );
+    assert!(a.is_ok() && b.is_ok(), "both are taken: {a:?} {b:?}");
+    assert_eq!(app.count("contacts").await, 1, "one contact for one email");
+    let mut got = statuses(&app, f.id).await;
+    got.sort();
+    assert_eq!(got, ["created", "updated"]);
+    assert_eq!(app.count("activities").await, 2, "a note for each");
+}
