@@ -446,3 +446,35 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppErro
     tx.commit().await?;
     Ok(activity)
 }
+
+/// A note on contact `contact_id` written by no user (a web form's submission), inside
+/// the caller's transaction, with its audit row from `ip`. The text is cut to the
+/// longest an activity holds.
+pub(crate) async fn note_in(
+    tx: &impl ConnectionTrait,
+    contact_id: i64,
+    body: &str,
+    ip: Option<&str>,
+) -> Result<i64, AppError> {
+    let t = now();
+    let body: String = body.chars().take(MAX_BODY).collect();
+    let id = activity::Entity::insert(activity::ActiveModel {
+        id: NotSet,
+        kind: Set("note".into()),
+        body: Set(body),
+        occurred_at: Set(t),
+        deal_id: Set(None),
+        contact_id: Set(Some(contact_id)),
+        company_id: Set(None),
+        author_id: Set(None),
+        created_at: Set(t),
+        version: Set(1),
+        edited_at: Set(None),
+    })
+    .exec(tx)
+    .await?
+    .last_insert_id;
+    let detail = serde_json::json!({"kind": "note", "contact": contact_id});
+    audit::record_as(tx, None, ip, "create", "activity", id, Some(detail)).await?;
+    Ok(id)
+}

@@ -168,6 +168,7 @@ impl From<&Contact> for ContactInput {
 }
 
 pub(crate) mod batch;
+pub(crate) mod intake;
 mod list;
 mod validate;
 

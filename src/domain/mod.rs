@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod custom_fields;
 pub mod deals;
 pub mod filters;
+pub mod forms;
 pub mod invites;
 pub mod markdown;
 pub mod onboarding;

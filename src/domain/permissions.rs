@@ -60,6 +60,8 @@ pub enum Action {
     Webhooks,
     /// The first steps after setup (demo data, dismissing them).
     Onboarding,
+    /// Web-to-lead forms and their submission logs.
+    ManageForms,
 }
 
 /// How far a grant reaches.
@@ -99,6 +101,7 @@ pub const fn grants(action: Action) -> [Scope; 4] {
         Action::EmailSettings => [All, No, No, No],
         Action::Webhooks => [All, No, No, No],
         Action::Onboarding => [All, No, No, No],
+        Action::ManageForms => [All, No, No, No],
     }
 }
 

@@ -71,6 +71,8 @@ pub mod custom_field;
 pub mod deal;
 pub mod deal_contact;
 pub mod deal_stage_change;
+pub mod form;
+pub mod form_submission;
 pub mod invite;
 pub mod job;
 pub mod login_attempt;

@@ -41,6 +41,13 @@ pub enum Content {
         overdue: Vec<TaskLine>,
         today: Vec<TaskLine>,
     },
+    /// A web form's submission, to the owner of the contact it made or updated.
+    FormSubmitted {
+        form: String,
+        contact_id: i64,
+        contact_name: String,
+        created: bool,
+    },
     /// An invitation to join; `token` is the link's secret (see `redacted`), `expires` the
     /// day it stops working, as written in the email.
     Invite {
@@ -120,6 +127,12 @@ pair!(
     "email/digest.txt"
 );
 pair!(
+    FormHtml,
+    FormText,
+    "email/form_submitted.html",
+    "email/form_submitted.txt"
+);
+pair!(
     InviteHtml,
     InviteText,
     "email/invite.html",
@@ -160,6 +173,9 @@ impl Content {
             }
             Content::PasswordReset { .. } => "Reset your password".to_string(),
             Content::WebhookDisabled { url, .. } => format!("Webhook disabled: {url}"),
+            Content::FormSubmitted {
+                form, contact_name, ..
+            } => format!("{form}: {contact_name}"),
         };
         let line = format!("[{org}] {what}");
         // One line, of a length every server takes.
@@ -183,6 +199,7 @@ impl Content {
             Content::Invite { .. } => both(InviteHtml { f, c }, InviteText { f, c }),
             Content::PasswordReset { .. } => both(ResetHtml { f, c }, ResetText { f, c }),
             Content::WebhookDisabled { .. } => both(HookHtml { f, c }, HookText { f, c }),
+            Content::FormSubmitted { .. } => both(FormHtml { f, c }, FormText { f, c }),
         }
     }
 

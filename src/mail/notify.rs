@@ -41,6 +41,16 @@ pub enum Notification<'a> {
         due_at: String,
         to: i64,
     },
+    /// A web form's submission made or updated a contact `to` owns; sent when the
+    /// form says so (its own setting, not the owner's notification choices).
+    FormSubmitted {
+        submission_id: i64,
+        form: String,
+        contact_id: i64,
+        contact_name: String,
+        created: bool,
+        to: i64,
+    },
     /// `date`: the recipient's day (YYYY-MM-DD), for the text and the key.
     Digest {
         to: i64,
@@ -56,6 +66,7 @@ impl Notification<'_> {
             Notification::DealAssigned { to, .. }
             | Notification::TaskAssigned { to, .. }
             | Notification::TaskDue { to, .. }
+            | Notification::FormSubmitted { to, .. }
             | Notification::Digest { to, .. } => *to,
         }
     }
@@ -76,6 +87,7 @@ impl Notification<'_> {
             Notification::TaskAssigned { .. } => p.task_assigned,
             Notification::TaskDue { .. } => p.task_due,
             Notification::Digest { .. } => p.daily_digest,
+            Notification::FormSubmitted { .. } => true,
         }
     }
 
@@ -106,6 +118,9 @@ impl Notification<'_> {
                 format!("task-due:{task_id}:{to}:{due_at}")
             }
             Notification::Digest { to, date, .. } => format!("digest:{to}:{date}"),
+            Notification::FormSubmitted {
+                submission_id, to, ..
+            } => format!("form-submitted:{submission_id}:{to}"),
         }
     }
 
@@ -139,6 +154,18 @@ impl Notification<'_> {
                 task_id,
                 title,
                 due,
+            },
+            Notification::FormSubmitted {
+                form,
+                contact_id,
+                contact_name,
+                created,
+                ..
+            } => Content::FormSubmitted {
+                form,
+                contact_id,
+                contact_name,
+                created,
             },
             Notification::Digest {
                 date,

@@ -51,7 +51,14 @@ pub async fn html_errors(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // Read what we need before routing: a clone of the request would make routing panic.
-    let browser = is_browser_path(req.path());
+    // A web form's endpoint answers JSON to a JSON sender, errors included.
+    let json_form = req.path().starts_with("/f/")
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+    let browser = is_browser_path(req.path()) && !json_form;
     let fragment = wants_fragment(req.request());
     let htmx = req.headers().contains_key("HX-Request");
     let here = req

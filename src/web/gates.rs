@@ -13,7 +13,7 @@ use crate::domain::Action::{self, *};
 use crate::web::auth::{CurrentUser, is_read};
 
 /// Path prefixes (whole segments) and the grant every write under them needs.
-const GATES: [(&str, Action); 15] = [
+const GATES: [(&str, Action); 16] = [
     ("/api/v1/pipelines", ManagePipelines),
     ("/api/v1/stages", ManagePipelines),
     ("/settings/audit", AuditLog),
@@ -21,6 +21,7 @@ const GATES: [(&str, Action); 15] = [
     ("/settings/sign-in", OrgSettings),
     ("/settings/organisation", OrgSettings),
     ("/settings/fields", ManageFields),
+    ("/settings/forms", ManageForms),
     ("/settings/jobs", Jobs),
     ("/settings/pipelines", ManagePipelines),
     ("/settings/stages", ManagePipelines),

@@ -13,14 +13,16 @@ pub mod input;
 pub mod middleware;
 pub mod pages;
 
+use actix_web::http::Method;
 use actix_web::web;
 
 use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    invites, jobs, login, organisation, password_reset, pick, pipelines, records, search, setup,
-    sso, tags, tasks, tokens, trash, two_factor, users, views, webhooks, welcome,
+    form_post, invites, jobs, login, organisation, password_reset, pick, pipelines, records,
+    search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views, web_forms, webhooks,
+    welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -305,6 +307,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/password/reset/{secret}",
         web::post().to(password_reset::reset),
     )
+    // A web form's public endpoint: posted from other sites, no session (see `form_post`).
+    .route("/f/{key}", web::post().to(form_post::submit))
+    .route(
+        "/f/{key}",
+        web::method(Method::OPTIONS).to(form_post::preflight),
+    )
     .route("/setup", web::get().to(setup::show))
     .route("/setup", web::post().to(setup::submit))
     // The first steps after setup (admins).
@@ -355,6 +363,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/fields/{id}", web::post().to(fields::update))
             .route("/fields/{id}/edit", web::get().to(fields::edit))
             .route("/fields/{id}/delete", web::post().to(fields::delete))
+            .route("/forms", web::get().to(web_forms::index))
+            .route("/forms", web::post().to(web_forms::create))
+            .route("/forms/new", web::get().to(web_forms::new))
+            .route("/forms/{id}", web::get().to(web_forms::edit))
+            .route("/forms/{id}", web::post().to(web_forms::update))
+            .route("/forms/{id}/delete", web::post().to(web_forms::delete))
+            .route(
+                "/forms/{id}/submissions",
+                web::get().to(web_forms::submissions),
+            )
             .route("/jobs", web::get().to(jobs::index))
             .route("/jobs/retry-dead", web::post().to(jobs::retry_dead))
             .route("/jobs/{id}/retry", web::post().to(jobs::retry))

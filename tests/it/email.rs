@@ -267,6 +267,12 @@ fn every_kind_of_message_renders_both_parts_with_the_organisation() {
             overdue: vec![line(1, "Late one")],
             today: vec![line(2, "Today's")],
         },
+        Content::FormSubmitted {
+            form: "Webinar <b>".into(),
+            contact_id: 10,
+            contact_name: "Ana <i>".into(),
+            created: true,
+        },
     ];
     let frame = Frame {
         org: "Acme & Co",

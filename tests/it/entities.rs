@@ -39,6 +39,8 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<deal::Entity>(),
         entry::<deal_contact::Entity>(),
         entry::<deal_stage_change::Entity>(),
+        entry::<form::Entity>(),
+        entry::<form_submission::Entity>(),
         entry::<invite::Entity>(),
         entry::<job::Entity>(),
         entry::<login_attempt::Entity>(),
@@ -107,6 +109,7 @@ async fn every_entity_reads_its_table() {
     seed_records(&mut c, &token).await;
     let rep = seed_settings(&app, &mut c, &token, &admin).await;
     seed_accounts(&app, &mut c, &admin, &rep).await;
+    seed_forms(&app, &admin).await;
     let mut failures = Vec::new();
     for (table, read) in entities() {
         match read(&app.db.read).await {
@@ -298,4 +301,21 @@ async fn seed_accounts(
         .sign_in("nobody@example.com", PASSWORD)
         .await;
     assert_ne!(refused.status, 303, "an unknown address signed in");
+}
+
+/// A web form and one submission to it.
+async fn seed_forms(app: &TestApp, admin: &Actor) {
+    use cairn::domain::forms::{self, FormInput, submit};
+    let input = FormInput {
+        name: "Seeded form".into(),
+        source: "organic".into(),
+        owner_id: admin.id,
+        active: true,
+        ..FormInput::default()
+    };
+    let form = forms::create(&app.db, admin, &input).await.expect("a form");
+    let sent: submit::Sent = [("email".to_string(), "seeded@example.com".to_string())].into();
+    submit::submit(&app.db, &form, &sent, "10.0.0.1")
+        .await
+        .expect("a submission");
 }

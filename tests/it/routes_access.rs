@@ -234,6 +234,10 @@ async fn call(
     let csrf = c.csrf.clone().unwrap_or_default();
     match route.method {
         "GET" => c.get(url).await,
+        "OPTIONS" => {
+            let req = TestRequest::default().method(Method::OPTIONS).uri(url);
+            c.send(req).await
+        }
         "DELETE" => {
             let req = TestRequest::delete()
                 .uri(url)
@@ -362,6 +366,7 @@ impl Fixtures {
             .replace("{secret}", &id)
             .replace("{name}", &id)
             .replace("{stage}", &id)
+            .replace("{key}", &id)
             .replace("{kind}", "contacts");
         let body = route
             .body
@@ -507,6 +512,17 @@ async fn settings_things(app: &TestApp, admin: &Actor, olive: &Actor, k: usize) 
         .await
         .unwrap();
     ids.push((Fx::Token, olive_token.id));
+    for (fx, name) in [(Fx::Form, "Kept"), (Fx::DoomedForm, "Doomed")] {
+        let input = cairn::domain::forms::FormInput {
+            name: format!("{name} form {k}"),
+            source: "organic".into(),
+            owner_id: olive.id,
+            active: true,
+            ..Default::default()
+        };
+        let f = cairn::domain::forms::create(&app.db, admin, &input).await;
+        ids.push((fx, f.expect("a form").id));
+    }
     ids
 }
 

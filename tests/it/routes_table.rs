@@ -46,6 +46,9 @@ pub enum Fx {
     DoomedStage,
     Field,
     DoomedField,
+    /// A web form, and one a route removes.
+    Form,
+    DoomedForm,
     Tag,
     User,
     Invite,
@@ -124,8 +127,9 @@ const fn r(
 use Action::*;
 use Fx::{
     Activity, Asset, Company, Contact, Deal, DoomedActivity, DoomedCompany, DoomedContact,
-    DoomedDeal, DoomedField, DoomedStage, DoomedTask, Field, Invite, Missing, Pipeline, Secret,
-    Stage, Tag, Task, Token, TrashedCompany, TrashedContact, TrashedDeal, User, View,
+    DoomedDeal, DoomedField, DoomedForm, DoomedStage, DoomedTask, Field, Form, Invite, Missing,
+    Pipeline, Secret, Stage, Tag, Task, Token, TrashedCompany, TrashedContact, TrashedDeal, User,
+    View,
 };
 use Need::{Can, Others, Public, SignedIn};
 const NO: Fx = Fx::None;
@@ -266,6 +270,8 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/password/reset/{secret}", Public, Secret, "password=a+long+enough+password"),
     r("GET", "/login/two-factor", Public, NO, ""),
     r("POST", "/login/two-factor", Public, NO, "code=000000"),
+    r("POST", "/f/{key}", Public, Missing, "email=a%40example.com"),
+    r("OPTIONS", "/f/{key}", Public, Missing, ""),
     r("GET", "/setup", Public, NO, ""),
     r("POST", "/setup", Public, NO, "email=late@example.com&name=Late&password=a+long+enough+password&password_confirm=a+long+enough+password"),
     // First steps after setup.
@@ -298,6 +304,13 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/settings/fields/{id}", Can(ManageFields), Field, "label=Renamed+$n"),
     r("GET", "/settings/fields/{id}/edit", Can(ManageFields), Field, ""),
     r("POST", "/settings/fields/{id}/delete", Can(ManageFields), DoomedField, ""),
+    r("GET", "/settings/forms", Can(ManageForms), NO, ""),
+    r("POST", "/settings/forms", Can(ManageForms), NO, "name=Form+$n&source=organic"),
+    r("GET", "/settings/forms/new", Can(ManageForms), NO, ""),
+    r("GET", "/settings/forms/{id}", Can(ManageForms), Form, ""),
+    r("POST", "/settings/forms/{id}", Can(ManageForms), Form, "name=Renamed+$n&source=organic"),
+    r("GET", "/settings/forms/{id}/submissions", Can(ManageForms), Form, ""),
+    r("POST", "/settings/forms/{id}/delete", Can(ManageForms), DoomedForm, ""),
     r("GET", "/settings/jobs", Can(Jobs), NO, ""),
     r("POST", "/settings/jobs/retry-dead", Can(Jobs), NO, ""),
     r("POST", "/settings/jobs/{id}/retry", Can(Jobs), Missing, ""),
@@ -377,9 +390,13 @@ pub fn declared() -> Vec<(String, String)> {
         } else if let Some(p) = rest.strip_prefix(".route(\"") {
             let path = string_at(code.len() - p.len());
             let after = &p[path.len()..];
+            // `web::get()`, or `web::method(Method::OPTIONS)` for methods without one.
             let method = after
                 .strip_prefix("\",web::")
-                .and_then(|m| m.split("()").next())
+                .and_then(|m| match m.strip_prefix("method(Method::") {
+                    Some(named) => named.split(')').next(),
+                    None => m.split("()").next(),
+                })
                 .expect("a .route(path, web::METHOD()…)");
             found.push((method.to_uppercase(), format!("{}{path}", prefix(&scopes))));
         } else if let Some((path, d)) = &resource

@@ -71,6 +71,7 @@ pub const ENTITIES: &[&str] = &[
     "task",
     "tag",
     "custom_field",
+    "form",
     "pipeline",
     "stage",
     "saved_view",

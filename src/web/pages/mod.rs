@@ -11,6 +11,7 @@ pub mod deal_list;
 pub mod deals;
 pub mod email;
 pub mod fields;
+pub mod form_post;
 pub mod invites;
 pub mod jobs;
 pub mod login;
@@ -29,6 +30,7 @@ pub mod trash;
 pub mod two_factor;
 pub mod users;
 pub mod views;
+pub mod web_forms;
 pub mod webhooks;
 pub mod welcome;
 
