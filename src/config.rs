@@ -49,6 +49,16 @@ pub struct Settings {
     /// Settings → Email.
     #[arg(long, env = "CAIRN_MAIL_FROM", global = true)]
     pub mail_from: Option<String>,
+    /// The signing secret of the Stripe webhook endpoint (`whsec_…`), checked on every
+    /// `POST /webhooks/stripe`; the secrets of Settings → Integrations → Stripe are
+    /// accepted as well (two may be active during a rotation).
+    #[arg(
+        long,
+        env = "CAIRN_STRIPE_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<String>,
 }
 
 /// Validated settings.
@@ -64,6 +74,19 @@ pub struct Config {
     pub job_workers: usize,
     /// Email settings from the environment (each overrides Settings → Email).
     pub mail: crate::mail::Env,
+    /// `CAIRN_STRIPE_WEBHOOK_SECRET`, when set (never logged: `Debug` hides it).
+    pub stripe_secret: Option<Secret>,
+}
+
+/// A secret kept in the configuration, shown by `Debug` as `***` so a logged `Config`
+/// never holds it.
+#[derive(Clone, Default)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// A setting that cannot be used, named so the operator knows what to fix.
@@ -174,6 +197,12 @@ impl Settings {
             log: self.log.clone(),
             behind_proxy: self.behind_proxy,
             job_workers,
+            stripe_secret: self
+                .stripe_webhook_secret
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Secret(s.to_string())),
         })
     }
 }
@@ -202,6 +231,7 @@ impl Config {
             behind_proxy: false,
             job_workers: crate::jobs::worker::DEFAULT_WORKERS,
             mail: crate::mail::Env::default(),
+            stripe_secret: None,
         }
     }
 }

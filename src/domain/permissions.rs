@@ -58,6 +58,8 @@ pub enum Action {
     EmailSettings,
     /// The first steps after setup (demo data, dismissing them).
     Onboarding,
+    /// Settings → Integrations (the Stripe webhook's secrets and received events).
+    Integrations,
 }
 
 /// How far a grant reaches.
@@ -96,6 +98,7 @@ pub const fn grants(action: Action) -> [Scope; 4] {
         Action::Jobs => [All, No, No, No],
         Action::EmailSettings => [All, No, No, No],
         Action::Onboarding => [All, No, No, No],
+        Action::Integrations => [All, No, No, No],
     }
 }
 

@@ -45,6 +45,7 @@ pub fn registry_with(mail: Arc<mail::Env>) -> Registry {
         .register(AUDIT_PURGE, audit_purge);
     mail::job::register(&mut r, mail);
     crate::domain::tasks::notices::register(&mut r);
+    crate::domain::stripe::register(&mut r);
     r
 }
 

@@ -13,7 +13,7 @@ use crate::domain::Action::{self, *};
 use crate::web::auth::{CurrentUser, is_read};
 
 /// Path prefixes (whole segments) and the grant every write under them needs.
-const GATES: [(&str, Action); 14] = [
+const GATES: [(&str, Action); 15] = [
     ("/api/v1/pipelines", ManagePipelines),
     ("/api/v1/stages", ManagePipelines),
     ("/settings/audit", AuditLog),
@@ -28,6 +28,7 @@ const GATES: [(&str, Action); 14] = [
     ("/settings/tokens", ManageTokens),
     ("/settings/tags", ManageTags),
     ("/settings/users", ManageUsers),
+    ("/settings/integrations", Integrations),
 ];
 
 /// The grant a write to `path` needs before anything reads its body, if the path alone
