@@ -273,6 +273,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/views/default", web::post().to(views::set_default))
     .route("/views/{id}/delete", web::post().to(views::delete))
     .route("/healthz", web::get().to(health::healthz))
+    // Signed events from Stripe (no session: the signature is checked).
+    .route("/webhooks/stripe", web::post().to(api::webhooks::stripe))
     .route("/api/openapi.json", web::get().to(api::openapi::document))
     .route(
         "/",

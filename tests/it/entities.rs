@@ -107,6 +107,7 @@ async fn every_entity_reads_its_table() {
     seed_records(&mut c, &token).await;
     let rep = seed_settings(&app, &mut c, &token, &admin).await;
     seed_accounts(&app, &mut c, &admin, &rep).await;
+    seed_stripe(&app).await;
     let mut failures = Vec::new();
     for (table, read) in entities() {
         match read(&app.db.read).await {
@@ -235,6 +236,35 @@ async fn seed_settings(
 
 /// Accounts: an invitation, a password reset, the rep's two-factor with a sign-in
 /// pending, a session and a failed sign-in.
+/// A Stripe payment received and applied: an event and a contact's billing row.
+async fn seed_stripe(app: &TestApp) {
+    use crate::stripe_in::{SECRET, invoice_paid, now, stripe_header};
+    let body = invoice_paid(
+        "evt_seed",
+        "cus_seed",
+        "payer@example.com",
+        100,
+        "usd",
+        now(),
+    );
+    let header = stripe_header(SECRET, now(), &body);
+    let secret = cairn::config::Secret(SECRET.into());
+    let received = cairn::domain::stripe::ingest::receive(
+        &app.db,
+        Some(&secret),
+        Some(&header),
+        body.as_bytes(),
+    )
+    .await
+    .expect("store a Stripe event");
+    let cairn::domain::stripe::ingest::Received::New(id) = received else {
+        panic!("the Stripe event was not new");
+    };
+    cairn::domain::stripe::apply::process(&app.db, id)
+        .await
+        .expect("apply a Stripe event");
+}
+
 async fn seed_accounts(
     app: &TestApp,
     c: &mut Client<impl TestService>,

@@ -250,6 +250,7 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/views/{id}/delete", Others(ManageViews), View, ""),
     // Outside any sign-in.
     r("GET", "/healthz", Public, NO, ""),
+    r("POST", "/webhooks/stripe", Public, NO, "{}"),
     r("GET", "/api/openapi.json", Public, NO, ""),
     r("GET", "/", Public, NO, ""),
     r("GET", "/favicon.ico", Public, NO, ""),

@@ -4,8 +4,8 @@
 //! subscription, which carries no email) find it by id.
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, NotSet,
+    QueryFilter, QueryOrder, Set, Statement,
 };
 use serde_json::json;
 
@@ -34,6 +34,7 @@ pub async fn find_or_create(
     who: &Who<'_>,
     at: DateTime<Utc>,
 ) -> Result<Found, AppError> {
+    lock(tx, who).await?;
     if let Some(customer) = who.customer
         && let Some(b) = contact_billing::Entity::find()
             .filter(contact_billing::Column::StripeCustomerId.eq(customer))
@@ -79,6 +80,29 @@ pub async fn find_or_create(
         billing,
         is_new_billing,
     })
+}
+
+/// Applies one customer's events one at a time across processes on PostgreSQL, until the
+/// transaction ends: two workers creating the same new customer's contact, or adding two
+/// payments to one lifetime value, would otherwise race (read committed). A lock
+/// statement, not a query, so it is PostgreSQL's alone; SQLite's one writer already
+/// runs one transaction at a time.
+async fn lock(tx: &impl ConnectionTrait, who: &Who<'_>) -> Result<(), AppError> {
+    if tx.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let key = match (who.customer, who.email) {
+        (Some(c), _) => c.to_string(),
+        (None, Some(e)) => normalise(e),
+        (None, None) => return Ok(()),
+    };
+    tx.query_one_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 14))",
+        [key.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 fn empty(id: i64, at: DateTime<Utc>) -> contact_billing::Model {
