@@ -153,7 +153,8 @@ pub mod gate {
         AuditLog,
         Jobs,
         EmailSettings,
-        Onboarding
+        Onboarding,
+        Integrations
     );
 }
 

@@ -19,8 +19,8 @@ use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    invites, jobs, login, organisation, password_reset, pick, pipelines, records, search, setup,
-    sso, tags, tasks, tokens, trash, two_factor, users, views, welcome,
+    integrations, invites, jobs, login, organisation, password_reset, pick, pipelines, records,
+    search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -357,6 +357,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/fields/{id}", web::post().to(fields::update))
             .route("/fields/{id}/edit", web::get().to(fields::edit))
             .route("/fields/{id}/delete", web::post().to(fields::delete))
+            .route(
+                "/integrations",
+                web::get().to(|| async { pages::see_other("/settings/integrations/stripe") }),
+            )
+            .route("/integrations/stripe", web::get().to(integrations::stripe))
+            .route(
+                "/integrations/stripe/secret",
+                web::post().to(integrations::rotate),
+            )
+            .route(
+                "/integrations/stripe/secret/previous/delete",
+                web::post().to(integrations::drop_previous),
+            )
+            .route(
+                "/integrations/stripe/events/{id}/reprocess",
+                web::post().to(integrations::reprocess),
+            )
             .route("/jobs", web::get().to(jobs::index))
             .route("/jobs/retry-dead", web::post().to(jobs::retry_dead))
             .route("/jobs/{id}/retry", web::post().to(jobs::retry))

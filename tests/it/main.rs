@@ -74,6 +74,7 @@ mod settings;
 mod setup;
 mod stripe_apply;
 mod stripe_in;
+mod stripe_pages;
 mod stripe_process;
 mod tags;
 mod task_mail;

@@ -204,3 +204,40 @@ pub async fn save(
     }
     Ok(())
 }
+
+/// A contact's billing as its page shows it (amounts written out in their currency).
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub customer: Option<String>,
+    pub lifetime_value: Option<String>,
+    pub last_payment: Option<String>,
+    pub last_payment_at: Option<DateTime<Utc>>,
+    pub plan: Option<String>,
+    pub status: Option<String>,
+    pub mrr: Option<String>,
+}
+
+/// Contact `id`'s billing, if Stripe ever named it; the caller has checked that the
+/// asker sees the contact.
+pub async fn shown(db: &crate::domain::Db, id: i64) -> Result<Option<Shown>, AppError> {
+    use crate::domain::deals::money;
+    let Some(b) = contact_billing::Entity::find_by_id(id)
+        .one(&db.read)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let amount = |minor: Option<i64>, cur: &Option<String>| match (minor, cur) {
+        (Some(m), Some(c)) => Some(money(m, c)),
+        _ => None,
+    };
+    Ok(Some(Shown {
+        customer: b.stripe_customer_id.clone(),
+        lifetime_value: amount(Some(b.ltv_minor), &b.ltv_currency),
+        last_payment: amount(b.last_payment_minor, &b.last_payment_currency),
+        last_payment_at: b.last_payment_at,
+        plan: b.subscription_plan.clone(),
+        status: b.subscription_status.clone(),
+        mrr: amount(b.mrr_minor, &b.mrr_currency),
+    }))
+}

@@ -11,6 +11,7 @@ pub mod deal_list;
 pub mod deals;
 pub mod email;
 pub mod fields;
+pub mod integrations;
 pub mod invites;
 pub mod jobs;
 pub mod login;
