@@ -76,6 +76,7 @@ mod stripe_apply;
 mod stripe_in;
 mod stripe_pages;
 mod stripe_process;
+mod stripe_pypi;
 mod tags;
 mod task_mail;
 mod tasks;

@@ -67,7 +67,8 @@ pub(super) async fn run(ctx: Ctx, p: Run) -> Result<(), JobError> {
 pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
     let at = now();
     let tx = db.write.begin().await?;
-    // Claims the event: a second run waits for this one's commit, then finds it done.
+    // Claims the event (and reads it, in the same statement): a second run waits for
+    // this one's commit, then finds it done.
     let claimed = stripe_event::Entity::update_many()
         .col_expr(
             stripe_event::Column::Attempts,
@@ -79,12 +80,9 @@ pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
             Status::Failed.as_str(),
             Status::Dead.as_str(),
         ]))
-        .exec(&tx)
+        .exec_with_returning(&tx)
         .await?;
-    if claimed.rows_affected == 0 {
-        return Ok(None);
-    }
-    let Some(event) = stripe_event::Entity::find_by_id(id).one(&tx).await? else {
+    let Some(event) = claimed.into_iter().next() else {
         return Ok(None);
     };
     // A savepoint: a failed event leaves nothing behind but its status.
