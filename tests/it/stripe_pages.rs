@@ -143,3 +143,49 @@ async fn the_contact_page_shows_payments_subscription_and_the_payment_in_its_tim
         "the payment in the timeline"
     );
 }
+
+/// A subscription event for `customer` at `created`: `mrr` minor units a month.
+fn subscribed(event: &str, customer: &str, status: &str, mrr: i64) -> String {
+    serde_json::json!({"id": event, "type": "customer.subscription.updated", "created": now(),
+        "data": {"object": {"id": format!("sub_{customer}"), "customer": customer, "status": status,
+            "items": {"data": [{"quantity": 1, "price": {"id": "price_1", "unit_amount": mrr,
+                "currency": "usd", "recurring": {"interval": "month"}}}]}}}})
+    .to_string()
+}
+
+#[actix_web::test]
+async fn the_contact_list_filters_by_subscription_status_and_least_mrr() {
+    let app = TestApp::new().await;
+    app.user("admin@example.com", "admin").await;
+    let token = app.token("admin@example.com").await;
+    let mut c = app.client().await;
+    for (n, status, mrr) in [
+        (1, "active", 5000),
+        (2, "active", 900),
+        (3, "canceled", 5000),
+    ] {
+        let id = received(
+            &app.db,
+            &subscribed(&format!("evt_{n}"), &format!("cus_{n}"), status, mrr),
+        )
+        .await;
+        apply::process(&app.db, id).await.unwrap();
+    }
+    let active = c
+        .get_json("/api/v1/contacts?subscription=active", &token)
+        .await;
+    assert_eq!(active["total"], 2, "two active subscriptions: {active}");
+    let big = c
+        .get_json("/api/v1/contacts?subscription=active&mrr_min=1000", &token)
+        .await;
+    assert_eq!(big["total"], 1, "one of them at least 10.00 a month: {big}");
+    let bad = c
+        .api(
+            actix_web::http::Method::GET,
+            "/api/v1/contacts?mrr_min=lots",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.text());
+}

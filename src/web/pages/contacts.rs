@@ -419,7 +419,7 @@ impl Listed for Contact {
     type Params = ListParams;
 
     fn named(p: &ListParams) -> Vec<(&'static str, Option<String>)> {
-        records::named!(p: q, source, company, company_id, owner, tags, sort)
+        records::named!(p: q, source, company, company_id, subscription, mrr_min, owner, tags, sort)
     }
 
     fn name(&self) -> String {
