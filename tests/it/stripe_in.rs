@@ -324,24 +324,9 @@ async fn concurrent_deliveries_are_stored_once_each_in_groups() {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(new, 20, "each of the 20 ids is new once");
     assert_eq!(events(&app.db).await.len(), 20);
-    // One job per group, naming each of its events once.
-    let jobs = cairn::entities::job::Entity::find()
-        .all(&app.db.read)
-        .await
-        .unwrap();
-    let mut named: Vec<i64> = jobs
-        .iter()
-        .flat_map(|j| {
-            let p: serde_json::Value = serde_json::from_str(&j.payload).unwrap();
-            p["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_i64().unwrap())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    named.sort();
-    let stored: Vec<i64> = events(&app.db).await.iter().map(|e| e.id).collect();
-    assert_eq!(named, stored, "every event has its job, once");
+    assert_eq!(
+        app.count_where("jobs", " WHERE kind = 'stripe.event'")
+            .await,
+        20
+    );
 }

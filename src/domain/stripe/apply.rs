@@ -7,8 +7,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait, NotSet, QueryFilter,
-    Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, NotSet, QueryFilter, Set,
+    TransactionTrait,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -26,14 +26,9 @@ use crate::jobs::{Ctx, JobError};
 /// Errors are kept to this many characters.
 const MAX_ERROR_CHARS: usize = 1000;
 
-/// The job's payload: one event (a reprocess, a retry) or the events of one group
-/// committed by the webhook.
 #[derive(Deserialize)]
 pub struct Run {
-    #[serde(default)]
-    event: Option<i64>,
-    #[serde(default)]
-    events: Vec<i64>,
+    event: i64,
 }
 
 /// What applying an event came to.
@@ -47,44 +42,21 @@ pub enum Outcome {
 
 /// The job. A failure of the database is retried with the queue's backoff (the event
 /// shows failed, then dead when the attempts are used up); a failure of the event's own
-/// (`Outcome::Failed`) is final until someone reprocesses it. A group's events are applied
-/// in one transaction, each in a savepoint; one whose savepoint fails is retried alone.
+/// (`Outcome::Failed`) is final until someone reprocesses it.
 pub(super) async fn run(ctx: Ctx, p: Run) -> Result<(), JobError> {
-    let mut ids = p.events;
-    ids.extend(p.event);
-    if let [id] = ids[..] {
-        return run_one(&ctx, id).await;
-    }
-    let failed = process_many(&ctx.db, &ids).await?;
-    for (id, e) in failed {
-        let reason = reason(&e);
-        let again = ctx.clock.now() + crate::jobs::backoff::delay(1, crate::jobs::backoff::unit());
-        let tx = ctx.db.write.begin().await?;
-        mark(&tx, id, Status::Failed, &reason, None).await?;
-        crate::jobs::queue::enqueue_in(&tx, &super::events::job(id).at(again)).await?;
-        tx.commit().await?;
-    }
-    Ok(())
-}
-
-fn reason(e: &AppError) -> String {
-    match e {
-        AppError::Internal(detail) => detail.clone(),
-        other => other.to_string(),
-    }
-}
-
-async fn run_one(ctx: &Ctx, id: i64) -> Result<(), JobError> {
-    match process(&ctx.db, id).await {
+    match process(&ctx.db, p.event).await {
         Ok(_) => Ok(()),
         Err(e) => {
-            let reason = reason(&e);
+            let reason = match &e {
+                AppError::Internal(detail) => detail.clone(),
+                other => other.to_string(),
+            };
             let status = if ctx.attempt >= MAX_ATTEMPTS {
                 Status::Dead
             } else {
                 Status::Failed
             };
-            mark(&ctx.db.write, id, status, &reason, None).await?;
+            mark(&ctx.db.write, p.event, status, &reason, None).await?;
             Err(JobError::Retry(reason))
         }
     }
@@ -93,47 +65,8 @@ async fn run_one(ctx: &Ctx, id: i64) -> Result<(), JobError> {
 /// Applies stored event `id` unless it was applied (or ignored) already; returns what
 /// became of it (None: nothing to do).
 pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
-    let tx = db.write.begin().await?;
-    let outcome = process_in(&tx, id, now()).await?;
-    tx.commit().await?;
-    Ok(outcome)
-}
-
-/// Applies events `ids` in one transaction, each in a savepoint; returns those whose
-/// savepoint failed (the database's error), which are not applied. They go in the order
-/// of their customers, so that PostgreSQL's per-customer locks (`billing::lock`) are
-/// taken in one order by every group and two groups never wait for each other.
-pub async fn process_many(db: &Db, ids: &[i64]) -> Result<Vec<(i64, AppError)>, AppError> {
     let at = now();
     let tx = db.write.begin().await?;
-    let mut keyed: Vec<(String, i64)> = stripe_event::Entity::find()
-        .filter(stripe_event::Column::Id.is_in(ids.iter().copied()))
-        .all(&tx)
-        .await?
-        .into_iter()
-        .map(|e| (billing::lock_key(&e.body), e.id))
-        .collect();
-    keyed.sort();
-    let mut failed = Vec::new();
-    for (_, id) in keyed {
-        let sp = tx.begin().await?;
-        match process_in(&sp, id, at).await {
-            Ok(_) => sp.commit().await?,
-            Err(e) => {
-                sp.rollback().await?;
-                failed.push((id, e));
-            }
-        }
-    }
-    tx.commit().await?;
-    Ok(failed)
-}
-
-async fn process_in(
-    tx: &DatabaseTransaction,
-    id: i64,
-    at: DateTime<Utc>,
-) -> Result<Option<Outcome>, AppError> {
     // Claims the event (and reads it, in the same statement): a second run waits for
     // this one's commit, then finds it done.
     let claimed = stripe_event::Entity::update_many()
@@ -147,7 +80,7 @@ async fn process_in(
             Status::Failed.as_str(),
             Status::Dead.as_str(),
         ]))
-        .exec_with_returning(tx)
+        .exec_with_returning(&tx)
         .await?;
     let Some(event) = claimed.into_iter().next() else {
         return Ok(None);
@@ -165,7 +98,8 @@ async fn process_in(
         Outcome::Ignored(why) => (Status::Ignored, Some(why.as_str())),
         Outcome::Failed(why) => (Status::Failed, Some(why.as_str())),
     };
-    mark(tx, id, status, error.unwrap_or(""), Some(at)).await?;
+    mark(&tx, id, status, error.unwrap_or(""), Some(at)).await?;
+    tx.commit().await?;
     Ok(Some(outcome))
 }
 

@@ -105,24 +105,6 @@ async fn lock(tx: &impl ConnectionTrait, who: &Who<'_>) -> Result<(), AppError> 
     Ok(())
 }
 
-/// The key `lock` takes for an event's body (its object's customer, else its email), to
-/// order a group's events; empty when it names neither.
-pub fn lock_key(body: &str) -> String {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
-    let o = &v["data"]["object"];
-    let text = |k: &str| o[k].as_str().map(str::to_string);
-    match o["object"].as_str() {
-        Some("customer") => text("id"),
-        _ => text("customer"),
-    }
-    .or_else(|| {
-        text("customer_email")
-            .or_else(|| text("email"))
-            .map(|e| normalise(&e))
-    })
-    .unwrap_or_default()
-}
-
 fn empty(id: i64, at: DateTime<Utc>) -> contact_billing::Model {
     contact_billing::Model {
         id,

@@ -269,8 +269,3 @@ pub async fn reprocess(db: &Db, actor: &Actor, id: i64) -> Result<Listed, AppErr
 pub fn job(id: i64) -> NewJob {
     NewJob::new(JOB, json!({ "event": id })).attempts(MAX_ATTEMPTS)
 }
-
-/// The job that applies the events `ids` stored together (one group commit).
-pub fn group_job(ids: &[i64]) -> NewJob {
-    NewJob::new(JOB, json!({ "events": ids })).attempts(MAX_ATTEMPTS)
-}

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{EntityTrait, NotSet, Set, TransactionTrait, TryInsertResult};
 
-use super::events::{Envelope, group_job};
+use super::events::{Envelope, job};
 use super::{MAX_BODY, Status, secrets};
 use crate::config::Secret;
 use crate::domain::group_commit::{self, Batch};
@@ -165,13 +165,10 @@ async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppE
         .iter()
         .map(|r| (r.event_id.as_str(), r.id))
         .collect();
-    // One job for the group: its events are applied in one transaction too.
-    let new: Vec<i64> = inserted.iter().map(|r| r.id).collect();
-    if !new.is_empty() {
-        crate::jobs::queue::enqueue_in(&tx, &group_job(&new)).await?;
-    }
+    let jobs: Vec<_> = inserted.iter().map(|r| job(r.id)).collect();
+    crate::jobs::enqueue_many(&tx, &jobs).await?;
     tx.commit().await?;
-    if !new.is_empty() {
+    if !jobs.is_empty() {
         crate::jobs::wake();
     }
     // The first of the group with an id is the one stored; a repeat in the same group
