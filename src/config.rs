@@ -58,6 +58,16 @@ pub struct Settings {
         global = true
     )]
     pub webhooks_allow_private: String,
+    /// The signing secret of the Stripe webhook endpoint (`whsec_…`), checked on every
+    /// `POST /webhooks/stripe`; the secrets of Settings → Integrations → Stripe are
+    /// accepted as well (two may be active during a rotation).
+    #[arg(
+        long,
+        env = "CAIRN_STRIPE_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<String>,
 }
 
 /// Validated settings.
@@ -75,6 +85,19 @@ pub struct Config {
     pub mail: crate::mail::Env,
     /// `CAIRN_WEBHOOKS_ALLOW_PRIVATE`: webhooks may reach private addresses.
     pub webhooks_allow_private: bool,
+    /// `CAIRN_STRIPE_WEBHOOK_SECRET`, when set (never logged: `Debug` hides it).
+    pub stripe_secret: Option<Secret>,
+}
+
+/// A secret kept in the configuration, shown by `Debug` as `***` so a logged `Config`
+/// never holds it.
+#[derive(Clone, Default)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// A setting that cannot be used, named so the operator knows what to fix.
@@ -196,6 +219,12 @@ impl Settings {
             behind_proxy: self.behind_proxy,
             job_workers,
             webhooks_allow_private,
+            stripe_secret: self
+                .stripe_webhook_secret
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Secret(s.to_string())),
         })
     }
 }
@@ -225,6 +254,7 @@ impl Config {
             job_workers: crate::jobs::worker::DEFAULT_WORKERS,
             mail: crate::mail::Env::default(),
             webhooks_allow_private: false,
+            stripe_secret: None,
         }
     }
 }

@@ -32,6 +32,7 @@ mod m20261205_000032_audit_and_owner_indexes;
 mod m20261205_000033_tasks_counter;
 mod m20261205_000035_contact_name_sort_indexes;
 mod m20261206_000037_sorted_filter_indexes;
+mod m20261207_000038_stripe;
 mod m20261207_000039_forms;
 mod m20261207_000040_webhooks;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000033_tasks_counter::Migration),
             Box::new(m20261205_000035_contact_name_sort_indexes::Migration),
             Box::new(m20261206_000037_sorted_filter_indexes::Migration),
+            Box::new(m20261207_000038_stripe::Migration),
             Box::new(m20261207_000039_forms::Migration),
             Box::new(m20261207_000040_webhooks::Migration),
         ]

@@ -29,6 +29,7 @@ pub const KINDS: &[(&str, &str)] = &[
     ("meeting", "Meeting"),
     ("email", "Email"),
     ("payment", "Payment"),
+    ("refund", "Refund"),
 ];
 
 const MAX_BODY: usize = 20_000;

@@ -62,6 +62,8 @@ pub enum Action {
     Onboarding,
     /// Web-to-lead forms and their submission logs.
     ManageForms,
+    /// Settings → Integrations (the Stripe webhook's secrets and received events).
+    Integrations,
 }
 
 /// How far a grant reaches.
@@ -102,6 +104,7 @@ pub const fn grants(action: Action) -> [Scope; 4] {
         Action::Webhooks => [All, No, No, No],
         Action::Onboarding => [All, No, No, No],
         Action::ManageForms => [All, No, No, No],
+        Action::Integrations => [All, No, No, No],
     }
 }
 

@@ -46,6 +46,8 @@ pub struct Db {
     pub deal_list_cache: Arc<CounterCache<ListQuery, DealTable>>,
     /// The group-commit queue for new contacts, started on first use.
     pub(crate) contact_queue: Arc<Mutex<Option<Queue>>>,
+    /// The group-commit queue for received Stripe events (`stripe::ingest`).
+    pub(crate) stripe_queue: Arc<Mutex<Option<crate::domain::stripe::ingest::Queue>>>,
     /// How many open tasks each group of My tasks holds, by whose tasks and the time
     /// zone whose days make the groups (5 s; `tasks::overdue_count` for the navigation,
     /// the group totals of My tasks): a count walks every task of its group.
@@ -75,6 +77,7 @@ impl Db {
             board_built_at: Arc::new(AtomicI64::new(i64::MIN)),
             deal_list_cache: Arc::new(CounterCache::new(BOARD_CACHE_ENTRIES)),
             contact_queue: Arc::default(),
+            stripe_queue: Arc::default(),
             task_counts: Arc::default(),
             task_boards: Arc::new(CounterCache::new(TASK_BOARD_ENTRIES)),
             org_cache: Arc::default(),

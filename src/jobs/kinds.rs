@@ -50,6 +50,7 @@ pub fn registry_with(mail: Arc<mail::Env>, hooks: Arc<webhooks::Env>) -> Registr
     mail::job::register(&mut r, mail);
     crate::domain::tasks::notices::register(&mut r);
     webhooks::register(&mut r, hooks);
+    crate::domain::stripe::register(&mut r);
     r
 }
 

@@ -155,7 +155,8 @@ pub mod gate {
         EmailSettings,
         Webhooks,
         Onboarding,
-        ManageForms
+        ManageForms,
+        Integrations
     );
 }
 
@@ -398,8 +399,12 @@ pub async fn csrf(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     // A web form's endpoint (`/f/{key}`) is posted to from other sites by design, with
-    // no session: it writes only what its form allows, rate-limited per address.
-    if !is_unsafe(req.method()) || req.path().starts_with("/api/") || req.path().starts_with("/f/")
+    // no session: it writes only what its form allows, rate-limited per address. Webhooks
+    // come from other servers, with their own signature instead of a session.
+    if !is_unsafe(req.method())
+        || req.path().starts_with("/api/")
+        || req.path().starts_with("/f/")
+        || req.path().starts_with("/webhooks/")
     {
         return next
             .call(req)

@@ -43,7 +43,7 @@ fn title_of(status: StatusCode) -> &'static str {
 }
 
 pub fn is_browser_path(path: &str) -> bool {
-    !path.starts_with("/api/") && path != "/healthz"
+    !path.starts_with("/api/") && !path.starts_with("/webhooks/") && path != "/healthz"
 }
 
 pub async fn html_errors(

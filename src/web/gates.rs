@@ -13,7 +13,7 @@ use crate::domain::Action::{self, *};
 use crate::web::auth::{CurrentUser, is_read};
 
 /// Path prefixes (whole segments) and the grant every write under them needs.
-const GATES: [(&str, Action); 16] = [
+const GATES: [(&str, Action); 17] = [
     ("/api/v1/pipelines", ManagePipelines),
     ("/api/v1/stages", ManagePipelines),
     ("/settings/audit", AuditLog),
@@ -30,6 +30,7 @@ const GATES: [(&str, Action); 16] = [
     ("/settings/tags", ManageTags),
     ("/settings/users", ManageUsers),
     ("/settings/webhooks", Webhooks),
+    ("/settings/integrations", Integrations),
 ];
 
 /// The grant a write to `path` needs before anything reads its body, if the path alone

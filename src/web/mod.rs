@@ -20,9 +20,9 @@ use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    form_post, invites, jobs, login, organisation, password_reset, pick, pipelines, records,
-    search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views, web_forms, webhooks,
-    welcome,
+    form_post, integrations, invites, jobs, login, organisation, password_reset, pick, pipelines,
+    records, search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views, web_forms,
+    webhooks, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -275,6 +275,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/views/default", web::post().to(views::set_default))
     .route("/views/{id}/delete", web::post().to(views::delete))
     .route("/healthz", web::get().to(health::healthz))
+    // Signed events from Stripe (no session: the signature is checked).
+    .route("/webhooks/stripe", web::post().to(api::webhooks::stripe))
     .route("/api/openapi.json", web::get().to(api::openapi::document))
     .route(
         "/",
@@ -372,6 +374,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/forms/{id}/submissions",
                 web::get().to(web_forms::submissions),
+            )
+            .route(
+                "/integrations",
+                web::get().to(|| async { pages::see_other("/settings/integrations/stripe") }),
+            )
+            .route("/integrations/stripe", web::get().to(integrations::stripe))
+            .route(
+                "/integrations/stripe/secret",
+                web::post().to(integrations::rotate),
+            )
+            .route(
+                "/integrations/stripe/secret/previous/delete",
+                web::post().to(integrations::drop_previous),
+            )
+            .route(
+                "/integrations/stripe/events/{id}/reprocess",
+                web::post().to(integrations::reprocess),
             )
             .route("/jobs", web::get().to(jobs::index))
             .route("/jobs/retry-dead", web::post().to(jobs::retry_dead))

@@ -33,7 +33,7 @@ pub(crate) fn free_port() -> u16 {
 pub(crate) struct Server {
     pub(crate) child: Child,
     log: Arc<Mutex<String>>,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Server {

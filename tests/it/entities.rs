@@ -34,6 +34,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<company::Entity>(),
         entry::<company_tag::Entity>(),
         entry::<contact::Entity>(),
+        entry::<contact_billing::Entity>(),
         entry::<contact_tag::Entity>(),
         entry::<custom_field::Entity>(),
         entry::<deal::Entity>(),
@@ -56,6 +57,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<saved_view::Entity>(),
         entry::<session::Entity>(),
         entry::<setting::Entity>(),
+        entry::<stripe_event::Entity>(),
         entry::<tag::Entity>(),
         entry::<task::Entity>(),
         entry::<two_factor::Entity>(),
@@ -110,6 +112,7 @@ async fn every_entity_reads_its_table() {
     let rep = seed_settings(&app, &mut c, &token, &admin).await;
     seed_accounts(&app, &mut c, &admin, &rep).await;
     seed_forms(&app, &admin).await;
+    seed_stripe(&app).await;
     let mut failures = Vec::new();
     for (table, read) in entities() {
         match read(&app.db.read).await {
@@ -248,6 +251,35 @@ async fn seed_settings(
 
 /// Accounts: an invitation, a password reset, the rep's two-factor with a sign-in
 /// pending, a session and a failed sign-in.
+/// A Stripe payment received and applied: an event and a contact's billing row.
+async fn seed_stripe(app: &TestApp) {
+    use crate::stripe_in::{SECRET, invoice_paid, now, stripe_header};
+    let body = invoice_paid(
+        "evt_seed",
+        "cus_seed",
+        "payer@example.com",
+        100,
+        "usd",
+        now(),
+    );
+    let header = stripe_header(SECRET, now(), &body);
+    let secret = cairn::config::Secret(SECRET.into());
+    let received = cairn::domain::stripe::ingest::receive(
+        &app.db,
+        Some(&secret),
+        Some(&header),
+        body.as_bytes(),
+    )
+    .await
+    .expect("store a Stripe event");
+    let cairn::domain::stripe::ingest::Received::New(id) = received else {
+        panic!("the Stripe event was not new");
+    };
+    cairn::domain::stripe::apply::process(&app.db, id)
+        .await
+        .expect("apply a Stripe event");
+}
+
 async fn seed_accounts(
     app: &TestApp,
     c: &mut Client<impl TestService>,

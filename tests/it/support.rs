@@ -274,6 +274,20 @@ impl TestApp {
         }
     }
 
+    /// A client of this app started with `config` (say, an environment's webhook secret).
+    pub async fn client_with(&self, config: Config) -> Client<impl TestService> {
+        let state = Data::new(AppState {
+            db: self.db.clone(),
+            config: Arc::new(config),
+        });
+        Client {
+            svc: test::init_service(build(state, self.key.clone())).await,
+            cookie: None,
+            csrf: None,
+            peer: "10.1.2.3:4000".parse().unwrap(),
+        }
+    }
+
     /// The same database and cookie key opened again, as a second `cairn serve` process
     /// sharing it would: its own connections and caches.
     pub async fn other_process(&self) -> TestApp {

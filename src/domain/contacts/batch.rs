@@ -1,34 +1,54 @@
-//! Group commit for new contacts. Every write on SQLite goes through one connection, and
-//! each statement sent to it costs two thread hand-offs; a create done alone costs four
-//! statements (BEGIN, INSERT, audit INSERT, COMMIT). Under load, creates that arrive while
-//! a batch is being written wait for the next one, and a whole batch costs those same four
+//! Group commit for new contacts (`group_commit`): a create done alone costs four
+//! statements (BEGIN, INSERT, audit INSERT, COMMIT); creates that arrive while a batch is
+//! being written wait for the next one, and a whole batch costs those same four
 //! statements. Each create stays all-or-nothing: its contact and its audit row are written
 //! together, a duplicate email is answered for that create alone, and if a batch fails
 //! as a whole its creates are retried one by one so one bad request cannot sink others.
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use std::future::Future;
+use std::sync::Mutex;
+
 use sea_orm::{EntityTrait, NotSet, Set, TransactionTrait, TryInsertResult};
-use tokio::sync::{mpsc, oneshot};
 
 use super::{Contact, Valid, active_model, build, company_in, duplicate_email};
 use crate::domain::Actor;
 use crate::domain::Db;
+use crate::domain::group_commit::{self, Batch};
 use crate::domain::{normalise, tags, webhooks};
 use crate::entities::{audit_log, company, contact, contact_tag, tag};
 use crate::error::AppError;
-
-const MAX_BATCH: usize = 128;
 
 pub(crate) struct CreateJob {
     actor: Actor,
     valid: Valid,
     known_company: Option<company::Model>,
     at: DateTime<Utc>,
-    reply: oneshot::Sender<Result<Contact, AppError>>,
 }
 
-pub(crate) type Queue = mpsc::Sender<CreateJob>;
+/// New contacts, committed in groups.
+pub(crate) struct Creates;
+
+pub(crate) type Queue = group_commit::Queue<Creates>;
+
+impl Batch for Creates {
+    type Job = CreateJob;
+    type Out = Contact;
+    const MAX: usize = 128;
+    const WRITER: &'static str = "contact";
+
+    fn slot(db: &Db) -> &Mutex<Option<Queue>> {
+        &db.contact_queue
+    }
+
+    fn write<'a>(
+        db: &'a Db,
+        jobs: &'a [CreateJob],
+    ) -> impl Future<Output = Result<Vec<Result<Contact, AppError>>, AppError>> + Send + 'a {
+        write(db, jobs)
+    }
+}
 
 /// Queues a create and waits for its batch to commit.
 pub(crate) async fn submit(
@@ -38,80 +58,13 @@ pub(crate) async fn submit(
     known_company: Option<company::Model>,
     at: DateTime<Utc>,
 ) -> Result<Contact, AppError> {
-    let (reply, answer) = oneshot::channel();
     let job = CreateJob {
         actor: actor.clone(),
         valid,
         known_company,
         at,
-        reply,
     };
-    let current = queue(db, false);
-    if let Err(mpsc::error::SendError(job)) = current.send(job).await {
-        // The writer task is gone (its runtime ended, or it panicked): start a new one.
-        queue(db, true)
-            .send(job)
-            .await
-            .map_err(|_| AppError::Unavailable("The contact writer stopped; try again.".into()))?;
-    }
-    answer
-        .await
-        .map_err(|_| AppError::Unavailable("The contact writer stopped; try again.".into()))?
-}
-
-/// The running writer's queue, started on first use or when `restart` says the last one
-/// is gone.
-fn queue(db: &Db, restart: bool) -> Queue {
-    let mut slot = db.contact_queue.lock().unwrap_or_else(|e| e.into_inner());
-    match slot.as_ref() {
-        Some(q) if !restart && !q.is_closed() => q.clone(),
-        _ => {
-            let q = start(db.clone());
-            *slot = Some(q.clone());
-            q
-        }
-    }
-}
-
-fn start(db: Db) -> Queue {
-    let (tx, mut rx) = mpsc::channel::<CreateJob>(4 * MAX_BATCH);
-    tokio::spawn(async move {
-        while let Some(first) = rx.recv().await {
-            let mut jobs = vec![first];
-            while jobs.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(job) => jobs.push(job),
-                    Err(_) => break,
-                }
-            }
-            run(&db, jobs).await;
-        }
-    });
-    tx
-}
-
-async fn run(db: &Db, jobs: Vec<CreateJob>) {
-    if jobs.len() > 1 {
-        match write(db, &jobs).await {
-            Ok(results) => {
-                for (job, result) in jobs.into_iter().zip(results) {
-                    let _ = job.reply.send(result);
-                }
-                return;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, size = jobs.len(), "contact batch failed; retrying one by one");
-            }
-        }
-    }
-    for job in jobs {
-        let result = write(db, std::slice::from_ref(&job)).await.and_then(|r| {
-            r.into_iter()
-                .next()
-                .unwrap_or_else(|| Err(AppError::Internal("a write gave no result".into())))
-        });
-        let _ = job.reply.send(result);
-    }
+    group_commit::submit::<Creates>(db, job).await
 }
 
 /// Writes the jobs in one transaction. The outer error means nothing was written; the

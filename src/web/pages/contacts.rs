@@ -37,6 +37,8 @@ struct ShowPage {
     c: Contact,
     /// The deals the contact is linked to, newest first.
     deals: Vec<crate::domain::deals::Deal>,
+    /// Payments and subscription from Stripe, when it named this contact.
+    billing: Option<crate::domain::stripe::billing::Shown>,
 }
 
 records::record_form! {
@@ -380,6 +382,7 @@ impl records::Rendered for Contact {
             l: Layout::for_user(user, "contacts"),
             around,
             deals: crate::domain::deals::for_contact(&state.db, &user.actor, c.id, 50).await?,
+            billing: crate::domain::stripe::billing::shown(&state.db, c.id).await?,
             c,
         })
     }
@@ -416,7 +419,7 @@ impl Listed for Contact {
     type Params = ListParams;
 
     fn named(p: &ListParams) -> Vec<(&'static str, Option<String>)> {
-        records::named!(p: q, source, company, company_id, owner, tags, sort)
+        records::named!(p: q, source, company, company_id, subscription, mrr_min, owner, tags, sort)
     }
 
     fn name(&self) -> String {

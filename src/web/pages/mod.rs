@@ -12,6 +12,7 @@ pub mod deals;
 pub mod email;
 pub mod fields;
 pub mod form_post;
+pub mod integrations;
 pub mod invites;
 pub mod jobs;
 pub mod login;

@@ -1,0 +1,518 @@
+//! The job that applies a stored event: in one transaction with its status, so an event
+//! is applied once however often its job runs (the status is claimed first, under the
+//! row's lock on PostgreSQL and the one writer on SQLite). Events are applied by their
+//! own `created` time and their object's fields, never by arrival order: payments and
+//! refunds add up in any order, the last payment is the latest paid, and a subscription
+//! or customer event older than the one applied does not overwrite it.
+use chrono::{DateTime, TimeZone, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, NotSet, QueryFilter, Set,
+    TransactionTrait,
+};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::billing::{self, Found, Who};
+use super::events::{Charge, Customer, Event, Invoice, Subscription};
+use super::{MAX_ATTEMPTS, Status};
+use crate::domain::contacts::Contact;
+use crate::domain::deals::money;
+use crate::domain::webhooks::{self, EventType, PaymentReceived};
+use crate::domain::{Db, audit, now, records};
+use crate::entities::{activity, stripe_event};
+use crate::error::AppError;
+use crate::jobs::{Ctx, JobError};
+
+/// Errors are kept to this many characters.
+const MAX_ERROR_CHARS: usize = 1000;
+
+#[derive(Deserialize)]
+pub struct Run {
+    event: i64,
+}
+
+/// What applying an event came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Processed,
+    Ignored(String),
+    /// Cannot be applied as sent (it will not change by retrying): nothing of it is kept.
+    Failed(String),
+}
+
+/// The job. A failure of the database is retried with the queue's backoff (the event
+/// shows failed, then dead when the attempts are used up); a failure of the event's own
+/// (`Outcome::Failed`) is final until someone reprocesses it.
+pub(super) async fn run(ctx: Ctx, p: Run) -> Result<(), JobError> {
+    match process(&ctx.db, p.event).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let reason = match &e {
+                AppError::Internal(detail) => detail.clone(),
+                other => other.to_string(),
+            };
+            let status = if ctx.attempt >= MAX_ATTEMPTS {
+                Status::Dead
+            } else {
+                Status::Failed
+            };
+            mark(&ctx.db.write, p.event, status, &reason, None).await?;
+            Err(JobError::Retry(reason))
+        }
+    }
+}
+
+/// Applies stored event `id` unless it was applied (or ignored) already; returns what
+/// became of it (None: nothing to do).
+pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
+    let at = now();
+    let tx = db.write.begin().await?;
+    // Claims the event (and reads it, in the same statement): a second run waits for
+    // this one's commit, then finds it done.
+    let claimed = stripe_event::Entity::update_many()
+        .col_expr(
+            stripe_event::Column::Attempts,
+            Expr::col(stripe_event::Column::Attempts).add(1),
+        )
+        .filter(stripe_event::Column::Id.eq(id))
+        .filter(stripe_event::Column::Status.is_in([
+            Status::Received.as_str(),
+            Status::Failed.as_str(),
+            Status::Dead.as_str(),
+        ]))
+        .exec_with_returning(&tx)
+        .await?;
+    let Some(event) = claimed.into_iter().next() else {
+        return Ok(None);
+    };
+    // A savepoint: a failed event leaves nothing behind but its status.
+    let inner = tx.begin().await?;
+    let mut out = Out { db, queued: 0 };
+    let outcome = apply(&mut out, &inner, &event, at).await?;
+    if matches!(outcome, Outcome::Failed(_)) {
+        inner.rollback().await?;
+        out.queued = 0;
+    } else {
+        inner.commit().await?;
+    }
+    let (status, error) = match &outcome {
+        Outcome::Processed => (Status::Processed, None),
+        Outcome::Ignored(why) => (Status::Ignored, Some(why.as_str())),
+        Outcome::Failed(why) => (Status::Failed, Some(why.as_str())),
+    };
+    mark(&tx, id, status, error.unwrap_or(""), Some(at)).await?;
+    tx.commit().await?;
+    webhooks::wake_if(out.queued);
+    Ok(Some(outcome))
+}
+
+/// What an applied event tells outbound webhooks, queued in its transaction: a contact
+/// it created, a payment it recorded. `queued` counts the deliveries, to wake the
+/// workers after the commit.
+struct Out<'a> {
+    db: &'a Db,
+    queued: usize,
+}
+
+impl Out<'_> {
+    async fn found(&mut self, conn: &impl ConnectionTrait, f: &Found) -> Result<(), AppError> {
+        if f.created_contact {
+            self.queued +=
+                webhooks::emit_record(self.db, conn, "contact", "created", f.contact_id).await?;
+        }
+        Ok(())
+    }
+
+    /// `payment.received` about contact `id`, made by `paid` from the contact's name
+    /// when some endpoint wants it.
+    async fn paid(
+        &mut self,
+        conn: &impl ConnectionTrait,
+        id: i64,
+        paid: impl FnOnce(String) -> PaymentReceived,
+    ) -> Result<(), AppError> {
+        let kind = EventType::PaymentReceived;
+        if webhooks::wants(self.db, conn, kind).await? {
+            let contact: Contact = records::get_in(conn, id).await?;
+            let data = paid(contact.full_name());
+            self.queued += webhooks::emit_kind(self.db, conn, kind, &data).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn mark(
+    conn: &impl ConnectionTrait,
+    id: i64,
+    status: Status,
+    error: &str,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), AppError> {
+    let error: Option<String> =
+        Some(error.chars().take(MAX_ERROR_CHARS).collect()).filter(|e: &String| !e.is_empty());
+    stripe_event::Entity::update_many()
+        .col_expr(stripe_event::Column::Status, Expr::value(status.as_str()))
+        .col_expr(stripe_event::Column::Error, Expr::value(error))
+        .col_expr(stripe_event::Column::ProcessedAt, Expr::value(at))
+        .filter(stripe_event::Column::Id.eq(id))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The event's object read as `T`, or the reason it cannot be.
+fn object<T: DeserializeOwned>(event: &stripe_event::Model) -> Result<T, String> {
+    serde_json::from_str::<Event<T>>(&event.body)
+        .map(|e| e.data.object)
+        .map_err(|e| format!("The {} event's object cannot be read: {e}.", event.kind))
+}
+
+async fn apply(
+    out: &mut Out<'_>,
+    conn: &impl ConnectionTrait,
+    event: &stripe_event::Model,
+    at: DateTime<Utc>,
+) -> Result<Outcome, AppError> {
+    macro_rules! with {
+        ($t:ty, $f:ident) => {
+            match object::<$t>(event) {
+                Ok(o) => $f(out, conn, event, o, at).await,
+                Err(why) => Ok(Outcome::Failed(why)),
+            }
+        };
+    }
+    match event.kind.as_str() {
+        "invoice.paid" => with!(Invoice, invoice_paid),
+        "customer.created" | "customer.updated" => {
+            with!(Customer, customer)
+        }
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted" => {
+            with!(Subscription, subscription)
+        }
+        "charge.refunded" => with!(Charge, charge_refunded),
+        other => Ok(Outcome::Ignored(format!(
+            "Cairn does not handle {other} events."
+        ))),
+    }
+}
+
+/// Stripe's lower-case ISO code, checked and upper-cased as Cairn shows currencies.
+fn currency(code: &str) -> Option<String> {
+    let c = code.trim();
+    (c.len() == 3 && c.chars().all(|ch| ch.is_ascii_alphabetic())).then(|| c.to_uppercase())
+}
+
+fn mismatch(kind: &str, got: &str, has: &str) -> Outcome {
+    Outcome::Failed(format!(
+        "The {kind} is in {got}, but this contact's lifetime value is kept in {has}; \
+         Cairn does not convert currencies, so it was not applied."
+    ))
+}
+
+async fn invoice_paid(
+    out: &mut Out<'_>,
+    conn: &impl ConnectionTrait,
+    event: &stripe_event::Model,
+    inv: Invoice,
+    at: DateTime<Utc>,
+) -> Result<Outcome, AppError> {
+    let Some(cur) = currency(&inv.currency) else {
+        return Ok(Outcome::Failed(format!(
+            "The invoice's currency '{}' is not an ISO 4217 code.",
+            inv.currency
+        )));
+    };
+    if inv.amount_paid < 0 {
+        return Ok(Outcome::Failed(
+            "The invoice's amount_paid is negative.".into(),
+        ));
+    }
+    let who = Who {
+        customer: inv.customer.as_deref(),
+        email: inv.customer_email.as_deref(),
+        name: inv.customer_name.as_deref(),
+    };
+    let mut found = billing::find_or_create(conn, &who, at).await?;
+    out.found(conn, &found).await?;
+    let b = &mut found.billing;
+    if let Some(has) = &b.ltv_currency
+        && *has != cur
+    {
+        return Ok(mismatch("invoice", &cur, has));
+    }
+    let paid_at = inv
+        .status_transitions
+        .and_then(|t| t.paid_at)
+        .and_then(|t| Utc.timestamp_opt(t, 0).single())
+        .unwrap_or(event.created);
+    let body = format!(
+        "Payment of {} received (Stripe invoice {}).",
+        money(inv.amount_paid, &cur),
+        inv.id
+    );
+    log(conn, found.contact_id, "payment", &body, paid_at, event, at).await?;
+    b.ltv_minor = b.ltv_minor.saturating_add(inv.amount_paid);
+    b.ltv_currency = Some(cur.clone());
+    if b.last_payment_at.is_none_or(|t| paid_at >= t) {
+        b.last_payment_at = Some(paid_at);
+        b.last_payment_minor = Some(inv.amount_paid);
+        b.last_payment_currency = Some(cur.clone());
+    }
+    let contact_id = found.contact_id;
+    billing::save(conn, found, at).await?;
+    let paid = |contact_name| PaymentReceived {
+        contact_id,
+        contact_name,
+        amount: inv.amount_paid,
+        currency: cur,
+        invoice_id: Some(inv.id.clone()),
+        stripe_event_id: event.event_id.clone(),
+        paid_at: paid_at.timestamp(),
+    };
+    out.paid(conn, contact_id, paid).await?;
+    Ok(Outcome::Processed)
+}
+
+/// Links (or creates) the contact; the customer's `created` time is kept so an older
+/// event of the same customer is known as older.
+async fn customer(
+    out: &mut Out<'_>,
+    conn: &impl ConnectionTrait,
+    event: &stripe_event::Model,
+    c: Customer,
+    at: DateTime<Utc>,
+) -> Result<Outcome, AppError> {
+    let who = Who {
+        customer: Some(&c.id),
+        email: c.email.as_deref(),
+        name: c.name.as_deref(),
+    };
+    let mut found = billing::find_or_create(conn, &who, at).await?;
+    out.found(conn, &found).await?;
+    let b = &mut found.billing;
+    if b.customer_at.is_none_or(|t| event.created >= t) {
+        b.customer_at = Some(event.created);
+    }
+    billing::save(conn, found, at).await?;
+    Ok(Outcome::Processed)
+}
+
+async fn subscription(
+    out: &mut Out<'_>,
+    conn: &impl ConnectionTrait,
+    event: &stripe_event::Model,
+    s: Subscription,
+    at: DateTime<Utc>,
+) -> Result<Outcome, AppError> {
+    let deleted = event.kind == "customer.subscription.deleted";
+    let status = if deleted {
+        "canceled"
+    } else {
+        s.status.as_str()
+    };
+    let who = Who {
+        customer: Some(&s.customer),
+        ..Who::default()
+    };
+    let mut found = billing::find_or_create(conn, &who, at).await?;
+    out.found(conn, &found).await?;
+    let b = &mut found.billing;
+    // Stripe's times are whole seconds, so a creation and its first update often share
+    // one: then an ended subscription stays ended unless this one ends it too.
+    let newer = match b.subscription_at {
+        None => true,
+        Some(t) if event.created > t => true,
+        Some(t) if event.created == t => {
+            !(b.subscription_id.as_deref() == Some(s.id.as_str())
+                && b.subscription_status.as_deref() == Some("canceled")
+                && status != "canceled")
+        }
+        Some(_) => false,
+    };
+    if !newer {
+        let was_new = found.is_new_billing;
+        if was_new {
+            billing::save(conn, found, at).await?;
+        }
+        return Ok(Outcome::Ignored(
+            "Older than the subscription state already applied.".into(),
+        ));
+    }
+    let items = s.items.map(|l| l.data).unwrap_or_default();
+    let mut plan: Vec<String> = Vec::new();
+    let mut mrr: i64 = 0;
+    let mut mrr_currency = None;
+    for item in &items {
+        let p = &item.price;
+        plan.push(p.nickname.clone().unwrap_or_else(|| p.id.clone()));
+        if let (Some(amount), Some(r)) = (p.unit_amount, &p.recurring) {
+            let m = monthly(
+                amount,
+                item.quantity.unwrap_or(1),
+                &r.interval,
+                r.interval_count,
+            );
+            mrr = mrr.saturating_add(m);
+            mrr_currency = mrr_currency.or_else(|| currency(&p.currency));
+        }
+    }
+    let counts = matches!(status, "active" | "past_due");
+    b.subscription_id = Some(s.id.clone());
+    b.subscription_plan = Some(plan.join(", ").chars().take(255).collect());
+    b.subscription_status = Some(status.chars().take(32).collect());
+    b.mrr_minor = Some(if counts { mrr } else { 0 });
+    b.mrr_currency = mrr_currency;
+    b.subscription_at = Some(event.created);
+    billing::save(conn, found, at).await?;
+    Ok(Outcome::Processed)
+}
+
+/// A price per `count` `interval`s of `quantity` units, as minor units a month (rounded
+/// half up): a year is twelve months, a week 52/12 of one, a day 365/12.
+pub fn monthly(unit_amount: i64, quantity: i64, interval: &str, count: Option<i64>) -> i64 {
+    let total = i128::from(unit_amount) * i128::from(Ord::max(quantity, 0));
+    let count = i128::from(Ord::max(count.unwrap_or(1), 1));
+    let (num, den) = match interval {
+        "year" => (total, 12 * count),
+        "week" => (total * 52, 12 * count),
+        "day" => (total * 365, 12 * count),
+        _ => (total, count),
+    };
+    i64::try_from((num + den / 2) / den).unwrap_or(i64::MAX)
+}
+
+/// A refund: `amount_refunded` counts every refund of the charge so far, so only what
+/// exceeds the most an earlier applied event of this charge counted is taken off.
+async fn charge_refunded(
+    out: &mut Out<'_>,
+    conn: &impl ConnectionTrait,
+    event: &stripe_event::Model,
+    ch: Charge,
+    at: DateTime<Utc>,
+) -> Result<Outcome, AppError> {
+    let Some(cur) = currency(&ch.currency) else {
+        return Ok(Outcome::Failed(format!(
+            "The charge's currency '{}' is not an ISO 4217 code.",
+            ch.currency
+        )));
+    };
+    let before = refunded_before(conn, event, &ch.id).await?;
+    let amount = ch.amount_refunded - before;
+    if amount <= 0 {
+        return Ok(Outcome::Ignored(
+            "An event of this charge applied already counted these refunds.".into(),
+        ));
+    }
+    let details = ch.billing_details.as_ref();
+    let who = Who {
+        customer: ch.customer.as_deref(),
+        email: details
+            .and_then(|d| d.email.as_deref())
+            .or(ch.receipt_email.as_deref()),
+        name: details.and_then(|d| d.name.as_deref()),
+    };
+    let mut found = billing::find_or_create(conn, &who, at).await?;
+    out.found(conn, &found).await?;
+    let b = &mut found.billing;
+    if let Some(has) = &b.ltv_currency
+        && *has != cur
+    {
+        return Ok(mismatch("refund", &cur, has));
+    }
+    let body = format!(
+        "Refund of {} (Stripe charge {}).",
+        money(amount, &cur),
+        ch.id
+    );
+    log(
+        conn,
+        found.contact_id,
+        "refund",
+        &body,
+        event.created,
+        event,
+        at,
+    )
+    .await?;
+    b.ltv_minor = b.ltv_minor.saturating_sub(amount);
+    b.ltv_currency = Some(cur);
+    billing::save(conn, found, at).await?;
+    Ok(Outcome::Processed)
+}
+
+/// The most `amount_refunded` among this charge's refund events applied before.
+async fn refunded_before(
+    conn: &impl ConnectionTrait,
+    event: &stripe_event::Model,
+    charge: &str,
+) -> Result<i64, AppError> {
+    let earlier = stripe_event::Entity::find()
+        .filter(stripe_event::Column::ObjectId.eq(charge))
+        .filter(stripe_event::Column::Kind.eq("charge.refunded"))
+        .filter(stripe_event::Column::Status.eq(Status::Processed.as_str()))
+        .filter(stripe_event::Column::Id.ne(event.id))
+        .all(conn)
+        .await?;
+    Ok(earlier
+        .iter()
+        .filter_map(|e| object::<Charge>(e).ok())
+        .map(|c| c.amount_refunded)
+        .max()
+        .unwrap_or(0))
+}
+
+/// A payment or refund on the contact's timeline, with its audit row.
+async fn log(
+    conn: &impl ConnectionTrait,
+    contact_id: i64,
+    kind: &str,
+    body: &str,
+    occurred_at: DateTime<Utc>,
+    event: &stripe_event::Model,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let id = activity::Entity::insert(activity::ActiveModel {
+        id: NotSet,
+        kind: Set(kind.into()),
+        body: Set(body.into()),
+        occurred_at: Set(occurred_at),
+        deal_id: Set(None),
+        contact_id: Set(Some(contact_id)),
+        company_id: Set(None),
+        author_id: Set(None),
+        created_at: Set(at),
+        version: Set(1),
+        edited_at: Set(None),
+    })
+    .exec(conn)
+    .await?
+    .last_insert_id;
+    audit::record(
+        conn,
+        None,
+        "create",
+        "activity",
+        id,
+        Some(json!({"kind": kind, "contact": contact_id, "stripe_event": event.event_id})),
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::monthly;
+
+    #[test]
+    fn intervals_and_quantities_become_a_month() {
+        assert_eq!(monthly(1000, 1, "month", None), 1000);
+        assert_eq!(monthly(12000, 1, "year", Some(1)), 1000);
+        assert_eq!(monthly(1000, 3, "month", Some(3)), 1000);
+        assert_eq!(monthly(1200, 1, "week", None), 5200);
+        assert_eq!(monthly(100, 12, "day", Some(365)), 100);
+        assert_eq!(monthly(1000, 1, "year", None), 83);
+    }
+}

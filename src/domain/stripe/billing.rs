@@ -1,0 +1,248 @@
+//! The contact an event is about, and its billing row. A contact is found by its Stripe
+//! customer id, else by email (any case), else created with source `stripe` and the
+//! first admin as owner; the customer id is then kept on it, so later events (a
+//! subscription, which carries no email) find it by id.
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, NotSet,
+    QueryFilter, QueryOrder, Set, Statement,
+};
+use serde_json::json;
+
+use crate::domain::{Role, audit, normalise};
+use crate::entities::{contact, contact_billing, user};
+use crate::error::AppError;
+
+/// Who an event names.
+#[derive(Debug, Default, Clone)]
+pub struct Who<'a> {
+    pub customer: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
+}
+
+/// The contact's id and its billing row (a new, unsaved one when it had none).
+pub struct Found {
+    pub contact_id: i64,
+    pub billing: contact_billing::Model,
+    pub is_new_billing: bool,
+    /// Whether the contact was created for this event.
+    pub created_contact: bool,
+}
+
+/// Finds or creates the contact `who` names, keeping the customer id on it.
+pub async fn find_or_create(
+    tx: &impl ConnectionTrait,
+    who: &Who<'_>,
+    at: DateTime<Utc>,
+) -> Result<Found, AppError> {
+    lock(tx, who).await?;
+    if let Some(customer) = who.customer
+        && let Some(b) = contact_billing::Entity::find()
+            .filter(contact_billing::Column::StripeCustomerId.eq(customer))
+            .one(tx)
+            .await?
+    {
+        return Ok(Found {
+            contact_id: b.id,
+            billing: b,
+            is_new_billing: false,
+            created_contact: false,
+        });
+    }
+    let email = who.email.map(str::trim).filter(|e| e.contains('@'));
+    let holder = match email {
+        Some(e) => {
+            contact::Entity::find()
+                .filter(contact::Column::EmailNorm.eq(normalise(e)))
+                .one(tx)
+                .await?
+        }
+        None => None,
+    };
+    let created_contact = !matches!(&holder, Some(c) if c.deleted_at.is_none());
+    let contact_id = match &holder {
+        Some(c) if c.deleted_at.is_none() => c.id,
+        // A trashed contact keeps its email: the new one goes in without it.
+        Some(_) => create(tx, who, None, at).await?,
+        None => create(tx, who, email, at).await?,
+    };
+    let existing = contact_billing::Entity::find_by_id(contact_id)
+        .one(tx)
+        .await?;
+    let (mut billing, is_new_billing) = match existing {
+        Some(b) => (b, false),
+        None => (empty(contact_id, at), true),
+    };
+    // A contact found by email that has another customer id keeps it: Stripe may hold
+    // two customers for one person, and the first linked stays the one shown.
+    if billing.stripe_customer_id.is_none() {
+        billing.stripe_customer_id = who.customer.map(str::to_string);
+    }
+    Ok(Found {
+        contact_id,
+        billing,
+        is_new_billing,
+        created_contact,
+    })
+}
+
+/// Applies one customer's events one at a time across processes on PostgreSQL, until the
+/// transaction ends: two workers creating the same new customer's contact, or adding two
+/// payments to one lifetime value, would otherwise race (read committed). A lock
+/// statement, not a query, so it is PostgreSQL's alone; SQLite's one writer already
+/// runs one transaction at a time.
+async fn lock(tx: &impl ConnectionTrait, who: &Who<'_>) -> Result<(), AppError> {
+    if tx.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    let key = match (who.customer, who.email) {
+        (Some(c), _) => c.to_string(),
+        (None, Some(e)) => normalise(e),
+        (None, None) => return Ok(()),
+    };
+    tx.query_one_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 14))",
+        [key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+fn empty(id: i64, at: DateTime<Utc>) -> contact_billing::Model {
+    contact_billing::Model {
+        id,
+        stripe_customer_id: None,
+        last_payment_at: None,
+        last_payment_minor: None,
+        last_payment_currency: None,
+        ltv_minor: 0,
+        ltv_currency: None,
+        subscription_id: None,
+        subscription_plan: None,
+        subscription_status: None,
+        mrr_minor: None,
+        mrr_currency: None,
+        subscription_at: None,
+        customer_at: None,
+        updated_at: at,
+    }
+}
+
+/// A new contact from what Stripe knows: the name split at its last space, else the
+/// email's local part, else the customer id.
+async fn create(
+    tx: &impl ConnectionTrait,
+    who: &Who<'_>,
+    email: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let owner = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .order_by_asc(user::Column::Id)
+        .one(tx)
+        .await?
+        .ok_or_else(|| AppError::Internal("no active admin to own a Stripe contact".into()))?;
+    let (first, last) = names(who, email);
+    let row = contact::ActiveModel {
+        id: NotSet,
+        first_name: Set(first),
+        last_name: Set(last),
+        email: Set(email.map(str::to_string)),
+        email_norm: Set(email.map(normalise)),
+        phone: Set(None),
+        company_id: Set(None),
+        title: Set(None),
+        source: Set("stripe".into()),
+        owner_id: Set(owner.id),
+        custom: Set("{}".into()),
+        deleted_at: Set(None),
+        deleted_by: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+    };
+    let id = contact::Entity::insert(row).exec(tx).await?.last_insert_id;
+    audit::record(
+        tx,
+        None,
+        "create",
+        "contact",
+        id,
+        Some(json!({"source": "stripe", "customer": who.customer})),
+    )
+    .await?;
+    Ok(id)
+}
+
+fn names(who: &Who<'_>, email: Option<&str>) -> (String, String) {
+    let clip = |s: &str| s.trim().chars().take(120).collect::<String>();
+    if let Some(name) = who.name.map(str::trim).filter(|n| !n.is_empty()) {
+        return match name.rsplit_once(' ') {
+            Some((first, last)) => (clip(first), clip(last)),
+            None => (String::new(), clip(name)),
+        };
+    }
+    let fallback = email
+        .and_then(|e| e.split('@').next())
+        .or(who.customer)
+        .unwrap_or("Stripe customer");
+    (String::new(), clip(fallback))
+}
+
+/// Writes the billing row as changed.
+pub async fn save(
+    tx: &impl ConnectionTrait,
+    found: Found,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let mut b = found.billing;
+    b.updated_at = at;
+    let mut row: contact_billing::ActiveModel = b.into();
+    if found.is_new_billing {
+        row = row.reset_all();
+        row.insert(tx).await?;
+    } else {
+        row = row.reset_all();
+        row.update(tx).await?;
+    }
+    Ok(())
+}
+
+/// A contact's billing as its page shows it (amounts written out in their currency).
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub customer: Option<String>,
+    pub lifetime_value: Option<String>,
+    pub last_payment: Option<String>,
+    pub last_payment_at: Option<DateTime<Utc>>,
+    pub plan: Option<String>,
+    pub status: Option<String>,
+    pub mrr: Option<String>,
+}
+
+/// Contact `id`'s billing, if Stripe ever named it; the caller has checked that the
+/// asker sees the contact.
+pub async fn shown(db: &crate::domain::Db, id: i64) -> Result<Option<Shown>, AppError> {
+    use crate::domain::deals::money;
+    let Some(b) = contact_billing::Entity::find_by_id(id)
+        .one(&db.read)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let amount = |minor: Option<i64>, cur: &Option<String>| match (minor, cur) {
+        (Some(m), Some(c)) => Some(money(m, c)),
+        _ => None,
+    };
+    Ok(Some(Shown {
+        customer: b.stripe_customer_id.clone(),
+        lifetime_value: amount(Some(b.ltv_minor), &b.ltv_currency),
+        last_payment: amount(b.last_payment_minor, &b.last_payment_currency),
+        last_payment_at: b.last_payment_at,
+        plan: b.subscription_plan.clone(),
+        status: b.subscription_status.clone(),
+        mrr: amount(b.mrr_minor, &b.mrr_currency),
+    }))
+}

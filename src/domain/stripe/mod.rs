@@ -1,0 +1,69 @@
+//! Stripe in (issue 14): `POST /webhooks/stripe` takes Stripe's signed events, stores each
+//! raw and enqueues its processing in one transaction before answering 200 (`ingest`),
+//! and the job queue applies them to contacts (`apply`): payments and refunds as
+//! activities, lifetime value, last payment, subscription and MRR (`billing`).
+//!
+//! - `secrets`: the signing secrets (the environment's and Settings → Integrations →
+//!   Stripe's current and previous one, for a rotation).
+//! - `events`: the shapes read from Stripe's JSON, and the settings page's event list
+//!   and reprocess button.
+//! - `ingest`: verify, parse the envelope, store and enqueue (group-committed).
+//! - `apply`: the job: one event in one transaction with its status.
+//! - `billing`: the contact an event is about (by customer id, else email, else a new
+//!   one) and its `contact_billing` row.
+pub mod apply;
+pub mod billing;
+pub mod events;
+pub mod ingest;
+pub mod secrets;
+
+/// The job kind that applies a stored event.
+pub const JOB: &str = "stripe.event";
+/// Attempts a failing event gets before it is dead (the queue's backoff between them).
+pub const MAX_ATTEMPTS: i32 = 8;
+/// The most of a body the webhook accepts (Stripe's events are a few KiB).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Where a stored event is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Stored, its job queued.
+    Received,
+    Processed,
+    /// A type Cairn does not handle, or older than what was applied; kept with the reason.
+    Ignored,
+    /// Could not be applied (a currency mismatch, a shape it cannot read, or a run that
+    /// failed and will be retried); its error says why.
+    Failed,
+    /// Failed on every attempt.
+    Dead,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Received,
+        Status::Processed,
+        Status::Ignored,
+        Status::Failed,
+        Status::Dead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Received => "received",
+            Status::Processed => "processed",
+            Status::Ignored => "ignored",
+            Status::Failed => "failed",
+            Status::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s.trim())
+    }
+}
+
+/// Registers the event job with the queue.
+pub fn register(r: &mut crate::jobs::Registry) {
+    r.register(JOB, apply::run);
+}
