@@ -36,6 +36,29 @@ records::record_struct! {
         pub source: String,
         pub owner_id: i64,
         pub owner_name: String,
+        /// Stripe billing (`contact_billing`), all null for a contact Stripe never named.
+        /// Amounts are in minor units of the currency beside them.
+        /// Monthly recurring revenue of the subscription.
+        #[serde(default)]
+        pub mrr_minor: Option<i64>,
+        #[serde(default)]
+        pub mrr_currency: Option<String>,
+        /// The subscription's status as Stripe names it (active, past_due, canceled, …).
+        #[serde(default)]
+        pub subscription_status: Option<String>,
+        #[serde(default)]
+        pub subscription_plan: Option<String>,
+        /// Lifetime value: payments less refunds.
+        #[serde(default)]
+        pub ltv_minor: Option<i64>,
+        #[serde(default)]
+        pub ltv_currency: Option<String>,
+        #[serde(default)]
+        pub last_payment_minor: Option<i64>,
+        #[serde(default)]
+        pub last_payment_currency: Option<String>,
+        #[serde(default)]
+        pub last_payment_at: Option<DateTime<Utc>>,
     }
 }
 
@@ -52,6 +75,21 @@ impl Contact {
 
     pub fn full_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
+    }
+
+    /// The MRR written out in its currency ("USD 49.00"), as the contact page shows it.
+    pub fn mrr(&self) -> Option<String> {
+        shown_money(self.mrr_minor, &self.mrr_currency)
+    }
+
+    /// The lifetime value written out in its currency.
+    pub fn lifetime_value(&self) -> Option<String> {
+        shown_money(self.ltv_minor, &self.ltv_currency)
+    }
+
+    /// The last payment written out in its currency.
+    pub fn last_payment(&self) -> Option<String> {
+        shown_money(self.last_payment_minor, &self.last_payment_currency)
     }
 
     pub fn initials(&self) -> String {
@@ -253,6 +291,22 @@ async fn lookup_company(
     }
 }
 
+/// Whether any of `contacts` has Stripe billing: the list shows its billing columns
+/// then, and a CRM without Stripe keeps its list as it was.
+pub fn any_billed(contacts: &[Contact]) -> bool {
+    contacts.iter().any(|c| {
+        c.ltv_currency.is_some() || c.mrr_currency.is_some() || c.subscription_status.is_some()
+    })
+}
+
+/// An amount and its currency as pages show money; none without both.
+fn shown_money(minor: Option<i64>, currency: &Option<String>) -> Option<String> {
+    match (minor, currency) {
+        (Some(m), Some(c)) => Some(crate::domain::deals::money(m, c)),
+        _ => None,
+    }
+}
+
 fn build(
     id: i64,
     v: Valid,
@@ -275,6 +329,16 @@ fn build(
         source: v.source,
         owner_id: v.owner_id,
         owner_name: v.owner_name,
+        // A contact written here has no billing yet: Stripe's events add it.
+        mrr_minor: None,
+        mrr_currency: None,
+        subscription_status: None,
+        subscription_plan: None,
+        ltv_minor: None,
+        ltv_currency: None,
+        last_payment_minor: None,
+        last_payment_currency: None,
+        last_payment_at: None,
         created_at,
         updated_at,
     }
@@ -427,6 +491,16 @@ pub const KIND: Kind = Kind {
         ("source", "c.source"),
         ("owner_id", "c.owner_id"),
         ("owner_name", "u.name"),
+        // Stripe billing: one row per contact at most, joined on its primary key.
+        ("mrr_minor", "b.mrr_minor"),
+        ("mrr_currency", "b.mrr_currency"),
+        ("subscription_status", "b.subscription_status"),
+        ("subscription_plan", "b.subscription_plan"),
+        ("ltv_minor", "b.ltv_minor"),
+        ("ltv_currency", "b.ltv_currency"),
+        ("last_payment_minor", "b.last_payment_minor"),
+        ("last_payment_currency", "b.last_payment_currency"),
+        ("last_payment_at", "b.last_payment_at"),
         ("created_at", "c.created_at"),
         ("updated_at", "c.updated_at"),
     ],
@@ -442,6 +516,12 @@ pub const KIND: Kind = Kind {
             alias: "u",
             from: "owner_id",
             optional: false,
+        },
+        Join {
+            table: "contact_billing",
+            alias: "b",
+            from: "id",
+            optional: true,
         },
     ],
     sorts: &[

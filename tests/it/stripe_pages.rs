@@ -189,3 +189,89 @@ async fn the_contact_list_filters_by_subscription_status_and_least_mrr() {
         .await;
     assert_eq!(bad.status, 422, "{}", bad.text());
 }
+
+/// Contact `cus_1` (ada@example.com) paid 42.00 and subscribes at 49.00 a month.
+async fn paying_subscriber(db: &Db) {
+    for body in [
+        invoice_paid("evt_p", "cus_1", "ada@example.com", 4200, "usd", now()),
+        subscribed("evt_s", "cus_1", "active", 4900),
+    ] {
+        let id = received(db, &body).await;
+        apply::process(db, id).await.unwrap();
+    }
+}
+
+#[actix_web::test]
+async fn the_contact_list_shows_mrr_subscription_lifetime_value_and_last_payment() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    paying_subscriber(&app.db).await;
+    let page = c.get("/contacts").await;
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    for head in ["MRR", "Subscription", "Lifetime value", "Last payment"] {
+        assert!(
+            text.contains(&format!(">{head}</th>")),
+            "column {head}: {text}"
+        );
+    }
+    assert!(
+        text.contains("USD 49.00"),
+        "the MRR in its currency: {text}"
+    );
+    assert!(
+        text.contains("USD 42.00"),
+        "lifetime value and last payment: {text}"
+    );
+    assert!(text.contains(">active</span>"), "the status: {text}");
+}
+
+#[actix_web::test]
+async fn a_contact_list_without_billing_has_no_billing_columns() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let token = app.token("admin@example.com").await;
+    c.add_contact(&token, "Bo", "Plain", "bo@example.com").await;
+    let text = c.get("/contacts").await.text();
+    assert!(text.contains("Plain"), "the contact is listed: {text}");
+    assert!(!text.contains(">MRR</th>"), "no billing columns: {text}");
+}
+
+#[actix_web::test]
+async fn the_contact_list_api_gives_each_contacts_billing() {
+    let app = TestApp::new().await;
+    app.user("admin@example.com", "admin").await;
+    let token = app.token("admin@example.com").await;
+    let mut c = app.client().await;
+    paying_subscriber(&app.db).await;
+    let created = c
+        .api(
+            actix_web::http::Method::POST,
+            "/api/v1/contacts",
+            &token,
+            Some(serde_json::json!({"first_name": "Bo", "last_name": "Plain"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let list = c.get_json("/api/v1/contacts?sort=name", &token).await;
+    let items = list["items"].as_array().expect("items");
+    assert_eq!(items.len(), 2, "{list}");
+    let paid = items
+        .iter()
+        .find(|i| i["email"] == "ada@example.com")
+        .expect("the Stripe contact");
+    assert_eq!(paid["mrr_minor"], 4900, "{paid}");
+    assert_eq!(paid["mrr_currency"], "USD", "{paid}");
+    assert_eq!(paid["subscription_status"], "active", "{paid}");
+    assert_eq!(paid["ltv_minor"], 4200, "{paid}");
+    assert_eq!(paid["last_payment_minor"], 4200, "{paid}");
+    assert!(paid["last_payment_at"].is_string(), "{paid}");
+    let plain = items
+        .iter()
+        .find(|i| i["last_name"] == "Plain")
+        .expect("the plain contact");
+    assert!(
+        plain["mrr_minor"].is_null() && plain["ltv_minor"].is_null(),
+        "no billing: {plain}"
+    );
+}
