@@ -1,5 +1,5 @@
 //! The routes a whole role is refused, known from the path alone: the settings pages and
-//! the API's pipeline, stage and restore writes. A write there from a role the permission
+//! the API's pipeline, stage, webhook and restore writes. A write there from a role the permission
 //! table (`domain::permissions`) grants nothing is refused before the body is read, so a
 //! rep's or a manager's malformed request gets the 403 a good one gets, never a 400 or
 //! 422 that would say the route took them for someone allowed. The handlers still check
@@ -13,9 +13,10 @@ use crate::domain::Action::{self, *};
 use crate::web::auth::{CurrentUser, is_read};
 
 /// Path prefixes (whole segments) and the grant every write under them needs.
-const GATES: [(&str, Action); 17] = [
+const GATES: [(&str, Action); 18] = [
     ("/api/v1/pipelines", ManagePipelines),
     ("/api/v1/stages", ManagePipelines),
+    ("/api/v1/webhooks", Webhooks),
     ("/settings/audit", AuditLog),
     ("/settings/email", EmailSettings),
     ("/settings/sign-in", OrgSettings),

@@ -184,6 +184,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .patch(api::companies::update)
                     .delete(api::companies::delete)
                     .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/webhooks")
+                    .get(api::webhook_endpoints::list)
+                    .post(api::webhook_endpoints::create)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/webhooks/deliveries/{id}/redeliver")
+                    .post(api::webhook_endpoints::redeliver)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/webhooks/{id}/deliveries")
+                    .get(api::webhook_endpoints::deliveries)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/webhooks/{id}")
+                    .get(api::webhook_endpoints::get)
+                    .patch(api::webhook_endpoints::update)
+                    .delete(api::webhook_endpoints::delete)
+                    .default_service(web::to(api::method_not_allowed)),
             ),
     )
     .service(

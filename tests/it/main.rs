@@ -98,6 +98,7 @@ mod trash;
 mod trash_page;
 mod trash_reads;
 mod views;
+mod webhooks_api;
 mod webhooks_delivery;
 mod webhooks_pages;
 mod webhooks_receiver;

@@ -6,7 +6,8 @@ use sea_orm::{
     ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::events::{Event, EventType};
 use super::{deliver, enqueue, queue_delivery};
@@ -20,19 +21,43 @@ pub const MAX_URL: usize = 2048;
 /// Delivery log rows per page.
 pub const LOG_PAGE: u64 = 50;
 
-/// What the form sends.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// What the form and `POST /api/v1/webhooks` send.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EndpointInput {
+    /// Where deliveries are POSTed: http(s), at most 2048 characters. Loopback, private
+    /// and link-local addresses are refused at delivery time.
     #[serde(default)]
+    #[schema(required = true, max_length = 2048)]
     pub url: String,
+    /// `json` (default: a signed JSON body) or `slack` (an incoming-webhook URL that gets
+    /// a readable message).
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub kind: String,
+    /// The event types to send, at least one: contact.created, contact.updated,
+    /// contact.deleted, the same for company, deal and task, deal.stage_changed, deal.won,
+    /// deal.lost, payment.received, form.submitted.
     #[serde(default)]
+    #[schema(required = true, min_items = 1)]
     pub events: Vec<String>,
 }
 
-/// An endpoint as Settings shows it: the secret masked.
-#[derive(Debug, Clone)]
+/// A partial change of an endpoint: absent fields are kept (the secret always is).
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointPatch {
+    #[schema(max_length = 2048)]
+    pub url: Option<String>,
+    /// `json` or `slack`.
+    pub kind: Option<String>,
+    /// The whole set of event types (replaces the current ones).
+    #[schema(min_items = 1)]
+    pub events: Option<Vec<String>>,
+}
+
+/// An endpoint as Settings and the API show it: the secret masked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Endpoint {
     pub id: i64,
     pub url: String,
@@ -42,6 +67,55 @@ pub struct Endpoint {
     pub active: bool,
     pub disabled_reason: Option<String>,
     pub failing_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A new endpoint and its signing secret, which is shown in full this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NewEndpoint {
+    #[serde(flatten)]
+    pub endpoint: Endpoint,
+    /// `whsec_…`: verify `Cairn-Signature` with it. Never shown again.
+    pub secret: String,
+}
+
+/// One delivery of the log as the API shows it (its body is not repeated).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Delivery {
+    pub id: i64,
+    pub endpoint_id: i64,
+    pub event_type: String,
+    /// The same for every endpoint the event went to, and on every redelivery.
+    pub event_id: String,
+    /// pending, delivered, failed (retried) or dead.
+    pub status: String,
+    pub attempts: i32,
+    /// The receiver's last HTTP status.
+    pub status_code: Option<i32>,
+    pub latency_ms: Option<i64>,
+    /// The start of the receiver's last answer (at most 1 KiB).
+    pub response_excerpt: Option<String>,
+    pub error: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub delivered_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<webhook_delivery::Model> for Delivery {
+    fn from(d: webhook_delivery::Model) -> Delivery {
+        Delivery {
+            id: d.id,
+            endpoint_id: d.endpoint_id,
+            event_type: d.event_type,
+            event_id: d.event_id,
+            status: d.status,
+            attempts: d.attempts,
+            status_code: d.status_code,
+            latency_ms: d.latency_ms,
+            response_excerpt: d.response_excerpt,
+            error: d.error,
+            created_at: d.created_at,
+            delivered_at: d.delivered_at,
+        }
+    }
 }
 
 impl From<webhook_endpoint::Model> for Endpoint {
@@ -200,9 +274,47 @@ pub async fn update(
     input: &EndpointInput,
 ) -> Result<Endpoint, AppError> {
     actor.require(Action::Webhooks)?;
-    let (url, kind, events) = check(input)?;
+    let checked = check(input)?;
     let tx = db.write.begin().await?;
     row(&tx, id).await?;
+    let saved = store(&tx, actor, id, checked).await?;
+    tx.commit().await?;
+    db.webhooks.remove(&());
+    Ok(saved.into())
+}
+
+/// Changes what `patch` gives of an endpoint, keeping the rest as stored.
+pub async fn patch(
+    db: &Db,
+    actor: &Actor,
+    id: i64,
+    patch: &EndpointPatch,
+) -> Result<Endpoint, AppError> {
+    actor.require(Action::Webhooks)?;
+    let tx = db.write.begin().await?;
+    let current = row(&tx, id).await?;
+    let input = EndpointInput {
+        url: patch.url.clone().unwrap_or(current.url),
+        kind: patch.kind.clone().unwrap_or(current.kind),
+        events: match &patch.events {
+            Some(e) => e.clone(),
+            None => event_list(&current.event_types),
+        },
+    };
+    let checked = check(&input)?;
+    let saved = store(&tx, actor, id, checked).await?;
+    tx.commit().await?;
+    db.webhooks.remove(&());
+    Ok(saved.into())
+}
+
+/// Writes endpoint `id`'s checked URL, kind and events and audits it, inside `tx`.
+async fn store(
+    tx: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+    (url, kind, events): (String, String, Vec<String>),
+) -> Result<webhook_endpoint::Model, AppError> {
     webhook_endpoint::Entity::update_many()
         .col_expr(webhook_endpoint::Column::Url, Expr::value(url.clone()))
         .col_expr(webhook_endpoint::Column::Kind, Expr::value(kind))
@@ -212,11 +324,11 @@ pub async fn update(
         )
         .col_expr(webhook_endpoint::Column::UpdatedAt, Expr::value(now()))
         .filter(webhook_endpoint::Column::Id.eq(id))
-        .exec(&tx)
+        .exec(tx)
         .await?;
     let detail = serde_json::json!({ "url": url, "events": events });
     audit::record(
-        &tx,
+        tx,
         Some(actor),
         "update",
         "webhook_endpoint",
@@ -224,10 +336,7 @@ pub async fn update(
         Some(detail),
     )
     .await?;
-    let saved = row(&tx, id).await?;
-    tx.commit().await?;
-    db.webhooks.remove(&());
-    Ok(saved.into())
+    row(tx, id).await
 }
 
 /// Removes an endpoint and its delivery log (queued deliveries are then skipped).

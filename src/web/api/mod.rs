@@ -11,6 +11,7 @@ pub mod schema;
 pub mod search;
 pub mod tasks;
 pub mod trash;
+pub mod webhook_endpoints;
 pub mod webhooks;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};

@@ -4,7 +4,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::web::api::{
-    activities, audit, companies, contacts, deals, schema, search, tasks, trash,
+    activities, audit, companies, contacts, deals, schema, search, tasks, trash, webhook_endpoints,
 };
 
 #[derive(OpenApi)]
@@ -22,7 +22,10 @@ use crate::web::api::{
         tasks::list, tasks::create, tasks::get, tasks::update, tasks::delete,
         search::search,
         trash::restore_contact, trash::restore_company, trash::restore_deal,
-        audit::list
+        audit::list,
+        webhook_endpoints::list, webhook_endpoints::create, webhook_endpoints::get,
+        webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::deliveries,
+        webhook_endpoints::redeliver
     ),
     components(
         // Value sets only query parameters use are not collected from the paths.
