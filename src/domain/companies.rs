@@ -447,18 +447,19 @@ pub async fn find_by_id(
 }
 
 /// The company called `name` (compared without regard to case or spacing), created when
-/// missing, owned by `owner`. Safe against a concurrent insert of the same name.
+/// missing, owned by `owner`, and whether this call created it (for its `company.created`
+/// event). Safe against a concurrent insert of the same name.
 pub async fn find_or_create(
     conn: &impl ConnectionTrait,
     name: &str,
     owner: Option<i64>,
-) -> Result<company::Model, AppError> {
+) -> Result<(company::Model, bool), AppError> {
     let name_norm = normalise(name);
     if let Some(c) = find_by_norm(conn, &name_norm).await? {
-        return live_or_refused(c);
+        return live_or_refused(c).map(|c| (c, false));
     }
     let t = now();
-    company::Entity::insert(company::ActiveModel {
+    let inserted = company::Entity::insert(company::ActiveModel {
         id: NotSet,
         name: Set(name.split_whitespace().collect::<Vec<_>>().join(" ")),
         name_norm: Set(name_norm.clone()),
@@ -478,10 +479,12 @@ pub async fn find_or_create(
     .on_conflict_do_nothing_on([company::Column::NameNorm])
     .exec(conn)
     .await?;
+    let created = matches!(inserted, sea_orm::TryInsertResult::Inserted(_));
     find_by_norm(conn, &name_norm)
         .await?
         .ok_or_else(|| AppError::Internal(format!("company {name_norm} not found after insert")))
         .and_then(live_or_refused)
+        .map(|c| (c, created))
 }
 
 /// A trashed company keeps its name: nothing links to it, and no second one takes it.

@@ -259,21 +259,36 @@ fn map_unique(err: AppError) -> AppError {
     }
 }
 
-/// The company a contact names. `known` is what a lookup on the read pool found before
-/// the write transaction began, so the common case (an existing company) adds nothing to
-/// the transaction; a new company is created inside it.
-/// A company created this way belongs to the contact's owner.
+/// The company a contact names, and whether this write created it. `known` is what a
+/// lookup on the read pool found before the write transaction began, so the common case
+/// (an existing company) adds nothing to the transaction; a new company is created
+/// inside it, belonging to the contact's owner.
 async fn company_in(
     tx: &impl ConnectionTrait,
     v: &Valid,
     known: Option<company::Model>,
-) -> Result<Option<company::Model>, AppError> {
+) -> Result<(Option<company::Model>, bool), AppError> {
     match (&v.company, known) {
-        (None, _) => Ok(None),
-        (Some(_), Some(c)) => Ok(Some(c)),
-        (Some(name), None) => Ok(Some(
-            companies::find_or_create(tx, name, Some(v.owner_id)).await?,
-        )),
+        (None, _) => Ok((None, false)),
+        (Some(_), Some(c)) => Ok((Some(c), false)),
+        (Some(name), None) => {
+            let (c, created) = companies::find_or_create(tx, name, Some(v.owner_id)).await?;
+            Ok((Some(c), created))
+        }
+    }
+}
+
+/// `company.created` for company `id` that a contact's write created by naming it (see
+/// `company_in`), queued in that write's transaction `tx`; how many deliveries were
+/// queued (`webhooks::wake_if` after the commit). None: no company was created.
+pub(crate) async fn company_created(
+    db: &Db,
+    tx: &impl ConnectionTrait,
+    id: Option<i64>,
+) -> Result<usize, AppError> {
+    match id {
+        Some(id) => crate::domain::webhooks::emit_record(db, tx, "company", "created", id).await,
+        None => Ok(0),
     }
 }
 
@@ -418,8 +433,11 @@ pub async fn update(
     let visible = access::visible(db, actor).await?;
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id), visible).await?;
-    write_update(&tx, id, &v, known).await?;
-    records::updated(db, tx, actor, &current).await
+    let new_company = write_update(&tx, id, &v, known).await?;
+    let hooked = company_created(db, &tx, new_company).await?;
+    let after = records::updated(db, tx, actor, &current).await?;
+    crate::domain::webhooks::wake_if(hooked);
+    Ok(after)
 }
 
 /// The contact's columns from its checked values, as an insert and an update both set
@@ -441,14 +459,15 @@ fn active_model(v: &Valid, company_id: Option<i64>, at: DateTime<Utc>) -> contac
     }
 }
 
-/// Stores validated values (and tags, when given) on contact `id`, inside `tx`.
+/// Stores validated values (and tags, when given) on contact `id`, inside `tx`; the id
+/// of the company it created when the contact names a new one (`company_created`).
 async fn write_update(
     tx: &impl ConnectionTrait,
     id: i64,
     v: &Valid,
     known: Option<company::Model>,
-) -> Result<(), AppError> {
-    let company = company_in(tx, v, known).await?;
+) -> Result<Option<i64>, AppError> {
+    let (company, created) = company_in(tx, v, known).await?;
     let res = contact::Entity::update_many()
         .set(active_model(v, company.as_ref().map(|c| c.id), now()))
         .filter(contact::Column::Id.eq(id))
@@ -462,7 +481,7 @@ async fn write_update(
     if let Some(names) = &v.tags {
         records::set_tags::<Contact>(tx, id, names).await?;
     }
-    Ok(())
+    Ok(company.filter(|_| created).map(|c| c.id))
 }
 
 /// Moves the contact to the trash (see `trash`).

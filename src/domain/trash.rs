@@ -256,7 +256,8 @@ pub async fn is_trashed<T: Trashable>(db: &Db, id: i64) -> Result<bool, AppError
 }
 
 /// Brings record `id` back, as it was: its tags, custom values, activities and links
-/// were never touched. Managers and admins only.
+/// were never touched; its `<entity>.created` webhook event is queued. Managers and
+/// admins only.
 pub async fn restore<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require(Action::RestoreTrash)?;
     let tx = db.write.begin().await?;
@@ -277,7 +278,12 @@ pub async fn restore<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<()
     }
     mark_tasks(&tx, T::BIN.task_link().eq(id), false).await?;
     audit::record(&tx, Some(actor), "restore", T::BIN.entity(), id, None).await?;
+    // To a receiver the record comes back into being: it removed it on `.deleted`, and
+    // `.created` (the record as it is, with its old id) adds it again; an `.updated` of
+    // a record it no longer holds would be dropped.
+    let hooked = webhooks::emit_record(db, &tx, T::BIN.entity(), "created", id).await?;
     tx.commit().await?;
+    webhooks::wake_if(hooked);
     db.forget_task_counts();
     Ok(())
 }

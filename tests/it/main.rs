@@ -100,6 +100,7 @@ mod trash_reads;
 mod views;
 mod webhooks_api;
 mod webhooks_delivery;
+mod webhooks_implied;
 mod webhooks_pages;
 mod webhooks_receiver;
 mod webhooks_sources;

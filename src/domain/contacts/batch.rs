@@ -76,6 +76,8 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
     // Companies that did not exist when the requests were validated.
     let mut companies: Vec<Option<company::Model>> = Vec::with_capacity(jobs.len());
     let mut created: HashMap<String, company::Model> = HashMap::new();
+    // Each company the batch created, once: its `company.created` event.
+    let mut hooked = 0;
     for job in jobs {
         let name = &job.valid.company;
         let company = match (name, &job.known_company) {
@@ -84,10 +86,12 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
                 match created.get(&key) {
                     Some(c) => Some(c.clone()),
                     None => {
-                        let c = company_in(&tx, &job.valid, None).await?;
+                        let (c, new) = company_in(&tx, &job.valid, None).await?;
                         if let Some(c) = &c {
                             created.insert(key, c.clone());
                         }
+                        let id = c.as_ref().filter(|_| new).map(|c| c.id);
+                        hooked += super::company_created(db, &tx, id).await?;
                         c
                     }
                 }
@@ -202,7 +206,6 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
             None => Err(duplicate_email()),
         })
         .collect();
-    let mut hooked = 0;
     for contact in results.iter().flatten() {
         hooked += webhooks::emit_about(db, &tx, "contact", "created", contact).await?;
     }

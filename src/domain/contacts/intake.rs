@@ -30,18 +30,22 @@ pub(crate) async fn read(conn: &impl ConnectionTrait, id: i64) -> Result<Contact
     records::get_in(conn, id).await
 }
 
-/// Validates `input` and creates the contact in `tx`; its id. `actor` stands for the
-/// writer in validation (reads with its rights), `ip` and `detail` go on the audit row.
+/// Validates `input` and creates the contact in `tx`; its id, and how many deliveries
+/// the `company.created` of a company it named anew queued (`webhooks::wake_if` after
+/// the commit). `actor` stands for the writer in validation (reads with its rights),
+/// `ip` and `detail` go on the audit row.
 pub(crate) async fn create_in(
     db: &Db,
     tx: &impl ConnectionTrait,
     actor: &Actor,
     input: &ContactInput,
     detail: Value,
-) -> Result<i64, AppError> {
+) -> Result<(i64, usize), AppError> {
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let known = lookup_company(db, actor, &v).await?;
-    let company = super::company_in(tx, &v, known).await?;
+    let (company, created) = super::company_in(tx, &v, known).await?;
+    let new_company = company.as_ref().filter(|_| created).map(|c| c.id);
+    let hooked = super::company_created(db, tx, new_company).await?;
     let t = now();
     let id = contact::Entity::insert(contact::ActiveModel {
         id: NotSet,
@@ -59,11 +63,12 @@ pub(crate) async fn create_in(
     }
     let ip = actor.ip.as_deref();
     audit::record_as(tx, None, ip, "create", "contact", id, Some(detail)).await?;
-    Ok(id)
+    Ok((id, hooked))
 }
 
 /// Validates `input` (the whole contact as it should be) over `current` and stores it in
-/// `tx`, with an audit row of what changed plus `detail`.
+/// `tx`, with an audit row of what changed plus `detail`; how many deliveries the
+/// `company.created` of a company it named anew queued.
 pub(crate) async fn update_in(
     db: &Db,
     tx: &impl ConnectionTrait,
@@ -71,7 +76,7 @@ pub(crate) async fn update_in(
     current: &Contact,
     input: &ContactInput,
     detail: Value,
-) -> Result<(), AppError> {
+) -> Result<usize, AppError> {
     let v = validate(
         db,
         actor,
@@ -81,12 +86,14 @@ pub(crate) async fn update_in(
     )
     .await?;
     let known = lookup_company(db, actor, &v).await?;
-    write_update(tx, current.id, &v, known).await?;
+    let new_company = write_update(tx, current.id, &v, known).await?;
+    let hooked = super::company_created(db, tx, new_company).await?;
     let after: Contact = records::get_in(tx, current.id).await?;
     let mut row = audit::changes(current, &after).unwrap_or_else(|| serde_json::json!({}));
     if let (Some(row), Value::Object(extra)) = (row.as_object_mut(), detail) {
         row.extend(extra);
     }
     let ip = actor.ip.as_deref();
-    audit::record_as(tx, None, ip, "update", "contact", current.id, Some(row)).await
+    audit::record_as(tx, None, ip, "update", "contact", current.id, Some(row)).await?;
+    Ok(hooked)
 }

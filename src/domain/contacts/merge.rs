@@ -132,7 +132,9 @@ impl Mergeable for Contact {
         valid: Self::Valid,
     ) -> Result<(), AppError> {
         let (v, known) = valid;
-        write_update(tx, keep, &v, known).await
+        // The kept company is one of the two contacts' own, so it exists: a merge
+        // creates no company, and sends no `company.created`.
+        write_update(tx, keep, &v, known).await.map(|_| ())
     }
 
     fn detail(other: &Contact) -> serde_json::Map<String, serde_json::Value> {

@@ -181,7 +181,7 @@ async fn apply(db: &Db, form: &Form, sent: &Sent, data: &str, ip: &str) -> Resul
     let holder = intake::holder(&db.read, email).await?;
     let detail = serde_json::json!({"form": form.name, "form_id": form.id});
     let tx = db.write.begin().await?;
-    let (contact_id, created) = match holder {
+    let (contact_id, created, company_hooked) = match holder {
         Some(h) if h.deleted_at.is_some() => {
             return Err(AppError::conflict_field(
                 "email",
@@ -191,15 +191,13 @@ async fn apply(db: &Db, form: &Form, sent: &Sent, data: &str, ip: &str) -> Resul
         Some(h) => {
             let current = intake::read(&db.read, h.id).await?;
             let input = over(ContactInput::from(&current), &current.tags, form, sent);
-            intake::update_in(db, &tx, &actor, &current, &input, detail).await?;
-            (h.id, false)
+            let hooked = intake::update_in(db, &tx, &actor, &current, &input, detail).await?;
+            (h.id, false, hooked)
         }
         None => {
             let input = new_contact(form, sent);
-            (
-                intake::create_in(db, &tx, &actor, &input, detail).await?,
-                true,
-            )
+            let (id, hooked) = intake::create_in(db, &tx, &actor, &input, detail).await?;
+            (id, true, hooked)
         }
     };
     activities::note_in(&tx, contact_id, &note(form, sent), Some(ip)).await?;
@@ -218,7 +216,7 @@ async fn apply(db: &Db, form: &Form, sent: &Sent, data: &str, ip: &str) -> Resul
         };
         told = notify(&tx, n).await?.is_some();
     }
-    let hooked = events(db, &tx, form, sent, contact_id, created).await?;
+    let hooked = company_hooked + events(db, &tx, form, sent, contact_id, created).await?;
     tx.commit().await?;
     if told {
         crate::jobs::wake();
