@@ -52,6 +52,8 @@ struct Records {
     stage: i64,
     activity: i64,
     task: i64,
+    webhook: i64,
+    delivery: i64,
 }
 
 async fn records<S, B>(c: &mut Client<S>, token: &str) -> Records
@@ -59,9 +61,16 @@ where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: MessageBody,
 {
+    // An endpoint first, so the contact's creation leaves a delivery in its log.
+    let hook = json!({"url": "https://hooks.example.com/in", "events": ["contact.created"]});
+    let webhook = c.create("/api/v1/webhooks", token, hook).await;
     let contact = c
         .add_contact(token, "Ann", "Fuzz", "ann@fuzz.example")
         .await;
+    let log = c
+        .get_json(&format!("/api/v1/webhooks/{webhook}/deliveries"), token)
+        .await;
+    let delivery = log["items"][0]["id"].as_i64().expect("a delivery");
     let other_contact = c
         .add_contact(token, "Bob", "Fuzz", "bob@fuzz.example")
         .await;
@@ -106,6 +115,8 @@ where
         stage: pipelines[0]["stages"][0]["id"].as_i64().expect("a stage"),
         activity,
         task,
+        webhook,
+        delivery,
     }
 }
 
@@ -123,6 +134,8 @@ impl Records {
             "stages" => self.stage,
             "activities" => self.activity,
             "tasks" => self.task,
+            "webhooks" => self.webhook,
+            "deliveries" => self.delivery,
             other => panic!("{path}: the fuzz test has no record for `{other}`; add one"),
         }
     }
