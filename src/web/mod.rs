@@ -197,6 +197,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/webhooks/{id}/enable")
+                    .post(api::webhook_endpoints::enable)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/webhooks/{id}/test")
+                    .post(api::webhook_endpoints::test)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/webhooks/{id}/deliveries")
                     .get(api::webhook_endpoints::deliveries)
                     .default_service(web::to(api::method_not_allowed)),

@@ -163,6 +163,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/webhooks/{id}", Can(Webhooks), Missing, ""),
     r("PATCH", "/api/v1/webhooks/{id}", Can(Webhooks), Missing, r#"{"url":""}"#),
     r("DELETE", "/api/v1/webhooks/{id}", Can(Webhooks), Missing, ""),
+    r("POST", "/api/v1/webhooks/{id}/enable", Can(Webhooks), Missing, ""),
+    r("POST", "/api/v1/webhooks/{id}/test", Can(Webhooks), Missing, ""),
     r("GET", "/api/v1/webhooks/{id}/deliveries", Can(Webhooks), Missing, ""),
     r("POST", "/api/v1/webhooks/deliveries/{id}/redeliver", Can(Webhooks), Missing, ""),
     r("GET", "/api/v1/deals", Can(ReadRecords), NO, ""),

@@ -183,3 +183,79 @@ async fn a_rep_may_not_use_the_webhooks_api() {
         "nothing was registered"
     );
 }
+
+#[actix_web::test]
+async fn a_test_event_is_queued_to_the_endpoint_and_shows_in_its_log() {
+    let app = TestApp::new().await;
+    let (token, mut c) = app.api_client("admin").await;
+    let made = registered(
+        &mut c,
+        &token,
+        "https://hooks.example.com/in",
+        &["deal.won"],
+    )
+    .await;
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/webhooks/{}/test", made["id"]),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 202, "{}", res.text());
+    let log = c
+        .get_json(
+            &format!("/api/v1/webhooks/{}/deliveries", made["id"]),
+            &token,
+        )
+        .await;
+    assert_eq!(log["items"][0]["id"], res.json()["delivery_id"], "{log}");
+    assert_eq!(log["items"][0]["event_type"], "webhook.test", "{log}");
+}
+
+#[actix_web::test]
+async fn a_disabled_endpoint_is_enabled_again() {
+    use cairn::entities::webhook_endpoint as e;
+    use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+    let app = TestApp::new().await;
+    let (token, mut c) = app.api_client("admin").await;
+    let made = registered(
+        &mut c,
+        &token,
+        "https://hooks.example.com/in",
+        &["deal.won"],
+    )
+    .await;
+    let id = made["id"].as_i64().expect("an id");
+    let mut row = e::Entity::find_by_id(id)
+        .one(&app.db.read)
+        .await
+        .unwrap()
+        .unwrap()
+        .into_active_model();
+    row.active = Set(false);
+    row.disabled_reason = Set(Some("Failing for a day".into()));
+    row.update(&app.db.write).await.unwrap();
+    let test = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/webhooks/{id}/test"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(test.status, 409, "a disabled endpoint: {}", test.text());
+    let res = c
+        .api(
+            Method::POST,
+            &format!("/api/v1/webhooks/{id}/enable"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    let back = res.json();
+    assert_eq!(back["active"], true, "{back}");
+    assert!(back["disabled_reason"].is_null(), "{back}");
+}

@@ -25,7 +25,7 @@ use crate::web::api::{
         audit::list,
         webhook_endpoints::list, webhook_endpoints::create, webhook_endpoints::get,
         webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::deliveries,
-        webhook_endpoints::redeliver
+        webhook_endpoints::redeliver, webhook_endpoints::enable, webhook_endpoints::test
     ),
     components(
         // Value sets only query parameters use are not collected from the paths.

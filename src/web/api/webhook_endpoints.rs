@@ -153,3 +153,43 @@ pub async fn redeliver(
     let d = endpoints::redeliver(&state.db, &actor, *id).await?;
     Ok(HttpResponse::Ok().json(Delivery::from(d)))
 }
+
+/// Turns a disabled endpoint on again (admins); redeliver what it missed from its log.
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/enable", tag = "webhooks",
+    params(("id" = i64, Path, description = "Endpoint id")),
+    responses((status = 200, body = Endpoint),
+        (status = 403, description = "Only admins manage webhooks.", body = ErrorBody),
+        (status = 404, response = NotFound), WriteErrors),
+    security(("bearer" = [])))]
+pub async fn enable(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Ok().json(endpoints::enable(&state.db, &actor, *id).await?))
+}
+
+/// The delivery a test event was queued as.
+#[derive(Serialize, ToSchema)]
+pub struct TestQueued {
+    /// In the endpoint's log (`/api/v1/webhooks/{id}/deliveries`).
+    pub delivery_id: i64,
+}
+
+/// Queues a `webhook.test` event to this endpoint alone (admins).
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/test", tag = "webhooks",
+    params(("id" = i64, Path, description = "Endpoint id")),
+    responses((status = 202, body = TestQueued),
+        (status = 403, description = "Only admins manage webhooks.", body = ErrorBody),
+        (status = 404, response = NotFound),
+        (status = 409, description = "The endpoint is disabled.", body = ErrorBody),
+        WriteErrors),
+    security(("bearer" = [])))]
+pub async fn test(
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let delivery_id = endpoints::send_test(&state.db, &actor, *id).await?;
+    Ok(HttpResponse::Accepted().json(TestQueued { delivery_id }))
+}
