@@ -1,9 +1,9 @@
 //! A list's filters as one sea-query condition on the records aliased `t`: lists, counts,
 //! exports and bulk actions all select through it, so they cannot disagree.
 use sea_orm::DbBackend;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType, LikeExpr, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, Query};
 
-use super::{Kind, ListQuery};
+use super::ListQuery;
 use crate::domain::access::Visible;
 
 /// How a filter on linked rows (a tag, a company's name) is written.
@@ -44,7 +44,7 @@ pub fn condition_as(
         all = all.add(custom(backend, key, value));
     }
     for (tag, shape) in tags {
-        all = all.add(tagged(q.kind, tag, *shape));
+        all = all.add(tagged(q, tag, *shape));
     }
     all
 }
@@ -65,35 +65,32 @@ pub fn contains(term: &str) -> LikeExpr {
 }
 
 /// Records carrying the tag whose normalised name is `tag`.
-fn tagged(kind: &Kind, tag: &str, shape: Shape) -> Expr {
-    if shape == Shape::Test {
-        return Expr::exists(
-            Query::select()
+fn tagged(q: &ListQuery, tag: &str, shape: Shape) -> Expr {
+    let kind = q.kind;
+    let links = Query::select()
+        .from_as(kind.tag_table, "ct")
+        .and_where(Expr::col(("ct", "tag_id")).eq(tag_id(q, tag)))
+        .to_owned();
+    match shape {
+        Shape::Test => Expr::exists(
+            links
+                .clone()
                 .expr(Expr::val(1))
-                .from_as(kind.tag_table, "ct")
                 .and_where(Expr::col(("ct", kind.tag_column)).equals(("t", "id")))
-                .and_where(Expr::col(("ct", "tag_id")).eq(tag_id(tag)))
                 .to_owned(),
-        );
+        ),
+        Shape::Drive => Expr::col(("t", "id"))
+            .in_subquery(links.clone().column(("ct", kind.tag_column)).to_owned()),
     }
-    Expr::col(("t", "id")).in_subquery(
-        Query::select()
-            .column(("ct", kind.tag_column))
-            .from_as(kind.tag_table, "ct")
-            .join_as(
-                JoinType::InnerJoin,
-                "tags",
-                "g",
-                Expr::col(("g", "id")).equals(("ct", "tag_id")),
-            )
-            .and_where(Expr::col(("g", "name_norm")).eq(tag))
-            .to_owned(),
-    )
 }
 
-/// The id of the tag whose normalised name is `tag`, as a subquery both engines run once
-/// per statement.
-pub fn tag_id(tag: &str) -> Expr {
+/// The id of the tag whose normalised name is `tag`: written in when the list has read
+/// it (`ListQuery::tag_ids`: an id we read, not user text), else a subquery both engines
+/// run once per statement.
+pub fn tag_id(q: &ListQuery, tag: &str) -> Expr {
+    if let Some(id) = q.tag_ids.get(tag) {
+        return Expr::cust(id.to_string());
+    }
     Expr::SubQuery(
         None,
         Box::new(
