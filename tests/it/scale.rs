@@ -259,21 +259,26 @@ fn tagged_ids(items: &[serde_json::Value], tag: &str) -> Vec<i64> {
 }
 
 /// A tag on more contacts than the exact limit beside a narrower filter: the list reads
-/// the other filter's matches and tests each for the tag (a source's index walked in
-/// order, a company name's contacts sorted), or, when that walk could be long (an owner
-/// with three contacts), reads the tag's links. Each gives the filtered list's tagged
-/// contacts in its order, page after page, with an exact total.
+/// the other filter's matches and tests each for the tag (a source's or an owner's index
+/// walked in order, a company name's contacts sorted), or, when that walk could be long
+/// (a source of 1 200 contacts, two of them tagged), reads the tag's links. Each gives
+/// the filtered list's tagged contacts in its order, page after page, with an exact
+/// total.
 #[actix_web::test]
 async fn a_wide_tag_beside_a_narrower_filter_pages_as_the_filtered_list_in_every_sort() {
     let app = TestApp::new().await;
     let token = app.api_user("admin").await;
-    crate::bulk::seed(&app, 10_020).await;
+    crate::bulk::seed(&app, 12_000).await;
     let mut c = app.client().await;
-    let body = json!({"action": "tag", "tag": "Wide", "filter": {}});
-    let res = c
-        .api(Method::POST, "/api/v1/contacts/bulk", &token, Some(body))
-        .await;
-    assert_eq!(res.status, 200, "tagging every contact: {}", res.text());
+    for body in [
+        json!({"action": "tag", "tag": "Wide", "filter": {}}),
+        json!({"action": "untag", "tag": "Wide", "filter": {"source": "event"}}),
+    ] {
+        let res = c
+            .api(Method::POST, "/api/v1/contacts/bulk", &token, Some(body))
+            .await;
+        assert_eq!(res.status, 200, "tagging: {}", res.text());
+    }
     let seeded = c.get_json("/api/v1/contacts?per_page=100", &token).await;
     let item = seeded["items"]
         .as_array()
@@ -287,6 +292,7 @@ async fn a_wide_tag_beside_a_narrower_filter_pages_as_the_filtered_list_in_every
             json!({"first_name": "Pat", "last_name": last, "source": "paid", "tags": tags}),
             json!({"first_name": "Pat", "last_name": last, "company_id": item["company_id"], "tags": tags}),
             json!({"first_name": "Pat", "last_name": last, "owner_id": rep.id, "tags": tags}),
+            json!({"first_name": "Pat", "last_name": last, "source": "event", "tags": tags}),
         ] {
             c.create("/api/v1/contacts", &token, body).await;
         }
@@ -296,6 +302,7 @@ async fn a_wide_tag_beside_a_narrower_filter_pages_as_the_filtered_list_in_every
         "source=paid".to_string(),
         format!("company={}", company.replace(' ', "%20")),
         format!("owner={}", rep.id),
+        "source=event".to_string(),
     ];
     for sort in ["newest", "oldest", "name", "name_desc"] {
         for filter in &filters {

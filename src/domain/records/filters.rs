@@ -1,7 +1,7 @@
 //! A list's filters as one sea-query condition on the records aliased `t`: lists, counts,
 //! exports and bulk actions all select through it, so they cannot disagree.
 use sea_orm::DbBackend;
-use sea_orm::sea_query::{Condition, Expr, ExprTrait, LikeExpr, Query};
+use sea_orm::sea_query::{Condition, Expr, ExprTrait, JoinType, LikeExpr, Query};
 
 use super::ListQuery;
 use crate::domain::access::Visible;
@@ -64,23 +64,36 @@ pub fn contains(term: &str) -> LikeExpr {
     LikeExpr::new(crate::domain::sql::like_contains(term)).escape('\\')
 }
 
-/// Records carrying the tag whose normalised name is `tag`.
+/// Records carrying the tag whose normalised name is `tag`. Tested, its id is written
+/// in when the list has read it (`tag_id`). Driving, the tag is found by name as the
+/// statement runs: PostgreSQL then plans for the average tag and reads the links and
+/// sorts them; told the tag's id (and the page's 25 rows), it walked the sort's index
+/// probing each contact for a tag on one in a thousand (60 000 probes, 50 ms at a
+/// million contacts, where reading its 1 000 links took 15).
 fn tagged(q: &ListQuery, tag: &str, shape: Shape) -> Expr {
     let kind = q.kind;
-    let links = Query::select()
-        .from_as(kind.tag_table, "ct")
-        .and_where(Expr::col(("ct", "tag_id")).eq(tag_id(q, tag)))
-        .to_owned();
     match shape {
         Shape::Test => Expr::exists(
-            links
-                .clone()
+            Query::select()
                 .expr(Expr::val(1))
+                .from_as(kind.tag_table, "ct")
                 .and_where(Expr::col(("ct", kind.tag_column)).equals(("t", "id")))
+                .and_where(Expr::col(("ct", "tag_id")).eq(tag_id(q, tag)))
                 .to_owned(),
         ),
-        Shape::Drive => Expr::col(("t", "id"))
-            .in_subquery(links.clone().column(("ct", kind.tag_column)).to_owned()),
+        Shape::Drive => Expr::col(("t", "id")).in_subquery(
+            Query::select()
+                .column(("ct", kind.tag_column))
+                .from_as(kind.tag_table, "ct")
+                .join_as(
+                    JoinType::InnerJoin,
+                    "tags",
+                    "g",
+                    Expr::col(("g", "id")).equals(("ct", "tag_id")),
+                )
+                .and_where(Expr::col(("g", "name_norm")).eq(tag))
+                .to_owned(),
+        ),
     }
 }
 

@@ -408,7 +408,7 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
 async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     let backend = db.backend();
     let q = &with_tag_ids(db, q).await?;
-    let links = match q.tags.is_empty() {
+    let mut links = match q.tags.is_empty() {
         true => reads::Links::default(),
         false => {
             let links = sql::build(backend, &reads::tag_links(q));
@@ -418,11 +418,20 @@ async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppErro
             reads::by_links(q, &rows)
         }
     };
-    let tested = reads::tags_tested(q, &links);
+    if reads::tags_tested(q, &links) {
+        let limit = reads::others_limit(&links);
+        let others = reads::others_count(backend, q, limit);
+        let others = reads::Count::find_by_statement(sql::build(backend, &others))
+            .one(&db.read)
+            .await?
+            .map_or(0, |c| c.n);
+        links.tested = others < limit as i64;
+        links.others = others;
+    }
     let n = match links.many {
         true => EXACT_COUNT + 1,
         false => {
-            let count = reads::bounded_count(backend, q, links.driver, tested);
+            let count = reads::bounded_count(backend, q, links.driver, links.tested);
             reads::Count::find_by_statement(sql::build(backend, &count))
                 .one(&db.read)
                 .await?

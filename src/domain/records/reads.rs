@@ -69,21 +69,21 @@ pub fn page_counted(
 }
 
 /// How the page of a list with `n` matches (counted, `many` past the exact limit) is
-/// read. With the tags tested (`tags_tested`), a filter on linked rows (a company's
+/// read. With the tags tested (`Links::tested`), a filter on linked rows (a company's
 /// name) is read from its own index and its matches sorted; the others have an index in
 /// each of the list's orders, walked in order to the page's end, testing each record:
-/// as many records as the page's end times the share of records that match, if the
-/// matches are spread evenly. That walk is taken when even over every record it reads
-/// (with room for the matches to bunch) fewer entries than the driving tag has links.
+/// as many entries as the page's end times the other filters' matches per match, if
+/// the matches are spread evenly. That walk is taken when, with room for the matches to
+/// bunch, it reads fewer entries than the driving tag has links.
 pub fn page_shape(q: &ListQuery, links: &Links, n: u64) -> PageShape {
     if n > super::EXACT_COUNT {
         return PageShape::Walk;
     }
-    if !tags_tested(q, links) {
+    if !links.tested {
         return PageShape::Drive;
     }
     let end = Ord::max(q.page, 1).saturating_mul(q.per_page) as u128;
-    let walk = 4 * end * Ord::max(links.live, 0) as u128;
+    let walk = 4 * end * Ord::max(links.others, 0) as u128;
     let read = Ord::max(links.links, 0) as u128 * Ord::max(n, 1) as u128;
     match q.own.scattered() || walk <= read {
         true => PageShape::Tested,
@@ -91,19 +91,34 @@ pub fn page_shape(q: &ListQuery, links: &Links, n: u64) -> PageShape {
     }
 }
 
-/// Whether a list filtered by tags tests them on each record its other filters find,
-/// rather than reading the links of one: when the tag with the fewest links still has
-/// more than the exact limit and every other filter has an index of its own (an owner,
-/// `OwnFilters::indexed`). Tag `vip` (100 000 links) and source `paid` at a million
-/// contacts: the count read every link (SQLite 150 ms, PostgreSQL 70) where the source's
-/// 100 000 index entries, each probing the tag, took 42 and 50; with a company's name,
-/// 18 and 33 against 250 and 92.
+/// Whether a list filtered by tags might test them on each record its other filters
+/// find, rather than read the links of one: when the tag with the fewest links still
+/// has more than the exact limit and every other filter has an index of its own (an
+/// owner, `OwnFilters::indexed`). It does when those filters match fewer records than
+/// `others_limit` (`others_count`): each of their index entries costs a probe of the
+/// tag's links, each link a read of its record, about twice that. Tag `vip` (100 000
+/// links) and source `paid` (99 000) at a million contacts: the count read every link
+/// (SQLite 90–170 ms, PostgreSQL 70) where the source's entries took 35–50 and 50; with
+/// a company's name (40 000), 18–30 and 33 against 140–210 and 92. Owner 2 (500 000):
+/// the links, 30–45 ms against 40–100.
 pub fn tags_tested(q: &ListQuery, links: &Links) -> bool {
     !q.tags.is_empty()
         && !tags_alone(q)
         && q.custom.is_empty()
         && (!q.own.is_set() || q.own.indexed())
         && links.links > super::EXACT_COUNT as i64
+}
+
+/// See `tags_tested`.
+pub fn others_limit(links: &Links) -> u64 {
+    2 * Ord::max(links.links, 0) as u64
+}
+
+/// `SELECT n`: how many records the list's filters other than its tags match, up to
+/// `limit`, from their indexes alone.
+pub fn others_count(backend: DbBackend, q: &ListQuery, limit: u64) -> SelectStatement {
+    let mut matches = self::ids(q.kind, filters::condition_as(backend, q, Shape::Drive, &[]));
+    count_of(matches.limit(limit).to_owned())
 }
 
 fn page_with(
@@ -208,9 +223,8 @@ pub fn bounded_count(
 }
 
 /// Rows `(i, n)`: for each of the list's tags (`i` from 0) its links, counted up to the
-/// exact limit and `TRASH_SLACK` past it, (`i` = -1) the records in the trash, up to
-/// one past `TRASH_SLACK`, from their indexes alone, and (`i` = -2) the live records
-/// (the trigger-kept counter). The tag with the fewest links is
+/// exact limit and `TRASH_SLACK` past it, and (`i` = -1) the records in the trash, up to
+/// one past `TRASH_SLACK`; from their indexes alone. The tag with the fewest links is
 /// the one to count from; and for a list filtered by one tag and nothing else, links
 /// outnumbering the trash by more than the limit mean more live records carry the tag
 /// than it (a trashed record keeps its links), so the list need not probe each record
@@ -223,13 +237,6 @@ pub fn tag_links(q: &ListQuery) -> SelectStatement {
         .limit(TRASH_SLACK + 1)
         .to_owned();
     let mut all = numbered(-1, trashed);
-    let live = Query::select()
-        .expr_as(Expr::cust("CAST(-2 AS BIGINT)"), "i")
-        .expr_as(Expr::cust("CAST(n AS BIGINT)"), "n")
-        .from("record_counts")
-        .and_where(Expr::col("name").eq(q.kind.table))
-        .to_owned();
-    all.union(UnionType::All, live);
     for (i, tag) in q.tags.iter().enumerate() {
         let links = links(q, tag)
             .limit(super::EXACT_COUNT + 1 + TRASH_SLACK)
@@ -274,13 +281,14 @@ pub struct Links {
     /// Whether those links show that more live records than the exact limit match a
     /// list filtered by that tag alone.
     pub many: bool,
-    /// Live records of the list's kind.
-    pub live: i64,
+    /// Whether the tags are tested on what the other filters find (`tags_tested`), and
+    /// how many records those match (up to `others_limit`).
+    pub tested: bool,
+    pub others: i64,
 }
 
 pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> Links {
-    let trashed = rows.iter().find(|r| r.i == -1).map_or(i64::MAX, |r| r.n);
-    let live = rows.iter().find(|r| r.i == -2).map_or(0, |r| r.n);
+    let trashed = rows.iter().find(|r| r.i < 0).map_or(i64::MAX, |r| r.n);
     let fewest = rows.iter().filter(|r| r.i >= 0).min_by_key(|r| r.n);
     let driver = fewest.map_or(0, |r| r.i as usize);
     let alone = q.tags.len() == 1 && tags_alone(q);
@@ -291,7 +299,8 @@ pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> Links {
         driver,
         links,
         many,
-        live,
+        tested: false,
+        others: 0,
     }
 }
 
