@@ -244,3 +244,116 @@ async fn a_tag_past_ten_thousand_pages_as_the_full_list_does_in_every_sort() {
         "the exact count: {paid}"
     );
 }
+
+/// The contacts of a list whose items carry `tag`, in the list's order.
+fn tagged_ids(items: &[serde_json::Value], tag: &str) -> Vec<i64> {
+    items
+        .iter()
+        .filter(|i| {
+            i["tags"]
+                .as_array()
+                .is_some_and(|t| t.contains(&json!(tag)))
+        })
+        .map(id)
+        .collect()
+}
+
+/// A tag on more contacts than the exact limit beside a narrower filter: the list reads
+/// the other filter's matches and tests each for the tag (a source's or an owner's index
+/// walked in order, a company name's contacts sorted), or, when that walk could be long
+/// (a source of 1 200 contacts, two of them tagged), reads the tag's links. Each gives
+/// the filtered list's tagged contacts in its order, page after page, with an exact
+/// total.
+#[actix_web::test]
+async fn a_wide_tag_beside_a_narrower_filter_pages_as_the_filtered_list_in_every_sort() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    crate::bulk::seed(&app, 12_000).await;
+    let mut c = app.client().await;
+    for body in [
+        json!({"action": "tag", "tag": "Wide", "filter": {}}),
+        json!({"action": "untag", "tag": "Wide", "filter": {"source": "event"}}),
+    ] {
+        let res = c
+            .api(Method::POST, "/api/v1/contacts/bulk", &token, Some(body))
+            .await;
+        assert_eq!(res.status, 200, "tagging: {}", res.text());
+    }
+    let seeded = c.get_json("/api/v1/contacts?per_page=100", &token).await;
+    let item = seeded["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i["company_id"].is_i64()))
+        .cloned()
+        .expect("a seeded contact with a company");
+    let rep = app.user("rep2@example.com", "rep").await;
+    for (n, tags) in [(0, json!([])), (1, json!(["Wide"])), (2, json!(["Wide"]))] {
+        let last = format!("Late{n}");
+        for body in [
+            json!({"first_name": "Pat", "last_name": last, "source": "paid", "tags": tags}),
+            json!({"first_name": "Pat", "last_name": last, "company_id": item["company_id"], "tags": tags}),
+            json!({"first_name": "Pat", "last_name": last, "owner_id": rep.id, "tags": tags}),
+            json!({"first_name": "Pat", "last_name": last, "source": "event", "tags": tags}),
+        ] {
+            c.create("/api/v1/contacts", &token, body).await;
+        }
+    }
+    let company = item["company"].as_str().expect("its company's name");
+    let filters = [
+        "source=paid".to_string(),
+        format!("company={}", company.replace(' ', "%20")),
+        format!("owner={}", rep.id),
+        "source=event".to_string(),
+    ];
+    for sort in ["newest", "oldest", "name", "name_desc"] {
+        for filter in &filters {
+            let plain = every_page(&mut c, &token, &format!("{filter}&sort={sort}"), 100).await;
+            let want = tagged_ids(&plain, "Wide");
+            assert!(want.len() >= 2, "{filter}: a few tagged contacts match");
+            let base = format!("/api/v1/contacts?{filter}&tags=wide&sort={sort}&per_page=20");
+            let first = c.get_json(&base, &token).await;
+            assert_eq!(
+                first["total"].as_u64(),
+                Some(want.len() as u64),
+                "{filter} {sort}: the exact total: {first}"
+            );
+            let end = want.len().min(20);
+            assert_eq!(ids(&first), want[..end], "{filter} {sort}: the first page");
+            if want.len() > 20 {
+                let next = ids(&c
+                    .get_json(&format!("{base}&after={}", want[19]), &token)
+                    .await);
+                let end = want.len().min(40);
+                assert_eq!(next, want[20..end], "{filter} {sort}: the page after");
+            }
+        }
+    }
+}
+
+/// A list whose tags no contact carries together, or a page past its last match,
+/// answers an empty page and the exact total without reading one.
+#[actix_web::test]
+async fn a_tag_list_with_no_match_or_past_its_end_is_an_empty_page() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    let mut c = app.client().await;
+    for (last, tags) in [
+        ("One", json!(["Gold"])),
+        ("Two", json!(["Gold"])),
+        ("Three", json!(["Rare"])),
+    ] {
+        let body = json!({"first_name": "Kim", "last_name": last, "tags": tags});
+        c.create("/api/v1/contacts", &token, body).await;
+    }
+    let both = c.get_json("/api/v1/contacts?tags=gold,rare", &token).await;
+    assert_eq!(both["total"], 0, "no contact carries both: {both}");
+    assert_eq!(both["items"], json!([]), "an empty page: {both}");
+    let past = c
+        .get_json("/api/v1/contacts?tags=gold&per_page=1&page=3", &token)
+        .await;
+    assert_eq!(past["total"], 2, "the total stays exact: {past}");
+    assert_eq!(past["items"], json!([]), "page 3 of 2: {past}");
+    let last = c
+        .get_json("/api/v1/contacts?tags=gold&per_page=1&page=2", &token)
+        .await;
+    assert_eq!(ids(&last).len(), 1, "page 2 of 2 has its contact: {last}");
+}

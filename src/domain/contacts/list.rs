@@ -124,6 +124,15 @@ impl OwnFilters for ContactFilters {
         self.company.is_some()
     }
 
+    /// A source, a company's id (000035, 000037) and a company's name (its companies'
+    /// contacts, 000037's company index) each have one; words and billing none.
+    fn indexed(&self) -> bool {
+        self.is_set()
+            && self.terms.is_empty()
+            && self.subscription.is_none()
+            && self.mrr_min.is_none()
+    }
+
     fn condition(&self, backend: DbBackend, visible: Visible, shape: Shape) -> Condition {
         let mut all = Condition::all();
         if let Some(s) = &self.source {

@@ -25,7 +25,6 @@ pub(crate) use common::{record_struct, writes};
 pub(crate) use declare::{list_params, owned_input, record};
 pub(crate) use fields::fields;
 pub use fields::{Cell, Field, Fields};
-use filters::Shape;
 
 use crate::domain::access::{self, Visible};
 use crate::domain::sql::{self, PageRow};
@@ -142,6 +141,13 @@ pub trait OwnFilters: Debug + Send + Sync {
     fn links(&self) -> bool {
         false
     }
+    /// Whether every filter set here finds its matches from an index of their own (a
+    /// contact's source, company id or company name): with one of them beside a tag
+    /// with many links, the list reads its matches from that index and tests the tag on
+    /// each (`reads::tags_tested`). Words and billing lookups have none.
+    fn indexed(&self) -> bool {
+        false
+    }
 }
 
 /// A validated list request: the filters every record type has, its own, sort and page.
@@ -162,6 +168,11 @@ pub struct ListQuery {
     /// Whose records the asker may see; set by the domain from the actor (`scoped`),
     /// never from the request.
     pub visible: Visible,
+    /// The tags' ids by normalised name, once the list has read them (`with_tag_ids`):
+    /// written into its statements, so that PostgreSQL plans each for that tag's links
+    /// (a subquery looking the name up left it assuming the average tag). Empty, the
+    /// statements look the names up themselves.
+    pub tag_ids: Arc<BTreeMap<String, i64>>,
 }
 
 impl ListQuery {
@@ -289,6 +300,7 @@ impl Checked {
             per_page: self.per_page,
             after: self.after,
             visible: Visible::All,
+            tag_ids: Arc::default(),
         }
     }
 }
@@ -395,8 +407,9 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
 /// plans it before it knows how many records the filter matches.
 async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     let backend = db.backend();
-    let (driver, many) = match q.tags.is_empty() {
-        true => (0, false),
+    let q = &with_tag_ids(db, q).await?;
+    let mut links = match q.tags.is_empty() {
+        true => reads::Links::default(),
         false => {
             let links = sql::build(backend, &reads::tag_links(q));
             let rows = reads::TagLinks::find_by_statement(links)
@@ -405,26 +418,72 @@ async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppErro
             reads::by_links(q, &rows)
         }
     };
-    let n = match many {
+    if reads::tags_tested(q, &links) {
+        let limit = reads::others_limit(&links);
+        let others = reads::others_count(backend, q, limit);
+        let others = reads::Count::find_by_statement(sql::build(backend, &others))
+            .one(&db.read)
+            .await?
+            .map_or(0, |c| c.n);
+        links.tested = others < limit as i64;
+        links.others = others;
+    }
+    let n = match links.many {
         true => EXACT_COUNT + 1,
         false => {
-            let count = sql::build(backend, &reads::bounded_count(backend, q, driver));
-            reads::Count::find_by_statement(count)
+            let count = reads::bounded_count(backend, q, links.driver, links.tested);
+            reads::Count::find_by_statement(sql::build(backend, &count))
                 .one(&db.read)
                 .await?
                 .map_or(0, |c| c.n.max(0) as u64)
         }
     };
     let many = n > EXACT_COUNT;
-    let shape = if many { Shape::Test } else { Shape::Drive };
-    let page = reads::page_counted(backend, q, shape, n, driver);
+    if !many && past_the_end(q, n) {
+        // Nothing to read: a plan made for the filter's average would still look.
+        let items = "[]".to_string();
+        return Ok((
+            PageRow {
+                total: n as i64,
+                items,
+            },
+            false,
+        ));
+    }
+    let shape = reads::page_shape(q, &links, n);
+    let page = reads::page_counted(backend, q, shape, n, &links);
     // Walking the sort's index, PostgreSQL must know the page is 25 rows to walk it
     // (`sql::build` writes the counts in); reading the matches, bound counts as above.
-    let page = match many {
-        true => sql::build(backend, &page),
-        false => backend.build(&page),
+    let page = match shape {
+        reads::PageShape::Drive => backend.build(&page),
+        _ => sql::build(backend, &page),
     };
     Ok((page_row(db, page).await?, many))
+}
+
+/// Whether the page of a list with `n` matches (an exact count) starts past them: none
+/// to read. With `after` the page's place is not known until the record is read.
+fn past_the_end(q: &ListQuery, n: u64) -> bool {
+    let offset = q.page.saturating_sub(1).saturating_mul(q.per_page);
+    n == 0 || (q.after.is_none() && offset >= n)
+}
+
+/// `q` with its tags' ids (`ListQuery::tag_ids`), read in one indexed lookup.
+async fn with_tag_ids(db: &Db, q: &ListQuery) -> Result<ListQuery, AppError> {
+    if q.tags.is_empty() {
+        return Ok(q.clone());
+    }
+    let ids = crate::entities::tag::Entity::find()
+        .filter(crate::entities::tag::Column::NameNorm.is_in(q.tags.clone()))
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|t| (t.name_norm, t.id))
+        .collect();
+    Ok(ListQuery {
+        tag_ids: Arc::new(ids),
+        ..q.clone()
+    })
 }
 
 async fn page_row(db: &Db, page: sea_orm::Statement) -> Result<PageRow, AppError> {

@@ -18,7 +18,7 @@ use crate::domain::sql::json_array;
 /// `SELECT (total) AS total, (the page as a JSON array) AS items`.
 pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
     let total = if q.is_filtered() {
-        sub(bounded_count(backend, q, 0))
+        sub(bounded_count(backend, q, 0, false))
     } else {
         // A trigger-kept counter: the plain list costs the same at a million records.
         sub(Query::select()
@@ -30,23 +30,99 @@ pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
     page_with(backend, q, filters::condition(backend, q), total)
 }
 
-/// The page of a list whose `total` (`bounded_count`) is already known, its linked-row
-/// filters written as `shape`: past the exact limit the records are many, and walking
-/// the sort's index testing each (`Test`) fills a page after a few rows; up to it they
-/// are few, and reading them from the filter's index and sorting them (`Drive`) reads
-/// no more than that; then only the tag at `driver` (the one with the fewest links) is
-/// read whole, the others tested, as SQLite would list every link of each tag first.
+/// How the page of a list whose total is counted first reads its matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageShape {
+    /// Past the exact limit the records are many: walking the sort's index testing each
+    /// (`Shape::Test`) fills a page after a few rows.
+    Walk,
+    /// Up to it they are few: read from the filter's index and sorted, which reads no
+    /// more than that; only the tag at the driver (the one with the fewest links) is
+    /// read whole, the others tested, as SQLite would list every link of each tag first.
+    Drive,
+    /// Few, but the driving tag has many links and another filter has an index of its
+    /// own (`tags_tested`): that filter finds them and each is tested for the tags.
+    Tested,
+}
+
+/// The page of a list whose `total` (`bounded_count`) is already known, read as `shape`
+/// says.
 pub fn page_counted(
     backend: DbBackend,
     q: &ListQuery,
-    shape: Shape,
+    shape: PageShape,
     total: u64,
-    driver: usize,
+    links: &Links,
 ) -> SelectStatement {
-    let drive = (shape == Shape::Drive).then_some(driver);
-    let condition = filters::condition_as(backend, q, shape, &tags_as(q, drive, None));
+    let condition = match shape {
+        PageShape::Walk => filters::condition_as(backend, q, Shape::Test, &tags_as(q, None, None)),
+        PageShape::Tested => {
+            filters::condition_as(backend, q, Shape::Drive, &tags_as(q, None, None))
+        }
+        PageShape::Drive => {
+            let tags = tags_as(q, Some(links.driver), None);
+            filters::condition_as(backend, q, Shape::Drive, &tags)
+        }
+    };
     let total = Expr::cust(format!("CAST({total} AS BIGINT)"));
     page_with(backend, q, condition, total)
+}
+
+/// How the page of a list with `n` matches (counted, `many` past the exact limit) is
+/// read. With the tags tested (`Links::tested`), a filter on linked rows (a company's
+/// name) is read from its own index and its matches sorted; the others have an index in
+/// each of the list's orders, walked in order to the page's end, testing each record:
+/// as many entries as the page's end times the other filters' matches per match, if
+/// the matches are spread evenly. That walk is taken when, with room for the matches to
+/// bunch, it reads fewer entries than the driving tag has links.
+pub fn page_shape(q: &ListQuery, links: &Links, n: u64) -> PageShape {
+    if n > super::EXACT_COUNT {
+        return PageShape::Walk;
+    }
+    if !links.tested {
+        return PageShape::Drive;
+    }
+    let end = Ord::max(q.page, 1).saturating_mul(q.per_page) as u128;
+    let walk = 4 * end * Ord::max(links.others, 0) as u128;
+    let read = Ord::max(links.links, 0) as u128 * Ord::max(n, 1) as u128;
+    match q.own.scattered() || walk <= read {
+        true => PageShape::Tested,
+        false => PageShape::Drive,
+    }
+}
+
+/// Whether a list filtered by tags might test them on each record its other filters
+/// find, rather than read the links of one: when the tag with the fewest links still
+/// has more than the exact limit and every other filter has an index of its own (an
+/// owner, `OwnFilters::indexed`). It does when those filters match fewer records than
+/// `others_limit` (`others_count`): each of their index entries costs a probe of the
+/// tag's links, each link a read of its record, about twice that. Tag `vip` (100 000
+/// links) and source `paid` (99 000) at a million contacts: the count read every link
+/// (SQLite 90–170 ms, PostgreSQL 70) where the source's entries took 35–50 and 50; with
+/// a company's name (40 000), 18–30 and 33 against 140–210 and 92. Owner 2 (500 000):
+/// the links, 30–45 ms against 40–100.
+pub fn tags_tested(q: &ListQuery, links: &Links) -> bool {
+    !q.tags.is_empty()
+        && !tags_alone(q)
+        && q.custom.is_empty()
+        && (!q.own.is_set() || q.own.indexed())
+        && links.links > super::EXACT_COUNT as i64
+}
+
+/// A tag's links counted beside other filters, at most (`tag_links`): 5 ms of index
+/// entries at a million contacts.
+const LINKS_COUNTED: u64 = 20 * super::EXACT_COUNT;
+
+/// See `tags_tested`.
+pub fn others_limit(links: &Links) -> u64 {
+    2 * Ord::max(links.links, 0) as u64
+}
+
+/// `SELECT n`: how many records the list's filters other than its tags match, up to
+/// `limit`, from their indexes alone.
+pub fn others_count(backend: DbBackend, q: &ListQuery, limit: u64) -> SelectStatement {
+    let mut matches = self::ids(q.kind, filters::condition_as(backend, q, Shape::Drive, &[]));
+    count_of(matches.limit(limit).to_owned())
 }
 
 fn page_with(
@@ -113,10 +189,14 @@ fn tags_as(q: &ListQuery, drive: Option<usize>, skip: Option<usize>) -> Vec<(&st
 /// `t.id IN (the tag's links)` would have SQLite list every link of the tag before
 /// counting the first, and PostgreSQL turns an `EXISTS` into a join it may hash, reading
 /// every record; a scalar subquery stays one probe per link in both. With another filter
-/// too, the engine picks its way into `IN (the driving tag's links)`: PostgreSQL hashes
-/// the links against the other filter's index (tag and source at 1 M: 30 ms, where
-/// probing every link took 200), SQLite takes as long either way.
-pub fn bounded_count(backend: DbBackend, q: &ListQuery, driver: usize) -> SelectStatement {
+/// too, the engine picks its way into `IN (the driving tag's links)`, or, with the tags
+/// `tested` (`tags_tested`), into the other filter's index, each record probed for them.
+pub fn bounded_count(
+    backend: DbBackend,
+    q: &ListQuery,
+    driver: usize,
+    tested: bool,
+) -> SelectStatement {
     let kind = q.kind;
     let limit = super::EXACT_COUNT + 1;
     let matches = match q.tags.get(driver) {
@@ -130,13 +210,14 @@ pub fn bounded_count(backend: DbBackend, q: &ListQuery, driver: usize) -> Select
                         .add(Expr::col(("t", "id")).equals(("ct", kind.tag_column))),
                 )
                 .to_owned();
-            links(kind, tag)
+            links(q, tag)
                 .and_where(sub(record).is_not_null())
                 .limit(limit)
                 .to_owned()
         }
         _ => {
-            let tags = tags_as(q, Some(driver), None);
+            let drive = (!tested).then_some(driver);
+            let tags = tags_as(q, drive, None);
             self::ids(kind, filters::condition_as(backend, q, Shape::Drive, &tags))
                 .limit(limit)
                 .to_owned()
@@ -146,7 +227,7 @@ pub fn bounded_count(backend: DbBackend, q: &ListQuery, driver: usize) -> Select
 }
 
 /// Rows `(i, n)`: for each of the list's tags (`i` from 0) its links, counted up to the
-/// exact limit and `TRASH_SLACK` past it, and (`i` = -1) the records in the trash, up to
+/// exact limit and `TRASH_SLACK` past it (`LINKS_COUNTED` beside other filters), and (`i` = -1) the records in the trash, up to
 /// one past `TRASH_SLACK`; from their indexes alone. The tag with the fewest links is
 /// the one to count from; and for a list filtered by one tag and nothing else, links
 /// outnumbering the trash by more than the limit mean more live records carry the tag
@@ -160,10 +241,13 @@ pub fn tag_links(q: &ListQuery) -> SelectStatement {
         .limit(TRASH_SLACK + 1)
         .to_owned();
     let mut all = numbered(-1, trashed);
+    // Beside other filters, how many links the tag has decides `tags_tested`.
+    let limit = match tags_alone(q) {
+        true => super::EXACT_COUNT + 1 + TRASH_SLACK,
+        false => LINKS_COUNTED,
+    };
     for (i, tag) in q.tags.iter().enumerate() {
-        let links = links(q.kind, tag)
-            .limit(super::EXACT_COUNT + 1 + TRASH_SLACK)
-            .to_owned();
+        let links = links(q, tag).limit(limit).to_owned();
         all.union(UnionType::All, numbered(i as i64, links));
     }
     all
@@ -194,9 +278,23 @@ pub struct TagLinks {
     pub n: i64,
 }
 
-/// The index of the tag with the fewest links, and whether its links show that more
-/// live records than the exact limit match a list filtered by that tag alone.
-pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> (usize, bool) {
+/// What `tag_links` says about a list's tags.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Links {
+    /// The index of the tag with the fewest links, and how many it has (as far as
+    /// `tag_links` counts).
+    pub driver: usize,
+    pub links: i64,
+    /// Whether those links show that more live records than the exact limit match a
+    /// list filtered by that tag alone.
+    pub many: bool,
+    /// Whether the tags are tested on what the other filters find (`tags_tested`), and
+    /// how many records those match (up to `others_limit`).
+    pub tested: bool,
+    pub others: i64,
+}
+
+pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> Links {
     let trashed = rows.iter().find(|r| r.i < 0).map_or(i64::MAX, |r| r.n);
     let fewest = rows.iter().filter(|r| r.i >= 0).min_by_key(|r| r.n);
     let driver = fewest.map_or(0, |r| r.i as usize);
@@ -204,15 +302,21 @@ pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> (usize, bool) {
     let links = fewest.map_or(0, |r| r.n);
     let many =
         alone && trashed <= TRASH_SLACK as i64 && links - trashed > super::EXACT_COUNT as i64;
-    (driver, many)
+    Links {
+        driver,
+        links,
+        many,
+        tested: false,
+        others: 0,
+    }
 }
 
-/// The links of the tag whose normalised name is `tag` to records of `kind` (`ct`).
-fn links(kind: &Kind, tag: &str) -> SelectStatement {
+/// The links of the tag whose normalised name is `tag` to records of `q`'s kind (`ct`).
+fn links(q: &ListQuery, tag: &str) -> SelectStatement {
     Query::select()
-        .column(("ct", kind.tag_column))
-        .from_as(kind.tag_table, "ct")
-        .and_where(Expr::col(("ct", "tag_id")).eq(filters::tag_id(tag)))
+        .column(("ct", q.kind.tag_column))
+        .from_as(q.kind.tag_table, "ct")
+        .and_where(Expr::col(("ct", "tag_id")).eq(filters::tag_id(q, tag)))
         .to_owned()
 }
 
