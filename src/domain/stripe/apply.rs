@@ -157,6 +157,31 @@ pub(super) async fn apply_one(
     Ok(outcome)
 }
 
+/// `apply_one` without its savepoint, for a group (two statements fewer an event): an
+/// event fails before it writes anything, unless it created its contact first; then the
+/// group is refused (an error: the caller rolls it back and applies its events one by
+/// one, each in its savepoint).
+pub(super) async fn apply_unsaved(
+    out: &mut Out<'_>,
+    tx: &DatabaseTransaction,
+    event: &stripe_event::Model,
+    at: DateTime<Utc>,
+) -> Result<Outcome, AppError> {
+    let (queued, logged, created) = (out.queued, out.logged.len(), out.created);
+    let outcome = apply(out, tx, event, at).await?;
+    if matches!(outcome, Outcome::Failed(_)) {
+        if out.created != created {
+            return Err(AppError::Internal(format!(
+                "Stripe event {} failed after creating its contact",
+                event.event_id
+            )));
+        }
+        out.queued = queued;
+        out.logged.truncate(logged);
+    }
+    Ok(outcome)
+}
+
 /// What an applied event tells outbound webhooks, queued in its transaction: a contact
 /// it created, a payment it recorded. `queued` counts the deliveries, to wake the
 /// workers after the commit.
@@ -165,6 +190,8 @@ pub(super) struct Out<'a> {
     pub(super) queued: usize,
     /// Payments and refunds for the timeline, written together at the end (`timeline`).
     pub(super) logged: Vec<Logged>,
+    /// Contacts created so far (`apply_unsaved` refuses a failure after one).
+    created: usize,
     /// The customers' locks the transaction holds already (`billing::lock_all`).
     held: HashSet<String>,
 }
@@ -175,6 +202,7 @@ impl<'a> Out<'a> {
             db,
             queued: 0,
             logged: Vec::new(),
+            created: 0,
             held,
         }
     }
@@ -199,6 +227,7 @@ impl<'a> Out<'a> {
 
     async fn found(&mut self, conn: &impl ConnectionTrait, f: &Found) -> Result<(), AppError> {
         if f.created_contact {
+            self.created += 1;
             self.queued +=
                 webhooks::emit_record(self.db, conn, "contact", "created", f.contact_id).await?;
         }

@@ -1,6 +1,7 @@
 //! Applying the events of one ingest group together: the webhook queues one job per
 //! `SIZE` events it stored at once, and the job applies them in one short transaction
-//! (each event in its own savepoint, its timeline rows written together at the end), so the queue's claim, completion and commit are
+//! (an event that fails writes nothing: `apply::apply_unsaved`; its timeline rows are
+//! written together at the end), so the queue's claim, completion and commit are
 //! paid once per group rather than once per event. Short, so SQLite's one writer is
 //! never held long against the acknowledgements waiting for it; on PostgreSQL the
 //! group's customer locks are all taken first in one sorted statement, so two groups
@@ -9,7 +10,9 @@
 use std::collections::HashSet;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, TransactionTrait,
+};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
@@ -46,6 +49,14 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
     };
     let at = now();
     let tx = db.write.begin().await?;
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        // The group's commit does not wait for its WAL flush: a crash can lose it only
+        // together with its job's completion (written after it, flushed with it), so
+        // the job runs again and finds the events waiting. A setting, not a query, so
+        // a statement of PostgreSQL's own.
+        tx.execute_unprepared("SET LOCAL synchronous_commit TO OFF")
+            .await?;
+    }
     let mut events = apply::claim(&tx, ids).await?;
     events.sort_by_key(|e| (e.created, e.id));
     let held: HashSet<String> = events.iter().filter_map(apply::lock_key).collect();
@@ -53,7 +64,7 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
     let mut out = Out::new(db, held);
     let mut processed = Vec::with_capacity(events.len());
     for event in &events {
-        let (status, why) = match apply::apply_one(&mut out, &tx, event, at).await? {
+        let (status, why) = match apply::apply_unsaved(&mut out, &tx, event, at).await? {
             Outcome::Processed => {
                 processed.push(event.id);
                 continue;
