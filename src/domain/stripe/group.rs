@@ -24,7 +24,7 @@ use crate::error::AppError;
 use crate::jobs::NewJob;
 
 /// Events per job and transaction at most.
-pub const SIZE: usize = 8;
+pub const SIZE: usize = 16;
 
 /// One group applies at a time in this process on SQLite: its one writer runs one
 /// transaction at a time anyway, and a second group waiting for it would put the
