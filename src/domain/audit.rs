@@ -71,6 +71,36 @@ pub async fn record_as(
     Ok(())
 }
 
+/// `record` of one `action` on many records of `entity` by the system (no actor), in
+/// one statement: (`entity_id`, `detail`) each.
+pub async fn record_many(
+    conn: &impl ConnectionTrait,
+    action: &str,
+    entity: &str,
+    rows: Vec<(i64, Value)>,
+) -> Result<(), AppError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let t = now();
+    let rows = rows
+        .into_iter()
+        .map(|(entity_id, detail)| audit_log::ActiveModel {
+            id: NotSet,
+            actor_id: Set(None),
+            action: Set(action.chars().take(32).collect()),
+            entity: Set(entity.chars().take(32).collect()),
+            entity_id: Set(entity_id),
+            detail: Set(Some(detail.to_string())),
+            created_at: Set(t),
+            ip: Set(None),
+        });
+    audit_log::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
 /// Keys that every update changes and that say nothing about what the user changed.
 const NOISE: [&str; 2] = ["updated_at", "version"];
 

@@ -15,7 +15,7 @@ use crate::stripe_in::{SECRET, events, invoice_paid, now, stripe_app, stripe_hea
 use crate::support::*;
 
 /// Stores `body` as the webhook would (signed with `SECRET`); returns its row id.
-async fn deliver(db: &Db, body: &str) -> i64 {
+pub(crate) async fn deliver(db: &Db, body: &str) -> i64 {
     let header = stripe_header(SECRET, now(), body);
     let secret = Secret(SECRET.into());
     match ingest::receive(db, Some(&secret), Some(&header), body.as_bytes()).await {
@@ -68,7 +68,7 @@ fn refund(id: &str, cus: &str, refunded: i64, currency: &str, created: i64) -> S
     event(id, "charge.refunded", created, obj)
 }
 
-async fn billing(db: &Db, cus: &str) -> contact_billing::Model {
+pub(crate) async fn billing(db: &Db, cus: &str) -> contact_billing::Model {
     contact_billing::Entity::find()
         .filter(contact_billing::Column::StripeCustomerId.eq(cus))
         .one(&db.read)

@@ -7,7 +7,7 @@ use cairn::domain::stripe::{self, ingest};
 use cairn::domain::{Actor, Db};
 use cairn::entities::stripe_event;
 use hmac::{Hmac, Mac};
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use sha2::Sha256;
 
@@ -324,9 +324,26 @@ async fn concurrent_deliveries_are_stored_once_each_in_groups() {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(new, 20, "each of the 20 ids is new once");
     assert_eq!(events(&app.db).await.len(), 20);
-    assert_eq!(
-        app.count_where("jobs", " WHERE kind = 'stripe.event'")
-            .await,
-        20
-    );
+    // One job per group of at most group::SIZE events, each stored event in one of them.
+    let jobs = cairn::entities::job::Entity::find()
+        .filter(cairn::entities::job::Column::Kind.eq(stripe::JOB))
+        .all(&app.db.write)
+        .await
+        .unwrap();
+    let mut queued: Vec<i64> = Vec::new();
+    for j in &jobs {
+        let p: serde_json::Value = serde_json::from_str(&j.payload).unwrap();
+        let ids: Vec<i64> = serde_json::from_value(p["events"].clone()).unwrap();
+        assert!(
+            (1..=stripe::group::SIZE).contains(&ids.len()),
+            "a job holds 1 to {} events, not {}",
+            stripe::group::SIZE,
+            ids.len()
+        );
+        queued.extend(ids);
+    }
+    queued.sort_unstable();
+    let mut stored: Vec<i64> = events(&app.db).await.iter().map(|e| e.id).collect();
+    stored.sort_unstable();
+    assert_eq!(queued, stored, "every stored event is in exactly one job");
 }

@@ -4,33 +4,40 @@
 //! own `created` time and their object's fields, never by arrival order: payments and
 //! refunds add up in any order, the last payment is the latest paid, and a subscription
 //! or customer event older than the one applied does not overwrite it.
+use std::collections::HashSet;
+
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, NotSet, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter,
     TransactionTrait,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
 
 use super::billing::{self, Found, Who};
 use super::events::{Charge, Customer, Event, Invoice, Subscription};
+use super::timeline::{self, Logged};
 use super::{MAX_ATTEMPTS, Status};
 use crate::domain::contacts::Contact;
 use crate::domain::deals::money;
 use crate::domain::webhooks::{self, EventType, PaymentReceived};
-use crate::domain::{Db, audit, now, records};
-use crate::entities::{activity, stripe_event};
+use crate::domain::{Db, now, records};
+use crate::entities::stripe_event;
 use crate::error::AppError;
 use crate::jobs::{Ctx, JobError};
 
 /// Errors are kept to this many characters.
 const MAX_ERROR_CHARS: usize = 1000;
 
+/// A job's payload: one event (`event`: a reprocess, or a job queued before groups) or
+/// the events of one ingest group (`events`, up to `group::SIZE`).
 #[derive(Deserialize)]
 pub struct Run {
-    event: i64,
+    #[serde(default)]
+    event: Option<i64>,
+    #[serde(default)]
+    events: Vec<i64>,
 }
 
 /// What applying an event came to.
@@ -45,8 +52,30 @@ pub enum Outcome {
 /// The job. A failure of the database is retried with the queue's backoff (the event
 /// shows failed, then dead when the attempts are used up); a failure of the event's own
 /// (`Outcome::Failed`) is final until someone reprocesses it.
+/// A group is applied in one transaction; when that fails, each of its events is run
+/// alone, so one event's failure keeps its own reason and holds up none of the others.
 pub(super) async fn run(ctx: Ctx, p: Run) -> Result<(), JobError> {
-    match process(&ctx.db, p.event).await {
+    let ids: Vec<i64> = p.event.into_iter().chain(p.events).collect();
+    if ids.len() > 1 {
+        match super::group::process(&ctx.db, &ids).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                tracing::info!(error = %e, "a group of Stripe events failed; applying them one by one")
+            }
+        }
+    }
+    let mut failed = None;
+    for id in ids {
+        if let Err(e) = one(&ctx, id).await {
+            failed = Some(e);
+        }
+    }
+    failed.map_or(Ok(()), Err)
+}
+
+/// Runs event `id` alone, marking it failed (or dead) when the database fails it.
+async fn one(ctx: &Ctx, id: i64) -> Result<(), JobError> {
+    match process(&ctx.db, id).await {
         Ok(_) => Ok(()),
         Err(e) => {
             let reason = match &e {
@@ -58,7 +87,7 @@ pub(super) async fn run(ctx: Ctx, p: Run) -> Result<(), JobError> {
             } else {
                 Status::Failed
             };
-            mark(&ctx.db.write, p.event, status, &reason, None).await?;
+            mark(&ctx.db.write, id, status, &reason, None).await?;
             Err(JobError::Retry(reason))
         }
     }
@@ -69,34 +98,12 @@ pub(super) async fn run(ctx: Ctx, p: Run) -> Result<(), JobError> {
 pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
     let at = now();
     let tx = db.write.begin().await?;
-    // Claims the event (and reads it, in the same statement): a second run waits for
-    // this one's commit, then finds it done.
-    let claimed = stripe_event::Entity::update_many()
-        .col_expr(
-            stripe_event::Column::Attempts,
-            Expr::col(stripe_event::Column::Attempts).add(1),
-        )
-        .filter(stripe_event::Column::Id.eq(id))
-        .filter(stripe_event::Column::Status.is_in([
-            Status::Received.as_str(),
-            Status::Failed.as_str(),
-            Status::Dead.as_str(),
-        ]))
-        .exec_with_returning(&tx)
-        .await?;
-    let Some(event) = claimed.into_iter().next() else {
+    let Some(event) = claim(&tx, &[id]).await?.into_iter().next() else {
         return Ok(None);
     };
-    // A savepoint: a failed event leaves nothing behind but its status.
-    let inner = tx.begin().await?;
-    let mut out = Out { db, queued: 0 };
-    let outcome = apply(&mut out, &inner, &event, at).await?;
-    if matches!(outcome, Outcome::Failed(_)) {
-        inner.rollback().await?;
-        out.queued = 0;
-    } else {
-        inner.commit().await?;
-    }
+    let mut out = Out::new(db, HashSet::new());
+    let outcome = apply_one(&mut out, &tx, &event, at).await?;
+    timeline::write(&tx, &out.logged, at).await?;
     let (status, error) = match &outcome {
         Outcome::Processed => (Status::Processed, None),
         Outcome::Ignored(why) => (Status::Ignored, Some(why.as_str())),
@@ -108,17 +115,119 @@ pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
     Ok(Some(outcome))
 }
 
+/// Claims the events `ids` not applied yet (and reads them, in the same statement): a
+/// second run waits for this one's commit, then finds them done.
+pub(super) async fn claim(
+    tx: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<stripe_event::Model>, AppError> {
+    Ok(stripe_event::Entity::update_many()
+        .col_expr(
+            stripe_event::Column::Attempts,
+            Expr::col(stripe_event::Column::Attempts).add(1),
+        )
+        .filter(stripe_event::Column::Id.is_in(ids.iter().copied()))
+        .filter(stripe_event::Column::Status.is_in([
+            Status::Received.as_str(),
+            Status::Failed.as_str(),
+            Status::Dead.as_str(),
+        ]))
+        .exec_with_returning(tx)
+        .await?)
+}
+
+/// Applies a claimed event in a savepoint of `tx`: a failed event leaves nothing behind
+/// (its status is the caller's to write), nor any webhook it would have queued.
+pub(super) async fn apply_one(
+    out: &mut Out<'_>,
+    tx: &DatabaseTransaction,
+    event: &stripe_event::Model,
+    at: DateTime<Utc>,
+) -> Result<Outcome, AppError> {
+    let (queued, logged) = (out.queued, out.logged.len());
+    let inner = tx.begin().await?;
+    let outcome = apply(out, &inner, event, at).await?;
+    if matches!(outcome, Outcome::Failed(_)) {
+        inner.rollback().await?;
+        out.queued = queued;
+        out.logged.truncate(logged);
+    } else {
+        inner.commit().await?;
+    }
+    Ok(outcome)
+}
+
+/// `apply_one` without its savepoint, for a group (two statements fewer an event): an
+/// event fails before it writes anything, unless it created its contact first; then the
+/// group is refused (an error: the caller rolls it back and applies its events one by
+/// one, each in its savepoint).
+pub(super) async fn apply_unsaved(
+    out: &mut Out<'_>,
+    tx: &DatabaseTransaction,
+    event: &stripe_event::Model,
+    at: DateTime<Utc>,
+) -> Result<Outcome, AppError> {
+    let (queued, logged, created) = (out.queued, out.logged.len(), out.created);
+    let outcome = apply(out, tx, event, at).await?;
+    if matches!(outcome, Outcome::Failed(_)) {
+        if out.created != created {
+            return Err(AppError::Internal(format!(
+                "Stripe event {} failed after creating its contact",
+                event.event_id
+            )));
+        }
+        out.queued = queued;
+        out.logged.truncate(logged);
+    }
+    Ok(outcome)
+}
+
 /// What an applied event tells outbound webhooks, queued in its transaction: a contact
 /// it created, a payment it recorded. `queued` counts the deliveries, to wake the
 /// workers after the commit.
-struct Out<'a> {
+pub(super) struct Out<'a> {
     db: &'a Db,
-    queued: usize,
+    pub(super) queued: usize,
+    /// Payments and refunds for the timeline, written together at the end (`timeline`).
+    pub(super) logged: Vec<Logged>,
+    /// Contacts created so far (`apply_unsaved` refuses a failure after one).
+    created: usize,
+    /// The customers' locks the transaction holds already (`billing::lock_all`).
+    held: HashSet<String>,
 }
 
-impl Out<'_> {
+impl<'a> Out<'a> {
+    pub(super) fn new(db: &'a Db, held: HashSet<String>) -> Out<'a> {
+        Out {
+            db,
+            queued: 0,
+            logged: Vec::new(),
+            created: 0,
+            held,
+        }
+    }
+
+    /// A payment or refund on contact `contact_id`'s timeline, with its audit row.
+    fn log(
+        &mut self,
+        contact_id: i64,
+        kind: &'static str,
+        body: String,
+        occurred_at: DateTime<Utc>,
+        event: &stripe_event::Model,
+    ) {
+        self.logged.push(Logged {
+            contact_id,
+            kind,
+            body,
+            occurred_at,
+            event_id: event.event_id.clone(),
+        });
+    }
+
     async fn found(&mut self, conn: &impl ConnectionTrait, f: &Found) -> Result<(), AppError> {
         if f.created_contact {
+            self.created += 1;
             self.queued +=
                 webhooks::emit_record(self.db, conn, "contact", "created", f.contact_id).await?;
         }
@@ -143,7 +252,7 @@ impl Out<'_> {
     }
 }
 
-async fn mark(
+pub(super) async fn mark(
     conn: &impl ConnectionTrait,
     id: i64,
     status: Status,
@@ -200,6 +309,60 @@ async fn apply(
     }
 }
 
+/// The key of the customer lock event `event` takes (`billing::key`), read as its
+/// handler reads it; None for an event that names no one or cannot be read.
+pub(super) fn lock_key(event: &stripe_event::Model) -> Option<String> {
+    fn with<T: DeserializeOwned>(
+        event: &stripe_event::Model,
+        who: impl FnOnce(&T) -> Who<'_>,
+    ) -> Option<String> {
+        object::<T>(event).ok().and_then(|o| billing::key(&who(&o)))
+    }
+    match event.kind.as_str() {
+        "invoice.paid" => with(event, invoice_who),
+        "customer.created" | "customer.updated" => with(event, customer_who),
+        "customer.subscription.created"
+        | "customer.subscription.updated"
+        | "customer.subscription.deleted" => with(event, subscription_who),
+        "charge.refunded" => with(event, charge_who),
+        _ => None,
+    }
+}
+
+fn invoice_who(inv: &Invoice) -> Who<'_> {
+    Who {
+        customer: inv.customer.as_deref(),
+        email: inv.customer_email.as_deref(),
+        name: inv.customer_name.as_deref(),
+    }
+}
+
+fn customer_who(c: &Customer) -> Who<'_> {
+    Who {
+        customer: Some(&c.id),
+        email: c.email.as_deref(),
+        name: c.name.as_deref(),
+    }
+}
+
+fn subscription_who(s: &Subscription) -> Who<'_> {
+    Who {
+        customer: Some(&s.customer),
+        ..Who::default()
+    }
+}
+
+fn charge_who(ch: &Charge) -> Who<'_> {
+    let details = ch.billing_details.as_ref();
+    Who {
+        customer: ch.customer.as_deref(),
+        email: details
+            .and_then(|d| d.email.as_deref())
+            .or(ch.receipt_email.as_deref()),
+        name: details.and_then(|d| d.name.as_deref()),
+    }
+}
+
 /// Stripe's lower-case ISO code, checked and upper-cased as Cairn shows currencies.
 fn currency(code: &str) -> Option<String> {
     let c = code.trim();
@@ -231,12 +394,8 @@ async fn invoice_paid(
             "The invoice's amount_paid is negative.".into(),
         ));
     }
-    let who = Who {
-        customer: inv.customer.as_deref(),
-        email: inv.customer_email.as_deref(),
-        name: inv.customer_name.as_deref(),
-    };
-    let mut found = billing::find_or_create(conn, &who, at).await?;
+    let who = invoice_who(&inv);
+    let mut found = billing::find_or_create(conn, &who, &out.held, at).await?;
     out.found(conn, &found).await?;
     let b = &mut found.billing;
     if let Some(has) = &b.ltv_currency
@@ -254,7 +413,7 @@ async fn invoice_paid(
         money(inv.amount_paid, &cur),
         inv.id
     );
-    log(conn, found.contact_id, "payment", &body, paid_at, event, at).await?;
+    out.log(found.contact_id, "payment", body, paid_at, event);
     b.ltv_minor = b.ltv_minor.saturating_add(inv.amount_paid);
     b.ltv_currency = Some(cur.clone());
     if b.last_payment_at.is_none_or(|t| paid_at >= t) {
@@ -286,12 +445,8 @@ async fn customer(
     c: Customer,
     at: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
-    let who = Who {
-        customer: Some(&c.id),
-        email: c.email.as_deref(),
-        name: c.name.as_deref(),
-    };
-    let mut found = billing::find_or_create(conn, &who, at).await?;
+    let who = customer_who(&c);
+    let mut found = billing::find_or_create(conn, &who, &out.held, at).await?;
     out.found(conn, &found).await?;
     let b = &mut found.billing;
     if b.customer_at.is_none_or(|t| event.created >= t) {
@@ -314,11 +469,8 @@ async fn subscription(
     } else {
         s.status.as_str()
     };
-    let who = Who {
-        customer: Some(&s.customer),
-        ..Who::default()
-    };
-    let mut found = billing::find_or_create(conn, &who, at).await?;
+    let who = subscription_who(&s);
+    let mut found = billing::find_or_create(conn, &who, &out.held, at).await?;
     out.found(conn, &found).await?;
     let b = &mut found.billing;
     // Stripe's times are whole seconds, so a creation and its first update often share
@@ -407,15 +559,8 @@ async fn charge_refunded(
             "An event of this charge applied already counted these refunds.".into(),
         ));
     }
-    let details = ch.billing_details.as_ref();
-    let who = Who {
-        customer: ch.customer.as_deref(),
-        email: details
-            .and_then(|d| d.email.as_deref())
-            .or(ch.receipt_email.as_deref()),
-        name: details.and_then(|d| d.name.as_deref()),
-    };
-    let mut found = billing::find_or_create(conn, &who, at).await?;
+    let who = charge_who(&ch);
+    let mut found = billing::find_or_create(conn, &who, &out.held, at).await?;
     out.found(conn, &found).await?;
     let b = &mut found.billing;
     if let Some(has) = &b.ltv_currency
@@ -428,16 +573,7 @@ async fn charge_refunded(
         money(amount, &cur),
         ch.id
     );
-    log(
-        conn,
-        found.contact_id,
-        "refund",
-        &body,
-        event.created,
-        event,
-        at,
-    )
-    .await?;
+    out.log(found.contact_id, "refund", body, event.created, event);
     b.ltv_minor = b.ltv_minor.saturating_sub(amount);
     b.ltv_currency = Some(cur);
     billing::save(conn, found, at).await?;
@@ -463,43 +599,6 @@ async fn refunded_before(
         .map(|c| c.amount_refunded)
         .max()
         .unwrap_or(0))
-}
-
-/// A payment or refund on the contact's timeline, with its audit row.
-async fn log(
-    conn: &impl ConnectionTrait,
-    contact_id: i64,
-    kind: &str,
-    body: &str,
-    occurred_at: DateTime<Utc>,
-    event: &stripe_event::Model,
-    at: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let id = activity::Entity::insert(activity::ActiveModel {
-        id: NotSet,
-        kind: Set(kind.into()),
-        body: Set(body.into()),
-        occurred_at: Set(occurred_at),
-        deal_id: Set(None),
-        contact_id: Set(Some(contact_id)),
-        company_id: Set(None),
-        author_id: Set(None),
-        created_at: Set(at),
-        version: Set(1),
-        edited_at: Set(None),
-    })
-    .exec(conn)
-    .await?
-    .last_insert_id;
-    audit::record(
-        conn,
-        None,
-        "create",
-        "activity",
-        id,
-        Some(json!({"kind": kind, "contact": contact_id, "stripe_event": event.event_id})),
-    )
-    .await
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! customer id, else by email (any case), else created with source `stripe` and the
 //! first admin as owner; the customer id is then kept on it, so later events (a
 //! subscription, which carries no email) find it by id.
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, NotSet,
@@ -30,13 +32,15 @@ pub struct Found {
     pub created_contact: bool,
 }
 
-/// Finds or creates the contact `who` names, keeping the customer id on it.
+/// Finds or creates the contact `who` names, keeping the customer id on it. `held`: the
+/// keys this transaction has locked already (`lock_all`).
 pub async fn find_or_create(
     tx: &impl ConnectionTrait,
     who: &Who<'_>,
+    held: &HashSet<String>,
     at: DateTime<Utc>,
 ) -> Result<Found, AppError> {
-    lock(tx, who).await?;
+    lock(tx, who, held).await?;
     if let Some(customer) = who.customer
         && let Some(b) = contact_billing::Entity::find()
             .filter(contact_billing::Column::StripeCustomerId.eq(customer))
@@ -87,24 +91,61 @@ pub async fn find_or_create(
     })
 }
 
+/// What an event's lock is taken on: its customer id, else its email (normalised).
+pub fn key(who: &Who<'_>) -> Option<String> {
+    match (who.customer, who.email) {
+        (Some(c), _) => Some(c.to_string()),
+        (None, Some(e)) => Some(normalise(e)),
+        (None, None) => None,
+    }
+}
+
 /// Applies one customer's events one at a time across processes on PostgreSQL, until the
 /// transaction ends: two workers creating the same new customer's contact, or adding two
 /// payments to one lifetime value, would otherwise race (read committed). A lock
 /// statement, not a query, so it is PostgreSQL's alone; SQLite's one writer already
-/// runs one transaction at a time.
-async fn lock(tx: &impl ConnectionTrait, who: &Who<'_>) -> Result<(), AppError> {
+/// runs one transaction at a time. A key in `held` is locked already.
+async fn lock(
+    tx: &impl ConnectionTrait,
+    who: &Who<'_>,
+    held: &HashSet<String>,
+) -> Result<(), AppError> {
     if tx.get_database_backend() != DatabaseBackend::Postgres {
         return Ok(());
     }
-    let key = match (who.customer, who.email) {
-        (Some(c), _) => c.to_string(),
-        (None, Some(e)) => normalise(e),
-        (None, None) => return Ok(()),
+    let Some(key) = key(who).filter(|k| !held.contains(k)) else {
+        return Ok(());
     };
     tx.query_one_raw(Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 14))",
         [key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Locks all of a group's `keys` in one statement (PostgreSQL; nothing on SQLite), in
+/// the order of their lock ids, so two groups sharing customers wait for each other
+/// rather than deadlock. Raw SQL: a lock function over a sorted list, not a query a
+/// builder expresses.
+pub async fn lock_all(tx: &impl ConnectionTrait, keys: &HashSet<String>) -> Result<(), AppError> {
+    if tx.get_database_backend() != DatabaseBackend::Postgres || keys.is_empty() {
+        return Ok(());
+    }
+    let values = (1..=keys.len())
+        .map(|i| format!("(${i})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 14) AS h \
+         FROM (VALUES {values}) AS v(k) ORDER BY h) AS s"
+    );
+    let params = keys.iter().map(|k| k.clone().into());
+    tx.query_all_raw(Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        sql,
+        params,
     ))
     .await?;
     Ok(())

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{EntityTrait, NotSet, Set, TransactionTrait, TryInsertResult};
 
-use super::events::{Envelope, job};
+use super::events::Envelope;
+use super::group;
 use super::{MAX_BODY, Status, secrets};
 use crate::config::Secret;
 use crate::domain::group_commit::{self, Batch};
@@ -136,8 +137,8 @@ impl Batch for Events {
     }
 }
 
-/// One INSERT of the group's events (ids already stored are skipped), one of their jobs,
-/// one commit; then the workers are woken.
+/// One INSERT of the group's events (ids already stored are skipped), one of their jobs
+/// (a job per `group::SIZE` events), one commit; then the workers are woken.
 async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppError>>, AppError> {
     let tx = db.write.begin().await?;
     let rows = events.iter().map(|e| stripe_event::ActiveModel {
@@ -165,7 +166,9 @@ async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppE
         .iter()
         .map(|r| (r.event_id.as_str(), r.id))
         .collect();
-    let jobs: Vec<_> = inserted.iter().map(|r| job(r.id)).collect();
+    // One job per `group::SIZE` events stored together: applied in one transaction.
+    let stored: Vec<i64> = inserted.iter().map(|r| r.id).collect();
+    let jobs: Vec<_> = stored.chunks(group::SIZE).map(group::job).collect();
     crate::jobs::enqueue_many(&tx, &jobs).await?;
     tx.commit().await?;
     if !jobs.is_empty() {

@@ -9,13 +9,18 @@
 //!   and reprocess button.
 //! - `ingest`: verify, parse the envelope, store and enqueue (group-committed).
 //! - `apply`: the job: one event in one transaction with its status.
+//! - `group`: the job for the events of one ingest group: up to `group::SIZE` in one
+//!   short transaction, each in its savepoint.
+//! - `timeline`: the payments and refunds applied, as activities with their audit rows.
 //! - `billing`: the contact an event is about (by customer id, else email, else a new
 //!   one) and its `contact_billing` row.
 pub mod apply;
 pub mod billing;
 pub mod events;
+pub mod group;
 pub mod ingest;
 pub mod secrets;
+pub mod timeline;
 
 /// The job kind that applies a stored event.
 pub const JOB: &str = "stripe.event";

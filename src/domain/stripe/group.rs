@@ -1,0 +1,97 @@
+//! Applying the events of one ingest group together: the webhook queues one job per
+//! `SIZE` events it stored at once, and the job applies them in one short transaction
+//! (an event that fails writes nothing: `apply::apply_unsaved`; its timeline rows are
+//! written together at the end), so the queue's claim, completion and commit are
+//! paid once per group rather than once per event. Short, so SQLite's one writer is
+//! never held long against the acknowledgements waiting for it; on PostgreSQL the
+//! group's customer locks are all taken first in one sorted statement, so two groups
+//! sharing customers wait for each other instead of deadlocking. Any error rolls the
+//! whole group back, and the job then applies its events one by one (`apply::run`).
+use std::collections::HashSet;
+
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde_json::json;
+use tokio::sync::Semaphore;
+
+use super::apply::{self, Out, Outcome};
+use super::{JOB, MAX_ATTEMPTS, Status};
+use crate::domain::{Db, now, webhooks};
+use crate::entities::stripe_event;
+use crate::error::AppError;
+use crate::jobs::NewJob;
+
+/// Events per job and transaction at most.
+pub const SIZE: usize = 16;
+
+/// One group applies at a time in this process on SQLite: its one writer runs one
+/// transaction at a time anyway, and a second group waiting for it would put the
+/// acknowledgements queued for the writer behind two groups rather than one.
+static SQLITE_TURN: Semaphore = Semaphore::const_new(1);
+
+/// The job that applies stored events `ids` (at most `SIZE`) together.
+pub fn job(ids: &[i64]) -> NewJob {
+    NewJob::new(JOB, json!({ "events": ids })).attempts(MAX_ATTEMPTS)
+}
+
+/// Applies those of events `ids` not applied yet, by event time, in one transaction.
+pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
+    let _turn = match db.write.get_database_backend() {
+        DatabaseBackend::Sqlite => Some(
+            SQLITE_TURN
+                .acquire()
+                .await
+                .map_err(|e| AppError::Internal(e.to_string()))?,
+        ),
+        _ => None,
+    };
+    let at = now();
+    let tx = db.write.begin().await?;
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        // The group's commit does not wait for its WAL flush: a crash can lose it only
+        // together with its job's completion (written after it, flushed with it), so
+        // the job runs again and finds the events waiting. A setting, not a query, so
+        // a statement of PostgreSQL's own.
+        tx.execute_unprepared("SET LOCAL synchronous_commit TO OFF")
+            .await?;
+    }
+    let mut events = apply::claim(&tx, ids).await?;
+    events.sort_by_key(|e| (e.created, e.id));
+    let held: HashSet<String> = events.iter().filter_map(apply::lock_key).collect();
+    super::billing::lock_all(&tx, &held).await?;
+    let mut out = Out::new(db, held);
+    let mut processed = Vec::with_capacity(events.len());
+    for event in &events {
+        let (status, why) = match apply::apply_unsaved(&mut out, &tx, event, at).await? {
+            Outcome::Processed => {
+                processed.push(event.id);
+                continue;
+            }
+            Outcome::Ignored(why) => (Status::Ignored, why),
+            Outcome::Failed(why) => (Status::Failed, why),
+        };
+        apply::mark(&tx, event.id, status, &why, Some(at)).await?;
+    }
+    super::timeline::write(&tx, &out.logged, at).await?;
+    if !processed.is_empty() {
+        // One statement for the group's applied events (their error cleared).
+        stripe_event::Entity::update_many()
+            .col_expr(
+                stripe_event::Column::Status,
+                Expr::value(Status::Processed.as_str()),
+            )
+            .col_expr(
+                stripe_event::Column::Error,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(stripe_event::Column::ProcessedAt, Expr::value(Some(at)))
+            .filter(stripe_event::Column::Id.is_in(processed))
+            .exec(&tx)
+            .await?;
+    }
+    tx.commit().await?;
+    webhooks::wake_if(out.queued);
+    Ok(())
+}
