@@ -5,9 +5,10 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, NotSet,
-    QueryFilter, QueryOrder, Set, Statement,
+    QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 
@@ -116,38 +117,33 @@ async fn lock(
     let Some(key) = key(who).filter(|k| !held.contains(k)) else {
         return Ok(());
     };
-    tx.query_one_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 14))",
-        [key.into()],
-    ))
-    .await?;
+    let mut q = Query::select();
+    q.expr(advisory_lock(key));
+    tx.query_one(&q).await?;
     Ok(())
 }
 
+/// `pg_advisory_xact_lock(hashtextextended(key, 14))`: 14 keeps Stripe's locks apart from
+/// any other use of advisory locks on the database.
+fn advisory_lock(key: String) -> sea_orm::sea_query::FunctionCall {
+    let id = Func::cust("hashtextextended").arg(key).arg(14);
+    Func::cust("pg_advisory_xact_lock").arg(id)
+}
+
 /// Locks all of a group's `keys` in one statement (PostgreSQL; nothing on SQLite), in
-/// the order of their lock ids, so two groups sharing customers wait for each other
-/// rather than deadlock. Raw SQL: a lock function over a sorted list, not a query a
-/// builder expresses.
+/// the keys' order (PostgreSQL evaluates a select list left to right), so two groups
+/// sharing customers wait for each other rather than deadlock.
 pub async fn lock_all(tx: &impl ConnectionTrait, keys: &HashSet<String>) -> Result<(), AppError> {
     if tx.get_database_backend() != DatabaseBackend::Postgres || keys.is_empty() {
         return Ok(());
     }
-    let values = (1..=keys.len())
-        .map(|i| format!("(${i})"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let sql = format!(
-        "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 14) AS h \
-         FROM (VALUES {values}) AS v(k) ORDER BY h) AS s"
-    );
-    let params = keys.iter().map(|k| k.clone().into());
-    tx.query_all_raw(Statement::from_sql_and_values(
-        DatabaseBackend::Postgres,
-        sql,
-        params,
-    ))
-    .await?;
+    let mut sorted: Vec<&String> = keys.iter().collect();
+    sorted.sort();
+    let mut q = Query::select();
+    for k in sorted {
+        q.expr(advisory_lock(k.clone()));
+    }
+    tx.query_one(&q).await?;
     Ok(())
 }
 
