@@ -61,7 +61,7 @@ fn subscription(
     event(id, kind, created, obj)
 }
 
-fn refund(id: &str, cus: &str, refunded: i64, currency: &str, created: i64) -> String {
+pub(crate) fn refund(id: &str, cus: &str, refunded: i64, currency: &str, created: i64) -> String {
     let obj = json!({"id": "ch_1", "object": "charge", "customer": cus, "amount": 5000,
         "amount_refunded": refunded, "currency": currency, "refunded": false,
         "billing_details": {"email": "ada@example.com", "name": "Ada Lovelace"}});

@@ -5,7 +5,7 @@ use cairn::domain::stripe::{Status, group};
 use cairn::entities::stripe_event;
 use sea_orm::EntityTrait;
 
-use crate::stripe_apply::{billing, deliver};
+use crate::stripe_apply::{billing, deliver, refund};
 use crate::stripe_in::{invoice_paid, now, stripe_app};
 use crate::support::*;
 
@@ -119,5 +119,27 @@ async fn a_group_run_twice_applies_each_event_once() {
         total,
         100 * group::SIZE as i64,
         "every payment counted once"
+    );
+}
+
+#[actix_web::test]
+async fn two_refunds_of_one_charge_in_a_group_take_off_the_larger_total_once() {
+    let (app, _) = stripe_app().await;
+    let t = now();
+    let paid = deliver(
+        &app.db,
+        &invoice_paid("evt_rp", "cus_1", "ada@example.com", 5000, "usd", t),
+    )
+    .await;
+    // `amount_refunded` is the charge's running total: 1 000, then 3 000 in all.
+    let first = deliver(&app.db, &refund("evt_rf1", "cus_1", 1000, "usd", t + 10)).await;
+    let second = deliver(&app.db, &refund("evt_rf2", "cus_1", 3000, "usd", t + 20)).await;
+    group::process(&app.db, &[paid, first, second])
+        .await
+        .expect("the group applies");
+    assert_eq!(
+        billing(&app.db, "cus_1").await.ltv_minor,
+        2000,
+        "5 000 paid less 3 000 refunded in all, not 1 000 + 3 000"
     );
 }

@@ -4,7 +4,7 @@
 //! own `created` time and their object's fields, never by arrival order: payments and
 //! refunds add up in any order, the last payment is the latest paid, and a subscription
 //! or customer event older than the one applied does not overwrite it.
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::sea_query::Expr;
@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::billing::{self, Found, Who};
 use super::events::{Charge, Customer, Event, Invoice, Subscription};
+use super::rows::Rows;
 use super::timeline::{self, Logged};
 use super::{MAX_ATTEMPTS, Status};
 use crate::domain::contacts::Contact;
@@ -101,8 +102,9 @@ pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
     let Some(event) = claim(&tx, &[id]).await?.into_iter().next() else {
         return Ok(None);
     };
-    let mut out = Out::new(db, HashSet::new());
+    let mut out = Out::new(db, HashSet::new(), Rows::default());
     let outcome = apply_one(&mut out, &tx, &event, at).await?;
+    out.rows.write(&tx).await?;
     timeline::write(&tx, &out.logged, at).await?;
     let (status, error) = match &outcome {
         Outcome::Processed => (Status::Processed, None),
@@ -194,16 +196,23 @@ pub(super) struct Out<'a> {
     created: usize,
     /// The customers' locks the transaction holds already (`billing::lock_all`).
     held: HashSet<String>,
+    /// The billing rows read and changed, written at the end (`Rows::write`).
+    pub(super) rows: Rows,
+    /// Per charge, the most `amount_refunded` applied in this transaction: its events
+    /// are marked processed only at the end, so `refunded_before` cannot see them.
+    refunded: HashMap<String, i64>,
 }
 
 impl<'a> Out<'a> {
-    pub(super) fn new(db: &'a Db, held: HashSet<String>) -> Out<'a> {
+    pub(super) fn new(db: &'a Db, held: HashSet<String>, rows: Rows) -> Out<'a> {
         Out {
             db,
             queued: 0,
             logged: Vec::new(),
             created: 0,
             held,
+            rows,
+            refunded: HashMap::new(),
         }
     }
 
@@ -309,14 +318,20 @@ async fn apply(
     }
 }
 
-/// The key of the customer lock event `event` takes (`billing::key`), read as its
-/// handler reads it; None for an event that names no one or cannot be read.
-pub(super) fn lock_key(event: &stripe_event::Model) -> Option<String> {
+/// Whom event `event` names, read as its handler reads it: the key of the customer lock
+/// it takes (`billing::key`) and its customer id; None for an event that names no one or
+/// cannot be read.
+pub(super) fn named(event: &stripe_event::Model) -> Option<Named> {
     fn with<T: DeserializeOwned>(
         event: &stripe_event::Model,
         who: impl FnOnce(&T) -> Who<'_>,
-    ) -> Option<String> {
-        object::<T>(event).ok().and_then(|o| billing::key(&who(&o)))
+    ) -> Option<Named> {
+        let o = object::<T>(event).ok()?;
+        let who = who(&o);
+        Some(Named {
+            key: billing::key(&who)?,
+            customer: who.customer.map(str::to_string),
+        })
     }
     match event.kind.as_str() {
         "invoice.paid" => with(event, invoice_who),
@@ -327,6 +342,11 @@ pub(super) fn lock_key(event: &stripe_event::Model) -> Option<String> {
         "charge.refunded" => with(event, charge_who),
         _ => None,
     }
+}
+
+pub(super) struct Named {
+    pub key: String,
+    pub customer: Option<String>,
 }
 
 fn invoice_who(inv: &Invoice) -> Who<'_> {
@@ -395,7 +415,7 @@ async fn invoice_paid(
         ));
     }
     let who = invoice_who(&inv);
-    let mut found = billing::find_or_create(conn, &who, &out.held, at).await?;
+    let mut found = billing::find_or_create(conn, &who, &out.held, &out.rows, at).await?;
     out.found(conn, &found).await?;
     let b = &mut found.billing;
     if let Some(has) = &b.ltv_currency
@@ -422,7 +442,7 @@ async fn invoice_paid(
         b.last_payment_currency = Some(cur.clone());
     }
     let contact_id = found.contact_id;
-    billing::save(conn, found, at).await?;
+    billing::save(&mut out.rows, found, at);
     let paid = |contact_name| PaymentReceived {
         contact_id,
         contact_name,
@@ -446,13 +466,13 @@ async fn customer(
     at: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
     let who = customer_who(&c);
-    let mut found = billing::find_or_create(conn, &who, &out.held, at).await?;
+    let mut found = billing::find_or_create(conn, &who, &out.held, &out.rows, at).await?;
     out.found(conn, &found).await?;
     let b = &mut found.billing;
     if b.customer_at.is_none_or(|t| event.created >= t) {
         b.customer_at = Some(event.created);
     }
-    billing::save(conn, found, at).await?;
+    billing::save(&mut out.rows, found, at);
     Ok(Outcome::Processed)
 }
 
@@ -470,7 +490,7 @@ async fn subscription(
         s.status.as_str()
     };
     let who = subscription_who(&s);
-    let mut found = billing::find_or_create(conn, &who, &out.held, at).await?;
+    let mut found = billing::find_or_create(conn, &who, &out.held, &out.rows, at).await?;
     out.found(conn, &found).await?;
     let b = &mut found.billing;
     // Stripe's times are whole seconds, so a creation and its first update often share
@@ -488,7 +508,7 @@ async fn subscription(
     if !newer {
         let was_new = found.is_new_billing;
         if was_new {
-            billing::save(conn, found, at).await?;
+            billing::save(&mut out.rows, found, at);
         }
         return Ok(Outcome::Ignored(
             "Older than the subscription state already applied.".into(),
@@ -519,7 +539,7 @@ async fn subscription(
     b.mrr_minor = Some(if counts { mrr } else { 0 });
     b.mrr_currency = mrr_currency;
     b.subscription_at = Some(event.created);
-    billing::save(conn, found, at).await?;
+    billing::save(&mut out.rows, found, at);
     Ok(Outcome::Processed)
 }
 
@@ -552,7 +572,8 @@ async fn charge_refunded(
             ch.currency
         )));
     };
-    let before = refunded_before(conn, event, &ch.id).await?;
+    let here = out.refunded.get(&ch.id).copied().unwrap_or(0);
+    let before = Ord::max(refunded_before(conn, event, &ch.id).await?, here);
     let amount = ch.amount_refunded - before;
     if amount <= 0 {
         return Ok(Outcome::Ignored(
@@ -560,7 +581,7 @@ async fn charge_refunded(
         ));
     }
     let who = charge_who(&ch);
-    let mut found = billing::find_or_create(conn, &who, &out.held, at).await?;
+    let mut found = billing::find_or_create(conn, &who, &out.held, &out.rows, at).await?;
     out.found(conn, &found).await?;
     let b = &mut found.billing;
     if let Some(has) = &b.ltv_currency
@@ -576,7 +597,8 @@ async fn charge_refunded(
     out.log(found.contact_id, "refund", body, event.created, event);
     b.ltv_minor = b.ltv_minor.saturating_sub(amount);
     b.ltv_currency = Some(cur);
-    billing::save(conn, found, at).await?;
+    out.refunded.insert(ch.id.clone(), ch.amount_refunded);
+    billing::save(&mut out.rows, found, at);
     Ok(Outcome::Processed)
 }
 

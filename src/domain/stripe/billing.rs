@@ -7,11 +7,12 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Func, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, NotSet,
-    QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, NotSet, QueryFilter, QueryOrder,
+    Set,
 };
 use serde_json::json;
 
+use super::rows::{Known, Rows};
 use crate::domain::{Role, audit, normalise};
 use crate::entities::{contact, contact_billing, user};
 use crate::error::AppError;
@@ -34,26 +35,35 @@ pub struct Found {
 }
 
 /// Finds or creates the contact `who` names, keeping the customer id on it. `held`: the
-/// keys this transaction has locked already (`lock_all`).
+/// keys this transaction has locked already (`lock_all`); `rows`: the billing rows it
+/// has read or changed.
 pub async fn find_or_create(
     tx: &impl ConnectionTrait,
     who: &Who<'_>,
     held: &HashSet<String>,
+    rows: &Rows,
     at: DateTime<Utc>,
 ) -> Result<Found, AppError> {
     lock(tx, who, held).await?;
-    if let Some(customer) = who.customer
-        && let Some(b) = contact_billing::Entity::find()
-            .filter(contact_billing::Column::StripeCustomerId.eq(customer))
-            .one(tx)
-            .await?
-    {
-        return Ok(Found {
-            contact_id: b.id,
-            billing: b,
-            is_new_billing: false,
-            created_contact: false,
-        });
+    if let Some(customer) = who.customer {
+        let row = match rows.customer(customer) {
+            Known::Row(b) => Some(b.clone()),
+            Known::Absent => None,
+            Known::Unread => {
+                contact_billing::Entity::find()
+                    .filter(contact_billing::Column::StripeCustomerId.eq(customer))
+                    .one(tx)
+                    .await?
+            }
+        };
+        if let Some(b) = row {
+            return Ok(Found {
+                contact_id: b.id,
+                billing: b,
+                is_new_billing: false,
+                created_contact: false,
+            });
+        }
     }
     let email = who.email.map(str::trim).filter(|e| e.contains('@'));
     let holder = match email {
@@ -72,9 +82,14 @@ pub async fn find_or_create(
         Some(_) => create(tx, who, None, at).await?,
         None => create(tx, who, email, at).await?,
     };
-    let existing = contact_billing::Entity::find_by_id(contact_id)
-        .one(tx)
-        .await?;
+    let existing = match rows.contact(contact_id) {
+        Some(b) => Some(b.clone()),
+        None => {
+            contact_billing::Entity::find_by_id(contact_id)
+                .one(tx)
+                .await?
+        }
+    };
     let (mut billing, is_new_billing) = match existing {
         Some(b) => (b, false),
         None => (empty(contact_id, at), true),
@@ -228,23 +243,10 @@ fn names(who: &Who<'_>, email: Option<&str>) -> (String, String) {
     (String::new(), clip(fallback))
 }
 
-/// Writes the billing row as changed.
-pub async fn save(
-    tx: &impl ConnectionTrait,
-    found: Found,
-    at: DateTime<Utc>,
-) -> Result<(), AppError> {
-    let mut b = found.billing;
-    b.updated_at = at;
-    let mut row: contact_billing::ActiveModel = b.into();
-    if found.is_new_billing {
-        row = row.reset_all();
-        row.insert(tx).await?;
-    } else {
-        row = row.reset_all();
-        row.update(tx).await?;
-    }
-    Ok(())
+/// Keeps the billing row as changed, written with the others at the end of the
+/// transaction (`Rows::write`).
+pub fn save(rows: &mut Rows, found: Found, at: DateTime<Utc>) {
+    rows.keep(found.billing, at);
 }
 
 /// A contact's billing as its page shows it (amounts written out in their currency).

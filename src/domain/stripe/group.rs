@@ -17,6 +17,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 
 use super::apply::{self, Out, Outcome};
+use super::rows::Rows;
 use super::{JOB, MAX_ATTEMPTS, Status};
 use crate::domain::{Db, now, webhooks};
 use crate::entities::stripe_event;
@@ -59,9 +60,12 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
     }
     let mut events = apply::claim(&tx, ids).await?;
     events.sort_by_key(|e| (e.created, e.id));
-    let held: HashSet<String> = events.iter().filter_map(apply::lock_key).collect();
+    let named: Vec<_> = events.iter().filter_map(apply::named).collect();
+    let held: HashSet<String> = named.iter().map(|n| n.key.clone()).collect();
     super::billing::lock_all(&tx, &held).await?;
-    let mut out = Out::new(db, held);
+    let customers = named.into_iter().filter_map(|n| n.customer).collect();
+    let rows = Rows::read(&tx, customers).await?;
+    let mut out = Out::new(db, held, rows);
     let mut processed = Vec::with_capacity(events.len());
     for event in &events {
         let (status, why) = match apply::apply_unsaved(&mut out, &tx, event, at).await? {
@@ -74,6 +78,7 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
         };
         apply::mark(&tx, event.id, status, &why, Some(at)).await?;
     }
+    out.rows.write(&tx).await?;
     super::timeline::write(&tx, &out.logged, at).await?;
     if !processed.is_empty() {
         // One statement for the group's applied events (their error cleared).

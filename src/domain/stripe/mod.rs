@@ -14,11 +14,13 @@
 //! - `timeline`: the payments and refunds applied, as activities with their audit rows.
 //! - `billing`: the contact an event is about (by customer id, else email, else a new
 //!   one) and its `contact_billing` row.
+//! - `rows`: the billing rows a transaction reads in one statement and writes in one.
 pub mod apply;
 pub mod billing;
 pub mod events;
 pub mod group;
 pub mod ingest;
+pub mod rows;
 pub mod secrets;
 pub mod timeline;
 
