@@ -62,6 +62,9 @@ pub struct Db {
     pub access_cache: Arc<crate::domain::access::RuleCache>,
     /// The active webhook endpoints and what they subscribed to (5 s; `webhooks::emit`).
     pub webhooks: Arc<TtlCache<(), Arc<Vec<crate::domain::webhooks::Subscriber>>>>,
+    /// Settings → Integrations → Stripe's signing secrets (5 s; `stripe::secrets::active`,
+    /// read at every delivery).
+    pub stripe_secrets: Arc<TtlCache<(), Arc<Vec<String>>>>,
 }
 
 impl Db {
@@ -83,6 +86,7 @@ impl Db {
             org_cache: Arc::default(),
             access_cache: Arc::default(),
             webhooks: Arc::default(),
+            stripe_secrets: Arc::default(),
         })
     }
 

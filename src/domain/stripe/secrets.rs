@@ -1,6 +1,8 @@
 //! The webhook's signing secrets: `CAIRN_STRIPE_WEBHOOK_SECRET`, and the current and
 //! previous secret set on Settings → Integrations → Stripe (setting a new one keeps the
 //! old as previous, so both verify while Stripe rolls over). Never logged; shown masked.
+use std::sync::Arc;
+
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::config::Secret;
@@ -22,13 +24,24 @@ pub struct Shown {
 /// Every secret that verifies a delivery now.
 pub async fn active(db: &Db, env: Option<&Secret>) -> Result<Vec<String>, AppError> {
     let mut all: Vec<String> = env.map(|s| s.0.clone()).into_iter().collect();
-    // One read for both: this runs at every delivery.
-    let stored = setting::Entity::find()
+    all.extend(stored(db).await?.iter().cloned());
+    Ok(all)
+}
+
+/// The secrets set in the settings, read at most every `cache::TTL` (a delivery would
+/// otherwise cost a read): a rotation made in this process counts at once, one made in
+/// another within 5 s, well inside the hours Stripe signs with both secrets.
+async fn stored(db: &Db) -> Result<Arc<Vec<String>>, AppError> {
+    if let Some(found) = db.stripe_secrets.get(&()) {
+        return Ok(found);
+    }
+    let rows = setting::Entity::find()
         .filter(setting::Column::Key.is_in([CURRENT, PREVIOUS]))
         .all(&db.read)
         .await?;
-    all.extend(stored.into_iter().map(|s| s.value));
-    Ok(all)
+    let list = Arc::new(rows.into_iter().map(|s| s.value).collect::<Vec<_>>());
+    db.stripe_secrets.insert((), list.clone());
+    Ok(list)
 }
 
 /// `whsec_abcdef…` → `whsec_…cdef`: enough to tell two secrets apart.
@@ -77,6 +90,7 @@ pub async fn rotate(db: &Db, actor: &Actor, secret: &str) -> Result<(), AppError
     settings::set(&tx, CURRENT, secret).await?;
     audit::record(&tx, Some(actor), "update", "stripe_secret", 0, None).await?;
     tx.commit().await?;
+    db.stripe_secrets.clear();
     Ok(())
 }
 
@@ -87,5 +101,6 @@ pub async fn drop_previous(db: &Db, actor: &Actor) -> Result<(), AppError> {
     settings::delete(&tx, PREVIOUS).await?;
     audit::record(&tx, Some(actor), "delete", "stripe_secret", 0, None).await?;
     tx.commit().await?;
+    db.stripe_secrets.clear();
     Ok(())
 }
