@@ -6,9 +6,10 @@
 //! request gets its own answer. When a whole batch fails, its writes are retried one by
 //! one, so one bad request cannot sink the others.
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use tokio::sync::{mpsc, oneshot};
+use sea_orm::DatabaseBackend;
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use crate::domain::Db;
 use crate::error::AppError;
@@ -23,6 +24,10 @@ pub(crate) trait Batch: Send + Sync + 'static {
     const MAX: usize;
     /// Named in the answer when the writer task is gone ("The contact writer stopped").
     const WRITER: &'static str;
+    /// Groups written at once on PostgreSQL (SQLite has one writer): while one group's
+    /// commit waits for its WAL flush, the next is written, and the server flushes both
+    /// together. More than one only for writes that cannot deadlock each other.
+    const PG_WRITERS: usize = 1;
 
     /// Where `Db` keeps this kind's running queue.
     fn slot(db: &Db) -> &Mutex<Option<Queue<Self>>>;
@@ -74,8 +79,18 @@ fn queue<B: Batch>(db: &Db, restart: bool) -> Queue<B> {
 
 fn start<B: Batch>(db: Db) -> Queue<B> {
     let (tx, mut rx) = mpsc::channel::<Item<B>>(4 * B::MAX);
+    let writers = match db.write.get_database_backend() {
+        DatabaseBackend::Postgres => B::PG_WRITERS.max(1),
+        _ => 1,
+    };
+    let turns = Arc::new(Semaphore::new(writers));
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
+            // A free writer first, then what queued meanwhile: the group is as large as
+            // the wait allowed.
+            let Ok(turn) = turns.clone().acquire_owned().await else {
+                return;
+            };
             let mut items = vec![first];
             while items.len() < B::MAX {
                 match rx.try_recv() {
@@ -83,7 +98,16 @@ fn start<B: Batch>(db: Db) -> Queue<B> {
                     Err(_) => break,
                 }
             }
-            run::<B>(&db, items).await;
+            if writers == 1 {
+                run::<B>(&db, items).await;
+                drop(turn);
+            } else {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    run::<B>(&db, items).await;
+                    drop(turn);
+                });
+            }
         }
     });
     tx
