@@ -118,24 +118,34 @@ pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
 }
 
 /// Claims the events `ids` not applied yet (and reads them, in the same statement): a
-/// second run waits for this one's commit, then finds them done.
+/// second run waits for this one's commit, then finds them done. Every named row is
+/// locked and read by its primary key alone, and those applied already are left out
+/// here: with the status in the statement's condition, PostgreSQL planned it from stale
+/// statistics as a bitmap AND with the status index, walking every waiting event (3–5 ms
+/// a group in a burst, against 0.1 by the key).
 pub(super) async fn claim(
     tx: &impl ConnectionTrait,
     ids: &[i64],
 ) -> Result<Vec<stripe_event::Model>, AppError> {
-    Ok(stripe_event::Entity::update_many()
-        .col_expr(
-            stripe_event::Column::Attempts,
-            Expr::col(stripe_event::Column::Attempts).add(1),
-        )
+    let waiting = [
+        Status::Received.as_str(),
+        Status::Failed.as_str(),
+        Status::Dead.as_str(),
+    ];
+    let attempts = Expr::case(
+        stripe_event::Column::Status.is_in(waiting),
+        Expr::col(stripe_event::Column::Attempts).add(1),
+    )
+    .finally(Expr::col(stripe_event::Column::Attempts));
+    let rows = stripe_event::Entity::update_many()
+        .col_expr(stripe_event::Column::Attempts, attempts.into())
         .filter(stripe_event::Column::Id.is_in(ids.iter().copied()))
-        .filter(stripe_event::Column::Status.is_in([
-            Status::Received.as_str(),
-            Status::Failed.as_str(),
-            Status::Dead.as_str(),
-        ]))
         .exec_with_returning(tx)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|e| waiting.contains(&e.status.as_str()))
+        .collect())
 }
 
 /// Applies a claimed event in a savepoint of `tx`: a failed event leaves nothing behind
