@@ -467,7 +467,21 @@ async fn customer(
 ) -> Result<Outcome, AppError> {
     let who = customer_who(&c);
     let mut found = billing::find_or_create(conn, &who, &out.held, &out.rows, at).await?;
+    let customer_id = found.billing.stripe_customer_id.clone();
+    let filled = super::fill::fill(
+        conn,
+        found.contact_id,
+        &c,
+        customer_id.as_deref(),
+        &event.event_id,
+    )
+    .await?;
+    // After the fill, so a contact's `contact.created` carries what it filled.
     out.found(conn, &found).await?;
+    if filled && !found.created_contact {
+        out.queued +=
+            webhooks::emit_record(out.db, conn, "contact", "updated", found.contact_id).await?;
+    }
     let b = &mut found.billing;
     if b.customer_at.is_none_or(|t| event.created >= t) {
         b.customer_at = Some(event.created);

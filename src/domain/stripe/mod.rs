@@ -12,12 +12,14 @@
 //! - `group`: the job for the events of one ingest group: up to `group::SIZE` in one
 //!   short transaction, each in its savepoint.
 //! - `timeline`: the payments and refunds applied, as activities with their audit rows.
+//! - `fill`: a customer event's name, email and phone on its contact's empty fields.
 //! - `billing`: the contact an event is about (by customer id, else email, else a new
 //!   one) and its `contact_billing` row.
 //! - `rows`: the billing rows a transaction reads in one statement and writes in one.
 pub mod apply;
 pub mod billing;
 pub mod events;
+mod fill;
 pub mod group;
 pub mod ingest;
 pub mod rows;
