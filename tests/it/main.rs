@@ -85,6 +85,7 @@ mod stripe_in;
 mod stripe_pages;
 mod stripe_process;
 mod stripe_pypi;
+mod stripe_retention;
 mod tags;
 mod task_mail;
 mod tasks;

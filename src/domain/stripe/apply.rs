@@ -616,7 +616,8 @@ async fn charge_refunded(
     Ok(Outcome::Processed)
 }
 
-/// The most `amount_refunded` among this charge's refund events applied before.
+/// The most `amount_refunded` among this charge's refund events applied before (kept
+/// or pruned).
 async fn refunded_before(
     conn: &impl ConnectionTrait,
     event: &stripe_event::Model,
@@ -629,12 +630,15 @@ async fn refunded_before(
         .filter(stripe_event::Column::Id.ne(event.id))
         .all(conn)
         .await?;
-    Ok(earlier
+    let kept = earlier
         .iter()
         .filter_map(|e| object::<Charge>(e).ok())
         .map(|c| c.amount_refunded)
         .max()
-        .unwrap_or(0))
+        .unwrap_or(0);
+    // Refunds of this charge applied long ago may have been pruned: their counts stay.
+    let pruned = super::retention::refunded_pruned(conn, charge).await?;
+    Ok(Ord::max(kept, pruned))
 }
 
 #[cfg(test)]
