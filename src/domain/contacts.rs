@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::records::{self, Fields, Join, Kind, ListQuery, SortKey};
-use crate::domain::{Action, Actor, Page, access, companies, double_option, normalise, now};
+use crate::domain::{Action, Actor, Page, access, audit, companies, double_option, normalise, now};
 use crate::entities::{company, contact};
 use crate::error::AppError;
 
@@ -278,18 +278,22 @@ async fn company_in(
     }
 }
 
-/// `company.created` for company `id` that a contact's write created by naming it (see
-/// `company_in`), queued in that write's transaction `tx`; how many deliveries were
+/// The audit row and `company.created` of company `id` that a contact's write created
+/// by naming it (see `company_in`), both in that write's transaction `tx`, the row naming
+/// the writer (`actor_id`, None for a web form) and its `ip`; how many deliveries were
 /// queued (`webhooks::wake_if` after the commit). None: no company was created.
 pub(crate) async fn company_created(
     db: &Db,
     tx: &impl ConnectionTrait,
+    (actor_id, ip): (Option<i64>, Option<&str>),
     id: Option<i64>,
 ) -> Result<usize, AppError> {
-    match id {
-        Some(id) => crate::domain::webhooks::emit_record(db, tx, "company", "created", id).await,
-        None => Ok(0),
-    }
+    let Some(id) = id else {
+        return Ok(0);
+    };
+    let detail = serde_json::json!({"created_with": "contact"});
+    audit::record_as(tx, actor_id, ip, "create", "company", id, Some(detail)).await?;
+    crate::domain::webhooks::emit_record(db, tx, "company", "created", id).await
 }
 
 /// The company a contact's typed company means (`companies::matching`): "northwind
@@ -434,7 +438,8 @@ pub async fn update(
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id), visible).await?;
     let new_company = write_update(&tx, id, &v, known).await?;
-    let hooked = company_created(db, &tx, new_company).await?;
+    let writer = (Some(actor.id), actor.ip.as_deref());
+    let hooked = company_created(db, &tx, writer, new_company).await?;
     let after = records::updated(db, tx, actor, &current).await?;
     crate::domain::webhooks::wake_if(hooked);
     Ok(after)

@@ -29,6 +29,7 @@ mod bulk;
 mod bulk_scope;
 mod cli;
 mod companies;
+mod companies_implied;
 mod contact_form;
 mod contacts_api;
 mod contacts_pages;
