@@ -2,14 +2,16 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::records::{self, Fields, Join, Kind, ListQuery, SortKey};
 use crate::domain::{Action, Actor, Page, access, audit, companies, double_option, normalise, now};
-use crate::entities::{company, contact};
+use crate::entities::{company, contact, contact_billing};
 use crate::error::AppError;
 
 pub const SOURCES: [&str; 7] = [
@@ -310,12 +312,26 @@ async fn lookup_company(
     }
 }
 
-/// Whether any of `contacts` has Stripe billing: the list shows its billing columns
-/// then, and a CRM without Stripe keeps its list as it was.
-pub fn any_billed(contacts: &[Contact]) -> bool {
-    contacts.iter().any(|c| {
-        c.ltv_currency.is_some() || c.mrr_currency.is_some() || c.subscription_status.is_some()
-    })
+/// Whether the contact list shows its billing columns: once Stripe has named any
+/// contact (a `contact_billing` row exists), on every page and filter alike, so the
+/// columns do not come and go between pages; a CRM without Stripe keeps its list as it
+/// was. One indexed row read at most, and none for `cache::TTL` once true (a billing
+/// row is rarely removed: only with its contact, from the trash).
+pub async fn billing_shown(db: &Db) -> Result<bool, AppError> {
+    if let Some(shown) = db.billed.get(&()) {
+        return Ok(shown);
+    }
+    let any: Option<i64> = contact_billing::Entity::find()
+        .select_only()
+        .column(contact_billing::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(&db.read)
+        .await?;
+    if any.is_some() {
+        db.billed.insert((), true);
+    }
+    Ok(any.is_some())
 }
 
 /// An amount and its currency as pages show money; none without both.
