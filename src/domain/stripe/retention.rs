@@ -9,7 +9,7 @@
 //! answers a redelivery of such an id as a repeat (`pruned_among`); a pruned refund keeps
 //! its charge's `amount_refunded`, which a later refund of that charge subtracts
 //! (`refunded_pruned`).
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, Func};
@@ -87,10 +87,18 @@ pub async fn prune(db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
     }
 }
 
-/// One batch: the oldest `BATCH` prunable events, their ids kept, the rows deleted.
+/// One batch: the oldest `BATCH` prunable events, their ids kept, the rows deleted. Only
+/// the ids are read (a body is a few KiB), and the bodies of processed refunds alone.
 async fn prune_batch(db: &Db, before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, AppError> {
     let tx = db.write.begin().await?;
-    let rows = stripe_event::Entity::find()
+    let rows: Vec<(i64, String, String, String)> = stripe_event::Entity::find()
+        .select_only()
+        .columns([
+            stripe_event::Column::Id,
+            stripe_event::Column::EventId,
+            stripe_event::Column::Kind,
+            stripe_event::Column::Status,
+        ])
         .filter(stripe_event::Column::ReceivedAt.lt(before))
         .filter(
             stripe_event::Column::Status
@@ -98,19 +106,25 @@ async fn prune_batch(db: &Db, before: DateTime<Utc>, now: DateTime<Utc>) -> Resu
         )
         .order_by_asc(stripe_event::Column::ReceivedAt)
         .limit(BATCH)
+        .into_tuple()
         .all(&tx)
         .await?;
     let n = rows.len() as u64;
     if n == 0 {
         return Ok(0);
     }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let kept = rows.iter().map(|r| {
-        let refunded = refund_of(r);
+    let refunds: Vec<i64> = rows
+        .iter()
+        .filter(|(_, _, kind, status)| kind == REFUND && status == Status::Processed.as_str())
+        .map(|(id, ..)| *id)
+        .collect();
+    let refunded = refunds_of(&tx, refunds).await?;
+    let kept = rows.iter().map(|(id, event_id, ..)| {
+        let charge = refunded.get(id);
         stripe_pruned_event::ActiveModel {
-            event_id: Set(r.event_id.clone()),
-            charge_id: Set(refunded.as_ref().map(|(c, _)| c.clone())),
-            refunded: Set(refunded.map(|(_, amount)| amount)),
+            event_id: Set(event_id.clone()),
+            charge_id: Set(charge.map(|(c, _)| c.clone())),
+            refunded: Set(charge.map(|(_, amount)| *amount)),
             pruned_at: Set(now),
         }
     });
@@ -119,23 +133,41 @@ async fn prune_batch(db: &Db, before: DateTime<Utc>, now: DateTime<Utc>) -> Resu
         .exec_without_returning(&tx)
         .await?;
     stripe_event::Entity::delete_many()
-        .filter(stripe_event::Column::Id.is_in(ids))
+        .filter(stripe_event::Column::Id.is_in(rows.into_iter().map(|(id, ..)| id)))
         .exec(&tx)
         .await?;
     tx.commit().await?;
     Ok(n)
 }
 
-/// A processed refund's charge and `amount_refunded` (what a later refund subtracts).
-fn refund_of(e: &stripe_event::Model) -> Option<(String, i64)> {
-    if e.kind != "charge.refunded" || e.status != Status::Processed.as_str() {
-        return None;
+const REFUND: &str = "charge.refunded";
+
+/// Processed refunds `ids`' charges and `amount_refunded` (what a later refund of the
+/// charge subtracts), by event row id.
+async fn refunds_of(
+    conn: &impl ConnectionTrait,
+    ids: Vec<i64>,
+) -> Result<HashMap<i64, (String, i64)>, AppError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    let charge = serde_json::from_str::<Event<Charge>>(&e.body)
-        .ok()?
-        .data
-        .object;
-    Some((charge.id, charge.amount_refunded))
+    let bodies: Vec<(i64, String)> = stripe_event::Entity::find()
+        .select_only()
+        .columns([stripe_event::Column::Id, stripe_event::Column::Body])
+        .filter(stripe_event::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(bodies
+        .into_iter()
+        .filter_map(|(id, body)| {
+            let charge = serde_json::from_str::<Event<Charge>>(&body)
+                .ok()?
+                .data
+                .object;
+            Some((id, (charge.id, charge.amount_refunded)))
+        })
+        .collect())
 }
 
 /// Those of `event_ids` that were stored, applied and pruned before.
