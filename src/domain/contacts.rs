@@ -2,14 +2,16 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Db;
 use crate::domain::records::{self, Fields, Join, Kind, ListQuery, SortKey};
-use crate::domain::{Action, Actor, Page, access, companies, double_option, normalise, now};
-use crate::entities::{company, contact};
+use crate::domain::{Action, Actor, Page, access, audit, companies, double_option, normalise, now};
+use crate::entities::{company, contact, contact_billing};
 use crate::error::AppError;
 
 pub const SOURCES: [&str; 7] = [
@@ -278,18 +280,22 @@ async fn company_in(
     }
 }
 
-/// `company.created` for company `id` that a contact's write created by naming it (see
-/// `company_in`), queued in that write's transaction `tx`; how many deliveries were
+/// The audit row and `company.created` of company `id` that a contact's write created
+/// by naming it (see `company_in`), both in that write's transaction `tx`, the row naming
+/// the writer (`actor_id`, None for a web form) and its `ip`; how many deliveries were
 /// queued (`webhooks::wake_if` after the commit). None: no company was created.
 pub(crate) async fn company_created(
     db: &Db,
     tx: &impl ConnectionTrait,
+    (actor_id, ip): (Option<i64>, Option<&str>),
     id: Option<i64>,
 ) -> Result<usize, AppError> {
-    match id {
-        Some(id) => crate::domain::webhooks::emit_record(db, tx, "company", "created", id).await,
-        None => Ok(0),
-    }
+    let Some(id) = id else {
+        return Ok(0);
+    };
+    let detail = serde_json::json!({"created_with": "contact"});
+    audit::record_as(tx, actor_id, ip, "create", "company", id, Some(detail)).await?;
+    crate::domain::webhooks::emit_record(db, tx, "company", "created", id).await
 }
 
 /// The company a contact's typed company means (`companies::matching`): "northwind
@@ -306,12 +312,26 @@ async fn lookup_company(
     }
 }
 
-/// Whether any of `contacts` has Stripe billing: the list shows its billing columns
-/// then, and a CRM without Stripe keeps its list as it was.
-pub fn any_billed(contacts: &[Contact]) -> bool {
-    contacts.iter().any(|c| {
-        c.ltv_currency.is_some() || c.mrr_currency.is_some() || c.subscription_status.is_some()
-    })
+/// Whether the contact list shows its billing columns: once Stripe has named any
+/// contact (a `contact_billing` row exists), on every page and filter alike, so the
+/// columns do not come and go between pages; a CRM without Stripe keeps its list as it
+/// was. One indexed row read at most, and none for `cache::TTL` once true (a billing
+/// row is rarely removed: only with its contact, from the trash).
+pub async fn billing_shown(db: &Db) -> Result<bool, AppError> {
+    if let Some(shown) = db.billed.get(&()) {
+        return Ok(shown);
+    }
+    let any: Option<i64> = contact_billing::Entity::find()
+        .select_only()
+        .column(contact_billing::Column::Id)
+        .limit(1)
+        .into_tuple()
+        .one(&db.read)
+        .await?;
+    if any.is_some() {
+        db.billed.insert((), true);
+    }
+    Ok(any.is_some())
 }
 
 /// An amount and its currency as pages show money; none without both.
@@ -434,7 +454,8 @@ pub async fn update(
     let tx = db.write.begin().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id), visible).await?;
     let new_company = write_update(&tx, id, &v, known).await?;
-    let hooked = company_created(db, &tx, new_company).await?;
+    let writer = (Some(actor.id), actor.ip.as_deref());
+    let hooked = company_created(db, &tx, writer, new_company).await?;
     let after = records::updated(db, tx, actor, &current).await?;
     crate::domain::webhooks::wake_if(hooked);
     Ok(after)

@@ -65,6 +65,9 @@ pub struct Db {
     /// Settings → Integrations → Stripe's signing secrets (5 s; `stripe::secrets::active`,
     /// read at every delivery).
     pub stripe_secrets: Arc<TtlCache<(), Arc<Vec<String>>>>,
+    /// Whether Stripe has named any contact (5 s; `contacts::billing_shown`): kept only
+    /// once true, so the first billed contact shows the columns at once.
+    pub billed: Arc<TtlCache<(), bool>>,
 }
 
 impl Db {
@@ -87,6 +90,7 @@ impl Db {
             access_cache: Arc::default(),
             webhooks: Arc::default(),
             stripe_secrets: Arc::default(),
+            billed: Arc::default(),
         })
     }
 

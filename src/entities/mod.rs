@@ -90,6 +90,7 @@ pub mod saved_view;
 pub mod session;
 pub mod setting;
 pub mod stripe_event;
+pub mod stripe_pruned_event;
 pub mod tag;
 pub mod task;
 pub mod two_factor;

@@ -156,6 +156,8 @@ pub async fn ensure_recurring(db: &Db) -> Result<(), AppError> {
         crate::domain::now(),
     )
     .await?;
+    let prune = crate::domain::stripe::PRUNE_JOB;
+    schedule::hourly(&db.write, prune, json!({}), crate::domain::now()).await?;
     let digest = crate::domain::tasks::notices::DIGEST;
     schedule::hourly(&db.write, digest, json!({}), crate::domain::now()).await?;
     Ok(())

@@ -422,6 +422,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(integrations::drop_previous),
             )
             .route(
+                "/integrations/stripe/retention",
+                web::post().to(integrations::set_retention),
+            )
+            .route(
                 "/integrations/stripe/events/{id}/reprocess",
                 web::post().to(integrations::reprocess),
             )

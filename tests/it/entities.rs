@@ -58,6 +58,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<session::Entity>(),
         entry::<setting::Entity>(),
         entry::<stripe_event::Entity>(),
+        entry::<stripe_pruned_event::Entity>(),
         entry::<tag::Entity>(),
         entry::<task::Entity>(),
         entry::<two_factor::Entity>(),
@@ -253,15 +254,19 @@ async fn seed_settings(
 /// pending, a session and a failed sign-in.
 /// A Stripe payment received and applied: an event and a contact's billing row.
 async fn seed_stripe(app: &TestApp) {
+    // One event applied long enough ago to be pruned (it leaves its id), then one kept.
+    stripe_event(app, "evt_seed_pruned").await;
+    let later = chrono::Utc::now() + chrono::Duration::days(91);
+    cairn::domain::stripe::retention::prune(&app.db, later)
+        .await
+        .expect("prune Stripe events");
+    stripe_event(app, "evt_seed").await;
+}
+
+/// A Stripe payment received and applied.
+async fn stripe_event(app: &TestApp, event: &str) {
     use crate::stripe_in::{SECRET, invoice_paid, now, stripe_header};
-    let body = invoice_paid(
-        "evt_seed",
-        "cus_seed",
-        "payer@example.com",
-        100,
-        "usd",
-        now(),
-    );
+    let body = invoice_paid(event, "cus_seed", "payer@example.com", 100, "usd", now());
     let header = stripe_header(SECRET, now(), &body);
     let secret = cairn::config::Secret(SECRET.into());
     let received = cairn::domain::stripe::ingest::receive(

@@ -325,6 +325,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/settings/integrations/stripe", Can(Integrations), NO, ""),
     r("POST", "/settings/integrations/stripe/secret", Can(Integrations), NO, "secret=whsec_route_$n"),
     r("POST", "/settings/integrations/stripe/secret/previous/delete", Can(Integrations), NO, ""),
+    r("POST", "/settings/integrations/stripe/retention", Can(Integrations), NO, "retention_days=90"),
     r("POST", "/settings/integrations/stripe/events/{id}/reprocess", Can(Integrations), Missing, ""),
     r("GET", "/settings/jobs", Can(Jobs), NO, ""),
     r("POST", "/settings/jobs/retry-dead", Can(Jobs), NO, ""),

@@ -275,3 +275,27 @@ async fn the_contact_list_api_gives_each_contacts_billing() {
         "no billing: {plain}"
     );
 }
+
+#[actix_web::test]
+async fn the_billing_columns_show_on_every_page_once_any_contact_is_billed() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let token = app.token("admin@example.com").await;
+    paying_subscriber(&app.db).await;
+    for i in 0..26 {
+        let email = format!("plain{i}@example.com");
+        c.add_contact(&token, "Bo", &format!("Plain{i}"), &email)
+            .await;
+    }
+    // Newest first: the first page holds only contacts Stripe never named.
+    let text = c.get("/contacts").await.text();
+    assert!(text.contains("Plain25"), "the first page: {text}");
+    assert!(
+        !text.contains("ada@example.com"),
+        "the billed one is further on: {text}"
+    );
+    assert!(
+        text.contains(">MRR</th>"),
+        "the billing columns all the same: {text}"
+    );
+}

@@ -91,7 +91,8 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
                             created.insert(key, c.clone());
                         }
                         let id = c.as_ref().filter(|_| new).map(|c| c.id);
-                        hooked += super::company_created(db, &tx, id).await?;
+                        let writer = (Some(job.actor.id), job.actor.ip.as_deref());
+                        hooked += super::company_created(db, &tx, writer, id).await?;
                         c
                     }
                 }

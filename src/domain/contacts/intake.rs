@@ -45,7 +45,7 @@ pub(crate) async fn create_in(
     let known = lookup_company(db, actor, &v).await?;
     let (company, created) = super::company_in(tx, &v, known).await?;
     let new_company = company.as_ref().filter(|_| created).map(|c| c.id);
-    let hooked = super::company_created(db, tx, new_company).await?;
+    let hooked = super::company_created(db, tx, (None, actor.ip.as_deref()), new_company).await?;
     let t = now();
     let id = contact::Entity::insert(contact::ActiveModel {
         id: NotSet,
@@ -87,7 +87,7 @@ pub(crate) async fn update_in(
     .await?;
     let known = lookup_company(db, actor, &v).await?;
     let new_company = write_update(tx, current.id, &v, known).await?;
-    let hooked = super::company_created(db, tx, new_company).await?;
+    let hooked = super::company_created(db, tx, (None, actor.ip.as_deref()), new_company).await?;
     let after: Contact = records::get_in(tx, current.id).await?;
     let mut row = audit::changes(current, &after).unwrap_or_else(|| serde_json::json!({}));
     if let (Some(row), Value::Object(extra)) = (row.as_object_mut(), detail) {

@@ -477,7 +477,21 @@ async fn customer(
 ) -> Result<Outcome, AppError> {
     let who = customer_who(&c);
     let mut found = billing::find_or_create(conn, &who, &out.held, &out.rows, at).await?;
+    let customer_id = found.billing.stripe_customer_id.clone();
+    let filled = super::fill::fill(
+        conn,
+        found.contact_id,
+        &c,
+        customer_id.as_deref(),
+        &event.event_id,
+    )
+    .await?;
+    // After the fill, so a contact's `contact.created` carries what it filled.
     out.found(conn, &found).await?;
+    if filled && !found.created_contact {
+        out.queued +=
+            webhooks::emit_record(out.db, conn, "contact", "updated", found.contact_id).await?;
+    }
     let b = &mut found.billing;
     if b.customer_at.is_none_or(|t| event.created >= t) {
         b.customer_at = Some(event.created);
@@ -612,7 +626,8 @@ async fn charge_refunded(
     Ok(Outcome::Processed)
 }
 
-/// The most `amount_refunded` among this charge's refund events applied before.
+/// The most `amount_refunded` among this charge's refund events applied before (kept
+/// or pruned).
 async fn refunded_before(
     conn: &impl ConnectionTrait,
     event: &stripe_event::Model,
@@ -625,12 +640,15 @@ async fn refunded_before(
         .filter(stripe_event::Column::Id.ne(event.id))
         .all(conn)
         .await?;
-    Ok(earlier
+    let kept = earlier
         .iter()
         .filter_map(|e| object::<Charge>(e).ok())
         .map(|c| c.amount_refunded)
         .max()
-        .unwrap_or(0))
+        .unwrap_or(0);
+    // Refunds of this charge applied long ago may have been pruned: their counts stay.
+    let pruned = super::retention::refunded_pruned(conn, charge).await?;
+    Ok(Ord::max(kept, pruned))
 }
 
 #[cfg(test)]

@@ -228,19 +228,31 @@ async fn create(
     Ok(id)
 }
 
+/// The last name of a contact Stripe knows neither a name, an email nor a customer of.
+pub(super) const NO_NAME: &str = "Stripe customer";
+
+fn clip(s: &str) -> String {
+    s.trim().chars().take(120).collect()
+}
+
 fn names(who: &Who<'_>, email: Option<&str>) -> (String, String) {
-    let clip = |s: &str| s.trim().chars().take(120).collect::<String>();
     if let Some(name) = who.name.map(str::trim).filter(|n| !n.is_empty()) {
-        return match name.rsplit_once(' ') {
-            Some((first, last)) => (clip(first), clip(last)),
-            None => (String::new(), clip(name)),
-        };
+        return split_name(name);
     }
     let fallback = email
         .and_then(|e| e.split('@').next())
         .or(who.customer)
-        .unwrap_or("Stripe customer");
+        .unwrap_or(NO_NAME);
     (String::new(), clip(fallback))
+}
+
+/// Stripe's one `name` as a first and a last name: split at its last space ("Ada King
+/// Lovelace" is "Ada King" "Lovelace"); one word is a last name.
+pub(super) fn split_name(name: &str) -> (String, String) {
+    match name.trim().rsplit_once(char::is_whitespace) {
+        Some((first, last)) => (clip(first), clip(last)),
+        None => (String::new(), clip(name)),
+    }
 }
 
 /// Keeps the billing row as changed, written with the others at the end of the

@@ -81,6 +81,8 @@ pub struct Customer {
     pub email: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// `customer.subscription.*`'s object.

@@ -3,14 +3,18 @@
 //! arrive meanwhile (`group_commit`), before the sender is answered. A refused signature
 //! stores nothing; it is counted in this process (`rejected`) and shown on the settings
 //! page. A repeated event id is answered as received and changes nothing (the unique
-//! index decides, so two deliveries racing each other cannot both go in).
+//! index decides, so two deliveries racing each other cannot both go in; an event pruned
+//! since is known by the id it left behind, `retention`).
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
-use sea_orm::{EntityTrait, NotSet, Set, TransactionTrait, TryInsertResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set, TransactionTrait,
+    TryInsertResult,
+};
 
 use super::events::Envelope;
 use super::group;
@@ -165,6 +169,7 @@ async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppE
         TryInsertResult::Inserted(rows) => rows,
         TryInsertResult::Empty | TryInsertResult::Conflicted => Vec::new(),
     };
+    let inserted = drop_pruned(&tx, inserted).await?;
     let mut ids: HashMap<&str, i64> = inserted
         .iter()
         .map(|r| (r.event_id.as_str(), r.id))
@@ -188,4 +193,27 @@ async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppE
             })
         })
         .collect())
+}
+
+/// `inserted` without the events that were applied and pruned before (their rows, just
+/// inserted, deleted again): a redelivery of a pruned event is a repeat like any other.
+/// Read after the insert, which on PostgreSQL waits for a prune deleting the same id to
+/// commit, so a prune racing a redelivery is seen too.
+async fn drop_pruned(
+    tx: &impl ConnectionTrait,
+    inserted: Vec<stripe_event::Model>,
+) -> Result<Vec<stripe_event::Model>, AppError> {
+    let event_ids = inserted.iter().map(|r| r.event_id.clone()).collect();
+    let pruned = super::retention::pruned_among(tx, event_ids).await?;
+    if pruned.is_empty() {
+        return Ok(inserted);
+    }
+    let (again, new): (Vec<_>, Vec<_>) = inserted
+        .into_iter()
+        .partition(|r| pruned.contains(&r.event_id));
+    stripe_event::Entity::delete_many()
+        .filter(stripe_event::Column::Id.is_in(again.iter().map(|r| r.id)))
+        .exec(tx)
+        .await?;
+    Ok(new)
 }

@@ -9,23 +9,30 @@
 //!   and reprocess button.
 //! - `ingest`: verify, parse the envelope, store and enqueue (group-committed).
 //! - `apply`: the job: one event in one transaction with its status.
+//! - `retention`: how long processed and ignored events are kept, the job that prunes
+//!   older ones, and the ids pruned events leave behind for idempotency.
 //! - `group`: the job for the events of one ingest group: up to `group::SIZE` in one
 //!   short transaction, each in its savepoint.
 //! - `timeline`: the payments and refunds applied, as activities with their audit rows.
+//! - `fill`: a customer event's name, email and phone on its contact's empty fields.
 //! - `billing`: the contact an event is about (by customer id, else email, else a new
 //!   one) and its `contact_billing` row.
 //! - `rows`: the billing rows a transaction reads in one statement and writes in one.
 pub mod apply;
 pub mod billing;
 pub mod events;
+mod fill;
 pub mod group;
 pub mod ingest;
+pub mod retention;
 pub mod rows;
 pub mod secrets;
 pub mod timeline;
 
 /// The job kind that applies a stored event.
 pub const JOB: &str = "stripe.event";
+/// The hourly job that deletes events older than the retention (`retention`).
+pub const PRUNE_JOB: &str = "stripe.prune";
 /// Attempts a failing event gets before it is dead (the queue's backoff between them).
 pub const MAX_ATTEMPTS: i32 = 8;
 /// The most of a body the webhook accepts (Stripe's events are a few KiB).
@@ -73,4 +80,19 @@ impl Status {
 /// Registers the event job with the queue.
 pub fn register(r: &mut crate::jobs::Registry) {
     r.register(JOB, apply::run);
+    r.register(PRUNE_JOB, prune);
+}
+
+#[derive(serde::Deserialize)]
+struct Prune {}
+
+/// The next hour's run is enqueued first (idempotent), so a failing prune never ends the
+/// schedule; the batches are transactions of their own, so a retry picks up where a
+/// failure stopped.
+async fn prune(ctx: crate::jobs::Ctx, _: Prune) -> Result<(), crate::jobs::JobError> {
+    let now = ctx.clock.now();
+    crate::jobs::schedule::hourly(&ctx.db.write, PRUNE_JOB, serde_json::json!({}), now).await?;
+    let removed = retention::prune(&ctx.db, now).await?;
+    tracing::info!(removed, "removed Stripe events older than the retention");
+    Ok(())
 }

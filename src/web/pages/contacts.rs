@@ -464,4 +464,8 @@ impl Listed for Contact {
     ) -> Result<Vec<Contact>, AppError> {
         lookalike::called(&state.db, &user.actor, text).await
     }
+
+    async fn billing_shown(state: &AppState) -> Result<bool, AppError> {
+        contacts::billing_shown(&state.db).await
+    }
 }

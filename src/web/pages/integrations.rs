@@ -1,7 +1,8 @@
 //! Settings → Integrations → Stripe (admins only): the webhook's URL and signing secrets
 //! (set a new one, the old stays valid until dropped; shown masked), how many deliveries
 //! were refused for their signature since this process started, and the events received,
-//! newest first, by status, with a Reprocess button (one row swapped by htmx).
+//! newest first, by status, with a Reprocess button (one row swapped by htmx), and how
+//! long processed and ignored events are kept.
 //! Templates: `settings/stripe.html`, `settings/_stripe_event_row.html`.
 use actix_web::{HttpResponse, web};
 use askama::Template;
@@ -9,7 +10,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::domain::stripe::events::{self, Listed};
-use crate::domain::stripe::{Status, ingest, secrets};
+use crate::domain::stripe::{Status, ingest, retention, secrets};
 use crate::error::AppError;
 use crate::web::auth::{Can, csrf_token, gate, set_flash};
 use crate::web::filters;
@@ -27,6 +28,7 @@ struct StripePage {
     url: String,
     secrets: secrets::Shown,
     rejected: u64,
+    retention_days: i64,
     show: String,
     counts: Vec<(&'static str, u64)>,
     rows: Vec<Listed>,
@@ -89,6 +91,7 @@ pub async fn stripe(
         url: format!("{}/webhooks/stripe", state.config.base_url),
         secrets: secrets::shown(db, &user.actor, state.config.stripe_secret.as_ref()).await?,
         rejected: ingest::rejected(),
+        retention_days: retention::days(&db.read).await?,
         show: status.map(|s| s.as_str().to_string()).unwrap_or_default(),
         counts,
         rows,
@@ -123,6 +126,30 @@ pub async fn drop_previous(
     set_flash(
         &user.session,
         "The previous signing secret no longer verifies.",
+    );
+    Ok(see_other(HERE))
+}
+
+#[derive(Deserialize)]
+pub struct RetentionForm {
+    #[serde(default)]
+    retention_days: String,
+}
+
+pub async fn set_retention(
+    state: web::Data<AppState>,
+    user: Can<gate::Integrations>,
+    Form(form): Form<RetentionForm>,
+) -> Result<HttpResponse, AppError> {
+    let days = retention::set_days(&state.db, &user.actor, &form.retention_days).await?;
+    let kept = match days {
+        0 => "forever".to_string(),
+        1 => "for 1 day".to_string(),
+        n => format!("for {n} days"),
+    };
+    set_flash(
+        &user.session,
+        format!("Processed and ignored events are kept {kept}."),
     );
     Ok(see_other(HERE))
 }

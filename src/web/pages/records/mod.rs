@@ -57,6 +57,10 @@ pub trait Listed: Mergeable + Clone {
         user: &CurrentUser,
         text: &str,
     ) -> Result<Vec<Self>, AppError>;
+    /// Whether the list shows billing columns (none but contacts have them).
+    async fn billing_shown(_state: &AppState) -> Result<bool, AppError> {
+        Ok(false)
+    }
 }
 
 /// A record form's custom field values, which `Edited::read_form` reads apart from the
@@ -224,6 +228,9 @@ pub struct ListData<R> {
     pub owners: Vec<users::Person>,
     pub can_write: bool,
     pub csrf: String,
+    /// Whether the list has its billing columns (contacts, once Stripe named one:
+    /// `Listed::billing_shown`), decided for the workspace rather than the page.
+    pub billed: bool,
 }
 
 impl<R: records::Record> ListData<R> {
@@ -314,6 +321,7 @@ pub async fn list_data<R: Listed>(
         owners: users::list_active(&state.db).await?,
         can_write: user.actor.can_write(),
         csrf: crate::web::auth::csrf_token(&user.session),
+        billed: R::billing_shown(state).await?,
     }))
 }
 
