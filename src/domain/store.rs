@@ -23,6 +23,9 @@ const BOARD_CACHE_ENTRIES: usize = 32;
 /// hundred tasks.
 const TASK_BOARD_ENTRIES: usize = 256;
 
+/// Estimated list totals kept at once (`Db::estimates`): a few dozen bytes each.
+const ESTIMATES_KEPT: usize = 1024;
+
 /// The read and write connections (see `crate::db::Pools`) and the process's caches.
 #[derive(Clone)]
 pub struct Db {
@@ -62,6 +65,10 @@ pub struct Db {
     pub access_cache: Arc<crate::domain::access::RuleCache>,
     /// The active webhook endpoints and what they subscribed to (5 s; `webhooks::emit`).
     pub webhooks: Arc<TtlCache<(), Arc<Vec<crate::domain::webhooks::Subscriber>>>>,
+    /// Lists' estimated totals past the exact limit, by filters and whose records the
+    /// asker sees (a minute; `records::estimate`). This handle is one database, so one
+    /// workspace.
+    pub estimates: Arc<TtlCache<crate::domain::records::Estimated, u64>>,
 }
 
 impl Db {
@@ -83,6 +90,10 @@ impl Db {
             org_cache: Arc::default(),
             access_cache: Arc::default(),
             webhooks: Arc::default(),
+            estimates: Arc::new(TtlCache::lasting(
+                crate::domain::records::ESTIMATE_TTL,
+                ESTIMATES_KEPT,
+            )),
         })
     }
 
