@@ -417,6 +417,7 @@ async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppErro
         }
     };
     if reads::tags_tested(q, &links) {
+        links.links = estimate::tag_size(db, q, links.driver).await?;
         let limit = reads::others_limit(&links);
         let others = estimate::others_size(db, q, limit).await?;
         links.tested = others < limit as i64;

@@ -144,10 +144,6 @@ pub fn tags_tested(q: &ListQuery, links: &Links) -> bool {
         && links.links > super::EXACT_COUNT as i64
 }
 
-/// A tag's links counted beside other filters, at most (`tag_links`): 5 ms of index
-/// entries at a million contacts.
-const LINKS_COUNTED: u64 = 20 * super::EXACT_COUNT;
-
 /// See `tags_tested`.
 pub fn others_limit(links: &Links) -> u64 {
     2 * Ord::max(links.links, 0) as u64
@@ -266,7 +262,8 @@ pub fn bounded_count(
 }
 
 /// Rows `(i, n)`: for each of the list's tags (`i` from 0) its links, counted up to the
-/// exact limit and `TRASH_SLACK` past it (`LINKS_COUNTED` beside other filters), and (`i` = -1) the records in the trash, up to
+/// exact limit and `TRASH_SLACK` past it (past that, beside other filters, how many is
+/// estimated: `records::estimate::tag_size`), and (`i` = -1) the records in the trash, up to
 /// one past `TRASH_SLACK`; from their indexes alone. The tag with the fewest links is
 /// the one to count from; and for a list filtered by one tag and nothing else, links
 /// outnumbering the trash by more than the limit mean more live records carry the tag
@@ -290,11 +287,7 @@ pub fn tag_links(q: &ListQuery) -> SelectStatement {
             .and_where(Expr::col("name").eq(q.kind.table))
             .to_owned(),
     );
-    // Beside other filters, how many links the tag has decides `tags_tested`.
-    let limit = match tags_alone(q) {
-        true => super::EXACT_COUNT + 1 + TRASH_SLACK,
-        false => LINKS_COUNTED,
-    };
+    let limit = super::EXACT_COUNT + 1 + TRASH_SLACK;
     for (i, tag) in q.tags.iter().enumerate() {
         let links = links(q, tag).limit(limit).to_owned();
         all.union(UnionType::All, numbered(i as i64, links));
