@@ -202,11 +202,11 @@ mod tests {
     use crate::domain::contacts::ListParams;
     use crate::domain::records::ListQuery;
 
-    fn key(query: &str, visible: Visible) -> Estimated {
-        let q = ListParams::from_query(query)
+    fn key(query: &str, visible: Visible) -> Result<Estimated, String> {
+        ListParams::from_query(query)
             .and_then(|p| p.validate(25))
-            .unwrap_or_else(|e| panic!("?{query}: {e:?}"));
-        Estimated::of(&ListQuery { visible, ..q })
+            .map(|q| Estimated::of(&ListQuery { visible, ..q }))
+            .map_err(|e| format!("?{query}: {e:?}"))
     }
 
     /// Sort and page share a list's kept estimate; other filters or another asker's
@@ -215,6 +215,7 @@ mod tests {
     fn an_estimate_is_kept_per_filters_and_scope_not_per_sort_or_page() {
         let all = Visible::All;
         let ours = key("source=paid&tags=vip", all);
+        assert!(ours.is_ok(), "a valid list: {ours:?}");
         let same = ["sort=name&page=3&per_page=50", "after=7", "sort=oldest"];
         for extra in same {
             let theirs = key(&format!("source=paid&tags=vip&{extra}"), all);

@@ -590,27 +590,35 @@ mod tests {
     #[test]
     fn a_tag_alone_on_few_records_reads_its_links() {
         let shape = |query: &str, n: u64| {
-            let q = ListParams::from_query(query)
-                .and_then(|p| p.validate(25))
-                .unwrap_or_else(|e| panic!("?{query}: {e:?}"));
             let links = Links {
                 links: n as i64,
                 live: 10_000,
                 ..Links::default()
             };
-            page_shape(&q, &links, n)
+            ListParams::from_query(query)
+                .and_then(|p| p.validate(25))
+                .map(|q| page_shape(&q, &links, n))
+                .map_err(|e| format!("?{query}: {e:?}"))
         };
-        assert_eq!(shape("tags=rare", 10), PageShape::Read, "10 of 10 000");
-        assert_eq!(shape("tags=vip", 1000), PageShape::Drive, "1 000 of 10 000");
-        assert_eq!(shape("tags=vip", 20_000), PageShape::Walk, "past the limit");
+        assert_eq!(shape("tags=rare", 10), Ok(PageShape::Read), "10 of 10 000");
+        assert_eq!(
+            shape("tags=vip", 1000),
+            Ok(PageShape::Drive),
+            "1 000 of 10 000"
+        );
+        assert_eq!(
+            shape("tags=vip", 20_000),
+            Ok(PageShape::Walk),
+            "past the limit"
+        );
         assert_eq!(
             shape("tags=rare&source=paid", 10),
-            PageShape::Drive,
+            Ok(PageShape::Drive),
             "not alone"
         );
         assert_eq!(
             shape("tags=rare", 0),
-            PageShape::Drive,
+            Ok(PageShape::Drive),
             "none: no page read"
         );
     }
