@@ -59,16 +59,16 @@ pub struct Db {
     /// counter is unchanged and until the first task shown changes group
     /// (`tasks::Board::good_until`).
     pub task_boards: Arc<CounterCache<(Scope, Tz), TaskBoard>>,
+    /// Lists' estimated totals past the exact limit, by filters and whose records the
+    /// asker sees (a minute; `records::estimate`). This handle is one database, so one
+    /// workspace.
+    pub estimates: Arc<TtlCache<crate::domain::records::Estimated, u64>>,
     /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
     pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
     /// Whether reps see only their own records (`access`; read at most every 2 s).
     pub access_cache: Arc<crate::domain::access::RuleCache>,
     /// The active webhook endpoints and what they subscribed to (5 s; `webhooks::emit`).
     pub webhooks: Arc<TtlCache<(), Arc<Vec<crate::domain::webhooks::Subscriber>>>>,
-    /// Lists' estimated totals past the exact limit, by filters and whose records the
-    /// asker sees (a minute; `records::estimate`). This handle is one database, so one
-    /// workspace.
-    pub estimates: Arc<TtlCache<crate::domain::records::Estimated, u64>>,
 }
 
 impl Db {
@@ -87,13 +87,13 @@ impl Db {
             stripe_queue: Arc::default(),
             task_counts: Arc::default(),
             task_boards: Arc::new(CounterCache::new(TASK_BOARD_ENTRIES)),
-            org_cache: Arc::default(),
-            access_cache: Arc::default(),
-            webhooks: Arc::default(),
             estimates: Arc::new(TtlCache::lasting(
                 crate::domain::records::ESTIMATE_TTL,
                 ESTIMATES_KEPT,
             )),
+            org_cache: Arc::default(),
+            access_cache: Arc::default(),
+            webhooks: Arc::default(),
         })
     }
 
