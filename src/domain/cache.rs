@@ -14,12 +14,22 @@ const CAPACITY: usize = 10_000;
 
 pub struct TtlCache<K, V> {
     entries: Mutex<HashMap<K, (V, Instant)>>,
+    ttl: Duration,
+    capacity: usize,
 }
 
 impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
     pub fn new() -> Self {
+        Self::lasting(TTL, CAPACITY)
+    }
+
+    /// Entries kept `ttl`, at most `capacity` of them: when full, the expired ones go,
+    /// and if none had, all of them.
+    pub fn lasting(ttl: Duration, capacity: usize) -> Self {
         TtlCache {
             entries: Mutex::new(HashMap::new()),
+            ttl,
+            capacity,
         }
     }
 
@@ -27,15 +37,16 @@ impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(key)
-            .filter(|(_, at)| at.elapsed() < TTL)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
             .map(|(v, _)| v.clone())
     }
 
     pub fn insert(&self, key: K, value: V) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= CAPACITY {
-            entries.retain(|_, (_, at)| at.elapsed() < TTL);
-            if entries.len() >= CAPACITY {
+        if entries.len() >= self.capacity {
+            let ttl = self.ttl;
+            entries.retain(|_, (_, at)| at.elapsed() < ttl);
+            if entries.len() >= self.capacity {
                 entries.clear();
             }
         }

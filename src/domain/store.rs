@@ -23,6 +23,9 @@ const BOARD_CACHE_ENTRIES: usize = 32;
 /// hundred tasks.
 const TASK_BOARD_ENTRIES: usize = 256;
 
+/// Estimated list totals kept at once (`Db::estimates`): a few dozen bytes each.
+const ESTIMATES_KEPT: usize = 1024;
+
 /// The read and write connections (see `crate::db::Pools`) and the process's caches.
 #[derive(Clone)]
 pub struct Db {
@@ -56,6 +59,10 @@ pub struct Db {
     /// counter is unchanged and until the first task shown changes group
     /// (`tasks::Board::good_until`).
     pub task_boards: Arc<CounterCache<(Scope, Tz), TaskBoard>>,
+    /// Lists' estimated totals past the exact limit, by filters and whose records the
+    /// asker sees (a minute; `records::estimate`). This handle is one database, so one
+    /// workspace.
+    pub estimates: Arc<TtlCache<crate::domain::records::Estimated, u64>>,
     /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
     pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
     /// Whether reps see only their own records (`access`; read at most every 2 s).
@@ -86,6 +93,10 @@ impl Db {
             stripe_queue: Arc::default(),
             task_counts: Arc::default(),
             task_boards: Arc::new(CounterCache::new(TASK_BOARD_ENTRIES)),
+            estimates: Arc::new(TtlCache::lasting(
+                crate::domain::records::ESTIMATE_TTL,
+                ESTIMATES_KEPT,
+            )),
             org_cache: Arc::default(),
             access_cache: Arc::default(),
             webhooks: Arc::default(),

@@ -357,3 +357,112 @@ async fn a_tag_list_with_no_match_or_past_its_end_is_an_empty_page() {
         .await;
     assert_eq!(ids(&last).len(), 1, "page 2 of 2 has its contact: {last}");
 }
+
+/// A list's estimated total is kept for its filters and scope, whatever the sort or page,
+/// so writes in between leave it as it was (for up to a minute); other filters are
+/// estimated afresh, and an exact total is counted again after every write.
+#[actix_web::test]
+async fn an_estimated_total_is_kept_while_an_exact_one_follows_every_write() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    crate::bulk::seed(&app, 12_000).await;
+    let mut c = app.client().await;
+    let first = c
+        .get_json("/api/v1/contacts?q=example&per_page=1", &token)
+        .await;
+    assert_eq!(first["total_is_estimate"], true, "12 000 match: {first}");
+    assert_eq!(first["total"], 12_000, "every contact matches: {first}");
+    let paid = app.count_where("contacts", " WHERE source = 'paid'").await;
+    assert!(paid >= 1000, "seeding made {paid} paid contacts: too few");
+    let before = c.get_json("/api/v1/contacts?source=paid", &token).await;
+    assert_eq!(before["total"].as_i64(), Some(paid), "exact: {before}");
+    let body = json!({"action": "delete", "filter": {"source": "paid"}});
+    let res = c
+        .api(Method::POST, "/api/v1/contacts/bulk", &token, Some(body))
+        .await;
+    assert_eq!(
+        res.status,
+        200,
+        "trashing the paid contacts: {}",
+        res.text()
+    );
+    let kept = c
+        .get_json(
+            "/api/v1/contacts?q=example&per_page=5&sort=name&page=2",
+            &token,
+        )
+        .await;
+    assert_eq!(kept["total"], 12_000, "the kept estimate: {kept}");
+    assert_eq!(kept["total_is_estimate"], true, "still about: {kept}");
+    let fresh = c
+        .get_json("/api/v1/contacts?q=exampl&per_page=1", &token)
+        .await;
+    let left = fresh["total"].as_i64().unwrap_or(0);
+    assert!(
+        (10_000..12_000).contains(&left),
+        "another filter's estimate counts {} live contacts: {fresh}",
+        12_000 - paid
+    );
+    let after = c.get_json("/api/v1/contacts?source=paid", &token).await;
+    assert_eq!(
+        after["total"], 0,
+        "the exact total after the write: {after}"
+    );
+    assert!(after.get("total_is_estimate").is_none(), "exact: {after}");
+}
+
+/// A wide tag beside an owner of more contacts than the exact limit, whose tagged
+/// contacts are fewer: the owner's size is estimated (not counted) to choose how the tag
+/// is read, and the list is still the owner's tagged contacts in order, exactly counted.
+#[actix_web::test]
+async fn a_wide_tag_beside_a_broad_owner_is_the_owners_tagged_contacts() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    crate::bulk::seed(&app, 12_000).await;
+    let mut c = app.client().await;
+    let rep = app.user("rep2@example.com", "rep").await;
+    for body in [
+        json!({"action": "change_owner", "owner_id": rep.id, "filter": {"source": "paid"}}),
+        json!({"action": "tag", "tag": "Wide", "filter": {}}),
+        json!({"action": "untag", "tag": "Wide", "filter": {"source": "event"}}),
+    ] {
+        let res = c
+            .api(Method::POST, "/api/v1/contacts/bulk", &token, Some(body))
+            .await;
+        assert_eq!(res.status, 200, "bulk: {}", res.text());
+    }
+    let admin = c
+        .get_json("/api/v1/contacts?source=organic&per_page=1", &token)
+        .await;
+    let owner = admin["items"][0]["owner_id"].as_i64().expect("an owner");
+    let owned = format!(" WHERE owner_id = {owner} AND deleted_at IS NULL");
+    let both = format!("{owned} AND source NOT IN ('paid', 'event')");
+    let wide = app
+        .count_where("contacts", " WHERE source <> 'event'")
+        .await;
+    let (owned, both) = (
+        app.count_where("contacts", &owned).await,
+        app.count_where("contacts", &both).await,
+    );
+    assert!(
+        owned > 10_000 && wide > 10_000,
+        "{owned} owned, {wide} wide"
+    );
+    assert!(
+        both <= 10_000,
+        "{both} wide owned contacts: over the exact limit"
+    );
+    for sort in ["newest", "name"] {
+        let plain = c
+            .get_json(
+                &format!("/api/v1/contacts?owner={owner}&sort={sort}&per_page=100"),
+                &token,
+            )
+            .await;
+        let want = tagged_ids(plain["items"].as_array().expect("items"), "Wide");
+        let url = format!("/api/v1/contacts?owner={owner}&tags=wide&sort={sort}&per_page=20");
+        let list = c.get_json(&url, &token).await;
+        assert_eq!(list["total"].as_i64(), Some(both), "{sort}: exact: {list}");
+        assert_eq!(ids(&list), want[..20], "{sort}: the first page");
+    }
+}

@@ -70,7 +70,7 @@ pub fn contains(term: &str) -> LikeExpr {
 /// sorts them; told the tag's id (and the page's 25 rows), it walked the sort's index
 /// probing each contact for a tag on one in a thousand (60 000 probes, 50 ms at a
 /// million contacts, where reading its 1 000 links took 15).
-fn tagged(q: &ListQuery, tag: &str, shape: Shape) -> Expr {
+pub fn tagged(q: &ListQuery, tag: &str, shape: Shape) -> Expr {
     let kind = q.kind;
     match shape {
         Shape::Test => Expr::exists(

@@ -7,6 +7,7 @@
 pub mod bulk;
 mod common;
 mod declare;
+mod estimate;
 pub mod fields;
 pub mod filters;
 pub mod merge;
@@ -23,6 +24,7 @@ use serde::de::DeserializeOwned;
 pub use common::{NEWEST, OLDEST, Overlay, Shared, SharedPatch, Writes, updated};
 pub(crate) use common::{record_struct, writes};
 pub(crate) use declare::{list_params, owned_input, record};
+pub use estimate::{ESTIMATE_TTL, Estimated};
 pub(crate) use fields::fields;
 pub use fields::{Cell, Field, Fields};
 
@@ -393,11 +395,7 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     if !many {
         return Ok((row, false));
     }
-    let sample = reads::Sample::find_by_statement(sql::build(backend, &reads::sample(backend, q)))
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::Internal("the sample query returned no row".into()))?;
-    row.total = sample.estimate() as i64;
+    row.total = estimate::estimate(db, q).await? as i64;
     Ok((row, true))
 }
 
@@ -419,12 +417,9 @@ async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppErro
         }
     };
     if reads::tags_tested(q, &links) {
+        links.links = estimate::tag_size(db, q, links.driver).await?;
         let limit = reads::others_limit(&links);
-        let others = reads::others_count(backend, q, limit);
-        let others = reads::Count::find_by_statement(sql::build(backend, &others))
-            .one(&db.read)
-            .await?
-            .map_or(0, |c| c.n);
+        let others = estimate::others_size(db, q, limit).await?;
         links.tested = others < limit as i64;
         links.others = others;
     }

@@ -43,6 +43,10 @@ pub enum PageShape {
     /// Few, but the driving tag has many links and another filter has an index of its
     /// own (`tags_tested`): that filter finds them and each is tested for the tags.
     Tested,
+    /// So few beside the table, with tags alone, that walking the sort's index would
+    /// pass far more records than the driving tag has links (`reads_links`): its links
+    /// are read whole, by its id, and sorted.
+    Read,
 }
 
 /// The page of a list whose `total` (`bounded_count`) is already known, read as `shape`
@@ -63,6 +67,20 @@ pub fn page_counted(
             let tags = tags_as(q, Some(links.driver), None);
             filters::condition_as(backend, q, Shape::Drive, &tags)
         }
+        PageShape::Read => {
+            let others = tags_as(q, None, Some(links.driver));
+            let condition = filters::condition_as(backend, q, Shape::Test, &others);
+            match q.tags.get(links.driver) {
+                // A LIMIT (past any count) keeps PostgreSQL from folding the links into
+                // a walk of the sort's index (it planned one for `rare` at 10 000
+                // contacts: 10 000 probes, 5–10 ms, for 10 links).
+                Some(tag) => {
+                    let read = self::links(q, tag).limit(i64::MAX as u64).to_owned();
+                    condition.add(Expr::col(("t", "id")).in_subquery(read))
+                }
+                None => condition,
+            }
+        }
     };
     let total = Expr::cust(format!("CAST({total} AS BIGINT)"));
     page_with(backend, q, condition, total)
@@ -80,7 +98,10 @@ pub fn page_shape(q: &ListQuery, links: &Links, n: u64) -> PageShape {
         return PageShape::Walk;
     }
     if !links.tested {
-        return PageShape::Drive;
+        return match reads_links(q, links, n) {
+            true => PageShape::Read,
+            false => PageShape::Drive,
+        };
     }
     let end = Ord::max(q.page, 1).saturating_mul(q.per_page) as u128;
     let walk = 4 * end * Ord::max(links.others, 0) as u128;
@@ -91,11 +112,25 @@ pub fn page_shape(q: &ListQuery, links: &Links, n: u64) -> PageShape {
     }
 }
 
+/// Whether the page of a list filtered by tags alone, `n` matches, reads its driving
+/// tag's links whole rather than letting the engine choose: a walk of the sort's index
+/// passes about `live / n` records per match to the page's end, reading the links costs
+/// `n` record reads and a sort, some four times a walked entry each. PostgreSQL,
+/// planning the page for the average tag (`filters::tagged`), walked for `rare` (10
+/// links at 10 000 contacts, 1 000 at a million: 5–10 ms and 25–40) where reading took
+/// 0.1 and 7; `vip` at 10 000 (1 000 links), walking 250 entries, took 0.2 against 2–3.
+fn reads_links(q: &ListQuery, links: &Links, n: u64) -> bool {
+    let end = Ord::max(q.page, 1).saturating_mul(q.per_page) as u128;
+    let live = Ord::max(links.live, 0) as u128;
+    tags_alone(q) && n > 0 && 4 * (n as u128) * (n as u128) < end * live
+}
+
 /// Whether a list filtered by tags might test them on each record its other filters
 /// find, rather than read the links of one: when the tag with the fewest links still
 /// has more than the exact limit and every other filter has an index of its own (an
 /// owner, `OwnFilters::indexed`). It does when those filters match fewer records than
-/// `others_limit` (`others_count`): each of their index entries costs a probe of the
+/// `others_limit` (`others_count` to the exact limit, estimated past it:
+/// `records::others_size`): each of their index entries costs a probe of the
 /// tag's links, each link a read of its record, about twice that. Tag `vip` (100 000
 /// links) and source `paid` (99 000) at a million contacts: the count read every link
 /// (SQLite 90–170 ms, PostgreSQL 70) where the source's entries took 35–50 and 50; with
@@ -108,10 +143,6 @@ pub fn tags_tested(q: &ListQuery, links: &Links) -> bool {
         && (!q.own.is_set() || q.own.indexed())
         && links.links > super::EXACT_COUNT as i64
 }
-
-/// A tag's links counted beside other filters, at most (`tag_links`): 5 ms of index
-/// entries at a million contacts.
-const LINKS_COUNTED: u64 = 20 * super::EXACT_COUNT;
 
 /// See `tags_tested`.
 pub fn others_limit(links: &Links) -> u64 {
@@ -171,7 +202,11 @@ pub struct Count {
 
 /// The list's tags, each tested (`Shape::Test`) but the one at `drive` (`Drive`), and
 /// without the one at `skip`.
-fn tags_as(q: &ListQuery, drive: Option<usize>, skip: Option<usize>) -> Vec<(&str, Shape)> {
+pub(super) fn tags_as(
+    q: &ListQuery,
+    drive: Option<usize>,
+    skip: Option<usize>,
+) -> Vec<(&str, Shape)> {
     q.tags
         .iter()
         .enumerate()
@@ -227,7 +262,8 @@ pub fn bounded_count(
 }
 
 /// Rows `(i, n)`: for each of the list's tags (`i` from 0) its links, counted up to the
-/// exact limit and `TRASH_SLACK` past it (`LINKS_COUNTED` beside other filters), and (`i` = -1) the records in the trash, up to
+/// exact limit and `TRASH_SLACK` past it (past that, beside other filters, how many is
+/// estimated: `records::estimate::tag_size`), and (`i` = -1) the records in the trash, up to
 /// one past `TRASH_SLACK`; from their indexes alone. The tag with the fewest links is
 /// the one to count from; and for a list filtered by one tag and nothing else, links
 /// outnumbering the trash by more than the limit mean more live records carry the tag
@@ -241,11 +277,17 @@ pub fn tag_links(q: &ListQuery) -> SelectStatement {
         .limit(TRASH_SLACK + 1)
         .to_owned();
     let mut all = numbered(-1, trashed);
-    // Beside other filters, how many links the tag has decides `tags_tested`.
-    let limit = match tags_alone(q) {
-        true => super::EXACT_COUNT + 1 + TRASH_SLACK,
-        false => LINKS_COUNTED,
-    };
+    // And (`i` = -2) the live records, from their trigger-kept counter (`reads_links`).
+    all.union(
+        UnionType::All,
+        Query::select()
+            .expr_as(Expr::cust("CAST(-2 AS BIGINT)"), "i")
+            .expr_as(Expr::col("n"), "n")
+            .from("record_counts")
+            .and_where(Expr::col("name").eq(q.kind.table))
+            .to_owned(),
+    );
+    let limit = super::EXACT_COUNT + 1 + TRASH_SLACK;
     for (i, tag) in q.tags.iter().enumerate() {
         let links = links(q, tag).limit(limit).to_owned();
         all.union(UnionType::All, numbered(i as i64, links));
@@ -289,13 +331,16 @@ pub struct Links {
     /// list filtered by that tag alone.
     pub many: bool,
     /// Whether the tags are tested on what the other filters find (`tags_tested`), and
-    /// how many records those match (up to `others_limit`).
+    /// how many records those match (counted to the exact limit, estimated past it).
     pub tested: bool,
     pub others: i64,
+    /// How many live records of the kind there are.
+    pub live: i64,
 }
 
 pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> Links {
-    let trashed = rows.iter().find(|r| r.i < 0).map_or(i64::MAX, |r| r.n);
+    let trashed = rows.iter().find(|r| r.i == -1).map_or(i64::MAX, |r| r.n);
+    let live = rows.iter().find(|r| r.i == -2).map_or(0, |r| r.n);
     let fewest = rows.iter().filter(|r| r.i >= 0).min_by_key(|r| r.n);
     let driver = fewest.map_or(0, |r| r.i as usize);
     let alone = q.tags.len() == 1 && tags_alone(q);
@@ -308,6 +353,7 @@ pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> Links {
         many,
         tested: false,
         others: 0,
+        live,
     }
 }
 
@@ -392,93 +438,6 @@ pub fn export(backend: DbBackend, q: &ListQuery, after: i64, limit: u64) -> Sele
         .to_owned()
 }
 
-/// Live records sampled to estimate a large total, read in `RUNS` runs of consecutive ids
-/// spread evenly over the table: a run reads a few table pages in order, where as many
-/// scattered records would read a page each (20 ms against 1 at a million contacts).
-const SAMPLED: u64 = 4000;
-const RUNS: u64 = 20;
-
-/// How many of the sampled records match, how many were sampled, and how many are live.
-#[derive(sea_orm::FromQueryResult)]
-pub struct Sample {
-    pub hits: i64,
-    pub sampled: i64,
-    pub live: i64,
-}
-
-impl Sample {
-    /// The live count times the share of matches in the sample, to two significant
-    /// digits, and above the exact limit (the count already found more than that).
-    pub fn estimate(&self) -> u64 {
-        let live = Ord::max(self.live, 0) as u64;
-        let share = Ord::max(self.hits, 0) as f64 / Ord::max(self.sampled, 1) as f64;
-        let raw = (live as f64 * share).round() as u64;
-        round2(raw).clamp(super::EXACT_COUNT, Ord::max(live, super::EXACT_COUNT))
-    }
-}
-
-/// `n` to two significant digits: 93 412 is 93 000.
-pub fn round2(n: u64) -> u64 {
-    let mut unit = 1u64;
-    while n / unit >= 100 {
-        unit *= 10;
-    }
-    (n + unit / 2) / unit * unit
-}
-
-/// `SELECT hits, sampled, live` for `q`'s filters over the sample runs (see `SAMPLED`).
-pub fn sample(backend: DbBackend, q: &ListQuery) -> SelectStatement {
-    let table = q.kind.table;
-    let per_run = SAMPLED / RUNS;
-    let mut runs: Option<SelectStatement> = None;
-    for k in 0..RUNS {
-        let start = Expr::cust(format!(
-            "(SELECT MIN(id) FROM {table}) + ((SELECT MAX(id) FROM {table}) - \
-             (SELECT MIN(id) FROM {table})) * {k} / {RUNS}"
-        ));
-        let run = Query::select()
-            .column("id")
-            .from(table)
-            .and_where(Expr::col("deleted_at").is_null())
-            .and_where(Expr::col("id").gte(start))
-            .order_by("id", Order::Asc)
-            .limit(per_run)
-            .to_owned();
-        // Wrapped, so that the run's ORDER BY and LIMIT are its own inside UNION ALL.
-        let run = Query::select()
-            .column(Asterisk)
-            .from_subquery(run, format!("r{k}"))
-            .to_owned();
-        runs = Some(match runs {
-            None => run,
-            Some(mut all) => all.union(UnionType::All, run).to_owned(),
-        });
-    }
-    let mut select = Query::select();
-    select
-        .expr_as(Expr::col(("t", "id")).count(), "hits")
-        .expr_as(Expr::col(Asterisk).count(), "sampled")
-        .expr_as(
-            sub(Query::select()
-                .column("n")
-                .from("record_counts")
-                .and_where(Expr::col("name").eq(table))
-                .to_owned()),
-            "live",
-        );
-    if let Some(runs) = runs {
-        select.from_subquery(runs, "s").join_as(
-            JoinType::LeftJoin,
-            table,
-            "t",
-            // Tested per sampled record: `IN` would have the engine read every match.
-            filters::condition_as(backend, q, Shape::Test, &tags_as(q, None, None))
-                .add(Expr::col(("t", "id")).equals(("s", "id"))),
-        );
-    }
-    select
-}
-
 /// `SELECT COUNT(*) AS n FROM <table> t WHERE <condition>`.
 pub fn count(kind: &Kind, condition: Condition) -> SelectStatement {
     Query::select()
@@ -497,7 +456,7 @@ pub fn ids(kind: &Kind, condition: Condition) -> SelectStatement {
         .to_owned()
 }
 
-fn sub(select: SelectStatement) -> Expr {
+pub(super) fn sub(select: SelectStatement) -> Expr {
     Expr::SubQuery(None, Box::new(select.into()))
 }
 
@@ -617,5 +576,50 @@ pub fn json_value(backend: DbBackend, column: &str) -> String {
     match backend {
         DbBackend::Postgres => format!("{column}::json"),
         _ => format!("CASE WHEN {column} = '{{}}' THEN json_object() ELSE json({column}) END"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Links, PageShape, page_shape};
+    use crate::domain::contacts::ListParams;
+
+    /// A tag alone on few records beside the table has its links read; on many, the
+    /// engine drives (under the exact limit) or walks (past it); beside another filter,
+    /// the links are never read whole this way.
+    #[test]
+    fn a_tag_alone_on_few_records_reads_its_links() {
+        let shape = |query: &str, n: u64| {
+            let links = Links {
+                links: n as i64,
+                live: 10_000,
+                ..Links::default()
+            };
+            ListParams::from_query(query)
+                .and_then(|p| p.validate(25))
+                .map(|q| page_shape(&q, &links, n))
+                .map_err(|e| format!("?{query}: {e:?}"))
+        };
+        assert_eq!(shape("tags=rare", 10), Ok(PageShape::Read), "10 of 10 000");
+        assert_eq!(
+            shape("tags=vip", 1000),
+            Ok(PageShape::Drive),
+            "1 000 of 10 000"
+        );
+        assert_eq!(
+            shape("tags=vip", 20_000),
+            Ok(PageShape::Walk),
+            "past the limit"
+        );
+        assert_eq!(
+            shape("tags=rare&source=paid", 10),
+            Ok(PageShape::Drive),
+            "not alone"
+        );
+        assert_eq!(
+            shape("tags=rare", 0),
+            Ok(PageShape::Drive),
+            "none: no page read"
+        );
     }
 }
