@@ -35,6 +35,7 @@ mod m20261206_000037_sorted_filter_indexes;
 mod m20261207_000038_stripe;
 mod m20261207_000039_forms;
 mod m20261207_000040_webhooks;
+mod m20261208_000043_report_indexes;
 
 pub struct Migrator;
 
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000038_stripe::Migration),
             Box::new(m20261207_000039_forms::Migration),
             Box::new(m20261207_000040_webhooks::Migration),
+            Box::new(m20261208_000043_report_indexes::Migration),
         ]
     }
 }

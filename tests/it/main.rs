@@ -70,6 +70,8 @@ mod password_reset;
 mod pipelines;
 mod python_server;
 mod record_lists;
+mod reports_funnel;
+mod reports_plans;
 mod routes_access;
 mod routes_table;
 mod scale;

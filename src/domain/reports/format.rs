@@ -1,0 +1,118 @@
+//! A report as text: CSV (the pages' download, `cairn report … --format csv`) and an
+//! aligned table (the command line's default). JSON is the report's own serialisation.
+use std::collections::BTreeSet;
+
+use super::Amount;
+use super::funnel::{Counts, Funnel};
+use crate::domain::deals::decimals;
+
+/// An amount in major units without grouping ("1234.56"), as a spreadsheet reads it.
+pub fn plain(a: &Amount) -> String {
+    let places = decimals(&a.currency);
+    if places == 0 {
+        return a.amount_minor.to_string();
+    }
+    let scale = 10i64.pow(places);
+    let sign = if a.amount_minor < 0 { "-" } else { "" };
+    let m = a.amount_minor.unsigned_abs();
+    let scale = scale.unsigned_abs();
+    format!(
+        "{sign}{}.{:0width$}",
+        m / scale,
+        m % scale,
+        width = places as usize
+    )
+}
+
+fn currencies(f: &Funnel) -> Vec<String> {
+    let set: BTreeSet<&str> = f
+        .total
+        .won_amounts
+        .iter()
+        .map(|a| a.currency.as_str())
+        .collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
+fn amount_in(c: &Counts, currency: &str) -> String {
+    let a = c.won_amounts.iter().find(|a| a.currency == currency);
+    a.map(plain).unwrap_or_else(|| {
+        plain(&Amount {
+            currency: currency.to_string(),
+            amount_minor: 0,
+        })
+    })
+}
+
+fn cells(label: String, c: &Counts, currencies: &[String]) -> Vec<String> {
+    let mut row = vec![
+        label,
+        c.created.to_string(),
+        c.interacted.to_string(),
+        c.won.to_string(),
+        c.conversion_rate.clone(),
+    ];
+    row.extend(currencies.iter().map(|cur| amount_in(c, cur)));
+    row
+}
+
+fn header(currencies: &[String]) -> Vec<String> {
+    let mut h: Vec<String> = [
+        "week_start",
+        "created",
+        "interacted",
+        "won",
+        "conversion_rate",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    h.extend(currencies.iter().map(|c| format!("won_{c}")));
+    h
+}
+
+/// One line a week, a column of won value per currency that occurs; no total line
+/// (a sheet sums the columns). Every value is a date, a number or a currency code, so
+/// nothing needs quoting.
+pub fn funnel_csv(f: &Funnel) -> String {
+    let cur = currencies(f);
+    let mut out = header(&cur).join(",");
+    out.push_str("\r\n");
+    for w in &f.weeks {
+        out.push_str(&cells(w.week_start.to_string(), &w.counts, &cur).join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The weeks and a total line, in aligned columns.
+pub fn funnel_table(f: &Funnel) -> String {
+    let cur = currencies(f);
+    let mut rows = vec![header(&cur)];
+    rows.extend(
+        f.weeks
+            .iter()
+            .map(|w| cells(w.week_start.to_string(), &w.counts, &cur)),
+    );
+    rows.push(cells("total".to_string(), &f.total, &cur));
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    let mut out = format!("Weekly funnel {} to {} ({})\n", f.from, f.to, f.time_zone);
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if i == 0 {
+                    format!("{v:<w$}", w = widths[i])
+                } else {
+                    format!("{v:>w$}", w = widths[i])
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,30 @@
+//! /api/v1/reports/…: the reports of `/reports`, as JSON, with the same filters.
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::app::AppState;
+use crate::domain::reports::{self, Params, funnel};
+use crate::error::AppError;
+use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
+use crate::web::auth::ApiUser;
+
+/// The weekly funnel: per week (Monday to Sunday in the organisation's time zone), the
+/// contacts created, those of them with an activity or a done task since, the deals won
+/// (count, and value per currency), and won ÷ created as a percentage. The range is
+/// widened to whole weeks. Reps under "reps see only their own records" count their own
+/// records only.
+#[utoipa::path(get, path = "/api/v1/reports/funnel", operation_id = "report_funnel", tag = "reports",
+    params(Params),
+    responses((status = 200, body = funnel::Funnel),
+        (status = 400, description = "A filter that is not valid: a date that is not YYYY-MM-DD, `days` outside 1 to 730, `from` after `to`, both `days` and `from`, an unknown parameter.", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn funnel(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<HttpResponse, AppError> {
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    Ok(HttpResponse::Ok().json(funnel::funnel(&state.db, &actor, &f).await?))
+}
