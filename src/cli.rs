@@ -108,6 +108,11 @@ pub enum ReportCommand {
         #[command(flatten)]
         filters: ReportFilters,
     },
+    /// Pipeline value by stage: count, value and weighted value per currency.
+    Pipeline {
+        #[command(flatten)]
+        filters: ReportFilters,
+    },
 }
 
 /// The filters every report takes (those of the pages and the API).
@@ -151,8 +156,8 @@ impl ReportFilters {
 /// `cairn report …`: the report over every record (the command line is not a user, and
 /// whoever runs it can read the whole database anyway), printed as asked.
 async fn report(db: &Db, command: ReportCommand) -> Result<(), Failure> {
-    use crate::domain::reports::{self, format, funnel};
-    let ReportCommand::Funnel { filters } = command;
+    use crate::domain::reports::{self, format, funnel, pipeline};
+    let (ReportCommand::Funnel { filters } | ReportCommand::Pipeline { filters }) = &command;
     let f = reports::filters(db, &filters.params()).await?;
     let everyone = crate::domain::Actor {
         id: 0,
@@ -161,15 +166,24 @@ async fn report(db: &Db, command: ReportCommand) -> Result<(), Failure> {
         role: crate::domain::Role::Admin,
         ip: None,
     };
-    let r = funnel::funnel(db, &everyone, &f).await?;
-    let text = match filters.format.as_str() {
-        "csv" => format::funnel_csv(&r),
-        "json" => {
-            let mut j = serde_json::to_string_pretty(&r).map_err(|e| fail(e.to_string()))?;
-            j.push('\n');
-            j
+    let json = |v: serde_json::Result<String>| v.map(|j| j + "\n").map_err(|e| fail(e.to_string()));
+    let text = match (&command, filters.format.as_str()) {
+        (ReportCommand::Funnel { .. }, form) => {
+            let r = funnel::funnel(db, &everyone, &f).await?;
+            match form {
+                "csv" => format::funnel_csv(&r),
+                "json" => json(serde_json::to_string_pretty(&r))?,
+                _ => format::funnel_table(&r),
+            }
         }
-        _ => format::funnel_table(&r),
+        (ReportCommand::Pipeline { .. }, form) => {
+            let r = pipeline::pipeline(db, &everyone, &f).await?;
+            match form {
+                "csv" => format::pipeline_csv(&r),
+                "json" => json(serde_json::to_string_pretty(&r))?,
+                _ => format::pipeline_table(&r),
+            }
+        }
     };
     std::io::stdout()
         .write_all(text.as_bytes())

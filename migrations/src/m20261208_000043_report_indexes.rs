@@ -1,9 +1,10 @@
-//! Reports (issue 15): the deals won in a range of days. No index led with `closed_at`:
-//! the weekly funnel's "deals won" measure would have read every live deal. This one is
-//! a range read over the closing time carrying every column the report filters or sums
-//! on (stage for won, pipeline, owner, source, currency, amount), so the measure is
-//! answered from the index alone on both databases. Partial on live rows, as the other
-//! deal indexes are (see the trash migration).
+//! Reports (issue 15): the deals closed in a range of days, in the won (or lost) stages.
+//! No index had `closed_at`: the weekly funnel's "deals won" and the pipeline report's
+//! closed stages would have read every deal those stages ever held. Keyed by stage then
+//! closing time, a report reads one short range per closed stage, carrying every column
+//! the reports filter or sum on (pipeline, owner, source, currency, amount, probability),
+//! so it is answered from the index alone on both databases. Partial on live rows, as the
+//! other deal indexes are (see the trash migration).
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
 
@@ -11,8 +12,9 @@ use sea_orm_migration::sea_orm::DatabaseBackend;
 pub struct Migration;
 
 const NAME: &str = "idx_deals_closed_at";
-const KEY: &str = "closed_at, id";
-const CARRIED: &str = "stage_id, pipeline_id, owner_id, source, currency, amount_minor, deleted_at";
+const KEY: &str = "stage_id, closed_at, id";
+const CARRIED: &str =
+    "pipeline_id, owner_id, source, currency, amount_minor, probability, deleted_at";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -163,6 +163,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/reports/pipeline")
+                    .get(api::reports::pipeline)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/search")
                     .get(api::search::search)
                     .default_service(web::to(api::method_not_allowed)),
@@ -311,6 +316,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/search", web::get().to(search::index))
     .route("/reports/funnel", web::get().to(reports::funnel))
     .route("/reports/funnel.csv", web::get().to(reports::funnel_csv))
+    .route("/reports/pipeline", web::get().to(reports::pipeline))
+    .route(
+        "/reports/pipeline.csv",
+        web::get().to(reports::pipeline_csv),
+    )
     .route("/views", web::post().to(views::create))
     .route("/views/default", web::post().to(views::set_default))
     .route("/views/{id}/delete", web::post().to(views::delete))

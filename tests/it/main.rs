@@ -71,6 +71,7 @@ mod pipelines;
 mod python_server;
 mod record_lists;
 mod reports_funnel;
+mod reports_pipeline;
 mod reports_plans;
 mod routes_access;
 mod routes_table;

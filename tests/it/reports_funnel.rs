@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// Sets `column` of row `id` of `table` to `t` (a record's times are the server's own).
-async fn set_time(app: &TestApp, table: &str, column: &str, id: i64, t: DateTime<Utc>) {
+pub(crate) async fn set_time(app: &TestApp, table: &str, column: &str, id: i64, t: DateTime<Utc>) {
     let q = Query::update()
         .table(Alias::new(table))
         .value(Alias::new(column), Expr::val(t))

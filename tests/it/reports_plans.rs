@@ -3,7 +3,7 @@
 //! tasks, 20 000 activities), statistics refreshed as `cairn seed` leaves them. A month's
 //! funnel must read contacts through an index on their creation time, activities and
 //! tasks through their contact's, and won deals through their closing time's.
-use cairn::domain::reports::{Params, funnel};
+use cairn::domain::reports::{Params, funnel, pipeline};
 use cairn::entities::activity;
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveValue::NotSet, ConnectionTrait, DatabaseBackend, EntityTrait, Set, Statement};
@@ -48,6 +48,14 @@ async fn seeded() -> TestApp {
 /// The plan of each of the funnel's statements for `query`: its scan lines only (the
 /// week CASE makes PostgreSQL's other lines long).
 async fn plans(app: &TestApp, query: &str) -> Vec<String> {
+    explain(app, query, funnel::statements).await
+}
+
+async fn explain(
+    app: &TestApp,
+    query: &str,
+    statements: fn(&cairn::domain::reports::Filters, DatabaseBackend) -> Vec<Statement>,
+) -> Vec<String> {
     let p = Params::from_query(query).unwrap();
     let f = p.validate(chrono_tz::Europe::Paris, Utc::now()).unwrap();
     let backend = app.db.backend();
@@ -56,7 +64,7 @@ async fn plans(app: &TestApp, query: &str) -> Vec<String> {
         _ => ("EXPLAIN QUERY PLAN ", "detail"),
     };
     let mut out = Vec::new();
-    for s in funnel::statements(&f, backend) {
+    for s in statements(&f, backend) {
         let values = s.values.clone().map(|v| v.0).unwrap_or_default();
         let stmt = Statement::from_sql_and_values(backend, format!("{explain}{}", s.sql), values);
         let rows = app.db.read.query_all_raw(stmt).await.unwrap();
@@ -100,4 +108,13 @@ async fn a_months_funnel_reads_its_rows_through_indexes() {
         assert!(p[1].contains("idx_tasks_contact"), "{query}: {}", p[1]);
         assert!(p[2].contains("idx_deals_closed_at"), "{query}: {}", p[2]);
     }
+    // Pipeline by stage: the open stages are most deals (a scan may be best); the closed
+    // ones in a range are read by closing time.
+    let p = explain(&app, "days=30", pipeline::statements).await;
+    eprintln!("== pipeline days=30\n{}", p.join("\n--\n"));
+    assert!(
+        p[1].contains("idx_deals_closed_at"),
+        "closed stages: {}",
+        p[1]
+    );
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use super::Amount;
 use super::funnel::{Counts, Funnel};
+use super::pipeline::PipelineReport;
 use crate::domain::deals::decimals;
 
 /// An amount in major units without grouping ("1234.56"), as a spreadsheet reads it.
@@ -85,6 +86,127 @@ pub fn funnel_csv(f: &Funnel) -> String {
     out
 }
 
+/// One line per stage and currency (a stage without deals: one line of zeros, no
+/// currency). Pipeline and stage names are quoted and defused as every download is.
+pub fn pipeline_csv(r: &PipelineReport) -> String {
+    let mut out = String::new();
+    let head = [
+        "pipeline",
+        "stage",
+        "kind",
+        "probability",
+        "count",
+        "currency",
+        "amount",
+        "weighted",
+    ];
+    crate::web::csv::row(&mut out, head);
+    for p in &r.pipelines {
+        for s in &p.stages {
+            let probability = s.probability.to_string();
+            let mut line = |count: String, currency: &str, amount: String, weighted: String| {
+                let cells = [&p.name, &s.name, &s.kind, &probability, &count];
+                let mut all: Vec<&str> = cells.iter().map(|c| c.as_str()).collect();
+                all.extend([currency, amount.as_str(), weighted.as_str()]);
+                crate::web::csv::row(&mut out, all);
+            };
+            if s.values.is_empty() {
+                line("0".into(), "", "0".into(), "0".into());
+            }
+            for v in &s.values {
+                let amount = |m: i64| {
+                    plain(&Amount {
+                        currency: v.currency.clone(),
+                        amount_minor: m,
+                    })
+                };
+                line(
+                    v.count.to_string(),
+                    &v.currency,
+                    amount(v.amount_minor),
+                    amount(v.weighted_minor),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// Stages in aligned columns, each pipeline followed by its open total.
+pub fn pipeline_table(r: &PipelineReport) -> String {
+    let money = |values: &[super::pipeline::Value], weighted: bool| -> String {
+        let parts: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let m = if weighted {
+                    v.weighted_minor
+                } else {
+                    v.amount_minor
+                };
+                crate::domain::deals::money(m, &v.currency)
+            })
+            .collect();
+        if parts.is_empty() {
+            "-".to_string()
+        } else {
+            parts.join(" + ")
+        }
+    };
+    let mut rows = vec![
+        ["pipeline", "stage", "count", "value", "weighted"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for p in &r.pipelines {
+        for s in &p.stages {
+            rows.push(vec![
+                p.name.clone(),
+                s.name.clone(),
+                s.count.to_string(),
+                money(&s.values, false),
+                money(&s.values, true),
+            ]);
+        }
+        rows.push(vec![
+            p.name.clone(),
+            "open total".into(),
+            p.open.count.to_string(),
+            money(&p.open.values, false),
+            money(&p.open.values, true),
+        ]);
+    }
+    let mut out = format!(
+        "Pipeline by stage (closed stages: {} to {}, {})\n",
+        r.from, r.to, r.time_zone
+    );
+    out.push_str(&aligned(&rows, 2));
+    out
+}
+
+/// `rows` in columns, the first `left` aligned left and the rest right.
+fn aligned(rows: &[Vec<String>], left: usize) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if i < left {
+                    format!("{v:<w$}", w = widths[i])
+                } else {
+                    format!("{v:>w$}", w = widths[i])
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// The weeks and a total line, in aligned columns.
 pub fn funnel_table(f: &Funnel) -> String {
     let cur = currencies(f);
@@ -95,24 +217,7 @@ pub fn funnel_table(f: &Funnel) -> String {
             .map(|w| cells(w.week_start.to_string(), &w.counts, &cur)),
     );
     rows.push(cells("total".to_string(), &f.total, &cur));
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
-        .collect();
     let mut out = format!("Weekly funnel {} to {} ({})\n", f.from, f.to, f.time_zone);
-    for r in &rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                if i == 0 {
-                    format!("{v:<w$}", w = widths[i])
-                } else {
-                    format!("{v:>w$}", w = widths[i])
-                }
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
+    out.push_str(&aligned(&rows, 1));
     out
 }

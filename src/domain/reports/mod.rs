@@ -14,6 +14,7 @@
 //! needs time-zone support of its own (SQLite has none).
 pub mod format;
 pub mod funnel;
+pub mod pipeline;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -158,6 +159,15 @@ pub struct Week {
 }
 
 impl Filters {
+    /// The range's first instant and the instant after its last day (UTC).
+    pub fn span(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let after = self.to + Duration::days(1);
+        (
+            due::day_start(self.tz, self.from),
+            due::day_start(self.tz, after),
+        )
+    }
+
     /// The weeks covered, oldest first (at least one).
     pub fn weeks(&self) -> Vec<Week> {
         let monday =

@@ -2,7 +2,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
-use crate::domain::reports::{self, Params, funnel};
+use crate::domain::reports::{self, Params, funnel, pipeline};
 use crate::error::AppError;
 use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
 use crate::web::auth::ApiUser;
@@ -27,4 +27,25 @@ pub async fn funnel(
     let p = Params::from_query(req.query_string())?;
     let f = reports::filters(&state.db, &p).await?;
     Ok(HttpResponse::Ok().json(funnel::funnel(&state.db, &actor, &f).await?))
+}
+
+/// Pipeline value by stage: per pipeline and stage, the live deals' count, value and
+/// weighted value (amount × the deal's probability, or its stage's), per currency. Open
+/// stages hold every open deal now; won and lost stages the deals closed in the range.
+/// `open` adds up a pipeline's open stages.
+#[utoipa::path(get, path = "/api/v1/reports/pipeline", operation_id = "report_pipeline", tag = "reports",
+    params(Params),
+    responses((status = 200, body = pipeline::PipelineReport),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn pipeline(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<HttpResponse, AppError> {
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    Ok(HttpResponse::Ok().json(pipeline::pipeline(&state.db, &actor, &f).await?))
 }

@@ -1,6 +1,8 @@
-//! Reports → Weekly funnel (`/reports/funnel`): the filters as a GET form, the chart (an
-//! SVG drawn by the template from `Chart`, no script), the table, and the same numbers
-//! as CSV (`/reports/funnel.csv`). Template: `templates/reports/funnel.html`.
+//! Reports: the weekly funnel (`/reports/funnel`) and pipeline value by stage
+//! (`/reports/pipeline`), each with the filters as a GET form, a chart (an SVG drawn by
+//! the template from geometry worked out here, no script), the table, and the same
+//! numbers as CSV (`….csv`). Templates: `templates/reports/` (`_filters.html`,
+//! `_nav.html` shared).
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -13,6 +15,9 @@ use crate::error::AppError;
 use crate::web::auth::CurrentUser;
 use crate::web::filters;
 use crate::web::pages::{Layout, ok};
+
+mod stages;
+pub use stages::{pipeline, pipeline_csv};
 
 /// The filters as the form shows them again.
 #[derive(Default)]
@@ -37,6 +42,52 @@ impl Shown {
             source: s(&p.source),
         }
     }
+}
+
+/// The filter form every report page shows.
+pub(super) struct FilterForm {
+    pub action: &'static str,
+    pub f: Shown,
+    pub people: Vec<users::Person>,
+    pub pipelines: Vec<deals::Pipeline>,
+    pub sources: &'static [&'static str],
+}
+
+impl FilterForm {
+    pub(super) async fn of(
+        state: &AppState,
+        action: &'static str,
+        p: &Params,
+    ) -> Result<FilterForm, AppError> {
+        Ok(FilterForm {
+            action,
+            f: Shown::of(p),
+            people: users::list_all(&state.db).await?,
+            pipelines: deals::pipelines(&state.db.read).await?,
+            sources: &crate::domain::contacts::SOURCES,
+        })
+    }
+}
+
+/// The CSV link of a page: the same path with `.csv`, the same filters.
+pub(super) fn csv_link(path: &str, qs: &str) -> String {
+    if qs.is_empty() {
+        format!("{path}.csv")
+    } else {
+        format!("{path}.csv?{qs}")
+    }
+}
+
+/// A CSV download called `name`.
+pub(super) fn csv_download(name: String, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.csv\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
 }
 
 /// One line of the table.
@@ -105,7 +156,7 @@ const RIGHT: u32 = 12;
 const TOP: u32 = 12;
 const BASE: u32 = HEIGHT - 28;
 
-fn px(v: f64) -> String {
+pub(super) fn px(v: f64) -> String {
     format!("{v:.1}")
 }
 
@@ -212,10 +263,7 @@ impl Chart {
 #[template(path = "reports/funnel.html")]
 struct FunnelPage {
     l: Layout,
-    f: Shown,
-    people: Vec<users::Person>,
-    pipelines: Vec<deals::Pipeline>,
-    sources: &'static [&'static str],
+    form: FilterForm,
     chart: Chart,
     rows: Vec<Row>,
     total: Row,
@@ -232,13 +280,9 @@ pub async fn funnel(
     let p = Params::from_query(req.query_string())?;
     let f = reports::filters(&state.db, &p).await?;
     let report = funnel::funnel(&state.db, &user.actor, &f).await?;
-    let qs = req.query_string();
     ok(&FunnelPage {
         l: Layout::for_user(&user, "reports"),
-        f: Shown::of(&p),
-        people: users::list_all(&state.db).await?,
-        pipelines: deals::pipelines(&state.db.read).await?,
-        sources: &crate::domain::contacts::SOURCES,
+        form: FilterForm::of(&state, "/reports/funnel", &p).await?,
         chart: Chart::of(&report),
         rows: report
             .weeks
@@ -247,11 +291,7 @@ pub async fn funnel(
             .collect(),
         total: Row::of("Total".into(), &report.total),
         report,
-        csv: if qs.is_empty() {
-            "/reports/funnel.csv".into()
-        } else {
-            format!("/reports/funnel.csv?{qs}")
-        },
+        csv: csv_link("/reports/funnel", req.query_string()),
     })
 }
 
@@ -265,15 +305,8 @@ pub async fn funnel_csv(
     let p = Params::from_query(req.query_string())?;
     let f = reports::filters(&state.db, &p).await?;
     let report = funnel::funnel(&state.db, &user.actor, &f).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"funnel-{}-{}.csv\"",
-                report.from, report.to
-            ),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(format::funnel_csv(&report)))
+    Ok(csv_download(
+        format!("funnel-{}-{}", report.from, report.to),
+        format::funnel_csv(&report),
+    ))
 }
