@@ -113,6 +113,11 @@ pub enum ReportCommand {
         #[command(flatten)]
         filters: ReportFilters,
     },
+    /// Win rate and average sales cycle per month.
+    WinRate {
+        #[command(flatten)]
+        filters: ReportFilters,
+    },
 }
 
 /// The filters every report takes (those of the pages and the API).
@@ -156,8 +161,10 @@ impl ReportFilters {
 /// `cairn report …`: the report over every record (the command line is not a user, and
 /// whoever runs it can read the whole database anyway), printed as asked.
 async fn report(db: &Db, command: ReportCommand) -> Result<(), Failure> {
-    use crate::domain::reports::{self, format, funnel, pipeline};
-    let (ReportCommand::Funnel { filters } | ReportCommand::Pipeline { filters }) = &command;
+    use crate::domain::reports::{self, format, funnel, pipeline, win_rate};
+    let (ReportCommand::Funnel { filters }
+    | ReportCommand::Pipeline { filters }
+    | ReportCommand::WinRate { filters }) = &command;
     let f = reports::filters(db, &filters.params()).await?;
     let everyone = crate::domain::Actor {
         id: 0,
@@ -182,6 +189,14 @@ async fn report(db: &Db, command: ReportCommand) -> Result<(), Failure> {
                 "csv" => format::pipeline_csv(&r),
                 "json" => json(serde_json::to_string_pretty(&r))?,
                 _ => format::pipeline_table(&r),
+            }
+        }
+        (ReportCommand::WinRate { .. }, form) => {
+            let r = win_rate::win_rate(db, &everyone, &f).await?;
+            match form {
+                "csv" => format::win_rate_csv(&r),
+                "json" => json(serde_json::to_string_pretty(&r))?,
+                _ => format::win_rate_table(&r),
             }
         }
     };

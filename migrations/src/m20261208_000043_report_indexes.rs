@@ -2,8 +2,9 @@
 //! No index had `closed_at`: the weekly funnel's "deals won" and the pipeline report's
 //! closed stages would have read every deal those stages ever held. Keyed by stage then
 //! closing time, a report reads one short range per closed stage, carrying every column
-//! the reports filter or sum on (pipeline, owner, source, currency, amount, probability),
-//! so it is answered from the index alone on both databases. Partial on live rows, as the
+//! the reports filter or sum on (pipeline, owner, source, currency, amount, probability,
+//! and the creation time the sales cycle is measured from), so it is answered from the
+//! index alone on both databases. Partial on live rows, as the
 //! other deal indexes are (see the trash migration).
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::DatabaseBackend;
@@ -14,7 +15,7 @@ pub struct Migration;
 const NAME: &str = "idx_deals_closed_at";
 const KEY: &str = "stage_id, closed_at, id";
 const CARRIED: &str =
-    "pipeline_id, owner_id, source, currency, amount_minor, probability, deleted_at";
+    "pipeline_id, owner_id, source, currency, amount_minor, probability, created_at, deleted_at";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -168,6 +168,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/reports/win-rate")
+                    .get(api::reports::win_rate)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/search")
                     .get(api::search::search)
                     .default_service(web::to(api::method_not_allowed)),
@@ -320,6 +325,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/reports/pipeline.csv",
         web::get().to(reports::pipeline_csv),
+    )
+    .route("/reports/win-rate", web::get().to(reports::win_rate))
+    .route(
+        "/reports/win-rate.csv",
+        web::get().to(reports::win_rate_csv),
     )
     .route("/views", web::post().to(views::create))
     .route("/views/default", web::post().to(views::set_default))

@@ -3,7 +3,7 @@
 //! tasks, 20 000 activities), statistics refreshed as `cairn seed` leaves them. A month's
 //! funnel must read contacts through an index on their creation time, activities and
 //! tasks through their contact's, and won deals through their closing time's.
-use cairn::domain::reports::{Params, funnel, pipeline};
+use cairn::domain::reports::{Params, funnel, pipeline, win_rate};
 use cairn::entities::activity;
 use chrono::{Duration, Utc};
 use sea_orm::{ActiveValue::NotSet, ConnectionTrait, DatabaseBackend, EntityTrait, Set, Statement};
@@ -117,4 +117,7 @@ async fn a_months_funnel_reads_its_rows_through_indexes() {
         "closed stages: {}",
         p[1]
     );
+    let p = explain(&app, "days=90", win_rate::statements).await;
+    eprintln!("== win rate days=90\n{}", p.join("\n--\n"));
+    assert!(p[0].contains("idx_deals_closed_at"), "win rate: {}", p[0]);
 }

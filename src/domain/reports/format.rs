@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use super::Amount;
 use super::funnel::{Counts, Funnel};
 use super::pipeline::PipelineReport;
+use super::win_rate::{MonthLine, WinRate};
 use crate::domain::deals::decimals;
 
 /// An amount in major units without grouping ("1234.56"), as a spreadsheet reads it.
@@ -129,6 +130,48 @@ pub fn pipeline_csv(r: &PipelineReport) -> String {
             }
         }
     }
+    out
+}
+
+fn month_cells(label: String, m: &MonthLine) -> Vec<String> {
+    vec![
+        label,
+        m.won.to_string(),
+        m.lost.to_string(),
+        m.win_rate.clone(),
+        m.average_cycle_days
+            .map(|d| format!("{d:.1}"))
+            .unwrap_or_default(),
+    ]
+}
+
+const MONTH_HEAD: [&str; 5] = ["month", "won", "lost", "win_rate", "average_cycle_days"];
+
+/// One line a month (its first day); no cycle when nothing was won.
+pub fn win_rate_csv(r: &WinRate) -> String {
+    let mut out = MONTH_HEAD.join(",");
+    out.push_str("\r\n");
+    for m in &r.months {
+        out.push_str(&month_cells(m.month.format("%Y-%m").to_string(), m).join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The months and a total line, in aligned columns.
+pub fn win_rate_table(r: &WinRate) -> String {
+    let mut rows = vec![MONTH_HEAD.map(String::from).to_vec()];
+    rows.extend(
+        r.months
+            .iter()
+            .map(|m| month_cells(m.month.format("%Y-%m").to_string(), m)),
+    );
+    rows.push(month_cells("total".into(), &r.total));
+    let mut out = format!(
+        "Win rate and sales cycle {} to {} ({})\n",
+        r.from, r.to, r.time_zone
+    );
+    out.push_str(&aligned(&rows, 1));
     out
 }
 

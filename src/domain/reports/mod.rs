@@ -15,6 +15,7 @@
 pub mod format;
 pub mod funnel;
 pub mod pipeline;
+pub mod win_rate;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;

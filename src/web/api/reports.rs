@@ -2,7 +2,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
-use crate::domain::reports::{self, Params, funnel, pipeline};
+use crate::domain::reports::{self, Params, funnel, pipeline, win_rate};
 use crate::error::AppError;
 use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
 use crate::web::auth::ApiUser;
@@ -48,4 +48,24 @@ pub async fn pipeline(
     let p = Params::from_query(req.query_string())?;
     let f = reports::filters(&state.db, &p).await?;
     Ok(HttpResponse::Ok().json(pipeline::pipeline(&state.db, &actor, &f).await?))
+}
+
+/// Win rate and sales cycle per month (the organisation's zone, whole months): of the
+/// deals closed that month, how many were won and lost, won ÷ (won + lost) as a
+/// percentage, and the average days from a won deal's creation to its win.
+#[utoipa::path(get, path = "/api/v1/reports/win-rate", operation_id = "report_win_rate", tag = "reports",
+    params(Params),
+    responses((status = 200, body = win_rate::WinRate),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn win_rate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<HttpResponse, AppError> {
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    Ok(HttpResponse::Ok().json(win_rate::win_rate(&state.db, &actor, &f).await?))
 }

@@ -1,7 +1,8 @@
-//! Reports: the weekly funnel (`/reports/funnel`) and pipeline value by stage
-//! (`/reports/pipeline`), each with the filters as a GET form, a chart (an SVG drawn by
-//! the template from geometry worked out here, no script), the table, and the same
-//! numbers as CSV (`….csv`). Templates: `templates/reports/` (`_filters.html`,
+//! Reports: the weekly funnel (`/reports/funnel`, here), pipeline value by stage
+//! (`/reports/pipeline`, `stages`) and win rate per month (`/reports/win-rate`,
+//! `months`), each with the filters as a GET form, a chart (an SVG drawn by the template
+//! from geometry worked out here, no script), the table, and the same numbers as CSV
+//! (`….csv`). Templates: `templates/reports/` (`_filters.html`,
 //! `_nav.html` shared).
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,7 +17,9 @@ use crate::web::auth::CurrentUser;
 use crate::web::filters;
 use crate::web::pages::{Layout, ok};
 
+mod months;
 mod stages;
+pub use months::{win_rate, win_rate_csv};
 pub use stages::{pipeline, pipeline_csv};
 
 /// The filters as the form shows them again.
