@@ -17,6 +17,7 @@ use crate::web::auth::ApiUser;
     responses((status = 200, body = funnel::Funnel),
         (status = 400, description = "A filter that is not valid: a date that is not YYYY-MM-DD, `days` outside 1 to 730, `from` after `to`, both `days` and `from`, an unknown parameter.", body = ErrorBody),
         (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
         (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn funnel(
@@ -38,6 +39,7 @@ pub async fn funnel(
     responses((status = 200, body = pipeline::PipelineReport),
         (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
         (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
         (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn pipeline(
@@ -58,6 +60,7 @@ pub async fn pipeline(
     responses((status = 200, body = win_rate::WinRate),
         (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
         (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
         (status = 503, response = Unavailable)),
     security(("bearer" = [])))]
 pub async fn win_rate(
