@@ -40,7 +40,6 @@ fn money(values: &[Value], weighted: bool) -> String {
 pub struct Line {
     pub pipeline: String,
     pub stage: String,
-    pub kind: String,
     pub count: i64,
     pub value: String,
     pub weighted: String,
@@ -136,7 +135,6 @@ fn lines(r: &PipelineReport) -> Vec<Line> {
             out.push(Line {
                 pipeline: p.name.clone(),
                 stage: s.name.clone(),
-                kind: s.kind.clone(),
                 count: s.count,
                 value: money(&s.values, false),
                 weighted: money(&s.values, true),
@@ -146,7 +144,6 @@ fn lines(r: &PipelineReport) -> Vec<Line> {
         out.push(Line {
             pipeline: p.name.clone(),
             stage: "Open deals".into(),
-            kind: String::new(),
             count: p.open.count,
             value: money(&p.open.values, false),
             weighted: money(&p.open.values, true),
