@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `user`, `token`, `healthcheck`, `seed`,
-//! `jobs`.
+//! `report`, `jobs`.
 use std::io::{BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
@@ -66,6 +66,11 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         audit: u64,
     },
+    /// Print a report (the numbers of the /reports pages), e.g. for a cron job to mail.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Look at the background job queue and run failed jobs again.
     Jobs {
         #[command(subcommand)]
@@ -94,6 +99,110 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// The weekly funnel: contacts created, with an interaction, deals won, conversion.
+    Funnel {
+        #[command(flatten)]
+        filters: ReportFilters,
+    },
+    /// Pipeline value by stage: count, value and weighted value per currency.
+    Pipeline {
+        #[command(flatten)]
+        filters: ReportFilters,
+    },
+    /// Win rate and average sales cycle per month.
+    WinRate {
+        #[command(flatten)]
+        filters: ReportFilters,
+    },
+}
+
+/// The filters every report takes (those of the pages and the API).
+#[derive(clap::Args, Debug)]
+pub struct ReportFilters {
+    /// The last this many days, today included (1 to 730; default 90).
+    #[arg(long)]
+    days: Option<String>,
+    /// The first day (YYYY-MM-DD, in the organisation's time zone); not with --days.
+    #[arg(long)]
+    from: Option<String>,
+    /// The last day, included (default today).
+    #[arg(long)]
+    to: Option<String>,
+    /// Only records this user owns (their id).
+    #[arg(long)]
+    owner: Option<String>,
+    /// Only deals of this pipeline (its id).
+    #[arg(long)]
+    pipeline: Option<String>,
+    /// Only contacts and deals from this source.
+    #[arg(long)]
+    source: Option<String>,
+    #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
+    format: String,
+}
+
+impl ReportFilters {
+    fn params(&self) -> crate::domain::reports::Params {
+        crate::domain::reports::Params {
+            days: self.days.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            owner: self.owner.clone(),
+            pipeline: self.pipeline.clone(),
+            source: self.source.clone(),
+        }
+    }
+}
+
+/// `cairn report …`: the report over every record (the command line is not a user, and
+/// whoever runs it can read the whole database anyway), printed as asked.
+async fn report(db: &Db, command: ReportCommand) -> Result<(), Failure> {
+    use crate::domain::reports::{self, format, funnel, pipeline, win_rate};
+    let (ReportCommand::Funnel { filters }
+    | ReportCommand::Pipeline { filters }
+    | ReportCommand::WinRate { filters }) = &command;
+    let f = reports::filters(db, &filters.params()).await?;
+    let everyone = crate::domain::Actor {
+        id: 0,
+        name: "command line".into(),
+        email: String::new(),
+        role: crate::domain::Role::Admin,
+        ip: None,
+    };
+    let json = |v: serde_json::Result<String>| v.map(|j| j + "\n").map_err(|e| fail(e.to_string()));
+    let text = match (&command, filters.format.as_str()) {
+        (ReportCommand::Funnel { .. }, form) => {
+            let r = funnel::funnel(db, &everyone, &f).await?;
+            match form {
+                "csv" => format::funnel_csv(&r),
+                "json" => json(serde_json::to_string_pretty(&r))?,
+                _ => format::funnel_table(&r),
+            }
+        }
+        (ReportCommand::Pipeline { .. }, form) => {
+            let r = pipeline::pipeline(db, &everyone, &f).await?;
+            match form {
+                "csv" => format::pipeline_csv(&r),
+                "json" => json(serde_json::to_string_pretty(&r))?,
+                _ => format::pipeline_table(&r),
+            }
+        }
+        (ReportCommand::WinRate { .. }, form) => {
+            let r = win_rate::win_rate(db, &everyone, &f).await?;
+            match form {
+                "csv" => format::win_rate_csv(&r),
+                "json" => json(serde_json::to_string_pretty(&r))?,
+                _ => format::win_rate_table(&r),
+            }
+        }
+    };
+    std::io::stdout()
+        .write_all(text.as_bytes())
+        .map_err(|e| fail(format!("cannot write the report: {e}")))
 }
 
 #[derive(Subcommand, Debug)]
@@ -390,6 +499,7 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
                 started.elapsed().as_secs_f64()
             );
         }
+        Command::Report { command } => report(&db, command).await?,
         Command::Jobs { command } => jobs::command::run(&db, command).await?,
         // `run` starts these itself; they never reach here.
         Command::Serve | Command::Healthcheck => {

@@ -36,6 +36,7 @@ mod m20261207_000038_stripe;
 mod m20261207_000039_forms;
 mod m20261207_000040_webhooks;
 mod m20261208_000041_stripe_retention;
+mod m20261208_000043_report_indexes;
 
 pub struct Migrator;
 
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000039_forms::Migration),
             Box::new(m20261207_000040_webhooks::Migration),
             Box::new(m20261208_000041_stripe_retention::Migration),
+            Box::new(m20261208_000043_report_indexes::Migration),
         ]
     }
 }

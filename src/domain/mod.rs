@@ -22,6 +22,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod pick;
 pub mod records;
+pub mod reports;
 pub mod resets;
 pub mod schema;
 pub mod search;

@@ -21,8 +21,8 @@ use crate::domain::contacts::Contact;
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
     form_post, integrations, invites, jobs, login, organisation, password_reset, pick, pipelines,
-    records, search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views, web_forms,
-    webhooks, welcome,
+    records, reports, search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views,
+    web_forms, webhooks, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -155,6 +155,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/audit")
                     .get(api::audit::list)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/funnel")
+                    .get(api::reports::funnel)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/pipeline")
+                    .get(api::reports::pipeline)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/win-rate")
+                    .get(api::reports::win_rate)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -304,6 +319,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/contact", web::get().to(pick::contact_check)),
     )
     .route("/search", web::get().to(search::index))
+    .route("/reports/funnel", web::get().to(reports::funnel))
+    .route("/reports/funnel.csv", web::get().to(reports::funnel_csv))
+    .route("/reports/pipeline", web::get().to(reports::pipeline))
+    .route(
+        "/reports/pipeline.csv",
+        web::get().to(reports::pipeline_csv),
+    )
+    .route("/reports/win-rate", web::get().to(reports::win_rate))
+    .route(
+        "/reports/win-rate.csv",
+        web::get().to(reports::win_rate_csv),
+    )
     .route("/views", web::post().to(views::create))
     .route("/views/default", web::post().to(views::set_default))
     .route("/views/{id}/delete", web::post().to(views::delete))

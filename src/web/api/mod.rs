@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod deals;
 pub mod openapi;
 pub mod records;
+pub mod reports;
 pub mod schema;
 pub mod search;
 pub mod tasks;

@@ -21,6 +21,7 @@ pub mod password_reset;
 pub mod pick;
 pub mod pipelines;
 pub mod records;
+pub mod reports;
 pub mod search;
 pub mod setup;
 pub mod sso;

@@ -1,0 +1,266 @@
+//! A report as text: CSV (the pages' download, `cairn report … --format csv`) and an
+//! aligned table (the command line's default). JSON is the report's own serialisation.
+use std::collections::BTreeSet;
+
+use super::Amount;
+use super::funnel::{Counts, Funnel};
+use super::pipeline::PipelineReport;
+use super::win_rate::{MonthLine, WinRate};
+use crate::domain::deals::decimals;
+
+/// An amount in major units without grouping ("1234.56"), as a spreadsheet reads it.
+pub fn plain(a: &Amount) -> String {
+    let places = decimals(&a.currency);
+    if places == 0 {
+        return a.amount_minor.to_string();
+    }
+    let scale = 10i64.pow(places);
+    let sign = if a.amount_minor < 0 { "-" } else { "" };
+    let m = a.amount_minor.unsigned_abs();
+    let scale = scale.unsigned_abs();
+    format!(
+        "{sign}{}.{:0width$}",
+        m / scale,
+        m % scale,
+        width = places as usize
+    )
+}
+
+fn currencies(f: &Funnel) -> Vec<String> {
+    let set: BTreeSet<&str> = f
+        .total
+        .won_amounts
+        .iter()
+        .map(|a| a.currency.as_str())
+        .collect();
+    set.into_iter().map(str::to_string).collect()
+}
+
+fn amount_in(c: &Counts, currency: &str) -> String {
+    let a = c.won_amounts.iter().find(|a| a.currency == currency);
+    a.map(plain).unwrap_or_else(|| {
+        plain(&Amount {
+            currency: currency.to_string(),
+            amount_minor: 0,
+        })
+    })
+}
+
+fn cells(label: String, c: &Counts, currencies: &[String]) -> Vec<String> {
+    let mut row = vec![
+        label,
+        c.created.to_string(),
+        c.interacted.to_string(),
+        c.won.to_string(),
+        c.conversion_rate.clone(),
+    ];
+    row.extend(currencies.iter().map(|cur| amount_in(c, cur)));
+    row
+}
+
+fn header(currencies: &[String]) -> Vec<String> {
+    let mut h: Vec<String> = [
+        "week_start",
+        "created",
+        "interacted",
+        "won",
+        "conversion_rate",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    h.extend(currencies.iter().map(|c| format!("won_{c}")));
+    h
+}
+
+/// One line a week, a column of won value per currency that occurs; no total line
+/// (a sheet sums the columns). Every value is a date, a number or a currency code, so
+/// nothing needs quoting.
+pub fn funnel_csv(f: &Funnel) -> String {
+    let cur = currencies(f);
+    let mut out = header(&cur).join(",");
+    out.push_str("\r\n");
+    for w in &f.weeks {
+        out.push_str(&cells(w.week_start.to_string(), &w.counts, &cur).join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One line per stage and currency (a stage without deals: one line of zeros, no
+/// currency). Pipeline and stage names are quoted and defused as every download is.
+pub fn pipeline_csv(r: &PipelineReport) -> String {
+    let mut out = String::new();
+    let head = [
+        "pipeline",
+        "stage",
+        "kind",
+        "probability",
+        "count",
+        "currency",
+        "amount",
+        "weighted",
+    ];
+    crate::web::csv::row(&mut out, head);
+    for p in &r.pipelines {
+        for s in &p.stages {
+            let probability = s.probability.to_string();
+            let mut line = |count: String, currency: &str, amount: String, weighted: String| {
+                let cells = [&p.name, &s.name, &s.kind, &probability, &count];
+                let mut all: Vec<&str> = cells.iter().map(|c| c.as_str()).collect();
+                all.extend([currency, amount.as_str(), weighted.as_str()]);
+                crate::web::csv::row(&mut out, all);
+            };
+            if s.values.is_empty() {
+                line("0".into(), "", "0".into(), "0".into());
+            }
+            for v in &s.values {
+                let amount = |m: i64| {
+                    plain(&Amount {
+                        currency: v.currency.clone(),
+                        amount_minor: m,
+                    })
+                };
+                line(
+                    v.count.to_string(),
+                    &v.currency,
+                    amount(v.amount_minor),
+                    amount(v.weighted_minor),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn month_cells(label: String, m: &MonthLine) -> Vec<String> {
+    vec![
+        label,
+        m.won.to_string(),
+        m.lost.to_string(),
+        m.win_rate.clone(),
+        m.average_cycle_days
+            .map(|d| format!("{d:.1}"))
+            .unwrap_or_default(),
+    ]
+}
+
+const MONTH_HEAD: [&str; 5] = ["month", "won", "lost", "win_rate", "average_cycle_days"];
+
+/// One line a month (its first day); no cycle when nothing was won.
+pub fn win_rate_csv(r: &WinRate) -> String {
+    let mut out = MONTH_HEAD.join(",");
+    out.push_str("\r\n");
+    for m in &r.months {
+        out.push_str(&month_cells(m.month.format("%Y-%m").to_string(), m).join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The months and a total line, in aligned columns.
+pub fn win_rate_table(r: &WinRate) -> String {
+    let mut rows = vec![MONTH_HEAD.map(String::from).to_vec()];
+    rows.extend(
+        r.months
+            .iter()
+            .map(|m| month_cells(m.month.format("%Y-%m").to_string(), m)),
+    );
+    rows.push(month_cells("total".into(), &r.total));
+    let mut out = format!(
+        "Win rate and sales cycle {} to {} ({})\n",
+        r.from, r.to, r.time_zone
+    );
+    out.push_str(&aligned(&rows, 1));
+    out
+}
+
+/// Stages in aligned columns, each pipeline followed by its open total.
+pub fn pipeline_table(r: &PipelineReport) -> String {
+    let money = |values: &[super::pipeline::Value], weighted: bool| -> String {
+        let parts: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let m = if weighted {
+                    v.weighted_minor
+                } else {
+                    v.amount_minor
+                };
+                crate::domain::deals::money(m, &v.currency)
+            })
+            .collect();
+        if parts.is_empty() {
+            "-".to_string()
+        } else {
+            parts.join(" + ")
+        }
+    };
+    let mut rows = vec![
+        ["pipeline", "stage", "count", "value", "weighted"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for p in &r.pipelines {
+        for s in &p.stages {
+            rows.push(vec![
+                p.name.clone(),
+                s.name.clone(),
+                s.count.to_string(),
+                money(&s.values, false),
+                money(&s.values, true),
+            ]);
+        }
+        rows.push(vec![
+            p.name.clone(),
+            "open total".into(),
+            p.open.count.to_string(),
+            money(&p.open.values, false),
+            money(&p.open.values, true),
+        ]);
+    }
+    let mut out = format!(
+        "Pipeline by stage (closed stages: {} to {}, {})\n",
+        r.from, r.to, r.time_zone
+    );
+    out.push_str(&aligned(&rows, 2));
+    out
+}
+
+/// `rows` in columns, the first `left` aligned left and the rest right.
+fn aligned(rows: &[Vec<String>], left: usize) -> String {
+    let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if i < left {
+                    format!("{v:<w$}", w = widths[i])
+                } else {
+                    format!("{v:>w$}", w = widths[i])
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The weeks and a total line, in aligned columns.
+pub fn funnel_table(f: &Funnel) -> String {
+    let cur = currencies(f);
+    let mut rows = vec![header(&cur)];
+    rows.extend(
+        f.weeks
+            .iter()
+            .map(|w| cells(w.week_start.to_string(), &w.counts, &cur)),
+    );
+    rows.push(cells("total".to_string(), &f.total, &cur));
+    let mut out = format!("Weekly funnel {} to {} ({})\n", f.from, f.to, f.time_zone);
+    out.push_str(&aligned(&rows, 1));
+    out
+}

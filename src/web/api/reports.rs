@@ -1,0 +1,74 @@
+//! /api/v1/reports/…: the reports of `/reports`, as JSON, with the same filters.
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::app::AppState;
+use crate::domain::reports::{self, Params, funnel, pipeline, win_rate};
+use crate::error::AppError;
+use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
+use crate::web::auth::ApiUser;
+
+/// The weekly funnel: per week (Monday to Sunday in the organisation's time zone), the
+/// contacts created, those of them with an activity or a done task since, the deals won
+/// (count, and value per currency), and won ÷ created as a percentage. The range is
+/// widened to whole weeks. Reps under "reps see only their own records" count their own
+/// records only.
+#[utoipa::path(get, path = "/api/v1/reports/funnel", operation_id = "report_funnel", tag = "reports",
+    params(Params),
+    responses((status = 200, body = funnel::Funnel),
+        (status = 400, description = "A filter that is not valid: a date that is not YYYY-MM-DD, `days` outside 1 to 730, `from` after `to`, both `days` and `from`, an unknown parameter.", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn funnel(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<HttpResponse, AppError> {
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    Ok(HttpResponse::Ok().json(funnel::funnel(&state.db, &actor, &f).await?))
+}
+
+/// Pipeline value by stage: per pipeline and stage, the live deals' count, value and
+/// weighted value (amount × the deal's probability, or its stage's), per currency. Open
+/// stages hold every open deal now; won and lost stages the deals closed in the range.
+/// `open` adds up a pipeline's open stages.
+#[utoipa::path(get, path = "/api/v1/reports/pipeline", operation_id = "report_pipeline", tag = "reports",
+    params(Params),
+    responses((status = 200, body = pipeline::PipelineReport),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn pipeline(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<HttpResponse, AppError> {
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    Ok(HttpResponse::Ok().json(pipeline::pipeline(&state.db, &actor, &f).await?))
+}
+
+/// Win rate and sales cycle per month (the organisation's zone, whole months): of the
+/// deals closed that month, how many were won and lost, won ÷ (won + lost) as a
+/// percentage, and the average days from a won deal's creation to its win.
+#[utoipa::path(get, path = "/api/v1/reports/win-rate", operation_id = "report_win_rate", tag = "reports",
+    params(Params),
+    responses((status = 200, body = win_rate::WinRate),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn win_rate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<HttpResponse, AppError> {
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    Ok(HttpResponse::Ok().json(win_rate::win_rate(&state.db, &actor, &f).await?))
+}

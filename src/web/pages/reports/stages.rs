@@ -1,0 +1,200 @@
+//! Reports → Pipeline (`/reports/pipeline`): deals per stage of each pipeline, with their
+//! value and weighted value per currency; a bar a stage (its deal count, the values on
+//! hover), the table beneath, and the CSV.
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::{FilterForm, csv_download, csv_link, px};
+use crate::app::AppState;
+use crate::domain::reports::pipeline::{self, PipelineReport, Value};
+use crate::domain::reports::{self, Params, format};
+use crate::domain::{Action, deals};
+use crate::error::AppError;
+use crate::web::auth::CurrentUser;
+use crate::web::filters;
+use crate::web::pages::{Layout, ok};
+
+/// Values per currency as text ("EUR 1,234.00 + USD 9.99"), or a dash.
+fn money(values: &[Value], weighted: bool) -> String {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|v| {
+            deals::money(
+                if weighted {
+                    v.weighted_minor
+                } else {
+                    v.amount_minor
+                },
+                &v.currency,
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        "—".to_string()
+    } else {
+        parts.join(" + ")
+    }
+}
+
+/// One line of the table (a stage, or a pipeline's open total).
+pub struct Line {
+    pub pipeline: String,
+    pub stage: String,
+    pub count: i64,
+    pub value: String,
+    pub weighted: String,
+    pub total: bool,
+}
+
+/// A stage's bar.
+pub struct Bar {
+    pub y: String,
+    pub text_y: String,
+    pub w: String,
+    pub end: String,
+    pub label: String,
+    pub count: i64,
+    pub class: &'static str,
+    pub title: String,
+}
+
+pub struct Chart {
+    pub width: u32,
+    pub height: u32,
+    pub left: u32,
+    pub bar_h: String,
+    pub bars: Vec<Bar>,
+    pub summary: String,
+}
+
+const WIDTH: u32 = 760;
+const LEFT: u32 = 220;
+const ROW: f64 = 26.0;
+
+impl Chart {
+    fn of(r: &PipelineReport) -> Chart {
+        let rows: Vec<_> = r
+            .pipelines
+            .iter()
+            .flat_map(|p| p.stages.iter().map(move |s| (p, s)))
+            .collect();
+        let peak = rows.iter().map(|(_, s)| s.count).max().unwrap_or(0).max(1);
+        let span = f64::from(WIDTH - LEFT - 60);
+        let several = r.pipelines.len() > 1;
+        let bars = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (p, s))| {
+                let w = span * s.count as f64 / peak as f64;
+                let y = 8.0 + ROW * i as f64;
+                let label = if several {
+                    format!("{} · {}", p.name, s.name)
+                } else {
+                    s.name.clone()
+                };
+                Bar {
+                    y: px(y),
+                    text_y: px(y + ROW * 0.4),
+                    w: px(w),
+                    end: px(f64::from(LEFT) + w + 6.0),
+                    title: format!(
+                        "{label}: {} deals, {}, weighted {}",
+                        s.count,
+                        money(&s.values, false),
+                        money(&s.values, true)
+                    ),
+                    label,
+                    count: s.count,
+                    class: match s.kind.as_str() {
+                        "won" => "bar-won",
+                        "lost" => "bar-lost",
+                        _ => "bar-created",
+                    },
+                }
+            })
+            .collect();
+        let open: i64 = r.pipelines.iter().map(|p| p.open.count).sum();
+        Chart {
+            width: WIDTH,
+            height: (16.0 + ROW * rows.len() as f64) as u32,
+            left: LEFT,
+            bar_h: px(ROW * 0.75),
+            bars,
+            summary: format!(
+                "Deals per stage: {open} open deals now; won and lost stages count the deals closed from {} to {}.",
+                r.from, r.to
+            ),
+        }
+    }
+}
+
+fn lines(r: &PipelineReport) -> Vec<Line> {
+    let mut out = Vec::new();
+    for p in &r.pipelines {
+        for s in &p.stages {
+            out.push(Line {
+                pipeline: p.name.clone(),
+                stage: s.name.clone(),
+                count: s.count,
+                value: money(&s.values, false),
+                weighted: money(&s.values, true),
+                total: false,
+            });
+        }
+        out.push(Line {
+            pipeline: p.name.clone(),
+            stage: "Open deals".into(),
+            count: p.open.count,
+            value: money(&p.open.values, false),
+            weighted: money(&p.open.values, true),
+            total: true,
+        });
+    }
+    out
+}
+
+#[derive(Template)]
+#[template(path = "reports/pipeline.html")]
+struct PipelinePage {
+    l: Layout,
+    form: FilterForm,
+    chart: Chart,
+    lines: Vec<Line>,
+    report: PipelineReport,
+    csv: String,
+}
+
+pub async fn pipeline(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require(Action::ReadRecords)?;
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    let report = pipeline::pipeline(&state.db, &user.actor, &f).await?;
+    ok(&PipelinePage {
+        l: Layout::for_user(&user, "reports"),
+        form: FilterForm::of(&state, "/reports/pipeline", &p).await?,
+        chart: Chart::of(&report),
+        lines: lines(&report),
+        report,
+        csv: csv_link("/reports/pipeline", req.query_string()),
+    })
+}
+
+/// The stages as CSV, with the page's filters.
+pub async fn pipeline_csv(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require(Action::ReadRecords)?;
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    let report = pipeline::pipeline(&state.db, &user.actor, &f).await?;
+    Ok(csv_download(
+        format!("pipeline-{}-{}", report.from, report.to),
+        format::pipeline_csv(&report),
+    ))
+}
