@@ -107,7 +107,10 @@ async fn the_prune_deletes_only_processed_and_ignored_events_older_than_the_rete
 async fn a_pruned_payment_delivered_again_is_a_repeat_and_changes_nothing() {
     let (app, _) = stripe_app().await;
     let db = &app.db;
-    let body = invoice_paid("evt_1", "cus_1", "a@example.com", 1999, "usd", now());
+    // Made by Stripe two days ago: only an event a day old or more can have been pruned,
+    // and the prune below stands for the 91 days that passed before the redelivery.
+    let made = now() - 2 * 86_400;
+    let body = invoice_paid("evt_1", "cus_1", "a@example.com", 1999, "usd", made);
     applied(db, &body).await;
     assert_eq!(prune_in(db, 91).await, 1);
     assert_eq!(

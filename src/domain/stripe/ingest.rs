@@ -203,7 +203,17 @@ async fn drop_pruned(
     tx: &impl ConnectionTrait,
     inserted: Vec<stripe_event::Model>,
 ) -> Result<Vec<stripe_event::Model>, AppError> {
-    let event_ids = inserted.iter().map(|r| r.event_id.clone()).collect();
+    // Events are kept a day at least, so a pruned one was made a day ago or more (twelve
+    // hours allow for Stripe's clock): the events of the moment cost no lookup.
+    let kept_at_least = chrono::Duration::hours(12);
+    let event_ids: Vec<String> = inserted
+        .iter()
+        .filter(|r| r.created < r.received_at - kept_at_least)
+        .map(|r| r.event_id.clone())
+        .collect();
+    if event_ids.is_empty() {
+        return Ok(inserted);
+    }
     let pruned = super::retention::pruned_among(tx, event_ids).await?;
     if pruned.is_empty() {
         return Ok(inserted);
