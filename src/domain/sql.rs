@@ -1,7 +1,8 @@
 //! Helpers for the read modules that keep raw SQL (`deals::reads`, `search`,
 //! `records::reads`), each of which says why: a placeholder-writing string builder, the
 //! JSON aggregate that hands a page across as one value, and LIKE escaping. Writes never
-//! use this module; they go through sea-orm.
+//! use this module, but for `build` on the job queue's claim: an update sea-orm builds,
+//! whose LIMIT count PostgreSQL needs written in like the lists'.
 use std::collections::HashMap;
 
 use sea_orm::sea_query::Values;
