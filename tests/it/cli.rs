@@ -21,6 +21,19 @@ pub(crate) fn cairn(db_url: &str) -> Command {
     cmd
 }
 
+/// Runs `cairn ARGS` on `db_url` and returns what it printed, failing with its errors
+/// when it did not succeed.
+pub(crate) fn stdout_of(db_url: &str, args: &[&str]) -> String {
+    let out = cairn(db_url).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "cairn {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("cairn prints UTF-8")
+}
+
 pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()

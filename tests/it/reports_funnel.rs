@@ -398,13 +398,7 @@ async fn a_rep_limited_to_own_records_counts_only_theirs() {
     let app = TestApp::new().await;
     let (admin, mut c) = app.api_client("admin").await;
     let rep = app.api_user("rep").await;
-    cairn::domain::settings::set(
-        &app.db.write,
-        cairn::domain::organisation::OWN_RECORDS_ONLY,
-        "true",
-    )
-    .await
-    .unwrap();
+    crate::access::rule(&app, true).await;
     for n in 0..3 {
         c.add_contact(&admin, "Ann", "Admin", &format!("a{n}@example.com"))
             .await;
@@ -546,16 +540,10 @@ async fn the_command_line_prints_the_report_as_json_csv_and_a_table() {
     c.add("deals", &token, json!({"title": "Yen", "amount": 5000, "currency": "JPY", "stage_id": stage_id(&pipelines[0], "Won")})).await;
     let api = funnel(&mut c, &token, "days=10").await;
     let run = |format: &str| {
-        let out = crate::cli::cairn(&app.url)
-            .args(["report", "funnel", "--days", "10", "--format", format])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{format}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        crate::cli::stdout_of(
+            &app.url,
+            &["report", "funnel", "--days", "10", "--format", format],
+        )
     };
     let json: Value = serde_json::from_str(&run("json")).unwrap();
     assert_eq!(json, api, "the command line's JSON is the API's");

@@ -175,13 +175,7 @@ async fn a_rep_limited_to_own_records_sees_only_their_deals() {
     let app = TestApp::new().await;
     let (admin, mut c) = app.api_client("admin").await;
     let rep = app.api_user("rep").await;
-    cairn::domain::settings::set(
-        &app.db.write,
-        cairn::domain::organisation::OWN_RECORDS_ONLY,
-        "true",
-    )
-    .await
-    .unwrap();
+    crate::access::rule(&app, true).await;
     c.add(
         "deals",
         &admin,
@@ -238,22 +232,13 @@ async fn the_page_csv_and_command_line_give_the_same_numbers() {
         "{csv}"
     );
     assert!(csv.contains("Sales,Won,won,100,0,,0,0\r\n"), "{csv}");
-    let out = crate::cli::cairn(&app.url)
-        .args(["report", "pipeline", "--days", "30", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let json = crate::cli::stdout_of(
+        &app.url,
+        &["report", "pipeline", "--days", "30", "--format", "json"],
     );
-    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cli: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(cli, api, "the command line's JSON is the API's");
-    let table = crate::cli::cairn(&app.url)
-        .args(["report", "pipeline", "--days", "30"])
-        .output()
-        .unwrap();
-    let table = String::from_utf8(table.stdout).unwrap();
+    let table = crate::cli::stdout_of(&app.url, &["report", "pipeline", "--days", "30"]);
     let open = table
         .lines()
         .find(|l| l.contains("open total"))

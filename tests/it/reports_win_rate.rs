@@ -170,15 +170,10 @@ async fn the_page_csv_and_command_line_give_the_same_numbers() {
         csv,
         format!("month,won,lost,win_rate,average_cycle_days\r\n{month},0,1,0.00,\r\n")
     );
-    let out = crate::cli::cairn(&app.url)
-        .args(["report", "win-rate", "--days", "1", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let json = crate::cli::stdout_of(
+        &app.url,
+        &["report", "win-rate", "--days", "1", "--format", "json"],
     );
-    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cli: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(cli, api, "the command line's JSON is the API's");
 }
