@@ -10,8 +10,8 @@ use askama::Template;
 
 use crate::app::AppState;
 use crate::domain::reports::funnel::{self, Funnel};
-use crate::domain::reports::{self, Params, format};
-use crate::domain::{Action, deals, users};
+use crate::domain::reports::{self, Filters, Params, format};
+use crate::domain::{Action, Actor, Db, deals, users};
 use crate::error::AppError;
 use crate::web::auth::CurrentUser;
 use crate::web::filters;
@@ -81,8 +81,23 @@ pub(super) fn csv_link(path: &str, qs: &str) -> String {
     }
 }
 
+/// A report as a CSV download, with the page's filters: `make` reads the report and
+/// gives its file's name (without `.csv`) and its body.
+pub(super) async fn csv_of(
+    req: &HttpRequest,
+    state: &AppState,
+    user: &CurrentUser,
+    make: impl AsyncFnOnce(&Db, &Actor, &Filters) -> Result<(String, String), AppError>,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require(Action::ReadRecords)?;
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    let (name, body) = make(&state.db, &user.actor, &f).await?;
+    Ok(csv_download(name, body))
+}
+
 /// A CSV download called `name`.
-pub(super) fn csv_download(name: String, body: String) -> HttpResponse {
+fn csv_download(name: String, body: String) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((
@@ -304,12 +319,12 @@ pub async fn funnel_csv(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require(Action::ReadRecords)?;
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    let report = funnel::funnel(&state.db, &user.actor, &f).await?;
-    Ok(csv_download(
-        format!("funnel-{}-{}", report.from, report.to),
-        format::funnel_csv(&report),
-    ))
+    csv_of(&req, &state, &user, async |db, actor, f| {
+        let r = funnel::funnel(db, actor, f).await?;
+        Ok((
+            format!("funnel-{}-{}", r.from, r.to),
+            format::funnel_csv(&r),
+        ))
+    })
+    .await
 }

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{FilterForm, Tick, csv_download, csv_link, px};
+use super::{FilterForm, Tick, csv_link, csv_of, px};
 use crate::app::AppState;
 use crate::domain::Action;
 use crate::domain::reports::win_rate::{self, MonthLine, WinRate};
@@ -177,12 +177,12 @@ pub async fn win_rate_csv(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require(Action::ReadRecords)?;
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    let report = win_rate::win_rate(&state.db, &user.actor, &f).await?;
-    Ok(csv_download(
-        format!("win-rate-{}-{}", report.from, report.to),
-        format::win_rate_csv(&report),
-    ))
+    csv_of(&req, &state, &user, async |db, actor, f| {
+        let r = win_rate::win_rate(db, actor, f).await?;
+        Ok((
+            format!("win-rate-{}-{}", r.from, r.to),
+            format::win_rate_csv(&r),
+        ))
+    })
+    .await
 }

@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{FilterForm, csv_download, csv_link, px};
+use super::{FilterForm, csv_link, csv_of, px};
 use crate::app::AppState;
 use crate::domain::reports::pipeline::{self, PipelineReport, Value};
 use crate::domain::reports::{self, Params, format};
@@ -189,12 +189,12 @@ pub async fn pipeline_csv(
     state: web::Data<AppState>,
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
-    user.actor.require(Action::ReadRecords)?;
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    let report = pipeline::pipeline(&state.db, &user.actor, &f).await?;
-    Ok(csv_download(
-        format!("pipeline-{}-{}", report.from, report.to),
-        format::pipeline_csv(&report),
-    ))
+    csv_of(&req, &state, &user, async |db, actor, f| {
+        let r = pipeline::pipeline(db, actor, f).await?;
+        Ok((
+            format!("pipeline-{}-{}", r.from, r.to),
+            format::pipeline_csv(&r),
+        ))
+    })
+    .await
 }
