@@ -49,7 +49,7 @@ pub(super) async fn estimate(db: &Db, q: &ListQuery) -> Result<u64, AppError> {
 }
 
 /// How many live records carry the tag at `driver` in `q`, a tag with more links than
-/// `reads::tag_links` counts (the exact limit and its slack): estimated as the list of
+/// `counts::tag_links` counts (the exact limit and its slack): estimated as the list of
 /// that tag alone is, and kept as it is. Counting `vip`'s 100 000 links up to 200 000 to
 /// choose how the tag is read (`reads::tags_tested`) cost 5 ms on SQLite and 8 on
 /// PostgreSQL at a million contacts, at every request.
@@ -93,7 +93,7 @@ pub(super) async fn others_size(db: &Db, q: &ListQuery, limit: u64) -> Result<i6
     let backend = db.backend();
     let bound = Ord::min(limit, EXACT_COUNT + 1);
     let others = reads::others_count(backend, q, bound);
-    let n = reads::Count::find_by_statement(sql::build(backend, &others))
+    let n = super::counts::Count::find_by_statement(sql::build(backend, &others))
         .one(&db.read)
         .await?
         .map_or(0, |c| c.n);

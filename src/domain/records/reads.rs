@@ -7,9 +7,10 @@
 //! JSON functions' names) are in `json_list` and `json_value`, once.
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{
-    Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement, UnionType,
+    Asterisk, Condition, Expr, ExprTrait, JoinType, Order, Query, SelectStatement,
 };
 
+use super::counts::{self, Links, bounded_count, count_of, tags_alone};
 use super::filters::{self, Shape};
 use super::{Kind, ListQuery, SortKey};
 use crate::domain::access::Visible;
@@ -49,7 +50,7 @@ pub enum PageShape {
     Read,
 }
 
-/// The page of a list whose `total` (`bounded_count`) is already known, read as `shape`
+/// The page of a list whose `total` (`counts::bounded_count`) is already known, read as `shape`
 /// says.
 pub fn page_counted(
     backend: DbBackend,
@@ -75,7 +76,7 @@ pub fn page_counted(
                 // a walk of the sort's index (it planned one for `rare` at 10 000
                 // contacts: 10 000 probes, 5–10 ms, for 10 links).
                 Some(tag) => {
-                    let read = self::links(q, tag).limit(i64::MAX as u64).to_owned();
+                    let read = counts::links(q, tag).limit(i64::MAX as u64).to_owned();
                     condition.add(Expr::col(("t", "id")).in_subquery(read))
                 }
                 None => condition,
@@ -194,12 +195,6 @@ fn page_with(
         .to_owned()
 }
 
-/// A count's one row.
-#[derive(sea_orm::FromQueryResult)]
-pub struct Count {
-    pub n: i64,
-}
-
 /// The list's tags, each tested (`Shape::Test`) but the one at `drive` (`Drive`), and
 /// without the one at `skip`.
 pub(super) fn tags_as(
@@ -216,162 +211,6 @@ pub(super) fn tags_as(
             false => (t.as_str(), Shape::Test),
         })
         .collect()
-}
-
-/// `SELECT n`: how many records match `q`, counted up to one past the exact limit
-/// (beyond it the total is estimated, `sample`). With tags alone, from the links of the
-/// one at `driver` (the fewest links), each linked record probed for the other tags:
-/// `t.id IN (the tag's links)` would have SQLite list every link of the tag before
-/// counting the first, and PostgreSQL turns an `EXISTS` into a join it may hash, reading
-/// every record; a scalar subquery stays one probe per link in both. With another filter
-/// too, the engine picks its way into `IN (the driving tag's links)`, or, with the tags
-/// `tested` (`tags_tested`), into the other filter's index, each record probed for them.
-pub fn bounded_count(
-    backend: DbBackend,
-    q: &ListQuery,
-    driver: usize,
-    tested: bool,
-) -> SelectStatement {
-    let kind = q.kind;
-    let limit = super::EXACT_COUNT + 1;
-    let matches = match q.tags.get(driver) {
-        Some(tag) if tags_alone(q) => {
-            let others = tags_as(q, None, Some(driver));
-            let record = Query::select()
-                .column(("t", "id"))
-                .from_as(kind.table, "t")
-                .cond_where(
-                    filters::condition_as(backend, q, Shape::Test, &others)
-                        .add(Expr::col(("t", "id")).equals(("ct", kind.tag_column))),
-                )
-                .to_owned();
-            links(q, tag)
-                .and_where(sub(record).is_not_null())
-                .limit(limit)
-                .to_owned()
-        }
-        _ => {
-            let drive = (!tested).then_some(driver);
-            let tags = tags_as(q, drive, None);
-            self::ids(kind, filters::condition_as(backend, q, Shape::Drive, &tags))
-                .limit(limit)
-                .to_owned()
-        }
-    };
-    count_of(matches)
-}
-
-/// Rows `(i, n)`: for each of the list's tags (`i` from 0) its links, counted up to the
-/// exact limit and `TRASH_SLACK` past it (past that, beside other filters, how many is
-/// estimated: `records::estimate::tag_size`), and (`i` = -1) the records in the trash, up to
-/// one past `TRASH_SLACK`; from their indexes alone. The tag with the fewest links is
-/// the one to count from; and for a list filtered by one tag and nothing else, links
-/// outnumbering the trash by more than the limit mean more live records carry the tag
-/// than it (a trashed record keeps its links), so the list need not probe each record
-/// to know (`many_by_links`): at a million contacts 0.3 ms against 5.
-pub fn tag_links(q: &ListQuery) -> SelectStatement {
-    let trashed = Query::select()
-        .column("id")
-        .from(q.kind.table)
-        .and_where(Expr::col("deleted_at").is_not_null())
-        .limit(TRASH_SLACK + 1)
-        .to_owned();
-    let mut all = numbered(-1, trashed);
-    // And (`i` = -2) the live records, from their trigger-kept counter (`reads_links`).
-    all.union(
-        UnionType::All,
-        Query::select()
-            .expr_as(Expr::cust("CAST(-2 AS BIGINT)"), "i")
-            .expr_as(Expr::col("n"), "n")
-            .from("record_counts")
-            .and_where(Expr::col("name").eq(q.kind.table))
-            .to_owned(),
-    );
-    let limit = super::EXACT_COUNT + 1 + TRASH_SLACK;
-    for (i, tag) in q.tags.iter().enumerate() {
-        let links = links(q, tag).limit(limit).to_owned();
-        all.union(UnionType::All, numbered(i as i64, links));
-    }
-    all
-}
-
-/// Whether the list filters on tags and nothing else (the trash aside).
-fn tags_alone(q: &ListQuery) -> bool {
-    !q.own.is_set() && q.visible.is_all() && q.owner.is_none() && q.custom.is_empty()
-}
-
-/// `SELECT i, COUNT(*) AS n FROM (rows)`; `i` is our index, written in.
-fn numbered(i: i64, rows: SelectStatement) -> SelectStatement {
-    Query::select()
-        .expr_as(Expr::cust(format!("CAST({i} AS BIGINT)")), "i")
-        .expr_as(Expr::col(Asterisk).count(), "n")
-        .from_subquery(rows, "m")
-        .to_owned()
-}
-
-/// Trashed records the tag links allow for: with more in the trash, the list probes its
-/// records to count (`tag_links`).
-const TRASH_SLACK: u64 = super::EXACT_COUNT / 10;
-
-/// A row of `tag_links`.
-#[derive(sea_orm::FromQueryResult)]
-pub struct TagLinks {
-    pub i: i64,
-    pub n: i64,
-}
-
-/// What `tag_links` says about a list's tags.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Links {
-    /// The index of the tag with the fewest links, and how many it has (as far as
-    /// `tag_links` counts).
-    pub driver: usize,
-    pub links: i64,
-    /// Whether those links show that more live records than the exact limit match a
-    /// list filtered by that tag alone.
-    pub many: bool,
-    /// Whether the tags are tested on what the other filters find (`tags_tested`), and
-    /// how many records those match (counted to the exact limit, estimated past it).
-    pub tested: bool,
-    pub others: i64,
-    /// How many live records of the kind there are.
-    pub live: i64,
-}
-
-pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> Links {
-    let trashed = rows.iter().find(|r| r.i == -1).map_or(i64::MAX, |r| r.n);
-    let live = rows.iter().find(|r| r.i == -2).map_or(0, |r| r.n);
-    let fewest = rows.iter().filter(|r| r.i >= 0).min_by_key(|r| r.n);
-    let driver = fewest.map_or(0, |r| r.i as usize);
-    let alone = q.tags.len() == 1 && tags_alone(q);
-    let links = fewest.map_or(0, |r| r.n);
-    let many =
-        alone && trashed <= TRASH_SLACK as i64 && links - trashed > super::EXACT_COUNT as i64;
-    Links {
-        driver,
-        links,
-        many,
-        tested: false,
-        others: 0,
-        live,
-    }
-}
-
-/// The links of the tag whose normalised name is `tag` to records of `q`'s kind (`ct`).
-fn links(q: &ListQuery, tag: &str) -> SelectStatement {
-    Query::select()
-        .column(("ct", q.kind.tag_column))
-        .from_as(q.kind.tag_table, "ct")
-        .and_where(Expr::col(("ct", "tag_id")).eq(filters::tag_id(q, tag)))
-        .to_owned()
-}
-
-/// `SELECT COUNT(*) AS n FROM (rows)`.
-fn count_of(rows: SelectStatement) -> SelectStatement {
-    Query::select()
-        .expr_as(Expr::col(Asterisk).count(), "n")
-        .from_subquery(rows, "m")
-        .to_owned()
 }
 
 /// The records after record `after` in the list's order: a row-value comparison of the
