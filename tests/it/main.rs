@@ -70,6 +70,7 @@ mod owners;
 mod password_reset;
 mod pipelines;
 mod python_server;
+mod record_counts;
 mod record_lists;
 mod reports_funnel;
 mod reports_pipeline;
