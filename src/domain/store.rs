@@ -65,10 +65,13 @@ pub struct Db {
     pub estimates: Arc<TtlCache<crate::domain::records::Estimated, u64>>,
     /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
     pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
-    /// The dashboard's figures per scope (whose records the reader sees), kept up to
-    /// `reports::dashboard::KEPT_SECS`.
+    /// The dashboard's figures per scope (whose records the reader sees) and `board`
+    /// change counter, kept up to `reports::dashboard::KEPT_SECS`.
     pub dashboards: Arc<
-        CounterCache<crate::domain::access::Visible, crate::domain::reports::dashboard::Figures>,
+        CounterCache<
+            (crate::domain::access::Visible, Option<i64>),
+            crate::domain::reports::dashboard::Figures,
+        >,
     >,
     /// Whether reps see only their own records (`access`; read at most every 2 s).
     pub access_cache: Arc<crate::domain::access::RuleCache>,

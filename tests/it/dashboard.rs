@@ -242,32 +242,40 @@ async fn a_rep_limited_to_own_records_sees_only_theirs() {
 }
 
 #[actix_web::test]
-async fn kept_figures_are_renewed_once_their_time_is_up() {
+async fn a_deal_won_shows_at_once_and_a_new_contact_once_the_kept_time_is_up() {
     use cairn::domain::reports::dashboard::{KEPT_SECS, kept};
     let app = TestApp::new().await;
     let (token, mut c) = app.api_client("admin").await;
     let admin = app.user("boss@example.com", "admin").await;
-    let now = Utc::now();
+    // The start of the current kept time, so that a second later is still within it.
+    let secs = Utc::now().timestamp().div_euclid(KEPT_SECS) * KEPT_SECS;
+    let now = chrono::DateTime::from_timestamp(secs, 0).unwrap();
+    let created = |f: &cairn::domain::reports::dashboard::Figures| -> i64 {
+        f.weeks.iter().map(|w| w.contacts_created).sum()
+    };
     let before = kept(&app.db, &admin, now).await.unwrap();
-    assert_eq!(before.won_this_month.count, 0);
-    let pipelines = c.get_json("/api/v1/pipelines", &token).await;
-    deal(
-        &mut c,
-        &token,
-        "Fresh",
-        stage_id(&pipelines[0], "Won"),
-        (1, "EUR"),
-    )
-    .await;
+    assert_eq!((before.won_this_month.count, created(&before)), (0, 0));
+    c.add_contact(&token, "Ann", "New", "ann@example.com").await;
     let same = kept(&app.db, &admin, now).await.unwrap();
-    assert_eq!(same.as_of, before.as_of, "kept within its time");
-    let later = now + Duration::seconds(KEPT_SECS);
-    let after = kept(&app.db, &admin, later).await.unwrap();
+    assert_eq!(created(&same), 0, "a new contact waits for the kept time");
+    let pipelines = c.get_json("/api/v1/pipelines", &token).await;
+    let won = stage_id(&pipelines[0], "Won");
+    deal(&mut c, &token, "Fresh", won, (1, "EUR")).await;
+    let after_win = kept(&app.db, &admin, now).await.unwrap();
     assert_eq!(
-        after.won_this_month.count, 1,
-        "the win shows after {KEPT_SECS} s"
+        after_win.won_this_month.count, 1,
+        "a deal change shows at once"
     );
-    assert_eq!(after.as_of, later);
+    c.add_contact(&token, "Bob", "Newer", "bob@example.com")
+        .await;
+    let still = kept(&app.db, &admin, now + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(still.as_of, after_win.as_of, "kept within its time");
+    let later = now + Duration::seconds(KEPT_SECS);
+    let renewed = kept(&app.db, &admin, later).await.unwrap();
+    assert_eq!(created(&renewed), 2, "both contacts after {KEPT_SECS} s");
+    assert_eq!(renewed.as_of, later);
 }
 
 #[actix_web::test]

@@ -15,8 +15,9 @@
 //! Access is the reports': a rep under "reps see only their own records" counts only
 //! their own. Everything but the overdue tasks depends only on whose records the reader
 //! sees, so it is built once per scope and kept `KEPT_SECS` (`Db::dashboards`; the page
-//! says "as of HH:MM"): a change shows within that time, from any process. Requests
-//! that find it expired at once wait for one build (single flight).
+//! says "as of HH:MM"), or until a deal changes (see `kept`): a change shows within that
+//! time, from any process. Requests that find it expired at once wait for one build
+//! (single flight).
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -144,12 +145,16 @@ pub async fn dashboard(
 }
 
 /// The figures as kept for `actor`'s scope, built when none younger than `KEPT_SECS`
-/// is (the time bucket is the cache's counter: a later bucket retires the entry).
+/// is (the time bucket is the cache's counter: a later bucket retires the entry). The
+/// trigger-kept `board` counter, which any deal write in any process moves, is part of
+/// the key: a deal won, moved or trashed shows at the next request, and only the
+/// contacts of the sparkline wait for the bucket to end.
 pub async fn kept(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Arc<Figures>, AppError> {
     let scope: Visible = access::visible(db, actor).await?;
+    let deals = deals::board_counter(db).await?;
     let bucket = now.timestamp().div_euclid(KEPT_SECS);
     db.dashboards
-        .get_or_build(scope, bucket, || figures(db, actor, now))
+        .get_or_build((scope, deals), bucket, || figures(db, actor, now))
         .await
 }
 

@@ -28,13 +28,15 @@ pub struct Mark {
 }
 
 /// The sparkline: contacts created per week as bars, deals won as a line (each on its
-/// own scale: a week's wins are a few beside hundreds of contacts).
+/// own scale: a week's wins are a few beside hundreds of contacts). It stretches to the
+/// card's width (a dot would stretch into an oval), so each week's numbers are on a
+/// transparent column over it.
 pub struct Spark {
     pub width: u32,
     pub height: u32,
     pub base: u32,
     pub bars: Vec<Mark>,
-    pub dots: Vec<Mark>,
+    pub hits: Vec<Mark>,
     pub line: String,
     pub summary: String,
     pub first: String,
@@ -54,7 +56,7 @@ impl Spark {
         let peak = |f: fn(&SparkWeek) -> i64| weeks.iter().map(f).max().unwrap_or(0).max(1);
         let (created_peak, won_peak) = (peak(|w| w.contacts_created), peak(|w| w.deals_won));
         let y = |v: i64, top: i64| f64::from(SPARK_BASE) - span * v as f64 / top as f64;
-        let (mut bars, mut dots, mut points) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut bars, mut hits, mut points) = (Vec::new(), Vec::new(), Vec::new());
         for (i, w) in weeks.iter().enumerate() {
             let x = slot * i as f64;
             let title = format!(
@@ -71,10 +73,10 @@ impl Spark {
             });
             let (cx, cy) = (x + slot * 0.5, y(w.deals_won, won_peak));
             points.push(format!("{},{}", px(cx), px(cy)));
-            dots.push(Mark {
-                x: px(cx),
-                y: px(cy),
-                w: "3".into(),
+            hits.push(Mark {
+                x: px(x),
+                y: String::new(),
+                w: px(slot),
                 h: String::new(),
                 title,
             });
@@ -86,7 +88,7 @@ impl Spark {
             height: SPARK_H,
             base: SPARK_BASE,
             bars,
-            dots,
+            hits,
             line: points.join(" "),
             summary: format!(
                 "{} weeks: {} contacts created, {} deals won.",
@@ -202,8 +204,9 @@ fn view(user: &CurrentUser, d: Dashboard) -> DashboardPage {
             .map(|v| Money {
                 text: crate::domain::deals::money(v.amount_minor, &v.currency),
                 detail: format!(
-                    "{} deals, weighted {}",
+                    "{} {}, weighted {}",
                     v.count,
+                    if v.count == 1 { "deal" } else { "deals" },
                     crate::domain::deals::money(v.weighted_minor, &v.currency)
                 ),
             })
