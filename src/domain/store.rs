@@ -73,6 +73,11 @@ pub struct Db {
             crate::domain::reports::dashboard::Figures,
         >,
     >,
+    /// The last dashboard figures built per scope, shown for a few seconds after a deal
+    /// write (`reports::dashboard::kept`).
+    pub dashboard_latest: Arc<
+        TtlCache<crate::domain::access::Visible, Arc<crate::domain::reports::dashboard::Figures>>,
+    >,
     /// Whether reps see only their own records (`access`; read at most every 2 s).
     pub access_cache: Arc<crate::domain::access::RuleCache>,
     /// The active webhook endpoints and what they subscribed to (5 s; `webhooks::emit`).
@@ -107,6 +112,12 @@ impl Db {
             )),
             org_cache: Arc::default(),
             dashboards: Arc::new(CounterCache::new(
+                crate::domain::reports::dashboard::KEPT_SCOPES,
+            )),
+            dashboard_latest: Arc::new(TtlCache::lasting(
+                std::time::Duration::from_secs(
+                    crate::domain::reports::dashboard::FRESH_SECS.unsigned_abs(),
+                ),
                 crate::domain::reports::dashboard::KEPT_SCOPES,
             )),
             access_cache: Arc::default(),

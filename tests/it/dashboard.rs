@@ -242,8 +242,8 @@ async fn a_rep_limited_to_own_records_sees_only_theirs() {
 }
 
 #[actix_web::test]
-async fn a_deal_won_shows_at_once_and_a_new_contact_once_the_kept_time_is_up() {
-    use cairn::domain::reports::dashboard::{KEPT_SECS, kept};
+async fn a_deal_won_shows_within_seconds_and_a_new_contact_once_the_kept_time_is_up() {
+    use cairn::domain::reports::dashboard::{FRESH_SECS, KEPT_SECS, kept};
     let app = TestApp::new().await;
     let (token, mut c) = app.api_client("admin").await;
     let admin = app.user("boss@example.com", "admin").await;
@@ -261,14 +261,22 @@ async fn a_deal_won_shows_at_once_and_a_new_contact_once_the_kept_time_is_up() {
     let pipelines = c.get_json("/api/v1/pipelines", &token).await;
     let won = stage_id(&pipelines[0], "Won");
     deal(&mut c, &token, "Fresh", won, (1, "EUR")).await;
-    let after_win = kept(&app.db, &admin, now).await.unwrap();
+    let soon = kept(&app.db, &admin, now + Duration::seconds(FRESH_SECS - 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        soon.won_this_month.count, 0,
+        "a fresh build is shown a moment longer"
+    );
+    let fresh = now + Duration::seconds(FRESH_SECS);
+    let after_win = kept(&app.db, &admin, fresh).await.unwrap();
     assert_eq!(
         after_win.won_this_month.count, 1,
-        "a deal change shows at once"
+        "a deal change shows after {FRESH_SECS} s"
     );
     c.add_contact(&token, "Bob", "Newer", "bob@example.com")
         .await;
-    let still = kept(&app.db, &admin, now + Duration::seconds(1))
+    let still = kept(&app.db, &admin, fresh + Duration::seconds(1))
         .await
         .unwrap();
     assert_eq!(still.as_of, after_win.as_of, "kept within its time");
