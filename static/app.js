@@ -164,7 +164,9 @@
       el.title = d.toString();
       el.textContent = el.dataset.format === "datetime"
         ? d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })
-        : d.toLocaleDateString(undefined, { dateStyle: "medium" });
+        : el.dataset.format === "time"
+          ? d.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })
+          : d.toLocaleDateString(undefined, { dateStyle: "medium" });
     }
   }
   document.addEventListener("DOMContentLoaded", function () { localiseTimes(document); });

@@ -65,6 +65,19 @@ pub struct Db {
     pub estimates: Arc<TtlCache<crate::domain::records::Estimated, u64>>,
     /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
     pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
+    /// The dashboard's figures per scope (whose records the reader sees) and `board`
+    /// change counter, kept up to `reports::dashboard::KEPT_SECS`.
+    pub dashboards: Arc<
+        CounterCache<
+            (crate::domain::access::Visible, Option<i64>),
+            crate::domain::reports::dashboard::Figures,
+        >,
+    >,
+    /// The last dashboard figures built per scope, shown for a few seconds after a deal
+    /// write (`reports::dashboard::kept`).
+    pub dashboard_latest: Arc<
+        TtlCache<crate::domain::access::Visible, Arc<crate::domain::reports::dashboard::Figures>>,
+    >,
     /// Whether reps see only their own records (`access`; read at most every 2 s).
     pub access_cache: Arc<crate::domain::access::RuleCache>,
     /// The active webhook endpoints and what they subscribed to (5 s; `webhooks::emit`).
@@ -98,6 +111,15 @@ impl Db {
                 ESTIMATES_KEPT,
             )),
             org_cache: Arc::default(),
+            dashboards: Arc::new(CounterCache::new(
+                crate::domain::reports::dashboard::KEPT_SCOPES,
+            )),
+            dashboard_latest: Arc::new(TtlCache::lasting(
+                std::time::Duration::from_secs(
+                    crate::domain::reports::dashboard::FRESH_SECS.unsigned_abs(),
+                ),
+                crate::domain::reports::dashboard::KEPT_SCOPES,
+            )),
             access_cache: Arc::default(),
             webhooks: Arc::default(),
             stripe_secrets: Arc::default(),

@@ -158,6 +158,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/dashboard")
+                    .get(api::dashboard::dashboard)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/reports/funnel")
                     .get(api::reports::funnel)
                     .default_service(web::to(api::method_not_allowed)),
@@ -338,10 +343,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     // Signed events from Stripe (no session: the signature is checked).
     .route("/webhooks/stripe", web::post().to(api::webhooks::stripe))
     .route("/api/openapi.json", web::get().to(api::openapi::document))
-    .route(
-        "/",
-        web::get().to(|| async { pages::see_other("/contacts") }),
-    )
+    .route("/", web::get().to(pages::dashboard::index))
     .route(
         "/favicon.ico",
         web::get().to(|| async { pages::see_other(&assets::url("favicon.svg")) }),

@@ -36,7 +36,7 @@ run('screenshots at 1366 and 390 px, light and dark', async (state) => {
   await page.waitForURL(/\/deals\/\d+$/);
   const deal = new URL(page.url()).pathname;
 
-  const pages = { contacts: '/contacts', contact, company, deal, board: '/deals', 'deal-list': '/deals/list', 'new-deal': '/deals/new' };
+  const pages = { dashboard: '/', contacts: '/contacts', contact, company, deal, board: '/deals', 'deal-list': '/deals/list', 'new-deal': '/deals/new' };
   const session = await page.context().storageState();
   for (const [width, height] of [[1366, 800], [390, 844]]) {
     for (const scheme of ['light', 'dark']) {

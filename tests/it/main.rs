@@ -35,6 +35,7 @@ mod contacts_api;
 mod contacts_pages;
 mod credentials;
 mod custom_fields;
+mod dashboard;
 mod deal_custom_fields;
 mod deal_form;
 mod deal_page;

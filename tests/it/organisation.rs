@@ -38,7 +38,7 @@ async fn the_name_shows_in_the_header() {
     set_organisation(&mut c, &[("name", "Acme Robotics")]).await;
     let page = c.get("/contacts").await.text();
     assert!(
-        page.contains(r#"<a class="brand" href="/contacts">Acme Robotics</a>"#),
+        page.contains(r#"<a class="brand" href="/">Acme Robotics</a>"#),
         "the header should carry the organisation's name"
     );
 }

@@ -257,7 +257,7 @@ pub async fn board_both_ways(
 /// The trigger-kept counter of changes to what boards and deal lists show.
 /// None when the row is missing (a hand-edited database): then nothing is cached, since
 /// nothing would ever retire it.
-pub(super) async fn board_counter(db: &Db) -> Result<Option<i64>, AppError> {
+pub(crate) async fn board_counter(db: &Db) -> Result<Option<i64>, AppError> {
     Ok(change_counter::Entity::find_by_id("board")
         .one(&db.read)
         .await?

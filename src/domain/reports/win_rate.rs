@@ -121,6 +121,36 @@ pub async fn win_rate(db: &Db, actor: &Actor, f: &Filters) -> Result<WinRate, Ap
     })
 }
 
+/// Won and lost over exactly `f`'s days (not widened to whole months): one line, its
+/// `month` the range's first day. The dashboard's "last 90 days".
+pub async fn over(db: &Db, actor: &Actor, f: &Filters) -> Result<MonthLine, AppError> {
+    actor.require(Action::ReadRecords)?;
+    let (start, end) = f.span();
+    let span = [Week {
+        monday: f.from,
+        start,
+        end,
+    }];
+    let mut line = MonthLine {
+        month: f.from,
+        ..MonthLine::default()
+    };
+    if let Some(owner) = f.owner_for(access::visible(db, actor).await?) {
+        let backend = db.backend();
+        let q = closed(f, owner, &span, backend);
+        let rows = Row::find_by_statement(sql::build(backend, &q))
+            .all(&db.read)
+            .await?;
+        for r in rows {
+            line.won += r.won;
+            line.lost += r.lost;
+            line.average_cycle_days = average(r.cycle, r.won);
+        }
+    }
+    line.win_rate = percent(line.won, line.won + line.lost);
+    Ok(line)
+}
+
 /// `sum ÷ n` with one decimal; none when nothing was won.
 fn average(sum: Option<f64>, n: i64) -> Option<f64> {
     (n > 0).then(|| (sum.unwrap_or(0.0) / n as f64 * 10.0).round() / 10.0)

@@ -400,6 +400,20 @@ pub async fn overdue_count(
     group_total(db, scope, Group::Overdue, (tz, now), Counts::Kept).await
 }
 
+/// How many open tasks are overdue in `tz` at `now` among all `actor` may list: every
+/// one's for managers and admins, their own for reps and viewers (narrowed to the
+/// records they may see under "own records only"). Kept a few seconds, as the
+/// navigation's count is.
+pub async fn overdue_visible_count(
+    db: &Db,
+    actor: &Actor,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let scope = Scope::for_actor(db, actor, Scope::Everyone).await?;
+    group_total(db, scope, Group::Overdue, (tz, now), Counts::Kept).await
+}
+
 /// A record's open tasks, soonest due first (those with no due last).
 pub async fn for_record(db: &Db, subject: Subject) -> Result<Vec<Task>, AppError> {
     let on = match subject {

@@ -30,7 +30,7 @@ mod write;
 pub use after::After;
 pub use mine::{
     Board, DONE_BATCH, GROUP_LIMIT, GroupList, ListParams, ListQuery, Scope, board, done_batch,
-    for_record, group_batch, list, overdue_count,
+    for_record, group_batch, list, overdue_count, overdue_visible_count,
 };
 pub use write::{TaskInput, TaskPatch, create, delete, set_done, update};
 

@@ -4,6 +4,7 @@ pub mod activities;
 pub mod audit;
 pub mod companies;
 pub mod contacts;
+pub mod dashboard;
 pub mod deals;
 pub mod openapi;
 pub mod records;

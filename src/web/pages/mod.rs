@@ -6,6 +6,7 @@ pub mod audit;
 pub mod companies;
 pub mod contacts;
 pub mod custom;
+pub mod dashboard;
 pub mod deal_form;
 pub mod deal_list;
 pub mod deals;
