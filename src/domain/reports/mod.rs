@@ -15,7 +15,10 @@
 pub mod format;
 pub mod funnel;
 pub mod pipeline;
+pub mod report;
 pub mod win_rate;
+
+pub use report::Report;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
