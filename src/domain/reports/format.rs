@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use super::Amount;
 use super::funnel::{Counts, Funnel};
 use super::pipeline::PipelineReport;
+use super::velocity::Velocity;
 use super::win_rate::{MonthLine, WinRate};
 use crate::domain::deals::decimals;
 
@@ -262,5 +263,60 @@ pub fn funnel_table(f: &Funnel) -> String {
     rows.push(cells("total".to_string(), &f.total, &cur));
     let mut out = format!("Weekly funnel {} to {} ({})\n", f.from, f.to, f.time_zone);
     out.push_str(&aligned(&rows, 1));
+    out
+}
+
+/// Days with one decimal, or nothing.
+fn days(d: Option<f64>) -> String {
+    d.map(|d| format!("{d:.1}")).unwrap_or_default()
+}
+
+const VELOCITY_HEAD: [&str; 7] = [
+    "pipeline",
+    "stage",
+    "stays",
+    "average_days",
+    "median_days",
+    "stuck",
+    "stuck_median_days",
+];
+
+fn velocity_rows(r: &Velocity) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for p in &r.pipelines {
+        for s in &p.stages {
+            rows.push(vec![
+                p.name.clone(),
+                s.name.clone(),
+                s.stays.to_string(),
+                days(s.average_days),
+                days(s.median_days),
+                s.stuck.to_string(),
+                days(s.stuck_median_days),
+            ]);
+        }
+    }
+    rows
+}
+
+/// One line per pipeline and open stage; no days where nothing was measured.
+pub fn velocity_csv(r: &Velocity) -> String {
+    let mut out = String::new();
+    crate::web::csv::row(&mut out, VELOCITY_HEAD);
+    for row in velocity_rows(r) {
+        crate::web::csv::row(&mut out, row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// The stages in aligned columns.
+pub fn velocity_table(r: &Velocity) -> String {
+    let mut rows = vec![VELOCITY_HEAD.map(String::from).to_vec()];
+    rows.extend(velocity_rows(r));
+    let mut out = format!(
+        "Stage velocity (stays ended {} to {}, {}; stuck: open deals now)\n",
+        r.from, r.to, r.time_zone
+    );
+    out.push_str(&aligned(&rows, 2));
     out
 }

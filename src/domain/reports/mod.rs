@@ -16,6 +16,7 @@ pub mod format;
 pub mod funnel;
 pub mod pipeline;
 pub mod report;
+pub mod velocity;
 pub mod win_rate;
 
 pub use report::Report;

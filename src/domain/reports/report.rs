@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::Filters;
 use super::funnel::Funnel;
 use super::pipeline::PipelineReport;
+use super::velocity::Velocity;
 use super::win_rate::WinRate;
 use crate::domain::{Actor, Db};
 use crate::error::AppError;
@@ -64,6 +65,11 @@ pub const INDEX: &[Entry] = &[
         label: "Win rate",
         about: "Win rate and average sales cycle per month.",
     },
+    Entry {
+        slug: Velocity::SLUG,
+        label: "Stage velocity",
+        about: "Days deals stay in each open stage (average, median) and where they are stuck now.",
+    },
 ];
 
 /// How `cairn report` prints a report.
@@ -103,6 +109,7 @@ pub async fn text_of(
         Funnel::SLUG => text::<Funnel>(db, actor, f, form).await,
         PipelineReport::SLUG => text::<PipelineReport>(db, actor, f, form).await,
         WinRate::SLUG => text::<WinRate>(db, actor, f, form).await,
+        Velocity::SLUG => text::<Velocity>(db, actor, f, form).await,
         _ => Err(AppError::BadRequest(format!("No report is called {slug}."))),
     }
 }

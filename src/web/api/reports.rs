@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
-use crate::domain::reports::{self, Params, Report, funnel, pipeline, win_rate};
+use crate::domain::reports::{self, Params, Report, funnel, pipeline, velocity, win_rate};
 use crate::error::AppError;
 use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
 use crate::web::auth::ApiUser;
@@ -69,6 +69,27 @@ pub async fn win_rate(
     json_of::<win_rate::WinRate>(req, state, user).await
 }
 
+/// Stage velocity: per pipeline and open stage, the stays that ended in the range (a
+/// stay runs from a deal's move into the stage to its next move out, from the stage
+/// history; a deal moved back and forth has one a visit), their average and median days;
+/// and the live deals in the stage now (`stuck`) with the median days they have been in
+/// it. Won and lost stages are not measured.
+#[utoipa::path(get, path = "/api/v1/reports/velocity", operation_id = "report_velocity", tag = "reports",
+    params(Params),
+    responses((status = 200, body = velocity::Velocity),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn velocity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, AppError> {
+    json_of::<velocity::Velocity>(req, state, user).await
+}
+
 /// Every report's path, each served by its documented function.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let one = |cfg: &mut web::ServiceConfig, slug: &str, route: actix_web::Route| {
@@ -81,6 +102,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     one(cfg, funnel::Funnel::SLUG, web::get().to(funnel));
     one(cfg, pipeline::PipelineReport::SLUG, web::get().to(pipeline));
     one(cfg, win_rate::WinRate::SLUG, web::get().to(win_rate));
+    one(cfg, velocity::Velocity::SLUG, web::get().to(velocity));
 }
 
 /// Report `R` as JSON, with the filters of the query string.

@@ -23,6 +23,7 @@ use crate::web::pages::{Layout, ok};
 
 mod months;
 mod stages;
+mod velocity;
 
 /// A report's page: the template it fills from its result and the frame every report
 /// page shares (layout, filter form, CSV link).
@@ -51,6 +52,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     one::<Funnel>(cfg);
     one::<crate::domain::reports::pipeline::PipelineReport>(cfg);
     one::<crate::domain::reports::win_rate::WinRate>(cfg);
+    one::<crate::domain::reports::velocity::Velocity>(cfg);
 }
 
 /// A report's page, with the filters of the query string.
