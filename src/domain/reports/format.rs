@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::Amount;
+use super::forecast::{Forecast, ForecastLine};
 use super::funnel::{Counts, Funnel};
 use super::pipeline::PipelineReport;
 use super::velocity::Velocity;
@@ -318,5 +319,83 @@ pub fn velocity_table(r: &Velocity) -> String {
         r.from, r.to, r.time_zone
     );
     out.push_str(&aligned(&rows, 2));
+    out
+}
+
+/// Values per currency as text ("EUR 1,234.00 + USD 9.99"), or a dash.
+fn money_of(values: &[super::pipeline::Value], weighted: bool) -> String {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|v| {
+            let m = if weighted {
+                v.weighted_minor
+            } else {
+                v.amount_minor
+            };
+            crate::domain::deals::money(m, &v.currency)
+        })
+        .collect();
+    if parts.is_empty() {
+        "-".to_string()
+    } else {
+        parts.join(" + ")
+    }
+}
+
+/// One line per forecast line and currency (a line without deals: one line of zeros, no
+/// currency), then the total's.
+pub fn forecast_csv(r: &Forecast) -> String {
+    let mut out = String::new();
+    crate::web::csv::row(
+        &mut out,
+        ["line", "count", "currency", "amount", "weighted"],
+    );
+    let mut put = |l: &ForecastLine| {
+        if l.values.is_empty() {
+            crate::web::csv::row(&mut out, [l.label.as_str(), "0", "", "0", "0"]);
+        }
+        for v in &l.values {
+            let amount = |m: i64| {
+                plain(&Amount {
+                    currency: v.currency.clone(),
+                    amount_minor: m,
+                })
+            };
+            let cells = [
+                l.label.clone(),
+                v.count.to_string(),
+                v.currency.clone(),
+                amount(v.amount_minor),
+                amount(v.weighted_minor),
+            ];
+            crate::web::csv::row(&mut out, cells.iter().map(String::as_str));
+        }
+    };
+    r.lines.iter().for_each(&mut put);
+    put(&r.total);
+    out
+}
+
+/// The lines and the total in aligned columns.
+pub fn forecast_table(r: &Forecast) -> String {
+    let mut rows = vec![
+        ["line", "count", "value", "weighted"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for l in r.lines.iter().chain([&r.total]) {
+        rows.push(vec![
+            l.label.clone(),
+            l.count.to_string(),
+            money_of(&l.values, false),
+            money_of(&l.values, true),
+        ]);
+    }
+    let mut out = format!(
+        "Forecast of open deals by expected close month from {} ({})\n",
+        r.this_month.format("%Y-%m"),
+        r.time_zone
+    );
+    out.push_str(&aligned(&rows, 1));
     out
 }

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::Filters;
+use super::forecast::Forecast;
 use super::funnel::Funnel;
 use super::pipeline::PipelineReport;
 use super::velocity::Velocity;
@@ -70,6 +71,11 @@ pub const INDEX: &[Entry] = &[
         label: "Stage velocity",
         about: "Days deals stay in each open stage (average, median) and where they are stuck now.",
     },
+    Entry {
+        slug: Forecast::SLUG,
+        label: "Forecast",
+        about: "Open deals by expected close month, value and weighted value per currency.",
+    },
 ];
 
 /// How `cairn report` prints a report.
@@ -110,6 +116,7 @@ pub async fn text_of(
         PipelineReport::SLUG => text::<PipelineReport>(db, actor, f, form).await,
         WinRate::SLUG => text::<WinRate>(db, actor, f, form).await,
         Velocity::SLUG => text::<Velocity>(db, actor, f, form).await,
+        Forecast::SLUG => text::<Forecast>(db, actor, f, form).await,
         _ => Err(AppError::BadRequest(format!("No report is called {slug}."))),
     }
 }

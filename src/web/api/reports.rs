@@ -4,7 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
-use crate::domain::reports::{self, Params, Report, funnel, pipeline, velocity, win_rate};
+use crate::domain::reports::{
+    self, Params, Report, forecast, funnel, pipeline, velocity, win_rate,
+};
 use crate::error::AppError;
 use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
 use crate::web::auth::ApiUser;
@@ -90,6 +92,27 @@ pub async fn velocity(
     json_of::<velocity::Velocity>(req, state, user).await
 }
 
+/// Forecast: the live open deals by the month they are expected to close (from this
+/// month, in the organisation's zone, for a year), with their value and weighted value
+/// (amount × the deal's probability, else its stage's) per currency; deals expected
+/// before this month in an `overdue` line first, then `later` and `no date`. The date
+/// range does not apply (the forecast looks ahead); owner, pipeline and source do.
+#[utoipa::path(get, path = "/api/v1/reports/forecast", operation_id = "report_forecast", tag = "reports",
+    params(Params),
+    responses((status = 200, body = forecast::Forecast),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn forecast(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, AppError> {
+    json_of::<forecast::Forecast>(req, state, user).await
+}
+
 /// Every report's path, each served by its documented function.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let one = |cfg: &mut web::ServiceConfig, slug: &str, route: actix_web::Route| {
@@ -103,6 +126,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     one(cfg, pipeline::PipelineReport::SLUG, web::get().to(pipeline));
     one(cfg, win_rate::WinRate::SLUG, web::get().to(win_rate));
     one(cfg, velocity::Velocity::SLUG, web::get().to(velocity));
+    one(cfg, forecast::Forecast::SLUG, web::get().to(forecast));
 }
 
 /// Report `R` as JSON, with the filters of the query string.
