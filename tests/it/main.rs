@@ -71,6 +71,7 @@ mod password_reset;
 mod pipelines;
 mod python_server;
 mod record_lists;
+mod reports_activity;
 mod reports_forecast;
 mod reports_funnel;
 mod reports_pipeline;

@@ -176,3 +176,23 @@ async fn the_forecast_reads_open_deals_from_an_index() {
         assert!(p[0].contains("COVERING INDEX idx_deals_"), "{}", p[0]);
     }
 }
+
+/// Activity per user reads a month of activities from the index by time (which carries
+/// author and kind), and the tasks done by their completion time.
+#[actix_web::test]
+async fn a_months_activity_reads_its_rows_through_indexes() {
+    let app = seeded().await;
+    let p = explain(
+        &app,
+        "days=30",
+        cairn::domain::reports::activity::statements,
+    )
+    .await;
+    eprintln!("== activity days=30\n{}", p.join("\n--\n"));
+    assert!(
+        p[0].contains("idx_activities_occurred"),
+        "activities: {}",
+        p[0]
+    );
+    assert!(p[1].contains("idx_tasks_"), "tasks: {}", p[1]);
+}

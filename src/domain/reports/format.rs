@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use super::Amount;
+use super::activity::{self, ActivityReport};
 use super::forecast::{Forecast, ForecastLine};
 use super::funnel::{Counts, Funnel};
 use super::pipeline::PipelineReport;
@@ -397,5 +398,55 @@ pub fn forecast_table(r: &Forecast) -> String {
         r.time_zone
     );
     out.push_str(&aligned(&rows, 1));
+    out
+}
+
+const ACTIVITY_HEAD: [&str; 6] = [
+    "user",
+    "week_start",
+    "notes",
+    "calls",
+    "meetings",
+    "tasks_done",
+];
+
+fn activity_cells(name: &str, c: &activity::Counts, week: String) -> Vec<String> {
+    vec![
+        name.to_string(),
+        week,
+        c.notes.to_string(),
+        c.calls.to_string(),
+        c.meetings.to_string(),
+        c.tasks_done.to_string(),
+    ]
+}
+
+/// One line per user and week (every week of the range); no total line.
+pub fn activity_csv(r: &ActivityReport) -> String {
+    let mut out = String::new();
+    crate::web::csv::row(&mut out, ACTIVITY_HEAD);
+    for u in &r.users {
+        for w in &u.weeks {
+            let cells = activity_cells(&u.name, w, w.week_start.to_string());
+            crate::web::csv::row(&mut out, cells.iter().map(String::as_str));
+        }
+    }
+    out
+}
+
+/// Each user's weeks and their total, in aligned columns.
+pub fn activity_table(r: &ActivityReport) -> String {
+    let mut rows = vec![ACTIVITY_HEAD.map(String::from).to_vec()];
+    for u in &r.users {
+        for w in &u.weeks {
+            rows.push(activity_cells(&u.name, w, w.week_start.to_string()));
+        }
+        rows.push(activity_cells(&u.name, &u.total, "total".into()));
+    }
+    let mut out = format!(
+        "Activity per user per week {} to {} ({})\n",
+        r.from, r.to, r.time_zone
+    );
+    out.push_str(&aligned(&rows, 2));
     out
 }

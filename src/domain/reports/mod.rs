@@ -12,6 +12,7 @@
 //! chrono-tz) and handed to the database, which puts each row in its week with a
 //! balanced CASE over the boundaries: both engines answer it the same way, and neither
 //! needs time-zone support of its own (SQLite has none).
+pub mod activity;
 pub mod forecast;
 pub mod format;
 pub mod funnel;

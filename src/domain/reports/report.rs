@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::Filters;
+use super::activity::ActivityReport;
 use super::forecast::Forecast;
 use super::funnel::Funnel;
 use super::pipeline::PipelineReport;
@@ -76,6 +77,11 @@ pub const INDEX: &[Entry] = &[
         label: "Forecast",
         about: "Open deals by expected close month, value and weighted value per currency.",
     },
+    Entry {
+        slug: ActivityReport::SLUG,
+        label: "Activity",
+        about: "Notes, calls, meetings and tasks done per user per week.",
+    },
 ];
 
 /// How `cairn report` prints a report.
@@ -117,6 +123,7 @@ pub async fn text_of(
         WinRate::SLUG => text::<WinRate>(db, actor, f, form).await,
         Velocity::SLUG => text::<Velocity>(db, actor, f, form).await,
         Forecast::SLUG => text::<Forecast>(db, actor, f, form).await,
+        ActivityReport::SLUG => text::<ActivityReport>(db, actor, f, form).await,
         _ => Err(AppError::BadRequest(format!("No report is called {slug}."))),
     }
 }

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
 use crate::domain::reports::{
-    self, Params, Report, forecast, funnel, pipeline, velocity, win_rate,
+    self, Params, Report, activity, forecast, funnel, pipeline, velocity, win_rate,
 };
 use crate::error::AppError;
 use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
@@ -113,6 +113,26 @@ pub async fn forecast(
     json_of::<forecast::Forecast>(req, state, user).await
 }
 
+/// Activity per user per week (Monday to Sunday in the organisation's zone, whole
+/// weeks): the notes, calls and meetings each user logged (by when they happened) and
+/// the tasks they marked done. Activities without an author (Stripe's payments and
+/// refunds) are left out. `owner` picks one user; pipeline and source do not apply.
+#[utoipa::path(get, path = "/api/v1/reports/activity", operation_id = "report_activity", tag = "reports",
+    params(Params),
+    responses((status = 200, body = activity::ActivityReport),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn activity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, AppError> {
+    json_of::<activity::ActivityReport>(req, state, user).await
+}
+
 /// Every report's path, each served by its documented function.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let one = |cfg: &mut web::ServiceConfig, slug: &str, route: actix_web::Route| {
@@ -127,6 +147,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     one(cfg, win_rate::WinRate::SLUG, web::get().to(win_rate));
     one(cfg, velocity::Velocity::SLUG, web::get().to(velocity));
     one(cfg, forecast::Forecast::SLUG, web::get().to(forecast));
+    one(cfg, activity::ActivityReport::SLUG, web::get().to(activity));
 }
 
 /// Report `R` as JSON, with the filters of the query string.

@@ -21,6 +21,7 @@ use crate::web::auth::CurrentUser;
 use crate::web::filters;
 use crate::web::pages::{Layout, ok};
 
+mod activity;
 mod forecast;
 mod months;
 mod stages;
@@ -55,6 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     one::<crate::domain::reports::win_rate::WinRate>(cfg);
     one::<crate::domain::reports::velocity::Velocity>(cfg);
     one::<crate::domain::reports::forecast::Forecast>(cfg);
+    one::<crate::domain::reports::activity::ActivityReport>(cfg);
 }
 
 /// A report's page, with the filters of the query string.
