@@ -1,7 +1,9 @@
 //! A report as a declaration: what it is called, how it is run, and how it reads as CSV
 //! and as a table. The pages, their CSV downloads, the API and `cairn report …` each go
-//! through one generic path over `Report`; adding a report is implementing it for the
-//! report's result type and adding a line to `INDEX` and to `text_of`.
+//! through one generic path over `Report`. Adding a report: implement `Report` for its
+//! result type (and `web::pages::reports::Page` for its template), add a line to `INDEX`
+//! and to `text_of`, its page and CSV to the route table (`web::routes`, the generic
+//! `page::<R>` and `csv::<R>`), and a one-line documented API function.
 use std::future::Future;
 
 use chrono::NaiveDate;

@@ -1,6 +1,7 @@
 //! /api/v1/reports/…: the reports of `/reports`, as JSON, with the same filters. One
 //! handler serves them all (`json_of`); each path keeps a one-line function only because
-//! the OpenAPI document (utoipa) describes a path by its function.
+//! the OpenAPI document (utoipa) describes a path by its function (routed in
+//! `web::routes`, the route table).
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
@@ -131,23 +132,6 @@ pub async fn activity(
     user: ApiUser,
 ) -> Result<HttpResponse, AppError> {
     json_of::<activity::ActivityReport>(req, state, user).await
-}
-
-/// Every report's path, each served by its documented function.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let one = |cfg: &mut web::ServiceConfig, slug: &str, route: actix_web::Route| {
-        cfg.service(
-            web::resource(format!("/reports/{slug}"))
-                .route(route)
-                .default_service(web::to(super::method_not_allowed)),
-        );
-    };
-    one(cfg, funnel::Funnel::SLUG, web::get().to(funnel));
-    one(cfg, pipeline::PipelineReport::SLUG, web::get().to(pipeline));
-    one(cfg, win_rate::WinRate::SLUG, web::get().to(win_rate));
-    one(cfg, velocity::Velocity::SLUG, web::get().to(velocity));
-    one(cfg, forecast::Forecast::SLUG, web::get().to(forecast));
-    one(cfg, activity::ActivityReport::SLUG, web::get().to(activity));
 }
 
 /// Report `R` as JSON, with the filters of the query string.
