@@ -17,7 +17,10 @@
 //!
 //! Two grouped queries (one a measure: activities by week, author and kind through
 //! `idx_activities_occurred`, answered from the index; tasks done by week and assignee
-//! through `idx_tasks_all_done_at`).
+//! through `idx_tasks_all_done_at`). Measured at 5 000 000 activities over a year (debug
+//! build, loaded machine): 30 days 0.5 s on SQLite, 0.15 s on PostgreSQL, but a whole year
+//! 4.5 s and 1.9 s (every row of the year's index range is weighed into its week): over
+//! the 1 s, which needs a roll-up (counts per user, day and kind kept on write).
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
