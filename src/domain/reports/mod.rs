@@ -12,11 +12,17 @@
 //! chrono-tz) and handed to the database, which puts each row in its week with a
 //! balanced CASE over the boundaries: both engines answer it the same way, and neither
 //! needs time-zone support of its own (SQLite has none).
+pub mod activity;
 pub mod dashboard;
+pub mod forecast;
 pub mod format;
 pub mod funnel;
 pub mod pipeline;
+pub mod report;
+pub mod velocity;
 pub mod win_rate;
+
+pub use report::Report;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
