@@ -87,6 +87,7 @@ mod stripe_apply;
 mod stripe_fill;
 mod stripe_group;
 mod stripe_in;
+mod stripe_ledger;
 mod stripe_pages;
 mod stripe_process;
 mod stripe_pypi;
