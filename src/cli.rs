@@ -118,6 +118,12 @@ pub enum ReportCommand {
         #[command(flatten)]
         filters: ReportFilters,
     },
+    /// Revenue per month and currency (payments, refunds, net, by source) and MRR at
+    /// each month's end; --pipeline does not apply to it.
+    Revenue {
+        #[command(flatten)]
+        filters: ReportFilters,
+    },
 }
 
 /// The filters every report takes (those of the pages and the API).
@@ -161,10 +167,11 @@ impl ReportFilters {
 /// `cairn report …`: the report over every record (the command line is not a user, and
 /// whoever runs it can read the whole database anyway), printed as asked.
 async fn report(db: &Db, command: ReportCommand) -> Result<(), Failure> {
-    use crate::domain::reports::{self, format, funnel, pipeline, win_rate};
+    use crate::domain::reports::{self, format, funnel, pipeline, revenue, revenue_text, win_rate};
     let (ReportCommand::Funnel { filters }
     | ReportCommand::Pipeline { filters }
-    | ReportCommand::WinRate { filters }) = &command;
+    | ReportCommand::WinRate { filters }
+    | ReportCommand::Revenue { filters }) = &command;
     let f = reports::filters(db, &filters.params()).await?;
     let everyone = crate::domain::Actor {
         id: 0,
@@ -197,6 +204,14 @@ async fn report(db: &Db, command: ReportCommand) -> Result<(), Failure> {
                 "csv" => format::win_rate_csv(&r),
                 "json" => json(serde_json::to_string_pretty(&r))?,
                 _ => format::win_rate_table(&r),
+            }
+        }
+        (ReportCommand::Revenue { .. }, form) => {
+            let r = revenue::revenue(db, &everyone, &f).await?;
+            match form {
+                "csv" => revenue_text::revenue_csv(&r),
+                "json" => json(serde_json::to_string_pretty(&r))?,
+                _ => revenue_text::revenue_table(&r),
             }
         }
     };

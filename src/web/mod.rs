@@ -173,6 +173,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
+                web::resource("/reports/revenue")
+                    .get(api::reports::revenue)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
                 web::resource("/search")
                     .get(api::search::search)
                     .default_service(web::to(api::method_not_allowed)),
@@ -326,6 +331,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         "/reports/pipeline.csv",
         web::get().to(reports::pipeline_csv),
     )
+    .route("/reports/revenue", web::get().to(reports::revenue))
+    .route("/reports/revenue.csv", web::get().to(reports::revenue_csv))
     .route("/reports/win-rate", web::get().to(reports::win_rate))
     .route(
         "/reports/win-rate.csv",

@@ -74,6 +74,7 @@ mod record_lists;
 mod reports_funnel;
 mod reports_pipeline;
 mod reports_plans;
+mod reports_revenue;
 mod reports_win_rate;
 mod routes_access;
 mod routes_table;

@@ -15,6 +15,8 @@
 pub mod format;
 pub mod funnel;
 pub mod pipeline;
+pub mod revenue;
+pub mod revenue_text;
 pub mod win_rate;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};

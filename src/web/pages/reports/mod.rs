@@ -18,8 +18,10 @@ use crate::web::filters;
 use crate::web::pages::{Layout, ok};
 
 mod months;
+mod revenue;
 mod stages;
 pub use months::{win_rate, win_rate_csv};
+pub use revenue::{revenue, revenue_csv};
 pub use stages::{pipeline, pipeline_csv};
 
 /// The filters as the form shows them again.
