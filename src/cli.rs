@@ -68,8 +68,11 @@ pub enum Command {
     },
     /// Print a report (the numbers of the /reports pages), e.g. for a cron job to mail.
     Report {
-        #[command(subcommand)]
-        command: ReportCommand,
+        /// Which report: funnel, pipeline, win-rate, …
+        #[arg(value_parser = report_names())]
+        name: String,
+        #[command(flatten)]
+        filters: ReportFilters,
     },
     /// Look at the background job queue and run failed jobs again.
     Jobs {
@@ -98,31 +101,6 @@ pub enum UserCommand {
     ResetTwoFactor {
         #[arg(long)]
         email: String,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum ReportCommand {
-    /// The weekly funnel: contacts created, with an interaction, deals won, conversion.
-    Funnel {
-        #[command(flatten)]
-        filters: ReportFilters,
-    },
-    /// Pipeline value by stage: count, value and weighted value per currency.
-    Pipeline {
-        #[command(flatten)]
-        filters: ReportFilters,
-    },
-    /// Win rate and average sales cycle per month.
-    WinRate {
-        #[command(flatten)]
-        filters: ReportFilters,
-    },
-    /// Revenue per month and currency (payments, refunds, net, by source) and MRR at
-    /// each month's end; --pipeline does not apply to it.
-    Revenue {
-        #[command(flatten)]
-        filters: ReportFilters,
     },
 }
 
@@ -164,14 +142,20 @@ impl ReportFilters {
     }
 }
 
+/// The reports' names, each with what it shows (`cairn report --help`).
+fn report_names() -> clap::builder::PossibleValuesParser {
+    use crate::domain::reports::report::INDEX;
+    clap::builder::PossibleValuesParser::new(
+        INDEX
+            .iter()
+            .map(|e| clap::builder::PossibleValue::new(e.slug).help(e.about)),
+    )
+}
+
 /// `cairn report …`: the report over every record (the command line is not a user, and
 /// whoever runs it can read the whole database anyway), printed as asked.
-async fn report(db: &Db, command: ReportCommand) -> Result<(), Failure> {
-    use crate::domain::reports::{self, format, funnel, pipeline, revenue, revenue_text, win_rate};
-    let (ReportCommand::Funnel { filters }
-    | ReportCommand::Pipeline { filters }
-    | ReportCommand::WinRate { filters }
-    | ReportCommand::Revenue { filters }) = &command;
+async fn report(db: &Db, name: &str, filters: &ReportFilters) -> Result<(), Failure> {
+    use crate::domain::reports::{self, report::Form};
     let f = reports::filters(db, &filters.params()).await?;
     let everyone = crate::domain::Actor {
         id: 0,
@@ -180,41 +164,12 @@ async fn report(db: &Db, command: ReportCommand) -> Result<(), Failure> {
         role: crate::domain::Role::Admin,
         ip: None,
     };
-    let json = |v: serde_json::Result<String>| v.map(|j| j + "\n").map_err(|e| fail(e.to_string()));
-    let text = match (&command, filters.format.as_str()) {
-        (ReportCommand::Funnel { .. }, form) => {
-            let r = funnel::funnel(db, &everyone, &f).await?;
-            match form {
-                "csv" => format::funnel_csv(&r),
-                "json" => json(serde_json::to_string_pretty(&r))?,
-                _ => format::funnel_table(&r),
-            }
-        }
-        (ReportCommand::Pipeline { .. }, form) => {
-            let r = pipeline::pipeline(db, &everyone, &f).await?;
-            match form {
-                "csv" => format::pipeline_csv(&r),
-                "json" => json(serde_json::to_string_pretty(&r))?,
-                _ => format::pipeline_table(&r),
-            }
-        }
-        (ReportCommand::WinRate { .. }, form) => {
-            let r = win_rate::win_rate(db, &everyone, &f).await?;
-            match form {
-                "csv" => format::win_rate_csv(&r),
-                "json" => json(serde_json::to_string_pretty(&r))?,
-                _ => format::win_rate_table(&r),
-            }
-        }
-        (ReportCommand::Revenue { .. }, form) => {
-            let r = revenue::revenue(db, &everyone, &f).await?;
-            match form {
-                "csv" => revenue_text::revenue_csv(&r),
-                "json" => json(serde_json::to_string_pretty(&r))?,
-                _ => revenue_text::revenue_table(&r),
-            }
-        }
+    let form = match filters.format.as_str() {
+        "csv" => Form::Csv,
+        "json" => Form::Json,
+        _ => Form::Table,
     };
+    let text = reports::report::text_of(name, db, &everyone, &f, form).await?;
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(|e| fail(format!("cannot write the report: {e}")))
@@ -514,7 +469,7 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
                 started.elapsed().as_secs_f64()
             );
         }
-        Command::Report { command } => report(&db, command).await?,
+        Command::Report { name, filters } => report(&db, &name, &filters).await?,
         Command::Jobs { command } => jobs::command::run(&db, command).await?,
         // `run` starts these itself; they never reach here.
         Command::Serve | Command::Healthcheck => {

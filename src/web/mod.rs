@@ -157,26 +157,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .get(api::audit::list)
                     .default_service(web::to(api::method_not_allowed)),
             )
-            .service(
-                web::resource("/reports/funnel")
-                    .get(api::reports::funnel)
-                    .default_service(web::to(api::method_not_allowed)),
-            )
-            .service(
-                web::resource("/reports/pipeline")
-                    .get(api::reports::pipeline)
-                    .default_service(web::to(api::method_not_allowed)),
-            )
-            .service(
-                web::resource("/reports/win-rate")
-                    .get(api::reports::win_rate)
-                    .default_service(web::to(api::method_not_allowed)),
-            )
-            .service(
-                web::resource("/reports/revenue")
-                    .get(api::reports::revenue)
-                    .default_service(web::to(api::method_not_allowed)),
-            )
+            .configure(api::reports::routes)
             .service(
                 web::resource("/search")
                     .get(api::search::search)
@@ -324,20 +305,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/contact", web::get().to(pick::contact_check)),
     )
     .route("/search", web::get().to(search::index))
-    .route("/reports/funnel", web::get().to(reports::funnel))
-    .route("/reports/funnel.csv", web::get().to(reports::funnel_csv))
-    .route("/reports/pipeline", web::get().to(reports::pipeline))
-    .route(
-        "/reports/pipeline.csv",
-        web::get().to(reports::pipeline_csv),
-    )
-    .route("/reports/revenue", web::get().to(reports::revenue))
-    .route("/reports/revenue.csv", web::get().to(reports::revenue_csv))
-    .route("/reports/win-rate", web::get().to(reports::win_rate))
-    .route(
-        "/reports/win-rate.csv",
-        web::get().to(reports::win_rate_csv),
-    )
+    .configure(reports::routes)
     .route("/views", web::post().to(views::create))
     .route("/views/default", web::post().to(views::set_default))
     .route("/views/{id}/delete", web::post().to(views::delete))

@@ -274,3 +274,23 @@ pub fn statements(f: &Filters, backend: DatabaseBackend) -> Vec<sea_orm::Stateme
     .map(|q| sql::build(backend, q))
     .collect()
 }
+
+impl super::report::Report for Funnel {
+    const SLUG: &'static str = "funnel";
+
+    async fn run(db: &Db, actor: &Actor, f: &Filters) -> Result<Funnel, AppError> {
+        funnel(db, actor, f).await
+    }
+
+    fn range(&self) -> (NaiveDate, NaiveDate) {
+        (self.from, self.to)
+    }
+
+    fn csv(&self) -> String {
+        super::format::funnel_csv(self)
+    }
+
+    fn table(&self) -> String {
+        super::format::funnel_table(self)
+    }
+}

@@ -15,9 +15,12 @@
 pub mod format;
 pub mod funnel;
 pub mod pipeline;
+pub mod report;
 pub mod revenue;
 pub mod revenue_text;
 pub mod win_rate;
+
+pub use report::Report;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;

@@ -250,6 +250,26 @@ pub fn statements(f: &Filters, backend: DatabaseBackend) -> Vec<sea_orm::Stateme
         .collect()
 }
 
+impl super::report::Report for PipelineReport {
+    const SLUG: &'static str = "pipeline";
+
+    async fn run(db: &Db, actor: &Actor, f: &Filters) -> Result<PipelineReport, AppError> {
+        pipeline(db, actor, f).await
+    }
+
+    fn range(&self) -> (NaiveDate, NaiveDate) {
+        (self.from, self.to)
+    }
+
+    fn csv(&self) -> String {
+        super::format::pipeline_csv(self)
+    }
+
+    fn table(&self) -> String {
+        super::format::pipeline_table(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::weighted;

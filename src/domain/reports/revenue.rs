@@ -387,3 +387,23 @@ pub fn statements(f: &Filters, backend: DatabaseBackend) -> Vec<sea_orm::Stateme
         sql::build(backend, &mrr(f, f.owner, &spans)),
     ]
 }
+
+impl super::report::Report for Revenue {
+    const SLUG: &'static str = "revenue";
+
+    async fn run(db: &Db, actor: &Actor, f: &Filters) -> Result<Revenue, AppError> {
+        revenue(db, actor, f).await
+    }
+
+    fn range(&self) -> (NaiveDate, NaiveDate) {
+        (self.from, self.to)
+    }
+
+    fn csv(&self) -> String {
+        super::revenue_text::revenue_csv(self)
+    }
+
+    fn table(&self) -> String {
+        super::revenue_text::revenue_table(self)
+    }
+}

@@ -193,3 +193,23 @@ pub fn statements(f: &Filters, backend: DatabaseBackend) -> Vec<sea_orm::Stateme
         &closed(f, f.owner, &months(f), backend),
     )]
 }
+
+impl super::report::Report for WinRate {
+    const SLUG: &'static str = "win-rate";
+
+    async fn run(db: &Db, actor: &Actor, f: &Filters) -> Result<WinRate, AppError> {
+        win_rate(db, actor, f).await
+    }
+
+    fn range(&self) -> (NaiveDate, NaiveDate) {
+        (self.from, self.to)
+    }
+
+    fn csv(&self) -> String {
+        super::format::win_rate_csv(self)
+    }
+
+    fn table(&self) -> String {
+        super::format::win_rate_table(self)
+    }
+}

@@ -1,8 +1,10 @@
-//! /api/v1/reports/…: the reports of `/reports`, as JSON, with the same filters.
+//! /api/v1/reports/…: the reports of `/reports`, as JSON, with the same filters. One
+//! handler serves them all (`json_of`); each path keeps a one-line function only because
+//! the OpenAPI document (utoipa) describes a path by its function.
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
-use crate::domain::reports::{self, Params, funnel, pipeline, revenue, win_rate};
+use crate::domain::reports::{self, Params, Report, funnel, pipeline, revenue, win_rate};
 use crate::error::AppError;
 use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
 use crate::web::auth::ApiUser;
@@ -23,11 +25,9 @@ use crate::web::auth::ApiUser;
 pub async fn funnel(
     req: HttpRequest,
     state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
+    user: ApiUser,
 ) -> Result<HttpResponse, AppError> {
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    Ok(HttpResponse::Ok().json(funnel::funnel(&state.db, &actor, &f).await?))
+    json_of::<funnel::Funnel>(req, state, user).await
 }
 
 /// Pipeline value by stage: per pipeline and stage, the live deals' count, value and
@@ -45,11 +45,9 @@ pub async fn funnel(
 pub async fn pipeline(
     req: HttpRequest,
     state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
+    user: ApiUser,
 ) -> Result<HttpResponse, AppError> {
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    Ok(HttpResponse::Ok().json(pipeline::pipeline(&state.db, &actor, &f).await?))
+    json_of::<pipeline::PipelineReport>(req, state, user).await
 }
 
 /// Win rate and sales cycle per month (the organisation's zone, whole months): of the
@@ -66,11 +64,9 @@ pub async fn pipeline(
 pub async fn win_rate(
     req: HttpRequest,
     state: web::Data<AppState>,
-    ApiUser(actor): ApiUser,
+    user: ApiUser,
 ) -> Result<HttpResponse, AppError> {
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    Ok(HttpResponse::Ok().json(win_rate::win_rate(&state.db, &actor, &f).await?))
+    json_of::<win_rate::WinRate>(req, state, user).await
 }
 
 /// Revenue per month (the organisation's zone, whole months) and per currency, from the
@@ -91,9 +87,33 @@ pub async fn win_rate(
 pub async fn revenue(
     req: HttpRequest,
     state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, AppError> {
+    json_of::<revenue::Revenue>(req, state, user).await
+}
+
+/// Every report's path, each served by its documented function.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let one = |cfg: &mut web::ServiceConfig, slug: &str, route: actix_web::Route| {
+        cfg.service(
+            web::resource(format!("/reports/{slug}"))
+                .route(route)
+                .default_service(web::to(super::method_not_allowed)),
+        );
+    };
+    one(cfg, funnel::Funnel::SLUG, web::get().to(funnel));
+    one(cfg, pipeline::PipelineReport::SLUG, web::get().to(pipeline));
+    one(cfg, win_rate::WinRate::SLUG, web::get().to(win_rate));
+    one(cfg, revenue::Revenue::SLUG, web::get().to(revenue));
+}
+
+/// Report `R` as JSON, with the filters of the query string.
+async fn json_of<R: Report>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
     ApiUser(actor): ApiUser,
 ) -> Result<HttpResponse, AppError> {
     let p = Params::from_query(req.query_string())?;
     let f = reports::filters(&state.db, &p).await?;
-    Ok(HttpResponse::Ok().json(revenue::revenue(&state.db, &actor, &f).await?))
+    Ok(HttpResponse::Ok().json(R::run(&state.db, &actor, &f).await?))
 }

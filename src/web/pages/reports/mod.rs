@@ -4,14 +4,18 @@
 //! from geometry worked out here, no script), the table, and the same numbers as CSV
 //! (`….csv`). Templates: `templates/reports/` (`_filters.html`,
 //! `_nav.html` shared).
+//!
+//! One handler serves every report's page (`page`) and one its CSV (`csv`): a report
+//! says only how its page is drawn (`Page`), and `routes` lists the reports once.
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use crate::app::AppState;
 use crate::domain::reports::funnel::{self, Funnel};
-use crate::domain::reports::{self, Filters, Params, format};
-use crate::domain::{Action, Actor, Db, deals, users};
+use crate::domain::reports::report::{Entry, INDEX};
+use crate::domain::reports::{self, Params, Report};
+use crate::domain::{Action, deals, users};
 use crate::error::AppError;
 use crate::web::auth::CurrentUser;
 use crate::web::filters;
@@ -20,9 +24,67 @@ use crate::web::pages::{Layout, ok};
 mod months;
 mod revenue;
 mod stages;
-pub use months::{win_rate, win_rate_csv};
-pub use revenue::{revenue, revenue_csv};
-pub use stages::{pipeline, pipeline_csv};
+
+/// A report's page: the template it fills from its result and the frame every report
+/// page shares (layout, filter form, CSV link).
+pub(super) trait Page: Report {
+    type View: Template;
+
+    fn view(self, frame: Frame) -> Self::View;
+}
+
+/// What every report page holds besides its report.
+pub(super) struct Frame {
+    pub l: Layout,
+    pub form: FilterForm,
+    pub csv: String,
+}
+
+/// Every report's page (`/reports/{slug}`) and CSV (`/reports/{slug}.csv`).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    fn one<R: Page + 'static>(cfg: &mut web::ServiceConfig) {
+        cfg.route(&format!("/reports/{}", R::SLUG), web::get().to(page::<R>))
+            .route(
+                &format!("/reports/{}.csv", R::SLUG),
+                web::get().to(csv::<R>),
+            );
+    }
+    one::<Funnel>(cfg);
+    one::<crate::domain::reports::pipeline::PipelineReport>(cfg);
+    one::<crate::domain::reports::win_rate::WinRate>(cfg);
+    one::<crate::domain::reports::revenue::Revenue>(cfg);
+}
+
+/// A report's page, with the filters of the query string.
+pub(super) async fn page<R: Page>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require(Action::ReadRecords)?;
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    let report = R::run(&state.db, &user.actor, &f).await?;
+    let frame = Frame {
+        l: Layout::for_user(&user, "reports"),
+        form: FilterForm::of(&state, R::SLUG, &p).await?,
+        csv: csv_link(&format!("/reports/{}", R::SLUG), req.query_string()),
+    };
+    ok(&report.view(frame))
+}
+
+/// A report as a CSV download, with the page's filters.
+pub(super) async fn csv<R: Report>(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
+    user.actor.require(Action::ReadRecords)?;
+    let p = Params::from_query(req.query_string())?;
+    let f = reports::filters(&state.db, &p).await?;
+    let r = R::run(&state.db, &user.actor, &f).await?;
+    Ok(csv_download(r.file_name(), r.csv()))
+}
 
 /// The filters as the form shows them again.
 #[derive(Default)]
@@ -51,7 +113,10 @@ impl Shown {
 
 /// The filter form every report page shows.
 pub(super) struct FilterForm {
-    pub action: &'static str,
+    /// The report's slug (its tab is the current one) and its page's path.
+    pub slug: &'static str,
+    pub action: String,
+    pub nav: &'static [Entry],
     pub f: Shown,
     pub people: Vec<users::Person>,
     pub pipelines: Vec<deals::Pipeline>,
@@ -61,11 +126,13 @@ pub(super) struct FilterForm {
 impl FilterForm {
     pub(super) async fn of(
         state: &AppState,
-        action: &'static str,
+        slug: &'static str,
         p: &Params,
     ) -> Result<FilterForm, AppError> {
         Ok(FilterForm {
-            action,
+            slug,
+            action: format!("/reports/{slug}"),
+            nav: INDEX,
             f: Shown::of(p),
             people: users::list_all(&state.db).await?,
             pipelines: deals::pipelines(&state.db.read).await?,
@@ -81,21 +148,6 @@ pub(super) fn csv_link(path: &str, qs: &str) -> String {
     } else {
         format!("{path}.csv?{qs}")
     }
-}
-
-/// A report as a CSV download, with the page's filters: `make` reads the report and
-/// gives its file's name (without `.csv`) and its body.
-pub(super) async fn csv_of(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &CurrentUser,
-    make: impl AsyncFnOnce(&Db, &Actor, &Filters) -> Result<(String, String), AppError>,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require(Action::ReadRecords)?;
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    let (name, body) = make(&state.db, &user.actor, &f).await?;
-    Ok(csv_download(name, body))
 }
 
 /// A CSV download called `name`.
@@ -281,7 +333,7 @@ impl Chart {
 
 #[derive(Template)]
 #[template(path = "reports/funnel.html")]
-struct FunnelPage {
+pub struct FunnelPage {
     l: Layout,
     form: FilterForm,
     chart: Chart,
@@ -291,42 +343,22 @@ struct FunnelPage {
     csv: String,
 }
 
-pub async fn funnel(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require(Action::ReadRecords)?;
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    let report = funnel::funnel(&state.db, &user.actor, &f).await?;
-    ok(&FunnelPage {
-        l: Layout::for_user(&user, "reports"),
-        form: FilterForm::of(&state, "/reports/funnel", &p).await?,
-        chart: Chart::of(&report),
-        rows: report
-            .weeks
-            .iter()
-            .map(|w| Row::of(w.week_start.to_string(), &w.counts))
-            .collect(),
-        total: Row::of("Total".into(), &report.total),
-        report,
-        csv: csv_link("/reports/funnel", req.query_string()),
-    })
-}
+impl Page for Funnel {
+    type View = FunnelPage;
 
-/// The funnel's weeks as CSV, with the page's filters.
-pub async fn funnel_csv(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    csv_of(&req, &state, &user, async |db, actor, f| {
-        let r = funnel::funnel(db, actor, f).await?;
-        Ok((
-            format!("funnel-{}-{}", r.from, r.to),
-            format::funnel_csv(&r),
-        ))
-    })
-    .await
+    fn view(self, frame: Frame) -> FunnelPage {
+        FunnelPage {
+            l: frame.l,
+            form: frame.form,
+            chart: Chart::of(&self),
+            rows: self
+                .weeks
+                .iter()
+                .map(|w| Row::of(w.week_start.to_string(), &w.counts))
+                .collect(),
+            total: Row::of("Total".into(), &self.total),
+            report: self,
+            csv: frame.csv,
+        }
+    }
 }

@@ -1,18 +1,12 @@
 //! Reports → Win rate (`/reports/win-rate`): per month, deals won and lost, the win rate
 //! (a bar a month on a 0–100 % scale, the numbers on hover) and the average sales cycle;
 //! the table beneath, and the CSV.
-use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{FilterForm, Tick, csv_link, csv_of, px};
-use crate::app::AppState;
-use crate::domain::Action;
-use crate::domain::reports::win_rate::{self, MonthLine, WinRate};
-use crate::domain::reports::{self, Params, format};
-use crate::error::AppError;
-use crate::web::auth::CurrentUser;
+use super::{FilterForm, Frame, Page, Tick, px};
+use crate::domain::reports::win_rate::{MonthLine, WinRate};
 use crate::web::filters;
-use crate::web::pages::{Layout, ok};
+use crate::web::pages::Layout;
 
 /// One line of the table.
 pub struct Line {
@@ -137,7 +131,7 @@ impl Chart {
 
 #[derive(Template)]
 #[template(path = "reports/win_rate.html")]
-struct WinRatePage {
+pub struct WinRatePage {
     l: Layout,
     form: FilterForm,
     chart: Chart,
@@ -147,42 +141,22 @@ struct WinRatePage {
     csv: String,
 }
 
-pub async fn win_rate(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require(Action::ReadRecords)?;
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    let report = win_rate::win_rate(&state.db, &user.actor, &f).await?;
-    ok(&WinRatePage {
-        l: Layout::for_user(&user, "reports"),
-        form: FilterForm::of(&state, "/reports/win-rate", &p).await?,
-        chart: Chart::of(&report),
-        lines: report
-            .months
-            .iter()
-            .map(|m| Line::of(m.month.format("%Y-%m").to_string(), m))
-            .collect(),
-        total: Line::of("Total".into(), &report.total),
-        report,
-        csv: csv_link("/reports/win-rate", req.query_string()),
-    })
-}
+impl Page for WinRate {
+    type View = WinRatePage;
 
-/// The months as CSV, with the page's filters.
-pub async fn win_rate_csv(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    csv_of(&req, &state, &user, async |db, actor, f| {
-        let r = win_rate::win_rate(db, actor, f).await?;
-        Ok((
-            format!("win-rate-{}-{}", r.from, r.to),
-            format::win_rate_csv(&r),
-        ))
-    })
-    .await
+    fn view(self, frame: Frame) -> WinRatePage {
+        WinRatePage {
+            l: frame.l,
+            form: frame.form,
+            chart: Chart::of(&self),
+            lines: self
+                .months
+                .iter()
+                .map(|m| Line::of(m.month.format("%Y-%m").to_string(), m))
+                .collect(),
+            total: Line::of("Total".into(), &self.total),
+            report: self,
+            csv: frame.csv,
+        }
+    }
 }

@@ -1,20 +1,14 @@
 //! Reports → Revenue (`/reports/revenue`): per currency, a chart of net revenue per
 //! month (bars, below the axis for a month refunds outweigh) with the MRR at each
 //! month's end (a line), the numbers on hover; the table of months and the sources'
-//! totals beneath; and the CSV.
-use actix_web::{HttpRequest, HttpResponse, web};
+//! totals beneath; the CSV is `Report::csv` (served by `super::csv`).
 use askama::Template;
 
-use super::{FilterForm, Tick, csv_link, csv_of, px};
-use crate::app::AppState;
-use crate::domain::Action;
+use super::{FilterForm, Frame, Page, Tick, px};
 use crate::domain::deals::money;
-use crate::domain::reports::revenue::{self, CurrencyRevenue, Flow, Revenue};
-use crate::domain::reports::{self, Params, revenue_text};
-use crate::error::AppError;
-use crate::web::auth::CurrentUser;
+use crate::domain::reports::revenue::{CurrencyRevenue, Flow, Revenue};
 use crate::web::filters;
-use crate::web::pages::{Layout, ok};
+use crate::web::pages::Layout;
 
 /// One line of a table.
 pub struct Line {
@@ -212,51 +206,31 @@ impl CurrencyView {
 
 #[derive(Template)]
 #[template(path = "reports/revenue.html")]
-struct RevenuePage {
+pub struct RevenuePage {
     l: Layout,
     form: FilterForm,
     currencies: Vec<CurrencyView>,
     report: Revenue,
-    /// The pipeline filter was given: say it does not apply.
+    /// The pipeline filter was given: the page says it does not apply.
     pipeline_ignored: bool,
     csv: String,
 }
 
-pub async fn revenue(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require(Action::ReadRecords)?;
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    let report = revenue::revenue(&state.db, &user.actor, &f).await?;
-    ok(&RevenuePage {
-        l: Layout::for_user(&user, "reports"),
-        form: FilterForm::of(&state, "/reports/revenue", &p).await?,
-        currencies: report
-            .currencies
-            .iter()
-            .map(|c| CurrencyView::of(c, &report))
-            .collect(),
-        pipeline_ignored: f.pipeline.is_some(),
-        report,
-        csv: csv_link("/reports/revenue", req.query_string()),
-    })
-}
+impl Page for Revenue {
+    type View = RevenuePage;
 
-/// The months and sources as CSV, with the page's filters.
-pub async fn revenue_csv(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    csv_of(&req, &state, &user, async |db, actor, f| {
-        let r = revenue::revenue(db, actor, f).await?;
-        Ok((
-            format!("revenue-{}-{}", r.from, r.to),
-            revenue_text::revenue_csv(&r),
-        ))
-    })
-    .await
+    fn view(self, frame: Frame) -> RevenuePage {
+        RevenuePage {
+            l: frame.l,
+            pipeline_ignored: !frame.form.f.pipeline.trim().is_empty(),
+            form: frame.form,
+            currencies: self
+                .currencies
+                .iter()
+                .map(|c| CurrencyView::of(c, &self))
+                .collect(),
+            report: self,
+            csv: frame.csv,
+        }
+    }
 }

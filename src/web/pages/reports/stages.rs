@@ -1,18 +1,13 @@
 //! Reports → Pipeline (`/reports/pipeline`): deals per stage of each pipeline, with their
 //! value and weighted value per currency; a bar a stage (its deal count, the values on
 //! hover), the table beneath, and the CSV.
-use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{FilterForm, csv_link, csv_of, px};
-use crate::app::AppState;
-use crate::domain::reports::pipeline::{self, PipelineReport, Value};
-use crate::domain::reports::{self, Params, format};
-use crate::domain::{Action, deals};
-use crate::error::AppError;
-use crate::web::auth::CurrentUser;
+use super::{FilterForm, Frame, Page, px};
+use crate::domain::deals;
+use crate::domain::reports::pipeline::{PipelineReport, Value};
 use crate::web::filters;
-use crate::web::pages::{Layout, ok};
+use crate::web::pages::Layout;
 
 /// Values per currency as text ("EUR 1,234.00 + USD 9.99"), or a dash.
 fn money(values: &[Value], weighted: bool) -> String {
@@ -155,7 +150,7 @@ fn lines(r: &PipelineReport) -> Vec<Line> {
 
 #[derive(Template)]
 #[template(path = "reports/pipeline.html")]
-struct PipelinePage {
+pub struct PipelinePage {
     l: Layout,
     form: FilterForm,
     chart: Chart,
@@ -164,37 +159,17 @@ struct PipelinePage {
     csv: String,
 }
 
-pub async fn pipeline(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    user.actor.require(Action::ReadRecords)?;
-    let p = Params::from_query(req.query_string())?;
-    let f = reports::filters(&state.db, &p).await?;
-    let report = pipeline::pipeline(&state.db, &user.actor, &f).await?;
-    ok(&PipelinePage {
-        l: Layout::for_user(&user, "reports"),
-        form: FilterForm::of(&state, "/reports/pipeline", &p).await?,
-        chart: Chart::of(&report),
-        lines: lines(&report),
-        report,
-        csv: csv_link("/reports/pipeline", req.query_string()),
-    })
-}
+impl Page for PipelineReport {
+    type View = PipelinePage;
 
-/// The stages as CSV, with the page's filters.
-pub async fn pipeline_csv(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
-    csv_of(&req, &state, &user, async |db, actor, f| {
-        let r = pipeline::pipeline(db, actor, f).await?;
-        Ok((
-            format!("pipeline-{}-{}", r.from, r.to),
-            format::pipeline_csv(&r),
-        ))
-    })
-    .await
+    fn view(self, frame: Frame) -> PipelinePage {
+        PipelinePage {
+            l: frame.l,
+            form: frame.form,
+            chart: Chart::of(&self),
+            lines: lines(&self),
+            report: self,
+            csv: frame.csv,
+        }
+    }
 }
