@@ -75,6 +75,7 @@ mod reports_funnel;
 mod reports_pipeline;
 mod reports_plans;
 mod reports_revenue;
+mod reports_revenue_plans;
 mod reports_win_rate;
 mod routes_access;
 mod routes_table;
