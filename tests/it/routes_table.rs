@@ -191,6 +191,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/reports/funnel", Can(ReadRecords), NO, "days=30"),
     r("GET", "/api/v1/reports/pipeline", Can(ReadRecords), NO, "days=30"),
     r("GET", "/api/v1/reports/win-rate", Can(ReadRecords), NO, "days=30"),
+    r("GET", "/api/v1/reports/revenue", Can(ReadRecords), NO, "days=30"),
     r("GET", "/api/v1/search", Can(ReadRecords), NO, "q=Olive"),
     r("GET", "/api/v1/companies", Can(ReadRecords), NO, ""),
     r("POST", "/api/v1/companies", Can(WriteRecords), NO, r#"{"name":"Company $n"}"#),
@@ -267,6 +268,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/reports/pipeline.csv", Can(ReadRecords), NO, "days=30"),
     r("GET", "/reports/win-rate", Can(ReadRecords), NO, "days=30"),
     r("GET", "/reports/win-rate.csv", Can(ReadRecords), NO, "days=30"),
+    r("GET", "/reports/revenue", Can(ReadRecords), NO, "days=30"),
+    r("GET", "/reports/revenue.csv", Can(ReadRecords), NO, "days=30"),
     r("POST", "/views", SignedIn, NO, "list=contacts&name=Mine+$n&query=sort%3Dname"),
     r("POST", "/views/default", SignedIn, NO, "list=contacts&view="),
     r("POST", "/views/{id}/delete", Others(ManageViews), View, ""),
@@ -389,7 +392,8 @@ pub const ROUTES: &[Route] = &[
 
 /// The (method, path) pairs `src/web/mod.rs` declares, read from its text: every
 /// `web::resource("…")` with its `.get(…)`/`.post(…)`… and every `.route("…", web::get()…)`,
-/// under the `web::scope("…")` that holds it.
+/// under the `web::scope("…")` that holds it; and the reports' routes, one per report of
+/// `report::INDEX`.
 pub fn declared() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/mod.rs"))
         .expect("read src/web/mod.rs");
@@ -445,6 +449,17 @@ pub fn declared() -> Vec<(String, String)> {
                 }
             }
             _ => {}
+        }
+    }
+    // The reports are routed by one generic handler per kind (`.configure(…::routes)`),
+    // each for every report of `report::INDEX`.
+    for e in cairn::domain::reports::report::INDEX {
+        for path in [
+            format!("/api/v1/reports/{}", e.slug),
+            format!("/reports/{}", e.slug),
+            format!("/reports/{}.csv", e.slug),
+        ] {
+            found.push(("GET".to_string(), path));
         }
     }
     found
