@@ -488,3 +488,41 @@ async fn the_page_csv_and_command_line_give_the_same_numbers() {
     let table = crate::cli::stdout_of(&app.url, &["report", "revenue", "--days", "1"]);
     assert!(table.contains("120.00"), "{table}");
 }
+
+#[actix_web::test]
+async fn a_payment_of_a_contact_purged_from_the_trash_still_counts_for_those_who_see_all() {
+    let app = TestApp::new().await;
+    let (admin, mut c) = app.api_client("admin").await;
+    let rep = app.api_user("rep").await;
+    crate::access::rule(&app, true).await;
+    let t = Utc::now().timestamp() - 60;
+    let paid = invoice_paid("evt_1", "cus_1", "gone@example.com", 5000, "usd", t);
+    let id = deliver(&app.db, &paid).await;
+    apply::process(&app.db, id).await.unwrap();
+    let contact = crate::stripe_apply::billing(&app.db, "cus_1").await.id;
+    c.api_ok(
+        Method::DELETE,
+        &format!("/api/v1/contacts/{contact}"),
+        &admin,
+        None,
+    )
+    .await;
+    let later = Utc::now() + chrono::Duration::days(400);
+    let purged = cairn::domain::trash::purge_expired(&app.db, later)
+        .await
+        .unwrap();
+    assert_eq!(purged, 1, "the contact was purged");
+    let r = report(&mut c, &admin, "days=1").await;
+    let usd = &r["currencies"][0];
+    assert_eq!(
+        (usd["currency"].as_str(), usd["total"]["payments"].as_i64()),
+        (Some("USD"), Some(5000)),
+        "money received stays received: {r}"
+    );
+    assert_eq!(
+        usd["by_source"][0]["source"], "",
+        "no contact, no source: {r}"
+    );
+    let mine = report(&mut c, &rep, "days=1").await;
+    assert_eq!(mine["currencies"], json!([]), "a rep sees no one's: {mine}");
+}

@@ -19,10 +19,11 @@ fn flow_cells(currency: &str, f: &Flow) -> [String; 3] {
     ]
 }
 
-/// The source a line names ("(none)" for rows whose contact was purged).
-fn source_name(s: &str) -> String {
+/// The source a line names ("(contact deleted)" for rows whose contact was purged from
+/// the trash; the page says the same).
+pub fn source_name(s: &str) -> String {
     if s.is_empty() {
-        "(none)".into()
+        "(contact deleted)".into()
     } else {
         s.to_string()
     }

@@ -7,6 +7,7 @@ use askama::Template;
 use super::{FilterForm, Frame, Page, Tick, px};
 use crate::domain::deals::money;
 use crate::domain::reports::revenue::{CurrencyRevenue, Flow, Revenue};
+use crate::domain::reports::revenue_text;
 use crate::web::filters;
 use crate::web::pages::Layout;
 
@@ -191,14 +192,7 @@ impl CurrencyView {
             sources: c
                 .by_source
                 .iter()
-                .map(|s| {
-                    let name = if s.source.is_empty() {
-                        "(contact deleted)".to_string()
-                    } else {
-                        s.source.clone()
-                    };
-                    Line::of(name, cur, &s.total, None)
-                })
+                .map(|s| Line::of(revenue_text::source_name(&s.source), cur, &s.total, None))
                 .collect(),
         }
     }
