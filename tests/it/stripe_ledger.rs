@@ -305,3 +305,48 @@ async fn a_deleted_subscription_is_recorded_canceled_with_its_price() {
         ]
     );
 }
+
+#[actix_web::test]
+async fn a_merge_moves_the_merged_contacts_ledger_rows_to_the_kept_one() {
+    let (app, _) = stripe_app().await;
+    let token = app.token("admin@example.com").await;
+    let mut c = app.client().await;
+    let keep = c
+        .add_contact(&token, "Ada", "Kept", "kept@example.com")
+        .await;
+    let t = now() - 60;
+    let paid = invoice_paid("evt_p", "cus_1", "ada@example.com", 900, "usd", t);
+    assert_eq!(apply_now(&app.db, &paid).await, Outcome::Processed);
+    let sub = subscription(
+        "evt_s",
+        "customer.subscription.created",
+        "cus_1",
+        "sub_1",
+        "active",
+        100,
+        "usd",
+        t + 1,
+    );
+    assert_eq!(apply_now(&app.db, &sub).await, Outcome::Processed);
+    let lose = billing(&app.db, "cus_1").await.id;
+    let res = c
+        .api(
+            actix_web::http::Method::POST,
+            &format!("/api/v1/contacts/{keep}/merge"),
+            &token,
+            Some(json!({"merge_id": lose})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "merged: {}", res.text());
+    let owners: Vec<_> = entries(&app.db)
+        .await
+        .into_iter()
+        .map(|e| e.contact_id)
+        .chain(changes(&app.db).await.into_iter().map(|c| c.contact_id))
+        .collect();
+    assert_eq!(
+        owners,
+        [Some(keep), Some(keep)],
+        "the payment and the change moved"
+    );
+}
