@@ -200,6 +200,21 @@ impl PageRow {
     }
 }
 
+/// `column` (a UTC timestamp) as whole milliseconds since 1970. Each engine has its own
+/// date arithmetic and neither understands the other's: this one expression differs,
+/// the statements around it are the same builders.
+pub fn epoch_ms(backend: DatabaseBackend, column: &str) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::Expr;
+    match backend {
+        DatabaseBackend::Postgres => Expr::cust(format!(
+            "CAST(ROUND(EXTRACT(EPOCH FROM {column}) * 1000) AS BIGINT)"
+        )),
+        _ => Expr::cust(format!(
+            "CAST(ROUND((julianday({column}) - 2440587.5) * 86400000) AS INTEGER)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,9 @@ pub struct Model {
     pub created_at: ChronoDateTimeUtc,
     pub from_stage_name: Option<String>,
     pub to_stage_name: Option<String>,
+    /// How long the deal had been in `from_stage_id` when it left it, in milliseconds
+    /// (none for a deal's creation).
+    pub stay_ms: Option<i64>,
 }
 
 // Only `deal_id` is a foreign key: the stage ids outlive a removed stage (its name is

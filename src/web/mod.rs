@@ -18,6 +18,10 @@ use actix_web::web;
 
 use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
+use crate::domain::reports::{
+    activity::ActivityReport, forecast::Forecast, funnel::Funnel, pipeline::PipelineReport,
+    revenue::Revenue, velocity::Velocity, win_rate::WinRate,
+};
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
     form_post, integrations, invites, jobs, login, organisation, password_reset, pick, pipelines,
@@ -157,7 +161,41 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .get(api::audit::list)
                     .default_service(web::to(api::method_not_allowed)),
             )
-            .configure(api::reports::routes)
+            .service(
+                web::resource("/reports/funnel")
+                    .get(api::reports::funnel)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/pipeline")
+                    .get(api::reports::pipeline)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/win-rate")
+                    .get(api::reports::win_rate)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/velocity")
+                    .get(api::reports::velocity)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/forecast")
+                    .get(api::reports::forecast)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/activity")
+                    .get(api::reports::activity)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/revenue")
+                    .get(api::reports::revenue)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
             .service(
                 web::resource("/search")
                     .get(api::search::search)
@@ -305,7 +343,52 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/contact", web::get().to(pick::contact_check)),
     )
     .route("/search", web::get().to(search::index))
-    .configure(reports::routes)
+    // Every report: its page and CSV, one generic handler each over the report's type
+    // (`domain::reports::Report`; the slug here is the report's SLUG).
+    .route("/reports/funnel", web::get().to(reports::page::<Funnel>))
+    .route("/reports/funnel.csv", web::get().to(reports::csv::<Funnel>))
+    .route(
+        "/reports/pipeline",
+        web::get().to(reports::page::<PipelineReport>),
+    )
+    .route(
+        "/reports/pipeline.csv",
+        web::get().to(reports::csv::<PipelineReport>),
+    )
+    .route("/reports/win-rate", web::get().to(reports::page::<WinRate>))
+    .route(
+        "/reports/win-rate.csv",
+        web::get().to(reports::csv::<WinRate>),
+    )
+    .route(
+        "/reports/velocity",
+        web::get().to(reports::page::<Velocity>),
+    )
+    .route(
+        "/reports/velocity.csv",
+        web::get().to(reports::csv::<Velocity>),
+    )
+    .route(
+        "/reports/forecast",
+        web::get().to(reports::page::<Forecast>),
+    )
+    .route(
+        "/reports/forecast.csv",
+        web::get().to(reports::csv::<Forecast>),
+    )
+    .route(
+        "/reports/activity",
+        web::get().to(reports::page::<ActivityReport>),
+    )
+    .route(
+        "/reports/activity.csv",
+        web::get().to(reports::csv::<ActivityReport>),
+    )
+    .route("/reports/revenue", web::get().to(reports::page::<Revenue>))
+    .route(
+        "/reports/revenue.csv",
+        web::get().to(reports::csv::<Revenue>),
+    )
     .route("/views", web::post().to(views::create))
     .route("/views/default", web::post().to(views::set_default))
     .route("/views/{id}/delete", web::post().to(views::delete))

@@ -94,7 +94,14 @@ pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal
         });
     }
     if changed_stage {
-        record_change(&tx, id, Some(current.stage_id), stage.id, actor).await?;
+        record_change(
+            &tx,
+            id,
+            Some((current.stage_id, current.stage_entered_at)),
+            stage.id,
+            actor,
+        )
+        .await?;
     }
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
     let detail = crate::domain::audit::changes(&current, &deal);

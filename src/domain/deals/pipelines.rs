@@ -555,6 +555,7 @@ async fn move_all_deals(
             deal_stage_change::Column::ToStageId,
             deal_stage_change::Column::UserId,
             deal_stage_change::Column::CreatedAt,
+            deal_stage_change::Column::StayMs,
         ])
         .select_from(
             Query::select()
@@ -563,6 +564,12 @@ async fn move_all_deals(
                 .expr(Expr::val(target))
                 .expr(Expr::val(actor.id))
                 .expr(Expr::val(at))
+                .expr(
+                    Expr::val(at.timestamp_millis()).sub(crate::domain::sql::epoch_ms(
+                        conn.get_database_backend(),
+                        "stage_entered_at",
+                    )),
+                )
                 .from(deal::Entity)
                 .and_where(deal::Column::StageId.eq(from))
                 .to_owned(),

@@ -3,8 +3,11 @@
 use std::collections::BTreeSet;
 
 use super::Amount;
+use super::activity::{self, ActivityReport};
+use super::forecast::{Forecast, ForecastLine};
 use super::funnel::{Counts, Funnel};
 use super::pipeline::PipelineReport;
+use super::velocity::Velocity;
 use super::win_rate::{MonthLine, WinRate};
 use crate::domain::deals::decimals;
 
@@ -262,5 +265,188 @@ pub fn funnel_table(f: &Funnel) -> String {
     rows.push(cells("total".to_string(), &f.total, &cur));
     let mut out = format!("Weekly funnel {} to {} ({})\n", f.from, f.to, f.time_zone);
     out.push_str(&aligned(&rows, 1));
+    out
+}
+
+/// Days with one decimal, or nothing.
+fn days(d: Option<f64>) -> String {
+    d.map(|d| format!("{d:.1}")).unwrap_or_default()
+}
+
+const VELOCITY_HEAD: [&str; 7] = [
+    "pipeline",
+    "stage",
+    "stays",
+    "average_days",
+    "median_days",
+    "stuck",
+    "stuck_median_days",
+];
+
+fn velocity_rows(r: &Velocity) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for p in &r.pipelines {
+        for s in &p.stages {
+            rows.push(vec![
+                p.name.clone(),
+                s.name.clone(),
+                s.stays.to_string(),
+                days(s.average_days),
+                days(s.median_days),
+                s.stuck.to_string(),
+                days(s.stuck_median_days),
+            ]);
+        }
+    }
+    rows
+}
+
+/// One line per pipeline and open stage; no days where nothing was measured.
+pub fn velocity_csv(r: &Velocity) -> String {
+    let mut out = String::new();
+    crate::web::csv::row(&mut out, VELOCITY_HEAD);
+    for row in velocity_rows(r) {
+        crate::web::csv::row(&mut out, row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// The stages in aligned columns.
+pub fn velocity_table(r: &Velocity) -> String {
+    let mut rows = vec![VELOCITY_HEAD.map(String::from).to_vec()];
+    rows.extend(velocity_rows(r));
+    let mut out = format!(
+        "Stage velocity (stays ended {} to {}, {}; stuck: open deals now)\n",
+        r.from, r.to, r.time_zone
+    );
+    out.push_str(&aligned(&rows, 2));
+    out
+}
+
+/// Values per currency as text ("EUR 1,234.00 + USD 9.99"), or a dash.
+fn money_of(values: &[super::pipeline::Value], weighted: bool) -> String {
+    let parts: Vec<String> = values
+        .iter()
+        .map(|v| {
+            let m = if weighted {
+                v.weighted_minor
+            } else {
+                v.amount_minor
+            };
+            crate::domain::deals::money(m, &v.currency)
+        })
+        .collect();
+    if parts.is_empty() {
+        "-".to_string()
+    } else {
+        parts.join(" + ")
+    }
+}
+
+/// One line per forecast line and currency (a line without deals: one line of zeros, no
+/// currency), then the total's.
+pub fn forecast_csv(r: &Forecast) -> String {
+    let mut out = String::new();
+    crate::web::csv::row(
+        &mut out,
+        ["line", "count", "currency", "amount", "weighted"],
+    );
+    let mut put = |l: &ForecastLine| {
+        if l.values.is_empty() {
+            crate::web::csv::row(&mut out, [l.label.as_str(), "0", "", "0", "0"]);
+        }
+        for v in &l.values {
+            let amount = |m: i64| {
+                plain(&Amount {
+                    currency: v.currency.clone(),
+                    amount_minor: m,
+                })
+            };
+            let cells = [
+                l.label.clone(),
+                v.count.to_string(),
+                v.currency.clone(),
+                amount(v.amount_minor),
+                amount(v.weighted_minor),
+            ];
+            crate::web::csv::row(&mut out, cells.iter().map(String::as_str));
+        }
+    };
+    r.lines.iter().for_each(&mut put);
+    put(&r.total);
+    out
+}
+
+/// The lines and the total in aligned columns.
+pub fn forecast_table(r: &Forecast) -> String {
+    let mut rows = vec![
+        ["line", "count", "value", "weighted"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for l in r.lines.iter().chain([&r.total]) {
+        rows.push(vec![
+            l.label.clone(),
+            l.count.to_string(),
+            money_of(&l.values, false),
+            money_of(&l.values, true),
+        ]);
+    }
+    let mut out = format!(
+        "Forecast of open deals by expected close month from {} ({})\n",
+        r.this_month.format("%Y-%m"),
+        r.time_zone
+    );
+    out.push_str(&aligned(&rows, 1));
+    out
+}
+
+const ACTIVITY_HEAD: [&str; 6] = [
+    "user",
+    "week_start",
+    "notes",
+    "calls",
+    "meetings",
+    "tasks_done",
+];
+
+fn activity_cells(name: &str, c: &activity::Counts, week: String) -> Vec<String> {
+    vec![
+        name.to_string(),
+        week,
+        c.notes.to_string(),
+        c.calls.to_string(),
+        c.meetings.to_string(),
+        c.tasks_done.to_string(),
+    ]
+}
+
+/// One line per user and week (every week of the range); no total line.
+pub fn activity_csv(r: &ActivityReport) -> String {
+    let mut out = String::new();
+    crate::web::csv::row(&mut out, ACTIVITY_HEAD);
+    for u in &r.users {
+        for w in &u.weeks {
+            let cells = activity_cells(&u.name, w, w.week_start.to_string());
+            crate::web::csv::row(&mut out, cells.iter().map(String::as_str));
+        }
+    }
+    out
+}
+
+/// Each user's weeks and their total, in aligned columns.
+pub fn activity_table(r: &ActivityReport) -> String {
+    let mut rows = vec![ACTIVITY_HEAD.map(String::from).to_vec()];
+    for u in &r.users {
+        for w in &u.weeks {
+            rows.push(activity_cells(&u.name, w, w.week_start.to_string()));
+        }
+        rows.push(activity_cells(&u.name, &u.total, "total".into()));
+    }
+    let mut out = format!(
+        "Activity per user per week {} to {} ({})\n",
+        r.from, r.to, r.time_zone
+    );
+    out.push_str(&aligned(&rows, 2));
     out
 }

@@ -12,12 +12,15 @@
 //! chrono-tz) and handed to the database, which puts each row in its week with a
 //! balanced CASE over the boundaries: both engines answer it the same way, and neither
 //! needs time-zone support of its own (SQLite has none).
+pub mod activity;
+pub mod forecast;
 pub mod format;
 pub mod funnel;
 pub mod pipeline;
 pub mod report;
 pub mod revenue;
 pub mod revenue_text;
+pub mod velocity;
 pub mod win_rate;
 
 pub use report::Report;

@@ -1,16 +1,21 @@
 //! A report as a declaration: what it is called, how it is run, and how it reads as CSV
 //! and as a table. The pages, their CSV downloads, the API and `cairn report …` each go
-//! through one generic path over `Report`; adding a report is implementing it for the
-//! report's result type and adding a line to `INDEX` and to `text_of`.
+//! through one generic path over `Report`. Adding a report: implement `Report` for its
+//! result type (and `web::pages::reports::Page` for its template), add a line to `INDEX`
+//! and to `text_of`, its page and CSV to the route table (`web::routes`, the generic
+//! `page::<R>` and `csv::<R>`), and a one-line documented API function.
 use std::future::Future;
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::Filters;
+use super::activity::ActivityReport;
+use super::forecast::Forecast;
 use super::funnel::Funnel;
 use super::pipeline::PipelineReport;
 use super::revenue::Revenue;
+use super::velocity::Velocity;
 use super::win_rate::WinRate;
 use crate::domain::{Actor, Db};
 use crate::error::AppError;
@@ -66,6 +71,21 @@ pub const INDEX: &[Entry] = &[
         about: "Win rate and average sales cycle per month.",
     },
     Entry {
+        slug: Velocity::SLUG,
+        label: "Stage velocity",
+        about: "Days deals stay in each open stage (average, median) and where they are stuck now.",
+    },
+    Entry {
+        slug: Forecast::SLUG,
+        label: "Forecast",
+        about: "Open deals by expected close month, value and weighted value per currency.",
+    },
+    Entry {
+        slug: ActivityReport::SLUG,
+        label: "Activity",
+        about: "Notes, calls, meetings and tasks done per user per week.",
+    },
+    Entry {
         slug: Revenue::SLUG,
         label: "Revenue",
         about: "Revenue per month and currency (payments, refunds, net, by source) and MRR at each month's end; the pipeline filter does not apply.",
@@ -109,6 +129,9 @@ pub async fn text_of(
         Funnel::SLUG => text::<Funnel>(db, actor, f, form).await,
         PipelineReport::SLUG => text::<PipelineReport>(db, actor, f, form).await,
         WinRate::SLUG => text::<WinRate>(db, actor, f, form).await,
+        Velocity::SLUG => text::<Velocity>(db, actor, f, form).await,
+        Forecast::SLUG => text::<Forecast>(db, actor, f, form).await,
+        ActivityReport::SLUG => text::<ActivityReport>(db, actor, f, form).await,
         Revenue::SLUG => text::<Revenue>(db, actor, f, form).await,
         _ => Err(AppError::BadRequest(format!("No report is called {slug}."))),
     }

@@ -1,10 +1,13 @@
 //! /api/v1/reports/…: the reports of `/reports`, as JSON, with the same filters. One
 //! handler serves them all (`json_of`); each path keeps a one-line function only because
-//! the OpenAPI document (utoipa) describes a path by its function.
+//! the OpenAPI document (utoipa) describes a path by its function (routed in
+//! `web::routes`, the route table).
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
-use crate::domain::reports::{self, Params, Report, funnel, pipeline, revenue, win_rate};
+use crate::domain::reports::{
+    self, Params, Report, activity, forecast, funnel, pipeline, revenue, velocity, win_rate,
+};
 use crate::error::AppError;
 use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
 use crate::web::auth::ApiUser;
@@ -69,6 +72,68 @@ pub async fn win_rate(
     json_of::<win_rate::WinRate>(req, state, user).await
 }
 
+/// Stage velocity: per pipeline and open stage, the stays that ended in the range (a
+/// stay runs from a deal's move into the stage to its next move out, from the stage
+/// history; a deal moved back and forth has one a visit), their average and median days;
+/// and the live deals in the stage now (`stuck`) with the median days they have been in
+/// it. Won and lost stages are not measured.
+#[utoipa::path(get, path = "/api/v1/reports/velocity", operation_id = "report_velocity", tag = "reports",
+    params(Params),
+    responses((status = 200, body = velocity::Velocity),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn velocity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, AppError> {
+    json_of::<velocity::Velocity>(req, state, user).await
+}
+
+/// Forecast: the live open deals by the month they are expected to close (from this
+/// month, in the organisation's zone, for a year), with their value and weighted value
+/// (amount × the deal's probability, else its stage's) per currency; deals expected
+/// before this month in an `overdue` line first, then `later` and `no date`. The date
+/// range does not apply (the forecast looks ahead); owner, pipeline and source do.
+#[utoipa::path(get, path = "/api/v1/reports/forecast", operation_id = "report_forecast", tag = "reports",
+    params(Params),
+    responses((status = 200, body = forecast::Forecast),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn forecast(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, AppError> {
+    json_of::<forecast::Forecast>(req, state, user).await
+}
+
+/// Activity per user per week (Monday to Sunday in the organisation's zone, whole
+/// weeks): the notes, calls and meetings each user logged (by when they happened) and
+/// the tasks they marked done. Activities without an author (Stripe's payments and
+/// refunds) are left out. `owner` picks one user; pipeline and source do not apply.
+#[utoipa::path(get, path = "/api/v1/reports/activity", operation_id = "report_activity", tag = "reports",
+    params(Params),
+    responses((status = 200, body = activity::ActivityReport),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn activity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, AppError> {
+    json_of::<activity::ActivityReport>(req, state, user).await
+}
+
 /// Revenue per month (the organisation's zone, whole months) and per currency, from the
 /// Stripe payments and refunds applied: payments, refunds and net (never added across
 /// currencies), the same per contact source, and MRR at each month's end (each
@@ -90,21 +155,6 @@ pub async fn revenue(
     user: ApiUser,
 ) -> Result<HttpResponse, AppError> {
     json_of::<revenue::Revenue>(req, state, user).await
-}
-
-/// Every report's path, each served by its documented function.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    let one = |cfg: &mut web::ServiceConfig, slug: &str, route: actix_web::Route| {
-        cfg.service(
-            web::resource(format!("/reports/{slug}"))
-                .route(route)
-                .default_service(web::to(super::method_not_allowed)),
-        );
-    };
-    one(cfg, funnel::Funnel::SLUG, web::get().to(funnel));
-    one(cfg, pipeline::PipelineReport::SLUG, web::get().to(pipeline));
-    one(cfg, win_rate::WinRate::SLUG, web::get().to(win_rate));
-    one(cfg, revenue::Revenue::SLUG, web::get().to(revenue));
 }
 
 /// Report `R` as JSON, with the filters of the query string.

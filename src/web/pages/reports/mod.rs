@@ -6,7 +6,8 @@
 //! `_nav.html` shared).
 //!
 //! One handler serves every report's page (`page`) and one its CSV (`csv`): a report
-//! says only how its page is drawn (`Page`), and `routes` lists the reports once.
+//! says only how its page is drawn (`Page`); the route table (`web::routes`) lists each
+//! report's two paths.
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -21,42 +22,30 @@ use crate::web::auth::CurrentUser;
 use crate::web::filters;
 use crate::web::pages::{Layout, ok};
 
+mod activity;
+mod forecast;
 mod months;
 mod revenue;
 mod stages;
+mod velocity;
 
 /// A report's page: the template it fills from its result and the frame every report
 /// page shares (layout, filter form, CSV link).
-pub(super) trait Page: Report {
+pub trait Page: Report {
     type View: Template;
 
     fn view(self, frame: Frame) -> Self::View;
 }
 
 /// What every report page holds besides its report.
-pub(super) struct Frame {
+pub struct Frame {
     pub l: Layout,
     pub form: FilterForm,
     pub csv: String,
 }
 
-/// Every report's page (`/reports/{slug}`) and CSV (`/reports/{slug}.csv`).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    fn one<R: Page + 'static>(cfg: &mut web::ServiceConfig) {
-        cfg.route(&format!("/reports/{}", R::SLUG), web::get().to(page::<R>))
-            .route(
-                &format!("/reports/{}.csv", R::SLUG),
-                web::get().to(csv::<R>),
-            );
-    }
-    one::<Funnel>(cfg);
-    one::<crate::domain::reports::pipeline::PipelineReport>(cfg);
-    one::<crate::domain::reports::win_rate::WinRate>(cfg);
-    one::<crate::domain::reports::revenue::Revenue>(cfg);
-}
-
 /// A report's page, with the filters of the query string.
-pub(super) async fn page<R: Page>(
+pub async fn page<R: Page>(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -74,7 +63,7 @@ pub(super) async fn page<R: Page>(
 }
 
 /// A report as a CSV download, with the page's filters.
-pub(super) async fn csv<R: Report>(
+pub async fn csv<R: Report>(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
@@ -112,7 +101,7 @@ impl Shown {
 }
 
 /// The filter form every report page shows.
-pub(super) struct FilterForm {
+pub struct FilterForm {
     /// The report's slug (its tab is the current one) and its page's path.
     pub slug: &'static str,
     pub action: String,
