@@ -20,7 +20,7 @@ use crate::domain::companies::Company;
 use crate::domain::contacts::Contact;
 use crate::domain::reports::{
     activity::ActivityReport, forecast::Forecast, funnel::Funnel, pipeline::PipelineReport,
-    velocity::Velocity, win_rate::WinRate,
+    revenue::Revenue, velocity::Velocity, win_rate::WinRate,
 };
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
@@ -194,6 +194,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/reports/activity")
                     .get(api::reports::activity)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/reports/revenue")
+                    .get(api::reports::revenue)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -383,6 +388,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/reports/activity.csv",
         web::get().to(reports::csv::<ActivityReport>),
+    )
+    .route("/reports/revenue", web::get().to(reports::page::<Revenue>))
+    .route(
+        "/reports/revenue.csv",
+        web::get().to(reports::csv::<Revenue>),
     )
     .route("/views", web::post().to(views::create))
     .route("/views/default", web::post().to(views::set_default))

@@ -23,13 +23,15 @@ fn entry<E: EntityTrait + Default>() -> (&'static str, Reader) {
     (E::default().table_name(), read::<E>)
 }
 
-/// Every entity: its table's name and a reader of all its rows.
+/// Every entity: its table's name and a reader of all its rows. (`billing_ledger_in` is
+/// a view written through, not a table: `stripe_ledger.rs` writes and reads it.)
 fn entities() -> Vec<(&'static str, Reader)> {
     vec![
         entry::<activity::Entity>(),
         entry::<activity_revision::Entity>(),
         entry::<api_token::Entity>(),
         entry::<audit_log::Entity>(),
+        entry::<billing_entry::Entity>(),
         entry::<change_counter::Entity>(),
         entry::<company::Entity>(),
         entry::<company_tag::Entity>(),
@@ -45,6 +47,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<invite::Entity>(),
         entry::<job::Entity>(),
         entry::<login_attempt::Entity>(),
+        entry::<mrr_change::Entity>(),
         entry::<notification_pref::Entity>(),
         entry::<outbox::Entity>(),
         entry::<password_reset::Entity>(),
@@ -261,13 +264,31 @@ async fn seed_stripe(app: &TestApp) {
         .await
         .expect("prune Stripe events");
     stripe_event(app, "evt_seed").await;
+    // A subscription, for the MRR ledger (the payment above is in the billing ledger).
+    let sub = crate::stripe_ledger::subscription(
+        "evt_seed_sub",
+        "customer.subscription.created",
+        "cus_seed",
+        "sub_seed",
+        "active",
+        900,
+        "usd",
+        crate::stripe_in::now(),
+    );
+    apply_stripe(app, &sub).await;
 }
 
 /// A Stripe payment received and applied.
 async fn stripe_event(app: &TestApp, event: &str) {
-    use crate::stripe_in::{SECRET, invoice_paid, now, stripe_header};
+    use crate::stripe_in::{invoice_paid, now};
     let body = invoice_paid(event, "cus_seed", "payer@example.com", 100, "usd", now());
-    let header = stripe_header(SECRET, now(), &body);
+    apply_stripe(app, &body).await;
+}
+
+/// Stripe event `body` received and applied.
+async fn apply_stripe(app: &TestApp, body: &str) {
+    use crate::stripe_in::{SECRET, now, stripe_header};
+    let header = stripe_header(SECRET, now(), body);
     let secret = cairn::config::Secret(SECRET.into());
     let received = cairn::domain::stripe::ingest::receive(
         &app.db,

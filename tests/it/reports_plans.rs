@@ -51,7 +51,7 @@ async fn plans(app: &TestApp, query: &str) -> Vec<String> {
     explain(app, query, funnel::statements).await
 }
 
-async fn explain(
+pub(crate) async fn explain(
     app: &TestApp,
     query: &str,
     statements: fn(&cairn::domain::reports::Filters, DatabaseBackend) -> Vec<Statement>,

@@ -12,7 +12,7 @@ use crate::domain::companies::matching::{self, Scope};
 use crate::domain::deals::ContactRef;
 use crate::domain::records::merge::{Mergeable, move_rows, relink};
 use crate::domain::{Actor, Db, clean, companies, has_control, normalise};
-use crate::entities::{activity, company, contact, deal_contact, task};
+use crate::entities::{activity, billing_entry, company, contact, deal_contact, mrr_change, task};
 use crate::error::AppError;
 
 /// Contacts that look like the one being entered: the same email, the same phone, or
@@ -123,6 +123,10 @@ impl Mergeable for Contact {
         .await?;
         relink::<activity::Entity>(tx, activity::Column::ContactId, keep, lose).await?;
         relink::<task::Entity>(tx, task::Column::ContactId, keep, lose).await?;
+        // The money follows its timeline: the revenue report counts it for the kept
+        // contact (its owner, its source).
+        relink::<billing_entry::Entity>(tx, billing_entry::Column::ContactId, keep, lose).await?;
+        relink::<mrr_change::Entity>(tx, mrr_change::Column::ContactId, keep, lose).await?;
         Ok(())
     }
 

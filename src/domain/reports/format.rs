@@ -230,7 +230,7 @@ pub fn pipeline_table(r: &PipelineReport) -> String {
 }
 
 /// `rows` in columns, the first `left` aligned left and the rest right.
-fn aligned(rows: &[Vec<String>], left: usize) -> String {
+pub(super) fn aligned(rows: &[Vec<String>], left: usize) -> String {
     let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();

@@ -19,6 +19,8 @@ pub mod format;
 pub mod funnel;
 pub mod pipeline;
 pub mod report;
+pub mod revenue;
+pub mod revenue_text;
 pub mod velocity;
 pub mod win_rate;
 

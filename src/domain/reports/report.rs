@@ -14,6 +14,7 @@ use super::activity::ActivityReport;
 use super::forecast::Forecast;
 use super::funnel::Funnel;
 use super::pipeline::PipelineReport;
+use super::revenue::Revenue;
 use super::velocity::Velocity;
 use super::win_rate::WinRate;
 use crate::domain::{Actor, Db};
@@ -84,6 +85,11 @@ pub const INDEX: &[Entry] = &[
         label: "Activity",
         about: "Notes, calls, meetings and tasks done per user per week.",
     },
+    Entry {
+        slug: Revenue::SLUG,
+        label: "Revenue",
+        about: "Revenue per month and currency (payments, refunds, net, by source) and MRR at each month's end; the pipeline filter does not apply.",
+    },
 ];
 
 /// How `cairn report` prints a report.
@@ -126,6 +132,7 @@ pub async fn text_of(
         Velocity::SLUG => text::<Velocity>(db, actor, f, form).await,
         Forecast::SLUG => text::<Forecast>(db, actor, f, form).await,
         ActivityReport::SLUG => text::<ActivityReport>(db, actor, f, form).await,
+        Revenue::SLUG => text::<Revenue>(db, actor, f, form).await,
         _ => Err(AppError::BadRequest(format!("No report is called {slug}."))),
     }
 }

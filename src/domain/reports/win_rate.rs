@@ -48,7 +48,7 @@ struct Row {
 }
 
 /// The months `f` covers, as spans for `week_of` (a "week" here is a month).
-fn months(f: &Filters) -> Vec<Week> {
+pub(crate) fn months(f: &Filters) -> Vec<Week> {
     let first = |d: NaiveDate| d.with_day(1).unwrap_or(d);
     let next = |d: NaiveDate| {
         let (y, m) = if d.month() == 12 {

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 
 use super::billing::{self, Found, Who};
 use super::events::{Charge, Customer, Event, Invoice, Subscription};
+use super::ledger::{self, Kind};
 use super::rows::Rows;
 use super::timeline::{self, Logged};
 use super::{MAX_ATTEMPTS, Status};
@@ -106,6 +107,7 @@ pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
     let outcome = apply_one(&mut out, &tx, &event, at).await?;
     out.rows.write(&tx).await?;
     timeline::write(&tx, &out.logged, at).await?;
+    ledger::write(&tx, std::mem::take(&mut out.ledger), at).await?;
     let (status, error) = match &outcome {
         Outcome::Processed => (Status::Processed, None),
         Outcome::Ignored(why) => (Status::Ignored, Some(why.as_str())),
@@ -156,13 +158,14 @@ pub(super) async fn apply_one(
     event: &stripe_event::Model,
     at: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
-    let (queued, logged) = (out.queued, out.logged.len());
+    let (queued, logged, entries) = (out.queued, out.logged.len(), out.ledger.len());
     let inner = tx.begin().await?;
     let outcome = apply(out, &inner, event, at).await?;
     if matches!(outcome, Outcome::Failed(_)) {
         inner.rollback().await?;
         out.queued = queued;
         out.logged.truncate(logged);
+        out.ledger.truncate(entries);
     } else {
         inner.commit().await?;
     }
@@ -180,6 +183,7 @@ pub(super) async fn apply_unsaved(
     at: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
     let (queued, logged, created) = (out.queued, out.logged.len(), out.created);
+    let entries = out.ledger.len();
     let outcome = apply(out, tx, event, at).await?;
     if matches!(outcome, Outcome::Failed(_)) {
         if out.created != created {
@@ -190,6 +194,7 @@ pub(super) async fn apply_unsaved(
         }
         out.queued = queued;
         out.logged.truncate(logged);
+        out.ledger.truncate(entries);
     }
     Ok(outcome)
 }
@@ -202,6 +207,9 @@ pub(super) struct Out<'a> {
     pub(super) queued: usize,
     /// Payments and refunds for the timeline, written together at the end (`timeline`).
     pub(super) logged: Vec<Logged>,
+    /// Payments, refunds and subscription changes for the ledger, written together at
+    /// the end (`ledger`).
+    pub(super) ledger: Vec<ledger::Row>,
     /// Contacts created so far (`apply_unsaved` refuses a failure after one).
     created: usize,
     /// The customers' locks the transaction holds already (`billing::lock_all`).
@@ -219,6 +227,7 @@ impl<'a> Out<'a> {
             db,
             queued: 0,
             logged: Vec::new(),
+            ledger: Vec::new(),
             created: 0,
             held,
             rows,
@@ -444,6 +453,16 @@ async fn invoice_paid(
         inv.id
     );
     out.log(found.contact_id, "payment", body, paid_at, event);
+    out.ledger.push(ledger::Row {
+        kind: Kind::Payment {
+            invoice_id: inv.id.clone(),
+        },
+        contact_id: found.contact_id,
+        amount_minor: inv.amount_paid,
+        currency: Some(cur.clone()),
+        at: paid_at,
+        stripe_event_id: event.event_id.clone(),
+    });
     b.ltv_minor = b.ltv_minor.saturating_add(inv.amount_paid);
     b.ltv_currency = Some(cur.clone());
     if b.last_payment_at.is_none_or(|t| paid_at >= t) {
@@ -561,6 +580,17 @@ async fn subscription(
     b.subscription_plan = Some(plan.join(", ").chars().take(255).collect());
     b.subscription_status = Some(status.chars().take(32).collect());
     b.mrr_minor = Some(if counts { mrr } else { 0 });
+    out.ledger.push(ledger::Row {
+        kind: Kind::Mrr {
+            subscription_id: s.id.chars().take(255).collect(),
+            status: status.chars().take(32).collect(),
+        },
+        contact_id: found.contact_id,
+        amount_minor: mrr,
+        currency: mrr_currency.clone(),
+        at: event.created,
+        stripe_event_id: event.event_id.clone(),
+    });
     b.mrr_currency = mrr_currency;
     b.subscription_at = Some(event.created);
     billing::save(&mut out.rows, found, at);
@@ -619,6 +649,16 @@ async fn charge_refunded(
         ch.id
     );
     out.log(found.contact_id, "refund", body, event.created, event);
+    out.ledger.push(ledger::Row {
+        kind: Kind::Refund {
+            charge_id: ch.id.clone(),
+        },
+        contact_id: found.contact_id,
+        amount_minor: amount,
+        currency: Some(cur.clone()),
+        at: event.created,
+        stripe_event_id: event.event_id.clone(),
+    });
     b.ltv_minor = b.ltv_minor.saturating_sub(amount);
     b.ltv_currency = Some(cur);
     out.refunded.insert(ch.id.clone(), ch.amount_refunded);

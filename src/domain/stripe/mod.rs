@@ -24,6 +24,7 @@ pub mod events;
 mod fill;
 pub mod group;
 pub mod ingest;
+pub mod ledger;
 pub mod retention;
 pub mod rows;
 pub mod secrets;

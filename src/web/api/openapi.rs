@@ -24,7 +24,8 @@ use crate::web::api::{
         search::search,
         trash::restore_contact, trash::restore_company, trash::restore_deal,
         audit::list,
-        reports::funnel, reports::pipeline, reports::win_rate, reports::velocity, reports::forecast, reports::activity, dashboard::dashboard,
+        reports::funnel, reports::pipeline, reports::win_rate, reports::velocity, reports::forecast, reports::activity,
+        reports::revenue, dashboard::dashboard,
         webhook_endpoints::list, webhook_endpoints::create, webhook_endpoints::get,
         webhook_endpoints::update, webhook_endpoints::delete, webhook_endpoints::deliveries,
         webhook_endpoints::redeliver, webhook_endpoints::enable, webhook_endpoints::test

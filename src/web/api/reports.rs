@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::app::AppState;
 use crate::domain::reports::{
-    self, Params, Report, activity, forecast, funnel, pipeline, velocity, win_rate,
+    self, Params, Report, activity, forecast, funnel, pipeline, revenue, velocity, win_rate,
 };
 use crate::error::AppError;
 use crate::web::api::schema::{ErrorBody, Unauthorized, Unavailable};
@@ -132,6 +132,29 @@ pub async fn activity(
     user: ApiUser,
 ) -> Result<HttpResponse, AppError> {
     json_of::<activity::ActivityReport>(req, state, user).await
+}
+
+/// Revenue per month (the organisation's zone, whole months) and per currency, from the
+/// Stripe payments and refunds applied: payments, refunds and net (never added across
+/// currencies), the same per contact source, and MRR at each month's end (each
+/// subscription's latest change by then, counted when active, trialing or past_due).
+/// Payments of contacts in the trash count (money received stays received). Owner and
+/// source are the contact's; the pipeline filter does not apply to revenue and is
+/// ignored. Reps under "reps see only their own records" count their contacts' only.
+#[utoipa::path(get, path = "/api/v1/reports/revenue", operation_id = "report_revenue", tag = "reports",
+    params(Params),
+    responses((status = 200, body = revenue::Revenue),
+        (status = 400, description = "A filter that is not valid (as for the funnel).", body = ErrorBody),
+        (status = 401, response = Unauthorized),
+        (status = 422, description = "A parameter holds a NUL character (refused before any report reads it).", body = ErrorBody),
+        (status = 503, response = Unavailable)),
+    security(("bearer" = [])))]
+pub async fn revenue(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, AppError> {
+    json_of::<revenue::Revenue>(req, state, user).await
 }
 
 /// Report `R` as JSON, with the filters of the query string.

@@ -25,6 +25,7 @@ use crate::web::pages::{Layout, ok};
 mod activity;
 mod forecast;
 mod months;
+mod revenue;
 mod stages;
 mod velocity;
 
