@@ -3,12 +3,9 @@
 //! with amounts, so revenue per month and MRR over time can be summed; before this,
 //! payments only became timeline text and running totals on `contact_billing`.
 //!
-//! Both are written by the Stripe apply path, which must stay at one statement per group
-//! of events (bench case (sw)): its rows go in one `INSERT` into the view
-//! `billing_ledger_in`, which puts each row in its table by `kind` (`mrr` to
-//! `mrr_changes`, the others to `billing_entries`): an INSTEAD OF trigger on SQLite, a
-//! DO INSTEAD rule on PostgreSQL. A contact purged from the
-//! trash keeps its ledger rows with no contact (money received stays received).
+//! Both are written by the Stripe apply path, a statement a table per group of events
+//! (`domain::stripe::ledger`). A contact purged from the trash keeps its ledger rows with
+//! no contact (money received stays received).
 //!
 //! Indexes are the report's reads: entries by time carrying what it groups and sums;
 //! changes by subscription and time (the order of its window) carrying the rest.
@@ -52,35 +49,6 @@ enum MrrChanges {
 enum Contacts {
     Table,
     Id,
-}
-
-const ENTRIES_COLS: &str = "contact_id, kind, amount_minor, currency, occurred_at, stripe_event_id, invoice_id, charge_id, created_at";
-const ENTRIES_NEW: &str = "NEW.contact_id, NEW.kind, NEW.amount_minor, NEW.currency, NEW.at, \
-     NEW.stripe_event_id, NEW.invoice_id, NEW.charge_id, NEW.created_at";
-const CHANGES_COLS: &str = "contact_id, subscription_id, mrr_minor, currency, status, effective_at, stripe_event_id, created_at";
-const CHANGES_NEW: &str = "NEW.contact_id, NEW.subscription_id, NEW.amount_minor, NEW.currency, \
-     NEW.status, NEW.at, NEW.stripe_event_id, NEW.created_at";
-
-/// The view's columns, typed (PostgreSQL needs a type for each; SQLite ignores them).
-fn view_sql() -> String {
-    let cols = [
-        ("varchar(16)", "kind"),
-        ("bigint", "contact_id"),
-        ("bigint", "amount_minor"),
-        ("varchar(3)", "currency"),
-        ("timestamp with time zone", "at"),
-        ("varchar(255)", "stripe_event_id"),
-        ("varchar(255)", "invoice_id"),
-        ("varchar(255)", "charge_id"),
-        ("varchar(255)", "subscription_id"),
-        ("varchar(32)", "status"),
-        ("timestamp with time zone", "created_at"),
-    ]
-    .iter()
-    .map(|(t, c)| format!("CAST(NULL AS {t}) AS {c}"))
-    .collect::<Vec<_>>()
-    .join(", ");
-    format!("CREATE VIEW billing_ledger_in AS SELECT {cols} WHERE 1 = 0")
 }
 
 #[async_trait::async_trait]
@@ -154,38 +122,13 @@ impl MigrationTrait for Migration {
                 "mrr_minor, currency, status, contact_id",
             ),
             "CREATE INDEX idx_mrr_changes_contact ON mrr_changes (contact_id)".into(),
-            view_sql(),
         ] {
             db.execute_unprepared(&sql).await?;
-        }
-        if pg {
-            // A rule, not a trigger: the INSERT is rewritten into one INSERT … SELECT
-            // per table over its rows, where a row trigger would call PL/pgSQL per row
-            // (15 µs a row, measured).
-            db.execute_unprepared(&format!(
-                "CREATE RULE billing_ledger_in_insert AS ON INSERT TO billing_ledger_in \
-                 DO INSTEAD ( \
-                   INSERT INTO mrr_changes ({CHANGES_COLS}) SELECT {CHANGES_NEW} WHERE NEW.kind = 'mrr'; \
-                   INSERT INTO billing_entries ({ENTRIES_COLS}) SELECT {ENTRIES_NEW} WHERE NEW.kind <> 'mrr' \
-                 )"
-            ))
-            .await?;
-        } else {
-            db.execute_unprepared(&format!(
-                "CREATE TRIGGER billing_ledger_in_insert INSTEAD OF INSERT ON billing_ledger_in \
-                 BEGIN \
-                   INSERT INTO mrr_changes ({CHANGES_COLS}) SELECT {CHANGES_NEW} WHERE NEW.kind = 'mrr'; \
-                   INSERT INTO billing_entries ({ENTRIES_COLS}) SELECT {ENTRIES_NEW} WHERE NEW.kind <> 'mrr'; \
-                 END"
-            ))
-            .await?;
         }
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        let db = m.get_connection();
-        db.execute_unprepared("DROP VIEW billing_ledger_in").await?;
         m.drop_table(Table::drop().table(MrrChanges::Table).to_owned())
             .await?;
         m.drop_table(Table::drop().table(BillingEntries::Table).to_owned())

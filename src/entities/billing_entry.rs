@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A payment or refund applied from Stripe (`domain::stripe::ledger`), one per event:
-/// the revenue report's rows. Written through `billing_ledger_in`, never here directly.
+/// the revenue report's rows. Written by the apply path only.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "billing_entries")]
 pub struct Model {

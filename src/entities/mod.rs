@@ -63,7 +63,6 @@ pub mod activity_revision;
 pub mod api_token;
 pub mod audit_log;
 pub mod billing_entry;
-pub mod billing_ledger_in;
 pub mod change_counter;
 pub mod company;
 pub mod company_tag;

@@ -23,8 +23,7 @@ fn entry<E: EntityTrait + Default>() -> (&'static str, Reader) {
     (E::default().table_name(), read::<E>)
 }
 
-/// Every entity: its table's name and a reader of all its rows. (`billing_ledger_in` is
-/// a view written through, not a table: `stripe_ledger.rs` writes and reads it.)
+/// Every entity: its table's name and a reader of all its rows.
 fn entities() -> Vec<(&'static str, Reader)> {
     vec![
         entry::<activity::Entity>(),

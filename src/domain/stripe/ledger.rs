@@ -1,8 +1,6 @@
 //! The billing ledger (`billing_entries`, `mrr_changes`): the amounts the revenue report
-//! sums, kept while a transaction applies its events, then written in ONE statement for
-//! the whole group (bench case (sw) allows one more statement a group, not one an
-//! event): an `INSERT` of every row into the view `billing_ledger_in`, whose trigger puts
-//! each in its table (migration 000044).
+//! sums, kept while a transaction applies its events, then written at the group's end: a
+//! statement a table for the whole group, never one an event (bench case (sw)).
 //!
 //! The ledger records what was applied, in the transaction that applies it: a payment,
 //! a refund (the part of `amount_refunded` not counted before), a subscription change
@@ -10,9 +8,9 @@
 //! it can never read as the current state). An event is applied once, so each lands
 //! once; `stripe_event_id` is unique in both tables all the same.
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, NotSet, Set};
 
-use crate::entities::billing_ledger_in;
+use crate::entities::{billing_entry, mrr_change};
 use crate::error::AppError;
 
 /// What a row records.
@@ -42,40 +40,66 @@ pub struct Row {
     pub stripe_event_id: String,
 }
 
-/// Writes `rows` through `conn` in one statement, at `at`.
+/// Writes `rows` through `conn`, at `at`: one statement for the payments and refunds, one
+/// for the subscription changes, each only when the group has some (a group of
+/// `invoice.paid`, bench case (sw), pays one).
 pub async fn write(
     conn: &impl ConnectionTrait,
     rows: Vec<Row>,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let models = rows.into_iter().map(|r| {
-        let (kind, invoice, charge, subscription, status) = match r.kind {
-            Kind::Payment { invoice_id } => ("payment", Some(invoice_id), None, None, None),
-            Kind::Refund { charge_id } => ("refund", None, Some(charge_id), None, None),
+    let mut entries = Vec::new();
+    let mut changes = Vec::new();
+    for r in rows {
+        let (kind, invoice_id, charge_id) = match r.kind {
+            Kind::Payment { invoice_id } => ("payment", Some(invoice_id), None),
+            Kind::Refund { charge_id } => ("refund", None, Some(charge_id)),
             Kind::Mrr {
                 subscription_id,
                 status,
-            } => ("mrr", None, None, Some(subscription_id), Some(status)),
+            } => {
+                changes.push(mrr_change::ActiveModel {
+                    id: NotSet,
+                    contact_id: Set(Some(r.contact_id)),
+                    subscription_id: Set(subscription_id),
+                    mrr_minor: Set(r.amount_minor),
+                    currency: Set(r.currency),
+                    status: Set(status),
+                    effective_at: Set(r.at),
+                    stripe_event_id: Set(r.stripe_event_id),
+                    created_at: Set(at),
+                });
+                continue;
+            }
         };
-        billing_ledger_in::ActiveModel {
-            kind: Set(kind.into()),
+        let currency = r.currency.ok_or_else(|| {
+            AppError::Internal(format!(
+                "a {kind} of event {} has no currency",
+                r.stripe_event_id
+            ))
+        })?;
+        entries.push(billing_entry::ActiveModel {
+            id: NotSet,
             contact_id: Set(Some(r.contact_id)),
+            kind: Set(kind.into()),
             amount_minor: Set(r.amount_minor),
-            currency: Set(r.currency),
-            at: Set(r.at),
+            currency: Set(currency),
+            occurred_at: Set(r.at),
             stripe_event_id: Set(r.stripe_event_id),
-            invoice_id: Set(invoice),
-            charge_id: Set(charge),
-            subscription_id: Set(subscription),
-            status: Set(status),
+            invoice_id: Set(invoice_id),
+            charge_id: Set(charge_id),
             created_at: Set(at),
-        }
-    });
-    billing_ledger_in::Entity::insert_many(models)
-        .exec_without_returning(conn)
-        .await?;
+        });
+    }
+    if !entries.is_empty() {
+        billing_entry::Entity::insert_many(entries)
+            .exec_without_returning(conn)
+            .await?;
+    }
+    if !changes.is_empty() {
+        mrr_change::Entity::insert_many(changes)
+            .exec_without_returning(conn)
+            .await?;
+    }
     Ok(())
 }
