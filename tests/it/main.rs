@@ -72,6 +72,7 @@ mod pipelines;
 mod python_server;
 mod record_lists;
 mod reports_funnel;
+mod reports_interactions;
 mod reports_pipeline;
 mod reports_plans;
 mod reports_win_rate;
