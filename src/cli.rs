@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, AppState};
 use crate::config::{Config, Settings};
 use crate::domain::Db;
-use crate::domain::{secrets, seed, setup, tokens, users};
+use crate::domain::{secrets, seed, seed_year, setup, tokens, users};
 use crate::error::AppError;
 use crate::jobs;
 
@@ -50,9 +50,16 @@ pub enum Command {
     Healthcheck,
     /// Fill the database with realistic, deterministic demo data.
     Seed {
-        /// How many contacts to create.
-        #[arg(long, default_value_t = 1000)]
-        contacts: u64,
+        /// How many contacts to create (default 1000; with --year 1000000).
+        #[arg(long)]
+        contacts: Option<u64>,
+        /// A year of history for the reports (issue 15): the contacts created over the
+        /// last 365 days, growing and busier on weekdays, with five activities, a fifth
+        /// of a deal (with its stage history), a tenth of a task and a tenth of a Stripe
+        /// payment each, in proportion (--contacts 1000000: 5 000 000 activities,
+        /// 200 000 deals, 100 000 tasks, 100 000 payments). Not with --deals or --tasks.
+        #[arg(long, conflicts_with_all = ["deals", "tasks"])]
+        year: bool,
         /// How many deals to create (spread over the first pipeline's stages).
         #[arg(long, default_value_t = 0)]
         deals: u64,
@@ -444,6 +451,7 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
         }
         Command::Seed {
             contacts,
+            year,
             deals,
             tasks,
             seed,
@@ -453,6 +461,18 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
             crate::db::bulk_load(&db.write)
                 .await
                 .map_err(AppError::from)?;
+            if year {
+                let year = seed_year::Year::for_contacts(contacts.unwrap_or(1_000_000));
+                for m in seed_year::run(&db, &year, seed).await? {
+                    println!("seeded {:>9} {:<34} in {:6.1}s", m.count, m.what, m.seconds);
+                }
+                println!(
+                    "seeded a year of history in {:.1}s",
+                    started.elapsed().as_secs_f64()
+                );
+                return Ok(());
+            }
+            let contacts = contacts.unwrap_or(1000);
             let done = seed::run(&db, contacts, seed).await?;
             let made = seed::deals(&db, deals, seed).await?;
             let to_do = seed::tasks(&db, tasks, seed).await?;

@@ -37,6 +37,7 @@ mod m20261207_000039_forms;
 mod m20261207_000040_webhooks;
 mod m20261208_000041_stripe_retention;
 mod m20261208_000043_report_indexes;
+mod m20261208_000045_first_interaction;
 mod m20261209_000044_billing_ledger;
 mod m20261209_000047_velocity_activity_indexes;
 mod m20261209_000048_quiet_counts;
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000041_stripe_retention::Migration),
             Box::new(m20261208_000043_report_indexes::Migration),
             Box::new(m20261209_000044_billing_ledger::Migration),
+            Box::new(m20261208_000045_first_interaction::Migration),
             Box::new(m20261209_000047_velocity_activity_indexes::Migration),
             Box::new(m20261209_000048_quiet_counts::Migration),
         ]

@@ -29,6 +29,7 @@ pub mod search;
 pub mod secrets;
 pub mod seed;
 pub mod seed_audit;
+pub mod seed_year;
 pub mod sessions;
 pub mod settings;
 pub mod setup;

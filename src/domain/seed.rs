@@ -13,7 +13,7 @@ use crate::domain::{normalise, now};
 use crate::entities::{company, contact, deal, task, user};
 use crate::error::AppError;
 
-const FIRST: &[&str] = &[
+pub(crate) const FIRST: &[&str] = &[
     "Ana",
     "Ben",
     "Chloé",
@@ -63,7 +63,7 @@ const FIRST: &[&str] = &[
     "Yara",
     "Zain",
 ];
-const LAST: &[&str] = &[
+pub(crate) const LAST: &[&str] = &[
     "Smith",
     "García",
     "Müller",
@@ -105,7 +105,7 @@ const LAST: &[&str] = &[
     "Kaur",
     "Berg",
 ];
-const COMPANY_A: &[&str] = &[
+pub(crate) const COMPANY_A: &[&str] = &[
     "Acme", "Blue", "Bright", "Cedar", "Delta", "Echo", "Falcon", "Granite", "Harbor", "Iron",
     "Juniper", "Kite", "Lumen", "Maple", "North", "Orbit", "Pine", "Quartz", "River", "Summit",
     "Tidal", "Union", "Vertex", "Willow", "Zenith",
@@ -143,26 +143,30 @@ const TITLES: &[&str] = &[
     "Procurement Manager",
 ];
 // Weighted: organic and referral are the common ways people arrive.
-const SOURCES: &[&str] = &[
+pub(crate) const SOURCES: &[&str] = &[
     "organic", "organic", "organic", "referral", "referral", "paid", "event", "import", "stripe",
     "other",
 ];
 
 /// splitmix64: tiny, fast and the same on every platform, which is all seeding needs.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
     }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+    /// A number in [0, 1).
+    pub(crate) fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len())]
     }
 }
@@ -176,6 +180,21 @@ pub struct Seeded {
 /// owned in turn by the install's active users. The caller refreshes the planner's
 /// statistics once everything is seeded (`refresh_statistics`).
 pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> {
+    let today = Utc.from_utc_datetime(&now().date_naive().and_time(chrono::NaiveTime::MIN));
+    let year_secs = 365 * 24 * 3600;
+    run_with(db, contacts, seed, |_, rng| {
+        today - Duration::seconds(rng.below(year_secs) as i64)
+    })
+    .await
+}
+
+/// `run` with each contact's creation time given by `created` (its index, the rng).
+pub(crate) async fn run_with(
+    db: &Db,
+    contacts: u64,
+    seed: u64,
+    mut created: impl FnMut(u64, &mut Rng) -> chrono::DateTime<Utc> + Send,
+) -> Result<Seeded, AppError> {
     let owners = ensure_owners(db).await?;
     let mut rng = Rng(seed);
     let company_count = (contacts / 8).clamp(1, 20_000);
@@ -194,8 +213,6 @@ pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> 
     company_names.dedup();
     let company_ids = insert_companies(db, &company_names, &owners, &mut rng).await?;
 
-    let today = Utc.from_utc_datetime(&now().date_naive().and_time(chrono::NaiveTime::MIN));
-    let year_secs = 365 * 24 * 3600;
     let conflict = OnConflict::column(contact::Column::EmailNorm)
         .do_nothing()
         .to_owned();
@@ -215,7 +232,7 @@ pub async fn run(db: &Db, contacts: u64, seed: u64) -> Result<Seeded, AppError> 
             .to_lowercase();
         let email = format!("{local}.{seed}x{i}@{company_slug}.example");
         let phone = format!("+1 555 {:03} {:04}", rng.below(1000), rng.below(10_000));
-        let created = today - Duration::seconds(rng.below(year_secs) as i64);
+        let created = created(i, &mut rng);
         let title = rng.pick(TITLES);
         let source = rng.pick(SOURCES);
         let owner = owners[rng.below(owners.len())];
@@ -255,7 +272,7 @@ const PER_TRANSACTION: u64 = 25_000;
 /// Inserts `count` rows made by `row` (given each row's index, in order, so a seed gives
 /// the same rows however they are batched): multi-row INSERTs of `PER_STATEMENT` rows,
 /// `PER_TRANSACTION` rows per transaction.
-async fn insert_batched<A>(
+pub(crate) async fn insert_batched<A>(
     db: &Db,
     count: u64,
     conflict: Option<OnConflict>,
@@ -357,7 +374,7 @@ async fn insert_companies(
 
 /// Owners for the demo contacts: the install's active users. Seeding needs one, so that
 /// demo accounts never take the place of the first admin that setup creates.
-async fn ensure_owners(db: &Db) -> Result<Vec<i64>, AppError> {
+pub(crate) async fn ensure_owners(db: &Db) -> Result<Vec<i64>, AppError> {
     let owners: Vec<i64> = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
@@ -374,7 +391,7 @@ async fn ensure_owners(db: &Db) -> Result<Vec<i64>, AppError> {
     Ok(owners)
 }
 
-const PRODUCTS: &[&str] = &[
+pub(crate) const PRODUCTS: &[&str] = &[
     "pilot",
     "annual plan",
     "expansion",
@@ -453,7 +470,7 @@ pub async fn deals(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
     Ok(count)
 }
 
-const TASKS: &[&str] = &[
+pub(crate) const TASKS: &[&str] = &[
     "Call",
     "Email",
     "Send the proposal to",

@@ -1,5 +1,8 @@
 use sea_orm::entity::prelude::*;
 
+/// The table also has `first_interaction_at`, written only by the triggers of the
+/// `first_interaction` migration and read only by the reports (`reports::funnel`), so it
+/// is not a field here: no write of a contact can set it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "contacts")]
 pub struct Model {

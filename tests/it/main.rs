@@ -76,6 +76,7 @@ mod record_lists;
 mod reports_activity;
 mod reports_forecast;
 mod reports_funnel;
+mod reports_interactions;
 mod reports_pipeline;
 mod reports_plans;
 mod reports_revenue;

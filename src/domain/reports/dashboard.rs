@@ -7,7 +7,7 @@
 //! - **Open pipeline**: the same report's open lines of every pipeline, per currency
 //!   (count, value, weighted value);
 //! - **Win rate**: `win_rate::over` this month and over the last 90 days;
-//! - **Funnel sparkline**: `funnel::created_and_won` over the last 12 weeks;
+//! - **Funnel sparkline**: `funnel::funnel` over the last 12 weeks;
 //! - **Recent wins**: the last 5 deals won (one short index range per won stage);
 //! - **Overdue tasks**: the reader's own (the first few, from My tasks' kept board) and
 //!   how many of all they may list are overdue.
@@ -196,7 +196,7 @@ pub async fn figures(db: &Db, actor: &Actor, now: DateTime<Utc>) -> Result<Figur
         pipeline::pipeline(db, actor, &month),
         win_rate::over(db, actor, &month),
         win_rate::over(db, actor, &days_90),
-        funnel::created_and_won(db, actor, &weeks_12),
+        funnel::funnel(db, actor, &weeks_12),
         recent_wins(db, actor),
     )?;
     let (won_this_month, open_pipeline) = totals(&report);
