@@ -15,9 +15,10 @@ use sea_orm::{
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use super::billing::{self, Found, Who};
+use super::billing::{self, Found};
 use super::events::{Charge, Customer, Event, Invoice, Subscription};
 use super::ledger::{self, Kind};
+use super::named::{charge_who, customer_who, invoice_who, subscription_who};
 use super::rows::Rows;
 use super::timeline::{self, Logged};
 use super::{MAX_ATTEMPTS, Status};
@@ -300,7 +301,7 @@ pub(super) async fn mark(
 }
 
 /// The event's object read as `T`, or the reason it cannot be.
-fn object<T: DeserializeOwned>(event: &stripe_event::Model) -> Result<T, String> {
+pub(super) fn object<T: DeserializeOwned>(event: &stripe_event::Model) -> Result<T, String> {
     serde_json::from_str::<Event<T>>(&event.body)
         .map(|e| e.data.object)
         .map_err(|e| format!("The {} event's object cannot be read: {e}.", event.kind))
@@ -334,71 +335,6 @@ async fn apply(
         other => Ok(Outcome::Ignored(format!(
             "Cairn does not handle {other} events."
         ))),
-    }
-}
-
-/// Whom event `event` names, read as its handler reads it: the key of the customer lock
-/// it takes (`billing::key`) and its customer id; None for an event that names no one or
-/// cannot be read.
-pub(super) fn named(event: &stripe_event::Model) -> Option<Named> {
-    fn with<T: DeserializeOwned>(
-        event: &stripe_event::Model,
-        who: impl FnOnce(&T) -> Who<'_>,
-    ) -> Option<Named> {
-        let o = object::<T>(event).ok()?;
-        let who = who(&o);
-        Some(Named {
-            key: billing::key(&who)?,
-            customer: who.customer.map(str::to_string),
-        })
-    }
-    match event.kind.as_str() {
-        "invoice.paid" => with(event, invoice_who),
-        "customer.created" | "customer.updated" => with(event, customer_who),
-        "customer.subscription.created"
-        | "customer.subscription.updated"
-        | "customer.subscription.deleted" => with(event, subscription_who),
-        "charge.refunded" => with(event, charge_who),
-        _ => None,
-    }
-}
-
-pub(super) struct Named {
-    pub key: String,
-    pub customer: Option<String>,
-}
-
-fn invoice_who(inv: &Invoice) -> Who<'_> {
-    Who {
-        customer: inv.customer.as_deref(),
-        email: inv.customer_email.as_deref(),
-        name: inv.customer_name.as_deref(),
-    }
-}
-
-fn customer_who(c: &Customer) -> Who<'_> {
-    Who {
-        customer: Some(&c.id),
-        email: c.email.as_deref(),
-        name: c.name.as_deref(),
-    }
-}
-
-fn subscription_who(s: &Subscription) -> Who<'_> {
-    Who {
-        customer: Some(&s.customer),
-        ..Who::default()
-    }
-}
-
-fn charge_who(ch: &Charge) -> Who<'_> {
-    let details = ch.billing_details.as_ref();
-    Who {
-        customer: ch.customer.as_deref(),
-        email: details
-            .and_then(|d| d.email.as_deref())
-            .or(ch.receipt_email.as_deref()),
-        name: details.and_then(|d| d.name.as_deref()),
     }
 }
 

@@ -60,7 +60,7 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
     }
     let mut events = apply::claim(&tx, ids).await?;
     events.sort_by_key(|e| (e.created, e.id));
-    let named: Vec<_> = events.iter().filter_map(apply::named).collect();
+    let named: Vec<_> = events.iter().filter_map(super::named::named).collect();
     let held: HashSet<String> = named.iter().map(|n| n.key.clone()).collect();
     super::billing::lock_all(&tx, &held).await?;
     let customers = named.into_iter().filter_map(|n| n.customer).collect();

@@ -25,6 +25,7 @@ mod fill;
 pub mod group;
 pub mod ingest;
 pub mod ledger;
+mod named;
 pub mod retention;
 pub mod rows;
 pub mod secrets;
