@@ -1,10 +1,13 @@
--- The dashboard after a write: every fourth request changes a deal's amount through the API
--- (PATCH /api/v1/deals/{random id}, which moves the board counter, after which the kept
--- figures are shown at most 5 s more), the others open / as the bench admin. One view in
--- 5 s rebuilds them; the others are hits.
+-- A page after a write: every fourth request changes a deal's amount through the API
+-- (PATCH /api/v1/deals/{random id}, which moves the board counter), the others open the
+-- page BENCH_PATH as the bench admin. For the board (/deals) every change retires each
+-- kept board: the first view after it rebuilds, the views until the next change are hits.
+-- The dashboard (/) shows its kept figures at most 5 s after a change: one view in 5 s
+-- rebuilds them.
 local token = "Bearer " .. os.getenv("BENCH_TOKEN")
 local cookie = os.getenv("BENCH_COOKIE")
 local max_id = tonumber(os.getenv("BENCH_DEALS") or "2000")
+local path = os.getenv("BENCH_PATH")
 local thread_count = 0
 function setup(thread)
   thread_count = thread_count + 1
@@ -21,5 +24,5 @@ function request()
     return wrk.format("PATCH", "/api/v1/deals/" .. math.random(1, max_id),
       {["Authorization"] = token, ["Content-Type"] = "application/json"}, body)
   end
-  return wrk.format("GET", "/", {["Cookie"] = cookie})
+  return wrk.format("GET", path, {["Cookie"] = cookie})
 end
