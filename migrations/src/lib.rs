@@ -41,6 +41,7 @@ mod m20261208_000045_first_interaction;
 mod m20261209_000044_billing_ledger;
 mod m20261209_000047_velocity_activity_indexes;
 mod m20261209_000048_quiet_counts;
+mod m20261210_000049_activity_hours;
 
 pub struct Migrator;
 
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000045_first_interaction::Migration),
             Box::new(m20261209_000047_velocity_activity_indexes::Migration),
             Box::new(m20261209_000048_quiet_counts::Migration),
+            Box::new(m20261210_000049_activity_hours::Migration),
         ]
     }
 }

@@ -59,6 +59,7 @@ macro_rules! tag_link {
 }
 
 pub mod activity;
+pub mod activity_hour;
 pub mod activity_revision;
 pub mod api_token;
 pub mod audit_log;

@@ -74,6 +74,7 @@ mod python_server;
 mod record_counts;
 mod record_lists;
 mod reports_activity;
+mod reports_activity_hours;
 mod reports_forecast;
 mod reports_funnel;
 mod reports_interactions;

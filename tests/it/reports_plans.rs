@@ -29,7 +29,7 @@ async fn seeded() -> TestApp {
                 deal_id: Set(None),
                 contact_id: Set(Some(n % 20_000 + 1)),
                 company_id: Set(None),
-                author_id: Set(None),
+                author_id: Set(Some(1)),
                 created_at: Set(t),
                 version: Set(1),
                 edited_at: Set(None),
@@ -57,8 +57,18 @@ pub(crate) async fn explain(
     query: &str,
     statements: fn(&cairn::domain::reports::Filters, DatabaseBackend) -> Vec<Statement>,
 ) -> Vec<String> {
+    explain_in(app, chrono_tz::Europe::Paris, query, statements).await
+}
+
+/// The same for an organisation in `tz`.
+async fn explain_in(
+    app: &TestApp,
+    tz: chrono_tz::Tz,
+    query: &str,
+    statements: fn(&cairn::domain::reports::Filters, DatabaseBackend) -> Vec<Statement>,
+) -> Vec<String> {
     let p = Params::from_query(query).unwrap();
-    let f = p.validate(chrono_tz::Europe::Paris, Utc::now()).unwrap();
+    let f = p.validate(tz, Utc::now()).unwrap();
     let backend = app.db.backend();
     let (explain, col) = match backend {
         DatabaseBackend::Postgres => ("EXPLAIN ", "QUERY PLAN"),
@@ -177,22 +187,28 @@ async fn the_forecast_reads_open_deals_from_an_index() {
     }
 }
 
-/// Activity per user reads a month of activities from the index by time (which carries
-/// author and kind), and the tasks done by their completion time.
+/// Activity per user sums a year's hourly counters (all of them, here: PostgreSQL may
+/// read the table whole), never the activities, and the tasks done by their completion
+/// time; where weeks start off the hour (Kolkata), the split hours' activities are read
+/// from the index by time, not the whole year between them.
 #[actix_web::test]
-async fn a_months_activity_reads_its_rows_through_indexes() {
+async fn a_years_activity_reads_counters_and_indexes() {
     let app = seeded().await;
-    let p = explain(
-        &app,
-        "days=30",
-        cairn::domain::reports::activity::statements,
-    )
-    .await;
-    eprintln!("== activity days=30\n{}", p.join("\n--\n"));
-    assert!(
-        p[0].contains("idx_activities_occurred"),
-        "activities: {}",
-        p[0]
-    );
+    let statements = cairn::domain::reports::activity::statements;
+    let p = explain(&app, "days=365", statements).await;
+    eprintln!("== activity days=365\n{}", p.join("\n--\n"));
+    let counters = |plan: &str| plan.contains("activity_hours") && !plan.contains("activities");
+    assert!(counters(&p[0]), "counters: {}", p[0]);
     assert!(p[1].contains("idx_tasks_"), "tasks: {}", p[1]);
+    assert_eq!(p.len(), 2, "Paris starts its weeks on the hour: {p:?}");
+    let kolkata = explain_in(&app, chrono_tz::Asia::Kolkata, "days=365", statements).await;
+    eprintln!("== Kolkata\n{}", kolkata.join("\n--\n"));
+    assert!(counters(&kolkata[0]), "counters: {}", kolkata[0]);
+    assert!(
+        kolkata[2].contains("idx_activities_occurred")
+            && !kolkata[2].contains("SCAN")
+            && !kolkata[2].contains("Seq Scan"),
+        "split hours: {}",
+        kolkata[2]
+    );
 }
