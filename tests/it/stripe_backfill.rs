@@ -211,3 +211,47 @@ async fn start_up_queues_the_backfill_until_a_run_has_finished() {
         "a finished backfill is not queued again"
     );
 }
+
+#[actix_web::test]
+async fn a_refund_after_a_pruned_one_gets_back_only_its_new_part() {
+    use cairn::entities::stripe_event;
+    use chrono::Duration;
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let (app, _) = stripe_app().await;
+    let db = &app.db;
+    let t = now() - 3600;
+    let paid = invoice_paid("evt_p1", "cus_1", "ada@example.com", 5000, "eur", t);
+    assert_eq!(apply_alone(db, &paid).await, Outcome::Processed);
+    for (id, refunded, at) in [("evt_r1", 1500, t + 1), ("evt_r2", 2000, t + 2)] {
+        let body = refund(id, "cus_1", refunded, "eur", at);
+        assert_eq!(apply_alone(db, &body).await, Outcome::Processed);
+    }
+    let by_apply = ledger(db).await;
+    // The first refund's event is older than the retention and pruned: its count stays.
+    stripe_event::Entity::update_many()
+        .col_expr(
+            stripe_event::Column::ReceivedAt,
+            Expr::value(Utc::now() - Duration::days(100)),
+        )
+        .filter(stripe_event::Column::EventId.eq("evt_r1"))
+        .exec(&db.write)
+        .await
+        .expect("age the first refund");
+    let pruned = cairn::domain::stripe::retention::prune(db, Utc::now())
+        .await
+        .expect("the prune runs");
+    assert_eq!(pruned, 1, "the first refund's event is pruned");
+
+    exec(db, "DELETE FROM billing_entries").await;
+    assert_eq!(backfill::backfill(db).await.expect("the backfill runs"), 2);
+    let kept: Vec<_> = by_apply
+        .into_iter()
+        .filter(|w| !matches!(w, Written::Entry { event, .. } if event == "evt_r1"))
+        .collect();
+    assert_eq!(
+        ledger(db).await,
+        kept,
+        "the payment, and the second refund's 500 above the pruned 1 500"
+    );
+}
