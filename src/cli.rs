@@ -300,6 +300,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
         );
     }
     jobs::kinds::ensure_recurring(&db).await?;
+    crate::domain::stripe::backfill::ensure(&db).await?;
     let mail_env = Arc::new(config.mail.clone());
     warn_if_mail_is_held(&db, &mail_env).await?;
     let workers = config.job_workers;

@@ -93,6 +93,7 @@ mod sessions_page;
 mod settings;
 mod setup;
 mod stripe_apply;
+mod stripe_backfill;
 mod stripe_fill;
 mod stripe_group;
 mod stripe_in;

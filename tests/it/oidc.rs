@@ -91,7 +91,7 @@ async fn an_existing_user_signs_in_by_verified_email() {
     })
     .await;
     assert_eq!(res.status, 303, "signed in: {}", res.text());
-    assert_eq!(res.location(), "/contacts");
+    assert_eq!(res.location(), "/", "on the dashboard");
     for part in [
         "code_challenge_method=S256",
         "code_challenge=",

@@ -204,7 +204,7 @@ async fn the_right_code_signs_in() {
     steady().await;
     let res = give_code(&mut c, &code(&secret, 0)).await;
     assert_eq!(res.status, 303, "{}", res.text());
-    assert_eq!(res.location(), "/contacts");
+    assert_eq!(res.location(), "/", "on the dashboard");
     assert!(signed_in(&mut c).await);
     assert_eq!(
         app.count("pending_sign_ins").await,
@@ -500,9 +500,5 @@ async fn the_command_line_turns_off_two_factor_of_a_user_who_lost_their_phone() 
         .await
         .sign_in("ana@example.com", PASSWORD)
         .await;
-    assert_eq!(
-        res.location(),
-        "/contacts",
-        "the password alone signs in again"
-    );
+    assert_eq!(res.location(), "/", "the password alone signs in again");
 }

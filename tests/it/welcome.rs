@@ -18,10 +18,10 @@ async fn an_admin_of_a_new_install_is_sent_to_the_first_steps() {
 }
 
 #[actix_web::test]
-async fn a_rep_goes_to_the_contacts_as_before() {
+async fn a_rep_goes_to_the_dashboard() {
     let app = TestApp::new().await;
     app.user("rep@example.com", "rep").await;
-    assert_eq!(landing(&app, "rep@example.com").await, "/contacts");
+    assert_eq!(landing(&app, "rep@example.com").await, "/");
 }
 
 #[actix_web::test]
@@ -44,7 +44,7 @@ async fn a_page_asked_for_wins_over_the_first_steps() {
 }
 
 #[actix_web::test]
-async fn once_every_step_is_done_sign_in_goes_to_the_contacts() {
+async fn once_every_step_is_done_sign_in_goes_to_the_dashboard() {
     let app = TestApp::new().await;
     app.user("admin@example.com", "admin").await;
     let token = app.token("admin@example.com").await;
@@ -56,7 +56,7 @@ async fn once_every_step_is_done_sign_in_goes_to_the_contacts() {
         .await;
     let page = c.get("/welcome").await.text();
     assert!(page.contains("3 of 3 first steps done"), "{page}");
-    assert_eq!(landing(&app, "admin@example.com").await, "/contacts");
+    assert_eq!(landing(&app, "admin@example.com").await, "/");
 }
 
 #[actix_web::test]
@@ -79,8 +79,8 @@ async fn dismissing_the_steps_stops_the_offer() {
     c.sign_in("admin@example.com", PASSWORD).await;
     c.get("/welcome").await;
     let res = c.post_form_ok("/welcome/dismiss", &[]).await;
-    assert_eq!(res.location(), "/contacts");
-    assert_eq!(landing(&app, "admin@example.com").await, "/contacts");
+    assert_eq!(res.location(), "/", "on to the dashboard");
+    assert_eq!(landing(&app, "admin@example.com").await, "/");
 }
 
 #[actix_web::test]

@@ -6,7 +6,7 @@
 //! or customer event older than the one applied does not overwrite it.
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, ExprTrait, QueryFilter,
@@ -17,7 +17,8 @@ use serde::de::DeserializeOwned;
 
 use super::billing::{self, Found};
 use super::events::{Charge, Customer, Event, Invoice, Subscription};
-use super::ledger::{self, Kind};
+use super::implied::{self, Plan, currency};
+use super::ledger;
 use super::named::{charge_who, customer_who, invoice_who, subscription_who};
 use super::rows::Rows;
 use super::timeline::{self, Logged};
@@ -338,12 +339,6 @@ async fn apply(
     }
 }
 
-/// Stripe's lower-case ISO code, checked and upper-cased as Cairn shows currencies.
-fn currency(code: &str) -> Option<String> {
-    let c = code.trim();
-    (c.len() == 3 && c.chars().all(|ch| ch.is_ascii_alphabetic())).then(|| c.to_uppercase())
-}
-
 fn mismatch(kind: &str, got: &str, has: &str) -> Outcome {
     Outcome::Failed(format!(
         "The {kind} is in {got}, but this contact's lifetime value is kept in {has}; \
@@ -378,27 +373,15 @@ async fn invoice_paid(
     {
         return Ok(mismatch("invoice", &cur, has));
     }
-    let paid_at = inv
-        .status_transitions
-        .and_then(|t| t.paid_at)
-        .and_then(|t| Utc.timestamp_opt(t, 0).single())
-        .unwrap_or(event.created);
+    let row = implied::payment(event, &inv, &cur, Some(found.contact_id));
+    let paid_at = row.at;
     let body = format!(
         "Payment of {} received (Stripe invoice {}).",
         money(inv.amount_paid, &cur),
         inv.id
     );
     out.log(found.contact_id, "payment", body, paid_at, event);
-    out.ledger.push(ledger::Row {
-        kind: Kind::Payment {
-            invoice_id: inv.id.clone(),
-        },
-        contact_id: found.contact_id,
-        amount_minor: inv.amount_paid,
-        currency: Some(cur.clone()),
-        at: paid_at,
-        stripe_event_id: event.event_id.clone(),
-    });
+    out.ledger.push(row);
     b.ltv_minor = b.ltv_minor.saturating_add(inv.amount_paid);
     b.ltv_currency = Some(cur.clone());
     if b.last_payment_at.is_none_or(|t| paid_at >= t) {
@@ -462,12 +445,8 @@ async fn subscription(
     s: Subscription,
     at: DateTime<Utc>,
 ) -> Result<Outcome, AppError> {
-    let deleted = event.kind == "customer.subscription.deleted";
-    let status = if deleted {
-        "canceled"
-    } else {
-        s.status.as_str()
-    };
+    let plan = Plan::of(event, &s);
+    let status = plan.status.as_str();
     let who = subscription_who(&s);
     let mut found = billing::find_or_create(conn, &who, &out.held, &out.rows, at).await?;
     out.found(conn, &found).await?;
@@ -493,58 +472,16 @@ async fn subscription(
             "Older than the subscription state already applied.".into(),
         ));
     }
-    let items = s.items.map(|l| l.data).unwrap_or_default();
-    let mut plan: Vec<String> = Vec::new();
-    let mut mrr: i64 = 0;
-    let mut mrr_currency = None;
-    for item in &items {
-        let p = &item.price;
-        plan.push(p.nickname.clone().unwrap_or_else(|| p.id.clone()));
-        if let (Some(amount), Some(r)) = (p.unit_amount, &p.recurring) {
-            let m = monthly(
-                amount,
-                item.quantity.unwrap_or(1),
-                &r.interval,
-                r.interval_count,
-            );
-            mrr = mrr.saturating_add(m);
-            mrr_currency = mrr_currency.or_else(|| currency(&p.currency));
-        }
-    }
-    let counts = matches!(status, "active" | "past_due");
     b.subscription_id = Some(s.id.clone());
-    b.subscription_plan = Some(plan.join(", ").chars().take(255).collect());
-    b.subscription_status = Some(status.chars().take(32).collect());
-    b.mrr_minor = Some(if counts { mrr } else { 0 });
-    out.ledger.push(ledger::Row {
-        kind: Kind::Mrr {
-            subscription_id: s.id.chars().take(255).collect(),
-            status: status.chars().take(32).collect(),
-        },
-        contact_id: found.contact_id,
-        amount_minor: mrr,
-        currency: mrr_currency.clone(),
-        at: event.created,
-        stripe_event_id: event.event_id.clone(),
-    });
-    b.mrr_currency = mrr_currency;
+    b.subscription_plan = Some(plan.names.clone());
+    b.subscription_status = Some(plan.status.clone());
+    b.mrr_minor = Some(if plan.counts() { plan.mrr } else { 0 });
+    out.ledger
+        .push(plan.change(event, &s, Some(found.contact_id)));
+    b.mrr_currency = plan.currency;
     b.subscription_at = Some(event.created);
     billing::save(&mut out.rows, found, at);
     Ok(Outcome::Processed)
-}
-
-/// A price per `count` `interval`s of `quantity` units, as minor units a month (rounded
-/// half up): a year is twelve months, a week 52/12 of one, a day 365/12.
-pub fn monthly(unit_amount: i64, quantity: i64, interval: &str, count: Option<i64>) -> i64 {
-    let total = i128::from(unit_amount) * i128::from(Ord::max(quantity, 0));
-    let count = i128::from(Ord::max(count.unwrap_or(1), 1));
-    let (num, den) = match interval {
-        "year" => (total, 12 * count),
-        "week" => (total * 52, 12 * count),
-        "day" => (total * 365, 12 * count),
-        _ => (total, count),
-    };
-    i64::try_from((num + den / 2) / den).unwrap_or(i64::MAX)
 }
 
 /// A refund: `amount_refunded` counts every refund of the charge so far, so only what
@@ -563,7 +500,10 @@ async fn charge_refunded(
         )));
     };
     let here = out.refunded.get(&ch.id).copied().unwrap_or(0);
-    let before = Ord::max(refunded_before(conn, event, &ch.id).await?, here);
+    let before = Ord::max(
+        implied::refunded_before(conn, event, &ch.id, None).await?,
+        here,
+    );
     let amount = ch.amount_refunded - before;
     if amount <= 0 {
         return Ok(Outcome::Ignored(
@@ -585,59 +525,16 @@ async fn charge_refunded(
         ch.id
     );
     out.log(found.contact_id, "refund", body, event.created, event);
-    out.ledger.push(ledger::Row {
-        kind: Kind::Refund {
-            charge_id: ch.id.clone(),
-        },
-        contact_id: found.contact_id,
-        amount_minor: amount,
-        currency: Some(cur.clone()),
-        at: event.created,
-        stripe_event_id: event.event_id.clone(),
-    });
+    out.ledger.push(implied::refund(
+        event,
+        &ch,
+        &cur,
+        before,
+        Some(found.contact_id),
+    ));
     b.ltv_minor = b.ltv_minor.saturating_sub(amount);
     b.ltv_currency = Some(cur);
     out.refunded.insert(ch.id.clone(), ch.amount_refunded);
     billing::save(&mut out.rows, found, at);
     Ok(Outcome::Processed)
-}
-
-/// The most `amount_refunded` among this charge's refund events applied before (kept
-/// or pruned).
-async fn refunded_before(
-    conn: &impl ConnectionTrait,
-    event: &stripe_event::Model,
-    charge: &str,
-) -> Result<i64, AppError> {
-    let earlier = stripe_event::Entity::find()
-        .filter(stripe_event::Column::ObjectId.eq(charge))
-        .filter(stripe_event::Column::Kind.eq("charge.refunded"))
-        .filter(stripe_event::Column::Status.eq(Status::Processed.as_str()))
-        .filter(stripe_event::Column::Id.ne(event.id))
-        .all(conn)
-        .await?;
-    let kept = earlier
-        .iter()
-        .filter_map(|e| object::<Charge>(e).ok())
-        .map(|c| c.amount_refunded)
-        .max()
-        .unwrap_or(0);
-    // Refunds of this charge applied long ago may have been pruned: their counts stay.
-    let pruned = super::retention::refunded_pruned(conn, charge).await?;
-    Ok(Ord::max(kept, pruned))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::monthly;
-
-    #[test]
-    fn intervals_and_quantities_become_a_month() {
-        assert_eq!(monthly(1000, 1, "month", None), 1000);
-        assert_eq!(monthly(12000, 1, "year", Some(1)), 1000);
-        assert_eq!(monthly(1000, 3, "month", Some(3)), 1000);
-        assert_eq!(monthly(1200, 1, "week", None), 5200);
-        assert_eq!(monthly(100, 12, "day", Some(365)), 100);
-        assert_eq!(monthly(1000, 1, "year", None), 83);
-    }
 }

@@ -65,16 +65,8 @@ pub async fn find_or_create(
             });
         }
     }
-    let email = who.email.map(str::trim).filter(|e| e.contains('@'));
-    let holder = match email {
-        Some(e) => {
-            contact::Entity::find()
-                .filter(contact::Column::EmailNorm.eq(normalise(e)))
-                .one(tx)
-                .await?
-        }
-        None => None,
-    };
+    let email = email_of(who);
+    let holder = holder(tx, email).await?;
     let created_contact = !matches!(&holder, Some(c) if c.deleted_at.is_none());
     let contact_id = match &holder {
         Some(c) if c.deleted_at.is_none() => c.id,
@@ -105,6 +97,41 @@ pub async fn find_or_create(
         is_new_billing,
         created_contact,
     })
+}
+
+/// The contact `who` names now, found as `find_or_create` finds it but creating nothing:
+/// the one holding its customer id, else the one (not in the trash) holding its email.
+pub async fn find(conn: &impl ConnectionTrait, who: &Who<'_>) -> Result<Option<i64>, AppError> {
+    if let Some(customer) = who.customer {
+        let row = contact_billing::Entity::find()
+            .filter(contact_billing::Column::StripeCustomerId.eq(customer))
+            .one(conn)
+            .await?;
+        if let Some(b) = row {
+            return Ok(Some(b.id));
+        }
+    }
+    let holder = holder(conn, email_of(who)).await?;
+    Ok(holder.filter(|c| c.deleted_at.is_none()).map(|c| c.id))
+}
+
+/// The email an event names, if it looks like one.
+fn email_of<'a>(who: &Who<'a>) -> Option<&'a str> {
+    who.email.map(str::trim).filter(|e| e.contains('@'))
+}
+
+/// The contact holding `email` (any case), in the trash or not.
+async fn holder(
+    conn: &impl ConnectionTrait,
+    email: Option<&str>,
+) -> Result<Option<contact::Model>, AppError> {
+    let Some(e) = email else {
+        return Ok(None);
+    };
+    Ok(contact::Entity::find()
+        .filter(contact::Column::EmailNorm.eq(normalise(e)))
+        .one(conn)
+        .await?)
 }
 
 /// What an event's lock is taken on: its customer id, else its email (normalised).

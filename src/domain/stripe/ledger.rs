@@ -31,7 +31,8 @@ pub enum Kind {
 /// A row to write.
 pub struct Row {
     pub kind: Kind,
-    pub contact_id: i64,
+    /// None: the backfill found no contact holding the event's customer or email now.
+    pub contact_id: Option<i64>,
     pub amount_minor: i64,
     pub currency: Option<String>,
     /// When the money moved (a payment's `paid_at`, a refund's event) or the change took
@@ -60,7 +61,7 @@ pub async fn write(
             } => {
                 changes.push(mrr_change::ActiveModel {
                     id: NotSet,
-                    contact_id: Set(Some(r.contact_id)),
+                    contact_id: Set(r.contact_id),
                     subscription_id: Set(subscription_id),
                     mrr_minor: Set(r.amount_minor),
                     currency: Set(r.currency),
@@ -80,7 +81,7 @@ pub async fn write(
         })?;
         entries.push(billing_entry::ActiveModel {
             id: NotSet,
-            contact_id: Set(Some(r.contact_id)),
+            contact_id: Set(r.contact_id),
             kind: Set(kind.into()),
             amount_minor: Set(r.amount_minor),
             currency: Set(currency),

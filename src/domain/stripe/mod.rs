@@ -18,11 +18,16 @@
 //! - `billing`: the contact an event is about (by customer id, else email, else a new
 //!   one) and its `contact_billing` row.
 //! - `rows`: the billing rows a transaction reads in one statement and writes in one.
+//! - `ledger`: the billing ledger's rows, written at a transaction's end; `implied`: the
+//!   row an applied event implies; `backfill`: the job that writes them for events applied
+//!   before the ledger existed.
 pub mod apply;
+pub mod backfill;
 pub mod billing;
 pub mod events;
 mod fill;
 pub mod group;
+pub mod implied;
 pub mod ingest;
 pub mod ledger;
 mod named;
@@ -83,6 +88,7 @@ impl Status {
 pub fn register(r: &mut crate::jobs::Registry) {
     r.register(JOB, apply::run);
     r.register(PRUNE_JOB, prune);
+    r.register(backfill::JOB, backfill::run);
 }
 
 #[derive(serde::Deserialize)]

@@ -188,17 +188,20 @@ pub(super) async fn pruned_among(
     Ok(found.into_iter().collect())
 }
 
-/// The most `amount_refunded` that pruned refunds of `charge` had counted.
+/// The most `amount_refunded` that pruned refunds of `charge` had counted (`below`: of
+/// those that counted less than it).
 pub(super) async fn refunded_pruned(
     conn: &impl ConnectionTrait,
     charge: &str,
+    below: Option<i64>,
 ) -> Result<i64, AppError> {
-    let most: Option<Option<i64>> = stripe_pruned_event::Entity::find()
+    let mut q = stripe_pruned_event::Entity::find()
         .select_only()
         .expr(Func::max(Expr::col(stripe_pruned_event::Column::Refunded)))
-        .filter(stripe_pruned_event::Column::ChargeId.eq(charge))
-        .into_tuple()
-        .one(conn)
-        .await?;
+        .filter(stripe_pruned_event::Column::ChargeId.eq(charge));
+    if let Some(b) = below {
+        q = q.filter(stripe_pruned_event::Column::Refunded.lt(b));
+    }
+    let most: Option<Option<i64>> = q.into_tuple().one(conn).await?;
     Ok(most.flatten().unwrap_or(0))
 }

@@ -222,7 +222,8 @@ pub fn record_page(return_to: &str) -> Option<&str> {
     local_record.then_some(return_to)
 }
 
-/// Only same-site paths are followed after sign-in, so `next` cannot send users away.
+/// Only same-site paths are followed after sign-in, so `next` cannot send users away;
+/// without one (or with one from elsewhere) a sign-in lands on the dashboard.
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
         // A path on this site only: browsers drop tabs and newlines and read `\` as `/`,
@@ -234,7 +235,7 @@ pub fn safe_next(next: Option<&str>) -> String {
         {
             n.to_string()
         }
-        _ => "/contacts".to_string(),
+        _ => "/".to_string(),
     }
 }
 

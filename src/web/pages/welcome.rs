@@ -60,5 +60,6 @@ pub async fn dismiss(
 ) -> Result<HttpResponse, AppError> {
     onboarding::dismiss(&state.db, &user.actor).await?;
     set_flash(&user.session, "The first steps will not be shown again.");
-    Ok(see_other("/contacts"))
+    // On to where a sign-in lands.
+    Ok(see_other("/"))
 }

@@ -3,7 +3,8 @@
 //! in the table beneath, and the CSV.
 use askama::Template;
 
-use super::{FilterForm, Frame, Page, px};
+use super::bars::{self, Chart, Part, Shape};
+use super::{FilterForm, Frame, Page};
 use crate::domain::reports::activity::{ActivityReport, Counts};
 use crate::web::filters;
 use crate::web::pages::Layout;
@@ -33,97 +34,61 @@ impl Line {
     }
 }
 
-/// A part of a user's bar.
-pub struct Part {
-    pub x: String,
-    pub w: String,
-    pub class: &'static str,
-    pub title: String,
-}
-
-pub struct Row {
-    pub label: String,
-    pub y: String,
-    pub text_y: String,
-    pub parts: Vec<Part>,
-    pub end: String,
-    pub sum: i64,
-}
-
-pub struct Chart {
-    pub width: u32,
-    pub height: u32,
-    pub left: u32,
-    pub bar_h: String,
-    pub rows: Vec<Row>,
-    pub summary: String,
-}
-
-const WIDTH: u32 = 760;
-const LEFT: u32 = 180;
-const ROW: f64 = 26.0;
-
-impl Chart {
-    fn of(r: &ActivityReport) -> Chart {
-        let sum = |c: &Counts| c.notes + c.calls + c.meetings + c.tasks_done;
-        let peak = r
-            .users
-            .iter()
-            .map(|u| sum(&u.total))
-            .max()
-            .unwrap_or(0)
-            .max(1);
-        let span = f64::from(WIDTH - LEFT - 50);
-        let rows = r
-            .users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| {
-                let t = &u.total;
-                let y = 8.0 + ROW * i as f64;
-                let mut x = f64::from(LEFT);
-                let parts = [
-                    (t.notes, "bar-created", "notes"),
-                    (t.calls, "bar-interacted", "calls"),
-                    (t.meetings, "bar-won", "meetings"),
-                    (t.tasks_done, "bar-lost", "tasks done"),
-                ]
-                .into_iter()
-                .map(|(n, class, what)| {
-                    let w = span * n as f64 / peak as f64;
-                    let part = Part {
-                        x: px(x),
-                        w: px(w),
-                        class,
-                        title: format!("{}: {n} {what}", u.name),
-                    };
-                    x += w;
-                    part
-                })
-                .collect();
-                Row {
-                    label: u.name.clone(),
-                    y: px(y),
-                    text_y: px(y + ROW * 0.4),
-                    parts,
-                    end: px(x + 6.0),
-                    sum: sum(t),
-                }
+/// A bar a user: notes, calls, meetings and tasks done stacked, each count on hover,
+/// their sum after it.
+fn chart(r: &ActivityReport) -> Chart {
+    let sum = |c: &Counts| c.notes + c.calls + c.meetings + c.tasks_done;
+    let peak = r
+        .users
+        .iter()
+        .map(|u| sum(&u.total))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let lines = r
+        .users
+        .iter()
+        .map(|u| {
+            let t = &u.total;
+            let parts = [
+                (t.notes, "bar-created", "notes"),
+                (t.calls, "bar-interacted", "calls"),
+                (t.meetings, "bar-won", "meetings"),
+                (t.tasks_done, "bar-lost", "tasks done"),
+            ]
+            .into_iter()
+            .map(|(n, class, what)| Part {
+                value: n as f64,
+                class,
+                title: format!("{}: {n} {what}", u.name),
             })
             .collect();
-        Chart {
-            width: WIDTH,
-            height: (16.0 + ROW * r.users.len().max(1) as f64) as u32,
-            left: LEFT,
-            bar_h: px(ROW * 0.75),
-            rows,
-            summary: format!(
-                "Notes, calls, meetings and tasks done per user from {} to {}.",
-                r.from, r.to
-            ),
-        }
-    }
+            bars::Line {
+                label: u.name.clone(),
+                lanes: vec![parts],
+                end: Some(sum(t).to_string()),
+            }
+        })
+        .collect();
+    Chart::of(
+        &SHAPE,
+        lines,
+        peak as f64,
+        format!(
+            "Notes, calls, meetings and tasks done per user from {} to {}.",
+            r.from, r.to
+        ),
+    )
 }
+
+const SHAPE: Shape = Shape {
+    left: 180,
+    row: 26.0,
+    room: 50,
+    bar: 0.75,
+    lane_step: 0.0,
+    min_lines: 1,
+};
 
 fn lines(r: &ActivityReport) -> Vec<Line> {
     let mut out = Vec::new();
@@ -154,7 +119,7 @@ impl Page for ActivityReport {
         ActivityPage {
             l: frame.l,
             form: frame.form,
-            chart: Chart::of(&self),
+            chart: chart(&self),
             lines: lines(&self),
             report: self,
             csv: frame.csv,

@@ -23,6 +23,7 @@ use crate::web::filters;
 use crate::web::pages::{Layout, ok};
 
 mod activity;
+mod bars;
 mod columns;
 mod forecast;
 mod months;

@@ -3,7 +3,8 @@
 //! hover), the table beneath, and the CSV.
 use askama::Template;
 
-use super::{FilterForm, Frame, Page, px};
+use super::bars::{self, Chart, Part, Shape};
+use super::{FilterForm, Frame, Page};
 use crate::domain::deals;
 use crate::domain::reports::pipeline::{PipelineReport, Value};
 use crate::web::filters;
@@ -41,87 +42,64 @@ pub struct Line {
     pub total: bool,
 }
 
-/// A stage's bar.
-pub struct Bar {
-    pub y: String,
-    pub text_y: String,
-    pub w: String,
-    pub end: String,
-    pub label: String,
-    pub count: i64,
-    pub class: &'static str,
-    pub title: String,
+/// A bar a stage, its length the stage's deal count (the values on hover).
+fn chart(r: &PipelineReport) -> Chart {
+    let rows: Vec<_> = r
+        .pipelines
+        .iter()
+        .flat_map(|p| p.stages.iter().map(move |s| (p, s)))
+        .collect();
+    let peak = rows.iter().map(|(_, s)| s.count).max().unwrap_or(0).max(1);
+    let several = r.pipelines.len() > 1;
+    let lines = rows
+        .iter()
+        .map(|(p, s)| {
+            let label = if several {
+                format!("{} · {}", p.name, s.name)
+            } else {
+                s.name.clone()
+            };
+            let part = Part {
+                value: s.count as f64,
+                class: match s.kind.as_str() {
+                    "won" => "bar-won",
+                    "lost" => "bar-lost",
+                    _ => "bar-created",
+                },
+                title: format!(
+                    "{label}: {} deals, {}, weighted {}",
+                    s.count,
+                    money(&s.values, false),
+                    money(&s.values, true)
+                ),
+            };
+            bars::Line {
+                label,
+                lanes: vec![vec![part]],
+                end: Some(s.count.to_string()),
+            }
+        })
+        .collect();
+    let open: i64 = r.pipelines.iter().map(|p| p.open.count).sum();
+    Chart::of(
+        &SHAPE,
+        lines,
+        peak as f64,
+        format!(
+            "Deals per stage: {open} open deals now; won and lost stages count the deals closed from {} to {}.",
+            r.from, r.to
+        ),
+    )
 }
 
-pub struct Chart {
-    pub width: u32,
-    pub height: u32,
-    pub left: u32,
-    pub bar_h: String,
-    pub bars: Vec<Bar>,
-    pub summary: String,
-}
-
-const WIDTH: u32 = 760;
-const LEFT: u32 = 220;
-const ROW: f64 = 26.0;
-
-impl Chart {
-    fn of(r: &PipelineReport) -> Chart {
-        let rows: Vec<_> = r
-            .pipelines
-            .iter()
-            .flat_map(|p| p.stages.iter().map(move |s| (p, s)))
-            .collect();
-        let peak = rows.iter().map(|(_, s)| s.count).max().unwrap_or(0).max(1);
-        let span = f64::from(WIDTH - LEFT - 60);
-        let several = r.pipelines.len() > 1;
-        let bars = rows
-            .iter()
-            .enumerate()
-            .map(|(i, (p, s))| {
-                let w = span * s.count as f64 / peak as f64;
-                let y = 8.0 + ROW * i as f64;
-                let label = if several {
-                    format!("{} · {}", p.name, s.name)
-                } else {
-                    s.name.clone()
-                };
-                Bar {
-                    y: px(y),
-                    text_y: px(y + ROW * 0.4),
-                    w: px(w),
-                    end: px(f64::from(LEFT) + w + 6.0),
-                    title: format!(
-                        "{label}: {} deals, {}, weighted {}",
-                        s.count,
-                        money(&s.values, false),
-                        money(&s.values, true)
-                    ),
-                    label,
-                    count: s.count,
-                    class: match s.kind.as_str() {
-                        "won" => "bar-won",
-                        "lost" => "bar-lost",
-                        _ => "bar-created",
-                    },
-                }
-            })
-            .collect();
-        let open: i64 = r.pipelines.iter().map(|p| p.open.count).sum();
-        Chart {
-            width: WIDTH,
-            height: (16.0 + ROW * rows.len() as f64) as u32,
-            left: LEFT,
-            bar_h: px(ROW * 0.75),
-            bars,
-            summary: format!(
-                "Deals per stage: {open} open deals now; won and lost stages count the deals closed from {} to {}.",
-                r.from, r.to
-            ),
-        }
-    }
-}
+const SHAPE: Shape = Shape {
+    left: 220,
+    row: 26.0,
+    room: 60,
+    bar: 0.75,
+    lane_step: 0.0,
+    min_lines: 0,
+};
 
 fn lines(r: &PipelineReport) -> Vec<Line> {
     let mut out = Vec::new();
@@ -166,7 +144,7 @@ impl Page for PipelineReport {
         PipelinePage {
             l: frame.l,
             form: frame.form,
-            chart: Chart::of(&self),
+            chart: chart(&self),
             lines: lines(&self),
             report: self,
             csv: frame.csv,

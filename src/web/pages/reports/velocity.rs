@@ -4,7 +4,8 @@
 //! numbers on hover; the table beneath, and the CSV.
 use askama::Template;
 
-use super::{FilterForm, Frame, Page, px};
+use super::bars::{self, Chart, Part, Shape};
+use super::{FilterForm, Frame, Page};
 use crate::domain::reports::velocity::Velocity;
 use crate::web::filters;
 use crate::web::pages::Layout;
@@ -25,107 +26,74 @@ pub struct Line {
     pub stuck_median: String,
 }
 
-/// A bar: its place, length and hover text.
-pub struct Bar {
-    pub y: String,
-    pub w: String,
-    pub class: &'static str,
-    pub title: String,
+/// Per stage, two bars on one day scale: the median stay, the median wait of the deals
+/// in it now.
+fn chart(r: &Velocity) -> Chart {
+    let stages: Vec<_> = r
+        .pipelines
+        .iter()
+        .flat_map(|p| p.stages.iter().map(move |s| (p, s)))
+        .collect();
+    let peak = stages
+        .iter()
+        .flat_map(|(_, s)| [s.median_days, s.stuck_median_days])
+        .flatten()
+        .fold(0.0f64, f64::max)
+        .max(1.0);
+    let several = r.pipelines.len() > 1;
+    let lines = stages
+        .iter()
+        .map(|(p, s)| {
+            let label = if several {
+                format!("{} · {}", p.name, s.name)
+            } else {
+                s.name.clone()
+            };
+            let stays = Part {
+                value: s.median_days.unwrap_or(0.0),
+                class: "bar-created",
+                title: format!(
+                    "{label}: {} stays ended, median {}, average {}",
+                    s.stays,
+                    days(s.median_days),
+                    days(s.average_days)
+                ),
+            };
+            let waits = Part {
+                value: s.stuck_median_days.unwrap_or(0.0),
+                class: "bar-lost",
+                title: format!(
+                    "{label}: {} deals in it now, median wait {}",
+                    s.stuck,
+                    days(s.stuck_median_days)
+                ),
+            };
+            bars::Line {
+                label,
+                lanes: vec![vec![stays], vec![waits]],
+                end: None,
+            }
+        })
+        .collect();
+    Chart::of(
+        &SHAPE,
+        lines,
+        peak,
+        format!(
+            "Median days in each open stage of the stays ended from {} to {}, beside the median days the deals in it now have waited.",
+            r.from, r.to
+        ),
+    )
 }
 
-/// A stage's label and its two bars.
-pub struct Row {
-    pub label: String,
-    pub text_y: String,
-    pub bars: [Bar; 2],
-}
-
-pub struct Chart {
-    pub width: u32,
-    pub height: u32,
-    pub left: u32,
-    pub bar_h: String,
-    pub rows: Vec<Row>,
-    pub summary: String,
-}
-
-const WIDTH: u32 = 760;
-const LEFT: u32 = 220;
-const ROW: f64 = 34.0;
-
-impl Chart {
-    fn of(r: &Velocity) -> Chart {
-        let stages: Vec<_> = r
-            .pipelines
-            .iter()
-            .flat_map(|p| p.stages.iter().map(move |s| (p, s)))
-            .collect();
-        let peak = stages
-            .iter()
-            .flat_map(|(_, s)| [s.median_days, s.stuck_median_days])
-            .flatten()
-            .fold(0.0f64, f64::max)
-            .max(1.0);
-        let span = f64::from(WIDTH - LEFT - 20);
-        let several = r.pipelines.len() > 1;
-        let rows = stages
-            .iter()
-            .enumerate()
-            .map(|(i, (p, s))| {
-                let y = 8.0 + ROW * i as f64;
-                let label = if several {
-                    format!("{} · {}", p.name, s.name)
-                } else {
-                    s.name.clone()
-                };
-                let bar = |k: f64, v: Option<f64>, class, title: String| Bar {
-                    y: px(y + k * ROW * 0.42),
-                    w: px(span * v.unwrap_or(0.0) / peak),
-                    class,
-                    title,
-                };
-                Row {
-                    text_y: px(y + ROW * 0.4),
-                    bars: [
-                        bar(
-                            0.0,
-                            s.median_days,
-                            "bar-created",
-                            format!(
-                                "{label}: {} stays ended, median {}, average {}",
-                                s.stays,
-                                days(s.median_days),
-                                days(s.average_days)
-                            ),
-                        ),
-                        bar(
-                            1.0,
-                            s.stuck_median_days,
-                            "bar-lost",
-                            format!(
-                                "{label}: {} deals in it now, median wait {}",
-                                s.stuck,
-                                days(s.stuck_median_days)
-                            ),
-                        ),
-                    ],
-                    label,
-                }
-            })
-            .collect();
-        Chart {
-            width: WIDTH,
-            height: (16.0 + ROW * stages.len() as f64) as u32,
-            left: LEFT,
-            bar_h: px(ROW * 0.38),
-            rows,
-            summary: format!(
-                "Median days in each open stage of the stays ended from {} to {}, beside the median days the deals in it now have waited.",
-                r.from, r.to
-            ),
-        }
-    }
-}
+const SHAPE: Shape = Shape {
+    left: 220,
+    row: 34.0,
+    room: 20,
+    bar: 0.38,
+    lane_step: 0.42,
+    min_lines: 0,
+};
 
 fn lines(r: &Velocity) -> Vec<Line> {
     r.pipelines
@@ -162,7 +130,7 @@ impl Page for Velocity {
         VelocityPage {
             l: frame.l,
             form: frame.form,
-            chart: Chart::of(&self),
+            chart: chart(&self),
             lines: lines(&self),
             report: self,
             csv: frame.csv,
