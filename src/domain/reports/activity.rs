@@ -16,12 +16,13 @@
 //!   by name, every week of the range shown.
 //!
 //! Notes, calls and meetings are summed from `activity_hours` (counts per author, kind and
-//! UTC hour, kept by triggers: migration 000049): a year is a few hundred thousand
-//! counters, where weighing each of five million activities into its week took 3 s on
-//! SQLite. A week that starts off the hour (organisations in India, Nepal, …) splits an
-//! hour; such hours are left out of the sum and their activities counted one by one
-//! through `idx_activities_occurred`. Tasks done are counted by week and assignee through
-//! `idx_tasks_all_done_at` (a year is a hundred thousand tasks at most).
+//! UTC hour, kept by triggers: migration 000049): at most 26 280 counters per user and
+//! year (70 000 at the seeded year's two users), where weighing each of five million
+//! activities into its week took 3 s on SQLite. A week that starts off the hour
+//! (organisations in India, Nepal, …) splits an hour; such hours are left out of the sum
+//! and their activities counted one by one through `idx_activities_occurred`. Tasks done
+//! are counted by week and assignee through `idx_tasks_assignee_done_at`, which carries
+//! all the count needs.
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -249,7 +250,9 @@ fn tasks_done(owner: Option<i64>, weeks: &[Week]) -> SelectStatement {
     if let Some(o) = owner {
         q.and_where(Expr::col(("t", "assignee_id")).eq(o));
     }
-    q.group_by_col("w").group_by_col(("t", "assignee_id"));
+    // Assignee first: SQLite then reads the index that starts with it and carries the
+    // rest (a year's 64 000 tasks done, 0.6 s by way of the index by time and the table).
+    q.group_by_col(("t", "assignee_id")).group_by_col("w");
     q
 }
 
