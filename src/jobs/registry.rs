@@ -1,6 +1,7 @@
 //! The handlers, by kind. A handler is an async function of a context and the job's
 //! payload, decoded from JSON into the type it declares; a payload that does not decode
-//! makes the job dead with the reason rather than failing again and again.
+//! makes the job dead with the reason rather than failing again and again. A kind may
+//! take several claimed jobs in one run (`register_together`).
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -60,13 +61,22 @@ impl From<sea_orm::DbErr> for JobError {
     }
 }
 
-pub type Outcome = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
-/// A registered handler: the context and the payload as stored (JSON text).
-pub type Handler = Arc<dyn Fn(Ctx, &str) -> Outcome + Send + Sync>;
+/// What a run of claimed jobs comes to: one result per job, in the order given.
+pub type Outcomes = Pin<Box<dyn Future<Output = Vec<Result<(), JobError>>> + Send>>;
+/// A registered handler: the jobs of one run, each with its context and its payload as
+/// stored (JSON text). A run is one job, or up to the kind's `together` claimed at once.
+pub type Handler = Arc<dyn Fn(Vec<(Ctx, String)>) -> Outcomes + Send + Sync>;
+
+#[derive(Clone)]
+struct Kind {
+    handler: Handler,
+    /// Claimed jobs one run takes at most.
+    together: usize,
+}
 
 #[derive(Clone, Default)]
 pub struct Registry {
-    handlers: HashMap<String, Handler>,
+    kinds: HashMap<String, Kind>,
 }
 
 impl Registry {
@@ -74,7 +84,7 @@ impl Registry {
         Registry::default()
     }
 
-    /// Runs jobs of `kind` with `handler`, which takes the payload as `P`.
+    /// Runs jobs of `kind` with `handler`, which takes the payload as `P`, one job a run.
     pub fn register<P, F, Fut>(&mut self, kind: &str, handler: F) -> &mut Registry
     where
         P: DeserializeOwned + Send + 'static,
@@ -82,27 +92,99 @@ impl Registry {
         Fut: Future<Output = Result<(), JobError>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let run: Handler = Arc::new(move |ctx, payload| {
-            let decoded = serde_json::from_str::<P>(payload);
+        let run: Handler = Arc::new(move |jobs: Vec<(Ctx, String)>| {
             let handler = handler.clone();
             Box::pin(async move {
-                let payload = decoded.map_err(|e| {
-                    JobError::Permanent(format!("the payload does not fit this kind of job: {e}"))
-                })?;
-                handler(ctx, payload).await
+                let mut out = Vec::with_capacity(jobs.len());
+                for (ctx, payload) in jobs {
+                    out.push(match decode::<P>(&payload) {
+                        Ok(p) => handler(ctx, p).await,
+                        Err(e) => Err(e),
+                    });
+                }
+                out
             })
         });
-        self.handlers.insert(kind.to_string(), run);
+        self.add(kind, run, 1)
+    }
+
+    /// Runs up to `together` claimed jobs of `kind` in one run of `handler`, which takes
+    /// their payloads as `P` (each with its job's context) and answers for each, in
+    /// order: for jobs whose work costs less done together (the Stripe events of many
+    /// small jobs applied in one transaction). A payload that does not decode makes its
+    /// job dead and is not passed on.
+    pub fn register_together<P, F, Fut>(
+        &mut self,
+        kind: &str,
+        together: usize,
+        handler: F,
+    ) -> &mut Registry
+    where
+        P: DeserializeOwned + Send + 'static,
+        F: Fn(Vec<(Ctx, P)>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Vec<Result<(), JobError>>> + Send + 'static,
+    {
+        let handler = Arc::new(handler);
+        let run: Handler = Arc::new(move |jobs: Vec<(Ctx, String)>| {
+            let handler = handler.clone();
+            Box::pin(async move {
+                let mut out: Vec<Result<(), JobError>> = Vec::with_capacity(jobs.len());
+                let mut decoded = Vec::with_capacity(jobs.len());
+                let mut at = Vec::with_capacity(jobs.len());
+                for (i, (ctx, payload)) in jobs.into_iter().enumerate() {
+                    out.push(Ok(()));
+                    match decode::<P>(&payload) {
+                        Ok(p) => {
+                            decoded.push((ctx, p));
+                            at.push(i);
+                        }
+                        Err(e) => out[i] = Err(e),
+                    }
+                }
+                let given = decoded.len();
+                let results = handler(decoded).await;
+                if results.len() != given {
+                    let e = JobError::Retry(format!(
+                        "the handler answered for {} of {given} jobs",
+                        results.len()
+                    ));
+                    for &i in &at {
+                        out[i] = Err(e.clone());
+                    }
+                    return out;
+                }
+                for (i, r) in at.into_iter().zip(results) {
+                    out[i] = r;
+                }
+                out
+            })
+        });
+        self.add(kind, run, together.max(1))
+    }
+
+    fn add(&mut self, kind: &str, handler: Handler, together: usize) -> &mut Registry {
+        self.kinds
+            .insert(kind.to_string(), Kind { handler, together });
         self
     }
 
     pub fn get(&self, kind: &str) -> Option<&Handler> {
-        self.handlers.get(kind)
+        self.kinds.get(kind).map(|k| &k.handler)
+    }
+
+    /// How many claimed jobs of `kind` one run takes at most (1 for an unknown kind).
+    pub fn together(&self, kind: &str) -> usize {
+        self.kinds.get(kind).map_or(1, |k| k.together)
     }
 
     pub fn kinds(&self) -> Vec<&str> {
-        let mut kinds: Vec<&str> = self.handlers.keys().map(String::as_str).collect();
+        let mut kinds: Vec<&str> = self.kinds.keys().map(String::as_str).collect();
         kinds.sort_unstable();
         kinds
     }
+}
+
+fn decode<P: DeserializeOwned>(payload: &str) -> Result<P, JobError> {
+    serde_json::from_str::<P>(payload)
+        .map_err(|e| JobError::Permanent(format!("the payload does not fit this kind of job: {e}")))
 }

@@ -4,9 +4,12 @@
 //! workers wait for one, so a claim takes many short jobs at once (one write serves
 //! dozens): while recent jobs were short it holds up to nine per worker, otherwise two,
 //! so a long job waits behind at most one other (and not while another process idles).
-//! Idle, it polls every `poll` and wakes at once when this process enqueues.
+//! Idle, it polls every `poll` and wakes at once when this process enqueues. Jobs of a
+//! kind registered to run together (`Registry::register_together`) that one claim took
+//! run as one, on one worker (the Stripe events of many small jobs in one transaction).
 //! Stopping ends the claiming; jobs not started yet go back to the queue, and `finish`
 //! waits, bounded, for the running ones and their outcomes to be written.
+use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -226,13 +229,14 @@ async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
             }
             Ok(jobs) => {
                 errors = 0;
-                for (job, slot) in jobs.into_iter().zip(permits) {
+                let mut permits = permits.into_iter();
+                for jobs in runs(&runner.registry, jobs) {
                     let start = Start {
                         workers: free_workers.clone(),
                         stop: stop.clone(),
-                        slot,
+                        slots: permits.by_ref().take(jobs.len()).collect(),
                     };
-                    tokio::spawn(run(runner.clone(), job, start, outcomes.clone()));
+                    tokio::spawn(run(runner.clone(), jobs, start, outcomes.clone()));
                 }
             }
             Err(e) => {
@@ -255,17 +259,40 @@ async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
     let _ = recorder.await;
 }
 
-/// What a claimed job needs to start: a free worker, unless the process stops first.
+/// The runs of claimed `jobs` (in the order claimed): a job alone, or the jobs of a kind
+/// that takes several at once in runs of up to its `together`.
+fn runs(registry: &Registry, jobs: Vec<job::Model>) -> Vec<Vec<job::Model>> {
+    let mut runs: Vec<Vec<job::Model>> = Vec::with_capacity(jobs.len());
+    // Per kind taken together, the index in `runs` of its run still filling.
+    let mut filling: HashMap<String, usize> = HashMap::new();
+    for job in jobs {
+        let together = registry.together(&job.kind);
+        if together > 1 {
+            if let Some(&i) = filling.get(&job.kind)
+                && runs[i].len() < together
+            {
+                runs[i].push(job);
+                continue;
+            }
+            filling.insert(job.kind.clone(), runs.len());
+        }
+        runs.push(vec![job]);
+    }
+    runs
+}
+
+/// What a run of claimed jobs needs to start: a free worker, unless the process stops
+/// first.
 struct Start {
     workers: Arc<Semaphore>,
     stop: watch::Receiver<bool>,
-    /// Its place among the jobs the dispatcher holds, given back once it has ended.
-    slot: OwnedSemaphorePermit,
+    /// Their places among the jobs the dispatcher holds, given back once they have ended.
+    slots: Vec<OwnedSemaphorePermit>,
 }
 
 async fn run(
     runner: Arc<Runner>,
-    job: job::Model,
+    jobs: Vec<job::Model>,
     mut start: Start,
     outcomes: mpsc::UnboundedSender<Finished>,
 ) {
@@ -274,56 +301,90 @@ async fn run(
         _ = start.stop.wait_for(|stopping| *stopping) => None,
         w = start.workers.clone().acquire_owned() => w.ok(),
     };
-    let result = match worker {
+    let results: Vec<Option<Result<(), JobError>>> = match worker {
         Some(_) => {
             let began = Instant::now();
-            let result = execute(&runner, &job).await;
-            runner.pace.record(began.elapsed());
-            Some(result)
+            let results = execute(&runner, &jobs).await;
+            // The pace is a job's: a run of many jobs is not a long job.
+            let count = u32::try_from(jobs.len()).unwrap_or(u32::MAX).max(1);
+            runner.pace.record(began.elapsed() / count);
+            results.into_iter().map(Some).collect()
         }
-        None => None,
+        None => vec![None; jobs.len()],
     };
-    let _ = outcomes.send(Finished { job, result });
+    for (job, result) in jobs.into_iter().zip(results) {
+        let _ = outcomes.send(Finished { job, result });
+    }
     drop(worker);
-    drop(start.slot);
+    drop(start.slots);
     runner.pace.ended.notify_one();
 }
 
-async fn execute(runner: &Runner, job: &job::Model) -> Result<(), JobError> {
-    if job.attempts > job.max_attempts {
-        return Err(JobError::Permanent(format!(
-            "its worker stopped before finishing on all {} attempts (each lease ran out)",
-            job.max_attempts
-        )));
+/// Runs `jobs` (all of one kind): one result each, in order.
+async fn execute(runner: &Runner, jobs: &[job::Model]) -> Vec<Result<(), JobError>> {
+    let mut results: Vec<Result<(), JobError>> = Vec::with_capacity(jobs.len());
+    let mut given = Vec::with_capacity(jobs.len());
+    for (i, job) in jobs.iter().enumerate() {
+        if job.attempts > job.max_attempts {
+            results.push(Err(JobError::Permanent(format!(
+                "its worker stopped before finishing on all {} attempts (each lease ran out)",
+                job.max_attempts
+            ))));
+        } else {
+            results.push(Ok(()));
+            given.push(i);
+        }
     }
-    let Some(handler) = runner.registry.get(&job.kind) else {
-        return Err(JobError::Permanent(format!(
-            "no handler for jobs of kind '{}' (known kinds: {})",
-            job.kind,
+    let Some(kind) = jobs.first().map(|j| j.kind.as_str()) else {
+        return results;
+    };
+    let Some(handler) = runner.registry.get(kind) else {
+        let e = JobError::Permanent(format!(
+            "no handler for jobs of kind '{kind}' (known kinds: {})",
             runner.registry.kinds().join(", ")
-        )));
+        ));
+        return vec![Err(e); jobs.len()];
     };
-    let ctx = Ctx {
-        db: runner.db.clone(),
-        clock: runner.opts.clock.clone(),
-        job_id: job.id,
-        attempt: job.attempts,
-    };
+    if given.is_empty() {
+        return results;
+    }
+    let input = given
+        .iter()
+        .map(|&i| {
+            let ctx = Ctx {
+                db: runner.db.clone(),
+                clock: runner.opts.clock.clone(),
+                job_id: jobs[i].id,
+                attempt: jobs[i].attempts,
+            };
+            (ctx, jobs[i].payload.clone())
+        })
+        .collect();
     // A panicking handler is a failed run, not a lost worker.
-    match AssertUnwindSafe(handler(ctx, &job.payload))
-        .catch_unwind()
-        .await
-    {
-        Ok(result) => result,
+    let answered = match AssertUnwindSafe(handler(input)).catch_unwind().await {
+        Ok(answered) => answered,
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Err(JobError::Retry(format!("the job panicked: {what}")))
+            let e = JobError::Retry(format!("the job panicked: {what}"));
+            vec![Err(e); given.len()]
         }
+    };
+    if answered.len() != given.len() {
+        let e = JobError::Retry(format!(
+            "the handler answered for {} of {} jobs",
+            answered.len(),
+            given.len()
+        ));
+        return vec![Err(e); jobs.len()];
     }
+    for (i, r) in given.into_iter().zip(answered) {
+        results[i] = r;
+    }
+    results
 }
 
 /// Writes outcomes as they come, every waiting one at once.

@@ -59,6 +59,7 @@ mod hardening;
 mod invites;
 mod jobs;
 mod jobs_process;
+mod jobs_together;
 mod login_throttle;
 mod markdown;
 mod merge;

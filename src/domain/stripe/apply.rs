@@ -56,25 +56,43 @@ pub enum Outcome {
 /// The job. A failure of the database is retried with the queue's backoff (the event
 /// shows failed, then dead when the attempts are used up); a failure of the event's own
 /// (`Outcome::Failed`) is final until someone reprocesses it.
-/// A group is applied in one transaction; when that fails, each of its events is run
-/// alone, so one event's failure keeps its own reason and holds up none of the others.
-pub(super) async fn run(ctx: Ctx, p: Run) -> Result<(), JobError> {
-    let ids: Vec<i64> = p.event.into_iter().chain(p.events).collect();
-    if ids.len() > 1 {
-        match super::group::process(&ctx.db, &ids).await {
-            Ok(()) => return Ok(()),
-            Err(e) => {
-                tracing::info!(error = %e, "a group of Stripe events failed; applying them one by one")
+/// The events of the jobs a run takes (`group::TOGETHER`, claimed at once) are applied
+/// in transactions of up to `group::per_transaction` events; when one fails, each of its
+/// events is run alone, so one event's failure keeps its own reason and holds up none of
+/// the others. A job fails when one of its own events does.
+pub(super) async fn run(jobs: Vec<(Ctx, Run)>) -> Vec<Result<(), JobError>> {
+    let mut results = vec![Ok(()); jobs.len()];
+    let Some(db) = jobs.first().map(|(ctx, _)| ctx.db.clone()) else {
+        return results;
+    };
+    // Each event with the job it came in.
+    let events: Vec<(i64, usize)> = jobs
+        .iter()
+        .enumerate()
+        .flat_map(|(j, (_, p))| {
+            p.event
+                .into_iter()
+                .chain(p.events.iter().copied())
+                .map(move |id| (id, j))
+        })
+        .collect();
+    for chunk in events.chunks(super::group::per_transaction(&db)) {
+        if chunk.len() > 1 {
+            let ids: Vec<i64> = chunk.iter().map(|&(id, _)| id).collect();
+            match super::group::process(&db, &ids).await {
+                Ok(()) => continue,
+                Err(e) => {
+                    tracing::info!(error = %e, "a group of Stripe events failed; applying them one by one")
+                }
+            }
+        }
+        for &(id, j) in chunk {
+            if let Err(e) = one(&jobs[j].0, id).await {
+                results[j] = Err(e);
             }
         }
     }
-    let mut failed = None;
-    for id in ids {
-        if let Err(e) = one(&ctx, id).await {
-            failed = Some(e);
-        }
-    }
-    failed.map_or(Ok(()), Err)
+    results
 }
 
 /// Runs event `id` alone, marking it failed (or dead) when the database fails it.

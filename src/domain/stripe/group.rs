@@ -1,12 +1,14 @@
-//! Applying the events of one ingest group together: the webhook queues one job per
-//! `SIZE` events it stored at once, and the job applies them in one short transaction
-//! (an event that fails writes nothing: `apply::apply_unsaved`; its timeline rows are
-//! written together at the end), so the queue's claim, completion and commit are
-//! paid once per group rather than once per event. Short, so SQLite's one writer is
-//! never held long against the acknowledgements waiting for it; on PostgreSQL the
-//! group's customer locks are all taken first in one sorted statement, so two groups
-//! sharing customers wait for each other instead of deadlocking. Any error rolls the
-//! whole group back, and the job then applies its events one by one (`apply::run`).
+//! Applying stored events together: the webhook queues one job per `SIZE` events it
+//! stored at once, the queue hands the jobs claimed at once to one run (up to
+//! `TOGETHER`), and the run applies their events in short transactions of up to
+//! `per_transaction` (an event that fails writes nothing: `apply::apply_unsaved`; its
+//! timeline rows are written together at the end), so the queue's claim, completion
+//! and commit are paid once per group rather than once per event. Short on SQLite, so
+//! its one writer is never held long against the acknowledgements waiting for it; on
+//! PostgreSQL the group's customer locks are all taken first in one sorted statement,
+//! so two groups sharing customers wait for each other instead of deadlocking. Any
+//! error rolls the whole group back, and its events are then applied one by one
+//! (`apply::run`).
 use std::collections::HashSet;
 
 use sea_orm::sea_query::Expr;
@@ -24,8 +26,26 @@ use crate::entities::stripe_event;
 use crate::error::AppError;
 use crate::jobs::NewJob;
 
-/// Events per job and transaction at most.
+/// Events per job at most (the webhook's, `ingest`).
 pub const SIZE: usize = 16;
+
+/// Jobs one run takes at most (claimed together: `jobs::Registry::register_together`).
+/// The webhook's groups on PostgreSQL are small (its four writers share the requests in
+/// flight: about six events a job in bench case (sw)), and each transaction pays its
+/// dozen statements whatever it holds, so the jobs waiting are applied together.
+pub const TOGETHER: usize = 8;
+
+/// Events per transaction at most. SQLite keeps `SIZE`: its one writer must not be held
+/// long against the acknowledgements waiting for it. On PostgreSQL a transaction holds
+/// only its customers' locks, and a bigger one pays its statements over more events.
+pub fn per_transaction(db: &Db) -> usize {
+    match db.write.get_database_backend() {
+        DatabaseBackend::Sqlite => SIZE,
+        _ => PG_SIZE,
+    }
+}
+
+const PG_SIZE: usize = 64;
 
 /// One group applies at a time in this process on SQLite: its one writer runs one
 /// transaction at a time anyway, and a second group waiting for it would put the

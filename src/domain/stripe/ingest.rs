@@ -174,7 +174,7 @@ async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppE
         .iter()
         .map(|r| (r.event_id.as_str(), r.id))
         .collect();
-    // One job per `group::SIZE` events stored together: applied in one transaction.
+    // One job per `group::SIZE` events stored together, applied together (`group`).
     let stored: Vec<i64> = inserted.iter().map(|r| r.id).collect();
     let jobs: Vec<_> = stored.chunks(group::SIZE).map(group::job).collect();
     crate::jobs::enqueue_many(&tx, &jobs).await?;

@@ -11,8 +11,8 @@
 //! - `apply`: the job: one event in one transaction with its status.
 //! - `retention`: how long processed and ignored events are kept, the job that prunes
 //!   older ones, and the ids pruned events leave behind for idempotency.
-//! - `group`: the job for the events of one ingest group: up to `group::SIZE` in one
-//!   short transaction, each in its savepoint.
+//! - `group`: the events of the jobs claimed together, applied in short transactions
+//!   of up to `group::per_transaction` events.
 //! - `timeline`: the payments and refunds applied, as activities with their audit rows.
 //! - `fill`: a customer event's name, email and phone on its contact's empty fields.
 //! - `billing`: the contact an event is about (by customer id, else email, else a new
@@ -86,7 +86,7 @@ impl Status {
 
 /// Registers the event job with the queue.
 pub fn register(r: &mut crate::jobs::Registry) {
-    r.register(JOB, apply::run);
+    r.register_together(JOB, group::TOGETHER, apply::run);
     r.register(PRUNE_JOB, prune);
     r.register(backfill::JOB, backfill::run);
 }
