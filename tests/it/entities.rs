@@ -27,6 +27,7 @@ fn entry<E: EntityTrait + Default>() -> (&'static str, Reader) {
 fn entities() -> Vec<(&'static str, Reader)> {
     vec![
         entry::<activity::Entity>(),
+        entry::<activity_hour::Entity>(),
         entry::<activity_revision::Entity>(),
         entry::<api_token::Entity>(),
         entry::<audit_log::Entity>(),
