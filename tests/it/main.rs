@@ -91,6 +91,7 @@ mod sessions;
 mod sessions_page;
 mod settings;
 mod setup;
+mod shared_counts;
 mod stripe_apply;
 mod stripe_fill;
 mod stripe_group;
