@@ -68,6 +68,7 @@ mod oidc_two_factor;
 mod openapi;
 mod organisation;
 mod owners;
+mod password_hashes;
 mod password_reset;
 mod pipelines;
 mod python_server;
