@@ -84,9 +84,11 @@ pub async fn refresh_statistics(write: &DatabaseConnection) -> Result<(), DbErr>
 /// `readers()` readers), so this bounds the server's memory for it; pages not cached come
 /// from the operating system's file cache, which costs a copy, not a disk read. 8 000 KiB
 /// let the five connections of a two-core machine hold 40 MB between them, most of the
-/// 10 000-contact bench's 86 MB peak RSS (issue 11 asks for at most 60); 2 MiB each
-/// holds the pages every request walks (the indexes' upper levels, the hot lists).
-const CACHE_KIB: u32 = 2048;
+/// 10 000-contact bench's 86 MB peak RSS (issue 11 asks for at most 60); 2 MiB each still
+/// held 10 MB. 1 MiB each holds the pages every request walks (the indexes' upper levels,
+/// the hot lists): at 512 KiB and 1 MiB the bench's cases ran as fast as at 2 MiB, within
+/// the noise of a shared machine, and the memory held before a sign-in fell by 3–4 MB.
+const CACHE_KIB: u32 = 1024;
 
 /// Prepared statements each SQLite connection keeps (sqlx's default is 100). A prepared
 /// statement holds its compiled program, some tens of KiB for the JSON list statements;

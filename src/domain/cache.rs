@@ -6,6 +6,7 @@
 //! on its next request.
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,11 +15,13 @@ const CAPACITY: usize = 10_000;
 
 pub struct TtlCache<K, V> {
     entries: Mutex<HashMap<K, (V, Instant)>>,
+    /// Keys being built by `get_or_build` (as `CounterCache::flights`).
+    flights: Flights<K>,
     ttl: Duration,
     capacity: usize,
 }
 
-impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
+impl<K: Hash + Eq + Clone, V: Clone> TtlCache<K, V> {
     pub fn new() -> Self {
         Self::lasting(TTL, CAPACITY)
     }
@@ -28,6 +31,7 @@ impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
     pub fn lasting(ttl: Duration, capacity: usize) -> Self {
         TtlCache {
             entries: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
             ttl,
             capacity,
         }
@@ -66,9 +70,34 @@ impl<K: Hash + Eq, V: Clone> TtlCache<K, V> {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
     }
+
+    /// The kept value, or one `build` makes and this keeps; requests that miss the same
+    /// key at the same moment build it once, as `CounterCache::get_or_build` does.
+    pub async fn get_or_build<E, F, Fut>(&self, key: K, build: F) -> Result<V, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        if let Some(v) = self.get(&key) {
+            return Ok(v);
+        }
+        let flight = Flight::join(&self.flights, key.clone());
+        let _turn = flight.turn().await;
+        if let Some(v) = self.get(&key) {
+            return Ok(v);
+        }
+        let v = build().await?;
+        self.insert(key, v.clone());
+        Ok(v)
+    }
+
+    /// Keys being built or waited for now (for tests: none once every request is done).
+    pub fn flights(&self) -> usize {
+        self.flights.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
 }
 
-impl<K: Hash + Eq, V: Clone> Default for TtlCache<K, V> {
+impl<K: Hash + Eq + Clone, V: Clone> Default for TtlCache<K, V> {
     fn default() -> Self {
         Self::new()
     }
@@ -156,13 +185,44 @@ impl<K: Hash + Eq + Clone, V> CounterCache<K, V> {
         if let Some(v) = self.get(&key, counter) {
             return Ok(v);
         }
+        self.build_once(key, counter, || counter, build).await
+    }
+
+    /// A value built after the request that took `asked` (a `tick`) came, for values no
+    /// request may take from before it came (an exact count must count the writes
+    /// committed before it was asked). Requests for the same key at the same moment share
+    /// one build: one builds while the others wait; those that came before it began take
+    /// its value, those that came during it share the next. So a crowd costs two runs,
+    /// not one each, and a lone request one, as without this.
+    pub async fn shared_since<E, F, Fut>(&self, key: K, asked: i64, build: F) -> Result<Arc<V>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        self.build_once(key, asked, tick, build).await
+    }
+
+    /// The value kept for `key` at `counter` or later once no one else is building it,
+    /// or `build`'s, kept at the counter `began` says as it begins.
+    async fn build_once<E, F, Fut>(
+        &self,
+        key: K,
+        counter: i64,
+        began: impl FnOnce() -> i64,
+        build: F,
+    ) -> Result<Arc<V>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
         let flight = Flight::join(&self.flights, key.clone());
         let _turn = flight.turn().await;
         if let Some(v) = self.get(&key, counter) {
             return Ok(v);
         }
+        let at = began();
         let v = Arc::new(build().await?);
-        self.insert(key, counter, v.clone());
+        self.insert(key, at, v.clone());
         Ok(v)
     }
 
@@ -170,6 +230,16 @@ impl<K: Hash + Eq + Clone, V> CounterCache<K, V> {
     pub fn flights(&self) -> usize {
         self.flights.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
+}
+
+/// The process's clock for `CounterCache::shared_since`: each call answers a larger
+/// number than every call before it, in any thread. Acquire and release, so that
+/// whatever a thread did before its tick (committing a write) happened before what
+/// another does after a later one (a count's statement).
+static TICKS: AtomicI64 = AtomicI64::new(0);
+
+pub fn tick() -> i64 {
+    TICKS.fetch_add(1, Ordering::AcqRel)
 }
 
 /// One request's part in a key's flight. Every clone and drop of the key's lock happens

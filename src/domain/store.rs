@@ -26,6 +26,10 @@ const TASK_BOARD_ENTRIES: usize = 256;
 /// Estimated list totals kept at once (`Db::estimates`): a few dozen bytes each.
 const ESTIMATES_KEPT: usize = 1024;
 
+/// Counts of linked-record lists kept at once (`Db::link_counts`); none is used again
+/// after the requests that waited for it, so these only spare a map that grows.
+const LINK_COUNTS_KEPT: usize = 64;
+
 /// The read and write connections (see `crate::db::Pools`) and the process's caches.
 #[derive(Clone)]
 pub struct Db {
@@ -63,6 +67,10 @@ pub struct Db {
     /// asker sees (a minute; `records::estimate`). This handle is one database, so one
     /// workspace.
     pub estimates: Arc<TtlCache<crate::domain::records::Estimated, u64>>,
+    /// Counts of lists filtered on linked records, shared by identical lists asked at the
+    /// same moment and by nothing later (`records::counted`).
+    pub link_counts:
+        Arc<CounterCache<crate::domain::records::Estimated, crate::domain::records::Counted>>,
     /// Settings → Organisation as pages draw it (5 s; `organisation::cached`).
     pub org_cache: Arc<TtlCache<(), Arc<crate::domain::organisation::Organisation>>>,
     /// The dashboard's figures per scope (whose records the reader sees) and `board`
@@ -110,6 +118,7 @@ impl Db {
                 crate::domain::records::ESTIMATE_TTL,
                 ESTIMATES_KEPT,
             )),
+            link_counts: Arc::new(CounterCache::new(LINK_COUNTS_KEPT)),
             org_cache: Arc::default(),
             dashboards: Arc::new(CounterCache::new(
                 crate::domain::reports::dashboard::KEPT_SCOPES,

@@ -134,6 +134,14 @@ pub struct Links {
     pub live: i64,
 }
 
+/// A list's count as `records::counted` took it: its tags' links and how many records
+/// match, up to one past the exact limit.
+#[derive(Debug, Clone, Copy)]
+pub struct Counted {
+    pub links: Links,
+    pub n: u64,
+}
+
 pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> Links {
     let trashed = rows.iter().find(|r| r.i == -1).map_or(i64::MAX, |r| r.n);
     let live = rows.iter().find(|r| r.i == -2).map_or(0, |r| r.n);

@@ -28,7 +28,7 @@ pub struct Estimated {
 }
 
 impl Estimated {
-    fn of(q: &ListQuery) -> Self {
+    pub(super) fn of(q: &ListQuery) -> Self {
         Estimated {
             filters: format!(
                 "{} {:?} {:?} {:?} {:?}",
@@ -68,19 +68,19 @@ pub(super) async fn tag_size(db: &Db, q: &ListQuery, driver: usize) -> Result<i6
 }
 
 /// The estimate kept at `key`, or the sample of `condition` (on the records aliased `t`)
-/// taken and kept there.
+/// taken and kept there: once for all the requests that find it missing at the same
+/// moment (a page of a large list opened by many, or its minute just ended).
 async fn kept(db: &Db, key: Estimated, kind: &Kind, condition: Condition) -> Result<u64, AppError> {
-    if let Some(n) = db.estimates.get(&key) {
-        return Ok(n);
-    }
-    let statement = sql::build(db.backend(), &sample(kind, condition));
-    let sample = Sample::find_by_statement(statement)
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::Internal("the sample query returned no row".into()))?;
-    let n = sample.estimate();
-    db.estimates.insert(key, n);
-    Ok(n)
+    db.estimates
+        .get_or_build(key, || async {
+            let statement = sql::build(db.backend(), &sample(kind, condition));
+            let sample = Sample::find_by_statement(statement)
+                .one(&db.read)
+                .await?
+                .ok_or_else(|| AppError::Internal("the sample query returned no row".into()))?;
+            Ok(sample.estimate())
+        })
+        .await
 }
 
 /// How many records `q`'s filters other than its tags match, to choose how the tags are

@@ -24,6 +24,7 @@ use serde::de::DeserializeOwned;
 
 pub use common::{NEWEST, OLDEST, Overlay, Shared, SharedPatch, Writes, updated};
 pub(crate) use common::{record_struct, writes};
+pub use counts::Counted;
 pub(crate) use declare::{list_params, owned_input, record};
 pub use estimate::{ESTIMATE_TTL, Estimated};
 pub(crate) use fields::fields;
@@ -189,33 +190,7 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
 async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     let backend = db.backend();
     let q = &with_tag_ids(db, q).await?;
-    let mut links = match q.tags.is_empty() {
-        true => counts::Links::default(),
-        false => {
-            let links = sql::build(backend, &counts::tag_links(q));
-            let rows = counts::TagLinks::find_by_statement(links)
-                .all(&db.read)
-                .await?;
-            counts::by_links(q, &rows)
-        }
-    };
-    if reads::tags_tested(q, &links) {
-        links.links = estimate::tag_size(db, q, links.driver).await?;
-        let limit = reads::others_limit(&links);
-        let others = estimate::others_size(db, q, limit).await?;
-        links.tested = others < limit as i64;
-        links.others = others;
-    }
-    let n = match links.many {
-        true => EXACT_COUNT + 1,
-        false => {
-            let count = counts::bounded_count(backend, q, links.driver, links.tested);
-            counts::Count::find_by_statement(sql::build(backend, &count))
-                .one(&db.read)
-                .await?
-                .map_or(0, |c| c.n.max(0) as u64)
-        }
-    };
+    let Counted { links, n } = *counted(db, q).await?;
     let many = n > EXACT_COUNT;
     if !many && past_the_end(q, n) {
         // Nothing to read: a plan made for the filter's average would still look.
@@ -237,6 +212,48 @@ async fn counted_page(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppErro
         _ => sql::build(backend, &page),
     };
     Ok((page_row(db, page).await?, many))
+}
+
+/// How many records `q` (its tags' ids read) matches, counted to one past the exact
+/// limit, and what its tags' links say: the statements that choose the page's shape.
+/// Identical lists asked at the same moment share one count (`Db::link_counts`), and
+/// each takes a count begun after it asked: exact counts are not kept, so a list read
+/// after a write counts that write.
+async fn counted(db: &Db, q: &ListQuery) -> Result<Arc<Counted>, AppError> {
+    let asked = crate::domain::cache::tick();
+    db.link_counts
+        .shared_since(Estimated::of(q), asked, || async {
+            let backend = db.backend();
+            let mut links = match q.tags.is_empty() {
+                true => counts::Links::default(),
+                false => {
+                    let links = sql::build(backend, &counts::tag_links(q));
+                    let rows = counts::TagLinks::find_by_statement(links)
+                        .all(&db.read)
+                        .await?;
+                    counts::by_links(q, &rows)
+                }
+            };
+            if reads::tags_tested(q, &links) {
+                links.links = estimate::tag_size(db, q, links.driver).await?;
+                let limit = reads::others_limit(&links);
+                let others = estimate::others_size(db, q, limit).await?;
+                links.tested = others < limit as i64;
+                links.others = others;
+            }
+            let n = match links.many {
+                true => EXACT_COUNT + 1,
+                false => {
+                    let count = counts::bounded_count(backend, q, links.driver, links.tested);
+                    counts::Count::find_by_statement(sql::build(backend, &count))
+                        .one(&db.read)
+                        .await?
+                        .map_or(0, |c| c.n.max(0) as u64)
+                }
+            };
+            Ok(Counted { links, n })
+        })
+        .await
 }
 
 /// Whether the page of a list with `n` matches (an exact count) starts past them: none
