@@ -61,10 +61,13 @@ run('revenue report: chart, table, source filter, phone width', async (state) =>
     items: { data: [{ quantity: 1, price: { id: 'price_pro', nickname: 'Pro', unit_amount: 4500, currency: 'chf', recurring: { interval: 'month' } } }] },
   }));
 
-  // The job queue applies the events after their answer.
+  // The job queue applies the events after their answer, in groups of its own choosing:
+  // wait for the payments and the subscription alike.
+  const mrr = async () => (await h.rows(page, table(page, 'CHF', 'Revenue per month'))).at(-1)?.[4];
   await h.reloadUntil(page, '/reports/revenue', async () =>
-    (await totals(page, 'CHF'))[3]?.includes('100.00') && (await totals(page, 'NOK'))[3]?.includes('99.00'),
-  'the applied payments');
+    (await totals(page, 'CHF'))[3]?.includes('100.00') && (await totals(page, 'NOK'))[3]?.includes('99.00')
+      && /45\.00/.test((await mrr()) ?? ''),
+  'the applied payments and subscription');
   const svg = await h.chartTitled(page, /^Net revenue and MRR per month in CHF, /, page.locator('section[aria-labelledby="rev-CHF"]'));
   assert.match(await svg.locator('rect title').last().textContent(), /: net .*100\.00/, 'this month\'s net on hover');
   const [label, payments, refunds, net] = await totals(page, 'CHF');
