@@ -180,24 +180,6 @@ pub fn win_rate_table(r: &WinRate) -> String {
 
 /// Stages in aligned columns, each pipeline followed by its open total.
 pub fn pipeline_table(r: &PipelineReport) -> String {
-    let money = |values: &[super::pipeline::Value], weighted: bool| -> String {
-        let parts: Vec<String> = values
-            .iter()
-            .map(|v| {
-                let m = if weighted {
-                    v.weighted_minor
-                } else {
-                    v.amount_minor
-                };
-                crate::domain::deals::money(m, &v.currency)
-            })
-            .collect();
-        if parts.is_empty() {
-            "-".to_string()
-        } else {
-            parts.join(" + ")
-        }
-    };
     let mut rows = vec![
         ["pipeline", "stage", "count", "value", "weighted"]
             .map(String::from)
@@ -209,16 +191,16 @@ pub fn pipeline_table(r: &PipelineReport) -> String {
                 p.name.clone(),
                 s.name.clone(),
                 s.count.to_string(),
-                money(&s.values, false),
-                money(&s.values, true),
+                money_of(&s.values, false),
+                money_of(&s.values, true),
             ]);
         }
         rows.push(vec![
             p.name.clone(),
             "open total".into(),
             p.open.count.to_string(),
-            money(&p.open.values, false),
-            money(&p.open.values, true),
+            money_of(&p.open.values, false),
+            money_of(&p.open.values, true),
         ]);
     }
     let mut out = format!(
