@@ -13,6 +13,7 @@ pub mod deals;
 pub mod filters;
 pub mod forms;
 pub(crate) mod group_commit;
+pub mod import;
 pub mod invites;
 pub mod markdown;
 pub mod onboarding;
