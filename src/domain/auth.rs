@@ -7,6 +7,7 @@
 //! (`throttled`): a right password of an account with two-factor clears nothing until
 //! its code is right too.
 use chrono::Duration;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
@@ -80,6 +81,9 @@ pub async fn login(
     match &user {
         Some(u) if ok && u.active => {
             password_allowed(db, u, ip).await?;
+            if passwords::outdated(&u.password_hash) {
+                rehash(db, u, password).await?;
+            }
             if two_factor::is_enabled(&db.read, u.id).await? {
                 // Not signed in yet: the code still has to come, so earlier failures
                 // stay counted (else the password would reset the count of wrong codes).
@@ -103,6 +107,20 @@ pub async fn login(
             ))
         }
     }
+}
+
+/// Stores the password just proven with today's hash settings. Only the hash changes:
+/// sessions stay, and nothing is audited (the user changed nothing). A reset link sent
+/// before is bound to the old hash and stops working, as after a password change.
+async fn rehash(db: &Db, user: &user::Model, password: &str) -> Result<(), AppError> {
+    let hash = passwords::hash(password).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .filter(user::Column::Id.eq(user.id))
+        .filter(user::Column::PasswordHash.eq(user.password_hash.as_str()))
+        .exec(&db.write)
+        .await?;
+    Ok(())
 }
 
 /// With single sign-on set to "password sign-in only for admins", anyone else is told

@@ -89,6 +89,22 @@ pub async fn verify(password: &str, hash: Option<&str>) -> bool {
     ok && real
 }
 
+/// Whether `hash` was made with other settings than `PARAMS` (the 19 MiB ones of before):
+/// checking it costs their memory at every sign-in, so a sign-in that proves the password
+/// stores it again with `PARAMS`. A hash that is not argon2 (a disabled account's) is
+/// never outdated: there is no password to store again.
+pub fn outdated(hash: &str) -> bool {
+    let Ok(parsed) = argon2::PasswordHash::new(hash) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    let (m, t, p) = PARAMS;
+    parsed.algorithm != Algorithm::Argon2id.ident()
+        || (params.m_cost(), params.t_cost(), params.p_cost()) != (m, t, p)
+}
+
 /// Returns the pages malloc holds free (in every arena, not only above each heap's top)
 /// to the system, so that argon2id's memory comes on top of the memory in use rather than
 /// of the most the process ever used: on the 10 000-contact bench a sign-in after the
