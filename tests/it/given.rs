@@ -16,6 +16,29 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Own-records-only on, an admin and a rep (API tokens) and one open EUR deal each:
+    /// the admin's of 500, the rep's of 70. The tokens and a client.
+    pub async fn own_records_with_a_deal_each(&self) -> (String, String, Client<impl TestService>) {
+        let (admin, mut c) = self.api_client("admin").await;
+        let rep = self.api_user("rep").await;
+        crate::access::rule(self, true).await;
+        c.add(
+            "deals",
+            &admin,
+            json!({"title": "Admin's", "amount": 500, "currency": "EUR"}),
+        )
+        .await;
+        c.add(
+            "deals",
+            &rep,
+            json!({"title": "Rep's", "amount": 70, "currency": "EUR"}),
+        )
+        .await;
+        (admin, rep, c)
+    }
+}
+
 /// Yesterday's date (UTC), as a task's `due_date`.
 pub fn yesterday() -> String {
     (chrono::Utc::now() - chrono::Duration::days(1))

@@ -173,21 +173,7 @@ async fn stage_values_match_sums_made_over_generated_deals() {
 #[actix_web::test]
 async fn a_rep_limited_to_own_records_sees_only_their_deals() {
     let app = TestApp::new().await;
-    let (admin, mut c) = app.api_client("admin").await;
-    let rep = app.api_user("rep").await;
-    crate::access::rule(&app, true).await;
-    c.add(
-        "deals",
-        &admin,
-        json!({"title": "Admin's", "amount": 500, "currency": "EUR"}),
-    )
-    .await;
-    c.add(
-        "deals",
-        &rep,
-        json!({"title": "Rep's", "amount": 70, "currency": "EUR"}),
-    )
-    .await;
+    let (admin, rep, mut c) = app.own_records_with_a_deal_each().await;
     let mine = report(&mut c, &rep, "").await;
     assert_eq!(
         mine["pipelines"][0]["open"]["values"],
