@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod login;
 pub mod organisation;
 pub mod password_reset;
+pub mod personal_data;
 pub mod pick;
 pub mod pipelines;
 pub mod records;
