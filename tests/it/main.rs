@@ -21,6 +21,7 @@ mod api_errors;
 mod audit;
 mod audit_filters;
 mod auth;
+mod backup;
 mod board_cache;
 mod board_closed;
 mod board_index;
