@@ -116,6 +116,7 @@ async fn a_manager_is_refused_and_nothing_is_erased() {
         .await
         .refuses(403, "Only admins");
     let mut page = app.signed_in("manager2@example.com", "manager").await;
+    page.get(&format!("/contacts/{}", p.id)).await;
     let res = page
         .post_form(
             &format!("/contacts/{}/erase", p.id),
@@ -123,6 +124,11 @@ async fn a_manager_is_refused_and_nothing_is_erased() {
         )
         .await;
     assert_eq!(res.status, 403, "{}", res.text());
+    assert!(
+        res.text().contains("Only admins"),
+        "refused for the role: {}",
+        res.text()
+    );
     c.get_json(&format!("/api/v1/contacts/{}", p.id), &p.token)
         .await;
 }

@@ -22,6 +22,7 @@ mod audit;
 mod audit_filters;
 mod auth;
 mod backup;
+mod backup_schedule;
 mod board_cache;
 mod board_closed;
 mod board_index;

@@ -333,6 +333,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/settings", Public, NO, ""),
     r("GET", "/settings/audit", Can(AuditLog), NO, ""),
     r("POST", "/settings/audit/retention", Can(AuditLog), NO, "days=400"),
+    r("GET", "/settings/backups", Can(Backups), NO, ""),
+    r("POST", "/settings/backups", Can(Backups), NO, "time=02:00&keep=3&folder="),
     r("GET", "/settings/email", Can(EmailSettings), NO, ""),
     r("POST", "/settings/email", Can(EmailSettings), NO, "host=&port=587&from=crm%40example.com"),
     r("POST", "/settings/email/test", Can(EmailSettings), NO, ""),

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activities;
 pub mod audit;
+pub mod backups;
 pub mod companies;
 pub mod contacts;
 pub mod custom;
