@@ -20,6 +20,11 @@ async fn after_the_erase_no_column_of_any_table_holds_the_email_name_or_phone() 
         !found(&app, EMAIL).await.is_empty(),
         "the search finds the email before"
     );
+    let hooks = " WHERE payload LIKE '%Quillfeather%'";
+    assert!(
+        app.count_where("webhook_deliveries", hooks).await > 0,
+        "webhook payloads name them"
+    );
     erase(&mut c, &p).await;
     for trace in TRACES {
         let hits = found(&app, trace).await;

@@ -10,6 +10,7 @@ use crate::forms_given::form_for;
 use crate::stripe_apply::deliver;
 use crate::stripe_in::{invoice_paid, now};
 use crate::support::*;
+use crate::webhooks_receiver::endpoint;
 
 pub const EMAIL: &str = "zelda.quillfeather@example.test";
 pub const FIRST: &str = "Zelda";
@@ -36,6 +37,14 @@ pub struct Person {
 pub async fn person(app: &TestApp, c: &mut Client<impl TestService>) -> Person {
     let admin = app.user("gdpr-admin@example.com", "admin").await;
     let token = app.token("gdpr-admin@example.com").await;
+    // Deliveries queue (no worker runs): their payloads hold the person too.
+    let events = [
+        "contact.created",
+        "contact.updated",
+        "contact.deleted",
+        "payment.received",
+    ];
+    endpoint(app, "https://hooks.example.test/cairn", "json", &events).await;
     let company = c.add_company(&token, "Lighthouse Ltd").await;
     let mut body = contact_json(FIRST, LAST, EMAIL);
     body["phone"] = json!(PHONE);

@@ -173,10 +173,10 @@ pub async fn restore(file: &Path, live: &Path, force: bool) -> Result<Checked, A
     File::open(&incoming)
         .and_then(|f| f.sync_all())
         .map_err(|e| io("cannot flush", &incoming, e))?;
-    // The old database's WAL and shared-memory files go first: left beside the new file,
-    // SQLite would replay the old WAL into it. (Their unsaved pages are the old
-    // database's, which is being replaced.)
-    for suffix in ["-wal", "-shm"] {
+    // The old database's WAL, shared-memory and rollback-journal files go first: left
+    // beside the new file, SQLite would replay them into it. (Their unsaved pages are
+    // the old database's, which is being replaced.)
+    for suffix in ["-wal", "-shm", "-journal"] {
         remove_if_there(&with_suffix(live, suffix))?;
     }
     std::fs::rename(&incoming, live).map_err(|e| io("cannot move the backup to", live, e))?;
