@@ -1,7 +1,8 @@
 //! The command line: `serve` (the default), `migrate`, `user`, `token`, `healthcheck`, `seed`,
-//! `report`, `jobs`.
+//! `report`, `jobs`, `backup`, `restore`.
 use std::io::{BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +14,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{self, AppState};
 use crate::config::{Config, Settings};
 use crate::domain::Db;
-use crate::domain::{secrets, seed, seed_year, setup, tokens, users};
+use crate::domain::{backup, secrets, seed, seed_year, setup, tokens, users};
 use crate::error::AppError;
 use crate::jobs;
 
@@ -85,6 +86,16 @@ pub enum Command {
     Jobs {
         #[command(subcommand)]
         command: jobs::command::JobsCommand,
+    },
+    /// Copy the SQLite database to FILE while the server runs (a consistent snapshot).
+    /// On PostgreSQL it says how to use pg_dump instead, and fails.
+    Backup { file: PathBuf },
+    /// Replace the SQLite database with backup FILE: checked first; the server must be
+    /// stopped, and --force given.
+    Restore {
+        file: PathBuf,
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -255,6 +266,8 @@ pub fn run() -> ExitCode {
     let result = match command {
         Command::Healthcheck => healthcheck(&config),
         Command::Serve => runtime.block_on(serve(config)),
+        Command::Backup { file } => runtime.block_on(backup(&config, &file)),
+        Command::Restore { file, force } => runtime.block_on(restore(&config, &file, force)),
         other => runtime.block_on(tool(config, other)),
     };
     match result {
@@ -289,7 +302,48 @@ async fn open(config: &Config) -> Result<Db, Failure> {
     Ok(db)
 }
 
+/// The SQLite file of `config`, or the pg_dump advice as the failure.
+fn sqlite_file(config: &Config) -> Result<PathBuf, Failure> {
+    backup::sqlite_path(&config.database_url).ok_or_else(|| fail(backup::PG_ADVICE))
+}
+
+/// `cairn backup FILE`: no migration runs (the copy is of the database as it is).
+async fn backup(config: &Config, file: &Path) -> Result<(), Failure> {
+    sqlite_file(config)?;
+    if file.exists() {
+        return Err(fail(format!(
+            "{} exists: choose a new file",
+            file.display()
+        )));
+    }
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| fail(format!("cannot open the database: {e}")))?;
+    let size = backup::copy_to(&db, file).await?;
+    println!("backed up to {} ({size} bytes)", file.display());
+    Ok(())
+}
+
+/// `cairn restore FILE --force`: never opens the live database (nothing may write to
+/// the file being replaced).
+async fn restore(config: &Config, file: &Path, force: bool) -> Result<(), Failure> {
+    let live = sqlite_file(config)?;
+    let checked = backup::restore(file, &live, force).await?;
+    println!(
+        "restored {} from {} ({} migrations); start the server to apply any newer ones",
+        live.display(),
+        file.display(),
+        checked.migrations
+    );
+    Ok(())
+}
+
 async fn serve(config: Config) -> Result<(), Failure> {
+    // Held until the server stops: `cairn restore` refuses while it is (`backup::lock`).
+    let _serving = match backup::sqlite_path(&config.database_url) {
+        Some(path) => Some(backup::lock::shared(&path)?),
+        None => None,
+    };
     let db = open(&config).await?;
     let key_bytes = secrets::session_key(&db, config.secret_key.as_deref()).await?;
     let key = Key::try_from(&key_bytes[..]).map_err(|e| fail(format!("session key: {e}")))?;
@@ -493,7 +547,10 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
         Command::Report { name, filters } => report(&db, &name, &filters).await?,
         Command::Jobs { command } => jobs::command::run(&db, command).await?,
         // `run` starts these itself; they never reach here.
-        Command::Serve | Command::Healthcheck => {
+        Command::Serve
+        | Command::Healthcheck
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {
             return Err(fail("serve and healthcheck are not tools"));
         }
     }

@@ -213,7 +213,9 @@ mod list;
 mod validate;
 
 use validate::{Valid, validate};
+pub mod erase;
 pub mod merge;
+pub mod personal_data;
 
 pub use list::{ContactFilters, ListParams};
 pub use records::EXPORT_CHUNK;

@@ -4,6 +4,7 @@ pub mod access;
 pub mod activities;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod cache;
 pub mod companies;
 pub mod contacts;

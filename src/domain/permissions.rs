@@ -64,6 +64,10 @@ pub enum Action {
     ManageForms,
     /// Settings → Integrations (the Stripe webhook's secrets and received events).
     Integrations,
+    /// A person's data under the GDPR: export it all, or erase the person.
+    PersonalData,
+    /// Settings → Backups (the scheduled copy of a SQLite database).
+    Backups,
 }
 
 /// How far a grant reaches.
@@ -105,6 +109,8 @@ pub const fn grants(action: Action) -> [Scope; 4] {
         Action::Onboarding => [All, No, No, No],
         Action::ManageForms => [All, No, No, No],
         Action::Integrations => [All, No, No, No],
+        Action::PersonalData => [All, No, No, No],
+        Action::Backups => [All, No, No, No],
     }
 }
 
@@ -207,6 +213,8 @@ mod tests {
             Jobs,
             EmailSettings,
             Onboarding,
+            PersonalData,
+            Backups,
         ];
         for role in Role::ALL {
             for action in writes {

@@ -51,6 +51,7 @@ pub fn registry_with(mail: Arc<mail::Env>, hooks: Arc<webhooks::Env>) -> Registr
     crate::domain::tasks::notices::register(&mut r);
     webhooks::register(&mut r, hooks);
     crate::domain::stripe::register(&mut r);
+    crate::domain::backup::schedule::register(&mut r);
     r
 }
 
@@ -160,5 +161,6 @@ pub async fn ensure_recurring(db: &Db) -> Result<(), AppError> {
     schedule::hourly(&db.write, prune, json!({}), crate::domain::now()).await?;
     let digest = crate::domain::tasks::notices::DIGEST;
     schedule::hourly(&db.write, digest, json!({}), crate::domain::now()).await?;
+    crate::domain::backup::schedule::ensure(db).await?;
     Ok(())
 }

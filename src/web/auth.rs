@@ -156,7 +156,9 @@ pub mod gate {
         Webhooks,
         Onboarding,
         ManageForms,
-        Integrations
+        Integrations,
+        PersonalData,
+        Backups
     );
 }
 

@@ -23,10 +23,10 @@ use crate::domain::reports::{
     revenue::Revenue, velocity::Velocity, win_rate::WinRate,
 };
 use pages::{
-    account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    form_post, integrations, invites, jobs, login, organisation, password_reset, pick, pipelines,
-    records, reports, search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views,
-    web_forms, webhooks, welcome,
+    account, activities, audit, backups, companies, contacts, deal_form, deal_list, deals, email,
+    fields, form_post, integrations, invites, jobs, login, organisation, password_reset,
+    personal_data, pick, pipelines, records, reports, search, setup, sso, tags, tasks, tokens,
+    trash, two_factor, users, views, web_forms, webhooks, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -52,6 +52,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/contacts/{id}/merge")
                     .post(api::contacts::merge)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/contacts/{id}/personal-data")
+                    .get(api::personal_data::export)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/contacts/{id}/erase")
+                    .post(api::personal_data::erase)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -281,7 +291,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/{id}/delete",
                 web::get().to(records::confirm_delete::<Contact>),
             )
-            .route("/{id}/delete", web::post().to(contacts::delete)),
+            .route("/{id}/delete", web::post().to(contacts::delete))
+            .route(
+                "/{id}/personal-data",
+                web::get().to(personal_data::download),
+            )
+            .route("/{id}/erase", web::get().to(personal_data::confirm))
+            .route("/{id}/erase", web::post().to(personal_data::erase)),
     )
     .service(
         web::scope("/companies")
@@ -473,6 +489,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/audit", web::get().to(audit::index))
             .route("/audit/retention", web::post().to(audit::set_retention))
+            .route("/backups", web::get().to(backups::index))
+            .route("/backups", web::post().to(backups::save))
             .route("/email", web::get().to(email::index))
             .route("/email", web::post().to(email::save))
             .route("/email/test", web::post().to(email::test))

@@ -63,6 +63,13 @@ fn expect(route: &Route, role: Option<Role>, own_records_only: bool) -> Option<E
         });
     };
     let restricted = scope(role, Action::ReadUnderOwnRecordsRule) == Scope::Own;
+    // A role granted nothing for the route is refused before any record is looked up
+    // (admin-only actions on a record: a person's data).
+    if let Need::Can(action) = route.need
+        && scope(role, action) == Scope::None
+    {
+        return Some(Expect::Forbidden);
+    }
     if own_records_only && restricted && route.fx.is_others_record() {
         return Some(Expect::NotFound);
     }

@@ -151,6 +151,10 @@ pub const ROUTES: &[Route] = &[
     r("PATCH", "/api/v1/contacts/{id}", Can(WriteRecords), Contact, r#"{"title":"Buyer"}"#),
     r("POST", "/api/v1/contacts/{id}/merge", Can(WriteRecords), Contact, r#"{"merge_id":$merged_contact}"#),
     r("DELETE", "/api/v1/contacts/{id}", Others(DeleteRecords), DoomedContact, ""),
+    r("GET", "/api/v1/contacts/{id}/personal-data", Can(PersonalData), Contact, ""),
+    // Erasing is checked on a missing id here (the role is refused before the lookup);
+    // `gdpr_erase` erases real people.
+    r("POST", "/api/v1/contacts/{id}/erase", Can(PersonalData), Missing, ""),
     r("GET", "/api/v1/pipelines", Can(ReadRecords), NO, ""),
     r("POST", "/api/v1/pipelines", Can(ManagePipelines), NO, r#"{"name":"Pipeline $n"}"#),
     r("PATCH", "/api/v1/pipelines/{id}", Can(ManagePipelines), Pipeline, r#"{"name":"Renamed $n"}"#),
@@ -218,6 +222,9 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/contacts/{id}/delete", Others(DeleteRecords), Contact, ""),
     r("DELETE", "/contacts/{id}", Others(DeleteRecords), DoomedContact, ""),
     r("POST", "/contacts/{id}/delete", Others(DeleteRecords), DoomedContact, ""),
+    r("GET", "/contacts/{id}/personal-data", Can(PersonalData), Contact, ""),
+    r("GET", "/contacts/{id}/erase", Can(PersonalData), Contact, ""),
+    r("POST", "/contacts/{id}/erase", Can(PersonalData), Missing, "confirm=erase"),
     // Companies.
     r("GET", "/companies", Can(ReadRecords), NO, ""),
     r("POST", "/companies", Can(WriteRecords), NO, "name=Company+$n"),
@@ -326,6 +333,8 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/settings", Public, NO, ""),
     r("GET", "/settings/audit", Can(AuditLog), NO, ""),
     r("POST", "/settings/audit/retention", Can(AuditLog), NO, "days=400"),
+    r("GET", "/settings/backups", Can(Backups), NO, ""),
+    r("POST", "/settings/backups", Can(Backups), NO, "time=02:00&keep=3&folder="),
     r("GET", "/settings/email", Can(EmailSettings), NO, ""),
     r("POST", "/settings/email", Can(EmailSettings), NO, "host=&port=587&from=crm%40example.com"),
     r("POST", "/settings/email/test", Can(EmailSettings), NO, ""),

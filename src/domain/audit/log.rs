@@ -60,6 +60,8 @@ pub const ACTIONS: &[&str] = &[
     "enable",
     "disable",
     "redeliver",
+    "export_personal_data",
+    "erase",
 ];
 
 /// The kinds of record the log names, offered by the page's filter.

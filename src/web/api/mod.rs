@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod dashboard;
 pub mod deals;
 pub mod openapi;
+pub mod personal_data;
 pub mod records;
 pub mod reports;
 pub mod schema;

@@ -4,8 +4,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::web::api::{
-    activities, audit, companies, contacts, dashboard, deals, reports, schema, search, tasks,
-    trash, webhook_endpoints,
+    activities, audit, companies, contacts, dashboard, deals, personal_data, reports, schema,
+    search, tasks, trash, webhook_endpoints,
 };
 
 #[derive(OpenApi)]
@@ -13,7 +13,7 @@ use crate::web::api::{
     info(title = "Cairn API", description = "Contacts and more. Authenticate with `Authorization: Bearer <token>` (create one with `cairn token create`). Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`."),
     paths(
         contacts::list, contacts::create, contacts::get, contacts::update, contacts::delete,
-        contacts::bulk, contacts::merge,
+        contacts::bulk, contacts::merge, personal_data::export, personal_data::erase,
         companies::list, companies::create, companies::get, companies::update, companies::delete,
         companies::merge, companies::bulk,
         deals::pipelines, deals::create_pipeline, deals::rename_pipeline, deals::add_stage, deals::update_stage, deals::delete_stage, deals::reorder_stage, deals::list, deals::create, deals::get, deals::update, deals::delete,

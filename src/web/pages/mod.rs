@@ -3,6 +3,7 @@
 pub mod account;
 pub mod activities;
 pub mod audit;
+pub mod backups;
 pub mod companies;
 pub mod contacts;
 pub mod custom;
@@ -19,6 +20,7 @@ pub mod jobs;
 pub mod login;
 pub mod organisation;
 pub mod password_reset;
+pub mod personal_data;
 pub mod pick;
 pub mod pipelines;
 pub mod records;
