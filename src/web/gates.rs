@@ -13,7 +13,7 @@ use crate::domain::Action::{self, *};
 use crate::web::auth::{CurrentUser, is_read};
 
 /// Path prefixes (whole segments) and the grant every write under them needs.
-const GATES: [(&str, Action); 18] = [
+const GATES: [(&str, Action); 19] = [
     ("/api/v1/pipelines", ManagePipelines),
     ("/api/v1/stages", ManagePipelines),
     ("/api/v1/webhooks", Webhooks),
@@ -21,6 +21,7 @@ const GATES: [(&str, Action); 18] = [
     ("/settings/email", EmailSettings),
     ("/settings/sign-in", OrgSettings),
     ("/settings/organisation", OrgSettings),
+    ("/settings/import", OrgSettings),
     ("/settings/fields", ManageFields),
     ("/settings/forms", ManageForms),
     ("/settings/jobs", Jobs),

@@ -24,7 +24,7 @@ use crate::domain::reports::{
 };
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    form_post, integrations, invites, jobs, login, organisation, password_reset, pick, pipelines,
+    form_post, imports, integrations, invites, jobs, login, organisation, password_reset, pick, pipelines,
     records, reports, search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views,
     web_forms, webhooks, welcome,
 };
@@ -516,6 +516,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/integrations/stripe/events/{id}/reprocess",
                 web::post().to(integrations::reprocess),
             )
+            .route("/import", web::get().to(imports::index))
+            .route("/import", web::post().to(imports::upload))
+            .route("/import/{id}", web::get().to(imports::show))
+            .route("/import/{id}/mapping", web::post().to(imports::save))
+            .route("/import/{id}/dry-run", web::post().to(imports::dry_run))
+            .route("/import/{id}/start", web::post().to(imports::start))
+            .route("/import/{id}/progress", web::get().to(imports::progress))
+            .route("/import/{id}/undo", web::post().to(imports::undo))
             .route("/jobs", web::get().to(jobs::index))
             .route("/jobs/retry-dead", web::post().to(jobs::retry_dead))
             .route("/jobs/{id}/retry", web::post().to(jobs::retry))

@@ -12,6 +12,8 @@ pub mod deal_list;
 pub mod deals;
 pub mod email;
 pub mod fields;
+mod import_view;
+pub mod imports;
 pub mod form_post;
 pub mod integrations;
 pub mod invites;
