@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use crate::domain::custom_fields;
 use crate::domain::import::apply::integrity::Integrity;
 use crate::domain::import::apply::{Options, Outcome, Report, store};
-use crate::domain::import::{self, FileSpec, ObjectKind, OnMatch, System, Target, presets};
+use crate::domain::import::{FileSpec, ObjectKind, OnMatch, System, Target, presets};
 use crate::domain::{Actor, Db};
 use crate::error::AppError;
 
@@ -102,13 +102,13 @@ fn choices(kind: ObjectKind, custom: &[custom_fields::Field]) -> Vec<Choice> {
     };
     add(Target::Ignore, "— not imported —".into());
     add(Target::SourceId, "Id in the source system".into());
-    for (name, label) in import::fields(kind) {
-        add(Target::Field((*name).to_string()), (*label).to_string());
+    for name in presets::fields(kind) {
+        add(Target::Field((*name).to_string()), field_label(name));
     }
-    for (link, label) in import::links(kind) {
-        add(link.clone(), (*label).to_string());
+    for (link, label) in links(kind) {
+        add(link, label.to_string());
     }
-    if import::has_owner(kind) {
+    if !matches!(kind, ObjectKind::User | ObjectKind::DealContact) {
         let label = if kind == ObjectKind::Task {
             "Assignee (email, name or source id)"
         } else {
@@ -116,21 +116,106 @@ fn choices(kind: ObjectKind, custom: &[custom_fields::Field]) -> Vec<Choice> {
         };
         add(Target::Owner, label.into());
     }
-    if import::has_tags(kind) {
+    if matches!(kind, ObjectKind::Contact | ObjectKind::Company) {
         add(Target::Tags, "Tags (separated by ; or ,)".into());
     }
     for f in custom {
         add(Target::Custom(f.key.clone()), format!("Custom: {}", f.label));
     }
-    if import::custom_entity(kind).is_some() {
+    if presets::custom_entity(kind).is_some() {
         add(Target::NewCustom(String::new()), "New custom field (named after the column)".into());
     }
     add(Target::Deleted, "Deleted in the source (such rows are skipped)".into());
     out
 }
 
+/// What a kind is called in the "Holds" menu.
+fn kind_label(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Contact => "Contacts (people, leads)",
+        ObjectKind::Company => "Companies (accounts, organisations)",
+        ObjectKind::Deal => "Deals (opportunities)",
+        ObjectKind::Activity => "Activities (notes, calls, meetings, emails)",
+        ObjectKind::Task => "Tasks",
+        ObjectKind::User => "Users (to find owners)",
+        ObjectKind::DealContact => "Contacts on deals (contact roles)",
+    }
+}
+
+/// A built-in field as the column menu names it.
+fn field_label(name: &str) -> String {
+    let label = match name {
+        "first_name" => "First name",
+        "last_name" => "Last name",
+        "name" => "Name",
+        "email" => "Email",
+        "phone" => "Phone",
+        "title" => "Title",
+        "source" => "Source",
+        "created_at" => "Created (date and time)",
+        "domain" => "Domain",
+        "industry" => "Industry",
+        "size_band" => "Size (employees)",
+        "website" => "Website",
+        "address" => "Address",
+        "amount" => "Amount",
+        "currency" => "Currency",
+        "pipeline" => "Pipeline (name)",
+        "stage" => "Stage (name)",
+        "expected_close" => "Expected close date",
+        "probability" => "Probability (%)",
+        "lost_reason" => "Lost reason",
+        "kind" => "Kind (note, call, meeting, email)",
+        "body" => "Text",
+        "occurred_at" => "When (date and time)",
+        "notes" => "Notes",
+        "due_at" => "Due (date and time)",
+        "due_date" => "Due date",
+        "priority" => "Priority",
+        "done" => "Done (yes/no)",
+        "role" => "Role",
+        "active" => "Active (yes/no)",
+        other => return other.replace('_', " "),
+    };
+    label.to_string()
+}
+
+/// The records a file of `kind` may link to, as menu choices.
+fn links(kind: ObjectKind) -> Vec<(Target, &'static str)> {
+    use ObjectKind::{Company, Contact, Deal};
+    let by_id = |k, label| (Target::LinkId(k), label);
+    let by_name = |k, label| (Target::LinkName(k), label);
+    match kind {
+        ObjectKind::Contact => vec![
+            by_id(Company, "Company (source id)"),
+            (Target::LinkIds(Company), "Companies (source ids, ; between)"),
+            by_name(Company, "Company (name or domain)"),
+        ],
+        ObjectKind::Deal => vec![
+            by_id(Company, "Company (source id)"),
+            by_name(Company, "Company (name or domain)"),
+            by_id(Contact, "Contact (source id)"),
+            (Target::LinkIds(Contact), "Contacts (source ids, ; between)"),
+            by_name(Contact, "Contact (email or name)"),
+        ],
+        ObjectKind::Activity | ObjectKind::Task => vec![
+            by_id(Contact, "Contact (source id)"),
+            by_name(Contact, "Contact (email or name)"),
+            by_id(Company, "Company (source id)"),
+            by_name(Company, "Company (name or domain)"),
+            by_id(Deal, "Deal (source id)"),
+            by_name(Deal, "Deal (title)"),
+        ],
+        ObjectKind::DealContact => vec![
+            by_id(Deal, "Deal (source id)"),
+            by_id(Contact, "Contact (source id)"),
+        ],
+        ObjectKind::Company | ObjectKind::User => Vec::new(),
+    }
+}
+
 async fn custom_of(db: &Db, kind: ObjectKind) -> Result<Vec<custom_fields::Field>, AppError> {
-    match import::custom_entity(kind) {
+    match presets::custom_entity(kind) {
         Some(entity) => custom_fields::defs(db, entity).await,
         None => Ok(Vec::new()),
     }
@@ -175,9 +260,9 @@ pub async fn files(
             encoding: p.encoding,
             delimiter: p.delimiter,
             kind: spec.kind.plural(),
-            kinds: import::KINDS_TO_IMPORT
+            kinds: ObjectKind::ALL
                 .iter()
-                .map(|k| (k.plural(), import::label(*k)))
+                .map(|k| (k.plural(), kind_label(*k)))
                 .collect(),
             columns,
             rows: p.rows,
@@ -195,20 +280,17 @@ async fn suggest(
     headers: &[String],
     kind: Option<ObjectKind>,
 ) -> Result<FileSpec, AppError> {
-    let system = match system {
-        System::Generic => presets::guess_system(headers),
-        s => s,
-    };
-    let kind = kind
-        .or_else(|| presets::guess_kind(system, name, headers))
-        .unwrap_or(ObjectKind::Contact);
+    // Generic stands for "tell from the headers" (the upload's first choice).
+    let system = (system != System::Generic).then_some(system);
+    let guessed = presets::guess_kind(
+        system.unwrap_or_else(|| presets::guess_system(headers)),
+        name,
+        headers,
+    );
+    let kind = kind.or(guessed).unwrap_or(ObjectKind::Contact);
     let custom = custom_of(db, kind).await?;
-    Ok(FileSpec {
-        name: name.to_string(),
-        kind,
-        system,
-        columns: presets::map_columns(system, kind, headers, &custom),
-    })
+    presets::describe(name, headers, system, Some(kind), &custom)
+        .ok_or_else(|| AppError::Internal("a file with its kind given is described".into()))
 }
 
 /// The mapping form read back: each file's kind and its columns' targets (a file whose
