@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod given;
+mod import_read;
 mod support;
 
 mod access;

@@ -7,6 +7,9 @@
 //! by the source system's ids, and reporting every row it could not take.
 use serde::{Deserialize, Serialize};
 
+pub mod read;
+pub mod values;
+
 /// The kinds of record an import file can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
