@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod given;
+mod import_apply;
+mod import_given;
 mod import_read;
+mod import_undo;
 mod support;
 
 mod access;
