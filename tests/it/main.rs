@@ -5,6 +5,7 @@
 
 mod given;
 mod import_read;
+mod import_values;
 mod support;
 
 mod access;
