@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod given;
+mod import_presets;
 mod import_read;
+mod import_samples;
 mod import_values;
 mod support;
 

@@ -7,6 +7,7 @@
 //! by the source system's ids, and reporting every row it could not take.
 use serde::{Deserialize, Serialize};
 
+pub mod presets;
 pub mod read;
 pub mod values;
 

@@ -6,6 +6,8 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+use super::ObjectKind;
+
 /// Undoes the formula escaping of Cairn's export (`src/web/csv.rs` `field`): a leading
 /// `'` is removed only where the export would have put it, so a value that really starts
 /// with a quote survives.
@@ -229,6 +231,48 @@ pub fn salesforce_id(value: &str) -> Result<Option<String>, String> {
     Ok(Some(format!("{base}{suffix}")))
 }
 
+/// The kind of record a Salesforce id names, from its three-character prefix (a task's
+/// `WhatId` may name an account or an opportunity).
+pub fn salesforce_kind(id: &str) -> Option<ObjectKind> {
+    match id.get(..3)? {
+        "001" => Some(ObjectKind::Company),
+        "003" | "00Q" => Some(ObjectKind::Contact),
+        "006" => Some(ObjectKind::Deal),
+        "005" => Some(ObjectKind::User),
+        "00T" => Some(ObjectKind::Task),
+        "00U" => Some(ObjectKind::Activity),
+        _ => None,
+    }
+}
+
+/// A company's size band from a band (`51-200`) or a head count (`120`, `1,200`).
+pub fn size_band(value: &str) -> Result<String, String> {
+    const BANDS: [(u64, &str); 6] = [
+        (10, "1-10"),
+        (50, "11-50"),
+        (200, "51-200"),
+        (1000, "201-1000"),
+        (5000, "1001-5000"),
+        (u64::MAX, "5001+"),
+    ];
+    let v = value.trim();
+    if let Some((_, band)) = BANDS.iter().find(|(_, b)| *b == v) {
+        return Ok((*band).to_string());
+    }
+    let digits: String = v
+        .chars()
+        .filter(|c| !matches!(c, ',' | '.' | ' ' | '\''))
+        .collect();
+    let count: u64 = digits
+        .parse()
+        .map_err(|_| format!("\"{value}\" is not a head count or a size band like 51-200"))?;
+    Ok(BANDS
+        .iter()
+        .find(|(max, _)| count <= *max)
+        .map_or("5001+", |(_, b)| b)
+        .to_string())
+}
+
 /// The three characters Salesforce appends to a 15-character id: for each block of five,
 /// which of its characters are capitals, as one of 32 symbols.
 fn salesforce_suffix(base: &str) -> String {
@@ -268,12 +312,12 @@ pub fn tags(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// A yes or no: `true`, `1`, `yes`, `y`, `x`, `on`, `checked` and their opposites, in
-/// any case; an empty cell is no.
+/// A yes or no: `true`, `1`, `yes`, `y`, `x`, `on`, `checked`, `done` (Pipedrive) and
+/// their opposites, in any case; an empty cell is no.
 pub fn boolean(value: &str) -> Result<bool, String> {
     match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "y" | "x" | "on" | "checked" => Ok(true),
-        "false" | "0" | "no" | "n" | "off" | "unchecked" | "" => Ok(false),
+        "true" | "1" | "yes" | "y" | "x" | "on" | "checked" | "done" => Ok(true),
+        "false" | "0" | "no" | "n" | "off" | "unchecked" | "to do" | "" => Ok(false),
         _ => Err(format!(
             "\"{value}\" is not a yes or no (write true or false)"
         )),
