@@ -9,6 +9,7 @@ pub mod apply;
 
 use serde::{Deserialize, Serialize};
 
+pub mod presets;
 pub mod read;
 pub mod values;
 
