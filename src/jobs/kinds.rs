@@ -51,6 +51,7 @@ pub fn registry_with(mail: Arc<mail::Env>, hooks: Arc<webhooks::Env>) -> Registr
     crate::domain::tasks::notices::register(&mut r);
     webhooks::register(&mut r, hooks);
     crate::domain::stripe::register(&mut r);
+    crate::domain::import::apply::job::register(&mut r);
     r
 }
 

@@ -4,6 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod given;
+mod import_apply;
+mod import_given;
+mod import_presets;
+mod import_read;
+mod import_samples;
+mod import_undo;
+mod import_values;
 mod support;
 
 mod access;

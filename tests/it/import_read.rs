@@ -1,0 +1,166 @@
+//! Reading import files: encodings, delimiters, quoting, per-row errors, refused files.
+use std::io::Cursor;
+
+use cairn::domain::import::read::{CsvFile, Encoding, ReadError, Row, RowError};
+
+fn open(bytes: &[u8]) -> CsvFile {
+    match CsvFile::open(Cursor::new(bytes.to_vec())) {
+        Ok(f) => f,
+        Err(e) => panic!("the file should open: {e}"),
+    }
+}
+
+fn rows(bytes: &[u8]) -> Vec<Result<Row, RowError>> {
+    open(bytes).rows().collect()
+}
+
+fn ok(row: u64, cells: &[&str]) -> Result<Row, RowError> {
+    Ok((row, cells.iter().map(|c| c.to_string()).collect()))
+}
+
+fn refused(bytes: &[u8]) -> ReadError {
+    match CsvFile::open(Cursor::new(bytes.to_vec())) {
+        Ok(f) => panic!("the file should be refused, got headers {:?}", f.headers()),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn utf8_with_bom_reads_headers_without_the_bom() {
+    let f = open(b"\xEF\xBB\xBFRecord ID,First Name\r\n1,Zo\xC3\xAB\r\n");
+    assert_eq!(f.encoding(), Encoding::Utf8Bom);
+    assert_eq!(f.headers(), ["Record ID", "First Name"]);
+    assert_eq!(f.rows().collect::<Vec<_>>(), vec![ok(2, &["1", "Zoë"])]);
+}
+
+#[test]
+fn latin1_is_detected_and_decoded() {
+    let f = open(b"Id,LastName\r\n1,M\xFCller\r\n2,Fran\xE7ois\r\n");
+    assert_eq!(f.encoding(), Encoding::Windows1252);
+    let got: Vec<_> = f.rows().collect();
+    assert_eq!(
+        got,
+        vec![ok(2, &["1", "Müller"]), ok(3, &["2", "François"])]
+    );
+}
+
+#[test]
+fn utf16_with_bom_is_decoded() {
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in "a;b\r\nx;ÿ\r\n".encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    let f = open(&bytes);
+    assert_eq!(f.encoding(), Encoding::Utf16Le);
+    assert_eq!(f.delimiter(), ';');
+    assert_eq!(f.rows().collect::<Vec<_>>(), vec![ok(2, &["x", "ÿ"])]);
+}
+
+#[test]
+fn semicolon_tab_and_pipe_delimiters_are_sniffed() {
+    for (d, text) in [
+        (';', "name;amount\nAcme;1,5\nBeta;2,25\n"),
+        ('\t', "name\tamount\nAcme, Inc.\t1\n"),
+        ('|', "name|amount\nAcme;x|1\n"),
+        (',', "name,note\nAcme,\"a;b;c\"\n"),
+    ] {
+        let f = open(text.as_bytes());
+        assert_eq!(f.delimiter(), d, "for {text:?}");
+        assert!(f.rows().all(|r| r.is_ok()), "rows of {text:?} should read");
+    }
+}
+
+#[test]
+fn quoted_newlines_and_doubled_quotes_make_one_row() {
+    let got = rows(b"id,note\r\n1,\"line one\r\nsaid \"\"hi\"\"\"\r\n2,plain\r\n");
+    assert_eq!(
+        got,
+        vec![
+            ok(2, &["1", "line one\nsaid \"hi\""]),
+            ok(3, &["2", "plain"])
+        ]
+    );
+}
+
+#[test]
+fn text_after_a_closing_quote_fails_that_row_only() {
+    let got = rows(b"id,name\n1,\"Acme\"x\n2,Beta\n");
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        matches!(&got[0], Err(e) if e.row == 2 && e.reason.contains("closing quote")),
+        "{got:?}"
+    );
+    assert_eq!(got[1], ok(3, &["2", "Beta"]));
+}
+
+#[test]
+fn an_unclosed_quote_fails_its_row_and_the_next_rows_still_read() {
+    let got = rows(b"id,name\n1,\"Acme\n2,Beta\n3,Gamma\n");
+    assert!(
+        matches!(&got[0], Err(e) if e.row == 2 && e.reason.contains("never closed")),
+        "{got:?}"
+    );
+    assert_eq!(&got[1..], &[ok(3, &["2", "Beta"]), ok(4, &["3", "Gamma"])]);
+}
+
+#[test]
+fn a_quote_closed_rows_later_fails_the_row_and_rereads_the_swallowed_lines() {
+    let got = rows(b"id,name\n1,\"Acme\n2,Beta\n3,\"Gamma\"x,\n4,Delta\n");
+    assert!(matches!(&got[0], Err(e) if e.row == 2), "{got:?}");
+    assert_eq!(got[1], ok(3, &["2", "Beta"]));
+    assert!(matches!(&got[2], Err(e) if e.row == 4), "{got:?}");
+    assert_eq!(got[3], ok(5, &["4", "Delta"]));
+}
+
+#[test]
+fn a_row_with_the_wrong_number_of_cells_fails_alone() {
+    let got = rows(b"a,b,c\n1,2\n1,2,3,4\n1,2,3,\n1,2,3\n");
+    assert!(
+        matches!(&got[0], Err(e) if e.row == 2 && e.reason.contains("2 cells")),
+        "{got:?}"
+    );
+    assert!(
+        matches!(&got[1], Err(e) if e.row == 3 && e.reason.contains("4 cells")),
+        "{got:?}"
+    );
+    assert_eq!(
+        &got[2..],
+        &[ok(4, &["1", "2", "3"]), ok(5, &["1", "2", "3"])]
+    );
+}
+
+#[test]
+fn blank_rows_are_passed_over_but_counted() {
+    let got = rows(b"a,b\n\n1,2\n,\n3,4\n\n");
+    assert_eq!(got, vec![ok(3, &["1", "2"]), ok(5, &["3", "4"])]);
+}
+
+#[test]
+fn a_utf8_file_with_a_latin1_row_fails_that_row() {
+    // The start must be UTF-8 for the whole 64 KiB sample; pad it.
+    let mut padded = b"id,name\n".to_vec();
+    for i in 0..5000 {
+        padded.extend_from_slice(format!("{i},Zoë Ängström\n").as_bytes());
+    }
+    padded.extend_from_slice(b"x,M\xFCller\ny,Ok\n");
+    let got = rows(&padded);
+    let bad: Vec<_> = got.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(bad.len(), 1, "one row is not UTF-8: {bad:?}");
+    assert_eq!(bad[0].row, 5002);
+    assert!(bad[0].reason.contains("UTF-8"), "{}", bad[0].reason);
+    assert_eq!(got.last(), Some(&ok(5003, &["y", "Ok"])));
+}
+
+#[test]
+fn binary_files_are_refused_up_front() {
+    assert!(matches!(refused(b"PK\x03\x04\x14\0\0\0"), ReadError::NotText(m) if m.contains("ZIP")));
+    assert!(
+        matches!(refused(b"id,name\n1,\0\0\x01\x02\n"), ReadError::NotText(m) if m.contains("NUL"))
+    );
+    assert_eq!(refused(b""), ReadError::Empty);
+}
+
+#[test]
+fn a_header_with_a_broken_quote_refuses_the_file() {
+    assert!(matches!(refused(b"\"id,name\n"), ReadError::Header(_)));
+}
