@@ -24,9 +24,9 @@ use crate::domain::reports::{
 };
 use pages::{
     account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    form_post, imports, integrations, invites, jobs, login, organisation, password_reset, pick, pipelines,
-    records, reports, search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views,
-    web_forms, webhooks, welcome,
+    form_post, imports, integrations, invites, jobs, login, organisation, password_reset, pick,
+    pipelines, records, reports, search, setup, sso, tags, tasks, tokens, trash, two_factor, users,
+    views, web_forms, webhooks, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one

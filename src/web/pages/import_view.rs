@@ -120,12 +120,21 @@ fn choices(kind: ObjectKind, custom: &[custom_fields::Field]) -> Vec<Choice> {
         add(Target::Tags, "Tags (separated by ; or ,)".into());
     }
     for f in custom {
-        add(Target::Custom(f.key.clone()), format!("Custom: {}", f.label));
+        add(
+            Target::Custom(f.key.clone()),
+            format!("Custom: {}", f.label),
+        );
     }
     if presets::custom_entity(kind).is_some() {
-        add(Target::NewCustom(String::new()), "New custom field (named after the column)".into());
+        add(
+            Target::NewCustom(String::new()),
+            "New custom field (named after the column)".into(),
+        );
     }
-    add(Target::Deleted, "Deleted in the source (such rows are skipped)".into());
+    add(
+        Target::Deleted,
+        "Deleted in the source (such rows are skipped)".into(),
+    );
     out
 }
 
@@ -180,6 +189,19 @@ fn field_label(name: &str) -> String {
     label.to_string()
 }
 
+/// A target the menu of a kind does not offer, as the column's own menu names it.
+fn extra_label(t: &Target) -> String {
+    match t {
+        Target::LinkId(k) => format!("Linked {} (source id)", k.plural()),
+        Target::LinkIds(k) => format!("Linked {} (source ids, ; between)", k.plural()),
+        Target::LinkName(k) => format!("Linked {} (by name)", k.plural()),
+        Target::Field(f) => field_label(f),
+        Target::Custom(k) => format!("Custom: {k}"),
+        Target::NewCustom(label) => format!("New custom field {label}"),
+        other => code(other),
+    }
+}
+
 /// The records a file of `kind` may link to, as menu choices.
 fn links(kind: ObjectKind) -> Vec<(Target, &'static str)> {
     use ObjectKind::{Company, Contact, Deal};
@@ -188,7 +210,10 @@ fn links(kind: ObjectKind) -> Vec<(Target, &'static str)> {
     match kind {
         ObjectKind::Contact => vec![
             by_id(Company, "Company (source id)"),
-            (Target::LinkIds(Company), "Companies (source ids, ; between)"),
+            (
+                Target::LinkIds(Company),
+                "Companies (source ids, ; between)",
+            ),
             by_name(Company, "Company (name or domain)"),
         ],
         ObjectKind::Deal => vec![
@@ -223,11 +248,7 @@ async fn custom_of(db: &Db, kind: ObjectKind) -> Result<Vec<custom_fields::Field
 
 /// The files of an import not started yet: their first rows and each column's target,
 /// as stored, or as the preset suggests for a file not mapped yet.
-pub async fn files(
-    db: &Db,
-    actor: &Actor,
-    imp: &store::Import,
-) -> Result<Vec<FileView>, AppError> {
+pub async fn files(db: &Db, actor: &Actor, imp: &store::Import) -> Result<Vec<FileView>, AppError> {
     let previews = store::preview(db, actor, imp.id).await?;
     let mut out = Vec::with_capacity(previews.len());
     let mut menus: HashMap<ObjectKind, std::rc::Rc<Vec<Choice>>> = HashMap::new();
@@ -248,10 +269,32 @@ pub async fn files(
             .headers
             .iter()
             .enumerate()
-            .map(|(i, header)| ColumnView {
-                header: header.clone(),
-                code: spec.columns.get(i).map_or_else(|| "ignore".into(), code),
-                choices: menu.clone(),
+            .map(|(i, header)| {
+                let target = spec.columns.get(i).cloned().unwrap_or(Target::Ignore);
+                let code = code(&target);
+                // A preset may choose a target the menu does not offer for this kind
+                // (a contact's deal ids): the column's menu gets it, so it is kept.
+                let choices = if menu.iter().any(|c| c.code == code) {
+                    menu.clone()
+                } else {
+                    let mut own: Vec<Choice> = menu
+                        .iter()
+                        .map(|c| Choice {
+                            code: c.code.clone(),
+                            label: c.label.clone(),
+                        })
+                        .collect();
+                    own.push(Choice {
+                        code: code.clone(),
+                        label: extra_label(&target),
+                    });
+                    std::rc::Rc::new(own)
+                };
+                ColumnView {
+                    header: header.clone(),
+                    code,
+                    choices,
+                }
             })
             .collect();
         out.push(FileView {
@@ -310,14 +353,17 @@ pub async fn mapping_from_form(
         let kind = form
             .get(format!("kind_{i}").as_str())
             .and_then(|k| ObjectKind::from_plural(k))
-            .ok_or_else(|| {
-                AppError::field(&format!("kind_{i}"), "Say what the file holds.")
-            })?;
-        let stored = imp.files.get(i).filter(|s| s.kind == kind);
-        let Some(stored) = stored else {
+            .ok_or_else(|| AppError::field(&format!("kind_{i}"), "Say what the file holds."))?;
+        // The kind and system the page showed: as stored, or as suggested before the
+        // first save.
+        let shown = match imp.files.get(i) {
+            Some(spec) => spec.clone(),
+            None => suggest(db, imp.options.system, &p.name, &p.headers, None).await?,
+        };
+        if shown.kind != kind {
             files.push(suggest(db, imp.options.system, &p.name, &p.headers, Some(kind)).await?);
             continue;
-        };
+        }
         let mut columns = Vec::with_capacity(p.headers.len());
         for (c, header) in p.headers.iter().enumerate() {
             let field = format!("col_{i}_{c}");
@@ -330,7 +376,7 @@ pub async fn mapping_from_form(
         files.push(FileSpec {
             name: p.name.clone(),
             kind,
-            system: stored.system,
+            system: shown.system,
             columns,
         });
     }
@@ -341,7 +387,7 @@ pub async fn mapping_from_form(
     };
     let options = Options {
         on_match,
-        valid_rows_only: form.get("valid_rows_only").is_some(),
+        valid_rows_only: form.contains_key("valid_rows_only"),
         zone: zone(form.get("zone").copied())?,
         system: imp.options.system,
     };
@@ -439,7 +485,7 @@ pub fn report(imp: &store::Import) -> Option<ReportView> {
                 Outcome::Skipped => "skipped",
                 _ => "failed",
             },
-            reasons: row.reasons.join("; "),
+            reasons: row.reasons.join(" "),
         })
         .collect();
     Some(ReportView {

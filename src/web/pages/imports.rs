@@ -27,7 +27,6 @@ const HERE: &str = "/settings/import";
 #[template(path = "settings/imports.html")]
 struct ImportsPage {
     l: Layout,
-    csrf: String,
     imports: Vec<store::Summary>,
     max_mb: u64,
     zones: Vec<&'static str>,
@@ -40,7 +39,6 @@ pub async fn index(
     let db = &state.db;
     ok(&ImportsPage {
         l: Layout::for_user(&user, "settings"),
-        csrf: csrf_token(&user.session),
         imports: store::list(db, &user.actor).await?,
         max_mb: store::max_bytes(db).await? / (1024 * 1024),
         zones: import_view::zones(),
@@ -244,7 +242,9 @@ pub async fn progress(
     let progress: import_view::ProgressView =
         store::progress(&state.db, &user.actor, id).await?.into();
     if !progress.running {
-        return Ok(HttpResponse::Ok().insert_header(("HX-Refresh", "true")).finish());
+        return Ok(HttpResponse::Ok()
+            .insert_header(("HX-Refresh", "true"))
+            .finish());
     }
     ok(&ProgressFragment { id, progress })
 }

@@ -39,6 +39,15 @@ pub async fn max_bytes(db: &Db) -> Result<u64, AppError> {
     Ok(mb.saturating_mul(1024 * 1024))
 }
 
+/// The refusal of `size` bytes of files when an import takes at most `max`.
+pub fn too_large(size: u64, max: u64) -> AppError {
+    AppError::PayloadTooLarge(format!(
+        "The files come to {} MB; an import takes at most {} MB (the {MAX_MB_SETTING} setting).",
+        size.div_ceil(1024 * 1024),
+        max / (1024 * 1024)
+    ))
+}
+
 /// Stores the uploaded files as a new import (status planned); its id.
 pub async fn create(
     db: &Db,
@@ -55,11 +64,7 @@ pub async fn create(
     let size: u64 = uploads.iter().map(|u| u.bytes.len() as u64).sum();
     let max = max_bytes(db).await?;
     if size > max {
-        return Err(AppError::PayloadTooLarge(format!(
-            "The files come to {} MB; an import takes at most {} MB (the {MAX_MB_SETTING} setting).",
-            size.div_ceil(1024 * 1024),
-            max / (1024 * 1024)
-        )));
+        return Err(too_large(size, max));
     }
     let t = now();
     let tx = db.write.begin().await?;
