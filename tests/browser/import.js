@@ -49,10 +49,7 @@ run('import: upload, map, dry run, import with progress, undo', async (state) =>
   const colour = page.locator('#file-0 select[name^=col_0_]').nth(5);
   await colour.selectOption('new_custom');
 
-  await Promise.all([
-    page.waitForURL(/#report$/),
-    page.click('button:text-is("Dry run")'),
-  ]);
+  await page.click('button:text-is("Dry run")');
   await page.locator('#report h2', { hasText: 'Dry run' }).waitFor();
   const dry = await reportLine(page, 'contacts');
   assert.deepEqual(dry.slice(1, 3), [String(ROWS), String(ROWS)], `every row would be created: ${dry}`);
