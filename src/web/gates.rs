@@ -13,12 +13,13 @@ use crate::domain::Action::{self, *};
 use crate::web::auth::{CurrentUser, is_read};
 
 /// Path prefixes (whole segments) and the grant every write under them needs.
-const GATES: [(&str, Action); 18] = [
+const GATES: [(&str, Action); 19] = [
     ("/api/v1/pipelines", ManagePipelines),
     ("/api/v1/stages", ManagePipelines),
     ("/api/v1/webhooks", Webhooks),
     ("/settings/audit", AuditLog),
     ("/settings/email", EmailSettings),
+    ("/settings/export", ExportWorkspace),
     ("/settings/sign-in", OrgSettings),
     ("/settings/organisation", OrgSettings),
     ("/settings/fields", ManageFields),
