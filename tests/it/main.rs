@@ -48,6 +48,7 @@ mod entities;
 mod error_pages;
 mod export;
 mod export_access;
+mod export_compare;
 mod export_files;
 mod export_zip;
 mod field_edits;

@@ -169,7 +169,7 @@ impl Table for Companies {
             write_row(&mut out, cells, custom_cells(&c.custom, &self.custom));
         }
         let last = rows.last().map(|c| c.id);
-        Ok(Page::new(out, rows.len() as u64, rows.len(), last))
+        Ok(Page::new(out, rows.len(), last))
     }
 }
 
@@ -240,7 +240,7 @@ impl Table for Contacts {
             write_row(&mut out, cells, custom_cells(&c.custom, &self.custom));
         }
         let last = rows.last().map(|c| c.id);
-        Ok(Page::new(out, rows.len() as u64, rows.len(), last))
+        Ok(Page::new(out, rows.len(), last))
     }
 }
 
@@ -327,6 +327,6 @@ impl Table for Deals {
             write_row(&mut out, cells, custom_cells(&d.custom, &self.custom));
         }
         let last = rows.last().map(|d| d.id);
-        Ok(Page::new(out, rows.len() as u64, rows.len(), last))
+        Ok(Page::new(out, rows.len(), last))
     }
 }

@@ -3,9 +3,10 @@
 //! chunk. The record tables with tags and custom fields are in `records`; the users, deal
 //! links, activities and tasks are here.
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use sea_orm::sea_query::{Condition, SelectStatement};
+use sea_orm::sea_query::Condition;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    RelationTrait,
 };
 
 use super::out::Zip;
@@ -24,9 +25,10 @@ pub struct Page<K> {
 }
 
 impl<K> Page<K> {
-    /// A page of `read` rows (some possibly left out of `csv`), the last of them at `last`.
-    pub fn new(csv: String, rows: u64, read: usize, last: Option<K>) -> Page<K> {
-        let next = if read as u64 >= CHUNK { last } else { None };
+    /// A page of `rows` rows, the last of them at `last`: a full chunk may have more after.
+    pub fn new(csv: String, rows: usize, last: Option<K>) -> Page<K> {
+        let rows = rows as u64;
+        let next = if rows >= CHUNK { last } else { None };
         Page { csv, rows, next }
     }
 }
@@ -119,31 +121,6 @@ pub fn id(i: Option<i64>) -> String {
     i.map(|i| i.to_string()).unwrap_or_default()
 }
 
-/// The ids of the live (untrashed) contacts, companies or deals, for `in_subquery`.
-pub fn live_contacts() -> SelectStatement {
-    contact::Entity::find()
-        .select_only()
-        .column(contact::Column::Id)
-        .filter(contact::Column::DeletedAt.is_null())
-        .into_query()
-}
-
-pub fn live_companies() -> SelectStatement {
-    company::Entity::find()
-        .select_only()
-        .column(company::Column::Id)
-        .filter(company::Column::DeletedAt.is_null())
-        .into_query()
-}
-
-pub fn live_deals() -> SelectStatement {
-    deal::Entity::find()
-        .select_only()
-        .column(deal::Column::Id)
-        .filter(deal::Column::DeletedAt.is_null())
-        .into_query()
-}
-
 /// Every user, active or not (owners and authors may have left): never a password hash.
 pub struct Users;
 
@@ -180,7 +157,7 @@ impl Table for Users {
             );
         }
         let last = rows.last().map(|r| r.0);
-        Ok(Page::new(out, rows.len() as u64, rows.len(), last))
+        Ok(Page::new(out, rows.len(), last))
     }
 }
 
@@ -206,10 +183,14 @@ impl Table for DealContacts {
                 .add(DealId.eq(deal))
                 .add(ContactId.gt(contact)),
         );
+        // Joins rather than `IN (SELECT …)`: SQLite would build the whole set of live ids
+        // again for every chunk.
         let rows: Vec<(i64, i64)> = deal_contact::Entity::find()
+            .join(JoinType::InnerJoin, deal_contact::Relation::Deal.def())
+            .join(JoinType::InnerJoin, deal_contact::Relation::Contact.def())
             .filter(after)
-            .filter(DealId.in_subquery(live_deals()))
-            .filter(ContactId.in_subquery(live_contacts()))
+            .filter(deal::Column::DeletedAt.is_null())
+            .filter(contact::Column::DeletedAt.is_null())
             .order_by_asc(DealId)
             .order_by_asc(ContactId)
             .limit(CHUNK)
@@ -225,12 +206,7 @@ impl Table for DealContacts {
                 [d.to_string(), c.to_string()].iter().map(String::as_str),
             );
         }
-        Ok(Page::new(
-            out,
-            rows.len() as u64,
-            rows.len(),
-            rows.last().copied(),
-        ))
+        Ok(Page::new(out, rows.len(), rows.last().copied()))
     }
 }
 
@@ -258,18 +234,18 @@ impl Table for Activities {
     }
 
     async fn page(&self, conn: &impl ConnectionTrait, after: i64) -> Result<Page<i64>, AppError> {
-        use activity::Column as A;
-        let on_live = |col: A, live: SelectStatement| {
-            Condition::any()
-                .add(col.is_null())
-                .add(col.in_subquery(live))
-        };
+        use activity::Relation;
+        // A record not linked joins as nulls, so "its deleted_at is null" keeps the
+        // activity unless a record it is on is trashed (joins, as for `DealContacts`).
         let rows = activity::Entity::find()
-            .filter(A::Id.gt(after))
-            .filter(on_live(A::DealId, live_deals()))
-            .filter(on_live(A::ContactId, live_contacts()))
-            .filter(on_live(A::CompanyId, live_companies()))
-            .order_by_asc(A::Id)
+            .join(JoinType::LeftJoin, Relation::Deal.def())
+            .join(JoinType::LeftJoin, Relation::Contact.def())
+            .join(JoinType::LeftJoin, Relation::Company.def())
+            .filter(activity::Column::Id.gt(after))
+            .filter(deal::Column::DeletedAt.is_null())
+            .filter(contact::Column::DeletedAt.is_null())
+            .filter(company::Column::DeletedAt.is_null())
+            .order_by_asc(activity::Column::Id)
             .limit(CHUNK)
             .all(conn)
             .await?;
@@ -290,7 +266,7 @@ impl Table for Activities {
             csv::row(&mut out, cells.iter().map(String::as_str));
         }
         let last = rows.last().map(|a| a.id);
-        Ok(Page::new(out, rows.len() as u64, rows.len(), last))
+        Ok(Page::new(out, rows.len(), last))
     }
 }
 
@@ -352,6 +328,6 @@ impl Table for Tasks {
             csv::row(&mut out, cells.iter().map(String::as_str));
         }
         let last = rows.last().map(|t| t.id);
-        Ok(Page::new(out, rows.len() as u64, rows.len(), last))
+        Ok(Page::new(out, rows.len(), last))
     }
 }
