@@ -1,7 +1,7 @@
 //! The live companies, contacts and deals: their own fields, their tags (one column,
-//! joined by `;`) and their custom fields (a `custom.<key>` column each). Each chunk's
-//! tags, and which of the companies it links to are live, take one statement each.
-use std::collections::{HashMap, HashSet};
+//! joined by `;`) and their custom fields (a `custom.<key>` column each). A chunk's
+//! companies come joined to its rows; its tags take one more statement.
+use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
@@ -38,50 +38,38 @@ fn custom_cells(json: &str, defs: &[FieldDef]) -> Vec<String> {
         .collect()
 }
 
-/// Which of `ids` are live companies: a link to a trashed one is written empty.
-async fn live_companies(
-    conn: &impl ConnectionTrait,
-    ids: impl Iterator<Item = Option<i64>>,
-) -> Result<HashSet<i64>, AppError> {
-    let ids: HashSet<i64> = ids.flatten().collect();
-    if ids.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let live: Vec<i64> = company::Entity::find()
-        .select_only()
-        .column(company::Column::Id)
-        .filter(company::Column::Id.is_in(ids))
-        .filter(company::Column::DeletedAt.is_null())
-        .into_tuple()
-        .all(conn)
-        .await?;
-    Ok(live.into_iter().collect())
+/// A company link as written: empty when the company is in the trash.
+fn live_link(link: Option<i64>, company: &Option<company::Model>) -> String {
+    let live = company.as_ref().is_some_and(|c| c.deleted_at.is_none());
+    id(link.filter(|_| live))
 }
 
-fn live_link(link: Option<i64>, live: &HashSet<i64>) -> String {
-    id(link.filter(|c| live.contains(c)))
-}
-
-/// The tags of a chunk's records, by record id, joined by `;` in name order: `E` is the
-/// link table (contact_tags or company_tags), `record` its record column and `tag_rel`
-/// its relation to `tags`.
+/// The tags of the records with ids in `after..=last`, by record id, joined by `;` in
+/// name order: `E` is the link table (contact_tags or company_tags), `record` its record
+/// column and `tag_rel` its relation to `tags`. A range rather than a list of ids: one
+/// statement text for every chunk (each list length would be another prepared statement
+/// in the connection's cache, with a thousand parameters each).
 async fn tags_of<E, C, R>(
     conn: &impl ConnectionTrait,
     record: C,
     tag_rel: R,
-    ids: Vec<i64>,
+    (after, last): (i64, Option<i64>),
 ) -> Result<HashMap<i64, String>, AppError>
 where
     E: EntityTrait,
     C: ColumnTrait,
     R: RelationTrait,
 {
+    let Some(last) = last else {
+        return Ok(HashMap::new());
+    };
     let rows: Vec<(i64, String)> = E::find()
         .select_only()
         .column(record)
         .column(tag::Column::Name)
         .join(JoinType::InnerJoin, tag_rel.def())
-        .filter(record.is_in(ids))
+        .filter(record.gt(after))
+        .filter(record.lte(last))
         .order_by_asc(record)
         .order_by_asc(tag::Column::NameNorm)
         .into_tuple()
@@ -145,10 +133,10 @@ impl Table for Companies {
             .limit(CHUNK)
             .all(conn)
             .await?;
-        let ids = rows.iter().map(|c| c.id).collect();
+        let span = (after, rows.last().map(|c| c.id));
         let rel = company_tag::Relation::Tag;
         let mut tags =
-            tags_of::<company_tag::Entity, _, _>(conn, company_tag::Column::CompanyId, rel, ids)
+            tags_of::<company_tag::Entity, _, _>(conn, company_tag::Column::CompanyId, rel, span)
                 .await?;
         let mut out = String::new();
         for c in &rows {
@@ -208,28 +196,35 @@ impl Table for Contacts {
     }
 
     async fn page(&self, conn: &impl ConnectionTrait, after: i64) -> Result<Page<i64>, AppError> {
+        // The company joined, to write a link to a trashed one empty (a join, not a list of
+        // ids: see `tags_of`).
+        let to_company: sea_orm::RelationDef = contact::Entity::belongs_to(company::Entity)
+            .from(contact::Column::CompanyId)
+            .to(company::Column::Id)
+            .into();
         let rows = contact::Entity::find()
+            .select_also(company::Entity)
+            .join(JoinType::LeftJoin, to_company)
             .filter(contact::Column::Id.gt(after))
             .filter(contact::Column::DeletedAt.is_null())
             .order_by_asc(contact::Column::Id)
             .limit(CHUNK)
             .all(conn)
             .await?;
-        let live = live_companies(conn, rows.iter().map(|c| c.company_id)).await?;
-        let ids = rows.iter().map(|c| c.id).collect();
+        let span = (after, rows.last().map(|(c, _)| c.id));
         let rel = contact_tag::Relation::Tag;
         let mut tags =
-            tags_of::<contact_tag::Entity, _, _>(conn, contact_tag::Column::ContactId, rel, ids)
+            tags_of::<contact_tag::Entity, _, _>(conn, contact_tag::Column::ContactId, rel, span)
                 .await?;
         let mut out = String::new();
-        for c in &rows {
+        for (c, company) in &rows {
             let cells = vec![
                 c.id.to_string(),
                 c.first_name.clone(),
                 c.last_name.clone(),
                 text(&c.email),
                 text(&c.phone),
-                live_link(c.company_id, &live),
+                live_link(c.company_id, company),
                 text(&c.title),
                 c.source.clone(),
                 c.owner_id.to_string(),
@@ -239,8 +234,7 @@ impl Table for Contacts {
             ];
             write_row(&mut out, cells, custom_cells(&c.custom, &self.custom));
         }
-        let last = rows.last().map(|c| c.id);
-        Ok(Page::new(out, rows.len(), last))
+        Ok(Page::new(out, rows.len(), span.1))
     }
 }
 
@@ -296,15 +290,16 @@ impl Table for Deals {
 
     async fn page(&self, conn: &impl ConnectionTrait, after: i64) -> Result<Page<i64>, AppError> {
         let rows = deal::Entity::find()
+            .select_also(company::Entity)
+            .join(JoinType::LeftJoin, deal::Relation::Company.def())
             .filter(deal::Column::Id.gt(after))
             .filter(deal::Column::DeletedAt.is_null())
             .order_by_asc(deal::Column::Id)
             .limit(CHUNK)
             .all(conn)
             .await?;
-        let live = live_companies(conn, rows.iter().map(|d| d.company_id)).await?;
         let mut out = String::new();
-        for d in &rows {
+        for (d, company) in &rows {
             let (pipeline, stage) = self.stages.get(&d.stage_id).cloned().unwrap_or_default();
             let cells = vec![
                 d.id.to_string(),
@@ -313,7 +308,7 @@ impl Table for Deals {
                 stage,
                 d.amount_minor.to_string(),
                 d.currency.clone(),
-                live_link(d.company_id, &live),
+                live_link(d.company_id, company),
                 d.owner_id.to_string(),
                 date(&d.expected_close),
                 d.probability.map(|p| p.to_string()).unwrap_or_default(),
@@ -326,7 +321,7 @@ impl Table for Deals {
             ];
             write_row(&mut out, cells, custom_cells(&d.custom, &self.custom));
         }
-        let last = rows.last().map(|d| d.id);
+        let last = rows.last().map(|(d, _)| d.id);
         Ok(Page::new(out, rows.len(), last))
     }
 }
