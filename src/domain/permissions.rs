@@ -64,6 +64,8 @@ pub enum Action {
     ManageForms,
     /// Settings → Integrations (the Stripe webhook's secrets and received events).
     Integrations,
+    /// Download the whole workspace (`domain::export`): every record, whoever owns it.
+    ExportWorkspace,
 }
 
 /// How far a grant reaches.
@@ -105,6 +107,7 @@ pub const fn grants(action: Action) -> [Scope; 4] {
         Action::Onboarding => [All, No, No, No],
         Action::ManageForms => [All, No, No, No],
         Action::Integrations => [All, No, No, No],
+        Action::ExportWorkspace => [All, No, No, No],
     }
 }
 

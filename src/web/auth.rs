@@ -156,7 +156,8 @@ pub mod gate {
         Webhooks,
         Onboarding,
         ManageForms,
-        Integrations
+        Integrations,
+        ExportWorkspace
     );
 }
 

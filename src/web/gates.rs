@@ -19,6 +19,7 @@ const GATES: [(&str, Action); 19] = [
     ("/api/v1/webhooks", Webhooks),
     ("/settings/audit", AuditLog),
     ("/settings/email", EmailSettings),
+    ("/settings/export", ExportWorkspace),
     ("/settings/sign-in", OrgSettings),
     ("/settings/organisation", OrgSettings),
     ("/settings/import", OrgSettings),

@@ -23,10 +23,10 @@ use crate::domain::reports::{
     revenue::Revenue, velocity::Velocity, win_rate::WinRate,
 };
 use pages::{
-    account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, fields,
-    form_post, imports, integrations, invites, jobs, login, organisation, password_reset, pick,
-    pipelines, records, reports, search, setup, sso, tags, tasks, tokens, trash, two_factor, users,
-    views, web_forms, webhooks, welcome,
+    account, activities, audit, companies, contacts, deal_form, deal_list, deals, email, export,
+    fields, form_post, imports, integrations, invites, jobs, login, organisation, password_reset,
+    pick, pipelines, records, reports, search, setup, sso, tags, tasks, tokens, trash, two_factor,
+    users, views, web_forms, webhooks, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -159,6 +159,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/audit")
                     .get(api::audit::list)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/export")
+                    .get(api::export::export)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -478,6 +483,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/email/test", web::post().to(email::test))
             .route("/email/release-held", web::post().to(email::release_held))
             .route("/email/outbox/{id}", web::get().to(email::show))
+            .route("/export", web::get().to(export::index))
+            .route("/export", web::post().to(export::start))
             .route("/sign-in", web::get().to(sso::index))
             .route("/sign-in", web::post().to(sso::save))
             .route("/fields", web::get().to(fields::index))

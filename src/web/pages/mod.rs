@@ -11,6 +11,7 @@ pub mod deal_form;
 pub mod deal_list;
 pub mod deals;
 pub mod email;
+pub mod export;
 pub mod fields;
 pub mod form_post;
 mod import_view;
