@@ -241,3 +241,48 @@ async fn a_rep_cannot_open_the_import_page() {
     let mut c = app.signed_in("rep@example.com", "rep").await;
     assert_eq!(c.get("/settings/import").await.status, 403);
 }
+
+/// A ZIP holding `files` (and a note that is not CSV), as an export's archive is.
+fn zipped(files: &[Sample]) -> Sample {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for f in files {
+        zip.start_file(format!("export/{}", f.name), opts)
+            .expect("a ZIP entry");
+        zip.write_all(&f.bytes).expect("write the entry");
+    }
+    zip.start_file("README.txt", opts).expect("a ZIP entry");
+    zip.write_all(b"not a CSV").expect("write the entry");
+    let bytes = zip.finish().expect("a whole ZIP").into_inner();
+    Sample {
+        name: "export.zip",
+        bytes,
+    }
+}
+
+#[actix_web::test]
+async fn an_uploaded_zip_stands_for_the_csv_files_in_it() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let res = upload(&mut c, "hubspot", &[zipped(&[hubspot_contacts()])], true).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let html = c.get(&res.location()).await.text();
+    assert!(
+        html.contains("<h2>hubspot-crm-exports-all-contacts-2024-02-01.csv</h2>"),
+        "the CSV in the ZIP is the import's one file: {html}"
+    );
+    assert!(
+        !html.contains("README.txt"),
+        "what is not CSV is passed over"
+    );
+}
+
+#[actix_web::test]
+async fn a_zip_without_csv_files_is_refused() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let res = upload(&mut c, "auto", &[zipped(&[])], true).await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert!(res.text().contains("holds no CSV file"), "{}", res.text());
+}

@@ -27,6 +27,7 @@ mod matching;
 mod plan;
 pub mod store;
 pub mod undo;
+mod unzip;
 mod write;
 
 pub use integrity::Integrity;

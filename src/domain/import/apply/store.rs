@@ -66,6 +66,7 @@ pub async fn create(
     if size > max {
         return Err(too_large(size, max));
     }
+    let uploads = super::unzip::expand(uploads, max)?;
     let t = now();
     let tx = db.write.begin().await?;
     let imp = import::ActiveModel {
