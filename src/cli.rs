@@ -81,6 +81,9 @@ pub enum Command {
         #[command(flatten)]
         filters: ReportFilters,
     },
+    /// Import CSV files (HubSpot, Salesforce, Pipedrive or Cairn exports, or any CSV);
+    /// exits non-zero when a row could not be imported.
+    Import(crate::import_command::ImportArgs),
     /// Look at the background job queue and run failed jobs again.
     Jobs {
         #[command(subcommand)]
@@ -492,6 +495,11 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
         }
         Command::Report { name, filters } => report(&db, &name, &filters).await?,
         Command::Jobs { command } => jobs::command::run(&db, command).await?,
+        Command::Import(args) => {
+            if !crate::import_command::run(&db, args).await? {
+                return Err(fail("some rows could not be imported (see above)"));
+            }
+        }
         // `run` starts these itself; they never reach here.
         Command::Serve | Command::Healthcheck => {
             return Err(fail("serve and healthcheck are not tools"));
