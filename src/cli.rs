@@ -84,6 +84,9 @@ pub enum Command {
     /// Write the whole workspace to FILE as the ZIP Settings → Export downloads
     /// (docs/export-format.md); `-` writes it to standard output.
     Export { file: std::path::PathBuf },
+    /// Import CSV files (HubSpot, Salesforce, Pipedrive or Cairn exports, or any CSV);
+    /// exits non-zero when a row could not be imported.
+    Import(crate::import_command::ImportArgs),
     /// Look at the background job queue and run failed jobs again.
     Jobs {
         #[command(subcommand)]
@@ -550,6 +553,11 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
         Command::Report { name, filters } => report(&db, &name, &filters).await?,
         Command::Jobs { command } => jobs::command::run(&db, command).await?,
         Command::Export { file } => export(&db, &file).await?,
+        Command::Import(args) => {
+            if !crate::import_command::run(&db, args).await? {
+                return Err(fail("some rows could not be imported (see above)"));
+            }
+        }
         // `run` starts these itself; they never reach here.
         Command::Serve | Command::Healthcheck => {
             return Err(fail("serve and healthcheck are not tools"));

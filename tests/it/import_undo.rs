@@ -99,3 +99,34 @@ async fn the_integrity_report_checks_links_and_counts() {
     assert_eq!((ct.rows, ct.present, ct.links), (2, 2, 3));
     assert!(i.broken.is_empty());
 }
+
+#[actix_web::test]
+async fn a_run_that_died_part_way_is_reverted_and_run_again() {
+    use cairn::domain::import::apply::job;
+    use cairn::entities::import;
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let files = vec![contacts(&[
+        &["c1", "Ana", "Lima", "", ""],
+        &["c2", "Bo", "Berg", "", ""],
+    ])];
+    let (id, _) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    // As a process that died while writing leaves it: running, its rows written.
+    let imp = import::Entity::find_by_id(id)
+        .one(&app.db.read)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut am: import::ActiveModel = imp.into();
+    am.status = Set("running".into());
+    am.update(&app.db.write).await.unwrap();
+    let r = job::run(&app.db, id).await.expect("the job runs again");
+    assert!(r.written);
+    assert_eq!(app.count("contacts").await, 2, "no contact twice");
+    assert_eq!(
+        app.count("import_changes").await,
+        2,
+        "one change per contact"
+    );
+}

@@ -5,10 +5,12 @@
 
 mod given;
 mod import_apply;
+mod import_cli;
 mod import_given;
 mod import_pages;
 mod import_presets;
 mod import_read;
+mod import_sample_runs;
 mod import_samples;
 mod import_undo;
 mod import_values;

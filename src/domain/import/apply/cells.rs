@@ -26,6 +26,19 @@ impl Cells<'_> {
         self.first(|t| matches!(t, Target::Field(f) if f == name))
     }
 
+    /// A field several columns make up (HubSpot's street, city and country are one
+    /// address), their values joined with ", ".
+    pub fn joined(&self, name: &str) -> Option<String> {
+        let parts: Vec<&str> = self
+            .0
+            .values
+            .iter()
+            .filter(|(t, _)| matches!(t, Target::Field(f) if f == name))
+            .filter_map(|(_, v)| filled(v))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
     /// Whether the file has a column for the field at all (an update leaves the fields
     /// the file does not have as they are).
     pub fn has_field(&self, name: &str) -> bool {
@@ -49,8 +62,13 @@ impl Cells<'_> {
             .is_some_and(|v| matches!(v.to_lowercase().as_str(), "1" | "true" | "yes" | "y"))
     }
 
+    /// A related record's source id; of a list (`LinkIds`), the first, as a contact's one
+    /// company is HubSpot's first associated company.
     pub fn link_id(&self, kind: ObjectKind) -> Option<&str> {
-        self.first(|t| *t == Target::LinkId(kind))
+        self.first(|t| *t == Target::LinkId(kind)).or_else(|| {
+            self.first(|t| *t == Target::LinkIds(kind))
+                .and_then(|v| v.split(';').map(str::trim).find(|s| !s.is_empty()))
+        })
     }
 
     pub fn link_name(&self, kind: ObjectKind) -> Option<&str> {

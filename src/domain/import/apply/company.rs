@@ -11,7 +11,7 @@ use super::plan::{Action, Ctx, Plan, Planned, reasons_of};
 use super::{Outcome, links, matching};
 use crate::domain::companies::{self, CompanyInput, Valid, normalise_domain};
 use crate::domain::custom_fields;
-use crate::domain::import::{MappedRow, ObjectKind, OnMatch};
+use crate::domain::import::{MappedRow, ObjectKind, OnMatch, values};
 use crate::domain::normalise;
 use crate::entities::company;
 use crate::error::AppError;
@@ -93,11 +93,30 @@ fn input(c: &Cells, current: Option<&company::Model>) -> CompanyInput {
         }
     };
     set("domain", &mut i.domain);
-    set("industry", &mut i.industry);
-    set("size_band", &mut i.size_band);
+    // Other products' industry lists are not Cairn's: a value Cairn has no industry for
+    // (HubSpot's COMPUTER_SOFTWARE) is "other" rather than a failed row.
+    if c.has_field("industry") {
+        i.industry = c.field("industry").map(|v| {
+            let v = normalise(v);
+            companies::INDUSTRIES
+                .iter()
+                .find(|(key, label)| *key == v || normalise(label) == v)
+                .map_or("other", |(key, _)| key)
+                .to_string()
+        });
+    }
     set("website", &mut i.website);
     set("phone", &mut i.phone);
-    set("address", &mut i.address);
+    if c.has_field("address") {
+        i.address = c.joined("address");
+    }
+    // A head count (HubSpot's "Number of Employees") becomes its band; a value that is
+    // neither goes to validation as it is, which names it.
+    if c.has_field("size_band") {
+        i.size_band = c
+            .field("size_band")
+            .map(|v| values::size_band(v).unwrap_or_else(|_| v.to_string()));
+    }
     if c.has_field("name") {
         i.name = c.field("name").unwrap_or_default().to_string();
     }

@@ -3,19 +3,20 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::domain::import::{ObjectKind, System};
+use crate::domain::import::{ObjectKind, System, values};
 use crate::domain::normalise;
 use crate::entities::{import_source, user};
 use crate::error::AppError;
 
-/// The key a source id is kept under. Salesforce writes the same record's id with 15
-/// characters (case-sensitive) or 18 (the 15 plus a checksum of their case), so its ids
-/// are keyed by their first 15; other systems' ids are kept as written.
+/// The key a source id is kept under: Salesforce's 15- and 18-character ids of one
+/// record are one key (`values::salesforce_id`); other systems' ids are kept as written.
 pub(super) fn source_key(system: System, raw: &str) -> String {
-    let raw = raw.trim();
     match system {
-        System::Salesforce if raw.len() == 18 && raw.is_ascii() => raw[..15].to_string(),
-        _ => raw.to_string(),
+        System::Salesforce => match values::salesforce_id(raw) {
+            Ok(Some(id)) => id,
+            _ => raw.trim().to_string(),
+        },
+        _ => raw.trim().to_string(),
     }
 }
 

@@ -145,6 +145,8 @@ pub async fn apply(
 ) -> Result<Report, AppError> {
     let mut plan = plan::plan(db, actor, files, (rows, unreadable), options, true).await?;
     if plan.report.failed() > 0 && !options.valid_rows_only {
+        // Nothing is written: not even the custom fields planning made for new columns.
+        undo::drop_fields(db, &plan.new_fields).await?;
         return Ok(plan.report);
     }
     match write::write(db, actor, import_id, &mut plan).await {

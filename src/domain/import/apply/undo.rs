@@ -153,20 +153,16 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
             tx.commit().await?;
         }
     }
-    let tx = db.write.begin().await?;
     let fields: Vec<i64> = import_change::Entity::find()
         .filter(import_change::Column::ImportId.eq(import_id))
         .filter(import_change::Column::Kind.eq("custom_field"))
-        .all(&tx)
+        .all(&db.read)
         .await?
         .into_iter()
         .map(|c| c.record_id)
         .collect();
-    let had_fields = !fields.is_empty();
-    custom_field::Entity::delete_many()
-        .filter(custom_field::Column::Id.is_in(fields))
-        .exec(&tx)
-        .await?;
+    drop_fields(db, &fields).await?;
+    let tx = db.write.begin().await?;
     import_change::Entity::delete_many()
         .filter(import_change::Column::ImportId.eq(import_id))
         .exec(&tx)
@@ -176,9 +172,19 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
         .exec(&tx)
         .await?;
     tx.commit().await?;
-    if had_fields {
-        db.auth_cache.forget();
+    Ok(())
+}
+
+/// Removes custom fields an import created (their values went with its records).
+pub(super) async fn drop_fields(db: &Db, ids: &[i64]) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
     }
+    custom_field::Entity::delete_many()
+        .filter(custom_field::Column::Id.is_in(ids.iter().copied()))
+        .exec(&db.write)
+        .await?;
+    db.auth_cache.forget();
     Ok(())
 }
 
