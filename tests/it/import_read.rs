@@ -164,3 +164,35 @@ fn binary_files_are_refused_up_front() {
 fn a_header_with_a_broken_quote_refuses_the_file() {
     assert!(matches!(refused(b"\"id,name\n"), ReadError::Header(_)));
 }
+
+/// A measurement, run by hand (`cargo test --test it reading_100k -- --ignored
+/// --nocapture`): reading and mapping 100 000 HubSpot contact rows, some with quoted
+/// cells, must not be what makes an import of that size slow.
+#[test]
+#[ignore]
+fn reading_100k_rows_measured() {
+    use cairn::domain::import::{presets, read::mapped};
+    let mut text = String::from(
+        "\u{FEFF}Record ID,First Name,Last Name,Email,Phone Number,Contact owner,Job Title,Associated Company,Associated Company IDs,Create Date,Lifecycle Stage\r\n",
+    );
+    for i in 0..100_000 {
+        text.push_str(&format!(
+            "{i},Zoë,Müller-{i},zoe{i}@example.com,+49 30 {i},Jane Doe,\"Head of Sales, EMEA\",\"Müller & Söhne, GmbH\",{};{},2023-11-02 14:35,customer\r\n",
+            i % 5000,
+            i % 7000
+        ));
+    }
+    let bytes = text.into_bytes();
+    let size = bytes.len();
+    let started = std::time::Instant::now();
+    let file = CsvFile::open(Cursor::new(bytes)).unwrap();
+    let spec = presets::describe("all-contacts.csv", file.headers(), None, None, &[]).unwrap();
+    let mut count = 0;
+    for row in mapped(0, &spec, file.rows()) {
+        let row = row.unwrap();
+        count += row.values.len();
+    }
+    let took = started.elapsed();
+    assert_eq!(count, 100_000 * 10, "every mapped cell of every row");
+    println!("read and mapped 100000 rows ({} MB) in {took:?}", size / 1_000_000);
+}
