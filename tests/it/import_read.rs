@@ -130,6 +130,12 @@ fn a_row_with_the_wrong_number_of_cells_fails_alone() {
 }
 
 #[test]
+fn old_mac_files_with_carriage_returns_only_read_line_by_line() {
+    let got = rows(b"a,b\r1,\"x\ry\"\r3,4\r");
+    assert_eq!(got, vec![ok(2, &["1", "x\ny"]), ok(3, &["3", "4"])]);
+}
+
+#[test]
 fn blank_rows_are_passed_over_but_counted() {
     let got = rows(b"a,b\n\n1,2\n,\n3,4\n\n");
     assert_eq!(got, vec![ok(3, &["1", "2"]), ok(5, &["3", "4"])]);
@@ -194,5 +200,8 @@ fn reading_100k_rows_measured() {
     }
     let took = started.elapsed();
     assert_eq!(count, 100_000 * 10, "every mapped cell of every row");
-    println!("read and mapped 100000 rows ({} MB) in {took:?}", size / 1_000_000);
+    println!(
+        "read and mapped 100000 rows ({} MB) in {took:?}",
+        size / 1_000_000
+    );
 }

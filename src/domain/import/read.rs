@@ -84,7 +84,12 @@ impl CsvFile {
             refuse_binary(&sample)?;
         }
         let text = decode_sample(&sample, encoding);
-        let delimiter = sniff_delimiter(&text);
+        let newline = if text.contains('\r') && !text.contains('\n') {
+            b'\r'
+        } else {
+            b'\n'
+        };
+        let delimiter = sniff_delimiter(&text, char::from(newline));
         let mut whole: Box<dyn Read> = Box::new(Cursor::new(sample).chain(r));
         if encoding == Encoding::Utf8Bom {
             let mut bom = [0u8; 3];
@@ -92,21 +97,17 @@ impl CsvFile {
                 .read_exact(&mut bom)
                 .map_err(|e| ReadError::Io(e.to_string()))?;
         }
-        let source = match encoding {
-            Encoding::Utf8 | Encoding::Utf8Bom => Lines::new(whole),
-            Encoding::Windows1252 => Lines::new(Box::new(Transcode::new(
-                whole,
-                WINDOWS_1252.new_decoder_without_bom_handling(),
-            ))),
-            Encoding::Utf16Le => Lines::new(Box::new(Transcode::new(
-                whole,
-                UTF_16LE.new_decoder_with_bom_removal(),
-            ))),
-            Encoding::Utf16Be => Lines::new(Box::new(Transcode::new(
-                whole,
-                UTF_16BE.new_decoder_with_bom_removal(),
-            ))),
+        let decoder = match encoding {
+            Encoding::Utf8 | Encoding::Utf8Bom => None,
+            Encoding::Windows1252 => Some(WINDOWS_1252.new_decoder_without_bom_handling()),
+            Encoding::Utf16Le => Some(UTF_16LE.new_decoder_with_bom_removal()),
+            Encoding::Utf16Be => Some(UTF_16BE.new_decoder_with_bom_removal()),
         };
+        let text: Box<dyn Read> = match decoder {
+            Some(d) => Box::new(Transcode::new(whole, d)),
+            None => whole,
+        };
+        let source = Lines::new(text, newline);
         let mut records = Records::new(Some(source), VecDeque::new(), delimiter);
         let headers = match records.next_record() {
             None => return Err(ReadError::Empty),
@@ -178,8 +179,8 @@ where
 }
 
 /// The delimiter that gives the first lines the most cells, the same number on each.
-fn sniff_delimiter(text: &str) -> u8 {
-    let mut lines: Vec<String> = text.split('\n').map(|l| l.to_string()).collect();
+fn sniff_delimiter(text: &str, newline: char) -> u8 {
+    let mut lines: Vec<String> = text.split(newline).map(|l| l.to_string()).collect();
     if lines.len() > 1 {
         // The sample may end inside a line.
         lines.pop();

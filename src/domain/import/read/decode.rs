@@ -180,13 +180,16 @@ pub(super) type Line = Result<String, String>;
 pub(super) struct Lines {
     reader: BufReader<Box<dyn Read>>,
     buf: Vec<u8>,
+    /// `\n`, or `\r` for the files old Excel for Mac writes with nothing else.
+    newline: u8,
 }
 
 impl Lines {
-    pub(super) fn new(r: Box<dyn Read>) -> Lines {
+    pub(super) fn new(r: Box<dyn Read>, newline: u8) -> Lines {
         Lines {
             reader: BufReader::with_capacity(64 * 1024, r),
             buf: Vec::new(),
+            newline,
         }
     }
 
@@ -200,7 +203,7 @@ impl Lines {
                 break;
             }
             any = true;
-            let (take, end) = match available.iter().position(|&b| b == b'\n') {
+            let (take, end) = match available.iter().position(|&b| b == self.newline) {
                 Some(i) => (i + 1, true),
                 None => (available.len(), false),
             };
@@ -226,7 +229,7 @@ impl Lines {
                 LINE_MAX >> 20
             ))));
         }
-        if self.buf.last() == Some(&b'\n') {
+        if self.buf.last() == Some(&self.newline) {
             self.buf.pop();
         }
         if self.buf.last() == Some(&b'\r') {
