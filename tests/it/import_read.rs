@@ -205,3 +205,61 @@ fn reading_100k_rows_measured() {
         size / 1_000_000
     );
 }
+
+/// Rows made as they are read, so the file exists nowhere whole.
+struct Generated {
+    next: u64,
+    rows: u64,
+    pending: Vec<u8>,
+}
+
+impl std::io::Read for Generated {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.pending.is_empty() && self.next <= self.rows {
+            self.pending = if self.next == 0 {
+                b"id,email,name,note\r\n".to_vec()
+            } else {
+                let i = self.next;
+                format!("{i},u{i}@example.com,Zoë {i},\"a note, with a comma\r\nand a line\"\r\n")
+                    .into_bytes()
+            };
+            self.next += 1;
+        }
+        let n = buf.len().min(self.pending.len());
+        buf[..n].copy_from_slice(&self.pending[..n]);
+        self.pending.drain(..n);
+        Ok(n)
+    }
+}
+
+fn peak_rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A measurement, run by hand: 2 000 000 rows (about 150 MB) stream through in the
+/// memory of a few buffers.
+#[test]
+#[ignore]
+fn reading_2m_rows_streams_in_constant_memory() {
+    let before = peak_rss_kb();
+    let started = std::time::Instant::now();
+    let file = CsvFile::open(Generated {
+        next: 0,
+        rows: 2_000_000,
+        pending: Vec::new(),
+    })
+    .unwrap();
+    let read = file.rows().filter(|r| r.is_ok()).count();
+    assert_eq!(read, 2_000_000);
+    let grew = peak_rss_kb().saturating_sub(before);
+    println!(
+        "2000000 rows in {:?}, peak RSS grew by {grew} kB",
+        started.elapsed()
+    );
+    assert!(
+        grew < 50_000,
+        "reading should not hold the file: peak RSS grew by {grew} kB"
+    );
+}
