@@ -104,6 +104,34 @@ fn an_unclosed_quote_fails_its_row_and_the_next_rows_still_read() {
 }
 
 #[test]
+fn an_unclosed_quote_in_a_big_file_gives_up_after_a_mebibyte_and_loses_no_row() {
+    let mut bytes = b"id,name\n1,\"open\n".to_vec();
+    for i in 0..20_000 {
+        bytes.extend_from_slice(format!("{i},{}\n", "x".repeat(60)).as_bytes());
+    }
+    let got = rows(&bytes);
+    assert!(
+        matches!(&got[0], Err(e) if e.row == 2 && e.reason.contains("never closed")),
+        "{:?}",
+        got[0]
+    );
+    assert_eq!(
+        got.len(),
+        20_001,
+        "the unclosed row, then every line it swallowed"
+    );
+    assert!(
+        got[1..].iter().all(|r| r.is_ok()),
+        "the swallowed lines read as rows"
+    );
+    assert!(
+        matches!(got.last(), Some(Ok((20_002, _)))),
+        "{:?}",
+        got.last().map(|r| r.as_ref().map(|r| r.0))
+    );
+}
+
+#[test]
 fn a_quote_closed_rows_later_fails_the_row_and_rereads_the_swallowed_lines() {
     let got = rows(b"id,name\n1,\"Acme\n2,Beta\n3,\"Gamma\"x,\n4,Delta\n");
     assert!(matches!(&got[0], Err(e) if e.row == 2), "{got:?}");

@@ -96,12 +96,12 @@ impl Records {
         };
         let mut complete = feed(&mut p, &first, self.delimiter);
         while !complete {
-            let next = match self.line() {
+            let next = match (p.size <= RECORD_MAX).then(|| self.line()).flatten() {
                 None => None,
                 Some(Ok(l)) => Some(l),
                 Some(Err(reason)) => return fail(reason),
             };
-            let Some(next) = next.filter(|_| p.size <= RECORD_MAX) else {
+            let Some(next) = next else {
                 let column = p.cells.len() + 1;
                 self.requeue(p.rest);
                 return fail(format!(
