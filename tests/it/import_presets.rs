@@ -374,3 +374,20 @@ fn the_semicolon_quoted_newline_and_date_samples_read() {
         );
     }
 }
+
+#[test]
+fn cairn_users_and_deal_contacts_files_are_told_by_name_and_headers() {
+    let users: Vec<String> = ["id", "email", "name", "role", "active"]
+        .map(String::from)
+        .to_vec();
+    let spec = describe("users.csv", &users, None, None, &[]).unwrap();
+    assert_eq!((spec.system, spec.kind), (System::Cairn, K::User));
+    assert_eq!(spec.columns[..2], [Target::SourceId, field("email")]);
+    let links: Vec<String> = ["deal_id", "contact_id"].map(String::from).to_vec();
+    let spec = describe("deal_contacts.csv", &links, None, None, &[]).unwrap();
+    assert_eq!((spec.system, spec.kind), (System::Cairn, K::DealContact));
+    assert_eq!(
+        spec.columns,
+        [Target::LinkId(K::Deal), Target::LinkId(K::Contact)]
+    );
+}

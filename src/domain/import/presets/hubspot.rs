@@ -47,6 +47,7 @@ pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
             field("address")
         }
         (K::Deal, "dealname") => field("title"),
+        (K::Deal, "associatedcompany") => Some(Target::LinkName(K::Company)),
         (K::Deal, "amount") => field("amount"),
         (K::Deal, "currency") => field("currency"),
         (K::Deal, "pipeline") => field("pipeline"),

@@ -132,7 +132,11 @@ pub fn guess_system(headers: &[String]) -> System {
         .iter()
         .filter(|h| pipedrive::split(h).is_some())
         .count();
-    if headers.iter().any(|h| h.starts_with("custom.")) || has("id") && has("created_at") {
+    // Cairn's export: snake_case names only, with an id column (deal_contacts.csv has two).
+    let snake = headers
+        .iter()
+        .all(|h| h.starts_with("custom.") || h.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+    if snake && (has("id") || has("deal_id") && has("contact_id")) {
         System::Cairn
     } else if has("Id")
         && ["IsDeleted", "OwnerId", "CreatedDate", "SystemModstamp"]
