@@ -82,6 +82,12 @@ pub enum Command {
         #[command(flatten)]
         filters: ReportFilters,
     },
+    /// Write the whole workspace to FILE as the ZIP Settings → Export downloads
+    /// (docs/export-format.md); `-` writes it to standard output.
+    Export { file: std::path::PathBuf },
+    /// Import CSV files (HubSpot, Salesforce, Pipedrive or Cairn exports, or any CSV);
+    /// exits non-zero when a row could not be imported.
+    Import(crate::import_command::ImportArgs),
     /// Look at the background job queue and run failed jobs again.
     Jobs {
         #[command(subcommand)]
@@ -446,6 +452,60 @@ async fn shutdown_signal() {
 
 /// Runs one command-line tool. Long on purpose: one short arm per command, so every
 /// command's work can be found from this one match.
+/// `cairn export FILE`: the ZIP written as it is made; a file left by a failed export is
+/// removed rather than left looking whole.
+async fn export(db: &Db, file: &std::path::Path) -> Result<(), Failure> {
+    use std::io::Write;
+    let started = std::time::Instant::now();
+    let to_stdout = file.as_os_str() == "-";
+    let mut out: Box<dyn Write + Send> = if to_stdout {
+        Box::new(std::io::BufWriter::new(std::io::stdout()))
+    } else {
+        let f = std::fs::File::create(file)
+            .map_err(|e| fail(format!("cannot create {}: {e}", file.display())))?;
+        Box::new(std::io::BufWriter::new(f))
+    };
+    let export =
+        crate::domain::export::start(db, None, crate::domain::export::Via::CommandLine).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(crate::domain::export::QUEUE);
+    let writing = async move {
+        let result = export.write(&tx).await;
+        drop(tx);
+        result
+    };
+    let saving = async move {
+        while let Some(chunk) = rx.recv().await {
+            let bytes: Vec<u8> = chunk?;
+            out.write_all(&bytes)
+                .map_err(|e| fail(format!("writing the export: {e}")))?;
+        }
+        out.flush()
+            .map_err(|e| fail(format!("writing the export: {e}")))
+    };
+    let (written, saved) = tokio::join!(writing, saving);
+    let result = written
+        .map_err(Failure::from)
+        .and_then(|w| saved.map(|()| w));
+    match result {
+        Ok(info) if !to_stdout => {
+            let rows: u64 = info.counts.values().sum();
+            println!(
+                "exported {rows} rows to {} in {:.1}s",
+                file.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) => {
+            if !to_stdout {
+                let _ = std::fs::remove_file(file);
+            }
+            Err(e)
+        }
+    }
+}
+
 async fn tool(config: Config, command: Command) -> Result<(), Failure> {
     let db = open(&config).await?;
     match command {
@@ -546,6 +606,12 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
         }
         Command::Report { name, filters } => report(&db, &name, &filters).await?,
         Command::Jobs { command } => jobs::command::run(&db, command).await?,
+        Command::Export { file } => export(&db, &file).await?,
+        Command::Import(args) => {
+            if !crate::import_command::run(&db, args).await? {
+                return Err(fail("some rows could not be imported (see above)"));
+            }
+        }
         // `run` starts these itself; they never reach here.
         Command::Serve
         | Command::Healthcheck

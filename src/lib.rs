@@ -6,6 +6,7 @@ pub mod db;
 pub mod domain;
 pub mod entities;
 pub mod error;
+pub mod import_command;
 pub mod jobs;
 pub mod mail;
 pub mod web;

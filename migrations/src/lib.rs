@@ -42,6 +42,7 @@ mod m20261209_000044_billing_ledger;
 mod m20261209_000047_velocity_activity_indexes;
 mod m20261209_000048_quiet_counts;
 mod m20261210_000049_activity_hours;
+mod m20261211_000050_imports;
 
 pub struct Migrator;
 
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_000047_velocity_activity_indexes::Migration),
             Box::new(m20261209_000048_quiet_counts::Migration),
             Box::new(m20261210_000049_activity_hours::Migration),
+            Box::new(m20261211_000050_imports::Migration),
         ]
     }
 }

@@ -23,8 +23,9 @@ mod merge;
 mod reads;
 mod validate;
 
+use validate::conflict;
 pub use validate::normalise_domain;
-use validate::{Valid, conflict, validate};
+pub(crate) use validate::{Valid, validate};
 
 use crate::error::{AppError, FieldErrors};
 pub use list::{CompanyFilters, ListParams};
@@ -182,7 +183,8 @@ impl From<&Company> for CompanyInput {
     }
 }
 
-fn active_model(v: Valid, t: DateTime<Utc>) -> company::ActiveModel {
+/// The company's columns from its checked values (an import writes them in bulk too).
+pub(crate) fn active_model(v: Valid, t: DateTime<Utc>) -> company::ActiveModel {
     company::ActiveModel {
         id: NotSet,
         name_norm: Set(normalise(&v.name)),

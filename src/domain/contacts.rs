@@ -212,7 +212,7 @@ pub(crate) mod intake;
 mod list;
 mod validate;
 
-use validate::{Valid, validate};
+pub(crate) use validate::{Valid, validate};
 pub mod erase;
 pub mod merge;
 pub mod personal_data;
@@ -465,7 +465,11 @@ pub async fn update(
 
 /// The contact's columns from its checked values, as an insert and an update both set
 /// them (the id, the trash columns and `created_at` are left to the insert).
-fn active_model(v: &Valid, company_id: Option<i64>, at: DateTime<Utc>) -> contact::ActiveModel {
+pub(crate) fn active_model(
+    v: &Valid,
+    company_id: Option<i64>,
+    at: DateTime<Utc>,
+) -> contact::ActiveModel {
     contact::ActiveModel {
         first_name: Set(v.first_name.clone()),
         last_name: Set(v.last_name.clone()),

@@ -127,7 +127,7 @@ pub async fn for_id(conn: &impl ConnectionTrait, id: i64) -> Result<Field, AppEr
         .ok_or_else(|| AppError::not_found("Field"))
 }
 
-fn key_of(label: &str) -> String {
+pub(crate) fn key_of(label: &str) -> String {
     let mut key = String::new();
     for c in label.trim().to_lowercase().chars() {
         if c.is_ascii_alphanumeric() {

@@ -68,6 +68,8 @@ pub enum Action {
     PersonalData,
     /// Settings → Backups (the scheduled copy of a SQLite database).
     Backups,
+    /// Download the whole workspace (`domain::export`): every record, whoever owns it.
+    ExportWorkspace,
 }
 
 /// How far a grant reaches.
@@ -111,6 +113,7 @@ pub const fn grants(action: Action) -> [Scope; 4] {
         Action::Integrations => [All, No, No, No],
         Action::PersonalData => [All, No, No, No],
         Action::Backups => [All, No, No, No],
+        Action::ExportWorkspace => [All, No, No, No],
     }
 }
 

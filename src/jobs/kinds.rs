@@ -52,6 +52,7 @@ pub fn registry_with(mail: Arc<mail::Env>, hooks: Arc<webhooks::Env>) -> Registr
     webhooks::register(&mut r, hooks);
     crate::domain::stripe::register(&mut r);
     crate::domain::backup::schedule::register(&mut r);
+    crate::domain::import::apply::job::register(&mut r);
     r
 }
 

@@ -158,7 +158,8 @@ pub mod gate {
         ManageForms,
         Integrations,
         PersonalData,
-        Backups
+        Backups,
+        ExportWorkspace
     );
 }
 

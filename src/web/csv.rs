@@ -1,48 +1,11 @@
-//! CSV downloads, streamed in chunks so memory stays flat at any size.
+//! CSV downloads, streamed in chunks so memory stays flat at any size. Cells and rows are
+//! written by `domain::csv`.
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use futures_util::Stream;
 
-/// One CSV field. Quotes what needs quoting, and defuses text a spreadsheet would run as
-/// a formula (`=`, `+`, `-`, `@` at the start) by prefixing a single quote.
-pub fn field(out: &mut String, value: &str) {
-    let defused = is_formula(value);
-    let needs_quotes = defused || value.contains([',', '"', '\n', '\r']);
-    if needs_quotes {
-        out.push('"');
-        if defused {
-            out.push('\'');
-        }
-        out.push_str(&value.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(value);
-    }
-}
-
-/// Whether a spreadsheet would run `value` as a formula. A leading `+` or `-` followed
-/// only by digits, spaces and `().-` is a phone number or a number ("+1 555 0100",
-/// "-42.5"): it calls nothing, and a quote in front would show in the sheet and break a
-/// re-import.
-fn is_formula(value: &str) -> bool {
-    let mut chars = value.chars();
-    match chars.next() {
-        Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => !chars.all(|c| c.is_ascii_digit() || " ().-".contains(c)),
-        _ => false,
-    }
-}
-
-pub fn row<'a>(out: &mut String, values: impl IntoIterator<Item = &'a str>) {
-    for (i, v) in values.into_iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        field(out, v);
-    }
-    out.push_str("\r\n");
-}
+use crate::domain::csv::row;
 
 /// A download response for a stream of CSV chunks.
 pub fn download<S>(name: &str, body: S) -> HttpResponse
@@ -101,30 +64,4 @@ where
         futures_util::stream::once(async move { Ok::<_, actix_web::Error>(Bytes::from(first)) }),
         chunks,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::field;
-
-    fn cell(value: &str) -> String {
-        let mut out = String::new();
-        field(&mut out, value);
-        out
-    }
-
-    #[test]
-    fn phone_numbers_and_negative_numbers_are_written_as_they_are() {
-        assert_eq!(cell("+1 555 0100"), "+1 555 0100");
-        assert_eq!(cell("+44 (20) 7946-0958"), "+44 (20) 7946-0958");
-        assert_eq!(cell("-42.5"), "-42.5");
-    }
-
-    #[test]
-    fn formulas_are_defused_with_a_quote() {
-        assert_eq!(cell("=1+2"), "\"'=1+2\"");
-        assert_eq!(cell("+cmd|' /C calc'!A0"), "\"'+cmd|' /C calc'!A0\"");
-        assert_eq!(cell("-2+3+cmd|x"), "\"'-2+3+cmd|x\"");
-        assert_eq!(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
-    }
 }

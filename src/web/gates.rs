@@ -13,15 +13,17 @@ use crate::domain::Action::{self, *};
 use crate::web::auth::{CurrentUser, is_read};
 
 /// Path prefixes (whole segments) and the grant every write under them needs.
-const GATES: [(&str, Action); 19] = [
+const GATES: [(&str, Action); 21] = [
     ("/api/v1/pipelines", ManagePipelines),
     ("/api/v1/stages", ManagePipelines),
     ("/api/v1/webhooks", Webhooks),
     ("/settings/audit", AuditLog),
     ("/settings/backups", Backups),
     ("/settings/email", EmailSettings),
+    ("/settings/export", ExportWorkspace),
     ("/settings/sign-in", OrgSettings),
     ("/settings/organisation", OrgSettings),
+    ("/settings/import", OrgSettings),
     ("/settings/fields", ManageFields),
     ("/settings/forms", ManageForms),
     ("/settings/jobs", Jobs),

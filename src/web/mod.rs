@@ -24,9 +24,9 @@ use crate::domain::reports::{
 };
 use pages::{
     account, activities, audit, backups, companies, contacts, deal_form, deal_list, deals, email,
-    fields, form_post, integrations, invites, jobs, login, organisation, password_reset,
-    personal_data, pick, pipelines, records, reports, search, setup, sso, tags, tasks, tokens,
-    trash, two_factor, users, views, web_forms, webhooks, welcome,
+    export, fields, form_post, imports, integrations, invites, jobs, login, organisation,
+    password_reset, personal_data, pick, pipelines, records, reports, search, setup, sso, tags,
+    tasks, tokens, trash, two_factor, users, views, web_forms, webhooks, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -169,6 +169,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/audit")
                     .get(api::audit::list)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/export")
+                    .get(api::export::export)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -496,6 +501,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/email/test", web::post().to(email::test))
             .route("/email/release-held", web::post().to(email::release_held))
             .route("/email/outbox/{id}", web::get().to(email::show))
+            .route("/export", web::get().to(export::index))
+            .route("/export", web::post().to(export::start))
             .route("/sign-in", web::get().to(sso::index))
             .route("/sign-in", web::post().to(sso::save))
             .route("/fields", web::get().to(fields::index))
@@ -534,6 +541,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/integrations/stripe/events/{id}/reprocess",
                 web::post().to(integrations::reprocess),
             )
+            .route("/import", web::get().to(imports::index))
+            .route("/import", web::post().to(imports::upload))
+            .route("/import/{id}", web::get().to(imports::show))
+            .route("/import/{id}/mapping", web::post().to(imports::save))
+            .route("/import/{id}/dry-run", web::post().to(imports::dry_run))
+            .route("/import/{id}/start", web::post().to(imports::start))
+            .route("/import/{id}/progress", web::get().to(imports::progress))
+            .route("/import/{id}/undo", web::post().to(imports::undo))
             .route("/jobs", web::get().to(jobs::index))
             .route("/jobs/retry-dead", web::post().to(jobs::retry_dead))
             .route("/jobs/{id}/retry", web::post().to(jobs::retry))

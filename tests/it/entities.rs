@@ -44,6 +44,10 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<deal_stage_change::Entity>(),
         entry::<form::Entity>(),
         entry::<form_submission::Entity>(),
+        entry::<import::Entity>(),
+        entry::<import_change::Entity>(),
+        entry::<import_file::Entity>(),
+        entry::<import_source::Entity>(),
         entry::<invite::Entity>(),
         entry::<job::Entity>(),
         entry::<login_attempt::Entity>(),
@@ -117,6 +121,7 @@ async fn every_entity_reads_its_table() {
     seed_accounts(&app, &mut c, &admin, &rep).await;
     seed_forms(&app, &admin).await;
     seed_stripe(&app).await;
+    seed_import(&app, &admin).await;
     let mut failures = Vec::new();
     for (table, read) in entities() {
         match read(&app.db.read).await {
@@ -251,6 +256,20 @@ async fn seed_settings(
     )
     .await;
     rep
+}
+
+/// An import that created a contact with a source id: its file, change and source.
+async fn seed_import(app: &TestApp, admin: &Actor) {
+    use crate::import_given::{contacts, options, run};
+    let file = contacts(&[&["c1", "Imported", "Person", "imported@example.com", ""]]);
+    let (_, r) = run(
+        app,
+        admin,
+        vec![file],
+        &options(cairn::domain::import::OnMatch::Skip),
+    )
+    .await;
+    assert!(r.written, "the import wrote: {r:#?}");
 }
 
 /// Accounts: an invitation, a password reset, the rep's two-factor with a sign-in

@@ -4,6 +4,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod given;
+mod import_apply;
+mod import_cli;
+mod import_given;
+mod import_pages;
+mod import_presets;
+mod import_read;
+mod import_sample_runs;
+mod import_samples;
+mod import_undo;
+mod import_values;
 mod support;
 
 mod access;
@@ -49,6 +59,10 @@ mod email_tls;
 mod entities;
 mod error_pages;
 mod export;
+mod export_access;
+mod export_compare;
+mod export_files;
+mod export_zip;
 mod field_edits;
 mod forms_admin;
 mod forms_atomic;

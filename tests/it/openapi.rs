@@ -60,7 +60,7 @@ async fn every_documented_operation_exists_and_nothing_else_does() {
             }
         }
     }
-    assert_eq!(operations, 62);
+    assert_eq!(operations, 63);
     assert!(paths.contains_key("/api/v1/reports/revenue"));
     assert!(doc["components"]["schemas"]["Contact"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

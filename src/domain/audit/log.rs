@@ -33,6 +33,7 @@ pub const ACTIONS: &[&str] = &[
     "merge",
     "move",
     "import",
+    "export",
     "rename",
     "reorder",
     "set_currency",
@@ -84,6 +85,7 @@ pub const ENTITIES: &[&str] = &[
     "audit_log",
     "webhook_endpoint",
     "webhook_delivery",
+    "workspace",
 ];
 
 /// A list request as it arrives (query string), every value still text; the OpenAPI

@@ -40,6 +40,7 @@ pub fn normalise_domain(raw: &str) -> Option<String> {
     valid.then(|| host.to_string())
 }
 
+#[derive(Clone)]
 pub struct Valid {
     pub(super) name: String,
     pub(super) domain: Option<String>,
@@ -53,9 +54,24 @@ pub struct Valid {
     pub(super) custom: String,
 }
 
+/// What an import compares and links by (`domain::import::apply`).
+impl Valid {
+    pub(crate) fn name_norm(&self) -> String {
+        normalise(&self.name)
+    }
+
+    pub(crate) fn domain(&self) -> Option<&str> {
+        self.domain.as_deref()
+    }
+
+    pub(crate) fn tags(&self) -> Option<&[String]> {
+        self.tags.as_deref()
+    }
+}
+
 /// Checks a company's input and gathers every message before refusing. Long on purpose:
 /// one short check per field, in the form's order, so the form's rules read in one place.
-pub(super) async fn validate(
+pub(crate) async fn validate(
     db: &Db,
     actor: &Actor,
     input: &CompanyInput,

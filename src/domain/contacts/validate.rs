@@ -33,6 +33,21 @@ pub struct Valid {
     pub(super) custom: String,
 }
 
+/// What an import compares and links by (`domain::import::apply`).
+impl Valid {
+    pub(crate) fn email_norm(&self) -> Option<&str> {
+        self.email_norm.as_deref()
+    }
+
+    pub(crate) fn tags(&self) -> Option<&[String]> {
+        self.tags.as_deref()
+    }
+
+    pub(crate) fn owner_id(&self) -> i64 {
+        self.owner_id
+    }
+}
+
 fn check_len(
     fields: &mut FieldErrors,
     field: &str,
@@ -50,7 +65,7 @@ fn check_len(
 /// `current_owner` is the stored owner when editing: a contact may keep an owner who has
 /// since been deactivated, but cannot be given to one. Long on purpose: one short check
 /// per field, in the form's order, every message gathered before refusing.
-pub(super) async fn validate(
+pub(crate) async fn validate(
     db: &Db,
     actor: &Actor,
     input: &ContactInput,

@@ -5,7 +5,13 @@
 //! [`System`]'s preset or by the user. Applying takes the rows of one or several files and
 //! plans, checks and writes them: matching existing records, linking records across files
 //! by the source system's ids, and reporting every row it could not take.
+pub mod apply;
+
 use serde::{Deserialize, Serialize};
+
+pub mod presets;
+pub mod read;
+pub mod values;
 
 /// The kinds of record an import file can hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -104,7 +104,7 @@ pub fn pipeline_csv(r: &PipelineReport) -> String {
         "amount",
         "weighted",
     ];
-    crate::web::csv::row(&mut out, head);
+    crate::domain::csv::row(&mut out, head);
     for p in &r.pipelines {
         for s in &p.stages {
             let probability = s.probability.to_string();
@@ -112,7 +112,7 @@ pub fn pipeline_csv(r: &PipelineReport) -> String {
                 let cells = [&p.name, &s.name, &s.kind, &probability, &count];
                 let mut all: Vec<&str> = cells.iter().map(|c| c.as_str()).collect();
                 all.extend([currency, amount.as_str(), weighted.as_str()]);
-                crate::web::csv::row(&mut out, all);
+                crate::domain::csv::row(&mut out, all);
             };
             if s.values.is_empty() {
                 line("0".into(), "", "0".into(), "0".into());
@@ -286,9 +286,9 @@ fn velocity_rows(r: &Velocity) -> Vec<Vec<String>> {
 /// One line per pipeline and open stage; no days where nothing was measured.
 pub fn velocity_csv(r: &Velocity) -> String {
     let mut out = String::new();
-    crate::web::csv::row(&mut out, VELOCITY_HEAD);
+    crate::domain::csv::row(&mut out, VELOCITY_HEAD);
     for row in velocity_rows(r) {
-        crate::web::csv::row(&mut out, row.iter().map(String::as_str));
+        crate::domain::csv::row(&mut out, row.iter().map(String::as_str));
     }
     out
 }
@@ -329,13 +329,13 @@ fn money_of(values: &[super::pipeline::Value], weighted: bool) -> String {
 /// currency), then the total's.
 pub fn forecast_csv(r: &Forecast) -> String {
     let mut out = String::new();
-    crate::web::csv::row(
+    crate::domain::csv::row(
         &mut out,
         ["line", "count", "currency", "amount", "weighted"],
     );
     let mut put = |l: &ForecastLine| {
         if l.values.is_empty() {
-            crate::web::csv::row(&mut out, [l.label.as_str(), "0", "", "0", "0"]);
+            crate::domain::csv::row(&mut out, [l.label.as_str(), "0", "", "0", "0"]);
         }
         for v in &l.values {
             let amount = |m: i64| {
@@ -351,7 +351,7 @@ pub fn forecast_csv(r: &Forecast) -> String {
                 amount(v.amount_minor),
                 amount(v.weighted_minor),
             ];
-            crate::web::csv::row(&mut out, cells.iter().map(String::as_str));
+            crate::domain::csv::row(&mut out, cells.iter().map(String::as_str));
         }
     };
     r.lines.iter().for_each(&mut put);
@@ -406,11 +406,11 @@ fn activity_cells(name: &str, c: &activity::Counts, week: String) -> Vec<String>
 /// One line per user and week (every week of the range); no total line.
 pub fn activity_csv(r: &ActivityReport) -> String {
     let mut out = String::new();
-    crate::web::csv::row(&mut out, ACTIVITY_HEAD);
+    crate::domain::csv::row(&mut out, ACTIVITY_HEAD);
     for u in &r.users {
         for w in &u.weeks {
             let cells = activity_cells(&u.name, w, w.week_start.to_string());
-            crate::web::csv::row(&mut out, cells.iter().map(String::as_str));
+            crate::domain::csv::row(&mut out, cells.iter().map(String::as_str));
         }
     }
     out

@@ -42,7 +42,7 @@ pub fn revenue_csv(r: &Revenue) -> String {
         "net",
         "mrr_at_month_end",
     ];
-    crate::web::csv::row(&mut out, head);
+    crate::domain::csv::row(&mut out, head);
     for c in &r.currencies {
         for m in &c.months {
             let [p, rf, n] = flow_cells(&c.currency, &m.flow);
@@ -51,7 +51,7 @@ pub fn revenue_csv(r: &Revenue) -> String {
                 major(&c.currency, m.mrr_minor),
             );
             let cells = [c.currency.as_str(), &month, "(all)", &p, &rf, &n, &mrr];
-            crate::web::csv::row(&mut out, cells);
+            crate::domain::csv::row(&mut out, cells);
         }
         for s in &c.by_source {
             let source = source_name(&s.source);
@@ -59,7 +59,7 @@ pub fn revenue_csv(r: &Revenue) -> String {
                 let [p, rf, n] = flow_cells(&c.currency, &m.flow);
                 let month = m.month.format("%Y-%m").to_string();
                 let cells = [c.currency.as_str(), &month, &source, &p, &rf, &n, ""];
-                crate::web::csv::row(&mut out, cells);
+                crate::domain::csv::row(&mut out, cells);
             }
         }
     }

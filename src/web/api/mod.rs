@@ -6,6 +6,7 @@ pub mod companies;
 pub mod contacts;
 pub mod dashboard;
 pub mod deals;
+pub mod export;
 pub mod openapi;
 pub mod personal_data;
 pub mod records;

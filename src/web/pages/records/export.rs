@@ -33,7 +33,7 @@ pub async fn export<R: Listed>(
         let mut values = r.csv_values();
         values.push(crate::domain::records::Record::tags(r).join("; "));
         values.extend(defs.iter().map(|d| export_value(r.custom(), &d.key)));
-        crate::web::csv::row(out, values.iter().map(String::as_str));
+        crate::domain::csv::row(out, values.iter().map(String::as_str));
     };
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let body = crate::web::csv::stream(&header, records::EXPORT_CHUNK, next, write, R::id);

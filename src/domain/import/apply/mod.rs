@@ -1,0 +1,162 @@
+//! Applying an import: from the [`MappedRow`]s of one or several files to records.
+//!
+//! Whatever the order of the files, kinds go in dependency order (users → companies →
+//! contacts → …), so a contact's company is planned before the contact. Applying is two
+//! phases. `plan` reads (in bulk, a chunk of rows at a time) and checks every row through
+//! the domain's own validation, matches existing records and resolves links, writing
+//! nothing: that is the dry run, and the all-or-nothing gate (one failed row and a
+//! normal run writes nothing). `write` then writes the plan in chunked transactions,
+//! each recording what it created or updated (`import_changes`), so the server's writer
+//! is never held for long (SQLite has one) and a failure part-way is undone as a whole.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::read::RowError;
+use super::{FileSpec, MappedRow, ObjectKind, OnMatch, System};
+use crate::domain::{Actor, Db};
+use crate::error::AppError;
+
+mod cells;
+mod company;
+mod contact;
+pub mod integrity;
+pub mod job;
+mod links;
+mod matching;
+mod plan;
+pub mod store;
+pub mod undo;
+mod unzip;
+mod write;
+
+pub use integrity::Integrity;
+
+/// Rows planned, looked up and written together.
+pub(crate) const CHUNK: usize = 1000;
+
+/// What the user chose for one import.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Options {
+    pub on_match: OnMatch,
+    /// "Import the valid rows and report the rest"; otherwise one failed row and nothing
+    /// is written.
+    #[serde(default)]
+    pub valid_rows_only: bool,
+    /// The zone of dates written without one (HubSpot writes the portal's).
+    #[serde(default)]
+    pub zone: Option<String>,
+    pub system: System,
+}
+
+/// What became of a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Skipped,
+    Failed,
+}
+
+/// One row of the report: its file and row number, what it became (or would become in
+/// a dry run), the record, and every reason it failed or was skipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowReport {
+    pub file: String,
+    pub row: u64,
+    pub kind: ObjectKind,
+    pub outcome: Outcome,
+    pub record_id: Option<i64>,
+    pub reasons: Vec<String>,
+}
+
+/// Rows per outcome for one kind.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub skipped: u64,
+    pub failed: u64,
+}
+
+/// The row-by-row report of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// Whether anything was written (false for a dry run, and for a normal run that a
+    /// failed row stopped).
+    pub written: bool,
+    pub rows: Vec<RowReport>,
+}
+
+impl Report {
+    /// Rows per outcome, by kind (`contacts`, …).
+    pub fn counts(&self) -> BTreeMap<String, Counts> {
+        let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+        for r in &self.rows {
+            let c = out.entry(r.kind.plural().to_string()).or_default();
+            c.rows += 1;
+            match r.outcome {
+                Outcome::Created => c.created += 1,
+                Outcome::Updated => c.updated += 1,
+                Outcome::Skipped => c.skipped += 1,
+                Outcome::Failed => c.failed += 1,
+            }
+        }
+        out
+    }
+
+    pub fn failed(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.outcome == Outcome::Failed)
+            .count()
+    }
+}
+
+/// Called after each written chunk with the rows written so far.
+pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
+
+/// Checks every row and reports what it would become; writes nothing. `unreadable`:
+/// the rows reading could not make out, reported as failed.
+pub async fn dry_run(
+    db: &Db,
+    actor: &Actor,
+    files: &[FileSpec],
+    rows: Vec<MappedRow>,
+    unreadable: Vec<RowError>,
+    options: &Options,
+) -> Result<Report, AppError> {
+    let plan = plan::plan(db, actor, files, (rows, unreadable), options, false).await?;
+    Ok(plan.report)
+}
+
+/// Plans and writes the rows as import `import_id`: nothing when a row failed, unless
+/// `valid_rows_only`. A failure while writing undoes what the import wrote so far.
+pub async fn apply(
+    db: &Db,
+    actor: &Actor,
+    import_id: i64,
+    files: &[FileSpec],
+    rows: Vec<MappedRow>,
+    unreadable: Vec<RowError>,
+    options: &Options,
+) -> Result<Report, AppError> {
+    let mut plan = plan::plan(db, actor, files, (rows, unreadable), options, true).await?;
+    if plan.report.failed() > 0 && !options.valid_rows_only {
+        // Nothing is written: not even the custom fields planning made for new columns.
+        undo::drop_fields(db, &plan.new_fields).await?;
+        return Ok(plan.report);
+    }
+    match write::write(db, actor, import_id, &mut plan).await {
+        Ok(()) => {
+            plan.report.written = true;
+            Ok(plan.report)
+        }
+        Err(e) => {
+            undo::revert(db, import_id).await?;
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! The plan of an import: every row checked, matched and linked, nothing written.
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use super::cells::Cells;
+use super::links::{Owners, source_key};
+use super::{Options, Outcome, Report, RowReport, company, contact};
+use crate::domain::custom_fields::{self, Field};
+use crate::domain::import::read::RowError;
+use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
+use crate::domain::{Actor, Db, normalise};
+use crate::error::AppError;
+
+/// The order kinds are planned and written in: what a row links to comes first.
+pub(super) const ORDER: [ObjectKind; 7] = [
+    ObjectKind::User,
+    ObjectKind::Company,
+    ObjectKind::Contact,
+    ObjectKind::Deal,
+    ObjectKind::DealContact,
+    ObjectKind::Activity,
+    ObjectKind::Task,
+];
+
+/// A record a row links to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Ref {
+    /// A record already in Cairn.
+    Id(i64),
+    /// The record planned at this index of its kind's list in this import.
+    Planned(usize),
+    /// A company named by a contact's company column, in neither Cairn nor the import:
+    /// created with the contact, as a contact's company name does everywhere.
+    NewCompany(String),
+}
+
+pub(super) enum Action {
+    Create,
+    Update(i64),
+}
+
+/// A row that will be written.
+pub(super) struct Planned<T> {
+    /// Its row in the report.
+    pub report: usize,
+    pub source: Option<String>,
+    pub action: Action,
+    pub data: T,
+    /// The record's id once written.
+    pub id: Option<i64>,
+}
+
+pub(super) struct Plan {
+    pub report: Report,
+    pub system: System,
+    pub companies: Vec<Planned<company::Row>>,
+    pub contacts: Vec<Planned<contact::Row>>,
+    /// Source user ids of the users file and the Cairn users they are.
+    pub users: Vec<(String, i64)>,
+    /// Custom fields this run created (for `NewCustom` columns).
+    pub new_fields: Vec<i64>,
+}
+
+impl Plan {
+    pub fn rows_to_write(&self) -> u64 {
+        (self.companies.len() + self.contacts.len()) as u64
+    }
+}
+
+/// What planning a chunk needs besides its rows.
+pub(super) struct Ctx<'a> {
+    pub db: &'a Db,
+    pub actor: &'a Actor,
+    pub options: &'a Options,
+    pub files: &'a [FileSpec],
+    pub owners: Owners,
+    /// Planned records by kind and source key, and by kind and normalised name (or
+    /// email for contacts): links within the import, and duplicates.
+    pub by_source: HashMap<(ObjectKind, String), usize>,
+    pub by_name: HashMap<(ObjectKind, String), usize>,
+    /// The custom field each `NewCustom` label of a record kind stands for: created
+    /// already in a real run, only described in a dry run.
+    pub new_fields: HashMap<(String, String), Field>,
+}
+
+impl Ctx<'_> {
+    pub fn key(&self, raw: &str) -> String {
+        source_key(self.options.system, raw)
+    }
+
+    /// Adds the row to the report.
+    pub fn report(
+        &self,
+        report: &mut Report,
+        row: &MappedRow,
+        kind: ObjectKind,
+        outcome: Outcome,
+        record_id: Option<i64>,
+        reasons: Vec<String>,
+    ) -> usize {
+        report.rows.push(RowReport {
+            file: self
+                .files
+                .get(row.file)
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            row: row.row,
+            kind,
+            outcome,
+            record_id,
+            reasons,
+        });
+        report.rows.len() - 1
+    }
+
+    /// The values of a row's `NewCustom` columns as custom values by key, and (in a dry
+    /// run, where the fields do not exist yet) the domain's verdict on them.
+    pub fn new_custom(
+        &self,
+        entity: &str,
+        cells: &Cells,
+        dry: bool,
+        reasons: &mut Vec<String>,
+    ) -> BTreeMap<String, Value> {
+        let mut values = BTreeMap::new();
+        let mut defs = Vec::new();
+        for (label, value) in cells.new_custom() {
+            if let Some(def) = self
+                .new_fields
+                .get(&(entity.to_string(), label.to_string()))
+            {
+                values.insert(def.key.clone(), Value::String(value.to_string()));
+                defs.push(def.clone());
+            }
+        }
+        if dry && !values.is_empty() {
+            let mut fields = BTreeMap::new();
+            custom_fields::validate(&defs, &BTreeMap::new(), Some(&values), &mut fields);
+            reasons.extend(fields.into_values());
+            return BTreeMap::new();
+        }
+        values
+    }
+}
+
+/// The messages of a refusal: a field's message per field, or the error's own.
+pub(super) fn reasons_of(e: AppError, reasons: &mut Vec<String>) -> Result<(), AppError> {
+    match e {
+        AppError::Validation { fields, message } | AppError::Conflict { fields, message } => {
+            if fields.is_empty() {
+                reasons.push(message);
+            } else {
+                reasons.extend(fields.into_values());
+            }
+            Ok(())
+        }
+        AppError::Forbidden(m) | AppError::NotFound(m) | AppError::BadRequest(m) => {
+            reasons.push(m);
+            Ok(())
+        }
+        other => Err(other),
+    }
+}
+
+/// Plans every row. `create_fields`: a real run creates the custom fields of
+/// `NewCustom` columns first, so the domain checks their values like any other.
+pub(super) async fn plan(
+    db: &Db,
+    actor: &Actor,
+    files: &[FileSpec],
+    (rows, unreadable): (Vec<MappedRow>, Vec<RowError>),
+    options: &Options,
+    create_fields: bool,
+) -> Result<Plan, AppError> {
+    let mut plan = Plan {
+        report: Report::default(),
+        system: options.system,
+        companies: Vec::new(),
+        contacts: Vec::new(),
+        users: Vec::new(),
+        new_fields: Vec::new(),
+    };
+    let new_fields = new_fields(db, actor, files, create_fields, &mut plan.new_fields).await?;
+    let mut ctx = Ctx {
+        db,
+        actor,
+        options,
+        files,
+        owners: Owners::load(&db.read, options.system).await?,
+        by_source: HashMap::new(),
+        by_name: HashMap::new(),
+        new_fields,
+    };
+    for e in unreadable {
+        let kind = files.get(e.file).map_or(ObjectKind::Contact, |f| f.kind);
+        let row = MappedRow {
+            file: e.file,
+            row: e.row,
+            values: Vec::new(),
+        };
+        ctx.report(
+            &mut plan.report,
+            &row,
+            kind,
+            Outcome::Failed,
+            None,
+            vec![e.reason],
+        );
+    }
+    let mut by_kind: BTreeMap<usize, Vec<MappedRow>> = BTreeMap::new();
+    for row in rows {
+        let Some(file) = files.get(row.file) else {
+            return Err(AppError::Internal(format!(
+                "row of unknown file {}",
+                row.file
+            )));
+        };
+        let at = ORDER.iter().position(|k| *k == file.kind).unwrap_or(0);
+        by_kind.entry(at).or_default().push(row);
+    }
+    let dry = !create_fields;
+    for (at, rows) in by_kind {
+        for chunk in rows.chunks(super::CHUNK) {
+            match ORDER[at] {
+                ObjectKind::User => users(&mut ctx, &mut plan, chunk),
+                ObjectKind::Company => company::plan(&mut ctx, &mut plan, chunk, dry).await?,
+                ObjectKind::Contact => contact::plan(&mut ctx, &mut plan, chunk, dry).await?,
+                other => {
+                    for row in chunk {
+                        let why = format!("Importing {} is not supported yet.", other.plural());
+                        ctx.report(
+                            &mut plan.report,
+                            row,
+                            other,
+                            Outcome::Failed,
+                            None,
+                            vec![why],
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// The custom field each `NewCustom` column stands for: an existing field of the same
+/// label, else a new text field (created now in a real run).
+async fn new_fields(
+    db: &Db,
+    actor: &Actor,
+    files: &[FileSpec],
+    create: bool,
+    created: &mut Vec<i64>,
+) -> Result<HashMap<(String, String), Field>, AppError> {
+    let mut out = HashMap::new();
+    for f in files {
+        let entity = match f.kind {
+            ObjectKind::Contact => "contact",
+            ObjectKind::Company => "company",
+            ObjectKind::Deal => "deal",
+            _ => continue,
+        };
+        for t in &f.columns {
+            let Target::NewCustom(label) = t else {
+                continue;
+            };
+            let key = (entity.to_string(), label.clone());
+            if out.contains_key(&key) {
+                continue;
+            }
+            let defs = custom_fields::for_entity(&db.read, entity).await?;
+            let field = match defs
+                .into_iter()
+                .find(|d| normalise(&d.label) == normalise(label))
+            {
+                Some(d) => d,
+                None if create => {
+                    let d =
+                        custom_fields::create(db, actor, entity, label, "text", &[], false).await?;
+                    created.push(d.id);
+                    d
+                }
+                None => Field {
+                    id: 0,
+                    entity: entity.to_string(),
+                    key: custom_fields::key_of(label),
+                    label: label.clone(),
+                    kind: "text".into(),
+                    options: Vec::new(),
+                    required: false,
+                    version: 1,
+                },
+            };
+            out.insert(key, field);
+        }
+    }
+    Ok(out)
+}
+
+/// Rows of a users file: each source user id mapped to the Cairn user with its email,
+/// else its name. Users are not created by an import; a row naming nobody is skipped,
+/// and the rows it owns fail with their owner named.
+fn users(ctx: &mut Ctx, plan: &mut Plan, chunk: &[MappedRow]) {
+    for row in chunk {
+        let c = Cells(row);
+        let name = c.field("name").map(str::to_string).or_else(|| {
+            match (c.field("first_name"), c.field("last_name")) {
+                (Some(f), Some(l)) => Some(format!("{f} {l}")),
+                (f, l) => f.or(l).map(str::to_string),
+            }
+        });
+        let found = ctx.owners.by_person(c.field("email"), name.as_deref());
+        let source = c.source_id().map(|s| ctx.key(s));
+        let reasons = match (found, &source) {
+            (Some(id), Some(s)) => {
+                ctx.owners.learn(s.clone(), id);
+                plan.users.push((s.clone(), id));
+                vec!["Matched an existing user.".to_string()]
+            }
+            (Some(_), None) => vec!["Matched an existing user (no source id).".to_string()],
+            (None, _) => vec![
+                "No Cairn user has this email or name; users are not created by imports."
+                    .to_string(),
+            ],
+        };
+        ctx.report(
+            &mut plan.report,
+            row,
+            ObjectKind::User,
+            super::Outcome::Skipped,
+            found,
+            reasons,
+        );
+    }
+}

@@ -1,0 +1,227 @@
+//! Undoing an import as a whole: the records it created removed, the ones it updated
+//! put back as they were, its source ids and custom fields removed. Refused when a
+//! record it wrote was changed since (its `updated_at` is no longer the import's): undo
+//! would silently lose that change.
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+
+use super::write::Before;
+use super::{CHUNK, company, contact};
+use crate::domain::import::ObjectKind;
+use crate::domain::tags::{self, Tagged};
+use crate::domain::{Action, Actor, Db, audit};
+use crate::entities::{self, custom_field, import, import_change, import_source, tag};
+use crate::error::AppError;
+
+/// Undoes finished import `import_id` (admins).
+pub async fn undo(db: &Db, actor: &Actor, import_id: i64) -> Result<(), AppError> {
+    actor.require(Action::OrgSettings)?;
+    let imp = import::Entity::find_by_id(import_id)
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::not_found("Import"))?;
+    if imp.status != "done" {
+        return Err(AppError::BadRequest(format!(
+            "Only a finished import can be undone; this one is {}.",
+            imp.status
+        )));
+    }
+    if let Some(at) = imp.written_at {
+        for kind in [ObjectKind::Contact, ObjectKind::Company] {
+            let changed = changed_since(&db.read, import_id, kind, at).await?;
+            if let Some(id) = changed {
+                return Err(AppError::Conflict {
+                    message: format!(
+                        "The import cannot be undone: {} #{id} (and perhaps others) was changed after it; undoing would lose that change.",
+                        kind.plural()
+                    ),
+                    fields: Default::default(),
+                });
+            }
+        }
+    }
+    revert(db, import_id).await?;
+    let tx = db.write.begin().await?;
+    import::Entity::update_many()
+        .col_expr(import::Column::Status, "undone".into())
+        .col_expr(import::Column::UpdatedAt, crate::domain::now().into())
+        .filter(import::Column::Id.eq(import_id))
+        .exec(&tx)
+        .await?;
+    audit::record(&tx, Some(actor), "undo", "import", import_id, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The first record of `kind` the import wrote whose `updated_at` is not `at`.
+async fn changed_since(
+    conn: &impl ConnectionTrait,
+    import_id: i64,
+    kind: ObjectKind,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<i64>, AppError> {
+    let mut after = 0;
+    loop {
+        let ids: Vec<i64> = import_change::Entity::find()
+            .select_only()
+            .column(import_change::Column::RecordId)
+            .filter(import_change::Column::ImportId.eq(import_id))
+            .filter(import_change::Column::Kind.eq(kind.plural()))
+            .filter(import_change::Column::RecordId.gt(after))
+            .order_by_asc(import_change::Column::RecordId)
+            .limit(CHUNK as u64)
+            .into_tuple()
+            .all(conn)
+            .await?;
+        let Some(&last) = ids.last() else {
+            return Ok(None);
+        };
+        after = last;
+        let found = match kind {
+            ObjectKind::Contact => {
+                entities::contact::Entity::find()
+                    .select_only()
+                    .column(entities::contact::Column::Id)
+                    .filter(entities::contact::Column::Id.is_in(ids))
+                    .filter(entities::contact::Column::UpdatedAt.ne(at))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?
+            }
+            _ => {
+                entities::company::Entity::find()
+                    .select_only()
+                    .column(entities::company::Column::Id)
+                    .filter(entities::company::Column::Id.is_in(ids))
+                    .filter(entities::company::Column::UpdatedAt.ne(at))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?
+            }
+        };
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+}
+
+/// Reverts what import `import_id` wrote, a chunk per transaction (each removes the
+/// change rows it reverted, so an interrupted revert continues where it stopped).
+/// Contacts go before companies: a contact may link to a company the import created.
+pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
+    for kind in [ObjectKind::Contact, ObjectKind::Company] {
+        loop {
+            let tx = db.write.begin().await?;
+            let changes = import_change::Entity::find()
+                .filter(import_change::Column::ImportId.eq(import_id))
+                .filter(import_change::Column::Kind.eq(kind.plural()))
+                .order_by_asc(import_change::Column::Id)
+                .limit(CHUNK as u64)
+                .all(&tx)
+                .await?;
+            if changes.is_empty() {
+                break;
+            }
+            let created: Vec<i64> = changes
+                .iter()
+                .filter(|c| c.before.is_none())
+                .map(|c| c.record_id)
+                .collect();
+            for c in changes.iter().filter(|c| c.before.is_some()) {
+                restore(&tx, kind, c).await?;
+            }
+            match kind {
+                ObjectKind::Contact => {
+                    entities::contact::Entity::delete_many()
+                        .filter(entities::contact::Column::Id.is_in(created))
+                        .exec(&tx)
+                        .await?;
+                }
+                _ => {
+                    entities::company::Entity::delete_many()
+                        .filter(entities::company::Column::Id.is_in(created))
+                        .exec(&tx)
+                        .await?;
+                }
+            }
+            import_change::Entity::delete_many()
+                .filter(import_change::Column::Id.is_in(changes.iter().map(|c| c.id)))
+                .exec(&tx)
+                .await?;
+            tx.commit().await?;
+        }
+    }
+    let fields: Vec<i64> = import_change::Entity::find()
+        .filter(import_change::Column::ImportId.eq(import_id))
+        .filter(import_change::Column::Kind.eq("custom_field"))
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|c| c.record_id)
+        .collect();
+    drop_fields(db, &fields).await?;
+    let tx = db.write.begin().await?;
+    import_change::Entity::delete_many()
+        .filter(import_change::Column::ImportId.eq(import_id))
+        .exec(&tx)
+        .await?;
+    import_source::Entity::delete_many()
+        .filter(import_source::Column::ImportId.eq(import_id))
+        .exec(&tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes custom fields an import created (their values went with its records).
+pub(super) async fn drop_fields(db: &Db, ids: &[i64]) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    custom_field::Entity::delete_many()
+        .filter(custom_field::Column::Id.is_in(ids.iter().copied()))
+        .exec(&db.write)
+        .await?;
+    db.auth_cache.forget();
+    Ok(())
+}
+
+/// Puts an updated record back as it was, with its tags when the import set them.
+async fn restore(
+    tx: &impl ConnectionTrait,
+    kind: ObjectKind,
+    change: &import_change::Model,
+) -> Result<(), AppError> {
+    let text = change.before.as_deref().unwrap_or("{}");
+    let bad = |e: serde_json::Error| AppError::Internal(format!("import undo: {e}"));
+    let (tagged, tags) = match kind {
+        ObjectKind::Contact => {
+            let b: Before<contact::Before> = serde_json::from_str(text).map_err(bad)?;
+            entities::contact::Entity::update_many()
+                .set(b.row.restore())
+                .filter(entities::contact::Column::Id.eq(change.record_id))
+                .exec(tx)
+                .await?;
+            (Tagged::Contact, b.tags)
+        }
+        _ => {
+            let b: Before<company::Before> = serde_json::from_str(text).map_err(bad)?;
+            entities::company::Entity::update_many()
+                .set(b.row.restore())
+                .filter(entities::company::Column::Id.eq(change.record_id))
+                .exec(tx)
+                .await?;
+            (Tagged::Company, b.tags)
+        }
+    };
+    if let Some(ids) = tags {
+        let models = tag::Entity::find()
+            .filter(tag::Column::Id.is_in(ids))
+            .all(tx)
+            .await?;
+        tags::set_links(tx, tagged, change.record_id, &models).await?;
+    }
+    Ok(())
+}

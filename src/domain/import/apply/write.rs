@@ -1,0 +1,444 @@
+//! Writes a plan in chunked transactions. Each chunk's transaction holds its records,
+//! their tags, the `import_changes` rows undo reverts them by, the source ids
+//! (`import_sources`) and the import's progress, so a chunk is written whole or not at
+//! all, and the server's one SQLite writer is free again between chunks.
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::plan::{Action, Plan, Planned, Ref};
+use super::{CHUNK, company, contact};
+use crate::domain::import::{ObjectKind, System};
+use crate::domain::tags::{self, Tagged};
+use crate::domain::{Actor, Db, audit, companies, normalise, now};
+use crate::entities::{company_tag, contact_tag, import, import_change, import_source};
+use crate::error::AppError;
+
+/// What undo needs of an updated record: its columns and (when the import set them)
+/// its tags as they were.
+#[derive(Serialize, Deserialize)]
+pub(super) struct Before<T> {
+    pub row: T,
+    pub tags: Option<Vec<i64>>,
+}
+
+/// One record a chunk wrote.
+struct Change {
+    kind: ObjectKind,
+    id: i64,
+    before: Option<String>,
+    source: Option<String>,
+}
+
+/// Records the chunk's changes and source ids and the import's progress, in `tx`.
+async fn record(
+    tx: &DatabaseTransaction,
+    import_id: i64,
+    system: System,
+    changes: Vec<Change>,
+    done: u64,
+) -> Result<(), AppError> {
+    // A created record's source id points at it (over a mapping to a record since
+    // gone); an updated record keeps the mapping it was matched by, and its import.
+    for created in [true, false] {
+        let rows: Vec<import_source::ActiveModel> = changes
+            .iter()
+            .filter(|c| c.before.is_none() == created)
+            .filter_map(|c| source_row(import_id, system, c))
+            .collect();
+        let key = [
+            import_source::Column::System,
+            import_source::Column::Kind,
+            import_source::Column::SourceId,
+        ];
+        let on_conflict = if created {
+            OnConflict::columns(key)
+                .update_columns([
+                    import_source::Column::RecordId,
+                    import_source::Column::ImportId,
+                ])
+                .to_owned()
+        } else {
+            OnConflict::columns(key).do_nothing().to_owned()
+        };
+        import_source::Entity::insert_many(rows)
+            .on_conflict(on_conflict)
+            .exec_without_returning(tx)
+            .await?;
+    }
+    import_change::Entity::insert_many(changes.into_iter().map(|c| {
+        import_change::ActiveModel {
+            import_id: Set(import_id),
+            kind: Set(c.kind.plural().to_string()),
+            record_id: Set(c.id),
+            change: Set(if c.before.is_some() {
+                "updated"
+            } else {
+                "created"
+            }
+            .to_string()),
+            before: Set(c.before),
+            ..Default::default()
+        }
+    }))
+    .exec_without_returning(tx)
+    .await?;
+    import::Entity::update_many()
+        .col_expr(import::Column::DoneRows, Expr::value(done as i64))
+        .filter(import::Column::Id.eq(import_id))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+fn source_row(import_id: i64, system: System, c: &Change) -> Option<import_source::ActiveModel> {
+    c.source.as_ref().map(|s| import_source::ActiveModel {
+        system: Set(system.name().to_string()),
+        kind: Set(c.kind.plural().to_string()),
+        source_id: Set(s.clone()),
+        record_id: Set(c.id),
+        import_id: Set(Some(import_id)),
+        ..Default::default()
+    })
+}
+
+/// Puts tags on records: new records' links in one insert, updated records' replaced
+/// (their earlier tag ids returned for undo, by record id).
+async fn put_tags(
+    tx: &DatabaseTransaction,
+    kind: Tagged,
+    created: &[(i64, &[String])],
+    updated: &[(i64, &[String])],
+) -> Result<HashMap<i64, Vec<i64>>, AppError> {
+    let mut names: Vec<String> = Vec::new();
+    let mut seen = HashSet::new();
+    for (_, list) in created.iter().chain(updated) {
+        for n in list.iter() {
+            if seen.insert(normalise(n)) {
+                names.push(n.clone());
+            }
+        }
+    }
+    let found: HashMap<String, i64> = tags::ensure(tx, &names)
+        .await?
+        .into_iter()
+        .map(|t| (t.name_norm, t.id))
+        .collect();
+    let ids = |list: &[String]| -> Vec<i64> {
+        let set: HashSet<i64> = list
+            .iter()
+            .filter_map(|n| found.get(&normalise(n)).copied())
+            .collect();
+        set.into_iter().collect()
+    };
+    match kind {
+        Tagged::Contact => {
+            let links = created.iter().flat_map(|(id, l)| {
+                ids(l).into_iter().map(|t| contact_tag::ActiveModel {
+                    contact_id: Set(*id),
+                    tag_id: Set(t),
+                })
+            });
+            contact_tag::Entity::insert_many(links)
+                .exec_without_returning(tx)
+                .await?;
+        }
+        Tagged::Company => {
+            let links = created.iter().flat_map(|(id, l)| {
+                ids(l).into_iter().map(|t| company_tag::ActiveModel {
+                    company_id: Set(*id),
+                    tag_id: Set(t),
+                })
+            });
+            company_tag::Entity::insert_many(links)
+                .exec_without_returning(tx)
+                .await?;
+        }
+    }
+    let mut before = HashMap::new();
+    for (id, list) in updated {
+        before.insert(*id, tag_ids(tx, kind, *id).await?);
+        let models = tags::ensure(tx, list).await?;
+        tags::set_links(tx, kind, *id, &models).await?;
+    }
+    Ok(before)
+}
+
+/// The ids of the tags on record `id`.
+pub(super) async fn tag_ids(
+    conn: &impl ConnectionTrait,
+    kind: Tagged,
+    id: i64,
+) -> Result<Vec<i64>, AppError> {
+    Ok(match kind {
+        Tagged::Contact => contact_tag::Entity::find()
+            .filter(contact_tag::Column::ContactId.eq(id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|l| l.tag_id)
+            .collect(),
+        Tagged::Company => company_tag::Entity::find()
+            .filter(company_tag::Column::CompanyId.eq(id))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|l| l.tag_id)
+            .collect(),
+    })
+}
+
+/// Writes the plan as import `import_id`, one audit entry for the whole import.
+pub(super) async fn write(
+    db: &Db,
+    actor: &Actor,
+    import_id: i64,
+    plan: &mut Plan,
+) -> Result<(), AppError> {
+    let at = now();
+    let tx = db.write.begin().await?;
+    import::Entity::update_many()
+        .col_expr(import::Column::WrittenAt, Expr::value(at))
+        .col_expr(
+            import::Column::TotalRows,
+            Expr::value(plan.rows_to_write() as i64),
+        )
+        .filter(import::Column::Id.eq(import_id))
+        .exec(&tx)
+        .await?;
+    // The users file's ids; the custom fields this run created, so undo removes them.
+    let users: Vec<Change> = plan
+        .users
+        .iter()
+        .map(|(s, id)| Change {
+            kind: ObjectKind::User,
+            id: *id,
+            before: None,
+            source: Some(s.clone()),
+        })
+        .collect();
+    record_sources_only(&tx, import_id, plan.system, &users).await?;
+    import_change::Entity::insert_many(plan.new_fields.iter().map(|id| {
+        import_change::ActiveModel {
+            import_id: Set(import_id),
+            kind: Set("custom_field".into()),
+            record_id: Set(*id),
+            change: Set("created".into()),
+            before: Set(None),
+            ..Default::default()
+        }
+    }))
+    .exec_without_returning(&tx)
+    .await?;
+    tx.commit().await?;
+
+    let mut done = 0u64;
+    let system = plan.system;
+    for start in (0..plan.companies.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(plan.companies.len());
+        let tx = db.write.begin().await?;
+        let changes = companies_chunk(&tx, &mut plan.companies[start..end], at).await?;
+        done += (end - start) as u64;
+        record(&tx, import_id, system, changes, done).await?;
+        tx.commit().await?;
+    }
+    let mut new_companies: HashMap<String, i64> = HashMap::new();
+    for start in (0..plan.contacts.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(plan.contacts.len());
+        let tx = db.write.begin().await?;
+        let company_ids: Vec<Option<i64>> = plan.companies.iter().map(|p| p.id).collect();
+        let mut changes = Vec::new();
+        for p in &plan.contacts[start..end] {
+            if let Some(Ref::NewCompany(name)) = &p.data.company {
+                let key = normalise(name);
+                if new_companies.contains_key(&key) {
+                    continue;
+                }
+                let owner = Some(p.data.valid.owner_id());
+                let (c, created) = companies::find_or_create(&tx, name, owner).await?;
+                new_companies.insert(key, c.id);
+                if created {
+                    changes.push(Change {
+                        kind: ObjectKind::Company,
+                        id: c.id,
+                        before: None,
+                        source: None,
+                    });
+                }
+            }
+        }
+        let resolve = |r: &Option<Ref>| -> Result<Option<i64>, AppError> {
+            match r {
+                None => Ok(None),
+                Some(Ref::Id(id)) => Ok(Some(*id)),
+                Some(Ref::Planned(i)) => company_ids
+                    .get(*i)
+                    .copied()
+                    .flatten()
+                    .map(Some)
+                    .ok_or_else(|| {
+                        AppError::Internal("contact import: its company was not written".into())
+                    }),
+                Some(Ref::NewCompany(n)) => Ok(new_companies.get(&normalise(n)).copied()),
+            }
+        };
+        changes.extend(contacts_chunk(&tx, &mut plan.contacts[start..end], &resolve, at).await?);
+        done += (end - start) as u64;
+        record(&tx, import_id, system, changes, done).await?;
+        tx.commit().await?;
+    }
+    for p in plan.companies.iter() {
+        plan.report.rows[p.report].record_id = p.id;
+    }
+    for p in plan.contacts.iter() {
+        plan.report.rows[p.report].record_id = p.id;
+    }
+    let counts = serde_json::to_value(plan.report.counts()).unwrap_or_default();
+    let detail = serde_json::json!({ "counts": counts });
+    audit::record(
+        &db.write,
+        Some(actor),
+        "import",
+        "import",
+        import_id,
+        Some(detail),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Source ids known without a change of their own (the users file's).
+async fn record_sources_only(
+    tx: &DatabaseTransaction,
+    import_id: i64,
+    system: System,
+    sources: &[Change],
+) -> Result<(), AppError> {
+    let rows: Vec<import_source::ActiveModel> = sources
+        .iter()
+        .filter_map(|c| source_row(import_id, system, c))
+        .collect();
+    import_source::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                import_source::Column::System,
+                import_source::Column::Kind,
+                import_source::Column::SourceId,
+            ])
+            .update_columns([import_source::Column::RecordId])
+            .to_owned(),
+        )
+        .exec_without_returning(tx)
+        .await?;
+    Ok(())
+}
+
+fn json<T: Serialize>(before: &Before<T>) -> Result<String, AppError> {
+    serde_json::to_string(before).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+async fn companies_chunk(
+    tx: &DatabaseTransaction,
+    rows: &mut [Planned<company::Row>],
+    at: DateTime<Utc>,
+) -> Result<Vec<Change>, AppError> {
+    let new: Vec<&Planned<company::Row>> = rows
+        .iter()
+        .filter(|p| matches!(p.action, Action::Create))
+        .collect();
+    let mut ids = company::insert(tx, &new, at).await?.into_iter();
+    for p in rows
+        .iter_mut()
+        .filter(|p| matches!(p.action, Action::Create))
+    {
+        p.id = ids.next();
+    }
+    for p in rows.iter() {
+        if let Action::Update(id) = p.action {
+            company::update(tx, id, &p.data, at).await?;
+        }
+    }
+    let tagged = |create: bool| -> Vec<(i64, &[String])> {
+        rows.iter()
+            .filter(|p| matches!(p.action, Action::Create) == create)
+            .filter_map(|p| Some((p.id?, p.data.valid.tags()?)))
+            .collect()
+    };
+    let before_tags = put_tags(tx, Tagged::Company, &tagged(true), &tagged(false)).await?;
+    let mut changes = Vec::with_capacity(rows.len());
+    for p in rows.iter() {
+        let Some(id) = p.id else { continue };
+        let before = match &p.data.before {
+            Some(b) => Some(json(&Before {
+                row: b.clone(),
+                tags: before_tags.get(&id).cloned(),
+            })?),
+            None => None,
+        };
+        changes.push(Change {
+            kind: ObjectKind::Company,
+            id,
+            before,
+            source: p.source.clone(),
+        });
+    }
+    Ok(changes)
+}
+
+/// The company id a contact's link comes to, once the companies are written.
+type CompanyOf<'a> = dyn Fn(&Option<Ref>) -> Result<Option<i64>, AppError> + Sync + 'a;
+
+async fn contacts_chunk(
+    tx: &DatabaseTransaction,
+    rows: &mut [Planned<contact::Row>],
+    company_of: &CompanyOf<'_>,
+    at: DateTime<Utc>,
+) -> Result<Vec<Change>, AppError> {
+    let mut new = Vec::new();
+    for p in rows.iter().filter(|p| matches!(p.action, Action::Create)) {
+        new.push((&p.data, company_of(&p.data.company)?));
+    }
+    let mut ids = contact::insert(tx, &new, at).await?.into_iter();
+    for p in rows
+        .iter_mut()
+        .filter(|p| matches!(p.action, Action::Create))
+    {
+        p.id = ids.next();
+    }
+    for p in rows.iter() {
+        if let Action::Update(id) = p.action {
+            contact::update(tx, id, &p.data, company_of(&p.data.company)?, at).await?;
+        }
+    }
+    let tagged = |create: bool| -> Vec<(i64, &[String])> {
+        rows.iter()
+            .filter(|p| matches!(p.action, Action::Create) == create)
+            .filter_map(|p| Some((p.id?, p.data.valid.tags()?)))
+            .collect()
+    };
+    let before_tags = put_tags(tx, Tagged::Contact, &tagged(true), &tagged(false)).await?;
+    let mut changes = Vec::with_capacity(rows.len());
+    for p in rows.iter() {
+        let Some(id) = p.id else { continue };
+        let before = match &p.data.before {
+            Some(b) => Some(json(&Before {
+                row: b.clone(),
+                tags: before_tags.get(&id).cloned(),
+            })?),
+            None => None,
+        };
+        changes.push(Change {
+            kind: ObjectKind::Contact,
+            id,
+            before,
+            source: p.source.clone(),
+        });
+    }
+    Ok(changes)
+}

@@ -1,0 +1,280 @@
+//! Applying imports: what each choice on a match does, links across files, a missing
+//! link, the dry run, owners and new custom fields.
+use cairn::domain::import::apply::{Outcome, store};
+use cairn::domain::import::{ObjectKind, OnMatch, Target};
+use cairn::domain::{contacts, custom_fields};
+
+use crate::import_given::*;
+use crate::support::TestApp;
+
+use Outcome::{Created, Failed, Skipped, Updated};
+
+const CO: ObjectKind = ObjectKind::Company;
+const CT: ObjectKind = ObjectKind::Contact;
+
+#[actix_web::test]
+async fn new_rows_are_created_with_their_fields() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]]);
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, CT), [Created], "{r:#?}");
+    let c = contacts::get(&app.db, &admin, record(&r, CT, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.first_name.as_str(), c.email.as_deref()),
+        ("Ana", Some("ana@example.com"))
+    );
+    assert_eq!(
+        c.source, "import",
+        "imported contacts say where they came from"
+    );
+}
+
+#[actix_web::test]
+async fn a_match_is_skipped_updated_or_created_as_chosen() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let first = || contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]]);
+    let (_, r) = run(&app, &admin, vec![first()], &options(OnMatch::Skip)).await;
+    let id = record(&r, CT, 0);
+    let (_, r) = run(&app, &admin, vec![first()], &options(OnMatch::Skip)).await;
+    assert_eq!(
+        outcomes(&r, CT),
+        [Skipped],
+        "a second import of one row skips it"
+    );
+    let renamed = contacts(&[&["c1", "Anna", "Lima", "ana@example.com", ""]]);
+    let (_, r) = run(&app, &admin, vec![renamed], &options(OnMatch::Update)).await;
+    assert_eq!(outcomes(&r, CT), [Updated]);
+    let c = contacts::get(&app.db, &admin, id).await.unwrap();
+    assert_eq!(c.first_name, "Anna", "the update took the file's name");
+    // Creating beside a match: without an email a second contact is made.
+    let no_email = || contacts(&[&["c9", "Bo", "Berg", "", ""]]);
+    run(&app, &admin, vec![no_email()], &options(OnMatch::Skip)).await;
+    let (_, r) = run(&app, &admin, vec![no_email()], &options(OnMatch::Create)).await;
+    assert_eq!(outcomes(&r, CT), [Created]);
+    assert_eq!(app.count("contacts").await, 3, "Ana once, Bo twice");
+}
+
+#[actix_web::test]
+async fn contacts_link_to_companies_in_either_file_order_without_duplicates() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let files = || {
+        vec![
+            contacts(&[&["c1", "Ana", "Lima", "ana@example.com", "a1"]]),
+            companies(&[&["a1", "Acme", "acme.test"]]),
+        ]
+    };
+    let (_, r) = run(&app, &admin, files(), &options(OnMatch::Skip)).await;
+    let c = contacts::get(&app.db, &admin, record(&r, CT, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.company_id,
+        Some(record(&r, CO, 0)),
+        "the contact links to its company"
+    );
+    let (_, r) = run(&app, &admin, files(), &options(OnMatch::Skip)).await;
+    assert_eq!(
+        (outcomes(&r, CT), outcomes(&r, CO)),
+        (vec![Skipped], vec![Skipped])
+    );
+    assert_eq!(
+        (app.count("contacts").await, app.count("companies").await),
+        (1, 1)
+    );
+}
+
+#[actix_web::test]
+async fn a_later_import_links_to_records_of_an_earlier_one() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let (_, first) = run(
+        &app,
+        &admin,
+        vec![companies(&[&["a1", "Acme", ""]])],
+        &options(OnMatch::Skip),
+    )
+    .await;
+    let later = contacts(&[&["c1", "Ana", "Lima", "", "a1"]]);
+    let (_, r) = run(&app, &admin, vec![later], &options(OnMatch::Skip)).await;
+    let c = contacts::get(&app.db, &admin, record(&r, CT, 0))
+        .await
+        .unwrap();
+    assert_eq!(c.company_id, Some(record(&first, CO, 0)));
+}
+
+#[actix_web::test]
+async fn a_link_to_nothing_fails_its_row_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = contacts(&[
+        &["c1", "Ana", "Lima", "", ""],
+        &["c2", "Bo", "Berg", "", "zz9"],
+    ]);
+    let (id, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, CT), [Created, Failed], "{r:#?}");
+    let failed = rows(&r, CT)[1];
+    assert_eq!(failed.row, 3, "the row number as a spreadsheet shows it");
+    assert!(
+        failed.reasons.iter().any(|m| m.contains("zz9")),
+        "names the link: {failed:?}"
+    );
+    assert!(!r.written);
+    assert_eq!(app.count("contacts").await, 0, "all or nothing");
+    let p = store::progress(&app.db, &admin, id).await.unwrap();
+    assert_eq!(p.status, "failed");
+}
+
+#[actix_web::test]
+async fn valid_rows_mode_writes_the_valid_rows() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = contacts(&[
+        &["c1", "Ana", "Lima", "", ""],
+        &["c2", "Bo", "Berg", "", "zz9"],
+    ]);
+    let mut o = options(OnMatch::Skip);
+    o.valid_rows_only = true;
+    let (_, r) = run(&app, &admin, vec![file], &o).await;
+    assert_eq!(outcomes(&r, CT), [Created, Failed]);
+    assert!(r.written);
+    assert_eq!(app.count("contacts").await, 1);
+}
+
+#[actix_web::test]
+async fn a_dry_run_reports_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let files = vec![
+        companies(&[&["a1", "Acme", "acme.test"]]),
+        contacts(&[&["c1", "Ana", "Lima", "not-an-email", "a1"]]),
+    ];
+    let r = dry(&app, &admin, files, &options(OnMatch::Skip)).await;
+    assert_eq!(
+        (outcomes(&r, CO), outcomes(&r, CT)),
+        (vec![Created], vec![Failed])
+    );
+    let why = &rows(&r, CT)[0].reasons;
+    assert!(
+        why.iter().any(|m| m.contains("valid email")),
+        "the domain's own message: {why:?}"
+    );
+    assert_eq!(
+        (app.count("contacts").await, app.count("companies").await),
+        (0, 0)
+    );
+}
+
+#[actix_web::test]
+async fn owners_resolve_by_email_or_name_and_an_unknown_owner_fails_its_row() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let rep = app.user("rep@example.com", "rep").await;
+    let file = file(
+        "contacts.csv",
+        CT,
+        &[
+            ("First", field("first_name")),
+            ("Last", field("last_name")),
+            ("Owner", Target::Owner),
+        ],
+        &[
+            &["Ana", "Lima", "rep@example.com"],
+            &["Bo", "Berg", &rep.name],
+            &["Cy", "Dahl", "Nobody Known"],
+        ],
+    );
+    let mut o = options(OnMatch::Skip);
+    o.valid_rows_only = true;
+    let (_, r) = run(&app, &admin, vec![file], &o).await;
+    assert_eq!(outcomes(&r, CT), [Created, Created, Failed]);
+    for n in 0..2 {
+        let c = contacts::get(&app.db, &admin, record(&r, CT, n))
+            .await
+            .unwrap();
+        assert_eq!(c.owner_id, rep.id, "row {n} goes to the rep");
+    }
+    let why = &rows(&r, CT)[2].reasons;
+    assert!(
+        why.iter().any(|m| m.contains("Nobody Known")),
+        "names the owner: {why:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_users_file_resolves_source_owner_ids() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let rep = app.user("rep@example.com", "rep").await;
+    let users = file(
+        "User.csv",
+        ObjectKind::User,
+        &[("Id", Target::SourceId), ("Email", field("email"))],
+        &[&["005A", "rep@example.com"]],
+    );
+    let people = file(
+        "Contact.csv",
+        CT,
+        &[
+            ("First", field("first_name")),
+            ("Last", field("last_name")),
+            ("OwnerId", Target::Owner),
+        ],
+        &[&["Ana", "Lima", "005A"]],
+    );
+    let (_, r) = run(&app, &admin, vec![people, users], &options(OnMatch::Skip)).await;
+    let c = contacts::get(&app.db, &admin, record(&r, CT, 0))
+        .await
+        .unwrap();
+    assert_eq!(c.owner_id, rep.id);
+}
+
+#[actix_web::test]
+async fn a_new_custom_column_creates_a_text_field_holding_the_values() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = file(
+        "contacts.csv",
+        CT,
+        &[
+            ("First", field("first_name")),
+            ("Last", field("last_name")),
+            ("Shoe size", Target::NewCustom("Shoe size".into())),
+        ],
+        &[&["Ana", "Lima", "38"]],
+    );
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    let defs = custom_fields::for_entity(&app.db.read, "contact")
+        .await
+        .unwrap();
+    let def = defs
+        .iter()
+        .find(|d| d.label == "Shoe size")
+        .expect("the field was created");
+    assert_eq!(def.kind, "text");
+    let c = contacts::get(&app.db, &admin, record(&r, CT, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.custom_fields.get(&def.key),
+        Some(&serde_json::json!("38"))
+    );
+}
+
+#[actix_web::test]
+async fn files_over_the_size_setting_are_refused() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    cairn::domain::settings::set(&app.db.write, store::MAX_MB_SETTING, "0")
+        .await
+        .unwrap();
+    let f = contacts(&[&["c1", "Ana", "Lima", "", ""]]);
+    let err = store::create(&app.db, &admin, vec![f.upload], &options(OnMatch::Skip))
+        .await
+        .expect_err("a file over the limit is refused");
+    assert_eq!(err.code(), "payload_too_large", "{err}");
+}

@@ -1,0 +1,70 @@
+//! `cairn import`: the real binary imports a file, prints the report, and exits non-zero
+//! when a row fails.
+use crate::cli::cairn;
+use crate::support::TestApp;
+
+fn csv_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cairn-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{}-{name}", rand_suffix()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+#[actix_web::test]
+async fn the_command_imports_and_reports() {
+    let app = TestApp::new().await;
+    app.user("admin@example.com", "admin").await;
+    let path = csv_file(
+        "people.csv",
+        "first_name,last_name,email\r\nAna,Lima,ana@example.com\r\n",
+    );
+    let p = path.to_str().unwrap();
+    let out = cairn(&app.url)
+        .args(["import", p, "--type", "contacts", "--preset", "generic"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("contacts: 1 rows, 1 created"), "{text}");
+    assert_eq!(app.count("contacts").await, 1);
+}
+
+#[actix_web::test]
+async fn a_failed_row_is_printed_and_the_exit_code_says_so() {
+    let app = TestApp::new().await;
+    app.user("admin@example.com", "admin").await;
+    let text = "first_name,last_name,email\r\nAna,Lima,ana@example.com\r\nBo,,bo@example.com\r\n";
+    let path = csv_file("people.csv", text);
+    let out = cairn(&app.url)
+        .args([
+            "import",
+            path.to_str().unwrap(),
+            "--type",
+            "contacts",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success(),
+        "a failed row fails the command: {printed}"
+    );
+    assert!(
+        printed.contains("row 3: Last name is required."),
+        "{printed}"
+    );
+    assert_eq!(app.count("contacts").await, 0, "a dry run writes nothing");
+}

@@ -1,0 +1,288 @@
+//! Settings → Import as an admin's browser uses it: a multipart upload, the columns mapped
+//! by the file's preset, a dry run that writes nothing, the import run by the job queue
+//! behind a progress bar, its report, and undo; refusals for reps, for an upload without
+//! the CSRF header and for files over the size limit.
+use std::time::{Duration, Instant};
+
+use actix_web::test::TestRequest;
+use cairn::domain::import::apply::store;
+use cairn::jobs::Clock;
+
+use crate::import_samples::{Sample, hubspot_contacts};
+use crate::support::*;
+
+const BOUNDARY: &str = "cairnimporttestboundary";
+
+/// A multipart body with `fields` and one file per sample, as a browser's form sends it.
+fn multipart(fields: &[(&str, &str)], files: &[Sample]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for f in files {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{}\"\r\nContent-Type: text/csv\r\n\r\n",
+                f.name
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(&f.bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// Uploads `files` from `system` as the page's (htmx) form does: the CSRF token in the
+/// header when `csrf`.
+async fn upload(
+    c: &mut Client<impl TestService>,
+    system: &str,
+    files: &[Sample],
+    csrf: bool,
+) -> Response {
+    c.get("/settings/import").await;
+    let mut req = TestRequest::post()
+        .uri("/settings/import")
+        .insert_header((
+            "content-type",
+            format!("multipart/form-data; boundary={BOUNDARY}"),
+        ))
+        .set_payload(multipart(
+            &[("system", system), ("zone", "Europe/Berlin")],
+            files,
+        ));
+    if csrf {
+        req = req.insert_header(("X-CSRF-Token", c.csrf.clone().unwrap_or_default()));
+    }
+    c.send(req).await
+}
+
+/// An admin's browser with the HubSpot contacts export uploaded: the client and the
+/// import's page.
+async fn uploaded(app: &TestApp) -> (Client<impl TestService>, String) {
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let res = upload(&mut c, "hubspot", &[hubspot_contacts()], true).await;
+    assert_eq!(
+        res.status,
+        303,
+        "the upload goes to the import's page: {}",
+        res.text()
+    );
+    let page = res.location();
+    assert!(page.starts_with("/settings/import/"), "{page}");
+    (c, page)
+}
+
+/// The mapping form as the page shows it: every select's selected option and the
+/// options' defaults (`on_match` skip).
+fn shown_mapping(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for part in html.split("<select id=\"").skip(1) {
+        let Some(name) = part
+            .split("name=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        let select = part.split("</select>").next().unwrap_or("");
+        let chosen = select
+            .split_once("\" selected>")
+            .and_then(|(before, _)| before.rsplit("value=\"").next())
+            .unwrap_or("ignore");
+        out.push((name.to_string(), chosen.to_string()));
+    }
+    out.push(("on_match".into(), "skip".into()));
+    out
+}
+
+/// Posts the mapping the page shows to `path`, with the owner and company columns left
+/// out (the export's owners and companies are not in this Cairn).
+async fn post_mapping(c: &mut Client<impl TestService>, path: &str, html: &str) -> Response {
+    let mut fields = shown_mapping(html);
+    for (_, code) in fields.iter_mut() {
+        if code == "owner" || code.starts_with("link_") {
+            *code = "ignore".into();
+        }
+    }
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    c.post_form(path, &refs).await
+}
+
+/// Loads `page` until it shows `text` (the job runs beside the test).
+async fn page_once(c: &mut Client<impl TestService>, page: &str, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let html = c.get(page).await.text();
+        if html.contains(text) {
+            return html;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{page} never showed {text:?}: {html}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn an_uploaded_hubspot_export_is_mapped_by_its_preset() {
+    let app = TestApp::new().await;
+    let (mut c, page) = uploaded(&app).await;
+    let html = c.get(&page).await.text();
+    assert!(
+        html.contains("hubspot-crm-exports-all-contacts-2024-02-01.csv"),
+        "{html}"
+    );
+    let mapping = shown_mapping(&html);
+    assert!(
+        mapping.contains(&("kind_0".into(), "contacts".into())),
+        "the file is taken for contacts: {mapping:?}"
+    );
+    assert!(
+        mapping.contains(&("col_0_3".into(), "field:email".into())),
+        "HubSpot's Email column is the email: {mapping:?}"
+    );
+    assert!(
+        html.contains("zoe@mueller-soehne.de"),
+        "the first rows are shown"
+    );
+}
+
+#[actix_web::test]
+async fn a_dry_run_from_the_page_reports_every_row_and_writes_nothing() {
+    let app = TestApp::new().await;
+    let (mut c, page) = uploaded(&app).await;
+    let html = c.get(&page).await.text();
+    let res = post_mapping(&mut c, &format!("{page}/dry-run"), &html).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let html = c.get(&page).await.text();
+    assert!(html.contains("Dry run: nothing was written"), "{html}");
+    assert_eq!(
+        app.count("contacts").await,
+        0,
+        "a dry run writes no contact"
+    );
+}
+
+#[actix_web::test]
+async fn an_import_started_from_the_page_runs_as_a_job_and_undo_removes_it() {
+    let app = TestApp::new().await;
+    let (mut c, page) = uploaded(&app).await;
+    let html = c.get(&page).await.text();
+    let jobs = crate::email::runner(&app.db, &Clock::system());
+    let res = post_mapping(&mut c, &format!("{page}/start"), &html).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let html = page_once(&mut c, &page, "every link points to a record").await;
+    assert!(html.contains("Undo this import"), "{html}");
+    let contacts = app.count("contacts").await;
+    assert_eq!(contacts, 3, "the export's three contacts were imported");
+
+    let res = c.post_form(&format!("{page}/undo"), &[]).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    page_once(&mut c, &page, ">undone<").await;
+    assert_eq!(app.count("contacts").await, 0, "undo removed them");
+    jobs.finish(Duration::from_secs(5)).await;
+}
+
+#[actix_web::test]
+async fn the_progress_bar_asks_for_a_reload_once_the_import_has_finished() {
+    let app = TestApp::new().await;
+    let (mut c, page) = uploaded(&app).await;
+    let res = c.hx_get(&format!("{page}/progress")).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.header("hx-refresh").as_deref(),
+        Some("true"),
+        "an import not running has no bar to poll: the page is loaded again"
+    );
+}
+
+#[actix_web::test]
+async fn an_upload_without_the_csrf_header_is_refused() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let res = upload(&mut c, "hubspot", &[hubspot_contacts()], false).await;
+    assert_eq!(res.status, 403, "{}", res.text());
+}
+
+#[actix_web::test]
+async fn files_over_the_size_limit_are_refused_with_413() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    cairn::domain::settings::set(&app.db.write, store::MAX_MB_SETTING, "1")
+        .await
+        .expect("set the limit");
+    let big = Sample {
+        name: "big.csv",
+        bytes: "Email\r\n"
+            .bytes()
+            .chain(std::iter::repeat_n(b'a', 1_200_000))
+            .collect(),
+    };
+    let res = upload(&mut c, "auto", &[big], true).await;
+    assert_eq!(res.status, 413, "{}", res.text());
+    assert_eq!(app.count("imports").await, 0, "nothing stored");
+}
+
+#[actix_web::test]
+async fn a_rep_cannot_open_the_import_page() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("rep@example.com", "rep").await;
+    assert_eq!(c.get("/settings/import").await.status, 403);
+}
+
+/// A ZIP holding `files` (and a note that is not CSV), as an export's archive is.
+fn zipped(files: &[Sample]) -> Sample {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for f in files {
+        zip.start_file(format!("export/{}", f.name), opts)
+            .expect("a ZIP entry");
+        zip.write_all(&f.bytes).expect("write the entry");
+    }
+    zip.start_file("README.txt", opts).expect("a ZIP entry");
+    zip.write_all(b"not a CSV").expect("write the entry");
+    let bytes = zip.finish().expect("a whole ZIP").into_inner();
+    Sample {
+        name: "export.zip",
+        bytes,
+    }
+}
+
+#[actix_web::test]
+async fn an_uploaded_zip_stands_for_the_csv_files_in_it() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let res = upload(&mut c, "hubspot", &[zipped(&[hubspot_contacts()])], true).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let html = c.get(&res.location()).await.text();
+    assert!(
+        html.contains("<h2>hubspot-crm-exports-all-contacts-2024-02-01.csv</h2>"),
+        "the CSV in the ZIP is the import's one file: {html}"
+    );
+    assert!(
+        !html.contains("README.txt"),
+        "what is not CSV is passed over"
+    );
+}
+
+#[actix_web::test]
+async fn a_zip_without_csv_files_is_refused() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let res = upload(&mut c, "auto", &[zipped(&[])], true).await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert!(res.text().contains("holds no CSV file"), "{}", res.text());
+}
