@@ -1,5 +1,7 @@
 //! Schema migrations, written once for SQLite and PostgreSQL.
 pub use sea_orm_migration::prelude::*;
+/// The migrator's own table, for reading which migrations a database file has had.
+pub use sea_orm_migration::seaql_migrations;
 
 mod m20261126_000001_init;
 mod m20261126_000002_record_counts;

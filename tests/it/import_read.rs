@@ -203,7 +203,7 @@ fn a_header_with_a_broken_quote_refuses_the_file() {
 /// --nocapture`): reading and mapping 100 000 HubSpot contact rows, some with quoted
 /// cells, must not be what makes an import of that size slow.
 #[test]
-#[ignore]
+#[ignore = "a measurement run by hand, not a test: cargo test --test it reading_ -- --ignored --nocapture"]
 fn reading_100k_rows_measured() {
     use cairn::domain::import::{presets, read::mapped};
     let mut text = String::from(
@@ -269,7 +269,7 @@ fn peak_rss_kb() -> u64 {
 /// A measurement, run by hand: 2 000 000 rows (about 150 MB) stream through in the
 /// memory of a few buffers.
 #[test]
-#[ignore]
+#[ignore = "a measurement run by hand, not a test: cargo test --test it reading_ -- --ignored --nocapture"]
 fn reading_2m_rows_streams_in_constant_memory() {
     let before = peak_rss_kb();
     let started = std::time::Instant::now();

@@ -7,15 +7,17 @@
 //! - `restore`: the file is checked (`check`) before anything changes; the live
 //!   database is replaced only under the exclusive lock (`lock`) no running server holds.
 pub mod lock;
+mod read;
 pub mod schedule;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use migrations::seaql_migrations;
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use sea_orm::{ConnectionTrait, DatabaseConnection, SqlxSqliteConnector, Statement};
+use sea_orm::{DatabaseConnection, EntityTrait, SqlxSqliteConnector};
 
 use crate::domain::Db;
 use crate::error::AppError;
@@ -48,13 +50,7 @@ pub async fn copy_to(db: &Db, target: &Path) -> Result<u64, AppError> {
     }
     let partial = beside(target, "partial");
     remove_if_there(&partial)?;
-    let quoted = partial.to_string_lossy().replace('\'', "''");
-    // VACUUM INTO has no builder: it is an operational statement, not a read or write
-    // of the product's rows. On a read connection it copies one snapshot and never
-    // holds the writer.
-    db.read
-        .execute_unprepared(&format!("VACUUM INTO '{quoted}'"))
-        .await?;
+    read::vacuum_into(&db.read, &partial.to_string_lossy()).await?;
     File::open(&partial)
         .and_then(|f| f.sync_all())
         .map_err(|e| io("cannot flush the copy", &partial, e))?;
@@ -107,29 +103,18 @@ async fn open_read_only(file: &Path) -> Result<DatabaseConnection, AppError> {
     Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
 }
 
-/// The checks' statements are SQLite pragmas and the migrator's own table, read from a
-/// file that is not (yet) this app's database: no entity describes them.
 async fn check_open(conn: &DatabaseConnection) -> Result<Checked, AppError> {
-    let backend = conn.get_database_backend();
-    let integrity = conn
-        .query_all_raw(Statement::from_string(backend, "PRAGMA integrity_check"))
+    let verdict = read::integrity_check(conn)
         .await
         .map_err(|e| AppError::BadRequest(format!("the integrity check failed to run ({e})")))?;
-    let verdict: Vec<String> = integrity
-        .iter()
-        .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-        .collect();
     if verdict != ["ok"] {
         return Err(AppError::BadRequest(format!(
             "the integrity check failed: {}",
             verdict.join("; ")
         )));
     }
-    let applied = conn
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT version FROM seaql_migrations",
-        ))
+    let applied = seaql_migrations::Entity::find()
+        .all(conn)
         .await
         .map_err(|_| AppError::BadRequest("not a Cairn database (no migrations table)".into()))?;
     let known: Vec<String> = Migrator::migrations()
@@ -138,7 +123,7 @@ async fn check_open(conn: &DatabaseConnection) -> Result<Checked, AppError> {
         .collect();
     let mut count = 0;
     for row in applied {
-        let version: String = row.try_get("", "version").unwrap_or_default();
+        let version = row.version;
         if !known.contains(&version) {
             return Err(AppError::BadRequest(format!(
                 "made by a newer Cairn (migration {version} is unknown to this one): upgrade cairn first"
