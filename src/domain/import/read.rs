@@ -166,7 +166,7 @@ where
                 .filter(|(t, _)| **t != super::Target::Ignore)
                 .map(|(t, v)| {
                     let v = if unescape {
-                        super::values::unescape_formula(&v).to_string()
+                        crate::domain::csv::unescape(&v).to_string()
                     } else {
                         v
                     };

@@ -8,26 +8,6 @@ use chrono_tz::Tz;
 
 use super::ObjectKind;
 
-/// Undoes the formula escaping of Cairn's export (`src/web/csv.rs` `field`): a leading
-/// `'` is removed only where the export would have put it, so a value that really starts
-/// with a quote survives.
-pub fn unescape_formula(value: &str) -> &str {
-    match value.strip_prefix('\'') {
-        Some(rest) if is_formula(rest) => rest,
-        _ => value,
-    }
-}
-
-/// The export's own test of what a spreadsheet would run as a formula.
-fn is_formula(value: &str) -> bool {
-    let mut chars = value.chars();
-    match chars.next() {
-        Some('=' | '@' | '\t' | '\r') => true,
-        Some('+' | '-') => !chars.all(|c| c.is_ascii_digit() || " ().-".contains(c)),
-        _ => false,
-    }
-}
-
 /// A date and time as the exports write them: RFC 3339 (`2024-01-31T12:00:00.000Z`,
 /// Salesforce), `2024-01-31 12:00` (HubSpot, in the portal's zone), `01/31/2024 9:05 AM`
 /// (month first unless the first number is over 12), `31.01.2024 14:05`, or a date alone
