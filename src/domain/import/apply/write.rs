@@ -364,17 +364,55 @@ async fn companies_chunk(
             company::update(tx, id, &p.data, at).await?;
         }
     }
-    let tagged = |create: bool| -> Vec<(i64, &[String])> {
+    tags_and_changes(tx, rows, Tagged::Company, ObjectKind::Company).await
+}
+
+/// What writing a chunk needs of a planned row, whatever its kind.
+trait Written {
+    type Before: Serialize + Clone;
+    fn tags(&self) -> Option<&[String]>;
+    fn before(&self) -> Option<&Self::Before>;
+}
+
+impl Written for company::Row {
+    type Before = company::Before;
+    fn tags(&self) -> Option<&[String]> {
+        self.valid.tags()
+    }
+    fn before(&self) -> Option<&company::Before> {
+        self.before.as_ref()
+    }
+}
+
+impl Written for contact::Row {
+    type Before = contact::Before;
+    fn tags(&self) -> Option<&[String]> {
+        self.valid.tags()
+    }
+    fn before(&self) -> Option<&contact::Before> {
+        self.before.as_ref()
+    }
+}
+
+/// Puts the tags of a written chunk and lists what it wrote: each record, with what an
+/// updated one was before (its columns and tags), for undo.
+async fn tags_and_changes<T: Written>(
+    tx: &DatabaseTransaction,
+    rows: &[Planned<T>],
+    tagged: Tagged,
+    kind: ObjectKind,
+) -> Result<Vec<Change>, AppError> {
+    let with_tags = |create: bool| -> Vec<(i64, &[String])> {
         rows.iter()
             .filter(|p| matches!(p.action, Action::Create) == create)
-            .filter_map(|p| Some((p.id?, p.data.valid.tags()?)))
+            .filter_map(|p| Some((p.id?, p.data.tags()?)))
             .collect()
     };
-    let before_tags = put_tags(tx, Tagged::Company, &tagged(true), &tagged(false)).await?;
+    let before_tags = put_tags(tx, tagged, &with_tags(true), &with_tags(false)).await?;
     let mut changes = Vec::with_capacity(rows.len());
-    for p in rows.iter() {
+    for p in rows {
         let Some(id) = p.id else { continue };
-        let before = match &p.data.before {
+        let before = match p.data.before() {
             Some(b) => Some(json(&Before {
                 row: b.clone(),
                 tags: before_tags.get(&id).cloned(),
@@ -382,7 +420,7 @@ async fn companies_chunk(
             None => None,
         };
         changes.push(Change {
-            kind: ObjectKind::Company,
+            kind,
             id,
             before,
             source: p.source.clone(),
@@ -416,29 +454,5 @@ async fn contacts_chunk(
             contact::update(tx, id, &p.data, company_of(&p.data.company)?, at).await?;
         }
     }
-    let tagged = |create: bool| -> Vec<(i64, &[String])> {
-        rows.iter()
-            .filter(|p| matches!(p.action, Action::Create) == create)
-            .filter_map(|p| Some((p.id?, p.data.valid.tags()?)))
-            .collect()
-    };
-    let before_tags = put_tags(tx, Tagged::Contact, &tagged(true), &tagged(false)).await?;
-    let mut changes = Vec::with_capacity(rows.len());
-    for p in rows.iter() {
-        let Some(id) = p.id else { continue };
-        let before = match &p.data.before {
-            Some(b) => Some(json(&Before {
-                row: b.clone(),
-                tags: before_tags.get(&id).cloned(),
-            })?),
-            None => None,
-        };
-        changes.push(Change {
-            kind: ObjectKind::Contact,
-            id,
-            before,
-            source: p.source.clone(),
-        });
-    }
-    Ok(changes)
+    tags_and_changes(tx, rows, Tagged::Contact, ObjectKind::Contact).await
 }
