@@ -47,6 +47,17 @@ async fn upload(
     files: &[Sample],
     csrf: bool,
 ) -> Response {
+    let fields = [("system", system), ("zone", "Europe/Berlin")];
+    upload_with(c, &fields, files, csrf).await
+}
+
+/// Uploads `files` with the form's `fields`.
+async fn upload_with(
+    c: &mut Client<impl TestService>,
+    fields: &[(&str, &str)],
+    files: &[Sample],
+    csrf: bool,
+) -> Response {
     c.get("/settings/import").await;
     let mut req = TestRequest::post()
         .uri("/settings/import")
@@ -54,10 +65,7 @@ async fn upload(
             "content-type",
             format!("multipart/form-data; boundary={BOUNDARY}"),
         ))
-        .set_payload(multipart(
-            &[("system", system), ("zone", "Europe/Berlin")],
-            files,
-        ));
+        .set_payload(multipart(fields, files));
     if csrf {
         req = req.insert_header(("X-CSRF-Token", c.csrf.clone().unwrap_or_default()));
     }
@@ -285,4 +293,15 @@ async fn a_zip_without_csv_files_is_refused() {
     let res = upload(&mut c, "auto", &[zipped(&[])], true).await;
     assert_eq!(res.status, 400, "{}", res.text());
     assert!(res.text().contains("holds no CSV file"), "{}", res.text());
+}
+
+#[actix_web::test]
+async fn an_upload_with_a_zone_that_is_not_one_is_refused_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let fields = [("system", "hubspot"), ("zone", "Mars/Olympus")];
+    let res = upload_with(&mut c, &fields, &[hubspot_contacts()], true).await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert!(res.text().contains("is not a time zone"), "{}", res.text());
+    assert_eq!(app.count("imports").await, 0, "nothing stored");
 }

@@ -14,12 +14,12 @@ pub fn zones() -> Vec<&'static str> {
     crate::domain::tasks::due::zone_names().collect()
 }
 
-/// The zone chosen in a form: none for UTC (or an empty choice), else a known name.
-pub fn zone(name: Option<&str>) -> Result<Option<String>, AppError> {
+/// The zone chosen in a form: none for UTC or an empty choice (the domain checks the
+/// name: `Options::check`).
+pub fn zone(name: Option<&str>) -> Option<String> {
     match name.map(str::trim) {
-        None | Some("" | "UTC") => Ok(None),
-        Some(z) if z.parse::<chrono_tz::Tz>().is_ok() => Ok(Some(z.to_string())),
-        Some(_) => Err(AppError::field("zone", "Choose a time zone from the list.")),
+        None | Some("" | "UTC") => None,
+        Some(z) => Some(z.to_string()),
     }
 }
 
@@ -388,7 +388,7 @@ pub async fn mapping_from_form(
     let options = Options {
         on_match,
         valid_rows_only: form.contains_key("valid_rows_only"),
-        zone: zone(form.get("zone").copied())?,
+        zone: zone(form.get("zone").copied()),
         system: imp.options.system,
     };
     Ok((files, options))

@@ -93,7 +93,7 @@ pub async fn upload(
     let options = Options {
         on_match: OnMatch::Skip,
         valid_rows_only: false,
-        zone: import_view::zone(fields.get("zone").map(String::as_str))?,
+        zone: import_view::zone(fields.get("zone").map(String::as_str)),
         system,
     };
     let id = store::create(db, &user.actor, uploads, &options).await?;

@@ -49,6 +49,19 @@ pub struct Options {
     pub system: System,
 }
 
+impl Options {
+    /// Refuses a zone that is not a time zone's name (the pages and `cairn import` alike).
+    pub fn check(&self) -> Result<(), AppError> {
+        match &self.zone {
+            Some(z) if z.parse::<chrono_tz::Tz>().is_err() => Err(AppError::field(
+                "zone",
+                format!("“{z}” is not a time zone; choose one such as Europe/Berlin."),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// What became of a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -56,6 +56,7 @@ pub async fn create(
     options: &Options,
 ) -> Result<i64, AppError> {
     actor.require(Action::OrgSettings)?;
+    options.check()?;
     if uploads.is_empty() {
         return Err(AppError::BadRequest(
             "Choose at least one file to import.".into(),
@@ -166,6 +167,7 @@ pub async fn set_files(
     options: &Options,
 ) -> Result<(), AppError> {
     actor.require(Action::OrgSettings)?;
+    options.check()?;
     let imp = find(db, id).await?;
     if !matches!(imp.status.as_str(), "planned" | "dry_run_done") {
         return Err(AppError::BadRequest(format!(
