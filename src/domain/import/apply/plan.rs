@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::cells::Cells;
 use super::links::{Owners, source_key};
-use super::{Options, Outcome, Report, RowReport, company, contact};
+use super::{Options, Outcome, Report, RowReport, activity, company, contact, rows, task};
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::import::read::RowError;
 use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
@@ -56,6 +56,8 @@ pub(super) struct Plan {
     pub system: System,
     pub companies: Vec<Planned<company::Row>>,
     pub contacts: Vec<Planned<contact::Row>>,
+    pub activities: Vec<Planned<activity::Row>>,
+    pub tasks: Vec<Planned<task::Row>>,
     /// Source user ids of the users file and the Cairn users they are.
     pub users: Vec<(String, i64)>,
     /// Custom fields this run created (for `NewCustom` columns).
@@ -64,7 +66,8 @@ pub(super) struct Plan {
 
 impl Plan {
     pub fn rows_to_write(&self) -> u64 {
-        (self.companies.len() + self.contacts.len()) as u64
+        (self.companies.len() + self.contacts.len() + self.activities.len() + self.tasks.len())
+            as u64
     }
 }
 
@@ -178,6 +181,8 @@ pub(super) async fn plan(
         system: options.system,
         companies: Vec::new(),
         contacts: Vec::new(),
+        activities: Vec::new(),
+        tasks: Vec::new(),
         users: Vec::new(),
         new_fields: Vec::new(),
     };
@@ -224,8 +229,18 @@ pub(super) async fn plan(
         for chunk in rows.chunks(super::CHUNK) {
             match ORDER[at] {
                 ObjectKind::User => users(&mut ctx, &mut plan, chunk),
-                ObjectKind::Company => company::plan(&mut ctx, &mut plan, chunk, dry).await?,
-                ObjectKind::Contact => contact::plan(&mut ctx, &mut plan, chunk, dry).await?,
+                ObjectKind::Company => {
+                    rows::plan::<company::Company>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::Contact => {
+                    rows::plan::<contact::Contact>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::Activity => {
+                    rows::plan::<activity::Activity>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::Task => {
+                    rows::plan::<task::Task>(&mut ctx, &mut plan, chunk, dry).await?
+                }
                 other => {
                     for row in chunk {
                         let why = format!("Importing {} is not supported yet.", other.plural());

@@ -29,15 +29,15 @@ pub(super) struct Before<T> {
 }
 
 /// One record a chunk wrote.
-struct Change {
-    kind: ObjectKind,
-    id: i64,
-    before: Option<String>,
-    source: Option<String>,
+pub(super) struct Change {
+    pub kind: ObjectKind,
+    pub id: i64,
+    pub before: Option<String>,
+    pub source: Option<String>,
 }
 
 /// Records the chunk's changes and source ids and the import's progress, in `tx`.
-async fn record(
+pub(super) async fn record(
     tx: &DatabaseTransaction,
     import_id: i64,
     system: System,
@@ -293,6 +293,7 @@ pub(super) async fn write(
         record(&tx, import_id, system, changes, done).await?;
         tx.commit().await?;
     }
+    super::timeline::write(db, actor.id, import_id, plan, at, &mut done).await?;
     for p in plan.companies.iter() {
         plan.report.rows[p.report].record_id = p.id;
     }
@@ -368,7 +369,7 @@ async fn companies_chunk(
 }
 
 /// What writing a chunk needs of a planned row, whatever its kind.
-trait Written {
+pub(super) trait Written {
     type Before: Serialize + Clone;
     fn tags(&self) -> Option<&[String]>;
     fn before(&self) -> Option<&Self::Before>;
@@ -409,6 +410,16 @@ async fn tags_and_changes<T: Written>(
             .collect()
     };
     let before_tags = put_tags(tx, tagged, &with_tags(true), &with_tags(false)).await?;
+    changes(rows, kind, &before_tags)
+}
+
+/// What a written chunk wrote: each record, with what an updated one was before (its
+/// columns, and its tags from `before_tags`), for undo.
+pub(super) fn changes<T: Written>(
+    rows: &[Planned<T>],
+    kind: ObjectKind,
+    before_tags: &HashMap<i64, Vec<i64>>,
+) -> Result<Vec<Change>, AppError> {
     let mut changes = Vec::with_capacity(rows.len());
     for p in rows {
         let Some(id) = p.id else { continue };
