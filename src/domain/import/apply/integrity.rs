@@ -114,7 +114,7 @@ pub async fn check(
             },
         );
     }
-    for kind in [ObjectKind::Company, ObjectKind::Contact] {
+    for kind in [ObjectKind::Company, ObjectKind::Contact, ObjectKind::User] {
         let mut after = 0;
         let (mut written, mut present, mut links) = (0, 0, 0);
         loop {
@@ -137,6 +137,13 @@ pub async fn check(
                             found.push((c.id, "company_id", co, true));
                         }
                     }
+                }
+                // Users have no links: those created are counted.
+                ObjectKind::User => {
+                    present +=
+                        existing::<user::Entity>(conn, user::Column::Id, ids.into_iter().collect())
+                            .await?
+                            .len() as u64;
                 }
                 _ => {
                     for c in company::Entity::find()
