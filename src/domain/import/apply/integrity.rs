@@ -1,13 +1,15 @@
 //! The referential-integrity report of a finished import: every link of every record it
 //! wrote points to an existing record, and the records per kind against the files' rows.
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use super::{CHUNK, Report};
 use crate::domain::import::ObjectKind;
-use crate::entities::{company, contact, import_change, user};
+use crate::entities::{
+    company, contact, deal, deal_contact, import_change, pipeline, pipeline_stage, user,
+};
 use crate::error::AppError;
 
 /// A link that points nowhere.
@@ -114,7 +116,7 @@ pub async fn check(
             },
         );
     }
-    for kind in [ObjectKind::Company, ObjectKind::Contact] {
+    for kind in [ObjectKind::Company, ObjectKind::Contact, ObjectKind::Deal] {
         let mut after = 0;
         let (mut written, mut present, mut links) = (0, 0, 0);
         loop {
@@ -122,57 +124,173 @@ pub async fn check(
             let Some(&last) = ids.last() else { break };
             after = last;
             written += ids.len() as u64;
-            // Each record's links: (record, link name, target, target kind).
-            let mut found: Vec<(i64, &str, i64, bool)> = Vec::new();
-            match kind {
-                ObjectKind::Contact => {
-                    for c in contact::Entity::find()
-                        .filter(contact::Column::Id.is_in(ids))
-                        .all(conn)
-                        .await?
-                    {
-                        present += 1;
-                        found.push((c.id, "owner_id", c.owner_id, false));
-                        if let Some(co) = c.company_id {
-                            found.push((c.id, "company_id", co, true));
-                        }
-                    }
-                }
-                _ => {
-                    for c in company::Entity::find()
-                        .filter(company::Column::Id.is_in(ids))
-                        .all(conn)
-                        .await?
-                    {
-                        present += 1;
-                        if let Some(o) = c.owner_id {
-                            found.push((c.id, "owner_id", o, false));
-                        }
-                    }
-                }
-            }
-            let users: HashSet<i64> = found.iter().filter(|f| !f.3).map(|f| f.2).collect();
-            let companies: HashSet<i64> = found.iter().filter(|f| f.3).map(|f| f.2).collect();
-            let users = existing::<user::Entity>(conn, user::Column::Id, users).await?;
-            let companies =
-                existing::<company::Entity>(conn, company::Column::Id, companies).await?;
-            for (record_id, link, to, is_company) in found {
-                links += 1;
-                let there = if is_company { &companies } else { &users };
-                if !there.contains(&to) {
-                    out.broken.push(Broken {
-                        kind,
-                        record_id,
-                        link: link.to_string(),
-                        points_to: to,
-                    });
-                }
-            }
+            let (found, there) = links_of(conn, kind, ids).await?;
+            present += there;
+            links += found.len() as u64;
+            out.broken.extend(broken(conn, kind, found).await?);
         }
         let k = out.kinds.entry(kind.plural().to_string()).or_default();
         k.written = written;
         k.present = present;
         k.links = links;
     }
+    deal_contacts(conn, import_id, &mut out).await?;
     Ok(out)
+}
+
+/// What a link points at.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum To {
+    User,
+    Company,
+    Contact,
+    Deal,
+    Stage,
+    Pipeline,
+}
+
+/// One link of a written record: (record, link name, target id, target table).
+type Found = (i64, &'static str, i64, To);
+
+/// The links of the records `ids` of `kind`, and how many of them exist.
+async fn links_of(
+    conn: &impl ConnectionTrait,
+    kind: ObjectKind,
+    ids: Vec<i64>,
+) -> Result<(Vec<Found>, u64), AppError> {
+    let mut found: Vec<Found> = Vec::new();
+    let mut present = 0;
+    match kind {
+        ObjectKind::Contact => {
+            for c in contact::Entity::find()
+                .filter(contact::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                present += 1;
+                found.push((c.id, "owner_id", c.owner_id, To::User));
+                if let Some(co) = c.company_id {
+                    found.push((c.id, "company_id", co, To::Company));
+                }
+            }
+        }
+        ObjectKind::Deal => {
+            for d in deal::Entity::find()
+                .filter(deal::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                present += 1;
+                found.push((d.id, "owner_id", d.owner_id, To::User));
+                found.push((d.id, "stage_id", d.stage_id, To::Stage));
+                found.push((d.id, "pipeline_id", d.pipeline_id, To::Pipeline));
+                if let Some(co) = d.company_id {
+                    found.push((d.id, "company_id", co, To::Company));
+                }
+            }
+        }
+        _ => {
+            for c in company::Entity::find()
+                .filter(company::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                present += 1;
+                if let Some(o) = c.owner_id {
+                    found.push((c.id, "owner_id", o, To::User));
+                }
+            }
+        }
+    }
+    Ok((found, present))
+}
+
+/// The links of `found` whose target does not exist.
+async fn broken(
+    conn: &impl ConnectionTrait,
+    kind: ObjectKind,
+    found: Vec<Found>,
+) -> Result<Vec<Broken>, AppError> {
+    let mut there: HashMap<To, HashSet<i64>> = HashMap::new();
+    for to in [
+        To::User,
+        To::Company,
+        To::Contact,
+        To::Deal,
+        To::Stage,
+        To::Pipeline,
+    ] {
+        let ids: HashSet<i64> = found.iter().filter(|f| f.3 == to).map(|f| f.2).collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let ids = match to {
+            To::User => existing::<user::Entity>(conn, user::Column::Id, ids).await?,
+            To::Company => existing::<company::Entity>(conn, company::Column::Id, ids).await?,
+            To::Contact => existing::<contact::Entity>(conn, contact::Column::Id, ids).await?,
+            To::Deal => existing::<deal::Entity>(conn, deal::Column::Id, ids).await?,
+            To::Stage => {
+                existing::<pipeline_stage::Entity>(conn, pipeline_stage::Column::Id, ids).await?
+            }
+            To::Pipeline => existing::<pipeline::Entity>(conn, pipeline::Column::Id, ids).await?,
+        };
+        there.insert(to, ids);
+    }
+    Ok(found
+        .into_iter()
+        .filter(|(_, _, id, to)| !there.get(to).is_some_and(|s| s.contains(id)))
+        .map(|(record_id, link, points_to, _)| Broken {
+            kind,
+            record_id,
+            link: link.to_string(),
+            points_to,
+        })
+        .collect())
+}
+
+/// The deal contact links the import added: how many exist, and both ends of each.
+async fn deal_contacts(
+    conn: &impl ConnectionTrait,
+    import_id: i64,
+    out: &mut Integrity,
+) -> Result<(), AppError> {
+    let kind = ObjectKind::DealContact;
+    let (mut after, mut written, mut present, mut links) = (0, 0, 0, 0);
+    loop {
+        let changes = import_change::Entity::find()
+            .filter(import_change::Column::ImportId.eq(import_id))
+            .filter(import_change::Column::Kind.eq(kind.plural()))
+            .filter(import_change::Column::Id.gt(after))
+            .order_by_asc(import_change::Column::Id)
+            .limit(CHUNK as u64)
+            .all(conn)
+            .await?;
+        let Some(last) = changes.last() else { break };
+        after = last.id;
+        written += changes.len() as u64;
+        let deals: HashSet<i64> = changes.iter().map(|c| c.record_id).collect();
+        let linked: HashSet<(i64, i64)> = deal_contact::Entity::find()
+            .filter(deal_contact::Column::DealId.is_in(deals))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|l| (l.deal_id, l.contact_id))
+            .collect();
+        let mut found: Vec<Found> = Vec::new();
+        for c in &changes {
+            let Some(contact) = c.other_id else { continue };
+            if linked.contains(&(c.record_id, contact)) {
+                present += 1;
+            }
+            found.push((c.record_id, "deal_id", c.record_id, To::Deal));
+            found.push((c.record_id, "contact_id", contact, To::Contact));
+        }
+        links += found.len() as u64;
+        out.broken.extend(broken(conn, kind, found).await?);
+    }
+    let k = out.kinds.entry(kind.plural().to_string()).or_default();
+    k.written = written;
+    k.present = present;
+    k.links = links;
+    Ok(())
 }

@@ -1,11 +1,11 @@
 //! The plan of an import: every row checked, matched and linked, nothing written.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
 use super::cells::Cells;
 use super::links::{Owners, source_key};
-use super::{Options, Outcome, Report, RowReport, company, contact};
+use super::{Options, Outcome, Report, RowReport, company, contact, deal, deal_contact};
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::import::read::RowError;
 use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
@@ -24,7 +24,7 @@ pub(super) const ORDER: [ObjectKind; 7] = [
 ];
 
 /// A record a row links to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Ref {
     /// A record already in Cairn.
     Id(i64),
@@ -56,6 +56,11 @@ pub(super) struct Plan {
     pub system: System,
     pub companies: Vec<Planned<company::Row>>,
     pub contacts: Vec<Planned<contact::Row>>,
+    pub deals: Vec<Planned<deal::Row>>,
+    /// Links of the deal contacts files, and the same as a set (a link named twice is
+    /// added once).
+    pub deal_contacts: Vec<Planned<deal_contact::Link>>,
+    pub deal_links: HashSet<deal_contact::Link>,
     /// Source user ids of the users file and the Cairn users they are.
     pub users: Vec<(String, i64)>,
     /// Custom fields this run created (for `NewCustom` columns).
@@ -64,7 +69,8 @@ pub(super) struct Plan {
 
 impl Plan {
     pub fn rows_to_write(&self) -> u64 {
-        (self.companies.len() + self.contacts.len()) as u64
+        (self.companies.len() + self.contacts.len() + self.deals.len() + self.deal_contacts.len())
+            as u64
     }
 }
 
@@ -178,6 +184,9 @@ pub(super) async fn plan(
         system: options.system,
         companies: Vec::new(),
         contacts: Vec::new(),
+        deals: Vec::new(),
+        deal_contacts: Vec::new(),
+        deal_links: HashSet::new(),
         users: Vec::new(),
         new_fields: Vec::new(),
     };
@@ -226,6 +235,8 @@ pub(super) async fn plan(
                 ObjectKind::User => users(&mut ctx, &mut plan, chunk),
                 ObjectKind::Company => company::plan(&mut ctx, &mut plan, chunk, dry).await?,
                 ObjectKind::Contact => contact::plan(&mut ctx, &mut plan, chunk, dry).await?,
+                ObjectKind::Deal => deal::plan(&mut ctx, &mut plan, chunk, dry).await?,
+                ObjectKind::DealContact => deal_contact::plan(&mut ctx, &mut plan, chunk).await?,
                 other => {
                     for row in chunk {
                         let why = format!("Importing {} is not supported yet.", other.plural());

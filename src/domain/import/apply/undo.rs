@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use super::write::Before;
-use super::{CHUNK, company, contact};
+use super::{CHUNK, company, contact, deal};
 use crate::domain::import::ObjectKind;
 use crate::domain::tags::{self, Tagged};
 use crate::domain::{Action, Actor, Db, audit};
@@ -29,7 +29,7 @@ pub async fn undo(db: &Db, actor: &Actor, import_id: i64) -> Result<(), AppError
         )));
     }
     if let Some(at) = imp.written_at {
-        for kind in [ObjectKind::Contact, ObjectKind::Company] {
+        for kind in [ObjectKind::Deal, ObjectKind::Contact, ObjectKind::Company] {
             let changed = changed_since(&db.read, import_id, kind, at).await?;
             if let Some(id) = changed {
                 return Err(AppError::Conflict {
@@ -80,6 +80,16 @@ async fn changed_since(
         };
         after = last;
         let found = match kind {
+            ObjectKind::Deal => {
+                entities::deal::Entity::find()
+                    .select_only()
+                    .column(entities::deal::Column::Id)
+                    .filter(entities::deal::Column::Id.is_in(ids))
+                    .filter(entities::deal::Column::UpdatedAt.ne(at))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?
+            }
             ObjectKind::Contact => {
                 entities::contact::Entity::find()
                     .select_only()
@@ -109,9 +119,19 @@ async fn changed_since(
 
 /// Reverts what import `import_id` wrote, a chunk per transaction (each removes the
 /// change rows it reverted, so an interrupted revert continues where it stopped).
-/// Contacts go before companies: a contact may link to a company the import created.
+/// Links go before deals, deals before contacts, contacts before companies: each may
+/// point at a record of the next the import created.
 pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
-    for kind in [ObjectKind::Contact, ObjectKind::Company] {
+    let written_at = import::Entity::find_by_id(import_id)
+        .one(&db.read)
+        .await?
+        .and_then(|i| i.written_at);
+    for kind in [
+        ObjectKind::DealContact,
+        ObjectKind::Deal,
+        ObjectKind::Contact,
+        ObjectKind::Company,
+    ] {
         loop {
             let tx = db.write.begin().await?;
             let changes = import_change::Entity::find()
@@ -133,6 +153,8 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
                 restore(&tx, kind, c).await?;
             }
             match kind {
+                ObjectKind::DealContact => deal::unlink(&tx, &changes).await?,
+                ObjectKind::Deal => deal::remove(&tx, created, &changes, written_at).await?,
                 ObjectKind::Contact => {
                     entities::contact::Entity::delete_many()
                         .filter(entities::contact::Column::Id.is_in(created))
@@ -197,6 +219,15 @@ async fn restore(
     let text = change.before.as_deref().unwrap_or("{}");
     let bad = |e: serde_json::Error| AppError::Internal(format!("import undo: {e}"));
     let (tagged, tags) = match kind {
+        ObjectKind::Deal => {
+            let b: Before<deal::Before> = serde_json::from_str(text).map_err(bad)?;
+            entities::deal::Entity::update_many()
+                .set(b.row.restore())
+                .filter(entities::deal::Column::Id.eq(change.record_id))
+                .exec(tx)
+                .await?;
+            return Ok(());
+        }
         ObjectKind::Contact => {
             let b: Before<contact::Before> = serde_json::from_str(text).map_err(bad)?;
             entities::contact::Entity::update_many()
