@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod given;
+mod import_activities;
 mod import_apply;
 mod import_cli;
 mod import_deals;

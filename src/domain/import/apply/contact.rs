@@ -1,20 +1,24 @@
 //! Contact rows: matched by source id, else email; linked to their company by its
 //! source id, else its name; checked by `contacts::validate`; written in bulk.
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::cells::Cells;
-use super::plan::{Action, Ctx, Plan, Planned, Ref, reasons_of};
-use super::{Outcome, links, matching};
+use super::plan::{Ctx, Plan, Planned, Ref};
+use super::rows::{Kind, Verdict, refused};
+use super::{links, matching};
 use crate::domain::contacts::{self, ContactInput, Valid};
 use crate::domain::custom_fields;
-use crate::domain::import::{MappedRow, ObjectKind, OnMatch};
-use crate::domain::normalise;
+use crate::domain::import::ObjectKind;
+use crate::domain::{Db, normalise};
 use crate::entities::contact;
 use crate::error::AppError;
+
+/// Contacts as planning knows them (`rows::Kind`).
+pub(super) struct Contact;
 
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
@@ -115,84 +119,92 @@ fn input(c: &Cells, current: Option<&contact::Model>) -> ContactInput {
     i
 }
 
-/// Plans a chunk of contact rows.
-pub(super) async fn plan(
-    ctx: &mut Ctx<'_>,
-    plan: &mut Plan,
-    chunk: &[MappedRow],
-    dry: bool,
-) -> Result<(), AppError> {
-    let conn = &ctx.db.read;
-    let cells: Vec<Cells> = chunk.iter().map(Cells).collect();
-    let keys: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.source_id().map(|s| ctx.key(s)))
-        .collect();
-    let by_source = links::sources(conn, ctx.options.system, ObjectKind::Contact, &keys).await?;
-    let ids: HashSet<i64> = by_source.values().copied().collect();
-    let by_id = matching::contacts_by_id(conn, &ids).await?;
-    let emails: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.field("email").map(normalise))
-        .collect();
-    let by_email = matching::contacts_by_email(conn, &emails).await?;
-    let known = links::companies(ctx, &cells).await?;
+/// What a chunk of contacts looks up: existing contacts by email, companies named.
+pub(super) struct Known {
+    by_email: HashMap<String, contact::Model>,
+    companies: links::Companies,
+}
 
-    for (row, c) in chunk.iter().zip(&cells) {
-        let kind = ObjectKind::Contact;
-        if c.deleted() {
-            let why = vec!["Marked deleted in the source.".to_string()];
-            ctx.report(&mut plan.report, row, kind, Outcome::Skipped, None, why);
-            continue;
-        }
-        let mut reasons = Vec::new();
-        let source = c.source_id().map(|s| ctx.key(s));
-        let email = c.field("email").map(normalise);
-        let dup = source
-            .as_ref()
-            .and_then(|s| ctx.by_source.get(&(kind, s.clone())))
-            .or_else(|| {
-                email
-                    .as_ref()
-                    .and_then(|e| ctx.by_name.get(&(kind, e.clone())))
-            });
-        if let Some(&at) = dup {
-            let first = &plan.report.rows[plan.contacts[at].report];
-            reasons.push(format!(
-                "The same contact as row {} of {} (same source id or email).",
-                first.row, first.file
-            ));
-            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
-            continue;
-        }
-        let matched = source
-            .as_ref()
-            .and_then(|s| by_source.get(s))
-            .and_then(|id| by_id.get(id))
-            .filter(|m| m.deleted_at.is_none())
-            .or_else(|| email.as_ref().and_then(|e| by_email.get(e)));
-        if matched.is_some_and(|m| m.deleted_at.is_some()) {
-            reasons.push("A contact in the trash has this email; restore it first.".into());
-            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
-            continue;
-        }
-        let on_match = ctx.options.on_match;
-        if let (Some(m), OnMatch::Skip) = (matched, on_match) {
-            let why = vec![format!(
-                "Matches the existing contact {} {}.",
-                m.first_name, m.last_name
-            )];
-            ctx.report(
-                &mut plan.report,
-                row,
-                kind,
-                Outcome::Skipped,
-                Some(m.id),
-                why,
-            );
-            continue;
-        }
-        let current = matched.filter(|_| on_match == OnMatch::Update);
+impl Kind for Contact {
+    const KIND: ObjectKind = ObjectKind::Contact;
+    type Existing = contact::Model;
+    type Known = Known;
+    type Row = Row;
+
+    fn planned(plan: &Plan) -> &Vec<Planned<Row>> {
+        &plan.contacts
+    }
+
+    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Row>> {
+        &mut plan.contacts
+    }
+
+    async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, contact::Model>, AppError> {
+        matching::contacts_by_id(&db.read, ids).await
+    }
+
+    async fn known(ctx: &Ctx<'_>, _plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
+        let emails: HashSet<String> = cells
+            .iter()
+            .filter_map(|c| c.field("email").map(normalise))
+            .collect();
+        Ok(Known {
+            by_email: matching::contacts_by_email(&ctx.db.read, &emails).await?,
+            companies: links::companies(ctx, cells).await?,
+        })
+    }
+
+    fn id(e: &contact::Model) -> i64 {
+        e.id
+    }
+
+    fn noun() -> &'static str {
+        "contact"
+    }
+
+    fn same_as(row: u64, file: &str) -> String {
+        format!("The same contact as row {row} of {file} (same source id or email).")
+    }
+
+    fn keys(c: &Cells) -> Vec<String> {
+        c.field("email").map(normalise).into_iter().collect()
+    }
+
+    fn keys_of(row: &Row) -> Vec<String> {
+        row.valid
+            .email_norm()
+            .map(str::to_string)
+            .into_iter()
+            .collect()
+    }
+
+    fn match_by_keys<'k>(known: &'k Known, c: &Cells) -> Option<&'k contact::Model> {
+        c.field("email")
+            .and_then(|e| known.by_email.get(&normalise(e)))
+    }
+
+    fn trashed(e: &contact::Model) -> Option<String> {
+        e.deleted_at
+            .map(|_| "A contact in the trash has this email; restore it first.".to_string())
+    }
+
+    fn skipped(m: &contact::Model) -> String {
+        format!(
+            "Matches the existing contact {} {}.",
+            m.first_name, m.last_name
+        )
+    }
+
+    async fn check(
+        ctx: &Ctx<'_>,
+        known: &Known,
+        c: &Cells<'_>,
+        current: Option<&contact::Model>,
+        beside: bool,
+        dry: bool,
+        verdict: &mut Verdict,
+    ) -> Result<Option<Row>, AppError> {
+        let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
         if let Some(owner) = c.owner() {
             match ctx.owners.find(owner) {
@@ -200,7 +212,7 @@ pub(super) async fn plan(
                 Err(why) => reasons.push(why),
             }
         }
-        let company = match links::company_of(ctx, &known, c) {
+        let company = match links::company_of(ctx, &known.companies, c) {
             Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
             Ok(Some(r)) => {
                 // Its name goes through the contact's own checks (length, characters).
@@ -215,7 +227,7 @@ pub(super) async fn plan(
             }
         };
         let mut custom = c.custom();
-        custom.extend(ctx.new_custom("contact", c, dry, &mut reasons));
+        custom.extend(ctx.new_custom("contact", c, dry, reasons));
         input.custom_fields = (!custom.is_empty()).then_some(custom);
         let current_custom = current
             .map(|m| custom_fields::parse(&m.custom))
@@ -231,42 +243,21 @@ pub(super) async fn plan(
         let valid = match checked {
             Ok(v) => Some(v),
             Err(e) => {
-                reasons_of(e, &mut reasons)?;
+                refused(e, verdict)?;
                 None
             }
         };
-        if current.is_none() && matched.is_some() && email.is_some() {
-            reasons.push("Another contact already has this email.".into());
+        if beside && c.field("email").is_some() {
+            verdict
+                .reasons
+                .push("Another contact already has this email.".into());
         }
-        let (Some(valid), true) = (valid, reasons.is_empty()) else {
-            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
-            continue;
-        };
-        let (action, outcome, id) = match current {
-            Some(m) => (Action::Update(m.id), Outcome::Updated, Some(m.id)),
-            None => (Action::Create, Outcome::Created, None),
-        };
-        let at = ctx.report(&mut plan.report, row, kind, outcome, id, Vec::new());
-        let index = plan.contacts.len();
-        if let Some(s) = &source {
-            ctx.by_source.insert((kind, s.clone()), index);
-        }
-        if let Some(e) = valid.email_norm() {
-            ctx.by_name.insert((kind, e.to_string()), index);
-        }
-        plan.contacts.push(Planned {
-            report: at,
-            source,
-            action,
-            data: Row {
-                valid,
-                company,
-                before: current.map(Before::of),
-            },
-            id,
-        });
+        Ok(valid.map(|valid| Row {
+            valid,
+            company,
+            before: current.map(Before::of),
+        }))
     }
-    Ok(())
 }
 
 /// Inserts new contacts in one statement, each with its company's id; their ids, in

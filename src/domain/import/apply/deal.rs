@@ -14,11 +14,13 @@ use serde_json::Value;
 
 use super::cells::Cells;
 use super::deal_input::{input, stage_of, time};
-use super::plan::{Action, Ctx, Plan, Planned, Ref};
-use super::{Outcome, links, matching};
+use super::plan::{Ctx, Plan, Planned, Ref};
+use super::rows::{Kind, Verdict};
+use super::{links, matching};
+use crate::domain::Db;
 use crate::domain::custom_fields;
-use crate::domain::deals::{self, DealInput, OWNER_MESSAGE, Rules, Valid};
-use crate::domain::import::{MappedRow, ObjectKind, OnMatch};
+use crate::domain::deals::{self, OWNER_MESSAGE, Rules, Valid};
+use crate::domain::import::ObjectKind;
 use crate::entities::{deal, deal_contact, deal_stage_change, import_change};
 use crate::error::{AppError, FieldErrors};
 
@@ -156,168 +158,156 @@ pub(super) async fn live_sources(
         .collect())
 }
 
-/// Plans a chunk of deal rows.
-pub(super) async fn plan(
-    ctx: &mut Ctx<'_>,
-    plan: &mut Plan,
-    chunk: &[MappedRow],
-    dry: bool,
-) -> Result<(), AppError> {
-    let kind = ObjectKind::Deal;
-    let conn = &ctx.db.read;
-    let cells: Vec<Cells> = chunk.iter().map(Cells).collect();
-    let keys: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.source_id().map(|s| ctx.key(s)))
-        .collect();
-    let by_source = links::sources(conn, ctx.options.system, kind, &keys).await?;
-    let ids: HashSet<i64> = by_source.values().copied().collect();
-    let by_id = matching::deals_by_id(conn, &ids).await?;
-    let companies = links::companies(ctx, &cells).await?;
-    let contacts = live_sources(
-        ctx,
-        ObjectKind::Contact,
-        cells.iter().flat_map(|c| c.link_ids(ObjectKind::Contact)),
-    )
-    .await?;
-    let rules = Rules::load(ctx.db).await?;
-    let owners = deals::deal_owners(conn).await?;
-    let zone: Tz = ctx
-        .options
-        .zone
-        .as_deref()
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(chrono_tz::UTC);
+/// Deals as planning knows them (`rows::Kind`): matched by source id only.
+pub(super) struct Deal;
 
-    for (row, c) in chunk.iter().zip(&cells) {
-        if c.deleted() {
-            let why = vec!["Marked deleted in the source.".to_string()];
-            ctx.report(&mut plan.report, row, kind, Outcome::Skipped, None, why);
-            continue;
-        }
-        let mut reasons = Vec::new();
-        let source = c.source_id().map(|s| ctx.key(s));
-        if let Some(&at) = source
-            .as_ref()
-            .and_then(|s| ctx.by_source.get(&(kind, s.clone())))
-        {
-            let first = &plan.report.rows[plan.deals[at].report];
-            reasons.push(format!(
-                "The same deal as row {} of {} (same source id).",
-                first.row, first.file
-            ));
-            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
-            continue;
-        }
-        let matched = source
-            .as_ref()
-            .and_then(|s| by_source.get(s))
-            .and_then(|id| by_id.get(id));
-        if matched.is_some_and(|m| m.deleted_at.is_some()) {
-            reasons.push("This deal is in the trash; restore it first.".into());
-            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
-            continue;
-        }
-        let on_match = ctx.options.on_match;
-        if let (Some(m), OnMatch::Skip) = (matched, on_match) {
-            let why = vec![format!("Matches the existing deal “{}”.", m.title)];
-            ctx.report(
-                &mut plan.report,
-                row,
-                kind,
-                Outcome::Skipped,
-                Some(m.id),
-                why,
-            );
-            continue;
-        }
-        let current = matched.filter(|_| on_match == OnMatch::Update);
-        let mut input = input(c, current, &rules, zone, &mut reasons);
-        match stage_of(&rules.pipelines, c, current) {
-            Ok((p, s)) => (input.pipeline_id, input.stage_id) = (p, s),
+/// What a chunk of deals looks up at once.
+pub(super) struct Known {
+    companies: links::Companies,
+    contacts: HashMap<String, i64>,
+    rules: Rules,
+    /// The users who may own deals.
+    owners: HashSet<i64>,
+    zone: Tz,
+}
+
+impl Kind for Deal {
+    const KIND: ObjectKind = ObjectKind::Deal;
+    type Existing = deal::Model;
+    type Known = Known;
+    type Row = Row;
+
+    fn planned(plan: &Plan) -> &Vec<Planned<Row>> {
+        &plan.deals
+    }
+
+    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Row>> {
+        &mut plan.deals
+    }
+
+    async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, deal::Model>, AppError> {
+        matching::deals_by_id(&db.read, ids).await
+    }
+
+    async fn known(ctx: &Ctx<'_>, _plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
+        let contacts = cells.iter().flat_map(|c| c.link_ids(ObjectKind::Contact));
+        Ok(Known {
+            companies: links::companies(ctx, cells).await?,
+            contacts: live_sources(ctx, ObjectKind::Contact, contacts).await?,
+            rules: Rules::load(ctx.db).await?,
+            owners: deals::deal_owners(&ctx.db.read).await?,
+            zone: ctx
+                .options
+                .zone
+                .as_deref()
+                .and_then(|z| z.parse().ok())
+                .unwrap_or(chrono_tz::UTC),
+        })
+    }
+
+    fn id(e: &deal::Model) -> i64 {
+        e.id
+    }
+
+    fn noun() -> &'static str {
+        "deal"
+    }
+
+    fn trashed(e: &deal::Model) -> Option<String> {
+        e.deleted_at
+            .map(|_| format!("The deal “{}” is in the trash; restore it first.", e.title))
+    }
+
+    fn skipped(e: &deal::Model) -> String {
+        format!("Matches the existing deal “{}”.", e.title)
+    }
+
+    async fn check(
+        ctx: &Ctx<'_>,
+        known: &Known,
+        c: &Cells<'_>,
+        current: Option<&deal::Model>,
+        _matched: bool,
+        dry: bool,
+        verdict: &mut Verdict,
+    ) -> Result<Option<Row>, AppError> {
+        Ok(check(ctx, known, c, current, dry, &mut verdict.reasons))
+    }
+}
+
+/// A row's deal over `current` when updating, or None with the reasons.
+fn check(
+    ctx: &Ctx<'_>,
+    known: &Known,
+    c: &Cells<'_>,
+    current: Option<&deal::Model>,
+    dry: bool,
+    reasons: &mut Vec<String>,
+) -> Option<Row> {
+    let rules = &known.rules;
+    let mut input = input(c, current, rules, known.zone, reasons);
+    match stage_of(&rules.pipelines, c, current) {
+        Ok((p, s)) => (input.pipeline_id, input.stage_id) = (p, s),
+        Err(why) => reasons.push(why),
+    }
+    let stage = input.stage_id.and_then(|id| {
+        rules
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.stages)
+            .find(|s| s.id == id)
+    });
+    if stage.is_some_and(|s| s.kind == "lost") && input.lost_reason.is_none() {
+        input.lost_reason = Some(LOST_WITHOUT_REASON.into());
+    }
+    if let Some(owner) = c.owner() {
+        match ctx.owners.find(owner) {
+            Ok(id) if known.owners.contains(&id) || current.is_some_and(|m| m.owner_id == id) => {
+                input.owner_id = Some(id)
+            }
+            Ok(_) => reasons.push(format!("Owner “{owner}”: {OWNER_MESSAGE}")),
             Err(why) => reasons.push(why),
         }
-        let stage = |i: &DealInput| {
-            let stage = i.stage_id?;
-            rules
-                .pipelines
-                .iter()
-                .flat_map(|p| &p.stages)
-                .find(|s| s.id == stage)
-        };
-        if stage(&input).is_some_and(|s| s.kind == "lost") && input.lost_reason.is_none() {
-            input.lost_reason = Some(LOST_WITHOUT_REASON.into());
-        }
-        if let Some(owner) = c.owner() {
-            match ctx.owners.find(owner) {
-                Ok(id) if owners.contains(&id) || current.is_some_and(|m| m.owner_id == id) => {
-                    input.owner_id = Some(id)
-                }
-                Ok(_) => reasons.push(format!("Owner “{owner}”: {OWNER_MESSAGE}")),
-                Err(why) => reasons.push(why),
-            }
-        }
-        let company = match links::company_of(ctx, &companies, c) {
-            Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
-            Ok(Some(r)) => Some(r),
-            Err(why) => {
-                reasons.push(why);
-                None
-            }
-        };
-        let linked = contacts_of(ctx, &contacts, c).unwrap_or_else(|why| {
-            reasons.push(why);
-            Vec::new()
-        });
-        let mut custom = c.custom();
-        custom.extend(ctx.new_custom("deal", c, dry, &mut reasons));
-        input.custom_fields = (!custom.is_empty()).then_some(custom);
-        let current_custom: BTreeMap<String, Value> = current
-            .map(|m| custom_fields::parse(&m.custom))
-            .unwrap_or_default();
-        let created_at = time(c, "created_at", zone, &mut reasons);
-        let closed_at = time(c, "closed_at", zone, &mut reasons);
-        let mut fields = FieldErrors::new();
-        let owner = input.owner_id.unwrap_or(ctx.actor.id);
-        let valid = rules.check(&input, owner, &current_custom, &mut fields);
-        reasons.extend(fields.into_values());
-        let (Some(valid), true) = (valid, reasons.is_empty()) else {
-            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
-            continue;
-        };
-        let (action, outcome, id) = match current {
-            Some(m) => (Action::Update(m.id), Outcome::Updated, Some(m.id)),
-            None => (Action::Create, Outcome::Created, None),
-        };
-        let at = ctx.report(&mut plan.report, row, kind, outcome, id, Vec::new());
-        let index = plan.deals.len();
-        if let Some(s) = &source {
-            ctx.by_source.insert((kind, s.clone()), index);
-        }
-        // A closed deal closed when the file says, else on its close date.
-        let closed_at = closed_at.or_else(|| {
-            input
-                .expected_close
-                .as_deref()
-                .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
-                .map(|d| d.and_time(NaiveTime::MIN).and_utc())
-        });
-        plan.deals.push(Planned {
-            report: at,
-            source,
-            action,
-            data: Row {
-                valid,
-                company,
-                contacts: linked,
-                created_at,
-                closed_at,
-                before: current.map(Before::of),
-            },
-            id,
-        });
     }
-    Ok(())
+    let company = match links::company_of(ctx, &known.companies, c) {
+        Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
+        Ok(Some(r)) => Some(r),
+        Err(why) => {
+            reasons.push(why);
+            None
+        }
+    };
+    let contacts = contacts_of(ctx, &known.contacts, c).unwrap_or_else(|why| {
+        reasons.push(why);
+        Vec::new()
+    });
+    let mut custom = c.custom();
+    custom.extend(ctx.new_custom("deal", c, dry, reasons));
+    input.custom_fields = (!custom.is_empty()).then_some(custom);
+    let current_custom: BTreeMap<String, Value> = current
+        .map(|m| custom_fields::parse(&m.custom))
+        .unwrap_or_default();
+    let created_at = time(c, "created_at", known.zone, reasons);
+    // A closed deal closed when the file says, else on its close date.
+    let closed_at = time(c, "closed_at", known.zone, reasons).or_else(|| {
+        input
+            .expected_close
+            .as_deref()
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+            .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+    });
+    let mut fields = FieldErrors::new();
+    let owner = input.owner_id.unwrap_or(ctx.actor.id);
+    let valid = rules.check(&input, owner, &current_custom, &mut fields);
+    reasons.extend(fields.into_values());
+    Some(Row {
+        valid: valid?,
+        company,
+        contacts,
+        created_at,
+        closed_at,
+        before: current.map(Before::of),
+    })
 }
 
 /// Inserts new deals in one statement, each at the end of its stage's column (after

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::{CHUNK, Report};
 use crate::domain::import::ObjectKind;
 use crate::entities::{
-    company, contact, deal, deal_contact, import_change, pipeline, pipeline_stage, user,
+    activity, company, contact, deal, deal_contact, import_change, pipeline, pipeline_stage, task,
+    user,
 };
 use crate::error::AppError;
 
@@ -116,7 +117,13 @@ pub async fn check(
             },
         );
     }
-    for kind in [ObjectKind::Company, ObjectKind::Contact, ObjectKind::Deal] {
+    for kind in [
+        ObjectKind::Company,
+        ObjectKind::Contact,
+        ObjectKind::Deal,
+        ObjectKind::Activity,
+        ObjectKind::Task,
+    ] {
         let mut after = 0;
         let (mut written, mut present, mut links) = (0, 0, 0);
         loop {
@@ -124,10 +131,31 @@ pub async fn check(
             let Some(&last) = ids.last() else { break };
             after = last;
             written += ids.len() as u64;
-            let (found, there) = links_of(conn, kind, ids).await?;
-            present += there;
-            links += found.len() as u64;
-            out.broken.extend(broken(conn, kind, found).await?);
+            let found = links_of(conn, kind, ids, &mut present).await?;
+            let mut there: HashMap<To, HashSet<i64>> = HashMap::new();
+            for to in [
+                To::User,
+                To::Company,
+                To::Contact,
+                To::Deal,
+                To::Stage,
+                To::Pipeline,
+            ] {
+                let wanted: HashSet<i64> =
+                    found.iter().filter(|f| f.3 == to).map(|f| f.2).collect();
+                there.insert(to, existing_of(conn, to, wanted).await?);
+            }
+            for (record_id, link, points_to, to) in found {
+                links += 1;
+                if !there.get(&to).is_some_and(|s| s.contains(&points_to)) {
+                    out.broken.push(Broken {
+                        kind,
+                        record_id,
+                        link: link.to_string(),
+                        points_to,
+                    });
+                }
+            }
         }
         let k = out.kinds.entry(kind.plural().to_string()).or_default();
         k.written = written;
@@ -138,8 +166,8 @@ pub async fn check(
     Ok(out)
 }
 
-/// What a link points at.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// What a link points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum To {
     User,
     Company,
@@ -149,17 +177,22 @@ enum To {
     Pipeline,
 }
 
-/// One link of a written record: (record, link name, target id, target table).
-type Found = (i64, &'static str, i64, To);
+/// A record's link: (record, link name, target, target's table).
+type Link = (i64, &'static str, i64, To);
 
-/// The links of the records `ids` of `kind`, and how many of them exist.
+/// The links of the records `ids` of `kind`; `present` counts those that exist.
 async fn links_of(
     conn: &impl ConnectionTrait,
     kind: ObjectKind,
     ids: Vec<i64>,
-) -> Result<(Vec<Found>, u64), AppError> {
-    let mut found: Vec<Found> = Vec::new();
-    let mut present = 0;
+    present: &mut u64,
+) -> Result<Vec<Link>, AppError> {
+    let mut found: Vec<Link> = Vec::new();
+    let mut push = |id: i64, link: &'static str, to: Option<i64>, table: To| {
+        if let Some(to) = to {
+            found.push((id, link, to, table));
+        }
+    };
     match kind {
         ObjectKind::Contact => {
             for c in contact::Entity::find()
@@ -167,11 +200,9 @@ async fn links_of(
                 .all(conn)
                 .await?
             {
-                present += 1;
-                found.push((c.id, "owner_id", c.owner_id, To::User));
-                if let Some(co) = c.company_id {
-                    found.push((c.id, "company_id", co, To::Company));
-                }
+                *present += 1;
+                push(c.id, "owner_id", Some(c.owner_id), To::User);
+                push(c.id, "company_id", c.company_id, To::Company);
             }
         }
         ObjectKind::Deal => {
@@ -180,13 +211,37 @@ async fn links_of(
                 .all(conn)
                 .await?
             {
-                present += 1;
-                found.push((d.id, "owner_id", d.owner_id, To::User));
-                found.push((d.id, "stage_id", d.stage_id, To::Stage));
-                found.push((d.id, "pipeline_id", d.pipeline_id, To::Pipeline));
-                if let Some(co) = d.company_id {
-                    found.push((d.id, "company_id", co, To::Company));
-                }
+                *present += 1;
+                push(d.id, "owner_id", Some(d.owner_id), To::User);
+                push(d.id, "stage_id", Some(d.stage_id), To::Stage);
+                push(d.id, "pipeline_id", Some(d.pipeline_id), To::Pipeline);
+                push(d.id, "company_id", d.company_id, To::Company);
+            }
+        }
+        ObjectKind::Activity => {
+            for a in activity::Entity::find()
+                .filter(activity::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                *present += 1;
+                push(a.id, "author_id", a.author_id, To::User);
+                push(a.id, "contact_id", a.contact_id, To::Contact);
+                push(a.id, "company_id", a.company_id, To::Company);
+                push(a.id, "deal_id", a.deal_id, To::Deal);
+            }
+        }
+        ObjectKind::Task => {
+            for t in task::Entity::find()
+                .filter(task::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                *present += 1;
+                push(t.id, "assignee_id", Some(t.assignee_id), To::User);
+                push(t.id, "contact_id", t.contact_id, To::Contact);
+                push(t.id, "company_id", t.company_id, To::Company);
+                push(t.id, "deal_id", t.deal_id, To::Deal);
             }
         }
         _ => {
@@ -195,57 +250,30 @@ async fn links_of(
                 .all(conn)
                 .await?
             {
-                present += 1;
-                if let Some(o) = c.owner_id {
-                    found.push((c.id, "owner_id", o, To::User));
-                }
+                *present += 1;
+                push(c.id, "owner_id", c.owner_id, To::User);
             }
         }
     }
-    Ok((found, present))
+    Ok(found)
 }
 
-/// The links of `found` whose target does not exist.
-async fn broken(
+/// Which of `ids` exist in `to`'s table.
+async fn existing_of(
     conn: &impl ConnectionTrait,
-    kind: ObjectKind,
-    found: Vec<Found>,
-) -> Result<Vec<Broken>, AppError> {
-    let mut there: HashMap<To, HashSet<i64>> = HashMap::new();
-    for to in [
-        To::User,
-        To::Company,
-        To::Contact,
-        To::Deal,
-        To::Stage,
-        To::Pipeline,
-    ] {
-        let ids: HashSet<i64> = found.iter().filter(|f| f.3 == to).map(|f| f.2).collect();
-        if ids.is_empty() {
-            continue;
+    to: To,
+    ids: HashSet<i64>,
+) -> Result<HashSet<i64>, AppError> {
+    match to {
+        To::User => existing::<user::Entity>(conn, user::Column::Id, ids).await,
+        To::Company => existing::<company::Entity>(conn, company::Column::Id, ids).await,
+        To::Contact => existing::<contact::Entity>(conn, contact::Column::Id, ids).await,
+        To::Deal => existing::<deal::Entity>(conn, deal::Column::Id, ids).await,
+        To::Stage => {
+            existing::<pipeline_stage::Entity>(conn, pipeline_stage::Column::Id, ids).await
         }
-        let ids = match to {
-            To::User => existing::<user::Entity>(conn, user::Column::Id, ids).await?,
-            To::Company => existing::<company::Entity>(conn, company::Column::Id, ids).await?,
-            To::Contact => existing::<contact::Entity>(conn, contact::Column::Id, ids).await?,
-            To::Deal => existing::<deal::Entity>(conn, deal::Column::Id, ids).await?,
-            To::Stage => {
-                existing::<pipeline_stage::Entity>(conn, pipeline_stage::Column::Id, ids).await?
-            }
-            To::Pipeline => existing::<pipeline::Entity>(conn, pipeline::Column::Id, ids).await?,
-        };
-        there.insert(to, ids);
+        To::Pipeline => existing::<pipeline::Entity>(conn, pipeline::Column::Id, ids).await,
     }
-    Ok(found
-        .into_iter()
-        .filter(|(_, _, id, to)| !there.get(to).is_some_and(|s| s.contains(id)))
-        .map(|(record_id, link, points_to, _)| Broken {
-            kind,
-            record_id,
-            link: link.to_string(),
-            points_to,
-        })
-        .collect())
 }
 
 /// The deal contact links the import added: how many exist, and both ends of each.
@@ -268,25 +296,38 @@ async fn deal_contacts(
         let Some(last) = changes.last() else { break };
         after = last.id;
         written += changes.len() as u64;
-        let deals: HashSet<i64> = changes.iter().map(|c| c.record_id).collect();
+        let pairs: Vec<(i64, i64)> = changes
+            .iter()
+            .filter_map(|c| Some((c.record_id, c.other_id?)))
+            .collect();
+        let deals: HashSet<i64> = pairs.iter().map(|p| p.0).collect();
+        let contacts: HashSet<i64> = pairs.iter().map(|p| p.1).collect();
         let linked: HashSet<(i64, i64)> = deal_contact::Entity::find()
-            .filter(deal_contact::Column::DealId.is_in(deals))
+            .filter(deal_contact::Column::DealId.is_in(deals.clone()))
             .all(conn)
             .await?
             .into_iter()
             .map(|l| (l.deal_id, l.contact_id))
             .collect();
-        let mut found: Vec<Found> = Vec::new();
-        for c in &changes {
-            let Some(contact) = c.other_id else { continue };
-            if linked.contains(&(c.record_id, contact)) {
-                present += 1;
+        let deals = existing_of(conn, To::Deal, deals).await?;
+        let contacts = existing_of(conn, To::Contact, contacts).await?;
+        for (deal, contact) in pairs {
+            present += u64::from(linked.contains(&(deal, contact)));
+            links += 2;
+            for (link, to, there) in [
+                ("deal_id", deal, &deals),
+                ("contact_id", contact, &contacts),
+            ] {
+                if !there.contains(&to) {
+                    out.broken.push(Broken {
+                        kind,
+                        record_id: deal,
+                        link: link.to_string(),
+                        points_to: to,
+                    });
+                }
             }
-            found.push((c.record_id, "deal_id", c.record_id, To::Deal));
-            found.push((c.record_id, "contact_id", contact, To::Contact));
         }
-        links += found.len() as u64;
-        out.broken.extend(broken(conn, kind, found).await?);
     }
     let k = out.kinds.entry(kind.plural().to_string()).or_default();
     k.written = written;

@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use super::cells::Cells;
 use super::links::{Owners, source_key};
-use super::{Options, Outcome, Report, RowReport, company, contact, deal, deal_contact};
+use super::{
+    Options, Outcome, Report, RowReport, activity, company, contact, deal, deal_contact, rows, task,
+};
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::import::read::RowError;
 use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
@@ -61,6 +63,8 @@ pub(super) struct Plan {
     /// added once).
     pub deal_contacts: Vec<Planned<deal_contact::Link>>,
     pub deal_links: HashSet<deal_contact::Link>,
+    pub activities: Vec<Planned<activity::Row>>,
+    pub tasks: Vec<Planned<task::Row>>,
     /// Source user ids of the users file and the Cairn users they are.
     pub users: Vec<(String, i64)>,
     /// Custom fields this run created (for `NewCustom` columns).
@@ -69,8 +73,12 @@ pub(super) struct Plan {
 
 impl Plan {
     pub fn rows_to_write(&self) -> u64 {
-        (self.companies.len() + self.contacts.len() + self.deals.len() + self.deal_contacts.len())
-            as u64
+        (self.companies.len()
+            + self.contacts.len()
+            + self.deals.len()
+            + self.deal_contacts.len()
+            + self.activities.len()
+            + self.tasks.len()) as u64
     }
 }
 
@@ -187,6 +195,8 @@ pub(super) async fn plan(
         deals: Vec::new(),
         deal_contacts: Vec::new(),
         deal_links: HashSet::new(),
+        activities: Vec::new(),
+        tasks: Vec::new(),
         users: Vec::new(),
         new_fields: Vec::new(),
     };
@@ -233,22 +243,21 @@ pub(super) async fn plan(
         for chunk in rows.chunks(super::CHUNK) {
             match ORDER[at] {
                 ObjectKind::User => users(&mut ctx, &mut plan, chunk),
-                ObjectKind::Company => company::plan(&mut ctx, &mut plan, chunk, dry).await?,
-                ObjectKind::Contact => contact::plan(&mut ctx, &mut plan, chunk, dry).await?,
-                ObjectKind::Deal => deal::plan(&mut ctx, &mut plan, chunk, dry).await?,
+                ObjectKind::Company => {
+                    rows::plan::<company::Company>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::Contact => {
+                    rows::plan::<contact::Contact>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::Deal => {
+                    rows::plan::<deal::Deal>(&mut ctx, &mut plan, chunk, dry).await?
+                }
                 ObjectKind::DealContact => deal_contact::plan(&mut ctx, &mut plan, chunk).await?,
-                other => {
-                    for row in chunk {
-                        let why = format!("Importing {} is not supported yet.", other.plural());
-                        ctx.report(
-                            &mut plan.report,
-                            row,
-                            other,
-                            Outcome::Failed,
-                            None,
-                            vec![why],
-                        );
-                    }
+                ObjectKind::Activity => {
+                    rows::plan::<activity::Activity>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::Task => {
+                    rows::plan::<task::Task>(&mut ctx, &mut plan, chunk, dry).await?
                 }
             }
         }

@@ -29,15 +29,15 @@ pub(super) struct Before<T> {
 }
 
 /// One record a chunk wrote.
-struct Change {
-    kind: ObjectKind,
-    id: i64,
-    before: Option<String>,
-    source: Option<String>,
+pub(super) struct Change {
+    pub kind: ObjectKind,
+    pub id: i64,
+    pub before: Option<String>,
+    pub source: Option<String>,
 }
 
 /// Records the chunk's changes and source ids and the import's progress, in `tx`.
-async fn record(
+pub(super) async fn record(
     tx: &DatabaseTransaction,
     import_id: i64,
     system: System,
@@ -294,6 +294,7 @@ pub(super) async fn write(
         tx.commit().await?;
     }
     deals(db, actor, import_id, plan, &mut done, at).await?;
+    super::timeline::write(db, actor.id, import_id, plan, at, &mut done).await?;
     for p in plan.companies.iter() {
         plan.report.rows[p.report].record_id = p.id;
     }
@@ -365,11 +366,11 @@ async fn companies_chunk(
             company::update(tx, id, &p.data, at).await?;
         }
     }
-    tags_and_changes(tx, rows, Some(Tagged::Company), ObjectKind::Company).await
+    tags_and_changes(tx, rows, Tagged::Company, ObjectKind::Company).await
 }
 
 /// What writing a chunk needs of a planned row, whatever its kind.
-trait Written {
+pub(super) trait Written {
     type Before: Serialize + Clone;
     fn tags(&self) -> Option<&[String]>;
     fn before(&self) -> Option<&Self::Before>;
@@ -410,7 +411,7 @@ impl Written for contact::Row {
 async fn tags_and_changes<T: Written>(
     tx: &DatabaseTransaction,
     rows: &[Planned<T>],
-    tagged: Option<Tagged>,
+    tagged: Tagged,
     kind: ObjectKind,
 ) -> Result<Vec<Change>, AppError> {
     let with_tags = |create: bool| -> Vec<(i64, &[String])> {
@@ -419,10 +420,17 @@ async fn tags_and_changes<T: Written>(
             .filter_map(|p| Some((p.id?, p.data.tags()?)))
             .collect()
     };
-    let before_tags = match tagged {
-        Some(t) => put_tags(tx, t, &with_tags(true), &with_tags(false)).await?,
-        None => HashMap::new(),
-    };
+    let before_tags = put_tags(tx, tagged, &with_tags(true), &with_tags(false)).await?;
+    changes(rows, kind, &before_tags)
+}
+
+/// What a written chunk wrote: each record, with what an updated one was before (its
+/// columns, and its tags from `before_tags`), for undo.
+pub(super) fn changes<T: Written>(
+    rows: &[Planned<T>],
+    kind: ObjectKind,
+    before_tags: &HashMap<i64, Vec<i64>>,
+) -> Result<Vec<Change>, AppError> {
     let mut changes = Vec::with_capacity(rows.len());
     for p in rows {
         let Some(id) = p.id else { continue };
@@ -468,7 +476,7 @@ async fn contacts_chunk(
             contact::update(tx, id, &p.data, company_of(&p.data.company)?, at).await?;
         }
     }
-    tags_and_changes(tx, rows, Some(Tagged::Contact), ObjectKind::Contact).await
+    tags_and_changes(tx, rows, Tagged::Contact, ObjectKind::Contact).await
 }
 
 /// The id a link comes to once the record it points at is written.
@@ -551,7 +559,7 @@ async fn deals(
         }
         let added = deal::link(&tx, pairs).await?;
         record_links(&tx, import_id, &added).await?;
-        let changes = tags_and_changes(&tx, rows, None, ObjectKind::Deal).await?;
+        let changes = self::changes(rows, ObjectKind::Deal, &HashMap::new())?;
         *done += (end - start) as u64;
         record(&tx, import_id, plan.system, changes, *done).await?;
         tx.commit().await?;

@@ -61,12 +61,16 @@ pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
         (K::Task, "notes" | "tasknotes") => field("notes"),
         (K::Task, "duedate") => field("due_at"),
         (K::Task, "priority") => field("priority"),
+        (K::Task, "taskstatus") => field("done"),
+        (K::Task, "tasktype") => field("kind"),
         (
             K::Activity,
             "notebody" | "callnotes" | "meetingdescription" | "emailbody" | "calltitle"
             | "meetingname",
         ) => field("body"),
-        (K::Activity, "activitydate") => field("occurred_at"),
+        (K::Activity, "emailsubject") => field("body"),
+        (K::Activity, "activitydate" | "meetingstarttime") => field("occurred_at"),
+        (K::Activity, "activitytype" | "engagementtype") => field("kind"),
         _ => None,
     }
 }

@@ -59,8 +59,11 @@ pub fn fields(kind: ObjectKind) -> &'static [&'static str] {
             "status",
         ],
         ObjectKind::Activity => &["kind", "body", "occurred_at", "created_at"],
+        // `kind`: the source's type of activity (Pipedrive's call, meeting…), which a
+        // task keeps at the head of its notes.
         ObjectKind::Task => &[
             "title",
+            "kind",
             "notes",
             "due_at",
             "due_date",
