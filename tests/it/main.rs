@@ -7,6 +7,7 @@ mod given;
 mod import_activities;
 mod import_apply;
 mod import_cli;
+mod import_deals;
 mod import_given;
 mod import_pages;
 mod import_presets;

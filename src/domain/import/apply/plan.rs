@@ -1,11 +1,14 @@
 //! The plan of an import: every row checked, matched and linked, nothing written.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
 use super::cells::Cells;
 use super::links::{Owners, source_key};
-use super::{Options, Outcome, Report, RowReport, activity, company, contact, rows, task, user};
+use super::{
+    Options, Outcome, Report, RowReport, activity, company, contact, deal, deal_contact, rows,
+    task, user,
+};
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::import::read::RowError;
 use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
@@ -24,7 +27,7 @@ pub(super) const ORDER: [ObjectKind; 7] = [
 ];
 
 /// A record a row links to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Ref {
     /// A record already in Cairn.
     Id(i64),
@@ -56,6 +59,11 @@ pub(super) struct Plan {
     pub system: System,
     pub companies: Vec<Planned<company::Row>>,
     pub contacts: Vec<Planned<contact::Row>>,
+    pub deals: Vec<Planned<deal::Row>>,
+    /// Links of the deal contacts files, and the same as a set (a link named twice is
+    /// added once).
+    pub deal_contacts: Vec<Planned<deal_contact::Link>>,
+    pub deal_links: HashSet<deal_contact::Link>,
     pub activities: Vec<Planned<activity::Row>>,
     pub tasks: Vec<Planned<task::Row>>,
     /// Source user ids of the users file and the Cairn users they are.
@@ -68,8 +76,12 @@ pub(super) struct Plan {
 
 impl Plan {
     pub fn rows_to_write(&self) -> u64 {
-        (self.companies.len() + self.contacts.len() + self.activities.len() + self.tasks.len())
-            as u64
+        (self.companies.len()
+            + self.contacts.len()
+            + self.deals.len()
+            + self.deal_contacts.len()
+            + self.activities.len()
+            + self.tasks.len()) as u64
     }
 }
 
@@ -217,6 +229,9 @@ pub(super) async fn plan(
         system: options.system,
         companies: Vec::new(),
         contacts: Vec::new(),
+        deals: Vec::new(),
+        deal_contacts: Vec::new(),
+        deal_links: HashSet::new(),
         activities: Vec::new(),
         tasks: Vec::new(),
         users: Vec::new(),
@@ -272,24 +287,15 @@ pub(super) async fn plan(
                 ObjectKind::Contact => {
                     rows::plan::<contact::Contact>(&mut ctx, &mut plan, chunk, dry).await?
                 }
+                ObjectKind::Deal => {
+                    rows::plan::<deal::Deal>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::DealContact => deal_contact::plan(&mut ctx, &mut plan, chunk).await?,
                 ObjectKind::Activity => {
                     rows::plan::<activity::Activity>(&mut ctx, &mut plan, chunk, dry).await?
                 }
                 ObjectKind::Task => {
                     rows::plan::<task::Task>(&mut ctx, &mut plan, chunk, dry).await?
-                }
-                other => {
-                    for row in chunk {
-                        let why = format!("Importing {} is not supported yet.", other.plural());
-                        ctx.report(
-                            &mut plan.report,
-                            row,
-                            other,
-                            Outcome::Failed,
-                            None,
-                            vec![why],
-                        );
-                    }
                 }
             }
         }

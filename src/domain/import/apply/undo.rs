@@ -9,7 +9,7 @@ use sea_orm::{
 };
 
 use super::write::Before;
-use super::{CHUNK, activity, company, contact, task};
+use super::{CHUNK, activity, company, contact, deal, task};
 use crate::domain::import::ObjectKind;
 use crate::domain::tags::{self, Tagged};
 use crate::domain::{Action, Actor, Db, audit, users};
@@ -18,9 +18,11 @@ use crate::error::AppError;
 
 /// The kinds an import writes, in the order they are reverted: what links to a record
 /// before it (a task to a contact the import created).
-const REVERTED: [ObjectKind; 4] = [
+const REVERTED: [ObjectKind; 6] = [
     ObjectKind::Task,
     ObjectKind::Activity,
+    ObjectKind::DealContact,
+    ObjectKind::Deal,
     ObjectKind::Contact,
     ObjectKind::Company,
 ];
@@ -72,6 +74,10 @@ async fn changed_since(
     kind: ObjectKind,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<i64>, AppError> {
+    // A link has no time of its own: its deal's tells.
+    if kind == ObjectKind::DealContact {
+        return Ok(None);
+    }
     let mut after = 0;
     loop {
         let ids: Vec<i64> = import_change::Entity::find()
@@ -90,6 +96,16 @@ async fn changed_since(
         };
         after = last;
         let found = match kind {
+            ObjectKind::Deal => {
+                entities::deal::Entity::find()
+                    .select_only()
+                    .column(entities::deal::Column::Id)
+                    .filter(entities::deal::Column::Id.is_in(ids))
+                    .filter(entities::deal::Column::UpdatedAt.ne(at))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?
+            }
             ObjectKind::Task => {
                 entities::task::Entity::find()
                     .select_only()
@@ -143,6 +159,10 @@ async fn changed_since(
 /// change rows it reverted, so an interrupted revert continues where it stopped).
 /// Kinds go in `REVERTED` order: a contact may link to a company the import created.
 pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
+    let written_at = import::Entity::find_by_id(import_id)
+        .one(&db.read)
+        .await?
+        .and_then(|i| i.written_at);
     for kind in REVERTED {
         loop {
             let tx = db.write.begin().await?;
@@ -165,6 +185,8 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
                 restore(&tx, kind, c).await?;
             }
             match kind {
+                ObjectKind::DealContact => deal::unlink(&tx, &changes).await?,
+                ObjectKind::Deal => deal::remove(&tx, created, &changes, written_at).await?,
                 ObjectKind::Task => {
                     entities::task::Entity::delete_many()
                         .filter(entities::task::Column::Id.is_in(created))
@@ -283,6 +305,15 @@ async fn restore(
     let text = change.before.as_deref().unwrap_or("{}");
     let bad = |e: serde_json::Error| AppError::Internal(format!("import undo: {e}"));
     let (tagged, tags) = match kind {
+        ObjectKind::Deal => {
+            let b: Before<deal::Before> = serde_json::from_str(text).map_err(bad)?;
+            entities::deal::Entity::update_many()
+                .set(b.row.restore())
+                .filter(entities::deal::Column::Id.eq(change.record_id))
+                .exec(tx)
+                .await?;
+            return Ok(());
+        }
         ObjectKind::Task => {
             let b: Before<task::Before> = serde_json::from_str(text).map_err(bad)?;
             entities::task::Entity::update_many()
