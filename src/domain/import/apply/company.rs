@@ -22,6 +22,8 @@ pub(super) struct Company;
 
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
+    /// When the source made it (kept on create; an update leaves Cairn's).
+    pub created_at: Option<DateTime<Utc>>,
     pub before: Option<Before>,
 }
 
@@ -226,6 +228,7 @@ impl Kind for Company {
     ) -> Result<Option<Row>, AppError> {
         let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
+        let created_at = ctx.time(c, "created_at", reasons);
         let owner = ctx.owner(
             c,
             &mut input.owner_id,
@@ -252,6 +255,7 @@ impl Kind for Company {
         }
         Ok(valid.map(|valid| Row {
             valid,
+            created_at,
             before: current.map(Before::of),
         }))
     }
@@ -270,7 +274,7 @@ pub(super) async fn insert(
         id: NotSet,
         deleted_at: Set(None),
         deleted_by: Set(None),
-        created_at: Set(at),
+        created_at: Set(p.data.created_at.unwrap_or(at)),
         ..companies::active_model(p.data.valid.clone(), at)
     });
     let mut inserted = company::Entity::insert_many(models)

@@ -22,6 +22,8 @@ pub(super) struct Contact;
 
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
+    /// When the source made it (kept on create; an update leaves Cairn's).
+    pub created_at: Option<DateTime<Utc>>,
     pub company: Option<Ref>,
     pub before: Option<Before>,
 }
@@ -206,6 +208,7 @@ impl Kind for Contact {
     ) -> Result<Option<Row>, AppError> {
         let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
+        let created_at = ctx.time(c, "created_at", reasons);
         let owner = ctx.owner(c, &mut input.owner_id, current.map(|m| m.owner_id), reasons);
         let company = match links::company_of(ctx, &known.companies, c) {
             Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
@@ -242,6 +245,7 @@ impl Kind for Contact {
         }
         Ok(valid.map(|valid| Row {
             valid,
+            created_at,
             company,
             before: current.map(Before::of),
         }))
@@ -262,7 +266,7 @@ pub(super) async fn insert(
         id: NotSet,
         deleted_at: Set(None),
         deleted_by: Set(None),
-        created_at: Set(at),
+        created_at: Set(r.created_at.unwrap_or(at)),
         ..contacts::active_model(&r.valid, *company, at)
     });
     let mut inserted = contact::Entity::insert_many(models)

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::cells::Cells;
 use crate::domain::deals::{DealInput, Pipeline, Rules, Stage};
 use crate::domain::import::presets::norm;
-use crate::domain::import::values;
+use crate::domain::import::{System, values};
 use crate::entities::deal;
 
 /// Whether the source had the deal open, won or lost, when its file says.
@@ -109,7 +109,7 @@ pub(super) fn input(
     c: &Cells,
     current: Option<&deal::Model>,
     rules: &Rules,
-    zone: Tz,
+    (zone, system): (Tz, System),
     reasons: &mut Vec<String>,
 ) -> DealInput {
     let mut i = current.map_or_else(
@@ -140,7 +140,14 @@ pub(super) fn input(
             .currency
             .clone()
             .unwrap_or_else(|| rules.currency().into());
-        i.amount = match c.field("amount").map(|a| values::money(a, &currency)) {
+        // Cairn's own export writes amounts as the API does, in minor units.
+        let minor = |a: &str| match system {
+            System::Cairn => a
+                .parse::<i64>()
+                .map_err(|_| format!("\"{a}\" is not a whole number of minor units")),
+            _ => values::money(a, &currency),
+        };
+        i.amount = match c.field("amount").map(minor) {
             None => None,
             Some(Ok(minor)) => Some(Value::from(minor)),
             Some(Err(why)) => {
