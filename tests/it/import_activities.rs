@@ -8,7 +8,7 @@ use std::io::Cursor;
 use cairn::domain::import::apply::{Options, Report, job, store, undo};
 use cairn::domain::import::read::CsvFile;
 use cairn::domain::import::{FileSpec, ObjectKind, OnMatch, Target, presets};
-use cairn::domain::{Actor, contacts};
+use cairn::domain::{Actor, contacts, deals, tasks};
 use cairn::entities::{activity, activity_hour, task};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::EntityTrait;
@@ -145,6 +145,35 @@ async fn salesforce_tasks_link_to_contacts_of_the_same_import_by_either_id_form(
     );
     assert!(!second.done, "Not Started is open");
     assert_eq!(app.count("import_sources").await, 4, "every source id kept");
+}
+
+#[actix_web::test]
+async fn activities_link_to_a_deal_in_cairn_by_its_title_and_are_checked() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let input: deals::DealInput =
+        serde_json::from_value(serde_json::json!({"title": "Nordwind rollout"})).unwrap();
+    let deal = deals::create(&app.db, &admin, &input).await.expect("deal");
+    let files = vec![file(
+        "notes.csv",
+        AC,
+        &[
+            ("Id", Target::SourceId),
+            ("Body", field("body")),
+            ("Deal", Target::LinkName(ObjectKind::Deal)),
+        ],
+        &[&["n1", "Kick-off went well", "nordwind ROLLOUT"]],
+    )];
+    let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    let a = activity_row(&app, record(&r, AC, 0)).await;
+    assert_eq!((a.deal_id, a.kind.as_str()), (Some(deal.id), "note"));
+    let i = store::get(&app.db, &admin, id)
+        .await
+        .unwrap()
+        .integrity
+        .expect("kept");
+    assert!(i.ok(), "{i:#?}");
+    assert_eq!(i.kinds["activities"].links, 2, "its author and its deal");
 }
 
 #[actix_web::test]
@@ -361,4 +390,41 @@ async fn imported_activities_show_on_the_contacts_timeline() {
         .await;
     assert_eq!(page.status, 200);
     assert!(page.text().contains("Liked the post"), "{}", page.text());
+}
+
+#[actix_web::test]
+async fn undo_puts_an_updated_activity_back_as_it_was() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let files = |body: &str| {
+        vec![
+            contacts(&[&["c1", "Ana", "Lima", "", ""]]),
+            acts(&[&["n1", "call", body, "2024-01-31T12:00:00Z", "c1"]]),
+        ]
+    };
+    let (_, first) = run(&app, &admin, files("Spoke"), &options(OnMatch::Skip)).await;
+    let (id, _) = run(&app, &admin, files("Rewritten"), &options(OnMatch::Update)).await;
+    undo::undo(&app.db, &admin, id).await.expect("undo");
+    let a = activity_row(&app, record(&first, AC, 0)).await;
+    assert_eq!(
+        (a.body.as_str(), a.version, a.edited_at),
+        ("Spoke", 1, None),
+        "the first import's text, unedited"
+    );
+}
+
+#[actix_web::test]
+async fn undo_is_refused_once_an_imported_task_was_changed() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let files = vec![todo(&[&["t1", "Call back", "", "2024-02-01", "", ""]])];
+    let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    tasks::set_done(&app.db, &admin, record(&r, TK, 0), true)
+        .await
+        .expect("complete it");
+    let err = undo::undo(&app.db, &admin, id)
+        .await
+        .expect_err("undo refused");
+    assert_eq!(err.code(), "conflict", "{err}");
+    assert_eq!(app.count("tasks").await, 1, "nothing undone");
 }

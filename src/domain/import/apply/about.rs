@@ -5,7 +5,8 @@
 //! the timeline and access read them in) and the others are named in the report.
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use super::cells::Cells;
 use super::links;
@@ -190,9 +191,14 @@ async fn named(
     if let Some(n) = names.get(&ObjectKind::Deal) {
         let titles: Vec<&String> = n.iter().collect();
         let mut found = Vec::new();
+        // As written, or in other capitals (SQLite's lower() folds ASCII only, so both).
         for part in titles.chunks(500) {
+            let lower = Func::lower(Expr::col((deal::Entity, deal::Column::Title)));
+            let cased = Condition::any()
+                .add(deal::Column::Title.is_in(part.iter().map(|t| t.as_str())))
+                .add(Expr::expr(lower).is_in(part.iter().map(|t| t.to_lowercase())));
             for d in deal::Entity::find()
-                .filter(deal::Column::Title.is_in(part.iter().map(|t| t.as_str())))
+                .filter(cased)
                 .filter(deal::Column::DeletedAt.is_null())
                 .all(conn)
                 .await?
