@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use cairn::domain::import::apply::{Options, Report, job, store, undo};
 use cairn::domain::import::read::CsvFile;
-use cairn::domain::import::{FileSpec, ObjectKind, OnMatch, Target, presets};
+use cairn::domain::import::{FileSpec, ObjectKind, OnMatch, System, Target, presets};
 use cairn::domain::{Actor, contacts, deals, tasks};
 use cairn::entities::{activity, activity_hour, task};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
@@ -427,4 +427,48 @@ async fn undo_is_refused_once_an_imported_task_was_changed() {
         .expect_err("undo refused");
     assert_eq!(err.code(), "conflict", "{err}");
     assert_eq!(app.count("tasks").await, 1, "nothing undone");
+}
+
+#[actix_web::test]
+async fn a_salesforce_what_id_links_a_deal_an_earlier_import_made() {
+    use cairn::entities::import_source;
+    use sea_orm::{ActiveModelTrait, Set};
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let input: deals::DealInput =
+        serde_json::from_value(serde_json::json!({"title": "Acme renewal"})).unwrap();
+    let deal = deals::create(&app.db, &admin, &input).await.expect("deal");
+    // As an import of Opportunity.csv leaves it (its 18-character id).
+    import_source::ActiveModel {
+        system: Set("salesforce".into()),
+        kind: Set("deals".into()),
+        source_id: Set("0065000000Opp01AAB".into()),
+        record_id: Set(deal.id),
+        ..Default::default()
+    }
+    .insert(&app.db.write)
+    .await
+    .expect("source id");
+    let mut task_file = file(
+        "Task.csv",
+        TK,
+        &[
+            ("Id", Target::SourceId),
+            ("Subject", field("title")),
+            ("WhatId", Target::LinkId(ObjectKind::Deal)),
+        ],
+        &[&["00T5000000Tsk01EAB", "Send the quote", "0065000000Opp01"]],
+    );
+    task_file.spec.system = System::Salesforce;
+    let o = Options {
+        system: System::Salesforce,
+        ..options(OnMatch::Skip)
+    };
+    let (_, r) = run(&app, &admin, vec![task_file], &o).await;
+    let t = task_row(&app, record(&r, TK, 0)).await;
+    assert_eq!(
+        t.deal_id,
+        Some(deal.id),
+        "the 15-character WhatId is the deal"
+    );
 }
