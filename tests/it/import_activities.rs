@@ -472,3 +472,61 @@ async fn a_salesforce_what_id_links_a_deal_an_earlier_import_made() {
         "the 15-character WhatId is the deal"
     );
 }
+
+/// A measurement, run by hand: 20 000 activities and 20 000 tasks on one contact, planned
+/// and written as the job does.
+#[actix_web::test]
+#[ignore = "a measurement run by hand, not a test: cargo test --test it timeline_40k -- --ignored --nocapture"]
+async fn timeline_40k_rows() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let n = 20_000;
+    let notes: Vec<[String; 5]> = (0..n)
+        .map(|i| {
+            let at = format!("2024-01-{:02}T{:02}:00:00Z", i % 28 + 1, i % 24);
+            [
+                format!("n{i}"),
+                "call".into(),
+                format!("Call {i}"),
+                at,
+                "c1".into(),
+            ]
+        })
+        .collect();
+    let todos: Vec<[String; 6]> = (0..n)
+        .map(|i| {
+            let due = format!("2024-02-{:02}", i % 28 + 1);
+            [
+                format!("t{i}"),
+                format!("Task {i}"),
+                String::new(),
+                due,
+                (i % 2 == 0).to_string(),
+                "c1".into(),
+            ]
+        })
+        .collect();
+    let note_rows: Vec<Vec<&str>> = notes
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
+    let todo_rows: Vec<Vec<&str>> = todos
+        .iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect();
+    let note_refs: Vec<&[&str]> = note_rows.iter().map(Vec::as_slice).collect();
+    let todo_refs: Vec<&[&str]> = todo_rows.iter().map(Vec::as_slice).collect();
+    let files = vec![
+        contacts(&[&["c1", "Ana", "Lima", "", ""]]),
+        acts(&note_refs),
+        todo(&todo_refs),
+    ];
+    let started = std::time::Instant::now();
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    assert!(r.written, "written");
+    println!(
+        "{} rows planned and written in {:?}",
+        2 * n + 1,
+        started.elapsed()
+    );
+}
