@@ -7,13 +7,16 @@ mod given;
 mod import_activities;
 mod import_apply;
 mod import_cli;
+mod import_deals;
 mod import_given;
 mod import_pages;
 mod import_presets;
 mod import_read;
+mod import_roundtrip;
 mod import_sample_runs;
 mod import_samples;
 mod import_undo;
+mod import_users;
 mod import_values;
 mod support;
 

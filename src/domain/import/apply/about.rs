@@ -249,11 +249,7 @@ pub(super) fn about(
     for kind in ABOUT {
         if let Some((k, raw)) = by_id.iter().find(|(k, _)| *k == kind) {
             let key = ctx.key(raw);
-            let planned = match k {
-                // Deals are not planned by this import yet: only those in Cairn.
-                ObjectKind::Deal => None,
-                _ => ctx.by_source.get(&(*k, key.clone())).copied(),
-            };
+            let planned = ctx.by_source.get(&(*k, key.clone())).copied();
             match planned
                 .map(Ref::Planned)
                 .or_else(|| known.by_source.get(&(*k, key)).map(|&id| Ref::Id(id)))

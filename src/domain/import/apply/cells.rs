@@ -88,6 +88,18 @@ impl Cells<'_> {
         })
     }
 
+    /// Every related record's source id, from `LinkId` and `LinkIds` columns alike (a
+    /// deal's contacts).
+    pub fn link_ids(&self, kind: ObjectKind) -> Vec<&str> {
+        self.0
+            .values
+            .iter()
+            .filter(|(t, _)| *t == Target::LinkId(kind) || *t == Target::LinkIds(kind))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(filled)
+            .collect()
+    }
+
     pub fn link_name(&self, kind: ObjectKind) -> Option<&str> {
         self.first(|t| *t == Target::LinkName(kind))
     }

@@ -14,7 +14,7 @@ use crate::domain::contacts::{self, ContactInput, Valid};
 use crate::domain::custom_fields;
 use crate::domain::import::ObjectKind;
 use crate::domain::{Db, normalise};
-use crate::entities::{company, contact};
+use crate::entities::contact;
 use crate::error::AppError;
 
 /// Contacts as planning knows them (`rows::Kind`).
@@ -119,81 +119,10 @@ fn input(c: &Cells, current: Option<&contact::Model>) -> ContactInput {
     i
 }
 
-/// Existing companies a chunk's rows name by source id or by name.
-struct Companies {
-    by_source: HashMap<String, i64>,
-    by_name: HashMap<String, company::Model>,
-}
-
-async fn companies(ctx: &Ctx<'_>, cells: &[Cells<'_>]) -> Result<Companies, AppError> {
-    let conn = &ctx.db.read;
-    let keys: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.link_id(ObjectKind::Company).map(|s| ctx.key(s)))
-        .filter(|k| {
-            !ctx.by_source
-                .contains_key(&(ObjectKind::Company, k.clone()))
-        })
-        .collect();
-    let mapped = links::sources(conn, ctx.options.system, ObjectKind::Company, &keys).await?;
-    let ids: HashSet<i64> = mapped.values().copied().collect();
-    let live = matching::companies_by_id(conn, &ids).await?;
-    let by_source = mapped
-        .into_iter()
-        .filter(|(_, id)| live.get(id).is_some_and(|c| c.deleted_at.is_none()))
-        .collect();
-    let names: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.link_name(ObjectKind::Company).or(c.field("company")))
-        .map(normalise)
-        .collect();
-    let by_name = matching::companies_by(conn, company::Column::NameNorm, &names).await?;
-    Ok(Companies { by_source, by_name })
-}
-
-/// The company a row links to: by source id, else by name; a name in a `company`
-/// column that nothing has yet is a new company, as typing it on a contact makes one.
-fn company_of(ctx: &Ctx, known: &Companies, c: &Cells) -> Result<Option<Ref>, String> {
-    if let Some(raw) = c.link_id(ObjectKind::Company) {
-        let key = ctx.key(raw);
-        if let Some(&i) = ctx.by_source.get(&(ObjectKind::Company, key.clone())) {
-            return Ok(Some(Ref::Planned(i)));
-        }
-        return known
-            .by_source
-            .get(&key)
-            .map(|&id| Some(Ref::Id(id)))
-            .ok_or_else(|| {
-                format!(
-                    "Company with source id {raw} is in no file of this import and not in Cairn."
-                )
-            });
-    }
-    let (name, create) = match (c.link_name(ObjectKind::Company), c.field("company")) {
-        (Some(n), _) => (n, false),
-        (None, Some(n)) => (n, true),
-        (None, None) => return Ok(None),
-    };
-    let norm = normalise(name);
-    if let Some(&i) = ctx.by_name.get(&(ObjectKind::Company, norm.clone())) {
-        return Ok(Some(Ref::Planned(i)));
-    }
-    match known.by_name.get(&norm) {
-        Some(m) if m.deleted_at.is_some() => Err(format!(
-            "Company “{name}” is in the trash; restore it first."
-        )),
-        Some(m) => Ok(Some(Ref::Id(m.id))),
-        None if create => Ok(Some(Ref::NewCompany(name.to_string()))),
-        None => Err(format!(
-            "Company “{name}” is in no file of this import and not in Cairn."
-        )),
-    }
-}
-
 /// What a chunk of contacts looks up: existing contacts by email, companies named.
 pub(super) struct Known {
     by_email: HashMap<String, contact::Model>,
-    companies: Companies,
+    companies: links::Companies,
 }
 
 impl Kind for Contact {
@@ -221,7 +150,7 @@ impl Kind for Contact {
             .collect();
         Ok(Known {
             by_email: matching::contacts_by_email(&ctx.db.read, &emails).await?,
-            companies: companies(ctx, cells).await?,
+            companies: links::companies(ctx, cells).await?,
         })
     }
 
@@ -277,13 +206,8 @@ impl Kind for Contact {
     ) -> Result<Option<Row>, AppError> {
         let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
-        if let Some(owner) = c.owner() {
-            match ctx.owners.find(owner) {
-                Ok(id) => input.owner_id = Some(id),
-                Err(why) => reasons.push(why),
-            }
-        }
-        let company = match company_of(ctx, &known.companies, c) {
+        let owner = ctx.owner(c, &mut input.owner_id, current.map(|m| m.owner_id), reasons);
+        let company = match links::company_of(ctx, &known.companies, c) {
             Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
             Ok(Some(r)) => {
                 // Its name goes through the contact's own checks (length, characters).
@@ -303,14 +227,7 @@ impl Kind for Contact {
         let current_custom = current
             .map(|m| custom_fields::parse(&m.custom))
             .unwrap_or_default();
-        let checked = contacts::validate(
-            ctx.db,
-            ctx.actor,
-            &input,
-            current.map(|m| m.owner_id),
-            &current_custom,
-        )
-        .await;
+        let checked = contacts::validate(ctx.db, ctx.actor, &input, owner, &current_custom).await;
         let valid = match checked {
             Ok(v) => Some(v),
             Err(e) => {

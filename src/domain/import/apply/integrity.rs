@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{CHUNK, Report};
 use crate::domain::import::ObjectKind;
-use crate::entities::{activity, company, contact, deal, import_change, task, user};
+use crate::entities::{
+    activity, company, contact, deal, deal_contact, import_change, pipeline, pipeline_stage, task,
+    user,
+};
 use crate::error::AppError;
 
 /// A link that points nowhere.
@@ -115,8 +118,10 @@ pub async fn check(
         );
     }
     for kind in [
+        ObjectKind::User,
         ObjectKind::Company,
         ObjectKind::Contact,
+        ObjectKind::Deal,
         ObjectKind::Activity,
         ObjectKind::Task,
     ] {
@@ -129,7 +134,14 @@ pub async fn check(
             written += ids.len() as u64;
             let found = links_of(conn, kind, ids, &mut present).await?;
             let mut there: HashMap<To, HashSet<i64>> = HashMap::new();
-            for to in [To::User, To::Company, To::Contact, To::Deal] {
+            for to in [
+                To::User,
+                To::Company,
+                To::Contact,
+                To::Deal,
+                To::Stage,
+                To::Pipeline,
+            ] {
                 let wanted: HashSet<i64> =
                     found.iter().filter(|f| f.3 == to).map(|f| f.2).collect();
                 there.insert(to, existing_of(conn, to, wanted).await?);
@@ -151,6 +163,7 @@ pub async fn check(
         k.present = present;
         k.links = links;
     }
+    deal_contacts(conn, import_id, &mut out).await?;
     Ok(out)
 }
 
@@ -161,6 +174,8 @@ enum To {
     Company,
     Contact,
     Deal,
+    Stage,
+    Pipeline,
 }
 
 /// A record's link: (record, link name, target, target's table).
@@ -180,6 +195,12 @@ async fn links_of(
         }
     };
     match kind {
+        // Users have no links: those created are counted.
+        ObjectKind::User => {
+            *present += existing::<user::Entity>(conn, user::Column::Id, ids.into_iter().collect())
+                .await?
+                .len() as u64;
+        }
         ObjectKind::Contact => {
             for c in contact::Entity::find()
                 .filter(contact::Column::Id.is_in(ids))
@@ -189,6 +210,19 @@ async fn links_of(
                 *present += 1;
                 push(c.id, "owner_id", Some(c.owner_id), To::User);
                 push(c.id, "company_id", c.company_id, To::Company);
+            }
+        }
+        ObjectKind::Deal => {
+            for d in deal::Entity::find()
+                .filter(deal::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                *present += 1;
+                push(d.id, "owner_id", Some(d.owner_id), To::User);
+                push(d.id, "stage_id", Some(d.stage_id), To::Stage);
+                push(d.id, "pipeline_id", Some(d.pipeline_id), To::Pipeline);
+                push(d.id, "company_id", d.company_id, To::Company);
             }
         }
         ObjectKind::Activity => {
@@ -242,5 +276,69 @@ async fn existing_of(
         To::Company => existing::<company::Entity>(conn, company::Column::Id, ids).await,
         To::Contact => existing::<contact::Entity>(conn, contact::Column::Id, ids).await,
         To::Deal => existing::<deal::Entity>(conn, deal::Column::Id, ids).await,
+        To::Stage => {
+            existing::<pipeline_stage::Entity>(conn, pipeline_stage::Column::Id, ids).await
+        }
+        To::Pipeline => existing::<pipeline::Entity>(conn, pipeline::Column::Id, ids).await,
     }
+}
+
+/// The deal contact links the import added: how many exist, and both ends of each.
+async fn deal_contacts(
+    conn: &impl ConnectionTrait,
+    import_id: i64,
+    out: &mut Integrity,
+) -> Result<(), AppError> {
+    let kind = ObjectKind::DealContact;
+    let (mut after, mut written, mut present, mut links) = (0, 0, 0, 0);
+    loop {
+        let changes = import_change::Entity::find()
+            .filter(import_change::Column::ImportId.eq(import_id))
+            .filter(import_change::Column::Kind.eq(kind.plural()))
+            .filter(import_change::Column::Id.gt(after))
+            .order_by_asc(import_change::Column::Id)
+            .limit(CHUNK as u64)
+            .all(conn)
+            .await?;
+        let Some(last) = changes.last() else { break };
+        after = last.id;
+        written += changes.len() as u64;
+        let pairs: Vec<(i64, i64)> = changes
+            .iter()
+            .filter_map(|c| Some((c.record_id, c.other_id?)))
+            .collect();
+        let deals: HashSet<i64> = pairs.iter().map(|p| p.0).collect();
+        let contacts: HashSet<i64> = pairs.iter().map(|p| p.1).collect();
+        let linked: HashSet<(i64, i64)> = deal_contact::Entity::find()
+            .filter(deal_contact::Column::DealId.is_in(deals.clone()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|l| (l.deal_id, l.contact_id))
+            .collect();
+        let deals = existing_of(conn, To::Deal, deals).await?;
+        let contacts = existing_of(conn, To::Contact, contacts).await?;
+        for (deal, contact) in pairs {
+            present += u64::from(linked.contains(&(deal, contact)));
+            links += 2;
+            for (link, to, there) in [
+                ("deal_id", deal, &deals),
+                ("contact_id", contact, &contacts),
+            ] {
+                if !there.contains(&to) {
+                    out.broken.push(Broken {
+                        kind,
+                        record_id: deal,
+                        link: link.to_string(),
+                        points_to: to,
+                    });
+                }
+            }
+        }
+    }
+    let k = out.kinds.entry(kind.plural().to_string()).or_default();
+    k.written = written;
+    k.present = present;
+    k.links = links;
+    Ok(())
 }

@@ -35,10 +35,11 @@ impl Written for task::Row {
     }
 }
 
-/// The ids the import's contacts and companies were written as, to resolve links.
+/// The ids the import's contacts, companies and deals were written as, to resolve links.
 struct Ids {
     contacts: Vec<Option<i64>>,
     companies: Vec<Option<i64>>,
+    deals: Vec<Option<i64>>,
 }
 
 impl Ids {
@@ -48,6 +49,7 @@ impl Ids {
             (_, Ref::Id(id)) => Some(*id),
             (ObjectKind::Contact, Ref::Planned(i)) => planned(&self.contacts, *i),
             (ObjectKind::Company, Ref::Planned(i)) => planned(&self.companies, *i),
+            (ObjectKind::Deal, Ref::Planned(i)) => planned(&self.deals, *i),
             _ => None,
         };
         id.map(|id| (*kind, id)).ok_or_else(|| {
@@ -72,6 +74,7 @@ pub(super) async fn write(
     let ids = Ids {
         contacts: plan.contacts.iter().map(|p| p.id).collect(),
         companies: plan.companies.iter().map(|p| p.id).collect(),
+        deals: plan.deals.iter().map(|p| p.id).collect(),
     };
     let system = plan.system;
     for start in (0..plan.activities.len()).step_by(CHUNK) {

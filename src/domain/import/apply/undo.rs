@@ -1,25 +1,28 @@
 //! Undoing an import as a whole: the records it created removed, the ones it updated
-//! put back as they were, its source ids and custom fields removed. Refused when a
+//! put back as they were, its source ids, custom fields and the users it created
+//! (unless taken up or referenced since: `drop_users`) removed. Refused when a
 //! record it wrote was changed since (its `updated_at` is no longer the import's): undo
 //! would silently lose that change.
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
     TransactionTrait,
 };
 
 use super::write::Before;
-use super::{CHUNK, activity, company, contact, task};
+use super::{CHUNK, activity, company, contact, deal, task};
 use crate::domain::import::ObjectKind;
 use crate::domain::tags::{self, Tagged};
-use crate::domain::{Action, Actor, Db, audit};
+use crate::domain::{Action, Actor, Db, audit, users};
 use crate::entities::{self, custom_field, import, import_change, import_source, tag};
 use crate::error::AppError;
 
 /// The kinds an import writes, in the order they are reverted: what links to a record
 /// before it (a task to a contact the import created).
-const REVERTED: [ObjectKind; 4] = [
+const REVERTED: [ObjectKind; 6] = [
     ObjectKind::Task,
     ObjectKind::Activity,
+    ObjectKind::DealContact,
+    ObjectKind::Deal,
     ObjectKind::Contact,
     ObjectKind::Company,
 ];
@@ -71,6 +74,10 @@ async fn changed_since(
     kind: ObjectKind,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<i64>, AppError> {
+    // A link has no time of its own: its deal's tells.
+    if kind == ObjectKind::DealContact {
+        return Ok(None);
+    }
     let mut after = 0;
     loop {
         let ids: Vec<i64> = import_change::Entity::find()
@@ -89,6 +96,16 @@ async fn changed_since(
         };
         after = last;
         let found = match kind {
+            ObjectKind::Deal => {
+                entities::deal::Entity::find()
+                    .select_only()
+                    .column(entities::deal::Column::Id)
+                    .filter(entities::deal::Column::Id.is_in(ids))
+                    .filter(entities::deal::Column::UpdatedAt.ne(at))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?
+            }
             ObjectKind::Task => {
                 entities::task::Entity::find()
                     .select_only()
@@ -142,6 +159,10 @@ async fn changed_since(
 /// change rows it reverted, so an interrupted revert continues where it stopped).
 /// Kinds go in `REVERTED` order: a contact may link to a company the import created.
 pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
+    let written_at = import::Entity::find_by_id(import_id)
+        .one(&db.read)
+        .await?
+        .and_then(|i| i.written_at);
     for kind in REVERTED {
         loop {
             let tx = db.write.begin().await?;
@@ -164,6 +185,8 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
                 restore(&tx, kind, c).await?;
             }
             match kind {
+                ObjectKind::DealContact => deal::unlink(&tx, &changes).await?,
+                ObjectKind::Deal => deal::remove(&tx, created, &changes, written_at).await?,
                 ObjectKind::Task => {
                     entities::task::Entity::delete_many()
                         .filter(entities::task::Column::Id.is_in(created))
@@ -196,6 +219,15 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
             tx.commit().await?;
         }
     }
+    let users: Vec<i64> = import_change::Entity::find()
+        .filter(import_change::Column::ImportId.eq(import_id))
+        .filter(import_change::Column::Kind.eq(ObjectKind::User.plural()))
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|c| c.record_id)
+        .collect();
+    drop_users(db, &users).await?;
     let fields: Vec<i64> = import_change::Entity::find()
         .filter(import_change::Column::ImportId.eq(import_id))
         .filter(import_change::Column::Kind.eq("custom_field"))
@@ -232,6 +264,38 @@ pub(super) async fn drop_fields(db: &Db, ids: &[i64]) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Removes users an import created, once its records are gone, unless someone took
+/// them up since (activated, invited: `users::is_unclaimed` no longer holds) or they
+/// own or wrote something else (what points at them keeps them: the delete fails on
+/// that reference and is rolled back to its savepoint). Those stay, as the user list
+/// shows them.
+pub(super) async fn drop_users(db: &Db, ids: &[i64]) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let tx = db.write.begin().await?;
+    let found = entities::user::Entity::find()
+        .filter(entities::user::Column::Id.is_in(ids.iter().copied()))
+        .all(&tx)
+        .await?;
+    for u in found.iter().filter(|u| users::is_unclaimed(u)) {
+        let point = tx.begin().await?;
+        let gone = entities::user::Entity::delete_by_id(u.id)
+            .exec(&point)
+            .await;
+        match gone {
+            Ok(_) => point.commit().await?,
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
+                point.rollback().await?
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tx.commit().await?;
+    db.auth_cache.forget();
+    Ok(())
+}
+
 /// Puts an updated record back as it was, with its tags when the import set them.
 async fn restore(
     tx: &impl ConnectionTrait,
@@ -241,6 +305,15 @@ async fn restore(
     let text = change.before.as_deref().unwrap_or("{}");
     let bad = |e: serde_json::Error| AppError::Internal(format!("import undo: {e}"));
     let (tagged, tags) = match kind {
+        ObjectKind::Deal => {
+            let b: Before<deal::Before> = serde_json::from_str(text).map_err(bad)?;
+            entities::deal::Entity::update_many()
+                .set(b.row.restore())
+                .filter(entities::deal::Column::Id.eq(change.record_id))
+                .exec(tx)
+                .await?;
+            return Ok(());
+        }
         ObjectKind::Task => {
             let b: Before<task::Before> = serde_json::from_str(text).map_err(bad)?;
             entities::task::Entity::update_many()

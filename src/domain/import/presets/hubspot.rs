@@ -55,6 +55,8 @@ pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
         (K::Deal, "closedate") => field("expected_close"),
         (K::Deal, "dealprobability") => field("probability"),
         (K::Deal, "closedlostreason") => field("lost_reason"),
+        (K::Deal, "isclosedwon") => field("won"),
+        (K::Deal, "isdealclosed" | "isclosed") => field("closed"),
         (K::Task, "tasktitle" | "title") => field("title"),
         (K::Task, "notes" | "tasknotes") => field("notes"),
         (K::Task, "duedate") => field("due_at"),

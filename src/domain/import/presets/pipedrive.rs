@@ -79,6 +79,8 @@ fn own(kind: ObjectKind, f: &str) -> Option<Target> {
         (K::Deal, "expectedclosedate") => field("expected_close"),
         (K::Deal, "probability") => field("probability"),
         (K::Deal, "lostreason") => field("lost_reason"),
+        (K::Deal, "status") => field("status"),
+        (K::Deal, "wontime" | "losttime" | "dealclosedon") => field("closed_at"),
         (K::Task, "subject") => field("title"),
         (K::Task, "note") => field("notes"),
         (K::Task, "duedate") => field("due_date"),

@@ -45,6 +45,8 @@ pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
         (K::Deal, "StageName") => field("stage"),
         (K::Deal, "CloseDate") => field("expected_close"),
         (K::Deal, "Probability") => field("probability"),
+        (K::Deal, "IsWon") => field("won"),
+        (K::Deal, "IsClosed") => field("closed"),
         (K::Deal, "AccountId") => Some(Target::LinkId(K::Company)),
         (K::Deal, "ContactId") => Some(Target::LinkId(K::Contact)),
         (K::DealContact, "OpportunityId") => Some(Target::LinkId(K::Deal)),
