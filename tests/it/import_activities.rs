@@ -530,3 +530,42 @@ async fn timeline_40k_rows() {
         started.elapsed()
     );
 }
+
+#[actix_web::test]
+async fn activities_and_tasks_link_to_deals_of_the_same_import_by_id_or_title() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let deal_file = file(
+        "deals.csv",
+        ObjectKind::Deal,
+        &[("Id", Target::SourceId), ("Title", field("title"))],
+        &[&["d1", "Nordwind rollout"]],
+    );
+    let notes = file(
+        "notes.csv",
+        AC,
+        &[
+            ("Id", Target::SourceId),
+            ("Body", field("body")),
+            ("Deal", Target::LinkName(ObjectKind::Deal)),
+        ],
+        &[&["n1", "Kick-off", "Nordwind Rollout"]],
+    );
+    let todos = file(
+        "tasks.csv",
+        TK,
+        &[
+            ("Id", Target::SourceId),
+            ("Title", field("title")),
+            ("Deal", Target::LinkId(ObjectKind::Deal)),
+        ],
+        &[&["t1", "Send the contract", "d1"]],
+    );
+    // The activities and tasks come first: kinds are written in dependency order.
+    let files = vec![notes, todos, deal_file];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    let deal = record(&r, ObjectKind::Deal, 0);
+    let a = activity_row(&app, record(&r, AC, 0)).await;
+    let t = task_row(&app, record(&r, TK, 0)).await;
+    assert_eq!((a.deal_id, t.deal_id), (Some(deal), Some(deal)), "{r:#?}");
+}
