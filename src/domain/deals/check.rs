@@ -46,6 +46,11 @@ impl Valid {
         self.pipeline_id
     }
 
+    /// Activities and tasks name their deal by its title.
+    pub(crate) fn title(&self) -> &str {
+        &self.title
+    }
+
     /// A new deal's row: in its stage at `position`, entered at `at`, closed at `at`
     /// when the stage is won or lost; linked to `company`.
     pub(crate) fn new_model(

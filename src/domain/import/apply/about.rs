@@ -5,7 +5,8 @@
 //! the timeline and access read them in) and the others are named in the report.
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use super::cells::Cells;
 use super::links;
@@ -32,7 +33,8 @@ fn noun(kind: ObjectKind) -> &'static str {
 pub(super) struct Known {
     by_source: HashMap<(ObjectKind, String), i64>,
     by_name: HashMap<(ObjectKind, String), Vec<i64>>,
-    planned_contacts: HashMap<String, Vec<usize>>,
+    /// Contacts by full name and deals by title, of this import's plan.
+    planned: HashMap<(ObjectKind, String), Vec<usize>>,
 }
 
 /// A row's links as (kind, source id) pairs: a Salesforce `WhatId` (mapped as a deal)
@@ -117,19 +119,23 @@ pub(super) async fn known(
             by_name.entry((kind, n)).or_default().push(id);
         }
     }
-    let mut planned_contacts: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut planned: HashMap<(ObjectKind, String), Vec<usize>> = HashMap::new();
     if names.contains_key(&ObjectKind::Contact) {
         for (i, p) in plan.contacts.iter().enumerate() {
-            planned_contacts
-                .entry(p.data.valid.name_norm())
-                .or_default()
-                .push(i);
+            let key = (ObjectKind::Contact, p.data.valid.name_norm());
+            planned.entry(key).or_default().push(i);
+        }
+    }
+    if names.contains_key(&ObjectKind::Deal) {
+        for (i, p) in plan.deals.iter().enumerate() {
+            let key = (ObjectKind::Deal, normalise(p.data.valid.title()));
+            planned.entry(key).or_default().push(i);
         }
     }
     Ok(Known {
         by_source,
         by_name,
-        planned_contacts,
+        planned,
     })
 }
 
@@ -190,9 +196,14 @@ async fn named(
     if let Some(n) = names.get(&ObjectKind::Deal) {
         let titles: Vec<&String> = n.iter().collect();
         let mut found = Vec::new();
+        // As written, or in other capitals (SQLite's lower() folds ASCII only, so both).
         for part in titles.chunks(500) {
+            let lower = Func::lower(Expr::col((deal::Entity, deal::Column::Title)));
+            let cased = Condition::any()
+                .add(deal::Column::Title.is_in(part.iter().map(|t| t.as_str())))
+                .add(Expr::expr(lower).is_in(part.iter().map(|t| t.to_lowercase())));
             for d in deal::Entity::find()
-                .filter(deal::Column::Title.is_in(part.iter().map(|t| t.as_str())))
+                .filter(cased)
                 .filter(deal::Column::DeletedAt.is_null())
                 .all(conn)
                 .await?
@@ -259,17 +270,16 @@ pub(super) fn about(
         let Some(n) = name(c, kind) else { continue };
         let norm = normalise(n);
         let planned: Vec<usize> = match kind {
-            ObjectKind::Contact => known
-                .planned_contacts
-                .get(&norm)
-                .cloned()
-                .unwrap_or_default(),
             ObjectKind::Company => ctx
                 .by_name
                 .get(&(kind, norm.clone()))
                 .map(|&i| vec![i])
                 .unwrap_or_default(),
-            _ => Vec::new(),
+            _ => known
+                .planned
+                .get(&(kind, norm.clone()))
+                .cloned()
+                .unwrap_or_default(),
         };
         let stored = known
             .by_name

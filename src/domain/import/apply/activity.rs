@@ -269,7 +269,9 @@ fn links(kind: ObjectKind, id: i64) -> (Option<i64>, Option<i64>, Option<i64>) {
 }
 
 /// Inserts new activities in one statement, each with its record's id; their ids, in
-/// order (ids are assigned in VALUES order, as `stripe::timeline` relies on too).
+/// order (ids are assigned in VALUES order, as `stripe::timeline` relies on too). No
+/// audit line or webhook per row: the import's one audit entry stands for them, and a
+/// year of history arriving is not news to send anywhere.
 pub(super) async fn insert(
     tx: &impl ConnectionTrait,
     rows: &[(&Row, i64)],

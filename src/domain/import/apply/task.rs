@@ -243,10 +243,11 @@ impl Kind for Task {
         }
         let created_at = ctx.time(c, "created_at", reasons);
         // When it was done, if the file does not say: its due, else its creation.
+        let given = ctx.time(c, "done_at", reasons);
         let due = due_at.or_else(|| due_date.map(|d| tasks::due::day_start(ctx.zone(), d)));
         let done_at = is_done.then(|| {
-            current
-                .and_then(|m| m.done_at)
+            given
+                .or(current.and_then(|m| m.done_at))
                 .or(due.filter(|d| *d <= crate::domain::now()))
                 .or(created_at)
                 .unwrap_or_else(crate::domain::now)

@@ -69,6 +69,7 @@ pub fn fields(kind: ObjectKind) -> &'static [&'static str] {
             "due_date",
             "priority",
             "done",
+            "done_at",
             "created_at",
         ],
         ObjectKind::User => &["email", "name", "first_name", "last_name", "role", "active"],
