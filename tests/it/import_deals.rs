@@ -142,6 +142,29 @@ async fn hubspot_deals_link_their_associated_companies_and_contacts() {
 }
 
 #[actix_web::test]
+async fn pipedrive_deals_link_their_organization_and_contact_person_by_name() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    person(&app, "Jane Doe", "jane@example.com").await;
+    let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
+    deals::rename_pipeline(&app.db, &admin, sales, "Default pipeline")
+        .await
+        .expect("rename");
+    rename_stage(&app, &admin, "Proposal", "Proposal Made").await;
+    let files = vec![
+        samples::pipedrive_deals(),
+        samples::pipedrive_persons(),
+        samples::pipedrive_organizations(),
+    ];
+    let r = import(&app, &admin, files).await;
+    let d = deal(&app, &admin, record(&r, DL, 0)).await;
+    let on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
+    assert_eq!(on_deal, [record(&r, CT, 0)], "Åsa, by her name");
+    assert_eq!(d.company_id, Some(record(&r, CO, 0)));
+    assert_eq!((d.amount, d.currency.as_str()), (1_250_000, "SEK"));
+}
+
+#[actix_web::test]
 async fn a_stage_is_found_by_its_name_in_any_case() {
     let app = TestApp::new().await;
     let admin = app.user("admin@example.com", "admin").await;
