@@ -4,7 +4,7 @@
 use cairn::domain::Actor;
 use cairn::domain::deals::{self, BoardParams, StageInput};
 use cairn::domain::import::apply::{Outcome, store, undo};
-use cairn::domain::import::{ObjectKind, OnMatch, Target};
+use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
 
 use crate::import_given::*;
 use crate::import_sample_runs::{import, person};
@@ -198,6 +198,18 @@ async fn an_amount_is_kept_in_its_currencys_minor_units() {
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
     assert_eq!((d.amount, d.currency.as_str()), (123_450, "EUR"));
     assert_eq!(d.stage, "Lead", "no stage: the pipeline's first open one");
+}
+
+#[actix_web::test]
+async fn cairns_own_export_gives_amounts_in_minor_units() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let mut o = options(OnMatch::Skip);
+    o.system = System::Cairn;
+    let file = deals_file(&[&["7", "Pilot", "123450", "EUR", "", "", ""]]);
+    let (_, r) = run(&app, &admin, vec![file], &o).await;
+    let d = deal(&app, &admin, record(&r, DL, 0)).await;
+    assert_eq!(d.amount, 123_450, "cents as written");
 }
 
 #[actix_web::test]

@@ -257,7 +257,8 @@ fn check(
     reasons: &mut Vec<String>,
 ) -> Option<Row> {
     let rules = &known.rules;
-    let mut input = input(c, current, rules, known.zone, reasons);
+    let system = ctx.options.system;
+    let mut input = input(c, current, (rules, system), known.zone, reasons);
     match stage_of(&rules.pipelines, c, current) {
         Ok((p, s)) => (input.pipeline_id, input.stage_id) = (p, s),
         Err(why) => reasons.push(why),

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::cells::Cells;
 use crate::domain::deals::{DealInput, Pipeline, Rules, Stage};
 use crate::domain::import::presets::norm;
-use crate::domain::import::values;
+use crate::domain::import::{System, values};
 use crate::entities::deal;
 
 /// Whether the source had the deal open, won or lost, when its file says.
@@ -108,7 +108,7 @@ pub(super) fn stage_of(
 pub(super) fn input(
     c: &Cells,
     current: Option<&deal::Model>,
-    rules: &Rules,
+    (rules, system): (&Rules, System),
     zone: Tz,
     reasons: &mut Vec<String>,
 ) -> DealInput {
@@ -140,7 +140,14 @@ pub(super) fn input(
             .currency
             .clone()
             .unwrap_or_else(|| rules.currency().into());
-        i.amount = match c.field("amount").map(|a| values::money(a, &currency)) {
+        // Cairn's export writes minor units (cents); the others write the amount.
+        let read = |a: &str| match system {
+            System::Cairn => a
+                .parse::<i64>()
+                .map_err(|_| format!("\"{a}\" is not a whole number of minor units")),
+            _ => values::money(a, &currency),
+        };
+        i.amount = match c.field("amount").map(read) {
             None => None,
             Some(Ok(minor)) => Some(Value::from(minor)),
             Some(Err(why)) => {
