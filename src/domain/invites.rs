@@ -90,7 +90,12 @@ pub async fn create(
     };
     let email_norm = normalise(&email);
     let tx = db.write.begin().await?;
-    if users::find_by_email(&tx, &email).await?.is_some() {
+    // A user an import created and nobody took up may be invited: accepting gives them
+    // their password (`users::claim_in`).
+    if users::find_by_email(&tx, &email)
+        .await?
+        .is_some_and(|u| !users::is_unclaimed(&u))
+    {
         return Err(AppError::conflict_field(
             "email",
             "A user with this email already exists.",
@@ -269,7 +274,8 @@ pub async fn open(conn: &impl ConnectionTrait, secret: &str) -> Result<invite::M
 }
 
 /// Accepts the invitation behind `secret`: the invitee becomes a user with the role they
-/// were invited as, the name and password they chose. The link works once.
+/// were invited as, the name and password they chose (the user an import made for their
+/// address, if any, so the records it owns are theirs). The link works once.
 pub async fn accept(
     db: &Db,
     secret: &str,
@@ -284,7 +290,10 @@ pub async fn accept(
         password: password.to_string(),
         role: inv.role.clone(),
     };
-    let created = users::create_in(&tx, None, &input).await?;
+    let created = match users::find_by_email(&tx, &inv.email).await? {
+        Some(u) if users::is_unclaimed(&u) => users::claim_in(&tx, u, &input).await?,
+        _ => users::create_in(&tx, None, &input).await?,
+    };
     // Guarded by the state: two tabs accepting at once make one user, not two.
     let res = invite::Entity::update_many()
         .col_expr(invite::Column::AcceptedAt, Expr::value(Some(now())))

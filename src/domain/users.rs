@@ -140,7 +140,7 @@ pub async fn create_in(
 ) -> Result<user::Model, AppError> {
     let (email, name, role) = validate(input)?;
     let hash = passwords::hash(&input.password).await?;
-    insert(conn, actor, email, name, role, hash, None).await
+    insert(conn, actor, (email, name, role), hash, None, true).await
 }
 
 /// Creates a user who signs in through the identity provider (single sign-on), inside
@@ -153,17 +153,76 @@ pub async fn create_external_in(
 ) -> Result<user::Model, AppError> {
     let (email, name, role) = validate_profile(input, FieldErrors::new())?;
     let hash = passwords::DISABLED.to_string();
-    insert(conn, None, email, name, role, hash, Some(via)).await
+    insert(conn, None, (email, name, role), hash, Some(via), true).await
+}
+
+/// Checks a user an import would create: email, name and role, as every new user.
+pub fn check_imported(input: &NewUser) -> Result<(), AppError> {
+    validate_profile(input, FieldErrors::new()).map(|_| ())
+}
+
+/// Creates a user an import's files name and Cairn lacks, inside the caller's
+/// transaction: deactivated and without a password (`passwords::DISABLED`), so the
+/// records the files give them keep their owner while nobody can sign in as them, not
+/// even through a password reset (those go to active users only), until an admin
+/// activates them or invites them (`invites::accept` then sets their password). Never
+/// an admin: whoever wrote the file must not be able to grant every permission;
+/// an admin gives that role knowingly in Settings → Users.
+pub async fn create_imported_in(
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    input: &NewUser,
+) -> Result<user::Model, AppError> {
+    let (email, name, role) = validate_profile(input, FieldErrors::new())?;
+    if role == Role::Admin {
+        return Err(AppError::field("role", "An import does not create admins."));
+    }
+    let hash = passwords::DISABLED.to_string();
+    insert(
+        conn,
+        Some(actor),
+        (email, name, role),
+        hash,
+        Some("import"),
+        false,
+    )
+    .await
+}
+
+/// Whether `u` is a user an import created and nobody has taken up yet: deactivated,
+/// without a password. An invitation to their address makes them a user (`claim_in`).
+pub fn is_unclaimed(u: &user::Model) -> bool {
+    !u.active && u.password_hash == passwords::DISABLED
+}
+
+/// Gives an unclaimed user (`is_unclaimed`) the name, password and role an invitation
+/// brought, and activates them, inside the caller's transaction.
+pub async fn claim_in(
+    conn: &impl ConnectionTrait,
+    u: user::Model,
+    input: &NewUser,
+) -> Result<user::Model, AppError> {
+    let (_, name, role) = validate(input)?;
+    let hash = passwords::hash(&input.password).await?;
+    let id = u.id;
+    let mut am: user::ActiveModel = u.into();
+    am.name = Set(name);
+    am.role = Set(role.as_str().to_string());
+    am.password_hash = Set(hash);
+    am.active = Set(true);
+    am.updated_at = Set(now());
+    let model = am.update(conn).await?;
+    audit::record(conn, None, "claim", "user", id, None).await?;
+    Ok(model)
 }
 
 async fn insert(
     conn: &impl ConnectionTrait,
     actor: Option<&Actor>,
-    email: String,
-    name: String,
-    role: Role,
+    (email, name, role): (String, String, Role),
     hash: String,
     via: Option<&str>,
+    active: bool,
 ) -> Result<user::Model, AppError> {
     let email_norm = normalise(&email);
     if user::Entity::find()
@@ -185,7 +244,7 @@ async fn insert(
         name: Set(name),
         password_hash: Set(hash),
         role: Set(role.as_str().to_string()),
-        active: Set(true),
+        active: Set(active),
         created_at: Set(t),
         updated_at: Set(t),
         time_zone: Set(crate::domain::organisation::default_time_zone(conn).await?),

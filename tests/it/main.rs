@@ -12,9 +12,11 @@ mod import_given;
 mod import_pages;
 mod import_presets;
 mod import_read;
+mod import_roundtrip;
 mod import_sample_runs;
 mod import_samples;
 mod import_undo;
+mod import_users;
 mod import_values;
 mod support;
 

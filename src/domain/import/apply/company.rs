@@ -226,26 +226,19 @@ impl Kind for Company {
     ) -> Result<Option<Row>, AppError> {
         let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
-        if let Some(owner) = c.owner() {
-            match ctx.owners.find(owner) {
-                Ok(id) => input.owner_id = Some(id),
-                Err(why) => reasons.push(why),
-            }
-        }
+        let owner = ctx.owner(
+            c,
+            &mut input.owner_id,
+            current.and_then(|m| m.owner_id),
+            reasons,
+        );
         let mut custom = c.custom();
         custom.extend(ctx.new_custom("company", c, dry, reasons));
         input.custom_fields = (!custom.is_empty()).then_some(custom);
         let current_custom = current
             .map(|m| custom_fields::parse(&m.custom))
             .unwrap_or_default();
-        let checked = companies::validate(
-            ctx.db,
-            ctx.actor,
-            &input,
-            current.and_then(|m| m.owner_id),
-            &current_custom,
-        )
-        .await;
+        let checked = companies::validate(ctx.db, ctx.actor, &input, owner, &current_custom).await;
         let valid = match checked {
             Ok(v) => Some(v),
             Err(e) => {

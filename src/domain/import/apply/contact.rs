@@ -206,12 +206,7 @@ impl Kind for Contact {
     ) -> Result<Option<Row>, AppError> {
         let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
-        if let Some(owner) = c.owner() {
-            match ctx.owners.find(owner) {
-                Ok(id) => input.owner_id = Some(id),
-                Err(why) => reasons.push(why),
-            }
-        }
+        let owner = ctx.owner(c, &mut input.owner_id, current.map(|m| m.owner_id), reasons);
         let company = match links::company_of(ctx, &known.companies, c) {
             Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
             Ok(Some(r)) => {
@@ -232,14 +227,7 @@ impl Kind for Contact {
         let current_custom = current
             .map(|m| custom_fields::parse(&m.custom))
             .unwrap_or_default();
-        let checked = contacts::validate(
-            ctx.db,
-            ctx.actor,
-            &input,
-            current.map(|m| m.owner_id),
-            &current_custom,
-        )
-        .await;
+        let checked = contacts::validate(ctx.db, ctx.actor, &input, owner, &current_custom).await;
         let valid = match checked {
             Ok(v) => Some(v),
             Err(e) => {

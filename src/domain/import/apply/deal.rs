@@ -275,7 +275,13 @@ fn check(
     }
     if let Some(owner) = c.owner() {
         match ctx.owners.find(owner) {
-            Ok(id) if known.owners.contains(&id) || current.is_some_and(|m| m.owner_id == id) => {
+            // A user this import creates (deactivated until an admin takes them up; in a
+            // dry run a stand-in below zero) owns what the source says they own.
+            Ok(id)
+                if known.owners.contains(&id)
+                    || ctx.owners.created(id)
+                    || current.is_some_and(|m| m.owner_id == id) =>
+            {
                 input.owner_id = Some(id)
             }
             Ok(_) => reasons.push(format!("Owner “{owner}”: {OWNER_MESSAGE}")),

@@ -118,6 +118,7 @@ pub async fn check(
         );
     }
     for kind in [
+        ObjectKind::User,
         ObjectKind::Company,
         ObjectKind::Contact,
         ObjectKind::Deal,
@@ -194,6 +195,12 @@ async fn links_of(
         }
     };
     match kind {
+        // Users have no links: those created are counted.
+        ObjectKind::User => {
+            *present += existing::<user::Entity>(conn, user::Column::Id, ids.into_iter().collect())
+                .await?
+                .len() as u64;
+        }
         ObjectKind::Contact => {
             for c in contact::Entity::find()
                 .filter(contact::Column::Id.is_in(ids))

@@ -32,6 +32,8 @@ pub(super) struct Owners {
     by_name: HashMap<String, Vec<i64>>,
     by_source: HashMap<String, i64>,
     system: System,
+    /// Users this import creates (in a dry run, stand-in ids below zero).
+    created: HashSet<i64>,
 }
 
 impl Owners {
@@ -41,6 +43,7 @@ impl Owners {
             by_name: HashMap::new(),
             by_source: HashMap::new(),
             system,
+            created: HashSet::new(),
         };
         for u in user::Entity::find().all(conn).await? {
             o.by_email.insert(normalise(&u.email), u.id);
@@ -72,6 +75,19 @@ impl Owners {
     /// A source user id (from the users file) now known to be Cairn user `id`.
     pub fn learn(&mut self, source: String, id: i64) {
         self.by_source.insert(source, id);
+    }
+
+    /// A user this import creates (`id` below zero in a dry run: they do not exist yet),
+    /// found by their email and name from now on.
+    pub fn add_created(&mut self, id: i64, email: &str, name: &str) {
+        self.by_email.insert(normalise(email), id);
+        self.by_name.entry(normalise(name)).or_default().push(id);
+        self.created.insert(id);
+    }
+
+    /// Whether user `id` is one this import creates.
+    pub fn created(&self, id: i64) -> bool {
+        self.created.contains(&id)
     }
 
     /// The owner a cell names: a source user id, an email, or a name.

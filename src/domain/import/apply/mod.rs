@@ -36,6 +36,7 @@ mod task;
 mod timeline;
 pub mod undo;
 mod unzip;
+mod user;
 mod write;
 
 pub use integrity::Integrity;
@@ -166,8 +167,10 @@ pub async fn apply(
 ) -> Result<Report, AppError> {
     let mut plan = plan::plan(db, actor, files, (rows, unreadable), options, true).await?;
     if plan.report.failed() > 0 && !options.valid_rows_only {
-        // Nothing is written: not even the custom fields planning made for new columns.
+        // Nothing is written: not even the custom fields and users planning made.
         undo::drop_fields(db, &plan.new_fields).await?;
+        let users: Vec<i64> = plan.new_users.iter().map(|(_, id)| *id).collect();
+        undo::drop_users(db, &users).await?;
         return Ok(plan.report);
     }
     match write::write(db, actor, import_id, &mut plan).await {

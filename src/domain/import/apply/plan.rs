@@ -6,7 +6,8 @@ use serde_json::Value;
 use super::cells::Cells;
 use super::links::{Owners, source_key};
 use super::{
-    Options, Outcome, Report, RowReport, activity, company, contact, deal, deal_contact, rows, task,
+    Options, Outcome, Report, RowReport, activity, company, contact, deal, deal_contact, rows,
+    task, user,
 };
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::import::read::RowError;
@@ -67,6 +68,8 @@ pub(super) struct Plan {
     pub tasks: Vec<Planned<task::Row>>,
     /// Source user ids of the users file and the Cairn users they are.
     pub users: Vec<(String, i64)>,
+    /// Users this run created, with their source ids (`user::plan`).
+    pub new_users: Vec<(Option<String>, i64)>,
     /// Custom fields this run created (for `NewCustom` columns).
     pub new_fields: Vec<i64>,
 }
@@ -126,6 +129,40 @@ impl Ctx<'_> {
             reasons,
         });
         report.rows.len() - 1
+    }
+
+    /// Sets `owner` (the input's) to the owner the row names; answers the owner the
+    /// domain's check is to take as the record's own: `current` (the stored one when
+    /// updating), or a user this import creates. Those are deactivated until an admin
+    /// takes them up, and the check refuses to give a record to an inactive user, but an
+    /// imported record's owner is a fact of the source, as a record keeps an owner
+    /// deactivated since. In a dry run such a user does not exist yet: the check runs
+    /// with the input's owner as it was.
+    pub fn owner(
+        &self,
+        c: &Cells,
+        owner: &mut Option<i64>,
+        current: Option<i64>,
+        reasons: &mut Vec<String>,
+    ) -> Option<i64> {
+        let Some(cell) = c.owner() else {
+            return current;
+        };
+        match self.owners.find(cell) {
+            Ok(id) if id < 0 => current,
+            Ok(id) => {
+                *owner = Some(id);
+                if self.owners.created(id) {
+                    Some(id)
+                } else {
+                    current
+                }
+            }
+            Err(why) => {
+                reasons.push(why);
+                current
+            }
+        }
     }
 
     /// The values of a row's `NewCustom` columns as custom values by key, and (in a dry
@@ -198,6 +235,7 @@ pub(super) async fn plan(
         activities: Vec::new(),
         tasks: Vec::new(),
         users: Vec::new(),
+        new_users: Vec::new(),
         new_fields: Vec::new(),
     };
     let new_fields = new_fields(db, actor, files, create_fields, &mut plan.new_fields).await?;
@@ -242,7 +280,7 @@ pub(super) async fn plan(
     for (at, rows) in by_kind {
         for chunk in rows.chunks(super::CHUNK) {
             match ORDER[at] {
-                ObjectKind::User => users(&mut ctx, &mut plan, chunk),
+                ObjectKind::User => user::plan(&mut ctx, &mut plan, chunk, dry).await?,
                 ObjectKind::Company => {
                     rows::plan::<company::Company>(&mut ctx, &mut plan, chunk, dry).await?
                 }
@@ -317,41 +355,4 @@ async fn new_fields(
         }
     }
     Ok(out)
-}
-
-/// Rows of a users file: each source user id mapped to the Cairn user with its email,
-/// else its name. Users are not created by an import; a row naming nobody is skipped,
-/// and the rows it owns fail with their owner named.
-fn users(ctx: &mut Ctx, plan: &mut Plan, chunk: &[MappedRow]) {
-    for row in chunk {
-        let c = Cells(row);
-        let name = c.field("name").map(str::to_string).or_else(|| {
-            match (c.field("first_name"), c.field("last_name")) {
-                (Some(f), Some(l)) => Some(format!("{f} {l}")),
-                (f, l) => f.or(l).map(str::to_string),
-            }
-        });
-        let found = ctx.owners.by_person(c.field("email"), name.as_deref());
-        let source = c.source_id().map(|s| ctx.key(s));
-        let reasons = match (found, &source) {
-            (Some(id), Some(s)) => {
-                ctx.owners.learn(s.clone(), id);
-                plan.users.push((s.clone(), id));
-                vec!["Matched an existing user.".to_string()]
-            }
-            (Some(_), None) => vec!["Matched an existing user (no source id).".to_string()],
-            (None, _) => vec![
-                "No Cairn user has this email or name; users are not created by imports."
-                    .to_string(),
-            ],
-        };
-        ctx.report(
-            &mut plan.report,
-            row,
-            ObjectKind::User,
-            super::Outcome::Skipped,
-            found,
-            reasons,
-        );
-    }
 }

@@ -1,9 +1,10 @@
 //! Undoing an import as a whole: the records it created removed, the ones it updated
-//! put back as they were, its source ids and custom fields removed. Refused when a
+//! put back as they were, its source ids, custom fields and the users it created
+//! (unless taken up or referenced since: `drop_users`) removed. Refused when a
 //! record it wrote was changed since (its `updated_at` is no longer the import's): undo
 //! would silently lose that change.
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
     TransactionTrait,
 };
 
@@ -11,7 +12,7 @@ use super::write::Before;
 use super::{CHUNK, activity, company, contact, deal, task};
 use crate::domain::import::ObjectKind;
 use crate::domain::tags::{self, Tagged};
-use crate::domain::{Action, Actor, Db, audit};
+use crate::domain::{Action, Actor, Db, audit, users};
 use crate::entities::{self, custom_field, import, import_change, import_source, tag};
 use crate::error::AppError;
 
@@ -218,6 +219,15 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
             tx.commit().await?;
         }
     }
+    let users: Vec<i64> = import_change::Entity::find()
+        .filter(import_change::Column::ImportId.eq(import_id))
+        .filter(import_change::Column::Kind.eq(ObjectKind::User.plural()))
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|c| c.record_id)
+        .collect();
+    drop_users(db, &users).await?;
     let fields: Vec<i64> = import_change::Entity::find()
         .filter(import_change::Column::ImportId.eq(import_id))
         .filter(import_change::Column::Kind.eq("custom_field"))
@@ -250,6 +260,38 @@ pub(super) async fn drop_fields(db: &Db, ids: &[i64]) -> Result<(), AppError> {
         .filter(custom_field::Column::Id.is_in(ids.iter().copied()))
         .exec(&db.write)
         .await?;
+    db.auth_cache.forget();
+    Ok(())
+}
+
+/// Removes users an import created, once its records are gone, unless someone took
+/// them up since (activated, invited: `users::is_unclaimed` no longer holds) or they
+/// own or wrote something else (what points at them keeps them: the delete fails on
+/// that reference and is rolled back to its savepoint). Those stay, as the user list
+/// shows them.
+pub(super) async fn drop_users(db: &Db, ids: &[i64]) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let tx = db.write.begin().await?;
+    let found = entities::user::Entity::find()
+        .filter(entities::user::Column::Id.is_in(ids.iter().copied()))
+        .all(&tx)
+        .await?;
+    for u in found.iter().filter(|u| users::is_unclaimed(u)) {
+        let point = tx.begin().await?;
+        let gone = entities::user::Entity::delete_by_id(u.id)
+            .exec(&point)
+            .await;
+        match gone {
+            Ok(_) => point.commit().await?,
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
+                point.rollback().await?
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tx.commit().await?;
     db.auth_cache.forget();
     Ok(())
 }

@@ -212,7 +212,8 @@ pub(super) async fn write(
         .filter(import::Column::Id.eq(import_id))
         .exec(&tx)
         .await?;
-    // The users file's ids; the custom fields this run created, so undo removes them.
+    // The users file's ids; the users and custom fields this run created, so undo
+    // removes them.
     let users: Vec<Change> = plan
         .users
         .iter()
@@ -224,6 +225,17 @@ pub(super) async fn write(
         })
         .collect();
     record_sources_only(&tx, import_id, plan.system, &users).await?;
+    let created: Vec<Change> = plan
+        .new_users
+        .iter()
+        .map(|(s, id)| Change {
+            kind: ObjectKind::User,
+            id: *id,
+            before: None,
+            source: s.clone(),
+        })
+        .collect();
+    record(&tx, import_id, plan.system, created, 0).await?;
     import_change::Entity::insert_many(plan.new_fields.iter().map(|id| {
         import_change::ActiveModel {
             import_id: Set(import_id),
