@@ -165,6 +165,22 @@ async fn pipedrive_deals_link_their_organization_and_contact_person_by_name() {
 }
 
 #[actix_web::test]
+async fn a_deals_labels_are_left_out_with_a_note() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let labelled = file(
+        "deals.csv",
+        DL,
+        &[("Title", field("title")), ("Labels", Target::Tags)],
+        &[&["Pilot", "hot;big"]],
+    );
+    let (_, r) = run(&app, &admin, vec![labelled], &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, DL), [Created], "labels fail no row");
+    let notes = rows(&r, DL)[0].reasons.join(" ");
+    assert!(notes.contains("no tags"), "the report says so: {notes}");
+}
+
+#[actix_web::test]
 async fn a_stage_is_found_by_its_name_in_any_case() {
     let app = TestApp::new().await;
     let admin = app.user("admin@example.com", "admin").await;

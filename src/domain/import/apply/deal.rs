@@ -243,6 +243,10 @@ impl Kind for Deal {
         dry: bool,
         verdict: &mut Verdict,
     ) -> Result<Option<Row>, AppError> {
+        if c.tags().is_some_and(|t| !t.is_empty()) {
+            let why = "Cairn's deals have no tags; its labels are left out.";
+            verdict.notes.push(why.into());
+        }
         Ok(check(ctx, known, c, current, dry, &mut verdict.reasons))
     }
 }
