@@ -23,6 +23,8 @@ pub(super) struct Company;
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
     pub before: Option<Before>,
+    /// The source's creation time, else the import's.
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// An updated company's columns as they were, for undo.
@@ -250,8 +252,10 @@ impl Kind for Company {
         if beside {
             verdict.reasons.push("A company with this name or domain exists already; companies' names and domains are unique.".into());
         }
+        let created_at = c.time("created_at", ctx.zone(), &mut verdict.reasons);
         Ok(valid.map(|valid| Row {
             valid,
+            created_at,
             before: current.map(Before::of),
         }))
     }
@@ -270,7 +274,7 @@ pub(super) async fn insert(
         id: NotSet,
         deleted_at: Set(None),
         deleted_by: Set(None),
-        created_at: Set(at),
+        created_at: Set(p.data.created_at.unwrap_or(at)),
         ..companies::active_model(p.data.valid.clone(), at)
     });
     let mut inserted = company::Entity::insert_many(models)

@@ -24,6 +24,8 @@ pub(in crate::domain::import) struct Row {
     pub valid: Valid,
     pub company: Option<Ref>,
     pub before: Option<Before>,
+    /// The source's creation time, else the import's.
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// An updated contact's columns as they were, for undo.
@@ -240,8 +242,10 @@ impl Kind for Contact {
                 .reasons
                 .push("Another contact already has this email.".into());
         }
+        let created_at = c.time("created_at", ctx.zone(), &mut verdict.reasons);
         Ok(valid.map(|valid| Row {
             valid,
+            created_at,
             company,
             before: current.map(Before::of),
         }))
@@ -262,7 +266,7 @@ pub(super) async fn insert(
         id: NotSet,
         deleted_at: Set(None),
         deleted_by: Set(None),
-        created_at: Set(at),
+        created_at: Set(r.created_at.unwrap_or(at)),
         ..contacts::active_model(&r.valid, *company, at)
     });
     let mut inserted = contact::Entity::insert_many(models)

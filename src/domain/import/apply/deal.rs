@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::cells::Cells;
-use super::deal_input::{input, stage_of, time};
+use super::deal_input::{input, stage_of};
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict};
 use super::{about, links, matching};
@@ -208,12 +208,7 @@ impl Kind for Deal {
             contacts: live_sources(ctx, ObjectKind::Contact, contacts).await?,
             rules: Rules::load(ctx.db).await?,
             owners: deals::deal_owners(&ctx.db.read).await?,
-            zone: ctx
-                .options
-                .zone
-                .as_deref()
-                .and_then(|z| z.parse().ok())
-                .unwrap_or(chrono_tz::UTC),
+            zone: ctx.zone(),
         })
     }
 
@@ -310,9 +305,9 @@ fn check(
     let current_custom: BTreeMap<String, Value> = current
         .map(|m| custom_fields::parse(&m.custom))
         .unwrap_or_default();
-    let created_at = time(c, "created_at", known.zone, reasons);
+    let created_at = c.time("created_at", known.zone, reasons);
     // A closed deal closed when the file says, else on its close date.
-    let closed_at = time(c, "closed_at", known.zone, reasons).or_else(|| {
+    let closed_at = c.time("closed_at", known.zone, reasons).or_else(|| {
         input
             .expected_close
             .as_deref()

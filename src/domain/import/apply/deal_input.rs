@@ -1,6 +1,5 @@
 //! What a deal row says: its fields over the deal it updates, its pipeline and stage by
 //! name (a closed deal in a won or lost stage), its times.
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
@@ -183,17 +182,4 @@ pub(super) fn input(
         i.lost_reason = c.field("lost_reason").map(str::to_string);
     }
     i
-}
-
-/// A time the file gives (`created_at`, `closed_at`), read in the import's zone.
-pub(super) fn time(
-    c: &Cells,
-    name: &str,
-    zone: Tz,
-    reasons: &mut Vec<String>,
-) -> Option<DateTime<Utc>> {
-    let v = c.field(name)?;
-    values::datetime(v, zone)
-        .map_err(|why| reasons.push(format!("{name}: {why}.")))
-        .ok()
 }

@@ -102,6 +102,15 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// The zone of times written without one (UTC unless the import names one).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.options
+            .zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::UTC)
+    }
+
     pub fn key(&self, raw: &str) -> String {
         source_key(self.options.system, raw)
     }
