@@ -12,8 +12,10 @@ use crate::export_compare::{differences, snapshot};
 use crate::export_zip::{Export, export_as};
 use crate::support::*;
 
-/// Columns that say when a row was last written, which an import writes anew.
-const WRITTEN: &[&str] = &["updated_at"];
+/// Columns an import writes anew: when a row was last written, and whether a user may
+/// sign in (the users an import creates wait, deactivated and without a password, for an
+/// admin to take them up; `import_users` tests that).
+const WRITTEN: &[&str] = &["updated_at", "active"];
 
 /// A small workspace with every kind of link: a company, a contact at it owned by a rep,
 /// a deal on both, a note on the contact and a task on the deal.
@@ -90,7 +92,6 @@ async fn import_zip(app: &TestApp, zip: Vec<u8>) -> Vec<String> {
 }
 
 #[actix_web::test]
-#[ignore = "deals, deal_contacts, activities and tasks are not imported yet (the DEALS and ACTS branches)"]
 async fn an_export_imported_into_an_empty_cairn_gives_every_record_and_link_back() {
     let from = TestApp::new().await;
     let (zip, bytes) = workspace(&from).await;

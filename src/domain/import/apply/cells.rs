@@ -3,10 +3,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
-
-use crate::domain::import::{MappedRow, ObjectKind, Target, values};
+use crate::domain::import::{MappedRow, ObjectKind, Target};
 
 pub(super) struct Cells<'a>(pub &'a MappedRow);
 
@@ -66,15 +63,6 @@ impl Cells<'_> {
             .values
             .iter()
             .any(|(t, _)| matches!(t, Target::Field(f) if f == name))
-    }
-
-    /// A time the file gives (`created_at`, `closed_at`), read in `zone`; a value that
-    /// is not one adds its reason.
-    pub fn time(&self, name: &str, zone: Tz, reasons: &mut Vec<String>) -> Option<DateTime<Utc>> {
-        let v = self.field(name)?;
-        values::datetime(v, zone)
-            .map_err(|why| reasons.push(format!("{name}: {why}.")))
-            .ok()
     }
 
     pub fn source_id(&self) -> Option<&str> {

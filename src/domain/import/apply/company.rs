@@ -22,9 +22,9 @@ pub(super) struct Company;
 
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
-    pub before: Option<Before>,
-    /// The source's creation time, else the import's.
+    /// When the source made it (kept on create; an update leaves Cairn's).
     pub created_at: Option<DateTime<Utc>>,
+    pub before: Option<Before>,
 }
 
 /// An updated company's columns as they were, for undo.
@@ -228,6 +228,7 @@ impl Kind for Company {
     ) -> Result<Option<Row>, AppError> {
         let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
+        let created_at = ctx.time(c, "created_at", reasons);
         let owner = ctx.owner(
             c,
             &mut input.owner_id,
@@ -252,7 +253,6 @@ impl Kind for Company {
         if beside {
             verdict.reasons.push("A company with this name or domain exists already; companies' names and domains are unique.".into());
         }
-        let created_at = c.time("created_at", ctx.zone(), &mut verdict.reasons);
         Ok(valid.map(|valid| Row {
             valid,
             created_at,

@@ -22,10 +22,10 @@ pub(super) struct Contact;
 
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
+    /// When the source made it (kept on create; an update leaves Cairn's).
+    pub created_at: Option<DateTime<Utc>>,
     pub company: Option<Ref>,
     pub before: Option<Before>,
-    /// The source's creation time, else the import's.
-    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// An updated contact's columns as they were, for undo.
@@ -208,6 +208,7 @@ impl Kind for Contact {
     ) -> Result<Option<Row>, AppError> {
         let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
+        let created_at = ctx.time(c, "created_at", reasons);
         let owner = ctx.owner(c, &mut input.owner_id, current.map(|m| m.owner_id), reasons);
         let company = match links::company_of(ctx, &known.companies, c) {
             Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
@@ -242,7 +243,6 @@ impl Kind for Contact {
                 .reasons
                 .push("Another contact already has this email.".into());
         }
-        let created_at = c.time("created_at", ctx.zone(), &mut verdict.reasons);
         Ok(valid.map(|valid| Row {
             valid,
             created_at,

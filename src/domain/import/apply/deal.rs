@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::cells::Cells;
-use super::deal_input::{input, stage_of};
+use super::deal_input::{input, stage_of, time};
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict};
 use super::{about, links, matching};
@@ -208,7 +208,12 @@ impl Kind for Deal {
             contacts: live_sources(ctx, ObjectKind::Contact, contacts).await?,
             rules: Rules::load(ctx.db).await?,
             owners: deals::deal_owners(&ctx.db.read).await?,
-            zone: ctx.zone(),
+            zone: ctx
+                .options
+                .zone
+                .as_deref()
+                .and_then(|z| z.parse().ok())
+                .unwrap_or(chrono_tz::UTC),
         })
     }
 
@@ -256,8 +261,7 @@ fn check(
     reasons: &mut Vec<String>,
 ) -> Option<Row> {
     let rules = &known.rules;
-    let system = ctx.options.system;
-    let mut input = input(c, current, (rules, system), known.zone, reasons);
+    let mut input = input(c, current, rules, (known.zone, ctx.options.system), reasons);
     match stage_of(&rules.pipelines, c, current) {
         Ok((p, s)) => (input.pipeline_id, input.stage_id) = (p, s),
         Err(why) => reasons.push(why),
@@ -305,9 +309,9 @@ fn check(
     let current_custom: BTreeMap<String, Value> = current
         .map(|m| custom_fields::parse(&m.custom))
         .unwrap_or_default();
-    let created_at = c.time("created_at", known.zone, reasons);
+    let created_at = time(c, "created_at", known.zone, reasons);
     // A closed deal closed when the file says, else on its close date.
-    let closed_at = c.time("closed_at", known.zone, reasons).or_else(|| {
+    let closed_at = time(c, "closed_at", known.zone, reasons).or_else(|| {
         input
             .expected_close
             .as_deref()

@@ -1,5 +1,6 @@
 //! What a deal row says: its fields over the deal it updates, its pipeline and stage by
 //! name (a closed deal in a won or lost stage), its times.
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
 
@@ -107,8 +108,8 @@ pub(super) fn stage_of(
 pub(super) fn input(
     c: &Cells,
     current: Option<&deal::Model>,
-    (rules, system): (&Rules, System),
-    zone: Tz,
+    rules: &Rules,
+    (zone, system): (Tz, System),
     reasons: &mut Vec<String>,
 ) -> DealInput {
     let mut i = current.map_or_else(
@@ -139,14 +140,14 @@ pub(super) fn input(
             .currency
             .clone()
             .unwrap_or_else(|| rules.currency().into());
-        // Cairn's export writes minor units (cents); the others write the amount.
-        let read = |a: &str| match system {
+        // Cairn's own export writes amounts as the API does, in minor units.
+        let minor = |a: &str| match system {
             System::Cairn => a
                 .parse::<i64>()
                 .map_err(|_| format!("\"{a}\" is not a whole number of minor units")),
             _ => values::money(a, &currency),
         };
-        i.amount = match c.field("amount").map(read) {
+        i.amount = match c.field("amount").map(minor) {
             None => None,
             Some(Ok(minor)) => Some(Value::from(minor)),
             Some(Err(why)) => {
@@ -182,4 +183,17 @@ pub(super) fn input(
         i.lost_reason = c.field("lost_reason").map(str::to_string);
     }
     i
+}
+
+/// A time the file gives (`created_at`, `closed_at`), read in the import's zone.
+pub(super) fn time(
+    c: &Cells,
+    name: &str,
+    zone: Tz,
+    reasons: &mut Vec<String>,
+) -> Option<DateTime<Utc>> {
+    let v = c.field(name)?;
+    values::datetime(v, zone)
+        .map_err(|why| reasons.push(format!("{name}: {why}.")))
+        .ok()
 }

@@ -102,17 +102,36 @@ pub(super) struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// The zone of times written without one (UTC unless the import names one).
+    pub fn key(&self, raw: &str) -> String {
+        source_key(self.options.system, raw)
+    }
+
+    /// The import's zone (checked when the import was made), for times written without one.
     pub fn zone(&self) -> chrono_tz::Tz {
         self.options
             .zone
             .as_deref()
             .and_then(|z| z.parse().ok())
-            .unwrap_or(chrono_tz::UTC)
+            .unwrap_or(chrono_tz::Tz::UTC)
     }
 
-    pub fn key(&self, raw: &str) -> String {
-        source_key(self.options.system, raw)
+    /// A time from the row's `name` columns, read in the import's zone: of several (an
+    /// event's date and its date and time), the first with a time of day.
+    pub fn time(
+        &self,
+        c: &Cells,
+        name: &str,
+        reasons: &mut Vec<String>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let all = c.all(name);
+        let v = all.iter().find(|v| v.contains(':')).or(all.first())?;
+        match crate::domain::import::values::datetime(v, self.zone()) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                reasons.push(why);
+                None
+            }
+        }
     }
 
     /// Adds the row to the report.
