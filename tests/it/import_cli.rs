@@ -68,3 +68,25 @@ async fn a_failed_row_is_printed_and_the_exit_code_says_so() {
     );
     assert_eq!(app.count("contacts").await, 0, "a dry run writes nothing");
 }
+
+#[actix_web::test]
+async fn the_command_imports_deals() {
+    let app = TestApp::new().await;
+    app.user("admin@example.com", "admin").await;
+    let path = csv_file(
+        "deals.csv",
+        "title,amount,stage\r\nPilot,10.50,Qualified\r\n",
+    );
+    let out = cairn(&app.url)
+        .args(["import", path.to_str().unwrap(), "--type", "deals"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("deals: 1 rows, 1 created"), "{text}");
+    assert_eq!(app.count("deals").await, 1);
+}

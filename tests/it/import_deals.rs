@@ -4,7 +4,7 @@
 use cairn::domain::Actor;
 use cairn::domain::deals::{self, BoardParams, StageInput};
 use cairn::domain::import::apply::{Outcome, store, undo};
-use cairn::domain::import::{ObjectKind, OnMatch, Target};
+use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
 
 use crate::import_given::*;
 use crate::import_sample_runs::{import, person};
@@ -142,6 +142,45 @@ async fn hubspot_deals_link_their_associated_companies_and_contacts() {
 }
 
 #[actix_web::test]
+async fn pipedrive_deals_link_their_organization_and_contact_person_by_name() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    person(&app, "Jane Doe", "jane@example.com").await;
+    let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
+    deals::rename_pipeline(&app.db, &admin, sales, "Default pipeline")
+        .await
+        .expect("rename");
+    rename_stage(&app, &admin, "Proposal", "Proposal Made").await;
+    let files = vec![
+        samples::pipedrive_deals(),
+        samples::pipedrive_persons(),
+        samples::pipedrive_organizations(),
+    ];
+    let r = import(&app, &admin, files).await;
+    let d = deal(&app, &admin, record(&r, DL, 0)).await;
+    let on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
+    assert_eq!(on_deal, [record(&r, CT, 0)], "Åsa, by her name");
+    assert_eq!(d.company_id, Some(record(&r, CO, 0)));
+    assert_eq!((d.amount, d.currency.as_str()), (1_250_000, "SEK"));
+}
+
+#[actix_web::test]
+async fn a_deals_labels_are_left_out_with_a_note() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let labelled = file(
+        "deals.csv",
+        DL,
+        &[("Title", field("title")), ("Labels", Target::Tags)],
+        &[&["Pilot", "hot;big"]],
+    );
+    let (_, r) = run(&app, &admin, vec![labelled], &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, DL), [Created], "labels fail no row");
+    let notes = rows(&r, DL)[0].reasons.join(" ");
+    assert!(notes.contains("no tags"), "the report says so: {notes}");
+}
+
+#[actix_web::test]
 async fn a_stage_is_found_by_its_name_in_any_case() {
     let app = TestApp::new().await;
     let admin = app.user("admin@example.com", "admin").await;
@@ -175,6 +214,18 @@ async fn an_amount_is_kept_in_its_currencys_minor_units() {
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
     assert_eq!((d.amount, d.currency.as_str()), (123_450, "EUR"));
     assert_eq!(d.stage, "Lead", "no stage: the pipeline's first open one");
+}
+
+#[actix_web::test]
+async fn cairns_own_export_gives_amounts_in_minor_units() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let mut o = options(OnMatch::Skip);
+    o.system = System::Cairn;
+    let file = deals_file(&[&["7", "Pilot", "123450", "EUR", "", "", ""]]);
+    let (_, r) = run(&app, &admin, vec![file], &o).await;
+    let d = deal(&app, &admin, record(&r, DL, 0)).await;
+    assert_eq!(d.amount, 123_450, "cents as written");
 }
 
 #[actix_web::test]

@@ -326,3 +326,31 @@ async fn an_upload_with_a_zone_that_is_not_one_is_refused_and_stores_nothing() {
     assert!(res.text().contains("is not a time zone"), "{}", res.text());
     assert_eq!(app.count("imports").await, 0, "nothing stored");
 }
+
+#[actix_web::test]
+async fn a_deals_file_imported_from_the_page_is_reported_with_its_deals() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let deals = Sample {
+        name: "deals.csv",
+        bytes: b"Title,Amount,Stage\r\nPilot,10.50,Qualified\r\n".to_vec(),
+    };
+    let res = upload(&mut c, "generic", &[deals], true).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let page = res.location();
+    let html = c.get(&page).await.text();
+    assert!(
+        shown_mapping(&html).contains(&("kind_0".into(), "deals".into())),
+        "the file is taken for deals: {html}"
+    );
+    let jobs = crate::email::runner(&app.db, &Clock::system());
+    let res = post_mapping(&mut c, &format!("{page}/start"), &html).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let html = page_once(&mut c, &page, "every link points to a record").await;
+    assert!(
+        html.contains("<tr><td>deals</td><td>1</td><td>1</td>"),
+        "the report lists the deal row: {html}"
+    );
+    assert_eq!(app.count("deals").await, 1);
+    jobs.finish(Duration::from_secs(5)).await;
+}

@@ -4,8 +4,9 @@
 //!
 //! This module holds what a deal is and how one is read; the rest is split along its
 //! seams: `money` (amounts and currencies), `pipelines` (pipelines and stages, admins),
-//! `write` (create, edit, delete), `moves` (stage changes), `board` (the board, its
-//! filters and cache), `index` (the board's deals in memory), `table` (the deal list) and `reads` (the reads that stay raw
+//! `check` (a deal's own fields against rules read once), `write` (create, edit, delete),
+//! `moves` (stage changes), `board` (the board, its filters and cache), `index` (the
+//! board's deals in memory), `table` (the deal list) and `reads` (the reads that stay raw
 //! SQL, each saying why). Writes go through sea-orm's entities.
 mod board;
 mod check;

@@ -268,41 +268,54 @@ pub(super) fn about(
             continue;
         }
         let Some(n) = name(c, kind) else { continue };
-        let norm = normalise(n);
-        let planned: Vec<usize> = match kind {
-            ObjectKind::Company => ctx
-                .by_name
-                .get(&(kind, norm.clone()))
-                .map(|&i| vec![i])
-                .unwrap_or_default(),
-            _ => known
-                .planned
-                .get(&(kind, norm.clone()))
-                .cloned()
-                .unwrap_or_default(),
-        };
-        let stored = known
-            .by_name
-            .get(&(kind, norm))
-            .cloned()
-            .unwrap_or_default();
-        let noun = noun(kind);
-        match (planned.as_slice(), stored.as_slice()) {
-            ([i], _) => found.push((kind, Ref::Planned(*i))),
-            ([], [id]) => found.push((kind, Ref::Id(*id))),
-            ([], []) => reasons.push(format!(
-                "{noun} “{n}” is in no file of this import and not in Cairn."
-            )),
-            _ => reasons.push(format!(
-                "Several {}s are named “{n}”; link it by id.",
-                noun.to_lowercase()
-            )),
+        match named_one(ctx, known, kind, n) {
+            Ok(r) => found.push((kind, r)),
+            Err(why) => reasons.push(why),
         }
     }
     if reasons.is_empty() {
         Ok(found)
     } else {
         Err(reasons)
+    }
+}
+
+/// The one record of `kind` named `n`: planned in this import, else live in Cairn.
+pub(super) fn named_one(
+    ctx: &Ctx,
+    known: &Known,
+    kind: ObjectKind,
+    n: &str,
+) -> Result<Ref, String> {
+    let norm = normalise(n);
+    let planned: Vec<usize> = match kind {
+        ObjectKind::Company => ctx
+            .by_name
+            .get(&(kind, norm.clone()))
+            .map(|&i| vec![i])
+            .unwrap_or_default(),
+        _ => known
+            .planned
+            .get(&(kind, norm.clone()))
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let stored = known
+        .by_name
+        .get(&(kind, norm))
+        .cloned()
+        .unwrap_or_default();
+    let noun = noun(kind);
+    match (planned.as_slice(), stored.as_slice()) {
+        ([i], _) => Ok(Ref::Planned(*i)),
+        ([], [id]) => Ok(Ref::Id(*id)),
+        ([], []) => Err(format!(
+            "{noun} “{n}” is in no file of this import and not in Cairn."
+        )),
+        _ => Err(format!(
+            "Several {}s are named “{n}”; link it by id.",
+            noun.to_lowercase()
+        )),
     }
 }
 

@@ -16,7 +16,7 @@ use super::cells::Cells;
 use super::deal_input::{input, stage_of, time};
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict};
-use super::{links, matching};
+use super::{about, links, matching};
 use crate::domain::Db;
 use crate::domain::custom_fields;
 use crate::domain::deals::{self, OWNER_MESSAGE, Rules, Valid};
@@ -104,14 +104,15 @@ impl Before {
     }
 }
 
-/// The contacts a row names by source id: planned in this import, or live in Cairn.
-fn contacts_of(ctx: &Ctx, known: &HashMap<String, i64>, c: &Cells) -> Result<Vec<Ref>, String> {
+/// The contacts a row names by source id (planned in this import, or live in Cairn),
+/// else the one it names by name.
+fn contacts_of(ctx: &Ctx, known: &Known, c: &Cells) -> Result<Vec<Ref>, String> {
     let mut out = Vec::new();
     for raw in c.link_ids(ObjectKind::Contact) {
         let key = ctx.key(raw);
         let r = match ctx.by_source.get(&(ObjectKind::Contact, key.clone())) {
             Some(&i) => Ref::Planned(i),
-            None => Ref::Id(*known.get(&key).ok_or_else(|| {
+            None => Ref::Id(*known.contacts.get(&key).ok_or_else(|| {
                 format!(
                     "Contact with source id {raw} is in no file of this import and not in Cairn."
                 )
@@ -120,6 +121,14 @@ fn contacts_of(ctx: &Ctx, known: &HashMap<String, i64>, c: &Cells) -> Result<Vec
         if !out.contains(&r) {
             out.push(r);
         }
+    }
+    if let (true, Some(name)) = (out.is_empty(), c.link_name(ObjectKind::Contact)) {
+        out.push(about::named_one(
+            ctx,
+            &known.named,
+            ObjectKind::Contact,
+            name,
+        )?);
     }
     Ok(out)
 }
@@ -165,6 +174,8 @@ pub(super) struct Deal;
 pub(super) struct Known {
     companies: links::Companies,
     contacts: HashMap<String, i64>,
+    /// Contacts by name (Pipedrive's "Contact person").
+    named: about::Known,
     rules: Rules,
     /// The users who may own deals.
     owners: HashSet<i64>,
@@ -189,9 +200,10 @@ impl Kind for Deal {
         matching::deals_by_id(&db.read, ids).await
     }
 
-    async fn known(ctx: &Ctx<'_>, _plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
+    async fn known(ctx: &Ctx<'_>, plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
         let contacts = cells.iter().flat_map(|c| c.link_ids(ObjectKind::Contact));
         Ok(Known {
+            named: about::known(ctx, plan, cells).await?,
             companies: links::companies(ctx, cells).await?,
             contacts: live_sources(ctx, ObjectKind::Contact, contacts).await?,
             rules: Rules::load(ctx.db).await?,
@@ -231,6 +243,10 @@ impl Kind for Deal {
         dry: bool,
         verdict: &mut Verdict,
     ) -> Result<Option<Row>, AppError> {
+        if c.tags().is_some_and(|t| !t.is_empty()) {
+            let why = "Cairn's deals have no tags; its labels are left out.";
+            verdict.notes.push(why.into());
+        }
         Ok(check(ctx, known, c, current, dry, &mut verdict.reasons))
     }
 }
@@ -283,7 +299,7 @@ fn check(
             None
         }
     };
-    let contacts = contacts_of(ctx, &known.contacts, c).unwrap_or_else(|why| {
+    let contacts = contacts_of(ctx, known, c).unwrap_or_else(|why| {
         reasons.push(why);
         Vec::new()
     });
