@@ -19,6 +19,8 @@ use crate::error::AppError;
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
     pub before: Option<Before>,
+    /// The source's creation time, for a record created.
+    pub created: Option<DateTime<Utc>>,
 }
 
 /// An updated company's columns as they were, for undo.
@@ -243,6 +245,7 @@ pub(super) async fn plan(
             current.and_then(|m| m.owner_id),
             &mut reasons,
         );
+        let created = ctx.created_at(c, &mut reasons);
         let mut custom = c.custom();
         custom.extend(ctx.new_custom("company", c, dry, &mut reasons));
         input.custom_fields = (!custom.is_empty()).then_some(custom);
@@ -302,6 +305,7 @@ pub(super) async fn plan(
             data: Row {
                 valid,
                 before: current.map(Before::of),
+                created,
             },
             id,
         });
@@ -322,7 +326,7 @@ pub(super) async fn insert(
         id: NotSet,
         deleted_at: Set(None),
         deleted_by: Set(None),
-        created_at: Set(at),
+        created_at: Set(p.data.created.unwrap_or(at)),
         ..companies::active_model(p.data.valid.clone(), at)
     });
     let mut inserted = company::Entity::insert_many(models)

@@ -20,6 +20,8 @@ pub(in crate::domain::import) struct Row {
     pub valid: Valid,
     pub company: Option<Ref>,
     pub before: Option<Before>,
+    /// The source's creation time, for a record created.
+    pub created: Option<DateTime<Utc>>,
 }
 
 /// An updated contact's columns as they were, for undo.
@@ -285,6 +287,7 @@ pub(super) async fn plan(
                 None
             }
         };
+        let created = ctx.created_at(c, &mut reasons);
         let mut custom = c.custom();
         custom.extend(ctx.new_custom("contact", c, dry, &mut reasons));
         input.custom_fields = (!custom.is_empty()).then_some(custom);
@@ -326,6 +329,7 @@ pub(super) async fn plan(
                 valid,
                 company,
                 before: current.map(Before::of),
+                created,
             },
             id,
         });
@@ -347,7 +351,7 @@ pub(super) async fn insert(
         id: NotSet,
         deleted_at: Set(None),
         deleted_by: Set(None),
-        created_at: Set(at),
+        created_at: Set(r.created.unwrap_or(at)),
         ..contacts::active_model(&r.valid, *company, at)
     });
     let mut inserted = contact::Entity::insert_many(models)

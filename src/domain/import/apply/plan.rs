@@ -1,6 +1,7 @@
 //! The plan of an import: every row checked, matched and linked, nothing written.
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::cells::Cells;
@@ -9,7 +10,7 @@ use super::{Options, Outcome, Report, RowReport, company, contact, user, workspa
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::export::Workspace;
 use crate::domain::import::read::RowError;
-use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
+use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target, values};
 use crate::domain::{Actor, Db, normalise};
 use crate::error::AppError;
 
@@ -117,6 +118,28 @@ impl Ctx<'_> {
             reasons,
         });
         report.rows.len() - 1
+    }
+
+    /// The zone of dates written without one (the import's option, else UTC).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.options
+            .zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::UTC)
+    }
+
+    /// When the source made the record (its `created_at` column), kept on a record the
+    /// import creates; a value that is no time is one of the row's reasons.
+    pub fn created_at(&self, c: &Cells, reasons: &mut Vec<String>) -> Option<DateTime<Utc>> {
+        let value = c.field("created_at")?;
+        match values::datetime(value, self.zone()) {
+            Ok(at) => Some(at),
+            Err(why) => {
+                reasons.push(format!("Created at: {why}"));
+                None
+            }
+        }
     }
 
     /// Sets `owner` (the input's) to the owner the row names; answers the owner the
