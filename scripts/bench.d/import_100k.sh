@@ -1,8 +1,8 @@
 #!/bin/bash
-# usage: bench-import.sh DBURL  — 100k contacts via `cairn import` (release), while a
+# usage: [BIN=path] scripts/bench.d/import_100k.sh DBURL  — 100k contacts via `cairn import` (release), while a
 # `cairn serve` on the same database answers contact creates through the API.
 set -e
-B=/work/wt-apply/target/debug/cairn
+B=${BIN:-target/release/cairn}
 export CAIRN_DATABASE_URL="$1" CAIRN_LOG=warn
 $B migrate >/dev/null
 CAIRN_PASSWORD="correct horse battery" $B user create --email admin@example.com --name Admin --role admin >/dev/null

@@ -295,7 +295,7 @@ fn subject_of(input: &ActivityInput, fields: &mut FieldErrors) -> Option<Subject
 }
 
 /// The kind, lower case; a message on `kind` when it is none of KINDS.
-fn check_kind(kind: &str, fields: &mut FieldErrors) -> String {
+pub(crate) fn check_kind(kind: &str, fields: &mut FieldErrors) -> String {
     let kind = kind.trim().to_lowercase();
     if !KINDS.iter().any(|(k, _)| *k == kind) {
         fields.set(
@@ -307,7 +307,7 @@ fn check_kind(kind: &str, fields: &mut FieldErrors) -> String {
 }
 
 /// The text, trimmed; a message on `body` when it is empty, too long or not text.
-fn check_body<'a>(body: &'a str, fields: &mut FieldErrors) -> &'a str {
+pub(crate) fn check_body<'a>(body: &'a str, fields: &mut FieldErrors) -> &'a str {
     let body = body.trim();
     if body.is_empty() {
         fields.set("body", "Write what happened.");
@@ -323,7 +323,7 @@ fn check_body<'a>(body: &'a str, fields: &mut FieldErrors) -> &'a str {
 }
 
 /// When it happened: None when not given (or not valid, with a message on `occurred_at`).
-fn check_time(at: Option<&str>, fields: &mut FieldErrors) -> Option<DateTime<Utc>> {
+pub(crate) fn check_time(at: Option<&str>, fields: &mut FieldErrors) -> Option<DateTime<Utc>> {
     let t = now();
     match at.map(str::trim) {
         None | Some("") => None,

@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 /// A record one import wrote: `change` is created or updated; `before` holds an updated
-/// record's previous values (JSON), which undo puts back.
+/// record's previous values (JSON), which undo puts back. A link the import added
+/// (`deal_contacts`) is `record_id` (the deal) and `other_id` (the contact).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "import_changes")]
 pub struct Model {
@@ -12,6 +13,7 @@ pub struct Model {
     pub record_id: i64,
     pub change: String,
     pub before: Option<String>,
+    pub other_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -296,6 +296,27 @@ async fn a_zip_without_csv_files_is_refused() {
 }
 
 #[actix_web::test]
+async fn a_small_zip_that_unpacks_past_the_size_limit_is_refused_with_413() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    cairn::domain::settings::set(&app.db.write, store::MAX_MB_SETTING, "1")
+        .await
+        .expect("set the limit");
+    let csv = Sample {
+        name: "contacts.csv",
+        bytes: "Email\r\n"
+            .bytes()
+            .chain(std::iter::repeat_n(b'a', 3_000_000))
+            .collect(),
+    };
+    let zip = zipped(&[csv]);
+    assert!(zip.bytes.len() < 100_000, "the archive itself is small");
+    let res = upload(&mut c, "auto", &[zip], true).await;
+    assert_eq!(res.status, 413, "{}", res.text());
+    assert_eq!(app.count("imports").await, 0, "nothing stored");
+}
+
+#[actix_web::test]
 async fn an_upload_with_a_zone_that_is_not_one_is_refused_and_stores_nothing() {
     let app = TestApp::new().await;
     let mut c = app.signed_in("admin@example.com", "admin").await;

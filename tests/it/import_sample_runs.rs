@@ -17,7 +17,7 @@ const CO: ObjectKind = ObjectKind::Company;
 const CT: ObjectKind = ObjectKind::Contact;
 
 /// A user the samples name as owner.
-async fn person(app: &TestApp, name: &str, email: &str) -> i64 {
+pub async fn person(app: &TestApp, name: &str, email: &str) -> i64 {
     let new = users::NewUser {
         email: email.into(),
         name: name.into(),
@@ -36,7 +36,7 @@ fn describe(s: &Sample) -> FileSpec {
         .unwrap_or_else(|| panic!("{} is recognised", s.name))
 }
 
-async fn import(app: &TestApp, admin: &Actor, files: Vec<Sample>) -> Report {
+pub async fn import(app: &TestApp, admin: &Actor, files: Vec<Sample>) -> Report {
     let specs: Vec<FileSpec> = files.iter().map(describe).collect();
     let o = Options {
         on_match: OnMatch::Skip,

@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod given;
+mod import_activities;
 mod import_apply;
 mod import_cli;
+mod import_deals;
 mod import_given;
 mod import_pages;
 mod import_presets;

@@ -15,10 +15,10 @@
 //!   activity hours, search, the board's and tasks' change counters).
 //!
 //! The erase itself is audited with counts only. `personal_data` lists the same sources.
-use sea_orm::sea_query::{Expr, Func, SimpleExpr};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -307,57 +307,143 @@ async fn deliveries(tx: &impl ConnectionTrait, id: i64) -> Result<u64, AppError>
     Ok(n)
 }
 
-/// `column` with every `needle` replaced by `ERASED`, in the rows that contain it.
+/// `column` with every `needle` (in any case) replaced by `ERASED`, in the rows that
+/// contain one. The replacing is done here, not by SQL's REPLACE, which matches case
+/// exactly: "ZELDA QUILLFEATHER" in a note names her as much as "Zelda Quillfeather".
+/// Few rows name one person, so they are read and written back one by one.
 async fn replace_in<E: EntityTrait>(
     tx: &impl ConnectionTrait,
+    id: E::Column,
     column: E::Column,
     needles: &[String],
 ) -> Result<u64, AppError> {
+    let rows: Vec<(i64, Option<String>)> = E::find()
+        .select_only()
+        .column(id)
+        .column(column)
+        .filter(mentions(column, needles))
+        .into_tuple()
+        .all(tx)
+        .await?;
     let mut n = 0;
-    for needle in needles {
-        let replaced: SimpleExpr = Func::cust("REPLACE")
-            .arg(Expr::col(column))
-            .arg(needle.as_str())
-            .arg(ERASED)
-            .into();
-        n += E::update_many()
-            .col_expr(column, replaced)
-            .filter(mentions(column, std::slice::from_ref(needle)))
-            .exec(tx)
-            .await?
-            .rows_affected;
+    for (row, text) in rows {
+        let Some(text) = text else { continue };
+        let scrubbed = scrub(&text, needles);
+        if scrubbed != text {
+            E::update_many()
+                .col_expr(column, Expr::value(scrubbed))
+                .filter(id.eq(row))
+                .exec(tx)
+                .await?;
+            n += 1;
+        }
     }
     Ok(n)
 }
 
+/// `text` with each needle, in any case, replaced by `ERASED` (needles in order: the
+/// longest first, so an email goes before a name inside it).
+fn scrub(text: &str, needles: &[String]) -> String {
+    let mut out = text.to_string();
+    for needle in needles {
+        let want: Vec<char> = needle.chars().flat_map(char::to_lowercase).collect();
+        let chars: Vec<char> = out.chars().collect();
+        let mut next = String::with_capacity(out.len());
+        let mut i = 0;
+        while i < chars.len() {
+            match matched(&chars[i..], &want) {
+                Some(len) => {
+                    next.push_str(ERASED);
+                    i += len;
+                }
+                None => {
+                    next.push(chars[i]);
+                    i += 1;
+                }
+            }
+        }
+        out = next;
+    }
+    out
+}
+
+/// How many of `chars` make `want` (lower-cased) when lower-cased, if they start with it.
+fn matched(chars: &[char], want: &[char]) -> Option<usize> {
+    let mut w = 0;
+    let mut used = 0;
+    while w < want.len() {
+        let c = chars.get(used)?;
+        for lower in c.to_lowercase() {
+            if want.get(w) != Some(&lower) {
+                return None;
+            }
+            w += 1;
+        }
+        used += 1;
+    }
+    Some(used)
+}
+
 /// Free text of the rows that stay.
 async fn texts(tx: &impl ConnectionTrait, needles: &[String]) -> Result<u64, AppError> {
-    Ok(
-        replace_in::<audit_log::Entity>(tx, audit_log::Column::Detail, needles).await?
-            + replace_in::<stripe_event::Entity>(tx, stripe_event::Column::Body, needles).await?
-            + replace_in::<webhook_delivery::Entity>(
-                tx,
-                webhook_delivery::Column::Payload,
-                needles,
-            )
-            .await?
-            + replace_in::<job::Entity>(tx, job::Column::Payload, needles).await?
-            + replace_in::<outbox::Entity>(tx, outbox::Column::ToEmail, needles).await?
-            + replace_in::<outbox::Entity>(tx, outbox::Column::Subject, needles).await?
-            + replace_in::<outbox::Entity>(tx, outbox::Column::Content, needles).await?
-            + replace_in::<outbox::Entity>(tx, outbox::Column::HtmlBody, needles).await?
-            + replace_in::<outbox::Entity>(tx, outbox::Column::TextBody, needles).await?
-            + replace_in::<activity::Entity>(tx, activity::Column::Body, needles).await?
-            + replace_in::<activity_revision::Entity>(tx, activity_revision::Column::Body, needles)
-                .await?
-            + replace_in::<task::Entity>(tx, task::Column::Title, needles).await?
-            + replace_in::<task::Entity>(tx, task::Column::Notes, needles).await?,
+    Ok(replace_in::<audit_log::Entity>(
+        tx,
+        audit_log::Column::Id,
+        audit_log::Column::Detail,
+        needles,
     )
+    .await?
+        + replace_in::<stripe_event::Entity>(
+            tx,
+            stripe_event::Column::Id,
+            stripe_event::Column::Body,
+            needles,
+        )
+        .await?
+        + replace_in::<webhook_delivery::Entity>(
+            tx,
+            webhook_delivery::Column::Id,
+            webhook_delivery::Column::Payload,
+            needles,
+        )
+        .await?
+        + replace_in::<job::Entity>(tx, job::Column::Id, job::Column::Payload, needles).await?
+        + replace_in::<outbox::Entity>(tx, outbox::Column::Id, outbox::Column::ToEmail, needles)
+            .await?
+        + replace_in::<outbox::Entity>(tx, outbox::Column::Id, outbox::Column::Subject, needles)
+            .await?
+        + replace_in::<outbox::Entity>(tx, outbox::Column::Id, outbox::Column::Content, needles)
+            .await?
+        + replace_in::<outbox::Entity>(tx, outbox::Column::Id, outbox::Column::HtmlBody, needles)
+            .await?
+        + replace_in::<outbox::Entity>(tx, outbox::Column::Id, outbox::Column::TextBody, needles)
+            .await?
+        + replace_in::<activity::Entity>(tx, activity::Column::Id, activity::Column::Body, needles)
+            .await?
+        + replace_in::<activity_revision::Entity>(
+            tx,
+            activity_revision::Column::Id,
+            activity_revision::Column::Body,
+            needles,
+        )
+        .await?
+        + replace_in::<task::Entity>(tx, task::Column::Id, task::Column::Title, needles).await?
+        + replace_in::<task::Entity>(tx, task::Column::Id, task::Column::Notes, needles).await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrub_replaces_every_case_and_keeps_the_rest() {
+        let needles = vec!["ada@x.test".to_string(), "Ada Byron".to_string()];
+        assert_eq!(
+            scrub("ADA BYRON (Ada@X.test) and ada byron; Adam", &needles),
+            "[erased] ([erased]) and [erased]; Adam"
+        );
+        assert_eq!(scrub("Ünïcode stays", &needles), "Ünïcode stays");
+    }
 
     #[test]
     fn stripe_objects_lose_the_person_but_keep_the_money() {

@@ -8,7 +8,7 @@
 //! or holding its email: a rejected one links nothing) and the audit entries about it.
 //! `erase` removes or scrubs the same list: keep the two in step.
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::Value;
@@ -92,10 +92,11 @@ pub(super) fn containing(key: &str) -> String {
 pub(super) fn mentions(column: impl ColumnTrait, keys: &[String]) -> sea_orm::Condition {
     keys.iter()
         .fold(sea_orm::Condition::any(), |any, key| {
-            any.add(
-                Expr::col(column)
-                    .like(sea_orm::sea_query::LikeExpr::new(containing(key)).escape('\\')),
-            )
+            // Lower-cased on both sides: LIKE ignores case on SQLite (ASCII) but not on
+            // PostgreSQL, and people write a name or an email in any case.
+            any.add(Expr::expr(Func::lower(Expr::col(column))).like(
+                sea_orm::sea_query::LikeExpr::new(containing(&key.to_lowercase())).escape('\\'),
+            ))
         })
         .add(Expr::val(false))
 }

@@ -46,6 +46,11 @@ impl Valid {
     pub(crate) fn owner_id(&self) -> i64 {
         self.owner_id
     }
+
+    /// The full name, normalised: activities and tasks name their contact so.
+    pub(crate) fn name_norm(&self) -> String {
+        normalise(&format!("{} {}", self.first_name, self.last_name))
+    }
 }
 
 fn check_len(

@@ -8,6 +8,7 @@
 //! filters and cache), `index` (the board's deals in memory), `table` (the deal list) and `reads` (the reads that stay raw
 //! SQL, each saying why). Writes go through sea-orm's entities.
 mod board;
+mod check;
 mod index;
 mod input;
 mod money;
@@ -18,6 +19,7 @@ mod table;
 mod write;
 
 pub use board::*;
+pub(crate) use check::{OWNER_MESSAGE, Rules, Valid, deal_owners};
 pub use index::{DealIndex, MAX_DEALS as BOARD_INDEX_MAX_DEALS};
 pub use input::*;
 pub use money::*;

@@ -4,7 +4,7 @@ use super::*;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QuerySelect,
@@ -13,28 +13,11 @@ use sea_orm::{
 use serde_json::Value;
 
 use crate::domain::Db;
-use crate::domain::{
-    Action, Actor, FieldErrorsExt, audit, clean, custom_fields, has_control, now, webhooks,
-};
+use crate::domain::{Action, Actor, FieldErrorsExt, audit, now, webhooks};
 use crate::entities::{company, contact, deal, deal_contact, deal_stage_change, user};
 use crate::error::{AppError, FieldErrors};
 
-pub(super) struct Valid {
-    title: String,
-    pipeline_id: i64,
-    stage: Stage,
-    amount: i64,
-    currency: String,
-    company_id: Option<i64>,
-    contact_ids: Vec<i64>,
-    owner_id: i64,
-    expected_close: Option<NaiveDate>,
-    probability: Option<i32>,
-    source: String,
-    lost_reason: Option<String>,
-    /// The custom values to store, as a JSON object.
-    custom: String,
-}
+use super::check::may_own;
 
 /// The company and contacts a deal is linked to now (none for a new deal).
 #[derive(Default)]
@@ -65,136 +48,23 @@ pub(super) async fn validate(
     kept: &Links,
     current_custom: &BTreeMap<String, Value>,
 ) -> Result<Valid, AppError> {
+    let rules = Rules::load(db).await?;
     let mut fields = FieldErrors::new();
-    let title = input.title.split_whitespace().collect::<Vec<_>>().join(" ");
-    if title.is_empty() {
-        fields.set("title", "Title is required.");
-    } else if title.chars().count() > 200 || has_control(&title) {
-        fields.set("title", "Title is at most 200 characters of text.");
-    }
-    let all = pipelines(&db.read).await?;
-    let Some((pipeline_id, stage)) = pick_stage(&all, input, &mut fields) else {
+    let owner_id = input.owner_id.unwrap_or(actor.id);
+    let Some(mut v) = rules.check(input, owner_id, current_custom, &mut fields) else {
         return Err(AppError::validation(fields));
     };
-    let amount = check_amount(input.amount.as_ref(), &mut fields);
-    let currency = match clean(input.currency.as_deref()) {
-        None => org_currency(db).await?,
-        Some(c) => c.to_uppercase(),
-    };
-    if !CURRENCIES.contains(&currency.as_str()) {
-        fields.set(
-            "currency",
-            "Currency must be an ISO code such as USD or EUR.",
-        );
-    }
     // A new link is only to a record its maker may see (`access`); links the deal has
     // (a manager may have made them) stay when a rep edits it.
     let visible = crate::domain::access::visible(db, actor).await?;
-    let contact_ids = check_links(db, input, visible, kept, &mut fields).await?;
-    let owner_id = input.owner_id.unwrap_or(actor.id);
+    v.contact_ids = check_links(db, input, visible, kept, &mut fields).await?;
     if owner_id != actor.id && Some(owner_id) != kept_owner && !can_own(db, owner_id).await? {
-        fields.set(
-            "owner_id",
-            "Owner must be an active user who can work deals (not a viewer).",
-        );
+        fields.set("owner_id", OWNER_MESSAGE);
     }
-    let (expected_close, probability) = check_forecast(input, &mut fields);
-    let source = clean(input.source.as_deref()).unwrap_or_else(|| "organic".into());
-    if !crate::domain::contacts::SOURCES.contains(&source.as_str()) {
-        fields.set(
-            "source",
-            format!(
-                "Source must be one of: {}.",
-                crate::domain::contacts::SOURCES.join(", ")
-            ),
-        );
-    }
-    let lost_reason = check_lost_reason(&stage, input, &mut fields);
-    // The one check every record type's custom values go through.
-    let defs = custom_fields::defs(db, "deal").await?;
-    let custom = custom_fields::validate(
-        &defs,
-        current_custom,
-        input.custom_fields.as_ref(),
-        &mut fields,
-    );
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
-    Ok(Valid {
-        title,
-        pipeline_id,
-        stage,
-        amount,
-        currency,
-        company_id: input.company_id,
-        contact_ids,
-        owner_id,
-        expected_close,
-        probability,
-        source,
-        lost_reason,
-        custom: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
-    })
-}
-
-/// The deal's pipeline and stage: the ones asked for, or the pipeline of the stage, or the
-/// first pipeline and its first open stage. None (with the field's message) when the
-/// asked-for one is not there: nothing further can be checked then.
-fn pick_stage(
-    all: &[Pipeline],
-    input: &DealInput,
-    fields: &mut FieldErrors,
-) -> Option<(i64, Stage)> {
-    let pipeline = match (input.pipeline_id, input.stage_id) {
-        (Some(id), _) => all.iter().find(|p| p.id == id),
-        // A stage alone says which pipeline.
-        (None, Some(stage)) => all
-            .iter()
-            .find(|p| p.stages.iter().any(|s| s.id == stage))
-            .or(all.first()),
-        (None, None) => all.first(),
-    };
-    let Some(pipeline) = pipeline else {
-        fields.set("pipeline_id", "No pipeline has this id.");
-        return None;
-    };
-    let stage = match input.stage_id {
-        // Stages can be dragged into any order: a new deal starts in the first open one.
-        None => pipeline
-            .stages
-            .iter()
-            .find(|s| s.kind == "open")
-            .or(pipeline.stages.first()),
-        Some(id) => pipeline.stages.iter().find(|s| s.id == id),
-    };
-    let Some(stage) = stage else {
-        fields.set(
-            "stage_id",
-            format!("The stage must be one of the {} pipeline's.", pipeline.name),
-        );
-        return None;
-    };
-    Some((pipeline.id, stage.clone()))
-}
-
-fn check_amount(amount: Option<&Value>, fields: &mut FieldErrors) -> i64 {
-    let amount = match amount {
-        None | Some(Value::Null) => Some(0),
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
-        Some(_) => None,
-    };
-    match amount {
-        Some(a) if (0..=MAX_AMOUNT).contains(&a) => a,
-        _ => {
-            fields.set(
-                "amount",
-                "Amount is a whole number of minor units (cents) from 0 to 10 000 000 000 000.",
-            );
-            0
-        }
-    }
+    Ok(v)
 }
 
 /// The company and contacts must exist, and a link the deal does not have yet must be to
@@ -258,59 +128,7 @@ async fn can_own(db: &Db, user_id: i64) -> Result<bool, AppError> {
     Ok(user::Entity::find_by_id(user_id)
         .one(&db.read)
         .await?
-        .is_some_and(|u| u.active && crate::domain::users::may_own(&u.role)))
-}
-
-/// The expected close date and the deal's own probability, if given.
-fn check_forecast(input: &DealInput, fields: &mut FieldErrors) -> (Option<NaiveDate>, Option<i32>) {
-    let expected_close = match clean(input.expected_close.as_deref()) {
-        None => None,
-        Some(d) => match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                fields.set(
-                    "expected_close",
-                    "Expected close must be a date like 2026-12-31.",
-                );
-                None
-            }
-        },
-    };
-    let probability = match &input.probability {
-        None | Some(Value::Null) => None,
-        Some(v) => match v
-            .as_i64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-        {
-            Some(p) if (0..=100).contains(&p) => Some(p as i32),
-            _ => {
-                fields.set(
-                    "probability",
-                    "Probability is a whole number from 0 to 100.",
-                );
-                None
-            }
-        },
-    };
-    (expected_close, probability)
-}
-
-/// A lost stage needs a reason; any reason is short text.
-fn check_lost_reason(stage: &Stage, input: &DealInput, fields: &mut FieldErrors) -> Option<String> {
-    let lost_reason = clean(input.lost_reason.as_deref());
-    if stage.kind == "lost" && lost_reason.is_none() {
-        fields.set("lost_reason", "Say why the deal was lost.");
-    }
-    if lost_reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > 500 || has_control(r))
-    {
-        fields.set(
-            "lost_reason",
-            "The reason is at most 500 characters of text.",
-        );
-    }
-    lost_reason
+        .is_some_and(|u| may_own(&u)))
 }
 
 /// Replaces a deal's contacts with `ids`. Links to trashed contacts are not shown, so
@@ -365,7 +183,7 @@ pub(super) async fn record_change(
 }
 
 /// The next free position at the end of a stage's column.
-pub(super) async fn end_of(conn: &impl ConnectionTrait, stage: i64) -> Result<i64, AppError> {
+pub(crate) async fn end_of(conn: &impl ConnectionTrait, stage: i64) -> Result<i64, AppError> {
     let last: Option<i64> = deal::Entity::find()
         .select_only()
         .column_as(Expr::col(deal::Column::Position).max(), "n")
@@ -395,36 +213,11 @@ pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, A
     let t = now();
     let tx = db.write.begin().await?;
     let position = end_of(&tx, v.stage.id).await?;
-    let lost_reason = if v.stage.kind == "lost" {
-        v.lost_reason
-    } else {
-        None
-    };
     let (title, owner) = (v.title.clone(), v.owner_id);
-    let id = deal::Entity::insert(deal::ActiveModel {
-        title: Set(v.title),
-        pipeline_id: Set(v.pipeline_id),
-        stage_id: Set(v.stage.id),
-        position: Set(position),
-        amount_minor: Set(v.amount),
-        currency: Set(v.currency),
-        company_id: Set(v.company_id),
-        owner_id: Set(v.owner_id),
-        expected_close: Set(v.expected_close),
-        probability: Set(v.probability),
-        source: Set(v.source),
-        closed_at: Set(closed_at(&v.stage.kind)),
-        lost_reason: Set(lost_reason),
-        custom: Set(v.custom),
-        version: Set(1),
-        stage_entered_at: Set(t),
-        created_at: Set(t),
-        updated_at: Set(t),
-        ..Default::default()
-    })
-    .exec(&tx)
-    .await?
-    .last_insert_id;
+    let id = deal::Entity::insert(v.new_model(v.company_id, position, t))
+        .exec(&tx)
+        .await?
+        .last_insert_id;
     set_contacts(&tx, id, &v.contact_ids).await?;
     record_change(&tx, id, None, v.stage.id, actor).await?;
     audit::record(&tx, Some(actor), "create", "deal", id, None).await?;
@@ -485,26 +278,8 @@ async fn write_guarded(
     version: i32,
     v: Valid,
 ) -> Result<bool, AppError> {
-    let lost_reason = if v.stage.kind == "lost" {
-        v.lost_reason
-    } else {
-        None
-    };
     let updated = deal::Entity::update_many()
-        .set(deal::ActiveModel {
-            title: Set(v.title),
-            amount_minor: Set(v.amount),
-            currency: Set(v.currency),
-            company_id: Set(v.company_id),
-            owner_id: Set(v.owner_id),
-            expected_close: Set(v.expected_close),
-            probability: Set(v.probability),
-            source: Set(v.source),
-            lost_reason: Set(lost_reason),
-            custom: Set(v.custom),
-            updated_at: Set(now()),
-            ..Default::default()
-        })
+        .set(v.edit_model(v.company_id, now()))
         .col_expr(
             deal::Column::Version,
             Expr::col(deal::Column::Version).add(1),

@@ -92,7 +92,7 @@ struct Valid {
     deal_id: Option<i64>,
 }
 
-fn check_title(title: &str, fields: &mut FieldErrors) -> String {
+pub(crate) fn check_title(title: &str, fields: &mut FieldErrors) -> String {
     let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
     if title.is_empty() {
         fields.set("title", "Say what is to be done.");
@@ -104,7 +104,7 @@ fn check_title(title: &str, fields: &mut FieldErrors) -> String {
     title
 }
 
-fn check_notes(notes: Option<&str>, fields: &mut FieldErrors) -> Option<String> {
+pub(crate) fn check_notes(notes: Option<&str>, fields: &mut FieldErrors) -> Option<String> {
     let notes = notes.map(str::trim).filter(|n| !n.is_empty())?;
     if notes.chars().count() > NOTES_MAX {
         fields.set("notes", format!("At most {NOTES_MAX} characters."));
@@ -117,7 +117,7 @@ fn check_notes(notes: Option<&str>, fields: &mut FieldErrors) -> Option<String> 
     Some(notes.to_string())
 }
 
-fn check_priority(priority: Option<&str>, fields: &mut FieldErrors) -> String {
+pub(crate) fn check_priority(priority: Option<&str>, fields: &mut FieldErrors) -> String {
     let p = priority
         .map(|p| p.trim().to_lowercase())
         .unwrap_or_default();
@@ -131,7 +131,7 @@ fn check_priority(priority: Option<&str>, fields: &mut FieldErrors) -> String {
 }
 
 /// The due of a task: at most one of a time and a date, each read strictly.
-fn check_due(
+pub(crate) fn check_due(
     due_at: Option<&str>,
     due_date: Option<&str>,
     fields: &mut FieldErrors,
@@ -179,24 +179,13 @@ where
     Ok(E::find_by_id(id).count(conn).await? > 0)
 }
 
-async fn check_references(
-    db: &Db,
+/// The assignee exists, is active and is not a viewer (imports check theirs too).
+pub(crate) async fn check_assignee(
     conn: &impl ConnectionTrait,
-    actor: &Actor,
-    v: &Valid,
+    assignee_id: i64,
     fields: &mut FieldErrors,
 ) -> Result<(), AppError> {
-    // A record the rep may not see (`access`) is "not found", as its page would be.
-    for (table, id, what) in [
-        (access::Table::Contacts, v.contact_id, "Contact"),
-        (access::Table::Companies, v.company_id, "Company"),
-        (access::Table::Deals, v.deal_id, "Deal"),
-    ] {
-        if let Some(id) = id {
-            access::check(db, conn, actor, table, id, what).await?;
-        }
-    }
-    let assignee = user::Entity::find_by_id(v.assignee_id)
+    let assignee = user::Entity::find_by_id(assignee_id)
         .select_only()
         .columns([user::Column::Active, user::Column::Role])
         .into_tuple::<(bool, String)>()
@@ -214,6 +203,27 @@ async fn check_references(
         ),
         Some(_) => {}
     }
+    Ok(())
+}
+
+async fn check_references(
+    db: &Db,
+    conn: &impl ConnectionTrait,
+    actor: &Actor,
+    v: &Valid,
+    fields: &mut FieldErrors,
+) -> Result<(), AppError> {
+    // A record the rep may not see (`access`) is "not found", as its page would be.
+    for (table, id, what) in [
+        (access::Table::Contacts, v.contact_id, "Contact"),
+        (access::Table::Companies, v.company_id, "Company"),
+        (access::Table::Deals, v.deal_id, "Deal"),
+    ] {
+        if let Some(id) = id {
+            access::check(db, conn, actor, table, id, what).await?;
+        }
+    }
+    check_assignee(conn, v.assignee_id, fields).await?;
     if let Some(id) = v.contact_id
         && !exists::<contact::Entity>(conn, id).await?
     {

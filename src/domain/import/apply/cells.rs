@@ -39,6 +39,23 @@ impl Cells<'_> {
         (!parts.is_empty()).then(|| parts.join(", "))
     }
 
+    /// Every filled value of a field, in the file's order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .values
+            .iter()
+            .filter(|(t, _)| matches!(t, Target::Field(f) if f == name))
+            .filter_map(|(_, v)| filled(v))
+            .collect()
+    }
+
+    /// A text field several columns make up (a Salesforce event's subject and
+    /// description are its body), their values a line each.
+    pub fn lines(&self, name: &str) -> Option<String> {
+        let parts = self.all(name);
+        (!parts.is_empty()).then(|| parts.join("\n"))
+    }
+
     /// Whether the file has a column for the field at all (an update leaves the fields
     /// the file does not have as they are).
     pub fn has_field(&self, name: &str) -> bool {
@@ -69,6 +86,18 @@ impl Cells<'_> {
             self.first(|t| *t == Target::LinkIds(kind))
                 .and_then(|v| v.split(';').map(str::trim).find(|s| !s.is_empty()))
         })
+    }
+
+    /// Every related record's source id, from `LinkId` and `LinkIds` columns alike (a
+    /// deal's contacts).
+    pub fn link_ids(&self, kind: ObjectKind) -> Vec<&str> {
+        self.0
+            .values
+            .iter()
+            .filter(|(t, _)| *t == Target::LinkId(kind) || *t == Target::LinkIds(kind))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(filled)
+            .collect()
     }
 
     pub fn link_name(&self, kind: ObjectKind) -> Option<&str> {

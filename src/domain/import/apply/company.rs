@@ -7,14 +7,18 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Se
 use serde::{Deserialize, Serialize};
 
 use super::cells::Cells;
-use super::plan::{Action, Ctx, Plan, Planned, reasons_of};
-use super::{Outcome, links, matching};
+use super::matching;
+use super::plan::{Ctx, Plan, Planned};
+use super::rows::{Kind, Verdict, refused};
 use crate::domain::companies::{self, CompanyInput, Valid, normalise_domain};
 use crate::domain::custom_fields;
-use crate::domain::import::{MappedRow, ObjectKind, OnMatch, values};
-use crate::domain::normalise;
+use crate::domain::import::{ObjectKind, values};
+use crate::domain::{Db, normalise};
 use crate::entities::company;
 use crate::error::AppError;
+
+/// Companies as planning knows them (`rows::Kind`).
+pub(super) struct Company;
 
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
@@ -126,128 +130,113 @@ fn input(c: &Cells, current: Option<&company::Model>) -> CompanyInput {
     i
 }
 
-/// Plans a chunk of company rows.
-pub(super) async fn plan(
-    ctx: &mut Ctx<'_>,
-    plan: &mut Plan,
-    chunk: &[MappedRow],
-    dry: bool,
-) -> Result<(), AppError> {
-    let conn = &ctx.db.read;
-    let cells: Vec<Cells> = chunk.iter().map(Cells).collect();
-    let keys: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.source_id().map(|s| ctx.key(s)))
-        .collect();
-    let by_source = links::sources(conn, ctx.options.system, ObjectKind::Company, &keys).await?;
-    let ids: HashSet<i64> = by_source.values().copied().collect();
-    let by_id = matching::companies_by_id(conn, &ids).await?;
-    let domain_of = |c: &Cells| {
-        c.field("domain")
-            .or(c.field("website"))
-            .and_then(normalise_domain)
-    };
-    let domains: HashSet<String> = cells.iter().filter_map(domain_of).collect();
-    let by_domain = matching::companies_by(conn, company::Column::Domain, &domains).await?;
-    let names: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.field("name").map(normalise))
-        .collect();
-    let by_name = matching::companies_by(conn, company::Column::NameNorm, &names).await?;
+/// A chunk's companies by domain and by name.
+pub(super) struct Known {
+    by_domain: HashMap<String, company::Model>,
+    by_name: HashMap<String, company::Model>,
+}
 
-    for (row, c) in chunk.iter().zip(&cells) {
-        if c.deleted() {
-            let why = vec!["Marked deleted in the source.".to_string()];
-            ctx.report(
-                &mut plan.report,
-                row,
-                ObjectKind::Company,
-                Outcome::Skipped,
-                None,
-                why,
-            );
-            continue;
-        }
-        let mut reasons = Vec::new();
-        let source = c.source_id().map(|s| ctx.key(s));
-        let name_norm = c.field("name").map(normalise);
-        let domain = domain_of(c);
-        // A second row for one company (same source id, domain or name) in this import.
-        let dup = source
-            .as_ref()
-            .and_then(|s| ctx.by_source.get(&(ObjectKind::Company, s.clone())))
+fn domain_of(c: &Cells) -> Option<String> {
+    c.field("domain")
+        .or(c.field("website"))
+        .and_then(normalise_domain)
+}
+
+impl Kind for Company {
+    const KIND: ObjectKind = ObjectKind::Company;
+    type Existing = company::Model;
+    type Known = Known;
+    type Row = Row;
+
+    fn planned(plan: &Plan) -> &Vec<Planned<Row>> {
+        &plan.companies
+    }
+
+    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Row>> {
+        &mut plan.companies
+    }
+
+    async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, company::Model>, AppError> {
+        matching::companies_by_id(&db.read, ids).await
+    }
+
+    async fn known(ctx: &Ctx<'_>, _plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
+        let conn = &ctx.db.read;
+        let domains: HashSet<String> = cells.iter().filter_map(domain_of).collect();
+        let names: HashSet<String> = cells
+            .iter()
+            .filter_map(|c| c.field("name").map(normalise))
+            .collect();
+        Ok(Known {
+            by_domain: matching::companies_by(conn, company::Column::Domain, &domains).await?,
+            by_name: matching::companies_by(conn, company::Column::NameNorm, &names).await?,
+        })
+    }
+
+    fn id(e: &company::Model) -> i64 {
+        e.id
+    }
+
+    fn noun() -> &'static str {
+        "company"
+    }
+
+    /// Its name, and its domain after an `@`.
+    fn keys(c: &Cells) -> Vec<String> {
+        let name = c.field("name").map(normalise);
+        let domain = domain_of(c).map(|d| format!("@{d}"));
+        name.into_iter().chain(domain).collect()
+    }
+
+    fn keys_of(row: &Row) -> Vec<String> {
+        let domain = row.valid.domain().map(|d| format!("@{d}"));
+        std::iter::once(row.valid.name_norm())
+            .chain(domain)
+            .collect()
+    }
+
+    fn match_by_keys<'k>(known: &'k Known, c: &Cells) -> Option<&'k company::Model> {
+        domain_of(c)
+            .and_then(|d| known.by_domain.get(&d))
             .or_else(|| {
-                name_norm
-                    .as_ref()
-                    .and_then(|n| ctx.by_name.get(&(ObjectKind::Company, n.clone())))
+                c.field("name")
+                    .and_then(|n| known.by_name.get(&normalise(n)))
             })
-            .or_else(|| {
-                domain
-                    .as_ref()
-                    .and_then(|d| ctx.by_name.get(&(ObjectKind::Company, format!("@{d}"))))
-            });
-        if let Some(&at) = dup {
-            let first = &plan.report.rows[plan.companies[at].report];
-            reasons.push(format!(
-                "The same company as row {} of {}.",
-                first.row, first.file
-            ));
-            ctx.report(
-                &mut plan.report,
-                row,
-                ObjectKind::Company,
-                Outcome::Failed,
-                None,
-                reasons,
-            );
-            continue;
-        }
-        let matched = source
-            .as_ref()
-            .and_then(|s| by_source.get(s))
-            .and_then(|id| by_id.get(id))
-            .filter(|m| m.deleted_at.is_none())
-            .or_else(|| domain.as_ref().and_then(|d| by_domain.get(d)))
-            .or_else(|| name_norm.as_ref().and_then(|n| by_name.get(n)));
-        if let Some(m) = matched.filter(|m| m.deleted_at.is_some()) {
-            reasons.push(format!(
+    }
+
+    fn trashed(e: &company::Model) -> Option<String> {
+        e.deleted_at.map(|_| {
+            format!(
                 "A company in the trash, {}, has this name or domain; restore it first.",
-                m.name
-            ));
-            ctx.report(
-                &mut plan.report,
-                row,
-                ObjectKind::Company,
-                Outcome::Failed,
-                None,
-                reasons,
-            );
-            continue;
-        }
-        let on_match = ctx.options.on_match;
-        if let (Some(m), OnMatch::Skip) = (matched, on_match) {
-            let why = vec![format!("Matches the existing company “{}”.", m.name)];
-            ctx.report(
-                &mut plan.report,
-                row,
-                ObjectKind::Company,
-                Outcome::Skipped,
-                Some(m.id),
-                why,
-            );
-            continue;
-        }
-        let current = matched.filter(|_| on_match == OnMatch::Update);
+                e.name
+            )
+        })
+    }
+
+    fn skipped(e: &company::Model) -> String {
+        format!("Matches the existing company “{}”.", e.name)
+    }
+
+    async fn check(
+        ctx: &Ctx<'_>,
+        _known: &Known,
+        c: &Cells<'_>,
+        current: Option<&company::Model>,
+        beside: bool,
+        dry: bool,
+        verdict: &mut Verdict,
+    ) -> Result<Option<Row>, AppError> {
+        let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
         let owner = ctx.owner(
             c,
             &mut input.owner_id,
             current.and_then(|m| m.owner_id),
-            &mut reasons,
+            reasons,
         );
-        let created = ctx.created_at(c, &mut reasons);
+        let created = super::activity::time(ctx, c, "created_at", reasons);
         let mut custom = c.custom();
-        custom.extend(ctx.new_custom("company", c, dry, &mut reasons));
+        custom.extend(ctx.new_custom("company", c, dry, reasons));
         input.custom_fields = (!custom.is_empty()).then_some(custom);
         let current_custom = current
             .map(|m| custom_fields::parse(&m.custom))
@@ -256,61 +245,20 @@ pub(super) async fn plan(
         let valid = match checked {
             Ok(v) => Some(v),
             Err(e) => {
-                reasons_of(e, &mut reasons)?;
+                refused(e, verdict)?;
                 None
             }
         };
         // Creating beside a match (OnMatch::Create) still cannot take its unique name.
-        if current.is_none() && matched.is_some() {
-            reasons.push("A company with this name or domain exists already; companies' names and domains are unique.".into());
+        if beside {
+            verdict.reasons.push("A company with this name or domain exists already; companies' names and domains are unique.".into());
         }
-        let (Some(valid), true) = (valid, reasons.is_empty()) else {
-            ctx.report(
-                &mut plan.report,
-                row,
-                ObjectKind::Company,
-                Outcome::Failed,
-                None,
-                reasons,
-            );
-            continue;
-        };
-        let (action, outcome, id) = match current {
-            Some(m) => (Action::Update(m.id), Outcome::Updated, Some(m.id)),
-            None => (Action::Create, Outcome::Created, None),
-        };
-        let at = ctx.report(
-            &mut plan.report,
-            row,
-            ObjectKind::Company,
-            outcome,
-            id,
-            Vec::new(),
-        );
-        let index = plan.companies.len();
-        if let Some(s) = &source {
-            ctx.by_source
-                .insert((ObjectKind::Company, s.clone()), index);
-        }
-        ctx.by_name
-            .insert((ObjectKind::Company, valid.name_norm()), index);
-        if let Some(d) = valid.domain() {
-            ctx.by_name
-                .insert((ObjectKind::Company, format!("@{d}")), index);
-        }
-        plan.companies.push(Planned {
-            report: at,
-            source,
-            action,
-            data: Row {
-                valid,
-                before: current.map(Before::of),
-                created,
-            },
-            id,
-        });
+        Ok(valid.map(|valid| Row {
+            valid,
+            before: current.map(Before::of),
+            created,
+        }))
     }
-    Ok(())
 }
 
 /// Inserts the new companies of `rows` in one statement; their ids, in order.

@@ -7,14 +7,18 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Se
 use serde::{Deserialize, Serialize};
 
 use super::cells::Cells;
-use super::plan::{Action, Ctx, Plan, Planned, Ref, reasons_of};
-use super::{Outcome, links, matching};
+use super::plan::{Ctx, Plan, Planned, Ref};
+use super::rows::{Kind, Verdict, refused};
+use super::{links, matching};
 use crate::domain::contacts::{self, ContactInput, Valid};
 use crate::domain::custom_fields;
-use crate::domain::import::{MappedRow, ObjectKind, OnMatch};
-use crate::domain::normalise;
-use crate::entities::{company, contact};
+use crate::domain::import::ObjectKind;
+use crate::domain::{Db, normalise};
+use crate::entities::contact;
 use crate::error::AppError;
+
+/// Contacts as planning knows them (`rows::Kind`).
+pub(super) struct Contact;
 
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
@@ -117,163 +121,95 @@ fn input(c: &Cells, current: Option<&contact::Model>) -> ContactInput {
     i
 }
 
-/// Existing companies a chunk's rows name by source id or by name.
-struct Companies {
-    by_source: HashMap<String, i64>,
-    by_name: HashMap<String, company::Model>,
+/// What a chunk of contacts looks up: existing contacts by email, companies named.
+pub(super) struct Known {
+    by_email: HashMap<String, contact::Model>,
+    companies: links::Companies,
 }
 
-async fn companies(ctx: &Ctx<'_>, cells: &[Cells<'_>]) -> Result<Companies, AppError> {
-    let conn = &ctx.db.read;
-    let keys: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.link_id(ObjectKind::Company).map(|s| ctx.key(s)))
-        .filter(|k| {
-            !ctx.by_source
-                .contains_key(&(ObjectKind::Company, k.clone()))
+impl Kind for Contact {
+    const KIND: ObjectKind = ObjectKind::Contact;
+    type Existing = contact::Model;
+    type Known = Known;
+    type Row = Row;
+
+    fn planned(plan: &Plan) -> &Vec<Planned<Row>> {
+        &plan.contacts
+    }
+
+    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Row>> {
+        &mut plan.contacts
+    }
+
+    async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, contact::Model>, AppError> {
+        matching::contacts_by_id(&db.read, ids).await
+    }
+
+    async fn known(ctx: &Ctx<'_>, _plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
+        let emails: HashSet<String> = cells
+            .iter()
+            .filter_map(|c| c.field("email").map(normalise))
+            .collect();
+        Ok(Known {
+            by_email: matching::contacts_by_email(&ctx.db.read, &emails).await?,
+            companies: links::companies(ctx, cells).await?,
         })
-        .collect();
-    let mapped = links::sources(conn, ctx.options.system, ObjectKind::Company, &keys).await?;
-    let ids: HashSet<i64> = mapped.values().copied().collect();
-    let live = matching::companies_by_id(conn, &ids).await?;
-    let by_source = mapped
-        .into_iter()
-        .filter(|(_, id)| live.get(id).is_some_and(|c| c.deleted_at.is_none()))
-        .collect();
-    let names: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.link_name(ObjectKind::Company).or(c.field("company")))
-        .map(normalise)
-        .collect();
-    let by_name = matching::companies_by(conn, company::Column::NameNorm, &names).await?;
-    Ok(Companies { by_source, by_name })
-}
-
-/// The company a row links to: by source id, else by name; a name in a `company`
-/// column that nothing has yet is a new company, as typing it on a contact makes one.
-fn company_of(ctx: &Ctx, known: &Companies, c: &Cells) -> Result<Option<Ref>, String> {
-    if let Some(raw) = c.link_id(ObjectKind::Company) {
-        let key = ctx.key(raw);
-        if let Some(&i) = ctx.by_source.get(&(ObjectKind::Company, key.clone())) {
-            return Ok(Some(Ref::Planned(i)));
-        }
-        return known
-            .by_source
-            .get(&key)
-            .map(|&id| Some(Ref::Id(id)))
-            .ok_or_else(|| {
-                format!(
-                    "Company with source id {raw} is in no file of this import and not in Cairn."
-                )
-            });
     }
-    let (name, create) = match (c.link_name(ObjectKind::Company), c.field("company")) {
-        (Some(n), _) => (n, false),
-        (None, Some(n)) => (n, true),
-        (None, None) => return Ok(None),
-    };
-    let norm = normalise(name);
-    if let Some(&i) = ctx.by_name.get(&(ObjectKind::Company, norm.clone())) {
-        return Ok(Some(Ref::Planned(i)));
-    }
-    match known.by_name.get(&norm) {
-        Some(m) if m.deleted_at.is_some() => Err(format!(
-            "Company “{name}” is in the trash; restore it first."
-        )),
-        Some(m) => Ok(Some(Ref::Id(m.id))),
-        None if create => Ok(Some(Ref::NewCompany(name.to_string()))),
-        None => Err(format!(
-            "Company “{name}” is in no file of this import and not in Cairn."
-        )),
-    }
-}
 
-/// Plans a chunk of contact rows.
-pub(super) async fn plan(
-    ctx: &mut Ctx<'_>,
-    plan: &mut Plan,
-    chunk: &[MappedRow],
-    dry: bool,
-) -> Result<(), AppError> {
-    let conn = &ctx.db.read;
-    let cells: Vec<Cells> = chunk.iter().map(Cells).collect();
-    let keys: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.source_id().map(|s| ctx.key(s)))
-        .collect();
-    let by_source = links::sources(conn, ctx.options.system, ObjectKind::Contact, &keys).await?;
-    let ids: HashSet<i64> = by_source.values().copied().collect();
-    let by_id = matching::contacts_by_id(conn, &ids).await?;
-    let emails: HashSet<String> = cells
-        .iter()
-        .filter_map(|c| c.field("email").map(normalise))
-        .collect();
-    let by_email = matching::contacts_by_email(conn, &emails).await?;
-    let known = companies(ctx, &cells).await?;
+    fn id(e: &contact::Model) -> i64 {
+        e.id
+    }
 
-    for (row, c) in chunk.iter().zip(&cells) {
-        let kind = ObjectKind::Contact;
-        if c.deleted() {
-            let why = vec!["Marked deleted in the source.".to_string()];
-            ctx.report(&mut plan.report, row, kind, Outcome::Skipped, None, why);
-            continue;
-        }
-        let mut reasons = Vec::new();
-        let source = c.source_id().map(|s| ctx.key(s));
-        let email = c.field("email").map(normalise);
-        let dup = source
-            .as_ref()
-            .and_then(|s| ctx.by_source.get(&(kind, s.clone())))
-            .or_else(|| {
-                email
-                    .as_ref()
-                    .and_then(|e| ctx.by_name.get(&(kind, e.clone())))
-            });
-        if let Some(&at) = dup {
-            let first = &plan.report.rows[plan.contacts[at].report];
-            reasons.push(format!(
-                "The same contact as row {} of {} (same source id or email).",
-                first.row, first.file
-            ));
-            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
-            continue;
-        }
-        let matched = source
-            .as_ref()
-            .and_then(|s| by_source.get(s))
-            .and_then(|id| by_id.get(id))
-            .filter(|m| m.deleted_at.is_none())
-            .or_else(|| email.as_ref().and_then(|e| by_email.get(e)));
-        if matched.is_some_and(|m| m.deleted_at.is_some()) {
-            reasons.push("A contact in the trash has this email; restore it first.".into());
-            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
-            continue;
-        }
-        let on_match = ctx.options.on_match;
-        if let (Some(m), OnMatch::Skip) = (matched, on_match) {
-            let why = vec![format!(
-                "Matches the existing contact {} {}.",
-                m.first_name, m.last_name
-            )];
-            ctx.report(
-                &mut plan.report,
-                row,
-                kind,
-                Outcome::Skipped,
-                Some(m.id),
-                why,
-            );
-            continue;
-        }
-        let current = matched.filter(|_| on_match == OnMatch::Update);
+    fn noun() -> &'static str {
+        "contact"
+    }
+
+    fn same_as(row: u64, file: &str) -> String {
+        format!("The same contact as row {row} of {file} (same source id or email).")
+    }
+
+    fn keys(c: &Cells) -> Vec<String> {
+        c.field("email").map(normalise).into_iter().collect()
+    }
+
+    fn keys_of(row: &Row) -> Vec<String> {
+        row.valid
+            .email_norm()
+            .map(str::to_string)
+            .into_iter()
+            .collect()
+    }
+
+    fn match_by_keys<'k>(known: &'k Known, c: &Cells) -> Option<&'k contact::Model> {
+        c.field("email")
+            .and_then(|e| known.by_email.get(&normalise(e)))
+    }
+
+    fn trashed(e: &contact::Model) -> Option<String> {
+        e.deleted_at
+            .map(|_| "A contact in the trash has this email; restore it first.".to_string())
+    }
+
+    fn skipped(m: &contact::Model) -> String {
+        format!(
+            "Matches the existing contact {} {}.",
+            m.first_name, m.last_name
+        )
+    }
+
+    async fn check(
+        ctx: &Ctx<'_>,
+        known: &Known,
+        c: &Cells<'_>,
+        current: Option<&contact::Model>,
+        beside: bool,
+        dry: bool,
+        verdict: &mut Verdict,
+    ) -> Result<Option<Row>, AppError> {
+        let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
-        let owner = ctx.owner(
-            c,
-            &mut input.owner_id,
-            current.map(|m| m.owner_id),
-            &mut reasons,
-        );
-        let company = match company_of(ctx, &known, c) {
+        let owner = ctx.owner(c, &mut input.owner_id, current.map(|m| m.owner_id), reasons);
+        let company = match links::company_of(ctx, &known.companies, c) {
             Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
             Ok(Some(r)) => {
                 // Its name goes through the contact's own checks (length, characters).
@@ -287,9 +223,9 @@ pub(super) async fn plan(
                 None
             }
         };
-        let created = ctx.created_at(c, &mut reasons);
+        let created = super::activity::time(ctx, c, "created_at", reasons);
         let mut custom = c.custom();
-        custom.extend(ctx.new_custom("contact", c, dry, &mut reasons));
+        custom.extend(ctx.new_custom("contact", c, dry, reasons));
         input.custom_fields = (!custom.is_empty()).then_some(custom);
         let current_custom = current
             .map(|m| custom_fields::parse(&m.custom))
@@ -298,43 +234,22 @@ pub(super) async fn plan(
         let valid = match checked {
             Ok(v) => Some(v),
             Err(e) => {
-                reasons_of(e, &mut reasons)?;
+                refused(e, verdict)?;
                 None
             }
         };
-        if current.is_none() && matched.is_some() && email.is_some() {
-            reasons.push("Another contact already has this email.".into());
+        if beside && c.field("email").is_some() {
+            verdict
+                .reasons
+                .push("Another contact already has this email.".into());
         }
-        let (Some(valid), true) = (valid, reasons.is_empty()) else {
-            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
-            continue;
-        };
-        let (action, outcome, id) = match current {
-            Some(m) => (Action::Update(m.id), Outcome::Updated, Some(m.id)),
-            None => (Action::Create, Outcome::Created, None),
-        };
-        let at = ctx.report(&mut plan.report, row, kind, outcome, id, Vec::new());
-        let index = plan.contacts.len();
-        if let Some(s) = &source {
-            ctx.by_source.insert((kind, s.clone()), index);
-        }
-        if let Some(e) = valid.email_norm() {
-            ctx.by_name.insert((kind, e.to_string()), index);
-        }
-        plan.contacts.push(Planned {
-            report: at,
-            source,
-            action,
-            data: Row {
-                valid,
-                company,
-                before: current.map(Before::of),
-                created,
-            },
-            id,
-        });
+        Ok(valid.map(|valid| Row {
+            valid,
+            company,
+            before: current.map(Before::of),
+            created,
+        }))
     }
-    Ok(())
 }
 
 /// Inserts new contacts in one statement, each with its company's id; their ids, in

@@ -1,13 +1,16 @@
 //! The referential-integrity report of a finished import: every link of every record it
 //! wrote points to an existing record, and the records per kind against the files' rows.
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use super::{CHUNK, Report};
 use crate::domain::import::ObjectKind;
-use crate::entities::{company, contact, import_change, user};
+use crate::entities::{
+    activity, company, contact, deal, deal_contact, import_change, pipeline, pipeline_stage, task,
+    user,
+};
 use crate::error::AppError;
 
 /// A link that points nowhere.
@@ -114,7 +117,14 @@ pub async fn check(
             },
         );
     }
-    for kind in [ObjectKind::Company, ObjectKind::Contact, ObjectKind::User] {
+    for kind in [
+        ObjectKind::User,
+        ObjectKind::Company,
+        ObjectKind::Contact,
+        ObjectKind::Deal,
+        ObjectKind::Activity,
+        ObjectKind::Task,
+    ] {
         let mut after = 0;
         let (mut written, mut present, mut links) = (0, 0, 0);
         loop {
@@ -122,56 +132,28 @@ pub async fn check(
             let Some(&last) = ids.last() else { break };
             after = last;
             written += ids.len() as u64;
-            // Each record's links: (record, link name, target, target kind).
-            let mut found: Vec<(i64, &str, i64, bool)> = Vec::new();
-            match kind {
-                ObjectKind::Contact => {
-                    for c in contact::Entity::find()
-                        .filter(contact::Column::Id.is_in(ids))
-                        .all(conn)
-                        .await?
-                    {
-                        present += 1;
-                        found.push((c.id, "owner_id", c.owner_id, false));
-                        if let Some(co) = c.company_id {
-                            found.push((c.id, "company_id", co, true));
-                        }
-                    }
-                }
-                // Users have no links: those created are counted.
-                ObjectKind::User => {
-                    present +=
-                        existing::<user::Entity>(conn, user::Column::Id, ids.into_iter().collect())
-                            .await?
-                            .len() as u64;
-                }
-                _ => {
-                    for c in company::Entity::find()
-                        .filter(company::Column::Id.is_in(ids))
-                        .all(conn)
-                        .await?
-                    {
-                        present += 1;
-                        if let Some(o) = c.owner_id {
-                            found.push((c.id, "owner_id", o, false));
-                        }
-                    }
-                }
+            let found = links_of(conn, kind, ids, &mut present).await?;
+            let mut there: HashMap<To, HashSet<i64>> = HashMap::new();
+            for to in [
+                To::User,
+                To::Company,
+                To::Contact,
+                To::Deal,
+                To::Stage,
+                To::Pipeline,
+            ] {
+                let wanted: HashSet<i64> =
+                    found.iter().filter(|f| f.3 == to).map(|f| f.2).collect();
+                there.insert(to, existing_of(conn, to, wanted).await?);
             }
-            let users: HashSet<i64> = found.iter().filter(|f| !f.3).map(|f| f.2).collect();
-            let companies: HashSet<i64> = found.iter().filter(|f| f.3).map(|f| f.2).collect();
-            let users = existing::<user::Entity>(conn, user::Column::Id, users).await?;
-            let companies =
-                existing::<company::Entity>(conn, company::Column::Id, companies).await?;
-            for (record_id, link, to, is_company) in found {
+            for (record_id, link, points_to, to) in found {
                 links += 1;
-                let there = if is_company { &companies } else { &users };
-                if !there.contains(&to) {
+                if !there.get(&to).is_some_and(|s| s.contains(&points_to)) {
                     out.broken.push(Broken {
                         kind,
                         record_id,
                         link: link.to_string(),
-                        points_to: to,
+                        points_to,
                     });
                 }
             }
@@ -181,5 +163,182 @@ pub async fn check(
         k.present = present;
         k.links = links;
     }
+    deal_contacts(conn, import_id, &mut out).await?;
     Ok(out)
+}
+
+/// What a link points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum To {
+    User,
+    Company,
+    Contact,
+    Deal,
+    Stage,
+    Pipeline,
+}
+
+/// A record's link: (record, link name, target, target's table).
+type Link = (i64, &'static str, i64, To);
+
+/// The links of the records `ids` of `kind`; `present` counts those that exist.
+async fn links_of(
+    conn: &impl ConnectionTrait,
+    kind: ObjectKind,
+    ids: Vec<i64>,
+    present: &mut u64,
+) -> Result<Vec<Link>, AppError> {
+    let mut found: Vec<Link> = Vec::new();
+    let mut push = |id: i64, link: &'static str, to: Option<i64>, table: To| {
+        if let Some(to) = to {
+            found.push((id, link, to, table));
+        }
+    };
+    match kind {
+        // Users have no links: those created are counted.
+        ObjectKind::User => {
+            *present += existing::<user::Entity>(conn, user::Column::Id, ids.into_iter().collect())
+                .await?
+                .len() as u64;
+        }
+        ObjectKind::Contact => {
+            for c in contact::Entity::find()
+                .filter(contact::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                *present += 1;
+                push(c.id, "owner_id", Some(c.owner_id), To::User);
+                push(c.id, "company_id", c.company_id, To::Company);
+            }
+        }
+        ObjectKind::Deal => {
+            for d in deal::Entity::find()
+                .filter(deal::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                *present += 1;
+                push(d.id, "owner_id", Some(d.owner_id), To::User);
+                push(d.id, "stage_id", Some(d.stage_id), To::Stage);
+                push(d.id, "pipeline_id", Some(d.pipeline_id), To::Pipeline);
+                push(d.id, "company_id", d.company_id, To::Company);
+            }
+        }
+        ObjectKind::Activity => {
+            for a in activity::Entity::find()
+                .filter(activity::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                *present += 1;
+                push(a.id, "author_id", a.author_id, To::User);
+                push(a.id, "contact_id", a.contact_id, To::Contact);
+                push(a.id, "company_id", a.company_id, To::Company);
+                push(a.id, "deal_id", a.deal_id, To::Deal);
+            }
+        }
+        ObjectKind::Task => {
+            for t in task::Entity::find()
+                .filter(task::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                *present += 1;
+                push(t.id, "assignee_id", Some(t.assignee_id), To::User);
+                push(t.id, "contact_id", t.contact_id, To::Contact);
+                push(t.id, "company_id", t.company_id, To::Company);
+                push(t.id, "deal_id", t.deal_id, To::Deal);
+            }
+        }
+        _ => {
+            for c in company::Entity::find()
+                .filter(company::Column::Id.is_in(ids))
+                .all(conn)
+                .await?
+            {
+                *present += 1;
+                push(c.id, "owner_id", c.owner_id, To::User);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Which of `ids` exist in `to`'s table.
+async fn existing_of(
+    conn: &impl ConnectionTrait,
+    to: To,
+    ids: HashSet<i64>,
+) -> Result<HashSet<i64>, AppError> {
+    match to {
+        To::User => existing::<user::Entity>(conn, user::Column::Id, ids).await,
+        To::Company => existing::<company::Entity>(conn, company::Column::Id, ids).await,
+        To::Contact => existing::<contact::Entity>(conn, contact::Column::Id, ids).await,
+        To::Deal => existing::<deal::Entity>(conn, deal::Column::Id, ids).await,
+        To::Stage => {
+            existing::<pipeline_stage::Entity>(conn, pipeline_stage::Column::Id, ids).await
+        }
+        To::Pipeline => existing::<pipeline::Entity>(conn, pipeline::Column::Id, ids).await,
+    }
+}
+
+/// The deal contact links the import added: how many exist, and both ends of each.
+async fn deal_contacts(
+    conn: &impl ConnectionTrait,
+    import_id: i64,
+    out: &mut Integrity,
+) -> Result<(), AppError> {
+    let kind = ObjectKind::DealContact;
+    let (mut after, mut written, mut present, mut links) = (0, 0, 0, 0);
+    loop {
+        let changes = import_change::Entity::find()
+            .filter(import_change::Column::ImportId.eq(import_id))
+            .filter(import_change::Column::Kind.eq(kind.plural()))
+            .filter(import_change::Column::Id.gt(after))
+            .order_by_asc(import_change::Column::Id)
+            .limit(CHUNK as u64)
+            .all(conn)
+            .await?;
+        let Some(last) = changes.last() else { break };
+        after = last.id;
+        written += changes.len() as u64;
+        let pairs: Vec<(i64, i64)> = changes
+            .iter()
+            .filter_map(|c| Some((c.record_id, c.other_id?)))
+            .collect();
+        let deals: HashSet<i64> = pairs.iter().map(|p| p.0).collect();
+        let contacts: HashSet<i64> = pairs.iter().map(|p| p.1).collect();
+        let linked: HashSet<(i64, i64)> = deal_contact::Entity::find()
+            .filter(deal_contact::Column::DealId.is_in(deals.clone()))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|l| (l.deal_id, l.contact_id))
+            .collect();
+        let deals = existing_of(conn, To::Deal, deals).await?;
+        let contacts = existing_of(conn, To::Contact, contacts).await?;
+        for (deal, contact) in pairs {
+            present += u64::from(linked.contains(&(deal, contact)));
+            links += 2;
+            for (link, to, there) in [
+                ("deal_id", deal, &deals),
+                ("contact_id", contact, &contacts),
+            ] {
+                if !there.contains(&to) {
+                    out.broken.push(Broken {
+                        kind,
+                        record_id: deal,
+                        link: link.to_string(),
+                        points_to: to,
+                    });
+                }
+            }
+        }
+    }
+    let k = out.kinds.entry(kind.plural().to_string()).or_default();
+    k.written = written;
+    k.present = present;
+    k.links = links;
+    Ok(())
 }

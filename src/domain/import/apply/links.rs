@@ -3,9 +3,12 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::cells::Cells;
+use super::matching;
+use super::plan::{Ctx, Ref};
 use crate::domain::import::{ObjectKind, System, values};
 use crate::domain::normalise;
-use crate::entities::{import_source, user};
+use crate::entities::{company, import_source, user};
 use crate::error::AppError;
 
 /// The key a source id is kept under: Salesforce's 15- and 18-character ids of one
@@ -126,4 +129,75 @@ pub(super) async fn sources(
         out.extend(found.into_iter().map(|s| (s.source_id, s.record_id)));
     }
     Ok(out)
+}
+
+/// Existing companies a chunk's rows name by source id or by name.
+pub(super) struct Companies {
+    by_source: HashMap<String, i64>,
+    by_name: HashMap<String, company::Model>,
+}
+
+pub(super) async fn companies(ctx: &Ctx<'_>, cells: &[Cells<'_>]) -> Result<Companies, AppError> {
+    let conn = &ctx.db.read;
+    let keys: HashSet<String> = cells
+        .iter()
+        .filter_map(|c| c.link_id(ObjectKind::Company).map(|s| ctx.key(s)))
+        .filter(|k| {
+            !ctx.by_source
+                .contains_key(&(ObjectKind::Company, k.clone()))
+        })
+        .collect();
+    let mapped = sources(conn, ctx.options.system, ObjectKind::Company, &keys).await?;
+    let ids: HashSet<i64> = mapped.values().copied().collect();
+    let live = matching::companies_by_id(conn, &ids).await?;
+    let by_source = mapped
+        .into_iter()
+        .filter(|(_, id)| live.get(id).is_some_and(|c| c.deleted_at.is_none()))
+        .collect();
+    let names: HashSet<String> = cells
+        .iter()
+        .filter_map(|c| c.link_name(ObjectKind::Company).or(c.field("company")))
+        .map(normalise)
+        .collect();
+    let by_name = matching::companies_by(conn, company::Column::NameNorm, &names).await?;
+    Ok(Companies { by_source, by_name })
+}
+
+/// The company a row links to: by source id, else by name; a name in a `company`
+/// column that nothing has yet is a new company, as typing it on a contact makes one.
+pub(super) fn company_of(ctx: &Ctx, known: &Companies, c: &Cells) -> Result<Option<Ref>, String> {
+    if let Some(raw) = c.link_id(ObjectKind::Company) {
+        let key = ctx.key(raw);
+        if let Some(&i) = ctx.by_source.get(&(ObjectKind::Company, key.clone())) {
+            return Ok(Some(Ref::Planned(i)));
+        }
+        return known
+            .by_source
+            .get(&key)
+            .map(|&id| Some(Ref::Id(id)))
+            .ok_or_else(|| {
+                format!(
+                    "Company with source id {raw} is in no file of this import and not in Cairn."
+                )
+            });
+    }
+    let (name, create) = match (c.link_name(ObjectKind::Company), c.field("company")) {
+        (Some(n), _) => (n, false),
+        (None, Some(n)) => (n, true),
+        (None, None) => return Ok(None),
+    };
+    let norm = normalise(name);
+    if let Some(&i) = ctx.by_name.get(&(ObjectKind::Company, norm.clone())) {
+        return Ok(Some(Ref::Planned(i)));
+    }
+    match known.by_name.get(&norm) {
+        Some(m) if m.deleted_at.is_some() => Err(format!(
+            "Company “{name}” is in the trash; restore it first."
+        )),
+        Some(m) => Ok(Some(Ref::Id(m.id))),
+        None if create => Ok(Some(Ref::NewCompany(name.to_string()))),
+        None => Err(format!(
+            "Company “{name}” is in no file of this import and not in Cairn."
+        )),
+    }
 }

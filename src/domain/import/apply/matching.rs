@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::entities::{company, contact};
+use crate::entities::{company, contact, deal};
 use crate::error::AppError;
 
 const PART: usize = 500;
@@ -85,6 +85,22 @@ pub(super) async fn companies_by(
                 out.insert(k, c);
             }
         }
+    }
+    Ok(out)
+}
+
+pub(super) async fn deals_by_id(
+    conn: &impl ConnectionTrait,
+    ids: &HashSet<i64>,
+) -> Result<HashMap<i64, deal::Model>, AppError> {
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    let mut out = HashMap::new();
+    for part in ids.chunks(PART) {
+        let found = deal::Entity::find()
+            .filter(deal::Column::Id.is_in(part.iter().copied()))
+            .all(conn)
+            .await?;
+        out.extend(found.into_iter().map(|d| (d.id, d)));
     }
     Ok(out)
 }

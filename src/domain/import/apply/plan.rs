@@ -1,16 +1,18 @@
 //! The plan of an import: every row checked, matched and linked, nothing written.
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::cells::Cells;
 use super::links::{Owners, source_key};
-use super::{Options, Outcome, Report, RowReport, company, contact, user, workspace};
+use super::{
+    Options, Outcome, Report, RowReport, activity, company, contact, deal, deal_contact, rows,
+    task, user, workspace,
+};
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::export::Workspace;
 use crate::domain::import::read::RowError;
-use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target, values};
+use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
 use crate::domain::{Actor, Db, normalise};
 use crate::error::AppError;
 
@@ -26,7 +28,7 @@ pub(super) const ORDER: [ObjectKind; 7] = [
 ];
 
 /// A record a row links to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Ref {
     /// A record already in Cairn.
     Id(i64),
@@ -58,6 +60,13 @@ pub(super) struct Plan {
     pub system: System,
     pub companies: Vec<Planned<company::Row>>,
     pub contacts: Vec<Planned<contact::Row>>,
+    pub deals: Vec<Planned<deal::Row>>,
+    /// Links of the deal contacts files, and the same as a set (a link named twice is
+    /// added once).
+    pub deal_contacts: Vec<Planned<deal_contact::Link>>,
+    pub deal_links: HashSet<deal_contact::Link>,
+    pub activities: Vec<Planned<activity::Row>>,
+    pub tasks: Vec<Planned<task::Row>>,
     /// Source user ids of the users file and the Cairn users they are.
     pub users: Vec<(String, i64)>,
     /// Users this run created, with their source ids (`user::plan`).
@@ -70,7 +79,12 @@ pub(super) struct Plan {
 
 impl Plan {
     pub fn rows_to_write(&self) -> u64 {
-        (self.companies.len() + self.contacts.len()) as u64
+        (self.companies.len()
+            + self.contacts.len()
+            + self.deals.len()
+            + self.deal_contacts.len()
+            + self.activities.len()
+            + self.tasks.len()) as u64
     }
 }
 
@@ -118,28 +132,6 @@ impl Ctx<'_> {
             reasons,
         });
         report.rows.len() - 1
-    }
-
-    /// The zone of dates written without one (the import's option, else UTC).
-    pub fn zone(&self) -> chrono_tz::Tz {
-        self.options
-            .zone
-            .as_deref()
-            .and_then(|z| z.parse().ok())
-            .unwrap_or(chrono_tz::UTC)
-    }
-
-    /// When the source made the record (its `created_at` column), kept on a record the
-    /// import creates; a value that is no time is one of the row's reasons.
-    pub fn created_at(&self, c: &Cells, reasons: &mut Vec<String>) -> Option<DateTime<Utc>> {
-        let value = c.field("created_at")?;
-        match values::datetime(value, self.zone()) {
-            Ok(at) => Some(at),
-            Err(why) => {
-                reasons.push(format!("Created at: {why}"));
-                None
-            }
-        }
     }
 
     /// Sets `owner` (the input's) to the owner the row names; answers the owner the
@@ -242,6 +234,11 @@ pub(super) async fn plan(
         system: options.system,
         companies: Vec::new(),
         contacts: Vec::new(),
+        deals: Vec::new(),
+        deal_contacts: Vec::new(),
+        deal_links: HashSet::new(),
+        activities: Vec::new(),
+        tasks: Vec::new(),
         users: Vec::new(),
         new_users: Vec::new(),
         new_fields: Vec::new(),
@@ -294,20 +291,21 @@ pub(super) async fn plan(
         for chunk in rows.chunks(super::CHUNK) {
             match ORDER[at] {
                 ObjectKind::User => user::plan(&mut ctx, &mut plan, chunk, dry).await?,
-                ObjectKind::Company => company::plan(&mut ctx, &mut plan, chunk, dry).await?,
-                ObjectKind::Contact => contact::plan(&mut ctx, &mut plan, chunk, dry).await?,
-                other => {
-                    for row in chunk {
-                        let why = format!("Importing {} is not supported yet.", other.plural());
-                        ctx.report(
-                            &mut plan.report,
-                            row,
-                            other,
-                            Outcome::Failed,
-                            None,
-                            vec![why],
-                        );
-                    }
+                ObjectKind::Company => {
+                    rows::plan::<company::Company>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::Contact => {
+                    rows::plan::<contact::Contact>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::Deal => {
+                    rows::plan::<deal::Deal>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::DealContact => deal_contact::plan(&mut ctx, &mut plan, chunk).await?,
+                ObjectKind::Activity => {
+                    rows::plan::<activity::Activity>(&mut ctx, &mut plan, chunk, dry).await?
+                }
+                ObjectKind::Task => {
+                    rows::plan::<task::Task>(&mut ctx, &mut plan, chunk, dry).await?
                 }
             }
         }

@@ -10,12 +10,23 @@ use sea_orm::{
 };
 
 use super::write::Before;
-use super::{CHUNK, company, contact};
+use super::{CHUNK, activity, company, contact, deal, task};
 use crate::domain::import::ObjectKind;
 use crate::domain::tags::{self, Tagged};
 use crate::domain::{Action, Actor, Db, audit, users};
 use crate::entities::{self, custom_field, import, import_change, import_source, tag};
 use crate::error::AppError;
+
+/// The kinds an import writes, in the order they are reverted: what links to a record
+/// before it (a task to a contact the import created).
+const REVERTED: [ObjectKind; 6] = [
+    ObjectKind::Task,
+    ObjectKind::Activity,
+    ObjectKind::DealContact,
+    ObjectKind::Deal,
+    ObjectKind::Contact,
+    ObjectKind::Company,
+];
 
 /// Undoes finished import `import_id` (admins).
 pub async fn undo(db: &Db, actor: &Actor, import_id: i64) -> Result<(), AppError> {
@@ -31,7 +42,7 @@ pub async fn undo(db: &Db, actor: &Actor, import_id: i64) -> Result<(), AppError
         )));
     }
     if let Some(at) = imp.written_at {
-        for kind in [ObjectKind::Contact, ObjectKind::Company] {
+        for kind in REVERTED {
             let changed = changed_since(&db.read, import_id, kind, at).await?;
             if let Some(id) = changed {
                 return Err(AppError::Conflict {
@@ -64,6 +75,10 @@ async fn changed_since(
     kind: ObjectKind,
     at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Option<i64>, AppError> {
+    // A link has no time of its own: its deal's tells.
+    if kind == ObjectKind::DealContact {
+        return Ok(None);
+    }
     let mut after = 0;
     loop {
         let ids: Vec<i64> = import_change::Entity::find()
@@ -82,6 +97,38 @@ async fn changed_since(
         };
         after = last;
         let found = match kind {
+            ObjectKind::Deal => {
+                entities::deal::Entity::find()
+                    .select_only()
+                    .column(entities::deal::Column::Id)
+                    .filter(entities::deal::Column::Id.is_in(ids))
+                    .filter(entities::deal::Column::UpdatedAt.ne(at))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?
+            }
+            ObjectKind::Task => {
+                entities::task::Entity::find()
+                    .select_only()
+                    .column(entities::task::Column::Id)
+                    .filter(entities::task::Column::Id.is_in(ids))
+                    .filter(entities::task::Column::UpdatedAt.ne(at))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?
+            }
+            // An activity keeps no updated_at: an edit since marks it edited later.
+            ObjectKind::Activity => {
+                entities::activity::Entity::find()
+                    .select_only()
+                    .column(entities::activity::Column::Id)
+                    .filter(entities::activity::Column::Id.is_in(ids))
+                    .filter(entities::activity::Column::EditedAt.is_not_null())
+                    .filter(entities::activity::Column::EditedAt.ne(at))
+                    .into_tuple::<i64>()
+                    .one(conn)
+                    .await?
+            }
             ObjectKind::Contact => {
                 entities::contact::Entity::find()
                     .select_only()
@@ -111,9 +158,13 @@ async fn changed_since(
 
 /// Reverts what import `import_id` wrote, a chunk per transaction (each removes the
 /// change rows it reverted, so an interrupted revert continues where it stopped).
-/// Contacts go before companies: a contact may link to a company the import created.
+/// Kinds go in `REVERTED` order: a contact may link to a company the import created.
 pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
-    for kind in [ObjectKind::Contact, ObjectKind::Company] {
+    let written_at = import::Entity::find_by_id(import_id)
+        .one(&db.read)
+        .await?
+        .and_then(|i| i.written_at);
+    for kind in REVERTED {
         loop {
             let tx = db.write.begin().await?;
             let changes = import_change::Entity::find()
@@ -135,6 +186,20 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
                 restore(&tx, kind, c).await?;
             }
             match kind {
+                ObjectKind::DealContact => deal::unlink(&tx, &changes).await?,
+                ObjectKind::Deal => deal::remove(&tx, created, &changes, written_at).await?,
+                ObjectKind::Task => {
+                    entities::task::Entity::delete_many()
+                        .filter(entities::task::Column::Id.is_in(created))
+                        .exec(&tx)
+                        .await?;
+                }
+                ObjectKind::Activity => {
+                    entities::activity::Entity::delete_many()
+                        .filter(entities::activity::Column::Id.is_in(created))
+                        .exec(&tx)
+                        .await?;
+                }
                 ObjectKind::Contact => {
                     entities::contact::Entity::delete_many()
                         .filter(entities::contact::Column::Id.is_in(created))
@@ -175,6 +240,7 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
         .map(|c| c.record_id)
         .collect();
     drop_fields(db, &fields).await?;
+    db.forget_task_counts();
     let tx = db.write.begin().await?;
     import_change::Entity::delete_many()
         .filter(import_change::Column::ImportId.eq(import_id))
@@ -257,6 +323,33 @@ async fn restore(
     let text = change.before.as_deref().unwrap_or("{}");
     let bad = |e: serde_json::Error| AppError::Internal(format!("import undo: {e}"));
     let (tagged, tags) = match kind {
+        ObjectKind::Deal => {
+            let b: Before<deal::Before> = serde_json::from_str(text).map_err(bad)?;
+            entities::deal::Entity::update_many()
+                .set(b.row.restore())
+                .filter(entities::deal::Column::Id.eq(change.record_id))
+                .exec(tx)
+                .await?;
+            return Ok(());
+        }
+        ObjectKind::Task => {
+            let b: Before<task::Before> = serde_json::from_str(text).map_err(bad)?;
+            entities::task::Entity::update_many()
+                .set(b.row.restore())
+                .filter(entities::task::Column::Id.eq(change.record_id))
+                .exec(tx)
+                .await?;
+            return Ok(());
+        }
+        ObjectKind::Activity => {
+            let b: Before<activity::Before> = serde_json::from_str(text).map_err(bad)?;
+            entities::activity::Entity::update_many()
+                .set(b.row.restore())
+                .filter(entities::activity::Column::Id.eq(change.record_id))
+                .exec(tx)
+                .await?;
+            return Ok(());
+        }
         ObjectKind::Contact => {
             let b: Before<contact::Before> = serde_json::from_str(text).map_err(bad)?;
             entities::contact::Entity::update_many()

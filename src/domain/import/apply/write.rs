@@ -13,7 +13,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 
 use super::plan::{Action, Plan, Planned, Ref};
-use super::{CHUNK, company, contact};
+use super::{CHUNK, company, contact, deal};
 use crate::domain::import::{ObjectKind, System};
 use crate::domain::tags::{self, Tagged};
 use crate::domain::{Actor, Db, audit, companies, normalise, now};
@@ -29,15 +29,15 @@ pub(super) struct Before<T> {
 }
 
 /// One record a chunk wrote.
-struct Change {
-    kind: ObjectKind,
-    id: i64,
-    before: Option<String>,
-    source: Option<String>,
+pub(super) struct Change {
+    pub kind: ObjectKind,
+    pub id: i64,
+    pub before: Option<String>,
+    pub source: Option<String>,
 }
 
 /// Records the chunk's changes and source ids and the import's progress, in `tx`.
-async fn record(
+pub(super) async fn record(
     tx: &DatabaseTransaction,
     import_id: i64,
     system: System,
@@ -310,6 +310,8 @@ pub(super) async fn write(
         record(&tx, import_id, system, changes, done).await?;
         tx.commit().await?;
     }
+    deals(db, actor, import_id, plan, &mut done, at).await?;
+    super::timeline::write(db, actor.id, import_id, plan, at, &mut done).await?;
     for p in plan.companies.iter() {
         plan.report.rows[p.report].record_id = p.id;
     }
@@ -385,7 +387,7 @@ async fn companies_chunk(
 }
 
 /// What writing a chunk needs of a planned row, whatever its kind.
-trait Written {
+pub(super) trait Written {
     type Before: Serialize + Clone;
     fn tags(&self) -> Option<&[String]>;
     fn before(&self) -> Option<&Self::Before>;
@@ -401,6 +403,16 @@ impl Written for company::Row {
     }
 }
 
+impl Written for deal::Row {
+    type Before = deal::Before;
+    fn tags(&self) -> Option<&[String]> {
+        None
+    }
+    fn before(&self) -> Option<&deal::Before> {
+        self.before.as_ref()
+    }
+}
+
 impl Written for contact::Row {
     type Before = contact::Before;
     fn tags(&self) -> Option<&[String]> {
@@ -411,8 +423,8 @@ impl Written for contact::Row {
     }
 }
 
-/// Puts the tags of a written chunk and lists what it wrote: each record, with what an
-/// updated one was before (its columns and tags), for undo.
+/// Puts the tags of a written chunk (of a kind that has them) and lists what it wrote:
+/// each record, with what an updated one was before (its columns and tags), for undo.
 async fn tags_and_changes<T: Written>(
     tx: &DatabaseTransaction,
     rows: &[Planned<T>],
@@ -426,6 +438,16 @@ async fn tags_and_changes<T: Written>(
             .collect()
     };
     let before_tags = put_tags(tx, tagged, &with_tags(true), &with_tags(false)).await?;
+    changes(rows, kind, &before_tags)
+}
+
+/// What a written chunk wrote: each record, with what an updated one was before (its
+/// columns, and its tags from `before_tags`), for undo.
+pub(super) fn changes<T: Written>(
+    rows: &[Planned<T>],
+    kind: ObjectKind,
+    before_tags: &HashMap<i64, Vec<i64>>,
+) -> Result<Vec<Change>, AppError> {
     let mut changes = Vec::with_capacity(rows.len());
     for p in rows {
         let Some(id) = p.id else { continue };
@@ -472,4 +494,114 @@ async fn contacts_chunk(
         }
     }
     tags_and_changes(tx, rows, Tagged::Contact, ObjectKind::Contact).await
+}
+
+/// The id a link comes to once the record it points at is written.
+fn written(r: &Ref, ids: &[Option<i64>], what: &str) -> Result<i64, AppError> {
+    match r {
+        Ref::Id(id) => Ok(*id),
+        Ref::Planned(i) => ids.get(*i).copied().flatten().ok_or_else(|| {
+            AppError::Internal(format!("import: a {what} it links to was not written"))
+        }),
+        Ref::NewCompany(_) => Err(AppError::Internal(format!(
+            "import: a {what} link is to a company by name"
+        ))),
+    }
+}
+
+/// Records the deal contact links a chunk added, which undo removes.
+async fn record_links(
+    tx: &DatabaseTransaction,
+    import_id: i64,
+    links: &[(i64, i64)],
+) -> Result<(), AppError> {
+    import_change::Entity::insert_many(links.iter().map(|(d, c)| import_change::ActiveModel {
+        import_id: Set(import_id),
+        kind: Set(ObjectKind::DealContact.plural().to_string()),
+        record_id: Set(*d),
+        other_id: Set(Some(*c)),
+        change: Set("created".into()),
+        before: Set(None),
+        ..Default::default()
+    }))
+    .exec_without_returning(tx)
+    .await?;
+    Ok(())
+}
+
+/// Writes the planned deals, then the deal contacts files' links, a chunk per
+/// transaction; sets their rows' record ids (a link's is its deal's).
+async fn deals(
+    db: &Db,
+    actor: &Actor,
+    import_id: i64,
+    plan: &mut Plan,
+    done: &mut u64,
+    at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let companies: Vec<Option<i64>> = plan.companies.iter().map(|p| p.id).collect();
+    let contacts: Vec<Option<i64>> = plan.contacts.iter().map(|p| p.id).collect();
+    for start in (0..plan.deals.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(plan.deals.len());
+        let rows = &mut plan.deals[start..end];
+        let tx = db.write.begin().await?;
+        let company_of = |p: &Planned<deal::Row>| {
+            p.data
+                .company
+                .as_ref()
+                .map(|r| written(r, &companies, "company"))
+                .transpose()
+        };
+        let mut new = Vec::new();
+        for p in rows.iter().filter(|p| matches!(p.action, Action::Create)) {
+            new.push((&p.data, company_of(p)?));
+        }
+        let mut ids = deal::insert(&tx, &new, actor.id, at).await?.into_iter();
+        for p in rows
+            .iter_mut()
+            .filter(|p| matches!(p.action, Action::Create))
+        {
+            p.id = ids.next();
+        }
+        let mut pairs = Vec::new();
+        for p in rows.iter() {
+            if let Action::Update(id) = p.action {
+                deal::update(&tx, id, &p.data, company_of(p)?, actor.id, at).await?;
+            }
+            for c in &p.data.contacts {
+                let deal =
+                    p.id.ok_or_else(|| AppError::Internal("deal import: no id".into()))?;
+                pairs.push((deal, written(c, &contacts, "contact")?));
+            }
+        }
+        let added = deal::link(&tx, pairs).await?;
+        record_links(&tx, import_id, &added).await?;
+        let changes = self::changes(rows, ObjectKind::Deal, &HashMap::new())?;
+        *done += (end - start) as u64;
+        record(&tx, import_id, plan.system, changes, *done).await?;
+        tx.commit().await?;
+    }
+    let deals: Vec<Option<i64>> = plan.deals.iter().map(|p| p.id).collect();
+    for start in (0..plan.deal_contacts.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(plan.deal_contacts.len());
+        let tx = db.write.begin().await?;
+        let mut pairs = Vec::new();
+        for p in plan.deal_contacts[start..end].iter_mut() {
+            let deal = written(&p.data.deal, &deals, "deal")?;
+            pairs.push((deal, written(&p.data.contact, &contacts, "contact")?));
+            p.id = Some(deal);
+        }
+        let added = deal::link(&tx, pairs).await?;
+        record_links(&tx, import_id, &added).await?;
+        *done += (end - start) as u64;
+        record(&tx, import_id, plan.system, Vec::new(), *done).await?;
+        tx.commit().await?;
+    }
+    for p in plan.deals.iter() {
+        plan.report.rows[p.report].record_id = p.id;
+    }
+    for p in plan.deal_contacts.iter() {
+        plan.report.rows[p.report].record_id = p.id;
+    }
+    Ok(())
 }

@@ -55,16 +55,22 @@ pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
         (K::Deal, "closedate") => field("expected_close"),
         (K::Deal, "dealprobability") => field("probability"),
         (K::Deal, "closedlostreason") => field("lost_reason"),
+        (K::Deal, "isclosedwon") => field("won"),
+        (K::Deal, "isdealclosed" | "isclosed") => field("closed"),
         (K::Task, "tasktitle" | "title") => field("title"),
         (K::Task, "notes" | "tasknotes") => field("notes"),
         (K::Task, "duedate") => field("due_at"),
         (K::Task, "priority") => field("priority"),
+        (K::Task, "taskstatus") => field("done"),
+        (K::Task, "tasktype") => field("kind"),
         (
             K::Activity,
             "notebody" | "callnotes" | "meetingdescription" | "emailbody" | "calltitle"
             | "meetingname",
         ) => field("body"),
-        (K::Activity, "activitydate") => field("occurred_at"),
+        (K::Activity, "emailsubject") => field("body"),
+        (K::Activity, "activitydate" | "meetingstarttime") => field("occurred_at"),
+        (K::Activity, "activitytype" | "engagementtype") => field("kind"),
         _ => None,
     }
 }

@@ -50,10 +50,20 @@ pub fn fields(kind: ObjectKind) -> &'static [&'static str] {
             "source",
             "lost_reason",
             "created_at",
+            "closed_at",
+            // Whether the source had the deal won, lost or open, beside its stage:
+            // Salesforce's IsWon and IsClosed, Pipedrive's status (open, won, lost). A
+            // closed deal goes to a won or lost stage (`apply::deal`).
+            "won",
+            "closed",
+            "status",
         ],
         ObjectKind::Activity => &["kind", "body", "occurred_at", "created_at"],
+        // `kind`: the source's type of activity (Pipedrive's call, meeting…), which a
+        // task keeps at the head of its notes.
         ObjectKind::Task => &[
             "title",
+            "kind",
             "notes",
             "due_at",
             "due_date",

@@ -22,7 +22,11 @@ pub fn split(header: &str) -> Option<(ObjectKind, &str)> {
 }
 
 pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
-    let (entity, rest) = split(header).unwrap_or((kind, header));
+    let (mut entity, rest) = split(header).unwrap_or((kind, header));
+    // Pipedrive's activities imported as Cairn's activities rather than tasks.
+    if kind == ObjectKind::Activity && entity == ObjectKind::Task {
+        entity = kind;
+    }
     let f = norm(rest);
     if entity != kind {
         return match f.as_str() {
@@ -75,12 +79,16 @@ fn own(kind: ObjectKind, f: &str) -> Option<Target> {
         (K::Deal, "expectedclosedate") => field("expected_close"),
         (K::Deal, "probability") => field("probability"),
         (K::Deal, "lostreason") => field("lost_reason"),
+        (K::Deal, "status") => field("status"),
+        (K::Deal, "wontime" | "losttime" | "dealclosedon") => field("closed_at"),
         (K::Task, "subject") => field("title"),
         (K::Task, "note") => field("notes"),
         (K::Task, "duedate") => field("due_date"),
         (K::Task, "done") => field("done"),
         (K::Task, "priority") => field("priority"),
-        (K::Activity, "content") => field("body"),
+        (K::Task | K::Activity, "type") => field("kind"),
+        (K::Activity, "content" | "subject" | "note") => field("body"),
+        (K::Activity, "duedate") => field("occurred_at"),
         _ => None,
     }
 }

@@ -45,6 +45,8 @@ pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
         (K::Deal, "StageName") => field("stage"),
         (K::Deal, "CloseDate") => field("expected_close"),
         (K::Deal, "Probability") => field("probability"),
+        (K::Deal, "IsWon") => field("won"),
+        (K::Deal, "IsClosed") => field("closed"),
         (K::Deal, "AccountId") => Some(Target::LinkId(K::Company)),
         (K::Deal, "ContactId") => Some(Target::LinkId(K::Contact)),
         (K::DealContact, "OpportunityId") => Some(Target::LinkId(K::Deal)),
@@ -53,9 +55,13 @@ pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
         (K::Task, "Description") => field("notes"),
         (K::Task, "ActivityDate") => field("due_date"),
         (K::Task, "Priority") => field("priority"),
-        (K::Task, "IsClosed") => field("done"),
+        // Either says whether it is done (a status of Completed, or closed).
+        (K::Task, "IsClosed" | "Status") => field("done"),
         (K::Activity, "Subject" | "Description") => field("body"),
-        (K::Activity, "ActivityDateTime" | "StartDateTime") => field("occurred_at"),
+        // An event's date and time is taken over its date (`apply` prefers a time).
+        (K::Activity, "ActivityDateTime" | "StartDateTime" | "ActivityDate") => {
+            field("occurred_at")
+        }
         (K::Activity, "TaskSubtype" | "EventSubtype") => field("kind"),
         (K::Task | K::Activity, "WhoId") => Some(Target::LinkId(K::Contact)),
         (K::Task | K::Activity, "WhatId") => Some(Target::LinkId(K::Deal)),

@@ -1,0 +1,156 @@
+//! Deal contact rows (Salesforce's `OpportunityContactRole.csv`, Cairn's
+//! `deal_contacts.csv`): each links one deal and one contact, of this import or of Cairn
+//! (by an earlier import's source id). A link that exists already is skipped; a missing
+//! end fails the row, naming it. Written with the deals' own `deal::link`.
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::Outcome;
+use super::cells::Cells;
+use super::deal::live_sources;
+use super::plan::{Action, Ctx, Plan, Planned, Ref};
+use crate::domain::import::{MappedRow, ObjectKind};
+use crate::entities::deal_contact;
+use crate::error::AppError;
+
+/// The two ends of a planned link.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(in crate::domain::import) struct Link {
+    pub deal: Ref,
+    pub contact: Ref,
+}
+
+/// One end of a row's link: planned in this import, else live in Cairn.
+fn end(
+    ctx: &Ctx,
+    known: &HashMap<String, i64>,
+    c: &Cells,
+    kind: ObjectKind,
+    what: &str,
+) -> Result<Ref, String> {
+    let raw = c
+        .link_id(kind)
+        .ok_or_else(|| format!("The row names no {what} (its {what} id is empty)."))?;
+    let key = ctx.key(raw);
+    if let Some(&i) = ctx.by_source.get(&(kind, key.clone())) {
+        return Ok(Ref::Planned(i));
+    }
+    known.get(&key).map(|&id| Ref::Id(id)).ok_or_else(|| {
+        let name = what[..1].to_uppercase() + &what[1..];
+        format!("{name} with source id {raw} is in no file of this import and not in Cairn.")
+    })
+}
+
+/// The links that exist already between the deals and contacts of Cairn `links` name.
+async fn existing(ctx: &Ctx<'_>, links: &[Link]) -> Result<HashSet<(i64, i64)>, AppError> {
+    let deals: Vec<i64> = links
+        .iter()
+        .filter_map(|l| match (&l.deal, &l.contact) {
+            (Ref::Id(d), Ref::Id(_)) => Some(*d),
+            _ => None,
+        })
+        .collect();
+    let mut out = HashSet::new();
+    for part in deals.chunks(500) {
+        let found = deal_contact::Entity::find()
+            .filter(deal_contact::Column::DealId.is_in(part.iter().copied()))
+            .all(&ctx.db.read)
+            .await?;
+        out.extend(found.into_iter().map(|l| (l.deal_id, l.contact_id)));
+    }
+    Ok(out)
+}
+
+/// Plans a chunk of deal contact rows.
+pub(super) async fn plan(
+    ctx: &mut Ctx<'_>,
+    plan: &mut Plan,
+    chunk: &[MappedRow],
+) -> Result<(), AppError> {
+    let kind = ObjectKind::DealContact;
+    let cells: Vec<Cells> = chunk.iter().map(Cells).collect();
+    let deals = live_sources(
+        ctx,
+        ObjectKind::Deal,
+        cells.iter().filter_map(|c| c.link_id(ObjectKind::Deal)),
+    )
+    .await?;
+    let contacts = live_sources(
+        ctx,
+        ObjectKind::Contact,
+        cells.iter().filter_map(|c| c.link_id(ObjectKind::Contact)),
+    )
+    .await?;
+    let ends: Vec<(Result<Ref, String>, Result<Ref, String>)> = cells
+        .iter()
+        .map(|c| {
+            (
+                end(ctx, &deals, c, ObjectKind::Deal, "deal"),
+                end(ctx, &contacts, c, ObjectKind::Contact, "contact"),
+            )
+        })
+        .collect();
+    let named: Vec<Link> = ends
+        .iter()
+        .filter_map(|(d, c)| match (d, c) {
+            (Ok(deal), Ok(contact)) => Some(Link {
+                deal: deal.clone(),
+                contact: contact.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let there = existing(ctx, &named).await?;
+
+    for ((row, c), (deal, contact)) in chunk.iter().zip(&cells).zip(ends) {
+        if c.deleted() {
+            let why = vec!["Marked deleted in the source.".to_string()];
+            ctx.report(&mut plan.report, row, kind, Outcome::Skipped, None, why);
+            continue;
+        }
+        let (deal, contact) = match (deal, contact) {
+            (Ok(d), Ok(c)) => (d, c),
+            (d, c) => {
+                let reasons = [d.err(), c.err()].into_iter().flatten().collect();
+                ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
+                continue;
+            }
+        };
+        let deal_id = match deal {
+            Ref::Id(id) => Some(id),
+            _ => None,
+        };
+        let by_deal_row = match &deal {
+            Ref::Planned(i) => plan.deals[*i].data.contacts.contains(&contact),
+            _ => false,
+        };
+        let link = Link { deal, contact };
+        let linked = match (&link.deal, &link.contact) {
+            (Ref::Id(d), Ref::Id(c)) => there.contains(&(*d, *c)),
+            _ => false,
+        };
+        if linked || by_deal_row || plan.deal_links.contains(&link) {
+            let why = vec!["The contact is on the deal already.".to_string()];
+            ctx.report(&mut plan.report, row, kind, Outcome::Skipped, deal_id, why);
+            continue;
+        }
+        let at = ctx.report(
+            &mut plan.report,
+            row,
+            kind,
+            Outcome::Created,
+            deal_id,
+            Vec::new(),
+        );
+        plan.deal_links.insert(link.clone());
+        plan.deal_contacts.push(Planned {
+            report: at,
+            source: None,
+            action: Action::Create,
+            data: link,
+            id: None,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! Writes the planned activities and tasks after the records they are about, a chunk
+//! per transaction as `write` does the others. The roll-ups of both tables (activities
+//! per hour, contacts' first interaction, the My tasks counter) are kept by their
+//! triggers in the same transactions; the task counts each process caches are dropped
+//! once the tasks are in.
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+
+use super::plan::{Action, Plan, Planned, Ref};
+use super::write::{Change, Written, changes, record};
+use super::{CHUNK, activity, task};
+use crate::domain::Db;
+use crate::domain::import::ObjectKind;
+use crate::error::AppError;
+
+impl Written for activity::Row {
+    type Before = activity::Before;
+    fn tags(&self) -> Option<&[String]> {
+        None
+    }
+    fn before(&self) -> Option<&activity::Before> {
+        self.before.as_ref()
+    }
+}
+
+impl Written for task::Row {
+    type Before = task::Before;
+    fn tags(&self) -> Option<&[String]> {
+        None
+    }
+    fn before(&self) -> Option<&task::Before> {
+        self.before.as_ref()
+    }
+}
+
+/// The ids the import's contacts, companies and deals were written as, to resolve links.
+struct Ids {
+    contacts: Vec<Option<i64>>,
+    companies: Vec<Option<i64>>,
+    deals: Vec<Option<i64>>,
+}
+
+impl Ids {
+    fn id(&self, (kind, r): &(ObjectKind, Ref)) -> Result<(ObjectKind, i64), AppError> {
+        let planned = |list: &Vec<Option<i64>>, i: usize| list.get(i).copied().flatten();
+        let id = match (kind, r) {
+            (_, Ref::Id(id)) => Some(*id),
+            (ObjectKind::Contact, Ref::Planned(i)) => planned(&self.contacts, *i),
+            (ObjectKind::Company, Ref::Planned(i)) => planned(&self.companies, *i),
+            (ObjectKind::Deal, Ref::Planned(i)) => planned(&self.deals, *i),
+            _ => None,
+        };
+        id.map(|id| (*kind, id)).ok_or_else(|| {
+            AppError::Internal(format!(
+                "activity or task import: its {} was not written",
+                kind.plural()
+            ))
+        })
+    }
+}
+
+/// Writes the plan's activities, then its tasks (made by `actor`); `done` counts the rows
+/// written.
+pub(super) async fn write(
+    db: &Db,
+    actor: i64,
+    import_id: i64,
+    plan: &mut Plan,
+    at: DateTime<Utc>,
+    done: &mut u64,
+) -> Result<(), AppError> {
+    let ids = Ids {
+        contacts: plan.contacts.iter().map(|p| p.id).collect(),
+        companies: plan.companies.iter().map(|p| p.id).collect(),
+        deals: plan.deals.iter().map(|p| p.id).collect(),
+    };
+    let system = plan.system;
+    for start in (0..plan.activities.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(plan.activities.len());
+        let tx = db.write.begin().await?;
+        let changes = activities(&tx, &mut plan.activities[start..end], &ids, at).await?;
+        *done += (end - start) as u64;
+        record(&tx, import_id, system, changes, *done).await?;
+        tx.commit().await?;
+    }
+    for start in (0..plan.tasks.len()).step_by(CHUNK) {
+        let end = (start + CHUNK).min(plan.tasks.len());
+        let tx = db.write.begin().await?;
+        let changes = tasks(&tx, &mut plan.tasks[start..end], &ids, actor, at).await?;
+        *done += (end - start) as u64;
+        record(&tx, import_id, system, changes, *done).await?;
+        tx.commit().await?;
+    }
+    if !plan.tasks.is_empty() {
+        db.forget_task_counts();
+    }
+    for p in plan.activities.iter() {
+        plan.report.rows[p.report].record_id = p.id;
+    }
+    for p in plan.tasks.iter() {
+        plan.report.rows[p.report].record_id = p.id;
+    }
+    Ok(())
+}
+
+/// Gives the created rows of a chunk the ids `inserted` returned, in order.
+fn created<T>(rows: &mut [Planned<T>], inserted: Vec<i64>) {
+    let mut ids = inserted.into_iter();
+    for p in rows
+        .iter_mut()
+        .filter(|p| matches!(p.action, Action::Create))
+    {
+        p.id = ids.next();
+    }
+}
+
+async fn activities(
+    tx: &DatabaseTransaction,
+    rows: &mut [Planned<activity::Row>],
+    ids: &Ids,
+    at: DateTime<Utc>,
+) -> Result<Vec<Change>, AppError> {
+    let mut new = Vec::new();
+    for p in rows.iter().filter(|p| matches!(p.action, Action::Create)) {
+        new.push((&p.data, ids.id(&p.data.about)?.1));
+    }
+    let inserted = activity::insert(tx, &new, at).await?;
+    created(rows, inserted);
+    for p in rows.iter() {
+        if let Action::Update(id) = p.action {
+            let (_, record) = ids.id(&p.data.about)?;
+            activity::update(tx, id, &p.data, record, at).await?;
+        }
+    }
+    changes(rows, ObjectKind::Activity, &HashMap::new())
+}
+
+async fn tasks(
+    tx: &DatabaseTransaction,
+    rows: &mut [Planned<task::Row>],
+    ids: &Ids,
+    actor: i64,
+    at: DateTime<Utc>,
+) -> Result<Vec<Change>, AppError> {
+    let about = |r: &task::Row| r.about.as_ref().map(|a| ids.id(a)).transpose();
+    let mut new = Vec::new();
+    for p in rows.iter().filter(|p| matches!(p.action, Action::Create)) {
+        new.push((&p.data, about(&p.data)?));
+    }
+    let inserted = task::insert(tx, &new, actor, at).await?;
+    created(rows, inserted);
+    for p in rows.iter() {
+        if let Action::Update(id) = p.action {
+            task::update(tx, id, &p.data, about(&p.data)?, at).await?;
+        }
+    }
+    changes(rows, ObjectKind::Task, &HashMap::new())
+}

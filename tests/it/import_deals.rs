@@ -1,0 +1,345 @@
+//! Importing deals and deal contacts: Salesforce's and HubSpot's exports linking up,
+//! stages by name, amounts, won and lost deals, updates by source id, the dry run, undo,
+//! the integrity report and the board.
+use cairn::domain::Actor;
+use cairn::domain::deals::{self, BoardParams, StageInput};
+use cairn::domain::import::apply::{Outcome, store, undo};
+use cairn::domain::import::{ObjectKind, OnMatch, Target};
+
+use crate::import_given::*;
+use crate::import_sample_runs::{import, person};
+use crate::import_samples as samples;
+use crate::support::TestApp;
+
+use Outcome::{Created, Failed, Skipped, Updated};
+
+const CO: ObjectKind = ObjectKind::Company;
+const CT: ObjectKind = ObjectKind::Contact;
+const DL: ObjectKind = ObjectKind::Deal;
+const DC: ObjectKind = ObjectKind::DealContact;
+
+/// A deals file: source id, title, amount, currency, stage, lost reason, the contacts'
+/// source ids (`;`-separated).
+fn deals_file(rows: &[&[&str]]) -> File {
+    file(
+        "deals.csv",
+        DL,
+        &[
+            ("Id", Target::SourceId),
+            ("Title", field("title")),
+            ("Amount", field("amount")),
+            ("Currency", field("currency")),
+            ("Stage", field("stage")),
+            ("Lost reason", field("lost_reason")),
+            ("Contacts", Target::LinkIds(CT)),
+        ],
+        rows,
+    )
+}
+
+/// A deal contacts file: the deal's and the contact's source ids.
+fn deal_contacts_file(rows: &[&[&str]]) -> File {
+    file(
+        "deal_contacts.csv",
+        DC,
+        &[
+            ("Deal", Target::LinkId(DL)),
+            ("Contact", Target::LinkId(CT)),
+        ],
+        rows,
+    )
+}
+
+async fn deal(app: &TestApp, admin: &Actor, id: i64) -> deals::Deal {
+    deals::get(&app.db, admin, id)
+        .await
+        .unwrap_or_else(|e| panic!("deal {id}: {e}"))
+}
+
+/// Renames stage `from` of the first pipeline to `to` (as an admin does in Settings).
+async fn rename_stage(app: &TestApp, admin: &Actor, from: &str, to: &str) {
+    let all = deals::pipelines(&app.db.read).await.unwrap();
+    let s = all[0].stages.iter().find(|s| s.name == from).unwrap();
+    let input = StageInput {
+        name: to.into(),
+        probability: s.probability,
+        kind: s.kind.clone(),
+    };
+    deals::update_stage(&app.db, admin, s.id, &input)
+        .await
+        .expect("rename the stage");
+}
+
+#[actix_web::test]
+async fn salesforce_opportunities_link_accounts_and_contact_roles_in_any_file_order() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let jane = person(&app, "Renée Doe", "jane@acme.example").await;
+    rename_stage(&app, &admin, "Negotiation", "Negotiation/Review").await;
+    let files = vec![
+        samples::salesforce_contact_role(),
+        samples::salesforce_opportunity(),
+        samples::salesforce_contact(),
+        samples::salesforce_account(),
+        samples::salesforce_user(),
+    ];
+    let r = import(&app, &admin, files).await;
+    assert_eq!(
+        (outcomes(&r, DL), outcomes(&r, DC)),
+        (vec![Created], vec![Created])
+    );
+    let d = deal(&app, &admin, record(&r, DL, 0)).await;
+    assert_eq!(
+        d.company_id,
+        Some(record(&r, CO, 0)),
+        "the opportunity's account"
+    );
+    let on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
+    assert_eq!(
+        on_deal,
+        [record(&r, CT, 0)],
+        "the contact role, by its 15-character id"
+    );
+    assert_eq!(
+        (d.stage.as_str(), d.amount, d.owner_id, d.probability),
+        ("Negotiation/Review", 4_800_000, jane, 90)
+    );
+    assert_eq!(d.expected_close.as_deref(), Some("2024-03-31"));
+}
+
+#[actix_web::test]
+async fn hubspot_deals_link_their_associated_companies_and_contacts() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    person(&app, "Jane Doe", "jane@example.com").await;
+    person(&app, "Bob Stone", "bob@example.com").await;
+    let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
+    deals::rename_pipeline(&app.db, &admin, sales, "Sales Pipeline")
+        .await
+        .expect("rename");
+    rename_stage(&app, &admin, "Proposal", "Contract Sent").await;
+    let files = vec![
+        samples::hubspot_deals(),
+        samples::hubspot_contacts(),
+        samples::hubspot_companies(),
+    ];
+    let r = import(&app, &admin, files).await;
+    let d = deal(&app, &admin, record(&r, DL, 0)).await;
+    let mut on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
+    on_deal.sort_unstable();
+    assert_eq!(on_deal, [record(&r, CT, 0), record(&r, CT, 1)]);
+    assert_eq!(d.company_id, Some(record(&r, CO, 0)));
+    assert_eq!(
+        (d.stage.as_str(), d.amount, d.currency.as_str()),
+        ("Contract Sent", 2_400_050, "EUR")
+    );
+    let won = deal(&app, &admin, record(&r, DL, 1)).await;
+    assert_eq!(
+        won.stage_kind, "won",
+        "“Closed Won” is the pipeline's won stage"
+    );
+    assert!(won.closed_at.is_some(), "a won deal is closed");
+}
+
+#[actix_web::test]
+async fn a_stage_is_found_by_its_name_in_any_case() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = deals_file(&[&["d1", "Pilot", "", "", "qUALIFIED", "", ""]]);
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    let d = deal(&app, &admin, record(&r, DL, 0)).await;
+    assert_eq!(d.stage, "Qualified");
+}
+
+#[actix_web::test]
+async fn an_unknown_stage_fails_its_row_naming_the_pipelines_stages() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = deals_file(&[&["d1", "Pilot", "", "", "Nowhere", "", ""]]);
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, DL), [Failed]);
+    let why = rows(&r, DL)[0].reasons.join(" ");
+    assert!(
+        why.contains("“Nowhere”") && why.contains("Lead, Qualified, Proposal"),
+        "names the stage and the pipeline's stages: {why}"
+    );
+    assert_eq!(app.count("deals").await, 0);
+}
+
+#[actix_web::test]
+async fn an_amount_is_kept_in_its_currencys_minor_units() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = deals_file(&[&["d1", "Pilot", "1,234.50", "eur", "", "", ""]]);
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    let d = deal(&app, &admin, record(&r, DL, 0)).await;
+    assert_eq!((d.amount, d.currency.as_str()), (123_450, "EUR"));
+    assert_eq!(d.stage, "Lead", "no stage: the pipeline's first open one");
+}
+
+#[actix_web::test]
+async fn won_and_lost_deals_are_closed_and_a_lost_one_keeps_or_gets_a_reason() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = deals_file(&[
+        &["d1", "Won one", "", "", "won", "", ""],
+        &["d2", "Lost one", "", "", "Lost", "Too dear", ""],
+        &["d3", "Lost quietly", "", "", "closedlost", "", ""],
+    ]);
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    let mut got = Vec::new();
+    for n in 0..3 {
+        let d = deal(&app, &admin, record(&r, DL, n)).await;
+        assert!(d.closed_at.is_some(), "{} is closed", d.title);
+        got.push((d.stage_kind, d.lost_reason));
+    }
+    assert_eq!(
+        got,
+        [
+            ("won".to_string(), None),
+            ("lost".to_string(), Some("Too dear".to_string())),
+            ("lost".to_string(), Some("Imported".to_string())),
+        ]
+    );
+}
+
+#[actix_web::test]
+async fn a_deal_imported_again_by_its_source_id_is_updated() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let first = deals_file(&[&["d1", "Pilot", "100", "", "Lead", "", ""]]);
+    let (_, r) = run(&app, &admin, vec![first], &options(OnMatch::Skip)).await;
+    let id = record(&r, DL, 0);
+    let again = deals_file(&[&["d1", "Pilot, phase 2", "200", "", "Proposal", "", ""]]);
+    let (_, r) = run(&app, &admin, vec![again], &options(OnMatch::Update)).await;
+    assert_eq!(outcomes(&r, DL), [Updated]);
+    assert_eq!(record(&r, DL, 0), id, "the same deal");
+    let d = deal(&app, &admin, id).await;
+    assert_eq!(
+        (d.title.as_str(), d.amount, d.stage.as_str()),
+        ("Pilot, phase 2", 20_000, "Proposal")
+    );
+    assert_eq!(
+        app.count("deal_stage_changes").await,
+        2,
+        "created, then moved"
+    );
+}
+
+#[actix_web::test]
+async fn a_dry_run_of_deals_writes_nothing() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let files = vec![
+        contacts(&[&["c1", "Ana", "Lima", "", ""]]),
+        deals_file(&[&["d1", "Pilot", "10", "", "", "", "c1"]]),
+        deal_contacts_file(&[&["d1", "c1"]]),
+    ];
+    let r = dry(&app, &admin, files, &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, DL), [Created]);
+    assert_eq!(
+        outcomes(&r, DC),
+        [Skipped],
+        "the deal's own row links the contact already"
+    );
+    assert_eq!(
+        (app.count("deals").await, app.count("deal_contacts").await),
+        (0, 0)
+    );
+}
+
+#[actix_web::test]
+async fn a_deal_contact_row_naming_nothing_fails_naming_the_missing_end() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let files = vec![
+        deals_file(&[&["d1", "Pilot", "", "", "", "", ""]]),
+        deal_contacts_file(&[&["d1", "c404"]]),
+    ];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, DC), [Failed]);
+    let why = rows(&r, DC)[0].reasons.join(" ");
+    assert!(why.contains("Contact with source id c404"), "{why}");
+}
+
+/// Ana (c1) and a deal (d1) linked to her by the deal contacts file; the import's id.
+async fn linked_deal(app: &TestApp, admin: &Actor) -> i64 {
+    let files = vec![
+        deal_contacts_file(&[&["d1", "c1"]]),
+        deals_file(&[&["d1", "Pilot", "10", "", "", "", ""]]),
+        contacts(&[&["c1", "Ana", "Lima", "", ""]]),
+    ];
+    let (id, r) = run(app, admin, files, &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, DC), [Created], "{r:#?}");
+    id
+}
+
+#[actix_web::test]
+async fn undo_removes_the_imported_deals_with_their_links_and_history() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let id = linked_deal(&app, &admin).await;
+    assert_eq!(app.count("deal_contacts").await, 1);
+    undo::undo(&app.db, &admin, id).await.expect("undo");
+    for table in ["deals", "deal_contacts", "deal_stage_changes", "contacts"] {
+        assert_eq!(app.count(table).await, 0, "{table} are gone");
+    }
+}
+
+#[actix_web::test]
+async fn undo_restores_an_updated_deal_and_removes_the_links_it_added() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    linked_deal(&app, &admin).await;
+    let files = vec![
+        contacts(&[&["c2", "Bo", "Berg", "", ""]]),
+        deals_file(&[&["d1", "Renamed", "10", "", "Won", "", "c2"]]),
+    ];
+    let (id, r) = run(&app, &admin, files, &options(OnMatch::Update)).await;
+    assert_eq!(outcomes(&r, DL), [Updated]);
+    undo::undo(&app.db, &admin, id).await.expect("undo");
+    let d = deal(&app, &admin, record(&r, DL, 0)).await;
+    assert_eq!((d.title.as_str(), d.stage.as_str()), ("Pilot", "Lead"));
+    assert_eq!(d.contacts.len(), 1, "only Ana, linked by the first import");
+    assert_eq!(app.count("deal_stage_changes").await, 1, "the move is gone");
+}
+
+#[actix_web::test]
+async fn the_integrity_report_counts_deals_and_their_contact_links() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let id = linked_deal(&app, &admin).await;
+    let i = store::get(&app.db, &admin, id)
+        .await
+        .unwrap()
+        .integrity
+        .expect("kept");
+    assert!(i.ok(), "{i:#?}");
+    let (dl, dc) = (&i.kinds["deals"], &i.kinds["deal_contacts"]);
+    // Owner, stage and pipeline.
+    assert_eq!((dl.rows, dl.present, dl.links), (1, 1, 3));
+    assert_eq!((dc.rows, dc.written, dc.present, dc.links), (1, 1, 1, 2));
+}
+
+#[actix_web::test]
+async fn the_board_shows_the_imported_deals() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let q = BoardParams::default().validate().unwrap();
+    let before = deals::board(&app.db, &admin, &q).await.unwrap();
+    assert_eq!(before.columns[0].count, 0);
+    run(
+        &app,
+        &admin,
+        vec![deals_file(&[&["d1", "Pilot", "10", "", "", "", ""]])],
+        &options(OnMatch::Skip),
+    )
+    .await;
+    let after = deals::board(&app.db, &admin, &q).await.unwrap();
+    let titles: Vec<&str> = after.columns[0]
+        .cards
+        .iter()
+        .map(|c| c.title.as_str())
+        .collect();
+    assert_eq!(titles, ["Pilot"], "the kept board was retired");
+}
