@@ -3,7 +3,7 @@
 //! dry run), a field of another kind under the same key stops the import, and undo
 //! removes what it made.
 use cairn::domain::Actor;
-use cairn::domain::import::apply::{Options, Report, job, store, undo};
+use cairn::domain::import::apply::{Options, Outcome, Report, job, store, undo};
 use cairn::domain::import::{FileSpec, ObjectKind, OnMatch, System, Target};
 use cairn::domain::{contacts, custom_fields, deals};
 use cairn::error::AppError;
@@ -60,13 +60,19 @@ fn tiered() -> File {
 
 /// Creates the import of the contacts file with workspace.json beside it; its id.
 async fn prepared_with_workspace(app: &TestApp, admin: &Actor) -> Result<i64, AppError> {
+    prepared_with(app, admin, vec![tiered()]).await
+}
+
+/// Creates the import of `files` with workspace.json beside them; its id.
+async fn prepared_with(app: &TestApp, admin: &Actor, files: Vec<File>) -> Result<i64, AppError> {
     let o = Options {
         system: System::Cairn,
         ..options(OnMatch::Skip)
     };
-    let f = tiered();
-    let specs: Vec<FileSpec> = vec![f.spec];
-    let id = store::create(&app.db, admin, vec![f.upload, workspace_json()], &o).await?;
+    let specs: Vec<FileSpec> = files.iter().map(|f| f.spec.clone()).collect();
+    let mut uploads: Vec<store::Upload> = files.into_iter().map(|f| f.upload).collect();
+    uploads.push(workspace_json());
+    let id = store::create(&app.db, admin, uploads, &o).await?;
     store::set_files(&app.db, admin, id, &specs, &o).await?;
     Ok(id)
 }
@@ -232,5 +238,35 @@ async fn undo_removes_what_workspace_json_made() {
     assert_eq!(
         (app.count("custom_fields").await, app.count("tags").await),
         (fields, tags)
+    );
+}
+
+#[actix_web::test]
+async fn a_dry_run_s_deals_find_the_pipelines_and_stages_it_would_make() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let mut deals_file = file(
+        "deals.csv",
+        ObjectKind::Deal,
+        &[
+            ("id", Target::SourceId),
+            ("title", field("title")),
+            ("pipeline", field("pipeline")),
+            ("stage", field("stage")),
+        ],
+        &[
+            &["1", "Reseller deal", "Partners", "Intro"],
+            &["2", "Big one", "Sales", "Legal"],
+        ],
+    );
+    deals_file.spec.system = System::Cairn;
+    let id = prepared_with(&app, &admin, vec![deals_file])
+        .await
+        .expect("upload");
+    let r = store::dry_run(&app.db, &admin, id).await.expect("dry run");
+    assert_eq!(
+        outcomes(&r, ObjectKind::Deal),
+        [Outcome::Created, Outcome::Created],
+        "{r:#?}"
     );
 }

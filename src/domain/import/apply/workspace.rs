@@ -49,16 +49,48 @@ pub(super) struct Prepared {
     pub described: Vec<Field>,
 }
 
-/// The pipelines and stages this import would create (a pipeline Cairn has, with only
-/// the stages it lacks): in a dry run they do not exist yet, so a deal's pipeline and
-/// stage names resolve among these as well as among Cairn's. Empty in a real run (they
-/// exist by the time rows are planned).
-#[allow(
-    dead_code,
-    reason = "deal planning (branch import-deals) reads it; drop this when merged"
-)]
-pub(super) fn pipelines_to_create(plan: &Plan) -> &[PipelineDef] {
-    &plan.workspace.to_create
+/// `pipelines` (Cairn's, as the deals' checks read them) with what this dry run would
+/// create of them added, under stand-in ids below zero: in a dry run they do not exist
+/// yet, and a deal's pipeline and stage names are to resolve among them too. A real run
+/// adds nothing (they exist by the time rows are planned).
+pub(super) fn with_planned(
+    mut pipelines: Vec<deals::Pipeline>,
+    plan: &Plan,
+) -> Vec<deals::Pipeline> {
+    let mut next = -1;
+    let mut stand_in = || {
+        next -= 1;
+        next
+    };
+    for p in &plan.workspace.to_create {
+        let at = match pipelines
+            .iter()
+            .position(|h| h.id == p.id && p.id > 0 && h.name == p.name)
+        {
+            Some(at) => at,
+            None => {
+                pipelines.push(deals::Pipeline {
+                    id: stand_in(),
+                    name: p.name.clone(),
+                    stages: Vec::new(),
+                });
+                pipelines.len() - 1
+            }
+        };
+        let pipeline = &mut pipelines[at];
+        for s in &p.stages {
+            let position = pipeline.stages.len() as i32;
+            pipeline.stages.push(deals::Stage {
+                id: stand_in(),
+                pipeline_id: pipeline.id,
+                name: s.name.clone(),
+                position,
+                probability: s.probability,
+                kind: s.kind.clone(),
+            });
+        }
+    }
+    pipelines
 }
 
 /// `uploads` without `workspace.json`, and its text (checked to be one).
