@@ -136,7 +136,6 @@ async fn import_zip(app: &TestApp, zip: Vec<u8>) -> Vec<String> {
 }
 
 #[actix_web::test]
-#[ignore = "users, companies, contacts and workspace.json come back; deals.csv, deal_contacts.csv, activities.csv and tasks.csv rows fail (\"Importing X is not supported yet\"): the import-deals and import-acts branches"]
 async fn an_export_imported_into_an_empty_cairn_gives_every_record_and_link_back() {
     let from = TestApp::new().await;
     let (zip, bytes) = workspace(&from).await;
