@@ -5,7 +5,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ use super::about;
 use super::cells::Cells;
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict, refused};
-use crate::domain::import::{ObjectKind, presets, values};
+use crate::domain::import::{ObjectKind, presets};
 use crate::domain::{Db, activities};
 use crate::entities::activity;
 use crate::error::{AppError, FieldErrors};
@@ -141,34 +140,6 @@ fn kind_and_body(ctx: &Ctx, row: &Cells, notes: &mut Vec<String>) -> (String, St
     }
 }
 
-/// The import's zone (checked when the import was made).
-pub(super) fn zone(ctx: &Ctx) -> Tz {
-    ctx.options
-        .zone
-        .as_deref()
-        .and_then(|z| z.parse().ok())
-        .unwrap_or(Tz::UTC)
-}
-
-/// A time from the row's `name` columns, read in the import's zone: of several (an
-/// event's date and its date and time), the first with a time of day.
-pub(super) fn time(
-    ctx: &Ctx,
-    c: &Cells,
-    name: &str,
-    reasons: &mut Vec<String>,
-) -> Option<DateTime<Utc>> {
-    let all = c.all(name);
-    let v = all.iter().find(|v| v.contains(':')).or(all.first())?;
-    match values::datetime(v, zone(ctx)) {
-        Ok(t) => Some(t),
-        Err(why) => {
-            reasons.push(why);
-            None
-        }
-    }
-}
-
 impl Kind for Activity {
     const KIND: ObjectKind = ObjectKind::Activity;
     type Existing = activity::Model;
@@ -243,8 +214,9 @@ impl Kind for Activity {
         let body = activities::check_body(&body, &mut fields).to_string();
         let reasons = &mut verdict.reasons;
         // Without a time of its own, it happened when the source made it.
-        let created_at = time(ctx, c, "created_at", reasons);
-        let at = time(ctx, c, "occurred_at", reasons)
+        let created_at = ctx.time(c, "created_at", reasons);
+        let at = ctx
+            .time(c, "occurred_at", reasons)
             .or(created_at)
             .map(|t| t.to_rfc3339());
         let occurred_at =

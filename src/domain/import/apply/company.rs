@@ -22,9 +22,9 @@ pub(super) struct Company;
 
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
+    /// When the source made it (kept on create; an update leaves Cairn's).
+    pub created_at: Option<DateTime<Utc>>,
     pub before: Option<Before>,
-    /// The source's creation time, for a record created.
-    pub created: Option<DateTime<Utc>>,
 }
 
 /// An updated company's columns as they were, for undo.
@@ -228,13 +228,13 @@ impl Kind for Company {
     ) -> Result<Option<Row>, AppError> {
         let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
+        let created_at = ctx.time(c, "created_at", reasons);
         let owner = ctx.owner(
             c,
             &mut input.owner_id,
             current.and_then(|m| m.owner_id),
             reasons,
         );
-        let created = super::activity::time(ctx, c, "created_at", reasons);
         let mut custom = c.custom();
         custom.extend(ctx.new_custom("company", c, dry, reasons));
         input.custom_fields = (!custom.is_empty()).then_some(custom);
@@ -255,8 +255,8 @@ impl Kind for Company {
         }
         Ok(valid.map(|valid| Row {
             valid,
+            created_at,
             before: current.map(Before::of),
-            created,
         }))
     }
 }
@@ -274,7 +274,7 @@ pub(super) async fn insert(
         id: NotSet,
         deleted_at: Set(None),
         deleted_by: Set(None),
-        created_at: Set(p.data.created.unwrap_or(at)),
+        created_at: Set(p.data.created_at.unwrap_or(at)),
         ..companies::active_model(p.data.valid.clone(), at)
     });
     let mut inserted = company::Entity::insert_many(models)

@@ -22,10 +22,10 @@ pub(super) struct Contact;
 
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
+    /// When the source made it (kept on create; an update leaves Cairn's).
+    pub created_at: Option<DateTime<Utc>>,
     pub company: Option<Ref>,
     pub before: Option<Before>,
-    /// The source's creation time, for a record created.
-    pub created: Option<DateTime<Utc>>,
 }
 
 /// An updated contact's columns as they were, for undo.
@@ -208,6 +208,7 @@ impl Kind for Contact {
     ) -> Result<Option<Row>, AppError> {
         let reasons = &mut verdict.reasons;
         let mut input = input(c, current);
+        let created_at = ctx.time(c, "created_at", reasons);
         let owner = ctx.owner(c, &mut input.owner_id, current.map(|m| m.owner_id), reasons);
         let company = match links::company_of(ctx, &known.companies, c) {
             Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
@@ -223,7 +224,6 @@ impl Kind for Contact {
                 None
             }
         };
-        let created = super::activity::time(ctx, c, "created_at", reasons);
         let mut custom = c.custom();
         custom.extend(ctx.new_custom("contact", c, dry, reasons));
         input.custom_fields = (!custom.is_empty()).then_some(custom);
@@ -245,9 +245,9 @@ impl Kind for Contact {
         }
         Ok(valid.map(|valid| Row {
             valid,
+            created_at,
             company,
             before: current.map(Before::of),
-            created,
         }))
     }
 }
@@ -266,7 +266,7 @@ pub(super) async fn insert(
         id: NotSet,
         deleted_at: Set(None),
         deleted_by: Set(None),
-        created_at: Set(r.created.unwrap_or(at)),
+        created_at: Set(r.created_at.unwrap_or(at)),
         ..contacts::active_model(&r.valid, *company, at)
     });
     let mut inserted = contact::Entity::insert_many(models)

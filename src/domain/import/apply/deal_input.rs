@@ -104,8 +104,7 @@ pub(super) fn stage_of(
 }
 
 /// The input a row gives over the current deal when updating (fields the file does not
-/// have are kept); reasons for the values it cannot read. `system`: Cairn's own export
-/// writes amounts in minor units already, other products in major ones.
+/// have are kept); reasons for the values it cannot read.
 pub(super) fn input(
     c: &Cells,
     current: Option<&deal::Model>,
@@ -141,10 +140,11 @@ pub(super) fn input(
             .currency
             .clone()
             .unwrap_or_else(|| rules.currency().into());
+        // Cairn's own export writes amounts as the API does, in minor units.
         let minor = |a: &str| match system {
             System::Cairn => a
                 .parse::<i64>()
-                .map_err(|_| format!("“{a}” is not a whole number of minor units")),
+                .map_err(|_| format!("\"{a}\" is not a whole number of minor units")),
             _ => values::money(a, &currency),
         };
         i.amount = match c.field("amount").map(minor) {

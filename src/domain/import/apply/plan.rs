@@ -109,6 +109,34 @@ impl Ctx<'_> {
         source_key(self.options.system, raw)
     }
 
+    /// The import's zone (checked when the import was made), for times written without one.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.options
+            .zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// A time from the row's `name` columns, read in the import's zone: of several (an
+    /// event's date and its date and time), the first with a time of day.
+    pub fn time(
+        &self,
+        c: &Cells,
+        name: &str,
+        reasons: &mut Vec<String>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        let all = c.all(name);
+        let v = all.iter().find(|v| v.contains(':')).or(all.first())?;
+        match crate::domain::import::values::datetime(v, self.zone()) {
+            Ok(t) => Some(t),
+            Err(why) => {
+                reasons.push(why);
+                None
+            }
+        }
+    }
+
     /// Adds the row to the report.
     pub fn report(
         &self,

@@ -9,7 +9,6 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Se
 use serde::{Deserialize, Serialize};
 
 use super::about;
-use super::activity::{time, zone};
 use super::cells::Cells;
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict, refused};
@@ -220,9 +219,9 @@ impl Kind for Task {
         let priority =
             priority(c.field("priority")).or_else(|| current.map(|m| m.priority.clone()));
         let priority = tasks::check_priority(priority.as_deref(), &mut fields);
-        let due_at = time(ctx, c, "due_at", reasons).map(|t| t.to_rfc3339());
+        let due_at = ctx.time(c, "due_at", reasons).map(|t| t.to_rfc3339());
         let due_date = c.field("due_date").and_then(|v| {
-            values::date(v, zone(ctx))
+            values::date(v, ctx.zone())
                 .map_err(|why| reasons.push(why))
                 .ok()
                 .map(|d| d.format("%Y-%m-%d").to_string())
@@ -242,9 +241,9 @@ impl Kind for Task {
                 }
             }
         }
-        let created_at = time(ctx, c, "created_at", reasons);
+        let created_at = ctx.time(c, "created_at", reasons);
         // When it was done, if the file does not say: its due, else its creation.
-        let due = due_at.or_else(|| due_date.map(|d| tasks::due::day_start(zone(ctx), d)));
+        let due = due_at.or_else(|| due_date.map(|d| tasks::due::day_start(ctx.zone(), d)));
         let done_at = is_done.then(|| {
             current
                 .and_then(|m| m.done_at)
