@@ -16,7 +16,7 @@ use crate::error::AppError;
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// The CSV files (one kind of record each).
+    /// The CSV files (one kind of record each), and a Cairn export's workspace.json.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// What every file holds; guessed per file when absent.
@@ -84,6 +84,12 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
             || path.display().to_string(),
             |n| n.to_string_lossy().to_string(),
         );
+        // A Cairn export's description of its files goes along as it is (see
+        // `store::create`): it holds no rows.
+        if name.eq_ignore_ascii_case("workspace.json") {
+            uploads.push(store::Upload { name, bytes });
+            continue;
+        }
         let headers = CsvFile::open(std::io::Cursor::new(bytes.clone()))
             .map_err(|e| AppError::BadRequest(format!("{name}: {e}")))?
             .headers()

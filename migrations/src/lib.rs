@@ -46,6 +46,7 @@ mod m20261209_000048_quiet_counts;
 mod m20261210_000049_activity_hours;
 mod m20261211_000050_imports;
 mod m20261212_000051_import_links;
+mod m20261212_000053_import_workspace;
 
 pub struct Migrator;
 
@@ -95,6 +96,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_000049_activity_hours::Migration),
             Box::new(m20261211_000050_imports::Migration),
             Box::new(m20261212_000051_import_links::Migration),
+            Box::new(m20261212_000053_import_workspace::Migration),
         ]
     }
 }

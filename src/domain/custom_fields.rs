@@ -140,7 +140,6 @@ pub(crate) fn key_of(label: &str) -> String {
 }
 
 /// Defines a field (admins). The key comes from the label: "Deal size" → `deal_size`.
-/// A little over the usual length: one check per part of the definition, then the insert.
 pub async fn create(
     db: &Db,
     actor: &Actor,
@@ -150,6 +149,40 @@ pub async fn create(
     options: &[String],
     required: bool,
 ) -> Result<Field, AppError> {
+    let spec = Spec {
+        label,
+        kind,
+        options,
+        required,
+    };
+    create_with_key(db, actor, entity, None, &spec).await
+}
+
+/// A definition to create: its label, kind, choices and whether it is required.
+pub struct Spec<'a> {
+    pub label: &'a str,
+    pub kind: &'a str,
+    pub options: &'a [String],
+    pub required: bool,
+}
+
+/// Defines a field under `key`, or the label's key when `None`: an import re-creates a
+/// Cairn export's fields under their own keys, which its files' columns name and which
+/// need not follow a label renamed since. A little over the usual length: one check per
+/// part of the definition, then the insert.
+pub async fn create_with_key(
+    db: &Db,
+    actor: &Actor,
+    entity: &str,
+    key: Option<&str>,
+    spec: &Spec<'_>,
+) -> Result<Field, AppError> {
+    let Spec {
+        label,
+        kind,
+        options,
+        required,
+    } = *spec;
     actor.require(Action::ManageFields)?;
     let mut fields = FieldErrors::new();
     if !ENTITIES.contains(&entity) {
@@ -162,7 +195,17 @@ pub async fn create(
         fields.set("label", LABEL_RULE);
         String::new()
     });
-    let key = key_of(&label);
+    let key = match key {
+        Some(k) if k.is_empty() || key_of(k) != k => {
+            fields.set(
+                "key",
+                "A key is lower-case letters, digits and _, up to 40.",
+            );
+            String::new()
+        }
+        Some(k) => k.to_string(),
+        None => key_of(&label),
+    };
     if !KINDS.iter().any(|(k, _)| *k == kind) {
         fields.set("kind", "Choose a kind of field.");
     }

@@ -96,6 +96,55 @@ pub async fn ensure(
         .collect())
 }
 
+/// Creates the tags of `wanted` (name, colour) that are not tags yet, each in its colour
+/// when that is one of `COLORS` (else the one its name gets); the tags created. Names
+/// are checked as typed ones are.
+pub async fn create_missing(
+    conn: &impl ConnectionTrait,
+    wanted: &[(String, String)],
+) -> Result<Vec<tag::Model>, AppError> {
+    // One at a time: the limit of tags per record is not one of tags in all.
+    let mut names: Vec<String> = Vec::new();
+    for (n, _) in wanted {
+        names.extend(clean_names(std::slice::from_ref(n), "tags")?);
+    }
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(normalise(n)));
+    let norms: Vec<String> = names.iter().map(|n| normalise(n)).collect();
+    let known: Vec<String> = tag::Entity::find()
+        .filter(tag::Column::NameNorm.is_in(norms.clone()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|t| t.name_norm)
+        .collect();
+    let t = now();
+    let new: Vec<tag::ActiveModel> = names
+        .iter()
+        .zip(norms)
+        .filter(|(_, norm)| !known.contains(norm))
+        .map(|(name, norm)| {
+            let asked = wanted
+                .iter()
+                .find(|(n, _)| normalise(n) == norm)
+                .and_then(|(_, c)| COLORS.iter().find(|k| **k == c.as_str()));
+            tag::ActiveModel {
+                id: NotSet,
+                name: Set(name.clone()),
+                color: Set(asked.copied().unwrap_or(color_for(&norm)).to_string()),
+                name_norm: Set(norm),
+                created_at: Set(t),
+            }
+        })
+        .collect();
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(tag::Entity::insert_many(new)
+        .exec_with_returning(conn)
+        .await?)
+}
+
 /// The records a tag can be put on, each with its link table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tagged {

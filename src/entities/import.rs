@@ -29,6 +29,9 @@ pub struct Model {
     /// The `updated_at` every record this import wrote got: a record whose `updated_at`
     /// differs was changed since, and undo leaves the import alone.
     pub written_at: Option<ChronoDateTimeUtc>,
+    /// The `workspace.json` of a Cairn export uploaded with the files
+    /// (`domain::export::Workspace` as JSON), if any.
+    pub workspace: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -278,3 +278,40 @@ async fn files_over_the_size_setting_are_refused() {
         .expect_err("a file over the limit is refused");
     assert_eq!(err.code(), "payload_too_large", "{err}");
 }
+
+#[actix_web::test]
+async fn a_created_record_keeps_the_source_s_creation_time() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = file(
+        "contacts.csv",
+        CT,
+        &[
+            ("Id", Target::SourceId),
+            ("First", field("first_name")),
+            ("Last", field("last_name")),
+            ("Created", field("created_at")),
+        ],
+        &[
+            &["c1", "Ana", "Lima", "2024-01-31T12:00:00.000Z"],
+            &["c2", "Bo", "Berg", "soon"],
+        ],
+    );
+    let o = cairn::domain::import::apply::Options {
+        valid_rows_only: true,
+        ..options(OnMatch::Skip)
+    };
+    let (_, r) = run(&app, &admin, vec![file], &o).await;
+    assert_eq!(outcomes(&r, CT), [Created, Failed], "{r:#?}");
+    assert!(
+        rows(&r, CT)[1]
+            .reasons
+            .iter()
+            .any(|m| m.contains("\"soon\" is not a date")),
+        "the bad time is named: {r:#?}"
+    );
+    let c = contacts::get(&app.db, &admin, record(&r, CT, 0))
+        .await
+        .unwrap();
+    assert_eq!(c.created_at.to_rfc3339(), "2024-01-31T12:00:00+00:00");
+}

@@ -18,6 +18,7 @@ mod import_samples;
 mod import_undo;
 mod import_users;
 mod import_values;
+mod import_workspace;
 mod support;
 
 mod access;

@@ -114,8 +114,46 @@ pub(super) async fn pipeline_by_id(db: &Db, id: i64) -> Result<Pipeline, AppErro
 
 /// Creates a pipeline (admins) with the usual open stages plus Won and Lost.
 pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipeline, AppError> {
+    let stages = [
+        ("New", 10, "open"),
+        ("In progress", 50, "open"),
+        ("Won", 100, "won"),
+        ("Lost", 0, "lost"),
+    ]
+    .map(|(name, probability, kind)| StageInput {
+        name: name.to_string(),
+        probability,
+        kind: kind.to_string(),
+    });
+    create_pipeline_with(db, actor, name, &stages).await
+}
+
+/// Creates a pipeline (admins) with `stages` in this order (an import re-creating a
+/// Cairn export's pipeline), each checked as when added by hand.
+pub async fn create_pipeline_with(
+    db: &Db,
+    actor: &Actor,
+    name: &str,
+    stages: &[StageInput],
+) -> Result<Pipeline, AppError> {
     actor.require(Action::ManagePipelines)?;
     let name = pipeline_name(name)?;
+    if stages.is_empty() {
+        return Err(AppError::BadRequest(format!(
+            "Pipeline “{name}” has no stages; a pipeline needs at least one."
+        )));
+    }
+    let mut checked = Vec::with_capacity(stages.len());
+    for s in stages {
+        let (stage, probability, kind) = check_stage(s)?;
+        if checked
+            .iter()
+            .any(|(n, _, _): &(String, i32, String)| n.to_lowercase() == stage.to_lowercase())
+        {
+            return Err(name_clash("A stage of this pipeline", &stage));
+        }
+        checked.push((stage, probability, kind));
+    }
     let tx = db.write.begin().await?;
     pipeline_name_free(&tx, &name, None).await?;
     let last: Option<i32> = pipeline::Entity::find()
@@ -134,26 +172,21 @@ pub async fn create_pipeline(db: &Db, actor: &Actor, name: &str) -> Result<Pipel
     .exec(&tx)
     .await?
     .last_insert_id;
-    let stages = [
-        ("New", 10, "open"),
-        ("In progress", 50, "open"),
-        ("Won", 100, "won"),
-        ("Lost", 0, "lost"),
-    ]
-    .into_iter()
-    .enumerate()
-    .map(
-        |(i, (stage, probability, kind))| pipeline_stage::ActiveModel {
-            pipeline_id: Set(id),
-            name: Set(stage.to_string()),
-            position: Set(i as i32),
-            probability: Set(probability),
-            kind: Set(kind.to_string()),
-            ..Default::default()
-        },
-    );
+    let stages = checked
+        .into_iter()
+        .enumerate()
+        .map(
+            |(i, (stage, probability, kind))| pipeline_stage::ActiveModel {
+                pipeline_id: Set(id),
+                name: Set(stage),
+                position: Set(i as i32),
+                probability: Set(probability),
+                kind: Set(kind),
+                ..Default::default()
+            },
+        );
     pipeline_stage::Entity::insert_many(stages)
-        .exec(&tx)
+        .exec_without_returning(&tx)
         .await?;
     audit::record(
         &tx,

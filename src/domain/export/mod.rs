@@ -28,7 +28,7 @@ use tokio::sync::mpsc::Sender;
 use crate::domain::{Action, Actor, Db, audit};
 use crate::error::AppError;
 pub use out::Chunk;
-pub use workspace::{FORMAT_VERSION, Workspace};
+pub use workspace::{FORMAT_VERSION, FieldDef, PipelineDef, StageDef, TagDef, Workspace};
 
 /// Rows read (and written) per statement.
 pub const CHUNK: u64 = 1000;

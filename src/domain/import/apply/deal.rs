@@ -202,11 +202,13 @@ impl Kind for Deal {
 
     async fn known(ctx: &Ctx<'_>, plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
         let contacts = cells.iter().flat_map(|c| c.link_ids(ObjectKind::Contact));
+        let mut rules = Rules::load(ctx.db).await?;
+        rules.pipelines = super::workspace::with_planned(rules.pipelines, plan);
         Ok(Known {
             named: about::known(ctx, plan, cells).await?,
             companies: links::companies(ctx, cells).await?,
             contacts: live_sources(ctx, ObjectKind::Contact, contacts).await?,
-            rules: Rules::load(ctx.db).await?,
+            rules,
             owners: deals::deal_owners(&ctx.db.read).await?,
             zone: ctx
                 .options

@@ -4,7 +4,7 @@
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde::Deserialize;
 
-use super::store::{find, rows_of};
+use super::store::{find, rows_of, workspace_of};
 use super::{Options, Report};
 use crate::domain::{Actor, Db, Role, now};
 use crate::entities::{import, user};
@@ -70,7 +70,17 @@ pub async fn run(db: &Db, id: i64) -> Result<Report, AppError> {
         let options: Options = serde_json::from_str(&imp.options)
             .map_err(|e| AppError::Internal(format!("stored import: {e}")))?;
         let (specs, rows, errors) = rows_of(db, &imp).await?;
-        super::apply(db, &actor, id, &specs, rows, errors, &options).await
+        let ws = workspace_of(&imp)?;
+        super::apply(
+            db,
+            &actor,
+            id,
+            (&specs, ws.as_ref()),
+            rows,
+            errors,
+            &options,
+        )
+        .await
     }
     .await;
     let imp = find(db, id).await?;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::read::RowError;
 use super::{FileSpec, MappedRow, ObjectKind, OnMatch, System};
+use crate::domain::export::Workspace;
 use crate::domain::{Actor, Db};
 use crate::error::AppError;
 
@@ -37,9 +38,11 @@ mod timeline;
 pub mod undo;
 mod unzip;
 mod user;
+mod workspace;
 mod write;
 
 pub use integrity::Integrity;
+pub use workspace::Setup;
 
 /// Rows planned, looked up and written together.
 pub(crate) const CHUNK: usize = 1000;
@@ -110,6 +113,9 @@ pub struct Report {
     /// failed row stopped).
     pub written: bool,
     pub rows: Vec<RowReport>,
+    /// What the export's `workspace.json` made (or would make) before the rows.
+    #[serde(default)]
+    pub workspace: Setup,
 }
 
 impl Report {
@@ -140,17 +146,18 @@ impl Report {
 /// Called after each written chunk with the rows written so far.
 pub type Progress<'a> = &'a (dyn Fn(u64) + Send + Sync);
 
-/// Checks every row and reports what it would become; writes nothing. `unreadable`:
-/// the rows reading could not make out, reported as failed.
+/// Checks every row and reports what it would become; writes nothing. `ws`: the
+/// export's `workspace.json` uploaded with the files; `unreadable`: the rows reading
+/// could not make out, reported as failed.
 pub async fn dry_run(
     db: &Db,
     actor: &Actor,
-    files: &[FileSpec],
+    (files, ws): (&[FileSpec], Option<&Workspace>),
     rows: Vec<MappedRow>,
     unreadable: Vec<RowError>,
     options: &Options,
 ) -> Result<Report, AppError> {
-    let plan = plan::plan(db, actor, files, (rows, unreadable), options, false).await?;
+    let plan = plan::plan(db, actor, (files, ws), (rows, unreadable), options, false).await?;
     Ok(plan.report)
 }
 
@@ -160,17 +167,18 @@ pub async fn apply(
     db: &Db,
     actor: &Actor,
     import_id: i64,
-    files: &[FileSpec],
+    (files, ws): (&[FileSpec], Option<&Workspace>),
     rows: Vec<MappedRow>,
     unreadable: Vec<RowError>,
     options: &Options,
 ) -> Result<Report, AppError> {
-    let mut plan = plan::plan(db, actor, files, (rows, unreadable), options, true).await?;
+    let mut plan = plan::plan(db, actor, (files, ws), (rows, unreadable), options, true).await?;
     if plan.report.failed() > 0 && !options.valid_rows_only {
         // Nothing is written: not even the custom fields and users planning made.
         undo::drop_fields(db, &plan.new_fields).await?;
         let users: Vec<i64> = plan.new_users.iter().map(|(_, id)| *id).collect();
         undo::drop_users(db, &users).await?;
+        workspace::remove(db, &plan.workspace).await?;
         return Ok(plan.report);
     }
     match write::write(db, actor, import_id, &mut plan).await {

@@ -7,9 +7,10 @@ use super::cells::Cells;
 use super::links::{Owners, source_key};
 use super::{
     Options, Outcome, Report, RowReport, activity, company, contact, deal, deal_contact, rows,
-    task, user,
+    task, user, workspace,
 };
 use crate::domain::custom_fields::{self, Field};
+use crate::domain::export::Workspace;
 use crate::domain::import::read::RowError;
 use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
 use crate::domain::{Actor, Db, normalise};
@@ -72,6 +73,8 @@ pub(super) struct Plan {
     pub new_users: Vec<(Option<String>, i64)>,
     /// Custom fields this run created (for `NewCustom` columns).
     pub new_fields: Vec<i64>,
+    /// What `workspace.json` made, or in a dry run would make.
+    pub workspace: workspace::Prepared,
 }
 
 impl Plan {
@@ -247,11 +250,13 @@ pub(super) fn reasons_of(e: AppError, reasons: &mut Vec<String>) -> Result<(), A
 pub(super) async fn plan(
     db: &Db,
     actor: &Actor,
-    files: &[FileSpec],
+    (files, ws): (&[FileSpec], Option<&Workspace>),
     (rows, unreadable): (Vec<MappedRow>, Vec<RowError>),
     options: &Options,
     create_fields: bool,
 ) -> Result<Plan, AppError> {
+    // What the rows need of the workspace first (a real run creates it now).
+    let prepared = workspace::prepare(db, actor, ws, create_fields).await?;
     let mut plan = Plan {
         report: Report::default(),
         system: options.system,
@@ -265,8 +270,13 @@ pub(super) async fn plan(
         users: Vec::new(),
         new_users: Vec::new(),
         new_fields: Vec::new(),
+        workspace: prepared,
     };
-    let new_fields = new_fields(db, actor, files, create_fields, &mut plan.new_fields).await?;
+    plan.report.workspace = plan.workspace.setup.clone();
+    let planned = &plan.workspace.described;
+    let new_fields = new_fields(db, actor, files, planned, create_fields).await?;
+    plan.new_fields = new_fields.1;
+    let new_fields = new_fields.0;
     let mut ctx = Ctx {
         db,
         actor,
@@ -332,15 +342,18 @@ pub(super) async fn plan(
 }
 
 /// The custom field each `NewCustom` column stands for: an existing field of the same
-/// label, else a new text field (created now in a real run).
+/// label (or key: Cairn's export names its columns by key), or in a dry run one that
+/// `workspace.json` would create, else a new text field (created now in a real run);
+/// and the fields created.
 async fn new_fields(
     db: &Db,
     actor: &Actor,
     files: &[FileSpec],
+    planned: &[Field],
     create: bool,
-    created: &mut Vec<i64>,
-) -> Result<HashMap<(String, String), Field>, AppError> {
+) -> Result<(HashMap<(String, String), Field>, Vec<i64>), AppError> {
     let mut out = HashMap::new();
+    let mut created = Vec::new();
     for f in files {
         let entity = match f.kind {
             ObjectKind::Contact => "contact",
@@ -356,10 +369,11 @@ async fn new_fields(
             if out.contains_key(&key) {
                 continue;
             }
-            let defs = custom_fields::for_entity(&db.read, entity).await?;
+            let mut defs = custom_fields::for_entity(&db.read, entity).await?;
+            defs.extend(planned.iter().filter(|d| d.entity == entity).cloned());
             let field = match defs
                 .into_iter()
-                .find(|d| normalise(&d.label) == normalise(label))
+                .find(|d| normalise(&d.label) == normalise(label) || d.key == *label)
             {
                 Some(d) => d,
                 None if create => {
@@ -382,5 +396,5 @@ async fn new_fields(
             out.insert(key, field);
         }
     }
-    Ok(out)
+    Ok((out, created))
 }

@@ -11,6 +11,7 @@ use sea_orm::{
 use serde::Serialize;
 
 use super::{Integrity, Options, Report};
+use crate::domain::export::Workspace;
 use crate::domain::import::read::{self, CsvFile, RowError};
 use crate::domain::import::{FileSpec, MappedRow};
 use crate::domain::{Action, Actor, Db, now, settings};
@@ -68,6 +69,12 @@ pub async fn create(
         return Err(too_large(size, max));
     }
     let uploads = super::unzip::expand(uploads, max)?;
+    let (uploads, workspace) = super::workspace::take(uploads)?;
+    if uploads.is_empty() {
+        return Err(AppError::BadRequest(
+            "Choose at least one CSV file to import with workspace.json.".into(),
+        ));
+    }
     let t = now();
     let tx = db.write.begin().await?;
     let imp = import::ActiveModel {
@@ -78,6 +85,7 @@ pub async fn create(
         done_rows: Set(0),
         counts: Set("{}".into()),
         created_by: Set(Some(actor.id)),
+        workspace: Set(workspace),
         created_at: Set(t),
         updated_at: Set(t),
         ..Default::default()
@@ -218,6 +226,14 @@ pub(super) async fn rows_of(
     Ok((specs, rows, errors))
 }
 
+/// The `workspace.json` uploaded with import `imp`, if any.
+pub(super) fn workspace_of(imp: &import::Model) -> Result<Option<Workspace>, AppError> {
+    imp.workspace
+        .as_deref()
+        .map(|t| super::workspace::parse(t.as_bytes()))
+        .transpose()
+}
+
 /// Checks every row of import `id` and keeps the report; writes no record.
 pub async fn dry_run(db: &Db, actor: &Actor, id: i64) -> Result<Report, AppError> {
     actor.require(Action::OrgSettings)?;
@@ -230,7 +246,8 @@ pub async fn dry_run(db: &Db, actor: &Actor, id: i64) -> Result<Report, AppError
     }
     let options: Options = parse(&imp.options)?;
     let (specs, rows, errors) = rows_of(db, &imp).await?;
-    let report = super::dry_run(db, actor, &specs, rows, errors, &options).await?;
+    let ws = workspace_of(&imp)?;
+    let report = super::dry_run(db, actor, (&specs, ws.as_ref()), rows, errors, &options).await?;
     let mut am: import::ActiveModel = imp.into();
     am.status = Set("dry_run_done".into());
     am.counts = Set(json(&report.counts())?);

@@ -1,11 +1,12 @@
 //! Undoing an import as a whole: the records it created removed, the ones it updated
-//! put back as they were, its source ids, custom fields and the users it created
-//! (unless taken up or referenced since: `drop_users`) removed. Refused when a
+//! put back as they were, its source ids, custom fields, what its `workspace.json` made
+//! and the users it created (unless taken up or used since: `delete_unreferenced`)
+//! removed. Refused when a
 //! record it wrote was changed since (its `updated_at` is no longer the import's): undo
 //! would silently lose that change.
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PrimaryKeyTrait, QueryFilter,
+    QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 
 use super::write::Before;
@@ -228,6 +229,8 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
         .map(|c| c.record_id)
         .collect();
     drop_users(db, &users).await?;
+    let made = super::workspace::made_by(db, import_id).await?;
+    super::workspace::remove(db, &made).await?;
     let fields: Vec<i64> = import_change::Entity::find()
         .filter(import_change::Column::ImportId.eq(import_id))
         .filter(import_change::Column::Kind.eq("custom_field"))
@@ -266,24 +269,41 @@ pub(super) async fn drop_fields(db: &Db, ids: &[i64]) -> Result<(), AppError> {
 
 /// Removes users an import created, once its records are gone, unless someone took
 /// them up since (activated, invited: `users::is_unclaimed` no longer holds) or they
-/// own or wrote something else (what points at them keeps them: the delete fails on
-/// that reference and is rolled back to its savepoint). Those stay, as the user list
+/// own or wrote something else (`delete_unreferenced`). Those stay, as the user list
 /// shows them.
 pub(super) async fn drop_users(db: &Db, ids: &[i64]) -> Result<(), AppError> {
     if ids.is_empty() {
         return Ok(());
     }
     let tx = db.write.begin().await?;
-    let found = entities::user::Entity::find()
+    let unclaimed: Vec<i64> = entities::user::Entity::find()
         .filter(entities::user::Column::Id.is_in(ids.iter().copied()))
         .all(&tx)
-        .await?;
-    for u in found.iter().filter(|u| users::is_unclaimed(u)) {
+        .await?
+        .into_iter()
+        .filter(users::is_unclaimed)
+        .map(|u| u.id)
+        .collect();
+    delete_unreferenced::<entities::user::Entity>(&tx, &unclaimed).await?;
+    tx.commit().await?;
+    db.auth_cache.forget();
+    Ok(())
+}
+
+/// Deletes the rows `ids` of `E` that nothing points at: a row still referenced (a user
+/// given records since, a stage holding deals) stays, its delete failing on that
+/// reference and rolled back to its savepoint, on both engines alike.
+pub(super) async fn delete_unreferenced<E>(
+    tx: &DatabaseTransaction,
+    ids: &[i64],
+) -> Result<(), AppError>
+where
+    E: EntityTrait,
+    <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<i64>,
+{
+    for id in ids {
         let point = tx.begin().await?;
-        let gone = entities::user::Entity::delete_by_id(u.id)
-            .exec(&point)
-            .await;
-        match gone {
+        match E::delete_by_id(*id).exec(&point).await {
             Ok(_) => point.commit().await?,
             Err(e) if matches!(e.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
                 point.rollback().await?
@@ -291,8 +311,6 @@ pub(super) async fn drop_users(db: &Db, ids: &[i64]) -> Result<(), AppError> {
             Err(e) => return Err(e.into()),
         }
     }
-    tx.commit().await?;
-    db.auth_cache.forget();
     Ok(())
 }
 

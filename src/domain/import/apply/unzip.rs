@@ -1,12 +1,16 @@
 //! An uploaded ZIP (Cairn's own export, or a Salesforce weekly export's archive) stands
 //! for the CSV files in it: each `.csv` entry becomes one file of the import, in the
-//! archive's order; other entries (`workspace.json`, attachments) are passed over.
+//! archive's order; a Cairn export's `workspace.json` comes along (`store::create` keeps
+//! it apart); other entries (attachments) are passed over.
 use std::io::{Cursor, Read};
 
 use super::store::{Upload, too_large};
 use crate::error::AppError;
 
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+
+/// The name of a Cairn export's description of its files.
+pub const WORKSPACE: &str = "workspace.json";
 
 /// `uploads` with every ZIP among them replaced by its CSV entries. The unpacked sizes
 /// count against `max` (the import's size limit), read no further than it: a small
@@ -31,7 +35,12 @@ pub fn expand(uploads: Vec<Upload>, max: u64) -> Result<Vec<Upload>, AppError> {
         for i in 0..archive.len() {
             let entry = archive.by_index(i).map_err(unreadable)?;
             let name = entry.name().map_err(unreadable)?.to_string();
-            if entry.is_dir() || !name.to_ascii_lowercase().ends_with(".csv") {
+            let base = name
+                .rsplit('/')
+                .next()
+                .unwrap_or(&name)
+                .to_ascii_lowercase();
+            if entry.is_dir() || !(base.ends_with(".csv") || base == WORKSPACE) {
                 continue;
             }
             let mut bytes = Vec::new();

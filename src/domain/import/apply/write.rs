@@ -212,8 +212,8 @@ pub(super) async fn write(
         .filter(import::Column::Id.eq(import_id))
         .exec(&tx)
         .await?;
-    // The users file's ids; the users and custom fields this run created, so undo
-    // removes them.
+    // The users file's ids; the users, custom fields and what workspace.json made this
+    // run created, so undo removes them.
     let users: Vec<Change> = plan
         .users
         .iter()
@@ -236,11 +236,16 @@ pub(super) async fn write(
         })
         .collect();
     record(&tx, import_id, plan.system, created, 0).await?;
-    import_change::Entity::insert_many(plan.new_fields.iter().map(|id| {
+    let made = super::workspace::changes(&plan.workspace);
+    let made = made
+        .iter()
+        .flat_map(|(kind, ids)| ids.iter().map(move |id| (*kind, *id)));
+    let fields = plan.new_fields.iter().map(|id| ("custom_field", *id));
+    import_change::Entity::insert_many(fields.chain(made).map(|(kind, id)| {
         import_change::ActiveModel {
             import_id: Set(import_id),
-            kind: Set("custom_field".into()),
-            record_id: Set(*id),
+            kind: Set(kind.into()),
+            record_id: Set(id),
             change: Set("created".into()),
             before: Set(None),
             ..Default::default()
