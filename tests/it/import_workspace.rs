@@ -270,3 +270,17 @@ async fn a_dry_run_s_deals_find_the_pipelines_and_stages_it_would_make() {
         "{r:#?}"
     );
 }
+
+#[actix_web::test]
+async fn the_import_page_lists_what_workspace_json_added() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let id = prepared_with_workspace(&app, &admin).await.expect("upload");
+    job::run(&app.db, id).await.expect("run the import");
+    let mut c = app.signed_in("second-admin@example.com", "admin").await;
+    let html = c.get(&format!("/settings/import/{id}")).await.text();
+    assert!(
+        html.contains("Added from workspace.json") && html.contains("<dd>Partners</dd>"),
+        "the report names the pipeline workspace.json made: {html}"
+    );
+}

@@ -451,6 +451,8 @@ pub struct ReportView {
     pub problems: Vec<Problem>,
     pub problems_more: usize,
     pub integrity: Option<IntegrityView>,
+    /// What the export's `workspace.json` made (or would make): a line per sort.
+    pub setup: Vec<(&'static str, String)>,
 }
 
 /// Rows listed as failed or skipped at the most; the rest are counted.
@@ -495,6 +497,16 @@ pub fn report(imp: &store::Import) -> Option<ReportView> {
         problems,
         problems_more: all.len().saturating_sub(PROBLEMS_SHOWN),
         integrity: imp.integrity.as_ref().map(integrity),
+        setup: [
+            ("Custom fields", &r.workspace.custom_fields),
+            ("Pipelines", &r.workspace.pipelines),
+            ("Stages", &r.workspace.stages),
+            ("Tags", &r.workspace.tags),
+        ]
+        .into_iter()
+        .filter(|(_, names)| !names.is_empty())
+        .map(|(what, names)| (what, names.join(", ")))
+        .collect(),
     })
 }
 
