@@ -9,10 +9,10 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
-use super::about;
 use super::cells::Cells;
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict, refused};
+use super::{about, matching};
 use crate::domain::import::{ObjectKind, presets};
 use crate::domain::{Db, activities};
 use crate::entities::activity;
@@ -155,16 +155,7 @@ impl Kind for Activity {
     }
 
     async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, activity::Model>, AppError> {
-        let ids: Vec<i64> = ids.iter().copied().collect();
-        let mut out = HashMap::new();
-        for part in ids.chunks(500) {
-            let found = activity::Entity::find()
-                .filter(activity::Column::Id.is_in(part.iter().copied()))
-                .all(&db.read)
-                .await?;
-            out.extend(found.into_iter().map(|a| (a.id, a)));
-        }
-        Ok(out)
+        matching::by_id::<activity::Entity>(&db.read, activity::Column::Id, |m| m.id, ids).await
     }
 
     async fn known(

@@ -10,20 +10,30 @@ use crate::error::AppError;
 
 const PART: usize = 500;
 
+/// The records of `E` with these ids (trashed ones too), a part of the ids at a time.
+pub(super) async fn by_id<E: EntityTrait>(
+    conn: &impl ConnectionTrait,
+    id: E::Column,
+    id_of: impl Fn(&E::Model) -> i64,
+    ids: &HashSet<i64>,
+) -> Result<HashMap<i64, E::Model>, AppError> {
+    let ids: Vec<i64> = ids.iter().copied().collect();
+    let mut out = HashMap::new();
+    for part in ids.chunks(PART) {
+        let found = E::find()
+            .filter(id.is_in(part.iter().copied()))
+            .all(conn)
+            .await?;
+        out.extend(found.into_iter().map(|m| (id_of(&m), m)));
+    }
+    Ok(out)
+}
+
 pub(super) async fn contacts_by_id(
     conn: &impl ConnectionTrait,
     ids: &HashSet<i64>,
 ) -> Result<HashMap<i64, contact::Model>, AppError> {
-    let ids: Vec<i64> = ids.iter().copied().collect();
-    let mut out = HashMap::new();
-    for part in ids.chunks(PART) {
-        let found = contact::Entity::find()
-            .filter(contact::Column::Id.is_in(part.iter().copied()))
-            .all(conn)
-            .await?;
-        out.extend(found.into_iter().map(|c| (c.id, c)));
-    }
-    Ok(out)
+    by_id::<contact::Entity>(conn, contact::Column::Id, |m| m.id, ids).await
 }
 
 /// By normalised email.
@@ -51,16 +61,7 @@ pub(super) async fn companies_by_id(
     conn: &impl ConnectionTrait,
     ids: &HashSet<i64>,
 ) -> Result<HashMap<i64, company::Model>, AppError> {
-    let ids: Vec<i64> = ids.iter().copied().collect();
-    let mut out = HashMap::new();
-    for part in ids.chunks(PART) {
-        let found = company::Entity::find()
-            .filter(company::Column::Id.is_in(part.iter().copied()))
-            .all(conn)
-            .await?;
-        out.extend(found.into_iter().map(|c| (c.id, c)));
-    }
-    Ok(out)
+    by_id::<company::Entity>(conn, company::Column::Id, |m| m.id, ids).await
 }
 
 /// By normalised name (`name_norm`) or by domain, as `column` says.
@@ -93,14 +94,5 @@ pub(super) async fn deals_by_id(
     conn: &impl ConnectionTrait,
     ids: &HashSet<i64>,
 ) -> Result<HashMap<i64, deal::Model>, AppError> {
-    let ids: Vec<i64> = ids.iter().copied().collect();
-    let mut out = HashMap::new();
-    for part in ids.chunks(PART) {
-        let found = deal::Entity::find()
-            .filter(deal::Column::Id.is_in(part.iter().copied()))
-            .all(conn)
-            .await?;
-        out.extend(found.into_iter().map(|d| (d.id, d)));
-    }
-    Ok(out)
+    by_id::<deal::Entity>(conn, deal::Column::Id, |m| m.id, ids).await
 }

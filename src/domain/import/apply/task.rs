@@ -8,10 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
-use super::about;
 use super::cells::Cells;
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict, refused};
+use super::{about, matching};
 use crate::domain::import::{ObjectKind, presets, values};
 use crate::domain::{Db, tasks};
 use crate::entities::task;
@@ -149,16 +149,7 @@ impl Kind for Task {
     }
 
     async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, task::Model>, AppError> {
-        let ids: Vec<i64> = ids.iter().copied().collect();
-        let mut out = HashMap::new();
-        for part in ids.chunks(500) {
-            let found = task::Entity::find()
-                .filter(task::Column::Id.is_in(part.iter().copied()))
-                .all(&db.read)
-                .await?;
-            out.extend(found.into_iter().map(|t| (t.id, t)));
-        }
-        Ok(out)
+        matching::by_id::<task::Entity>(&db.read, task::Column::Id, |m| m.id, ids).await
     }
 
     async fn known(ctx: &Ctx<'_>, plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
