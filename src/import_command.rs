@@ -37,6 +37,9 @@ pub struct ImportArgs {
     /// The time zone of dates written without one (e.g. Europe/Berlin).
     #[arg(long)]
     pub zone: Option<String>,
+    /// Fail deal rows whose pipeline or stage Cairn lacks, instead of adding them.
+    #[arg(long)]
+    pub no_new_stages: bool,
     /// The admin the import is made by (owner of rows without one); default the first.
     #[arg(long = "as")]
     pub as_email: Option<String>,
@@ -109,6 +112,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
         valid_rows_only: args.valid_rows,
         zone: args.zone.clone(),
         system,
+        add_stages: !args.no_new_stages,
     };
     let id = store::create(db, &actor, uploads, &options).await?;
     store::set_files(db, &actor, id, &specs, &options).await?;

@@ -3,7 +3,7 @@
 //! the integrity report and the board.
 use cairn::domain::Actor;
 use cairn::domain::deals::{self, BoardParams, StageInput};
-use cairn::domain::import::apply::{Outcome, store, undo};
+use cairn::domain::import::apply::{Options, Outcome, store, undo};
 use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
 
 use crate::import_given::*;
@@ -191,11 +191,15 @@ async fn a_stage_is_found_by_its_name_in_any_case() {
 }
 
 #[actix_web::test]
-async fn an_unknown_stage_fails_its_row_naming_the_pipelines_stages() {
+async fn without_adding_stages_an_unknown_stage_fails_its_row_naming_the_pipelines_stages() {
     let app = TestApp::new().await;
     let admin = app.user("admin@example.com", "admin").await;
     let file = deals_file(&[&["d1", "Pilot", "", "", "Nowhere", "", ""]]);
-    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    let o = Options {
+        add_stages: false,
+        ..options(OnMatch::Skip)
+    };
+    let (_, r) = run(&app, &admin, vec![file], &o).await;
     assert_eq!(outcomes(&r, DL), [Failed]);
     let why = rows(&r, DL)[0].reasons.join(" ");
     assert!(

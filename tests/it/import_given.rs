@@ -57,6 +57,7 @@ pub fn options(on_match: OnMatch) -> Options {
         valid_rows_only: false,
         zone: None,
         system: System::Generic,
+        add_stages: true,
     }
 }
 

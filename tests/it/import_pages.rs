@@ -127,6 +127,21 @@ async fn post_mapping(c: &mut Client<impl TestService>, path: &str, html: &str) 
     c.post_form(path, &refs).await
 }
 
+/// `post_mapping` with the page's checkbox to add the deal files' pipelines and stages.
+async fn post_mapping_adding_stages(
+    c: &mut Client<impl TestService>,
+    path: &str,
+    html: &str,
+) -> Response {
+    let mut fields = shown_mapping(html);
+    fields.push(("add_stages".into(), "on".into()));
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    c.post_form(path, &refs).await
+}
+
 /// Loads `page` until it shows `text` (the job runs beside the test).
 async fn page_once(c: &mut Client<impl TestService>, page: &str, text: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -353,4 +368,31 @@ async fn a_deals_file_imported_from_the_page_is_reported_with_its_deals() {
     );
     assert_eq!(app.count("deals").await, 1);
     jobs.finish(Duration::from_secs(5)).await;
+}
+
+#[actix_web::test]
+async fn a_dry_run_from_the_page_lists_the_pipeline_a_deals_file_would_add() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let deals = Sample {
+        name: "deals.csv",
+        bytes: b"Title,Pipeline,Stage\r\nPilot,Partners,Intro\r\n".to_vec(),
+    };
+    let res = upload(&mut c, "generic", &[deals], true).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let page = res.location();
+    let html = c.get(&page).await.text();
+    assert!(
+        html.contains(r#"name="add_stages" value="on" checked"#),
+        "adding stages is offered, and on: {html}"
+    );
+    let res = post_mapping_adding_stages(&mut c, &format!("{page}/dry-run"), &html).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let html = c.get(&page).await.text();
+    assert!(
+        html.contains("Would be added to Cairn for these files")
+            && html.contains("<dd>Partners</dd>"),
+        "the dry run names the pipeline it would add: {html}"
+    );
+    assert_eq!(app.count("pipelines").await, 1, "a dry run adds none");
 }

@@ -106,6 +106,7 @@ async fn import_zip(app: &TestApp, zip: Vec<u8>) -> Vec<String> {
         valid_rows_only: false,
         zone: None,
         system: System::Cairn,
+        add_stages: true,
     };
     let upload = store::Upload {
         name: "cairn-export.zip".into(),

@@ -43,6 +43,7 @@ pub async fn import(app: &TestApp, admin: &Actor, files: Vec<Sample>) -> Report 
         valid_rows_only: false,
         zone: Some("Europe/Berlin".into()),
         system: specs[0].system,
+        add_stages: true,
     };
     let uploads = files
         .into_iter()

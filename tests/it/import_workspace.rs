@@ -280,7 +280,7 @@ async fn the_import_page_lists_what_workspace_json_added() {
     let mut c = app.signed_in("second-admin@example.com", "admin").await;
     let html = c.get(&format!("/settings/import/{id}")).await.text();
     assert!(
-        html.contains("Added from workspace.json") && html.contains("<dd>Partners</dd>"),
+        html.contains("Added to Cairn for these files") && html.contains("<dd>Partners</dd>"),
         "the report names the pipeline workspace.json made: {html}"
     );
 }

@@ -15,6 +15,7 @@ mod import_read;
 mod import_roundtrip;
 mod import_sample_runs;
 mod import_samples;
+mod import_stages;
 mod import_undo;
 mod import_users;
 mod import_values;

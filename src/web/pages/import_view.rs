@@ -390,6 +390,7 @@ pub async fn mapping_from_form(
         valid_rows_only: form.contains_key("valid_rows_only"),
         zone: zone(form.get("zone").copied()),
         system: imp.options.system,
+        add_stages: form.contains_key("add_stages"),
     };
     Ok((files, options))
 }

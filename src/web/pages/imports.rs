@@ -95,6 +95,7 @@ pub async fn upload(
         valid_rows_only: false,
         zone: import_view::zone(fields.get("zone").map(String::as_str)),
         system,
+        add_stages: true,
     };
     let id = store::create(db, &user.actor, uploads, &options).await?;
     Ok(see_other(&format!("{HERE}/{id}")))

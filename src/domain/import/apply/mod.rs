@@ -32,6 +32,7 @@ mod links;
 mod matching;
 mod plan;
 mod rows;
+mod stages;
 pub mod store;
 mod task;
 mod timeline;
@@ -59,6 +60,14 @@ pub struct Options {
     #[serde(default)]
     pub zone: Option<String>,
     pub system: System,
+    /// Create the pipelines and stages deal rows name that Cairn lacks (`stages`);
+    /// otherwise such a row fails, naming the ones Cairn has.
+    #[serde(default = "yes")]
+    pub add_stages: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Options {

@@ -7,9 +7,10 @@ use super::cells::Cells;
 use super::links::{Owners, source_key};
 use super::{
     Options, Outcome, Report, RowReport, activity, company, contact, deal, deal_contact, rows,
-    task, user, workspace,
+    stages, task, user, workspace,
 };
 use crate::domain::custom_fields::{self, Field};
+use crate::domain::deals;
 use crate::domain::export::Workspace;
 use crate::domain::import::read::RowError;
 use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
@@ -256,6 +257,13 @@ pub(super) async fn plan(
     create_fields: bool,
 ) -> Result<Plan, AppError> {
     // What the rows need of the workspace first (a real run creates it now).
+    let named;
+    let ws = if options.add_stages && files.iter().any(|f| f.kind == ObjectKind::Deal) {
+        named = stages::with_named(ws, &deals::pipelines(&db.read).await?, files, &rows);
+        named.as_ref()
+    } else {
+        ws
+    };
     let prepared = workspace::prepare(db, actor, ws, create_fields).await?;
     let mut plan = Plan {
         report: Report::default(),

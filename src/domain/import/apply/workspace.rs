@@ -243,6 +243,8 @@ async fn pipelines(
                     .any(|h| normalise(&h.name) == normalise(&s.name))
             })
             .collect();
+        // A new open stage goes before the won and lost ones, where an admin would put it.
+        let mut open_at = there.stages.iter().take_while(|h| h.kind == "open").count();
         for s in &lacking {
             made.setup
                 .stages
@@ -250,6 +252,10 @@ async fn pipelines(
             if create {
                 let new = deals::add_stage(db, actor, there.id, &stage_input(s)).await?;
                 made.stages.push(new.id);
+                if s.kind == "open" {
+                    deals::reorder_stage(db, actor, new.id, None, Some(open_at as i64)).await?;
+                    open_at += 1;
+                }
             }
         }
         if !create && !lacking.is_empty() {
