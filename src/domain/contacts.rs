@@ -308,7 +308,7 @@ async fn lookup_company(
     v: &Valid,
 ) -> Result<Option<company::Model>, AppError> {
     match (&v.company_known, &v.company) {
-        (Some(c), _) => Ok(Some(c.clone())),
+        (Some(c), _) => Ok(Some(c.as_ref().clone())),
         (None, Some(n)) => companies::matching::the_one(db, actor, n).await,
         (None, None) => Ok(None),
     }

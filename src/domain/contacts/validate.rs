@@ -22,7 +22,7 @@ pub struct Valid {
     pub(super) phone: Option<String>,
     pub(super) company: Option<String>,
     /// The company, when the input named it by id (already looked up).
-    pub(super) company_known: Option<company::Model>,
+    pub(super) company_known: Option<Box<company::Model>>,
     pub(super) title: Option<String>,
     pub(super) source: String,
     pub(super) owner_id: i64,
@@ -139,7 +139,7 @@ pub(crate) async fn validate(
                     fields.set("company", "The company name does not match company_id.");
                 }
                 company = Some(c.name.clone());
-                company_known = Some(c);
+                company_known = Some(Box::new(c));
             }
         }
     }

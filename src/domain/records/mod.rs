@@ -466,7 +466,13 @@ async fn check_common<I: OwnedInput>(
         owner_id,
         owner_name,
         tags,
-        custom: serde_json::to_string(&custom).unwrap_or_else(|_| "{}".into()),
+        // Shrunk: an import holds one per planned row, and serde's buffer starts at 128.
+        custom: serde_json::to_string(&custom)
+            .map(|mut s| {
+                s.shrink_to_fit();
+                s
+            })
+            .unwrap_or_else(|_| "{}".into()),
     })
 }
 

@@ -29,7 +29,8 @@ pub(in crate::domain::import) struct Row {
     /// The record it belongs to.
     pub about: (ObjectKind, Ref),
     pub created_at: Option<DateTime<Utc>>,
-    pub before: Option<Before>,
+    /// Boxed: only an update has one, and every planned row carries the field.
+    pub before: Option<Box<Before>>,
 }
 
 /// An updated activity's columns as they were, for undo.
@@ -245,7 +246,7 @@ impl Kind for Activity {
             author_id,
             about,
             created_at,
-            before: current.map(Before::of),
+            before: current.map(|m| Box::new(Before::of(m))),
         }))
     }
 }

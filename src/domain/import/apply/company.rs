@@ -24,7 +24,8 @@ pub(in crate::domain::import) struct Row {
     pub valid: Valid,
     /// When the source made it (kept on create; an update leaves Cairn's).
     pub created_at: Option<DateTime<Utc>>,
-    pub before: Option<Before>,
+    /// Boxed: only an update has one, and every planned row carries the field.
+    pub before: Option<Box<Before>>,
 }
 
 /// An updated company's columns as they were, for undo.
@@ -256,7 +257,7 @@ impl Kind for Company {
         Ok(valid.map(|valid| Row {
             valid,
             created_at,
-            before: current.map(Before::of),
+            before: current.map(|m| Box::new(Before::of(m))),
         }))
     }
 }

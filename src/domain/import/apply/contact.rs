@@ -25,7 +25,8 @@ pub(in crate::domain::import) struct Row {
     /// When the source made it (kept on create; an update leaves Cairn's).
     pub created_at: Option<DateTime<Utc>>,
     pub company: Option<Ref>,
-    pub before: Option<Before>,
+    /// Boxed: only an update has one, and every planned row carries the field.
+    pub before: Option<Box<Before>>,
 }
 
 /// An updated contact's columns as they were, for undo.
@@ -247,7 +248,7 @@ impl Kind for Contact {
             valid,
             created_at,
             company,
-            before: current.map(Before::of),
+            before: current.map(|m| Box::new(Before::of(m))),
         }))
     }
 }

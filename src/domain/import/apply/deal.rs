@@ -35,7 +35,8 @@ pub(in crate::domain::import) struct Row {
     pub created_at: Option<DateTime<Utc>>,
     /// When a closed deal closed: the file's, else its close date, else the import's.
     pub closed_at: Option<DateTime<Utc>>,
-    pub before: Option<Before>,
+    /// Boxed: only an update has one, and every planned row carries the field.
+    pub before: Option<Box<Before>>,
 }
 
 /// An updated deal's columns as they were, for undo.
@@ -330,7 +331,7 @@ fn check(
         contacts,
         created_at,
         closed_at,
-        before: current.map(Before::of),
+        before: current.map(|m| Box::new(Before::of(m))),
     })
 }
 

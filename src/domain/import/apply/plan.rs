@@ -79,6 +79,18 @@ pub(super) struct Plan {
 }
 
 impl Plan {
+    fn reserve(&mut self, kind: ObjectKind, rows: usize) {
+        match kind {
+            ObjectKind::Company => self.companies.reserve_exact(rows),
+            ObjectKind::Contact => self.contacts.reserve_exact(rows),
+            ObjectKind::Deal => self.deals.reserve_exact(rows),
+            ObjectKind::DealContact => self.deal_contacts.reserve_exact(rows),
+            ObjectKind::Activity => self.activities.reserve_exact(rows),
+            ObjectKind::Task => self.tasks.reserve_exact(rows),
+            ObjectKind::User => {}
+        }
+    }
+
     pub fn rows_to_write(&self) -> u64 {
         (self.companies.len()
             + self.contacts.len()
@@ -323,8 +335,22 @@ pub(super) async fn plan(
         by_kind.entry(at).or_default().push(row);
     }
     let dry = !create_fields;
+    // Sized once: a vector grown by doubling holds up to twice its rows, and an import
+    // holds every planned row until it writes.
+    plan.report
+        .rows
+        .reserve_exact(by_kind.values().map(Vec::len).sum());
     for (at, rows) in by_kind {
-        for chunk in rows.chunks(super::CHUNK) {
+        plan.reserve(ORDER[at], rows.len());
+        // Each chunk's cells are freed once it is planned: the rows and their plan are
+        // never all held at once.
+        let mut rows = rows.into_iter();
+        loop {
+            let chunk: Vec<MappedRow> = rows.by_ref().take(super::CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let chunk = &chunk[..];
             match ORDER[at] {
                 ObjectKind::User => user::plan(&mut ctx, &mut plan, chunk, dry).await?,
                 ObjectKind::Company => {

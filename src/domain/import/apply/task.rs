@@ -31,7 +31,8 @@ pub(in crate::domain::import) struct Row {
     pub done_at: Option<DateTime<Utc>>,
     pub about: Option<(ObjectKind, Ref)>,
     pub created_at: Option<DateTime<Utc>>,
-    pub before: Option<Before>,
+    /// Boxed: only an update has one, and every planned row carries the field.
+    pub before: Option<Box<Before>>,
 }
 
 /// An updated task's columns as they were, for undo.
@@ -276,7 +277,7 @@ impl Kind for Task {
             done_at,
             about,
             created_at,
-            before: current.map(Before::of),
+            before: current.map(|m| Box::new(Before::of(m))),
         }))
     }
 }

@@ -21,7 +21,7 @@ impl Written for activity::Row {
         None
     }
     fn before(&self) -> Option<&activity::Before> {
-        self.before.as_ref()
+        self.before.as_deref()
     }
 }
 
@@ -31,7 +31,7 @@ impl Written for task::Row {
         None
     }
     fn before(&self) -> Option<&task::Before> {
-        self.before.as_ref()
+        self.before.as_deref()
     }
 }
 

@@ -399,7 +399,7 @@ impl Written for company::Row {
         self.valid.tags()
     }
     fn before(&self) -> Option<&company::Before> {
-        self.before.as_ref()
+        self.before.as_deref()
     }
 }
 
@@ -409,7 +409,7 @@ impl Written for deal::Row {
         None
     }
     fn before(&self) -> Option<&deal::Before> {
-        self.before.as_ref()
+        self.before.as_deref()
     }
 }
 
@@ -419,7 +419,7 @@ impl Written for contact::Row {
         self.valid.tags()
     }
     fn before(&self) -> Option<&contact::Before> {
-        self.before.as_ref()
+        self.before.as_deref()
     }
 }
 
