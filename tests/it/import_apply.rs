@@ -315,3 +315,29 @@ async fn a_created_record_keeps_the_source_s_creation_time() {
         .unwrap();
     assert_eq!(c.created_at.to_rfc3339(), "2024-01-31T12:00:00+00:00");
 }
+
+#[actix_web::test]
+async fn the_kept_report_holds_the_failed_rows_and_the_counts_of_all() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = contacts(&[
+        &["c1", "Ana", "Lima", "ana@example.com", ""],
+        &["c2", "Bo", "Berg", "not an email", ""],
+        &["c3", "Cy", "Dahl", "cy@example.com", ""],
+    ]);
+    let o = cairn::domain::import::apply::Options {
+        valid_rows_only: true,
+        ..options(OnMatch::Skip)
+    };
+    let (id, r) = run(&app, &admin, vec![file], &o).await;
+    assert_eq!(outcomes(&r, CT), [Created, Failed, Created], "{r:#?}");
+    let kept = store::get(&app.db, &admin, id)
+        .await
+        .expect("the import")
+        .report
+        .expect("its report");
+    let listed: Vec<u64> = kept.rows.iter().map(|row| row.row).collect();
+    assert_eq!(listed, [3], "only the failed row is kept: {kept:#?}");
+    let counts = &kept.counts()["contacts"];
+    assert_eq!((counts.rows, counts.created, counts.failed), (3, 2, 1));
+}

@@ -98,7 +98,7 @@ pub async fn run(db: &Db, id: i64) -> Result<Report, AppError> {
     };
     let text = |e: serde_json::Error| AppError::Internal(e.to_string());
     am.counts = Set(serde_json::to_string(&report.counts()).map_err(text)?);
-    am.report = Set(Some(serde_json::to_string(&report).map_err(text)?));
+    am.report = Set(Some(serde_json::to_string(&report.kept()).map_err(text)?));
     if report.written {
         let integrity = super::integrity::check(&db.read, id, &report).await?;
         am.integrity = Set(Some(serde_json::to_string(&integrity).map_err(text)?));

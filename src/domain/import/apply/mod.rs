@@ -125,11 +125,17 @@ pub struct Report {
     /// What the export's `workspace.json` made (or would make) before the rows.
     #[serde(default)]
     pub workspace: Setup,
+    /// The counts of every row, when `rows` holds only those worth reading (`kept`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tally: Option<BTreeMap<String, Counts>>,
 }
 
 impl Report {
     /// Rows per outcome, by kind (`contacts`, …).
     pub fn counts(&self) -> BTreeMap<String, Counts> {
+        if let Some(tally) = &self.tally {
+            return tally.clone();
+        }
         let mut out: BTreeMap<String, Counts> = BTreeMap::new();
         for r in &self.rows {
             let c = out.entry(r.kind.plural().to_string()).or_default();
@@ -142,6 +148,25 @@ impl Report {
             }
         }
         out
+    }
+
+    /// The report as its import keeps it: the rows failed, skipped or noted, and the
+    /// counts of all. A 100 000-row import would otherwise store ten megabytes that its
+    /// page reads back at every view, to show no more than those rows.
+    pub fn kept(&self) -> Report {
+        Report {
+            written: self.written,
+            rows: self
+                .rows
+                .iter()
+                .filter(|r| {
+                    matches!(r.outcome, Outcome::Failed | Outcome::Skipped) || !r.reasons.is_empty()
+                })
+                .cloned()
+                .collect(),
+            workspace: self.workspace.clone(),
+            tally: Some(self.counts()),
+        }
     }
 
     pub fn failed(&self) -> usize {

@@ -251,7 +251,7 @@ pub async fn dry_run(db: &Db, actor: &Actor, id: i64) -> Result<Report, AppError
     let mut am: import::ActiveModel = imp.into();
     am.status = Set("dry_run_done".into());
     am.counts = Set(json(&report.counts())?);
-    am.report = Set(Some(json(&report)?));
+    am.report = Set(Some(json(&report.kept())?));
     am.updated_at = Set(now());
     am.update(&db.write).await?;
     Ok(report)
