@@ -157,7 +157,8 @@ fn kind_of(name: &str) -> &'static str {
 /// What is to be created of one pipeline: for Cairn's, the stages it lacks (open ones
 /// first, as a new column before won and lost is where an admin would put it); a new
 /// pipeline gets its open stages in order of the probability its deals give (else as
-/// the file lists them) and a won and a lost stage, named so when the file has none.
+/// the file lists them; "New" when it names none) and a won and a lost stage, named so
+/// when the file has none.
 fn definition(w: Wanted) -> Option<PipelineDef> {
     if w.stages.is_empty() && w.exists {
         return None;
@@ -190,6 +191,15 @@ fn definition(w: Wanted) -> Option<PipelineDef> {
                 .unwrap_or(((i + 1) * 100 / (n + 1)) as i32),
         })
         .collect();
+    if stages.is_empty() && !w.exists {
+        // New deals need an open stage to land in (a file of closed deals names none).
+        stages.push(StageDef {
+            id: 0,
+            name: "New".into(),
+            kind: "open".into(),
+            probability: 10,
+        });
+    }
     for kind in ["won", "lost"] {
         let named: Vec<&Named> = closed.iter().filter(|s| kind_of(&s.name) == kind).collect();
         for s in &named {
@@ -215,5 +225,69 @@ fn closed_stage(name: &str, kind: &str) -> StageDef {
         name: name.to_string(),
         kind: kind.to_string(),
         probability: if kind == "won" { 100 } else { 0 },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wanted(names: &[&str]) -> Wanted {
+        Wanted {
+            name: "Partners".into(),
+            exists: false,
+            known: Vec::new(),
+            stages: names
+                .iter()
+                .map(|n| Named {
+                    name: n.to_string(),
+                    probabilities: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    fn stages(def: Option<PipelineDef>) -> Vec<String> {
+        let def = def.expect("a pipeline to create");
+        def.stages
+            .iter()
+            .map(|s| format!("{}:{}:{}", s.name, s.kind, s.probability))
+            .collect()
+    }
+
+    #[test]
+    fn open_stages_without_probabilities_keep_the_files_order_spread_evenly() {
+        let got = stages(definition(wanted(&[
+            "Intro",
+            "Closed Won",
+            "Demo",
+            "Offer",
+        ])));
+        assert_eq!(
+            got,
+            [
+                "Intro:open:25",
+                "Demo:open:50",
+                "Offer:open:75",
+                "Closed Won:won:100",
+                "Lost:lost:0"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pipeline_of_closed_deals_only_gets_an_open_stage_for_new_ones() {
+        let got = stages(definition(wanted(&["Closed Lost", "closedwon"])));
+        assert_eq!(
+            got,
+            ["New:open:10", "closedwon:won:100", "Closed Lost:lost:0"]
+        );
+    }
+
+    #[test]
+    fn a_pipeline_cairn_has_gets_only_what_it_lacks() {
+        let mut w = wanted(&[]);
+        w.exists = true;
+        assert!(definition(w).is_none(), "nothing to create");
     }
 }
