@@ -230,6 +230,7 @@ fn closed_stage(name: &str, kind: &str) -> StageDef {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used)]
     use super::*;
 
     fn wanted(names: &[&str]) -> Wanted {
