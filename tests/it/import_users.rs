@@ -190,3 +190,36 @@ async fn an_invitation_takes_up_an_imported_user_with_their_records() {
     );
     assert_eq!(app.count("users").await, 2, "no second Rita");
 }
+
+/// A tasks file whose owner column (the assignee) names users by source id.
+fn assigned(rows: &[&[&str]]) -> File {
+    file(
+        "tasks.csv",
+        ObjectKind::Task,
+        &[("title", field("title")), ("assignee_id", Target::Owner)],
+        rows,
+    )
+}
+
+#[actix_web::test]
+async fn a_user_the_import_creates_is_assigned_their_tasks() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let files = || {
+        vec![
+            people(&[&["u2", "rita@example.com", "Rita Rep", "rep"]]),
+            assigned(&[&["Call back", "u2"]]),
+        ]
+    };
+    let r = dry(&app, &admin, files(), &cairn(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, ObjectKind::Task), [Created], "dry run: {r:#?}");
+    let (_, r) = run(&app, &admin, files(), &cairn(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, ObjectKind::Task), [Created], "run: {r:#?}");
+    let rita = user_by_email(&app, "rita@example.com").await.expect("Rita");
+    let task = cairn::entities::task::Entity::find_by_id(record(&r, ObjectKind::Task, 0))
+        .one(&app.db.read)
+        .await
+        .expect("read the task")
+        .expect("the task");
+    assert_eq!(task.assignee_id, rita.id, "the task is Rita's");
+}

@@ -157,6 +157,9 @@ impl Kind for Task {
         let mut ids: HashSet<i64> = cells
             .iter()
             .filter_map(|c| c.owner().and_then(|o| ctx.owners.find(o).ok()))
+            // A user this import creates (deactivated until an admin takes them up; in a
+            // dry run a stand-in below zero) is assigned what the source assigned them.
+            .filter(|id| *id > 0 && !ctx.owners.created(*id))
             .collect();
         ids.insert(ctx.actor.id);
         let mut assignees = HashMap::new();
