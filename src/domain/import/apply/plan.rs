@@ -271,7 +271,12 @@ pub(super) async fn plan(
     // What the rows need of the workspace first (a real run creates it now).
     let named;
     let ws = if options.add_stages && files.iter().any(|f| f.kind == ObjectKind::Deal) {
-        named = stages::with_named(ws, &deals::pipelines(&db.read).await?, files, &rows);
+        named = stages::with_named(
+            ws,
+            &deals::pipelines(&db.read).await?,
+            (files, options.system),
+            &rows,
+        );
         named.as_ref()
     } else {
         ws
