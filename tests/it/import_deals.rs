@@ -21,20 +21,15 @@ const DC: ObjectKind = ObjectKind::DealContact;
 /// A deals file: source id, title, amount, currency, stage, lost reason, the contacts'
 /// source ids (`;`-separated).
 fn deals_file(rows: &[&[&str]]) -> File {
-    file(
-        "deals.csv",
-        DL,
-        &[
-            ("Id", Target::SourceId),
-            ("Title", field("title")),
-            ("Amount", field("amount")),
-            ("Currency", field("currency")),
-            ("Stage", field("stage")),
-            ("Lost reason", field("lost_reason")),
-            ("Contacts", Target::LinkIds(CT)),
-        ],
-        rows,
-    )
+    let cols = [
+        ("Title", "title"),
+        ("Amount", "amount"),
+        ("Currency", "currency"),
+        ("Stage", "stage"),
+        ("Lost reason", "lost_reason"),
+    ];
+    let contacts = ("Contacts", Target::LinkIds(CT));
+    sourced("deals.csv", DL, "Id", &cols, &[contacts], rows)
 }
 
 /// A deal contacts file: the deal's and the contact's source ids.
@@ -72,8 +67,7 @@ async fn rename_stage(app: &TestApp, admin: &Actor, from: &str, to: &str) {
 
 #[actix_web::test]
 async fn salesforce_opportunities_link_accounts_and_contact_roles_in_any_file_order() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let jane = person(&app, "Renée Doe", "jane@acme.example").await;
     rename_stage(&app, &admin, "Negotiation", "Negotiation/Review").await;
     let files = vec![
@@ -109,8 +103,7 @@ async fn salesforce_opportunities_link_accounts_and_contact_roles_in_any_file_or
 
 #[actix_web::test]
 async fn hubspot_deals_link_their_associated_companies_and_contacts() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     person(&app, "Jane Doe", "jane@example.com").await;
     person(&app, "Bob Stone", "bob@example.com").await;
     let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
@@ -143,8 +136,7 @@ async fn hubspot_deals_link_their_associated_companies_and_contacts() {
 
 #[actix_web::test]
 async fn pipedrive_deals_link_their_organization_and_contact_person_by_name() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     person(&app, "Jane Doe", "jane@example.com").await;
     let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
     deals::rename_pipeline(&app.db, &admin, sales, "Default pipeline")
@@ -166,8 +158,7 @@ async fn pipedrive_deals_link_their_organization_and_contact_person_by_name() {
 
 #[actix_web::test]
 async fn a_deals_labels_are_left_out_with_a_note() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let labelled = file(
         "deals.csv",
         DL,
@@ -182,8 +173,7 @@ async fn a_deals_labels_are_left_out_with_a_note() {
 
 #[actix_web::test]
 async fn a_stage_is_found_by_its_name_in_any_case() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[&["d1", "Pilot", "", "", "qUALIFIED", "", ""]]);
     let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
@@ -192,8 +182,7 @@ async fn a_stage_is_found_by_its_name_in_any_case() {
 
 #[actix_web::test]
 async fn an_unknown_stage_fails_its_row_naming_the_pipelines_stages() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[&["d1", "Pilot", "", "", "Nowhere", "", ""]]);
     let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     assert_eq!(outcomes(&r, DL), [Failed]);
@@ -207,8 +196,7 @@ async fn an_unknown_stage_fails_its_row_naming_the_pipelines_stages() {
 
 #[actix_web::test]
 async fn an_amount_is_kept_in_its_currencys_minor_units() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[&["d1", "Pilot", "1,234.50", "eur", "", "", ""]]);
     let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
@@ -218,8 +206,7 @@ async fn an_amount_is_kept_in_its_currencys_minor_units() {
 
 #[actix_web::test]
 async fn cairns_own_export_gives_amounts_in_minor_units() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let mut o = options(OnMatch::Skip);
     o.system = System::Cairn;
     let file = deals_file(&[&["7", "Pilot", "123450", "EUR", "", "", ""]]);
@@ -230,8 +217,7 @@ async fn cairns_own_export_gives_amounts_in_minor_units() {
 
 #[actix_web::test]
 async fn won_and_lost_deals_are_closed_and_a_lost_one_keeps_or_gets_a_reason() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[
         &["d1", "Won one", "", "", "won", "", ""],
         &["d2", "Lost one", "", "", "Lost", "Too dear", ""],
@@ -256,8 +242,7 @@ async fn won_and_lost_deals_are_closed_and_a_lost_one_keeps_or_gets_a_reason() {
 
 #[actix_web::test]
 async fn a_deal_imported_again_by_its_source_id_is_updated() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let first = deals_file(&[&["d1", "Pilot", "100", "", "Lead", "", ""]]);
     let (_, r) = run(&app, &admin, vec![first], &options(OnMatch::Skip)).await;
     let id = record(&r, DL, 0);
@@ -279,8 +264,7 @@ async fn a_deal_imported_again_by_its_source_id_is_updated() {
 
 #[actix_web::test]
 async fn a_dry_run_of_deals_writes_nothing() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         contacts(&[&["c1", "Ana", "Lima", "", ""]]),
         deals_file(&[&["d1", "Pilot", "10", "", "", "", "c1"]]),
@@ -301,8 +285,7 @@ async fn a_dry_run_of_deals_writes_nothing() {
 
 #[actix_web::test]
 async fn a_deal_contact_row_naming_nothing_fails_naming_the_missing_end() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         deals_file(&[&["d1", "Pilot", "", "", "", "", ""]]),
         deal_contacts_file(&[&["d1", "c404"]]),
@@ -327,8 +310,7 @@ async fn linked_deal(app: &TestApp, admin: &Actor) -> i64 {
 
 #[actix_web::test]
 async fn undo_removes_the_imported_deals_with_their_links_and_history() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let id = linked_deal(&app, &admin).await;
     assert_eq!(app.count("deal_contacts").await, 1);
     undo::undo(&app.db, &admin, id).await.expect("undo");
@@ -339,8 +321,7 @@ async fn undo_removes_the_imported_deals_with_their_links_and_history() {
 
 #[actix_web::test]
 async fn undo_restores_an_updated_deal_and_removes_the_links_it_added() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     linked_deal(&app, &admin).await;
     let files = vec![
         contacts(&[&["c2", "Bo", "Berg", "", ""]]),
@@ -357,8 +338,7 @@ async fn undo_restores_an_updated_deal_and_removes_the_links_it_added() {
 
 #[actix_web::test]
 async fn the_integrity_report_counts_deals_and_their_contact_links() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let id = linked_deal(&app, &admin).await;
     let i = store::get(&app.db, &admin, id)
         .await
@@ -374,8 +354,7 @@ async fn the_integrity_report_counts_deals_and_their_contact_links() {
 
 #[actix_web::test]
 async fn the_board_shows_the_imported_deals() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let q = BoardParams::default().validate().unwrap();
     let before = deals::board(&app.db, &admin, &q).await.unwrap();
     assert_eq!(before.columns[0].count, 0);
