@@ -263,13 +263,8 @@ async fn hours(app: &TestApp) -> BTreeMap<(String, i64, String), i64> {
 #[actix_web::test]
 async fn undo_removes_them_and_the_timeline_roll_ups_are_back() {
     let (app, admin) = with_admin().await;
-    let (_, r) = run(
-        &app,
-        &admin,
-        vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let ana = record(&r, ObjectKind::Contact, 0);
     let interacted = " WHERE first_interaction_at IS NOT NULL";
     let soon = (Utc::now() + Duration::hours(2)).to_rfc3339();

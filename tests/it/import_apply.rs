@@ -87,13 +87,8 @@ async fn contacts_link_to_companies_in_either_file_order_without_duplicates() {
 #[actix_web::test]
 async fn a_later_import_links_to_records_of_an_earlier_one() {
     let (app, admin) = with_admin().await;
-    let (_, first) = run(
-        &app,
-        &admin,
-        vec![companies(&[&["a1", "Acme", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let files = vec![companies(&[&["a1", "Acme", ""]])];
+    let (_, first) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let later = contacts(&[&["c1", "Ana", "Lima", "", "a1"]]);
     let (_, r) = run(&app, &admin, vec![later], &options(OnMatch::Skip)).await;
     let c = contacts::get(&app.db, &admin, record(&r, CT, 0))

@@ -358,13 +358,8 @@ async fn the_board_shows_the_imported_deals() {
     let q = BoardParams::default().validate().unwrap();
     let before = deals::board(&app.db, &admin, &q).await.unwrap();
     assert_eq!(before.columns[0].count, 0);
-    run(
-        &app,
-        &admin,
-        vec![deals_file(&[&["d1", "Pilot", "10", "", "", "", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let files = vec![deals_file(&[&["d1", "Pilot", "10", "", "", "", ""]])];
+    run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let after = deals::board(&app.db, &admin, &q).await.unwrap();
     let titles: Vec<&str> = after.columns[0]
         .cards

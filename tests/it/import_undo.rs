@@ -10,13 +10,8 @@ const CT: ObjectKind = ObjectKind::Contact;
 #[actix_web::test]
 async fn undo_removes_what_was_created_and_restores_what_was_updated() {
     let (app, admin) = with_admin().await;
-    let (_, r) = run(
-        &app,
-        &admin,
-        vec![contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]])];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let ana = record(&r, CT, 0);
     let files = vec![
         companies(&[&["a1", "Acme", ""]]),
@@ -51,13 +46,8 @@ async fn undo_removes_what_was_created_and_restores_what_was_updated() {
 #[actix_web::test]
 async fn undo_is_refused_when_a_record_changed_since() {
     let (app, admin) = with_admin().await;
-    let (id, r) = run(
-        &app,
-        &admin,
-        vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let patch = ContactPatch {
         title: Some(Some("CEO".into())),
         ..ContactPatch::default()

@@ -90,13 +90,8 @@ async fn a_file_never_makes_an_admin_and_other_systems_make_reps() {
     assert_eq!(outcomes(&r, US), [Created], "{r:#?}");
     let boss = user_by_email(&app, "boss@example.com").await.expect("Boss");
     assert_eq!(boss.role, "rep", "an admin in the file becomes a rep");
-    let (_, r) = run(
-        &app,
-        &admin,
-        vec![people(&[&["u3", "gen@example.com", "Gen", "viewer"]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let files = vec![people(&[&["u3", "gen@example.com", "Gen", "viewer"]])];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     assert_eq!(outcomes(&r, US), [Created], "{r:#?}");
     let gen_ = user_by_email(&app, "gen@example.com").await.expect("Gen");
     assert_eq!(gen_.role, "rep", "a generic file's role is not taken");
