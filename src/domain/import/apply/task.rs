@@ -21,12 +21,9 @@ use crate::error::{AppError, FieldErrors};
 pub(super) struct Task;
 
 pub(in crate::domain::import) struct Row {
-    pub title: String,
-    pub notes: Option<String>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub due_date: Option<NaiveDate>,
-    pub priority: String,
-    pub assignee_id: i64,
+    /// Checked by the tasks domain; its links are left empty, set when written from
+    /// `about` (whose record may be one this import has yet to write).
+    pub valid: tasks::Valid,
     pub done: bool,
     pub done_at: Option<DateTime<Utc>>,
     pub about: Option<(ObjectKind, Ref)>,
@@ -266,12 +263,17 @@ impl Kind for Task {
             return Ok(None);
         };
         Ok(Some(Row {
-            title,
-            notes,
-            due_at,
-            due_date,
-            priority,
-            assignee_id,
+            valid: tasks::Valid {
+                title,
+                notes,
+                due_at,
+                due_date,
+                assignee_id,
+                priority,
+                contact_id: None,
+                company_id: None,
+                deal_id: None,
+            },
             done: is_done,
             done_at,
             about,
@@ -316,23 +318,15 @@ pub(super) async fn insert(
 }
 
 /// The columns a task takes from its row (and `about`, the record it is about, by id),
-/// whether the import creates it or writes over it at `at`.
+/// whether the import creates it or writes over it at `at`: as the tasks domain builds
+/// them, with the links set here.
 fn columns(r: &Row, about: Option<(ObjectKind, i64)>, at: DateTime<Utc>) -> task::ActiveModel {
     let (contact_id, company_id, deal_id) = links(about);
     task::ActiveModel {
-        title: Set(r.title.clone()),
-        notes: Set(r.notes.clone()),
-        due_at: Set(r.due_at),
-        due_date: Set(r.due_date),
-        priority: Set(r.priority.clone()),
-        assignee_id: Set(r.assignee_id),
         contact_id: Set(contact_id),
         company_id: Set(company_id),
         deal_id: Set(deal_id),
-        done: Set(r.done),
-        done_at: Set(r.done_at),
-        updated_at: Set(at),
-        ..Default::default()
+        ..tasks::active_model(&r.valid, r.done, r.done_at, at)
     }
 }
 
