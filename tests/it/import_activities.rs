@@ -4,7 +4,7 @@
 //! contact's timeline page.
 use std::collections::BTreeMap;
 
-use cairn::domain::import::apply::{Options, store, undo};
+use cairn::domain::import::apply::{Options, undo};
 use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
 use cairn::domain::{contacts, deals, tasks};
 use cairn::entities::{activity, activity_hour, task};
@@ -47,6 +47,14 @@ fn todo(rows: &[&[&str]]) -> File {
 fn notes_on_deal(rows: &[&[&str]]) -> File {
     let deal = ("Deal", Target::LinkName(ObjectKind::Deal));
     sourced("notes.csv", AC, "Id", &[("Body", "body")], &[deal], rows)
+}
+
+/// Ana (c1) and one activity of hers (n1) of `kind` saying `body`.
+fn ana_and_activity(kind: &str, body: &str) -> Vec<File> {
+    vec![
+        contacts(&[&["c1", "Ana", "Lima", "", ""]]),
+        acts(&[&["n1", kind, body, "2024-01-31T12:00:00Z", "c1"]]),
+    ]
 }
 
 fn in_zone(zone: &str) -> Options {
@@ -118,11 +126,7 @@ async fn activities_link_to_a_deal_in_cairn_by_its_title_and_are_checked() {
     let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let a = activity_row(&app, record(&r, AC, 0)).await;
     assert_eq!((a.deal_id, a.kind.as_str()), (Some(deal.id), "note"));
-    let i = store::get(&app.db, &admin, id)
-        .await
-        .unwrap()
-        .integrity
-        .expect("kept");
+    let i = integrity_of(&app, &admin, id).await;
     assert!(i.ok(), "{i:#?}");
     assert_eq!(i.kinds["activities"].links, 2, "its author and its deal");
 }
@@ -206,12 +210,7 @@ async fn a_link_that_holds_nothing_and_a_row_about_nothing_fail_with_why() {
 #[actix_web::test]
 async fn a_reimport_by_source_id_skips_or_updates() {
     let (app, admin) = with_admin().await;
-    let files = |body: &str| {
-        vec![
-            contacts(&[&["c1", "Ana", "Lima", "", ""]]),
-            acts(&[&["n1", "Call", body, "2024-01-31T12:00:00Z", "c1"]]),
-        ]
-    };
+    let files = |body: &str| ana_and_activity("Call", body);
     let (_, first) = run(&app, &admin, files("Spoke"), &options(OnMatch::Skip)).await;
     let id = record(&first, AC, 0);
     let (_, again) = run(&app, &admin, files("Spoke"), &options(OnMatch::Skip)).await;
@@ -334,12 +333,7 @@ async fn imported_activities_show_on_the_contacts_timeline() {
 #[actix_web::test]
 async fn undo_puts_an_updated_activity_back_as_it_was() {
     let (app, admin) = with_admin().await;
-    let files = |body: &str| {
-        vec![
-            contacts(&[&["c1", "Ana", "Lima", "", ""]]),
-            acts(&[&["n1", "call", body, "2024-01-31T12:00:00Z", "c1"]]),
-        ]
-    };
+    let files = |body: &str| ana_and_activity("call", body);
     let (_, first) = run(&app, &admin, files("Spoke"), &options(OnMatch::Skip)).await;
     let (id, _) = run(&app, &admin, files("Rewritten"), &options(OnMatch::Update)).await;
     undo::undo(&app.db, &admin, id).await.expect("undo");

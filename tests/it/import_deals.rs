@@ -3,7 +3,7 @@
 //! the integrity report and the board.
 use cairn::domain::Actor;
 use cairn::domain::deals::{self, BoardParams, StageInput};
-use cairn::domain::import::apply::{Outcome, store, undo};
+use cairn::domain::import::apply::{Outcome, undo};
 use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
 
 use crate::import_given::*;
@@ -65,6 +65,22 @@ async fn rename_stage(app: &TestApp, admin: &Actor, from: &str, to: &str) {
         .expect("rename the stage");
 }
 
+/// Names the first pipeline and its Proposal stage as the source product calls them.
+async fn named_as(app: &TestApp, admin: &Actor, pipeline: &str, proposal: &str) {
+    let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
+    deals::rename_pipeline(&app.db, admin, sales, pipeline)
+        .await
+        .expect("rename the pipeline");
+    rename_stage(app, admin, "Proposal", proposal).await;
+}
+
+/// The ids of the contacts on deal `d`, in order.
+fn contacts_on(d: &deals::Deal) -> Vec<i64> {
+    let mut ids: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    ids
+}
+
 #[actix_web::test]
 async fn salesforce_opportunities_link_accounts_and_contact_roles_in_any_file_order() {
     let (app, admin) = with_admin().await;
@@ -88,9 +104,8 @@ async fn salesforce_opportunities_link_accounts_and_contact_roles_in_any_file_or
         Some(record(&r, CO, 0)),
         "the opportunity's account"
     );
-    let on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
     assert_eq!(
-        on_deal,
+        contacts_on(&d),
         [record(&r, CT, 0)],
         "the contact role, by its 15-character id"
     );
@@ -106,11 +121,7 @@ async fn hubspot_deals_link_their_associated_companies_and_contacts() {
     let (app, admin) = with_admin().await;
     person(&app, "Jane Doe", "jane@example.com").await;
     person(&app, "Bob Stone", "bob@example.com").await;
-    let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
-    deals::rename_pipeline(&app.db, &admin, sales, "Sales Pipeline")
-        .await
-        .expect("rename");
-    rename_stage(&app, &admin, "Proposal", "Contract Sent").await;
+    named_as(&app, &admin, "Sales Pipeline", "Contract Sent").await;
     let files = vec![
         samples::hubspot_deals(),
         samples::hubspot_contacts(),
@@ -118,9 +129,7 @@ async fn hubspot_deals_link_their_associated_companies_and_contacts() {
     ];
     let r = import(&app, &admin, files).await;
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
-    let mut on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
-    on_deal.sort_unstable();
-    assert_eq!(on_deal, [record(&r, CT, 0), record(&r, CT, 1)]);
+    assert_eq!(contacts_on(&d), [record(&r, CT, 0), record(&r, CT, 1)]);
     assert_eq!(d.company_id, Some(record(&r, CO, 0)));
     assert_eq!(
         (d.stage.as_str(), d.amount, d.currency.as_str()),
@@ -138,11 +147,7 @@ async fn hubspot_deals_link_their_associated_companies_and_contacts() {
 async fn pipedrive_deals_link_their_organization_and_contact_person_by_name() {
     let (app, admin) = with_admin().await;
     person(&app, "Jane Doe", "jane@example.com").await;
-    let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
-    deals::rename_pipeline(&app.db, &admin, sales, "Default pipeline")
-        .await
-        .expect("rename");
-    rename_stage(&app, &admin, "Proposal", "Proposal Made").await;
+    named_as(&app, &admin, "Default pipeline", "Proposal Made").await;
     let files = vec![
         samples::pipedrive_deals(),
         samples::pipedrive_persons(),
@@ -150,8 +155,7 @@ async fn pipedrive_deals_link_their_organization_and_contact_person_by_name() {
     ];
     let r = import(&app, &admin, files).await;
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
-    let on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
-    assert_eq!(on_deal, [record(&r, CT, 0)], "Åsa, by her name");
+    assert_eq!(contacts_on(&d), [record(&r, CT, 0)], "Åsa, by her name");
     assert_eq!(d.company_id, Some(record(&r, CO, 0)));
     assert_eq!((d.amount, d.currency.as_str()), (1_250_000, "SEK"));
 }
@@ -340,11 +344,7 @@ async fn undo_restores_an_updated_deal_and_removes_the_links_it_added() {
 async fn the_integrity_report_counts_deals_and_their_contact_links() {
     let (app, admin) = with_admin().await;
     let id = linked_deal(&app, &admin).await;
-    let i = store::get(&app.db, &admin, id)
-        .await
-        .unwrap()
-        .integrity
-        .expect("kept");
+    let i = integrity_of(&app, &admin, id).await;
     assert!(i.ok(), "{i:#?}");
     let (dl, dc) = (&i.kinds["deals"], &i.kinds["deal_contacts"]);
     // Owner, stage and pipeline.

@@ -2,7 +2,9 @@
 //! a header of (name, target) pairs and rows, imported through the domain as Settings →
 //! Import does (create, describe the files, dry run or run the job), and undo refused.
 use cairn::domain::Actor;
-use cairn::domain::import::apply::{Options, Outcome, Report, RowReport, job, store, undo};
+use cairn::domain::import::apply::{
+    Integrity, Options, Outcome, Report, RowReport, job, store, undo,
+};
 use cairn::domain::import::{FileSpec, ObjectKind, OnMatch, System, Target};
 use cairn::error::AppError;
 
@@ -174,6 +176,15 @@ pub fn record(r: &Report, kind: ObjectKind, n: usize) -> i64 {
         .get(n)
         .and_then(|x| x.record_id)
         .unwrap_or_else(|| panic!("row {n} of {kind:?} has no record: {r:#?}"))
+}
+
+/// The integrity report kept with import `id`.
+pub async fn integrity_of(app: &TestApp, admin: &Actor, id: i64) -> Integrity {
+    store::get(&app.db, admin, id)
+        .await
+        .unwrap_or_else(|e| panic!("read import {id}: {e}"))
+        .integrity
+        .expect("its integrity report is kept")
 }
 
 /// Undo of import `id` is refused as a conflict (a record changed since), and `table`

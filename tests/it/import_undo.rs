@@ -69,11 +69,7 @@ async fn the_integrity_report_checks_links_and_counts() {
         ]),
     ];
     let (id, _) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
-    let i = store::get(&app.db, &admin, id)
-        .await
-        .unwrap()
-        .integrity
-        .expect("kept");
+    let i = integrity_of(&app, &admin, id).await;
     assert!(i.ok(), "{i:#?}");
     let (co, ct) = (&i.kinds["companies"], &i.kinds["contacts"]);
     assert_eq!((co.rows, co.created, co.present), (2, 2, 2));

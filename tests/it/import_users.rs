@@ -1,7 +1,7 @@
 //! Users files: a row with an email no user has makes a deactivated user without a
 //! password, who owns what the files give them; the dry run only says so; undo removes
 //! them; an invitation to their address takes them up.
-use cairn::domain::import::apply::{Options, Outcome, store, undo};
+use cairn::domain::import::apply::{Options, Outcome, undo};
 use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
 use cairn::domain::{contacts, invites, users};
 use cairn::entities::user;
@@ -128,11 +128,7 @@ async fn undo_removes_the_users_the_import_created() {
         owned(&[&["c1", "Ana", "Lima", "u2"]]),
     ];
     let (id, _) = run(&app, &admin, files, &cairn(OnMatch::Skip)).await;
-    let integrity = store::get(&app.db, &admin, id)
-        .await
-        .expect("the import")
-        .integrity
-        .expect("its integrity report");
+    let integrity = integrity_of(&app, &admin, id).await;
     let k = &integrity.kinds["users"];
     assert_eq!(
         (k.created, k.written, k.present),
