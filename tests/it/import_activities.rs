@@ -2,18 +2,17 @@
 //! activities with their type and done flag, due dates in the import's zone, links that
 //! hold nothing, re-imports, the dry run, undo with the timeline's roll-ups back, and the
 //! contact's timeline page.
-use std::collections::BTreeMap;
-
 use cairn::domain::import::apply::{Options, undo};
 use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
 use cairn::domain::{contacts, deals, tasks};
-use cairn::entities::{activity, activity_hour, task};
+use cairn::entities::{activity, task};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::EntityTrait;
 
 use crate::import_given::*;
 use crate::import_sample_runs::import_described;
 use crate::import_samples::Sample;
+use crate::reports_activity_hours::counters;
 use crate::support::{PASSWORD, TestApp};
 
 use cairn::domain::import::apply::Outcome::{Created, Failed, Skipped, Updated};
@@ -247,18 +246,6 @@ async fn a_dry_run_writes_no_activity_or_task() {
     );
 }
 
-/// The hourly activity counters that are not zero.
-async fn hours(app: &TestApp) -> BTreeMap<(String, i64, String), i64> {
-    activity_hour::Entity::find()
-        .all(&app.db.read)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|h| h.n != 0)
-        .map(|h| ((h.hour.to_rfc3339(), h.author_id, h.kind), h.n))
-        .collect()
-}
-
 #[actix_web::test]
 async fn undo_removes_them_and_the_timeline_roll_ups_are_back() {
     let (app, admin) = with_admin().await;
@@ -274,7 +261,7 @@ async fn undo_removes_them_and_the_timeline_roll_ups_are_back() {
     let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     assert!(r.written, "{r:#?}");
     assert_eq!(
-        hours(&app).await.values().sum::<i64>(),
+        counters(&app).await.values().sum::<i64>(),
         1,
         "the call is counted"
     );
@@ -285,7 +272,7 @@ async fn undo_removes_them_and_the_timeline_roll_ups_are_back() {
         (0, 0)
     );
     assert!(
-        hours(&app).await.is_empty(),
+        counters(&app).await.is_empty(),
         "the counters are back at zero"
     );
     assert_eq!(
