@@ -26,6 +26,7 @@ mod contact;
 mod deal;
 mod deal_contact;
 mod deal_input;
+mod insert;
 pub mod integrity;
 pub mod job;
 mod links;
