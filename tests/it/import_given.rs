@@ -84,6 +84,7 @@ pub fn options(on_match: OnMatch) -> Options {
         zone: None,
         system: System::Generic,
         add_stages: true,
+        unknown_owners_to_me: false,
     }
 }
 

@@ -108,6 +108,7 @@ async fn import_zip(app: &TestApp, zip: Vec<u8>) -> Vec<String> {
         zone: None,
         system: System::Cairn,
         add_stages: true,
+        unknown_owners_to_me: false,
     };
     let upload = store::Upload {
         name: "cairn-export.zip".into(),

@@ -85,6 +85,13 @@ impl Owners {
         self.created.insert(id);
     }
 
+    /// Whether `value` names no user at all (several of one name is another matter).
+    pub fn names_nobody(&self, value: &str) -> bool {
+        !self.by_source.contains_key(&source_key(self.system, value))
+            && !self.by_email.contains_key(&normalise(value))
+            && !self.by_name.contains_key(&normalise(value))
+    }
+
     /// Whether user `id` is one this import creates.
     pub fn created(&self, id: i64) -> bool {
         self.created.contains(&id)
