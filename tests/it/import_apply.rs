@@ -322,3 +322,30 @@ async fn the_kept_report_holds_the_failed_rows_and_the_counts_of_all() {
     let counts = &kept.counts()["contacts"];
     assert_eq!((counts.rows, counts.created, counts.failed), (3, 2, 1));
 }
+
+#[actix_web::test]
+async fn a_contacts_company_name_nothing_has_makes_one_company_for_its_rows() {
+    let (app, admin) = with_admin().await;
+    let file = file(
+        "customers.csv",
+        CT,
+        &[
+            ("First Name", field("first_name")),
+            ("Last Name", field("last_name")),
+            ("Company", Target::LinkName(CO)),
+        ],
+        &[&["Jan", "Kowalski", "Dup Co"], &["Eva", "Nowak", "dup co"]],
+    );
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, CT), [Created, Created], "{r:#?}");
+    let mut companies = Vec::new();
+    for n in [0, 1] {
+        let c = contacts::get(&app.db, &admin, record(&r, CT, n)).await;
+        companies.push(c.expect("read the contact").company_id);
+    }
+    assert_eq!(app.count("companies").await, 1, "one company, made once");
+    assert!(
+        companies[0].is_some() && companies[0] == companies[1],
+        "{companies:?}"
+    );
+}

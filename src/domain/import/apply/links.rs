@@ -170,8 +170,7 @@ pub(super) async fn companies(ctx: &Ctx<'_>, cells: &[Cells<'_>]) -> Result<Comp
     Ok(Companies { by_source, by_name })
 }
 
-/// The company a row links to: by source id, else by name; a name in a `company`
-/// column that nothing has yet is a new company, as typing it on a contact makes one.
+/// The company a row links to: by source id, else by name.
 pub(super) fn company_of(ctx: &Ctx, known: &Companies, c: &Cells) -> Result<Option<Ref>, String> {
     if let Some(raw) = c.link_id(ObjectKind::Company) {
         let key = ctx.key(raw);
@@ -188,8 +187,12 @@ pub(super) fn company_of(ctx: &Ctx, known: &Companies, c: &Cells) -> Result<Opti
                 )
             });
     }
+    // A contact's company named by a name nothing has yet is new, as typing it on a
+    // contact makes one (a plain contacts file's "Company" column); other records name
+    // companies that must be there.
+    let contact = ctx.files.get(c.0.file).map(|f| f.kind) == Some(ObjectKind::Contact);
     let (name, create) = match (c.link_name(ObjectKind::Company), c.field("company")) {
-        (Some(n), _) => (n, false),
+        (Some(n), _) => (n, contact),
         (None, Some(n)) => (n, true),
         (None, None) => return Ok(None),
     };
