@@ -349,3 +349,23 @@ async fn a_contacts_company_name_nothing_has_makes_one_company_for_its_rows() {
         "{companies:?}"
     );
 }
+
+#[actix_web::test]
+async fn a_row_linking_to_a_failed_row_says_that_row_failed() {
+    let (app, admin) = with_admin().await;
+    let files = vec![
+        companies(&[&["a1", "", "nameless.example"]]),
+        contacts(&[&["c1", "Ana", "Lima", "", "a1"]]),
+    ];
+    let r = dry(&app, &admin, files, &options(OnMatch::Skip)).await;
+    assert_eq!(
+        outcomes(&r, CO),
+        [Failed],
+        "the company has no name: {r:#?}"
+    );
+    let why = rows(&r, CT)[0].reasons.join(" ");
+    assert!(
+        why.contains("source id a1 is not imported: its row (companies.csv, row 2) is not"),
+        "{why}"
+    );
+}

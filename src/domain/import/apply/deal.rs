@@ -113,11 +113,12 @@ fn contacts_of(ctx: &Ctx, known: &Known, c: &Cells) -> Result<Vec<Ref>, String> 
         let key = ctx.key(raw);
         let r = match ctx.by_source.get(&(ObjectKind::Contact, key.clone())) {
             Some(&i) => Ref::Planned(i),
-            None => Ref::Id(*known.contacts.get(&key).ok_or_else(|| {
-                format!(
-                    "Contact with source id {raw} is in no file of this import and not in Cairn."
-                )
-            })?),
+            None => Ref::Id(
+                *known
+                    .contacts
+                    .get(&key)
+                    .ok_or_else(|| ctx.no_source(ObjectKind::Contact, "Contact", raw))?,
+            ),
         };
         if !out.contains(&r) {
             out.push(r);

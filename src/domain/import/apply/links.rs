@@ -181,11 +181,7 @@ pub(super) fn company_of(ctx: &Ctx, known: &Companies, c: &Cells) -> Result<Opti
             .by_source
             .get(&key)
             .map(|&id| Some(Ref::Id(id)))
-            .ok_or_else(|| {
-                format!(
-                    "Company with source id {raw} is in no file of this import and not in Cairn."
-                )
-            });
+            .ok_or_else(|| ctx.no_source(ObjectKind::Company, "Company", raw));
     }
     // A contact's company named by a name nothing has yet is new, as typing it on a
     // contact makes one (a plain contacts file's "Company" column); other records name

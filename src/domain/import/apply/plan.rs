@@ -118,6 +118,9 @@ pub(super) struct Ctx<'a> {
     /// Rows whose owner cell names no Cairn user, planned as naming none because the
     /// user chose so (`Options::unknown_owners_to_me`), and what their report says of it.
     pub owner_notes: HashMap<(usize, u64), String>,
+    /// Rows of this import that failed or were skipped as deleted, by kind and source
+    /// key: a row linking to one is told so, not that the record is in no file.
+    pub not_planned: HashMap<(ObjectKind, String), (usize, u64)>,
 }
 
 impl Ctx<'_> {
@@ -173,6 +176,19 @@ impl Ctx<'_> {
                 self.owner_notes.insert((row.file, row.row), note);
                 value.clear();
             }
+        }
+    }
+
+    /// Why a row's link by source id `raw` to a `noun` (of `kind`) finds nothing.
+    pub fn no_source(&self, kind: ObjectKind, noun: &str, raw: &str) -> String {
+        match self.not_planned.get(&(kind, self.key(raw))) {
+            Some((file, row)) => format!(
+                "{noun} with source id {raw} is not imported: its row ({}, row {row}) is not.",
+                self.files.get(*file).map_or("", |f| f.name.as_str())
+            ),
+            None => format!(
+                "{noun} with source id {raw} is in no file of this import and not in Cairn."
+            ),
         }
     }
 
@@ -343,6 +359,7 @@ pub(super) async fn plan(
         by_name: HashMap::new(),
         new_fields,
         owner_notes: HashMap::new(),
+        not_planned: HashMap::new(),
     };
     for e in unreadable {
         let kind = files.get(e.file).map_or(ObjectKind::Contact, |f| f.kind);
