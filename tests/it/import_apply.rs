@@ -369,3 +369,13 @@ async fn a_row_linking_to_a_failed_row_says_that_row_failed() {
         "{why}"
     );
 }
+
+#[actix_web::test]
+async fn files_with_a_header_and_no_rows_are_refused_with_why() {
+    let (app, admin) = with_admin().await;
+    let id = prepared(&app, &admin, vec![contacts(&[])], &options(OnMatch::Skip)).await;
+    let err = store::dry_run(&app.db, &admin, id)
+        .await
+        .expect_err("nothing to import");
+    assert!(err.to_string().contains("no rows to import"), "{err}");
+}

@@ -315,6 +315,11 @@ pub(super) async fn plan(
     options: &Options,
     create_fields: bool,
 ) -> Result<Plan, AppError> {
+    if rows.is_empty() && unreadable.is_empty() {
+        return Err(AppError::BadRequest(
+            "The files hold no rows to import: a header and nothing under it.".into(),
+        ));
+    }
     // What the rows need of the workspace first (a real run creates it now).
     let named;
     let ws = if options.add_stages && files.iter().any(|f| f.kind == ObjectKind::Deal) {
