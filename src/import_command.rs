@@ -84,6 +84,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
     let mut uploads = Vec::new();
     let mut specs: Vec<FileSpec> = Vec::new();
     let custom = custom_fields_all(db).await?;
+    let mut read = Vec::new();
     for path in &args.files {
         let bytes = std::fs::read(path)
             .map_err(|e| AppError::BadRequest(format!("{}: {e}", path.display())))?;
@@ -91,6 +92,11 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
             || path.display().to_string(),
             |n| n.to_string_lossy().to_string(),
         );
+        read.push(store::Upload { name, bytes });
+    }
+    // A ZIP (Cairn's export, a zipped Salesforce export) stands for the files in it, as
+    // on the import page.
+    for store::Upload { name, bytes } in store::unzipped(db, read).await? {
         // A Cairn export's description of its files goes along as it is (see
         // `store::create`): it holds no rows.
         if name.eq_ignore_ascii_case("workspace.json") {
@@ -153,6 +159,18 @@ fn print(id: i64, report: &Report, dry: bool) {
             "  {kind}: {} rows, {} created, {} updated, {} skipped, {} failed",
             c.rows, c.created, c.updated, c.skipped, c.failed
         );
+    }
+    let w = &report.workspace;
+    let added = if dry { "would be added" } else { "added" };
+    for (what, names) in [
+        ("custom fields", &w.custom_fields),
+        ("pipelines", &w.pipelines),
+        ("stages", &w.stages),
+        ("tags", &w.tags),
+    ] {
+        if !names.is_empty() {
+            println!("  {what} {added}: {}", names.join(", "));
+        }
     }
     for r in report.rows.iter().filter(|r| r.outcome == Outcome::Failed) {
         println!("  {} row {}: {}", r.file, r.row, r.reasons.join(" "));

@@ -88,3 +88,31 @@ async fn the_command_imports_deals() {
     assert!(text.contains("deals: 1 rows, 1 created"), "{text}");
     assert_eq!(app.count("deals").await, 1);
 }
+
+#[actix_web::test]
+async fn the_command_takes_a_zip_of_csv_files_as_the_page_does() {
+    let (app, _) = with_admin().await;
+    let contacts = crate::import_samples::Sample {
+        name: "contacts.csv",
+        bytes: b"first_name,last_name,email\r\nAna,Lima,ana@example.com\r\n".to_vec(),
+    };
+    let zip = crate::import_pages::zipped(&[contacts]);
+    let path = csv_file("export.zip", "");
+    std::fs::write(&path, &zip.bytes).expect("write the ZIP");
+    let out = cairn(&app.url).arg("import").arg(&path).output().unwrap();
+    let text = printed_ok(&out);
+    assert!(text.contains("contacts: 1 rows, 1 created"), "{text}");
+}
+
+#[actix_web::test]
+async fn a_dry_run_prints_the_pipelines_it_would_add() {
+    let (app, _) = with_admin().await;
+    let text = "title,pipeline,stage\r\nPilot,Partners,Intro\r\n";
+    let args = ["--type", "deals", "--preset", "generic", "--dry-run"];
+    let out = import(&app, "deals.csv", text, &args);
+    let text = printed_ok(&out);
+    assert!(
+        text.contains("pipelines would be added: Partners"),
+        "{text}"
+    );
+}

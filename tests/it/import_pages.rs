@@ -277,7 +277,7 @@ async fn a_rep_cannot_open_the_import_page() {
 }
 
 /// A ZIP holding `files` (and a note that is not CSV), as an export's archive is.
-fn zipped(files: &[Sample]) -> Sample {
+pub fn zipped(files: &[Sample]) -> Sample {
     use std::io::Write;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default();
