@@ -100,17 +100,8 @@ fn input(c: &Cells, current: Option<&company::Model>) -> CompanyInput {
         }
     };
     set("domain", &mut i.domain);
-    // Other products' industry lists are not Cairn's: a value Cairn has no industry for
-    // (HubSpot's COMPUTER_SOFTWARE) is "other" rather than a failed row.
     if c.has_field("industry") {
-        i.industry = c.field("industry").map(|v| {
-            let v = normalise(v);
-            companies::INDUSTRIES
-                .iter()
-                .find(|(key, label)| *key == v || normalise(label) == v)
-                .map_or("other", |(key, _)| key)
-                .to_string()
-        });
+        i.industry = c.field("industry").map(|v| industry(v).to_string());
     }
     set("website", &mut i.website);
     set("phone", &mut i.phone);
@@ -129,6 +120,61 @@ fn input(c: &Cells, current: Option<&company::Model>) -> CompanyInput {
     }
     i.tags = c.tags();
     i
+}
+
+/// Words of other products' industries (HubSpot's `COMPUTER_SOFTWARE`, Salesforce's
+/// "Banking", LinkedIn's "Hospital & Health Care") and Cairn's industry they fall in.
+const INDUSTRY_WORDS: [(&str, &str); 10] = [
+    (
+        "software",
+        "software internet computer saas information technology",
+    ),
+    (
+        "fintech",
+        "financial finance banking fintech insurance investment capital",
+    ),
+    (
+        "healthcare",
+        "health hospital medical pharmaceutical pharma biotech",
+    ),
+    ("ecommerce", "retail commerce consumer wholesale"),
+    (
+        "manufacturing",
+        "manufacturing industrial automotive machinery electronics",
+    ),
+    ("education", "education learning school university"),
+    (
+        "media",
+        "media entertainment publishing broadcast marketing advertising",
+    ),
+    (
+        "consulting",
+        "consulting professional services legal accounting",
+    ),
+    (
+        "logistics",
+        "logistics transportation shipping supply warehousing",
+    ),
+    ("energy", "energy utilities oil renewables solar"),
+];
+
+/// Cairn's industry for a value another product wrote: by Cairn's key or label, else by
+/// the words it holds; "other" rather than a failed row when none fits.
+fn industry(value: &str) -> &'static str {
+    let v = normalise(&value.replace('_', " "));
+    if let Some((key, _)) = companies::INDUSTRIES
+        .iter()
+        .find(|(key, label)| *key == v || normalise(label) == v)
+    {
+        return key;
+    }
+    if v.contains("non-profit") || v.contains("nonprofit") || v.contains("philanthrop") {
+        return "nonprofit";
+    }
+    INDUSTRY_WORDS
+        .iter()
+        .find(|(_, words)| words.split(' ').any(|w| v.contains(w)))
+        .map_or("other", |(key, _)| key)
 }
 
 /// A chunk's companies by domain and by name.
@@ -308,4 +354,33 @@ pub(super) async fn update(
         .exec(tx)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::industry;
+
+    #[test]
+    fn other_products_industries_fall_in_cairns() {
+        let got = [
+            "COMPUTER_SOFTWARE",
+            "Banking",
+            "Hospital & Health Care",
+            "RETAIL",
+            "Non-Profit Organization Management",
+            "Fintech",
+            "Farming",
+        ]
+        .map(industry);
+        let want = [
+            "software",
+            "fintech",
+            "healthcare",
+            "ecommerce",
+            "nonprofit",
+            "fintech",
+            "other",
+        ];
+        assert_eq!(got, want);
+    }
 }
