@@ -40,6 +40,10 @@ pub struct ImportArgs {
     /// Fail deal rows whose pipeline or stage Cairn lacks, instead of adding them.
     #[arg(long)]
     pub no_new_stages: bool,
+    /// Read a row whose owner is no Cairn user as naming none (a new record is the
+    /// importing admin's), instead of failing it.
+    #[arg(long)]
+    pub unknown_owners_to_me: bool,
     /// The admin the import is made by (owner of rows without one); default the first.
     #[arg(long = "as")]
     pub as_email: Option<String>,
@@ -113,6 +117,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
         zone: args.zone.clone(),
         system,
         add_stages: !args.no_new_stages,
+        unknown_owners_to_me: args.unknown_owners_to_me,
     };
     let id = store::create(db, &actor, uploads, &options).await?;
     store::set_files(db, &actor, id, &specs, &options).await?;

@@ -12,15 +12,9 @@ const CT: ObjectKind = ObjectKind::Contact;
 
 #[actix_web::test]
 async fn undo_removes_what_was_created_and_restores_what_was_updated() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
-    let (_, r) = run(
-        &app,
-        &admin,
-        vec![contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let (app, admin) = with_admin().await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]])];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let ana = record(&r, CT, 0);
     let files = vec![
         companies(&[&["a1", "Acme", ""]]),
@@ -54,15 +48,9 @@ async fn undo_removes_what_was_created_and_restores_what_was_updated() {
 
 #[actix_web::test]
 async fn undo_is_refused_when_a_record_changed_since() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
-    let (id, r) = run(
-        &app,
-        &admin,
-        vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let (app, admin) = with_admin().await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let patch = ContactPatch {
         title: Some(Some("CEO".into())),
         ..ContactPatch::default()
@@ -70,17 +58,12 @@ async fn undo_is_refused_when_a_record_changed_since() {
     contacts::update(&app.db, &admin, record(&r, CT, 0), patch)
         .await
         .expect("edit");
-    let err = undo::undo(&app.db, &admin, id)
-        .await
-        .expect_err("undo refused");
-    assert_eq!(err.code(), "conflict", "{err}");
-    assert_eq!(app.count("contacts").await, 1, "nothing undone");
+    undo_refused(&app, &admin, id, "contacts", 1).await;
 }
 
 #[actix_web::test]
 async fn the_integrity_report_checks_links_and_counts() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         companies(&[&["a1", "Acme", ""], &["a2", "Globex", ""]]),
         contacts(&[
@@ -89,11 +72,7 @@ async fn the_integrity_report_checks_links_and_counts() {
         ]),
     ];
     let (id, _) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
-    let i = store::get(&app.db, &admin, id)
-        .await
-        .unwrap()
-        .integrity
-        .expect("kept");
+    let i = integrity_of(&app, &admin, id).await;
     assert!(i.ok(), "{i:#?}");
     let (co, ct) = (&i.kinds["companies"], &i.kinds["contacts"]);
     assert_eq!((co.rows, co.created, co.present), (2, 2, 2));
@@ -104,11 +83,9 @@ async fn the_integrity_report_checks_links_and_counts() {
 
 #[actix_web::test]
 async fn a_run_that_died_part_way_is_reverted_and_run_again() {
-    use cairn::domain::import::apply::job;
     use cairn::entities::import;
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![contacts(&[
         &["c1", "Ana", "Lima", "", ""],
         &["c2", "Bo", "Berg", "", ""],
@@ -123,7 +100,7 @@ async fn a_run_that_died_part_way_is_reverted_and_run_again() {
     let mut am: import::ActiveModel = imp.into();
     am.status = Set("running".into());
     am.update(&app.db.write).await.unwrap();
-    let r = job::run(&app.db, id).await.expect("the job runs again");
+    let r = run_job(&app, id).await;
     assert!(r.written);
     assert_eq!(app.count("contacts").await, 2, "no contact twice");
     assert_eq!(
@@ -178,8 +155,7 @@ async fn refused(app: &TestApp, admin: &Actor, id: i64, says: &str) {
 
 #[actix_web::test]
 async fn undo_is_refused_when_a_call_was_logged_on_an_imported_contact() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let (id, _, ana) = acme_and_ana(&app, &admin).await;
     let call = json!({"kind": "call", "body": "Rang Ana", "contact_id": ana});
     let call = serde_json::from_value(call).expect("activity input");
@@ -197,8 +173,7 @@ async fn undo_is_refused_when_a_call_was_logged_on_an_imported_contact() {
 
 #[actix_web::test]
 async fn undo_is_refused_when_a_task_is_about_an_imported_company() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let (id, acme, _) = acme_and_ana(&app, &admin).await;
     let task = json!({"title": "Send the offer", "company_id": acme});
     let task = serde_json::from_value(task).expect("task input");
@@ -210,8 +185,7 @@ async fn undo_is_refused_when_a_task_is_about_an_imported_company() {
 
 #[actix_web::test]
 async fn undo_is_refused_when_a_deal_made_since_links_an_imported_contact() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let (id, _, ana) = acme_and_ana(&app, &admin).await;
     let deal = json!({"title": "Pilot", "contact_ids": [ana]});
     let deal = serde_json::from_value(deal).expect("deal input");
@@ -223,8 +197,7 @@ async fn undo_is_refused_when_a_deal_made_since_links_an_imported_contact() {
 
 #[actix_web::test]
 async fn undo_is_refused_when_a_contact_made_by_hand_works_at_an_imported_company() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let (id, acme, _) = acme_and_ana(&app, &admin).await;
     let bo = json!({"first_name": "Bo", "last_name": "Berg", "company_id": acme});
     let bo = serde_json::from_value(bo).expect("contact input");
@@ -237,8 +210,7 @@ async fn undo_is_refused_when_a_contact_made_by_hand_works_at_an_imported_compan
 
 #[actix_web::test]
 async fn undo_is_refused_when_another_import_linked_contacts_to_its_company() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let (id, acme, _) = acme_and_ana(&app, &admin).await;
     let files = vec![contacts(&[
         &["c2", "Bo", "Berg", "", "a1"],
@@ -256,8 +228,7 @@ async fn undo_is_refused_when_another_import_linked_contacts_to_its_company() {
 
 #[actix_web::test]
 async fn undo_removes_records_that_link_only_to_each_other() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let about_ana = [("Contact", Target::LinkId(CT))];
     let files = vec![
         companies(&[&["a1", "Acme", ""]]),

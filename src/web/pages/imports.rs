@@ -96,6 +96,7 @@ pub async fn upload(
         zone: import_view::zone(fields.get("zone").map(String::as_str)),
         system,
         add_stages: true,
+        unknown_owners_to_me: false,
     };
     let id = store::create(db, &user.actor, uploads, &options).await?;
     Ok(see_other(&format!("{HERE}/{id}")))

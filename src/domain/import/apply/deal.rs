@@ -16,7 +16,7 @@ use super::cells::Cells;
 use super::deal_input::{input, stage_of, time};
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict};
-use super::{about, links, matching};
+use super::{about, insert, links, matching};
 use crate::domain::Db;
 use crate::domain::custom_fields;
 use crate::domain::deals::{self, OWNER_MESSAGE, Rules, Valid};
@@ -113,11 +113,12 @@ fn contacts_of(ctx: &Ctx, known: &Known, c: &Cells) -> Result<Vec<Ref>, String> 
         let key = ctx.key(raw);
         let r = match ctx.by_source.get(&(ObjectKind::Contact, key.clone())) {
             Some(&i) => Ref::Planned(i),
-            None => Ref::Id(*known.contacts.get(&key).ok_or_else(|| {
-                format!(
-                    "Contact with source id {raw} is in no file of this import and not in Cairn."
-                )
-            })?),
+            None => Ref::Id(
+                *known
+                    .contacts
+                    .get(&key)
+                    .ok_or_else(|| ctx.no_source(ObjectKind::Contact, "Contact", raw))?,
+            ),
         };
         if !out.contains(&r) {
             out.push(r);
@@ -366,15 +367,7 @@ pub(super) async fn insert(
         }
         models.push(m);
     }
-    let mut inserted = deal::Entity::insert_many(models)
-        .exec_with_returning(tx)
-        .await?;
-    inserted.sort_by_key(|d| d.id);
-    if inserted.len() != rows.len() {
-        return Err(AppError::Internal(
-            "deal import: ids do not match the rows".into(),
-        ));
-    }
+    let inserted = insert::in_order(tx, models, |d| d.id).await?;
     deal_stage_change::Entity::insert_many(inserted.iter().map(|d| {
         deal_stage_change::ActiveModel {
             deal_id: Set(d.id),

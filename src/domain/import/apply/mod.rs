@@ -27,6 +27,7 @@ mod deal;
 mod deal_contact;
 mod deal_input;
 mod dependents;
+mod insert;
 pub mod integrity;
 pub mod job;
 mod links;
@@ -65,6 +66,10 @@ pub struct Options {
     /// otherwise such a row fails, naming the ones Cairn has.
     #[serde(default = "yes")]
     pub add_stages: bool,
+    /// A row whose owner names no Cairn user is read as naming none (the record is the
+    /// importing user's when new), with a note; otherwise it fails.
+    #[serde(default)]
+    pub unknown_owners_to_me: bool,
 }
 
 fn yes() -> bool {

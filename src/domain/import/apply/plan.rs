@@ -115,6 +115,12 @@ pub(super) struct Ctx<'a> {
     /// The custom field each `NewCustom` label of a record kind stands for: created
     /// already in a real run, only described in a dry run.
     pub new_fields: HashMap<(String, String), Field>,
+    /// Rows whose owner cell names no Cairn user, planned as naming none because the
+    /// user chose so (`Options::unknown_owners_to_me`), and what their report says of it.
+    pub owner_notes: HashMap<(usize, u64), String>,
+    /// Rows of this import that failed or were skipped as deleted, by kind and source
+    /// key: a row linking to one is told so, not that the record is in no file.
+    pub not_planned: HashMap<(ObjectKind, String), (usize, u64)>,
 }
 
 impl Ctx<'_> {
@@ -150,6 +156,42 @@ impl Ctx<'_> {
         }
     }
 
+    /// Empties the owner cells that name no Cairn user (after the users file is
+    /// planned: its users are known by then), so each such row is read as naming no
+    /// owner: a new record is the importing user's, an updated one keeps its owner.
+    fn unknown_owners_to_me(&mut self, chunk: &mut [MappedRow]) {
+        for row in chunk {
+            for (target, value) in &mut row.values {
+                if *target != Target::Owner
+                    || value.trim().is_empty()
+                    || !self.owners.names_nobody(value)
+                {
+                    continue;
+                }
+                let note = format!(
+                    "Owner “{}” is not a Cairn user: imported as if the file named no owner (a new record is {}’s).",
+                    value.trim(),
+                    self.actor.name
+                );
+                self.owner_notes.insert((row.file, row.row), note);
+                value.clear();
+            }
+        }
+    }
+
+    /// Why a row's link by source id `raw` to a `noun` (of `kind`) finds nothing.
+    pub fn no_source(&self, kind: ObjectKind, noun: &str, raw: &str) -> String {
+        match self.not_planned.get(&(kind, self.key(raw))) {
+            Some((file, row)) => format!(
+                "{noun} with source id {raw} is not imported: its row ({}, row {row}) is not.",
+                self.files.get(*file).map_or("", |f| f.name.as_str())
+            ),
+            None => format!(
+                "{noun} with source id {raw} is in no file of this import and not in Cairn."
+            ),
+        }
+    }
+
     /// Adds the row to the report.
     pub fn report(
         &self,
@@ -158,8 +200,13 @@ impl Ctx<'_> {
         kind: ObjectKind,
         outcome: Outcome,
         record_id: Option<i64>,
-        reasons: Vec<String>,
+        mut reasons: Vec<String>,
     ) -> usize {
+        if outcome != Outcome::Failed
+            && let Some(note) = self.owner_notes.get(&(row.file, row.row))
+        {
+            reasons.push(note.clone());
+        }
         report.rows.push(RowReport {
             file: self
                 .files
@@ -268,10 +315,20 @@ pub(super) async fn plan(
     options: &Options,
     create_fields: bool,
 ) -> Result<Plan, AppError> {
+    if rows.is_empty() && unreadable.is_empty() {
+        return Err(AppError::BadRequest(
+            "The files hold no rows to import: a header and nothing under it.".into(),
+        ));
+    }
     // What the rows need of the workspace first (a real run creates it now).
     let named;
     let ws = if options.add_stages && files.iter().any(|f| f.kind == ObjectKind::Deal) {
-        named = stages::with_named(ws, &deals::pipelines(&db.read).await?, files, &rows);
+        named = stages::with_named(
+            ws,
+            &deals::pipelines(&db.read).await?,
+            (files, options.system),
+            &rows,
+        );
         named.as_ref()
     } else {
         ws
@@ -306,6 +363,8 @@ pub(super) async fn plan(
         by_source: HashMap::new(),
         by_name: HashMap::new(),
         new_fields,
+        owner_notes: HashMap::new(),
+        not_planned: HashMap::new(),
     };
     for e in unreadable {
         let kind = files.get(e.file).map_or(ObjectKind::Contact, |f| f.kind);
@@ -346,9 +405,12 @@ pub(super) async fn plan(
         // never all held at once.
         let mut rows = rows.into_iter();
         loop {
-            let chunk: Vec<MappedRow> = rows.by_ref().take(super::CHUNK).collect();
+            let mut chunk: Vec<MappedRow> = rows.by_ref().take(super::CHUNK).collect();
             if chunk.is_empty() {
                 break;
+            }
+            if options.unknown_owners_to_me {
+                ctx.unknown_owners_to_me(&mut chunk);
             }
             let chunk = &chunk[..];
             match ORDER[at] {
