@@ -379,3 +379,30 @@ async fn files_with_a_header_and_no_rows_are_refused_with_why() {
         .expect_err("nothing to import");
     assert!(err.to_string().contains("no rows to import"), "{err}");
 }
+
+#[actix_web::test]
+async fn a_file_writing_31_12_reads_its_other_slash_dates_day_first() {
+    let (app, admin) = with_admin().await;
+    let file = file(
+        "contacts.csv",
+        CT,
+        &[
+            ("First", field("first_name")),
+            ("Last", field("last_name")),
+            ("Created", field("created_at")),
+        ],
+        &[
+            &["Ana", "Lima", "31/12/2023"],
+            &["Bo", "Berg", "03/04/2024"],
+        ],
+    );
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    let bo = contacts::get(&app.db, &admin, record(&r, CT, 1))
+        .await
+        .expect("Bo");
+    assert_eq!(
+        bo.created_at.date_naive().to_string(),
+        "2024-04-03",
+        "3 April"
+    );
+}

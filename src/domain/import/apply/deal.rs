@@ -6,8 +6,8 @@
 //! did), and the board's cache retires itself through the deals' change-counter trigger.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::domain::import::values::Dates;
 use chrono::{DateTime, NaiveTime, Utc};
-use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -181,7 +181,7 @@ pub(super) struct Known {
     rules: Rules,
     /// The users who may own deals.
     owners: HashSet<i64>,
-    zone: Tz,
+    dates: Dates,
 }
 
 impl Kind for Deal {
@@ -212,12 +212,7 @@ impl Kind for Deal {
             contacts: live_sources(ctx, ObjectKind::Contact, contacts).await?,
             rules,
             owners: deals::deal_owners(&ctx.db.read).await?,
-            zone: ctx
-                .options
-                .zone
-                .as_deref()
-                .and_then(|z| z.parse().ok())
-                .unwrap_or(chrono_tz::UTC),
+            dates: ctx.dates(),
         })
     }
 
@@ -265,7 +260,13 @@ fn check(
     reasons: &mut Vec<String>,
 ) -> Option<Row> {
     let rules = &known.rules;
-    let mut input = input(c, current, rules, (known.zone, ctx.options.system), reasons);
+    let mut input = input(
+        c,
+        current,
+        rules,
+        (known.dates, ctx.options.system),
+        reasons,
+    );
     match stage_of(&rules.pipelines, c, current) {
         Ok((p, s)) => (input.pipeline_id, input.stage_id) = (p, s),
         Err(why) => reasons.push(why),
@@ -313,9 +314,9 @@ fn check(
     let current_custom: BTreeMap<String, Value> = current
         .map(|m| custom_fields::parse(&m.custom))
         .unwrap_or_default();
-    let created_at = time(c, "created_at", known.zone, reasons);
+    let created_at = time(c, "created_at", known.dates, reasons);
     // A closed deal closed when the file says, else on its close date.
-    let closed_at = time(c, "closed_at", known.zone, reasons).or_else(|| {
+    let closed_at = time(c, "closed_at", known.dates, reasons).or_else(|| {
         input
             .expected_close
             .as_deref()

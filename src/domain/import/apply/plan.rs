@@ -13,6 +13,7 @@ use crate::domain::custom_fields::{self, Field};
 use crate::domain::deals;
 use crate::domain::export::Workspace;
 use crate::domain::import::read::RowError;
+use crate::domain::import::values::{self, Dates};
 use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
 use crate::domain::{Actor, Db, normalise};
 use crate::error::AppError;
@@ -121,6 +122,8 @@ pub(super) struct Ctx<'a> {
     /// Rows of this import that failed or were skipped as deleted, by kind and source
     /// key: a row linking to one is told so, not that the record is in no file.
     pub not_planned: HashMap<(ObjectKind, String), (usize, u64)>,
+    /// Whether the files write slash dates day first (`values::day_first_in`).
+    pub day_first: bool,
 }
 
 impl Ctx<'_> {
@@ -137,6 +140,14 @@ impl Ctx<'_> {
             .unwrap_or(chrono_tz::Tz::UTC)
     }
 
+    /// How the import reads dates: in its zone, day first when its files say so.
+    pub fn dates(&self) -> Dates {
+        Dates {
+            zone: self.zone(),
+            day_first: self.day_first,
+        }
+    }
+
     /// A time from the row's `name` columns, read in the import's zone: of several (an
     /// event's date and its date and time), the first with a time of day.
     pub fn time(
@@ -147,7 +158,7 @@ impl Ctx<'_> {
     ) -> Option<chrono::DateTime<chrono::Utc>> {
         let all = c.all(name);
         let v = all.iter().find(|v| v.contains(':')).or(all.first())?;
-        match crate::domain::import::values::datetime(v, self.zone()) {
+        match self.dates().datetime(v) {
             Ok(t) => Some(t),
             Err(why) => {
                 reasons.push(why);
@@ -365,6 +376,10 @@ pub(super) async fn plan(
         new_fields,
         owner_notes: HashMap::new(),
         not_planned: HashMap::new(),
+        day_first: values::day_first_in(
+            rows.iter()
+                .flat_map(|r| r.values.iter().map(|(_, v)| v.as_str())),
+        ),
     };
     for e in unreadable {
         let kind = files.get(e.file).map_or(ObjectKind::Contact, |f| f.kind);

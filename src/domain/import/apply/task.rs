@@ -213,7 +213,8 @@ impl Kind for Task {
         let priority = tasks::check_priority(priority.as_deref(), &mut fields);
         let due_at = ctx.time(c, "due_at", reasons).map(|t| t.to_rfc3339());
         let due_date = c.field("due_date").and_then(|v| {
-            values::date(v, ctx.zone())
+            ctx.dates()
+                .date(v)
                 .map_err(|why| reasons.push(why))
                 .ok()
                 .map(|d| d.format("%Y-%m-%d").to_string())
