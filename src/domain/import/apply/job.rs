@@ -62,7 +62,7 @@ pub async fn run(db: &Db, id: i64) -> Result<Report, AppError> {
             .unwrap_or_default());
     }
     if imp.status == "running" {
-        super::undo::revert(db, id).await?;
+        super::undo::revert(db, id, false).await?;
     }
     let imp = set_status(db, imp, "running").await?;
     let outcome = async {

@@ -26,6 +26,7 @@ mod contact;
 mod deal;
 mod deal_contact;
 mod deal_input;
+mod dependents;
 mod insert;
 pub mod integrity;
 pub mod job;
@@ -226,7 +227,7 @@ pub async fn apply(
             Ok(plan.report)
         }
         Err(e) => {
-            undo::revert(db, import_id).await?;
+            undo::revert(db, import_id, false).await?;
             Err(e)
         }
     }

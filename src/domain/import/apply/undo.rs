@@ -3,14 +3,15 @@
 //! and the users it created (unless taken up or used since: `delete_unreferenced`)
 //! removed. Refused when a
 //! record it wrote was changed since (its `updated_at` is no longer the import's): undo
-//! would silently lose that change.
+//! would silently lose that change; and when records it did not write were added to
+//! the ones it created since (`dependents`): undo would silently delete or unlink them.
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PrimaryKeyTrait, QueryFilter,
     QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 
 use super::write::Before;
-use super::{CHUNK, activity, company, contact, deal, task};
+use super::{CHUNK, activity, company, contact, deal, dependents, task};
 use crate::domain::import::ObjectKind;
 use crate::domain::tags::{self, Tagged};
 use crate::domain::{Action, Actor, Db, audit, users};
@@ -41,21 +42,17 @@ pub async fn undo(db: &Db, actor: &Actor, import_id: i64) -> Result<(), AppError
             imp.status
         )));
     }
-    if let Some(at) = imp.written_at {
-        for kind in REVERTED {
-            let changed = changed_since(&db.read, import_id, kind, at).await?;
-            if let Some(id) = changed {
-                return Err(AppError::Conflict {
-                    message: format!(
-                        "The import cannot be undone: {} #{id} (and perhaps others) was changed after it; undoing would lose that change.",
-                        kind.plural()
-                    ),
-                    fields: Default::default(),
-                });
-            }
-        }
+    // Both checks on the writer, in one transaction: SQLite has one, so nothing is
+    // written to the import's records between them.
+    let tx = db.write.begin().await?;
+    if let Some(message) = refusal(&tx, import_id, imp.written_at).await? {
+        return Err(AppError::Conflict {
+            message,
+            fields: Default::default(),
+        });
     }
-    revert(db, import_id).await?;
+    tx.commit().await?;
+    revert(db, import_id, true).await?;
     let tx = db.write.begin().await?;
     import::Entity::update_many()
         .col_expr(import::Column::Status, "undone".into())
@@ -66,6 +63,32 @@ pub async fn undo(db: &Db, actor: &Actor, import_id: i64) -> Result<(), AppError
     audit::record(&tx, Some(actor), "undo", "import", import_id, None).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Why import `import_id` cannot be undone, if it cannot: a record it wrote was changed
+/// since (undo would lose that change), or records it did not write now depend on
+/// records it created (undo would delete or unlink them: `dependents`).
+async fn refusal(
+    conn: &impl ConnectionTrait,
+    import_id: i64,
+    written_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Option<String>, AppError> {
+    if let Some(at) = written_at {
+        for kind in REVERTED {
+            if let Some(id) = changed_since(conn, import_id, kind, at).await? {
+                return Ok(Some(format!(
+                    "The import cannot be undone: {} #{id} (and perhaps others) was changed after it; undoing would lose that change.",
+                    kind.plural()
+                )));
+            }
+        }
+    }
+    let added = dependents::added(conn, dependents::Scope::Import(import_id)).await?;
+    Ok(added.map(|what| {
+        format!(
+            "The import cannot be undone: {what}, and undoing would delete or unlink them. Delete or unlink them first, or keep the import."
+        )
+    }))
 }
 
 /// The first record of `kind` the import wrote whose `updated_at` is not `at`.
@@ -159,7 +182,9 @@ async fn changed_since(
 /// Reverts what import `import_id` wrote, a chunk per transaction (each removes the
 /// change rows it reverted, so an interrupted revert continues where it stopped).
 /// Kinds go in `REVERTED` order: a contact may link to a company the import created.
-pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
+/// `guarded` (undo): a chunk whose records something else came to depend on after
+/// undo's check is not deleted; the revert stops there, to be run again once resolved.
+pub(crate) async fn revert(db: &Db, import_id: i64, guarded: bool) -> Result<(), AppError> {
     let written_at = import::Entity::find_by_id(import_id)
         .one(&db.read)
         .await?
@@ -182,6 +207,17 @@ pub(crate) async fn revert(db: &Db, import_id: i64) -> Result<(), AppError> {
                 .filter(|c| c.before.is_none())
                 .map(|c| c.record_id)
                 .collect();
+            if guarded {
+                let scope = dependents::Scope::Chunk(kind, &created);
+                if let Some(what) = dependents::added(&tx, scope).await? {
+                    return Err(AppError::Conflict {
+                        message: format!(
+                            "The undo stopped part-way: {what}. Delete or unlink them, then undo the import again to finish."
+                        ),
+                        fields: Default::default(),
+                    });
+                }
+            }
             for c in changes.iter().filter(|c| c.before.is_some()) {
                 restore(&tx, kind, c).await?;
             }
