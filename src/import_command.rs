@@ -40,6 +40,10 @@ pub struct ImportArgs {
     /// Fail deal rows whose pipeline or stage Cairn lacks, instead of adding them.
     #[arg(long)]
     pub no_new_stages: bool,
+    /// Read a row whose owner is no Cairn user as naming none (a new record is the
+    /// importing admin's), instead of failing it.
+    #[arg(long)]
+    pub unknown_owners_to_me: bool,
     /// The admin the import is made by (owner of rows without one); default the first.
     #[arg(long = "as")]
     pub as_email: Option<String>,
@@ -80,6 +84,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
     let mut uploads = Vec::new();
     let mut specs: Vec<FileSpec> = Vec::new();
     let custom = store::custom_fields(db).await?;
+    let mut read = Vec::new();
     for path in &args.files {
         let bytes = std::fs::read(path)
             .map_err(|e| AppError::BadRequest(format!("{}: {e}", path.display())))?;
@@ -87,6 +92,11 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
             || path.display().to_string(),
             |n| n.to_string_lossy().to_string(),
         );
+        read.push(store::Upload { name, bytes });
+    }
+    // A ZIP (Cairn's export, a zipped Salesforce export) stands for the files in it, as
+    // on the import page.
+    for store::Upload { name, bytes } in store::unzipped(db, read).await? {
         // A Cairn export's description of its files goes along as it is (see
         // `store::create`): it holds no rows.
         if name.eq_ignore_ascii_case("workspace.json") {
@@ -111,6 +121,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
         zone: args.zone.clone(),
         system: presets::import_system(named, specs.iter().map(|s| s.system)),
         add_stages: !args.no_new_stages,
+        unknown_owners_to_me: args.unknown_owners_to_me,
     };
     let id = store::upload(db, &actor, uploads, named, &options).await?;
     store::set_files(db, &actor, id, &specs, &options).await?;
@@ -138,6 +149,18 @@ fn print(id: i64, report: &Report, dry: bool) {
             "  {kind}: {} rows, {} created, {} updated, {} skipped, {} failed",
             c.rows, c.created, c.updated, c.skipped, c.failed
         );
+    }
+    let w = &report.workspace;
+    let added = if dry { "would be added" } else { "added" };
+    for (what, names) in [
+        ("custom fields", &w.custom_fields),
+        ("pipelines", &w.pipelines),
+        ("stages", &w.stages),
+        ("tags", &w.tags),
+    ] {
+        if !names.is_empty() {
+            println!("  {what} {added}: {}", names.join(", "));
+        }
     }
     for r in report.rows.iter().filter(|r| r.outcome == Outcome::Failed) {
         println!("  {} row {}: {}", r.file, r.row, r.reasons.join(" "));

@@ -2,18 +2,17 @@
 //! activities with their type and done flag, due dates in the import's zone, links that
 //! hold nothing, re-imports, the dry run, undo with the timeline's roll-ups back, and the
 //! contact's timeline page.
-use std::collections::BTreeMap;
-use std::io::Cursor;
-
-use cairn::domain::import::apply::{Options, Report, job, store, undo};
-use cairn::domain::import::read::CsvFile;
-use cairn::domain::import::{FileSpec, ObjectKind, OnMatch, System, Target, presets};
-use cairn::domain::{Actor, contacts, deals, tasks};
-use cairn::entities::{activity, activity_hour, task};
+use cairn::domain::import::apply::{Options, undo};
+use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
+use cairn::domain::{contacts, deals, tasks};
+use cairn::entities::{activity, task};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use sea_orm::EntityTrait;
 
 use crate::import_given::*;
+use crate::import_sample_runs::import_described;
+use crate::import_samples::Sample;
+use crate::reports_activity_hours::counters;
 use crate::support::{PASSWORD, TestApp};
 
 use cairn::domain::import::apply::Outcome::{Created, Failed, Skipped, Updated};
@@ -21,37 +20,40 @@ use cairn::domain::import::apply::Outcome::{Created, Failed, Skipped, Updated};
 const AC: ObjectKind = ObjectKind::Activity;
 const TK: ObjectKind = ObjectKind::Task;
 
+/// The column linking a row to a contact by its source id.
+fn contact_link() -> (&'static str, Target) {
+    ("Contact", Target::LinkId(ObjectKind::Contact))
+}
+
 /// An activities file: source id, kind, body, when, the contact's source id.
 fn acts(rows: &[&[&str]]) -> File {
-    file(
-        "notes.csv",
-        AC,
-        &[
-            ("Id", Target::SourceId),
-            ("Type", field("kind")),
-            ("Body", field("body")),
-            ("When", field("occurred_at")),
-            ("Contact", Target::LinkId(ObjectKind::Contact)),
-        ],
-        rows,
-    )
+    let cols = [("Type", "kind"), ("Body", "body"), ("When", "occurred_at")];
+    sourced("notes.csv", AC, "Id", &cols, &[contact_link()], rows)
 }
 
 /// A tasks file: source id, title, due time, due date, done, the contact's source id.
 fn todo(rows: &[&[&str]]) -> File {
-    file(
-        "tasks.csv",
-        TK,
-        &[
-            ("Id", Target::SourceId),
-            ("Title", field("title")),
-            ("Due at", field("due_at")),
-            ("Due date", field("due_date")),
-            ("Done", field("done")),
-            ("Contact", Target::LinkId(ObjectKind::Contact)),
-        ],
-        rows,
-    )
+    let cols = [
+        ("Title", "title"),
+        ("Due at", "due_at"),
+        ("Due date", "due_date"),
+        ("Done", "done"),
+    ];
+    sourced("tasks.csv", TK, "Id", &cols, &[contact_link()], rows)
+}
+
+/// An activities file: source id, body, the deal's title.
+fn notes_on_deal(rows: &[&[&str]]) -> File {
+    let deal = ("Deal", Target::LinkName(ObjectKind::Deal));
+    sourced("notes.csv", AC, "Id", &[("Body", "body")], &[deal], rows)
+}
+
+/// Ana (c1) and one activity of hers (n1) of `kind` saying `body`.
+fn ana_and_activity(kind: &str, body: &str) -> Vec<File> {
+    vec![
+        contacts(&[&["c1", "Ana", "Lima", "", ""]]),
+        acts(&[&["n1", kind, body, "2024-01-31T12:00:00Z", "c1"]]),
+    ]
 }
 
 fn in_zone(zone: &str) -> Options {
@@ -59,43 +61,6 @@ fn in_zone(zone: &str) -> Options {
         zone: Some(zone.into()),
         ..options(OnMatch::Skip)
     }
-}
-
-/// Imports files described by their system's preset from their names and headers.
-async fn import_exports(
-    app: &TestApp,
-    admin: &Actor,
-    files: &[(&str, String)],
-    o: Options,
-) -> Report {
-    let specs: Vec<FileSpec> = files
-        .iter()
-        .map(|(name, text)| {
-            let csv = CsvFile::open(Cursor::new(text.clone().into_bytes())).expect("opens");
-            presets::describe(name, csv.headers(), None, None, &[])
-                .unwrap_or_else(|| panic!("{name} is recognised"))
-        })
-        .collect();
-    let o = Options {
-        system: specs[0].system,
-        ..o
-    };
-    let uploads = files
-        .iter()
-        .map(|(name, text)| store::Upload {
-            name: name.to_string(),
-            bytes: text.clone().into_bytes(),
-        })
-        .collect();
-    let id = store::create(&app.db, admin, uploads, &o)
-        .await
-        .expect("create");
-    store::set_files(&app.db, admin, id, &specs, &o)
-        .await
-        .expect("describe");
-    let r = job::run(&app.db, id).await.expect("run");
-    assert!(r.written, "the files import whole: {r:#?}");
-    r
 }
 
 async fn task_row(app: &TestApp, id: i64) -> task::Model {
@@ -116,8 +81,7 @@ async fn activity_row(app: &TestApp, id: i64) -> activity::Model {
 
 #[actix_web::test]
 async fn salesforce_tasks_link_to_contacts_of_the_same_import_by_either_id_form() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let contacts_csv = "Id,IsDeleted,LastName,FirstName,Email,OwnerId\r\n\
         0035000000Ctc01AAB,false,Dubois,Amélie,amelie@acme.example,\r\n\
         0035000000Ctc02AAB,false,Grün,Jürgen,juergen@acme.example,\r\n";
@@ -126,11 +90,11 @@ async fn salesforce_tasks_link_to_contacts_of_the_same_import_by_either_id_form(
     let tasks_csv = "Id,WhoId,WhatId,Subject,ActivityDate,Status,Priority,IsClosed,OwnerId,IsDeleted\r\n\
         00T5000000Tsk01EAB,0035000000Ctc01,,Appeler Amélie,2024-02-05,Completed,High,true,,false\r\n\
         00T5000000Tsk02EAB,0035000000Ctc02AAB,,Offre,2024-03-01,Not Started,Normal,false,,false\r\n";
-    let files = [
-        ("Contact.csv", contacts_csv.to_string()),
-        ("Task.csv", tasks_csv.to_string()),
+    let files = vec![
+        Sample::text("Contact.csv", contacts_csv),
+        Sample::text("Task.csv", tasks_csv),
     ];
-    let r = import_exports(&app, &admin, &files, in_zone("Europe/Paris")).await;
+    let r = import_described(&app, &admin, files, in_zone("Europe/Paris")).await;
     assert_eq!(outcomes(&r, TK), [Created, Created], "{r:#?}");
     let (first, second) = (
         task_row(&app, record(&r, TK, 0)).await,
@@ -149,47 +113,36 @@ async fn salesforce_tasks_link_to_contacts_of_the_same_import_by_either_id_form(
 
 #[actix_web::test]
 async fn activities_link_to_a_deal_in_cairn_by_its_title_and_are_checked() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let input: deals::DealInput =
         serde_json::from_value(serde_json::json!({"title": "Nordwind rollout"})).unwrap();
     let deal = deals::create(&app.db, &admin, &input).await.expect("deal");
-    let files = vec![file(
-        "notes.csv",
-        AC,
-        &[
-            ("Id", Target::SourceId),
-            ("Body", field("body")),
-            ("Deal", Target::LinkName(ObjectKind::Deal)),
-        ],
-        &[&["n1", "Kick-off went well", "nordwind ROLLOUT"]],
-    )];
+    let files = vec![notes_on_deal(&[&[
+        "n1",
+        "Kick-off went well",
+        "nordwind ROLLOUT",
+    ]])];
     let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let a = activity_row(&app, record(&r, AC, 0)).await;
     assert_eq!((a.deal_id, a.kind.as_str()), (Some(deal.id), "note"));
-    let i = store::get(&app.db, &admin, id)
-        .await
-        .unwrap()
-        .integrity
-        .expect("kept");
+    let i = integrity_of(&app, &admin, id).await;
     assert!(i.ok(), "{i:#?}");
     assert_eq!(i.kinds["activities"].links, 2, "its author and its deal");
 }
 
 #[actix_web::test]
 async fn pipedrive_activities_become_tasks_with_their_type_and_done_flag() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let people = "Person - ID,Person - Name,Person - First name,Person - Last name\r\n\
         71,Åsa Lindqvist,Åsa,Lindqvist\r\n";
     let activities_csv = "Activity - ID,Activity - Subject,Activity - Type,Activity - Done,Activity - Due date,Activity - Contact person\r\n\
         901,Call Åsa,call,Done,2024-02-01,Åsa Lindqvist\r\n\
         902,Send the offer,task,To do,2030-02-10,Åsa Lindqvist\r\n";
-    let files = [
-        ("people-8811-20240201.csv", people.to_string()),
-        ("activities-8811-20240201.csv", activities_csv.to_string()),
+    let files = vec![
+        Sample::text("people-8811-20240201.csv", people),
+        Sample::text("activities-8811-20240201.csv", activities_csv),
     ];
-    let r = import_exports(&app, &admin, &files, in_zone("Europe/Stockholm")).await;
+    let r = import_described(&app, &admin, files, in_zone("Europe/Stockholm")).await;
     let asa = record(&r, ObjectKind::Contact, 0);
     let (call, offer) = (
         task_row(&app, record(&r, TK, 0)).await,
@@ -208,8 +161,7 @@ async fn pipedrive_activities_become_tasks_with_their_type_and_done_flag() {
 
 #[actix_web::test]
 async fn tasks_are_due_and_done_in_the_imports_zone() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![todo(&[
         &["t1", "Call back", "2024-03-10 09:00", "", "yes", ""],
         &["t2", "Renew", "", "31.01.2030", "no", ""],
@@ -234,8 +186,7 @@ async fn tasks_are_due_and_done_in_the_imports_zone() {
 
 #[actix_web::test]
 async fn a_link_that_holds_nothing_and_a_row_about_nothing_fail_with_why() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![acts(&[
         &["n1", "note", "Lost", "2024-01-31T12:00:00Z", "c9"],
         &["n2", "note", "Adrift", "2024-01-31T12:00:00Z", ""],
@@ -257,14 +208,8 @@ async fn a_link_that_holds_nothing_and_a_row_about_nothing_fail_with_why() {
 
 #[actix_web::test]
 async fn a_reimport_by_source_id_skips_or_updates() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
-    let files = |body: &str| {
-        vec![
-            contacts(&[&["c1", "Ana", "Lima", "", ""]]),
-            acts(&[&["n1", "Call", body, "2024-01-31T12:00:00Z", "c1"]]),
-        ]
-    };
+    let (app, admin) = with_admin().await;
+    let files = |body: &str| ana_and_activity("Call", body);
     let (_, first) = run(&app, &admin, files("Spoke"), &options(OnMatch::Skip)).await;
     let id = record(&first, AC, 0);
     let (_, again) = run(&app, &admin, files("Spoke"), &options(OnMatch::Skip)).await;
@@ -284,8 +229,7 @@ async fn a_reimport_by_source_id_skips_or_updates() {
 
 #[actix_web::test]
 async fn a_dry_run_writes_no_activity_or_task() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         contacts(&[&["c1", "Ana", "Lima", "", ""]]),
         acts(&[&["n1", "meeting", "Met", "2024-01-31T12:00:00Z", "c1"]]),
@@ -302,29 +246,11 @@ async fn a_dry_run_writes_no_activity_or_task() {
     );
 }
 
-/// The hourly activity counters that are not zero.
-async fn hours(app: &TestApp) -> BTreeMap<(String, i64, String), i64> {
-    activity_hour::Entity::find()
-        .all(&app.db.read)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|h| h.n != 0)
-        .map(|h| ((h.hour.to_rfc3339(), h.author_id, h.kind), h.n))
-        .collect()
-}
-
 #[actix_web::test]
 async fn undo_removes_them_and_the_timeline_roll_ups_are_back() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
-    let (_, r) = run(
-        &app,
-        &admin,
-        vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let (app, admin) = with_admin().await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let ana = record(&r, ObjectKind::Contact, 0);
     let interacted = " WHERE first_interaction_at IS NOT NULL";
     let soon = (Utc::now() + Duration::hours(2)).to_rfc3339();
@@ -335,7 +261,7 @@ async fn undo_removes_them_and_the_timeline_roll_ups_are_back() {
     let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     assert!(r.written, "{r:#?}");
     assert_eq!(
-        hours(&app).await.values().sum::<i64>(),
+        counters(&app).await.values().sum::<i64>(),
         1,
         "the call is counted"
     );
@@ -346,7 +272,7 @@ async fn undo_removes_them_and_the_timeline_roll_ups_are_back() {
         (0, 0)
     );
     assert!(
-        hours(&app).await.is_empty(),
+        counters(&app).await.is_empty(),
         "the counters are back at zero"
     );
     assert_eq!(
@@ -360,8 +286,7 @@ async fn undo_removes_them_and_the_timeline_roll_ups_are_back() {
 
 #[actix_web::test]
 async fn imported_activities_show_on_the_contacts_timeline() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         contacts(&[&["c1", "Ana", "Lima", "", ""]]),
         acts(&[&[
@@ -394,14 +319,8 @@ async fn imported_activities_show_on_the_contacts_timeline() {
 
 #[actix_web::test]
 async fn undo_puts_an_updated_activity_back_as_it_was() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
-    let files = |body: &str| {
-        vec![
-            contacts(&[&["c1", "Ana", "Lima", "", ""]]),
-            acts(&[&["n1", "call", body, "2024-01-31T12:00:00Z", "c1"]]),
-        ]
-    };
+    let (app, admin) = with_admin().await;
+    let files = |body: &str| ana_and_activity("call", body);
     let (_, first) = run(&app, &admin, files("Spoke"), &options(OnMatch::Skip)).await;
     let (id, _) = run(&app, &admin, files("Rewritten"), &options(OnMatch::Update)).await;
     undo::undo(&app.db, &admin, id).await.expect("undo");
@@ -415,26 +334,20 @@ async fn undo_puts_an_updated_activity_back_as_it_was() {
 
 #[actix_web::test]
 async fn undo_is_refused_once_an_imported_task_was_changed() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![todo(&[&["t1", "Call back", "", "2024-02-01", "", ""]])];
     let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     tasks::set_done(&app.db, &admin, record(&r, TK, 0), true)
         .await
         .expect("complete it");
-    let err = undo::undo(&app.db, &admin, id)
-        .await
-        .expect_err("undo refused");
-    assert_eq!(err.code(), "conflict", "{err}");
-    assert_eq!(app.count("tasks").await, 1, "nothing undone");
+    undo_refused(&app, &admin, id, "tasks", 1).await;
 }
 
 #[actix_web::test]
 async fn a_salesforce_what_id_links_a_deal_an_earlier_import_made() {
     use cairn::entities::import_source;
     use sea_orm::{ActiveModelTrait, Set};
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let input: deals::DealInput =
         serde_json::from_value(serde_json::json!({"title": "Acme renewal"})).unwrap();
     let deal = deals::create(&app.db, &admin, &input).await.expect("deal");
@@ -449,14 +362,13 @@ async fn a_salesforce_what_id_links_a_deal_an_earlier_import_made() {
     .insert(&app.db.write)
     .await
     .expect("source id");
-    let mut task_file = file(
+    let what_id = ("WhatId", Target::LinkId(ObjectKind::Deal));
+    let mut task_file = sourced(
         "Task.csv",
         TK,
-        &[
-            ("Id", Target::SourceId),
-            ("Subject", field("title")),
-            ("WhatId", Target::LinkId(ObjectKind::Deal)),
-        ],
+        "Id",
+        &[("Subject", "title")],
+        &[what_id],
         &[&["00T5000000Tsk01EAB", "Send the quote", "0065000000Opp01"]],
     );
     task_file.spec.system = System::Salesforce;
@@ -478,8 +390,7 @@ async fn a_salesforce_what_id_links_a_deal_an_earlier_import_made() {
 #[actix_web::test]
 #[ignore = "a measurement run by hand, not a test: cargo test --test it timeline_40k -- --ignored --nocapture"]
 async fn timeline_40k_rows() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let n = 20_000;
     let notes: Vec<[String; 5]> = (0..n)
         .map(|i| {
@@ -533,32 +444,23 @@ async fn timeline_40k_rows() {
 
 #[actix_web::test]
 async fn activities_and_tasks_link_to_deals_of_the_same_import_by_id_or_title() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
-    let deal_file = file(
+    let (app, admin) = with_admin().await;
+    let deal_file = sourced(
         "deals.csv",
         ObjectKind::Deal,
-        &[("Id", Target::SourceId), ("Title", field("title"))],
+        "Id",
+        &[("Title", "title")],
+        &[],
         &[&["d1", "Nordwind rollout"]],
     );
-    let notes = file(
-        "notes.csv",
-        AC,
-        &[
-            ("Id", Target::SourceId),
-            ("Body", field("body")),
-            ("Deal", Target::LinkName(ObjectKind::Deal)),
-        ],
-        &[&["n1", "Kick-off", "Nordwind Rollout"]],
-    );
-    let todos = file(
+    let notes = notes_on_deal(&[&["n1", "Kick-off", "Nordwind Rollout"]]);
+    let deal_id = ("Deal", Target::LinkId(ObjectKind::Deal));
+    let todos = sourced(
         "tasks.csv",
         TK,
-        &[
-            ("Id", Target::SourceId),
-            ("Title", field("title")),
-            ("Deal", Target::LinkId(ObjectKind::Deal)),
-        ],
+        "Id",
+        &[("Title", "title")],
+        &[deal_id],
         &[&["t1", "Send the contract", "d1"]],
     );
     // The activities and tasks come first: kinds are written in dependency order.

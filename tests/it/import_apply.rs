@@ -5,7 +5,6 @@ use cairn::domain::import::{ObjectKind, OnMatch, Target};
 use cairn::domain::{contacts, custom_fields};
 
 use crate::import_given::*;
-use crate::support::TestApp;
 
 use Outcome::{Created, Failed, Skipped, Updated};
 
@@ -14,8 +13,7 @@ const CT: ObjectKind = ObjectKind::Contact;
 
 #[actix_web::test]
 async fn new_rows_are_created_with_their_fields() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]]);
     let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     assert_eq!(outcomes(&r, CT), [Created], "{r:#?}");
@@ -34,8 +32,7 @@ async fn new_rows_are_created_with_their_fields() {
 
 #[actix_web::test]
 async fn a_match_is_skipped_updated_or_created_as_chosen() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let first = || contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]]);
     let (_, r) = run(&app, &admin, vec![first()], &options(OnMatch::Skip)).await;
     let id = record(&r, CT, 0);
@@ -60,8 +57,7 @@ async fn a_match_is_skipped_updated_or_created_as_chosen() {
 
 #[actix_web::test]
 async fn contacts_link_to_companies_in_either_file_order_without_duplicates() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = || {
         vec![
             contacts(&[&["c1", "Ana", "Lima", "ana@example.com", "a1"]]),
@@ -90,15 +86,9 @@ async fn contacts_link_to_companies_in_either_file_order_without_duplicates() {
 
 #[actix_web::test]
 async fn a_later_import_links_to_records_of_an_earlier_one() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
-    let (_, first) = run(
-        &app,
-        &admin,
-        vec![companies(&[&["a1", "Acme", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let (app, admin) = with_admin().await;
+    let files = vec![companies(&[&["a1", "Acme", ""]])];
+    let (_, first) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let later = contacts(&[&["c1", "Ana", "Lima", "", "a1"]]);
     let (_, r) = run(&app, &admin, vec![later], &options(OnMatch::Skip)).await;
     let c = contacts::get(&app.db, &admin, record(&r, CT, 0))
@@ -109,8 +99,7 @@ async fn a_later_import_links_to_records_of_an_earlier_one() {
 
 #[actix_web::test]
 async fn a_link_to_nothing_fails_its_row_and_writes_nothing() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = contacts(&[
         &["c1", "Ana", "Lima", "", ""],
         &["c2", "Bo", "Berg", "", "zz9"],
@@ -131,8 +120,7 @@ async fn a_link_to_nothing_fails_its_row_and_writes_nothing() {
 
 #[actix_web::test]
 async fn valid_rows_mode_writes_the_valid_rows() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = contacts(&[
         &["c1", "Ana", "Lima", "", ""],
         &["c2", "Bo", "Berg", "", "zz9"],
@@ -147,8 +135,7 @@ async fn valid_rows_mode_writes_the_valid_rows() {
 
 #[actix_web::test]
 async fn a_dry_run_reports_and_writes_nothing() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         companies(&[&["a1", "Acme", "acme.test"]]),
         contacts(&[&["c1", "Ana", "Lima", "not-an-email", "a1"]]),
@@ -171,8 +158,7 @@ async fn a_dry_run_reports_and_writes_nothing() {
 
 #[actix_web::test]
 async fn owners_resolve_by_email_or_name_and_an_unknown_owner_fails_its_row() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let rep = app.user("rep@example.com", "rep").await;
     let file = file(
         "contacts.csv",
@@ -207,8 +193,7 @@ async fn owners_resolve_by_email_or_name_and_an_unknown_owner_fails_its_row() {
 
 #[actix_web::test]
 async fn a_users_file_resolves_source_owner_ids() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let rep = app.user("rep@example.com", "rep").await;
     let users = file(
         "User.csv",
@@ -235,8 +220,7 @@ async fn a_users_file_resolves_source_owner_ids() {
 
 #[actix_web::test]
 async fn a_new_custom_column_creates_a_text_field_holding_the_values() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = file(
         "contacts.csv",
         CT,
@@ -267,8 +251,7 @@ async fn a_new_custom_column_creates_a_text_field_holding_the_values() {
 
 #[actix_web::test]
 async fn files_over_the_size_setting_are_refused() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     cairn::domain::settings::set(&app.db.write, store::MAX_MB_SETTING, "0")
         .await
         .unwrap();
@@ -281,8 +264,7 @@ async fn files_over_the_size_setting_are_refused() {
 
 #[actix_web::test]
 async fn a_created_record_keeps_the_source_s_creation_time() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = file(
         "contacts.csv",
         CT,
@@ -318,8 +300,7 @@ async fn a_created_record_keeps_the_source_s_creation_time() {
 
 #[actix_web::test]
 async fn the_kept_report_holds_the_failed_rows_and_the_counts_of_all() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = contacts(&[
         &["c1", "Ana", "Lima", "ana@example.com", ""],
         &["c2", "Bo", "Berg", "not an email", ""],
@@ -340,4 +321,88 @@ async fn the_kept_report_holds_the_failed_rows_and_the_counts_of_all() {
     assert_eq!(listed, [3], "only the failed row is kept: {kept:#?}");
     let counts = &kept.counts()["contacts"];
     assert_eq!((counts.rows, counts.created, counts.failed), (3, 2, 1));
+}
+
+#[actix_web::test]
+async fn a_contacts_company_name_nothing_has_makes_one_company_for_its_rows() {
+    let (app, admin) = with_admin().await;
+    let file = file(
+        "customers.csv",
+        CT,
+        &[
+            ("First Name", field("first_name")),
+            ("Last Name", field("last_name")),
+            ("Company", Target::LinkName(CO)),
+        ],
+        &[&["Jan", "Kowalski", "Dup Co"], &["Eva", "Nowak", "dup co"]],
+    );
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, CT), [Created, Created], "{r:#?}");
+    let mut companies = Vec::new();
+    for n in [0, 1] {
+        let c = contacts::get(&app.db, &admin, record(&r, CT, n)).await;
+        companies.push(c.expect("read the contact").company_id);
+    }
+    assert_eq!(app.count("companies").await, 1, "one company, made once");
+    assert!(
+        companies[0].is_some() && companies[0] == companies[1],
+        "{companies:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_row_linking_to_a_failed_row_says_that_row_failed() {
+    let (app, admin) = with_admin().await;
+    let files = vec![
+        companies(&[&["a1", "", "nameless.example"]]),
+        contacts(&[&["c1", "Ana", "Lima", "", "a1"]]),
+    ];
+    let r = dry(&app, &admin, files, &options(OnMatch::Skip)).await;
+    assert_eq!(
+        outcomes(&r, CO),
+        [Failed],
+        "the company has no name: {r:#?}"
+    );
+    let why = rows(&r, CT)[0].reasons.join(" ");
+    assert!(
+        why.contains("source id a1 is not imported: its row (companies.csv, row 2) is not"),
+        "{why}"
+    );
+}
+
+#[actix_web::test]
+async fn files_with_a_header_and_no_rows_are_refused_with_why() {
+    let (app, admin) = with_admin().await;
+    let id = prepared(&app, &admin, vec![contacts(&[])], &options(OnMatch::Skip)).await;
+    let err = store::dry_run(&app.db, &admin, id)
+        .await
+        .expect_err("nothing to import");
+    assert!(err.to_string().contains("no rows to import"), "{err}");
+}
+
+#[actix_web::test]
+async fn a_file_writing_31_12_reads_its_other_slash_dates_day_first() {
+    let (app, admin) = with_admin().await;
+    let file = file(
+        "contacts.csv",
+        CT,
+        &[
+            ("First", field("first_name")),
+            ("Last", field("last_name")),
+            ("Created", field("created_at")),
+        ],
+        &[
+            &["Ana", "Lima", "31/12/2023"],
+            &["Bo", "Berg", "03/04/2024"],
+        ],
+    );
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    let bo = contacts::get(&app.db, &admin, record(&r, CT, 1))
+        .await
+        .expect("Bo");
+    assert_eq!(
+        bo.created_at.date_naive().to_string(),
+        "2024-04-03",
+        "3 April"
+    );
 }

@@ -3,7 +3,7 @@
 //! the integrity report and the board.
 use cairn::domain::Actor;
 use cairn::domain::deals::{self, BoardParams, StageInput};
-use cairn::domain::import::apply::{Options, Outcome, store, undo};
+use cairn::domain::import::apply::{Options, Outcome, undo};
 use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
 
 use crate::import_given::*;
@@ -21,20 +21,15 @@ const DC: ObjectKind = ObjectKind::DealContact;
 /// A deals file: source id, title, amount, currency, stage, lost reason, the contacts'
 /// source ids (`;`-separated).
 fn deals_file(rows: &[&[&str]]) -> File {
-    file(
-        "deals.csv",
-        DL,
-        &[
-            ("Id", Target::SourceId),
-            ("Title", field("title")),
-            ("Amount", field("amount")),
-            ("Currency", field("currency")),
-            ("Stage", field("stage")),
-            ("Lost reason", field("lost_reason")),
-            ("Contacts", Target::LinkIds(CT)),
-        ],
-        rows,
-    )
+    let cols = [
+        ("Title", "title"),
+        ("Amount", "amount"),
+        ("Currency", "currency"),
+        ("Stage", "stage"),
+        ("Lost reason", "lost_reason"),
+    ];
+    let contacts = ("Contacts", Target::LinkIds(CT));
+    sourced("deals.csv", DL, "Id", &cols, &[contacts], rows)
 }
 
 /// A deal contacts file: the deal's and the contact's source ids.
@@ -70,10 +65,25 @@ async fn rename_stage(app: &TestApp, admin: &Actor, from: &str, to: &str) {
         .expect("rename the stage");
 }
 
+/// Names the first pipeline and its Proposal stage as the source product calls them.
+async fn named_as(app: &TestApp, admin: &Actor, pipeline: &str, proposal: &str) {
+    let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
+    deals::rename_pipeline(&app.db, admin, sales, pipeline)
+        .await
+        .expect("rename the pipeline");
+    rename_stage(app, admin, "Proposal", proposal).await;
+}
+
+/// The ids of the contacts on deal `d`, in order.
+fn contacts_on(d: &deals::Deal) -> Vec<i64> {
+    let mut ids: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    ids
+}
+
 #[actix_web::test]
 async fn salesforce_opportunities_link_accounts_and_contact_roles_in_any_file_order() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let jane = person(&app, "Renée Doe", "jane@acme.example").await;
     rename_stage(&app, &admin, "Negotiation", "Negotiation/Review").await;
     let files = vec![
@@ -94,9 +104,8 @@ async fn salesforce_opportunities_link_accounts_and_contact_roles_in_any_file_or
         Some(record(&r, CO, 0)),
         "the opportunity's account"
     );
-    let on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
     assert_eq!(
-        on_deal,
+        contacts_on(&d),
         [record(&r, CT, 0)],
         "the contact role, by its 15-character id"
     );
@@ -109,15 +118,10 @@ async fn salesforce_opportunities_link_accounts_and_contact_roles_in_any_file_or
 
 #[actix_web::test]
 async fn hubspot_deals_link_their_associated_companies_and_contacts() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     person(&app, "Jane Doe", "jane@example.com").await;
     person(&app, "Bob Stone", "bob@example.com").await;
-    let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
-    deals::rename_pipeline(&app.db, &admin, sales, "Sales Pipeline")
-        .await
-        .expect("rename");
-    rename_stage(&app, &admin, "Proposal", "Contract Sent").await;
+    named_as(&app, &admin, "Sales Pipeline", "Contract Sent").await;
     let files = vec![
         samples::hubspot_deals(),
         samples::hubspot_contacts(),
@@ -125,9 +129,7 @@ async fn hubspot_deals_link_their_associated_companies_and_contacts() {
     ];
     let r = import(&app, &admin, files).await;
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
-    let mut on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
-    on_deal.sort_unstable();
-    assert_eq!(on_deal, [record(&r, CT, 0), record(&r, CT, 1)]);
+    assert_eq!(contacts_on(&d), [record(&r, CT, 0), record(&r, CT, 1)]);
     assert_eq!(d.company_id, Some(record(&r, CO, 0)));
     assert_eq!(
         (d.stage.as_str(), d.amount, d.currency.as_str()),
@@ -143,14 +145,9 @@ async fn hubspot_deals_link_their_associated_companies_and_contacts() {
 
 #[actix_web::test]
 async fn pipedrive_deals_link_their_organization_and_contact_person_by_name() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     person(&app, "Jane Doe", "jane@example.com").await;
-    let sales = deals::pipelines(&app.db.read).await.unwrap()[0].id;
-    deals::rename_pipeline(&app.db, &admin, sales, "Default pipeline")
-        .await
-        .expect("rename");
-    rename_stage(&app, &admin, "Proposal", "Proposal Made").await;
+    named_as(&app, &admin, "Default pipeline", "Proposal Made").await;
     let files = vec![
         samples::pipedrive_deals(),
         samples::pipedrive_persons(),
@@ -158,16 +155,14 @@ async fn pipedrive_deals_link_their_organization_and_contact_person_by_name() {
     ];
     let r = import(&app, &admin, files).await;
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
-    let on_deal: Vec<i64> = d.contacts.iter().map(|c| c.id).collect();
-    assert_eq!(on_deal, [record(&r, CT, 0)], "Åsa, by her name");
+    assert_eq!(contacts_on(&d), [record(&r, CT, 0)], "Åsa, by her name");
     assert_eq!(d.company_id, Some(record(&r, CO, 0)));
     assert_eq!((d.amount, d.currency.as_str()), (1_250_000, "SEK"));
 }
 
 #[actix_web::test]
 async fn a_deals_labels_are_left_out_with_a_note() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let labelled = file(
         "deals.csv",
         DL,
@@ -182,8 +177,7 @@ async fn a_deals_labels_are_left_out_with_a_note() {
 
 #[actix_web::test]
 async fn a_stage_is_found_by_its_name_in_any_case() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[&["d1", "Pilot", "", "", "qUALIFIED", "", ""]]);
     let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
@@ -192,8 +186,7 @@ async fn a_stage_is_found_by_its_name_in_any_case() {
 
 #[actix_web::test]
 async fn without_adding_stages_an_unknown_stage_fails_its_row_naming_the_pipelines_stages() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[&["d1", "Pilot", "", "", "Nowhere", "", ""]]);
     let o = Options {
         add_stages: false,
@@ -211,8 +204,7 @@ async fn without_adding_stages_an_unknown_stage_fails_its_row_naming_the_pipelin
 
 #[actix_web::test]
 async fn an_amount_is_kept_in_its_currencys_minor_units() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[&["d1", "Pilot", "1,234.50", "eur", "", "", ""]]);
     let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     let d = deal(&app, &admin, record(&r, DL, 0)).await;
@@ -222,8 +214,7 @@ async fn an_amount_is_kept_in_its_currencys_minor_units() {
 
 #[actix_web::test]
 async fn cairns_own_export_gives_amounts_in_minor_units() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let mut o = options(OnMatch::Skip);
     o.system = System::Cairn;
     let file = deals_file(&[&["7", "Pilot", "123450", "EUR", "", "", ""]]);
@@ -234,8 +225,7 @@ async fn cairns_own_export_gives_amounts_in_minor_units() {
 
 #[actix_web::test]
 async fn won_and_lost_deals_are_closed_and_a_lost_one_keeps_or_gets_a_reason() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[
         &["d1", "Won one", "", "", "won", "", ""],
         &["d2", "Lost one", "", "", "Lost", "Too dear", ""],
@@ -260,8 +250,7 @@ async fn won_and_lost_deals_are_closed_and_a_lost_one_keeps_or_gets_a_reason() {
 
 #[actix_web::test]
 async fn a_deal_imported_again_by_its_source_id_is_updated() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let first = deals_file(&[&["d1", "Pilot", "100", "", "Lead", "", ""]]);
     let (_, r) = run(&app, &admin, vec![first], &options(OnMatch::Skip)).await;
     let id = record(&r, DL, 0);
@@ -283,8 +272,7 @@ async fn a_deal_imported_again_by_its_source_id_is_updated() {
 
 #[actix_web::test]
 async fn a_dry_run_of_deals_writes_nothing() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         contacts(&[&["c1", "Ana", "Lima", "", ""]]),
         deals_file(&[&["d1", "Pilot", "10", "", "", "", "c1"]]),
@@ -305,8 +293,7 @@ async fn a_dry_run_of_deals_writes_nothing() {
 
 #[actix_web::test]
 async fn a_deal_contact_row_naming_nothing_fails_naming_the_missing_end() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         deals_file(&[&["d1", "Pilot", "", "", "", "", ""]]),
         deal_contacts_file(&[&["d1", "c404"]]),
@@ -331,8 +318,7 @@ async fn linked_deal(app: &TestApp, admin: &Actor) -> i64 {
 
 #[actix_web::test]
 async fn undo_removes_the_imported_deals_with_their_links_and_history() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let id = linked_deal(&app, &admin).await;
     assert_eq!(app.count("deal_contacts").await, 1);
     undo::undo(&app.db, &admin, id).await.expect("undo");
@@ -343,8 +329,7 @@ async fn undo_removes_the_imported_deals_with_their_links_and_history() {
 
 #[actix_web::test]
 async fn undo_restores_an_updated_deal_and_removes_the_links_it_added() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     linked_deal(&app, &admin).await;
     let files = vec![
         contacts(&[&["c2", "Bo", "Berg", "", ""]]),
@@ -361,14 +346,9 @@ async fn undo_restores_an_updated_deal_and_removes_the_links_it_added() {
 
 #[actix_web::test]
 async fn the_integrity_report_counts_deals_and_their_contact_links() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let id = linked_deal(&app, &admin).await;
-    let i = store::get(&app.db, &admin, id)
-        .await
-        .unwrap()
-        .integrity
-        .expect("kept");
+    let i = integrity_of(&app, &admin, id).await;
     assert!(i.ok(), "{i:#?}");
     let (dl, dc) = (&i.kinds["deals"], &i.kinds["deal_contacts"]);
     // Owner, stage and pipeline.
@@ -378,18 +358,12 @@ async fn the_integrity_report_counts_deals_and_their_contact_links() {
 
 #[actix_web::test]
 async fn the_board_shows_the_imported_deals() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let q = BoardParams::default().validate().unwrap();
     let before = deals::board(&app.db, &admin, &q).await.unwrap();
     assert_eq!(before.columns[0].count, 0);
-    run(
-        &app,
-        &admin,
-        vec![deals_file(&[&["d1", "Pilot", "10", "", "", "", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let files = vec![deals_file(&[&["d1", "Pilot", "10", "", "", "", ""]])];
+    run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let after = deals::board(&app.db, &admin, &q).await.unwrap();
     let titles: Vec<&str> = after.columns[0]
         .cards

@@ -1,11 +1,21 @@
-//! Helpers of the import tests: files written as CSV from a header of (name, target)
-//! pairs and rows, imported through the domain as Settings → Import does (create,
-//! describe the files, dry run or run the job).
+//! Helpers of the import tests: a fresh Cairn with its admin, files written as CSV from
+//! a header of (name, target) pairs and rows, imported through the domain as Settings →
+//! Import does (create, describe the files, dry run or run the job), and undo refused.
 use cairn::domain::Actor;
-use cairn::domain::import::apply::{Options, Outcome, Report, RowReport, job, store};
+use cairn::domain::import::apply::{
+    Integrity, Options, Outcome, Report, RowReport, job, store, undo,
+};
 use cairn::domain::import::{FileSpec, ObjectKind, OnMatch, System, Target};
+use cairn::error::AppError;
 
 use crate::support::TestApp;
+
+/// A fresh Cairn and its admin, who runs the imports.
+pub async fn with_admin() -> (TestApp, Actor) {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    (app, admin)
+}
 
 /// One file to import.
 pub struct File {
@@ -47,6 +57,22 @@ pub fn file(name: &str, kind: ObjectKind, header: &[(&str, Target)], rows: &[&[&
     }
 }
 
+/// A file of `kind` whose first column, headed `id`, holds the source ids; then the
+/// `fields` (header and Cairn field) and the `others` (header and target), in that order.
+pub fn sourced(
+    name: &str,
+    kind: ObjectKind,
+    id: &str,
+    fields: &[(&str, &str)],
+    others: &[(&str, Target)],
+    rows: &[&[&str]],
+) -> File {
+    let mut header = vec![(id, Target::SourceId)];
+    header.extend(fields.iter().map(|(h, f)| (*h, field(f))));
+    header.extend(others.iter().cloned());
+    file(name, kind, &header, rows)
+}
+
 pub fn field(name: &str) -> Target {
     Target::Field(name.into())
 }
@@ -58,59 +84,75 @@ pub fn options(on_match: OnMatch) -> Options {
         zone: None,
         system: System::Generic,
         add_stages: true,
+        unknown_owners_to_me: false,
     }
 }
 
 /// A contacts file: source id, first and last name, email, the company's source id.
 pub fn contacts(rows: &[&[&str]]) -> File {
-    file(
+    let names = [
+        ("First", "first_name"),
+        ("Last", "last_name"),
+        ("Email", "email"),
+    ];
+    let company = ("Account", Target::LinkId(ObjectKind::Company));
+    sourced(
         "contacts.csv",
         ObjectKind::Contact,
-        &[
-            ("Id", Target::SourceId),
-            ("First", field("first_name")),
-            ("Last", field("last_name")),
-            ("Email", field("email")),
-            ("Account", Target::LinkId(ObjectKind::Company)),
-        ],
+        "Id",
+        &names,
+        &[company],
         rows,
     )
 }
 
 /// A companies file: source id, name, domain.
 pub fn companies(rows: &[&[&str]]) -> File {
-    file(
+    let names = [("Name", "name"), ("Domain", "domain")];
+    sourced(
         "companies.csv",
         ObjectKind::Company,
-        &[
-            ("Id", Target::SourceId),
-            ("Name", field("name")),
-            ("Domain", field("domain")),
-        ],
+        "Id",
+        &names,
+        &[],
         rows,
     )
+}
+
+/// Creates an import of `uploads` and describes its files by `specs`; its id, or why
+/// either step was refused.
+pub async fn try_prepared(
+    app: &TestApp,
+    admin: &Actor,
+    uploads: Vec<store::Upload>,
+    specs: &[FileSpec],
+    o: &Options,
+) -> Result<i64, AppError> {
+    let id = store::create(&app.db, admin, uploads, o).await?;
+    store::set_files(&app.db, admin, id, specs, o).await?;
+    Ok(id)
 }
 
 /// Creates the import and describes its files; its id.
 pub async fn prepared(app: &TestApp, admin: &Actor, files: Vec<File>, o: &Options) -> i64 {
     let specs: Vec<FileSpec> = files.iter().map(|f| f.spec.clone()).collect();
     let uploads = files.into_iter().map(|f| f.upload).collect();
-    let id = store::create(&app.db, admin, uploads, o)
+    try_prepared(app, admin, uploads, &specs, o)
         .await
-        .unwrap_or_else(|e| panic!("create the import: {e}"));
-    store::set_files(&app.db, admin, id, &specs, o)
+        .unwrap_or_else(|e| panic!("create the import and describe its files: {e}"))
+}
+
+/// Runs import `id`'s job; its report.
+pub async fn run_job(app: &TestApp, id: i64) -> Report {
+    job::run(&app.db, id)
         .await
-        .unwrap_or_else(|e| panic!("describe the import's files: {e}"));
-    id
+        .unwrap_or_else(|e| panic!("run the import: {e}"))
 }
 
 /// Imports `files` as the job does; the import's id and its report.
 pub async fn run(app: &TestApp, admin: &Actor, files: Vec<File>, o: &Options) -> (i64, Report) {
     let id = prepared(app, admin, files, o).await;
-    let report = job::run(&app.db, id)
-        .await
-        .unwrap_or_else(|e| panic!("run the import: {e}"));
-    (id, report)
+    (id, run_job(app, id).await)
 }
 
 /// The dry run's report of `files`.
@@ -136,4 +178,23 @@ pub fn record(r: &Report, kind: ObjectKind, n: usize) -> i64 {
         .get(n)
         .and_then(|x| x.record_id)
         .unwrap_or_else(|| panic!("row {n} of {kind:?} has no record: {r:#?}"))
+}
+
+/// The integrity report kept with import `id`.
+pub async fn integrity_of(app: &TestApp, admin: &Actor, id: i64) -> Integrity {
+    store::get(&app.db, admin, id)
+        .await
+        .unwrap_or_else(|e| panic!("read import {id}: {e}"))
+        .integrity
+        .expect("its integrity report is kept")
+}
+
+/// Undo of import `id` is refused as a conflict (a record changed since), and `table`
+/// still has its `n` rows.
+pub async fn undo_refused(app: &TestApp, admin: &Actor, id: i64, table: &str, n: i64) {
+    let err = undo::undo(&app.db, admin, id)
+        .await
+        .expect_err("undo refused");
+    assert_eq!(err.code(), "conflict", "{err}");
+    assert_eq!(app.count(table).await, n, "nothing undone");
 }

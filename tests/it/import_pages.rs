@@ -239,20 +239,31 @@ async fn an_upload_without_the_csrf_header_is_refused() {
     assert_eq!(res.status, 403, "{}", res.text());
 }
 
-#[actix_web::test]
-async fn files_over_the_size_limit_are_refused_with_413() {
-    let app = TestApp::new().await;
-    let mut c = app.signed_in("admin@example.com", "admin").await;
+/// An admin's browser on `app`, whose uploads may then hold 1 MB at the most.
+async fn limited_to_one_mb(app: &TestApp) -> Client<impl TestService> {
+    let c = app.signed_in("admin@example.com", "admin").await;
     cairn::domain::settings::set(&app.db.write, store::MAX_MB_SETTING, "1")
         .await
         .expect("set the limit");
-    let big = Sample {
-        name: "big.csv",
+    c
+}
+
+/// A CSV file `name` of an `Email` column with one cell of `len` letters.
+fn one_cell(name: &'static str, len: usize) -> Sample {
+    Sample {
+        name,
         bytes: "Email\r\n"
             .bytes()
-            .chain(std::iter::repeat_n(b'a', 1_200_000))
+            .chain(std::iter::repeat_n(b'a', len))
             .collect(),
-    };
+    }
+}
+
+#[actix_web::test]
+async fn files_over_the_size_limit_are_refused_with_413() {
+    let app = TestApp::new().await;
+    let mut c = limited_to_one_mb(&app).await;
+    let big = one_cell("big.csv", 1_200_000);
     let res = upload(&mut c, "auto", &[big], true).await;
     assert_eq!(res.status, 413, "{}", res.text());
     assert_eq!(app.count("imports").await, 0, "nothing stored");
@@ -266,7 +277,7 @@ async fn a_rep_cannot_open_the_import_page() {
 }
 
 /// A ZIP holding `files` (and a note that is not CSV), as an export's archive is.
-fn zipped(files: &[Sample]) -> Sample {
+pub fn zipped(files: &[Sample]) -> Sample {
     use std::io::Write;
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let opts = zip::write::SimpleFileOptions::default();
@@ -313,17 +324,8 @@ async fn a_zip_without_csv_files_is_refused() {
 #[actix_web::test]
 async fn a_small_zip_that_unpacks_past_the_size_limit_is_refused_with_413() {
     let app = TestApp::new().await;
-    let mut c = app.signed_in("admin@example.com", "admin").await;
-    cairn::domain::settings::set(&app.db.write, store::MAX_MB_SETTING, "1")
-        .await
-        .expect("set the limit");
-    let csv = Sample {
-        name: "contacts.csv",
-        bytes: "Email\r\n"
-            .bytes()
-            .chain(std::iter::repeat_n(b'a', 3_000_000))
-            .collect(),
-    };
+    let mut c = limited_to_one_mb(&app).await;
+    let csv = one_cell("contacts.csv", 3_000_000);
     let zip = zipped(&[csv]);
     assert!(zip.bytes.len() < 100_000, "the archive itself is small");
     let res = upload(&mut c, "auto", &[zip], true).await;
@@ -346,10 +348,10 @@ async fn an_upload_with_a_zone_that_is_not_one_is_refused_and_stores_nothing() {
 async fn a_deals_file_imported_from_the_page_is_reported_with_its_deals() {
     let app = TestApp::new().await;
     let mut c = app.signed_in("admin@example.com", "admin").await;
-    let deals = Sample {
-        name: "deals.csv",
-        bytes: b"Title,Amount,Stage\r\nPilot,10.50,Qualified\r\n".to_vec(),
-    };
+    let deals = Sample::text(
+        "deals.csv",
+        "Title,Amount,Stage\r\nPilot,10.50,Qualified\r\n",
+    );
     let res = upload(&mut c, "generic", &[deals], true).await;
     assert_eq!(res.status, 303, "{}", res.text());
     let page = res.location();

@@ -291,3 +291,11 @@ fn reading_2m_rows_streams_in_constant_memory() {
         "reading should not hold the file: peak RSS grew by {grew} kB"
     );
 }
+
+#[test]
+fn a_short_utf8_file_with_a_latin1_row_fails_that_row_and_reads_the_others() {
+    let got = rows(b"id,name\n1,Zo\xC3\xAB\n2,M\xFCller\n3,\xC3\x85sa\n");
+    assert_eq!(got[0], ok(2, &["1", "Zoë"]));
+    assert!(got[1].is_err(), "the Latin-1 row fails: {got:?}");
+    assert_eq!(got[2], ok(4, &["3", "Åsa"]));
+}

@@ -52,10 +52,11 @@ fn active_by_email(zip: &Export) -> Vec<(String, String)> {
 
 /// A small workspace with every kind of link: a company, a contact at it (with tags and a
 /// select custom field, which workspace.json brings along), a deal on both, a note on
-/// the contact and a task on the deal; and a rep who owns nothing.
+/// the contact and a task on the deal, assigned to a rep (whom the import brings back
+/// deactivated, as every user it creates).
 async fn workspace(app: &TestApp) -> (Export, Vec<u8>) {
     let (token, mut c) = app.api_client("admin").await;
-    app.user("rep-api@example.com", "rep").await;
+    let rep = app.user("rep-api@example.com", "rep").await;
     let admin = users::find_by_email(&app.db.read, "admin-api@example.com")
         .await
         .expect("read the admin")
@@ -91,7 +92,7 @@ async fn workspace(app: &TestApp) -> (Export, Vec<u8>) {
     c.add(
         "tasks",
         &token,
-        json!({"title": "Send the quote", "deal_id": deal}),
+        json!({"title": "Send the quote", "deal_id": deal, "assignee_id": rep.id}),
     )
     .await;
     let res = export_as(&mut c, &token).await;
@@ -107,6 +108,7 @@ async fn import_zip(app: &TestApp, zip: Vec<u8>) -> Vec<String> {
         zone: None,
         system: System::Cairn,
         add_stages: true,
+        unknown_owners_to_me: false,
     };
     let upload = store::Upload {
         name: "cairn-export.zip".into(),

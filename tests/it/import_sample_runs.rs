@@ -2,12 +2,12 @@
 //! guessed from names and headers, columns by the preset): counts, links and owners.
 use std::io::Cursor;
 
-use cairn::domain::import::apply::{Options, Report, job, store};
+use cairn::domain::import::apply::{Options, Report, store};
 use cairn::domain::import::read::CsvFile;
 use cairn::domain::import::{FileSpec, ObjectKind, OnMatch, presets};
 use cairn::domain::{Actor, companies, contacts, users};
 
-use crate::import_given::{outcomes, record, rows};
+use crate::import_given::{options, outcomes, record, rows, run_job, try_prepared, with_admin};
 use crate::import_samples::{self as samples, Sample};
 use crate::support::{PASSWORD, TestApp};
 
@@ -36,14 +36,18 @@ fn describe(s: &Sample) -> FileSpec {
         .unwrap_or_else(|| panic!("{} is recognised", s.name))
 }
 
-pub async fn import(app: &TestApp, admin: &Actor, files: Vec<Sample>) -> Report {
+/// Imports `files` as `cairn import` does: each described by its system's preset from its
+/// name and headers, the import's system the first file's; its report, every row written.
+pub async fn import_described(
+    app: &TestApp,
+    admin: &Actor,
+    files: Vec<Sample>,
+    o: Options,
+) -> Report {
     let specs: Vec<FileSpec> = files.iter().map(describe).collect();
     let o = Options {
-        on_match: OnMatch::Skip,
-        valid_rows_only: false,
-        zone: Some("Europe/Berlin".into()),
         system: specs[0].system,
-        add_stages: true,
+        ..o
     };
     let uploads = files
         .into_iter()
@@ -52,21 +56,26 @@ pub async fn import(app: &TestApp, admin: &Actor, files: Vec<Sample>) -> Report 
             bytes: s.bytes,
         })
         .collect();
-    let id = store::create(&app.db, admin, uploads, &o)
+    let id = try_prepared(app, admin, uploads, &specs, &o)
         .await
-        .expect("create");
-    store::set_files(&app.db, admin, id, &specs, &o)
-        .await
-        .expect("describe");
-    let r = job::run(&app.db, id).await.expect("run");
-    assert!(r.written, "the sample imports whole: {r:#?}");
+        .unwrap_or_else(|e| panic!("create the import and describe its files: {e}"));
+    let r = run_job(app, id).await;
+    assert!(r.written, "the files import whole: {r:#?}");
     r
+}
+
+/// The samples imported with their portal's zone (HubSpot's is Europe/Berlin in them).
+pub async fn import(app: &TestApp, admin: &Actor, files: Vec<Sample>) -> Report {
+    let o = Options {
+        zone: Some("Europe/Berlin".into()),
+        ..options(OnMatch::Skip)
+    };
+    import_described(app, admin, files, o).await
 }
 
 #[actix_web::test]
 async fn hubspot_companies_and_contacts_keep_their_links_and_owners() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let jane = person(&app, "Jane Doe", "jane@example.com").await;
     person(&app, "Bob Stone", "bob@example.com").await;
     let files = vec![samples::hubspot_contacts(), samples::hubspot_companies()];
@@ -100,8 +109,7 @@ async fn hubspot_companies_and_contacts_keep_their_links_and_owners() {
 
 #[actix_web::test]
 async fn salesforce_ids_of_both_lengths_link_and_deleted_rows_are_skipped() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let jane = person(&app, "Renée Doe", "jane@acme.example").await;
     let files = vec![
         samples::salesforce_contact(),
@@ -135,8 +143,7 @@ async fn salesforce_ids_of_both_lengths_link_and_deleted_rows_are_skipped() {
 
 #[actix_web::test]
 async fn pipedrive_people_link_to_their_organization_by_name() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let jane = person(&app, "Jane Doe", "jane@example.com").await;
     let files = vec![
         samples::pipedrive_persons(),

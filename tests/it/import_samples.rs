@@ -10,6 +10,16 @@ pub struct Sample {
     pub bytes: Vec<u8>,
 }
 
+impl Sample {
+    /// A file of `text` as it is written here (UTF-8, no BOM).
+    pub fn text(name: &'static str, text: &str) -> Sample {
+        Sample {
+            name,
+            bytes: text.into(),
+        }
+    }
+}
+
 fn utf8_bom(text: &str) -> Vec<u8> {
     let mut b = vec![0xEF, 0xBB, 0xBF];
     b.extend_from_slice(text.as_bytes());

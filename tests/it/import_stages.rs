@@ -87,9 +87,17 @@ async fn hubspot_deals_bring_their_pipeline_into_an_empty_cairn() {
 async fn a_new_open_stage_of_cairns_pipeline_goes_before_won_and_lost() {
     let app = TestApp::new().await;
     let admin = app.user("admin@example.com", "admin").await;
-    let file = deals_file(&[&["Pilot", "", "Demo booked", ""]]);
+    let file = deals_file(&[
+        &["Pilot", "", "Demo booked", ""],
+        &["Known", "", "Qualified", ""],
+        &["Signed", "", "Closed Won", ""],
+    ]);
     let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
-    assert_eq!(r.workspace.stages, ["Sales / Demo booked"], "{r:#?}");
+    assert_eq!(
+        r.workspace.stages,
+        ["Sales / Demo booked"],
+        "Sales has a won stage already: {r:#?}"
+    );
     let sales = &pipelines(&app).await[0].1;
     let at = |name: &str| sales.iter().position(|s| s.starts_with(name));
     assert!(
@@ -97,6 +105,7 @@ async fn a_new_open_stage_of_cairns_pipeline_goes_before_won_and_lost() {
         "{sales:?}"
     );
     assert_eq!(stage_of(&app, &admin, &r, 0).await, "Sales/Demo booked");
+    assert_eq!(stage_of(&app, &admin, &r, 2).await, "Sales/Won");
 }
 
 #[actix_web::test]
@@ -134,9 +143,10 @@ async fn a_dry_run_lists_the_stages_it_would_add_and_adds_none() {
     let file = deals_file(&[
         &["A", "Partners", "Intro", ""],
         &["B", "", "Demo booked", ""],
+        &["C", "", "Lead", ""],
     ]);
     let r = dry(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
-    assert_eq!(outcomes(&r, DL), [Outcome::Created; 2], "{r:#?}");
+    assert_eq!(outcomes(&r, DL), [Outcome::Created; 3], "{r:#?}");
     assert_eq!(
         (r.workspace.pipelines.clone(), r.workspace.stages.clone()),
         (
@@ -155,6 +165,7 @@ async fn undo_removes_the_pipelines_and_stages_the_import_added() {
     let file = deals_file(&[
         &["A", "Partners", "Intro", ""],
         &["B", "", "Demo booked", ""],
+        &["C", "", "Lead", ""],
     ]);
     let (id, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     assert!(r.written, "{r:#?}");
@@ -185,4 +196,30 @@ async fn a_failed_import_leaves_no_pipeline_behind() {
     );
     assert!(!r.written);
     assert_eq!(pipelines(&app).await, before, "nothing of the import stays");
+}
+
+#[actix_web::test]
+async fn a_file_naming_no_pipeline_and_none_of_cairns_stages_gets_a_pipeline_of_its_own() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let file = deals_file(&[&["A", "", "Prospecting", ""], &["B", "", "Closed Won", ""]]);
+    let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
+    assert_eq!(r.workspace.pipelines, ["Imported pipeline"], "{r:#?}");
+    let all = pipelines(&app).await;
+    let sales = all.iter().find(|(n, _)| n == "Sales").map(|p| p.1.len());
+    assert_eq!(
+        sales,
+        Some(6),
+        "Cairn's pipeline is left as it was: {all:?}"
+    );
+    assert_eq!(
+        (
+            stage_of(&app, &admin, &r, 0).await,
+            stage_of(&app, &admin, &r, 1).await
+        ),
+        (
+            "Imported pipeline/Prospecting".into(),
+            "Imported pipeline/Closed Won".into()
+        )
+    );
 }

@@ -4,21 +4,14 @@ use cairn::domain::import::apply::{store, undo};
 use cairn::domain::import::{ObjectKind, OnMatch};
 
 use crate::import_given::*;
-use crate::support::TestApp;
 
 const CT: ObjectKind = ObjectKind::Contact;
 
 #[actix_web::test]
 async fn undo_removes_what_was_created_and_restores_what_was_updated() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
-    let (_, r) = run(
-        &app,
-        &admin,
-        vec![contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let (app, admin) = with_admin().await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "ana@example.com", ""]])];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let ana = record(&r, CT, 0);
     let files = vec![
         companies(&[&["a1", "Acme", ""]]),
@@ -52,15 +45,9 @@ async fn undo_removes_what_was_created_and_restores_what_was_updated() {
 
 #[actix_web::test]
 async fn undo_is_refused_when_a_record_changed_since() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
-    let (id, r) = run(
-        &app,
-        &admin,
-        vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let (app, admin) = with_admin().await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     let patch = ContactPatch {
         title: Some(Some("CEO".into())),
         ..ContactPatch::default()
@@ -68,17 +55,12 @@ async fn undo_is_refused_when_a_record_changed_since() {
     contacts::update(&app.db, &admin, record(&r, CT, 0), patch)
         .await
         .expect("edit");
-    let err = undo::undo(&app.db, &admin, id)
-        .await
-        .expect_err("undo refused");
-    assert_eq!(err.code(), "conflict", "{err}");
-    assert_eq!(app.count("contacts").await, 1, "nothing undone");
+    undo_refused(&app, &admin, id, "contacts", 1).await;
 }
 
 #[actix_web::test]
 async fn the_integrity_report_checks_links_and_counts() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         companies(&[&["a1", "Acme", ""], &["a2", "Globex", ""]]),
         contacts(&[
@@ -87,11 +69,7 @@ async fn the_integrity_report_checks_links_and_counts() {
         ]),
     ];
     let (id, _) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
-    let i = store::get(&app.db, &admin, id)
-        .await
-        .unwrap()
-        .integrity
-        .expect("kept");
+    let i = integrity_of(&app, &admin, id).await;
     assert!(i.ok(), "{i:#?}");
     let (co, ct) = (&i.kinds["companies"], &i.kinds["contacts"]);
     assert_eq!((co.rows, co.created, co.present), (2, 2, 2));
@@ -102,11 +80,9 @@ async fn the_integrity_report_checks_links_and_counts() {
 
 #[actix_web::test]
 async fn a_run_that_died_part_way_is_reverted_and_run_again() {
-    use cairn::domain::import::apply::job;
     use cairn::entities::import;
     use sea_orm::{ActiveModelTrait, EntityTrait, Set};
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![contacts(&[
         &["c1", "Ana", "Lima", "", ""],
         &["c2", "Bo", "Berg", "", ""],
@@ -121,7 +97,7 @@ async fn a_run_that_died_part_way_is_reverted_and_run_again() {
     let mut am: import::ActiveModel = imp.into();
     am.status = Set("running".into());
     am.update(&app.db.write).await.unwrap();
-    let r = job::run(&app.db, id).await.expect("the job runs again");
+    let r = run_job(&app, id).await;
     assert!(r.written);
     assert_eq!(app.count("contacts").await, 2, "no contact twice");
     assert_eq!(

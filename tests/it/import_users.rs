@@ -1,7 +1,7 @@
 //! Users files: a row with an email no user has makes a deactivated user without a
 //! password, who owns what the files give them; the dry run only says so; undo removes
 //! them; an invitation to their address takes them up.
-use cairn::domain::import::apply::{Options, Outcome, store, undo};
+use cairn::domain::import::apply::{Options, Outcome, undo};
 use cairn::domain::import::{ObjectKind, OnMatch, System, Target};
 use cairn::domain::{contacts, invites, users};
 use cairn::entities::user;
@@ -17,30 +17,19 @@ const CT: ObjectKind = ObjectKind::Contact;
 
 /// A users file: source id, email, name, role.
 fn people(rows: &[&[&str]]) -> File {
-    file(
-        "users.csv",
-        US,
-        &[
-            ("id", Target::SourceId),
-            ("email", field("email")),
-            ("name", field("name")),
-            ("role", field("role")),
-        ],
-        rows,
-    )
+    let cols = [("email", "email"), ("name", "name"), ("role", "role")];
+    sourced("users.csv", US, "id", &cols, &[], rows)
 }
 
 /// A contacts file whose owner column names users by source id.
 fn owned(rows: &[&[&str]]) -> File {
-    file(
+    let names = [("first_name", "first_name"), ("last_name", "last_name")];
+    sourced(
         "contacts.csv",
         CT,
-        &[
-            ("id", Target::SourceId),
-            ("first_name", field("first_name")),
-            ("last_name", field("last_name")),
-            ("owner_id", Target::Owner),
-        ],
+        "id",
+        &names,
+        &[("owner_id", Target::Owner)],
         rows,
     )
 }
@@ -62,8 +51,7 @@ async fn user_by_email(app: &TestApp, email: &str) -> Option<user::Model> {
 
 #[actix_web::test]
 async fn a_new_email_makes_a_deactivated_user_who_owns_their_records() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         people(&[
             &["u1", "admin@example.com", "Admin", "admin"],
@@ -91,8 +79,7 @@ async fn a_new_email_makes_a_deactivated_user_who_owns_their_records() {
 
 #[actix_web::test]
 async fn a_file_never_makes_an_admin_and_other_systems_make_reps() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let (_, r) = run(
         &app,
         &admin,
@@ -103,13 +90,8 @@ async fn a_file_never_makes_an_admin_and_other_systems_make_reps() {
     assert_eq!(outcomes(&r, US), [Created], "{r:#?}");
     let boss = user_by_email(&app, "boss@example.com").await.expect("Boss");
     assert_eq!(boss.role, "rep", "an admin in the file becomes a rep");
-    let (_, r) = run(
-        &app,
-        &admin,
-        vec![people(&[&["u3", "gen@example.com", "Gen", "viewer"]])],
-        &options(OnMatch::Skip),
-    )
-    .await;
+    let files = vec![people(&[&["u3", "gen@example.com", "Gen", "viewer"]])];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     assert_eq!(outcomes(&r, US), [Created], "{r:#?}");
     let gen_ = user_by_email(&app, "gen@example.com").await.expect("Gen");
     assert_eq!(gen_.role, "rep", "a generic file's role is not taken");
@@ -117,8 +99,7 @@ async fn a_file_never_makes_an_admin_and_other_systems_make_reps() {
 
 #[actix_web::test]
 async fn the_dry_run_says_who_it_would_create_and_creates_nobody() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         people(&[&["u2", "rita@example.com", "Rita Rep", "rep"]]),
         owned(&[&["c1", "Ana", "Lima", "u2"]]),
@@ -141,18 +122,13 @@ async fn the_dry_run_says_who_it_would_create_and_creates_nobody() {
 
 #[actix_web::test]
 async fn undo_removes_the_users_the_import_created() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         people(&[&["u2", "rita@example.com", "Rita Rep", "rep"]]),
         owned(&[&["c1", "Ana", "Lima", "u2"]]),
     ];
     let (id, _) = run(&app, &admin, files, &cairn(OnMatch::Skip)).await;
-    let integrity = store::get(&app.db, &admin, id)
-        .await
-        .expect("the import")
-        .integrity
-        .expect("its integrity report");
+    let integrity = integrity_of(&app, &admin, id).await;
     let k = &integrity.kinds["users"];
     assert_eq!(
         (k.created, k.written, k.present),
@@ -169,8 +145,7 @@ async fn undo_removes_the_users_the_import_created() {
 
 #[actix_web::test]
 async fn an_invitation_takes_up_an_imported_user_with_their_records() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = vec![
         people(&[&["u2", "rita@example.com", "Rita", "rep"]]),
         owned(&[&["c1", "Ana", "Lima", "u2"]]),
@@ -189,4 +164,37 @@ async fn an_invitation_takes_up_an_imported_user_with_their_records() {
         "the same user, active, with the invited role"
     );
     assert_eq!(app.count("users").await, 2, "no second Rita");
+}
+
+/// A tasks file whose owner column (the assignee) names users by source id.
+fn assigned(rows: &[&[&str]]) -> File {
+    file(
+        "tasks.csv",
+        ObjectKind::Task,
+        &[("title", field("title")), ("assignee_id", Target::Owner)],
+        rows,
+    )
+}
+
+#[actix_web::test]
+async fn a_user_the_import_creates_is_assigned_their_tasks() {
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
+    let files = || {
+        vec![
+            people(&[&["u2", "rita@example.com", "Rita Rep", "rep"]]),
+            assigned(&[&["Call back", "u2"]]),
+        ]
+    };
+    let r = dry(&app, &admin, files(), &cairn(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, ObjectKind::Task), [Created], "dry run: {r:#?}");
+    let (_, r) = run(&app, &admin, files(), &cairn(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, ObjectKind::Task), [Created], "run: {r:#?}");
+    let rita = user_by_email(&app, "rita@example.com").await.expect("Rita");
+    let task = cairn::entities::task::Entity::find_by_id(record(&r, ObjectKind::Task, 0))
+        .one(&app.db.read)
+        .await
+        .expect("read the task")
+        .expect("the task");
+    assert_eq!(task.assignee_id, rita.id, "the task is Rita's");
 }

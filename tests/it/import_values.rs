@@ -162,3 +162,15 @@ fn the_exports_formula_escape_is_undone_and_nothing_else() {
     // A value that began with a quote before a formula was escaped once more.
     assert_eq!(cairn::domain::csv::unescape("''=x"), "'=x");
 }
+
+#[test]
+fn slash_dates_are_day_first_when_one_can_only_be_and_none_only_month_first() {
+    use cairn::domain::import::values::day_first_in;
+    assert!(day_first_in(["31/12/2024", "03/04/2024"].into_iter()));
+    assert!(!day_first_in(["12/31/2024", "03/04/2024"].into_iter()));
+    assert!(
+        !day_first_in(["31/12/2024", "12/31/2024"].into_iter()),
+        "both orders: month first, as before"
+    );
+    assert!(!day_first_in(["Ana", "2024-01-31"].into_iter()));
+}

@@ -43,15 +43,14 @@ fn workspace_json() -> store::Upload {
 
 /// A Cairn contacts file with the `tier` column.
 fn tiered() -> File {
-    let mut f = file(
+    let names = [("first_name", "first_name"), ("last_name", "last_name")];
+    let tier = ("custom.tier", Target::NewCustom("tier".into()));
+    let mut f = sourced(
         "contacts.csv",
         ObjectKind::Contact,
-        &[
-            ("id", Target::SourceId),
-            ("first_name", field("first_name")),
-            ("last_name", field("last_name")),
-            ("custom.tier", Target::NewCustom("tier".into())),
-        ],
+        "id",
+        &names,
+        &[tier],
         &[&["7", "Ana", "Lima", "Gold"]],
     );
     f.spec.system = System::Cairn;
@@ -72,9 +71,7 @@ async fn prepared_with(app: &TestApp, admin: &Actor, files: Vec<File>) -> Result
     let specs: Vec<FileSpec> = files.iter().map(|f| f.spec.clone()).collect();
     let mut uploads: Vec<store::Upload> = files.into_iter().map(|f| f.upload).collect();
     uploads.push(workspace_json());
-    let id = store::create(&app.db, admin, uploads, &o).await?;
-    store::set_files(&app.db, admin, id, &specs, &o).await?;
-    Ok(id)
+    try_prepared(app, admin, uploads, &specs, &o).await
 }
 
 async fn pipeline_names(app: &TestApp) -> Vec<(String, Vec<(String, String, i32)>)> {
@@ -112,10 +109,9 @@ const MADE: (&[&str], &[&str], &[&str], &[&str]) = (
 
 #[actix_web::test]
 async fn what_the_files_need_is_made_before_the_rows() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let id = prepared_with_workspace(&app, &admin).await.expect("upload");
-    let r = job::run(&app.db, id).await.expect("run the import");
+    let r = run_job(&app, id).await;
     assert_eq!(r.failed(), 0, "{r:#?}");
     let (f, p, s, t) = listed(&r);
     assert_eq!(
@@ -173,8 +169,7 @@ async fn what_the_files_need_is_made_before_the_rows() {
 
 #[actix_web::test]
 async fn a_dry_run_lists_what_it_would_make_and_makes_nothing() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let (fields, tags) = (app.count("custom_fields").await, app.count("tags").await);
     let stages = app.count("pipeline_stages").await;
     let id = prepared_with_workspace(&app, &admin).await.expect("upload");
@@ -199,8 +194,7 @@ async fn a_dry_run_lists_what_it_would_make_and_makes_nothing() {
 
 #[actix_web::test]
 async fn a_field_of_another_kind_under_the_same_key_stops_the_import() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     custom_fields::create(&app.db, &admin, "contact", "Tier", "number", &[], false)
         .await
         .expect("a number field keyed tier");
@@ -227,12 +221,11 @@ async fn a_field_of_another_kind_under_the_same_key_stops_the_import() {
 
 #[actix_web::test]
 async fn undo_removes_what_workspace_json_made() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let before = pipeline_names(&app).await;
     let (fields, tags) = (app.count("custom_fields").await, app.count("tags").await);
     let id = prepared_with_workspace(&app, &admin).await.expect("upload");
-    job::run(&app.db, id).await.expect("run the import");
+    run_job(&app, id).await;
     undo::undo(&app.db, &admin, id).await.expect("undo");
     assert_eq!(pipeline_names(&app).await, before, "pipelines as they were");
     assert_eq!(
@@ -243,8 +236,7 @@ async fn undo_removes_what_workspace_json_made() {
 
 #[actix_web::test]
 async fn a_dry_run_s_deals_find_the_pipelines_and_stages_it_would_make() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let mut deals_file = file(
         "deals.csv",
         ObjectKind::Deal,
@@ -273,10 +265,9 @@ async fn a_dry_run_s_deals_find_the_pipelines_and_stages_it_would_make() {
 
 #[actix_web::test]
 async fn the_import_page_lists_what_workspace_json_added() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let id = prepared_with_workspace(&app, &admin).await.expect("upload");
-    job::run(&app.db, id).await.expect("run the import");
+    run_job(&app, id).await;
     let mut c = app.signed_in("second-admin@example.com", "admin").await;
     let html = c.get(&format!("/settings/import/{id}")).await.text();
     assert!(

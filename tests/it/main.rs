@@ -9,6 +9,7 @@ mod import_apply;
 mod import_cli;
 mod import_deals;
 mod import_given;
+mod import_owners;
 mod import_pages;
 mod import_presets;
 mod import_read;

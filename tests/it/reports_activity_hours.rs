@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// (hour, author, kind) → activities, from the counters (zeros left out).
-async fn counters(app: &TestApp) -> BTreeMap<(DateTime<Utc>, i64, String), i64> {
+pub async fn counters(app: &TestApp) -> BTreeMap<(DateTime<Utc>, i64, String), i64> {
     activity_hour::Entity::find()
         .all(&app.db.read)
         .await

@@ -8,12 +8,56 @@ use chrono_tz::Tz;
 
 use super::ObjectKind;
 
+/// How an import reads its dates: values without an offset in `zone`; `01/02/2024` month
+/// first (US English, as HubSpot and Salesforce write it) unless `day_first` (the files
+/// write `31/12/2024` somewhere and never `12/31/2024`: `day_first_in`).
+#[derive(Clone, Copy, Debug)]
+pub struct Dates {
+    pub zone: Tz,
+    pub day_first: bool,
+}
+
+impl Dates {
+    pub fn datetime(self, value: &str) -> Result<DateTime<Utc>, String> {
+        datetime_read(value, self)
+    }
+
+    pub fn date(self, value: &str) -> Result<NaiveDate, String> {
+        date_read(value, self)
+    }
+}
+
+/// Whether slash dates among `values` are day first: one has a first number over 12
+/// and none a second number over 12.
+pub fn day_first_in<'a>(values: impl Iterator<Item = &'a str>) -> bool {
+    let (mut day_first, mut month_first) = (false, false);
+    for v in values {
+        let d = v.trim().split([' ', 'T']).next().unwrap_or("");
+        let parts: Vec<u32> = d.split('/').filter_map(|p| p.parse().ok()).collect();
+        if let [a, b, _] = parts[..] {
+            day_first |= a > 12 && b <= 12;
+            month_first |= b > 12 && a <= 12;
+        }
+    }
+    day_first && !month_first
+}
+
 /// A date and time as the exports write them: RFC 3339 (`2024-01-31T12:00:00.000Z`,
 /// Salesforce), `2024-01-31 12:00` (HubSpot, in the portal's zone), `01/31/2024 9:05 AM`
 /// (month first unless the first number is over 12), `31.01.2024 14:05`, or a date alone
 /// (midnight). Values without an offset are read in `zone`.
 pub fn datetime(value: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
-    let (date, time) = split(value)?;
+    datetime_read(
+        value,
+        Dates {
+            zone,
+            day_first: false,
+        },
+    )
+}
+
+fn datetime_read(value: &str, Dates { zone, day_first }: Dates) -> Result<DateTime<Utc>, String> {
+    let (date, time) = split(value, day_first)?;
     let Some(time) = time else {
         return local(date.and_time(NaiveTime::MIN), zone, value);
     };
@@ -35,9 +79,21 @@ pub fn datetime(value: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
 
 /// A date in the same forms; a value with a time and an offset gives its date in `zone`.
 pub fn date(value: &str, zone: Tz) -> Result<NaiveDate, String> {
-    let (date, time) = split(value)?;
+    date_read(
+        value,
+        Dates {
+            zone,
+            day_first: false,
+        },
+    )
+}
+
+fn date_read(value: &str, dates: Dates) -> Result<NaiveDate, String> {
+    let (date, time) = split(value, dates.day_first)?;
     match time.map(time_of_day) {
-        Some(Ok((_, Some(_)))) => Ok(datetime(value, zone)?.with_timezone(&zone).date_naive()),
+        Some(Ok((_, Some(_)))) => Ok(datetime_read(value, dates)?
+            .with_timezone(&dates.zone)
+            .date_naive()),
         Some(Err(e)) => Err(not_a("date", value, &e)),
         _ => Ok(date),
     }
@@ -60,7 +116,7 @@ fn local(at: NaiveDateTime, zone: Tz, value: &str) -> Result<DateTime<Utc>, Stri
 }
 
 /// The date part, and the time part if any.
-fn split(value: &str) -> Result<(NaiveDate, Option<&str>), String> {
+fn split(value: &str, day_first: bool) -> Result<(NaiveDate, Option<&str>), String> {
     let v = value.trim();
     if v.is_empty() {
         return Err("the date is empty".into());
@@ -68,11 +124,11 @@ fn split(value: &str) -> Result<(NaiveDate, Option<&str>), String> {
     let cut = v.find(['T', ' ']).unwrap_or(v.len());
     let (d, t) = v.split_at(cut);
     let t = t.get(1..).map(str::trim).filter(|t| !t.is_empty());
-    let date = day(d).map_err(|why| not_a("date", value, &why))?;
+    let date = day(d, day_first).map_err(|why| not_a("date", value, &why))?;
     Ok((date, t))
 }
 
-fn day(d: &str) -> Result<NaiveDate, String> {
+fn day(d: &str, day_first: bool) -> Result<NaiveDate, String> {
     let (sep, order) = if d.contains('-') {
         ('-', "ymd")
     } else if d.contains('/') {
@@ -94,7 +150,7 @@ fn day(d: &str) -> Result<NaiveDate, String> {
     let (y, m, dd) = match order {
         "ymd" => (a, b, c),
         // Month first, as HubSpot and Salesforce in US English write it, unless it cannot be.
-        "mdy" if a > 12 => (c, b, a),
+        "mdy" if a > 12 || day_first => (c, b, a),
         "mdy" => (c, a, b),
         _ => (c, b, a),
     };

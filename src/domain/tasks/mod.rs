@@ -33,7 +33,9 @@ pub use mine::{
     for_record, group_batch, list, overdue_count, overdue_visible_count,
 };
 pub use write::{TaskInput, TaskPatch, create, delete, set_done, update};
-pub(crate) use write::{check_assignee, check_due, check_notes, check_priority, check_title};
+pub(crate) use write::{
+    Valid, active_model, check_assignee, check_due, check_notes, check_priority, check_title,
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{

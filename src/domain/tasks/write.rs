@@ -80,16 +80,41 @@ pub struct TaskPatch {
 
 /// The fields of a task as they will be saved.
 #[derive(Debug, Clone)]
-struct Valid {
-    title: String,
-    notes: Option<String>,
-    due_at: Option<DateTime<Utc>>,
-    due_date: Option<NaiveDate>,
-    assignee_id: i64,
-    priority: String,
-    contact_id: Option<i64>,
-    company_id: Option<i64>,
-    deal_id: Option<i64>,
+pub(crate) struct Valid {
+    pub title: String,
+    pub notes: Option<String>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub due_date: Option<NaiveDate>,
+    pub assignee_id: i64,
+    pub priority: String,
+    pub contact_id: Option<i64>,
+    pub company_id: Option<i64>,
+    pub deal_id: Option<i64>,
+}
+
+/// The columns a task takes from its checked fields and whether (and when) it is done,
+/// written at `at`: a new task's here, and the importer's new and updated ones.
+pub(crate) fn active_model(
+    v: &Valid,
+    done: bool,
+    done_at: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> task::ActiveModel {
+    task::ActiveModel {
+        title: Set(v.title.clone()),
+        notes: Set(v.notes.clone()),
+        due_at: Set(v.due_at),
+        due_date: Set(v.due_date),
+        priority: Set(v.priority.clone()),
+        assignee_id: Set(v.assignee_id),
+        contact_id: Set(v.contact_id),
+        company_id: Set(v.company_id),
+        deal_id: Set(v.deal_id),
+        done: Set(done),
+        done_at: Set(done_at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
 }
 
 pub(crate) fn check_title(title: &str, fields: &mut FieldErrors) -> String {
@@ -314,22 +339,11 @@ pub async fn create(db: &Db, actor: &Actor, input: &TaskInput) -> Result<Task, A
     let t = now();
     let id = task::Entity::insert(task::ActiveModel {
         id: NotSet,
-        title: Set(v.title.clone()),
-        notes: Set(v.notes.clone()),
-        due_at: Set(v.due_at),
-        due_date: Set(v.due_date),
-        priority: Set(v.priority.clone()),
-        assignee_id: Set(v.assignee_id),
         created_by: Set(Some(actor.id)),
-        contact_id: Set(v.contact_id),
-        company_id: Set(v.company_id),
-        deal_id: Set(v.deal_id),
-        done: Set(input.done),
         record_trashed: Set(false),
-        done_at: Set(input.done.then_some(t)),
         version: Set(1),
         created_at: Set(t),
-        updated_at: Set(t),
+        ..active_model(&v, input.done, input.done.then_some(t), t)
     })
     .exec(&tx)
     .await?

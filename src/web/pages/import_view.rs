@@ -391,6 +391,7 @@ pub async fn mapping_from_form(
         zone: zone(form.get("zone").copied()),
         system: imp.options.system,
         add_stages: form.contains_key("add_stages"),
+        unknown_owners_to_me: form.contains_key("unknown_owners_to_me"),
     };
     Ok((files, options))
 }

@@ -162,6 +162,7 @@ async fn create(
         zone: import_view::zone(fields.get("zone").map(String::as_str)),
         system: named.unwrap_or(System::Generic),
         add_stages: true,
+        unknown_owners_to_me: false,
     };
     store::upload(db, &user.actor, uploads, named, &options).await
 }

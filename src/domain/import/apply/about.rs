@@ -260,10 +260,7 @@ pub(super) fn about(
                 .or_else(|| known.by_source.get(&(*k, key)).map(|&id| Ref::Id(id)))
             {
                 Some(r) => found.push((*k, r)),
-                None => reasons.push(format!(
-                    "{} with source id {raw} is in no file of this import and not in Cairn.",
-                    noun(*k)
-                )),
+                None => reasons.push(ctx.no_source(*k, noun(*k), raw)),
             }
             continue;
         }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::cells::Cells;
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict, refused};
-use super::{about, matching};
+use super::{about, insert, matching};
 use crate::domain::import::{ObjectKind, presets};
 use crate::domain::{Db, activities};
 use crate::entities::activity;
@@ -269,35 +269,33 @@ pub(super) async fn insert(
     rows: &[(&Row, i64)],
     at: DateTime<Utc>,
 ) -> Result<Vec<i64>, AppError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let models = rows.iter().map(|(r, record)| {
-        let (deal_id, contact_id, company_id) = links(r.about.0, *record);
-        activity::ActiveModel {
+    let models: Vec<_> = rows
+        .iter()
+        .map(|(r, record)| activity::ActiveModel {
             id: NotSet,
-            kind: Set(r.kind.clone()),
-            body: Set(r.body.clone()),
-            occurred_at: Set(r.occurred_at),
-            deal_id: Set(deal_id),
-            contact_id: Set(contact_id),
-            company_id: Set(company_id),
-            author_id: Set(Some(r.author_id)),
             created_at: Set(r.created_at.unwrap_or(at)),
             version: Set(1),
             edited_at: Set(None),
-        }
-    });
-    let mut inserted = activity::Entity::insert_many(models)
-        .exec_with_returning(tx)
-        .await?;
-    inserted.sort_by_key(|a| a.id);
-    if inserted.len() != rows.len() {
-        return Err(AppError::Internal(
-            "activity import: ids do not match the rows".into(),
-        ));
+            ..columns(r, *record)
+        })
+        .collect();
+    insert::ids(tx, models, |a| a.id).await
+}
+
+/// The columns an activity takes from its row (and `record`, the id of what it is
+/// about), whether the import creates it or writes over it.
+fn columns(r: &Row, record: i64) -> activity::ActiveModel {
+    let (deal_id, contact_id, company_id) = links(r.about.0, record);
+    activity::ActiveModel {
+        kind: Set(r.kind.clone()),
+        body: Set(r.body.clone()),
+        occurred_at: Set(r.occurred_at),
+        deal_id: Set(deal_id),
+        contact_id: Set(contact_id),
+        company_id: Set(company_id),
+        author_id: Set(Some(r.author_id)),
+        ..Default::default()
     }
-    Ok(inserted.into_iter().map(|a| a.id).collect())
 }
 
 /// Writes an update over activity `id`: marked edited at `at` (undo knows it by that)
@@ -309,18 +307,10 @@ pub(super) async fn update(
     record: i64,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let (deal_id, contact_id, company_id) = links(row.about.0, record);
     activity::Entity::update_many()
         .set(activity::ActiveModel {
-            kind: Set(row.kind.clone()),
-            body: Set(row.body.clone()),
-            occurred_at: Set(row.occurred_at),
-            deal_id: Set(deal_id),
-            contact_id: Set(contact_id),
-            company_id: Set(company_id),
-            author_id: Set(Some(row.author_id)),
             edited_at: Set(Some(at)),
-            ..Default::default()
+            ..columns(row, record)
         })
         .col_expr(
             activity::Column::Version,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::cells::Cells;
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict, refused};
-use super::{links, matching};
+use super::{insert, links, matching};
 use crate::domain::contacts::{self, ContactInput, Valid};
 use crate::domain::custom_fields;
 use crate::domain::import::ObjectKind;
@@ -260,26 +260,17 @@ pub(super) async fn insert(
     rows: &[(&Row, Option<i64>)],
     at: DateTime<Utc>,
 ) -> Result<Vec<i64>, AppError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let models = rows.iter().map(|(r, company)| contact::ActiveModel {
-        id: NotSet,
-        deleted_at: Set(None),
-        deleted_by: Set(None),
-        created_at: Set(r.created_at.unwrap_or(at)),
-        ..contacts::active_model(&r.valid, *company, at)
-    });
-    let mut inserted = contact::Entity::insert_many(models)
-        .exec_with_returning(tx)
-        .await?;
-    inserted.sort_by_key(|c| c.id);
-    if inserted.len() != rows.len() {
-        return Err(AppError::Internal(
-            "contact import: ids do not match the rows".into(),
-        ));
-    }
-    Ok(inserted.into_iter().map(|c| c.id).collect())
+    let models: Vec<_> = rows
+        .iter()
+        .map(|(r, company)| contact::ActiveModel {
+            id: NotSet,
+            deleted_at: Set(None),
+            deleted_by: Set(None),
+            created_at: Set(r.created_at.unwrap_or(at)),
+            ..contacts::active_model(&r.valid, *company, at)
+        })
+        .collect();
+    insert::ids(tx, models, |c| c.id).await
 }
 
 /// Writes an update over contact `id`.

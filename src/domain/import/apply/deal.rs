@@ -6,8 +6,8 @@
 //! did), and the board's cache retires itself through the deals' change-counter trigger.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::domain::import::values::Dates;
 use chrono::{DateTime, NaiveTime, Utc};
-use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,7 +16,7 @@ use super::cells::Cells;
 use super::deal_input::{input, stage_of, time};
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict};
-use super::{about, links, matching};
+use super::{about, insert, links, matching};
 use crate::domain::Db;
 use crate::domain::custom_fields;
 use crate::domain::deals::{self, OWNER_MESSAGE, Rules, Valid};
@@ -113,11 +113,12 @@ fn contacts_of(ctx: &Ctx, known: &Known, c: &Cells) -> Result<Vec<Ref>, String> 
         let key = ctx.key(raw);
         let r = match ctx.by_source.get(&(ObjectKind::Contact, key.clone())) {
             Some(&i) => Ref::Planned(i),
-            None => Ref::Id(*known.contacts.get(&key).ok_or_else(|| {
-                format!(
-                    "Contact with source id {raw} is in no file of this import and not in Cairn."
-                )
-            })?),
+            None => Ref::Id(
+                *known
+                    .contacts
+                    .get(&key)
+                    .ok_or_else(|| ctx.no_source(ObjectKind::Contact, "Contact", raw))?,
+            ),
         };
         if !out.contains(&r) {
             out.push(r);
@@ -180,7 +181,7 @@ pub(super) struct Known {
     rules: Rules,
     /// The users who may own deals.
     owners: HashSet<i64>,
-    zone: Tz,
+    dates: Dates,
 }
 
 impl Kind for Deal {
@@ -211,12 +212,7 @@ impl Kind for Deal {
             contacts: live_sources(ctx, ObjectKind::Contact, contacts).await?,
             rules,
             owners: deals::deal_owners(&ctx.db.read).await?,
-            zone: ctx
-                .options
-                .zone
-                .as_deref()
-                .and_then(|z| z.parse().ok())
-                .unwrap_or(chrono_tz::UTC),
+            dates: ctx.dates(),
         })
     }
 
@@ -264,7 +260,13 @@ fn check(
     reasons: &mut Vec<String>,
 ) -> Option<Row> {
     let rules = &known.rules;
-    let mut input = input(c, current, rules, (known.zone, ctx.options.system), reasons);
+    let mut input = input(
+        c,
+        current,
+        rules,
+        (known.dates, ctx.options.system),
+        reasons,
+    );
     match stage_of(&rules.pipelines, c, current) {
         Ok((p, s)) => (input.pipeline_id, input.stage_id) = (p, s),
         Err(why) => reasons.push(why),
@@ -312,9 +314,9 @@ fn check(
     let current_custom: BTreeMap<String, Value> = current
         .map(|m| custom_fields::parse(&m.custom))
         .unwrap_or_default();
-    let created_at = time(c, "created_at", known.zone, reasons);
+    let created_at = time(c, "created_at", known.dates, reasons);
     // A closed deal closed when the file says, else on its close date.
-    let closed_at = time(c, "closed_at", known.zone, reasons).or_else(|| {
+    let closed_at = time(c, "closed_at", known.dates, reasons).or_else(|| {
         input
             .expected_close
             .as_deref()
@@ -366,15 +368,7 @@ pub(super) async fn insert(
         }
         models.push(m);
     }
-    let mut inserted = deal::Entity::insert_many(models)
-        .exec_with_returning(tx)
-        .await?;
-    inserted.sort_by_key(|d| d.id);
-    if inserted.len() != rows.len() {
-        return Err(AppError::Internal(
-            "deal import: ids do not match the rows".into(),
-        ));
-    }
+    let inserted = insert::in_order(tx, models, |d| d.id).await?;
     deal_stage_change::Entity::insert_many(inserted.iter().map(|d| {
         deal_stage_change::ActiveModel {
             deal_id: Set(d.id),

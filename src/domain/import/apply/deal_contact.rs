@@ -38,7 +38,7 @@ fn end(
     }
     known.get(&key).map(|&id| Ref::Id(id)).ok_or_else(|| {
         let name = what[..1].to_uppercase() + &what[1..];
-        format!("{name} with source id {raw} is in no file of this import and not in Cairn.")
+        ctx.no_source(kind, &name, raw)
     })
 }
 

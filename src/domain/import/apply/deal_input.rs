@@ -1,7 +1,7 @@
 //! What a deal row says: its fields over the deal it updates, its pipeline and stage by
 //! name (a closed deal in a won or lost stage), its times.
+use crate::domain::import::values::Dates;
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::cells::Cells;
@@ -109,7 +109,7 @@ pub(super) fn input(
     c: &Cells,
     current: Option<&deal::Model>,
     rules: &Rules,
-    (zone, system): (Tz, System),
+    (dates, system): (Dates, System),
     reasons: &mut Vec<String>,
 ) -> DealInput {
     let mut i = current.map_or_else(
@@ -157,7 +157,7 @@ pub(super) fn input(
         };
     }
     if c.has_field("expected_close") {
-        i.expected_close = match c.field("expected_close").map(|d| values::date(d, zone)) {
+        i.expected_close = match c.field("expected_close").map(|d| dates.date(d)) {
             None => None,
             Some(Ok(d)) => Some(d.to_string()),
             Some(Err(why)) => {
@@ -189,11 +189,12 @@ pub(super) fn input(
 pub(super) fn time(
     c: &Cells,
     name: &str,
-    zone: Tz,
+    dates: Dates,
     reasons: &mut Vec<String>,
 ) -> Option<DateTime<Utc>> {
     let v = c.field(name)?;
-    values::datetime(v, zone)
+    dates
+        .datetime(v)
         .map_err(|why| reasons.push(format!("{name}: {why}.")))
         .ok()
 }

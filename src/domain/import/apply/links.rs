@@ -85,6 +85,13 @@ impl Owners {
         self.created.insert(id);
     }
 
+    /// Whether `value` names no user at all (several of one name is another matter).
+    pub fn names_nobody(&self, value: &str) -> bool {
+        !self.by_source.contains_key(&source_key(self.system, value))
+            && !self.by_email.contains_key(&normalise(value))
+            && !self.by_name.contains_key(&normalise(value))
+    }
+
     /// Whether user `id` is one this import creates.
     pub fn created(&self, id: i64) -> bool {
         self.created.contains(&id)
@@ -163,8 +170,7 @@ pub(super) async fn companies(ctx: &Ctx<'_>, cells: &[Cells<'_>]) -> Result<Comp
     Ok(Companies { by_source, by_name })
 }
 
-/// The company a row links to: by source id, else by name; a name in a `company`
-/// column that nothing has yet is a new company, as typing it on a contact makes one.
+/// The company a row links to: by source id, else by name.
 pub(super) fn company_of(ctx: &Ctx, known: &Companies, c: &Cells) -> Result<Option<Ref>, String> {
     if let Some(raw) = c.link_id(ObjectKind::Company) {
         let key = ctx.key(raw);
@@ -175,14 +181,14 @@ pub(super) fn company_of(ctx: &Ctx, known: &Companies, c: &Cells) -> Result<Opti
             .by_source
             .get(&key)
             .map(|&id| Some(Ref::Id(id)))
-            .ok_or_else(|| {
-                format!(
-                    "Company with source id {raw} is in no file of this import and not in Cairn."
-                )
-            });
+            .ok_or_else(|| ctx.no_source(ObjectKind::Company, "Company", raw));
     }
+    // A contact's company named by a name nothing has yet is new, as typing it on a
+    // contact makes one (a plain contacts file's "Company" column); other records name
+    // companies that must be there.
+    let contact = ctx.files.get(c.0.file).map(|f| f.kind) == Some(ObjectKind::Contact);
     let (name, create) = match (c.link_name(ObjectKind::Company), c.field("company")) {
-        (Some(n), _) => (n, false),
+        (Some(n), _) => (n, contact),
         (None, Some(n)) => (n, true),
         (None, None) => return Ok(None),
     };

@@ -26,6 +26,7 @@ mod contact;
 mod deal;
 mod deal_contact;
 mod deal_input;
+mod insert;
 pub mod integrity;
 pub mod job;
 mod links;
@@ -64,6 +65,10 @@ pub struct Options {
     /// otherwise such a row fails, naming the ones Cairn has.
     #[serde(default = "yes")]
     pub add_stages: bool,
+    /// A row whose owner names no Cairn user is read as naming none (the record is the
+    /// importing user's when new), with a note; otherwise it fails.
+    #[serde(default)]
+    pub unknown_owners_to_me: bool,
 }
 
 fn yes() -> bool {

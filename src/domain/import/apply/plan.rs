@@ -13,6 +13,7 @@ use crate::domain::custom_fields::{self, Field};
 use crate::domain::deals;
 use crate::domain::export::Workspace;
 use crate::domain::import::read::RowError;
+use crate::domain::import::values::{self, Dates};
 use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, Target};
 use crate::domain::{Actor, Db, normalise};
 use crate::error::AppError;
@@ -115,6 +116,14 @@ pub(super) struct Ctx<'a> {
     /// The custom field each `NewCustom` label of a record kind stands for: created
     /// already in a real run, only described in a dry run.
     pub new_fields: HashMap<(String, String), Field>,
+    /// Rows whose owner cell names no Cairn user, planned as naming none because the
+    /// user chose so (`Options::unknown_owners_to_me`), and what their report says of it.
+    pub owner_notes: HashMap<(usize, u64), String>,
+    /// Rows of this import that failed or were skipped as deleted, by kind and source
+    /// key: a row linking to one is told so, not that the record is in no file.
+    pub not_planned: HashMap<(ObjectKind, String), (usize, u64)>,
+    /// Whether the files write slash dates day first (`values::day_first_in`).
+    pub day_first: bool,
 }
 
 impl Ctx<'_> {
@@ -131,6 +140,14 @@ impl Ctx<'_> {
             .unwrap_or(chrono_tz::Tz::UTC)
     }
 
+    /// How the import reads dates: in its zone, day first when its files say so.
+    pub fn dates(&self) -> Dates {
+        Dates {
+            zone: self.zone(),
+            day_first: self.day_first,
+        }
+    }
+
     /// A time from the row's `name` columns, read in the import's zone: of several (an
     /// event's date and its date and time), the first with a time of day.
     pub fn time(
@@ -141,12 +158,48 @@ impl Ctx<'_> {
     ) -> Option<chrono::DateTime<chrono::Utc>> {
         let all = c.all(name);
         let v = all.iter().find(|v| v.contains(':')).or(all.first())?;
-        match crate::domain::import::values::datetime(v, self.zone()) {
+        match self.dates().datetime(v) {
             Ok(t) => Some(t),
             Err(why) => {
                 reasons.push(why);
                 None
             }
+        }
+    }
+
+    /// Empties the owner cells that name no Cairn user (after the users file is
+    /// planned: its users are known by then), so each such row is read as naming no
+    /// owner: a new record is the importing user's, an updated one keeps its owner.
+    fn unknown_owners_to_me(&mut self, chunk: &mut [MappedRow]) {
+        for row in chunk {
+            for (target, value) in &mut row.values {
+                if *target != Target::Owner
+                    || value.trim().is_empty()
+                    || !self.owners.names_nobody(value)
+                {
+                    continue;
+                }
+                let note = format!(
+                    "Owner “{}” is not a Cairn user: imported as if the file named no owner (a new record is {}’s).",
+                    value.trim(),
+                    self.actor.name
+                );
+                self.owner_notes.insert((row.file, row.row), note);
+                value.clear();
+            }
+        }
+    }
+
+    /// Why a row's link by source id `raw` to a `noun` (of `kind`) finds nothing.
+    pub fn no_source(&self, kind: ObjectKind, noun: &str, raw: &str) -> String {
+        match self.not_planned.get(&(kind, self.key(raw))) {
+            Some((file, row)) => format!(
+                "{noun} with source id {raw} is not imported: its row ({}, row {row}) is not.",
+                self.files.get(*file).map_or("", |f| f.name.as_str())
+            ),
+            None => format!(
+                "{noun} with source id {raw} is in no file of this import and not in Cairn."
+            ),
         }
     }
 
@@ -158,8 +211,13 @@ impl Ctx<'_> {
         kind: ObjectKind,
         outcome: Outcome,
         record_id: Option<i64>,
-        reasons: Vec<String>,
+        mut reasons: Vec<String>,
     ) -> usize {
+        if outcome != Outcome::Failed
+            && let Some(note) = self.owner_notes.get(&(row.file, row.row))
+        {
+            reasons.push(note.clone());
+        }
         report.rows.push(RowReport {
             file: self
                 .files
@@ -268,10 +326,20 @@ pub(super) async fn plan(
     options: &Options,
     create_fields: bool,
 ) -> Result<Plan, AppError> {
+    if rows.is_empty() && unreadable.is_empty() {
+        return Err(AppError::BadRequest(
+            "The files hold no rows to import: a header and nothing under it.".into(),
+        ));
+    }
     // What the rows need of the workspace first (a real run creates it now).
     let named;
     let ws = if options.add_stages && files.iter().any(|f| f.kind == ObjectKind::Deal) {
-        named = stages::with_named(ws, &deals::pipelines(&db.read).await?, files, &rows);
+        named = stages::with_named(
+            ws,
+            &deals::pipelines(&db.read).await?,
+            (files, options.system),
+            &rows,
+        );
         named.as_ref()
     } else {
         ws
@@ -306,6 +374,12 @@ pub(super) async fn plan(
         by_source: HashMap::new(),
         by_name: HashMap::new(),
         new_fields,
+        owner_notes: HashMap::new(),
+        not_planned: HashMap::new(),
+        day_first: values::day_first_in(
+            rows.iter()
+                .flat_map(|r| r.values.iter().map(|(_, v)| v.as_str())),
+        ),
     };
     for e in unreadable {
         let kind = files.get(e.file).map_or(ObjectKind::Contact, |f| f.kind);
@@ -346,9 +420,12 @@ pub(super) async fn plan(
         // never all held at once.
         let mut rows = rows.into_iter();
         loop {
-            let chunk: Vec<MappedRow> = rows.by_ref().take(super::CHUNK).collect();
+            let mut chunk: Vec<MappedRow> = rows.by_ref().take(super::CHUNK).collect();
             if chunk.is_empty() {
                 break;
+            }
+            if options.unknown_owners_to_me {
+                ctx.unknown_owners_to_me(&mut chunk);
             }
             let chunk = &chunk[..];
             match ORDER[at] {

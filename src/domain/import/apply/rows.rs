@@ -101,12 +101,16 @@ pub(super) async fn plan<K: Kind>(
         let fail = |ctx: &Ctx, plan: &mut Plan, reasons: Vec<String>| {
             ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, reasons);
         };
+        let source = c.source_id().map(|s| ctx.key(s));
         if c.deleted() {
+            if let Some(s) = &source {
+                ctx.not_planned
+                    .insert((kind, s.clone()), (row.file, row.row));
+            }
             let why = vec!["Marked deleted in the source.".to_string()];
             ctx.report(&mut plan.report, row, kind, Outcome::Skipped, None, why);
             continue;
         }
-        let source = c.source_id().map(|s| ctx.key(s));
         let dup = source
             .as_ref()
             .and_then(|s| ctx.by_source.get(&(kind, s.clone())))
@@ -143,6 +147,10 @@ pub(super) async fn plan<K: Kind>(
         let beside = current.is_none() && matched.is_some();
         let checked = K::check(ctx, &known, c, current, beside, dry, &mut verdict).await?;
         let (Some(data), true) = (checked, verdict.reasons.is_empty()) else {
+            if let Some(s) = &source {
+                ctx.not_planned
+                    .insert((kind, s.clone()), (row.file, row.row));
+            }
             fail(ctx, plan, verdict.reasons);
             continue;
         };

@@ -10,7 +10,7 @@ use super::cells::Cells;
 use crate::domain::deals::Pipeline;
 use crate::domain::export::{PipelineDef, StageDef, Workspace};
 use crate::domain::import::presets::norm;
-use crate::domain::import::{FileSpec, MappedRow, ObjectKind};
+use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System};
 
 /// A stage a file names, with the probabilities its rows give (to order and weigh a new
 /// pipeline's open stages).
@@ -25,7 +25,54 @@ struct Wanted {
     exists: bool,
     /// Stages Cairn (or `workspace.json`) has in it, normalised.
     known: Vec<String>,
+    /// The kinds of closed stage it has (`won`, `lost`).
+    closed: Vec<String>,
     stages: Vec<Named>,
+}
+
+impl Wanted {
+    fn new(name: &str) -> Wanted {
+        Wanted {
+            name: name.to_string(),
+            exists: false,
+            known: Vec::new(),
+            closed: Vec::new(),
+            stages: Vec::new(),
+        }
+    }
+
+    fn has(&self, stage: &str) -> bool {
+        self.known.contains(&norm(stage))
+            || self.stages.iter().any(|x| norm(&x.name) == norm(stage))
+    }
+
+    fn note(&mut self, stage: &str, probability: Option<f64>) {
+        if self.has(stage) {
+            if let Some(named) = self
+                .stages
+                .iter_mut()
+                .find(|x| norm(&x.name) == norm(stage))
+            {
+                named.probabilities.extend(probability);
+            }
+            return;
+        }
+        self.stages.push(Named {
+            name: stage.to_string(),
+            probabilities: probability.into_iter().collect(),
+        });
+    }
+}
+
+/// What the deal rows name, as they are read.
+struct Scan {
+    wanted: Vec<Wanted>,
+    /// Stages of rows that name no pipeline, in no pipeline.
+    loose: Wanted,
+    /// Whether such a row named an open stage a pipeline has: then the loose stages
+    /// join the first pipeline; otherwise the file is another system's pipeline, and
+    /// they make one of their own (Salesforce's opportunities name no pipeline).
+    loose_known_open: bool,
 }
 
 /// `ws` with the pipelines and stages the deal rows name and neither Cairn (`have`) nor
@@ -33,27 +80,39 @@ struct Wanted {
 pub(super) fn with_named(
     ws: Option<&Workspace>,
     have: &[Pipeline],
-    files: &[FileSpec],
+    (files, system): (&[FileSpec], System),
     rows: &[MappedRow],
 ) -> Option<Workspace> {
-    let mut wanted: Vec<Wanted> = have
-        .iter()
-        .map(|p| Wanted {
-            name: p.name.clone(),
-            exists: true,
-            known: p.stages.iter().map(|s| norm(&s.name)).collect(),
-            stages: Vec::new(),
-        })
-        .collect();
+    let mut scan = Scan {
+        wanted: have
+            .iter()
+            .map(|p| Wanted {
+                exists: true,
+                known: p.stages.iter().map(|s| norm(&s.name)).collect(),
+                closed: p.stages.iter().map(|s| s.kind.clone()).collect(),
+                ..Wanted::new(&p.name)
+            })
+            .collect(),
+        loose: Wanted::new(&loose_name(system)),
+        loose_known_open: false,
+    };
     for p in ws.map_or(&[][..], |w| &w.pipelines) {
         let known = p.stages.iter().map(|s| norm(&s.name));
-        match wanted.iter_mut().find(|w| norm(&w.name) == norm(&p.name)) {
-            Some(w) => w.known.extend(known),
-            None => wanted.push(Wanted {
-                name: p.name.clone(),
+        let kinds = p.stages.iter().map(|s| s.kind.clone());
+        match scan
+            .wanted
+            .iter_mut()
+            .find(|w| norm(&w.name) == norm(&p.name))
+        {
+            Some(w) => {
+                w.known.extend(known);
+                w.closed.extend(kinds);
+            }
+            None => scan.wanted.push(Wanted {
                 exists: true,
                 known: known.collect(),
-                stages: Vec::new(),
+                closed: kinds.collect(),
+                ..Wanted::new(&p.name)
             }),
         }
     }
@@ -63,7 +122,25 @@ pub(super) fn with_named(
         }
         let c = Cells(row);
         if !c.deleted() {
-            name(&mut wanted, &c);
+            scan.name(&c);
+        }
+    }
+    let Scan {
+        mut wanted,
+        loose,
+        loose_known_open,
+    } = scan;
+    if !loose.stages.is_empty() {
+        let into = if loose_known_open {
+            Some(0)
+        } else {
+            wanted
+                .iter()
+                .position(|w| norm(&w.name) == norm(&loose.name))
+        };
+        match into.and_then(|at| wanted.get_mut(at)) {
+            Some(w) => w.stages.extend(loose.stages),
+            None => wanted.push(loose),
         }
     }
     let added: Vec<PipelineDef> = wanted.into_iter().filter_map(definition).collect();
@@ -92,55 +169,57 @@ pub(super) fn with_named(
     Some(out)
 }
 
-/// Notes the pipeline and stage one row names. A row naming a stage but no pipeline
-/// means the pipeline that has that stage, else the first (as the deal's own rules
-/// read it).
-fn name(wanted: &mut Vec<Wanted>, c: &Cells) {
-    let stage = c.field("stage");
-    let at = match c.field("pipeline") {
-        Some(p) => match wanted.iter().position(|w| norm(&w.name) == norm(p)) {
+/// The pipeline a file's stages make when its rows name none.
+fn loose_name(system: System) -> String {
+    let of = match system {
+        System::Salesforce => "Salesforce",
+        System::HubSpot => "HubSpot",
+        System::Pipedrive => "Pipedrive",
+        System::Cairn | System::Generic => "Imported",
+    };
+    format!("{of} pipeline")
+}
+
+impl Scan {
+    /// Notes the pipeline and stage one row names. A row naming a stage but no
+    /// pipeline means the pipeline that has that stage (as the deal's own rules read
+    /// it), else one of the loose stages.
+    fn name(&mut self, c: &Cells) {
+        let Some(stage) = c.field("stage") else {
+            if let Some(p) = c.field("pipeline") {
+                self.pipeline(p);
+            }
+            return;
+        };
+        let probability = c
+            .field("probability")
+            .and_then(|p| p.trim_end_matches('%').trim().parse::<f64>().ok());
+        match c.field("pipeline") {
+            Some(p) => {
+                let at = self.pipeline(p);
+                let w = &mut self.wanted[at];
+                if !w.known.contains(&norm(stage)) {
+                    w.note(stage, probability);
+                }
+            }
+            None if self.wanted.iter().any(|w| w.known.contains(&norm(stage))) => {
+                self.loose_known_open |= kind_of(stage) == "open";
+            }
+            None if self.wanted.iter().any(|w| w.has(stage)) => {}
+            None => self.loose.note(stage, probability),
+        }
+    }
+
+    /// The index of the pipeline named `name`, noted as new when it is.
+    fn pipeline(&mut self, name: &str) -> usize {
+        match self.wanted.iter().position(|w| norm(&w.name) == norm(name)) {
             Some(at) => at,
             None => {
-                wanted.push(Wanted {
-                    name: p.to_string(),
-                    exists: false,
-                    known: Vec::new(),
-                    stages: Vec::new(),
-                });
-                wanted.len() - 1
-            }
-        },
-        None => {
-            let Some(s) = stage else { return };
-            let has = |w: &Wanted| {
-                w.known.contains(&norm(s)) || w.stages.iter().any(|x| norm(&x.name) == norm(s))
-            };
-            match wanted.iter().position(has) {
-                Some(_) => return,
-                None if wanted.is_empty() => return,
-                None => 0,
+                self.wanted.push(Wanted::new(name));
+                self.wanted.len() - 1
             }
         }
-    };
-    let Some(s) = stage else { return };
-    let w = &mut wanted[at];
-    if w.known.contains(&norm(s)) {
-        return;
     }
-    let probability = c
-        .field("probability")
-        .and_then(|p| p.trim_end_matches('%').trim().parse::<f64>().ok());
-    let at = match w.stages.iter().position(|x| norm(&x.name) == norm(s)) {
-        Some(at) => at,
-        None => {
-            w.stages.push(Named {
-                name: s.to_string(),
-                probabilities: Vec::new(),
-            });
-            w.stages.len() - 1
-        }
-    };
-    w.stages[at].probabilities.extend(probability);
 }
 
 /// Won or lost when the name says so (Salesforce's "Closed Won", HubSpot's
@@ -201,6 +280,10 @@ fn definition(w: Wanted) -> Option<PipelineDef> {
         });
     }
     for kind in ["won", "lost"] {
+        if w.closed.iter().any(|k| k == kind) {
+            // Its deals go to the pipeline's own stage of the kind (`stage_of`).
+            continue;
+        }
         let named: Vec<&Named> = closed.iter().filter(|s| kind_of(&s.name) == kind).collect();
         for s in &named {
             stages.push(closed_stage(&s.name, kind));
@@ -235,9 +318,6 @@ mod tests {
 
     fn wanted(names: &[&str]) -> Wanted {
         Wanted {
-            name: "Partners".into(),
-            exists: false,
-            known: Vec::new(),
             stages: names
                 .iter()
                 .map(|n| Named {
@@ -245,6 +325,7 @@ mod tests {
                     probabilities: Vec::new(),
                 })
                 .collect(),
+            ..Wanted::new("Partners")
         }
     }
 

@@ -41,6 +41,17 @@ pub async fn max_bytes(db: &Db) -> Result<u64, AppError> {
 }
 
 /// The refusal of `size` bytes of files when an import takes at most `max`.
+/// `uploads` with each ZIP replaced by the files in it, within the size limit, as
+/// `create` takes them: the command line describes the files before it creates.
+pub async fn unzipped(db: &Db, uploads: Vec<Upload>) -> Result<Vec<Upload>, AppError> {
+    let max = max_bytes(db).await?;
+    let size: u64 = uploads.iter().map(|u| u.bytes.len() as u64).sum();
+    if size > max {
+        return Err(too_large(size, max));
+    }
+    super::unzip::expand(uploads, max)
+}
+
 pub fn too_large(size: u64, max: u64) -> AppError {
     AppError::PayloadTooLarge(format!(
         "The files come to {} MB; an import takes at most {} MB (the {MAX_MB_SETTING} setting).",

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::cells::Cells;
 use super::plan::{Ctx, Plan, Planned, Ref};
 use super::rows::{Kind, Verdict, refused};
-use super::{about, matching};
+use super::{about, insert, matching};
 use crate::domain::import::{ObjectKind, presets, values};
 use crate::domain::{Db, tasks};
 use crate::entities::task;
@@ -21,12 +21,9 @@ use crate::error::{AppError, FieldErrors};
 pub(super) struct Task;
 
 pub(in crate::domain::import) struct Row {
-    pub title: String,
-    pub notes: Option<String>,
-    pub due_at: Option<DateTime<Utc>>,
-    pub due_date: Option<NaiveDate>,
-    pub priority: String,
-    pub assignee_id: i64,
+    /// Checked by the tasks domain; its links are left empty, set when written from
+    /// `about` (whose record may be one this import has yet to write).
+    pub valid: tasks::Valid,
     pub done: bool,
     pub done_at: Option<DateTime<Utc>>,
     pub about: Option<(ObjectKind, Ref)>,
@@ -157,6 +154,9 @@ impl Kind for Task {
         let mut ids: HashSet<i64> = cells
             .iter()
             .filter_map(|c| c.owner().and_then(|o| ctx.owners.find(o).ok()))
+            // A user this import creates (deactivated until an admin takes them up; in a
+            // dry run a stand-in below zero) is assigned what the source assigned them.
+            .filter(|id| *id > 0 && !ctx.owners.created(*id))
             .collect();
         ids.insert(ctx.actor.id);
         let mut assignees = HashMap::new();
@@ -213,7 +213,8 @@ impl Kind for Task {
         let priority = tasks::check_priority(priority.as_deref(), &mut fields);
         let due_at = ctx.time(c, "due_at", reasons).map(|t| t.to_rfc3339());
         let due_date = c.field("due_date").and_then(|v| {
-            values::date(v, ctx.zone())
+            ctx.dates()
+                .date(v)
                 .map_err(|why| reasons.push(why))
                 .ok()
                 .map(|d| d.format("%Y-%m-%d").to_string())
@@ -267,12 +268,17 @@ impl Kind for Task {
             return Ok(None);
         };
         Ok(Some(Row {
-            title,
-            notes,
-            due_at,
-            due_date,
-            priority,
-            assignee_id,
+            valid: tasks::Valid {
+                title,
+                notes,
+                due_at,
+                due_date,
+                assignee_id,
+                priority,
+                contact_id: None,
+                company_id: None,
+                deal_id: None,
+            },
             done: is_done,
             done_at,
             about,
@@ -302,41 +308,31 @@ pub(super) async fn insert(
     actor_id: i64,
     at: DateTime<Utc>,
 ) -> Result<Vec<i64>, AppError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let models = rows.iter().map(|(r, about)| {
-        let (contact_id, company_id, deal_id) = links(*about);
-        task::ActiveModel {
+    let models: Vec<_> = rows
+        .iter()
+        .map(|(r, about)| task::ActiveModel {
             id: NotSet,
-            title: Set(r.title.clone()),
-            notes: Set(r.notes.clone()),
-            due_at: Set(r.due_at),
-            due_date: Set(r.due_date),
-            priority: Set(r.priority.clone()),
-            assignee_id: Set(r.assignee_id),
             created_by: Set(Some(actor_id)),
-            contact_id: Set(contact_id),
-            company_id: Set(company_id),
-            deal_id: Set(deal_id),
-            done: Set(r.done),
             record_trashed: Set(false),
-            done_at: Set(r.done_at),
             version: Set(1),
             created_at: Set(r.created_at.unwrap_or(at)),
-            updated_at: Set(at),
-        }
-    });
-    let mut inserted = task::Entity::insert_many(models)
-        .exec_with_returning(tx)
-        .await?;
-    inserted.sort_by_key(|t| t.id);
-    if inserted.len() != rows.len() {
-        return Err(AppError::Internal(
-            "task import: ids do not match the rows".into(),
-        ));
+            ..columns(r, *about, at)
+        })
+        .collect();
+    insert::ids(tx, models, |t| t.id).await
+}
+
+/// The columns a task takes from its row (and `about`, the record it is about, by id),
+/// whether the import creates it or writes over it at `at`: as the tasks domain builds
+/// them, with the links set here.
+fn columns(r: &Row, about: Option<(ObjectKind, i64)>, at: DateTime<Utc>) -> task::ActiveModel {
+    let (contact_id, company_id, deal_id) = links(about);
+    task::ActiveModel {
+        contact_id: Set(contact_id),
+        company_id: Set(company_id),
+        deal_id: Set(deal_id),
+        ..tasks::active_model(&r.valid, r.done, r.done_at, at)
     }
-    Ok(inserted.into_iter().map(|t| t.id).collect())
 }
 
 /// Writes an update over task `id`, its version raised as any change does.
@@ -347,24 +343,11 @@ pub(super) async fn update(
     about: Option<(ObjectKind, i64)>,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let (contact_id, company_id, deal_id) = links(about);
     let version = row.before.as_ref().map_or(1, |b| b.version + 1);
     task::Entity::update_many()
         .set(task::ActiveModel {
-            title: Set(row.title.clone()),
-            notes: Set(row.notes.clone()),
-            due_at: Set(row.due_at),
-            due_date: Set(row.due_date),
-            priority: Set(row.priority.clone()),
-            assignee_id: Set(row.assignee_id),
-            contact_id: Set(contact_id),
-            company_id: Set(company_id),
-            deal_id: Set(deal_id),
-            done: Set(row.done),
-            done_at: Set(row.done_at),
             version: Set(version),
-            updated_at: Set(at),
-            ..Default::default()
+            ..columns(row, about, at)
         })
         .filter(task::Column::Id.eq(id))
         .exec(tx)

@@ -56,8 +56,19 @@ pub(super) fn detect_encoding(sample: &[u8]) -> Encoding {
         Ok(_) => Encoding::Utf8,
         // Cut inside a character at the end of the sample: still UTF-8.
         Err(e) if e.error_len().is_none() => Encoding::Utf8,
+        // UTF-8 text with a row saved in another encoding: read as Latin-1 its UTF-8
+        // names would all come out garbled ("ZoÃ«"); as UTF-8, that row alone fails.
+        Err(_) if has_utf8_letters(sample) => Encoding::Utf8,
         Err(_) => Encoding::Windows1252,
     }
+}
+
+/// Whether `sample` holds any character of more than one UTF-8 byte (bytes of Latin-1
+/// text, "Müller", hardly ever form one).
+fn has_utf8_letters(sample: &[u8]) -> bool {
+    sample
+        .utf8_chunks()
+        .any(|c| c.valid().bytes().any(|b| b >= 0x80))
 }
 
 pub(super) fn refuse_binary(sample: &[u8]) -> Result<(), ReadError> {
