@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use crate::domain::import::apply::{Options, Outcome, Report, job, store};
 use crate::domain::import::read::CsvFile;
 use crate::domain::import::{FileSpec, ObjectKind, OnMatch, System, presets};
-use crate::domain::{Actor, Db, Role, custom_fields};
+use crate::domain::{Actor, Db, Role};
 use crate::entities::user;
 use crate::error::AppError;
 
@@ -79,11 +79,11 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
         "create" => OnMatch::Create,
         _ => OnMatch::Skip,
     };
-    let system = args.preset.as_deref().and_then(System::from_name);
+    let named = args.preset.as_deref().and_then(System::from_name);
     let kind = args.kind.as_deref().and_then(ObjectKind::from_plural);
     let mut uploads = Vec::new();
     let mut specs: Vec<FileSpec> = Vec::new();
-    let custom = custom_fields_all(db).await?;
+    let custom = store::custom_fields(db).await?;
     let mut read = Vec::new();
     for path in &args.files {
         let bytes = std::fs::read(path)
@@ -107,7 +107,7 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
             .map_err(|e| AppError::BadRequest(format!("{name}: {e}")))?
             .headers()
             .to_vec();
-        let spec = presets::describe(&name, &headers, system, kind, &custom).ok_or_else(|| {
+        let spec = presets::describe(&name, &headers, named, kind, &custom).ok_or_else(|| {
             AppError::BadRequest(format!(
                 "{name}: cannot tell which records it holds; say so with --type."
             ))
@@ -115,17 +115,15 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
         specs.push(spec);
         uploads.push(store::Upload { name, bytes });
     }
-    // One system for the import: the one named, else the first file's.
-    let system = system.unwrap_or_else(|| specs.first().map_or(System::Generic, |s| s.system));
     let options = Options {
         on_match,
         valid_rows_only: args.valid_rows,
         zone: args.zone.clone(),
-        system,
+        system: presets::import_system(named, specs.iter().map(|s| s.system)),
         add_stages: !args.no_new_stages,
         unknown_owners_to_me: args.unknown_owners_to_me,
     };
-    let id = store::create(db, &actor, uploads, &options).await?;
+    let id = store::upload(db, &actor, uploads, named, &options).await?;
     store::set_files(db, &actor, id, &specs, &options).await?;
     let report = if args.dry_run {
         store::dry_run(db, &actor, id).await?
@@ -134,14 +132,6 @@ pub async fn run(db: &Db, args: ImportArgs) -> Result<bool, AppError> {
     };
     print(id, &report, args.dry_run);
     Ok(report.failed() == 0)
-}
-
-async fn custom_fields_all(db: &Db) -> Result<Vec<custom_fields::Field>, AppError> {
-    let mut all = Vec::new();
-    for entity in ["contact", "company", "deal"] {
-        all.extend(custom_fields::for_entity(&db.read, entity).await?);
-    }
-    Ok(all)
 }
 
 fn print(id: i64, report: &Report, dry: bool) {

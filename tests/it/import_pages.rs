@@ -8,7 +8,7 @@ use actix_web::test::TestRequest;
 use cairn::domain::import::apply::store;
 use cairn::jobs::Clock;
 
-use crate::import_samples::{Sample, hubspot_contacts};
+use crate::import_samples::{Sample, hubspot_companies, hubspot_contacts};
 use crate::support::*;
 
 const BOUNDARY: &str = "cairnimporttestboundary";
@@ -397,4 +397,232 @@ async fn a_dry_run_from_the_page_lists_the_pipeline_a_deals_file_would_add() {
         "the dry run names the pipeline it would add: {html}"
     );
     assert_eq!(app.count("pipelines").await, 1, "a dry run adds none");
+}
+
+/// Posts the mapping the page shows to `path`, with the columns whose code `ignored`
+/// picks left out.
+async fn post_mapping_ignoring(
+    c: &mut Client<impl TestService>,
+    path: &str,
+    html: &str,
+    ignored: impl Fn(&str) -> bool,
+) -> Response {
+    let mut fields = shown_mapping(html);
+    for (_, code) in fields.iter_mut() {
+        if ignored(code) {
+            *code = "ignore".into();
+        }
+    }
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    c.post_form(path, &refs).await
+}
+
+/// Uploads `files` from `system`, starts the import with the mapping the page shows
+/// (less the columns `ignored` picks) and waits for its page to show `outcome`; the page
+/// and its HTML then.
+async fn imported(
+    c: &mut Client<impl TestService>,
+    system: &str,
+    files: &[Sample],
+    ignored: impl Fn(&str) -> bool,
+    outcome: &str,
+) -> (String, String) {
+    let res = upload(c, system, files, true).await;
+    assert_eq!(res.status, 303, "the upload is taken: {}", res.text());
+    let page = res.location();
+    let html = c.get(&page).await.text();
+    let res = post_mapping_ignoring(c, &format!("{page}/start"), &html, ignored).await;
+    assert_eq!(res.status, 303, "the import starts: {}", res.text());
+    let html = page_once(c, &page, outcome).await;
+    (page, html)
+}
+
+/// A contact's owner is not in this Cairn, nor are its deals.
+fn owner_or_deals(code: &str) -> bool {
+    code == "owner" || code.ends_with(":deals")
+}
+
+/// Nor, in a Cairn without the export's companies, are its companies.
+fn owner_or_links(code: &str) -> bool {
+    code == "owner" || code.starts_with("link_")
+}
+
+#[actix_web::test]
+async fn an_import_told_from_the_columns_keeps_its_ids_for_a_later_preset_import() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let jobs = crate::email::runner(&app.db, &Clock::system());
+    let companies = [hubspot_companies()];
+    imported(
+        &mut c,
+        "auto",
+        &companies,
+        owner_or_links,
+        "every link points",
+    )
+    .await;
+    assert_eq!(
+        app.count_where("import_sources", " WHERE system = 'hubspot'")
+            .await,
+        2,
+        "the companies' HubSpot ids are kept as HubSpot's"
+    );
+    let contacts = [hubspot_contacts()];
+    imported(
+        &mut c,
+        "hubspot",
+        &contacts,
+        owner_or_deals,
+        "every link points",
+    )
+    .await;
+    assert_eq!(
+        app.count_where("contacts", " WHERE company_id IS NOT NULL")
+            .await,
+        3,
+        "the contacts found their companies by the first import's HubSpot ids"
+    );
+    jobs.finish(Duration::from_secs(5)).await;
+}
+
+#[actix_web::test]
+async fn an_import_its_rows_stopped_can_be_mapped_and_started_again() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let jobs = crate::email::runner(&app.db, &Clock::system());
+    let files = [hubspot_contacts()];
+    let owner = |code: &str| code == "owner";
+    let (page, html) = imported(&mut c, "hubspot", &files, owner, "nothing was written").await;
+    assert!(
+        html.contains(&format!("formaction=\"{page}/start\"")),
+        "the failed import's page offers the mapping and its buttons again: {html}"
+    );
+    let res = post_mapping_ignoring(&mut c, &format!("{page}/start"), &html, owner_or_links).await;
+    assert_eq!(res.status, 303, "the import starts again: {}", res.text());
+    page_once(&mut c, &page, "every link points to a record").await;
+    assert_eq!(
+        app.count("contacts").await,
+        3,
+        "the second run imported them"
+    );
+    jobs.finish(Duration::from_secs(5)).await;
+}
+
+#[actix_web::test]
+async fn a_failed_run_reports_what_would_have_been_created_and_added() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let jobs = crate::email::runner(&app.db, &Clock::system());
+    let deals = Sample {
+        name: "deals.csv",
+        bytes: b"Title,Pipeline,Stage,Amount\r\nPilot,Partners,Intro,10\r\nBroken,Partners,Intro,abc\r\n"
+            .to_vec(),
+    };
+    let res = upload(&mut c, "generic", &[deals], true).await;
+    assert_eq!(res.status, 303, "the upload is taken: {}", res.text());
+    let page = res.location();
+    let html = c.get(&page).await.text();
+    let res = post_mapping_adding_stages(&mut c, &format!("{page}/start"), &html).await;
+    assert_eq!(res.status, 303, "the import starts: {}", res.text());
+    let html = page_once(&mut c, &page, "nothing was written").await;
+    assert!(
+        html.contains("<th>Would be created</th>") && !html.contains("<th>Created</th>"),
+        "nothing was created: {html}"
+    );
+    assert!(
+        html.contains("Would be added to Cairn for these files")
+            && !html.contains("<h3>Added to Cairn"),
+        "the pipeline was removed again, so it is not listed as added: {html}"
+    );
+    assert_eq!(app.count("pipelines").await, 1, "no pipeline was added");
+    jobs.finish(Duration::from_secs(5)).await;
+}
+
+#[actix_web::test]
+async fn an_import_that_wrote_cannot_be_started_again() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let jobs = crate::email::runner(&app.db, &Clock::system());
+    let files = [hubspot_contacts()];
+    let (page, html) = imported(&mut c, "hubspot", &files, owner_or_links, "every link").await;
+    assert!(
+        !html.contains("formaction"),
+        "a done import shows no mapping: {html}"
+    );
+    let res = c
+        .post_form(&format!("{page}/start"), &[("kind_0", "contacts")])
+        .await;
+    assert_eq!(
+        res.status,
+        400,
+        "a done import is not run again: {}",
+        res.text()
+    );
+    assert!(
+        res.text().contains("can no longer be changed"),
+        "{}",
+        res.text()
+    );
+    jobs.finish(Duration::from_secs(5)).await;
+}
+
+/// Uploads one file `name` holding `bytes` as HubSpot's export.
+async fn upload_one(
+    c: &mut Client<impl TestService>,
+    name: &'static str,
+    bytes: &[u8],
+) -> Response {
+    let file = Sample {
+        name,
+        bytes: bytes.to_vec(),
+    };
+    upload(c, "hubspot", &[file], true).await
+}
+
+#[actix_web::test]
+async fn a_binary_upload_is_refused_on_the_form_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    let res = upload_one(&mut c, "logo.png", png).await;
+    assert_eq!(res.status, 415, "{}", res.text());
+    let html = res.text();
+    assert!(
+        html.contains("logo.png: This is not a CSV file") && html.contains("name=\"files\""),
+        "the refusal is shown above the upload form: {html}"
+    );
+    assert!(
+        html.contains(r#"<option value="hubspot" selected>"#),
+        "the form keeps its choice: {html}"
+    );
+    assert_eq!(app.count("imports").await, 0, "nothing stored");
+}
+
+#[actix_web::test]
+async fn an_empty_file_is_refused_on_the_form_and_stores_nothing() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let res = upload_one(&mut c, "empty.csv", b"").await;
+    assert_eq!(res.status, 400, "{}", res.text());
+    assert!(
+        res.text().contains("empty.csv: The file is empty.")
+            && res.text().contains("name=\"files\""),
+        "the refusal is shown above the upload form: {}",
+        res.text()
+    );
+    assert_eq!(app.count("imports").await, 0, "nothing stored");
+}
+
+#[actix_web::test]
+async fn the_file_picker_offers_zip_files() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let html = c.get("/settings/import").await.text();
+    assert!(
+        html.contains(r#"accept=".csv,.txt,.zip,"#),
+        "ZIP files can be picked: {html}"
+    );
 }

@@ -361,7 +361,7 @@ pub async fn mapping_from_form(
             None => suggest(db, imp.options.system, &p.name, &p.headers, None).await?,
         };
         if shown.kind != kind {
-            files.push(suggest(db, imp.options.system, &p.name, &p.headers, Some(kind)).await?);
+            files.push(suggest(db, shown.system, &p.name, &p.headers, Some(kind)).await?);
             continue;
         }
         let mut columns = Vec::with_capacity(p.headers.len());

@@ -7,7 +7,8 @@
 use std::collections::HashMap;
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, web};
 use askama::Template;
 use futures_util::StreamExt;
 
@@ -19,7 +20,7 @@ use crate::error::AppError;
 use crate::web::auth::{Can, csrf_token, gate, set_flash};
 use crate::web::filters;
 use crate::web::forms::RawForm;
-use crate::web::pages::{Layout, ok, see_other};
+use crate::web::pages::{Layout, ok, render, see_other};
 
 const HERE: &str = "/settings/import";
 
@@ -30,33 +31,96 @@ struct ImportsPage {
     imports: Vec<store::Summary>,
     max_mb: u64,
     zones: Vec<&'static str>,
+    /// The upload form's choices, kept when an upload is refused.
+    system: String,
+    zone: String,
+    /// Why the upload was refused.
+    error: Option<String>,
+}
+
+impl ImportsPage {
+    /// Whether the form's "From" is `name` ("auto", to tell, unless a preset was sent).
+    fn system_is(&self, name: &str) -> bool {
+        match self.system.as_str() {
+            "hubspot" | "salesforce" | "pipedrive" | "cairn" => self.system == name,
+            _ => name == "auto",
+        }
+    }
 }
 
 pub async fn index(
     state: web::Data<AppState>,
     user: Can<gate::OrgSettings>,
 ) -> Result<HttpResponse, AppError> {
+    page(&state, &user, &HashMap::new(), None).await
+}
+
+/// The list and the upload form, showing `refused` (the upload's refusal) above the form
+/// with the choices it was sent with, answered with its status.
+async fn page(
+    state: &AppState,
+    user: &Can<gate::OrgSettings>,
+    fields: &HashMap<String, String>,
+    refused: Option<AppError>,
+) -> Result<HttpResponse, AppError> {
     let db = &state.db;
-    ok(&ImportsPage {
-        l: Layout::for_user(&user, "settings"),
-        imports: store::list(db, &user.actor).await?,
-        max_mb: store::max_bytes(db).await? / (1024 * 1024),
-        zones: import_view::zones(),
-    })
+    let status = refused
+        .as_ref()
+        .map_or(StatusCode::OK, ResponseError::status_code);
+    let chosen = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    render(
+        &ImportsPage {
+            l: Layout::for_user(user, "settings"),
+            imports: store::list(db, &user.actor).await?,
+            max_mb: store::max_bytes(db).await? / (1024 * 1024),
+            zones: import_view::zones(),
+            system: chosen("system"),
+            zone: chosen("zone"),
+            error: refused.map(|e| e.to_string()),
+        },
+        status,
+    )
+}
+
+/// A refusal of the upload the form shows (the files, their size, the choices); others
+/// (permissions, the database) go to the error page.
+fn shown_on_form(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::BadRequest(_)
+            | AppError::UnsupportedMediaType(_)
+            | AppError::PayloadTooLarge(_)
+            | AppError::Validation { .. }
+    )
 }
 
 /// The upload: files (`files`, several), where they come from (`system`: a preset, or
-/// `auto` to tell from each file's headers) and the zone of dates written without one.
-/// Sent by htmx (the page's boosted form), whose header carries the CSRF token.
+/// `auto` to tell from the files' headers) and the zone of dates written without one.
+/// Sent by htmx (the page's boosted form), whose header carries the CSRF token. A refused
+/// upload stores nothing and shows the form again with why.
 pub async fn upload(
     state: web::Data<AppState>,
     user: Can<gate::OrgSettings>,
-    mut parts: Multipart,
+    parts: Multipart,
 ) -> Result<HttpResponse, AppError> {
+    let mut fields: HashMap<String, String> = HashMap::new();
+    match create(&state, &user, parts, &mut fields).await {
+        Ok(id) => Ok(see_other(&format!("{HERE}/{id}"))),
+        Err(e) if shown_on_form(&e) => page(&state, &user, &fields, Some(e)).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads the upload's parts (the form's fields into `fields`) and creates the import.
+async fn create(
+    state: &AppState,
+    user: &Can<gate::OrgSettings>,
+    mut parts: Multipart,
+    fields: &mut HashMap<String, String>,
+) -> Result<i64, AppError> {
     let db = &state.db;
     let max = store::max_bytes(db).await?;
     let mut uploads = Vec::new();
-    let mut fields: HashMap<String, String> = HashMap::new();
     let mut size = 0u64;
     while let Some(part) = parts.next().await {
         let mut part = part.map_err(bad_upload)?;
@@ -84,22 +148,23 @@ pub async fn upload(
             }
         }
     }
-    // Generic: each file's own headers tell (`import_view::files`).
-    let system = match fields.get("system").map(String::as_str) {
-        None | Some("" | "auto") => System::Generic,
-        Some(s) => System::from_name(s)
-            .ok_or_else(|| AppError::field("system", "Choose where the files come from."))?,
+    // None: the domain tells the system from the files' headers.
+    let named = match fields.get("system").map(String::as_str) {
+        None | Some("" | "auto") => None,
+        Some(s) => Some(
+            System::from_name(s)
+                .ok_or_else(|| AppError::field("system", "Choose where the files come from."))?,
+        ),
     };
     let options = Options {
         on_match: OnMatch::Skip,
         valid_rows_only: false,
         zone: import_view::zone(fields.get("zone").map(String::as_str)),
-        system,
+        system: named.unwrap_or(System::Generic),
         add_stages: true,
         unknown_owners_to_me: false,
     };
-    let id = store::create(db, &user.actor, uploads, &options).await?;
-    Ok(see_other(&format!("{HERE}/{id}")))
+    store::upload(db, &user.actor, uploads, named, &options).await
 }
 
 fn bad_upload(e: actix_multipart::MultipartError) -> AppError {
@@ -113,6 +178,8 @@ struct ImportPage {
     csrf: String,
     id: i64,
     status: String,
+    /// Whether it can still be mapped, tried and started (`store::Import::changeable`).
+    editable: bool,
     /// Files and their mapping, while the import can still be changed.
     files: Vec<FileView>,
     options: Options,
@@ -123,10 +190,6 @@ struct ImportPage {
 }
 
 impl ImportPage {
-    fn editable(&self) -> bool {
-        matches!(self.status.as_str(), "planned" | "dry_run_done")
-    }
-
     fn zone_is(&self, name: &str) -> bool {
         self.options.zone.as_deref() == Some(name)
     }
@@ -144,7 +207,7 @@ pub async fn show(
     let db = &state.db;
     let id = id.into_inner();
     let imp = store::get(db, &user.actor, id).await?;
-    let editable = matches!(imp.status.as_str(), "planned" | "dry_run_done");
+    let editable = imp.changeable;
     let files = if editable {
         import_view::files(db, &user.actor, &imp).await?
     } else {
@@ -156,6 +219,7 @@ pub async fn show(
         csrf: csrf_token(&user.session),
         id,
         status: imp.status.clone(),
+        editable,
         files,
         zones: import_view::zones(),
         progress: progress.into(),

@@ -91,6 +91,11 @@ pub async fn run(db: &Db, id: i64) -> Result<Report, AppError> {
         Err(e) => {
             am.status = Set("failed".into());
             am.error = Set(Some(e.to_string()));
+            // No report of this run: an earlier dry run's would read as its outcome, and
+            // a failed import with a report is one its rows stopped before writing, which
+            // may be changed and run again (`store::changeable`); this one may have
+            // written, and been reverted.
+            am.report = Set(None);
             am.update(&db.write).await?;
             return Err(e);
         }

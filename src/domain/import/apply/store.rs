@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::{Integrity, Options, Report};
 use crate::domain::export::Workspace;
 use crate::domain::import::read::{self, CsvFile, RowError};
-use crate::domain::import::{FileSpec, MappedRow};
-use crate::domain::{Action, Actor, Db, now, settings};
+use crate::domain::import::{FileSpec, MappedRow, ObjectKind, System, presets};
+use crate::domain::{Action, Actor, Db, custom_fields, now, settings};
 use crate::entities::{import, import_file};
 use crate::error::AppError;
 use crate::jobs::{self, NewJob};
@@ -60,11 +60,27 @@ pub fn too_large(size: u64, max: u64) -> AppError {
     ))
 }
 
-/// Stores the uploaded files as a new import (status planned); its id.
+/// Stores the uploaded files as a new import of `options.system`: `upload` with that
+/// system named.
 pub async fn create(
     db: &Db,
     actor: &Actor,
     uploads: Vec<Upload>,
+    options: &Options,
+) -> Result<i64, AppError> {
+    upload(db, actor, uploads, Some(options.system), options).await
+}
+
+/// Stores the uploaded files as a new import (status planned), each described as the
+/// preset of its system reads it (the page shows that mapping first); its id. The
+/// import's system (`Options::system`, in place of `options.system`) is `named`, else the
+/// one the files' headers show (`presets::import_system`). Nothing is stored when a file
+/// is refused.
+pub async fn upload(
+    db: &Db,
+    actor: &Actor,
+    uploads: Vec<Upload>,
+    named: Option<System>,
     options: &Options,
 ) -> Result<i64, AppError> {
     actor.require(Action::OrgSettings)?;
@@ -86,12 +102,21 @@ pub async fn create(
             "Choose at least one CSV file to import with workspace.json.".into(),
         ));
     }
+    let custom = custom_fields(db).await?;
+    let specs = uploads
+        .iter()
+        .map(|u| describe(u, named, &custom))
+        .collect::<Result<Vec<_>, _>>()?;
+    let options = Options {
+        system: presets::import_system(named, specs.iter().map(|s| s.system)),
+        ..options.clone()
+    };
     let t = now();
     let tx = db.write.begin().await?;
     let imp = import::ActiveModel {
         status: Set("planned".into()),
-        files: Set("[]".into()),
-        options: Set(json(options)?),
+        files: Set(json(&specs)?),
+        options: Set(json(&options)?),
         total_rows: Set(0),
         done_rows: Set(0),
         counts: Set("{}".into()),
@@ -116,6 +141,47 @@ pub async fn create(
     }
     tx.commit().await?;
     Ok(imp.id)
+}
+
+/// How much of a file is read to find its headers: a copy of the whole would double
+/// the memory a large upload takes.
+const HEAD_BYTES: usize = 1024 * 1024;
+
+/// The custom fields of every kind, which presets map columns to by name.
+pub async fn custom_fields(db: &Db) -> Result<Vec<custom_fields::Field>, AppError> {
+    let mut all = Vec::new();
+    for entity in ["contact", "company", "deal"] {
+        all.extend(custom_fields::for_entity(&db.read, entity).await?);
+    }
+    Ok(all)
+}
+
+/// An uploaded file's headers read (refused, naming the file, when it is not CSV) and
+/// the file described by the preset of `named` or of the system its headers show. A file
+/// whose name and headers do not tell its kind is taken for contacts; the page lets the
+/// user say otherwise.
+fn describe(
+    u: &Upload,
+    named: Option<System>,
+    custom: &[custom_fields::Field],
+) -> Result<FileSpec, AppError> {
+    let head = u.bytes[..u.bytes.len().min(HEAD_BYTES)].to_vec();
+    let csv = CsvFile::open(Cursor::new(head)).map_err(|e| {
+        let text = format!("{}: {e}", u.name);
+        match e {
+            read::ReadError::NotText(_) => AppError::UnsupportedMediaType(text),
+            _ => AppError::BadRequest(text),
+        }
+    })?;
+    let headers = csv.headers();
+    let system = named.unwrap_or_else(|| presets::guess_system(headers));
+    let kind = presets::guess_kind(system, &u.name, headers).unwrap_or(ObjectKind::Contact);
+    Ok(FileSpec {
+        name: u.name.clone(),
+        kind,
+        system,
+        columns: presets::columns(system, kind, headers, custom),
+    })
 }
 
 fn json<T: Serialize>(v: &T) -> Result<String, AppError> {
@@ -176,8 +242,27 @@ pub async fn preview(db: &Db, actor: &Actor, id: i64) -> Result<Vec<FilePreview>
     Ok(out)
 }
 
-/// Sets what each file holds and how its columns map, and the options. Only before the
-/// import starts.
+/// Whether an import may still be mapped, tried and started: before it starts, and
+/// after a run that a failed row stopped before writing anything (all or nothing), so the
+/// user can change the mapping or the options and try again. An import that wrote (done,
+/// undone, or failed while writing and reverted) stays as it is.
+fn changeable(status: &str, report: Option<&str>) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Kept {
+        written: bool,
+    }
+    match status {
+        "planned" | "dry_run_done" => true,
+        // The run keeps its report only when its rows stopped it (`job::run`).
+        "failed" => report
+            .and_then(|r| serde_json::from_str::<Kept>(r).ok())
+            .is_some_and(|k| !k.written),
+        _ => false,
+    }
+}
+
+/// Sets what each file holds and how its columns map, and the options. Only while the
+/// import can be changed (`changeable`).
 pub async fn set_files(
     db: &Db,
     actor: &Actor,
@@ -188,7 +273,7 @@ pub async fn set_files(
     actor.require(Action::OrgSettings)?;
     options.check()?;
     let imp = find(db, id).await?;
-    if !matches!(imp.status.as_str(), "planned" | "dry_run_done") {
+    if !changeable(&imp.status, imp.report.as_deref()) {
         return Err(AppError::BadRequest(format!(
             "This import is {}; its files can no longer be changed.",
             imp.status
@@ -206,6 +291,9 @@ pub async fn set_files(
     am.files = Set(json(&files)?);
     am.options = Set(json(options)?);
     am.status = Set("planned".into());
+    // A failed run's reason does not hold for the new mapping; its report stays to
+    // compare until the next dry run or run.
+    am.error = Set(None);
     am.updated_at = Set(now());
     am.update(&db.write).await?;
     Ok(())
@@ -249,9 +337,9 @@ pub(super) fn workspace_of(imp: &import::Model) -> Result<Option<Workspace>, App
 pub async fn dry_run(db: &Db, actor: &Actor, id: i64) -> Result<Report, AppError> {
     actor.require(Action::OrgSettings)?;
     let imp = find(db, id).await?;
-    if !matches!(imp.status.as_str(), "planned" | "dry_run_done") {
+    if !changeable(&imp.status, imp.report.as_deref()) {
         return Err(AppError::BadRequest(format!(
-            "This import is {}; a dry run is for an import not started yet.",
+            "This import is {}; a dry run is for an import that has written nothing.",
             imp.status
         )));
     }
@@ -272,7 +360,7 @@ pub async fn dry_run(db: &Db, actor: &Actor, id: i64) -> Result<Report, AppError
 pub async fn start(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require(Action::OrgSettings)?;
     let imp = find(db, id).await?;
-    if !matches!(imp.status.as_str(), "planned" | "dry_run_done") {
+    if !changeable(&imp.status, imp.report.as_deref()) {
         return Err(AppError::BadRequest(format!(
             "This import is {}; it has started already.",
             imp.status
@@ -286,6 +374,7 @@ pub async fn start(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     jobs::queue::enqueue_in(&tx, &job).await?;
     let mut am: import::ActiveModel = imp.into();
     am.status = Set("queued".into());
+    am.error = Set(None);
     am.updated_at = Set(now());
     am.update(&tx).await?;
     tx.commit().await?;
@@ -318,6 +407,8 @@ pub async fn progress(db: &Db, actor: &Actor, id: i64) -> Result<Progress, AppEr
 pub struct Import {
     pub id: i64,
     pub status: String,
+    /// Whether it may still be mapped, tried and started.
+    pub changeable: bool,
     pub files: Vec<FileSpec>,
     pub options: Options,
     pub report: Option<Report>,
@@ -332,6 +423,7 @@ pub async fn get(db: &Db, actor: &Actor, id: i64) -> Result<Import, AppError> {
     actor.require(Action::OrgSettings)?;
     let imp = find(db, id).await?;
     Ok(Import {
+        changeable: changeable(&imp.status, imp.report.as_deref()),
         id: imp.id,
         status: imp.status,
         files: parse(&imp.files)?,

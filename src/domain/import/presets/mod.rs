@@ -136,6 +136,15 @@ pub fn describe(
     })
 }
 
+/// The system of an import (`Options::system`: which its source ids are kept and looked
+/// up under, so a later import's links find its records): the one the user named, else
+/// the one its files' headers show (`shown`, each file's as `describe` tells it): the
+/// system they all agree on, else the first file's. Settings → Import and `cairn import`
+/// both decide it here.
+pub fn import_system(named: Option<System>, shown: impl IntoIterator<Item = System>) -> System {
+    named.unwrap_or_else(|| shown.into_iter().next().unwrap_or(System::Generic))
+}
+
 /// The system whose export these headers look like.
 pub fn guess_system(headers: &[String]) -> System {
     let has = |name: &str| headers.iter().any(|h| h == name);
