@@ -40,7 +40,6 @@ pub async fn max_bytes(db: &Db) -> Result<u64, AppError> {
     Ok(mb.saturating_mul(1024 * 1024))
 }
 
-/// The refusal of `size` bytes of files when an import takes at most `max`.
 /// `uploads` with each ZIP replaced by the files in it, within the size limit, as
 /// `create` takes them: the command line describes the files before it creates.
 pub async fn unzipped(db: &Db, uploads: Vec<Upload>) -> Result<Vec<Upload>, AppError> {
@@ -52,6 +51,7 @@ pub async fn unzipped(db: &Db, uploads: Vec<Upload>) -> Result<Vec<Upload>, AppE
     super::unzip::expand(uploads, max)
 }
 
+/// The refusal of `size` bytes of files when an import takes at most `max`.
 pub fn too_large(size: u64, max: u64) -> AppError {
     AppError::PayloadTooLarge(format!(
         "The files come to {} MB; an import takes at most {} MB (the {MAX_MB_SETTING} setting).",
