@@ -114,17 +114,7 @@ fn shown_mapping(html: &str) -> Vec<(String, String)> {
 /// Posts the mapping the page shows to `path`, with the owner and company columns left
 /// out (the export's owners and companies are not in this Cairn).
 async fn post_mapping(c: &mut Client<impl TestService>, path: &str, html: &str) -> Response {
-    let mut fields = shown_mapping(html);
-    for (_, code) in fields.iter_mut() {
-        if code == "owner" || code.starts_with("link_") {
-            *code = "ignore".into();
-        }
-    }
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    c.post_form(path, &refs).await
+    post_mapping_with(c, path, html, owner_or_links, &[]).await
 }
 
 /// `post_mapping` with the page's checkbox to add the deal files' pipelines and stages.
@@ -133,12 +123,29 @@ async fn post_mapping_adding_stages(
     path: &str,
     html: &str,
 ) -> Response {
+    post_mapping_with(c, path, html, |_| false, &[("add_stages", "on")]).await
+}
+
+/// Posts the mapping the page shows to `path`, with the columns whose code `ignored`
+/// picks left out, and the further form fields `extra`.
+async fn post_mapping_with(
+    c: &mut Client<impl TestService>,
+    path: &str,
+    html: &str,
+    ignored: impl Fn(&str) -> bool,
+    extra: &[(&str, &str)],
+) -> Response {
     let mut fields = shown_mapping(html);
-    fields.push(("add_stages".into(), "on".into()));
-    let refs: Vec<(&str, &str)> = fields
+    for (_, code) in fields.iter_mut() {
+        if ignored(code) {
+            *code = "ignore".into();
+        }
+    }
+    let mut refs: Vec<(&str, &str)> = fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    refs.extend_from_slice(extra);
     c.post_form(path, &refs).await
 }
 
@@ -399,27 +406,6 @@ async fn a_dry_run_from_the_page_lists_the_pipeline_a_deals_file_would_add() {
     assert_eq!(app.count("pipelines").await, 1, "a dry run adds none");
 }
 
-/// Posts the mapping the page shows to `path`, with the columns whose code `ignored`
-/// picks left out.
-async fn post_mapping_ignoring(
-    c: &mut Client<impl TestService>,
-    path: &str,
-    html: &str,
-    ignored: impl Fn(&str) -> bool,
-) -> Response {
-    let mut fields = shown_mapping(html);
-    for (_, code) in fields.iter_mut() {
-        if ignored(code) {
-            *code = "ignore".into();
-        }
-    }
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    c.post_form(path, &refs).await
-}
-
 /// Uploads `files` from `system`, starts the import with the mapping the page shows
 /// (less the columns `ignored` picks) and waits for its page to show `outcome`; the page
 /// and its HTML then.
@@ -434,7 +420,7 @@ async fn imported(
     assert_eq!(res.status, 303, "the upload is taken: {}", res.text());
     let page = res.location();
     let html = c.get(&page).await.text();
-    let res = post_mapping_ignoring(c, &format!("{page}/start"), &html, ignored).await;
+    let res = post_mapping_with(c, &format!("{page}/start"), &html, ignored, &[]).await;
     assert_eq!(res.status, 303, "the import starts: {}", res.text());
     let html = page_once(c, &page, outcome).await;
     (page, html)
@@ -500,7 +486,7 @@ async fn an_import_its_rows_stopped_can_be_mapped_and_started_again() {
         html.contains(&format!("formaction=\"{page}/start\"")),
         "the failed import's page offers the mapping and its buttons again: {html}"
     );
-    let res = post_mapping_ignoring(&mut c, &format!("{page}/start"), &html, owner_or_links).await;
+    let res = post_mapping_with(&mut c, &format!("{page}/start"), &html, owner_or_links, &[]).await;
     assert_eq!(res.status, 303, "the import starts again: {}", res.text());
     page_once(&mut c, &page, "every link points to a record").await;
     assert_eq!(

@@ -28,6 +28,16 @@ fn deals_file(rows: &[&[&str]]) -> File {
     )
 }
 
+/// Deals in a new pipeline (Partners) and in a new stage of Cairn's (Demo booked; Lead
+/// is Sales' own).
+fn partners_and_demo_booked() -> File {
+    deals_file(&[
+        &["A", "Partners", "Intro", ""],
+        &["B", "", "Demo booked", ""],
+        &["C", "", "Lead", ""],
+    ])
+}
+
 /// Each pipeline's name and its stages as `name:kind`, in the board's order.
 async fn pipelines(app: &TestApp) -> Vec<(String, Vec<String>)> {
     deals::pipelines(&app.db.read)
@@ -55,8 +65,7 @@ async fn stage_of(app: &TestApp, admin: &Actor, r: &Report, n: usize) -> String 
 
 #[actix_web::test]
 async fn hubspot_deals_bring_their_pipeline_into_an_empty_cairn() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     person(&app, "Jane Doe", "jane@example.com").await;
     person(&app, "Bob Stone", "bob@example.com").await;
     let files = vec![
@@ -85,8 +94,7 @@ async fn hubspot_deals_bring_their_pipeline_into_an_empty_cairn() {
 
 #[actix_web::test]
 async fn a_new_open_stage_of_cairns_pipeline_goes_before_won_and_lost() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[
         &["Pilot", "", "Demo booked", ""],
         &["Known", "", "Qualified", ""],
@@ -110,8 +118,7 @@ async fn a_new_open_stage_of_cairns_pipeline_goes_before_won_and_lost() {
 
 #[actix_web::test]
 async fn a_new_pipelines_open_stages_follow_their_deals_probability() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[
         &["A", "Partners", "Contract", "80"],
         &["B", "Partners", "Intro", "10%"],
@@ -137,14 +144,9 @@ async fn a_new_pipelines_open_stages_follow_their_deals_probability() {
 
 #[actix_web::test]
 async fn a_dry_run_lists_the_stages_it_would_add_and_adds_none() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let before = pipelines(&app).await;
-    let file = deals_file(&[
-        &["A", "Partners", "Intro", ""],
-        &["B", "", "Demo booked", ""],
-        &["C", "", "Lead", ""],
-    ]);
+    let file = partners_and_demo_booked();
     let r = dry(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     assert_eq!(outcomes(&r, DL), [Outcome::Created; 3], "{r:#?}");
     assert_eq!(
@@ -159,14 +161,9 @@ async fn a_dry_run_lists_the_stages_it_would_add_and_adds_none() {
 
 #[actix_web::test]
 async fn undo_removes_the_pipelines_and_stages_the_import_added() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let before = pipelines(&app).await;
-    let file = deals_file(&[
-        &["A", "Partners", "Intro", ""],
-        &["B", "", "Demo booked", ""],
-        &["C", "", "Lead", ""],
-    ]);
+    let file = partners_and_demo_booked();
     let (id, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     assert!(r.written, "{r:#?}");
     undo::undo(&app.db, &admin, id).await.expect("undo");
@@ -175,8 +172,7 @@ async fn undo_removes_the_pipelines_and_stages_the_import_added() {
 
 #[actix_web::test]
 async fn a_failed_import_leaves_no_pipeline_behind() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let before = pipelines(&app).await;
     let bad = file(
         "deals.csv",
@@ -200,8 +196,7 @@ async fn a_failed_import_leaves_no_pipeline_behind() {
 
 #[actix_web::test]
 async fn a_file_naming_no_pipeline_and_none_of_cairns_stages_gets_a_pipeline_of_its_own() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let file = deals_file(&[&["A", "", "Prospecting", ""], &["B", "", "Closed Won", ""]]);
     let (_, r) = run(&app, &admin, vec![file], &options(OnMatch::Skip)).await;
     assert_eq!(r.workspace.pipelines, ["Imported pipeline"], "{r:#?}");

@@ -178,8 +178,7 @@ fn assigned(rows: &[&[&str]]) -> File {
 
 #[actix_web::test]
 async fn a_user_the_import_creates_is_assigned_their_tasks() {
-    let app = TestApp::new().await;
-    let admin = app.user("admin@example.com", "admin").await;
+    let (app, admin) = with_admin().await;
     let files = || {
         vec![
             people(&[&["u2", "rita@example.com", "Rita Rep", "rep"]]),
