@@ -79,6 +79,7 @@ pub mod form_submission;
 pub mod import;
 pub mod import_change;
 pub mod import_file;
+pub mod import_pending_link;
 pub mod import_source;
 pub mod invite;
 pub mod job;

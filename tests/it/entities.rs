@@ -47,6 +47,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<import::Entity>(),
         entry::<import_change::Entity>(),
         entry::<import_file::Entity>(),
+        entry::<import_pending_link::Entity>(),
         entry::<import_source::Entity>(),
         entry::<invite::Entity>(),
         entry::<job::Entity>(),
@@ -261,7 +262,8 @@ async fn seed_settings(
 /// An import that created a contact with a source id: its file, change and source.
 async fn seed_import(app: &TestApp, admin: &Actor) {
     use crate::import_given::{contacts, options, run};
-    let file = contacts(&[&["c1", "Imported", "Person", "imported@example.com", ""]]);
+    // Its company is in no file and not in Cairn: the link waits (a pending link).
+    let file = contacts(&[&["c1", "Imported", "Person", "imported@example.com", "a9"]]);
     let (_, r) = run(
         app,
         admin,

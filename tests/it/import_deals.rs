@@ -292,16 +292,32 @@ async fn a_dry_run_of_deals_writes_nothing() {
 }
 
 #[actix_web::test]
-async fn a_deal_contact_row_naming_nothing_fails_naming_the_missing_end() {
+async fn a_deal_contact_row_naming_nothing_fails_naming_both_ends() {
     let (app, admin) = with_admin().await;
-    let files = vec![
-        deals_file(&[&["d1", "Pilot", "", "", "", "", ""]]),
-        deal_contacts_file(&[&["d1", "c404"]]),
-    ];
+    let files = vec![deal_contacts_file(&[&["d404", "c404"]])];
     let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
     assert_eq!(outcomes(&r, DC), [Failed]);
     let why = rows(&r, DC)[0].reasons.join(" ");
-    assert!(why.contains("Contact with source id c404"), "{why}");
+    assert!(
+        why.contains("Neither deal d404 nor contact c404 is in Cairn yet"),
+        "{why}"
+    );
+}
+
+#[actix_web::test]
+async fn a_deal_contact_row_whose_contact_comes_later_links_up_then() {
+    let (app, admin) = with_admin().await;
+    let files = vec![
+        deals_file(&[&["d1", "Pilot", "", "", "", "", ""]]),
+        deal_contacts_file(&[&["d1", "c1"]]),
+    ];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    assert_eq!(outcomes(&r, DC), [Created], "{r:#?}");
+    assert_eq!(app.count("deal_contacts").await, 0, "c1 is not in Cairn");
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    assert_eq!(r.linked, 1, "{r:#?}");
+    assert_eq!(app.count("deal_contacts").await, 1, "Ana is on the deal");
 }
 
 /// Ana (c1) and a deal (d1) linked to her by the deal contacts file; the import's id.

@@ -11,6 +11,7 @@ mod import_deals;
 mod import_given;
 mod import_owners;
 mod import_pages;
+mod import_pending;
 mod import_presets;
 mod import_read;
 mod import_roundtrip;

@@ -444,6 +444,11 @@ pub struct IntegrityView {
     pub ok: bool,
     pub kinds: Vec<IntegrityLine>,
     pub broken: Vec<String>,
+    /// Links that wait for a later import (the first listed), how many in all, and
+    /// how many of earlier imports' this one filled.
+    pub pending: Vec<String>,
+    pub pending_total: u64,
+    pub completed: u64,
 }
 
 pub struct ReportView {
@@ -452,6 +457,12 @@ pub struct ReportView {
     pub kinds: Vec<KindLine>,
     pub problems: Vec<Problem>,
     pub problems_more: usize,
+    /// Rows imported (or that would be) with a note: a link that waits, an owner read as
+    /// none, a type made a note.
+    pub noted: Vec<Problem>,
+    pub noted_more: usize,
+    /// Links of earlier imports filled by this run (a dry run: that wait for its records).
+    pub linked: u64,
     pub integrity: Option<IntegrityView>,
     /// What the export's `workspace.json` made (or would make): a line per sort.
     pub setup: Vec<(&'static str, String)>,
@@ -492,12 +503,33 @@ pub fn report(imp: &store::Import) -> Option<ReportView> {
             reasons: row.reasons.join(" "),
         })
         .collect();
+    let noted: Vec<_> = r
+        .rows
+        .iter()
+        .filter(|row| matches!(row.outcome, Outcome::Created | Outcome::Updated))
+        .filter(|row| !row.reasons.is_empty())
+        .collect();
     Some(ReportView {
         dry_run: imp.status == "dry_run_done",
         written: r.written,
         kinds,
         problems,
         problems_more: all.len().saturating_sub(PROBLEMS_SHOWN),
+        noted: noted
+            .iter()
+            .take(PROBLEMS_SHOWN)
+            .map(|row| Problem {
+                file: row.file.clone(),
+                row: row.row,
+                outcome: match row.outcome {
+                    Outcome::Updated => "updated",
+                    _ => "created",
+                },
+                reasons: row.reasons.join(" "),
+            })
+            .collect(),
+        noted_more: noted.len().saturating_sub(PROBLEMS_SHOWN),
+        linked: r.linked,
         integrity: imp.integrity.as_ref().map(integrity),
         setup: [
             ("Custom fields", &r.workspace.custom_fields),
@@ -539,5 +571,21 @@ fn integrity(i: &Integrity) -> IntegrityView {
                 )
             })
             .collect(),
+        pending: i
+            .pending
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {}: {} waits for {} {}",
+                    p.kind.plural(),
+                    p.record_id,
+                    p.link,
+                    p.waits_for,
+                    p.source_id
+                )
+            })
+            .collect(),
+        pending_total: i.pending_total,
+        completed: i.completed,
     }
 }

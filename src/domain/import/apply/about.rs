@@ -240,8 +240,9 @@ async fn named(
     Ok(out)
 }
 
-/// Every record a row is about, most specific first, or why one of its links holds
-/// nothing. `notes` gets what was left out.
+/// Every record a row is about, most specific first (one named by a source id not in
+/// Cairn yet waits for it: the order holds whichever file comes first), or why one of its
+/// links holds nothing. `notes` gets what was left out.
 pub(super) fn about(
     ctx: &Ctx,
     known: &Known,
@@ -255,12 +256,12 @@ pub(super) fn about(
         if let Some((k, raw)) = by_id.iter().find(|(k, _)| *k == kind) {
             let key = ctx.key(raw);
             let planned = ctx.by_source.get(&(*k, key.clone())).copied();
-            match planned
+            let found_now = planned
                 .map(Ref::Planned)
-                .or_else(|| known.by_source.get(&(*k, key)).map(|&id| Ref::Id(id)))
-            {
-                Some(r) => found.push((*k, r)),
-                None => reasons.push(ctx.no_source(*k, noun(*k), raw)),
+                .or_else(|| known.by_source.get(&(*k, key)).map(|&id| Ref::Id(id)));
+            match found_now.map_or_else(|| ctx.later(*k, noun(*k), raw), Ok) {
+                Ok(r) => found.push((*k, r)),
+                Err(why) => reasons.push(why),
             }
             continue;
         }
@@ -330,6 +331,19 @@ pub(super) fn one(
         ));
     }
     (!about.is_empty()).then(|| about.remove(0))
+}
+
+/// What an updated activity or task is about: the row's record, else (the file names
+/// none, or one not in Cairn yet) the one it has.
+pub(super) fn or_current(
+    about: Option<(ObjectKind, Ref)>,
+    current: Option<(ObjectKind, Ref)>,
+) -> Option<(ObjectKind, Ref)> {
+    match about {
+        Some((_, Ref::Later(_))) if current.is_some() => current,
+        None => current,
+        given => given,
+    }
 }
 
 /// The record a stored activity or task is about, in the same order.

@@ -224,9 +224,10 @@ impl Kind for Activity {
                 return Ok(None);
             }
         };
-        // An update whose file names no record keeps the one it has.
-        let about = about
-            .or_else(|| current.and_then(|m| about::of(m.deal_id, m.contact_id, m.company_id)));
+        let about = about::or_current(
+            about,
+            current.and_then(|m| about::of(m.deal_id, m.contact_id, m.company_id)),
+        );
         if about.is_none() {
             verdict.reasons.push(
                 "An activity belongs to a record: the row names no contact, company or deal."
@@ -251,12 +252,13 @@ impl Kind for Activity {
     }
 }
 
-/// The activity's three links once its record has an id.
-fn links(kind: ObjectKind, id: i64) -> (Option<i64>, Option<i64>, Option<i64>) {
+/// The activity's three links once its record has an id (none while it waits for a
+/// later import: `pending`).
+fn links(kind: ObjectKind, id: Option<i64>) -> (Option<i64>, Option<i64>, Option<i64>) {
     match kind {
-        ObjectKind::Deal => (Some(id), None, None),
-        ObjectKind::Company => (None, None, Some(id)),
-        _ => (None, Some(id), None),
+        ObjectKind::Deal => (id, None, None),
+        ObjectKind::Company => (None, None, id),
+        _ => (None, id, None),
     }
 }
 
@@ -266,7 +268,7 @@ fn links(kind: ObjectKind, id: i64) -> (Option<i64>, Option<i64>, Option<i64>) {
 /// year of history arriving is not news to send anywhere.
 pub(super) async fn insert(
     tx: &impl ConnectionTrait,
-    rows: &[(&Row, i64)],
+    rows: &[(&Row, Option<i64>)],
     at: DateTime<Utc>,
 ) -> Result<Vec<i64>, AppError> {
     let models: Vec<_> = rows
@@ -284,7 +286,7 @@ pub(super) async fn insert(
 
 /// The columns an activity takes from its row (and `record`, the id of what it is
 /// about), whether the import creates it or writes over it.
-fn columns(r: &Row, record: i64) -> activity::ActiveModel {
+fn columns(r: &Row, record: Option<i64>) -> activity::ActiveModel {
     let (deal_id, contact_id, company_id) = links(r.about.0, record);
     activity::ActiveModel {
         kind: Set(r.kind.clone()),
@@ -304,7 +306,7 @@ pub(super) async fn update(
     tx: &impl ConnectionTrait,
     id: i64,
     row: &Row,
-    record: i64,
+    record: Option<i64>,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
     activity::Entity::update_many()

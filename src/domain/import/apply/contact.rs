@@ -211,8 +211,12 @@ impl Kind for Contact {
         let mut input = input(c, current);
         let created_at = ctx.time(c, "created_at", reasons);
         let owner = ctx.owner(c, &mut input.owner_id, current.map(|m| m.owner_id), reasons);
+        let kept = current.and_then(|m| m.company_id).map(Ref::Id);
         let company = match links::company_of(ctx, &known.companies, c) {
-            Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
+            Ok(None) => kept,
+            // An update keeps the company it has over one not in Cairn yet (which may
+            // well be that company, made by hand).
+            Ok(Some(Ref::Later(_))) if kept.is_some() => kept,
             Ok(Some(r)) => {
                 // Its name goes through the contact's own checks (length, characters).
                 if let Ref::NewCompany(name) = &r {

@@ -105,20 +105,18 @@ impl Before {
     }
 }
 
-/// The contacts a row names by source id (planned in this import, or live in Cairn),
-/// else the one it names by name.
+/// The contacts a row names by source id (planned in this import, live in Cairn, or
+/// waiting for a later import), else the one it names by name.
 fn contacts_of(ctx: &Ctx, known: &Known, c: &Cells) -> Result<Vec<Ref>, String> {
     let mut out = Vec::new();
     for raw in c.link_ids(ObjectKind::Contact) {
         let key = ctx.key(raw);
         let r = match ctx.by_source.get(&(ObjectKind::Contact, key.clone())) {
             Some(&i) => Ref::Planned(i),
-            None => Ref::Id(
-                *known
-                    .contacts
-                    .get(&key)
-                    .ok_or_else(|| ctx.no_source(ObjectKind::Contact, "Contact", raw))?,
-            ),
+            None => match known.contacts.get(&key) {
+                Some(&id) => Ref::Id(id),
+                None => ctx.later(ObjectKind::Contact, "Contact", raw)?,
+            },
         };
         if !out.contains(&r) {
             out.push(r);
@@ -296,8 +294,11 @@ fn check(
             Err(why) => reasons.push(why),
         }
     }
+    let kept = current.and_then(|m| m.company_id).map(Ref::Id);
     let company = match links::company_of(ctx, &known.companies, c) {
-        Ok(None) => current.and_then(|m| m.company_id).map(Ref::Id),
+        // An update keeps the company it has over one not in Cairn yet.
+        Ok(None) => kept,
+        Ok(Some(Ref::Later(_))) if kept.is_some() => kept,
         Ok(Some(r)) => Some(r),
         Err(why) => {
             reasons.push(why);

@@ -1,7 +1,8 @@
 //! Deal contact rows (Salesforce's `OpportunityContactRole.csv`, Cairn's
 //! `deal_contacts.csv`): each links one deal and one contact, of this import or of Cairn
-//! (by an earlier import's source id). A link that exists already is skipped; a missing
-//! end fails the row, naming it. Written with the deals' own `deal::link`.
+//! (by an earlier import's source id). A link that exists already is skipped; an end in
+//! neither waits for a later import, held by the other (`pending`); a row whose ends are
+//! both missing fails, naming them. Written with the deals' own `deal::link`.
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -9,6 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use super::Outcome;
 use super::cells::Cells;
 use super::deal::live_sources;
+use super::pending::{self, Waiting};
 use super::plan::{Action, Ctx, Plan, Planned, Ref};
 use crate::domain::import::{MappedRow, ObjectKind};
 use crate::entities::deal_contact;
@@ -21,7 +23,8 @@ pub(in crate::domain::import) struct Link {
     pub contact: Ref,
 }
 
-/// One end of a row's link: planned in this import, else live in Cairn.
+/// One end of a row's link: planned in this import, else live in Cairn, else waiting for
+/// a later import (`Ctx::later`).
 fn end(
     ctx: &Ctx,
     known: &HashMap<String, i64>,
@@ -36,10 +39,10 @@ fn end(
     if let Some(&i) = ctx.by_source.get(&(kind, key.clone())) {
         return Ok(Ref::Planned(i));
     }
-    known.get(&key).map(|&id| Ref::Id(id)).ok_or_else(|| {
-        let name = what[..1].to_uppercase() + &what[1..];
-        ctx.no_source(kind, &name, raw)
-    })
+    match known.get(&key) {
+        Some(&id) => Ok(Ref::Id(id)),
+        None => ctx.later(kind, &(what[..1].to_uppercase() + &what[1..]), raw),
+    }
 }
 
 /// The links that exist already between the deals and contacts of Cairn `links` name.
@@ -117,6 +120,25 @@ pub(super) async fn plan(
                 continue;
             }
         };
+        // A link waits held by one of its ends: with neither in Cairn, nothing holds it.
+        if let (Ref::Later(d), Ref::Later(c)) = (&deal, &contact) {
+            let why = vec![format!(
+                "Neither deal {d} nor contact {c} is in Cairn yet: import one of them first."
+            )];
+            ctx.report(&mut plan.report, row, kind, Outcome::Failed, None, why);
+            continue;
+        }
+        let notes: Vec<String> = [(&deal, ObjectKind::Deal), (&contact, ObjectKind::Contact)]
+            .into_iter()
+            .filter_map(|(r, target)| match r {
+                Ref::Later(key) => Some(ctx.waiting_note(&Waiting {
+                    link: pending::Link::DealContact,
+                    target,
+                    key: key.clone(),
+                })),
+                _ => None,
+            })
+            .collect();
         let deal_id = match deal {
             Ref::Id(id) => Some(id),
             _ => None,
@@ -141,7 +163,7 @@ pub(super) async fn plan(
             kind,
             Outcome::Created,
             deal_id,
-            Vec::new(),
+            notes,
         );
         plan.deal_links.insert(link.clone());
         plan.deal_contacts.push(Planned {

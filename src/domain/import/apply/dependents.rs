@@ -42,10 +42,15 @@ impl Scope<'_> {
         }
     }
 
-    /// The record whose id is `col` is not one of `kind` the import wrote.
+    /// The record whose id is `col` is not one of `kind` the import wrote, nor one whose
+    /// link (waiting since an earlier import) it filled: undo leaves that link waiting
+    /// again (`pending::reopen`).
     fn not_own(self, kind: ObjectKind, col: impl ColumnTrait) -> Option<Expr> {
         match self {
-            Scope::Import(id) => Some(col.not_in_subquery(written(id, kind))),
+            Scope::Import(id) => Some(
+                col.not_in_subquery(written(id, kind))
+                    .and(col.not_in_subquery(filled(id, kind))),
+            ),
             Scope::Chunk(..) => None,
         }
     }
@@ -58,6 +63,16 @@ fn written(import_id: i64, kind: ObjectKind) -> SelectStatement {
         .from(import_change::Entity)
         .and_where(import_change::Column::ImportId.eq(import_id))
         .and_where(import_change::Column::Kind.eq(kind.plural()))
+        .to_owned()
+}
+
+/// Ids of the records of `kind` whose waiting link import `import_id` filled.
+fn filled(import_id: i64, kind: ObjectKind) -> SelectStatement {
+    Query::select()
+        .column(import_change::Column::RecordId)
+        .from(import_change::Entity)
+        .and_where(import_change::Column::ImportId.eq(import_id))
+        .and_where(import_change::Column::Kind.eq(super::pending::filled_kind(kind)))
         .to_owned()
 }
 

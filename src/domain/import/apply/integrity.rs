@@ -1,11 +1,13 @@
 //! The referential-integrity report of a finished import: every link of every record it
 //! wrote points to an existing record, and the records per kind against the files' rows.
+//! A link that waits for a later import is empty, so not broken: it is listed as pending.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 
-use super::{CHUNK, Report};
+pub use super::pending::Pending;
+use super::{CHUNK, Report, pending};
 use crate::domain::import::ObjectKind;
 use crate::entities::{
     activity, company, contact, deal, deal_contact, import_change, pipeline, pipeline_stage, task,
@@ -44,7 +46,19 @@ pub struct KindCount {
 pub struct Integrity {
     pub kinds: BTreeMap<String, KindCount>,
     pub broken: Vec<Broken>,
+    /// Links left empty that wait for a record a later import brings (not broken: the
+    /// record is not in Cairn yet); the first `PENDING_LISTED`, and how many in all.
+    #[serde(default)]
+    pub pending: Vec<Pending>,
+    #[serde(default)]
+    pub pending_total: u64,
+    /// Links earlier imports left waiting that this one filled.
+    #[serde(default)]
+    pub completed: u64,
 }
+
+/// Pending links listed at the most; the rest are counted.
+const PENDING_LISTED: u64 = 500;
 
 impl Integrity {
     /// Every link holds and every row is accounted for.
@@ -164,6 +178,8 @@ pub async fn check(
         k.links = links;
     }
     deal_contacts(conn, import_id, &mut out).await?;
+    (out.pending, out.pending_total) = pending::of_import(conn, import_id, PENDING_LISTED).await?;
+    out.completed = pending::completed(conn, import_id).await?;
     Ok(out)
 }
 

@@ -170,18 +170,18 @@ pub(super) async fn companies(ctx: &Ctx<'_>, cells: &[Cells<'_>]) -> Result<Comp
     Ok(Companies { by_source, by_name })
 }
 
-/// The company a row links to: by source id, else by name.
+/// The company a row links to: by source id (one not in Cairn yet waits: `Ctx::later`),
+/// else by name.
 pub(super) fn company_of(ctx: &Ctx, known: &Companies, c: &Cells) -> Result<Option<Ref>, String> {
     if let Some(raw) = c.link_id(ObjectKind::Company) {
         let key = ctx.key(raw);
         if let Some(&i) = ctx.by_source.get(&(ObjectKind::Company, key.clone())) {
             return Ok(Some(Ref::Planned(i)));
         }
-        return known
-            .by_source
-            .get(&key)
-            .map(|&id| Some(Ref::Id(id)))
-            .ok_or_else(|| ctx.no_source(ObjectKind::Company, "Company", raw));
+        return match known.by_source.get(&key) {
+            Some(&id) => Ok(Some(Ref::Id(id))),
+            None => ctx.later(ObjectKind::Company, "Company", raw).map(Some),
+        };
     }
     // A contact's company named by a name nothing has yet is new, as typing it on a
     // contact makes one (a plain contacts file's "Company" column); other records name

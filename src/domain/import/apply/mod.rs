@@ -32,6 +32,7 @@ pub mod integrity;
 pub mod job;
 mod links;
 mod matching;
+mod pending;
 mod plan;
 mod rows;
 mod stages;
@@ -134,6 +135,10 @@ pub struct Report {
     /// The counts of every row, when `rows` holds only those worth reading (`kept`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tally: Option<BTreeMap<String, Counts>>,
+    /// Links of earlier imports that waited for records this run wrote, now filled (in
+    /// a dry run: that wait for the records it would write).
+    #[serde(default)]
+    pub linked: u64,
 }
 
 impl Report {
@@ -172,6 +177,7 @@ impl Report {
                 .collect(),
             workspace: self.workspace.clone(),
             tally: Some(self.counts()),
+            linked: self.linked,
         }
     }
 
@@ -197,7 +203,8 @@ pub async fn dry_run(
     unreadable: Vec<RowError>,
     options: &Options,
 ) -> Result<Report, AppError> {
-    let plan = plan::plan(db, actor, (files, ws), (rows, unreadable), options, false).await?;
+    let mut plan = plan::plan(db, actor, (files, ws), (rows, unreadable), options, false).await?;
+    plan.report.linked = pending::waiting_for(db, &plan).await?;
     Ok(plan.report)
 }
 

@@ -39,6 +39,9 @@ pub(super) enum Ref {
     /// A company named by a contact's company column, in neither Cairn nor the import:
     /// created with the contact, as a contact's company name does everywhere.
     NewCompany(String),
+    /// A record named by this source key that is in neither Cairn nor the import: the
+    /// link is left empty and waits for a later import (`pending`).
+    Later(String),
 }
 
 pub(super) enum Action {
@@ -124,6 +127,8 @@ pub(super) struct Ctx<'a> {
     pub not_planned: HashMap<(ObjectKind, String), (usize, u64)>,
     /// Whether the files write slash dates day first (`values::day_first_in`).
     pub day_first: bool,
+    /// A dry run: the report says what would be.
+    pub dry: bool,
 }
 
 impl Ctx<'_> {
@@ -380,6 +385,7 @@ pub(super) async fn plan(
             rows.iter()
                 .flat_map(|r| r.values.iter().map(|(_, v)| v.as_str())),
         ),
+        dry: !create_fields,
     };
     for e in unreadable {
         let kind = files.get(e.file).map_or(ObjectKind::Contact, |f| f.kind);

@@ -5,6 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::cells::Cells;
+use super::pending::Waits;
 use super::plan::{Action, Ctx, Plan, Planned};
 use super::{Outcome, links};
 use crate::domain::Db;
@@ -85,7 +86,10 @@ pub(super) async fn plan<K: Kind>(
     plan: &mut Plan,
     chunk: &[MappedRow],
     dry: bool,
-) -> Result<(), AppError> {
+) -> Result<(), AppError>
+where
+    K::Row: Waits,
+{
     let kind = K::KIND;
     let cells: Vec<Cells> = chunk.iter().map(Cells).collect();
     let keys: HashSet<String> = cells
@@ -154,6 +158,8 @@ pub(super) async fn plan<K: Kind>(
             fail(ctx, plan, verdict.reasons);
             continue;
         };
+        let waits = data.waiting().into_iter().map(|w| ctx.waiting_note(&w));
+        verdict.notes.extend(waits);
         let (action, outcome, id) = match current {
             Some(m) => (Action::Update(K::id(m)), Outcome::Updated, Some(K::id(m))),
             None => (Action::Create, Outcome::Created, None),

@@ -259,8 +259,10 @@ impl Kind for Task {
                 return Ok(None);
             }
         };
-        let about = about
-            .or_else(|| current.and_then(|m| about::of(m.deal_id, m.contact_id, m.company_id)));
+        let about = about::or_current(
+            about,
+            current.and_then(|m| about::of(m.deal_id, m.contact_id, m.company_id)),
+        );
         if !fields.is_empty() {
             refused(AppError::validation(fields), verdict)?;
         }

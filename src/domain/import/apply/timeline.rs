@@ -43,16 +43,18 @@ struct Ids {
 }
 
 impl Ids {
-    fn id(&self, (kind, r): &(ObjectKind, Ref)) -> Result<(ObjectKind, i64), AppError> {
+    /// The record a link comes to (None: it waits for a later import).
+    fn id(&self, (kind, r): &(ObjectKind, Ref)) -> Result<Option<(ObjectKind, i64)>, AppError> {
         let planned = |list: &Vec<Option<i64>>, i: usize| list.get(i).copied().flatten();
         let id = match (kind, r) {
+            (_, Ref::Later(_)) => return Ok(None),
             (_, Ref::Id(id)) => Some(*id),
             (ObjectKind::Contact, Ref::Planned(i)) => planned(&self.contacts, *i),
             (ObjectKind::Company, Ref::Planned(i)) => planned(&self.companies, *i),
             (ObjectKind::Deal, Ref::Planned(i)) => planned(&self.deals, *i),
             _ => None,
         };
-        id.map(|id| (*kind, id)).ok_or_else(|| {
+        id.map(|id| Some((*kind, id))).ok_or_else(|| {
             AppError::Internal(format!(
                 "activity or task import: its {} was not written",
                 kind.plural()
@@ -124,13 +126,13 @@ async fn activities(
 ) -> Result<Vec<Change>, AppError> {
     let mut new = Vec::new();
     for p in rows.iter().filter(|p| matches!(p.action, Action::Create)) {
-        new.push((&p.data, ids.id(&p.data.about)?.1));
+        new.push((&p.data, ids.id(&p.data.about)?.map(|a| a.1)));
     }
     let inserted = activity::insert(tx, &new, at).await?;
     created(rows, inserted);
     for p in rows.iter() {
         if let Action::Update(id) = p.action {
-            let (_, record) = ids.id(&p.data.about)?;
+            let record = ids.id(&p.data.about)?.map(|a| a.1);
             activity::update(tx, id, &p.data, record, at).await?;
         }
     }
@@ -144,7 +146,13 @@ async fn tasks(
     actor: i64,
     at: DateTime<Utc>,
 ) -> Result<Vec<Change>, AppError> {
-    let about = |r: &task::Row| r.about.as_ref().map(|a| ids.id(a)).transpose();
+    let about = |r: &task::Row| {
+        r.about
+            .as_ref()
+            .map(|a| ids.id(a))
+            .transpose()
+            .map(Option::flatten)
+    };
     let mut new = Vec::new();
     for p in rows.iter().filter(|p| matches!(p.action, Action::Create)) {
         new.push((&p.data, about(&p.data)?));

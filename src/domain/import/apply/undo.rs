@@ -1,7 +1,8 @@
 //! Undoing an import as a whole: the records it created removed, the ones it updated
 //! put back as they were, its source ids, custom fields, what its `workspace.json` made
 //! and the users it created (unless taken up or used since: `delete_unreferenced`)
-//! removed. Refused when a
+//! removed; the links of earlier imports it filled wait again, and those it left
+//! waiting are dropped (`pending`). Refused when a
 //! record it wrote was changed since (its `updated_at` is no longer the import's): undo
 //! would silently lose that change; and when records it did not write were added to
 //! the ones it created since (`dependents`): undo would silently delete or unlink them.
@@ -11,7 +12,7 @@ use sea_orm::{
 };
 
 use super::write::Before;
-use super::{CHUNK, activity, company, contact, deal, dependents, task};
+use super::{CHUNK, activity, company, contact, deal, dependents, pending, task};
 use crate::domain::import::ObjectKind;
 use crate::domain::tags::{self, Tagged};
 use crate::domain::{Action, Actor, Db, audit, users};
@@ -189,6 +190,8 @@ pub(crate) async fn revert(db: &Db, import_id: i64, guarded: bool) -> Result<(),
         .one(&db.read)
         .await?
         .and_then(|i| i.written_at);
+    // Links of earlier imports it filled wait again, before the records they point at go.
+    pending::reopen(db, import_id).await?;
     for kind in REVERTED {
         loop {
             let tx = db.write.begin().await?;
@@ -286,6 +289,7 @@ pub(crate) async fn revert(db: &Db, import_id: i64, guarded: bool) -> Result<(),
         .filter(import_source::Column::ImportId.eq(import_id))
         .exec(&tx)
         .await?;
+    pending::drop_held(&tx, import_id).await?;
     tx.commit().await?;
     Ok(())
 }

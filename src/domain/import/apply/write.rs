@@ -12,6 +12,7 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::pending::{self, Waiting, Waits};
 use super::plan::{Action, Plan, Planned, Ref};
 use super::{CHUNK, company, contact, deal};
 use crate::domain::import::{ObjectKind, System};
@@ -34,9 +35,13 @@ pub(super) struct Change {
     pub id: i64,
     pub before: Option<String>,
     pub source: Option<String>,
+    /// Its links that wait for a later import (`pending`).
+    pub waiting: Vec<Waiting>,
 }
 
-/// Records the chunk's changes and source ids and the import's progress, in `tx`.
+/// Records the chunk's changes and source ids and the import's progress, in `tx`; keeps
+/// the links of its records that wait for a later import, and fills those of earlier
+/// imports that waited for its records.
 pub(super) async fn record(
     tx: &DatabaseTransaction,
     import_id: i64,
@@ -72,6 +77,11 @@ pub(super) async fn record(
             .exec_without_returning(tx)
             .await?;
     }
+    let held = changes
+        .iter()
+        .flat_map(|c| c.waiting.iter().map(move |w| ((c.kind, c.id), w)));
+    pending::hold(tx, pending::held(import_id, system, held)).await?;
+    pending::complete(tx, import_id, system, pending::sources_of(&changes)).await?;
     import_change::Entity::insert_many(changes.into_iter().map(|c| {
         import_change::ActiveModel {
             import_id: Set(import_id),
@@ -222,6 +232,7 @@ pub(super) async fn write(
             id: *id,
             before: None,
             source: Some(s.clone()),
+            waiting: Vec::new(),
         })
         .collect();
     record_sources_only(&tx, import_id, plan.system, &users).await?;
@@ -233,6 +244,7 @@ pub(super) async fn write(
             id: *id,
             before: None,
             source: s.clone(),
+            waiting: Vec::new(),
         })
         .collect();
     record(&tx, import_id, plan.system, created, 0).await?;
@@ -286,6 +298,7 @@ pub(super) async fn write(
                         id: c.id,
                         before: None,
                         source: None,
+                        waiting: Vec::new(),
                     });
                 }
             }
@@ -303,6 +316,7 @@ pub(super) async fn write(
                         AppError::Internal("contact import: its company was not written".into())
                     }),
                 Some(Ref::NewCompany(n)) => Ok(new_companies.get(&normalise(n)).copied()),
+                Some(Ref::Later(_)) => Ok(None),
             }
         };
         changes.extend(contacts_chunk(&tx, &mut plan.contacts[start..end], &resolve, at).await?);
@@ -318,8 +332,9 @@ pub(super) async fn write(
     for p in plan.contacts.iter() {
         plan.report.rows[p.report].record_id = p.id;
     }
+    plan.report.linked = pending::completed(&db.write, import_id).await?;
     let counts = serde_json::to_value(plan.report.counts()).unwrap_or_default();
-    let detail = serde_json::json!({ "counts": counts });
+    let detail = serde_json::json!({ "counts": counts, "linked": plan.report.linked });
     audit::record(
         &db.write,
         Some(actor),
@@ -387,7 +402,7 @@ async fn companies_chunk(
 }
 
 /// What writing a chunk needs of a planned row, whatever its kind.
-pub(super) trait Written {
+pub(super) trait Written: Waits {
     type Before: Serialize + Clone;
     fn tags(&self) -> Option<&[String]>;
     fn before(&self) -> Option<&Self::Before>;
@@ -463,6 +478,7 @@ pub(super) fn changes<T: Written>(
             id,
             before,
             source: p.source.clone(),
+            waiting: p.data.waiting(),
         });
     }
     Ok(changes)
@@ -496,11 +512,12 @@ async fn contacts_chunk(
     tags_and_changes(tx, rows, Tagged::Contact, ObjectKind::Contact).await
 }
 
-/// The id a link comes to once the record it points at is written.
-fn written(r: &Ref, ids: &[Option<i64>], what: &str) -> Result<i64, AppError> {
+/// The id a link comes to once the record it points at is written (None: it waits).
+fn written(r: &Ref, ids: &[Option<i64>], what: &str) -> Result<Option<i64>, AppError> {
     match r {
-        Ref::Id(id) => Ok(*id),
-        Ref::Planned(i) => ids.get(*i).copied().flatten().ok_or_else(|| {
+        Ref::Id(id) => Ok(Some(*id)),
+        Ref::Later(_) => Ok(None),
+        Ref::Planned(i) => ids.get(*i).copied().flatten().map(Some).ok_or_else(|| {
             AppError::Internal(format!("import: a {what} it links to was not written"))
         }),
         Ref::NewCompany(_) => Err(AppError::Internal(format!(
@@ -551,6 +568,7 @@ async fn deals(
                 .as_ref()
                 .map(|r| written(r, &companies, "company"))
                 .transpose()
+                .map(Option::flatten)
         };
         let mut new = Vec::new();
         for p in rows.iter().filter(|p| matches!(p.action, Action::Create)) {
@@ -571,7 +589,9 @@ async fn deals(
             for c in &p.data.contacts {
                 let deal =
                     p.id.ok_or_else(|| AppError::Internal("deal import: no id".into()))?;
-                pairs.push((deal, written(c, &contacts, "contact")?));
+                if let Some(c) = written(c, &contacts, "contact")? {
+                    pairs.push((deal, c));
+                }
             }
         }
         let added = deal::link(&tx, pairs).await?;
@@ -586,13 +606,24 @@ async fn deals(
         let end = (start + CHUNK).min(plan.deal_contacts.len());
         let tx = db.write.begin().await?;
         let mut pairs = Vec::new();
+        let mut held = Vec::new();
         for p in plan.deal_contacts[start..end].iter_mut() {
             let deal = written(&p.data.deal, &deals, "deal")?;
-            pairs.push((deal, written(&p.data.contact, &contacts, "contact")?));
-            p.id = Some(deal);
+            let contact = written(&p.data.contact, &contacts, "contact")?;
+            match (deal, contact) {
+                (Some(d), Some(c)) => pairs.push((d, c)),
+                (Some(d), None) => held.push(((ObjectKind::Deal, d), p.data.waiting())),
+                (None, Some(c)) => held.push(((ObjectKind::Contact, c), p.data.waiting())),
+                (None, None) => {}
+            }
+            p.id = deal;
         }
         let added = deal::link(&tx, pairs).await?;
         record_links(&tx, import_id, &added).await?;
+        let held = held
+            .iter()
+            .flat_map(|(holder, ws)| ws.iter().map(move |w| (*holder, w)));
+        pending::hold(&tx, pending::held(import_id, plan.system, held)).await?;
         *done += (end - start) as u64;
         record(&tx, import_id, plan.system, Vec::new(), *done).await?;
         tx.commit().await?;
