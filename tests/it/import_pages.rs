@@ -475,6 +475,26 @@ async fn an_import_told_from_the_columns_keeps_its_ids_for_a_later_preset_import
 }
 
 #[actix_web::test]
+async fn links_to_records_not_in_cairn_show_as_waiting_on_the_page() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let jobs = crate::email::runner(&app.db, &Clock::system());
+    let owner = |code: &str| code == "owner";
+    let files = [hubspot_contacts()];
+    let ok = "every link points to a record";
+    let (_, html) = imported(&mut c, "hubspot", &files, owner, ok).await;
+    assert!(
+        html.contains("Company 9001 is not in Cairn yet: linked when it is imported."),
+        "the rows' notes: {html}"
+    );
+    assert!(
+        html.contains("links wait for records not in Cairn yet"),
+        "the integrity report lists them as pending: {html}"
+    );
+    jobs.finish(Duration::from_secs(5)).await;
+}
+
+#[actix_web::test]
 async fn an_import_its_rows_stopped_can_be_mapped_and_started_again() {
     let app = TestApp::new().await;
     let mut c = app.signed_in("admin@example.com", "admin").await;

@@ -7,7 +7,7 @@ use cairn::domain::Actor;
 use cairn::domain::contacts::{self, ContactPatch};
 use cairn::domain::import::apply::{Report, undo};
 use cairn::domain::import::{ObjectKind, OnMatch, Target};
-use cairn::entities::activity;
+use cairn::entities::{activity, task};
 use sea_orm::EntityTrait;
 
 use crate::import_given::*;
@@ -18,6 +18,7 @@ use cairn::domain::import::apply::Outcome::Created;
 const CT: ObjectKind = ObjectKind::Contact;
 const DL: ObjectKind = ObjectKind::Deal;
 const AC: ObjectKind = ObjectKind::Activity;
+const TK: ObjectKind = ObjectKind::Task;
 
 /// A deals file: source id, title, the contacts' source ids.
 fn deals_file(rows: &[&[&str]]) -> File {
@@ -37,6 +38,19 @@ fn notes_file(rows: &[&[&str]]) -> File {
     let cols = [("Body", "body"), ("When", "occurred_at")];
     let contact = ("Contact", Target::LinkId(CT));
     sourced("notes.csv", AC, "Id", &cols, &[contact], rows)
+}
+
+/// A tasks file: source id, title, the contact's source id.
+fn tasks_file(rows: &[&[&str]]) -> File {
+    let contact = ("Contact", Target::LinkId(CT));
+    sourced(
+        "tasks.csv",
+        TK,
+        "Id",
+        &[("Title", "title")],
+        &[contact],
+        rows,
+    )
 }
 
 /// Imports `files` (all-or-nothing, matches updated); the import's id and report,
@@ -151,6 +165,45 @@ async fn an_activity_imported_before_its_contact_is_put_on_her_when_she_comes() 
         .unwrap()
         .expect("the note");
     assert_eq!(a.contact_id, Some(ana), "the note is on Ana");
+}
+
+#[actix_web::test]
+async fn a_task_imported_before_its_contact_is_about_her_when_she_comes() {
+    let (app, admin) = with_admin().await;
+    let (_, r) = imported(&app, &admin, vec![tasks_file(&[&["t1", "Call", "c1"]])]).await;
+    let call = record(&r, TK, 0);
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (_, r) = imported(&app, &admin, files).await;
+    let t = task::Entity::find_by_id(call)
+        .one(&app.db.read)
+        .await
+        .unwrap()
+        .expect("the task");
+    assert_eq!(
+        t.contact_id,
+        Some(record(&r, CT, 0)),
+        "the task is about Ana"
+    );
+}
+
+#[actix_web::test]
+async fn undo_of_the_contact_an_earlier_activity_waited_for_is_not_refused() {
+    let (app, admin) = with_admin().await;
+    let files = vec![notes_file(&[&["n1", "Met", "2024-01-31T12:00:00Z", "c1"]])];
+    let (_, r) = imported(&app, &admin, files).await;
+    let note = record(&r, AC, 0);
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (later, _) = imported(&app, &admin, files).await;
+    undo::undo(&app.db, &admin, later)
+        .await
+        .unwrap_or_else(|e| panic!("the note's link is the import's own: {e}"));
+    let a = activity::Entity::find_by_id(note)
+        .one(&app.db.read)
+        .await
+        .unwrap()
+        .expect("the note stays with the earlier import");
+    assert_eq!(a.contact_id, None, "waiting again");
+    assert_eq!(app.count("import_pending_links").await, 1);
 }
 
 #[actix_web::test]
