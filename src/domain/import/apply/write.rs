@@ -333,6 +333,10 @@ pub(super) async fn write(
         plan.report.rows[p.report].record_id = p.id;
     }
     plan.report.linked = pending::completed(&db.write, import_id).await?;
+    if plan.report.linked > 0 {
+        // A task it put on a record is seen by whoever sees the record.
+        db.forget_task_counts();
+    }
     let counts = serde_json::to_value(plan.report.counts()).unwrap_or_default();
     let detail = serde_json::json!({ "counts": counts, "linked": plan.report.linked });
     audit::record(
@@ -527,7 +531,7 @@ fn written(r: &Ref, ids: &[Option<i64>], what: &str) -> Result<Option<i64>, AppE
 }
 
 /// Records the deal contact links a chunk added, which undo removes.
-async fn record_links(
+pub(super) async fn record_links(
     tx: &DatabaseTransaction,
     import_id: i64,
     links: &[(i64, i64)],
