@@ -268,3 +268,20 @@ async fn a_company_set_by_hand_meanwhile_is_not_overwritten() {
         "resolved by hand"
     );
 }
+
+#[actix_web::test]
+async fn a_link_to_a_record_in_the_trash_fails_rather_than_waits() {
+    let (app, admin) = with_admin().await;
+    let (_, r) = imported(&app, &admin, vec![companies(&[&["a1", "Acme", ""]])]).await;
+    let acme = record(&r, ObjectKind::Company, 0);
+    cairn::domain::companies::delete(&app.db, &admin, acme, false)
+        .await
+        .expect("trash Acme");
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", "a1"]])];
+    let (_, r) = run(&app, &admin, files, &options(OnMatch::Update)).await;
+    assert_eq!(
+        rows(&r, CT)[0].reasons,
+        ["Company a1 is in the trash; restore it first."]
+    );
+    assert_eq!(app.count("import_pending_links").await, 0, "nothing waits");
+}

@@ -129,6 +129,9 @@ pub(super) struct Ctx<'a> {
     pub day_first: bool,
     /// A dry run: the report says what would be.
     pub dry: bool,
+    /// Source keys earlier imports made records now in the trash, by kind: a link to
+    /// one fails rather than wait (`Ctx::see_trashed`).
+    pub trashed: HashSet<(ObjectKind, String)>,
 }
 
 impl Ctx<'_> {
@@ -386,6 +389,7 @@ pub(super) async fn plan(
                 .flat_map(|r| r.values.iter().map(|(_, v)| v.as_str())),
         ),
         dry: !create_fields,
+        trashed: HashSet::new(),
     };
     for e in unreadable {
         let kind = files.get(e.file).map_or(ObjectKind::Contact, |f| f.kind);
@@ -433,6 +437,7 @@ pub(super) async fn plan(
             if options.unknown_owners_to_me {
                 ctx.unknown_owners_to_me(&mut chunk);
             }
+            ctx.see_trashed(&chunk).await?;
             let chunk = &chunk[..];
             match ORDER[at] {
                 ObjectKind::User => user::plan(&mut ctx, &mut plan, chunk, dry).await?,

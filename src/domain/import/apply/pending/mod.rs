@@ -12,6 +12,8 @@
 //! import fills each the way its own kind of link is written (`fill`). Undo of that
 //! import leaves them waiting again (`reopen`); undo of the import that made them drops
 //! them with its rows, and deleting the record holding one drops it (foreign keys).
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
@@ -26,9 +28,9 @@ pub(in crate::domain::import::apply) use filled::{
 };
 
 use super::plan::{Ctx, Plan, Ref};
-use super::{activity, company, contact, deal, deal_contact, task};
+use super::{activity, company, contact, deal, deal_contact, links, matching, task};
 use crate::domain::Db;
-use crate::domain::import::{ObjectKind, System};
+use crate::domain::import::{MappedRow, ObjectKind, System, Target};
 use crate::entities::import_pending_link as pending;
 use crate::error::AppError;
 
@@ -152,7 +154,62 @@ impl Ctx<'_> {
         if self.not_planned.contains_key(&(kind, key.clone())) {
             return Err(self.no_source(kind, noun, raw));
         }
+        // In Cairn, though in the trash: no import brings it again.
+        if self.trashed.contains(&(kind, key.clone())) {
+            return Err(format!("{noun} {raw} is in the trash; restore it first."));
+        }
         Ok(Ref::Later(key))
+    }
+
+    /// Notes which of the source ids a chunk's rows link by earlier imports made records
+    /// now in the trash (`later` fails those). The kinds' own look-ups keep live records
+    /// only; this asks once for every kind, whatever the file.
+    pub async fn see_trashed(&mut self, chunk: &[MappedRow]) -> Result<(), AppError> {
+        let salesforce = self.options.system == System::Salesforce;
+        let mut keys: HashMap<ObjectKind, HashSet<String>> = HashMap::new();
+        for row in chunk {
+            for (t, v) in &row.values {
+                let (kind, list) = match t {
+                    Target::LinkId(k) => (*k, vec![v.as_str()]),
+                    Target::LinkIds(k) => (*k, v.split(';').collect()),
+                    _ => continue,
+                };
+                for v in list.into_iter().map(str::trim).filter(|v| !v.is_empty()) {
+                    keys.entry(kind).or_default().insert(self.key(v));
+                    // A Salesforce WhatId, mapped as a deal, may name a company.
+                    if salesforce && kind == ObjectKind::Deal {
+                        let company = keys.entry(ObjectKind::Company).or_default();
+                        company.insert(self.key(v));
+                    }
+                }
+            }
+        }
+        let conn = &self.db.read;
+        for (kind, keys) in keys {
+            let mapped = links::sources(conn, self.options.system, kind, &keys).await?;
+            let ids: HashSet<i64> = mapped.values().copied().collect();
+            let trashed: HashSet<i64> = match kind {
+                ObjectKind::Company => matching::companies_by_id(conn, &ids)
+                    .await?
+                    .into_values()
+                    .filter_map(|m| m.deleted_at.map(|_| m.id))
+                    .collect(),
+                ObjectKind::Contact => matching::contacts_by_id(conn, &ids)
+                    .await?
+                    .into_values()
+                    .filter_map(|m| m.deleted_at.map(|_| m.id))
+                    .collect(),
+                ObjectKind::Deal => matching::deals_by_id(conn, &ids)
+                    .await?
+                    .into_values()
+                    .filter_map(|m| m.deleted_at.map(|_| m.id))
+                    .collect(),
+                _ => continue,
+            };
+            let found = mapped.into_iter().filter(|(_, id)| trashed.contains(id));
+            self.trashed.extend(found.map(|(key, _)| (kind, key)));
+        }
+        Ok(())
     }
 
     /// What a row's report says of a link that waits.
