@@ -116,3 +116,16 @@ async fn a_dry_run_prints_the_pipelines_it_would_add() {
         "{text}"
     );
 }
+
+#[actix_web::test]
+async fn a_link_that_waits_is_printed_as_a_note() {
+    let (app, _) = with_admin().await;
+    let sample = crate::import_samples::hubspot_contacts();
+    let text = String::from_utf8(sample.bytes).expect("UTF-8");
+    let args = ["--dry-run", "--unknown-owners-to-me"];
+    let text = printed_ok(&import(&app, sample.name, &text, &args));
+    assert!(
+        text.contains("(note): Company 9001 is not in Cairn yet: would link later"),
+        "{text}"
+    );
+}
