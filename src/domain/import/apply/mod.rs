@@ -34,6 +34,7 @@ mod links;
 mod matching;
 mod plan;
 mod rows;
+mod spill;
 mod stages;
 pub mod store;
 mod task;
