@@ -234,3 +234,63 @@ impl<T: DeserializeOwned> Chunks<T> {
         Ok(Some(rows))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::import::apply::plan::Action;
+
+    fn row(i: usize) -> Planned<String> {
+        Planned {
+            report: i,
+            source: Some(format!("src-{i}")),
+            action: Action::Create,
+            data: format!("row {i}, with \"quotes\"\nand a newline"),
+            id: None,
+        }
+    }
+
+    /// This process's plan files in the temporary folder.
+    fn files_left() -> Vec<String> {
+        let mine = format!("cairn-import-{}-", std::process::id());
+        fs::read_dir(std::env::temp_dir())
+            .map(|d| {
+                d.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| n.starts_with(&mine))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn rows_come_back_in_order_a_chunk_at_a_time() -> Result<(), AppError> {
+        let mut spill = Spill::new(false);
+        for i in 0..2500 {
+            spill.push(ObjectKind::Company, &row(i))?;
+        }
+        let mut chunks = spill.chunks::<String>(ObjectKind::Company)?;
+        let mut sizes = Vec::new();
+        let mut next = 0;
+        while let Some(chunk) = chunks.next_chunk()? {
+            sizes.push(chunk.len());
+            for p in chunk {
+                assert_eq!(p.data, row(next).data, "row {next} came back changed");
+                assert_eq!(p.report, next, "row {next} came back out of order");
+                next += 1;
+            }
+        }
+        assert_eq!(sizes, [CHUNK, CHUNK, 500], "chunks of the planned rows");
+        Ok(())
+    }
+
+    #[test]
+    fn the_file_is_gone_once_the_plan_is_dropped() -> Result<(), AppError> {
+        let mut spill = Spill::new(false);
+        spill.push(ObjectKind::Contact, &row(0))?;
+        let back = spill.chunks::<String>(ObjectKind::Contact)?.next_chunk()?;
+        assert_eq!(back.map(|c| c.len()), Some(1), "the row was not kept");
+        drop(spill);
+        assert_eq!(files_left(), Vec::<String>::new(), "plan files left behind");
+        Ok(())
+    }
+}
