@@ -336,7 +336,10 @@ pub(super) async fn plan(
     let mut plan = Plan {
         report: Report::default(),
         system: options.system,
-        rows: Spill::new(!create_fields),
+        rows: Spill::new(
+            !create_fields,
+            &files.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        ),
         deal_links: HashSet::new(),
         deal_row_contacts: None,
         names: about::PlannedNames::default(),

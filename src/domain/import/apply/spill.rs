@@ -42,8 +42,9 @@ pub(super) struct Spill {
     len: u64,
     /// The kind rows were last added to: a kind's rows must lie together.
     last: Option<usize>,
-    /// A dry run writes nothing, so it keeps only the kinds planning reads back.
-    dry: bool,
+    /// Whether the rows of each kind (by place in `ORDER`) go to the file, or are only
+    /// counted (`new`).
+    keep: [bool; ORDER.len()],
     sections: [Section; ORDER.len()],
     line: Vec<u8>,
 }
@@ -57,22 +58,33 @@ fn io(e: impl std::fmt::Display) -> AppError {
 }
 
 impl Spill {
-    pub fn new(dry: bool) -> Spill {
+    /// `dry`: a dry run writes nothing, so it keeps only what planning the later files
+    /// reads back (`files`: the kinds of the import's files): the contacts, which deals,
+    /// activities and tasks name (`about::PlannedNames`), and the deals, which those and
+    /// deal contact rows name (`deal_contact`).
+    pub fn new(dry: bool, files: &[ObjectKind]) -> Spill {
+        use ObjectKind::{Activity, Contact, Deal, DealContact, Task};
+        let any = |kinds: &[ObjectKind]| files.iter().any(|k| kinds.contains(k));
+        let keep = ORDER.map(|k| {
+            !dry || match k {
+                Contact => any(&[Deal, Activity, Task]),
+                Deal => any(&[Deal, DealContact, Activity, Task]),
+                _ => false,
+            }
+        });
         Spill {
             out: None,
             path: None,
             len: 0,
             last: None,
-            dry,
+            keep,
             sections: Default::default(),
             line: Vec::new(),
         }
     }
 
-    /// Whether a dry run keeps the rows of `kind`: contacts and deals, which later
-    /// kinds name (`about::PlannedNames`) and deal contact rows check (`deal_contact`).
     fn keeps(&self, kind: ObjectKind) -> bool {
-        !self.dry || matches!(kind, ObjectKind::Contact | ObjectKind::Deal)
+        self.keep[at(kind)]
     }
 
     fn open(&mut self) -> Result<(), AppError> {
@@ -264,7 +276,7 @@ mod tests {
 
     #[test]
     fn rows_come_back_in_order_a_chunk_at_a_time() -> Result<(), AppError> {
-        let mut spill = Spill::new(false);
+        let mut spill = Spill::new(false, &[]);
         for i in 0..2500 {
             spill.push(ObjectKind::Company, &row(i))?;
         }
@@ -285,7 +297,7 @@ mod tests {
 
     #[test]
     fn the_file_is_gone_once_the_plan_is_dropped() -> Result<(), AppError> {
-        let mut spill = Spill::new(false);
+        let mut spill = Spill::new(false, &[]);
         spill.push(ObjectKind::Contact, &row(0))?;
         let back = spill.chunks::<String>(ObjectKind::Contact)?.next_chunk()?;
         assert_eq!(back.map(|c| c.len()), Some(1), "the row was not kept");
