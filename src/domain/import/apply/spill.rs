@@ -93,7 +93,7 @@ impl Spill {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
         let name = format!(
-            "cairn-import-{}-{nanos}-{}.jsonl",
+            "cairn-import-plan-{}-{nanos}-{}.jsonl",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
@@ -264,7 +264,7 @@ mod tests {
 
     /// This process's plan files in the temporary folder.
     fn files_left() -> Vec<String> {
-        let mine = format!("cairn-import-{}-", std::process::id());
+        let mine = format!("cairn-import-plan-{}-", std::process::id());
         fs::read_dir(std::env::temp_dir())
             .map(|d| {
                 d.filter_map(|e| e.ok()?.file_name().into_string().ok())
