@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 
 use super::{ADDRESS_MAX, CompanyInput, INDUSTRIES, NAME_MAX, SIZE_BANDS, WEBSITE_MAX};
 use crate::domain::{
@@ -40,7 +41,9 @@ pub fn normalise_domain(raw: &str) -> Option<String> {
     valid.then(|| host.to_string())
 }
 
-#[derive(Clone)]
+/// Serde: an import keeps its planned rows in a file until it writes them
+/// (`import::apply::spill`), and reads back only what it wrote there.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Valid {
     pub(super) name: String,
     pub(super) domain: Option<String>,

@@ -2,6 +2,8 @@
 //! and custom fields. Every write goes through `validate`.
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::domain::{
     Actor, Db, FieldErrorsExt, check_one_of, clean, companies, has_control, normalise, valid_email,
     valid_phone,
@@ -13,7 +15,9 @@ use crate::error::{AppError, FieldErrors};
 use super::{ContactInput, NAME_MAX, PHONE_MAX, SOURCES, TITLE_MAX};
 
 /// Input that passed validation, ready to store.
-#[derive(Clone)]
+/// Serde: an import keeps its planned rows in a file until it writes them
+/// (`import::apply::spill`), and reads back only what it wrote there.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Valid {
     pub(super) first_name: String,
     pub(super) last_name: String,
@@ -22,6 +26,8 @@ pub struct Valid {
     pub(super) phone: Option<String>,
     pub(super) company: Option<String>,
     /// The company, when the input named it by id (already looked up).
+    /// Not kept by an import, which names companies by its own links, never by id.
+    #[serde(skip)]
     pub(super) company_known: Option<Box<company::Model>>,
     pub(super) title: Option<String>,
     pub(super) source: String,

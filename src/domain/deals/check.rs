@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::domain::custom_fields::{self, Field};
@@ -19,6 +20,9 @@ pub(crate) const OWNER_MESSAGE: &str =
     "Owner must be an active user who can work deals (not a viewer).";
 
 /// A deal's input that passed the checks, ready to store.
+/// Serde: an import keeps its planned rows in a file until it writes them
+/// (`import::apply::spill`), and reads back only what it wrote there.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Valid {
     pub(super) title: String,
     pub(super) pipeline_id: i64,

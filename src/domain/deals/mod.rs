@@ -39,7 +39,7 @@ use crate::domain::Db;
 use crate::domain::access::Visible;
 use crate::error::AppError;
 
-#[derive(Debug, Clone, Serialize, FromQueryResult, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, FromQueryResult, ToSchema)]
 pub struct Stage {
     pub id: i64,
     pub pipeline_id: i64,

@@ -6,7 +6,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QuerySelect,
     Set, TransactionTrait,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{NOTES_MAX, PRIORITIES, TITLE_MAX, Task, due, get_in, may_edit, notices, shown_in};
@@ -79,7 +79,9 @@ pub struct TaskPatch {
 }
 
 /// The fields of a task as they will be saved.
-#[derive(Debug, Clone)]
+/// Serde: an import keeps its planned rows in a file until it writes them
+/// (`import::apply::spill`), and reads back only what it wrote there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Valid {
     pub title: String,
     pub notes: Option<String>,

@@ -12,6 +12,7 @@ use super::cells::Cells;
 use super::links;
 use super::matching;
 use super::plan::{Ctx, Plan, Ref};
+use super::{contact as planned_contact, deal as planned_deal};
 use crate::domain::import::{ObjectKind, System, Target, values};
 use crate::domain::normalise;
 use crate::entities::{company, contact, deal};
@@ -33,8 +34,61 @@ fn noun(kind: ObjectKind) -> &'static str {
 pub(super) struct Known {
     by_source: HashMap<(ObjectKind, String), i64>,
     by_name: HashMap<(ObjectKind, String), Vec<i64>>,
-    /// Contacts by full name and deals by title, of this import's plan.
+    /// Contacts by full name and deals by title, of this import's plan: those the
+    /// chunk's rows name.
     planned: HashMap<(ObjectKind, String), Vec<usize>>,
+}
+
+/// The import's planned contacts by full name and deals by title (normalised), read
+/// back from the plan's file the first time a row names one, and again when more of
+/// that kind were planned since: held only by an import whose rows link by name.
+#[derive(Default)]
+pub(super) struct PlannedNames {
+    /// By kind: how many of its planned rows are indexed, and their indexes by name.
+    kinds: HashMap<ObjectKind, (usize, HashMap<String, Vec<usize>>)>,
+}
+
+impl PlannedNames {
+    /// The planned rows of `kind` named `norm` (normalised).
+    fn get(&self, kind: ObjectKind, norm: &str) -> Option<&Vec<usize>> {
+        self.kinds.get(&kind).and_then(|(_, by)| by.get(norm))
+    }
+}
+
+/// Brings `plan.names` up to the rows of `kind` planned so far.
+fn index(plan: &mut Plan, kind: ObjectKind) -> Result<(), AppError> {
+    let count = plan.rows.count(kind);
+    if plan
+        .names
+        .kinds
+        .get(&kind)
+        .is_some_and(|(n, _)| *n == count)
+    {
+        return Ok(());
+    }
+    let mut by: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut i = 0;
+    if kind == ObjectKind::Contact {
+        let mut rows = plan.rows.chunks::<planned_contact::Row>(kind)?;
+        while let Some(chunk) = rows.next_chunk()? {
+            for p in chunk {
+                by.entry(p.data.valid.name_norm()).or_default().push(i);
+                i += 1;
+            }
+        }
+    } else {
+        let mut rows = plan.rows.chunks::<planned_deal::Row>(kind)?;
+        while let Some(chunk) = rows.next_chunk()? {
+            for p in chunk {
+                by.entry(normalise(p.data.valid.title()))
+                    .or_default()
+                    .push(i);
+                i += 1;
+            }
+        }
+    }
+    plan.names.kinds.insert(kind, (count, by));
+    Ok(())
 }
 
 /// A row's links as (kind, source id) pairs: a Salesforce `WhatId` (mapped as a deal)
@@ -84,7 +138,7 @@ fn name<'c>(c: &'c Cells, kind: ObjectKind) -> Option<&'c str> {
 /// Looks up what the chunk's rows name.
 pub(super) async fn known(
     ctx: &Ctx<'_>,
-    plan: &Plan,
+    plan: &mut Plan,
     cells: &[Cells<'_>],
 ) -> Result<Known, AppError> {
     let conn = &ctx.db.read;
@@ -120,16 +174,16 @@ pub(super) async fn known(
         }
     }
     let mut planned: HashMap<(ObjectKind, String), Vec<usize>> = HashMap::new();
-    if names.contains_key(&ObjectKind::Contact) {
-        for (i, p) in plan.contacts.iter().enumerate() {
-            let key = (ObjectKind::Contact, p.data.valid.name_norm());
-            planned.entry(key).or_default().push(i);
-        }
-    }
-    if names.contains_key(&ObjectKind::Deal) {
-        for (i, p) in plan.deals.iter().enumerate() {
-            let key = (ObjectKind::Deal, normalise(p.data.valid.title()));
-            planned.entry(key).or_default().push(i);
+    for kind in [ObjectKind::Contact, ObjectKind::Deal] {
+        let Some(asked) = names.get(&kind) else {
+            continue;
+        };
+        index(plan, kind)?;
+        for n in asked {
+            let norm = normalise(n);
+            if let Some(found) = plan.names.get(kind, &norm) {
+                planned.insert((kind, norm), found.clone());
+            }
         }
     }
     Ok(Known {

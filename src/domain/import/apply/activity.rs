@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Se
 use serde::{Deserialize, Serialize};
 
 use super::cells::Cells;
-use super::plan::{Ctx, Plan, Planned, Ref};
+use super::plan::{Ctx, Plan, Ref};
 use super::rows::{Kind, Verdict, refused};
 use super::{about, insert, matching};
 use crate::domain::import::{ObjectKind, presets};
@@ -21,6 +21,7 @@ use crate::error::{AppError, FieldErrors};
 /// Activities as planning knows them (`rows::Kind`).
 pub(super) struct Activity;
 
+#[derive(Serialize, Deserialize)]
 pub(in crate::domain::import) struct Row {
     pub kind: String,
     pub body: String,
@@ -147,21 +148,13 @@ impl Kind for Activity {
     type Known = about::Known;
     type Row = Row;
 
-    fn planned(plan: &Plan) -> &Vec<Planned<Row>> {
-        &plan.activities
-    }
-
-    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Row>> {
-        &mut plan.activities
-    }
-
     async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, activity::Model>, AppError> {
         matching::by_id::<activity::Entity>(&db.read, activity::Column::Id, |m| m.id, ids).await
     }
 
     async fn known(
         ctx: &Ctx<'_>,
-        plan: &Plan,
+        plan: &mut Plan,
         cells: &[Cells<'_>],
     ) -> Result<about::Known, AppError> {
         about::known(ctx, plan, cells).await

@@ -20,6 +20,7 @@ use crate::error::AppError;
 /// Companies as planning knows them (`rows::Kind`).
 pub(super) struct Company;
 
+#[derive(Serialize, Deserialize)]
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
     /// When the source made it (kept on create; an update leaves Cairn's).
@@ -195,19 +196,15 @@ impl Kind for Company {
     type Known = Known;
     type Row = Row;
 
-    fn planned(plan: &Plan) -> &Vec<Planned<Row>> {
-        &plan.companies
-    }
-
-    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Row>> {
-        &mut plan.companies
-    }
-
     async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, company::Model>, AppError> {
         matching::companies_by_id(&db.read, ids).await
     }
 
-    async fn known(ctx: &Ctx<'_>, _plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
+    async fn known(
+        ctx: &Ctx<'_>,
+        _plan: &mut Plan,
+        cells: &[Cells<'_>],
+    ) -> Result<Known, AppError> {
         let conn = &ctx.db.read;
         let domains: HashSet<String> = cells.iter().filter_map(domain_of).collect();
         let names: HashSet<String> = cells

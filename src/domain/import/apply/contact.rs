@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Se
 use serde::{Deserialize, Serialize};
 
 use super::cells::Cells;
-use super::plan::{Ctx, Plan, Planned, Ref};
+use super::plan::{Ctx, Plan, Ref};
 use super::rows::{Kind, Verdict, refused};
 use super::{insert, links, matching};
 use crate::domain::contacts::{self, ContactInput, Valid};
@@ -20,6 +20,7 @@ use crate::error::AppError;
 /// Contacts as planning knows them (`rows::Kind`).
 pub(super) struct Contact;
 
+#[derive(Serialize, Deserialize)]
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
     /// When the source made it (kept on create; an update leaves Cairn's).
@@ -134,19 +135,15 @@ impl Kind for Contact {
     type Known = Known;
     type Row = Row;
 
-    fn planned(plan: &Plan) -> &Vec<Planned<Row>> {
-        &plan.contacts
-    }
-
-    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Row>> {
-        &mut plan.contacts
-    }
-
     async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, contact::Model>, AppError> {
         matching::contacts_by_id(&db.read, ids).await
     }
 
-    async fn known(ctx: &Ctx<'_>, _plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
+    async fn known(
+        ctx: &Ctx<'_>,
+        _plan: &mut Plan,
+        cells: &[Cells<'_>],
+    ) -> Result<Known, AppError> {
         let emails: HashSet<String> = cells
             .iter()
             .filter_map(|c| c.field("email").map(normalise))

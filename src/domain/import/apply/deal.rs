@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::cells::Cells;
 use super::deal_input::{input, stage_of, time};
-use super::plan::{Ctx, Plan, Planned, Ref};
+use super::plan::{Ctx, Plan, Ref};
 use super::rows::{Kind, Verdict};
 use super::{about, insert, links, matching};
 use crate::domain::Db;
@@ -27,6 +27,7 @@ use crate::error::{AppError, FieldErrors};
 /// The reason a lost deal gets when its file gives none (Cairn requires one).
 pub(super) const LOST_WITHOUT_REASON: &str = "Imported";
 
+#[derive(Serialize, Deserialize)]
 pub(in crate::domain::import) struct Row {
     pub valid: Valid,
     pub company: Option<Ref>,
@@ -188,19 +189,11 @@ impl Kind for Deal {
     type Known = Known;
     type Row = Row;
 
-    fn planned(plan: &Plan) -> &Vec<Planned<Row>> {
-        &plan.deals
-    }
-
-    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Row>> {
-        &mut plan.deals
-    }
-
     async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, deal::Model>, AppError> {
         matching::deals_by_id(&db.read, ids).await
     }
 
-    async fn known(ctx: &Ctx<'_>, plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
+    async fn known(ctx: &Ctx<'_>, plan: &mut Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
         let contacts = cells.iter().flat_map(|c| c.link_ids(ObjectKind::Contact));
         let mut rules = Rules::load(ctx.db).await?;
         rules.pipelines = super::workspace::with_planned(rules.pipelines, plan);

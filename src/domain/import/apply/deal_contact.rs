@@ -6,18 +6,19 @@
 use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
 
-use super::Outcome;
 use super::cells::Cells;
 use super::deal::live_sources;
 use super::pending::{self, Waiting};
 use super::plan::{Action, Ctx, Plan, Planned, Ref};
+use super::{Outcome, deal};
 use crate::domain::import::{MappedRow, ObjectKind};
 use crate::entities::deal_contact;
 use crate::error::AppError;
 
 /// The two ends of a planned link.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(in crate::domain::import) struct Link {
     pub deal: Ref,
     pub contact: Ref,
@@ -63,6 +64,24 @@ async fn existing(ctx: &Ctx<'_>, links: &[Link]) -> Result<HashSet<(i64, i64)>, 
         out.extend(found.into_iter().map(|l| (l.deal_id, l.contact_id)));
     }
     Ok(out)
+}
+
+/// The contacts the planned deals' own rows name, as (deal, contact), read back from the
+/// plan's file once (every deal is planned before the first deal contact row).
+fn deal_row_contacts(plan: &mut Plan) -> Result<&HashSet<(usize, Ref)>, AppError> {
+    if plan.deal_row_contacts.is_none() {
+        let mut out = HashSet::new();
+        let mut i = 0;
+        let mut rows = plan.rows.chunks::<deal::Row>(ObjectKind::Deal)?;
+        while let Some(chunk) = rows.next_chunk()? {
+            for p in chunk {
+                out.extend(p.data.contacts.into_iter().map(|c| (i, c)));
+                i += 1;
+            }
+        }
+        plan.deal_row_contacts = Some(out);
+    }
+    Ok(plan.deal_row_contacts.get_or_insert_default())
 }
 
 /// Plans a chunk of deal contact rows.
@@ -144,7 +163,7 @@ pub(super) async fn plan(
             _ => None,
         };
         let by_deal_row = match &deal {
-            Ref::Planned(i) => plan.deals[*i].data.contacts.contains(&contact),
+            Ref::Planned(i) => deal_row_contacts(plan)?.contains(&(*i, contact.clone())),
             _ => false,
         };
         let link = Link { deal, contact };
@@ -166,13 +185,14 @@ pub(super) async fn plan(
             notes,
         );
         plan.deal_links.insert(link.clone());
-        plan.deal_contacts.push(Planned {
+        let planned = Planned {
             report: at,
             source: None,
             action: Action::Create,
             data: link,
             id: None,
-        });
+        };
+        plan.rows.push(kind, &planned)?;
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ mod matching;
 mod pending;
 mod plan;
 mod rows;
+mod spill;
 mod stages;
 pub mod store;
 mod task;

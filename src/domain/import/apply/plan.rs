@@ -1,13 +1,15 @@
 //! The plan of an import: every row checked, matched and linked, nothing written.
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::cells::Cells;
 use super::links::{Owners, source_key};
+use super::spill::Spill;
 use super::{
-    Options, Outcome, Report, RowReport, activity, company, contact, deal, deal_contact, rows,
-    stages, task, user, workspace,
+    Options, Outcome, Report, RowReport, about, activity, company, contact, deal, deal_contact,
+    rows, stages, task, user, workspace,
 };
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::deals;
@@ -30,7 +32,7 @@ pub(super) const ORDER: [ObjectKind; 7] = [
 ];
 
 /// A record a row links to.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(super) enum Ref {
     /// A record already in Cairn.
     Id(i64),
@@ -44,12 +46,14 @@ pub(super) enum Ref {
     Later(String),
 }
 
+#[derive(Serialize, Deserialize)]
 pub(super) enum Action {
     Create,
     Update(i64),
 }
 
 /// A row that will be written.
+#[derive(Serialize, Deserialize)]
 pub(super) struct Planned<T> {
     /// Its row in the report.
     pub report: usize,
@@ -63,15 +67,16 @@ pub(super) struct Planned<T> {
 pub(super) struct Plan {
     pub report: Report,
     pub system: System,
-    pub companies: Vec<Planned<company::Row>>,
-    pub contacts: Vec<Planned<contact::Row>>,
-    pub deals: Vec<Planned<deal::Row>>,
-    /// Links of the deal contacts files, and the same as a set (a link named twice is
-    /// added once).
-    pub deal_contacts: Vec<Planned<deal_contact::Link>>,
+    /// The planned rows of every kind (companies, contacts, deals, deal contacts,
+    /// activities, tasks), in a temporary file until they are written.
+    pub rows: Spill,
+    /// The links of the deal contacts files (a link named twice is added once).
     pub deal_links: HashSet<deal_contact::Link>,
-    pub activities: Vec<Planned<activity::Row>>,
-    pub tasks: Vec<Planned<task::Row>>,
+    /// The contacts each planned deal's own row names, as (deal, contact): read back
+    /// when the deal contacts files are planned (`deal_contact`).
+    pub deal_row_contacts: Option<HashSet<(usize, Ref)>>,
+    /// Planned contacts by name and deals by title, once a row names one (`about`).
+    pub names: about::PlannedNames,
     /// Source user ids of the users file and the Cairn users they are.
     pub users: Vec<(String, i64)>,
     /// Users this run created, with their source ids (`user::plan`).
@@ -80,28 +85,14 @@ pub(super) struct Plan {
     pub new_fields: Vec<i64>,
     /// What `workspace.json` made, or in a dry run would make.
     pub workspace: workspace::Prepared,
+    /// The source ids of the planned records that a link may wait for (companies,
+    /// contacts, deals): a dry run counts the waiting links they would complete.
+    pub sources: Vec<(ObjectKind, String)>,
 }
 
 impl Plan {
-    fn reserve(&mut self, kind: ObjectKind, rows: usize) {
-        match kind {
-            ObjectKind::Company => self.companies.reserve_exact(rows),
-            ObjectKind::Contact => self.contacts.reserve_exact(rows),
-            ObjectKind::Deal => self.deals.reserve_exact(rows),
-            ObjectKind::DealContact => self.deal_contacts.reserve_exact(rows),
-            ObjectKind::Activity => self.activities.reserve_exact(rows),
-            ObjectKind::Task => self.tasks.reserve_exact(rows),
-            ObjectKind::User => {}
-        }
-    }
-
     pub fn rows_to_write(&self) -> u64 {
-        (self.companies.len()
-            + self.contacts.len()
-            + self.deals.len()
-            + self.deal_contacts.len()
-            + self.activities.len()
-            + self.tasks.len()) as u64
+        self.rows.total() as u64
     }
 }
 
@@ -356,17 +347,18 @@ pub(super) async fn plan(
     let mut plan = Plan {
         report: Report::default(),
         system: options.system,
-        companies: Vec::new(),
-        contacts: Vec::new(),
-        deals: Vec::new(),
-        deal_contacts: Vec::new(),
+        rows: Spill::new(
+            !create_fields,
+            &files.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        ),
         deal_links: HashSet::new(),
-        activities: Vec::new(),
-        tasks: Vec::new(),
+        deal_row_contacts: None,
+        names: about::PlannedNames::default(),
         users: Vec::new(),
         new_users: Vec::new(),
         new_fields: Vec::new(),
         workspace: prepared,
+        sources: Vec::new(),
     };
     plan.report.workspace = plan.workspace.setup.clone();
     let planned = &plan.workspace.described;
@@ -419,13 +411,11 @@ pub(super) async fn plan(
         by_kind.entry(at).or_default().push(row);
     }
     let dry = !create_fields;
-    // Sized once: a vector grown by doubling holds up to twice its rows, and an import
-    // holds every planned row until it writes.
+    // Sized once: a vector grown by doubling holds up to twice its rows.
     plan.report
         .rows
         .reserve_exact(by_kind.values().map(Vec::len).sum());
     for (at, rows) in by_kind {
-        plan.reserve(ORDER[at], rows.len());
         // Each chunk's cells are freed once it is planned: the rows and their plan are
         // never all held at once.
         let mut rows = rows.into_iter();
@@ -459,6 +449,12 @@ pub(super) async fn plan(
                 }
             }
         }
+    }
+    if dry {
+        let waited = [ObjectKind::Company, ObjectKind::Contact, ObjectKind::Deal];
+        plan.sources = (ctx.by_source.into_keys())
+            .filter(|(k, _)| waited.contains(k))
+            .collect();
     }
     Ok(plan)
 }

@@ -4,6 +4,8 @@
 //! reported and planned. A kind declares only its own parts ([`Kind`]).
 use std::collections::{HashMap, HashSet};
 
+use serde::Serialize;
+
 use super::cells::Cells;
 use super::pending::Waits;
 use super::plan::{Action, Ctx, Plan, Planned};
@@ -27,17 +29,15 @@ pub(super) trait Kind: Sized {
     type Existing;
     /// What a chunk looks up in bulk besides its matches by source id.
     type Known;
-    /// A planned row.
-    type Row;
-
-    fn planned(plan: &Plan) -> &Vec<Planned<Self::Row>>;
-    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Self::Row>>;
+    /// A planned row, kept in the plan's file until written (`spill`).
+    type Row: Serialize;
 
     /// The stored records of `ids` (trashed ones too).
     async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, Self::Existing>, AppError>;
+    /// `plan` is mutable for what it reads back of its planned rows (`about`).
     async fn known(
         ctx: &Ctx<'_>,
-        plan: &Plan,
+        plan: &mut Plan,
         cells: &[Cells<'_>],
     ) -> Result<Self::Known, AppError>;
     fn id(e: &Self::Existing) -> i64;
@@ -124,7 +124,11 @@ where
                     .find_map(|k| ctx.by_name.get(&(kind, k)))
             });
         if let Some(&at) = dup {
-            let first = &plan.report.rows[K::planned(plan)[at].report];
+            let first = plan
+                .rows
+                .report_of(kind, at)
+                .and_then(|r| plan.report.rows.get(r))
+                .ok_or_else(|| AppError::Internal("import: a planned row has no report".into()))?;
             let why = K::same_as(first.row, &first.file.clone());
             fail(ctx, plan, vec![why]);
             continue;
@@ -165,20 +169,21 @@ where
             None => (Action::Create, Outcome::Created, None),
         };
         let at = ctx.report(&mut plan.report, row, kind, outcome, id, verdict.notes);
-        let index = K::planned(plan).len();
+        let index = plan.rows.count(kind);
         if let Some(s) = &source {
             ctx.by_source.insert((kind, s.clone()), index);
         }
         for k in K::keys_of(&data) {
             ctx.by_name.insert((kind, k), index);
         }
-        K::planned_mut(plan).push(Planned {
+        let planned = Planned {
             report: at,
             source,
             action,
             data,
             id,
-        });
+        };
+        plan.rows.push(kind, &planned)?;
     }
     Ok(())
 }

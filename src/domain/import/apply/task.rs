@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Se
 use serde::{Deserialize, Serialize};
 
 use super::cells::Cells;
-use super::plan::{Ctx, Plan, Planned, Ref};
+use super::plan::{Ctx, Plan, Ref};
 use super::rows::{Kind, Verdict, refused};
 use super::{about, insert, matching};
 use crate::domain::import::{ObjectKind, presets, values};
@@ -20,6 +20,7 @@ use crate::error::{AppError, FieldErrors};
 /// Tasks as planning knows them (`rows::Kind`).
 pub(super) struct Task;
 
+#[derive(Serialize, Deserialize)]
 pub(in crate::domain::import) struct Row {
     /// Checked by the tasks domain; its links are left empty, set when written from
     /// `about` (whose record may be one this import has yet to write).
@@ -138,19 +139,11 @@ impl Kind for Task {
     type Known = Known;
     type Row = Row;
 
-    fn planned(plan: &Plan) -> &Vec<Planned<Row>> {
-        &plan.tasks
-    }
-
-    fn planned_mut(plan: &mut Plan) -> &mut Vec<Planned<Row>> {
-        &mut plan.tasks
-    }
-
     async fn by_id(db: &Db, ids: &HashSet<i64>) -> Result<HashMap<i64, task::Model>, AppError> {
         matching::by_id::<task::Entity>(&db.read, task::Column::Id, |m| m.id, ids).await
     }
 
-    async fn known(ctx: &Ctx<'_>, plan: &Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
+    async fn known(ctx: &Ctx<'_>, plan: &mut Plan, cells: &[Cells<'_>]) -> Result<Known, AppError> {
         let mut ids: HashSet<i64> = cells
             .iter()
             .filter_map(|c| c.owner().and_then(|o| ctx.owners.find(o).ok()))

@@ -10,7 +10,7 @@ use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use super::plan::{Action, Plan, Planned, Ref};
 use super::write::{Change, Written, changes, record};
-use super::{CHUNK, activity, task};
+use super::{activity, task};
 use crate::domain::Db;
 use crate::domain::import::ObjectKind;
 use crate::error::AppError;
@@ -74,35 +74,33 @@ pub(super) async fn write(
     done: &mut u64,
 ) -> Result<(), AppError> {
     let ids = Ids {
-        contacts: plan.contacts.iter().map(|p| p.id).collect(),
-        companies: plan.companies.iter().map(|p| p.id).collect(),
-        deals: plan.deals.iter().map(|p| p.id).collect(),
+        contacts: plan.rows.ids(ObjectKind::Contact).to_vec(),
+        companies: plan.rows.ids(ObjectKind::Company).to_vec(),
+        deals: plan.rows.ids(ObjectKind::Deal).to_vec(),
     };
     let system = plan.system;
-    for start in (0..plan.activities.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(plan.activities.len());
+    let mut rows = plan.rows.chunks::<activity::Row>(ObjectKind::Activity)?;
+    while let Some(mut chunk) = rows.next_chunk()? {
         let tx = db.write.begin().await?;
-        let changes = activities(&tx, &mut plan.activities[start..end], &ids, at).await?;
-        *done += (end - start) as u64;
+        let changes = activities(&tx, &mut chunk, &ids, at).await?;
+        *done += chunk.len() as u64;
         record(&tx, import_id, system, changes, *done).await?;
         tx.commit().await?;
+        plan.rows
+            .written(ObjectKind::Activity, &chunk, &mut plan.report);
     }
-    for start in (0..plan.tasks.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(plan.tasks.len());
+    let mut rows = plan.rows.chunks::<task::Row>(ObjectKind::Task)?;
+    while let Some(mut chunk) = rows.next_chunk()? {
         let tx = db.write.begin().await?;
-        let changes = tasks(&tx, &mut plan.tasks[start..end], &ids, actor, at).await?;
-        *done += (end - start) as u64;
+        let changes = tasks(&tx, &mut chunk, &ids, actor, at).await?;
+        *done += chunk.len() as u64;
         record(&tx, import_id, system, changes, *done).await?;
         tx.commit().await?;
+        plan.rows
+            .written(ObjectKind::Task, &chunk, &mut plan.report);
     }
-    if !plan.tasks.is_empty() {
+    if plan.rows.count(ObjectKind::Task) > 0 {
         db.forget_task_counts();
-    }
-    for p in plan.activities.iter() {
-        plan.report.rows[p.report].record_id = p.id;
-    }
-    for p in plan.tasks.iter() {
-        plan.report.rows[p.report].record_id = p.id;
     }
     Ok(())
 }

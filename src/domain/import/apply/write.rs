@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pending::{self, Waiting, Waits};
 use super::plan::{Action, Plan, Planned, Ref};
-use super::{CHUNK, company, contact, deal};
+use super::{company, contact, deal, deal_contact};
 use crate::domain::import::{ObjectKind, System};
 use crate::domain::tags::{self, Tagged};
 use crate::domain::{Actor, Db, audit, companies, normalise, now};
@@ -269,21 +269,23 @@ pub(super) async fn write(
 
     let mut done = 0u64;
     let system = plan.system;
-    for start in (0..plan.companies.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(plan.companies.len());
+    let mut rows = plan.rows.chunks::<company::Row>(ObjectKind::Company)?;
+    while let Some(mut chunk) = rows.next_chunk()? {
         let tx = db.write.begin().await?;
-        let changes = companies_chunk(&tx, &mut plan.companies[start..end], at).await?;
-        done += (end - start) as u64;
+        let changes = companies_chunk(&tx, &mut chunk, at).await?;
+        done += chunk.len() as u64;
         record(&tx, import_id, system, changes, done).await?;
         tx.commit().await?;
+        plan.rows
+            .written(ObjectKind::Company, &chunk, &mut plan.report);
     }
     let mut new_companies: HashMap<String, i64> = HashMap::new();
-    for start in (0..plan.contacts.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(plan.contacts.len());
+    let company_ids = plan.rows.ids(ObjectKind::Company).to_vec();
+    let mut rows = plan.rows.chunks::<contact::Row>(ObjectKind::Contact)?;
+    while let Some(mut chunk) = rows.next_chunk()? {
         let tx = db.write.begin().await?;
-        let company_ids: Vec<Option<i64>> = plan.companies.iter().map(|p| p.id).collect();
         let mut changes = Vec::new();
-        for p in &plan.contacts[start..end] {
+        for p in &chunk {
             if let Some(Ref::NewCompany(name)) = &p.data.company {
                 let key = normalise(name);
                 if new_companies.contains_key(&key) {
@@ -319,19 +321,15 @@ pub(super) async fn write(
                 Some(Ref::Later(_)) => Ok(None),
             }
         };
-        changes.extend(contacts_chunk(&tx, &mut plan.contacts[start..end], &resolve, at).await?);
-        done += (end - start) as u64;
+        changes.extend(contacts_chunk(&tx, &mut chunk, &resolve, at).await?);
+        done += chunk.len() as u64;
         record(&tx, import_id, system, changes, done).await?;
         tx.commit().await?;
+        plan.rows
+            .written(ObjectKind::Contact, &chunk, &mut plan.report);
     }
     deals(db, actor, import_id, plan, &mut done, at).await?;
     super::timeline::write(db, actor.id, import_id, plan, at, &mut done).await?;
-    for p in plan.companies.iter() {
-        plan.report.rows[p.report].record_id = p.id;
-    }
-    for p in plan.contacts.iter() {
-        plan.report.rows[p.report].record_id = p.id;
-    }
     plan.report.linked = pending::completed(&db.write, import_id).await?;
     if plan.report.linked > 0 {
         // A task it put on a record is seen by whoever sees the record.
@@ -560,11 +558,11 @@ async fn deals(
     done: &mut u64,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let companies: Vec<Option<i64>> = plan.companies.iter().map(|p| p.id).collect();
-    let contacts: Vec<Option<i64>> = plan.contacts.iter().map(|p| p.id).collect();
-    for start in (0..plan.deals.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(plan.deals.len());
-        let rows = &mut plan.deals[start..end];
+    let companies = plan.rows.ids(ObjectKind::Company).to_vec();
+    let contacts = plan.rows.ids(ObjectKind::Contact).to_vec();
+    let mut chunks = plan.rows.chunks::<deal::Row>(ObjectKind::Deal)?;
+    while let Some(mut chunk) = chunks.next_chunk()? {
+        let rows = &mut chunk[..];
         let tx = db.write.begin().await?;
         let company_of = |p: &Planned<deal::Row>| {
             p.data
@@ -601,17 +599,21 @@ async fn deals(
         let added = deal::link(&tx, pairs).await?;
         record_links(&tx, import_id, &added).await?;
         let changes = self::changes(rows, ObjectKind::Deal, &HashMap::new())?;
-        *done += (end - start) as u64;
+        *done += rows.len() as u64;
         record(&tx, import_id, plan.system, changes, *done).await?;
         tx.commit().await?;
+        plan.rows
+            .written(ObjectKind::Deal, &chunk, &mut plan.report);
     }
-    let deals: Vec<Option<i64>> = plan.deals.iter().map(|p| p.id).collect();
-    for start in (0..plan.deal_contacts.len()).step_by(CHUNK) {
-        let end = (start + CHUNK).min(plan.deal_contacts.len());
+    let deals = plan.rows.ids(ObjectKind::Deal).to_vec();
+    let mut chunks = plan
+        .rows
+        .chunks::<deal_contact::Link>(ObjectKind::DealContact)?;
+    while let Some(mut chunk) = chunks.next_chunk()? {
         let tx = db.write.begin().await?;
         let mut pairs = Vec::new();
         let mut held = Vec::new();
-        for p in plan.deal_contacts[start..end].iter_mut() {
+        for p in chunk.iter_mut() {
             let deal = written(&p.data.deal, &deals, "deal")?;
             let contact = written(&p.data.contact, &contacts, "contact")?;
             match (deal, contact) {
@@ -628,15 +630,11 @@ async fn deals(
             .iter()
             .flat_map(|(holder, ws)| ws.iter().map(move |w| (*holder, w)));
         pending::hold(&tx, pending::held(import_id, plan.system, held)).await?;
-        *done += (end - start) as u64;
+        *done += chunk.len() as u64;
         record(&tx, import_id, plan.system, Vec::new(), *done).await?;
         tx.commit().await?;
-    }
-    for p in plan.deals.iter() {
-        plan.report.rows[p.report].record_id = p.id;
-    }
-    for p in plan.deal_contacts.iter() {
-        plan.report.rows[p.report].record_id = p.id;
+        plan.rows
+            .written(ObjectKind::DealContact, &chunk, &mut plan.report);
     }
     Ok(())
 }

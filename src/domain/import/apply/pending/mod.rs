@@ -289,16 +289,12 @@ pub(super) async fn hold(
 /// How many links of earlier imports wait for the records a plan writes (a dry run's
 /// figure: those set by hand since are counted too, though they would stay).
 pub(super) async fn waiting_for(db: &Db, plan: &Plan) -> Result<u64, AppError> {
-    fn keys<T>(rows: &[super::plan::Planned<T>]) -> Vec<String> {
-        rows.iter().filter_map(|p| p.source.clone()).collect()
+    let mut by_kind: HashMap<ObjectKind, Vec<String>> = HashMap::new();
+    for (kind, key) in &plan.sources {
+        by_kind.entry(*kind).or_default().push(key.clone());
     }
-    let all: [(ObjectKind, Vec<String>); 3] = [
-        (ObjectKind::Company, keys(&plan.companies)),
-        (ObjectKind::Contact, keys(&plan.contacts)),
-        (ObjectKind::Deal, keys(&plan.deals)),
-    ];
     let mut n = 0;
-    for (kind, keys) in all {
+    for (kind, keys) in by_kind {
         for part in keys.chunks(500) {
             n += pending::Entity::find()
                 .filter(pending::Column::System.eq(plan.system.name()))
