@@ -160,6 +160,31 @@ async fn pipedrive_activities_become_tasks_with_their_type_and_done_flag() {
 }
 
 #[actix_web::test]
+async fn a_pipedrive_due_time_makes_the_task_due_at_that_time_in_the_imports_zone() {
+    let (app, admin) = with_admin().await;
+    let activities_csv = "Activity - ID,Activity - Subject,Activity - Due date,Activity - Due time\r\n\
+        911,Demo call,2024-02-01,14:30\r\n\
+        912,Send notes,2024-02-02,\r\n";
+    let files = vec![Sample::text("activities-8811-20240201.csv", activities_csv)];
+    let r = import_described(&app, &admin, files, in_zone("Europe/Stockholm")).await;
+    let (demo, notes) = (
+        task_row(&app, record(&r, TK, 0)).await,
+        task_row(&app, record(&r, TK, 1)).await,
+    );
+    let half_past_two = Utc.with_ymd_and_hms(2024, 2, 1, 13, 30, 0).unwrap();
+    assert_eq!(
+        (demo.due_at, demo.due_date),
+        (Some(half_past_two), None),
+        "14:30 in Stockholm, not an all-day task"
+    );
+    assert_eq!(
+        (notes.due_at, notes.due_date),
+        (None, NaiveDate::from_ymd_opt(2024, 2, 2)),
+        "no time: due that day"
+    );
+}
+
+#[actix_web::test]
 async fn tasks_are_due_and_done_in_the_imports_zone() {
     let (app, admin) = with_admin().await;
     let files = vec![todo(&[

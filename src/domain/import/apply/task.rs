@@ -204,14 +204,30 @@ impl Kind for Task {
         let priority =
             priority(c.field("priority")).or_else(|| current.map(|m| m.priority.clone()));
         let priority = tasks::check_priority(priority.as_deref(), &mut fields);
-        let due_at = ctx.time(c, "due_at", reasons).map(|t| t.to_rfc3339());
-        let due_date = c.field("due_date").and_then(|v| {
-            ctx.dates()
-                .date(v)
-                .map_err(|why| reasons.push(why))
-                .ok()
-                .map(|d| d.format("%Y-%m-%d").to_string())
-        });
+        // A due day with its time of day in another column is due at that time.
+        let timed = match (c.field("due_date"), c.field("due_time")) {
+            (Some(day), Some(time)) => match ctx.dates().datetime(&format!("{day} {time}")) {
+                Ok(t) => Some(t),
+                Err(why) => {
+                    reasons.push(why);
+                    None
+                }
+            },
+            _ => None,
+        };
+        let due_at = timed
+            .or_else(|| ctx.time(c, "due_at", reasons))
+            .map(|t| t.to_rfc3339());
+        let due_date = c
+            .field("due_date")
+            .filter(|_| timed.is_none())
+            .and_then(|v| {
+                ctx.dates()
+                    .date(v)
+                    .map_err(|why| reasons.push(why))
+                    .ok()
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+            });
         let (due_at, due_date) = match (&due_at, &due_date, current) {
             (None, None, Some(m)) => (m.due_at, m.due_date),
             _ => tasks::check_due(due_at.as_deref(), due_date.as_deref(), &mut fields),

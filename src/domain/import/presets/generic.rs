@@ -75,6 +75,7 @@ fn synonyms(kind: ObjectKind) -> &'static [(&'static str, &'static str)] {
             ("description", "notes"),
             ("due", "due_date"),
             ("duedate", "due_date"),
+            ("duetime", "due_time"),
             ("completed", "done"),
             ("status", "done"),
         ],

@@ -67,6 +67,8 @@ pub fn fields(kind: ObjectKind) -> &'static [&'static str] {
             "notes",
             "due_at",
             "due_date",
+            // The time of day of a due date given apart (Pipedrive's "Due time").
+            "due_time",
             "priority",
             "done",
             "done_at",

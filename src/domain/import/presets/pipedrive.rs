@@ -84,6 +84,7 @@ fn own(kind: ObjectKind, f: &str) -> Option<Target> {
         (K::Task, "subject") => field("title"),
         (K::Task, "note") => field("notes"),
         (K::Task, "duedate") => field("due_date"),
+        (K::Task, "duetime") => field("due_time"),
         (K::Task, "done") => field("done"),
         (K::Task, "priority") => field("priority"),
         (K::Task | K::Activity, "type") => field("kind"),
