@@ -90,3 +90,24 @@ async fn chosen_so_a_known_owner_still_owns_their_row() {
         .expect("the contact");
     assert_eq!(c.owner_id, rita.id);
 }
+
+#[actix_web::test]
+async fn an_owner_named_without_the_accents_of_their_cairn_name_is_found() {
+    let (app, admin) = with_admin().await;
+    let new = cairn::domain::users::NewUser {
+        email: "jose@example.com".into(),
+        name: "José Núñez".into(),
+        password: crate::support::PASSWORD.into(),
+        role: "rep".into(),
+    };
+    let jose = cairn::domain::users::create(&app.db, None, &new)
+        .await
+        .expect("create José");
+    let (_, r) = run(&app, &admin, files("jose nunez"), &options(OnMatch::Skip)).await;
+    let c = contact::Entity::find_by_id(record(&r, CT, 0))
+        .one(&app.db.read)
+        .await
+        .expect("read the contact")
+        .expect("the contact");
+    assert_eq!(c.owner_id, jose.id, "{r:#?}");
+}

@@ -259,6 +259,19 @@ fn presets_ignore_unknown_columns_unless_a_custom_field_has_their_name() {
 }
 
 #[test]
+fn salesforce_and_hubspot_descriptions_become_a_description_field() {
+    let description = Target::NewCustom("Description".into());
+    let sf: Vec<String> = ["Id", "Name", "Description"].map(String::from).to_vec();
+    let got = presets::columns(System::Salesforce, K::Deal, &sf, &[]);
+    assert_eq!(got, [Target::SourceId, field("title"), description.clone()]);
+    let hs: Vec<String> = ["Record ID", "Deal Name", "Deal Description"]
+        .map(String::from)
+        .to_vec();
+    let got = presets::columns(System::HubSpot, K::Deal, &hs, &[]);
+    assert_eq!(got, [Target::SourceId, field("title"), description]);
+}
+
+#[test]
 fn generic_files_map_by_names_spellings_custom_labels_and_near_misses() {
     let headers: Vec<String> = [
         "E-Mail Address",

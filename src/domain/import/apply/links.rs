@@ -47,7 +47,7 @@ impl Owners {
         };
         for u in user::Entity::find().all(conn).await? {
             o.by_email.insert(normalise(&u.email), u.id);
-            o.by_name.entry(normalise(&u.name)).or_default().push(u.id);
+            o.by_name.entry(name_key(&u.name)).or_default().push(u.id);
         }
         // Users mapped by an earlier import of the same system.
         for s in import_source::Entity::find()
@@ -66,7 +66,7 @@ impl Owners {
         if let Some(id) = email.and_then(|e| self.by_email.get(&normalise(e))) {
             return Some(*id);
         }
-        match name.and_then(|n| self.by_name.get(&normalise(n))) {
+        match name.and_then(|n| self.by_name.get(&name_key(n))) {
             Some(ids) if ids.len() == 1 => Some(ids[0]),
             _ => None,
         }
@@ -81,7 +81,7 @@ impl Owners {
     /// found by their email and name from now on.
     pub fn add_created(&mut self, id: i64, email: &str, name: &str) {
         self.by_email.insert(normalise(email), id);
-        self.by_name.entry(normalise(name)).or_default().push(id);
+        self.by_name.entry(name_key(name)).or_default().push(id);
         self.created.insert(id);
     }
 
@@ -89,7 +89,7 @@ impl Owners {
     pub fn names_nobody(&self, value: &str) -> bool {
         !self.by_source.contains_key(&source_key(self.system, value))
             && !self.by_email.contains_key(&normalise(value))
-            && !self.by_name.contains_key(&normalise(value))
+            && !self.by_name.contains_key(&name_key(value))
     }
 
     /// Whether user `id` is one this import creates.
@@ -105,7 +105,7 @@ impl Owners {
         if let Some(id) = self.by_email.get(&normalise(value)) {
             return Ok(*id);
         }
-        match self.by_name.get(&normalise(value)) {
+        match self.by_name.get(&name_key(value)) {
             Some(ids) if ids.len() == 1 => Ok(ids[0]),
             Some(_) => Err(format!(
                 "Owner “{value}”: several users have this name; use their email."
@@ -115,6 +115,16 @@ impl Owners {
             )),
         }
     }
+}
+
+/// A person's name as owners are matched by it: an export may spell "José Núñez" without
+/// its accents (older systems, ASCII-only fields), or the other way round.
+fn name_key(name: &str) -> String {
+    use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+    normalise(name)
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .collect()
 }
 
 /// The records earlier imports of `system` made of `keys` (source keys of `kind`).

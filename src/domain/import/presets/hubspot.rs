@@ -57,6 +57,9 @@ pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
         (K::Deal, "closedlostreason") => field("lost_reason"),
         (K::Deal, "isclosedwon") => field("won"),
         (K::Deal, "isdealclosed" | "isclosed") => field("closed"),
+        (K::Company, "description") | (K::Deal, "dealdescription") => {
+            Some(Target::NewCustom("Description".into()))
+        }
         (K::Task, "tasktitle" | "title") => field("title"),
         (K::Task, "notes" | "tasknotes") => field("notes"),
         (K::Task, "duedate") => field("due_at"),

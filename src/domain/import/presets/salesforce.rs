@@ -51,6 +51,10 @@ pub fn target(kind: ObjectKind, header: &str) -> Option<Target> {
         (K::Deal, "ContactId") => Some(Target::LinkId(K::Contact)),
         (K::DealContact, "OpportunityId") => Some(Target::LinkId(K::Deal)),
         (K::DealContact, "ContactId") => Some(Target::LinkId(K::Contact)),
+        // Cairn has no description of its own: kept whole in a text field of that name.
+        (K::Contact | K::Company | K::Deal, "Description") => {
+            Some(Target::NewCustom("Description".into()))
+        }
         (K::Task, "Subject") => field("title"),
         (K::Task, "Description") => field("notes"),
         (K::Task, "ActivityDate") => field("due_date"),
