@@ -47,6 +47,7 @@ mod m20261210_000049_activity_hours;
 mod m20261211_000050_imports;
 mod m20261212_000051_import_links;
 mod m20261212_000053_import_workspace;
+mod m20261213_000055_tag_link_copies;
 
 pub struct Migrator;
 
@@ -97,6 +98,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_000050_imports::Migration),
             Box::new(m20261212_000051_import_links::Migration),
             Box::new(m20261212_000053_import_workspace::Migration),
+            Box::new(m20261213_000055_tag_link_copies::Migration),
         ]
     }
 }
