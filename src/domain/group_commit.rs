@@ -6,10 +6,9 @@
 //! request gets its own answer. When a whole batch fails, its writes are retried one by
 //! one, so one bad request cannot sink the others.
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use sea_orm::DatabaseBackend;
-use tokio::sync::{Semaphore, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::Db;
 use crate::error::AppError;
@@ -24,10 +23,6 @@ pub(crate) trait Batch: Send + Sync + 'static {
     const MAX: usize;
     /// Named in the answer when the writer task is gone ("The contact writer stopped").
     const WRITER: &'static str;
-    /// Groups written at once on PostgreSQL (SQLite has one writer): while one group's
-    /// commit waits for its WAL flush, the next is written, and the server flushes both
-    /// together. More than one only for writes that cannot deadlock each other.
-    const PG_WRITERS: usize = 1;
 
     /// Where `Db` keeps this kind's running queue.
     fn slot(db: &Db) -> &Mutex<Option<Queue<Self>>>;
@@ -77,20 +72,14 @@ fn queue<B: Batch>(db: &Db, restart: bool) -> Queue<B> {
     }
 }
 
+/// One writer task per kind, on either engine: a group is written while the next one
+/// queues. (Several groups written at once on PostgreSQL took Stripe's events in faster
+/// than the queue applied them, so the queue trailed the load by seconds: bench (sw).)
 fn start<B: Batch>(db: Db) -> Queue<B> {
     let (tx, mut rx) = mpsc::channel::<Item<B>>(4 * B::MAX);
-    let writers = match db.write.get_database_backend() {
-        DatabaseBackend::Postgres => B::PG_WRITERS.max(1),
-        _ => 1,
-    };
-    let turns = Arc::new(Semaphore::new(writers));
     tokio::spawn(async move {
         while let Some(first) = rx.recv().await {
-            // A free writer first, then what queued meanwhile: the group is as large as
-            // the wait allowed.
-            let Ok(turn) = turns.clone().acquire_owned().await else {
-                return;
-            };
+            // What queued while the last group was written joins this one.
             let mut items = vec![first];
             while items.len() < B::MAX {
                 match rx.try_recv() {
@@ -98,16 +87,7 @@ fn start<B: Batch>(db: Db) -> Queue<B> {
                     Err(_) => break,
                 }
             }
-            if writers == 1 {
-                run::<B>(&db, items).await;
-                drop(turn);
-            } else {
-                let db = db.clone();
-                tokio::spawn(async move {
-                    run::<B>(&db, items).await;
-                    drop(turn);
-                });
-            }
+            run::<B>(&db, items).await;
         }
     });
     tx

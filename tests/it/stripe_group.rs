@@ -120,6 +120,17 @@ async fn a_group_run_twice_applies_each_event_once() {
         100 * group::SIZE as i64,
         "every payment counted once"
     );
+    for id in ids {
+        let e = stripe_event::Entity::find_by_id(id)
+            .one(&app.db.read)
+            .await
+            .unwrap()
+            .expect("the event is stored");
+        assert_eq!(
+            e.attempts, 1,
+            "event {id}: one attempt, the run that applied it"
+        );
+    }
 }
 
 #[actix_web::test]

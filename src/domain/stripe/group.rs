@@ -30,9 +30,8 @@ use crate::jobs::NewJob;
 pub const SIZE: usize = 16;
 
 /// Jobs one run takes at most (claimed together: `jobs::Registry::register_together`).
-/// The webhook's groups on PostgreSQL are small (its four writers share the requests in
-/// flight: about six events a job in bench case (sw)), and each transaction pays its
-/// dozen statements whatever it holds, so the jobs waiting are applied together.
+/// Each transaction pays its dozen statements whatever it holds, so the jobs waiting
+/// are applied together.
 pub const TOGETHER: usize = 8;
 
 /// Events per transaction at most. SQLite keeps `SIZE`: its one writer must not be held
@@ -113,6 +112,7 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
                 Expr::value(Option::<String>::None),
             )
             .col_expr(stripe_event::Column::ProcessedAt, Expr::value(Some(at)))
+            .col_expr(stripe_event::Column::Attempts, apply::attempted())
             .filter(stripe_event::Column::Id.is_in(processed))
             .exec(&tx)
             .await?;

@@ -128,9 +128,6 @@ impl Batch for Events {
     type Out = Received;
     const MAX: usize = 256;
     const WRITER: &'static str = "Stripe event";
-    /// Two groups that share an event id: the second waits on the unique index for the
-    /// first's commit, then skips it; nothing else is locked, so nothing can deadlock.
-    const PG_WRITERS: usize = 4;
 
     fn slot(db: &Db) -> &Mutex<Option<Queue>> {
         &db.stripe_queue
