@@ -39,21 +39,9 @@ const COPIES: &str = "source, owner_id, company_id, deleted_at";
 
 /// (name, the filter's copy; the other copies are carried).
 const INDEXES: [(&str, &str, &str); 3] = [
-    (
-        "idx_contact_tags_source",
-        "source",
-        "owner_id, company_id",
-    ),
-    (
-        "idx_contact_tags_owner",
-        "owner_id",
-        "source, company_id",
-    ),
-    (
-        "idx_contact_tags_company",
-        "company_id",
-        "source, owner_id",
-    ),
+    ("idx_contact_tags_source", "source", "owner_id, company_id"),
+    ("idx_contact_tags_owner", "owner_id", "source, company_id"),
+    ("idx_contact_tags_company", "company_id", "source, owner_id"),
 ];
 
 /// Every link's copies, in one statement (the same on both databases, as 000045's).
@@ -88,7 +76,9 @@ fn sqlite() -> Vec<String> {
          WHERE id = NEW.contact_id) WHERE contact_id = NEW.contact_id AND tag_id = NEW.tag_id"
     );
     vec![
-        format!("CREATE TRIGGER contact_tags_copies_insert AFTER INSERT ON contact_tags BEGIN {take}; END"),
+        format!(
+            "CREATE TRIGGER contact_tags_copies_insert AFTER INSERT ON contact_tags BEGIN {take}; END"
+        ),
         format!(
             "CREATE TRIGGER contact_tags_copies_relink AFTER UPDATE OF contact_id ON contact_tags \
              WHEN OLD.contact_id IS NOT NEW.contact_id BEGIN {take}; END"
@@ -176,7 +166,10 @@ impl MigrationTrait for Migration {
         // autovacuum (PostgreSQL) or the nightly `PRAGMA optimize` (SQLite) would.
         let analyse: Vec<String> = match pg {
             true => vec!["ANALYZE contact_tags".into()],
-            false => INDEXES.iter().map(|(n, ..)| format!("ANALYZE {n}")).collect(),
+            false => INDEXES
+                .iter()
+                .map(|(n, ..)| format!("ANALYZE {n}"))
+                .collect(),
         };
         for sql in analyse {
             db.execute_unprepared(&sql).await?;

@@ -3,6 +3,7 @@
 //! write keeps them equal to the contact's, and the lists counted from them are the
 //! plain lists' tagged contacts.
 use actix_web::http::Method;
+use cairn::domain::Actor;
 use cairn::domain::import::{ObjectKind, OnMatch, Target};
 use serde_json::json;
 
@@ -26,7 +27,10 @@ async fn stale(app: &TestApp) -> i64 {
 /// `links` links.
 async fn exact(app: &TestApp, write: &str, links: i64) {
     let n = stale(app).await;
-    assert_eq!(n, 0, "after {write}: {n} links' copies differ from their contact");
+    assert_eq!(
+        n, 0,
+        "after {write}: {n} links' copies differ from their contact"
+    );
     let all = app.count("contact_tags").await;
     assert_eq!(all, links, "after {write}: the links");
 }
@@ -42,12 +46,11 @@ async fn patch(c: &mut Client<impl TestService>, token: &str, id: i64, body: ser
     c.api_ok(Method::PATCH, &path, token, Some(body)).await;
 }
 
-#[actix_web::test]
-async fn every_kind_of_write_keeps_the_links_copies_exact() {
-    let (app, admin) = with_admin().await;
+/// An admin's token, a rep, and a contact Ana (paid, of company Acme, tagged Vip and
+/// Beta); Acme's and Globex's ids.
+async fn ana(app: &TestApp, c: &mut Client<impl TestService>) -> (String, Actor, i64, i64) {
     let token = app.token("admin@example.com").await;
     let rep = app.user("rep2@example.com", "rep").await;
-    let mut c = app.client().await;
     let acme = c
         .create("/api/v1/companies", &token, json!({"name": "Acme"}))
         .await;
@@ -57,16 +60,35 @@ async fn every_kind_of_write_keeps_the_links_copies_exact() {
     let body = json!({"first_name": "Ana", "last_name": "One", "source": "paid",
         "company_id": acme, "tags": ["Vip", "Beta"]});
     let ana = c.create("/api/v1/contacts", &token, body).await;
+    (token, rep, ana, globex)
+}
+
+#[actix_web::test]
+async fn record_and_bulk_writes_keep_the_links_copies_exact() {
+    let (app, admin) = with_admin().await;
+    let mut c = app.client().await;
+    let (token, rep, ana, globex) = ana(&app, &mut c).await;
     exact(&app, "a create", 2).await;
     let moved = json!({"source": "event", "owner_id": rep.id, "company_id": globex});
     patch(&mut c, &token, ana, moved).await;
     exact(&app, "an edit of source, owner and company", 2).await;
-    patch(&mut c, &token, ana, json!({"tags": ["Vip", "Gamma", "Delta"]})).await;
+    patch(
+        &mut c,
+        &token,
+        ana,
+        json!({"tags": ["Vip", "Gamma", "Delta"]}),
+    )
+    .await;
     exact(&app, "an edit of the tags", 3).await;
     let body = json!({"first_name": "Bo", "last_name": "Two", "email": "bo@example.com",
         "source": "organic", "tags": ["Omega"]});
     let bo = c.create("/api/v1/contacts", &token, body).await;
-    bulk(&mut c, &token, json!({"action": "tag", "tag": "Wide", "filter": {}})).await;
+    bulk(
+        &mut c,
+        &token,
+        json!({"action": "tag", "tag": "Wide", "filter": {}}),
+    )
+    .await;
     exact(&app, "bulk tagging", 6).await;
     let owner = json!({"action": "change_owner", "owner_id": admin.id, "filter": {}});
     bulk(&mut c, &token, owner).await;
@@ -79,14 +101,29 @@ async fn every_kind_of_write_keeps_the_links_copies_exact() {
     c.api_ok(Method::POST, &path, &token, Some(body)).await;
     // Bo keeps his tag and takes Ana's four; Ana is deleted with hers.
     exact(&app, "a merge", 5).await;
-    c.trash("contacts", bo, &token).await;
-    exact(&app, "a trashing", 5).await;
-    let trashed = app
-        .count_where("contact_tags", " WHERE deleted_at IS NOT NULL")
-        .await;
-    assert_eq!(trashed, 5, "every link is of the trashed contact");
-    c.restore("contacts", bo, &token).await;
-    exact(&app, "a restore", 5).await;
+    let taken = format!(" WHERE contact_id = {bo} AND company_id = {globex}");
+    let n = app.count_where("contact_tags", &taken).await;
+    assert_eq!(n, 5, "Bo's links carry the company he took from Ana");
+}
+
+#[actix_web::test]
+async fn trash_restore_purge_and_import_keep_the_links_copies_exact() {
+    let (app, admin) = with_admin().await;
+    let mut c = app.client().await;
+    let (token, _, ana, _) = ana(&app, &mut c).await;
+    c.trash("contacts", ana, &token).await;
+    exact(&app, "a trashing", 2).await;
+    let trashed = " WHERE deleted_at IS NOT NULL";
+    assert_eq!(
+        app.count_where("contact_tags", trashed).await,
+        2,
+        "both links trashed"
+    );
+    c.restore("contacts", ana, &token).await;
+    exact(&app, "a restore", 2).await;
+    let body = json!({"first_name": "Bo", "last_name": "Two", "email": "bo@example.com",
+        "source": "organic", "tags": ["Omega", "Beta"]});
+    let bo = c.create("/api/v1/contacts", &token, body).await;
     let header = [
         ("First", "first_name"),
         ("Last", "last_name"),
@@ -94,48 +131,80 @@ async fn every_kind_of_write_keeps_the_links_copies_exact() {
         ("Source", "source"),
     ];
     let rows: &[&[&str]] = &[
-        &["1", "Cy", "Three", "cy@example.com", "referral", "Vip; Import"],
+        &[
+            "1",
+            "Cy",
+            "Three",
+            "cy@example.com",
+            "referral",
+            "Vip; Import",
+        ],
         &["2", "Bo", "Two", "bo@example.com", "stripe", "Vip"],
     ];
     let tags = [("Tags", Target::Tags)];
     let file = sourced("c.csv", ObjectKind::Contact, "Id", &header, &tags, rows);
     let (_, report) = run(&app, &admin, vec![file], &options(OnMatch::Update)).await;
     assert!(report.written, "the import is written: {report:#?}");
-    let links = app.count("contact_tags").await;
-    assert!(links >= 7, "Cy's two links and Bo's: {links}");
-    exact(&app, "an import creating one contact and updating another", links).await;
+    // Ana's two, Cy's two, and Bo's replaced by Vip.
+    exact(
+        &app,
+        "an import creating one contact and updating another",
+        5,
+    )
+    .await;
+    let bo_stripe = format!(" WHERE contact_id = {bo} AND source = 'stripe'");
+    assert_eq!(
+        app.count_where("contact_tags", &bo_stripe).await,
+        1,
+        "Bo's link updated"
+    );
+    c.trash("contacts", ana, &token).await;
+    let mut web = app.client().await;
+    web.sign_in("admin@example.com", PASSWORD).await;
+    web.get("/settings/trash").await;
+    web.post_form_ok(&format!("/settings/trash/contact/{ana}/purge"), &[])
+        .await;
+    exact(&app, "a purge", 3).await;
 }
 
-/// Two writers at once on one contact, one changing its owner and the other its tags
-/// (replacing them, or adding and removing one in bulk): on PostgreSQL each link is
-/// inserted under a lock of its contact, so neither keeps a copy the other changed.
+/// Two writers at once on the same contacts, one changing their owner and the other
+/// their tags (in bulk, or one contact's by its form): on PostgreSQL a link is inserted
+/// under a lock of its contact, so neither leaves a link with a copy the other changed.
 #[actix_web::test]
-async fn an_owner_change_racing_a_tag_change_leaves_the_copies_exact() {
+async fn owner_changes_racing_tag_changes_leave_the_copies_exact() {
     let app = TestApp::new().await;
     let token = app.api_user("admin").await;
-    let rep = app.user("rep2@example.com", "rep").await;
-    let admin_id = app.user("boss@example.com", "admin").await.id;
+    crate::bulk::seed(&app, 60).await;
+    let owners = [
+        app.user("rep2@example.com", "rep").await.id,
+        app.user("boss@example.com", "admin").await.id,
+    ];
     let (mut c1, mut c2) = (app.client().await, app.client().await);
-    let body = json!({"first_name": "Ana", "last_name": "One", "tags": ["Vip"]});
-    let ana = c1.create("/api/v1/contacts", &token, body).await;
-    for round in 0..12 {
-        let owner = [rep.id, admin_id][round % 2];
-        let tags = [json!(["Vip", "Beta"]), json!(["Gamma"])][round % 2].clone();
+    let ana = c1.get_json("/api/v1/contacts?per_page=1", &token).await["items"][0]["id"]
+        .as_i64()
+        .expect("a contact");
+    for round in 0..8 {
+        let owner = json!({"action": "change_owner", "owner_id": owners[round % 2], "filter": {}});
         let action = ["tag", "untag"][round % 2];
-        let pick = json!({"action": action, "tag": "Hot", "ids": [ana]});
-        let other = [admin_id, rep.id][round % 2];
+        let tag = json!({"action": action, "tag": "Hot", "filter": {}});
+        tokio::join!(bulk(&mut c1, &token, owner), bulk(&mut c2, &token, tag));
+        assert_eq!(
+            stale(&app).await,
+            0,
+            "round {round}, in bulk: links' copies differ"
+        );
+        let tags = [json!(["Vip", "Beta"]), json!(["Gamma"])][round % 2].clone();
+        let owner = json!({"owner_id": owners[(round + 1) % 2]});
         tokio::join!(
-            patch(&mut c1, &token, ana, json!({"owner_id": owner})),
+            patch(&mut c1, &token, ana, owner),
             patch(&mut c2, &token, ana, json!({"tags": tags})),
         );
-        tokio::join!(
-            patch(&mut c1, &token, ana, json!({"owner_id": other})),
-            bulk(&mut c2, &token, pick),
+        assert_eq!(
+            stale(&app).await,
+            0,
+            "round {round}, one contact: links' copies differ"
         );
-        assert_eq!(stale(&app).await, 0, "round {round}: stale copies");
     }
-    let links = app.count("contact_tags").await;
-    assert!(links >= 1, "Ana's links: {links}");
 }
 
 /// Every item of the contact list `query` (`per_page` a page, page after page) and the
@@ -166,7 +235,13 @@ async fn every_page(
 fn ids(items: &[serde_json::Value], tag: Option<&str>) -> Vec<i64> {
     items
         .iter()
-        .filter(|i| tag.is_none_or(|tag| i["tags"].as_array().is_some_and(|t| t.contains(&json!(tag)))))
+        .filter(|i| {
+            tag.is_none_or(|tag| {
+                i["tags"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&json!(tag)))
+            })
+        })
         .filter_map(|i| i["id"].as_i64())
         .collect()
 }
@@ -181,7 +256,12 @@ async fn a_tag_beside_copied_filters_lists_the_plain_lists_tagged_contacts() {
     crate::bulk::seed(&app, 300).await;
     let mut c = app.client().await;
     let rep = app.user("rep2@example.com", "rep").await;
-    bulk(&mut c, &token, json!({"action": "tag", "tag": "Wide", "filter": {}})).await;
+    bulk(
+        &mut c,
+        &token,
+        json!({"action": "tag", "tag": "Wide", "filter": {}}),
+    )
+    .await;
     let untag = json!({"action": "untag", "tag": "Wide", "filter": {"source": "event"}});
     bulk(&mut c, &token, untag).await;
     let paid = c
@@ -194,9 +274,16 @@ async fn a_tag_beside_copied_filters_lists_the_plain_lists_tagged_contacts() {
         .find(|i| i["company_id"].is_i64())
         .cloned()
         .expect("a paid contact with a company");
-    c.trash("contacts", items[0]["id"].as_i64().expect("an id"), &token).await;
+    c.trash("contacts", items[0]["id"].as_i64().expect("an id"), &token)
+        .await;
     let mine = json!({"owner_id": rep.id});
-    patch(&mut c, &token, items[1]["id"].as_i64().expect("an id"), mine).await;
+    patch(
+        &mut c,
+        &token,
+        items[1]["id"].as_i64().expect("an id"),
+        mine,
+    )
+    .await;
     let name = company["company"].as_str().expect("a company name");
     let filters = [
         "source=paid".to_string(),
@@ -212,8 +299,16 @@ async fn a_tag_beside_copied_filters_lists_the_plain_lists_tagged_contacts() {
             assert!(!want.is_empty(), "{filter}: a tagged contact matches");
             let query = format!("{filter}&tags=wide&sort={sort}");
             let (list, total) = every_page(&mut c, &token, &query).await;
-            assert_eq!(ids(&list, None), want, "{filter} {sort}: the plain list's tagged contacts");
-            assert_eq!(total.as_u64(), Some(want.len() as u64), "{filter}: the exact total");
+            assert_eq!(
+                ids(&list, None),
+                want,
+                "{filter} {sort}: the plain list's tagged contacts"
+            );
+            assert_eq!(
+                total.as_u64(),
+                Some(want.len() as u64),
+                "{filter}: the exact total"
+            );
         }
     }
 }

@@ -2,9 +2,7 @@
 //! links of each of its tags from their index (the fewest drive the count), then the
 //! matches up to one past the exact limit (beyond it the total is estimated, `estimate`).
 use sea_orm::DbBackend;
-use sea_orm::sea_query::{
-    Asterisk, Condition, Expr, ExprTrait, Query, SelectStatement, UnionType,
-};
+use sea_orm::sea_query::{Asterisk, Condition, Expr, ExprTrait, Query, SelectStatement, UnionType};
 
 use super::ListQuery;
 use super::filters::{self, Shape};

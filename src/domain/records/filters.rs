@@ -94,8 +94,7 @@ pub fn driven(q: &ListQuery, tag: &str, links: Option<Condition>) -> Expr {
         read.cond_where(links);
     }
     Expr::col(("t", "id")).in_subquery(
-        read
-            .column(("ct", kind.tag_column))
+        read.column(("ct", kind.tag_column))
             .from_as(kind.tag_table, "ct")
             .join_as(
                 JoinType::InnerJoin,

@@ -69,8 +69,11 @@ pub fn page_counted(
             // link of the tag.
             (Some(tag), Some(copies)) => {
                 let others = tags_as(q, None, Some(links.driver));
-                filters::condition_as(backend, q, Shape::Drive, &others)
-                    .add(filters::driven(q, tag, Some(copies)))
+                filters::condition_as(backend, q, Shape::Drive, &others).add(filters::driven(
+                    q,
+                    tag,
+                    Some(copies),
+                ))
             }
             _ => {
                 let tags = tags_as(q, Some(links.driver), None);
