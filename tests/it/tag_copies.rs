@@ -312,3 +312,36 @@ async fn a_tag_beside_copied_filters_lists_the_plain_lists_tagged_contacts() {
         }
     }
 }
+
+/// A rep's tag beside a source is counted from the links' copies of the owner too: only
+/// the rep's own tagged contacts of that source, however many others match.
+#[actix_web::test]
+async fn a_reps_tag_beside_a_source_lists_only_their_own_contacts() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    crate::bulk::seed(&app, 300).await;
+    let mut c = app.client().await;
+    let rep = app.user("rep2@example.com", "rep").await;
+    let rep_token = app.token("rep2@example.com").await;
+    crate::access::rule(&app, true).await;
+    bulk(
+        &mut c,
+        &token,
+        json!({"action": "tag", "tag": "Wide", "filter": {}}),
+    )
+    .await;
+    let paid = c
+        .get_json("/api/v1/contacts?source=paid&per_page=3", &token)
+        .await;
+    let mine: Vec<i64> = ids(paid["items"].as_array().expect("items"), None)[..2].to_vec();
+    for id in &mine {
+        patch(&mut c, &token, *id, json!({"owner_id": rep.id})).await;
+    }
+    let (list, total) = every_page(&mut c, &rep_token, "source=paid&tags=wide").await;
+    let mut got = ids(&list, None);
+    got.sort();
+    let mut want = mine.clone();
+    want.sort();
+    assert_eq!(got, want, "the rep's own paid contacts only");
+    assert_eq!(total.as_u64(), Some(2), "the rep's exact total");
+}
