@@ -125,9 +125,14 @@ pub fn page_shape(q: &ListQuery, links: &Links, n: u64) -> PageShape {
         false => links.links,
     };
     let read = Ord::max(driven, 0) as u128 * Ord::max(n, 1) as u128;
-    match q.own.scattered() || walk <= read {
-        true => PageShape::Tested,
-        false => PageShape::Drive,
+    // A scattered filter copied on the links (a company's name) reads its n matches
+    // from the links' index, where tested it read every record it matches (`tags=vip&
+    // company=acme` at 1 M on SQLite: 4 019 links against about 40 000 contacts, 118 ms).
+    match (q.own.scattered(), links.copied) {
+        (true, true) => PageShape::Drive,
+        (true, false) => PageShape::Tested,
+        _ if walk <= read => PageShape::Tested,
+        _ => PageShape::Drive,
     }
 }
 
