@@ -48,6 +48,7 @@ mod m20261211_000050_imports;
 mod m20261212_000051_import_links;
 mod m20261212_000053_import_workspace;
 mod m20261213_000054_import_pending_links;
+mod m20261213_000055_tag_link_copies;
 
 pub struct Migrator;
 
@@ -99,6 +100,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000051_import_links::Migration),
             Box::new(m20261212_000053_import_workspace::Migration),
             Box::new(m20261213_000054_import_pending_links::Migration),
+            Box::new(m20261213_000055_tag_link_copies::Migration),
         ]
     }
 }

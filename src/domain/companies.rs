@@ -365,6 +365,7 @@ pub const KIND: Kind = Kind {
     tagged: crate::domain::tags::Tagged::Company,
     tag_table: "company_tags",
     tag_column: "company_id",
+    link_copies: false,
     fields: &[
         ("id", "c.id"),
         ("name", "c.name"),

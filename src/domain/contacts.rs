@@ -525,6 +525,7 @@ pub const KIND: Kind = Kind {
     tagged: crate::domain::tags::Tagged::Contact,
     tag_table: "contact_tags",
     tag_column: "contact_id",
+    link_copies: true,
     fields: &[
         ("id", "c.id"),
         ("first_name", "c.first_name"),

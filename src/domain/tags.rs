@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::domain::Db;
 use crate::domain::{Action, Actor, FieldErrorsExt, audit, has_control, normalise, now};
-use crate::entities::{company_tag, contact_tag, tag};
+use crate::entities::{company_tag, contact, contact_tag, tag};
 use crate::error::{AppError, FieldErrors};
 
 pub const NAME_MAX: usize = 60;
@@ -182,6 +182,16 @@ pub async fn set_links(
 ) -> Result<(), AppError> {
     match kind {
         Tagged::Contact => {
+            // The contact's row first, as inserting a link locks it (000055's copies): a
+            // change of its owner at the same moment then waits for this one or goes
+            // first, and never waits on the links removed here while this one waits on it.
+            contact::Entity::find_by_id(record_id)
+                .select_only()
+                .column(contact::Column::Id)
+                .lock_shared()
+                .into_tuple::<i64>()
+                .one(conn)
+                .await?;
             contact_tag::Entity::delete_many()
                 .filter(contact_tag::Column::ContactId.eq(record_id))
                 .exec(conn)
@@ -189,6 +199,7 @@ pub async fn set_links(
             contact_tag::Entity::insert_many(tags.iter().map(|t| contact_tag::ActiveModel {
                 contact_id: Set(record_id),
                 tag_id: Set(t.id),
+                ..Default::default()
             }))
             .exec_without_returning(conn)
             .await?;

@@ -5,9 +5,11 @@
 //! records, and PostgreSQL has none (it searches with trigram indexes).
 
 /// Declares the entity of a record type's tag link table (`contact_tags`, `company_tags`):
-/// the record's id and the tag's, both keys, both removed with what they point at.
+/// the record's id and the tag's, both keys, both removed with what they point at; then
+/// any columns of the link's own (`contact_tag`'s trigger-kept copies).
 macro_rules! tag_link {
-    ($table:literal, $record:ident, $record_id:ident, $RecordId:ident, $Record:ident) => {
+    ($table:literal, $record:ident, $record_id:ident, $RecordId:ident, $Record:ident
+     $(, $(#[$meta:meta])* $field:ident: $ty:ty)* $(,)?) => {
         use sea_orm::entity::prelude::*;
 
         #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -17,6 +19,7 @@ macro_rules! tag_link {
             pub $record_id: i64,
             #[sea_orm(primary_key, auto_increment = false)]
             pub tag_id: i64,
+            $($(#[$meta])* pub $field: $ty,)*
         }
 
         #[derive(Copy, Clone, Debug, EnumIter)]

@@ -132,6 +132,7 @@ mod stripe_pages;
 mod stripe_process;
 mod stripe_pypi;
 mod stripe_retention;
+mod tag_copies;
 mod tags;
 mod task_mail;
 mod tasks;

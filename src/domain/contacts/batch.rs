@@ -190,6 +190,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
         job_tags(job).into_iter().map(|t| contact_tag::ActiveModel {
             contact_id: Set(*id),
             tag_id: Set(t.id),
+            ..Default::default()
         })
     });
     contact_tag::Entity::insert_many(links)

@@ -133,6 +133,25 @@ impl OwnFilters for ContactFilters {
             && self.mrr_min.is_none()
     }
 
+    /// A source, a company's id and a company's name (its companies' ids) are copied
+    /// on each tag link (000055); words and billing are not.
+    fn on_links(&self, visible: Visible) -> Option<Condition> {
+        if !self.terms.is_empty() || self.subscription.is_some() || self.mrr_min.is_some() {
+            return None;
+        }
+        let mut all = Condition::all();
+        if let Some(s) = &self.source {
+            all = all.add(Expr::col(("ct", "source")).eq(s.clone()));
+        }
+        if let Some(c) = self.company_id {
+            all = all.add(Expr::col(("ct", "company_id")).eq(c));
+        }
+        if let Some(c) = &self.company {
+            all = all.add(filters::company_named("ct", c, visible, Shape::Drive));
+        }
+        Some(all)
+    }
+
     fn condition(&self, backend: DbBackend, visible: Visible, shape: Shape) -> Condition {
         let mut all = Condition::all();
         if let Some(s) = &self.source {
@@ -142,7 +161,7 @@ impl OwnFilters for ContactFilters {
             all = all.add(filters::eq("company_id", c));
         }
         if let Some(c) = &self.company {
-            all = all.add(filters::company_named(c, visible, shape));
+            all = all.add(filters::company_named("t", c, visible, shape));
         }
         if self.subscription.is_some() || self.mrr_min.is_some() {
             all = all.add(billing(self.subscription.clone(), self.mrr_min));
@@ -162,7 +181,7 @@ impl OwnFilters for ContactFilters {
                     .add(lower("first_name").like(filters::contains(&name)))
                     .add(lower("last_name").like(filters::contains(&name)))
                     .add(Expr::col(("t", "email_norm")).like(filters::contains(&norm)))
-                    .add(filters::company_named(&norm, visible, Shape::Drive)),
+                    .add(filters::company_named("t", &norm, visible, Shape::Drive)),
             );
         }
         all

@@ -2,7 +2,7 @@
 //! links of each of its tags from their index (the fewest drive the count), then the
 //! matches up to one past the exact limit (beyond it the total is estimated, `estimate`).
 use sea_orm::DbBackend;
-use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query, SelectStatement, UnionType};
+use sea_orm::sea_query::{Asterisk, Condition, Expr, ExprTrait, Query, SelectStatement, UnionType};
 
 use super::ListQuery;
 use super::filters::{self, Shape};
@@ -19,9 +19,12 @@ pub struct Count {
 /// one at `driver` (the fewest links), each linked record probed for the other tags:
 /// `t.id IN (the tag's links)` would have SQLite list every link of the tag before
 /// counting the first, and PostgreSQL turns an `EXISTS` into a join it may hash, reading
-/// every record; a scalar subquery stays one probe per link in both. With another filter
-/// too, the engine picks its way into `IN (the driving tag's links)`, or, with the tags
-/// `tested` (`tags_tested`), into the other filter's index, each record probed for them.
+/// every record; a scalar subquery stays one probe per link in both. With other filters
+/// copied on the links (`on_links`), from the links of that tag matching them, read
+/// from their index alone, each probed for the other tags. With another filter not
+/// copied, the engine picks its way into `IN (the driving tag's links)`, or, with the
+/// tags `tested` (`tags_tested`), into the other filter's index, each record probed for
+/// them.
 pub fn bounded_count(
     backend: DbBackend,
     q: &ListQuery,
@@ -30,8 +33,19 @@ pub fn bounded_count(
 ) -> SelectStatement {
     let kind = q.kind;
     let limit = super::EXACT_COUNT + 1;
-    let matches = match q.tags.get(driver) {
-        Some(tag) if tags_alone(q) => {
+    let copies = on_links(q);
+    let matches = match (q.tags.get(driver), copies) {
+        (Some(tag), Some(copies)) => {
+            let mut read = links(q, tag);
+            read.cond_where(copies);
+            for (i, other) in q.tags.iter().enumerate() {
+                if i != driver {
+                    read.and_where(also_tagged(q, other));
+                }
+            }
+            read.limit(limit).to_owned()
+        }
+        (Some(tag), None) if tags_alone(q) => {
             let others = tags_as(q, None, Some(driver));
             let record = Query::select()
                 .column(("t", "id"))
@@ -91,6 +105,39 @@ pub fn tag_links(q: &ListQuery) -> SelectStatement {
     all
 }
 
+/// The list's filters other than its tags as a condition on its tag links (aliased
+/// `ct`), when the links carry a copy of every column those filters look at
+/// (`Kind::link_copies`, `OwnFilters::on_links`): the matches of a tag and a source are
+/// then one range of the links' (tag, source) index, counted without reading either
+/// set whole (`tags=vip&source=paid` at a million contacts: 9 909 of 100 000 links and
+/// 99 000 paid contacts). None for tags alone, whose count reads the links already.
+pub(super) fn on_links(q: &ListQuery) -> Option<Condition> {
+    if !q.kind.link_copies || q.tags.is_empty() || tags_alone(q) || !q.custom.is_empty() {
+        return None;
+    }
+    let mut all = Condition::all()
+        .add(filters::live("ct"))
+        .add_option(q.visible.owned(("ct", "owner_id")))
+        .add_option(q.owner.map(|o| Expr::col(("ct", "owner_id")).eq(o)));
+    if q.own.is_set() {
+        all = all.add(q.own.on_links(q.visible)?);
+    }
+    Some(all)
+}
+
+/// The record of the link `ct` carries tag `tag` too: one probe of the links' key.
+fn also_tagged(q: &ListQuery, tag: &str) -> Expr {
+    let column = q.kind.tag_column;
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from_as(q.kind.tag_table, "o")
+            .and_where(Expr::col(("o", column)).equals(("ct", column)))
+            .and_where(Expr::col(("o", "tag_id")).eq(filters::tag_id(q, tag)))
+            .to_owned(),
+    )
+}
+
 /// Whether the list filters on tags and nothing else (the trash aside).
 pub(super) fn tags_alone(q: &ListQuery) -> bool {
     !q.own.is_set() && q.visible.is_all() && q.owner.is_none() && q.custom.is_empty()
@@ -132,6 +179,9 @@ pub struct Links {
     pub others: i64,
     /// How many live records of the kind there are.
     pub live: i64,
+    /// Whether the other filters are copied on the links (`on_links`): the count read
+    /// only the matching links, and a page driven by the tag reads only those.
+    pub copied: bool,
 }
 
 /// A list's count as `records::counted` took it: its tags' links and how many records
@@ -158,6 +208,7 @@ pub fn by_links(q: &ListQuery, rows: &[TagLinks]) -> Links {
         tested: false,
         others: 0,
         live,
+        copied: on_links(q).is_some(),
     }
 }
 

@@ -81,20 +81,30 @@ pub fn tagged(q: &ListQuery, tag: &str, shape: Shape) -> Expr {
                 .and_where(Expr::col(("ct", "tag_id")).eq(tag_id(q, tag)))
                 .to_owned(),
         ),
-        Shape::Drive => Expr::col(("t", "id")).in_subquery(
-            Query::select()
-                .column(("ct", kind.tag_column))
-                .from_as(kind.tag_table, "ct")
-                .join_as(
-                    JoinType::InnerJoin,
-                    "tags",
-                    "g",
-                    Expr::col(("g", "id")).equals(("ct", "tag_id")),
-                )
-                .and_where(Expr::col(("g", "name_norm")).eq(tag))
-                .to_owned(),
-        ),
+        Shape::Drive => driven(q, tag, None),
     }
+}
+
+/// `t.id IN (the links of tag `tag` matching `links`, a condition on them aliased
+/// `ct`)`, the tag found by name (see `tagged`).
+pub fn driven(q: &ListQuery, tag: &str, links: Option<Condition>) -> Expr {
+    let kind = q.kind;
+    let mut read = Query::select();
+    if let Some(links) = links {
+        read.cond_where(links);
+    }
+    Expr::col(("t", "id")).in_subquery(
+        read.column(("ct", kind.tag_column))
+            .from_as(kind.tag_table, "ct")
+            .join_as(
+                JoinType::InnerJoin,
+                "tags",
+                "g",
+                Expr::col(("g", "id")).equals(("ct", "tag_id")),
+            )
+            .and_where(Expr::col(("g", "name_norm")).eq(tag))
+            .to_owned(),
+    )
 }
 
 /// The id of the tag whose normalised name is `tag`: written in when the list has read
@@ -117,10 +127,11 @@ pub fn tag_id(q: &ListQuery, tag: &str) -> Expr {
     )
 }
 
-/// `t.company_id` names a company `visible` sees whose normalised name contains `term`:
-/// a rep's own record linked (by a manager) to another rep's company is not found by
-/// that company's name, which would spell the name out a letter at a time.
-pub fn company_named(term: &str, visible: Visible, shape: Shape) -> Expr {
+/// `<alias>.company_id` (a record's, or a link's copy of it) names a company `visible`
+/// sees whose normalised name contains `term`: a rep's own record linked (by a manager)
+/// to another rep's company is not found by that company's name, which would spell the
+/// name out a letter at a time.
+pub fn company_named(alias: &'static str, term: &str, visible: Visible, shape: Shape) -> Expr {
     let mut companies = Query::select()
         .from_as("companies", "co")
         .and_where(Expr::col(("co", "name_norm")).like(contains(term)))
@@ -132,12 +143,12 @@ pub fn company_named(term: &str, visible: Visible, shape: Shape) -> Expr {
     match shape {
         Shape::Drive => {
             companies.column(("co", "id"));
-            Expr::col(("t", "company_id")).in_subquery(companies)
+            Expr::col((alias, "company_id")).in_subquery(companies)
         }
         Shape::Test => {
             companies
                 .expr(Expr::val(1))
-                .and_where(Expr::col(("co", "id")).equals(("t", "company_id")));
+                .and_where(Expr::col(("co", "id")).equals((alias, "company_id")));
             Expr::exists(companies)
         }
     }

@@ -72,6 +72,11 @@ pub struct Kind {
     pub tagged: crate::domain::tags::Tagged,
     pub tag_table: &'static str,
     pub tag_column: &'static str,
+    /// Whether its tag links carry copies of the record's owner and trash state (and of
+    /// the columns its own filters copy, `OwnFilters::on_links`), kept by triggers
+    /// (contacts: migration 000055): a tag beside those filters is then counted from
+    /// the links alone (`counts::on_links`).
+    pub link_copies: bool,
     /// The list's JSON object: (key, SQL on the record `c` and its joins).
     pub fields: &'static [(&'static str, &'static str)],
     pub joins: &'static [Join],

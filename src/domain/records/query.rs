@@ -44,6 +44,12 @@ pub trait OwnFilters: Debug + Send + Sync {
     fn indexed(&self) -> bool {
         false
     }
+    /// These filters as a condition on a tag link's copies of the record's columns
+    /// (aliased `ct`, `Kind::link_copies`), when each one set has a copy there; None
+    /// when one has not (words, billing).
+    fn on_links(&self, _visible: Visible) -> Option<Condition> {
+        None
+    }
 }
 
 /// A validated list request: the filters every record type has, its own, sort and page.

@@ -64,10 +64,22 @@ pub fn page_counted(
         PageShape::Tested => {
             filters::condition_as(backend, q, Shape::Drive, &tags_as(q, None, None))
         }
-        PageShape::Drive => {
-            let tags = tags_as(q, Some(links.driver), None);
-            filters::condition_as(backend, q, Shape::Drive, &tags)
-        }
+        PageShape::Drive => match (q.tags.get(links.driver), counts::on_links(q)) {
+            // Only the links matching the other filters' copies: the matches, not every
+            // link of the tag.
+            (Some(tag), Some(copies)) => {
+                let others = tags_as(q, None, Some(links.driver));
+                filters::condition_as(backend, q, Shape::Drive, &others).add(filters::driven(
+                    q,
+                    tag,
+                    Some(copies),
+                ))
+            }
+            _ => {
+                let tags = tags_as(q, Some(links.driver), None);
+                filters::condition_as(backend, q, Shape::Drive, &tags)
+            }
+        },
         PageShape::Read => {
             let others = tags_as(q, None, Some(links.driver));
             let condition = filters::condition_as(backend, q, Shape::Test, &others);
@@ -106,10 +118,21 @@ pub fn page_shape(q: &ListQuery, links: &Links, n: u64) -> PageShape {
     }
     let end = Ord::max(q.page, 1).saturating_mul(q.per_page) as u128;
     let walk = 4 * end * Ord::max(links.others, 0) as u128;
-    let read = Ord::max(links.links, 0) as u128 * Ord::max(n, 1) as u128;
-    match q.own.scattered() || walk <= read {
-        true => PageShape::Tested,
-        false => PageShape::Drive,
+    // Driven by the tag, the page reads its links, or only the matches when the other
+    // filters are copied on them (`Links::copied`).
+    let driven = match links.copied {
+        true => n as i64,
+        false => links.links,
+    };
+    let read = Ord::max(driven, 0) as u128 * Ord::max(n, 1) as u128;
+    // A scattered filter copied on the links (a company's name) reads its n matches
+    // from the links' index, where tested it read every record it matches (`tags=vip&
+    // company=acme` at 1 M on SQLite: 4 019 links against about 40 000 contacts, 118 ms).
+    match (q.own.scattered(), links.copied) {
+        (true, true) => PageShape::Drive,
+        (true, false) => PageShape::Tested,
+        _ if walk <= read => PageShape::Tested,
+        _ => PageShape::Drive,
     }
 }
 

@@ -153,6 +153,7 @@ async fn put_tags(
                 ids(l).into_iter().map(|t| contact_tag::ActiveModel {
                     contact_id: Set(*id),
                     tag_id: Set(t),
+                    ..Default::default()
                 })
             });
             contact_tag::Entity::insert_many(links)
