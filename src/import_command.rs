@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::domain::import::apply::{Options, Outcome, Report, RowReport, job, store};
+use crate::domain::import::apply::{Options, Outcome, Report, job, store};
 use crate::domain::import::read::CsvFile;
 use crate::domain::import::{FileSpec, ObjectKind, OnMatch, System, presets};
 use crate::domain::{Actor, Db, Role};
@@ -172,11 +172,7 @@ fn print(id: i64, report: &Report, dry: bool) {
     for r in report.rows.iter().filter(|r| r.outcome == Outcome::Failed) {
         println!("  {} row {}: {}", r.file, r.row, r.reasons.join(" "));
     }
-    // Imported with a note: a link that waits for a later import, an owner read as none.
-    let noted = |r: &&RowReport| {
-        matches!(r.outcome, Outcome::Created | Outcome::Updated) && !r.reasons.is_empty()
-    };
-    for r in report.rows.iter().filter(noted) {
+    for r in report.rows.iter().filter(|r| r.noted()) {
         println!("  {} row {} (note): {}", r.file, r.row, r.reasons.join(" "));
     }
 }

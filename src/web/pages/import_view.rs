@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use crate::domain::custom_fields;
 use crate::domain::import::apply::integrity::Integrity;
-use crate::domain::import::apply::{Options, Outcome, Report, store};
+use crate::domain::import::apply::{Options, Outcome, Report, RowReport, store};
 use crate::domain::import::{FileSpec, ObjectKind, OnMatch, System, Target, presets};
 use crate::domain::{Actor, Db};
 use crate::error::AppError;
@@ -490,44 +490,21 @@ pub fn report(imp: &store::Import) -> Option<ReportView> {
         .iter()
         .filter(|row| matches!(row.outcome, Outcome::Failed | Outcome::Skipped))
         .collect();
-    let problems = all
-        .iter()
-        .take(PROBLEMS_SHOWN)
-        .map(|row| Problem {
-            file: row.file.clone(),
-            row: row.row,
-            outcome: match row.outcome {
-                Outcome::Skipped => "skipped",
-                _ => "failed",
-            },
-            reasons: row.reasons.join(" "),
-        })
-        .collect();
-    let noted: Vec<_> = r
-        .rows
-        .iter()
-        .filter(|row| matches!(row.outcome, Outcome::Created | Outcome::Updated))
-        .filter(|row| !row.reasons.is_empty())
-        .collect();
+    let problem = |row: &&RowReport| Problem {
+        file: row.file.clone(),
+        row: row.row,
+        outcome: row.outcome.as_str(),
+        reasons: row.reasons.join(" "),
+    };
+    let problems = all.iter().take(PROBLEMS_SHOWN).map(problem).collect();
+    let noted: Vec<_> = r.rows.iter().filter(|row| row.noted()).collect();
     Some(ReportView {
         dry_run: imp.status == "dry_run_done",
         written: r.written,
         kinds,
         problems,
         problems_more: all.len().saturating_sub(PROBLEMS_SHOWN),
-        noted: noted
-            .iter()
-            .take(PROBLEMS_SHOWN)
-            .map(|row| Problem {
-                file: row.file.clone(),
-                row: row.row,
-                outcome: match row.outcome {
-                    Outcome::Updated => "updated",
-                    _ => "created",
-                },
-                reasons: row.reasons.join(" "),
-            })
-            .collect(),
+        noted: noted.iter().take(PROBLEMS_SHOWN).map(problem).collect(),
         noted_more: noted.len().saturating_sub(PROBLEMS_SHOWN),
         linked: r.linked,
         integrity: imp.integrity.as_ref().map(integrity),

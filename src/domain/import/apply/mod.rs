@@ -101,6 +101,17 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Skipped => "skipped",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
 /// One row of the report: its file and row number, what it became (or would become in
 /// a dry run), the record, and every reason it failed or was skipped.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +122,14 @@ pub struct RowReport {
     pub outcome: Outcome,
     pub record_id: Option<i64>,
     pub reasons: Vec<String>,
+}
+
+impl RowReport {
+    /// Imported with a note: a link that waits for a later import, an owner read as
+    /// none.
+    pub fn noted(&self) -> bool {
+        matches!(self.outcome, Outcome::Created | Outcome::Updated) && !self.reasons.is_empty()
+    }
 }
 
 /// Rows per outcome for one kind.
