@@ -1,6 +1,6 @@
 //! Applying imports: what each choice on a match does, links across files, a missing
 //! link, the dry run, owners and new custom fields.
-use cairn::domain::import::apply::{Outcome, store};
+use cairn::domain::import::apply::{Options, Outcome, store};
 use cairn::domain::import::{ObjectKind, OnMatch, Target};
 use cairn::domain::{contacts, custom_fields};
 
@@ -53,6 +53,32 @@ async fn a_match_is_skipped_updated_or_created_as_chosen() {
     let (_, r) = run(&app, &admin, vec![no_email()], &options(OnMatch::Create)).await;
     assert_eq!(outcomes(&r, CT), [Created]);
     assert_eq!(app.count("contacts").await, 3, "Ana once, Bo twice");
+}
+
+#[actix_web::test]
+async fn a_repeated_row_without_id_or_email_fails_and_names_the_first() {
+    let (app, admin) = with_admin().await;
+    let file = contacts(&[
+        &["", "Bo", "Berg", "", ""],
+        &["", "Bo", "Berg", "", ""],
+        &["", "Bo", "Bergman", "", ""],
+    ]);
+    let o = Options {
+        valid_rows_only: true,
+        ..options(OnMatch::Skip)
+    };
+    let (_, r) = run(&app, &admin, vec![file], &o).await;
+    assert_eq!(outcomes(&r, CT), [Created, Failed, Created], "{r:#?}");
+    let repeat = rows(&r, CT)[1];
+    assert!(
+        repeat.reasons.iter().any(|m| m.contains("Repeats row 2")),
+        "names the row it repeats: {repeat:?}"
+    );
+    assert_eq!(
+        app.count("contacts").await,
+        2,
+        "Bo Berg once, Bo Bergman once"
+    );
 }
 
 #[actix_web::test]

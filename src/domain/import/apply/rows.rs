@@ -11,7 +11,7 @@ use super::pending::Waits;
 use super::plan::{Action, Ctx, Plan, Planned};
 use super::{Outcome, links};
 use crate::domain::Db;
-use crate::domain::import::{MappedRow, ObjectKind, OnMatch};
+use crate::domain::import::{MappedRow, ObjectKind, OnMatch, Target};
 use crate::error::AppError;
 
 /// A row's own verdict: why it fails, and notes on what was made of it (a source type
@@ -115,21 +115,30 @@ where
             ctx.report(&mut plan.report, row, kind, Outcome::Skipped, None, why);
             continue;
         }
+        let keys = K::keys(c);
+        let repeat = (source.is_none() && keys.is_empty()).then(|| repeat_key(row));
         let dup = source
             .as_ref()
             .and_then(|s| ctx.by_source.get(&(kind, s.clone())))
-            .or_else(|| {
-                K::keys(c)
-                    .into_iter()
-                    .find_map(|k| ctx.by_name.get(&(kind, k)))
-            });
-        if let Some(&at) = dup {
+            .or_else(|| keys.into_iter().find_map(|k| ctx.by_name.get(&(kind, k))));
+        let repeated = repeat
+            .as_ref()
+            .and_then(|k| ctx.by_name.get(&(kind, k.clone())));
+        if let Some(&at) = dup.or(repeated) {
             let first = plan
                 .rows
                 .report_of(kind, at)
                 .and_then(|r| plan.report.rows.get(r))
                 .ok_or_else(|| AppError::Internal("import: a planned row has no report".into()))?;
-            let why = K::same_as(first.row, &first.file.clone());
+            let why = match dup {
+                Some(_) => K::same_as(first.row, &first.file.clone()),
+                None => format!(
+                    "Repeats row {} of {}: every value is the same, and neither names a source id or another key of a {}.",
+                    first.row,
+                    first.file,
+                    K::noun()
+                ),
+            };
             fail(ctx, plan, vec![why]);
             continue;
         }
@@ -173,7 +182,7 @@ where
         if let Some(s) = &source {
             ctx.by_source.insert((kind, s.clone()), index);
         }
-        for k in K::keys_of(&data) {
+        for k in K::keys_of(&data).into_iter().chain(repeat) {
             ctx.by_name.insert((kind, k), index);
         }
         let planned = Planned {
@@ -186,6 +195,25 @@ where
         plan.rows.push(kind, &planned)?;
     }
     Ok(())
+}
+
+/// What makes a row without a source id or key the same as another: all its values, by
+/// column, hashed (a hundred thousand such rows keep 6 MB of keys, not their text). Its
+/// leading byte keeps it apart from the names and emails beside it in `ctx.by_name`.
+fn repeat_key(row: &MappedRow) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    for (target, value) in &row.values {
+        let value = value.trim();
+        if *target == Target::Ignore || value.is_empty() {
+            continue;
+        }
+        h.update(format!("{target:?}").as_bytes());
+        h.update([0]);
+        h.update(value.as_bytes());
+        h.update([0]);
+    }
+    format!("\u{1}{}", hex::encode(&h.finalize()[..16]))
 }
 
 /// The messages of a refusal into the verdict (see `plan::reasons_of`).
