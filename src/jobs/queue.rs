@@ -219,6 +219,26 @@ async fn refresh_statistics(conn: &impl ConnectionTrait) {
     }
 }
 
+/// Moves the lease of every job `by` holds to `now + lease`: a live process keeps its
+/// jobs however long they run, and a dead one's run again within one lease. A held job's
+/// `run_after` is its lease's end, in the future: the due index's range past `now`, which
+/// holds only leases and jobs scheduled for later, not the backlog.
+pub async fn renew(
+    conn: &impl ConnectionTrait,
+    by: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<u64, AppError> {
+    Ok(job::Entity::update_many()
+        .col_expr(job::Column::RunAfter, Expr::value(Some(now + lease)))
+        .filter(job::Column::RunAfter.gt(now))
+        .filter(job::Column::State.eq(State::Running.as_str()))
+        .filter(job::Column::LockedBy.eq(by))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}
+
 /// Marks the jobs `ids` that `by` holds done. Returns how many it still held.
 pub async fn complete(
     conn: &impl ConnectionTrait,

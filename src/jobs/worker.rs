@@ -26,9 +26,12 @@ use crate::domain::Db;
 use crate::entities::job;
 
 pub const DEFAULT_WORKERS: usize = 4;
-/// How long a claim holds a job. A job still running after this may be claimed again by
-/// another worker, so handlers must finish well within it.
-pub const LEASE_SECONDS: i64 = 300;
+/// How long a claim holds a job unless renewed. Its process renews the leases of the
+/// jobs it holds every quarter lease (`renew_leases`), so a job may run for as long as it
+/// needs (an import of a million rows), and a job whose process died (killed, or its
+/// machine gone) runs again within a minute, instead of its import showing "running"
+/// for five.
+pub const LEASE_SECONDS: i64 = 60;
 /// How long running jobs get to finish when the process is asked to stop.
 pub const SHUTDOWN_WAIT: StdDuration = StdDuration::from_secs(20);
 /// Outcomes written per statement at most.
@@ -43,6 +46,8 @@ pub struct Options {
     /// Jobs run at once by this process.
     pub workers: usize,
     pub lease: Duration,
+    /// How often the leases of the jobs held are renewed: well within `lease`.
+    pub renew: StdDuration,
     /// The wait between claims when nothing is due.
     pub poll: StdDuration,
     pub clock: Clock,
@@ -53,6 +58,7 @@ impl Default for Options {
         Options {
             workers: DEFAULT_WORKERS,
             lease: Duration::seconds(LEASE_SECONDS),
+            renew: StdDuration::from_secs(LEASE_SECONDS as u64 / 4),
             poll: StdDuration::from_millis(250),
             clock: Clock::system(),
         }
@@ -177,6 +183,7 @@ async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
     let free_workers = Arc::new(Semaphore::new(workers));
     let (outcomes, received) = mpsc::unbounded_channel();
     let recorder = tokio::spawn(record_all(runner.clone(), received));
+    let renewer = tokio::spawn(renew_leases(runner.clone(), slots.clone(), most));
     let mut errors = 0u32;
     while !*stop.borrow() {
         let first = tokio::select! {
@@ -255,8 +262,27 @@ async fn dispatch(runner: Arc<Runner>, mut stop: watch::Receiver<bool>) {
     }
     // Every slot back means every claimed job has handed over its outcome.
     let _ = slots.acquire_many(most as u32).await;
+    renewer.abort();
     drop(outcomes);
     let _ = recorder.await;
+}
+
+/// Every `renew` (a quarter lease), renews the leases of the jobs this runner holds
+/// (claimed and not yet recorded: a slot taken), so another process claims none of them
+/// while this one lives. A renewal that fails is tried again at the next; the lease
+/// leaves three.
+async fn renew_leases(runner: Arc<Runner>, slots: Arc<Semaphore>, most: usize) {
+    loop {
+        tokio::time::sleep(runner.opts.renew).await;
+        if slots.available_permits() == most {
+            continue;
+        }
+        let now = runner.opts.clock.now();
+        let renewed = queue::renew(&runner.db.write, &runner.name, now, runner.opts.lease).await;
+        if let Err(e) = renewed {
+            tracing::warn!(error = %e, "could not renew the leases of running jobs; trying again");
+        }
+    }
 }
 
 /// The runs of claimed `jobs` (in the order claimed): a job alone, or the jobs of a kind

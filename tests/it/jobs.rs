@@ -240,6 +240,51 @@ async fn a_job_whose_worker_died_is_claimed_again_once_after_its_lease() {
 }
 
 #[actix_web::test]
+async fn a_job_running_past_its_lease_keeps_it_while_its_process_lives() {
+    let app = TestApp::new().await;
+    let (release, released) = tokio::sync::watch::channel(false);
+    let mut registry = Registry::new();
+    registry.register("long", move |_: Ctx, _: serde_json::Value| {
+        let mut released = released.clone();
+        async move {
+            let _ = released.wait_for(|r| *r).await;
+            Ok(())
+        }
+    });
+    let clock = Clock::system();
+    let lease = Duration::minutes(5);
+    let opts = Options {
+        lease,
+        renew: StdDuration::from_millis(20),
+        ..options(&clock)
+    };
+    let running = Runner::new(app.db.clone(), registry, opts).start();
+    let id = enqueue_in(&app.db.write, &NewJob::new("long", json!({})))
+        .await
+        .unwrap();
+    let claimed = wait_for(&app.db, id, "running", |j| j.state == "running").await;
+    let first_end = claimed.run_after.unwrap();
+    clock.advance(Duration::minutes(4));
+    wait_for(&app.db, id, "renewed", |j| {
+        j.run_after
+            .is_some_and(|t| t > first_end + Duration::minutes(3))
+    })
+    .await;
+    let past_first_lease = clock.now() + Duration::minutes(2);
+    assert!(
+        queue::claim(&app.db.write, "other", 1, past_first_lease, lease)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another process claimed a job whose process is still running it"
+    );
+    release.send(true).unwrap();
+    let done = wait_for(&app.db, id, "done", |j| j.state == "done").await;
+    assert_eq!(done.attempts, 1, "it ran once");
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}
+
+#[actix_web::test]
 async fn a_job_of_an_unknown_kind_is_dead_with_the_reason() {
     let app = TestApp::new().await;
     let clock = Clock::system();
