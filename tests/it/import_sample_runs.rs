@@ -100,6 +100,12 @@ async fn hubspot_companies_and_contacts_keep_their_links_and_owners() {
         Some(acme),
         "the first of the associated company ids"
     );
+    let note = &rows(&r, CT)[2].reasons;
+    assert!(
+        note.iter()
+            .any(|m| m.contains("one more company (source id 9001)")),
+        "the company not linked is named in the report: {note:?}"
+    );
     let c = companies::get(&app.db, &admin, muller).await.unwrap();
     assert_eq!(
         (c.name.as_str(), c.domain.as_deref()),

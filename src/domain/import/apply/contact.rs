@@ -240,6 +240,9 @@ impl Kind for Contact {
                 None
             }
         };
+        if let Some(note) = other_companies(c) {
+            verdict.notes.push(note);
+        }
         if beside && c.field("email").is_some() {
             verdict
                 .reasons
@@ -252,6 +255,29 @@ impl Kind for Contact {
             before: current.map(|m| Box::new(Before::of(m))),
         }))
     }
+}
+
+/// The note on a row that names more companies than the one its contact links to
+/// (HubSpot's "Associated Company IDs" lists every company a contact is associated with):
+/// a Cairn contact has one company, so the rest are named in the report, not dropped
+/// unsaid.
+fn other_companies(c: &Cells) -> Option<String> {
+    let first = c.link_id(ObjectKind::Company)?;
+    let mut others: Vec<&str> = Vec::new();
+    for id in c.link_ids(ObjectKind::Company) {
+        if id != first && !others.contains(&id) {
+            others.push(id);
+        }
+    }
+    let (n, s) = match others.len() {
+        0 => return None,
+        1 => ("one more company", ""),
+        _ => ("more companies", "s"),
+    };
+    Some(format!(
+        "The file associates this contact with {n} (source id{s} {}); a Cairn contact has one company, so it is linked to {first} only.",
+        others.join(", ")
+    ))
 }
 
 /// Inserts new contacts in one statement, each with its company's id; their ids, in
