@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::sync::Mutex;
 
-use sea_orm::{EntityTrait, NotSet, Set, TransactionTrait, TryInsertResult};
+use sea_orm::{DatabaseTransaction, EntityTrait, NotSet, Set, TryInsertResult};
 
 use super::{Contact, Valid, active_model, build, company_in, duplicate_email};
 use crate::domain::Actor;
 use crate::domain::Db;
-use crate::domain::group_commit::{self, Batch};
+use crate::domain::group_commit::{self, Batch, Written};
 use crate::domain::{normalise, tags, webhooks};
 use crate::entities::{audit_log, company, contact, contact_tag, tag};
 use crate::error::AppError;
@@ -44,9 +44,10 @@ impl Batch for Creates {
 
     fn write<'a>(
         db: &'a Db,
+        tx: &'a DatabaseTransaction,
         jobs: &'a [CreateJob],
-    ) -> impl Future<Output = Result<Vec<Result<Contact, AppError>>, AppError>> + Send + 'a {
-        write(db, jobs)
+    ) -> impl Future<Output = Result<Written<Contact>, AppError>> + Send + 'a {
+        write(db, tx, jobs)
     }
 }
 
@@ -67,12 +68,15 @@ pub(crate) async fn submit(
     group_commit::submit::<Creates>(db, job).await
 }
 
-/// Writes the jobs in one transaction. The outer error means nothing was written; the
-/// inner results say, per job, what was. Long on purpose: the steps (tags, companies,
-/// the multi-row insert, links, audit) share the batch's maps and its one transaction.
-async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppError>>, AppError> {
-    let tx = db.write.begin().await?;
-
+/// Writes the jobs in the group's transaction. The outer error means nothing was
+/// written; the inner results say, per job, what was. Long on purpose: the steps (tags,
+/// companies, the multi-row insert, links, audit) share the batch's maps and its one
+/// transaction.
+async fn write(
+    db: &Db,
+    tx: &DatabaseTransaction,
+    jobs: &[CreateJob],
+) -> Result<Written<Contact>, AppError> {
     // Companies that did not exist when the requests were validated.
     let mut companies: Vec<Option<company::Model>> = Vec::with_capacity(jobs.len());
     let mut created: HashMap<String, company::Model> = HashMap::new();
@@ -86,13 +90,13 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
                 match created.get(&key) {
                     Some(c) => Some(c.clone()),
                     None => {
-                        let (c, new) = company_in(&tx, &job.valid, None).await?;
+                        let (c, new) = company_in(tx, &job.valid, None).await?;
                         if let Some(c) = &c {
                             created.insert(key, c.clone());
                         }
                         let id = c.as_ref().filter(|_| new).map(|c| c.id);
                         let writer = (Some(job.actor.id), job.actor.ip.as_deref());
-                        hooked += super::company_created(db, &tx, writer, id).await?;
+                        hooked += super::company_created(db, tx, writer, id).await?;
                         c
                     }
                 }
@@ -111,7 +115,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
             }
         }
     }
-    let tags: HashMap<String, tag::Model> = tags::ensure(&tx, &tag_names)
+    let tags: HashMap<String, tag::Model> = tags::ensure(tx, &tag_names)
         .await?
         .into_iter()
         .map(|t| (t.name_norm.clone(), t))
@@ -142,7 +146,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
         });
     let mut inserted = match contact::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([contact::Column::EmailNorm])
-        .exec_with_returning_many(&tx)
+        .exec_with_returning_many(tx)
         .await?
     {
         TryInsertResult::Inserted(rows) => rows,
@@ -184,7 +188,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
         created_at: Set(job.at),
         ip: Set(job.actor.ip.clone()),
     }))
-    .exec_without_returning(&tx)
+    .exec_without_returning(tx)
     .await?;
     let links = written.iter().flat_map(|(job, id)| {
         job_tags(job).into_iter().map(|t| contact_tag::ActiveModel {
@@ -194,7 +198,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
         })
     });
     contact_tag::Entity::insert_many(links)
-        .exec_without_returning(&tx)
+        .exec_without_returning(tx)
         .await?;
     let results: Vec<Result<Contact, AppError>> = jobs
         .iter()
@@ -209,9 +213,7 @@ async fn write(db: &Db, jobs: &[CreateJob]) -> Result<Vec<Result<Contact, AppErr
         })
         .collect();
     for contact in results.iter().flatten() {
-        hooked += webhooks::emit_about(db, &tx, "contact", "created", contact).await?;
+        hooked += webhooks::emit_about(db, tx, "contact", "created", contact).await?;
     }
-    tx.commit().await?;
-    webhooks::wake_if(hooked);
-    Ok(results)
+    Ok((results, hooked))
 }

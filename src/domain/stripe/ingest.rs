@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, Set,
     TryInsertResult,
 };
 
@@ -20,7 +20,7 @@ use super::events::Envelope;
 use super::group;
 use super::{MAX_BODY, Status, secrets};
 use crate::config::Secret;
-use crate::domain::group_commit::{self, Batch};
+use crate::domain::group_commit::{self, Batch, Written};
 use crate::domain::signature;
 use crate::domain::{Db, now};
 use crate::entities::stripe_event;
@@ -134,17 +134,20 @@ impl Batch for Events {
     }
 
     fn write<'a>(
-        db: &'a Db,
+        _db: &'a Db,
+        tx: &'a DatabaseTransaction,
         jobs: &'a [Incoming],
-    ) -> impl Future<Output = Result<Vec<Result<Received, AppError>>, AppError>> + Send + 'a {
-        store(db, jobs)
+    ) -> impl Future<Output = Result<Written<Received>, AppError>> + Send + 'a {
+        store(tx, jobs)
     }
 }
 
-/// One INSERT of the group's events (ids already stored are skipped), one of their jobs
-/// (a job per `group::SIZE` events), one commit; then the workers are woken.
-async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppError>>, AppError> {
-    let tx = db.write.begin().await?;
+/// One INSERT of the group's events (ids already stored are skipped) and one of their
+/// jobs (a job per `group::SIZE` events), in the group's transaction.
+async fn store(
+    tx: &DatabaseTransaction,
+    events: &[Incoming],
+) -> Result<Written<Received>, AppError> {
     let rows = events.iter().map(|e| stripe_event::ActiveModel {
         id: NotSet,
         event_id: Set(e.event_id.clone()),
@@ -160,13 +163,13 @@ async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppE
     });
     let inserted = match stripe_event::Entity::insert_many(rows)
         .on_conflict_do_nothing_on([stripe_event::Column::EventId])
-        .exec_with_returning_many(&tx)
+        .exec_with_returning_many(tx)
         .await?
     {
         TryInsertResult::Inserted(rows) => rows,
         TryInsertResult::Empty | TryInsertResult::Conflicted => Vec::new(),
     };
-    let inserted = drop_pruned(&tx, inserted).await?;
+    let inserted = drop_pruned(tx, inserted).await?;
     let mut ids: HashMap<&str, i64> = inserted
         .iter()
         .map(|r| (r.event_id.as_str(), r.id))
@@ -174,14 +177,10 @@ async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppE
     // One job per `group::SIZE` events stored together, applied together (`group`).
     let stored: Vec<i64> = inserted.iter().map(|r| r.id).collect();
     let jobs: Vec<_> = stored.chunks(group::SIZE).map(group::job).collect();
-    crate::jobs::enqueue_many(&tx, &jobs).await?;
-    tx.commit().await?;
-    if !jobs.is_empty() {
-        crate::jobs::wake();
-    }
+    crate::jobs::enqueue_many(tx, &jobs).await?;
     // The first of the group with an id is the one stored; a repeat in the same group
     // is a duplicate like any other.
-    Ok(events
+    let answers = events
         .iter()
         .map(|e| {
             Ok(match ids.remove(e.event_id.as_str()) {
@@ -189,7 +188,8 @@ async fn store(db: &Db, events: &[Incoming]) -> Result<Vec<Result<Received, AppE
                 None => Received::Duplicate,
             })
         })
-        .collect())
+        .collect();
+    Ok((answers, jobs.len()))
 }
 
 /// `inserted` without the events that were applied and pruned before (their rows, just
