@@ -1,7 +1,8 @@
 //! Undoing an import, and the integrity report kept with it.
-use cairn::domain::contacts::{self, ContactPatch};
+use cairn::domain::contacts::{self, Contact, ContactPatch};
 use cairn::domain::import::apply::{store, undo};
 use cairn::domain::import::{ObjectKind, OnMatch, Target};
+use cairn::domain::records::bulk;
 use cairn::domain::{Actor, activities, deals, tasks};
 use serde_json::json;
 
@@ -58,6 +59,24 @@ async fn undo_is_refused_when_a_record_changed_since() {
     contacts::update(&app.db, &admin, record(&r, CT, 0), patch)
         .await
         .expect("edit");
+    undo_refused(&app, &admin, id, "contacts", 1).await;
+}
+
+#[actix_web::test]
+async fn undo_is_refused_when_an_imported_contact_was_tagged_since() {
+    let (app, admin) = with_admin().await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    let selection = bulk::Selection::Ids(vec![record(&r, CT, 0)]);
+    let req = bulk::Request {
+        selection: &selection,
+        action: bulk::Action::Tag,
+        owner_id: None,
+        tag: Some("vip"),
+        expected: None,
+    };
+    let tagged = bulk::apply::<Contact>(&app.db, &admin, req).await;
+    assert_eq!(tagged.expect("bulk tag"), 1);
     undo_refused(&app, &admin, id, "contacts", 1).await;
 }
 

@@ -372,6 +372,14 @@ async fn apply_tag<R: Record>(db: &Db, actor: &Actor, req: &Request<'_>) -> Resu
             .exec(&tx)
             .await?;
     }
+    // A record's tags are part of it, as its "updated" webhook says: its time of change
+    // moves too, so lists sorted by it show the change and an import's undo sees it
+    // rather than putting back the tags it found (`import::apply::undo`).
+    R::Entity::update_many()
+        .col_expr(R::UPDATED_AT, Expr::value(now()))
+        .filter(R::ID.in_subquery(reads::ids(R::KIND, condition(&tx, req.selection))))
+        .exec(&tx)
+        .await?;
     let hooked = match events {
         Some(events) => events.finish(db, &tx).await?,
         None => 0,
