@@ -120,7 +120,7 @@ async fn connect_sqlite(url: &str) -> Result<Pools, DbErr> {
         .statement_cache_capacity(STATEMENT_CACHE);
     private_file(opts.get_filename())?;
     let writer = SqlitePoolOptions::new()
-        .after_connect(|conn, _| Box::pin(stable_plans(conn)))
+        .after_connect(|conn, _| Box::pin(configure(conn)))
         .max_connections(1)
         .min_connections(1)
         .test_before_acquire(false)
@@ -129,7 +129,7 @@ async fn connect_sqlite(url: &str) -> Result<Pools, DbErr> {
         .await
         .map_err(|e| DbErr::Custom(format!("cannot open {url}: {e}")))?;
     let reader = SqlitePoolOptions::new()
-        .after_connect(|conn, _| Box::pin(stable_plans(conn)))
+        .after_connect(|conn, _| Box::pin(configure(conn)))
         .max_connections(readers())
         .max_lifetime(READER_LIFETIME)
         .test_before_acquire(false)
@@ -141,6 +141,49 @@ async fn connect_sqlite(url: &str) -> Result<Pools, DbErr> {
         read: SqlxSqliteConnector::from_sqlx_sqlite_pool(reader),
         write: SqlxSqliteConnector::from_sqlx_sqlite_pool(writer),
     })
+}
+
+/// What every SQLite connection gets once opened: stable plans and a prompt busy wait.
+async fn configure(conn: &mut sea_orm::sqlx::SqliteConnection) -> Result<(), sea_orm::sqlx::Error> {
+    stable_plans(conn).await?;
+    prompt_busy_wait(conn).await
+}
+
+/// How long a connection waits for another process's write lock (`cairn import`, `cairn
+/// restore` beside a running server) before its statement fails busy.
+const BUSY_WAIT_MS: i32 = 5_000;
+
+/// Waits for another process's lock by trying again every millisecond. SQLite's own
+/// busy timeout sleeps longer and longer between tries (up to 100 ms), so while
+/// `cairn import` wrote its chunks one after another, a create through the API found the
+/// file locked at each try and waited several chunks: p99 331 ms, 1.6 s at most
+/// (`scripts/bench.d/import_100k.sh`). Tried every millisecond, it gets the lock in the
+/// gap between two chunks.
+async fn prompt_busy_wait(
+    conn: &mut sea_orm::sqlx::SqliteConnection,
+) -> Result<(), sea_orm::sqlx::Error> {
+    unsafe extern "C" fn try_again(
+        _: *mut std::os::raw::c_void,
+        tries: std::os::raw::c_int,
+    ) -> std::os::raw::c_int {
+        if tries >= BUSY_WAIT_MS {
+            return 0;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+        1
+    }
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    // SAFETY: `db` is this connection's open handle, held exclusively through the lock;
+    // the handler takes no data and only sleeps on the connection's own thread.
+    let rc =
+        unsafe { libsqlite3_sys::sqlite3_busy_handler(db, Some(try_again), std::ptr::null_mut()) };
+    if rc != libsqlite3_sys::SQLITE_OK {
+        return Err(sea_orm::sqlx::Error::Configuration(
+            format!("SQLite refused the busy handler (code {rc})").into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Turns on SQLite's query planner stability guarantee for the connection. Without it,

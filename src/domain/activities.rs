@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, SubsecRound, Utc};
 use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -359,7 +359,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
     let t = now();
     let occurred_at = check_time(input.occurred_at.as_deref(), &mut fields).unwrap_or(t);
     let subject = subject_of(input, &mut fields);
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     if let Some(s) = subject {
         let noun = s.noun();
         let mut title = noun.to_string();
@@ -419,7 +419,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
 /// Removes an activity: its author may, and so may admins and managers.
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppError> {
     actor.require(Action::WriteRecords)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let activity = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("Activity"))?;

@@ -7,7 +7,6 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -208,7 +207,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &CompanyInput) -> Result<Comp
     actor.require(Action::WriteRecords)?;
     let v = validate(db, actor, input, None, &BTreeMap::new()).await?;
     let visible = crate::domain::access::visible(db, actor).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     conflict(&tx, &v, None, visible).await?;
     let t = now();
     let tag_names = v.tags.clone();
@@ -244,7 +243,7 @@ pub async fn update(
     }
     let v = validate(db, actor, &input, current.owner_id, &current.custom_fields).await?;
     let visible = crate::domain::access::visible(db, actor).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     write_update(&tx, id, v, visible).await?;
     records::updated(db, tx, actor, &current).await
 }
@@ -297,7 +296,7 @@ pub async fn contact_count(
 /// answer is 409. Its deals keep it: they show no company until it is restored.
 pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64, AppError> {
     actor.require(Action::DeleteRecords)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     crate::domain::access::check(
         db,
         &tx,

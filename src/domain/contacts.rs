@@ -2,9 +2,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -453,7 +451,7 @@ pub async fn update(
     }
     let known = lookup_company(db, actor, &v).await?;
     let visible = access::visible(db, actor).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     ensure_email_free(&tx, &v.email_norm, Some(id), visible).await?;
     let new_company = write_update(&tx, id, &v, known).await?;
     let writer = (Some(actor.id), actor.ip.as_deref());

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    Set,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -224,7 +224,7 @@ pub async fn create_with_key(
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let taken = custom_field::Entity::find()
         .filter(custom_field::Column::Entity.eq(entity))
         .filter(custom_field::Column::Key.eq(key.as_str()))
@@ -270,7 +270,7 @@ pub async fn create_with_key(
 /// Removes a definition and its values from every record, in one transaction.
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require(Action::ManageFields)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let field = custom_field::Entity::find_by_id(id)
         .one(&tx)
         .await?

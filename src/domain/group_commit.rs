@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::sync::Mutex;
 
-use sea_orm::{DatabaseBackend, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseBackend, DatabaseTransaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::Db;
@@ -97,7 +97,7 @@ fn start<B: Batch>(db: Db) -> Queue<B> {
             // stopped, against 4 400–4 800 and 6.7 s).
             let sqlite = db.write.get_database_backend() == DatabaseBackend::Sqlite;
             let early = match sqlite {
-                true => Some(db.write.begin().await),
+                true => Some(db.begin_write().await),
                 false => None,
             };
             let mut items = vec![first];
@@ -109,7 +109,7 @@ fn start<B: Batch>(db: Db) -> Queue<B> {
             }
             let began = match early {
                 Some(began) => began,
-                None => db.write.begin().await,
+                None => db.begin_write().await,
             };
             run::<B>(&db, began.map_err(AppError::from), items).await;
         }
@@ -153,7 +153,7 @@ async fn run<B: Batch>(db: &Db, began: Result<DatabaseTransaction, AppError>, it
 
 /// One job in its own transaction.
 async fn alone<B: Batch>(db: &Db, job: &B::Job) -> Result<B::Out, AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let (results, queued) = B::write(db, &tx, std::slice::from_ref(job)).await?;
     tx.commit().await?;
     woken(queued);

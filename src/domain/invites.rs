@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult,
-    JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
+    JoinType, NotSet, QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
 };
 
 use crate::domain::{
@@ -89,7 +89,7 @@ pub async fn create(
         return Err(AppError::validation(fields));
     };
     let email_norm = normalise(&email);
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     // A user an import created and nobody took up may be invited: accepting gives them
     // their password (`users::claim_in`).
     if users::find_by_email(&tx, &email)
@@ -184,7 +184,7 @@ pub async fn resend(db: &Db, actor: &Actor, id: i64) -> Result<invite::Model, Ap
     actor.require(Action::ManageUsers)?;
     let secret = new_secret()?;
     let t = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     // Guarded by the state: an invitation accepted or revoked meanwhile is not revived.
     let res = invite::Entity::update_many()
         .col_expr(
@@ -229,7 +229,7 @@ pub async fn resend(db: &Db, actor: &Actor, id: i64) -> Result<invite::Model, Ap
 /// Revokes a pending invitation: its link stops working at once.
 pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require(Action::ManageUsers)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let res = invite::Entity::update_many()
         .col_expr(invite::Column::RevokedAt, Expr::value(Some(now())))
         .filter(invite::Column::Id.eq(id))
@@ -283,7 +283,7 @@ pub async fn accept(
     password: &str,
 ) -> Result<user::Model, AppError> {
     let inv = open(&db.read, secret).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let input = users::NewUser {
         email: inv.email.clone(),
         name: name.to_string(),

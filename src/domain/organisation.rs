@@ -4,7 +4,7 @@
 //! Each is a row of the `settings` table, so every process of an install shares them.
 use std::sync::Arc;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::domain::deals::CURRENCIES;
 use crate::domain::{Action, Actor, Db, FieldErrorsExt, audit, has_control, settings};
@@ -148,7 +148,7 @@ fn check(form: &Form) -> Result<Organisation, AppError> {
 pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<Organisation, AppError> {
     actor.require(Action::OrgSettings)?;
     let new = check(form)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let old = load(&tx).await?;
     let flag = |b: bool| if b { "true" } else { "false" };
     settings::set(&tx, ORG_NAME, &new.name).await?;

@@ -9,7 +9,7 @@ use chrono::Duration;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 use crate::domain::{
@@ -51,7 +51,7 @@ async fn request_now(db: &Db, email: &str, ip: &str) -> Result<(), AppError> {
     };
     let secret = hex::encode(random_bytes::<32>()?);
     let t = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let reset = password_reset::ActiveModel {
         id: NotSet,
         user_id: Set(user.id),
@@ -202,7 +202,7 @@ pub async fn complete(db: &Db, secret: &str, password: &str) -> Result<user::Mod
         return Err(AppError::validation(fields));
     }
     let hash = passwords::hash(password).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     // Checked again inside the transaction: the link may have been used, or the password
     // changed, while the new one was being hashed.
     let (_, user) = open(&tx, secret).await?;

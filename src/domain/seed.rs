@@ -4,7 +4,6 @@ use chrono::{Duration, TimeZone, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 
 use crate::domain::Db;
@@ -283,7 +282,7 @@ where
 {
     let mut done = 0u64;
     while done < count {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         let end = count.min(done + PER_TRANSACTION);
         while done < end {
             let n = PER_STATEMENT.min(end - done);
@@ -315,7 +314,7 @@ async fn insert_companies(
     rng: &mut Rng,
 ) -> Result<Vec<i64>, AppError> {
     let t = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let mut ids = Vec::with_capacity(names.len());
     for chunk in names.chunks(500) {
         let rows = chunk.iter().map(|name| {

@@ -6,9 +6,7 @@
 //! back in time, which a planner that takes rows to be spread evenly over time misjudges
 //! (case (z7) of the bench).
 use chrono::Duration;
-use sea_orm::{
-    ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde_json::json;
 
 use crate::domain::{Db, now};
@@ -88,7 +86,7 @@ pub async fn run(db: &Db, count: u64, seed: u64) -> Result<u64, AppError> {
     let start = end - Duration::microseconds(step * count as i64);
     let mut made = 0u64;
     while made < count {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         for _ in 0..STATEMENTS {
             let n = ROWS.min(count - made);
             if n == 0 {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
 };
 
 use crate::domain::Db;
@@ -166,7 +166,7 @@ async fn lookup(db: &Db, hash: &str, t: DateTime<Utc>) -> Result<Option<Live>, A
 /// Signing out: this session ends everywhere, recorded in the audit log (by its user,
 /// from `ip`) in the same transaction.
 pub async fn end(db: &Db, secret: &str, ip: &str) -> Result<(), AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let hash = sha256_hex(secret.as_bytes());
     let found = session::Entity::find()
         .filter(session::Column::TokenHash.eq(&hash))
@@ -272,7 +272,7 @@ pub fn browser_label(ua: &str) -> String {
 /// Ends one of the actor's own sessions (another user's is a 404, as if it did not
 /// exist).
 pub async fn end_one(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let res = session::Entity::delete_many()
         .filter(session::Column::Id.eq(id))
         .filter(session::Column::UserId.eq(actor.id))
@@ -291,7 +291,7 @@ pub async fn end_one(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
 
 /// Ends every session of the actor but `keep` (the one asking); returns how many ended.
 pub async fn end_others(db: &Db, actor: &Actor, keep: i64) -> Result<u64, AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let ended = end_all_of(&tx, actor.id, Some(keep)).await?;
     audit::record(
         &tx,

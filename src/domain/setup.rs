@@ -1,6 +1,5 @@
 //! First-run setup: while no user exists, a one-time token (printed in the log at start)
 //! lets whoever runs the server create the first admin.
-use sea_orm::TransactionTrait;
 
 use crate::domain::Db;
 use crate::domain::{constant_time_eq, random_bytes, settings, sha256_hex, users};
@@ -49,7 +48,7 @@ pub async fn complete(
         password: password.into(),
         role: "admin".into(),
     };
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     // Checked again inside the write transaction: two browsers racing on the same link
     // must not both become admin.
     if users::count(&tx).await? > 0 {

@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{
+    DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
 
 use crate::domain::cache::{AuthCache, CounterCache, TtlCache};
 use crate::domain::contacts::batch::Queue;
@@ -99,6 +102,21 @@ pub struct Db {
 }
 
 impl Db {
+    /// Begins a write transaction. On SQLite it takes the write lock at BEGIN (`BEGIN
+    /// IMMEDIATE`): a deferred transaction that reads first and then writes cannot wait
+    /// for another process's lock (`cairn import` beside the server) and fails busy at
+    /// once, where one that asks for the lock first waits its turn
+    /// (`db::prompt_busy_wait`). Within this process the writer is one connection, so
+    /// it changes nothing there. PostgreSQL ignores the mode.
+    pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.write
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await
+    }
+
     pub async fn connect(url: &str) -> Result<Db, DbErr> {
         let pools = crate::db::connect(url).await?;
         Ok(Db {

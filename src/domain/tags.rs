@@ -5,7 +5,7 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, NotSet, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde::Serialize;
 
@@ -313,7 +313,7 @@ pub async fn update(
         );
         return Err(AppError::validation(fields));
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let current = get(&tx, id).await?;
     let norm = normalise(&name);
     let taken = tag::Entity::find()
@@ -364,7 +364,7 @@ pub async fn merge(db: &Db, actor: &Actor, from: i64, into: i64) -> Result<(), A
             "Choose a different tag to merge into.",
         ));
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let source = get(&tx, from).await?;
     let target = get(&tx, into).await?;
     for kind in Tagged::ALL {
@@ -386,7 +386,7 @@ pub async fn merge(db: &Db, actor: &Actor, from: i64, into: i64) -> Result<(), A
 
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require(Action::ManageTags)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let t = get(&tx, id).await?;
     tag::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(

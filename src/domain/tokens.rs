@@ -1,7 +1,7 @@
 //! API tokens: shown once at creation, stored only as a SHA-256 hash.
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, NotSet,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set,
 };
 
 use crate::domain::Db;
@@ -130,7 +130,7 @@ pub async fn create_for_email(
     }
     let c = check(req)?;
     let token = format!("{PREFIX}{}", hex::encode(random_bytes::<32>()?));
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let model = api_token::ActiveModel {
         id: NotSet,
         user_id: Set(user.id),
@@ -231,7 +231,7 @@ pub async fn list_all(db: &Db, actor: &Actor) -> Result<Vec<TokenInfo>, AppError
 
 /// Revokes a token: its owner or an admin may.
 pub async fn revoke(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let token = api_token::Entity::find_by_id(id)
         .one(&tx)
         .await?

@@ -16,10 +16,7 @@
 //! generic functions below are the only code that trashes, restores or purges.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, SimpleExpr};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
 use crate::domain::{Action, Actor, Db, audit, now, webhooks};
@@ -219,7 +216,7 @@ pub async fn trash_in<T: Trashable>(
 /// Moves record `id` to the trash in a transaction of its own.
 pub async fn trash<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require(Action::DeleteRecords)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     // A record the rep may not see is "not found" here too, not "not yours".
     crate::domain::access::check(db, &tx, actor, T::BIN.table(), id, T::BIN.title()).await?;
     let hooked = trash_in::<T>(db, &tx, actor, id, None).await?;
@@ -260,7 +257,7 @@ pub async fn is_trashed<T: Trashable>(db: &Db, id: i64) -> Result<bool, AppError
 /// admins only.
 pub async fn restore<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require(Action::RestoreTrash)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     trashed_at::<T>(&tx, id).await?;
     let back = T::Entity::update_many()
         .col_expr(T::DELETED_AT, Expr::value(Option::<DateTime<Utc>>::None))
@@ -307,7 +304,7 @@ fn collision<T: Trashable>(e: sea_orm::DbErr) -> AppError {
 /// Deletes trashed record `id` for good (admins only): what belongs only to it goes too.
 pub async fn delete_forever<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require(Action::PurgeTrash)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     trashed_at::<T>(&tx, id).await?;
     T::Entity::delete_many()
         .filter(T::ID.eq(id))
@@ -322,7 +319,7 @@ pub async fn delete_forever<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Re
 /// Deletes up to `PURGE_BATCH` records of one type trashed before `before`, oldest
 /// first, in one transaction; returns how many went.
 pub async fn purge_batch<T: Trashable>(db: &Db, before: DateTime<Utc>) -> Result<u64, AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let ids: Vec<i64> = T::Entity::find()
         .select_only()
         .column(T::ID)

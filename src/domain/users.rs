@@ -3,7 +3,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use crate::domain::Action;
@@ -274,7 +274,7 @@ pub async fn create(
     if let Some(a) = actor {
         a.require(Action::ManageUsers)?;
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let model = create_in(&tx, actor, input).await?;
     tx.commit().await?;
     db.auth_cache.forget();
@@ -369,7 +369,7 @@ pub async fn change_password(
         ));
     }
     let hash = passwords::hash(new).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let mut am: user::ActiveModel = user.into();
     am.password_hash = Set(hash);
     am.updated_at = Set(now());
@@ -449,7 +449,7 @@ pub async fn set_role(
     let role = Role::parse(role).ok_or_else(|| {
         AppError::field("role", "Role must be one of admin, manager, rep, viewer.")
     })?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let target = user::Entity::find_by_id(id)
         .one(&tx)
         .await?
@@ -497,7 +497,7 @@ pub async fn set_active(
             ));
         }
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let target = user::Entity::find_by_id(id)
         .one(&tx)
         .await?
@@ -537,7 +537,7 @@ pub async fn set_time_zone(db: &Db, actor: &Actor, name: &str) -> Result<String,
             "Pick a time zone from the list (an IANA name such as Europe/Paris).",
         ));
     };
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     user::Entity::update_many()
         .col_expr(user::Column::TimeZone, Expr::value(tz.name()))
         .col_expr(user::Column::UpdatedAt, Expr::value(now()))

@@ -3,7 +3,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
 use sea_orm::{
     ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, NotSet, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Select, Set, TransactionTrait,
+    QueryOrder, QuerySelect, RelationTrait, Select, Set,
 };
 use serde::Serialize;
 
@@ -182,7 +182,7 @@ pub async fn create(
         ));
     }
     let query = clean_query(list, query)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let id = saved_view::Entity::insert(saved_view::ActiveModel {
         id: NotSet,
         user_id: Set(actor.id),
@@ -234,7 +234,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     if view.user_id != actor.id {
         actor.require(Action::ManageViews)?;
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     saved_view::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(&tx, Some(actor), "delete", "saved_view", id, None).await?;
     tx.commit().await?;
@@ -258,7 +258,7 @@ pub async fn set_default(
             ));
         }
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     view_default::Entity::delete_many()
         .filter(view_default::Column::UserId.eq(actor.id))
         .filter(view_default::Column::List.eq(list))

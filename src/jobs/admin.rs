@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::State;
@@ -110,7 +110,7 @@ pub async fn retry(
     if let Some(a) = actor {
         a.require(Action::Jobs)?;
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let revived = requeue()
         .col_expr(job::Column::RunAfter, Expr::value(Some(now)))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))
@@ -145,7 +145,7 @@ pub async fn retry_dead(
     if let Some(a) = actor {
         a.require(Action::Jobs)?;
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let n = requeue()
         .col_expr(job::Column::RunAfter, Expr::value(Some(now)))
         .col_expr(job::Column::UpdatedAt, Expr::value(now))

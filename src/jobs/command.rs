@@ -2,7 +2,6 @@
 use std::time::{Duration, Instant};
 
 use clap::Subcommand;
-use sea_orm::TransactionTrait;
 use serde_json::json;
 
 use super::admin::{self, Show};
@@ -87,7 +86,7 @@ async fn noop(db: &Db, count: u64, wait: Option<Duration>) -> Result<(), AppErro
     let jobs: Vec<NewJob> = (0..count)
         .map(|n| NewJob::new(NOOP, json!({ "n": n })))
         .collect();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let before = admin::last_id(&tx).await?;
     enqueue_many(&tx, &jobs).await?;
     tx.commit().await?;

@@ -3,7 +3,6 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -85,7 +84,7 @@ struct Cleanup {
 async fn cleanup(ctx: Ctx, p: Cleanup) -> Result<(), JobError> {
     let now = ctx.clock.now();
     let keep = p.keep_days.clamp(0, 3650);
-    let tx = ctx.db.write.begin().await?;
+    let tx = ctx.db.begin_write().await?;
     schedule::daily(
         &tx,
         CLEANUP,

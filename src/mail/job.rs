@@ -3,7 +3,6 @@
 //! Settings → Jobs and on the message).
 use std::sync::Arc;
 
-use sea_orm::TransactionTrait;
 use serde::Deserialize;
 
 use super::content::{Frame, Letter};
@@ -76,7 +75,7 @@ async fn send(ctx: Ctx, p: Send, env: &Env) -> Result<(), JobError> {
         Ok(reply) => {
             // Sent: a link's secret is in the recipient's mailbox and, from the same
             // commit on, nowhere here.
-            let tx = db.write.begin().await?;
+            let tx = db.begin_write().await?;
             outbox::record(&tx, m.id, Ok(Some(&reply))).await?;
             if let Some(content) = redacted {
                 let kept = Letter {

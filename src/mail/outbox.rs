@@ -214,9 +214,8 @@ fn clip(s: &str) -> String {
 
 /// Queues every held message again (once an SMTP server is configured). Returns how many.
 pub async fn release_held(db: &Db, actor: &Actor) -> Result<u64, AppError> {
-    use sea_orm::TransactionTrait;
     actor.require(Action::EmailSettings)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let held: Vec<i64> = outbox::Entity::find()
         .filter(outbox::Column::State.eq(State::Held.as_str()))
         .all(&tx)

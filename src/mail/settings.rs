@@ -4,7 +4,7 @@
 //! from the browser, and the page says which applies. The SMTP password is kept apart
 //! from the URL (`mail.smtp_password`) and is never shown again once saved.
 use lettre::message::Mailbox;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use serde::Deserialize;
 
 use super::{Env, SmtpUrl};
@@ -153,7 +153,7 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<(), AppError> {
     let typed = smtp.as_mut().and_then(SmtpUrl::take_password);
     let password =
         typed.or_else(|| (!form.smtp_password.is_empty()).then(|| form.smtp_password.clone()));
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let before = serde_json::json!({
         "smtp_url": settings::get(&tx, SMTP_URL).await?,
         "from": settings::get(&tx, FROM).await?,

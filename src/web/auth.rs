@@ -12,7 +12,6 @@ use crate::app::AppState;
 use crate::domain::Db;
 use crate::domain::{Action, Actor, constant_time_eq, random_bytes, sessions, tokens};
 use crate::error::AppError;
-use sea_orm::TransactionTrait;
 use std::marker::PhantomData;
 
 /// The session's secret; its hash names the `sessions` row.
@@ -309,7 +308,7 @@ pub async fn sign_in(
     user_id: i64,
     client: &sessions::Client,
 ) -> Result<(), AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let secret = sessions::open(&tx, user_id, client).await?;
     tx.commit().await?;
     adopt(session, &secret)

@@ -156,3 +156,4 @@ mod webhooks_receiver;
 mod webhooks_sources;
 mod webhooks_ssrf;
 mod welcome;
+mod write_lock;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationTrait, Set, TransactionTrait,
+    RelationTrait, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -78,7 +78,7 @@ pub async fn update(
     patch: ActivityPatch,
 ) -> Result<Activity, AppError> {
     actor.require(Action::WriteRecords)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let current = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::not_found("Activity"))?;

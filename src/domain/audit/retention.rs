@@ -2,10 +2,7 @@
 //! that removes older ones, batch by batch so a big first purge never holds the writer
 //! for long.
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::json;
 
 use crate::domain::{Action, Actor, Db, settings};
@@ -44,7 +41,7 @@ pub async fn set_days(db: &Db, actor: &Actor, days_text: &str) -> Result<i64, Ap
                 format!("Keep entries for 1 to {MAX_DAYS} days."),
             )
         })?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let old = self::days(&tx).await?;
     if old != days {
         settings::set(&tx, KEY, &days.to_string()).await?;
@@ -69,7 +66,7 @@ pub async fn purge(db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
     let before = now - Duration::days(days);
     let mut total = 0;
     loop {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         let ids: Vec<i64> = audit_log::Entity::find()
             .select_only()
             .column(audit_log::Column::Id)

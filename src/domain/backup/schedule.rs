@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -80,7 +80,7 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<Schedule, AppEr
         return Err(AppError::BadRequest(PG_ADVICE.into()));
     }
     let s = validate(form)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let old = load(&tx).await?;
     settings::set(&tx, ENABLED, if s.enabled { "true" } else { "false" }).await?;
     settings::set(&tx, TIME, &s.time).await?;

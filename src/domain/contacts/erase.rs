@@ -18,7 +18,7 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -70,7 +70,7 @@ pub struct Erased {
 /// Erases contact `id` (live or in the trash) for an admin, in one transaction.
 pub async fn erase(db: &Db, actor: &Actor, id: i64) -> Result<Erased, AppError> {
     actor.require(Action::PersonalData)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let who = Identity::load(&tx, id).await?;
     let keys = who.keys();
     // Receivers that hold the contact are told it is gone (a trashed one was told

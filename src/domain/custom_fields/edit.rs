@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use sea_orm::sea_query::{CaseStatement, Expr};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
 };
 use serde_json::{Map, Value};
 
@@ -183,7 +182,7 @@ fn check_options(field: &Field, edits: &[OptionEdit], fields: &mut FieldErrors) 
 /// choices in the stored values.
 pub async fn update(db: &Db, actor: &Actor, id: i64, edit: &FieldEdit) -> Result<Field, AppError> {
     actor.require(Action::ManageFields)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let field = Field::from(
         custom_field::Entity::find_by_id(id)
             .one(&tx)

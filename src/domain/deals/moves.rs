@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func, JoinType, Order, Query};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -45,7 +45,7 @@ pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal
     }
     let (stage, reason) = check_move(db, &current, m).await?;
     let t = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let changed_stage = stage.id != current.stage_id;
     let place = find_place(&tx, id, stage.id, m, changed_stage).await?;
     let position = make_room(&tx, id, stage.id, place, current.position).await?;

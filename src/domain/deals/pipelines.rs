@@ -6,7 +6,7 @@ use super::*;
 use sea_orm::sea_query::{Expr, Func, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -75,7 +75,7 @@ pub async fn rename_pipeline(
 ) -> Result<Pipeline, AppError> {
     actor.require(Action::ManagePipelines)?;
     let name = pipeline_name(name)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     pipeline_name_free(&tx, &name, Some(id)).await?;
     let old = pipeline::Entity::find_by_id(id)
         .one(&tx)
@@ -154,7 +154,7 @@ pub async fn create_pipeline_with(
         }
         checked.push((stage, probability, kind));
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     pipeline_name_free(&tx, &name, None).await?;
     let last: Option<i32> = pipeline::Entity::find()
         .select_only()
@@ -288,7 +288,7 @@ pub async fn add_stage(
 ) -> Result<Stage, AppError> {
     actor.require(Action::ManagePipelines)?;
     let (name, probability, kind) = check_stage(input)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     if pipeline::Entity::find_by_id(pipeline_id).count(&tx).await? == 0 {
         return Err(AppError::not_found("Pipeline"));
     }
@@ -343,7 +343,7 @@ pub async fn update_stage(
 ) -> Result<Stage, AppError> {
     actor.require(Action::ManagePipelines)?;
     let (name, probability, kind) = check_stage(input)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let stage = stage_by_id(&tx, id).await?;
     stage_name_free(&tx, &name, stage.pipeline_id, Some(id)).await?;
     if stage.kind != kind {
@@ -430,7 +430,7 @@ pub async fn reorder_stage(
     // Read and rewrite the order in one transaction, so two admins reordering at once
     // cannot interleave into duplicate positions (SQLite's single writer serialises
     // them; on PostgreSQL the pipeline row is locked first, a lock SQLite's SQL omits).
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let stage = stage_by_id(&tx, id).await?;
     pipeline::Entity::find_by_id(stage.pipeline_id)
         .lock_exclusive()
@@ -485,7 +485,7 @@ pub async fn delete_stage(
     move_to: Option<i64>,
 ) -> Result<u64, AppError> {
     actor.require(Action::ManagePipelines)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let stage = stage_by_id(&tx, id).await?;
     if stage.kind == "open" {
         keep_an_open_stage(&tx, stage.pipeline_id, id).await?;

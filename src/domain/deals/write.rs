@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    QueryTrait, Set, TransactionTrait,
+    QueryTrait, Set,
 };
 use serde_json::Value;
 
@@ -211,7 +211,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, A
     actor.require(Action::WriteRecords)?;
     let v = validate(db, actor, input, None, &Links::default(), &BTreeMap::new()).await?;
     let t = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let position = end_of(&tx, v.stage.id).await?;
     let (title, owner) = (v.title.clone(), v.owner_id);
     let id = deal::Entity::insert(v.new_model(v.company_id, position, t))
@@ -336,7 +336,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
         &current.custom_fields,
     )
     .await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let (title, new_owner, contact_ids) = (v.title.clone(), v.owner_id, v.contact_ids.clone());
     if !write_guarded(&tx, id, current.version, v).await? {
         drop(tx);

@@ -7,10 +7,7 @@ pub mod log;
 pub mod submit;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, Set};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Action, Actor, Db, audit, now, users};
@@ -175,7 +172,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &FormInput) -> Result<Form, A
     let v = check::check(db, input).await?;
     let key = hex::encode(crate::domain::random_bytes::<16>()?);
     let t = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let model = form::ActiveModel {
         id: NotSet,
         public_key: Set(key),
@@ -193,7 +190,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &FormInput) -> Result<Form, A
 pub async fn update(db: &Db, actor: &Actor, id: i64, input: &FormInput) -> Result<Form, AppError> {
     let before = get(db, actor, id).await?;
     let v = check::check(db, input).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let model = form::ActiveModel {
         id: sea_orm::Unchanged(id),
         ..columns(&v, now())
@@ -210,7 +207,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, input: &FormInput) -> Resul
 /// Removes a form with its submission log (the contacts it made stay).
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Form, AppError> {
     let before = get(db, actor, id).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     form::Entity::delete_by_id(id).exec(&tx).await?;
     let detail = serde_json::json!({"name": before.name});
     audit::record(&tx, Some(actor), "delete", "form", id, Some(detail)).await?;

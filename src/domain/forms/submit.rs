@@ -9,8 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::Duration;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::{CUSTOM_PREFIX, Form, HONEYPOT, PER_MINUTE};
@@ -180,7 +179,7 @@ async fn apply(db: &Db, form: &Form, sent: &Sent, data: &str, ip: &str) -> Resul
     let email = value(sent, "email").unwrap_or_default();
     let holder = intake::holder(&db.read, email).await?;
     let detail = serde_json::json!({"form": form.name, "form_id": form.id});
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let (contact_id, created, company_hooked) = match holder {
         Some(h) if h.deleted_at.is_some() => {
             return Err(AppError::conflict_field(

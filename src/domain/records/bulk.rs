@@ -3,9 +3,7 @@
 //! transaction, so ten thousand records take one round of statements, and a failure
 //! anywhere changes nothing.
 use sea_orm::sea_query::{Condition, Expr, ExprTrait, OnConflict, Query, SimpleExpr};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -278,7 +276,7 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
         }
         _ => None,
     };
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     guard(&tx, actor, R::KIND, &req).await?;
     let (action, detail) = match owner {
         Some(o) => ("bulk_change_owner", owner_change(o)),
@@ -342,7 +340,7 @@ async fn apply_tag<R: Record>(db: &Db, actor: &Actor, req: &Request<'_>) -> Resu
         return Err(AppError::field("tag", "Name the tag."));
     };
     let tagging = req.action == Action::Tag;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     guard(&tx, actor, R::KIND, req).await?;
     let tag = if tagging {
         crate::domain::tags::ensure(&tx, std::slice::from_ref(&name))

@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 use serde::de::DeserializeOwned;
 
@@ -89,7 +87,7 @@ pub async fn merge<R: Mergeable>(
     let mut custom = other.custom().clone();
     custom.extend(survivor.custom().clone());
     let valid = R::check(db, actor, &input, current_owner, &custom).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     // The other record's `.deleted` event carries it as it was, read before it goes.
     let mut hooked = webhooks::emit_record(db, &tx, entity, "deleted", lose).await?;
     // Links move first, then the other record goes (which frees its unique values).

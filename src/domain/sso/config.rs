@@ -2,7 +2,7 @@
 //! live in the `settings` table under `sso.*`, so every process of an install reads the
 //! same. The client secret is kept like the SMTP password: stored as typed, never put in
 //! a log or an audit row, and shown back only as its last characters.
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use crate::domain::{Actor, Db, FieldErrorsExt, Role, audit, has_control, settings};
@@ -322,7 +322,7 @@ pub async fn save(db: &Db, actor: &Actor, form: &Form) -> Result<(), AppError> {
             .map_err(|e| AppError::field("issuer_url", e))?;
     }
     let secret = (!form.client_secret.is_empty()).then(|| form.client_secret.clone());
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let before_json = shown_json(&shown(&tx).await?);
     put(&tx, ISSUER, &c.issuer).await?;
     put(&tx, CLIENT_ID, &c.client_id).await?;

@@ -4,7 +4,6 @@
 //! server-side session a password sign-in gets. Every outcome is one audit row with the
 //! client's address: `sign_in` (via sso) or `sign_in_failed` with the reason. A refusal
 //! changes nothing else.
-use sea_orm::TransactionTrait;
 use serde_json::{Value, json};
 
 use super::config::{self, Rules};
@@ -125,7 +124,7 @@ async fn admit(
         ));
         return Err(refuse("unverified email", None, shown).await);
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let existing = users::find_by_email(&tx, &email).await?;
     let (user, created) = match existing {
         Some(u) if !u.active => {
@@ -182,7 +181,7 @@ async fn start_session(
     user_id: i64,
     identity: &Identity,
 ) -> Result<String, AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let secret = sessions::start(&tx, user_id, client).await?;
     let ua: String = client.user_agent.chars().take(255).collect();
     audit::record_as(

@@ -119,7 +119,7 @@ async fn one(ctx: &Ctx, id: i64) -> Result<(), JobError> {
 /// became of it (None: nothing to do).
 pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
     let at = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let Some(event) = claim(&tx, &[id]).await?.into_iter().next() else {
         return Ok(None);
     };

@@ -14,10 +14,7 @@
 //! neither a customer id nor an email, the contact (the row is written without one).
 use std::collections::HashSet;
 
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -110,7 +107,7 @@ async fn batch(db: &Db, after: i64) -> Result<Option<(u64, i64)>, AppError> {
     }
     let n = rows.len() as u64;
     if n > 0 {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         ledger::write(&tx, rows, now()).await?;
         tx.commit().await?;
     }

@@ -3,10 +3,7 @@
 //! does with stored events.
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -224,7 +221,7 @@ pub async fn count(db: &Db, status: Status) -> Result<u64, AppError> {
 /// event already processed is refused (its payment would be counted twice).
 pub async fn reprocess(db: &Db, actor: &Actor, id: i64) -> Result<Listed, AppError> {
     actor.require(Action::Integrations)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let event = stripe_event::Entity::find_by_id(id)
         .one(&tx)
         .await?

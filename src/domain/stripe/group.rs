@@ -12,9 +12,7 @@
 use std::collections::HashSet;
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, EntityTrait, QueryFilter};
 use serde_json::json;
 use tokio::sync::Semaphore;
 
@@ -75,7 +73,7 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
         _ => None,
     };
     let at = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     if tx.get_database_backend() == DatabaseBackend::Postgres {
         // The group's commit does not wait for its WAL flush: a crash can lose it only
         // together with its job's completion (written after it, flushed with it), so

@@ -15,7 +15,6 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use serde_json::json;
 
@@ -57,7 +56,7 @@ pub async fn set_days(db: &Db, actor: &Actor, days_text: &str) -> Result<i64, Ap
                 format!("Keep events for 0 (forever) to {MAX_DAYS} days."),
             )
         })?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let old = self::days(&tx).await?;
     if old != days {
         settings::set(&tx, KEY, &days.to_string()).await?;
@@ -90,7 +89,7 @@ pub async fn prune(db: &Db, now: DateTime<Utc>) -> Result<u64, AppError> {
 /// One batch: the oldest `BATCH` prunable events, their ids kept, the rows deleted. Only
 /// the ids are read (a body is a few KiB), and the bodies of processed refunds alone.
 async fn prune_batch(db: &Db, before: DateTime<Utc>, now: DateTime<Utc>) -> Result<u64, AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let rows: Vec<(i64, String, String, String)> = stripe_event::Entity::find()
         .select_only()
         .columns([

@@ -3,7 +3,7 @@
 //! old as previous, so both verify while Stripe rolls over). Never logged; shown masked.
 use std::sync::Arc;
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::config::Secret;
 use crate::domain::{Action, Actor, Db, audit, settings};
@@ -81,7 +81,7 @@ pub async fn rotate(db: &Db, actor: &Actor, secret: &str) -> Result<(), AppError
             "Paste the endpoint's signing secret from Stripe (whsec_…), 8 to 255 characters without spaces.",
         ));
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     if let Some(old) = settings::get(&tx, CURRENT).await?
         && old != secret
     {
@@ -97,7 +97,7 @@ pub async fn rotate(db: &Db, actor: &Actor, secret: &str) -> Result<(), AppError
 /// Ends the rotation: the previous secret no longer verifies.
 pub async fn drop_previous(db: &Db, actor: &Actor) -> Result<(), AppError> {
     actor.require(Action::Integrations)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     settings::delete(&tx, PREVIOUS).await?;
     audit::record(&tx, Some(actor), "delete", "stripe_secret", 0, None).await?;
     tx.commit().await?;

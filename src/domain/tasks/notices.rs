@@ -10,9 +10,7 @@
 //! is the assignee's as it stood when the reminder was scheduled.
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -159,7 +157,7 @@ async fn schedule_reminder(
 /// Sends the reminder if the task is still open, still due then and still the same
 /// person's; otherwise the job is done with nothing sent.
 async fn remind(ctx: Ctx, p: Remind) -> Result<(), JobError> {
-    let tx = ctx.db.write.begin().await?;
+    let tx = ctx.db.begin_write().await?;
     // Holds the task against a completion or change committing while the email is queued.
     task::Entity::find_by_id(p.task_id)
         .select_only()
@@ -249,7 +247,7 @@ async fn digest(ctx: Ctx, _: Digest) -> Result<(), JobError> {
             overdue: lines(tz, overdue),
             today: lines(tz, today),
         };
-        let tx = ctx.db.write.begin().await?;
+        let tx = ctx.db.begin_write().await?;
         if mail::notify(&tx, n).await?.is_some() {
             queued += 1;
         }

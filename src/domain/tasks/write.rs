@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -333,7 +333,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TaskInput) -> Result<Task, A
         deal_id: input.deal_id,
     };
     check_links(v.contact_id, v.company_id, v.deal_id, &mut fields);
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     check_references(db, &tx, actor, &v, &mut fields).await?;
     if !fields.is_empty() {
         return Err(AppError::validation(fields));
@@ -480,7 +480,7 @@ fn patched(task: &Task, p: &TaskPatch, fields: &mut FieldErrors) -> Valid {
 
 /// Changes a task; `done` in the patch completes or reopens it as `set_done` does.
 pub async fn update(db: &Db, actor: &Actor, id: i64, p: TaskPatch) -> Result<Task, AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let task = current(db, &tx, actor, id, p.version).await?;
     let mut fields = FieldErrors::new();
     let v = patched(&task, &p, &mut fields);
@@ -543,7 +543,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: TaskPatch) -> Result<Tas
 /// record logs it on that record's timeline; asking for the state it is already in
 /// changes nothing (a double click logs once).
 pub async fn set_done(db: &Db, actor: &Actor, id: i64, done: bool) -> Result<Task, AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let task = current(db, &tx, actor, id, None).await?;
     if task.done == done {
         return Ok(task);
@@ -582,7 +582,7 @@ pub async fn set_done(db: &Db, actor: &Actor, id: i64, done: bool) -> Result<Tas
 
 /// Deletes a task (same rule as changing it).
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Task, AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let task = current(db, &tx, actor, id, None).await?;
     task::Entity::delete_by_id(id).exec(&tx).await?;
     audit::record(

@@ -21,7 +21,7 @@ use qrcode::render::svg;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    Set, TransactionTrait,
+    Set,
 };
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
@@ -140,7 +140,7 @@ fn matching_step(secret: &str, code: &str, at: u64) -> Result<Option<i64>, AppEr
 /// Makes a new secret for the actor that waits for its first code (replacing one that
 /// waited); refused when two-factor is on already.
 pub async fn begin_setup(db: &Db, actor: &Actor) -> Result<(), AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     new_secret(&tx, actor.id).await?;
     tx.commit().await?;
     Ok(())
@@ -206,7 +206,7 @@ fn qr_svg(data: &str) -> Result<String, AppError> {
 /// Turns two-factor on for the actor with a first code of the new secret, recorded in
 /// the audit log; returns the recovery codes (shown once, never again).
 pub async fn confirm(db: &Db, actor: &Actor, code: &str) -> Result<Vec<String>, AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let codes = confirm_in(&tx, actor.id, code, unix_now()).await?;
     audit::record(
         &tx,
@@ -391,7 +391,7 @@ pub async fn disable(db: &Db, actor: &Actor, proof: &str, ip: &str) -> Result<()
     let user = users::get(&db.read, actor.id).await?;
     let proven = if is_totp_code(&cleaned(proof)) {
         let check = async {
-            let tx = db.write.begin().await?;
+            let tx = db.begin_write().await?;
             let verdict = use_code(&tx, actor.id, proof, unix_now()).await?;
             tx.commit().await?;
             Ok(verdict)
@@ -425,7 +425,7 @@ pub async fn disable(db: &Db, actor: &Actor, proof: &str, ip: &str) -> Result<()
 /// Turns the actor's own two-factor off (their secret and recovery codes go), once
 /// `disable` has the proof.
 pub async fn reset(db: &Db, by: Option<&Actor>, user_id: i64) -> Result<(), AppError> {
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     remove(&tx, user_id).await?;
     audit::record(&tx, by, "disable_two_factor", "user", user_id, None).await?;
     tx.commit().await?;
@@ -446,7 +446,7 @@ pub async fn reset_for(db: &Db, by: Option<&Actor>, user_id: i64) -> Result<(), 
             ));
         }
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     remove(&tx, user_id).await?;
     crate::domain::sessions::end_all_of(&tx, user_id, None).await?;
     audit::record(&tx, by, "reset_two_factor", "user", user_id, None).await?;

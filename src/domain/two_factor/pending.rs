@@ -8,7 +8,6 @@ use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
-    TransactionTrait,
 };
 
 use super::{Enrolment, Verdict, confirm_in, enrolment, new_secret, reason, unix_now, use_code};
@@ -51,7 +50,7 @@ pub async fn after_password(
     };
     let secret = hex::encode(random_bytes::<32>()?);
     let t = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     if purpose == SETUP {
         new_secret(&tx, user.id).await?;
     }
@@ -168,7 +167,7 @@ pub async fn finish(
             return Err(e);
         }
     };
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let (verdict, recovery_codes) = if pending.purpose == SETUP {
         match confirm_in(&tx, user.id, code, unix_now()).await {
             Ok(codes) => (Verdict::Code, Some(codes)),

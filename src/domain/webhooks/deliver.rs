@@ -10,7 +10,7 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use super::{events::EventType, guard, slack};
@@ -125,7 +125,7 @@ async fn run(env: &Env, ctx: Ctx, p: Deliver) -> Result<(), JobError> {
         (Some(_), false) if ctx.attempt >= MAX_ATTEMPTS => DEAD,
         (Some(_), false) => FAILED,
     };
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     write_attempt(&tx, &d, status, &attempt, true).await?;
     let disabled = endpoint_outcome(&tx, &endpoint, attempt.error.as_deref(), now).await?;
     tx.commit().await?;

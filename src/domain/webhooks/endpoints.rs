@@ -4,7 +4,6 @@
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -235,7 +234,7 @@ pub async fn create(
     let (url, kind, events) = check(input)?;
     let secret = new_secret()?;
     let t = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let saved = webhook_endpoint::Entity::insert(webhook_endpoint::ActiveModel {
         id: NotSet,
         url: Set(url.clone()),
@@ -275,7 +274,7 @@ pub async fn update(
 ) -> Result<Endpoint, AppError> {
     actor.require(Action::Webhooks)?;
     let checked = check(input)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     row(&tx, id).await?;
     let saved = store(&tx, actor, id, checked).await?;
     tx.commit().await?;
@@ -291,7 +290,7 @@ pub async fn patch(
     patch: &EndpointPatch,
 ) -> Result<Endpoint, AppError> {
     actor.require(Action::Webhooks)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let current = row(&tx, id).await?;
     let input = EndpointInput {
         url: patch.url.clone().unwrap_or(current.url),
@@ -342,7 +341,7 @@ async fn store(
 /// Removes an endpoint and its delivery log (queued deliveries are then skipped).
 pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     actor.require(Action::Webhooks)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let e = row(&tx, id).await?;
     webhook_delivery::Entity::delete_many()
         .filter(webhook_delivery::Column::EndpointId.eq(id))
@@ -367,7 +366,7 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
 /// Turns a disabled endpoint on again, its failing time cleared.
 pub async fn enable(db: &Db, actor: &Actor, id: i64) -> Result<Endpoint, AppError> {
     actor.require(Action::Webhooks)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     row(&tx, id).await?;
     webhook_endpoint::Entity::update_many()
         .col_expr(webhook_endpoint::Column::Active, Expr::value(true))
@@ -393,7 +392,7 @@ pub async fn enable(db: &Db, actor: &Actor, id: i64) -> Result<Endpoint, AppErro
 /// Queues a `webhook.test` event to endpoint `id` alone; the delivery's id.
 pub async fn send_test(db: &Db, actor: &Actor, id: i64) -> Result<i64, AppError> {
     actor.require(Action::Webhooks)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let e = row(&tx, id).await?;
     if !e.active {
         return Err(disabled());
@@ -449,7 +448,7 @@ pub async fn redeliver(
     id: i64,
 ) -> Result<webhook_delivery::Model, AppError> {
     actor.require(Action::Webhooks)?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let d = webhook_delivery::Entity::find_by_id(id)
         .one(&tx)
         .await?

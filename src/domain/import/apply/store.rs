@@ -6,7 +6,6 @@ use std::io::Cursor;
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
 };
 use serde::Serialize;
 
@@ -112,7 +111,7 @@ pub async fn upload(
         ..options.clone()
     };
     let t = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let imp = import::ActiveModel {
         status: Set("planned".into()),
         files: Set(json(&specs)?),
@@ -369,7 +368,7 @@ pub async fn start(db: &Db, actor: &Actor, id: i64) -> Result<(), AppError> {
     parse::<Vec<FileSpec>>(&imp.files)?
         .first()
         .ok_or_else(|| AppError::BadRequest("Map the files' columns first.".into()))?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let job = NewJob::new(super::job::RUN, serde_json::json!({ "import_id": id }));
     jobs::queue::enqueue_in(&tx, &job).await?;
     let mut am: import::ActiveModel = imp.into();

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 
 use super::plan::{Action, Plan, Planned, Ref};
 use super::write::{Change, Written, changes, record};
@@ -81,7 +81,7 @@ pub(super) async fn write(
     let system = plan.system;
     let mut rows = plan.rows.chunks::<activity::Row>(ObjectKind::Activity)?;
     while let Some(mut chunk) = rows.next_chunk()? {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         let changes = activities(&tx, &mut chunk, &ids, at).await?;
         *done += chunk.len() as u64;
         record(&tx, import_id, system, changes, *done).await?;
@@ -91,7 +91,7 @@ pub(super) async fn write(
     }
     let mut rows = plan.rows.chunks::<task::Row>(ObjectKind::Task)?;
     while let Some(mut chunk) = rows.next_chunk()? {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         let changes = tasks(&tx, &mut chunk, &ids, actor, at).await?;
         *done += chunk.len() as u64;
         record(&tx, import_id, system, changes, *done).await?;

@@ -45,7 +45,7 @@ pub async fn undo(db: &Db, actor: &Actor, import_id: i64) -> Result<(), AppError
     }
     // Both checks on the writer, in one transaction: SQLite has one, so nothing is
     // written to the import's records between them.
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     if let Some(message) = refusal(&tx, import_id, imp.written_at).await? {
         return Err(AppError::Conflict {
             message,
@@ -54,7 +54,7 @@ pub async fn undo(db: &Db, actor: &Actor, import_id: i64) -> Result<(), AppError
     }
     tx.commit().await?;
     revert(db, import_id, true).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     import::Entity::update_many()
         .col_expr(import::Column::Status, "undone".into())
         .col_expr(import::Column::UpdatedAt, crate::domain::now().into())
@@ -194,7 +194,7 @@ pub(crate) async fn revert(db: &Db, import_id: i64, guarded: bool) -> Result<(),
     pending::reopen(db, import_id).await?;
     for kind in REVERTED {
         loop {
-            let tx = db.write.begin().await?;
+            let tx = db.begin_write().await?;
             let changes = import_change::Entity::find()
                 .filter(import_change::Column::ImportId.eq(import_id))
                 .filter(import_change::Column::Kind.eq(kind.plural()))
@@ -280,7 +280,7 @@ pub(crate) async fn revert(db: &Db, import_id: i64, guarded: bool) -> Result<(),
         .collect();
     drop_fields(db, &fields).await?;
     db.forget_task_counts();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     import_change::Entity::delete_many()
         .filter(import_change::Column::ImportId.eq(import_id))
         .exec(&tx)
@@ -315,7 +315,7 @@ pub(super) async fn drop_users(db: &Db, ids: &[i64]) -> Result<(), AppError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let unclaimed: Vec<i64> = entities::user::Entity::find()
         .filter(entities::user::Column::Id.is_in(ids.iter().copied()))
         .all(&tx)

@@ -4,7 +4,6 @@
 //! (`users::create_imported_in`), so the records the files give them keep their owner.
 //! A real run creates them while planning, as it does new custom fields: the rows after
 //! them are checked against users that exist. A dry run only says who it would create.
-use sea_orm::TransactionTrait;
 
 use super::Outcome;
 use super::cells::Cells;
@@ -51,7 +50,7 @@ pub(super) async fn plan(
     let tx = if dry {
         None
     } else {
-        Some(ctx.db.write.begin().await?)
+        Some(ctx.db.begin_write().await?)
     };
     for row in chunk {
         let c = Cells(row);

@@ -7,7 +7,7 @@
 //! lets the deal rows of a dry run find what would be there. A field the file declares
 //! with another kind than Cairn's field of that key stops the import: its values could
 //! not be read as either.
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use serde::{Deserialize, Serialize};
 
 use super::plan::Plan;
@@ -294,7 +294,7 @@ async fn tags_of(
         .iter()
         .map(|t| (t.name.clone(), t.color.clone()))
         .collect();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     let new = tags::create_missing(&tx, &wanted).await?;
     tx.commit().await?;
     made.setup.tags = new.iter().map(|t| t.name.clone()).collect();
@@ -306,7 +306,7 @@ async fn tags_of(
 /// fields; the stages and pipelines no deal sits in; the tags on no record.
 pub(super) async fn remove(db: &Db, made: &Prepared) -> Result<(), AppError> {
     undo::drop_fields(db, &made.fields).await?;
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     undo::delete_unreferenced::<pipeline_stage::Entity>(&tx, &made.stages).await?;
     undo::delete_unreferenced::<pipeline::Entity>(&tx, &made.pipelines).await?;
     let mut used: Vec<i64> = contact_tag::Entity::find()

@@ -6,10 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::pending::{self, Waiting, Waits};
@@ -213,7 +210,7 @@ pub(super) async fn write(
     plan: &mut Plan,
 ) -> Result<(), AppError> {
     let at = now();
-    let tx = db.write.begin().await?;
+    let tx = db.begin_write().await?;
     import::Entity::update_many()
         .col_expr(import::Column::WrittenAt, Expr::value(at))
         .col_expr(
@@ -272,7 +269,7 @@ pub(super) async fn write(
     let system = plan.system;
     let mut rows = plan.rows.chunks::<company::Row>(ObjectKind::Company)?;
     while let Some(mut chunk) = rows.next_chunk()? {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         let changes = companies_chunk(&tx, &mut chunk, at).await?;
         done += chunk.len() as u64;
         record(&tx, import_id, system, changes, done).await?;
@@ -284,7 +281,7 @@ pub(super) async fn write(
     let company_ids = plan.rows.ids(ObjectKind::Company).to_vec();
     let mut rows = plan.rows.chunks::<contact::Row>(ObjectKind::Contact)?;
     while let Some(mut chunk) = rows.next_chunk()? {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         let mut changes = Vec::new();
         for p in &chunk {
             if let Some(Ref::NewCompany(name)) = &p.data.company {
@@ -564,7 +561,7 @@ async fn deals(
     let mut chunks = plan.rows.chunks::<deal::Row>(ObjectKind::Deal)?;
     while let Some(mut chunk) = chunks.next_chunk()? {
         let rows = &mut chunk[..];
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         let company_of = |p: &Planned<deal::Row>| {
             p.data
                 .company
@@ -611,7 +608,7 @@ async fn deals(
         .rows
         .chunks::<deal_contact::Link>(ObjectKind::DealContact)?;
     while let Some(mut chunk) = chunks.next_chunk()? {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         let mut pairs = Vec::new();
         let mut held = Vec::new();
         for p in chunk.iter_mut() {

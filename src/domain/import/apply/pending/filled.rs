@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -253,7 +253,7 @@ pub(in crate::domain::import::apply) async fn reopen(
     import_id: i64,
 ) -> Result<(), AppError> {
     loop {
-        let tx = db.write.begin().await?;
+        let tx = db.begin_write().await?;
         let changes = filled(import_id)
             .order_by_asc(import_change::Column::Id)
             .limit(CHUNK as u64)
