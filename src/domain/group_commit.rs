@@ -90,8 +90,8 @@ fn start<B: Batch>(db: Db) -> Queue<B> {
             // transaction holds the one writer (the Stripe events' apply) joins this group
             // rather than the next. Taken before, a request waited for two turns of the
             // writer instead of one (bench (sw): the acknowledgements' p50 fell from
-            // 8.7–10.4 ms to 4.7–6.5, and they went from 2 600–3 000 a second to
-            // 3 900–4 400). PostgreSQL has a connection at hand, so little queues during
+            // 8.3–10.8 ms to 5.7–6.7, and they went from 2 400–3 100 a second to
+            // 3 900–4 400, with the apply's transactions of 24: `stripe::group`). PostgreSQL has a connection at hand, so little queues during
             // its BEGIN; begun first, its groups took events in faster than its queue
             // applied them (6 200 a second, the queue drained 11.8 s after the load
             // stopped, against 4 400–4 800 and 6.7 s).

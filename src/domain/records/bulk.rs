@@ -360,6 +360,16 @@ async fn apply_tag<R: Record>(db: &Db, actor: &Actor, req: &Request<'_>) -> Resu
     let selected = audit(&tx, actor, R::KIND, req.selection, action, detail).await?;
     let ids = reads::ids(R::KIND, condition(&tx, req.selection));
     let events = webhooks::Many::start(db, &tx, R::KIND.entity, "updated", &ids).await?;
+    // A record's tags are part of it, as its "updated" webhook says: its time of change
+    // moves too, so lists sorted by it show the change and an import's undo sees it
+    // rather than putting back the tags it found (`import::apply::undo`). First, before
+    // the links: a bulk owner change locks the records and then (its triggers) their
+    // links, and PostgreSQL deadlocked the two taken in the other order.
+    R::Entity::update_many()
+        .col_expr(R::UPDATED_AT, Expr::value(now()))
+        .filter(R::ID.in_subquery(reads::ids(R::KIND, condition(&tx, req.selection))))
+        .exec(&tx)
+        .await?;
     if tagging {
         link_tag::<R>(&tx, tag.id, condition(&tx, req.selection)).await?;
     } else {
@@ -370,14 +380,6 @@ async fn apply_tag<R: Record>(db: &Db, actor: &Actor, req: &Request<'_>) -> Resu
             .exec(&tx)
             .await?;
     }
-    // A record's tags are part of it, as its "updated" webhook says: its time of change
-    // moves too, so lists sorted by it show the change and an import's undo sees it
-    // rather than putting back the tags it found (`import::apply::undo`).
-    R::Entity::update_many()
-        .col_expr(R::UPDATED_AT, Expr::value(now()))
-        .filter(R::ID.in_subquery(reads::ids(R::KIND, condition(&tx, req.selection))))
-        .exec(&tx)
-        .await?;
     let hooked = match events {
         Some(events) => events.finish(db, &tx).await?,
         None => 0,
