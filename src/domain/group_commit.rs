@@ -96,9 +96,10 @@ fn start<B: Batch>(db: Db) -> Queue<B> {
             // applied them (6 200 a second, the queue drained 11.8 s after the load
             // stopped, against 4 400–4 800 and 6.7 s).
             let sqlite = db.write.get_database_backend() == DatabaseBackend::Sqlite;
-            let early = match sqlite {
-                true => Some(db.begin_write().await),
-                false => None,
+            let early = if sqlite {
+                Some(db.begin_write().await)
+            } else {
+                None
             };
             let mut items = vec![first];
             while items.len() < B::MAX {

@@ -1,6 +1,6 @@
 //! Applying imports: what each choice on a match does, links across files, a missing
 //! link, the dry run, owners and new custom fields.
-use cairn::domain::import::apply::{Options, Outcome, store};
+use cairn::domain::import::apply::{Outcome, store};
 use cairn::domain::import::{ObjectKind, OnMatch, Target};
 use cairn::domain::{contacts, custom_fields};
 
@@ -63,11 +63,7 @@ async fn a_repeated_row_without_id_or_email_fails_and_names_the_first() {
         &["", "Bo", "Berg", "", ""],
         &["", "Bo", "Bergman", "", ""],
     ]);
-    let o = Options {
-        valid_rows_only: true,
-        ..options(OnMatch::Skip)
-    };
-    let (_, r) = run(&app, &admin, vec![file], &o).await;
+    let (_, r) = run(&app, &admin, vec![file], &valid_rows(OnMatch::Skip)).await;
     assert_eq!(outcomes(&r, CT), [Created, Failed, Created], "{r:#?}");
     let repeat = rows(&r, CT)[1];
     assert!(
@@ -305,11 +301,7 @@ async fn a_created_record_keeps_the_source_s_creation_time() {
             &["c2", "Bo", "Berg", "soon"],
         ],
     );
-    let o = cairn::domain::import::apply::Options {
-        valid_rows_only: true,
-        ..options(OnMatch::Skip)
-    };
-    let (_, r) = run(&app, &admin, vec![file], &o).await;
+    let (_, r) = run(&app, &admin, vec![file], &valid_rows(OnMatch::Skip)).await;
     assert_eq!(outcomes(&r, CT), [Created, Failed], "{r:#?}");
     assert!(
         rows(&r, CT)[1]
@@ -332,11 +324,7 @@ async fn the_kept_report_holds_the_failed_rows_and_the_counts_of_all() {
         &["c2", "Bo", "Berg", "not an email", ""],
         &["c3", "Cy", "Dahl", "cy@example.com", ""],
     ]);
-    let o = cairn::domain::import::apply::Options {
-        valid_rows_only: true,
-        ..options(OnMatch::Skip)
-    };
-    let (id, r) = run(&app, &admin, vec![file], &o).await;
+    let (id, r) = run(&app, &admin, vec![file], &valid_rows(OnMatch::Skip)).await;
     assert_eq!(outcomes(&r, CT), [Created, Failed, Created], "{r:#?}");
     let kept = store::get(&app.db, &admin, id)
         .await

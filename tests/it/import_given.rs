@@ -88,6 +88,14 @@ pub fn options(on_match: OnMatch) -> Options {
     }
 }
 
+/// `options`, importing the valid rows and reporting the rest.
+pub fn valid_rows(on_match: OnMatch) -> Options {
+    Options {
+        valid_rows_only: true,
+        ..options(on_match)
+    }
+}
+
 /// A contacts file: source id, first and last name, email, the company's source id.
 pub fn contacts(rows: &[&[&str]]) -> File {
     let names = [
