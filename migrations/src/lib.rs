@@ -49,6 +49,7 @@ mod m20261212_000051_import_links;
 mod m20261212_000053_import_workspace;
 mod m20261213_000054_import_pending_links;
 mod m20261213_000055_tag_link_copies;
+mod m20261214_000056_filter_order_indexes;
 
 pub struct Migrator;
 
@@ -101,6 +102,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_000053_import_workspace::Migration),
             Box::new(m20261213_000054_import_pending_links::Migration),
             Box::new(m20261213_000055_tag_link_copies::Migration),
+            Box::new(m20261214_000056_filter_order_indexes::Migration),
         ]
     }
 }

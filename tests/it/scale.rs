@@ -466,3 +466,31 @@ async fn a_wide_tag_beside_a_broad_owner_is_the_owners_tagged_contacts() {
         assert_eq!(ids(&list), want[..20], "{sort}: the first page");
     }
 }
+
+/// A total estimated far past the exact limit is answered from the kept estimate without
+/// counting, but only while the list's pages are full: once its records are gone, the
+/// next page is short and the list is counted again, so an empty list never says "about
+/// 21 000".
+#[actix_web::test]
+async fn a_kept_estimate_is_dropped_once_the_lists_page_comes_back_short() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    crate::bulk::seed(&app, 21_000).await;
+    let mut c = app.client().await;
+    let first = c.get_json("/api/v1/contacts?q=example", &token).await;
+    assert_eq!(first["total"], 21_000, "every contact matches: {first}");
+    assert_eq!(first["total_is_estimate"], true, "21 000 match: {first}");
+    let kept = c
+        .get_json("/api/v1/contacts?q=example&sort=name", &token)
+        .await;
+    assert_eq!(kept["total"], 21_000, "the kept estimate: {kept}");
+    assert_eq!(ids(&kept).len(), 25, "a full page: {kept}");
+    let body = json!({"action": "delete", "filter": {}});
+    let res = c
+        .api(Method::POST, "/api/v1/contacts/bulk", &token, Some(body))
+        .await;
+    assert_eq!(res.status, 200, "trashing every contact: {}", res.text());
+    let after = c.get_json("/api/v1/contacts?q=example", &token).await;
+    assert_eq!(after["total"], 0, "counted once the page is short: {after}");
+    assert!(after.get("total_is_estimate").is_none(), "exact: {after}");
+}

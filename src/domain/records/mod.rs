@@ -171,12 +171,10 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     let (mut row, many) = match q.filters_links() {
         true => counted_page(db, q).await?,
         false => {
-            let page = reads::page(backend, q);
-            let page = match q.plans_per_value() {
-                true => backend.build(&page),
-                false => sql::build(backend, &page),
-            };
-            let row = page_row(db, page).await?;
+            if let Some(row) = estimated_page(db, q).await? {
+                return Ok((row, true));
+            }
+            let row = page_row(db, build(backend, q, &reads::page(backend, q))).await?;
             let many = q.is_filtered() && row.total.max(0) as u64 > EXACT_COUNT;
             (row, many)
         }
@@ -186,6 +184,38 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
     }
     row.total = estimate::estimate(db, q).await? as i64;
     Ok((row, true))
+}
+
+/// The page with the estimate kept for its filters as its total, counting nothing
+/// (`estimate::kept_far_past`), when there is one and the page is full. A short page
+/// says most of the matches went since the estimate was made: the list is then counted.
+async fn estimated_page(db: &Db, q: &ListQuery) -> Result<Option<PageRow>, AppError> {
+    let Some(total) = estimate::kept_far_past(db, q) else {
+        return Ok(None);
+    };
+    let backend = db.backend();
+    let row = page_row(
+        db,
+        build(backend, q, &reads::page_estimated(backend, q, total)),
+    )
+    .await?;
+    let shown = serde_json::from_str::<Vec<serde::de::IgnoredAny>>(&row.items)
+        .map_err(|e| AppError::Internal(format!("a list page's items: {e}")))?
+        .len();
+    Ok((shown as u64 >= q.per_page).then_some(row))
+}
+
+/// A list statement with its filter values bound (planned for them on PostgreSQL) or
+/// written in, as `ListQuery::plans_per_value` says.
+fn build(
+    backend: sea_orm::DbBackend,
+    q: &ListQuery,
+    page: &sea_orm::sea_query::SelectStatement,
+) -> sea_orm::Statement {
+    match q.plans_per_value() {
+        true => backend.build(page),
+        false => sql::build(backend, page),
+    }
 }
 
 /// A list filtered on linked records (`ListQuery::filters_links`): the bounded count

@@ -31,6 +31,13 @@ pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
     page_with(backend, q, filters::condition(backend, q), total)
 }
 
+/// The page of a filtered list whose total is a kept estimate (`estimate::kept_far_past`),
+/// written in: nothing counted.
+pub fn page_estimated(backend: DbBackend, q: &ListQuery, total: u64) -> SelectStatement {
+    let total = Expr::cust(format!("CAST({total} AS BIGINT)"));
+    page_with(backend, q, filters::condition(backend, q), total)
+}
+
 /// How the page of a list whose total is counted first reads its matches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageShape {
