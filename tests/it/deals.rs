@@ -1613,3 +1613,29 @@ async fn a_refused_new_deal_form_keeps_the_address_bar_where_it_was() {
     assert_eq!(res.status, 422);
     assert_eq!(res.header("hx-push-url").as_deref(), Some("false"));
 }
+
+/// Changes sent without a version at the same moment all apply, each on top of the one
+/// before: a change racing another between its read and its write is read again, not
+/// refused as if its sender had seen an older deal.
+#[actix_web::test]
+async fn changes_without_a_version_at_the_same_moment_all_apply() {
+    use cairn::domain::deals::{self, DealPatch};
+    let (app, admin) = crate::import_given::with_admin().await;
+    let token = app.token("admin@example.com").await;
+    let mut c = app.client().await;
+    let body = json!({"title": "Globex renewal", "amount": 500000});
+    let id = c.create("/api/v1/deals", &token, body).await;
+    let patches = (1..=3).map(|i| {
+        let patch = DealPatch {
+            amount: Some(json!(i * 100)),
+            ..DealPatch::default()
+        };
+        deals::update(&app.db, &admin, id, patch)
+    });
+    let done = futures_util::future::join_all(patches).await;
+    for (i, d) in done.iter().enumerate() {
+        assert!(d.is_ok(), "change {} of 3 refused: {d:?}", i + 1);
+    }
+    let deal = c.get_json(&format!("/api/v1/deals/{id}"), &token).await;
+    assert_eq!(deal["version"], 4, "three changes on version 1: {deal}");
+}
