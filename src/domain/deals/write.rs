@@ -304,8 +304,8 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, patch: DealPatch) -> Result
     // A change sent with a version is refused once the deal has moved on from it. One
     // sent without asks for its fields over whatever is there: the fields it leaves out
     // are the deal's as read, so a change racing it is read again and this one applied
-    // on top, rather than refused as if the sender had seen an older deal (1 % of the
-    // PATCHes of bench case (j2) were).
+    // on top, rather than refused as if the sender had seen an older deal (up to 1 % of
+    // the PATCHes of bench cases (j2) and (dash2) were).
     for _ in 0..UNVERSIONED_TRIES {
         if let Some(deal) = update_from_read(db, actor, id, patch.clone()).await? {
             return Ok(deal);
