@@ -1620,7 +1620,8 @@ async fn a_refused_new_deal_form_keeps_the_address_bar_where_it_was() {
 #[actix_web::test]
 async fn changes_without_a_version_at_the_same_moment_all_apply() {
     use cairn::domain::deals::{self, DealPatch};
-    let (app, admin) = crate::import_given::with_admin().await;
+    let app = TestApp::new().await;
+    let admin = app.user("admin@example.com", "admin").await;
     let token = app.token("admin@example.com").await;
     let mut c = app.client().await;
     let body = json!({"title": "Globex renewal", "amount": 500000});

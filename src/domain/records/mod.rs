@@ -174,7 +174,7 @@ async fn list_row(db: &Db, q: &ListQuery) -> Result<(PageRow, bool), AppError> {
             if let Some(row) = estimated_page(db, q).await? {
                 return Ok((row, true));
             }
-            let row = page_row(db, build(backend, q, &reads::page(backend, q))).await?;
+            let row = page_row(db, build(backend, q, &reads::page(backend, q, None))).await?;
             let many = q.is_filtered() && row.total.max(0) as u64 > EXACT_COUNT;
             (row, many)
         }
@@ -194,11 +194,7 @@ async fn estimated_page(db: &Db, q: &ListQuery) -> Result<Option<PageRow>, AppEr
         return Ok(None);
     };
     let backend = db.backend();
-    let row = page_row(
-        db,
-        build(backend, q, &reads::page_estimated(backend, q, total)),
-    )
-    .await?;
+    let row = page_row(db, build(backend, q, &reads::page(backend, q, Some(total)))).await?;
     let shown = serde_json::from_str::<Vec<serde::de::IgnoredAny>>(&row.items)
         .map_err(|e| AppError::Internal(format!("a list page's items: {e}")))?
         .len();

@@ -16,9 +16,12 @@ use super::{Kind, ListQuery, SortKey};
 use crate::domain::access::Visible;
 use crate::domain::sql::json_array;
 
-/// `SELECT (total) AS total, (the page as a JSON array) AS items`.
-pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
-    let total = if q.is_filtered() {
+/// `SELECT (total) AS total, (the page as a JSON array) AS items`; with `kept`, a kept
+/// estimate (`estimate::kept_far_past`), the total is that, written in: nothing counted.
+pub fn page(backend: DbBackend, q: &ListQuery, kept: Option<u64>) -> SelectStatement {
+    let total = if let Some(n) = kept {
+        Expr::cust(format!("CAST({n} AS BIGINT)"))
+    } else if q.is_filtered() {
         sub(bounded_count(backend, q, 0, false))
     } else {
         // A trigger-kept counter: the plain list costs the same at a million records.
@@ -28,13 +31,6 @@ pub fn page(backend: DbBackend, q: &ListQuery) -> SelectStatement {
             .and_where(Expr::col("name").eq(q.kind.table))
             .to_owned())
     };
-    page_with(backend, q, filters::condition(backend, q), total)
-}
-
-/// The page of a filtered list whose total is a kept estimate (`estimate::kept_far_past`),
-/// written in: nothing counted.
-pub fn page_estimated(backend: DbBackend, q: &ListQuery, total: u64) -> SelectStatement {
-    let total = Expr::cust(format!("CAST({total} AS BIGINT)"));
     page_with(backend, q, filters::condition(backend, q), total)
 }
 
