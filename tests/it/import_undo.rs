@@ -81,6 +81,21 @@ async fn undo_is_refused_when_an_imported_contact_was_tagged_since() {
 }
 
 #[actix_web::test]
+async fn undo_is_refused_when_an_imported_contact_s_tags_were_edited_on_its_own() {
+    let (app, admin) = with_admin().await;
+    let files = vec![contacts(&[&["c1", "Ana", "Lima", "", ""]])];
+    let (id, r) = run(&app, &admin, files, &options(OnMatch::Skip)).await;
+    let patch = ContactPatch {
+        tags: Some(vec!["vip".into()]),
+        ..ContactPatch::default()
+    };
+    contacts::update(&app.db, &admin, record(&r, CT, 0), patch)
+        .await
+        .expect("tag edit");
+    undo_refused(&app, &admin, id, "contacts", 1).await;
+}
+
+#[actix_web::test]
 async fn the_integrity_report_checks_links_and_counts() {
     let (app, admin) = with_admin().await;
     let files = vec![
