@@ -180,3 +180,37 @@ async fn a_search_matching_more_than_eight_of_a_kind_answers_eight_matches_of_ea
         }
     }
 }
+
+/// A renamed company and a retitled deal are found by their new words only.
+#[actix_web::test]
+async fn a_renamed_company_or_deal_is_found_by_its_new_name_only() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut c = app.client().await;
+    let company = c
+        .create("/api/v1/companies", &token, json!({"name": "Zephyr Labs"}))
+        .await;
+    let deal = json!({"title": "Orchid renewal", "amount": 1000, "currency": "EUR"});
+    let deal = c.create("/api/v1/deals", &token, deal).await;
+    for (path, body) in [
+        (
+            format!("/api/v1/companies/{company}"),
+            json!({"name": "Zenith Labs"}),
+        ),
+        (
+            format!("/api/v1/deals/{deal}"),
+            json!({"title": "Lotus renewal"}),
+        ),
+    ] {
+        c.api_ok(Method::PATCH, &path, &token, Some(body)).await;
+    }
+    for (kind, old) in [("companies", "zephyr"), ("deals", "orchid")] {
+        let r = search(&mut c, &token, old).await;
+        let hits = r[kind].as_array().expect("a list");
+        assert!(hits.is_empty(), "{kind} found by the old word {old}: {r}");
+    }
+    let new = search(&mut c, &token, "zenith").await;
+    assert_eq!(new["companies"][0]["id"], company, "the new name: {new}");
+    let new = search(&mut c, &token, "lotus").await;
+    assert_eq!(new["deals"][0]["id"], deal, "the new title: {new}");
+}
