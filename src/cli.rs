@@ -88,6 +88,11 @@ pub enum Command {
     /// Import CSV files (HubSpot, Salesforce, Pipedrive or Cairn exports, or any CSV);
     /// exits non-zero when a row could not be imported.
     Import(crate::import_command::ImportArgs),
+    /// Train the deal score and look at its models.
+    Score {
+        #[command(subcommand)]
+        command: crate::score_command::ScoreCommand,
+    },
     /// Look at the background job queue and run failed jobs again.
     Jobs {
         #[command(subcommand)]
@@ -606,6 +611,7 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
         }
         Command::Report { name, filters } => report(&db, &name, &filters).await?,
         Command::Jobs { command } => jobs::command::run(&db, command).await?,
+        Command::Score { command } => crate::score_command::run(&db, command).await?,
         Command::Export { file } => export(&db, &file).await?,
         Command::Import(args) => {
             if !crate::import_command::run(&db, args).await? {

@@ -9,4 +9,5 @@ pub mod error;
 pub mod import_command;
 pub mod jobs;
 pub mod mail;
+pub mod score_command;
 pub mod web;

@@ -29,6 +29,7 @@ pub mod records;
 pub mod reports;
 pub mod resets;
 pub mod schema;
+pub mod scoring;
 pub mod search;
 pub mod secrets;
 pub mod seed;

@@ -98,6 +98,7 @@ pub mod record_count;
 pub mod recovery_code;
 pub mod reset_request;
 pub mod saved_view;
+pub mod scoring_model;
 pub mod session;
 pub mod setting;
 pub mod stripe_event;

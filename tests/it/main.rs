@@ -116,6 +116,7 @@ mod reports_win_rate;
 mod routes_access;
 mod routes_table;
 mod scale;
+mod scoring;
 mod search;
 mod sessions;
 mod sessions_page;

@@ -1,0 +1,290 @@
+//! What is known of each deal at the moment it is scored: for a closed deal, the moment
+//! before it closed (so nothing the outcome caused is learned from: its stage is the one
+//! it left for won or lost, its activities and tasks those before the close); for an
+//! open deal, now. Read in a handful of grouped statements, whatever the number of deals.
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
+use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::domain::Db;
+use crate::entities::{deal_stage_change, pipeline_stage, task};
+use crate::error::AppError;
+
+/// One deal as the model sees it.
+#[derive(Debug, Clone)]
+pub struct DealFacts {
+    pub id: i64,
+    /// The outcome; `None` while the deal is open.
+    pub won: Option<bool>,
+    /// When the facts hold: the close, or now.
+    pub at: DateTime<Utc>,
+    /// The open stage it was in at `at` (unknown for a deal closed without a stage
+    /// history, such as an imported one).
+    pub stage: Option<Stage>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub source: String,
+    pub owner: String,
+    pub industry: Option<String>,
+    pub size_band: Option<String>,
+    pub age_days: f64,
+    pub days_in_stage: Option<f64>,
+    /// Activities logged on it before `at`, by kind.
+    pub activities: BTreeMap<String, i64>,
+    pub days_since_activity: Option<f64>,
+    pub tasks_done: i64,
+    pub tasks_open: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub id: i64,
+    pub name: String,
+    /// The stage's own win probability, 0–100.
+    pub probability: i32,
+}
+
+#[derive(FromQueryResult)]
+struct DealRow {
+    id: i64,
+    stage_id: i64,
+    amount_minor: i64,
+    currency: String,
+    source: String,
+    owner: String,
+    industry: Option<String>,
+    size_band: Option<String>,
+    created_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    stage_entered_at: DateTime<Utc>,
+}
+
+#[derive(FromQueryResult)]
+struct ActivityRow {
+    deal_id: i64,
+    kind: String,
+    n: i64,
+    last: Option<DateTime<Utc>>,
+}
+
+#[derive(FromQueryResult)]
+struct ChangeRow {
+    deal_id: i64,
+    from_stage_id: Option<i64>,
+    to_stage_id: i64,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(FromQueryResult)]
+struct TaskRow {
+    deal_id: Option<i64>,
+    created_at: DateTime<Utc>,
+    done_at: Option<DateTime<Utc>>,
+}
+
+/// Every deal not in the trash, open or closed, as of its own moment (`now` for the open).
+pub async fn deals(db: &Db, now: DateTime<Utc>) -> Result<Vec<DealFacts>, AppError> {
+    let stages: HashMap<i64, (Stage, String)> = pipeline_stage::Entity::find()
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|s| {
+            let stage = Stage {
+                id: s.id,
+                name: s.name,
+                probability: s.probability,
+            };
+            (s.id, (stage, s.kind))
+        })
+        .collect();
+    let backend = db.backend();
+    let rows = DealRow::find_by_statement(backend.build(&deal_rows()))
+        .all(&db.read)
+        .await?;
+    let changes = changes_by_deal(db).await?;
+    let activities = ActivityRow::find_by_statement(backend.build(&activity_counts()))
+        .all(&db.read)
+        .await?;
+    let mut by_deal: HashMap<i64, Vec<ActivityRow>> = HashMap::new();
+    for a in activities {
+        by_deal.entry(a.deal_id).or_default().push(a);
+    }
+    let tasks = task::Entity::find()
+        .select_only()
+        .columns([
+            task::Column::DealId,
+            task::Column::CreatedAt,
+            task::Column::DoneAt,
+        ])
+        .filter(task::Column::DealId.is_not_null())
+        .into_model::<TaskRow>()
+        .all(&db.read)
+        .await?;
+    let mut tasks_of: HashMap<i64, Vec<TaskRow>> = HashMap::new();
+    for t in tasks {
+        if let Some(d) = t.deal_id {
+            tasks_of.entry(d).or_default().push(t);
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let kind = stages.get(&r.stage_id).map(|(_, k)| k.as_str());
+        let won = match kind {
+            Some("won") => Some(true),
+            Some("lost") => Some(false),
+            _ => None,
+        };
+        let at = match won {
+            Some(_) => r.closed_at.unwrap_or(r.stage_entered_at),
+            None => now,
+        };
+        let history = changes.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        let (stage_id, entered) = match won {
+            None => (Some(r.stage_id), Some(r.stage_entered_at)),
+            Some(_) => before_close(history, r.created_at),
+        };
+        let stage = stage_id
+            .and_then(|id| stages.get(&id))
+            .map(|(s, _)| s.clone());
+        let mut counts = BTreeMap::new();
+        let mut last: Option<DateTime<Utc>> = None;
+        for a in by_deal.remove(&r.id).unwrap_or_default() {
+            last = Ord::max(last, a.last.filter(|l| *l <= at));
+            *counts.entry(a.kind).or_insert(0) += a.n;
+        }
+        let (mut tasks_done, mut tasks_open) = (0, 0);
+        for t in tasks_of.remove(&r.id).unwrap_or_default() {
+            if t.created_at >= at {
+                continue;
+            }
+            match t.done_at {
+                Some(d) if d < at => tasks_done += 1,
+                _ => tasks_open += 1,
+            }
+        }
+        out.push(DealFacts {
+            id: r.id,
+            won,
+            at,
+            stage,
+            amount_minor: r.amount_minor,
+            currency: r.currency,
+            source: r.source,
+            owner: r.owner,
+            industry: r.industry,
+            size_band: r.size_band,
+            age_days: days(r.created_at, at).unwrap_or(0.0),
+            days_in_stage: entered.and_then(|e| days(e, at)),
+            activities: counts,
+            days_since_activity: last.and_then(|l| days(l, at)),
+            tasks_done,
+            tasks_open,
+        });
+    }
+    Ok(out)
+}
+
+/// Whole and fractional days from `from` to `to`, when `from` is not after `to`.
+fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
+    let ms = (to - from).num_milliseconds();
+    (ms >= 0).then(|| ms as f64 / 86_400_000.0)
+}
+
+/// The stage a closed deal left to close, and when it had entered it: the close is its
+/// last change; the one before it (or the deal's creation) is when it entered.
+fn before_close(
+    history: &[ChangeRow],
+    created: DateTime<Utc>,
+) -> (Option<i64>, Option<DateTime<Utc>>) {
+    let Some((close, earlier)) = history.split_last() else {
+        return (None, None);
+    };
+    let entered = earlier.last().map_or(created, |c| c.created_at);
+    let left = close
+        .from_stage_id
+        .or_else(|| earlier.last().map(|c| c.to_stage_id));
+    (left, Some(entered))
+}
+
+async fn changes_by_deal(db: &Db) -> Result<HashMap<i64, Vec<ChangeRow>>, AppError> {
+    let rows = deal_stage_change::Entity::find()
+        .select_only()
+        .columns([
+            deal_stage_change::Column::DealId,
+            deal_stage_change::Column::FromStageId,
+            deal_stage_change::Column::ToStageId,
+            deal_stage_change::Column::CreatedAt,
+        ])
+        .order_by_asc(deal_stage_change::Column::DealId)
+        .order_by_asc(deal_stage_change::Column::CreatedAt)
+        .order_by_asc(deal_stage_change::Column::Id)
+        .into_model::<ChangeRow>()
+        .all(&db.read)
+        .await?;
+    let mut out: HashMap<i64, Vec<ChangeRow>> = HashMap::new();
+    for r in rows {
+        out.entry(r.deal_id).or_default().push(r);
+    }
+    Ok(out)
+}
+
+/// Live deals with their owner's name and their company's industry and size.
+fn deal_rows() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .columns([
+            ("d", "id"),
+            ("d", "stage_id"),
+            ("d", "amount_minor"),
+            ("d", "currency"),
+            ("d", "source"),
+            ("d", "created_at"),
+            ("d", "closed_at"),
+            ("d", "stage_entered_at"),
+        ])
+        .expr_as(Expr::col(("u", "name")), Alias::new("owner"))
+        .columns([("co", "industry"), ("co", "size_band")])
+        .from_as("deals", "d")
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            "users",
+            "u",
+            Expr::col(("u", "id")).equals(("d", "owner_id")),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::LeftJoin,
+            "companies",
+            "co",
+            Expr::col(("co", "id")).equals(("d", "company_id")),
+        )
+        .and_where(Expr::col(("d", "deleted_at")).is_null())
+        .order_by(("d", "id"), Order::Asc)
+        .to_owned()
+}
+
+/// Activities per deal and kind, and the last one's time: for a closed deal only those
+/// before it closed.
+fn activity_counts() -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(("a", "deal_id"))
+        .column(("a", "kind"))
+        .expr_as(Func::count(Expr::col(("a", "id"))), Alias::new("n"))
+        .expr_as(
+            Func::max(Expr::col(("a", "occurred_at"))),
+            Alias::new("last"),
+        )
+        .from_as("activities", "a")
+        .inner_join(
+            Alias::new("deals"),
+            Expr::col(("deals", "id")).equals(("a", "deal_id")),
+        )
+        .and_where(Expr::col(("deals", "deleted_at")).is_null())
+        .and_where(
+            Expr::col(("deals", "closed_at"))
+                .is_null()
+                .or(Expr::col(("a", "occurred_at")).lt(Expr::col(("deals", "closed_at")))),
+        )
+        .group_by_columns([("a", "deal_id"), ("a", "kind")])
+        .to_owned()
+}

@@ -1,0 +1,284 @@
+//! Deal scoring (issue 17): trained on closed deals drawn from a known logistic rule, it
+//! recovers the rule's ranking and its weighted features, learns nothing from after a
+//! close, refuses too few outcomes, keeps a model no better than the current one, and
+//! can switch an earlier one back in.
+use chrono::{Duration, TimeZone, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use cairn::domain::scoring::{self, facts, model::Model};
+use cairn::entities::{activity, deal, deal_stage_change, pipeline_stage, scoring_model};
+
+use crate::support::*;
+
+/// The hidden rule: log-odds of a win.
+fn true_log_odds(source: &str, calls: i64) -> f64 {
+    let s = match source {
+        "referral" => 1.6,
+        "paid" => -0.8,
+        _ => 0.0,
+    };
+    -1.0 + s + 0.7 * calls as f64
+}
+
+/// A deterministic stream of numbers in [0, 1).
+struct Draws(u64);
+
+impl Draws {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// `n` closed deals, one an hour, each won with the hidden rule's probability, with its
+/// calls logged before the close; `note_after_win` adds a note an hour after each win.
+/// Answers each deal's id and true probability.
+async fn closed_deals(app: &TestApp, n: usize, seed: u64, note_after_win: bool) -> Vec<(i64, f64)> {
+    let owner = app.user(&format!("owner{seed}@example.com"), "admin").await;
+    let stages = pipeline_stage::Entity::find()
+        .order_by_asc(pipeline_stage::Column::Position)
+        .all(&app.db.read)
+        .await
+        .expect("stages");
+    let pipeline = stages[0].pipeline_id;
+    let of = |kind: &str| {
+        stages
+            .iter()
+            .find(|s| s.pipeline_id == pipeline && s.kind == kind)
+            .expect("a stage of that kind")
+            .id
+    };
+    let open = of("open");
+    let (won_stage, lost_stage) = (of("won"), of("lost"));
+    let start = Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap();
+    let mut draws = Draws(seed);
+    let mut truth = Vec::new();
+    for i in 0..n {
+        let source = ["referral", "organic", "paid"][(draws.next() * 3.0) as usize];
+        let calls = (draws.next() * 5.0) as i64;
+        let p = 1.0 / (1.0 + (-true_log_odds(source, calls)).exp());
+        let won = draws.next() < p;
+        let closed = start + Duration::hours(i as i64);
+        let created = closed - Duration::days(30);
+        let stage = if won { won_stage } else { lost_stage };
+        let d = deal::Entity::insert(deal::ActiveModel {
+            title: sea_orm::Set(format!("Deal {i}")),
+            pipeline_id: sea_orm::Set(pipeline),
+            stage_id: sea_orm::Set(stage),
+            position: sea_orm::Set(i as i64),
+            amount_minor: sea_orm::Set(100_000),
+            currency: sea_orm::Set("EUR".into()),
+            owner_id: sea_orm::Set(owner.id),
+            source: sea_orm::Set(source.into()),
+            closed_at: sea_orm::Set(Some(closed)),
+            custom: sea_orm::Set("{}".into()),
+            version: sea_orm::Set(1),
+            stage_entered_at: sea_orm::Set(closed),
+            created_at: sea_orm::Set(created),
+            updated_at: sea_orm::Set(closed),
+            ..Default::default()
+        })
+        .exec(&app.db.write)
+        .await
+        .expect("a closed deal")
+        .last_insert_id;
+        deal_stage_change::Entity::insert(deal_stage_change::ActiveModel {
+            deal_id: sea_orm::Set(d),
+            from_stage_id: sea_orm::Set(Some(open)),
+            to_stage_id: sea_orm::Set(stage),
+            created_at: sea_orm::Set(closed),
+            ..Default::default()
+        })
+        .exec(&app.db.write)
+        .await
+        .expect("its close");
+        let mut logged: Vec<(&str, chrono::DateTime<Utc>)> = (0..calls)
+            .map(|c| ("call", created + Duration::days(c + 1)))
+            .collect();
+        if won && note_after_win {
+            logged.push(("note", closed + Duration::hours(1)));
+        }
+        for (kind, at) in logged {
+            activity::Entity::insert(activity::ActiveModel {
+                kind: sea_orm::Set(kind.into()),
+                body: sea_orm::Set(String::new()),
+                occurred_at: sea_orm::Set(at),
+                deal_id: sea_orm::Set(Some(d)),
+                author_id: sea_orm::Set(Some(owner.id)),
+                created_at: sea_orm::Set(at),
+                version: sea_orm::Set(1),
+                ..Default::default()
+            })
+            .exec(&app.db.write)
+            .await
+            .expect("an activity");
+        }
+        truth.push((d, p));
+    }
+    truth
+}
+
+/// The model of the run of `version`.
+async fn model_of(app: &TestApp, version: i32) -> Model {
+    let row = scoring_model::Entity::find()
+        .filter(scoring_model::Column::Version.eq(version))
+        .one(&app.db.read)
+        .await
+        .expect("read the run")
+        .expect("the run");
+    serde_json::from_str(&row.model).expect("a stored model")
+}
+
+#[actix_web::test]
+async fn training_recovers_the_hidden_ranking_and_its_weighted_features() {
+    let app = TestApp::new().await;
+    let truth = closed_deals(&app, 1500, 7, false).await;
+    let run = scoring::train(&app.db).await.expect("train");
+    assert_eq!(
+        run.status, "active",
+        "the first model beats the stages: {run:?}"
+    );
+    let held = run.holdout as usize;
+    let newest = &truth[truth.len() - held..];
+    let deals = facts::deals(&app.db, Utc::now()).await.expect("facts");
+    let won: Vec<bool> = newest
+        .iter()
+        .map(|(id, _)| deals.iter().find(|d| d.id == *id).and_then(|d| d.won) == Some(true))
+        .collect();
+    let p: Vec<f64> = newest.iter().map(|(_, p)| *p).collect();
+    let true_auc = scoring::metrics::auc(&p, &won);
+    let learned = run.metrics.expect("metrics").model.auc;
+    assert!(
+        (learned - true_auc).abs() <= 0.03,
+        "hold-out AUC {learned:.3}, the hidden rule's {true_auc:.3}"
+    );
+    // The features the rule weights most move the scores most: by the mean size of
+    // their factor over the deals (a weight alone says little of a column that is
+    // mostly zero).
+    let m = model_of(&app, run.version).await;
+    let mut moved: std::collections::BTreeMap<String, f64> = Default::default();
+    for d in &deals {
+        for f in m.factors(d) {
+            *moved.entry(f.label).or_default() += f.log_odds.abs() / deals.len() as f64;
+        }
+    }
+    let mut by_size: Vec<(String, f64)> = moved.into_iter().collect();
+    by_size.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let top: Vec<&str> = by_size.iter().take(3).map(|(l, _)| l.as_str()).collect();
+    for expected in ["Source: referral", "Activities: call"] {
+        assert!(
+            top.contains(&expected),
+            "{expected} not among the top factors {by_size:?}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn an_activity_logged_after_the_close_is_not_learned_from() {
+    let app = TestApp::new().await;
+    closed_deals(&app, 200, 3, true).await;
+    let run = scoring::train(&app.db).await.expect("train");
+    let m = model_of(&app, run.version).await;
+    let labels: Vec<&str> = m.columns.iter().map(|c| c.label()).collect();
+    assert!(
+        !labels.iter().any(|l| l.contains("note")),
+        "a note logged only after each win became a feature: {labels:?}"
+    );
+}
+
+#[actix_web::test]
+async fn too_few_outcomes_are_refused_with_the_counts() {
+    let app = TestApp::new().await;
+    closed_deals(&app, 20, 5, false).await;
+    let run = scoring::train(&app.db)
+        .await
+        .expect("a refused run is still a run");
+    assert_eq!(run.status, "refused");
+    let says = run.message.unwrap_or_default();
+    assert!(
+        says.contains("at least 30 won and 30 lost") && says.contains("stage's probability"),
+        "{says}"
+    );
+    assert!(
+        scoring::train::active(&app.db)
+            .await
+            .expect("read")
+            .is_none(),
+        "no model scores"
+    );
+}
+
+#[actix_web::test]
+async fn a_model_no_better_than_the_current_one_is_kept_not_switched_in() {
+    let app = TestApp::new().await;
+    closed_deals(&app, 300, 11, false).await;
+    let first = scoring::train(&app.db).await.expect("first run");
+    assert_eq!(first.status, "active", "{first:?}");
+    let second = scoring::train(&app.db)
+        .await
+        .expect("second run on the same deals");
+    assert_eq!(second.status, "kept", "{second:?}");
+    assert!(
+        second
+            .message
+            .unwrap_or_default()
+            .contains("does not beat the current model's"),
+        "the run says why it was not switched in"
+    );
+    let runs = scoring::runs(&app.db).await.expect("runs");
+    let active: Vec<i32> = runs
+        .iter()
+        .filter(|r| r.status == "active")
+        .map(|r| r.version)
+        .collect();
+    assert_eq!(active, vec![first.version], "the first model still scores");
+}
+
+#[actix_web::test]
+async fn an_earlier_model_can_be_switched_back_in() {
+    let app = TestApp::new().await;
+    closed_deals(&app, 300, 13, false).await;
+    let first = scoring::train(&app.db).await.expect("first run");
+    let second = scoring::train(&app.db).await.expect("second run");
+    let back = scoring::activate(&app.db, second.version)
+        .await
+        .expect("switch in");
+    assert_eq!(back.status, "active");
+    let runs = scoring::runs(&app.db).await.expect("runs");
+    let status = |v: i32| {
+        runs.iter()
+            .find(|r| r.version == v)
+            .map(|r| r.status.clone())
+    };
+    assert_eq!(status(first.version).as_deref(), Some("retired"));
+    assert_eq!(status(second.version).as_deref(), Some("active"));
+}
+
+#[actix_web::test]
+async fn every_score_is_the_sum_of_its_factors() {
+    let app = TestApp::new().await;
+    closed_deals(&app, 300, 17, false).await;
+    scoring::train(&app.db).await.expect("train");
+    let m = scoring::train::active(&app.db)
+        .await
+        .expect("read")
+        .expect("a model");
+    for d in facts::deals(&app.db, Utc::now()).await.expect("facts") {
+        let sum = m.intercept + m.factors(&d).iter().map(|f| f.log_odds).sum::<f64>();
+        let p = m.probability(&d);
+        assert!(
+            p.is_finite() && (0.0..=1.0).contains(&p),
+            "deal {}: {p}",
+            d.id
+        );
+        assert!(
+            (sum - m.log_odds(&d)).abs() < 1e-9,
+            "deal {}: factors sum to {sum}, the score's log-odds are {}",
+            d.id,
+            m.log_odds(&d)
+        );
+    }
+}
