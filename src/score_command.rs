@@ -24,7 +24,7 @@ pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
                 print(&r);
             }
         }
-        ScoreCommand::Activate { version } => print(&scoring::activate(db, version).await?),
+        ScoreCommand::Activate { version } => print(&scoring::activate(db, None, version).await?),
     }
     Ok(())
 }

@@ -70,6 +70,8 @@ pub enum Action {
     Backups,
     /// Download the whole workspace (`domain::export`): every record, whoever owns it.
     ExportWorkspace,
+    /// Settings → Scoring: train the deal score now, switch an earlier model back in.
+    Scoring,
 }
 
 /// How far a grant reaches.
@@ -114,6 +116,7 @@ pub const fn grants(action: Action) -> [Scope; 4] {
         Action::PersonalData => [All, No, No, No],
         Action::Backups => [All, No, No, No],
         Action::ExportWorkspace => [All, No, No, No],
+        Action::Scoring => [All, No, No, No],
     }
 }
 
@@ -218,6 +221,7 @@ mod tests {
             Onboarding,
             PersonalData,
             Backups,
+            Scoring,
         ];
         for role in Role::ALL {
             for action in writes {

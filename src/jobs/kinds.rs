@@ -52,6 +52,7 @@ pub fn registry_with(mail: Arc<mail::Env>, hooks: Arc<webhooks::Env>) -> Registr
     crate::domain::stripe::register(&mut r);
     crate::domain::backup::schedule::register(&mut r);
     crate::domain::import::apply::job::register(&mut r);
+    crate::domain::scoring::job::register(&mut r);
     r
 }
 
@@ -162,5 +163,6 @@ pub async fn ensure_recurring(db: &Db) -> Result<(), AppError> {
     let digest = crate::domain::tasks::notices::DIGEST;
     schedule::hourly(&db.write, digest, json!({}), crate::domain::now()).await?;
     crate::domain::backup::schedule::ensure(db).await?;
+    crate::domain::scoring::job::ensure(db).await?;
     Ok(())
 }

@@ -158,7 +158,8 @@ pub mod gate {
         Integrations,
         PersonalData,
         Backups,
-        ExportWorkspace
+        ExportWorkspace,
+        Scoring
     );
 }
 

@@ -13,7 +13,7 @@ use crate::domain::Action::{self, *};
 use crate::web::auth::{CurrentUser, is_read};
 
 /// Path prefixes (whole segments) and the grant every write under them needs.
-const GATES: [(&str, Action); 21] = [
+const GATES: [(&str, Action); 22] = [
     ("/api/v1/pipelines", ManagePipelines),
     ("/api/v1/stages", ManagePipelines),
     ("/api/v1/webhooks", Webhooks),
@@ -35,6 +35,7 @@ const GATES: [(&str, Action); 21] = [
     ("/settings/users", ManageUsers),
     ("/settings/webhooks", Webhooks),
     ("/settings/integrations", Integrations),
+    ("/settings/scoring", Scoring),
 ];
 
 /// The grant a write to `path` needs before anything reads its body, if the path alone

@@ -25,8 +25,8 @@ use crate::domain::reports::{
 use pages::{
     account, activities, audit, backups, companies, contacts, deal_form, deal_list, deals, email,
     export, fields, form_post, imports, integrations, invites, jobs, login, organisation,
-    password_reset, personal_data, pick, pipelines, records, reports, search, setup, sso, tags,
-    tasks, tokens, trash, two_factor, users, views, web_forms, webhooks, welcome,
+    password_reset, personal_data, pick, pipelines, records, reports, scoring, search, setup, sso,
+    tags, tasks, tokens, trash, two_factor, users, views, web_forms, webhooks, welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -164,6 +164,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/activities/{id}/revisions")
                     .get(api::activities::revisions)
+                    .default_service(web::to(api::method_not_allowed)),
+            )
+            .service(
+                web::resource("/scoring/models")
+                    .get(api::scoring::models)
                     .default_service(web::to(api::method_not_allowed)),
             )
             .service(
@@ -496,6 +501,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/audit/retention", web::post().to(audit::set_retention))
             .route("/backups", web::get().to(backups::index))
             .route("/backups", web::post().to(backups::save))
+            .route("/scoring", web::get().to(scoring::index))
+            .route("/scoring/train", web::post().to(scoring::train))
+            .route(
+                "/scoring/{version}/activate",
+                web::post().to(scoring::activate),
+            )
             .route("/email", web::get().to(email::index))
             .route("/email", web::post().to(email::save))
             .route("/email/test", web::post().to(email::test))

@@ -243,7 +243,7 @@ async fn an_earlier_model_can_be_switched_back_in() {
     closed_deals(&app, 300, 13, false).await;
     let first = scoring::train(&app.db).await.expect("first run");
     let second = scoring::train(&app.db).await.expect("second run");
-    let back = scoring::activate(&app.db, second.version)
+    let back = scoring::activate(&app.db, None, second.version)
         .await
         .expect("switch in");
     assert_eq!(back.status, "active");
@@ -281,4 +281,43 @@ async fn every_score_is_the_sum_of_its_factors() {
             m.log_odds(&d)
         );
     }
+}
+
+/// The newest job of `kind`'s id.
+async fn newest_job(app: &TestApp, kind: &str) -> i64 {
+    cairn::entities::job::Entity::find()
+        .filter(cairn::entities::job::Column::Kind.eq(kind))
+        .order_by_desc(cairn::entities::job::Column::Id)
+        .one(&app.db.read)
+        .await
+        .expect("read jobs")
+        .expect("a queued job")
+        .id
+}
+
+#[actix_web::test]
+async fn train_now_on_the_settings_page_queues_a_run_that_the_page_then_lists() {
+    let app = TestApp::new().await;
+    closed_deals(&app, 300, 19, false).await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    assert!(
+        c.get("/settings/scoring")
+            .await
+            .text()
+            .contains("No model scores deals yet")
+    );
+    let res = c.post_form("/settings/scoring/train", &[]).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let id = newest_job(&app, scoring::job::JOB).await;
+    let options = cairn::jobs::Options {
+        workers: 1,
+        poll: std::time::Duration::from_millis(20),
+        ..Default::default()
+    };
+    let running =
+        cairn::jobs::Runner::new(app.db.clone(), cairn::jobs::kinds::registry(), options).start();
+    crate::jobs::wait_for(&app.db, id, "done", |j| j.state == "done").await;
+    assert!(running.finish(std::time::Duration::from_secs(5)).await);
+    let page = c.get("/settings/scoring").await.text();
+    assert!(page.contains("Model 1 scores deals now."), "{page}");
 }

@@ -8,9 +8,11 @@
 //! - `train`: a run on the closed deals with the newest fifth held out, switched in only
 //!   when it beats the current model (or the stage probabilities, at first).
 //! - `metrics`: AUC, log loss and calibration on the hold-out.
+//! - `job`: training nightly and on demand, through the job queue.
 pub mod facts;
+pub mod job;
 pub mod metrics;
 pub mod model;
 pub mod train;
 
-pub use train::{MIN_OUTCOMES, Run, activate, runs, train};
+pub use train::{MIN_OUTCOMES, Run, activate, runs, runs_seen_by, train};

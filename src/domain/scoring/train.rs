@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::facts::{self, DealFacts};
 use super::metrics::{self, Metrics};
 use super::model::{self, Model};
-use crate::domain::{Db, now};
+use crate::domain::{Action, Actor, Db, audit, now};
 use crate::entities::scoring_model;
 use crate::error::AppError;
 
@@ -284,8 +284,19 @@ pub async fn runs(db: &Db) -> Result<Vec<Run>, AppError> {
         .collect())
 }
 
-/// Switches run `version` back in (a rollback), retiring the one scoring now.
-pub async fn activate(db: &Db, version: i32) -> Result<Run, AppError> {
+/// Every run, newest first, for `actor` (any role that reads records: the metrics
+/// name no record).
+pub async fn runs_seen_by(db: &Db, actor: &Actor) -> Result<Vec<Run>, AppError> {
+    actor.require(Action::ReadRecords)?;
+    runs(db).await
+}
+
+/// Switches run `version` back in (a rollback), retiring the one scoring now; by
+/// `actor` (who needs Settings → Scoring), or by `cairn score` when `None`. Audited.
+pub async fn activate(db: &Db, actor: Option<&Actor>, version: i32) -> Result<Run, AppError> {
+    if let Some(a) = actor {
+        a.require(Action::Scoring)?;
+    }
     let tx = db.begin_write().await?;
     let row = scoring_model::Entity::find()
         .filter(scoring_model::Column::Kind.eq(KIND))
@@ -303,6 +314,16 @@ pub async fn activate(db: &Db, version: i32) -> Result<Run, AppError> {
     let mut active: scoring_model::ActiveModel = row.into();
     active.status = Set("active".into());
     let row = active.update(&tx).await?;
+    let detail = serde_json::json!({ "version": version });
+    audit::record(
+        &tx,
+        actor,
+        "activate",
+        "scoring_model",
+        row.id,
+        Some(detail),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row.into())
 }

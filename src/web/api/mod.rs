@@ -12,6 +12,7 @@ pub mod personal_data;
 pub mod records;
 pub mod reports;
 pub mod schema;
+pub mod scoring;
 pub mod search;
 pub mod tasks;
 pub mod trash;

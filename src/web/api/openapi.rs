@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::web::api::{
     activities, audit, companies, contacts, dashboard, deals, export, personal_data, reports,
-    schema, search, tasks, trash, webhook_endpoints,
+    schema, scoring, search, tasks, trash, webhook_endpoints,
 };
 
 #[derive(OpenApi)]
@@ -23,7 +23,7 @@ use crate::web::api::{
         tasks::list, tasks::create, tasks::get, tasks::update, tasks::delete,
         search::search,
         trash::restore_contact, trash::restore_company, trash::restore_deal,
-        audit::list, export::export,
+        audit::list, export::export, scoring::models,
         reports::funnel, reports::pipeline, reports::win_rate, reports::velocity, reports::forecast, reports::activity,
         reports::revenue, dashboard::dashboard,
         webhook_endpoints::list, webhook_endpoints::create, webhook_endpoints::get,

@@ -28,6 +28,7 @@ pub mod pick;
 pub mod pipelines;
 pub mod records;
 pub mod reports;
+pub mod scoring;
 pub mod search;
 pub mod setup;
 pub mod sso;

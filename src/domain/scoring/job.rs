@@ -1,0 +1,56 @@
+//! Training as a job: nightly (so scores learn from the day's closes), and on demand
+//! from Settings → Scoring. The request only queues it; the page shows the run once it
+//! is stored.
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::domain::{Action, Actor, Db, audit};
+use crate::error::AppError;
+use crate::jobs::queue::{NewJob, enqueue_in};
+use crate::jobs::registry::{Ctx, JobError, Registry};
+use crate::jobs::schedule;
+
+pub const JOB: &str = "scoring.train";
+
+/// When the nightly run starts (UTC): before the clean-up and the purges.
+pub const HOUR: u32 = 2;
+
+#[derive(Deserialize)]
+struct Train {
+    /// The nightly run, which queues the next night's first.
+    #[serde(default)]
+    nightly: bool,
+}
+
+pub fn register(r: &mut Registry) {
+    r.register(JOB, run);
+}
+
+async fn run(ctx: Ctx, p: Train) -> Result<(), JobError> {
+    if p.nightly {
+        let now = ctx.clock.now();
+        schedule::daily(&ctx.db.write, JOB, json!({ "nightly": true }), HOUR, now).await?;
+    }
+    let run = super::train(&ctx.db).await?;
+    tracing::info!(version = run.version, status = %run.status, "deal score trained");
+    Ok(())
+}
+
+/// Makes sure the nightly run is scheduled (at every start; once however many
+/// processes start).
+pub async fn ensure(db: &Db) -> Result<(), AppError> {
+    let now = crate::domain::now();
+    schedule::daily(&db.write, JOB, json!({ "nightly": true }), HOUR, now).await?;
+    Ok(())
+}
+
+/// Queues a run now, for `actor` (Settings → Scoring's button); audited.
+pub async fn request(db: &Db, actor: &Actor) -> Result<i64, AppError> {
+    actor.require(Action::Scoring)?;
+    let tx = db.begin_write().await?;
+    let id = enqueue_in(&tx, &NewJob::new(JOB, json!({}))).await?;
+    audit::record(&tx, Some(actor), "train", "scoring_model", id, None).await?;
+    tx.commit().await?;
+    crate::jobs::wake();
+    Ok(id)
+}
