@@ -76,6 +76,7 @@ pub mod contact_tag;
 pub mod custom_field;
 pub mod deal;
 pub mod deal_contact;
+pub mod deal_score;
 pub mod deal_stage_change;
 pub mod form;
 pub mod form_submission;

@@ -41,6 +41,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<custom_field::Entity>(),
         entry::<deal::Entity>(),
         entry::<deal_contact::Entity>(),
+        entry::<deal_score::Entity>(),
         entry::<deal_stage_change::Entity>(),
         entry::<form::Entity>(),
         entry::<form_submission::Entity>(),
@@ -124,10 +125,26 @@ async fn every_entity_reads_its_table() {
     seed_forms(&app, &admin).await;
     seed_stripe(&app).await;
     seed_import(&app, &admin).await;
-    // Too few deals: a refused run, stored all the same.
+    // Too few deals: a refused run, stored all the same; and a score as the scoring
+    // job writes them (it needs a model, which needs 60 closed deals).
     cairn::domain::scoring::train(&app.db)
         .await
         .expect("a scoring run");
+    let deal = deal::Entity::find()
+        .one(&app.db.read)
+        .await
+        .expect("read")
+        .expect("a deal");
+    deal_score::Entity::insert(deal_score::ActiveModel {
+        deal_id: sea_orm::Set(deal.id),
+        model_version: sea_orm::Set(1),
+        probability: sea_orm::Set(0.5),
+        factors: sea_orm::Set(r#"{"up":[],"down":[]}"#.into()),
+        scored_at: sea_orm::Set(chrono::Utc::now()),
+    })
+    .exec(&app.db.write)
+    .await
+    .expect("a deal score");
     let mut failures = Vec::new();
     for (table, read) in entities() {
         match read(&app.db.read).await {

@@ -262,7 +262,7 @@ async fn every_score_is_the_sum_of_its_factors() {
     let app = TestApp::new().await;
     closed_deals(&app, 300, 17, false).await;
     scoring::train(&app.db).await.expect("train");
-    let m = scoring::train::active(&app.db)
+    let (_, m) = scoring::train::active(&app.db)
         .await
         .expect("read")
         .expect("a model");
@@ -320,4 +320,51 @@ async fn train_now_on_the_settings_page_queues_a_run_that_the_page_then_lists() 
     assert!(running.finish(std::time::Duration::from_secs(5)).await);
     let page = c.get("/settings/scoring").await.text();
     assert!(page.contains("Model 1 scores deals now."), "{page}");
+}
+
+#[actix_web::test]
+async fn an_open_deal_shows_its_score_and_what_moves_it_until_it_closes() {
+    let app = TestApp::new().await;
+    closed_deals(&app, 300, 23, false).await;
+    scoring::train(&app.db).await.expect("train");
+    let token = app.api_user("rep").await;
+    let mut api = app.client().await;
+    let body = serde_json::json!({"title": "Open one", "amount": 500, "currency": "EUR"});
+    let id = api.create("/api/v1/deals", &token, body).await;
+    let scored = scoring::scores::score_open(&app.db).await.expect("score");
+    assert_eq!(scored, 1, "the one open deal");
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let page = c.get(&format!("/deals/{id}")).await.text();
+    assert!(
+        page.contains("chance to win"),
+        "no score on the page: {page}"
+    );
+    assert!(
+        page.contains("Raising it:") || page.contains("Lowering it:"),
+        "no factors on the page"
+    );
+    let stages = pipeline_stage::Entity::find()
+        .all(&app.db.read)
+        .await
+        .expect("stages");
+    let won = stages
+        .iter()
+        .find(|s| s.kind == "won")
+        .expect("a won stage")
+        .id;
+    let moved = serde_json::json!({"stage_id": won, "version": 1});
+    api.api_ok(
+        actix_web::http::Method::POST,
+        &format!("/api/v1/deals/{id}/move"),
+        &token,
+        Some(moved),
+    )
+    .await;
+    scoring::scores::score_open(&app.db)
+        .await
+        .expect("score again");
+    let left = scoring::scores::for_deal(&app.db, &app.user("x@example.com", "admin").await, id)
+        .await
+        .expect("read");
+    assert_eq!(left, None, "a closed deal keeps no score");
 }

@@ -12,6 +12,9 @@ use crate::jobs::schedule;
 
 pub const JOB: &str = "scoring.train";
 
+/// Scores the open deals again with the model scoring now (after a switch).
+pub const RESCORE: &str = "scoring.score";
+
 /// When the nightly run starts (UTC): before the clean-up and the purges.
 pub const HOUR: u32 = 2;
 
@@ -23,7 +26,16 @@ struct Train {
 }
 
 pub fn register(r: &mut Registry) {
-    r.register(JOB, run);
+    r.register(JOB, run).register(RESCORE, rescore);
+}
+
+#[derive(Deserialize)]
+struct Rescore {}
+
+async fn rescore(ctx: Ctx, _: Rescore) -> Result<(), JobError> {
+    let scored = super::scores::score_open(&ctx.db).await?;
+    tracing::info!(scored, "open deals scored");
+    Ok(())
 }
 
 async fn run(ctx: Ctx, p: Train) -> Result<(), JobError> {
@@ -33,6 +45,9 @@ async fn run(ctx: Ctx, p: Train) -> Result<(), JobError> {
     }
     let run = super::train(&ctx.db).await?;
     tracing::info!(version = run.version, status = %run.status, "deal score trained");
+    // Every run, switched in or not: the open deals have aged since the last.
+    let scored = super::scores::score_open(&ctx.db).await?;
+    tracing::info!(scored, "open deals scored");
     Ok(())
 }
 

@@ -9,10 +9,12 @@
 //!   when it beats the current model (or the stage probabilities, at first).
 //! - `metrics`: AUC, log loss and calibration on the hold-out.
 //! - `job`: training nightly and on demand, through the job queue.
+//! - `scores`: the open deals' stored scores and their explanations.
 pub mod facts;
 pub mod job;
 pub mod metrics;
 pub mod model;
+pub mod scores;
 pub mod train;
 
 pub use train::{MIN_OUTCOMES, Run, activate, runs, runs_seen_by, train};

@@ -99,19 +99,19 @@ impl Outcome {
 /// beats the current one on the hold-out.
 pub async fn train(db: &Db) -> Result<Run, AppError> {
     let deals = facts::deals(db, now()).await?;
-    let current = active(db).await?;
+    let current = active(db).await?.map(|(_, m)| m);
     let outcome = decide(&deals, current.as_ref());
     store(db, outcome).await
 }
 
-/// The model scoring deals now, if one is.
-pub async fn active(db: &Db) -> Result<Option<Model>, AppError> {
+/// The model scoring deals now, if one is, with its version.
+pub async fn active(db: &Db) -> Result<Option<(i32, Model)>, AppError> {
     let row = scoring_model::Entity::find()
         .filter(scoring_model::Column::Kind.eq(KIND))
         .filter(scoring_model::Column::Status.eq("active"))
         .one(&db.read)
         .await?;
-    Ok(row.and_then(|r| serde_json::from_str(&r.model).ok()))
+    Ok(row.and_then(|r| Some((r.version, serde_json::from_str(&r.model).ok()?))))
 }
 
 fn decide(deals: &[DealFacts], current: Option<&Model>) -> Outcome {

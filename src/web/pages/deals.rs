@@ -316,6 +316,8 @@ struct ShowPage {
     /// The deal fields admins defined, and the deal's values (`_custom_values.html`).
     defs: Vec<crate::domain::custom_fields::Field>,
     values: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The open deal's score and why, when a model scores deals.
+    score: Option<crate::domain::scoring::scores::DealScore>,
 }
 
 /// A refused move's stage and reason, to put back in the deal page's picker.
@@ -345,7 +347,9 @@ pub async fn show(
     let activity = activities::panel(&state, &user, Subject::Deal(d.id)).await?;
     let tasks = crate::web::pages::tasks::panel(&state, &user, Subject::Deal(d.id)).await?;
     let retry = retry.into_inner();
+    let score = crate::domain::scoring::scores::for_deal(&state.db, &user.actor, d.id).await?;
     ok(&ShowPage {
+        score,
         l: Layout::for_user(&user, "deals"),
         defs: crate::domain::custom_fields::defs(&state.db, "deal").await?,
         values: d.custom_fields.clone(),

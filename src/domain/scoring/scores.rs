@@ -1,0 +1,124 @@
+//! The open deals' scores, from the model scoring now: written together by the scoring
+//! job (after a training run, nightly as deals age, after a switch), read one at a time
+//! by the deal page with their explanation.
+use sea_orm::sea_query::{ExprTrait, OnConflict, Query};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::Serialize;
+
+use super::facts;
+use super::model::Factor;
+use crate::domain::{Actor, Db, now};
+use crate::entities::{deal, deal_score, pipeline_stage};
+use crate::error::AppError;
+
+/// Rows written per statement.
+const CHUNK: usize = 500;
+
+/// Factors kept per deal each way (up, down).
+const KEPT: usize = 3;
+
+/// A deal's score as its page shows it.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct DealScore {
+    /// The chance it ends won, 0–100.
+    pub percent: i32,
+    pub model_version: i32,
+    /// What raises it most, then what lowers it most (log-odds).
+    pub up: Vec<Factor>,
+    pub down: Vec<Factor>,
+}
+
+/// Scores every open deal with the model scoring now, and drops the scores of deals no
+/// longer open (or all of them when no model scores); how many were scored.
+pub async fn score_open(db: &Db) -> Result<usize, AppError> {
+    let Some((version, model)) = super::train::active(db).await? else {
+        deal_score::Entity::delete_many().exec(&db.write).await?;
+        return Ok(0);
+    };
+    let at = now();
+    let rows: Vec<deal_score::ActiveModel> = facts::deals(db, at)
+        .await?
+        .into_iter()
+        .filter(|d| d.won.is_none())
+        .map(|d| {
+            let factors = model.factors(&d);
+            let (mut up, mut down): (Vec<Factor>, Vec<Factor>) =
+                factors.into_iter().partition(|f| f.log_odds > 0.0);
+            up.truncate(KEPT);
+            down.truncate(KEPT);
+            deal_score::ActiveModel {
+                deal_id: Set(d.id),
+                model_version: Set(version),
+                probability: Set(model.probability(&d)),
+                factors: Set(serde_json::json!({ "up": up, "down": down }).to_string()),
+                scored_at: Set(at),
+            }
+        })
+        .collect();
+    let scored = rows.len();
+    for chunk in rows.chunks(CHUNK) {
+        deal_score::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::column(deal_score::Column::DealId)
+                    .update_columns([
+                        deal_score::Column::ModelVersion,
+                        deal_score::Column::Probability,
+                        deal_score::Column::Factors,
+                        deal_score::Column::ScoredAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&db.write)
+            .await?;
+    }
+    // Deals closed since (or scored by an older model and gone from the open set).
+    let closed = Query::select()
+        .column((deal::Entity, deal::Column::Id))
+        .from(deal::Entity)
+        .inner_join(
+            pipeline_stage::Entity,
+            sea_orm::sea_query::Expr::col((pipeline_stage::Entity, pipeline_stage::Column::Id))
+                .equals((deal::Entity, deal::Column::StageId)),
+        )
+        .and_where(pipeline_stage::Column::Kind.ne("open"))
+        .to_owned();
+    deal_score::Entity::delete_many()
+        .filter(deal_score::Column::DealId.in_subquery(closed))
+        .exec(&db.write)
+        .await?;
+    Ok(scored)
+}
+
+/// Deal `id`'s stored score, for `actor` who may see the deal (the deal page reads the
+/// deal through `deals::get` first, which refuses one they may not).
+pub async fn for_deal(db: &Db, _actor: &Actor, id: i64) -> Result<Option<DealScore>, AppError> {
+    let Some(row) = deal_score::Entity::find_by_id(id).one(&db.read).await? else {
+        return Ok(None);
+    };
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        up: Vec<StoredFactor>,
+        down: Vec<StoredFactor>,
+    }
+    #[derive(serde::Deserialize)]
+    struct StoredFactor {
+        label: String,
+        log_odds: f64,
+    }
+    let stored: Stored = serde_json::from_str(&row.factors)
+        .map_err(|e| AppError::Internal(format!("a deal score's factors: {e}")))?;
+    let back = |v: Vec<StoredFactor>| -> Vec<Factor> {
+        v.into_iter()
+            .map(|f| Factor {
+                label: f.label,
+                log_odds: f.log_odds,
+            })
+            .collect()
+    };
+    Ok(Some(DealScore {
+        percent: (row.probability * 100.0).round().clamp(0.0, 100.0) as i32,
+        model_version: row.model_version,
+        up: back(stored.up),
+        down: back(stored.down),
+    }))
+}
