@@ -368,3 +368,23 @@ async fn an_open_deal_shows_its_score_and_what_moves_it_until_it_closes() {
         .expect("read");
     assert_eq!(left, None, "a closed deal keeps no score");
 }
+
+#[actix_web::test]
+async fn a_rep_seeing_only_their_own_records_gets_no_score_of_another_s_deal() {
+    let app = TestApp::new().await;
+    let w = crate::access::world(&app).await;
+    crate::access::rule(&app, true).await;
+    let rep1 = cairn::domain::Actor {
+        id: w.rep1_id,
+        name: "rep".into(),
+        email: crate::access::REP1.into(),
+        role: cairn::domain::Role::Rep,
+        ip: None,
+    };
+    let err = scoring::scores::for_deal(&app.db, &rep1, w.quin.deal)
+        .await
+        .expect_err("another rep's deal");
+    assert_eq!(err.code(), "not_found", "{err}");
+    let own = scoring::scores::for_deal(&app.db, &rep1, w.zeb.deal).await;
+    assert_eq!(own.expect("their own deal"), None, "not scored yet");
+}

@@ -89,9 +89,17 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
     Ok(scored)
 }
 
-/// Deal `id`'s stored score, for `actor` who may see the deal (the deal page reads the
-/// deal through `deals::get` first, which refuses one they may not).
-pub async fn for_deal(db: &Db, _actor: &Actor, id: i64) -> Result<Option<DealScore>, AppError> {
+/// Deal `id`'s stored score, for `actor`: a deal they may not see is "not found".
+pub async fn for_deal(db: &Db, actor: &Actor, id: i64) -> Result<Option<DealScore>, AppError> {
+    crate::domain::access::check(
+        db,
+        &db.read,
+        actor,
+        crate::domain::access::Table::Deals,
+        id,
+        "Deal",
+    )
+    .await?;
     let Some(row) = deal_score::Entity::find_by_id(id).one(&db.read).await? else {
         return Ok(None);
     };
