@@ -60,8 +60,9 @@ async fn every_documented_operation_exists_and_nothing_else_does() {
             }
         }
     }
-    assert_eq!(operations, 63);
+    assert_eq!(operations, 64);
     assert!(paths.contains_key("/api/v1/reports/revenue"));
+    assert!(paths.contains_key("/api/v1/scoring/models"));
     assert!(doc["components"]["schemas"]["Contact"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }

@@ -333,6 +333,10 @@ async fn an_open_deal_shows_its_score_and_what_moves_it_until_it_closes() {
     let id = api.create("/api/v1/deals", &token, body).await;
     let scored = scoring::scores::score_open(&app.db).await.expect("score");
     assert_eq!(scored, 1, "the one open deal");
+    let json = api.get_json(&format!("/api/v1/deals/{id}"), &token).await;
+    let score = json["score"].as_i64().expect("a score in the API");
+    assert!((0..=100).contains(&score), "{json}");
+    assert!(json["score_factors"]["up"].is_array() && json["score_factors"]["down"].is_array());
     let mut c = app.signed_in("admin@example.com", "admin").await;
     let page = c.get(&format!("/deals/{id}")).await.text();
     assert!(

@@ -106,6 +106,13 @@ pub struct Deal {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub custom_fields: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The chance an open deal ends won (0–100) from the model scoring deals now
+    /// (Settings → Scoring); absent while no model scores it.
+    #[serde(default)]
+    pub score: Option<i32>,
+    /// What moves `score` most each way.
+    #[serde(default)]
+    pub score_factors: Option<crate::domain::scoring::scores::Explanation>,
 }
 
 impl Deal {

@@ -69,6 +69,11 @@ fn fields(backend: DatabaseBackend, visible: Visible) -> Vec<(&'static str, Stri
         }
     };
     let custom = json_value(backend, "d.custom");
+    let stored = "(SELECT ds.factors FROM deal_scores ds WHERE ds.deal_id = d.id)";
+    let factors = match backend {
+        DatabaseBackend::Postgres => format!("{stored}::json"),
+        _ => format!("json({stored})"),
+    };
     let fields = vec![
         ("id", "d.id"),
         ("title", "d.title"),
@@ -96,6 +101,11 @@ fn fields(backend: DatabaseBackend, visible: Visible) -> Vec<(&'static str, Stri
         ("created_at", "d.created_at"),
         ("updated_at", "d.updated_at"),
         ("custom_fields", custom.as_str()),
+        (
+            "score",
+            "(SELECT CAST(ROUND(ds.probability * 100) AS INTEGER) FROM deal_scores ds WHERE ds.deal_id = d.id)",
+        ),
+        ("score_factors", factors.as_str()),
     ];
     fields
         .into_iter()

@@ -52,7 +52,7 @@ pub struct Model {
 }
 
 /// One factor of a score: a column's value times its weight, in log-odds.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Factor {
     pub label: String,
     pub log_odds: f64,

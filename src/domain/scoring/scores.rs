@@ -3,7 +3,7 @@
 //! by the deal page with their explanation.
 use sea_orm::sea_query::{ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::facts;
 use super::model::Factor;
@@ -17,13 +17,23 @@ const CHUNK: usize = 500;
 /// Factors kept per deal each way (up, down).
 const KEPT: usize = 3;
 
+/// What moves a deal's score most each way, as stored and as the API shows it
+/// (`score_factors`): each factor's log-odds, with the model's intercept and the rest
+/// of its factors, sum to the score's.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct Explanation {
+    /// What raises it most, largest first.
+    pub up: Vec<Factor>,
+    /// What lowers it most, largest first.
+    pub down: Vec<Factor>,
+}
+
 /// A deal's score as its page shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DealScore {
     /// The chance it ends won, 0–100.
     pub percent: i32,
     pub model_version: i32,
-    /// What raises it most, then what lowers it most (log-odds).
     pub up: Vec<Factor>,
     pub down: Vec<Factor>,
 }
@@ -50,7 +60,7 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
                 deal_id: Set(d.id),
                 model_version: Set(version),
                 probability: Set(model.probability(&d)),
-                factors: Set(serde_json::json!({ "up": up, "down": down }).to_string()),
+                factors: Set(serde_json::to_string(&Explanation { up, down }).unwrap_or_default()),
                 scored_at: Set(at),
             }
         })
@@ -103,30 +113,12 @@ pub async fn for_deal(db: &Db, actor: &Actor, id: i64) -> Result<Option<DealScor
     let Some(row) = deal_score::Entity::find_by_id(id).one(&db.read).await? else {
         return Ok(None);
     };
-    #[derive(serde::Deserialize)]
-    struct Stored {
-        up: Vec<StoredFactor>,
-        down: Vec<StoredFactor>,
-    }
-    #[derive(serde::Deserialize)]
-    struct StoredFactor {
-        label: String,
-        log_odds: f64,
-    }
-    let stored: Stored = serde_json::from_str(&row.factors)
+    let stored: Explanation = serde_json::from_str(&row.factors)
         .map_err(|e| AppError::Internal(format!("a deal score's factors: {e}")))?;
-    let back = |v: Vec<StoredFactor>| -> Vec<Factor> {
-        v.into_iter()
-            .map(|f| Factor {
-                label: f.label,
-                log_odds: f.log_odds,
-            })
-            .collect()
-    };
     Ok(Some(DealScore {
         percent: (row.probability * 100.0).round().clamp(0.0, 100.0) as i32,
         model_version: row.model_version,
-        up: back(stored.up),
-        down: back(stored.down),
+        up: stored.up,
+        down: stored.down,
     }))
 }
