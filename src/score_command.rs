@@ -12,8 +12,11 @@ pub enum ScoreCommand {
     Train,
     /// List the training runs, newest first.
     Models,
-    /// Switch the run of this version back in (a rollback).
+    /// Switch the run of this version back in (a rollback); the server's job queue then
+    /// scores the open deals with it.
     Activate { version: i32 },
+    /// Score the open deals now with the model scoring deals.
+    Deals,
 }
 
 pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
@@ -25,6 +28,10 @@ pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
             }
         }
         ScoreCommand::Activate { version } => print(&scoring::activate(db, None, version).await?),
+        ScoreCommand::Deals => {
+            let scored = scoring::scores::score_open(db).await?;
+            println!("{scored} open deals scored");
+        }
     }
     Ok(())
 }

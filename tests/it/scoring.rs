@@ -143,7 +143,9 @@ async fn training_recovers_the_hidden_ranking_and_its_weighted_features() {
     );
     let held = run.holdout as usize;
     let newest = &truth[truth.len() - held..];
-    let deals = facts::deals(&app.db, Utc::now()).await.expect("facts");
+    let deals = facts::deals(&app.db, Utc::now(), facts::Which::Closed)
+        .await
+        .expect("facts");
     let won: Vec<bool> = newest
         .iter()
         .map(|(id, _)| deals.iter().find(|d| d.id == *id).and_then(|d| d.won) == Some(true))
@@ -266,7 +268,10 @@ async fn every_score_is_the_sum_of_its_factors() {
         .await
         .expect("read")
         .expect("a model");
-    for d in facts::deals(&app.db, Utc::now()).await.expect("facts") {
+    for d in facts::deals(&app.db, Utc::now(), facts::Which::Closed)
+        .await
+        .expect("facts")
+    {
         let sum = m.intercept + m.factors(&d).iter().map(|f| f.log_odds).sum::<f64>();
         let p = m.probability(&d);
         assert!(

@@ -46,10 +46,9 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
         return Ok(0);
     };
     let at = now();
-    let rows: Vec<deal_score::ActiveModel> = facts::deals(db, at)
+    let rows: Vec<deal_score::ActiveModel> = facts::deals(db, at, facts::Which::Open)
         .await?
         .into_iter()
-        .filter(|d| d.won.is_none())
         .map(|d| {
             let factors = model.factors(&d);
             let (mut up, mut down): (Vec<Factor>, Vec<Factor>) =

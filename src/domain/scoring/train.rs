@@ -98,7 +98,7 @@ impl Outcome {
 /// Trains a deal score on the closed deals, stores the run, and switches it in when it
 /// beats the current one on the hold-out.
 pub async fn train(db: &Db) -> Result<Run, AppError> {
-    let deals = facts::deals(db, now()).await?;
+    let deals = facts::deals(db, now(), facts::Which::Closed).await?;
     let current = active(db).await?.map(|(_, m)| m);
     let outcome = decide(&deals, current.as_ref());
     store(db, outcome).await
