@@ -313,6 +313,10 @@ async fn train_now_on_the_settings_page_queues_a_run_that_the_page_then_lists() 
     );
     let res = c.post_form("/settings/scoring/train", &[]).await;
     assert_eq!(res.status, 303, "{}", res.text());
+    let audited = app
+        .count_where("audit_log", " WHERE action = 'train'")
+        .await;
+    assert_eq!(audited, 1, "the request is in the audit log");
     let id = newest_job(&app, scoring::job::JOB).await;
     let options = cairn::jobs::Options {
         workers: 1,

@@ -63,6 +63,7 @@ pub const ACTIONS: &[&str] = &[
     "redeliver",
     "export_personal_data",
     "erase",
+    "train",
 ];
 
 /// The kinds of record the log names, offered by the page's filter.
@@ -86,6 +87,7 @@ pub const ENTITIES: &[&str] = &[
     "webhook_endpoint",
     "webhook_delivery",
     "workspace",
+    "scoring_model",
 ];
 
 /// A list request as it arrives (query string), every value still text; the OpenAPI

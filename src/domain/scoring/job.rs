@@ -64,7 +64,7 @@ pub async fn request(db: &Db, actor: &Actor) -> Result<i64, AppError> {
     actor.require(Action::Scoring)?;
     let tx = db.begin_write().await?;
     let id = enqueue_in(&tx, &NewJob::new(JOB, json!({}))).await?;
-    audit::record(&tx, Some(actor), "train", "scoring_model", id, None).await?;
+    audit::record(&tx, Some(actor), "train", "job", id, None).await?;
     tx.commit().await?;
     crate::jobs::wake();
     Ok(id)
