@@ -401,3 +401,21 @@ async fn a_rep_seeing_only_their_own_records_gets_no_score_of_another_s_deal() {
     let own = scoring::scores::for_deal(&app.db, &rep1, w.zeb.deal).await;
     assert_eq!(own.expect("their own deal"), None, "not scored yet");
 }
+
+#[actix_web::test]
+async fn only_a_trained_model_not_scoring_now_can_be_switched_in() {
+    let app = TestApp::new().await;
+    closed_deals(&app, 20, 29, false).await;
+    let refused = scoring::train(&app.db).await.expect("a refused run");
+    let err = scoring::activate(&app.db, None, refused.version)
+        .await
+        .expect_err("no model to switch in");
+    assert!(err.to_string().contains("trained no model"), "{err}");
+    closed_deals(&app, 300, 31, false).await;
+    let active = scoring::train(&app.db).await.expect("a model");
+    assert_eq!(active.status, "active", "{active:?}");
+    let err = scoring::activate(&app.db, None, active.version)
+        .await
+        .expect_err("already scoring");
+    assert!(err.to_string().contains("scores deals already"), "{err}");
+}

@@ -46,7 +46,7 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
         return Ok(0);
     };
     let at = now();
-    let rows: Vec<deal_score::ActiveModel> = facts::deals(db, at, facts::Which::Open)
+    let rows = facts::deals(db, at, facts::Which::Open)
         .await?
         .into_iter()
         .map(|d| {
@@ -55,15 +55,17 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
                 factors.into_iter().partition(|f| f.log_odds > 0.0);
             up.truncate(KEPT);
             down.truncate(KEPT);
-            deal_score::ActiveModel {
+            let factors = serde_json::to_string(&Explanation { up, down })
+                .map_err(|e| AppError::Internal(format!("a deal score's factors: {e}")))?;
+            Ok(deal_score::ActiveModel {
                 deal_id: Set(d.id),
                 model_version: Set(version),
                 probability: Set(model.probability(&d)),
-                factors: Set(serde_json::to_string(&Explanation { up, down }).unwrap_or_default()),
+                factors: Set(factors),
                 scored_at: Set(at),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<deal_score::ActiveModel>, AppError>>()?;
     let scored = rows.len();
     for chunk in rows.chunks(CHUNK) {
         deal_score::Entity::insert_many(chunk.to_vec())

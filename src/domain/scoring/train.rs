@@ -29,6 +29,12 @@ const ALPHA: f64 = 1.0;
 
 pub const KIND: &str = "deal";
 
+/// A run's `status`: scoring now; trained but not better; scored before; not trained.
+pub const ACTIVE: &str = "active";
+pub const KEPT: &str = "kept";
+pub const RETIRED: &str = "retired";
+pub const REFUSED: &str = "refused";
+
 /// What a run measured on its hold-out.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Evaluation {
@@ -53,6 +59,14 @@ pub struct Run {
     pub holdout: i32,
     pub metrics: Option<Evaluation>,
     pub message: Option<String>,
+}
+
+impl Run {
+    /// Whether this run's model can be switched in: it trained one, and it is not the
+    /// one scoring now.
+    pub fn can_switch_in(&self) -> bool {
+        self.status == KEPT || self.status == RETIRED
+    }
 }
 
 impl From<scoring_model::Model> for Run {
@@ -84,7 +98,7 @@ struct Outcome {
 impl Outcome {
     fn refused(won: usize, lost: usize, message: String) -> Outcome {
         Outcome {
-            status: "refused",
+            status: REFUSED,
             won,
             lost,
             holdout: 0,
@@ -108,7 +122,7 @@ pub async fn train(db: &Db) -> Result<Run, AppError> {
 pub async fn active(db: &Db) -> Result<Option<(i32, Model)>, AppError> {
     let row = scoring_model::Entity::find()
         .filter(scoring_model::Column::Kind.eq(KIND))
-        .filter(scoring_model::Column::Status.eq("active"))
+        .filter(scoring_model::Column::Status.eq(ACTIVE))
         .one(&db.read)
         .await?;
     Ok(row.and_then(|r| Some((r.version, serde_json::from_str(&r.model).ok()?))))
@@ -168,7 +182,7 @@ fn decide(deals: &[DealFacts], current: Option<&Model>) -> Outcome {
     };
     let better = evaluation.model.auc > bar;
     Outcome {
-        status: if better { "active" } else { "kept" },
+        status: if better { ACTIVE } else { KEPT },
         won,
         lost,
         holdout: test.len(),
@@ -237,7 +251,7 @@ async fn store(db: &Db, o: Outcome) -> Result<Run, AppError> {
         .await?
         .flatten()
         .unwrap_or(0);
-    if o.status == "active" {
+    if o.status == ACTIVE {
         retire_active(&tx).await?;
     }
     let json = |v: Result<String, serde_json::Error>| {
@@ -264,9 +278,9 @@ async fn store(db: &Db, o: Outcome) -> Result<Run, AppError> {
 
 async fn retire_active(tx: &sea_orm::DatabaseTransaction) -> Result<(), AppError> {
     scoring_model::Entity::update_many()
-        .col_expr(scoring_model::Column::Status, Expr::value("retired"))
+        .col_expr(scoring_model::Column::Status, Expr::value(RETIRED))
         .filter(scoring_model::Column::Kind.eq(KIND))
-        .filter(scoring_model::Column::Status.eq("active"))
+        .filter(scoring_model::Column::Status.eq(ACTIVE))
         .exec(tx)
         .await?;
     Ok(())
@@ -304,15 +318,16 @@ pub async fn activate(db: &Db, actor: Option<&Actor>, version: i32) -> Result<Ru
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::not_found("Scoring model"))?;
-    if row.status == "refused" {
-        return Err(AppError::field(
-            "version",
-            "That run trained no model; choose a run that did.",
-        ));
+    if !Run::from(row.clone()).can_switch_in() {
+        let why = match row.status.as_str() {
+            ACTIVE => "That model scores deals already.",
+            _ => "That run trained no model; choose a run that did.",
+        };
+        return Err(AppError::field("version", why));
     }
     retire_active(&tx).await?;
     let mut active: scoring_model::ActiveModel = row.into();
-    active.status = Set("active".into());
+    active.status = Set(ACTIVE.into());
     let row = active.update(&tx).await?;
     let detail = serde_json::json!({ "version": version });
     audit::record(

@@ -33,7 +33,7 @@ impl From<Run> for RunView {
         let m = r.metrics.as_ref();
         RunView {
             version: r.version,
-            can_activate: r.status == "kept" || r.status == "retired",
+            can_activate: r.can_switch_in(),
             status: r.status,
             trained_at: r.trained_at,
             outcomes: format!("{} won, {} lost ({} held out)", r.won, r.lost, r.holdout),
@@ -62,7 +62,7 @@ pub async fn index(
     let runs = scoring::runs(&state.db).await?;
     let active = runs
         .iter()
-        .find(|r| r.status == "active")
+        .find(|r| r.status == scoring::train::ACTIVE)
         .map(|r| r.version);
     ok(&ScoringPage {
         l: Layout::for_user(&user, "settings"),
