@@ -412,6 +412,8 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
     let activity = get_in(&tx, id)
         .await?
         .ok_or_else(|| AppError::Internal("the new activity vanished".into()))?;
+    let deals: Vec<i64> = deal_id.into_iter().collect();
+    crate::domain::scoring::scores::changed(db, &tx, &deals).await?;
     tx.commit().await?;
     Ok(activity)
 }
@@ -444,6 +446,8 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppErro
         })),
     )
     .await?;
+    let deals: Vec<i64> = activity.deal_id.into_iter().collect();
+    crate::domain::scoring::scores::changed(db, &tx, &deals).await?;
     tx.commit().await?;
     Ok(activity)
 }

@@ -117,6 +117,7 @@ mod routes_access;
 mod routes_table;
 mod scale;
 mod scoring;
+mod scoring_changes;
 mod search;
 mod sessions;
 mod sessions_page;

@@ -36,7 +36,12 @@ impl Draws {
 /// `n` closed deals, one an hour, each won with the hidden rule's probability, with its
 /// calls logged before the close; `note_after_win` adds a note an hour after each win.
 /// Answers each deal's id and true probability.
-async fn closed_deals(app: &TestApp, n: usize, seed: u64, note_after_win: bool) -> Vec<(i64, f64)> {
+pub(crate) async fn closed_deals(
+    app: &TestApp,
+    n: usize,
+    seed: u64,
+    note_after_win: bool,
+) -> Vec<(i64, f64)> {
     let owner = app.user(&format!("owner{seed}@example.com"), "admin").await;
     let stages = pipeline_stage::Entity::find()
         .order_by_asc(pipeline_stage::Column::Position)

@@ -145,6 +145,8 @@ pub async fn update(
         .ok_or_else(|| AppError::not_found("Activity"))?;
     let detail = audit::changes(&current, &activity);
     audit::record(&tx, Some(actor), "update", "activity", id, detail).await?;
+    let deals: Vec<i64> = activity.deal_id.into_iter().collect();
+    crate::domain::scoring::scores::changed(db, &tx, &deals).await?;
     tx.commit().await?;
     Ok(activity)
 }

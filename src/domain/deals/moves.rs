@@ -111,6 +111,7 @@ pub async fn move_deal(db: &Db, actor: &Actor, id: i64, m: &Move) -> Result<Deal
     } else {
         0
     };
+    crate::domain::scoring::scores::changed(db, &tx, &[id]).await?;
     tx.commit().await?;
     crate::domain::webhooks::wake_if(hooked);
     Ok(deal)

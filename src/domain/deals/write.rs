@@ -224,6 +224,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &DealInput) -> Result<Deal, A
     let mailed = tell_owner(&tx, actor, id, title, owner, 1).await?;
     let deal = get_in(&tx, id).await?.ok_or_else(gone)?;
     let hooked = webhooks::emit_about(db, &tx, "deal", "created", &deal).await?;
+    crate::domain::scoring::scores::changed(db, &tx, &[id]).await?;
     tx.commit().await?;
     if mailed || hooked > 0 {
         crate::jobs::wake();
@@ -382,6 +383,7 @@ async fn update_from_read(
     let detail = audit::changes(&current, &deal);
     audit::record(&tx, Some(actor), "update", "deal", id, detail).await?;
     let hooked = webhooks::emit_about(db, &tx, "deal", "updated", &deal).await?;
+    crate::domain::scoring::scores::changed(db, &tx, &[id]).await?;
     tx.commit().await?;
     if mailed || hooked > 0 {
         crate::jobs::wake();

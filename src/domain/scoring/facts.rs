@@ -96,6 +96,28 @@ pub enum Which {
 /// Their rows are streamed, not gathered first: at 200 000 deals, gathering the rows
 /// before making the facts took the process to 430 MB.
 pub async fn deals(db: &Db, now: DateTime<Utc>, which: Which) -> Result<Vec<DealFacts>, AppError> {
+    read(db, now, which, None).await
+}
+
+/// The open deals among `ids` (those since closed or deleted are left out), as of
+/// `now`: a few deals rescored after a change.
+pub async fn open_among(
+    db: &Db,
+    now: DateTime<Utc>,
+    ids: &[i64],
+) -> Result<Vec<DealFacts>, AppError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    read(db, now, Which::Open, Some(ids)).await
+}
+
+async fn read(
+    db: &Db,
+    now: DateTime<Utc>,
+    which: Which,
+    only: Option<&[i64]>,
+) -> Result<Vec<DealFacts>, AppError> {
     let stages: HashMap<i64, (Stage, String)> = pipeline_stage::Entity::find()
         .all(&db.read)
         .await?
@@ -114,24 +136,31 @@ pub async fn deals(db: &Db, now: DateTime<Utc>, which: Which) -> Result<Vec<Deal
         Which::Closed => changes_by_deal(db).await?,
         Which::Open => HashMap::new(),
     };
-    let activities = ActivityRow::find_by_statement(backend.build(&activity_counts(which)))
+    let mut counts = activity_counts(which);
+    let mut deal_rows = deal_rows(which);
+    if let Some(ids) = only {
+        counts.and_where(Expr::col(("a", "deal_id")).is_in(ids.iter().copied()));
+        deal_rows.and_where(Expr::col(("d", "id")).is_in(ids.iter().copied()));
+    }
+    let activities = ActivityRow::find_by_statement(backend.build(&counts))
         .all(&db.read)
         .await?;
     let mut by_deal: HashMap<i64, Vec<ActivityRow>> = HashMap::new();
     for a in activities {
         by_deal.entry(a.deal_id).or_default().push(a);
     }
-    let tasks = task::Entity::find()
+    let mut tasks = task::Entity::find()
         .select_only()
         .columns([
             task::Column::DealId,
             task::Column::CreatedAt,
             task::Column::DoneAt,
         ])
-        .filter(task::Column::DealId.is_not_null())
-        .into_model::<TaskRow>()
-        .all(&db.read)
-        .await?;
+        .filter(task::Column::DealId.is_not_null());
+    if let Some(ids) = only {
+        tasks = tasks.filter(task::Column::DealId.is_in(ids.iter().copied()));
+    }
+    let tasks = tasks.into_model::<TaskRow>().all(&db.read).await?;
     let mut tasks_of: HashMap<i64, Vec<TaskRow>> = HashMap::new();
     for t in tasks {
         if let Some(d) = t.deal_id {
@@ -139,7 +168,7 @@ pub async fn deals(db: &Db, now: DateTime<Utc>, which: Which) -> Result<Vec<Deal
         }
     }
     let mut out = Vec::new();
-    let mut rows = DealRow::find_by_statement(backend.build(&deal_rows(which)))
+    let mut rows = DealRow::find_by_statement(backend.build(&deal_rows))
         .stream(&db.read)
         .await?;
     while let Some(r) = rows.try_next().await? {

@@ -15,6 +15,16 @@ pub const JOB: &str = "scoring.train";
 /// Scores the open deals again with the model scoring now (after a switch).
 pub const RESCORE: &str = "scoring.score";
 
+/// Scores the deals a change touched again (`scores::changed`).
+pub const CHANGED: &str = "scoring.changed";
+
+/// How long a change's rescoring waits, so the changes of the same moment (a bulk edit,
+/// a deal moved twice) are claimed and scored together.
+pub const CHANGED_AFTER_MS: i64 = 500;
+
+/// The changes' jobs one run takes at most.
+const TOGETHER: usize = 200;
+
 /// When the nightly run starts (UTC): before the clean-up and the purges.
 pub const HOUR: u32 = 2;
 
@@ -26,7 +36,34 @@ struct Train {
 }
 
 pub fn register(r: &mut Registry) {
-    r.register(JOB, run).register(RESCORE, rescore);
+    r.register(JOB, run)
+        .register(RESCORE, rescore)
+        .register_together(CHANGED, TOGETHER, changed);
+}
+
+#[derive(Deserialize)]
+struct Changed {
+    deals: Vec<i64>,
+}
+
+async fn changed(jobs: Vec<(Ctx, Changed)>) -> Vec<Result<(), JobError>> {
+    let n = jobs.len();
+    let Some((ctx, _)) = jobs.first() else {
+        return Vec::new();
+    };
+    let mut ids: Vec<i64> = jobs
+        .iter()
+        .flat_map(|(_, c)| c.deals.iter().copied())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    match super::scores::score_deals(&ctx.db, &ids).await {
+        Ok(scored) => {
+            tracing::debug!(scored, changed = ids.len(), "changed deals scored");
+            vec![Ok(()); n]
+        }
+        Err(e) => vec![Err(JobError::from(e)); n],
+    }
 }
 
 #[derive(Deserialize)]

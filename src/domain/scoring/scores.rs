@@ -2,14 +2,15 @@
 //! job (after a training run, nightly as deals age, after a switch), read one at a time
 //! by the deal page with their explanation.
 use sea_orm::sea_query::{ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
 use super::facts;
 use super::model::Factor;
 use crate::domain::{Actor, Db, now};
-use crate::entities::{deal, deal_score, pipeline_stage};
+use crate::entities::{change_counter, deal, deal_score, pipeline_stage};
 use crate::error::AppError;
+use crate::jobs::queue::{NewJob, enqueue_in};
 
 /// Rows written per statement.
 const CHUNK: usize = 500;
@@ -43,11 +44,89 @@ pub struct DealScore {
 pub async fn score_open(db: &Db) -> Result<usize, AppError> {
     let Some((version, model)) = super::train::active(db).await? else {
         deal_score::Entity::delete_many().exec(&db.write).await?;
+        boards_changed(&db.write).await?;
         return Ok(0);
     };
     let at = now();
-    let rows = facts::deals(db, at, facts::Which::Open)
-        .await?
+    let rows = rows(
+        &model,
+        version,
+        at,
+        facts::deals(db, at, facts::Which::Open).await?,
+    )?;
+    let scored = rows.len();
+    for chunk in rows.chunks(CHUNK) {
+        upsert(&db.write, chunk).await?;
+    }
+    // Deals closed since (or scored by an older model and gone from the open set).
+    let closed = Query::select()
+        .column((deal::Entity, deal::Column::Id))
+        .from(deal::Entity)
+        .inner_join(
+            pipeline_stage::Entity,
+            sea_orm::sea_query::Expr::col((pipeline_stage::Entity, pipeline_stage::Column::Id))
+                .equals((deal::Entity, deal::Column::StageId)),
+        )
+        .and_where(pipeline_stage::Column::Kind.ne("open"))
+        .to_owned();
+    deal_score::Entity::delete_many()
+        .filter(deal_score::Column::DealId.in_subquery(closed))
+        .exec(&db.write)
+        .await?;
+    boards_changed(&db.write).await?;
+    Ok(scored)
+}
+
+/// Scores deals `ids` again after they changed (`changed`), with the model scoring now,
+/// in one transaction: those still open get a new score, the others (closed, deleted)
+/// lose theirs. How many were scored.
+pub async fn score_deals(db: &Db, ids: &[i64]) -> Result<usize, AppError> {
+    let Some((version, model)) = super::train::active(db).await? else {
+        return Ok(0);
+    };
+    let at = now();
+    let mut scored = 0;
+    for ids in ids.chunks(CHUNK) {
+        let rows = rows(&model, version, at, facts::open_among(db, at, ids).await?)?;
+        let open: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| r.deal_id.try_as_ref().copied())
+            .collect();
+        let tx = db.begin_write().await?;
+        upsert(&tx, &rows).await?;
+        deal_score::Entity::delete_many()
+            .filter(deal_score::Column::DealId.is_in(ids.iter().copied()))
+            .filter(deal_score::Column::DealId.is_not_in(open))
+            .exec(&tx)
+            .await?;
+        boards_changed(&tx).await?;
+        tx.commit().await?;
+        scored += rows.len();
+    }
+    Ok(scored)
+}
+
+/// Queues deals `ids` to be scored again within seconds, in the transaction that
+/// changed them, when a model scores (read at most every 5 s): one job per change,
+/// whose run takes those queued at the same moment together (`job::CHANGED`).
+pub async fn changed(db: &Db, conn: &impl ConnectionTrait, ids: &[i64]) -> Result<(), AppError> {
+    if ids.is_empty() || !super::train::scoring(db).await? {
+        return Ok(());
+    }
+    let job = NewJob::new(super::job::CHANGED, serde_json::json!({ "deals": ids }))
+        .at(now() + chrono::Duration::milliseconds(super::job::CHANGED_AFTER_MS));
+    enqueue_in(conn, &job).await?;
+    Ok(())
+}
+
+/// The rows storing `deals`' scores by `model` (version `version`) at `at`.
+fn rows(
+    model: &super::model::Model,
+    version: i32,
+    at: chrono::DateTime<chrono::Utc>,
+    deals: Vec<facts::DealFacts>,
+) -> Result<Vec<deal_score::ActiveModel>, AppError> {
+    deals
         .into_iter()
         .map(|d| {
             let factors = model.factors(&d);
@@ -65,39 +144,45 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
                 scored_at: Set(at),
             })
         })
-        .collect::<Result<Vec<deal_score::ActiveModel>, AppError>>()?;
-    let scored = rows.len();
-    for chunk in rows.chunks(CHUNK) {
-        deal_score::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::column(deal_score::Column::DealId)
-                    .update_columns([
-                        deal_score::Column::ModelVersion,
-                        deal_score::Column::Probability,
-                        deal_score::Column::Factors,
-                        deal_score::Column::ScoredAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&db.write)
-            .await?;
+        .collect()
+}
+
+async fn upsert(
+    conn: &impl ConnectionTrait,
+    rows: &[deal_score::ActiveModel],
+) -> Result<(), AppError> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    // Deals closed since (or scored by an older model and gone from the open set).
-    let closed = Query::select()
-        .column((deal::Entity, deal::Column::Id))
-        .from(deal::Entity)
-        .inner_join(
-            pipeline_stage::Entity,
-            sea_orm::sea_query::Expr::col((pipeline_stage::Entity, pipeline_stage::Column::Id))
-                .equals((deal::Entity, deal::Column::StageId)),
+    deal_score::Entity::insert_many(rows.to_vec())
+        .on_conflict(
+            OnConflict::column(deal_score::Column::DealId)
+                .update_columns([
+                    deal_score::Column::ModelVersion,
+                    deal_score::Column::Probability,
+                    deal_score::Column::Factors,
+                    deal_score::Column::ScoredAt,
+                ])
+                .to_owned(),
         )
-        .and_where(pipeline_stage::Column::Kind.ne("open"))
-        .to_owned();
-    deal_score::Entity::delete_many()
-        .filter(deal_score::Column::DealId.in_subquery(closed))
-        .exec(&db.write)
+        .exec_without_returning(conn)
         .await?;
-    Ok(scored)
+    Ok(())
+}
+
+/// Retires the cached boards and deal lists, which show scores: the `board` counter's
+/// triggers watch the deals' own tables, not this one. Last in its transaction, so on
+/// PostgreSQL the counter's row is held only for the commit, as the triggers hold it.
+async fn boards_changed(conn: &impl ConnectionTrait) -> Result<(), AppError> {
+    change_counter::Entity::update_many()
+        .col_expr(
+            change_counter::Column::N,
+            sea_orm::sea_query::Expr::col(change_counter::Column::N).add(1),
+        )
+        .filter(change_counter::Column::Name.eq("board"))
+        .exec(conn)
+        .await?;
+    Ok(())
 }
 
 /// Deal `id`'s stored score, for `actor`: a deal they may not see is "not found".

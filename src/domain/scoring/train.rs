@@ -7,7 +7,8 @@ use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -126,6 +127,22 @@ pub async fn active(db: &Db) -> Result<Option<(i32, Model)>, AppError> {
         .one(&db.read)
         .await?;
     Ok(row.and_then(|r| Some((r.version, serde_json::from_str(&r.model).ok()?))))
+}
+
+/// Whether a model scores deals now, as this process saw it at most 5 s ago (at once
+/// after a switch made here).
+pub async fn scoring(db: &Db) -> Result<bool, AppError> {
+    if let Some(on) = db.scoring.get(&()) {
+        return Ok(on);
+    }
+    let on = scoring_model::Entity::find()
+        .filter(scoring_model::Column::Kind.eq(KIND))
+        .filter(scoring_model::Column::Status.eq(ACTIVE))
+        .count(&db.read)
+        .await?
+        > 0;
+    db.scoring.insert((), on);
+    Ok(on)
 }
 
 fn decide(deals: &[DealFacts], current: Option<&Model>) -> Outcome {
@@ -273,6 +290,7 @@ async fn store(db: &Db, o: Outcome) -> Result<Run, AppError> {
     .insert(&tx)
     .await?;
     tx.commit().await?;
+    db.scoring.remove(&());
     Ok(row.into())
 }
 
@@ -340,5 +358,6 @@ pub async fn activate(db: &Db, actor: Option<&Actor>, version: i32) -> Result<Ru
     )
     .await?;
     tx.commit().await?;
+    db.scoring.remove(&());
     Ok(row.into())
 }

@@ -366,6 +366,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TaskInput) -> Result<Task, A
         .ok_or_else(|| AppError::Internal("the new task vanished".into()))?;
     let queued = notices::on_save(&tx, actor, None, &task).await?;
     let hooked = webhooks::emit_about(db, &tx, "task", "created", &task).await?;
+    rescore(db, &tx, [task.deal_id]).await?;
     tx.commit().await?;
     wake_if(queued || hooked > 0);
     db.forget_task_counts();
@@ -533,6 +534,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: TaskPatch) -> Result<Tas
     audit::record(&tx, Some(actor), "update", "task", id, detail).await?;
     let queued = notices::on_save(&tx, actor, Some(&task), &saved).await?;
     let hooked = webhooks::emit_about(db, &tx, "task", "updated", &saved).await?;
+    rescore(db, &tx, [task.deal_id, saved.deal_id]).await?;
     tx.commit().await?;
     wake_if(queued || hooked > 0);
     db.forget_task_counts();
@@ -574,6 +576,7 @@ pub async fn set_done(db: &Db, actor: &Actor, id: i64, done: bool) -> Result<Tas
     // the reminder sees the task done when it runs).
     let queued = !done && notices::on_save(&tx, actor, Some(&task), &saved).await?;
     let hooked = webhooks::emit_about(db, &tx, "task", "updated", &saved).await?;
+    rescore(db, &tx, [task.deal_id, saved.deal_id]).await?;
     tx.commit().await?;
     wake_if(queued || hooked > 0);
     db.forget_task_counts();
@@ -595,8 +598,21 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Task, AppError> {
     )
     .await?;
     let hooked = webhooks::emit_about(db, &tx, "task", "deleted", &task).await?;
+    rescore(db, &tx, [task.deal_id]).await?;
     tx.commit().await?;
     wake_if(hooked > 0);
     db.forget_task_counts();
     Ok(task)
+}
+
+/// Queues the deals a task is (or was) on to be scored again: its tasks are among
+/// their score's features.
+async fn rescore<const N: usize>(
+    db: &Db,
+    tx: &sea_orm::DatabaseTransaction,
+    deals: [Option<i64>; N],
+) -> Result<(), AppError> {
+    let mut ids: Vec<i64> = deals.into_iter().flatten().collect();
+    ids.dedup();
+    crate::domain::scoring::scores::changed(db, tx, &ids).await
 }

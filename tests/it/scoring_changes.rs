@@ -1,0 +1,128 @@
+//! Deal scores follow changes (issue 17): a deal written, a call logged on it or its close
+//! queues it to be scored again through the job queue, within seconds, and the boards and
+//! the deal list show the new score.
+use std::time::{Duration as StdDuration, Instant};
+
+use sea_orm::EntityTrait;
+
+use cairn::domain::scoring;
+use cairn::entities::{deal_score, pipeline_stage};
+
+use crate::scoring::closed_deals;
+use crate::support::*;
+
+/// A job runner polling often, as a server's would run beside the requests.
+fn runner(app: &TestApp) -> cairn::jobs::Running {
+    let options = cairn::jobs::Options {
+        workers: 1,
+        poll: StdDuration::from_millis(20),
+        ..Default::default()
+    };
+    cairn::jobs::Runner::new(app.db.clone(), cairn::jobs::kinds::registry(), options).start()
+}
+
+/// Deal `id`'s stored score once `done` holds of it, waiting up to 20 s.
+async fn score_when(
+    app: &TestApp,
+    id: i64,
+    what: &str,
+    done: impl Fn(Option<&deal_score::Model>) -> bool,
+) -> Option<deal_score::Model> {
+    let deadline = Instant::now() + StdDuration::from_secs(20);
+    loop {
+        let row = deal_score::Entity::find_by_id(id)
+            .one(&app.db.read)
+            .await
+            .expect("read the score");
+        if done(row.as_ref()) {
+            return row;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deal {id}'s score never {what}: {row:?}"
+        );
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+}
+
+/// A trained model, a rep's API token, and an open EUR deal of theirs (not scored yet).
+async fn scored_world(app: &TestApp, seed: u64) -> (String, i64) {
+    closed_deals(app, 300, seed, false).await;
+    let run = scoring::train(&app.db).await.expect("train");
+    assert_eq!(run.status, "active", "{run:?}");
+    let token = app.api_user("rep").await;
+    let mut api = app.client().await;
+    let body = serde_json::json!({"title": "Fresh", "amount": 500, "currency": "EUR"});
+    let id = api.create("/api/v1/deals", &token, body).await;
+    (token, id)
+}
+
+#[actix_web::test]
+async fn a_new_deal_and_the_calls_logged_on_it_are_scored_within_seconds() {
+    let app = TestApp::new().await;
+    let (token, id) = scored_world(&app, 41).await;
+    let running = runner(&app);
+    let first = score_when(&app, id, "appeared", |s| s.is_some())
+        .await
+        .expect("a score");
+    let mut api = app.client().await;
+    for n in 0..4 {
+        let call = serde_json::json!({"kind": "call", "body": format!("call {n}"), "deal_id": id});
+        api.create("/api/v1/activities", &token, call).await;
+    }
+    let after = score_when(&app, id, "rose with four calls", |s| {
+        s.is_some_and(|s| s.probability > first.probability)
+    })
+    .await
+    .expect("a score");
+    assert!(
+        after.scored_at > first.scored_at,
+        "{first:?} then {after:?}"
+    );
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}
+
+#[actix_web::test]
+async fn a_deal_won_loses_its_score_within_seconds() {
+    let app = TestApp::new().await;
+    let (token, id) = scored_world(&app, 43).await;
+    let running = runner(&app);
+    score_when(&app, id, "appeared", |s| s.is_some()).await;
+    let won = pipeline_stage::Entity::find()
+        .all(&app.db.read)
+        .await
+        .expect("stages")
+        .into_iter()
+        .find(|s| s.kind == "won")
+        .expect("a won stage")
+        .id;
+    let mut api = app.client().await;
+    let moved = serde_json::json!({"stage_id": won, "version": 1});
+    let res = api
+        .api(
+            actix_web::http::Method::POST,
+            &format!("/api/v1/deals/{id}/move"),
+            &token,
+            Some(moved),
+        )
+        .await;
+    assert_eq!(res.status, 200, "the move: {}", res.text());
+    score_when(&app, id, "went", |s| s.is_none()).await;
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}
+
+#[actix_web::test]
+async fn no_rescoring_is_queued_while_no_model_scores() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut api = app.client().await;
+    let body = serde_json::json!({"title": "Unscored", "amount": 500, "currency": "EUR"});
+    api.create("/api/v1/deals", &token, body).await;
+    let queued = app
+        .count_where(
+            "jobs",
+            &format!(" WHERE kind = '{}'", scoring::job::CHANGED),
+        )
+        .await;
+    assert_eq!(queued, 0, "a deal write queued rescoring with no model");
+}
