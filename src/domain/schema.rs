@@ -112,7 +112,7 @@ value_set!(
     DealSort,
     // The deal table's sort keys (`deals::LIST_SORTS`); a test sends each of them.
     [
-        "title", "stage", "amount", "owner", "company", "close", "updated", "created"
+        "title", "stage", "amount", "owner", "company", "close", "score", "updated", "created"
     ],
     empty = true,
     "The deal list's order; empty means updated."

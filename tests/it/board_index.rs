@@ -90,6 +90,10 @@ impl World {
                 owner: Some(self.admin.id),
                 ..q()
             },
+            BoardQuery {
+                min_score: Some(50),
+                ..q()
+            },
         ]
     }
 }
@@ -228,6 +232,25 @@ async fn boards_stay_exact_through_deal_writes() {
     agree(&app, &w, "a deal to the trash").await;
     c.restore("deals", lead, &w.token).await;
     agree(&app, &w, "a deal restored").await;
+}
+
+#[actix_web::test]
+async fn boards_stay_exact_through_scoring() {
+    let app = TestApp::new().await;
+    let (mut c, w) = world(&app).await;
+    let lead = deals_of_every_kind(&app, &mut c, &w).await;
+    crate::scoring::closed_deals(&app, 300, 47, false).await;
+    agree(&app, &w, "closed deals added").await;
+    let run = cairn::domain::scoring::train(&app.db).await.expect("train");
+    assert_eq!(run.status, "active", "{run:?}");
+    let scored = cairn::domain::scoring::scores::score_open(&app.db)
+        .await
+        .expect("score");
+    assert!(scored > deals::COLUMN_PAGE as usize, "scored {scored}");
+    agree(&app, &w, "scoring the open deals").await;
+    let scores = cairn::domain::scoring::scores::score_deals(&app.db, &[lead]).await;
+    assert_eq!(scores.expect("rescore one"), 1, "the one deal rescored");
+    agree(&app, &w, "rescoring one deal").await;
 }
 
 #[actix_web::test]

@@ -126,3 +126,98 @@ async fn no_rescoring_is_queued_while_no_model_scores() {
         .await;
     assert_eq!(queued, 0, "a deal write queued rescoring with no model");
 }
+
+/// Three open deals from sources the hidden rule weighs apart (scored), by title.
+async fn three_scored(app: &TestApp, token: &str) {
+    let mut api = app.client().await;
+    for source in ["referral", "organic", "paid"] {
+        let body = serde_json::json!({"title": source, "amount": 500, "currency": "EUR", "source": source});
+        api.create("/api/v1/deals", token, body).await;
+    }
+    let scored = scoring::scores::score_open(&app.db).await.expect("score");
+    assert_eq!(scored, 4, "the three and the first open deal");
+}
+
+#[actix_web::test]
+async fn the_deal_list_sorts_by_score_and_keeps_those_scored_at_least_the_minimum() {
+    let app = TestApp::new().await;
+    let (token, _) = scored_world(&app, 53).await;
+    three_scored(&app, &token).await;
+    let mut api = app.client().await;
+    let list = api
+        .get_json("/api/v1/deals?status=open&sort=score", &token)
+        .await;
+    let scores: Vec<i64> = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|d| d["score"].as_i64().expect("a score"))
+        .collect();
+    let mut sorted = scores.clone();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(scores, sorted, "highest score first: {list}");
+    let titles: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap())
+        .collect();
+    assert!(
+        titles.iter().position(|t| *t == "referral") < titles.iter().position(|t| *t == "paid"),
+        "a referral outscores a paid lead: {titles:?}"
+    );
+    let min = scores[1];
+    let kept = api
+        .titles(
+            &format!("/api/v1/deals?status=open&min_score={min}"),
+            &token,
+        )
+        .await;
+    let expected = scores.iter().filter(|s| **s >= min).count();
+    assert_eq!(
+        kept.len(),
+        expected,
+        "scores {scores:?}, at least {min}: {kept:?}"
+    );
+}
+
+#[actix_web::test]
+async fn a_minimum_score_outside_0_to_100_is_refused() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut api = app.client().await;
+    let res = api
+        .api(
+            actix_web::http::Method::GET,
+            "/api/v1/deals?min_score=150",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    let json = res.json();
+    assert!(json["error"]["fields"]["min_score"].is_string(), "{json}");
+}
+
+#[actix_web::test]
+async fn board_cards_and_the_deal_list_show_each_open_deal_s_score() {
+    let app = TestApp::new().await;
+    let (token, _) = scored_world(&app, 59).await;
+    three_scored(&app, &token).await;
+    let mut api = app.client().await;
+    let list = api.get_json("/api/v1/deals?status=open", &token).await;
+    let first = list["items"][0]["score"].as_i64().expect("a score");
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let badge = format!(
+        "<span class=\"badge score\" title=\"Deal score: its chance to win\">{first}%</span>"
+    );
+    let board = c.get("/deals").await.text();
+    assert_eq!(
+        board.matches("class=\"badge score\"").count(),
+        4,
+        "four scored cards"
+    );
+    assert!(board.contains(&badge), "the board shows {first}%");
+    let table = c.get("/deals/list?status=open").await.text();
+    assert!(table.contains(&badge), "the deal list shows {first}%");
+}

@@ -45,6 +45,8 @@ pub struct BoardParams {
     pub min_amount: Option<String>,
     pub max_amount: Option<String>,
     pub company: Option<String>,
+    /// At least this deal score, 0–100.
+    pub min_score: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -56,6 +58,8 @@ pub struct BoardQuery {
     pub min_major: Option<i64>,
     pub max_major: Option<i64>,
     pub company: Option<i64>,
+    /// Only deals scored at least this (0–100; `scoring`).
+    pub min_score: Option<i32>,
     /// Whose deals the asker may see (`access`), set by the domain from the actor, never
     /// from the request. Part of the board cache's key: a rep's board is never another's.
     pub visible: crate::domain::access::Visible,
@@ -88,6 +92,16 @@ impl BoardParams {
         let owner = id("owner", &self.owner);
         let min_major = id("min_amount", &self.min_amount).map(|a| a.clamp(0, MAX_AMOUNT));
         let max_major = id("max_amount", &self.max_amount).map(|a| a.clamp(0, MAX_AMOUNT));
+        let min_score = match clean(self.min_score.as_deref()) {
+            None => None,
+            Some(v) => match v.parse::<i32>() {
+                Ok(n) if (0..=100).contains(&n) => Some(n),
+                _ => {
+                    fields.set("min_score", "The score is a whole number from 0 to 100.");
+                    None
+                }
+            },
+        };
         // The board's company filter takes an id or a chosen suggestion ("Acme (#12)").
         let company = match clean(self.company.as_deref()) {
             None => None,
@@ -129,6 +143,7 @@ impl BoardParams {
             min_major,
             max_major,
             company,
+            min_score,
             visible: Default::default(),
         })
     }

@@ -53,6 +53,7 @@ struct Row {
     expected_close: Option<NaiveDate>,
     stage_entered_at: DateTime<Utc>,
     version: i32,
+    score: Option<i32>,
 }
 
 /// Reads the index, or None when there are more than `MAX_DEALS` live deals.
@@ -94,6 +95,7 @@ impl DealIndex {
                 stage_entered_at,
                 version,
                 title,
+                score,
             ) = row;
             by_stage.entry(stage_id).or_default().push(Row {
                 id,
@@ -111,6 +113,7 @@ impl DealIndex {
                 expected_close,
                 stage_entered_at,
                 version,
+                score,
             });
         }
         let open: HashMap<i64, bool> = pipelines
@@ -213,6 +216,7 @@ impl Row {
             owner_name: String::from(&*self.owner_name),
             version: self.version,
             stage_entered_at: self.stage_entered_at,
+            score: self.score,
         }
     }
 }
@@ -227,6 +231,9 @@ fn matches(r: &Row, q: &BoardQuery) -> bool {
     if q.owner.is_some_and(|o| r.owner_id != o)
         || q.company.is_some_and(|c| r.company_id != Some(c))
     {
+        return false;
+    }
+    if q.min_score.is_some_and(|s| r.score.is_none_or(|x| x < s)) {
         return false;
     }
     if let Some((from, to)) = q.close_month

@@ -149,6 +149,8 @@ pub struct Card {
     pub owner_name: String,
     pub version: i32,
     pub stage_entered_at: DateTime<Utc>,
+    /// Its deal score, 0–100, while a model scores it (`scoring`).
+    pub score: Option<i32>,
 }
 
 impl Card {

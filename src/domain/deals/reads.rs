@@ -16,6 +16,9 @@ use crate::domain::records::reads::json_value;
 use crate::domain::sql::{PageRow, Sql, json_array};
 use crate::error::AppError;
 
+/// A deal's score in percent, when it has one.
+const SCORE: &str = "(SELECT CAST(ROUND(ds.probability * 100) AS INTEGER) FROM deal_scores ds WHERE ds.deal_id = d.id)";
+
 /// A card's fields; a company `visible` does not see is named only as another rep's.
 fn card_fields(visible: Visible) -> Vec<(&'static str, String)> {
     let company = visible.name_sql("co", "co.name", access::OTHERS_COMPANY);
@@ -30,6 +33,7 @@ fn card_fields(visible: Visible) -> Vec<(&'static str, String)> {
         ("owner_name", "u.name"),
         ("version", "d.version"),
         ("stage_entered_at", "d.stage_entered_at"),
+        ("score", SCORE),
     ]
     .into_iter()
     .map(|(k, v)| (k, v.to_string()))
@@ -101,10 +105,7 @@ fn fields(backend: DatabaseBackend, visible: Visible) -> Vec<(&'static str, Stri
         ("created_at", "d.created_at"),
         ("updated_at", "d.updated_at"),
         ("custom_fields", custom.as_str()),
-        (
-            "score",
-            "(SELECT CAST(ROUND(ds.probability * 100) AS INTEGER) FROM deal_scores ds WHERE ds.deal_id = d.id)",
-        ),
+        ("score", SCORE),
         ("score_factors", factors.as_str()),
     ];
     fields
@@ -230,6 +231,10 @@ fn push_board_filters(sql: &mut Sql, q: &BoardQuery, scope: Scope) {
     }
     if let Some(c) = q.company {
         sql.push(" AND d.company_id = ").bind(c);
+    }
+    if let Some(s) = q.min_score {
+        // The score as cards show it, so the filter keeps what they say is at least `s`.
+        sql.push(" AND ").push(SCORE).push(" >= ").bind(s);
     }
     if let Some((from, to)) = q.close_month {
         sql.push(" AND d.expected_close >= ")
@@ -530,7 +535,7 @@ pub(super) async fn table_page(
 /// A live deal as the board's index reads it (`index`): id, stage, position, amount,
 /// currency, probability, owner and their name, company, its name and its owner (None
 /// when the company is in the trash; the id stays, as the company filter compares it),
-/// expected close, when it entered its stage, version, title.
+/// expected close, when it entered its stage, version, title, score.
 pub(super) type IndexRow = (
     i64,
     i64,
@@ -547,6 +552,7 @@ pub(super) type IndexRow = (
     DateTime<Utc>,
     i32,
     String,
+    Option<i32>,
 );
 
 /// Raw: every live deal as one JSON array of arrays. Read row by row, sqlx hands each of
@@ -556,7 +562,8 @@ pub(super) type IndexRow = (
 pub(super) async fn index_rows(db: &Db) -> Result<Vec<IndexRow>, AppError> {
     let backend = db.backend();
     let columns = "d.id, d.stage_id, d.position, d.amount_minor, d.currency, d.probability, \
-         d.owner_id, u.name, d.company_id, co.name, co.owner_id, d.expected_close, d.stage_entered_at, d.version, d.title";
+         d.owner_id, u.name, d.company_id, co.name, co.owner_id, d.expected_close, d.stage_entered_at, d.version, d.title, \
+         CAST(ROUND(ds.probability * 100) AS INTEGER)";
     let rows = match backend {
         DatabaseBackend::Postgres => {
             format!("COALESCE(json_agg(json_build_array({columns})), '[]'::json)::text")
@@ -568,6 +575,8 @@ pub(super) async fn index_rows(db: &Db) -> Result<Vec<IndexRow>, AppError> {
         .push(&rows)
         .push(" FROM deals d")
         .push(JOINS)
-        .push(" WHERE d.deleted_at IS NULL) AS items");
+        .push(
+            " LEFT JOIN deal_scores ds ON ds.deal_id = d.id WHERE d.deleted_at IS NULL) AS items",
+        );
     items(&db.read, sql, "board index").await
 }

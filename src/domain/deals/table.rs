@@ -33,10 +33,13 @@ crate::domain::params::paged_params! {
         pub max_amount: Option<String>,
         /// The company: its id, a suggestion as the board shows it (`Acme (#12)`), or its exact name (any case); a name of no company is a 422
         pub company: Option<String>,
+        /// At least this deal score (0 to 100): only deals a model has scored
+        #[param(value_type = Option<i32>, minimum = 0, maximum = 100)]
+        pub min_score: Option<String>,
         /// open, won or lost
         #[param(value_type = Option<crate::domain::schema::DealStatus>)]
         pub status: Option<String>,
-        /// title, stage, amount, owner, company, close, updated (default) or created
+        /// title, stage, amount, owner, company, close, score, updated (default) or created
         #[param(value_type = Option<crate::domain::schema::DealSort>)]
         pub sort: Option<String>,
         /// asc or desc
@@ -54,6 +57,7 @@ impl ListParams {
             min_amount: self.min_amount.clone(),
             max_amount: self.max_amount.clone(),
             company: self.company.clone(),
+            min_score: self.min_score.clone(),
         }
     }
 
@@ -71,14 +75,19 @@ impl ListParams {
 
 /// Sort keys and their columns; `stage` is the board's order (stage, then the card's
 /// place in its column). `company` is the company's name as the asker sees it
-/// (`reads::table_page` puts another rep's company under its label).
-pub(super) const LIST_SORTS: [(&str, &[&str]); 8] = [
+/// (`reads::table_page` puts another rep's company under its label). `score` reads each
+/// matching deal's score by its key (no index orders deals by it; the page is cached).
+pub(super) const LIST_SORTS: [(&str, &[&str]); 9] = [
     ("title", &["lower(d.title)"]),
     ("stage", &["s.position", "d.position"]),
     ("amount", &["d.amount_minor"]),
     ("owner", &["lower(u.name)"]),
     ("company", &["lower(co.name)"]),
     ("close", &["d.expected_close"]),
+    (
+        "score",
+        &["(SELECT ds.probability FROM deal_scores ds WHERE ds.deal_id = d.id)"],
+    ),
     ("updated", &["d.updated_at"]),
     ("created", &["d.created_at"]),
 ];
@@ -138,14 +147,14 @@ impl ListQuery {
                 None => {
                     fields.set(
                         "sort",
-                        "Sort by title, stage, amount, owner, company, close, updated or created.",
+                        "Sort by title, stage, amount, owner, company, close, score, updated or created.",
                     );
                     "updated"
                 }
             },
         };
         let desc = match clean(dir).as_deref() {
-            None => sort == "updated" || sort == "created" || sort == "amount",
+            None => ["updated", "created", "amount", "score"].contains(&sort),
             Some("desc") => true,
             Some("asc") => false,
             Some(_) => {

@@ -22,6 +22,7 @@ pub struct ListFilters {
     min_amount: String,
     max_amount: String,
     company: String,
+    min_score: String,
     status: String,
     sort: &'static str,
     desc: bool,
@@ -36,6 +37,7 @@ impl ListFilters {
             ("min_amount", &self.min_amount),
             ("max_amount", &self.max_amount),
             ("company", &self.company),
+            ("min_score", &self.min_score),
             ("status", &self.status),
         ]
     }
@@ -111,6 +113,7 @@ pub async fn index(
         min_amount: s(p.min_amount),
         max_amount: s(p.max_amount),
         company: s(p.company),
+        min_score: s(p.min_score),
         status: q.status.clone().unwrap_or_default(),
         sort: q.sort,
         desc: q.desc,

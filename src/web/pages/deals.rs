@@ -30,6 +30,7 @@ pub struct Filters {
     min_amount: String,
     max_amount: String,
     company: String,
+    min_score: String,
 }
 
 impl Filters {
@@ -42,6 +43,7 @@ impl Filters {
             min_amount: s(&p.min_amount),
             max_amount: s(&p.max_amount),
             company: s(&p.company),
+            min_score: s(&p.min_score),
         }
     }
 
@@ -54,6 +56,7 @@ impl Filters {
                 ("min_amount", &self.min_amount),
                 ("max_amount", &self.max_amount),
                 ("company", &self.company),
+                ("min_score", &self.min_score),
             ],
             1,
         )
@@ -72,6 +75,7 @@ impl Filters {
                 ("min_amount", &self.min_amount),
                 ("max_amount", &self.max_amount),
                 ("company", &self.company),
+                ("min_score", &self.min_score),
             ],
             1,
         );
