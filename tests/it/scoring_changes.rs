@@ -1,6 +1,7 @@
-//! Deal scores follow changes (issue 17): a deal written, a call logged on it or its close
-//! queues it to be scored again through the job queue, within seconds, and the boards and
-//! the deal list show the new score.
+//! Deal scores follow changes and show where deals do (issue 17): a deal written, a call
+//! logged on it or its close queues it to be scored again through the job queue, within
+//! seconds; board cards and the deal list show, sort and filter by the score, and the
+//! forecast adds the scored figure.
 use std::time::{Duration as StdDuration, Instant};
 
 use sea_orm::EntityTrait;
@@ -220,4 +221,50 @@ async fn board_cards_and_the_deal_list_show_each_open_deal_s_score() {
     assert!(board.contains(&badge), "the board shows {first}%");
     let table = c.get("/deals/list?status=open").await.text();
     assert!(table.contains(&badge), "the deal list shows {first}%");
+}
+
+#[actix_web::test]
+async fn the_forecast_adds_a_scored_figure_the_sum_of_amount_times_score() {
+    let app = TestApp::new().await;
+    let (token, _) = scored_world(&app, 61).await;
+    let mut api = app.client().await;
+    let before = &api.get_json("/api/v1/reports/forecast", &token).await["total"]["values"][0];
+    assert_eq!(
+        before["scored_minor"], before["weighted_minor"],
+        "not scored yet: {before}"
+    );
+    three_scored(&app, &token).await;
+    let report = api.get_json("/api/v1/reports/forecast", &token).await;
+    assert_eq!(report["scored"], true, "{report}");
+    let scores = deal_score::Entity::find()
+        .all(&app.db.read)
+        .await
+        .expect("scores");
+    let expected: f64 = scores.iter().map(|s| 500.0 * s.probability).sum();
+    let total = &report["total"]["values"][0];
+    assert_eq!(total["currency"], "EUR", "{report}");
+    assert_eq!(
+        total["scored_minor"].as_i64(),
+        Some(expected.round() as i64),
+        "{report}"
+    );
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let csv = c.get("/reports/forecast.csv").await.text();
+    assert!(
+        csv.starts_with("line,count,currency,amount,weighted,scored\r\n"),
+        "{csv}"
+    );
+}
+
+#[actix_web::test]
+async fn the_forecast_has_no_scored_figure_while_no_model_scores() {
+    let app = TestApp::new().await;
+    let token = app.api_user("rep").await;
+    let mut api = app.client().await;
+    let body = serde_json::json!({"title": "Unscored", "amount": 500, "currency": "EUR"});
+    api.create("/api/v1/deals", &token, body).await;
+    let report = api.get_json("/api/v1/reports/forecast", &token).await;
+    assert_eq!(report["scored"], false, "{report}");
+    let total = &report["total"]["values"][0];
+    assert!(total.get("scored_minor").is_none(), "{report}");
 }

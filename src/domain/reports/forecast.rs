@@ -11,9 +11,14 @@
 //! - Weighted: Σ amount × probability per line and currency, exactly, ÷ 100 rounded half
 //!   up once.
 //!
+//! - Scored (while a model scores deals, `scoring`): Σ amount × the deal's score, a deal
+//!   not scored yet counting as weighted; beside the weighted forecast, what the team's
+//!   own history expects.
+//!
 //! One grouped query (line, stage, currency) over the open stages' live deals, read from
 //! `idx_deals_totals` (stage, currency, carrying amount, probability, expected close and
-//! owner); the stages' probabilities are applied here.
+//! owner), and each deal's score by its key while a model scores; the stages'
+//! probabilities are applied here.
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
@@ -52,6 +57,8 @@ pub struct Forecast {
     /// Overdue, then the months, then later and no date.
     pub lines: Vec<ForecastLine>,
     pub total: ForecastLine,
+    /// Whether a model scores deals, and so each value carries `scored_minor`.
+    pub scored: bool,
 }
 
 #[derive(FromQueryResult)]
@@ -63,6 +70,20 @@ struct Sums {
     total: i64,
     plain: i64,
     overridden: i64,
+    /// The scored deals' `plain` and `overridden`, which their score replaces, and Σ
+    /// amount × score.
+    scored_plain: i64,
+    scored_overridden: i64,
+    scored: f64,
+}
+
+/// A cell's sums: count, amount, weighted and scored value in hundredths.
+#[derive(Default, Clone, Copy)]
+struct Cell {
+    n: i64,
+    amount: i64,
+    weighted: i128,
+    scored: i128,
 }
 
 /// The lines' firsts days: this month's and the next `MONTHS` (the last ends the year).
@@ -81,31 +102,37 @@ pub async fn forecast(db: &Db, actor: &Actor, f: &Filters) -> Result<Forecast, A
         .into_iter()
         .flat_map(|p| p.stages.into_iter().map(|s| (s.id, s.probability)))
         .collect();
+    let scored = crate::domain::scoring::train::scoring(db).await?;
     let mut sums = Vec::new();
     if let Some(owner) = f.owner_for(access::visible(db, actor).await?) {
         let backend = db.backend();
-        sums = Sums::find_by_statement(sql::build(backend, &open_deals(f, owner, &firsts)))
+        let q = open_deals(f, owner, &firsts, scored);
+        sums = Sums::find_by_statement(sql::build(backend, &q))
             .all(&db.read)
             .await?;
     }
-    // (line, currency) → (count, amount, Σ amount × probability).
-    let mut cells: BTreeMap<(i64, String), (i64, i64, i128)> = BTreeMap::new();
+    let mut cells: BTreeMap<(i64, String), Cell> = BTreeMap::new();
     for s in &sums {
-        let p = probability.get(&s.stage_id).copied().unwrap_or(0);
+        let p = i128::from(probability.get(&s.stage_id).copied().unwrap_or(0));
         let c = cells.entry((s.line, s.currency.clone())).or_default();
-        c.0 += s.n;
-        c.1 = c.1.saturating_add(s.total);
-        c.2 += i128::from(s.plain) * i128::from(p) + i128::from(s.overridden);
+        c.n += s.n;
+        c.amount = c.amount.saturating_add(s.total);
+        let weighted = i128::from(s.plain) * p + i128::from(s.overridden);
+        c.weighted += weighted;
+        let replaced = i128::from(s.scored_plain) * p + i128::from(s.scored_overridden);
+        c.scored += weighted - replaced + (s.scored * 100.0).round() as i128;
     }
+    let value = |currency: &str, c: &Cell| Value {
+        currency: currency.to_string(),
+        count: c.n,
+        amount_minor: c.amount,
+        weighted_minor: rounded(c.weighted),
+        scored_minor: scored.then(|| rounded(c.scored)),
+    };
     let line = |i: i64, label: String, month: Option<NaiveDate>| {
         let values: Vec<Value> = cells
             .range((i, String::new())..(i + 1, String::new()))
-            .map(|((_, currency), (n, amount, hundredths))| Value {
-                currency: currency.clone(),
-                count: *n,
-                amount_minor: *amount,
-                weighted_minor: rounded(*hundredths),
-            })
+            .map(|((_, currency), c)| value(currency, c))
             .collect();
         ForecastLine {
             label,
@@ -120,22 +147,15 @@ pub async fn forecast(db: &Db, actor: &Actor, f: &Filters) -> Result<Forecast, A
     }
     lines.push(line(i64::from(MONTHS), "later".into(), None));
     lines.push(line(UNDATED, "no date".into(), None));
-    let mut totals: BTreeMap<String, (i64, i64, i128)> = BTreeMap::new();
-    for ((_, currency), (n, amount, hundredths)) in &cells {
+    let mut totals: BTreeMap<String, Cell> = BTreeMap::new();
+    for ((_, currency), c) in &cells {
         let t = totals.entry(currency.clone()).or_default();
-        t.0 += n;
-        t.1 = t.1.saturating_add(*amount);
-        t.2 += hundredths;
+        t.n += c.n;
+        t.amount = t.amount.saturating_add(c.amount);
+        t.weighted += c.weighted;
+        t.scored += c.scored;
     }
-    let values: Vec<Value> = totals
-        .into_iter()
-        .map(|(currency, (n, amount, hundredths))| Value {
-            currency,
-            count: n,
-            amount_minor: amount,
-            weighted_minor: rounded(hundredths),
-        })
-        .collect();
+    let values: Vec<Value> = totals.iter().map(|(cur, c)| value(cur, c)).collect();
     Ok(Forecast {
         this_month,
         time_zone: f.tz.name().to_string(),
@@ -146,6 +166,7 @@ pub async fn forecast(db: &Db, actor: &Actor, f: &Filters) -> Result<Forecast, A
             count: values.iter().map(|v| v.count).sum(),
             values,
         },
+        scored,
     })
 }
 
@@ -168,8 +189,14 @@ fn line_of(firsts: &[NaiveDate]) -> Expr {
     case.finally(i64::from(MONTHS)).into()
 }
 
-/// The open stages' live deals, per line, stage and currency.
-fn open_deals(f: &Filters, owner: Option<i64>, firsts: &[NaiveDate]) -> SelectStatement {
+/// The open stages' live deals, per line, stage and currency; with their scores when
+/// `scored` (else zeros, and no deal's score is read).
+fn open_deals(
+    f: &Filters,
+    owner: Option<i64>,
+    firsts: &[NaiveDate],
+    scored: bool,
+) -> SelectStatement {
     let mut stages = Query::select();
     stages
         .column("id")
@@ -201,8 +228,46 @@ fn open_deals(f: &Filters, owner: Option<i64>, firsts: &[NaiveDate]) -> SelectSt
                 .case(probability().is_null(), 0)
                 .finally(amount().mul(probability()))),
             "overridden",
+        );
+    let score = || Expr::col(("ds", "probability"));
+    if scored {
+        q.expr_as(
+            sum(CaseStatement::new()
+                .case(score().is_not_null().and(probability().is_null()), amount())
+                .finally(0)),
+            "scored_plain",
         )
-        .from_as("deals", "d")
+        .expr_as(
+            sum(CaseStatement::new()
+                .case(
+                    score().is_not_null().and(probability().is_not_null()),
+                    amount().mul(probability()),
+                )
+                .finally(0)),
+            "scored_overridden",
+        )
+        .expr_as(
+            {
+                let e: Expr = CaseStatement::new()
+                    .case(score().is_null(), Expr::val(0.0))
+                    .finally(amount().mul(score()))
+                    .into();
+                e.sum().cast_as("DOUBLE PRECISION")
+            },
+            "scored",
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::LeftJoin,
+            "deal_scores",
+            "ds",
+            Expr::col(("ds", "deal_id")).equals(("d", "id")),
+        );
+    } else {
+        q.expr_as(Expr::val(0i64).cast_as("BIGINT"), "scored_plain")
+            .expr_as(Expr::val(0i64).cast_as("BIGINT"), "scored_overridden")
+            .expr_as(Expr::val(0.0).cast_as("DOUBLE PRECISION"), "scored");
+    }
+    q.from_as("deals", "d")
         .and_where(Expr::col(("d", "deleted_at")).is_null())
         .and_where(Expr::col(("d", "stage_id")).in_subquery(stages));
     if let Some(o) = owner {
@@ -221,7 +286,7 @@ fn open_deals(f: &Filters, owner: Option<i64>, firsts: &[NaiveDate]) -> SelectSt
 pub fn statements(f: &Filters, backend: DatabaseBackend) -> Vec<sea_orm::Statement> {
     let today = crate::domain::now().with_timezone(&f.tz).date_naive();
     let firsts = firsts(today.with_day(1).unwrap_or(today));
-    vec![sql::build(backend, &open_deals(f, f.owner, &firsts))]
+    vec![sql::build(backend, &open_deals(f, f.owner, &firsts, false))]
 }
 
 impl super::report::Report for Forecast {

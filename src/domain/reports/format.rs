@@ -329,13 +329,18 @@ fn money_of(values: &[super::pipeline::Value], weighted: bool) -> String {
 /// currency), then the total's.
 pub fn forecast_csv(r: &Forecast) -> String {
     let mut out = String::new();
-    crate::domain::csv::row(
-        &mut out,
-        ["line", "count", "currency", "amount", "weighted"],
-    );
+    let mut head = vec!["line", "count", "currency", "amount", "weighted"];
+    if r.scored {
+        head.push("scored");
+    }
+    crate::domain::csv::row(&mut out, head);
     let mut put = |l: &ForecastLine| {
         if l.values.is_empty() {
-            crate::domain::csv::row(&mut out, [l.label.as_str(), "0", "", "0", "0"]);
+            let mut zeros = vec![l.label.as_str(), "0", "", "0", "0"];
+            if r.scored {
+                zeros.push("0");
+            }
+            crate::domain::csv::row(&mut out, zeros);
         }
         for v in &l.values {
             let amount = |m: i64| {
@@ -344,13 +349,14 @@ pub fn forecast_csv(r: &Forecast) -> String {
                     amount_minor: m,
                 })
             };
-            let cells = [
+            let mut cells = vec![
                 l.label.clone(),
                 v.count.to_string(),
                 v.currency.clone(),
                 amount(v.amount_minor),
                 amount(v.weighted_minor),
             ];
+            cells.extend(v.scored_minor.map(amount));
             crate::domain::csv::row(&mut out, cells.iter().map(String::as_str));
         }
     };
@@ -361,18 +367,30 @@ pub fn forecast_csv(r: &Forecast) -> String {
 
 /// The lines and the total in aligned columns.
 pub fn forecast_table(r: &Forecast) -> String {
-    let mut rows = vec![
-        ["line", "count", "value", "weighted"]
-            .map(String::from)
-            .to_vec(),
-    ];
+    let mut head = vec!["line", "count", "value", "weighted"];
+    if r.scored {
+        head.push("scored");
+    }
+    let mut rows = vec![head.into_iter().map(String::from).collect::<Vec<_>>()];
     for l in r.lines.iter().chain([&r.total]) {
-        rows.push(vec![
+        let mut row = vec![
             l.label.clone(),
             l.count.to_string(),
             money_of(&l.values, false),
             money_of(&l.values, true),
-        ]);
+        ];
+        if r.scored {
+            let scored: Vec<super::pipeline::Value> = l
+                .values
+                .iter()
+                .map(|v| super::pipeline::Value {
+                    weighted_minor: v.scored_minor.unwrap_or(v.weighted_minor),
+                    ..v.clone()
+                })
+                .collect();
+            row.push(money_of(&scored, true));
+        }
+        rows.push(row);
     }
     let mut out = format!(
         "Forecast of open deals by expected close month from {} ({})\n",

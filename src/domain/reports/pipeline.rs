@@ -36,6 +36,10 @@ pub struct Value {
     pub amount_minor: i64,
     /// Amount × win probability, in minor units.
     pub weighted_minor: i64,
+    /// The forecast's third figure, while a model scores deals: amount × each deal's
+    /// score (a deal not scored yet counts as weighted), in minor units.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scored_minor: Option<i64>,
 }
 
 /// One stage's deals.
@@ -144,6 +148,7 @@ fn lines(p: &Pipeline, sums: &[Sums]) -> PipelineLines {
                     count: r.n,
                     amount_minor: r.total,
                     weighted_minor: weighted(r.plain, s.probability, r.overridden),
+                    scored_minor: None,
                 };
                 line.count += r.n;
                 if s.kind == "open" {

@@ -13,16 +13,20 @@ use crate::web::pages::Layout;
 
 /// Values per currency as text ("EUR 1,234.00 + USD 9.99"), or a dash.
 fn money(values: &[Value], weighted: bool) -> String {
+    sum_of(values, |v| {
+        if weighted {
+            v.weighted_minor
+        } else {
+            v.amount_minor
+        }
+    })
+}
+
+/// `pick` of each currency's value as text, or a dash.
+fn sum_of(values: &[Value], pick: impl Fn(&Value) -> i64) -> String {
     let parts: Vec<String> = values
         .iter()
-        .map(|v| {
-            let m = if weighted {
-                v.weighted_minor
-            } else {
-                v.amount_minor
-            };
-            deals::money(m, &v.currency)
-        })
+        .map(|v| deals::money(pick(v), &v.currency))
         .collect();
     if parts.is_empty() {
         "—".to_string()
@@ -37,6 +41,8 @@ pub struct Line {
     pub count: i64,
     pub value: String,
     pub weighted: String,
+    /// By the deals' scores, while a model scores them.
+    pub scored: String,
 }
 
 impl Line {
@@ -46,6 +52,7 @@ impl Line {
             count: l.count,
             value: money(&l.values, false),
             weighted: money(&l.values, true),
+            scored: sum_of(&l.values, |v| v.scored_minor.unwrap_or(v.weighted_minor)),
         }
     }
 }
