@@ -2,6 +2,11 @@
 //! is: created in the first open stage, moved forward a stage at a time, then won, lost
 //! or still open; one lost deal in eight is reopened later (and half of those won).
 //! Moves that would fall after today never happened: the deal stays where it was.
+//!
+//! Whether a deal that closes is won is drawn from a hidden logistic rule
+//! (`hidden_log_odds`) of what was known before the close, so a deal score trained on
+//! the seeded year has something real to find, and its hold-out AUC can be set against
+//! the rule's own.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -21,6 +26,25 @@ const CURRENCIES: &[&str] = &[
 struct Plan {
     moves: Moves,
     owner: i64,
+    source: &'static str,
+    amount_minor: i64,
+    currency: &'static str,
+}
+
+/// The seeder's hidden rule: the log-odds that a deal closing from the open stage
+/// `advanced` stages past the first (0 for the first) is won, by its source and amount.
+/// Referrals and events win more, paid and imported leads less; larger deals less; each
+/// stage further on more.
+pub fn hidden_log_odds(source: &str, amount_minor: i64, advanced: usize) -> f64 {
+    let source = match source {
+        "referral" => 1.2,
+        "event" => 0.5,
+        "paid" => -0.9,
+        "import" => -0.6,
+        _ => 0.0,
+    };
+    let size = -1.5 * (amount_minor as f64 / 100.0) / 50_000.0;
+    -0.9 + source + size + 0.8 * advanced as f64
 }
 
 /// The ids of the pipeline's open, won and lost stages.
@@ -68,7 +92,14 @@ fn push(moves: &mut Moves, to: i64, end: DateTime<Utc>, rng: &mut Rng) -> bool {
     true
 }
 
-fn plan(s: &Stages, created: DateTime<Utc>, end: DateTime<Utc>, rng: &mut Rng) -> Moves {
+/// A deal's moves: it closes six times in ten, won as the hidden rule draws it.
+fn plan(
+    s: &Stages,
+    created: DateTime<Utc>,
+    end: DateTime<Utc>,
+    (source, amount_minor): (&str, i64),
+    rng: &mut Rng,
+) -> Moves {
     let mut moves = vec![(None, s.open[0], created)];
     let advances = rng.below(s.open.len());
     for i in 1..=advances {
@@ -76,12 +107,13 @@ fn plan(s: &Stages, created: DateTime<Utc>, end: DateTime<Utc>, rng: &mut Rng) -
             return moves;
         }
     }
-    match rng.below(100) {
-        0..25 => {
+    if rng.below(100) < 60 {
+        let p = 1.0 / (1.0 + (-hidden_log_odds(source, amount_minor, advances)).exp());
+        if rng.unit() < p {
             push(&mut moves, s.won, end, rng);
+        } else {
+            lost(&mut moves, s, end, rng);
         }
-        25..60 => lost(&mut moves, s, end, rng),
-        _ => {}
     }
     moves
 }
@@ -128,9 +160,18 @@ pub(super) async fn run(
     created.sort();
     let plans: Vec<Plan> = created
         .iter()
-        .map(|c| Plan {
-            owner: people[rng.below(people.len())].owner,
-            moves: plan(&s, *c, end, rng),
+        .map(|c| {
+            let owner = people[rng.below(people.len())].owner;
+            let source = rng.pick(SOURCES);
+            let amount_minor = (rng.below(500) as i64 + 1) * 10_000;
+            let currency = rng.pick(CURRENCIES);
+            Plan {
+                moves: plan(&s, *c, end, (source, amount_minor), rng),
+                owner,
+                source,
+                amount_minor,
+                currency,
+            }
         })
         .collect();
     let before: Option<i64> = deal::Entity::find()
@@ -154,15 +195,15 @@ pub(super) async fn run(
             pipeline_id: Set(pipeline.id),
             stage_id: Set(stage),
             position: Set(position),
-            amount_minor: Set((rng.below(500) as i64 + 1) * 10_000),
-            currency: Set(rng.pick(CURRENCIES).to_string()),
+            amount_minor: Set(p.amount_minor),
+            currency: Set(p.currency.to_string()),
             company_id: Set((!companies.is_empty()).then(|| companies[rng.below(companies.len())])),
             owner_id: Set(p.owner),
             expected_close: Set(Some(
                 (created + Duration::days(30 + rng.below(90) as i64)).date_naive(),
             )),
             probability: NotSet,
-            source: Set(rng.pick(SOURCES).to_string()),
+            source: Set(p.source.to_string()),
             closed_at: Set(closed),
             lost_reason: Set((stage == s.lost).then(|| "Chose a competitor".to_string())),
             custom: Set("{}".to_string()),

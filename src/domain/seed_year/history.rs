@@ -53,9 +53,13 @@ fn counts(people: usize, total: u64, rng: &mut Rng) -> Vec<u32> {
     if people == 0 || sum == 0 {
         return counts;
     }
+    // An active person keeps at least one, unless fewer are asked for than there are
+    // active people (or none at all): then the loop could never come down to `total`.
+    let active = counts.iter().filter(|c| **c > 0).count() as u64;
+    let floor = u32::from(total >= active);
     while sum != total {
         let c = &mut counts[rng.below(people)];
-        if sum > total && *c > 1 {
+        if sum > total && *c > floor {
             *c -= 1;
             sum -= 1;
         } else if sum < total && *c > 0 {

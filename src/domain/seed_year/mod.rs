@@ -17,7 +17,7 @@
 //!   every row that path writes (billing, timeline, audit, …) is filled as in use.
 //!
 //! Rows go in with multi-row INSERTs in large transactions (`seed::insert_batched`).
-mod deals;
+pub mod deals;
 mod history;
 mod payments;
 
