@@ -186,13 +186,7 @@ fn report_names() -> clap::builder::PossibleValuesParser {
 async fn report(db: &Db, name: &str, filters: &ReportFilters) -> Result<(), Failure> {
     use crate::domain::reports::{self, report::Form};
     let f = reports::filters(db, &filters.params()).await?;
-    let everyone = crate::domain::Actor {
-        id: 0,
-        name: "command line".into(),
-        email: String::new(),
-        role: crate::domain::Role::Admin,
-        ip: None,
-    };
+    let everyone = crate::domain::Actor::command_line();
     let form = match filters.format.as_str() {
         "csv" => Form::Csv,
         "json" => Form::Json,

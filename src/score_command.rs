@@ -17,6 +17,8 @@ pub enum ScoreCommand {
     Activate { version: i32 },
     /// Score the open deals now with the model scoring deals.
     Deals,
+    /// Score one deal now and show its score, what moves it and how long that took.
+    Deal { id: i64 },
 }
 
 pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
@@ -32,6 +34,44 @@ pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
             let scored = scoring::scores::score_open(db).await?;
             println!("{scored} open deals scored");
         }
+        ScoreCommand::Deal { id } => one(db, id).await?,
+    }
+    Ok(())
+}
+
+/// Scores deal `id` as a change would (`scores::score_deals`), timed, and shows the
+/// stored score with its factors.
+async fn one(db: &Db, id: i64) -> Result<(), AppError> {
+    let Some((version, model)) = scoring::train::active(db).await? else {
+        return Err(AppError::BadRequest(
+            "No model scores deals yet: run `cairn score train` first.".into(),
+        ));
+    };
+    let started = std::time::Instant::now();
+    let facts = scoring::facts::open_among(db, crate::domain::now(), &[id]).await?;
+    let Some(f) = facts.first() else {
+        return Err(AppError::BadRequest(format!(
+            "Deal {id} is not an open deal: only open deals are scored."
+        )));
+    };
+    let p = model.probability(f);
+    let computed = started.elapsed();
+    let started = std::time::Instant::now();
+    scoring::scores::score_deals(db, &[id]).await?;
+    let stored = started.elapsed();
+    let actor = crate::domain::Actor::command_line();
+    let score = scoring::scores::for_deal(db, &actor, id)
+        .await?
+        .ok_or_else(|| AppError::Internal("the score just stored is gone".into()))?;
+    println!(
+        "deal {id}: {}% (model {version}; {:.1}%); its facts read and scored in {:.2} ms, scored and stored in {:.2} ms",
+        score.percent,
+        p * 100.0,
+        computed.as_secs_f64() * 1000.0,
+        stored.as_secs_f64() * 1000.0
+    );
+    for f in score.up.iter().chain(&score.down) {
+        println!("  {:+.2}  {}", f.log_odds, f.label);
     }
     Ok(())
 }

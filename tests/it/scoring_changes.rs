@@ -268,3 +268,21 @@ async fn the_forecast_has_no_scored_figure_while_no_model_scores() {
     let total = &report["total"]["values"][0];
     assert!(total.get("scored_minor").is_none(), "{report}");
 }
+
+#[actix_web::test]
+async fn cairn_score_deal_scores_one_deal_and_says_how_long_it_took() {
+    let app = TestApp::new().await;
+    let (_, id) = scored_world(&app, 67).await;
+    let out = crate::cli::stdout_of(&app.url, &["score", "deal", &id.to_string()]);
+    let stored = deal_score::Entity::find_by_id(id)
+        .one(&app.db.read)
+        .await
+        .expect("read")
+        .expect("the deal is scored");
+    let percent = (stored.probability * 100.0).round() as i64;
+    assert!(
+        out.starts_with(&format!("deal {id}: {percent}% (model 1;")),
+        "{out}"
+    );
+    assert!(out.contains(" ms, scored and stored in "), "{out}");
+}
