@@ -58,10 +58,13 @@ pub enum Command {
         /// last 365 days, growing and busier on weekdays, with five activities, a fifth
         /// of a deal (with its stage history), a tenth of a task and a tenth of a Stripe
         /// payment each, in proportion (--contacts 1000000: 5 000 000 activities,
-        /// 200 000 deals, 100 000 tasks, 100 000 payments). Not with --deals or --tasks.
-        #[arg(long, conflicts_with_all = ["deals", "tasks"])]
+        /// 200 000 deals, 100 000 tasks, 100 000 payments). Not with --tasks; --deals
+        /// sets the year's deals instead (e.g. 360 000 for about 200 000 closed ones to
+        /// train the deal score on).
+        #[arg(long, conflicts_with_all = ["tasks"])]
         year: bool,
-        /// How many deals to create (spread over the first pipeline's stages).
+        /// How many deals to create (spread over the first pipeline's stages; with
+        /// --year, over the year, each with its history).
         #[arg(long, default_value_t = 0)]
         deals: u64,
         /// How many tasks to create, all for the first user (My tasks' worst case).
@@ -576,7 +579,10 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
                 .await
                 .map_err(AppError::from)?;
             if year {
-                let year = seed_year::Year::for_contacts(contacts.unwrap_or(1_000_000));
+                let mut year = seed_year::Year::for_contacts(contacts.unwrap_or(1_000_000));
+                if deals > 0 {
+                    year.deals = deals;
+                }
                 for m in seed_year::run(&db, &year, seed).await? {
                     println!("seeded {:>9} {:<34} in {:6.1}s", m.count, m.what, m.seconds);
                 }

@@ -503,6 +503,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/backups", web::post().to(backups::save))
             .route("/scoring", web::get().to(scoring::index))
             .route("/scoring/train", web::post().to(scoring::train))
+            .route("/scoring/features", web::post().to(scoring::save_features))
             .route(
                 "/scoring/{version}/activate",
                 web::post().to(scoring::activate),

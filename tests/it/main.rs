@@ -118,6 +118,7 @@ mod routes_table;
 mod scale;
 mod scoring;
 mod scoring_changes;
+mod scoring_features;
 mod scoring_seeded;
 mod search;
 mod sessions;

@@ -21,10 +21,10 @@ fn true_log_odds(source: &str, calls: i64) -> f64 {
 }
 
 /// A deterministic stream of numbers in [0, 1).
-struct Draws(u64);
+pub(crate) struct Draws(pub(crate) u64);
 
 impl Draws {
-    fn next(&mut self) -> f64 {
+    pub(crate) fn next(&mut self) -> f64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)

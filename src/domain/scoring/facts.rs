@@ -37,6 +37,18 @@ pub struct DealFacts {
     pub days_since_activity: Option<f64>,
     pub tasks_done: i64,
     pub tasks_open: i64,
+    /// The custom fields marked as features (`features`), each with its value here.
+    pub custom: Vec<CustomFact>,
+}
+
+/// One marked custom field on one deal.
+#[derive(Debug, Clone)]
+pub struct CustomFact {
+    pub key: String,
+    pub label: String,
+    /// A number field (else its values are categories).
+    pub number: bool,
+    pub value: Option<super::features::CustomValue>,
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +72,7 @@ struct DealRow {
     created_at: DateTime<Utc>,
     closed_at: Option<DateTime<Utc>>,
     stage_entered_at: DateTime<Utc>,
+    custom: String,
 }
 
 #[derive(FromQueryResult)]
@@ -131,6 +144,7 @@ async fn read(
             (s.id, (stage, s.kind))
         })
         .collect();
+    let marked = super::features::chosen(db).await?;
     let backend = db.backend();
     let changes = match which {
         Which::Closed => changes_by_deal(db).await?,
@@ -206,7 +220,22 @@ async fn read(
                 _ => tasks_open += 1,
             }
         }
+        let values: serde_json::Map<String, serde_json::Value> = if marked.is_empty() {
+            serde_json::Map::new()
+        } else {
+            serde_json::from_str(&r.custom).unwrap_or_default()
+        };
+        let custom = marked
+            .iter()
+            .map(|f| CustomFact {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                number: f.kind == "number",
+                value: super::features::value(f, &values),
+            })
+            .collect();
         out.push(DealFacts {
+            custom,
             id: r.id,
             won,
             at,
@@ -293,6 +322,7 @@ fn deal_rows(which: Which) -> sea_orm::sea_query::SelectStatement {
             ("d", "created_at"),
             ("d", "closed_at"),
             ("d", "stage_entered_at"),
+            ("d", "custom"),
         ])
         .expr_as(Expr::col(("u", "name")), Alias::new("owner"))
         .columns([("co", "industry"), ("co", "size_band")])

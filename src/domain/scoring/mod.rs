@@ -11,6 +11,7 @@
 //! - `job`: training nightly and on demand, through the job queue.
 //! - `scores`: the open deals' stored scores and their explanations.
 pub mod facts;
+pub mod features;
 pub mod job;
 pub mod metrics;
 pub mod model;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::facts::DealFacts;
+use super::features::CustomValue;
 
 /// Categories seen fewer times than this in training get no column of their own: a
 /// weight learned from two deals says nothing.
@@ -100,12 +101,21 @@ fn numbers(f: &DealFacts) -> Vec<(String, String, Option<f64>)> {
             Some(ln(*n as f64)),
         ));
     }
+    for c in f.custom.iter().filter(|c| c.number) {
+        let v = match c.value {
+            // Signed, so a negative number keeps its side; logged, so a few huge values
+            // do not flatten the rest.
+            Some(CustomValue::Number(x)) => Some(x.signum() * x.abs().ln_1p()),
+            _ => None,
+        };
+        out.push((format!("custom.{}", c.key), c.label.clone(), v));
+    }
     out
 }
 
 /// The categories of a deal: (key, how its label begins, value).
-fn categories(f: &DealFacts) -> Vec<(&'static str, &'static str, Option<String>)> {
-    vec![
+fn categories(f: &DealFacts) -> Vec<(String, String, Option<String>)> {
+    let mut out: Vec<(String, String, Option<String>)> = [
         ("stage", "Stage", f.stage.as_ref().map(|s| s.name.clone())),
         ("currency", "Currency", Some(f.currency.clone())),
         ("source", "Source", Some(f.source.clone())),
@@ -113,13 +123,24 @@ fn categories(f: &DealFacts) -> Vec<(&'static str, &'static str, Option<String>)
         ("industry", "Industry", f.industry.clone()),
         ("size", "Company size", f.size_band.clone()),
     ]
+    .into_iter()
+    .map(|(k, l, v)| (k.to_string(), l.to_string(), v))
+    .collect();
+    for c in f.custom.iter().filter(|c| !c.number) {
+        let v = match &c.value {
+            Some(CustomValue::Category(s)) => Some(s.clone()),
+            _ => None,
+        };
+        out.push((format!("custom.{}", c.key), c.label.clone(), v));
+    }
+    out
 }
 
 /// The columns for `rows` (the training rows): every number seen, with an unknown column
 /// where one was missing, and every category value seen `MIN_SEEN` times.
 pub fn columns(rows: &[&DealFacts]) -> Vec<Column> {
     let mut sums: BTreeMap<String, (String, f64, f64, usize, bool)> = BTreeMap::new();
-    let mut seen: BTreeMap<(&'static str, String), (&'static str, usize)> = BTreeMap::new();
+    let mut seen: BTreeMap<(String, String), (String, usize)> = BTreeMap::new();
     for f in rows {
         for (key, label, v) in numbers(f) {
             let e = sums.entry(key).or_insert((label, 0.0, 0.0, 0, false));
@@ -172,7 +193,7 @@ pub fn columns(rows: &[&DealFacts]) -> Vec<Column> {
     for ((key, value), (label, n)) in seen {
         if n >= MIN_SEEN {
             out.push(Column::Is {
-                key: key.to_string(),
+                key,
                 label: format!("{label}: {value}"),
                 value,
             });
@@ -188,7 +209,7 @@ pub fn encode(columns: &[Column], f: &DealFacts) -> Vec<f64> {
         .into_iter()
         .map(|(k, _, v)| (k, v.filter(|v| v.is_finite())))
         .collect();
-    let cats: BTreeMap<&str, Option<String>> =
+    let cats: BTreeMap<String, Option<String>> =
         categories(f).into_iter().map(|(k, _, v)| (k, v)).collect();
     columns
         .iter()

@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
-use crate::domain::scoring::{self, MIN_OUTCOMES, Run};
+use crate::domain::scoring::{self, MIN_OUTCOMES, Run, features};
 use crate::error::AppError;
 use crate::web::auth::{Can, gate, set_flash};
 use crate::web::filters;
@@ -46,6 +46,14 @@ impl From<Run> for RunView {
     }
 }
 
+/// A deal custom field as the features form offers it.
+struct FieldView {
+    id: i64,
+    label: String,
+    kind: String,
+    chosen: bool,
+}
+
 #[derive(Template)]
 #[template(path = "settings/scoring.html")]
 struct ScoringPage {
@@ -53,6 +61,7 @@ struct ScoringPage {
     runs: Vec<RunView>,
     active: Option<i32>,
     min_outcomes: usize,
+    fields: Vec<FieldView>,
 }
 
 pub async fn index(
@@ -64,12 +73,49 @@ pub async fn index(
         .iter()
         .find(|r| r.status == scoring::train::ACTIVE)
         .map(|r| r.version);
+    let chosen: Vec<i64> = features::chosen(&state.db)
+        .await?
+        .into_iter()
+        .map(|f| f.id)
+        .collect();
+    let fields = crate::domain::custom_fields::for_entity(&state.db.read, "deal")
+        .await?
+        .into_iter()
+        .filter(|f| features::KINDS.contains(&f.kind.as_str()))
+        .map(|f| FieldView {
+            chosen: chosen.contains(&f.id),
+            id: f.id,
+            label: f.label,
+            kind: f.kind,
+        })
+        .collect();
     ok(&ScoringPage {
         l: Layout::for_user(&user, "settings"),
         runs: runs.into_iter().map(RunView::from).collect(),
         active,
         min_outcomes: MIN_OUTCOMES,
+        fields,
     })
+}
+
+/// The features form: the deal custom fields ticked.
+#[derive(serde::Deserialize)]
+pub struct FeaturesForm {
+    #[serde(default)]
+    field: Vec<i64>,
+}
+
+pub async fn save_features(
+    state: web::Data<AppState>,
+    user: Can<gate::Scoring>,
+    form: crate::web::forms::Form<FeaturesForm>,
+) -> Result<HttpResponse, AppError> {
+    features::set(&state.db, &user.actor, &form.0.field).await?;
+    set_flash(
+        &user.session,
+        "Saved: the next training learns from these fields.",
+    );
+    Ok(see_other("/settings/scoring"))
 }
 
 pub async fn train(

@@ -1,0 +1,109 @@
+//! The deal custom fields an admin marks as features of the deal score (Settings →
+//! Scoring), kept as their ids in one setting. A field deleted since is simply no longer
+//! one; a model trained with it then finds its value missing, which scores as the
+//! training deals' average, never as an error.
+//!
+//! Custom values have no history: a deal's value is today's, also for a deal long closed.
+//! So only fields that are settled before a deal closes should be marked (the page says
+//! so); one filled in because of the outcome would teach the model the outcome.
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::domain::custom_fields::{self, Field};
+use crate::domain::{Action, Actor, Db, FieldErrorsExt, audit, settings};
+use crate::error::{AppError, FieldErrors};
+
+const SETTING: &str = "scoring.custom_fields";
+
+/// The kinds a model can learn from: a number as a number, the others as categories.
+pub const KINDS: [&str; 5] = ["number", "select", "checkbox", "text", "url"];
+
+/// A marked field's value on one deal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomValue {
+    Number(f64),
+    Category(String),
+}
+
+/// The deal custom fields marked now, in the custom fields' order.
+pub async fn chosen(db: &Db) -> Result<Vec<Field>, AppError> {
+    let ids = ids(db).await?;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(custom_fields::for_entity(&db.read, "deal")
+        .await?
+        .into_iter()
+        .filter(|f| ids.contains(&f.id) && KINDS.contains(&f.kind.as_str()))
+        .collect())
+}
+
+async fn ids(db: &Db) -> Result<BTreeSet<i64>, AppError> {
+    Ok(settings::get(&db.read, SETTING)
+        .await?
+        .and_then(|v| serde_json::from_str(&v).ok())
+        .unwrap_or_default())
+}
+
+/// Marks exactly `ids` (deal custom fields of a kind a model can learn from) as
+/// features, for `actor` (admins); audited. Takes effect at the next training.
+pub async fn set(db: &Db, actor: &Actor, ids: &[i64]) -> Result<(), AppError> {
+    actor.require(Action::Scoring)?;
+    let fields = custom_fields::for_entity(&db.read, "deal").await?;
+    let mut chosen = BTreeSet::new();
+    for id in ids {
+        match fields.iter().find(|f| f.id == *id) {
+            Some(f) if KINDS.contains(&f.kind.as_str()) => {
+                chosen.insert(*id);
+            }
+            Some(f) => {
+                return Err(refused(format!(
+                    "{} is a {} field: a score learns from numbers, choices, checkboxes, \
+                     texts and links.",
+                    f.label, f.kind
+                )));
+            }
+            None => return Err(refused(format!("No deal custom field has the id {id}."))),
+        }
+    }
+    let value = serde_json::to_string(&chosen)
+        .map_err(|e| AppError::Internal(format!("the scoring features: {e}")))?;
+    let tx = db.begin_write().await?;
+    settings::set(&tx, SETTING, &value).await?;
+    let detail = serde_json::json!({ "scoring_custom_fields": chosen });
+    audit::record(&tx, Some(actor), "update", "settings", 0, Some(detail)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn refused(message: String) -> AppError {
+    let mut fields = FieldErrors::new();
+    fields.set("custom_fields", message);
+    AppError::validation(fields)
+}
+
+/// `field`'s value in a deal's stored custom values, as a model takes it: None when
+/// missing or not usable (a number that is not finite, an empty text).
+pub fn value(field: &Field, custom: &serde_json::Map<String, Value>) -> Option<CustomValue> {
+    let v = custom.get(&field.key)?;
+    match (field.kind.as_str(), v) {
+        ("number", Value::Number(n)) => n
+            .as_f64()
+            .filter(|x| x.is_finite())
+            .map(CustomValue::Number),
+        ("number", Value::String(s)) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .map(CustomValue::Number),
+        ("checkbox", Value::Bool(b)) => {
+            Some(CustomValue::Category(if *b { "yes" } else { "no" }.into()))
+        }
+        (_, Value::String(s)) if !s.trim().is_empty() => {
+            Some(CustomValue::Category(s.trim().chars().take(80).collect()))
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,200 @@
+//! Custom fields as features of the deal score (issue 17): a deal custom field an admin
+//! marks is learned from, one not marked is not, one deleted after training scores as
+//! missing (never an error or NaN), and a kind a model cannot learn from is refused.
+use chrono::{Duration, TimeZone, Utc};
+use sea_orm::{EntityTrait, QueryOrder};
+
+use cairn::domain::custom_fields::{self, Field};
+use cairn::domain::scoring::{self, features, model::Model};
+use cairn::domain::{Actor, users};
+use cairn::entities::{deal, deal_stage_change, pipeline_stage, scoring_model};
+
+use crate::scoring::Draws;
+use crate::support::*;
+
+async fn admin(app: &TestApp) -> Actor {
+    app.api_user("admin").await;
+    let admin = users::find_by_email(&app.db.read, "admin-api@example.com")
+        .await
+        .expect("read")
+        .expect("the admin");
+    Actor::from(&admin)
+}
+
+/// A deal custom field `label` of `kind`.
+async fn field(app: &TestApp, admin: &Actor, label: &str, kind: &str) -> Field {
+    custom_fields::create(&app.db, admin, "deal", label, kind, &[], false)
+        .await
+        .expect("define the field")
+}
+
+/// 300 closed deals whose outcome only the custom number `seats` (0 to 5) decides, one
+/// open deal with 4 seats; the open deal's id.
+async fn deals_decided_by_seats(app: &TestApp, admin: &Actor) -> i64 {
+    let stages = pipeline_stage::Entity::find()
+        .order_by_asc(pipeline_stage::Column::Position)
+        .all(&app.db.read)
+        .await
+        .expect("stages");
+    let of = |kind: &str| stages.iter().find(|s| s.kind == kind).expect("a stage").id;
+    let (open, won, lost) = (of("open"), of("won"), of("lost"));
+    let start = Utc.with_ymd_and_hms(2025, 3, 1, 9, 0, 0).unwrap();
+    let mut draws = Draws(71);
+    for i in 0..=300 {
+        let seats = (draws.next() * 6.0) as i64;
+        let p = 1.0 / (1.0 + (2.5 - 1.0 * seats as f64).exp());
+        let closed = start + Duration::hours(i);
+        let stage = match i {
+            300 => open,
+            _ if draws.next() < p => won,
+            _ => lost,
+        };
+        let seats = if i == 300 { 4 } else { seats };
+        let id = deal::Entity::insert(deal::ActiveModel {
+            title: sea_orm::Set(format!("Seats {i}")),
+            pipeline_id: sea_orm::Set(stages[0].pipeline_id),
+            stage_id: sea_orm::Set(stage),
+            position: sea_orm::Set(i),
+            amount_minor: sea_orm::Set(100_000),
+            currency: sea_orm::Set("EUR".into()),
+            owner_id: sea_orm::Set(admin.id),
+            source: sea_orm::Set("organic".into()),
+            closed_at: sea_orm::Set((stage != open).then_some(closed)),
+            custom: sea_orm::Set(format!("{{\"seats\": {seats}}}")),
+            version: sea_orm::Set(1),
+            stage_entered_at: sea_orm::Set(closed),
+            created_at: sea_orm::Set(closed - Duration::days(20)),
+            updated_at: sea_orm::Set(closed),
+            ..Default::default()
+        })
+        .exec(&app.db.write)
+        .await
+        .expect("a deal")
+        .last_insert_id;
+        if stage == open {
+            return id;
+        }
+        deal_stage_change::Entity::insert(deal_stage_change::ActiveModel {
+            deal_id: sea_orm::Set(id),
+            from_stage_id: sea_orm::Set(Some(open)),
+            to_stage_id: sea_orm::Set(stage),
+            created_at: sea_orm::Set(closed),
+            ..Default::default()
+        })
+        .exec(&app.db.write)
+        .await
+        .expect("its close");
+    }
+    unreachable!("the last deal is the open one")
+}
+
+/// The labels of the newest run's model's columns, heaviest first.
+async fn labels(app: &TestApp) -> Vec<String> {
+    let row = scoring_model::Entity::find()
+        .order_by_desc(scoring_model::Column::Version)
+        .one(&app.db.read)
+        .await
+        .expect("read")
+        .expect("a run");
+    let model: Model = serde_json::from_str(&row.model).expect("a trained model");
+    let mut cols: Vec<(String, f64)> = model
+        .columns
+        .iter()
+        .zip(&model.weights)
+        .map(|(c, w)| (c.label().to_string(), *w))
+        .collect();
+    cols.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    cols.into_iter().map(|(l, _)| l).collect()
+}
+
+#[actix_web::test]
+async fn a_custom_field_marked_as_a_feature_is_learned_from() {
+    let app = TestApp::new().await;
+    let admin = admin(&app).await;
+    let seats = field(&app, &admin, "Seats", "number").await;
+    deals_decided_by_seats(&app, &admin).await;
+    features::set(&app.db, &admin, &[seats.id])
+        .await
+        .expect("mark");
+    let run = scoring::train(&app.db).await.expect("train");
+    assert_eq!(run.status, "active", "{run:?}");
+    let auc = run.metrics.expect("metrics").model.auc;
+    assert!(auc > 0.75, "hold-out AUC {auc}");
+    assert_eq!(labels(&app).await[0], "Seats", "the heaviest column");
+}
+
+#[actix_web::test]
+async fn a_custom_field_not_marked_is_not_learned_from() {
+    let app = TestApp::new().await;
+    let admin = admin(&app).await;
+    field(&app, &admin, "Seats", "number").await;
+    deals_decided_by_seats(&app, &admin).await;
+    scoring::train(&app.db).await.expect("train");
+    let found = labels(&app).await;
+    assert!(!found.iter().any(|l| l.contains("Seats")), "{found:?}");
+}
+
+#[actix_web::test]
+async fn a_marked_field_deleted_after_training_scores_as_missing() {
+    let app = TestApp::new().await;
+    let admin = admin(&app).await;
+    let seats = field(&app, &admin, "Seats", "number").await;
+    let open = deals_decided_by_seats(&app, &admin).await;
+    features::set(&app.db, &admin, &[seats.id])
+        .await
+        .expect("mark");
+    scoring::train(&app.db).await.expect("train");
+    custom_fields::delete(&app.db, &admin, seats.id)
+        .await
+        .expect("delete the field");
+    let scored = scoring::scores::score_open(&app.db).await.expect("score");
+    assert_eq!(scored, 1, "the open deal is scored");
+    let score = scoring::scores::for_deal(&app.db, &admin, open)
+        .await
+        .expect("read")
+        .expect("a score");
+    assert!((0..=100).contains(&score.percent), "{score:?}");
+}
+
+#[actix_web::test]
+async fn a_field_of_a_kind_no_model_learns_from_is_refused() {
+    let app = TestApp::new().await;
+    let admin = admin(&app).await;
+    let date = field(&app, &admin, "Signed on", "date").await;
+    let err = features::set(&app.db, &admin, &[date.id])
+        .await
+        .expect_err("a date field");
+    assert_eq!(err.code(), "validation_failed", "{err}");
+    assert!(err.to_string().contains("Signed on"), "{err}");
+    let err = features::set(&app.db, &admin, &[999_999])
+        .await
+        .expect_err("no such field");
+    assert!(err.to_string().contains("999999"), "{err}");
+}
+
+#[actix_web::test]
+async fn the_settings_page_marks_the_fields_ticked() {
+    let app = TestApp::new().await;
+    let admin = admin(&app).await;
+    let seats = field(&app, &admin, "Seats", "number").await;
+    field(&app, &admin, "Tier", "text").await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let before = c.get("/settings/scoring").await.text();
+    assert!(
+        before.contains("Tier"),
+        "the text field is offered: {before}"
+    );
+    let id = seats.id.to_string();
+    let res = c
+        .post_form("/settings/scoring/features", &[("field", id.as_str())])
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let chosen = features::chosen(&app.db).await.expect("read");
+    assert_eq!(
+        chosen.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![seats.id]
+    );
+    let page = c.get("/settings/scoring").await.text();
+    let ticked = format!("value=\"{}\" checked", seats.id);
+    assert!(page.contains(&ticked), "Seats shows ticked: {page}");
+}
