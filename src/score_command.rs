@@ -17,8 +17,12 @@ pub enum ScoreCommand {
     Activate { version: i32 },
     /// Score the open deals now with the model scoring deals.
     Deals,
-    /// Score one deal now and show its score, what moves it and how long that took.
-    Deal { id: i64 },
+    /// Score these deals now, one at a time as changes do, and show each one's score,
+    /// what moves it and how long that took (the first includes the connection's warm-up).
+    Deal {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
 }
 
 pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
@@ -34,7 +38,11 @@ pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
             let scored = scoring::scores::score_open(db).await?;
             println!("{scored} open deals scored");
         }
-        ScoreCommand::Deal { id } => one(db, id).await?,
+        ScoreCommand::Deal { ids } => {
+            for id in ids {
+                one(db, id).await?;
+            }
+        }
     }
     Ok(())
 }
@@ -48,7 +56,8 @@ async fn one(db: &Db, id: i64) -> Result<(), AppError> {
         ));
     };
     let started = std::time::Instant::now();
-    let facts = scoring::facts::open_among(db, crate::domain::now(), &[id]).await?;
+    let custom = scoring::features::of_model(db, &model).await?;
+    let facts = scoring::facts::open_among(db, crate::domain::now(), &[id], &custom).await?;
     let Some(f) = facts.first() else {
         return Err(AppError::BadRequest(format!(
             "Deal {id} is not an open deal: only open deals are scored."

@@ -210,7 +210,20 @@ pub async fn trash_in<T: Trashable>(
     }
     mark_tasks(tx, T::BIN.task_link().eq(id), true).await?;
     audit::record(tx, Some(actor), "delete", T::BIN.entity(), id, detail).await?;
+    rescore::<T>(db, tx, id).await?;
     Ok(hooked)
+}
+
+/// A deal to or from the trash loses or gets back its score (`scoring`).
+async fn rescore<T: Trashable>(
+    db: &Db,
+    tx: &impl ConnectionTrait,
+    id: i64,
+) -> Result<(), AppError> {
+    if T::BIN.entity() == "deal" {
+        crate::domain::scoring::scores::changed(db, tx, &[id]).await?;
+    }
+    Ok(())
 }
 
 /// Moves record `id` to the trash in a transaction of its own.
@@ -279,6 +292,7 @@ pub async fn restore<T: Trashable>(db: &Db, actor: &Actor, id: i64) -> Result<()
     // `.created` (the record as it is, with its old id) adds it again; an `.updated` of
     // a record it no longer holds would be dropped.
     let hooked = webhooks::emit_record(db, &tx, T::BIN.entity(), "created", id).await?;
+    rescore::<T>(db, &tx, id).await?;
     tx.commit().await?;
     webhooks::wake_if(hooked);
     db.forget_task_counts();

@@ -204,11 +204,13 @@ async fn a_minimum_score_outside_0_to_100_is_refused() {
 async fn board_cards_and_the_deal_list_show_each_open_deal_s_score() {
     let app = TestApp::new().await;
     let (token, _) = scored_world(&app, 59).await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let unscored = c.get("/deals").await.text();
+    assert!(!unscored.contains("badge score"), "nothing scored yet");
     three_scored(&app, &token).await;
     let mut api = app.client().await;
     let list = api.get_json("/api/v1/deals?status=open", &token).await;
     let first = list["items"][0]["score"].as_i64().expect("a score");
-    let mut c = app.signed_in("admin@example.com", "admin").await;
     let badge = format!(
         "<span class=\"badge score\" title=\"Deal score: its chance to win\">{first}%</span>"
     );
@@ -285,4 +287,16 @@ async fn cairn_score_deal_scores_one_deal_and_says_how_long_it_took() {
         "{out}"
     );
     assert!(out.contains(" ms, scored and stored in "), "{out}");
+}
+
+#[actix_web::test]
+async fn a_deal_moved_to_the_trash_loses_its_score_within_seconds() {
+    let app = TestApp::new().await;
+    let (_, id) = scored_world(&app, 73).await;
+    let running = runner(&app);
+    score_when(&app, id, "appeared", |s| s.is_some()).await;
+    let admin = app.api_user("admin").await;
+    app.client().await.trash("deals", id, &admin).await;
+    score_when(&app, id, "went", |s| s.is_none()).await;
+    assert!(running.finish(StdDuration::from_secs(5)).await);
 }

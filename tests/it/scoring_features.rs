@@ -149,11 +149,36 @@ async fn a_marked_field_deleted_after_training_scores_as_missing() {
         .expect("delete the field");
     let scored = scoring::scores::score_open(&app.db).await.expect("score");
     assert_eq!(scored, 1, "the open deal is scored");
-    let score = scoring::scores::for_deal(&app.db, &admin, open)
+    let stored = cairn::entities::deal_score::Entity::find_by_id(open)
+        .one(&app.db.read)
         .await
         .expect("read")
         .expect("a score");
-    assert!((0..=100).contains(&score.percent), "{score:?}");
+    let p = stored.probability;
+    assert!(p.is_finite() && p > 0.0 && p < 1.0, "{stored:?}");
+    let (_, model) = scoring::train::active(&app.db).await.unwrap().unwrap();
+    let seats = model
+        .columns
+        .iter()
+        .position(|c| c.label() == "Seats")
+        .expect("Seats");
+    let mut columns = model.columns.clone();
+    columns.remove(seats);
+    let mut weights = model.weights.clone();
+    weights.remove(seats);
+    let without = Model {
+        columns,
+        weights,
+        ..model
+    };
+    let facts = scoring::facts::open(&app.db, Utc::now(), &[])
+        .await
+        .expect("facts");
+    let expected = without.probability(&facts[0]);
+    assert!(
+        (p - expected).abs() < 1e-9,
+        "scored {p}, as missing {expected}"
+    );
 }
 
 #[actix_web::test]

@@ -493,7 +493,16 @@ pub async fn delete_stage(
     let held = deals_in(&tx, id).await?;
     if held > 0 {
         let target = move_target(&tx, &stage, held, move_to).await?;
+        // Their stage is a feature of their score: scored again once moved.
+        let moved: Vec<i64> = deal::Entity::find()
+            .select_only()
+            .column(deal::Column::Id)
+            .filter(deal::Column::StageId.eq(id))
+            .into_tuple()
+            .all(&tx)
+            .await?;
         move_all_deals(&tx, actor, id, target).await?;
+        crate::domain::scoring::scores::changed(db, &tx, &moved).await?;
     }
     // The histories keep saying where the deals were.
     deal_stage_change::Entity::update_many()

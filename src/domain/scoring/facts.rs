@@ -10,6 +10,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::Db;
+use crate::domain::custom_fields::Field;
 use crate::entities::{deal_stage_change, pipeline_stage, task};
 use crate::error::AppError;
 
@@ -108,21 +109,34 @@ pub enum Which {
 /// The deals of `which` not in the trash, as of their own moment (`now` for the open).
 /// Their rows are streamed, not gathered first: at 200 000 deals, gathering the rows
 /// before making the facts took the process to 430 MB.
+/// With the custom fields ticked as features now (`features::chosen`): what training
+/// learns from.
 pub async fn deals(db: &Db, now: DateTime<Utc>, which: Which) -> Result<Vec<DealFacts>, AppError> {
-    read(db, now, which, None).await
+    let custom = super::features::chosen(db).await?;
+    read(db, now, which, None, &custom).await
+}
+
+/// Every open deal now, with the custom fields `custom` (those of the model scoring).
+pub async fn open(
+    db: &Db,
+    now: DateTime<Utc>,
+    custom: &[Field],
+) -> Result<Vec<DealFacts>, AppError> {
+    read(db, now, Which::Open, None, custom).await
 }
 
 /// The open deals among `ids` (those since closed or deleted are left out), as of
-/// `now`: a few deals rescored after a change.
+/// `now`, with the custom fields `custom`: a few deals rescored after a change.
 pub async fn open_among(
     db: &Db,
     now: DateTime<Utc>,
     ids: &[i64],
+    custom: &[Field],
 ) -> Result<Vec<DealFacts>, AppError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    read(db, now, Which::Open, Some(ids)).await
+    read(db, now, Which::Open, Some(ids), custom).await
 }
 
 async fn read(
@@ -130,6 +144,7 @@ async fn read(
     now: DateTime<Utc>,
     which: Which,
     only: Option<&[i64]>,
+    marked: &[Field],
 ) -> Result<Vec<DealFacts>, AppError> {
     let stages: HashMap<i64, (Stage, String)> = pipeline_stage::Entity::find()
         .all(&db.read)
@@ -144,7 +159,6 @@ async fn read(
             (s.id, (stage, s.kind))
         })
         .collect();
-    let marked = super::features::chosen(db).await?;
     let backend = db.backend();
     let changes = match which {
         Which::Closed => changes_by_deal(db).await?,
@@ -196,7 +210,7 @@ async fn read(
             Some(_) => r.closed_at.unwrap_or(r.stage_entered_at),
             None => now,
         };
-        let history = changes.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        let history = changes.get(&r.id).copied().unwrap_or_default();
         let (stage_id, entered) = match won {
             None => (Some(r.stage_id), Some(r.stage_entered_at)),
             Some(_) => before_close(history, r.created_at),
@@ -263,24 +277,37 @@ fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
     (ms >= 0).then(|| ms as f64 / 86_400_000.0)
 }
 
+/// A deal's last two stage changes: all a closed deal's facts need of its history.
+#[derive(Clone, Copy, Default)]
+struct LastTwo {
+    before: Option<Change>,
+    last: Option<Change>,
+}
+
+#[derive(Clone, Copy)]
+struct Change {
+    from_stage_id: Option<i64>,
+    to_stage_id: i64,
+    created_at: DateTime<Utc>,
+}
+
 /// The stage a closed deal left to close, and when it had entered it: the close is its
 /// last change; the one before it (or the deal's creation) is when it entered.
-fn before_close(
-    history: &[ChangeRow],
-    created: DateTime<Utc>,
-) -> (Option<i64>, Option<DateTime<Utc>>) {
-    let Some((close, earlier)) = history.split_last() else {
+fn before_close(history: LastTwo, created: DateTime<Utc>) -> (Option<i64>, Option<DateTime<Utc>>) {
+    let Some(close) = history.last else {
         return (None, None);
     };
-    let entered = earlier.last().map_or(created, |c| c.created_at);
+    let entered = history.before.map_or(created, |c| c.created_at);
     let left = close
         .from_stage_id
-        .or_else(|| earlier.last().map(|c| c.to_stage_id));
+        .or_else(|| history.before.map(|c| c.to_stage_id));
     (left, Some(entered))
 }
 
-async fn changes_by_deal(db: &Db) -> Result<HashMap<i64, Vec<ChangeRow>>, AppError> {
-    let rows = deal_stage_change::Entity::find()
+/// Each deal's last two stage changes, streamed: a year of a busy team's history is a
+/// million changes, which gathered at once took training to 790 MB.
+async fn changes_by_deal(db: &Db) -> Result<HashMap<i64, LastTwo>, AppError> {
+    let mut rows = deal_stage_change::Entity::find()
         .select_only()
         .columns([
             deal_stage_change::Column::DealId,
@@ -292,11 +319,17 @@ async fn changes_by_deal(db: &Db) -> Result<HashMap<i64, Vec<ChangeRow>>, AppErr
         .order_by_asc(deal_stage_change::Column::CreatedAt)
         .order_by_asc(deal_stage_change::Column::Id)
         .into_model::<ChangeRow>()
-        .all(&db.read)
+        .stream(&db.read)
         .await?;
-    let mut out: HashMap<i64, Vec<ChangeRow>> = HashMap::new();
-    for r in rows {
-        out.entry(r.deal_id).or_default().push(r);
+    let mut out: HashMap<i64, LastTwo> = HashMap::new();
+    while let Some(r) = rows.try_next().await? {
+        let e = out.entry(r.deal_id).or_default();
+        e.before = e.last;
+        e.last = Some(Change {
+            from_stage_id: r.from_stage_id,
+            to_stage_id: r.to_stage_id,
+            created_at: r.created_at,
+        });
     }
     Ok(out)
 }

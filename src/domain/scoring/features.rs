@@ -1,7 +1,9 @@
 //! The deal custom fields an admin marks as features of the deal score (Settings →
-//! Scoring), kept as their ids in one setting. A field deleted since is simply no longer
-//! one; a model trained with it then finds its value missing, which scores as the
-//! training deals' average, never as an error.
+//! Scoring), kept as their ids in one setting; training learns from those ticked, and a
+//! model's scores read the fields it learned from. A field deleted since is simply no
+//! longer one: a model trained with it finds its value missing on every deal (its
+//! "unknown" column, or the training deals' average where training saw none missing),
+//! never an error.
 //!
 //! Custom values have no history: a deal's value is today's, also for a deal long closed.
 //! So only fields that are settled before a deal closes should be marked (the page says
@@ -10,6 +12,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::model::Model;
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::{Action, Actor, Db, FieldErrorsExt, audit, settings};
 use crate::error::{AppError, FieldErrors};
@@ -39,6 +42,21 @@ pub async fn chosen(db: &Db) -> Result<Vec<Field>, AppError> {
         .collect())
 }
 
+/// The deal custom fields `model` learned from that still exist (by key): what its
+/// scores read, whatever is ticked since (a change of the ticks takes effect at the next
+/// training, as the page says).
+pub async fn of_model(db: &Db, model: &Model) -> Result<Vec<Field>, AppError> {
+    let keys = model.custom_keys();
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(custom_fields::for_entity(&db.read, "deal")
+        .await?
+        .into_iter()
+        .filter(|f| keys.contains(&f.key) && KINDS.contains(&f.kind.as_str()))
+        .collect())
+}
+
 async fn ids(db: &Db) -> Result<BTreeSet<i64>, AppError> {
     Ok(settings::get(&db.read, SETTING)
         .await?
@@ -59,8 +77,8 @@ pub async fn set(db: &Db, actor: &Actor, ids: &[i64]) -> Result<(), AppError> {
             }
             Some(f) => {
                 return Err(refused(format!(
-                    "{} is a {} field: a score learns from numbers, choices, checkboxes, \
-                     texts and links.",
+                    "{} is a {} field: a score learns from numbers, single choices, \
+                     checkboxes, texts and links.",
                     f.label, f.kind
                 )));
             }

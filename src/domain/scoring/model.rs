@@ -244,6 +244,21 @@ pub fn logistic(z: f64) -> f64 {
 }
 
 impl Model {
+    /// The keys of the custom fields it learned from (its `custom.<key>` columns).
+    pub fn custom_keys(&self) -> std::collections::BTreeSet<String> {
+        self.columns
+            .iter()
+            .filter_map(|c| {
+                let key = match c {
+                    Column::Number { key, .. }
+                    | Column::Unknown { key, .. }
+                    | Column::Is { key, .. } => key,
+                };
+                key.strip_prefix("custom.").map(str::to_string)
+            })
+            .collect()
+    }
+
     /// The log-odds of a win for `f`.
     pub fn log_odds(&self, f: &DealFacts) -> f64 {
         let x = encode(&self.columns, f);

@@ -48,12 +48,8 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
         return Ok(0);
     };
     let at = now();
-    let rows = rows(
-        &model,
-        version,
-        at,
-        facts::deals(db, at, facts::Which::Open).await?,
-    )?;
+    let custom = super::features::of_model(db, &model).await?;
+    let rows = rows(&model, version, at, facts::open(db, at, &custom).await?)?;
     let scored = rows.len();
     for chunk in rows.chunks(CHUNK) {
         upsert(&db.write, chunk).await?;
@@ -85,18 +81,30 @@ pub async fn score_deals(db: &Db, ids: &[i64]) -> Result<usize, AppError> {
         return Ok(0);
     };
     let at = now();
+    let custom = super::features::of_model(db, &model).await?;
     let mut scored = 0;
     for ids in ids.chunks(CHUNK) {
-        let rows = rows(&model, version, at, facts::open_among(db, at, ids).await?)?;
-        let open: Vec<i64> = rows
-            .iter()
-            .filter_map(|r| r.deal_id.try_as_ref().copied())
-            .collect();
+        let facts = facts::open_among(db, at, ids, &custom).await?;
+        let rows = rows(&model, version, at, facts)?;
         let tx = db.begin_write().await?;
         upsert(&tx, &rows).await?;
+        // Those not open and live now, in this transaction: a deal that closed after its
+        // facts were read (and whose own rescoring ran first) keeps no score.
+        let live_open = Query::select()
+            .column((deal::Entity, deal::Column::Id))
+            .from(deal::Entity)
+            .inner_join(
+                pipeline_stage::Entity,
+                sea_orm::sea_query::Expr::col((pipeline_stage::Entity, pipeline_stage::Column::Id))
+                    .equals((deal::Entity, deal::Column::StageId)),
+            )
+            .and_where(pipeline_stage::Column::Kind.eq("open"))
+            .and_where(deal::Column::DeletedAt.is_null())
+            .and_where(deal::Column::Id.is_in(ids.iter().copied()))
+            .to_owned();
         deal_score::Entity::delete_many()
             .filter(deal_score::Column::DealId.is_in(ids.iter().copied()))
-            .filter(deal_score::Column::DealId.is_not_in(open))
+            .filter(deal_score::Column::DealId.not_in_subquery(live_open))
             .exec(&tx)
             .await?;
         boards_changed(&tx).await?;
@@ -110,7 +118,7 @@ pub async fn score_deals(db: &Db, ids: &[i64]) -> Result<usize, AppError> {
 /// changed them, when a model scores (read at most every 5 s): one job per change,
 /// whose run takes those queued at the same moment together (`job::CHANGED`).
 pub async fn changed(db: &Db, conn: &impl ConnectionTrait, ids: &[i64]) -> Result<(), AppError> {
-    if ids.is_empty() || !super::train::scoring(db).await? {
+    if ids.is_empty() || !super::train::scoring(db, conn).await? {
         return Ok(());
     }
     let job = NewJob::new(super::job::CHANGED, serde_json::json!({ "deals": ids }))

@@ -130,15 +130,16 @@ pub async fn active(db: &Db) -> Result<Option<(i32, Model)>, AppError> {
 }
 
 /// Whether a model scores deals now, as this process saw it at most 5 s ago (at once
-/// after a switch made here).
-pub async fn scoring(db: &Db) -> Result<bool, AppError> {
+/// after a switch made here). Read through `conn`: a deal write asks inside its
+/// transaction, which on PostgreSQL must not wait for a second connection of the pool.
+pub async fn scoring(db: &Db, conn: &impl sea_orm::ConnectionTrait) -> Result<bool, AppError> {
     if let Some(on) = db.scoring.get(&()) {
         return Ok(on);
     }
     let on = scoring_model::Entity::find()
         .filter(scoring_model::Column::Kind.eq(KIND))
         .filter(scoring_model::Column::Status.eq(ACTIVE))
-        .count(&db.read)
+        .count(conn)
         .await?
         > 0;
     db.scoring.insert((), on);
