@@ -338,6 +338,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/settings/backups", Can(Backups), NO, ""),
     r("GET", "/settings/scoring", Can(Scoring), NO, ""),
     r("POST", "/settings/scoring/train", Can(Scoring), NO, ""),
+    r("POST", "/settings/scoring/features", Can(Scoring), NO, ""),
     r("POST", "/settings/scoring/{version}/activate", Can(Scoring), Missing, ""),
     r("POST", "/settings/backups", Can(Backups), NO, "time=02:00&keep=3&folder="),
     r("GET", "/settings/email", Can(EmailSettings), NO, ""),
