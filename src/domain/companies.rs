@@ -243,8 +243,22 @@ pub async fn update(
     }
     let v = validate(db, actor, &input, current.owner_id, &current.custom_fields).await?;
     let visible = crate::domain::access::visible(db, actor).await?;
+    // The industry and size are features of its deals' scores.
+    let firmographics = input.industry != current.industry || input.size_band != current.size_band;
     let tx = db.begin_write().await?;
     write_update(&tx, id, v, visible).await?;
+    if firmographics {
+        use sea_orm::QuerySelect;
+        let deals: Vec<i64> = crate::entities::deal::Entity::find()
+            .select_only()
+            .column(crate::entities::deal::Column::Id)
+            .filter(crate::entities::deal::Column::CompanyId.eq(id))
+            .filter(crate::entities::deal::Column::DeletedAt.is_null())
+            .into_tuple()
+            .all(&tx)
+            .await?;
+        crate::domain::scoring::scores::changed(db, &tx, &deals).await?;
+    }
     records::updated(db, tx, actor, &current).await
 }
 

@@ -300,3 +300,26 @@ async fn a_deal_moved_to_the_trash_loses_its_score_within_seconds() {
     score_when(&app, id, "went", |s| s.is_none()).await;
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
+
+#[actix_web::test]
+async fn a_company_s_new_industry_rescores_its_deals_within_seconds() {
+    let app = TestApp::new().await;
+    let (token, _) = scored_world(&app, 79).await;
+    let mut api = app.client().await;
+    let acme = api.add_company(&token, "Acme").await;
+    let body = serde_json::json!({"title": "Acme deal", "amount": 500, "currency": "EUR", "company_id": acme});
+    let id = api.create("/api/v1/deals", &token, body).await;
+    let running = runner(&app);
+    let first = score_when(&app, id, "appeared", |s| s.is_some())
+        .await
+        .expect("a score");
+    let patch = serde_json::json!({"industry": "software"});
+    let path = format!("/api/v1/companies/{acme}");
+    api.api_ok(actix_web::http::Method::PATCH, &path, &token, Some(patch))
+        .await;
+    score_when(&app, id, "was scored again", |s| {
+        s.is_some_and(|s| s.scored_at > first.scored_at)
+    })
+    .await;
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}
