@@ -248,18 +248,28 @@ pub async fn update(
     let tx = db.begin_write().await?;
     write_update(&tx, id, v, visible).await?;
     if firmographics {
-        use sea_orm::QuerySelect;
-        let deals: Vec<i64> = crate::entities::deal::Entity::find()
-            .select_only()
-            .column(crate::entities::deal::Column::Id)
-            .filter(crate::entities::deal::Column::CompanyId.eq(id))
-            .filter(crate::entities::deal::Column::DeletedAt.is_null())
-            .into_tuple()
-            .all(&tx)
-            .await?;
-        crate::domain::scoring::scores::changed(db, &tx, &deals).await?;
+        rescore_deals(db, &tx, id).await?;
     }
     records::updated(db, tx, actor, &current).await
+}
+
+/// Queues the live deals of company `id` to be scored again: its industry and size are
+/// features of their scores.
+pub(crate) async fn rescore_deals(
+    db: &Db,
+    conn: &impl ConnectionTrait,
+    id: i64,
+) -> Result<(), AppError> {
+    use sea_orm::QuerySelect;
+    let deals: Vec<i64> = crate::entities::deal::Entity::find()
+        .select_only()
+        .column(crate::entities::deal::Column::Id)
+        .filter(crate::entities::deal::Column::CompanyId.eq(id))
+        .filter(crate::entities::deal::Column::DeletedAt.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    crate::domain::scoring::scores::changed(db, conn, &deals).await
 }
 
 /// Stores validated values (and tags, when given) on company `id`, inside `tx`.

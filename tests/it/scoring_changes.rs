@@ -323,3 +323,28 @@ async fn a_company_s_new_industry_rescores_its_deals_within_seconds() {
     .await;
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
+
+#[actix_web::test]
+async fn a_deal_of_a_company_merged_into_another_is_scored_again() {
+    let app = TestApp::new().await;
+    let (_, _) = scored_world(&app, 83).await;
+    let admin = app.api_user("admin").await;
+    let mut api = app.client().await;
+    let keep = api.add_company(&admin, "Keep").await;
+    let lose = api.add_company(&admin, "Lose").await;
+    let body = serde_json::json!({"title": "Lose deal", "amount": 500, "currency": "EUR", "company_id": lose});
+    let id = api.create("/api/v1/deals", &admin, body).await;
+    let running = runner(&app);
+    let first = score_when(&app, id, "appeared", |s| s.is_some())
+        .await
+        .expect("a score");
+    let merge = format!("/api/v1/companies/{keep}/merge");
+    let body = serde_json::json!({"merge_id": lose});
+    api.api_ok(actix_web::http::Method::POST, &merge, &admin, Some(body))
+        .await;
+    score_when(&app, id, "was scored again", |s| {
+        s.is_some_and(|s| s.scored_at > first.scored_at)
+    })
+    .await;
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}

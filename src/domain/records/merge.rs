@@ -98,6 +98,11 @@ pub async fn merge<R: Mergeable>(
         .exec(&tx)
         .await?;
     R::write(&tx, keep, valid).await?;
+    if entity == "company" {
+        // Its deals and the other's now carry its industry and size, features of their
+        // scores.
+        crate::domain::companies::rescore_deals(db, &tx, keep).await?;
+    }
     let mut detail = R::detail(&other);
     detail.insert("merged_id".into(), lose.into());
     detail.insert("took".into(), take.into());
