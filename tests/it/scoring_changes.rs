@@ -348,3 +348,29 @@ async fn a_deal_of_a_company_merged_into_another_is_scored_again() {
     .await;
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
+
+#[actix_web::test]
+async fn a_model_switched_in_scores_the_open_deals_within_seconds() {
+    let app = TestApp::new().await;
+    let (_, id) = scored_world(&app, 89).await;
+    closed_deals(&app, 300, 97, false).await;
+    let second = scoring::train(&app.db).await.expect("train again");
+    let (scoring_now, other) = match second.status.as_str() {
+        "active" => (second.version, 1),
+        _ => (1, second.version),
+    };
+    scoring::scores::score_open(&app.db).await.expect("score");
+    score_when(&app, id, "came from the model scoring", |s| {
+        s.is_some_and(|s| s.model_version == scoring_now)
+    })
+    .await;
+    let running = runner(&app);
+    scoring::activate(&app.db, None, other)
+        .await
+        .expect("switch in");
+    score_when(&app, id, "came from the model switched in", |s| {
+        s.is_some_and(|s| s.model_version == other)
+    })
+    .await;
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}

@@ -88,6 +88,15 @@ async fn run(ctx: Ctx, p: Train) -> Result<(), JobError> {
     Ok(())
 }
 
+/// Queues every open deal to be scored again while a model scores: after an import, or
+/// its undoing, which may have written deals, activities and tasks by the thousand.
+pub async fn rescore_all(db: &Db) -> Result<(), AppError> {
+    if super::train::scoring(db, &db.read).await? {
+        crate::jobs::queue::enqueue(db, &NewJob::new(RESCORE, json!({}))).await?;
+    }
+    Ok(())
+}
+
 /// Makes sure the nightly run is scheduled (at every start; once however many
 /// processes start).
 pub async fn ensure(db: &Db) -> Result<(), AppError> {

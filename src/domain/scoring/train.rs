@@ -358,7 +358,11 @@ pub async fn activate(db: &Db, actor: Option<&Actor>, version: i32) -> Result<Ru
         Some(detail),
     )
     .await?;
+    // The open deals are scored again with it, as the switch commits.
+    let rescore = crate::jobs::queue::NewJob::new(super::job::RESCORE, serde_json::json!({}));
+    crate::jobs::queue::enqueue_in(&tx, &rescore).await?;
     tx.commit().await?;
     db.scoring.remove(&());
+    crate::jobs::wake();
     Ok(row.into())
 }

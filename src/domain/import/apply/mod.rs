@@ -251,6 +251,7 @@ pub async fn apply(
     match write::write(db, actor, import_id, &mut plan).await {
         Ok(()) => {
             plan.report.written = true;
+            crate::domain::scoring::job::rescore_all(db).await?;
             Ok(plan.report)
         }
         Err(e) => {

@@ -54,6 +54,7 @@ pub async fn undo(db: &Db, actor: &Actor, import_id: i64) -> Result<(), AppError
     }
     tx.commit().await?;
     revert(db, import_id, true).await?;
+    crate::domain::scoring::job::rescore_all(db).await?;
     let tx = db.begin_write().await?;
     import::Entity::update_many()
         .col_expr(import::Column::Status, "undone".into())
