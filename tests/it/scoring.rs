@@ -69,37 +69,19 @@ pub(crate) async fn closed_deals(
         let closed = start + Duration::hours(i as i64);
         let created = closed - Duration::days(30);
         let stage = if won { won_stage } else { lost_stage };
-        let d = deal::Entity::insert(deal::ActiveModel {
-            title: sea_orm::Set(format!("Deal {i}")),
-            pipeline_id: sea_orm::Set(pipeline),
-            stage_id: sea_orm::Set(stage),
-            position: sea_orm::Set(i as i64),
-            amount_minor: sea_orm::Set(100_000),
-            currency: sea_orm::Set("EUR".into()),
-            owner_id: sea_orm::Set(owner.id),
-            source: sea_orm::Set(source.into()),
-            closed_at: sea_orm::Set(Some(closed)),
-            custom: sea_orm::Set("{}".into()),
-            version: sea_orm::Set(1),
-            stage_entered_at: sea_orm::Set(closed),
-            created_at: sea_orm::Set(created),
-            updated_at: sea_orm::Set(closed),
-            ..Default::default()
-        })
-        .exec(&app.db.write)
-        .await
-        .expect("a closed deal")
-        .last_insert_id;
-        deal_stage_change::Entity::insert(deal_stage_change::ActiveModel {
-            deal_id: sea_orm::Set(d),
-            from_stage_id: sea_orm::Set(Some(open)),
-            to_stage_id: sea_orm::Set(stage),
-            created_at: sea_orm::Set(closed),
-            ..Default::default()
-        })
-        .exec(&app.db.write)
-        .await
-        .expect("its close");
+        let d = plant(
+            app,
+            Planted {
+                pipeline,
+                stage,
+                closed_from: Some((open, closed)),
+                created,
+                owner: owner.id,
+                source,
+                custom: "{}",
+            },
+        )
+        .await;
         let mut logged: Vec<(&str, chrono::DateTime<Utc>)> = (0..calls)
             .map(|c| ("call", created + Duration::days(c + 1)))
             .collect();
@@ -124,6 +106,59 @@ pub(crate) async fn closed_deals(
         truth.push((d, p));
     }
     truth
+}
+
+/// A deal as `plant` writes it.
+pub(crate) struct Planted<'a> {
+    pub pipeline: i64,
+    pub stage: i64,
+    /// For a closed deal: the open stage it closed from, and when.
+    pub closed_from: Option<(i64, chrono::DateTime<Utc>)>,
+    pub created: chrono::DateTime<Utc>,
+    pub owner: i64,
+    pub source: &'a str,
+    /// Its custom values as stored (JSON).
+    pub custom: &'a str,
+}
+
+/// Writes deal `p` (EUR 1 000.00) as if it had lived its life, with its close in the
+/// stage history when it is closed; its id.
+pub(crate) async fn plant(app: &TestApp, p: Planted<'_>) -> i64 {
+    let at = p.closed_from.map_or(p.created, |(_, at)| at);
+    let id = deal::Entity::insert(deal::ActiveModel {
+        title: sea_orm::Set(format!("Planted at {at}")),
+        pipeline_id: sea_orm::Set(p.pipeline),
+        stage_id: sea_orm::Set(p.stage),
+        position: sea_orm::Set(at.timestamp()),
+        amount_minor: sea_orm::Set(100_000),
+        currency: sea_orm::Set("EUR".into()),
+        owner_id: sea_orm::Set(p.owner),
+        source: sea_orm::Set(p.source.into()),
+        closed_at: sea_orm::Set(p.closed_from.map(|(_, at)| at)),
+        custom: sea_orm::Set(p.custom.into()),
+        version: sea_orm::Set(1),
+        stage_entered_at: sea_orm::Set(at),
+        created_at: sea_orm::Set(p.created),
+        updated_at: sea_orm::Set(at),
+        ..Default::default()
+    })
+    .exec(&app.db.write)
+    .await
+    .expect("a deal")
+    .last_insert_id;
+    if let Some((from, at)) = p.closed_from {
+        deal_stage_change::Entity::insert(deal_stage_change::ActiveModel {
+            deal_id: sea_orm::Set(id),
+            from_stage_id: sea_orm::Set(Some(from)),
+            to_stage_id: sea_orm::Set(p.stage),
+            created_at: sea_orm::Set(at),
+            ..Default::default()
+        })
+        .exec(&app.db.write)
+        .await
+        .expect("its close");
+    }
+    id
 }
 
 /// The model of the run of `version`.

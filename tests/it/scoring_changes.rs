@@ -301,33 +301,15 @@ async fn a_deal_moved_to_the_trash_loses_its_score_within_seconds() {
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
 
-#[actix_web::test]
-async fn a_company_s_new_industry_rescores_its_deals_within_seconds() {
+/// A trained model, companies Keep and Lose, and a scored deal at Lose; then `change`
+/// (through the API, with an admin's token, Keep's id and Lose's) must get the deal
+/// scored again within seconds.
+async fn rescored_after_a_company_change(
+    seed: u64,
+    change: impl AsyncFnOnce(&TestApp, &str, i64, i64),
+) {
     let app = TestApp::new().await;
-    let (token, _) = scored_world(&app, 79).await;
-    let mut api = app.client().await;
-    let acme = api.add_company(&token, "Acme").await;
-    let body = serde_json::json!({"title": "Acme deal", "amount": 500, "currency": "EUR", "company_id": acme});
-    let id = api.create("/api/v1/deals", &token, body).await;
-    let running = runner(&app);
-    let first = score_when(&app, id, "appeared", |s| s.is_some())
-        .await
-        .expect("a score");
-    let patch = serde_json::json!({"industry": "software"});
-    let path = format!("/api/v1/companies/{acme}");
-    api.api_ok(actix_web::http::Method::PATCH, &path, &token, Some(patch))
-        .await;
-    score_when(&app, id, "was scored again", |s| {
-        s.is_some_and(|s| s.scored_at > first.scored_at)
-    })
-    .await;
-    assert!(running.finish(StdDuration::from_secs(5)).await);
-}
-
-#[actix_web::test]
-async fn a_deal_of_a_company_merged_into_another_is_scored_again() {
-    let app = TestApp::new().await;
-    let (_, _) = scored_world(&app, 83).await;
+    scored_world(&app, seed).await;
     let admin = app.api_user("admin").await;
     let mut api = app.client().await;
     let keep = api.add_company(&admin, "Keep").await;
@@ -338,15 +320,36 @@ async fn a_deal_of_a_company_merged_into_another_is_scored_again() {
     let first = score_when(&app, id, "appeared", |s| s.is_some())
         .await
         .expect("a score");
-    let merge = format!("/api/v1/companies/{keep}/merge");
-    let body = serde_json::json!({"merge_id": lose});
-    api.api_ok(actix_web::http::Method::POST, &merge, &admin, Some(body))
-        .await;
+    change(&app, &admin, keep, lose).await;
     score_when(&app, id, "was scored again", |s| {
         s.is_some_and(|s| s.scored_at > first.scored_at)
     })
     .await;
     assert!(running.finish(StdDuration::from_secs(5)).await);
+}
+
+#[actix_web::test]
+async fn a_company_s_new_industry_rescores_its_deals_within_seconds() {
+    rescored_after_a_company_change(79, async |app, admin, _, lose| {
+        let patch = serde_json::json!({"industry": "software"});
+        let path = format!("/api/v1/companies/{lose}");
+        let mut api = app.client().await;
+        api.api_ok(actix_web::http::Method::PATCH, &path, admin, Some(patch))
+            .await;
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_deal_of_a_company_merged_into_another_is_scored_again() {
+    rescored_after_a_company_change(83, async |app, admin, keep, lose| {
+        let merge = format!("/api/v1/companies/{keep}/merge");
+        let body = serde_json::json!({"merge_id": lose});
+        let mut api = app.client().await;
+        api.api_ok(actix_web::http::Method::POST, &merge, admin, Some(body))
+            .await;
+    })
+    .await;
 }
 
 #[actix_web::test]

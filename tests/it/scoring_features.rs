@@ -7,9 +7,9 @@ use sea_orm::{EntityTrait, QueryOrder};
 use cairn::domain::custom_fields::{self, Field};
 use cairn::domain::scoring::{self, features, model::Model};
 use cairn::domain::{Actor, users};
-use cairn::entities::{deal, deal_stage_change, pipeline_stage, scoring_model};
+use cairn::entities::{pipeline_stage, scoring_model};
 
-use crate::scoring::Draws;
+use crate::scoring::{Draws, Planted, plant};
 use crate::support::*;
 
 async fn admin(app: &TestApp) -> Actor {
@@ -50,40 +50,20 @@ async fn deals_decided_by_seats(app: &TestApp, admin: &Actor) -> i64 {
             _ => lost,
         };
         let seats = if i == 300 { 4 } else { seats };
-        let id = deal::Entity::insert(deal::ActiveModel {
-            title: sea_orm::Set(format!("Seats {i}")),
-            pipeline_id: sea_orm::Set(stages[0].pipeline_id),
-            stage_id: sea_orm::Set(stage),
-            position: sea_orm::Set(i),
-            amount_minor: sea_orm::Set(100_000),
-            currency: sea_orm::Set("EUR".into()),
-            owner_id: sea_orm::Set(admin.id),
-            source: sea_orm::Set("organic".into()),
-            closed_at: sea_orm::Set((stage != open).then_some(closed)),
-            custom: sea_orm::Set(format!("{{\"seats\": {seats}}}")),
-            version: sea_orm::Set(1),
-            stage_entered_at: sea_orm::Set(closed),
-            created_at: sea_orm::Set(closed - Duration::days(20)),
-            updated_at: sea_orm::Set(closed),
-            ..Default::default()
-        })
-        .exec(&app.db.write)
-        .await
-        .expect("a deal")
-        .last_insert_id;
+        let custom = format!("{{\"seats\": {seats}}}");
+        let planted = Planted {
+            pipeline: stages[0].pipeline_id,
+            stage,
+            closed_from: (stage != open).then_some((open, closed)),
+            created: closed - Duration::days(20),
+            owner: admin.id,
+            source: "organic",
+            custom: &custom,
+        };
+        let id = plant(app, planted).await;
         if stage == open {
             return id;
         }
-        deal_stage_change::Entity::insert(deal_stage_change::ActiveModel {
-            deal_id: sea_orm::Set(id),
-            from_stage_id: sea_orm::Set(Some(open)),
-            to_stage_id: sea_orm::Set(stage),
-            created_at: sea_orm::Set(closed),
-            ..Default::default()
-        })
-        .exec(&app.db.write)
-        .await
-        .expect("its close");
     }
     unreachable!("the last deal is the open one")
 }

@@ -1,7 +1,7 @@
 //! The open deals' scores, from the model scoring now: written together by the scoring
 //! job (after a training run, nightly as deals age, after a switch), read one at a time
 //! by the deal page with their explanation.
-use sea_orm::sea_query::{ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
@@ -54,21 +54,7 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
     for chunk in rows.chunks(CHUNK) {
         upsert(&db.write, chunk).await?;
     }
-    // Deals closed since (or scored by an older model and gone from the open set).
-    let closed = Query::select()
-        .column((deal::Entity, deal::Column::Id))
-        .from(deal::Entity)
-        .inner_join(
-            pipeline_stage::Entity,
-            sea_orm::sea_query::Expr::col((pipeline_stage::Entity, pipeline_stage::Column::Id))
-                .equals((deal::Entity, deal::Column::StageId)),
-        )
-        .and_where(pipeline_stage::Column::Kind.ne("open"))
-        .to_owned();
-    deal_score::Entity::delete_many()
-        .filter(deal_score::Column::DealId.in_subquery(closed))
-        .exec(&db.write)
-        .await?;
+    drop_unscorable(&db.write, None).await?;
     boards_changed(&db.write).await?;
     Ok(scored)
 }
@@ -88,25 +74,9 @@ pub async fn score_deals(db: &Db, ids: &[i64]) -> Result<usize, AppError> {
         let rows = rows(&model, version, at, facts)?;
         let tx = db.begin_write().await?;
         upsert(&tx, &rows).await?;
-        // Those not open and live now, in this transaction: a deal that closed after its
-        // facts were read (and whose own rescoring ran first) keeps no score.
-        let live_open = Query::select()
-            .column((deal::Entity, deal::Column::Id))
-            .from(deal::Entity)
-            .inner_join(
-                pipeline_stage::Entity,
-                sea_orm::sea_query::Expr::col((pipeline_stage::Entity, pipeline_stage::Column::Id))
-                    .equals((deal::Entity, deal::Column::StageId)),
-            )
-            .and_where(pipeline_stage::Column::Kind.eq("open"))
-            .and_where(deal::Column::DeletedAt.is_null())
-            .and_where(deal::Column::Id.is_in(ids.iter().copied()))
-            .to_owned();
-        deal_score::Entity::delete_many()
-            .filter(deal_score::Column::DealId.is_in(ids.iter().copied()))
-            .filter(deal_score::Column::DealId.not_in_subquery(live_open))
-            .exec(&tx)
-            .await?;
+        // Checked in this transaction: a deal that closed after its facts were read (and
+        // whose own rescoring ran first) keeps no score.
+        drop_unscorable(&tx, Some(ids)).await?;
         boards_changed(&tx).await?;
         tx.commit().await?;
         scored += rows.len();
@@ -153,6 +123,33 @@ fn rows(
             })
         })
         .collect()
+}
+
+/// Drops the scores (of `ids`, or all) of deals no longer open and live: closed, in the
+/// trash, or gone. A correlated NOT EXISTS, which PostgreSQL runs as an anti-join where
+/// NOT IN over every open deal would not fit its hash.
+async fn drop_unscorable(conn: &impl ConnectionTrait, ids: Option<&[i64]>) -> Result<(), AppError> {
+    let open_live = Query::select()
+        .expr(Expr::val(1))
+        .from(deal::Entity)
+        .inner_join(
+            pipeline_stage::Entity,
+            Expr::col((pipeline_stage::Entity, pipeline_stage::Column::Id))
+                .equals((deal::Entity, deal::Column::StageId)),
+        )
+        .and_where(
+            Expr::col((deal::Entity, deal::Column::Id))
+                .equals((deal_score::Entity, deal_score::Column::DealId)),
+        )
+        .and_where(Expr::col((pipeline_stage::Entity, pipeline_stage::Column::Kind)).eq("open"))
+        .and_where(Expr::col((deal::Entity, deal::Column::DeletedAt)).is_null())
+        .to_owned();
+    let mut gone = deal_score::Entity::delete_many().filter(Expr::exists(open_live).not());
+    if let Some(ids) = ids {
+        gone = gone.filter(deal_score::Column::DealId.is_in(ids.iter().copied()));
+    }
+    gone.exec(conn).await?;
+    Ok(())
 }
 
 async fn upsert(
