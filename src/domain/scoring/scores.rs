@@ -49,7 +49,11 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
     };
     let at = now();
     let custom = super::features::of_model(db, &model).await?;
-    let rows = rows(&model, version, at, facts::open(db, at, &custom).await?)?;
+    let open = facts::open(db, at, &custom).await?;
+    // Arithmetic over every open deal: off the async runtime, as training.
+    let rows = tokio::task::spawn_blocking(move || rows(&model, version, at, open))
+        .await
+        .map_err(|e| AppError::Internal(format!("scoring stopped: {e}")))??;
     let scored = rows.len();
     for chunk in rows.chunks(CHUNK) {
         upsert(&db.write, chunk).await?;

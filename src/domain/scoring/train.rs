@@ -115,7 +115,11 @@ impl Outcome {
 pub async fn train(db: &Db) -> Result<Run, AppError> {
     let deals = facts::deals(db, now(), facts::Which::Closed).await?;
     let current = active(db).await?.map(|(_, m)| m);
-    let outcome = decide(&deals, current.as_ref());
+    // Seconds of arithmetic at a year of deals: off the runtime the job queue, its lease
+    // renewals and the other jobs run on.
+    let outcome = tokio::task::spawn_blocking(move || decide(&deals, current.as_ref()))
+        .await
+        .map_err(|e| AppError::Internal(format!("training stopped: {e}")))?;
     store(db, outcome).await
 }
 
