@@ -112,13 +112,21 @@ async fn a_deal_won_loses_its_score_within_seconds() {
     assert!(running.finish(StdDuration::from_secs(5)).await);
 }
 
+/// A rep's API token and an open EUR deal of theirs, with no model trained.
+async fn unscored_world(app: &TestApp) -> String {
+    let token = app.api_user("rep").await;
+    let body = serde_json::json!({"title": "Unscored", "amount": 500, "currency": "EUR"});
+    app.client()
+        .await
+        .create("/api/v1/deals", &token, body)
+        .await;
+    token
+}
+
 #[actix_web::test]
 async fn no_rescoring_is_queued_while_no_model_scores() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
-    let mut api = app.client().await;
-    let body = serde_json::json!({"title": "Unscored", "amount": 500, "currency": "EUR"});
-    api.create("/api/v1/deals", &token, body).await;
+    unscored_world(&app).await;
     let queued = app
         .count_where(
             "jobs",
@@ -261,10 +269,8 @@ async fn the_forecast_adds_a_scored_figure_the_sum_of_amount_times_score() {
 #[actix_web::test]
 async fn the_forecast_has_no_scored_figure_while_no_model_scores() {
     let app = TestApp::new().await;
-    let token = app.api_user("rep").await;
+    let token = unscored_world(&app).await;
     let mut api = app.client().await;
-    let body = serde_json::json!({"title": "Unscored", "amount": 500, "currency": "EUR"});
-    api.create("/api/v1/deals", &token, body).await;
     let report = api.get_json("/api/v1/reports/forecast", &token).await;
     assert_eq!(report["scored"], false, "{report}");
     let total = &report["total"]["values"][0];

@@ -29,17 +29,25 @@ pub enum CustomValue {
     Category(String),
 }
 
+/// The deal custom fields of a kind a model can learn from, in the custom fields' order:
+/// what Settings → Scoring offers to tick.
+pub async fn offered(db: &Db) -> Result<Vec<Field>, AppError> {
+    Ok(custom_fields::for_entity(&db.read, "deal")
+        .await?
+        .into_iter()
+        .filter(|f| KINDS.contains(&f.kind.as_str()))
+        .collect())
+}
+
 /// The deal custom fields marked now, in the custom fields' order.
 pub async fn chosen(db: &Db) -> Result<Vec<Field>, AppError> {
     let ids = ids(db).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(custom_fields::for_entity(&db.read, "deal")
-        .await?
-        .into_iter()
-        .filter(|f| ids.contains(&f.id) && KINDS.contains(&f.kind.as_str()))
-        .collect())
+    let mut fields = offered(db).await?;
+    fields.retain(|f| ids.contains(&f.id));
+    Ok(fields)
 }
 
 /// The deal custom fields `model` learned from that still exist (by key): what its
@@ -50,11 +58,9 @@ pub async fn of_model(db: &Db, model: &Model) -> Result<Vec<Field>, AppError> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(custom_fields::for_entity(&db.read, "deal")
-        .await?
-        .into_iter()
-        .filter(|f| keys.contains(&f.key) && KINDS.contains(&f.kind.as_str()))
-        .collect())
+    let mut fields = offered(db).await?;
+    fields.retain(|f| keys.contains(&f.key));
+    Ok(fields)
 }
 
 async fn ids(db: &Db) -> Result<BTreeSet<i64>, AppError> {

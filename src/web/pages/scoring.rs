@@ -78,10 +78,9 @@ pub async fn index(
         .into_iter()
         .map(|f| f.id)
         .collect();
-    let fields = crate::domain::custom_fields::for_entity(&state.db.read, "deal")
+    let fields = features::offered(&state.db)
         .await?
         .into_iter()
-        .filter(|f| features::KINDS.contains(&f.kind.as_str()))
         .map(|f| FieldView {
             chosen: chosen.contains(&f.id),
             id: f.id,
