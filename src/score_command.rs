@@ -1,20 +1,34 @@
-//! `cairn score`: train the deal score, list its runs, switch an earlier one back in.
+//! `cairn score`: train the deal or lead score, list its runs, switch an earlier one
+//! back in, score now.
 use clap::Subcommand;
 
 use crate::domain::Db;
-use crate::domain::scoring::{self, Run};
+use crate::domain::scoring::{self, Kind, Run};
 use crate::error::AppError;
 
 #[derive(Subcommand, Debug)]
 pub enum ScoreCommand {
-    /// Train the deal score on the closed deals now; it is switched in only when it
-    /// beats the current one on the newest fifth of them.
-    Train,
+    /// Train a score now (the deal score on the closed deals, the lead score on monthly
+    /// snapshots of the contacts); it is switched in only when it beats the current one
+    /// on the newest fifth of them.
+    Train {
+        #[arg(long, value_parser = kind, default_value = "deal")]
+        kind: Kind,
+    },
     /// List the training runs, newest first.
-    Models,
+    Models {
+        #[arg(long, value_parser = kind, default_value = "deal")]
+        kind: Kind,
+    },
     /// Switch the run of this version back in (a rollback); the server's job queue then
-    /// scores the open deals with it.
-    Activate { version: i32 },
+    /// scores the open deals (or leads) with it.
+    Activate {
+        version: i32,
+        #[arg(long, value_parser = kind, default_value = "deal")]
+        kind: Kind,
+    },
+    /// Score the leads (contacts without a won deal) now with the lead model.
+    Leads,
     /// Score the open deals now with the model scoring deals.
     Deals,
     /// Score these deals now, one at a time as changes do, and show each one's score,
@@ -27,13 +41,19 @@ pub enum ScoreCommand {
 
 pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
     match command {
-        ScoreCommand::Train => print(&scoring::train(db).await?),
-        ScoreCommand::Models => {
-            for r in scoring::runs(db).await? {
+        ScoreCommand::Train { kind } => print(&scoring::train(db, kind).await?),
+        ScoreCommand::Models { kind } => {
+            for r in scoring::runs(db, kind).await? {
                 print(&r);
             }
         }
-        ScoreCommand::Activate { version } => print(&scoring::activate(db, None, version).await?),
+        ScoreCommand::Activate { version, kind } => {
+            print(&scoring::activate(db, None, kind, version).await?)
+        }
+        ScoreCommand::Leads => {
+            let scored = scoring::lead_scores::score_all(db).await?;
+            println!("{scored} leads scored");
+        }
         ScoreCommand::Deals => {
             let scored = scoring::scores::score_open(db).await?;
             println!("{scored} open deals scored");
@@ -50,7 +70,7 @@ pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
 /// Scores deal `id` as a change would (`scores::score_deals`), timed, and shows the
 /// stored score with its factors.
 async fn one(db: &Db, id: i64) -> Result<(), AppError> {
-    let Some((version, model)) = scoring::train::active(db).await? else {
+    let Some((version, model)) = scoring::train::active(db, Kind::Deal).await? else {
         return Err(AppError::BadRequest(
             "No model scores deals yet: run `cairn score train` first.".into(),
         ));
@@ -85,9 +105,18 @@ async fn one(db: &Db, id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
+fn kind(s: &str) -> Result<Kind, String> {
+    Kind::parse(s).ok_or_else(|| "the kind is deal or lead".to_string())
+}
+
 fn print(r: &Run) {
+    let (won, lost, baseline) = match r.kind {
+        Kind::Deal => ("won", "lost deals", "stage probabilities"),
+        Kind::Lead => ("won in time", "not (snapshots of leads)", "base rate"),
+    };
     println!(
-        "version {} ({}): trained {} on {} won and {} lost deals, {} held out",
+        "{} version {} ({}): trained {} on {} {won} and {} {lost}, {} held out",
+        r.kind.as_str(),
         r.version,
         r.status,
         r.trained_at.format("%Y-%m-%d %H:%M UTC"),
@@ -97,7 +126,7 @@ fn print(r: &Run) {
     );
     if let Some(m) = &r.metrics {
         println!(
-            "  hold-out AUC {:.3} (stage probabilities {:.3}{}), log loss {:.3} (stages {:.3})",
+            "  hold-out AUC {:.3} ({baseline} {:.3}{}), log loss {:.3} ({baseline} {:.3})",
             m.model.auc,
             m.stage.auc,
             m.current

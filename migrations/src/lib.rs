@@ -52,6 +52,7 @@ mod m20261213_000055_tag_link_copies;
 mod m20261214_000056_filter_order_indexes;
 mod m20261215_000057_scoring_models;
 mod m20261215_000058_deal_scores;
+mod m20261216_000059_contact_scores;
 
 pub struct Migrator;
 
@@ -107,6 +108,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261214_000056_filter_order_indexes::Migration),
             Box::new(m20261215_000057_scoring_models::Migration),
             Box::new(m20261215_000058_deal_scores::Migration),
+            Box::new(m20261216_000059_contact_scores::Migration),
         ]
     }
 }

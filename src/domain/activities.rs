@@ -414,6 +414,8 @@ pub async fn create(db: &Db, actor: &Actor, input: &ActivityInput) -> Result<Act
         .ok_or_else(|| AppError::Internal("the new activity vanished".into()))?;
     let deals: Vec<i64> = deal_id.into_iter().collect();
     crate::domain::scoring::scores::changed(db, &tx, &deals).await?;
+    let contacts: Vec<i64> = activity.contact_id.into_iter().collect();
+    crate::domain::scoring::lead_scores::changed(db, &tx, &contacts).await?;
     tx.commit().await?;
     Ok(activity)
 }
@@ -448,6 +450,8 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Activity, AppErro
     .await?;
     let deals: Vec<i64> = activity.deal_id.into_iter().collect();
     crate::domain::scoring::scores::changed(db, &tx, &deals).await?;
+    let contacts: Vec<i64> = activity.contact_id.into_iter().collect();
+    crate::domain::scoring::lead_scores::changed(db, &tx, &contacts).await?;
     tx.commit().await?;
     Ok(activity)
 }

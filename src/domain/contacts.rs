@@ -59,6 +59,14 @@ records::record_struct! {
         pub last_payment_currency: Option<String>,
         #[serde(default)]
         pub last_payment_at: Option<DateTime<Utc>>,
+        /// The lead score: the chance this contact gets a won deal within the horizon
+        /// (0–100), from the model scoring leads now (Settings → Scoring); absent while
+        /// no model scores it, or once it has a won deal.
+        #[serde(default)]
+        pub score: Option<i32>,
+        /// What moves `score` most each way.
+        #[serde(default)]
+        pub score_factors: Option<crate::domain::scoring::scores::Explanation>,
     }
 }
 
@@ -376,6 +384,9 @@ fn build(
         last_payment_at: None,
         created_at,
         updated_at,
+        // Scored again by the job queue after the write (`lead_scores::changed`).
+        score: None,
+        score_factors: None,
     }
 }
 
@@ -456,6 +467,7 @@ pub async fn update(
     let new_company = write_update(&tx, id, &v, known).await?;
     let writer = (Some(actor.id), actor.ip.as_deref());
     let hooked = company_created(db, &tx, writer, new_company).await?;
+    crate::domain::scoring::lead_scores::changed(db, &tx, &[id]).await?;
     let after = records::updated(db, tx, actor, &current).await?;
     crate::domain::webhooks::wake_if(hooked);
     Ok(after)
@@ -546,6 +558,9 @@ pub const KIND: Kind = Kind {
         ("last_payment_minor", "b.last_payment_minor"),
         ("last_payment_currency", "b.last_payment_currency"),
         ("last_payment_at", "b.last_payment_at"),
+        // The lead score (`scoring::lead_scores`), one row per contact at most.
+        ("score", "CAST(ROUND(cs.probability * 100) AS INTEGER)"),
+        ("score_factors", "json:cs.factors"),
         ("created_at", "c.created_at"),
         ("updated_at", "c.updated_at"),
     ],
@@ -565,6 +580,12 @@ pub const KIND: Kind = Kind {
         Join {
             table: "contact_billing",
             alias: "b",
+            from: "id",
+            optional: true,
+        },
+        Join {
+            table: "contact_scores",
+            alias: "cs",
             from: "id",
             optional: true,
         },

@@ -99,9 +99,9 @@ pub struct Db {
     /// Whether Stripe has named any contact (5 s; `contacts::billing_shown`): kept only
     /// once true, so the first billed contact shows the columns at once.
     pub billed: Arc<TtlCache<(), bool>>,
-    /// Whether a model scores deals (5 s; `scoring::train::scoring`), asked at every deal
-    /// write to know whether to queue its rescoring.
-    pub scoring: Arc<TtlCache<(), bool>>,
+    /// Whether a model of each kind scores (5 s; `scoring::train::scoring`), asked at
+    /// every deal or contact write to know whether to queue its rescoring.
+    pub scoring: Arc<TtlCache<crate::domain::scoring::Kind, bool>>,
 }
 
 impl Db {

@@ -214,16 +214,17 @@ pub async fn trash_in<T: Trashable>(
     Ok(hooked)
 }
 
-/// A deal to or from the trash loses or gets back its score (`scoring`).
+/// A deal or contact to or from the trash loses or gets back its score (`scoring`).
 async fn rescore<T: Trashable>(
     db: &Db,
     tx: &impl ConnectionTrait,
     id: i64,
 ) -> Result<(), AppError> {
-    if T::BIN.entity() == "deal" {
-        crate::domain::scoring::scores::changed(db, tx, &[id]).await?;
+    match T::BIN.entity() {
+        "deal" => crate::domain::scoring::scores::changed(db, tx, &[id]).await,
+        "contact" => crate::domain::scoring::lead_scores::changed(db, tx, &[id]).await,
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Moves record `id` to the trash in a transaction of its own.

@@ -72,6 +72,7 @@ pub mod company;
 pub mod company_tag;
 pub mod contact;
 pub mod contact_billing;
+pub mod contact_score;
 pub mod contact_tag;
 pub mod custom_field;
 pub mod deal;

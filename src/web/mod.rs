@@ -504,8 +504,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/scoring", web::get().to(scoring::index))
             .route("/scoring/train", web::post().to(scoring::train))
             .route("/scoring/features", web::post().to(scoring::save_features))
+            .route("/scoring/horizon", web::post().to(scoring::save_horizon))
             .route(
-                "/scoring/{version}/activate",
+                "/scoring/{kind}/{version}/activate",
                 web::post().to(scoring::activate),
             )
             .route("/email", web::get().to(email::index))

@@ -241,7 +241,9 @@ async fn boards_stay_exact_through_scoring() {
     let lead = deals_of_every_kind(&app, &mut c, &w).await;
     crate::scoring::closed_deals(&app, 300, 47, false).await;
     agree(&app, &w, "closed deals added").await;
-    let run = cairn::domain::scoring::train(&app.db).await.expect("train");
+    let run = cairn::domain::scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
     assert_eq!(run.status, "active", "{run:?}");
     let scored = cairn::domain::scoring::scores::score_open(&app.db)
         .await

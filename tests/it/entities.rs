@@ -37,6 +37,7 @@ fn entities() -> Vec<(&'static str, Reader)> {
         entry::<company_tag::Entity>(),
         entry::<contact::Entity>(),
         entry::<contact_billing::Entity>(),
+        entry::<contact_score::Entity>(),
         entry::<contact_tag::Entity>(),
         entry::<custom_field::Entity>(),
         entry::<deal::Entity>(),
@@ -127,7 +128,7 @@ async fn every_entity_reads_its_table() {
     seed_import(&app, &admin).await;
     // Too few deals: a refused run, stored all the same; and a score as the scoring
     // job writes them (it needs a model, which needs 60 closed deals).
-    cairn::domain::scoring::train(&app.db)
+    cairn::domain::scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
         .expect("a scoring run");
     let deal = deal::Entity::find()
@@ -145,6 +146,21 @@ async fn every_entity_reads_its_table() {
     .exec(&app.db.write)
     .await
     .expect("a deal score");
+    let contact = contact::Entity::find()
+        .one(&app.db.read)
+        .await
+        .expect("read")
+        .expect("a contact");
+    contact_score::Entity::insert(contact_score::ActiveModel {
+        id: sea_orm::Set(contact.id),
+        model_version: sea_orm::Set(1),
+        probability: sea_orm::Set(0.5),
+        factors: sea_orm::Set(r#"{"up":[],"down":[]}"#.into()),
+        scored_at: sea_orm::Set(chrono::Utc::now()),
+    })
+    .exec(&app.db.write)
+    .await
+    .expect("a contact score");
     let mut failures = Vec::new();
     for (table, read) in entities() {
         match read(&app.db.read).await {

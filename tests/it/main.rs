@@ -87,6 +87,7 @@ mod invites;
 mod jobs;
 mod jobs_process;
 mod jobs_together;
+mod lead_scoring;
 mod login_throttle;
 mod markdown;
 mod merge;

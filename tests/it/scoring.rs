@@ -176,7 +176,9 @@ async fn model_of(app: &TestApp, version: i32) -> Model {
 async fn training_recovers_the_hidden_ranking_and_its_weighted_features() {
     let app = TestApp::new().await;
     let truth = closed_deals(&app, 1500, 7, false).await;
-    let run = scoring::train(&app.db).await.expect("train");
+    let run = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
     assert_eq!(
         run.status, "active",
         "the first model beats the stages: {run:?}"
@@ -222,7 +224,9 @@ async fn training_recovers_the_hidden_ranking_and_its_weighted_features() {
 async fn an_activity_logged_after_the_close_is_not_learned_from() {
     let app = TestApp::new().await;
     closed_deals(&app, 200, 3, true).await;
-    let run = scoring::train(&app.db).await.expect("train");
+    let run = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
     let m = model_of(&app, run.version).await;
     let labels: Vec<&str> = m.columns.iter().map(|c| c.label()).collect();
     assert!(
@@ -235,7 +239,7 @@ async fn an_activity_logged_after_the_close_is_not_learned_from() {
 async fn too_few_outcomes_are_refused_with_the_counts() {
     let app = TestApp::new().await;
     closed_deals(&app, 20, 5, false).await;
-    let run = scoring::train(&app.db)
+    let run = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
         .expect("a refused run is still a run");
     assert_eq!(run.status, "refused");
@@ -245,7 +249,7 @@ async fn too_few_outcomes_are_refused_with_the_counts() {
         "{says}"
     );
     assert!(
-        scoring::train::active(&app.db)
+        scoring::train::active(&app.db, cairn::domain::scoring::Kind::Deal)
             .await
             .expect("read")
             .is_none(),
@@ -257,9 +261,11 @@ async fn too_few_outcomes_are_refused_with_the_counts() {
 async fn a_model_no_better_than_the_current_one_is_kept_not_switched_in() {
     let app = TestApp::new().await;
     closed_deals(&app, 300, 11, false).await;
-    let first = scoring::train(&app.db).await.expect("first run");
+    let first = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("first run");
     assert_eq!(first.status, "active", "{first:?}");
-    let second = scoring::train(&app.db)
+    let second = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
         .expect("second run on the same deals");
     assert_eq!(second.status, "kept", "{second:?}");
@@ -270,7 +276,9 @@ async fn a_model_no_better_than_the_current_one_is_kept_not_switched_in() {
             .contains("does not beat the current model's"),
         "the run says why it was not switched in"
     );
-    let runs = scoring::runs(&app.db).await.expect("runs");
+    let runs = scoring::runs(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("runs");
     let active: Vec<i32> = runs
         .iter()
         .filter(|r| r.status == "active")
@@ -283,13 +291,24 @@ async fn a_model_no_better_than_the_current_one_is_kept_not_switched_in() {
 async fn an_earlier_model_can_be_switched_back_in() {
     let app = TestApp::new().await;
     closed_deals(&app, 300, 13, false).await;
-    let first = scoring::train(&app.db).await.expect("first run");
-    let second = scoring::train(&app.db).await.expect("second run");
-    let back = scoring::activate(&app.db, None, second.version)
+    let first = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
-        .expect("switch in");
+        .expect("first run");
+    let second = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("second run");
+    let back = scoring::activate(
+        &app.db,
+        None,
+        cairn::domain::scoring::Kind::Deal,
+        second.version,
+    )
+    .await
+    .expect("switch in");
     assert_eq!(back.status, "active");
-    let runs = scoring::runs(&app.db).await.expect("runs");
+    let runs = scoring::runs(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("runs");
     let status = |v: i32| {
         runs.iter()
             .find(|r| r.version == v)
@@ -303,8 +322,10 @@ async fn an_earlier_model_can_be_switched_back_in() {
 async fn every_score_is_the_sum_of_its_factors() {
     let app = TestApp::new().await;
     closed_deals(&app, 300, 17, false).await;
-    scoring::train(&app.db).await.expect("train");
-    let (_, m) = scoring::train::active(&app.db)
+    scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
+    let (_, m) = scoring::train::active(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
         .expect("read")
         .expect("a model");
@@ -375,7 +396,9 @@ async fn train_now_on_the_settings_page_queues_a_run_that_the_page_then_lists() 
 async fn an_open_deal_shows_its_score_and_what_moves_it_until_it_closes() {
     let app = TestApp::new().await;
     closed_deals(&app, 300, 23, false).await;
-    scoring::train(&app.db).await.expect("train");
+    scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
     let token = app.api_user("rep").await;
     let mut api = app.client().await;
     let body = serde_json::json!({"title": "Open one", "amount": 500, "currency": "EUR"});
@@ -446,16 +469,30 @@ async fn a_rep_seeing_only_their_own_records_gets_no_score_of_another_s_deal() {
 async fn only_a_trained_model_not_scoring_now_can_be_switched_in() {
     let app = TestApp::new().await;
     closed_deals(&app, 20, 29, false).await;
-    let refused = scoring::train(&app.db).await.expect("a refused run");
-    let err = scoring::activate(&app.db, None, refused.version)
+    let refused = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
-        .expect_err("no model to switch in");
+        .expect("a refused run");
+    let err = scoring::activate(
+        &app.db,
+        None,
+        cairn::domain::scoring::Kind::Deal,
+        refused.version,
+    )
+    .await
+    .expect_err("no model to switch in");
     assert!(err.to_string().contains("trained no model"), "{err}");
     closed_deals(&app, 300, 31, false).await;
-    let active = scoring::train(&app.db).await.expect("a model");
-    assert_eq!(active.status, "active", "{active:?}");
-    let err = scoring::activate(&app.db, None, active.version)
+    let active = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
-        .expect_err("already scoring");
+        .expect("a model");
+    assert_eq!(active.status, "active", "{active:?}");
+    let err = scoring::activate(
+        &app.db,
+        None,
+        cairn::domain::scoring::Kind::Deal,
+        active.version,
+    )
+    .await
+    .expect_err("already scoring");
     assert!(err.to_string().contains("scores deals already"), "{err}");
 }

@@ -13,7 +13,7 @@ use crate::scoring::closed_deals;
 use crate::support::*;
 
 /// A job runner polling often, as a server's would run beside the requests.
-fn runner(app: &TestApp) -> cairn::jobs::Running {
+pub(crate) fn runner(app: &TestApp) -> cairn::jobs::Running {
     let options = cairn::jobs::Options {
         workers: 1,
         poll: StdDuration::from_millis(20),
@@ -49,7 +49,9 @@ async fn score_when(
 /// A trained model, a rep's API token, and an open EUR deal of theirs (not scored yet).
 async fn scored_world(app: &TestApp, seed: u64) -> (String, i64) {
     closed_deals(app, 300, seed, false).await;
-    let run = scoring::train(&app.db).await.expect("train");
+    let run = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
     assert_eq!(run.status, "active", "{run:?}");
     let token = app.api_user("rep").await;
     let mut api = app.client().await;
@@ -363,7 +365,9 @@ async fn a_model_switched_in_scores_the_open_deals_within_seconds() {
     let app = TestApp::new().await;
     let (_, id) = scored_world(&app, 89).await;
     closed_deals(&app, 300, 97, false).await;
-    let second = scoring::train(&app.db).await.expect("train again");
+    let second = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train again");
     let (scoring_now, other) = match second.status.as_str() {
         "active" => (second.version, 1),
         _ => (1, second.version),
@@ -374,7 +378,7 @@ async fn a_model_switched_in_scores_the_open_deals_within_seconds() {
     })
     .await;
     let running = runner(&app);
-    scoring::activate(&app.db, None, other)
+    scoring::activate(&app.db, None, cairn::domain::scoring::Kind::Deal, other)
         .await
         .expect("switch in");
     score_when(&app, id, "came from the model switched in", |s| {

@@ -96,7 +96,9 @@ async fn a_custom_field_marked_as_a_feature_is_learned_from() {
     features::set(&app.db, &admin, &[seats.id])
         .await
         .expect("mark");
-    let run = scoring::train(&app.db).await.expect("train");
+    let run = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
     assert_eq!(run.status, "active", "{run:?}");
     let auc = run.metrics.expect("metrics").model.auc;
     assert!(auc > 0.75, "hold-out AUC {auc}");
@@ -109,7 +111,9 @@ async fn a_custom_field_not_marked_is_not_learned_from() {
     let admin = admin(&app).await;
     field(&app, &admin, "Seats", "number").await;
     deals_decided_by_seats(&app, &admin).await;
-    scoring::train(&app.db).await.expect("train");
+    scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
     let found = labels(&app).await;
     assert!(!found.iter().any(|l| l.contains("Seats")), "{found:?}");
 }
@@ -123,7 +127,9 @@ async fn a_marked_field_deleted_after_training_scores_as_missing() {
     features::set(&app.db, &admin, &[seats.id])
         .await
         .expect("mark");
-    scoring::train(&app.db).await.expect("train");
+    scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
     custom_fields::delete(&app.db, &admin, seats.id)
         .await
         .expect("delete the field");
@@ -136,7 +142,10 @@ async fn a_marked_field_deleted_after_training_scores_as_missing() {
         .expect("a score");
     let p = stored.probability;
     assert!(p.is_finite() && p > 0.0 && p < 1.0, "{stored:?}");
-    let (_, model) = scoring::train::active(&app.db).await.unwrap().unwrap();
+    let (_, model) = scoring::train::active(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .unwrap()
+        .unwrap();
     let seats = model
         .columns
         .iter()

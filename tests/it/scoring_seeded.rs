@@ -62,7 +62,9 @@ async fn truth_on_holdout(app: &TestApp) -> (Vec<f64>, Vec<bool>) {
 async fn a_score_trained_on_a_seeded_year_ranks_as_well_as_the_hidden_rule() {
     let app = TestApp::new().await;
     seeded(&app).await;
-    let run = scoring::train(&app.db).await.expect("train");
+    let run = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
     assert_eq!(run.status, "active", "{run:?}");
     let learned = run.metrics.expect("metrics").model.auc;
     let (truth, won) = truth_on_holdout(&app).await;
@@ -78,8 +80,10 @@ async fn a_score_trained_on_a_seeded_year_ranks_as_well_as_the_hidden_rule() {
 async fn the_seeded_rule_s_heaviest_features_weigh_most_in_the_model() {
     let app = TestApp::new().await;
     seeded(&app).await;
-    let run = scoring::train(&app.db).await.expect("train");
-    let (_, model) = scoring::train::active(&app.db)
+    let run = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("train");
+    let (_, model) = scoring::train::active(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
         .expect("read")
         .expect("a model scores");

@@ -147,6 +147,8 @@ pub async fn update(
     audit::record(&tx, Some(actor), "update", "activity", id, detail).await?;
     let deals: Vec<i64> = activity.deal_id.into_iter().collect();
     crate::domain::scoring::scores::changed(db, &tx, &deals).await?;
+    let contacts: Vec<i64> = activity.contact_id.into_iter().collect();
+    crate::domain::scoring::lead_scores::changed(db, &tx, &contacts).await?;
     tx.commit().await?;
     Ok(activity)
 }

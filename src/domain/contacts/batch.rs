@@ -215,5 +215,7 @@ async fn write(
     for contact in results.iter().flatten() {
         hooked += webhooks::emit_about(db, tx, "contact", "created", contact).await?;
     }
+    let ids: Vec<i64> = results.iter().flatten().map(|c| c.id).collect();
+    crate::domain::scoring::lead_scores::changed(db, tx, &ids).await?;
     Ok((results, hooked))
 }

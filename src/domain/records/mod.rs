@@ -77,7 +77,8 @@ pub struct Kind {
     /// (contacts: migration 000055): a tag beside those filters is then counted from
     /// the links alone (`counts::on_links`).
     pub link_copies: bool,
-    /// The list's JSON object: (key, SQL on the record `c` and its joins).
+    /// The list's JSON object: (key, SQL on the record `c` and its joins); `json:<column>`
+    /// is a column holding JSON text, given as JSON.
     pub fields: &'static [(&'static str, &'static str)],
     pub joins: &'static [Join],
     /// The sorts a list offers; the first is the default.

@@ -353,7 +353,10 @@ fn items(
     let mut fields: Vec<(&str, String)> = kind
         .fields
         .iter()
-        .map(|(k, v)| (*k, linked_name(&linked_count(v, visible), visible)))
+        .map(|(k, v)| match v.strip_prefix("json:") {
+            Some(column) => (*k, json_value(backend, column)),
+            None => (*k, linked_name(&linked_count(v, visible), visible)),
+        })
         .collect();
     fields.push(("tags", tags(backend, kind)));
     fields.push(("custom_fields", json_value(backend, "c.custom")));

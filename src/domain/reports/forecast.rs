@@ -102,7 +102,9 @@ pub async fn forecast(db: &Db, actor: &Actor, f: &Filters) -> Result<Forecast, A
         .into_iter()
         .flat_map(|p| p.stages.into_iter().map(|s| (s.id, s.probability)))
         .collect();
-    let scored = crate::domain::scoring::train::scoring(db, &db.read).await?;
+    let scored =
+        crate::domain::scoring::train::scoring(db, &db.read, crate::domain::scoring::Kind::Deal)
+            .await?;
     let mut sums = Vec::new();
     if let Some(owner) = f.owner_for(access::visible(db, actor).await?) {
         let backend = db.backend();

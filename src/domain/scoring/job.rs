@@ -1,9 +1,10 @@
 //! Training as a job: nightly (so scores learn from the day's closes), and on demand
-//! from Settings → Scoring. The request only queues it; the page shows the run once it
-//! is stored.
+//! from Settings → Scoring; each run trains both scores (deal, lead) and scores what
+//! each scores. The request only queues it; the page shows the runs once stored.
 use serde::Deserialize;
 use serde_json::json;
 
+use super::Kind;
 use crate::domain::{Action, Actor, Db, audit};
 use crate::error::AppError;
 use crate::jobs::queue::{NewJob, enqueue_in};
@@ -12,10 +13,12 @@ use crate::jobs::schedule;
 
 pub const JOB: &str = "scoring.train";
 
-/// Scores the open deals again with the model scoring now (after a switch).
+/// Scores the open deals (or the leads) again with the model scoring now (after a
+/// switch, an import): `rescore(kind)`.
 pub const RESCORE: &str = "scoring.score";
 
-/// Scores the deals a change touched again (`scores::changed`).
+/// Scores the deals and contacts a change touched again (`scores::changed`,
+/// `lead_scores::changed`).
 pub const CHANGED: &str = "scoring.changed";
 
 /// How long a change's rescoring waits, so the changes of the same moment (a bulk edit,
@@ -43,7 +46,10 @@ pub fn register(r: &mut Registry) {
 
 #[derive(Deserialize)]
 struct Changed {
+    #[serde(default)]
     deals: Vec<i64>,
+    #[serde(default)]
+    contacts: Vec<i64>,
 }
 
 async fn changed(jobs: Vec<(Ctx, Changed)>) -> Vec<Result<(), JobError>> {
@@ -51,27 +57,55 @@ async fn changed(jobs: Vec<(Ctx, Changed)>) -> Vec<Result<(), JobError>> {
     let Some((ctx, _)) = jobs.first() else {
         return Vec::new();
     };
-    let mut ids: Vec<i64> = jobs
-        .iter()
-        .flat_map(|(_, c)| c.deals.iter().copied())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    match super::scores::score_deals(&ctx.db, &ids).await {
-        Ok(scored) => {
-            tracing::debug!(scored, changed = ids.len(), "changed deals scored");
-            vec![Ok(()); n]
-        }
+    let ids = |of: fn(&Changed) -> &Vec<i64>| {
+        let mut ids: Vec<i64> = jobs
+            .iter()
+            .flat_map(|(_, c)| of(c).iter().copied())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let (deals, contacts) = (ids(|c| &c.deals), ids(|c| &c.contacts));
+    let done = async {
+        let deals_scored = super::scores::score_deals(&ctx.db, &deals).await?;
+        let leads_scored = super::lead_scores::score_contacts(&ctx.db, &contacts).await?;
+        tracing::debug!(deals_scored, leads_scored, "changed records scored");
+        Ok::<_, AppError>(())
+    };
+    match done.await {
+        Ok(()) => vec![Ok(()); n],
         Err(e) => vec![Err(JobError::from(e)); n],
     }
 }
 
-#[derive(Deserialize)]
-struct Rescore {}
+/// A job rescoring everything of `kind`'s (a payload without a kind, queued before
+/// leads were scored, means deals).
+pub fn rescore_job(kind: Kind) -> NewJob {
+    NewJob::new(RESCORE, json!({ "kind": kind }))
+}
 
-async fn rescore(ctx: Ctx, _: Rescore) -> Result<(), JobError> {
-    let scored = super::scores::score_open(&ctx.db).await?;
-    tracing::info!(scored, "open deals scored");
+#[derive(Deserialize)]
+struct Rescore {
+    #[serde(default = "deals")]
+    kind: Kind,
+}
+
+fn deals() -> Kind {
+    Kind::Deal
+}
+
+async fn rescore(ctx: Ctx, p: Rescore) -> Result<(), JobError> {
+    score_all(&ctx.db, p.kind).await
+}
+
+/// Scores everything of `kind`'s with the model scoring now.
+async fn score_all(db: &Db, kind: Kind) -> Result<(), JobError> {
+    let scored = match kind {
+        Kind::Deal => super::scores::score_open(db).await?,
+        Kind::Lead => super::lead_scores::score_all(db).await?,
+    };
+    tracing::info!(scored, kind = kind.as_str(), "scored");
     Ok(())
 }
 
@@ -80,19 +114,22 @@ async fn run(ctx: Ctx, p: Train) -> Result<(), JobError> {
         let now = ctx.clock.now();
         schedule::daily(&ctx.db.write, JOB, json!({ "nightly": true }), HOUR, now).await?;
     }
-    let run = super::train(&ctx.db).await?;
-    tracing::info!(version = run.version, status = %run.status, "deal score trained");
-    // Every run, switched in or not: the open deals have aged since the last.
-    let scored = super::scores::score_open(&ctx.db).await?;
-    tracing::info!(scored, "open deals scored");
+    for kind in Kind::ALL {
+        let run = super::train(&ctx.db, kind).await?;
+        tracing::info!(kind = kind.as_str(), version = run.version, status = %run.status, "score trained");
+        // Every run, switched in or not: what it scores has aged since the last.
+        score_all(&ctx.db, kind).await?;
+    }
     Ok(())
 }
 
-/// Queues every open deal to be scored again while a model scores: after an import, or
-/// its undoing, which may have written deals, activities and tasks by the thousand.
+/// Queues every open deal and lead to be scored again while a model scores them: after
+/// an import, or its undoing, which may have written records by the thousand.
 pub async fn rescore_all(db: &Db) -> Result<(), AppError> {
-    if super::train::scoring(db, &db.read).await? {
-        crate::jobs::queue::enqueue(db, &NewJob::new(RESCORE, json!({}))).await?;
+    for kind in Kind::ALL {
+        if super::train::scoring(db, &db.read, kind).await? {
+            crate::jobs::queue::enqueue(db, &rescore_job(kind)).await?;
+        }
     }
     Ok(())
 }

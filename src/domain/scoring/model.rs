@@ -59,9 +59,33 @@ pub struct Factor {
     pub log_odds: f64,
 }
 
+/// What a model reads of a record: its numbers and its categories. Keys starting
+/// `activities.` are counts, absent meaning none (0) rather than unknown.
+pub trait Features {
+    /// Each number by key, with its label; `None` when unknown.
+    fn numbers(&self) -> Vec<(String, String, Option<f64>)>;
+    /// Each category: (key, how its label begins, value).
+    fn categories(&self) -> Vec<(String, String, Option<String>)>;
+}
+
+impl Features for DealFacts {
+    fn numbers(&self) -> Vec<(String, String, Option<f64>)> {
+        numbers(self)
+    }
+
+    fn categories(&self) -> Vec<(String, String, Option<String>)> {
+        categories(self)
+    }
+}
+
+/// `ln(1 + x)` of a count, a number of days or an amount (none below 0): a few huge
+/// values do not flatten the rest.
+pub fn ln(x: f64) -> f64 {
+    x.max(0.0).ln_1p()
+}
+
 /// The numbers of a deal, by key, with their labels; `None` when unknown.
 fn numbers(f: &DealFacts) -> Vec<(String, String, Option<f64>)> {
-    let ln = |x: f64| (x.max(0.0)).ln_1p();
     let mut out = vec![
         (
             "amount".to_string(),
@@ -94,13 +118,7 @@ fn numbers(f: &DealFacts) -> Vec<(String, String, Option<f64>)> {
             Some(ln(f.tasks_open as f64)),
         ),
     ];
-    for (kind, n) in &f.activities {
-        out.push((
-            format!("activities.{kind}"),
-            format!("Activities: {kind}"),
-            Some(ln(*n as f64)),
-        ));
-    }
+    activity_numbers(&f.activities, &mut out);
     for c in f.custom.iter().filter(|c| c.number) {
         let v = match c.value {
             // Signed, so a negative number keeps its side; logged, so a few huge values
@@ -111,6 +129,20 @@ fn numbers(f: &DealFacts) -> Vec<(String, String, Option<f64>)> {
         out.push((format!("custom.{}", c.key), c.label.clone(), v));
     }
     out
+}
+
+/// One number per activity kind logged: `activities.<kind>`.
+pub fn activity_numbers(
+    counts: &BTreeMap<String, i64>,
+    out: &mut Vec<(String, String, Option<f64>)>,
+) {
+    for (kind, n) in counts {
+        out.push((
+            format!("activities.{kind}"),
+            format!("Activities: {kind}"),
+            Some(ln(*n as f64)),
+        ));
+    }
 }
 
 /// The categories of a deal: (key, how its label begins, value).
@@ -138,11 +170,11 @@ fn categories(f: &DealFacts) -> Vec<(String, String, Option<String>)> {
 
 /// The columns for `rows` (the training rows): every number seen, with an unknown column
 /// where one was missing, and every category value seen `MIN_SEEN` times.
-pub fn columns(rows: &[&DealFacts]) -> Vec<Column> {
+pub fn columns<F: Features>(rows: &[&F]) -> Vec<Column> {
     let mut sums: BTreeMap<String, (String, f64, f64, usize, bool)> = BTreeMap::new();
     let mut seen: BTreeMap<(String, String), (String, usize)> = BTreeMap::new();
     for f in rows {
-        for (key, label, v) in numbers(f) {
+        for (key, label, v) in f.numbers() {
             let e = sums.entry(key).or_insert((label, 0.0, 0.0, 0, false));
             match v.filter(|v| v.is_finite()) {
                 Some(v) => {
@@ -153,7 +185,7 @@ pub fn columns(rows: &[&DealFacts]) -> Vec<Column> {
                 None => e.4 = true,
             }
         }
-        for (key, label, v) in categories(f) {
+        for (key, label, v) in f.categories() {
             if let Some(v) = v {
                 seen.entry((key, v)).or_insert((label, 0)).1 += 1;
             }
@@ -204,13 +236,14 @@ pub fn columns(rows: &[&DealFacts]) -> Vec<Column> {
 
 /// A deal's input row for `columns`. Every value is finite: an unknown or non-finite
 /// number is the training mean (0 once centred) with its unknown column set.
-pub fn encode(columns: &[Column], f: &DealFacts) -> Vec<f64> {
-    let nums: BTreeMap<String, Option<f64>> = numbers(f)
+pub fn encode<F: Features>(columns: &[Column], f: &F) -> Vec<f64> {
+    let nums: BTreeMap<String, Option<f64>> = f
+        .numbers()
         .into_iter()
         .map(|(k, _, v)| (k, v.filter(|v| v.is_finite())))
         .collect();
     let cats: BTreeMap<String, Option<String>> =
-        categories(f).into_iter().map(|(k, _, v)| (k, v)).collect();
+        f.categories().into_iter().map(|(k, _, v)| (k, v)).collect();
     columns
         .iter()
         .map(|c| match c {
@@ -260,18 +293,18 @@ impl Model {
     }
 
     /// The log-odds of a win for `f`.
-    pub fn log_odds(&self, f: &DealFacts) -> f64 {
+    pub fn log_odds<F: Features>(&self, f: &F) -> f64 {
         let x = encode(&self.columns, f);
         self.intercept + x.iter().zip(&self.weights).map(|(x, w)| x * w).sum::<f64>()
     }
 
-    pub fn probability(&self, f: &DealFacts) -> f64 {
+    pub fn probability<F: Features>(&self, f: &F) -> f64 {
         logistic(self.log_odds(f))
     }
 
     /// Every column that moves `f`'s score, largest first: with the intercept they sum
     /// to its log-odds.
-    pub fn factors(&self, f: &DealFacts) -> Vec<Factor> {
+    pub fn factors<F: Features>(&self, f: &F) -> Vec<Factor> {
         let x = encode(&self.columns, f);
         let mut out: Vec<Factor> = self
             .columns

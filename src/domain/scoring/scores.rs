@@ -5,8 +5,9 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::{Deserialize, Serialize};
 
+use super::Kind;
 use super::facts;
-use super::model::Factor;
+use super::model::{Factor, Features, Model};
 use crate::domain::{Actor, Db, now};
 use crate::entities::{change_counter, deal, deal_score, pipeline_stage};
 use crate::error::AppError;
@@ -29,10 +30,10 @@ pub struct Explanation {
     pub down: Vec<Factor>,
 }
 
-/// A deal's score as its page shows it.
+/// A stored score as a record's page shows it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DealScore {
-    /// The chance it ends won, 0–100.
+pub struct Score {
+    /// The chance it ends won (a lead: gets a won deal in time), 0–100.
     pub percent: i32,
     pub model_version: i32,
     pub up: Vec<Factor>,
@@ -42,7 +43,7 @@ pub struct DealScore {
 /// Scores every open deal with the model scoring now, and drops the scores of deals no
 /// longer open (or all of them when no model scores); how many were scored.
 pub async fn score_open(db: &Db) -> Result<usize, AppError> {
-    let Some((version, model)) = super::train::active(db).await? else {
+    let Some((version, model)) = super::train::active(db, Kind::Deal).await? else {
         deal_score::Entity::delete_many().exec(&db.write).await?;
         boards_changed(&db.write).await?;
         return Ok(0);
@@ -67,7 +68,7 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
 /// in one transaction: those still open get a new score, the others (closed, deleted)
 /// lose theirs. How many were scored.
 pub async fn score_deals(db: &Db, ids: &[i64]) -> Result<usize, AppError> {
-    let Some((version, model)) = super::train::active(db).await? else {
+    let Some((version, model)) = super::train::active(db, Kind::Deal).await? else {
         return Ok(0);
     };
     let at = now();
@@ -90,9 +91,11 @@ pub async fn score_deals(db: &Db, ids: &[i64]) -> Result<usize, AppError> {
 
 /// Queues deals `ids` to be scored again within seconds, in the transaction that
 /// changed them, when a model scores (read at most every 5 s): one job per change,
-/// whose run takes those queued at the same moment together (`job::CHANGED`).
+/// whose run takes those queued at the same moment together (`job::CHANGED`). Their
+/// contacts' lead scores too: a deal opened, closed or gone changes its contacts'.
 pub async fn changed(db: &Db, conn: &impl ConnectionTrait, ids: &[i64]) -> Result<(), AppError> {
-    if ids.is_empty() || !super::train::scoring(db, conn).await? {
+    super::lead_scores::deals_changed(db, conn, ids).await?;
+    if ids.is_empty() || !super::train::scoring(db, conn, Kind::Deal).await? {
         return Ok(());
     }
     let job = NewJob::new(super::job::CHANGED, serde_json::json!({ "deals": ids }))
@@ -103,7 +106,7 @@ pub async fn changed(db: &Db, conn: &impl ConnectionTrait, ids: &[i64]) -> Resul
 
 /// The rows storing `deals`' scores by `model` (version `version`) at `at`.
 fn rows(
-    model: &super::model::Model,
+    model: &Model,
     version: i32,
     at: chrono::DateTime<chrono::Utc>,
     deals: Vec<facts::DealFacts>,
@@ -111,22 +114,40 @@ fn rows(
     deals
         .into_iter()
         .map(|d| {
-            let factors = model.factors(&d);
-            let (mut up, mut down): (Vec<Factor>, Vec<Factor>) =
-                factors.into_iter().partition(|f| f.log_odds > 0.0);
-            up.truncate(KEPT);
-            down.truncate(KEPT);
-            let factors = serde_json::to_string(&Explanation { up, down })
-                .map_err(|e| AppError::Internal(format!("a deal score's factors: {e}")))?;
+            let (probability, factors) = explain(model, &d)?;
             Ok(deal_score::ActiveModel {
                 deal_id: Set(d.id),
                 model_version: Set(version),
-                probability: Set(model.probability(&d)),
+                probability: Set(probability),
                 factors: Set(factors),
                 scored_at: Set(at),
             })
         })
         .collect()
+}
+
+/// `f`'s probability by `model`, and its explanation as stored (JSON): the `KEPT`
+/// factors moving it most each way.
+pub fn explain<F: Features>(model: &Model, f: &F) -> Result<(f64, String), AppError> {
+    let (mut up, mut down): (Vec<Factor>, Vec<Factor>) =
+        model.factors(f).into_iter().partition(|f| f.log_odds > 0.0);
+    up.truncate(KEPT);
+    down.truncate(KEPT);
+    let factors = serde_json::to_string(&Explanation { up, down })
+        .map_err(|e| AppError::Internal(format!("a score's factors: {e}")))?;
+    Ok((model.probability(f), factors))
+}
+
+/// A stored score's row as a page shows it.
+pub fn shown(probability: f64, model_version: i32, factors: &str) -> Result<Score, AppError> {
+    let stored: Explanation = serde_json::from_str(factors)
+        .map_err(|e| AppError::Internal(format!("a score's factors: {e}")))?;
+    Ok(Score {
+        percent: (probability * 100.0).round().clamp(0.0, 100.0) as i32,
+        model_version,
+        up: stored.up,
+        down: stored.down,
+    })
 }
 
 /// Drops the scores (of `ids`, or all) of deals no longer open and live: closed, in the
@@ -182,7 +203,7 @@ async fn upsert(
 /// Retires the cached boards and deal lists, which show scores: the `board` counter's
 /// triggers watch the deals' own tables, not this one. Last in its transaction, so on
 /// PostgreSQL the counter's row is held only for the commit, as the triggers hold it.
-async fn boards_changed(conn: &impl ConnectionTrait) -> Result<(), AppError> {
+pub(super) async fn boards_changed(conn: &impl ConnectionTrait) -> Result<(), AppError> {
     change_counter::Entity::update_many()
         .col_expr(
             change_counter::Column::N,
@@ -195,7 +216,7 @@ async fn boards_changed(conn: &impl ConnectionTrait) -> Result<(), AppError> {
 }
 
 /// Deal `id`'s stored score, for `actor`: a deal they may not see is "not found".
-pub async fn for_deal(db: &Db, actor: &Actor, id: i64) -> Result<Option<DealScore>, AppError> {
+pub async fn for_deal(db: &Db, actor: &Actor, id: i64) -> Result<Option<Score>, AppError> {
     crate::domain::access::check(
         db,
         &db.read,
@@ -208,12 +229,5 @@ pub async fn for_deal(db: &Db, actor: &Actor, id: i64) -> Result<Option<DealScor
     let Some(row) = deal_score::Entity::find_by_id(id).one(&db.read).await? else {
         return Ok(None);
     };
-    let stored: Explanation = serde_json::from_str(&row.factors)
-        .map_err(|e| AppError::Internal(format!("a deal score's factors: {e}")))?;
-    Ok(Some(DealScore {
-        percent: (row.probability * 100.0).round().clamp(0.0, 100.0) as i32,
-        model_version: row.model_version,
-        up: stored.up,
-        down: stored.down,
-    }))
+    shown(row.probability, row.model_version, &row.factors).map(Some)
 }

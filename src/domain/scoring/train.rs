@@ -1,7 +1,9 @@
-//! Training the deal score: on the closed deals, as they were before they closed
-//! (`facts`), the most recent fifth by close held out. The new model is switched in
-//! only when it ranks the held-out outcomes better than the model scoring now (or, at
-//! first, than the stages' own probabilities). Every run is kept, switched in or not.
+//! Training a score: the deal score on the closed deals, as they were before they
+//! closed (`facts`); the lead score on monthly snapshots of the contacts (`leads`). The
+//! most recent fifth by time is held out. The new model is switched in only when it
+//! ranks the held-out outcomes better than the model scoring now (or, at first, than the
+//! baseline: the stages' own probabilities for deals, the base rate for leads). Every
+//! run is kept, switched in or not.
 use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
@@ -12,9 +14,10 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::Kind;
 use super::facts::{self, DealFacts};
 use super::metrics::{self, Metrics};
-use super::model::{self, Model};
+use super::model::{self, Features, Model};
 use crate::domain::{Action, Actor, Db, audit, now};
 use crate::entities::scoring_model;
 use crate::error::AppError;
@@ -28,20 +31,49 @@ const HOLDOUT: f64 = 0.2;
 /// L2 weight of the regression (linfa's `alpha`, over the summed log loss).
 const ALPHA: f64 = 1.0;
 
-pub const KIND: &str = "deal";
-
 /// A run's `status`: scoring now; trained but not better; scored before; not trained.
 pub const ACTIVE: &str = "active";
 pub const KEPT: &str = "kept";
 pub const RETIRED: &str = "retired";
 pub const REFUSED: &str = "refused";
 
+/// One training row: a record's features at a moment, with what became of it.
+pub trait Example: Features + Send + Sync + 'static {
+    /// Won (or, for a lead, got a won deal in time); `None` while not known.
+    fn outcome(&self) -> Option<bool>;
+    /// When its features hold: the hold-out is the newest by this.
+    fn at(&self) -> chrono::DateTime<chrono::Utc>;
+    fn id(&self) -> i64;
+    /// What a model must beat at first: the stage's probability for a deal, the
+    /// training rows' rate (`base_rate`) otherwise.
+    fn baseline(&self, base_rate: f64) -> f64;
+}
+
+impl Example for DealFacts {
+    fn outcome(&self) -> Option<bool> {
+        self.won
+    }
+
+    fn at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.at
+    }
+
+    fn id(&self) -> i64 {
+        self.id
+    }
+
+    fn baseline(&self, base_rate: f64) -> f64 {
+        stage_probability(self, base_rate)
+    }
+}
+
 /// What a run measured on its hold-out.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Evaluation {
     /// The trained model.
     pub model: Metrics,
-    /// Each deal's stage probability as its prediction.
+    /// The baseline: each deal's stage probability as its prediction; for leads, the
+    /// training rows' rate (which ranks nothing: AUC 0.5).
     pub stage: Metrics,
     /// The model that was scoring when this one was trained, if any.
     pub current: Option<Metrics>,
@@ -50,6 +82,7 @@ pub struct Evaluation {
 /// One run, as the settings page, the API and `cairn score` show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Run {
+    pub kind: Kind,
     pub version: i32,
     /// `active` (scoring now), `kept` (trained, not better), `retired` (was active),
     /// or `refused` (not trained: `message` says why).
@@ -73,6 +106,7 @@ impl Run {
 impl From<scoring_model::Model> for Run {
     fn from(m: scoring_model::Model) -> Run {
         Run {
+            kind: Kind::parse(&m.kind).unwrap_or(Kind::Deal),
             version: m.version,
             status: m.status,
             trained_at: m.trained_at,
@@ -110,74 +144,102 @@ impl Outcome {
     }
 }
 
-/// Trains a deal score on the closed deals, stores the run, and switches it in when it
+/// Trains a score of `kind` on its history, stores the run, and switches it in when it
 /// beats the current one on the hold-out.
-pub async fn train(db: &Db) -> Result<Run, AppError> {
-    let deals = facts::deals(db, now(), facts::Which::Closed).await?;
-    let current = active(db).await?.map(|(_, m)| m);
-    // Seconds of arithmetic at a year of deals: off the runtime the job queue, its lease
-    // renewals and the other jobs run on.
-    let outcome = tokio::task::spawn_blocking(move || decide(&deals, current.as_ref()))
-        .await
-        .map_err(|e| AppError::Internal(format!("training stopped: {e}")))?;
-    store(db, outcome).await
+pub async fn train(db: &Db, kind: Kind) -> Result<Run, AppError> {
+    let current = active(db, kind).await?.map(|(_, m)| m);
+    let outcome = match kind {
+        Kind::Deal => {
+            let deals = facts::deals(db, now(), facts::Which::Closed).await?;
+            decide_apart(kind, deals, current).await?
+        }
+        Kind::Lead => {
+            let leads = super::leads::snapshots(db, now()).await?;
+            decide_apart(kind, leads, current).await?
+        }
+    };
+    store(db, kind, outcome).await
 }
 
-/// The model scoring deals now, if one is, with its version.
-pub async fn active(db: &Db) -> Result<Option<(i32, Model)>, AppError> {
+/// `decide` on the blocking pool: seconds of arithmetic at a year of history, off the
+/// runtime the job queue, its lease renewals and the other jobs run on.
+async fn decide_apart<E: Example>(
+    kind: Kind,
+    rows: Vec<E>,
+    current: Option<Model>,
+) -> Result<Outcome, AppError> {
+    tokio::task::spawn_blocking(move || decide(kind, &rows, current.as_ref()))
+        .await
+        .map_err(|e| AppError::Internal(format!("training stopped: {e}")))
+}
+
+/// The model of `kind` scoring now, if one is, with its version.
+pub async fn active(db: &Db, kind: Kind) -> Result<Option<(i32, Model)>, AppError> {
     let row = scoring_model::Entity::find()
-        .filter(scoring_model::Column::Kind.eq(KIND))
+        .filter(scoring_model::Column::Kind.eq(kind.as_str()))
         .filter(scoring_model::Column::Status.eq(ACTIVE))
         .one(&db.read)
         .await?;
     Ok(row.and_then(|r| Some((r.version, serde_json::from_str(&r.model).ok()?))))
 }
 
-/// Whether a model scores deals now, as this process saw it at most 5 s ago (at once
-/// after a switch made here). Read through `conn`: a deal write asks inside its
+/// Whether a model of `kind` scores now, as this process saw it at most 5 s ago (at
+/// once after a switch made here). Read through `conn`: a write asks inside its
 /// transaction, which on PostgreSQL must not wait for a second connection of the pool.
-pub async fn scoring(db: &Db, conn: &impl sea_orm::ConnectionTrait) -> Result<bool, AppError> {
-    if let Some(on) = db.scoring.get(&()) {
+pub async fn scoring(
+    db: &Db,
+    conn: &impl sea_orm::ConnectionTrait,
+    kind: Kind,
+) -> Result<bool, AppError> {
+    if let Some(on) = db.scoring.get(&kind) {
         return Ok(on);
     }
     let on = scoring_model::Entity::find()
-        .filter(scoring_model::Column::Kind.eq(KIND))
+        .filter(scoring_model::Column::Kind.eq(kind.as_str()))
         .filter(scoring_model::Column::Status.eq(ACTIVE))
         .count(conn)
         .await?
         > 0;
-    db.scoring.insert((), on);
+    db.scoring.insert(kind, on);
     Ok(on)
 }
 
-fn decide(deals: &[DealFacts], current: Option<&Model>) -> Outcome {
-    let mut closed: Vec<&DealFacts> = deals.iter().filter(|d| d.won.is_some()).collect();
-    closed.sort_by_key(|d| (d.at, d.id));
-    let won = closed.iter().filter(|d| d.won == Some(true)).count();
+/// Why a score of `kind` was not trained on `won` and `lost` outcomes too few.
+fn too_few(kind: Kind, won: usize, lost: usize) -> String {
+    match kind {
+        Kind::Deal => format!(
+            "Scoring needs at least {MIN_OUTCOMES} won and {MIN_OUTCOMES} lost deals; \
+             there are {won} won and {lost} lost. Until then deals are scored by their \
+             stage's probability."
+        ),
+        Kind::Lead => format!(
+            "The lead score needs at least {MIN_OUTCOMES} leads that got a won deal within \
+             the horizon and {MIN_OUTCOMES} that did not, over the monthly snapshots of the \
+             history; there are {won} and {lost}. Until then leads are not scored."
+        ),
+    }
+}
+
+fn decide<E: Example>(kind: Kind, rows: &[E], current: Option<&Model>) -> Outcome {
+    let mut closed: Vec<&E> = rows.iter().filter(|d| d.outcome().is_some()).collect();
+    closed.sort_by_key(|d| (d.at(), d.id()));
+    let won = closed.iter().filter(|d| d.outcome() == Some(true)).count();
     let lost = closed.len() - won;
     if won < MIN_OUTCOMES || lost < MIN_OUTCOMES {
-        return Outcome::refused(
-            won,
-            lost,
-            format!(
-                "Scoring needs at least {MIN_OUTCOMES} won and {MIN_OUTCOMES} lost deals; \
-                 there are {won} won and {lost} lost. Until then deals are scored by their \
-                 stage's probability."
-            ),
-        );
+        return Outcome::refused(won, lost, too_few(kind, won, lost));
     }
     let held = ((closed.len() as f64) * HOLDOUT).ceil() as usize;
     let (train, test) = closed.split_at(closed.len() - held);
-    let single = |rows: &[&DealFacts]| {
-        let w = rows.iter().filter(|d| d.won == Some(true)).count();
+    let single = |rows: &[&E]| {
+        let w = rows.iter().filter(|d| d.outcome() == Some(true)).count();
         w == 0 || w == rows.len()
     };
     if single(train) || single(test) {
         return Outcome::refused(
             won,
             lost,
-            "The newest fifth of the closed deals (held out for testing) or the rest are \
-             all won or all lost, so a model could be neither trained nor tested."
+            "The newest fifth of the outcomes (held out for testing) or the rest are all \
+             of one kind, so a model could be neither trained nor tested."
                 .into(),
         );
     }
@@ -185,14 +247,11 @@ fn decide(deals: &[DealFacts], current: Option<&Model>) -> Outcome {
         Ok(m) => m,
         Err(why) => return Outcome::refused(won, lost, why),
     };
-    let outcomes: Vec<bool> = test.iter().map(|d| d.won == Some(true)).collect();
-    let predict = |m: &Model| -> Vec<f64> { test.iter().map(|d| m.probability(d)).collect() };
+    let outcomes: Vec<bool> = test.iter().map(|d| d.outcome() == Some(true)).collect();
+    let predict = |m: &Model| -> Vec<f64> { test.iter().map(|d| m.probability(*d)).collect() };
     let base_rate =
-        train.iter().filter(|d| d.won == Some(true)).count() as f64 / train.len() as f64;
-    let stage: Vec<f64> = test
-        .iter()
-        .map(|d| stage_probability(d, base_rate))
-        .collect();
+        train.iter().filter(|d| d.outcome() == Some(true)).count() as f64 / train.len() as f64;
+    let stage: Vec<f64> = test.iter().map(|d| d.baseline(base_rate)).collect();
     let evaluation = Evaluation {
         model: metrics::measure(&predict(&model), &outcomes),
         stage: metrics::measure(&stage, &outcomes),
@@ -200,7 +259,8 @@ fn decide(deals: &[DealFacts], current: Option<&Model>) -> Outcome {
     };
     let (bar, against) = match &evaluation.current {
         Some(c) => (c.auc, "the current model's"),
-        None => (evaluation.stage.auc, "the stage probabilities'"),
+        None if kind == Kind::Deal => (evaluation.stage.auc, "the stage probabilities'"),
+        None => (evaluation.stage.auc, "the base rate's"),
     };
     let better = evaluation.model.auc > bar;
     Outcome {
@@ -228,19 +288,19 @@ pub fn stage_probability(d: &DealFacts, base_rate: f64) -> f64 {
 }
 
 /// The regression on `rows`; a message when it cannot be made.
-fn fit(rows: &[&DealFacts]) -> Result<Model, String> {
+fn fit<E: Example>(rows: &[&E]) -> Result<Model, String> {
     let columns = model::columns(rows);
     if columns.is_empty() {
-        return Err("The closed deals have no features to learn from.".into());
+        return Err("The history has no features to learn from.".into());
     }
     let width = columns.len();
     let mut x = Array2::<f64>::zeros((rows.len(), width));
     for (i, d) in rows.iter().enumerate() {
-        for (j, v) in model::encode(&columns, d).into_iter().enumerate() {
+        for (j, v) in model::encode(&columns, *d).into_iter().enumerate() {
             x[[i, j]] = v;
         }
     }
-    let y: Array1<bool> = rows.iter().map(|d| d.won == Some(true)).collect();
+    let y: Array1<bool> = rows.iter().map(|d| d.outcome() == Some(true)).collect();
     let fitted = LogisticRegression::default()
         .alpha(ALPHA)
         .max_iterations(300)
@@ -262,25 +322,25 @@ fn fit(rows: &[&DealFacts]) -> Result<Model, String> {
     })
 }
 
-async fn store(db: &Db, o: Outcome) -> Result<Run, AppError> {
+async fn store(db: &Db, kind: Kind, o: Outcome) -> Result<Run, AppError> {
     let tx = db.begin_write().await?;
     let last = scoring_model::Entity::find()
         .select_only()
         .column_as(scoring_model::Column::Version.max(), "v")
-        .filter(scoring_model::Column::Kind.eq(KIND))
+        .filter(scoring_model::Column::Kind.eq(kind.as_str()))
         .into_tuple::<Option<i32>>()
         .one(&tx)
         .await?
         .flatten()
         .unwrap_or(0);
     if o.status == ACTIVE {
-        retire_active(&tx).await?;
+        retire_active(&tx, kind).await?;
     }
     let json = |v: Result<String, serde_json::Error>| {
         v.map_err(|e| AppError::Internal(format!("a scoring model's JSON: {e}")))
     };
     let row = scoring_model::ActiveModel {
-        kind: Set(KIND.into()),
+        kind: Set(kind.as_str().into()),
         version: Set(last + 1),
         status: Set(o.status.into()),
         trained_at: Set(now()),
@@ -295,24 +355,24 @@ async fn store(db: &Db, o: Outcome) -> Result<Run, AppError> {
     .insert(&tx)
     .await?;
     tx.commit().await?;
-    db.scoring.remove(&());
+    db.scoring.remove(&kind);
     Ok(row.into())
 }
 
-async fn retire_active(tx: &sea_orm::DatabaseTransaction) -> Result<(), AppError> {
+async fn retire_active(tx: &sea_orm::DatabaseTransaction, kind: Kind) -> Result<(), AppError> {
     scoring_model::Entity::update_many()
         .col_expr(scoring_model::Column::Status, Expr::value(RETIRED))
-        .filter(scoring_model::Column::Kind.eq(KIND))
+        .filter(scoring_model::Column::Kind.eq(kind.as_str()))
         .filter(scoring_model::Column::Status.eq(ACTIVE))
         .exec(tx)
         .await?;
     Ok(())
 }
 
-/// Every run, newest first.
-pub async fn runs(db: &Db) -> Result<Vec<Run>, AppError> {
+/// Every run of `kind`, newest first.
+pub async fn runs(db: &Db, kind: Kind) -> Result<Vec<Run>, AppError> {
     Ok(scoring_model::Entity::find()
-        .filter(scoring_model::Column::Kind.eq(KIND))
+        .filter(scoring_model::Column::Kind.eq(kind.as_str()))
         .order_by_desc(scoring_model::Column::Version)
         .all(&db.read)
         .await?
@@ -321,38 +381,47 @@ pub async fn runs(db: &Db) -> Result<Vec<Run>, AppError> {
         .collect())
 }
 
-/// Every run, newest first, for `actor` (any role that reads records: the metrics
-/// name no record).
+/// Every run of each kind (deal first), newest first, for `actor` (any role that reads
+/// records: the metrics name no record).
 pub async fn runs_seen_by(db: &Db, actor: &Actor) -> Result<Vec<Run>, AppError> {
     actor.require(Action::ReadRecords)?;
-    runs(db).await
+    let mut all = Vec::new();
+    for kind in Kind::ALL {
+        all.extend(runs(db, kind).await?);
+    }
+    Ok(all)
 }
 
 /// Switches run `version` back in (a rollback), retiring the one scoring now; by
 /// `actor` (who needs Settings → Scoring), or by `cairn score` when `None`. Audited.
-pub async fn activate(db: &Db, actor: Option<&Actor>, version: i32) -> Result<Run, AppError> {
+pub async fn activate(
+    db: &Db,
+    actor: Option<&Actor>,
+    kind: Kind,
+    version: i32,
+) -> Result<Run, AppError> {
     if let Some(a) = actor {
         a.require(Action::Scoring)?;
     }
     let tx = db.begin_write().await?;
     let row = scoring_model::Entity::find()
-        .filter(scoring_model::Column::Kind.eq(KIND))
+        .filter(scoring_model::Column::Kind.eq(kind.as_str()))
         .filter(scoring_model::Column::Version.eq(version))
         .one(&tx)
         .await?
         .ok_or_else(|| AppError::not_found("Scoring model"))?;
     if !Run::from(row.clone()).can_switch_in() {
         let why = match row.status.as_str() {
-            ACTIVE => "That model scores deals already.",
-            _ => "That run trained no model; choose a run that did.",
+            ACTIVE => format!("That model scores {} already.", kind.scores()),
+            _ => "That run trained no model; choose a run that did.".to_string(),
         };
         return Err(AppError::field("version", why));
     }
-    retire_active(&tx).await?;
+    retire_active(&tx, kind).await?;
     let mut active: scoring_model::ActiveModel = row.into();
     active.status = Set(ACTIVE.into());
     let row = active.update(&tx).await?;
-    let detail = serde_json::json!({ "version": version });
+    let detail = serde_json::json!({ "kind": kind.as_str(), "version": version });
     audit::record(
         &tx,
         actor,
@@ -362,11 +431,10 @@ pub async fn activate(db: &Db, actor: Option<&Actor>, version: i32) -> Result<Ru
         Some(detail),
     )
     .await?;
-    // The open deals are scored again with it, as the switch commits.
-    let rescore = crate::jobs::queue::NewJob::new(super::job::RESCORE, serde_json::json!({}));
-    crate::jobs::queue::enqueue_in(&tx, &rescore).await?;
+    // What it scores is scored again with it, as the switch commits.
+    crate::jobs::queue::enqueue_in(&tx, &super::job::rescore_job(kind)).await?;
     tx.commit().await?;
-    db.scoring.remove(&());
+    db.scoring.remove(&kind);
     crate::jobs::wake();
     Ok(row.into())
 }

@@ -366,7 +366,7 @@ pub async fn create(db: &Db, actor: &Actor, input: &TaskInput) -> Result<Task, A
         .ok_or_else(|| AppError::Internal("the new task vanished".into()))?;
     let queued = notices::on_save(&tx, actor, None, &task).await?;
     let hooked = webhooks::emit_about(db, &tx, "task", "created", &task).await?;
-    rescore(db, &tx, [task.deal_id]).await?;
+    rescore(db, &tx, [&task]).await?;
     tx.commit().await?;
     wake_if(queued || hooked > 0);
     db.forget_task_counts();
@@ -534,7 +534,7 @@ pub async fn update(db: &Db, actor: &Actor, id: i64, p: TaskPatch) -> Result<Tas
     audit::record(&tx, Some(actor), "update", "task", id, detail).await?;
     let queued = notices::on_save(&tx, actor, Some(&task), &saved).await?;
     let hooked = webhooks::emit_about(db, &tx, "task", "updated", &saved).await?;
-    rescore(db, &tx, [task.deal_id, saved.deal_id]).await?;
+    rescore(db, &tx, [&task, &saved]).await?;
     tx.commit().await?;
     wake_if(queued || hooked > 0);
     db.forget_task_counts();
@@ -576,7 +576,7 @@ pub async fn set_done(db: &Db, actor: &Actor, id: i64, done: bool) -> Result<Tas
     // the reminder sees the task done when it runs).
     let queued = !done && notices::on_save(&tx, actor, Some(&task), &saved).await?;
     let hooked = webhooks::emit_about(db, &tx, "task", "updated", &saved).await?;
-    rescore(db, &tx, [task.deal_id, saved.deal_id]).await?;
+    rescore(db, &tx, [&task, &saved]).await?;
     tx.commit().await?;
     wake_if(queued || hooked > 0);
     db.forget_task_counts();
@@ -598,21 +598,24 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64) -> Result<Task, AppError> {
     )
     .await?;
     let hooked = webhooks::emit_about(db, &tx, "task", "deleted", &task).await?;
-    rescore(db, &tx, [task.deal_id]).await?;
+    rescore(db, &tx, [&task]).await?;
     tx.commit().await?;
     wake_if(hooked > 0);
     db.forget_task_counts();
     Ok(task)
 }
 
-/// Queues the deals a task is (or was) on to be scored again: its tasks are among
-/// their score's features.
+/// Queues the deals and contacts a task is (or was) on to be scored again: their tasks
+/// are among their scores' features.
 async fn rescore<const N: usize>(
     db: &Db,
     tx: &sea_orm::DatabaseTransaction,
-    deals: [Option<i64>; N],
+    tasks: [&Task; N],
 ) -> Result<(), AppError> {
-    let mut ids: Vec<i64> = deals.into_iter().flatten().collect();
-    ids.dedup();
-    crate::domain::scoring::scores::changed(db, tx, &ids).await
+    let mut deals: Vec<i64> = tasks.iter().filter_map(|t| t.deal_id).collect();
+    deals.dedup();
+    crate::domain::scoring::scores::changed(db, tx, &deals).await?;
+    let mut contacts: Vec<i64> = tasks.iter().filter_map(|t| t.contact_id).collect();
+    contacts.dedup();
+    crate::domain::scoring::lead_scores::changed(db, tx, &contacts).await
 }

@@ -39,6 +39,8 @@ struct ShowPage {
     deals: Vec<crate::domain::deals::Deal>,
     /// Payments and subscription from Stripe, when it named this contact.
     billing: Option<crate::domain::stripe::billing::Shown>,
+    /// The lead score's horizon, which its score is the chance of a won deal within.
+    horizon_days: i64,
 }
 
 records::record_form! {
@@ -383,6 +385,7 @@ impl records::Rendered for Contact {
             around,
             deals: crate::domain::deals::for_contact(&state.db, &user.actor, c.id, 50).await?,
             billing: crate::domain::stripe::billing::shown(&state.db, c.id).await?,
+            horizon_days: crate::domain::scoring::leads::horizon_days(&state.db.read).await?,
             c,
         })
     }
@@ -467,5 +470,11 @@ impl Listed for Contact {
 
     async fn billing_shown(state: &AppState) -> Result<bool, AppError> {
         contacts::billing_shown(&state.db).await
+    }
+
+    async fn score_shown(state: &AppState) -> Result<bool, AppError> {
+        let db = &state.db;
+        crate::domain::scoring::train::scoring(db, &db.read, crate::domain::scoring::Kind::Lead)
+            .await
     }
 }

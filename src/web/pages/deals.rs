@@ -321,7 +321,7 @@ struct ShowPage {
     defs: Vec<crate::domain::custom_fields::Field>,
     values: std::collections::BTreeMap<String, serde_json::Value>,
     /// The open deal's score and why, when a model scores deals.
-    score: Option<crate::domain::scoring::scores::DealScore>,
+    score: Option<crate::domain::scoring::scores::Score>,
 }
 
 /// A refused move's stage and reason, to put back in the deal page's picker.

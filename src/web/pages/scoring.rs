@@ -1,12 +1,13 @@
-//! Settings → Scoring (admins): the deal score's training runs with their hold-out
-//! metrics, a button that trains now (through the job queue), and a button per earlier
-//! model that switches it back in.
+//! Settings → Scoring (admins): each score's (deal, lead) training runs with their
+//! hold-out metrics, a button that trains both now (through the job queue), a button per
+//! earlier model that switches it back in, the deal custom fields learned from and the
+//! lead score's horizon.
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::{DateTime, Utc};
 
 use crate::app::AppState;
-use crate::domain::scoring::{self, MIN_OUTCOMES, Run, features};
+use crate::domain::scoring::{self, Kind, MIN_OUTCOMES, Run, features, leads};
 use crate::error::AppError;
 use crate::web::auth::{Can, gate, set_flash};
 use crate::web::filters;
@@ -46,6 +47,38 @@ impl From<Run> for RunView {
     }
 }
 
+/// One score's section: its runs and the model scoring now.
+struct ScoreView {
+    kind: &'static str,
+    title: &'static str,
+    /// What the page calls its baseline's AUC.
+    baseline: &'static str,
+    /// What its outcomes are counted in ("Deals", "Snapshots").
+    outcomes: &'static str,
+    active: Option<i32>,
+    runs: Vec<RunView>,
+}
+
+impl ScoreView {
+    fn new(kind: Kind, runs: Vec<Run>) -> ScoreView {
+        let (title, baseline, outcomes) = match kind {
+            Kind::Deal => ("Deal score runs", "Stages' AUC", "Deals"),
+            Kind::Lead => ("Lead score runs", "Base rate's AUC", "Snapshots"),
+        };
+        ScoreView {
+            kind: kind.as_str(),
+            title,
+            baseline,
+            outcomes,
+            active: runs
+                .iter()
+                .find(|r| r.status == scoring::train::ACTIVE)
+                .map(|r| r.version),
+            runs: runs.into_iter().map(RunView::from).collect(),
+        }
+    }
+}
+
 /// A deal custom field as the features form offers it.
 struct FieldView {
     id: i64,
@@ -58,21 +91,20 @@ struct FieldView {
 #[template(path = "settings/scoring.html")]
 struct ScoringPage {
     l: Layout,
-    runs: Vec<RunView>,
-    active: Option<i32>,
+    scores: Vec<ScoreView>,
     min_outcomes: usize,
     fields: Vec<FieldView>,
+    horizon_days: i64,
 }
 
 pub async fn index(
     state: web::Data<AppState>,
     user: Can<gate::Scoring>,
 ) -> Result<HttpResponse, AppError> {
-    let runs = scoring::runs(&state.db).await?;
-    let active = runs
-        .iter()
-        .find(|r| r.status == scoring::train::ACTIVE)
-        .map(|r| r.version);
+    let mut scores = Vec::new();
+    for kind in Kind::ALL {
+        scores.push(ScoreView::new(kind, scoring::runs(&state.db, kind).await?));
+    }
     let chosen: Vec<i64> = features::chosen(&state.db)
         .await?
         .into_iter()
@@ -90,10 +122,10 @@ pub async fn index(
         .collect();
     ok(&ScoringPage {
         l: Layout::for_user(&user, "settings"),
-        runs: runs.into_iter().map(RunView::from).collect(),
-        active,
+        scores,
         min_outcomes: MIN_OUTCOMES,
         fields,
+        horizon_days: leads::horizon_days(&state.db.read).await?,
     })
 }
 
@@ -117,6 +149,26 @@ pub async fn save_features(
     Ok(see_other("/settings/scoring"))
 }
 
+/// The lead score's horizon form.
+#[derive(serde::Deserialize)]
+pub struct HorizonForm {
+    #[serde(default)]
+    horizon_days: String,
+}
+
+pub async fn save_horizon(
+    state: web::Data<AppState>,
+    user: Can<gate::Scoring>,
+    form: crate::web::forms::Form<HorizonForm>,
+) -> Result<HttpResponse, AppError> {
+    let days = leads::set_horizon(&state.db, &user.actor, &form.0.horizon_days).await?;
+    set_flash(
+        &user.session,
+        format!("Saved: the next training scores the chance of a won deal within {days} days."),
+    );
+    Ok(see_other("/settings/scoring"))
+}
+
 pub async fn train(
     state: web::Data<AppState>,
     user: Can<gate::Scoring>,
@@ -132,10 +184,14 @@ pub async fn train(
 pub async fn activate(
     state: web::Data<AppState>,
     user: Can<gate::Scoring>,
-    path: web::Path<i32>,
+    path: web::Path<(String, i32)>,
 ) -> Result<HttpResponse, AppError> {
-    let version = path.into_inner();
-    scoring::activate(&state.db, Some(&user.actor), version).await?;
-    set_flash(&user.session, format!("Model {version} scores deals now."));
+    let (kind, version) = path.into_inner();
+    let kind = Kind::parse(&kind).ok_or_else(|| AppError::not_found("Scoring model"))?;
+    scoring::activate(&state.db, Some(&user.actor), kind, version).await?;
+    set_flash(
+        &user.session,
+        format!("Model {version} scores {} now.", kind.scores()),
+    );
     Ok(see_other("/settings/scoring"))
 }

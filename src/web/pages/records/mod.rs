@@ -61,6 +61,10 @@ pub trait Listed: Mergeable + Clone {
     async fn billing_shown(_state: &AppState) -> Result<bool, AppError> {
         Ok(false)
     }
+    /// Whether the list shows a score column (contacts, while a lead model scores).
+    async fn score_shown(_state: &AppState) -> Result<bool, AppError> {
+        Ok(false)
+    }
 }
 
 /// A record form's custom field values, which `Edited::read_form` reads apart from the
@@ -231,6 +235,8 @@ pub struct ListData<R> {
     /// Whether the list has its billing columns (contacts, once Stripe named one:
     /// `Listed::billing_shown`), decided for the workspace rather than the page.
     pub billed: bool,
+    /// Whether the list has its score column (`Listed::score_shown`).
+    pub scored: bool,
 }
 
 impl<R: records::Record> ListData<R> {
@@ -322,6 +328,7 @@ pub async fn list_data<R: Listed>(
         can_write: user.actor.can_write(),
         csrf: crate::web::auth::csrf_token(&user.session),
         billed: R::billing_shown(state).await?,
+        scored: R::score_shown(state).await?,
     }))
 }
 

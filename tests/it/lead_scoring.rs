@@ -1,0 +1,356 @@
+//! The lead score (issue 17): trained on monthly snapshots of contacts drawn from a known
+//! rule, it recovers the rule's weighted features, learns nothing from after a win,
+//! refuses too few outcomes, scores every lead (and no contact with a won deal) with an
+//! explanation that sums to its score, shows on the contact page, list and API, and
+//! follows a change within seconds.
+use std::time::{Duration as StdDuration, Instant};
+
+use chrono::{Duration, Utc};
+use sea_orm::{EntityTrait, QueryOrder};
+
+use cairn::domain::scoring::{self, Kind, leads, model::Model};
+use cairn::entities::{activity, contact, contact_score, deal_contact, pipeline_stage};
+
+use crate::scoring::{Draws, Planted, plant};
+use crate::support::*;
+
+/// The hidden rule: the log-odds that a lead gets a won deal (about a month after it is
+/// added).
+fn true_log_odds(source: &str, calls: i64) -> f64 {
+    let s = match source {
+        "referral" => 1.5,
+        "paid" => -1.0,
+        _ => 0.0,
+    };
+    -1.5 + s + 0.8 * calls as f64
+}
+
+/// `n` contacts added over the year before the last 100 days, each with its calls
+/// logged in its first days, and a deal won with the hidden rule's probability (else,
+/// for some, a deal lost); `note_after_win` logs a note on the contact an hour after
+/// each win. Answers each contact's id and whether it won.
+async fn leads_drawn(app: &TestApp, n: usize, seed: u64, note_after_win: bool) -> Vec<(i64, bool)> {
+    let owner = app.user(&format!("leads{seed}@example.com"), "admin").await;
+    let stages = pipeline_stage::Entity::find()
+        .order_by_asc(pipeline_stage::Column::Position)
+        .all(&app.db.read)
+        .await
+        .expect("stages");
+    let pipeline = stages[0].pipeline_id;
+    let of = |kind: &str| {
+        stages
+            .iter()
+            .find(|s| s.pipeline_id == pipeline && s.kind == kind)
+            .expect("a stage of that kind")
+            .id
+    };
+    let (open, won_stage, lost_stage) = (of("open"), of("won"), of("lost"));
+    let now = Utc::now();
+    let mut draws = Draws(seed);
+    let mut out = Vec::new();
+    for i in 0..n {
+        let created = now - Duration::days(450) + Duration::hours((i * 350 * 24 / n) as i64);
+        let source = ["referral", "organic", "paid"][(draws.next() * 3.0) as usize];
+        let calls = (draws.next() * 4.0) as i64;
+        let p = 1.0 / (1.0 + (-true_log_odds(source, calls)).exp());
+        let won = draws.next() < p;
+        let lost = !won && draws.next() < 0.5;
+        let id = contact::Entity::insert(contact::ActiveModel {
+            first_name: sea_orm::Set("Lead".into()),
+            last_name: sea_orm::Set(format!("{seed}-{i}")),
+            source: sea_orm::Set(source.into()),
+            owner_id: sea_orm::Set(owner.id),
+            custom: sea_orm::Set("{}".into()),
+            created_at: sea_orm::Set(created),
+            updated_at: sea_orm::Set(created),
+            ..Default::default()
+        })
+        .exec(&app.db.write)
+        .await
+        .expect("a contact")
+        .last_insert_id;
+        for c in 0..calls {
+            log(app, id, "call", created + Duration::days(c + 1), owner.id).await;
+        }
+        if won || lost {
+            let closed = created + Duration::days(10 + (draws.next() * 40.0) as i64);
+            let stage = if won { won_stage } else { lost_stage };
+            let deal = plant(
+                app,
+                Planted {
+                    pipeline,
+                    stage,
+                    closed_from: Some((open, closed)),
+                    created: created + Duration::days(3),
+                    owner: owner.id,
+                    source,
+                    custom: "{}",
+                },
+            )
+            .await;
+            deal_contact::Entity::insert(deal_contact::ActiveModel {
+                deal_id: sea_orm::Set(deal),
+                contact_id: sea_orm::Set(id),
+            })
+            .exec(&app.db.write)
+            .await
+            .expect("the deal's contact");
+            if won && note_after_win {
+                log(app, id, "note", closed + Duration::hours(1), owner.id).await;
+            }
+        }
+        out.push((id, won));
+    }
+    out
+}
+
+async fn log(app: &TestApp, contact: i64, kind: &str, at: chrono::DateTime<Utc>, author: i64) {
+    activity::Entity::insert(activity::ActiveModel {
+        kind: sea_orm::Set(kind.into()),
+        body: sea_orm::Set(String::new()),
+        occurred_at: sea_orm::Set(at),
+        contact_id: sea_orm::Set(Some(contact)),
+        author_id: sea_orm::Set(Some(author)),
+        created_at: sea_orm::Set(at),
+        version: sea_orm::Set(1),
+        ..Default::default()
+    })
+    .exec(&app.db.write)
+    .await
+    .expect("an activity");
+}
+
+/// A lead model trained on drawn contacts, scoring now.
+async fn trained(app: &TestApp, seed: u64, note_after_win: bool) -> (Vec<(i64, bool)>, Model) {
+    let drawn = leads_drawn(app, 600, seed, note_after_win).await;
+    let run = scoring::train(&app.db, Kind::Lead).await.expect("train");
+    assert_eq!(
+        run.status, "active",
+        "the first lead model beats the base rate: {run:?}"
+    );
+    let (_, model) = scoring::train::active(&app.db, Kind::Lead)
+        .await
+        .expect("read the model")
+        .expect("a lead model scores");
+    (drawn, model)
+}
+
+fn weight(m: &Model, label: &str) -> f64 {
+    m.columns
+        .iter()
+        .zip(&m.weights)
+        .find(|(c, _)| c.label() == label)
+        .map(|(_, w)| *w)
+        .unwrap_or_else(|| panic!("no column {label:?} in {:?}", m.columns))
+}
+
+#[actix_web::test]
+async fn training_on_snapshots_recovers_the_hidden_rule_s_features() {
+    let app = TestApp::new().await;
+    let (_, model) = trained(&app, 11, false).await;
+    let runs = scoring::runs(&app.db, Kind::Lead).await.expect("runs");
+    let m = runs[0].metrics.as_ref().expect("hold-out metrics");
+    assert!(
+        m.model.auc > 0.7,
+        "hold-out AUC {} should show the rule",
+        m.model.auc
+    );
+    assert!(
+        (m.stage.auc - 0.5).abs() < 1e-9,
+        "the base rate ranks nothing: {}",
+        m.stage.auc
+    );
+    assert!(weight(&model, "Source: referral") > weight(&model, "Source: organic"));
+    assert!(weight(&model, "Source: paid") < weight(&model, "Source: organic"));
+    assert!(
+        weight(&model, "Activities: call") > 0.0,
+        "calls raise the chance: {model:?}"
+    );
+}
+
+#[actix_web::test]
+async fn nothing_logged_after_a_win_is_learned_from() {
+    let app = TestApp::new().await;
+    let (_, model) = trained(&app, 12, true).await;
+    assert!(
+        !model
+            .columns
+            .iter()
+            .any(|c| c.label() == "Activities: note"),
+        "a note logged only after each win must not be a feature: {:?}",
+        model.columns
+    );
+}
+
+#[actix_web::test]
+async fn too_few_leads_that_won_refuse_training_and_say_why() {
+    let app = TestApp::new().await;
+    leads_drawn(&app, 20, 13, false).await;
+    let run = scoring::train(&app.db, Kind::Lead)
+        .await
+        .expect("a refused run");
+    assert_eq!(run.status, "refused", "{run:?}");
+    let why = run.message.unwrap_or_default();
+    assert!(why.contains("lead score needs at least 30"), "{why}");
+    assert!(
+        scoring::train::active(&app.db, Kind::Lead)
+            .await
+            .expect("read")
+            .is_none(),
+        "no lead model scores"
+    );
+}
+
+#[actix_web::test]
+async fn every_lead_is_scored_and_its_factors_sum_to_its_score() {
+    let app = TestApp::new().await;
+    let (drawn, model) = trained(&app, 14, false).await;
+    let scored = scoring::lead_scores::score_all(&app.db)
+        .await
+        .expect("score");
+    let won: Vec<i64> = drawn
+        .iter()
+        .filter(|(_, w)| *w)
+        .map(|(id, _)| *id)
+        .collect();
+    assert_eq!(
+        scored,
+        drawn.len() - won.len(),
+        "every contact without a won deal"
+    );
+    let mut reader = leads::now_reader(Utc::now(), None);
+    while let Some(chunk) = reader.next(&app.db).await.expect("read leads") {
+        for f in chunk {
+            let sum = model.intercept + model.factors(&f).iter().map(|x| x.log_odds).sum::<f64>();
+            assert!(
+                (sum - model.log_odds(&f)).abs() < 1e-9,
+                "contact {}'s factors",
+                f.id
+            );
+            let row = contact_score::Entity::find_by_id(f.id)
+                .one(&app.db.read)
+                .await
+                .expect("read")
+                .unwrap_or_else(|| panic!("lead {} has no score", f.id));
+            assert!(
+                (row.probability - model.probability(&f)).abs() < 1e-6,
+                "contact {}: stored {} vs its facts' {}",
+                f.id,
+                row.probability,
+                model.probability(&f)
+            );
+        }
+    }
+    let with_won = contact_score::Entity::find_by_id(won[0])
+        .one(&app.db.read)
+        .await
+        .expect("read");
+    assert!(
+        with_won.is_none(),
+        "a contact with a won deal is no lead: {with_won:?}"
+    );
+}
+
+/// A scored lead of the drawn ones (without a won deal).
+async fn a_scored_lead(app: &TestApp) -> i64 {
+    let (drawn, _) = trained(app, 15, false).await;
+    scoring::lead_scores::score_all(&app.db)
+        .await
+        .expect("score");
+    drawn.iter().find(|(_, w)| !*w).expect("a lead").0
+}
+
+#[actix_web::test]
+async fn the_api_gives_a_contact_s_score_and_its_factors() {
+    let app = TestApp::new().await;
+    let id = a_scored_lead(&app).await;
+    let token = app.api_user("admin").await;
+    let body = app
+        .client()
+        .await
+        .get_json(&format!("/api/v1/contacts/{id}"), &token)
+        .await;
+    let score = body["score"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no score: {body}"));
+    assert!((0..=100).contains(&score), "{body}");
+    let factors = &body["score_factors"];
+    assert!(
+        factors["up"].is_array() && factors["down"].is_array(),
+        "score_factors has up and down: {body}"
+    );
+}
+
+#[actix_web::test]
+async fn the_contact_page_and_list_show_the_lead_score() {
+    let app = TestApp::new().await;
+    let id = a_scored_lead(&app).await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let page = c.get(&format!("/contacts/{id}")).await.text();
+    assert!(
+        page.contains("Lead score"),
+        "the contact page shows it: {page}"
+    );
+    assert!(
+        page.contains("chance of a won deal within 90 days"),
+        "{page}"
+    );
+    let list = c.get("/contacts").await.text();
+    assert!(
+        list.contains("<th class=\"num\" title=\"Lead score"),
+        "the list has the column"
+    );
+}
+
+#[actix_web::test]
+async fn a_call_logged_on_a_lead_rescores_it_within_seconds() {
+    let app = TestApp::new().await;
+    let id = a_scored_lead(&app).await;
+    let before = contact_score::Entity::find_by_id(id)
+        .one(&app.db.read)
+        .await
+        .expect("read")
+        .expect("scored");
+    let token = app.api_user("admin").await;
+    let running = crate::scoring_changes::runner(&app);
+    let body = serde_json::json!({"kind": "call", "body": "Keen", "contact_id": id});
+    app.client()
+        .await
+        .create("/api/v1/activities", &token, body)
+        .await;
+    let deadline = Instant::now() + StdDuration::from_secs(20);
+    loop {
+        let now = contact_score::Entity::find_by_id(id)
+            .one(&app.db.read)
+            .await
+            .expect("read")
+            .expect("still scored");
+        if now.scored_at > before.scored_at {
+            assert_ne!(
+                now.probability, before.probability,
+                "a call moves the score"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "contact {id} was never rescored");
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    assert!(running.finish(StdDuration::from_secs(5)).await);
+}
+
+#[actix_web::test]
+async fn the_horizon_is_set_on_the_settings_page_and_checked() {
+    let app = TestApp::new().await;
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let page = c.get("/settings/scoring").await.text();
+    assert!(page.contains("Lead score"), "{page}");
+    let res = c
+        .post_form("/settings/scoring/horizon", &[("horizon_days", "0")])
+        .await;
+    assert_eq!(res.status, 422, "a horizon of 0 days is refused");
+    let res = c
+        .post_form("/settings/scoring/horizon", &[("horizon_days", "60")])
+        .await;
+    assert_eq!(res.status, 303, "a horizon of 60 days is saved");
+    assert_eq!(leads::horizon_days(&app.db.read).await.expect("read"), 60);
+}
