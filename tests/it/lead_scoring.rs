@@ -354,3 +354,59 @@ async fn the_horizon_is_set_on_the_settings_page_and_checked() {
     assert_eq!(res.status, 303, "a horizon of 60 days is saved");
     assert_eq!(leads::horizon_days(&app.db.read).await.expect("read"), 60);
 }
+
+#[actix_web::test]
+async fn the_contact_list_keeps_the_leads_scored_at_least_the_minimum() {
+    let app = TestApp::new().await;
+    a_scored_lead(&app).await;
+    let token = app.api_user("admin").await;
+    let mut api = app.client().await;
+    let all = api.get_json("/api/v1/contacts?per_page=100", &token).await;
+    let scores: Vec<i64> = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["score"].as_i64())
+        .collect();
+    let min = *scores.iter().max().expect("scored leads on the first page");
+    let kept = api
+        .get_json(
+            &format!("/api/v1/contacts?per_page=100&min_score={min}"),
+            &token,
+        )
+        .await;
+    let items = kept["items"].as_array().expect("items");
+    assert!(
+        !items.is_empty(),
+        "the best lead of the first page is kept at {min}"
+    );
+    for c in items {
+        let s = c["score"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("an unscored contact kept: {c}"));
+        assert!(s >= min, "a lead scored {s} kept at a minimum of {min}");
+    }
+    assert!(
+        kept["total"].as_i64() < all["total"].as_i64(),
+        "some are left out: {} of {}",
+        kept["total"],
+        all["total"]
+    );
+}
+
+#[actix_web::test]
+async fn a_minimum_lead_score_outside_0_to_100_is_refused() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    let mut api = app.client().await;
+    let path = "/api/v1/contacts?min_score=101";
+    let res = api
+        .api(actix_web::http::Method::GET, path, &token, None)
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert!(
+        res.json()["error"]["fields"]["min_score"].is_string(),
+        "{}",
+        res.text()
+    );
+}

@@ -31,6 +31,9 @@ records::list_params! {
         /// Monthly recurring revenue from Stripe of at least this, in minor units.
         #[param(value_type = Option<i64>)]
         pub mrr_min: Option<String>,
+        /// A lead score of at least this (0–100): leads scored by the lead model.
+        #[param(value_type = Option<i32>, minimum = 0, maximum = 100)]
+        pub min_score: Option<String>,
     }
     /// Comma-separated tag names: contacts carrying all of them (the first ten count). An
     /// unknown tag is a 422.
@@ -50,6 +53,8 @@ pub struct ContactFilters {
     /// Stripe billing (`contact_billing`): the subscription's status, a least MRR.
     pub subscription: Option<String>,
     pub mrr_min: Option<i64>,
+    /// A least lead score, 0–100 (`contact_scores`).
+    pub min_score: Option<i32>,
 }
 
 impl ListParams {
@@ -85,7 +90,18 @@ impl ListParams {
                 }
             },
         };
+        let min_score = match clean(self.min_score.as_deref()) {
+            None => None,
+            Some(m) => match m.parse::<i32>() {
+                Ok(n) if (0..=100).contains(&n) => Some(n),
+                _ => {
+                    fields.set("min_score", "min_score is a whole number from 0 to 100.");
+                    None
+                }
+            },
+        };
         ContactFilters {
+            min_score,
             terms: q
                 .unwrap_or("")
                 .split_whitespace()
@@ -109,15 +125,17 @@ impl OwnFilters for ContactFilters {
             || self.company_id.is_some()
             || self.subscription.is_some()
             || self.mrr_min.is_some()
+            || self.min_score.is_some()
     }
 
-    /// Words, a company's name and Stripe billing (a lookup per contact) sit in no
-    /// index in the list's order.
+    /// Words, a company's name, Stripe billing and the lead score (a lookup per
+    /// contact) sit in no index in the list's order.
     fn scattered(&self) -> bool {
         !self.terms.is_empty()
             || self.company.is_some()
             || self.subscription.is_some()
             || self.mrr_min.is_some()
+            || self.min_score.is_some()
     }
 
     fn links(&self) -> bool {
@@ -131,12 +149,17 @@ impl OwnFilters for ContactFilters {
             && self.terms.is_empty()
             && self.subscription.is_none()
             && self.mrr_min.is_none()
+            && self.min_score.is_none()
     }
 
     /// A source, a company's id and a company's name (its companies' ids) are copied
     /// on each tag link (000055); words and billing are not.
     fn on_links(&self, visible: Visible) -> Option<Condition> {
-        if !self.terms.is_empty() || self.subscription.is_some() || self.mrr_min.is_some() {
+        if !self.terms.is_empty()
+            || self.subscription.is_some()
+            || self.mrr_min.is_some()
+            || self.min_score.is_some()
+        {
             return None;
         }
         let mut all = Condition::all();
@@ -165,6 +188,9 @@ impl OwnFilters for ContactFilters {
         }
         if self.subscription.is_some() || self.mrr_min.is_some() {
             all = all.add(billing(self.subscription.clone(), self.mrr_min));
+        }
+        if let Some(min) = self.min_score {
+            all = all.add(scored_at_least(min));
         }
         // Every word must match the first name, last name, email or company. The stored
         // `*_norm` columns were lowered by Rust (all of Unicode); `lower()` in SQLite lowers
@@ -202,6 +228,18 @@ fn billing(status: Option<String>, mrr_min: Option<i64>) -> Expr {
         q.and_where(Expr::col(("b", "mrr_minor")).gte(m));
     }
     Expr::exists(q.to_owned())
+}
+
+/// Leads whose stored score (`contact_scores`, keyed by the contact's id) rounds to at
+/// least `min` percent, as the list shows it.
+fn scored_at_least(min: i32) -> Expr {
+    let q = Query::select()
+        .expr(Expr::val(1))
+        .from_as("contact_scores", "cs")
+        .and_where(Expr::col(("cs", "id")).equals(("t", "id")))
+        .and_where(Expr::col(("cs", "probability")).gte((f64::from(min) - 0.5) / 100.0))
+        .to_owned();
+    Expr::exists(q)
 }
 
 #[cfg(test)]

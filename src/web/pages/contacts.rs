@@ -422,7 +422,18 @@ impl Listed for Contact {
     type Params = ListParams;
 
     fn named(p: &ListParams) -> Vec<(&'static str, Option<String>)> {
-        records::named!(p: q, source, company, company_id, subscription, mrr_min, owner, tags, sort)
+        records::named!(
+            p: q,
+            source,
+            company,
+            company_id,
+            subscription,
+            mrr_min,
+            min_score,
+            owner,
+            tags,
+            sort
+        )
     }
 
     fn name(&self) -> String {
