@@ -6,7 +6,9 @@
 //! Whether a deal that closes is won is drawn from a hidden logistic rule
 //! (`hidden_log_odds`) of what was known before the close, so a deal score trained on
 //! the seeded year has something real to find, and its hold-out AUC can be set against
-//! the rule's own.
+//! the rule's own. Each deal is for a contact added up to `CONTACT_WINDOW_DAYS` before
+//! it, with that contact's source: so whether a lead gets a won deal follows the same
+//! rule, and a lead score has its history to learn from too.
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, NotSet, QueryFilter, QueryOrder, QuerySelect, Set};
 
@@ -14,7 +16,7 @@ use super::{Calendar, Person};
 use crate::domain::Db;
 use crate::domain::deals::{Pipeline, pipelines};
 use crate::domain::seed::{COMPANY_A, PRODUCTS, Rng, SOURCES, insert_batched};
-use crate::entities::{company, deal, deal_stage_change};
+use crate::entities::{company, deal, deal_contact, deal_stage_change};
 use crate::error::AppError;
 
 /// Currencies and their weight: mostly dollars, some euros and pounds.
@@ -22,8 +24,13 @@ const CURRENCIES: &[&str] = &[
     "USD", "USD", "USD", "USD", "USD", "USD", "EUR", "EUR", "GBP",
 ];
 
+/// How long before a deal its contact was added, at most.
+const CONTACT_WINDOW_DAYS: i64 = 45;
+
 /// One planned deal: its moves (from, to, when), oldest first; the first is its creation.
 struct Plan {
+    /// Its contact (an index into the people), if one was added in the window before it.
+    contact: Option<usize>,
     moves: Moves,
     owner: i64,
     source: &'static str,
@@ -161,11 +168,19 @@ pub(super) async fn run(
     let plans: Vec<Plan> = created
         .iter()
         .map(|c| {
-            let owner = people[rng.below(people.len())].owner;
-            let source = rng.pick(SOURCES);
+            // The people are oldest first: those added in the window before the deal.
+            let to = people.partition_point(|p| p.created <= *c);
+            let from =
+                people.partition_point(|p| p.created < *c - Duration::days(CONTACT_WINDOW_DAYS));
+            let contact = (from < to).then(|| from + rng.below(to - from));
+            let (owner, source) = match contact {
+                Some(i) => (people[i].owner, people[i].source),
+                None => (people[rng.below(people.len())].owner, rng.pick(SOURCES)),
+            };
             let amount_minor = (rng.below(500) as i64 + 1) * 10_000;
             let currency = rng.pick(CURRENCIES);
             Plan {
+                contact,
                 moves: plan(&s, *c, end, (source, amount_minor), rng),
                 owner,
                 source,
@@ -248,6 +263,19 @@ pub(super) async fn run(
             from_stage_name: Set(None),
             to_stage_name: Set(None),
             stay_ms: Set(from.and(entered).map(|e| (*at - e).num_milliseconds())),
+        }
+    })
+    .await?;
+    let links: Vec<(i64, i64)> = ids
+        .iter()
+        .zip(&plans)
+        .filter_map(|(id, p)| p.contact.map(|i| (*id, people[i].id)))
+        .collect();
+    insert_batched(db, links.len() as u64, None, |i| {
+        let (deal_id, contact_id) = links[i as usize];
+        deal_contact::ActiveModel {
+            deal_id: Set(deal_id),
+            contact_id: Set(contact_id),
         }
     })
     .await?;

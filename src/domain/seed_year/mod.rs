@@ -8,7 +8,8 @@
 //!   emails, calls, meetings), each after its contact's creation, mostly soon after.
 //! - Tasks (`history`): about contacts, created after them; most of those already due are
 //!   done, at a time after the contact's creation.
-//! - Deals (`deals`): created over the year, moved forward through the open stages, then
+//! - Deals (`deals`): created over the year, each for a contact added in the weeks before
+//!   it (and from that contact's source), moved forward through the open stages, then
 //!   won, lost or left open; some lost ones are reopened (and some of those won), each
 //!   move a `deal_stage_changes` row, `closed_at` the last closing.
 //! - Payments (`payments`): synthetic Stripe events (customer, subscription, monthly
@@ -68,6 +69,8 @@ pub(crate) struct Person {
     pub id: i64,
     pub created: DateTime<Utc>,
     pub owner: i64,
+    /// Its source, as one of the seeder's (`seed::SOURCES`).
+    pub source: &'static str,
 }
 
 /// Seeds `year` with `seed`; returns what was made, in order.
@@ -141,12 +144,13 @@ async fn max_contact_id(db: &Db) -> Result<i64, AppError> {
 
 /// The contacts made by this run (ids above `before`), oldest first.
 async fn people(db: &Db, before: i64) -> Result<Vec<Person>, AppError> {
-    let rows: Vec<(i64, DateTime<Utc>, i64)> = contact::Entity::find()
+    let rows: Vec<(i64, DateTime<Utc>, i64, String)> = contact::Entity::find()
         .select_only()
         .columns([
             contact::Column::Id,
             contact::Column::CreatedAt,
             contact::Column::OwnerId,
+            contact::Column::Source,
         ])
         .filter(contact::Column::Id.gt(before))
         .order_by_asc(contact::Column::Id)
@@ -155,7 +159,16 @@ async fn people(db: &Db, before: i64) -> Result<Vec<Person>, AppError> {
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, created, owner)| Person { id, created, owner })
+        .map(|(id, created, owner, source)| Person {
+            id,
+            created,
+            owner,
+            source: seed::SOURCES
+                .iter()
+                .find(|s| **s == source)
+                .copied()
+                .unwrap_or("organic"),
+        })
         .collect())
 }
 
