@@ -410,3 +410,54 @@ async fn a_minimum_lead_score_outside_0_to_100_is_refused() {
         res.text()
     );
 }
+
+#[actix_web::test]
+async fn the_models_api_lists_the_lead_runs_beside_the_deal_runs() {
+    let app = TestApp::new().await;
+    trained(&app, 16, false).await;
+    let token = app.api_user("rep").await;
+    let runs = app
+        .client()
+        .await
+        .get_json("/api/v1/scoring/models", &token)
+        .await;
+    let lead = runs
+        .as_array()
+        .expect("a list of runs")
+        .iter()
+        .find(|r| r["kind"] == "lead")
+        .unwrap_or_else(|| panic!("no lead run: {runs}"));
+    assert_eq!(lead["status"], "active", "{lead}");
+    assert!(lead["metrics"]["model"]["auc"].is_number(), "{lead}");
+}
+
+#[actix_web::test]
+async fn an_earlier_lead_model_is_switched_back_in_from_the_settings_page() {
+    let app = TestApp::new().await;
+    trained(&app, 17, false).await;
+    scoring::train(&app.db, Kind::Lead)
+        .await
+        .expect("a second run");
+    let runs = scoring::runs(&app.db, Kind::Lead).await.expect("runs");
+    let back = runs
+        .iter()
+        .find(|r| r.can_switch_in())
+        .expect("a run not scoring now");
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    c.get("/settings/scoring").await;
+    let path = format!("/settings/scoring/lead/{}/activate", back.version);
+    let res = c.post_form(&path, &[]).await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let (now, _) = scoring::train::active(&app.db, Kind::Lead)
+        .await
+        .expect("read")
+        .expect("a lead model");
+    assert_eq!(now, back.version, "the chosen run scores leads now");
+    let (deal, _) = (
+        scoring::train::active(&app.db, Kind::Deal)
+            .await
+            .expect("read"),
+        (),
+    );
+    assert!(deal.is_none(), "no deal model was switched in by it");
+}

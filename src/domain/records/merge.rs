@@ -98,10 +98,13 @@ pub async fn merge<R: Mergeable>(
         .exec(&tx)
         .await?;
     R::write(&tx, keep, valid).await?;
-    if entity == "company" {
+    match entity {
         // Its deals and the other's now carry its industry and size, features of their
         // scores.
-        crate::domain::companies::rescore_deals(db, &tx, keep).await?;
+        "company" => crate::domain::companies::rescore_deals(db, &tx, keep).await?,
+        // The other's activities, deals and tasks are now its: its lead score's.
+        "contact" => crate::domain::scoring::lead_scores::changed(db, &tx, &[keep]).await?,
+        _ => {}
     }
     let mut detail = R::detail(&other);
     detail.insert("merged_id".into(), lose.into());
