@@ -9,7 +9,9 @@ use chrono::{Duration, Utc};
 use sea_orm::{EntityTrait, QueryOrder};
 
 use cairn::domain::scoring::{self, Kind, leads, model::Model};
-use cairn::entities::{activity, contact, contact_score, deal_contact, pipeline_stage};
+use cairn::entities::{
+    activity, billing_entry, contact, contact_score, deal_contact, mrr_change, pipeline_stage,
+};
 
 use crate::scoring::{Draws, Planted, plant};
 use crate::support::*;
@@ -460,4 +462,61 @@ async fn an_earlier_lead_model_is_switched_back_in_from_the_settings_page() {
         (),
     );
     assert!(deal.is_none(), "no deal model was switched in by it");
+}
+
+#[actix_web::test]
+async fn a_lead_s_payments_and_subscription_count_as_of_the_moment_scored() {
+    let app = TestApp::new().await;
+    let token = app.api_user("admin").await;
+    let body = serde_json::json!({"first_name": "Paying", "last_name": "Lead"});
+    let id = app
+        .client()
+        .await
+        .create("/api/v1/contacts", &token, body)
+        .await;
+    // Stripe's clock a little ahead: the contact is a lead before and after.
+    let paid = Utc::now() + Duration::hours(1);
+    billing_entry::Entity::insert(billing_entry::ActiveModel {
+        contact_id: sea_orm::Set(Some(id)),
+        kind: sea_orm::Set("payment".into()),
+        amount_minor: sea_orm::Set(4_900),
+        currency: sea_orm::Set("USD".into()),
+        occurred_at: sea_orm::Set(paid),
+        stripe_event_id: sea_orm::Set("evt_lead_paid".into()),
+        created_at: sea_orm::Set(paid),
+        ..Default::default()
+    })
+    .exec(&app.db.write)
+    .await
+    .expect("a payment");
+    mrr_change::Entity::insert(mrr_change::ActiveModel {
+        contact_id: sea_orm::Set(Some(id)),
+        subscription_id: sea_orm::Set("sub_lead".into()),
+        mrr_minor: sea_orm::Set(4_900),
+        currency: sea_orm::Set(Some("USD".into())),
+        status: sea_orm::Set("active".into()),
+        effective_at: sea_orm::Set(paid),
+        stripe_event_id: sea_orm::Set("evt_lead_sub".into()),
+        created_at: sea_orm::Set(paid),
+        ..Default::default()
+    })
+    .exec(&app.db.write)
+    .await
+    .expect("a subscription");
+    let before = lead_at(&app, id, Utc::now()).await;
+    assert_eq!(
+        (before.payments, before.subscription),
+        (0, None),
+        "before paying"
+    );
+    let after = lead_at(&app, id, paid + Duration::hours(1)).await;
+    assert_eq!(after.payments, 1, "the payment counts once made");
+    assert_eq!(after.subscription.as_deref(), Some("active"));
+}
+
+/// Contact `id` as the lead score sees it at `moment`.
+async fn lead_at(app: &TestApp, id: i64, moment: chrono::DateTime<Utc>) -> leads::LeadFacts {
+    let mut reader = leads::now_reader(moment, Some(vec![id]));
+    let facts = reader.next(&app.db).await.expect("read").expect("a chunk");
+    facts.into_iter().next().expect("the contact is a lead")
 }

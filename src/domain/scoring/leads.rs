@@ -1,8 +1,8 @@
 //! What the lead score knows of a contact at a moment: for training, at each monthly
 //! snapshot of the history (a contact without a won deal then, and whether one of its
 //! deals was won within the horizon after it); for scoring, now. Everything time-stamped
-//! is counted as of the moment (activities, deals, tasks before it), so nothing the
-//! outcome caused is learned from. Contacts are read a chunk at a time, keyed by id, with
+//! is counted as of the moment (activities, deals, tasks, Stripe payments before it, its
+//! subscription's status then), so nothing the outcome caused is learned from. Contacts are read a chunk at a time, keyed by id, with
 //! their activities, deals and tasks: memory stays flat however many contacts there are.
 use std::collections::{BTreeMap, HashMap};
 
@@ -54,6 +54,10 @@ pub struct LeadFacts {
     pub deals_lost: i64,
     pub tasks_done: i64,
     pub tasks_open: i64,
+    /// Stripe payments received before `at`.
+    pub payments: i64,
+    /// Its Stripe subscription's status at `at` (active, trialing, canceled, …).
+    pub subscription: Option<String>,
 }
 
 impl Features for LeadFacts {
@@ -89,6 +93,11 @@ impl Features for LeadFacts {
                 "Tasks open".into(),
                 Some(ln(self.tasks_open as f64)),
             ),
+            (
+                "payments".into(),
+                "Payments received".into(),
+                Some(ln(self.payments as f64)),
+            ),
         ];
         activity_numbers(&self.activities, &mut out);
         out
@@ -100,6 +109,7 @@ impl Features for LeadFacts {
             ("owner", "Owner", Some(self.owner.clone())),
             ("industry", "Industry", self.industry.clone()),
             ("size", "Company size", self.size_band.clone()),
+            ("subscription", "Subscription", self.subscription.clone()),
         ]
         .into_iter()
         .map(|(k, l, v)| (k.to_string(), l.to_string(), v))
@@ -242,12 +252,28 @@ struct TaskRow {
     done_at: Option<DateTime<Utc>>,
 }
 
+#[derive(FromQueryResult)]
+struct PaymentRow {
+    contact_id: i64,
+    at: DateTime<Utc>,
+}
+
+#[derive(FromQueryResult)]
+struct StatusRow {
+    contact_id: i64,
+    at: DateTime<Utc>,
+    status: String,
+}
+
 /// A contact's history, as its chunk's reads found it.
 #[derive(Default)]
 struct History {
     activities: Vec<ActivityRow>,
     deals: Vec<DealRow>,
     tasks: Vec<TaskRow>,
+    payments: Vec<DateTime<Utc>>,
+    /// Oldest first.
+    statuses: Vec<(DateTime<Utc>, String)>,
 }
 
 impl Reader {
@@ -286,6 +312,22 @@ impl Reader {
             .await?
         {
             history.entry(t.contact_id).or_default().tasks.push(t);
+        }
+        for b in PaymentRow::find_by_statement(backend.build(&payments(&ids, until)))
+            .all(&db.read)
+            .await?
+        {
+            history.entry(b.contact_id).or_default().payments.push(b.at);
+        }
+        for b in StatusRow::find_by_statement(backend.build(&statuses(&ids, until)))
+            .all(&db.read)
+            .await?
+        {
+            history
+                .entry(b.contact_id)
+                .or_default()
+                .statuses
+                .push((b.at, b.status));
         }
         let mut out = Vec::new();
         for c in contacts {
@@ -335,6 +377,13 @@ impl Reader {
             deals_lost: 0,
             tasks_done: 0,
             tasks_open: 0,
+            payments: h.payments.iter().filter(|p| **p < at).count() as i64,
+            subscription: h
+                .statuses
+                .iter()
+                .rev()
+                .find(|(t, _)| *t < at)
+                .map(|(_, s)| s.clone()),
         };
         for d in h.deals.iter().filter(|d| d.created_at < at) {
             match d.closed_at.filter(|c| *c < at) {
@@ -426,5 +475,31 @@ fn tasks(ids: &[i64], until: DateTime<Utc>) -> SelectStatement {
         .from_as("tasks", "t")
         .and_where(Expr::col(("t", "contact_id")).is_in(ids.iter().copied()))
         .and_where(Expr::col(("t", "created_at")).lt(until))
+        .to_owned()
+}
+
+/// The contacts' Stripe payments (refunds aside) before `until`.
+fn payments(ids: &[i64], until: DateTime<Utc>) -> SelectStatement {
+    Query::select()
+        .column(("b", "contact_id"))
+        .expr_as(Expr::col(("b", "occurred_at")), Alias::new("at"))
+        .from_as("billing_entries", "b")
+        .and_where(Expr::col(("b", "contact_id")).is_in(ids.iter().copied()))
+        .and_where(Expr::col(("b", "kind")).eq("payment"))
+        .and_where(Expr::col(("b", "occurred_at")).lt(until))
+        .to_owned()
+}
+
+/// The contacts' subscription changes before `until`, oldest first.
+fn statuses(ids: &[i64], until: DateTime<Utc>) -> SelectStatement {
+    Query::select()
+        .column(("m", "contact_id"))
+        .expr_as(Expr::col(("m", "effective_at")), Alias::new("at"))
+        .column(("m", "status"))
+        .from_as("mrr_changes", "m")
+        .and_where(Expr::col(("m", "contact_id")).is_in(ids.iter().copied()))
+        .and_where(Expr::col(("m", "effective_at")).lt(until))
+        .order_by(("m", "effective_at"), Order::Asc)
+        .order_by(("m", "id"), Order::Asc)
         .to_owned()
 }
