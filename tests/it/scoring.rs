@@ -6,7 +6,9 @@ use chrono::{Duration, TimeZone, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use cairn::domain::scoring::{self, facts, model::Model};
-use cairn::entities::{activity, deal, deal_stage_change, pipeline_stage, scoring_model};
+use cairn::entities::{
+    activity, billing_entry, deal, deal_contact, deal_stage_change, pipeline_stage, scoring_model,
+};
 
 use crate::support::*;
 
@@ -495,4 +497,73 @@ async fn only_a_trained_model_not_scoring_now_can_be_switched_in() {
     .await
     .expect_err("already scoring");
     assert!(err.to_string().contains("scores deals already"), "{err}");
+}
+
+#[actix_web::test]
+async fn a_closed_deal_counts_its_contacts_payments_made_before_it_closed() {
+    let app = TestApp::new().await;
+    let owner = app.user("payer@example.com", "admin").await;
+    let stages = pipeline_stage::Entity::find()
+        .order_by_asc(pipeline_stage::Column::Position)
+        .all(&app.db.read)
+        .await
+        .expect("stages");
+    let of = |kind: &str| stages.iter().find(|s| s.kind == kind).expect("a stage").id;
+    let closed = Utc::now() - Duration::days(5);
+    let deal = plant(
+        &app,
+        Planted {
+            pipeline: stages[0].pipeline_id,
+            stage: of("won"),
+            closed_from: Some((of("open"), closed)),
+            created: closed - Duration::days(30),
+            owner: owner.id,
+            source: "organic",
+            custom: "{}",
+        },
+    )
+    .await;
+    let token = app.api_user("admin").await;
+    let body = serde_json::json!({"first_name": "Paying", "last_name": "Customer"});
+    let contact = app
+        .client()
+        .await
+        .create("/api/v1/contacts", &token, body)
+        .await;
+    deal_contact::Entity::insert(deal_contact::ActiveModel {
+        deal_id: sea_orm::Set(deal),
+        contact_id: sea_orm::Set(contact),
+    })
+    .exec(&app.db.write)
+    .await
+    .expect("the deal's contact");
+    for (n, at) in [closed - Duration::days(1), closed + Duration::days(1)]
+        .into_iter()
+        .enumerate()
+    {
+        billing_entry::Entity::insert(billing_entry::ActiveModel {
+            contact_id: sea_orm::Set(Some(contact)),
+            kind: sea_orm::Set("payment".into()),
+            amount_minor: sea_orm::Set(4_900),
+            currency: sea_orm::Set("USD".into()),
+            occurred_at: sea_orm::Set(at),
+            stripe_event_id: sea_orm::Set(format!("evt_paid_{n}")),
+            created_at: sea_orm::Set(at),
+            ..Default::default()
+        })
+        .exec(&app.db.write)
+        .await
+        .expect("a payment");
+    }
+    let facts = facts::deals(&app.db, Utc::now(), facts::Which::Closed)
+        .await
+        .expect("facts");
+    let f = facts
+        .iter()
+        .find(|f| f.id == deal)
+        .expect("the closed deal");
+    assert_eq!(
+        f.payments, 1,
+        "only the payment made before the close counts"
+    );
 }

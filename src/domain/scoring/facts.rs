@@ -38,6 +38,8 @@ pub struct DealFacts {
     pub days_since_activity: Option<f64>,
     pub tasks_done: i64,
     pub tasks_open: i64,
+    /// Stripe payments its contacts made before `at`.
+    pub payments: i64,
     /// The custom fields marked as features (`features`), each with its value here.
     pub custom: Vec<CustomFact>,
 }
@@ -82,6 +84,12 @@ struct ActivityRow {
     kind: String,
     n: i64,
     last: Option<DateTime<Utc>>,
+}
+
+#[derive(FromQueryResult)]
+struct PaymentCount {
+    deal_id: i64,
+    n: i64,
 }
 
 #[derive(FromQueryResult)]
@@ -166,13 +174,21 @@ async fn read(
     };
     let mut counts = activity_counts(which);
     let mut deal_rows = deal_rows(which);
+    let mut paid = payment_counts(which);
     if let Some(ids) = only {
         counts.and_where(Expr::col(("a", "deal_id")).is_in(ids.iter().copied()));
+        paid.and_where(Expr::col(("dc", "deal_id")).is_in(ids.iter().copied()));
         deal_rows.and_where(Expr::col(("d", "id")).is_in(ids.iter().copied()));
     }
     let activities = ActivityRow::find_by_statement(backend.build(&counts))
         .all(&db.read)
         .await?;
+    let mut payments: HashMap<i64, i64> = PaymentCount::find_by_statement(backend.build(&paid))
+        .all(&db.read)
+        .await?
+        .into_iter()
+        .map(|p| (p.deal_id, p.n))
+        .collect();
     let mut by_deal: HashMap<i64, Vec<ActivityRow>> = HashMap::new();
     for a in activities {
         by_deal.entry(a.deal_id).or_default().push(a);
@@ -266,6 +282,7 @@ async fn read(
             days_since_activity: last.and_then(|l| days(l, at)),
             tasks_done,
             tasks_open,
+            payments: payments.remove(&r.id).unwrap_or(0),
         });
     }
     Ok(out)
@@ -414,5 +431,40 @@ fn activity_counts(which: Which) -> sea_orm::sea_query::SelectStatement {
                 .or(Expr::col(("a", "occurred_at")).lt(Expr::col(("deals", "closed_at")))),
         )
         .group_by_columns([("a", "deal_id"), ("a", "kind")])
+        .to_owned()
+}
+
+/// Stripe payments per deal of `which` made by its contacts: for a closed deal only
+/// those before it closed.
+fn payment_counts(which: Which) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(("dc", "deal_id"))
+        .expr_as(Func::count(Expr::col(("b", "id"))), Alias::new("n"))
+        .from_as("billing_entries", "b")
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            "deal_contacts",
+            "dc",
+            Expr::col(("dc", "contact_id")).equals(("b", "contact_id")),
+        )
+        .inner_join(
+            Alias::new("deals"),
+            Expr::col(("deals", "id")).equals(("dc", "deal_id")),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            "pipeline_stages",
+            "s",
+            Expr::col(("s", "id")).equals(("deals", "stage_id")),
+        )
+        .and_where(Expr::col(("b", "kind")).eq("payment"))
+        .and_where(Expr::col(("deals", "deleted_at")).is_null())
+        .and_where(of_kind("s", which))
+        .and_where(
+            Expr::col(("deals", "closed_at"))
+                .is_null()
+                .or(Expr::col(("b", "occurred_at")).lt(Expr::col(("deals", "closed_at")))),
+        )
+        .group_by_col(("dc", "deal_id"))
         .to_owned()
 }

@@ -117,6 +117,11 @@ fn numbers(f: &DealFacts) -> Vec<(String, String, Option<f64>)> {
             "Tasks open".into(),
             Some(ln(f.tasks_open as f64)),
         ),
+        (
+            "payments".into(),
+            "Payments from its contacts".into(),
+            Some(ln(f.payments as f64)),
+        ),
     ];
     activity_numbers(&f.activities, &mut out);
     for c in f.custom.iter().filter(|c| c.number) {
