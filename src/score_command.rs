@@ -1,6 +1,7 @@
 //! `cairn score`: train the deal or lead score, list its runs, switch an earlier one
 //! back in, score now.
 use clap::Subcommand;
+use sea_orm::EntityTrait;
 
 use crate::domain::Db;
 use crate::domain::scoring::{self, Kind, Run};
@@ -29,6 +30,12 @@ pub enum ScoreCommand {
     },
     /// Score the leads (contacts without a won deal) now with the lead model.
     Leads,
+    /// Score these contacts now, one at a time as changes do, and show each one's lead
+    /// score, what moves it and how long that took.
+    Lead {
+        #[arg(required = true)]
+        ids: Vec<i64>,
+    },
     /// Score the open deals now with the model scoring deals.
     Deals,
     /// Score these deals now, one at a time as changes do, and show each one's score,
@@ -63,6 +70,11 @@ pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
                 one(db, id).await?;
             }
         }
+        ScoreCommand::Lead { ids } => {
+            for id in ids {
+                one_lead(db, id).await?;
+            }
+        }
     }
     Ok(())
 }
@@ -94,6 +106,45 @@ async fn one(db: &Db, id: i64) -> Result<(), AppError> {
         .ok_or_else(|| AppError::Internal("the score just stored is gone".into()))?;
     println!(
         "deal {id}: {}% (model {version}; {:.1}%); its facts read and scored in {:.2} ms, scored and stored in {:.2} ms",
+        score.percent,
+        p * 100.0,
+        computed.as_secs_f64() * 1000.0,
+        stored.as_secs_f64() * 1000.0
+    );
+    for f in score.up.iter().chain(&score.down) {
+        println!("  {:+.2}  {}", f.log_odds, f.label);
+    }
+    Ok(())
+}
+
+/// Scores contact `id` as a change would (`lead_scores::score_contacts`), timed, and
+/// shows the stored score with its factors.
+async fn one_lead(db: &Db, id: i64) -> Result<(), AppError> {
+    let Some((version, model)) = scoring::train::active(db, Kind::Lead).await? else {
+        return Err(AppError::BadRequest(
+            "No model scores leads yet: run `cairn score train --kind lead` first.".into(),
+        ));
+    };
+    let started = std::time::Instant::now();
+    let mut reader = scoring::leads::now_reader(crate::domain::now(), Some(vec![id]));
+    let facts = reader.next(db).await?.unwrap_or_default();
+    let Some(f) = facts.first() else {
+        return Err(AppError::BadRequest(format!(
+            "Contact {id} is no lead: only live contacts without a won deal are scored."
+        )));
+    };
+    let p = model.probability(f);
+    let computed = started.elapsed();
+    let started = std::time::Instant::now();
+    scoring::lead_scores::score_contacts(db, &[id]).await?;
+    let stored = started.elapsed();
+    let row = crate::entities::contact_score::Entity::find_by_id(id)
+        .one(&db.read)
+        .await?
+        .ok_or_else(|| AppError::Internal("the score just stored is gone".into()))?;
+    let score = scoring::scores::shown(row.probability, row.model_version, &row.factors)?;
+    println!(
+        "contact {id}: {}% (model {version}; {:.1}%); its facts read and scored in {:.2} ms, scored and stored in {:.2} ms",
         score.percent,
         p * 100.0,
         computed.as_secs_f64() * 1000.0,

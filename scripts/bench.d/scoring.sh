@@ -5,7 +5,10 @@
 #   - scoring every open deal (`cairn score deals`): wall time and peak RSS;
 #   - scoring one deal (`cairn score deal ID`, five deals): read-and-score and store times;
 #   - the contact list's p99 idle and while training runs over and over beside it;
-#   - the board's p99 before any score and with scores shown.
+#   - the board's p99 before any score and with scores shown;
+#   - the lead score: training (`cairn score train --kind lead`), scoring every lead
+#     (`cairn score leads`), one contact at a time (`cairn score lead ID`), the contact
+#     list's p99 before and with the lead score column, and while the lead score trains.
 # Usage: BIN=target/release/cairn CONTACTS=1000000 DEALS=360000 scripts/bench.d/scoring.sh
 #   DB=/path/cairn.db uses (and keeps) an already seeded database instead of seeding one.
 #   DURATION (default 20) seconds per wrk run.
@@ -70,3 +73,23 @@ sleep 1
 echo "contact list while training:     $(p99 "${LIST[@]}")"
 wait "$TRAINER"
 echo "(training ran $(cat "$WORK/runs") times back to back during that run)"
+
+# The lead score.
+echo "contact list page, no lead score: $(p99 -H "Cookie: $COOKIE" "$BASE/contacts")"
+timed "score train --kind lead" "$BIN" score train --kind lead
+timed "score leads (every lead)" "$BIN" score leads
+ids=$(curl -fs -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/contacts?per_page=6" | grep -o '"id":[0-9]*' | cut -d: -f2)
+# shellcheck disable=SC2086
+"$BIN" score lead $ids >"$WORK/one" || true
+grep '^contact ' "$WORK/one" || cat "$WORK/one"
+sleep 6 # the list's "a lead model scores" is cached for 5 s
+echo "contact list page, lead scores:   $(p99 -H "Cookie: $COOKIE" "$BASE/contacts")"
+echo "contact list API, lead scores:    $(p99 "${LIST[@]}")"
+( end=$((SECONDS + DURATION + 2)); n=0
+  while [ $SECONDS -lt $end ]; do "$BIN" score train --kind lead >/dev/null; n=$((n + 1)); done
+  echo "$n" >"$WORK/runs" ) &
+TRAINER=$!
+sleep 1
+echo "contact list while lead training: $(p99 "${LIST[@]}")"
+wait "$TRAINER"
+echo "(lead training ran $(cat "$WORK/runs") times back to back during that run)"
