@@ -57,7 +57,8 @@ echo "board before any score:          $(p99 -H "Cookie: $COOKIE" "$BASE/deals")
 timed "score train" "$BIN" score train
 timed "score deals (every open deal)" "$BIN" score deals
 # Six open deals scored one at a time in one process (the first warms its connection).
-ids=$(curl -fs -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/deals?status=open&per_page=6" | grep -o '"id":[0-9]*' | cut -d: -f2)
+# (Each deal's own id: its contacts and company carry ids too.)
+ids=$(curl -fs -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/deals?status=open&per_page=6" | grep -o '"id":[0-9]*,"title"' | cut -d: -f2 | cut -d, -f1)
 # shellcheck disable=SC2086
 "$BIN" score deal $ids >"$WORK/one"
 grep '^deal ' "$WORK/one"
@@ -78,7 +79,7 @@ echo "(training ran $(cat "$WORK/runs") times back to back during that run)"
 echo "contact list page, no lead score: $(p99 -H "Cookie: $COOKIE" "$BASE/contacts")"
 timed "score train --kind lead" "$BIN" score train --kind lead
 timed "score leads (every lead)" "$BIN" score leads
-ids=$(curl -fs -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/contacts?per_page=6" | grep -o '"id":[0-9]*' | cut -d: -f2)
+ids=$(curl -fs -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/contacts?per_page=6" | grep -o '"id":[0-9]*,"first_name"' | cut -d: -f2 | cut -d, -f1)
 # shellcheck disable=SC2086
 "$BIN" score lead $ids >"$WORK/one" || true
 grep '^contact ' "$WORK/one" || cat "$WORK/one"
