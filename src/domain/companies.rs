@@ -253,8 +253,8 @@ pub async fn update(
     records::updated(db, tx, actor, &current).await
 }
 
-/// Queues the live deals of company `id` to be scored again: its industry and size are
-/// features of their scores.
+/// Queues the live deals and contacts of company `id` to be scored again: its industry
+/// and size are features of their scores.
 pub(crate) async fn rescore_deals(
     db: &Db,
     conn: &impl ConnectionTrait,
@@ -269,7 +269,27 @@ pub(crate) async fn rescore_deals(
         .into_tuple()
         .all(conn)
         .await?;
-    crate::domain::scoring::scores::changed(db, conn, &deals).await
+    crate::domain::scoring::scores::changed(db, conn, &deals).await?;
+    rescore_contacts(db, conn, id).await
+}
+
+/// Queues the live contacts of company `id` to be scored again (lead scores) when a
+/// lead model scores.
+async fn rescore_contacts(db: &Db, conn: &impl ConnectionTrait, id: i64) -> Result<(), AppError> {
+    use crate::domain::scoring::{Kind, lead_scores, train};
+    use sea_orm::QuerySelect;
+    if !train::scoring(db, conn, Kind::Lead).await? {
+        return Ok(());
+    }
+    let contacts: Vec<i64> = contact::Entity::find()
+        .select_only()
+        .column(contact::Column::Id)
+        .filter(contact::Column::CompanyId.eq(id))
+        .filter(contact::Column::DeletedAt.is_null())
+        .into_tuple()
+        .all(conn)
+        .await?;
+    lead_scores::changed(db, conn, &contacts).await
 }
 
 /// Stores validated values (and tags, when given) on company `id`, inside `tx`.
@@ -358,6 +378,8 @@ pub async fn delete(db: &Db, actor: &Actor, id: i64, detach: bool) -> Result<u64
     }
     let linked = contact_count(&tx, id, crate::domain::access::Visible::All).await?;
     if linked > 0 {
+        // Their company's industry and size are features of their lead scores.
+        rescore_contacts(db, &tx, id).await?;
         contact::Entity::update_many()
             .col_expr(contact::Column::CompanyId, Expr::value(Option::<i64>::None))
             .col_expr(contact::Column::UpdatedAt, Expr::value(now()))

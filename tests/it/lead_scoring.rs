@@ -520,3 +520,114 @@ async fn lead_at(app: &TestApp, id: i64, moment: chrono::DateTime<Utc>) -> leads
     let facts = reader.next(&app.db).await.expect("read").expect("a chunk");
     facts.into_iter().next().expect("the contact is a lead")
 }
+
+/// Stores `probability` as contact `id`'s score, written an hour from now (as a change's
+/// rescoring newer than a full run would be).
+async fn plant_score(app: &TestApp, id: i64, probability: f64) {
+    contact_score::Entity::insert(contact_score::ActiveModel {
+        id: sea_orm::Set(id),
+        model_version: sea_orm::Set(1),
+        probability: sea_orm::Set(probability),
+        factors: sea_orm::Set(r#"{"up":[],"down":[]}"#.into()),
+        scored_at: sea_orm::Set(Utc::now() + Duration::hours(1)),
+    })
+    .on_conflict(
+        sea_orm::sea_query::OnConflict::column(contact_score::Column::Id)
+            .update_columns([
+                contact_score::Column::Probability,
+                contact_score::Column::ScoredAt,
+            ])
+            .to_owned(),
+    )
+    .exec(&app.db.write)
+    .await
+    .expect("a planted score");
+}
+
+#[actix_web::test]
+async fn a_full_run_drops_any_score_of_a_contact_with_a_won_deal_and_keeps_newer_ones() {
+    let app = TestApp::new().await;
+    let (drawn, _) = trained(&app, 18, false).await;
+    let won = drawn.iter().find(|(_, w)| *w).expect("a winner").0;
+    let lead = drawn.iter().find(|(_, w)| !*w).expect("a lead").0;
+    plant_score(&app, won, 0.5).await;
+    plant_score(&app, lead, 0.123).await;
+    scoring::lead_scores::score_all(&app.db)
+        .await
+        .expect("score");
+    let read = |id| contact_score::Entity::find_by_id(id).one(&app.db.read);
+    assert!(
+        read(won).await.expect("read").is_none(),
+        "a contact with a won deal keeps no score, however new"
+    );
+    let kept = read(lead).await.expect("read").expect("the lead's score");
+    assert_eq!(
+        kept.probability, 0.123,
+        "a newer score is not overwritten by an older run"
+    );
+}
+
+#[actix_web::test]
+async fn a_new_horizon_is_trained_against_the_base_rate_and_shown_once_it_scores() {
+    let app = TestApp::new().await;
+    let id = a_scored_lead(&app).await;
+    let admin = app.user("horizon@example.com", "admin").await;
+    leads::set_horizon(&app.db, &admin, "60")
+        .await
+        .expect("set");
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let page = c.get(&format!("/contacts/{id}")).await.text();
+    assert!(
+        page.contains("within 90 days"),
+        "the scores are still the 90-day model's"
+    );
+    let run = scoring::train(&app.db, Kind::Lead)
+        .await
+        .expect("train at 60 days");
+    let m = run.metrics.as_ref().expect("metrics");
+    assert!(
+        m.current.is_none(),
+        "a 90-day model is no bar for a 60-day one: {run:?}"
+    );
+    assert_eq!(run.status, "active", "{run:?}");
+    let (_, model) = scoring::train::active(&app.db, Kind::Lead)
+        .await
+        .expect("read")
+        .expect("a lead model");
+    assert_eq!(model.horizon_days, Some(60));
+    let page = c.get(&format!("/contacts/{id}")).await.text();
+    assert!(
+        page.contains("within 60 days"),
+        "the 60-day model's horizon"
+    );
+}
+
+#[actix_web::test]
+async fn a_bulk_owner_change_of_contacts_queues_every_lead_to_be_scored_again() {
+    let app = TestApp::new().await;
+    let id = a_scored_lead(&app).await;
+    let token = app.api_user("admin").await;
+    let other = app.user("new-owner@example.com", "rep").await;
+    let queued = "jobs WHERE kind = 'scoring.score' AND payload LIKE '%lead%'";
+    assert_eq!(
+        app.count_where(queued, "").await,
+        0,
+        "nothing queued before"
+    );
+    let body = serde_json::json!({"action": "change_owner", "owner_id": other.id, "ids": [id]});
+    let mut c = app.client().await;
+    let res = c
+        .api(
+            actix_web::http::Method::POST,
+            "/api/v1/contacts/bulk",
+            &token,
+            Some(body),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    assert_eq!(
+        app.count_where(queued, "").await,
+        1,
+        "the leads' rescoring is queued"
+    );
+}

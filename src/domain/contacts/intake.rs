@@ -63,6 +63,7 @@ pub(crate) async fn create_in(
     }
     let ip = actor.ip.as_deref();
     audit::record_as(tx, None, ip, "create", "contact", id, Some(detail)).await?;
+    crate::domain::scoring::lead_scores::changed(db, tx, &[id]).await?;
     Ok((id, hooked))
 }
 

@@ -376,6 +376,8 @@ async fn update_from_read(
             (_, None) => Err(gone()),
         };
     }
+    // Its contacts before the write: one taken off a won deal may be a lead again.
+    crate::domain::scoring::lead_scores::deals_changed(db, &tx, &[id]).await?;
     set_contacts(&tx, id, &contact_ids).await?;
     let mailed = new_owner != current.owner_id
         && tell_owner(&tx, actor, id, title, new_owner, current.version + 1).await?;

@@ -325,6 +325,7 @@ pub async fn apply<R: Record>(db: &Db, actor: &Actor, req: Request<'_>) -> Resul
         Some(events) => events.finish(db, &tx).await?,
         None => 0,
     };
+    crate::domain::scoring::job::bulk_changed(db, &tx, R::KIND.entity).await?;
     tx.commit().await?;
     webhooks::wake_if(hooked);
     if owner.is_none() {

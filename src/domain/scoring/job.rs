@@ -87,12 +87,8 @@ pub fn rescore_job(kind: Kind) -> NewJob {
 
 #[derive(Deserialize)]
 struct Rescore {
-    #[serde(default = "deals")]
+    #[serde(default)]
     kind: Kind,
-}
-
-fn deals() -> Kind {
-    Kind::Deal
 }
 
 async fn rescore(ctx: Ctx, p: Rescore) -> Result<(), JobError> {
@@ -129,6 +125,28 @@ pub async fn rescore_all(db: &Db) -> Result<(), AppError> {
     for kind in Kind::ALL {
         if super::train::scoring(db, &db.read, kind).await? {
             crate::jobs::queue::enqueue(db, &rescore_job(kind)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Queues every score a bulk change of `entity` records (owner, trash) may move to be
+/// scored again, in the bulk change's transaction: a selection may be every match, so
+/// all of them rather than their ids. Deals move their contacts' lead scores too, and a
+/// company's its contacts' and deals'.
+pub async fn bulk_changed(
+    db: &Db,
+    conn: &impl sea_orm::ConnectionTrait,
+    entity: &str,
+) -> Result<(), AppError> {
+    let kinds: &[Kind] = match entity {
+        "contact" => &[Kind::Lead],
+        "deal" | "company" => &Kind::ALL,
+        _ => &[],
+    };
+    for kind in kinds {
+        if super::train::scoring(db, conn, *kind).await? {
+            enqueue_in(conn, &rescore_job(*kind)).await?;
         }
     }
     Ok(())

@@ -1,9 +1,9 @@
 //! The leads' stored scores (contacts without a won deal), from the lead model scoring
 //! now: all of them written a chunk at a time by the scoring job (after training,
-//! nightly as contacts age, after a switch), a few after a change to them, and read by
-//! with each contact's own read (`contacts::KIND`'s `score` and `score_factors`) by its
-//! page, the contact list and the API.
-use sea_orm::sea_query::OnConflict;
+//! nightly as contacts age, after a switch), a few after a change to them; read with
+//! each contact (`contacts::KIND`'s `score` and `score_factors`) by its page, the
+//! contact list and the API.
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 
 use super::Kind;
@@ -19,8 +19,8 @@ use crate::jobs::queue::{NewJob, enqueue_in};
 const CHUNK: usize = 500;
 
 /// Scores every lead with the lead model scoring now, a chunk of contacts at a time,
-/// then drops the scores this run did not write (contacts that got a won deal or went
-/// to the trash); with no model, drops them all. How many were scored.
+/// then drops the scores of contacts no longer leads (a won deal, the trash), however
+/// their rows came to be; with no model, drops them all. How many were scored.
 pub async fn score_all(db: &Db) -> Result<usize, AppError> {
     let Some((version, model)) = super::train::active(db, Kind::Lead).await? else {
         contact_score::Entity::delete_many().exec(&db.write).await?;
@@ -36,11 +36,7 @@ pub async fn score_all(db: &Db) -> Result<usize, AppError> {
             upsert(&db.write, rows).await?;
         }
     }
-    // A score written after `at` is a change's, newer than this run: kept.
-    contact_score::Entity::delete_many()
-        .filter(contact_score::Column::ScoredAt.lt(at))
-        .exec(&db.write)
-        .await?;
+    drop_unleads(&db.write, None).await?;
     Ok(scored)
 }
 
@@ -59,14 +55,11 @@ pub async fn score_contacts(db: &Db, ids: &[i64]) -> Result<usize, AppError> {
             facts.extend(chunk);
         }
         let rows = rows(&model, version, at, &facts)?;
-        let kept: Vec<i64> = facts.iter().map(|f| f.id).collect();
         let tx = db.begin_write().await?;
         upsert(&tx, &rows).await?;
-        contact_score::Entity::delete_many()
-            .filter(contact_score::Column::Id.is_in(ids.iter().copied()))
-            .filter(contact_score::Column::Id.is_not_in(kept))
-            .exec(&tx)
-            .await?;
+        // Checked in this transaction: a contact whose deal was won after its facts were
+        // read (and whose own rescoring ran first) keeps no score.
+        drop_unleads(&tx, Some(ids)).await?;
         tx.commit().await?;
         scored += rows.len();
     }
@@ -105,6 +98,27 @@ pub async fn deals_changed(
     changed(db, conn, &contacts).await
 }
 
+/// Queues contacts `ids` whose Stripe payments or subscription changed, and their deals
+/// (their contacts' payments are a deal score feature too), when a model scores them.
+pub async fn billing_changed(
+    db: &Db,
+    conn: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<(), AppError> {
+    changed(db, conn, ids).await?;
+    if ids.is_empty() || !super::train::scoring(db, conn, Kind::Deal).await? {
+        return Ok(());
+    }
+    let deals: Vec<i64> = crate::entities::deal_contact::Entity::find()
+        .select_only()
+        .column(crate::entities::deal_contact::Column::DealId)
+        .filter(crate::entities::deal_contact::Column::ContactId.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(conn)
+        .await?;
+    super::scores::changed(db, conn, &deals).await
+}
+
 fn rows(
     model: &Model,
     version: i32,
@@ -126,6 +140,8 @@ fn rows(
         .collect()
 }
 
+/// Stores `rows`, each over a stored score only if that one is not newer: the full run's
+/// chunk read before a change must not undo the change's own rescoring.
 async fn upsert(
     conn: &impl ConnectionTrait,
     rows: &[contact_score::ActiveModel],
@@ -133,6 +149,7 @@ async fn upsert(
     if rows.is_empty() {
         return Ok(());
     }
+    let stored = Expr::col((contact_score::Entity, contact_score::Column::ScoredAt));
     contact_score::Entity::insert_many(rows.to_vec())
         .on_conflict(
             OnConflict::column(contact_score::Column::Id)
@@ -142,9 +159,53 @@ async fn upsert(
                     contact_score::Column::Factors,
                     contact_score::Column::ScoredAt,
                 ])
+                .action_and_where(stored.lte(Expr::cust("excluded.scored_at")))
                 .to_owned(),
         )
         .exec_without_returning(conn)
         .await?;
+    Ok(())
+}
+
+/// Drops the scores (of `ids`, or all) of contacts that are no leads: in the trash, or
+/// with a live won deal (as `leads` reads them).
+async fn drop_unleads(conn: &impl ConnectionTrait, ids: Option<&[i64]>) -> Result<(), AppError> {
+    let scored = || Expr::col((contact_score::Entity, contact_score::Column::Id));
+    let live = Query::select()
+        .expr(Expr::val(1))
+        .from_as("contacts", "c")
+        .and_where(
+            Expr::col(("c", "id")).equals((contact_score::Entity, contact_score::Column::Id)),
+        )
+        .and_where(Expr::col(("c", "deleted_at")).is_null())
+        .to_owned();
+    let won = Query::select()
+        .expr(Expr::val(1))
+        .from_as("deal_contacts", "dc")
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            "deals",
+            "d",
+            Expr::col(("d", "id")).equals(("dc", "deal_id")),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            "pipeline_stages",
+            "s",
+            Expr::col(("s", "id")).equals(("d", "stage_id")),
+        )
+        .and_where(
+            Expr::col(("dc", "contact_id"))
+                .equals((contact_score::Entity, contact_score::Column::Id)),
+        )
+        .and_where(Expr::col(("d", "deleted_at")).is_null())
+        .and_where(Expr::col(("s", "kind")).eq("won"))
+        .to_owned();
+    let mut gone =
+        contact_score::Entity::delete_many().filter(Expr::exists(live).not().or(Expr::exists(won)));
+    if let Some(ids) = ids {
+        gone = gone.filter(scored().is_in(ids.iter().copied()));
+    }
+    gone.exec(conn).await?;
     Ok(())
 }

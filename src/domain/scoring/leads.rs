@@ -2,7 +2,9 @@
 //! snapshot of the history (a contact without a won deal then, and whether one of its
 //! deals was won within the horizon after it); for scoring, now. Everything time-stamped
 //! is counted as of the moment (activities, deals, tasks, Stripe payments before it, its
-//! subscription's status then), so nothing the outcome caused is learned from. Contacts are read a chunk at a time, keyed by id, with
+//! subscription's status then). Its source, owner and company are today's, as the deal
+//! score's are: an owner handed over after a win would be learned from (the audit log
+//! could restore the owner of the day, were that seen to matter). Contacts are read a chunk at a time, keyed by id, with
 //! their activities, deals and tasks: memory stays flat however many contacts there are.
 use std::collections::{BTreeMap, HashMap};
 
@@ -41,6 +43,8 @@ pub struct LeadFacts {
     /// scoring (not known yet).
     pub won: Option<bool>,
     pub at: DateTime<Utc>,
+    /// When `won` was settled: the horizon after `at` (`at` when scoring).
+    pub known_at: DateTime<Utc>,
     pub source: String,
     pub owner: String,
     pub industry: Option<String>,
@@ -126,6 +130,10 @@ impl Example for LeadFacts {
         self.at
     }
 
+    fn known_at(&self) -> DateTime<Utc> {
+        self.known_at
+    }
+
     fn id(&self) -> i64 {
         self.id
     }
@@ -142,6 +150,16 @@ pub async fn horizon_days(conn: &impl ConnectionTrait) -> Result<i64, AppError> 
         .and_then(|v| v.parse().ok())
         .filter(|d| (1..=HORIZON_MAX).contains(d))
         .unwrap_or(HORIZON_DEFAULT))
+}
+
+/// The horizon of the lead model scoring now, which its scores are the chance of a won
+/// deal within; the setting's while none scores.
+pub async fn scored_horizon_days(db: &Db) -> Result<i64, AppError> {
+    let scoring = super::train::active(db, super::Kind::Lead).await?;
+    match scoring.and_then(|(_, m)| m.horizon_days) {
+        Some(days) => Ok(days),
+        None => horizon_days(&db.read).await,
+    }
 }
 
 /// Sets the horizon, for `actor` (Settings → Scoring); audited. From the next training.
@@ -172,8 +190,12 @@ pub async fn set_horizon(
 
 /// The training rows: every sampled contact at each snapshot where it was a lead
 /// (added, no won deal yet), labelled by whether a deal of it was won within the horizon.
-pub async fn snapshots(db: &Db, now: DateTime<Utc>) -> Result<Vec<LeadFacts>, AppError> {
-    let horizon = Duration::days(horizon_days(&db.read).await?);
+pub async fn snapshots(
+    db: &Db,
+    now: DateTime<Utc>,
+    horizon_days: i64,
+) -> Result<Vec<LeadFacts>, AppError> {
+    let horizon = Duration::days(horizon_days);
     let newest = now - horizon;
     let moments: Vec<DateTime<Utc>> = (0..SNAPSHOTS)
         .rev()
@@ -366,6 +388,7 @@ impl Reader {
             id: c.id,
             won,
             at,
+            known_at: at + self.horizon.unwrap_or_default(),
             source: c.source.clone(),
             owner: c.owner.clone(),
             industry: c.industry.clone(),

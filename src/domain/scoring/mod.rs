@@ -28,11 +28,14 @@ pub mod train;
 
 pub use train::{MIN_OUTCOMES, Run, activate, runs, runs_seen_by, train};
 
-/// Which score a model gives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+/// Which score a model gives (deal by default: the only one before leads were scored).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// The chance an open deal ends won.
+    #[default]
     Deal,
     /// The chance a contact without a won deal gets one within the horizon.
     Lead,

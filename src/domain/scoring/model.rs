@@ -50,6 +50,10 @@ pub struct Model {
     pub columns: Vec<Column>,
     pub weights: Vec<f64>,
     pub intercept: f64,
+    /// A lead model's horizon (days), which its scores are the chance of a won deal
+    /// within: the setting when it was trained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub horizon_days: Option<i64>,
 }
 
 /// One factor of a score: a column's value times its weight, in log-odds.

@@ -43,6 +43,11 @@ pub trait Example: Features + Send + Sync + 'static {
     fn outcome(&self) -> Option<bool>;
     /// When its features hold: the hold-out is the newest by this.
     fn at(&self) -> chrono::DateTime<chrono::Utc>;
+    /// When its outcome was known: training keeps only rows known before the hold-out's
+    /// first moment, so no outcome it learns from lies in the hold-out's time.
+    fn known_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.at()
+    }
     fn id(&self) -> i64;
     /// What a model must beat at first: the stage's probability for a deal, the
     /// training rows' rate (`base_rate`) otherwise.
@@ -154,8 +159,15 @@ pub async fn train(db: &Db, kind: Kind) -> Result<Run, AppError> {
             decide_apart(kind, deals, current).await?
         }
         Kind::Lead => {
-            let leads = super::leads::snapshots(db, now()).await?;
-            decide_apart(kind, leads, current).await?
+            let horizon = super::leads::horizon_days(&db.read).await?;
+            // A model of another horizon answered another question: it is no bar.
+            let current = current.filter(|m| m.horizon_days == Some(horizon));
+            let leads = super::leads::snapshots(db, now(), horizon).await?;
+            let mut outcome = decide_apart(kind, leads, current).await?;
+            if let Some(m) = &mut outcome.model {
+                m.horizon_days = Some(horizon);
+            }
+            outcome
         }
     };
     store(db, kind, outcome).await
@@ -230,6 +242,13 @@ fn decide<E: Example>(kind: Kind, rows: &[E], current: Option<&Model>) -> Outcom
     }
     let held = ((closed.len() as f64) * HOLDOUT).ceil() as usize;
     let (train, test) = closed.split_at(closed.len() - held);
+    let first = test.first().map(|d| d.at());
+    let train: Vec<&E> = train
+        .iter()
+        .copied()
+        .filter(|d| first.is_none_or(|f| d.known_at() <= f))
+        .collect();
+    let train = train.as_slice();
     let single = |rows: &[&E]| {
         let w = rows.iter().filter(|d| d.outcome() == Some(true)).count();
         w == 0 || w == rows.len()
@@ -319,6 +338,7 @@ fn fit<E: Example>(rows: &[&E]) -> Result<Model, String> {
         columns,
         weights,
         intercept,
+        horizon_days: None,
     })
 }
 

@@ -127,7 +127,7 @@ pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
     let outcome = apply_one(&mut out, &tx, &event, at).await?;
     out.rows.write(&tx).await?;
     timeline::write(&tx, &out.logged, at).await?;
-    ledger::write(&tx, std::mem::take(&mut out.ledger), at).await?;
+    ledger::write(db, &tx, std::mem::take(&mut out.ledger), at).await?;
     let (status, error) = match &outcome {
         Outcome::Processed => (Status::Processed, None),
         Outcome::Ignored(why) => (Status::Ignored, Some(why.as_str())),

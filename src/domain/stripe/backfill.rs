@@ -108,7 +108,7 @@ async fn batch(db: &Db, after: i64) -> Result<Option<(u64, i64)>, AppError> {
     let n = rows.len() as u64;
     if n > 0 {
         let tx = db.begin_write().await?;
-        ledger::write(&tx, rows, now()).await?;
+        ledger::write(db, &tx, rows, now()).await?;
         tx.commit().await?;
     }
     Ok(Some((n, last)))

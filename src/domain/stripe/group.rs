@@ -104,7 +104,7 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
     }
     out.rows.write(&tx).await?;
     super::timeline::write(&tx, &out.logged, at).await?;
-    super::ledger::write(&tx, std::mem::take(&mut out.ledger), at).await?;
+    super::ledger::write(db, &tx, std::mem::take(&mut out.ledger), at).await?;
     if !processed.is_empty() {
         // One statement for the group's applied events (their error cleared).
         stripe_event::Entity::update_many()

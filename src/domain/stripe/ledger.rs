@@ -44,11 +44,17 @@ pub struct Row {
 /// Writes `rows` through `conn`, at `at`: one statement for the payments and refunds, one
 /// for the subscription changes, each only when the group has some (a group of
 /// `invoice.paid`, bench case (sw), pays one).
+/// The contacts paid for or subscribed are queued to be scored again (`billing_changed`).
 pub async fn write(
+    db: &crate::domain::Db,
     conn: &impl ConnectionTrait,
     rows: Vec<Row>,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let mut contacts: Vec<i64> = rows.iter().filter_map(|r| r.contact_id).collect();
+    contacts.sort_unstable();
+    contacts.dedup();
+    crate::domain::scoring::lead_scores::billing_changed(db, conn, &contacts).await?;
     let mut entries = Vec::new();
     let mut changes = Vec::new();
     for r in rows {

@@ -385,7 +385,7 @@ impl records::Rendered for Contact {
             around,
             deals: crate::domain::deals::for_contact(&state.db, &user.actor, c.id, 50).await?,
             billing: crate::domain::stripe::billing::shown(&state.db, c.id).await?,
-            horizon_days: crate::domain::scoring::leads::horizon_days(&state.db.read).await?,
+            horizon_days: crate::domain::scoring::leads::scored_horizon_days(&state.db).await?,
             c,
         })
     }
