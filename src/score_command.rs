@@ -88,7 +88,7 @@ async fn one(db: &Db, id: i64) -> Result<(), AppError> {
         ));
     };
     let started = std::time::Instant::now();
-    let custom = scoring::features::of_model(db, &model).await?;
+    let custom = scoring::features::of_model(db, Kind::Deal, &model).await?;
     let facts = scoring::facts::open_among(db, crate::domain::now(), &[id], &custom).await?;
     let Some(f) = facts.first() else {
         return Err(AppError::BadRequest(format!(
@@ -126,7 +126,8 @@ async fn one_lead(db: &Db, id: i64) -> Result<(), AppError> {
         ));
     };
     let started = std::time::Instant::now();
-    let mut reader = scoring::leads::now_reader(crate::domain::now(), Some(vec![id]));
+    let marked = scoring::features::of_model(db, Kind::Lead, &model).await?;
+    let mut reader = scoring::leads::now_reader(crate::domain::now(), Some(vec![id]), marked);
     let facts = reader.next(db).await?.unwrap_or_default();
     let Some(f) = facts.first() else {
         return Err(AppError::BadRequest(format!(

@@ -6,7 +6,7 @@
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
-use sea_orm::{EntityTrait, QueryOrder};
+use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
 
 use cairn::domain::scoring::{self, Kind, leads, model::Model};
 use cairn::entities::{
@@ -220,7 +220,7 @@ async fn every_lead_is_scored_and_its_factors_sum_to_its_score() {
         drawn.len() - won.len(),
         "every contact without a won deal"
     );
-    let mut reader = leads::now_reader(Utc::now(), None);
+    let mut reader = leads::now_reader(Utc::now(), None, Vec::new());
     while let Some(chunk) = reader.next(&app.db).await.expect("read leads") {
         for f in chunk {
             let sum = model.intercept + model.factors(&f).iter().map(|x| x.log_odds).sum::<f64>();
@@ -516,7 +516,7 @@ async fn a_lead_s_payments_and_subscription_count_as_of_the_moment_scored() {
 
 /// Contact `id` as the lead score sees it at `moment`.
 async fn lead_at(app: &TestApp, id: i64, moment: chrono::DateTime<Utc>) -> leads::LeadFacts {
-    let mut reader = leads::now_reader(moment, Some(vec![id]));
+    let mut reader = leads::now_reader(moment, Some(vec![id]), Vec::new());
     let facts = reader.next(&app.db).await.expect("read").expect("a chunk");
     facts.into_iter().next().expect("the contact is a lead")
 }
@@ -629,5 +629,104 @@ async fn a_bulk_owner_change_of_contacts_queues_every_lead_to_be_scored_again() 
         app.count_where(queued, "").await,
         1,
         "the leads' rescoring is queued"
+    );
+}
+
+#[actix_web::test]
+async fn a_contact_custom_field_marked_for_the_lead_score_is_learned_from() {
+    let app = TestApp::new().await;
+    let drawn = leads_drawn(&app, 600, 19, false).await;
+    let admin = app.user("fields@example.com", "admin").await;
+    let options = ["gold".to_string(), "basic".to_string()];
+    let tier = cairn::domain::custom_fields::create(
+        &app.db, &admin, "contact", "Tier", "select", &options, false,
+    )
+    .await
+    .expect("define the field");
+    // Four in five winners are gold, four in five of the rest basic.
+    let mut draws = Draws(19);
+    for (id, won) in &drawn {
+        let gold = (draws.next() < 0.8) == *won;
+        let value = if gold { "gold" } else { "basic" };
+        contact::Entity::update_many()
+            .col_expr(
+                contact::Column::Custom,
+                sea_orm::sea_query::Expr::value(format!("{{\"{}\": \"{value}\"}}", tier.key)),
+            )
+            .filter(sea_orm::ColumnTrait::eq(&contact::Column::Id, *id))
+            .exec(&app.db.write)
+            .await
+            .expect("set the tier");
+    }
+    scoring::features::set(&app.db, &admin, Kind::Lead, &[tier.id])
+        .await
+        .expect("mark the field");
+    let run = scoring::train(&app.db, Kind::Lead).await.expect("train");
+    assert_eq!(run.status, "active", "{run:?}");
+    let (_, model) = scoring::train::active(&app.db, Kind::Lead)
+        .await
+        .expect("read")
+        .expect("a lead model");
+    assert!(
+        weight(&model, "Tier: gold") > weight(&model, "Tier: basic"),
+        "gold leads win more: {:?}",
+        model.columns
+    );
+}
+
+#[actix_web::test]
+async fn the_settings_page_marks_contact_fields_for_the_lead_score() {
+    let app = TestApp::new().await;
+    let admin = app.user("marker@example.com", "admin").await;
+    let tier = cairn::domain::custom_fields::create(
+        &app.db,
+        &admin,
+        "contact",
+        "Tier",
+        "select",
+        &["gold".to_string()],
+        false,
+    )
+    .await
+    .expect("define the field");
+    let mut c = app.signed_in("admin@example.com", "admin").await;
+    let page = c.get("/settings/scoring").await.text();
+    assert!(
+        page.contains("Contact custom fields it learns from"),
+        "{page}"
+    );
+    let id = tier.id.to_string();
+    let res = c
+        .post_form(
+            "/settings/scoring/features",
+            &[("kind", "lead"), ("field", id.as_str())],
+        )
+        .await;
+    assert_eq!(res.status, 303, "{}", res.text());
+    let chosen = scoring::features::chosen(&app.db, Kind::Lead)
+        .await
+        .expect("read");
+    assert_eq!(
+        chosen.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![tier.id]
+    );
+    let deal = scoring::features::chosen(&app.db, Kind::Deal)
+        .await
+        .expect("read");
+    assert!(
+        deal.is_empty(),
+        "the deal score's fields are apart: {deal:?}"
+    );
+    let res = c
+        .post_form(
+            "/settings/scoring/features",
+            &[("kind", "deal"), ("field", id.as_str())],
+        )
+        .await;
+    assert_eq!(
+        res.status,
+        422,
+        "a contact field is no deal field: {}",
+        res.text()
     );
 }

@@ -93,9 +93,14 @@ async fn a_custom_field_marked_as_a_feature_is_learned_from() {
     let admin = admin(&app).await;
     let seats = field(&app, &admin, "Seats", "number").await;
     deals_decided_by_seats(&app, &admin).await;
-    features::set(&app.db, &admin, &[seats.id])
-        .await
-        .expect("mark");
+    features::set(
+        &app.db,
+        &admin,
+        cairn::domain::scoring::Kind::Deal,
+        &[seats.id],
+    )
+    .await
+    .expect("mark");
     let run = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
         .expect("train");
@@ -124,9 +129,14 @@ async fn a_marked_field_deleted_after_training_scores_as_missing() {
     let admin = admin(&app).await;
     let seats = field(&app, &admin, "Seats", "number").await;
     let open = deals_decided_by_seats(&app, &admin).await;
-    features::set(&app.db, &admin, &[seats.id])
-        .await
-        .expect("mark");
+    features::set(
+        &app.db,
+        &admin,
+        cairn::domain::scoring::Kind::Deal,
+        &[seats.id],
+    )
+    .await
+    .expect("mark");
     scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
         .expect("train");
@@ -175,14 +185,24 @@ async fn a_field_of_a_kind_no_model_learns_from_is_refused() {
     let app = TestApp::new().await;
     let admin = admin(&app).await;
     let date = field(&app, &admin, "Signed on", "date").await;
-    let err = features::set(&app.db, &admin, &[date.id])
-        .await
-        .expect_err("a date field");
+    let err = features::set(
+        &app.db,
+        &admin,
+        cairn::domain::scoring::Kind::Deal,
+        &[date.id],
+    )
+    .await
+    .expect_err("a date field");
     assert_eq!(err.code(), "validation_failed", "{err}");
     assert!(err.to_string().contains("Signed on"), "{err}");
-    let err = features::set(&app.db, &admin, &[999_999])
-        .await
-        .expect_err("no such field");
+    let err = features::set(
+        &app.db,
+        &admin,
+        cairn::domain::scoring::Kind::Deal,
+        &[999_999],
+    )
+    .await
+    .expect_err("no such field");
     assert!(err.to_string().contains("999999"), "{err}");
 }
 
@@ -203,7 +223,9 @@ async fn the_settings_page_marks_the_fields_ticked() {
         .post_form("/settings/scoring/features", &[("field", id.as_str())])
         .await;
     assert_eq!(res.status, 303, "{}", res.text());
-    let chosen = features::chosen(&app.db).await.expect("read");
+    let chosen = features::chosen(&app.db, cairn::domain::scoring::Kind::Deal)
+        .await
+        .expect("read");
     assert_eq!(
         chosen.iter().map(|f| f.id).collect::<Vec<_>>(),
         vec![seats.id]

@@ -120,7 +120,7 @@ pub enum Which {
 /// With the custom fields ticked as features now (`features::chosen`): what training
 /// learns from.
 pub async fn deals(db: &Db, now: DateTime<Utc>, which: Which) -> Result<Vec<DealFacts>, AppError> {
-    let custom = super::features::chosen(db).await?;
+    let custom = super::features::chosen(db, super::Kind::Deal).await?;
     read(db, now, which, None, &custom).await
 }
 

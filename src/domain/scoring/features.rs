@@ -1,6 +1,7 @@
-//! The deal custom fields an admin marks as features of the deal score (Settings →
-//! Scoring), kept as their ids in one setting; training learns from those ticked, and a
-//! model's scores read the fields it learned from. A field deleted since is simply no
+//! The custom fields an admin marks as features of a score (Settings → Scoring): deal
+//! fields for the deal score, contact fields for the lead score, each score's kept as
+//! their ids in one setting; training learns from those ticked, and a model's scores
+//! read the fields it learned from. A field deleted since is simply no
 //! longer one: a model trained with it finds its value missing on every deal (its
 //! "unknown" column, or the training deals' average where training saw none missing),
 //! never an error.
@@ -12,12 +13,19 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::Kind;
 use super::model::Model;
 use crate::domain::custom_fields::{self, Field};
 use crate::domain::{Action, Actor, Db, FieldErrorsExt, audit, settings};
 use crate::error::{AppError, FieldErrors};
 
-const SETTING: &str = "scoring.custom_fields";
+/// The setting of `kind`'s ticked fields, and the record type whose fields they are.
+fn of(kind: Kind) -> (&'static str, &'static str) {
+    match kind {
+        Kind::Deal => ("scoring.custom_fields", "deal"),
+        Kind::Lead => ("scoring.lead_custom_fields", "contact"),
+    }
+}
 
 /// The kinds a model can learn from: a number as a number, the others as categories.
 pub const KINDS: [&str; 5] = ["number", "select", "checkbox", "text", "url"];
@@ -29,52 +37,54 @@ pub enum CustomValue {
     Category(String),
 }
 
-/// The deal custom fields of a kind a model can learn from, in the custom fields' order:
-/// what Settings → Scoring offers to tick.
-pub async fn offered(db: &Db) -> Result<Vec<Field>, AppError> {
-    Ok(custom_fields::for_entity(&db.read, "deal")
+/// The custom fields of `kind`'s records of a kind a model can learn from, in the custom
+/// fields' order: what Settings → Scoring offers to tick.
+pub async fn offered(db: &Db, kind: Kind) -> Result<Vec<Field>, AppError> {
+    Ok(custom_fields::for_entity(&db.read, of(kind).1)
         .await?
         .into_iter()
         .filter(|f| KINDS.contains(&f.kind.as_str()))
         .collect())
 }
 
-/// The deal custom fields marked now, in the custom fields' order.
-pub async fn chosen(db: &Db) -> Result<Vec<Field>, AppError> {
-    let ids = ids(db).await?;
+/// The custom fields marked for `kind` now, in the custom fields' order.
+pub async fn chosen(db: &Db, kind: Kind) -> Result<Vec<Field>, AppError> {
+    let ids = ids(db, kind).await?;
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut fields = offered(db).await?;
+    let mut fields = offered(db, kind).await?;
     fields.retain(|f| ids.contains(&f.id));
     Ok(fields)
 }
 
-/// The deal custom fields `model` learned from that still exist (by key): what its
-/// scores read, whatever is ticked since (a change of the ticks takes effect at the next
-/// training, as the page says).
-pub async fn of_model(db: &Db, model: &Model) -> Result<Vec<Field>, AppError> {
+/// The custom fields `model` (of `kind`) learned from that still exist (by key): what
+/// its scores read, whatever is ticked since (a change of the ticks takes effect at the
+/// next training, as the page says).
+pub async fn of_model(db: &Db, kind: Kind, model: &Model) -> Result<Vec<Field>, AppError> {
     let keys = model.custom_keys();
     if keys.is_empty() {
         return Ok(Vec::new());
     }
-    let mut fields = offered(db).await?;
+    let mut fields = offered(db, kind).await?;
     fields.retain(|f| keys.contains(&f.key));
     Ok(fields)
 }
 
-async fn ids(db: &Db) -> Result<BTreeSet<i64>, AppError> {
-    Ok(settings::get(&db.read, SETTING)
+async fn ids(db: &Db, kind: Kind) -> Result<BTreeSet<i64>, AppError> {
+    Ok(settings::get(&db.read, of(kind).0)
         .await?
         .and_then(|v| serde_json::from_str(&v).ok())
         .unwrap_or_default())
 }
 
-/// Marks exactly `ids` (deal custom fields of a kind a model can learn from) as
-/// features, for `actor` (admins); audited. Takes effect at the next training.
-pub async fn set(db: &Db, actor: &Actor, ids: &[i64]) -> Result<(), AppError> {
+/// Marks exactly `ids` (custom fields of `kind`'s records, of a kind a model can learn
+/// from) as features of `kind`'s score, for `actor` (admins); audited. Takes effect at
+/// the next training.
+pub async fn set(db: &Db, actor: &Actor, kind: Kind, ids: &[i64]) -> Result<(), AppError> {
     actor.require(Action::Scoring)?;
-    let fields = custom_fields::for_entity(&db.read, "deal").await?;
+    let (setting, entity) = of(kind);
+    let fields = custom_fields::for_entity(&db.read, entity).await?;
     let mut chosen = BTreeSet::new();
     for id in ids {
         match fields.iter().find(|f| f.id == *id) {
@@ -88,14 +98,18 @@ pub async fn set(db: &Db, actor: &Actor, ids: &[i64]) -> Result<(), AppError> {
                     f.label, f.kind
                 )));
             }
-            None => return Err(refused(format!("No deal custom field has the id {id}."))),
+            None => {
+                return Err(refused(format!(
+                    "No {entity} custom field has the id {id}."
+                )));
+            }
         }
     }
     let value = serde_json::to_string(&chosen)
         .map_err(|e| AppError::Internal(format!("the scoring features: {e}")))?;
     let tx = db.begin_write().await?;
-    settings::set(&tx, SETTING, &value).await?;
-    let detail = serde_json::json!({ "scoring_custom_fields": chosen });
+    settings::set(&tx, setting, &value).await?;
+    let detail = serde_json::json!({ setting: chosen });
     audit::record(&tx, Some(actor), "update", "settings", 0, Some(detail)).await?;
     tx.commit().await?;
     Ok(())

@@ -27,7 +27,8 @@ pub async fn score_all(db: &Db) -> Result<usize, AppError> {
         return Ok(0);
     };
     let at = now();
-    let mut reader = leads::now_reader(at, None);
+    let marked = super::features::of_model(db, Kind::Lead, &model).await?;
+    let mut reader = leads::now_reader(at, None, marked);
     let mut scored = 0;
     while let Some(chunk) = reader.next(db).await? {
         let rows = rows(&model, version, at, &chunk)?;
@@ -47,9 +48,10 @@ pub async fn score_contacts(db: &Db, ids: &[i64]) -> Result<usize, AppError> {
         return Ok(0);
     };
     let at = now();
+    let marked = super::features::of_model(db, Kind::Lead, &model).await?;
     let mut scored = 0;
     for ids in ids.chunks(CHUNK) {
-        let mut reader = leads::now_reader(at, Some(ids.to_vec()));
+        let mut reader = leads::now_reader(at, Some(ids.to_vec()), marked.clone());
         let mut facts = Vec::new();
         while let Some(chunk) = reader.next(db).await? {
             facts.extend(chunk);

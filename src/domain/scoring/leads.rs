@@ -12,8 +12,10 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Order, Query, SelectStatement};
 use sea_orm::{ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter};
 
-use super::model::{Features, activity_numbers, ln};
+use super::facts::CustomFact;
+use super::model::{Features, activity_numbers, custom_categories, custom_numbers, ln};
 use super::train::Example;
+use crate::domain::custom_fields::Field;
 use crate::domain::{Db, settings};
 use crate::entities::contact;
 use crate::error::AppError;
@@ -62,6 +64,9 @@ pub struct LeadFacts {
     pub payments: i64,
     /// Its Stripe subscription's status at `at` (active, trialing, canceled, …).
     pub subscription: Option<String>,
+    /// The contact custom fields marked as features (`features`), each with its value
+    /// (today's: custom values keep no history).
+    pub custom: Vec<CustomFact>,
 }
 
 impl Features for LeadFacts {
@@ -104,11 +109,12 @@ impl Features for LeadFacts {
             ),
         ];
         activity_numbers(&self.activities, &mut out);
+        custom_numbers(&self.custom, &mut out);
         out
     }
 
     fn categories(&self) -> Vec<(String, String, Option<String>)> {
-        [
+        let mut out: Vec<(String, String, Option<String>)> = [
             ("source", "Source", Some(self.source.clone())),
             ("owner", "Owner", Some(self.owner.clone())),
             ("industry", "Industry", self.industry.clone()),
@@ -117,7 +123,9 @@ impl Features for LeadFacts {
         ]
         .into_iter()
         .map(|(k, l, v)| (k.to_string(), l.to_string(), v))
-        .collect()
+        .collect();
+        custom_categories(&self.custom, &mut out);
+        out
     }
 }
 
@@ -211,6 +219,7 @@ pub async fn snapshots(
         horizon: Some(horizon),
         every: std::cmp::max(live.div_ceil(SAMPLED), 1) as i64,
         only: None,
+        marked: super::features::chosen(db, super::Kind::Lead).await?,
     };
     let mut out = Vec::new();
     while let Some(chunk) = reader.next(db).await? {
@@ -219,15 +228,17 @@ pub async fn snapshots(
     Ok(out)
 }
 
-/// The contacts that are leads now (live, no won deal), a chunk at a time; with `only`,
-/// just those among those ids.
-pub fn now_reader(now: DateTime<Utc>, only: Option<Vec<i64>>) -> Reader {
+/// The contacts that are leads now (live, no won deal), a chunk at a time, with the
+/// custom fields `marked` (those of the model scoring); with `only`, just those among
+/// those ids.
+pub fn now_reader(now: DateTime<Utc>, only: Option<Vec<i64>>, marked: Vec<Field>) -> Reader {
     Reader {
         after: 0,
         moments: vec![now],
         horizon: None,
         every: 1,
         only,
+        marked,
     }
 }
 
@@ -240,6 +251,8 @@ pub struct Reader {
     /// Every k-th contact by id (training's sample).
     every: i64,
     only: Option<Vec<i64>>,
+    /// The contact custom fields read as features.
+    marked: Vec<Field>,
 }
 
 #[derive(FromQueryResult)]
@@ -250,6 +263,7 @@ struct ContactRow {
     owner: String,
     industry: Option<String>,
     size_band: Option<String>,
+    custom: String,
 }
 
 #[derive(FromQueryResult)]
@@ -354,8 +368,9 @@ impl Reader {
         let mut out = Vec::new();
         for c in contacts {
             let h = history.remove(&c.id).unwrap_or_default();
+            let custom = self.custom(&c.custom);
             for at in &self.moments {
-                if let Some(f) = self.at(&c, &h, *at) {
+                if let Some(f) = self.at(&c, &h, *at, &custom) {
                     out.push(f);
                 }
             }
@@ -363,8 +378,32 @@ impl Reader {
         Ok(Some(out))
     }
 
+    /// The marked fields' values in a contact's stored custom values.
+    fn custom(&self, stored: &str) -> Vec<CustomFact> {
+        if self.marked.is_empty() {
+            return Vec::new();
+        }
+        let values: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(stored).unwrap_or_default();
+        self.marked
+            .iter()
+            .map(|f| CustomFact {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                number: f.kind == "number",
+                value: super::features::value(f, &values),
+            })
+            .collect()
+    }
+
     /// Contact `c` at `at`, if it was a lead then.
-    fn at(&self, c: &ContactRow, h: &History, at: DateTime<Utc>) -> Option<LeadFacts> {
+    fn at(
+        &self,
+        c: &ContactRow,
+        h: &History,
+        at: DateTime<Utc>,
+        custom: &[CustomFact],
+    ) -> Option<LeadFacts> {
         if c.created_at > at {
             return None;
         }
@@ -407,6 +446,7 @@ impl Reader {
                 .rev()
                 .find(|(t, _)| *t < at)
                 .map(|(_, s)| s.clone()),
+            custom: custom.to_vec(),
         };
         for d in h.deals.iter().filter(|d| d.created_at < at) {
             match d.closed_at.filter(|c| *c < at) {
@@ -433,26 +473,31 @@ fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
 /// owner's name and their company's industry and size.
 fn contact_rows(after: i64, every: i64) -> SelectStatement {
     let mut q = Query::select();
-    q.columns([("c", "id"), ("c", "created_at"), ("c", "source")])
-        .expr_as(Expr::col(("u", "name")), Alias::new("owner"))
-        .columns([("co", "industry"), ("co", "size_band")])
-        .from_as("contacts", "c")
-        .join_as(
-            JoinType::InnerJoin,
-            "users",
-            "u",
-            Expr::col(("u", "id")).equals(("c", "owner_id")),
-        )
-        .join_as(
-            JoinType::LeftJoin,
-            "companies",
-            "co",
-            Expr::col(("co", "id")).equals(("c", "company_id")),
-        )
-        .and_where(Expr::col(("c", "deleted_at")).is_null())
-        .and_where(Expr::col(("c", "id")).gt(after))
-        .order_by(("c", "id"), Order::Asc)
-        .limit(CHUNK);
+    q.columns([
+        ("c", "id"),
+        ("c", "created_at"),
+        ("c", "source"),
+        ("c", "custom"),
+    ])
+    .expr_as(Expr::col(("u", "name")), Alias::new("owner"))
+    .columns([("co", "industry"), ("co", "size_band")])
+    .from_as("contacts", "c")
+    .join_as(
+        JoinType::InnerJoin,
+        "users",
+        "u",
+        Expr::col(("u", "id")).equals(("c", "owner_id")),
+    )
+    .join_as(
+        JoinType::LeftJoin,
+        "companies",
+        "co",
+        Expr::col(("co", "id")).equals(("c", "company_id")),
+    )
+    .and_where(Expr::col(("c", "deleted_at")).is_null())
+    .and_where(Expr::col(("c", "id")).gt(after))
+    .order_by(("c", "id"), Order::Asc)
+    .limit(CHUNK);
     if every > 1 {
         q.and_where(Expr::col(("c", "id")).modulo(every).eq(0));
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::facts::DealFacts;
+use super::facts::{CustomFact, DealFacts};
 use super::features::CustomValue;
 
 /// Categories seen fewer times than this in training get no column of their own: a
@@ -128,7 +128,13 @@ fn numbers(f: &DealFacts) -> Vec<(String, String, Option<f64>)> {
         ),
     ];
     activity_numbers(&f.activities, &mut out);
-    for c in f.custom.iter().filter(|c| c.number) {
+    custom_numbers(&f.custom, &mut out);
+    out
+}
+
+/// The marked custom fields that are numbers: `custom.<key>`.
+pub fn custom_numbers(custom: &[CustomFact], out: &mut Vec<(String, String, Option<f64>)>) {
+    for c in custom.iter().filter(|c| c.number) {
         let v = match c.value {
             // Signed, so a negative number keeps its side; logged, so a few huge values
             // do not flatten the rest.
@@ -137,7 +143,17 @@ fn numbers(f: &DealFacts) -> Vec<(String, String, Option<f64>)> {
         };
         out.push((format!("custom.{}", c.key), c.label.clone(), v));
     }
-    out
+}
+
+/// The marked custom fields whose values are categories: `custom.<key>`.
+pub fn custom_categories(custom: &[CustomFact], out: &mut Vec<(String, String, Option<String>)>) {
+    for c in custom.iter().filter(|c| !c.number) {
+        let v = match &c.value {
+            Some(CustomValue::Category(s)) => Some(s.clone()),
+            _ => None,
+        };
+        out.push((format!("custom.{}", c.key), c.label.clone(), v));
+    }
 }
 
 /// One number per activity kind logged: `activities.<kind>`.
@@ -167,13 +183,7 @@ fn categories(f: &DealFacts) -> Vec<(String, String, Option<String>)> {
     .into_iter()
     .map(|(k, l, v)| (k.to_string(), l.to_string(), v))
     .collect();
-    for c in f.custom.iter().filter(|c| !c.number) {
-        let v = match &c.value {
-            Some(CustomValue::Category(s)) => Some(s.clone()),
-            _ => None,
-        };
-        out.push((format!("custom.{}", c.key), c.label.clone(), v));
-    }
+    custom_categories(&f.custom, &mut out);
     out
 }
 

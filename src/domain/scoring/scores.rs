@@ -49,7 +49,7 @@ pub async fn score_open(db: &Db) -> Result<usize, AppError> {
         return Ok(0);
     };
     let at = now();
-    let custom = super::features::of_model(db, &model).await?;
+    let custom = super::features::of_model(db, Kind::Deal, &model).await?;
     let open = facts::open(db, at, &custom).await?;
     // Arithmetic over every open deal: off the async runtime, as training.
     let rows = tokio::task::spawn_blocking(move || rows(&model, version, at, open))
@@ -72,7 +72,7 @@ pub async fn score_deals(db: &Db, ids: &[i64]) -> Result<usize, AppError> {
         return Ok(0);
     };
     let at = now();
-    let custom = super::features::of_model(db, &model).await?;
+    let custom = super::features::of_model(db, Kind::Deal, &model).await?;
     let mut scored = 0;
     for ids in ids.chunks(CHUNK) {
         let facts = facts::open_among(db, at, ids, &custom).await?;

@@ -93,7 +93,10 @@ struct ScoringPage {
     l: Layout,
     scores: Vec<ScoreView>,
     min_outcomes: usize,
+    /// Deal custom fields, for the deal score.
     fields: Vec<FieldView>,
+    /// Contact custom fields, for the lead score.
+    lead_fields: Vec<FieldView>,
     horizon_days: i64,
 }
 
@@ -105,12 +108,24 @@ pub async fn index(
     for kind in Kind::ALL {
         scores.push(ScoreView::new(kind, scoring::runs(&state.db, kind).await?));
     }
-    let chosen: Vec<i64> = features::chosen(&state.db)
+    ok(&ScoringPage {
+        l: Layout::for_user(&user, "settings"),
+        scores,
+        min_outcomes: MIN_OUTCOMES,
+        fields: field_views(&state, Kind::Deal).await?,
+        lead_fields: field_views(&state, Kind::Lead).await?,
+        horizon_days: leads::horizon_days(&state.db.read).await?,
+    })
+}
+
+/// The custom fields `kind`'s score can learn from, each ticked or not.
+async fn field_views(state: &AppState, kind: Kind) -> Result<Vec<FieldView>, AppError> {
+    let chosen: Vec<i64> = features::chosen(&state.db, kind)
         .await?
         .into_iter()
         .map(|f| f.id)
         .collect();
-    let fields = features::offered(&state.db)
+    Ok(features::offered(&state.db, kind)
         .await?
         .into_iter()
         .map(|f| FieldView {
@@ -119,21 +134,16 @@ pub async fn index(
             label: f.label,
             kind: f.kind,
         })
-        .collect();
-    ok(&ScoringPage {
-        l: Layout::for_user(&user, "settings"),
-        scores,
-        min_outcomes: MIN_OUTCOMES,
-        fields,
-        horizon_days: leads::horizon_days(&state.db.read).await?,
-    })
+        .collect())
 }
 
-/// The features form: the deal custom fields ticked.
+/// A features form: the custom fields ticked for the score of `kind` (deal or lead).
 #[derive(serde::Deserialize)]
 pub struct FeaturesForm {
     #[serde(default)]
     field: Vec<i64>,
+    #[serde(default)]
+    kind: String,
 }
 
 pub async fn save_features(
@@ -141,7 +151,11 @@ pub async fn save_features(
     user: Can<gate::Scoring>,
     form: crate::web::forms::Form<FeaturesForm>,
 ) -> Result<HttpResponse, AppError> {
-    features::set(&state.db, &user.actor, &form.0.field).await?;
+    let kind = match form.0.kind.as_str() {
+        "" => Kind::Deal,
+        k => Kind::parse(k).ok_or_else(|| AppError::field("kind", "Choose deal or lead."))?,
+    };
+    features::set(&state.db, &user.actor, kind, &form.0.field).await?;
     set_flash(
         &user.session,
         "Saved: the next training learns from these fields.",
