@@ -67,85 +67,82 @@ pub async fn run(db: &Db, command: ScoreCommand) -> Result<(), AppError> {
         }
         ScoreCommand::Deal { ids } => {
             for id in ids {
-                one(db, id).await?;
+                one(db, Kind::Deal, id).await?;
             }
         }
         ScoreCommand::Lead { ids } => {
             for id in ids {
-                one_lead(db, id).await?;
+                one(db, Kind::Lead, id).await?;
             }
         }
     }
     Ok(())
 }
 
-/// Scores deal `id` as a change would (`scores::score_deals`), timed, and shows the
-/// stored score with its factors.
-async fn one(db: &Db, id: i64) -> Result<(), AppError> {
-    let Some((version, model)) = scoring::train::active(db, Kind::Deal).await? else {
-        return Err(AppError::BadRequest(
-            "No model scores deals yet: run `cairn score train` first.".into(),
-        ));
-    };
-    let started = std::time::Instant::now();
-    let custom = scoring::features::of_model(db, Kind::Deal, &model).await?;
-    let facts = scoring::facts::open_among(db, crate::domain::now(), &[id], &custom).await?;
-    let Some(f) = facts.first() else {
+/// Scores record `id` (a deal, or a contact for the lead score) as a change would
+/// (`scores::score_deals`, `lead_scores::score_contacts`), timed, and shows the stored
+/// score with its factors.
+async fn one(db: &Db, kind: Kind, id: i64) -> Result<(), AppError> {
+    let Some((version, model)) = scoring::train::active(db, kind).await? else {
         return Err(AppError::BadRequest(format!(
-            "Deal {id} is not an open deal: only open deals are scored."
+            "No model scores {} yet: run `cairn score train --kind {}` first.",
+            kind.scores(),
+            kind.as_str()
         )));
     };
-    let p = model.probability(f);
+    let started = std::time::Instant::now();
+    let custom = scoring::features::of_model(db, kind, &model).await?;
+    let now = crate::domain::now();
+    let p = match kind {
+        Kind::Deal => {
+            let facts = scoring::facts::open_among(db, now, &[id], &custom).await?;
+            facts.first().map(|f| model.probability(f))
+        }
+        Kind::Lead => {
+            let mut reader = scoring::leads::now_reader(now, Some(vec![id]), custom);
+            let facts = reader.next(db).await?.unwrap_or_default();
+            facts.first().map(|f| model.probability(f))
+        }
+    };
+    let Some(p) = p else {
+        return Err(AppError::BadRequest(match kind {
+            Kind::Deal => format!("Deal {id} is not an open deal: only open deals are scored."),
+            Kind::Lead => format!(
+                "Contact {id} is no lead: only live contacts without a won deal are scored."
+            ),
+        }));
+    };
     let computed = started.elapsed();
     let started = std::time::Instant::now();
-    scoring::scores::score_deals(db, &[id]).await?;
+    match kind {
+        Kind::Deal => scoring::scores::score_deals(db, &[id]).await?,
+        Kind::Lead => scoring::lead_scores::score_contacts(db, &[id]).await?,
+    };
     let stored = started.elapsed();
-    let actor = crate::domain::Actor::command_line();
-    let score = scoring::scores::for_deal(db, &actor, id)
-        .await?
-        .ok_or_else(|| AppError::Internal("the score just stored is gone".into()))?;
-    println!(
-        "deal {id}: {}% (model {version}; {:.1}%); its facts read and scored in {:.2} ms, scored and stored in {:.2} ms",
-        score.percent,
-        p * 100.0,
-        computed.as_secs_f64() * 1000.0,
-        stored.as_secs_f64() * 1000.0
-    );
-    for f in score.up.iter().chain(&score.down) {
-        println!("  {:+.2}  {}", f.log_odds, f.label);
+    let score = match kind {
+        Kind::Deal => {
+            let actor = crate::domain::Actor::command_line();
+            scoring::scores::for_deal(db, &actor, id).await?
+        }
+        Kind::Lead => match crate::entities::contact_score::Entity::find_by_id(id)
+            .one(&db.read)
+            .await?
+        {
+            Some(r) => Some(scoring::scores::shown(
+                r.probability,
+                r.model_version,
+                &r.factors,
+            )?),
+            None => None,
+        },
     }
-    Ok(())
-}
-
-/// Scores contact `id` as a change would (`lead_scores::score_contacts`), timed, and
-/// shows the stored score with its factors.
-async fn one_lead(db: &Db, id: i64) -> Result<(), AppError> {
-    let Some((version, model)) = scoring::train::active(db, Kind::Lead).await? else {
-        return Err(AppError::BadRequest(
-            "No model scores leads yet: run `cairn score train --kind lead` first.".into(),
-        ));
+    .ok_or_else(|| AppError::Internal("the score just stored is gone".into()))?;
+    let noun = match kind {
+        Kind::Deal => "deal",
+        Kind::Lead => "contact",
     };
-    let started = std::time::Instant::now();
-    let marked = scoring::features::of_model(db, Kind::Lead, &model).await?;
-    let mut reader = scoring::leads::now_reader(crate::domain::now(), Some(vec![id]), marked);
-    let facts = reader.next(db).await?.unwrap_or_default();
-    let Some(f) = facts.first() else {
-        return Err(AppError::BadRequest(format!(
-            "Contact {id} is no lead: only live contacts without a won deal are scored."
-        )));
-    };
-    let p = model.probability(f);
-    let computed = started.elapsed();
-    let started = std::time::Instant::now();
-    scoring::lead_scores::score_contacts(db, &[id]).await?;
-    let stored = started.elapsed();
-    let row = crate::entities::contact_score::Entity::find_by_id(id)
-        .one(&db.read)
-        .await?
-        .ok_or_else(|| AppError::Internal("the score just stored is gone".into()))?;
-    let score = scoring::scores::shown(row.probability, row.model_version, &row.factors)?;
     println!(
-        "contact {id}: {}% (model {version}; {:.1}%); its facts read and scored in {:.2} ms, scored and stored in {:.2} ms",
+        "{noun} {id}: {}% (model {version}; {:.1}%); its facts read and scored in {:.2} ms, scored and stored in {:.2} ms",
         score.percent,
         p * 100.0,
         computed.as_secs_f64() * 1000.0,

@@ -730,3 +730,21 @@ async fn the_settings_page_marks_contact_fields_for_the_lead_score() {
         res.text()
     );
 }
+
+#[actix_web::test]
+async fn cairn_score_lead_scores_one_contact_and_says_how_long_it_took() {
+    let app = TestApp::new().await;
+    let id = a_scored_lead(&app).await;
+    let out = crate::cli::stdout_of(&app.url, &["score", "lead", &id.to_string()]);
+    let stored = contact_score::Entity::find_by_id(id)
+        .one(&app.db.read)
+        .await
+        .expect("read")
+        .expect("the contact is scored");
+    let percent = (stored.probability * 100.0).round() as i64;
+    assert!(
+        out.starts_with(&format!("contact {id}: {percent}% (model 1;")),
+        "{out}"
+    );
+    assert!(out.contains(" ms, scored and stored in "), "{out}");
+}
