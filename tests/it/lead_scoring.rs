@@ -6,14 +6,12 @@
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
-use sea_orm::{EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{EntityTrait, QueryFilter};
 
 use cairn::domain::scoring::{self, Kind, leads, model::Model};
-use cairn::entities::{
-    activity, billing_entry, contact, contact_score, deal_contact, mrr_change, pipeline_stage,
-};
+use cairn::entities::{activity, billing_entry, contact, contact_score, deal_contact, mrr_change};
 
-use crate::scoring::{Draws, Planted, plant};
+use crate::scoring::{Draws, Planted, Stages, plant, stages};
 use crate::support::*;
 
 /// The hidden rule: the log-odds that a lead gets a won deal (about a month after it is
@@ -33,20 +31,12 @@ fn true_log_odds(source: &str, calls: i64) -> f64 {
 /// each win. Answers each contact's id and whether it won.
 async fn leads_drawn(app: &TestApp, n: usize, seed: u64, note_after_win: bool) -> Vec<(i64, bool)> {
     let owner = app.user(&format!("leads{seed}@example.com"), "admin").await;
-    let stages = pipeline_stage::Entity::find()
-        .order_by_asc(pipeline_stage::Column::Position)
-        .all(&app.db.read)
-        .await
-        .expect("stages");
-    let pipeline = stages[0].pipeline_id;
-    let of = |kind: &str| {
-        stages
-            .iter()
-            .find(|s| s.pipeline_id == pipeline && s.kind == kind)
-            .expect("a stage of that kind")
-            .id
-    };
-    let (open, won_stage, lost_stage) = (of("open"), of("won"), of("lost"));
+    let Stages {
+        pipeline,
+        open,
+        won: won_stage,
+        lost: lost_stage,
+    } = stages(app).await;
     let now = Utc::now();
     let mut draws = Draws(seed);
     let mut out = Vec::new();

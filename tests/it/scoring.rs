@@ -45,21 +45,12 @@ pub(crate) async fn closed_deals(
     note_after_win: bool,
 ) -> Vec<(i64, f64)> {
     let owner = app.user(&format!("owner{seed}@example.com"), "admin").await;
-    let stages = pipeline_stage::Entity::find()
-        .order_by_asc(pipeline_stage::Column::Position)
-        .all(&app.db.read)
-        .await
-        .expect("stages");
-    let pipeline = stages[0].pipeline_id;
-    let of = |kind: &str| {
-        stages
-            .iter()
-            .find(|s| s.pipeline_id == pipeline && s.kind == kind)
-            .expect("a stage of that kind")
-            .id
-    };
-    let open = of("open");
-    let (won_stage, lost_stage) = (of("won"), of("lost"));
+    let Stages {
+        pipeline,
+        open,
+        won: won_stage,
+        lost: lost_stage,
+    } = stages(app).await;
     let start = Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap();
     let mut draws = Draws(seed);
     let mut truth = Vec::new();
@@ -108,6 +99,36 @@ pub(crate) async fn closed_deals(
         truth.push((d, p));
     }
     truth
+}
+
+/// The first pipeline and its first open, won and lost stages.
+pub(crate) struct Stages {
+    pub pipeline: i64,
+    pub open: i64,
+    pub won: i64,
+    pub lost: i64,
+}
+
+pub(crate) async fn stages(app: &TestApp) -> Stages {
+    let stages = pipeline_stage::Entity::find()
+        .order_by_asc(pipeline_stage::Column::Position)
+        .all(&app.db.read)
+        .await
+        .expect("stages");
+    let pipeline = stages[0].pipeline_id;
+    let of = |kind: &str| {
+        stages
+            .iter()
+            .find(|s| s.pipeline_id == pipeline && s.kind == kind)
+            .expect("a stage of that kind")
+            .id
+    };
+    Stages {
+        pipeline,
+        open: of("open"),
+        won: of("won"),
+        lost: of("lost"),
+    }
 }
 
 /// A deal as `plant` writes it.
@@ -503,19 +524,14 @@ async fn only_a_trained_model_not_scoring_now_can_be_switched_in() {
 async fn a_closed_deal_counts_its_contacts_payments_made_before_it_closed() {
     let app = TestApp::new().await;
     let owner = app.user("payer@example.com", "admin").await;
-    let stages = pipeline_stage::Entity::find()
-        .order_by_asc(pipeline_stage::Column::Position)
-        .all(&app.db.read)
-        .await
-        .expect("stages");
-    let of = |kind: &str| stages.iter().find(|s| s.kind == kind).expect("a stage").id;
+    let s = stages(&app).await;
     let closed = Utc::now() - Duration::days(5);
     let deal = plant(
         &app,
         Planted {
-            pipeline: stages[0].pipeline_id,
-            stage: of("won"),
-            closed_from: Some((of("open"), closed)),
+            pipeline: s.pipeline,
+            stage: s.won,
+            closed_from: Some((s.open, closed)),
             created: closed - Duration::days(30),
             owner: owner.id,
             source: "organic",

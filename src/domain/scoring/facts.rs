@@ -240,16 +240,9 @@ async fn read(
             last = Ord::max(last, a.last.filter(|l| *l <= at));
             *counts.entry(a.kind).or_insert(0) += a.n;
         }
-        let (mut tasks_done, mut tasks_open) = (0, 0);
-        for t in tasks_of.remove(&r.id).unwrap_or_default() {
-            if t.created_at >= at {
-                continue;
-            }
-            match t.done_at {
-                Some(d) if d < at => tasks_done += 1,
-                _ => tasks_open += 1,
-            }
-        }
+        let tasks = tasks_of.remove(&r.id).unwrap_or_default();
+        let (tasks_done, tasks_open) =
+            tasks_at(tasks.iter().map(|t| (t.created_at, t.done_at)), at);
         let values: serde_json::Map<String, serde_json::Value> = if marked.is_empty() {
             serde_json::Map::new()
         } else {
@@ -288,8 +281,23 @@ async fn read(
     Ok(out)
 }
 
+/// The tasks (created, done) done and open at `at`, of those created before it.
+pub(super) fn tasks_at(
+    tasks: impl Iterator<Item = (DateTime<Utc>, Option<DateTime<Utc>>)>,
+    at: DateTime<Utc>,
+) -> (i64, i64) {
+    let (mut done, mut open) = (0, 0);
+    for (_, done_at) in tasks.filter(|(created, _)| *created < at) {
+        match done_at {
+            Some(d) if d < at => done += 1,
+            _ => open += 1,
+        }
+    }
+    (done, open)
+}
+
 /// Whole and fractional days from `from` to `to`, when `from` is not after `to`.
-fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
+pub(super) fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> Option<f64> {
     let ms = (to - from).num_milliseconds();
     (ms >= 0).then(|| ms as f64 / 86_400_000.0)
 }

@@ -455,18 +455,14 @@ impl Reader {
                 Some(_) => {}
             }
         }
-        for t in h.tasks.iter().filter(|t| t.created_at < at) {
-            match t.done_at {
-                Some(d) if d < at => f.tasks_done += 1,
-                _ => f.tasks_open += 1,
-            }
-        }
+        (f.tasks_done, f.tasks_open) =
+            super::facts::tasks_at(h.tasks.iter().map(|t| (t.created_at, t.done_at)), at);
         Some(f)
     }
 }
 
 fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
-    std::cmp::max((to - from).num_milliseconds(), 0) as f64 / 86_400_000.0
+    super::facts::days(from, to).unwrap_or(0.0)
 }
 
 /// The next chunk of live contacts after id `after` (every `every`-th by id), with their
