@@ -360,6 +360,11 @@ async fn the_contact_list_keeps_the_leads_scored_at_least_the_minimum() {
         .iter()
         .filter_map(|c| c["score"].as_i64())
         .collect();
+    let first = &all["items"][0];
+    assert!(
+        first["score_factors"].is_null(),
+        "a list carries scores, not their explanations: {first}"
+    );
     let min = *scores.iter().max().expect("scored leads on the first page");
     let kept = api
         .get_json(

@@ -78,7 +78,8 @@ pub struct Kind {
     /// the links alone (`counts::on_links`).
     pub link_copies: bool,
     /// The list's JSON object: (key, SQL on the record `c` and its joins); `json:<column>`
-    /// is a column holding JSON text, given as JSON.
+    /// is a column holding JSON text, given as JSON; `one:<field>` is read for a single
+    /// record only, not for lists.
     pub fields: &'static [(&'static str, &'static str)],
     pub joins: &'static [Join],
     /// The sorts a list offers; the first is the default.

@@ -350,9 +350,15 @@ fn items(
     order: &str,
     visible: Visible,
 ) -> SelectStatement {
+    // A single record's read (no page of ids) has the fields only it shows.
+    let one = ids.is_none();
     let mut fields: Vec<(&str, String)> = kind
         .fields
         .iter()
+        .filter_map(|(k, v)| match v.strip_prefix("one:") {
+            Some(v) => one.then_some((k, v)),
+            None => Some((k, *v)),
+        })
         .map(|(k, v)| match v.strip_prefix("json:") {
             Some(column) => (*k, json_value(backend, column)),
             None => (*k, linked_name(&linked_count(v, visible), visible)),
