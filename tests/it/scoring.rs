@@ -7,7 +7,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use cairn::domain::scoring::{self, facts, model::Model};
 use cairn::entities::{
-    activity, billing_entry, deal, deal_contact, deal_stage_change, pipeline_stage, scoring_model,
+    activity, billing_entry, deal, deal_contact, deal_stage_change, mrr_change, pipeline_stage,
+    scoring_model,
 };
 
 use crate::support::*;
@@ -521,7 +522,7 @@ async fn only_a_trained_model_not_scoring_now_can_be_switched_in() {
 }
 
 #[actix_web::test]
-async fn a_closed_deal_counts_its_contacts_payments_made_before_it_closed() {
+async fn a_closed_deal_counts_its_contacts_payments_and_subscription_before_it_closed() {
     let app = TestApp::new().await;
     let owner = app.user("payer@example.com", "admin").await;
     let s = stages(&app).await;
@@ -571,6 +572,26 @@ async fn a_closed_deal_counts_its_contacts_payments_made_before_it_closed() {
         .await
         .expect("a payment");
     }
+    let changes = [
+        (closed - Duration::days(2), "trialing"),
+        (closed + Duration::days(2), "active"),
+    ];
+    for (n, (at, status)) in changes.into_iter().enumerate() {
+        mrr_change::Entity::insert(mrr_change::ActiveModel {
+            contact_id: sea_orm::Set(Some(contact)),
+            subscription_id: sea_orm::Set("sub_1".into()),
+            mrr_minor: sea_orm::Set(4_900),
+            currency: sea_orm::Set(Some("USD".into())),
+            status: sea_orm::Set(status.into()),
+            effective_at: sea_orm::Set(at),
+            stripe_event_id: sea_orm::Set(format!("evt_sub_{n}")),
+            created_at: sea_orm::Set(at),
+            ..Default::default()
+        })
+        .exec(&app.db.write)
+        .await
+        .expect("a subscription change");
+    }
     let facts = facts::deals(&app.db, Utc::now(), facts::Which::Closed)
         .await
         .expect("facts");
@@ -581,5 +602,10 @@ async fn a_closed_deal_counts_its_contacts_payments_made_before_it_closed() {
     assert_eq!(
         f.payments, 1,
         "only the payment made before the close counts"
+    );
+    assert_eq!(
+        f.subscription.as_deref(),
+        Some("trialing"),
+        "the subscription as it was before the close"
     );
 }

@@ -40,6 +40,8 @@ pub struct DealFacts {
     pub tasks_open: i64,
     /// Stripe payments its contacts made before `at`.
     pub payments: i64,
+    /// Its contacts' Stripe subscription status before `at` (the last change of any).
+    pub subscription: Option<String>,
     /// The custom fields marked as features (`features`), each with its value here.
     pub custom: Vec<CustomFact>,
 }
@@ -84,6 +86,12 @@ struct ActivityRow {
     kind: String,
     n: i64,
     last: Option<DateTime<Utc>>,
+}
+
+#[derive(FromQueryResult)]
+struct StatusRow {
+    deal_id: i64,
+    status: String,
 }
 
 #[derive(FromQueryResult)]
@@ -175,14 +183,24 @@ async fn read(
     let mut counts = activity_counts(which);
     let mut deal_rows = deal_rows(which);
     let mut paid = payment_counts(which);
+    let mut statuses = status_changes(which);
     if let Some(ids) = only {
         counts.and_where(Expr::col(("a", "deal_id")).is_in(ids.iter().copied()));
         paid.and_where(Expr::col(("dc", "deal_id")).is_in(ids.iter().copied()));
+        statuses.and_where(Expr::col(("dc", "deal_id")).is_in(ids.iter().copied()));
         deal_rows.and_where(Expr::col(("d", "id")).is_in(ids.iter().copied()));
     }
     let activities = ActivityRow::find_by_statement(backend.build(&counts))
         .all(&db.read)
         .await?;
+    // Oldest first: each deal keeps its last.
+    let mut subscription: HashMap<i64, String> =
+        StatusRow::find_by_statement(backend.build(&statuses))
+            .all(&db.read)
+            .await?
+            .into_iter()
+            .map(|s| (s.deal_id, s.status))
+            .collect();
     let mut payments: HashMap<i64, i64> = PaymentCount::find_by_statement(backend.build(&paid))
         .all(&db.read)
         .await?
@@ -276,6 +294,7 @@ async fn read(
             tasks_done,
             tasks_open,
             payments: payments.remove(&r.id).unwrap_or(0),
+            subscription: subscription.remove(&r.id),
         });
     }
     Ok(out)
@@ -474,5 +493,40 @@ fn payment_counts(which: Which) -> sea_orm::sea_query::SelectStatement {
                 .or(Expr::col(("b", "occurred_at")).lt(Expr::col(("deals", "closed_at")))),
         )
         .group_by_col(("dc", "deal_id"))
+        .to_owned()
+}
+
+/// The subscription changes of the contacts of each deal of `which`, oldest first: for
+/// a closed deal only those before it closed.
+fn status_changes(which: Which) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(("dc", "deal_id"))
+        .column(("m", "status"))
+        .from_as("mrr_changes", "m")
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            "deal_contacts",
+            "dc",
+            Expr::col(("dc", "contact_id")).equals(("m", "contact_id")),
+        )
+        .inner_join(
+            Alias::new("deals"),
+            Expr::col(("deals", "id")).equals(("dc", "deal_id")),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            "pipeline_stages",
+            "s",
+            Expr::col(("s", "id")).equals(("deals", "stage_id")),
+        )
+        .and_where(Expr::col(("deals", "deleted_at")).is_null())
+        .and_where(of_kind("s", which))
+        .and_where(
+            Expr::col(("deals", "closed_at"))
+                .is_null()
+                .or(Expr::col(("m", "effective_at")).lt(Expr::col(("deals", "closed_at")))),
+        )
+        .order_by(("m", "effective_at"), Order::Asc)
+        .order_by(("m", "id"), Order::Asc)
         .to_owned()
 }

@@ -179,6 +179,11 @@ fn categories(f: &DealFacts) -> Vec<(String, String, Option<String>)> {
         ("owner", "Owner", Some(f.owner.clone())),
         ("industry", "Industry", f.industry.clone()),
         ("size", "Company size", f.size_band.clone()),
+        (
+            "subscription",
+            "Contacts' subscription",
+            f.subscription.clone(),
+        ),
     ]
     .into_iter()
     .map(|(k, l, v)| (k.to_string(), l.to_string(), v))
