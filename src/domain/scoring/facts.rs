@@ -431,7 +431,7 @@ fn deal_rows(which: Which) -> sea_orm::sea_query::SelectStatement {
 /// Activities per deal of `which` and kind, and the last one's time: for a closed deal
 /// only those before it closed.
 fn activity_counts(which: Which) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
+    let q = Query::select()
         .column(("a", "deal_id"))
         .column(("a", "kind"))
         .expr_as(Func::count(Expr::col(("a", "id"))), Alias::new("n"))
@@ -440,31 +440,15 @@ fn activity_counts(which: Which) -> sea_orm::sea_query::SelectStatement {
             Alias::new("last"),
         )
         .from_as("activities", "a")
-        .inner_join(
-            Alias::new("deals"),
-            Expr::col(("deals", "id")).equals(("a", "deal_id")),
-        )
-        .join_as(
-            sea_orm::sea_query::JoinType::InnerJoin,
-            "pipeline_stages",
-            "s",
-            Expr::col(("s", "id")).equals(("deals", "stage_id")),
-        )
-        .and_where(Expr::col(("deals", "deleted_at")).is_null())
-        .and_where(of_kind("s", which))
-        .and_where(
-            Expr::col(("deals", "closed_at"))
-                .is_null()
-                .or(Expr::col(("a", "occurred_at")).lt(Expr::col(("deals", "closed_at")))),
-        )
         .group_by_columns([("a", "deal_id"), ("a", "kind")])
-        .to_owned()
+        .to_owned();
+    of_deals(q, which, ("a", "deal_id"), ("a", "occurred_at"))
 }
 
 /// Stripe payments per deal of `which` made by its contacts: for a closed deal only
 /// those before it closed.
 fn payment_counts(which: Which) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
+    let q = Query::select()
         .column(("dc", "deal_id"))
         .expr_as(Func::count(Expr::col(("b", "id"))), Alias::new("n"))
         .from_as("billing_entries", "b")
@@ -474,32 +458,16 @@ fn payment_counts(which: Which) -> sea_orm::sea_query::SelectStatement {
             "dc",
             Expr::col(("dc", "contact_id")).equals(("b", "contact_id")),
         )
-        .inner_join(
-            Alias::new("deals"),
-            Expr::col(("deals", "id")).equals(("dc", "deal_id")),
-        )
-        .join_as(
-            sea_orm::sea_query::JoinType::InnerJoin,
-            "pipeline_stages",
-            "s",
-            Expr::col(("s", "id")).equals(("deals", "stage_id")),
-        )
         .and_where(Expr::col(("b", "kind")).eq("payment"))
-        .and_where(Expr::col(("deals", "deleted_at")).is_null())
-        .and_where(of_kind("s", which))
-        .and_where(
-            Expr::col(("deals", "closed_at"))
-                .is_null()
-                .or(Expr::col(("b", "occurred_at")).lt(Expr::col(("deals", "closed_at")))),
-        )
         .group_by_col(("dc", "deal_id"))
-        .to_owned()
+        .to_owned();
+    of_deals(q, which, ("dc", "deal_id"), ("b", "occurred_at"))
 }
 
 /// The subscription changes of the contacts of each deal of `which`, oldest first: for
 /// a closed deal only those before it closed.
 fn status_changes(which: Which) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
+    let q = Query::select()
         .column(("dc", "deal_id"))
         .column(("m", "status"))
         .from_as("mrr_changes", "m")
@@ -509,10 +477,21 @@ fn status_changes(which: Which) -> sea_orm::sea_query::SelectStatement {
             "dc",
             Expr::col(("dc", "contact_id")).equals(("m", "contact_id")),
         )
-        .inner_join(
-            Alias::new("deals"),
-            Expr::col(("deals", "id")).equals(("dc", "deal_id")),
-        )
+        .order_by(("m", "effective_at"), Order::Asc)
+        .order_by(("m", "id"), Order::Asc)
+        .to_owned();
+    of_deals(q, which, ("dc", "deal_id"), ("m", "effective_at"))
+}
+
+/// `q`'s rows of the live deals of `which` (`deal` names the deal), and of a closed one
+/// only those from before it closed (`at` is the row's time).
+fn of_deals(
+    mut q: sea_orm::sea_query::SelectStatement,
+    which: Which,
+    deal: (&'static str, &'static str),
+    at: (&'static str, &'static str),
+) -> sea_orm::sea_query::SelectStatement {
+    q.inner_join(Alias::new("deals"), Expr::col(("deals", "id")).equals(deal))
         .join_as(
             sea_orm::sea_query::JoinType::InnerJoin,
             "pipeline_stages",
@@ -524,9 +503,7 @@ fn status_changes(which: Which) -> sea_orm::sea_query::SelectStatement {
         .and_where(
             Expr::col(("deals", "closed_at"))
                 .is_null()
-                .or(Expr::col(("m", "effective_at")).lt(Expr::col(("deals", "closed_at")))),
-        )
-        .order_by(("m", "effective_at"), Order::Asc)
-        .order_by(("m", "id"), Order::Asc)
-        .to_owned()
+                .or(Expr::col(at).lt(Expr::col(("deals", "closed_at")))),
+        );
+    q
 }
