@@ -35,6 +35,8 @@ pub fn build(
         InitError = (),
     >,
 > {
+    // The recorder before the first request, so nothing counted is lost.
+    crate::telemetry::handle();
     let secure = state.config.secure_cookies;
     let session = SessionMiddleware::builder(CookieSessionStore::default(), key)
         .cookie_name(SESSION_COOKIE.into())

@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `user`, `token`, `healthcheck`, `seed`,
-//! `report`, `jobs`, `backup`, `restore`.
+//! `report`, `jobs`, `backup`, `restore`, `doctor`.
 use std::io::{BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -49,6 +49,9 @@ pub enum Command {
     },
     /// Exit 0 when the server at CAIRN_BIND answers /healthz.
     Healthcheck,
+    /// Check this deployment (database, migrations, data folder, disk, SMTP, base URL,
+    /// backups, jobs) and print what is wrong; exit 1 when something failed.
+    Doctor,
     /// Fill the database with realistic, deterministic demo data.
     Seed {
         /// How many contacts to create (default 1000; with --year 1000000).
@@ -259,7 +262,7 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_tracing(&config.log);
+    init_tracing(&config.log, config.log_json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -273,6 +276,7 @@ pub fn run() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve);
     let result = match command {
         Command::Healthcheck => healthcheck(&config),
+        Command::Doctor => runtime.block_on(doctor(&config)),
         Command::Serve => runtime.block_on(serve(config)),
         Command::Backup { file } => runtime.block_on(backup(&config, &file)),
         Command::Restore { file, force } => runtime.block_on(restore(&config, &file, force)),
@@ -287,14 +291,20 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn init_tracing(filter: &str) {
+/// Log lines on stderr: text, coloured on a terminal, or with `json` one JSON object per
+/// line (its fields at the top level) for a log collector.
+fn init_tracing(filter: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match json {
+        true => fmt.json().flatten_event(true).try_init(),
+        false => fmt
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+    };
 }
 
 async fn open(config: &Config) -> Result<Db, Failure> {
@@ -304,6 +314,9 @@ async fn open(config: &Config) -> Result<Db, Failure> {
             code: 2,
             message: format!("invalid CAIRN_DATABASE_URL: {e}"),
         })?;
+    if let Some(why) = crate::doctor::newer_database(&db).await {
+        return Err(fail(why));
+    }
     db.migrate()
         .await
         .map_err(|e| fail(format!("database migration failed: {e}")))?;
@@ -379,11 +392,24 @@ async fn serve(config: Config) -> Result<(), Failure> {
         jobs::Runner::new(db.clone(), registry, options).start()
     });
     let bind = config.bind;
+    let metrics_bind = config.metrics_bind;
     let state = web::Data::new(AppState {
         db,
         config: Arc::new(config),
     });
-    let server = HttpServer::new(move || app::build(state.clone(), key.clone()))
+    let metrics = match metrics_bind {
+        Some(at) => Some(metrics_server(state.clone(), at)?),
+        None => None,
+    };
+    let upkeep = tokio::spawn(async {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            crate::telemetry::upkeep();
+        }
+    });
+    let app_state = state.clone();
+    let server = HttpServer::new(move || app::build(app_state.clone(), key.clone()))
         .bind(bind)
         .map_err(|e| Failure {
             code: 2,
@@ -391,6 +417,10 @@ async fn serve(config: Config) -> Result<(), Failure> {
         })?;
     tracing::info!("Cairn is listening on http://{bind} with {workers} job workers");
     let served = until_stopped(server.run(), runner.as_ref()).await;
+    upkeep.abort();
+    if let Some(m) = metrics {
+        m.stop(true).await;
+    }
     if let Some(runner) = runner
         && !runner.finish(jobs::worker::SHUTDOWN_WAIT).await
     {
@@ -400,6 +430,35 @@ async fn serve(config: Config) -> Result<(), Failure> {
         );
     }
     served.map_err(|e| fail(format!("server stopped: {e}")))
+}
+
+/// The separate metrics address (`CAIRN_METRICS_BIND`): one worker, no signals of its
+/// own (the pages' server stops it).
+fn metrics_server(
+    state: web::Data<AppState>,
+    at: std::net::SocketAddr,
+) -> Result<actix_web::dev::ServerHandle, Failure> {
+    let server = HttpServer::new(move || crate::web::metrics::separate(state.clone()))
+        .workers(1)
+        .disable_signals()
+        .bind(at)
+        .map_err(|e| Failure {
+            code: 2,
+            message: format!("invalid CAIRN_METRICS_BIND: cannot listen on {at}: {e}"),
+        })?
+        .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    tracing::info!("metrics are served without a token on http://{at}/metrics");
+    Ok(handle)
+}
+
+async fn doctor(config: &Config) -> Result<(), Failure> {
+    let findings = crate::doctor::examine(config).await;
+    match crate::doctor::report(&findings) {
+        true => Ok(()),
+        false => Err(fail("something above failed")),
+    }
 }
 
 /// Says once, at start, that email is kept in the outbox rather than sent.
@@ -621,6 +680,7 @@ async fn tool(config: Config, command: Command) -> Result<(), Failure> {
         // `run` starts these itself; they never reach here.
         Command::Serve
         | Command::Healthcheck
+        | Command::Doctor
         | Command::Backup { .. }
         | Command::Restore { .. } => {
             return Err(fail("serve and healthcheck are not tools"));

@@ -68,6 +68,22 @@ pub struct Settings {
         hide_env_values = true
     )]
     pub stripe_webhook_secret: Option<String>,
+    /// A bearer token that lets a Prometheus scraper read `GET /metrics` (at least 16
+    /// characters); a token made under Settings → Monitoring is accepted as well.
+    #[arg(
+        long,
+        env = "CAIRN_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<String>,
+    /// A second address that serves `GET /metrics` alone, without a token (e.g.
+    /// `127.0.0.1:9464`, reachable only from the machine or a private network).
+    #[arg(long, env = "CAIRN_METRICS_BIND", global = true)]
+    pub metrics_bind: Option<String>,
+    /// Log lines as text, or `json` for one JSON object per line.
+    #[arg(long, env = "CAIRN_LOG_FORMAT", default_value = "text", global = true)]
+    pub log_format: String,
 }
 
 /// Validated settings.
@@ -87,6 +103,12 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// `CAIRN_STRIPE_WEBHOOK_SECRET`, when set (never logged: `Debug` hides it).
     pub stripe_secret: Option<Secret>,
+    /// `CAIRN_METRICS_TOKEN`, when set.
+    pub metrics_token: Option<Secret>,
+    /// `CAIRN_METRICS_BIND`: where `/metrics` is served without a token.
+    pub metrics_bind: Option<SocketAddr>,
+    /// `CAIRN_LOG_FORMAT=json`.
+    pub log_json: bool,
 }
 
 /// A secret kept in the configuration, shown by `Debug` as `***` so a logged `Config`
@@ -202,6 +224,41 @@ impl Settings {
                 ));
             }
         };
+        let metrics_token = match self.metrics_token.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) if t.len() < 16 || t.len() > 200 || t.chars().any(char::is_whitespace) => {
+                return Err(bad(
+                    "CAIRN_METRICS_TOKEN",
+                    "must be 16 to 200 characters without spaces",
+                ));
+            }
+            Some(t) => Some(Secret(t.to_string())),
+        };
+        let metrics_bind = match self.metrics_bind.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
+                bad(
+                    "CAIRN_METRICS_BIND",
+                    format!("'{raw}' is not an address like 127.0.0.1:9464"),
+                )
+            })?),
+        };
+        if metrics_bind == Some(bind) {
+            return Err(bad(
+                "CAIRN_METRICS_BIND",
+                "must differ from CAIRN_BIND (the pages' address needs a token for /metrics)",
+            ));
+        }
+        let log_json = match self.log_format.trim() {
+            "json" => true,
+            "text" | "" => false,
+            other => {
+                return Err(bad(
+                    "CAIRN_LOG_FORMAT",
+                    format!("'{other}' is not text or json"),
+                ));
+            }
+        };
         let mail = crate::mail::Env::from_settings(
             self.smtp_url.as_deref(),
             self.mail_from.as_deref(),
@@ -225,6 +282,9 @@ impl Settings {
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(|s| Secret(s.to_string())),
+            metrics_token,
+            metrics_bind,
+            log_json,
         })
     }
 }
@@ -255,6 +315,9 @@ impl Config {
             mail: crate::mail::Env::default(),
             webhooks_allow_private: false,
             stripe_secret: None,
+            metrics_token: None,
+            metrics_bind: None,
+            log_json: false,
         }
     }
 }

@@ -54,6 +54,13 @@ pub async fn record_as(
     entity_id: i64,
     detail: Option<Value>,
 ) -> Result<(), AppError> {
+    // Every way in (password, two-factor code, single sign-on) is audited here, so
+    // sign-ins are counted for /metrics here too.
+    match action {
+        "sign_in" => crate::telemetry::login(true),
+        "sign_in_failed" => crate::telemetry::login(false),
+        _ => {}
+    }
     // `Entity::insert(..).exec` rather than `ActiveModel::insert`: the latter reads the
     // row back, a second statement on every write.
     audit_log::Entity::insert(audit_log::ActiveModel {

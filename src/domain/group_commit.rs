@@ -65,6 +65,27 @@ pub(crate) async fn submit<B: Batch>(db: &Db, job: B::Job) -> Result<B::Out, App
     answer.await.map_err(|_| stopped())?
 }
 
+/// How many writes wait in each kind's queue (for `/metrics`): those its writer has not
+/// taken into a group yet.
+pub(crate) fn waiting(db: &Db) -> [(&'static str, usize); 2] {
+    [
+        (
+            "contacts",
+            depth::<crate::domain::contacts::batch::Creates>(db),
+        ),
+        (
+            "stripe_events",
+            depth::<crate::domain::stripe::ingest::Events>(db),
+        ),
+    ]
+}
+
+fn depth<B: Batch>(db: &Db) -> usize {
+    let slot = B::slot(db).lock().unwrap_or_else(|e| e.into_inner());
+    slot.as_ref()
+        .map_or(0, |q| q.max_capacity().saturating_sub(q.capacity()))
+}
+
 /// The running writer's queue, started on first use or when `restart` says the last one
 /// is gone.
 fn queue<B: Batch>(db: &Db, restart: bool) -> Queue<B> {

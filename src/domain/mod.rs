@@ -19,6 +19,7 @@ pub(crate) mod group_commit;
 pub mod import;
 pub mod invites;
 pub mod markdown;
+pub mod monitoring;
 pub mod onboarding;
 pub mod organisation;
 pub mod params;

@@ -72,6 +72,8 @@ pub enum Action {
     ExportWorkspace,
     /// Settings → Scoring: train the deal score now, switch an earlier model back in.
     Scoring,
+    /// Settings → Monitoring: the token a Prometheus scraper reads `/metrics` with.
+    Monitoring,
 }
 
 /// How far a grant reaches.
@@ -117,6 +119,7 @@ pub const fn grants(action: Action) -> [Scope; 4] {
         Action::Backups => [All, No, No, No],
         Action::ExportWorkspace => [All, No, No, No],
         Action::Scoring => [All, No, No, No],
+        Action::Monitoring => [All, No, No, No],
     }
 }
 
@@ -222,6 +225,7 @@ mod tests {
             PersonalData,
             Backups,
             Scoring,
+            Monitoring,
         ];
         for role in Role::ALL {
             for action in writes {

@@ -112,12 +112,16 @@ impl Db {
     /// (`db::prompt_busy_wait`). Within this process the writer is one connection, so
     /// it changes nothing there. PostgreSQL ignores the mode.
     pub async fn begin_write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.write
+        let asked = std::time::Instant::now();
+        let began = self
+            .write
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..Default::default()
             })
-            .await
+            .await;
+        crate::telemetry::write_waited(asked.elapsed());
+        began
     }
 
     pub async fn connect(url: &str) -> Result<Db, DbErr> {

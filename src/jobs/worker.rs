@@ -334,6 +334,9 @@ async fn run(
             // The pace is a job's: a run of many jobs is not a long job.
             let count = u32::try_from(jobs.len()).unwrap_or(u32::MAX).max(1);
             runner.pace.record(began.elapsed() / count);
+            if let Some(first) = jobs.first() {
+                crate::telemetry::job_ran(&first.kind, jobs.len(), began.elapsed());
+            }
             results.into_iter().map(Some).collect()
         }
         None => vec![None; jobs.len()],
@@ -432,6 +435,13 @@ async fn record(runner: &Runner, batch: &[Finished]) {
             .map(|f| f.job.id)
             .collect()
     };
+    for f in batch {
+        match &f.result {
+            Some(Ok(())) => crate::telemetry::job_finished(&f.job.kind, "done"),
+            None => crate::telemetry::job_finished(&f.job.kind, "unstarted"),
+            Some(Err(_)) => {} // counted below, once its next state is known
+        }
+    }
     let done = ids(|r| matches!(r, Some(Ok(()))));
     if !done.is_empty() {
         persist("mark jobs done", || queue::complete(db, &done, by, now)).await;
@@ -458,7 +468,13 @@ async fn record(runner: &Runner, batch: &[Finished]) {
                 persist("record a dead job", || queue::bury(db, job, by, &msg, now)).await
             }
         };
-        match went.flatten() {
+        let went = went.flatten();
+        let outcome = match went {
+            Some(State::Dead) => "dead",
+            _ => "retry",
+        };
+        crate::telemetry::job_finished(&job.kind, outcome);
+        match went {
             Some(State::Dead) => {
                 tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %msg, "job is dead")
             }

@@ -222,6 +222,23 @@ pub struct Outgoing<'a> {
 
 /// Sends `m` through `smtp`; gives the server's answer (e.g. "250 OK queued as 1234"), or
 /// why it was not sent. Bounded: each exchange by the URL's timeout, the whole by three.
+/// Connects, greets, sets up TLS and signs in as sending would, sending nothing
+/// (`cairn doctor`).
+pub async fn reachable(smtp: &SmtpUrl) -> Result<(), String> {
+    let transport = smtp.transport()?;
+    let where_to = format!("{}:{}", smtp.host, smtp.port);
+    match tokio::time::timeout(smtp.timeout * 2, transport.test_connection()).await {
+        Err(_) => Err(format!(
+            "the SMTP server at {where_to} did not answer in time"
+        )),
+        Ok(Err(e)) => Err(format!("SMTP server at {where_to}: {e}")),
+        Ok(Ok(true)) => Ok(()),
+        Ok(Ok(false)) => Err(format!(
+            "the SMTP server at {where_to} refused the connection test"
+        )),
+    }
+}
+
 pub async fn send(smtp: &SmtpUrl, m: &Outgoing<'_>) -> Result<String, String> {
     let to: Mailbox =
         m.to.parse()
@@ -238,7 +255,9 @@ pub async fn send(smtp: &SmtpUrl, m: &Outgoing<'_>) -> Result<String, String> {
     let transport = smtp.transport()?;
     let whole = smtp.timeout * 3;
     let where_to = format!("{}:{}", smtp.host, smtp.port);
-    match tokio::time::timeout(whole, transport.send(message)).await {
+    let sent = tokio::time::timeout(whole, transport.send(message)).await;
+    crate::telemetry::email(matches!(sent, Ok(Ok(_))));
+    match sent {
         Err(_) => Err(format!(
             "the SMTP server at {where_to} did not finish within {} s",
             whole.as_secs()

@@ -159,7 +159,8 @@ pub mod gate {
         PersonalData,
         Backups,
         ExportWorkspace,
-        Scoring
+        Scoring,
+        Monitoring
     );
 }
 

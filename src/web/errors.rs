@@ -43,7 +43,10 @@ fn title_of(status: StatusCode) -> &'static str {
 }
 
 pub fn is_browser_path(path: &str) -> bool {
-    !path.starts_with("/api/") && !path.starts_with("/webhooks/") && path != "/healthz"
+    !path.starts_with("/api/")
+        && !path.starts_with("/webhooks/")
+        && path != "/healthz"
+        && path != "/metrics"
 }
 
 pub async fn html_errors(

@@ -13,7 +13,7 @@ use crate::domain::Action::{self, *};
 use crate::web::auth::{CurrentUser, is_read};
 
 /// Path prefixes (whole segments) and the grant every write under them needs.
-const GATES: [(&str, Action); 22] = [
+const GATES: [(&str, Action); 23] = [
     ("/api/v1/pipelines", ManagePipelines),
     ("/api/v1/stages", ManagePipelines),
     ("/api/v1/webhooks", Webhooks),
@@ -36,6 +36,7 @@ const GATES: [(&str, Action); 22] = [
     ("/settings/webhooks", Webhooks),
     ("/settings/integrations", Integrations),
     ("/settings/scoring", Scoring),
+    ("/settings/monitoring", Monitoring),
 ];
 
 /// The grant a write to `path` needs before anything reads its body, if the path alone

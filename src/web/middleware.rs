@@ -1,5 +1,6 @@
 //! Security headers on every response, and one log line per request (method, path without
-//! its query string, status, latency): never a password, token or cookie.
+//! its query string, status, latency): never a password, token or cookie. The same
+//! request is counted for `/metrics` by its route pattern.
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -51,11 +52,13 @@ pub async fn request_log(
     // The path only: query strings can hold secrets (the setup token).
     let path = req.path().to_string();
     let res = next.call(req).await;
-    let status = match &res {
-        Ok(r) => r.status().as_u16(),
-        Err(e) => e.as_response_error().status_code().as_u16(),
+    let (status, route) = match &res {
+        Ok(r) => (r.status().as_u16(), r.request().match_pattern()),
+        Err(e) => (e.as_response_error().status_code().as_u16(), None),
     };
-    let micros = start.elapsed().as_micros() as u64;
+    let took = start.elapsed();
+    crate::telemetry::http(method.as_str(), route, status, took);
+    let micros = took.as_micros() as u64;
     if status >= 500 {
         tracing::warn!(target: "cairn::http", %method, path, status, latency_us = micros, "request");
     } else {

@@ -10,6 +10,7 @@ pub mod gates;
 pub mod health;
 pub mod htmx;
 pub mod input;
+pub mod metrics;
 pub mod middleware;
 pub mod pages;
 
@@ -24,9 +25,10 @@ use crate::domain::reports::{
 };
 use pages::{
     account, activities, audit, backups, companies, contacts, deal_form, deal_list, deals, email,
-    export, fields, form_post, imports, integrations, invites, jobs, login, organisation,
-    password_reset, personal_data, pick, pipelines, records, reports, scoring, search, setup, sso,
-    tags, tasks, tokens, trash, two_factor, users, views, web_forms, webhooks, welcome,
+    export, fields, form_post, imports, integrations, invites, jobs, login, monitoring,
+    organisation, password_reset, personal_data, pick, pipelines, records, reports, scoring,
+    search, setup, sso, tags, tasks, tokens, trash, two_factor, users, views, web_forms, webhooks,
+    welcome,
 };
 
 /// Routes are grouped in scopes by their first path segment: actix matches routes one
@@ -424,6 +426,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/views/default", web::post().to(views::set_default))
     .route("/views/{id}/delete", web::post().to(views::delete))
     .route("/healthz", web::get().to(health::healthz))
+    .route("/metrics", web::get().to(metrics::scrape))
     // Signed events from Stripe (no session: the signature is checked).
     .route("/webhooks/stripe", web::post().to(api::webhooks::stripe))
     .route("/api/openapi.json", web::get().to(api::openapi::document))
@@ -499,6 +502,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/audit", web::get().to(audit::index))
             .route("/audit/retention", web::post().to(audit::set_retention))
+            .route("/monitoring", web::get().to(monitoring::index))
+            .route("/monitoring/token", web::post().to(monitoring::make_token))
+            .route(
+                "/monitoring/token/revoke",
+                web::post().to(monitoring::revoke_token),
+            )
             .route("/backups", web::get().to(backups::index))
             .route("/backups", web::post().to(backups::save))
             .route("/scoring", web::get().to(scoring::index))

@@ -104,7 +104,12 @@ impl Server {
     }
 
     /// A raw HTTP/1.0 request; returns (status, headers+body).
-    fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         let mut req = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
         for (k, v) in headers {

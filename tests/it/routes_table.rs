@@ -294,6 +294,8 @@ pub const ROUTES: &[Route] = &[
     r("POST", "/views/{id}/delete", Others(ManageViews), View, ""),
     // Outside any sign-in.
     r("GET", "/healthz", Public, NO, ""),
+    // Its token is not a session's: refused (401) to anyone without it, tested in `metrics`.
+    r("GET", "/metrics", Public, NO, ""),
     r("POST", "/webhooks/stripe", Public, NO, "{}"),
     r("GET", "/api/openapi.json", Public, NO, ""),
     r("GET", "/", Can(ReadRecords), NO, ""),
@@ -336,6 +338,9 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/settings/audit", Can(AuditLog), NO, ""),
     r("POST", "/settings/audit/retention", Can(AuditLog), NO, "days=400"),
     r("GET", "/settings/backups", Can(Backups), NO, ""),
+    r("GET", "/settings/monitoring", Can(Monitoring), NO, ""),
+    r("POST", "/settings/monitoring/token", Can(Monitoring), NO, ""),
+    r("POST", "/settings/monitoring/token/revoke", Can(Monitoring), NO, ""),
     r("GET", "/settings/scoring", Can(Scoring), NO, ""),
     r("POST", "/settings/scoring/train", Can(Scoring), NO, ""),
     r("POST", "/settings/scoring/features", Can(Scoring), NO, ""),

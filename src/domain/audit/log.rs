@@ -88,6 +88,7 @@ pub const ENTITIES: &[&str] = &[
     "webhook_delivery",
     "workspace",
     "scoring_model",
+    "metrics_token",
 ];
 
 /// A list request as it arrives (query string), every value still text; the OpenAPI

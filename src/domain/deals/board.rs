@@ -221,14 +221,19 @@ pub async fn board(db: &Db, actor: &Actor, q: &BoardQuery) -> Result<Arc<Board>,
         return Ok(Arc::new(build_board(db, q, since).await?));
     };
     // After a change everyone with the board open asks for it again at once: one build.
-    db.board_cache
-        .get_or_build((q.clone(), since), counter, || async move {
+    let built = std::sync::atomic::AtomicBool::new(false);
+    let board = db
+        .board_cache
+        .get_or_build((q.clone(), since), counter, || async {
+            built.store(true, Ordering::Relaxed);
             match deal_index(db, counter).await?.as_deref() {
                 Some(Some(index)) => board_from_index(index, q, since),
                 _ => build_board(db, q, since).await,
             }
         })
-        .await
+        .await;
+    crate::telemetry::board_cache(!built.load(Ordering::Relaxed));
+    board
 }
 
 /// The deals boards are built from, when current or worth reading: from the second board

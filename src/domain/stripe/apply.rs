@@ -110,6 +110,7 @@ async fn one(ctx: &Ctx, id: i64) -> Result<(), JobError> {
                 Status::Failed
             };
             mark(&ctx.db.write, id, status, &reason, None).await?;
+            crate::telemetry::webhook_processed("stripe", status.as_str(), 1);
             Err(JobError::Retry(reason))
         }
     }
@@ -135,6 +136,7 @@ pub async fn process(db: &Db, id: i64) -> Result<Option<Outcome>, AppError> {
     };
     mark(&tx, id, status, error.unwrap_or(""), Some(at)).await?;
     tx.commit().await?;
+    crate::telemetry::webhook_processed("stripe", status.as_str(), 1);
     webhooks::wake_if(out.queued);
     Ok(Some(outcome))
 }

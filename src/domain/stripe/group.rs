@@ -91,20 +91,28 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
     let rows = Rows::read(&tx, customers).await?;
     let mut out = Out::new(db, held, rows);
     let mut processed = Vec::with_capacity(events.len());
+    let (mut ignored, mut failed) = (0, 0);
     for event in &events {
         let (status, why) = match apply::apply_unsaved(&mut out, &tx, event, at).await? {
             Outcome::Processed => {
                 processed.push(event.id);
                 continue;
             }
-            Outcome::Ignored(why) => (Status::Ignored, why),
-            Outcome::Failed(why) => (Status::Failed, why),
+            Outcome::Ignored(why) => {
+                ignored += 1;
+                (Status::Ignored, why)
+            }
+            Outcome::Failed(why) => {
+                failed += 1;
+                (Status::Failed, why)
+            }
         };
         apply::mark(&tx, event.id, status, &why, Some(at)).await?;
     }
     out.rows.write(&tx).await?;
     super::timeline::write(&tx, &out.logged, at).await?;
     super::ledger::write(db, &tx, std::mem::take(&mut out.ledger), at).await?;
+    let done = processed.len() as u64;
     if !processed.is_empty() {
         // One statement for the group's applied events (their error cleared).
         stripe_event::Entity::update_many()
@@ -123,6 +131,10 @@ pub async fn process(db: &Db, ids: &[i64]) -> Result<(), AppError> {
             .await?;
     }
     tx.commit().await?;
+    crate::telemetry::webhook_processed("stripe", Status::Processed.as_str(), done);
+    for (status, n) in [(Status::Ignored, ignored), (Status::Failed, failed)] {
+        crate::telemetry::webhook_processed("stripe", status.as_str(), n);
+    }
     webhooks::wake_if(out.queued);
     Ok(())
 }

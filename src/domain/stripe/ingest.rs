@@ -59,6 +59,7 @@ pub async fn receive(
     let keys: Vec<&str> = active.iter().map(String::as_str).collect();
     if let Err(refusal) = signature::verify(header, body, &keys, at.timestamp()) {
         REJECTED.fetch_add(1, Ordering::Relaxed);
+        crate::telemetry::webhook_received("stripe", "rejected");
         tracing::warn!(
             reason = refusal.code(),
             "refused a Stripe webhook signature"
@@ -66,7 +67,13 @@ pub async fn receive(
         return Err(AppError::BadRequest(refusal.message().into()));
     }
     let incoming = parse(body, at)?;
-    group_commit::submit::<Events>(db, incoming).await
+    let received = group_commit::submit::<Events>(db, incoming).await?;
+    let outcome = match received {
+        Received::New(_) => "stored",
+        Received::Duplicate => "duplicate",
+    };
+    crate::telemetry::webhook_received("stripe", outcome);
+    Ok(received)
 }
 
 /// The envelope checked: a signed body that is not an event is refused with the reason

@@ -125,6 +125,7 @@ async fn run(env: &Env, ctx: Ctx, p: Deliver) -> Result<(), JobError> {
         (Some(_), false) if ctx.attempt >= MAX_ATTEMPTS => DEAD,
         (Some(_), false) => FAILED,
     };
+    crate::telemetry::webhook_delivered(status);
     let tx = db.begin_write().await?;
     write_attempt(&tx, &d, status, &attempt, true).await?;
     let disabled = endpoint_outcome(&tx, &endpoint, attempt.error.as_deref(), now).await?;

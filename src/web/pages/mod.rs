@@ -21,6 +21,7 @@ pub mod integrations;
 pub mod invites;
 pub mod jobs;
 pub mod login;
+pub mod monitoring;
 pub mod organisation;
 pub mod password_reset;
 pub mod personal_data;
