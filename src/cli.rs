@@ -262,7 +262,10 @@ pub fn run() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_tracing(&config.log, config.log_json);
+    if let Err(e) = init_tracing(&config) {
+        eprintln!("cairn: {e}");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -292,19 +295,40 @@ pub fn run() -> ExitCode {
 }
 
 /// Log lines on stderr: text, coloured on a terminal, or with `json` one JSON object per
-/// line (its fields at the top level) for a log collector.
-fn init_tracing(filter: &str, json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+/// line (its fields at the top level) for a log collector. With an OTLP endpoint, spans
+/// go there too, whatever `CAIRN_LOG` lets through to the log.
+fn init_tracing(config: &Config) -> Result<(), String> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match json {
-        true => fmt.json().flatten_event(true).try_init(),
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = match config.log_json {
+        true => fmt.json().flatten_event(true).boxed(),
         false => fmt
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .try_init(),
+            .boxed(),
     };
+    let spans = match &config.otlp_endpoint {
+        None => None,
+        Some(endpoint) => {
+            let tracer = crate::traces::start(endpoint)
+                .map_err(|e| format!("invalid CAIRN_OTLP_ENDPOINT: {e}"))?;
+            let cairn = tracing_subscriber::filter::Targets::new()
+                .with_target("cairn", tracing::Level::INFO);
+            Some(
+                tracing_opentelemetry::layer()
+                    .with_tracer(tracer)
+                    .with_filter(cairn),
+            )
+        }
+    };
+    let _ = tracing_subscriber::registry()
+        .with(fmt.with_filter(filter))
+        .with(spans)
+        .try_init();
+    Ok(())
 }
 
 async fn open(config: &Config) -> Result<Db, Failure> {
@@ -421,6 +445,8 @@ async fn serve(config: Config) -> Result<(), Failure> {
     if let Some(m) = metrics {
         m.stop(true).await;
     }
+    // The exporter's thread sends what it holds; waiting for it blocks, so off the runtime.
+    let _ = tokio::task::spawn_blocking(crate::traces::flush).await;
     if let Some(runner) = runner
         && !runner.finish(jobs::worker::SHUTDOWN_WAIT).await
     {

@@ -81,6 +81,10 @@ pub struct Settings {
     /// `127.0.0.1:9464`, reachable only from the machine or a private network).
     #[arg(long, env = "CAIRN_METRICS_BIND", global = true)]
     pub metrics_bind: Option<String>,
+    /// Send traces over OTLP/HTTP (JSON) to this collector, e.g. `http://127.0.0.1:4318`
+    /// (spans go to `<endpoint>/v1/traces`). Off when unset.
+    #[arg(long, env = "CAIRN_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
     /// Log lines as text, or `json` for one JSON object per line.
     #[arg(long, env = "CAIRN_LOG_FORMAT", default_value = "text", global = true)]
     pub log_format: String,
@@ -109,6 +113,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// `CAIRN_LOG_FORMAT=json`.
     pub log_json: bool,
+    /// `CAIRN_OTLP_ENDPOINT`: where traces go (none: no traces).
+    pub otlp_endpoint: Option<String>,
 }
 
 /// A secret kept in the configuration, shown by `Debug` as `***` so a logged `Config`
@@ -249,6 +255,20 @@ impl Settings {
                 "must differ from CAIRN_BIND (the pages' address needs a token for /metrics)",
             ));
         }
+        let otlp_endpoint = match self.otlp_endpoint.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => match url::Url::parse(raw) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+                    Some(raw.trim_end_matches('/').to_string())
+                }
+                _ => {
+                    return Err(bad(
+                        "CAIRN_OTLP_ENDPOINT",
+                        format!("'{raw}' is not an http(s) URL like http://127.0.0.1:4318"),
+                    ));
+                }
+            },
+        };
         let log_json = match self.log_format.trim() {
             "json" => true,
             "text" | "" => false,
@@ -285,6 +305,7 @@ impl Settings {
             metrics_token,
             metrics_bind,
             log_json,
+            otlp_endpoint,
         })
     }
 }
@@ -318,6 +339,7 @@ impl Config {
             metrics_token: None,
             metrics_bind: None,
             log_json: false,
+            otlp_endpoint: None,
         }
     }
 }

@@ -27,6 +27,17 @@ pub struct Pools {
 }
 
 pub async fn connect(url: &str) -> Result<Pools, DbErr> {
+    let mut pools = open(url).await?;
+    // With traces on, each statement becomes a span (`traces::statement`); off, sea-orm
+    // does not even read the clock.
+    if crate::traces::on() {
+        pools.read.set_metric_callback(crate::traces::statement);
+        pools.write.set_metric_callback(crate::traces::statement);
+    }
+    Ok(pools)
+}
+
+async fn open(url: &str) -> Result<Pools, DbErr> {
     if url.starts_with("sqlite:") {
         return connect_sqlite(url).await;
     }

@@ -12,4 +12,5 @@ pub mod jobs;
 pub mod mail;
 pub mod score_command;
 pub mod telemetry;
+pub mod traces;
 pub mod web;

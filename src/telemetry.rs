@@ -34,6 +34,7 @@ const EMAILS: &str = "cairn_emails_total";
 const LOGINS: &str = "cairn_logins_total";
 const BOARD_CACHE: &str = "cairn_board_cache_total";
 const BUILD_INFO: &str = "cairn_build_info";
+const TRACE_EXPORTS_FAILED: &str = "cairn_trace_exports_failed_total";
 
 /// Latency buckets, in seconds: a cached page answers in a millisecond, an export runs
 /// for minutes.
@@ -127,6 +128,10 @@ fn describe() {
         "Deal board reads, by whether the built board was cached (hit) or built (miss)."
     );
     describe_gauge!(BUILD_INFO, "Always 1, labelled with this build's version.");
+    describe_counter!(
+        TRACE_EXPORTS_FAILED,
+        "Batches of spans the OTLP endpoint did not take (dropped)."
+    );
 }
 
 /// Keeps the histograms' memory bounded between scrapes (`serve` calls it every few
@@ -194,6 +199,10 @@ pub fn email(sent: bool) {
 pub fn login(succeeded: bool) {
     let outcome = if succeeded { "succeeded" } else { "failed" };
     counter!(LOGINS, "outcome" => outcome).increment(1);
+}
+
+pub fn trace_export_failed() {
+    counter!(TRACE_EXPORTS_FAILED).increment(1);
 }
 
 pub fn board_cache(hit: bool) {

@@ -19,6 +19,7 @@ use chrono::Duration;
 use futures_util::FutureExt;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use super::registry::{Ctx, JobError, Registry};
 use super::{Clock, State, WAKE, backoff, queue};
@@ -390,7 +391,9 @@ async fn execute(runner: &Runner, jobs: &[job::Model]) -> Vec<Result<(), JobErro
         })
         .collect();
     // A panicking handler is a failed run, not a lost worker.
-    let answered = match AssertUnwindSafe(handler(input)).catch_unwind().await {
+    let span = crate::traces::span(|| tracing::info_span!("job", kind, jobs = given.len()));
+    let run = AssertUnwindSafe(handler(input).instrument(span));
+    let answered = match run.catch_unwind().await {
         Ok(answered) => answered,
         Err(panic) => {
             let what = panic

@@ -13,6 +13,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use tracing::Instrument;
 
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 
@@ -255,7 +256,10 @@ pub async fn send(smtp: &SmtpUrl, m: &Outgoing<'_>) -> Result<String, String> {
     let transport = smtp.transport()?;
     let whole = smtp.timeout * 3;
     let where_to = format!("{}:{}", smtp.host, smtp.port);
-    let sent = tokio::time::timeout(whole, transport.send(message)).await;
+    let span = crate::traces::span(|| tracing::info_span!("smtp.send", server = %where_to));
+    let sent = tokio::time::timeout(whole, transport.send(message))
+        .instrument(span)
+        .await;
     crate::telemetry::email(matches!(sent, Ok(Ok(_))));
     match sent {
         Err(_) => Err(format!(

@@ -152,6 +152,7 @@ mod tasks_trash;
 mod token_scopes;
 mod totp;
 mod totp_reset;
+mod traces;
 mod trash;
 mod trash_page;
 mod trash_reads;

@@ -39,8 +39,12 @@ async fn the_separate_metrics_address_serves_the_metrics_alone_without_a_token()
 async fn with_the_json_format_every_log_line_is_one_json_object() {
     let database = fresh_database().await;
     let server = Server::start_with(&database.url, &[("CAIRN_LOG_FORMAT", "json")]);
-    let (status, _) = server.request("GET", "/healthz", &[]);
+    let (status, raw) = server.request("GET", "/healthz", &[]);
     assert_eq!(status, 200);
+    assert!(
+        !raw.to_lowercase().contains("x-trace-id"),
+        "without CAIRN_OTLP_ENDPOINT there are no traces: {raw}"
+    );
     let log = server.log_with("/healthz");
     let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
     for line in &lines {

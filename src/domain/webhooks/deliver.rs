@@ -7,6 +7,7 @@
 //! clears its failing time.
 use std::sync::Arc;
 use std::time::{Duration as StdDuration, Instant};
+use tracing::Instrument;
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -117,7 +118,11 @@ async fn run(env: &Env, ctx: Ctx, p: Deliver) -> Result<(), JobError> {
         write_attempt(&db.write, &d, DEAD, &unsent(why), false).await?;
         return Ok(());
     }
-    let attempt = send(env, &endpoint, &d).await;
+    let span = crate::traces::span(|| {
+        let host = crate::traces::host_of(&endpoint.url);
+        tracing::info_span!("webhook.deliver", %host, delivery = d.id)
+    });
+    let attempt = send(env, &endpoint, &d).instrument(span).await;
     let now = ctx.clock.now();
     let status = match (&attempt.error, attempt.refused) {
         (None, _) => DELIVERED,
