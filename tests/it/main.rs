@@ -119,6 +119,7 @@ mod reports_win_rate;
 mod routes_access;
 mod routes_table;
 mod scale;
+mod scale_out;
 mod scoring;
 mod scoring_changes;
 mod scoring_features;
