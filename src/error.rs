@@ -112,12 +112,33 @@ impl From<DbErr> for AppError {
                 fields: FieldErrors::new(),
             };
         }
+        if is_unreachable(&err) {
+            tracing::warn!(error = %err, "database unreachable");
+            return AppError::Unavailable(
+                "The database cannot be reached right now; try again in a moment.".into(),
+            );
+        }
         if is_transient(&err) {
             tracing::warn!(error = %err, "database unavailable");
             return AppError::Unavailable("The database is busy; try again shortly.".into());
         }
         let text = err.to_string();
         AppError::Internal(text)
+    }
+}
+
+/// The database is gone (restarting, its machine or network down): no connection could be
+/// made or the one in hand broke. The pool makes new connections once it is back.
+fn is_unreachable(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        DbErr::Conn(_) => true,
+        DbErr::ConnectionAcquire(_) => false,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(e.as_ref(), Error::Io(_) | Error::PoolClosed)
+                || matches!(e.as_ref(), Error::Database(d) if d.code().is_some_and(|c| c.starts_with("57P")))
+        }
+        _ => false,
     }
 }
 

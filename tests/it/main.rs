@@ -101,6 +101,7 @@ mod organisation;
 mod owners;
 mod password_hashes;
 mod password_reset;
+mod pg_restart;
 mod pipelines;
 mod python_server;
 mod record_counts;
