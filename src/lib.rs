@@ -11,6 +11,7 @@ pub mod import_command;
 pub mod jobs;
 pub mod mail;
 pub mod score_command;
+pub mod serve;
 pub mod telemetry;
 pub mod traces;
 pub mod web;
