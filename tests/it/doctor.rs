@@ -30,18 +30,7 @@ fn line<'a>(printed: &'a str, check: &str) -> &'a str {
 async fn a_working_deployment_passes_with_its_warnings_named() {
     let database = migrated_database().await;
     let db = Db::connect(&database.url).await.unwrap();
-    cairn::domain::users::create(
-        &db,
-        None,
-        &cairn::domain::users::NewUser {
-            email: "ops@example.com".into(),
-            name: "Ops".into(),
-            password: PASSWORD.into(),
-            role: "admin".into(),
-        },
-    )
-    .await
-    .unwrap();
+    create_user(&db, "ops@example.com", "admin").await;
     let (out, printed) = doctor(&database.url, &[]);
     assert!(
         out.status.success(),

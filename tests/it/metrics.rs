@@ -51,16 +51,18 @@ fn parsed(text: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// GET /metrics presenting `token`.
+async fn with_bearer<S: TestService>(client: &mut Client<S>, token: &str) -> Response {
+    let req = actix_web::test::TestRequest::get()
+        .uri("/metrics")
+        .insert_header(("authorization", format!("Bearer {token}")));
+    client.send(req).await
+}
+
 /// The metrics as Prometheus reads them, scraped with `token`.
 async fn scrape<S: TestService>(client: &mut Client<S>, token: &str) -> Value {
     let _turn = TURNS.lock().await;
-    let res = client
-        .send(
-            actix_web::test::TestRequest::get()
-                .uri("/metrics")
-                .insert_header(("authorization", format!("Bearer {token}"))),
-        )
-        .await;
+    let res = with_bearer(client, token).await;
     assert_eq!(res.status, 200, "the scrape was refused: {}", res.text());
     parsed(&res.text())
 }
@@ -88,13 +90,7 @@ async fn a_scrape_without_the_token_or_with_a_wrong_one_is_refused() {
         Some("Bearer realm=\"metrics\""),
         "the refusal says how to authenticate"
     );
-    let wrong = client
-        .send(
-            actix_web::test::TestRequest::get()
-                .uri("/metrics")
-                .insert_header(("authorization", "Bearer not-the-token-at-all")),
-        )
-        .await;
+    let wrong = with_bearer(&mut client, "not-the-token-at-all").await;
     assert_eq!(wrong.status, 401, "a wrong token: {}", wrong.text());
 }
 
@@ -102,13 +98,7 @@ async fn a_scrape_without_the_token_or_with_a_wrong_one_is_refused() {
 async fn without_any_token_configured_nobody_reads_the_metrics() {
     let app = TestApp::new().await;
     let mut client = app.client().await;
-    let res = client
-        .send(
-            actix_web::test::TestRequest::get()
-                .uri("/metrics")
-                .insert_header(("authorization", "Bearer ")),
-        )
-        .await;
+    let res = with_bearer(&mut client, "").await;
     assert_eq!(res.status, 401, "metrics are never public by default");
 }
 
@@ -249,13 +239,7 @@ async fn a_token_made_in_settings_reads_the_metrics_until_revoked() {
         .post_form("/settings/monitoring/token/revoke", &[])
         .await;
     assert_eq!(revoked.status, 303, "{}", revoked.text());
-    let res = scraper
-        .send(
-            actix_web::test::TestRequest::get()
-                .uri("/metrics")
-                .insert_header(("authorization", format!("Bearer {token}"))),
-        )
-        .await;
+    let res = with_bearer(&mut scraper, &token).await;
     assert_eq!(res.status, 401, "a revoked token is refused");
     assert_eq!(
         app.count_where("audit_log", " WHERE entity = 'metrics_token'")

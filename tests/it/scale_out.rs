@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cairn::domain::{Db, signature, tokens, users};
+use cairn::domain::{Db, signature};
 use serde_json::{Value, json};
 
 use crate::cli::{Server, free_port};
@@ -188,28 +188,8 @@ fn session_cookie(res: &Answer) -> Option<String> {
 }
 
 async fn user_with_token(db: &Db, email: &str, role: &str) -> (i64, String) {
-    let u = users::create(
-        db,
-        None,
-        &users::NewUser {
-            email: email.into(),
-            name: format!("{role} {email}"),
-            password: PASSWORD.into(),
-            role: role.into(),
-        },
-    )
-    .await
-    .unwrap();
-    let req = tokens::Request {
-        name: "scale-out".into(),
-        scope: "write".into(),
-        expires_in_days: String::new(),
-    };
-    let token = tokens::create_for_email(db, None, email, &req)
-        .await
-        .unwrap()
-        .token;
-    (u.id, token)
+    let user = create_user(db, email, role).await;
+    (user.id, create_token(db, email, "write", "").await)
 }
 
 #[actix_web::test]

@@ -320,25 +320,7 @@ impl TestApp {
 
     /// Creates a user straight through the domain (as `cairn user create` does).
     pub async fn user(&self, email: &str, role: &str) -> Actor {
-        let u = users::create(
-            &self.db,
-            None,
-            &users::NewUser {
-                email: email.into(),
-                name: format!("{role} {email}"),
-                password: PASSWORD.into(),
-                role: role.into(),
-            },
-        )
-        .await
-        .expect("create user");
-        Actor {
-            id: u.id,
-            name: u.name,
-            email: u.email,
-            role: Role::parse(&u.role).unwrap(),
-            ip: None,
-        }
+        create_user(&self.db, email, role).await
     }
 
     /// A client signed in as a new user with `role`.
@@ -356,15 +338,7 @@ impl TestApp {
 
     /// A token for `email` with a scope (`read`/`write`) and expiry in days ("" never).
     pub async fn token_with(&self, email: &str, scope: &str, expires_in_days: &str) -> String {
-        let req = tokens::Request {
-            name: "test".into(),
-            scope: scope.into(),
-            expires_in_days: expires_in_days.into(),
-        };
-        tokens::create_for_email(&self.db, None, email, &req)
-            .await
-            .expect("create token")
-            .token
+        create_token(&self.db, email, scope, expires_in_days).await
     }
 
     /// An API token for a new user with `role`.
@@ -674,6 +648,44 @@ pub fn stage_id(pipeline: &serde_json::Value, name: &str) -> i64 {
 /// A valid contact body for the API.
 pub fn contact_json(first: &str, last: &str, email: &str) -> serde_json::Value {
     serde_json::json!({"first_name": first, "last_name": last, "email": email})
+}
+
+/// A user made straight through the domain on `db` (as `cairn user create` does), with
+/// the suite's password: for tests that run servers of their own rather than a `TestApp`.
+pub async fn create_user(db: &Db, email: &str, role: &str) -> Actor {
+    let u = users::create(
+        db,
+        None,
+        &users::NewUser {
+            email: email.into(),
+            name: format!("{role} {email}"),
+            password: PASSWORD.into(),
+            role: role.into(),
+        },
+    )
+    .await
+    .expect("create user");
+    Actor {
+        id: u.id,
+        name: u.name,
+        email: u.email,
+        role: Role::parse(&u.role).unwrap(),
+        ip: None,
+    }
+}
+
+/// An API token for `email` on `db`, with a scope (`read`/`write`) and expiry in days
+/// ("" never).
+pub async fn create_token(db: &Db, email: &str, scope: &str, expires_in_days: &str) -> String {
+    let req = tokens::Request {
+        name: "test".into(),
+        scope: scope.into(),
+        expires_in_days: expires_in_days.into(),
+    };
+    tokens::create_for_email(db, None, email, &req)
+        .await
+        .expect("create token")
+        .token
 }
 
 pub async fn exec(db: &Db, sql: &str) {
