@@ -361,3 +361,26 @@ async fn count_where(db: &Db, table: &str, filter: &str) -> i64 {
     .unwrap();
     row.try_get::<i64>("", "n").unwrap()
 }
+
+#[actix_web::test]
+async fn jobs_are_run_once_by_one_of_the_two_processes() {
+    use cairn::jobs::queue::{NewJob, enqueue_many};
+    let c = cluster().await;
+    let jobs: Vec<NewJob> = (0..300)
+        .map(|n| NewJob::new(cairn::jobs::kinds::NOOP, json!({ "n": n })))
+        .collect();
+    enqueue_many(&c.db.write, &jobs).await.unwrap();
+    // Both processes poll the queue (every 250 ms) and claim what is due.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let done = " WHERE kind = 'noop' AND state = 'done'";
+    while count_where(&c.db, "jobs", done).await < 300 {
+        assert!(Instant::now() < deadline, "the jobs were not all run");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let again = " WHERE kind = 'noop' AND attempts <> 1";
+    assert_eq!(
+        count_where(&c.db, "jobs", again).await,
+        0,
+        "no job was claimed twice"
+    );
+}
