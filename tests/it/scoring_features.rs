@@ -30,6 +30,13 @@ async fn field(app: &TestApp, admin: &Actor, label: &str, kind: &str) -> Field {
 
 /// 300 closed deals whose outcome only the custom number `seats` (0 to 5) decides, one
 /// open deal with 4 seats; the open deal's id.
+/// Marks `field` as a feature of the deal score, as Settings → Scoring does.
+async fn mark(app: &TestApp, admin: &Actor, field: &Field) {
+    features::set(&app.db, admin, scoring::Kind::Deal, &[field.id])
+        .await
+        .expect("mark");
+}
+
 async fn deals_decided_by_seats(app: &TestApp, admin: &Actor) -> i64 {
     let stages = pipeline_stage::Entity::find()
         .order_by_asc(pipeline_stage::Column::Position)
@@ -93,14 +100,7 @@ async fn a_custom_field_marked_as_a_feature_is_learned_from() {
     let admin = admin(&app).await;
     let seats = field(&app, &admin, "Seats", "number").await;
     deals_decided_by_seats(&app, &admin).await;
-    features::set(
-        &app.db,
-        &admin,
-        cairn::domain::scoring::Kind::Deal,
-        &[seats.id],
-    )
-    .await
-    .expect("mark");
+    mark(&app, &admin, &seats).await;
     let run = scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
         .expect("train");
@@ -129,14 +129,7 @@ async fn a_marked_field_deleted_after_training_scores_as_missing() {
     let admin = admin(&app).await;
     let seats = field(&app, &admin, "Seats", "number").await;
     let open = deals_decided_by_seats(&app, &admin).await;
-    features::set(
-        &app.db,
-        &admin,
-        cairn::domain::scoring::Kind::Deal,
-        &[seats.id],
-    )
-    .await
-    .expect("mark");
+    mark(&app, &admin, &seats).await;
     scoring::train(&app.db, cairn::domain::scoring::Kind::Deal)
         .await
         .expect("train");

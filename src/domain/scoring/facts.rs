@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement};
 use sea_orm::{ColumnTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::domain::Db;
@@ -387,6 +387,26 @@ fn of_kind(stage: &'static str, which: Which) -> sea_orm::sea_query::Expr {
     }
 }
 
+/// The categories both scores read from a record aliased `record` (a deal, a contact):
+/// its owner's name as `owner`, and its company's `industry` and `size_band` (none
+/// without a company). Written once, so both models see them alike.
+pub(super) fn owner_and_company(q: &mut SelectStatement, record: &str) {
+    q.expr_as(Expr::col(("u", "name")), Alias::new("owner"))
+        .columns([("co", "industry"), ("co", "size_band")])
+        .join_as(
+            sea_orm::sea_query::JoinType::InnerJoin,
+            "users",
+            "u",
+            Expr::col(("u", "id")).equals((Alias::new(record), Alias::new("owner_id"))),
+        )
+        .join_as(
+            sea_orm::sea_query::JoinType::LeftJoin,
+            "companies",
+            "co",
+            Expr::col(("co", "id")).equals((Alias::new(record), Alias::new("company_id"))),
+        );
+}
+
 /// Live deals of `which` with their owner's name and their company's industry and size.
 fn deal_rows(which: Which) -> sea_orm::sea_query::SelectStatement {
     Query::select()
@@ -401,21 +421,8 @@ fn deal_rows(which: Which) -> sea_orm::sea_query::SelectStatement {
             ("d", "stage_entered_at"),
             ("d", "custom"),
         ])
-        .expr_as(Expr::col(("u", "name")), Alias::new("owner"))
-        .columns([("co", "industry"), ("co", "size_band")])
         .from_as("deals", "d")
-        .join_as(
-            sea_orm::sea_query::JoinType::InnerJoin,
-            "users",
-            "u",
-            Expr::col(("u", "id")).equals(("d", "owner_id")),
-        )
-        .join_as(
-            sea_orm::sea_query::JoinType::LeftJoin,
-            "companies",
-            "co",
-            Expr::col(("co", "id")).equals(("d", "company_id")),
-        )
+        .apply(|q| owner_and_company(q, "d"))
         .join_as(
             sea_orm::sea_query::JoinType::InnerJoin,
             "pipeline_stages",

@@ -475,25 +475,12 @@ fn contact_rows(after: i64, every: i64) -> SelectStatement {
         ("c", "source"),
         ("c", "custom"),
     ])
-    .expr_as(Expr::col(("u", "name")), Alias::new("owner"))
-    .columns([("co", "industry"), ("co", "size_band")])
-    .from_as("contacts", "c")
-    .join_as(
-        JoinType::InnerJoin,
-        "users",
-        "u",
-        Expr::col(("u", "id")).equals(("c", "owner_id")),
-    )
-    .join_as(
-        JoinType::LeftJoin,
-        "companies",
-        "co",
-        Expr::col(("co", "id")).equals(("c", "company_id")),
-    )
-    .and_where(Expr::col(("c", "deleted_at")).is_null())
-    .and_where(Expr::col(("c", "id")).gt(after))
-    .order_by(("c", "id"), Order::Asc)
-    .limit(CHUNK);
+    .from_as("contacts", "c");
+    super::facts::owner_and_company(&mut q, "c");
+    q.and_where(Expr::col(("c", "deleted_at")).is_null())
+        .and_where(Expr::col(("c", "id")).gt(after))
+        .order_by(("c", "id"), Order::Asc)
+        .limit(CHUNK);
     if every > 1 {
         q.and_where(Expr::col(("c", "id")).modulo(every).eq(0));
     }
