@@ -54,8 +54,19 @@ impl Server {
         Server::start_with(db_url, &[])
     }
 
-    /// `cairn serve` with extra environment variables.
+    /// `cairn serve` with extra environment variables. A free port can be taken by
+    /// another test's server between `free_port` and the bind: then on another one.
     pub(crate) fn start_with(db_url: &str, env: &[(&str, &str)]) -> Server {
+        for _ in 0..4 {
+            if let Some(server) = Server::try_start(db_url, env) {
+                return server;
+            }
+        }
+        panic!("cairn serve found no free port in four tries");
+    }
+
+    /// The server once it listens, or None when its port was taken meanwhile.
+    fn try_start(db_url: &str, env: &[(&str, &str)]) -> Option<Server> {
         let port = free_port();
         let mut child = cairn(db_url)
             .envs(env.iter().copied())
@@ -77,6 +88,9 @@ impl Server {
         let server = Server { child, log, port };
         let deadline = Instant::now() + Duration::from_secs(30);
         while !server.log().contains("listening on") {
+            if server.log().contains("Address already in use") {
+                return None; // dropped: its process is killed
+            }
             assert!(
                 Instant::now() < deadline,
                 "server did not start: {}",
@@ -84,7 +98,7 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        server
+        Some(server)
     }
 
     pub(crate) fn log(&self) -> String {
